@@ -1,0 +1,53 @@
+"""What the outbox sender needs from a Telegram client, and the errors it reacts to.
+
+Implemented once per framework (bot/adapters/aiogram_api.py, bot/adapters/ptb_api.py),
+so the sender, the scheduler and start-up are written once.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+from handlers.events import Keyboard
+
+
+class TelegramError(Exception):
+    pass
+
+
+class RetryAfter(TelegramError):
+    """429: Telegram asks us to wait."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(f"retry after {seconds}s")
+        self.seconds = seconds
+
+
+class Forbidden(TelegramError):
+    """403: the user blocked the bot (or never started it)."""
+
+
+class BadRequest(TelegramError):
+    """400: the request itself is wrong; retrying will not help."""
+
+
+class TelegramApi(Protocol):
+    async def send_message(self, chat_id: int, text: str, buttons: Keyboard | None) -> int:
+        """Send HTML text; return the new message_id."""
+        ...
+
+    async def edit_message(
+        self, chat_id: int, message_id: int, text: str, buttons: Keyboard | None
+    ) -> None: ...
+
+    async def send_document(
+        self, chat_id: int, file_id: str, caption: str | None, buttons: Keyboard | None
+    ) -> int: ...
+
+    async def answer_callback(self, query_id: str, text: str | None, show_alert: bool) -> None: ...
+
+    async def set_commands(self, commands: list[tuple[str, str]], language: str | None) -> None: ...
+
+    async def call(self, method: str, **params: Any) -> Any:
+        """Any other Bot API method (setWebhook, getMe, …)."""
+        ...

@@ -1,0 +1,361 @@
+"""The marketplace's entities: plain dataclasses, persisted by storage/ through
+imperative mapping, so the domain stays free of any framework or I/O.
+
+Ids of users are their Telegram user ids. Amounts are integer minor units in
+the entity's `currency`. Times are timezone-aware UTC datetimes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from domain.money import Money
+from domain.states import (
+    CONTRACT,
+    DISPUTE,
+    JOB,
+    MILESTONE,
+    PITCH,
+    REVIEW,
+    ContractStatus,
+    DisputeStatus,
+    JobStatus,
+    MilestoneStatus,
+    PitchStatus,
+    ReviewStatus,
+)
+
+
+@dataclass(kw_only=True, eq=False)
+class User:
+    id: int  # the Telegram user id
+    name: str = ""
+    username: str | None = None
+    language: str = "en"
+    is_client: bool = False
+    is_freelancer: bool = False
+    banned: bool = False
+    ban_reason: str | None = None
+    unreachable: bool = False  # the user blocked the bot (403)
+    created_at: datetime | None = None
+    last_active_at: datetime | None = None
+
+
+@dataclass(kw_only=True, eq=False)
+class FreelancerProfile:
+    user_id: int
+    headline: str = ""
+    bio: str = ""
+    category: str | None = None
+    skills: list[str] = field(default_factory=list)  # taxonomy slugs
+    tags: list[str] = field(default_factory=list)  # free tags
+    hourly_rate: int | None = None  # minor units
+    currency: str = "USD"
+    years_experience: int | None = None
+    portfolio: list[str] = field(default_factory=list)
+    certifications: list[str] = field(default_factory=list)
+    updated_at: datetime | None = None
+
+
+@dataclass(kw_only=True, eq=False)
+class Job:
+    id: int | None = None
+    client_id: int
+    title: str
+    description: str = ""
+    category: str | None = None
+    skills: list[str] = field(default_factory=list)
+    budget_type: str = "fixed"  # "fixed" or "hourly"
+    budget: int = 0  # minor units: the whole budget, or the hourly rate
+    currency: str = "USD"
+    deadline: date | None = None
+    status: JobStatus = JobStatus.DRAFT
+    created_at: datetime | None = None
+    published_at: datetime | None = None
+
+    def apply(self, action: str) -> None:
+        self.status = JOB.next(self.status, action)
+
+    @property
+    def budget_money(self) -> Money:
+        return Money(self.budget, self.currency)
+
+
+@dataclass(kw_only=True, eq=False)
+class Pitch:
+    id: int | None = None
+    job_id: int
+    freelancer_id: int
+    cover_letter: str = ""
+    price: int = 0  # minor units: fixed price, or hourly rate for hourly jobs
+    currency: str = "USD"
+    duration_days: int | None = None
+    proposed_milestones: list[dict[str, Any]] = field(default_factory=list)
+    invited: bool = False  # invited pitches do not count against the weekly quota
+    status: PitchStatus = PitchStatus.PENDING
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+
+    def apply(self, action: str) -> None:
+        self.status = PITCH.next(self.status, action)
+
+
+@dataclass(kw_only=True, eq=False)
+class Invitation:
+    id: int | None = None
+    job_id: int
+    client_id: int
+    freelancer_id: int
+    created_at: datetime | None = None
+
+
+@dataclass(kw_only=True, eq=False)
+class Contract:
+    id: int | None = None
+    job_id: int
+    pitch_id: int | None = None
+    client_id: int
+    freelancer_id: int
+    title: str = ""
+    currency: str = "USD"
+    # Fees are fixed when the offer is made, in basis points (500 = 5 %).
+    client_fee_bp: int = 0
+    freelancer_fee_bp: int = 0
+    status: ContractStatus = ContractStatus.OFFERED
+    offered_at: datetime | None = None
+    expires_at: datetime | None = None
+    accepted_at: datetime | None = None
+    ended_at: datetime | None = None
+    review_deadline: datetime | None = None  # double-blind reviews are revealed by then
+
+    def apply(self, action: str) -> None:
+        self.status = CONTRACT.next(self.status, action)
+
+    def party(self, user_id: int) -> str | None:
+        if user_id == self.client_id:
+            return "client"
+        if user_id == self.freelancer_id:
+            return "freelancer"
+        return None
+
+
+@dataclass(kw_only=True, eq=False)
+class Milestone:
+    id: int | None = None
+    contract_id: int
+    position: int = 1
+    title: str
+    amount: int  # minor units, what the freelancer's work is priced at
+    currency: str = "USD"
+    due_date: date | None = None
+    status: MilestoneStatus = MilestoneStatus.PENDING
+    funded_at: datetime | None = None
+    submitted_at: datetime | None = None
+    auto_release_at: datetime | None = None  # the end of the client's review window
+    reminders_sent: int = 0  # how many review reminders went out (48 h, then 24 h)
+    settled_at: datetime | None = None
+
+    def apply(self, action: str) -> None:
+        self.status = MILESTONE.next(self.status, action)
+
+    @property
+    def money(self) -> Money:
+        return Money(self.amount, self.currency)
+
+
+@dataclass(kw_only=True, eq=False)
+class Submission:
+    id: int | None = None
+    milestone_id: int
+    freelancer_id: int
+    message: str = ""
+    files: list[str] = field(default_factory=list)  # Telegram file ids
+    created_at: datetime | None = None
+
+
+@dataclass(kw_only=True, eq=False)
+class Dispute:
+    id: int | None = None
+    milestone_id: int
+    contract_id: int
+    opened_by: int
+    reason: str
+    evidence: list[str] = field(default_factory=list)  # file ids or text notes
+    status: DisputeStatus = DisputeStatus.OPEN
+    proposed_share: int | None = None  # freelancer's share, minor units
+    proposed_by: int | None = None
+    resolution_share: int | None = None
+    resolved_by: int | None = None
+    created_at: datetime | None = None
+    resolved_at: datetime | None = None
+
+    def apply(self, action: str) -> None:
+        self.status = DISPUTE.next(self.status, action)
+
+
+@dataclass(kw_only=True, eq=False)
+class ContractMessage:
+    """A message between the parties, kept with the contract as the record."""
+
+    id: int | None = None
+    contract_id: int | None = None
+    job_id: int | None = None  # messages before a contract (client ↔ pitching freelancer)
+    sender_id: int
+    recipient_id: int
+    text: str = ""
+    files: list[str] = field(default_factory=list)
+    dispute_id: int | None = None
+    flagged_contact: bool = False
+    created_at: datetime | None = None
+
+
+@dataclass(kw_only=True, eq=False)
+class Review:
+    id: int | None = None
+    contract_id: int
+    reviewer_id: int
+    reviewee_id: int
+    rating: int
+    text: str = ""
+    status: ReviewStatus = ReviewStatus.HIDDEN
+    created_at: datetime | None = None
+    revealed_at: datetime | None = None
+
+    def apply(self, action: str) -> None:
+        self.status = REVIEW.next(self.status, action)
+
+
+@dataclass(kw_only=True, eq=False)
+class AlertSubscription:
+    id: int | None = None
+    user_id: int
+    categories: list[str] = field(default_factory=list)
+    skills: list[str] = field(default_factory=list)
+    keywords: list[str] = field(default_factory=list)
+    min_budget: int = 0  # minor units
+    mode: str = "instant"  # "instant" or "daily"
+    paused: bool = False
+    last_digest_at: datetime | None = None
+    created_at: datetime | None = None
+
+
+@dataclass(kw_only=True, eq=False)
+class JobDismissal:
+    """A freelancer said "Not interested" to a job."""
+
+    user_id: int
+    job_id: int
+    created_at: datetime | None = None
+
+
+@dataclass(kw_only=True, eq=False)
+class Report:
+    id: int | None = None
+    reporter_id: int
+    target_type: str  # "job" or "user"
+    target_id: int
+    reason: str
+    status: str = "open"  # "open" or "closed"
+    created_at: datetime | None = None
+
+
+@dataclass(kw_only=True, eq=False)
+class AuditEntry:
+    id: int | None = None
+    admin_id: int
+    action: str
+    target: str
+    details: dict[str, Any] = field(default_factory=dict)
+    created_at: datetime | None = None
+
+
+@dataclass(kw_only=True, eq=False)
+class Payment:
+    """One attempt to fund a milestone through a gateway."""
+
+    id: int | None = None
+    milestone_id: int
+    payer_id: int
+    gateway: str
+    amount: int  # what the payer is charged: milestone amount plus client fee
+    currency: str = "USD"
+    status: str = "pending"  # pending, succeeded, failed, expired
+    external_id: str | None = None  # the gateway's id (Checkout Session, PaymentIntent …)
+    checkout_url: str | None = None
+    charge_ref: str | None = None  # the gateway's charge, for refunds and transfers
+    failure_reason: str | None = None
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+
+
+@dataclass(kw_only=True, eq=False)
+class Payout:
+    id: int | None = None
+    user_id: int
+    amount: int
+    currency: str = "USD"
+    gateway: str = "sandbox"
+    status: str = "pending"  # pending, paid, failed
+    external_id: str | None = None
+    created_at: datetime | None = None
+
+
+@dataclass(kw_only=True, eq=False)
+class LedgerTransaction:
+    id: int | None = None
+    key: str  # unique idempotency key, e.g. "fund:milestone:42"
+    kind: str  # fund, settle, payout, …
+    memo: str = ""
+    created_at: datetime | None = None
+
+
+@dataclass(kw_only=True, eq=False)
+class Posting:
+    id: int | None = None
+    transaction_id: int | None = None
+    account: str
+    amount: int  # minor units; the postings of one transaction sum to zero
+    currency: str
+
+
+@dataclass(kw_only=True, eq=False)
+class OutboxMessage:
+    """A message waiting to be delivered; written in the transaction that caused it."""
+
+    id: int | None = None
+    chat_id: int
+    method: str = "send"  # send, edit, document, answer_callback
+    payload: dict[str, Any] = field(default_factory=dict)
+    priority: int = 1  # 0 reply to the person acting, 1 notification, 2 bulk alert
+    status: str = "pending"  # pending, sent, failed, unreachable
+    attempts: int = 0
+    not_before: datetime | None = None
+    created_at: datetime | None = None
+    sent_at: datetime | None = None
+    error: str | None = None
+
+
+@dataclass(kw_only=True, eq=False)
+class ConversationState:
+    user_id: int
+    flow: str = ""
+    step: str = ""
+    data: dict[str, Any] = field(default_factory=dict)
+    updated_at: datetime | None = None
+
+
+@dataclass(kw_only=True, eq=False)
+class ProcessedUpdate:
+    update_id: int
+    processed_at: datetime | None = None
+
+
+@dataclass(kw_only=True, eq=False)
+class StoredUpdate:
+    """An update accepted by the webhook, kept until it is handled (a crash loses nothing)."""
+
+    update_id: int
+    payload: dict[str, Any] = field(default_factory=dict)
+    received_at: datetime | None = None

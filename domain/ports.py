@@ -1,0 +1,144 @@
+"""The ports the outer layers implement: clock, unit of work with its
+repositories, and the payment gateway. Use cases depend on these only."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol, TypeVar
+
+from domain.entities import (
+    AlertSubscription,
+    AuditEntry,
+    Contract,
+    ContractMessage,
+    ConversationState,
+    Dispute,
+    FreelancerProfile,
+    Invitation,
+    Job,
+    JobDismissal,
+    LedgerTransaction,
+    Milestone,
+    OutboxMessage,
+    Payment,
+    Payout,
+    Pitch,
+    ProcessedUpdate,
+    Report,
+    Review,
+    StoredUpdate,
+    Submission,
+    User,
+)
+from domain.ledger import TransactionDraft
+
+T = TypeVar("T")
+
+
+class Clock(Protocol):
+    def now(self) -> datetime:
+        """Timezone-aware UTC now."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class DomainEvent:
+    """Something that happened, for the handlers to turn into notifications
+    inside the same transaction (e.g. "milestone_funded", {"milestone_id": 4})."""
+
+    kind: str
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+class Repository(Protocol[T]):
+    async def get(self, key: Any) -> T | None: ...
+
+    async def get_for_update(self, key: Any) -> T | None:
+        """Fetch and lock the row until the unit of work ends (FOR UPDATE on PostgreSQL)."""
+        ...
+
+    async def add(self, obj: T) -> T:
+        """Stage and flush, so the id is assigned."""
+        ...
+
+    async def delete(self, obj: T) -> None: ...
+
+    async def find(self, order_by: str = "id", limit: int | None = None, **equals: Any) -> list[T]:
+        """Rows whose columns equal the given values."""
+        ...
+
+    async def count(self, **equals: Any) -> int: ...
+
+
+class Ledger(Protocol):
+    async def record(self, draft: TransactionDraft) -> bool:
+        """Write the transaction; False (and nothing written) if its key exists."""
+        ...
+
+    async def has(self, key: str) -> bool: ...
+
+    async def balance(self, account: str) -> int: ...
+
+    async def transactions(self, account_prefix: str = "") -> Sequence[LedgerTransaction]: ...
+
+
+class UnitOfWork(Protocol):
+    users: Repository[User]
+    profiles: Repository[FreelancerProfile]
+    jobs: Repository[Job]
+    pitches: Repository[Pitch]
+    invitations: Repository[Invitation]
+    contracts: Repository[Contract]
+    milestones: Repository[Milestone]
+    submissions: Repository[Submission]
+    disputes: Repository[Dispute]
+    messages: Repository[ContractMessage]
+    reviews: Repository[Review]
+    subscriptions: Repository[AlertSubscription]
+    dismissals: Repository[JobDismissal]
+    reports: Repository[Report]
+    audit: Repository[AuditEntry]
+    payments: Repository[Payment]
+    payouts: Repository[Payout]
+    outbox: Repository[OutboxMessage]
+    conversations: Repository[ConversationState]
+    processed_updates: Repository[ProcessedUpdate]
+    stored_updates: Repository[StoredUpdate]
+    ledger: Ledger
+    events: list[DomainEvent]
+
+    def emit(self, kind: str, **data: Any) -> None: ...
+
+    async def commit(self) -> None: ...
+
+    async def rollback(self) -> None: ...
+
+    async def __aenter__(self) -> UnitOfWork: ...
+
+    async def __aexit__(self, *exc: object) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class CheckoutStarted:
+    external_id: str
+    url: str
+
+
+class PaymentGateway(Protocol):
+    """Moves real money; the ledger records what it confirmed."""
+
+    name: str
+
+    async def start_checkout(
+        self, payment: Payment, description: str, idempotency_key: str
+    ) -> CheckoutStarted: ...
+
+    async def refund(self, payment: Payment, amount: int, idempotency_key: str) -> str:
+        """Return the gateway's refund id."""
+        ...
+
+    async def payout(self, payout: Payout, idempotency_key: str) -> str:
+        """Return the gateway's transfer id."""
+        ...

@@ -1,0 +1,71 @@
+"""The framework-neutral contract between the Telegram adapters (bot/) and the
+conversations (handlers/).
+
+An adapter turns a framework update into an `Event` and gives it to
+`handlers.engine.Engine.handle`, which returns an `Outcome`. Everything the bot
+says goes through the outbox (see `OutboxPayload` below) so that it commits with
+the change it reports; only the answer to a button press is returned directly,
+because Telegram wants it within seconds and it changes nothing.
+
+Outbox rows (domain.entities.OutboxMessage) carry, by `method`:
+- "send":     payload {"text": html, "buttons": Keyboard | None}
+- "edit":     payload {"message_id": int, "text": html, "buttons": Keyboard | None}
+- "document": payload {"file_id": str, "caption": html | None, "buttons": Keyboard | None}
+- "commands": payload {"language": str | None, "commands": [[command, description], …]}
+A Keyboard is a list of rows, each a list of {"text": str, "data": str} (callback
+button, data ≤ 64 bytes) or {"text": str, "url": str}. Text is always parse_mode
+HTML, with every user-supplied part escaped.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+EventKind = Literal["command", "text", "button", "file", "blocked", "unblocked"]
+
+Button = dict[str, str]
+Keyboard = list[list[Button]]
+
+
+@dataclass(frozen=True, slots=True)
+class IncomingFile:
+    file_id: str
+    kind: Literal["document", "photo"] = "document"
+    file_name: str | None = None
+    mime_type: str | None = None
+    file_size: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    kind: EventKind
+    user_id: int
+    chat_id: int
+    update_id: int | None = None  # recorded so that each update takes effect once
+    chat_type: str = "private"
+    user_name: str = ""
+    username: str | None = None
+    language_code: str | None = None
+    command: str | None = None  # without the slash or @botname, e.g. "start"
+    args: str = ""  # what follows the command, e.g. "job_12" for a deep link
+    text: str | None = None  # message text, or a file's caption
+    callback_data: str | None = None
+    callback_query_id: str | None = None
+    message_id: int | None = None  # the message whose button was pressed
+    files: tuple[IncomingFile, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class CallbackAnswer:
+    text: str | None = None  # plain text, ≤ 200 characters
+    show_alert: bool = False
+
+
+@dataclass(slots=True)
+class Outcome:
+    """What the adapter must do itself once the event's transaction committed."""
+
+    callback_answer: CallbackAnswer | None = None  # always set for a button press
+    duplicate: bool = False  # the update had been handled before; nothing was done
+    outbox_ids: list[int] = field(default_factory=list)  # rows to deliver first

@@ -1,0 +1,134 @@
+"""Engine set-up per database, and the unit of work.
+
+SQLite (the embedded default) runs in WAL mode with a busy timeout, and every
+transaction begins with BEGIN IMMEDIATE: writers queue for the lock up front
+instead of failing half-way with "database is locked". PostgreSQL relies on
+row locks taken by `get_for_update` (SELECT … FOR UPDATE).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from types import TracebackType
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+
+from domain import entities as e
+from domain.ports import DomainEvent
+from storage.ledger import SqlLedger
+from storage.repository import SqlRepository
+from storage.tables import map_entities
+
+SQLITE_BUSY_TIMEOUT_S = 30
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _configure_sqlite(engine: AsyncEngine) -> None:
+    @event.listens_for(engine.sync_engine, "connect")
+    def on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Let SQLAlchemy, not the driver, emit BEGIN (so we can make it IMMEDIATE).
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_S * 1000}")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def on_begin(connection: Any) -> None:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        kwargs.setdefault("connect_args", {"timeout": SQLITE_BUSY_TIMEOUT_S})
+        engine = create_async_engine(url, **kwargs)
+        _configure_sqlite(engine)
+        return engine
+    kwargs.setdefault("pool_size", 10)
+    kwargs.setdefault("max_overflow", 20)
+    kwargs.setdefault("pool_pre_ping", True)
+    return create_async_engine(url, **kwargs)
+
+
+class Database:
+    def __init__(self, url: str, now: Callable[[], datetime] = utc_now, **engine_kwargs: Any) -> None:
+        map_entities()
+        self.url = url
+        self.engine = create_engine(url, **engine_kwargs)
+        self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        self.now = now
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    def uow(self) -> SqlUnitOfWork:
+        return SqlUnitOfWork(self.sessions, self.now)
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()
+
+
+class SqlUnitOfWork:
+    """One database transaction. Commit explicitly; leaving without commit rolls back."""
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], now: Callable[[], datetime]) -> None:
+        self._sessions = sessions
+        self._now = now
+        self.events: list[DomainEvent] = []
+
+    async def __aenter__(self) -> SqlUnitOfWork:
+        self.session = self._sessions()
+        await self.session.begin()
+        s = self.session
+        self.users = SqlRepository(s, e.User)
+        self.profiles = SqlRepository(s, e.FreelancerProfile)
+        self.jobs = SqlRepository(s, e.Job)
+        self.pitches = SqlRepository(s, e.Pitch)
+        self.invitations = SqlRepository(s, e.Invitation)
+        self.contracts = SqlRepository(s, e.Contract)
+        self.milestones = SqlRepository(s, e.Milestone)
+        self.submissions = SqlRepository(s, e.Submission)
+        self.disputes = SqlRepository(s, e.Dispute)
+        self.messages = SqlRepository(s, e.ContractMessage)
+        self.reviews = SqlRepository(s, e.Review)
+        self.subscriptions = SqlRepository(s, e.AlertSubscription)
+        self.dismissals = SqlRepository(s, e.JobDismissal)
+        self.reports = SqlRepository(s, e.Report)
+        self.audit = SqlRepository(s, e.AuditEntry)
+        self.payments = SqlRepository(s, e.Payment)
+        self.payouts = SqlRepository(s, e.Payout)
+        self.outbox = SqlRepository(s, e.OutboxMessage)
+        self.conversations = SqlRepository(s, e.ConversationState)
+        self.processed_updates = SqlRepository(s, e.ProcessedUpdate)
+        self.stored_updates = SqlRepository(s, e.StoredUpdate)
+        self.ledger = SqlLedger(s, self._now)
+        return self
+
+    def emit(self, kind: str, **data: Any) -> None:
+        self.events.append(DomainEvent(kind, data))
+
+    async def commit(self) -> None:
+        await self.session.commit()
+
+    async def rollback(self) -> None:
+        await self.session.rollback()
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        try:
+            if self.session.in_transaction():
+                await self.session.rollback()
+        finally:
+            await self.session.close()

@@ -1,0 +1,403 @@
+"""Tables, and the imperative mapping of the domain's dataclasses onto them.
+
+The schema itself is created by the Alembic migrations (storage/migrations);
+a test checks that the migrations and this metadata agree.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy.orm import registry
+
+from domain import entities as e
+from domain.states import (
+    ContractStatus,
+    DisputeStatus,
+    JobStatus,
+    MilestoneStatus,
+    PitchStatus,
+    ReviewStatus,
+)
+from storage.types import UTCDateTime, enum_column, json_dict, json_list
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+metadata = sa.MetaData(naming_convention=NAMING)
+mapper_registry = registry(metadata=metadata)
+
+BigInt = sa.BigInteger().with_variant(sa.Integer(), "sqlite")  # SQLite rowids are 64-bit already
+
+
+def _id() -> sa.Column:
+    return sa.Column("id", BigInt, primary_key=True, autoincrement=True)
+
+
+def _user_fk(name: str, nullable: bool = False) -> sa.Column:
+    return sa.Column(name, sa.BigInteger, sa.ForeignKey("users.id"), nullable=nullable, index=True)
+
+
+def _created() -> sa.Column:
+    return sa.Column("created_at", UTCDateTime, nullable=True)
+
+
+users = sa.Table(
+    "users", metadata,
+    sa.Column("id", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("name", sa.String(256), nullable=False, default=""),
+    sa.Column("username", sa.String(64)),
+    sa.Column("language", sa.String(8), nullable=False, default="en"),
+    sa.Column("is_client", sa.Boolean, nullable=False, default=False),
+    sa.Column("is_freelancer", sa.Boolean, nullable=False, default=False),
+    sa.Column("banned", sa.Boolean, nullable=False, default=False),
+    sa.Column("ban_reason", sa.Text),
+    sa.Column("unreachable", sa.Boolean, nullable=False, default=False),
+    _created(),
+    sa.Column("last_active_at", UTCDateTime),
+)
+
+profiles = sa.Table(
+    "freelancer_profiles", metadata,
+    sa.Column("user_id", sa.BigInteger, sa.ForeignKey("users.id"), primary_key=True),
+    sa.Column("headline", sa.String(200), nullable=False, default=""),
+    sa.Column("bio", sa.Text, nullable=False, default=""),
+    sa.Column("category", sa.String(64), index=True),
+    sa.Column("skills", json_list(), nullable=False, default=list),
+    sa.Column("tags", json_list(), nullable=False, default=list),
+    sa.Column("hourly_rate", sa.BigInteger),
+    sa.Column("currency", sa.String(3), nullable=False, default="USD"),
+    sa.Column("years_experience", sa.Integer),
+    sa.Column("portfolio", json_list(), nullable=False, default=list),
+    sa.Column("certifications", json_list(), nullable=False, default=list),
+    sa.Column("updated_at", UTCDateTime),
+)
+
+jobs = sa.Table(
+    "jobs", metadata,
+    _id(),
+    _user_fk("client_id"),
+    sa.Column("title", sa.String(200), nullable=False),
+    sa.Column("description", sa.Text, nullable=False, default=""),
+    sa.Column("category", sa.String(64), index=True),
+    sa.Column("skills", json_list(), nullable=False, default=list),
+    sa.Column("budget_type", sa.String(8), nullable=False, default="fixed"),
+    sa.Column("budget", sa.BigInteger, nullable=False, default=0),
+    sa.Column("currency", sa.String(3), nullable=False),
+    sa.Column("deadline", sa.Date),
+    sa.Column("status", enum_column(JobStatus), nullable=False, index=True),
+    _created(),
+    sa.Column("published_at", UTCDateTime),
+    sa.CheckConstraint("budget >= 0", name="budget_not_negative"),
+)
+
+# One row per (job, skill): indexed skill matching without scanning JSON.
+job_skills = sa.Table(
+    "job_skills", metadata,
+    sa.Column("job_id", BigInt, sa.ForeignKey("jobs.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("skill", sa.String(64), primary_key=True),
+    sa.Index("ix_job_skills_skill", "skill", "job_id"),
+)
+
+# One row per (subscription, skill), for finding the subscriptions a job matches.
+subscription_skills = sa.Table(
+    "subscription_skills", metadata,
+    sa.Column(
+        "subscription_id", BigInt,
+        sa.ForeignKey("alert_subscriptions.id", ondelete="CASCADE"), primary_key=True,
+    ),
+    sa.Column("skill", sa.String(64), primary_key=True),
+    sa.Index("ix_subscription_skills_skill", "skill", "subscription_id"),
+)
+
+pitches = sa.Table(
+    "pitches", metadata,
+    _id(),
+    sa.Column("job_id", BigInt, sa.ForeignKey("jobs.id"), nullable=False, index=True),
+    _user_fk("freelancer_id"),
+    sa.Column("cover_letter", sa.Text, nullable=False, default=""),
+    sa.Column("price", sa.BigInteger, nullable=False),
+    sa.Column("currency", sa.String(3), nullable=False),
+    sa.Column("duration_days", sa.Integer),
+    sa.Column("proposed_milestones", json_list(), nullable=False, default=list),
+    sa.Column("invited", sa.Boolean, nullable=False, default=False),
+    sa.Column("status", enum_column(PitchStatus), nullable=False),
+    _created(),
+    sa.Column("updated_at", UTCDateTime),
+    sa.UniqueConstraint("job_id", "freelancer_id", name="uq_pitches_job_freelancer"),
+    sa.CheckConstraint("price > 0", name="price_positive"),
+)
+
+invitations = sa.Table(
+    "invitations", metadata,
+    _id(),
+    sa.Column("job_id", BigInt, sa.ForeignKey("jobs.id"), nullable=False, index=True),
+    _user_fk("client_id"),
+    _user_fk("freelancer_id"),
+    _created(),
+    sa.UniqueConstraint("job_id", "freelancer_id", name="uq_invitations_job_freelancer"),
+)
+
+contracts = sa.Table(
+    "contracts", metadata,
+    _id(),
+    sa.Column("job_id", BigInt, sa.ForeignKey("jobs.id"), nullable=False, index=True),
+    sa.Column("pitch_id", BigInt, sa.ForeignKey("pitches.id")),
+    _user_fk("client_id"),
+    _user_fk("freelancer_id"),
+    sa.Column("title", sa.String(200), nullable=False, default=""),
+    sa.Column("currency", sa.String(3), nullable=False),
+    sa.Column("client_fee_bp", sa.Integer, nullable=False),
+    sa.Column("freelancer_fee_bp", sa.Integer, nullable=False),
+    sa.Column("status", enum_column(ContractStatus), nullable=False, index=True),
+    sa.Column("offered_at", UTCDateTime),
+    sa.Column("expires_at", UTCDateTime, index=True),
+    sa.Column("accepted_at", UTCDateTime),
+    sa.Column("ended_at", UTCDateTime),
+    sa.Column("review_deadline", UTCDateTime, index=True),
+)
+
+milestones = sa.Table(
+    "milestones", metadata,
+    _id(),
+    sa.Column("contract_id", BigInt, sa.ForeignKey("contracts.id"), nullable=False, index=True),
+    sa.Column("position", sa.Integer, nullable=False, default=1),
+    sa.Column("title", sa.String(200), nullable=False),
+    sa.Column("amount", sa.BigInteger, nullable=False),
+    sa.Column("currency", sa.String(3), nullable=False),
+    sa.Column("due_date", sa.Date),
+    sa.Column("status", enum_column(MilestoneStatus), nullable=False, index=True),
+    sa.Column("funded_at", UTCDateTime),
+    sa.Column("submitted_at", UTCDateTime),
+    sa.Column("auto_release_at", UTCDateTime, index=True),
+    sa.Column("reminders_sent", sa.Integer, nullable=False, default=0),
+    sa.Column("settled_at", UTCDateTime),
+    sa.CheckConstraint("amount > 0", name="amount_positive"),
+)
+
+submissions = sa.Table(
+    "submissions", metadata,
+    _id(),
+    sa.Column("milestone_id", BigInt, sa.ForeignKey("milestones.id"), nullable=False, index=True),
+    _user_fk("freelancer_id"),
+    sa.Column("message", sa.Text, nullable=False, default=""),
+    sa.Column("files", json_list(), nullable=False, default=list),
+    _created(),
+)
+
+disputes = sa.Table(
+    "disputes", metadata,
+    _id(),
+    sa.Column("milestone_id", BigInt, sa.ForeignKey("milestones.id"), nullable=False, index=True),
+    sa.Column("contract_id", BigInt, sa.ForeignKey("contracts.id"), nullable=False, index=True),
+    _user_fk("opened_by"),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("evidence", json_list(), nullable=False, default=list),
+    sa.Column("status", enum_column(DisputeStatus), nullable=False, index=True),
+    sa.Column("proposed_share", sa.BigInteger),
+    sa.Column("proposed_by", sa.BigInteger),
+    sa.Column("resolution_share", sa.BigInteger),
+    sa.Column("resolved_by", sa.BigInteger),
+    _created(),
+    sa.Column("resolved_at", UTCDateTime),
+)
+
+messages = sa.Table(
+    "contract_messages", metadata,
+    _id(),
+    sa.Column("contract_id", BigInt, sa.ForeignKey("contracts.id"), index=True),
+    sa.Column("job_id", BigInt, sa.ForeignKey("jobs.id"), index=True),
+    _user_fk("sender_id"),
+    _user_fk("recipient_id"),
+    sa.Column("text", sa.Text, nullable=False, default=""),
+    sa.Column("files", json_list(), nullable=False, default=list),
+    sa.Column("dispute_id", BigInt, sa.ForeignKey("disputes.id")),
+    sa.Column("flagged_contact", sa.Boolean, nullable=False, default=False),
+    _created(),
+)
+
+reviews = sa.Table(
+    "reviews", metadata,
+    _id(),
+    sa.Column("contract_id", BigInt, sa.ForeignKey("contracts.id"), nullable=False, index=True),
+    _user_fk("reviewer_id"),
+    _user_fk("reviewee_id"),
+    sa.Column("rating", sa.Integer, nullable=False),
+    sa.Column("text", sa.Text, nullable=False, default=""),
+    sa.Column("status", enum_column(ReviewStatus), nullable=False),
+    _created(),
+    sa.Column("revealed_at", UTCDateTime),
+    sa.UniqueConstraint("contract_id", "reviewer_id", name="uq_reviews_contract_reviewer"),
+    sa.CheckConstraint("rating BETWEEN 1 AND 5", name="rating_range"),
+)
+
+subscriptions = sa.Table(
+    "alert_subscriptions", metadata,
+    _id(),
+    _user_fk("user_id"),
+    sa.Column("categories", json_list(), nullable=False, default=list),
+    sa.Column("skills", json_list(), nullable=False, default=list),
+    sa.Column("keywords", json_list(), nullable=False, default=list),
+    sa.Column("min_budget", sa.BigInteger, nullable=False, default=0),
+    sa.Column("mode", sa.String(8), nullable=False, default="instant"),
+    sa.Column("paused", sa.Boolean, nullable=False, default=False),
+    sa.Column("last_digest_at", UTCDateTime),
+    _created(),
+)
+
+dismissals = sa.Table(
+    "job_dismissals", metadata,
+    sa.Column("user_id", sa.BigInteger, sa.ForeignKey("users.id"), primary_key=True),
+    sa.Column("job_id", BigInt, sa.ForeignKey("jobs.id"), primary_key=True),
+    _created(),
+)
+
+reports = sa.Table(
+    "reports", metadata,
+    _id(),
+    _user_fk("reporter_id"),
+    sa.Column("target_type", sa.String(8), nullable=False),
+    sa.Column("target_id", sa.BigInteger, nullable=False),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("status", sa.String(8), nullable=False, default="open"),
+    _created(),
+)
+
+audit_log = sa.Table(
+    "audit_log", metadata,
+    _id(),
+    sa.Column("admin_id", sa.BigInteger, nullable=False, index=True),
+    sa.Column("action", sa.String(32), nullable=False),
+    sa.Column("target", sa.String(64), nullable=False),
+    sa.Column("details", json_dict(), nullable=False, default=dict),
+    _created(),
+)
+
+payments = sa.Table(
+    "payments", metadata,
+    _id(),
+    sa.Column("milestone_id", BigInt, sa.ForeignKey("milestones.id"), nullable=False, index=True),
+    _user_fk("payer_id"),
+    sa.Column("gateway", sa.String(16), nullable=False),
+    sa.Column("amount", sa.BigInteger, nullable=False),
+    sa.Column("currency", sa.String(3), nullable=False),
+    sa.Column("status", sa.String(12), nullable=False, index=True),
+    sa.Column("external_id", sa.String(255), unique=True),
+    sa.Column("checkout_url", sa.Text),
+    sa.Column("charge_ref", sa.String(255)),
+    sa.Column("failure_reason", sa.Text),
+    _created(),
+    sa.Column("updated_at", UTCDateTime),
+)
+
+payouts = sa.Table(
+    "payouts", metadata,
+    _id(),
+    _user_fk("user_id"),
+    sa.Column("amount", sa.BigInteger, nullable=False),
+    sa.Column("currency", sa.String(3), nullable=False),
+    sa.Column("gateway", sa.String(16), nullable=False),
+    sa.Column("status", sa.String(12), nullable=False),
+    sa.Column("external_id", sa.String(255)),
+    _created(),
+    sa.CheckConstraint("amount > 0", name="amount_positive"),
+)
+
+ledger_transactions = sa.Table(
+    "ledger_transactions", metadata,
+    _id(),
+    sa.Column("key", sa.String(200), nullable=False, unique=True),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("memo", sa.Text, nullable=False, default=""),
+    _created(),
+)
+
+postings = sa.Table(
+    "postings", metadata,
+    _id(),
+    sa.Column(
+        "transaction_id", BigInt, sa.ForeignKey("ledger_transactions.id"), nullable=False,
+        index=True,
+    ),
+    sa.Column("account", sa.String(64), nullable=False),
+    sa.Column("amount", sa.BigInteger, nullable=False),
+    sa.Column("currency", sa.String(3), nullable=False),
+    sa.Index("ix_postings_account", "account", "currency"),
+)
+
+outbox = sa.Table(
+    "outbox", metadata,
+    _id(),
+    sa.Column("chat_id", sa.BigInteger, nullable=False),
+    sa.Column("method", sa.String(16), nullable=False),
+    sa.Column("payload", json_dict(), nullable=False),
+    sa.Column("priority", sa.SmallInteger, nullable=False, default=1),
+    sa.Column("status", sa.String(12), nullable=False, default="pending"),
+    sa.Column("attempts", sa.Integer, nullable=False, default=0),
+    sa.Column("not_before", UTCDateTime),
+    _created(),
+    sa.Column("sent_at", UTCDateTime),
+    sa.Column("error", sa.Text),
+    # The sender's query: pending rows, most urgent first, in order.
+    sa.Index("ix_outbox_pending", "status", "priority", "id"),
+)
+
+conversations = sa.Table(
+    "conversation_states", metadata,
+    sa.Column("user_id", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("flow", sa.String(32), nullable=False, default=""),
+    sa.Column("step", sa.String(32), nullable=False, default=""),
+    sa.Column("data", json_dict(), nullable=False, default=dict),
+    sa.Column("updated_at", UTCDateTime),
+)
+
+processed_updates = sa.Table(
+    "processed_updates", metadata,
+    sa.Column("update_id", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("processed_at", UTCDateTime),
+)
+
+stored_updates = sa.Table(
+    "stored_updates", metadata,
+    sa.Column("update_id", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("payload", json_dict(), nullable=False),
+    sa.Column("received_at", UTCDateTime),
+)
+
+MAPPED: dict[type, sa.Table] = {
+    e.User: users,
+    e.FreelancerProfile: profiles,
+    e.Job: jobs,
+    e.Pitch: pitches,
+    e.Invitation: invitations,
+    e.Contract: contracts,
+    e.Milestone: milestones,
+    e.Submission: submissions,
+    e.Dispute: disputes,
+    e.ContractMessage: messages,
+    e.Review: reviews,
+    e.AlertSubscription: subscriptions,
+    e.JobDismissal: dismissals,
+    e.Report: reports,
+    e.AuditEntry: audit_log,
+    e.Payment: payments,
+    e.Payout: payouts,
+    e.LedgerTransaction: ledger_transactions,
+    e.Posting: postings,
+    e.OutboxMessage: outbox,
+    e.ConversationState: conversations,
+    e.ProcessedUpdate: processed_updates,
+    e.StoredUpdate: stored_updates,
+}
+
+
+def map_entities() -> None:
+    """Map the domain dataclasses once per process (idempotent)."""
+    if getattr(map_entities, "done", False):
+        return
+    for cls, table in MAPPED.items():
+        mapper_registry.map_imperatively(cls, table)
+    map_entities.done = True  # type: ignore[attr-defined]
