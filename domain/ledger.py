@@ -100,19 +100,23 @@ def settling(
     kind: str,
 ) -> TransactionDraft:
     """Empty the milestone's escrow: to the freelancer, the platform and back to the client."""
-    entries = _drop_zero([
-        Entry(escrow_account(milestone_id), -split.total),
-        Entry(freelancer_account(freelancer_id), split.to_freelancer),
-        Entry(PLATFORM_FEES, split.to_platform),
-        # A refund flows back out through the gateway that brought the money in.
-        Entry(gateway_account(gateway), split.to_client),
-    ])
+    entries = _drop_zero(
+        [
+            Entry(escrow_account(milestone_id), -split.total),
+            Entry(freelancer_account(freelancer_id), split.to_freelancer),
+            Entry(PLATFORM_FEES, split.to_platform),
+            # A refund flows back out through the gateway that brought the money in.
+            Entry(gateway_account(gateway), split.to_client),
+        ]
+    )
     return TransactionDraft(
         key=settle_key(milestone_id), kind=kind, currency=currency, entries=entries
     )
 
 
-def payout(payout_id: int, user_id: int, amount: int, currency: str, gateway: str) -> TransactionDraft:
+def payout(
+    payout_id: int, user_id: int, amount: int, currency: str, gateway: str
+) -> TransactionDraft:
     if amount <= 0:
         raise ValueError("a payout must be positive")
     return TransactionDraft(

@@ -14,11 +14,29 @@ from domain.errors import ValidationError
 
 # Minor-unit exponents for currencies whose exponent is not 2 (ISO 4217).
 _EXPONENTS: dict[str, int] = {
-    "JPY": 0, "KRW": 0, "VND": 0, "CLP": 0, "ISK": 0, "UGX": 0, "XAF": 0, "XOF": 0,
-    "BHD": 3, "KWD": 3, "OMR": 3, "JOD": 3, "TND": 3,
+    "JPY": 0,
+    "KRW": 0,
+    "VND": 0,
+    "CLP": 0,
+    "ISK": 0,
+    "UGX": 0,
+    "XAF": 0,
+    "XOF": 0,
+    "BHD": 3,
+    "KWD": 3,
+    "OMR": 3,
+    "JOD": 3,
+    "TND": 3,
 }
 _SYMBOLS: dict[str, str] = {"$": "USD", "€": "EUR", "£": "GBP", "₽": "RUB", "¥": "JPY", "₹": "INR"}
-_SYMBOL_OF: dict[str, str] = {"USD": "$", "EUR": "€", "GBP": "£", "RUB": "₽", "JPY": "¥", "INR": "₹"}
+_SYMBOL_OF: dict[str, str] = {
+    "USD": "$",
+    "EUR": "€",
+    "GBP": "£",
+    "RUB": "₽",
+    "JPY": "¥",
+    "INR": "₹",
+}
 
 # An amount above this (in major units) is refused as absurd for one milestone.
 MAX_MAJOR_UNITS = Decimal(10_000_000)
@@ -110,10 +128,13 @@ def parse_money(text: str, currency: str) -> Money:
         raise ValidationError("amount_negative", "The amount must be positive.")
     if found_currency is not None and found_currency != currency:
         raise ValidationError(
-            "amount_currency", f"This marketplace works in {currency}; send the amount in {currency}."
+            "amount_currency",
+            f"This marketplace works in {currency}; send the amount in {currency}.",
         )
     if not _NUMBER.fullmatch(s):
-        raise ValidationError("amount_invalid", "That is not an amount I can read. Try 250 or 1,250.50.")
+        raise ValidationError(
+            "amount_invalid", "That is not an amount I can read. Try 250 or 1,250.50."
+        )
     try:
         value = Decimal(s.replace(",", ""))
     except InvalidOperation as exc:  # pragma: no cover - the regex already guards this

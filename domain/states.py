@@ -83,91 +83,116 @@ class Machine(Generic[S]):
         return {a for _, a in self.table}
 
 
-J, P, C, M, D, R = JobStatus, PitchStatus, ContractStatus, MilestoneStatus, DisputeStatus, ReviewStatus
+J, P, C, M, D, R = (
+    JobStatus,
+    PitchStatus,
+    ContractStatus,
+    MilestoneStatus,
+    DisputeStatus,
+    ReviewStatus,
+)
 
-JOB = Machine[JobStatus]("job", {
-    (J.DRAFT, "publish"): J.OPEN,
-    (J.DRAFT, "edit"): J.DRAFT,
-    (J.OPEN, "edit"): J.OPEN,
-    (J.PAUSED, "edit"): J.PAUSED,
-    (J.OPEN, "pause"): J.PAUSED,
-    (J.PAUSED, "resume"): J.OPEN,
-    (J.OPEN, "close"): J.CLOSED,
-    (J.PAUSED, "close"): J.CLOSED,
-    (J.DRAFT, "close"): J.CLOSED,
-})
+JOB = Machine[JobStatus](
+    "job",
+    {
+        (J.DRAFT, "publish"): J.OPEN,
+        (J.DRAFT, "edit"): J.DRAFT,
+        (J.OPEN, "edit"): J.OPEN,
+        (J.PAUSED, "edit"): J.PAUSED,
+        (J.OPEN, "pause"): J.PAUSED,
+        (J.PAUSED, "resume"): J.OPEN,
+        (J.OPEN, "close"): J.CLOSED,
+        (J.PAUSED, "close"): J.CLOSED,
+        (J.DRAFT, "close"): J.CLOSED,
+    },
+)
 
-PITCH = Machine[PitchStatus]("pitch", {
-    (P.PENDING, "edit"): P.PENDING,
-    (P.PENDING, "shortlist"): P.SHORTLISTED,
-    (P.PENDING, "decline"): P.DECLINED,
-    (P.SHORTLISTED, "decline"): P.DECLINED,
-    (P.PENDING, "withdraw"): P.WITHDRAWN,
-    (P.SHORTLISTED, "withdraw"): P.WITHDRAWN,
-    (P.PENDING, "hire"): P.HIRED,
-    (P.SHORTLISTED, "hire"): P.HIRED,
-})
+PITCH = Machine[PitchStatus](
+    "pitch",
+    {
+        (P.PENDING, "edit"): P.PENDING,
+        (P.PENDING, "shortlist"): P.SHORTLISTED,
+        (P.PENDING, "decline"): P.DECLINED,
+        (P.SHORTLISTED, "decline"): P.DECLINED,
+        (P.PENDING, "withdraw"): P.WITHDRAWN,
+        (P.SHORTLISTED, "withdraw"): P.WITHDRAWN,
+        (P.PENDING, "hire"): P.HIRED,
+        (P.SHORTLISTED, "hire"): P.HIRED,
+    },
+)
 
-CONTRACT = Machine[ContractStatus]("contract", {
-    (C.OFFERED, "accept"): C.ACTIVE,
-    (C.OFFERED, "decline"): C.DECLINED,
-    (C.OFFERED, "counter"): C.COUNTERED,
-    (C.OFFERED, "withdraw"): C.WITHDRAWN,
-    (C.OFFERED, "expire"): C.EXPIRED,
-    (C.COUNTERED, "accept_counter"): C.ACTIVE,
-    (C.COUNTERED, "revise"): C.OFFERED,
-    (C.COUNTERED, "withdraw"): C.WITHDRAWN,
-    (C.COUNTERED, "expire"): C.EXPIRED,
-    (C.ACTIVE, "end"): C.ENDED,
-})
+CONTRACT = Machine[ContractStatus](
+    "contract",
+    {
+        (C.OFFERED, "accept"): C.ACTIVE,
+        (C.OFFERED, "decline"): C.DECLINED,
+        (C.OFFERED, "counter"): C.COUNTERED,
+        (C.OFFERED, "withdraw"): C.WITHDRAWN,
+        (C.OFFERED, "expire"): C.EXPIRED,
+        (C.COUNTERED, "accept_counter"): C.ACTIVE,
+        (C.COUNTERED, "revise"): C.OFFERED,
+        (C.COUNTERED, "withdraw"): C.WITHDRAWN,
+        (C.COUNTERED, "expire"): C.EXPIRED,
+        (C.ACTIVE, "end"): C.ENDED,
+    },
+)
 
-MILESTONE = Machine[MilestoneStatus]("milestone", {
-    (M.PENDING, "start_funding"): M.FUNDING,
-    (M.FUNDING, "start_funding"): M.FUNDING,  # a new payment attempt after a failure
-    (M.PENDING, "fund"): M.FUNDED,
-    (M.FUNDING, "fund"): M.FUNDED,
-    (M.FUNDING, "payment_failed"): M.PENDING,
-    (M.PENDING, "cancel"): M.CANCELLED,
-    (M.FUNDING, "cancel"): M.CANCELLED,
-    (M.FUNDED, "submit"): M.SUBMITTED,
-    (M.CHANGES_REQUESTED, "submit"): M.SUBMITTED,
-    (M.SUBMITTED, "request_changes"): M.CHANGES_REQUESTED,
-    (M.SUBMITTED, "release"): M.RELEASED,
-    (M.FUNDED, "release"): M.RELEASED,  # a client may pay early
-    (M.CHANGES_REQUESTED, "release"): M.RELEASED,
-    (M.FUNDED, "refund"): M.REFUNDED,  # cancelled before work was submitted
-    (M.FUNDED, "dispute"): M.DISPUTED,
-    (M.SUBMITTED, "dispute"): M.DISPUTED,
-    (M.CHANGES_REQUESTED, "dispute"): M.DISPUTED,
-    (M.DISPUTED, "resolve_release"): M.RELEASED,
-    (M.DISPUTED, "resolve_refund"): M.REFUNDED,
-    (M.DISPUTED, "resolve_split"): M.SPLIT,
-    (M.DISPUTED, "withdraw_dispute"): M.SUBMITTED,
-    (M.FUNDED, "freeze"): M.FROZEN,
-    (M.SUBMITTED, "freeze"): M.FROZEN,
-    (M.CHANGES_REQUESTED, "freeze"): M.FROZEN,
-    (M.DISPUTED, "freeze"): M.FROZEN,
-    (M.FROZEN, "resolve_release"): M.RELEASED,
-    (M.FROZEN, "resolve_refund"): M.REFUNDED,
-    (M.FROZEN, "resolve_split"): M.SPLIT,
-})
+MILESTONE = Machine[MilestoneStatus](
+    "milestone",
+    {
+        (M.PENDING, "start_funding"): M.FUNDING,
+        (M.FUNDING, "start_funding"): M.FUNDING,  # a new payment attempt after a failure
+        (M.PENDING, "fund"): M.FUNDED,
+        (M.FUNDING, "fund"): M.FUNDED,
+        (M.FUNDING, "payment_failed"): M.PENDING,
+        (M.PENDING, "cancel"): M.CANCELLED,
+        (M.FUNDING, "cancel"): M.CANCELLED,
+        (M.FUNDED, "submit"): M.SUBMITTED,
+        (M.CHANGES_REQUESTED, "submit"): M.SUBMITTED,
+        (M.SUBMITTED, "request_changes"): M.CHANGES_REQUESTED,
+        (M.SUBMITTED, "release"): M.RELEASED,
+        (M.FUNDED, "release"): M.RELEASED,  # a client may pay early
+        (M.CHANGES_REQUESTED, "release"): M.RELEASED,
+        (M.FUNDED, "refund"): M.REFUNDED,  # cancelled before work was submitted
+        (M.FUNDED, "dispute"): M.DISPUTED,
+        (M.SUBMITTED, "dispute"): M.DISPUTED,
+        (M.CHANGES_REQUESTED, "dispute"): M.DISPUTED,
+        (M.DISPUTED, "resolve_release"): M.RELEASED,
+        (M.DISPUTED, "resolve_refund"): M.REFUNDED,
+        (M.DISPUTED, "resolve_split"): M.SPLIT,
+        (M.DISPUTED, "withdraw_dispute"): M.SUBMITTED,
+        (M.FUNDED, "freeze"): M.FROZEN,
+        (M.SUBMITTED, "freeze"): M.FROZEN,
+        (M.CHANGES_REQUESTED, "freeze"): M.FROZEN,
+        (M.DISPUTED, "freeze"): M.FROZEN,
+        (M.FROZEN, "resolve_release"): M.RELEASED,
+        (M.FROZEN, "resolve_refund"): M.REFUNDED,
+        (M.FROZEN, "resolve_split"): M.SPLIT,
+    },
+)
 
-DISPUTE = Machine[DisputeStatus]("dispute", {
-    (D.OPEN, "answer"): D.OPEN,
-    (D.OPEN, "propose_split"): D.SPLIT_PROPOSED,
-    (D.SPLIT_PROPOSED, "propose_split"): D.SPLIT_PROPOSED,  # a counter-proposal
-    (D.SPLIT_PROPOSED, "answer"): D.SPLIT_PROPOSED,
-    (D.SPLIT_PROPOSED, "reject_split"): D.OPEN,
-    (D.SPLIT_PROPOSED, "accept_split"): D.SETTLED,
-    (D.OPEN, "resolve"): D.RESOLVED,
-    (D.SPLIT_PROPOSED, "resolve"): D.RESOLVED,
-    (D.OPEN, "withdraw"): D.WITHDRAWN,
-    (D.SPLIT_PROPOSED, "withdraw"): D.WITHDRAWN,
-})
+DISPUTE = Machine[DisputeStatus](
+    "dispute",
+    {
+        (D.OPEN, "answer"): D.OPEN,
+        (D.OPEN, "propose_split"): D.SPLIT_PROPOSED,
+        (D.SPLIT_PROPOSED, "propose_split"): D.SPLIT_PROPOSED,  # a counter-proposal
+        (D.SPLIT_PROPOSED, "answer"): D.SPLIT_PROPOSED,
+        (D.SPLIT_PROPOSED, "reject_split"): D.OPEN,
+        (D.SPLIT_PROPOSED, "accept_split"): D.SETTLED,
+        (D.OPEN, "resolve"): D.RESOLVED,
+        (D.SPLIT_PROPOSED, "resolve"): D.RESOLVED,
+        (D.OPEN, "withdraw"): D.WITHDRAWN,
+        (D.SPLIT_PROPOSED, "withdraw"): D.WITHDRAWN,
+    },
+)
 
-REVIEW = Machine[ReviewStatus]("review", {
-    (R.HIDDEN, "reveal"): R.REVEALED,
-})
+REVIEW = Machine[ReviewStatus](
+    "review",
+    {
+        (R.HIDDEN, "reveal"): R.REVEALED,
+    },
+)
 
 # Milestone states in which money sits in escrow.
 HELD = frozenset({M.FUNDED, M.SUBMITTED, M.CHANGES_REQUESTED, M.DISPUTED, M.FROZEN})

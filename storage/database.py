@@ -15,7 +15,12 @@ from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
 
 from domain import entities as e
 from domain.ports import DomainEvent
@@ -61,7 +66,9 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
 
 
 class Database:
-    def __init__(self, url: str, now: Callable[[], datetime] = utc_now, **engine_kwargs: Any) -> None:
+    def __init__(
+        self, url: str, now: Callable[[], datetime] = utc_now, **engine_kwargs: Any
+    ) -> None:
         map_entities()
         self.url = url
         self.engine = create_engine(url, **engine_kwargs)
@@ -82,7 +89,9 @@ class Database:
 class SqlUnitOfWork:
     """One database transaction. Commit explicitly; leaving without commit rolls back."""
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], now: Callable[[], datetime]) -> None:
+    def __init__(
+        self, sessions: async_sessionmaker[AsyncSession], now: Callable[[], datetime]
+    ) -> None:
         self._sessions = sessions
         self._now = now
         self.events: list[DomainEvent] = []
@@ -125,7 +134,10 @@ class SqlUnitOfWork:
         await self.session.rollback()
 
     async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
     ) -> None:
         try:
             if self.session.in_transaction():

@@ -28,7 +28,9 @@ class SqlLedger:
     async def record(self, draft: TransactionDraft) -> bool:
         if await self.has(draft.key):
             return False
-        tx = LedgerTransaction(key=draft.key, kind=draft.kind, memo=draft.memo, created_at=self.now())
+        tx = LedgerTransaction(
+            key=draft.key, kind=draft.kind, memo=draft.memo, created_at=self.now()
+        )
         try:
             # A savepoint, so a concurrent writer of the same key costs this
             # transaction nothing but the insert (PostgreSQL aborts otherwise).
@@ -38,8 +40,12 @@ class SqlLedger:
         except IntegrityError:
             return False
         self.session.add_all(
-            Posting(transaction_id=tx.id, account=entry.account, amount=entry.amount,
-                    currency=draft.currency)
+            Posting(
+                transaction_id=tx.id,
+                account=entry.account,
+                amount=entry.amount,
+                currency=draft.currency,
+            )
             for entry in draft.entries
         )
         await self.session.flush()
@@ -63,7 +69,12 @@ class SqlLedger:
 
     async def total(self) -> int:
         """Sum of all postings: zero, always."""
-        return int(await self.session.scalar(sa.select(sa.func.coalesce(sa.func.sum(postings.c.amount), 0))) or 0)
+        return int(
+            await self.session.scalar(
+                sa.select(sa.func.coalesce(sa.func.sum(postings.c.amount), 0))
+            )
+            or 0
+        )
 
     async def transactions(self, account_prefix: str = "") -> Sequence[LedgerTransaction]:
         stmt = sa.select(LedgerTransaction).order_by(LedgerTransaction.id)  # type: ignore[arg-type]

@@ -20,9 +20,7 @@ class SqlRepository(Generic[T]):
 
     async def get_for_update(self, key: Any) -> T | None:
         # populate_existing: a row already in the session is re-read under the lock.
-        return await self.session.get(
-            self.cls, key, with_for_update=True, populate_existing=True
-        )
+        return await self.session.get(self.cls, key, with_for_update=True, populate_existing=True)
 
     async def add(self, obj: T) -> T:
         self.session.add(obj)

@@ -46,7 +46,8 @@ def _created() -> sa.Column:
 
 
 users = sa.Table(
-    "users", metadata,
+    "users",
+    metadata,
     sa.Column("id", sa.BigInteger, primary_key=True, autoincrement=False),
     sa.Column("name", sa.String(256), nullable=False, default=""),
     sa.Column("username", sa.String(64)),
@@ -61,7 +62,8 @@ users = sa.Table(
 )
 
 profiles = sa.Table(
-    "freelancer_profiles", metadata,
+    "freelancer_profiles",
+    metadata,
     sa.Column("user_id", sa.BigInteger, sa.ForeignKey("users.id"), primary_key=True),
     sa.Column("headline", sa.String(200), nullable=False, default=""),
     sa.Column("bio", sa.Text, nullable=False, default=""),
@@ -77,7 +79,8 @@ profiles = sa.Table(
 )
 
 jobs = sa.Table(
-    "jobs", metadata,
+    "jobs",
+    metadata,
     _id(),
     _user_fk("client_id"),
     sa.Column("title", sa.String(200), nullable=False),
@@ -96,7 +99,8 @@ jobs = sa.Table(
 
 # One row per (job, skill): indexed skill matching without scanning JSON.
 job_skills = sa.Table(
-    "job_skills", metadata,
+    "job_skills",
+    metadata,
     sa.Column("job_id", BigInt, sa.ForeignKey("jobs.id", ondelete="CASCADE"), primary_key=True),
     sa.Column("skill", sa.String(64), primary_key=True),
     sa.Index("ix_job_skills_skill", "skill", "job_id"),
@@ -104,17 +108,21 @@ job_skills = sa.Table(
 
 # One row per (subscription, skill), for finding the subscriptions a job matches.
 subscription_skills = sa.Table(
-    "subscription_skills", metadata,
+    "subscription_skills",
+    metadata,
     sa.Column(
-        "subscription_id", BigInt,
-        sa.ForeignKey("alert_subscriptions.id", ondelete="CASCADE"), primary_key=True,
+        "subscription_id",
+        BigInt,
+        sa.ForeignKey("alert_subscriptions.id", ondelete="CASCADE"),
+        primary_key=True,
     ),
     sa.Column("skill", sa.String(64), primary_key=True),
     sa.Index("ix_subscription_skills_skill", "skill", "subscription_id"),
 )
 
 pitches = sa.Table(
-    "pitches", metadata,
+    "pitches",
+    metadata,
     _id(),
     sa.Column("job_id", BigInt, sa.ForeignKey("jobs.id"), nullable=False, index=True),
     _user_fk("freelancer_id"),
@@ -132,7 +140,8 @@ pitches = sa.Table(
 )
 
 invitations = sa.Table(
-    "invitations", metadata,
+    "invitations",
+    metadata,
     _id(),
     sa.Column("job_id", BigInt, sa.ForeignKey("jobs.id"), nullable=False, index=True),
     _user_fk("client_id"),
@@ -142,7 +151,8 @@ invitations = sa.Table(
 )
 
 contracts = sa.Table(
-    "contracts", metadata,
+    "contracts",
+    metadata,
     _id(),
     sa.Column("job_id", BigInt, sa.ForeignKey("jobs.id"), nullable=False, index=True),
     sa.Column("pitch_id", BigInt, sa.ForeignKey("pitches.id")),
@@ -161,7 +171,8 @@ contracts = sa.Table(
 )
 
 milestones = sa.Table(
-    "milestones", metadata,
+    "milestones",
+    metadata,
     _id(),
     sa.Column("contract_id", BigInt, sa.ForeignKey("contracts.id"), nullable=False, index=True),
     sa.Column("position", sa.Integer, nullable=False, default=1),
@@ -179,7 +190,8 @@ milestones = sa.Table(
 )
 
 submissions = sa.Table(
-    "submissions", metadata,
+    "submissions",
+    metadata,
     _id(),
     sa.Column("milestone_id", BigInt, sa.ForeignKey("milestones.id"), nullable=False, index=True),
     _user_fk("freelancer_id"),
@@ -189,7 +201,8 @@ submissions = sa.Table(
 )
 
 disputes = sa.Table(
-    "disputes", metadata,
+    "disputes",
+    metadata,
     _id(),
     sa.Column("milestone_id", BigInt, sa.ForeignKey("milestones.id"), nullable=False, index=True),
     sa.Column("contract_id", BigInt, sa.ForeignKey("contracts.id"), nullable=False, index=True),
@@ -206,7 +219,8 @@ disputes = sa.Table(
 )
 
 messages = sa.Table(
-    "contract_messages", metadata,
+    "contract_messages",
+    metadata,
     _id(),
     sa.Column("contract_id", BigInt, sa.ForeignKey("contracts.id"), index=True),
     sa.Column("job_id", BigInt, sa.ForeignKey("jobs.id"), index=True),
@@ -220,7 +234,8 @@ messages = sa.Table(
 )
 
 reviews = sa.Table(
-    "reviews", metadata,
+    "reviews",
+    metadata,
     _id(),
     sa.Column("contract_id", BigInt, sa.ForeignKey("contracts.id"), nullable=False, index=True),
     _user_fk("reviewer_id"),
@@ -235,7 +250,8 @@ reviews = sa.Table(
 )
 
 subscriptions = sa.Table(
-    "alert_subscriptions", metadata,
+    "alert_subscriptions",
+    metadata,
     _id(),
     _user_fk("user_id"),
     sa.Column("categories", json_list(), nullable=False, default=list),
@@ -249,14 +265,16 @@ subscriptions = sa.Table(
 )
 
 dismissals = sa.Table(
-    "job_dismissals", metadata,
+    "job_dismissals",
+    metadata,
     sa.Column("user_id", sa.BigInteger, sa.ForeignKey("users.id"), primary_key=True),
     sa.Column("job_id", BigInt, sa.ForeignKey("jobs.id"), primary_key=True),
     _created(),
 )
 
 reports = sa.Table(
-    "reports", metadata,
+    "reports",
+    metadata,
     _id(),
     _user_fk("reporter_id"),
     sa.Column("target_type", sa.String(8), nullable=False),
@@ -267,7 +285,8 @@ reports = sa.Table(
 )
 
 audit_log = sa.Table(
-    "audit_log", metadata,
+    "audit_log",
+    metadata,
     _id(),
     sa.Column("admin_id", sa.BigInteger, nullable=False, index=True),
     sa.Column("action", sa.String(32), nullable=False),
@@ -277,7 +296,8 @@ audit_log = sa.Table(
 )
 
 payments = sa.Table(
-    "payments", metadata,
+    "payments",
+    metadata,
     _id(),
     sa.Column("milestone_id", BigInt, sa.ForeignKey("milestones.id"), nullable=False, index=True),
     _user_fk("payer_id"),
@@ -294,7 +314,8 @@ payments = sa.Table(
 )
 
 payouts = sa.Table(
-    "payouts", metadata,
+    "payouts",
+    metadata,
     _id(),
     _user_fk("user_id"),
     sa.Column("amount", sa.BigInteger, nullable=False),
@@ -307,7 +328,8 @@ payouts = sa.Table(
 )
 
 ledger_transactions = sa.Table(
-    "ledger_transactions", metadata,
+    "ledger_transactions",
+    metadata,
     _id(),
     sa.Column("key", sa.String(200), nullable=False, unique=True),
     sa.Column("kind", sa.String(16), nullable=False),
@@ -316,10 +338,14 @@ ledger_transactions = sa.Table(
 )
 
 postings = sa.Table(
-    "postings", metadata,
+    "postings",
+    metadata,
     _id(),
     sa.Column(
-        "transaction_id", BigInt, sa.ForeignKey("ledger_transactions.id"), nullable=False,
+        "transaction_id",
+        BigInt,
+        sa.ForeignKey("ledger_transactions.id"),
+        nullable=False,
         index=True,
     ),
     sa.Column("account", sa.String(64), nullable=False),
@@ -329,7 +355,8 @@ postings = sa.Table(
 )
 
 outbox = sa.Table(
-    "outbox", metadata,
+    "outbox",
+    metadata,
     _id(),
     sa.Column("chat_id", sa.BigInteger, nullable=False),
     sa.Column("method", sa.String(16), nullable=False),
@@ -346,7 +373,8 @@ outbox = sa.Table(
 )
 
 conversations = sa.Table(
-    "conversation_states", metadata,
+    "conversation_states",
+    metadata,
     sa.Column("user_id", sa.BigInteger, primary_key=True, autoincrement=False),
     sa.Column("flow", sa.String(32), nullable=False, default=""),
     sa.Column("step", sa.String(32), nullable=False, default=""),
@@ -355,13 +383,15 @@ conversations = sa.Table(
 )
 
 processed_updates = sa.Table(
-    "processed_updates", metadata,
+    "processed_updates",
+    metadata,
     sa.Column("update_id", sa.BigInteger, primary_key=True, autoincrement=False),
     sa.Column("processed_at", UTCDateTime),
 )
 
 stored_updates = sa.Table(
-    "stored_updates", metadata,
+    "stored_updates",
+    metadata,
     sa.Column("update_id", sa.BigInteger, primary_key=True, autoincrement=False),
     sa.Column("payload", json_dict(), nullable=False),
     sa.Column("received_at", UTCDateTime),
