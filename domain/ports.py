@@ -84,6 +84,30 @@ class Ledger(Protocol):
     async def transactions(self, account_prefix: str = "") -> Sequence[LedgerTransaction]: ...
 
 
+@dataclass(frozen=True, slots=True)
+class JobQuery:
+    """Browse/search open jobs: full text plus filters, one page at a time."""
+
+    text: str = ""
+    category: str | None = None
+    skills: tuple[str, ...] = ()
+    min_budget: int = 0  # minor units
+    budget_type: str | None = None  # "fixed" / "hourly"
+    offset: int = 0
+    limit: int = 5
+
+
+class JobSearch(Protocol):
+    async def search(self, query: JobQuery) -> tuple[list[Job], int]:
+        """A page of open jobs, best match first, and the total number of matches."""
+        ...
+
+    async def subscriptions_for(self, job: Job) -> list[AlertSubscription]:
+        """Unpaused subscriptions that may match the job (by the skill/category
+        index); the final decision is domain.matching's."""
+        ...
+
+
 class UnitOfWork(Protocol):
     users: Repository[User]
     profiles: Repository[FreelancerProfile]
@@ -107,6 +131,7 @@ class UnitOfWork(Protocol):
     processed_updates: Repository[ProcessedUpdate]
     stored_updates: Repository[StoredUpdate]
     ledger: Ledger
+    search: JobSearch
     events: list[DomainEvent]
 
     def emit(self, kind: str, **data: Any) -> None: ...

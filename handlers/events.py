@@ -20,7 +20,7 @@ HTML, with every user-supplied part escaped.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, Protocol
 
 EventKind = Literal["command", "text", "button", "file", "blocked", "unblocked"]
 
@@ -69,3 +69,15 @@ class Outcome:
     callback_answer: CallbackAnswer | None = None  # always set for a button press
     duplicate: bool = False  # the update had been handled before; nothing was done
     outbox_ids: list[int] = field(default_factory=list)  # rows to deliver first
+
+
+class EventHandler(Protocol):
+    """What the runtime drives: handlers.engine.Engine implements it."""
+
+    async def handle(self, event: Event) -> Outcome: ...
+
+    async def tick(self) -> int:
+        """Run whatever deadlines are due (auto-release, reminders, expiry, reveal,
+        digests); idempotent and safe in several processes at once. Returns how
+        many things it did."""
+        ...
