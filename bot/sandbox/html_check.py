@@ -180,9 +180,7 @@ def parse_html(src: str) -> tuple[str, list[Entity]]:
         stack.append(_Open(name, pos, attrs))
 
     if stack:
-        raise HtmlParseError(
-            f'Can\'t find end tag corresponding to start tag "{stack[-1].tag}"'
-        )
+        raise HtmlParseError(f'Can\'t find end tag corresponding to start tag "{stack[-1].tag}"')
     entities.sort(key=lambda e: (e["offset"], -e["length"]))
     return "".join(out), entities
 

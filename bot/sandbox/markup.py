@@ -35,7 +35,7 @@ def validate_markup(markup: Any) -> dict[str, Any] | None:
     if "keyboard" in markup:
         rows = markup["keyboard"]
         if not isinstance(rows, list) or not all(isinstance(r, list) for r in rows):
-            raise bad_request("field \"keyboard\" of the ReplyKeyboardMarkup must be an Array")
+            raise bad_request('field "keyboard" of the ReplyKeyboardMarkup must be an Array')
         for row in rows:
             for button in row:
                 text = button.get("text") if isinstance(button, dict) else button
@@ -50,7 +50,7 @@ def validate_markup(markup: Any) -> dict[str, Any] | None:
 def _inline_rows(rows: Any) -> list[list[dict[str, Any]]]:
     if not isinstance(rows, list) or not all(isinstance(r, list) for r in rows):
         raise bad_request(
-            "can't parse inline keyboard button: field \"inline_keyboard\" of the "
+            'can\'t parse inline keyboard button: field "inline_keyboard" of the '
             "InlineKeyboardMarkup must be an Array of Arrays"
         )
     if sum(len(r) for r in rows) > 100:

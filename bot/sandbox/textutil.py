@@ -7,6 +7,7 @@ from typing import Any
 
 Entity = dict[str, Any]
 
+
 # Telegram counts entity offsets/lengths in UTF-16 code units.
 def utf16_len(text: str) -> int:
     return len(text.encode("utf-16-le")) // 2

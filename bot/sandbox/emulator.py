@@ -1,0 +1,413 @@
+"""The sandbox's Telegram: one bot, its users and chats, updates, files, and the user side.
+
+``Emulator`` holds all state. The bot talks to it over HTTP (see ``bot_methods`` and
+``http_bot``); people act through the Python methods here (tests) or the JSON routes in
+``user_api`` (the web chat page). Every change bumps a version and wakes waiters, so tests
+and the page's long-poll wait for events instead of sleeping.
+"""
+
+from __future__ import annotations
+
+import copy
+import itertools
+import mimetypes
+import secrets
+import struct
+import time
+from collections.abc import Callable, Iterable
+from typing import Any, TypeVar
+
+from bot.sandbox.bot_methods import BotMethods
+from bot.sandbox.limits import Limits, RateLimiter
+from bot.sandbox.markup import iter_buttons
+from bot.sandbox.models import BotCall, CallbackPress, Chat, Message, SandboxUser, StoredFile
+from bot.sandbox.notify import Broadcast
+from bot.sandbox.textutil import detect_entities
+from bot.sandbox.webhook import WebhookDelivery
+
+T = TypeVar("T")
+
+DEFAULT_TOKEN = "1000000001:SANDBOX-gigbot-local-token"
+
+
+class Emulator:
+    """A local Telegram for one bot.
+
+    token: what the bot must use in /bot{token}/...; its numeric prefix is the bot's id.
+    limits: flood limits (all off by default). admin_user_ids: only used to label the
+    admin column of the web page; who is an admin is the application's decision.
+    """
+
+    def __init__(
+        self,
+        token: str = DEFAULT_TOKEN,
+        *,
+        bot_username: str = "gigbot_sandbox_bot",
+        bot_first_name: str = "Gigbot",
+        limits: Limits | None = None,
+        admin_user_ids: Iterable[int] = (),
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.token = token
+        prefix = token.split(":", 1)[0]
+        self.bot_user: dict[str, Any] = {
+            "id": int(prefix) if prefix.isdigit() else 1000000001,
+            "is_bot": True,
+            "first_name": bot_first_name,
+            "username": bot_username,
+        }
+        self.limits = limits or Limits()
+        self.rate_limiter = RateLimiter(self.limits, clock)
+        self.admin_user_ids = list(admin_user_ids)
+        self.clock = clock
+
+        self.users: dict[int, SandboxUser] = {}
+        self.chats: dict[int, Chat] = {}
+        self.files: dict[str, StoredFile] = {}
+        self.files_by_path: dict[str, StoredFile] = {}
+        self.callbacks: dict[str, CallbackPress] = {}
+        self.calls: list[BotCall] = []  # every Bot API request, in receive order
+        self.commands: dict[tuple[str, str], list[dict[str, str]]] = {}  # (scope, lang)
+        self.menu_buttons: dict[int | None, dict[str, Any]] = {}
+
+        self.updates: list[dict[str, Any]] = []  # not yet confirmed by the bot
+        self.allowed_updates: list[str] | None = None
+        self.poll_generation = 0
+        self.webhook_url: str | None = None
+        self.webhook_secret: str | None = None
+        self.webhook_max_connections = 40
+        self.webhook_last_error: tuple[int, str] | None = None
+
+        self.changes = Broadcast()
+        self.closing = False
+        self._update_ids = itertools.count(1)
+        self._file_ids = itertools.count(1)
+        self._group_ids = itertools.count(1)
+
+        self.api = BotMethods(self)
+        self.webhook = WebhookDelivery(self)
+
+    # -- lifecycle ------------------------------------------------------------------
+
+    def install(self, app: Any, *, page: bool = True) -> None:
+        """Add the Bot API, user API and (optionally) the web page routes to an aiohttp app."""
+        from bot.sandbox.app import install
+
+        install(app, self, page=page)
+
+    async def close(self) -> None:
+        """Release long-polls and stop webhook delivery (called on app shutdown)."""
+        self.closing = True
+        self.changes.notify()
+        await self.webhook.stop()
+
+    # -- users and chats ---------------------------------------------------------------
+
+    def add_user(
+        self,
+        first_name: str,
+        *,
+        user_id: int | None = None,
+        username: str | None = None,
+        language_code: str | None = "en",
+        last_name: str | None = None,
+    ) -> SandboxUser:
+        """Create a user (or update the one with that id). It has a chat with the bot that
+        stays closed to the bot (403) until the user writes to it, as on Telegram."""
+        if user_id is None:
+            user_id = max([*self.users, 100000]) + 1
+        user = SandboxUser(user_id, first_name, username, language_code, last_name)
+        self.users[user_id] = user
+        chat = self.chats.get(user_id)
+        if chat is None:
+            self.chats[user_id] = Chat(id=user_id, type="private", user=user)
+        else:
+            chat.user = user
+        self.changes.notify()
+        return user
+
+    def user(self, user_id: int) -> SandboxUser:
+        try:
+            return self.users[user_id]
+        except KeyError:
+            raise KeyError(f"no sandbox user {user_id}") from None
+
+    def create_group(self, title: str) -> Chat:
+        """A group the bot is in (for group rate limits); users do not post there."""
+        chat_id = -(100 + next(self._group_ids))
+        chat = Chat(id=chat_id, type="group", title=title, started=True)
+        self.chats[chat_id] = chat
+        return chat
+
+    def touch(self, chat: Chat) -> None:
+        chat.version = self.changes.version + 1
+        self.changes.notify()
+
+    # -- updates ----------------------------------------------------------------------
+
+    def push_update(self, kind: str, payload: dict[str, Any]) -> dict[str, Any] | None:
+        # Telegram's default excludes these three kinds unless asked for.
+        default_off = {"chat_member", "message_reaction", "message_reaction_count"}
+        allowed = self.allowed_updates
+        if (allowed and kind not in allowed) or (not allowed and kind in default_off):
+            return None
+        update = {"update_id": next(self._update_ids), kind: copy.deepcopy(payload)}
+        self.updates.append(update)
+        self.changes.notify()
+        return update
+
+    def confirm_updates(self, offset: int) -> None:
+        if offset > 0:
+            self.updates = [u for u in self.updates if u["update_id"] >= offset]
+        elif offset < 0:
+            self.updates = self.updates[offset:]
+
+    # -- messages and files --------------------------------------------------------------
+
+    def add_message(self, chat: Chat, sender: dict[str, Any], content: dict[str, Any]) -> Message:
+        msg: Message = {
+            "message_id": chat.next_message_id,
+            "from": dict(sender),
+            "chat": chat.to_telegram(),
+            "date": int(time.time()),
+            **content,
+        }
+        chat.next_message_id += 1
+        chat.messages[msg["message_id"]] = msg
+        self.touch(chat)
+        return msg
+
+    def store_file(
+        self, data: bytes, file_name: str | None, mime_type: str | None, folder: str
+    ) -> StoredFile:
+        n = next(self._file_ids)
+        if not mime_type or mime_type == "application/octet-stream":
+            mime_type = mimetypes.guess_type(file_name or "")[0] or mime_type
+        ext = (file_name or "").rpartition(".")[2] if file_name and "." in file_name else "bin"
+        width, height = _png_size(data)
+        stored = StoredFile(
+            file_id=f"BQACAgSandbox{n:06d}{secrets.token_urlsafe(12)}",
+            file_unique_id=f"AgADSbx{n:06d}",
+            file_path=f"{folder}/file_{n}.{ext}",
+            data=data,
+            file_name=file_name,
+            mime_type=mime_type,
+            width=width,
+            height=height,
+        )
+        self.files[stored.file_id] = stored
+        self.files_by_path[stored.file_path] = stored
+        return stored
+
+    # -- acting as a user -----------------------------------------------------------------
+
+    def _user_chat(self, user_id: int) -> tuple[SandboxUser, Chat]:
+        user = self.user(user_id)
+        chat = self.chats[user_id]
+        if chat.blocked:
+            self.unblock_bot(user_id)  # writing to a blocked bot means pressing "Restart"
+        chat.started = True
+        return user, chat
+
+    def _user_message(self, user_id: int, content: dict[str, Any]) -> Message:
+        user, chat = self._user_chat(user_id)
+        msg = self.add_message(chat, user.to_telegram(), content)
+        self.push_update("message", msg)
+        return copy.deepcopy(msg)
+
+    def send_text(self, user_id: int, text: str) -> Message:
+        """The user types text; commands, urls and mentions get entities as on Telegram."""
+        if not text.strip():
+            raise ValueError("message text is empty")
+        content: dict[str, Any] = {"text": text}
+        if entities := detect_entities(text):
+            content["entities"] = entities
+        return self._user_message(user_id, content)
+
+    def send_command(self, user_id: int, command: str, payload: str = "") -> Message:
+        """E.g. send_command(1001, "start", "job_42") is a t.me/bot?start=job_42 deep link."""
+        text = f"/{command.lstrip('/')}" + (f" {payload}" if payload else "")
+        return self.send_text(user_id, text)
+
+    def send_document(
+        self,
+        user_id: int,
+        data: bytes,
+        file_name: str,
+        mime_type: str | None = None,
+        caption: str | None = None,
+    ) -> Message:
+        stored = self.store_file(data, file_name, mime_type, "documents")
+        content: dict[str, Any] = {"document": stored.document()}
+        if caption:
+            content["caption"] = caption
+            if entities := detect_entities(caption):
+                content["caption_entities"] = entities
+        return self._user_message(user_id, content)
+
+    def press_button(
+        self, user_id: int, message_id: int, data: str | None = None, *, text: str | None = None
+    ) -> CallbackPress:
+        """Press the callback button with this data (or this label) under a bot message."""
+        user, chat = self._user_chat(user_id)
+        msg = chat.messages.get(message_id)
+        if msg is None:
+            raise KeyError(f"no message {message_id} in chat {user_id}")
+        buttons = [b for b in iter_buttons(msg.get("reply_markup")) if "callback_data" in b]
+        match = [b for b in buttons if (data is None or b["callback_data"] == data)]
+        match = [b for b in match if (text is None or b["text"] == text)]
+        if not match:
+            raise ValueError(f"message {message_id} has no such callback button")
+        press = CallbackPress(
+            id=str(secrets.randbits(62)),
+            user_id=user_id,
+            chat_id=chat.id,
+            message_id=message_id,
+            data=match[0]["callback_data"],
+        )
+        self.callbacks[press.id] = press
+        self.push_update(
+            "callback_query",
+            {
+                "id": press.id,
+                "from": user.to_telegram(),
+                "message": msg,
+                "chat_instance": str(abs(hash((self.bot_user["id"], chat.id)))),
+                "data": press.data,
+            },
+        )
+        self.touch(chat)
+        return press
+
+    def _member_update(self, user_id: int, old: str, new: str) -> None:
+        user = self.user(user_id)
+        chat = self.chats[user_id]
+        new_member: dict[str, Any] = {"user": self.bot_user, "status": new}
+        old_member: dict[str, Any] = {"user": self.bot_user, "status": old}
+        for member in (new_member, old_member):
+            if member["status"] == "kicked":
+                member["until_date"] = 0
+        self.push_update(
+            "my_chat_member",
+            {
+                "chat": chat.to_telegram(),
+                "from": user.to_telegram(),
+                "date": int(time.time()),
+                "old_chat_member": old_member,
+                "new_chat_member": new_member,
+            },
+        )
+
+    def block_bot(self, user_id: int) -> None:
+        chat = self.chats[self.user(user_id).id]
+        if not chat.blocked:
+            chat.blocked = True
+            self._member_update(user_id, "member", "kicked")
+            self.touch(chat)
+
+    def unblock_bot(self, user_id: int) -> None:
+        chat = self.chats[self.user(user_id).id]
+        if chat.blocked:
+            chat.blocked = False
+            self._member_update(user_id, "kicked", "member")
+            self.touch(chat)
+
+    # -- reading --------------------------------------------------------------------------
+
+    def messages(self, chat_id: int) -> list[Message]:
+        """The chat as Telegram shows it: in order, edits applied, deletions gone."""
+        chat = self.chats.get(chat_id)
+        return copy.deepcopy(list(chat.messages.values())) if chat else []
+
+    def last_message(self, chat_id: int) -> Message | None:
+        msgs = self.messages(chat_id)
+        return msgs[-1] if msgs else None
+
+    def chat_view(self, chat_id: int) -> dict[str, Any]:
+        chat = self.chats[chat_id]
+        recent = chat.last_action_at is not None and self.clock() - chat.last_action_at < 5
+        return {
+            "chat_id": chat_id,
+            "version": chat.version,
+            "blocked": chat.blocked,
+            "messages": self.messages(chat_id),
+            "reply_keyboard": chat.reply_keyboard,
+            "action": chat.last_action if recent else None,
+            "callbacks": [c.to_json() for c in self.callbacks.values() if c.chat_id == chat_id][
+                -20:
+            ],
+        }
+
+    def file_data(self, file_id: str) -> bytes:
+        return self.files[file_id].data
+
+    def commands_for(self, user_id: int) -> list[dict[str, str]]:
+        """The command menu a user would see (Telegram's scope and language fallback)."""
+        user = self.user(user_id)
+        scopes = [
+            {"type": "chat", "chat_id": user_id},
+            {"type": "all_private_chats"},
+            {"type": "default"},
+        ]
+        from bot.sandbox.bot_methods import scope_key
+
+        for scope in scopes:
+            for lang in (user.language_code or "", ""):
+                found = self.commands.get((scope_key(scope), lang))
+                if found:
+                    return copy.deepcopy(found)
+        return []
+
+    def calls_to(self, method: str) -> list[BotCall]:
+        return [c for c in self.calls if c.method.lower() == method.lower()]
+
+    # -- waiting (no sleeps) ----------------------------------------------------------------
+
+    async def wait_for(self, predicate: Callable[[], T], timeout: float = 5.0) -> T:  # noqa: ASYNC109
+        """Re-check predicate on every change; return its first truthy value."""
+        return await self.changes.wait_for(predicate, timeout)
+
+    async def wait_for_message(
+        self,
+        chat_id: int,
+        predicate: Callable[[Message], bool] | None = None,
+        timeout: float = 5.0,  # noqa: ASYNC109 (a deadline is the API tests want)
+        *,
+        from_bot: bool | None = True,
+        after: int = 0,
+    ) -> Message:
+        """First message in the chat (id > after; by default from the bot) that matches."""
+
+        def find() -> Message | None:
+            chat = self.chats.get(chat_id)
+            for msg in list(chat.messages.values()) if chat else []:
+                if msg["message_id"] <= after:
+                    continue
+                if from_bot is not None and msg["from"].get("is_bot", False) != from_bot:
+                    continue
+                if predicate is None or predicate(msg):
+                    return copy.deepcopy(msg)
+            return None
+
+        return await self.wait_for(find, timeout)
+
+    async def wait_for_callback_answer(self, query_id: str, timeout: float = 5.0) -> CallbackPress:  # noqa: ASYNC109
+        press = self.callbacks[query_id]
+        await self.wait_for(lambda: press.answered, timeout)
+        return press
+
+    async def wait_for_chat_change(self, chat_id: int, since: int, timeout: float) -> int:  # noqa: ASYNC109
+        """Long-poll helper: the chat's version once it is above since (or on timeout)."""
+        chat = self.chats[chat_id]
+        try:
+            await self.wait_for(lambda: chat.version > since or self.closing, timeout)
+        except TimeoutError:
+            pass
+        return chat.version
+
+
+def _png_size(data: bytes) -> tuple[int, int]:
+    if data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) >= 24:
+        width, height = struct.unpack(">II", data[16:24])
+        return int(width), int(height)
+    return 0, 0
