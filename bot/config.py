@@ -1,0 +1,200 @@
+"""Operator settings: environment variables (prefix GIGBOT_) or a `.env` file.
+
+`Settings()` validates everything up front, so a bad deployment fails at start
+with one clear message per problem instead of half-way through a conversation.
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+from typing import Annotated, Literal
+from urllib.parse import urlsplit
+
+from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from domain.config import MarketConfig
+from domain.fees import percent_to_bp
+
+# Telegram allows only these characters in a webhook secret_token, 1–256 of them.
+WEBHOOK_SECRET_RE = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
+CURRENCY_RE = re.compile(r"^[A-Z]{3}$")
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="GIGBOT_",
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        frozen=True,
+    )
+
+    bot_token: str | None = None
+    framework: Literal["aiogram", "ptb"] = "aiogram"
+    telegram_api_base: str = "https://api.telegram.org"
+    database_url: str = "sqlite+aiosqlite:///gigbot.db"
+    webhook_url: str | None = None
+    webhook_secret: str | None = None
+    http_host: str = "127.0.0.1"
+    http_port: int = Field(8080, ge=0, le=65535)
+    public_url: str = "http://127.0.0.1:8080"
+    admin_ids: Annotated[frozenset[int], NoDecode] = frozenset()
+    payments: Literal["sandbox", "stripe"] = "sandbox"
+    stripe_secret_key: str | None = None
+    stripe_webhook_secret: str | None = None
+    stripe_api_base: str | None = None  # None: Stripe's own
+    currency: str = "USD"
+    client_fee_percent: Decimal = Decimal(5)
+    freelancer_fee_percent: Decimal = Decimal(10)
+    auto_release_days: int = Field(14, ge=1, le=365)
+
+    # Telegram's delivery limits (the sender's rate limiter).
+    send_rate: float = Field(30, gt=0)  # messages a second, all chats together
+    private_chat_rate: float = Field(1, gt=0)  # messages a second to one private chat
+    group_chat_rate_per_min: float = Field(20, gt=0)  # messages a minute to one group
+
+    # Runtime.
+    max_concurrent_updates: int = Field(32, ge=1, le=10_000)
+    tick_seconds: float = Field(30, gt=0)  # how often deadlines are checked
+    log_level: str = "INFO"
+    log_json: bool = False
+
+    @field_validator(
+        "bot_token",
+        "webhook_url",
+        "webhook_secret",
+        "stripe_secret_key",
+        "stripe_webhook_secret",
+        "stripe_api_base",
+        mode="before",
+    )
+    @classmethod
+    def _blank_is_unset(cls, value: object) -> object:
+        # `GIGBOT_WEBHOOK_URL=` in a .env file means "not set", not "the empty URL".
+        if isinstance(value, str) and not value.strip():
+            return None
+        return value.strip() if isinstance(value, str) else value
+
+    @field_validator("admin_ids", mode="before")
+    @classmethod
+    def _parse_admin_ids(cls, value: object) -> object:
+        if isinstance(value, str):
+            parts = [p.strip() for p in value.split(",") if p.strip()]
+            ids = []
+            for part in parts:
+                if not part.isdigit():
+                    raise ValueError(f"admin ids must be Telegram user ids (numbers), got {part!r}")
+                ids.append(int(part))
+            return frozenset(ids)
+        if isinstance(value, int):
+            return frozenset([value])
+        return value
+
+    @field_validator("currency", mode="before")
+    @classmethod
+    def _check_currency(cls, value: object) -> object:
+        if isinstance(value, str):
+            value = value.strip().upper()
+            if not CURRENCY_RE.match(value):
+                raise ValueError(f"must be an ISO 4217 code like USD or EUR, got {value!r}")
+        return value
+
+    @field_validator("client_fee_percent", "freelancer_fee_percent")
+    @classmethod
+    def _check_percent(cls, value: Decimal) -> Decimal:
+        if not Decimal(0) <= value <= Decimal(100):
+            raise ValueError("must be a percentage between 0 and 100")
+        if value * 100 != (value * 100).to_integral_value():
+            raise ValueError("must have at most two decimals (basis points)")
+        return value
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _check_log_level(cls, value: object) -> object:
+        if isinstance(value, str):
+            value = value.strip().upper()
+            if value not in LOG_LEVELS:
+                raise ValueError(f"must be one of {', '.join(LOG_LEVELS)}")
+        return value
+
+    @field_validator("telegram_api_base", "public_url", "webhook_url", "stripe_api_base")
+    @classmethod
+    def _check_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ValueError(f"must be an http(s) URL, got {value!r}")
+        return value.rstrip("/") if parts.path in ("", "/") else value
+
+    @model_validator(mode="after")
+    def _check_combinations(self) -> Settings:
+        if self.webhook_url:
+            if not self.bot_token:
+                raise ValueError("GIGBOT_WEBHOOK_URL needs GIGBOT_BOT_TOKEN")
+            if not self.webhook_secret:
+                raise ValueError("GIGBOT_WEBHOOK_URL needs GIGBOT_WEBHOOK_SECRET")
+        if self.webhook_secret and not WEBHOOK_SECRET_RE.match(self.webhook_secret):
+            raise ValueError(
+                "GIGBOT_WEBHOOK_SECRET must be 1-256 characters of A-Z, a-z, 0-9, _ and -"
+            )
+        if self.payments == "stripe":
+            missing = [
+                name
+                for name, v in (
+                    ("GIGBOT_STRIPE_SECRET_KEY", self.stripe_secret_key),
+                    ("GIGBOT_STRIPE_WEBHOOK_SECRET", self.stripe_webhook_secret),
+                )
+                if not v
+            ]
+            if missing:
+                raise ValueError(f"GIGBOT_PAYMENTS=stripe needs {' and '.join(missing)}")
+        return self
+
+    # -- derived values -------------------------------------------------------
+
+    @property
+    def sandbox(self) -> bool:
+        """No token: the local sandbox stands in for Telegram."""
+        return not self.bot_token
+
+    @property
+    def webhook_path(self) -> str | None:
+        if not self.webhook_url:
+            return None
+        return urlsplit(self.webhook_url).path or "/"
+
+    def market_config(self) -> MarketConfig:
+        return MarketConfig(
+            currency=self.currency,
+            client_fee_bp=percent_to_bp(self.client_fee_percent),
+            freelancer_fee_bp=percent_to_bp(self.freelancer_fee_percent),
+            auto_release_days=self.auto_release_days,
+            admin_ids=self.admin_ids,
+            payments=self.payments,
+        )
+
+
+class SettingsError(Exception):
+    """Bad settings, phrased for an operator (no stack trace)."""
+
+
+def describe_errors(error: ValidationError) -> str:
+    lines = []
+    for item in error.errors():
+        field = ".".join(str(p) for p in item.get("loc", ()) if p != "__root__")
+        message = item.get("msg", "invalid").removeprefix("Value error, ")
+        name = f"GIGBOT_{field.upper()}: " if field else ""
+        lines.append(f"  {name}{message}")
+    return "invalid settings:\n" + "\n".join(lines)
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Settings from the environment and .env, with clear errors as SettingsError."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as error:
+        raise SettingsError(describe_errors(error)) from None
