@@ -1,0 +1,92 @@
+"""Helpers every use case shares: loading, re-authorising, auditing, locking."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any, TypeVar
+
+from domain.config import MarketConfig
+from domain.entities import AuditEntry, Contract, Milestone, User
+from domain.errors import NotAllowed, NotFound
+from domain.ports import Clock, Repository, UnitOfWork
+
+T = TypeVar("T")
+
+
+async def load(repo: Repository[T], key: Any, what: str, *, lock: bool = False) -> T:
+    """The row, or NotFound with the code "<what>_not_found" (e.g. "job_not_found")."""
+    obj = await (repo.get_for_update(key) if lock else repo.get(key))
+    if obj is None:
+        raise NotFound(f"{what}_not_found", f"There is no {what} {key}.", id=key)
+    return obj
+
+
+async def lock_all(repo: Repository[T], keys: Iterable[Any], what: str) -> list[T]:
+    """Lock several rows in ascending key order, so two writers never deadlock."""
+    return [await load(repo, key, what, lock=True) for key in sorted(set(keys))]
+
+
+async def active_user(uow: UnitOfWork, user_id: int) -> User:
+    """A registered, not banned user: everyone acting must be one."""
+    user = await uow.users.get(user_id)
+    if user is None:
+        raise NotFound("user_not_found", "Send /start first.", id=user_id)
+    if user.banned:
+        raise NotAllowed("user_banned", "Your account is suspended.")
+    return user
+
+
+async def freelancer(uow: UnitOfWork, user_id: int) -> User:
+    user = await active_user(uow, user_id)
+    if not user.is_freelancer:
+        raise NotAllowed("freelancer_only", "Only freelancers can do this.")
+    return user
+
+
+async def client(uow: UnitOfWork, user_id: int) -> User:
+    user = await active_user(uow, user_id)
+    if not user.is_client:
+        raise NotAllowed("client_only", "Only clients can do this.")
+    return user
+
+
+def require_admin(config: MarketConfig, actor_id: int) -> None:
+    if not config.is_admin(actor_id):
+        raise NotAllowed("admin_only", "Only an admin can do this.")
+
+
+def require_party(contract: Contract, actor_id: int, role: str | None = None) -> str:
+    """The actor's side of the contract ("client"/"freelancer"), optionally a given one."""
+    side = contract.party(actor_id)
+    if side is None:
+        raise NotAllowed("not_a_party", "This contract is not yours.")
+    if role is not None and side != role:
+        raise NotAllowed(f"{role}_only", f"Only the contract's {role} can do this.")
+    return side
+
+
+def other_party(contract: Contract, actor_id: int) -> int:
+    return contract.freelancer_id if actor_id == contract.client_id else contract.client_id
+
+
+async def milestone_with_contract(
+    uow: UnitOfWork, milestone_id: int, *, lock: bool = True
+) -> tuple[Milestone, Contract]:
+    """The milestone (locked: it is the row a money movement changes) and its contract."""
+    milestone = await load(uow.milestones, milestone_id, "milestone", lock=lock)
+    contract = await load(uow.contracts, milestone.contract_id, "contract")
+    return milestone, contract
+
+
+async def audit(
+    uow: UnitOfWork, clock: Clock, admin_id: int, action: str, target: str, **details: Any
+) -> AuditEntry:
+    return await uow.audit.add(
+        AuditEntry(
+            admin_id=admin_id,
+            action=action,
+            target=target,
+            details=details,
+            created_at=clock.now(),
+        )
+    )
