@@ -66,7 +66,9 @@ class Repository(Protocol[T]):
     async def delete(self, obj: T) -> None: ...
 
     async def find(self, order_by: str = "id", limit: int | None = None, **equals: Any) -> list[T]:
-        """Rows whose columns equal the given values."""
+        """Rows matching the filters: `status=x`, a collection means "any of";
+        Django-style suffixes `__in`, `__notin`, `__ne`, `__lt`, `__lte`, `__gt`,
+        `__gte`, `__isnull` (e.g. `created_at__gte=since`); `order_by="-id"` descends."""
         ...
 
     async def count(self, **equals: Any) -> int: ...

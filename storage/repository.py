@@ -10,6 +10,26 @@ from sqlalchemy.ext.asyncio import AsyncSession
 T = TypeVar("T")
 
 
+def _condition(column: Any, op: str, value: Any) -> Any:
+    """Django-style filters: `status`, `status__in`, `id__ne`, `created_at__gte`, `x__isnull`."""
+    if op == "" and isinstance(value, (list, tuple, set, frozenset)):
+        op = "in"  # a collection value means "any of"
+    if op == "" or op == "eq":
+        return column.is_(None) if value is None else column == value
+    if op == "ne":
+        return column.is_not(None) if value is None else column != value
+    if op == "in":
+        return column.in_(list(value))
+    if op == "notin":
+        return column.not_in(list(value))
+    if op == "isnull":
+        return column.is_(None) if value else column.is_not(None)
+    comparisons = {"lt": "__lt__", "lte": "__le__", "gt": "__gt__", "gte": "__ge__"}
+    if op in comparisons:
+        return getattr(column, comparisons[op])(value)
+    raise ValueError(f"unknown filter operator: {op}")
+
+
 class SqlRepository(Generic[T]):
     def __init__(self, session: AsyncSession, cls: type[T]) -> None:
         self.session = session
@@ -33,16 +53,13 @@ class SqlRepository(Generic[T]):
 
     def _where(self, equals: dict[str, Any]) -> sa.Select[Any]:
         stmt = sa.select(self.cls)
-        for name, value in equals.items():
-            column = getattr(self.cls, name)
-            if isinstance(value, (list, tuple, set, frozenset)):
-                stmt = stmt.where(column.in_(list(value)))
-            else:
-                stmt = stmt.where(column == value)
+        for key, value in equals.items():
+            name, _, op = key.partition("__")
+            stmt = stmt.where(_condition(getattr(self.cls, name), op, value))
         return stmt
 
     async def find(self, order_by: str = "id", limit: int | None = None, **equals: Any) -> list[T]:
-        """Rows whose columns equal the values (a collection value means "any of")."""
+        """Rows matching the filters; `order_by="-created_at"` sorts descending."""
         stmt = self._where(equals)
         if order_by:
             descending = order_by.startswith("-")
