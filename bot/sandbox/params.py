@@ -11,6 +11,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+import aiohttp
 from aiohttp import web
 
 from bot.sandbox.errors import ApiError, bad_request
@@ -103,7 +104,7 @@ async def read_params(request: web.Request) -> Params:
         reader = await request.multipart()
         total = 0
         while (part := await reader.next()) is not None:
-            if not isinstance(part, web.BodyPartReader) or part.name is None:
+            if not isinstance(part, aiohttp.BodyPartReader) or part.name is None:
                 continue
             data = await part.read(decode=True)
             total += len(data)
