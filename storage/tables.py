@@ -120,6 +120,20 @@ subscription_skills = sa.Table(
     sa.Index("ix_subscription_skills_skill", "skill", "subscription_id"),
 )
 
+# One row per (subscription, category): the category side of the same lookup.
+subscription_categories = sa.Table(
+    "subscription_categories",
+    metadata,
+    sa.Column(
+        "subscription_id",
+        BigInt,
+        sa.ForeignKey("alert_subscriptions.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    sa.Column("category", sa.String(64), primary_key=True),
+    sa.Index("ix_subscription_categories_category", "category", "subscription_id"),
+)
+
 pitches = sa.Table(
     "pitches",
     metadata,
