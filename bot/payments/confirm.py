@@ -1,0 +1,137 @@
+"""The single entry through which any gateway's news reaches the domain.
+
+The sandbox page, the Stripe webhook and the Stripe reconciliation all call
+these methods, so a confirmed payment takes exactly one code path
+(domain.usecases.payments.confirm_payment) whichever way it arrived. Each call
+is one unit of work run by handlers.system.SystemRunner: the domain change, the
+notifications about it and (optionally) the record of the gateway event that
+caused it commit together.
+
+`claim(uow) -> bool` lets a caller record a gateway event id in the same
+transaction: if it returns False the event was handled before and nothing is
+done (a replayed webhook).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+
+from domain.entities import Payment
+from domain.ports import UnitOfWork
+from handlers.system import SystemRunner
+
+log = logging.getLogger(__name__)
+
+Claim = Callable[[UnitOfWork], Awaitable[bool]]
+
+
+async def find_payment(
+    uow: UnitOfWork,
+    gateway: str,
+    *,
+    payment_id: int | None = None,
+    external_id: str | None = None,
+    charge_ref: str | None = None,
+) -> Payment | None:
+    """The gateway's payment by our id, its checkout id or its charge."""
+    if payment_id is not None:
+        payment = await uow.payments.get(payment_id)
+        if payment is not None and payment.gateway == gateway:
+            return payment
+    if external_id:
+        found = await uow.payments.find(gateway=gateway, external_id=external_id, limit=1)
+        if found:
+            return found[0]
+    if charge_ref:
+        found = await uow.payments.find(gateway=gateway, charge_ref=charge_ref, limit=1)
+        if found:
+            return found[0]
+    return None
+
+
+class PaymentNews:
+    """What gateways report, applied to the domain through the use cases."""
+
+    def __init__(self, runner: SystemRunner) -> None:
+        self.runner = runner
+
+    async def _run(
+        self, what: str, claim: Claim | None, body: Callable[[UnitOfWork], Awaitable[bool]]
+    ) -> bool:
+        async def operation(uow: UnitOfWork) -> bool:
+            if claim is not None and not await claim(uow):
+                log.info("%s: gateway event seen before, nothing to do", what)
+                return False
+            return await body(uow)
+
+        return await self.runner.run(operation, what=what)
+
+    async def succeeded(
+        self,
+        gateway: str,
+        external_id: str,
+        *,
+        charge_ref: str | None = None,
+        claim: Claim | None = None,
+    ) -> bool:
+        """The payer paid. True if this call funded the milestone, False on a replay.
+        NotFound for an unknown payment."""
+        from domain.usecases.payments import confirm_payment
+
+        r = self.runner
+
+        async def body(uow: UnitOfWork) -> bool:
+            return await confirm_payment(uow, r.clock, r.config, gateway, external_id, charge_ref)
+
+        return await self._run(f"{gateway} payment {external_id} succeeded", claim, body)
+
+    async def failed(
+        self, gateway: str, external_id: str, reason: str, *, claim: Claim | None = None
+    ) -> bool:
+        """The payment was declined or the checkout expired; a new attempt stays possible."""
+        from domain.usecases.payments import payment_failed
+
+        r = self.runner
+
+        async def body(uow: UnitOfWork) -> bool:
+            return bool(await payment_failed(uow, r.clock, r.config, gateway, external_id, reason))
+
+        return await self._run(f"{gateway} payment {external_id} failed", claim, body)
+
+    async def chargeback(
+        self,
+        gateway: str,
+        *,
+        reason: str,
+        external_id: str | None = None,
+        charge_ref: str | None = None,
+        payment_id: int | None = None,
+        claim: Claim | None = None,
+    ) -> bool:
+        """The payer disputed the charge (or it was refunded outside the bot):
+        freeze the milestone and tell the admins. False for an unknown payment."""
+        from domain.usecases.payments import freeze_for_chargeback
+
+        r = self.runner
+
+        async def body(uow: UnitOfWork) -> bool:
+            payment = await find_payment(
+                uow, gateway, payment_id=payment_id, external_id=external_id, charge_ref=charge_ref
+            )
+            if payment is None:
+                log.warning("%s chargeback for an unknown payment (%s)", gateway, charge_ref)
+                return False
+            return bool(
+                await freeze_for_chargeback(uow, r.clock, r.config, payment.milestone_id, reason)
+            )
+
+        return await self._run(f"{gateway} chargeback {charge_ref or external_id}", claim, body)
+
+    async def claim_only(self, claim: Claim, what: str) -> bool:
+        """Record a gateway event that needs no domain change (so a replay is cheap)."""
+
+        async def body(uow: UnitOfWork) -> bool:
+            return True
+
+        return await self._run(what, claim, body)

@@ -1,0 +1,90 @@
+"""Domain operations that no chat event caused: a payment confirmation from a
+gateway page, a Stripe webhook, a reconciliation poll.
+
+Each runs exactly like a chat step does in the engine: one unit of work, the
+use case, the DomainEvents it emitted rendered into outbox notifications
+through the notification registry (handlers/notify.py), then one commit — so
+a money change and the messages about it are one transaction. A DomainError
+rolls everything back and is re-raised for the caller to answer (a web page
+or a webhook response), never swallowed.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any, TypeVar
+
+from domain.config import MarketConfig
+from domain.ports import Clock, DomainEvent, PaymentGateway, UnitOfWork
+
+T = TypeVar("T")
+
+log = logging.getLogger(__name__)
+
+Operation = Callable[[UnitOfWork], Awaitable[T]]
+# Turns the events of a unit of work into outbox rows (inside that unit of work).
+Renderer = Callable[[UnitOfWork, Sequence[DomainEvent]], Awaitable[None]]
+
+
+class SystemRunner:
+    """Runs operations on behalf of the system (no acting chat user)."""
+
+    def __init__(
+        self,
+        uow_factory: Callable[[], UnitOfWork],
+        clock: Clock,
+        config: MarketConfig,
+        *,
+        gateway: PaymentGateway | None = None,
+        public_url: str = "http://127.0.0.1:8080",
+        render: Renderer | None = None,
+    ) -> None:
+        self.uow_factory = uow_factory
+        self.clock = clock
+        self.config = config
+        self.gateway = gateway
+        self.public_url = public_url
+        self._render = render
+
+    async def run(self, operation: Operation[T], *, what: str = "system") -> T:
+        """Run `operation(uow)`, render its events, commit; roll back on any error."""
+        async with self.uow_factory() as uow:
+            result = await operation(uow)
+            events = list(uow.events)
+            if events:
+                await self.render(uow, events)
+            await uow.commit()
+        if events:
+            log.info("%s: committed with events %s", what, [e.kind for e in events])
+        return result
+
+    async def render(self, uow: UnitOfWork, events: Sequence[DomainEvent]) -> None:
+        if self._render is not None:
+            await self._render(uow, events)
+            return
+        await render_with_registry(self, uow, events)
+
+
+async def render_with_registry(
+    runner: SystemRunner, uow: UnitOfWork, events: Sequence[DomainEvent]
+) -> None:
+    """Render through handlers/notify.py, the same registry the engine uses.
+
+    Imported late: notify.py pulls in the translation catalogs, which the
+    domain-only callers of this module do not need.
+    """
+    from handlers import notify
+
+    render_events: Any = getattr(notify, "render_events", None)
+    if render_events is None:  # the registry is not there yet: keep the money, say so
+        log.warning("handlers.notify.render_events missing; %d events not rendered", len(events))
+        return
+    await render_events(
+        uow,
+        events,
+        clock=runner.clock,
+        config=runner.config,
+        gateway=runner.gateway,
+        public_url=runner.public_url,
+    )
