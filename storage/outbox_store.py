@@ -1,0 +1,235 @@
+"""The outbox sender's side of the outbox table: claim rows, then record what happened.
+
+Rows move pending → sending → sent | failed | unreachable (or back to pending with a
+later `not_before` on 429 / network errors). 'sending' is a lease: `not_before` holds
+its expiry, so the rows of a process that died mid-delivery become claimable again
+once the lease runs out. Each outcome is written in its own short transaction right
+after the API call, so a restart neither loses nor repeats rows — at most the one in
+flight when the process died is sent again.
+
+Per chat, rows go strictly in id order: only a chat's earliest undelivered row (its
+"head") may be claimed, and never while another row of that chat is being sent.
+Across chats, claims are ordered by priority, then id. On PostgreSQL the claim locks
+its rows with FOR UPDATE SKIP LOCKED, so several sender processes never take the same
+row; SQLite serialises writers with BEGIN IMMEDIATE (see storage.database).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from domain.entities import OutboxMessage
+from storage.database import Database
+from storage.tables import outbox, users
+
+PENDING, SENDING, SENT, FAILED, UNREACHABLE = "pending", "sending", "sent", "failed", "unreachable"
+UNDELIVERED = (PENDING, SENDING)
+DEFAULT_LEASE_S = 120.0  # far above any Bot API call's timeout, so a live send never loses it
+MAX_ERROR_CHARS = 1000
+
+
+class OutboxStore:
+    def __init__(self, database: Database, lease_s: float = DEFAULT_LEASE_S) -> None:
+        self.db = database
+        self.lease = timedelta(seconds=lease_s)
+
+    def _now(self) -> datetime:
+        return self.db.now()
+
+    # -- claiming ------------------------------------------------------------------------
+
+    def _claimable_heads(self, now: datetime, limit: int) -> sa.Select[tuple[int]]:
+        """Ids of chat heads that are due: pending and past not_before, or an expired lease."""
+        ranked = (
+            sa.select(
+                outbox.c.id,
+                outbox.c.status,
+                outbox.c.not_before,
+                outbox.c.priority,
+                sa.func.row_number()
+                .over(partition_by=outbox.c.chat_id, order_by=outbox.c.id)
+                .label("position"),
+            )
+            .where(outbox.c.status.in_(UNDELIVERED))
+            .subquery()
+        )
+        due = sa.or_(
+            sa.and_(
+                ranked.c.status == PENDING,
+                sa.or_(ranked.c.not_before.is_(None), ranked.c.not_before <= now),
+            ),
+            sa.and_(ranked.c.status == SENDING, ranked.c.not_before <= now),
+        )
+        return (
+            sa.select(ranked.c.id)
+            .where(ranked.c.position == 1, due)
+            .order_by(ranked.c.priority, ranked.c.id)
+            .limit(limit)
+        )
+
+    async def claim(self, limit: int) -> list[OutboxMessage]:
+        """Lease up to `limit` due rows (at most one per chat), most urgent first.
+
+        Rows for users already marked unreachable are dropped instead of claimed.
+        """
+        if limit <= 0:
+            return []
+        now = self._now()
+        async with self.db.uow() as uow:
+            session = uow.session
+            ids = list((await session.execute(self._claimable_heads(now, limit))).scalars())
+            if not ids:
+                return []
+            # Lock and re-check: another process may have claimed or finished a row since the
+            # snapshot above (PostgreSQL re-evaluates the WHERE on the locked row version).
+            lock = (
+                sa.select(outbox)
+                .where(
+                    outbox.c.id.in_(ids),
+                    sa.or_(
+                        sa.and_(
+                            outbox.c.status == PENDING,
+                            sa.or_(outbox.c.not_before.is_(None), outbox.c.not_before <= now),
+                        ),
+                        sa.and_(outbox.c.status == SENDING, outbox.c.not_before <= now),
+                    ),
+                )
+                .order_by(outbox.c.id)
+            )
+            if self.db.dialect == "postgresql":
+                lock = lock.with_for_update(skip_locked=True)
+            rows = (await session.execute(lock)).mappings().all()
+            if not rows:
+                await uow.commit()
+                return []
+            blocked = await self._unreachable_users({r["chat_id"] for r in rows}, session)
+            claimed = [r for r in rows if r["chat_id"] not in blocked]
+            dropped_chats = {r["chat_id"] for r in rows if r["chat_id"] in blocked}
+            if claimed:
+                await session.execute(
+                    sa.update(outbox)
+                    .where(outbox.c.id.in_([r["id"] for r in claimed]))
+                    .values(status=SENDING, not_before=now + self.lease)
+                )
+            for chat_id in dropped_chats:
+                await self._drop_chat(session, chat_id, "user unreachable")
+            await uow.commit()
+        lease_end = now + self.lease
+        messages = [
+            OutboxMessage(
+                id=r["id"],
+                chat_id=r["chat_id"],
+                method=r["method"],
+                payload=dict(r["payload"]),
+                priority=r["priority"],
+                status=SENDING,
+                attempts=r["attempts"],
+                not_before=lease_end,
+                created_at=r["created_at"],
+            )
+            for r in claimed
+        ]
+        messages.sort(key=lambda m: (m.priority, m.id))
+        return messages
+
+    @staticmethod
+    async def _unreachable_users(chat_ids: Collection[int], session: AsyncSession) -> set[int]:
+        private = [c for c in chat_ids if c > 0]  # a private chat's id is its user's id
+        if not private:
+            return set()
+        query = sa.select(users.c.id).where(users.c.id.in_(private), users.c.unreachable.is_(True))
+        return set((await session.execute(query)).scalars())
+
+    @staticmethod
+    async def _drop_chat(session: AsyncSession, chat_id: int, error: str) -> int:
+        result = await session.execute(
+            sa.update(outbox)
+            .where(outbox.c.chat_id == chat_id, outbox.c.status.in_(UNDELIVERED))
+            .values(status=UNREACHABLE, error=error)
+        )
+        return result.rowcount or 0
+
+    # -- outcomes (each its own short transaction) ---------------------------------------
+
+    async def _update_claimed(self, row_id: int, **values: object) -> bool:
+        """Update a row this process holds; False if it is no longer 'sending' (lease lost)."""
+        async with self.db.uow() as uow:
+            result = await uow.session.execute(
+                sa.update(outbox)
+                .where(outbox.c.id == row_id, outbox.c.status == SENDING)
+                .values(**values)
+            )
+            await uow.commit()
+        return bool(result.rowcount)
+
+    async def mark_sent(self, row_id: int) -> bool:
+        return await self._update_claimed(row_id, status=SENT, sent_at=self._now(), error=None)
+
+    async def mark_failed(self, row_id: int, error: str) -> bool:
+        """For good: the request itself is wrong (400), retrying cannot help."""
+        return await self._update_claimed(
+            row_id, status=FAILED, error=error[:MAX_ERROR_CHARS], attempts=outbox.c.attempts + 1
+        )
+
+    async def mark_unreachable(self, row_id: int, chat_id: int, error: str) -> int:
+        """403: flag the user, and drop this row and every other undelivered row of the chat.
+
+        Returns how many rows were dropped."""
+        async with self.db.uow() as uow:
+            session = uow.session
+            await session.execute(
+                sa.update(outbox)
+                .where(outbox.c.id == row_id)
+                .values(attempts=outbox.c.attempts + 1)
+            )
+            if chat_id > 0:
+                await session.execute(
+                    sa.update(users).where(users.c.id == chat_id).values(unreachable=True)
+                )
+            dropped = await self._drop_chat(session, chat_id, error[:MAX_ERROR_CHARS])
+            await uow.commit()
+        return dropped
+
+    async def reschedule(self, row_id: int, delay_s: float, error: str | None = None) -> bool:
+        """Back to pending, due again in delay_s (429's retry_after, or a backoff)."""
+        return await self._update_claimed(
+            row_id,
+            status=PENDING,
+            not_before=self._now() + timedelta(seconds=delay_s),
+            attempts=outbox.c.attempts + 1,
+            error=error[:MAX_ERROR_CHARS] if error else None,
+        )
+
+    async def release(self, row_ids: Sequence[int]) -> None:
+        """Give back rows claimed but not attempted (graceful stop): due again at once."""
+        if not row_ids:
+            return
+        async with self.db.uow() as uow:
+            await uow.session.execute(
+                sa.update(outbox)
+                .where(outbox.c.id.in_(list(row_ids)), outbox.c.status == SENDING)
+                .values(status=PENDING, not_before=None)
+            )
+            await uow.commit()
+
+    # -- inspection ----------------------------------------------------------------------
+
+    async def depth(self) -> int:
+        """Rows waiting to be delivered (pending, or being sent right now)."""
+        async with self.db.uow() as uow:
+            query = sa.select(sa.func.count()).select_from(outbox)
+            return int(
+                (
+                    await uow.session.execute(query.where(outbox.c.status.in_(UNDELIVERED)))
+                ).scalar_one()
+            )
+
+    async def has_due(self) -> bool:
+        """Is there a row a sender could take right now? (flush waits for False)"""
+        async with self.db.uow() as uow:
+            found = await uow.session.execute(self._claimable_heads(self._now(), 1))
+            return found.first() is not None

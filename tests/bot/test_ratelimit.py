@@ -1,0 +1,139 @@
+"""The limiter's arithmetic on a fake monotonic clock: no real waiting."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+
+import pytest
+
+from bot.ratelimit import RateLimiter, SendLimits
+
+
+class FakeTime:
+    """A monotonic clock that sleeping moves forward (only one sleeper at a time here)."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+        self.sleeps: list[float] = []
+
+    def clock(self) -> float:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+        await asyncio.sleep(0)
+
+
+def limiter(time: FakeTime, **limits: float | None) -> RateLimiter:
+    return RateLimiter(SendLimits(**limits), clock=time.clock, sleep=time.sleep)
+
+
+async def grant_times(rl: RateLimiter, time: FakeTime, chats: list[int]) -> list[float]:
+    times = []
+    for chat in chats:
+        await rl.acquire(chat)
+        times.append(time.now)
+    return times
+
+
+def gaps(times: list[float]) -> list[float]:
+    return [round(b - a, 9) for a, b in itertools.pairwise(times)]
+
+
+async def test_global_rate_spaces_sends_evenly_without_a_burst() -> None:
+    time = FakeTime()
+    rl = limiter(time, global_per_second=4, private_per_second=None)
+    times = await grant_times(rl, time, [1, 2, 3, 4, 5, 6])
+    assert times[0] == 1000.0  # the first goes at once
+    assert gaps(times) == [0.25] * 5  # never two within 1/rate: no burst, even when idle before
+
+
+async def test_private_chat_gets_one_message_a_second() -> None:
+    time = FakeTime()
+    rl = limiter(time, global_per_second=100, private_per_second=1)
+    times = await grant_times(rl, time, [7, 7, 7])
+    assert gaps(times) == [1.0, 1.0]
+
+
+async def test_group_gets_twenty_a_minute() -> None:
+    time = FakeTime()
+    rl = limiter(time, global_per_second=100)  # defaults: 1/s private, 20/min group
+    times = await grant_times(rl, time, [-100, -100, -100])
+    assert gaps(times) == [3.0, 3.0]
+    assert SendLimits().chat_interval(-5) == 3.0
+    assert SendLimits().chat_interval(5) == 1.0
+
+
+async def test_other_chats_are_not_held_back_by_one_busy_chat() -> None:
+    time = FakeTime()
+    rl = limiter(time, global_per_second=10, private_per_second=1)
+    await rl.acquire(1)
+    start = time.now
+    await rl.acquire(2)  # a different chat: only the global spacing applies
+    assert time.now - start == pytest.approx(0.1)
+    assert rl.chat_ready_in(1) == pytest.approx(0.9)
+
+
+async def test_pauses_from_retry_after() -> None:
+    time = FakeTime()
+    rl = limiter(time, global_per_second=10, private_per_second=1)
+    rl.pause_chat(5, 7)
+    await rl.acquire(6)
+    assert time.now == 1000.0  # other chats unaffected by one chat's pause
+    await rl.acquire(5)
+    assert time.now == pytest.approx(1007.0)
+    rl.pause_all(3)
+    await rl.acquire(8)
+    assert time.now == pytest.approx(1010.0)
+
+
+async def test_global_slots_go_to_the_most_urgent_waiter() -> None:
+    time = FakeTime()
+    rl = limiter(time, global_per_second=1, private_per_second=None)
+    await rl.acquire(1)  # uses the current slot; the next is a second away
+    order: list[str] = []
+
+    async def send(name: str, key: tuple[int, ...]) -> None:
+        await rl.acquire(key[1] + 10, key)
+        order.append(name)
+
+    # Queued bulk alerts first, then a reply to the person acting: the reply goes first.
+    tasks = [asyncio.create_task(send(f"bulk{i}", (2, i))) for i in range(3)]
+    tasks.append(asyncio.create_task(send("notice", (1, 9))))
+    tasks.append(asyncio.create_task(send("reply", (0, 10))))
+    await asyncio.gather(*tasks)
+    assert order == ["reply", "notice", "bulk0", "bulk1", "bulk2"]
+    assert time.sleeps == [1.0] * 5  # one slot a second, no burst after the wait
+
+
+async def test_a_cancelled_waiter_does_not_take_a_slot() -> None:
+    time = FakeTime()
+    rl = limiter(time, global_per_second=1, private_per_second=None)
+    await rl.acquire(1)
+    gone = asyncio.create_task(rl.acquire(2, (0,)))
+    await asyncio.sleep(0)
+    gone.cancel()
+    await rl.acquire(3, (1,))
+    assert time.now == pytest.approx(1001.0)  # chat 3 got the slot chat 2 would have had
+    await rl.close()
+
+
+async def test_unlimited_goes_at_once_and_settings_map_onto_limits() -> None:
+    time = FakeTime()
+    rl = limiter(time, global_per_second=None, private_per_second=None, group_per_minute=None)
+    await grant_times(rl, time, [1, 1, -1, -1])
+    assert time.sleeps == []
+
+    class Settings:
+        send_rate = 200.0
+        private_chat_rate = 20.0
+        group_chat_rate_per_min = 600.0
+
+    limits = SendLimits.from_settings(Settings())
+    assert (limits.global_interval, limits.chat_interval(1), limits.chat_interval(-1)) == (
+        0.005,
+        0.05,
+        0.1,
+    )
