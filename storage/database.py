@@ -26,6 +26,8 @@ from domain import entities as e
 from domain.ports import DomainEvent
 from storage.ledger import SqlLedger
 from storage.repository import SqlRepository
+from storage.search import SqlJobSearch
+from storage.skill_index import IndexedSession
 from storage.tables import map_entities
 
 SQLITE_BUSY_TIMEOUT_S = 30
@@ -72,7 +74,10 @@ class Database:
         map_entities()
         self.url = url
         self.engine = create_engine(url, **engine_kwargs)
-        self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        # IndexedSession keeps job_skills & co. in step with the entities' lists.
+        self.sessions = async_sessionmaker(
+            self.engine, expire_on_commit=False, sync_session_class=IndexedSession
+        )
         self.now = now
 
     @property
@@ -122,6 +127,7 @@ class SqlUnitOfWork:
         self.processed_updates = SqlRepository(s, e.ProcessedUpdate)
         self.stored_updates = SqlRepository(s, e.StoredUpdate)
         self.ledger = SqlLedger(s, self._now)
+        self.search = SqlJobSearch(s)
         return self
 
     def emit(self, kind: str, **data: Any) -> None:
