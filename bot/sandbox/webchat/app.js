@@ -1,0 +1,406 @@
+// Gigbot sandbox web chat. No build step, no dependencies, relative URLs only.
+// Bot text is rendered from Telegram's (text, entities) pairs into DOM nodes built with
+// createElement/textContent; nothing from the bot ever goes through innerHTML.
+"use strict";
+
+const API = "sandbox/api/";
+const PERSONAS = [
+  { id: 1001, first_name: "Clara (client)", username: "clara_client", role: "client" },
+  { id: 1002, first_name: "Felix (freelancer)", username: "felix_freelancer", role: "freelancer" },
+  { id: 1003, first_name: "Ada (admin)", username: "ada_admin", role: "admin" },
+];
+const SAFE_URL = /^(https?:|tg:|mailto:)/i;
+const COLORS = ["#e17076", "#7bc862", "#65aadd", "#a695e7", "#ee7aae", "#6ec9cb", "#faa774"];
+
+let config = { bot: {}, admin_user_ids: [] };
+const columns = new Map();
+
+async function api(path, options = {}) {
+  const res = await fetch(API + path, options);
+  const body = await res.json().catch(() => ({}));
+  if (!res.ok) throw new Error(body.error || res.statusText);
+  return body;
+}
+
+function postJson(path, data) {
+  return api(path, {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify(data),
+  });
+}
+
+function el(tag, className, text) {
+  const node = document.createElement(tag);
+  if (className) node.className = className;
+  if (text !== undefined && text !== null) node.textContent = text;
+  return node;
+}
+
+let toastTimer = null;
+function toast(text) {
+  const box = document.getElementById("toast");
+  box.textContent = text;
+  box.hidden = false;
+  clearTimeout(toastTimer);
+  toastTimer = setTimeout(() => { box.hidden = true; }, 3500);
+}
+
+// ---- entities -> DOM ----------------------------------------------------------------
+
+function safeLink(url, label) {
+  const a = el("a", null, label);
+  if (SAFE_URL.test(url)) {
+    a.href = url;
+    a.target = "_blank";
+    a.rel = "noopener noreferrer";
+  }
+  return a;
+}
+
+function entityNode(entity, slice, column) {
+  switch (entity.type) {
+    case "bold": return el("b");
+    case "italic": return el("i");
+    case "underline": return el("u");
+    case "strikethrough": return el("s");
+    case "code": return el("code");
+    case "pre": {
+      const pre = el("pre");
+      if (entity.language) pre.dataset.language = entity.language;
+      return pre;
+    }
+    case "blockquote": return el("blockquote");
+    case "expandable_blockquote": {
+      const q = el("blockquote", "expandable");
+      q.addEventListener("click", () => q.classList.toggle("open"));
+      return q;
+    }
+    case "spoiler": {
+      const s = el("span", "spoiler");
+      s.addEventListener("click", () => s.classList.add("shown"));
+      return s;
+    }
+    case "text_link": return safeLink(entity.url || "", undefined);
+    case "url": return safeLink(/^[a-z]+:/i.test(slice) ? slice : "http://" + slice);
+    case "email": return safeLink("mailto:" + slice);
+    case "bot_command": {
+      const c = el("span", "command");
+      c.addEventListener("click", () => column && column.send(slice.split("@")[0]));
+      return c;
+    }
+    case "mention": return el("span", "mention");
+    case "hashtag": return el("span", "hashtag");
+    default: return el("span");
+  }
+}
+
+// JS strings are UTF-16, the unit of Telegram's offsets, so slicing maps directly.
+function renderText(text, entities, column) {
+  const frag = document.createDocumentFragment();
+  const sorted = [...(entities || [])].sort((a, b) => a.offset - b.offset || b.length - a.length);
+  function build(parent, start, end, list) {
+    let pos = start;
+    let i = 0;
+    while (i < list.length) {
+      const e = list[i];
+      const eStart = Math.max(e.offset, pos);
+      const eEnd = Math.min(e.offset + e.length, end);
+      let j = i + 1;
+      const inner = [];
+      while (j < list.length && list[j].offset < eEnd) inner.push(list[j++]);
+      if (eEnd <= eStart) { i = j; continue; }
+      if (eStart > pos) parent.append(document.createTextNode(text.slice(pos, eStart)));
+      const node = entityNode(e, text.slice(eStart, eEnd), column);
+      build(node, eStart, eEnd, inner);
+      parent.append(node);
+      pos = eEnd;
+      i = j;
+    }
+    if (pos < end) parent.append(document.createTextNode(text.slice(pos, end)));
+  }
+  build(frag, 0, text.length, sorted);
+  return frag;
+}
+
+function formatSize(bytes) {
+  if (bytes < 1024) return bytes + " B";
+  if (bytes < 1024 * 1024) return (bytes / 1024).toFixed(1) + " KB";
+  return (bytes / 1024 / 1024).toFixed(1) + " MB";
+}
+
+function formatTime(unix) {
+  const d = new Date(unix * 1000);
+  return d.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+}
+
+// ---- a chat column ------------------------------------------------------------------
+
+class Column {
+  constructor(user) {
+    this.user = user;
+    this.version = -1;
+    this.view = null;
+    const tpl = document.getElementById("column-template");
+    this.root = tpl.content.firstElementChild.cloneNode(true);
+    this.messages = this.root.querySelector(".messages");
+    this.replyKeyboard = this.root.querySelector(".reply-keyboard");
+    this.commands = this.root.querySelector(".commands");
+    this.input = this.root.querySelector(".text");
+    this.fileInput = this.root.querySelector("input[type=file]");
+    this.blockButton = this.root.querySelector(".block");
+    this.renderHeader();
+    this.root.querySelector("form").addEventListener("submit", (ev) => {
+      ev.preventDefault();
+      const text = this.input.value;
+      if (!text.trim()) return;
+      this.input.value = "";
+      this.send(text);
+    });
+    this.fileInput.addEventListener("change", () => this.upload());
+    this.blockButton.addEventListener("click", () => this.toggleBlock());
+    this.root.querySelector(".menu").addEventListener("click", () => this.toggleCommands());
+    document.getElementById("columns").append(this.root);
+    this.poll();
+  }
+
+  role() {
+    if (config.admin_user_ids.includes(this.user.id)) return "admin";
+    const persona = PERSONAS.find((p) => p.id === this.user.id);
+    return persona ? persona.role : null;
+  }
+
+  renderHeader() {
+    const avatar = this.root.querySelector(".avatar");
+    avatar.textContent = (this.user.first_name || "?").charAt(0).toUpperCase();
+    avatar.style.background = COLORS[this.user.id % COLORS.length];
+    this.root.querySelector(".name").textContent = this.user.first_name;
+    const sub = this.root.querySelector(".sub");
+    sub.replaceChildren();
+    sub.append(document.createTextNode(
+      (this.user.username ? "@" + this.user.username + " · " : "") + "id " + this.user.id));
+    const role = this.role();
+    if (role) sub.append(el("span", "role", role));
+    if (this.view && this.view.action) sub.append(el("span", "typing", " · " + this.view.action + "…"));
+  }
+
+  async send(text) {
+    try {
+      await postJson(`chats/${this.user.id}/messages`, { text });
+    } catch (err) {
+      toast(err.message);
+    }
+  }
+
+  async upload() {
+    const file = this.fileInput.files[0];
+    if (!file) return;
+    const form = new FormData();
+    form.append("file", file, file.name);
+    const caption = this.input.value.trim();
+    if (caption) form.append("caption", caption);
+    this.input.value = "";
+    this.fileInput.value = "";
+    try {
+      await api(`chats/${this.user.id}/documents`, { method: "POST", body: form });
+    } catch (err) {
+      toast(err.message);
+    }
+  }
+
+  async toggleBlock() {
+    const blocked = this.view && this.view.blocked;
+    try {
+      await api(`chats/${this.user.id}/${blocked ? "unblock" : "block"}`, { method: "POST" });
+    } catch (err) {
+      toast(err.message);
+    }
+  }
+
+  async toggleCommands() {
+    if (!this.commands.hidden) { this.commands.hidden = true; return; }
+    const list = await api(`chats/${this.user.id}/commands`).catch(() => []);
+    this.commands.replaceChildren();
+    if (!list.length) this.commands.append(el("div", "sub", "The bot has set no commands."));
+    for (const cmd of list) {
+      const b = el("button");
+      b.type = "button";
+      b.append(el("span", "cmd", "/" + cmd.command), document.createTextNode(cmd.description));
+      b.addEventListener("click", () => { this.commands.hidden = true; this.send("/" + cmd.command); });
+      this.commands.append(b);
+    }
+    this.commands.hidden = false;
+  }
+
+  async press(message, button, node) {
+    node.classList.add("pending");
+    try {
+      const press = await postJson(`chats/${this.user.id}/callbacks`,
+        { message_id: message.message_id, data: button.callback_data });
+      const answer = await api(`callbacks/${press.id}?timeout=15`);
+      if (!answer.answered) toast("The bot did not answer the button press.");
+      else if (answer.url) window.open(answer.url, "_blank", "noopener");
+      else if (answer.text && answer.show_alert) window.alert(answer.text);
+      else if (answer.text) toast(answer.text);
+    } catch (err) {
+      toast(err.message);
+    } finally {
+      node.classList.remove("pending");
+    }
+  }
+
+  async poll() {
+    // Long-poll: the server answers as soon as this chat changes (or after ~25 s).
+    for (;;) {
+      try {
+        const query = this.version < 0 ? "" : `?since=${this.version}&timeout=25`;
+        const view = await api(`chats/${this.user.id}${query}`);
+        if (view.version !== this.version || this.version < 0) {
+          this.version = view.version;
+          this.render(view);
+        }
+      } catch (err) {
+        await new Promise((resolve) => setTimeout(resolve, 2000)); // server away: retry
+      }
+    }
+  }
+
+  render(view) {
+    this.view = view;
+    this.renderHeader();
+    this.root.classList.toggle("blocked", view.blocked);
+    this.blockButton.textContent = view.blocked ? "Unblock bot" : "Block bot";
+    const atBottom = this.messages.scrollHeight - this.messages.scrollTop - this.messages.clientHeight < 40;
+    this.messages.replaceChildren();
+    if (!view.messages.length) {
+      this.messages.append(el("div", "empty", "No messages yet — try /start"));
+    }
+    for (const msg of view.messages) this.messages.append(this.renderMessage(msg));
+    this.renderReplyKeyboard(view.reply_keyboard);
+    if (atBottom || this.firstRender !== false) this.messages.scrollTop = this.messages.scrollHeight;
+    this.firstRender = false;
+  }
+
+  renderMessage(msg) {
+    const outgoing = !(msg.from && msg.from.is_bot);
+    const wrap = el("div", "msg " + (outgoing ? "out" : "in"));
+    const bubble = el("div", "bubble");
+    if (msg.reply_to_message) {
+      const r = msg.reply_to_message;
+      bubble.append(el("div", "reply-quote", r.text || r.caption || "(attachment)"));
+    }
+    if (msg.photo && msg.photo.length) {
+      const img = el("img", "photo");
+      img.alt = "photo";
+      img.src = API + "files/" + encodeURIComponent(msg.photo[msg.photo.length - 1].file_id);
+      bubble.append(img);
+    }
+    if (msg.document) {
+      const a = el("a", "file");
+      a.href = API + "files/" + encodeURIComponent(msg.document.file_id);
+      a.target = "_blank";
+      a.rel = "noopener";
+      const info = el("div");
+      info.append(el("div", "fname", msg.document.file_name || "file"),
+        el("div", "fsize", formatSize(msg.document.file_size || 0)));
+      a.append(el("div", "icon", "📄"), info);
+      bubble.append(a);
+    }
+    if (msg.text !== undefined) bubble.append(renderText(msg.text, msg.entities, this));
+    if (msg.caption) {
+      const cap = el("div");
+      cap.append(renderText(msg.caption, msg.caption_entities, this));
+      bubble.append(cap);
+    }
+    bubble.append(el("div", "meta", (msg.edit_date ? "edited " : "") + formatTime(msg.date)));
+    wrap.append(bubble);
+    const keyboard = msg.reply_markup && msg.reply_markup.inline_keyboard;
+    if (keyboard) wrap.append(this.renderInlineKeyboard(msg, keyboard));
+    return wrap;
+  }
+
+  renderInlineKeyboard(msg, rows) {
+    const box = el("div", "keyboard");
+    for (const row of rows) {
+      const line = el("div", "kb-row");
+      for (const button of row) {
+        let node;
+        if (button.url) {
+          node = safeLink(button.url, button.text); // e.g. the sandbox payment page
+        } else {
+          node = el("button", null, button.text);
+          node.type = "button";
+          if (button.callback_data !== undefined) {
+            node.addEventListener("click", () => this.press(msg, button, node));
+          } else {
+            node.disabled = true;
+            node.title = "Not available in the sandbox";
+          }
+        }
+        line.append(node);
+      }
+      box.append(line);
+    }
+    return box;
+  }
+
+  renderReplyKeyboard(markup) {
+    this.replyKeyboard.replaceChildren();
+    const rows = markup && markup.keyboard;
+    this.replyKeyboard.hidden = !rows;
+    if (!rows) return;
+    for (const row of rows) {
+      const line = el("div", "kb-row");
+      for (const button of row) {
+        const text = typeof button === "string" ? button : button.text;
+        const b = el("button", null, text);
+        b.type = "button";
+        b.addEventListener("click", () => {
+          if (markup.one_time_keyboard) this.replyKeyboard.hidden = true;
+          this.send(text);
+        });
+        line.append(b);
+      }
+      this.replyKeyboard.append(line);
+    }
+  }
+}
+
+// ---- start-up -----------------------------------------------------------------------
+
+function addColumn(user) {
+  if (!columns.has(user.id)) columns.set(user.id, new Column(user));
+}
+
+async function addUser() {
+  const name = window.prompt("Name of the new user:", "Grace (freelancer)");
+  if (!name || !name.trim()) return;
+  try {
+    const user = await postJson("users", { first_name: name.trim() });
+    addColumn(user);
+  } catch (err) {
+    toast(err.message);
+  }
+}
+
+async function main() {
+  document.getElementById("add-user").addEventListener("click", addUser);
+  try {
+    config = await api("config");
+    document.getElementById("botname").textContent = "@" + (config.bot.username || "");
+    for (const persona of PERSONAS) {
+      const { role, ...fields } = persona;
+      await postJson("users", fields);
+    }
+    const users = await api("users");
+    const order = (u) => {
+      const i = PERSONAS.findIndex((p) => p.id === u.id);
+      return i < 0 ? PERSONAS.length + u.id : i;
+    };
+    users.sort((a, b) => order(a) - order(b)).forEach(addColumn);
+  } catch (err) {
+    toast("Sandbox unavailable: " + err.message);
+  }
+}
+
+main();
