@@ -87,17 +87,24 @@ class PaymentNews:
         return await self._run(f"{gateway} payment {external_id} succeeded", claim, body)
 
     async def failed(
-        self, gateway: str, external_id: str, reason: str, *, claim: Claim | None = None
+        self,
+        gateway: str,
+        external_id: str,
+        reason: str,
+        *,
+        status: str = "failed",
+        claim: Claim | None = None,
     ) -> bool:
-        """The payment was declined or the checkout expired; a new attempt stays possible."""
+        """The payment was declined ("failed") or its checkout ran out ("expired");
+        the milestone can be funded again. False if the payment was no longer pending."""
         from domain.usecases.payments import payment_failed
 
         r = self.runner
 
         async def body(uow: UnitOfWork) -> bool:
-            return bool(await payment_failed(uow, r.clock, r.config, gateway, external_id, reason))
+            return await payment_failed(uow, r.clock, gateway, external_id, reason, status)
 
-        return await self._run(f"{gateway} payment {external_id} failed", claim, body)
+        return await self._run(f"{gateway} payment {external_id} {status}", claim, body)
 
     async def chargeback(
         self,

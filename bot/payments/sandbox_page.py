@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import html
 import logging
+from dataclasses import dataclass
 from pathlib import Path
 from string import Template
 
@@ -19,7 +20,6 @@ from aiohttp import web
 
 from bot.payments.confirm import PaymentNews
 from bot.payments.sandbox import NAME, SandboxGateway, sandbox_charge_ref
-from domain.entities import Contract, Milestone, Payment
 from domain.errors import DomainError
 from domain.money import Money
 
@@ -45,13 +45,28 @@ def _fill(template: Template, **values: str) -> str:
     return template.substitute({k: html.escape(v, quote=True) for k, v in values.items()})
 
 
+@dataclass(frozen=True, slots=True)
+class PageView:
+    payment_id: int
+    status: str
+    external_id: str | None
+    currency: str
+    total: int  # what the payer is charged: amount + client fee
+    amount: int  # the milestone's amount
+    milestone: str
+    contract: str
+
+    def money(self, amount: int) -> str:
+        return Money(amount, self.currency).format()
+
+
 class SandboxPage:
     def __init__(self, gateway: SandboxGateway, news: PaymentNews, chat_url: str) -> None:
         self.gateway = gateway
         self.news = news
         self.chat_url = chat_url
 
-    async def _load(self, request: web.Request) -> tuple[Payment, Milestone, Contract | None]:
+    async def _load(self, request: web.Request) -> PageView:
         try:
             payment_id = int(request.match_info["payment_id"])
         except ValueError:
@@ -66,68 +81,78 @@ class SandboxPage:
             if milestone is None:
                 raise web.HTTPNotFound(text="No such milestone.")
             contract = await uow.contracts.get(milestone.contract_id)
-        return payment, milestone, contract
-
-    async def show(self, request: web.Request) -> web.Response:
-        payment, milestone, contract = await self._load(request)
-        money = lambda amount: Money(amount, payment.currency).format()  # noqa: E731
-        if payment.status == "pending":
-            body = _fill(
-                CHECKOUT,
+            # Read everything now: leaving the unit of work expires the rows.
+            return PageView(
+                payment_id=payment_id,
+                status=payment.status,
+                external_id=payment.external_id,
+                currency=payment.currency,
+                total=payment.amount,
+                amount=milestone.amount,
                 milestone=milestone.title,
                 contract=contract.title if contract else "",
-                amount=money(milestone.amount),
-                fee=money(payment.amount - milestone.amount),
-                total=money(payment.amount),
-                action=f"/pay/{payment.id}?sig={self.gateway.signer.sign(payment.id or 0)}",
             )
-            return _render(f"Pay {money(payment.amount)}", body)
-        paid = payment.status == "succeeded"
-        body = _fill(
+
+    def _result(self, view: PageView, paid: bool, headline: str, detail: str) -> str:
+        return _fill(
             RESULT,
             css="ok" if paid else "bad",
-            headline="Paid — return to the chat" if paid else "Payment declined",
-            detail=(
-                "The milestone is funded; the freelancer has been told."
-                if paid
-                else "Nothing was charged. Return to the chat to try again."
-            ),
-            milestone=milestone.title,
-            total=money(payment.amount),
+            headline=headline,
+            detail=detail,
+            milestone=view.milestone,
+            total=view.money(view.total),
             chat_url=self.chat_url,
         )
-        return _render("Paid" if paid else "Declined", body)
+
+    async def show(self, request: web.Request) -> web.Response:
+        view = await self._load(request)
+        if view.status == "pending":
+            body = _fill(
+                CHECKOUT,
+                milestone=view.milestone,
+                contract=view.contract,
+                amount=view.money(view.amount),
+                # The fee is what the Payment row charges beyond the milestone
+                # amount: domain.fees.funding_quote fixed it at checkout.
+                fee=view.money(view.total - view.amount),
+                total=view.money(view.total),
+                action=f"/pay/{view.payment_id}?sig={self.gateway.signer.sign(view.payment_id)}",
+            )
+            return _render(f"Pay {view.money(view.total)}", body)
+        if view.status == "succeeded":
+            body = self._result(
+                view,
+                True,
+                "Paid — return to the chat",
+                "The milestone is funded; the freelancer has been told.",
+            )
+            return _render("Paid", body)
+        body = self._result(
+            view, False, "Payment declined", "Nothing was charged. Return to the chat to try again."
+        )
+        return _render("Declined", body)
 
     async def decide(self, request: web.Request) -> web.Response:
-        payment, _milestone, _contract = await self._load(request)
+        view = await self._load(request)
         action = (await request.post()).get("action")
         if action not in ("pay", "decline"):
             raise web.HTTPBadRequest(text="Choose Pay or Decline.")
-        if payment.status == "pending" and payment.external_id:
+        if view.status == "pending" and view.external_id:
             try:
                 if action == "pay":
                     await self.news.succeeded(
-                        NAME, payment.external_id, charge_ref=sandbox_charge_ref(payment.id or 0)
+                        NAME, view.external_id, charge_ref=sandbox_charge_ref(view.payment_id)
                     )
                 else:
-                    await self.news.failed(NAME, payment.external_id, "card_declined")
+                    await self.news.failed(NAME, view.external_id, "card_declined")
             except DomainError as exc:
-                log.info("sandbox payment %s refused: %s", payment.id, exc.code)
-                return _render(
-                    "Not possible",
-                    _fill(
-                        RESULT,
-                        css="bad",
-                        headline="This payment can no longer be made",
-                        detail=exc.message,
-                        milestone=_milestone.title,
-                        total=Money(payment.amount, payment.currency).format(),
-                        chat_url=self.chat_url,
-                    ),
-                    status=409,
-                )
+                log.info("sandbox payment %s refused: %s", view.payment_id, exc.code)
+                body = self._result(view, False, "This payment cannot be made", exc.message)
+                return _render("Not possible", body, status=409)
         # Post/Redirect/Get: a reload shows the outcome instead of posting again.
-        raise web.HTTPSeeOther(location=f"/pay/{payment.id}?sig={request.query.get('sig', '')}")
+        raise web.HTTPSeeOther(
+            location=f"/pay/{view.payment_id}?sig={request.query.get('sig', '')}"
+        )
 
 
 def install_routes(
