@@ -1,0 +1,329 @@
+"""Contracts: offers with milestones, accept / decline / counter, withdraw,
+adding milestones, and ending a contract."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from domain import validation
+from domain.config import MarketConfig
+from domain.entities import Contract, Milestone, Pitch
+from domain.errors import NotAllowed, ValidationError
+from domain.ports import Clock, UnitOfWork
+from domain.states import HELD, ContractStatus, JobStatus, MilestoneStatus, PitchStatus
+from domain.usecases.common import active_user, client, freelancer, load, require_party
+
+MAX_MILESTONES = 20
+LIVE_CONTRACT = (ContractStatus.OFFERED, ContractStatus.COUNTERED, ContractStatus.ACTIVE)
+
+
+@dataclass(frozen=True, slots=True)
+class MilestoneSpec:
+    title: str
+    amount: int  # minor units of the job's currency
+    due_date: date | None = None
+
+
+def _clean_specs(specs: Sequence[MilestoneSpec], today: date) -> list[MilestoneSpec]:
+    if not specs:
+        raise ValidationError("milestones_empty", "An offer needs at least one milestone.")
+    if len(specs) > MAX_MILESTONES:
+        raise ValidationError(
+            "milestones_too_many", f"At most {MAX_MILESTONES} milestones.", max=MAX_MILESTONES
+        )
+    cleaned = []
+    for spec in specs:
+        title = validation.clean_text(
+            spec.title, "milestone title", 1, validation.MILESTONE_TITLE_MAX
+        )
+        if not isinstance(spec.amount, int) or isinstance(spec.amount, bool) or spec.amount <= 0:
+            raise ValidationError("amount_zero", "A milestone amount must be more than zero.")
+        if spec.due_date is not None and spec.due_date < today:
+            raise ValidationError("date_past", "A due date cannot be in the past.")
+        cleaned.append(MilestoneSpec(title, spec.amount, spec.due_date))
+    return cleaned
+
+
+async def _replace_milestones(
+    uow: UnitOfWork, contract: Contract, specs: Sequence[MilestoneSpec]
+) -> list[Milestone]:
+    """Before acceptance nothing is funded, so the proposed milestones are simply replaced."""
+    for old in await uow.milestones.find(contract_id=contract.id):
+        await uow.milestones.delete(old)
+    return [
+        await uow.milestones.add(
+            Milestone(
+                contract_id=contract.id,  # type: ignore[arg-type]
+                position=i,
+                title=spec.title,
+                amount=spec.amount,
+                currency=contract.currency,
+                due_date=spec.due_date,
+            )
+        )
+        for i, spec in enumerate(specs, start=1)
+    ]
+
+
+async def send_offer(
+    uow: UnitOfWork,
+    clock: Clock,
+    config: MarketConfig,
+    actor_id: int,
+    job_id: int,
+    freelancer_id: int,
+    milestones: Sequence[MilestoneSpec],
+    title: str | None = None,
+) -> Contract:
+    """The client offers a contract to a freelancer who pitched or was invited.
+
+    Fees are snapshotted from the config, so a later fee change does not alter
+    an agreed deal. One live offer or contract per (job, freelancer).
+    """
+    await client(uow, actor_id)
+    job = await load(uow.jobs, job_id, "job", lock=True)
+    if job.client_id != actor_id:
+        raise NotAllowed("not_your_job", "This job is not yours.")
+    if job.status not in (JobStatus.OPEN, JobStatus.PAUSED):
+        raise NotAllowed("job_not_open", "Offers can be sent on open jobs only.")
+    if freelancer_id == actor_id:
+        raise NotAllowed("own_job", "You cannot hire yourself.")
+    await freelancer(uow, freelancer_id)
+    now = clock.now()
+    specs = _clean_specs(milestones, now.date())
+    pitches = await uow.pitches.find(job_id=job_id, freelancer_id=freelancer_id)
+    pitch: Pitch | None = pitches[0] if pitches else None
+    if pitch is None:
+        if not await uow.invitations.count(job_id=job_id, freelancer_id=freelancer_id):
+            raise NotAllowed("no_pitch", "Offers go to freelancers who pitched or were invited.")
+    elif pitch.status not in (PitchStatus.PENDING, PitchStatus.SHORTLISTED):
+        raise NotAllowed("pitch_not_pending", "This pitch was withdrawn or declined.")
+    if await uow.contracts.count(
+        job_id=job_id, freelancer_id=freelancer_id, status__in=LIVE_CONTRACT
+    ):
+        raise NotAllowed("offer_exists", "There is already an offer or contract for this job.")
+    contract = await uow.contracts.add(
+        Contract(
+            job_id=job_id,
+            pitch_id=pitch.id if pitch else None,
+            client_id=actor_id,
+            freelancer_id=freelancer_id,
+            title=validation.clean_text(title or job.title, "title", 1, 200),
+            currency=job.currency,
+            client_fee_bp=config.client_fee_bp,
+            freelancer_fee_bp=config.freelancer_fee_bp,
+            offered_at=now,
+            expires_at=now + timedelta(days=config.offer_expiry_days),
+        )
+    )
+    await _replace_milestones(uow, contract, specs)
+    uow.emit(
+        "offer_sent",
+        contract_id=contract.id,
+        job_id=job_id,
+        client_id=actor_id,
+        freelancer_id=freelancer_id,
+        total=sum(s.amount for s in specs),
+        currency=contract.currency,
+    )
+    return contract
+
+
+async def _hire(uow: UnitOfWork, contract: Contract) -> None:
+    if contract.pitch_id is None:
+        return
+    pitch = await uow.pitches.get_for_update(contract.pitch_id)
+    if pitch is not None and pitch.status in (PitchStatus.PENDING, PitchStatus.SHORTLISTED):
+        pitch.apply("hire")
+
+
+async def _decide(
+    uow: UnitOfWork, clock: Clock, actor_id: int, contract_id: int, role: str, action: str
+) -> Contract:
+    await active_user(uow, actor_id)
+    contract = await load(uow.contracts, contract_id, "contract", lock=True)
+    require_party(contract, actor_id, role)
+    now = clock.now()
+    if contract.expires_at is not None and now >= contract.expires_at and action != "withdraw":
+        raise NotAllowed("offer_expired", "This offer has expired.")
+    contract.apply(action)
+    if contract.status is ContractStatus.ACTIVE:
+        contract.accepted_at = now
+        contract.expires_at = None
+        await _hire(uow, contract)
+    return contract
+
+
+async def accept_offer(uow: UnitOfWork, clock: Clock, actor_id: int, contract_id: int) -> Contract:
+    contract = await _decide(uow, clock, actor_id, contract_id, "freelancer", "accept")
+    uow.emit(
+        "offer_accepted",
+        contract_id=contract.id,
+        client_id=contract.client_id,
+        freelancer_id=contract.freelancer_id,
+    )
+    return contract
+
+
+async def decline_offer(
+    uow: UnitOfWork, clock: Clock, actor_id: int, contract_id: int, reason: str = ""
+) -> Contract:
+    contract = await _decide(uow, clock, actor_id, contract_id, "freelancer", "decline")
+    uow.emit(
+        "offer_declined",
+        contract_id=contract.id,
+        client_id=contract.client_id,
+        freelancer_id=contract.freelancer_id,
+        reason=reason.strip()[:500],
+    )
+    return contract
+
+
+async def counter_offer(
+    uow: UnitOfWork,
+    clock: Clock,
+    actor_id: int,
+    contract_id: int,
+    milestones: Sequence[MilestoneSpec],
+) -> Contract:
+    """The freelancer proposes other milestones; the client accepts or revises."""
+    specs = _clean_specs(milestones, clock.now().date())
+    contract = await _decide(uow, clock, actor_id, contract_id, "freelancer", "counter")
+    await _replace_milestones(uow, contract, specs)
+    uow.emit(
+        "offer_countered",
+        contract_id=contract.id,
+        client_id=contract.client_id,
+        freelancer_id=contract.freelancer_id,
+        total=sum(s.amount for s in specs),
+    )
+    return contract
+
+
+async def accept_counter(
+    uow: UnitOfWork, clock: Clock, actor_id: int, contract_id: int
+) -> Contract:
+    contract = await _decide(uow, clock, actor_id, contract_id, "client", "accept_counter")
+    uow.emit(
+        "counter_accepted",
+        contract_id=contract.id,
+        client_id=contract.client_id,
+        freelancer_id=contract.freelancer_id,
+    )
+    return contract
+
+
+async def revise_offer(
+    uow: UnitOfWork,
+    clock: Clock,
+    config: MarketConfig,
+    actor_id: int,
+    contract_id: int,
+    milestones: Sequence[MilestoneSpec],
+) -> Contract:
+    """The client answers a counter with new milestones: a fresh offer, a fresh expiry."""
+    specs = _clean_specs(milestones, clock.now().date())
+    contract = await _decide(uow, clock, actor_id, contract_id, "client", "revise")
+    await _replace_milestones(uow, contract, specs)
+    contract.offered_at = clock.now()
+    contract.expires_at = clock.now() + timedelta(days=config.offer_expiry_days)
+    uow.emit(
+        "offer_revised",
+        contract_id=contract.id,
+        client_id=contract.client_id,
+        freelancer_id=contract.freelancer_id,
+        total=sum(s.amount for s in specs),
+    )
+    return contract
+
+
+async def withdraw_offer(
+    uow: UnitOfWork, clock: Clock, actor_id: int, contract_id: int
+) -> Contract:
+    contract = await _decide(uow, clock, actor_id, contract_id, "client", "withdraw")
+    uow.emit(
+        "offer_withdrawn",
+        contract_id=contract.id,
+        client_id=contract.client_id,
+        freelancer_id=contract.freelancer_id,
+    )
+    return contract
+
+
+async def add_milestone(
+    uow: UnitOfWork,
+    clock: Clock,
+    actor_id: int,
+    contract_id: int,
+    spec: MilestoneSpec,
+) -> Milestone:
+    """The client adds the next milestone to an active contract (it is funded separately)."""
+    await active_user(uow, actor_id)
+    (clean,) = _clean_specs([spec], clock.now().date())
+    contract = await load(uow.contracts, contract_id, "contract", lock=True)
+    require_party(contract, actor_id, "client")
+    if contract.status is not ContractStatus.ACTIVE:
+        raise NotAllowed("contract_not_active", "Milestones are added to active contracts.")
+    existing = await uow.milestones.find(contract_id=contract_id)
+    if len(existing) >= MAX_MILESTONES:
+        raise ValidationError(
+            "milestones_too_many", f"At most {MAX_MILESTONES} milestones.", max=MAX_MILESTONES
+        )
+    milestone = await uow.milestones.add(
+        Milestone(
+            contract_id=contract_id,
+            position=max((m.position for m in existing), default=0) + 1,
+            title=clean.title,
+            amount=clean.amount,
+            currency=contract.currency,
+            due_date=clean.due_date,
+        )
+    )
+    uow.emit(
+        "milestone_added",
+        contract_id=contract_id,
+        milestone_id=milestone.id,
+        client_id=contract.client_id,
+        freelancer_id=contract.freelancer_id,
+        amount=milestone.amount,
+        currency=milestone.currency,
+    )
+    return milestone
+
+
+async def end_contract(
+    uow: UnitOfWork, clock: Clock, config: MarketConfig, actor_id: int, contract_id: int
+) -> Contract:
+    """Either party ends an active contract once no money is held in escrow and no
+    payment is under way; unfunded milestones are cancelled; the review window opens."""
+    await active_user(uow, actor_id)
+    contract = await load(uow.contracts, contract_id, "contract", lock=True)
+    require_party(contract, actor_id)
+    if contract.status is not ContractStatus.ACTIVE:
+        contract.apply("end")  # raises IllegalTransition with the real state
+    milestones = [
+        await load(uow.milestones, m.id, "milestone", lock=True)
+        for m in await uow.milestones.find(contract_id=contract_id, order_by="id")
+    ]
+    if any(m.status in HELD for m in milestones):
+        raise NotAllowed("escrow_not_empty", "Release or refund the funded milestones first.")
+    if any(m.status is MilestoneStatus.FUNDING for m in milestones):
+        raise NotAllowed("payment_in_progress", "A payment for a milestone is under way.")
+    now = clock.now()
+    for m in milestones:
+        if m.status is MilestoneStatus.PENDING:
+            m.apply("cancel")
+            m.settled_at = now
+    contract.apply("end")
+    contract.ended_at = now
+    contract.review_deadline = now + timedelta(days=config.review_window_days)
+    uow.emit(
+        "contract_ended",
+        contract_id=contract_id,
+        ended_by=actor_id,
+        client_id=contract.client_id,
+        freelancer_id=contract.freelancer_id,
+    )
+    return contract

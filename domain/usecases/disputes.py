@@ -1,0 +1,334 @@
+"""Disputes on a milestone holding money: open, answer, propose / accept /
+reject a split, withdraw, admin resolve, and freezing on a chargeback.
+
+Every settlement goes through domain.usecases.settlement.settle, the same code
+as a release or a refund.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import timedelta
+
+from domain import validation
+from domain.config import MarketConfig
+from domain.entities import Contract, ContractMessage, Dispute, Milestone
+from domain.errors import NotAllowed, ValidationError
+from domain.fees import Settlement
+from domain.ports import Clock, PaymentGateway, UnitOfWork
+from domain.states import HELD, DisputeStatus, MilestoneStatus
+from domain.usecases.common import (
+    active_user,
+    audit,
+    load,
+    milestone_with_contract,
+    other_party,
+    require_admin,
+    require_party,
+)
+from domain.usecases.settlement import action_for, settle
+
+MAX_EVIDENCE = 20
+LIVE = (DisputeStatus.OPEN, DisputeStatus.SPLIT_PROPOSED)
+
+
+async def _locked(uow: UnitOfWork, dispute_id: int) -> tuple[Dispute, Milestone, Contract]:
+    """Milestone before dispute, the order every money path locks in."""
+    found = await load(uow.disputes, dispute_id, "dispute")
+    milestone, contract = await milestone_with_contract(uow, found.milestone_id)
+    dispute = await load(uow.disputes, dispute_id, "dispute", lock=True)
+    return dispute, milestone, contract
+
+
+def _data(dispute: Dispute, contract: Contract, milestone: Milestone) -> dict[str, object]:
+    return {
+        "dispute_id": dispute.id,
+        "milestone_id": milestone.id,
+        "contract_id": contract.id,
+        "client_id": contract.client_id,
+        "freelancer_id": contract.freelancer_id,
+        "amount": milestone.amount,
+        "currency": milestone.currency,
+    }
+
+
+def _check_share(share: int, milestone: Milestone) -> int:
+    if not isinstance(share, int) or isinstance(share, bool) or not 0 <= share <= milestone.amount:
+        raise ValidationError(
+            "share_invalid",
+            "The share must be between nothing and the milestone amount.",
+            amount=milestone.amount,
+        )
+    return share
+
+
+async def open_dispute(
+    uow: UnitOfWork,
+    clock: Clock,
+    actor_id: int,
+    milestone_id: int,
+    reason: str,
+    evidence: Sequence[str] = (),
+) -> Dispute:
+    """Either party, on a milestone holding money; the auto-release clock stops."""
+    await active_user(uow, actor_id)
+    milestone, contract = await milestone_with_contract(uow, milestone_id)
+    require_party(contract, actor_id)
+    text = validation.clean_text(reason, "reason", 10, validation.DISPUTE_REASON_MAX)
+    if len(evidence) > MAX_EVIDENCE:
+        raise ValidationError("too_many_files", f"At most {MAX_EVIDENCE} files.")
+    milestone.apply("dispute")
+    milestone.auto_release_at = None
+    dispute = await uow.disputes.add(
+        Dispute(
+            milestone_id=milestone_id,
+            contract_id=contract.id,  # type: ignore[arg-type]
+            opened_by=actor_id,
+            reason=text,
+            evidence=list(evidence),
+            created_at=clock.now(),
+        )
+    )
+    uow.emit(
+        "dispute_opened", opened_by=actor_id, reason=text, **_data(dispute, contract, milestone)
+    )
+    return dispute
+
+
+async def answer_dispute(
+    uow: UnitOfWork,
+    clock: Clock,
+    actor_id: int,
+    dispute_id: int,
+    message: str = "",
+    files: Sequence[str] = (),
+) -> ContractMessage:
+    """A statement or evidence from either party, kept with the dispute."""
+    await active_user(uow, actor_id)
+    dispute, milestone, contract = await _locked(uow, dispute_id)
+    require_party(contract, actor_id)
+    text = message.strip()
+    if text or not files:
+        text = validation.clean_text(message, "message", 1, validation.MESSAGE_MAX)
+    dispute.apply("answer")
+    dispute.evidence = [*dispute.evidence, *files][: MAX_EVIDENCE * 5]
+    msg = await uow.messages.add(
+        ContractMessage(
+            contract_id=contract.id,
+            sender_id=actor_id,
+            recipient_id=other_party(contract, actor_id),
+            text=text,
+            files=list(files),
+            dispute_id=dispute.id,
+            created_at=clock.now(),
+        )
+    )
+    uow.emit("dispute_answered", sender_id=actor_id, **_data(dispute, contract, milestone))
+    return msg
+
+
+async def propose_split(
+    uow: UnitOfWork, clock: Clock, actor_id: int, dispute_id: int, share: int
+) -> Dispute:
+    """Either party proposes the freelancer's share of the amount (a counter replaces it)."""
+    await active_user(uow, actor_id)
+    dispute, milestone, contract = await _locked(uow, dispute_id)
+    require_party(contract, actor_id)
+    _check_share(share, milestone)
+    dispute.apply("propose_split")
+    dispute.proposed_share, dispute.proposed_by = share, actor_id
+    uow.emit(
+        "split_proposed",
+        proposed_by=actor_id,
+        share=share,
+        **_data(dispute, contract, milestone),
+    )
+    return dispute
+
+
+async def accept_split(
+    uow: UnitOfWork,
+    clock: Clock,
+    config: MarketConfig,
+    gateway: PaymentGateway,
+    actor_id: int,
+    dispute_id: int,
+) -> Settlement:
+    """The other party agrees: the escrow is settled at the proposed share."""
+    await active_user(uow, actor_id)
+    dispute, milestone, contract = await _locked(uow, dispute_id)
+    require_party(contract, actor_id)
+    if dispute.status is DisputeStatus.SPLIT_PROPOSED and dispute.proposed_by == actor_id:
+        raise NotAllowed("own_proposal", "The other party decides on your proposal.")
+    dispute.apply("accept_split")
+    share = dispute.proposed_share or 0
+    split = await settle(
+        uow,
+        clock,
+        milestone,
+        contract,
+        share,
+        action_for(share, milestone.amount),
+        "split",
+        gateway,
+    )
+    dispute.resolution_share, dispute.resolved_at = share, clock.now()
+    uow.emit(
+        "dispute_settled",
+        share=share,
+        to_freelancer=split.to_freelancer,
+        to_client=split.to_client,
+        **_data(dispute, contract, milestone),
+    )
+    return split
+
+
+async def reject_split(uow: UnitOfWork, clock: Clock, actor_id: int, dispute_id: int) -> Dispute:
+    await active_user(uow, actor_id)
+    dispute, milestone, contract = await _locked(uow, dispute_id)
+    require_party(contract, actor_id)
+    if dispute.status is DisputeStatus.SPLIT_PROPOSED and dispute.proposed_by == actor_id:
+        raise NotAllowed("own_proposal", "The other party decides on your proposal.")
+    dispute.apply("reject_split")
+    uow.emit("split_rejected", rejected_by=actor_id, **_data(dispute, contract, milestone))
+    return dispute
+
+
+async def withdraw_dispute(
+    uow: UnitOfWork, clock: Clock, config: MarketConfig, actor_id: int, dispute_id: int
+) -> Dispute:
+    """The opener withdraws. The machine returns the milestone to SUBMITTED; if no
+    work was ever submitted it goes on to CHANGES_REQUESTED, so the freelancer
+    can deliver and nothing is auto-released for work that does not exist."""
+    await active_user(uow, actor_id)
+    dispute, milestone, contract = await _locked(uow, dispute_id)
+    require_party(contract, actor_id)
+    if dispute.opened_by != actor_id:
+        raise NotAllowed("not_dispute_opener", "Only who opened the dispute can withdraw it.")
+    if milestone.status is MilestoneStatus.FROZEN:
+        raise NotAllowed("milestone_frozen", "An admin decides on this milestone now.")
+    dispute.apply("withdraw")
+    dispute.resolved_at = clock.now()
+    milestone.apply("withdraw_dispute")
+    if await uow.submissions.count(milestone_id=milestone.id):
+        milestone.auto_release_at = clock.now() + timedelta(days=config.auto_release_days)
+        milestone.reminders_sent = 0
+    else:
+        milestone.apply("request_changes")
+    uow.emit("dispute_withdrawn", withdrawn_by=actor_id, **_data(dispute, contract, milestone))
+    return dispute
+
+
+async def resolve_dispute(
+    uow: UnitOfWork,
+    clock: Clock,
+    config: MarketConfig,
+    gateway: PaymentGateway,
+    actor_id: int,
+    dispute_id: int,
+    share: int,
+    note: str = "",
+) -> Settlement:
+    """Admin: the freelancer gets `share` of the amount (all, none or part); audited."""
+    require_admin(config, actor_id)
+    dispute, milestone, contract = await _locked(uow, dispute_id)
+    _check_share(share, milestone)
+    dispute.apply("resolve")
+    split = await settle(
+        uow,
+        clock,
+        milestone,
+        contract,
+        share,
+        action_for(share, milestone.amount),
+        "split",
+        gateway,
+    )
+    dispute.resolution_share, dispute.resolved_by = share, actor_id
+    dispute.resolved_at = clock.now()
+    await audit(
+        uow, clock, actor_id, "resolve", f"dispute:{dispute.id}", share=share, note=note[:500]
+    )
+    uow.emit(
+        "dispute_resolved",
+        share=share,
+        to_freelancer=split.to_freelancer,
+        to_client=split.to_client,
+        **_data(dispute, contract, milestone),
+    )
+    return split
+
+
+async def resolve_frozen(
+    uow: UnitOfWork,
+    clock: Clock,
+    config: MarketConfig,
+    gateway: PaymentGateway,
+    actor_id: int,
+    milestone_id: int,
+    share: int,
+) -> Settlement:
+    """Admin: settle a milestone frozen by a chargeback (closing any live dispute on it)."""
+    require_admin(config, actor_id)
+    milestone, contract = await milestone_with_contract(uow, milestone_id)
+    if milestone.status is not MilestoneStatus.FROZEN:
+        raise NotAllowed("milestone_not_frozen", "This milestone is not frozen.")
+    _check_share(share, milestone)
+    for live in await uow.disputes.find(milestone_id=milestone_id, status__in=LIVE):
+        dispute = await load(uow.disputes, live.id, "dispute", lock=True)
+        dispute.apply("resolve")
+        dispute.resolution_share, dispute.resolved_by = share, actor_id
+        dispute.resolved_at = clock.now()
+    split = await settle(
+        uow,
+        clock,
+        milestone,
+        contract,
+        share,
+        action_for(share, milestone.amount),
+        "split",
+        gateway,
+    )
+    await audit(uow, clock, actor_id, "resolve", f"milestone:{milestone_id}", share=share)
+    uow.emit(
+        "frozen_resolved",
+        milestone_id=milestone_id,
+        contract_id=contract.id,
+        client_id=contract.client_id,
+        freelancer_id=contract.freelancer_id,
+        share=share,
+        to_freelancer=split.to_freelancer,
+        to_client=split.to_client,
+    )
+    return split
+
+
+async def freeze_on_chargeback(
+    uow: UnitOfWork, clock: Clock, gateway_name: str, charge_ref: str
+) -> bool:
+    """System: the payer disputed the charge with their bank; an admin decides.
+
+    False when the charge is unknown or already handled; a chargeback after the
+    money left escrow is reported to admins (the ledger cannot claw it back).
+    """
+    found = await uow.payments.find(gateway=gateway_name, charge_ref=charge_ref, limit=1)
+    if not found:
+        found = await uow.payments.find(gateway=gateway_name, external_id=charge_ref, limit=1)
+    if not found:
+        return False
+    milestone, contract = await milestone_with_contract(uow, found[0].milestone_id)
+    data = {
+        "milestone_id": milestone.id,
+        "contract_id": contract.id,
+        "client_id": contract.client_id,
+        "freelancer_id": contract.freelancer_id,
+        "payment_id": found[0].id,
+    }
+    if milestone.status not in HELD or milestone.status is MilestoneStatus.FROZEN:
+        if milestone.status is not MilestoneStatus.FROZEN:
+            uow.emit("chargeback_after_settlement", status=str(milestone.status), **data)
+        return False
+    milestone.apply("freeze")
+    milestone.auto_release_at = None
+    uow.emit("milestone_frozen", **data)
+    return True

@@ -1,0 +1,173 @@
+"""Funding a milestone: the quote, the checkout, and the one path for a
+confirmed (or failed) payment from any gateway or webhook."""
+
+from __future__ import annotations
+
+from domain import ledger
+from domain.config import MarketConfig
+from domain.entities import Milestone, Payment
+from domain.errors import NotAllowed, NotFound
+from domain.fees import FundingQuote, funding_quote
+from domain.ports import Clock, PaymentGateway, UnitOfWork
+from domain.states import ContractStatus, MilestoneStatus
+from domain.usecases.common import active_user, load, milestone_with_contract, require_party
+
+
+async def quote(uow: UnitOfWork, actor_id: int, milestone_id: int) -> FundingQuote:
+    """What the client will be charged (amount + client fee), shown before paying."""
+    milestone, contract = await milestone_with_contract(uow, milestone_id, lock=False)
+    require_party(contract, actor_id, "client")
+    return funding_quote(milestone.amount, contract.client_fee_bp)
+
+
+async def start_funding(
+    uow: UnitOfWork,
+    clock: Clock,
+    config: MarketConfig,
+    gateway: PaymentGateway,
+    actor_id: int,
+    milestone_id: int,
+) -> Payment:
+    """Start (or return the pending) checkout for a milestone: client only.
+
+    A second tap while a payment is pending returns that payment instead of
+    charging twice. The payment's amount is the quote's total.
+    """
+    await active_user(uow, actor_id)
+    milestone, contract = await milestone_with_contract(uow, milestone_id)
+    require_party(contract, actor_id, "client")
+    if contract.status is not ContractStatus.ACTIVE:
+        raise NotAllowed("contract_not_active", "Only milestones of active contracts are funded.")
+    if milestone.status is MilestoneStatus.FUNDING:
+        pending = await uow.payments.find(milestone_id=milestone_id, status="pending", limit=1)
+        if pending:
+            return pending[0]
+    milestone.apply("start_funding")
+    now = clock.now()
+    q = funding_quote(milestone.amount, contract.client_fee_bp)
+    attempt = await uow.payments.count(milestone_id=milestone_id) + 1
+    payment = await uow.payments.add(
+        Payment(
+            milestone_id=milestone_id,
+            payer_id=actor_id,
+            gateway=gateway.name,
+            amount=q.total,
+            currency=milestone.currency,
+            created_at=now,
+            updated_at=now,
+        )
+    )
+    started = await gateway.start_checkout(
+        payment,
+        f"{contract.title} — {milestone.title}",
+        f"checkout:milestone:{milestone_id}:{attempt}",
+    )
+    payment.external_id, payment.checkout_url = started.external_id, started.url
+    uow.emit(
+        "funding_started",
+        milestone_id=milestone_id,
+        contract_id=contract.id,
+        payment_id=payment.id,
+        client_id=contract.client_id,
+        amount=q.amount,
+        client_fee=q.client_fee,
+        total=q.total,
+        currency=milestone.currency,
+        url=started.url,
+    )
+    return payment
+
+
+async def _locked_payment(
+    uow: UnitOfWork, gateway_name: str, external_id: str
+) -> tuple[Payment, Milestone]:
+    """Milestone first, then payment: the same lock order as start_funding."""
+    found = await uow.payments.find(gateway=gateway_name, external_id=external_id, limit=1)
+    if not found:
+        raise NotFound("payment_not_found", "Unknown payment.", external_id=external_id)
+    milestone = await load(uow.milestones, found[0].milestone_id, "milestone", lock=True)
+    payment = await load(uow.payments, found[0].id, "payment", lock=True)
+    return payment, milestone
+
+
+async def confirm_payment(
+    uow: UnitOfWork,
+    clock: Clock,
+    config: MarketConfig,
+    gateway_name: str,
+    external_id: str,
+    charge_ref: str | None = None,
+) -> bool:
+    """THE path for a confirmed payment (sandbox page, Stripe webhook, polling …).
+
+    Marks the payment succeeded, funds the milestone, records the funding
+    transaction. A replay returns False and changes nothing. A payment that
+    arrives when its milestone no longer needs it (already funded by another
+    attempt, or cancelled) is kept as succeeded with a "refund due" note and
+    reported to admins; it never enters an escrow.
+    """
+    payment, milestone = await _locked_payment(uow, gateway_name, external_id)
+    if payment.status == "succeeded":
+        return False
+    now = clock.now()
+    payment.status = "succeeded"
+    payment.charge_ref = charge_ref or payment.charge_ref
+    payment.updated_at = now
+    contract = await load(uow.contracts, milestone.contract_id, "contract")
+    if milestone.status not in (MilestoneStatus.PENDING, MilestoneStatus.FUNDING):
+        payment.failure_reason = "not_needed_refund_due"
+        uow.emit(
+            "payment_refund_due",
+            payment_id=payment.id,
+            milestone_id=milestone.id,
+            payer_id=payment.payer_id,
+            amount=payment.amount,
+            currency=payment.currency,
+        )
+        return True
+    payment.failure_reason = None
+    milestone.apply("fund")
+    milestone.funded_at = now
+    await uow.ledger.record(
+        ledger.funding(milestone.id, payment.amount, payment.currency, gateway_name)  # type: ignore[arg-type]
+    )
+    uow.emit(
+        "milestone_funded",
+        milestone_id=milestone.id,
+        contract_id=contract.id,
+        client_id=contract.client_id,
+        freelancer_id=contract.freelancer_id,
+        amount=milestone.amount,
+        total=payment.amount,
+        currency=milestone.currency,
+    )
+    return True
+
+
+async def payment_failed(
+    uow: UnitOfWork,
+    clock: Clock,
+    gateway_name: str,
+    external_id: str,
+    reason: str = "",
+    status: str = "failed",
+) -> bool:
+    """A pending payment failed or expired; the milestone can be funded again."""
+    payment, milestone = await _locked_payment(uow, gateway_name, external_id)
+    if payment.status != "pending":
+        return False
+    payment.status = status
+    payment.failure_reason = reason[:500] or None
+    payment.updated_at = clock.now()
+    others = await uow.payments.count(milestone_id=milestone.id, status="pending")
+    if milestone.status is MilestoneStatus.FUNDING and not others:
+        milestone.apply("payment_failed")
+    contract = await load(uow.contracts, milestone.contract_id, "contract")
+    uow.emit(
+        "payment_failed",
+        payment_id=payment.id,
+        milestone_id=milestone.id,
+        client_id=contract.client_id,
+        reason=payment.failure_reason,
+    )
+    return True

@@ -1,0 +1,104 @@
+"""Building blocks for the money stories: a gateway that records what it was
+asked (no network), and a hired contract set up through the use cases."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from domain.config import MarketConfig
+from domain.entities import Job, Payment, Payout, Pitch
+from domain.ports import CheckoutStarted
+from domain.states import JobStatus
+from domain.usecases import contracts, payments
+from domain.usecases.contracts import MilestoneSpec
+from tests.usecases.conftest import CLIENT, FREELANCER
+
+
+@dataclass
+class RecordingGateway:
+    name: str = "sandbox"
+    checkouts: list[str] = field(default_factory=list)
+    refunds: list[tuple[int, str]] = field(default_factory=list)
+    payouts: list[tuple[int, str]] = field(default_factory=list)
+
+    async def start_checkout(
+        self, payment: Payment, description: str, idempotency_key: str
+    ) -> CheckoutStarted:
+        self.checkouts.append(idempotency_key)
+        return CheckoutStarted(f"cs_{idempotency_key}", f"http://127.0.0.1/pay/{payment.id}")
+
+    async def refund(self, payment: Payment, amount: int, idempotency_key: str) -> str:
+        self.refunds.append((amount, idempotency_key))
+        return f"re_{idempotency_key}"
+
+    async def payout(self, payout: Payout, idempotency_key: str) -> str:
+        self.payouts.append((payout.amount, idempotency_key))
+        return f"tr_{idempotency_key}"
+
+
+async def open_job(db, clock, client_id: int = CLIENT, title: str = "Logo design") -> int:
+    async with db.uow() as uow:
+        job = await uow.jobs.add(
+            Job(
+                client_id=client_id,
+                title=title,
+                description="A clean logo for a coffee shop",
+                budget=50_000,
+                currency="USD",
+                status=JobStatus.OPEN,
+                created_at=clock.now(),
+                published_at=clock.now(),
+            )
+        )
+        await uow.commit()
+        return job.id
+
+
+async def hired(
+    db,
+    clock,
+    config: MarketConfig,
+    amounts: tuple[int, ...] = (10_000,),
+    client_id: int = CLIENT,
+    freelancer_id: int = FREELANCER,
+    job_id: int | None = None,
+) -> tuple[int, list[int]]:
+    """An active contract with milestones of the given amounts: (contract id, milestone ids)."""
+    if job_id is None:
+        job_id = await open_job(db, clock, client_id)
+    async with db.uow() as uow:
+        await uow.pitches.add(
+            Pitch(
+                job_id=job_id,
+                freelancer_id=freelancer_id,
+                cover_letter="I can do it",
+                price=sum(amounts),
+                created_at=clock.now(),
+            )
+        )
+        contract = await contracts.send_offer(
+            uow,
+            clock,
+            config,
+            client_id,
+            job_id,
+            freelancer_id,
+            [MilestoneSpec(f"Part {i}", a) for i, a in enumerate(amounts, 1)],
+        )
+        await contracts.accept_offer(uow, clock, freelancer_id, contract.id)
+        await uow.commit()
+        ids = [m.id for m in await uow.milestones.find(contract_id=contract.id)]
+        return contract.id, ids
+
+
+async def fund(db, clock, config, gateway, milestone_id: int, client_id: int = CLIENT) -> str:
+    """Start the checkout and confirm it, as the payment page would: the external id."""
+    async with db.uow() as uow:
+        payment = await payments.start_funding(uow, clock, config, gateway, client_id, milestone_id)
+        await uow.commit()
+    async with db.uow() as uow:
+        assert await payments.confirm_payment(
+            uow, clock, config, gateway.name, payment.external_id, f"ch_{payment.id}"
+        )
+        await uow.commit()
+    return payment.external_id
