@@ -1,0 +1,241 @@
+"""aiogram 3: TelegramApi implementation, update parsing, polling and webhook set-up."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiogram import Bot, Dispatcher
+from aiogram import methods as aiogram_methods
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import TelegramAPIServer
+from aiogram.enums import ParseMode
+from aiogram.exceptions import (
+    TelegramBadRequest,
+    TelegramEntityTooLarge,
+    TelegramForbiddenError,
+    TelegramMigrateToChat,
+    TelegramNotFound,
+    TelegramRetryAfter,
+)
+from aiogram.types import (
+    BotCommand,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    LinkPreviewOptions,
+    Update,
+)
+from pydantic import BaseModel
+
+from bot import telegram_port as port
+from bot.adapters.base import ALLOWED_UPDATES, Submit
+from bot.adapters.events import to_event
+from handlers.events import Event, Keyboard
+
+log = logging.getLogger(__name__)
+NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
+
+
+def keyboard(buttons: Keyboard | None) -> InlineKeyboardMarkup | None:
+    if not buttons:
+        return None
+    rows = [
+        [
+            InlineKeyboardButton(text=b["text"], url=b["url"])
+            if "url" in b
+            else InlineKeyboardButton(text=b["text"], callback_data=b["data"])
+            for b in row
+        ]
+        for row in buttons
+    ]
+    return InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+@contextlib.contextmanager
+def _mapped_errors() -> Any:
+    """aiogram's exceptions → the port's, so the sender is written once."""
+    try:
+        yield
+    except TelegramRetryAfter as error:
+        raise port.RetryAfter(float(error.retry_after)) from error
+    except TelegramForbiddenError as error:
+        raise port.Forbidden(error.message) from error
+    except (
+        TelegramBadRequest,
+        TelegramNotFound,
+        TelegramEntityTooLarge,
+        TelegramMigrateToChat,
+    ) as error:
+        raise port.BadRequest(error.message) from error
+
+
+def _not_modified(error: TelegramBadRequest) -> bool:
+    return "message is not modified" in error.message.lower()
+
+
+def _plain(result: Any) -> Any:
+    if isinstance(result, BaseModel):
+        return result.model_dump(mode="json", exclude_none=True)
+    if isinstance(result, list):
+        return [_plain(item) for item in result]
+    return result
+
+
+class AiogramApi:
+    """bot/telegram_port.py's TelegramApi over an aiogram Bot: HTML, no link previews."""
+
+    def __init__(self, bot: Bot) -> None:
+        self.bot = bot
+
+    async def send_message(self, chat_id: int, text: str, buttons: Keyboard | None) -> int:
+        with _mapped_errors():
+            message = await self.bot.send_message(
+                chat_id,
+                text,
+                parse_mode=ParseMode.HTML,
+                link_preview_options=NO_PREVIEW,
+                reply_markup=keyboard(buttons),
+            )
+        return message.message_id
+
+    async def edit_message(
+        self, chat_id: int, message_id: int, text: str, buttons: Keyboard | None
+    ) -> None:
+        with _mapped_errors():
+            try:
+                await self.bot.edit_message_text(
+                    text=text,
+                    chat_id=chat_id,
+                    message_id=message_id,
+                    parse_mode=ParseMode.HTML,
+                    link_preview_options=NO_PREVIEW,
+                    reply_markup=keyboard(buttons),
+                )
+            except TelegramBadRequest as error:
+                if not _not_modified(error):  # a repeated edit is already done
+                    raise
+
+    async def send_document(
+        self, chat_id: int, file_id: str, caption: str | None, buttons: Keyboard | None
+    ) -> int:
+        with _mapped_errors():
+            message = await self.bot.send_document(
+                chat_id,
+                file_id,
+                caption=caption,
+                parse_mode=ParseMode.HTML,
+                reply_markup=keyboard(buttons),
+            )
+        return message.message_id
+
+    async def answer_callback(self, query_id: str, text: str | None, show_alert: bool) -> None:
+        with _mapped_errors():
+            await self.bot.answer_callback_query(query_id, text=text, show_alert=show_alert)
+
+    async def set_commands(self, commands: list[tuple[str, str]], language: str | None) -> None:
+        with _mapped_errors():
+            await self.bot.set_my_commands(
+                [BotCommand(command=c, description=d) for c, d in commands],
+                language_code=language,
+            )
+
+    async def call(self, method: str, **params: Any) -> Any:
+        """E.g. call("setWebhook", url=…, secret_token=…); returns plain JSON-like data."""
+        name = method[:1].upper() + method[1:]
+        method_class = getattr(aiogram_methods, name, None)
+        if method_class is None:
+            raise port.BadRequest(f"unknown Bot API method {method!r}")
+        with _mapped_errors():
+            return _plain(await self.bot(method_class(**params)))
+
+
+class AiogramAdapter:
+    framework = "aiogram"
+
+    def __init__(self, token: str, api_base: str) -> None:
+        session = AiohttpSession(api=TelegramAPIServer.from_base(api_base))
+        self.bot = Bot(token, session=session)
+        self.api = AiogramApi(self.bot)
+        self.username: str | None = None
+        self._dispatcher: Dispatcher | None = None
+        self._polling: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        me = await self.bot.me()
+        self.username = me.username
+
+    def parse(self, payload: dict[str, Any]) -> Event | None:
+        update = Update.model_validate(payload, context={"bot": self.bot})
+        return to_event(update, self.username)
+
+    async def start_polling(self, submit: Submit, timeout_s: int = 25) -> None:
+        dp = Dispatcher()
+        username = self.username
+
+        async def feed(
+            _handler: Callable[[Update, dict[str, Any]], Awaitable[Any]],
+            update: Update,
+            _data: dict[str, Any],
+        ) -> None:
+            # Take over every update here: the runtime's dispatcher, not aiogram's
+            # routers, decides ordering and concurrency.
+            event = to_event(update, username)
+            if event is not None:
+                await submit(event)
+
+        dp.update.outer_middleware.register(feed)
+        self._dispatcher = dp
+        started = asyncio.Event()
+        dp.startup.register(started.set)
+        self._polling = asyncio.create_task(
+            dp.start_polling(
+                self.bot,
+                polling_timeout=timeout_s,
+                handle_as_tasks=False,  # one update after the other: submit only enqueues
+                allowed_updates=ALLOWED_UPDATES,
+                handle_signals=False,  # the app handles SIGINT/SIGTERM for everything
+                close_bot_session=False,
+            ),
+            name="aiogram-polling",
+        )
+        await _first(started.wait(), self._polling)
+
+    async def stop_polling(self) -> None:
+        task, self._polling = self._polling, None
+        if task is None or self._dispatcher is None:
+            return
+        if not task.done():
+            with contextlib.suppress(RuntimeError):  # "polling is not started"
+                await self._dispatcher.stop_polling()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+    async def set_webhook(self, url: str, secret: str) -> None:
+        with _mapped_errors():
+            await self.bot.set_webhook(
+                url,
+                secret_token=secret,
+                allowed_updates=ALLOWED_UPDATES,
+                drop_pending_updates=False,
+            )
+
+    async def delete_webhook(self) -> None:
+        with _mapped_errors():
+            await self.bot.delete_webhook(drop_pending_updates=False)
+
+    async def close(self) -> None:
+        await self.stop_polling()
+        await self.bot.session.close()
+
+
+async def _first(waiting: Awaitable[Any], task: asyncio.Task[Any]) -> None:
+    """Wait for `waiting`, but fail at once if `task` dies first (e.g. a bad token)."""
+    waiter = asyncio.ensure_future(waiting)
+    done, _ = await asyncio.wait({waiter, task}, return_when=asyncio.FIRST_COMPLETED)
+    if waiter not in done:
+        waiter.cancel()
+        task.result()  # re-raises the task's error
+        raise RuntimeError("polling stopped before it started")
