@@ -1,0 +1,77 @@
+"""Races that real users and webhooks produce: many taps, replayed webhooks.
+Each attempt runs in its own unit of work on its own connection."""
+
+import asyncio
+
+from domain import ledger
+from domain.errors import DomainError
+from domain.states import MilestoneStatus
+from domain.usecases import milestones, payments
+from tests.usecases.conftest import CLIENT, FREELANCER
+from tests.usecases.story import RecordingGateway, fund, hired
+
+
+async def test_fifty_concurrent_releases_settle_once(users, clock, config):
+    db, gw = users, RecordingGateway()
+    _, (mid,) = await hired(db, clock, config, (10_000,))
+    await fund(db, clock, config, gw, mid)
+    async with db.uow() as uow:
+        await milestones.submit_work(uow, clock, config, FREELANCER, mid, "Done")
+        await uow.commit()
+
+    async def attempt() -> bool:
+        async with db.uow() as uow:
+            try:
+                await milestones.release(uow, clock, config, CLIENT, mid)
+            except DomainError:
+                return False
+            await uow.commit()
+            return True
+
+    results = await asyncio.gather(*(attempt() for _ in range(50)))
+    assert results.count(True) == 1
+    async with db.uow() as uow:
+        assert (await uow.milestones.get(mid)).status is MilestoneStatus.RELEASED
+        settles = [t for t in await uow.ledger.transactions() if t.key.startswith("settle:")]
+        assert [t.key for t in settles] == [ledger.settle_key(mid)]
+        assert await uow.ledger.balance(ledger.freelancer_account(FREELANCER)) == 9_000
+        assert await uow.ledger.total() == 0
+
+
+async def test_twenty_concurrent_confirmations_fund_once(users, clock, config):
+    db, gw = users, RecordingGateway()
+    _, (mid,) = await hired(db, clock, config, (10_000,))
+    async with db.uow() as uow:
+        payment = await payments.start_funding(uow, clock, config, gw, CLIENT, mid)
+        await uow.commit()
+
+    async def confirm() -> tuple[bool, int]:
+        async with db.uow() as uow:
+            took = await payments.confirm_payment(
+                uow, clock, config, gw.name, payment.external_id, "ch_1"
+            )
+            await uow.commit()
+            return took, len(uow.events)
+
+    results = await asyncio.gather(*(confirm() for _ in range(20)))
+    assert sorted(results, reverse=True) == [(True, 1)] + [(False, 0)] * 19
+    async with db.uow() as uow:
+        assert await uow.ledger.balance(ledger.escrow_account(mid)) == 10_500
+        assert [t.key for t in await uow.ledger.transactions()] == [ledger.fund_key(mid)]
+        assert (await uow.milestones.get(mid)).status is MilestoneStatus.FUNDED
+
+
+async def test_same_idempotency_key_twice_at_once_gives_one_transaction(users):
+    db = users
+    draft = ledger.funding(7, 1_050, "USD", "sandbox")
+
+    async def record() -> bool:
+        async with db.uow() as uow:
+            took = await uow.ledger.record(draft)
+            await uow.commit()
+            return took
+
+    assert sorted(await asyncio.gather(record(), record())) == [False, True]
+    async with db.uow() as uow:
+        assert len(await uow.ledger.transactions()) == 1
+        assert await uow.ledger.balance(ledger.escrow_account(7)) == 1_050
