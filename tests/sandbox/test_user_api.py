@@ -128,3 +128,36 @@ async def test_page_and_static_files(http: aiohttp.ClientSession) -> None:
     # relative URLs only, so the page works on any host/port or mount point
     assert not re.search(r"""["'`]/(sandbox|bot|file)""", script + page)
     assert "//cdn" not in page and "https://" not in page
+
+
+async def test_install_into_an_existing_app() -> None:
+    """How the gigbot HTTP server mounts the sandbox next to its own routes."""
+    from aiohttp import web
+
+    async def healthz(request: web.Request) -> web.Response:
+        return web.Response(text="ok")
+
+    emu = Emulator(admin_user_ids=[ADA])
+    app = web.Application()
+    app.router.add_get("/healthz", healthz)
+    emu.install(app)
+    runner = web.AppRunner(app, shutdown_timeout=1)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    host, port = runner.addresses[0][:2]
+    try:
+        async with aiohttp.ClientSession(f"http://{host}:{port}") as session:
+            async with session.get("/healthz") as resp:
+                assert await resp.text() == "ok"
+            async with session.get(f"/bot{emu.token}/getMe") as resp:
+                assert (await resp.json())["result"]["username"] == "gigbot_sandbox_bot"
+            async with session.get("/") as resp:
+                assert "Gigbot sandbox" in await resp.text()
+            poll = asyncio.create_task(session.get(f"/bot{emu.token}/getUpdates?timeout=50"))
+            await emu.wait_for(lambda: emu.calls_to("getUpdates"))
+            await runner.cleanup()  # shutdown releases the parked long-poll at once
+            async with await asyncio.wait_for(poll, 5) as resp:
+                assert (await resp.json())["result"] == []
+    finally:
+        await runner.cleanup()
