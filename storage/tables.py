@@ -411,6 +411,26 @@ stored_updates = sa.Table(
     sa.Column("received_at", UTCDateTime),
 )
 
+# Stripe (bot/payments): webhook event ids already applied, so a replay is a
+# no-op; and each freelancer's Connect Express account. Core tables, not mapped.
+stripe_events = sa.Table(
+    "stripe_events",
+    metadata,
+    sa.Column("id", sa.String(255), primary_key=True),
+    sa.Column("type", sa.String(64), nullable=False),
+    sa.Column("received_at", UTCDateTime),
+)
+
+stripe_accounts = sa.Table(
+    "stripe_accounts",
+    metadata,
+    sa.Column("user_id", sa.BigInteger, sa.ForeignKey("users.id"), primary_key=True, autoincrement=False),
+    sa.Column("account_id", sa.String(255), nullable=False, unique=True),
+    sa.Column("onboarded", sa.Boolean, nullable=False, default=False),
+    _created(),
+    sa.Column("updated_at", UTCDateTime),
+)
+
 MAPPED: dict[type, sa.Table] = {
     e.User: users,
     e.FreelancerProfile: profiles,
