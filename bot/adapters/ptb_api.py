@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import warnings
 from typing import Any
 
 import telegram
@@ -19,6 +20,7 @@ from telegram import (
 from telegram import error as tg_error
 from telegram.constants import ParseMode
 from telegram.ext import Application, ApplicationBuilder, ContextTypes, TypeHandler
+from telegram.warnings import PTBUserWarning
 
 from bot import telegram_port as port
 from bot.adapters.base import ALLOWED_UPDATES, Submit
@@ -126,7 +128,9 @@ class PtbApi:
 
     async def call(self, method: str, **params: Any) -> Any:
         """E.g. call("setWebhook", url=…, secret_token=…); returns the raw JSON result."""
-        with _mapped_errors():
+        with _mapped_errors(), warnings.catch_warnings():
+            # PTB suggests its typed method when one exists; a generic call is the point here.
+            warnings.simplefilter("ignore", PTBUserWarning)
             return await self.bot.do_api_request(method, api_kwargs=params)
 
 
