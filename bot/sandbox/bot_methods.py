@@ -68,9 +68,12 @@ class BotMethods:
             if name.startswith("m_")
         }
 
-    async def handle(self, method: str, params: Params) -> tuple[int, dict[str, Any]]:
+    async def handle(
+        self, method: str, params: Params, received_at: float | None = None
+    ) -> tuple[int, dict[str, Any]]:
         """Run one call, record it with its receive time, and build Telegram's envelope."""
-        record = BotCall(method, _chat_id_of(params), params.public(), self.emu.clock())
+        when = self.emu.clock() if received_at is None else received_at
+        record = BotCall(method, _chat_id_of(params), params.public(), when)
         self.emu.calls.append(record)
         try:
             result = await self.call(method, params)

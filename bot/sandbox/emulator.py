@@ -246,9 +246,19 @@ class Emulator:
         return self._user_message(user_id, content)
 
     def press_button(
-        self, user_id: int, message_id: int, data: str | None = None, *, text: str | None = None
+        self,
+        user_id: int,
+        message_id: int,
+        data: str | None = None,
+        *,
+        text: str | None = None,
+        forge: bool = False,
     ) -> CallbackPress:
-        """Press the callback button with this data (or this label) under a bot message."""
+        """Press the callback button with this data (or this label) under a bot message.
+
+        forge=True sends `data` even if no such button is shown (a stale or tampered
+        client), so tests can check the bot re-authorises every press.
+        """
         user, chat = self._user_chat(user_id)
         msg = chat.messages.get(message_id)
         if msg is None:
@@ -256,6 +266,8 @@ class Emulator:
         buttons = [b for b in iter_buttons(msg.get("reply_markup")) if "callback_data" in b]
         match = [b for b in buttons if (data is None or b["callback_data"] == data)]
         match = [b for b in match if (text is None or b["text"] == text)]
+        if forge and data is not None:
+            match = [{"callback_data": data}]
         if not match:
             raise ValueError(f"message {message_id} has no such callback button")
         press = CallbackPress(

@@ -79,6 +79,10 @@ async def test_deep_link_button_and_edit_via_aiogram(
     assert edited["message_id"] == reply["message_id"]
     assert [m["message_id"] for m in emu.messages(CLARA)] == [1, reply["message_id"]]
     assert "reply_markup" not in edited and edited["text"].startswith("Hired")
+    with pytest.raises(ValueError, match="no such callback button"):
+        emu.press_button(CLARA, reply["message_id"], "hire:42")  # keyboard is gone
+    forged = emu.press_button(CLARA, reply["message_id"], "hire:42", forge=True)
+    assert (await emu.wait_for_callback_answer(forged.id)).text == "Hired!"
 
 
 async def test_user_document_downloaded_by_bot(emu: Emulator, aiogram_polling: Dispatcher) -> None:
