@@ -100,6 +100,9 @@ def settling(
     kind: str,
 ) -> TransactionDraft:
     """Empty the milestone's escrow: to the freelancer, the platform and back to the client."""
+    parts = (split.to_freelancer, split.to_platform, split.to_client)
+    if min(parts) < 0 or split.total <= 0:
+        raise ValueError("a settlement moves a positive escrow in non-negative parts")
     entries = _drop_zero(
         [
             Entry(escrow_account(milestone_id), -split.total),

@@ -122,7 +122,8 @@ def parse_money(text: str, currency: str) -> Money:
     if s and s[0] in _SYMBOLS:
         found_currency, s = _SYMBOLS[s[0]], s[1:].strip()
     m = re.fullmatch(r"(.*?)\s*([A-Za-z]{3})", s)
-    if m and not re.fullmatch(r"(?i)nan|inf", s):
+    # A currency code only after a number: "40 usd" — not "abc", "nan" or "Infinity".
+    if m and m.group(1)[:1].isdigit():
         found_currency, s = m.group(2).upper(), m.group(1).strip()
     if s.startswith("-") or s.startswith("−"):
         raise ValidationError("amount_negative", "The amount must be positive.")
