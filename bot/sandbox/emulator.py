@@ -111,9 +111,11 @@ class Emulator:
         username: str | None = None,
         language_code: str | None = "en",
         last_name: str | None = None,
+        started: bool = False,
     ) -> SandboxUser:
-        """Create a user (or update the one with that id). It has a chat with the bot that
-        stays closed to the bot (403) until the user writes to it, as on Telegram."""
+        """Create a user (or update the one with that id). Its chat with the bot stays closed
+        to the bot (403) until the user writes to it, as on Telegram; started=True opens it
+        at once (as if the user had pressed Start earlier)."""
         if user_id is None:
             user_id = max([*self.users, 100000]) + 1
         user = SandboxUser(user_id, first_name, username, language_code, last_name)
@@ -123,6 +125,8 @@ class Emulator:
             self.chats[user_id] = Chat(id=user_id, type="private", user=user)
         else:
             chat.user = user
+        chat = self.chats[user_id]
+        chat.started = chat.started or started
         self.changes.notify()
         return user
 

@@ -147,6 +147,8 @@ async def test_blocked_user_gives_forbidden(
 async def test_never_started_user_is_unreachable(emu: Emulator, aio_bot: Bot) -> None:
     with pytest.raises(TelegramForbiddenError, match="can't initiate conversation"):
         await aio_bot.send_message(CLARA, "hello?")
+    emu.add_user("Grace", user_id=1004, started=True)
+    assert (await aio_bot.send_message(1004, "hello!")).chat.id == 1004
 
 
 async def test_ptb_application_polling(emu: Emulator, base_url: str) -> None:
