@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from domain.config import MarketConfig
 from domain.ports import Clock, DomainEvent, PaymentGateway, UnitOfWork
@@ -69,22 +69,13 @@ class SystemRunner:
 async def render_with_registry(
     runner: SystemRunner, uow: UnitOfWork, events: Sequence[DomainEvent]
 ) -> None:
-    """Render through handlers/notify.py, the same registry the engine uses.
+    """Render through handlers/notify.py, the registry the engine uses: the flow
+    modules register their renderers when imported, so load them first
+    (idempotent). Imported late: the flows pull in the translation catalogs."""
+    from handlers.context import Scope
+    from handlers.flows import load_flows
+    from handlers.notify import render_events
 
-    Imported late: notify.py pulls in the translation catalogs, which the
-    domain-only callers of this module do not need.
-    """
-    from handlers import notify
-
-    render_events: Any = getattr(notify, "render_events", None)
-    if render_events is None:  # the registry is not there yet: keep the money, say so
-        log.warning("handlers.notify.render_events missing; %d events not rendered", len(events))
-        return
-    await render_events(
-        uow,
-        events,
-        clock=runner.clock,
-        config=runner.config,
-        gateway=runner.gateway,
-        public_url=runner.public_url,
-    )
+    load_flows()
+    scope = Scope(uow, runner.clock, runner.config, runner.gateway, runner.public_url)
+    await render_events(scope, events)

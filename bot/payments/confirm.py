@@ -15,9 +15,10 @@ done (a replayed webhook).
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 
 from domain.entities import Payment
+from domain.errors import NotFound
 from domain.ports import UnitOfWork
 from handlers.system import SystemRunner
 
@@ -70,21 +71,31 @@ class PaymentNews:
     async def succeeded(
         self,
         gateway: str,
-        external_id: str,
+        external_id: str | None = None,
         *,
+        payment_id: int | None = None,
         charge_ref: str | None = None,
         claim: Claim | None = None,
     ) -> bool:
         """The payer paid. True if this call funded the milestone, False on a replay.
-        NotFound for an unknown payment."""
+        The payment is named by the gateway's checkout id, or by our payment id
+        (e.g. from a PaymentIntent's metadata). NotFound for an unknown payment."""
         from domain.usecases.payments import confirm_payment
 
         r = self.runner
 
         async def body(uow: UnitOfWork) -> bool:
-            return await confirm_payment(uow, r.clock, r.config, gateway, external_id, charge_ref)
+            ext = external_id
+            if ext is None:
+                payment = await find_payment(uow, gateway, payment_id=payment_id)
+                if payment is None or not payment.external_id:
+                    raise NotFound("payment_not_found", "Unknown payment.", id=payment_id)
+                ext = payment.external_id
+            return await confirm_payment(uow, r.clock, r.config, gateway, ext, charge_ref)
 
-        return await self._run(f"{gateway} payment {external_id} succeeded", claim, body)
+        return await self._run(
+            f"{gateway} payment {external_id or payment_id} succeeded", claim, body
+        )
 
     async def failed(
         self,
@@ -109,31 +120,33 @@ class PaymentNews:
     async def chargeback(
         self,
         gateway: str,
+        refs: Sequence[str],
         *,
         reason: str,
-        external_id: str | None = None,
-        charge_ref: str | None = None,
-        payment_id: int | None = None,
         claim: Claim | None = None,
     ) -> bool:
         """The payer disputed the charge (or it was refunded outside the bot):
-        freeze the milestone and tell the admins. False for an unknown payment."""
-        from domain.usecases.payments import freeze_for_chargeback
+        freeze the milestone, the admins are told (domain event). `refs` are the
+        gateway's ids for the payment (charge, PaymentIntent, checkout) in any
+        order. False for an unknown payment or one already handled."""
+        from domain.usecases.disputes import freeze_on_chargeback
 
         r = self.runner
 
         async def body(uow: UnitOfWork) -> bool:
-            payment = await find_payment(
-                uow, gateway, payment_id=payment_id, external_id=external_id, charge_ref=charge_ref
-            )
+            payment = None
+            for ref in refs:
+                payment = await find_payment(uow, gateway, charge_ref=ref, external_id=ref)
+                if payment is not None:
+                    break
             if payment is None:
-                log.warning("%s chargeback for an unknown payment (%s)", gateway, charge_ref)
+                log.warning("%s %s for an unknown payment %s", gateway, reason, list(refs))
                 return False
-            return bool(
-                await freeze_for_chargeback(uow, r.clock, r.config, payment.milestone_id, reason)
-            )
+            log.warning("%s %s on payment %s: freezing", gateway, reason, payment.id)
+            ref = payment.charge_ref or payment.external_id or ""
+            return await freeze_on_chargeback(uow, r.clock, gateway, ref)
 
-        return await self._run(f"{gateway} chargeback {charge_ref or external_id}", claim, body)
+        return await self._run(f"{gateway} {reason} {list(refs)}", claim, body)
 
     async def claim_only(self, claim: Claim, what: str) -> bool:
         """Record a gateway event that needs no domain change (so a replay is cheap)."""

@@ -1,0 +1,408 @@
+"""Stripe: Checkout Sessions fund milestones, the Refunds API returns money,
+Connect Express accounts receive a Transfer per released milestone.
+
+Everything goes through the official `stripe` library (`StripeClient` with its
+async httpx client); `api_base` points it at a test server. Every request that
+creates something carries an idempotency key, so a retry or a double tap
+creates one object. Stripe's errors become a PaymentError with a stable code
+(the translation key), raised before the ledger is touched, so a retry is
+always possible.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import sqlalchemy as sa
+import stripe
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession, async_object_session
+
+from domain.entities import Payment, Payout
+from domain.errors import PaymentError
+from domain.ledger import Entry, TransactionDraft, freelancer_account, payouts_account, settle_key
+from domain.ports import CheckoutStarted, Clock, UnitOfWork
+from domain.states import MilestoneStatus
+from storage.tables import stripe_accounts
+
+log = logging.getLogger(__name__)
+
+NAME = "stripe"
+T = TypeVar("T")
+
+# Milestones whose settlement may owe the freelancer money.
+PAID_OUT_STATES = (MilestoneStatus.RELEASED, MilestoneStatus.SPLIT)
+
+
+def stripe_client(
+    secret_key: str,
+    api_base: str | None = None,
+    *,
+    max_network_retries: int = 2,
+    timeout: float = 30,
+) -> stripe.StripeClient:
+    """A client for `api_base` (GIGBOT_STRIPE_API_BASE; None: Stripe's own).
+    The library retries network errors itself, reusing the idempotency key."""
+    bases: Any = None
+    if api_base:
+        base = api_base.rstrip("/")
+        bases = {"api": base, "connect": base, "files": base}
+    return stripe.StripeClient(
+        secret_key,
+        base_addresses=bases,
+        http_client=stripe.HTTPXClient(timeout=timeout),
+        max_network_retries=max_network_retries,
+    )
+
+
+def payment_error(exc: stripe.StripeError) -> PaymentError:
+    """Stripe's error → our refusal, with a code the chat translates."""
+    if isinstance(exc, stripe.CardError):
+        code, text = "card_declined", "The card was declined."
+    elif isinstance(exc, stripe.RateLimitError):
+        code, text = "gateway_busy", "The payment service is busy; try again in a minute."
+    elif isinstance(exc, stripe.APIConnectionError):
+        code, text = "gateway_unreachable", "The payment service cannot be reached; try again."
+    elif isinstance(exc, stripe.AuthenticationError | stripe.PermissionError):
+        code, text = "gateway_misconfigured", "Payments are misconfigured; the admins were told."
+    elif isinstance(exc, stripe.IdempotencyError):
+        code, text = "gateway_conflict", "That request was already made differently; try again."
+    elif isinstance(exc, stripe.InvalidRequestError):
+        code, text = "gateway_rejected", "The payment service refused the request."
+    else:
+        code, text = "gateway_error", "The payment service failed; try again."
+    return PaymentError(code, text, stripe_code=getattr(exc, "code", None) or "")
+
+
+async def call(request: Awaitable[T]) -> T:
+    try:
+        return await request
+    except stripe.StripeError as exc:
+        log.warning("stripe request failed: %s %s", type(exc).__name__, exc)
+        raise payment_error(exc) from exc
+
+
+def _meta(**values: object) -> dict[str, str]:
+    return {k: str(v) for k, v in values.items() if v is not None}
+
+
+def session_of(uow: UnitOfWork) -> AsyncSession:
+    """The SQL session of a storage.database.SqlUnitOfWork (bot/ may know storage)."""
+    return uow.session  # type: ignore[attr-defined,no-any-return]
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectAccount:
+    user_id: int
+    account_id: str
+    onboarded: bool
+
+
+async def load_account(session: AsyncSession, user_id: int) -> ConnectAccount | None:
+    row = (
+        await session.execute(
+            sa.select(stripe_accounts).where(stripe_accounts.c.user_id == user_id)
+        )
+    ).first()
+    return ConnectAccount(row.user_id, row.account_id, row.onboarded) if row else None
+
+
+def is_onboarded(account: Any) -> bool:
+    """Stripe says the account can receive money (or has given all details)."""
+    get = account.get if hasattr(account, "get") else lambda k, d=None: getattr(account, k, d)
+    return bool((get("charges_enabled") and get("payouts_enabled")) or get("details_submitted"))
+
+
+class StripeGateway:
+    """domain.ports.PaymentGateway for Stripe."""
+
+    name = NAME
+
+    def __init__(
+        self,
+        client: stripe.StripeClient,
+        *,
+        success_url: str,
+        cancel_url: str | None = None,
+    ) -> None:
+        self.client = client
+        self.success_url = success_url
+        self.cancel_url = cancel_url or success_url
+
+    async def start_checkout(
+        self, payment: Payment, description: str, idempotency_key: str
+    ) -> CheckoutStarted:
+        """One Checkout Session per attempt (key `checkout:milestone:<id>:<attempt>`):
+        one line item, the milestone amount plus the client fee, as quoted."""
+        meta = _meta(milestone_id=payment.milestone_id, payment_id=payment.id)
+        params: Any = {
+            "mode": "payment",
+            "line_items": [
+                {
+                    "quantity": 1,
+                    "price_data": {
+                        "currency": payment.currency.lower(),
+                        "unit_amount": payment.amount,
+                        "product_data": {"name": f"{description} (incl. client fee)"[:250]},
+                    },
+                }
+            ],
+            "metadata": meta,
+            "client_reference_id": str(payment.id),
+            "payment_intent_data": {"metadata": meta},
+            "success_url": self.success_url,
+            "cancel_url": self.cancel_url,
+        }
+        session = await call(
+            self.client.v1.checkout.sessions.create_async(
+                params, {"idempotency_key": idempotency_key}
+            )
+        )
+        return CheckoutStarted(external_id=session.id, url=session.url or "")
+
+    async def charge_of(self, payment_intent_id: str) -> str | None:
+        """The charge behind a PaymentIntent (what refunds and transfers refer to)."""
+        intent = await call(self.client.v1.payment_intents.retrieve_async(payment_intent_id))
+        charge = intent.get("latest_charge")
+        if isinstance(charge, dict) or hasattr(charge, "get"):
+            charge = charge.get("id")  # type: ignore[union-attr]
+        return charge or None
+
+    async def refund(self, payment: Payment, amount: int, idempotency_key: str) -> str:
+        """Refunds API on the funding charge (or its PaymentIntent)."""
+        ref = payment.charge_ref
+        if not ref:
+            raise PaymentError("payment_not_captured", "This payment has no charge to refund.")
+        target = {"charge": ref} if ref.startswith("ch_") else {"payment_intent": ref}
+        params: Any = {
+            **target,
+            "amount": amount,
+            "metadata": _meta(milestone_id=payment.milestone_id, payment_id=payment.id),
+        }
+        refund = await call(
+            self.client.v1.refunds.create_async(params, {"idempotency_key": idempotency_key})
+        )
+        return refund.id
+
+    async def payout(self, payout: Payout, idempotency_key: str) -> str:
+        """A withdrawal: a Transfer of the amount to the freelancer's Express
+        account, which must have finished onboarding."""
+        session = async_object_session(payout)
+        account = await load_account(session, payout.user_id) if session else None
+        if account is None or not account.onboarded:
+            raise PaymentError(
+                "stripe_onboarding_required",
+                "Finish setting up payouts with Stripe first.",
+                user_id=payout.user_id,
+            )
+        params: Any = {
+            "amount": payout.amount,
+            "currency": payout.currency.lower(),
+            "destination": account.account_id,
+            "metadata": _meta(payout_id=payout.id, user_id=payout.user_id),
+        }
+        transfer = await call(
+            self.client.v1.transfers.create_async(params, {"idempotency_key": idempotency_key})
+        )
+        return transfer.id
+
+
+def transfer_key(milestone_id: int) -> str:
+    return f"transfer:milestone:{milestone_id}"
+
+
+class StripeConnect:
+    """Freelancers' Express accounts, onboarding links and per-release Transfers.
+
+    A released milestone's freelancer share waits in the ledger
+    (`freelancer:<id>`) until the account can receive money; then one Transfer
+    per milestone moves it (destination = the account, transfer_group
+    `contract_<id>`, source_transaction = the funding charge), recorded in the
+    ledger under `transfer:milestone:<id>` so it happens once.
+    """
+
+    def __init__(
+        self,
+        client: stripe.StripeClient,
+        *,
+        refresh_url: str,
+        return_url: str,
+        country: str | None = None,
+    ) -> None:
+        self.client = client
+        self.refresh_url = refresh_url
+        self.return_url = return_url
+        self.country = country
+
+    async def ensure_account(self, uow: UnitOfWork, clock: Clock, user_id: int) -> ConnectAccount:
+        session = session_of(uow)
+        existing = await load_account(session, user_id)
+        if existing is not None:
+            return existing
+        params: Any = {
+            "type": "express",
+            "capabilities": {"transfers": {"requested": True}},
+            "metadata": _meta(user_id=user_id),
+        }
+        if self.country:
+            params["country"] = self.country
+        account = await call(
+            self.client.v1.accounts.create_async(
+                params, {"idempotency_key": f"connect:account:{user_id}"}
+            )
+        )
+        now = clock.now()
+        try:
+            async with session.begin_nested():
+                await session.execute(
+                    sa.insert(stripe_accounts).values(
+                        user_id=user_id,
+                        account_id=account.id,
+                        onboarded=is_onboarded(account),
+                        created_at=now,
+                        updated_at=now,
+                    )
+                )
+        except IntegrityError:  # a concurrent tap stored it first (same key, same account)
+            pass
+        found = await load_account(session, user_id)
+        assert found is not None
+        return found
+
+    async def onboarding_link(self, uow: UnitOfWork, clock: Clock, user_id: int) -> str:
+        """The Account Link the freelancer opens from the chat (it expires in
+        minutes, so a fresh one is made per request)."""
+        account = await self.ensure_account(uow, clock, user_id)
+        link = await call(
+            self.client.v1.account_links.create_async(
+                {
+                    "account": account.account_id,
+                    "type": "account_onboarding",
+                    "refresh_url": self.refresh_url,
+                    "return_url": self.return_url,
+                }
+            )
+        )
+        return link.url
+
+    async def refresh(self, uow: UnitOfWork, clock: Clock, user_id: int) -> bool:
+        """Ask Stripe whether onboarding is complete; store and return it."""
+        account = await load_account(session_of(uow), user_id)
+        if account is None:
+            return False
+        remote = await call(self.client.v1.accounts.retrieve_async(account.account_id))
+        return await self.store_status(uow, clock, account.account_id, is_onboarded(remote))
+
+    async def store_status(
+        self, uow: UnitOfWork, clock: Clock, account_id: str, onboarded: bool
+    ) -> bool:
+        """Record what Stripe said (account.updated webhook or refresh); True if onboarded."""
+        await session_of(uow).execute(
+            sa.update(stripe_accounts)
+            .where(stripe_accounts.c.account_id == account_id)
+            .values(onboarded=onboarded, updated_at=clock.now())
+        )
+        return onboarded
+
+    async def user_of(self, uow: UnitOfWork, account_id: str) -> int | None:
+        return await session_of(uow).scalar(
+            sa.select(stripe_accounts.c.user_id).where(stripe_accounts.c.account_id == account_id)
+        )
+
+    async def _source_charge(self, uow: UnitOfWork, milestone_id: int) -> str | None:
+        paid = await uow.payments.find(
+            milestone_id=milestone_id, gateway=NAME, status="succeeded", limit=1
+        )
+        ref = paid[0].charge_ref if paid else None
+        if ref and ref.startswith("pi_"):
+            intent = await call(self.client.v1.payment_intents.retrieve_async(ref))
+            ref = intent.get("latest_charge")
+        return ref or None
+
+    async def transfer_milestone(
+        self, uow: UnitOfWork, clock: Clock, milestone_id: int
+    ) -> str | None:
+        """Transfer a released milestone's freelancer share, once; None if nothing
+        is owed or the freelancer's account cannot receive money yet."""
+        if await uow.ledger.has(transfer_key(milestone_id)):
+            return None
+        milestone = await uow.milestones.get_for_update(milestone_id)
+        if milestone is None or milestone.status not in PAID_OUT_STATES:
+            return None
+        contract = await uow.contracts.get(milestone.contract_id)
+        assert contract is not None
+        wallet = freelancer_account(contract.freelancer_id)
+        owed = sum(
+            p.amount
+            for p in await uow.ledger.postings_of(settle_key(milestone_id))
+            if p.account == wallet
+        )
+        if owed <= 0 or await uow.ledger.balance(wallet) < owed:
+            return None  # nothing owed, or already withdrawn another way
+        account = await load_account(session_of(uow), contract.freelancer_id)
+        if account is None or not account.onboarded:
+            return None  # waits until onboarding is complete
+        params: Any = {
+            "amount": owed,
+            "currency": milestone.currency.lower(),
+            "destination": account.account_id,
+            "transfer_group": f"contract_{contract.id}",
+            "metadata": _meta(milestone_id=milestone_id, contract_id=contract.id),
+        }
+        source = await self._source_charge(uow, milestone_id)
+        if source:
+            params["source_transaction"] = source
+        transfer = await call(
+            self.client.v1.transfers.create_async(
+                params, {"idempotency_key": transfer_key(milestone_id)}
+            )
+        )
+        now = clock.now()
+        payout = await uow.payouts.add(
+            Payout(
+                user_id=contract.freelancer_id,
+                amount=owed,
+                currency=milestone.currency,
+                gateway=NAME,
+                status="paid",
+                external_id=transfer.id,
+                created_at=now,
+            )
+        )
+        await uow.ledger.record(
+            TransactionDraft(
+                key=transfer_key(milestone_id),
+                kind="payout",
+                currency=milestone.currency,
+                entries=(Entry(wallet, -owed), Entry(payouts_account(NAME), owed)),
+                memo=transfer.id,
+            )
+        )
+        uow.emit(
+            "payout_sent",
+            user_id=contract.freelancer_id,
+            payout_id=payout.id,
+            milestone_id=milestone_id,
+            amount=owed,
+            currency=milestone.currency,
+            external_id=transfer.id,
+        )
+        return transfer.id
+
+    async def waiting_milestones(self, uow: UnitOfWork, user_id: int | None = None) -> list[int]:
+        """Released milestones (of one freelancer, or everyone's) not yet transferred."""
+        filters: dict[str, Any] = {"status__in": list(PAID_OUT_STATES)}
+        if user_id is not None:
+            contracts = await uow.contracts.find(freelancer_id=user_id)
+            if not contracts:
+                return []
+            filters["contract_id__in"] = [c.id for c in contracts]
+        milestones = await uow.milestones.find(**filters)
+        return [
+            m.id
+            for m in milestones
+            if not await uow.ledger.has(transfer_key(m.id))  # type: ignore[arg-type]
+        ]
