@@ -10,6 +10,7 @@ the word "Telegram" in "Telegram bots" are not contact details.
 from __future__ import annotations
 
 import re
+from decimal import Decimal, InvalidOperation
 
 _EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)*\.[^\W\d_]{2,}\b")
 # "john [at] gmail [dot] com", "john (at) gmail.com"
@@ -43,6 +44,23 @@ _CURRENCY_AFTER = re.compile(r"\s*(?:usd|eur|gbp|rub|jpy|inr|dollars?|euros?|р�
 _CURRENCY_BEFORE = re.compile(r"(?:[$€£¥₽₹]|usd|eur|gbp)\s*$", re.I)
 
 
+# "12345.67" (a decimal), "1 000 000" or "12.500.000" (thousands): amounts, not phones.
+_NUMBER_LIKE = re.compile(r"\d+\.\d{1,2}|\d{1,2}(?:([ .])\d{3})(?:\1\d{3})*")
+_RANGE = re.compile(r"(\d[\d.]*)\s*-\s*(\d[\d.]*)")
+
+
+def _is_range(candidate: str) -> bool:
+    """ "1500-2000" or "10.00-18.00": a price or time range, lower end first."""
+    m = _RANGE.fullmatch(candidate)
+    if not m:
+        return False
+    try:
+        low, high = (Decimal(g) for g in m.groups())
+    except InvalidOperation:
+        return False
+    return low < high
+
+
 def _phone_like(text: str, start: int, end: int) -> bool:
     candidate = text[start:end]
     digits = sum(ch.isdigit() for ch in candidate)
@@ -53,6 +71,8 @@ def _phone_like(text: str, start: int, end: int) -> bool:
     if _CURRENCY_BEFORE.search(text[max(0, start - 5) : start]):
         return False
     if _CURRENCY_AFTER.match(text, end):
+        return False
+    if _NUMBER_LIKE.fullmatch(candidate) or _is_range(candidate):
         return False
     has_separator = any(not ch.isdigit() for ch in candidate.lstrip("+"))
     # A bare run of digits is a phone only when it is long (or international):

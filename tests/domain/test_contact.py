@@ -65,6 +65,10 @@ def test_finds_contact_details(text, expected):
         "https://github.com/johndoe",
         "user@localhost",
         "It costs 12.5k, takes 3-4 weeks",
+        "budget 1500-2000, or 15000 - 20000",
+        "working hours 10.00-18.00",
+        "I charge 12345.67 for all of it",
+        "budget 1 000 000 or 12.500.000",
     ],
 )
 def test_ignores_ordinary_text(text):
