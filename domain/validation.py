@@ -37,7 +37,7 @@ MAX_DATE_AHEAD_YEARS = 2
 
 # Control characters other than newline and tab would garble a chat message.
 _CONTROL = {"Cc", "Cf"}
-_KEEP = {"\n", "\t", "\u200d"}  # the zero-width joiner builds emoji such as 👩‍💻
+_KEEP = {"\n", "\t", "\u200c", "\u200d"}  # joiners: emoji such as 👩‍💻, Persian words
 
 
 def clean_text(text: str | None, field: str, min_len: int = 1, max_len: int = MESSAGE_MAX) -> str:

@@ -55,6 +55,7 @@ def test_clean_text_strips_and_keeps_emoji_and_html_as_plain_text():
 
 def test_clean_text_unifies_line_ends_and_drops_control_characters():
     assert clean_text("a\r\nb\rc\x00\x07d\u200b\te", "bio") == "a\nb\ncd\te"
+    assert clean_text("می\u200cخواهم", "bio") == "می\u200cخواهم"  # Persian keeps its ZWNJ
 
 
 def test_clean_text_accepts_exactly_the_limits():
