@@ -1,0 +1,252 @@
+"""What a flow step gets: the event, the unit of work, the user, and ways to answer.
+
+`Scope` is the part that needs no incoming event (notification renderers and
+the deadline ticks get one); `Context` adds the event, the acting user, replies,
+the callback answer and the conversation state.
+
+Everything said goes to the outbox in the current transaction: if the step
+fails, nothing it "said" is sent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from domain.config import MarketConfig
+from domain.entities import ConversationState, OutboxMessage, User
+from domain.ports import Clock, PaymentGateway, UnitOfWork
+from handlers.callbacks import Callback
+from handlers.events import CallbackAnswer, Event, Keyboard, Outcome
+from handlers.i18n import Translator, translator
+from handlers.render import CAPTION_LIMIT, shorten, split_message, trim
+
+# Outbox priorities (the sender delivers lower numbers first).
+REPLY, NOTIFICATION, BULK = 0, 1, 2
+
+ANSWER_LIMIT = 200  # characters of a callback answer
+
+# Buttons for someone else: a ready keyboard, or a function of their translator
+# so the labels come out in the recipient's language.
+Buttons = Keyboard | Callable[[Translator], Keyboard | None] | None
+
+
+class Scope:
+    """A unit of work plus the means to write outbox messages in anyone's language."""
+
+    def __init__(
+        self,
+        uow: UnitOfWork,
+        clock: Clock,
+        config: MarketConfig,
+        gateway: PaymentGateway | None = None,
+        public_url: str = "http://127.0.0.1:8080",
+    ) -> None:
+        self.uow = uow
+        self.clock = clock
+        self.config = config
+        self.gateway = gateway
+        self.public_url = public_url.rstrip("/")
+        self.outbox_ids: list[int] = []  # rows written with priority REPLY, in order
+
+    async def translator_for(self, user_id: int) -> Translator:
+        user = await self.uow.users.get(user_id)
+        return translator(user.language if user else None)
+
+    async def _add(self, chat_id: int, method: str, payload: dict[str, Any], priority: int) -> int:
+        row = await self.uow.outbox.add(
+            OutboxMessage(
+                chat_id=chat_id,
+                method=method,
+                payload=payload,
+                priority=priority,
+                created_at=self.clock.now(),
+            )
+        )
+        assert row.id is not None
+        if priority == REPLY:
+            self.outbox_ids.append(row.id)
+        return row.id
+
+    async def send(
+        self, chat_id: int, text: str, buttons: Keyboard | None = None, priority: int = REPLY
+    ) -> None:
+        """Send HTML text, split into several messages if it is too long (buttons on the last)."""
+        parts = split_message(text)
+        for k, part in enumerate(parts):
+            last = k == len(parts) - 1
+            await self._add(
+                chat_id, "send", {"text": part, "buttons": buttons if last else None}, priority
+            )
+
+    async def send_document(
+        self,
+        chat_id: int,
+        file_id: str,
+        caption: str | None = None,
+        buttons: Keyboard | None = None,
+        priority: int = REPLY,
+    ) -> None:
+        payload = {
+            "file_id": file_id,
+            "caption": trim(caption, CAPTION_LIMIT) if caption else None,
+            "buttons": buttons,
+        }
+        await self._add(chat_id, "document", payload, priority)
+
+    async def notify(
+        self,
+        user_id: int,
+        key: str | None = None,
+        *,
+        text: str | None = None,
+        buttons: Buttons = None,
+        priority: int = NOTIFICATION,
+        **params: object,
+    ) -> bool:
+        """Tell another user something, in their language: `key` + `params` are
+        translated for them (or pass ready HTML as `text`). `buttons` may be a
+        function of their translator. Returns False (and writes nothing) when
+        the user blocked the bot."""
+        user = await self.uow.users.get(user_id)
+        if user is not None and user.unreachable:
+            return False
+        t = translator(user.language if user else None)
+        body = text if text is not None else t(key or "", **params)
+        keyboard = buttons(t) if callable(buttons) else buttons
+        await self.send(user_id, body, keyboard, priority)
+        return True
+
+
+class Context(Scope):
+    """The acting user's side of one event."""
+
+    def __init__(
+        self,
+        event: Event,
+        user: User,
+        uow: UnitOfWork,
+        clock: Clock,
+        config: MarketConfig,
+        gateway: PaymentGateway | None = None,
+        public_url: str = "http://127.0.0.1:8080",
+        state: ConversationState | None = None,
+        callback: Callback | None = None,
+    ) -> None:
+        super().__init__(uow, clock, config, gateway, public_url)
+        self.event = event
+        self.user = user
+        self.callback = callback  # the decoded data of the pressed button
+        self._state = state
+        self._answer: CallbackAnswer | None = None
+
+    # --- who, and in which language ---------------------------------------
+
+    @property
+    def t(self) -> Translator:
+        """t(key, **params) → HTML in the user's language; t.plain(…) for labels."""
+        return translator(self.user.language)
+
+    @property
+    def is_admin(self) -> bool:
+        return self.config.is_admin(self.user.id)
+
+    @property
+    def args(self) -> str:
+        """What followed the command ("/start job_12" → "job_12")."""
+        return self.event.args.strip()
+
+    @property
+    def text(self) -> str:
+        """The message text (or a file's caption), as sent."""
+        return self.event.text or ""
+
+    # --- answering -----------------------------------------------------------
+
+    async def reply(self, text: str, buttons: Keyboard | None = None) -> None:
+        """A new message in the user's chat (split if longer than Telegram allows)."""
+        await self.send(self.event.chat_id, text, buttons, REPLY)
+
+    async def edit(self, text: str, buttons: Keyboard | None = None) -> None:
+        """Replace the message whose button was pressed; otherwise send a new one."""
+        if self.event.kind != "button" or self.event.message_id is None:
+            await self.reply(text, buttons)
+            return
+        parts = split_message(text)
+        first = parts[0]
+        rest = parts[1:]
+        await self._add(
+            self.event.chat_id,
+            "edit",
+            {
+                "message_id": self.event.message_id,
+                "text": first,
+                "buttons": None if rest else buttons,
+            },
+            REPLY,
+        )
+        for k, part in enumerate(rest):
+            last = k == len(rest) - 1
+            await self._add(
+                self.event.chat_id,
+                "send",
+                {"text": part, "buttons": buttons if last else None},
+                REPLY,
+            )
+
+    async def reply_document(
+        self, file_id: str, caption: str | None = None, buttons: Keyboard | None = None
+    ) -> None:
+        await self.send_document(self.event.chat_id, file_id, caption, buttons, REPLY)
+
+    def answer(self, text: str | None = None, alert: bool = False) -> None:
+        """The answer to the pressed button: a toast, or an alert box (plain text)."""
+        self._answer = CallbackAnswer(shorten(text, ANSWER_LIMIT) if text else None, alert)
+
+    # --- conversation state (in the database: survives restarts) ---------------
+
+    @property
+    def state(self) -> ConversationState | None:
+        """The user's current (flow, step, data), or None outside a conversation."""
+        if self._state is None or not self._state.flow:
+            return None
+        return self._state
+
+    @property
+    def data(self) -> dict[str, Any]:
+        """The current conversation's draft (a copy: change it through set_state)."""
+        return dict(self.state.data) if self.state else {}
+
+    def in_step(self, flow: str, step: str | None = None) -> bool:
+        s = self.state
+        return s is not None and s.flow == flow and (step is None or s.step == step)
+
+    async def set_state(self, flow: str, step: str, data: dict[str, Any] | None = None) -> None:
+        """Enter (or move within) a conversation; `data` replaces the draft (None keeps it)."""
+        now = self.clock.now()
+        row = await self.uow.conversations.get(self.user.id)
+        if row is None:
+            row = await self.uow.conversations.add(
+                ConversationState(user_id=self.user.id, flow=flow, step=step, data=data or {})
+            )
+        else:
+            row.flow, row.step = flow, step
+            if data is not None:
+                row.data = dict(data)  # a new dict, so the JSON column sees the change
+        row.updated_at = now
+        self._state = row
+
+    async def clear_state(self) -> None:
+        row = await self.uow.conversations.get(self.user.id)
+        if row is not None:
+            row.flow, row.step, row.data = "", "", {}
+            row.updated_at = self.clock.now()
+        self._state = None
+
+    # --- for the engine ----------------------------------------------------------
+
+    def outcome(self) -> Outcome:
+        answer = self._answer
+        if answer is None and self.event.kind == "button":
+            answer = CallbackAnswer()
+        return Outcome(callback_answer=answer, outbox_ids=list(self.outbox_ids))

@@ -1,0 +1,245 @@
+"""The engine: one incoming event → one unit of work → an Outcome.
+
+For each event, in one transaction:
+1. skip it if its update_id was handled before (Outcome.duplicate);
+2. register or refresh the user from the Telegram data;
+3. refuse a banned user briefly;
+4. route it (routing.py) — a command, a button's prefix, or the user's
+   conversation state for text and files — and run that step;
+5. render the DomainEvents the use cases emitted into notifications (notify.py);
+6. record the update_id; commit replies, notifications and changes together.
+
+A DomainError rolls everything back; then, in a fresh unit of work, the update
+id is recorded and the user gets a short translated reason (an alert for a
+button press), so bad input changes nothing and is not retried. Any other
+exception is logged and answered with a generic apology the same way.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from domain.config import MarketConfig
+from domain.entities import ProcessedUpdate, User
+from domain.errors import DomainError
+from domain.ports import Clock, PaymentGateway, UnitOfWork
+from domain.usecases import accounts
+from handlers.callbacks import StaleButton, decode
+from handlers.context import Context, Scope
+from handlers.events import CallbackAnswer, Event, Outcome
+from handlers.i18n import LANGUAGES, translator
+from handlers.notify import render_events
+from handlers.routing import ROUTER, Router
+
+log = logging.getLogger(__name__)
+
+UowFactory = Callable[[], UnitOfWork]
+DEADLINES_MODULE = "domain.usecases.deadlines"
+
+
+class Engine:
+    def __init__(
+        self,
+        uow_factory: UowFactory,
+        clock: Clock,
+        config: MarketConfig,
+        gateway: PaymentGateway | None = None,
+        public_url: str = "http://127.0.0.1:8080",
+        router: Router = ROUTER,
+    ) -> None:
+        self.uow_factory = uow_factory
+        self.clock = clock
+        self.config = config
+        self.gateway = gateway
+        self.public_url = public_url
+        self.router = router
+        if router is ROUTER:
+            from handlers.flows import load_flows
+
+            load_flows()
+
+    # --- events --------------------------------------------------------------
+
+    async def handle(self, event: Event) -> Outcome:
+        try:
+            return await self._handle(event)
+        except DomainError as err:
+            return await self._refuse(event, err)
+        except Exception:
+            log.exception("event failed: kind=%s update_id=%s", event.kind, event.update_id)
+            return await self._refuse(event, None)
+
+    async def _handle(self, event: Event) -> Outcome:
+        async with self.uow_factory() as uow:
+            if await self._seen(uow, event):
+                return _duplicate(event)
+            if event.kind in ("blocked", "unblocked"):
+                await accounts.set_unreachable(uow, event.user_id, event.kind == "blocked")
+                await uow.commit()
+                return Outcome()
+            user = await self._register(uow, event)
+            state = await uow.conversations.get(user.id)
+            ctx = Context(
+                event, user, uow, self.clock, self.config, self.gateway, self.public_url, state
+            )
+            await self._dispatch(ctx)
+            await render_events(ctx, uow.events)
+            await uow.commit()
+            return ctx.outcome()
+
+    async def _seen(self, uow: UnitOfWork, event: Event) -> bool:
+        """True if the update was handled; otherwise claim it in this transaction."""
+        if event.update_id is None:
+            return False
+        if await uow.processed_updates.get(event.update_id) is not None:
+            return True
+        # Inserted first: a second process handling the same update waits on
+        # this row (PostgreSQL) and then fails, and its retry sees it as done.
+        await uow.processed_updates.add(
+            ProcessedUpdate(update_id=event.update_id, processed_at=self.clock.now())
+        )
+        return False
+
+    async def _register(self, uow: UnitOfWork, event: Event) -> User:
+        user, _ = await accounts.register_user(
+            uow,
+            self.clock,
+            event.user_id,
+            name=event.user_name,
+            username=event.username,
+            language_code=event.language_code,
+            supported=LANGUAGES,
+        )
+        return user
+
+    async def _dispatch(self, ctx: Context) -> None:
+        event = ctx.event
+        if event.chat_type != "private":
+            if event.kind == "button":
+                ctx.answer(ctx.t.plain("private_only"), alert=True)
+            elif event.kind == "command":
+                await ctx.reply(ctx.t("private_only"))
+            return  # group chatter is not for us
+        if ctx.user.banned:
+            if event.kind == "button":
+                ctx.answer(ctx.t.plain("error.user_banned"), alert=True)
+            else:
+                await ctx.reply(ctx.t("error.user_banned"))
+            return
+        handler = await self._route(ctx)
+        await handler(ctx)
+
+    async def _route(self, ctx: Context) -> Callable[[Context], Awaitable[None]]:
+        event = ctx.event
+        if event.kind == "command":
+            # A command changes the subject: any half-finished conversation ends.
+            if ctx.state is not None:
+                await ctx.clear_state()
+            found = self.router.find_command(event.command, ctx.is_admin)
+            return found or self._fallback
+        if event.kind == "button":
+            ctx.callback = decode(event.callback_data)
+            found = self.router.buttons.get(ctx.callback.prefix)
+            if found is None:
+                raise StaleButton()
+            return found
+        state = ctx.state
+        if state is not None:
+            found = self.router.steps.get((state.flow, state.step))
+            if found is not None:
+                return found
+            await ctx.clear_state()  # a step that no longer exists (after an upgrade)
+        return self._fallback
+
+    async def _fallback(self, ctx: Context) -> None:
+        if self.router.fallback_handler is not None:
+            await self.router.fallback_handler(ctx)
+        else:
+            await ctx.reply(ctx.t("fallback"))
+
+    async def _refuse(self, event: Event, err: DomainError | None) -> Outcome:
+        """After a rollback: record the update and say why, in a fresh transaction."""
+        async with self.uow_factory() as uow:
+            if event.update_id is not None:
+                if await uow.processed_updates.get(event.update_id) is not None:
+                    return _duplicate(event)  # another process handled it meanwhile
+                await uow.processed_updates.add(
+                    ProcessedUpdate(update_id=event.update_id, processed_at=self.clock.now())
+                )
+            user: User | None = None
+            if event.kind not in ("blocked", "unblocked"):
+                try:
+                    user = await self._register(uow, event)
+                except DomainError:
+                    user = None
+            t = translator(user.language if user else None)
+            scope = Scope(uow, self.clock, self.config, self.gateway, self.public_url)
+            answer: CallbackAnswer | None = None
+            if event.kind == "button":
+                text = t.error_plain(err) if err else t.plain("error.unexpected")
+                answer = CallbackAnswer(text[:200], show_alert=True)
+            elif event.kind in ("command", "text", "file") and event.chat_type == "private":
+                await scope.send(event.chat_id, t.error(err) if err else t("error.unexpected"))
+            await uow.commit()
+            return Outcome(callback_answer=answer, outbox_ids=scope.outbox_ids)
+
+    # --- deadlines -------------------------------------------------------------
+
+    async def tick(self) -> int:
+        """Run each deadline use case in its own unit of work; returns how much they did."""
+        done = 0
+        for job in deadline_jobs():
+            try:
+                async with self.uow_factory() as uow:
+                    scope = Scope(uow, self.clock, self.config, self.gateway, self.public_url)
+                    result = await job(**_arguments(job, uow, self))
+                    await render_events(scope, uow.events)
+                    await uow.commit()
+                done += result if isinstance(result, int) else len(uow.events)
+            except Exception:
+                log.exception("deadline job %s failed", getattr(job, "__name__", job))
+        return done
+
+
+def _duplicate(event: Event) -> Outcome:
+    return Outcome(
+        duplicate=True, callback_answer=CallbackAnswer() if event.kind == "button" else None
+    )
+
+
+def deadline_jobs() -> list[Callable[..., Awaitable[Any]]]:
+    """The deadline use cases: domain/usecases/deadlines.py's DEADLINES if it lists
+    them, else its public coroutine functions taking (uow, clock, …)."""
+    try:
+        module = importlib.import_module(DEADLINES_MODULE)
+    except ModuleNotFoundError as exc:
+        if exc.name != DEADLINES_MODULE:
+            raise
+        return []
+    listed = getattr(module, "DEADLINES", None)
+    if listed is not None:
+        return list(listed)
+    jobs = []
+    for name, fn in vars(module).items():
+        if name.startswith("_") or not inspect.iscoroutinefunction(fn):
+            continue
+        if fn.__module__ != module.__name__:
+            continue
+        params = list(inspect.signature(fn).parameters)
+        if params[:2] == ["uow", "clock"]:
+            jobs.append(fn)
+    return jobs
+
+
+def _arguments(fn: Callable[..., Any], uow: UnitOfWork, engine: Engine) -> dict[str, Any]:
+    available = {
+        "uow": uow,
+        "clock": engine.clock,
+        "config": engine.config,
+        "gateway": engine.gateway,
+    }
+    return {name: available[name] for name in inspect.signature(fn).parameters if name in available}

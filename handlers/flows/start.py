@@ -1,0 +1,106 @@
+"""/start: welcome, choose a role, and deep links ("/start job_42" opens job 42)."""
+
+from __future__ import annotations
+
+import re
+
+from domain.entities import Job
+from domain.states import JobStatus
+from domain.usecases import accounts
+from handlers.callbacks import StaleButton, encode
+from handlers.context import Context
+from handlers.events import Keyboard
+from handlers.flows.menu import menu_keyboard, menu_text
+from handlers.render import button, job_card, keyboard
+from handlers.routing import button as on_button
+from handlers.routing import command
+
+_JOB_LINK = re.compile(r"job_([1-9][0-9]{0,17})")
+
+# Callback data other flows handle: the pitch flow owns "pitch:new:<job id>".
+PITCH_NEW = "pitch"
+
+
+def role_keyboard(ctx: Context) -> Keyboard | None:
+    t = ctx.t
+    return keyboard(
+        [
+            button(t.plain("role.pick_client"), encode("role", "pick", arg="client")),
+            button(t.plain("role.pick_freelancer"), encode("role", "pick", arg="freelancer")),
+        ],
+        button(t.plain("role.pick_both"), encode("role", "pick", arg="both")),
+    )
+
+
+@command("start")
+async def start(ctx: Context) -> None:
+    if ctx.args:
+        await _deep_link(ctx, ctx.args)
+        return
+    user = ctx.user
+    if user.is_client or user.is_freelancer:
+        await ctx.reply(ctx.t("start.welcome_back") + "\n\n" + menu_text(ctx), menu_keyboard(ctx))
+        return
+    await ctx.reply(
+        ctx.t("start.welcome", name=user.name or ctx.t.plain("menu.friend")), role_keyboard(ctx)
+    )
+
+
+@on_button("role")
+async def pick_role(ctx: Context) -> None:
+    cb = ctx.callback
+    assert cb is not None
+    if cb.action != "pick" or cb.arg not in ("client", "freelancer", "both"):
+        raise StaleButton()
+    ctx.user = await accounts.set_roles(
+        ctx.uow,
+        ctx.clock,
+        ctx.user.id,
+        client=cb.arg in ("client", "both"),
+        freelancer=cb.arg in ("freelancer", "both"),
+    )
+    await ctx.edit(ctx.t(f"start.role_set_{cb.arg}") + "\n\n" + menu_text(ctx), menu_keyboard(ctx))
+    ctx.answer(ctx.t.plain("start.role_saved"))
+
+
+async def _deep_link(ctx: Context, payload: str) -> None:
+    m = _JOB_LINK.fullmatch(payload)
+    if m is None:
+        await ctx.reply(ctx.t("start.link_unknown"), menu_keyboard(ctx))
+        return
+    await show_job(ctx, int(m.group(1)))
+
+
+def job_buttons(ctx: Context, job: Job) -> Keyboard | None:
+    """Pitch (for others, while the job is open) and Report (for others)."""
+    t = ctx.t
+    if job.id is None or job.client_id == ctx.user.id:
+        return None
+    pitch = (
+        button(t.plain("btn.pitch"), encode(PITCH_NEW, "new", job.id))
+        if job.status == JobStatus.OPEN
+        else None
+    )
+    return keyboard(pitch, button(t.plain("btn.report_job"), encode("report", "job", job.id)))
+
+
+async def show_job(ctx: Context, job_id: int) -> None:
+    """A job's card; only open jobs are shown to people other than its client and admins."""
+    job = await ctx.uow.jobs.get(job_id)
+    visible = job is not None and (
+        job.status == JobStatus.OPEN or job.client_id == ctx.user.id or ctx.is_admin
+    )
+    if job is None or not visible:
+        await ctx.reply(ctx.t("job.unavailable"), menu_keyboard(ctx))
+        return
+    await ctx.reply(job_card(job, ctx.t), job_buttons(ctx, job))
+
+
+@on_button("open")
+async def open_object(ctx: Context) -> None:
+    """ "open:job:<id>": show a job's card (used by notifications and lists)."""
+    cb = ctx.callback
+    assert cb is not None
+    if cb.action != "job":
+        raise StaleButton()
+    await show_job(ctx, cb.require_id())
