@@ -1,0 +1,137 @@
+"""The lookup tables follow the entities' lists automatically, and
+subscriptions_for finds the alert candidates through them."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from domain.entities import AlertSubscription, Job, User
+from domain.states import JobStatus
+from storage.skill_index import index_values
+from storage.tables import job_skills, subscription_categories, subscription_skills
+
+CLIENT, FELIX, GRETA = 1, 2, 3
+
+
+async def _rows(db, table: sa.Table) -> set[tuple]:
+    async with db.engine.connect() as conn:
+        return {tuple(row) for row in await conn.execute(sa.select(table))}
+
+
+async def _users(db) -> None:
+    async with db.uow() as uow:
+        for user_id in (CLIENT, FELIX, GRETA):
+            await uow.users.add(User(id=user_id))
+        await uow.commit()
+
+
+def test_index_values_are_normalised_and_distinct():
+    assert index_values([" Python", "python", "", "Django ", "x" * 80]) == [
+        "django",
+        "python",
+        "x" * 64,
+    ]
+    assert index_values(None) == []
+
+
+async def test_job_skills_follow_insert_update_and_delete(any_db):
+    await _users(any_db)
+    async with any_db.uow() as uow:
+        job = await uow.jobs.add(
+            Job(client_id=CLIENT, title="Bot", skills=["Python", "django", "python"])
+        )
+        other = await uow.jobs.add(Job(client_id=CLIENT, title="Logo", skills=["logo-design"]))
+        await uow.commit()
+    assert await _rows(any_db, job_skills) == {
+        (job.id, "python"),
+        (job.id, "django"),
+        (other.id, "logo-design"),
+    }
+
+    async with any_db.uow() as uow:  # an in-place edit of the list
+        stored = await uow.jobs.get_for_update(job.id)
+        stored.skills.append("telegram-bots")
+        await uow.commit()
+    assert await _rows(any_db, job_skills) == {
+        (job.id, "python"),
+        (job.id, "django"),
+        (job.id, "telegram-bots"),
+        (other.id, "logo-design"),
+    }
+
+    async with any_db.uow() as uow:  # a new list; and an unrelated change leaves rows alone
+        stored = await uow.jobs.get_for_update(job.id)
+        stored.skills = ["rust"]
+        (await uow.jobs.get_for_update(other.id)).status = JobStatus.OPEN
+        await uow.commit()
+    assert await _rows(any_db, job_skills) == {(job.id, "rust"), (other.id, "logo-design")}
+
+    async with any_db.uow() as uow:  # rolled back: the rows roll back with the list
+        (await uow.jobs.get_for_update(job.id)).skills = []
+        await uow.jobs.add(Job(client_id=CLIENT, title="Never", skills=["go"]))
+    assert await _rows(any_db, job_skills) == {(job.id, "rust"), (other.id, "logo-design")}
+
+    async with any_db.uow() as uow:
+        await uow.jobs.delete(await uow.jobs.get(job.id))
+        await uow.commit()
+    assert await _rows(any_db, job_skills) == {(other.id, "logo-design")}
+
+
+async def test_subscription_skills_and_categories_follow_the_lists(any_db):
+    await _users(any_db)
+    async with any_db.uow() as uow:
+        sub = await uow.subscriptions.add(
+            AlertSubscription(user_id=FELIX, skills=["python"], categories=["development"])
+        )
+        await uow.commit()
+    assert await _rows(any_db, subscription_skills) == {(sub.id, "python")}
+    assert await _rows(any_db, subscription_categories) == {(sub.id, "development")}
+
+    async with any_db.uow() as uow:
+        stored = await uow.subscriptions.get_for_update(sub.id)
+        stored.skills.remove("python")
+        stored.categories.append("design")
+        await uow.commit()
+    assert await _rows(any_db, subscription_skills) == set()
+    assert await _rows(any_db, subscription_categories) == {
+        (sub.id, "development"),
+        (sub.id, "design"),
+    }
+
+    async with any_db.uow() as uow:
+        await uow.subscriptions.delete(await uow.subscriptions.get(sub.id))
+        await uow.commit()
+    assert await _rows(any_db, subscription_categories) == set()
+
+
+async def test_subscriptions_for_returns_the_candidates(any_db):
+    await _users(any_db)
+    async with any_db.uow() as uow:
+        subs = {
+            "shared skill": AlertSubscription(user_id=FELIX, skills=["design-stuff", "Python"]),
+            "other skills": AlertSubscription(user_id=FELIX, skills=["logo-design"]),
+            "category only": AlertSubscription(user_id=GRETA, categories=["design"]),
+            "category with other skills": AlertSubscription(
+                user_id=GRETA, skills=["ui-ux"], categories=["development"]
+            ),
+            "anything": AlertSubscription(user_id=GRETA),
+            "paused": AlertSubscription(user_id=FELIX, paused=True),
+            "the client's own": AlertSubscription(user_id=CLIENT, skills=["python"]),
+        }
+        for sub in subs.values():
+            await uow.subscriptions.add(sub)
+        job = await uow.jobs.add(
+            Job(client_id=CLIENT, title="Bot", category="development", skills=["python", "django"])
+        )
+        await uow.commit()
+
+    async with any_db.uow() as uow:
+        found = {sub.id for sub in await uow.search.subscriptions_for(job)}
+    expected = {"shared skill", "category only", "category with other skills", "anything"}
+    assert found == {subs[name].id for name in expected}
+
+    async with any_db.uow() as uow:  # a job with no skills and no category
+        bare = await uow.jobs.add(Job(client_id=CLIENT, title="Help"))
+        found = {sub.id for sub in await uow.search.subscriptions_for(bare)}
+        await uow.commit()
+    assert found == {subs["category only"].id, subs["anything"].id}
