@@ -1,0 +1,247 @@
+"""POST /stripe/webhook: Stripe's signed events, applied once, in any order.
+
+- The signature is checked with stripe.Webhook.construct_event and
+  GIGBOT_STRIPE_WEBHOOK_SECRET; a bad one is 400 and has no effect.
+- Each event id is recorded in `stripe_events` in the same transaction as its
+  effect, so a replay does nothing; and every effect is idempotent on its own
+  (confirm_payment, payment_failed, the freeze), so the order does not matter:
+  an "expired" after a "completed" finds the payment no longer pending.
+- An event for a payment or milestone we do not know is logged and answered
+  200 (Stripe would retry it forever otherwise), with no effect.
+- A failure on our side (database, Stripe unreachable while looking something
+  up) is 500 with nothing committed, so Stripe delivers the event again.
+
+Handled: checkout.session.completed / async_payment_succeeded (fund),
+checkout.session.expired / async_payment_failed (the attempt ends, a new one is
+possible), payment_intent.succeeded (fund, via the payment id in metadata),
+payment_intent.payment_failed (logged: the payer may retry in the same
+Checkout), charge.refunded (a refund made outside the bot freezes a held
+milestone), charge.dispute.created (freeze the milestone, tell the admins),
+account.updated (Connect onboarding finished → pay what was waiting).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import sqlalchemy as sa
+import stripe
+from aiohttp import web
+from sqlalchemy.exc import IntegrityError
+
+from bot.payments.confirm import Claim, PaymentNews
+from bot.payments.stripe_gateway import NAME, StripeConnect, StripeGateway, is_onboarded, session_of
+from domain.errors import DomainError, NotFound
+from domain.ports import UnitOfWork
+from handlers.system import SystemRunner
+from storage.tables import stripe_events
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[dict[str, Any], Claim], Awaitable[None]]
+
+
+def event_claim(event_id: str, event_type: str, news: PaymentNews) -> Claim:
+    """Record the event id in the caller's transaction; False if it was there."""
+
+    async def claim(uow: UnitOfWork) -> bool:
+        session = session_of(uow)
+        seen = await session.scalar(
+            sa.select(stripe_events.c.id).where(stripe_events.c.id == event_id)
+        )
+        if seen is not None:
+            return False
+        try:
+            async with session.begin_nested():
+                await session.execute(
+                    sa.insert(stripe_events).values(
+                        id=event_id, type=event_type[:64], received_at=news.runner.clock.now()
+                    )
+                )
+        except IntegrityError:  # the same event, delivered twice at once
+            return False
+        return True
+
+    return claim
+
+
+def _id(value: Any) -> str | None:
+    """An expandable field: an id string or an object with an id."""
+    if isinstance(value, dict):
+        return value.get("id")
+    return value or None
+
+
+def _int(value: Any) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+class StripeWebhook:
+    def __init__(
+        self,
+        news: PaymentNews,
+        gateway: StripeGateway,
+        secret: str,
+        *,
+        connect: StripeConnect | None = None,
+        tolerance: int = 300,
+    ) -> None:
+        if not secret:
+            raise ValueError("the Stripe webhook needs GIGBOT_STRIPE_WEBHOOK_SECRET")
+        self.news = news
+        self.gateway = gateway
+        self.connect = connect
+        self.secret = secret
+        self.tolerance = tolerance
+        self.handlers: dict[str, Handler] = {
+            "checkout.session.completed": self._session_paid,
+            "checkout.session.async_payment_succeeded": self._session_paid,
+            "checkout.session.expired": self._session_ended,
+            "checkout.session.async_payment_failed": self._session_ended,
+            "payment_intent.succeeded": self._intent_succeeded,
+            "payment_intent.payment_failed": self._intent_failed,
+            "charge.refunded": self._charge_refunded,
+            "charge.dispute.created": self._dispute_created,
+            "account.updated": self._account_updated,
+        }
+
+    async def handle(self, request: web.Request) -> web.Response:
+        payload = await request.read()
+        try:
+            stripe.Webhook.construct_event(
+                payload, request.headers.get("Stripe-Signature"), self.secret, self.tolerance
+            )
+            event = json.loads(payload)
+        except (ValueError, stripe.SignatureVerificationError) as exc:
+            log.warning("stripe webhook refused: %s", exc)
+            return web.json_response({"error": "bad signature or payload"}, status=400)
+        try:
+            await self.apply(event)
+        except NotFound as exc:
+            log.warning(
+                "stripe %s %s: %s; ignored", event.get("type"), event.get("id"), exc.message
+            )
+        except DomainError as exc:
+            # A refusal that a retry will not change (e.g. an illegal transition).
+            log.warning("stripe %s %s refused: %s", event.get("type"), event.get("id"), exc.code)
+        return web.json_response({"received": True})
+
+    async def apply(self, event: dict[str, Any]) -> None:
+        kind, event_id = event.get("type", ""), event.get("id", "")
+        obj = (event.get("data") or {}).get("object") or {}
+        claim = event_claim(event_id, kind, self.news)
+        handler = self.handlers.get(kind)
+        if handler is None:
+            log.debug("stripe %s %s not handled", kind, event_id)
+            return
+        await handler(obj, claim)
+
+    async def _session_paid(self, session: dict[str, Any], claim: Claim) -> None:
+        if session.get("payment_status") not in ("paid", "no_payment_required"):
+            # A delayed method (e.g. a bank debit): async_payment_succeeded follows.
+            await self.news.claim_only(claim, f"stripe session {session.get('id')} awaits payment")
+            return
+        intent = _id(session.get("payment_intent"))
+        charge_ref = intent
+        if intent:
+            try:
+                charge_ref = await self.gateway.charge_of(intent) or intent
+            except DomainError:
+                # Funding must not wait for a lookup: refunds accept the
+                # PaymentIntent too, and transfers resolve it later.
+                log.warning("stripe: charge of %s not found now; keeping the intent", intent)
+        await self.news.succeeded(NAME, session["id"], charge_ref=charge_ref, claim=claim)
+
+    async def _session_ended(self, session: dict[str, Any], claim: Claim) -> None:
+        expired = session.get("status") == "expired"
+        await self.news.failed(
+            NAME,
+            session["id"],
+            "checkout_expired" if expired else "payment_failed",
+            status="expired" if expired else "failed",
+            claim=claim,
+        )
+
+    async def _intent_succeeded(self, intent: dict[str, Any], claim: Claim) -> None:
+        payment_id = _int((intent.get("metadata") or {}).get("payment_id"))
+        if payment_id is None:
+            log.info("stripe payment_intent %s is not one of ours", intent.get("id"))
+            return
+        await self.news.succeeded(
+            NAME,
+            payment_id=payment_id,
+            charge_ref=_id(intent.get("latest_charge")) or intent.get("id"),
+            claim=claim,
+        )
+
+    async def _intent_failed(self, intent: dict[str, Any], claim: Claim) -> None:
+        error = intent.get("last_payment_error") or {}
+        log.info(
+            "stripe payment_intent %s failed (%s); the payer may retry in Checkout",
+            intent.get("id"),
+            error.get("code") or "unknown",
+        )
+        await self.news.claim_only(claim, f"stripe intent {intent.get('id')} failed")
+
+    async def _charge_refunded(self, charge: dict[str, Any], claim: Claim) -> None:
+        # Our own refunds settle the milestone first, so the freeze finds it
+        # settled and does nothing; a refund made in Stripe's dashboard on a
+        # milestone still held freezes it for an admin.
+        refs = [r for r in (charge.get("id"), _id(charge.get("payment_intent"))) if r]
+        await self.news.chargeback(NAME, refs, reason="refunded_at_gateway", claim=claim)
+
+    async def _dispute_created(self, dispute: dict[str, Any], claim: Claim) -> None:
+        refs = [r for r in (_id(dispute.get("charge")), _id(dispute.get("payment_intent"))) if r]
+        reason = f"chargeback:{dispute.get('reason') or 'unknown'}"
+        await self.news.chargeback(NAME, refs, reason=reason, claim=claim)
+
+    async def _account_updated(self, account: dict[str, Any], claim: Claim) -> None:
+        connect = self.connect
+        if connect is None:
+            return
+        runner = self.news.runner
+
+        async def store(uow: UnitOfWork) -> tuple[bool, int | None]:
+            if not await claim(uow):
+                return False, None
+            ready = await connect.store_status(
+                uow, runner.clock, account["id"], is_onboarded(account)
+            )
+            return ready, await connect.user_of(uow, account["id"])
+
+        ready, user_id = await runner.run(store, what=f"stripe account {account.get('id')} updated")
+        if ready and user_id is not None:
+            # What waited for onboarding goes now; a failure is retried by reconcile.py.
+            await pay_waiting(runner, connect, user_id)
+
+
+async def pay_waiting(runner: SystemRunner, connect: StripeConnect, user_id: int | None) -> int:
+    """Transfer every released milestone still owed (of one freelancer, or all),
+    each in its own unit of work; returns how many transfers were made."""
+
+    async def waiting(uow: UnitOfWork) -> list[int]:
+        return await connect.waiting_milestones(uow, user_id)
+
+    done = 0
+    for milestone_id in await runner.run(waiting, what="stripe waiting transfers"):
+
+        async def transfer(uow: UnitOfWork, milestone_id: int = milestone_id) -> str | None:
+            return await connect.transfer_milestone(uow, runner.clock, milestone_id)
+
+        try:
+            if await runner.run(transfer, what=f"stripe transfer for milestone {milestone_id}"):
+                done += 1
+        except DomainError as exc:
+            log.warning("stripe transfer for milestone %s failed: %s", milestone_id, exc.code)
+    return done
+
+
+def install_routes(app: web.Application, webhook: StripeWebhook) -> None:
+    """Mount POST /stripe/webhook (the runtime's registration hook calls this)."""
+    app.router.add_post("/stripe/webhook", webhook.handle)
