@@ -3,6 +3,7 @@ migrations agreeing with the models in storage/tables.py."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator
 
@@ -12,7 +13,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from storage.migrate import current_revision, head_revision, include_object, upgrade
+from storage.migrate import current_revision, head_revision, include_object, upgrade, upgrade_sync
 from storage.tables import metadata
 from tests.conftest import NO_POSTGRES, POSTGRES_URL, admin_execute, postgres_url, sqlite_url
 
@@ -124,3 +125,18 @@ async def test_downgrade_to_base_and_up_again(tmp_path):
     )
     await upgrade(url)
     assert await _differences(url) == []
+
+
+async def test_two_migrations_at_once_queue_and_both_succeed(empty_url):
+    # SQLite: BEGIN IMMEDIATE; PostgreSQL: an advisory lock. The second finds nothing to do.
+    await asyncio.gather(upgrade(empty_url), upgrade(empty_url))
+    assert await current_revision(empty_url) == head_revision()
+    assert await _differences(empty_url) == []
+
+
+def test_the_cli_wrapper_takes_the_url_from_the_environment(tmp_path, monkeypatch):
+    path = tmp_path / "from_env.db"
+    monkeypatch.setenv("GIGBOT_DATABASE_URL", sqlite_url(path))
+    assert upgrade_sync() == head_revision()
+    assert upgrade_sync() == head_revision()
+    assert path.exists()
