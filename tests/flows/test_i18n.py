@@ -1,0 +1,144 @@
+"""The catalogs are complete in English and Russian, agree on placeholders, are valid
+Telegram HTML, and cover every key the handlers use and every error code."""
+
+from __future__ import annotations
+
+import ast
+import re
+from pathlib import Path
+
+import pytest
+
+from domain.errors import DomainError, NotFound
+from domain.states import JobStatus
+from handlers.commands import ADMIN_COMMANDS, USER_COMMANDS, admin_command_menu, command_menu
+from handlers.flows.menu import MENU
+from handlers.i18n import LANGUAGES, language_for, load_catalog, placeholders, translator
+from tests.flows.codes import ROOT, raised_codes
+from tests.flows.telegram_html import visible_text
+
+
+def strings(lang: str) -> dict[str, str]:
+    return {m.id: m.string for m in load_catalog(lang) if m.id and m.string}
+
+
+EN, RU = strings("en"), strings("ru")
+
+
+def used_keys() -> tuple[set[str], set[str]]:
+    """(literal keys, prefixes of f-string keys) passed to t(…), t.plain(…), notify(…)."""
+    literal: set[str] = set()
+    prefixes: set[str] = set()
+    for path in sorted((ROOT / "handlers").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not isinstance(node, ast.Call):
+                continue
+            func = node.func
+            name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", None)
+            if name in ("t", "plain") and node.args:
+                key = node.args[0]
+            elif name == "notify" and len(node.args) >= 2:
+                key = node.args[1]
+            else:
+                continue
+            if isinstance(key, ast.Constant) and isinstance(key.value, str):
+                literal.add(key.value)
+            elif isinstance(key, ast.JoinedStr) and isinstance(key.values[0], ast.Constant):
+                prefixes.add(str(key.values[0].value))
+    return literal, prefixes
+
+
+def test_languages_are_english_first_and_russian():
+    assert LANGUAGES[0] == "en"
+    assert "ru" in LANGUAGES
+
+
+def test_english_and_russian_have_the_same_keys():
+    assert sorted(set(EN) - set(RU)) == [], "keys without a Russian translation"
+    assert sorted(set(RU) - set(EN)) == [], "keys without English text"
+
+
+def test_placeholders_agree():
+    differ = {k: (placeholders(EN[k]), placeholders(RU[k])) for k in EN if k in RU}
+    assert {k: v for k, v in differ.items() if v[0] != v[1]} == {}
+
+
+@pytest.mark.parametrize("lang", ["en", "ru"])
+def test_every_message_is_valid_telegram_html(lang):
+    t = translator(lang)
+    for key, text in strings(lang).items():
+        params = {name: "<x & y>" for name in placeholders(text)}
+        visible_text(t(key, **params))
+
+
+def test_every_key_used_in_code_is_translated():
+    literal, prefixes = used_keys()
+    assert len(literal) > 30  # the scan found the calls
+    missing = sorted(k for k in literal if k not in EN or k not in RU)
+    assert missing == []
+    for prefix in prefixes:
+        assert any(k.startswith(prefix) for k in EN), f"no key starts with {prefix!r}"
+
+
+def test_dynamic_keys_are_translated():
+    keys = [f"job.status.{s}" for s in JobStatus]
+    keys += [f"lang.{lang}" for lang in LANGUAGES]
+    keys += [f"cmd.{c}" for c in USER_COMMANDS + ADMIN_COMMANDS]
+    keys += [label for _, label, _ in MENU]
+    keys += [f"start.role_set_{r}" for r in ("client", "freelancer", "both")]
+    keys += [f"report.ask_{x}" for x in ("job", "user")] + [
+        f"report.admin_{x}" for x in ("job", "user")
+    ]
+    assert sorted(k for k in keys if k not in EN or k not in RU) == []
+
+
+def test_every_error_code_is_translated():
+    codes = raised_codes()
+    assert "job_not_found" in codes and "stale_button" in codes
+    missing = {
+        c: where for c, where in codes.items() if f"error.{c}" not in EN or f"error.{c}" not in RU
+    }
+    assert missing == {}
+
+
+def test_unknown_error_code_falls_back_to_the_english_message_escaped():
+    err = DomainError("brand_new_code", "Use <b>less</b> & try again.")
+    assert translator("ru").error(err) == "Use &lt;b&gt;less&lt;/b&gt; &amp; try again."
+    assert translator("ru").error_plain(err) == "Use <b>less</b> & try again."
+
+
+def test_error_in_russian_with_translated_field_and_params():
+    err = DomainError("text_too_long", "long", field="reason", max=10, length=12)
+    assert translator("ru").error(err) == "Поле «причина»: не больше 10 символов, а у вас 12."
+    assert translator("en").error(NotFound("job_not_found")) == "This job no longer exists."
+
+
+def test_parameters_are_escaped_but_plain_keeps_them():
+    t = translator("en")
+    assert "&lt;b&gt;Eve&lt;/b&gt;" in t("menu.title", name="<b>Eve</b>")
+    assert t.plain("settings.language", language="<x>") == "Language: <x>"
+
+
+def test_language_from_telegram():
+    assert language_for("ru") == "ru"
+    assert language_for("ru-RU") == "ru"
+    assert language_for("uk") == "en"
+    assert language_for(None) == "en"
+    assert translator("xx").lang == "en"
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_command_menu_per_language(lang):
+    menu = command_menu(lang)
+    assert [c for c, _ in menu] == list(USER_COMMANDS)
+    for name, description in menu + admin_command_menu(lang):
+        assert re.fullmatch(r"[a-z0-9_]{1,32}", name)
+        assert 1 <= len(description) <= 256 and description != f"cmd.{name}"
+    assert [c for c, _ in admin_command_menu(lang)][-len(ADMIN_COMMANDS) :] == list(ADMIN_COMMANDS)
+    if lang == "ru":
+        assert dict(menu)["settings"] == "Язык и роли"
+
+
+def test_po_files_exist_for_both_languages():
+    for lang in ("en", "ru"):
+        assert (Path(ROOT) / "handlers" / "locales" / lang / "LC_MESSAGES" / "messages.po").exists()
