@@ -1,14 +1,398 @@
-"""Wiring and lifecycle of a running Gigbot process (filled in below)."""
+"""Wiring and lifecycle of a running Gigbot process.
+
+Start-up order: settings → database → migrate → engine → HTTP server (with the
+sandbox emulator when there is no token) → framework adapter (getMe) → command
+menus (setMyCommands per language) → dispatcher → outbox sender and scheduler →
+update intake (webhook: stored updates of a crashed run first, then setWebhook;
+or long polling).
+
+Shutdown (SIGINT/SIGTERM) runs it backwards: stop taking updates, finish those in
+flight, stop the scheduler, flush the sender for a bounded time, close the
+framework client, the HTTP server and the database. In webhook mode the webhook
+stays set, so Telegram keeps updates for the next process.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import hashlib
 import logging
+import signal
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
 
+from aiohttp import web
+
+from bot.adapters import FrameworkAdapter, create_adapter
+from bot.config import Settings
+from bot.dispatch import UpdateDispatcher
+from bot.http import RouteHook, build_http_app
+from bot.metrics import Metrics
+from bot.webhook import WebhookIntake
+from domain.config import MarketConfig
+from domain.ports import Clock, PaymentGateway
+from handlers.events import EventHandler
+from storage.database import Database
 from storage.migrate import upgrade
 
 log = logging.getLogger(__name__)
+
+SHUTDOWN_TIMEOUT_S = 10.0  # finishing updates in flight, then again for the sender's flush
+POLLING_TIMEOUT_S = 25
+
+
+class StartupFailed(Exception):
+    """Start-up failed for a reason an operator can fix; the message says which."""
+
+
+class SystemClock:
+    def now(self) -> datetime:
+        return datetime.now(UTC)
 
 
 async def migrate_database(url: str) -> None:
     """Bring the schema to the newest revision (Alembic; idempotent)."""
     await upgrade(url)
+
+
+EngineFactory = Callable[[Database, Clock, MarketConfig, PaymentGateway | None, str], EventHandler]
+
+
+def default_engine(
+    database: Database,
+    clock: Clock,
+    config: MarketConfig,
+    gateway: PaymentGateway | None,
+    public_url: str,
+) -> EventHandler:
+    from handlers.engine import Engine
+
+    return Engine(database.uow, clock, config, gateway=gateway, public_url=public_url)
+
+
+@dataclass
+class Payments:
+    gateway: PaymentGateway | None = None
+    route_hooks: list[RouteHook] = field(default_factory=list)
+
+
+def sandbox_payments(
+    settings: Settings, database: Database, clock: Clock, public_url: str
+) -> Payments:
+    """The sandbox gateway and its /pay pages (bot/payments). Stripe is wired by the
+    payments package the same way once it lands (see the report in bot/payments)."""
+    try:
+        from bot.payments.confirm import PaymentNews
+        from bot.payments.sandbox import SandboxGateway
+        from bot.payments.sandbox_page import install_routes
+        from handlers.system import SystemRunner
+    except ImportError as error:  # the payments package is still being written
+        log.warning("sandbox payments unavailable: %s", error)
+        return Payments()
+    # The page links are signed; derive the key from a secret the operator already has.
+    seed = settings.webhook_secret or settings.bot_token or "gigbot-local-sandbox"
+    secret = hashlib.sha256(f"sandbox-pay:{seed}".encode()).digest()
+    gateway = SandboxGateway(public_url, secret)
+    config = settings.market_config()
+    runner = SystemRunner(database.uow, clock, config, gateway=gateway, public_url=public_url)
+    news = PaymentNews(runner)
+
+    def hook(app: web.Application) -> None:
+        install_routes(app, gateway=gateway, news=news, chat_url="/")
+
+    return Payments(gateway=gateway, route_hooks=[hook])
+
+
+def _local_url(host: str, port: int) -> str:
+    if host in ("", "0.0.0.0", "::"):
+        host = "127.0.0.1"
+    return f"http://{host}:{port}"
+
+
+class Runtime:
+    """One Gigbot process. `await serve()` runs until SIGINT/SIGTERM;
+    tests call `start()` and `stop()` themselves."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        sandbox: bool | None = None,
+        demo: bool = False,
+        announce: Callable[[str], None] = print,
+        clock: Clock | None = None,
+        engine_factory: EngineFactory = default_engine,
+        emulator: Any = None,  # bot.sandbox.Emulator; a test may bring its own
+        polling_timeout_s: int = POLLING_TIMEOUT_S,
+        shutdown_timeout_s: float = SHUTDOWN_TIMEOUT_S,
+        run_scheduler: bool = True,
+    ) -> None:
+        self.settings = settings
+        self.sandbox = settings.sandbox if sandbox is None else sandbox
+        self.demo = demo
+        self.announce = announce
+        self.clock: Clock = clock or SystemClock()
+        self.engine_factory = engine_factory
+        self.emulator = emulator
+        self.polling_timeout_s = polling_timeout_s
+        self.shutdown_timeout_s = shutdown_timeout_s
+        self.run_scheduler = run_scheduler
+        self.webhook_mode = bool(settings.webhook_url) and not self.sandbox
+
+        self.metrics = Metrics()
+        self.database: Database | None = None
+        self.engine: EventHandler | None = None
+        self.adapter: FrameworkAdapter | None = None
+        self.dispatcher: UpdateDispatcher | None = None
+        self.intake: WebhookIntake | None = None
+        self.sender: Any = None
+        self.scheduler: Any = None
+        self.url: str | None = None  # where the HTTP server listens
+        self._runner: web.AppRunner | None = None
+        self._tasks: list[asyncio.Task[Any]] = []
+        self._polling = False
+        self._stop = asyncio.Event()
+
+    # -- start -------------------------------------------------------------------
+
+    async def start(self) -> None:
+        try:
+            await self._start()
+        except StartupFailed:
+            await self.stop()
+            raise
+        except Exception as error:
+            await self.stop()
+            raise StartupFailed(f"start-up failed: {type(error).__name__}: {error}") from error
+
+    async def _start(self) -> None:
+        settings = self.settings
+        try:
+            await migrate_database(settings.database_url)
+        except Exception as error:
+            raise StartupFailed(f"database not ready: {type(error).__name__}: {error}") from error
+        self.database = database = Database(settings.database_url, now=self.clock.now)
+        config = settings.market_config()
+        public_url = settings.public_url
+
+        if self.sandbox and self.emulator is None:
+            from bot.sandbox import DEFAULT_TOKEN, Emulator
+
+            self.emulator = Emulator(DEFAULT_TOKEN, admin_user_ids=sorted(config.admin_ids))
+
+        payments = sandbox_payments(settings, database, self.clock, public_url)
+        if settings.payments == "stripe":
+            log.warning("Stripe wiring belongs to bot/payments; using no gateway until it lands")
+            payments = Payments()
+        self.engine = engine = self.engine_factory(
+            database, self.clock, config, payments.gateway, public_url
+        )
+
+        self.dispatcher = dispatcher = UpdateDispatcher(
+            engine,
+            answer_callback=self._answer_callback,
+            wake_sender=self._wake_sender,
+            max_concurrent=settings.max_concurrent_updates,
+            metrics=self.metrics,
+        )
+        if self.webhook_mode:
+            self.intake = WebhookIntake(
+                database, self._parse, dispatcher, settings.webhook_secret or ""
+            )
+            self.intake.accepting = False  # 503 until the adapter is ready: Telegram retries
+
+        app = build_http_app(
+            database=database,
+            metrics=self.metrics,
+            webhook=self.intake,
+            webhook_path=settings.webhook_path,
+            emulator=self.emulator if self.sandbox else None,
+            route_hooks=payments.route_hooks,
+        )
+        await self._start_http(app)
+
+        token = self.emulator.token if self.sandbox else settings.bot_token
+        api_base = self.url if self.sandbox else settings.telegram_api_base
+        assert token and api_base
+        self.adapter = adapter = create_adapter(settings.framework, token, api_base)
+        try:
+            await adapter.start()
+        except Exception as error:
+            raise StartupFailed(
+                f"cannot reach the Bot API at {api_base}: {type(error).__name__}: {error}"
+            ) from error
+        await self._set_commands()
+
+        self._start_sender()
+        if self.run_scheduler:
+            self._start_scheduler()
+
+        if self.webhook_mode:
+            assert self.intake is not None and settings.webhook_url
+            await self.intake.recover()
+            self.intake.accepting = True
+            await adapter.set_webhook(settings.webhook_url, settings.webhook_secret or "")
+        else:
+            await adapter.delete_webhook()  # getUpdates is refused while a webhook is set
+            await adapter.start_polling(dispatcher.submit, timeout_s=self.polling_timeout_s)
+            self._polling = True
+
+        if self.sandbox and self.demo:
+            await self._seed_demo()
+        self._announce_started()
+
+    async def _start_http(self, app: web.Application) -> None:
+        self._runner = web.AppRunner(app, shutdown_timeout=2, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, self.settings.http_host, self.settings.http_port)
+        try:
+            await site.start()
+        except OSError as error:
+            raise StartupFailed(
+                f"cannot listen on {self.settings.http_host}:{self.settings.http_port}: "
+                f"{error.strerror or error}"
+            ) from error
+        host, port = self._runner.addresses[0][:2]
+        self.url = _local_url(host, port)
+
+    def _parse(self, payload: dict[str, Any]) -> Any:
+        assert self.adapter is not None
+        return self.adapter.parse(payload)
+
+    async def _answer_callback(self, query_id: str, text: str | None, alert: bool) -> None:
+        if self.adapter is not None:
+            await self.adapter.api.answer_callback(query_id, text, alert)
+
+    def _wake_sender(self) -> None:
+        if self.sender is not None:
+            self.sender.wake()
+
+    async def _set_commands(self) -> None:
+        """The command menu in every supported language (and the default one)."""
+        assert self.adapter is not None
+        try:
+            from handlers.commands import command_menu
+            from handlers.i18n import LANGUAGES
+        except ImportError as error:
+            log.warning("command menus not set: %s", error)
+            return
+        api = self.adapter.api
+        try:
+            await api.set_commands(command_menu(None), None)
+            for lang in LANGUAGES:
+                await api.set_commands(command_menu(lang), lang)
+        except Exception as error:  # a menu is a nicety; serving users is not
+            log.warning("setMyCommands failed: %s", error)
+
+    def _start_sender(self) -> None:
+        assert self.adapter is not None and self.database is not None
+        try:
+            from bot.ratelimit import SendLimits
+            from bot.sender import OutboxSender
+        except ImportError as error:
+            log.warning("outbox sender unavailable: %s", error)
+            return
+        self.sender = OutboxSender(
+            self.database, self.adapter.api, SendLimits.from_settings(self.settings), self.metrics
+        )
+        self.metrics.outbox_depth_source = self.sender.store.depth
+        self._tasks.append(asyncio.create_task(self.sender.run(), name="outbox-sender"))
+
+    def _start_scheduler(self) -> None:
+        assert self.engine is not None
+        try:
+            from bot.scheduler import Scheduler
+        except ImportError as error:
+            log.warning("scheduler unavailable: %s", error)
+            return
+        self.scheduler = Scheduler(self.engine.tick, self.settings.tick_seconds)
+        self._tasks.append(asyncio.create_task(self.scheduler.run(), name="scheduler"))
+
+    async def _seed_demo(self) -> None:
+        """Hook for demo data: bot/demo.py's `async def seed(runtime)` when it exists."""
+        try:
+            from bot.demo import seed  # type: ignore[import-not-found]
+        except ImportError:
+            self.announce("Demo data is not available yet (bot/demo.py has no seed()).")
+            return
+        await seed(self)
+
+    def _announce_started(self) -> None:
+        assert self.adapter is not None
+        framework = self.adapter.framework
+        if self.sandbox:
+            self.announce(
+                "Gigbot is running in the local SANDBOX (no GIGBOT_BOT_TOKEN: nothing goes "
+                f"to real Telegram; framework {framework}).\n"
+                f"Open the web chat: {self.url}/\n"
+                "Press Ctrl+C to stop."
+            )
+        elif self.webhook_mode:
+            self.announce(
+                f"Gigbot is serving @{self.adapter.username} by webhook at "
+                f"{self.settings.webhook_url} (framework {framework}; listening on {self.url})."
+            )
+        else:
+            self.announce(
+                f"Gigbot is serving @{self.adapter.username} by long polling "
+                f"(framework {framework}; health and metrics on {self.url})."
+            )
+
+    # -- stop --------------------------------------------------------------------
+
+    async def stop(self) -> None:
+        """Graceful shutdown; safe to call more than once and after a failed start."""
+        timeout = self.shutdown_timeout_s
+        if self.intake is not None:
+            self.intake.accepting = False
+        if self._polling and self.adapter is not None:
+            self._polling = False
+            with contextlib.suppress(Exception):
+                await self.adapter.stop_polling()
+        if self.dispatcher is not None:
+            await self.dispatcher.close(timeout)
+        if self.scheduler is not None:
+            with contextlib.suppress(Exception):
+                await self.scheduler.stop()
+        if self.sender is not None:
+            with contextlib.suppress(Exception):
+                await self.sender.flush(timeout)
+            with contextlib.suppress(Exception):
+                await self.sender.stop()
+        for task in self._tasks:
+            if not task.done():
+                task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(BaseException):
+                await task
+        self._tasks.clear()
+        self.sender = self.scheduler = None
+        if self.adapter is not None:
+            with contextlib.suppress(Exception):
+                await self.adapter.close()
+            self.adapter = None
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+        if self.database is not None:
+            await self.database.dispose()
+            self.database = None
+
+    async def serve(self) -> None:
+        """Start, run until SIGINT/SIGTERM, stop gracefully."""
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError):
+                loop.add_signal_handler(sig, self._stop.set)
+        await self.start()
+        try:
+            await self._stop.wait()
+            self.announce("Stopping: finishing updates in flight and sending what is due …")
+        finally:
+            await self.stop()
+
+    def request_stop(self) -> None:
+        self._stop.set()
