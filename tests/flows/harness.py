@@ -26,6 +26,7 @@ from domain.ports import Clock, PaymentGateway
 from handlers.callbacks import CALLBACK_LIMIT, decode
 from handlers.engine import Engine
 from handlers.events import CallbackAnswer, Event, IncomingFile, Keyboard, Outcome
+from handlers.routing import ROUTER, Router
 from storage.database import Database
 from tests.flows.telegram_html import utf16_len, visible_text
 
@@ -78,11 +79,12 @@ class Harness:
         clock: Clock,
         config: MarketConfig | None = None,
         gateway: PaymentGateway | None = None,
+        router: Router = ROUTER,
     ) -> None:
         self.db = db
         self.clock = clock
         self.config = config or MarketConfig()
-        self.engine = Engine(db.uow, clock, self.config, gateway)
+        self.engine = Engine(db.uow, clock, self.config, gateway, router=router)
         self.chats: dict[int, Chat] = {}
         self.commands: list[dict[str, Any]] = []
         self._ids = itertools.count(1001)
