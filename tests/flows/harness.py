@@ -80,6 +80,7 @@ class Harness:
         config: MarketConfig | None = None,
         gateway: PaymentGateway | None = None,
         router: Router = ROUTER,
+        first_update_id: int = 1,
     ) -> None:
         self.db = db
         self.clock = clock
@@ -88,7 +89,7 @@ class Harness:
         self.chats: dict[int, Chat] = {}
         self.commands: list[dict[str, Any]] = []
         self._ids = itertools.count(1001)
-        self._updates = itertools.count(1)
+        self._updates = itertools.count(first_update_id)
         self._messages = itertools.count(1)
         self._queries = itertools.count(1)
 
