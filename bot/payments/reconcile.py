@@ -14,7 +14,14 @@ from __future__ import annotations
 import logging
 
 from bot.payments.confirm import PaymentNews
-from bot.payments.stripe_gateway import NAME, StripeConnect, StripeGateway, call
+from bot.payments.stripe_gateway import (
+    NAME,
+    StripeConnect,
+    StripeGateway,
+    call,
+    field,
+    object_id,
+)
 from bot.payments.stripe_webhook import pay_waiting
 from domain.errors import DomainError
 from domain.ports import UnitOfWork
@@ -46,10 +53,9 @@ class StripeReconciler:
     async def check_session(self, session_id: str) -> str:
         """Apply what Stripe says about one session: "paid", "expired" or "open"."""
         session = await call(self.gateway.client.v1.checkout.sessions.retrieve_async(session_id))
-        status, paid = session.get("status"), session.get("payment_status")
+        status, paid = field(session, "status"), field(session, "payment_status")
         if status == "complete" and paid in ("paid", "no_payment_required"):
-            intent = session.get("payment_intent")
-            intent = intent.get("id") if hasattr(intent, "get") else intent
+            intent = object_id(field(session, "payment_intent"))
             charge = await self.gateway.charge_of(intent) if intent else None
             await self.news.succeeded(NAME, session_id, charge_ref=charge or intent)
             return "paid"

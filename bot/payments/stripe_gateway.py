@@ -85,6 +85,20 @@ async def call(request: Awaitable[T]) -> T:
         raise payment_error(exc) from exc
 
 
+def field(obj: Any, name: str) -> Any:
+    """A field of a Stripe object (attribute access) or of a webhook's plain dict."""
+    if isinstance(obj, dict):
+        return obj.get(name)
+    return getattr(obj, name, None)
+
+
+def object_id(value: Any) -> str | None:
+    """An expandable field: an id, or the expanded object's id."""
+    if value is None or isinstance(value, str):
+        return value or None
+    return field(value, "id")
+
+
 def _meta(**values: object) -> dict[str, str]:
     return {k: str(v) for k, v in values.items() if v is not None}
 
@@ -166,10 +180,7 @@ class StripeGateway:
     async def charge_of(self, payment_intent_id: str) -> str | None:
         """The charge behind a PaymentIntent (what refunds and transfers refer to)."""
         intent = await call(self.client.v1.payment_intents.retrieve_async(payment_intent_id))
-        charge = intent.get("latest_charge")
-        if isinstance(charge, dict) or hasattr(charge, "get"):
-            charge = charge.get("id")  # type: ignore[union-attr]
-        return charge or None
+        return object_id(field(intent, "latest_charge"))
 
     async def refund(self, payment: Payment, amount: int, idempotency_key: str) -> str:
         """Refunds API on the funding charge (or its PaymentIntent)."""
@@ -312,14 +323,17 @@ class StripeConnect:
             sa.select(stripe_accounts.c.user_id).where(stripe_accounts.c.account_id == account_id)
         )
 
+    async def charge_of(self, payment_intent_id: str) -> str | None:
+        intent = await call(self.client.v1.payment_intents.retrieve_async(payment_intent_id))
+        return object_id(field(intent, "latest_charge"))
+
     async def _source_charge(self, uow: UnitOfWork, milestone_id: int) -> str | None:
         paid = await uow.payments.find(
             milestone_id=milestone_id, gateway=NAME, status="succeeded", limit=1
         )
         ref = paid[0].charge_ref if paid else None
         if ref and ref.startswith("pi_"):
-            intent = await call(self.client.v1.payment_intents.retrieve_async(ref))
-            ref = intent.get("latest_charge")
+            ref = await self.charge_of(ref)
         return ref or None
 
     async def transfer_milestone(

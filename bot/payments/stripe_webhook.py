@@ -33,7 +33,14 @@ from aiohttp import web
 from sqlalchemy.exc import IntegrityError
 
 from bot.payments.confirm import Claim, PaymentNews
-from bot.payments.stripe_gateway import NAME, StripeConnect, StripeGateway, is_onboarded, session_of
+from bot.payments.stripe_gateway import (
+    NAME,
+    StripeConnect,
+    StripeGateway,
+    is_onboarded,
+    object_id,
+    session_of,
+)
 from domain.errors import DomainError, NotFound
 from domain.ports import UnitOfWork
 from handlers.system import SystemRunner
@@ -66,13 +73,6 @@ def event_claim(event_id: str, event_type: str, news: PaymentNews) -> Claim:
         return True
 
     return claim
-
-
-def _id(value: Any) -> str | None:
-    """An expandable field: an id string or an object with an id."""
-    if isinstance(value, dict):
-        return value.get("id")
-    return value or None
 
 
 def _int(value: Any) -> int | None:
@@ -147,7 +147,7 @@ class StripeWebhook:
             # A delayed method (e.g. a bank debit): async_payment_succeeded follows.
             await self.news.claim_only(claim, f"stripe session {session.get('id')} awaits payment")
             return
-        intent = _id(session.get("payment_intent"))
+        intent = object_id(session.get("payment_intent"))
         charge_ref = intent
         if intent:
             try:
@@ -176,7 +176,7 @@ class StripeWebhook:
         await self.news.succeeded(
             NAME,
             payment_id=payment_id,
-            charge_ref=_id(intent.get("latest_charge")) or intent.get("id"),
+            charge_ref=object_id(intent.get("latest_charge")) or intent.get("id"),
             claim=claim,
         )
 
@@ -193,11 +193,15 @@ class StripeWebhook:
         # Our own refunds settle the milestone first, so the freeze finds it
         # settled and does nothing; a refund made in Stripe's dashboard on a
         # milestone still held freezes it for an admin.
-        refs = [r for r in (charge.get("id"), _id(charge.get("payment_intent"))) if r]
+        refs = [r for r in (charge.get("id"), object_id(charge.get("payment_intent"))) if r]
         await self.news.chargeback(NAME, refs, reason="refunded_at_gateway", claim=claim)
 
     async def _dispute_created(self, dispute: dict[str, Any], claim: Claim) -> None:
-        refs = [r for r in (_id(dispute.get("charge")), _id(dispute.get("payment_intent"))) if r]
+        refs = [
+            r
+            for r in (object_id(dispute.get("charge")), object_id(dispute.get("payment_intent")))
+            if r
+        ]
         reason = f"chargeback:{dispute.get('reason') or 'unknown'}"
         await self.news.chargeback(NAME, refs, reason=reason, claim=claim)
 
