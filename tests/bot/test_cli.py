@@ -55,3 +55,18 @@ def test_unknown_command_exits_with_usage(capsys):
         main(["fly"])
     assert info.value.code == 2
     assert "usage: gigbot" in capsys.readouterr().err
+
+
+def test_port_in_use_is_a_friendly_start_up_error(monkeypatch, tmp_path, capsys):
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        monkeypatch.setenv("GIGBOT_DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path}/x.db")
+        monkeypatch.setenv("GIGBOT_HTTP_PORT", str(port))
+        assert main(["sandbox"]) == 1
+    err = capsys.readouterr().err
+    assert f"gigbot: cannot listen on 127.0.0.1:{port}" in err
+    assert "Traceback" not in err
