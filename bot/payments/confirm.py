@@ -19,6 +19,7 @@ from collections.abc import Awaitable, Callable, Sequence
 
 from domain.entities import Payment
 from domain.errors import NotFound
+from domain.ledger import settle_key
 from domain.ports import UnitOfWork
 from handlers.system import SystemRunner
 
@@ -123,12 +124,15 @@ class PaymentNews:
         refs: Sequence[str],
         *,
         reason: str,
+        unless_settled: bool = False,
         claim: Claim | None = None,
     ) -> bool:
         """The payer disputed the charge (or it was refunded outside the bot):
         freeze the milestone, the admins are told (domain event). `refs` are the
         gateway's ids for the payment (charge, PaymentIntent, checkout) in any
-        order. False for an unknown payment or one already handled."""
+        order. False for an unknown payment or one already handled.
+        `unless_settled`: do nothing if the milestone was settled (our own refund
+        reported back by the gateway)."""
         from domain.usecases.disputes import freeze_on_chargeback
 
         r = self.runner
@@ -141,6 +145,8 @@ class PaymentNews:
                     break
             if payment is None:
                 log.warning("%s %s for an unknown payment %s", gateway, reason, list(refs))
+                return False
+            if unless_settled and await uow.ledger.has(settle_key(payment.milestone_id)):
                 return False
             log.warning("%s %s on payment %s: freezing", gateway, reason, payment.id)
             ref = payment.charge_ref or payment.external_id or ""

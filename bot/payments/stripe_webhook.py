@@ -194,7 +194,9 @@ class StripeWebhook:
         # settled and does nothing; a refund made in Stripe's dashboard on a
         # milestone still held freezes it for an admin.
         refs = [r for r in (charge.get("id"), object_id(charge.get("payment_intent"))) if r]
-        await self.news.chargeback(NAME, refs, reason="refunded_at_gateway", claim=claim)
+        await self.news.chargeback(
+            NAME, refs, reason="refunded_at_gateway", unless_settled=True, claim=claim
+        )
 
     async def _dispute_created(self, dispute: dict[str, Any], claim: Claim) -> None:
         refs = [
