@@ -80,10 +80,9 @@ class Payments:
 
 
 def sandbox_payments(
-    settings: Settings, database: Database, clock: Clock, public_url: str
+    settings: Settings, database: Database, clock: Clock, public_url: str, chat_url: str
 ) -> Payments:
-    """The sandbox gateway and its /pay pages (bot/payments). Stripe is wired by the
-    payments package the same way once it lands (see the report in bot/payments)."""
+    """The sandbox gateway and its /pay pages (bot/payments)."""
     try:
         from bot.payments.confirm import PaymentNews
         from bot.payments.sandbox import SandboxGateway
@@ -96,14 +95,37 @@ def sandbox_payments(
     seed = settings.webhook_secret or settings.bot_token or "gigbot-local-sandbox"
     secret = hashlib.sha256(f"sandbox-pay:{seed}".encode()).digest()
     gateway = SandboxGateway(public_url, secret)
-    config = settings.market_config()
-    runner = SystemRunner(database.uow, clock, config, gateway=gateway, public_url=public_url)
+    runner = SystemRunner(
+        database.uow, clock, settings.market_config(), gateway=gateway, public_url=public_url
+    )
     news = PaymentNews(runner)
 
     def hook(app: web.Application) -> None:
-        install_routes(app, gateway=gateway, news=news, chat_url="/")
+        install_routes(app, gateway=gateway, news=news, chat_url=chat_url)
 
     return Payments(gateway=gateway, route_hooks=[hook])
+
+
+def stripe_payments(
+    settings: Settings, database: Database, clock: Clock, public_url: str, chat_url: str
+) -> Payments:
+    """Stripe Checkout funding, Connect payouts and the signed POST /stripe/webhook."""
+    from bot.payments.confirm import PaymentNews
+    from bot.payments.stripe_gateway import StripeConnect, StripeGateway, stripe_client
+    from bot.payments.stripe_webhook import StripeWebhook, install_routes
+    from handlers.system import SystemRunner
+
+    assert settings.stripe_secret_key and settings.stripe_webhook_secret  # validated
+    client = stripe_client(settings.stripe_secret_key, settings.stripe_api_base)
+    gateway = StripeGateway(client, success_url=chat_url, cancel_url=chat_url)
+    connect = StripeConnect(client, refresh_url=chat_url, return_url=chat_url)
+    runner = SystemRunner(
+        database.uow, clock, settings.market_config(), gateway=gateway, public_url=public_url
+    )
+    webhook = StripeWebhook(
+        PaymentNews(runner), gateway, settings.stripe_webhook_secret, connect=connect
+    )
+    return Payments(gateway=gateway, route_hooks=[lambda app: install_routes(app, webhook)])
 
 
 def _local_url(host: str, port: int) -> str:
@@ -182,11 +204,15 @@ class Runtime:
             from bot.sandbox import DEFAULT_TOKEN, Emulator
 
             self.emulator = Emulator(DEFAULT_TOKEN, admin_user_ids=sorted(config.admin_ids))
+        if not self.sandbox:  # learn the bot's @username first: payment pages link back to it
+            await self._start_adapter(settings.bot_token or "", settings.telegram_api_base)
+            assert self.adapter is not None
+            chat_url = f"https://t.me/{self.adapter.username}"
+        else:
+            chat_url = "/"  # the web chat
 
-        payments = sandbox_payments(settings, database, self.clock, public_url)
-        if settings.payments == "stripe":
-            log.warning("Stripe wiring belongs to bot/payments; using no gateway until it lands")
-            payments = Payments()
+        make_payments = stripe_payments if settings.payments == "stripe" else sandbox_payments
+        payments = make_payments(settings, database, self.clock, public_url, chat_url)
         self.engine = engine = self.engine_factory(
             database, self.clock, config, payments.gateway, public_url
         )
@@ -214,16 +240,11 @@ class Runtime:
         )
         await self._start_http(app)
 
-        token = self.emulator.token if self.sandbox else settings.bot_token
-        api_base = self.url if self.sandbox else settings.telegram_api_base
-        assert token and api_base
-        self.adapter = adapter = create_adapter(settings.framework, token, api_base)
-        try:
-            await adapter.start()
-        except Exception as error:
-            raise StartupFailed(
-                f"cannot reach the Bot API at {api_base}: {type(error).__name__}: {error}"
-            ) from error
+        if self.sandbox:
+            assert self.url is not None
+            await self._start_adapter(self.emulator.token, self.url)
+        adapter = self.adapter
+        assert adapter is not None
         await self._set_commands()
 
         self._start_sender()
@@ -257,6 +278,15 @@ class Runtime:
             ) from error
         host, port = self._runner.addresses[0][:2]
         self.url = _local_url(host, port)
+
+    async def _start_adapter(self, token: str, api_base: str) -> None:
+        self.adapter = create_adapter(self.settings.framework, token, api_base)
+        try:
+            await self.adapter.start()
+        except Exception as error:
+            raise StartupFailed(
+                f"cannot reach the Bot API at {api_base}: {type(error).__name__}: {error}"
+            ) from error
 
     def _parse(self, payload: dict[str, Any]) -> Any:
         assert self.adapter is not None
