@@ -141,10 +141,19 @@ class StripeGateway:
         *,
         success_url: str,
         cancel_url: str | None = None,
+        connect: StripeConnect | None = None,
     ) -> None:
         self.client = client
         self.success_url = success_url
         self.cancel_url = cancel_url or success_url
+        self.connect = connect
+
+    async def onboarding_link(self, uow: UnitOfWork, clock: Clock, user_id: int) -> str:
+        """For the chat's withdraw flow (via ctx.gateway): the Connect onboarding
+        link to send the freelancer when a payout says "stripe_onboarding_required"."""
+        if self.connect is None:
+            raise PaymentError("payouts_unavailable", "Payouts are not set up on this marketplace.")
+        return await self.connect.onboarding_link(uow, clock, user_id)
 
     async def start_checkout(
         self, payment: Payment, description: str, idempotency_key: str
