@@ -92,6 +92,12 @@ async def post(url: str, payload: dict, secret: str | None = SECRET) -> int:
 
 
 @pytest.fixture
+def db(any_db):
+    """These tests run on SQLite and, with GIGBOT_TEST_POSTGRES_URL, on PostgreSQL."""
+    return any_db
+
+
+@pytest.fixture
 def handler(db):
     return RecordingHandler(db)
 
@@ -202,3 +208,24 @@ async def test_healthz_reports_an_unreachable_database(tmp_path, handler):
             assert response.status == 503
             assert (await response.json())["status"] == "error"
     await broken.dispose()
+
+
+async def test_stripe_webhook_route_is_wired_when_stripe_is_configured(db, clock):
+    from bot.app import stripe_payments
+    from bot.config import Settings
+
+    settings = Settings(
+        _env_file=None,
+        payments="stripe",
+        stripe_secret_key="sk_test_x",
+        stripe_webhook_secret="whsec_x",
+        stripe_api_base="http://127.0.0.1:9",
+    )
+    payments = stripe_payments(settings, db, clock, "http://127.0.0.1:8080", "https://t.me/b")
+    assert payments.gateway is not None and payments.gateway.name == "stripe"
+    app = build_http_app(database=db, metrics=Metrics(), route_hooks=payments.route_hooks)
+    async with serve(app) as base, aiohttp.ClientSession() as session:
+        async with session.post(
+            base + "/stripe/webhook", data=b"{}", headers={"Stripe-Signature": "t=1,v1=bad"}
+        ) as response:
+            assert response.status == 400  # the real handler: a bad signature has no effect
