@@ -1,0 +1,255 @@
+"""The outbox sender: delivers committed outbox rows to Telegram, reliably and politely.
+
+    sender = OutboxSender(database, api, SendLimits.from_settings(settings), metrics)
+    task = asyncio.create_task(sender.run())
+    ...                      # the dispatcher calls sender.wake() after each commit
+    await sender.flush(5)    # on shutdown: deliver what is due, then
+    await sender.stop()
+
+Guarantees: a row is delivered at most once per lease (the store's 'sending' status
+guards it across processes), its outcome is recorded in its own transaction right after
+the call, and only the row in flight when a process dies may be sent twice. One chat's
+rows go one at a time and in order; different chats are in flight concurrently. The
+global slot goes to the most urgent row first: replies to the person acting (priority
+0), then notifications (1), then bulk alerts (2).
+
+Reactions: 429 → wait retry_after (that chat, or everyone if the 429 is global) and try
+the same row again; 403 → the user is marked unreachable and their queued rows dropped;
+400 → the row fails for good (logged); network errors → retried with backoff.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from typing import Any
+
+import aiohttp
+
+from bot.metrics import Metrics
+from bot.ratelimit import RateLimiter, SendLimits
+from bot.telegram_port import BadRequest, Forbidden, RetryAfter, TelegramApi, TelegramError
+from domain.entities import OutboxMessage
+from storage.database import Database
+from storage.outbox_store import DEFAULT_LEASE_S, OutboxStore
+
+log = logging.getLogger(__name__)
+
+NETWORK_ERRORS: tuple[type[BaseException], ...] = (
+    TelegramError,  # anything else the adapter raises (5xx, unknown): transient
+    aiohttp.ClientError,
+    OSError,
+    TimeoutError,
+)
+BACKOFF_BASE_S = 0.5
+BACKOFF_CAP_S = 60.0
+MARK_RETRIES = 5  # recording an outcome is retried: a lost mark would mean a repeat
+
+
+def backoff_s(attempts: int) -> float:
+    """Delay before the next try after `attempts` failed ones: 0.5, 1, 2 … capped at 60 s."""
+    return min(BACKOFF_CAP_S, BACKOFF_BASE_S * 2 ** max(0, attempts))
+
+
+def is_global_429(exc: RetryAfter) -> bool:
+    """Does this 429 hold back every chat, not just the one we wrote to?
+
+    The port's RetryAfter may carry `scope` ("global" or "chat"); without it we assume
+    the usual per-chat flood limit."""
+    return getattr(exc, "scope", "chat") == "global"
+
+
+class OutboxSender:
+    def __init__(
+        self,
+        database: Database,
+        api: TelegramApi,
+        limits: SendLimits | RateLimiter | None = None,
+        metrics: Metrics | None = None,
+        *,
+        max_in_flight: int = 32,
+        poll_interval_s: float = 2.0,
+        lease_s: float = DEFAULT_LEASE_S,
+    ) -> None:
+        self.store = OutboxStore(database, lease_s=lease_s)
+        self.api = api
+        self.limiter = limits if isinstance(limits, RateLimiter) else RateLimiter(limits)
+        self.metrics = metrics or Metrics()
+        self.max_in_flight = max_in_flight
+        self.poll_interval_s = poll_interval_s
+        self._wake = asyncio.Event()
+        self._idle = asyncio.Event()  # set while nothing is due and nothing is in flight
+        self._stopping = False
+        self._running = False
+        self._stopped = asyncio.Event()
+        self._tasks: dict[asyncio.Task[None], OutboxMessage] = {}
+        self._calling: set[int] = set()  # row ids whose API call has started
+
+    # -- control ---------------------------------------------------------------------
+
+    def wake(self) -> None:
+        """Look for new rows now (called after each committed update)."""
+        self._idle.clear()
+        self._wake.set()
+
+    @property
+    def in_flight(self) -> int:
+        return len(self._tasks)
+
+    async def run(self) -> None:
+        """Deliver until stop(). Cancelling this task is a crash: leased rows come back later."""
+        self._running = True
+        self._stopped.clear()
+        try:
+            await self._loop()
+        finally:
+            try:
+                await self._shutdown(graceful=self._stopping)
+            finally:
+                self._running = False
+                self._stopping = False  # a later run() may start again
+                self._stopped.set()
+
+    async def stop(self) -> None:
+        """Finish the calls already made, give back rows not yet attempted; returns once
+        run() has ended."""
+        self._stopping = True
+        self._wake.set()
+        if self._running:
+            await self._stopped.wait()
+
+    async def flush(self, timeout: float) -> bool:  # noqa: ASYNC109 (a deadline is the API)
+        """Deliver everything due now; True if that finished within `timeout` seconds.
+
+        Works whether or not run() is running (it runs a loop of its own if not)."""
+        own_run = None if self._running else asyncio.create_task(self.run())
+        self.wake()
+        try:
+            async with asyncio.timeout(timeout):
+                while True:
+                    await self._idle.wait()
+                    if not await self.store.has_due() and not self._tasks:
+                        return True
+                    self.wake()
+        except TimeoutError:
+            return False
+        finally:
+            if own_run is not None:
+                await self.stop()
+                await own_run
+
+    # -- the loop --------------------------------------------------------------------
+
+    async def _loop(self) -> None:
+        while not self._stopping:
+            self._wake.clear()
+            free = self.max_in_flight - len(self._tasks)
+            rows = await self.store.claim(free) if free > 0 else []
+            for row in rows:
+                task = asyncio.create_task(self._deliver(row), name=f"outbox-{row.id}")
+                self._tasks[task] = row
+                task.add_done_callback(self._delivered)
+            if len(rows) == free and free > 0:
+                continue  # there may be more due: claim again as soon as slots free up
+            if not rows and not self._tasks:
+                self.metrics.outbox_depth.set(await self.store.depth())
+                self._idle.set()
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(self.poll_interval_s):
+                    await self._wake.wait()
+
+    def _delivered(self, task: asyncio.Task[None]) -> None:
+        self._tasks.pop(task, None)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("outbox delivery crashed", exc_info=task.exception())
+        self._wake.set()  # the chat's next row may be claimable now
+
+    async def _shutdown(self, graceful: bool) -> None:
+        # Rows still waiting for a slot were never attempted: hand them back at once.
+        # Calls already made finish and are recorded (graceful) or are left to their
+        # lease (a crash: we cannot know whether Telegram got them).
+        waiting = [t for t, row in self._tasks.items() if row.id not in self._calling]
+        for task in waiting if graceful else list(self._tasks):
+            task.cancel()
+        if self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self.limiter.close()
+
+    # -- one row ---------------------------------------------------------------------
+
+    async def _deliver(self, row: OutboxMessage) -> None:
+        assert row.id is not None
+        try:
+            await self.limiter.acquire(row.chat_id, (row.priority, row.id))
+        except asyncio.CancelledError:
+            await asyncio.shield(self.store.release([row.id]))
+            raise
+        self._calling.add(row.id)
+        try:
+            await self._call(row)
+        except RetryAfter as exc:
+            await self._retry_after(row, exc)
+        except Forbidden as exc:
+            self.metrics.forbidden.inc()
+            self.limiter.forget_chat(row.chat_id)
+            dropped = await self._record(self.store.mark_unreachable, row.id, row.chat_id, str(exc))
+            log.info("chat %s blocked the bot; %s queued row(s) dropped", row.chat_id, dropped)
+        except BadRequest as exc:
+            log.warning("outbox row %s (%s) refused: %s", row.id, row.method, exc)
+            await self._record(self.store.mark_failed, row.id, str(exc))
+        except NETWORK_ERRORS as exc:
+            delay = backoff_s(row.attempts)
+            log.warning("outbox row %s: %r; retrying in %.1fs", row.id, exc, delay)
+            await self._record(self.store.reschedule, row.id, delay, repr(exc))
+            self._wake_later(delay)
+        else:
+            self.metrics.messages_sent.inc(method=row.method)
+            if not await self._record(self.store.mark_sent, row.id):
+                log.warning("outbox row %s was sent after its lease ran out", row.id)
+        finally:
+            self._calling.discard(row.id)
+
+    async def _retry_after(self, row: OutboxMessage, exc: RetryAfter) -> None:
+        self.metrics.rate_limited.inc()
+        if is_global_429(exc):
+            self.limiter.pause_all(exc.seconds)
+        else:
+            self.limiter.pause_chat(row.chat_id, exc.seconds)
+        # Back to pending, due after retry_after: the row stays its chat's head, so nothing
+        # of that chat overtakes it, and any sender process may retry it.
+        await self._record(
+            self.store.reschedule, row.id, exc.seconds, f"429 retry after {exc.seconds}"
+        )
+        self._wake_later(exc.seconds)
+
+    def _wake_later(self, delay: float) -> None:
+        asyncio.get_running_loop().call_later(delay, self._wake.set)
+
+    async def _record(self, mark: Any, *args: Any) -> Any:
+        """Write an outcome, retrying briefly: losing it would mean sending the row again."""
+        for attempt in range(MARK_RETRIES):
+            try:
+                return await asyncio.shield(mark(*args))
+            except Exception:
+                if attempt == MARK_RETRIES - 1:
+                    raise
+                log.exception("recording an outbox outcome failed; retrying")
+                await asyncio.sleep(backoff_s(attempt))
+        return None
+
+    async def _call(self, row: OutboxMessage) -> None:
+        p: dict[str, Any] = row.payload
+        if row.method == "send":
+            await self.api.send_message(row.chat_id, p["text"], p.get("buttons"))
+        elif row.method == "edit":
+            await self.api.edit_message(row.chat_id, p["message_id"], p["text"], p.get("buttons"))
+        elif row.method == "document":
+            await self.api.send_document(
+                row.chat_id, p["file_id"], p.get("caption"), p.get("buttons")
+            )
+        elif row.method == "commands":
+            commands = [(str(c), str(d)) for c, d in p.get("commands", [])]
+            await self.api.set_commands(commands, p.get("language"))
+        else:
+            raise BadRequest(f"unknown outbox method {row.method!r}")

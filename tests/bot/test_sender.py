@@ -1,0 +1,578 @@
+"""The outbox sender against the real Bot API emulator on loopback, through the real
+aiogram client, on real SQLite (and PostgreSQL with GIGBOT_TEST_POSTGRES_URL).
+
+Every row's text is unique ("r<n> …"), so the emulator's record of received calls tells
+exactly how often each row reached Telegram and when (its monotonic receive time)."""
+
+from __future__ import annotations
+
+import asyncio
+import bisect
+import itertools
+import re
+from collections import Counter, defaultdict
+from collections.abc import AsyncIterator, Iterable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import aiohttp
+import pytest
+import sqlalchemy as sa
+from aiogram import Bot
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import TelegramAPIServer
+from aiogram.exceptions import (
+    TelegramBadRequest,
+    TelegramForbiddenError,
+    TelegramNetworkError,
+    TelegramRetryAfter,
+)
+from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
+from aiohttp import web
+
+from bot.metrics import Metrics
+from bot.ratelimit import RateLimiter, SendLimits
+from bot.sandbox import Emulator, Limits, create_sandbox_app
+from bot.sandbox.models import BotCall
+from bot.sender import OutboxSender
+from bot.telegram_port import BadRequest, Forbidden, RetryAfter, TelegramError
+from domain import entities as e
+from handlers.events import Keyboard
+from storage.database import Database
+from storage.outbox_store import OutboxStore
+from storage.tables import outbox
+
+TOKEN = "123456789:AAsender-test-token_1"
+FAST = SendLimits(global_per_second=200, private_per_second=20, group_per_minute=600)
+ROW_TEXT = re.compile(r"^r(\d+) ")
+
+
+# -- a TelegramApi on the real aiogram client (until bot/adapters has its own) ----------
+
+
+def _markup(buttons: Keyboard | None) -> InlineKeyboardMarkup | None:
+    if not buttons:
+        return None
+    return InlineKeyboardMarkup(
+        inline_keyboard=[
+            [
+                InlineKeyboardButton(text=b["text"], callback_data=b.get("data"), url=b.get("url"))
+                for b in row
+            ]
+            for row in buttons
+        ]
+    )
+
+
+class AiogramApi:
+    def __init__(self, bot: Bot) -> None:
+        self.bot = bot
+
+    async def _do(self, call: Any) -> Any:
+        try:
+            return await call
+        except TelegramRetryAfter as exc:
+            raise RetryAfter(exc.retry_after) from exc
+        except TelegramForbiddenError as exc:
+            raise Forbidden(exc.message) from exc
+        except TelegramBadRequest as exc:
+            raise BadRequest(exc.message) from exc
+        except TelegramNetworkError as exc:
+            raise TelegramError(exc.message) from exc
+
+    async def send_message(self, chat_id: int, text: str, buttons: Keyboard | None) -> int:
+        sent = await self._do(
+            self.bot.send_message(chat_id, text, parse_mode="HTML", reply_markup=_markup(buttons))
+        )
+        return sent.message_id
+
+    async def edit_message(
+        self, chat_id: int, message_id: int, text: str, buttons: Keyboard | None
+    ) -> None:
+        await self._do(
+            self.bot.edit_message_text(
+                text=text,
+                chat_id=chat_id,
+                message_id=message_id,
+                parse_mode="HTML",
+                reply_markup=_markup(buttons),
+            )
+        )
+
+    async def send_document(
+        self, chat_id: int, file_id: str, caption: str | None, buttons: Keyboard | None
+    ) -> int:
+        sent = await self._do(
+            self.bot.send_document(
+                chat_id, file_id, caption=caption, parse_mode="HTML", reply_markup=_markup(buttons)
+            )
+        )
+        return sent.message_id
+
+    async def answer_callback(self, query_id: str, text: str | None, show_alert: bool) -> None:
+        await self._do(self.bot.answer_callback_query(query_id, text=text, show_alert=show_alert))
+
+    async def set_commands(self, commands: list[tuple[str, str]], language: str | None) -> None:
+        from aiogram.types import BotCommand
+
+        cmds = [BotCommand(command=c, description=d) for c, d in commands]
+        await self._do(self.bot.set_my_commands(cmds, language_code=language))
+
+    async def call(self, method: str, **params: Any) -> Any:
+        raise NotImplementedError(method)
+
+
+# -- fixtures ---------------------------------------------------------------------------
+
+
+class ShiftClock:
+    """Real UTC time plus an offset the test moves (to expire leases without waiting)."""
+
+    def __init__(self) -> None:
+        self.shift = timedelta()
+
+    def now(self) -> datetime:
+        return datetime.now(UTC) + self.shift
+
+    def advance(self, **delta: float) -> None:
+        self.shift += timedelta(**delta)
+
+
+@pytest.fixture
+def clock() -> ShiftClock:
+    """Replaces the shared ManualClock: the sender waits for real (retry_after, spacing)."""
+    return ShiftClock()
+
+
+@pytest.fixture
+def sdb(db: Database) -> Database:
+    return db
+
+
+@pytest.fixture
+async def both_dbs(any_db: Database, clock: ShiftClock) -> AsyncIterator[tuple[Database, Database]]:
+    """Two Database objects (two engines, two pools — like two processes) on one database."""
+    second = Database(any_db.url, now=clock.now)
+    yield any_db, second
+    await second.dispose()
+
+
+@pytest.fixture
+def limits() -> Limits:
+    return Limits()
+
+
+@pytest.fixture
+def emu(limits: Limits) -> Emulator:
+    return Emulator(TOKEN, limits=limits)
+
+
+@pytest.fixture
+async def api(emu: Emulator) -> AsyncIterator[AiogramApi]:
+    runner = web.AppRunner(create_sandbox_app(emu), shutdown_timeout=2)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    host, port = runner.addresses[0][:2]
+    bot = Bot(
+        TOKEN, session=AiohttpSession(api=TelegramAPIServer.from_base(f"http://{host}:{port}"))
+    )
+    yield AiogramApi(bot)
+    await bot.session.close()
+    await runner.cleanup()
+
+
+def open_chats(emu: Emulator, user_ids: Iterable[int]) -> None:
+    """These users have started the bot, so it may write to them."""
+    for uid in user_ids:
+        emu.add_user(f"user {uid}", user_id=uid)
+        emu.chats[uid].started = True
+
+
+_texts = itertools.count(1)
+
+
+async def enqueue(
+    db: Database, rows: Iterable[tuple[int, int]], *, method: str = "send", text: str = ""
+) -> list[int]:
+    """(chat_id, priority) rows with unique texts; returns their ids in insert order."""
+    ids = []
+    async with db.uow() as uow:
+        for chat_id, priority in rows:
+            body = f"r{next(_texts)} {text}".strip()
+            row = await uow.outbox.add(
+                e.OutboxMessage(
+                    chat_id=chat_id,
+                    method=method,
+                    payload={"text": body, "buttons": None},
+                    priority=priority,
+                )
+            )
+            assert row.id is not None
+            ids.append(row.id)
+        await uow.commit()
+    return ids
+
+
+async def add_users(db: Database, user_ids: Iterable[int]) -> None:
+    async with db.uow() as uow:
+        for uid in user_ids:
+            await uow.users.add(e.User(id=uid, name=f"user {uid}"))
+        await uow.commit()
+
+
+async def texts_by_id(db: Database) -> dict[int, str]:
+    async with db.uow() as uow:
+        rows = (await uow.session.execute(sa.select(outbox.c.id, outbox.c.payload))).all()
+    return {row_id: payload["text"] for row_id, payload in rows}
+
+
+async def statuses(db: Database) -> dict[int, str]:
+    async with db.uow() as uow:
+        return dict((await uow.session.execute(sa.select(outbox.c.id, outbox.c.status))).all())
+
+
+def accepted(emu: Emulator, method: str = "sendMessage") -> list[BotCall]:
+    return [c for c in emu.calls_to(method) if c.status == 200]
+
+
+def row_of(call: BotCall, ids_by_text: dict[str, int]) -> int:
+    return ids_by_text[call.params["text"]]
+
+
+async def wait_delivered(emu: Emulator, count: int, timeout: float = 15) -> None:  # noqa: ASYNC109
+    await emu.wait_for(lambda: len(accepted(emu)) >= count, timeout)
+
+
+def max_in_window(times: list[float], span: float) -> int:
+    """Most receive times within any half-open window [t, t + span)."""
+    times = sorted(times)
+    return max((bisect.bisect_left(times, t + span) - i for i, t in enumerate(times)), default=0)
+
+
+# Loopback receive times carry a little scheduling jitter on top of the sender's spacing
+# (a call granted at t can arrive a few ms late, the next one on time).
+JITTER_S = 0.01
+
+
+def assert_within_limits(calls: list[BotCall], limits: SendLimits) -> None:
+    times = [c.received_at for c in calls]
+    assert limits.global_per_second is not None
+    assert max_in_window(times, 1.0 - JITTER_S) <= limits.global_per_second
+    per_chat: dict[int, list[float]] = defaultdict(list)
+    for c in calls:
+        per_chat[int(c.chat_id)].append(c.received_at)  # type: ignore[arg-type]
+    for chat_id, chat_times in per_chat.items():
+        if chat_id > 0:
+            assert limits.private_per_second is not None
+            assert max_in_window(chat_times, 1.0 - JITTER_S) <= limits.private_per_second
+        else:
+            assert limits.group_per_minute is not None
+            assert max_in_window(chat_times, 60.0 - JITTER_S) <= limits.group_per_minute
+
+
+def assert_each_once_in_chat_order(
+    calls: list[BotCall], ids_by_text: dict[str, int], ids: list[int]
+) -> None:
+    counts = Counter(row_of(c, ids_by_text) for c in calls)
+    assert sorted(counts) == sorted(ids), "every row delivered"
+    assert set(counts.values()) == {1}, "no row delivered twice"
+    per_chat: dict[int, list[int]] = defaultdict(list)
+    for c in calls:  # emu.calls is in receive order
+        per_chat[int(c.chat_id)].append(row_of(c, ids_by_text))  # type: ignore[arg-type]
+    for chat_rows in per_chat.values():
+        assert chat_rows == sorted(chat_rows), "one chat's rows arrive in order"
+
+
+async def run_until_delivered(sender: OutboxSender, emu: Emulator, count: int) -> None:
+    task = asyncio.create_task(sender.run())
+    try:
+        await wait_delivered(emu, count)
+    finally:
+        await sender.stop()
+        await task
+
+
+# -- the store on its own ---------------------------------------------------------------
+
+
+async def test_store_claims_only_each_chats_head_and_leases_it(
+    sdb: Database, clock: ShiftClock
+) -> None:
+    store = OutboxStore(sdb, lease_s=60)
+    a1, a2, b1, c1 = await enqueue(sdb, [(1, 2), (1, 0), (2, 1), (3, 0)])
+    claimed = await store.claim(10)
+    # Chat 1's urgent row waits behind its earlier row; across chats priority decides.
+    assert [m.id for m in claimed] == [c1, b1, a1]
+    assert await store.claim(10) == []  # leased: nobody else gets them, nor chat 1's next
+    await store.mark_sent(a1)
+    assert [m.id for m in await store.claim(10)] == [a2]
+    clock.advance(seconds=61)  # the process holding b1 and c1 died: leases run out
+    assert sorted(m.id for m in await store.claim(10)) == sorted([b1, c1, a2])
+    assert await store.depth() == 3
+
+
+async def test_store_reschedule_keeps_the_chat_waiting(sdb: Database, clock: ShiftClock) -> None:
+    store = OutboxStore(sdb)
+    first, second = await enqueue(sdb, [(5, 1), (5, 1)])
+    (row,) = await store.claim(10)
+    await store.reschedule(row.id, 3.0, "429")
+    assert await store.claim(10) == []  # not due yet, and the next row may not overtake it
+    clock.advance(seconds=3)
+    (again,) = await store.claim(10)
+    assert (again.id, again.attempts) == (first, 1)
+    assert second != first
+
+
+async def test_store_unreachable_drops_the_chat_and_flags_the_user(sdb: Database) -> None:
+    store = OutboxStore(sdb)
+    await add_users(sdb, [7, 8])
+    ids = await enqueue(sdb, [(7, 0), (7, 1), (8, 1)])
+    claimed = await store.claim(10)
+    assert (
+        await store.mark_unreachable(claimed[0].id, 7, "Forbidden: bot was blocked by the user")
+        == 2
+    )
+    async with sdb.uow() as uow:
+        assert (await uow.users.get(7)).unreachable is True
+        assert (await uow.users.get(8)).unreachable is False
+    later = await enqueue(sdb, [(7, 0)])
+    assert await store.claim(10) == []  # 8's row is leased; 7's new row dropped, not claimed
+    st = await statuses(sdb)
+    assert [st[i] for i in [*ids, *later]] == [
+        "unreachable",
+        "unreachable",
+        "sending",
+        "unreachable",
+    ]
+
+
+# -- delivery through the emulator ------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "limits",
+    [Limits(per_chat_per_second=20, per_group_per_minute=600, global_per_second=200)],
+)
+async def test_everything_delivered_once_in_order_within_limits(
+    sdb: Database, emu: Emulator, api: AiogramApi
+) -> None:
+    users = list(range(1001, 1013))
+    open_chats(emu, users)
+    group = emu.create_group("team").id
+    chats = [*users, group]
+    rows = [(chats[i % len(chats)], i % 3) for i in range(260)]
+    ids = await enqueue(sdb, rows)
+    sender = OutboxSender(sdb, api, RateLimiter(FAST), Metrics(), max_in_flight=16)
+
+    await run_until_delivered(sender, emu, len(ids))
+
+    ids_by_text = {t: i for i, t in (await texts_by_id(sdb)).items()}
+    calls = accepted(emu)
+    assert_each_once_in_chat_order(calls, ids_by_text, ids)
+    assert_within_limits(calls, FAST)
+    assert set((await statuses(sdb)).values()) == {"sent"}
+    assert sender.metrics.messages_sent.value(method="send") == len(ids)
+    # Any 429 from the emulator (jitter at the limit) was retried, never lost or doubled.
+    assert sender.metrics.rate_limited.value() == len(emu.calls) - len(calls)
+
+
+async def test_replies_go_before_notifications_before_bulk_alerts(
+    sdb: Database, emu: Emulator, api: AiogramApi
+) -> None:
+    users = list(range(2001, 2031))
+    open_chats(emu, users)
+    # Bulk alerts were queued first; the reply to the person acting came last.
+    bulk = await enqueue(sdb, [(u, 2) for u in users[:20]])
+    notices = await enqueue(sdb, [(u, 1) for u in users[20:28]])
+    replies = await enqueue(sdb, [(u, 0) for u in users[28:]])
+    limits = SendLimits(global_per_second=50, private_per_second=20)
+    sender = OutboxSender(sdb, api, RateLimiter(limits), max_in_flight=64)
+
+    await run_until_delivered(sender, emu, 30)
+
+    ids_by_text = {t: i for i, t in (await texts_by_id(sdb)).items()}
+    order = [row_of(c, ids_by_text) for c in accepted(emu)]
+    assert order == [*replies, *notices, *bulk]
+
+
+@pytest.mark.parametrize("limits", [Limits(per_chat_per_second=4)])
+async def test_429_waits_retry_after_then_sends_the_same_row(
+    sdb: Database, emu: Emulator, api: AiogramApi
+) -> None:
+    open_chats(emu, [3001])
+    ids = await enqueue(sdb, [(3001, 1)] * 6)
+    # Our limiter allows 20/s to the chat, the emulator only 4: the fifth send gets a 429.
+    sender = OutboxSender(sdb, api, RateLimiter(FAST))
+
+    await run_until_delivered(sender, emu, len(ids))
+
+    ids_by_text = {t: i for i, t in (await texts_by_id(sdb)).items()}
+    calls = emu.calls_to("sendMessage")
+    refused = [c for c in calls if c.status == 429]
+    assert refused and sender.metrics.rate_limited.value() == len(refused)
+    assert_each_once_in_chat_order(accepted(emu), ids_by_text, ids)
+    for bad in refused:  # the refused row was the next one to go, after retry_after
+        row = row_of(bad, ids_by_text)
+        retry = next(c for c in accepted(emu) if row_of(c, ids_by_text) == row)
+        assert retry.received_at - bad.received_at >= 1.0 - JITTER_S
+    async with sdb.uow() as uow:
+        retried = await uow.outbox.get(row_of(refused[0], ids_by_text))
+        assert (retried.status, retried.attempts) == ("sent", 1)
+
+
+async def test_403_marks_the_user_unreachable_and_stops_sending(
+    sdb: Database, emu: Emulator, api: AiogramApi
+) -> None:
+    open_chats(emu, [4001, 4002])
+    await add_users(sdb, [4001, 4002])
+    emu.block_bot(4002)
+    ids = await enqueue(sdb, [(4002, 1), (4001, 1), (4002, 1), (4001, 1), (4002, 2)])
+    sender = OutboxSender(sdb, api, RateLimiter(FAST))
+
+    await run_until_delivered(sender, emu, 2)
+    assert await sender.flush(5)
+
+    st = await statuses(sdb)
+    assert [st[i] for i in ids] == ["unreachable", "sent", "unreachable", "sent", "unreachable"]
+    assert len([c for c in emu.calls_to("sendMessage") if c.chat_id == 4002]) == 1
+    assert sender.metrics.forbidden.value() == 1
+    async with sdb.uow() as uow:
+        assert (await uow.users.get(4002)).unreachable is True
+    # Later notifications for them are dropped without another call.
+    late = await enqueue(sdb, [(4002, 0)])
+    assert await sender.flush(5)
+    assert (await statuses(sdb))[late[0]] == "unreachable"
+    assert len([c for c in emu.calls_to("sendMessage") if c.chat_id == 4002]) == 1
+
+
+async def test_bad_request_fails_the_row_and_moves_on(
+    sdb: Database, emu: Emulator, api: AiogramApi
+) -> None:
+    open_chats(emu, [5001])
+    broken = await enqueue(sdb, [(5001, 1)], text="<b>never closed")
+    fine = await enqueue(sdb, [(5001, 1)], text="<b>fine</b>")
+    sender = OutboxSender(sdb, api, RateLimiter(FAST))
+
+    assert await sender.flush(5)
+
+    async with sdb.uow() as uow:
+        failed = await uow.outbox.get(broken[0])
+        assert failed.status == "failed" and "can't parse entities" in failed.error
+        assert (await uow.outbox.get(fine[0])).status == "sent"
+    assert len(emu.calls_to("sendMessage")) == 2
+
+
+class Flaky:
+    """Fails the first `failures` calls as the network would, then passes them on."""
+
+    def __init__(self, api: AiogramApi, failures: int) -> None:
+        self.api = api
+        self.failures = failures
+
+    async def send_message(self, chat_id: int, text: str, buttons: Keyboard | None) -> int:
+        if self.failures > 0:
+            self.failures -= 1
+            raise aiohttp.ClientConnectionError("connection reset")
+        return await self.api.send_message(chat_id, text, buttons)
+
+
+async def test_network_errors_are_retried_with_backoff(
+    sdb: Database, emu: Emulator, api: AiogramApi
+) -> None:
+    open_chats(emu, [6001])
+    ids = await enqueue(sdb, [(6001, 1), (6001, 1)])
+    sender = OutboxSender(sdb, Flaky(api, failures=1), RateLimiter(FAST))  # type: ignore[arg-type]
+
+    await run_until_delivered(sender, emu, 2)
+
+    ids_by_text = {t: i for i, t in (await texts_by_id(sdb)).items()}
+    assert_each_once_in_chat_order(accepted(emu), ids_by_text, ids)
+    async with sdb.uow() as uow:
+        assert (await uow.outbox.get(ids[0])).attempts == 1
+
+
+async def test_wake_sends_at_once_instead_of_waiting_for_the_poll(
+    sdb: Database, emu: Emulator, api: AiogramApi
+) -> None:
+    open_chats(emu, [7001])
+    sender = OutboxSender(sdb, api, RateLimiter(FAST), poll_interval_s=3600)
+    task = asyncio.create_task(sender.run())
+    try:
+        assert await sender.flush(5)  # idle, polling once an hour
+        await enqueue(sdb, [(7001, 0)])
+        sender.wake()
+        await emu.wait_for_message(7001, timeout=5)
+    finally:
+        await sender.stop()
+        await task
+
+
+class StallAfterDelivery:
+    """Delivers for real, then hangs before returning on the n-th call: the process dies
+    after Telegram got the message and before the outbox row was marked."""
+
+    def __init__(self, api: AiogramApi, stall_at: int) -> None:
+        self.api = api
+        self.calls = 0
+        self.stall_at = stall_at
+        self.stalled = asyncio.Event()
+
+    async def send_message(self, chat_id: int, text: str, buttons: Keyboard | None) -> int:
+        self.calls += 1
+        message_id = await self.api.send_message(chat_id, text, buttons)
+        if self.calls == self.stall_at:
+            self.stalled.set()
+            await asyncio.Event().wait()
+        return message_id
+
+
+async def test_crash_mid_delivery_loses_nothing_and_repeats_at_most_the_one_in_flight(
+    sdb: Database, emu: Emulator, api: AiogramApi, clock: ShiftClock
+) -> None:
+    open_chats(emu, [8001, 8002, 8003])
+    ids = await enqueue(sdb, [(8001 + i % 3, 1) for i in range(12)])
+    stalling = StallAfterDelivery(api, stall_at=5)
+    first = OutboxSender(sdb, stalling, RateLimiter(FAST), max_in_flight=1, lease_s=30)  # type: ignore[arg-type]
+    crashed = asyncio.create_task(first.run())
+    await asyncio.wait_for(stalling.stalled.wait(), 10)
+    crashed.cancel()  # the crash
+    with pytest.raises(asyncio.CancelledError):
+        await crashed
+
+    clock.advance(seconds=31)  # the dead process's lease runs out
+    second = OutboxSender(sdb, api, RateLimiter(FAST))
+    assert await second.flush(10)
+
+    ids_by_text = {t: i for i, t in (await texts_by_id(sdb)).items()}
+    counts = Counter(row_of(c, ids_by_text) for c in accepted(emu))
+    assert sorted(counts) == sorted(ids)
+    assert sorted(counts.values()) == [1] * (len(ids) - 1) + [2]  # only the one in flight
+    assert set((await statuses(sdb)).values()) == {"sent"}
+
+
+async def test_two_senders_on_one_database_never_send_the_same_row(
+    both_dbs: tuple[Database, Database], emu: Emulator, api: AiogramApi
+) -> None:
+    first_db, second_db = both_dbs
+    users = list(range(9001, 9041))
+    open_chats(emu, users)
+    ids = await enqueue(first_db, [(users[i % len(users)], i % 3) for i in range(240)])
+    limits = SendLimits(global_per_second=None, private_per_second=None)
+    senders = [
+        OutboxSender(first_db, api, RateLimiter(limits), max_in_flight=8),
+        OutboxSender(second_db, api, RateLimiter(limits), max_in_flight=8),
+    ]
+    tasks = [asyncio.create_task(s.run()) for s in senders]
+    try:
+        await wait_delivered(emu, len(ids), timeout=30)
+    finally:
+        for s in senders:
+            await s.stop()
+        await asyncio.gather(*tasks)
+
+    ids_by_text = {t: i for i, t in (await texts_by_id(first_db)).items()}
+    assert_each_once_in_chat_order(accepted(emu), ids_by_text, ids)
+    sent_by = [s.metrics.messages_sent.value(method="send") for s in senders]
+    assert sum(sent_by) == len(ids) and all(sent_by), f"both senders took part: {sent_by}"
+    assert set((await statuses(first_db)).values()) == {"sent"}
