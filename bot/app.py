@@ -19,7 +19,7 @@ import contextlib
 import hashlib
 import logging
 import signal
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -77,6 +77,8 @@ def default_engine(
 class Payments:
     gateway: PaymentGateway | None = None
     route_hooks: list[RouteHook] = field(default_factory=list)
+    reconcile: Callable[[], Awaitable[Any]] | None = None  # run with every scheduler tick
+    close: Callable[[], Awaitable[None]] | None = None
 
 
 def sandbox_payments(
@@ -109,23 +111,26 @@ def sandbox_payments(
 def stripe_payments(
     settings: Settings, database: Database, clock: Clock, public_url: str, chat_url: str
 ) -> Payments:
-    """Stripe Checkout funding, Connect payouts and the signed POST /stripe/webhook."""
-    from bot.payments.confirm import PaymentNews
-    from bot.payments.stripe_gateway import StripeConnect, StripeGateway, stripe_client
-    from bot.payments.stripe_webhook import StripeWebhook, install_routes
-    from handlers.system import SystemRunner
+    """Stripe Checkout funding, Connect payouts, POST /stripe/webhook (bot/payments/setup.py)."""
+    from bot.payments.setup import build_stripe
 
     assert settings.stripe_secret_key and settings.stripe_webhook_secret  # validated
-    client = stripe_client(settings.stripe_secret_key, settings.stripe_api_base)
-    gateway = StripeGateway(client, success_url=chat_url, cancel_url=chat_url)
-    connect = StripeConnect(client, refresh_url=chat_url, return_url=chat_url)
-    runner = SystemRunner(
-        database.uow, clock, settings.market_config(), gateway=gateway, public_url=public_url
+    stripe = build_stripe(
+        database.uow,
+        clock,
+        settings.market_config(),
+        secret_key=settings.stripe_secret_key,
+        webhook_secret=settings.stripe_webhook_secret,
+        public_url=public_url,
+        chat_url=chat_url,
+        api_base=settings.stripe_api_base,
     )
-    webhook = StripeWebhook(
-        PaymentNews(runner), gateway, settings.stripe_webhook_secret, connect=connect
+    return Payments(
+        gateway=stripe.gateway,
+        route_hooks=[stripe.install_routes],
+        reconcile=stripe.reconciler.run_once,
+        close=stripe.close,
     )
-    return Payments(gateway=gateway, route_hooks=[lambda app: install_routes(app, webhook)])
 
 
 def _local_url(host: str, port: int) -> str:
@@ -172,6 +177,7 @@ class Runtime:
         self.intake: WebhookIntake | None = None
         self.sender: Any = None
         self.scheduler: Any = None
+        self.payments = Payments()
         self.url: str | None = None  # where the HTTP server listens
         self._runner: web.AppRunner | None = None
         self._tasks: list[asyncio.Task[Any]] = []
@@ -212,7 +218,9 @@ class Runtime:
             chat_url = "/"  # the web chat
 
         make_payments = stripe_payments if settings.payments == "stripe" else sandbox_payments
-        payments = make_payments(settings, database, self.clock, public_url, chat_url)
+        self.payments = payments = make_payments(
+            settings, database, self.clock, public_url, chat_url
+        )
         self.engine = engine = self.engine_factory(
             database, self.clock, config, payments.gateway, public_url
         )
@@ -338,8 +346,19 @@ class Runtime:
         except ImportError as error:
             log.warning("scheduler unavailable: %s", error)
             return
-        self.scheduler = Scheduler(self.engine.tick, self.settings.tick_seconds)
+        self.scheduler = Scheduler(self._tick, self.settings.tick_seconds)
         self._tasks.append(asyncio.create_task(self.scheduler.run(), name="scheduler"))
+
+    async def _tick(self) -> int:
+        """Deadlines, then (with Stripe) reconciliation of payments whose webhook was lost."""
+        assert self.engine is not None
+        done = await self.engine.tick()
+        if self.payments.reconcile is not None:
+            try:
+                await self.payments.reconcile()
+            except Exception:
+                log.exception("payment reconciliation failed; retried next tick")
+        return done
 
     async def _seed_demo(self) -> None:
         """Hook for demo data: bot/demo.py's `async def seed(runtime)` when it exists."""
@@ -400,6 +419,10 @@ class Runtime:
                 await task
         self._tasks.clear()
         self.sender = self.scheduler = None
+        if self.payments.close is not None:
+            with contextlib.suppress(Exception):
+                await self.payments.close()
+            self.payments = Payments()
         if self.adapter is not None:
             with contextlib.suppress(Exception):
                 await self.adapter.close()

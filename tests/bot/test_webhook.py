@@ -223,9 +223,11 @@ async def test_stripe_webhook_route_is_wired_when_stripe_is_configured(db, clock
     )
     payments = stripe_payments(settings, db, clock, "http://127.0.0.1:8080", "https://t.me/b")
     assert payments.gateway is not None and payments.gateway.name == "stripe"
+    assert payments.reconcile is not None
     app = build_http_app(database=db, metrics=Metrics(), route_hooks=payments.route_hooks)
     async with serve(app) as base, aiohttp.ClientSession() as session:
         async with session.post(
             base + "/stripe/webhook", data=b"{}", headers={"Stripe-Signature": "t=1,v1=bad"}
         ) as response:
             assert response.status == 400  # the real handler: a bad signature has no effect
+    await payments.close()
