@@ -18,5 +18,550 @@ Pending-pitch actions (re-authorised by the use case on every press):
 
 from __future__ import annotations
 
+import math
+from typing import Any
+
+from domain import validation
+from domain.entities import Job, Pitch
+from domain.errors import ValidationError
+from domain.money import parse_money
+from domain.usecases import pitch_extra as uc
+from handlers.callbacks import StaleButton, encode
+from handlers.context import Context, Scope
+from handlers.events import Keyboard
+from handlers.i18n import Translator
+from handlers.notify import renders
+from handlers.render import Html, button, esc, join, keyboard, money, pagination_row, shorten
+from handlers.routing import button as on_button
+from handlers.routing import command, step
+
 PREFIX = "pitch"
 NEW = "new"  # encode(PREFIX, NEW, job_id) starts a pitch for the job
+
+FLOW = "pitch"
+PAGE_SIZE = 5
+FIELDS = ("cover", "price", "days", "ms")
+# The question before each step, for Back.
+PREVIOUS = {"price": "cover", "days": "price", "ms_title": "days", "ms_amount": "ms_title"}
+
+
+def new_pitch_data(job_id: int) -> str:
+    """Callback data of a "Pitch" button for a job (for other flows)."""
+    return encode(PREFIX, NEW, job_id)
+
+
+# --- texts -----------------------------------------------------------------------
+
+
+def price_text(t: Translator, amount: int, currency: str, hourly: bool) -> Html:
+    shown = money(amount, currency)
+    return t("pitch.price_hourly", amount=shown) if hourly else esc(shown)
+
+
+def quota_line(t: Translator, quota: uc.Quota, invited: bool) -> Html:
+    if invited:
+        return t("pitch.quota_invited")
+    return t("pitch.quota", left=quota.left, limit=quota.limit)
+
+
+def milestones_text(t: Translator, items: list[dict[str, Any]], currency: str) -> Html:
+    lines = [
+        Html(f"{k}. ") + esc(m["title"]) + Html(" — ") + esc(money(m["amount"], currency))
+        for k, m in enumerate(items, start=1)
+    ]
+    return join(lines) if lines else t("pitch.no_milestones")
+
+
+def pitch_body(
+    t: Translator,
+    job: Job,
+    cover: str,
+    price: int,
+    days: int | None,
+    items: list[dict[str, Any]],
+) -> list[Html]:
+    hourly = job.budget_type == "hourly"
+    lines = [
+        t("pitch.field_job", title=job.title),
+        t("pitch.field_price", price=price_text(t, price, job.currency, hourly)),
+        t("pitch.field_days", days=days if days is not None else "—"),
+    ]
+    if not hourly:
+        lines += [t("pitch.field_milestones"), milestones_text(t, items, job.currency)]
+    lines += [Html(""), t("pitch.field_cover"), esc(cover)]
+    return lines
+
+
+def pitch_view(t: Translator, pitch: Pitch, job: Job) -> Html:
+    head = [
+        t("pitch.view_title", id=pitch.id),
+        t("pitch.field_status", status=t(f"pitch.status.{pitch.status}")),
+    ]
+    body = pitch_body(
+        t, job, pitch.cover_letter, pitch.price, pitch.duration_days, pitch.proposed_milestones
+    )
+    return join(head + body)
+
+
+# --- navigation --------------------------------------------------------------------
+
+
+def nav(ctx: Context, back: bool = True, *extra: Any) -> Keyboard | None:
+    t = ctx.t
+    back_button = button(t.plain("pitch.btn_back"), encode(PREFIX, "back")) if back else None
+    return keyboard(
+        *extra,
+        [back_button, button(t.plain("btn.cancel"), encode(PREFIX, "cancel"))],
+    )
+
+
+async def _job_of_draft(ctx: Context) -> Job:
+    job_id = ctx.data.get("job_id")
+    job = await ctx.uow.jobs.get(job_id) if isinstance(job_id, int) else None
+    if job is None:
+        await ctx.clear_state()
+        raise StaleButton()
+    return job
+
+
+async def ask(ctx: Context, step_name: str, data: dict[str, Any] | None = None) -> None:
+    """Enter a wizard step and ask its question (edit mode has no Back)."""
+    await ctx.set_state(FLOW, step_name, data)
+    d = ctx.data
+    t = ctx.t
+    job = await _job_of_draft(ctx)
+    back = d.get("mode") == "new" and not d.get("fixing") and step_name in PREVIOUS
+    if step_name == "cover":
+        await ctx.reply(t("pitch.ask_cover", min=uc.COVER_LETTER_MIN), nav(ctx, back))
+    elif step_name == "price":
+        key = "pitch.ask_rate" if job.budget_type == "hourly" else "pitch.ask_price"
+        budget = money(job.budget, job.currency) if job.budget else "—"
+        await ctx.reply(t(key, budget=budget), nav(ctx, back))
+    elif step_name == "days":
+        await ctx.reply(t("pitch.ask_days", max=uc.DURATION_MAX_DAYS), nav(ctx, back))
+    elif step_name == "ms_title":
+        items = d.get("ms") or []
+        done = [
+            button(t.plain("pitch.btn_ms_done"), encode(PREFIX, "donems")) if items else None,
+            button(t.plain("pitch.btn_ms_skip"), encode(PREFIX, "skipms")),
+        ]
+        price = money(d["price"], job.currency) if isinstance(d.get("price"), int) else "—"
+        total = money(sum(m["amount"] for m in items), job.currency)
+        text = join(
+            [
+                t("pitch.ask_ms_title", price=price, total=total),
+                t("pitch.ms_so_far"),
+                milestones_text(t, items, job.currency),
+            ]
+        )
+        await ctx.reply(text, nav(ctx, back, done))
+    elif step_name == "ms_amount":
+        await ctx.reply(t("pitch.ask_ms_amount", title=d.get("ms_title", "")), nav(ctx, back))
+    else:
+        raise StaleButton()
+
+
+async def show_preview(ctx: Context) -> None:
+    d = ctx.data
+    t = ctx.t
+    job = await _job_of_draft(ctx)
+    _, invited, quota = await uc.check_can_pitch(
+        ctx.uow, ctx.clock, ctx.config, ctx.user.id, job.id
+    )
+    await ctx.set_state(FLOW, "preview", d | {"fixing": False})
+    lines = [t("pitch.preview_title")]
+    lines += pitch_body(t, job, d["cover"], d["price"], d["days"], d.get("ms") or [])
+    lines += [Html(""), quota_line(t, quota, invited)]
+    fixes = [
+        button(t.plain(f"pitch.btn_fix_{f}"), encode(PREFIX, "fix", arg=f))
+        for f in FIELDS
+        if f != "ms" or job.budget_type != "hourly"
+    ]
+    kb = keyboard(
+        button(t.plain("pitch.btn_send"), encode(PREFIX, "send")),
+        fixes[:2],
+        fixes[2:],
+        button(t.plain("btn.cancel"), encode(PREFIX, "cancel")),
+    )
+    await ctx.reply(join(lines), kb)
+
+
+async def after_field(ctx: Context, data: dict[str, Any], field: str) -> None:
+    """Where a wizard goes once a field is filled: the next question, the preview
+    (when fixing from the preview), or — editing a sent pitch — save it now."""
+    if data.get("mode") == "edit":
+        await _save_edit(ctx, data, field)
+        return
+    if data.get("fixing"):
+        await ctx.set_state(FLOW, "preview", data)
+        await show_preview(ctx)
+        return
+    job = await _job_of_draft(ctx)
+    following = {"cover": "price", "price": "days", "days": "ms_title"}[field]
+    if following == "ms_title" and job.budget_type == "hourly":
+        await ctx.set_state(FLOW, "preview", data)
+        await show_preview(ctx)
+        return
+    await ask(ctx, following, data)
+
+
+async def _save_edit(ctx: Context, data: dict[str, Any], field: str) -> None:
+    pitch_id = data.get("pitch_id")
+    if not isinstance(pitch_id, int):
+        await ctx.clear_state()
+        raise StaleButton()
+    changes: dict[str, Any] = {
+        "cover": {"cover_letter": data.get("cover")},
+        "price": {"price": data.get("price")},
+        "days": {"duration_days": data.get("days")},
+        "ms": {"milestones": data.get("ms") or []},
+    }[field]
+    pitch = await uc.edit_pitch(ctx.uow, ctx.clock, ctx.config, ctx.user.id, pitch_id, **changes)
+    await ctx.clear_state()
+    job = await ctx.uow.jobs.get(pitch.job_id)
+    assert job is not None
+    await ctx.reply(
+        ctx.t("pitch.updated") + "\n\n" + pitch_view(ctx.t, pitch, job), own_buttons(ctx, pitch)
+    )
+
+
+# --- start --------------------------------------------------------------------------
+
+
+async def begin(ctx: Context, job_id: int) -> None:
+    """Start the wizard for a job (after checking the freelancer may pitch on it)."""
+    job, invited, quota = await uc.check_can_pitch(
+        ctx.uow, ctx.clock, ctx.config, ctx.user.id, job_id
+    )
+    t = ctx.t
+    intro = join([t("pitch.start", title=job.title), quota_line(t, quota, invited)])
+    await ctx.reply(intro)
+    await ask(ctx, "cover", {"mode": "new", "job_id": job.id, "ms": []})
+
+
+# --- steps ---------------------------------------------------------------------------
+
+
+@step(FLOW, "cover")
+async def cover_step(ctx: Context) -> None:
+    cover = validation.clean_text(
+        ctx.text, "cover_letter", uc.COVER_LETTER_MIN, validation.COVER_LETTER_MAX
+    )
+    await after_field(ctx, ctx.data | {"cover": cover}, "cover")
+
+
+@step(FLOW, "price")
+async def price_step(ctx: Context) -> None:
+    job = await _job_of_draft(ctx)
+    price = parse_money(ctx.text, job.currency).amount
+    await after_field(ctx, ctx.data | {"price": price}, "price")
+
+
+@step(FLOW, "days")
+async def days_step(ctx: Context) -> None:
+    days = validation.parse_int(ctx.text, "duration", 1, uc.DURATION_MAX_DAYS)
+    await after_field(ctx, ctx.data | {"days": days}, "days")
+
+
+@step(FLOW, "ms_title")
+async def ms_title_step(ctx: Context) -> None:
+    items = ctx.data.get("ms") or []
+    if len(items) >= uc.MAX_PROPOSED_MILESTONES:
+        raise ValidationError(
+            "milestones_too_many", "Too many milestones.", max=uc.MAX_PROPOSED_MILESTONES
+        )
+    title = validation.clean_text(ctx.text, "milestone_title", 1, validation.MILESTONE_TITLE_MAX)
+    await ask(ctx, "ms_amount", ctx.data | {"ms_title": title})
+
+
+@step(FLOW, "ms_amount")
+async def ms_amount_step(ctx: Context) -> None:
+    job = await _job_of_draft(ctx)
+    amount = parse_money(ctx.text, job.currency).amount
+    d = ctx.data
+    items = [*(d.get("ms") or []), {"title": d.get("ms_title", ""), "amount": amount}]
+    await ask(ctx, "ms_title", {k: v for k, v in d.items() if k != "ms_title"} | {"ms": items})
+
+
+@step(FLOW, "preview")
+async def preview_text(ctx: Context) -> None:
+    await ctx.reply(ctx.t("pitch.use_buttons"))
+    await show_preview(ctx)
+
+
+# --- buttons ---------------------------------------------------------------------------
+
+
+@on_button(PREFIX)
+async def pitch_buttons(ctx: Context) -> None:
+    cb = ctx.callback
+    assert cb is not None
+    action = cb.action
+    if action == NEW:
+        await begin(ctx, cb.require_id())
+    elif action == "show":
+        await show_pitch(ctx, cb.require_id())
+    elif action == "list":
+        await list_pitches(ctx, _page(cb.arg))
+    elif action == "edit":
+        await edit_menu(ctx, cb.require_id())
+    elif action == "ef":
+        await edit_field(ctx, cb.require_id(), cb.arg)
+    elif action == "wd":
+        await ask_withdraw(ctx, cb.require_id())
+    elif action == "wdy":
+        await withdraw(ctx, cb.require_id())
+    elif action == "cancel":
+        if ctx.in_step(FLOW):
+            await ctx.clear_state()
+        await ctx.edit(ctx.t("pitch.cancelled"))
+    else:
+        await wizard_button(ctx, action, cb.arg)
+
+
+def _page(arg: str | None) -> int:
+    if arg is None:
+        return 1
+    if not arg.isdigit() or not 1 <= int(arg) <= 10_000:
+        raise StaleButton()
+    return int(arg)
+
+
+async def wizard_button(ctx: Context, action: str, arg: str | None) -> None:
+    """Buttons that only mean something inside the pitch conversation."""
+    state = ctx.state
+    if state is None or state.flow != FLOW:
+        raise StaleButton()
+    d = ctx.data
+    if action == "back" and state.step in PREVIOUS:
+        await ask(ctx, PREVIOUS[state.step], d)
+    elif action == "skipms" and state.step == "ms_title":
+        await after_ms(ctx, d | {"ms": []})
+    elif action == "donems" and state.step in ("ms_title", "ms_amount") and d.get("ms"):
+        await after_ms(ctx, {k: v for k, v in d.items() if k != "ms_title"})
+    elif action == "fix" and state.step == "preview" and arg in FIELDS:
+        step_name = "ms_title" if arg == "ms" else arg
+        data = d | {"fixing": True}
+        if arg == "ms":
+            data["ms"] = []
+        await ask(ctx, step_name, data)
+    elif action == "send" and state.step == "preview":
+        await send(ctx, d)
+    else:
+        raise StaleButton()
+
+
+async def after_ms(ctx: Context, data: dict[str, Any]) -> None:
+    job = await _job_of_draft(ctx)
+    if data.get("mode") != "edit":
+        uc.clean_milestones(data.get("ms") or [], job, int(data.get("price") or 0))
+    if data.get("mode") == "edit":
+        await _save_edit(ctx, data, "ms")
+        return
+    await ctx.set_state(FLOW, "preview", data)
+    await show_preview(ctx)
+
+
+async def send(ctx: Context, d: dict[str, Any]) -> None:
+    job = await _job_of_draft(ctx)
+    pitch = await uc.submit_pitch(
+        ctx.uow,
+        ctx.clock,
+        ctx.config,
+        ctx.user.id,
+        job.id,
+        d.get("cover", ""),
+        d.get("price", 0),
+        d.get("days", 0),
+        d.get("ms") or [],
+    )
+    await ctx.clear_state()
+    quota = await uc.pitch_quota(ctx.uow, ctx.clock, ctx.config, ctx.user.id)
+    t = ctx.t
+    text = join([t("pitch.sent", title=job.title), quota_line(t, quota, pitch.invited)])
+    await ctx.edit(
+        text,
+        keyboard(
+            button(t.plain("pitch.btn_view"), encode(PREFIX, "show", pitch.id)),
+            button(t.plain("pitch.btn_my"), encode(PREFIX, "list")),
+        ),
+    )
+
+
+# --- my pitches ------------------------------------------------------------------------
+
+
+def own_buttons(ctx: Context, pitch: Pitch) -> Keyboard | None:
+    t = ctx.t
+    edit = (
+        button(t.plain("pitch.btn_edit"), encode(PREFIX, "edit", pitch.id))
+        if pitch.status in uc.EDITABLE
+        else None
+    )
+    withdraw_ = (
+        button(t.plain("pitch.btn_withdraw"), encode(PREFIX, "wd", pitch.id))
+        if pitch.status in uc.WITHDRAWABLE
+        else None
+    )
+    return keyboard(
+        [edit, withdraw_],
+        button(t.plain("pitch.btn_open_job"), encode("open", "job", pitch.job_id)),
+        button(t.plain("pitch.btn_my"), encode(PREFIX, "list")),
+    )
+
+
+async def show_pitch(ctx: Context, pitch_id: int) -> None:
+    pitch, job = await uc.visible_pitch(ctx.uow, ctx.user.id, pitch_id)
+    t = ctx.t
+    if ctx.user.id == pitch.freelancer_id:
+        await ctx.edit(pitch_view(t, pitch, job), own_buttons(ctx, pitch))
+        return
+    freelancer = await ctx.uow.users.get(pitch.freelancer_id)
+    name = (freelancer.name if freelancer else "") or f"#{pitch.freelancer_id}"
+    text = t("pitch.from", name=name) + "\n" + pitch_view(t, pitch, job)
+    await ctx.edit(text, client_buttons(t, pitch))
+
+
+def client_buttons(t: Translator, pitch: Pitch) -> Keyboard | None:
+    """What the job's client sees under a pitch (the my-jobs flow may add more)."""
+    return keyboard(
+        button(t.plain("pitch.btn_view"), encode(PREFIX, "show", pitch.id)),
+        button(t.plain("pitch.btn_profile"), encode("prof", "card", pitch.freelancer_id)),
+    )
+
+
+@command("pitches")
+async def pitches_command(ctx: Context) -> None:
+    await list_pitches(ctx, 1)
+
+
+async def list_pitches(ctx: Context, page: int) -> None:
+    pitches = await uc.my_pitches(ctx.uow, ctx.user.id)
+    t = ctx.t
+    if not pitches:
+        await ctx.edit(
+            t("pitch.none"), keyboard(button(t.plain("pitch.btn_browse"), encode("cmd", "jobs")))
+        )
+        return
+    pages = math.ceil(len(pitches) / PAGE_SIZE)
+    page = min(page, pages)
+    shown = pitches[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
+    entries = []
+    for pitch in shown:
+        job = await ctx.uow.jobs.get(pitch.job_id)
+        title = shorten(job.title if job else "?", 40)
+        label = f"{t.plain(f'pitch.status.{pitch.status}')} · {title}"
+        entries.append([button(label, encode(PREFIX, "show", pitch.id))])
+    quota = await uc.pitch_quota(ctx.uow, ctx.clock, ctx.config, ctx.user.id)
+    text = join([t("pitch.list_title", count=len(pitches)), quota_line(t, quota, False)])
+    nav_row = pagination_row(
+        page,
+        pages,
+        lambda p: encode(PREFIX, "list", arg=p),
+        prev=t.plain("btn.prev"),
+        next_=t.plain("btn.next"),
+    )
+    await ctx.edit(text, keyboard(*entries, nav_row or None))
+
+
+async def edit_menu(ctx: Context, pitch_id: int) -> None:
+    pitch = await uc.own_pitch(ctx.uow, ctx.user.id, pitch_id)
+    if pitch.status not in uc.EDITABLE:
+        ctx.answer(ctx.t.plain("pitch.not_editable"), alert=True)
+        return
+    job = await ctx.uow.jobs.get(pitch.job_id)
+    t = ctx.t
+    fields = [
+        button(t.plain(f"pitch.btn_fix_{f}"), encode(PREFIX, "ef", pitch.id, f))
+        for f in FIELDS
+        if f != "ms" or (job is not None and job.budget_type != "hourly")
+    ]
+    await ctx.edit(
+        t("pitch.edit_what"),
+        keyboard(
+            fields[:2],
+            fields[2:],
+            button(t.plain("pitch.btn_back"), encode(PREFIX, "show", pitch.id)),
+        ),
+    )
+
+
+async def edit_field(ctx: Context, pitch_id: int, field: str | None) -> None:
+    if field not in FIELDS:
+        raise StaleButton()
+    pitch = await uc.own_pitch(ctx.uow, ctx.user.id, pitch_id)
+    if pitch.status not in uc.EDITABLE:
+        ctx.answer(ctx.t.plain("pitch.not_editable"), alert=True)
+        return
+    data = {
+        "mode": "edit",
+        "pitch_id": pitch.id,
+        "job_id": pitch.job_id,
+        "price": pitch.price,
+        "ms": [],
+    }
+    await ask(ctx, "ms_title" if field == "ms" else field, data)
+
+
+async def ask_withdraw(ctx: Context, pitch_id: int) -> None:
+    pitch = await uc.own_pitch(ctx.uow, ctx.user.id, pitch_id)
+    if pitch.status not in uc.WITHDRAWABLE:
+        ctx.answer(ctx.t.plain("pitch.not_editable"), alert=True)
+        return
+    t = ctx.t
+    await ctx.edit(
+        t("pitch.withdraw_confirm"),
+        keyboard(
+            [
+                button(t.plain("pitch.btn_withdraw_yes"), encode(PREFIX, "wdy", pitch.id)),
+                button(t.plain("pitch.btn_keep"), encode(PREFIX, "show", pitch.id)),
+            ]
+        ),
+    )
+
+
+async def withdraw(ctx: Context, pitch_id: int) -> None:
+    pitch = await uc.withdraw_pitch(ctx.uow, ctx.clock, ctx.config, ctx.user.id, pitch_id)
+    await ctx.edit(ctx.t("pitch.withdrawn"), own_buttons(ctx, pitch))
+
+
+# --- notifications to the client ----------------------------------------------------------
+
+
+async def _notify_client(scope: Scope, data: dict, key: str, with_buttons: bool) -> None:
+    pitch = await scope.uow.pitches.get(data["pitch_id"])
+    job = await scope.uow.jobs.get(data["job_id"])
+    if pitch is None or job is None:
+        return
+    freelancer = await scope.uow.users.get(pitch.freelancer_id)
+    name = (freelancer.name if freelancer else "") or f"#{pitch.freelancer_id}"
+    hourly = job.budget_type == "hourly"
+
+    def buttons(t: Translator) -> Keyboard | None:
+        return client_buttons(t, pitch) if with_buttons else None
+
+    t_client = await scope.translator_for(job.client_id)
+    await scope.notify(
+        job.client_id,
+        key,
+        buttons=buttons,
+        name=name,
+        title=job.title,
+        price=price_text(t_client, pitch.price, pitch.currency, hourly),
+        days=pitch.duration_days or "—",
+    )
+
+
+@renders("pitch_submitted")
+async def pitch_submitted(scope: Scope, data: dict) -> None:
+    await _notify_client(scope, data, "pitch.notify_new", True)
+
+
+@renders("pitch_edited")
+async def pitch_edited(scope: Scope, data: dict) -> None:
+    await _notify_client(scope, data, "pitch.notify_edited", True)
+
+
+@renders("pitch_withdrawn")
+async def pitch_withdrawn(scope: Scope, data: dict) -> None:
+    await _notify_client(scope, data, "pitch.notify_withdrawn", False)
