@@ -70,5 +70,6 @@ class SqlRepository(Generic[T]):
         return list((await self.session.scalars(stmt)).all())
 
     async def count(self, **equals: Any) -> int:
-        stmt = self._where(equals).with_only_columns(sa.func.count()).order_by(None)
+        # select_from keeps the table even when no filter names a column of it.
+        stmt = sa.select(sa.func.count()).select_from(self._where(equals).subquery())
         return int((await self.session.execute(stmt)).scalar_one())

@@ -25,3 +25,12 @@ async def test_leaving_without_commit_rolls_back(db):
         await uow.users.add(User(id=7))
     async with db.uow() as uow:
         assert await uow.users.get(7) is None
+
+
+async def test_count_without_filters_counts_every_row(db):
+    async with db.uow() as uow:
+        assert await uow.users.count() == 0
+        for user_id in (1, 2, 3):
+            await uow.users.add(User(id=user_id))
+        assert await uow.users.count() == 3
+        assert await uow.users.count(id=[1, 2]) == 2
