@@ -309,21 +309,36 @@ class Runtime:
             self.sender.wake()
 
     async def _set_commands(self) -> None:
-        """The command menu in every supported language (and the default one)."""
+        """The command menu in every supported language (and the default one); admins
+        get theirs, with the admin commands, scoped to their own chats."""
         assert self.adapter is not None
         try:
-            from handlers.commands import command_menu
+            from handlers.commands import admin_command_menu, command_menu
             from handlers.i18n import LANGUAGES
         except ImportError as error:
             log.warning("command menus not set: %s", error)
             return
         api = self.adapter.api
+        languages: list[str | None] = [None, *LANGUAGES]
         try:
-            await api.set_commands(command_menu(None), None)
-            for lang in LANGUAGES:
+            for lang in languages:
                 await api.set_commands(command_menu(lang), lang)
         except Exception as error:  # a menu is a nicety; serving users is not
             log.warning("setMyCommands failed: %s", error)
+        for admin_id in sorted(self.settings.admin_ids):
+            for lang in languages:
+                commands = [{"command": c, "description": d} for c, d in admin_command_menu(lang)]
+                extra = {"language_code": lang} if lang else {}
+                try:
+                    await api.call(
+                        "setMyCommands",
+                        commands=commands,
+                        scope={"type": "chat", "chat_id": admin_id},
+                        **extra,
+                    )
+                except Exception as error:  # e.g. the admin has not opened the bot yet
+                    log.warning("admin menu for %s not set: %s", admin_id, error)
+                    break
 
     def _start_sender(self) -> None:
         assert self.adapter is not None and self.database is not None

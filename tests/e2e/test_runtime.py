@@ -12,7 +12,7 @@ from bot.app import Runtime
 from bot.config import Settings
 from domain.entities import User
 from storage.database import Database
-from tests.e2e.harness import CLARA, FRAMEWORKS, make_emulator, serve_emulator
+from tests.e2e.harness import ADA, CLARA, FRAMEWORKS, make_emulator, serve_emulator
 
 SECRET = "e2e_Secret-1"
 
@@ -35,6 +35,7 @@ def settings_for(framework: str, mode: str, api_base: str, token: str, db_path) 
         http_host="127.0.0.1",
         http_port=port,
         public_url=f"http://127.0.0.1:{port}",
+        admin_ids=str(ADA),
         send_rate=200,
         private_chat_rate=50,
         **(webhook if mode == "webhook" else {}),
@@ -71,6 +72,8 @@ async def test_start_choose_role_reply_appears(runtime, emu):
         assert emu.webhook_secret == SECRET
     # The command menu was registered in every language.
     assert any(c["command"] == "start" for c in emu.commands_for(CLARA))
+    assert not any(c["command"] == "disputes" for c in emu.commands_for(CLARA))
+    assert any(c["command"] == "disputes" for c in emu.commands_for(ADA))  # admins' own menu
 
     emu.send_command(CLARA, "start")
     welcome = await emu.wait_for_message(CLARA, lambda m: "Welcome to Gigbot" in m["text"])
