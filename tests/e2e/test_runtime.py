@@ -4,6 +4,7 @@ loopback, by long polling and by webhook: 2 frameworks × 2 modes."""
 
 from __future__ import annotations
 
+import asyncio
 import socket
 
 import pytest
@@ -103,3 +104,28 @@ async def test_deep_link_and_bad_input_get_answers(runtime, emu):
     emu.send_text(CLARA, "🤷 what?")
     answer = await emu.wait_for_message(CLARA, after=last)
     assert answer["text"]
+
+
+async def test_blocking_the_bot_marks_the_user_unreachable(runtime, emu):
+    emu.send_command(CLARA, "start")
+    await emu.wait_for_message(CLARA, lambda m: "Welcome to Gigbot" in m["text"])
+    engine = runtime.dispatcher.handler
+    handled = asyncio.Event()
+
+    class Watch:  # the real engine, observed: set once the "blocked" event committed
+        async def handle(self, event):
+            outcome = await engine.handle(event)
+            if event.kind == "blocked":
+                handled.set()
+            return outcome
+
+    runtime.dispatcher.handler = Watch()
+    emu.block_bot(CLARA)
+    await asyncio.wait_for(handled.wait(), 5)
+    db = Database(runtime.settings.database_url)
+    try:
+        async with db.uow() as uow:
+            user = await uow.users.get(CLARA)
+            assert user is not None and user.unreachable
+    finally:
+        await db.dispose()
