@@ -70,8 +70,13 @@ class Engine:
         except DomainError as err:
             return await self._refuse(event, err)
         except Exception:
-            log.exception("event failed: kind=%s update_id=%s", event.kind, event.update_id)
-            return await self._refuse(event, None)
+            outcome = await self._refuse(event, None)
+            if outcome.duplicate:
+                # Another process committed this update first (its row blocked ours).
+                log.info("update %s was handled concurrently elsewhere", event.update_id)
+            else:
+                log.exception("event failed: kind=%s update_id=%s", event.kind, event.update_id)
+            return outcome
 
     async def _handle(self, event: Event) -> Outcome:
         async with self.uow_factory() as uow:

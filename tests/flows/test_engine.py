@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 import pytest
@@ -321,3 +322,25 @@ async def test_tick_without_deadline_use_cases(th):
     if engine_module.deadline_jobs():
         pytest.skip("domain/usecases/deadlines.py exists; its own tests cover it")
     assert await th.tick() == 0
+
+
+async def test_same_update_in_two_processes_takes_effect_once(any_db, clock, config, caplog):
+    """Two engines (as two bot processes) get the same update at the same time."""
+    first = Harness(any_db, clock, config, router=router)
+    second = Harness(any_db, clock, config, router=router)
+    alice = first.person("Alice")
+    event = first._event(alice, "command", 4242, command="effect", args="")
+    with caplog.at_level(logging.ERROR, logger="handlers.engine"):
+        outcomes = await asyncio.gather(first.engine.handle(event), second.engine.handle(event))
+    assert sorted(o.duplicate for o in outcomes) == [False, True]
+    assert await reports(any_db) == ["effect"]
+    assert caplog.records == []
+
+
+async def test_refusal_rolls_back_on_both_databases(any_db, clock, config):
+    h = Harness(any_db, clock, config, router=router)
+    alice = h.person("Alice")
+    await h.send(alice, "/fail", update_id=1)
+    await h.send(alice, "/effect", update_id=2)
+    assert await reports(any_db) == ["effect"]
+    assert (await h.send(alice, "/fail", update_id=1)).duplicate
