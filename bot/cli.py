@@ -6,6 +6,9 @@
     gigbot sandbox [--demo] the local sandbox explicitly (--demo seeds demo data)
     gigbot migrate          upgrade the database schema to the newest revision
 
+Demo data for `sandbox --demo` comes from `bot/demo.py: async def seed(runtime)`
+when that module exists (bot.app.Runtime._seed_demo is the hook).
+
 Bad settings and start-up failures are reported in one or two lines, without a
 stack trace; exit status 2 for settings, 1 for other failures.
 """
@@ -83,12 +86,16 @@ def _migrate(settings: Settings) -> int:
 def _serve(settings: Settings, *, sandbox: bool, demo: bool) -> int:
     from bot.app import Runtime, StartupFailed
 
-    runtime = Runtime(settings, sandbox=sandbox, demo=demo, announce=print)
+    runtime = Runtime(settings, sandbox=sandbox, demo=demo, announce=_say)
     try:
         asyncio.run(runtime.serve())
     except StartupFailed as error:
         raise StartupError(str(error)) from None
     return 0
+
+
+def _say(text: str) -> None:
+    print(text, flush=True)  # stdout may be a pipe (systemd, docker logs)
 
 
 def _reason(error: BaseException) -> str:
