@@ -1,0 +1,429 @@
+"""The freelancer's profile: a card with the record and a completeness meter, and
+every field editable from it by a button (/profile, menu "Profile").
+
+Callback data (prefix "prof"):
+
+    prof:card:<user_id>       show anyone's profile card (read-only unless it is yours)
+    prof:me                   your own card with the edit buttons
+    prof:edit::<what>         edit: headline | bio | rate | years | category | skills |
+                              portfolio | certs, and the text prompts tag | link | cert
+    prof:cat::<slug>          set the category
+    prof:skc::<category>      the taxonomy skills of a category, as toggles
+    prof:sk::<skill>          toggle a taxonomy skill
+    prof:rm:<index>:<list>    remove entry <index> of tags | portfolio | certifications
+    prof:cancel               leave a text prompt, back to the card
+
+For other flows (e.g. the client's pitch list):
+
+    html, buttons = await profile_card(scope_or_ctx, user_id, viewer_lang)
+
+is the card exactly as clients see it (buttons: Report user), in the viewer's
+language; `card_data(user_id)` is the callback data of a button that opens it.
+"""
+
+from __future__ import annotations
+
+from domain import taxonomy
+from domain.entities import FreelancerProfile
+from domain.errors import NotAllowed
+from domain.money import parse_money
+from domain.reputation import Reputation
+from domain.usecases import profile_extra as uc
+from handlers.callbacks import StaleButton, encode
+from handlers.context import Context, Scope
+from handlers.events import Keyboard
+from handlers.i18n import Translator, translator
+from handlers.render import Html, button, esc, join, keyboard, money, rows, shorten
+from handlers.routing import button as on_button
+from handlers.routing import command, step
+
+PREFIX = "prof"
+FLOW = "profile"
+TEXT_PROMPTS = ("headline", "bio", "rate", "years", "tag", "link", "cert")
+# The completeness meter's next step → what its button edits.
+NEXT_EDITS = {
+    "add_headline": "headline",
+    "add_skills": "skills",
+    "add_category": "category",
+    "add_bio": "bio",
+    "add_rate": "rate",
+    "add_portfolio": "portfolio",
+    "add_experience": "years",
+    "add_certifications": "certs",
+}
+EDIT_BUTTONS = ("headline", "bio", "skills", "category", "rate", "years", "portfolio", "certs")
+LISTS = ("tags", "portfolio", "certifications")
+METER_CELLS = 10
+
+
+def card_data(user_id: int) -> str:
+    """Callback data of a button that opens a user's profile card."""
+    return encode(PREFIX, "card", user_id)
+
+
+# --- the card ---------------------------------------------------------------------
+
+
+def category_label(t: Translator, slug: str) -> str:
+    key = f"profile.cat.{slug}"
+    return t.plain(key) if t.has(key) else taxonomy.category_name(slug)
+
+
+def _response(t: Translator, seconds: int | None) -> Html:
+    if seconds is None:
+        return t("profile.response_unknown")
+    for limit, key in ((3600, "hour"), (4 * 3600, "hours"), (24 * 3600, "day")):
+        if seconds <= limit:
+            return t(f"profile.response_{key}")
+    return t("profile.response_slow")
+
+
+def _record_lines(t: Translator, view: uc.ProfileView) -> list[Html]:
+    rep: Reputation = view.reputation
+    record = view.record
+    rating = (
+        t("profile.rating", average=str(rep.average_rating), count=rep.rating_count)
+        if rep.average_rating is not None
+        else t("profile.rating_none")
+    )
+    on_time = f"{rep.on_time_percent}%" if rep.on_time_percent is not None else "—"
+    lines = [
+        t("profile.record_title"),
+        rating,
+        t("profile.jobs_done", count=record.contracts_completed, on_time=on_time),
+        t("profile.response", time=_response(t, record.median_response_seconds)),
+        t("profile.score", score=rep.score),
+    ]
+    if rep.badges:
+        names = ", ".join(t.plain(f"profile.badge.{b}") for b in rep.badges)
+        lines.append(t("profile.badges", badges=names))
+    return lines
+
+
+def _profile_lines(t: Translator, profile: FreelancerProfile | None) -> list[Html]:
+    if profile is None:
+        return [t("profile.empty")]
+    lines: list[Html] = []
+    if profile.headline:
+        lines.append(Html("<i>") + esc(profile.headline) + Html("</i>"))
+    facts = []
+    if profile.category:
+        facts.append(t("profile.category", category=category_label(t, profile.category)))
+    if profile.hourly_rate:
+        facts.append(t("profile.rate", rate=money(profile.hourly_rate, profile.currency)))
+    if profile.years_experience is not None:
+        facts.append(t("profile.years", years=profile.years_experience))
+    if facts:
+        lines.append(join(facts, " · "))
+    skills = [taxonomy.skill_name(s) for s in profile.skills] + list(profile.tags)
+    if skills:
+        lines.append(t("profile.skills", skills=", ".join(skills)))
+    if profile.bio:
+        lines += [Html(""), esc(profile.bio)]
+    if profile.portfolio:
+        lines += [Html(""), t("profile.portfolio")]
+        lines += [Html("• ") + esc(url) for url in profile.portfolio]
+    if profile.certifications:
+        lines += [Html(""), t("profile.certifications")]
+        lines += [Html("• ") + esc(c) for c in profile.certifications]
+    return lines
+
+
+def card_text(t: Translator, view: uc.ProfileView) -> Html:
+    name = view.user.name or f"#{view.user.id}"
+    lines = [Html("👤 <b>") + esc(name) + Html("</b>")]
+    lines += _profile_lines(t, view.profile)
+    lines += [Html(""), *_record_lines(t, view)]
+    return join(lines)
+
+
+def meter(t: Translator, percent: int, next_step: str | None) -> Html:
+    filled = round(percent * METER_CELLS / 100)
+    bar = "▰" * filled + "▱" * (METER_CELLS - filled)
+    line = t("profile.meter", bar=bar, percent=percent)
+    if next_step:
+        line = line + Html("\n") + t(f"profile.next.{next_step}")
+    return line
+
+
+async def profile_card(
+    scope_or_ctx: Scope, user_id: int, viewer_lang: str | None
+) -> tuple[Html, Keyboard | None]:
+    """The card as others (clients) see it, in the viewer's language, with a
+    Report button. Raises NotFound ("user_not_found") for an unknown user."""
+    t = translator(viewer_lang)
+    view = await uc.profile_view(scope_or_ctx.uow, scope_or_ctx.clock, user_id)
+    buttons = keyboard(button(t.plain("btn.report_user"), encode("report", "user", user_id)))
+    return card_text(t, view), buttons
+
+
+async def own_card(ctx: Context) -> tuple[Html, Keyboard | None]:
+    t = ctx.t
+    view = await uc.profile_view(ctx.uow, ctx.clock, ctx.user.id)
+    text = card_text(t, view) + Html("\n\n") + meter(t, view.percent, view.next_step)
+    edits = [
+        button(t.plain(f"profile.btn.{what}"), encode(PREFIX, "edit", arg=what))
+        for what in EDIT_BUTTONS
+    ]
+    next_button = (
+        button(
+            t.plain(f"profile.btn_next.{view.next_step}"),
+            encode(PREFIX, "edit", arg=NEXT_EDITS[view.next_step]),
+        )
+        if view.next_step
+        else None
+    )
+    return text, keyboard(
+        next_button, *rows(edits, 2), button(t.plain("btn.menu"), encode("cmd", "menu"))
+    )
+
+
+async def show_own(ctx: Context, edit: bool = True) -> None:
+    text, kb = await own_card(ctx)
+    await (ctx.edit(text, kb) if edit else ctx.reply(text, kb))
+
+
+@command("profile")
+async def profile_command(ctx: Context) -> None:
+    if not ctx.user.is_freelancer:
+        t = ctx.t
+        await ctx.edit(
+            t("profile.need_role"),
+            keyboard(button(t.plain("menu.settings"), encode("cmd", "settings"))),
+        )
+        return
+    await show_own(ctx, edit=ctx.event.kind == "button")
+
+
+# --- editing ------------------------------------------------------------------------
+
+
+def _cancel_row(t: Translator) -> Keyboard | None:
+    return keyboard(button(t.plain("btn.cancel"), encode(PREFIX, "cancel")))
+
+
+async def _ask(ctx: Context, what: str) -> None:
+    await ctx.set_state(FLOW, what, {})
+    params = {
+        "headline": {"max": 120},
+        "bio": {"max": 2000},
+        "rate": {"currency": ctx.config.currency},
+        "years": {"max": uc.YEARS_MAX},
+        "cert": {"max": uc.CERTIFICATION_MAX},
+    }.get(what, {})
+    await ctx.reply(ctx.t(f"profile.ask.{what}", **params), _cancel_row(ctx.t))
+
+
+async def _profile(ctx: Context) -> FreelancerProfile | None:
+    return await uc.get_profile(ctx.uow, ctx.user.id)
+
+
+async def categories_screen(ctx: Context) -> None:
+    t = ctx.t
+    profile = await _profile(ctx)
+    current = profile.category if profile else None
+    buttons = [
+        button(
+            ("✓ " if c.slug == current else "") + category_label(t, c.slug),
+            encode(PREFIX, "cat", arg=c.slug),
+        )
+        for c in taxonomy.CATEGORIES
+    ]
+    await ctx.edit(t("profile.pick_category"), keyboard(*rows(buttons, 2), _done(t)))
+
+
+def _done(t: Translator) -> dict[str, str]:
+    return button(t.plain("profile.btn_done"), encode(PREFIX, "me"))
+
+
+async def skills_screen(ctx: Context) -> None:
+    t = ctx.t
+    profile = await _profile(ctx)
+    skills = profile.skills if profile else []
+    tags = profile.tags if profile else []
+    chosen = [taxonomy.skill_name(s) for s in skills] + tags
+    text = join(
+        [
+            t("profile.skills_title", count=len(chosen), max=uc.MAX_SKILLS),
+            t("profile.skills", skills=", ".join(chosen)) if chosen else t("profile.skills_none"),
+            t("profile.skills_hint"),
+        ]
+    )
+    cats = [
+        button(category_label(t, c.slug), encode(PREFIX, "skc", arg=c.slug))
+        for c in taxonomy.CATEGORIES
+    ]
+    remove = [
+        button("✖ " + shorten(tag, 30), encode(PREFIX, "rm", i, "tags"))
+        for i, tag in enumerate(tags)
+    ]
+    await ctx.edit(
+        text,
+        keyboard(
+            *rows(cats, 2),
+            *rows(remove, 2),
+            button(t.plain("profile.btn_add_tag"), encode(PREFIX, "edit", arg="tag")),
+            _done(t),
+        ),
+    )
+
+
+async def category_skills_screen(ctx: Context, slug: str | None) -> None:
+    category = taxonomy.category(slug or "")
+    if category is None:
+        raise StaleButton()
+    t = ctx.t
+    profile = await _profile(ctx)
+    mine = set(profile.skills) if profile else set()
+    toggles = [
+        button(("✓ " if s.slug in mine else "") + s.name, encode(PREFIX, "sk", arg=s.slug))
+        for s in category.skills
+    ]
+    await ctx.edit(
+        t("profile.pick_skills", category=category_label(t, category.slug)),
+        keyboard(
+            *rows(toggles, 2),
+            [
+                button(t.plain("profile.btn_back"), encode(PREFIX, "edit", arg="skills")),
+                _done(t),
+            ],
+        ),
+    )
+
+
+async def list_screen(ctx: Context, field: str) -> None:
+    """Portfolio links or certifications: each with a remove button, and Add."""
+    t = ctx.t
+    profile = await _profile(ctx)
+    items: list[str] = list(getattr(profile, field)) if profile else []
+    add = "link" if field == "portfolio" else "cert"
+    lines = [t(f"profile.list.{field}", count=len(items))]
+    lines += [Html(f"{k}. ") + esc(item) for k, item in enumerate(items, start=1)]
+    if not items:
+        lines.append(t("profile.list_empty"))
+    remove = [
+        button(f"✖ {k}. " + shorten(item, 28), encode(PREFIX, "rm", k - 1, field))
+        for k, item in enumerate(items, start=1)
+    ]
+    await ctx.edit(
+        join(lines),
+        keyboard(
+            *rows(remove, 1),
+            button(t.plain(f"profile.btn_add_{add}"), encode(PREFIX, "edit", arg=add)),
+            _done(t),
+        ),
+    )
+
+
+async def edit(ctx: Context, what: str | None) -> None:
+    if what in TEXT_PROMPTS:
+        await _ask(ctx, what)
+    elif what == "category":
+        await categories_screen(ctx)
+    elif what == "skills":
+        await skills_screen(ctx)
+    elif what == "portfolio":
+        await list_screen(ctx, "portfolio")
+    elif what == "certs":
+        await list_screen(ctx, "certifications")
+    else:
+        raise StaleButton()
+
+
+@on_button(PREFIX)
+async def profile_buttons(ctx: Context) -> None:
+    cb = ctx.callback
+    assert cb is not None
+    args = (ctx.uow, ctx.clock, ctx.config, ctx.user.id)
+    if cb.action == "card":
+        user_id = cb.require_id()
+        if user_id == ctx.user.id and ctx.user.is_freelancer:
+            await show_own(ctx, edit=False)
+        else:
+            text, kb = await profile_card(ctx, user_id, ctx.user.language)
+            await ctx.reply(text, kb)
+        return
+    if not ctx.user.is_freelancer:
+        # Editing is for freelancers; the card stays readable for everyone.
+        raise NotAllowed("freelancer_only", "Only freelancers can do this.")
+    if cb.action == "me":
+        await show_own(ctx)
+    elif cb.action == "cancel":
+        if ctx.in_step(FLOW):
+            await ctx.clear_state()
+        await show_own(ctx)
+    elif cb.action == "edit":
+        await edit(ctx, cb.arg)
+    elif cb.action == "cat":
+        await uc.set_category(*args, cb.arg or "")
+        ctx.answer(ctx.t.plain("profile.saved"))
+        await show_own(ctx)
+    elif cb.action == "skc":
+        await category_skills_screen(ctx, cb.arg)
+    elif cb.action == "sk":
+        await uc.toggle_skill(*args, cb.arg or "")
+        await category_skills_screen(ctx, taxonomy.category_of(cb.arg or ""))
+    elif cb.action == "rm" and cb.arg in LISTS:
+        await uc.remove_item(*args, cb.arg, cb.require_id())
+        ctx.answer(ctx.t.plain("profile.removed"))
+        await (skills_screen(ctx) if cb.arg == "tags" else list_screen(ctx, cb.arg))
+    else:
+        raise StaleButton()
+
+
+# --- text prompts ---------------------------------------------------------------------
+
+
+async def _saved(ctx: Context, then: str | None = None) -> None:
+    """After a text edit: back to the list being edited, or to the card."""
+    await ctx.clear_state()
+    if then == "skills":
+        await skills_screen(ctx)
+    elif then in ("portfolio", "certifications"):
+        await list_screen(ctx, then)
+    else:
+        await ctx.reply(ctx.t("profile.saved_long"))
+        await show_own(ctx, edit=False)
+
+
+@step(FLOW, "headline")
+async def headline_step(ctx: Context) -> None:
+    await uc.set_text(ctx.uow, ctx.clock, ctx.config, ctx.user.id, "headline", ctx.text)
+    await _saved(ctx)
+
+
+@step(FLOW, "bio")
+async def bio_step(ctx: Context) -> None:
+    await uc.set_text(ctx.uow, ctx.clock, ctx.config, ctx.user.id, "bio", ctx.text)
+    await _saved(ctx)
+
+
+@step(FLOW, "rate")
+async def rate_step(ctx: Context) -> None:
+    amount = parse_money(ctx.text, ctx.config.currency).amount
+    await uc.set_hourly_rate(ctx.uow, ctx.clock, ctx.config, ctx.user.id, amount)
+    await _saved(ctx)
+
+
+@step(FLOW, "years")
+async def years_step(ctx: Context) -> None:
+    await uc.set_years(ctx.uow, ctx.clock, ctx.config, ctx.user.id, ctx.text)
+    await _saved(ctx)
+
+
+@step(FLOW, "tag")
+async def tag_step(ctx: Context) -> None:
+    await uc.add_tag(ctx.uow, ctx.clock, ctx.config, ctx.user.id, ctx.text)
+    await _saved(ctx, "skills")
+
+
+@step(FLOW, "link")
+async def link_step(ctx: Context) -> None:
+    await uc.add_link(ctx.uow, ctx.clock, ctx.config, ctx.user.id, ctx.text)
+    await _saved(ctx, "portfolio")
+
+
+@step(FLOW, "cert")
+async def cert_step(ctx: Context) -> None:
+    await uc.add_certification(ctx.uow, ctx.clock, ctx.config, ctx.user.id, ctx.text)
+    await _saved(ctx, "certifications")
