@@ -176,3 +176,13 @@ async def test_fallbacks(h):
     assert "I don't know the command /frobnicate" in h.last(alice).text
     await h.upload(alice, "file-1")
     assert "wasn't expecting a file" in h.last(alice).text
+
+
+async def test_huge_and_hostile_names_and_links(h, db):
+    mallory = h.person("<a href='x'>" + "😀" * 5000)
+    await h.send(mallory, "/start " + "job_" + "9" * 10_000)
+    assert "doesn't lead anywhere" in h.last(mallory).text
+    await h.send(mallory, "/start")
+    welcome = h.last(mallory)
+    assert "<a href='x'>😀" in welcome.text and "&lt;a href=&#x27;x&#x27;&gt;" in welcome.html
+    assert len((await user_row(db, mallory.id)).name) == 256
