@@ -1,0 +1,273 @@
+"""Balance, earnings history (from the ledger) and withdrawals.
+
+/balance shows what can be withdrawn (the ledger account freelancer:<id>), what
+is held in escrow for the user's work and for the user's own milestones, and
+totals earned and paid out. Withdraw goes through the gateway's payout
+(request_payout). A gateway whose payouts need the freelancer to set up an
+account first (Stripe Connect) may offer `payout_setup_link(uow, clock,
+user_id) -> str | None`: a link while setup is unfinished, None when payouts
+work; then the chat shows that link as a button instead of Withdraw.
+
+Callback data (prefix "bal"):
+- "bal:show"             the balance card
+- "bal:hist::<page>"     earnings history, page n
+- "bal:wd"               withdraw: choose all or another amount
+- "bal:amt"              type another amount
+- "bal:ok:<amount>"      confirm a withdrawal of <amount> minor units
+- "bal:x"                cancel
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from domain import ledger
+from domain.errors import NotAllowed, ValidationError
+from domain.money import parse_money
+from domain.states import HELD
+from domain.usecases import payouts as uc
+from handlers.callbacks import StaleButton, encode
+from handlers.context import Context, Scope
+from handlers.flows.contracts import BALANCE, my_contracts, open_contract_button
+from handlers.i18n import Translator
+from handlers.notify import renders
+from handlers.render import Html, button, join, keyboard, money, pagination_row, url_button
+from handlers.routing import button as on_button
+from handlers.routing import command, step
+
+FLOW = "balance"
+HISTORY_PAGE = 8
+
+SetupLink = Callable[[Any, Any, int], Awaitable[str | None]]
+
+
+async def _held(ctx: Context) -> tuple[int, int]:
+    """Escrow held (amounts, fees excluded) for the user's work and for their own milestones."""
+    for_work = for_own = 0
+    for contract in await my_contracts(ctx, ctx.user.id):
+        for m in await ctx.uow.milestones.find(contract_id=contract.id):
+            if m.status not in HELD or m.currency != ctx.config.currency:
+                continue
+            if contract.freelancer_id == ctx.user.id:
+                for_work += m.amount
+            else:
+                for_own += m.amount
+    return for_work, for_own
+
+
+async def _movements(scope: Scope, user_id: int) -> list[tuple[Any, int]]:
+    """(transaction, amount to this user's account) for every movement of the account."""
+    account = ledger.freelancer_account(user_id)
+    out = []
+    for tx in await scope.uow.ledger.transactions(account):
+        postings = await scope.uow.ledger.postings_of(tx.key)  # type: ignore[attr-defined]
+        amount = sum(p.amount for p in postings if p.account == account)
+        if amount:
+            out.append((tx, amount))
+    return out
+
+
+async def show_balance(ctx: Context) -> None:
+    t, cur = ctx.t, ctx.config.currency
+    available = await uc.balance(ctx.uow, ctx.user.id)
+    moves = await _movements(ctx, ctx.user.id)
+    earned = sum(a for _, a in moves if a > 0)
+    paid = -sum(a for _, a in moves if a < 0)
+    for_work, for_own = await _held(ctx)
+    lines = [
+        t("balance.title"),
+        t("balance.available", amount=money(available, cur)),
+        t("balance.held_work", amount=money(for_work, cur)),
+        t("balance.earned", amount=money(earned, cur)),
+        t("balance.paid_out", amount=money(paid, cur)),
+    ]
+    if ctx.user.is_client or for_own:
+        lines.append(t("balance.held_own", amount=money(for_own, cur)))
+    withdraw = (
+        button(t.plain("balance.btn.withdraw"), encode(BALANCE, "wd")) if available > 0 else None
+    )
+    history = (
+        button(t.plain("balance.btn.history"), encode(BALANCE, "hist", arg=1)) if moves else None
+    )
+    await ctx.edit(join(lines), keyboard(withdraw, history))
+
+
+async def show_history(ctx: Context, page: int) -> None:
+    t, cur = ctx.t, ctx.config.currency
+    moves = list(reversed(await _movements(ctx, ctx.user.id)))
+    if not moves:
+        await ctx.edit(t("balance.history.empty"), keyboard(_back(ctx)))
+        return
+    pages = (len(moves) + HISTORY_PAGE - 1) // HISTORY_PAGE
+    page = min(max(page, 1), pages)
+    lines = [t("balance.history.title"), Html("")]
+    for tx, amount in moves[(page - 1) * HISTORY_PAGE : page * HISTORY_PAGE]:
+        when = tx.created_at.date().isoformat() if tx.created_at else ""
+        what = await _describe(ctx, t, tx.key)
+        sign = "+" if amount > 0 else "−"
+        lines.append(
+            t("balance.history.item", date=when, amount=sign + money(abs(amount), cur), what=what)
+        )
+    nav = pagination_row(
+        page,
+        pages,
+        lambda p: encode(BALANCE, "hist", arg=p),
+        prev=t.plain("btn.prev"),
+        next_=t.plain("btn.next"),
+    )
+    await ctx.edit(join(lines), keyboard(nav or None, _back(ctx)))
+
+
+async def _describe(scope: Scope, t: Translator, key: str) -> str:
+    """A ledger key in words: "released: <milestone>", "withdrawal #3" …"""
+    parts = key.split(":")
+    if parts[0] in ("settle", "transfer") and len(parts) == 3 and parts[2].isdigit():
+        milestone = await scope.uow.milestones.get(int(parts[2]))
+        title = milestone.title if milestone else "#" + parts[2]
+        kind = "release" if parts[0] == "settle" else "transfer"
+        return t.plain(f"balance.history.{kind}", title=title)
+    if parts[0] == "payout" and len(parts) == 2:
+        return t.plain("balance.history.payout", id=parts[1])
+    return key
+
+
+def _back(ctx: Context) -> dict[str, str]:
+    return button(ctx.t.plain("balance.btn.back"), encode(BALANCE, "show"))
+
+
+# --- withdrawing -------------------------------------------------------------------------
+
+
+async def _setup_link(ctx: Context) -> str | None:
+    hook: SetupLink | None = getattr(ctx.gateway, "payout_setup_link", None)
+    return await hook(ctx.uow, ctx.clock, ctx.user.id) if hook else None
+
+
+async def ask_withdraw(ctx: Context) -> None:
+    t, cur = ctx.t, ctx.config.currency
+    if ctx.gateway is None:
+        raise NotAllowed("payments_unavailable", "Payments are not available right now.")
+    available = await uc.balance(ctx.uow, ctx.user.id)
+    if available <= 0:
+        raise NotAllowed("balance_empty", "There is nothing to withdraw yet.")
+    link = await _setup_link(ctx)
+    if link:
+        await ctx.edit(
+            t("balance.setup_needed"),
+            keyboard(url_button(t.plain("balance.btn.setup"), link), _back(ctx)),
+        )
+        return
+    await ctx.edit(
+        t("balance.withdraw.ask", amount=money(available, cur)),
+        keyboard(
+            button(
+                t.plain("balance.btn.withdraw_all", amount=money(available, cur)),
+                encode(BALANCE, "ok", available),
+            ),
+            button(t.plain("balance.btn.other_amount"), encode(BALANCE, "amt")),
+            _back(ctx),
+        ),
+    )
+
+
+async def confirm_withdraw(ctx: Context, amount: int) -> None:
+    if ctx.gateway is None:
+        raise NotAllowed("payments_unavailable", "Payments are not available right now.")
+    if await _setup_link(ctx):
+        raise NotAllowed("payout_setup_needed", "Set up payouts first.")
+    payout = await uc.request_payout(
+        ctx.uow, ctx.clock, ctx.config, ctx.gateway, ctx.user.id, amount
+    )
+    if ctx.in_step(FLOW):
+        await ctx.clear_state()
+    left = await uc.balance(ctx.uow, ctx.user.id)
+    await ctx.edit(
+        ctx.t(
+            "balance.withdraw.done",
+            amount=money(payout.amount, payout.currency),
+            id=payout.id,
+            left=money(left, payout.currency),
+        ),
+        keyboard(_back(ctx)),
+    )
+    ctx.answer(ctx.t.plain("balance.withdraw.done_short"))
+
+
+async def ask_amount(ctx: Context) -> None:
+    available = await uc.balance(ctx.uow, ctx.user.id)
+    if available <= 0:
+        raise NotAllowed("balance_empty", "There is nothing to withdraw yet.")
+    await ctx.set_state(FLOW, "amount", {})
+    await ctx.edit(
+        ctx.t("balance.withdraw.ask_amount", amount=money(available, ctx.config.currency)),
+        keyboard(button(ctx.t.plain("btn.cancel"), encode(BALANCE, "x"))),
+    )
+
+
+@step(FLOW, "amount")
+async def amount_step(ctx: Context) -> None:
+    t, cur = ctx.t, ctx.config.currency
+    amount = parse_money(ctx.text, cur).amount
+    available = await uc.balance(ctx.uow, ctx.user.id)
+    if amount > available:
+        raise ValidationError(
+            "balance_insufficient", "That is more than your balance.", balance=available
+        )
+    await ctx.clear_state()
+    await ctx.reply(
+        t("balance.withdraw.confirm", amount=money(amount, cur)),
+        keyboard(
+            button(
+                t.plain("balance.btn.confirm", amount=money(amount, cur)),
+                encode(BALANCE, "ok", amount),
+            ),
+            button(t.plain("btn.cancel"), encode(BALANCE, "x")),
+        ),
+    )
+
+
+@command("balance")
+async def balance_command(ctx: Context) -> None:
+    await show_balance(ctx)
+
+
+@on_button(BALANCE)
+async def balance_button(ctx: Context) -> None:
+    cb = ctx.callback
+    assert cb is not None
+    if cb.action == "show":
+        await show_balance(ctx)
+    elif cb.action == "hist":
+        if cb.arg is None or not cb.arg.isdigit():
+            raise StaleButton()
+        await show_history(ctx, int(cb.arg))
+    elif cb.action == "wd":
+        await ask_withdraw(ctx)
+    elif cb.action == "amt":
+        await ask_amount(ctx)
+    elif cb.action == "ok":
+        await confirm_withdraw(ctx, cb.require_id())
+    elif cb.action == "x":
+        if ctx.in_step(FLOW):
+            await ctx.clear_state()
+        await ctx.edit(ctx.t("balance.cancelled"), keyboard(_back(ctx)))
+    else:
+        raise StaleButton()
+
+
+@renders("payout_sent")
+async def payout_sent(scope: Scope, data: dict) -> None:
+    """Transfers nobody asked for in the chat (Stripe Connect, per released milestone);
+    a withdrawal from the chat is answered by its own step."""
+    if data.get("milestone_id") is None:
+        return
+    milestone = await scope.uow.milestones.get(data["milestone_id"])
+    cid = milestone.contract_id if milestone else None
+    await scope.notify(
+        data["user_id"],
+        "balance.notify.transfer",
+        buttons=(lambda t: keyboard(open_contract_button(t, cid))) if cid else None,  # type: ignore[arg-type]
+        amount=money(data["amount"], data["currency"]),
+        title=milestone.title if milestone else "—",
+    )

@@ -1,0 +1,301 @@
+"""My contracts: the list (/contracts), each contract's card, and ending a contract.
+
+Callback data (prefix "ct"):
+- "ct:list::<page>"   the viewer's contracts, page n (1-based)
+- "ct:v:<contract>"   a contract's card: parties, milestones, escrow, the viewer's buttons
+- "ct:end:<contract>" ask to end the contract; "ct:endok:<contract>" ends it
+
+The card's buttons belong to the other money flows; their prefixes are defined
+here so that every module of the area can build the others' buttons without
+circular imports: "of" offers.py, "fd" funding.py, "wk" work.py, "bal" balance.py.
+"""
+
+from __future__ import annotations
+
+from domain import ledger
+from domain.entities import Contract, Milestone, User
+from domain.errors import NotAllowed
+from domain.states import HELD, ContractStatus, MilestoneStatus
+from domain.usecases import contracts as uc
+from domain.usecases.common import load, require_party
+from handlers.callbacks import StaleButton, encode
+from handlers.context import Context, Scope
+from handlers.events import Button, Keyboard
+from handlers.i18n import Translator
+from handlers.notify import renders
+from handlers.render import Html, bold, button, esc, join, keyboard, money, pagination_row, rows
+from handlers.routing import button as on_button
+from handlers.routing import command
+
+CONTRACT, OFFER, FUND, WORK, BALANCE = "ct", "of", "fd", "wk", "bal"
+PAGE_SIZE = 6
+
+STATUS_ICON = {
+    MilestoneStatus.PENDING: "⏳",
+    MilestoneStatus.FUNDING: "💳",
+    MilestoneStatus.FUNDED: "🔒",
+    MilestoneStatus.SUBMITTED: "📦",
+    MilestoneStatus.CHANGES_REQUESTED: "✏️",
+    MilestoneStatus.DISPUTED: "⚖️",
+    MilestoneStatus.FROZEN: "🧊",
+    MilestoneStatus.RELEASED: "✅",
+    MilestoneStatus.REFUNDED: "↩️",
+    MilestoneStatus.SPLIT: "➗",
+    MilestoneStatus.CANCELLED: "✖️",
+}
+
+
+# --- shared pieces for the money flows ----------------------------------------
+
+
+def open_contract_button(t: Translator, contract_id: int) -> Button:
+    return button(t.plain("contracts.btn.open"), encode(CONTRACT, "v", contract_id))
+
+
+def user_name(user: User | None, user_id: int) -> str:
+    return (user.name if user else "") or f"#{user_id}"
+
+
+async def name_of(scope: Scope, user_id: int) -> str:
+    return user_name(await scope.uow.users.get(user_id), user_id)
+
+
+def percent(bp: int) -> str:
+    """Basis points as a percentage for people: 500 → "5", 250 → "2.5"."""
+    whole, rest = divmod(bp, 100)
+    return str(whole) if not rest else f"{whole}.{rest:02d}".rstrip("0")
+
+
+def milestone_line(t: Translator, m: Milestone, with_status: bool = True) -> Html:
+    """ "1. ⏳ Title — $100.00 — due 2026-02-01 (Awaiting funding)"; the title is escaped."""
+    parts = [esc(m.title), esc(money(m.amount, m.currency))]
+    if m.due_date is not None:
+        parts.append(t("contracts.due", date=m.due_date.isoformat()))
+    line = Html(f"{m.position}. " + (STATUS_ICON[m.status] + " " if with_status else ""))
+    line = line + join(parts, " — ")
+    if with_status:
+        line = line + f" ({t.plain(f'milestone.status.{m.status}')})"
+    return line
+
+
+async def milestones_of(scope: Scope, contract_id: int) -> list[Milestone]:
+    return await scope.uow.milestones.find(contract_id=contract_id, order_by="position")
+
+
+async def escrow_held(scope: Scope, milestones: list[Milestone]) -> int:
+    """What the ledger holds in escrow for these milestones (amounts plus client fees)."""
+    total = 0
+    for m in milestones:
+        if m.status in HELD:
+            total += await scope.uow.ledger.balance(ledger.escrow_account(m.id))  # type: ignore[arg-type]
+    return total
+
+
+# --- the card -------------------------------------------------------------------
+
+
+async def contract_text(scope: Scope, t: Translator, contract: Contract) -> Html:
+    milestones = await milestones_of(scope, contract.id)  # type: ignore[arg-type]
+    client = await name_of(scope, contract.client_id)
+    freelancer = await name_of(scope, contract.freelancer_id)
+    lines = [
+        Html(f"📄 {bold(contract.title)}"),
+        t("contracts.card.parties", client=client, freelancer=freelancer),
+        t("contracts.card.status", status=t.plain(f"contract.status.{contract.status}")),
+        Html(""),
+        t("contracts.card.milestones"),
+        *(milestone_line(t, m) for m in milestones),
+    ]
+    total = sum(m.amount for m in milestones if m.status is not MilestoneStatus.CANCELLED)
+    lines.append(t("contracts.card.total", total=money(total, contract.currency)))
+    held = await escrow_held(scope, milestones)
+    lines.append(t("contracts.card.escrow", amount=money(held, contract.currency)))
+    if contract.status in (ContractStatus.OFFERED, ContractStatus.COUNTERED):
+        if contract.expires_at is not None:
+            lines.append(t("contracts.card.expires", date=contract.expires_at.date().isoformat()))
+    lines.append(t("contracts.card.id", id=contract.id))
+    return join(lines)
+
+
+def _milestone_buttons(t: Translator, side: str, m: Milestone) -> list[Button]:
+    n = m.position
+    if side == "client":
+        if m.status in (MilestoneStatus.PENDING, MilestoneStatus.FUNDING):
+            return [button(t.plain("contracts.btn.fund", n=n), encode(FUND, "q", m.id))]
+        if m.status is MilestoneStatus.SUBMITTED:
+            return [button(t.plain("contracts.btn.review", n=n), encode(WORK, "view", m.id))]
+        if m.status in (MilestoneStatus.FUNDED, MilestoneStatus.CHANGES_REQUESTED):
+            return [button(t.plain("contracts.btn.release", n=n), encode(WORK, "ap", m.id))]
+        return []
+    if m.status in (MilestoneStatus.FUNDED, MilestoneStatus.CHANGES_REQUESTED):
+        return [button(t.plain("contracts.btn.submit", n=n), encode(WORK, "sub", m.id))]
+    return []
+
+
+async def contract_buttons(
+    scope: Scope, t: Translator, contract: Contract, viewer_id: int
+) -> Keyboard | None:
+    """The buttons that fit the viewer's side and the contract's state."""
+    side = contract.party(viewer_id)
+    cid = contract.id
+    assert cid is not None
+    back = button(t.plain("contracts.btn.list"), encode(CONTRACT, "list", arg=1))
+    if side is None:
+        return keyboard(back)
+    status = contract.status
+    top: list[Button] = []
+    if status is ContractStatus.OFFERED and side == "freelancer":
+        top = [
+            button(t.plain("offers.btn.accept"), encode(OFFER, "acc", cid)),
+            button(t.plain("offers.btn.decline"), encode(OFFER, "dec", cid)),
+            button(t.plain("offers.btn.counter"), encode(OFFER, "ctr", cid)),
+        ]
+    elif status is ContractStatus.COUNTERED and side == "client":
+        top = [
+            button(t.plain("offers.btn.accept_counter"), encode(OFFER, "cacc", cid)),
+            button(t.plain("offers.btn.revise"), encode(OFFER, "rev", cid)),
+        ]
+    if status in (ContractStatus.OFFERED, ContractStatus.COUNTERED) and side == "client":
+        top.append(button(t.plain("offers.btn.withdraw"), encode(OFFER, "wd", cid)))
+    per_milestone: list[Button] = []
+    bottom: list[Button] = []
+    if status is ContractStatus.ACTIVE:
+        for m in await milestones_of(scope, cid):
+            per_milestone += _milestone_buttons(t, side, m)
+        if side == "client":
+            bottom.append(
+                button(t.plain("contracts.btn.add_milestone"), encode(OFFER, "addms", cid))
+            )
+        bottom.append(button(t.plain("contracts.btn.end"), encode(CONTRACT, "end", cid)))
+    return keyboard(*rows(top, 2), *rows(per_milestone, 2), *rows(bottom, 2), back)
+
+
+async def show_contract(ctx: Context, contract_id: int, edit: bool = True) -> None:
+    contract = await load(ctx.uow.contracts, contract_id, "contract")
+    require_party(contract, ctx.user.id)
+    text = await contract_text(ctx, ctx.t, contract)
+    kb = await contract_buttons(ctx, ctx.t, contract, ctx.user.id)
+    await (ctx.edit(text, kb) if edit else ctx.reply(text, kb))
+
+
+# --- the list -----------------------------------------------------------------------
+
+
+async def my_contracts(scope: Scope, user_id: int) -> list[Contract]:
+    """Everything the user is a party to, newest first."""
+    mine = await scope.uow.contracts.find(client_id=user_id) + await scope.uow.contracts.find(
+        freelancer_id=user_id
+    )
+    unique = {c.id: c for c in mine}
+    return sorted(unique.values(), key=lambda c: c.id or 0, reverse=True)
+
+
+async def show_list(ctx: Context, page: int) -> None:
+    t = ctx.t
+    found = await my_contracts(ctx, ctx.user.id)
+    if not found:
+        await ctx.edit(t("contracts.list.empty"))
+        return
+    pages = (len(found) + PAGE_SIZE - 1) // PAGE_SIZE
+    page = min(max(page, 1), pages)
+    shown = found[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
+    lines = [t("contracts.list.title", count=len(found)), Html("")]
+    buttons = []
+    for c in shown:
+        role = "client" if c.client_id == ctx.user.id else "freelancer"
+        status = t.plain(f"contract.status.{c.status}")
+        lines.append(
+            t(
+                "contracts.list.item",
+                id=c.id,
+                title=c.title,
+                status=status,
+                role=t.plain(f"role.{role}"),
+            )
+        )
+        buttons.append(button(f"#{c.id} {c.title} · {status}", encode(CONTRACT, "v", c.id)))
+    nav = pagination_row(
+        page,
+        pages,
+        lambda p: encode(CONTRACT, "list", arg=p),
+        prev=t.plain("btn.prev"),
+        next_=t.plain("btn.next"),
+    )
+    await ctx.edit(join(lines), keyboard(*[[b] for b in buttons], nav or None))
+
+
+@command("contracts")
+async def contracts_command(ctx: Context) -> None:
+    await show_list(ctx, 1)
+
+
+@on_button(CONTRACT)
+async def contract_button(ctx: Context) -> None:
+    cb = ctx.callback
+    assert cb is not None
+    if cb.action == "list":
+        if cb.arg is None or not cb.arg.isdigit():
+            raise StaleButton()
+        await show_list(ctx, int(cb.arg))
+    elif cb.action == "v":
+        await show_contract(ctx, cb.require_id())
+    elif cb.action == "end":
+        await _ask_end(ctx, cb.require_id())
+    elif cb.action == "endok":
+        await _end(ctx, cb.require_id())
+    else:
+        raise StaleButton()
+
+
+# --- ending ---------------------------------------------------------------------------
+
+
+async def _ask_end(ctx: Context, contract_id: int) -> None:
+    t = ctx.t
+    contract = await load(ctx.uow.contracts, contract_id, "contract")
+    require_party(contract, ctx.user.id)
+    if contract.status is not ContractStatus.ACTIVE:
+        raise NotAllowed("contract_not_active", "This contract is not active.")
+    milestones = await milestones_of(ctx, contract_id)
+    if any(m.status in HELD for m in milestones):
+        raise NotAllowed("escrow_not_empty", "Release or refund the funded milestones first.")
+    pending = [m for m in milestones if m.status is MilestoneStatus.PENDING]
+    text = t("contracts.end.ask", title=contract.title)
+    if pending:
+        text = join([text, t("contracts.end.pending_cancelled", count=len(pending))])
+    await ctx.edit(
+        text,
+        keyboard(
+            [
+                button(
+                    t.plain("contracts.btn.end_confirm"), encode(CONTRACT, "endok", contract_id)
+                ),
+                button(t.plain("contracts.btn.back"), encode(CONTRACT, "v", contract_id)),
+            ]
+        ),
+    )
+
+
+async def _end(ctx: Context, contract_id: int) -> None:
+    contract = await uc.end_contract(ctx.uow, ctx.clock, ctx.config, ctx.user.id, contract_id)
+    await ctx.edit(
+        join([ctx.t("contracts.end.done", title=contract.title), ctx.t("contracts.end.rate_hint")]),
+        keyboard(open_contract_button(ctx.t, contract_id)),
+    )
+    ctx.answer(ctx.t.plain("contracts.end.done_short"))
+
+
+@renders("contract_ended")
+async def contract_ended(scope: Scope, data: dict) -> None:
+    contract = await scope.uow.contracts.get(data["contract_id"])
+    if contract is None:
+        return
+    other = contract.freelancer_id if data["ended_by"] == contract.client_id else contract.client_id
+    who = await name_of(scope, data["ended_by"])
+    await scope.notify(
+        other,
+        "contracts.end.notify",
+        buttons=lambda t: keyboard(open_contract_button(t, contract.id)),  # type: ignore[arg-type]
+        name=who,
+        title=contract.title,
+    )

@@ -1,0 +1,163 @@
+"""Fund a milestone into escrow: the quote first (amount, client fee, total, from
+domain.fees), then a Pay button that opens the gateway's checkout page. The
+"funded" confirmation reaches both parties from the confirm_payment event, in
+whichever way the payment was confirmed (sandbox page, Stripe webhook, poll).
+
+Callback data (prefix "fd"):
+- "fd:q:<milestone>"    the quote, with the Pay button
+- "fd:pay:<milestone>"  start (or resume) the checkout: a URL button to the page;
+                        a second tap returns the same payment and link
+"""
+
+from __future__ import annotations
+
+from domain.errors import IllegalTransition, NotAllowed
+from domain.states import ContractStatus, MilestoneStatus
+from domain.usecases import payments as uc
+from domain.usecases.common import milestone_with_contract, require_party
+from handlers.callbacks import StaleButton, encode
+from handlers.context import Context, Scope
+from handlers.flows.contracts import FUND, WORK, name_of, open_contract_button, percent
+from handlers.notify import renders
+from handlers.render import button, join, keyboard, money, url_button
+from handlers.routing import button as on_button
+
+FUNDABLE = (MilestoneStatus.PENDING, MilestoneStatus.FUNDING)
+
+
+async def _fundable(ctx: Context, milestone_id: int):  # type: ignore[no-untyped-def]
+    milestone, contract = await milestone_with_contract(ctx.uow, milestone_id, lock=False)
+    require_party(contract, ctx.user.id, "client")
+    if contract.status is not ContractStatus.ACTIVE:
+        raise NotAllowed("contract_not_active", "Only milestones of active contracts are funded.")
+    if milestone.status not in FUNDABLE:
+        raise IllegalTransition("milestone", str(milestone.status), "fund")
+    return milestone, contract
+
+
+async def show_quote(ctx: Context, milestone_id: int) -> None:
+    t = ctx.t
+    milestone, contract = await _fundable(ctx, milestone_id)
+    q = await uc.quote(ctx.uow, ctx.user.id, milestone_id)
+    cur = milestone.currency
+    text = join(
+        [
+            t("funding.quote.title", title=milestone.title, contract=contract.title),
+            t("funding.quote.amount", amount=money(q.amount, cur)),
+            t(
+                "funding.quote.fee",
+                percent=percent(contract.client_fee_bp),
+                fee=money(q.client_fee, cur),
+            ),
+            t("funding.quote.total", total=money(q.total, cur)),
+            "",
+            t("funding.quote.escrow_hint", name=await name_of(ctx, contract.freelancer_id)),
+        ]
+    )
+    await ctx.edit(
+        text,
+        keyboard(
+            button(
+                t.plain("funding.btn.pay", total=money(q.total, cur)),
+                encode(FUND, "pay", milestone_id),
+            ),
+            open_contract_button(t, contract.id),  # type: ignore[arg-type]
+        ),
+    )
+
+
+async def pay(ctx: Context, milestone_id: int) -> None:
+    t = ctx.t
+    if ctx.gateway is None:
+        raise NotAllowed("payments_unavailable", "Payments are not available right now.")
+    await _fundable(ctx, milestone_id)
+    payment = await uc.start_funding(
+        ctx.uow, ctx.clock, ctx.config, ctx.gateway, ctx.user.id, milestone_id
+    )
+    milestone, contract = await milestone_with_contract(ctx.uow, milestone_id, lock=False)
+    if not payment.checkout_url:
+        raise NotAllowed("payments_unavailable", "Payments are not available right now.")
+    await ctx.edit(
+        t(
+            "funding.checkout",
+            title=milestone.title,
+            total=money(payment.amount, payment.currency),
+        ),
+        keyboard(
+            url_button(t.plain("funding.btn.open_checkout"), payment.checkout_url),
+            open_contract_button(t, contract.id),  # type: ignore[arg-type]
+        ),
+    )
+    ctx.answer(t.plain("funding.checkout_short"))
+
+
+@on_button(FUND)
+async def funding_button(ctx: Context) -> None:
+    cb = ctx.callback
+    assert cb is not None
+    if cb.action == "q":
+        await show_quote(ctx, cb.require_id())
+    elif cb.action == "pay":
+        await pay(ctx, cb.require_id())
+    else:
+        raise StaleButton()
+
+
+# --- notifications (from confirm_payment / payment_failed) ------------------------------
+
+
+@renders("milestone_funded")
+async def milestone_funded(scope: Scope, data: dict) -> None:
+    milestone = await scope.uow.milestones.get(data["milestone_id"])
+    contract = await scope.uow.contracts.get(data["contract_id"])
+    if milestone is None or contract is None:
+        return
+    amount = money(milestone.amount, milestone.currency)
+    cid, mid = contract.id, milestone.id
+    await scope.notify(
+        contract.client_id,
+        "funding.notify.client",
+        buttons=lambda t: keyboard(open_contract_button(t, cid)),  # type: ignore[arg-type]
+        title=milestone.title,
+        amount=amount,
+        total=money(data.get("total", milestone.amount), milestone.currency),
+        name=await name_of(scope, contract.freelancer_id),
+    )
+    await scope.notify(
+        contract.freelancer_id,
+        "funding.notify.freelancer",
+        buttons=lambda t: keyboard(
+            button(t.plain("funding.btn.submit"), encode(WORK, "sub", mid)),
+            open_contract_button(t, cid),  # type: ignore[arg-type]
+        ),
+        title=milestone.title,
+        amount=amount,
+        contract=contract.title,
+        name=await name_of(scope, contract.client_id),
+    )
+
+
+@renders("payment_failed")
+async def payment_failed(scope: Scope, data: dict) -> None:
+    milestone = await scope.uow.milestones.get(data["milestone_id"])
+    if milestone is None:
+        return
+    mid = milestone.id
+    await scope.notify(
+        data["client_id"],
+        "funding.notify.failed",
+        buttons=lambda t: keyboard(button(t.plain("funding.btn.retry"), encode(FUND, "q", mid))),
+        title=milestone.title,
+        reason=data.get("reason") or "—",
+    )
+
+
+@renders("payment_refund_due")
+async def payment_refund_due(scope: Scope, data: dict) -> None:
+    milestone = await scope.uow.milestones.get(data["milestone_id"])
+    await scope.notify(
+        data["payer_id"],
+        "funding.notify.refund_due",
+        title=milestone.title if milestone else "—",
+        amount=money(data["amount"], data["currency"]),
+    )

@@ -1,0 +1,637 @@
+"""Hire: the offer wizard (milestones: title, amount, due date; review with fees;
+send), accept / decline / propose changes, accept a counter or revise, withdraw,
+and adding a milestone to an active contract (the same wizard).
+
+Callback data (prefix "of"); the first two are the entry points other flows use
+and are kept stable:
+- "of:new:<pitch id>"                 Hire from a pitch (client's pitch list)
+- "of:inv:<job id>:<freelancer id>"   Hire an invited freelancer who has not pitched
+- "of:acc:<contract>" / "of:dec:<contract>" / "of:ctr:<contract>"
+                                      freelancer: accept / decline / propose changes
+- "of:cacc:<contract>" / "of:rev:<contract>"
+                                      client: accept the proposed changes / revise
+- "of:wd:<contract>"                  client: withdraw a pending offer
+- "of:addms:<contract>"               client: add a milestone to an active contract
+- wizard: "of:more" (add a milestone), "of:rm::<index>" (remove one), "of:skip" (no
+  due date), "of:back", "of:send", "of:x" (cancel)
+
+The wizard's draft lives in the conversation state ("offer", step), so a restart
+loses nothing: {"mode", "job", "fl", "contract", "cur", "cbp", "fbp", "ms": [[title,
+amount, due iso | None], …], "cur_t", "cur_a"}.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from domain import validation
+from domain.entities import Contract, Job, Milestone
+from domain.errors import IllegalTransition, NotAllowed
+from domain.fees import fee
+from domain.money import parse_money
+from domain.states import ContractStatus, JobStatus, MilestoneStatus, PitchStatus
+from domain.usecases import contracts as uc
+from domain.usecases.common import load, require_party
+from handlers.callbacks import StaleButton, encode
+from handlers.context import Context, Scope
+from handlers.events import Button, Keyboard
+from handlers.flows.contracts import (
+    FUND,
+    OFFER,
+    milestone_line,
+    milestones_of,
+    name_of,
+    open_contract_button,
+    percent,
+)
+from handlers.i18n import Translator
+from handlers.notify import renders
+from handlers.render import Html, bold, button, join, keyboard, money, rows
+from handlers.routing import button as on_button
+from handlers.routing import step
+
+FLOW = "offer"
+MODES = ("new", "counter", "revise", "add")
+
+
+# --- the draft ----------------------------------------------------------------------
+
+
+def _specs(data: dict[str, Any]) -> list[uc.MilestoneSpec]:
+    return [
+        uc.MilestoneSpec(title, amount, date.fromisoformat(due) if due else None)
+        for title, amount, due in data.get("ms", [])
+    ]
+
+
+def _draft_lines(t: Translator, data: dict[str, Any]) -> list[Html]:
+    cur = data["cur"]
+    lines = []
+    for i, (title, amount, due) in enumerate(data.get("ms", []), start=1):
+        parts = [bold(title), money(amount, cur)]
+        if due:
+            parts.append(t("contracts.due", date=due))
+        lines.append(Html(f"{i}. ") + join(parts, " — "))
+    return lines
+
+
+def fee_lines(t: Translator, subtotal: int, currency: str, client_bp: int, free_bp: int) -> Html:
+    """The one fee rule (domain.fees), spelled out before anyone agrees or pays."""
+    client_fee = fee(subtotal, client_bp)
+    return join(
+        [
+            t("offers.fees.subtotal", amount=money(subtotal, currency)),
+            t(
+                "offers.fees.client",
+                percent=percent(client_bp),
+                fee=money(client_fee, currency),
+                total=money(subtotal + client_fee, currency),
+            ),
+            t(
+                "offers.fees.freelancer",
+                percent=percent(free_bp),
+                net=money(subtotal - fee(subtotal, free_bp), currency),
+            ),
+        ]
+    )
+
+
+def _cancel(t: Translator) -> Button:
+    return button(t.plain("btn.cancel"), encode(OFFER, "x"))
+
+
+async def _ask_title(ctx: Context, data: dict[str, Any], edit: bool = False) -> None:
+    await ctx.set_state(FLOW, "title", data)
+    t = ctx.t
+    back = button(t.plain("offers.btn.back"), encode(OFFER, "back")) if data.get("ms") else None
+    text = t("offers.ask_title", n=len(data.get("ms", [])) + 1)
+    kb = keyboard([b for b in (back, _cancel(t)) if b])
+    await (ctx.edit(text, kb) if edit else ctx.reply(text, kb))
+
+
+async def _ask_amount(ctx: Context, data: dict[str, Any], edit: bool = False) -> None:
+    await ctx.set_state(FLOW, "amount", data)
+    t = ctx.t
+    text = t("offers.ask_amount", title=data["cur_t"], currency=data["cur"])
+    kb = keyboard([button(t.plain("offers.btn.back"), encode(OFFER, "back")), _cancel(t)])
+    await (ctx.edit(text, kb) if edit else ctx.reply(text, kb))
+
+
+async def _ask_due(ctx: Context, data: dict[str, Any]) -> None:
+    await ctx.set_state(FLOW, "due", data)
+    t = ctx.t
+    await ctx.reply(
+        t("offers.ask_due", title=data["cur_t"]),
+        keyboard(
+            button(t.plain("offers.btn.skip_due"), encode(OFFER, "skip")),
+            [button(t.plain("offers.btn.back"), encode(OFFER, "back")), _cancel(t)],
+        ),
+    )
+
+
+async def _review(ctx: Context, data: dict[str, Any], edit: bool = False) -> None:
+    """The whole draft with the fees, and what can be done with it."""
+    data.pop("cur_t", None)
+    data.pop("cur_a", None)
+    await ctx.set_state(FLOW, "review", data)
+    t, mode, ms = ctx.t, data["mode"], data.get("ms", [])
+    subtotal = sum(amount for _, amount, _ in ms)
+    lines = [t(f"offers.review.{mode}", title=data.get("title", "")), Html("")]
+    lines += _draft_lines(t, data) or [t("offers.review.empty")]
+    if ms:
+        lines += [Html(""), fee_lines(t, subtotal, data["cur"], data["cbp"], data["fbp"])]
+    more_allowed = len(ms) < uc.MAX_MILESTONES and not (mode == "add" and ms)
+    more = button(t.plain("offers.btn.more"), encode(OFFER, "more")) if more_allowed else None
+    remove = [
+        button(t.plain("offers.btn.remove", n=i), encode(OFFER, "rm", arg=i))
+        for i in range(1, len(ms) + 1)
+    ]
+    send = button(t.plain(f"offers.btn.send_{mode}"), encode(OFFER, "send")) if ms else None
+    await (ctx.edit if edit else ctx.reply)(
+        join(lines), keyboard(more, *rows(remove, 5), send, _cancel(t))
+    )
+
+
+async def _start(ctx: Context, data: dict[str, Any], title: str) -> None:
+    data = {"title": title, "ms": [], **data}
+    if data["ms"]:
+        await _review(ctx, data)
+    else:
+        await _ask_title(ctx, data)
+    ctx.answer()
+
+
+# --- entry points -------------------------------------------------------------------
+
+
+async def _hireable_job(ctx: Context, job_id: int, freelancer_id: int) -> Job:
+    """Checks the client can offer now (send_offer checks again when sending)."""
+    job = await ctx.uow.jobs.get(job_id)
+    if job is None:
+        raise StaleButton()
+    if job.client_id != ctx.user.id:
+        raise NotAllowed("not_your_job", "This job is not yours.")
+    if job.status not in (JobStatus.OPEN, JobStatus.PAUSED):
+        raise NotAllowed("job_not_open", "Offers can be sent on open jobs only.")
+    if await ctx.uow.contracts.count(
+        job_id=job_id, freelancer_id=freelancer_id, status__in=uc.LIVE_CONTRACT
+    ):
+        raise NotAllowed("offer_exists", "There is already an offer or contract for this job.")
+    return job
+
+
+def _pitch_milestones(proposed: list[Any]) -> list[list[Any]]:
+    """A pitch's proposed milestones as a starting draft, when they are well formed."""
+    out = []
+    for item in proposed or []:
+        if not isinstance(item, dict):
+            return []
+        title, amount = item.get("title"), item.get("amount")
+        if not isinstance(title, str) or not isinstance(amount, int) or amount <= 0:
+            return []
+        out.append([title[: validation.MILESTONE_TITLE_MAX], amount, None])
+    return out[: uc.MAX_MILESTONES]
+
+
+def _base(ctx: Context, mode: str, job: Job, freelancer_id: int) -> dict[str, Any]:
+    return {
+        "mode": mode,
+        "job": job.id,
+        "fl": freelancer_id,
+        "cur": job.currency,
+        "cbp": ctx.config.client_fee_bp,
+        "fbp": ctx.config.freelancer_fee_bp,
+    }
+
+
+async def hire_from_pitch(ctx: Context, pitch_id: int) -> None:
+    pitch = await ctx.uow.pitches.get(pitch_id)
+    if pitch is None:
+        raise StaleButton()
+    job = await _hireable_job(ctx, pitch.job_id, pitch.freelancer_id)
+    if pitch.status not in (PitchStatus.PENDING, PitchStatus.SHORTLISTED):
+        raise NotAllowed("pitch_not_pending", "This pitch was withdrawn or declined.")
+    data = _base(ctx, "new", job, pitch.freelancer_id)
+    data["ms"] = _pitch_milestones(pitch.proposed_milestones)
+    await _start(ctx, data, job.title)
+
+
+async def hire_invited(ctx: Context, job_id: int, freelancer_id: int) -> None:
+    job = await _hireable_job(ctx, job_id, freelancer_id)
+    if not await ctx.uow.invitations.count(job_id=job_id, freelancer_id=freelancer_id):
+        raise NotAllowed("no_pitch", "Offers go to freelancers who pitched or were invited.")
+    await _start(ctx, _base(ctx, "new", job, freelancer_id), job.title)
+
+
+async def _live_contract(
+    ctx: Context, contract_id: int, role: str, *states: ContractStatus
+) -> Contract:
+    contract = await load(ctx.uow.contracts, contract_id, "contract")
+    require_party(contract, ctx.user.id, role)
+    if contract.status not in states:
+        raise IllegalTransition("contract", str(contract.status), "change")
+    return contract
+
+
+def _contract_data(mode: str, contract: Contract, ms: list[Milestone]) -> dict[str, Any]:
+    return {
+        "mode": mode,
+        "contract": contract.id,
+        "cur": contract.currency,
+        "cbp": contract.client_fee_bp,
+        "fbp": contract.freelancer_fee_bp,
+        "ms": [[m.title, m.amount, m.due_date.isoformat() if m.due_date else None] for m in ms],
+    }
+
+
+async def start_counter(ctx: Context, contract_id: int) -> None:
+    contract = await _live_contract(ctx, contract_id, "freelancer", ContractStatus.OFFERED)
+    ms = await milestones_of(ctx, contract_id)
+    await _start(ctx, _contract_data("counter", contract, ms), contract.title)
+
+
+async def start_revise(ctx: Context, contract_id: int) -> None:
+    contract = await _live_contract(ctx, contract_id, "client", ContractStatus.COUNTERED)
+    ms = await milestones_of(ctx, contract_id)
+    await _start(ctx, _contract_data("revise", contract, ms), contract.title)
+
+
+async def start_add(ctx: Context, contract_id: int) -> None:
+    contract = await _live_contract(ctx, contract_id, "client", ContractStatus.ACTIVE)
+    await _start(ctx, _contract_data("add", contract, []), contract.title)
+
+
+# --- wizard steps (text) --------------------------------------------------------------
+
+
+async def _text_only(ctx: Context) -> bool:
+    if ctx.event.kind == "file":
+        await ctx.reply(ctx.t("offers.text_only"))
+        return False
+    return True
+
+
+@step(FLOW, "title")
+async def title_step(ctx: Context) -> None:
+    if not await _text_only(ctx):
+        return
+    data = ctx.data
+    data["cur_t"] = validation.clean_text(
+        ctx.text, "milestone_title", 1, validation.MILESTONE_TITLE_MAX
+    )
+    await _ask_amount(ctx, data)
+
+
+@step(FLOW, "amount")
+async def amount_step(ctx: Context) -> None:
+    if not await _text_only(ctx):
+        return
+    data = ctx.data
+    data["cur_a"] = parse_money(ctx.text, data["cur"]).amount
+    await _ask_due(ctx, data)
+
+
+@step(FLOW, "due")
+async def due_step(ctx: Context) -> None:
+    if not await _text_only(ctx):
+        return
+    data = ctx.data
+    due = validation.parse_date(ctx.text, ctx.clock.now().date())
+    await _add_current(ctx, data, due.isoformat())
+
+
+async def _add_current(
+    ctx: Context, data: dict[str, Any], due: str | None, edit: bool = False
+) -> None:
+    if "cur_t" not in data or "cur_a" not in data:
+        raise StaleButton()
+    data["ms"] = [*data.get("ms", []), [data["cur_t"], data["cur_a"], due]]
+    await _review(ctx, data, edit)
+
+
+@step(FLOW, "review")
+async def review_step(ctx: Context) -> None:
+    await ctx.reply(ctx.t("offers.use_buttons"))
+
+
+# --- wizard buttons ----------------------------------------------------------------
+
+
+async def _wizard_button(ctx: Context, action: str, arg: str | None) -> None:
+    if not ctx.in_step(FLOW):
+        raise StaleButton()
+    data = ctx.data
+    step_now = ctx.state.step  # type: ignore[union-attr]
+    if action == "x":
+        await ctx.clear_state()
+        await ctx.edit(ctx.t("offers.cancelled"))
+    elif action == "more" and step_now == "review":
+        await _ask_title(ctx, data, edit=True)
+    elif action == "rm" and step_now == "review" and arg and arg.isdigit():
+        index = int(arg) - 1
+        if not 0 <= index < len(data.get("ms", [])):
+            raise StaleButton()
+        data["ms"] = [m for i, m in enumerate(data["ms"]) if i != index]
+        await _review(ctx, data, edit=True)
+    elif action == "skip" and step_now == "due":
+        await _add_current(ctx, data, None, edit=True)
+    elif action == "back":
+        if step_now == "due":
+            await _ask_amount(ctx, data, edit=True)
+        elif step_now == "amount":
+            await _ask_title(ctx, data, edit=True)
+        elif step_now == "title" and data.get("ms"):
+            await _review(ctx, data, edit=True)
+        else:
+            raise StaleButton()
+    elif action == "send" and step_now == "review":
+        await _send(ctx, data)
+    else:
+        raise StaleButton()
+
+
+async def _send(ctx: Context, data: dict[str, Any]) -> None:
+    t, mode, specs = ctx.t, data.get("mode"), _specs(data)
+    if mode == "new":
+        contract = await uc.send_offer(
+            ctx.uow, ctx.clock, ctx.config, ctx.user.id, data["job"], data["fl"], specs
+        )
+        text = t(
+            "offers.sent",
+            name=await name_of(ctx, contract.freelancer_id),
+            date=_expiry(contract),
+        )
+    elif mode == "counter":
+        contract = await uc.counter_offer(ctx.uow, ctx.clock, ctx.user.id, data["contract"], specs)
+        text = t("offers.counter_sent", name=await name_of(ctx, contract.client_id))
+    elif mode == "revise":
+        contract = await uc.revise_offer(
+            ctx.uow, ctx.clock, ctx.config, ctx.user.id, data["contract"], specs
+        )
+        text = t("offers.revised", name=await name_of(ctx, contract.freelancer_id))
+    elif mode == "add":
+        if len(specs) != 1:
+            raise StaleButton()
+        milestone = await uc.add_milestone(
+            ctx.uow, ctx.clock, ctx.user.id, data["contract"], specs[0]
+        )
+        await ctx.clear_state()
+        await ctx.edit(
+            t("offers.milestone_added", title=milestone.title),
+            keyboard(
+                button(t.plain("offers.btn.fund_now"), encode(FUND, "q", milestone.id)),
+                open_contract_button(t, milestone.contract_id),
+            ),
+        )
+        ctx.answer(t.plain("offers.done_short"))
+        return
+    else:
+        raise StaleButton()
+    await ctx.clear_state()
+    await ctx.edit(text, keyboard(open_contract_button(t, contract.id)))  # type: ignore[arg-type]
+    ctx.answer(t.plain("offers.done_short"))
+
+
+def _expiry(contract: Contract) -> str:
+    return contract.expires_at.date().isoformat() if contract.expires_at else "—"
+
+
+# --- decisions ------------------------------------------------------------------------
+
+
+async def _accept(ctx: Context, contract_id: int) -> None:
+    contract = await uc.accept_offer(ctx.uow, ctx.clock, ctx.user.id, contract_id)
+    await ctx.edit(
+        ctx.t("offers.accepted_you", title=contract.title),
+        keyboard(open_contract_button(ctx.t, contract_id)),
+    )
+
+
+async def _decline(ctx: Context, contract_id: int) -> None:
+    contract = await uc.decline_offer(ctx.uow, ctx.clock, ctx.user.id, contract_id)
+    await ctx.edit(ctx.t("offers.declined_you", title=contract.title))
+
+
+async def _accept_counter(ctx: Context, contract_id: int) -> None:
+    contract = await uc.accept_counter(ctx.uow, ctx.clock, ctx.user.id, contract_id)
+    await ctx.edit(
+        ctx.t("offers.counter_accepted_you", title=contract.title),
+        await _fund_first_keyboard(ctx, ctx.t, contract),
+    )
+
+
+async def _withdraw(ctx: Context, contract_id: int) -> None:
+    contract = await uc.withdraw_offer(ctx.uow, ctx.clock, ctx.user.id, contract_id)
+    await ctx.edit(ctx.t("offers.withdrawn_you", title=contract.title))
+
+
+@on_button(OFFER)
+async def offer_button(ctx: Context) -> None:
+    cb = ctx.callback
+    assert cb is not None
+    action = cb.action
+    if action == "new":
+        await hire_from_pitch(ctx, cb.require_id())
+        return
+    if action == "inv":
+        if cb.arg is None or not cb.arg.isdigit():
+            raise StaleButton()
+        await hire_invited(ctx, cb.require_id(), int(cb.arg))
+        return
+    starts = {"ctr": start_counter, "rev": start_revise, "addms": start_add}
+    decisions = {"acc": _accept, "dec": _decline, "cacc": _accept_counter, "wd": _withdraw}
+    if action in starts:
+        await starts[action](ctx, cb.require_id())
+    elif action in decisions:
+        if ctx.in_step(FLOW):
+            await ctx.clear_state()  # a decision ends any half-written counter
+        await decisions[action](ctx, cb.require_id())
+    else:
+        await _wizard_button(ctx, action, cb.arg)
+
+
+# --- notifications ---------------------------------------------------------------------
+
+
+async def offer_text(scope: Scope, t: Translator, contract: Contract, key: str) -> Html:
+    milestones = await milestones_of(scope, contract.id)  # type: ignore[arg-type]
+    subtotal = sum(m.amount for m in milestones)
+    return join(
+        [
+            t(key, name=await name_of(scope, contract.client_id), title=contract.title),
+            Html(""),
+            *(milestone_line(t, m, with_status=False) for m in milestones),
+            Html(""),
+            fee_lines(
+                t, subtotal, contract.currency, contract.client_fee_bp, contract.freelancer_fee_bp
+            ),
+            t("offers.expires", date=_expiry(contract)),
+        ]
+    )
+
+
+def _decision_keyboard(t: Translator, contract_id: int) -> Keyboard | None:
+    return keyboard(
+        [
+            button(t.plain("offers.btn.accept"), encode(OFFER, "acc", contract_id)),
+            button(t.plain("offers.btn.decline"), encode(OFFER, "dec", contract_id)),
+        ],
+        button(t.plain("offers.btn.counter"), encode(OFFER, "ctr", contract_id)),
+    )
+
+
+async def _fund_first_keyboard(scope: Scope, t: Translator, contract: Contract) -> Keyboard | None:
+    pending = [
+        m
+        for m in await milestones_of(scope, contract.id)  # type: ignore[arg-type]
+        if m.status in (MilestoneStatus.PENDING, MilestoneStatus.FUNDING)
+    ]
+    fund = (
+        button(
+            t.plain("offers.btn.fund_first", n=pending[0].position),
+            encode(FUND, "q", pending[0].id),
+        )
+        if pending
+        else None
+    )
+    return keyboard(fund, open_contract_button(t, contract.id))  # type: ignore[arg-type]
+
+
+async def _contract(scope: Scope, data: dict) -> Contract | None:
+    return await scope.uow.contracts.get(data["contract_id"])
+
+
+async def _offer_to_freelancer(scope: Scope, data: dict, key: str) -> None:
+    contract = await _contract(scope, data)
+    if contract is None:
+        return
+    t = await scope.translator_for(contract.freelancer_id)
+    await scope.notify(
+        contract.freelancer_id,
+        text=await offer_text(scope, t, contract, key),
+        buttons=_decision_keyboard(t, contract.id),  # type: ignore[arg-type]
+    )
+
+
+@renders("offer_sent")
+async def offer_sent(scope: Scope, data: dict) -> None:
+    await _offer_to_freelancer(scope, data, "offers.notify.offer")
+
+
+@renders("offer_revised")
+async def offer_revised(scope: Scope, data: dict) -> None:
+    await _offer_to_freelancer(scope, data, "offers.notify.revised")
+
+
+@renders("offer_countered")
+async def offer_countered(scope: Scope, data: dict) -> None:
+    contract = await _contract(scope, data)
+    if contract is None:
+        return
+    t = await scope.translator_for(contract.client_id)
+    milestones = await milestones_of(scope, contract.id)  # type: ignore[arg-type]
+    subtotal = sum(m.amount for m in milestones)
+    text = join(
+        [
+            t(
+                "offers.notify.countered",
+                name=await name_of(scope, contract.freelancer_id),
+                title=contract.title,
+            ),
+            Html(""),
+            *(milestone_line(t, m, with_status=False) for m in milestones),
+            Html(""),
+            fee_lines(
+                t, subtotal, contract.currency, contract.client_fee_bp, contract.freelancer_fee_bp
+            ),
+        ]
+    )
+    cid = contract.id
+    await scope.notify(
+        contract.client_id,
+        text=text,
+        buttons=keyboard(
+            [
+                button(t.plain("offers.btn.accept_counter"), encode(OFFER, "cacc", cid)),
+                button(t.plain("offers.btn.revise"), encode(OFFER, "rev", cid)),
+            ],
+            button(t.plain("offers.btn.withdraw"), encode(OFFER, "wd", cid)),
+        ),
+    )
+
+
+@renders("offer_accepted")
+async def offer_accepted(scope: Scope, data: dict) -> None:
+    contract = await _contract(scope, data)
+    if contract is None:
+        return
+    t = await scope.translator_for(contract.client_id)
+    await scope.notify(
+        contract.client_id,
+        text=t(
+            "offers.notify.accepted",
+            name=await name_of(scope, contract.freelancer_id),
+            title=contract.title,
+        ),
+        buttons=await _fund_first_keyboard(scope, t, contract),
+    )
+
+
+async def _tell(scope: Scope, data: dict, to: str, key: str, buttons: bool) -> None:
+    contract = await _contract(scope, data)
+    if contract is None:
+        return
+    recipient = contract.client_id if to == "client" else contract.freelancer_id
+    other = contract.freelancer_id if to == "client" else contract.client_id
+    cid = contract.id
+    await scope.notify(
+        recipient,
+        key,
+        buttons=(lambda t: keyboard(open_contract_button(t, cid))) if buttons else None,  # type: ignore[arg-type]
+        name=await name_of(scope, other),
+        title=contract.title,
+    )
+
+
+@renders("counter_accepted")
+async def counter_accepted(scope: Scope, data: dict) -> None:
+    await _tell(scope, data, "freelancer", "offers.notify.counter_accepted", True)
+
+
+@renders("offer_declined")
+async def offer_declined(scope: Scope, data: dict) -> None:
+    await _tell(scope, data, "client", "offers.notify.declined", False)
+
+
+@renders("offer_withdrawn")
+async def offer_withdrawn(scope: Scope, data: dict) -> None:
+    await _tell(scope, data, "freelancer", "offers.notify.withdrawn", False)
+
+
+@renders("offer_expired")
+async def offer_expired(scope: Scope, data: dict) -> None:
+    """From the deadline tick: both sides learn the offer lapsed."""
+    contract = await _contract(scope, data)
+    if contract is None:
+        return
+    for user_id in (contract.client_id, contract.freelancer_id):
+        await scope.notify(user_id, "offers.notify.expired", title=contract.title)
+
+
+@renders("milestone_added")
+async def milestone_added(scope: Scope, data: dict) -> None:
+    contract = await _contract(scope, data)
+    milestone = await scope.uow.milestones.get(data["milestone_id"])
+    if contract is None or milestone is None:
+        return
+    cid = contract.id
+    await scope.notify(
+        contract.freelancer_id,
+        "offers.notify.milestone_added",
+        buttons=lambda t: keyboard(open_contract_button(t, cid)),  # type: ignore[arg-type]
+        name=await name_of(scope, contract.client_id),
+        title=milestone.title,
+        contract=contract.title,
+        amount=money(milestone.amount, milestone.currency),
+    )

@@ -1,0 +1,355 @@
+"""Deliver and review work on a funded milestone.
+
+Freelancer: submit a message and files (documents/photos), resubmit after
+"changes requested". Client: see the submission, approve and release (after a
+confirmation that shows what the freelancer receives) or request changes with
+a note. Auto-release at the end of the review window and the reminders before
+it come from the deadline tick's events, rendered here.
+
+Callback data (prefix "wk"):
+- "wk:sub:<milestone>"   freelancer: start a (re)submission
+- "wk:send" / "wk:x"     freelancer: send the collected submission / cancel
+- "wk:view:<milestone>"  client: the latest submission with the review buttons
+- "wk:ap:<milestone>"    client: "approve & release?" confirmation
+- "wk:rel:<milestone>"   client: release now
+- "wk:chg:<milestone>"   client: request changes (asks for the note)
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from domain import validation
+from domain.entities import Contract, Milestone, Submission
+from domain.errors import IllegalTransition, NotAllowed, ValidationError
+from domain.fees import settlement
+from domain.states import ContractStatus, MilestoneStatus
+from domain.usecases import milestones as uc
+from domain.usecases.common import milestone_with_contract, require_party
+from handlers.callbacks import StaleButton, encode
+from handlers.context import Context, Scope
+from handlers.events import Keyboard
+from handlers.flows.contracts import WORK, name_of, open_contract_button, percent
+from handlers.i18n import Translator
+from handlers.notify import renders
+from handlers.render import button, keyboard, money
+from handlers.routing import button as on_button
+from handlers.routing import step
+
+FLOW = "work"
+SUBMITTABLE = (MilestoneStatus.FUNDED, MilestoneStatus.CHANGES_REQUESTED)
+RELEASABLE = (MilestoneStatus.FUNDED, MilestoneStatus.SUBMITTED, MilestoneStatus.CHANGES_REQUESTED)
+
+
+async def _milestone(
+    ctx: Context, milestone_id: int, role: str, states: tuple[MilestoneStatus, ...], action: str
+) -> tuple[Milestone, Contract]:
+    """Re-authorise a press: the viewer's side, an active contract, a fitting state."""
+    milestone, contract = await milestone_with_contract(ctx.uow, milestone_id, lock=False)
+    require_party(contract, ctx.user.id, role)
+    if contract.status is not ContractStatus.ACTIVE:
+        raise NotAllowed("contract_not_active", "This contract is not active.")
+    if milestone.status not in states:
+        raise IllegalTransition("milestone", str(milestone.status), action)
+    return milestone, contract
+
+
+def _cancel_row(t: Translator) -> Keyboard | None:
+    return keyboard(button(t.plain("btn.cancel"), encode(WORK, "x")))
+
+
+# --- submitting (freelancer) --------------------------------------------------------
+
+
+async def start_submit(ctx: Context, milestone_id: int) -> None:
+    milestone, _ = await _milestone(ctx, milestone_id, "freelancer", SUBMITTABLE, "submit")
+    await ctx.set_state(FLOW, "submit", {"ms": milestone_id, "msg": "", "files": []})
+    await ctx.reply(
+        ctx.t("work.ask_submission", title=milestone.title, max=uc.MAX_FILES),
+        _cancel_row(ctx.t),
+    )
+    ctx.answer()
+
+
+@step(FLOW, "submit")
+async def collect_submission(ctx: Context) -> None:
+    data = ctx.data
+    if ctx.event.files:
+        files = [*data.get("files", []), *(f.file_id for f in ctx.event.files)]
+        if len(files) > uc.MAX_FILES:
+            raise ValidationError(
+                "too_many_files", f"At most {uc.MAX_FILES} files.", max=uc.MAX_FILES
+            )
+        data["files"] = files
+        if ctx.text.strip():  # a caption counts as the message
+            data["msg"] = validation.clean_text(ctx.text, "message", 1, validation.MESSAGE_MAX)
+    else:
+        data["msg"] = validation.clean_text(ctx.text, "message", 1, validation.MESSAGE_MAX)
+    await ctx.set_state(FLOW, "submit", data)
+    t = ctx.t
+    await ctx.reply(
+        t(
+            "work.collected",
+            files=len(data["files"]),
+            message=t.plain("work.message_yes") if data["msg"] else t.plain("work.message_no"),
+        ),
+        keyboard(
+            button(t.plain("work.btn.send"), encode(WORK, "send")),
+            button(t.plain("btn.cancel"), encode(WORK, "x")),
+        ),
+    )
+
+
+async def send_submission(ctx: Context) -> None:
+    if not ctx.in_step(FLOW, "submit"):
+        raise StaleButton()
+    data: dict[str, Any] = ctx.data
+    submission = await uc.submit_work(
+        ctx.uow, ctx.clock, ctx.config, ctx.user.id, data["ms"], data["msg"], data["files"]
+    )
+    await ctx.clear_state()
+    milestone, contract = await milestone_with_contract(
+        ctx.uow, submission.milestone_id, lock=False
+    )
+    await ctx.edit(
+        ctx.t(
+            "work.submitted_you",
+            title=milestone.title,
+            name=await name_of(ctx, contract.client_id),
+            date=_date(milestone),
+        ),
+        keyboard(open_contract_button(ctx.t, contract.id)),  # type: ignore[arg-type]
+    )
+    ctx.answer(ctx.t.plain("work.submitted_short"))
+
+
+def _date(milestone: Milestone) -> str:
+    return milestone.auto_release_at.date().isoformat() if milestone.auto_release_at else "—"
+
+
+# --- reviewing (client) ---------------------------------------------------------------
+
+
+def review_keyboard(t: Translator, milestone_id: int, contract_id: int) -> Keyboard | None:
+    return keyboard(
+        [
+            button(t.plain("work.btn.approve"), encode(WORK, "ap", milestone_id)),
+            button(t.plain("work.btn.changes"), encode(WORK, "chg", milestone_id)),
+        ],
+        open_contract_button(t, contract_id),
+    )
+
+
+async def _latest(scope: Scope, milestone_id: int) -> Submission | None:
+    found = await scope.uow.submissions.find(milestone_id=milestone_id, order_by="-id", limit=1)
+    return found[0] if found else None
+
+
+async def _send_submission(
+    scope: Scope, t: Translator, to: int, milestone: Milestone, contract: Contract
+) -> None:
+    """The files first, then the message with the buttons (so they sit at the bottom)."""
+    submission = await _latest(scope, milestone.id)  # type: ignore[arg-type]
+    if submission is None:
+        return
+    for k, file_id in enumerate(submission.files, start=1):
+        await scope.send_document(to, file_id, t("work.file_caption", n=k, title=milestone.title))
+    text = t(
+        "work.notify.submitted",
+        name=await name_of(scope, contract.freelancer_id),
+        title=milestone.title,
+        message=submission.message or "—",
+        files=len(submission.files),
+        date=_date(milestone),
+    )
+    await scope.send(to, text, review_keyboard(t, milestone.id, contract.id))  # type: ignore[arg-type]
+
+
+async def view_submission(ctx: Context, milestone_id: int) -> None:
+    milestone, contract = await _milestone(
+        ctx, milestone_id, "client", (MilestoneStatus.SUBMITTED,), "review"
+    )
+    await _send_submission(ctx, ctx.t, ctx.user.id, milestone, contract)
+    ctx.answer()
+
+
+async def ask_release(ctx: Context, milestone_id: int) -> None:
+    t = ctx.t
+    milestone, contract = await _milestone(ctx, milestone_id, "client", RELEASABLE, "release")
+    split = settlement(
+        milestone.amount, milestone.amount, contract.client_fee_bp, contract.freelancer_fee_bp
+    )
+    await ctx.edit(
+        t(
+            "work.release.ask",
+            title=milestone.title,
+            amount=money(milestone.amount, milestone.currency),
+            name=await name_of(ctx, contract.freelancer_id),
+            net=money(split.to_freelancer, milestone.currency),
+            percent=percent(contract.freelancer_fee_bp),
+        ),
+        keyboard(
+            button(t.plain("work.btn.release_confirm"), encode(WORK, "rel", milestone_id)),
+            open_contract_button(t, contract.id),  # type: ignore[arg-type]
+        ),
+    )
+
+
+async def do_release(ctx: Context, milestone_id: int) -> None:
+    split = await uc.release(ctx.uow, ctx.clock, ctx.config, ctx.user.id, milestone_id)
+    milestone, contract = await milestone_with_contract(ctx.uow, milestone_id, lock=False)
+    await ctx.edit(
+        ctx.t(
+            "work.release.done",
+            title=milestone.title,
+            name=await name_of(ctx, contract.freelancer_id),
+            net=money(split.to_freelancer, milestone.currency),
+        ),
+        keyboard(open_contract_button(ctx.t, contract.id)),  # type: ignore[arg-type]
+    )
+    ctx.answer(ctx.t.plain("work.release.done_short"))
+
+
+async def ask_changes(ctx: Context, milestone_id: int) -> None:
+    milestone, _ = await _milestone(
+        ctx, milestone_id, "client", (MilestoneStatus.SUBMITTED,), "request_changes"
+    )
+    await ctx.set_state(FLOW, "note", {"ms": milestone_id})
+    await ctx.reply(ctx.t("work.ask_note", title=milestone.title), _cancel_row(ctx.t))
+    ctx.answer()
+
+
+@step(FLOW, "note")
+async def changes_note(ctx: Context) -> None:
+    if ctx.event.kind == "file" and not ctx.text.strip():
+        await ctx.reply(ctx.t("work.note_text_only"))
+        return
+    milestone = await uc.request_changes(ctx.uow, ctx.clock, ctx.user.id, ctx.data["ms"], ctx.text)
+    await ctx.clear_state()
+    await ctx.reply(
+        ctx.t("work.changes_sent", title=milestone.title),
+        keyboard(open_contract_button(ctx.t, milestone.contract_id)),
+    )
+
+
+@on_button(WORK)
+async def work_button(ctx: Context) -> None:
+    cb = ctx.callback
+    assert cb is not None
+    if cb.action == "x":
+        if not ctx.in_step(FLOW):
+            raise StaleButton()
+        await ctx.clear_state()
+        await ctx.edit(ctx.t("work.cancelled"))
+        return
+    if cb.action == "send":
+        await send_submission(ctx)
+        return
+    actions = {
+        "sub": start_submit,
+        "view": view_submission,
+        "ap": ask_release,
+        "rel": do_release,
+        "chg": ask_changes,
+    }
+    handler = actions.get(cb.action)
+    if handler is None:
+        raise StaleButton()
+    await handler(ctx, cb.require_id())
+
+
+# --- notifications ----------------------------------------------------------------------
+
+
+async def _pair(scope: Scope, data: dict) -> tuple[Milestone, Contract] | None:
+    milestone = await scope.uow.milestones.get(data["milestone_id"])
+    if milestone is None:
+        return None
+    contract = await scope.uow.contracts.get(milestone.contract_id)
+    return (milestone, contract) if contract else None
+
+
+@renders("work_submitted")
+async def work_submitted(scope: Scope, data: dict) -> None:
+    pair = await _pair(scope, data)
+    if pair is None:
+        return
+    milestone, contract = pair
+    client = await scope.uow.users.get(contract.client_id)
+    if client is not None and client.unreachable:
+        return
+    t = await scope.translator_for(contract.client_id)
+    await _send_submission(scope, t, contract.client_id, milestone, contract)
+
+
+@renders("changes_requested")
+async def changes_requested(scope: Scope, data: dict) -> None:
+    pair = await _pair(scope, data)
+    if pair is None:
+        return
+    milestone, contract = pair
+    mid, cid = milestone.id, contract.id
+    await scope.notify(
+        contract.freelancer_id,
+        "work.notify.changes",
+        buttons=lambda t: keyboard(
+            button(t.plain("work.btn.resubmit"), encode(WORK, "sub", mid)),
+            open_contract_button(t, cid),  # type: ignore[arg-type]
+        ),
+        name=await name_of(scope, contract.client_id),
+        title=milestone.title,
+        note=data.get("note", ""),
+    )
+
+
+@renders("milestone_released")
+async def milestone_released(scope: Scope, data: dict) -> None:
+    pair = await _pair(scope, data)
+    if pair is None:
+        return
+    milestone, contract = pair
+    cur = milestone.currency
+    net = money(data.get("to_freelancer", 0), cur)
+    auto = bool(data.get("auto"))
+    cid = contract.id
+    await scope.notify(
+        contract.freelancer_id,
+        "work.notify.released_auto" if auto else "work.notify.released",
+        buttons=lambda t: keyboard(
+            button(t.plain("work.btn.balance"), encode("cmd", "balance")),
+            open_contract_button(t, cid),  # type: ignore[arg-type]
+        ),
+        title=milestone.title,
+        net=net,
+        name=await name_of(scope, contract.client_id),
+    )
+    if auto:  # the client did not press anything: tell them what happened
+        await scope.notify(
+            contract.client_id,
+            "work.notify.auto_released_client",
+            buttons=lambda t: keyboard(open_contract_button(t, cid)),  # type: ignore[arg-type]
+            title=milestone.title,
+            amount=money(milestone.amount, cur),
+            name=await name_of(scope, contract.freelancer_id),
+        )
+
+
+async def review_reminder(scope: Scope, data: dict) -> None:
+    """ "Auto-release in N hours": sent to the client with the review buttons."""
+    pair = await _pair(scope, data)
+    if pair is None:
+        return
+    milestone, contract = pair
+    if milestone.status is not MilestoneStatus.SUBMITTED:
+        return
+    hours = data.get("hours") or data.get("hours_left") or 0
+    mid, cid = milestone.id, contract.id
+    await scope.notify(
+        contract.client_id,
+        "work.notify.reminder",
+        buttons=lambda t: review_keyboard(t, mid, cid),  # type: ignore[arg-type]
+        title=milestone.title,
+        hours=hours,
+        name=await name_of(scope, contract.freelancer_id),
+        date=_date(milestone),
+    )
