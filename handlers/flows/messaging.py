@@ -1,0 +1,294 @@
+"""Messages between the parties, through the bot, kept with the contract as the record.
+
+Stable callback data (other flows link to these):
+- "msg:c:<contract_id>"   open a compose to the other party of a contract
+- "msg:p:<pitch_id>"      open a compose to a pitch's freelancer before a contract (the job's client)
+- "msg:r:<message_id>"    answer a message one received (the recipient only)
+- "msg:h:<contract_id>:<page>"  the contract's message record, page 1 = the latest
+Internal: "msg:list::<page>" (/message: contracts to write on), "msg:x" (leave the compose).
+
+/message lists the contracts one can write on as buttons. The compose step
+("messaging", "compose") takes text and files and delivers each at once, with a
+Reply button for the other side; it stays open (albums arrive as several files)
+until Done, Cancel or any command. Contact details shared before a contract is
+agreed are flagged by the use case; the sender gets a warning.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from domain.entities import Contract, ContractMessage
+from domain.usecases import messaging_extra as uc
+from handlers.callbacks import StaleButton, encode
+from handlers.context import Context, Scope
+from handlers.events import Button, Keyboard
+from handlers.i18n import Translator
+from handlers.notify import renders
+from handlers.render import Html, bold, button, esc, join, keyboard, pagination_row, shorten
+from handlers.routing import button as on_button
+from handlers.routing import command, step
+
+PREFIX = "msg"
+FLOW = "messaging"
+CONTRACT_CARD = ("ct", "v")  # the contracts flow's card: "ct:v:<contract_id>"
+LIST_PAGE = 6
+HISTORY_PAGE = 8
+PREVIEW = 600  # characters of one message in the record view
+
+
+# --- buttons other flows may reuse -------------------------------------------------
+
+
+def message_button(t: Translator, contract_id: int) -> Button:
+    return button(t.plain("msg.btn.write"), encode(PREFIX, "c", contract_id))
+
+
+def pitch_message_button(t: Translator, pitch_id: int) -> Button:
+    return button(t.plain("msg.btn.write"), encode(PREFIX, "p", pitch_id))
+
+
+def _cancel(t: Translator) -> Button:
+    return button(t.plain("btn.cancel"), encode(PREFIX, "x"))
+
+
+async def _name(scope: Scope, user_id: int) -> str:
+    user = await scope.uow.users.get(user_id)
+    return (user.name if user else "") or f"#{user_id}"
+
+
+# --- opening a compose ---------------------------------------------------------------
+
+
+async def _compose_contract(ctx: Context, contract_id: int) -> None:
+    contract = await uc.writable_contract(ctx.uow, ctx.user.id, contract_id)
+    other = contract.freelancer_id if ctx.user.id == contract.client_id else contract.client_id
+    await ctx.set_state(FLOW, "compose", {"c": contract_id})
+    await ctx.reply(
+        ctx.t("msg.ask_contract", name=await _name(ctx, other), title=contract.title),
+        keyboard(_cancel(ctx.t)),
+    )
+
+
+async def _compose_pitch(ctx: Context, pitch_id: int) -> None:
+    pitch = await uc.pitch_for_message(ctx.uow, ctx.user.id, pitch_id)
+    job = await ctx.uow.jobs.get(pitch.job_id)
+    await ctx.set_state(FLOW, "compose", {"p": pitch_id})
+    await ctx.reply(
+        ctx.t(
+            "msg.ask_pitch",
+            name=await _name(ctx, pitch.freelancer_id),
+            title=job.title if job else "",
+        ),
+        keyboard(_cancel(ctx.t)),
+    )
+
+
+async def _compose_reply(ctx: Context, message_id: int) -> None:
+    original = await uc.reply_target(ctx.uow, ctx.user.id, message_id)
+    await ctx.set_state(FLOW, "compose", {"r": message_id})
+    key = "msg.ask_reply" if original.contract_id is not None else "msg.ask_reply_text"
+    await ctx.reply(ctx.t(key, name=await _name(ctx, original.sender_id)), keyboard(_cancel(ctx.t)))
+
+
+@step(FLOW, "compose")
+async def compose(ctx: Context) -> None:
+    data: dict[str, Any] = ctx.data
+    files = [f.file_id for f in ctx.event.files]
+    if "c" in data:
+        sent = await uc.send_contract_message(
+            ctx.uow, ctx.clock, ctx.user.id, int(data["c"]), ctx.text, files
+        )
+    elif "p" in data:
+        if files:
+            await ctx.reply(ctx.t("msg.text_only"), keyboard(_cancel(ctx.t)))
+            return
+        sent = await uc.message_pitch(ctx.uow, ctx.clock, ctx.user.id, int(data["p"]), ctx.text)
+    elif "r" in data:
+        sent = await uc.reply(ctx.uow, ctx.clock, ctx.user.id, int(data["r"]), ctx.text, files)
+    else:
+        await ctx.clear_state()
+        raise StaleButton()
+    lines = [ctx.t("msg.sent", name=await _name(ctx, sent.recipient_id))]
+    if sent.flagged_contact:
+        lines.append(ctx.t("msg.contact_warning"))
+    done = button(ctx.t.plain("msg.btn.done"), encode(PREFIX, "x"))
+    await ctx.reply(join(lines), keyboard(done))
+
+
+# --- /message: the contracts one can write on ---------------------------------------
+
+
+async def _writable_contracts(ctx: Context) -> list[Contract]:
+    mine = await ctx.uow.contracts.find(client_id=ctx.user.id, status__in=uc.WRITABLE)
+    mine += await ctx.uow.contracts.find(freelancer_id=ctx.user.id, status__in=uc.WRITABLE)
+    return sorted({c.id: c for c in mine}.values(), key=lambda c: c.id or 0, reverse=True)
+
+
+async def _show_list(ctx: Context, page: int) -> None:
+    t = ctx.t
+    found = await _writable_contracts(ctx)
+    if not found:
+        await ctx.edit(t("msg.list_empty"))
+        return
+    pages = (len(found) + LIST_PAGE - 1) // LIST_PAGE
+    page = min(max(page, 1), pages)
+    shown = found[(page - 1) * LIST_PAGE : page * LIST_PAGE]
+    rows_: list[list[Button] | None] = []
+    for c in shown:
+        other = c.freelancer_id if ctx.user.id == c.client_id else c.client_id
+        label = f"✉️ {await _name(ctx, other)} · {shorten(c.title, 30)}"
+        rows_.append([button(label, encode(PREFIX, "c", c.id))])
+    nav = pagination_row(
+        page,
+        pages,
+        lambda p: encode(PREFIX, "list", arg=p),
+        prev=t.plain("btn.prev"),
+        next_=t.plain("btn.next"),
+    )
+    await ctx.edit(t("msg.list_title"), keyboard(*rows_, nav or None))
+
+
+@command("message")
+async def message_command(ctx: Context) -> None:
+    await _show_list(ctx, 1)
+
+
+# --- the record ----------------------------------------------------------------------
+
+
+def _message_block(t: Translator, m: ContractMessage, names: dict[int, str]) -> Html:
+    when = m.created_at.strftime("%Y-%m-%d %H:%M") if m.created_at else ""
+    head = Html(f"{bold(names.get(m.sender_id, '#' + str(m.sender_id)))} · {esc(when)}")
+    parts = [head]
+    if m.text:
+        parts.append(esc(shorten(m.text, PREVIEW) if len(m.text) > PREVIEW else m.text))
+    if m.files:
+        parts.append(t("msg.files", count=len(m.files)))
+    if m.dispute_id is not None:
+        parts.append(t("msg.in_dispute", id=m.dispute_id))
+    if m.flagged_contact:
+        parts.append(t("msg.flagged"))
+    return join(parts)
+
+
+async def _show_history(ctx: Context, contract_id: int, page: int) -> None:
+    t = ctx.t
+    contract, messages = await uc.contract_history(ctx.uow, ctx.user.id, contract_id)
+    write = message_button(t, contract_id) if contract.status in uc.WRITABLE else None
+    card = button(t.plain("msg.btn.contract"), encode(*CONTRACT_CARD, contract_id))
+    if not messages:
+        await ctx.edit(t("msg.history_empty", title=contract.title), keyboard([write, card]))
+        return
+    pages = (len(messages) + HISTORY_PAGE - 1) // HISTORY_PAGE
+    page = min(max(page, 1), pages)
+    # Page 1 is the latest messages; within a page, oldest first.
+    end = len(messages) - (page - 1) * HISTORY_PAGE
+    shown = messages[max(0, end - HISTORY_PAGE) : end]
+    names = {uid: await _name(ctx, uid) for uid in {m.sender_id for m in shown}}
+    lines = [t("msg.history_title", title=contract.title, count=len(messages)), Html("")]
+    for m in shown:
+        lines += [_message_block(t, m, names), Html("")]
+    nav = pagination_row(
+        page,
+        pages,
+        lambda p: encode(PREFIX, "h", contract_id, p),
+        prev=t.plain("msg.btn.newer"),  # page 1 is the latest: lower pages are newer
+        next_=t.plain("msg.btn.older"),
+    )
+    await ctx.edit(join(lines), keyboard(nav or None, [write, card]))
+
+
+# --- buttons -------------------------------------------------------------------------
+
+
+@on_button(PREFIX)
+async def message_buttons(ctx: Context) -> None:
+    cb = ctx.callback
+    assert cb is not None
+    if cb.action == "x":
+        if ctx.in_step(FLOW):
+            await ctx.clear_state()
+        await ctx.edit(ctx.t("msg.closed"))
+    elif cb.action == "c":
+        await _compose_contract(ctx, cb.require_id())
+    elif cb.action == "p":
+        await _compose_pitch(ctx, cb.require_id())
+    elif cb.action == "r":
+        await _compose_reply(ctx, cb.require_id())
+    elif cb.action == "h":
+        page = int(cb.arg) if cb.arg and cb.arg.isdigit() else 1
+        await _show_history(ctx, cb.require_id(), page)
+    elif cb.action == "list":
+        if cb.arg is None or not cb.arg.isdigit():
+            raise StaleButton()
+        await _show_list(ctx, int(cb.arg))
+    else:
+        raise StaleButton()
+    ctx.answer()
+
+
+# --- delivery to the other party -------------------------------------------------------
+
+
+async def _deliver(
+    scope: Scope, message: ContractMessage, intro_key: str, title: str, buttons: Any
+) -> None:
+    recipient = await scope.uow.users.get(message.recipient_id)
+    if recipient is None or recipient.unreachable:
+        return
+    t = await scope.translator_for(recipient.id)
+    body = [t(intro_key, name=await _name(scope, message.sender_id), title=title)]
+    if message.text:
+        body += [Html(""), esc(message.text)]
+    if message.flagged_contact:
+        body += [Html(""), t("msg.flagged_notice")]
+    kb = buttons(t)
+    if message.files:
+        await scope.notify(recipient.id, text=join(body))
+        last = len(message.files) - 1
+        for k, file_id in enumerate(message.files):
+            await scope.send_document(
+                recipient.id,
+                file_id,
+                t("msg.file_caption", name=await _name(scope, message.sender_id)),
+                kb if k == last else None,
+                priority=1,
+            )
+    else:
+        await scope.notify(recipient.id, text=join(body), buttons=kb)
+
+
+@renders("contract_message")
+async def contract_message(scope: Scope, data: dict) -> None:
+    message = await scope.uow.messages.get(data["message_id"])
+    if message is None or message.contract_id is None:
+        return
+    contract = await scope.uow.contracts.get(message.contract_id)
+    mid, cid = message.id, message.contract_id
+
+    def buttons(t: Translator) -> Keyboard | None:
+        return keyboard(
+            [
+                button(t.plain("msg.btn.reply"), encode(PREFIX, "r", mid)),
+                button(t.plain("msg.btn.history"), encode(PREFIX, "h", cid, 1)),
+            ],
+            button(t.plain("msg.btn.contract"), encode(*CONTRACT_CARD, cid)),
+        )
+
+    title = contract.title if contract else ""
+    await _deliver(scope, message, "msg.notify_contract", title, buttons)
+
+
+@renders("pitch_message")
+async def pitch_message(scope: Scope, data: dict) -> None:
+    message = await scope.uow.messages.get(data["message_id"])
+    if message is None or message.job_id is None:
+        return
+    job = await scope.uow.jobs.get(message.job_id)
+    mid = message.id
+
+    def buttons(t: Translator) -> Keyboard | None:
+        return keyboard(button(t.plain("msg.btn.reply"), encode(PREFIX, "r", mid)))
+
+    await _deliver(scope, message, "msg.notify_pitch", job.title if job else "", buttons)
