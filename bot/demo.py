@@ -1,0 +1,502 @@
+"""Demo data for the local sandbox: `gigbot sandbox --demo` (and `make sandbox`).
+
+`seed(runtime)` is called by bot.app.Runtime once the sandbox is up. It fills
+the marketplace through the domain use cases (so every rule holds, and the
+notifications they cause are rendered into the outbox like any other):
+
+- the web chat's personas: Clara (1001) a client with two open jobs, Felix
+  (1002) a freelancer with a broad instant job alert (Development and Design);
+- four demo freelancers with full profiles (headline, bio, taxonomy skills,
+  rate, portfolio, certifications) and alert subscriptions;
+- two demo clients with open jobs, so browse and search have something to show;
+- pitches by demo freelancers, one of them on Clara's job, so Clara has a pitch
+  to look at as soon as the page opens.
+
+Every person is also a user of the Bot API emulator, with the chat already
+open, so notifications reach them (instead of a 403 that would mark them
+unreachable) and each has a column on the web page.
+
+Idempotent: each item is looked up by its natural key (user id, a client's job
+title, one pitch per job and freelancer, one subscription per person) and only
+what is missing is added, so running it on every start adds nothing new.
+Ada (1003) is not seeded: who is an admin is the operator's setting
+(GIGBOT_ADMIN_IDS), not data.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from domain import taxonomy
+from domain.config import MarketConfig
+from domain.entities import AlertSubscription, Job
+from domain.money import exponent
+from domain.ports import Clock, PaymentGateway, UnitOfWork
+from domain.usecases import accounts, pitch_extra, profile_extra
+from domain.usecases.jobs_extra import JobDraft, publish_job
+from handlers.system import SystemRunner
+from storage.database import Database
+
+log = logging.getLogger(__name__)
+
+CLARA, FELIX, ADA = 1001, 1002, 1003  # the web chat's personas (webchat/app.js PERSONAS)
+
+
+@dataclass(frozen=True)
+class Person:
+    id: int
+    name: str
+    username: str
+
+
+@dataclass(frozen=True)
+class DemoFreelancer(Person):
+    headline: str
+    bio: str
+    category: str
+    skills: tuple[str, ...]  # taxonomy slugs
+    tags: tuple[str, ...]  # free tags
+    hourly_rate: int  # whole units of the marketplace currency
+    years: int
+    portfolio: tuple[str, ...]
+    certifications: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class DemoJob:
+    title: str
+    description: str
+    category: str
+    skills: tuple[str, ...]
+    budget_type: str  # "fixed" or "hourly"
+    budget: int  # whole units of the marketplace currency
+    deadline_days: int | None = None  # from the day of seeding
+
+
+@dataclass(frozen=True)
+class DemoClient(Person):
+    jobs: tuple[DemoJob, ...] = ()
+
+
+@dataclass(frozen=True)
+class DemoAlert:
+    categories: tuple[str, ...] = ()
+    skills: tuple[str, ...] = ()
+    keywords: tuple[str, ...] = ()
+    min_budget: int = 0  # whole units
+
+
+@dataclass(frozen=True)
+class DemoPitch:
+    freelancer_id: int
+    client_id: int
+    job_title: str
+    cover_letter: str
+    price: int  # whole units (the hourly rate on an hourly job)
+    duration_days: int
+    milestones: tuple[tuple[str, int], ...] = ()  # (title, whole units)
+
+
+# --- the data --------------------------------------------------------------------
+
+PERSONAS = (
+    Person(CLARA, "Clara (client)", "clara_client"),
+    Person(FELIX, "Felix (freelancer)", "felix_freelancer"),
+    Person(ADA, "Ada (admin)", "ada_admin"),
+)
+
+FREELANCERS = (
+    DemoFreelancer(
+        2001,
+        "Priya Raman",
+        "priya_codes",
+        headline="Python backend developer · Telegram bots and APIs",
+        bio="Eight years of Python: aiogram bots, FastAPI services and the "
+        "PostgreSQL behind them. I write tests first and ship small.",
+        category="development",
+        skills=("python", "telegram-bots", "backend", "databases"),
+        tags=("aiogram", "fastapi"),
+        hourly_rate=55,
+        years=8,
+        portfolio=("https://github.com/priya-demo", "https://priya.example.com/cases"),
+        certifications=("AWS Certified Developer",),
+    ),
+    DemoFreelancer(
+        2002,
+        "Mateo García",
+        "mateo_design",
+        headline="Brand identity and logo designer",
+        bio="Logos, brand books and UI kits for start-ups. Three concepts, "
+        "two rounds of changes, source files included.",
+        category="design",
+        skills=("logo-design", "branding", "ui-ux"),
+        tags=("figma",),
+        hourly_rate=40,
+        years=6,
+        portfolio=("https://dribbble.com/mateo-demo", "https://www.behance.net/mateo-demo"),
+    ),
+    DemoFreelancer(
+        2003,
+        "Hannah Weber",
+        "hannah_writes",
+        headline="Technical writer and English–German translator",
+        bio="Docs, API references and release notes people actually read; "
+        "German localization of apps and sites.",
+        category="writing",
+        skills=("technical-writing", "copywriting", "editing-proofreading"),
+        tags=("docs-as-code",),
+        hourly_rate=45,
+        years=10,
+        portfolio=("https://hannah.example.com/portfolio",),
+        certifications=("tekom Technical Communicator",),
+    ),
+    DemoFreelancer(
+        2004,
+        "Kenji Sato",
+        "kenji_data",
+        headline="Data analyst · dashboards, SQL and web scraping",
+        bio="I turn spreadsheets and scraped data into dashboards your team "
+        "opens every morning. Python, SQL, Metabase.",
+        category="data",
+        skills=("data-analysis", "sql", "dashboards", "web-scraping"),
+        tags=("pandas", "metabase"),
+        hourly_rate=50,
+        years=5,
+        portfolio=("https://kenji.example.com/dashboards",),
+    ),
+)
+
+CLIENTS = (
+    DemoClient(
+        CLARA,
+        "Clara (client)",
+        "clara_client",
+        jobs=(
+            DemoJob(
+                "Telegram bot for booking yoga classes",
+                "A bot where students see the week's classes, book a spot and get a "
+                "reminder an hour before. Admin commands to add classes. Python preferred.",
+                "development",
+                ("python", "telegram-bots"),
+                "fixed",
+                800,
+                deadline_days=30,
+            ),
+            DemoJob(
+                "Logo for a yoga studio",
+                "A calm, modern logo for a small yoga studio called Sunrise Flow. "
+                "Three concepts, then refine one; vector files at the end.",
+                "design",
+                ("logo-design", "branding"),
+                "fixed",
+                300,
+                deadline_days=14,
+            ),
+        ),
+    ),
+    DemoClient(
+        3001,
+        "Olivia Brooks",
+        "olivia_shop",
+        jobs=(
+            DemoJob(
+                "Sales dashboard from Shopify exports",
+                "Weekly CSV exports from our shop should become a dashboard: revenue, "
+                "repeat customers, best sellers. Metabase or similar.",
+                "data",
+                ("dashboards", "data-analysis", "sql"),
+                "fixed",
+                600,
+                deadline_days=21,
+            ),
+            DemoJob(
+                "Product descriptions for 40 items",
+                "Short, friendly product descriptions (80-120 words each) for a shop "
+                "of handmade ceramics. Brief and photos provided.",
+                "writing",
+                ("copywriting",),
+                "fixed",
+                350,
+            ),
+        ),
+    ),
+    DemoClient(
+        3002,
+        "Noah Fischer",
+        "noah_startup",
+        jobs=(
+            DemoJob(
+                "Backend developer for a REST API (ongoing)",
+                "We need help extending our Python REST API: new endpoints, tests and "
+                "PostgreSQL migrations. About 10 hours a week.",
+                "development",
+                ("python", "backend", "databases"),
+                "hourly",
+                50,
+            ),
+            DemoJob(
+                "Translate our app into German",
+                "About 1,200 strings of a mobile app (JSON files) into German, with a "
+                "consistent glossary. Context screenshots provided.",
+                "translation",
+                ("german", "localization"),
+                "fixed",
+                400,
+                deadline_days=20,
+            ),
+        ),
+    ),
+)
+
+ALERTS: dict[int, DemoAlert] = {
+    # Felix gets (almost) everything a new demo user would post.
+    FELIX: DemoAlert(categories=("development", "design")),
+    2001: DemoAlert(skills=("python", "telegram-bots", "backend")),
+    2002: DemoAlert(categories=("design",)),
+    2003: DemoAlert(categories=("writing", "translation"), keywords=("docs", "german")),
+    2004: DemoAlert(skills=("data-analysis", "dashboards", "sql"), min_budget=200),
+}
+
+PITCHES = (
+    DemoPitch(
+        2001,
+        CLARA,
+        "Telegram bot for booking yoga classes",
+        "Hi Clara! I have built three booking bots with aiogram, one for a fitness "
+        "studio. I would start with the schedule and booking, then reminders and admin "
+        "commands. Tests and a short handover doc included.",
+        750,
+        21,
+        milestones=(("Schedule and booking", 450), ("Reminders and admin commands", 300)),
+    ),
+    DemoPitch(
+        2002,
+        CLARA,
+        "Logo for a yoga studio",
+        "Hello! Sunrise Flow sounds lovely. I would sketch three directions (sun, "
+        "breath, movement), refine your favourite twice and deliver SVG, PNG and a "
+        "one-page brand sheet.",
+        280,
+        10,
+    ),
+    DemoPitch(
+        2004,
+        3001,
+        "Sales dashboard from Shopify exports",
+        "I have set up Metabase for two online shops. I would load the CSVs into "
+        "PostgreSQL with a small import script, then build the three views you "
+        "listed plus a cohort chart.",
+        600,
+        14,
+    ),
+    DemoPitch(
+        2003,
+        3002,
+        "Translate our app into German",
+        "Native German speaker and localization specialist. I keep a glossary and "
+        "style guide, check plurals and placeholders, and review strings in context.",
+        380,
+        12,
+    ),
+)
+
+
+# --- seeding ---------------------------------------------------------------------
+
+
+def _minor(whole: int, currency: str) -> int:
+    return whole * 10 ** exponent(currency)
+
+
+async def seed(runtime: Any) -> None:
+    """Seed the running sandbox (a bot.app.Runtime after start-up)."""
+    settings = runtime.settings
+    config: MarketConfig = settings.market_config()
+    added = await seed_data(
+        runtime.database,
+        runtime.clock,
+        config,
+        emulator=runtime.emulator,
+        gateway=runtime.payments.gateway,
+        public_url=settings.public_url,
+    )
+    sender = getattr(runtime, "sender", None)
+    if sender is not None:
+        sender.wake()  # deliver the seeded notifications now, not at the next poll
+    what = ", ".join(f"{n} {k}" for k, n in added.items() if n) or "nothing new"
+    runtime.announce(f"Demo data: {what}.")
+
+
+async def seed_data(
+    database: Database,
+    clock: Clock,
+    config: MarketConfig,
+    *,
+    emulator: Any = None,
+    gateway: PaymentGateway | None = None,
+    public_url: str = "http://127.0.0.1:8080",
+) -> dict[str, int]:
+    """Add whatever demo data is missing; returns how many of each kind were added."""
+    if emulator is not None:
+        add_emulator_users(emulator)
+    runner = SystemRunner(database.uow, clock, config, gateway=gateway, public_url=public_url)
+    added = {"users": 0, "profiles": 0, "alerts": 0, "jobs": 0, "pitches": 0}
+    # One transaction per step: what is seeded is visible (and notified) step by step.
+    for person, role in _people_and_roles():
+        added["users"] += await runner.run(
+            lambda uow, p=person, r=role: _user(uow, clock, p, r), what="demo user"
+        )
+    for freelancer in FREELANCERS:
+        added["profiles"] += await runner.run(
+            lambda uow, f=freelancer: _profile(uow, clock, config, f), what="demo profile"
+        )
+    # Alerts before the jobs, so publishing the jobs sends their first alerts.
+    for user_id, alert in ALERTS.items():
+        added["alerts"] += await runner.run(
+            lambda uow, u=user_id, a=alert: _alert(uow, clock, config, u, a), what="demo alert"
+        )
+    for client in CLIENTS:
+        for job in client.jobs:
+            added["jobs"] += await runner.run(
+                lambda uow, c=client.id, j=job: _job(uow, clock, config, c, j), what="demo job"
+            )
+    for pitch in PITCHES:
+        added["pitches"] += await runner.run(
+            lambda uow, p=pitch: _pitch(uow, clock, config, p), what="demo pitch"
+        )
+    log.info("demo data added: %s", added)
+    return added
+
+
+def add_emulator_users(emulator: Any) -> None:
+    """Everyone gets an emulator user with the chat open (as if they had pressed Start)."""
+    people: list[Person] = [*PERSONAS, *FREELANCERS, *(c for c in CLIENTS if c.id != CLARA)]
+    for person in people:
+        if person.id not in emulator.users:
+            emulator.add_user(
+                person.name, user_id=person.id, username=person.username, started=True
+            )
+
+
+def _people_and_roles() -> list[tuple[Person, str]]:
+    return [
+        (PERSONAS[0], "client"),
+        (PERSONAS[1], "freelancer"),
+        *((f, "freelancer") for f in FREELANCERS),
+        *((c, "client") for c in CLIENTS if c.id != CLARA),
+    ]
+
+
+async def _user(uow: UnitOfWork, clock: Clock, person: Person, role: str) -> int:
+    """Register the person with `role`; an existing user keeps what they chose."""
+    _, created = await accounts.register_user(
+        uow, clock, person.id, person.name, person.username, "en"
+    )
+    if created:
+        await accounts.add_role(uow, clock, person.id, role)
+    return int(created)
+
+
+async def _profile(uow: UnitOfWork, clock: Clock, config: MarketConfig, f: DemoFreelancer) -> int:
+    if await profile_extra.get_profile(uow, f.id) is not None:
+        return 0
+    await profile_extra.set_text(uow, clock, config, f.id, "headline", f.headline)
+    await profile_extra.set_text(uow, clock, config, f.id, "bio", f.bio)
+    await profile_extra.set_category(uow, clock, config, f.id, f.category)
+    for skill in f.skills:
+        await profile_extra.toggle_skill(uow, clock, config, f.id, skill)
+    for tag in f.tags:
+        await profile_extra.add_tag(uow, clock, config, f.id, tag)
+    await profile_extra.set_hourly_rate(
+        uow, clock, config, f.id, _minor(f.hourly_rate, config.currency)
+    )
+    await profile_extra.set_years(uow, clock, config, f.id, f.years)
+    for link in f.portfolio:
+        await profile_extra.add_link(uow, clock, config, f.id, link)
+    for certification in f.certifications:
+        await profile_extra.add_certification(uow, clock, config, f.id, certification)
+    return 1
+
+
+def _known(values: Sequence[str], is_known: Callable[[str], bool], what: str) -> list[str]:
+    for value in values:
+        if not is_known(value):
+            raise ValueError(f"unknown {what} {value!r} in the demo data")
+    return list(values)
+
+
+async def _alert(
+    uow: UnitOfWork, clock: Clock, config: MarketConfig, user_id: int, alert: DemoAlert
+) -> int:
+    """One instant subscription per person. There is no alerts use case yet, so the
+    rules a subscription must satisfy (a freelancer; taxonomy slugs) are checked here."""
+    if await uow.subscriptions.count(user_id=user_id):
+        return 0
+    user = await uow.users.get(user_id)
+    if user is None or not user.is_freelancer:
+        return 0  # the person chose another role since: no alert for them
+    await uow.subscriptions.add(
+        AlertSubscription(
+            user_id=user_id,
+            categories=_known(alert.categories, taxonomy.is_known_category, "category"),
+            skills=_known(alert.skills, taxonomy.is_known_skill, "skill"),
+            keywords=list(alert.keywords),
+            min_budget=_minor(alert.min_budget, config.currency),
+            mode="instant",
+            created_at=clock.now(),
+        )
+    )
+    return 1
+
+
+async def _find_job(uow: UnitOfWork, client_id: int, title: str) -> Job | None:
+    found = await uow.jobs.find(limit=1, client_id=client_id, title=title)
+    return found[0] if found else None
+
+
+async def _job(
+    uow: UnitOfWork, clock: Clock, config: MarketConfig, client_id: int, job: DemoJob
+) -> int:
+    if await _find_job(uow, client_id, job.title) is not None:
+        return 0
+    user = await uow.users.get(client_id)
+    if user is None or not user.is_client:
+        return 0  # the persona chose to be a freelancer only: no jobs for them
+    deadline = None
+    if job.deadline_days is not None:
+        deadline = clock.now().date() + timedelta(days=job.deadline_days)
+    draft = JobDraft(
+        title=job.title,
+        description=job.description,
+        category=job.category,
+        skills=job.skills,
+        budget_type=job.budget_type,
+        budget=_minor(job.budget, config.currency),
+        deadline=deadline,
+    )
+    await publish_job(uow, clock, config, client_id, draft)
+    return 1
+
+
+async def _pitch(uow: UnitOfWork, clock: Clock, config: MarketConfig, pitch: DemoPitch) -> int:
+    job = await _find_job(uow, pitch.client_id, pitch.job_title)
+    if job is None or job.id is None:
+        return 0
+    if await uow.pitches.count(job_id=job.id, freelancer_id=pitch.freelancer_id):
+        return 0
+    await pitch_extra.submit_pitch(
+        uow,
+        clock,
+        config,
+        pitch.freelancer_id,
+        job.id,
+        pitch.cover_letter,
+        _minor(pitch.price, config.currency),
+        pitch.duration_days,
+        [{"title": t, "amount": _minor(a, config.currency)} for t, a in pitch.milestones],
+    )
+    return 1
