@@ -32,11 +32,12 @@ from handlers.events import Keyboard
 from handlers.i18n import Translator
 from handlers.notify import renders
 from handlers.render import Html, button, esc, join, keyboard, money, pagination_row, shorten
+from handlers.routing import ROUTER, command, step
 from handlers.routing import button as on_button
-from handlers.routing import command, step
 
 PREFIX = "pitch"
 NEW = "new"  # encode(PREFIX, NEW, job_id) starts a pitch for the job
+MY_JOBS = "mj"  # the client-side flow (handlers/flows/my_jobs.py), when installed
 
 FLOW = "pitch"
 PAGE_SIZE = 5
@@ -423,10 +424,17 @@ async def show_pitch(ctx: Context, pitch_id: int) -> None:
 
 
 def client_buttons(t: Translator, pitch: Pitch) -> Keyboard | None:
-    """What the job's client sees under a pitch (the my-jobs flow may add more)."""
+    """What the job's client gets under a pitch: the my-jobs flow's pitch screen
+    ("mj:pitch:<id>", with Shortlist / Decline / Hire) and the ranked list
+    ("mj:pitches:<job>:1") when that flow is installed; else this flow's read-only view."""
+    if MY_JOBS in ROUTER.buttons:
+        view = button(t.plain("pitch.btn_view"), encode(MY_JOBS, "pitch", pitch.id))
+        ranked = button(t.plain("pitch.btn_all"), encode(MY_JOBS, "pitches", pitch.job_id, 1))
+    else:
+        view, ranked = button(t.plain("pitch.btn_view"), encode(PREFIX, "show", pitch.id)), None
     return keyboard(
-        button(t.plain("pitch.btn_view"), encode(PREFIX, "show", pitch.id)),
-        button(t.plain("pitch.btn_profile"), encode("prof", "card", pitch.freelancer_id)),
+        view,
+        [button(t.plain("pitch.btn_profile"), encode("prof", "card", pitch.freelancer_id)), ranked],
     )
 
 

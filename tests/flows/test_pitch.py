@@ -127,9 +127,11 @@ async def test_fixed_job_pitch_with_milestones_reaches_the_client(h: Harness) ->
     ]
     note = h.last(cleo)
     assert "New pitch on “Build a Telegram bot” from Fran: $450.00, 7 days." in note.text
+    assert "👤 Freelancer profile" in note.labels()
+    await h.press(cleo, "👤 Freelancer profile")
+    assert "Fran" in h.last(cleo).text and "Reputation score" in h.last(cleo).text
     await h.press(cleo, "📨 View pitch")
     assert COVER in h.last(cleo).text
-    assert "👤 Freelancer profile" in h.last(cleo).labels()
 
 
 async def test_hourly_job_asks_a_rate_and_no_milestones(h: Harness) -> None:
