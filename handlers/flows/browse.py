@@ -1,0 +1,256 @@
+"""Browse and search open jobs (/jobs): free text plus filters (category,
+minimum budget, fixed / hourly), a page of results at a time; each result
+opens the job's card with the pitch flow's "Pitch" button.
+
+The search lives in the conversation state ("browse", step): {"q", "cat",
+"min" (minor units), "type"}. While browsing, any text is a new search; step
+"min" waits for a minimum budget. A command ends the search, and its page
+buttons then answer "no longer available".
+
+Callback data (prefix "br"):
+- "br:job:<job id>"            open a job's card (stable: other flows may link here)
+- "br:pg::<page>"              a page of the current search (edits in place)
+- "br:cats" / "br:cat::<slug>|any"     choose a category
+- "br:type::fixed|hourly|any"  budget type
+- "br:min" / "br:minx"         ask for a minimum budget / drop it
+- "br:q"                       how to search by text;  "br:reset" all filters off
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from domain import taxonomy
+from domain.entities import Job
+from domain.money import parse_money
+from domain.ports import JobQuery
+from domain.states import JobStatus
+from handlers.callbacks import StaleButton, encode
+from handlers.context import Context
+from handlers.events import Button, Keyboard
+from handlers.i18n import Translator
+from handlers.render import (
+    Html,
+    bold,
+    button,
+    job_card,
+    join,
+    keyboard,
+    money,
+    pagination_row,
+    rows,
+    shorten,
+)
+from handlers.routing import button as on_button
+from handlers.routing import command, step
+
+PREFIX = "br"
+FLOW = "browse"
+PAGE_SIZE = 5
+QUERY_MAX = 200  # characters of search text kept; the rest is dropped, never refused
+PITCH_NEW = ("pitch", "new")  # handlers/flows/pitch.py: "pitch:new:<job id>"
+BUDGET_TYPES = ("fixed", "hourly")
+
+
+# --- labels other flows share --------------------------------------------------------
+
+
+def category_label(t: Translator, slug: str | None) -> str:
+    """A category's name in the reader's language (the taxonomy's English otherwise)."""
+    if not slug:
+        return ""
+    key = f"browse.cat.{slug}"
+    return t.plain(key) if t.has(key) else taxonomy.category_name(slug)
+
+
+def skill_label(slug: str) -> str:
+    return taxonomy.skill_name(slug)
+
+
+def budget_text(t: Translator, job: Job) -> str:
+    amount = money(job.budget, job.currency)
+    return t.plain("browse.per_hour", amount=amount) if job.budget_type == "hourly" else amount
+
+
+# --- the search --------------------------------------------------------------------------
+
+
+def _filters(ctx: Context) -> dict[str, Any]:
+    return ctx.data if ctx.in_step(FLOW) else {}
+
+
+def _query(filters: dict[str, Any], page: int) -> JobQuery:
+    return JobQuery(
+        text=filters.get("q") or "",
+        category=filters.get("cat") or None,
+        min_budget=int(filters.get("min") or 0),
+        budget_type=filters.get("type") or None,
+        offset=(page - 1) * PAGE_SIZE,
+        limit=PAGE_SIZE,
+    )
+
+
+def _summary(ctx: Context, filters: dict[str, Any]) -> Html:
+    t = ctx.t
+    parts: list[Html] = []
+    if filters.get("q"):
+        parts.append(t("browse.f_text", text=shorten(filters["q"], 60)))
+    if filters.get("cat"):
+        parts.append(t("browse.f_category", category=category_label(t, filters["cat"])))
+    if filters.get("min"):
+        parts.append(t("browse.f_min", amount=money(int(filters["min"]), ctx.config.currency)))
+    if filters.get("type"):
+        parts.append(t(f"browse.f_type_{filters['type']}"))
+    return join(parts, " · ") if parts else t("browse.f_none")
+
+
+async def show_results(ctx: Context, filters: dict[str, Any], page: int = 1) -> None:
+    """One page of open jobs for the filters; edits the pressed message in place."""
+    await ctx.set_state(FLOW, "query", filters)
+    jobs, total = await ctx.uow.search.search(_query(filters, max(1, page)))
+    pages = max(1, -(-total // PAGE_SIZE))
+    if page > pages:  # the results shrank since the button was made
+        page = pages
+        jobs, total = await ctx.uow.search.search(_query(filters, page))
+    t = ctx.t
+    lines: list[Html] = [t("browse.title", total=total), _summary(ctx, filters), Html("")]
+    if not jobs:
+        lines.append(t("browse.nothing"))
+    start = (page - 1) * PAGE_SIZE
+    picks: list[Button] = []
+    for n, job in enumerate(jobs, start=start + 1):
+        assert job.id is not None
+        lines.append(
+            Html(f"{n}. ")
+            + bold(shorten(job.title, 80))
+            + Html(" — ")
+            + budget_text(t, job)
+            + (Html(" · ") + category_label(t, job.category) if job.category else Html(""))
+        )
+        picks.append(button(f"{n}. {shorten(job.title, 40)}", encode(PREFIX, "job", job.id)))
+    lines += [Html(""), t("browse.hint")]
+    pager = _pager(t, page, pages)
+    await ctx.edit(join(lines), rows(picks, 1) + ([pager] if pager else []) + _filter_rows(t))
+
+
+def _pager(t: Translator, page: int, pages: int) -> list[Button]:
+    return pagination_row(
+        page,
+        pages,
+        lambda p: encode(PREFIX, "pg", arg=p),
+        prev=t.plain("btn.prev"),
+        next_=t.plain("btn.next"),
+    )
+
+
+def _filter_rows(t: Translator) -> Keyboard:
+    return [
+        [
+            button(t.plain("browse.btn.text"), encode(PREFIX, "q")),
+            button(t.plain("browse.btn.category"), encode(PREFIX, "cats")),
+        ],
+        [
+            button(t.plain("browse.btn.min"), encode(PREFIX, "min")),
+            button(t.plain("browse.btn.fixed"), encode(PREFIX, "type", arg="fixed")),
+            button(t.plain("browse.btn.hourly"), encode(PREFIX, "type", arg="hourly")),
+        ],
+        [button(t.plain("browse.btn.reset"), encode(PREFIX, "reset"))],
+    ]
+
+
+def clean_query(text: str) -> str:
+    """Search text as typed, cut to QUERY_MAX characters: hostile text is never an error."""
+    return " ".join(text.split())[:QUERY_MAX]
+
+
+# --- entry points -------------------------------------------------------------------------
+
+
+@command("jobs")
+async def jobs(ctx: Context) -> None:
+    """/jobs [words]: open jobs, newest first (or matching the words)."""
+    filters = {"q": clean_query(ctx.args)} if ctx.args.strip() else {}
+    await show_results(ctx, filters)
+
+
+@step(FLOW, "query")
+async def search_text(ctx: Context) -> None:
+    q = clean_query(ctx.text)
+    if not q:
+        await ctx.reply(ctx.t("browse.ask_text"))
+        return
+    filters = _filters(ctx) | {"q": q}
+    await show_results(ctx, filters)
+
+
+@step(FLOW, "min")
+async def min_budget(ctx: Context) -> None:
+    amount = parse_money(ctx.text, ctx.config.currency).amount
+    await show_results(ctx, _filters(ctx) | {"min": amount})
+
+
+@on_button(PREFIX)
+async def browse_buttons(ctx: Context) -> None:
+    cb = ctx.callback
+    assert cb is not None
+    t = ctx.t
+    if cb.action == "job":
+        await open_job(ctx, cb.require_id())
+        ctx.answer()
+        return
+    if not ctx.in_step(FLOW):
+        raise StaleButton()  # the search was ended by a command or another conversation
+    filters = ctx.data
+    if cb.action == "pg" and cb.arg and cb.arg.isdigit() and int(cb.arg) >= 1:
+        await show_results(ctx, filters, int(cb.arg))
+    elif cb.action == "cats":
+        cats = [
+            button(category_label(t, c.slug), encode(PREFIX, "cat", arg=c.slug))
+            for c in taxonomy.CATEGORIES
+        ]
+        any_ = button(t.plain("browse.btn.any_category"), encode(PREFIX, "cat", arg="any"))
+        await ctx.edit(t("browse.choose_category"), [*rows(cats, 2), [any_]])
+    elif cb.action == "cat" and (cb.arg == "any" or taxonomy.is_known_category(cb.arg or "")):
+        await show_results(ctx, filters | {"cat": None if cb.arg == "any" else cb.arg})
+    elif cb.action == "type" and cb.arg in (*BUDGET_TYPES, "any"):
+        same = filters.get("type") == cb.arg
+        await show_results(ctx, filters | {"type": None if same or cb.arg == "any" else cb.arg})
+    elif cb.action == "min":
+        await ctx.set_state(FLOW, "min", filters)
+        await ctx.edit(
+            t("browse.ask_min", currency=ctx.config.currency),
+            keyboard(
+                [
+                    button(t.plain("browse.btn.no_min"), encode(PREFIX, "minx")),
+                    button(t.plain("btn.cancel"), encode(PREFIX, "pg", arg=1)),
+                ]
+            ),
+        )
+    elif cb.action == "minx":
+        await show_results(ctx, filters | {"min": 0})
+    elif cb.action == "q":
+        await ctx.reply(t("browse.ask_text"))
+    elif cb.action == "reset":
+        await show_results(ctx, {})
+    else:
+        raise StaleButton()
+    ctx.answer()
+
+
+async def open_job(ctx: Context, job_id: int) -> None:
+    """An open job's card with Pitch (a new message, so the results stay above)."""
+    job = await ctx.uow.jobs.get(job_id)
+    if job is None or (job.status != JobStatus.OPEN and job.client_id != ctx.user.id):
+        await ctx.reply(ctx.t("job.unavailable"))
+        return
+    t = ctx.t
+    own = job.client_id == ctx.user.id
+    assert job.id is not None
+    pitch = (
+        button(t.plain("btn.pitch"), encode(*PITCH_NEW, job.id))
+        if not own and job.status == JobStatus.OPEN
+        else None
+    )
+    report = None if own else button(t.plain("btn.report_job"), encode("report", "job", job.id))
+    manage = button(t.plain("browse.btn.manage"), encode("mj", "job", job.id)) if own else None
+    await ctx.reply(job_card(job, t), keyboard([b for b in (pitch, report, manage) if b]))

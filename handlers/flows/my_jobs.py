@@ -1,0 +1,432 @@
+"""My jobs (/myjobs): the client's jobs with pitch counts; a job's card with
+Edit / Pause / Resume / Close / Pitches / Invite; its pitches ranked with each
+freelancer's reputation; per pitch: the full pitch and profile, Shortlist,
+Decline, Message, Hire; inviting matching freelancers. The Message button opens
+the messaging flow's compose ("msg:p:<pitch id>").
+
+Callback data (prefix "mj"); the first three are stable for other flows:
+- "mj:job:<job id>"                the job's manage card (the owner only)
+- "mj:pitch:<pitch id>"            one pitch with its actions (the job's client)
+- "mj:pitches:<job id>:<page>"     the ranked pitches on a job
+- "mj:list::<page>"                my jobs, page 1-based
+- "mj:pause:<job>" / "mj:resume:<job>" / "mj:close:<job>" (asks) / "mj:closey:<job>"
+- "mj:sl:<pitch>" shortlist, "mj:dec:<pitch>" decline
+- "mj:inv:<job>" candidates to invite, "mj:invy:<job>:<freelancer id>" invite one
+Elsewhere: Hire is the offers flow's "of:new:<pitch id>"; editing fields is the
+post flow's "pj:edit:<job id>"; the invitation's Pitch is "pitch:new:<job id>".
+"""
+
+from __future__ import annotations
+
+from domain.entities import FreelancerProfile, Job, Pitch, User
+from domain.reputation import Reputation
+from domain.states import JobStatus, PitchStatus
+from domain.usecases import jobs_extra as uc
+from handlers.callbacks import StaleButton, encode
+from handlers.context import Context, Scope
+from handlers.events import Button, Keyboard
+from handlers.i18n import Translator
+from handlers.notify import renders
+from handlers.render import (
+    Html,
+    bold,
+    button,
+    esc,
+    job_card,
+    join,
+    keyboard,
+    money,
+    pagination_row,
+    rows,
+    shorten,
+)
+from handlers.routing import button as on_button
+from handlers.routing import command
+
+PREFIX = "mj"
+JOBS_PAGE = 6
+PITCHES_PAGE = 6
+HIRE = ("of", "new")  # handlers/flows/offers.py: "of:new:<pitch id>"
+PITCH_NEW = ("pitch", "new")  # handlers/flows/pitch.py: "pitch:new:<job id>"
+MESSAGE = ("msg", "p")  # handlers/flows/messaging.py: "msg:p:<pitch id>" writes to the freelancer
+STATUS_ICON = {
+    JobStatus.DRAFT: "📝",
+    JobStatus.OPEN: "🟢",
+    JobStatus.PAUSED: "⏸",
+    JobStatus.CLOSED: "⚫",
+}
+ANSWERABLE = (PitchStatus.PENDING, PitchStatus.SHORTLISTED)
+
+
+def _name(user: User | None, fallback_id: int) -> str:
+    return (user.name if user else "") or f"#{fallback_id}"
+
+
+# --- my jobs ------------------------------------------------------------------------------
+
+
+@command("myjobs")
+async def my_jobs(ctx: Context) -> None:
+    await show_list(ctx, 1)
+
+
+async def show_list(ctx: Context, page: int) -> None:
+    t = ctx.t
+    summaries, total = await uc.my_jobs(ctx.uow, ctx.user.id, (page - 1) * JOBS_PAGE, JOBS_PAGE)
+    pages = max(1, -(-total // JOBS_PAGE))
+    new_job = button(t.plain("myjobs.btn.post"), encode("cmd", "post"))
+    if not total:
+        await ctx.edit(t("myjobs.empty"), keyboard(new_job))
+        return
+    picks = [
+        button(
+            t.plain(
+                "myjobs.list_item",
+                icon=STATUS_ICON.get(s.job.status, ""),
+                title=shorten(s.job.title, 36),
+                pitches=s.pitches,
+            ),
+            encode(PREFIX, "job", s.job.id),
+        )
+        for s in summaries
+    ]
+    pager = pagination_row(
+        page,
+        pages,
+        lambda p: encode(PREFIX, "list", arg=p),
+        prev=t.plain("btn.prev"),
+        next_=t.plain("btn.next"),
+    )
+    await ctx.edit(
+        join([t("myjobs.title", total=total), t("myjobs.hint")]),
+        rows(picks, 1) + ([pager] if pager else []) + [[new_job]],
+    )
+
+
+def manage_keyboard(t: Translator, job: Job, pitches: int) -> Keyboard:
+    assert job.id is not None
+    jid = job.id
+    first = [
+        button(t.plain("myjobs.btn.pitches", count=pitches), encode(PREFIX, "pitches", jid, 1))
+    ]
+    if job.status == JobStatus.OPEN:
+        first.append(button(t.plain("myjobs.btn.invite"), encode(PREFIX, "inv", jid)))
+    out: Keyboard = [first]
+    if job.status != JobStatus.CLOSED:
+        toggle = (
+            button(t.plain("myjobs.btn.pause"), encode(PREFIX, "pause", jid))
+            if job.status == JobStatus.OPEN
+            else button(t.plain("myjobs.btn.resume"), encode(PREFIX, "resume", jid))
+        )
+        out.append([button(t.plain("myjobs.btn.edit"), encode("pj", "edit", jid)), toggle])
+        out.append([button(t.plain("myjobs.btn.close"), encode(PREFIX, "close", jid))])
+    out.append([button(t.plain("myjobs.btn.list"), encode(PREFIX, "list", arg=1))])
+    return out
+
+
+async def show_manage_card(ctx: Context, job: Job, notice: Html | None = None) -> None:
+    """The job's card with the owner's buttons (in place after a button press)."""
+    pitches = await ctx.uow.pitches.count(job_id=job.id)
+    card = job_card(job, ctx.t)
+    text = join([notice, Html(""), card]) if notice else card
+    await ctx.edit(text, manage_keyboard(ctx.t, job, pitches))
+
+
+# --- pitches --------------------------------------------------------------------------------
+
+
+def reputation_text(t: Translator, rep: Reputation) -> str:
+    """Compact: "⭐ 4.7 (12) · 88/100 · Top Rated" (or "new")."""
+    parts = [
+        t.plain("myjobs.rep_rated", rating=str(rep.average_rating), count=rep.rating_count)
+        if rep.average_rating is not None
+        else t.plain("myjobs.rep_new"),
+        t.plain("myjobs.rep_score", score=rep.score),
+    ]
+    parts += [t.plain(f"myjobs.badge.{b}") for b in rep.badges]
+    return " · ".join(parts)
+
+
+def _price(t: Translator, pitch: Pitch, job: Job) -> str:
+    amount = money(pitch.price, pitch.currency)
+    return t.plain("browse.per_hour", amount=amount) if job.budget_type == "hourly" else amount
+
+
+async def show_pitches(ctx: Context, job_id: int, page: int) -> None:
+    t = ctx.t
+    job, ranked = await uc.ranked_pitches(ctx.uow, ctx.clock, ctx.user.id, job_id)
+    assert job.id is not None
+    pages = max(1, -(-len(ranked) // PITCHES_PAGE))
+    page = min(max(1, page), pages)
+    start = (page - 1) * PITCHES_PAGE
+    lines: list[Html] = [t("myjobs.pitches_title", title=shorten(job.title, 80), count=len(ranked))]
+    if not ranked:
+        lines.append(t("myjobs.no_pitches"))
+    picks: list[Button] = []
+    for n, item in enumerate(ranked[start : start + PITCHES_PAGE], start=start + 1):
+        p = item.pitch
+        assert p.id is not None
+        name = shorten(_name(item.freelancer, p.freelancer_id), 40)
+        lines.append(
+            Html(f"{n}. ")
+            + bold(name)
+            + Html(" — ")
+            + _price(t, p, job)
+            + Html(" · ")
+            + t.plain(f"myjobs.pstatus.{p.status}")
+            + (Html(" · ") + t.plain("myjobs.invited") if p.invited else Html(""))
+            + Html("\n    ")
+            + reputation_text(t, item.reputation)
+        )
+        picks.append(button(f"{n}. {name}", encode(PREFIX, "pitch", p.id)))
+    pager = pagination_row(
+        page,
+        pages,
+        lambda p: encode(PREFIX, "pitches", job.id, p),
+        prev=t.plain("btn.prev"),
+        next_=t.plain("btn.next"),
+    )
+    back = button(t.plain("myjobs.btn.job"), encode(PREFIX, "job", job.id))
+    await ctx.edit(join(lines), rows(picks, 2) + ([pager] if pager else []) + [[back]])
+
+
+def profile_lines(t: Translator, profile: FreelancerProfile | None) -> list[Html]:
+    if profile is None:
+        return [t("myjobs.no_profile")]
+    lines: list[Html] = []
+    if profile.headline:
+        lines.append(bold(profile.headline))
+    skills = [*profile.skills, *profile.tags]
+    if skills:
+        lines.append(t("myjobs.profile_skills", skills=", ".join(skills)))
+    if profile.hourly_rate:
+        lines.append(t("myjobs.profile_rate", amount=money(profile.hourly_rate, profile.currency)))
+    if profile.years_experience is not None:
+        lines.append(t("myjobs.profile_years", years=profile.years_experience))
+    if profile.portfolio:
+        lines.append(t("myjobs.profile_portfolio", links=" ".join(profile.portfolio[:5])))
+    if profile.bio:
+        lines += [Html(""), esc(shorten(profile.bio, 600))]
+    return lines or [t("myjobs.no_profile")]
+
+
+async def show_pitch(ctx: Context, pitch_id: int) -> None:
+    t = ctx.t
+    pitch, job = await uc.pitch_on_own_job(ctx.uow, ctx.user.id, pitch_id)
+    user = await ctx.uow.users.get(pitch.freelancer_id)
+    rep = await uc.reputation_of(ctx.uow, ctx.clock, pitch.freelancer_id)
+    profile = await ctx.uow.profiles.get(pitch.freelancer_id)
+    lines: list[Html] = [
+        t(
+            "myjobs.pitch_title",
+            name=_name(user, pitch.freelancer_id),
+            title=shorten(job.title, 80),
+        ),
+        t("myjobs.pitch_price", price=_price(t, pitch, job)),
+    ]
+    if pitch.duration_days:
+        lines.append(t("myjobs.pitch_days", days=pitch.duration_days))
+    lines.append(t("myjobs.pitch_status", status=t.plain(f"myjobs.pstatus.{pitch.status}")))
+    lines.append(t("myjobs.pitch_reputation", reputation=reputation_text(t, rep)))
+    for k, ms in enumerate(pitch.proposed_milestones or [], start=1):
+        amount = ms.get("amount")
+        lines.append(
+            t(
+                "myjobs.pitch_milestone",
+                n=k,
+                title=str(ms.get("title", "")),
+                amount=money(amount, pitch.currency) if isinstance(amount, int) else "",
+            )
+        )
+    lines += [Html(""), Html(esc(pitch.cover_letter)), Html("")]
+    lines += [t("myjobs.profile_title"), *profile_lines(t, profile)]
+    await ctx.edit(join(lines), pitch_keyboard(t, pitch, job))
+
+
+def pitch_keyboard(t: Translator, pitch: Pitch, job: Job) -> Keyboard:
+    assert pitch.id is not None and job.id is not None
+    answerable = pitch.status in ANSWERABLE
+    first = []
+    if pitch.status == PitchStatus.PENDING:
+        first.append(button(t.plain("myjobs.btn.shortlist"), encode(PREFIX, "sl", pitch.id)))
+    if answerable:
+        first.append(button(t.plain("myjobs.btn.decline"), encode(PREFIX, "dec", pitch.id)))
+    second = [button(t.plain("myjobs.btn.message"), encode(*MESSAGE, pitch.id))]
+    if answerable and job.status in (JobStatus.OPEN, JobStatus.PAUSED):
+        second.append(button(t.plain("myjobs.btn.hire"), encode(*HIRE, pitch.id)))
+    back = button(t.plain("myjobs.btn.back_pitches"), encode(PREFIX, "pitches", job.id, 1))
+    return [row for row in (first, second, [back]) if row]
+
+
+# --- invitations --------------------------------------------------------------------------
+
+
+async def show_candidates(ctx: Context, job_id: int) -> None:
+    t = ctx.t
+    job, found = await uc.invite_candidates(ctx.uow, ctx.user.id, job_id)
+    assert job.id is not None
+    lines: list[Html] = [t("myjobs.invite_title", title=shorten(job.title, 80))]
+    picks: list[Button] = []
+    if not found:
+        lines.append(t("myjobs.invite_none"))
+    wanted = set(job.skills)
+    for user, profile in found:
+        shared = sorted(wanted & (set(profile.skills) | set(profile.tags)))
+        lines.append(
+            Html("• ")
+            + bold(shorten(_name(user, user.id), 40))
+            + (Html(" — ") + shorten(profile.headline, 60) if profile.headline else Html(""))
+            + (Html(" · ") + ", ".join(shared) if shared else Html(""))
+        )
+        picks.append(
+            button(
+                t.plain("myjobs.btn.invite_one", name=shorten(_name(user, user.id), 30)),
+                encode(PREFIX, "invy", job.id, str(user.id)),
+            )
+        )
+    back = button(t.plain("myjobs.btn.job"), encode(PREFIX, "job", job.id))
+    await ctx.edit(join(lines), [*rows(picks, 1), [back]])
+
+
+# --- buttons --------------------------------------------------------------------------------
+
+
+@on_button(PREFIX)
+async def my_jobs_buttons(ctx: Context) -> None:
+    cb = ctx.callback
+    assert cb is not None
+    t = ctx.t
+    action = cb.action
+    if action == "list":
+        page = int(cb.arg) if cb.arg and cb.arg.isdigit() else 1
+        await show_list(ctx, max(1, page))
+    elif action == "job":
+        await show_manage_card(ctx, await uc.own_job(ctx.uow, ctx.user.id, cb.require_id()))
+    elif action == "pause":
+        job = await uc.pause_job(ctx.uow, ctx.clock, ctx.user.id, cb.require_id())
+        await show_manage_card(ctx, job)
+        ctx.answer(t.plain("myjobs.paused"))
+    elif action == "resume":
+        job = await uc.resume_job(ctx.uow, ctx.clock, ctx.user.id, cb.require_id())
+        await show_manage_card(ctx, job)
+        ctx.answer(t.plain("myjobs.resumed"))
+    elif action == "close":
+        job = await uc.own_job(ctx.uow, ctx.user.id, cb.require_id())
+        if job.status == JobStatus.CLOSED:
+            raise StaleButton()
+        await ctx.edit(
+            t("myjobs.close_confirm", title=job.title),
+            keyboard(
+                [
+                    button(t.plain("myjobs.btn.close_yes"), encode(PREFIX, "closey", job.id)),
+                    button(t.plain("myjobs.btn.job"), encode(PREFIX, "job", job.id)),
+                ]
+            ),
+        )
+    elif action == "closey":
+        job = await uc.close_job(ctx.uow, ctx.clock, ctx.user.id, cb.require_id())
+        await show_manage_card(ctx, job, notice=t("myjobs.closed"))
+        ctx.answer(t.plain("myjobs.closed_short"))
+    elif action == "pitches":
+        page = int(cb.arg) if cb.arg and cb.arg.isdigit() else 1
+        await show_pitches(ctx, cb.require_id(), page)
+    elif action == "pitch":
+        await show_pitch(ctx, cb.require_id())
+    elif action == "sl":
+        await uc.shortlist_pitch(ctx.uow, ctx.clock, ctx.user.id, cb.require_id())
+        await show_pitch(ctx, cb.require_id())
+        ctx.answer(t.plain("myjobs.shortlisted"))
+    elif action == "dec":
+        await uc.decline_pitch(ctx.uow, ctx.clock, ctx.user.id, cb.require_id())
+        await show_pitch(ctx, cb.require_id())
+        ctx.answer(t.plain("myjobs.declined"))
+    elif action == "inv":
+        await show_candidates(ctx, cb.require_id())
+    elif action == "invy":
+        if not cb.arg or not cb.arg.isdigit():
+            raise StaleButton()
+        await uc.invite_freelancer(ctx.uow, ctx.clock, ctx.user.id, cb.require_id(), int(cb.arg))
+        await show_candidates(ctx, cb.require_id())
+        ctx.answer(t.plain("myjobs.invited_short"))
+    else:
+        raise StaleButton()
+
+
+# --- notifications ------------------------------------------------------------------------
+
+
+async def _pitch_and_job(scope: Scope, pitch_id: int) -> tuple[Pitch, Job] | None:
+    pitch = await scope.uow.pitches.get(pitch_id)
+    job = await scope.uow.jobs.get(pitch.job_id) if pitch else None
+    return (pitch, job) if pitch and job else None
+
+
+def _open_job(t: Translator, job_id: int) -> Button:
+    return button(t.plain("btn.open_job"), encode("br", "job", job_id))
+
+
+def _browse(t: Translator) -> Button:
+    return button(t.plain("myjobs.btn.browse"), encode("cmd", "jobs"))
+
+
+@renders("pitch_declined")
+async def pitch_declined(scope: Scope, data: dict) -> None:
+    found = await _pitch_and_job(scope, data["pitch_id"])
+    if found is None:
+        return
+    pitch, job = found
+    await scope.notify(
+        pitch.freelancer_id,
+        "myjobs.notify_declined",
+        title=job.title,
+        buttons=lambda t: keyboard(_browse(t)),
+    )
+
+
+@renders("pitch_shortlisted")
+async def pitch_shortlisted(scope: Scope, data: dict) -> None:
+    found = await _pitch_and_job(scope, data["pitch_id"])
+    if found is None:
+        return
+    pitch, job = found
+    assert job.id is not None
+    await scope.notify(
+        pitch.freelancer_id,
+        "myjobs.notify_shortlisted",
+        title=job.title,
+        buttons=lambda t: keyboard(_open_job(t, job.id)),  # type: ignore[arg-type]
+    )
+
+
+@renders("freelancer_invited")
+async def freelancer_invited(scope: Scope, data: dict) -> None:
+    job = await scope.uow.jobs.get(data["job_id"])
+    if job is None or job.id is None:
+        return
+    client_user = await scope.uow.users.get(job.client_id)
+    jid = job.id
+    await scope.notify(
+        data["freelancer_id"],
+        "myjobs.notify_invited",
+        name=_name(client_user, job.client_id),
+        title=job.title,
+        buttons=lambda t: keyboard(
+            [button(t.plain("btn.pitch"), encode(*PITCH_NEW, jid)), _open_job(t, jid)]
+        ),
+    )
+
+
+@renders("job_closed")
+async def job_closed(scope: Scope, data: dict) -> None:
+    """Freelancers still waiting on a pitch hear that the job is closed."""
+    job = await scope.uow.jobs.get(data["job_id"])
+    if job is None:
+        return
+    waiting = await scope.uow.pitches.find(job_id=job.id, status__in=tuple(ANSWERABLE))
+    for pitch in waiting:
+        await scope.notify(
+            pitch.freelancer_id,
+            "myjobs.notify_closed",
+            title=job.title,
+            buttons=lambda t: keyboard(_browse(t)),
+        )

@@ -1,0 +1,423 @@
+"""Post a job (/post): title → description → category → skills → budget type →
+amount → deadline → preview → Publish; and editing a published job's fields.
+
+The draft lives in the conversation state ("post_job", step) so a restart
+loses nothing: {"mode": "new" | "fix" | "job", "job_id", "title",
+"description", "category", "skills": [...], "budget_type", "budget": minor
+units, "deadline": iso date | None, "changed": [fields]}. Mode "fix" edits one
+field of the draft from the preview; mode "job" edits a published job.
+
+Callback data (prefix "pj"):
+- "pj:edit:<job id>"            the field menu for editing a published job (job cards)
+- "pj:jf:<job id>:<field>"      start editing that field of the published job
+- wizard (valid only inside it, else "no longer available"):
+  "pj:cancel", "pj:back", "pj:cat::<category slug>", "pj:sk::<skill slug>" (toggle),
+  "pj:skdone", "pj:bt::fixed|hourly", "pj:skip" (no deadline), "pj:pub" (publish),
+  "pj:fixm" (field menu from the preview), "pj:fix::<field>" (edit a draft field)
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from domain import taxonomy, validation
+from domain.entities import Job
+from domain.money import parse_money
+from domain.states import JOB, JobStatus
+from domain.usecases import jobs_extra as uc
+from domain.usecases.common import client
+from handlers.callbacks import StaleButton, encode
+from handlers.context import Context
+from handlers.events import Button, Keyboard
+from handlers.flows.browse import category_label, skill_label
+from handlers.flows.my_jobs import show_manage_card
+from handlers.i18n import Translator
+from handlers.render import Html, button, job_card, join, keyboard, money, rows
+from handlers.routing import button as on_button
+from handlers.routing import command, step
+
+PREFIX = "pj"
+FLOW = "post_job"
+
+# Steps in asking order; "amount" stores the draft's "budget".
+STEPS = ("title", "description", "category", "skills", "budget_type", "amount", "deadline")
+FIELDS = {step: ("budget" if step == "amount" else step) for step in STEPS}
+# Editing one of these also asks the next (skill buttons depend on the category,
+# the amount's meaning on the budget type).
+CHAINED = {"category": "skills", "budget_type": "amount"}
+
+
+def _cancel(t: Translator) -> Button:
+    return button(t.plain("btn.cancel"), encode(PREFIX, "cancel"))
+
+
+def _back(t: Translator) -> Button:
+    return button(t.plain("post.btn.back"), encode(PREFIX, "back"))
+
+
+def _nav(ctx: Context, step_name: str) -> list[Button]:
+    """Back (where there is somewhere to go back to) and Cancel."""
+    mode = ctx.data.get("mode", "new")
+    first = mode == "new" and step_name == STEPS[0]
+    return [b for b in (None if first else _back(ctx.t), _cancel(ctx.t)) if b]
+
+
+# --- asking --------------------------------------------------------------------
+
+
+async def ask(
+    ctx: Context, step_name: str, draft: dict[str, Any], current: str | None = None
+) -> None:
+    """Enter `step_name` and show its question (in place after a button press);
+    `current` is the value being replaced, shown under the question."""
+    await ctx.set_state(FLOW, step_name, draft)
+    t = ctx.t
+    nav = _nav(ctx, step_name)
+    if step_name == "title":
+        text = t("post.ask_title", min=validation.JOB_TITLE_MIN, max=validation.JOB_TITLE_MAX)
+        kb = keyboard(nav)
+    elif step_name == "description":
+        text = t(
+            "post.ask_description",
+            min=validation.DESCRIPTION_MIN,
+            max=validation.DESCRIPTION_MAX,
+        )
+        kb = keyboard(nav)
+    elif step_name == "category":
+        text = t("post.ask_category")
+        cats = [
+            button(
+                ("✓ " if c.slug == draft.get("category") else "") + category_label(t, c.slug),
+                encode(PREFIX, "cat", arg=c.slug),
+            )
+            for c in taxonomy.CATEGORIES
+        ]
+        kb = [*rows(cats, 2), nav]
+    elif step_name == "skills":
+        text, kb = _skills_view(ctx, draft)
+    elif step_name == "budget_type":
+        text = t("post.ask_budget_type")
+        kb = keyboard(
+            [
+                button(t.plain("post.btn.fixed"), encode(PREFIX, "bt", arg="fixed")),
+                button(t.plain("post.btn.hourly"), encode(PREFIX, "bt", arg="hourly")),
+            ],
+            nav,
+        )
+    elif step_name == "amount":
+        key = "post.ask_rate" if draft.get("budget_type") == "hourly" else "post.ask_budget"
+        text = t(key, currency=ctx.config.currency)
+        kb = keyboard(nav)
+    elif step_name == "deadline":
+        text = t("post.ask_deadline")
+        kb = keyboard(button(t.plain("post.btn.no_deadline"), encode(PREFIX, "skip")), nav)
+    else:
+        raise StaleButton()
+    if current:
+        text = join([text, Html(""), ctx.t("post.current_value", value=current)])
+    await ctx.edit(text, kb)
+
+
+def _skills_view(ctx: Context, draft: dict[str, Any]) -> tuple[Html, Keyboard]:
+    t = ctx.t
+    chosen: list[str] = list(draft.get("skills") or [])
+    cat = taxonomy.category(draft.get("category") or "")
+    offered = [s.slug for s in cat.skills] if cat else []
+    toggles = [
+        button(("✓ " if s in chosen else "") + skill_label(s), encode(PREFIX, "sk", arg=s))
+        for s in offered
+    ]
+    shown = ", ".join(skill_label(s) for s in chosen) or t.plain("post.none_yet")
+    text = join(
+        [
+            t("post.ask_skills", max=uc.MAX_SKILLS),
+            t("post.skills_chosen", skills=shown),
+        ]
+    )
+    done = button(t.plain("post.btn.skills_done"), encode(PREFIX, "skdone"))
+    return text, [*rows(toggles, 2), [done], _nav(ctx, "skills")]
+
+
+def _draft_job(ctx: Context, draft: dict[str, Any]) -> Job:
+    return Job(
+        id=None,
+        client_id=ctx.user.id,
+        title=draft.get("title", ""),
+        description=draft.get("description", ""),
+        category=draft.get("category"),
+        skills=list(draft.get("skills") or []),
+        budget_type=draft.get("budget_type", "fixed"),
+        budget=int(draft.get("budget") or 0),
+        currency=ctx.config.currency,
+        deadline=date.fromisoformat(draft["deadline"]) if draft.get("deadline") else None,
+        status=JobStatus.OPEN,
+    )
+
+
+def preview_card(ctx: Context, draft: dict[str, Any]) -> Html:
+    """The job card exactly as freelancers will see it, without the id it has yet to get."""
+    card = job_card(_draft_job(ctx, draft), ctx.t)
+    body = card.rsplit("\n", 1)[0].rstrip("\n")  # drop "Job #…" (no id before publishing)
+    return Html(body)
+
+
+async def show_preview(ctx: Context, draft: dict[str, Any]) -> None:
+    draft = dict(draft) | {"mode": "new"}
+    await ctx.set_state(FLOW, "preview", draft)
+    t = ctx.t
+    text = join([t("post.preview_title"), Html(""), preview_card(ctx, draft)])
+    kb = keyboard(
+        button(t.plain("post.btn.publish"), encode(PREFIX, "pub")),
+        [
+            button(t.plain("post.btn.edit"), encode(PREFIX, "fixm")),
+            _back(t),
+        ],
+        _cancel(t),
+    )
+    await ctx.edit(text, kb)
+
+
+def _field_menu(t: Translator, data_for: Any) -> Keyboard:
+    return rows([button(t.plain(f"post.field.{s}"), data_for(s)) for s in STEPS], 2)
+
+
+# --- moving on ---------------------------------------------------------------------
+
+
+async def advance(ctx: Context, draft: dict[str, Any], done: str) -> None:
+    """After step `done` got its answer: the next question, the preview, or the saved job."""
+    changed = list(dict.fromkeys([*draft.get("changed", []), FIELDS[done]]))
+    draft = draft | {"changed": changed}
+    mode = draft.get("mode", "new")
+    if mode != "new" and done in CHAINED:
+        await ask(ctx, CHAINED[done], draft)
+    elif mode == "new" and done != STEPS[-1]:
+        await ask(ctx, STEPS[STEPS.index(done) + 1], draft)
+    elif mode == "job":
+        await _save_job(ctx, draft)
+    else:
+        await show_preview(ctx, draft)
+
+
+async def _save_job(ctx: Context, draft: dict[str, Any]) -> None:
+    changes: dict[str, Any] = {}
+    for name in draft.get("changed", []):
+        value = draft.get(name)
+        if name == "deadline":
+            value = date.fromisoformat(value) if value else None
+        changes[name] = value
+    job = await uc.edit_job(ctx.uow, ctx.clock, ctx.user.id, int(draft["job_id"]), changes)
+    await ctx.clear_state()
+    await show_manage_card(ctx, job, notice=ctx.t("post.saved"))
+
+
+# --- entry points -------------------------------------------------------------------
+
+
+@command("post")
+async def post(ctx: Context) -> None:
+    await client(ctx.uow, ctx.user.id)  # clients only; others get a clear refusal
+    await ask(ctx, "title", {"mode": "new", "skills": []})
+
+
+@step(FLOW, "title")
+async def got_title(ctx: Context) -> None:
+    await advance(ctx, ctx.data | {"title": uc.clean_title(ctx.text)}, "title")
+
+
+@step(FLOW, "description")
+async def got_description(ctx: Context) -> None:
+    await advance(ctx, ctx.data | {"description": uc.clean_description(ctx.text)}, "description")
+
+
+@step(FLOW, "skills")
+async def got_tag(ctx: Context) -> None:
+    """A typed free tag: added (or removed when typed again)."""
+    draft = ctx.data
+    skills: list[str] = list(draft.get("skills") or [])
+    added: list[str] = []
+    for part in ctx.text.split(","):
+        if not part.strip() and len(ctx.text.split(",")) > 1:
+            continue
+        added.append(taxonomy.normalize_skill(part))
+    for slug in added:
+        if slug in skills:
+            skills.remove(slug)
+        else:
+            skills.append(slug)
+    if len(skills) > uc.MAX_SKILLS:
+        uc.clean_skills(skills)  # raises skills_too_many
+    draft["skills"] = skills
+    await ctx.set_state(FLOW, "skills", draft)
+    text, kb = _skills_view(ctx, draft)
+    await ctx.reply(text, kb)
+
+
+@step(FLOW, "amount")
+async def got_amount(ctx: Context) -> None:
+    amount = parse_money(ctx.text, ctx.config.currency).amount
+    await advance(ctx, ctx.data | {"budget": amount}, "amount")
+
+
+@step(FLOW, "deadline")
+async def got_deadline(ctx: Context) -> None:
+    day = validation.parse_date(ctx.text, ctx.clock.now().date())
+    await advance(ctx, ctx.data | {"deadline": day.isoformat()}, "deadline")
+
+
+async def _buttons_only(ctx: Context) -> None:
+    await ctx.reply(ctx.t("post.use_buttons"))
+
+
+for _name in ("category", "budget_type", "preview"):
+    step(FLOW, _name)(_buttons_only)
+
+
+# --- buttons ---------------------------------------------------------------------------
+
+
+@on_button(PREFIX)
+async def post_buttons(ctx: Context) -> None:
+    cb = ctx.callback
+    assert cb is not None
+    if cb.action == "edit":
+        await _job_field_menu(ctx, cb.require_id())
+        return
+    if cb.action == "jf":
+        await _edit_job_field(ctx, cb.require_id(), cb.arg)
+        return
+    if not ctx.in_step(FLOW):
+        raise StaleButton()  # a wizard button from a finished or replaced conversation
+    draft = ctx.data
+    current = ctx.state.step if ctx.state else ""
+    action = cb.action
+    if action == "cancel":
+        await ctx.clear_state()
+        if draft.get("mode") == "job":
+            job = await uc.own_job(ctx.uow, ctx.user.id, int(draft["job_id"]))
+            await show_manage_card(ctx, job)
+        else:
+            await ctx.edit(ctx.t("post.cancelled"))
+        ctx.answer(ctx.t.plain("post.cancelled_short"))
+    elif action == "back":
+        await _go_back(ctx, draft, current)
+    elif action == "cat" and current == "category":
+        await advance(ctx, draft | {"category": uc.clean_category(cb.arg)}, "category")
+    elif action == "sk" and current == "skills":
+        await _toggle_skill(ctx, draft, cb.arg)
+    elif action == "skdone" and current == "skills":
+        skills = uc.clean_skills(draft.get("skills") or [])
+        await advance(ctx, draft | {"skills": skills}, "skills")
+    elif action == "bt" and current == "budget_type":
+        await advance(ctx, draft | {"budget_type": uc.clean_budget_type(cb.arg)}, "budget_type")
+    elif action == "skip" and current == "deadline":
+        await advance(ctx, draft | {"deadline": None}, "deadline")
+    elif action == "pub" and current == "preview":
+        await _publish(ctx, draft)
+    elif action == "fixm" and current == "preview":
+        await ctx.edit(
+            ctx.t("post.which_field"),
+            [*_field_menu(ctx.t, lambda s: encode(PREFIX, "fix", arg=s)), [_back(ctx.t)]],
+        )
+    elif action == "fix" and current == "preview" and cb.arg in STEPS:
+        await ask(ctx, cb.arg, draft | {"mode": "fix"})
+    else:
+        raise StaleButton()
+
+
+async def _go_back(ctx: Context, draft: dict[str, Any], current: str) -> None:
+    mode = draft.get("mode", "new")
+    if mode == "job":
+        await _job_field_menu(ctx, int(draft["job_id"]))
+    elif mode == "fix":
+        await show_preview(ctx, draft)
+    elif current == "preview":
+        await ask(ctx, STEPS[-1], draft)
+    elif current in STEPS and current != STEPS[0]:
+        await ask(ctx, STEPS[STEPS.index(current) - 1], draft)
+    else:
+        raise StaleButton()
+
+
+async def _toggle_skill(ctx: Context, draft: dict[str, Any], slug: str | None) -> None:
+    cat = taxonomy.category(draft.get("category") or "")
+    if cat is None or slug not in {s.slug for s in cat.skills}:
+        raise StaleButton()
+    skills: list[str] = list(draft.get("skills") or [])
+    if slug in skills:
+        skills.remove(slug)
+    else:
+        skills.append(slug)
+        uc.clean_skills(skills)  # refuses more than MAX_SKILLS
+    draft["skills"] = skills
+    await ctx.set_state(FLOW, "skills", draft)
+    text, kb = _skills_view(ctx, draft)
+    await ctx.edit(text, kb)
+    ctx.answer()
+
+
+async def _publish(ctx: Context, draft: dict[str, Any]) -> None:
+    spec = uc.JobDraft(
+        title=draft.get("title", ""),
+        description=draft.get("description", ""),
+        category=draft.get("category", ""),
+        skills=tuple(draft.get("skills") or ()),
+        budget_type=draft.get("budget_type", ""),
+        budget=draft.get("budget") or 0,
+        deadline=date.fromisoformat(draft["deadline"]) if draft.get("deadline") else None,
+    )
+    job = await uc.publish_job(ctx.uow, ctx.clock, ctx.config, ctx.user.id, spec)
+    await ctx.clear_state()
+    await show_manage_card(ctx, job, notice=ctx.t("post.published"))
+    ctx.answer(ctx.t.plain("post.published_short"))
+
+
+# --- editing a published job ---------------------------------------------------------------
+
+
+async def _editable_job(ctx: Context, job_id: int) -> Job:
+    job = await uc.own_job(ctx.uow, ctx.user.id, job_id)
+    JOB.next(job.status, "edit")  # a closed job cannot be edited: refused now, not at the end
+    return job
+
+
+async def _job_field_menu(ctx: Context, job_id: int) -> None:
+    job = await _editable_job(ctx, job_id)
+    if ctx.in_step(FLOW):
+        await ctx.clear_state()
+    t = ctx.t
+    kb = [
+        *_field_menu(t, lambda s: encode(PREFIX, "jf", job_id, s)),
+        [button(t.plain("post.btn.back"), encode("mj", "job", job_id))],
+    ]
+    await ctx.edit(join([t("post.edit_which", title=job.title)]), kb)
+
+
+async def _edit_job_field(ctx: Context, job_id: int, field: str | None) -> None:
+    if field not in STEPS:
+        raise StaleButton()
+    job = await _editable_job(ctx, job_id)
+    draft: dict[str, Any] = {
+        "mode": "job",
+        "job_id": job.id,
+        "title": job.title,
+        "description": job.description,
+        "category": job.category,
+        "skills": list(job.skills),
+        "budget_type": job.budget_type,
+        "budget": job.budget,
+        "deadline": job.deadline.isoformat() if job.deadline else None,
+        "changed": [],
+    }
+    await ask(ctx, field, draft, current=_current_value(job, field))
+
+
+def _current_value(job: Job, field: str) -> str:
+    if field in ("title", "description"):
+        return getattr(job, field)
+    if field == "amount":
+        return money(job.budget, job.currency)
+    if field == "deadline":
+        return job.deadline.isoformat() if job.deadline else ""
+    return ""
