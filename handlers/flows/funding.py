@@ -68,9 +68,9 @@ async def show_quote(ctx: Context, milestone_id: int) -> None:
 
 async def pay(ctx: Context, milestone_id: int) -> None:
     t = ctx.t
+    await _fundable(ctx, milestone_id)
     if ctx.gateway is None:
         raise NotAllowed("payments_unavailable", "Payments are not available right now.")
-    await _fundable(ctx, milestone_id)
     payment = await uc.start_funding(
         ctx.uow, ctx.clock, ctx.config, ctx.gateway, ctx.user.id, milestone_id
     )

@@ -334,6 +334,7 @@ async def milestone_released(scope: Scope, data: dict) -> None:
         )
 
 
+@renders("review_reminder")
 async def review_reminder(scope: Scope, data: dict) -> None:
     """ "Auto-release in N hours": sent to the client with the review buttons."""
     pair = await _pair(scope, data)

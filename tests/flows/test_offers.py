@@ -12,7 +12,7 @@ from collections.abc import Sequence
 import pytest
 
 from bot.payments.confirm import PaymentNews
-from bot.payments.sandbox import SandboxGateway
+from bot.payments.sandbox import SandboxGateway, sandbox_charge_ref
 from domain.config import MarketConfig
 from domain.entities import Contract, Invitation, Job, Milestone, Pitch
 from domain.ports import DomainEvent
@@ -37,14 +37,15 @@ def label(key: str, lang: str = "en", **params: object) -> str:
 # --- fixtures and shared helpers -------------------------------------------------------
 
 
-@pytest.fixture
-def gateway() -> SandboxGateway:
-    return SandboxGateway("http://127.0.0.1:8080", "test-secret")
-
-
-@pytest.fixture
-def h(db, clock, gateway) -> Harness:
+def money_harness(db, clock) -> Harness:  # type: ignore[no-untyped-def]
+    """The harness with the sandbox gateway, as `gigbot run` wires it without Stripe."""
+    gateway = SandboxGateway("http://127.0.0.1:8080", "test-secret")
     return Harness(db, clock, MarketConfig(admin_ids=frozenset({ADMIN_ID})), gateway)
+
+
+@pytest.fixture
+def h(db, clock) -> Harness:
+    return money_harness(db, clock)
 
 
 async def join_as(h: Harness, who: Person, role: str) -> None:
@@ -183,7 +184,9 @@ async def start_payment(h: Harness, client: Person, milestone_id: int) -> str:
 async def confirm_paid(h: Harness, milestone_id: int) -> bool:
     payments = await all_of(h, "payments", milestone_id=milestone_id, status="pending")
     assert payments, "no pending payment"
-    done = await news(h).succeeded("sandbox", payments[0].external_id)
+    done = await news(h).succeeded(
+        "sandbox", payments[0].external_id, charge_ref=sandbox_charge_ref(payments[0].id)
+    )
     await h.deliver()
     return done
 
@@ -325,14 +328,14 @@ async def test_back_and_cancel_at_every_step(h):
     assert await all_of(h, "contracts") == []
 
 
-async def test_a_restart_mid_wizard_loses_nothing(h, db, clock, gateway):
+async def test_a_restart_mid_wizard_loses_nothing(h, db, clock):
     carla, fred = await people(h)
     pitch_id = await add_pitch(h, await open_job(h, carla), fred)
     await h.press_data(carla, encode("of", "new", pitch_id))
     await h.send(carla, "Design")
     await h.send(carla, "100")
     # A new engine on the same database, as after a restart.
-    h2 = Harness(db, clock, h.config, gateway)
+    h2 = Harness(db, clock, h.config, h.engine.gateway)
     h2.chats = h.chats
     h2._messages = h._messages
     h2._updates = h._updates

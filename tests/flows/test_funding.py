@@ -1,0 +1,130 @@
+"""Fund a milestone into escrow (FLOWS 15): fees shown first, a URL button to the
+gateway's page, confirmation in chat for both parties from the one confirm path."""
+
+from __future__ import annotations
+
+import pytest
+
+from domain import ledger
+from domain.states import MilestoneStatus
+from handlers.callbacks import encode
+from tests.flows.harness import Harness
+from tests.flows.test_offers import (
+    all_of,
+    confirm_paid,
+    deal,
+    join_as,
+    label,
+    milestones,
+    money_harness,
+    news,
+    start_payment,
+)
+
+
+@pytest.fixture
+def h(db, clock) -> Harness:
+    return money_harness(db, clock)
+
+
+async def escrow(h: Harness, milestone_id: int) -> int:
+    async with h.db.uow() as uow:
+        return await uow.ledger.balance(ledger.escrow_account(milestone_id))
+
+
+async def test_quote_first_then_pay_link_then_both_parties_told(h):
+    gateway = h.engine.gateway
+    carla, fred, cid, [mid] = await deal(h, amounts=("100",))
+    await h.press(carla, label("offers.btn.fund_first", n=1))
+    quote = h.last(carla)
+    assert "Milestone: $100.00" in quote.text
+    assert "Client fee (5%): $5.00" in quote.text
+    assert "Total to pay: $105.00" in quote.text
+    assert await all_of(h, "payments") == []  # nothing started before Pay
+    await h.press(carla, label("funding.btn.pay", total="$105.00"))
+    [payment] = await all_of(h, "payments")
+    assert payment.amount == 10_500 and payment.status == "pending"
+    link = h.last(carla).button(label("funding.btn.open_checkout"))
+    assert link is not None and link["url"] == gateway.page_url(payment.id)
+    assert (await milestones(h, cid))[0].status is MilestoneStatus.FUNDING
+
+    assert await confirm_paid(h, mid)
+    assert (await milestones(h, cid))[0].status is MilestoneStatus.FUNDED
+    assert await escrow(h, mid) == 10_500
+    assert "is funded: $100.00 is in escrow (you paid $105.00)" in h.last(carla).text
+    told = h.last(fred)
+    assert "funded “Part 1” ($100.00)" in told.text
+    assert label("funding.btn.submit") in told.labels()
+
+    # A replayed confirmation changes nothing and tells nobody again.
+    before = (len(h.chat(carla)), len(h.chat(fred)))
+    assert not await news(h).succeeded("sandbox", payment.external_id)
+    await h.deliver()
+    assert (len(h.chat(carla)), len(h.chat(fred))) == before
+    assert await escrow(h, mid) == 10_500
+
+
+async def test_a_double_tap_on_pay_returns_the_same_payment_and_link(h):
+    carla, _, _, [mid] = await deal(h)
+    first = await start_payment(h, carla, mid)
+    second = await start_payment(h, carla, mid)
+    assert first == second
+    assert len(await all_of(h, "payments")) == 1
+
+
+async def test_only_the_client_of_the_contract_can_fund(h):
+    carla, fred, _, [mid] = await deal(h)
+    mallory = h.person("Mallory")
+    await join_as(h, mallory, "client")
+    await h.press_data(fred, encode("fd", "q", mid))
+    assert "client" in h.last_answer(fred).text.lower()  # type: ignore[union-attr]
+    await h.press_data(fred, encode("fd", "pay", mid))
+    await h.press_data(mallory, encode("fd", "pay", mid))
+    assert "not yours" in h.last_answer(mallory).text  # type: ignore[union-attr]
+    await h.press_data(carla, encode("fd", "pay", 424_242))  # no such milestone
+    assert h.last_answer(carla).show_alert  # type: ignore[union-attr]
+    await h.press_data(carla, encode("fd", "zz", mid))
+    assert "no longer available" in h.last_answer(carla).text  # type: ignore[union-attr]
+    assert await all_of(h, "payments") == []
+
+
+async def test_a_funded_milestone_cannot_be_paid_again(h):
+    carla, _, _, [mid] = await deal(h)
+    await start_payment(h, carla, mid)
+    assert await confirm_paid(h, mid)
+    await h.press_data(carla, encode("fd", "pay", mid))
+    assert "current state" in h.last_answer(carla).text  # type: ignore[union-attr]
+    assert len(await all_of(h, "payments")) == 1
+    assert await escrow(h, mid) == 10_500
+
+
+async def test_a_failed_payment_can_be_retried(h):
+    carla, _, cid, [mid] = await deal(h)
+    await start_payment(h, carla, mid)
+    [payment] = await all_of(h, "payments")
+    assert await news(h).failed("sandbox", payment.external_id, "card_declined")
+    await h.deliver()
+    assert "did not go through (card_declined)" in h.last(carla).text
+    assert (await milestones(h, cid))[0].status is MilestoneStatus.PENDING
+    await h.press(carla, label("funding.btn.retry"))
+    assert "Total to pay: $105.00" in h.last(carla).text
+    await h.press(carla, label("funding.btn.pay", total="$105.00"))
+    assert len(await all_of(h, "payments")) == 2
+    assert await confirm_paid(h, mid)
+    assert await escrow(h, mid) == 10_500
+
+
+async def test_quote_in_russian(h):
+    carla, _, _, [mid] = await deal(h, amounts=("1,250.50",), client_lang="ru")
+    await h.press_data(carla, encode("fd", "q", mid))
+    text = h.last(carla).text
+    assert "Комиссия заказчика (5%): $62.53" in text
+    assert "Итого к оплате: $1,313.03" in text
+
+
+async def test_without_a_gateway_payments_are_unavailable(db, clock):
+    bare = Harness(db, clock)
+    carla, _, _, [mid] = await deal(bare)
+    await bare.press_data(carla, encode("fd", "pay", mid))
+    assert "not available" in bare.last_answer(carla).text  # type: ignore[union-attr]
+    assert await all_of(bare, "payments") == []
