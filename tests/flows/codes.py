@@ -31,6 +31,7 @@ def raised_codes(folders: tuple[str, ...] = ("domain", "handlers")) -> dict[str,
     for folder in folders:
         for path in sorted((ROOT / folder).rglob("*.py")):
             tree = ast.parse(path.read_text(encoding="utf-8"))
+            classes = ERROR_CLASSES | _subclasses(tree)
             for node in ast.walk(tree):
                 if isinstance(node, ast.ClassDef):
                     found.update(_class_code(node, path))
@@ -39,7 +40,7 @@ def raised_codes(folders: tuple[str, ...] = ("domain", "handlers")) -> dict[str,
                 name = _name(node.func)
                 where = f"{path.relative_to(ROOT)}:{node.lineno}"
                 first = node.args[0] if node.args else None
-                if name in ERROR_CLASSES | _subclasses(tree) and isinstance(first, ast.Constant):
+                if name in classes and isinstance(first, ast.Constant):
                     if isinstance(first.value, str):
                         found.setdefault(first.value, where)
                 if name in ("load", "lock_all") and len(node.args) >= 3:

@@ -25,8 +25,8 @@ from tests.clock import ManualClock
 from tests.conftest import sqlite_database
 from tests.flows.harness import Harness, Person
 
-EXAMPLES = 50
-EVENTS_PER_EXAMPLE = 50  # 2,500 events a run
+EXAMPLES = 40
+EVENTS_PER_EXAMPLE = 50  # 2,000 events a run
 ADMIN = 900
 OWNER = 500  # owns the job and the report; never acts
 
