@@ -1,0 +1,161 @@
+"""Jobs: post a draft, edit, publish (with the alert fan-out), pause, resume,
+close, and a freelancer's "Not interested"."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date
+
+from domain import matching, taxonomy, validation
+from domain.config import MarketConfig
+from domain.entities import Job, JobDismissal
+from domain.errors import NotAllowed, ValidationError
+from domain.ports import Clock, UnitOfWork
+from domain.usecases.common import active_user, client, freelancer, load
+
+MAX_SKILLS = 10
+BUDGET_TYPES = ("fixed", "hourly")
+
+
+@dataclass(frozen=True, slots=True)
+class JobFields:
+    """What the posting wizard collects; amounts in minor units of config.currency."""
+
+    title: str
+    description: str
+    category: str | None = None
+    skills: Sequence[str] = field(default_factory=tuple)
+    budget_type: str = "fixed"
+    budget: int = 0
+    deadline: date | None = None
+
+
+def clean_skills(skills: Sequence[str]) -> list[str]:
+    """Taxonomy slugs or free tags, normalised, without duplicates, in order."""
+    cleaned = list(dict.fromkeys(taxonomy.normalize_skill(s) for s in skills))
+    if len(cleaned) > MAX_SKILLS:
+        raise ValidationError("skills_too_many", f"At most {MAX_SKILLS} skills.", max=MAX_SKILLS)
+    return cleaned
+
+
+def clean_category(category: str | None) -> str | None:
+    if category is None:
+        return None
+    if not taxonomy.is_known_category(category):
+        raise ValidationError("category_unknown", "Choose a category from the list.")
+    return category
+
+
+def _apply_fields(job: Job, fields: JobFields, today: date) -> None:
+    job.title = validation.clean_text(
+        fields.title, "title", validation.JOB_TITLE_MIN, validation.JOB_TITLE_MAX
+    )
+    job.description = validation.clean_text(
+        fields.description, "description", validation.DESCRIPTION_MIN, validation.DESCRIPTION_MAX
+    )
+    job.category = clean_category(fields.category)
+    job.skills = clean_skills(fields.skills)
+    if fields.budget_type not in BUDGET_TYPES:
+        raise ValidationError("budget_type_invalid", "The budget is fixed or hourly.")
+    if not isinstance(fields.budget, int) or isinstance(fields.budget, bool) or fields.budget < 0:
+        raise ValidationError("amount_negative", "The budget cannot be negative.")
+    job.budget_type, job.budget = fields.budget_type, fields.budget
+    if fields.deadline is not None and fields.deadline < today:
+        raise ValidationError("date_past", "The deadline is in the past.")
+    job.deadline = fields.deadline
+
+
+async def _own_job(uow: UnitOfWork, actor_id: int, job_id: int) -> Job:
+    await active_user(uow, actor_id)
+    job = await load(uow.jobs, job_id, "job", lock=True)
+    if job.client_id != actor_id:
+        raise NotAllowed("not_your_job", "This job is not yours.")
+    return job
+
+
+async def post_job(
+    uow: UnitOfWork, clock: Clock, config: MarketConfig, actor_id: int, fields: JobFields
+) -> Job:
+    """A draft the client previews before publishing; the job's currency is the marketplace's."""
+    await client(uow, actor_id)
+    now = clock.now()
+    job = Job(client_id=actor_id, title="", currency=config.currency, created_at=now)
+    _apply_fields(job, fields, now.date())
+    return await uow.jobs.add(job)
+
+
+async def edit_job(
+    uow: UnitOfWork, clock: Clock, actor_id: int, job_id: int, fields: JobFields
+) -> Job:
+    job = await _own_job(uow, actor_id, job_id)
+    job.apply("edit")
+    _apply_fields(job, fields, clock.now().date())
+    return job
+
+
+async def publish_job(uow: UnitOfWork, clock: Clock, actor_id: int, job_id: int) -> Job:
+    """Open the job and send instant alerts; daily subscribers get it in their digest."""
+    job = await _own_job(uow, actor_id, job_id)
+    await client(uow, actor_id)
+    job.apply("publish")
+    job.published_at = clock.now()
+    uow.emit("job_published", job_id=job.id, client_id=actor_id)
+    await fan_out_alerts(uow, job)
+    return job
+
+
+async def interested_users(uow: UnitOfWork, job: Job, mode: str) -> list[int]:
+    """Users with a matching subscription of `mode`, without the job's client,
+    banned users, and those who said "Not interested" to it."""
+    candidates = [s for s in await uow.search.subscriptions_for(job) if s.mode == mode]
+    matched = {s.user_id for s in candidates if matching.job_matches(job, s)}
+    matched.discard(job.client_id)
+    if not matched:
+        return []
+    dismissed = {d.user_id for d in await uow.dismissals.find(order_by="", job_id=job.id)}
+    allowed = {
+        u.id
+        for u in await uow.users.find(id__in=matched - dismissed, banned=False, is_freelancer=True)
+    }
+    return sorted(allowed)
+
+
+async def fan_out_alerts(uow: UnitOfWork, job: Job) -> list[int]:
+    """One "job_alert" event per user with a matching instant subscription."""
+    users = await interested_users(uow, job, "instant")
+    for user_id in users:
+        uow.emit("job_alert", job_id=job.id, user_id=user_id)
+    return users
+
+
+async def pause_job(uow: UnitOfWork, clock: Clock, actor_id: int, job_id: int) -> Job:
+    job = await _own_job(uow, actor_id, job_id)
+    job.apply("pause")
+    uow.emit("job_paused", job_id=job.id, client_id=actor_id)
+    return job
+
+
+async def resume_job(uow: UnitOfWork, clock: Clock, actor_id: int, job_id: int) -> Job:
+    job = await _own_job(uow, actor_id, job_id)
+    job.apply("resume")
+    uow.emit("job_resumed", job_id=job.id, client_id=actor_id)
+    return job
+
+
+async def close_job(uow: UnitOfWork, clock: Clock, actor_id: int, job_id: int) -> Job:
+    """No more pitches or offers; contracts already made go on."""
+    job = await _own_job(uow, actor_id, job_id)
+    job.apply("close")
+    uow.emit("job_closed", job_id=job.id, client_id=actor_id)
+    return job
+
+
+async def dismiss_job(uow: UnitOfWork, clock: Clock, actor_id: int, job_id: int) -> bool:
+    """ "Not interested": no more alerts or digest entries for this job. False if done before."""
+    await freelancer(uow, actor_id)
+    await load(uow.jobs, job_id, "job")
+    if await uow.dismissals.count(user_id=actor_id, job_id=job_id):
+        return False
+    await uow.dismissals.add(JobDismissal(user_id=actor_id, job_id=job_id, created_at=clock.now()))
+    return True

@@ -1,0 +1,200 @@
+"""Pitches: a freelancer's proposal on an open job, within a weekly quota;
+the client shortlists, declines, or invites freelancers (invited pitches are free)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from domain import validation
+from domain.config import MarketConfig
+from domain.entities import Invitation, Job, Pitch
+from domain.errors import NotAllowed, QuotaExceeded, ValidationError
+from domain.ports import Clock, UnitOfWork
+from domain.states import JobStatus
+from domain.usecases.common import active_user, client, freelancer, load
+
+QUOTA_WINDOW = timedelta(days=7)
+MAX_DURATION_DAYS = 730
+MAX_PROPOSED_MILESTONES = 20
+
+
+@dataclass(frozen=True, slots=True)
+class PitchFields:
+    cover_letter: str
+    price: int  # minor units: the fixed price, or the hourly rate on an hourly job
+    duration_days: int | None = None
+    milestones: Sequence[dict[str, Any]] = field(default_factory=tuple)  # [{"title", "amount"}]
+
+
+def _apply(pitch: Pitch, fields: PitchFields) -> None:
+    pitch.cover_letter = validation.clean_text(
+        fields.cover_letter, "cover letter", 20, validation.COVER_LETTER_MAX
+    )
+    if not isinstance(fields.price, int) or isinstance(fields.price, bool) or fields.price <= 0:
+        raise ValidationError("amount_zero", "The price must be more than zero.")
+    pitch.price = fields.price
+    if fields.duration_days is not None:
+        validation.parse_int(fields.duration_days, "duration", 1, MAX_DURATION_DAYS)
+    pitch.duration_days = fields.duration_days
+    if len(fields.milestones) > MAX_PROPOSED_MILESTONES:
+        raise ValidationError("milestones_too_many", "Too many milestones.")
+    proposed = []
+    for m in fields.milestones:
+        title = validation.clean_text(
+            str(m.get("title", "")), "milestone title", 1, validation.MILESTONE_TITLE_MAX
+        )
+        amount = m.get("amount")
+        if not isinstance(amount, int) or isinstance(amount, bool) or amount <= 0:
+            raise ValidationError("amount_zero", "A milestone amount must be more than zero.")
+        proposed.append({"title": title, "amount": amount})
+    pitch.proposed_milestones = proposed
+
+
+def _event(pitch: Pitch, job: Job) -> dict[str, object]:
+    return {
+        "pitch_id": pitch.id,
+        "job_id": job.id,
+        "client_id": job.client_id,
+        "freelancer_id": pitch.freelancer_id,
+    }
+
+
+async def pitches_left(uow: UnitOfWork, clock: Clock, config: MarketConfig, actor_id: int) -> int:
+    """Uninvited pitches the freelancer may still send in the rolling 7-day window."""
+    used = await uow.pitches.count(
+        freelancer_id=actor_id, invited=False, created_at__gt=clock.now() - QUOTA_WINDOW
+    )
+    return max(0, config.weekly_pitch_quota - used)
+
+
+async def submit_pitch(
+    uow: UnitOfWork,
+    clock: Clock,
+    config: MarketConfig,
+    actor_id: int,
+    job_id: int,
+    fields: PitchFields,
+) -> Pitch:
+    """One pitch per job; not on one's own job; the job must be open."""
+    user = await freelancer(uow, actor_id)
+    # The user row is the quota's lock: two pitches at once cannot both take the last slot.
+    await load(uow.users, user.id, "user", lock=True)
+    job = await load(uow.jobs, job_id, "job")
+    if job.client_id == actor_id:
+        raise NotAllowed("own_job", "You cannot pitch on your own job.")
+    if job.status is not JobStatus.OPEN:
+        raise NotAllowed("job_not_open", "This job is not taking pitches.")
+    if await uow.pitches.count(job_id=job_id, freelancer_id=actor_id):
+        raise NotAllowed("already_pitched", "You have already pitched on this job.")
+    invited = bool(await uow.invitations.count(job_id=job_id, freelancer_id=actor_id))
+    if not invited and await pitches_left(uow, clock, config, actor_id) <= 0:
+        raise QuotaExceeded(
+            "pitch_quota",
+            f"You have used your {config.weekly_pitch_quota} pitches of the last 7 days.",
+            quota=config.weekly_pitch_quota,
+        )
+    now = clock.now()
+    pitch = Pitch(
+        job_id=job_id,
+        freelancer_id=actor_id,
+        currency=job.currency,
+        invited=invited,
+        created_at=now,
+        updated_at=now,
+    )
+    _apply(pitch, fields)
+    await uow.pitches.add(pitch)
+    uow.emit("pitch_received", price=pitch.price, currency=pitch.currency, **_event(pitch, job))
+    return pitch
+
+
+async def _own_pitch(uow: UnitOfWork, actor_id: int, pitch_id: int) -> Pitch:
+    await active_user(uow, actor_id)
+    pitch = await load(uow.pitches, pitch_id, "pitch", lock=True)
+    if pitch.freelancer_id != actor_id:
+        raise NotAllowed("not_your_pitch", "This pitch is not yours.")
+    return pitch
+
+
+async def edit_pitch(
+    uow: UnitOfWork, clock: Clock, actor_id: int, pitch_id: int, fields: PitchFields
+) -> Pitch:
+    pitch = await _own_pitch(uow, actor_id, pitch_id)
+    pitch.apply("edit")
+    _apply(pitch, fields)
+    pitch.updated_at = clock.now()
+    job = await load(uow.jobs, pitch.job_id, "job")
+    uow.emit("pitch_edited", **_event(pitch, job))
+    return pitch
+
+
+async def withdraw_pitch(uow: UnitOfWork, clock: Clock, actor_id: int, pitch_id: int) -> Pitch:
+    pitch = await _own_pitch(uow, actor_id, pitch_id)
+    pitch.apply("withdraw")
+    pitch.updated_at = clock.now()
+    job = await load(uow.jobs, pitch.job_id, "job")
+    uow.emit("pitch_withdrawn", **_event(pitch, job))
+    return pitch
+
+
+async def _client_pitch(uow: UnitOfWork, actor_id: int, pitch_id: int) -> tuple[Pitch, Job]:
+    await active_user(uow, actor_id)
+    pitch = await load(uow.pitches, pitch_id, "pitch", lock=True)
+    job = await load(uow.jobs, pitch.job_id, "job")
+    if job.client_id != actor_id:
+        raise NotAllowed("not_your_job", "This job is not yours.")
+    return pitch, job
+
+
+async def shortlist_pitch(uow: UnitOfWork, clock: Clock, actor_id: int, pitch_id: int) -> Pitch:
+    pitch, job = await _client_pitch(uow, actor_id, pitch_id)
+    pitch.apply("shortlist")
+    pitch.updated_at = clock.now()
+    uow.emit("pitch_shortlisted", **_event(pitch, job))
+    return pitch
+
+
+async def decline_pitch(uow: UnitOfWork, clock: Clock, actor_id: int, pitch_id: int) -> Pitch:
+    pitch, job = await _client_pitch(uow, actor_id, pitch_id)
+    pitch.apply("decline")
+    pitch.updated_at = clock.now()
+    uow.emit("pitch_declined", **_event(pitch, job))
+    return pitch
+
+
+async def invite_freelancer(
+    uow: UnitOfWork, clock: Clock, actor_id: int, job_id: int, freelancer_id: int
+) -> Invitation:
+    """The client invites a freelancer to pitch; the invited pitch is free of quota."""
+    await client(uow, actor_id)
+    job = await load(uow.jobs, job_id, "job")
+    if job.client_id != actor_id:
+        raise NotAllowed("not_your_job", "This job is not yours.")
+    if job.status is not JobStatus.OPEN:
+        raise NotAllowed("job_not_open", "Invite freelancers to open jobs.")
+    if freelancer_id == actor_id:
+        raise NotAllowed("own_job", "You cannot invite yourself.")
+    await freelancer(uow, freelancer_id)
+    if await uow.invitations.count(job_id=job_id, freelancer_id=freelancer_id):
+        raise NotAllowed("already_invited", "This freelancer is already invited.")
+    if await uow.pitches.count(job_id=job_id, freelancer_id=freelancer_id):
+        raise NotAllowed("already_pitched", "This freelancer has already pitched.")
+    invitation = await uow.invitations.add(
+        Invitation(
+            job_id=job_id,
+            client_id=actor_id,
+            freelancer_id=freelancer_id,
+            created_at=clock.now(),
+        )
+    )
+    uow.emit(
+        "freelancer_invited",
+        invitation_id=invitation.id,
+        job_id=job_id,
+        client_id=actor_id,
+        freelancer_id=freelancer_id,
+    )
+    return invitation
