@@ -1,0 +1,180 @@
+"""Submit work (FLOWS 10) and review it (FLOWS 16): message and files, changes
+requested and resubmitted, approve & release with a confirmation first."""
+
+from __future__ import annotations
+
+import pytest
+
+from domain import ledger
+from domain.states import MilestoneStatus
+from handlers.callbacks import encode
+from handlers.events import IncomingFile
+from tests.flows.harness import Harness, Person
+from tests.flows.test_offers import (
+    HOSTILE,
+    all_of,
+    deal,
+    fund,
+    join_as,
+    label,
+    milestones,
+    money_harness,
+)
+
+
+@pytest.fixture
+def h(db, clock) -> Harness:
+    return money_harness(db, clock)
+
+
+async def funded_deal(h: Harness, **kw: object) -> tuple[Person, Person, int, int]:
+    carla, fred, cid, [mid] = await deal(h, **kw)  # type: ignore[arg-type]
+    await fund(h, carla, mid)
+    return carla, fred, cid, mid
+
+
+async def submit(h: Harness, fred: Person, mid: int, message: str, files: int = 0) -> None:
+    await h.press_data(fred, encode("wk", "sub", mid))
+    await h.send(fred, message)
+    for k in range(files):
+        await h.upload(fred, f"file-{k}")
+    await h.press(fred, label("work.btn.send", fred.language_code or "en"))
+
+
+async def wallet(h: Harness, user: Person) -> int:
+    async with h.db.uow() as uow:
+        return await uow.ledger.balance(ledger.freelancer_account(user.id))
+
+
+async def status(h: Harness, cid: int) -> MilestoneStatus:
+    return (await milestones(h, cid))[0].status
+
+
+async def test_submit_review_changes_resubmit_approve_release(h):
+    carla, fred, cid, _ = await funded_deal(h)
+    await h.press(fred, label("funding.btn.submit"))
+    assert "Submit work" in h.last(fred).text
+    await h.send(fred, HOSTILE)
+    await h.upload(fred, IncomingFile("doc-1", "document", "spec.pdf"))
+    await h.upload(fred, IncomingFile("photo-1", "photo"), caption="Screenshot <b>v1</b>")
+    assert "files: 2" in h.last(fred).text
+    await h.press(fred, label("work.btn.send"))
+    assert await status(h, cid) is MilestoneStatus.SUBMITTED
+    assert "released automatically on 2026-01-19" in h.last(fred).text
+
+    files = [m.file_id for m in h.chat(carla) if m.file_id]
+    assert files == ["doc-1", "photo-1"]
+    review = h.last(carla)
+    assert "submitted work for “Part 1”" in review.text
+    assert "Screenshot <b>v1</b>" in review.text  # the caption became the message, escaped
+    assert "&lt;b&gt;v1" in review.html
+    assert review.labels()[:2] == [label("work.btn.approve"), label("work.btn.changes")]
+    [sub] = await all_of(h, "submissions")
+    assert sub.files == ["doc-1", "photo-1"]
+
+    await h.press(carla, label("work.btn.changes"))
+    await h.send(carla, "Please fix the <header> & footer 🙏")
+    assert await status(h, cid) is MilestoneStatus.CHANGES_REQUESTED
+    note = h.last(fred)
+    assert "asks for changes" in note.text and "fix the <header> & footer 🙏" in note.text
+    await h.press(fred, label("work.btn.resubmit"))
+    await h.send(fred, "Fixed.")
+    await h.press(fred, label("work.btn.send"))
+    assert await status(h, cid) is MilestoneStatus.SUBMITTED
+
+    await h.press(carla, label("work.btn.approve"))
+    ask = h.last(carla).text
+    assert "Release $100.00" in ask and "receives $90.00 (after the 10% fee)" in ask
+    assert await wallet(h, fred) == 0  # nothing moves before the confirmation
+    await h.press(carla, label("work.btn.release_confirm"))
+    assert await status(h, cid) is MilestoneStatus.RELEASED
+    assert await wallet(h, fred) == 9_000
+    assert "approved “Part 1”: $90.00 is added to your balance" in h.last(fred).text
+    assert "Released “Part 1”" in h.last(carla).text
+
+
+async def test_release_twice_and_duplicate_updates_pay_once(h):
+    carla, fred, _, mid = await funded_deal(h)
+    await submit(h, fred, mid, "Done")
+    await h.press_data(carla, encode("wk", "ap", mid))
+    msg = h.last(carla)
+    data = msg.button(label("work.btn.release_confirm"))["data"]  # type: ignore[index]
+    await h.press_data(carla, data, msg.message_id, update_id=70_001)
+    again = await h.press_data(carla, data, msg.message_id, update_id=70_001)
+    assert again.duplicate
+    await h.press_data(carla, data, msg.message_id)  # a second real tap
+    assert "current state" in h.last_answer(carla).text  # type: ignore[union-attr]
+    assert await wallet(h, fred) == 9_000
+    assert sum("is added to your balance" in t for t in h.texts(fred)) == 1
+
+
+async def test_wrong_people_and_states_are_refused(h):
+    carla, fred, cid, mid = await funded_deal(h)
+    mallory = h.person("Mallory")
+    await join_as(h, mallory, "freelancer")
+    await h.press_data(carla, encode("wk", "sub", mid))  # the client cannot submit
+    assert "freelancer" in h.last_answer(carla).text.lower()  # type: ignore[union-attr]
+    await h.press_data(mallory, encode("wk", "sub", mid))
+    assert "not yours" in h.last_answer(mallory).text  # type: ignore[union-attr]
+    await h.press_data(fred, encode("wk", "rel", mid))  # the freelancer cannot release
+    await h.press_data(mallory, encode("wk", "rel", mid))
+    await h.press_data(fred, encode("wk", "chg", mid))
+    await h.press_data(carla, encode("wk", "chg", mid))  # nothing submitted yet
+    assert "current state" in h.last_answer(carla).text  # type: ignore[union-attr]
+    await h.press_data(carla, encode("wk", "send"))  # not in a submission: stale
+    assert "no longer available" in h.last_answer(carla).text  # type: ignore[union-attr]
+    await h.press_data(carla, encode("wk", "rel", 999_999))
+    assert h.last_answer(carla).show_alert  # type: ignore[union-attr]
+    assert await status(h, cid) is MilestoneStatus.FUNDED
+    assert await wallet(h, fred) == 0
+
+
+async def test_no_submission_before_funding(h):
+    _, fred, cid, [mid] = await deal(h)
+    await h.press_data(fred, encode("wk", "sub", mid))
+    assert "current state" in h.last_answer(fred).text  # type: ignore[union-attr]
+    assert await status(h, cid) is MilestoneStatus.PENDING
+
+
+async def test_bad_submissions_and_notes_are_refused(h):
+    carla, fred, cid, mid = await funded_deal(h)
+    await h.press_data(fred, encode("wk", "sub", mid))
+    await h.send(fred, "x" * 10_000)
+    assert "at most 3000 characters" in h.last(fred).text
+    await h.send(fred, " \t ")
+    assert "can't be empty" in h.last(fred).text
+    for k in range(10):
+        await h.upload(fred, f"f{k}")
+    await h.upload(fred, "one-too-many")
+    assert "files: 10" in h.chat(fred)[-2].text
+    assert await all_of(h, "submissions") == []
+    await h.press(fred, label("btn.cancel"))
+    assert "Cancelled." in h.texts(fred)  # the pressed message, edited
+    await submit(h, fred, mid, "Here it is")
+    await h.press(carla, label("work.btn.changes"))
+    await h.upload(carla, "not-a-note")
+    assert "text message" in h.last(carla).text
+    await h.send(carla, "y" * 10_000)
+    assert await status(h, cid) is MilestoneStatus.SUBMITTED
+    await h.send(carla, "Shorter note")
+    assert await status(h, cid) is MilestoneStatus.CHANGES_REQUESTED
+
+
+async def test_the_client_can_see_the_submission_again_from_the_contract(h):
+    carla, fred, cid, mid = await funded_deal(h)
+    await submit(h, fred, mid, "The <work>", files=1)
+    await h.press_data(carla, encode("ct", "v", cid))
+    await h.press(carla, label("contracts.btn.review", n=1))
+    assert h.chat(carla)[-2].file_id == "file-0"
+    assert "The <work>" in h.last(carla).text
+    assert label("work.btn.approve") in h.last(carla).labels()
+
+
+async def test_early_release_of_a_funded_milestone_in_russian(h):
+    carla, fred, cid, _ = await funded_deal(h, client_lang="ru", freelancer_lang="ru")
+    await h.press_data(carla, encode("ct", "v", cid))
+    await h.press(carla, label("contracts.btn.release", "ru", n=1))
+    assert "получит $90.00 (после комиссии 10%)" in h.last(carla).text
+    await h.press(carla, label("work.btn.release_confirm", "ru"))
+    assert await wallet(h, fred) == 9_000
+    assert "зачислено на ваш баланс" in h.last(fred).text
