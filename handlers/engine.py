@@ -39,6 +39,7 @@ log = logging.getLogger(__name__)
 
 UowFactory = Callable[[], UnitOfWork]
 DEADLINES_MODULE = "domain.usecases.deadlines"
+RESOURCES = ("uow", "clock", "config", "gateway")  # what tick() passes by name
 
 
 class Engine:
@@ -218,7 +219,7 @@ def _duplicate(event: Event) -> Outcome:
 
 def deadline_jobs() -> list[Callable[..., Awaitable[Any]]]:
     """The deadline use cases: domain/usecases/deadlines.py's DEADLINES if it lists
-    them, else its public coroutine functions taking (uow, clock, …)."""
+    them, else its public coroutine functions taking (uow, clock[, config][, gateway])."""
     try:
         module = importlib.import_module(DEADLINES_MODULE)
     except ModuleNotFoundError as exc:
@@ -234,8 +235,14 @@ def deadline_jobs() -> list[Callable[..., Awaitable[Any]]]:
             continue
         if fn.__module__ != module.__name__:
             continue
-        params = list(inspect.signature(fn).parameters)
-        if params[:2] == ["uow", "clock"]:
+        params = inspect.signature(fn).parameters
+        names = list(params)
+        # Only what tick() can call: (uow, clock[, config][, gateway]) and defaults.
+        callable_here = all(
+            name in RESOURCES or p.default is not inspect.Parameter.empty
+            for name, p in params.items()
+        )
+        if names[:2] == ["uow", "clock"] and callable_here:
             jobs.append(fn)
     return jobs
 
