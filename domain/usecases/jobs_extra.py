@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
 from domain import taxonomy, validation
@@ -29,9 +29,10 @@ from domain.entities import FreelancerProfile, Invitation, Job, Pitch, User
 from domain.errors import NotAllowed, ValidationError
 from domain.matching import job_matches, rank_pitches
 from domain.ports import Clock, UnitOfWork
-from domain.reputation import FreelancerRecord, Reputation, compute_reputation
-from domain.states import ContractStatus, JobStatus, MilestoneStatus, ReviewStatus
+from domain.reputation import Reputation, compute_reputation
+from domain.states import JobStatus
 from domain.usecases.common import client, freelancer, load
+from domain.usecases.profile_extra import freelancer_record
 
 BUDGET_TYPES = ("fixed", "hourly")
 MAX_SKILLS = 10
@@ -298,38 +299,9 @@ async def my_jobs(
     return out, total
 
 
-async def record_of(uow: UnitOfWork, user: User, now: datetime) -> FreelancerRecord:
-    """A freelancer's record from the database (see domain.reputation)."""
-    contracts = await uow.contracts.find(freelancer_id=user.id)
-    ended = [c for c in contracts if c.status == ContractStatus.ENDED]
-    disputed = 0
-    on_time = late = 0
-    for contract in contracts:
-        if await uow.disputes.count(contract_id=contract.id):
-            disputed += 1
-        for ms in await uow.milestones.find(contract_id=contract.id):
-            if ms.due_date is None or ms.submitted_at is None:
-                continue
-            if ms.status not in (MilestoneStatus.RELEASED, MilestoneStatus.SPLIT):
-                continue
-            if ms.submitted_at.date() <= ms.due_date:
-                on_time += 1
-            else:
-                late += 1
-    reviews = await uow.reviews.find(reviewee_id=user.id, status=ReviewStatus.REVEALED)
-    return FreelancerRecord(
-        ratings=[r.rating for r in reviews],
-        contracts_completed=len(ended),
-        contracts_disputed=disputed,
-        milestones_on_time=on_time,
-        milestones_late=late,
-        member_since=user.created_at or now,
-    )
-
-
 async def reputation_of(uow: UnitOfWork, clock: Clock, user_id: int) -> Reputation:
     user = await load(uow.users, user_id, "user")
-    return compute_reputation(await record_of(uow, user, clock.now()), clock.now())
+    return compute_reputation(await freelancer_record(uow, user, clock.now()), clock.now())
 
 
 @dataclass(frozen=True, slots=True)
@@ -356,7 +328,7 @@ async def ranked_pitches(
         items.append(
             (
                 pitch,
-                compute_reputation(await record_of(uow, user, clock.now()), clock.now()),
+                compute_reputation(await freelancer_record(uow, user, clock.now()), clock.now()),
                 profile,
             )
         )

@@ -48,6 +48,7 @@ JOBS_PAGE = 6
 PITCHES_PAGE = 6
 HIRE = ("of", "new")  # handlers/flows/offers.py: "of:new:<pitch id>"
 PITCH_NEW = ("pitch", "new")  # handlers/flows/pitch.py: "pitch:new:<job id>"
+PROFILE_CARD = ("prof", "card")  # handlers/flows/profile.py: "prof:card:<user id>"
 MESSAGE = ("msg", "p")  # handlers/flows/messaging.py: "msg:p:<pitch id>" writes to the freelancer
 STATUS_ICON = {
     JobStatus.DRAFT: "📝",
@@ -254,8 +255,9 @@ def pitch_keyboard(t: Translator, pitch: Pitch, job: Job) -> Keyboard:
     second = [button(t.plain("myjobs.btn.message"), encode(*MESSAGE, pitch.id))]
     if answerable and job.status in (JobStatus.OPEN, JobStatus.PAUSED):
         second.append(button(t.plain("myjobs.btn.hire"), encode(*HIRE, pitch.id)))
+    profile = button(t.plain("myjobs.btn.profile"), encode(*PROFILE_CARD, pitch.freelancer_id))
     back = button(t.plain("myjobs.btn.back_pitches"), encode(PREFIX, "pitches", job.id, 1))
-    return [row for row in (first, second, [back]) if row]
+    return [row for row in (first, second, [profile, back]) if row]
 
 
 # --- invitations --------------------------------------------------------------------------
