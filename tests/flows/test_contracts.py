@@ -1,0 +1,129 @@
+"""My contracts (list, card, buttons by role and state) and ending a contract (FLOWS 17)."""
+
+from __future__ import annotations
+
+import pytest
+
+from domain.states import ContractStatus, MilestoneStatus
+from handlers.callbacks import encode
+from tests.flows.harness import Harness
+from tests.flows.test_offers import (
+    add_pitch,
+    contract,
+    deal,
+    fund,
+    join_as,
+    label,
+    milestones,
+    money_harness,
+    open_job,
+    send_offer,
+)
+from tests.flows.test_work import submit
+
+
+@pytest.fixture
+def h(db, clock) -> Harness:
+    return money_harness(db, clock)
+
+
+async def test_contracts_from_the_menu_and_the_card_for_each_side(h):
+    carla, fred, cid, [m1, _] = await deal(h, amounts=("100", "50"), titles=("<Design>", "Build"))
+    await fund(h, carla, m1)
+    await h.send(carla, "/menu")
+    await h.press(carla, label("menu.contracts"))
+    listing = h.last(carla)
+    assert "My contracts (1)" in listing.text
+    await h.press_data(carla, listing.buttons[0][0]["data"])  # type: ignore[index]
+    card = h.last(carla)
+    assert "Client: Carla <Client> & Co · Freelancer: Fred 🦊" in card.text
+    assert "1. 🔒 <Design> — $100.00 (funded, in escrow)" in card.text
+    assert "2. ⏳ Build — $50.00 (awaiting funding)" in card.text
+    assert "In escrow now: $105.00" in card.text
+    assert card.labels() == [
+        label("contracts.btn.release", n=1),
+        label("contracts.btn.fund", n=2),
+        label("contracts.btn.add_milestone"),
+        label("contracts.btn.end"),
+        label("contracts.btn.list"),
+    ]
+    await h.send(fred, "/contracts")
+    await h.press_data(fred, encode("ct", "v", cid))
+    assert h.last(fred).labels() == [
+        label("contracts.btn.submit", n=1),
+        label("contracts.btn.end"),
+        label("contracts.btn.list"),
+    ]
+
+
+async def test_offer_card_buttons_and_paging(h):
+    carla, fred = await _people(h)
+    ids = []
+    for k in range(8):
+        job = await open_job(h, carla, title=f"Job {k}")
+        ids.append(await send_offer(h, carla, await add_pitch(h, job, fred)))
+    await h.send(fred, "/contracts")
+    first = h.last(fred)
+    assert "My contracts (8)" in first.text
+    assert f"#{ids[-1]} Job 7" in first.text and "Job 0" not in first.text
+    await h.press(fred, label("btn.next"))
+    assert "Job 0" in h.last(fred).text
+    await h.press_data(fred, encode("ct", "v", ids[0]))
+    assert h.last(fred).labels()[:3] == [
+        label("offers.btn.accept"),
+        label("offers.btn.decline"),
+        label("offers.btn.counter"),
+    ]
+    await h.press_data(carla, encode("ct", "v", ids[0]))
+    assert label("offers.btn.withdraw") in h.last(carla).labels()
+    assert "The offer expires on 2026-01-12" in h.last(carla).text
+
+
+async def _people(h: Harness):
+    carla = h.person("Carla")
+    fred = h.person("Fred")
+    await join_as(h, carla, "client")
+    await join_as(h, fred, "freelancer")
+    return carla, fred
+
+
+async def test_strangers_and_forged_buttons_see_nothing(h):
+    _, _, cid, _ = await deal(h)
+    mallory = h.person("Mallory <b>")
+    await join_as(h, mallory, "client")
+    await h.press_data(mallory, encode("ct", "v", cid))
+    assert "not yours" in h.last_answer(mallory).text  # type: ignore[union-attr]
+    await h.press_data(mallory, encode("ct", "endok", cid))
+    assert (await contract(h, cid)).status is ContractStatus.ACTIVE
+    for forged in ("ct:list", "ct:list::x", "ct:v", "ct:nope:1"):
+        await h.press_data(mallory, forged)
+        assert "no longer available" in h.last_answer(mallory).text  # type: ignore[union-attr]
+    await h.send(mallory, "/contracts")
+    assert "no contracts yet" in h.last(mallory).text
+
+
+async def test_end_only_when_nothing_is_held_and_the_other_side_is_told(h):
+    carla, fred, cid, [m1, _] = await deal(h, amounts=("100", "50"))
+    await fund(h, carla, m1)
+    await h.press_data(fred, encode("ct", "end", cid))
+    assert "funded milestones first" in h.last_answer(fred).text  # type: ignore[union-attr]
+    await h.press_data(fred, encode("ct", "endok", cid))  # straight to the confirmation
+    assert (await contract(h, cid)).status is ContractStatus.ACTIVE
+
+    await submit(h, fred, m1, "done")
+    await h.press(carla, label("work.btn.approve"))
+    await h.press(carla, label("work.btn.release_confirm"))
+    await h.press_data(carla, encode("ct", "end", cid))
+    ask = h.last(carla).text
+    assert "End the contract" in ask and "Unfunded milestones (1) will be cancelled" in ask
+    await h.press(carla, label("contracts.btn.end_confirm"))
+    assert (await contract(h, cid)).status is ContractStatus.ENDED
+    assert [m.status for m in await milestones(h, cid)] == [
+        MilestoneStatus.RELEASED,
+        MilestoneStatus.CANCELLED,
+    ]
+    assert "Carla <Client> & Co ended the contract" in h.last(fred).text
+    await h.press_data(carla, encode("ct", "endok", cid))  # the same button again
+    assert "current state" in h.last_answer(carla).text  # type: ignore[union-attr]
+    await h.press_data(carla, encode("ct", "v", cid))
+    assert h.last(carla).labels() == [label("contracts.btn.list")]  # nothing left to do
