@@ -1,7 +1,7 @@
 """The outbox sender: delivers committed outbox rows to Telegram, reliably and politely.
 
     sender = OutboxSender(database, api, SendLimits.from_settings(settings), metrics)
-    task = asyncio.create_task(sender.run())
+    task = sender.start()    # or: await sender.run()
     ...                      # the dispatcher calls sender.wake() after each commit
     await sender.flush(5)    # on shutdown: deliver what is due, then
     await sender.stop()
@@ -81,7 +81,8 @@ class OutboxSender:
         self._wake = asyncio.Event()
         self._idle = asyncio.Event()  # set while nothing is due and nothing is in flight
         self._stopping = False
-        self._running = False
+        self._running = False  # run() started (or start() called) and not yet ended
+        self._loop_active = False
         self._stopped = asyncio.Event()
         self._tasks: dict[asyncio.Task[None], OutboxMessage] = {}
         self._calling: set[int] = set()  # row ids whose API call has started
@@ -97,9 +98,16 @@ class OutboxSender:
     def in_flight(self) -> int:
         return len(self._tasks)
 
+    def start(self) -> asyncio.Task[None]:
+        """run() in a task of its own; the sender counts as running from this call on."""
+        self._running = True
+        return asyncio.create_task(self.run(), name="outbox-sender")
+
     async def run(self) -> None:
         """Deliver until stop(). Cancelling this task is a crash: leased rows come back later."""
-        self._running = True
+        if self._loop_active:
+            raise RuntimeError("this OutboxSender is already running")
+        self._loop_active = self._running = True
         self._stopped.clear()
         try:
             await self._loop()
@@ -107,7 +115,7 @@ class OutboxSender:
             try:
                 await self._shutdown(graceful=self._stopping)
             finally:
-                self._running = False
+                self._loop_active = self._running = False
                 self._stopping = False  # a later run() may start again
                 self._stopped.set()
 
@@ -123,7 +131,7 @@ class OutboxSender:
         """Deliver everything due now; True if that finished within `timeout` seconds.
 
         Works whether or not run() is running (it runs a loop of its own if not)."""
-        own_run = None if self._running else asyncio.create_task(self.run())
+        own_run = None if self._running else self.start()
         self.wake()
         try:
             async with asyncio.timeout(timeout):

@@ -30,6 +30,7 @@ PENDING, SENDING, SENT, FAILED, UNREACHABLE = "pending", "sending", "sent", "fai
 UNDELIVERED = (PENDING, SENDING)
 DEFAULT_LEASE_S = 120.0  # far above any Bot API call's timeout, so a live send never loses it
 MAX_ERROR_CHARS = 1000
+CANDIDATE_FACTOR = 3
 
 
 class OutboxStore:
@@ -81,7 +82,10 @@ class OutboxStore:
         now = self._now()
         async with self.db.uow() as uow:
             session = uow.session
-            ids = list((await session.execute(self._claimable_heads(now, limit))).scalars())
+            # Over-fetch candidates: rows another process is claiming right now are skipped
+            # below, and the ones behind them should not wait for the next poll.
+            candidates = self._claimable_heads(now, limit * CANDIDATE_FACTOR + 10)
+            ids = list((await session.execute(candidates)).scalars())
             if not ids:
                 return []
             # Lock and re-check: another process may have claimed or finished a row since the
@@ -98,7 +102,8 @@ class OutboxStore:
                         sa.and_(outbox.c.status == SENDING, outbox.c.not_before <= now),
                     ),
                 )
-                .order_by(outbox.c.id)
+                .order_by(outbox.c.priority, outbox.c.id)
+                .limit(limit)
             )
             if self.db.dialect == "postgresql":
                 lock = lock.with_for_update(skip_locked=True)

@@ -285,7 +285,7 @@ def assert_each_once_in_chat_order(
 
 
 async def run_until_delivered(sender: OutboxSender, emu: Emulator, count: int) -> None:
-    task = asyncio.create_task(sender.run())
+    task = sender.start()
     try:
         await wait_delivered(emu, count)
     finally:
@@ -497,7 +497,7 @@ async def test_wake_sends_at_once_instead_of_waiting_for_the_poll(
 ) -> None:
     open_chats(emu, [7001])
     sender = OutboxSender(sdb, api, RateLimiter(FAST), poll_interval_s=3600)
-    task = asyncio.create_task(sender.run())
+    task = sender.start()
     try:
         assert await sender.flush(5)  # idle, polling once an hour
         await enqueue(sdb, [(7001, 0)])
@@ -534,7 +534,7 @@ async def test_crash_mid_delivery_loses_nothing_and_repeats_at_most_the_one_in_f
     ids = await enqueue(sdb, [(8001 + i % 3, 1) for i in range(12)])
     stalling = StallAfterDelivery(api, stall_at=5)
     first = OutboxSender(sdb, stalling, RateLimiter(FAST), max_in_flight=1, lease_s=30)  # type: ignore[arg-type]
-    crashed = asyncio.create_task(first.run())
+    crashed = first.start()
     await asyncio.wait_for(stalling.stalled.wait(), 10)
     crashed.cancel()  # the crash
     with pytest.raises(asyncio.CancelledError):
@@ -563,7 +563,7 @@ async def test_two_senders_on_one_database_never_send_the_same_row(
         OutboxSender(first_db, api, RateLimiter(limits), max_in_flight=8),
         OutboxSender(second_db, api, RateLimiter(limits), max_in_flight=8),
     ]
-    tasks = [asyncio.create_task(s.run()) for s in senders]
+    tasks = [s.start() for s in senders]
     try:
         await wait_delivered(emu, len(ids), timeout=30)
     finally:
