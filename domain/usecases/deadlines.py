@@ -1,0 +1,151 @@
+"""The scheduler's work: each function finds what is due, then locks each row
+and re-checks its state before acting, so two processes running it at once
+(or a user acting at the same moment) never act twice.
+
+Run each in its own unit of work and commit; the return value says what was done.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from domain.config import MarketConfig
+from domain.entities import Milestone
+from domain.ports import Clock, UnitOfWork
+from domain.states import ContractStatus, MilestoneStatus, ReviewStatus
+from domain.usecases.alerts import daily_digest
+from domain.usecases.common import load
+from domain.usecases.reviews import reveal
+from domain.usecases.settlement import settle
+
+__all__ = [
+    "auto_release_due",
+    "daily_digest",
+    "expire_offers",
+    "reveal_due_reviews",
+    "send_release_reminders",
+]
+
+BATCH = 100
+
+
+async def auto_release_due(
+    uow: UnitOfWork, clock: Clock, config: MarketConfig, limit: int = BATCH
+) -> list[int]:
+    """Release submitted milestones whose review window has ended; their ids."""
+    now = clock.now()
+    due = await uow.milestones.find(
+        status=MilestoneStatus.SUBMITTED, auto_release_at__lte=now, limit=limit
+    )
+    released: list[int] = []
+    for found in due:
+        milestone = await load(uow.milestones, found.id, "milestone", lock=True)
+        if milestone.status is not MilestoneStatus.SUBMITTED or not _due(milestone, now):
+            continue  # released, disputed or resubmitted meanwhile
+        contract = await load(uow.contracts, milestone.contract_id, "contract")
+        split = await settle(
+            uow, clock, milestone, contract, milestone.amount, "release", "release"
+        )
+        released.append(found.id)  # type: ignore[arg-type]
+        uow.emit(
+            "milestone_released",
+            milestone_id=milestone.id,
+            contract_id=contract.id,
+            client_id=contract.client_id,
+            freelancer_id=contract.freelancer_id,
+            amount=milestone.amount,
+            currency=milestone.currency,
+            to_freelancer=split.to_freelancer,
+            fees=split.to_platform,
+            auto=True,
+        )
+    return released
+
+
+def _due(milestone: Milestone, now: datetime) -> bool:
+    return milestone.auto_release_at is not None and milestone.auto_release_at <= now
+
+
+async def send_release_reminders(
+    uow: UnitOfWork, clock: Clock, config: MarketConfig, limit: int = BATCH
+) -> list[int]:
+    """Remind the client config.reminder_hours (48 h, then 24 h) before auto-release.
+
+    `reminders_sent` counts the reminders already sent for this submission; a
+    reminder whose time was missed (the scheduler was down) is folded into the
+    latest one due, so the client gets one message, not a burst.
+    """
+    now = clock.now()
+    hours = sorted(config.reminder_hours, reverse=True)  # 48, 24
+    if not hours:
+        return []
+    candidates = await uow.milestones.find(
+        status=MilestoneStatus.SUBMITTED,
+        auto_release_at__gt=now,
+        auto_release_at__lte=now + timedelta(hours=hours[0]),
+        reminders_sent__lt=len(hours),
+        limit=limit,
+    )
+    reminded: list[int] = []
+    for found in candidates:
+        milestone = await load(uow.milestones, found.id, "milestone", lock=True)
+        if milestone.status is not MilestoneStatus.SUBMITTED or milestone.auto_release_at is None:
+            continue
+        left = milestone.auto_release_at - now
+        if left <= timedelta(0):
+            continue
+        due_count = sum(1 for h in hours if left <= timedelta(hours=h))
+        if due_count <= milestone.reminders_sent:
+            continue
+        milestone.reminders_sent = due_count
+        contract = await load(uow.contracts, milestone.contract_id, "contract")
+        reminded.append(found.id)  # type: ignore[arg-type]
+        uow.emit(
+            "release_reminder",
+            milestone_id=milestone.id,
+            contract_id=contract.id,
+            client_id=contract.client_id,
+            hours_left=int(left.total_seconds() // 3600),
+            auto_release_at=milestone.auto_release_at.isoformat(),
+        )
+    return reminded
+
+
+async def expire_offers(uow: UnitOfWork, clock: Clock, limit: int = BATCH) -> list[int]:
+    """Offers (and counter-offers) past their expiry; their ids."""
+    now = clock.now()
+    due = await uow.contracts.find(
+        status__in=(ContractStatus.OFFERED, ContractStatus.COUNTERED),
+        expires_at__lte=now,
+        limit=limit,
+    )
+    expired: list[int] = []
+    for found in due:
+        contract = await load(uow.contracts, found.id, "contract", lock=True)
+        if contract.status not in (ContractStatus.OFFERED, ContractStatus.COUNTERED):
+            continue
+        if contract.expires_at is None or contract.expires_at > now:
+            continue
+        contract.apply("expire")
+        expired.append(found.id)  # type: ignore[arg-type]
+        uow.emit(
+            "offer_expired",
+            contract_id=contract.id,
+            client_id=contract.client_id,
+            freelancer_id=contract.freelancer_id,
+        )
+    return expired
+
+
+async def reveal_due_reviews(uow: UnitOfWork, clock: Clock, limit: int = BATCH) -> list[int]:
+    """Reveal hidden reviews of contracts whose review window closed; the contract ids."""
+    now = clock.now()
+    hidden = await uow.reviews.find(status=ReviewStatus.HIDDEN, limit=limit * 2)
+    done: list[int] = []
+    for contract_id in sorted({r.contract_id for r in hidden}):
+        contract = await load(uow.contracts, contract_id, "contract", lock=True)
+        if contract.review_deadline is None or contract.review_deadline > now:
+            continue
+        if await reveal(uow, contract_id, now):
+            done.append(contract_id)
+    return done
