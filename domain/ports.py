@@ -25,6 +25,7 @@ from domain.entities import (
     Payment,
     Payout,
     Pitch,
+    Posting,
     ProcessedUpdate,
     Report,
     Review,
@@ -84,6 +85,14 @@ class Ledger(Protocol):
     async def balance(self, account: str) -> int: ...
 
     async def transactions(self, account_prefix: str = "") -> Sequence[LedgerTransaction]: ...
+
+    async def balances(self, account_prefix: str = "") -> dict[str, int]:
+        """Balance of every account whose name starts with the prefix."""
+        ...
+
+    async def postings_of(self, key: str) -> Sequence[Posting]:
+        """The postings of the transaction with this idempotency key."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)
