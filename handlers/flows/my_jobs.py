@@ -21,6 +21,7 @@ from __future__ import annotations
 from domain.entities import FreelancerProfile, Job, Pitch, User
 from domain.reputation import Reputation
 from domain.states import JobStatus, PitchStatus
+from domain.usecases import jobs, pitches
 from domain.usecases import jobs_extra as uc
 from handlers.callbacks import StaleButton, encode
 from handlers.context import Context, Scope
@@ -305,11 +306,11 @@ async def my_jobs_buttons(ctx: Context) -> None:
     elif action == "job":
         await show_manage_card(ctx, await uc.own_job(ctx.uow, ctx.user.id, cb.require_id()))
     elif action == "pause":
-        job = await uc.pause_job(ctx.uow, ctx.clock, ctx.user.id, cb.require_id())
+        job = await jobs.pause_job(ctx.uow, ctx.clock, ctx.user.id, cb.require_id())
         await show_manage_card(ctx, job)
         ctx.answer(t.plain("myjobs.paused"))
     elif action == "resume":
-        job = await uc.resume_job(ctx.uow, ctx.clock, ctx.user.id, cb.require_id())
+        job = await jobs.resume_job(ctx.uow, ctx.clock, ctx.user.id, cb.require_id())
         await show_manage_card(ctx, job)
         ctx.answer(t.plain("myjobs.resumed"))
     elif action == "close":
@@ -326,7 +327,7 @@ async def my_jobs_buttons(ctx: Context) -> None:
             ),
         )
     elif action == "closey":
-        job = await uc.close_job(ctx.uow, ctx.clock, ctx.user.id, cb.require_id())
+        job = await jobs.close_job(ctx.uow, ctx.clock, ctx.user.id, cb.require_id())
         await show_manage_card(ctx, job, notice=t("myjobs.closed"))
         ctx.answer(t.plain("myjobs.closed_short"))
     elif action == "pitches":
@@ -335,11 +336,11 @@ async def my_jobs_buttons(ctx: Context) -> None:
     elif action == "pitch":
         await show_pitch(ctx, cb.require_id())
     elif action == "sl":
-        await uc.shortlist_pitch(ctx.uow, ctx.clock, ctx.user.id, cb.require_id())
+        await pitches.shortlist_pitch(ctx.uow, ctx.clock, ctx.user.id, cb.require_id())
         await show_pitch(ctx, cb.require_id())
         ctx.answer(t.plain("myjobs.shortlisted"))
     elif action == "dec":
-        await uc.decline_pitch(ctx.uow, ctx.clock, ctx.user.id, cb.require_id())
+        await pitches.decline_pitch(ctx.uow, ctx.clock, ctx.user.id, cb.require_id())
         await show_pitch(ctx, cb.require_id())
         ctx.answer(t.plain("myjobs.declined"))
     elif action == "inv":
@@ -347,7 +348,9 @@ async def my_jobs_buttons(ctx: Context) -> None:
     elif action == "invy":
         if not cb.arg or not cb.arg.isdigit():
             raise StaleButton()
-        await uc.invite_freelancer(ctx.uow, ctx.clock, ctx.user.id, cb.require_id(), int(cb.arg))
+        await pitches.invite_freelancer(
+            ctx.uow, ctx.clock, ctx.user.id, cb.require_id(), int(cb.arg)
+        )
         await show_candidates(ctx, cb.require_id())
         ctx.answer(t.plain("myjobs.invited_short"))
     else:

@@ -23,8 +23,10 @@ from typing import Any
 
 from domain import taxonomy, validation
 from domain.entities import Job
+from domain.errors import ValidationError
 from domain.money import parse_money
 from domain.states import JOB, JobStatus
+from domain.usecases import jobs
 from domain.usecases import jobs_extra as uc
 from domain.usecases.common import client
 from handlers.callbacks import StaleButton, encode
@@ -131,7 +133,7 @@ def _skills_view(ctx: Context, draft: dict[str, Any]) -> tuple[Html, Keyboard]:
     shown = ", ".join(skill_label(s) for s in chosen) or t.plain("post.none_yet")
     text = join(
         [
-            t("post.ask_skills", max=uc.MAX_SKILLS),
+            t("post.ask_skills", max=jobs.MAX_SKILLS),
             t("post.skills_chosen", skills=shown),
         ]
     )
@@ -201,15 +203,32 @@ async def advance(ctx: Context, draft: dict[str, Any], done: str) -> None:
 
 
 async def _save_job(ctx: Context, draft: dict[str, Any]) -> None:
-    changes: dict[str, Any] = {}
-    for name in draft.get("changed", []):
-        value = draft.get(name)
-        if name == "deadline":
-            value = date.fromisoformat(value) if value else None
-        changes[name] = value
-    job = await uc.edit_job(ctx.uow, ctx.clock, ctx.user.id, int(draft["job_id"]), changes)
+    """Only the fields edited in this round change; the rest are re-read from the job."""
+    job = await uc.own_job(ctx.uow, ctx.user.id, int(draft["job_id"]))
+    current = _job_draft(job)
+    merged = current | {name: draft.get(name) for name in draft.get("changed", [])}
+    assert job.id is not None
+    job = await jobs.edit_job(ctx.uow, ctx.clock, ctx.user.id, job.id, _fields(merged))
     await ctx.clear_state()
     await show_manage_card(ctx, job, notice=ctx.t("post.saved"))
+
+
+def _clean_title(text: str) -> str:
+    return validation.clean_text(text, "title", validation.JOB_TITLE_MIN, validation.JOB_TITLE_MAX)
+
+
+def _clean_description(text: str) -> str:
+    return validation.clean_text(
+        text, "description", validation.DESCRIPTION_MIN, validation.DESCRIPTION_MAX
+    )
+
+
+def _required_skills(skills: Any) -> list[str]:
+    """The use case allows none; the wizard asks for one, so that alerts can match."""
+    cleaned = jobs.clean_skills(list(skills))
+    if not cleaned:
+        raise ValidationError("skills_empty", "Choose or type at least one skill.")
+    return cleaned
 
 
 # --- entry points -------------------------------------------------------------------
@@ -223,12 +242,12 @@ async def post(ctx: Context) -> None:
 
 @step(FLOW, "title")
 async def got_title(ctx: Context) -> None:
-    await advance(ctx, ctx.data | {"title": uc.clean_title(ctx.text)}, "title")
+    await advance(ctx, ctx.data | {"title": _clean_title(ctx.text)}, "title")
 
 
 @step(FLOW, "description")
 async def got_description(ctx: Context) -> None:
-    await advance(ctx, ctx.data | {"description": uc.clean_description(ctx.text)}, "description")
+    await advance(ctx, ctx.data | {"description": _clean_description(ctx.text)}, "description")
 
 
 @step(FLOW, "skills")
@@ -246,8 +265,7 @@ async def got_tag(ctx: Context) -> None:
             skills.remove(slug)
         else:
             skills.append(slug)
-    if len(skills) > uc.MAX_SKILLS:
-        uc.clean_skills(skills)  # raises skills_too_many
+    jobs.clean_skills(skills)  # refuses more than MAX_SKILLS
     draft["skills"] = skills
     await ctx.set_state(FLOW, "skills", draft)
     text, kb = _skills_view(ctx, draft)
@@ -303,14 +321,14 @@ async def post_buttons(ctx: Context) -> None:
     elif action == "back":
         await _go_back(ctx, draft, current)
     elif action == "cat" and current == "category":
-        await advance(ctx, draft | {"category": uc.clean_category(cb.arg)}, "category")
+        await advance(ctx, draft | {"category": jobs.clean_category(cb.arg or "")}, "category")
     elif action == "sk" and current == "skills":
         await _toggle_skill(ctx, draft, cb.arg)
     elif action == "skdone" and current == "skills":
-        skills = uc.clean_skills(draft.get("skills") or [])
+        skills = _required_skills(draft.get("skills") or [])
         await advance(ctx, draft | {"skills": skills}, "skills")
-    elif action == "bt" and current == "budget_type":
-        await advance(ctx, draft | {"budget_type": uc.clean_budget_type(cb.arg)}, "budget_type")
+    elif action == "bt" and current == "budget_type" and cb.arg in jobs.BUDGET_TYPES:
+        await advance(ctx, draft | {"budget_type": cb.arg}, "budget_type")
     elif action == "skip" and current == "deadline":
         await advance(ctx, draft | {"deadline": None}, "deadline")
     elif action == "pub" and current == "preview":
@@ -349,7 +367,7 @@ async def _toggle_skill(ctx: Context, draft: dict[str, Any], slug: str | None) -
         skills.remove(slug)
     else:
         skills.append(slug)
-        uc.clean_skills(skills)  # refuses more than MAX_SKILLS
+        jobs.clean_skills(skills)  # refuses more than MAX_SKILLS
     draft["skills"] = skills
     await ctx.set_state(FLOW, "skills", draft)
     text, kb = _skills_view(ctx, draft)
@@ -357,17 +375,24 @@ async def _toggle_skill(ctx: Context, draft: dict[str, Any], slug: str | None) -
     ctx.answer()
 
 
-async def _publish(ctx: Context, draft: dict[str, Any]) -> None:
-    spec = uc.JobDraft(
+def _fields(draft: dict[str, Any]) -> jobs.JobFields:
+    deadline = draft.get("deadline")
+    return jobs.JobFields(
         title=draft.get("title", ""),
         description=draft.get("description", ""),
-        category=draft.get("category", ""),
-        skills=tuple(draft.get("skills") or ()),
-        budget_type=draft.get("budget_type", ""),
-        budget=draft.get("budget") or 0,
-        deadline=date.fromisoformat(draft["deadline"]) if draft.get("deadline") else None,
+        category=draft.get("category"),
+        skills=tuple(_required_skills(draft.get("skills") or ())),
+        budget_type=draft.get("budget_type", "fixed"),
+        budget=int(draft.get("budget") or 0),
+        deadline=date.fromisoformat(deadline) if deadline else None,
     )
-    job = await uc.publish_job(ctx.uow, ctx.clock, ctx.config, ctx.user.id, spec)
+
+
+async def _publish(ctx: Context, draft: dict[str, Any]) -> None:
+    """A draft job, published at once: matching freelancers get their alerts."""
+    draft_job = await jobs.post_job(ctx.uow, ctx.clock, ctx.config, ctx.user.id, _fields(draft))
+    assert draft_job.id is not None
+    job = await jobs.publish_job(ctx.uow, ctx.clock, ctx.user.id, draft_job.id)
     await ctx.clear_state()
     await show_manage_card(ctx, job, notice=ctx.t("post.published"))
     ctx.answer(ctx.t.plain("post.published_short"))
@@ -398,9 +423,12 @@ async def _edit_job_field(ctx: Context, job_id: int, field: str | None) -> None:
     if field not in STEPS:
         raise StaleButton()
     job = await _editable_job(ctx, job_id)
-    draft: dict[str, Any] = {
-        "mode": "job",
-        "job_id": job.id,
+    draft = _job_draft(job) | {"mode": "job", "job_id": job.id, "changed": []}
+    await ask(ctx, field, draft, current=_current_value(job, field))
+
+
+def _job_draft(job: Job) -> dict[str, Any]:
+    return {
         "title": job.title,
         "description": job.description,
         "category": job.category,
@@ -408,9 +436,7 @@ async def _edit_job_field(ctx: Context, job_id: int, field: str | None) -> None:
         "budget_type": job.budget_type,
         "budget": job.budget,
         "deadline": job.deadline.isoformat() if job.deadline else None,
-        "changed": [],
     }
-    await ask(ctx, field, draft, current=_current_value(job, field))
 
 
 def _current_value(job: Job, field: str) -> str:

@@ -289,19 +289,19 @@ async def test_publishing_alerts_matching_freelancers(h, db, clock):
             )
         await uow.commit()
     carol = await client(h)
-    events: list = []
-    from handlers import notify
-
-    async def spy(scope, data):
-        events.append(data)
-
-    notify.RENDERERS.setdefault("job_alert", []).append(spy)
-    try:
-        await post_job(h, carol)
-    finally:
-        notify.RENDERERS["job_alert"].remove(spy)
+    before = {who.id: len(h.chat(who)) for who in (fred, gina, hank)}
+    await post_job(h, carol)
     [job] = await jobs_in(db)
-    assert events == [{"job_id": job.id, "user_id": fred.id, "subscription_id": 1}]
+    alert = h.last(fred)  # rendered by the alerts flow, from the outbox
+    assert "Logo for a coffee shop" in alert.text
+    assert alert.button("✋ Pitch")["data"] == f"pitch:new:{job.id}"
+    assert len(alert.labels()) == 2  # Pitch and Not interested
+    async with db.uow() as uow:
+        alerts = await uow.outbox.find(chat_id=fred.id, priority=2)
+        assert len(alerts) == 1  # bulk priority: after replies
+    assert len(h.chat(fred)) == before[fred.id] + 1
+    assert len(h.chat(gina)) == before[gina.id]  # another skill
+    assert len(h.chat(hank)) == before[hank.id]  # daily digest, not instant
 
 
 async def test_edit_pause_resume_close_a_published_job(h, db):
@@ -362,7 +362,9 @@ async def test_someone_elses_job_cannot_be_edited_or_paused(h, db):
     [job] = await jobs_in(db)
     dave = await client(h, "Dave")
     fred = await freelancer(h)
-    for who, refusal in ((dave, "This job is not yours."), (fred, "Only clients can do this.")):
+    # A freelancer is refused as a non-client or as a non-owner, depending on the action.
+    not_for_fred = ("Only clients can do this.", "This job is not yours.")
+    for who, refusal in ((dave, ("This job is not yours.",)), (fred, not_for_fred)):
         for data in (
             f"pj:edit:{job.id}",
             f"pj:jf:{job.id}:title",
