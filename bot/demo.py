@@ -26,18 +26,16 @@ Ada (1003) is not seeded: who is an admin is the operator's setting
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from domain import taxonomy
 from domain.config import MarketConfig
-from domain.entities import AlertSubscription, Job
+from domain.entities import Job
 from domain.money import exponent
 from domain.ports import Clock, PaymentGateway, UnitOfWork
-from domain.usecases import accounts, pitch_extra, profile_extra
-from domain.usecases.jobs_extra import JobDraft, publish_job
+from domain.usecases import accounts, alerts, jobs, pitch_extra, profile_extra
+from domain.usecases.alerts import SubscriptionFields
 from handlers.system import SystemRunner
 from storage.database import Database
 
@@ -422,34 +420,23 @@ async def _profile(uow: UnitOfWork, clock: Clock, config: MarketConfig, f: DemoF
     return 1
 
 
-def _known(values: Sequence[str], is_known: Callable[[str], bool], what: str) -> list[str]:
-    for value in values:
-        if not is_known(value):
-            raise ValueError(f"unknown {what} {value!r} in the demo data")
-    return list(values)
-
-
 async def _alert(
     uow: UnitOfWork, clock: Clock, config: MarketConfig, user_id: int, alert: DemoAlert
 ) -> int:
-    """One instant subscription per person. There is no alerts use case yet, so the
-    rules a subscription must satisfy (a freelancer; taxonomy slugs) are checked here."""
+    """One instant subscription per person, unless they have one already."""
     if await uow.subscriptions.count(user_id=user_id):
         return 0
     user = await uow.users.get(user_id)
     if user is None or not user.is_freelancer:
         return 0  # the person chose another role since: no alert for them
-    await uow.subscriptions.add(
-        AlertSubscription(
-            user_id=user_id,
-            categories=_known(alert.categories, taxonomy.is_known_category, "category"),
-            skills=_known(alert.skills, taxonomy.is_known_skill, "skill"),
-            keywords=list(alert.keywords),
-            min_budget=_minor(alert.min_budget, config.currency),
-            mode="instant",
-            created_at=clock.now(),
-        )
+    fields = SubscriptionFields(
+        categories=alert.categories,
+        skills=alert.skills,
+        keywords=alert.keywords,
+        min_budget=_minor(alert.min_budget, config.currency),
+        mode="instant",
     )
+    await alerts.create_subscription(uow, clock, user_id, fields)
     return 1
 
 
@@ -469,7 +456,7 @@ async def _job(
     deadline = None
     if job.deadline_days is not None:
         deadline = clock.now().date() + timedelta(days=job.deadline_days)
-    draft = JobDraft(
+    fields = jobs.JobFields(
         title=job.title,
         description=job.description,
         category=job.category,
@@ -478,7 +465,9 @@ async def _job(
         budget=_minor(job.budget, config.currency),
         deadline=deadline,
     )
-    await publish_job(uow, clock, config, client_id, draft)
+    draft = await jobs.post_job(uow, clock, config, client_id, fields)
+    assert draft.id is not None
+    await jobs.publish_job(uow, clock, client_id, draft.id)
     return 1
 
 
