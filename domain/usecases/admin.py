@@ -1,0 +1,168 @@
+"""Admin read models: stats, open disputes, a dispute's evidence, the audit log,
+a user's card. Every function refuses non-admins (config.admin_ids)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from domain import ledger
+from domain.config import MarketConfig
+from domain.entities import AuditEntry, Contract, Dispute, Milestone, User
+from domain.ports import Clock, UnitOfWork
+from domain.reputation import FreelancerRecord
+from domain.states import ContractStatus, DisputeStatus, JobStatus
+from domain.usecases.common import load, require_admin
+from domain.usecases.queries import freelancer_record
+
+
+@dataclass(frozen=True, slots=True)
+class Stats:
+    users: int
+    clients: int
+    freelancers: int
+    banned: int
+    open_jobs: int
+    active_contracts: int
+    open_disputes: int
+    escrow_held: int  # minor units in all milestone escrows now
+    platform_fees: int  # earned so far
+    open_reports: int
+
+
+async def stats(uow: UnitOfWork, config: MarketConfig, actor_id: int) -> Stats:
+    require_admin(config, actor_id)
+    escrows = await uow.ledger.balances("escrow:")
+    return Stats(
+        users=await uow.users.count(),
+        clients=await uow.users.count(is_client=True),
+        freelancers=await uow.users.count(is_freelancer=True),
+        banned=await uow.users.count(banned=True),
+        open_jobs=await uow.jobs.count(status=JobStatus.OPEN),
+        active_contracts=await uow.contracts.count(status=ContractStatus.ACTIVE),
+        open_disputes=await uow.disputes.count(
+            status__in=(DisputeStatus.OPEN, DisputeStatus.SPLIT_PROPOSED)
+        ),
+        escrow_held=sum(escrows.values()),
+        platform_fees=await uow.ledger.balance(ledger.PLATFORM_FEES),
+        open_reports=await uow.reports.count(status="open"),
+    )
+
+
+async def open_disputes(
+    uow: UnitOfWork, config: MarketConfig, actor_id: int, limit: int = 50
+) -> list[Dispute]:
+    """Oldest first: the queue an admin works through."""
+    require_admin(config, actor_id)
+    return await uow.disputes.find(
+        limit=limit, status__in=(DisputeStatus.OPEN, DisputeStatus.SPLIT_PROPOSED)
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class TimelineItem:
+    at: datetime | None
+    kind: str  # funded, submission, dispute_opened, message, split_proposed, resolved
+    actor_id: int | None
+    text: str = ""
+    files: tuple[str, ...] = ()
+    amount: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DisputeEvidence:
+    dispute: Dispute
+    milestone: Milestone
+    contract: Contract
+    escrow: int
+    timeline: list[TimelineItem]
+    client_record: FreelancerRecord
+    freelancer_record: FreelancerRecord
+
+
+async def dispute_evidence(
+    uow: UnitOfWork, clock: Clock, config: MarketConfig, actor_id: int, dispute_id: int
+) -> DisputeEvidence:
+    """Everything an admin needs to decide: the timeline of the milestone — funding,
+    submissions, the dispute, every message of the contract — amounts and both records."""
+    require_admin(config, actor_id)
+    dispute = await load(uow.disputes, dispute_id, "dispute")
+    milestone = await load(uow.milestones, dispute.milestone_id, "milestone")
+    contract = await load(uow.contracts, dispute.contract_id, "contract")
+    items: list[TimelineItem] = []
+    if milestone.funded_at:
+        items.append(
+            TimelineItem(milestone.funded_at, "funded", contract.client_id, amount=milestone.amount)
+        )
+    for s in await uow.submissions.find(milestone_id=milestone.id):
+        items.append(
+            TimelineItem(s.created_at, "submission", s.freelancer_id, s.message, tuple(s.files))
+        )
+    items.append(
+        TimelineItem(
+            dispute.created_at,
+            "dispute_opened",
+            dispute.opened_by,
+            dispute.reason,
+            tuple(dispute.evidence),
+        )
+    )
+    for msg in await uow.messages.find(contract_id=contract.id):
+        items.append(
+            TimelineItem(msg.created_at, "message", msg.sender_id, msg.text, tuple(msg.files))
+        )
+    if dispute.proposed_share is not None:
+        items.append(
+            TimelineItem(None, "split_proposed", dispute.proposed_by, amount=dispute.proposed_share)
+        )
+    if dispute.resolved_at is not None:
+        items.append(
+            TimelineItem(
+                dispute.resolved_at,
+                "resolved",
+                dispute.resolved_by,
+                amount=dispute.resolution_share,
+            )
+        )
+    # Undated items (a standing proposal) go last.
+    items.sort(
+        key=lambda i: (i.at is None, i.at or datetime.min.replace(tzinfo=clock.now().tzinfo))
+    )
+    return DisputeEvidence(
+        dispute=dispute,
+        milestone=milestone,
+        contract=contract,
+        escrow=await uow.ledger.balance(ledger.escrow_account(milestone.id)),  # type: ignore[arg-type]
+        timeline=items,
+        client_record=await freelancer_record(uow, clock, contract.client_id),
+        freelancer_record=await freelancer_record(uow, clock, contract.freelancer_id),
+    )
+
+
+async def audit_log(
+    uow: UnitOfWork, config: MarketConfig, actor_id: int, limit: int = 20
+) -> list[AuditEntry]:
+    """Newest first."""
+    require_admin(config, actor_id)
+    return await uow.audit.find(order_by="-id", limit=limit)
+
+
+@dataclass(frozen=True, slots=True)
+class UserCard:
+    user: User
+    record: FreelancerRecord
+    balance: int
+    open_reports: int
+
+
+async def user_card(
+    uow: UnitOfWork, clock: Clock, config: MarketConfig, actor_id: int, user_id: int
+) -> UserCard:
+    require_admin(config, actor_id)
+    user = await load(uow.users, user_id, "user")
+    return UserCard(
+        user=user,
+        record=await freelancer_record(uow, clock, user_id),
+        balance=await uow.ledger.balance(ledger.freelancer_account(user_id)),
+        open_reports=await uow.reports.count(target_type="user", target_id=user_id, status="open"),
+    )

@@ -1,0 +1,201 @@
+"""Read models for the handlers: what a screen shows, re-authorised like any action."""
+
+from __future__ import annotations
+
+import statistics
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from domain import ledger, matching
+from domain.config import MarketConfig
+from domain.entities import Contract, FreelancerProfile, Job, Milestone, Pitch
+from domain.errors import NotAllowed
+from domain.ports import Clock, UnitOfWork
+from domain.reputation import FreelancerRecord, Reputation, compute_reputation
+from domain.states import HELD, ContractStatus, MilestoneStatus, PitchStatus, ReviewStatus
+from domain.usecases.common import load, require_party
+
+RESPONSE_SAMPLE = 50  # the latest messages a response time is measured on
+
+
+@dataclass(frozen=True, slots=True)
+class JobSummary:
+    job: Job
+    pitches: int  # all pitches
+    pending: int  # not yet shortlisted or declined
+
+
+async def my_jobs(uow: UnitOfWork, actor_id: int, limit: int = 50) -> list[JobSummary]:
+    """The client's jobs, newest first, with pitch counts."""
+    jobs = await uow.jobs.find(order_by="-id", limit=limit, client_id=actor_id)
+    return [
+        JobSummary(
+            job=j,
+            pitches=await uow.pitches.count(job_id=j.id),
+            pending=await uow.pitches.count(job_id=j.id, status=PitchStatus.PENDING),
+        )
+        for j in jobs
+    ]
+
+
+async def my_pitches(uow: UnitOfWork, actor_id: int, limit: int = 50) -> list[Pitch]:
+    return await uow.pitches.find(order_by="-id", limit=limit, freelancer_id=actor_id)
+
+
+async def my_contracts(
+    uow: UnitOfWork, actor_id: int, statuses: tuple[ContractStatus, ...] = tuple(ContractStatus)
+) -> list[Contract]:
+    """Contracts where the user is either party, newest first."""
+    mine = await uow.contracts.find(client_id=actor_id, status__in=statuses) + (
+        await uow.contracts.find(freelancer_id=actor_id, status__in=statuses)
+    )
+    return sorted({c.id: c for c in mine}.values(), key=lambda c: -(c.id or 0))
+
+
+async def freelancer_record(uow: UnitOfWork, clock: Clock, user_id: int) -> FreelancerRecord:
+    """The facts a reputation is computed from (domain.reputation states the rule)."""
+    user = await load(uow.users, user_id, "user")
+    now = clock.now()
+    ratings = [
+        r.rating for r in await uow.reviews.find(reviewee_id=user_id, status=ReviewStatus.REVEALED)
+    ]
+    contracts = await uow.contracts.find(
+        freelancer_id=user_id, status__in=(ContractStatus.ACTIVE, ContractStatus.ENDED)
+    )
+    contract_ids = [c.id for c in contracts]
+    disputed = {d.contract_id for d in await uow.disputes.find(contract_id__in=contract_ids)}
+    on_time = late = 0
+    for m in await uow.milestones.find(contract_id__in=contract_ids, due_date__isnull=False):
+        assert m.due_date is not None
+        if m.submitted_at is not None:
+            on_time, late = (
+                (on_time + 1, late) if m.submitted_at.date() <= m.due_date else (on_time, late + 1)
+            )
+        elif m.status in HELD and now.date() > m.due_date:
+            late += 1
+    paid_out = sum(p.amount for p in await uow.payouts.find(user_id=user_id, status="paid"))
+    earnings = await uow.ledger.balance(ledger.freelancer_account(user_id)) + paid_out
+    return FreelancerRecord(
+        ratings=ratings,
+        contracts_completed=sum(c.status is ContractStatus.ENDED for c in contracts),
+        contracts_disputed=len(disputed),
+        milestones_on_time=on_time,
+        milestones_late=late,
+        median_response_seconds=await median_response_seconds(uow, user_id),
+        earnings_minor=earnings,
+        member_since=user.created_at or now,
+    )
+
+
+async def median_response_seconds(uow: UnitOfWork, user_id: int) -> int | None:
+    """Median time from a message to the user until the user's next message to that person."""
+    received = await uow.messages.find(order_by="-id", limit=RESPONSE_SAMPLE, recipient_id=user_id)
+    sent = await uow.messages.find(order_by="id", sender_id=user_id, created_at__isnull=False)
+    delays = []
+    for msg in received:
+        if msg.created_at is None:
+            continue
+        reply = next(
+            (
+                s
+                for s in sent
+                if s.recipient_id == msg.sender_id
+                and s.created_at is not None
+                and s.created_at >= msg.created_at
+            ),
+            None,
+        )
+        if reply is not None and reply.created_at is not None:
+            delays.append((reply.created_at - msg.created_at).total_seconds())
+    return int(statistics.median(delays)) if delays else None
+
+
+async def reputation_of(uow: UnitOfWork, clock: Clock, user_id: int) -> Reputation:
+    return compute_reputation(await freelancer_record(uow, clock, user_id), clock.now())
+
+
+async def ranked_pitches(
+    uow: UnitOfWork, clock: Clock, actor_id: int, job_id: int
+) -> list[tuple[Pitch, Reputation, FreelancerProfile | None]]:
+    """The job's pitches in the order the client should read them (domain.matching)."""
+    job = await load(uow.jobs, job_id, "job")
+    if job.client_id != actor_id:
+        raise NotAllowed("not_your_job", "This job is not yours.")
+    items = []
+    for pitch in await uow.pitches.find(job_id=job_id):
+        items.append(
+            (
+                pitch,
+                await reputation_of(uow, clock, pitch.freelancer_id),
+                await uow.profiles.get(pitch.freelancer_id),
+            )
+        )
+    return matching.rank_pitches(items, job)
+
+
+@dataclass(frozen=True, slots=True)
+class MilestoneView:
+    milestone: Milestone
+    escrow: int  # minor units held for it now (amount + client fee while funded)
+
+
+@dataclass(frozen=True, slots=True)
+class ContractSummary:
+    contract: Contract
+    milestones: list[MilestoneView]
+    held: int  # in escrow now, all milestones
+    released: int  # milestone amounts released (wholly or in part) to the freelancer
+    pending: int  # milestone amounts not yet funded
+
+
+async def contract_summary(
+    uow: UnitOfWork, config: MarketConfig, actor_id: int, contract_id: int
+) -> ContractSummary:
+    contract = await load(uow.contracts, contract_id, "contract")
+    if not config.is_admin(actor_id):
+        require_party(contract, actor_id)
+    views = []
+    released = pending = 0
+    balances = await uow.ledger.balances("escrow:milestone:")
+    for m in await uow.milestones.find(order_by="position", contract_id=contract_id):
+        views.append(MilestoneView(m, balances.get(ledger.escrow_account(m.id), 0)))  # type: ignore[arg-type]
+        if m.status is MilestoneStatus.RELEASED:
+            released += m.amount
+        elif m.status is MilestoneStatus.SPLIT:
+            released += (await _resolution_share(uow, m.id)) or 0  # type: ignore[arg-type]
+        elif m.status in (MilestoneStatus.PENDING, MilestoneStatus.FUNDING):
+            pending += m.amount
+    return ContractSummary(contract, views, sum(v.escrow for v in views), released, pending)
+
+
+async def _resolution_share(uow: UnitOfWork, milestone_id: int) -> int | None:
+    settled = [
+        d
+        for d in await uow.disputes.find(milestone_id=milestone_id)
+        if d.resolution_share is not None
+    ]
+    return settled[-1].resolution_share if settled else None
+
+
+@dataclass(frozen=True, slots=True)
+class EarningsEntry:
+    at: datetime | None
+    kind: str  # release, split, payout …
+    key: str
+    amount: int  # + credited to the balance, − paid out
+
+
+@dataclass(frozen=True, slots=True)
+class Earnings:
+    balance: int
+    entries: list[EarningsEntry] = field(default_factory=list)
+
+
+async def earnings(uow: UnitOfWork, actor_id: int, limit: int = 50) -> Earnings:
+    """The freelancer's balance and its history, newest first, from the ledger."""
+    account = ledger.freelancer_account(actor_id)
+    entries = []
+    for tx in list(await uow.ledger.transactions(account))[::-1][:limit]:
+        amount = sum(p.amount for p in await uow.ledger.postings_of(tx.key) if p.account == account)
+        entries.append(EarningsEntry(tx.created_at, tx.kind, tx.key, amount))
+    return Earnings(await uow.ledger.balance(account), entries)
