@@ -15,7 +15,8 @@ global slot goes to the most urgent row first: replies to the person acting (pri
 
 Reactions: 429 → wait retry_after (that chat, or everyone if the 429 is global) and try
 the same row again; 403 → the user is marked unreachable and their queued rows dropped;
-400 → the row fails for good (logged); network errors → retried with backoff.
+400 (or a malformed payload) → the row fails for good, logged; network errors and
+anything unexpected → retried with backoff, so a row is never dropped silently.
 """
 
 from __future__ import annotations
@@ -25,23 +26,17 @@ import contextlib
 import logging
 from typing import Any
 
-import aiohttp
-
 from bot.metrics import Metrics
 from bot.ratelimit import RateLimiter, SendLimits
-from bot.telegram_port import BadRequest, Forbidden, RetryAfter, TelegramApi, TelegramError
+from bot.telegram_port import BadRequest, Forbidden, RetryAfter, TelegramApi
 from domain.entities import OutboxMessage
 from storage.database import Database
 from storage.outbox_store import DEFAULT_LEASE_S, OutboxStore
 
 log = logging.getLogger(__name__)
 
-NETWORK_ERRORS: tuple[type[BaseException], ...] = (
-    TelegramError,  # anything else the adapter raises (5xx, unknown): transient
-    aiohttp.ClientError,
-    OSError,
-    TimeoutError,
-)
+# A row whose payload does not fit its method can never be sent: it fails like a 400.
+MALFORMED = (KeyError, TypeError, ValueError)
 BACKOFF_BASE_S = 0.5
 BACKOFF_CAP_S = 60.0
 MARK_RETRIES = 5  # recording an outcome is retried: a lost mark would mean a repeat
@@ -206,7 +201,12 @@ class OutboxSender:
         except BadRequest as exc:
             log.warning("outbox row %s (%s) refused: %s", row.id, row.method, exc)
             await self._record(self.store.mark_failed, row.id, str(exc))
-        except NETWORK_ERRORS as exc:
+        except MALFORMED as exc:
+            log.error("outbox row %s has a malformed %s payload: %r", row.id, row.method, exc)
+            await self._record(self.store.mark_failed, row.id, f"malformed payload: {exc!r}")
+        except Exception as exc:
+            # Network errors, 5xx, timeouts, or a framework error the adapter does not map:
+            # all transient as far as we can tell, so retry with backoff rather than drop.
             delay = backoff_s(row.attempts)
             log.warning("outbox row %s: %r; retrying in %.1fs", row.id, exc, delay)
             await self._record(self.store.reschedule, row.id, delay, repr(exc))

@@ -13,29 +13,24 @@ import re
 from collections import Counter, defaultdict
 from collections.abc import AsyncIterator, Iterable
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import aiohttp
 import pytest
 import sqlalchemy as sa
+import telegram
 from aiogram import Bot
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
-from aiogram.exceptions import (
-    TelegramBadRequest,
-    TelegramForbiddenError,
-    TelegramNetworkError,
-    TelegramRetryAfter,
-)
-from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiohttp import web
 
+from bot.adapters.aiogram_api import AiogramApi
+from bot.adapters.ptb_api import PtbApi
 from bot.metrics import Metrics
 from bot.ratelimit import RateLimiter, SendLimits
 from bot.sandbox import Emulator, Limits, create_sandbox_app
 from bot.sandbox.models import BotCall
 from bot.sender import OutboxSender
-from bot.telegram_port import BadRequest, Forbidden, RetryAfter, TelegramError
+from bot.telegram_port import TelegramApi
 from domain import entities as e
 from handlers.events import Keyboard
 from storage.database import Database
@@ -45,81 +40,6 @@ from storage.tables import outbox
 TOKEN = "123456789:AAsender-test-token_1"
 FAST = SendLimits(global_per_second=200, private_per_second=20, group_per_minute=600)
 ROW_TEXT = re.compile(r"^r(\d+) ")
-
-
-# -- a TelegramApi on the real aiogram client (until bot/adapters has its own) ----------
-
-
-def _markup(buttons: Keyboard | None) -> InlineKeyboardMarkup | None:
-    if not buttons:
-        return None
-    return InlineKeyboardMarkup(
-        inline_keyboard=[
-            [
-                InlineKeyboardButton(text=b["text"], callback_data=b.get("data"), url=b.get("url"))
-                for b in row
-            ]
-            for row in buttons
-        ]
-    )
-
-
-class AiogramApi:
-    def __init__(self, bot: Bot) -> None:
-        self.bot = bot
-
-    async def _do(self, call: Any) -> Any:
-        try:
-            return await call
-        except TelegramRetryAfter as exc:
-            raise RetryAfter(exc.retry_after) from exc
-        except TelegramForbiddenError as exc:
-            raise Forbidden(exc.message) from exc
-        except TelegramBadRequest as exc:
-            raise BadRequest(exc.message) from exc
-        except TelegramNetworkError as exc:
-            raise TelegramError(exc.message) from exc
-
-    async def send_message(self, chat_id: int, text: str, buttons: Keyboard | None) -> int:
-        sent = await self._do(
-            self.bot.send_message(chat_id, text, parse_mode="HTML", reply_markup=_markup(buttons))
-        )
-        return sent.message_id
-
-    async def edit_message(
-        self, chat_id: int, message_id: int, text: str, buttons: Keyboard | None
-    ) -> None:
-        await self._do(
-            self.bot.edit_message_text(
-                text=text,
-                chat_id=chat_id,
-                message_id=message_id,
-                parse_mode="HTML",
-                reply_markup=_markup(buttons),
-            )
-        )
-
-    async def send_document(
-        self, chat_id: int, file_id: str, caption: str | None, buttons: Keyboard | None
-    ) -> int:
-        sent = await self._do(
-            self.bot.send_document(
-                chat_id, file_id, caption=caption, parse_mode="HTML", reply_markup=_markup(buttons)
-            )
-        )
-        return sent.message_id
-
-    async def answer_callback(self, query_id: str, text: str | None, show_alert: bool) -> None:
-        await self._do(self.bot.answer_callback_query(query_id, text=text, show_alert=show_alert))
-
-    async def set_commands(self, commands: list[tuple[str, str]], language: str | None) -> None:
-        from aiogram.types import BotCommand
-
-        cmds = [BotCommand(command=c, description=d) for c, d in commands]
-        await self._do(self.bot.set_my_commands(cmds, language_code=language))
-
-    async def call(self, method: str, **params: Any) -> Any:
-        raise NotImplementedError(method)
 
 
 # -- fixtures ---------------------------------------------------------------------------
@@ -168,17 +88,28 @@ def emu(limits: Limits) -> Emulator:
 
 
 @pytest.fixture
-async def api(emu: Emulator) -> AsyncIterator[AiogramApi]:
+def framework() -> str:
+    return "aiogram"  # parametrise a test over ["aiogram", "ptb"] to run it on both
+
+
+@pytest.fixture
+async def api(emu: Emulator, framework: str) -> AsyncIterator[TelegramApi]:
+    """The real framework adapter's TelegramApi, talking HTTP to the emulator."""
     runner = web.AppRunner(create_sandbox_app(emu), shutdown_timeout=2)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()
     host, port = runner.addresses[0][:2]
-    bot = Bot(
-        TOKEN, session=AiohttpSession(api=TelegramAPIServer.from_base(f"http://{host}:{port}"))
-    )
-    yield AiogramApi(bot)
-    await bot.session.close()
+    base = f"http://{host}:{port}"
+    if framework == "aiogram":
+        bot = Bot(TOKEN, session=AiohttpSession(api=TelegramAPIServer.from_base(base)))
+        yield AiogramApi(bot)
+        await bot.session.close()
+    else:
+        async with telegram.Bot(
+            TOKEN, base_url=f"{base}/bot", base_file_url=f"{base}/file/bot"
+        ) as ptb:
+            yield PtbApi(ptb)
     await runner.cleanup()
 
 
@@ -350,12 +281,13 @@ async def test_store_unreachable_drops_the_chat_and_flags_the_user(sdb: Database
 # -- delivery through the emulator ------------------------------------------------------
 
 
+@pytest.mark.parametrize("framework", ["aiogram", "ptb"])
 @pytest.mark.parametrize(
     "limits",
     [Limits(per_chat_per_second=20, per_group_per_minute=600, global_per_second=200)],
 )
 async def test_everything_delivered_once_in_order_within_limits(
-    sdb: Database, emu: Emulator, api: AiogramApi
+    sdb: Database, emu: Emulator, api: TelegramApi
 ) -> None:
     users = list(range(1001, 1013))
     open_chats(emu, users)
@@ -374,11 +306,11 @@ async def test_everything_delivered_once_in_order_within_limits(
     assert set((await statuses(sdb)).values()) == {"sent"}
     assert sender.metrics.messages_sent.value(method="send") == len(ids)
     # Any 429 from the emulator (jitter at the limit) was retried, never lost or doubled.
-    assert sender.metrics.rate_limited.value() == len(emu.calls) - len(calls)
+    assert sender.metrics.rate_limited.value() == len(emu.calls_to("sendMessage")) - len(calls)
 
 
 async def test_replies_go_before_notifications_before_bulk_alerts(
-    sdb: Database, emu: Emulator, api: AiogramApi
+    sdb: Database, emu: Emulator, api: TelegramApi
 ) -> None:
     users = list(range(2001, 2031))
     open_chats(emu, users)
@@ -398,7 +330,7 @@ async def test_replies_go_before_notifications_before_bulk_alerts(
 
 @pytest.mark.parametrize("limits", [Limits(per_chat_per_second=4)])
 async def test_429_waits_retry_after_then_sends_the_same_row(
-    sdb: Database, emu: Emulator, api: AiogramApi
+    sdb: Database, emu: Emulator, api: TelegramApi
 ) -> None:
     open_chats(emu, [3001])
     ids = await enqueue(sdb, [(3001, 1)] * 6)
@@ -422,7 +354,7 @@ async def test_429_waits_retry_after_then_sends_the_same_row(
 
 
 async def test_403_marks_the_user_unreachable_and_stops_sending(
-    sdb: Database, emu: Emulator, api: AiogramApi
+    sdb: Database, emu: Emulator, api: TelegramApi
 ) -> None:
     open_chats(emu, [4001, 4002])
     await add_users(sdb, [4001, 4002])
@@ -447,7 +379,7 @@ async def test_403_marks_the_user_unreachable_and_stops_sending(
 
 
 async def test_bad_request_fails_the_row_and_moves_on(
-    sdb: Database, emu: Emulator, api: AiogramApi
+    sdb: Database, emu: Emulator, api: TelegramApi
 ) -> None:
     open_chats(emu, [5001])
     broken = await enqueue(sdb, [(5001, 1)], text="<b>never closed")
@@ -466,7 +398,7 @@ async def test_bad_request_fails_the_row_and_moves_on(
 class Flaky:
     """Fails the first `failures` calls as the network would, then passes them on."""
 
-    def __init__(self, api: AiogramApi, failures: int) -> None:
+    def __init__(self, api: TelegramApi, failures: int) -> None:
         self.api = api
         self.failures = failures
 
@@ -478,7 +410,7 @@ class Flaky:
 
 
 async def test_network_errors_are_retried_with_backoff(
-    sdb: Database, emu: Emulator, api: AiogramApi
+    sdb: Database, emu: Emulator, api: TelegramApi
 ) -> None:
     open_chats(emu, [6001])
     ids = await enqueue(sdb, [(6001, 1), (6001, 1)])
@@ -493,7 +425,7 @@ async def test_network_errors_are_retried_with_backoff(
 
 
 async def test_wake_sends_at_once_instead_of_waiting_for_the_poll(
-    sdb: Database, emu: Emulator, api: AiogramApi
+    sdb: Database, emu: Emulator, api: TelegramApi
 ) -> None:
     open_chats(emu, [7001])
     sender = OutboxSender(sdb, api, RateLimiter(FAST), poll_interval_s=3600)
@@ -512,7 +444,7 @@ class StallAfterDelivery:
     """Delivers for real, then hangs before returning on the n-th call: the process dies
     after Telegram got the message and before the outbox row was marked."""
 
-    def __init__(self, api: AiogramApi, stall_at: int) -> None:
+    def __init__(self, api: TelegramApi, stall_at: int) -> None:
         self.api = api
         self.calls = 0
         self.stall_at = stall_at
@@ -528,7 +460,7 @@ class StallAfterDelivery:
 
 
 async def test_crash_mid_delivery_loses_nothing_and_repeats_at_most_the_one_in_flight(
-    sdb: Database, emu: Emulator, api: AiogramApi, clock: ShiftClock
+    sdb: Database, emu: Emulator, api: TelegramApi, clock: ShiftClock
 ) -> None:
     open_chats(emu, [8001, 8002, 8003])
     ids = await enqueue(sdb, [(8001 + i % 3, 1) for i in range(12)])
@@ -552,7 +484,7 @@ async def test_crash_mid_delivery_loses_nothing_and_repeats_at_most_the_one_in_f
 
 
 async def test_two_senders_on_one_database_never_send_the_same_row(
-    both_dbs: tuple[Database, Database], emu: Emulator, api: AiogramApi
+    both_dbs: tuple[Database, Database], emu: Emulator, api: TelegramApi
 ) -> None:
     first_db, second_db = both_dbs
     users = list(range(9001, 9041))
