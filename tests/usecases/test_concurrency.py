@@ -6,7 +6,7 @@ import asyncio
 from domain import ledger
 from domain.errors import DomainError
 from domain.states import MilestoneStatus
-from domain.usecases import milestones, payments
+from domain.usecases import deadlines, milestones, payments
 from tests.usecases.conftest import CLIENT, FREELANCER
 from tests.usecases.story import RecordingGateway, fund, hired
 
@@ -75,3 +75,32 @@ async def test_same_idempotency_key_twice_at_once_gives_one_transaction(users):
     async with db.uow() as uow:
         assert len(await uow.ledger.transactions()) == 1
         assert await uow.ledger.balance(ledger.escrow_account(7)) == 1_050
+
+
+async def test_two_schedulers_auto_release_once_and_double_tap_funding(users, clock, config):
+    db, gw = users, RecordingGateway()
+    _, (m1, m2) = await hired(db, clock, config, (10_000, 5_000))
+    await fund(db, clock, config, gw, m1)
+    async with db.uow() as uow:
+        await milestones.submit_work(uow, clock, config, FREELANCER, m1, "Done")
+        await uow.commit()
+    clock.advance(days=config.auto_release_days)
+
+    async def scheduler() -> list[int]:
+        async with db.uow() as uow:
+            released = await deadlines.auto_release_due(uow, clock, config)
+            await uow.commit()
+            return released
+
+    async def tap() -> int:
+        async with db.uow() as uow:
+            payment = await payments.start_funding(uow, clock, config, gw, CLIENT, m2)
+            await uow.commit()
+            return payment.id
+
+    results = await asyncio.gather(scheduler(), scheduler(), tap(), tap(), tap())
+    assert sorted(results[:2]) == [[], [m1]]
+    assert len(set(results[2:])) == 1  # one checkout, however many taps
+    assert gw.checkouts.count(f"checkout:milestone:{m2}:1") == 1 and len(gw.checkouts) == 2
+    async with db.uow() as uow:
+        assert await uow.ledger.balance(ledger.freelancer_account(FREELANCER)) == 9_000
