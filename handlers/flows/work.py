@@ -334,7 +334,7 @@ async def milestone_released(scope: Scope, data: dict) -> None:
         )
 
 
-@renders("review_reminder")
+@renders("release_reminder")
 async def review_reminder(scope: Scope, data: dict) -> None:
     """ "Auto-release in N hours": sent to the client with the review buttons."""
     pair = await _pair(scope, data)
@@ -343,7 +343,7 @@ async def review_reminder(scope: Scope, data: dict) -> None:
     milestone, contract = pair
     if milestone.status is not MilestoneStatus.SUBMITTED:
         return
-    hours = data.get("hours") or data.get("hours_left") or 0
+    hours = data.get("hours_left", 0)
     mid, cid = milestone.id, contract.id
     await scope.notify(
         contract.client_id,

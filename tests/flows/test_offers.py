@@ -15,12 +15,9 @@ from bot.payments.confirm import PaymentNews
 from bot.payments.sandbox import SandboxGateway, sandbox_charge_ref
 from domain.config import MarketConfig
 from domain.entities import Contract, Invitation, Job, Milestone, Pitch
-from domain.ports import DomainEvent
 from domain.states import ContractStatus, JobStatus, MilestoneStatus, PitchStatus
 from handlers.callbacks import encode
-from handlers.context import Scope
 from handlers.i18n import translator
-from handlers.notify import render_events
 from handlers.system import SystemRunner
 from tests.flows.conftest import ADMIN_ID
 from tests.flows.harness import Harness, Person
@@ -457,18 +454,16 @@ async def test_an_expired_offer_cannot_be_accepted(h, clock):
     assert (await contract(h, cid)).status is ContractStatus.OFFERED
 
 
-async def test_offer_expiry_notification_reaches_both_in_their_language(h):
+async def test_offer_expiry_notification_reaches_both_in_their_language(h, clock):
     carla, fred = await people(h, client_lang="ru")
     cid = await send_offer(h, carla, await add_pitch(h, await open_job(h, carla), fred))
-    async with h.db.uow() as uow:
-        await render_events(
-            Scope(uow, h.clock, h.config),
-            [DomainEvent("offer_expired", {"contract_id": cid})],
-        )
-        await uow.commit()
-    await h.deliver()
+    clock.advance(days=7, minutes=1)
+    await h.tick()
+    assert (await contract(h, cid)).status is ContractStatus.EXPIRED
     assert "expired without an answer" in h.last(fred).text
     assert "истёк без ответа" in h.last(carla).text
+    await h.press(fred, label("offers.btn.accept"))
+    assert (await contract(h, cid)).status is ContractStatus.EXPIRED
 
 
 async def test_add_a_milestone_to_an_active_contract(h):

@@ -178,3 +178,46 @@ async def test_early_release_of_a_funded_milestone_in_russian(h):
     await h.press(carla, label("work.btn.release_confirm", "ru"))
     assert await wallet(h, fred) == 9_000
     assert "зачислено на ваш баланс" in h.last(fred).text
+
+
+async def test_reminders_48h_and_24h_then_automatic_release(h, clock):
+    carla, fred, cid, mid = await funded_deal(h, client_lang="ru")
+    await submit(h, fred, mid, "Done, please review")
+    seen = len(h.chat(carla))
+    clock.advance(days=11)
+    await h.tick()
+    assert len(h.chat(carla)) == seen  # three days left: nothing yet
+    clock.advance(days=1, hours=1)  # 47 h left
+    await h.tick()
+    first = h.last(carla)
+    assert "автоматическая выплата через 47 ч (2026-01-19)" in first.text
+    assert label("work.btn.approve", "ru") in first.labels()
+    await h.tick()  # the same reminder is not sent twice
+    assert h.last(carla) is first
+    clock.advance(days=1)  # 23 h left
+    await h.tick()
+    assert "через 23 ч" in h.last(carla).text
+    assert await wallet(h, fred) == 0
+    clock.advance(hours=23)
+    await h.tick()
+    assert await status(h, cid) is MilestoneStatus.RELEASED
+    assert await wallet(h, fred) == 9_000
+    assert "released to your balance automatically" in h.last(fred).text
+    assert "автоматически выплачено" in h.last(carla).text
+    # The reminder's Approve button now finds nothing to release.
+    await h.press(carla, label("work.btn.approve", "ru"))
+    assert h.last_answer(carla).show_alert  # type: ignore[union-attr]
+    await h.press_data(carla, encode("wk", "rel", mid))
+    assert h.last_answer(carla).show_alert  # type: ignore[union-attr]
+    assert await wallet(h, fred) == 9_000
+
+
+async def test_changes_requested_stops_the_release_clock(h, clock):
+    carla, fred, cid, mid = await funded_deal(h)
+    await submit(h, fred, mid, "v1")
+    await h.press(carla, label("work.btn.changes"))
+    await h.send(carla, "More contrast")
+    clock.advance(days=30)
+    await h.tick()
+    assert await status(h, cid) is MilestoneStatus.CHANGES_REQUESTED
+    assert await wallet(h, fred) == 0
