@@ -561,6 +561,7 @@ async def _notify_client(scope: Scope, data: dict, key: str, with_buttons: bool)
 
 
 @renders("pitch_submitted")
+@renders("pitch_received")  # the same event from domain/usecases/pitches.py
 async def pitch_submitted(scope: Scope, data: dict) -> None:
     await _notify_client(scope, data, "pitch.notify_new", True)
 
