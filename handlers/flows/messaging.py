@@ -10,8 +10,9 @@ Internal: "msg:list::<page>" (/message: contracts to write on), "msg:x" (leave t
 /message lists the contracts one can write on as buttons. The compose step
 ("messaging", "compose") takes text and files and delivers each at once, with a
 Reply button for the other side; it stays open (albums arrive as several files)
-until Done, Cancel or any command. Contact details shared before a contract is
-agreed are flagged by the use case; the sender gets a warning.
+until Done, Cancel or any command. Sending is domain.usecases.messaging.send_message
+(it flags contact details shared before a contract is agreed; the sender gets a
+warning here); this module renders its "message_sent" for the recipient.
 """
 
 from __future__ import annotations
@@ -95,17 +96,13 @@ async def _compose_reply(ctx: Context, message_id: int) -> None:
 async def compose(ctx: Context) -> None:
     data: dict[str, Any] = ctx.data
     files = [f.file_id for f in ctx.event.files]
+    me, text = ctx.user.id, ctx.text
     if "c" in data:
-        sent = await uc.send_contract_message(
-            ctx.uow, ctx.clock, ctx.user.id, int(data["c"]), ctx.text, files
-        )
+        sent = await uc.to_contract(ctx.uow, ctx.clock, me, int(data["c"]), text, files)
     elif "p" in data:
-        if files:
-            await ctx.reply(ctx.t("msg.text_only"), keyboard(_cancel(ctx.t)))
-            return
-        sent = await uc.message_pitch(ctx.uow, ctx.clock, ctx.user.id, int(data["p"]), ctx.text)
+        sent = await uc.to_pitch(ctx.uow, ctx.clock, me, int(data["p"]), text, files)
     elif "r" in data:
-        sent = await uc.reply(ctx.uow, ctx.clock, ctx.user.id, int(data["r"]), ctx.text, files)
+        sent = await uc.reply(ctx.uow, ctx.clock, me, int(data["r"]), text, files)
     else:
         await ctx.clear_state()
         raise StaleButton()
@@ -259,36 +256,26 @@ async def _deliver(
         await scope.notify(recipient.id, text=join(body), buttons=kb)
 
 
-@renders("contract_message")
-async def contract_message(scope: Scope, data: dict) -> None:
+@renders("message_sent")
+async def message_sent(scope: Scope, data: dict) -> None:
     message = await scope.uow.messages.get(data["message_id"])
-    if message is None or message.contract_id is None:
+    if message is None or message.id is None:
         return
-    contract = await scope.uow.contracts.get(message.contract_id)
     mid, cid = message.id, message.contract_id
+    if cid is not None:
+        contract = await scope.uow.contracts.get(cid)
+        title, intro = (contract.title if contract else ""), "msg.notify_contract"
+    else:
+        job = await scope.uow.jobs.get(message.job_id) if message.job_id else None
+        title, intro = (job.title if job else ""), "msg.notify_pitch"
 
     def buttons(t: Translator) -> Keyboard | None:
+        reply = button(t.plain("msg.btn.reply"), encode(PREFIX, "r", mid))
+        if cid is None:
+            return keyboard(reply)
         return keyboard(
-            [
-                button(t.plain("msg.btn.reply"), encode(PREFIX, "r", mid)),
-                button(t.plain("msg.btn.history"), encode(PREFIX, "h", cid, 1)),
-            ],
+            [reply, button(t.plain("msg.btn.history"), encode(PREFIX, "h", cid, 1))],
             button(t.plain("msg.btn.contract"), encode(*CONTRACT_CARD, cid)),
         )
 
-    title = contract.title if contract else ""
-    await _deliver(scope, message, "msg.notify_contract", title, buttons)
-
-
-@renders("pitch_message")
-async def pitch_message(scope: Scope, data: dict) -> None:
-    message = await scope.uow.messages.get(data["message_id"])
-    if message is None or message.job_id is None:
-        return
-    job = await scope.uow.jobs.get(message.job_id)
-    mid = message.id
-
-    def buttons(t: Translator) -> Keyboard | None:
-        return keyboard(button(t.plain("msg.btn.reply"), encode(PREFIX, "r", mid)))
-
-    await _deliver(scope, message, "msg.notify_pitch", job.title if job else "", buttons)
+    await _deliver(scope, message, intro, title, buttons)

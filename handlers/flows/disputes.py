@@ -1,0 +1,669 @@
+"""Disputes between the parties: open one on a funded milestone (reason and
+evidence), answer, propose a split, accept or reject it, withdraw.
+
+Stable callback data (other flows link to these):
+- "dsp:new:<milestone_id>"  open a dispute on a milestone holding money (either party)
+- "dsp:v:<dispute_id>"      the dispute's card with the viewer's buttons
+Internal: "dsp:ans:<id>" answer, "dsp:sp:<id>" propose a split, "dsp:spok:<id>:<share>"
+confirm it, "dsp:acc:<id>" see what accepting means, "dsp:accok:<id>:<share>" accept
+exactly that share, "dsp:rej:<id>" reject, "dsp:wd:<id>" / "dsp:wdok:<id>" withdraw,
+"dsp:go" open the drafted dispute, "dsp:back" back to the reason, "dsp:x" cancel,
+"dsp:list::<page>" my disputes, "dsp:pick::<page>" milestones one may dispute.
+
+/mydisputes lists one's disputes and offers "Open a dispute". The draft (milestone,
+reason, evidence file ids) lives in the conversation state ("dispute", step).
+Shares are the freelancer's part of the milestone amount, typed as all, none, a
+percentage or an amount (domain.validation.parse_percent_or_amount); what each
+side receives is computed by domain.fees.settlement, the one settlement rule.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from domain import validation
+from domain.entities import Contract, Dispute, Milestone
+from domain.errors import NotAllowed, ValidationError
+from domain.fees import Settlement, settlement
+from domain.states import ContractStatus, DisputeStatus, MilestoneStatus
+from domain.usecases import disputes as uc
+from domain.usecases.common import load, milestone_with_contract, require_party
+from handlers.callbacks import StaleButton, encode
+from handlers.context import Context, Scope
+from handlers.events import Button, Keyboard
+from handlers.i18n import Translator
+from handlers.notify import renders
+from handlers.render import Html, button, esc, join, keyboard, money, pagination_row, shorten
+from handlers.routing import button as on_button
+from handlers.routing import command, step
+
+PREFIX = "dsp"
+FLOW = "dispute"
+ADMIN_EVIDENCE = ("adm", "d")  # the admin flow's evidence view: "adm:d:<dispute_id>"
+MESSAGE = ("msg", "c")  # the messaging flow's compose: "msg:c:<contract_id>"
+DISPUTABLE = (MilestoneStatus.FUNDED, MilestoneStatus.SUBMITTED, MilestoneStatus.CHANGES_REQUESTED)
+REASON_MIN = 10
+PAGE = 6
+
+
+def open_dispute_button(t: Translator, milestone_id: int) -> Button:
+    return button(t.plain("dsp.btn.open"), encode(PREFIX, "new", milestone_id))
+
+
+def view_button(t: Translator, dispute_id: int) -> Button:
+    return button(t.plain("dsp.btn.view"), encode(PREFIX, "v", dispute_id))
+
+
+def _cancel(t: Translator) -> Button:
+    return button(t.plain("btn.cancel"), encode(PREFIX, "x"))
+
+
+async def _name(scope: Scope, user_id: int) -> str:
+    user = await scope.uow.users.get(user_id)
+    return (user.name if user else "") or f"#{user_id}"
+
+
+def split_of(contract: Contract, milestone: Milestone, share: int) -> Settlement:
+    return settlement(milestone.amount, share, contract.client_fee_bp, contract.freelancer_fee_bp)
+
+
+def split_lines(t: Translator, contract: Contract, milestone: Milestone, share: int) -> Html:
+    """Who gets what if the freelancer's share is `share` (fees by the one rule)."""
+    s = split_of(contract, milestone, share)
+    cur = milestone.currency
+    return t(
+        "dsp.split_breakdown",
+        share=money(share, cur),
+        amount=money(milestone.amount, cur),
+        to_freelancer=money(s.to_freelancer, cur),
+        to_client=money(s.to_client, cur),
+        fees=money(s.to_platform, cur),
+    )
+
+
+async def _load(ctx: Scope, dispute_id: int) -> tuple[Dispute, Milestone, Contract]:
+    dispute = await load(ctx.uow.disputes, dispute_id, "dispute")
+    milestone, contract = await milestone_with_contract(ctx.uow, dispute.milestone_id, lock=False)
+    return dispute, milestone, contract
+
+
+async def _party_dispute(ctx: Context, dispute_id: int) -> tuple[Dispute, Milestone, Contract]:
+    dispute, milestone, contract = await _load(ctx, dispute_id)
+    require_party(contract, ctx.user.id)
+    return dispute, milestone, contract
+
+
+def _live(dispute: Dispute) -> bool:
+    return dispute.status in uc.LIVE
+
+
+def _require_live(dispute: Dispute) -> None:
+    if not _live(dispute):
+        raise NotAllowed("dispute_closed", "This dispute is closed.")
+
+
+# --- the card --------------------------------------------------------------------------
+
+
+async def dispute_text(
+    scope: Scope, t: Translator, dispute: Dispute, milestone: Milestone, contract: Contract
+) -> Html:
+    cur = milestone.currency
+    lines = [
+        t("dsp.card.title", id=dispute.id, status=t.plain(f"dsp.status.{dispute.status}")),
+        t("dsp.card.contract", title=contract.title),
+        t("dsp.card.milestone", title=milestone.title, amount=money(milestone.amount, cur)),
+        t(
+            "dsp.card.opened",
+            name=await _name(scope, dispute.opened_by),
+            date=dispute.created_at.date().isoformat() if dispute.created_at else "",
+        ),
+        Html(""),
+        t("dsp.card.reason"),
+        esc(dispute.reason),
+    ]
+    if dispute.evidence:
+        lines.append(t("dsp.card.evidence", count=len(dispute.evidence)))
+    if dispute.status is DisputeStatus.SPLIT_PROPOSED and dispute.proposed_share is not None:
+        lines += [
+            Html(""),
+            t("dsp.card.proposal", name=await _name(scope, dispute.proposed_by or 0)),
+            split_lines(t, contract, milestone, dispute.proposed_share),
+        ]
+    if dispute.resolution_share is not None:
+        lines += [Html(""), split_lines(t, contract, milestone, dispute.resolution_share)]
+    return join(lines)
+
+
+def dispute_buttons(
+    t: Translator, dispute: Dispute, contract: Contract, viewer_id: int
+) -> Keyboard | None:
+    did = dispute.id
+    assert did is not None
+    message = button(t.plain("dsp.btn.message"), encode(*MESSAGE, contract.id))
+    if not _live(dispute) or contract.party(viewer_id) is None:
+        return keyboard(message)
+    first: list[Button] = []
+    if dispute.status is DisputeStatus.SPLIT_PROPOSED and dispute.proposed_by != viewer_id:
+        first = [
+            button(t.plain("dsp.btn.accept"), encode(PREFIX, "acc", did)),
+            button(t.plain("dsp.btn.reject"), encode(PREFIX, "rej", did)),
+        ]
+    second = [
+        button(t.plain("dsp.btn.answer"), encode(PREFIX, "ans", did)),
+        button(t.plain("dsp.btn.propose"), encode(PREFIX, "sp", did)),
+    ]
+    withdraw = (
+        button(t.plain("dsp.btn.withdraw"), encode(PREFIX, "wd", did))
+        if dispute.opened_by == viewer_id
+        else None
+    )
+    return keyboard(first or None, second, [message, withdraw] if withdraw else message)
+
+
+async def show_dispute(ctx: Context, dispute_id: int, edit: bool = True) -> None:
+    dispute, milestone, contract = await _party_dispute(ctx, dispute_id)
+    text = await dispute_text(ctx, ctx.t, dispute, milestone, contract)
+    kb = dispute_buttons(ctx.t, dispute, contract, ctx.user.id)
+    await (ctx.edit(text, kb) if edit else ctx.reply(text, kb))
+
+
+# --- opening ---------------------------------------------------------------------------
+
+
+async def _disputable(ctx: Context, milestone_id: int) -> tuple[Milestone, Contract]:
+    milestone, contract = await milestone_with_contract(ctx.uow, milestone_id, lock=False)
+    require_party(contract, ctx.user.id)
+    if milestone.status not in DISPUTABLE:
+        raise NotAllowed(
+            "milestone_not_disputable", "Only a milestone holding money can be disputed."
+        )
+    return milestone, contract
+
+
+async def _ask_reason(ctx: Context, milestone_id: int, reason: str = "") -> None:
+    milestone, contract = await _disputable(ctx, milestone_id)
+    await ctx.set_state(FLOW, "reason", {"ms": milestone_id, "reason": reason, "files": []})
+    await ctx.reply(
+        ctx.t(
+            "dsp.ask_reason",
+            title=milestone.title,
+            contract=contract.title,
+            amount=money(milestone.amount, milestone.currency),
+            min=REASON_MIN,
+        ),
+        keyboard(_cancel(ctx.t)),
+    )
+
+
+def _evidence_keyboard(t: Translator) -> Keyboard | None:
+    return keyboard(
+        button(t.plain("dsp.btn.submit"), encode(PREFIX, "go")),
+        [button(t.plain("dsp.btn.back"), encode(PREFIX, "back")), _cancel(t)],
+    )
+
+
+@step(FLOW, "reason")
+async def reason_step(ctx: Context) -> None:
+    data = ctx.data
+    files = [f.file_id for f in ctx.event.files]
+    if files and not ctx.text.strip():
+        await ctx.reply(ctx.t("dsp.reason_first"), keyboard(_cancel(ctx.t)))
+        return
+    reason = validation.clean_text(ctx.text, "reason", REASON_MIN, validation.DISPUTE_REASON_MAX)
+    await _disputable(ctx, int(data["ms"]))
+    data |= {"reason": reason, "files": files}
+    await ctx.set_state(FLOW, "evidence", data)
+    await ctx.reply(ctx.t("dsp.ask_evidence", max=uc.MAX_EVIDENCE), _evidence_keyboard(ctx.t))
+
+
+@step(FLOW, "evidence")
+async def evidence_step(ctx: Context) -> None:
+    data = ctx.data
+    files = list(data.get("files", [])) + [f.file_id for f in ctx.event.files]
+    if len(files) > uc.MAX_EVIDENCE:
+        raise ValidationError("too_many_files", f"At most {uc.MAX_EVIDENCE} files.")
+    reason = data.get("reason", "")
+    if ctx.text.strip():
+        note = validation.clean_text(ctx.text, "reason", 1, validation.DISPUTE_REASON_MAX)
+        reason = validation.clean_text(
+            f"{reason}\n\n{note}", "reason", REASON_MIN, validation.DISPUTE_REASON_MAX
+        )
+    data |= {"files": files, "reason": reason}
+    await ctx.set_state(FLOW, "evidence", data)
+    await ctx.reply(
+        ctx.t("dsp.evidence_added", count=len(files), max=uc.MAX_EVIDENCE),
+        _evidence_keyboard(ctx.t),
+    )
+
+
+async def _submit(ctx: Context) -> None:
+    if not ctx.in_step(FLOW, "evidence"):
+        raise StaleButton()
+    data = ctx.data
+    dispute = await uc.open_dispute(
+        ctx.uow,
+        ctx.clock,
+        ctx.user.id,
+        int(data["ms"]),
+        str(data.get("reason", "")),
+        [str(f) for f in data.get("files", [])],
+    )
+    await ctx.clear_state()
+    await ctx.edit(ctx.t("dsp.opened", id=dispute.id))
+    await show_dispute(ctx, dispute.id, edit=False)  # type: ignore[arg-type]
+    ctx.answer(ctx.t.plain("dsp.opened_short"))
+
+
+# --- answering, proposing, deciding -------------------------------------------------------
+
+
+async def _ask_answer(ctx: Context, dispute_id: int) -> None:
+    dispute, _, _ = await _party_dispute(ctx, dispute_id)
+    _require_live(dispute)
+    await ctx.set_state(FLOW, "answer", {"d": dispute_id})
+    await ctx.reply(ctx.t("dsp.ask_answer", id=dispute_id), keyboard(_cancel(ctx.t)))
+
+
+@step(FLOW, "answer")
+async def answer_step(ctx: Context) -> None:
+    dispute_id = int(ctx.data["d"])
+    files = [f.file_id for f in ctx.event.files]
+    await uc.answer_dispute(ctx.uow, ctx.clock, ctx.user.id, dispute_id, ctx.text, files)
+    await ctx.clear_state()
+    more = button(ctx.t.plain("dsp.btn.answer_more"), encode(PREFIX, "ans", dispute_id))
+    await ctx.reply(ctx.t("dsp.answered"), keyboard([more, view_button(ctx.t, dispute_id)]))
+
+
+async def _ask_share(ctx: Context, dispute_id: int) -> None:
+    dispute, milestone, _ = await _party_dispute(ctx, dispute_id)
+    _require_live(dispute)
+    await ctx.set_state(FLOW, "share", {"d": dispute_id})
+    await ctx.reply(
+        ctx.t("dsp.ask_share", amount=money(milestone.amount, milestone.currency)),
+        keyboard(_cancel(ctx.t)),
+    )
+
+
+@step(FLOW, "share")
+async def share_step(ctx: Context) -> None:
+    dispute_id = int(ctx.data["d"])
+    dispute, milestone, contract = await _party_dispute(ctx, dispute_id)
+    _require_live(dispute)
+    share = validation.parse_percent_or_amount(ctx.text, milestone.amount, milestone.currency)
+    await ctx.reply(
+        join([ctx.t("dsp.confirm_proposal"), split_lines(ctx.t, contract, milestone, share)]),
+        keyboard(
+            [
+                button(
+                    ctx.t.plain("dsp.btn.send_proposal"), encode(PREFIX, "spok", dispute_id, share)
+                ),
+                _cancel(ctx.t),
+            ]
+        ),
+    )
+
+
+async def _propose(ctx: Context, dispute_id: int, share: int) -> None:
+    await uc.propose_split(ctx.uow, ctx.clock, ctx.user.id, dispute_id, share)
+    if ctx.in_step(FLOW):
+        await ctx.clear_state()
+    await ctx.edit(ctx.t("dsp.proposed"))
+    await show_dispute(ctx, dispute_id, edit=False)
+    ctx.answer(ctx.t.plain("dsp.proposed_short"))
+
+
+async def _ask_accept(ctx: Context, dispute_id: int) -> None:
+    dispute, milestone, contract = await _party_dispute(ctx, dispute_id)
+    if dispute.status is not DisputeStatus.SPLIT_PROPOSED or dispute.proposed_share is None:
+        raise NotAllowed("no_proposal", "There is no proposal to accept.")
+    if dispute.proposed_by == ctx.user.id:
+        raise NotAllowed("own_proposal", "The other party decides on your proposal.")
+    share = dispute.proposed_share
+    await ctx.edit(
+        join([ctx.t("dsp.confirm_accept"), split_lines(ctx.t, contract, milestone, share)]),
+        keyboard(
+            [
+                button(
+                    ctx.t.plain("dsp.btn.accept_sure"), encode(PREFIX, "accok", dispute_id, share)
+                ),
+                button(ctx.t.plain("dsp.btn.back"), encode(PREFIX, "v", dispute_id)),
+            ]
+        ),
+    )
+
+
+async def _accept(ctx: Context, dispute_id: int, share: int) -> None:
+    dispute, _, _ = await _party_dispute(ctx, dispute_id)
+    # The button names the share it showed: a counter-proposal since makes it stale.
+    if dispute.status is DisputeStatus.SPLIT_PROPOSED and dispute.proposed_share != share:
+        raise StaleButton()
+    if ctx.gateway is None:
+        raise NotAllowed("payments_unavailable", "Payments are not available right now.")
+    await uc.accept_split(ctx.uow, ctx.clock, ctx.config, ctx.gateway, ctx.user.id, dispute_id)
+    await show_dispute(ctx, dispute_id)
+    ctx.answer(ctx.t.plain("dsp.settled_short"))
+
+
+async def _reject(ctx: Context, dispute_id: int) -> None:
+    await uc.reject_split(ctx.uow, ctx.clock, ctx.user.id, dispute_id)
+    await show_dispute(ctx, dispute_id)
+    ctx.answer(ctx.t.plain("dsp.rejected_short"))
+
+
+async def _ask_withdraw(ctx: Context, dispute_id: int) -> None:
+    dispute, _, _ = await _party_dispute(ctx, dispute_id)
+    _require_live(dispute)
+    if dispute.opened_by != ctx.user.id:
+        raise NotAllowed("not_dispute_opener", "Only who opened the dispute can withdraw it.")
+    await ctx.edit(
+        ctx.t("dsp.confirm_withdraw", id=dispute_id),
+        keyboard(
+            [
+                button(ctx.t.plain("dsp.btn.withdraw_sure"), encode(PREFIX, "wdok", dispute_id)),
+                button(ctx.t.plain("dsp.btn.back"), encode(PREFIX, "v", dispute_id)),
+            ]
+        ),
+    )
+
+
+async def _withdraw(ctx: Context, dispute_id: int) -> None:
+    await uc.withdraw_dispute(ctx.uow, ctx.clock, ctx.config, ctx.user.id, dispute_id)
+    await show_dispute(ctx, dispute_id)
+    ctx.answer(ctx.t.plain("dsp.withdrawn_short"))
+
+
+# --- lists -------------------------------------------------------------------------------
+
+
+async def _my_contracts(ctx: Context, active_only: bool = False) -> list[Contract]:
+    where: dict[str, Any] = {"status": ContractStatus.ACTIVE} if active_only else {}
+    mine = await ctx.uow.contracts.find(client_id=ctx.user.id, **where)
+    mine += await ctx.uow.contracts.find(freelancer_id=ctx.user.id, **where)
+    return sorted({c.id: c for c in mine}.values(), key=lambda c: c.id or 0)
+
+
+def _page(items: list[Any], page: int) -> tuple[list[Any], int, int]:
+    pages = max(1, (len(items) + PAGE - 1) // PAGE)
+    page = min(max(page, 1), pages)
+    return items[(page - 1) * PAGE : page * PAGE], page, pages
+
+
+def _nav(t: Translator, action: str, page: int, pages: int) -> list[Button]:
+    return pagination_row(
+        page,
+        pages,
+        lambda p: encode(PREFIX, action, arg=p),
+        prev=t.plain("btn.prev"),
+        next_=t.plain("btn.next"),
+    )
+
+
+async def _show_mine(ctx: Context, page: int) -> None:
+    t = ctx.t
+    contracts = {c.id: c for c in await _my_contracts(ctx)}
+    found = (
+        await ctx.uow.disputes.find(order_by="-id", contract_id__in=list(contracts))
+        if contracts
+        else []
+    )
+    found.sort(key=lambda d: (not _live(d), -(d.id or 0)))  # live ones first
+    pick = button(t.plain("dsp.btn.open_new"), encode(PREFIX, "pick", arg=1))
+    if not found:
+        await ctx.edit(t("dsp.mine_empty"), keyboard(pick))
+        return
+    shown, page, pages = _page(found, page)
+    rows_: list[list[Button] | None] = []
+    for d in shown:
+        title = shorten(contracts[d.contract_id].title, 30)
+        status = t.plain(f"dsp.status.{d.status}")
+        rows_.append([button(f"⚖️ #{d.id} {title} · {status}", encode(PREFIX, "v", d.id))])
+    await ctx.edit(
+        t("dsp.mine_title", count=len(found)),
+        keyboard(*rows_, _nav(t, "list", page, pages) or None, pick),
+    )
+
+
+async def _show_pick(ctx: Context, page: int) -> None:
+    t = ctx.t
+    items: list[tuple[Milestone, Contract]] = []
+    for c in await _my_contracts(ctx, active_only=True):
+        for m in await ctx.uow.milestones.find(
+            order_by="position", contract_id=c.id, status__in=DISPUTABLE
+        ):
+            items.append((m, c))
+    if not items:
+        await ctx.edit(t("dsp.pick_empty"))
+        return
+    shown, page, pages = _page(items, page)
+    rows_: list[list[Button] | None] = [
+        [
+            button(
+                f"{shorten(c.title, 22)} · {shorten(m.title, 18)} · {money(m.amount, m.currency)}",
+                encode(PREFIX, "new", m.id),
+            )
+        ]
+        for m, c in shown
+    ]
+    await ctx.edit(t("dsp.pick_title"), keyboard(*rows_, _nav(t, "pick", page, pages) or None))
+
+
+@command("mydisputes")
+async def my_disputes(ctx: Context) -> None:
+    await _show_mine(ctx, 1)
+
+
+# --- buttons -------------------------------------------------------------------------------
+
+
+def _int_arg(arg: str | None) -> int:
+    if arg is None or not arg.isdigit():
+        raise StaleButton()
+    return int(arg)
+
+
+@on_button(PREFIX)
+async def dispute_buttons_pressed(ctx: Context) -> None:
+    cb = ctx.callback
+    assert cb is not None
+    action = cb.action
+    if action == "x":
+        if ctx.in_step(FLOW):
+            await ctx.clear_state()
+        await ctx.edit(ctx.t("dsp.cancelled"))
+    elif action == "new":
+        await _ask_reason(ctx, cb.require_id())
+    elif action == "back":
+        if not ctx.in_step(FLOW, "evidence"):
+            raise StaleButton()
+        await _ask_reason(ctx, int(ctx.data["ms"]))
+    elif action == "go":
+        await _submit(ctx)
+        return
+    elif action == "v":
+        await show_dispute(ctx, cb.require_id())
+    elif action == "ans":
+        await _ask_answer(ctx, cb.require_id())
+    elif action == "sp":
+        await _ask_share(ctx, cb.require_id())
+    elif action == "spok":
+        await _propose(ctx, cb.require_id(), _int_arg(cb.arg))
+        return
+    elif action == "acc":
+        await _ask_accept(ctx, cb.require_id())
+    elif action == "accok":
+        await _accept(ctx, cb.require_id(), _int_arg(cb.arg))
+        return
+    elif action == "rej":
+        await _reject(ctx, cb.require_id())
+        return
+    elif action == "wd":
+        await _ask_withdraw(ctx, cb.require_id())
+    elif action == "wdok":
+        await _withdraw(ctx, cb.require_id())
+        return
+    elif action == "list":
+        await _show_mine(ctx, _int_arg(cb.arg))
+    elif action == "pick":
+        await _show_pick(ctx, _int_arg(cb.arg))
+    else:
+        raise StaleButton()
+    ctx.answer()
+
+
+# --- notifications -----------------------------------------------------------------------------
+
+
+async def _context(scope: Scope, data: dict) -> tuple[Dispute, Milestone, Contract] | None:
+    dispute = await scope.uow.disputes.get(data["dispute_id"])
+    if dispute is None:
+        return None
+    milestone = await scope.uow.milestones.get(dispute.milestone_id)
+    contract = await scope.uow.contracts.get(dispute.contract_id)
+    if milestone is None or contract is None:
+        return None
+    return dispute, milestone, contract
+
+
+def _other(contract: Contract, user_id: int) -> int:
+    return contract.freelancer_id if user_id == contract.client_id else contract.client_id
+
+
+def _card_buttons(dispute: Dispute, contract: Contract, recipient: int) -> Any:
+    return lambda t: dispute_buttons(t, dispute, contract, recipient)
+
+
+@renders("dispute_opened")
+async def dispute_opened(scope: Scope, data: dict) -> None:
+    found = await _context(scope, data)
+    if found is None:
+        return
+    dispute, milestone, contract = found
+    other = _other(contract, dispute.opened_by)
+    common = {
+        "id": dispute.id,
+        "name": await _name(scope, dispute.opened_by),
+        "title": milestone.title,
+        "contract": contract.title,
+        "amount": money(milestone.amount, milestone.currency),
+        "reason": shorten(dispute.reason, 1500),
+    }
+    await scope.notify(
+        other, "dsp.notify_opened", buttons=_card_buttons(dispute, contract, other), **common
+    )
+    did = dispute.id
+    for admin_id in sorted(scope.config.admin_ids):
+        await scope.notify(
+            admin_id,
+            "dsp.notify_admin_opened",
+            buttons=lambda t: keyboard(
+                button(t.plain("dsp.btn.evidence"), encode(*ADMIN_EVIDENCE, did))
+            ),
+            files=len(dispute.evidence),
+            **common,
+        )
+
+
+@renders("dispute_answered")
+async def dispute_answered(scope: Scope, data: dict) -> None:
+    found = await _context(scope, data)
+    if found is None:
+        return
+    dispute, _, contract = found
+    sender = data["sender_id"]
+    other = _other(contract, sender)
+    latest = await scope.uow.messages.find(
+        order_by="-id", limit=1, dispute_id=dispute.id, sender_id=sender
+    )
+    text = latest[0].text if latest else ""
+    files = list(latest[0].files) if latest else []
+    await scope.notify(
+        other,
+        "dsp.notify_answered",
+        buttons=_card_buttons(dispute, contract, other),
+        id=dispute.id,
+        name=await _name(scope, sender),
+        body=shorten(text, 3000) if text else "📎",
+    )
+    for file_id in files:
+        await scope.send_document(other, file_id, None, None, priority=1)
+
+
+@renders("split_proposed")
+async def split_proposed(scope: Scope, data: dict) -> None:
+    found = await _context(scope, data)
+    if found is None:
+        return
+    dispute, milestone, contract = found
+    other = _other(contract, data["proposed_by"])
+    t = await scope.translator_for(other)
+    text = join(
+        [
+            t("dsp.notify_proposed", id=dispute.id, name=await _name(scope, data["proposed_by"])),
+            split_lines(t, contract, milestone, data["share"]),
+        ]
+    )
+    await scope.notify(other, text=text, buttons=_card_buttons(dispute, contract, other))
+
+
+@renders("split_rejected")
+async def split_rejected(scope: Scope, data: dict) -> None:
+    found = await _context(scope, data)
+    if found is None:
+        return
+    dispute, _, contract = found
+    other = _other(contract, data["rejected_by"])
+    await scope.notify(
+        other,
+        "dsp.notify_rejected",
+        buttons=_card_buttons(dispute, contract, other),
+        id=dispute.id,
+        name=await _name(scope, data["rejected_by"]),
+    )
+
+
+@renders("dispute_withdrawn")
+async def dispute_withdrawn(scope: Scope, data: dict) -> None:
+    found = await _context(scope, data)
+    if found is None:
+        return
+    dispute, milestone, contract = found
+    other = _other(contract, data["withdrawn_by"])
+    await scope.notify(
+        other,
+        "dsp.notify_withdrawn",
+        buttons=lambda t: keyboard(view_button(t, dispute.id)),  # type: ignore[arg-type]
+        id=dispute.id,
+        name=await _name(scope, data["withdrawn_by"]),
+        title=milestone.title,
+    )
+
+
+async def _tell_outcome(scope: Scope, data: dict, key: str) -> None:
+    found = await _context(scope, data)
+    if found is None:
+        return
+    dispute, milestone, contract = found
+    cur = milestone.currency
+    for user_id in (contract.client_id, contract.freelancer_id):
+        await scope.notify(
+            user_id,
+            key,
+            buttons=lambda t: keyboard(view_button(t, dispute.id)),  # type: ignore[arg-type]
+            id=dispute.id,
+            title=milestone.title,
+            to_freelancer=money(data["to_freelancer"], cur),
+            to_client=money(data["to_client"], cur),
+            freelancer=await _name(scope, contract.freelancer_id),
+            client=await _name(scope, contract.client_id),
+        )
+
+
+@renders("dispute_settled")
+async def dispute_settled(scope: Scope, data: dict) -> None:
+    await _tell_outcome(scope, data, "dsp.notify_settled")
+
+
+@renders("dispute_resolved")
+async def dispute_resolved(scope: Scope, data: dict) -> None:
+    await _tell_outcome(scope, data, "dsp.notify_resolved")
