@@ -12,7 +12,8 @@ Callback data (prefix "mj"); the first three are stable for other flows:
 - "mj:pause:<job>" / "mj:resume:<job>" / "mj:close:<job>" (asks) / "mj:closey:<job>"
 - "mj:sl:<pitch>" shortlist, "mj:dec:<pitch>" decline
 - "mj:inv:<job>" candidates to invite, "mj:invy:<job>:<freelancer id>" invite one
-Elsewhere: Hire is the offers flow's "of:new:<pitch id>"; editing fields is the
+Elsewhere: Hire is the offers flow's "of:new:<pitch id>" (an invited freelancer
+who has not pitched: "of:inv:<job id>:<freelancer id>", on the pitches page); editing fields is the
 post flow's "pj:edit:<job id>"; the invitation's Pitch is "pitch:new:<job id>".
 """
 
@@ -48,6 +49,7 @@ PREFIX = "mj"
 JOBS_PAGE = 6
 PITCHES_PAGE = 6
 HIRE = ("of", "new")  # handlers/flows/offers.py: "of:new:<pitch id>"
+HIRE_INVITED = ("of", "inv")  # offers.py: "of:inv:<job id>:<freelancer id>"
 PITCH_NEW = ("pitch", "new")  # handlers/flows/pitch.py: "pitch:new:<job id>"
 PROFILE_CARD = ("prof", "card")  # handlers/flows/profile.py: "prof:card:<user id>"
 MESSAGE = ("msg", "p")  # handlers/flows/messaging.py: "msg:p:<pitch id>" writes to the freelancer
@@ -188,8 +190,33 @@ async def show_pitches(ctx: Context, job_id: int, page: int) -> None:
         prev=t.plain("btn.prev"),
         next_=t.plain("btn.next"),
     )
+    hires = await _invited_without_pitch(ctx, job, lines) if page == 1 else []
     back = button(t.plain("myjobs.btn.job"), encode(PREFIX, "job", job.id))
-    await ctx.edit(join(lines), rows(picks, 2) + ([pager] if pager else []) + [[back]])
+    keys = [*rows(picks, 2), *([pager] if pager else []), *rows(hires, 1), [back]]
+    await ctx.edit(join(lines), keys)
+
+
+async def _invited_without_pitch(ctx: Context, job: Job, lines: list[Html]) -> list[Button]:
+    """Invited freelancers who have not pitched can be hired straight away (offers flow)."""
+    if job.status not in (JobStatus.OPEN, JobStatus.PAUSED):
+        return []
+    pitched = {p.freelancer_id for p in await ctx.uow.pitches.find(job_id=job.id)}
+    hires: list[Button] = []
+    for inv in await ctx.uow.invitations.find(job_id=job.id):
+        if inv.freelancer_id in pitched:
+            continue
+        user = await ctx.uow.users.get(inv.freelancer_id)
+        name = shorten(_name(user, inv.freelancer_id), 30)
+        if not hires:
+            lines += [Html(""), ctx.t("myjobs.invited_waiting")]
+        lines.append(Html("• ") + bold(name))
+        hires.append(
+            button(
+                ctx.t.plain("myjobs.btn.hire_invited", name=name),
+                encode(*HIRE_INVITED, job.id, str(inv.freelancer_id)),
+            )
+        )
+    return hires
 
 
 def profile_lines(t: Translator, profile: FreelancerProfile | None) -> list[Html]:

@@ -223,6 +223,11 @@ async def test_invite_matching_freelancers(h, db):
     assert h.last_answer(dave).text == "This job is not yours."
     async with db.uow() as uow:
         assert [i.freelancer_id for i in await uow.invitations.find()] == [fred.id]
+    # Invited but not pitched yet: the pitches page offers to hire Fred directly.
+    await h.press_data(carol, f"mj:pitches:{job_id}:1")
+    page = h.last(carol)
+    assert "Invited, no pitch yet" in page.text and "Fred <b>" in page.text
+    assert page.button("🤝 Hire Fred <b>")["data"] == f"of:inv:{job_id}:{fred.id}"
 
 
 async def test_an_invited_pitch_is_free_and_marked(h, db, config):
