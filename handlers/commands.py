@@ -16,6 +16,8 @@ USER_COMMANDS: tuple[str, ...] = (
     "settings",
     "jobs",
     "post",
+    "myjobs",
+    "pitches",
     "profile",
     "alerts",
     "contracts",

@@ -149,3 +149,14 @@ async def reveal_due_reviews(uow: UnitOfWork, clock: Clock, limit: int = BATCH) 
         if await reveal(uow, contract_id, now):
             done.append(contract_id)
     return done
+
+
+# What the scheduler's tick runs, in this order, each in its own unit of work.
+# The daily digest is listed here because it is defined in alerts.py.
+DEADLINES = (
+    auto_release_due,
+    send_release_reminders,
+    expire_offers,
+    reveal_due_reviews,
+    daily_digest,
+)
