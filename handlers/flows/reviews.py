@@ -1,0 +1,338 @@
+"""Rating each other when a contract ends (double-blind), and the reputation card.
+
+Stable callback data (other flows link to these):
+- "rv:new:<contract_id>"   rate the other party of an ended contract (stars first)
+- "rv:rep:<user_id>"       someone's reputation card (score, badges, revealed reviews)
+Internal: "rv:st:<contract_id>:<1-5>" the stars, "rv:skip" no text, "rv:x" cancel,
+"rv:show:<contract_id>" the contract's reviews once revealed, "rv:rule" the rule.
+
+Commands: /rate (ended contracts still waiting for one's review), /reputation
+[user id] (one's own card, or another person's).
+
+The rating waits in the conversation state ("review", "text") while the optional
+text is asked; domain.usecases.reviews.leave_review stores it hidden. Both reviews
+are shown when both parties have rated (the use case reveals them at once) or when
+the window closes (deadlines.reveal_due_reviews on the scheduler's tick); both
+emit "reviews_revealed", rendered here.
+"""
+
+from __future__ import annotations
+
+from domain.entities import Contract, Review
+from domain.errors import NotAllowed, ValidationError
+from domain.reputation import Reputation
+from domain.states import ContractStatus, ReviewStatus
+from domain.usecases import queries
+from domain.usecases import reviews as uc
+from domain.usecases.common import load, require_party
+from handlers.callbacks import StaleButton, encode
+from handlers.context import Context, Scope
+from handlers.events import Button, Keyboard
+from handlers.i18n import Translator
+from handlers.notify import renders
+from handlers.render import Html, button, esc, join, keyboard, shorten
+from handlers.routing import button as on_button
+from handlers.routing import command, step
+
+PREFIX = "rv"
+FLOW = "review"
+LATEST_REVIEWS = 5
+
+
+def stars(rating: int) -> str:
+    return "★" * rating + "☆" * (5 - rating)
+
+
+def rate_button(t: Translator, contract_id: int) -> Button:
+    return button(t.plain("rv.btn.rate"), encode(PREFIX, "new", contract_id))
+
+
+def reputation_button(t: Translator, user_id: int) -> Button:
+    return button(t.plain("rv.btn.reputation"), encode(PREFIX, "rep", user_id))
+
+
+def star_keyboard(t: Translator, contract_id: int) -> Keyboard | None:
+    return keyboard(
+        [button("⭐" * n, encode(PREFIX, "st", contract_id, n)) for n in (1, 2, 3)],
+        [button("⭐" * n, encode(PREFIX, "st", contract_id, n)) for n in (4, 5)],
+        button(t.plain("btn.cancel"), encode(PREFIX, "x")),
+    )
+
+
+async def _name(scope: Scope, user_id: int) -> str:
+    user = await scope.uow.users.get(user_id)
+    return (user.name if user else "") or f"#{user_id}"
+
+
+def _other(contract: Contract, user_id: int) -> int:
+    return contract.freelancer_id if user_id == contract.client_id else contract.client_id
+
+
+async def _rateable(ctx: Context, contract_id: int) -> Contract:
+    """Checks what leave_review will check, so the stars are not offered in vain."""
+    contract = await load(ctx.uow.contracts, contract_id, "contract")
+    require_party(contract, ctx.user.id)
+    if contract.status is not ContractStatus.ENDED:
+        raise NotAllowed("contract_not_ended", "Reviews open when the contract ends.")
+    deadline = contract.review_deadline
+    if deadline is not None and ctx.clock.now() > deadline:
+        raise NotAllowed("review_window_closed", "The time to leave a review has passed.")
+    if await ctx.uow.reviews.count(contract_id=contract_id, reviewer_id=ctx.user.id):
+        raise NotAllowed("already_reviewed", "You have already reviewed this contract.")
+    return contract
+
+
+# --- rating --------------------------------------------------------------------------------
+
+
+async def _ask_stars(ctx: Context, contract_id: int) -> None:
+    contract = await _rateable(ctx, contract_id)
+    if ctx.in_step(FLOW):
+        await ctx.clear_state()
+    await ctx.edit(
+        ctx.t(
+            "rv.ask_stars",
+            name=await _name(ctx, _other(contract, ctx.user.id)),
+            title=contract.title,
+        ),
+        star_keyboard(ctx.t, contract_id),
+    )
+
+
+async def _stars_chosen(ctx: Context, contract_id: int, rating: int) -> None:
+    if not 1 <= rating <= 5:
+        raise StaleButton()
+    await _rateable(ctx, contract_id)
+    await ctx.set_state(FLOW, "text", {"c": contract_id, "r": rating})
+    await ctx.edit(
+        ctx.t("rv.ask_text", stars=stars(rating), max=1000),
+        keyboard(
+            button(ctx.t.plain("rv.btn.skip"), encode(PREFIX, "skip")),
+            [
+                button(ctx.t.plain("rv.btn.back"), encode(PREFIX, "new", contract_id)),
+                button(ctx.t.plain("btn.cancel"), encode(PREFIX, "x")),
+            ],
+        ),
+    )
+
+
+async def _save(ctx: Context, text: str) -> None:
+    data = ctx.data
+    contract_id, rating = int(data["c"]), int(data["r"])
+    review = await uc.leave_review(
+        ctx.uow, ctx.clock, ctx.config, ctx.user.id, contract_id, rating, text
+    )
+    await ctx.clear_state()
+    contract = await load(ctx.uow.contracts, contract_id, "contract")
+    if review.status is ReviewStatus.REVEALED:
+        await ctx.reply(ctx.t("rv.saved_revealed", stars=stars(rating)))
+        return  # the "reviews_revealed" notification shows both reviews
+    deadline = contract.review_deadline
+    await ctx.reply(
+        ctx.t(
+            "rv.saved_hidden",
+            stars=stars(rating),
+            date=deadline.date().isoformat() if deadline else "—",
+        )
+    )
+
+
+@step(FLOW, "text")
+async def text_step(ctx: Context) -> None:
+    if ctx.event.files and not ctx.text.strip():
+        raise ValidationError("text_empty", "The review cannot be empty.", field="review")
+    await _save(ctx, ctx.text)
+
+
+# --- showing -------------------------------------------------------------------------------
+
+
+def _review_block(t: Translator, review: Review, who: str) -> Html:
+    lines = [t("rv.review_line", stars=stars(review.rating), name=who)]
+    if review.text:
+        lines.append(esc(review.text))
+    return join(lines)
+
+
+async def _show_contract_reviews(ctx: Context, contract_id: int) -> None:
+    contract = await load(ctx.uow.contracts, contract_id, "contract")
+    require_party(contract, ctx.user.id)
+    found = await ctx.uow.reviews.find(order_by="id", contract_id=contract_id)
+    lines = [ctx.t("rv.contract_title", title=contract.title), Html("")]
+    for review in found:
+        who = await _name(ctx, review.reviewer_id)
+        if review.status is ReviewStatus.REVEALED:
+            lines += [_review_block(ctx.t, review, who), Html("")]
+        elif review.reviewer_id == ctx.user.id:
+            lines += [ctx.t("rv.yours_hidden", stars=stars(review.rating)), Html("")]
+        else:
+            lines += [ctx.t("rv.theirs_hidden", name=who), Html("")]
+    if not found:
+        lines.append(ctx.t("rv.none_yet"))
+    await ctx.edit(join(lines))
+
+
+def reputation_lines(t: Translator, rep: Reputation) -> list[Html]:
+    lines = [t("rv.rep.score", score=rep.score)]
+    if rep.average_rating is not None:
+        lines.append(t("rv.rep.rating", average=str(rep.average_rating), count=rep.rating_count))
+    else:
+        lines.append(t("rv.rep.no_ratings"))
+    if rep.on_time_percent is not None:
+        lines.append(t("rv.rep.on_time", percent=rep.on_time_percent))
+    if rep.badges:
+        names = ", ".join(t.plain(f"rv.badge.{b}") for b in rep.badges)
+        lines.append(t("rv.rep.badges", badges=names))
+    return lines
+
+
+async def show_reputation(ctx: Context, user_id: int) -> None:
+    user = await load(ctx.uow.users, user_id, "user")
+    rep = await queries.reputation_of(ctx.uow, ctx.clock, user_id)
+    name = user.name or f"#{user.id}"
+    lines = [ctx.t("rv.rep.title", name=name), *reputation_lines(ctx.t, rep)]
+    latest = await ctx.uow.reviews.find(
+        order_by="-id", limit=LATEST_REVIEWS, reviewee_id=user_id, status=ReviewStatus.REVEALED
+    )
+    if latest:
+        lines += [Html(""), ctx.t("rv.rep.latest")]
+        for review in latest:
+            block = _review_block(ctx.t, review, await _name(ctx, review.reviewer_id))
+            lines += [block, Html("")]
+    rule = button(ctx.t.plain("rv.btn.rule"), encode(PREFIX, "rule"))
+    await ctx.edit(join(lines), keyboard(rule))
+
+
+@command("reputation")
+async def reputation_command(ctx: Context) -> None:
+    arg = ctx.args
+    if not arg:
+        await show_reputation(ctx, ctx.user.id)
+    elif arg.isdigit() and len(arg) <= 18:
+        await show_reputation(ctx, int(arg))
+    else:
+        await ctx.reply(ctx.t("rv.rep.usage"))
+
+
+@command("rate")
+async def rate_command(ctx: Context) -> None:
+    now = ctx.clock.now()
+    ended = await queries.my_contracts(ctx.uow, ctx.user.id, (ContractStatus.ENDED,))
+    waiting = [
+        c
+        for c in ended
+        if (c.review_deadline is None or c.review_deadline >= now)
+        and not await ctx.uow.reviews.count(contract_id=c.id, reviewer_id=ctx.user.id)
+    ]
+    if not waiting:
+        await ctx.reply(ctx.t("rv.rate_none"))
+        return
+    rows_ = [
+        [
+            button(
+                f"⭐ {await _name(ctx, _other(c, ctx.user.id))} · {shorten(c.title, 30)}",
+                encode(PREFIX, "new", c.id),
+            )
+        ]
+        for c in waiting[:20]
+    ]
+    await ctx.reply(ctx.t("rv.rate_title"), keyboard(*rows_))
+
+
+# --- buttons ---------------------------------------------------------------------------------
+
+
+@on_button(PREFIX)
+async def review_buttons(ctx: Context) -> None:
+    cb = ctx.callback
+    assert cb is not None
+    action = cb.action
+    if action == "x":
+        if ctx.in_step(FLOW):
+            await ctx.clear_state()
+        await ctx.edit(ctx.t("rv.cancelled"))
+    elif action == "new":
+        await _ask_stars(ctx, cb.require_id())
+    elif action == "st":
+        if cb.arg is None or not cb.arg.isdigit():
+            raise StaleButton()
+        await _stars_chosen(ctx, cb.require_id(), int(cb.arg))
+    elif action == "skip":
+        if not ctx.in_step(FLOW, "text"):
+            raise StaleButton()
+        await _save(ctx, "")
+    elif action == "show":
+        await _show_contract_reviews(ctx, cb.require_id())
+    elif action == "rep":
+        await show_reputation(ctx, cb.require_id())
+    elif action == "rule":
+        await ctx.reply(ctx.t("rv.rule"))
+    else:
+        raise StaleButton()
+    ctx.answer()
+
+
+# --- notifications ---------------------------------------------------------------------------
+
+
+@renders("contract_ended")
+async def ask_both_to_rate(scope: Scope, data: dict) -> None:
+    contract = await scope.uow.contracts.get(data["contract_id"])
+    if contract is None or contract.id is None:
+        return
+    cid = contract.id
+    deadline = contract.review_deadline
+    for user_id in (contract.client_id, contract.freelancer_id):
+        await scope.notify(
+            user_id,
+            "rv.notify_rate",
+            buttons=lambda t: star_keyboard(t, cid),
+            name=await _name(scope, _other(contract, user_id)),
+            title=contract.title,
+            date=deadline.date().isoformat() if deadline else "—",
+        )
+
+
+@renders("review_left")
+async def review_left(scope: Scope, data: dict) -> None:
+    review = await scope.uow.reviews.get(data["review_id"])
+    if review is None or review.status is ReviewStatus.REVEALED:
+        return  # both have rated: "reviews_revealed" tells them
+    contract = await scope.uow.contracts.get(review.contract_id)
+    if contract is None:
+        return
+    cid = review.contract_id
+    await scope.notify(
+        review.reviewee_id,
+        "rv.notify_left",
+        buttons=lambda t: keyboard(rate_button(t, cid)),
+        name=await _name(scope, review.reviewer_id),
+        title=contract.title,
+    )
+
+
+@renders("reviews_revealed")
+async def reviews_revealed(scope: Scope, data: dict) -> None:
+    contract = await scope.uow.contracts.get(data["contract_id"])
+    if contract is None:
+        return
+    found = await scope.uow.reviews.find(order_by="id", contract_id=contract.id)
+    for user_id in (contract.client_id, contract.freelancer_id):
+        t = await scope.translator_for(user_id)
+        lines = [t("rv.notify_revealed", title=contract.title), Html("")]
+        about_me = [r for r in found if r.reviewee_id == user_id]
+        mine = [r for r in found if r.reviewer_id == user_id]
+        for review in about_me:
+            lines += [
+                t("rv.about_you"),
+                _review_block(t, review, await _name(scope, review.reviewer_id)),
+                Html(""),
+            ]
+        if not about_me:
+            lines += [t("rv.no_review_from", name=await _name(scope, _other(contract, user_id)))]
+        for review in mine:
+            lines += [t("rv.from_you"), _review_block(t, review, await _name(scope, user_id))]
+        me = user_id
+        await scope.notify(
+            user_id, text=join(lines), buttons=lambda t, me=me: keyboard(reputation_button(t, me))
+        )
