@@ -166,7 +166,10 @@ class OutboxSender:
         self._tasks.pop(task, None)
         if not task.cancelled() and task.exception() is not None:
             log.error("outbox delivery crashed", exc_info=task.exception())
-        self._wake.set()  # the chat's next row may be claimable now
+        # The chat's next row may be claimable now. With many rows in flight, wait until
+        # a quarter of the slots are free: one claim query then serves many of them.
+        if len(self._tasks) <= self.max_in_flight * 3 // 4:
+            self._wake.set()
 
     async def _shutdown(self, graceful: bool) -> None:
         # Rows still waiting for a slot were never attempted: hand them back at once.

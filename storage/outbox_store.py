@@ -16,14 +16,17 @@ row; SQLite serialises writers with BEGIN IMMEDIATE (see storage.database).
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Collection, Sequence
+from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.entities import OutboxMessage
-from storage.database import Database
+from storage.database import Database, SqlUnitOfWork
 from storage.tables import outbox, users
 
 PENDING, SENDING, SENT, FAILED, UNREACHABLE = "pending", "sending", "sent", "failed", "unreachable"
@@ -37,6 +40,17 @@ class OutboxStore:
     def __init__(self, database: Database, lease_s: float = DEFAULT_LEASE_S) -> None:
         self.db = database
         self.lease = timedelta(seconds=lease_s)
+        # SQLite has one writer at a time, and a connection that finds the lock taken
+        # backs off in SQLite's busy handler for up to 100 ms a try. Queueing this
+        # process's own writes here instead keeps them to one at a time, back to back.
+        self._serial = asyncio.Lock() if database.dialect == "sqlite" else None
+
+    @asynccontextmanager
+    async def _transaction(self) -> AsyncIterator[SqlUnitOfWork]:
+        async with contextlib.AsyncExitStack() as stack:
+            if self._serial is not None:
+                await stack.enter_async_context(self._serial)
+            yield await stack.enter_async_context(self.db.uow())
 
     def _now(self) -> datetime:
         return self.db.now()
@@ -80,7 +94,7 @@ class OutboxStore:
         if limit <= 0:
             return []
         now = self._now()
-        async with self.db.uow() as uow:
+        async with self._transaction() as uow:
             session = uow.session
             # Over-fetch candidates: rows another process is claiming right now are skipped
             # below, and the ones behind them should not wait for the next poll.
@@ -162,7 +176,7 @@ class OutboxStore:
 
     async def _update_claimed(self, row_id: int, **values: object) -> bool:
         """Update a row this process holds; False if it is no longer 'sending' (lease lost)."""
-        async with self.db.uow() as uow:
+        async with self._transaction() as uow:
             result = await uow.session.execute(
                 sa.update(outbox)
                 .where(outbox.c.id == row_id, outbox.c.status == SENDING)
@@ -184,7 +198,7 @@ class OutboxStore:
         """403: flag the user, and drop this row and every other undelivered row of the chat.
 
         Returns how many rows were dropped."""
-        async with self.db.uow() as uow:
+        async with self._transaction() as uow:
             session = uow.session
             await session.execute(
                 sa.update(outbox)
@@ -213,7 +227,7 @@ class OutboxStore:
         """Give back rows claimed but not attempted (graceful stop): due again at once."""
         if not row_ids:
             return
-        async with self.db.uow() as uow:
+        async with self._transaction() as uow:
             await uow.session.execute(
                 sa.update(outbox)
                 .where(outbox.c.id.in_(list(row_ids)), outbox.c.status == SENDING)
@@ -225,7 +239,7 @@ class OutboxStore:
 
     async def depth(self) -> int:
         """Rows waiting to be delivered (pending, or being sent right now)."""
-        async with self.db.uow() as uow:
+        async with self._transaction() as uow:
             query = sa.select(sa.func.count()).select_from(outbox)
             return int(
                 (
@@ -235,6 +249,6 @@ class OutboxStore:
 
     async def has_due(self) -> bool:
         """Is there a row a sender could take right now? (flush waits for False)"""
-        async with self.db.uow() as uow:
+        async with self._transaction() as uow:
             found = await uow.session.execute(self._claimable_heads(self._now(), 1))
             return found.first() is not None

@@ -1,0 +1,1 @@
+"""Benchmarks: `python -m bench` measures the outbox sender against the Bot API emulator."""

@@ -1,0 +1,219 @@
+"""Outbox sender throughput: enqueue N rows, deliver them to the Bot API emulator, print figures.
+
+    .venv/bin/python -m bench                      # the default scenarios
+    .venv/bin/python -m bench --rows 5000 --chats 1000 --rate 0 --framework ptb
+    .venv/bin/python -m bench --database postgresql+asyncpg://postgres@127.0.0.1:5432/bench
+
+Everything runs on 127.0.0.1: a fresh migrated database (a temporary SQLite file unless
+--database names an existing, migrated one whose outbox is emptied first), the emulator
+on a free port, and the real framework adapter. Figures: enqueue time, delivery time and
+rate, the highest rate in any one-second window as the emulator received it, 429s, and
+peak memory (process max RSS; with --trace-memory also the peak of Python allocations
+during delivery, traced with tracemalloc, which slows the run down).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import bisect
+import resource
+import tempfile
+import time
+import tracemalloc
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import sqlalchemy as sa
+from aiohttp import web
+
+from bot.metrics import Metrics
+from bot.ratelimit import RateLimiter, SendLimits
+from bot.sandbox import Emulator, Limits, create_sandbox_app
+from bot.sender import OutboxSender
+from bot.telegram_port import TelegramApi
+from storage.database import Database
+from storage.migrate import upgrade
+from storage.tables import outbox
+
+TOKEN = "123456789:AAbench-token_1"
+FIRST_USER = 500_000
+
+
+@dataclass
+class Scenario:
+    name: str
+    rows: int
+    chats: int
+    rate: float  # global messages a second; 0 = no limit
+    per_chat: float  # messages a second to one chat; 0 = no limit
+    emulator_limits: bool = False  # let the emulator enforce the same limits (429s)
+
+
+DEFAULTS = [
+    Scenario("unlimited", rows=3000, chats=600, rate=0, per_chat=0),
+    Scenario(
+        "limited 300/s, 30/s per chat",
+        rows=1500,
+        chats=150,
+        rate=300,
+        per_chat=30,
+        emulator_limits=True,
+    ),
+]
+
+
+@asynccontextmanager
+async def emulator(limits: Limits) -> AsyncIterator[tuple[Emulator, str]]:
+    emu = Emulator(TOKEN, limits=limits)
+    runner = web.AppRunner(create_sandbox_app(emu), shutdown_timeout=1)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    host, port = runner.addresses[0][:2]
+    try:
+        yield emu, f"http://{host}:{port}"
+    finally:
+        await runner.cleanup()
+
+
+@asynccontextmanager
+async def telegram_api(framework: str, base: str) -> AsyncIterator[TelegramApi]:
+    if framework == "aiogram":
+        from aiogram import Bot
+        from aiogram.client.session.aiohttp import AiohttpSession
+        from aiogram.client.telegram import TelegramAPIServer
+
+        from bot.adapters.aiogram_api import AiogramApi
+
+        bot = Bot(TOKEN, session=AiohttpSession(api=TelegramAPIServer.from_base(base)))
+        try:
+            yield AiogramApi(bot)
+        finally:
+            await bot.session.close()
+    else:
+        import telegram
+
+        from bot.adapters.ptb_api import PtbApi
+
+        async with telegram.Bot(
+            TOKEN, base_url=f"{base}/bot", base_file_url=f"{base}/file/bot"
+        ) as ptb:
+            yield PtbApi(ptb)
+
+
+async def enqueue(db: Database, scenario: Scenario) -> None:
+    batch = [
+        {
+            "chat_id": FIRST_USER + i % scenario.chats,
+            "method": "send",
+            "payload": {"text": f"<b>Job alert</b> #{i}: a logo for a bakery", "buttons": None},
+            "priority": 2 if i % 5 else 1,
+            "status": "pending",
+            "attempts": 0,
+        }
+        for i in range(scenario.rows)
+    ]
+    async with db.uow() as uow:
+        await uow.session.execute(sa.delete(outbox))
+        await uow.session.execute(sa.insert(outbox), batch)
+        await uow.commit()
+
+
+def peak_window_rate(times: list[float]) -> int:
+    times = sorted(times)
+    return max((bisect.bisect_left(times, t + 1.0) - i for i, t in enumerate(times)), default=0)
+
+
+async def run(scenario: Scenario, framework: str, database: str | None, trace_memory: bool) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        url = database or f"sqlite+aiosqlite:///{Path(tmp) / 'bench.db'}"
+        if database is None:
+            await upgrade(url)
+        db = Database(url)
+        limits = SendLimits(
+            global_per_second=scenario.rate or None,
+            private_per_second=scenario.per_chat or None,
+            group_per_minute=None,
+        )
+        emu_limits = (
+            Limits(
+                per_chat_per_second=scenario.per_chat or None,
+                global_per_second=scenario.rate or None,
+            )
+            if scenario.emulator_limits
+            else Limits()
+        )
+        try:
+            async with emulator(emu_limits) as (emu, base), telegram_api(framework, base) as api:
+                for i in range(scenario.chats):
+                    emu.add_user(f"user {i}", user_id=FIRST_USER + i)
+                    emu.chats[FIRST_USER + i].started = True
+                started = time.perf_counter()
+                await enqueue(db, scenario)
+                enqueued = time.perf_counter() - started
+
+                metrics = Metrics()
+                sender = OutboxSender(db, api, RateLimiter(limits), metrics, max_in_flight=64)
+                if trace_memory:
+                    tracemalloc.start()  # precise, but slows allocation-heavy code down
+                started = time.perf_counter()
+                delivered = await sender.flush(timeout=600)
+                took = time.perf_counter() - started
+                peak = tracemalloc.get_traced_memory()[1] if trace_memory else None
+                tracemalloc.stop()
+        finally:
+            await db.dispose()
+
+    sent = [c for c in emu.calls_to("sendMessage") if c.status == 200]
+    refused = len(emu.calls_to("sendMessage")) - len(sent)
+    limit = f"{scenario.rate:g}/s" if scenario.rate else "none"
+    print(f"\n{scenario.name}  [{framework}, {url.split(':', 1)[0]}]")
+    print(f"  rows {scenario.rows} to {scenario.chats} chats, global limit {limit}")
+    print(f"  enqueue      {enqueued * 1000:8.0f} ms")
+    print(f"  deliver      {took:8.2f} s   ({'complete' if delivered else 'TIMED OUT'})")
+    print(
+        f"  throughput   {len(sent) / took:8.0f} msg/s (peak 1 s window {peak_window_rate([c.received_at for c in sent])})"
+    )
+    print(f"  delivered    {len(sent):8d}     429s {refused}")
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
+    traced = f"{peak / 1e6:.1f} MB traced peak (tracemalloc), " if peak is not None else ""
+    print(f"  memory       {traced}{rss:.0f} MB process max RSS")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n")[0])
+    parser.add_argument(
+        "--rows", type=int, help="rows to enqueue (default: the built-in scenarios)"
+    )
+    parser.add_argument("--chats", type=int, default=500)
+    parser.add_argument("--rate", type=float, default=0, help="global messages/s, 0 = unlimited")
+    parser.add_argument(
+        "--per-chat", type=float, default=0, help="messages/s to one chat, 0 = unlimited"
+    )
+    parser.add_argument(
+        "--emulator-limits", action="store_true", help="the emulator enforces them too"
+    )
+    parser.add_argument("--framework", choices=["aiogram", "ptb"], default="aiogram")
+    parser.add_argument("--trace-memory", action="store_true", help="tracemalloc peak (slower)")
+    parser.add_argument("--database", help="a migrated database URL (its outbox is emptied)")
+    args = parser.parse_args()
+    scenarios = DEFAULTS
+    if args.rows:
+        scenarios = [
+            Scenario(
+                "custom", args.rows, args.chats, args.rate, args.per_chat, args.emulator_limits
+            )
+        ]
+
+    async def all_of_them() -> None:
+        for scenario in scenarios:
+            await run(scenario, args.framework, args.database, args.trace_memory)
+
+    asyncio.run(all_of_them())
+
+
+if __name__ == "__main__":
+    main()
