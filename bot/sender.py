@@ -13,7 +13,7 @@ rows go one at a time and in order; different chats are in flight concurrently. 
 global slot goes to the most urgent row first: replies to the person acting (priority
 0), then notifications (1), then bulk alerts (2).
 
-Reactions: 429 → wait retry_after (that chat, or everyone if the 429 is global) and try
+Reactions: 429 → wait retry_after (that chat, or everyone if the 429 looks global) and try
 the same row again; 403 → the user is marked unreachable and their queued rows dropped;
 400 (or a malformed payload) → the row fails for good, logged; network errors and
 anything unexpected → retried with backoff, so a row is never dropped silently.
@@ -24,6 +24,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from typing import Any
 
 from bot.metrics import Metrics
@@ -47,12 +48,11 @@ def backoff_s(attempts: int) -> float:
     return min(BACKOFF_CAP_S, BACKOFF_BASE_S * 2 ** max(0, attempts))
 
 
-def is_global_429(exc: RetryAfter) -> bool:
-    """Does this 429 hold back every chat, not just the one we wrote to?
-
-    The port's RetryAfter may carry `scope` ("global" or "chat"); without it we assume
-    the usual per-chat flood limit."""
-    return getattr(exc, "scope", "chat") == "global"
+def declared_scope(exc: RetryAfter) -> str | None:
+    """'global' or 'chat' if the adapter says which limit the 429 is about (optional
+    `scope` attribute on the port's RetryAfter), else None."""
+    scope = getattr(exc, "scope", None)
+    return scope if scope in ("global", "chat") else None
 
 
 class OutboxSender:
@@ -81,6 +81,7 @@ class OutboxSender:
         self._stopped = asyncio.Event()
         self._tasks: dict[asyncio.Task[None], OutboxMessage] = {}
         self._calling: set[int] = set()  # row ids whose API call has started
+        self._last_429: tuple[int, float] | None = None  # chat, monotonic end of its pause
 
     # -- control ---------------------------------------------------------------------
 
@@ -100,8 +101,8 @@ class OutboxSender:
 
     async def run(self) -> None:
         """Deliver until stop(). Cancelling this task is a crash: leased rows come back later."""
-        if self._loop_active:
-            raise RuntimeError("this OutboxSender is already running")
+        while self._loop_active:  # e.g. flush() runs its own loop: take over after it
+            await self._stopped.wait()
         self._loop_active = self._running = True
         self._stopped.clear()
         try:
@@ -223,16 +224,28 @@ class OutboxSender:
 
     async def _retry_after(self, row: OutboxMessage, exc: RetryAfter) -> None:
         self.metrics.rate_limited.inc()
-        if is_global_429(exc):
+        if self._is_global(row.chat_id, exc):
+            log.warning("429 for several chats at once: pausing all sends %.1fs", exc.seconds)
             self.limiter.pause_all(exc.seconds)
-        else:
-            self.limiter.pause_chat(row.chat_id, exc.seconds)
+        self.limiter.pause_chat(row.chat_id, exc.seconds)
         # Back to pending, due after retry_after: the row stays its chat's head, so nothing
         # of that chat overtakes it, and any sender process may retry it.
         await self._record(
             self.store.reschedule, row.id, exc.seconds, f"429 retry after {exc.seconds}"
         )
         self._wake_later(exc.seconds)
+
+    def _is_global(self, chat_id: int, exc: RetryAfter) -> bool:
+        """Telegram's 429 rarely says which limit it is about. If the adapter does not
+        tell, a 429 for a second chat while another chat's 429 pause still runs means
+        the overall limit: then everyone waits, instead of each chat earning its own 429."""
+        scope = declared_scope(exc)
+        now = time.monotonic()
+        previous = self._last_429
+        self._last_429 = (chat_id, now + exc.seconds)
+        if scope is not None:
+            return scope == "global"
+        return previous is not None and previous[0] != chat_id and now < previous[1]
 
     def _wake_later(self, delay: float) -> None:
         asyncio.get_running_loop().call_later(delay, self._wake.set)

@@ -10,6 +10,7 @@ import asyncio
 import bisect
 import itertools
 import re
+import time
 from collections import Counter, defaultdict
 from collections.abc import AsyncIterator, Iterable
 from datetime import UTC, datetime, timedelta
@@ -30,7 +31,7 @@ from bot.ratelimit import RateLimiter, SendLimits
 from bot.sandbox import Emulator, Limits, create_sandbox_app
 from bot.sandbox.models import BotCall
 from bot.sender import OutboxSender
-from bot.telegram_port import TelegramApi
+from bot.telegram_port import RetryAfter, TelegramApi
 from domain import entities as e
 from handlers.events import Keyboard
 from storage.database import Database
@@ -508,3 +509,44 @@ async def test_two_senders_on_one_database_never_send_the_same_row(
     sent_by = [s.metrics.messages_sent.value(method="send") for s in senders]
     assert sum(sent_by) == len(ids) and all(sent_by), f"both senders took part: {sent_by}"
     assert set((await statuses(first_db)).values()) == {"sent"}
+
+
+class FloodedTelegram:
+    """A stand-in for Telegram's side only (the database stays real): the first message
+    to each of `flooded` chats is answered 429 retry_after=1, without saying which limit."""
+
+    def __init__(self, flooded: set[int], expected: int) -> None:
+        self.flooded = set(flooded)
+        self.expected = expected
+        self.calls: list[tuple[int, float, bool]] = []  # chat, monotonic time, accepted
+        self.all_accepted = asyncio.Event()
+
+    async def send_message(self, chat_id: int, text: str, buttons: Keyboard | None) -> int:
+        refuse = chat_id in self.flooded
+        self.flooded.discard(chat_id)
+        self.calls.append((chat_id, time.monotonic(), not refuse))
+        if refuse:
+            raise RetryAfter(1)
+        if sum(ok for *_, ok in self.calls) == self.expected:
+            self.all_accepted.set()
+        return len(self.calls)
+
+
+async def test_429s_for_two_chats_at_once_pause_every_chat(sdb: Database) -> None:
+    await enqueue(sdb, [(c, 1) for c in (11, 12, 13, 14)])
+    telegram_side = FloodedTelegram({11, 12}, expected=4)
+    limiter = RateLimiter(SendLimits(global_per_second=50))
+    sender = OutboxSender(sdb, telegram_side, limiter)  # type: ignore[arg-type]
+    task = sender.start()
+    try:
+        await asyncio.wait_for(telegram_side.all_accepted.wait(), 10)
+    finally:
+        await sender.stop()
+        await task
+
+    # 11 is refused, then 12 while 11's pause runs: that looks global, so 13 and 14,
+    # which had not gone yet, wait out the second chat's retry_after too.
+    assert [(chat, ok) for chat, _, ok in telegram_side.calls[:2]] == [(11, False), (12, False)]
+    second_429 = telegram_side.calls[1][1]
+    assert all(t - second_429 >= 1.0 - JITTER_S for _, t, _ in telegram_side.calls[2:])
+    assert set((await statuses(sdb)).values()) == {"sent"}
