@@ -38,6 +38,8 @@ from handlers.events import EventHandler
 from storage.database import Database
 from storage.migrate import upgrade
 
+SANDBOX_ADMIN_ID = 1003  # Ada, the web chat's admin column (bot/sandbox/webchat)
+
 log = logging.getLogger(__name__)
 
 SHUTDOWN_TIMEOUT_S = 10.0  # finishing updates in flight, then again for the sender's flush
@@ -202,6 +204,11 @@ class Runtime:
             await migrate_database(settings.database_url)
         except Exception as error:
             raise StartupFailed(f"database not ready: {type(error).__name__}: {error}") from error
+        if self.sandbox and not settings.admin_ids:
+            # The sandbox page's admin persona (Ada) is an admin without any set-up.
+            settings = self.settings = settings.model_copy(
+                update={"admin_ids": frozenset({SANDBOX_ADMIN_ID})}
+            )
         self.database = database = Database(settings.database_url, now=self.clock.now)
         config = settings.market_config()
         public_url = settings.public_url

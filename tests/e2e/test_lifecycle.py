@@ -30,6 +30,12 @@ async def test_sandbox_without_token_serves_the_web_chat_and_the_bot(tmp_path):
         emu.send_command(CLARA, "start")
         welcome = await emu.wait_for_message(CLARA, lambda m: "Welcome to Gigbot" in m["text"])
         assert welcome["reply_markup"]["inline_keyboard"]
+        # The web chat's admin persona (Ada, 1003) is an admin with no set-up.
+        assert rt.settings.admin_ids == frozenset({1003})
+        emu.add_user("Ada", user_id=1003, language_code="en")
+        ada_commands = {c["command"] for c in emu.commands_for(1003)}
+        clara_commands = {c["command"] for c in emu.commands_for(CLARA)}
+        assert "disputes" in ada_commands and "disputes" not in clara_commands
         async with aiohttp.ClientSession() as session:
             async with session.get(f"{rt.url}/") as page:
                 assert page.status == 200 and "html" in page.headers["Content-Type"]
