@@ -118,6 +118,37 @@ class PaymentNews:
 
         return await self._run(f"{gateway} payment {external_id} {status}", claim, body)
 
+    async def declined(
+        self,
+        gateway: str,
+        *,
+        payment_id: int | None,
+        code: str,
+        claim: Claim | None = None,
+    ) -> bool:
+        """The payer's card was declined on the gateway's page, which stays open for
+        another card: nothing changes, the client is told ("payment_declined",
+        rendered by bot/payments/chat.py) while the payment is still pending.
+        False for an unknown payment or one no longer pending."""
+
+        async def body(uow: UnitOfWork) -> bool:
+            payment = await find_payment(uow, gateway, payment_id=payment_id)
+            if payment is None:
+                log.warning("%s decline for an unknown payment %s", gateway, payment_id)
+                return False
+            if payment.status != "pending":
+                return False
+            uow.emit(
+                "payment_declined",
+                payment_id=payment.id,
+                milestone_id=payment.milestone_id,
+                client_id=payment.payer_id,
+                code=code,
+            )
+            return True
+
+        return await self._run(f"{gateway} payment {payment_id} declined", claim, body)
+
     async def chargeback(
         self,
         gateway: str,

@@ -155,6 +155,20 @@ class StripeGateway:
             raise PaymentError("payouts_unavailable", "Payouts are not set up on this marketplace.")
         return await self.connect.onboarding_link(uow, clock, user_id)
 
+    async def payout_setup_link(self, uow: UnitOfWork, clock: Clock, user_id: int) -> str | None:
+        """The balance flow's hook (handlers/flows/balance.py): a fresh Connect
+        onboarding link while the freelancer cannot receive money yet, None once
+        Stripe says onboarding is finished (or when Connect is not configured,
+        so the withdrawal itself gives its clear refusal)."""
+        if self.connect is None:
+            return None
+        account = await load_account(session_of(uow), user_id)
+        if account is not None and account.onboarded:
+            return None
+        if account is not None and await self.connect.refresh(uow, clock, user_id):
+            return None  # finished, but the account.updated webhook has not arrived (yet)
+        return await self.connect.onboarding_link(uow, clock, user_id)
+
     async def start_checkout(
         self, payment: Payment, description: str, idempotency_key: str
     ) -> CheckoutStarted:

@@ -14,8 +14,8 @@
 Handled: checkout.session.completed / async_payment_succeeded (fund),
 checkout.session.expired / async_payment_failed (the attempt ends, a new one is
 possible), payment_intent.succeeded (fund, via the payment id in metadata),
-payment_intent.payment_failed (logged: the payer may retry in the same
-Checkout), charge.refunded (a refund made outside the bot freezes a held
+payment_intent.payment_failed (a declined card: the client is told in the
+chat and may retry in the same Checkout), charge.refunded (a refund made outside the bot freezes a held
 milestone), charge.dispute.created (freeze the milestone, tell the admins),
 account.updated (Connect onboarding finished → pay what was waiting).
 """
@@ -32,6 +32,7 @@ import stripe
 from aiohttp import web
 from sqlalchemy.exc import IntegrityError
 
+from bot.payments import chat as _chat_notifications  # noqa: F401  (registers renderers)
 from bot.payments.confirm import Claim, PaymentNews
 from bot.payments.stripe_gateway import (
     NAME,
@@ -181,13 +182,16 @@ class StripeWebhook:
         )
 
     async def _intent_failed(self, intent: dict[str, Any], claim: Claim) -> None:
+        # A declined card on the Checkout page: the session stays open for another
+        # card, so the payment stays pending; the client is told in the chat.
         error = intent.get("last_payment_error") or {}
-        log.info(
-            "stripe payment_intent %s failed (%s); the payer may retry in Checkout",
-            intent.get("id"),
-            error.get("code") or "unknown",
-        )
-        await self.news.claim_only(claim, f"stripe intent {intent.get('id')} failed")
+        code = error.get("decline_code") or error.get("code") or "card_declined"
+        payment_id = _int((intent.get("metadata") or {}).get("payment_id"))
+        log.info("stripe payment_intent %s failed (%s)", intent.get("id"), code)
+        if payment_id is None:
+            await self.news.claim_only(claim, f"stripe intent {intent.get('id')} failed")
+            return
+        await self.news.declined(NAME, payment_id=payment_id, code=str(code), claim=claim)
 
     async def _charge_refunded(self, charge: dict[str, Any], claim: Claim) -> None:
         # Our own refunds settle the milestone first, so the freeze finds it

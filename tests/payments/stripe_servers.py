@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import aiohttp
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 from localstripe import resources as ls_resources
@@ -18,7 +19,7 @@ from localstripe import server as ls_server
 from localstripe import webhooks as ls_webhooks
 
 from bot.payments.confirm import PaymentNews
-from bot.payments.stripe_gateway import StripeConnect, StripeGateway
+from bot.payments.stripe_gateway import StripeConnect, StripeGateway, stripe_client
 from bot.payments.stripe_webhook import StripeWebhook
 from tests.payments.stripe_standin import StandIn
 
@@ -124,3 +125,38 @@ class StripeEnv:
         await self.gateway.client._requestor._client.close_async()  # type: ignore[attr-defined]
         for server in reversed(self.servers):
             await server.close()
+
+
+CHAT_URL = "https://t.me/gigbot_test_bot"
+
+
+async def open_stripe_env(localstripe_url: str, news: PaymentNews) -> StripeEnv:
+    """The stand-in in front of localstripe, our gateway (with Connect, as
+    bot/payments/setup.py wires it) pointed at it, and our webhook endpoint
+    registered with both, signed with the same secret."""
+    standin = StandIn(localstripe_url=localstripe_url)
+    standin_server = TestServer(standin.app(), host="127.0.0.1")
+    await standin_server.start_server()
+    base = str(standin_server.make_url("")).rstrip("/")
+    client = stripe_client(API_KEY, base, max_network_retries=0)
+    connect = StripeConnect(
+        client,
+        refresh_url="http://127.0.0.1:8080/stripe/connect/refresh",
+        return_url=CHAT_URL + "?start=payouts",
+    )
+    gateway = StripeGateway(client, success_url=CHAT_URL + "?start=paid", connect=connect)
+    webhook = StripeWebhook(news, gateway, WEBHOOK_SECRET, connect=connect)
+    deliveries = Deliveries()
+    hook_server = TestServer(webhook_app(webhook, deliveries), host="127.0.0.1")
+    await hook_server.start_server()
+    hook_url = str(hook_server.make_url("/stripe/webhook"))
+    standin.webhook_url, standin.webhook_secret = hook_url, WEBHOOK_SECRET
+    async with aiohttp.ClientSession() as http:
+        async with http.post(
+            f"{localstripe_url}/_config/webhooks/gigbot",
+            data={"url": hook_url, "secret": WEBHOOK_SECRET},
+        ) as r:
+            assert r.status == 200
+    return StripeEnv(
+        standin, gateway, connect, webhook, news, deliveries, [standin_server, hook_server]
+    )

@@ -440,6 +440,29 @@ class StandIn:
         session.update(status="complete", payment_status="paid", payment_intent=intent["id"])
         return self.event("checkout.session.completed", session)
 
+    async def decline_session(
+        self, session_id: str, card: str = "pm_card_chargeCustomerFail"
+    ) -> None:
+        """The payer tries a card that is declined: localstripe refuses the
+        PaymentIntent (402) and sends payment_intent.payment_failed itself; the
+        session stays open for another card, as Checkout's does."""
+        session = self.sessions[session_id]
+        form = {
+            "amount": str(session["amount_total"]),
+            "currency": session["currency"],
+            "payment_method": card,
+            "confirm": "true",
+        }
+        for k, v in session["_intent_metadata"].items():
+            form[f"metadata[{k}]"] = v
+        async with self.http.post(
+            self.localstripe_url + "/v1/payment_intents",
+            data=form,
+            headers={"Authorization": "Bearer sk_test_standin"},
+        ) as r:
+            body = await r.json()
+            assert r.status == 402 and body["error"]["code"] == "card_declined", body
+
     def expire_session(self, session_id: str) -> dict[str, Any]:
         session = self.sessions[session_id]
         session.update(status="expired")
