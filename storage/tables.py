@@ -384,6 +384,8 @@ outbox = sa.Table(
     sa.Column("error", sa.Text),
     # The sender's query: pending rows, most urgent first, in order.
     sa.Index("ix_outbox_pending", "status", "priority", "id"),
+    # The sender claims each chat's earliest undelivered row.
+    sa.Index("ix_outbox_chat", "chat_id", "status", "id"),
 )
 
 conversations = sa.Table(
