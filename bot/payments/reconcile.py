@@ -5,6 +5,8 @@
   is confirmed and an expired one ends its attempt — through confirm.py, the
   very path the webhook takes, so whichever comes first wins and the other is
   a no-op;
+- freelancers owed a transfer whose Connect account is not onboarded yet (as
+  far as we know) are looked up at Stripe, in case account.updated was lost;
 - released milestones whose freelancer finished Connect onboarding and was not
   paid yet get their Transfer (retries what failed before).
 """
@@ -74,5 +76,25 @@ class StripeReconciler:
             except DomainError as exc:  # Stripe unreachable, rate limited …: next tick
                 log.warning("stripe reconcile of %s failed: %s", session_id, exc.code)
         if self.connect is not None:
+            await self.refresh_onboarding(self.connect)
             done += await pay_waiting(self.news.runner, self.connect, None)
         return done
+
+    async def refresh_onboarding(self, connect: StripeConnect) -> int:
+        """Ask Stripe about accounts that still owe onboarding; returns how many finished."""
+        runner = self.news.runner
+
+        async def waiting(uow: UnitOfWork) -> list[int]:
+            return await connect.waiting_for_onboarding(uow)
+
+        finished = 0
+        for user_id in await runner.run(waiting, what="stripe accounts awaiting onboarding"):
+
+            async def refresh(uow: UnitOfWork, user_id: int = user_id) -> bool:
+                return await connect.refresh(uow, runner.clock, user_id)
+
+            try:
+                finished += await runner.run(refresh, what=f"stripe account of {user_id}")
+            except DomainError as exc:  # Stripe unreachable …: next tick
+                log.warning("stripe account refresh for %s failed: %s", user_id, exc.code)
+        return finished

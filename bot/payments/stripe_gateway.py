@@ -429,6 +429,23 @@ class StripeConnect:
         )
         return transfer.id
 
+    async def waiting_for_onboarding(self, uow: UnitOfWork) -> list[int]:
+        """Freelancers owed a transfer whose account has not finished onboarding
+        (as far as we know: the account.updated webhook may have been lost)."""
+        users: set[int] = set()
+        for milestone_id in await self.waiting_milestones(uow):
+            milestone = await uow.milestones.get(milestone_id)
+            contract = await uow.contracts.get(milestone.contract_id) if milestone else None
+            if contract is not None:
+                users.add(contract.freelancer_id)
+        session = session_of(uow)
+        waiting = []
+        for user_id in sorted(users):
+            account = await load_account(session, user_id)
+            if account is not None and not account.onboarded:
+                waiting.append(user_id)
+        return waiting
+
     async def waiting_milestones(self, uow: UnitOfWork, user_id: int | None = None) -> list[int]:
         """Released milestones (of one freelancer, or everyone's) not yet transferred."""
         filters: dict[str, Any] = {"status__in": list(PAID_OUT_STATES)}

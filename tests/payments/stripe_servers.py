@@ -120,6 +120,11 @@ class StripeEnv:
     deliveries: Deliveries
     servers: list[TestServer]
 
+    @property
+    def base_url(self) -> str:
+        """The stand-in's address: what GIGBOT_STRIPE_API_BASE would be."""
+        return str(self.servers[0].make_url("")).rstrip("/")
+
     async def close(self) -> None:
         await self.standin.close()
         await self.gateway.client._requestor._client.close_async()  # type: ignore[attr-defined]
