@@ -1,0 +1,597 @@
+"""The admins' commands (user ids in config.admin_ids; for everyone else these
+commands do not exist: "unknown command", no effect).
+
+/disputes            open disputes, oldest first, as buttons
+/dispute <id>        the evidence: timeline, messages, submissions, amounts, both records
+/resolve <id> <share>  the freelancer's share (all, none, 60%, 120.50); a confirmation shows
+                     who gets what (domain.fees.settlement) before anything moves
+/ban <user id> [reason], /unban <user id>, /user <user id>
+/stats               users, jobs by status, contracts, escrow held, fees earned, disputes
+/audit               the audit log, latest first, paged
+/reports             open reports: view the target, ban, close (audited)
+
+Callback data (prefix "adm"; every press is re-checked: admins only):
+- "adm:d:<dispute_id>" evidence, "adm:ev:<dispute_id>" the evidence files,
+  "adm:rs:<dispute_id>:<share>" confirm a resolution, "adm:rsok:<dispute_id>:<share>" resolve
+- "adm:dl::<page>" open disputes, "adm:al::<page>" audit log, "adm:rl::<page>" open reports
+- "adm:u:<user_id>" user card, "adm:ban:<user_id>" / "adm:banok:<user_id>" ban, "adm:unban:<user_id>"
+- "adm:rp:<report_id>" a report with its target, "adm:rc:<report_id>" close it
+Ban, unban, resolve and closing a report are written to the audit log by the use cases.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from domain import validation
+from domain.entities import Report, User
+from domain.errors import NotAllowed
+from domain.fees import settlement
+from domain.reputation import FreelancerRecord
+from domain.states import HELD, ContractStatus, JobStatus
+from domain.usecases import accounts
+from domain.usecases import admin as uc
+from domain.usecases import disputes as disputes_uc
+from domain.usecases import reports as reports_uc
+from domain.usecases.common import load
+from handlers.callbacks import StaleButton, encode
+from handlers.context import Context, Scope
+from handlers.events import Button
+from handlers.i18n import Translator
+from handlers.notify import renders
+from handlers.render import Html, bold, button, esc, join, keyboard, money, pagination_row, shorten
+from handlers.routing import button as on_button
+from handlers.routing import command
+
+PREFIX = "adm"
+PAGE = 8
+TIMELINE_TEXT = 300  # characters of one timeline entry
+_ID = re.compile(r"[1-9][0-9]{0,17}")
+
+
+def _require_admin(ctx: Context) -> None:
+    if not ctx.is_admin:
+        raise NotAllowed("admin_only", "Only an admin can do this.")
+
+
+async def _name(scope: Scope, user_id: int | None) -> str:
+    if user_id is None:
+        return "—"
+    user = await scope.uow.users.get(user_id)
+    return (user.name if user else "") or f"#{user_id}"
+
+
+def _when(value: Any) -> str:
+    return value.strftime("%Y-%m-%d %H:%M") if value else "—"
+
+
+def _nav(t: Translator, action: str, page: int, pages: int) -> list[Button]:
+    return pagination_row(
+        page,
+        pages,
+        lambda p: encode(PREFIX, action, arg=p),
+        prev=t.plain("btn.prev"),
+        next_=t.plain("btn.next"),
+    )
+
+
+def _page(items: list[Any], page: int) -> tuple[list[Any], int, int]:
+    pages = max(1, (len(items) + PAGE - 1) // PAGE)
+    page = min(max(page, 1), pages)
+    return items[(page - 1) * PAGE : page * PAGE], page, pages
+
+
+def _user_id(text: str) -> int | None:
+    return int(text) if _ID.fullmatch(text) else None
+
+
+# --- disputes --------------------------------------------------------------------------------
+
+
+async def _show_disputes(ctx: Context, page: int) -> None:
+    t = ctx.t
+    found = await uc.open_disputes(ctx.uow, ctx.config, ctx.user.id, limit=500)
+    if not found:
+        await ctx.edit(t("adm.disputes_none"))
+        return
+    shown, page, pages = _page(found, page)
+    rows_: list[list[Button] | None] = []
+    for d in shown:
+        milestone = await ctx.uow.milestones.get(d.milestone_id)
+        amount = money(milestone.amount, milestone.currency) if milestone else "?"
+        label = f"⚖️ #{d.id} · {amount} · {t.plain(f'dsp.status.{d.status}')}"
+        rows_.append([button(label, encode(PREFIX, "d", d.id))])
+    await ctx.edit(
+        t("adm.disputes_title", count=len(found)),
+        keyboard(*rows_, _nav(t, "dl", page, pages) or None),
+    )
+
+
+def _record_line(t: Translator, role: str, name: str, record: FreelancerRecord) -> Html:
+    ratings = record.ratings
+    average = f"{sum(ratings) / len(ratings):.1f}★ ({len(ratings)})" if ratings else "—"
+    return t(
+        "adm.record",
+        role=t.plain(f"role.{role}"),
+        name=name,
+        completed=record.contracts_completed,
+        disputed=record.contracts_disputed,
+        rating=average,
+        on_time=record.milestones_on_time,
+        late=record.milestones_late,
+    )
+
+
+async def _show_evidence(ctx: Context, dispute_id: int) -> None:
+    t = ctx.t
+    ev = await uc.dispute_evidence(ctx.uow, ctx.clock, ctx.config, ctx.user.id, dispute_id)
+    d, m, c = ev.dispute, ev.milestone, ev.contract
+    cur = m.currency
+    client, freelancer = await _name(ctx, c.client_id), await _name(ctx, c.freelancer_id)
+    lines = [
+        t("adm.ev.title", id=d.id, status=t.plain(f"dsp.status.{d.status}")),
+        t("adm.ev.contract", id=c.id, title=c.title),
+        t(
+            "adm.ev.parties",
+            client=client,
+            client_id=c.client_id,
+            freelancer=freelancer,
+            freelancer_id=c.freelancer_id,
+        ),
+        t(
+            "adm.ev.milestone",
+            title=m.title,
+            amount=money(m.amount, cur),
+            status=t.plain(f"milestone.status.{m.status}"),
+            escrow=money(ev.escrow, cur),
+        ),
+        t("adm.ev.opened", name=await _name(ctx, d.opened_by), date=_when(d.created_at)),
+        Html(""),
+        t("adm.ev.timeline"),
+    ]
+    for item in ev.timeline:
+        parts = [
+            Html(
+                f"• {esc(_when(item.at))} — {t(f'adm.kind.{item.kind}')} — {bold(await _name(ctx, item.actor_id))}"
+            )
+        ]
+        if item.amount is not None:
+            parts.append(esc(money(item.amount, cur)))
+        line = join(parts, " · ")
+        if item.text:
+            line = join([line, esc(shorten(item.text, TIMELINE_TEXT))])
+        if item.files:
+            line = join([line, t("adm.ev.files", count=len(item.files))])
+        lines.append(line)
+    lines += [
+        Html(""),
+        _record_line(t, "client", client, ev.client_record),
+        _record_line(t, "freelancer", freelancer, ev.freelancer_record),
+    ]
+    files = len(_evidence_files(ev.timeline))
+    rows_: list[list[Button] | Button | None] = []
+    if d.status in disputes_uc.LIVE:
+        rows_.append(
+            [
+                button(t.plain("adm.btn.all"), encode(PREFIX, "rs", d.id, m.amount)),
+                button(t.plain("adm.btn.half"), encode(PREFIX, "rs", d.id, m.amount // 2)),
+                button(t.plain("adm.btn.none"), encode(PREFIX, "rs", d.id, 0)),
+            ]
+        )
+    if files:
+        rows_.append(button(t.plain("adm.btn.files", count=files), encode(PREFIX, "ev", d.id)))
+    rows_.append(
+        [
+            button(t.plain("adm.btn.client"), encode(PREFIX, "u", c.client_id)),
+            button(t.plain("adm.btn.freelancer"), encode(PREFIX, "u", c.freelancer_id)),
+        ]
+    )
+    rows_.append(button(t.plain("adm.btn.disputes"), encode(PREFIX, "dl", arg=1)))
+    await ctx.edit(join(lines), keyboard(*rows_))
+
+
+def _evidence_files(timeline: list[uc.TimelineItem]) -> list[tuple[uc.TimelineItem, str]]:
+    """Each file once. An answer's files are also added to the dispute's evidence:
+    credit them to the message that brought them, not to the opening."""
+    owner: dict[str, uc.TimelineItem] = {}
+    for item in timeline:
+        for file_id in item.files:
+            if file_id not in owner or owner[file_id].kind == "dispute_opened":
+                owner[file_id] = item
+    return [(item, file_id) for file_id, item in owner.items()]
+
+
+async def _send_files(ctx: Context, dispute_id: int) -> None:
+    ev = await uc.dispute_evidence(ctx.uow, ctx.clock, ctx.config, ctx.user.id, dispute_id)
+    for item, file_id in _evidence_files(ev.timeline):
+        caption = ctx.t(
+            "adm.ev.file_caption",
+            kind=ctx.t.plain(f"adm.kind.{item.kind}"),
+            name=await _name(ctx, item.actor_id),
+        )
+        await ctx.reply_document(file_id, caption)
+
+
+async def _ask_resolve(ctx: Context, dispute_id: int, share: int) -> None:
+    t = ctx.t
+    ev = await uc.dispute_evidence(ctx.uow, ctx.clock, ctx.config, ctx.user.id, dispute_id)
+    d, m, c = ev.dispute, ev.milestone, ev.contract
+    if d.status not in disputes_uc.LIVE:
+        raise NotAllowed("dispute_closed", "This dispute is closed.")
+    if not 0 <= share <= m.amount:
+        raise StaleButton()
+    s = settlement(m.amount, share, c.client_fee_bp, c.freelancer_fee_bp)
+    cur = m.currency
+    await ctx.edit(
+        t(
+            "adm.resolve_confirm",
+            id=d.id,
+            share=money(share, cur),
+            amount=money(m.amount, cur),
+            freelancer=await _name(ctx, c.freelancer_id),
+            to_freelancer=money(s.to_freelancer, cur),
+            client=await _name(ctx, c.client_id),
+            to_client=money(s.to_client, cur),
+            fees=money(s.to_platform, cur),
+        ),
+        keyboard(
+            [
+                button(t.plain("adm.btn.resolve_sure"), encode(PREFIX, "rsok", d.id, share)),
+                button(t.plain("btn.cancel"), encode(PREFIX, "d", d.id)),
+            ]
+        ),
+    )
+
+
+async def _resolve(ctx: Context, dispute_id: int, share: int) -> None:
+    if ctx.gateway is None:
+        raise NotAllowed("payments_unavailable", "Payments are not available right now.")
+    split = await disputes_uc.resolve_dispute(
+        ctx.uow, ctx.clock, ctx.config, ctx.gateway, ctx.user.id, dispute_id, share
+    )
+    dispute = await load(ctx.uow.disputes, dispute_id, "dispute")
+    milestone = await load(ctx.uow.milestones, dispute.milestone_id, "milestone")
+    cur = milestone.currency
+    await ctx.edit(
+        ctx.t(
+            "adm.resolved",
+            id=dispute_id,
+            to_freelancer=money(split.to_freelancer, cur),
+            to_client=money(split.to_client, cur),
+        ),
+        keyboard(button(ctx.t.plain("adm.btn.disputes"), encode(PREFIX, "dl", arg=1))),
+    )
+    ctx.answer(ctx.t.plain("adm.resolved_short"))
+
+
+@command("disputes", admin=True)
+async def disputes_command(ctx: Context) -> None:
+    await _show_disputes(ctx, 1)
+
+
+@command("dispute", admin=True)
+async def dispute_command(ctx: Context) -> None:
+    dispute_id = _user_id(ctx.args.lstrip("#"))
+    if dispute_id is None:
+        await ctx.reply(ctx.t("adm.usage_dispute"))
+        return
+    await _show_evidence(ctx, dispute_id)
+
+
+@command("resolve", admin=True)
+async def resolve_command(ctx: Context) -> None:
+    head, _, rest = ctx.args.partition(" ")
+    dispute_id = _user_id(head.lstrip("#"))
+    if dispute_id is None or not rest.strip():
+        await ctx.reply(ctx.t("adm.usage_resolve"))
+        return
+    dispute = await load(ctx.uow.disputes, dispute_id, "dispute")
+    milestone = await load(ctx.uow.milestones, dispute.milestone_id, "milestone")
+    share = validation.parse_percent_or_amount(rest, milestone.amount, milestone.currency)
+    await _ask_resolve(ctx, dispute_id, share)
+
+
+# --- users -------------------------------------------------------------------------------------
+
+
+def _roles(t: Translator, user: User) -> str:
+    roles = [
+        t.plain(f"role.{r}")
+        for r, on in (("client", user.is_client), ("freelancer", user.is_freelancer))
+        if on
+    ]
+    return ", ".join(roles) or t.plain("role.none")
+
+
+async def _show_user(ctx: Context, user_id: int) -> None:
+    t = ctx.t
+    card = await uc.user_card(ctx.uow, ctx.clock, ctx.config, ctx.user.id, user_id)
+    user, record = card.user, card.record
+    filed = await ctx.uow.reports.count(reporter_id=user_id)
+    lines = [
+        t("adm.user.title", name=user.name or f"#{user.id}", id=user.id),
+        t("adm.user.username", username=f"@{user.username}" if user.username else "—"),
+        t("adm.user.roles", roles=_roles(t, user), language=user.language),
+        t("adm.user.dates", created=_when(user.created_at), active=_when(user.last_active_at)),
+        _record_line(t, "freelancer", user.name or f"#{user.id}", record),
+        t("adm.user.balance", balance=money(card.balance, ctx.config.currency)),
+        t("adm.user.reports", against=card.open_reports, filed=filed),
+    ]
+    if user.banned:
+        lines.append(t("adm.user.banned", reason=user.ban_reason or "—"))
+    if user.unreachable:
+        lines.append(t("adm.user.unreachable"))
+    ban = (
+        button(t.plain("adm.btn.unban"), encode(PREFIX, "unban", user.id))
+        if user.banned
+        else button(t.plain("adm.btn.ban"), encode(PREFIX, "ban", user.id))
+    )
+    reputation = button(t.plain("rv.btn.reputation"), encode("rv", "rep", user.id))
+    await ctx.edit(join(lines), keyboard([ban, reputation]))
+
+
+async def _ban(ctx: Context, user_id: int, reason: str = "") -> None:
+    user = await accounts.ban_user(ctx.uow, ctx.clock, ctx.config, ctx.user.id, user_id, reason)
+    await ctx.edit(
+        ctx.t(
+            "adm.banned", name=user.name or f"#{user.id}", id=user.id, reason=user.ban_reason or "—"
+        ),
+        keyboard(button(ctx.t.plain("adm.btn.unban"), encode(PREFIX, "unban", user.id))),
+    )
+
+
+async def _unban(ctx: Context, user_id: int) -> None:
+    user = await accounts.unban_user(ctx.uow, ctx.clock, ctx.config, ctx.user.id, user_id)
+    await ctx.edit(ctx.t("adm.unbanned", name=user.name or f"#{user.id}", id=user.id))
+
+
+@command("ban", admin=True)
+async def ban_command(ctx: Context) -> None:
+    head, _, reason = ctx.args.partition(" ")
+    user_id = _user_id(head)
+    if user_id is None:
+        await ctx.reply(ctx.t("adm.usage_ban"))
+        return
+    await _ban(
+        ctx,
+        user_id,
+        validation.clean_text(reason, "reason", 0, accounts.MAX_REASON) if reason.strip() else "",
+    )
+
+
+@command("unban", admin=True)
+async def unban_command(ctx: Context) -> None:
+    user_id = _user_id(ctx.args)
+    if user_id is None:
+        await ctx.reply(ctx.t("adm.usage_unban"))
+        return
+    await _unban(ctx, user_id)
+
+
+@command("user", admin=True)
+async def user_command(ctx: Context) -> None:
+    user_id = _user_id(ctx.args)
+    if user_id is None:
+        await ctx.reply(ctx.t("adm.usage_user"))
+        return
+    await _show_user(ctx, user_id)
+
+
+@renders("user_banned")
+async def tell_banned(scope: Scope, data: dict) -> None:
+    await scope.notify(data["user_id"], "adm.notify_banned", reason=data.get("reason") or "—")
+
+
+@renders("user_unbanned")
+async def tell_unbanned(scope: Scope, data: dict) -> None:
+    await scope.notify(data["user_id"], "adm.notify_unbanned")
+
+
+# --- stats and the audit log -----------------------------------------------------------------
+
+
+@command("stats", admin=True)
+async def stats_command(ctx: Context) -> None:
+    t = ctx.t
+    s = await uc.stats(ctx.uow, ctx.config, ctx.user.id)
+    cur = ctx.config.currency
+    jobs = [
+        f"{t.plain(f'job.status.{st}')}: {await ctx.uow.jobs.count(status=st)}" for st in JobStatus
+    ]
+    contracts = [
+        f"{t.plain(f'contract.status.{st}')}: {await ctx.uow.contracts.count(status=st)}"
+        for st in ContractStatus
+    ]
+    held = await ctx.uow.milestones.count(status__in=list(HELD))
+    lines = [
+        t("adm.stats.title"),
+        t(
+            "adm.stats.users",
+            users=s.users,
+            clients=s.clients,
+            freelancers=s.freelancers,
+            banned=s.banned,
+        ),
+        t("adm.stats.jobs", jobs=" · ".join(jobs)),
+        t("adm.stats.contracts", contracts=" · ".join(contracts)),
+        t("adm.stats.escrow", amount=money(s.escrow_held, cur), milestones=held),
+        t("adm.stats.fees", amount=money(s.platform_fees, cur)),
+        t("adm.stats.disputes", disputes=s.open_disputes, reports=s.open_reports),
+    ]
+    await ctx.reply(
+        join(lines),
+        keyboard(
+            [
+                button(t.plain("adm.btn.disputes"), encode(PREFIX, "dl", arg=1)),
+                button(t.plain("adm.btn.reports"), encode(PREFIX, "rl", arg=1)),
+                button(t.plain("adm.btn.audit"), encode(PREFIX, "al", arg=1)),
+            ]
+        ),
+    )
+
+
+async def _show_audit(ctx: Context, page: int) -> None:
+    t = ctx.t
+    page = max(page, 1)
+    # One more than the page needs tells whether there is a next page.
+    found = await uc.audit_log(ctx.uow, ctx.config, ctx.user.id, limit=page * PAGE + 1)
+    shown = found[(page - 1) * PAGE : page * PAGE]
+    if not shown:
+        await ctx.edit(t("adm.audit_empty"))
+        return
+    lines = [t("adm.audit_title"), Html("")]
+    for entry in shown:
+        details = ", ".join(
+            f"{k}={v}" for k, v in sorted(entry.details.items()) if v not in (None, "")
+        )
+        lines.append(
+            t(
+                "adm.audit_line",
+                when=_when(entry.created_at),
+                admin=await _name(ctx, entry.admin_id),
+                action=entry.action,
+                target=entry.target,
+                details=shorten(details, 200) if details else "",
+            )
+        )
+    pages = page + 1 if len(found) > page * PAGE else page
+    await ctx.edit(join(lines), keyboard(_nav(t, "al", page, pages) or None))
+
+
+@command("audit", admin=True)
+async def audit_command(ctx: Context) -> None:
+    await _show_audit(ctx, 1)
+
+
+# --- reports -------------------------------------------------------------------------------------
+
+
+async def _target_label(ctx: Context, report: Report) -> str:
+    if report.target_type == "job":
+        job = await ctx.uow.jobs.get(report.target_id)
+        return f"💼 {shorten(job.title, 40)}" if job else f"💼 #{report.target_id}"
+    return f"👤 {await _name(ctx, report.target_id)}"
+
+
+async def _show_reports(ctx: Context, page: int) -> None:
+    t = ctx.t
+    _require_admin(ctx)
+    found = await ctx.uow.reports.find(order_by="id", status="open")
+    if not found:
+        await ctx.edit(t("adm.reports_none"))
+        return
+    shown, page, pages = _page(found, page)
+    rows_: list[list[Button] | None] = [
+        [button(f"🚩 #{r.id} {await _target_label(ctx, r)}", encode(PREFIX, "rp", r.id))]
+        for r in shown
+    ]
+    await ctx.edit(
+        t("adm.reports_title", count=len(found)),
+        keyboard(*rows_, _nav(t, "rl", page, pages) or None),
+    )
+
+
+async def _show_report(ctx: Context, report_id: int) -> None:
+    t = ctx.t
+    _require_admin(ctx)
+    report = await load(ctx.uow.reports, report_id, "report")
+    target_owner: int | None = report.target_id
+    if report.target_type == "job":
+        job = await ctx.uow.jobs.get(report.target_id)
+        target_owner = job.client_id if job else None
+    lines = [
+        t("adm.report.title", id=report.id, status=report.status),
+        t("adm.report.target", target=await _target_label(ctx, report)),
+        t(
+            "adm.report.by",
+            name=await _name(ctx, report.reporter_id),
+            id=report.reporter_id,
+            date=_when(report.created_at),
+        ),
+        Html(""),
+        esc(report.reason),
+    ]
+    first: list[Button] = []
+    if report.target_type == "job":
+        first.append(button(t.plain("btn.open_job"), encode("open", "job", report.target_id)))
+    if target_owner is not None:
+        first.append(button(t.plain("adm.btn.owner"), encode(PREFIX, "u", target_owner)))
+        first.append(button(t.plain("adm.btn.ban"), encode(PREFIX, "ban", target_owner)))
+    close = (
+        button(t.plain("adm.btn.close_report"), encode(PREFIX, "rc", report.id))
+        if report.status == "open"
+        else None
+    )
+    await ctx.edit(
+        join(lines),
+        keyboard(
+            first or None, close, button(t.plain("adm.btn.reports"), encode(PREFIX, "rl", arg=1))
+        ),
+    )
+
+
+@command("reports", admin=True)
+async def reports_command(ctx: Context) -> None:
+    await _show_reports(ctx, 1)
+
+
+# --- buttons -------------------------------------------------------------------------------------
+
+
+def _int_arg(arg: str | None) -> int:
+    if arg is None or not arg.isdigit():
+        raise StaleButton()
+    return int(arg)
+
+
+@on_button(PREFIX)
+async def admin_buttons(ctx: Context) -> None:
+    _require_admin(ctx)
+    cb = ctx.callback
+    assert cb is not None
+    action = cb.action
+    if action == "d":
+        await _show_evidence(ctx, cb.require_id())
+    elif action == "ev":
+        await _send_files(ctx, cb.require_id())
+    elif action == "rs":
+        await _ask_resolve(ctx, cb.require_id(), _int_arg(cb.arg))
+    elif action == "rsok":
+        await _resolve(ctx, cb.require_id(), _int_arg(cb.arg))
+        return
+    elif action == "dl":
+        await _show_disputes(ctx, _int_arg(cb.arg))
+    elif action == "al":
+        await _show_audit(ctx, _int_arg(cb.arg))
+    elif action == "rl":
+        await _show_reports(ctx, _int_arg(cb.arg))
+    elif action == "u":
+        await _show_user(ctx, cb.require_id())
+    elif action == "ban":
+        user = await load(ctx.uow.users, cb.require_id(), "user")
+        await ctx.edit(
+            ctx.t("adm.ban_confirm", name=user.name or f"#{user.id}", id=user.id),
+            keyboard(
+                [
+                    button(ctx.t.plain("adm.btn.ban_sure"), encode(PREFIX, "banok", user.id)),
+                    button(ctx.t.plain("btn.cancel"), encode(PREFIX, "u", user.id)),
+                ]
+            ),
+        )
+    elif action == "banok":
+        await _ban(ctx, cb.require_id())
+    elif action == "unban":
+        await _unban(ctx, cb.require_id())
+    elif action == "rp":
+        await _show_report(ctx, cb.require_id())
+    elif action == "rc":
+        report = await reports_uc.close_report(
+            ctx.uow, ctx.clock, ctx.config, ctx.user.id, cb.require_id()
+        )
+        await _show_report(ctx, report.id)  # type: ignore[arg-type]
+        ctx.answer(ctx.t.plain("adm.report_closed"))
+        return
+    else:
+        raise StaleButton()
+    ctx.answer()

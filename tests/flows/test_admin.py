@@ -1,0 +1,217 @@
+"""The admins' commands (FLOWS 21–23, and the admin side of reports)."""
+
+from __future__ import annotations
+
+import pytest
+
+from domain import ledger
+from domain.states import DisputeStatus, MilestoneStatus
+from tests.flows.conftest import ADMIN_ID
+from tests.flows.harness import Harness
+from tests.flows.test_disputes import open_by
+from tests.flows.test_messaging import HOSTILE, admin, deal, fund, gateway, h, person
+
+__all__ = ["gateway", "h"]  # fixtures shared with the messaging tests
+
+ADMIN_COMMANDS = (
+    "disputes",
+    "dispute 1",
+    "resolve 1 all",
+    "ban 1",
+    "unban 1",
+    "user 1",
+    "stats",
+    "audit",
+    "reports",
+)
+
+
+async def setting(h: Harness):
+    """Ada (admin), Cleo and Fran with a funded milestone of $100 disputed by Cleo."""
+    ada = await admin(h)
+    cleo = await person(h, "Cleo", "client")
+    fran = await person(h, "Fran", "freelancer", lang="ru")
+    d = await deal(h, cleo, fran)
+    await fund(h, cleo, d.milestones[0])
+    did = await open_by(h, cleo, d.milestones[0], reason="Nothing was delivered " + HOSTILE)
+    return ada, cleo, fran, d, did
+
+
+async def audit_rows(h: Harness):
+    async with h.db.uow() as uow:
+        return [(a.admin_id, a.action, a.target) for a in await uow.audit.find(order_by="id")]
+
+
+@pytest.mark.parametrize("text", ADMIN_COMMANDS)
+async def test_admin_commands_do_not_exist_for_others(h: Harness, text: str) -> None:
+    eve = await person(h, "Eve", "client")
+    await admin(h)
+    before = len(h.chat(ADMIN_ID))
+    await h.send(eve, "/" + text)
+    command = text.split()[0]
+    assert f"I don't know the command /{command}." in h.last(eve).text
+    assert len(h.chat(ADMIN_ID)) == before
+    await h.press_data(eve, "adm:u:1")
+    assert h.last_answer(eve).text == "Only an admin can do this."
+
+
+async def test_disputes_evidence_and_resolve_with_confirmation(h: Harness) -> None:
+    ada, cleo, fran, d, did = await setting(h)
+    ms = d.milestones[0]
+    await h.press_data(cleo, f"msg:c:{d.contract_id}")
+    await h.send(cleo, "Where is my bot?")
+    await h.press_data(fran, f"dsp:ans:{did}")
+    await h.upload(fran, "fran-proof", caption="Here is the code")
+
+    await h.send(ada, "/disputes")
+    assert "Open disputes (1)" in h.last(ada).text
+    await h.press(ada, f"⚖️ #{did} · $100.00 · open")
+    ev = h.last(ada).text
+    assert f"Dispute #{did} — open" in ev
+    assert "Client: Cleo" in ev and "Freelancer: Fran" in ev
+    assert "in escrow: $105.00" in ev
+    assert "Nothing was delivered " + HOSTILE in ev  # escaped, shown as typed
+    assert "Where is my bot?" in ev and "Here is the code" in ev
+    assert ev.index("funded") < ev.index("dispute opened") < ev.index("Where is my bot?")
+    await h.press(ada, "📎 Evidence files (1)")
+    assert h.last(ada).file_id == "fran-proof"
+    assert h.last(ada).text == "📎 message — Fran"
+
+    # /resolve with bad input first.
+    await h.send(ada, "/resolve")
+    assert "/resolve 12 60%" in h.last(ada).text
+    await h.send(ada, f"/resolve {did} lots")
+    assert "all, none, a percentage (50%) or an amount" in h.last(ada).text
+    await h.send(ada, f"/resolve {did} 101")
+    assert "can't be more than the milestone amount" in h.last(ada).text
+    await h.send(ada, "/resolve 9999 50%")
+    assert h.last(ada).text == "This dispute no longer exists."
+
+    await h.send(ada, f"/resolve {did} 30%")
+    confirm = h.last(ada).text
+    assert "Freelancer's share: $30.00 of $100.00" in confirm
+    assert "Fran receives $27.00" in confirm  # 30 − 10 % fee
+    assert "Cleo gets back $73.50" in confirm  # 70 + (5.00 − 1.50) of the client fee
+    async with h.db.uow() as uow:  # nothing moved yet
+        assert await uow.ledger.balance(ledger.escrow_account(ms)) == 10_500
+    data = h.last(ada).button("✅ Resolve so")["data"]
+    await h.press_data(ada, data, h.last(ada).message_id, update_id=990_001)
+    assert (await h.press_data(ada, data, update_id=990_001)).duplicate
+    await h.press_data(ada, data)  # a second resolution is refused
+    assert h.last_answer(ada).show_alert
+
+    async with h.db.uow() as uow:
+        dispute = await uow.disputes.get(did)
+        milestone = await uow.milestones.get(ms)
+        assert (dispute.status, dispute.resolution_share) == (DisputeStatus.RESOLVED, 3_000)
+        assert milestone.status is MilestoneStatus.SPLIT
+        assert await uow.ledger.balance(ledger.freelancer_account(fran.id)) == 2_700
+        assert await uow.ledger.total() == 0
+    assert h.engine.gateway.refunds == [(7_350, f"refund:milestone:{ms}")]
+    assert "Cleo gets back $73.50" in h.last(cleo).text
+    assert "решён администратором" in h.last(fran).text
+    assert (ADMIN_ID, "resolve", f"dispute:{did}") in await audit_rows(h)
+
+
+async def test_quick_buttons_ask_before_moving(h: Harness) -> None:
+    ada, _cleo, _fran, _d, did = await setting(h)
+    await h.press_data(ada, f"adm:d:{did}")
+    await h.press(ada, "Refund client")
+    assert "Freelancer's share: $0.00 of $100.00" in h.last(ada).text
+    await h.press(ada, "✖️ Cancel")
+    assert f"Dispute #{did} — open" in h.last(ada).text
+    await h.press_data(ada, f"adm:rs:{did}:99999")  # a forged share
+    assert h.last_answer(ada).text == "This button is no longer available."
+    async with h.db.uow() as uow:
+        assert (await uow.disputes.get(did)).status is DisputeStatus.OPEN
+    assert await audit_rows(h) == []
+    await h.send(ada, "/dispute abc")
+    assert "/dispute 12" in h.last(ada).text
+
+
+async def test_ban_unban_user_card_and_audit(h: Harness) -> None:
+    ada, cleo, fran, _d, _did = await setting(h)
+    await h.send(ada, f"/ban {fran.id} {'x' * 600}")
+    assert "at most 500 characters" in h.last(ada).text
+    await h.send(ada, f"/ban {fran.id} Scam <b>links</b>")
+    assert "Fran (id" in h.last(ada).text and "Scam <b>links</b>" in h.last(ada).text
+    assert "заблокирован администратором" in h.last(fran).text
+    await h.send(fran, "/menu")
+    assert h.last(fran).text == "Ваш аккаунт заблокирован."
+    await h.send(ada, f"/ban {fran.id}")
+    assert "already banned" in h.last(ada).text
+    await h.send(ada, f"/ban {ADMIN_ID}")
+    assert h.last(ada).text == "An admin cannot be banned."
+    await h.send(ada, "/ban nobody")
+    assert "/ban 12345" in h.last(ada).text
+
+    await h.send(ada, f"/user {fran.id}")
+    card = h.last(ada).text
+    assert "Fran" in card and "Banned: Scam <b>links</b>" in card
+    assert "Roles: Freelancer · language: ru" in card
+    await h.press(ada, "✅ Unban")
+    assert "is unbanned" in h.last(ada).text
+    assert "снова активен" in h.last(fran).text
+    await h.send(ada, f"/unban {fran.id}")
+    assert "not banned" in h.last(ada).text
+    await h.send(ada, "/user 424242")
+    assert h.last(ada).text == "There is no such user."
+
+    await h.send(ada, "/audit")
+    log = h.last(ada).text
+    assert log.index("unban") < log.index("ban user:")  # latest first
+    assert await audit_rows(h) == [
+        (ADMIN_ID, "ban", f"user:{fran.id}"),
+        (ADMIN_ID, "unban", f"user:{fran.id}"),
+    ]
+    _ = cleo
+
+
+async def test_stats(h: Harness) -> None:
+    ada, _cleo, _fran, _d, _did = await setting(h)
+    await h.send(ada, "/stats")
+    stats = h.last(ada).text
+    assert "Users: 3 (clients 1, freelancers 1, banned 0)" in stats
+    assert "Jobs: draft: 0 · open: 1 · paused: 0 · closed: 0" in stats
+    assert "In escrow: $105.00 (1 milestones)" in stats
+    assert "Fees earned: $0.00" in stats
+    assert "Open disputes: 1" in stats
+
+
+async def test_audit_pages(h: Harness) -> None:
+    ada = await admin(h)
+    victim = await person(h, "Vic", "client")
+    for _ in range(5):
+        await h.send(ada, f"/ban {victim.id}")
+        await h.send(ada, f"/unban {victim.id}")
+    await h.send(ada, "/audit")
+    first = h.last(ada)
+    assert "Next ›" in first.labels()
+    await h.press(ada, "Next ›")
+    assert "‹ Prev" in h.last(ada).labels()
+    assert h.last(ada).text.count("user:") == 2
+
+
+async def test_reports_admin_side(h: Harness) -> None:
+    ada = await admin(h)
+    cleo = await person(h, "Cleo", "client")
+    mal = await person(h, "Mal", "freelancer")
+    await h.send(cleo, f"/report user {mal.id}")
+    await h.send(cleo, "Asks to pay outside <b>Gigbot</b>")
+    await h.send(ada, "/reports")
+    assert "Open reports (1)" in h.last(ada).text
+    await h.press(ada, "🚩 #1 👤 Mal")
+    view = h.last(ada)
+    assert "Asks to pay outside <b>Gigbot</b>" in view.text
+    await h.press(ada, "🚫 Ban")
+    await h.press(ada, "🚫 Yes, ban")
+    async with h.db.uow() as uow:
+        assert (await uow.users.get(mal.id)).banned
+    await h.press_data(ada, "adm:rp:1")
+    await h.press(ada, "✔️ Close report")
+    assert "(closed)" in h.last(ada).text
+    await h.press_data(ada, "adm:rc:1")
+    assert h.last_answer(ada).show_alert  # already closed
+    assert [a[1] for a in await audit_rows(h)] == ["ban", "close_report"]
+    await h.send(ada, "/reports")
+    assert "No open reports" in h.last(ada).text
