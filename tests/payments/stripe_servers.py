@@ -85,11 +85,11 @@ class Deliveries:
         await self.wait_for(lambda seen: sum(k == kind for k, _ in seen) >= count)
 
 
-def webhook_app(webhook: StripeWebhook, deliveries: Deliveries) -> web.Application:
-    from bot.payments.stripe_webhook import install_routes
+def recorder(deliveries: Deliveries) -> Any:
+    """Middleware: log each delivery's event type and our answer, for tests to wait on."""
 
     @web.middleware
-    async def recorder(request: web.Request, handler: Any) -> web.StreamResponse:
+    async def record(request: web.Request, handler: Any) -> web.StreamResponse:
         try:
             kind = json.loads(await request.read()).get("type", "?")
         except ValueError:
@@ -105,9 +105,25 @@ def webhook_app(webhook: StripeWebhook, deliveries: Deliveries) -> web.Applicati
         await deliveries.record(kind, response.status)
         return response
 
-    app = web.Application(middlewares=[recorder])
+    return record
+
+
+def webhook_app(webhook: StripeWebhook, deliveries: Deliveries) -> web.Application:
+    from bot.payments.stripe_webhook import install_routes
+
+    app = web.Application(middlewares=[recorder(deliveries)])
     install_routes(app, webhook)
     return app
+
+
+async def register_webhook(localstripe_url: str, url: str) -> None:
+    """Have localstripe sign and post its events (payment_intent.*, charge.*) to `url`."""
+    async with aiohttp.ClientSession() as http:
+        async with http.post(
+            f"{localstripe_url}/_config/webhooks/gigbot",
+            data={"url": url, "secret": WEBHOOK_SECRET},
+        ) as r:
+            assert r.status == 200
 
 
 @dataclass
@@ -156,12 +172,7 @@ async def open_stripe_env(localstripe_url: str, news: PaymentNews) -> StripeEnv:
     await hook_server.start_server()
     hook_url = str(hook_server.make_url("/stripe/webhook"))
     standin.webhook_url, standin.webhook_secret = hook_url, WEBHOOK_SECRET
-    async with aiohttp.ClientSession() as http:
-        async with http.post(
-            f"{localstripe_url}/_config/webhooks/gigbot",
-            data={"url": hook_url, "secret": WEBHOOK_SECRET},
-        ) as r:
-            assert r.status == 200
+    await register_webhook(localstripe_url, hook_url)
     return StripeEnv(
         standin, gateway, connect, webhook, news, deliveries, [standin_server, hook_server]
     )
