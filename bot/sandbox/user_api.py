@@ -3,6 +3,11 @@
     GET  /sandbox/api/config                      bot, admin_user_ids
     GET  /sandbox/api/users                       list users
     POST /sandbox/api/users                       {id?, first_name, username?, language_code?}
+    GET  /sandbox/api/updates?since=G&timeout=S&chats=ID,ID   {version, chats: [chat view]}:
+                                                  the chats (default: every user's) whose
+                                                  version is above G; long-polls while there
+                                                  are none (S seconds, default 25). Without
+                                                  since: all of them at once. The page's one poll.
     GET  /sandbox/api/chats/{user_id}?since=V&timeout=S   chat view; long-polls while
                                                   version <= since (S seconds, default 25)
     POST /sandbox/api/chats/{user_id}/messages    {text}   (commands get bot_command entities)
@@ -92,6 +97,34 @@ def user_routes(emu: Emulator) -> list[web.RouteDef]:
             await emu.wait_for_chat_change(uid, int(since), wait)
         return web.json_response(emu.chat_view(uid))
 
+    async def updates(request: web.Request) -> web.Response:
+        # One long-poll for every column: a browser opens at most 6 connections per host,
+        # so one poll per chat would leave the page's own POSTs queued behind them.
+        # Chat versions are stamped from the emulator's global change counter (touch()),
+        # so "version > G" finds every chat changed since the answer that returned G.
+        raw_ids = request.query.get("chats")
+        if raw_ids is None:
+            chat_ids = list(emu.users)
+        else:
+            chat_ids = [int(part) for part in raw_ids.split(",") if part.strip()]
+            for uid in chat_ids:
+                emu.user(uid)  # 404 for unknown users
+        raw_since = request.query.get("since")
+        since = int(raw_since) if raw_since is not None else -1
+
+        def changed() -> list[int]:
+            return [uid for uid in chat_ids if emu.chats[uid].version > since]
+
+        if raw_since is not None:
+            wait = min(float(request.query.get("timeout", 25)), MAX_WAIT)
+            try:
+                await emu.wait_for(lambda: changed() or emu.closing, wait)
+            except TimeoutError:
+                pass
+        return web.json_response(
+            {"version": emu.changes.version, "chats": [emu.chat_view(uid) for uid in changed()]}
+        )
+
     async def send_message(request: web.Request) -> web.Response:
         body = await _json(request)
         msg = emu.send_text(user_id(request), str(body.get("text", "")))
@@ -157,6 +190,7 @@ def user_routes(emu: Emulator) -> list[web.RouteDef]:
         web.get(f"{p}/config", _guard(config)),
         web.get(f"{p}/users", _guard(list_users)),
         web.post(f"{p}/users", _guard(create_user)),
+        web.get(f"{p}/updates", _guard(updates)),
         web.get(f"{p}/chats/{{user_id}}", _guard(chat)),
         web.post(f"{p}/chats/{{user_id}}/messages", _guard(send_message)),
         web.post(f"{p}/chats/{{user_id}}/documents", _guard(send_document)),
