@@ -34,7 +34,7 @@ from domain.config import MarketConfig
 from domain.entities import Job
 from domain.money import exponent
 from domain.ports import Clock, PaymentGateway, UnitOfWork
-from domain.usecases import accounts, alerts, jobs, pitch_extra, profile_extra
+from domain.usecases import accounts, alerts, jobs, pitches, profile_extra
 from domain.usecases.alerts import SubscriptionFields
 from handlers.system import SystemRunner
 from storage.database import Database
@@ -477,15 +477,11 @@ async def _pitch(uow: UnitOfWork, clock: Clock, config: MarketConfig, pitch: Dem
         return 0
     if await uow.pitches.count(job_id=job.id, freelancer_id=pitch.freelancer_id):
         return 0
-    await pitch_extra.submit_pitch(
-        uow,
-        clock,
-        config,
-        pitch.freelancer_id,
-        job.id,
+    fields = pitches.PitchFields(
         pitch.cover_letter,
         _minor(pitch.price, config.currency),
         pitch.duration_days,
         [{"title": t, "amount": _minor(a, config.currency)} for t, a in pitch.milestones],
     )
+    await pitches.submit_pitch(uow, clock, config, pitch.freelancer_id, job.id, fields)
     return 1

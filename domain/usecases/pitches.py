@@ -1,22 +1,28 @@
 """Pitches: a freelancer's proposal on an open job, within a weekly quota;
-the client shortlists, declines, or invites freelancers (invited pitches are free)."""
+the client shortlists, declines, or invites freelancers (invited pitches are free).
+
+Quota rule: at most `config.weekly_pitch_quota` uninvited pitches in any rolling
+7 days (QUOTA_WINDOW); withdrawn pitches still count, so withdrawing never buys
+a pitch back. On a fixed-price job, proposed milestones add up to the price."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from domain import validation
 from domain.config import MarketConfig
 from domain.entities import Invitation, Job, Pitch
 from domain.errors import NotAllowed, QuotaExceeded, ValidationError
+from domain.money import Money
 from domain.ports import Clock, UnitOfWork
 from domain.states import JobStatus
 from domain.usecases.common import active_user, client, freelancer, load
 
 QUOTA_WINDOW = timedelta(days=7)
+COVER_LETTER_MIN = 20
 MAX_DURATION_DAYS = 730
 MAX_PROPOSED_MILESTONES = 20
 
@@ -29,20 +35,17 @@ class PitchFields:
     milestones: Sequence[dict[str, Any]] = field(default_factory=tuple)  # [{"title", "amount"}]
 
 
-def _apply(pitch: Pitch, fields: PitchFields) -> None:
-    pitch.cover_letter = validation.clean_text(
-        fields.cover_letter, "cover letter", 20, validation.COVER_LETTER_MAX
-    )
-    if not isinstance(fields.price, int) or isinstance(fields.price, bool) or fields.price <= 0:
-        raise ValidationError("amount_zero", "The price must be more than zero.")
-    pitch.price = fields.price
-    if fields.duration_days is not None:
-        validation.parse_int(fields.duration_days, "duration", 1, MAX_DURATION_DAYS)
-    pitch.duration_days = fields.duration_days
-    if len(fields.milestones) > MAX_PROPOSED_MILESTONES:
-        raise ValidationError("milestones_too_many", "Too many milestones.")
+def check_milestones(
+    milestones: Sequence[dict[str, Any]], job: Job, price: int
+) -> list[dict[str, Any]]:
+    """Proposed milestones [{"title", "amount"}], cleaned; on a fixed-price job
+    they add up to the price (an hourly job's rate cannot be split)."""
+    if len(milestones) > MAX_PROPOSED_MILESTONES:
+        raise ValidationError(
+            "milestones_too_many", "Too many milestones.", max=MAX_PROPOSED_MILESTONES
+        )
     proposed = []
-    for m in fields.milestones:
+    for m in milestones:
         title = validation.clean_text(
             str(m.get("title", "")), "milestone title", 1, validation.MILESTONE_TITLE_MAX
         )
@@ -50,7 +53,28 @@ def _apply(pitch: Pitch, fields: PitchFields) -> None:
         if not isinstance(amount, int) or isinstance(amount, bool) or amount <= 0:
             raise ValidationError("amount_zero", "A milestone amount must be more than zero.")
         proposed.append({"title": title, "amount": amount})
-    pitch.proposed_milestones = proposed
+    total = sum(m["amount"] for m in proposed)
+    if proposed and job.budget_type == "fixed" and total != price:
+        raise ValidationError(
+            "pitch_milestones_sum",
+            "The milestones must add up to the price.",
+            total=Money(total, job.currency).format(),
+            price=Money(price, job.currency).format(),
+        )
+    return proposed
+
+
+def _apply(pitch: Pitch, fields: PitchFields, job: Job) -> None:
+    pitch.cover_letter = validation.clean_text(
+        fields.cover_letter, "cover letter", COVER_LETTER_MIN, validation.COVER_LETTER_MAX
+    )
+    if not isinstance(fields.price, int) or isinstance(fields.price, bool) or fields.price <= 0:
+        raise ValidationError("amount_zero", "The price must be more than zero.")
+    pitch.price = fields.price
+    if fields.duration_days is not None:
+        validation.parse_int(fields.duration_days, "duration", 1, MAX_DURATION_DAYS)
+    pitch.duration_days = fields.duration_days
+    pitch.proposed_milestones = check_milestones(fields.milestones, job, fields.price)
 
 
 def _event(pitch: Pitch, job: Job) -> dict[str, object]:
@@ -62,12 +86,60 @@ def _event(pitch: Pitch, job: Job) -> dict[str, object]:
     }
 
 
+@dataclass(frozen=True, slots=True)
+class PitchQuota:
+    used: int  # uninvited pitches in the last QUOTA_WINDOW
+    limit: int
+    next_free_at: datetime | None  # when the oldest of them leaves the window; None if left
+
+    @property
+    def left(self) -> int:
+        return max(0, self.limit - self.used)
+
+
+async def pitch_quota(
+    uow: UnitOfWork, clock: Clock, config: MarketConfig, actor_id: int
+) -> PitchQuota:
+    """The freelancer's quota in the rolling window (the module docstring's rule)."""
+    since = clock.now() - QUOTA_WINDOW
+    counted = await uow.pitches.find(
+        order_by="created_at", freelancer_id=actor_id, invited=False, created_at__gt=since
+    )
+    limit = config.weekly_pitch_quota
+    over = len(counted) - limit
+    # With `over` + 1 pitches leaving the window, one is free again.
+    oldest = counted[over].created_at if over >= 0 and counted else None
+    return PitchQuota(len(counted), limit, oldest + QUOTA_WINDOW if oldest else None)
+
+
 async def pitches_left(uow: UnitOfWork, clock: Clock, config: MarketConfig, actor_id: int) -> int:
     """Uninvited pitches the freelancer may still send in the rolling 7-day window."""
-    used = await uow.pitches.count(
-        freelancer_id=actor_id, invited=False, created_at__gt=clock.now() - QUOTA_WINDOW
-    )
-    return max(0, config.weekly_pitch_quota - used)
+    return (await pitch_quota(uow, clock, config, actor_id)).left
+
+
+async def check_can_pitch(
+    uow: UnitOfWork, clock: Clock, config: MarketConfig, actor_id: int, job_id: int
+) -> tuple[Job, bool, PitchQuota]:
+    """May the actor pitch on this job now? (job, invited, quota), or the refusal
+    submit_pitch would give: one pitch per job, not on one's own job, the job open,
+    within the quota unless invited."""
+    await freelancer(uow, actor_id)
+    job = await load(uow.jobs, job_id, "job")
+    if job.client_id == actor_id:
+        raise NotAllowed("own_job", "You cannot pitch on your own job.")
+    if job.status is not JobStatus.OPEN:
+        raise NotAllowed("job_not_open", "This job is not taking pitches.")
+    if await uow.pitches.count(job_id=job_id, freelancer_id=actor_id):
+        raise NotAllowed("already_pitched", "You have already pitched on this job.")
+    invited = bool(await uow.invitations.count(job_id=job_id, freelancer_id=actor_id))
+    quota = await pitch_quota(uow, clock, config, actor_id)
+    if not invited and quota.left <= 0:
+        raise QuotaExceeded(
+            "pitch_quota",
+            f"You have used your {quota.limit} pitches of the last 7 days.",
+            quota=quota.limit,
+        )
+    return job, invited, quota
 
 
 async def submit_pitch(
@@ -78,24 +150,11 @@ async def submit_pitch(
     job_id: int,
     fields: PitchFields,
 ) -> Pitch:
-    """One pitch per job; not on one's own job; the job must be open."""
+    """A new pitch, if check_can_pitch allows it."""
     user = await freelancer(uow, actor_id)
     # The user row is the quota's lock: two pitches at once cannot both take the last slot.
     await load(uow.users, user.id, "user", lock=True)
-    job = await load(uow.jobs, job_id, "job")
-    if job.client_id == actor_id:
-        raise NotAllowed("own_job", "You cannot pitch on your own job.")
-    if job.status is not JobStatus.OPEN:
-        raise NotAllowed("job_not_open", "This job is not taking pitches.")
-    if await uow.pitches.count(job_id=job_id, freelancer_id=actor_id):
-        raise NotAllowed("already_pitched", "You have already pitched on this job.")
-    invited = bool(await uow.invitations.count(job_id=job_id, freelancer_id=actor_id))
-    if not invited and await pitches_left(uow, clock, config, actor_id) <= 0:
-        raise QuotaExceeded(
-            "pitch_quota",
-            f"You have used your {config.weekly_pitch_quota} pitches of the last 7 days.",
-            quota=config.weekly_pitch_quota,
-        )
+    job, invited, _ = await check_can_pitch(uow, clock, config, actor_id, job_id)
     now = clock.now()
     pitch = Pitch(
         job_id=job_id,
@@ -105,7 +164,7 @@ async def submit_pitch(
         created_at=now,
         updated_at=now,
     )
-    _apply(pitch, fields)
+    _apply(pitch, fields, job)
     await uow.pitches.add(pitch)
     uow.emit("pitch_received", price=pitch.price, currency=pitch.currency, **_event(pitch, job))
     return pitch
@@ -124,9 +183,9 @@ async def edit_pitch(
 ) -> Pitch:
     pitch = await _own_pitch(uow, actor_id, pitch_id)
     pitch.apply("edit")
-    _apply(pitch, fields)
-    pitch.updated_at = clock.now()
     job = await load(uow.jobs, pitch.job_id, "job")
+    _apply(pitch, fields, job)
+    pitch.updated_at = clock.now()
     uow.emit("pitch_edited", **_event(pitch, job))
     return pitch
 
@@ -181,7 +240,7 @@ async def invite_freelancer(
     if await uow.invitations.count(job_id=job_id, freelancer_id=freelancer_id):
         raise NotAllowed("already_invited", "This freelancer is already invited.")
     if await uow.pitches.count(job_id=job_id, freelancer_id=freelancer_id):
-        raise NotAllowed("already_pitched", "This freelancer has already pitched.")
+        raise NotAllowed("invitee_pitched", "This freelancer has already pitched.")
     invitation = await uow.invitations.add(
         Invitation(
             job_id=job_id,

@@ -42,6 +42,23 @@ async def my_pitches(uow: UnitOfWork, actor_id: int, limit: int = 50) -> list[Pi
     return await uow.pitches.find(order_by="-id", limit=limit, freelancer_id=actor_id)
 
 
+async def visible_pitch(uow: UnitOfWork, actor_id: int, pitch_id: int) -> tuple[Pitch, Job]:
+    """A pitch with its job, for its freelancer or the job's client; others are refused."""
+    pitch = await load(uow.pitches, pitch_id, "pitch")
+    job = await load(uow.jobs, pitch.job_id, "job")
+    if actor_id not in (pitch.freelancer_id, job.client_id):
+        raise NotAllowed("not_your_pitch", "This pitch is not yours.")
+    return pitch, job
+
+
+async def own_pitch(uow: UnitOfWork, actor_id: int, pitch_id: int) -> Pitch:
+    """The freelancer's own pitch (to read; pitches.py re-checks when changing it)."""
+    pitch = await load(uow.pitches, pitch_id, "pitch")
+    if pitch.freelancer_id != actor_id:
+        raise NotAllowed("not_your_pitch", "This pitch is not yours.")
+    return pitch
+
+
 async def my_contracts(
     uow: UnitOfWork, actor_id: int, statuses: tuple[ContractStatus, ...] = tuple(ContractStatus)
 ) -> list[Contract]:

@@ -23,9 +23,11 @@ from typing import Any
 
 from domain import validation
 from domain.entities import Job, Pitch
-from domain.errors import ValidationError
+from domain.errors import NotAllowed, ValidationError
 from domain.money import parse_money
-from domain.usecases import pitch_extra as uc
+from domain.states import PITCH
+from domain.usecases import pitches as uc
+from domain.usecases import queries
 from handlers.callbacks import StaleButton, encode
 from handlers.context import Context, Scope
 from handlers.events import Keyboard
@@ -41,6 +43,7 @@ MY_JOBS = "mj"  # the client-side flow (handlers/flows/my_jobs.py), when install
 
 FLOW = "pitch"
 PAGE_SIZE = 5
+LISTED_MAX = 200  # "My pitches" lists the newest this many
 FIELDS = ("cover", "price", "days", "ms")
 # The question before each step, for Back.
 PREVIOUS = {"price": "cover", "days": "price", "ms_title": "days", "ms_amount": "ms_title"}
@@ -59,10 +62,22 @@ def price_text(t: Translator, amount: int, currency: str, hourly: bool) -> Html:
     return t("pitch.price_hourly", amount=shown) if hourly else esc(shown)
 
 
-def quota_line(t: Translator, quota: uc.Quota, invited: bool) -> Html:
+def quota_line(t: Translator, quota: uc.PitchQuota, invited: bool) -> Html:
     if invited:
         return t("pitch.quota_invited")
-    return t("pitch.quota", left=quota.left, limit=quota.limit)
+    line = t("pitch.quota", left=quota.left, limit=quota.limit)
+    if not quota.left and quota.next_free_at is not None:
+        when = quota.next_free_at.strftime("%Y-%m-%d %H:%M UTC")
+        line = line + Html("\n") + t("pitch.quota_next", when=when)
+    return line
+
+
+def editable(pitch: Pitch) -> bool:
+    return PITCH.allows(pitch.status, "edit")
+
+
+def withdrawable(pitch: Pitch) -> bool:
+    return PITCH.allows(pitch.status, "withdraw")
 
 
 def milestones_text(t: Translator, items: list[dict[str, Any]], currency: str) -> Html:
@@ -139,7 +154,7 @@ async def ask(ctx: Context, step_name: str, data: dict[str, Any] | None = None) 
         budget = money(job.budget, job.currency) if job.budget else "—"
         await ctx.reply(t(key, budget=budget), nav(ctx, back))
     elif step_name == "days":
-        await ctx.reply(t("pitch.ask_days", max=uc.DURATION_MAX_DAYS), nav(ctx, back))
+        await ctx.reply(t("pitch.ask_days", max=uc.MAX_DURATION_DAYS), nav(ctx, back))
     elif step_name == "ms_title":
         items = d.get("ms") or []
         done = [
@@ -211,19 +226,31 @@ async def _save_edit(ctx: Context, data: dict[str, Any], field: str) -> None:
     if not isinstance(pitch_id, int):
         await ctx.clear_state()
         raise StaleButton()
-    changes: dict[str, Any] = {
-        "cover": {"cover_letter": data.get("cover")},
-        "price": {"price": data.get("price")},
-        "days": {"duration_days": data.get("days")},
-        "ms": {"milestones": data.get("ms") or []},
-    }[field]
-    pitch = await uc.edit_pitch(ctx.uow, ctx.clock, ctx.config, ctx.user.id, pitch_id, **changes)
+    pitch, job = await queries.visible_pitch(ctx.uow, ctx.user.id, pitch_id)
+    fields = edited_fields(pitch, job, field, data)
+    pitch = await uc.edit_pitch(ctx.uow, ctx.clock, ctx.user.id, pitch_id, fields)
     await ctx.clear_state()
-    job = await ctx.uow.jobs.get(pitch.job_id)
-    assert job is not None
     await ctx.reply(
         ctx.t("pitch.updated") + "\n\n" + pitch_view(ctx.t, pitch, job), own_buttons(ctx, pitch)
     )
+
+
+def edited_fields(pitch: Pitch, job: Job, field: str, data: dict[str, Any]) -> uc.PitchFields:
+    """The pitch's terms with one field replaced from the draft. A new fixed price
+    drops proposed milestones that no longer add up to it."""
+    cover, price, days = pitch.cover_letter, pitch.price, pitch.duration_days
+    milestones = list(pitch.proposed_milestones)
+    if field == "cover":
+        cover = data.get("cover", "")
+    elif field == "price":
+        price = data.get("price", 0)
+        if sum(m["amount"] for m in milestones) != price:
+            milestones = []
+    elif field == "days":
+        days = data.get("days")
+    elif field == "ms":
+        milestones = data.get("ms") or []
+    return uc.PitchFields(cover, price, days, milestones)
 
 
 # --- start --------------------------------------------------------------------------
@@ -260,7 +287,7 @@ async def price_step(ctx: Context) -> None:
 
 @step(FLOW, "days")
 async def days_step(ctx: Context) -> None:
-    days = validation.parse_int(ctx.text, "duration", 1, uc.DURATION_MAX_DAYS)
+    days = validation.parse_int(ctx.text, "duration", 1, uc.MAX_DURATION_DAYS)
     await after_field(ctx, ctx.data | {"days": days}, "days")
 
 
@@ -355,7 +382,7 @@ async def wizard_button(ctx: Context, action: str, arg: str | None) -> None:
 async def after_ms(ctx: Context, data: dict[str, Any]) -> None:
     job = await _job_of_draft(ctx)
     if data.get("mode") != "edit":
-        uc.clean_milestones(data.get("ms") or [], job, int(data.get("price") or 0))
+        uc.check_milestones(data.get("ms") or [], job, int(data.get("price") or 0))
     if data.get("mode") == "edit":
         await _save_edit(ctx, data, "ms")
         return
@@ -365,17 +392,8 @@ async def after_ms(ctx: Context, data: dict[str, Any]) -> None:
 
 async def send(ctx: Context, d: dict[str, Any]) -> None:
     job = await _job_of_draft(ctx)
-    pitch = await uc.submit_pitch(
-        ctx.uow,
-        ctx.clock,
-        ctx.config,
-        ctx.user.id,
-        job.id,
-        d.get("cover", ""),
-        d.get("price", 0),
-        d.get("days", 0),
-        d.get("ms") or [],
-    )
+    fields = uc.PitchFields(d.get("cover", ""), d.get("price", 0), d.get("days"), d.get("ms") or [])
+    pitch = await uc.submit_pitch(ctx.uow, ctx.clock, ctx.config, ctx.user.id, job.id, fields)
     await ctx.clear_state()
     quota = await uc.pitch_quota(ctx.uow, ctx.clock, ctx.config, ctx.user.id)
     t = ctx.t
@@ -396,12 +414,12 @@ def own_buttons(ctx: Context, pitch: Pitch) -> Keyboard | None:
     t = ctx.t
     edit = (
         button(t.plain("pitch.btn_edit"), encode(PREFIX, "edit", pitch.id))
-        if pitch.status in uc.EDITABLE
+        if editable(pitch)
         else None
     )
     withdraw_ = (
         button(t.plain("pitch.btn_withdraw"), encode(PREFIX, "wd", pitch.id))
-        if pitch.status in uc.WITHDRAWABLE
+        if withdrawable(pitch)
         else None
     )
     return keyboard(
@@ -412,7 +430,7 @@ def own_buttons(ctx: Context, pitch: Pitch) -> Keyboard | None:
 
 
 async def show_pitch(ctx: Context, pitch_id: int) -> None:
-    pitch, job = await uc.visible_pitch(ctx.uow, ctx.user.id, pitch_id)
+    pitch, job = await queries.visible_pitch(ctx.uow, ctx.user.id, pitch_id)
     t = ctx.t
     if ctx.user.id == pitch.freelancer_id:
         await ctx.edit(pitch_view(t, pitch, job), own_buttons(ctx, pitch))
@@ -444,7 +462,7 @@ async def pitches_command(ctx: Context) -> None:
 
 
 async def list_pitches(ctx: Context, page: int) -> None:
-    pitches = await uc.my_pitches(ctx.uow, ctx.user.id)
+    pitches = await queries.my_pitches(ctx.uow, ctx.user.id, limit=LISTED_MAX)
     t = ctx.t
     if not pitches:
         await ctx.edit(
@@ -473,8 +491,8 @@ async def list_pitches(ctx: Context, page: int) -> None:
 
 
 async def edit_menu(ctx: Context, pitch_id: int) -> None:
-    pitch = await uc.own_pitch(ctx.uow, ctx.user.id, pitch_id)
-    if pitch.status not in uc.EDITABLE:
+    pitch = await queries.own_pitch(ctx.uow, ctx.user.id, pitch_id)
+    if not editable(pitch):
         ctx.answer(ctx.t.plain("pitch.not_editable"), alert=True)
         return
     job = await ctx.uow.jobs.get(pitch.job_id)
@@ -497,8 +515,8 @@ async def edit_menu(ctx: Context, pitch_id: int) -> None:
 async def edit_field(ctx: Context, pitch_id: int, field: str | None) -> None:
     if field not in FIELDS:
         raise StaleButton()
-    pitch = await uc.own_pitch(ctx.uow, ctx.user.id, pitch_id)
-    if pitch.status not in uc.EDITABLE:
+    pitch = await queries.own_pitch(ctx.uow, ctx.user.id, pitch_id)
+    if not editable(pitch):
         ctx.answer(ctx.t.plain("pitch.not_editable"), alert=True)
         return
     data = {
@@ -512,8 +530,8 @@ async def edit_field(ctx: Context, pitch_id: int, field: str | None) -> None:
 
 
 async def ask_withdraw(ctx: Context, pitch_id: int) -> None:
-    pitch = await uc.own_pitch(ctx.uow, ctx.user.id, pitch_id)
-    if pitch.status not in uc.WITHDRAWABLE:
+    pitch = await queries.own_pitch(ctx.uow, ctx.user.id, pitch_id)
+    if not withdrawable(pitch):
         ctx.answer(ctx.t.plain("pitch.not_editable"), alert=True)
         return
     t = ctx.t
@@ -529,7 +547,9 @@ async def ask_withdraw(ctx: Context, pitch_id: int) -> None:
 
 
 async def withdraw(ctx: Context, pitch_id: int) -> None:
-    pitch = await uc.withdraw_pitch(ctx.uow, ctx.clock, ctx.config, ctx.user.id, pitch_id)
+    if not withdrawable(await queries.own_pitch(ctx.uow, ctx.user.id, pitch_id)):
+        raise NotAllowed("pitch_not_pending", "This pitch was withdrawn or declined.")
+    pitch = await uc.withdraw_pitch(ctx.uow, ctx.clock, ctx.user.id, pitch_id)
     await ctx.edit(ctx.t("pitch.withdrawn"), own_buttons(ctx, pitch))
 
 
@@ -560,9 +580,8 @@ async def _notify_client(scope: Scope, data: dict, key: str, with_buttons: bool)
     )
 
 
-@renders("pitch_submitted")
-@renders("pitch_received")  # the same event from domain/usecases/pitches.py
-async def pitch_submitted(scope: Scope, data: dict) -> None:
+@renders("pitch_received")
+async def pitch_received(scope: Scope, data: dict) -> None:
     await _notify_client(scope, data, "pitch.notify_new", True)
 
 

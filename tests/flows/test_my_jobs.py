@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from domain.entities import Contract, FreelancerProfile, Pitch, Review
 from domain.states import ContractStatus, PitchStatus, ReviewStatus
-from domain.usecases import pitch_extra
+from domain.usecases import pitches
 from tests.flows.harness import Harness, Person
 from tests.flows.test_post_job import client, freelancer, jobs_in, post_job, snapshot
 
@@ -17,9 +17,8 @@ LETTER = 'I have drawn forty logos for cafés; <b>see</b> my portfolio & 🎨 "q
 async def pitch(h: Harness, who: Person, job_id: int, price: int, days: int = 5) -> int:
     """A pitch through the pitch use case (the pitch flow is someone else's)."""
     async with h.db.uow() as uow:
-        made = await pitch_extra.submit_pitch(
-            uow, h.clock, h.config, who.id, job_id, LETTER, price, days
-        )
+        fields = pitches.PitchFields(LETTER, price, days)
+        made = await pitches.submit_pitch(uow, h.clock, h.config, who.id, job_id, fields)
         await uow.commit()
         assert made.id is not None
         return made.id

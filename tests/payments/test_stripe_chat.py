@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import socket
 
+from localstripe import resources as ls_resources
+
 from bot.payments.stripe_gateway import StripeGateway, stripe_client
 from domain.states import MilestoneStatus
 from tests.flows.harness import Harness
@@ -187,3 +189,35 @@ async def test_expired_checkout_is_told_in_chat_and_a_new_one_starts(chat_env, d
     assert await env.standin.deliver(await env.standin.pay_session(second)) == 200
     assert await milestone_status(h, mid) is MilestoneStatus.FUNDED
     assert (await balances(h))[f"escrow:milestone:{mid}"] == 10_500
+
+
+async def test_refund_while_stripe_is_down_moves_nothing_and_can_be_retried(
+    chat_env, db, clock
+) -> None:
+    """A split agreed in the dispute flow refunds the client's part through the
+    Refunds API; Stripe failing then rolls the whole settlement back."""
+    env = chat_env
+    h = stripe_harness(env, db, clock)
+    carla, fred, _cid, [mid] = await deal(h)
+    await pay_in_checkout(h, env, carla, mid)
+    await h.press_data(carla, f"dsp:new:{mid}")
+    await h.send(carla, "Nothing that was agreed has been delivered so far.")
+    await h.press_data(carla, "dsp:go", h.last(carla).message_id)
+    [dispute] = await all_of(h, "disputes")
+    await h.press_data(fred, f"dsp:spok:{dispute.id}:6000")  # Fred proposes $60 of $100
+    before = await balances(h)
+
+    env.standin.fail_next(503, "api_error")
+    await h.press_data(carla, f"dsp:accok:{dispute.id}:6000")
+    answer = h.last_answer(carla)
+    assert answer is not None and answer.text == label("error.gateway_error")
+    assert await milestone_status(h, mid) is MilestoneStatus.DISPUTED
+    assert await balances(h) == before
+    assert any(r.path == "/v1/refunds" for r in env.standin.requests)  # it was tried
+
+    await h.press_data(carla, f"dsp:accok:{dispute.id}:6000")  # the retry
+    assert await milestone_status(h, mid) is MilestoneStatus.SPLIT
+    after = await balances(h)
+    assert after[f"freelancer:{fred.id}"] == 5_400
+    refunds = [o for k, o in ls_resources.store.items() if k.startswith("refund:")]
+    assert [r.amount for r in refunds] == [4_200]  # one refund at Stripe, not two
