@@ -11,15 +11,36 @@ const PERSONAS = [
 ];
 const SAFE_URL = /^(https?:|tg:|mailto:)/i;
 const COLORS = ["#e17076", "#7bc862", "#65aadd", "#a695e7", "#ee7aae", "#6ec9cb", "#faa774"];
+const POLL_SECONDS = 25;
+const RETRY_MS = 2000;
+const ANSWER_MS = 15000; // how long a pressed button waits for the bot's answer
+const ACTION_MS = 5000; // a "typing…" shows this long, as the emulator reports it
 
 let config = { bot: {}, admin_user_ids: [] };
 const columns = new Map();
 
-async function api(path, options = {}) {
+async function request(path, options = {}) {
   const res = await fetch(API + path, options);
   const body = await res.json().catch(() => ({}));
   if (!res.ok) throw new Error(body.error || res.statusText);
   return body;
+}
+
+// The page's own requests go one at a time (in order, as typed), so together with the
+// one long-poll the page never holds more than 2 connections to the sandbox; a browser
+// opens only 6 per host and queues the rest.
+let queue = Promise.resolve();
+function api(path, options = {}) {
+  const run = queue.then(() => request(path, options));
+  queue = run.catch(() => {});
+  return run;
+}
+
+function pause(ms, signal) {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    signal.addEventListener("abort", () => { clearTimeout(timer); resolve(); }, { once: true });
+  });
 }
 
 function postJson(path, data) {
@@ -139,8 +160,10 @@ function formatTime(unix) {
 class Column {
   constructor(user) {
     this.user = user;
-    this.version = -1;
+    this.version = -1; // no view yet: the poll fetches this column's chat at once
     this.view = null;
+    this.awaitingAnswers = new Map(); // callback query id -> resolve(answer or null)
+    this.actionTimer = null;
     const tpl = document.getElementById("column-template");
     this.root = tpl.content.firstElementChild.cloneNode(true);
     this.messages = this.root.querySelector(".messages");
@@ -161,7 +184,6 @@ class Column {
     this.blockButton.addEventListener("click", () => this.toggleBlock());
     this.root.querySelector(".menu").addEventListener("click", () => this.toggleCommands());
     document.getElementById("columns").append(this.root);
-    this.poll();
   }
 
   role() {
@@ -182,6 +204,25 @@ class Column {
     const role = this.role();
     if (role) sub.append(el("span", "role", role));
     if (this.view && this.view.action) sub.append(el("span", "typing", " · " + this.view.action + "…"));
+  }
+
+  // The bot's answer to a button press arrives with the chat view (its "callbacks"), so
+  // waiting for it takes no connection of its own.
+  answerOf(queryId) {
+    const known = this.answeredCallback(queryId);
+    if (known) return Promise.resolve(known);
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.awaitingAnswers.delete(queryId);
+        resolve(null);
+      }, ANSWER_MS);
+      this.awaitingAnswers.set(queryId, (answer) => { clearTimeout(timer); resolve(answer); });
+    });
+  }
+
+  answeredCallback(queryId) {
+    const callbacks = (this.view && this.view.callbacks) || [];
+    return callbacks.find((c) => c.id === queryId && c.answered) || null;
   }
 
   async send(text) {
@@ -237,8 +278,8 @@ class Column {
     try {
       const press = await postJson(`chats/${this.user.id}/callbacks`,
         { message_id: message.message_id, data: button.callback_data });
-      const answer = await api(`callbacks/${press.id}?timeout=15`);
-      if (!answer.answered) toast("The bot did not answer the button press.");
+      const answer = await this.answerOf(press.id);
+      if (!answer) toast("The bot did not answer the button press.");
       else if (answer.url) window.open(answer.url, "_blank", "noopener");
       else if (answer.text && answer.show_alert) window.alert(answer.text);
       else if (answer.text) toast(answer.text);
@@ -249,18 +290,16 @@ class Column {
     }
   }
 
-  async poll() {
-    // Long-poll: the server answers as soon as this chat changes (or after ~25 s).
-    for (;;) {
-      try {
-        const query = this.version < 0 ? "" : `?since=${this.version}&timeout=25`;
-        const view = await api(`chats/${this.user.id}${query}`);
-        if (view.version !== this.version || this.version < 0) {
-          this.version = view.version;
-          this.render(view);
-        }
-      } catch (err) {
-        await new Promise((resolve) => setTimeout(resolve, 2000)); // server away: retry
+  // A view from the poll; older or equal ones (e.g. re-sent after a restart) are skipped.
+  update(view) {
+    if (this.version >= 0 && view.version <= this.version) return;
+    this.version = view.version;
+    this.render(view);
+    for (const [queryId, resolve] of this.awaitingAnswers) {
+      const answer = this.answeredCallback(queryId);
+      if (answer) {
+        this.awaitingAnswers.delete(queryId);
+        resolve(answer);
       }
     }
   }
@@ -268,6 +307,13 @@ class Column {
   render(view) {
     this.view = view;
     this.renderHeader();
+    clearTimeout(this.actionTimer);
+    if (view.action) {
+      this.actionTimer = setTimeout(() => {
+        this.view = { ...this.view, action: null };
+        this.renderHeader();
+      }, ACTION_MS);
+    }
     this.root.classList.toggle("blocked", view.blocked);
     this.blockButton.textContent = view.blocked ? "Unblock bot" : "Block bot";
     const atBottom = this.messages.scrollHeight - this.messages.scrollTop - this.messages.clientHeight < 40;
@@ -366,10 +412,61 @@ class Column {
   }
 }
 
+// ---- the one long-poll for all columns -------------------------------------------------
+
+// One request waits for changes in every column's chat (GET updates): a poll per column
+// would take all of the browser's 6 connections per host and leave typed messages queued.
+const poller = {
+  since: -1, // the sandbox's change counter up to which every column is current
+  controller: null, // aborts the request in flight, or the pause before a retry
+  running: false,
+};
+
+// Called when a column is added: abort the running poll so the next one includes it.
+function restartPoll() {
+  if (poller.controller) poller.controller.abort();
+  if (!poller.running) {
+    poller.running = true;
+    queueMicrotask(pollLoop); // after the caller has added all of its columns
+  }
+}
+
+async function pollLoop() {
+  for (;;) {
+    const controller = new AbortController();
+    poller.controller = controller;
+    const all = [...columns.keys()];
+    const fresh = all.filter((id) => columns.get(id).version < 0);
+    // New columns get their chats at once; then one wait for a change in any chat.
+    const query = fresh.length
+      ? `updates?chats=${fresh.join(",")}`
+      : `updates?chats=${all.join(",")}&since=${poller.since}&timeout=${POLL_SECONDS}`;
+    try {
+      const body = await request(query, { signal: controller.signal });
+      if (controller.signal.aborted) continue;
+      if (body.version < poller.since) { // a restarted sandbox counts from 0 again
+        for (const column of columns.values()) column.version = -1;
+        poller.since = -1;
+        continue;
+      }
+      for (const view of body.chats) {
+        const column = columns.get(view.chat_id);
+        if (column) column.update(view);
+      }
+      // A snapshot of only the new columns says nothing about the others' changes.
+      if (fresh.length === 0 || fresh.length === all.length) poller.since = body.version;
+    } catch (err) {
+      if (!controller.signal.aborted) await pause(RETRY_MS, controller.signal); // server away
+    }
+  }
+}
+
 // ---- start-up -----------------------------------------------------------------------
 
 function addColumn(user) {
-  if (!columns.has(user.id)) columns.set(user.id, new Column(user));
+  if (columns.has(user.id)) return;
+  columns.set(user.id, new Column(user));
+  restartPoll();
 }
 
 async function addUser() {
