@@ -7,10 +7,15 @@ Callback data (prefix "ct"):
 
 The card's buttons belong to the other money flows; their prefixes are defined
 here so that every module of the area can build the others' buttons without
-circular imports: "of" offers.py, "fd" funding.py, "wk" work.py, "bal" balance.py.
+circular imports: "of" offers.py, "fd" funding.py, "wk" work.py, "bal" balance.py,
+"msg" messaging.py ("msg:c:<contract>"), "dsp" disputes.py ("dsp:new:<milestone>",
+"dsp:v:<dispute>"). Which milestone buttons a viewer gets is `milestone_actions`,
+shared with the milestone notifications of work.py and funding.py.
 """
 
 from __future__ import annotations
+
+from datetime import date
 
 from domain import ledger
 from domain.entities import Contract, Milestone, User
@@ -18,6 +23,8 @@ from domain.errors import NotAllowed
 from domain.states import HELD, ContractStatus, MilestoneStatus
 from domain.usecases import contracts as uc
 from domain.usecases.common import load, require_party
+from domain.usecases.disputes import LIVE
+from domain.usecases.messaging_extra import WRITABLE
 from handlers.callbacks import StaleButton, encode
 from handlers.context import Context, Scope
 from handlers.events import Button, Keyboard
@@ -28,6 +35,10 @@ from handlers.routing import button as on_button
 from handlers.routing import command
 
 CONTRACT, OFFER, FUND, WORK, BALANCE = "ct", "of", "fd", "wk", "bal"
+MESSAGE, DISPUTE = "msg", "dsp"
+# Milestone states in which either party may open a dispute (money held, none open).
+DISPUTABLE = (MilestoneStatus.FUNDED, MilestoneStatus.SUBMITTED, MilestoneStatus.CHANGES_REQUESTED)
+UNFUNDED = (MilestoneStatus.PENDING, MilestoneStatus.FUNDING)
 PAGE_SIZE = 6
 
 STATUS_ICON = {
@@ -50,6 +61,45 @@ STATUS_ICON = {
 
 def open_contract_button(t: Translator, contract_id: int) -> Button:
     return button(t.plain("contracts.btn.open"), encode(CONTRACT, "v", contract_id))
+
+
+def message_button(t: Translator, contract_id: int) -> Button:
+    return button(t.plain("msg.btn.write"), encode(MESSAGE, "c", contract_id))
+
+
+def refund_allowed(side: str, milestone: Milestone, today: date) -> bool:
+    """Mirrors domain.usecases.milestones.refund's policy (which stays the authority):
+    the freelancer may refund a funded milestone any time; the client only once its
+    due date has passed with nothing submitted."""
+    if milestone.status is not MilestoneStatus.FUNDED:
+        return False
+    if side == "freelancer":
+        return True
+    return milestone.due_date is not None and today > milestone.due_date
+
+
+def milestone_actions(
+    t: Translator, side: str, m: Milestone, today: date, numbered: bool = True
+) -> list[Button]:
+    """Dispute, refund and cancel buttons the viewer's side and the milestone's state
+    allow (on an active contract). `numbered` labels them "#n" for the contract card;
+    a notification about one milestone uses the plain labels."""
+    assert m.id is not None
+    n = m.position
+
+    def label(key: str) -> str:
+        return (
+            t.plain(f"contracts.btn.{key}_n", n=n) if numbered else t.plain(f"contracts.btn.{key}")
+        )
+
+    found: list[Button] = []
+    if side == "client" and m.status in UNFUNDED:
+        found.append(button(label("cancel"), encode(WORK, "cx", m.id)))
+    if refund_allowed(side, m, today):
+        found.append(button(label("refund"), encode(WORK, "rf", m.id)))
+    if m.status in DISPUTABLE:
+        found.append(button(label("dispute"), encode(DISPUTE, "new", m.id)))
+    return found
 
 
 def user_name(user: User | None, user_id: int) -> str:
@@ -157,17 +207,34 @@ async def contract_buttons(
         ]
     if status in (ContractStatus.OFFERED, ContractStatus.COUNTERED) and side == "client":
         top.append(button(t.plain("offers.btn.withdraw"), encode(OFFER, "wd", cid)))
-    per_milestone: list[Button] = []
+    per_milestone: list[list[Button] | None] = []
     bottom: list[Button] = []
     if status is ContractStatus.ACTIVE:
+        today = scope.clock.now().date()
         for m in await milestones_of(scope, cid):
-            per_milestone += _milestone_buttons(t, side, m)
+            found = _milestone_buttons(t, side, m) + milestone_actions(t, side, m, today)
+            if m.status is MilestoneStatus.DISPUTED:
+                found += await _dispute_view(scope, t, m)
+            per_milestone += rows(found, 2)
         if side == "client":
             bottom.append(
                 button(t.plain("contracts.btn.add_milestone"), encode(OFFER, "addms", cid))
             )
         bottom.append(button(t.plain("contracts.btn.end"), encode(CONTRACT, "end", cid)))
-    return keyboard(*rows(top, 2), *rows(per_milestone, 2), *rows(bottom, 2), back)
+    if status in WRITABLE:
+        bottom.insert(0, message_button(t, cid))
+    return keyboard(*rows(top, 2), *per_milestone, *rows(bottom, 2), back)
+
+
+async def _dispute_view(scope: Scope, t: Translator, m: Milestone) -> list[Button]:
+    """The open dispute's card for a disputed milestone."""
+    live = await scope.uow.disputes.find(
+        milestone_id=m.id, status__in=LIVE, order_by="-id", limit=1
+    )
+    if not live:
+        return []
+    label = t.plain("contracts.btn.dispute_view_n", n=m.position)
+    return [button(label, encode(DISPUTE, "v", live[0].id))]
 
 
 async def show_contract(ctx: Context, contract_id: int, edit: bool = True) -> None:

@@ -18,6 +18,7 @@ from domain.usecases.common import milestone_with_contract, require_party
 from handlers.callbacks import StaleButton, encode
 from handlers.context import Context, Scope
 from handlers.flows.contracts import FUND, WORK, name_of, open_contract_button, percent
+from handlers.flows.work import milestone_keyboard
 from handlers.notify import renders
 from handlers.render import button, join, keyboard, money, url_button
 from handlers.routing import button as on_button
@@ -113,11 +114,11 @@ async def milestone_funded(scope: Scope, data: dict) -> None:
     if milestone is None or contract is None:
         return
     amount = money(milestone.amount, milestone.currency)
-    cid, mid = contract.id, milestone.id
+    mid, today = milestone.id, scope.clock.now().date()
     await scope.notify(
         contract.client_id,
         "funding.notify.client",
-        buttons=lambda t: keyboard(open_contract_button(t, cid)),  # type: ignore[arg-type]
+        buttons=lambda t: milestone_keyboard(t, "client", milestone, contract, today),
         title=milestone.title,
         amount=amount,
         total=money(data.get("total", milestone.amount), milestone.currency),
@@ -126,9 +127,13 @@ async def milestone_funded(scope: Scope, data: dict) -> None:
     await scope.notify(
         contract.freelancer_id,
         "funding.notify.freelancer",
-        buttons=lambda t: keyboard(
-            button(t.plain("funding.btn.submit"), encode(WORK, "sub", mid)),
-            open_contract_button(t, cid),  # type: ignore[arg-type]
+        buttons=lambda t: milestone_keyboard(
+            t,
+            "freelancer",
+            milestone,
+            contract,
+            today,
+            [button(t.plain("funding.btn.submit"), encode(WORK, "sub", mid))],
         ),
         title=milestone.title,
         amount=amount,

@@ -13,10 +13,18 @@ Callback data (prefix "wk"):
 - "wk:ap:<milestone>"    client: "approve & release?" confirmation
 - "wk:rel:<milestone>"   client: release now
 - "wk:chg:<milestone>"   client: request changes (asks for the note)
+- "wk:rf:<milestone>"    refund a funded milestone: the confirmation with the amounts
+                         (freelancer any time; client once it is overdue, see
+                         domain.usecases.milestones.refund); "wk:rfok:<milestone>" refunds
+- "wk:cx:<milestone>"    client: cancel an unfunded milestone, confirmation first;
+                         "wk:cxok:<milestone>" cancels it
+Which of these a milestone offers is contracts.milestone_actions (the card and the
+notifications here use the same rule). Every press is re-checked by the use case.
 """
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from domain import validation
@@ -29,10 +37,19 @@ from domain.usecases.common import milestone_with_contract, require_party
 from handlers.callbacks import StaleButton, encode
 from handlers.context import Context, Scope
 from handlers.events import Keyboard
-from handlers.flows.contracts import WORK, name_of, open_contract_button, percent
+from handlers.flows.contracts import (
+    UNFUNDED,
+    WORK,
+    message_button,
+    milestone_actions,
+    name_of,
+    open_contract_button,
+    percent,
+    refund_allowed,
+)
 from handlers.i18n import Translator
 from handlers.notify import renders
-from handlers.render import button, keyboard, money
+from handlers.render import button, join, keyboard, money, rows
 from handlers.routing import button as on_button
 from handlers.routing import step
 
@@ -131,12 +148,35 @@ def _date(milestone: Milestone) -> str:
 
 
 def review_keyboard(t: Translator, milestone_id: int, contract_id: int) -> Keyboard | None:
+    """Approve / changes, then talk or dispute, then the contract card."""
     return keyboard(
         [
             button(t.plain("work.btn.approve"), encode(WORK, "ap", milestone_id)),
             button(t.plain("work.btn.changes"), encode(WORK, "chg", milestone_id)),
         ],
+        [
+            message_button(t, contract_id),
+            button(t.plain("contracts.btn.dispute"), encode("dsp", "new", milestone_id)),
+        ],
         open_contract_button(t, contract_id),
+    )
+
+
+def milestone_keyboard(
+    t: Translator,
+    side: str,
+    milestone: Milestone,
+    contract: Contract,
+    today: date,
+    first: list[Any] | None = None,
+) -> Keyboard | None:
+    """A milestone notification's buttons: `first` (the main action), then what the
+    side may do about the milestone (dispute, refund, cancel), Message, the card."""
+    actions = milestone_actions(t, side, milestone, today, numbered=False)
+    return keyboard(
+        first or None,
+        *rows([*actions, message_button(t, contract.id)], 2),  # type: ignore[arg-type]
+        open_contract_button(t, contract.id),  # type: ignore[arg-type]
     )
 
 
@@ -232,6 +272,103 @@ async def changes_note(ctx: Context) -> None:
     )
 
 
+# --- refunding and cancelling ----------------------------------------------------------
+
+
+async def _owned(
+    ctx: Context, milestone_id: int, role: str | None = None
+) -> tuple[Milestone, Contract, str]:
+    milestone, contract = await milestone_with_contract(ctx.uow, milestone_id, lock=False)
+    side = require_party(contract, ctx.user.id, role)
+    if contract.status is not ContractStatus.ACTIVE:
+        raise NotAllowed("contract_not_active", "This contract is not active.")
+    return milestone, contract, side
+
+
+async def ask_refund(ctx: Context, milestone_id: int) -> None:
+    """What a refund moves, before it moves: the client gets the amount and the fee back."""
+    t = ctx.t
+    milestone, contract, side = await _owned(ctx, milestone_id)
+    if milestone.status is not MilestoneStatus.FUNDED:
+        raise IllegalTransition("milestone", str(milestone.status), "refund")
+    if not refund_allowed(side, milestone, ctx.clock.now().date()):
+        raise NotAllowed(
+            "refund_needs_freelancer", "Ask the freelancer to cancel, or open a dispute."
+        )
+    split = settlement(milestone.amount, 0, contract.client_fee_bp, contract.freelancer_fee_bp)
+    cur = milestone.currency
+    params = {
+        "title": milestone.title,
+        "amount": money(milestone.amount, cur),
+        "fee": money(split.to_client - milestone.amount, cur),
+        "total": money(split.to_client, cur),
+    }
+    if side == "freelancer":
+        text = t(
+            "work.refund.ask_freelancer", name=await name_of(ctx, contract.client_id), **params
+        )
+    else:
+        due = milestone.due_date.isoformat() if milestone.due_date else "—"
+        text = t("work.refund.ask_client", date=due, **params)
+    await ctx.edit(
+        text,
+        keyboard(
+            button(t.plain("work.btn.refund_confirm"), encode(WORK, "rfok", milestone_id)),
+            open_contract_button(t, contract.id),  # type: ignore[arg-type]
+        ),
+    )
+
+
+async def do_refund(ctx: Context, milestone_id: int) -> None:
+    if ctx.gateway is None:
+        raise NotAllowed("payments_unavailable", "Payments are not available right now.")
+    split = await uc.refund(ctx.uow, ctx.clock, ctx.config, ctx.gateway, ctx.user.id, milestone_id)
+    milestone, contract = await milestone_with_contract(ctx.uow, milestone_id, lock=False)
+    await ctx.edit(
+        ctx.t(
+            "work.refund.done",
+            title=milestone.title,
+            total=money(split.to_client, milestone.currency),
+            name=await name_of(ctx, contract.client_id),
+        ),
+        keyboard(open_contract_button(ctx.t, contract.id)),  # type: ignore[arg-type]
+    )
+    ctx.answer(ctx.t.plain("work.refund.done_short"))
+
+
+async def ask_cancel(ctx: Context, milestone_id: int) -> None:
+    t = ctx.t
+    milestone, contract, _ = await _owned(ctx, milestone_id, "client")
+    if milestone.status not in UNFUNDED:
+        raise IllegalTransition("milestone", str(milestone.status), "cancel")
+    lines = [
+        t(
+            "work.cancel.ask",
+            title=milestone.title,
+            amount=money(milestone.amount, milestone.currency),
+            name=await name_of(ctx, contract.freelancer_id),
+        )
+    ]
+    if milestone.status is MilestoneStatus.FUNDING:
+        lines.append(t("work.cancel.pending_payment"))
+    await ctx.edit(
+        join(lines),
+        keyboard(
+            button(t.plain("work.btn.cancel_confirm"), encode(WORK, "cxok", milestone_id)),
+            open_contract_button(t, contract.id),  # type: ignore[arg-type]
+        ),
+    )
+
+
+async def do_cancel(ctx: Context, milestone_id: int) -> None:
+    milestone = await uc.cancel_milestone(ctx.uow, ctx.clock, ctx.user.id, milestone_id)
+    await ctx.edit(
+        ctx.t("work.cancel.done", title=milestone.title),
+        keyboard(open_contract_button(ctx.t, milestone.contract_id)),
+    )
+    ctx.answer(ctx.t.plain("work.cancel.done_short"))
+
+
 @on_button(WORK)
 async def work_button(ctx: Context) -> None:
     cb = ctx.callback
@@ -251,6 +388,10 @@ async def work_button(ctx: Context) -> None:
         "ap": ask_release,
         "rel": do_release,
         "chg": ask_changes,
+        "rf": ask_refund,
+        "rfok": do_refund,
+        "cx": ask_cancel,
+        "cxok": do_cancel,
     }
     handler = actions.get(cb.action)
     if handler is None:
@@ -288,13 +429,17 @@ async def changes_requested(scope: Scope, data: dict) -> None:
     if pair is None:
         return
     milestone, contract = pair
-    mid, cid = milestone.id, contract.id
+    mid, today = milestone.id, scope.clock.now().date()
     await scope.notify(
         contract.freelancer_id,
         "work.notify.changes",
-        buttons=lambda t: keyboard(
-            button(t.plain("work.btn.resubmit"), encode(WORK, "sub", mid)),
-            open_contract_button(t, cid),  # type: ignore[arg-type]
+        buttons=lambda t: milestone_keyboard(
+            t,
+            "freelancer",
+            milestone,
+            contract,
+            today,
+            [button(t.plain("work.btn.resubmit"), encode(WORK, "sub", mid))],
         ),
         name=await name_of(scope, contract.client_id),
         title=milestone.title,
@@ -353,4 +498,42 @@ async def review_reminder(scope: Scope, data: dict) -> None:
         hours=hours,
         name=await name_of(scope, contract.freelancer_id),
         date=_date(milestone),
+    )
+
+
+@renders("milestone_refunded")
+async def milestone_refunded(scope: Scope, data: dict) -> None:
+    """The other party hears of a refund (the one who pressed saw the confirmation)."""
+    pair = await _pair(scope, data)
+    if pair is None:
+        return
+    milestone, contract = pair
+    by_client = data.get("refunded_by") == contract.client_id
+    to = contract.freelancer_id if by_client else contract.client_id
+    cid = contract.id
+    await scope.notify(
+        to,
+        "work.notify.refunded_by_client" if by_client else "work.notify.refunded",
+        buttons=lambda t: keyboard(open_contract_button(t, cid)),  # type: ignore[arg-type]
+        name=await name_of(scope, data.get("refunded_by", 0)),
+        title=milestone.title,
+        total=money(data.get("to_client", 0), milestone.currency),
+        amount=money(milestone.amount, milestone.currency),
+    )
+
+
+@renders("milestone_cancelled")
+async def milestone_cancelled(scope: Scope, data: dict) -> None:
+    pair = await _pair(scope, data)
+    if pair is None:
+        return
+    milestone, contract = pair
+    cid = contract.id
+    await scope.notify(
+        contract.freelancer_id,
+        "work.notify.cancelled",
+        buttons=lambda t: keyboard(message_button(t, cid), open_contract_button(t, cid)),  # type: ignore[arg-type]
+        name=await name_of(scope, contract.client_id),
+        title=milestone.title,
+        amount=money(milestone.amount, milestone.currency),
     )

@@ -28,7 +28,7 @@ def h(db, clock) -> Harness:
 
 
 async def test_contracts_from_the_menu_and_the_card_for_each_side(h):
-    carla, fred, cid, [m1, _] = await deal(h, amounts=("100", "50"), titles=("<Design>", "Build"))
+    carla, fred, cid, [m1, m2] = await deal(h, amounts=("100", "50"), titles=("<Design>", "Build"))
     await fund(h, carla, m1)
     await h.send(carla, "/menu")
     await h.press(carla, label("menu.contracts"))
@@ -40,17 +40,30 @@ async def test_contracts_from_the_menu_and_the_card_for_each_side(h):
     assert "1. 🔒 <Design> — $100.00 (funded, in escrow)" in card.text
     assert "2. ⏳ Build — $50.00 (awaiting funding)" in card.text
     assert "In escrow now: $105.00" in card.text
+    # The client: no refund of #1 before its due date (the policy), cancel only unfunded.
     assert card.labels() == [
         label("contracts.btn.release", n=1),
+        label("contracts.btn.dispute_n", n=1),
         label("contracts.btn.fund", n=2),
+        label("contracts.btn.cancel_n", n=2),
+        label("msg.btn.write"),
         label("contracts.btn.add_milestone"),
         label("contracts.btn.end"),
         label("contracts.btn.list"),
     ]
+    assert card.buttons[1] == [  # type: ignore[index]
+        {"text": label("contracts.btn.fund", n=2), "data": f"fd:q:{m2}"},
+        {"text": label("contracts.btn.cancel_n", n=2), "data": f"wk:cx:{m2}"},
+    ]
+    assert card.button(label("contracts.btn.dispute_n", n=1))["data"] == f"dsp:new:{m1}"  # type: ignore[index]
+    assert card.button(label("msg.btn.write"))["data"] == f"msg:c:{cid}"  # type: ignore[index]
     await h.send(fred, "/contracts")
     await h.press_data(fred, encode("ct", "v", cid))
     assert h.last(fred).labels() == [
         label("contracts.btn.submit", n=1),
+        label("contracts.btn.refund_n", n=1),
+        label("contracts.btn.dispute_n", n=1),
+        label("msg.btn.write"),
         label("contracts.btn.end"),
         label("contracts.btn.list"),
     ]
@@ -126,4 +139,5 @@ async def test_end_only_when_nothing_is_held_and_the_other_side_is_told(h):
     await h.press_data(carla, encode("ct", "endok", cid))  # the same button again
     assert "current state" in h.last_answer(carla).text  # type: ignore[union-attr]
     await h.press_data(carla, encode("ct", "v", cid))
-    assert h.last(carla).labels() == [label("contracts.btn.list")]  # nothing left to do
+    # Nothing left to do with the money; they can still write to each other.
+    assert h.last(carla).labels() == [label("msg.btn.write"), label("contracts.btn.list")]

@@ -221,3 +221,128 @@ async def test_changes_requested_stops_the_release_clock(h, clock):
     await h.tick()
     assert await status(h, cid) is MilestoneStatus.CHANGES_REQUESTED
     assert await wallet(h, fred) == 0
+
+
+# --- refund, cancel, and the other ways out of a milestone --------------------------------
+
+
+async def escrow(h: Harness, mid: int) -> int:
+    async with h.db.uow() as uow:
+        return await uow.ledger.balance(ledger.escrow_account(mid))
+
+
+async def set_due(h: Harness, mid: int, due: object) -> None:
+    async with h.db.uow() as uow:
+        milestone = await uow.milestones.get(mid)
+        milestone.due_date = due  # type: ignore[union-attr]
+        await uow.commit()
+
+
+async def test_freelancer_refunds_from_the_card_after_seeing_the_amounts(h):
+    carla, fred, cid, mid = await funded_deal(h)
+    funded = h.last(fred)  # the "funded" notification offers the ways out too
+    assert funded.labels() == [
+        label("funding.btn.submit"),
+        label("contracts.btn.refund"),
+        label("contracts.btn.dispute"),
+        label("msg.btn.write"),
+        label("contracts.btn.open"),
+    ]
+    await h.press_data(fred, encode("ct", "v", cid))
+    await h.press(fred, label("contracts.btn.refund_n", n=1))
+    ask = h.last(fred).text
+    assert "Refund “Part 1” to Carla <Client> & Co" in ask
+    assert "$105.00" in ask and "$100.00" in ask and "$5.00 fee" in ask
+    assert await status(h, cid) is MilestoneStatus.FUNDED  # nothing moved yet
+    confirm = h.last(fred)
+    await h.press(fred, label("work.btn.refund_confirm"))
+    assert await status(h, cid) is MilestoneStatus.REFUNDED
+    assert await escrow(h, mid) == 0 and await wallet(h, fred) == 0
+    assert "$105.00 goes back to Carla" in h.last(fred).text
+    told = h.last(carla)
+    assert "Fred 🦊 refunded “Part 1”: $105.00 is on its way back" in told.text
+    # A second tap of the same confirmation moves nothing.
+    await h.press_data(fred, encode("wk", "rfok", mid), confirm.message_id)
+    assert "current state" in h.last_answer(fred).text  # type: ignore[union-attr]
+    assert sum("on its way back" in t for t in h.texts(carla)) == 1
+
+
+async def test_client_refunds_only_an_overdue_milestone(h):
+    carla, fred, cid, mid = await funded_deal(h)
+    await h.press_data(carla, encode("wk", "rf", mid))
+    assert h.last_answer(carla).text == label("error.refund_needs_freelancer")  # type: ignore[union-attr]
+    await h.press_data(carla, encode("wk", "rfok", mid))  # forged past the confirmation
+    assert h.last_answer(carla).text == label("error.refund_needs_freelancer")  # type: ignore[union-attr]
+    assert await status(h, cid) is MilestoneStatus.FUNDED
+
+    await set_due(h, mid, h.clock.now().date())
+    h.clock.advance(days=1, seconds=1)
+    await h.press_data(carla, encode("ct", "v", cid))
+    assert label("contracts.btn.refund_n", n=1) in h.last(carla).labels()
+    await h.press(carla, label("contracts.btn.refund_n", n=1))
+    ask = h.last(carla).text
+    assert "Take back “Part 1”" in ask and "no work was submitted" in ask and "$105.00" in ask
+    await h.press(carla, label("work.btn.refund_confirm"))
+    assert await status(h, cid) is MilestoneStatus.REFUNDED
+    assert "Carla <Client> & Co took back “Part 1” ($100.00)" in h.last(fred).text
+
+
+async def test_no_refund_once_work_is_submitted(h):
+    carla, fred, cid, mid = await funded_deal(h)
+    await submit(h, fred, mid, "Done")
+    review = h.last(carla)
+    assert review.labels() == [
+        label("work.btn.approve"),
+        label("work.btn.changes"),
+        label("msg.btn.write"),
+        label("contracts.btn.dispute"),
+        label("contracts.btn.open"),
+    ]
+    await h.press_data(fred, encode("wk", "rf", mid))
+    assert "current state" in h.last_answer(fred).text  # type: ignore[union-attr]
+    await h.press_data(fred, encode("ct", "v", cid))
+    assert h.last(fred).labels()[:2] == [
+        label("contracts.btn.dispute_n", n=1),
+        label("msg.btn.write"),
+    ]
+
+
+async def test_client_cancels_an_unfunded_milestone_after_a_confirmation(h):
+    carla, fred, cid, [m1, m2] = await deal(h, amounts=("100", "50"))
+    await h.press_data(fred, encode("wk", "cx", m2))  # only the client cancels
+    assert "client" in h.last_answer(fred).text.lower()  # type: ignore[union-attr]
+    await h.press_data(carla, encode("ct", "v", cid))
+    await h.press(carla, label("contracts.btn.cancel_n", n=2))
+    assert "Cancel the milestone “Part 2” ($50.00)? It is not funded" in h.last(carla).text
+    await h.press(carla, label("work.btn.cancel_confirm"))
+    assert [m.status for m in await milestones(h, cid)] == [
+        MilestoneStatus.PENDING,
+        MilestoneStatus.CANCELLED,
+    ]
+    assert "cancelled the unfunded milestone “Part 2” ($50.00)" in h.last(fred).text
+    await h.press_data(carla, encode("wk", "cxok", m2))
+    assert "current state" in h.last_answer(carla).text  # type: ignore[union-attr]
+    # A funded milestone is not cancelled: that is a refund or a dispute.
+    await fund(h, carla, m1)
+    await h.press_data(carla, encode("wk", "cx", m1))
+    assert "current state" in h.last_answer(carla).text  # type: ignore[union-attr]
+
+
+async def test_card_buttons_open_the_dispute_and_the_message_flows(h):
+    carla, fred, cid, _ = await funded_deal(h)
+    await h.press_data(carla, encode("ct", "v", cid))
+    await h.press(carla, label("msg.btn.write"))
+    assert "Write to Fred 🦊" in h.last(carla).text
+    await h.send(carla, "Any news?")
+    assert "Any news?" in h.last(fred).text
+    await h.press(carla, label("msg.btn.done"))
+    await h.press_data(fred, encode("ct", "v", cid))
+    await h.press(fred, label("contracts.btn.dispute_n", n=1))
+    await h.send(fred, "The client disappeared after funding.")
+    await h.press(fred, label("dsp.btn.submit"))
+    assert await status(h, cid) is MilestoneStatus.DISPUTED
+    await h.press_data(fred, encode("ct", "v", cid))
+    card = h.last(fred)
+    view = card.button(label("contracts.btn.dispute_view_n", n=1))
+    assert view is not None and view["data"].startswith("dsp:v:")
+    assert label("contracts.btn.refund_n", n=1) not in card.labels()
