@@ -34,7 +34,7 @@ from domain.config import MarketConfig
 from domain.entities import Job
 from domain.money import exponent
 from domain.ports import Clock, PaymentGateway, UnitOfWork
-from domain.usecases import accounts, alerts, jobs, pitches, profile_extra
+from domain.usecases import accounts, alerts, jobs, pitches, profiles
 from domain.usecases.alerts import SubscriptionFields
 from handlers.system import SystemRunner
 from storage.database import Database
@@ -400,23 +400,19 @@ async def _user(uow: UnitOfWork, clock: Clock, person: Person, role: str) -> int
 
 
 async def _profile(uow: UnitOfWork, clock: Clock, config: MarketConfig, f: DemoFreelancer) -> int:
-    if await profile_extra.get_profile(uow, f.id) is not None:
+    if await uow.profiles.get(f.id) is not None:
         return 0
-    await profile_extra.set_text(uow, clock, config, f.id, "headline", f.headline)
-    await profile_extra.set_text(uow, clock, config, f.id, "bio", f.bio)
-    await profile_extra.set_category(uow, clock, config, f.id, f.category)
-    for skill in f.skills:
-        await profile_extra.toggle_skill(uow, clock, config, f.id, skill)
-    for tag in f.tags:
-        await profile_extra.add_tag(uow, clock, config, f.id, tag)
-    await profile_extra.set_hourly_rate(
-        uow, clock, config, f.id, _minor(f.hourly_rate, config.currency)
+    fields = profiles.ProfileFields(
+        headline=f.headline,
+        bio=f.bio,
+        category=f.category,
+        skills=[*f.skills, *f.tags],
+        hourly_rate=_minor(f.hourly_rate, config.currency),
+        years_experience=f.years,
+        portfolio=list(f.portfolio),
+        certifications=list(f.certifications),
     )
-    await profile_extra.set_years(uow, clock, config, f.id, f.years)
-    for link in f.portfolio:
-        await profile_extra.add_link(uow, clock, config, f.id, link)
-    for certification in f.certifications:
-        await profile_extra.add_certification(uow, clock, config, f.id, certification)
+    await profiles.update_profile(uow, clock, config, f.id, fields)
     return 1
 
 

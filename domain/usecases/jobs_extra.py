@@ -15,7 +15,7 @@ from domain.ports import Clock, UnitOfWork
 from domain.reputation import Reputation, compute_reputation
 from domain.states import JobStatus
 from domain.usecases.common import client, load
-from domain.usecases.profile_extra import freelancer_record
+from domain.usecases.queries import freelancer_record
 
 INVITE_SCAN = 500  # profiles looked at when suggesting freelancers to invite
 
@@ -60,7 +60,7 @@ async def my_jobs(
 
 async def reputation_of(uow: UnitOfWork, clock: Clock, user_id: int) -> Reputation:
     user = await load(uow.users, user_id, "user")
-    return compute_reputation(await freelancer_record(uow, user, clock.now()), clock.now())
+    return compute_reputation(await freelancer_record(uow, clock, user.id), clock.now())
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,7 +87,7 @@ async def ranked_pitches(
         items.append(
             (
                 pitch,
-                compute_reputation(await freelancer_record(uow, user, clock.now()), clock.now()),
+                compute_reputation(await freelancer_record(uow, clock, user.id), clock.now()),
                 profile,
             )
         )

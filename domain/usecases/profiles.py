@@ -1,4 +1,6 @@
-"""The freelancer's profile: create or update it, validated field by field."""
+"""The freelancer's profile: create or update it, validated field by field;
+and the one-item edits the profile screens make (toggle a skill, add or remove
+a tag, a link or a certification), each re-validated by update_profile."""
 
 from __future__ import annotations
 
@@ -89,3 +91,80 @@ async def update_profile(
     if created:
         await uow.profiles.add(profile)
     return profile
+
+
+async def _current(uow: UnitOfWork, actor_id: int) -> FreelancerProfile:
+    """The actor's profile locked for a read-modify-write (an empty one before the first edit)."""
+    await freelancer(uow, actor_id)
+    return await uow.profiles.get_for_update(actor_id) or FreelancerProfile(user_id=actor_id)
+
+
+async def toggle_skill(
+    uow: UnitOfWork, clock: Clock, config: MarketConfig, actor_id: int, slug: str
+) -> FreelancerProfile:
+    """Add a taxonomy skill, or remove it if the profile has it."""
+    if not taxonomy.is_known_skill(slug):
+        raise ValidationError("profile_skill_unknown", "Choose a skill from the list.")
+    profile = await _current(uow, actor_id)
+    values = [*profile.skills, *profile.tags]
+    values = [v for v in values if v != slug] if slug in profile.skills else [*values, slug]
+    return await update_profile(uow, clock, config, actor_id, ProfileFields(skills=values))
+
+
+async def add_skill(
+    uow: UnitOfWork, clock: Clock, config: MarketConfig, actor_id: int, text: str
+) -> FreelancerProfile:
+    """A typed skill: a taxonomy skill by its name, else a free tag; nothing if already there."""
+    slug = taxonomy.normalize_skill(text)
+    profile = await _current(uow, actor_id)
+    values = [*profile.skills, *profile.tags]
+    if slug not in values:
+        values.append(slug)
+    return await update_profile(uow, clock, config, actor_id, ProfileFields(skills=values))
+
+
+def _without(items: Sequence[str], index: int) -> list[str]:
+    """The list without item `index`; a stale index (already removed) is refused."""
+    if not 0 <= index < len(items):
+        raise ValidationError("profile_item_gone", "That item is no longer there.")
+    return [*items[:index], *items[index + 1 :]]
+
+
+async def remove_item(
+    uow: UnitOfWork,
+    clock: Clock,
+    config: MarketConfig,
+    actor_id: int,
+    field: str,
+    index: int,
+) -> FreelancerProfile:
+    """Remove entry `index` of the profile's "tags", "portfolio" or "certifications"."""
+    profile = await _current(uow, actor_id)
+    if field == "tags":
+        fields = ProfileFields(skills=[*profile.skills, *_without(profile.tags, index)])
+    elif field == "portfolio":
+        fields = ProfileFields(portfolio=_without(profile.portfolio, index))
+    elif field == "certifications":
+        fields = ProfileFields(certifications=_without(profile.certifications, index))
+    else:
+        raise ValidationError("invalid", f"Unknown profile list {field}.")
+    return await update_profile(uow, clock, config, actor_id, fields)
+
+
+async def add_portfolio_link(
+    uow: UnitOfWork, clock: Clock, config: MarketConfig, actor_id: int, text: str
+) -> FreelancerProfile:
+    url = validation.parse_url(text)
+    profile = await _current(uow, actor_id)
+    links = profile.portfolio if url in profile.portfolio else [*profile.portfolio, url]
+    return await update_profile(uow, clock, config, actor_id, ProfileFields(portfolio=links))
+
+
+async def add_certification(
+    uow: UnitOfWork, clock: Clock, config: MarketConfig, actor_id: int, text: str
+) -> FreelancerProfile:
+    value = validation.clean_text(text, "certification", 2, MAX_CERTIFICATION_LEN)
+    profile = await _current(uow, actor_id)
+    certs = profile.certifications
+    certs = certs if value in certs else [*certs, value]
+    return await update_profile(uow, clock, config, actor_id, ProfileFields(certifications=certs))

@@ -8,9 +8,10 @@ from datetime import datetime
 
 from domain import ledger, matching
 from domain.config import MarketConfig
-from domain.entities import Contract, FreelancerProfile, Job, Milestone, Pitch
+from domain.entities import Contract, FreelancerProfile, Job, Milestone, Pitch, User
 from domain.errors import NotAllowed
 from domain.ports import Clock, UnitOfWork
+from domain.profile import completeness
 from domain.reputation import FreelancerRecord, Reputation, compute_reputation
 from domain.states import HELD, ContractStatus, MilestoneStatus, PitchStatus, ReviewStatus
 from domain.usecases.common import load, require_party
@@ -129,6 +130,26 @@ async def median_response_seconds(uow: UnitOfWork, user_id: int) -> int | None:
 
 async def reputation_of(uow: UnitOfWork, clock: Clock, user_id: int) -> Reputation:
     return compute_reputation(await freelancer_record(uow, clock, user_id), clock.now())
+
+
+@dataclass(frozen=True, slots=True)
+class ProfileView:
+    user: User
+    profile: FreelancerProfile | None
+    record: FreelancerRecord
+    reputation: Reputation
+    percent: int  # how complete the profile is (domain.profile)
+    next_step: str | None  # what to add next, a translation key
+
+
+async def profile_view(uow: UnitOfWork, clock: Clock, user_id: int) -> ProfileView:
+    """Everything a profile card shows (anyone may look at a profile)."""
+    user = await load(uow.users, user_id, "user")
+    profile = await uow.profiles.get(user_id)
+    record = await freelancer_record(uow, clock, user_id)
+    percent, next_step = completeness(profile)
+    reputation = compute_reputation(record, clock.now())
+    return ProfileView(user, profile, record, reputation, percent, next_step)
 
 
 async def ranked_pitches(

@@ -23,12 +23,14 @@ language; `card_data(user_id)` is the callback data of a button that opens it.
 
 from __future__ import annotations
 
-from domain import taxonomy
+from domain import taxonomy, validation
 from domain.entities import FreelancerProfile
 from domain.errors import NotAllowed
 from domain.money import parse_money
 from domain.reputation import Reputation
-from domain.usecases import profile_extra as uc
+from domain.usecases import profiles as uc
+from domain.usecases import queries
+from domain.usecases.profiles import ProfileFields
 from handlers.callbacks import StaleButton, encode
 from handlers.context import Context, Scope
 from handlers.events import Keyboard
@@ -78,7 +80,7 @@ def _response(t: Translator, seconds: int | None) -> Html:
     return t("profile.response_slow")
 
 
-def _record_lines(t: Translator, view: uc.ProfileView) -> list[Html]:
+def _record_lines(t: Translator, view: queries.ProfileView) -> list[Html]:
     rep: Reputation = view.reputation
     record = view.record
     rating = (
@@ -129,7 +131,7 @@ def _profile_lines(t: Translator, profile: FreelancerProfile | None) -> list[Htm
     return lines
 
 
-def card_text(t: Translator, view: uc.ProfileView) -> Html:
+def card_text(t: Translator, view: queries.ProfileView) -> Html:
     name = view.user.name or f"#{view.user.id}"
     lines = [Html("👤 <b>") + esc(name) + Html("</b>")]
     lines += _profile_lines(t, view.profile)
@@ -152,14 +154,14 @@ async def profile_card(
     """The card as others (clients) see it, in the viewer's language, with a
     Report button. Raises NotFound ("user_not_found") for an unknown user."""
     t = translator(viewer_lang)
-    view = await uc.profile_view(scope_or_ctx.uow, scope_or_ctx.clock, user_id)
+    view = await queries.profile_view(scope_or_ctx.uow, scope_or_ctx.clock, user_id)
     buttons = keyboard(button(t.plain("btn.report_user"), encode("report", "user", user_id)))
     return card_text(t, view), buttons
 
 
 async def own_card(ctx: Context) -> tuple[Html, Keyboard | None]:
     t = ctx.t
-    view = await uc.profile_view(ctx.uow, ctx.clock, ctx.user.id)
+    view = await queries.profile_view(ctx.uow, ctx.clock, ctx.user.id)
     text = card_text(t, view) + Html("\n\n") + meter(t, view.percent, view.next_step)
     edits = [
         button(t.plain(f"profile.btn.{what}"), encode(PREFIX, "edit", arg=what))
@@ -205,17 +207,17 @@ def _cancel_row(t: Translator) -> Keyboard | None:
 async def _ask(ctx: Context, what: str) -> None:
     await ctx.set_state(FLOW, what, {})
     params = {
-        "headline": {"max": 120},
-        "bio": {"max": 2000},
+        "headline": {"max": validation.HEADLINE_MAX},
+        "bio": {"max": validation.BIO_MAX},
         "rate": {"currency": ctx.config.currency},
-        "years": {"max": uc.YEARS_MAX},
-        "cert": {"max": uc.CERTIFICATION_MAX},
+        "years": {"max": uc.MAX_YEARS},
+        "cert": {"max": uc.MAX_CERTIFICATION_LEN},
     }.get(what, {})
     await ctx.reply(ctx.t(f"profile.ask.{what}", **params), _cancel_row(ctx.t))
 
 
 async def _profile(ctx: Context) -> FreelancerProfile | None:
-    return await uc.get_profile(ctx.uow, ctx.user.id)
+    return await ctx.uow.profiles.get(ctx.user.id)
 
 
 async def categories_screen(ctx: Context) -> None:
@@ -355,7 +357,7 @@ async def profile_buttons(ctx: Context) -> None:
     elif cb.action == "edit":
         await edit(ctx, cb.arg)
     elif cb.action == "cat":
-        await uc.set_category(*args, cb.arg or "")
+        await uc.update_profile(*args, ProfileFields(category=cb.arg or ""))
         ctx.answer(ctx.t.plain("profile.saved"))
         await show_own(ctx)
     elif cb.action == "skc":
@@ -386,40 +388,44 @@ async def _saved(ctx: Context, then: str | None = None) -> None:
         await show_own(ctx, edit=False)
 
 
+async def _update(ctx: Context, fields: ProfileFields) -> None:
+    await uc.update_profile(ctx.uow, ctx.clock, ctx.config, ctx.user.id, fields)
+
+
 @step(FLOW, "headline")
 async def headline_step(ctx: Context) -> None:
-    await uc.set_text(ctx.uow, ctx.clock, ctx.config, ctx.user.id, "headline", ctx.text)
+    await _update(ctx, ProfileFields(headline=ctx.text))
     await _saved(ctx)
 
 
 @step(FLOW, "bio")
 async def bio_step(ctx: Context) -> None:
-    await uc.set_text(ctx.uow, ctx.clock, ctx.config, ctx.user.id, "bio", ctx.text)
+    await _update(ctx, ProfileFields(bio=ctx.text))
     await _saved(ctx)
 
 
 @step(FLOW, "rate")
 async def rate_step(ctx: Context) -> None:
     amount = parse_money(ctx.text, ctx.config.currency).amount
-    await uc.set_hourly_rate(ctx.uow, ctx.clock, ctx.config, ctx.user.id, amount)
+    await _update(ctx, ProfileFields(hourly_rate=amount))
     await _saved(ctx)
 
 
 @step(FLOW, "years")
 async def years_step(ctx: Context) -> None:
-    await uc.set_years(ctx.uow, ctx.clock, ctx.config, ctx.user.id, ctx.text)
+    await _update(ctx, ProfileFields(years_experience=ctx.text))
     await _saved(ctx)
 
 
 @step(FLOW, "tag")
 async def tag_step(ctx: Context) -> None:
-    await uc.add_tag(ctx.uow, ctx.clock, ctx.config, ctx.user.id, ctx.text)
+    await uc.add_skill(ctx.uow, ctx.clock, ctx.config, ctx.user.id, ctx.text)
     await _saved(ctx, "skills")
 
 
 @step(FLOW, "link")
 async def link_step(ctx: Context) -> None:
-    await uc.add_link(ctx.uow, ctx.clock, ctx.config, ctx.user.id, ctx.text)
+    await uc.add_portfolio_link(ctx.uow, ctx.clock, ctx.config, ctx.user.id, ctx.text)
     await _saved(ctx, "portfolio")
 
 
