@@ -35,7 +35,7 @@ from handlers.routing import button as on_button
 from handlers.routing import command
 
 CONTRACT, OFFER, FUND, WORK, BALANCE = "ct", "of", "fd", "wk", "bal"
-MESSAGE, DISPUTE = "msg", "dsp"
+MESSAGE, DISPUTE, REVIEW = "msg", "dsp", "rv"
 # Milestone states in which either party may open a dispute (money held, none open).
 DISPUTABLE = (MilestoneStatus.FUNDED, MilestoneStatus.SUBMITTED, MilestoneStatus.CHANGES_REQUESTED)
 UNFUNDED = (MilestoneStatus.PENDING, MilestoneStatus.FUNDING)
@@ -221,9 +221,19 @@ async def contract_buttons(
                 button(t.plain("contracts.btn.add_milestone"), encode(OFFER, "addms", cid))
             )
         bottom.append(button(t.plain("contracts.btn.end"), encode(CONTRACT, "end", cid)))
+    if status is ContractStatus.ENDED and await _may_rate(scope, contract, viewer_id):
+        bottom.append(button(t.plain("rv.btn.rate"), encode(REVIEW, "new", cid)))
     if status in WRITABLE:
         bottom.insert(0, message_button(t, cid))
     return keyboard(*rows(top, 2), *per_milestone, *rows(bottom, 2), back)
+
+
+async def _may_rate(scope: Scope, contract: Contract, viewer_id: int) -> bool:
+    """Within the review window and not rated yet (reviews.py checks again on press)."""
+    deadline = contract.review_deadline
+    if deadline is not None and scope.clock.now() > deadline:
+        return False
+    return not await scope.uow.reviews.count(contract_id=contract.id, reviewer_id=viewer_id)
 
 
 async def _dispute_view(scope: Scope, t: Translator, m: Milestone) -> list[Button]:

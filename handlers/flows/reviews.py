@@ -277,22 +277,22 @@ async def review_buttons(ctx: Context) -> None:
 
 @renders("contract_ended")
 async def ask_to_rate(scope: Scope, data: dict) -> None:
-    """The stars for whoever ended the contract. The other party's "contract ended"
-    notification belongs to the contracts flow (it should carry "rv:new:<id>"); they
-    also get a Rate button as soon as they are rated, and /rate lists what waits."""
+    """Both parties get the stars when a contract ends, whoever ended it (the other
+    party's "X ended the contract" notice comes from the contracts flow first)."""
     contract = await scope.uow.contracts.get(data["contract_id"])
     if contract is None or contract.id is None:
         return
-    cid, user_id = contract.id, data["ended_by"]
+    cid = contract.id
     deadline = contract.review_deadline
-    await scope.notify(
-        user_id,
-        "rv.notify_rate",
-        buttons=lambda t: star_keyboard(t, cid),
-        name=await _name(scope, _other(contract, user_id)),
-        title=contract.title,
-        date=deadline.date().isoformat() if deadline else "—",
-    )
+    for user_id in (contract.client_id, contract.freelancer_id):
+        await scope.notify(
+            user_id,
+            "rv.notify_rate",
+            buttons=lambda t: star_keyboard(t, cid),
+            name=await _name(scope, _other(contract, user_id)),
+            title=contract.title,
+            date=deadline.date().isoformat() if deadline else "—",
+        )
 
 
 @renders("review_left")

@@ -135,9 +135,26 @@ async def test_end_only_when_nothing_is_held_and_the_other_side_is_told(h):
         MilestoneStatus.RELEASED,
         MilestoneStatus.CANCELLED,
     ]
-    assert "Carla <Client> & Co ended the contract" in h.last(fred).text
+    # Fred is told who ended it, then both are asked to rate each other.
+    assert "Carla <Client> & Co ended the contract" in h.texts(fred)[-2]
+    for who, other in ((fred, "Carla <Client> & Co"), (carla, "Fred 🦊")):
+        assert f"Rate {other}" in h.last(who).text
+        assert h.last(who).button("⭐⭐⭐⭐⭐")["data"] == f"rv:st:{cid}:5"  # type: ignore[index]
     await h.press_data(carla, encode("ct", "endok", cid))  # the same button again
     assert "current state" in h.last_answer(carla).text  # type: ignore[union-attr]
     await h.press_data(carla, encode("ct", "v", cid))
-    # Nothing left to do with the money; they can still write to each other.
+    # Nothing left to do with the money; they can still write and rate each other.
+    card = h.last(carla)
+    assert card.labels() == [
+        label("msg.btn.write"),
+        label("rv.btn.rate"),
+        label("contracts.btn.list"),
+    ]
+    await h.press(carla, label("rv.btn.rate"))
+    await h.press(carla, "⭐⭐⭐⭐")
+    await h.press(carla, label("rv.btn.skip"))
+    await h.press_data(carla, encode("ct", "v", cid))
     assert h.last(carla).labels() == [label("msg.btn.write"), label("contracts.btn.list")]
+    h.clock.advance(days=h.config.review_window_days, seconds=1)
+    await h.press_data(fred, encode("ct", "v", cid))  # too late to rate: no button
+    assert h.last(fred).labels() == [label("msg.btn.write"), label("contracts.btn.list")]

@@ -39,6 +39,8 @@ async def test_double_blind_until_both_rate(h: Harness) -> None:
     ask = h.last(cleo)
     assert "Rate Fran" in ask.text and "double-blind" in ask.text
     assert "⭐⭐⭐⭐⭐" in ask.labels()
+    # The other party is asked too, in their language, whoever ended the contract.
+    assert "Оцените Cleo" in h.last(fran).text and "⭐⭐⭐⭐⭐" in h.last(fran).labels()
 
     await h.press(cleo, "⭐⭐⭐⭐⭐")
     assert "Your rating: ★★★★★" in h.last(cleo).text
