@@ -1,4 +1,6 @@
-"""Job alert subscriptions (instant or daily) and the daily digest."""
+"""Job alert subscriptions (instant or daily) and the daily digest.
+
+"Not interested" is jobs.dismiss_job; instant alerts are sent by jobs.publish_job."""
 
 from __future__ import annotations
 
@@ -6,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from domain import matching
+from domain import matching, validation
 from domain.config import MarketConfig
 from domain.entities import AlertSubscription, Job
 from domain.errors import NotAllowed, ValidationError
@@ -32,6 +34,33 @@ class SubscriptionFields:
     mode: str = "instant"
 
 
+def parse_keywords(text: str) -> list[str]:
+    """What a person types → keywords: "logo, branding, -wordpress" → ["logo",
+    "branding", "-wordpress"] (commas or new lines; a leading "-" excludes a word)."""
+    raw = validation.clean_text(text, "keywords", 1, MAX_KEYWORDS * (MAX_KEYWORD_LEN + 2))
+    words: list[str] = []
+    for part in raw.replace("\n", ",").split(","):
+        word = " ".join(part.split())
+        if not word or word in words:
+            continue
+        if len(word) > MAX_KEYWORD_LEN:
+            raise ValidationError(
+                "keyword_too_long",
+                f"A keyword is at most {MAX_KEYWORD_LEN} characters.",
+                max=MAX_KEYWORD_LEN,
+            )
+        if not any(ch.isalnum() for ch in word):
+            raise ValidationError("keyword_invalid", "A keyword needs letters or digits.")
+        words.append(word)
+    if not words:
+        raise ValidationError("keyword_invalid", "A keyword needs letters or digits.")
+    if len(words) > MAX_KEYWORDS:
+        raise ValidationError(
+            "keywords_too_many", f"At most {MAX_KEYWORDS} keywords.", max=MAX_KEYWORDS
+        )
+    return words
+
+
 def _apply(sub: AlertSubscription, fields: SubscriptionFields) -> None:
     sub.categories = [c for c in dict.fromkeys(fields.categories) if clean_category(c)]
     sub.skills = clean_skills(fields.skills)
@@ -50,12 +79,21 @@ def _apply(sub: AlertSubscription, fields: SubscriptionFields) -> None:
     sub.mode = fields.mode
 
 
-async def _own(uow: UnitOfWork, actor_id: int, subscription_id: int) -> AlertSubscription:
+async def own_subscription(
+    uow: UnitOfWork, actor_id: int, subscription_id: int, *, lock: bool = False
+) -> AlertSubscription:
+    """The actor's subscription (locked when it is about to change)."""
     await freelancer(uow, actor_id)
-    sub = await load(uow.subscriptions, subscription_id, "subscription", lock=True)
+    sub = await load(uow.subscriptions, subscription_id, "subscription", lock=lock)
     if sub.user_id != actor_id:
         raise NotAllowed("not_your_subscription", "This subscription is not yours.")
     return sub
+
+
+async def list_subscriptions(uow: UnitOfWork, actor_id: int) -> list[AlertSubscription]:
+    """The freelancer's subscriptions, oldest first."""
+    await freelancer(uow, actor_id)
+    return await uow.subscriptions.find(order_by="id", user_id=actor_id)
 
 
 async def create_subscription(
@@ -82,15 +120,19 @@ async def update_subscription(
     subscription_id: int,
     fields: SubscriptionFields,
 ) -> AlertSubscription:
-    sub = await _own(uow, actor_id, subscription_id)
+    sub = await own_subscription(uow, actor_id, subscription_id, lock=True)
+    was_daily = sub.mode == "daily"
     _apply(sub, fields)
+    if sub.mode == "daily" and not was_daily:
+        # Jobs from the instant days were alerted already: the digest starts now.
+        sub.last_digest_at = clock.now()
     return sub
 
 
 async def set_subscription_paused(
     uow: UnitOfWork, clock: Clock, actor_id: int, subscription_id: int, paused: bool
 ) -> AlertSubscription:
-    sub = await _own(uow, actor_id, subscription_id)
+    sub = await own_subscription(uow, actor_id, subscription_id, lock=True)
     sub.paused = paused
     if not paused and sub.mode == "daily":
         # Resuming does not flood the user with what was posted while paused.
@@ -101,13 +143,16 @@ async def set_subscription_paused(
 async def delete_subscription(
     uow: UnitOfWork, clock: Clock, actor_id: int, subscription_id: int
 ) -> None:
-    await uow.subscriptions.delete(await _own(uow, actor_id, subscription_id))
+    await uow.subscriptions.delete(
+        await own_subscription(uow, actor_id, subscription_id, lock=True)
+    )
 
 
 async def daily_digest(uow: UnitOfWork, clock: Clock, config: MarketConfig) -> dict[int, list[int]]:
     """For each daily subscription due (last digest a day ago or more): the open
     jobs published since then that match, other than the user's own and those
-    dismissed. One "job_digest" event per user with the job ids; {user: job ids}.
+    dismissed. One "job_digest" event per user with the job ids, newest first
+    (at most DIGEST_MAX_JOBS); {user: job ids}.
 
     Safe to run in two processes at once: each subscription is locked and its
     due time re-checked before it is advanced.
@@ -136,7 +181,7 @@ async def daily_digest(uow: UnitOfWork, clock: Clock, config: MarketConfig) -> d
             continue
         dismissed = {d.job_id for d in await uow.dismissals.find(order_by="", user_id=user_id)}
         user = await uow.users.get(user_id)
-        ids = sorted(job_ids - dismissed)[-DIGEST_MAX_JOBS:]
+        ids = sorted(job_ids - dismissed, reverse=True)[:DIGEST_MAX_JOBS]
         if not ids or user is None or user.banned:
             continue
         result[user_id] = ids

@@ -25,7 +25,9 @@ from typing import Any
 from domain import taxonomy
 from domain.entities import AlertSubscription
 from domain.money import parse_money
-from domain.usecases import alerts_extra as uc
+from domain.usecases import alerts as uc
+from domain.usecases import jobs
+from domain.usecases.alerts import SubscriptionFields
 from handlers.callbacks import StaleButton, encode
 from handlers.context import BULK, Context, Scope
 from handlers.events import Keyboard
@@ -224,16 +226,12 @@ async def wizard_button(ctx: Context, action: str, arg: str | None) -> None:
     index = STEPS.index(at) if at in STEPS else -1
     if action == "c" and at == "cats" and taxonomy.is_known_category(arg or ""):
         cats = _toggle(list(d.get("cats") or []), arg or "")
-        if len(cats) > uc.MAX_FILTER_ITEMS:
-            raise StaleButton()
         await ask(ctx, "cats", d | {"cats": cats})
     elif action == "skc" and at == "skills" and taxonomy.is_known_category(arg or ""):
         await ctx.set_state(FLOW, "skills_cat", d | {"_cat": arg})
         await skills_of_category(ctx, arg)
     elif action == "s" and at == "skills_cat" and taxonomy.category_of(arg or "") == d.get("_cat"):
-        skills = _toggle(list(d.get("skills") or []), arg or "")
-        if len(skills) > uc.MAX_FILTER_ITEMS:
-            raise StaleButton()
+        skills = jobs.clean_skills(_toggle(list(d.get("skills") or []), arg or ""))
         await ctx.set_state(FLOW, "skills_cat", d | {"skills": skills})
         await skills_of_category(ctx, d.get("_cat"))
     elif action == "back" and at == "skills_cat":
@@ -245,17 +243,14 @@ async def wizard_button(ctx: Context, action: str, arg: str | None) -> None:
         data = d if action == "next" else d | {cleared: [] if cleared != "min" else 0}
         await ask(ctx, STEPS[index + 1], data)
     elif action == "m" and at == "mode" and arg in uc.MODES:
-        sub = await uc.create_subscription(
-            ctx.uow,
-            ctx.clock,
-            ctx.config,
-            ctx.user.id,
+        fields = SubscriptionFields(
             categories=d.get("cats") or [],
             skills=d.get("skills") or [],
             keywords=d.get("kw") or [],
             min_budget=int(d.get("min") or 0),
             mode=arg,
         )
+        sub = await uc.create_subscription(ctx.uow, ctx.clock, ctx.user.id, fields)
         await ctx.clear_state()
         ctx.answer(ctx.t.plain("alerts.created_short"))
         await show_one(ctx, sub, ctx.t("alerts.created"))
@@ -301,17 +296,20 @@ async def alert_buttons(ctx: Context) -> None:
     elif action == "new":
         subs = await uc.list_subscriptions(ctx.uow, ctx.user.id)
         if len(subs) >= uc.MAX_SUBSCRIPTIONS:
-            ctx.answer(ctx.t.plain("error.alerts_too_many", max=uc.MAX_SUBSCRIPTIONS), alert=True)
+            max_ = uc.MAX_SUBSCRIPTIONS
+            ctx.answer(ctx.t.plain("error.subscriptions_too_many", max=max_), alert=True)
             return
         await ask(ctx, "cats", {"cats": [], "skills": [], "kw": [], "min": 0})
     elif action == "view":
         await show_one(ctx, await uc.own_subscription(ctx.uow, ctx.user.id, cb.require_id()))
     elif action in ("pause", "resume"):
-        sub = await uc.set_paused(*args, ctx.user.id, cb.require_id(), action == "pause")
-        ctx.answer(ctx.t.plain(f"alerts.done_{action}"))
-        await show_one(ctx, sub)
+        await pause_or_resume(ctx, cb.require_id(), action == "pause")
     elif action == "mode" and cb.arg in uc.MODES:
-        sub = await uc.set_mode(*args, ctx.user.id, cb.require_id(), cb.arg)
+        sub = await uc.own_subscription(ctx.uow, ctx.user.id, cb.require_id())
+        fields = SubscriptionFields(
+            sub.categories, sub.skills, sub.keywords, sub.min_budget, mode=cb.arg
+        )
+        sub = await uc.update_subscription(*args, ctx.user.id, cb.require_id(), fields)
         await show_one(ctx, sub)
     elif action == "del":
         sub = await uc.own_subscription(ctx.uow, ctx.user.id, cb.require_id())
@@ -326,12 +324,12 @@ async def alert_buttons(ctx: Context) -> None:
             ),
         )
     elif action == "dely":
-        await uc.delete_subscription(ctx.uow, ctx.user.id, cb.require_id())
+        await uc.delete_subscription(*args, ctx.user.id, cb.require_id())
         ctx.answer(ctx.t.plain("alerts.deleted"))
         await show_list(ctx)
     elif action == "no":
         job_id = cb.require_id()
-        await uc.dismiss_job(ctx.uow, ctx.clock, ctx.user.id, job_id)
+        await jobs.dismiss_job(ctx.uow, ctx.clock, ctx.user.id, job_id)
         ctx.answer(ctx.t.plain("alerts.dismissed_short"))
         await ctx.edit(ctx.t("alerts.dismissed"))
     elif action == "cancel":
@@ -340,6 +338,17 @@ async def alert_buttons(ctx: Context) -> None:
         await ctx.edit(ctx.t("alerts.cancelled"))
     else:
         await wizard_button(ctx, action, cb.arg)
+
+
+async def pause_or_resume(ctx: Context, subscription_id: int, pause: bool) -> None:
+    sub = await uc.own_subscription(ctx.uow, ctx.user.id, subscription_id)
+    if sub.paused == pause:  # a stale button: say so rather than silently redo it
+        key = "error.alert_already_paused" if pause else "error.alert_not_paused"
+        ctx.answer(ctx.t.plain(key), alert=True)
+        return
+    sub = await uc.set_subscription_paused(ctx.uow, ctx.clock, ctx.user.id, subscription_id, pause)
+    ctx.answer(ctx.t.plain("alerts.done_pause" if pause else "alerts.done_resume"))
+    await show_one(ctx, sub)
 
 
 # --- notifications -------------------------------------------------------------------------

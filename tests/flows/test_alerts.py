@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
-from domain.usecases.alerts_extra import send_daily_digests
+from domain.usecases.deadlines import daily_digest
 from handlers.context import Scope
 from handlers.notify import render_events
 from tests.flows.harness import Harness, Person
@@ -41,7 +41,7 @@ async def emit(h: Harness, kind: str, **data) -> None:
 
 async def digest_tick(h: Harness) -> int:
     async with h.db.uow() as uow:
-        sent = await send_daily_digests(uow, h.clock)
+        sent = len(await daily_digest(uow, h.clock, h.config))  # the scheduler's job
         await render_events(Scope(uow, h.clock, h.config), uow.events)
         await uow.commit()
     await h.deliver()
@@ -164,7 +164,7 @@ async def test_manage_pause_resume_mode_delete(h: Harness) -> None:
         f"al:dely:{sub.id}",
     ):
         await h.press_data(mallory, data)
-        assert "not yours" in h.last_answer(mallory).text, data
+        assert "isn't yours" in h.last_answer(mallory).text, data
 
     await h.press(fran, "🗑 Delete")
     await h.press(fran, "No, keep it")
