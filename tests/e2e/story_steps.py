@@ -92,6 +92,18 @@ class Stage:
                 f"user {user_id} did not see {fragments!r}; fresh: {shown}"
             ) from None
 
+    async def sees_any(self, user_id: int, *alternatives: str, timeout: float = WAIT_S) -> str:  # noqa: ASYNC109
+        """Wait for a fresh message with any of the alternatives; return the one seen."""
+
+        def find() -> str | None:
+            for message in reversed(self.fresh(user_id)):
+                for alternative in alternatives:
+                    if alternative in visible(message):
+                        return alternative
+            return None
+
+        return await self.emu.wait_for(find, timeout)
+
     async def sees_file(self, user_id: int, timeout: float = WAIT_S) -> Message:  # noqa: ASYNC109
         def find() -> Message | None:
             return next((m for m in self.fresh(user_id) if "document" in m), None)
