@@ -13,10 +13,18 @@ from domain.errors import NotAllowed
 from domain.ports import Clock, UnitOfWork
 from domain.profile import completeness
 from domain.reputation import FreelancerRecord, Reputation, compute_reputation
-from domain.states import HELD, ContractStatus, MilestoneStatus, PitchStatus, ReviewStatus
-from domain.usecases.common import load, require_party
+from domain.states import (
+    HELD,
+    ContractStatus,
+    JobStatus,
+    MilestoneStatus,
+    PitchStatus,
+    ReviewStatus,
+)
+from domain.usecases.common import client, load, require_party
 
 RESPONSE_SAMPLE = 50  # the latest messages a response time is measured on
+INVITE_SCAN = 500  # profiles looked at when suggesting freelancers to invite
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,16 +34,35 @@ class JobSummary:
     pending: int  # not yet shortlisted or declined
 
 
-async def my_jobs(uow: UnitOfWork, actor_id: int, limit: int = 50) -> list[JobSummary]:
-    """The client's jobs, newest first, with pitch counts."""
-    jobs = await uow.jobs.find(order_by="-id", limit=limit, client_id=actor_id)
+async def own_job(uow: UnitOfWork, actor_id: int, job_id: int) -> Job:
+    """A job of the acting client, to read (clients only; someone else's job is refused)."""
+    await client(uow, actor_id)
+    job = await load(uow.jobs, job_id, "job")
+    if job.client_id != actor_id:
+        raise NotAllowed("not_your_job", "This job is not yours.")
+    return job
+
+
+async def pitch_on_own_job(uow: UnitOfWork, actor_id: int, pitch_id: int) -> tuple[Pitch, Job]:
+    """A pitch on one of the acting client's jobs, with the job."""
+    pitch = await load(uow.pitches, pitch_id, "pitch")
+    return pitch, await own_job(uow, actor_id, pitch.job_id)
+
+
+async def my_jobs(
+    uow: UnitOfWork, actor_id: int, limit: int = 50, offset: int = 0
+) -> list[JobSummary]:
+    """The client's jobs, newest first, with pitch counts (clients only)."""
+    await client(uow, actor_id)
+    offset = max(0, offset)
+    jobs = await uow.jobs.find(order_by="-id", limit=offset + limit, client_id=actor_id)
     return [
         JobSummary(
             job=j,
             pitches=await uow.pitches.count(job_id=j.id),
             pending=await uow.pitches.count(job_id=j.id, status=PitchStatus.PENDING),
         )
-        for j in jobs
+        for j in jobs[offset:]
     ]
 
 
@@ -169,6 +196,35 @@ async def ranked_pitches(
             )
         )
     return matching.rank_pitches(items, job)
+
+
+async def invite_candidates(
+    uow: UnitOfWork, actor_id: int, job_id: int, limit: int = 8
+) -> tuple[Job, list[tuple[User, FreelancerProfile]]]:
+    """Freelancers to invite to one's open job: a profile sharing a skill or the
+    category, not yet invited or pitching; most shared skills first, then the
+    same category (ties by user id)."""
+    job = await own_job(uow, actor_id, job_id)
+    if job.status is not JobStatus.OPEN:
+        raise NotAllowed("job_not_open", "Invite freelancers to open jobs.")
+    taken = {i.freelancer_id for i in await uow.invitations.find(job_id=job_id)}
+    taken |= {p.freelancer_id for p in await uow.pitches.find(job_id=job_id)}
+    taken.add(actor_id)
+    wanted = set(job.skills)
+    scored: list[tuple[int, int, User, FreelancerProfile]] = []
+    for profile in await uow.profiles.find(order_by="user_id", limit=INVITE_SCAN):
+        if profile.user_id in taken:
+            continue
+        shared = len(wanted & (set(profile.skills) | set(profile.tags)))
+        same_category = bool(job.category) and profile.category == job.category
+        if not shared and not same_category:
+            continue
+        user = await uow.users.get(profile.user_id)
+        if user is None or user.banned or not user.is_freelancer:
+            continue
+        scored.append((-shared, -int(same_category), user, profile))
+    scored.sort(key=lambda s: (s[0], s[1], s[2].id))
+    return job, [(u, p) for _, _, u, p in scored[:limit]]
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,8 +22,7 @@ from __future__ import annotations
 from domain.entities import FreelancerProfile, Job, Pitch, User
 from domain.reputation import Reputation
 from domain.states import JobStatus, PitchStatus
-from domain.usecases import jobs, pitches
-from domain.usecases import jobs_extra as uc
+from domain.usecases import jobs, pitches, queries
 from handlers.callbacks import StaleButton, encode
 from handlers.context import Context, Scope
 from handlers.events import Button, Keyboard
@@ -76,7 +75,8 @@ async def my_jobs(ctx: Context) -> None:
 
 async def show_list(ctx: Context, page: int) -> None:
     t = ctx.t
-    summaries, total = await uc.my_jobs(ctx.uow, ctx.user.id, (page - 1) * JOBS_PAGE, JOBS_PAGE)
+    summaries = await queries.my_jobs(ctx.uow, ctx.user.id, JOBS_PAGE, (page - 1) * JOBS_PAGE)
+    total = await ctx.uow.jobs.count(client_id=ctx.user.id)
     pages = max(1, -(-total // JOBS_PAGE))
     new_job = button(t.plain("myjobs.btn.post"), encode("cmd", "post"))
     if not total:
@@ -158,7 +158,8 @@ def _price(t: Translator, pitch: Pitch, job: Job) -> str:
 
 async def show_pitches(ctx: Context, job_id: int, page: int) -> None:
     t = ctx.t
-    job, ranked = await uc.ranked_pitches(ctx.uow, ctx.clock, ctx.user.id, job_id)
+    job = await queries.own_job(ctx.uow, ctx.user.id, job_id)
+    ranked = await queries.ranked_pitches(ctx.uow, ctx.clock, ctx.user.id, job_id)
     assert job.id is not None
     pages = max(1, -(-len(ranked) // PITCHES_PAGE))
     page = min(max(1, page), pages)
@@ -167,10 +168,10 @@ async def show_pitches(ctx: Context, job_id: int, page: int) -> None:
     if not ranked:
         lines.append(t("myjobs.no_pitches"))
     picks: list[Button] = []
-    for n, item in enumerate(ranked[start : start + PITCHES_PAGE], start=start + 1):
-        p = item.pitch
+    for n, (p, reputation, _) in enumerate(ranked[start : start + PITCHES_PAGE], start=start + 1):
         assert p.id is not None
-        name = shorten(_name(item.freelancer, p.freelancer_id), 40)
+        freelancer = await ctx.uow.users.get(p.freelancer_id)
+        name = shorten(_name(freelancer, p.freelancer_id), 40)
         lines.append(
             Html(f"{n}. ")
             + bold(name)
@@ -180,7 +181,7 @@ async def show_pitches(ctx: Context, job_id: int, page: int) -> None:
             + t.plain(f"myjobs.pstatus.{p.status}")
             + (Html(" · ") + t.plain("myjobs.invited") if p.invited else Html(""))
             + Html("\n    ")
-            + reputation_text(t, item.reputation)
+            + reputation_text(t, reputation)
         )
         picks.append(button(f"{n}. {name}", encode(PREFIX, "pitch", p.id)))
     pager = pagination_row(
@@ -241,9 +242,9 @@ def profile_lines(t: Translator, profile: FreelancerProfile | None) -> list[Html
 
 async def show_pitch(ctx: Context, pitch_id: int) -> None:
     t = ctx.t
-    pitch, job = await uc.pitch_on_own_job(ctx.uow, ctx.user.id, pitch_id)
+    pitch, job = await queries.pitch_on_own_job(ctx.uow, ctx.user.id, pitch_id)
     user = await ctx.uow.users.get(pitch.freelancer_id)
-    rep = await uc.reputation_of(ctx.uow, ctx.clock, pitch.freelancer_id)
+    rep = await queries.reputation_of(ctx.uow, ctx.clock, pitch.freelancer_id)
     profile = await ctx.uow.profiles.get(pitch.freelancer_id)
     lines: list[Html] = [
         t(
@@ -293,7 +294,7 @@ def pitch_keyboard(t: Translator, pitch: Pitch, job: Job) -> Keyboard:
 
 async def show_candidates(ctx: Context, job_id: int) -> None:
     t = ctx.t
-    job, found = await uc.invite_candidates(ctx.uow, ctx.user.id, job_id)
+    job, found = await queries.invite_candidates(ctx.uow, ctx.user.id, job_id)
     assert job.id is not None
     lines: list[Html] = [t("myjobs.invite_title", title=shorten(job.title, 80))]
     picks: list[Button] = []
@@ -331,7 +332,7 @@ async def my_jobs_buttons(ctx: Context) -> None:
         page = int(cb.arg) if cb.arg and cb.arg.isdigit() else 1
         await show_list(ctx, max(1, page))
     elif action == "job":
-        await show_manage_card(ctx, await uc.own_job(ctx.uow, ctx.user.id, cb.require_id()))
+        await show_manage_card(ctx, await queries.own_job(ctx.uow, ctx.user.id, cb.require_id()))
     elif action == "pause":
         job = await jobs.pause_job(ctx.uow, ctx.clock, ctx.user.id, cb.require_id())
         await show_manage_card(ctx, job)
@@ -341,7 +342,7 @@ async def my_jobs_buttons(ctx: Context) -> None:
         await show_manage_card(ctx, job)
         ctx.answer(t.plain("myjobs.resumed"))
     elif action == "close":
-        job = await uc.own_job(ctx.uow, ctx.user.id, cb.require_id())
+        job = await queries.own_job(ctx.uow, ctx.user.id, cb.require_id())
         if job.status == JobStatus.CLOSED:
             raise StaleButton()
         await ctx.edit(

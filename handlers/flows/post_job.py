@@ -26,8 +26,7 @@ from domain.entities import Job
 from domain.errors import ValidationError
 from domain.money import parse_money
 from domain.states import JOB, JobStatus
-from domain.usecases import jobs
-from domain.usecases import jobs_extra as uc
+from domain.usecases import jobs, queries
 from domain.usecases.common import client
 from handlers.callbacks import StaleButton, encode
 from handlers.context import Context
@@ -204,7 +203,7 @@ async def advance(ctx: Context, draft: dict[str, Any], done: str) -> None:
 
 async def _save_job(ctx: Context, draft: dict[str, Any]) -> None:
     """Only the fields edited in this round change; the rest are re-read from the job."""
-    job = await uc.own_job(ctx.uow, ctx.user.id, int(draft["job_id"]))
+    job = await queries.own_job(ctx.uow, ctx.user.id, int(draft["job_id"]))
     current = _job_draft(job)
     merged = current | {name: draft.get(name) for name in draft.get("changed", [])}
     assert job.id is not None
@@ -313,7 +312,7 @@ async def post_buttons(ctx: Context) -> None:
     if action == "cancel":
         await ctx.clear_state()
         if draft.get("mode") == "job":
-            job = await uc.own_job(ctx.uow, ctx.user.id, int(draft["job_id"]))
+            job = await queries.own_job(ctx.uow, ctx.user.id, int(draft["job_id"]))
             await show_manage_card(ctx, job)
         else:
             await ctx.edit(ctx.t("post.cancelled"))
@@ -402,7 +401,7 @@ async def _publish(ctx: Context, draft: dict[str, Any]) -> None:
 
 
 async def _editable_job(ctx: Context, job_id: int) -> Job:
-    job = await uc.own_job(ctx.uow, ctx.user.id, job_id)
+    job = await queries.own_job(ctx.uow, ctx.user.id, job_id)
     JOB.next(job.status, "edit")  # a closed job cannot be edited: refused now, not at the end
     return job
 
