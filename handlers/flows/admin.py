@@ -16,7 +16,14 @@ Callback data (prefix "adm"; every press is re-checked: admins only):
 - "adm:dl::<page>" open disputes, "adm:al::<page>" audit log, "adm:rl::<page>" open reports
 - "adm:u:<user_id>" user card, "adm:ban:<user_id>" / "adm:banok:<user_id>" ban, "adm:unban:<user_id>"
 - "adm:rp:<report_id>" a report with its target, "adm:rc:<report_id>" close it
+- "adm:fz:<milestone_id>" a milestone frozen by a chargeback (payment, escrow, parties),
+  "adm:fzs:<milestone_id>:<share>" confirm a decision, "adm:fzok:<milestone_id>:<share>"
+  settle it (domain.usecases.disputes.resolve_frozen)
 Ban, unban, resolve and closing a report are written to the audit log by the use cases.
+
+Chargebacks: "milestone_frozen" reaches every admin with Inspect and the quick
+decisions; "chargeback_after_settlement" (the money had already left escrow) is
+reported with the parties' cards. Frozen milestones head the /disputes list.
 """
 
 from __future__ import annotations
@@ -24,17 +31,17 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from domain import validation
+from domain import ledger, validation
 from domain.entities import Report, User
 from domain.errors import NotAllowed
 from domain.fees import settlement
 from domain.reputation import FreelancerRecord
-from domain.states import HELD, ContractStatus, JobStatus
+from domain.states import HELD, ContractStatus, JobStatus, MilestoneStatus
 from domain.usecases import accounts
 from domain.usecases import admin as uc
 from domain.usecases import disputes as disputes_uc
 from domain.usecases import reports as reports_uc
-from domain.usecases.common import load
+from domain.usecases.common import load, milestone_with_contract
 from handlers.callbacks import StaleButton, encode
 from handlers.context import Context, Scope
 from handlers.events import Button
@@ -92,20 +99,28 @@ def _user_id(text: str) -> int | None:
 async def _show_disputes(ctx: Context, page: int) -> None:
     t = ctx.t
     found = await uc.open_disputes(ctx.uow, ctx.config, ctx.user.id, limit=500)
-    if not found:
+    frozen = await ctx.uow.milestones.find(order_by="id", status=MilestoneStatus.FROZEN)
+    if not found and not frozen:
         await ctx.edit(t("adm.disputes_none"))
         return
-    shown, page, pages = _page(found, page)
-    rows_: list[list[Button] | None] = []
-    for d in shown:
+    # Chargebacks first: the bank is already involved.
+    items: list[Button] = [
+        button(
+            f"🧊 {t.plain('adm.frozen.item', id=m.id)} · {money(m.amount, m.currency)}",
+            encode(PREFIX, "fz", m.id),
+        )
+        for m in frozen
+    ]
+    for d in found:
         milestone = await ctx.uow.milestones.get(d.milestone_id)
         amount = money(milestone.amount, milestone.currency) if milestone else "?"
         label = f"⚖️ #{d.id} · {amount} · {t.plain(f'dsp.status.{d.status}')}"
-        rows_.append([button(label, encode(PREFIX, "d", d.id))])
-    await ctx.edit(
-        t("adm.disputes_title", count=len(found)),
-        keyboard(*rows_, _nav(t, "dl", page, pages) or None),
-    )
+        items.append(button(label, encode(PREFIX, "d", d.id)))
+    shown, page, pages = _page(items, page)
+    text = t("adm.disputes_title", count=len(found))
+    if frozen:
+        text = join([text, t("adm.frozen.count", count=len(frozen))])
+    await ctx.edit(text, keyboard(*[[b] for b in shown], _nav(t, "dl", page, pages) or None))
 
 
 def _record_line(t: Translator, role: str, name: str, record: FreelancerRecord) -> Html:
@@ -539,6 +554,174 @@ async def reports_command(ctx: Context) -> None:
 # --- buttons -------------------------------------------------------------------------------------
 
 
+# --- chargebacks: frozen milestones ------------------------------------------------------------
+
+
+async def _frozen(ctx: Scope, milestone_id: int) -> tuple[Any, Any]:
+    return await milestone_with_contract(ctx.uow, milestone_id, lock=False)
+
+
+async def _show_frozen(ctx: Context, milestone_id: int) -> None:
+    t = ctx.t
+    m, c = await _frozen(ctx, milestone_id)
+    cur = m.currency
+    escrow = await ctx.uow.ledger.balance(ledger.escrow_account(m.id))  # type: ignore[arg-type]
+    lines = [
+        t("adm.frozen.title", id=m.id, status=t.plain(f"milestone.status.{m.status}")),
+        t("adm.ev.contract", id=c.id, title=c.title),
+        t(
+            "adm.ev.parties",
+            client=await _name(ctx, c.client_id),
+            client_id=c.client_id,
+            freelancer=await _name(ctx, c.freelancer_id),
+            freelancer_id=c.freelancer_id,
+        ),
+        t(
+            "adm.ev.milestone",
+            title=m.title,
+            amount=money(m.amount, cur),
+            status=t.plain(f"milestone.status.{m.status}"),
+            escrow=money(escrow, cur),
+        ),
+    ]
+    for p in await ctx.uow.payments.find(order_by="id", milestone_id=m.id, status="succeeded"):
+        lines.append(
+            t(
+                "adm.frozen.payment",
+                id=p.id,
+                gateway=p.gateway,
+                amount=money(p.amount, p.currency),
+                ref=p.charge_ref or p.external_id or "—",
+            )
+        )
+    live = await ctx.uow.disputes.find(milestone_id=m.id, status__in=disputes_uc.LIVE)
+    rows_: list[list[Button] | Button | None] = []
+    if m.status is MilestoneStatus.FROZEN:
+        lines += [Html(""), t("adm.frozen.decide")]
+        rows_.append(
+            [
+                button(t.plain("adm.btn.all"), encode(PREFIX, "fzs", m.id, m.amount)),
+                button(t.plain("adm.btn.half"), encode(PREFIX, "fzs", m.id, m.amount // 2)),
+                button(t.plain("adm.btn.none"), encode(PREFIX, "fzs", m.id, 0)),
+            ]
+        )
+    else:
+        lines += [Html(""), t("adm.frozen.settled")]
+    rows_ += [button(t.plain("dsp.btn.evidence"), encode(PREFIX, "d", d.id)) for d in live]
+    rows_.append(
+        [
+            button(t.plain("adm.btn.client"), encode(PREFIX, "u", c.client_id)),
+            button(t.plain("adm.btn.freelancer"), encode(PREFIX, "u", c.freelancer_id)),
+        ]
+    )
+    rows_.append(button(t.plain("adm.btn.disputes"), encode(PREFIX, "dl", arg=1)))
+    await ctx.edit(join(lines), keyboard(*rows_))
+
+
+async def _ask_frozen(ctx: Context, milestone_id: int, share: int) -> None:
+    t = ctx.t
+    m, c = await _frozen(ctx, milestone_id)
+    if m.status is not MilestoneStatus.FROZEN:
+        raise NotAllowed("milestone_not_frozen", "This milestone is not frozen.")
+    if not 0 <= share <= m.amount:
+        raise StaleButton()
+    s = settlement(m.amount, share, c.client_fee_bp, c.freelancer_fee_bp)
+    cur = m.currency
+    await ctx.edit(
+        t(
+            "adm.frozen.confirm",
+            id=m.id,
+            share=money(share, cur),
+            amount=money(m.amount, cur),
+            freelancer=await _name(ctx, c.freelancer_id),
+            to_freelancer=money(s.to_freelancer, cur),
+            client=await _name(ctx, c.client_id),
+            to_client=money(s.to_client, cur),
+            fees=money(s.to_platform, cur),
+        ),
+        keyboard(
+            [
+                button(t.plain("adm.btn.resolve_sure"), encode(PREFIX, "fzok", m.id, share)),
+                button(t.plain("btn.cancel"), encode(PREFIX, "fz", m.id)),
+            ]
+        ),
+    )
+
+
+async def _resolve_frozen(ctx: Context, milestone_id: int, share: int) -> None:
+    if ctx.gateway is None:
+        raise NotAllowed("payments_unavailable", "Payments are not available right now.")
+    split = await disputes_uc.resolve_frozen(
+        ctx.uow, ctx.clock, ctx.config, ctx.gateway, ctx.user.id, milestone_id, share
+    )
+    m, _ = await _frozen(ctx, milestone_id)
+    await ctx.edit(
+        ctx.t(
+            "adm.frozen.resolved",
+            id=milestone_id,
+            to_freelancer=money(split.to_freelancer, m.currency),
+            to_client=money(split.to_client, m.currency),
+        ),
+        keyboard(button(ctx.t.plain("adm.btn.disputes"), encode(PREFIX, "dl", arg=1))),
+    )
+    ctx.answer(ctx.t.plain("adm.resolved_short"))
+
+
+@renders("milestone_frozen")
+async def tell_admins_frozen(scope: Scope, data: dict) -> None:
+    """Every admin: what was charged back, with Inspect and the quick decisions."""
+    m, c = await _frozen(scope, data["milestone_id"])
+    mid, amount = m.id, m.amount
+    assert mid is not None
+
+    def buttons(t: Translator) -> Any:
+        return keyboard(
+            button(t.plain("adm.btn.inspect"), encode(PREFIX, "fz", mid)),
+            [
+                button(t.plain("adm.btn.all"), encode(PREFIX, "fzs", mid, amount)),
+                button(t.plain("adm.btn.half"), encode(PREFIX, "fzs", mid, amount // 2)),
+                button(t.plain("adm.btn.none"), encode(PREFIX, "fzs", mid, 0)),
+            ],
+        )
+
+    for admin_id in sorted(scope.config.admin_ids):
+        await scope.notify(
+            admin_id,
+            "adm.frozen.notify",
+            buttons=buttons,
+            id=mid,
+            title=m.title,
+            amount=money(m.amount, m.currency),
+            contract=c.title,
+            contract_id=c.id,
+            client=await _name(scope, c.client_id),
+            freelancer=await _name(scope, c.freelancer_id),
+        )
+
+
+@renders("chargeback_after_settlement")
+async def tell_admins_late_chargeback(scope: Scope, data: dict) -> None:
+    """The money already left escrow: nothing to decide in the bot, but admins must know."""
+    m, c = await _frozen(scope, data["milestone_id"])
+    cid, fid = c.client_id, c.freelancer_id
+    for admin_id in sorted(scope.config.admin_ids):
+        await scope.notify(
+            admin_id,
+            "adm.frozen.late",
+            buttons=lambda t: keyboard(
+                [
+                    button(t.plain("adm.btn.client"), encode(PREFIX, "u", cid)),
+                    button(t.plain("adm.btn.freelancer"), encode(PREFIX, "u", fid)),
+                ]
+            ),
+            id=m.id,
+            title=m.title,
+            amount=money(m.amount, m.currency),
+            status=data.get("status", ""),
+            payment_id=data.get("payment_id", "—"),
+        )
+
+
 def _int_arg(arg: str | None) -> int:
     if arg is None or not arg.isdigit():
         raise StaleButton()
@@ -583,6 +766,13 @@ async def admin_buttons(ctx: Context) -> None:
         await _ban(ctx, cb.require_id())
     elif action == "unban":
         await _unban(ctx, cb.require_id())
+    elif action == "fz":
+        await _show_frozen(ctx, cb.require_id())
+    elif action == "fzs":
+        await _ask_frozen(ctx, cb.require_id(), _int_arg(cb.arg))
+    elif action == "fzok":
+        await _resolve_frozen(ctx, cb.require_id(), _int_arg(cb.arg))
+        return
     elif action == "rp":
         await _show_report(ctx, cb.require_id())
     elif action == "rc":

@@ -667,3 +667,43 @@ async def dispute_settled(scope: Scope, data: dict) -> None:
 @renders("dispute_resolved")
 async def dispute_resolved(scope: Scope, data: dict) -> None:
     await _tell_outcome(scope, data, "dsp.notify_resolved")
+
+
+# --- chargebacks: the parties' side (the admins' is admin.py) -------------------------------
+
+
+async def _tell_parties(scope: Scope, data: dict, key: str, **params: object) -> None:
+    milestone = await scope.uow.milestones.get(data["milestone_id"])
+    contract = await scope.uow.contracts.get(data["contract_id"])
+    if milestone is None or contract is None:
+        return
+    cid, cur = contract.id, milestone.currency
+    for user_id in (contract.client_id, contract.freelancer_id):
+        await scope.notify(
+            user_id,
+            key,
+            buttons=lambda t: keyboard(
+                button(t.plain("contracts.btn.open"), encode("ct", "v", cid))  # type: ignore[arg-type]
+            ),
+            title=milestone.title,
+            contract=contract.title,
+            amount=money(milestone.amount, cur),
+            **{k: money(v, cur) if isinstance(v, int) else v for k, v in params.items()},
+        )
+
+
+@renders("milestone_frozen")
+async def milestone_frozen(scope: Scope, data: dict) -> None:
+    """Both parties: the payment was disputed with the bank; an admin decides."""
+    await _tell_parties(scope, data, "dsp.notify_frozen")
+
+
+@renders("frozen_resolved")
+async def frozen_resolved(scope: Scope, data: dict) -> None:
+    await _tell_parties(
+        scope,
+        data,
+        "dsp.notify_frozen_resolved",
+        to_freelancer=int(data["to_freelancer"]),
+        to_client=int(data["to_client"]),
+    )

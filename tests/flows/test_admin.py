@@ -6,6 +6,8 @@ import pytest
 
 from domain import ledger
 from domain.states import DisputeStatus, MilestoneStatus
+from domain.usecases.disputes import freeze_on_chargeback
+from handlers.system import SystemRunner
 from tests.flows.conftest import ADMIN_ID
 from tests.flows.harness import Harness
 from tests.flows.test_disputes import open_by
@@ -215,3 +217,73 @@ async def test_reports_admin_side(h: Harness) -> None:
     assert [a[1] for a in await audit_rows(h)] == ["ban", "close_report"]
     await h.send(ada, "/reports")
     assert "No open reports" in h.last(ada).text
+
+
+# --- chargebacks ------------------------------------------------------------------------------
+
+
+async def chargeback(h: Harness, milestone_id: int) -> bool:
+    """The gateway reports that the payer disputed the charge (as bot/payments does)."""
+    async with h.db.uow() as uow:
+        [payment] = await uow.payments.find(milestone_id=milestone_id, status="succeeded")
+        gateway, ref = payment.gateway, payment.charge_ref or ""
+    runner = SystemRunner(h.db.uow, h.clock, h.config, gateway=h.engine.gateway)
+    frozen = await runner.run(lambda uow: freeze_on_chargeback(uow, h.clock, gateway, ref))
+    await h.deliver()
+    return frozen
+
+
+async def test_chargeback_reaches_admins_and_parties_and_an_admin_settles_it(h: Harness) -> None:
+    ada, cleo, fran, d, did = await setting(h)  # also under a live dispute
+    ms = d.milestones[0]
+    eve = await person(h, "Eve", "client")
+    assert await chargeback(h, ms)
+    assert await milestone_status(h, ms) is MilestoneStatus.FROZEN
+    alert = h.last(ada)
+    assert "Chargeback" in alert.text and "“Part 1” ($100.00)" in alert.text
+    assert f"Milestone #{ms} is frozen" in alert.text
+    assert alert.labels() == ["🔎 Inspect", "All to freelancer", "50 / 50", "Refund client"]
+    assert "disputed with the bank" in h.last(cleo).text
+    assert "оспорен через банк" in h.last(fran).text
+    # Nothing else can move the money now; outsiders cannot even look.
+    await h.press_data(cleo, f"wk:rel:{ms}")
+    assert "current state" in h.last_answer(cleo).text  # type: ignore[union-attr]
+    await h.press_data(eve, f"adm:fz:{ms}")
+    assert h.last_answer(eve).text == "Only an admin can do this."
+    await h.press_data(eve, f"adm:fzok:{ms}:0")
+    assert await milestone_status(h, ms) is MilestoneStatus.FROZEN
+
+    await h.send(ada, "/disputes")
+    assert h.last(ada).labels()[0].startswith(f"🧊 Chargeback on milestone #{ms}")
+    await h.press(ada, "🔎 Inspect")  # the alert becomes the inspection view
+    [view] = [m for m in h.chat(ada) if m.message_id == alert.message_id]
+    assert f"Milestone #{ms} frozen by a chargeback" in view.text
+    assert "via sandbox: $105.00" in view.text
+    assert view.button("🔎 Evidence")["data"] == f"adm:d:{did}"  # type: ignore[index]
+
+    await h.press_data(ada, f"adm:fzs:{ms}:5000", view.message_id)
+    ask = view.text
+    assert "Settle frozen milestone" in ask and "Fran receives $45.00" in ask
+    assert "Cleo gets back $52.50" in ask
+    assert await milestone_status(h, ms) is MilestoneStatus.FROZEN  # asked, not moved
+    await h.press(ada, "✅ Resolve so")
+    assert await milestone_status(h, ms) is MilestoneStatus.SPLIT
+    assert "settled: the freelancer receives $45.00" in view.text
+    assert "An admin decided the frozen milestone" in h.last(cleo).text
+    assert "фрилансер получает $45.00" in h.last(fran).text
+    assert (ADMIN_ID, "resolve", f"milestone:{ms}") in await audit_rows(h)
+    async with h.db.uow() as uow:
+        assert (await uow.disputes.get(did)).status is DisputeStatus.RESOLVED  # type: ignore[union-attr]
+        assert await uow.ledger.balance(ledger.escrow_account(ms)) == 0
+    await h.press_data(ada, f"adm:fzok:{ms}:5000")  # the same decision again
+    assert h.last_answer(ada).text == "This milestone is not frozen."
+
+    # A chargeback after the money left escrow: admins are told, nothing can move.
+    assert not await chargeback(h, ms)
+    assert "Chargeback after settlement" in h.last(ada).text
+    assert h.last(ada).labels() == ["👤 Client", "👤 Freelancer"]
+
+
+async def milestone_status(h: Harness, milestone_id: int) -> MilestoneStatus:
+    async with h.db.uow() as uow:
+        return (await uow.milestones.get(milestone_id)).status  # type: ignore[union-attr]
