@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import statistics
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from domain import ledger, matching
 from domain.config import MarketConfig
 from domain.entities import Contract, FreelancerProfile, Job, Milestone, Pitch, User
 from domain.errors import NotAllowed
-from domain.ports import Clock, UnitOfWork
+from domain.ports import Clock, JobQuery, UnitOfWork
 from domain.profile import completeness
 from domain.reputation import FreelancerRecord, Reputation, compute_reputation
 from domain.states import (
@@ -25,6 +25,8 @@ from domain.usecases.common import client, load, require_party
 
 RESPONSE_SAMPLE = 50  # the latest messages a response time is measured on
 INVITE_SCAN = 500  # profiles looked at when suggesting freelancers to invite
+SEARCH_CHUNK = 100  # results read per search call while skipping dismissed jobs
+SEARCH_SCAN_MAX = 1000  # matches read at most for one browse page
 
 
 @dataclass(frozen=True, slots=True)
@@ -225,6 +227,38 @@ async def invite_candidates(
         scored.append((-shared, -int(same_category), user, profile))
     scored.sort(key=lambda s: (s[0], s[1], s[2].id))
     return job, [(u, p) for _, _, u, p in scored[:limit]]
+
+
+async def browse_jobs(uow: UnitOfWork, actor_id: int, query: JobQuery) -> tuple[list[Job], int]:
+    """A page of open jobs for the query, without those the user marked "Not
+    interested", and how many there are.
+
+    The search port knows nothing of dismissals, so the results are read from
+    the top in chunks, skipping the user's dismissed open jobs, until the page is
+    full and every such job has been met (or the matches end). The total is exact
+    unless more than SEARCH_SCAN_MAX matches had to be read; then a dismissed job
+    beyond them may still be counted.
+    """
+    dismissed = {d.job_id for d in await uow.dismissals.find(order_by="", user_id=actor_id)}
+    hidden = (
+        {j.id for j in await uow.jobs.find(order_by="", id__in=dismissed, status=JobStatus.OPEN)}
+        if dismissed
+        else set()
+    )
+    if not hidden:
+        return await uow.search.search(query)
+    wanted = max(0, query.offset) + query.limit
+    kept: list[Job] = []
+    met = read = total = 0
+    while True:
+        page, total = await uow.search.search(replace(query, offset=read, limit=SEARCH_CHUNK))
+        read += len(page)
+        met += sum(job.id in hidden for job in page)
+        kept += [job for job in page if job.id not in hidden]
+        done = len(kept) >= wanted and met == len(hidden)
+        if done or not page or read >= total or read >= SEARCH_SCAN_MAX:
+            break
+    return kept[max(0, query.offset) : wanted], max(0, total - met)
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,6 +1,7 @@
 """Browse and search open jobs (/jobs): free text plus filters (category,
 minimum budget, fixed / hourly), a page of results at a time; each result
-opens the job's card with the pitch flow's "Pitch" button.
+opens the job's card with the pitch flow's "Pitch" button. Jobs the freelancer
+marked "Not interested" (an alert's button) are left out.
 
 The search lives in the conversation state ("browse", step): {"q", "cat",
 "min" (minor units), "type"}. While browsing, any text is a new search; step
@@ -25,6 +26,7 @@ from domain.entities import Job
 from domain.money import parse_money
 from domain.ports import JobQuery
 from domain.states import JobStatus
+from domain.usecases import queries
 from handlers.callbacks import StaleButton, encode
 from handlers.context import Context
 from handlers.events import Button, Keyboard
@@ -107,11 +109,11 @@ def _summary(ctx: Context, filters: dict[str, Any]) -> Html:
 async def show_results(ctx: Context, filters: dict[str, Any], page: int = 1) -> None:
     """One page of open jobs for the filters; edits the pressed message in place."""
     await ctx.set_state(FLOW, "query", filters)
-    jobs, total = await ctx.uow.search.search(_query(filters, max(1, page)))
+    jobs, total = await queries.browse_jobs(ctx.uow, ctx.user.id, _query(filters, max(1, page)))
     pages = max(1, -(-total // PAGE_SIZE))
     if page > pages:  # the results shrank since the button was made
         page = pages
-        jobs, total = await ctx.uow.search.search(_query(filters, page))
+        jobs, total = await queries.browse_jobs(ctx.uow, ctx.user.id, _query(filters, page))
     t = ctx.t
     lines: list[Html] = [t("browse.title", total=total), _summary(ctx, filters), Html("")]
     if not jobs:

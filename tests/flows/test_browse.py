@@ -206,3 +206,18 @@ async def test_duplicate_update_is_handled_once(h, db):
     again = await h.send(fred, "logo", update_id=4242)
     assert not first.duplicate and again.duplicate
     assert len(h.chat(fred)) == count + 1
+
+
+async def test_not_interested_jobs_are_left_out(h, db):
+    _, fred, ids = await market(h)
+    await h.send(fred, "/jobs")
+    await h.press_data(fred, f"al:no:{ids['bot']}")  # an alert's "Not interested"
+    await h.send(fred, "/jobs")
+    page = h.last(fred)
+    assert "Open jobs: 2 found" in page.text
+    assert page.labels()[:2] == ["1. SEO audit of a shop", "2. Logo for a coffee shop"]
+    await h.send(fred, "telegram")
+    assert "0 found" in h.last(fred).text
+    other = await freelancer(h, "Olga")  # someone else's dismissal changes nothing
+    await h.send(other, "/jobs")
+    assert "Open jobs: 3 found" in h.last(other).text

@@ -1,0 +1,39 @@
+"""queries.browse_jobs: the search without the user's "Not interested" jobs,
+paged with a total that leaves them out, on SQLite and PostgreSQL."""
+
+import pytest
+
+from domain.ports import JobQuery
+from domain.states import JobStatus
+from domain.usecases import jobs, queries
+from tests.usecases.conftest import CLIENT, FREELANCER, OTHER_FREELANCER
+from tests.usecases.story import open_job
+
+
+@pytest.mark.parametrize("chunk", [100, 2])  # one search call, or several per page
+async def test_dismissed_jobs_leave_pages_and_totals(users, clock, config, chunk, monkeypatch):
+    monkeypatch.setattr(queries, "SEARCH_CHUNK", chunk)
+    db = users
+    ids = []
+    for k in range(7):
+        ids.append(await open_job(db, clock, title=f"Logo number {k}"))
+        clock.advance(minutes=1)  # newest first is stable
+    newest_first = ids[::-1]
+    async with db.uow() as uow:
+        for job_id in (ids[6], ids[3], ids[0]):
+            await jobs.dismiss_job(uow, clock, FREELANCER, job_id)
+        closed = await uow.jobs.get(ids[5])
+        closed.status = JobStatus.CLOSED  # dismissed or not, closed jobs are never found
+        await uow.commit()
+    visible = [i for i in newest_first if i not in (ids[6], ids[5], ids[3], ids[0])]
+    async with db.uow() as uow:
+        pages = [
+            await queries.browse_jobs(uow, FREELANCER, JobQuery(offset=o, limit=2)) for o in (0, 2)
+        ]
+        assert [[j.id for j in page] for page, _ in pages] == [visible[:2], visible[2:]]
+        assert {total for _, total in pages} == {3}
+        found, total = await queries.browse_jobs(uow, FREELANCER, JobQuery(text="number 3"))
+        assert (found, total) == ([], 0)
+        others, total = await queries.browse_jobs(uow, OTHER_FREELANCER, JobQuery(limit=10))
+        assert total == 6 and len(others) == 6
+        assert await queries.browse_jobs(uow, CLIENT, JobQuery(limit=10)) == (others, 6)
