@@ -2,8 +2,11 @@
 
 "report:job:<id>" / "report:user:<id>" buttons (or "/report job 12") ask for the
 reason through the conversation state ("report", "reason"); the reason becomes a
-Report, and every admin in config.admin_ids is notified with buttons to open the
-job and to close the report.
+Report (domain.usecases.reports.report), and every admin in config.admin_ids is
+notified with buttons to open the job, see the report in the admin flow
+("adm:rp:<id>") and close it ("adm:rc:<id>"): closing has one path, the admin
+flow's, through the audited use case close_report. "report:close:<id>" buttons on
+notifications sent before that are still honoured, by the same use case.
 """
 
 from __future__ import annotations
@@ -11,7 +14,8 @@ from __future__ import annotations
 import re
 
 from domain.entities import Report
-from domain.errors import NotAllowed, NotFound, ValidationError
+from domain.errors import NotAllowed, NotFound
+from domain.usecases import reports as uc
 from domain.validation import REPORT_REASON_MAX, clean_text
 from handlers.callbacks import StaleButton, encode
 from handlers.context import Context, Scope
@@ -22,6 +26,7 @@ from handlers.routing import button as on_button
 from handlers.routing import command, step
 
 FLOW = "report"
+ADMIN = "adm"  # the admin flow's report view ("adm:rp:<id>") and close ("adm:rc:<id>")
 REASON_MIN = 5
 TARGETS = ("job", "user")
 _ARGS = re.compile(r"(job|user)\s+([1-9][0-9]{0,17})", re.IGNORECASE)
@@ -99,38 +104,15 @@ async def reason(ctx: Context) -> None:
 
 async def file_report(ctx: Context, target_type: str, target_id: int, reason: str) -> Report:
     """One open report per reporter and target; the admins hear of it via "report_filed"."""
-    existing = await ctx.uow.reports.count(
-        reporter_id=ctx.user.id, target_type=target_type, target_id=target_id, status="open"
-    )
-    if existing:
-        raise ValidationError(
-            "report_duplicate", "You have already reported this; admins are on it."
-        )
-    report = await ctx.uow.reports.add(
-        Report(
-            reporter_id=ctx.user.id,
-            target_type=target_type,
-            target_id=target_id,
-            reason=reason,
-            created_at=ctx.clock.now(),
-        )
-    )
-    ctx.uow.emit("report_filed", report_id=report.id)
-    return report
+    return await uc.report(ctx.uow, ctx.clock, ctx.user.id, target_type, target_id, reason)
 
 
 async def _close(ctx: Context, report_id: int) -> None:
+    """An old notification's close button: the admin flow's audited use case."""
     if not ctx.is_admin:
         raise NotAllowed("admin_only", "Only an admin can do this.")
-    report = await ctx.uow.reports.get_for_update(report_id)
-    if report is None:
-        raise NotFound("report_not_found", "There is no such report.", id=report_id)
-    if report.status == "closed":
-        ctx.answer(ctx.t.plain("report.already_closed"))
-        return
-    report.status = "closed"
+    await uc.close_report(ctx.uow, ctx.clock, ctx.config, ctx.user.id, report_id)
     ctx.answer(ctx.t.plain("report.closed"))
-    await ctx.reply(ctx.t("report.closed_by_you", id=report_id))
 
 
 @renders("report_filed")
@@ -147,8 +129,9 @@ async def notify_admins(scope: Scope, data: dict) -> None:
             if report.target_type == "job"
             else None
         )
-        close = button(t.plain("btn.close_report"), encode("report", "close", report.id))
-        return keyboard(open_target, close)
+        details = button(t.plain("report.btn.details"), encode(ADMIN, "rp", report.id))
+        close = button(t.plain("btn.close_report"), encode(ADMIN, "rc", report.id))
+        return keyboard([open_target, details] if open_target else details, close)
 
     for admin_id in sorted(scope.config.admin_ids):
         await scope.notify(

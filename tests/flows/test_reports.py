@@ -30,12 +30,17 @@ async def test_report_a_job_from_its_card(h, db, clock):
 
     note = h.last(admin)  # in the admin's language, user text escaped
     assert "Жалоба №1" in note.text and "Fred <i>" in note.text and "<outside> & 🙄" in note.text
-    assert note.labels() == ["💼 Открыть заказ", "✅ Закрыть жалобу"]
+    assert note.labels() == ["💼 Открыть заказ", "🔎 Подробнее", "✅ Закрыть жалобу"]
     await h.press(admin, "💼 Открыть заказ")
     assert "Logo <design> & more" in h.last(admin).text
-    await h.press(admin, "✅ Закрыть жалобу")
-    assert h.last_answer(admin).text == "Жалоба закрыта."
+    await h.press(admin, "✅ Закрыть жалобу")  # the admin flow's close: audited
+    assert h.last_answer(admin).text == "Жалоба закрыта"
     assert (await open_reports(db))[0][4] == "closed"
+    assert await audit_rows(db) == [(ADMIN_ID, "close_report", "report:1")]
+    assert note.edits == 1  # the notice became the report's admin view
+    await h.press_data(admin, "adm:rc:1")  # closing twice is refused, not re-audited
+    assert h.last_answer(admin).text == "Эта жалоба уже закрыта."
+    assert len(await audit_rows(db)) == 1
 
 
 async def test_report_a_user_by_command_and_every_admin_hears(h, db, config):
@@ -53,7 +58,8 @@ async def test_report_a_user_by_command_and_every_admin_hears(h, db, config):
     assert await open_reports(db) == [(bob.id, "user", eve.id, "Spams me with links", "open")]
     for admin_id in admins:
         assert "Report #1" in h.last(admin_id).text and "Spams me" in h.last(admin_id).text
-        assert h.last(admin_id).labels() == ["✅ Close report"]
+        assert h.last(admin_id).labels() == ["🔎 Details", "✅ Close report"]
+        assert h.last(admin_id).button("✅ Close report")["data"] == "adm:rc:1"  # type: ignore[index]
 
 
 async def test_a_second_open_report_on_the_same_target_is_refused(h, db):
@@ -101,6 +107,26 @@ async def test_only_admins_close_reports(h, db):
     await h.send(eve, "/start")
     await h.send(bob, f"/report user {eve.id}")
     await h.send(bob, "Spams me with links")
-    await h.press_data(eve, "report:close:1")
-    assert h.last_answer(eve).text == "Only an admin can do this."
+    for data in ("report:close:1", "adm:rc:1"):
+        await h.press_data(eve, data)
+        assert h.last_answer(eve).text == "Only an admin can do this."
     assert (await open_reports(db))[0][4] == "open"
+
+
+async def test_an_old_close_button_uses_the_audited_use_case(h, db):
+    eve, bob = h.person("Eve"), h.person("Bob")
+    admin = h.person("Admin", id=ADMIN_ID)
+    await h.send(eve, "/start")
+    await h.send(bob, f"/report user {eve.id}")
+    await h.send(bob, "Spams me with links")
+    await h.press_data(admin, "report:close:1")  # a notice sent before the change
+    assert h.last_answer(admin).text == "Report closed."
+    assert (await open_reports(db))[0][4] == "closed"
+    assert await audit_rows(db) == [(ADMIN_ID, "close_report", "report:1")]
+    await h.press_data(admin, "report:close:1")
+    assert h.last_answer(admin).text == "This report is already closed."
+
+
+async def audit_rows(db) -> list[tuple[int, str, str]]:
+    async with db.uow() as uow:
+        return [(a.admin_id, a.action, a.target) for a in await uow.audit.find(order_by="id")]
