@@ -2,7 +2,9 @@
 
 The runtime registers it with setMyCommands for every language in
 handlers.i18n.LANGUAGES (and, with no language, in English as the default), and
-the admin list for each admin's chat. Descriptions are catalog keys "cmd.<name>".
+the admin list for each admin's chat. Descriptions are catalog keys "cmd.<name>",
+defined once, in messages.po (cmd.pitches lives in pitch.po). Every command a
+flow registers with @command belongs here (tests/flows/test_start_menu.py checks).
 """
 
 from __future__ import annotations
@@ -21,7 +23,12 @@ USER_COMMANDS: tuple[str, ...] = (
     "profile",
     "alerts",
     "contracts",
+    "message",
     "balance",
+    "mydisputes",
+    "rate",
+    "reputation",
+    "report",
 )
 ADMIN_COMMANDS: tuple[str, ...] = (
     "disputes",
@@ -32,6 +39,7 @@ ADMIN_COMMANDS: tuple[str, ...] = (
     "user",
     "stats",
     "audit",
+    "reports",
 )
 
 

@@ -7,6 +7,10 @@ from types import SimpleNamespace
 
 from domain.entities import Job, User
 from domain.states import JobStatus
+from handlers.commands import ADMIN_COMMANDS, USER_COMMANDS, admin_command_menu, command_menu
+from handlers.flows import load_flows
+from handlers.i18n import translator
+from handlers.routing import ROUTER
 from tests.flows.conftest import ADMIN_ID
 
 
@@ -186,3 +190,39 @@ async def test_huge_and_hostile_names_and_links(h, db):
     welcome = h.last(mallory)
     assert "<a href='x'>😀" in welcome.text and "&lt;a href=&#x27;x&#x27;&gt;" in welcome.html
     assert len((await user_row(db, mallory.id)).name) == 256
+
+
+def test_every_command_is_in_the_telegram_menu_with_a_description():
+    load_flows()
+    admin = ROUTER.admin_commands()
+    assert set(USER_COMMANDS) == set(ROUTER.commands) - admin
+    assert set(ADMIN_COMMANDS) == admin
+    for lang in ("en", "ru"):
+        t = translator(lang)
+        for name in USER_COMMANDS + ADMIN_COMMANDS:
+            assert t.plain(f"cmd.{name}") != f"cmd.{name}", (lang, name)
+    assert ("message", "Написать другой стороне контракта") in command_menu("ru")
+    assert {"mydisputes", "rate", "reputation"} <= {c for c, _ in command_menu("en")}
+    assert "reports" in {c for c, _ in admin_command_menu("en")}
+    assert "reports" not in {c for c, _ in command_menu("en")}
+
+
+async def test_main_menu_entries_by_role(h):
+    carla = h.person("Carla")
+    await h.send(carla, "/start")
+    await h.press(carla, "💼 I hire (client)")
+    await h.send(carla, "/menu")
+    client = h.last(carla).labels()
+    assert {"✉️ Messages", "⚖️ My disputes", "🏅 Reputation", "📝 Post a job"} <= set(client)
+    assert "🔎 Find jobs" not in client and "🚩 Reports" not in client
+    await h.press(carla, "⚖️ My disputes")
+    assert "You have no disputes" in h.last(carla).text
+    await h.send(carla, "/menu")
+    await h.press(carla, "✉️ Messages")
+    assert "contract" in h.last(carla).text.lower()
+
+    admin = h.person("Ada", id=ADMIN_ID)
+    await h.send(admin, "/menu")
+    assert "🚩 Reports" in h.last(admin).labels()
+    await h.press(admin, "🚩 Reports")
+    assert "report" in h.last(admin).text.lower()
