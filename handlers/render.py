@@ -10,10 +10,11 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Callable, Iterable, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from domain.money import Money
 from handlers.events import Button, Keyboard
+from handlers.taxonomy_names import category_name, skill_names
 
 if TYPE_CHECKING:
     from domain.entities import Job
@@ -218,10 +219,19 @@ def pagination_row(
 DESCRIPTION_PREVIEW = 1500
 
 
-def job_card(job: Job, t: Callable[..., Html], full: bool = True) -> Html:
+class CardTranslator(Protocol):
+    """What job_card needs of handlers.i18n.Translator (imported there, not here)."""
+
+    def __call__(self, key: str, **params: object) -> Html: ...
+
+    def plain(self, key: str, **params: object) -> str: ...
+
+
+def job_card(job: Job, t: CardTranslator, full: bool = True) -> Html:
     """A job as a message: title, budget, category, skills, deadline, description.
 
-    `t` is a translator (Context.t); every field from the client is escaped.
+    `t` is a translator (Context.t); categories and skills are shown by their
+    translated names (free tags as typed); every field from the client is escaped.
     """
     budget = money(job.budget, job.currency)
     lines = [
@@ -232,9 +242,9 @@ def job_card(job: Job, t: Callable[..., Html], full: bool = True) -> Html:
         ),
     ]
     if job.category:
-        lines.append(t("job.card.category", category=job.category))
+        lines.append(t("job.card.category", category=category_name(t, job.category)))
     if job.skills:
-        lines.append(t("job.card.skills", skills=", ".join(job.skills)))
+        lines.append(t("job.card.skills", skills=skill_names(t, job.skills)))
     if job.deadline:
         lines.append(t("job.card.deadline", date=job.deadline.isoformat()))
     lines.append(t("job.card.status", status=t(f"job.status.{job.status}")))

@@ -32,12 +32,12 @@ from handlers.callbacks import StaleButton, encode
 from handlers.context import BULK, Context, Scope
 from handlers.events import Keyboard
 from handlers.flows.pitch import new_pitch_data
-from handlers.flows.profile import category_label
 from handlers.i18n import Translator
 from handlers.notify import renders
 from handlers.render import Html, button, job_card, join, keyboard, money, rows, shorten
 from handlers.routing import button as on_button
 from handlers.routing import command, step
+from handlers.taxonomy_names import category_name, skill_name, skill_names
 
 PREFIX = "al"
 FLOW = "alerts"
@@ -50,8 +50,8 @@ STEPS = ("cats", "skills", "keywords", "budget", "mode")
 def describe(t: Translator, currency: str, sub: dict[str, Any]) -> Html:
     """The filters of a subscription (or a wizard draft) as lines."""
     any_ = t.plain("alerts.any")
-    cats = ", ".join(category_label(t, c) for c in sub.get("cats") or []) or any_
-    skills = ", ".join(taxonomy.skill_name(s) for s in sub.get("skills") or []) or any_
+    cats = ", ".join(category_name(t, c) for c in sub.get("cats") or []) or any_
+    skills = skill_names(t, sub.get("skills") or []) or any_
     keywords = ", ".join(sub.get("kw") or []) or any_
     budget = money(sub["min"], currency) if sub.get("min") else any_
     lines = [
@@ -76,8 +76,8 @@ def as_draft(sub: AlertSubscription) -> dict[str, Any]:
 
 
 def label(t: Translator, sub: AlertSubscription) -> str:
-    parts = [category_label(t, c) for c in sub.categories]
-    parts += [taxonomy.skill_name(s) for s in sub.skills] + list(sub.keywords)
+    parts = [category_name(t, c) for c in sub.categories]
+    parts += [skill_name(t, s) for s in sub.skills] + list(sub.keywords)
     name = shorten(", ".join(parts), 36) if parts else t.plain("alerts.all_jobs")
     state = "⏸" if sub.paused else ("🔔" if sub.mode == "instant" else "🗓")
     return f"{state} {name}"
@@ -159,7 +159,7 @@ async def ask(
         chosen = set(data.get("cats") or [])
         toggles = [
             button(
-                ("✓ " if c.slug in chosen else "") + category_label(t, c.slug),
+                ("✓ " if c.slug in chosen else "") + category_name(t, c.slug),
                 encode(PREFIX, "c", arg=c.slug),
             )
             for c in taxonomy.CATEGORIES
@@ -168,9 +168,9 @@ async def ask(
         kb = keyboard(*rows(toggles, 2), _nav(t, False, not chosen, bool(chosen)), _cancel(t))
     elif step_name == "skills":
         chosen = data.get("skills") or []
-        names = ", ".join(taxonomy.skill_name(s) for s in chosen) or t.plain("alerts.any")
+        names = skill_names(t, chosen) or t.plain("alerts.any")
         cats = data.get("cats") or [c.slug for c in taxonomy.CATEGORIES]
-        browse = [button(category_label(t, c), encode(PREFIX, "skc", arg=c)) for c in cats]
+        browse = [button(category_name(t, c), encode(PREFIX, "skc", arg=c)) for c in cats]
         text = t("alerts.ask_skills", skills=names)
         kb = keyboard(*rows(browse, 2), _nav(t, True, not chosen, bool(chosen)), _cancel(t))
     elif step_name == "keywords":
@@ -201,11 +201,14 @@ async def skills_of_category(ctx: Context, slug: str | None) -> None:
     t = ctx.t
     chosen = set(ctx.data.get("skills") or [])
     toggles = [
-        button(("✓ " if s.slug in chosen else "") + s.name, encode(PREFIX, "s", arg=s.slug))
+        button(
+            ("✓ " if s.slug in chosen else "") + skill_name(t, s.slug),
+            encode(PREFIX, "s", arg=s.slug),
+        )
         for s in category.skills
     ]
     await ctx.edit(
-        t("alerts.pick_skills", category=category_label(t, category.slug)),
+        t("alerts.pick_skills", category=category_name(t, category.slug)),
         keyboard(
             *rows(toggles, 2),
             button(t.plain("alerts.btn_back"), encode(PREFIX, "back")),

@@ -45,6 +45,7 @@ from handlers.render import (
 )
 from handlers.routing import button as on_button
 from handlers.routing import command, step
+from handlers.taxonomy_names import category_name
 
 PREFIX = "br"
 FLOW = "browse"
@@ -52,21 +53,6 @@ PAGE_SIZE = 5
 QUERY_MAX = 200  # characters of search text kept; the rest is dropped, never refused
 PITCH_NEW = ("pitch", "new")  # handlers/flows/pitch.py: "pitch:new:<job id>"
 BUDGET_TYPES = ("fixed", "hourly")
-
-
-# --- labels other flows share --------------------------------------------------------
-
-
-def category_label(t: Translator, slug: str | None) -> str:
-    """A category's name in the reader's language (the taxonomy's English otherwise)."""
-    if not slug:
-        return ""
-    key = f"browse.cat.{slug}"
-    return t.plain(key) if t.has(key) else taxonomy.category_name(slug)
-
-
-def skill_label(slug: str) -> str:
-    return taxonomy.skill_name(slug)
 
 
 def budget_text(t: Translator, job: Job) -> str:
@@ -98,7 +84,7 @@ def _summary(ctx: Context, filters: dict[str, Any]) -> Html:
     if filters.get("q"):
         parts.append(t("browse.f_text", text=shorten(filters["q"], 60)))
     if filters.get("cat"):
-        parts.append(t("browse.f_category", category=category_label(t, filters["cat"])))
+        parts.append(t("browse.f_category", category=category_name(t, filters["cat"])))
     if filters.get("min"):
         parts.append(t("browse.f_min", amount=money(int(filters["min"]), ctx.config.currency)))
     if filters.get("type"):
@@ -127,7 +113,7 @@ async def show_results(ctx: Context, filters: dict[str, Any], page: int = 1) -> 
             + bold(shorten(job.title, 80))
             + Html(" — ")
             + budget_text(t, job)
-            + (Html(" · ") + category_label(t, job.category) if job.category else Html(""))
+            + (Html(" · ") + category_name(t, job.category) if job.category else Html(""))
         )
         picks.append(button(f"{n}. {shorten(job.title, 40)}", encode(PREFIX, "job", job.id)))
     lines += [Html(""), t("browse.hint")]
@@ -207,7 +193,7 @@ async def browse_buttons(ctx: Context) -> None:
         await show_results(ctx, filters, int(cb.arg))
     elif cb.action == "cats":
         cats = [
-            button(category_label(t, c.slug), encode(PREFIX, "cat", arg=c.slug))
+            button(category_name(t, c.slug), encode(PREFIX, "cat", arg=c.slug))
             for c in taxonomy.CATEGORIES
         ]
         any_ = button(t.plain("browse.btn.any_category"), encode(PREFIX, "cat", arg="any"))

@@ -43,6 +43,7 @@ from handlers.render import (
 )
 from handlers.routing import button as on_button
 from handlers.routing import command
+from handlers.taxonomy_names import skill_names
 
 PREFIX = "mj"
 JOBS_PAGE = 6
@@ -226,9 +227,9 @@ def profile_lines(t: Translator, profile: FreelancerProfile | None) -> list[Html
     lines: list[Html] = []
     if profile.headline:
         lines.append(bold(profile.headline))
-    skills = [*profile.skills, *profile.tags]
-    if skills:
-        lines.append(t("myjobs.profile_skills", skills=", ".join(skills)))
+    if profile.skills or profile.tags:
+        skills = skill_names(t, [*profile.skills, *profile.tags])
+        lines.append(t("myjobs.profile_skills", skills=skills))
     if profile.hourly_rate:
         lines.append(t("myjobs.profile_rate", amount=money(profile.hourly_rate, profile.currency)))
     if profile.years_experience is not None:
@@ -307,7 +308,7 @@ async def show_candidates(ctx: Context, job_id: int) -> None:
             Html("• ")
             + bold(shorten(_name(user, user.id), 40))
             + (Html(" — ") + shorten(profile.headline, 60) if profile.headline else Html(""))
-            + (Html(" · ") + ", ".join(shared) if shared else Html(""))
+            + (Html(" · ") + skill_names(t, shared) if shared else Html(""))
         )
         picks.append(
             button(

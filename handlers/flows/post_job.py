@@ -31,12 +31,12 @@ from domain.usecases.common import client
 from handlers.callbacks import StaleButton, encode
 from handlers.context import Context
 from handlers.events import Button, Keyboard
-from handlers.flows.browse import category_label, skill_label
 from handlers.flows.my_jobs import show_manage_card
 from handlers.i18n import Translator
 from handlers.render import Html, button, job_card, join, keyboard, money, rows
 from handlers.routing import button as on_button
 from handlers.routing import command, step
+from handlers.taxonomy_names import category_name, skill_name, skill_names
 
 PREFIX = "pj"
 FLOW = "post_job"
@@ -89,7 +89,7 @@ async def ask(
         text = t("post.ask_category")
         cats = [
             button(
-                ("✓ " if c.slug == draft.get("category") else "") + category_label(t, c.slug),
+                ("✓ " if c.slug == draft.get("category") else "") + category_name(t, c.slug),
                 encode(PREFIX, "cat", arg=c.slug),
             )
             for c in taxonomy.CATEGORIES
@@ -126,10 +126,10 @@ def _skills_view(ctx: Context, draft: dict[str, Any]) -> tuple[Html, Keyboard]:
     cat = taxonomy.category(draft.get("category") or "")
     offered = [s.slug for s in cat.skills] if cat else []
     toggles = [
-        button(("✓ " if s in chosen else "") + skill_label(s), encode(PREFIX, "sk", arg=s))
+        button(("✓ " if s in chosen else "") + skill_name(t, s), encode(PREFIX, "sk", arg=s))
         for s in offered
     ]
-    shown = ", ".join(skill_label(s) for s in chosen) or t.plain("post.none_yet")
+    shown = skill_names(t, chosen) or t.plain("post.none_yet")
     text = join(
         [
             t("post.ask_skills", max=jobs.MAX_SKILLS),

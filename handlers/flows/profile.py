@@ -38,6 +38,7 @@ from handlers.i18n import Translator, translator
 from handlers.render import Html, button, esc, join, keyboard, money, rows, shorten
 from handlers.routing import button as on_button
 from handlers.routing import command, step
+from handlers.taxonomy_names import category_name, skill_name, skill_names
 
 PREFIX = "prof"
 FLOW = "profile"
@@ -64,11 +65,6 @@ def card_data(user_id: int) -> str:
 
 
 # --- the card ---------------------------------------------------------------------
-
-
-def category_label(t: Translator, slug: str) -> str:
-    key = f"profile.cat.{slug}"
-    return t.plain(key) if t.has(key) else taxonomy.category_name(slug)
 
 
 def _response(t: Translator, seconds: int | None) -> Html:
@@ -110,16 +106,16 @@ def _profile_lines(t: Translator, profile: FreelancerProfile | None) -> list[Htm
         lines.append(Html("<i>") + esc(profile.headline) + Html("</i>"))
     facts = []
     if profile.category:
-        facts.append(t("profile.category", category=category_label(t, profile.category)))
+        facts.append(t("profile.category", category=category_name(t, profile.category)))
     if profile.hourly_rate:
         facts.append(t("profile.rate", rate=money(profile.hourly_rate, profile.currency)))
     if profile.years_experience is not None:
         facts.append(t("profile.years", years=profile.years_experience))
     if facts:
         lines.append(join(facts, " · "))
-    skills = [taxonomy.skill_name(s) for s in profile.skills] + list(profile.tags)
+    skills = skill_names(t, [*profile.skills, *profile.tags])
     if skills:
-        lines.append(t("profile.skills", skills=", ".join(skills)))
+        lines.append(t("profile.skills", skills=skills))
     if profile.bio:
         lines += [Html(""), esc(profile.bio)]
     if profile.portfolio:
@@ -226,7 +222,7 @@ async def categories_screen(ctx: Context) -> None:
     current = profile.category if profile else None
     buttons = [
         button(
-            ("✓ " if c.slug == current else "") + category_label(t, c.slug),
+            ("✓ " if c.slug == current else "") + category_name(t, c.slug),
             encode(PREFIX, "cat", arg=c.slug),
         )
         for c in taxonomy.CATEGORIES
@@ -243,7 +239,7 @@ async def skills_screen(ctx: Context) -> None:
     profile = await _profile(ctx)
     skills = profile.skills if profile else []
     tags = profile.tags if profile else []
-    chosen = [taxonomy.skill_name(s) for s in skills] + tags
+    chosen = [skill_name(t, s) for s in [*skills, *tags]]
     text = join(
         [
             t("profile.skills_title", count=len(chosen), max=uc.MAX_SKILLS),
@@ -252,7 +248,7 @@ async def skills_screen(ctx: Context) -> None:
         ]
     )
     cats = [
-        button(category_label(t, c.slug), encode(PREFIX, "skc", arg=c.slug))
+        button(category_name(t, c.slug), encode(PREFIX, "skc", arg=c.slug))
         for c in taxonomy.CATEGORIES
     ]
     remove = [
@@ -278,11 +274,14 @@ async def category_skills_screen(ctx: Context, slug: str | None) -> None:
     profile = await _profile(ctx)
     mine = set(profile.skills) if profile else set()
     toggles = [
-        button(("✓ " if s.slug in mine else "") + s.name, encode(PREFIX, "sk", arg=s.slug))
+        button(
+            ("✓ " if s.slug in mine else "") + skill_name(t, s.slug),
+            encode(PREFIX, "sk", arg=s.slug),
+        )
         for s in category.skills
     ]
     await ctx.edit(
-        t("profile.pick_skills", category=category_label(t, category.slug)),
+        t("profile.pick_skills", category=category_name(t, category.slug)),
         keyboard(
             *rows(toggles, 2),
             [

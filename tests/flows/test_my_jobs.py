@@ -119,7 +119,7 @@ async def test_pitches_ranked_with_reputation_and_badges(h, db, clock):
     await h.press(carol, "1. Gina 🎨")
     view = h.last(carol)
     assert LETTER in view.text and "$500.00" in view.text and "5 days" in view.text
-    assert "Logo <designer> & illustrator" in view.text and "logo-design" in view.text
+    assert "Logo <designer> & illustrator" in view.text and "Logo design" in view.text
     assert "<b>see</b>" not in view.html  # the cover letter is escaped
     assert view.labels() == [
         "⭐ Shortlist",
