@@ -272,6 +272,8 @@ class OutboxSender:
             await self.api.send_document(
                 row.chat_id, p["file_id"], p.get("caption"), p.get("buttons")
             )
+        elif row.method == "photo":
+            await self.api.send_photo(row.chat_id, p["file_id"], p.get("caption"), p.get("buttons"))
         elif row.method == "commands":
             commands = [(str(c), str(d)) for c, d in p.get("commands", [])]
             await self.api.set_commands(commands, p.get("language"))

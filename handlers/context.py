@@ -17,7 +17,7 @@ from domain.config import MarketConfig
 from domain.entities import ConversationState, OutboxMessage, User
 from domain.ports import Clock, PaymentGateway, UnitOfWork
 from handlers.callbacks import Callback
-from handlers.events import CallbackAnswer, Event, Keyboard, Outcome
+from handlers.events import CallbackAnswer, Event, Keyboard, Outcome, stored_file
 from handlers.i18n import Translator, translator
 from handlers.render import CAPTION_LIMIT, shorten, split_message, trim
 
@@ -79,20 +79,26 @@ class Scope:
                 chat_id, "send", {"text": part, "buttons": buttons if last else None}, priority
             )
 
-    async def send_document(
+    async def send_file(
         self,
         chat_id: int,
-        file_id: str,
+        stored: str,
         caption: str | None = None,
         buttons: Keyboard | None = None,
         priority: int = REPLY,
     ) -> None:
+        """Send a kept file back: a photo as a photo, anything else as a document
+        (`stored` as IncomingFile.stored wrote it; plain ids are documents)."""
+        kind, file_id = stored_file(stored)
         payload = {
             "file_id": file_id,
             "caption": trim(caption, CAPTION_LIMIT) if caption else None,
             "buttons": buttons,
         }
-        await self._add(chat_id, "document", payload, priority)
+        await self._add(chat_id, kind, payload, priority)
+
+    # The older name: every caller passes kept ids, so it chooses photo vs document too.
+    send_document = send_file
 
     async def notify(
         self,
@@ -194,10 +200,18 @@ class Context(Scope):
                 REPLY,
             )
 
-    async def reply_document(
-        self, file_id: str, caption: str | None = None, buttons: Keyboard | None = None
+    async def reply_file(
+        self, stored: str, caption: str | None = None, buttons: Keyboard | None = None
     ) -> None:
-        await self.send_document(self.event.chat_id, file_id, caption, buttons, REPLY)
+        """A kept file (photo or document, see Scope.send_file) in the user's chat."""
+        await self.send_file(self.event.chat_id, stored, caption, buttons, REPLY)
+
+    reply_document = reply_file
+
+    @property
+    def file_ids(self) -> list[str]:
+        """The event's files as ids to keep (photos marked, see IncomingFile.stored)."""
+        return [f.stored for f in self.event.files]
 
     def answer(self, text: str | None = None, alert: bool = False) -> None:
         """The answer to the pressed button: a toast, or an alert box (plain text)."""

@@ -11,6 +11,8 @@ Outbox rows (domain.entities.OutboxMessage) carry, by `method`:
 - "send":     payload {"text": html, "buttons": Keyboard | None}
 - "edit":     payload {"message_id": int, "text": html, "buttons": Keyboard | None}
 - "document": payload {"file_id": str, "caption": html | None, "buttons": Keyboard | None}
+- "photo":    payload {"file_id": str, "caption": html | None, "buttons": Keyboard | None}
+              (sendPhoto: Telegram refuses a photo's file_id in sendDocument)
 - "commands": payload {"language": str | None, "commands": [[command, description], …]}
 A Keyboard is a list of rows, each a list of {"text": str, "data": str} (callback
 button, data ≤ 64 bytes) or {"text": str, "url": str}. Text is always parse_mode
@@ -28,13 +30,31 @@ Button = dict[str, str]
 Keyboard = list[list[Button]]
 
 
+FileKind = Literal["document", "photo"]
+PHOTO_PREFIX = "photo:"  # Telegram file ids never contain ":", so this cannot clash
+
+
 @dataclass(frozen=True, slots=True)
 class IncomingFile:
     file_id: str
-    kind: Literal["document", "photo"] = "document"
+    kind: FileKind = "document"
     file_name: str | None = None
     mime_type: str | None = None
     file_size: int | None = None
+
+    @property
+    def stored(self) -> str:
+        """The id to keep in the database: "photo:<file_id>" for a photo, the plain
+        id for a document, so it can be sent back the way Telegram accepts it."""
+        return PHOTO_PREFIX + self.file_id if self.kind == "photo" else self.file_id
+
+
+def stored_file(stored: str) -> tuple[FileKind, str]:
+    """(kind, Telegram file_id) of a kept id; plain ids (rows older than the kind
+    was kept, and documents) are documents."""
+    if stored.startswith(PHOTO_PREFIX):
+        return "photo", stored[len(PHOTO_PREFIX) :]
+    return "document", stored
 
 
 @dataclass(frozen=True, slots=True)

@@ -131,6 +131,19 @@ class AiogramApi:
             )
         return message.message_id
 
+    async def send_photo(
+        self, chat_id: int, file_id: str, caption: str | None, buttons: Keyboard | None
+    ) -> int:
+        with _mapped_errors():
+            message = await self.bot.send_photo(
+                chat_id,
+                file_id,
+                caption=caption,
+                parse_mode=ParseMode.HTML,
+                reply_markup=keyboard(buttons),
+            )
+        return message.message_id
+
     async def answer_callback(self, query_id: str, text: str | None, show_alert: bool) -> None:
         with _mapped_errors():
             await self.bot.answer_callback_query(query_id, text=text, show_alert=show_alert)

@@ -225,7 +225,7 @@ async def _send_files(ctx: Context, dispute_id: int) -> None:
             kind=ctx.t.plain(f"adm.kind.{item.kind}"),
             name=await _name(ctx, item.actor_id),
         )
-        await ctx.reply_document(file_id, caption)
+        await ctx.reply_file(file_id, caption)
 
 
 async def _ask_resolve(ctx: Context, dispute_id: int, share: int) -> None:

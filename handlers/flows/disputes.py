@@ -206,7 +206,7 @@ def _evidence_keyboard(t: Translator) -> Keyboard | None:
 @step(FLOW, "reason")
 async def reason_step(ctx: Context) -> None:
     data = ctx.data
-    files = [f.file_id for f in ctx.event.files]
+    files = ctx.file_ids
     if files and not ctx.text.strip():
         await ctx.reply(ctx.t("dsp.reason_first"), keyboard(_cancel(ctx.t)))
         return
@@ -220,7 +220,7 @@ async def reason_step(ctx: Context) -> None:
 @step(FLOW, "evidence")
 async def evidence_step(ctx: Context) -> None:
     data = ctx.data
-    files = list(data.get("files", [])) + [f.file_id for f in ctx.event.files]
+    files = list(data.get("files", [])) + ctx.file_ids
     if len(files) > uc.MAX_EVIDENCE:
         raise ValidationError("too_many_files", f"At most {uc.MAX_EVIDENCE} files.")
     reason = data.get("reason", "")
@@ -268,7 +268,7 @@ async def _ask_answer(ctx: Context, dispute_id: int) -> None:
 @step(FLOW, "answer")
 async def answer_step(ctx: Context) -> None:
     dispute_id = int(ctx.data["d"])
-    files = [f.file_id for f in ctx.event.files]
+    files = ctx.file_ids
     await uc.answer_dispute(ctx.uow, ctx.clock, ctx.user.id, dispute_id, ctx.text, files)
     await ctx.clear_state()
     more = button(ctx.t.plain("dsp.btn.answer_more"), encode(PREFIX, "ans", dispute_id))
@@ -586,7 +586,7 @@ async def dispute_answered(scope: Scope, data: dict) -> None:
         body=shorten(text, 3000) if text else "📎",
     )
     for file_id in files:
-        await scope.send_document(other, file_id, None, None, priority=1)
+        await scope.send_file(other, file_id, None, None, priority=1)
 
 
 @renders("split_proposed")

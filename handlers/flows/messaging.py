@@ -95,7 +95,7 @@ async def _compose_reply(ctx: Context, message_id: int) -> None:
 @step(FLOW, "compose")
 async def compose(ctx: Context) -> None:
     data: dict[str, Any] = ctx.data
-    files = [f.file_id for f in ctx.event.files]
+    files = ctx.file_ids
     me, text = ctx.user.id, ctx.text
     if "c" in data:
         sent = await uc.to_contract(ctx.uow, ctx.clock, me, int(data["c"]), text, files)
@@ -245,7 +245,7 @@ async def _deliver(
         await scope.notify(recipient.id, text=join(body))
         last = len(message.files) - 1
         for k, file_id in enumerate(message.files):
-            await scope.send_document(
+            await scope.send_file(
                 recipient.id,
                 file_id,
                 t("msg.file_caption", name=await _name(scope, message.sender_id)),

@@ -92,16 +92,16 @@ async def start_submit(ctx: Context, milestone_id: int) -> None:
 async def collect_submission(ctx: Context) -> None:
     data = ctx.data
     if ctx.event.files:
-        files = [*data.get("files", []), *(f.file_id for f in ctx.event.files)]
+        files = [*data.get("files", []), *ctx.file_ids]
         if len(files) > uc.MAX_FILES:
             raise ValidationError(
                 "too_many_files", f"At most {uc.MAX_FILES} files.", max=uc.MAX_FILES
             )
         data["files"] = files
-        if ctx.text.strip():  # a caption counts as the message
-            data["msg"] = validation.clean_text(ctx.text, "message", 1, validation.MESSAGE_MAX)
+        if ctx.text.strip():  # a caption is part of the message
+            data["msg"] = _more_text(data.get("msg", ""), ctx.text)
     else:
-        data["msg"] = validation.clean_text(ctx.text, "message", 1, validation.MESSAGE_MAX)
+        data["msg"] = _more_text(data.get("msg", ""), ctx.text)
     await ctx.set_state(FLOW, "submit", data)
     t = ctx.t
     await ctx.reply(
@@ -115,6 +115,14 @@ async def collect_submission(ctx: Context) -> None:
             button(t.plain("btn.cancel"), encode(WORK, "x")),
         ),
     )
+
+
+def _more_text(message: str, text: str) -> str:
+    """Every text and caption sent while collecting adds to the message ("send more"),
+    never silently replaces what came before; the whole stays within the limit."""
+    part = validation.clean_text(text, "message", 1, validation.MESSAGE_MAX)
+    whole = f"{message}\n\n{part}" if message else part
+    return validation.clean_text(whole, "message", 1, validation.MESSAGE_MAX)
 
 
 async def send_submission(ctx: Context) -> None:
@@ -193,7 +201,7 @@ async def _send_submission(
     if submission is None:
         return
     for k, file_id in enumerate(submission.files, start=1):
-        await scope.send_document(to, file_id, t("work.file_caption", n=k, title=milestone.title))
+        await scope.send_file(to, file_id, t("work.file_caption", n=k, title=milestone.title))
     text = t(
         "work.notify.submitted",
         name=await name_of(scope, contract.freelancer_id),

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import struct
+import zlib
 
 import pytest
 
@@ -56,6 +58,34 @@ async def test_send_edit_document_with_html_and_no_previews(adapter, emu):
     doc_id = await api.send_document(CLARA, file_id, "<b>your file</b>", None)
     assert emu.last_message(CLARA)["message_id"] == doc_id
     assert emu.last_message(CLARA)["caption"] == "your file"
+
+
+def png(width: int, height: int) -> bytes:
+    """A real PNG header (the emulator reads the size from IHDR)."""
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    chunk = b"IHDR" + ihdr
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + struct.pack(">I", len(ihdr))
+        + chunk
+        + struct.pack(">I", zlib.crc32(chunk))
+    )
+
+
+async def test_send_photo_with_caption_and_buttons(adapter, emu):
+    emu.send_text(CLARA, "hi")
+    photo = emu.store_file(png(640, 480), "shot.png", "image/png", "photos")
+    message_id = await adapter.api.send_photo(CLARA, photo.file_id, "<b>Screenshot</b> v1", BUTTONS)
+    call = emu.calls_to("sendPhoto")[-1]
+    assert call.status == 200 and call.params["parse_mode"] == "HTML"
+    shown = emu.last_message(CLARA)
+    assert shown["message_id"] == message_id
+    assert shown["photo"][0]["file_id"] == photo.file_id
+    assert (shown["photo"][0]["width"], shown["photo"][0]["height"]) == (640, 480)
+    assert shown["caption"] == "Screenshot v1" and "text" not in shown
+    assert shown["reply_markup"]["inline_keyboard"][0][0]["callback_data"] == "job:1"
+    with pytest.raises(port.BadRequest):  # an unknown file is Telegram's 400, mapped
+        await adapter.api.send_photo(CLARA, "no-such-file", None, None)
 
 
 async def test_errors_are_mapped_to_the_port(adapter, emu):

@@ -550,3 +550,36 @@ async def test_429s_for_two_chats_at_once_pause_every_chat(sdb: Database) -> Non
     second_429 = telegram_side.calls[1][1]
     assert all(t - second_429 >= 1.0 - JITTER_S for _, t, _ in telegram_side.calls[2:])
     assert set((await statuses(sdb)).values()) == {"sent"}
+
+
+@pytest.mark.parametrize("framework", ["aiogram", "ptb"])
+async def test_photos_go_by_send_photo_and_documents_by_send_document(
+    sdb: Database, emu: Emulator, api: TelegramApi
+) -> None:
+    """What handlers.context.Scope.send_file writes for a photo and for a document."""
+    open_chats(emu, [5001])
+    photo = emu.store_file(b"\x89PNG\r\n\x1a\n", "shot.png", "image/png", "photos")
+    doc = emu.store_file(b"%PDF-1", "spec.pdf", "application/pdf", "documents")
+    buttons = [[{"text": "Approve", "data": "wk:ap:1"}]]
+    async with sdb.uow() as uow:
+        for method, file_id in (("photo", photo.file_id), ("document", doc.file_id)):
+            await uow.outbox.add(
+                e.OutboxMessage(
+                    chat_id=5001,
+                    method=method,
+                    payload={"file_id": file_id, "caption": f"<b>{method}</b>", "buttons": buttons},
+                    priority=1,
+                )
+            )
+        await uow.commit()
+
+    assert await OutboxSender(sdb, api, RateLimiter(FAST)).flush(5)
+
+    assert [c.status for c in emu.calls_to("sendPhoto")] == [200]
+    assert [c.status for c in emu.calls_to("sendDocument")] == [200]
+    shown_photo, shown_doc = emu.messages(5001)[-2:]
+    assert shown_photo["photo"][0]["file_id"] == photo.file_id
+    assert shown_photo["caption"] == "photo"
+    assert shown_photo["reply_markup"]["inline_keyboard"][0][0]["callback_data"] == "wk:ap:1"
+    assert shown_doc["document"]["file_id"] == doc.file_id
+    assert set((await statuses(sdb)).values()) == {"sent"}

@@ -49,6 +49,7 @@ class Message:
     buttons: Keyboard | None = None
     file_id: str | None = None
     edits: int = 0
+    media: str | None = None  # "document" or "photo" (the outbox method) for a file
 
     @property
     def text(self) -> str:
@@ -225,12 +226,14 @@ class Harness:
             assert target is not None, f"edit of a message not in chat {row.chat_id}"
             target.html, target.buttons = payload["text"], buttons
             target.edits += 1
-        elif row.method == "document":
+        elif row.method in ("document", "photo"):
             caption = payload.get("caption") or ""
             if caption:
                 check_text(caption, CAPTION_LIMIT)
+            file_id = payload["file_id"]
+            assert ":" not in file_id, f"a kept id was sent as a Telegram file_id: {file_id}"
             chat.messages.append(
-                Message(next(self._messages), caption, buttons, file_id=payload["file_id"])
+                Message(next(self._messages), caption, buttons, file_id=file_id, media=row.method)
             )
         elif row.method == "commands":
             self.commands.append(payload)

@@ -7,6 +7,7 @@ import pytest
 from domain import ledger
 from domain.states import DisputeStatus, MilestoneStatus
 from domain.usecases.disputes import freeze_on_chargeback
+from handlers.events import IncomingFile
 from handlers.system import SystemRunner
 from tests.flows.conftest import ADMIN_ID
 from tests.flows.harness import Harness
@@ -63,7 +64,7 @@ async def test_disputes_evidence_and_resolve_with_confirmation(h: Harness) -> No
     await h.press_data(cleo, f"msg:c:{d.contract_id}")
     await h.send(cleo, "Where is my bot?")
     await h.press_data(fran, f"dsp:ans:{did}")
-    await h.upload(fran, "fran-proof", caption="Here is the code")
+    await h.upload(fran, IncomingFile("fran-proof", "photo"), caption="Here is the code")
 
     await h.send(ada, "/disputes")
     assert "Open disputes (1)" in h.last(ada).text
@@ -76,7 +77,7 @@ async def test_disputes_evidence_and_resolve_with_confirmation(h: Harness) -> No
     assert "Where is my bot?" in ev and "Here is the code" in ev
     assert ev.index("funded") < ev.index("dispute opened") < ev.index("Where is my bot?")
     await h.press(ada, "📎 Evidence files (1)")
-    assert h.last(ada).file_id == "fran-proof"
+    assert (h.last(ada).file_id, h.last(ada).media) == ("fran-proof", "photo")
     assert h.last(ada).text == "📎 message — Fran"
 
     # /resolve with bad input first.

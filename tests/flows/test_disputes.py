@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from domain import ledger
 from domain.states import DisputeStatus, MilestoneStatus
+from handlers.events import IncomingFile
 from tests.flows.conftest import ADMIN_ID
 from tests.flows.harness import Harness, Person
 from tests.flows.test_messaging import HOSTILE, admin, deal, fund, gateway, h, person
@@ -152,11 +153,11 @@ async def test_answer_with_files_and_hostile_text(h: Harness) -> None:
     await h.send(fran, HOSTILE)
     assert HOSTILE in h.last(cleo).text
     await h.press_data(fran, f"dsp:ans:{did}")
-    await h.upload(fran, "proof-1")
-    assert h.last(cleo).file_id == "proof-1"
+    await h.upload(fran, IncomingFile("proof-1", "photo"))
+    assert (h.last(cleo).file_id, h.last(cleo).media) == ("proof-1", "photo")
     async with h.db.uow() as uow:
         msgs = await uow.messages.find(order_by="id", dispute_id=did)
-        assert [(m.text, list(m.files)) for m in msgs] == [(HOSTILE, []), ("", ["proof-1"])]
+        assert [(m.text, list(m.files)) for m in msgs] == [(HOSTILE, []), ("", ["photo:proof-1"])]
 
 
 async def test_withdraw_by_opener_only(h: Harness) -> None:

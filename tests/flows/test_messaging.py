@@ -15,6 +15,7 @@ from domain.entities import Job, Pitch
 from domain.states import ContractStatus, JobStatus
 from domain.usecases import contracts, payments
 from domain.usecases.contracts import MilestoneSpec
+from handlers.events import IncomingFile
 from tests.flows.conftest import ADMIN_ID
 from tests.flows.harness import Harness, Person
 from tests.usecases.story import RecordingGateway
@@ -167,16 +168,16 @@ async def test_compose_stays_open_for_files_until_done(h: Harness) -> None:
     d = await deal(h, cleo, fran)
     await h.press_data(fran, f"msg:c:{d.contract_id}")
     await h.upload(fran, "file-1", caption="the draft")
-    await h.upload(fran, "file-2")
+    await h.upload(fran, IncomingFile("file-2", "photo"))
     docs = [m for m in h.chat(cleo) if m.file_id]
-    assert [m.file_id for m in docs] == ["file-1", "file-2"]
+    assert [(m.file_id, m.media) for m in docs] == [("file-1", "document"), ("file-2", "photo")]
     assert "↩️ Reply" in docs[-1].labels()
     await h.press(fran, "✅ Done")
     assert "closed" in h.last(fran).text
     await h.send(fran, "this goes nowhere")
     assert await messages_of(h, contract_id=d.contract_id) == [
         (fran.id, cleo.id, "the draft", ["file-1"], False),
-        (fran.id, cleo.id, "", ["file-2"], False),
+        (fran.id, cleo.id, "", ["photo:file-2"], False),
     ]
 
 

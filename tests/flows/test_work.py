@@ -62,15 +62,17 @@ async def test_submit_review_changes_resubmit_approve_release(h):
     assert await status(h, cid) is MilestoneStatus.SUBMITTED
     assert "released automatically on 2026-01-19" in h.last(fred).text
 
-    files = [m.file_id for m in h.chat(carla) if m.file_id]
-    assert files == ["doc-1", "photo-1"]
+    # Each file goes back the way Telegram accepts it: a photo by sendPhoto.
+    files = [(m.file_id, m.media) for m in h.chat(carla) if m.file_id]
+    assert files == [("doc-1", "document"), ("photo-1", "photo")]
     review = h.last(carla)
     assert "submitted work for “Part 1”" in review.text
-    assert "Screenshot <b>v1</b>" in review.text  # the caption became the message, escaped
+    assert "Screenshot <b>v1</b>" in review.text  # the caption joined the message, escaped
+    assert HOSTILE in review.text  # and did not replace the text typed before it
     assert "&lt;b&gt;v1" in review.html
     assert review.labels()[:2] == [label("work.btn.approve"), label("work.btn.changes")]
     [sub] = await all_of(h, "submissions")
-    assert sub.files == ["doc-1", "photo-1"]
+    assert sub.files == ["doc-1", "photo:photo-1"]  # the kind is kept with the id
 
     await h.press(carla, label("work.btn.changes"))
     await h.send(carla, "Please fix the <header> & footer 🙏")
@@ -346,3 +348,15 @@ async def test_card_buttons_open_the_dispute_and_the_message_flows(h):
     view = card.button(label("contracts.btn.dispute_view_n", n=1))
     assert view is not None and view["data"].startswith("dsp:v:")
     assert label("contracts.btn.refund_n", n=1) not in card.labels()
+
+
+async def test_files_kept_before_photos_were_marked_still_go_out_as_documents(h):
+    carla, fred, _, mid = await funded_deal(h)
+    await submit(h, fred, mid, "Old row")
+    async with h.db.uow() as uow:  # a submission stored before the kind was kept
+        [sub] = await uow.submissions.find(milestone_id=mid)
+        sub.files = ["legacy-file"]
+        await uow.commit()
+    await h.press_data(carla, encode("wk", "view", mid))
+    [sent] = [m for m in h.chat(carla) if m.file_id == "legacy-file"]
+    assert sent.media == "document"
