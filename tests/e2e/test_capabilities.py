@@ -1,5 +1,6 @@
 """Every capability of /work/shared/FLOWS.md (1–23) reached through a real framework
-(aiogram, long polling) against the Bot API emulator, with the real Runtime.
+(aiogram and python-telegram-bot, long polling) against the Bot API emulator, with the
+real Runtime — the whole module runs once per framework.
 
 One runtime serves the whole module; each test brings new people (fresh Telegram ids)
 so the tests do not see each other. A test prepares what its capability needs (a job,
@@ -148,12 +149,12 @@ class World:
             return opened.id  # type: ignore[return-value]
 
 
-@pytest_asyncio.fixture(scope="module", loop_scope="module")
-async def world(tmp_path_factory) -> AsyncIterator[World]:
+@pytest_asyncio.fixture(scope="module", loop_scope="module", params=["aiogram", "ptb"])
+async def world(request, tmp_path_factory) -> AsyncIterator[World]:
     emu = make_emulator()
     path = tmp_path_factory.mktemp("capabilities") / "caps.db"
     async with serve_emulator(emu) as api_base:
-        settings = settings_for("aiogram", "polling", api_base, emu.token, path)
+        settings = settings_for(request.param, "polling", api_base, emu.token, path)
         async with running(settings) as rt:
             db = Database(settings.database_url)
             stage = Stage(emu)
