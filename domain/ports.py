@@ -104,6 +104,8 @@ class JobQuery:
     skills: tuple[str, ...] = ()
     min_budget: int = 0  # minor units
     budget_type: str | None = None  # "fixed" / "hourly"
+    # Leave out the jobs this user marked "Not interested" (in the page and the total).
+    exclude_dismissed_by: int | None = None
     offset: int = 0
     limit: int = 5
 

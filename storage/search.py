@@ -19,7 +19,13 @@ from domain.entities import AlertSubscription, Job
 from domain.ports import JobQuery
 from domain.states import JobStatus
 from storage.skill_index import index_values
-from storage.tables import job_skills, jobs, subscription_categories, subscription_skills
+from storage.tables import (
+    dismissals,
+    job_skills,
+    jobs,
+    subscription_categories,
+    subscription_skills,
+)
 from storage.tables import subscriptions as subs
 
 MAX_QUERY_CHARS = 256  # longer text is cut: nobody searches with an essay
@@ -70,6 +76,14 @@ class SqlJobSearch:
             stmt = stmt.where(jobs.c.budget >= query.min_budget)
         if query.budget_type:
             stmt = stmt.where(jobs.c.budget_type == query.budget_type)
+        if query.exclude_dismissed_by is not None:
+            # A primary-key probe of job_dismissals (user_id, job_id) per candidate job.
+            stmt = stmt.where(
+                ~sa.exists().where(
+                    dismissals.c.user_id == query.exclude_dismissed_by,
+                    dismissals.c.job_id == jobs.c.id,
+                )
+            )
         return stmt
 
     def _text(self, stmt: sa.Select[Any], query: JobQuery) -> tuple[sa.Select[Any], Any]:

@@ -25,8 +25,6 @@ from domain.usecases.common import client, load, require_party
 
 RESPONSE_SAMPLE = 50  # the latest messages a response time is measured on
 INVITE_SCAN = 500  # profiles looked at when suggesting freelancers to invite
-SEARCH_CHUNK = 100  # results read per search call while skipping dismissed jobs
-SEARCH_SCAN_MAX = 1000  # matches read at most for one browse page
 
 
 @dataclass(frozen=True, slots=True)
@@ -231,34 +229,9 @@ async def invite_candidates(
 
 async def browse_jobs(uow: UnitOfWork, actor_id: int, query: JobQuery) -> tuple[list[Job], int]:
     """A page of open jobs for the query, without those the user marked "Not
-    interested", and how many there are.
-
-    The search port knows nothing of dismissals, so the results are read from
-    the top in chunks, skipping the user's dismissed open jobs, until the page is
-    full and every such job has been met (or the matches end). The total is exact
-    unless more than SEARCH_SCAN_MAX matches had to be read; then a dismissed job
-    beyond them may still be counted.
-    """
-    dismissed = {d.job_id for d in await uow.dismissals.find(order_by="", user_id=actor_id)}
-    hidden = (
-        {j.id for j in await uow.jobs.find(order_by="", id__in=dismissed, status=JobStatus.OPEN)}
-        if dismissed
-        else set()
-    )
-    if not hidden:
-        return await uow.search.search(query)
-    wanted = max(0, query.offset) + query.limit
-    kept: list[Job] = []
-    met = read = total = 0
-    while True:
-        page, total = await uow.search.search(replace(query, offset=read, limit=SEARCH_CHUNK))
-        read += len(page)
-        met += sum(job.id in hidden for job in page)
-        kept += [job for job in page if job.id not in hidden]
-        done = len(kept) >= wanted and met == len(hidden)
-        if done or not page or read >= total or read >= SEARCH_SCAN_MAX:
-            break
-    return kept[max(0, query.offset) : wanted], max(0, total - met)
+    interested", and how many there are: the search leaves them out, so pages
+    and the total are exact however many jobs match."""
+    return await uow.search.search(replace(query, exclude_dismissed_by=actor_id))
 
 
 @dataclass(frozen=True, slots=True)
