@@ -181,9 +181,18 @@ async def _own_pitch(uow: UnitOfWork, actor_id: int, pitch_id: int) -> Pitch:
 async def edit_pitch(
     uow: UnitOfWork, clock: Clock, actor_id: int, pitch_id: int, fields: PitchFields
 ) -> Pitch:
+    """Change a pending pitch while its job still takes pitches (open: not
+    paused or closed); the client sees the new terms, not a stale promise."""
     pitch = await _own_pitch(uow, actor_id, pitch_id)
     pitch.apply("edit")
-    job = await load(uow.jobs, pitch.job_id, "job")
+    # Locked (pitch, then job) so a pause or close that commits first is seen here.
+    job = await load(uow.jobs, pitch.job_id, "job", lock=True)
+    if job.status is not JobStatus.OPEN:
+        raise NotAllowed(
+            "pitch_job_not_open",
+            "The job is no longer open, so the pitch cannot be edited.",
+            status=job.status.value,
+        )
     _apply(pitch, fields, job)
     pitch.updated_at = clock.now()
     uow.emit("pitch_edited", **_event(pitch, job))
