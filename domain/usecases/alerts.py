@@ -69,6 +69,8 @@ def _apply(sub: AlertSubscription, fields: SubscriptionFields) -> None:
         raise ValidationError(
             "keywords_invalid",
             f"Up to {MAX_KEYWORDS} keywords of at most {MAX_KEYWORD_LEN} characters.",
+            max=MAX_KEYWORDS,
+            max_length=MAX_KEYWORD_LEN,
         )
     sub.keywords = list(dict.fromkeys(keywords))
     if not isinstance(fields.min_budget, int) or fields.min_budget < 0:

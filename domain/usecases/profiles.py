@@ -82,7 +82,11 @@ async def update_profile(
         profile.portfolio = list(dict.fromkeys(validation.parse_url(u) for u in fields.portfolio))
     if fields.certifications is not None:
         if len(fields.certifications) > MAX_CERTIFICATIONS:
-            raise ValidationError("certifications_too_many", "Too many certifications.")
+            raise ValidationError(
+                "certifications_too_many",
+                f"At most {MAX_CERTIFICATIONS} certifications.",
+                max=MAX_CERTIFICATIONS,
+            )
         profile.certifications = [
             validation.clean_text(c, "certification", 2, MAX_CERTIFICATION_LEN)
             for c in fields.certifications
