@@ -1,5 +1,5 @@
 """The whole story through the REAL frameworks: aiogram and python-telegram-bot by
-long polling (and aiogram by webhook) against the Bot API emulator on loopback, with
+long polling and by webhook against the Bot API emulator on loopback, with
 the real Runtime (bot/app.py). Clara hires, Felix works, Ada is the admin (Clara's last name, C, shows beside her first name); each acts
 through the emulator's user API (text, commands, buttons by their label, a document);
 the client pays on the sandbox payment page by POSTing its form over HTTP; at the
@@ -22,7 +22,7 @@ M1, M2 = 30_000, 15_000
 SHARE_M2 = M2 * 40 // 100
 UNKNOWN = "don't know the command"
 NO_ADMIN_FLOW = "admin flow missing: /disputes is an unknown command (handlers/flows/admin.py)"
-MODES = [("aiogram", "polling"), ("ptb", "polling"), ("aiogram", "webhook")]
+MODES = [("aiogram", "polling"), ("ptb", "polling"), ("aiogram", "webhook"), ("ptb", "webhook")]
 
 
 @pytest.fixture(params=MODES, ids=lambda p: f"{p[0]}-{p[1]}")
