@@ -1,0 +1,236 @@
+"""Job search: uow.search.search (storage/search.py) with text and filters over
+many seeded jobs — SQLite FTS5 (bm25) against PostgreSQL tsvector (ts_rank).
+
+    .venv/bin/python -m bench search                       # 20,000 jobs: about 25 s
+    .venv/bin/python -m bench search --jobs 100000 --time-limit 10
+    .venv/bin/python -m bench search --concurrency 8
+
+Per database: a fresh database built by the migrations, then --jobs jobs (85 %
+open, the rest paused, closed or drafts) inserted in bulk with their job_skills
+rows — the FTS5 triggers and the generated tsvector column index them as they
+would any job — and ANALYZE (not timed). The query mix, drawn once from the
+seed and the same on both databases: words people type (one or two, a few
+matching nothing), alone or with a category, skills, a minimum budget or a
+budget type; filters without text (newest first); first page mostly, page 2
+or 3 sometimes; 5 a page, as /jobs shows. Each query is one unit of work, as
+in the bot.
+
+Two measurements, each bounded by --time-limit seconds:
+1. one query at a time: queries/s and latency are the query's own cost;
+2. --concurrency queries at once: queries/s under load (latency includes waiting;
+   on SQLite every unit of work begins IMMEDIATE, so they queue).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import random
+import tempfile
+import time
+from dataclasses import replace
+from datetime import timedelta
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from bench import market
+from bench.support import (
+    Budget,
+    Latencies,
+    MemoryPeak,
+    Row,
+    WallClock,
+    add_database_options,
+    backends,
+    machine,
+    migrated_database,
+    print_table,
+)
+from domain.ports import JobQuery
+from domain.states import JobStatus
+from storage.database import Database
+from storage.skill_index import index_values
+from storage.tables import job_skills, jobs
+
+CLIENTS = range(4_000_000, 4_000_200)
+BATCH = 2_000
+PAGE = 5
+STATUSES = [JobStatus.OPEN] * 17 + [JobStatus.PAUSED, JobStatus.CLOSED, JobStatus.DRAFT]
+
+
+async def seed_jobs(db: Database, count: int, rng: random.Random) -> None:
+    """`count` jobs in bulk (with their skill rows), published over the last 90 days."""
+    clock = WallClock()
+    await market.add_users(db, clock, CLIENTS, client=True)
+    now = clock.now()
+    for first in range(1, count + 1, BATCH):
+        rows, skill_rows = [], []
+        for job_id in range(first, min(first + BATCH, count + 1)):
+            text = market.job_text(rng)
+            status = rng.choice(STATUSES)
+            created = now - timedelta(minutes=rng.randrange(90 * 24 * 60))
+            rows.append(
+                {
+                    "id": job_id,
+                    "client_id": rng.choice(CLIENTS),
+                    "title": text.title,
+                    "description": text.description,
+                    "category": text.category,
+                    "skills": list(text.skills),
+                    "budget_type": text.budget_type,
+                    "budget": text.budget,
+                    "currency": "USD",
+                    "status": status,
+                    "created_at": created,
+                    "published_at": None if status is JobStatus.DRAFT else created,
+                }
+            )
+            skill_rows += [{"job_id": job_id, "skill": s} for s in index_values(text.skills)]
+        async with db.uow() as uow:
+            await uow.session.execute(sa.insert(jobs), rows)
+            await uow.session.execute(sa.insert(job_skills), skill_rows)
+            await uow.commit()
+    async with db.engine.connect() as conn:
+        await conn.execute(sa.text("ANALYZE"))
+        await conn.commit()
+
+
+def query_mix(count: int, seed: int) -> list[JobQuery]:
+    rng = random.Random(seed)
+    queries = []
+    for _ in range(count):
+        kind = rng.random()
+        text = rng.choice(market.QUERIES)
+        work, category, skills = rng.choice(market.WORK)
+        offset = rng.choices([0, PAGE, 2 * PAGE], weights=[7, 2, 1])[0]
+        if kind < 0.40:
+            q = JobQuery(text=text)
+        elif kind < 0.60:
+            q = JobQuery(text=text, category=category)
+        elif kind < 0.75:
+            q = JobQuery(category=category)
+        elif kind < 0.85:
+            q = JobQuery(text=rng.choice(["", work.split()[0].lower()]), skills=(skills[0],))
+        elif kind < 0.95:
+            q = JobQuery(
+                text=rng.choice(["", text]),
+                min_budget=rng.choice([5_000, 50_000, 150_000]),
+                budget_type=rng.choice([None, "fixed", "hourly"]),
+            )
+        else:
+            q = JobQuery()
+        queries.append(replace(q, offset=offset, limit=PAGE))
+    return queries
+
+
+async def run_queries(
+    db: Database, queries: list[JobQuery], concurrency: int, seconds: float
+) -> tuple[int, float, Latencies, int]:
+    """(queries done, wall seconds, latencies, matches summed), cycling through the mix."""
+    latencies = Latencies()
+    budget = Budget(seconds)
+    position = 0
+    done = matches = 0
+
+    async def worker() -> None:
+        nonlocal position, done, matches
+        while not budget.over():
+            query = queries[position % len(queries)]
+            position += 1
+            began = time.perf_counter()
+            async with db.uow() as uow:
+                page, total = await uow.search.search(query)
+            latencies.add(time.perf_counter() - began)
+            assert len(page) <= PAGE
+            done += 1
+            matches += total
+
+    started = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    return done, time.perf_counter() - started, latencies, matches
+
+
+async def measure(backend: str, server: str | None, args: argparse.Namespace) -> dict[str, float]:
+    queries = query_mix(args.queries, args.seed)
+    with tempfile.TemporaryDirectory() as tmp:
+        async with migrated_database(backend, server, Path(tmp)) as url:
+            db = Database(url)
+            try:
+                seeding = time.perf_counter()
+                await seed_jobs(db, args.jobs, random.Random(args.seed))
+                seeded = time.perf_counter() - seeding
+                async with db.uow() as uow:
+                    open_jobs = await uow.jobs.count(status=JobStatus.OPEN)
+                for query in queries[:20]:  # warm caches and prepared statements
+                    async with db.uow() as uow:
+                        await uow.search.search(query)
+                with MemoryPeak(args.trace_memory) as memory:
+                    one = await run_queries(db, queries, 1, args.time_limit)
+                    many = await run_queries(db, queries, args.concurrency, args.time_limit)
+            finally:
+                await db.dispose()
+    done, wall, latencies, matches = one
+    many_done, many_wall, many_latencies, _ = many
+    return {
+        "seed": seeded,
+        "open": open_jobs,
+        "queries": done,
+        "rate": done / wall if wall else 0.0,
+        **latencies.figures(),
+        "matches": matches / done if done else 0.0,
+        "many_rate": many_done / many_wall if many_wall else 0.0,
+        **many_latencies.figures("many_"),
+        "memory": memory.megabytes,
+    }
+
+
+def add_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--jobs", type=int, default=20_000, help="jobs seeded (default 20,000)")
+    parser.add_argument(
+        "--queries", type=int, default=500, help="distinct queries in the mix (default 500)"
+    )
+    parser.add_argument(
+        "--concurrency", type=int, default=8, help="queries at once in part 2 (default 8)"
+    )
+    parser.add_argument(
+        "--time-limit",
+        type=float,
+        default=4,
+        help="seconds each part runs for, per database (default 4)",
+    )
+    add_database_options(parser)
+
+
+QUICK = ["--jobs", "5000", "--time-limit", "1.5"]
+
+
+async def main(args: argparse.Namespace) -> int:
+    results: dict[str, dict[str, float]] = {}
+    for backend, server in backends(args):
+        results[backend] = await measure(backend, server, args)
+    if not results:
+        return 0
+    memory_label = "traced peak MB" if args.trace_memory else "peak RSS MB"
+    print_table(
+        f"search: {args.jobs:,} jobs, {args.queries} distinct queries, {PAGE} a page "
+        f"(seed {args.seed}; {machine()})",
+        results,
+        [
+            Row("seed", "bulk insert s (not timed)", "{:.1f}"),
+            Row("open", "open jobs", "{:,.0f}", ratio=False),
+            Row("queries", "1 at a time: queries", "{:,.0f}", ratio=False),
+            Row("rate", "  queries/s", "{:.1f}"),
+            Row("p50", "  p50 ms", "{:.1f}"),
+            Row("p95", "  p95 ms", "{:.1f}"),
+            Row("p99", "  p99 ms", "{:.1f}"),
+            Row("max", "  max ms", "{:.1f}"),
+            Row("matches", "  mean matches/query", "{:,.0f}", ratio=False),
+            Row("many_rate", f"{args.concurrency} at once: queries/s", "{:.1f}"),
+            Row("many_p50", "  p50 ms", "{:.1f}"),
+            Row("many_p95", "  p95 ms", "{:.1f}"),
+            Row("many_p99", "  p99 ms", "{:.1f}"),
+            Row("memory", memory_label, "{:.0f}"),
+        ],
+    )
+    return 0

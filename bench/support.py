@@ -1,0 +1,265 @@
+"""What the database benchmarks share: fresh migrated databases, latency and
+memory figures, a time budget, and the side-by-side table.
+
+SQLite is the baseline. PostgreSQL runs when a server is named (--postgres URL,
+else GIGBOT_TEST_POSTGRES_URL); each run gets a database of its own, created
+on that server, migrated, and dropped afterwards. Everything stays on the
+machine: SQLite in a temporary folder, PostgreSQL wherever the URL points
+(127.0.0.1 here).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import math
+import os
+import resource
+import threading
+import time
+import tracemalloc
+import uuid
+from collections.abc import AsyncIterator, Iterable, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlalchemy.engine import make_url
+
+from storage.migrate import upgrade
+
+POSTGRES_ENV = "GIGBOT_TEST_POSTGRES_URL"
+SQLITE, POSTGRES = "sqlite", "postgresql"
+RSS_SAMPLE_S = 0.01
+
+
+def machine() -> str:
+    """The conditions the figures were taken under: cores and load."""
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else math.nan
+    return f"{os.cpu_count()} cores, load {load:.1f}"
+
+
+class WallClock:
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+
+# --- databases -------------------------------------------------------------------------
+
+
+def add_database_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--postgres",
+        metavar="URL",
+        help=f"PostgreSQL server for the comparison (default: ${POSTGRES_ENV}; "
+        "a fresh database is created there and dropped afterwards)",
+    )
+    parser.add_argument(
+        "--only", choices=[SQLITE, POSTGRES], help="run on one database only (no ratio)"
+    )
+    parser.add_argument(
+        "--trace-memory",
+        action="store_true",
+        help="peak of Python allocations (tracemalloc) instead of process RSS; slower",
+    )
+    parser.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
+
+
+def backends(args: argparse.Namespace) -> list[tuple[str, str | None]]:
+    """(backend, server URL) pairs to run, SQLite (the baseline) first."""
+    server = args.postgres or os.environ.get(POSTGRES_ENV)
+    chosen: list[tuple[str, str | None]] = []
+    if args.only in (None, SQLITE):
+        chosen.append((SQLITE, None))
+    if args.only in (None, POSTGRES):
+        if server:
+            chosen.append((POSTGRES, server))
+        else:
+            print(f"  (PostgreSQL skipped: pass --postgres URL or set {POSTGRES_ENV})")
+    return chosen
+
+
+async def _admin_execute(server: str, sql: str) -> None:
+    """One statement outside a transaction (CREATE/DROP DATABASE)."""
+    import asyncpg
+
+    url = make_url(server).set(drivername="postgresql")
+    conn = await asyncpg.connect(url.render_as_string(hide_password=False))
+    try:
+        await conn.execute(sql)
+    finally:
+        await conn.close()
+
+
+@asynccontextmanager
+async def migrated_database(backend: str, server: str | None, folder: Path) -> AsyncIterator[str]:
+    """The URL of a fresh database migrated to head (storage.migrate.upgrade)."""
+    if backend == SQLITE:
+        url = f"sqlite+aiosqlite:///{folder / 'bench.db'}"
+        await upgrade(url)
+        yield url
+        return
+    assert server is not None
+    name = f"gigbot_bench_{uuid.uuid4().hex[:10]}"
+    await _admin_execute(server, f'CREATE DATABASE "{name}"')
+    try:
+        url = make_url(server).set(database=name).render_as_string(hide_password=False)
+        await upgrade(url)
+        yield url
+    finally:
+        await _admin_execute(server, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+# --- figures ---------------------------------------------------------------------------
+
+
+def percentile(values: Sequence[float], q: float) -> float:
+    """Nearest-rank percentile of already sorted values (q in 0..100)."""
+    if not values:
+        return math.nan
+    rank = max(1, math.ceil(q / 100 * len(values)))
+    return values[min(rank, len(values)) - 1]
+
+
+@dataclass
+class Latencies:
+    seconds: list[float] = field(default_factory=list)
+
+    def add(self, took: float) -> None:
+        self.seconds.append(took)
+
+    def figures(self, prefix: str = "") -> dict[str, float]:
+        """p50/p95/p99/max in milliseconds."""
+        ordered = sorted(self.seconds)
+        return {
+            f"{prefix}p50": percentile(ordered, 50) * 1000,
+            f"{prefix}p95": percentile(ordered, 95) * 1000,
+            f"{prefix}p99": percentile(ordered, 99) * 1000,
+            f"{prefix}max": (ordered[-1] if ordered else math.nan) * 1000,
+        }
+
+
+def _rss_bytes() -> int:
+    try:
+        with open("/proc/self/statm", "rb") as statm:
+            return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except OSError:  # not Linux: the lifetime maximum is all there is
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
+class MemoryPeak:
+    """The peak memory of one measured phase, in MB.
+
+    Default: the process's resident set, sampled every 10 ms by a thread (cheap,
+    but process-wide: it includes the interpreter and whatever earlier phases
+    left allocated). With trace=True: the peak of Python allocations made during
+    the phase (tracemalloc; precise, but it slows allocation-heavy code down)."""
+
+    def __init__(self, trace: bool) -> None:
+        self.trace = trace
+        self.peak = 0
+        self._stop = threading.Event()
+        self._sampler: threading.Thread | None = None
+
+    @property
+    def label(self) -> str:
+        return "traced peak MB" if self.trace else "peak RSS MB"
+
+    def __enter__(self) -> MemoryPeak:
+        if self.trace:
+            tracemalloc.start()
+            tracemalloc.reset_peak()
+        else:
+            self.peak = _rss_bytes()
+            self._sampler = threading.Thread(target=self._sample, daemon=True)
+            self._sampler.start()
+        return self
+
+    def _sample(self) -> None:
+        while not self._stop.wait(RSS_SAMPLE_S):
+            self.peak = max(self.peak, _rss_bytes())
+
+    def __exit__(self, *exc: object) -> None:
+        if self.trace:
+            self.peak = tracemalloc.get_traced_memory()[1]
+            tracemalloc.stop()
+        else:
+            self._stop.set()
+            assert self._sampler is not None
+            self._sampler.join()
+            self.peak = max(self.peak, _rss_bytes())
+
+    @property
+    def megabytes(self) -> float:
+        return self.peak / 1e6
+
+
+class Budget:
+    """A soft time limit: workers stop taking new work once it has passed."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.ends = time.monotonic() + seconds if seconds > 0 else math.inf
+        self.hit = False
+
+    def over(self) -> bool:
+        if time.monotonic() >= self.ends:
+            self.hit = True
+        return self.hit
+
+
+class ErrorCount(logging.Handler):
+    """Counts the ERROR records a logger emits (the engine logs unexpected failures)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.ERROR)
+        self.count = 0
+        self.first: str | None = None
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.count += 1
+        if self.first is None:
+            self.first = record.getMessage()
+
+
+# --- the table -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Row:
+    key: str
+    label: str
+    fmt: str = "{:,.0f}"
+    ratio: bool = True  # False for counts that only need to be read, not compared
+
+
+def print_table(title: str, results: dict[str, dict[str, float]], rows: Iterable[Row]) -> None:
+    """Each backend's figures side by side; the last column is PostgreSQL / SQLite."""
+    names = list(results)
+    ratio = SQLITE in results and POSTGRES in results
+    header = f"  {'':<26}" + "".join(f"{n:>12}" for n in names)
+    header += f"{'pg/sqlite':>11}" if ratio else ""
+    print(f"\n{title}")
+    print(header)
+    for row in rows:
+        cells = [results[n].get(row.key, math.nan) for n in names]
+        line = f"  {row.label:<26}" + "".join(f"{_cell(row.fmt, v):>12}" for v in cells)
+        if ratio and row.ratio:
+            base, other = results[SQLITE].get(row.key), results[POSTGRES].get(row.key)
+            line += f"{_ratio(base, other):>11}"
+        print(line)
+
+
+def _cell(fmt: str, value: float) -> str:
+    return (
+        "—"
+        if value is None or (isinstance(value, float) and math.isnan(value))
+        else fmt.format(value)
+    )
+
+
+def _ratio(base: float | None, other: float | None) -> str:
+    if base is None or other is None or math.isnan(base) or math.isnan(other) or base == 0:
+        return "—"
+    return f"{other / base:.2f}×"
