@@ -1,8 +1,19 @@
-"""Outbox sender throughput: enqueue N rows, deliver them to the Bot API emulator, print figures.
+"""Benchmarks: `python -m bench [sender|engine|ledger|search|all|quick] [options]`.
 
-    .venv/bin/python -m bench                      # the default scenarios
-    .venv/bin/python -m bench --rows 5000 --chats 1000 --rate 0 --framework ptb
-    .venv/bin/python -m bench --database postgresql+asyncpg://postgres@127.0.0.1:5432/bench
+    .venv/bin/python -m bench                      # quick: every benchmark, small sizes
+    .venv/bin/python -m bench engine --help        # one benchmark, its options
+    .venv/bin/python -m bench all                  # every benchmark at its default size
+
+The database benchmarks (engine, ledger, search: bench/*_bench.py) compare SQLite with
+PostgreSQL side by side when GIGBOT_TEST_POSTGRES_URL or --postgres names a server.
+The outbox sender benchmark follows; options given without a subcommand are its options,
+as before (`python -m bench --rows 5000 …`).
+
+Outbox sender throughput: enqueue N rows, deliver them to the Bot API emulator, print figures.
+
+    .venv/bin/python -m bench sender               # the default scenarios
+    .venv/bin/python -m bench sender --rows 5000 --chats 1000 --rate 0 --framework ptb
+    .venv/bin/python -m bench sender --database postgresql+asyncpg://postgres@127.0.0.1:5432/bench
 
 Everything runs on 127.0.0.1: a fresh migrated database (a temporary SQLite file unless
 --database names an existing, migrated one whose outbox is emptied first), the emulator
@@ -17,7 +28,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import bisect
+import importlib
 import resource
+import sys
 import tempfile
 import time
 import tracemalloc
@@ -183,8 +196,10 @@ async def run(scenario: Scenario, framework: str, database: str | None, trace_me
     print(f"  memory       {traced}{rss:.0f} MB process max RSS")
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n")[0])
+def sender_main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m bench sender", description="Outbox sender throughput."
+    )
     parser.add_argument(
         "--rows", type=int, help="rows to enqueue (default: the built-in scenarios)"
     )
@@ -199,7 +214,7 @@ def main() -> None:
     parser.add_argument("--framework", choices=["aiogram", "ptb"], default="aiogram")
     parser.add_argument("--trace-memory", action="store_true", help="tracemalloc peak (slower)")
     parser.add_argument("--database", help="a migrated database URL (its outbox is emptied)")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     scenarios = DEFAULTS
     if args.rows:
         scenarios = [
@@ -213,7 +228,81 @@ def main() -> None:
             await run(scenario, args.framework, args.database, args.trace_memory)
 
     asyncio.run(all_of_them())
+    return 0
+
+
+# --- the command: one benchmark, all of them, or the quick round ----------------------
+
+DATABASE_BENCHES = {
+    "engine": "bench.engine_bench",
+    "ledger": "bench.ledger_bench",
+    "search": "bench.search_bench",
+}
+SUMMARY = {
+    "sender": "outbox sender → Bot API emulator: msg/s, 429s, memory",
+    "engine": "simulated users through handlers.engine.Engine: events/s, latency, memory",
+    "ledger": "fund→submit→release cycles: settlements/s; racing releases: refusals",
+    "search": "uow.search.search over 20,000 jobs: FTS5 vs tsvector, queries/s, latency",
+}
+SENDER_QUICK = ["--rows", "1000", "--chats", "200"]
+
+
+def usage() -> str:
+    lines = [
+        "usage: python -m bench [sender|engine|ledger|search|all|quick] [options]",
+        "",
+        "  (nothing)  quick: every benchmark at small sizes (make bench)",
+        "  all        every benchmark at its default size",
+        *(f"  {name:<10} {text}" for name, text in SUMMARY.items()),
+        "",
+        "  python -m bench <name> --help shows a benchmark's options. engine, ledger and",
+        "  search compare SQLite with PostgreSQL when GIGBOT_TEST_POSTGRES_URL is set or",
+        "  --postgres URL is given (all/quick pass --postgres on). Options without a",
+        "  subcommand are the sender's, as before.",
+    ]
+    return "\n".join(lines)
+
+
+def database_bench(name: str, argv: list[str]) -> int:
+    from bench.support import compare
+
+    return compare(name, importlib.import_module(DATABASE_BENCHES[name]), argv)
+
+
+def every_bench(quick: bool, argv: list[str]) -> int:
+    """The sender, then each database benchmark; `argv` may name --postgres URL."""
+    parser = argparse.ArgumentParser(prog="python -m bench " + ("quick" if quick else "all"))
+    parser.add_argument("--postgres", metavar="URL", help="PostgreSQL server to compare with")
+    args = parser.parse_args(argv)
+    extra = ["--postgres", args.postgres] if args.postgres else []
+    print("== sender ==", flush=True)
+    status = sender_main(SENDER_QUICK if quick else [])
+    for name in DATABASE_BENCHES:
+        print(f"\n== {name} ==", flush=True)
+        module = importlib.import_module(DATABASE_BENCHES[name])
+        status |= database_bench(name, (module.QUICK if quick else []) + extra)
+    return status
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if not argv or argv[0] == "quick":
+        return every_bench(True, argv[1:])
+    head, rest = argv[0], argv[1:]
+    if head in ("-h", "--help", "help"):
+        print(usage())
+        return 0
+    if head == "all":
+        return every_bench(False, rest)
+    if head == "sender":
+        return sender_main(rest)
+    if head in DATABASE_BENCHES:
+        return database_bench(head, rest)
+    if head.startswith("-"):
+        return sender_main(argv)  # the sender's options, as before subcommands existed
+    print(usage(), file=sys.stderr)
+    return 2
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())

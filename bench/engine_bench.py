@@ -50,10 +50,10 @@ from bench.support import (
     Row,
     WallClock,
     add_database_options,
-    backends,
-    machine,
+    conditions,
     migrated_database,
     print_table,
+    units_of_work,
 )
 from bot.payments.sandbox import SandboxGateway
 from domain.config import MarketConfig
@@ -272,7 +272,9 @@ async def measure(backend: str, server: str | None, args: argparse.Namespace) ->
                 await seed_market(db, config, args)
                 seeded = time.perf_counter() - seeding
                 gateway = SandboxGateway("http://127.0.0.1:8080", "bench-secret")
-                engine = CountingEngine(db.uow, WallClock(), config, gateway)
+                engine = CountingEngine(
+                    units_of_work(db, args.sqlite_serial), WallClock(), config, gateway
+                )
                 warm = Run(engine, observer)
                 await play(warm, FIRST_PLAYER - 1, freelancer_script, args.seed)  # imports, caches
                 await play(warm, FIRST_PLAYER - 2, client_script, args.seed)
@@ -341,16 +343,12 @@ def add_options(parser: argparse.ArgumentParser) -> None:
 QUICK = ["--users", "30", "--jobs", "60", "--subscribers", "40", "--time-limit", "4"]
 
 
-async def main(args: argparse.Namespace) -> int:
-    results: dict[str, dict[str, float]] = {}
-    for backend, server in backends(args):
-        results[backend] = await measure(backend, server, args)
-    if not results:
-        return 0
+def report(args: argparse.Namespace, results: dict[str, dict[str, float]]) -> int:
+    """Print the figures side by side; 1 if something went wrong on the way."""
     memory_label = "traced peak MB" if args.trace_memory else "peak RSS MB"
     print_table(
         f"engine: {args.concurrency} people at once, {args.jobs} open jobs, "
-        f"{args.subscribers} alert subscribers (seed {args.seed}; {machine()})",
+        f"{args.subscribers} alert subscribers ({conditions(args)})",
         results,
         [
             Row("seed", "seeding s (not timed)", "{:.1f}"),

@@ -36,7 +36,7 @@ from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from sqlalchemy.exc import DBAPIError
 
@@ -48,10 +48,10 @@ from bench.support import (
     Row,
     WallClock,
     add_database_options,
-    backends,
-    machine,
+    conditions,
     migrated_database,
     print_table,
+    units_of_work,
 )
 from bot.payments.sandbox import SandboxGateway
 from domain.config import MarketConfig
@@ -75,13 +75,13 @@ class Tally:
 
 
 async def transaction(
-    db: Database, tally: Tally, work: Callable[[SqlUnitOfWork], Awaitable[T]]
+    uows: Callable[[], Any], tally: Tally, work: Callable[[SqlUnitOfWork], Awaitable[T]]
 ) -> T:
     """Run `work` in a unit of work and commit; a database error is retried
     (counted), a DomainError is a refusal and propagates."""
     for attempt in range(RETRIES + 1):
         try:
-            async with db.uow() as uow:
+            async with uows() as uow:
                 result = await work(uow)
                 await uow.commit()
                 return result
@@ -144,7 +144,7 @@ async def hire(
 
 @dataclass
 class Money:
-    db: Database
+    uows: Callable[[], Any]  # the unit-of-work factory
     clock: WallClock
     config: MarketConfig
     gateway: SandboxGateway
@@ -158,14 +158,14 @@ class Money:
             assert payment.external_id is not None
             return payment.external_id
 
-        external_id = await transaction(self.db, self.tally, start)
+        external_id = await transaction(self.uows, self.tally, start)
 
         async def confirm(uow: SqlUnitOfWork) -> bool:
             return await payments.confirm_payment(
                 uow, self.clock, self.config, self.gateway.name, external_id, f"ch_{milestone_id}"
             )
 
-        assert await transaction(self.db, self.tally, confirm)
+        assert await transaction(self.uows, self.tally, confirm)
 
     async def submit(self, milestone_id: int, freelancer_id: int) -> None:
         async def submit(uow: SqlUnitOfWork) -> None:
@@ -173,7 +173,7 @@ class Money:
                 uow, self.clock, self.config, freelancer_id, milestone_id, "Done, see the link."
             )
 
-        await transaction(self.db, self.tally, submit)
+        await transaction(self.uows, self.tally, submit)
 
     async def release(self, milestone_id: int, client_id: int) -> bool:
         """True if this attempt settled the milestone; False if it was refused."""
@@ -182,7 +182,7 @@ class Money:
             await milestones.release(uow, self.clock, self.config, client_id, milestone_id)
 
         try:
-            await transaction(self.db, self.tally, release)
+            await transaction(self.uows, self.tally, release)
         except DomainError as refused:
             self.tally.refusals[refused.code] += 1
             return False
@@ -241,7 +241,7 @@ async def _measure(
 
     # 1. settlements
     cycles = Tally()
-    money = Money(db, clock, config, gateway, cycles)
+    money = Money(units_of_work(db, args.sqlite_serial), clock, config, gateway, cycles)
     latencies = Latencies()
     queue = list(reversed(cycling))
     settled: list[int] = []
@@ -269,7 +269,7 @@ async def _measure(
 
     # 2. contention: funded, submitted milestones; many releases at once on each
     race = Tally()
-    racing_money = Money(db, clock, config, gateway, race)
+    racing_money = Money(units_of_work(db, args.sqlite_serial), clock, config, gateway, race)
     for milestone_id, client_id, freelancer_id in racing:
         await racing_money.fund(milestone_id, client_id)
         await racing_money.submit(milestone_id, freelancer_id)
@@ -322,7 +322,7 @@ async def _measure(
 
 def add_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "--cycles", type=int, default=300, help="fund→submit→release cycles (default 300)"
+        "--cycles", type=int, default=600, help="fund→submit→release cycles (default 600)"
     )
     parser.add_argument("--concurrency", type=int, default=8, help="cycles at once (default 8)")
     parser.add_argument(
@@ -343,16 +343,12 @@ def add_options(parser: argparse.ArgumentParser) -> None:
 QUICK = ["--cycles", "60", "--racers", "10", "--time-limit", "3"]
 
 
-async def main(args: argparse.Namespace) -> int:
-    results: dict[str, dict[str, float]] = {}
-    for backend, server in backends(args):
-        results[backend] = await measure(backend, server, args)
-    if not results:
-        return 0
+def report(args: argparse.Namespace, results: dict[str, dict[str, float]]) -> int:
+    """Print the figures side by side; 1 if something went wrong on the way."""
     memory_label = "traced peak MB" if args.trace_memory else "peak RSS MB"
     print_table(
         f"ledger: {args.concurrency} cycles at once; race: {args.race_milestones} milestones × "
-        f"{args.racers} releases (seed {args.seed}; {machine()})",
+        f"{args.racers} releases ({conditions(args)})",
         results,
         [
             Row("seed", "contracts made s (not timed)", "{:.1f}"),

@@ -28,9 +28,11 @@ import asyncio
 import random
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -42,10 +44,10 @@ from bench.support import (
     Row,
     WallClock,
     add_database_options,
-    backends,
-    machine,
+    conditions,
     migrated_database,
     print_table,
+    units_of_work,
 )
 from domain.ports import JobQuery
 from domain.states import JobStatus
@@ -125,7 +127,7 @@ def query_mix(count: int, seed: int) -> list[JobQuery]:
 
 
 async def run_queries(
-    db: Database, queries: list[JobQuery], concurrency: int, seconds: float
+    uows: Callable[[], Any], queries: list[JobQuery], concurrency: int, seconds: float
 ) -> tuple[int, float, Latencies, int]:
     """(queries done, wall seconds, latencies, matches summed), cycling through the mix."""
     latencies = Latencies()
@@ -139,7 +141,7 @@ async def run_queries(
             query = queries[position % len(queries)]
             position += 1
             began = time.perf_counter()
-            async with db.uow() as uow:
+            async with uows() as uow:
                 page, total = await uow.search.search(query)
             latencies.add(time.perf_counter() - began)
             assert len(page) <= PAGE
@@ -165,9 +167,10 @@ async def measure(backend: str, server: str | None, args: argparse.Namespace) ->
                 for query in queries[:20]:  # warm caches and prepared statements
                     async with db.uow() as uow:
                         await uow.search.search(query)
+                uows = units_of_work(db, args.sqlite_serial)
                 with MemoryPeak(args.trace_memory) as memory:
-                    one = await run_queries(db, queries, 1, args.time_limit)
-                    many = await run_queries(db, queries, args.concurrency, args.time_limit)
+                    one = await run_queries(uows, queries, 1, args.time_limit)
+                    many = await run_queries(uows, queries, args.concurrency, args.time_limit)
             finally:
                 await db.dispose()
     done, wall, latencies, matches = one
@@ -205,16 +208,12 @@ def add_options(parser: argparse.ArgumentParser) -> None:
 QUICK = ["--jobs", "5000", "--time-limit", "1.5"]
 
 
-async def main(args: argparse.Namespace) -> int:
-    results: dict[str, dict[str, float]] = {}
-    for backend, server in backends(args):
-        results[backend] = await measure(backend, server, args)
-    if not results:
-        return 0
+def report(args: argparse.Namespace, results: dict[str, dict[str, float]]) -> int:
+    """Print the figures side by side; 1 if something went wrong on the way."""
     memory_label = "traced peak MB" if args.trace_memory else "peak RSS MB"
     print_table(
         f"search: {args.jobs:,} jobs, {args.queries} distinct queries, {PAGE} a page "
-        f"(seed {args.seed}; {machine()})",
+        f"({conditions(args)})",
         results,
         [
             Row("seed", "bulk insert s (not timed)", "{:.1f}"),

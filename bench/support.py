@@ -11,33 +11,47 @@ machine: SQLite in a temporary folder, PostgreSQL wherever the URL points
 from __future__ import annotations
 
 import argparse
+import asyncio
+import json
 import logging
 import math
 import os
 import resource
+import subprocess
+import sys
+import tempfile
 import threading
 import time
 import tracemalloc
 import uuid
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any, Protocol
 
 from sqlalchemy.engine import make_url
 
+from storage.database import Database, SqlUnitOfWork
 from storage.migrate import upgrade
 
 POSTGRES_ENV = "GIGBOT_TEST_POSTGRES_URL"
 SQLITE, POSTGRES = "sqlite", "postgresql"
 RSS_SAMPLE_S = 0.01
+PROJECT = Path(__file__).resolve().parent.parent
 
 
 def machine() -> str:
     """The conditions the figures were taken under: cores and load."""
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else math.nan
     return f"{os.cpu_count()} cores, load {load:.1f}"
+
+
+def conditions(args: argparse.Namespace) -> str:
+    """The title's tail: seed, machine, and any what-if that changes the figures."""
+    serial = "; SQLite units of work serialised (--sqlite-serial)" if args.sqlite_serial else ""
+    return f"seed {args.seed}; {machine()}{serial}"
 
 
 class WallClock:
@@ -64,6 +78,65 @@ def add_database_options(parser: argparse.ArgumentParser) -> None:
         help="peak of Python allocations (tracemalloc) instead of process RSS; slower",
     )
     parser.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
+    parser.add_argument(
+        "--sqlite-serial",
+        action="store_true",
+        help="on SQLite, queue this process's units of work on an asyncio.Lock instead of "
+        "polling in SQLite's busy handler (a what-if: the application does not do this)",
+    )
+    parser.add_argument(
+        "--in-process",
+        action="store_true",
+        help="measure every database in this process (for a profiler); by default each "
+        "runs in a fresh process, so that memory figures do not carry over",
+    )
+    parser.add_argument("--figures-to", help=argparse.SUPPRESS)  # a child's JSON output
+
+
+class Bench(Protocol):
+    """What a database benchmark module provides (bench/*_bench.py)."""
+
+    QUICK: list[str]
+
+    def add_options(self, parser: argparse.ArgumentParser) -> None: ...
+
+    async def measure(
+        self, backend: str, server: str | None, args: argparse.Namespace
+    ) -> dict[str, float]: ...
+
+    def report(self, args: argparse.Namespace, results: dict[str, dict[str, float]]) -> int: ...
+
+
+def compare(name: str, bench: Bench, argv: list[str]) -> int:
+    """Measure on each database — each in a fresh `python -m bench <name>` process
+    unless --in-process — and report the figures side by side."""
+    parser = argparse.ArgumentParser(
+        prog=f"python -m bench {name}",
+        description=(getattr(bench, "__doc__", "") or "").split("\n\n")[0],
+    )
+    bench.add_options(parser)
+    args = parser.parse_args(argv)
+    if args.figures_to:  # a child: one database, figures as JSON for the parent
+        [(backend, server)] = backends(args)
+        figures = asyncio.run(bench.measure(backend, server, args))
+        Path(args.figures_to).write_text(json.dumps(figures))
+        return 0
+    results: dict[str, dict[str, float]] = {}
+    for backend, server in backends(args):
+        if args.in_process:
+            results[backend] = asyncio.run(bench.measure(backend, server, args))
+            continue
+        with tempfile.TemporaryDirectory() as tmp:
+            out = Path(tmp) / "figures.json"
+            child = [sys.executable, "-m", "bench", name, *argv]
+            child += ["--only", backend, "--figures-to", str(out)]
+            sys.stdout.flush()  # what this process printed comes before the child's lines
+            done = subprocess.run(child, cwd=PROJECT, check=False)
+            if done.returncode != 0 or not out.exists():
+                print(f"  ({backend}: the measuring process failed, exit {done.returncode})")
+                return 1
+            results[backend] = json.loads(out.read_text())
+    return bench.report(args, results) if results else 0
 
 
 def backends(args: argparse.Namespace) -> list[tuple[str, str | None]]:
@@ -109,6 +182,40 @@ async def migrated_database(backend: str, server: str | None, folder: Path) -> A
         yield url
     finally:
         await _admin_execute(server, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+class SerialUnitOfWork:
+    """db.uow() behind a process-wide asyncio.Lock: SQLite's writers queue in order
+    here instead of polling in its busy handler (what storage/outbox_store.py does
+    for the sender). Only with --sqlite-serial: a what-if, the application does not do this."""
+
+    def __init__(self, db: Database, lock: asyncio.Lock) -> None:
+        self.db, self.lock = db, lock
+        self.uow: SqlUnitOfWork | None = None
+
+    async def __aenter__(self) -> SqlUnitOfWork:
+        await self.lock.acquire()
+        try:
+            self.uow = self.db.uow()
+            return await self.uow.__aenter__()
+        except BaseException:
+            self.lock.release()
+            raise
+
+    async def __aexit__(self, *exc: Any) -> None:
+        try:
+            assert self.uow is not None
+            await self.uow.__aexit__(*exc)
+        finally:
+            self.lock.release()
+
+
+def units_of_work(db: Database, serial: bool) -> Callable[[], Any]:
+    """The uow factory the benchmark runs on: db.uow, or the serial variant."""
+    if serial and db.dialect == "sqlite":
+        lock = asyncio.Lock()
+        return lambda: SerialUnitOfWork(db, lock)
+    return db.uow
 
 
 # --- figures ---------------------------------------------------------------------------
