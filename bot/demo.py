@@ -26,6 +26,7 @@ Ada (1003) is not seeded: who is an admin is the operator's setting
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -342,30 +343,27 @@ async def seed_data(
     if emulator is not None:
         add_emulator_users(emulator)
     runner = SystemRunner(database.uow, clock, config, gateway=gateway, public_url=public_url)
-    added = {"users": 0, "profiles": 0, "alerts": 0, "jobs": 0, "pitches": 0}
-    # One transaction per step: what is seeded is visible (and notified) step by step.
-    for person, role in _people_and_roles():
-        added["users"] += await runner.run(
-            lambda uow, p=person, r=role: _user(uow, clock, p, r), what="demo user"
-        )
-    for freelancer in FREELANCERS:
-        added["profiles"] += await runner.run(
-            lambda uow, f=freelancer: _profile(uow, clock, config, f), what="demo profile"
-        )
-    # Alerts before the jobs, so publishing the jobs sends their first alerts.
-    for user_id, alert in ALERTS.items():
-        added["alerts"] += await runner.run(
-            lambda uow, u=user_id, a=alert: _alert(uow, clock, config, u, a), what="demo alert"
-        )
-    for client in CLIENTS:
-        for job in client.jobs:
-            added["jobs"] += await runner.run(
-                lambda uow, c=client.id, j=job: _job(uow, clock, config, c, j), what="demo job"
+    # What to add, in this order (alerts before the jobs, so publishing the jobs
+    # sends their first alerts): each item's step returns 1 if it added the item.
+    steps: list[tuple[str, Iterable[Any], Callable[[UnitOfWork, Any], Awaitable[int]]]] = [
+        ("users", _people_and_roles(), lambda uow, pr: _user(uow, clock, *pr)),
+        ("profiles", FREELANCERS, lambda uow, f: _profile(uow, clock, config, f)),
+        ("alerts", ALERTS.items(), lambda uow, ua: _alert(uow, clock, config, *ua)),
+        (
+            "jobs",
+            [(c.id, j) for c in CLIENTS for j in c.jobs],
+            lambda uow, cj: _job(uow, clock, config, *cj),
+        ),
+        ("pitches", PITCHES, lambda uow, p: _pitch(uow, clock, config, p)),
+    ]
+    added: dict[str, int] = {}
+    for kind, items, step in steps:
+        added[kind] = 0
+        for item in items:
+            # One transaction per item: what is seeded is visible (and notified) step by step.
+            added[kind] += await runner.run(
+                lambda uow, s=step, i=item: s(uow, i), what=f"demo {kind.removesuffix('s')}"
             )
-    for pitch in PITCHES:
-        added["pitches"] += await runner.run(
-            lambda uow, p=pitch: _pitch(uow, clock, config, p), what="demo pitch"
-        )
     log.info("demo data added: %s", added)
     return added
 

@@ -2,6 +2,8 @@
 
 Each adapter module implements, for its framework:
 - a `TelegramApi` (bot/telegram_port.py) — what the outbox sender and start-up call;
+  the calls themselves are written once in bot/adapters/bot_api.py, each framework
+  naming its types and mapping its errors;
 - `parse(payload)` — a raw Bot API update (dict) → handlers.events.Event, via the
   framework's own update model and bot/adapters/events.py;
 - long polling through the framework's own machinery, feeding Events to a callback;

@@ -5,14 +5,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from typing import Any
 
 from aiogram import Bot, Dispatcher
 from aiogram import methods as aiogram_methods
+from aiogram import types as aiogram_types
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
-from aiogram.enums import ParseMode
 from aiogram.exceptions import (
     TelegramBadRequest,
     TelegramEntityTooLarge,
@@ -21,59 +21,16 @@ from aiogram.exceptions import (
     TelegramNotFound,
     TelegramRetryAfter,
 )
-from aiogram.types import (
-    BotCommand,
-    InlineKeyboardButton,
-    InlineKeyboardMarkup,
-    LinkPreviewOptions,
-    Update,
-)
+from aiogram.types import Update
 from pydantic import BaseModel
 
 from bot import telegram_port as port
 from bot.adapters.base import ALLOWED_UPDATES, Submit
+from bot.adapters.bot_api import FrameworkApi
 from bot.adapters.events import to_event
-from handlers.events import Event, Keyboard
+from handlers.events import Event
 
 log = logging.getLogger(__name__)
-NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
-
-
-def keyboard(buttons: Keyboard | None) -> InlineKeyboardMarkup | None:
-    if not buttons:
-        return None
-    rows = [
-        [
-            InlineKeyboardButton(text=b["text"], url=b["url"])
-            if "url" in b
-            else InlineKeyboardButton(text=b["text"], callback_data=b["data"])
-            for b in row
-        ]
-        for row in buttons
-    ]
-    return InlineKeyboardMarkup(inline_keyboard=rows)
-
-
-@contextlib.contextmanager
-def _mapped_errors() -> Any:
-    """aiogram's exceptions → the port's, so the sender is written once."""
-    try:
-        yield
-    except TelegramRetryAfter as error:
-        raise port.RetryAfter(float(error.retry_after)) from error
-    except TelegramForbiddenError as error:
-        raise port.Forbidden(error.message) from error
-    except (
-        TelegramBadRequest,
-        TelegramNotFound,
-        TelegramEntityTooLarge,
-        TelegramMigrateToChat,
-    ) as error:
-        raise port.BadRequest(error.message) from error
-
-
-def _not_modified(error: TelegramBadRequest) -> bool:
-    return "message is not modified" in error.message.lower()
 
 
 def _plain(result: Any) -> Any:
@@ -84,76 +41,28 @@ def _plain(result: Any) -> Any:
     return result
 
 
-class AiogramApi:
-    """bot/telegram_port.py's TelegramApi over an aiogram Bot: HTML, no link previews."""
+class AiogramApi(FrameworkApi):
+    """bot/telegram_port.py's TelegramApi over an aiogram Bot (bot/adapters/bot_api.py)."""
 
-    def __init__(self, bot: Bot) -> None:
-        self.bot = bot
+    types = aiogram_types
+    bot: Bot
 
-    async def send_message(self, chat_id: int, text: str, buttons: Keyboard | None) -> int:
-        with _mapped_errors():
-            message = await self.bot.send_message(
-                chat_id,
-                text,
-                parse_mode=ParseMode.HTML,
-                link_preview_options=NO_PREVIEW,
-                reply_markup=keyboard(buttons),
-            )
-        return message.message_id
-
-    async def edit_message(
-        self, chat_id: int, message_id: int, text: str, buttons: Keyboard | None
-    ) -> None:
-        with _mapped_errors():
-            try:
-                await self.bot.edit_message_text(
-                    text=text,
-                    chat_id=chat_id,
-                    message_id=message_id,
-                    parse_mode=ParseMode.HTML,
-                    link_preview_options=NO_PREVIEW,
-                    reply_markup=keyboard(buttons),
-                )
-            except TelegramBadRequest as error:
-                if not _not_modified(error):  # a repeated edit is already done
-                    raise
-
-    async def send_document(
-        self, chat_id: int, file_id: str, caption: str | None, buttons: Keyboard | None
-    ) -> int:
-        with _mapped_errors():
-            message = await self.bot.send_document(
-                chat_id,
-                file_id,
-                caption=caption,
-                parse_mode=ParseMode.HTML,
-                reply_markup=keyboard(buttons),
-            )
-        return message.message_id
-
-    async def send_photo(
-        self, chat_id: int, file_id: str, caption: str | None, buttons: Keyboard | None
-    ) -> int:
-        with _mapped_errors():
-            message = await self.bot.send_photo(
-                chat_id,
-                file_id,
-                caption=caption,
-                parse_mode=ParseMode.HTML,
-                reply_markup=keyboard(buttons),
-            )
-        return message.message_id
-
-    async def answer_callback(self, query_id: str, text: str | None, show_alert: bool) -> None:
-        with _mapped_errors():
-            await self.bot.answer_callback_query(query_id, text=text, show_alert=show_alert)
-
-    async def set_commands(self, commands: list[tuple[str, str]], language: str | None) -> None:
-        with _mapped_errors():
-            await self.bot.set_my_commands(
-                [BotCommand(command=c, description=d) for c, d in commands],
-                language_code=language,
-            )
+    @contextlib.contextmanager
+    def mapped_errors(self) -> Iterator[None]:
+        """aiogram's exceptions → the port's."""
+        try:
+            yield
+        except TelegramRetryAfter as error:
+            raise port.RetryAfter(float(error.retry_after)) from error
+        except TelegramForbiddenError as error:
+            raise port.Forbidden(error.message) from error
+        except (
+            TelegramBadRequest,
+            TelegramNotFound,
+            TelegramEntityTooLarge,
+            TelegramMigrateToChat,
+        ) as error:
+            raise port.BadRequest(error.message) from error
 
     async def call(self, method: str, **params: Any) -> Any:
         """E.g. call("setWebhook", url=…, secret_token=…); returns plain JSON-like data."""
@@ -161,7 +70,7 @@ class AiogramApi:
         method_class = getattr(aiogram_methods, name, None)
         if method_class is None:
             raise port.BadRequest(f"unknown Bot API method {method!r}")
-        with _mapped_errors():
+        with self.mapped_errors():
             return _plain(await self.bot(method_class(**params)))
 
 
@@ -227,17 +136,10 @@ class AiogramAdapter:
             await task
 
     async def set_webhook(self, url: str, secret: str) -> None:
-        with _mapped_errors():
-            await self.bot.set_webhook(
-                url,
-                secret_token=secret,
-                allowed_updates=ALLOWED_UPDATES,
-                drop_pending_updates=False,
-            )
+        await self.api.set_webhook(url, secret)
 
     async def delete_webhook(self) -> None:
-        with _mapped_errors():
-            await self.bot.delete_webhook(drop_pending_updates=False)
+        await self.api.delete_webhook()
 
     async def close(self) -> None:
         await self.stop_polling()

@@ -7,44 +7,22 @@ from __future__ import annotations
 import contextlib
 import logging
 import warnings
+from collections.abc import Iterator
 from typing import Any
 
 import telegram
-from telegram import (
-    BotCommand,
-    InlineKeyboardButton,
-    InlineKeyboardMarkup,
-    LinkPreviewOptions,
-    Update,
-)
+from telegram import Update
 from telegram import error as tg_error
-from telegram.constants import ParseMode
 from telegram.ext import Application, ApplicationBuilder, ContextTypes, TypeHandler
 from telegram.warnings import PTBUserWarning
 
 from bot import telegram_port as port
 from bot.adapters.base import ALLOWED_UPDATES, Submit
+from bot.adapters.bot_api import FrameworkApi
 from bot.adapters.events import to_event
-from handlers.events import Event, Keyboard
+from handlers.events import Event
 
 log = logging.getLogger(__name__)
-NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
-
-
-def keyboard(buttons: Keyboard | None) -> InlineKeyboardMarkup | None:
-    if not buttons:
-        return None
-    return InlineKeyboardMarkup(
-        [
-            [
-                InlineKeyboardButton(b["text"], url=b["url"])
-                if "url" in b
-                else InlineKeyboardButton(b["text"], callback_data=b["data"])
-                for b in row
-            ]
-            for row in buttons
-        ]
-    )
 
 
 def _retry_seconds(error: tg_error.RetryAfter) -> float:
@@ -55,93 +33,28 @@ def _retry_seconds(error: tg_error.RetryAfter) -> float:
     return value.total_seconds() if hasattr(value, "total_seconds") else float(value)
 
 
-@contextlib.contextmanager
-def _mapped_errors() -> Any:
-    """PTB's exceptions → the port's, so the sender is written once. (PTB's
-    BadRequest subclasses NetworkError, so it is caught before any network error.)"""
-    try:
-        yield
-    except tg_error.RetryAfter as error:
-        raise port.RetryAfter(_retry_seconds(error)) from error
-    except tg_error.Forbidden as error:
-        raise port.Forbidden(error.message) from error
-    except (tg_error.BadRequest, tg_error.ChatMigrated, tg_error.EndPointNotFound) as error:
-        raise port.BadRequest(error.message) from error
+class PtbApi(FrameworkApi):
+    """bot/telegram_port.py's TelegramApi over a PTB Bot (bot/adapters/bot_api.py)."""
 
+    types = telegram
+    bot: telegram.Bot
 
-class PtbApi:
-    """bot/telegram_port.py's TelegramApi over a PTB Bot: HTML, no link previews."""
-
-    def __init__(self, bot: telegram.Bot) -> None:
-        self.bot = bot
-
-    async def send_message(self, chat_id: int, text: str, buttons: Keyboard | None) -> int:
-        with _mapped_errors():
-            message = await self.bot.send_message(
-                chat_id,
-                text,
-                parse_mode=ParseMode.HTML,
-                link_preview_options=NO_PREVIEW,
-                reply_markup=keyboard(buttons),
-            )
-        return message.message_id
-
-    async def edit_message(
-        self, chat_id: int, message_id: int, text: str, buttons: Keyboard | None
-    ) -> None:
-        with _mapped_errors():
-            try:
-                await self.bot.edit_message_text(
-                    text,
-                    chat_id=chat_id,
-                    message_id=message_id,
-                    parse_mode=ParseMode.HTML,
-                    link_preview_options=NO_PREVIEW,
-                    reply_markup=keyboard(buttons),
-                )
-            except tg_error.BadRequest as error:
-                if "message is not modified" not in error.message.lower():
-                    raise  # a repeated edit is already done; anything else is not
-
-    async def send_document(
-        self, chat_id: int, file_id: str, caption: str | None, buttons: Keyboard | None
-    ) -> int:
-        with _mapped_errors():
-            message = await self.bot.send_document(
-                chat_id,
-                file_id,
-                caption=caption,
-                parse_mode=ParseMode.HTML,
-                reply_markup=keyboard(buttons),
-            )
-        return message.message_id
-
-    async def send_photo(
-        self, chat_id: int, file_id: str, caption: str | None, buttons: Keyboard | None
-    ) -> int:
-        with _mapped_errors():
-            message = await self.bot.send_photo(
-                chat_id,
-                file_id,
-                caption=caption,
-                parse_mode=ParseMode.HTML,
-                reply_markup=keyboard(buttons),
-            )
-        return message.message_id
-
-    async def answer_callback(self, query_id: str, text: str | None, show_alert: bool) -> None:
-        with _mapped_errors():
-            await self.bot.answer_callback_query(query_id, text=text, show_alert=show_alert)
-
-    async def set_commands(self, commands: list[tuple[str, str]], language: str | None) -> None:
-        with _mapped_errors():
-            await self.bot.set_my_commands(
-                [BotCommand(c, d) for c, d in commands], language_code=language
-            )
+    @contextlib.contextmanager
+    def mapped_errors(self) -> Iterator[None]:
+        """PTB's exceptions → the port's. (PTB's BadRequest subclasses NetworkError, so
+        it is caught before any network error.)"""
+        try:
+            yield
+        except tg_error.RetryAfter as error:
+            raise port.RetryAfter(_retry_seconds(error)) from error
+        except tg_error.Forbidden as error:
+            raise port.Forbidden(error.message) from error
+        except (tg_error.BadRequest, tg_error.ChatMigrated, tg_error.EndPointNotFound) as error:
+            raise port.BadRequest(error.message) from error
 
     async def call(self, method: str, **params: Any) -> Any:
         """E.g. call("setWebhook", url=…, secret_token=…); returns the raw JSON result."""
-        with _mapped_errors(), warnings.catch_warnings():
+        with self.mapped_errors(), warnings.catch_warnings():
             # PTB suggests its typed method when one exists; a generic call is the point here.
             warnings.simplefilter("ignore", PTBUserWarning)
             return await self.bot.do_api_request(method, api_kwargs=params)
@@ -204,17 +117,10 @@ class PtbAdapter:
             self._handler = None
 
     async def set_webhook(self, url: str, secret: str) -> None:
-        with _mapped_errors():
-            await self.bot.set_webhook(
-                url,
-                secret_token=secret,
-                allowed_updates=ALLOWED_UPDATES,
-                drop_pending_updates=False,
-            )
+        await self.api.set_webhook(url, secret)
 
     async def delete_webhook(self) -> None:
-        with _mapped_errors():
-            await self.bot.delete_webhook(drop_pending_updates=False)
+        await self.api.delete_webhook()
 
     async def close(self) -> None:
         await self.stop_polling()

@@ -1,5 +1,6 @@
 """Contracts: offers with milestones, accept / decline / counter, withdraw,
-adding milestones, and ending a contract."""
+adding milestones, and ending a contract. Also the parties' part of the event
+data that every contract and milestone event carries (`parties`, `milestone_parties`)."""
 
 from __future__ import annotations
 
@@ -17,6 +18,25 @@ from domain.usecases.common import active_user, client, freelancer, load, requir
 
 MAX_MILESTONES = 20
 LIVE_CONTRACT = (ContractStatus.OFFERED, ContractStatus.COUNTERED, ContractStatus.ACTIVE)
+
+
+def parties(contract: Contract) -> dict[str, int | None]:
+    """Event data of every contract event: the contract and both parties."""
+    return {
+        "contract_id": contract.id,
+        "client_id": contract.client_id,
+        "freelancer_id": contract.freelancer_id,
+    }
+
+
+def milestone_parties(milestone: Milestone, contract: Contract) -> dict[str, object]:
+    """Event data of every milestone event: the milestone, its amount and the parties."""
+    return {
+        "milestone_id": milestone.id,
+        **parties(contract),
+        "amount": milestone.amount,
+        "currency": milestone.currency,
+    }
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,12 +141,10 @@ async def send_offer(
     await _replace_milestones(uow, contract, specs)
     uow.emit(
         "offer_sent",
-        contract_id=contract.id,
         job_id=job_id,
-        client_id=actor_id,
-        freelancer_id=freelancer_id,
         total=sum(s.amount for s in specs),
         currency=contract.currency,
+        **parties(contract),
     )
     return contract
 
@@ -156,29 +174,57 @@ async def _decide(
     return contract
 
 
-async def accept_offer(uow: UnitOfWork, clock: Clock, actor_id: int, contract_id: int) -> Contract:
-    contract = await _decide(uow, clock, actor_id, contract_id, "freelancer", "accept")
-    uow.emit(
-        "offer_accepted",
-        contract_id=contract.id,
-        client_id=contract.client_id,
-        freelancer_id=contract.freelancer_id,
-    )
+async def _decided(
+    uow: UnitOfWork,
+    clock: Clock,
+    actor_id: int,
+    contract_id: int,
+    role: str,
+    action: str,
+    kind: str,
+    **data: object,
+) -> Contract:
+    """`_decide`, then the event `kind` with the parties and `data`."""
+    contract = await _decide(uow, clock, actor_id, contract_id, role, action)
+    uow.emit(kind, **parties(contract), **data)
     return contract
+
+
+async def _new_terms(
+    uow: UnitOfWork,
+    clock: Clock,
+    actor_id: int,
+    contract_id: int,
+    role: str,
+    action: str,
+    milestones: Sequence[MilestoneSpec],
+) -> tuple[Contract, int]:
+    """A counter or a revision: `_decide`, then the new milestones; their total."""
+    specs = _clean_specs(milestones, clock.now().date())
+    contract = await _decide(uow, clock, actor_id, contract_id, role, action)
+    await _replace_milestones(uow, contract, specs)
+    return contract, sum(s.amount for s in specs)
+
+
+async def accept_offer(uow: UnitOfWork, clock: Clock, actor_id: int, contract_id: int) -> Contract:
+    return await _decided(
+        uow, clock, actor_id, contract_id, "freelancer", "accept", "offer_accepted"
+    )
 
 
 async def decline_offer(
     uow: UnitOfWork, clock: Clock, actor_id: int, contract_id: int, reason: str = ""
 ) -> Contract:
-    contract = await _decide(uow, clock, actor_id, contract_id, "freelancer", "decline")
-    uow.emit(
+    return await _decided(
+        uow,
+        clock,
+        actor_id,
+        contract_id,
+        "freelancer",
+        "decline",
         "offer_declined",
-        contract_id=contract.id,
-        client_id=contract.client_id,
-        freelancer_id=contract.freelancer_id,
         reason=reason.strip()[:500],
     )
-    return contract
 
 
 async def counter_offer(
@@ -189,30 +235,19 @@ async def counter_offer(
     milestones: Sequence[MilestoneSpec],
 ) -> Contract:
     """The freelancer proposes other milestones; the client accepts or revises."""
-    specs = _clean_specs(milestones, clock.now().date())
-    contract = await _decide(uow, clock, actor_id, contract_id, "freelancer", "counter")
-    await _replace_milestones(uow, contract, specs)
-    uow.emit(
-        "offer_countered",
-        contract_id=contract.id,
-        client_id=contract.client_id,
-        freelancer_id=contract.freelancer_id,
-        total=sum(s.amount for s in specs),
+    contract, total = await _new_terms(
+        uow, clock, actor_id, contract_id, "freelancer", "counter", milestones
     )
+    uow.emit("offer_countered", total=total, **parties(contract))
     return contract
 
 
 async def accept_counter(
     uow: UnitOfWork, clock: Clock, actor_id: int, contract_id: int
 ) -> Contract:
-    contract = await _decide(uow, clock, actor_id, contract_id, "client", "accept_counter")
-    uow.emit(
-        "counter_accepted",
-        contract_id=contract.id,
-        client_id=contract.client_id,
-        freelancer_id=contract.freelancer_id,
+    return await _decided(
+        uow, clock, actor_id, contract_id, "client", "accept_counter", "counter_accepted"
     )
-    return contract
 
 
 async def revise_offer(
@@ -224,32 +259,21 @@ async def revise_offer(
     milestones: Sequence[MilestoneSpec],
 ) -> Contract:
     """The client answers a counter with new milestones: a fresh offer, a fresh expiry."""
-    specs = _clean_specs(milestones, clock.now().date())
-    contract = await _decide(uow, clock, actor_id, contract_id, "client", "revise")
-    await _replace_milestones(uow, contract, specs)
+    contract, total = await _new_terms(
+        uow, clock, actor_id, contract_id, "client", "revise", milestones
+    )
     contract.offered_at = clock.now()
     contract.expires_at = clock.now() + timedelta(days=config.offer_expiry_days)
-    uow.emit(
-        "offer_revised",
-        contract_id=contract.id,
-        client_id=contract.client_id,
-        freelancer_id=contract.freelancer_id,
-        total=sum(s.amount for s in specs),
-    )
+    uow.emit("offer_revised", total=total, **parties(contract))
     return contract
 
 
 async def withdraw_offer(
     uow: UnitOfWork, clock: Clock, actor_id: int, contract_id: int
 ) -> Contract:
-    contract = await _decide(uow, clock, actor_id, contract_id, "client", "withdraw")
-    uow.emit(
-        "offer_withdrawn",
-        contract_id=contract.id,
-        client_id=contract.client_id,
-        freelancer_id=contract.freelancer_id,
+    return await _decided(
+        uow, clock, actor_id, contract_id, "client", "withdraw", "offer_withdrawn"
     )
-    return contract
 
 
 async def add_milestone(
@@ -281,15 +305,7 @@ async def add_milestone(
             due_date=clean.due_date,
         )
     )
-    uow.emit(
-        "milestone_added",
-        contract_id=contract_id,
-        milestone_id=milestone.id,
-        client_id=contract.client_id,
-        freelancer_id=contract.freelancer_id,
-        amount=milestone.amount,
-        currency=milestone.currency,
-    )
+    uow.emit("milestone_added", **milestone_parties(milestone, contract))
     return milestone
 
 
@@ -319,11 +335,5 @@ async def end_contract(
     contract.apply("end")
     contract.ended_at = now
     contract.review_deadline = now + timedelta(days=config.review_window_days)
-    uow.emit(
-        "contract_ended",
-        contract_id=contract_id,
-        ended_by=actor_id,
-        client_id=contract.client_id,
-        freelancer_id=contract.freelancer_id,
-    )
+    uow.emit("contract_ended", ended_by=actor_id, **parties(contract))
     return contract

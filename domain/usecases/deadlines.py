@@ -15,6 +15,7 @@ from domain.ports import Clock, UnitOfWork
 from domain.states import ContractStatus, MilestoneStatus, ReviewStatus
 from domain.usecases.alerts import daily_digest
 from domain.usecases.common import load
+from domain.usecases.contracts import milestone_parties, parties
 from domain.usecases.reviews import reveal
 from domain.usecases.settlement import settle
 
@@ -49,15 +50,10 @@ async def auto_release_due(
         released.append(found.id)  # type: ignore[arg-type]
         uow.emit(
             "milestone_released",
-            milestone_id=milestone.id,
-            contract_id=contract.id,
-            client_id=contract.client_id,
-            freelancer_id=contract.freelancer_id,
-            amount=milestone.amount,
-            currency=milestone.currency,
             to_freelancer=split.to_freelancer,
             fees=split.to_platform,
             auto=True,
+            **milestone_parties(milestone, contract),
         )
     return released
 
@@ -128,12 +124,7 @@ async def expire_offers(uow: UnitOfWork, clock: Clock, limit: int = BATCH) -> li
             continue
         contract.apply("expire")
         expired.append(found.id)  # type: ignore[arg-type]
-        uow.emit(
-            "offer_expired",
-            contract_id=contract.id,
-            client_id=contract.client_id,
-            freelancer_id=contract.freelancer_id,
-        )
+        uow.emit("offer_expired", **parties(contract))
     return expired
 
 

@@ -8,7 +8,7 @@ as a release or a refund.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from domain import validation
 from domain.config import MarketConfig
@@ -26,6 +26,7 @@ from domain.usecases.common import (
     require_admin,
     require_party,
 )
+from domain.usecases.contracts import milestone_parties, parties
 from domain.usecases.settlement import action_for, settle
 
 MAX_EVIDENCE = 20
@@ -40,16 +41,66 @@ async def _locked(uow: UnitOfWork, dispute_id: int) -> tuple[Dispute, Milestone,
     return dispute, milestone, contract
 
 
+async def _as_party(
+    uow: UnitOfWork, actor_id: int, dispute_id: int
+) -> tuple[Dispute, Milestone, Contract]:
+    """A party acting on the dispute: an active user, the rows locked."""
+    await active_user(uow, actor_id)
+    dispute, milestone, contract = await _locked(uow, dispute_id)
+    require_party(contract, actor_id)
+    return dispute, milestone, contract
+
+
 def _data(dispute: Dispute, contract: Contract, milestone: Milestone) -> dict[str, object]:
-    return {
-        "dispute_id": dispute.id,
-        "milestone_id": milestone.id,
-        "contract_id": contract.id,
-        "client_id": contract.client_id,
-        "freelancer_id": contract.freelancer_id,
-        "amount": milestone.amount,
-        "currency": milestone.currency,
-    }
+    return {"dispute_id": dispute.id, **milestone_parties(milestone, contract)}
+
+
+def _refuse_own_proposal(dispute: Dispute, actor_id: int) -> None:
+    if dispute.status is DisputeStatus.SPLIT_PROPOSED and dispute.proposed_by == actor_id:
+        raise NotAllowed("own_proposal", "The other party decides on your proposal.")
+
+
+def _close(dispute: Dispute, share: int, now: datetime, by: int | None = None) -> None:
+    dispute.resolution_share, dispute.resolved_at = share, now
+    if by is not None:
+        dispute.resolved_by = by
+
+
+async def _split(
+    uow: UnitOfWork,
+    clock: Clock,
+    milestone: Milestone,
+    contract: Contract,
+    share: int,
+    gateway: PaymentGateway,
+) -> Settlement:
+    """Settle the escrow at `share` for the freelancer (all, none or part of it)."""
+    action = action_for(share, milestone.amount)
+    return await settle(uow, clock, milestone, contract, share, action, "split", gateway)
+
+
+async def _settle_dispute(
+    uow: UnitOfWork,
+    clock: Clock,
+    gateway: PaymentGateway,
+    dispute: Dispute,
+    milestone: Milestone,
+    contract: Contract,
+    share: int,
+    kind: str,
+    by: int | None = None,
+) -> Settlement:
+    """The dispute ends in a split (agreed, or decided by admin `by`); `kind` tells both."""
+    split = await _split(uow, clock, milestone, contract, share, gateway)
+    _close(dispute, share, clock.now(), by)
+    uow.emit(
+        kind,
+        share=share,
+        to_freelancer=split.to_freelancer,
+        to_client=split.to_client,
+        **_data(dispute, contract, milestone),
+    )
+    return split
 
 
 def _check_share(share: int, milestone: Milestone) -> int:
@@ -104,9 +155,7 @@ async def answer_dispute(
     files: Sequence[str] = (),
 ) -> ContractMessage:
     """A statement or evidence from either party, kept with the dispute."""
-    await active_user(uow, actor_id)
-    dispute, milestone, contract = await _locked(uow, dispute_id)
-    require_party(contract, actor_id)
+    dispute, milestone, contract = await _as_party(uow, actor_id, dispute_id)
     text = message.strip()
     if text or not files:
         text = validation.clean_text(message, "message", 1, validation.MESSAGE_MAX)
@@ -131,9 +180,7 @@ async def propose_split(
     uow: UnitOfWork, clock: Clock, actor_id: int, dispute_id: int, share: int
 ) -> Dispute:
     """Either party proposes the freelancer's share of the amount (a counter replaces it)."""
-    await active_user(uow, actor_id)
-    dispute, milestone, contract = await _locked(uow, dispute_id)
-    require_party(contract, actor_id)
+    dispute, milestone, contract = await _as_party(uow, actor_id, dispute_id)
     _check_share(share, milestone)
     dispute.apply("propose_split")
     dispute.proposed_share, dispute.proposed_by = share, actor_id
@@ -155,40 +202,18 @@ async def accept_split(
     dispute_id: int,
 ) -> Settlement:
     """The other party agrees: the escrow is settled at the proposed share."""
-    await active_user(uow, actor_id)
-    dispute, milestone, contract = await _locked(uow, dispute_id)
-    require_party(contract, actor_id)
-    if dispute.status is DisputeStatus.SPLIT_PROPOSED and dispute.proposed_by == actor_id:
-        raise NotAllowed("own_proposal", "The other party decides on your proposal.")
+    dispute, milestone, contract = await _as_party(uow, actor_id, dispute_id)
+    _refuse_own_proposal(dispute, actor_id)
     dispute.apply("accept_split")
     share = dispute.proposed_share or 0
-    split = await settle(
-        uow,
-        clock,
-        milestone,
-        contract,
-        share,
-        action_for(share, milestone.amount),
-        "split",
-        gateway,
+    return await _settle_dispute(
+        uow, clock, gateway, dispute, milestone, contract, share, "dispute_settled"
     )
-    dispute.resolution_share, dispute.resolved_at = share, clock.now()
-    uow.emit(
-        "dispute_settled",
-        share=share,
-        to_freelancer=split.to_freelancer,
-        to_client=split.to_client,
-        **_data(dispute, contract, milestone),
-    )
-    return split
 
 
 async def reject_split(uow: UnitOfWork, clock: Clock, actor_id: int, dispute_id: int) -> Dispute:
-    await active_user(uow, actor_id)
-    dispute, milestone, contract = await _locked(uow, dispute_id)
-    require_party(contract, actor_id)
-    if dispute.status is DisputeStatus.SPLIT_PROPOSED and dispute.proposed_by == actor_id:
-        raise NotAllowed("own_proposal", "The other party decides on your proposal.")
+    dispute, milestone, contract = await _as_party(uow, actor_id, dispute_id)
+    _refuse_own_proposal(dispute, actor_id)
     dispute.apply("reject_split")
     uow.emit("split_rejected", rejected_by=actor_id, **_data(dispute, contract, milestone))
     return dispute
@@ -200,9 +225,7 @@ async def withdraw_dispute(
     """The opener withdraws. The machine returns the milestone to SUBMITTED; if no
     work was ever submitted it goes on to CHANGES_REQUESTED, so the freelancer
     can deliver and nothing is auto-released for work that does not exist."""
-    await active_user(uow, actor_id)
-    dispute, milestone, contract = await _locked(uow, dispute_id)
-    require_party(contract, actor_id)
+    dispute, milestone, contract = await _as_party(uow, actor_id, dispute_id)
     if dispute.opened_by != actor_id:
         raise NotAllowed("not_dispute_opener", "Only who opened the dispute can withdraw it.")
     if milestone.status is MilestoneStatus.FROZEN:
@@ -234,27 +257,11 @@ async def resolve_dispute(
     dispute, milestone, contract = await _locked(uow, dispute_id)
     _check_share(share, milestone)
     dispute.apply("resolve")
-    split = await settle(
-        uow,
-        clock,
-        milestone,
-        contract,
-        share,
-        action_for(share, milestone.amount),
-        "split",
-        gateway,
+    split = await _settle_dispute(
+        uow, clock, gateway, dispute, milestone, contract, share, "dispute_resolved", actor_id
     )
-    dispute.resolution_share, dispute.resolved_by = share, actor_id
-    dispute.resolved_at = clock.now()
     await audit(
         uow, clock, actor_id, "resolve", f"dispute:{dispute.id}", share=share, note=note[:500]
-    )
-    uow.emit(
-        "dispute_resolved",
-        share=share,
-        to_freelancer=split.to_freelancer,
-        to_client=split.to_client,
-        **_data(dispute, contract, milestone),
     )
     return split
 
@@ -277,28 +284,16 @@ async def resolve_frozen(
     for live in await uow.disputes.find(milestone_id=milestone_id, status__in=LIVE):
         dispute = await load(uow.disputes, live.id, "dispute", lock=True)
         dispute.apply("resolve")
-        dispute.resolution_share, dispute.resolved_by = share, actor_id
-        dispute.resolved_at = clock.now()
-    split = await settle(
-        uow,
-        clock,
-        milestone,
-        contract,
-        share,
-        action_for(share, milestone.amount),
-        "split",
-        gateway,
-    )
+        _close(dispute, share, clock.now(), actor_id)
+    split = await _split(uow, clock, milestone, contract, share, gateway)
     await audit(uow, clock, actor_id, "resolve", f"milestone:{milestone_id}", share=share)
     uow.emit(
         "frozen_resolved",
         milestone_id=milestone_id,
-        contract_id=contract.id,
-        client_id=contract.client_id,
-        freelancer_id=contract.freelancer_id,
         share=share,
         to_freelancer=split.to_freelancer,
         to_client=split.to_client,
+        **parties(contract),
     )
     return split
 
@@ -317,13 +312,7 @@ async def freeze_on_chargeback(
     if not found:
         return False
     milestone, contract = await milestone_with_contract(uow, found[0].milestone_id)
-    data = {
-        "milestone_id": milestone.id,
-        "contract_id": contract.id,
-        "client_id": contract.client_id,
-        "freelancer_id": contract.freelancer_id,
-        "payment_id": found[0].id,
-    }
+    data = {"milestone_id": milestone.id, **parties(contract), "payment_id": found[0].id}
     if milestone.status not in HELD or milestone.status is MilestoneStatus.FROZEN:
         if milestone.status is not MilestoneStatus.FROZEN:
             uow.emit("chargeback_after_settlement", status=str(milestone.status), **data)

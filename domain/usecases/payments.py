@@ -11,6 +11,7 @@ from domain.fees import FundingQuote, funding_quote
 from domain.ports import Clock, PaymentGateway, UnitOfWork
 from domain.states import ContractStatus, MilestoneStatus
 from domain.usecases.common import active_user, load, milestone_with_contract, require_party
+from domain.usecases.contracts import milestone_parties
 
 
 async def quote(uow: UnitOfWork, actor_id: int, milestone_id: int) -> FundingQuote:
@@ -131,16 +132,7 @@ async def confirm_payment(
     await uow.ledger.record(
         ledger.funding(milestone.id, payment.amount, payment.currency, gateway_name)  # type: ignore[arg-type]
     )
-    uow.emit(
-        "milestone_funded",
-        milestone_id=milestone.id,
-        contract_id=contract.id,
-        client_id=contract.client_id,
-        freelancer_id=contract.freelancer_id,
-        amount=milestone.amount,
-        total=payment.amount,
-        currency=milestone.currency,
-    )
+    uow.emit("milestone_funded", total=payment.amount, **milestone_parties(milestone, contract))
     return True
 
 

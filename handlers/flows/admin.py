@@ -32,9 +32,9 @@ import re
 from typing import Any
 
 from domain import ledger, validation
-from domain.entities import Report, User
+from domain.entities import Contract, Milestone, Report, User
 from domain.errors import NotAllowed
-from domain.fees import settlement
+from domain.fees import Settlement, settlement
 from domain.reputation import FreelancerRecord
 from domain.states import HELD, ContractStatus, JobStatus, MilestoneStatus
 from domain.usecases import accounts
@@ -45,9 +45,10 @@ from domain.usecases.common import load, milestone_with_contract
 from handlers.callbacks import StaleButton, encode
 from handlers.context import Context, Scope
 from handlers.events import Button
+from handlers.flows.contracts import gateway_of, int_arg, name_of, page_nav, page_of
 from handlers.i18n import Translator
 from handlers.notify import renders
-from handlers.render import Html, bold, button, esc, join, keyboard, money, pagination_row, shorten
+from handlers.render import Html, bold, button, esc, join, keyboard, money, shorten
 from handlers.routing import button as on_button
 from handlers.routing import command
 
@@ -63,34 +64,111 @@ def _require_admin(ctx: Context) -> None:
 
 
 async def _name(scope: Scope, user_id: int | None) -> str:
-    if user_id is None:
-        return "—"
-    user = await scope.uow.users.get(user_id)
-    return (user.name if user else "") or f"#{user_id}"
+    return "—" if user_id is None else await name_of(scope, user_id)
 
 
 def _when(value: Any) -> str:
     return value.strftime("%Y-%m-%d %H:%M") if value else "—"
 
 
-def _nav(t: Translator, action: str, page: int, pages: int) -> list[Button]:
-    return pagination_row(
-        page,
-        pages,
-        lambda p: encode(PREFIX, action, arg=p),
-        prev=t.plain("btn.prev"),
-        next_=t.plain("btn.next"),
+def _user_id(text: str) -> int | None:
+    return int(text) if _ID.fullmatch(text) else None
+
+
+# --- what the dispute and the frozen-milestone views share ---------------------------------
+
+
+def _share_buttons(t: Translator, action: str, target_id: int, amount: int) -> list[Button]:
+    """The quick decisions: all, half or none of `amount` to the freelancer."""
+    return [
+        button(t.plain("adm.btn.all"), encode(PREFIX, action, target_id, amount)),
+        button(t.plain("adm.btn.half"), encode(PREFIX, action, target_id, amount // 2)),
+        button(t.plain("adm.btn.none"), encode(PREFIX, action, target_id, 0)),
+    ]
+
+
+def _party_buttons(t: Translator, contract: Contract) -> list[Button]:
+    return [
+        button(t.plain("adm.btn.client"), encode(PREFIX, "u", contract.client_id)),
+        button(t.plain("adm.btn.freelancer"), encode(PREFIX, "u", contract.freelancer_id)),
+    ]
+
+
+def _disputes_button(t: Translator) -> Button:
+    return button(t.plain("adm.btn.disputes"), encode(PREFIX, "dl", arg=1))
+
+
+def _case_lines(
+    t: Translator, contract: Contract, m: Milestone, escrow: int, client: str, freelancer: str
+) -> list[Html]:
+    """The contract, its parties and the milestone with what its escrow holds."""
+    return [
+        t("adm.ev.contract", id=contract.id, title=contract.title),
+        t(
+            "adm.ev.parties",
+            client=client,
+            client_id=contract.client_id,
+            freelancer=freelancer,
+            freelancer_id=contract.freelancer_id,
+        ),
+        t(
+            "adm.ev.milestone",
+            title=m.title,
+            amount=money(m.amount, m.currency),
+            status=t.plain(f"milestone.status.{m.status}"),
+            escrow=money(escrow, m.currency),
+        ),
+    ]
+
+
+async def _confirm_split(
+    ctx: Context,
+    key: str,
+    target_id: int,
+    m: Milestone,
+    contract: Contract,
+    share: int,
+    ok: str,
+    cancel: str,
+) -> None:
+    """Who gets what (domain.fees.settlement) before anything moves; `ok` is the
+    confirming button's data, `cancel` the way back."""
+    if not 0 <= share <= m.amount:
+        raise StaleButton()
+    t = ctx.t
+    s = settlement(m.amount, share, contract.client_fee_bp, contract.freelancer_fee_bp)
+    cur = m.currency
+    await ctx.edit(
+        t(
+            key,
+            id=target_id,
+            share=money(share, cur),
+            amount=money(m.amount, cur),
+            freelancer=await _name(ctx, contract.freelancer_id),
+            to_freelancer=money(s.to_freelancer, cur),
+            client=await _name(ctx, contract.client_id),
+            to_client=money(s.to_client, cur),
+            fees=money(s.to_platform, cur),
+        ),
+        keyboard(
+            [button(t.plain("adm.btn.resolve_sure"), ok), button(t.plain("btn.cancel"), cancel)]
+        ),
     )
 
 
-def _page(items: list[Any], page: int) -> tuple[list[Any], int, int]:
-    pages = max(1, (len(items) + PAGE - 1) // PAGE)
-    page = min(max(page, 1), pages)
-    return items[(page - 1) * PAGE : page * PAGE], page, pages
-
-
-def _user_id(text: str) -> int | None:
-    return int(text) if _ID.fullmatch(text) else None
+async def _show_settled(
+    ctx: Context, key: str, target_id: int, split: Settlement, currency: str
+) -> None:
+    await ctx.edit(
+        ctx.t(
+            key,
+            id=target_id,
+            to_freelancer=money(split.to_freelancer, currency),
+            to_client=money(split.to_client, currency),
+        ),
+        keyboard(_disputes_button(ctx.t)),
+    )
+    ctx.answer(ctx.t.plain("adm.resolved_short"))
 
 
 # --- disputes --------------------------------------------------------------------------------
@@ -116,11 +194,13 @@ async def _show_disputes(ctx: Context, page: int) -> None:
         amount = money(milestone.amount, milestone.currency) if milestone else "?"
         label = f"⚖️ #{d.id} · {amount} · {t.plain(f'dsp.status.{d.status}')}"
         items.append(button(label, encode(PREFIX, "d", d.id)))
-    shown, page, pages = _page(items, page)
+    shown, page, pages = page_of(items, page, PAGE)
     text = t("adm.disputes_title", count=len(found))
     if frozen:
         text = join([text, t("adm.frozen.count", count=len(frozen))])
-    await ctx.edit(text, keyboard(*[[b] for b in shown], _nav(t, "dl", page, pages) or None))
+    await ctx.edit(
+        text, keyboard(*[[b] for b in shown], page_nav(t, PREFIX, "dl", page, pages) or None)
+    )
 
 
 def _record_line(t: Translator, role: str, name: str, record: FreelancerRecord) -> Html:
@@ -146,21 +226,7 @@ async def _show_evidence(ctx: Context, dispute_id: int) -> None:
     client, freelancer = await _name(ctx, c.client_id), await _name(ctx, c.freelancer_id)
     lines = [
         t("adm.ev.title", id=d.id, status=t.plain(f"dsp.status.{d.status}")),
-        t("adm.ev.contract", id=c.id, title=c.title),
-        t(
-            "adm.ev.parties",
-            client=client,
-            client_id=c.client_id,
-            freelancer=freelancer,
-            freelancer_id=c.freelancer_id,
-        ),
-        t(
-            "adm.ev.milestone",
-            title=m.title,
-            amount=money(m.amount, cur),
-            status=t.plain(f"milestone.status.{m.status}"),
-            escrow=money(ev.escrow, cur),
-        ),
+        *_case_lines(t, c, m, ev.escrow, client, freelancer),
         t("adm.ev.opened", name=await _name(ctx, d.opened_by), date=_when(d.created_at)),
         Html(""),
         t("adm.ev.timeline"),
@@ -187,22 +253,10 @@ async def _show_evidence(ctx: Context, dispute_id: int) -> None:
     files = len(_evidence_files(ev.timeline))
     rows_: list[list[Button] | Button | None] = []
     if d.status in disputes_uc.LIVE:
-        rows_.append(
-            [
-                button(t.plain("adm.btn.all"), encode(PREFIX, "rs", d.id, m.amount)),
-                button(t.plain("adm.btn.half"), encode(PREFIX, "rs", d.id, m.amount // 2)),
-                button(t.plain("adm.btn.none"), encode(PREFIX, "rs", d.id, 0)),
-            ]
-        )
+        rows_.append(_share_buttons(t, "rs", d.id, m.amount))  # type: ignore[arg-type]
     if files:
         rows_.append(button(t.plain("adm.btn.files", count=files), encode(PREFIX, "ev", d.id)))
-    rows_.append(
-        [
-            button(t.plain("adm.btn.client"), encode(PREFIX, "u", c.client_id)),
-            button(t.plain("adm.btn.freelancer"), encode(PREFIX, "u", c.freelancer_id)),
-        ]
-    )
-    rows_.append(button(t.plain("adm.btn.disputes"), encode(PREFIX, "dl", arg=1)))
+    rows_ += [_party_buttons(t, c), _disputes_button(t)]
     await ctx.edit(join(lines), keyboard(*rows_))
 
 
@@ -229,55 +283,23 @@ async def _send_files(ctx: Context, dispute_id: int) -> None:
 
 
 async def _ask_resolve(ctx: Context, dispute_id: int, share: int) -> None:
-    t = ctx.t
     ev = await uc.dispute_evidence(ctx.uow, ctx.clock, ctx.config, ctx.user.id, dispute_id)
-    d, m, c = ev.dispute, ev.milestone, ev.contract
+    d = ev.dispute
     if d.status not in disputes_uc.LIVE:
         raise NotAllowed("dispute_closed", "This dispute is closed.")
-    if not 0 <= share <= m.amount:
-        raise StaleButton()
-    s = settlement(m.amount, share, c.client_fee_bp, c.freelancer_fee_bp)
-    cur = m.currency
-    await ctx.edit(
-        t(
-            "adm.resolve_confirm",
-            id=d.id,
-            share=money(share, cur),
-            amount=money(m.amount, cur),
-            freelancer=await _name(ctx, c.freelancer_id),
-            to_freelancer=money(s.to_freelancer, cur),
-            client=await _name(ctx, c.client_id),
-            to_client=money(s.to_client, cur),
-            fees=money(s.to_platform, cur),
-        ),
-        keyboard(
-            [
-                button(t.plain("adm.btn.resolve_sure"), encode(PREFIX, "rsok", d.id, share)),
-                button(t.plain("btn.cancel"), encode(PREFIX, "d", d.id)),
-            ]
-        ),
+    ok, cancel = encode(PREFIX, "rsok", d.id, share), encode(PREFIX, "d", d.id)
+    await _confirm_split(
+        ctx, "adm.resolve_confirm", dispute_id, ev.milestone, ev.contract, share, ok, cancel
     )
 
 
 async def _resolve(ctx: Context, dispute_id: int, share: int) -> None:
-    if ctx.gateway is None:
-        raise NotAllowed("payments_unavailable", "Payments are not available right now.")
     split = await disputes_uc.resolve_dispute(
-        ctx.uow, ctx.clock, ctx.config, ctx.gateway, ctx.user.id, dispute_id, share
+        ctx.uow, ctx.clock, ctx.config, gateway_of(ctx), ctx.user.id, dispute_id, share
     )
     dispute = await load(ctx.uow.disputes, dispute_id, "dispute")
     milestone = await load(ctx.uow.milestones, dispute.milestone_id, "milestone")
-    cur = milestone.currency
-    await ctx.edit(
-        ctx.t(
-            "adm.resolved",
-            id=dispute_id,
-            to_freelancer=money(split.to_freelancer, cur),
-            to_client=money(split.to_client, cur),
-        ),
-        keyboard(button(ctx.t.plain("adm.btn.disputes"), encode(PREFIX, "dl", arg=1))),
-    )
-    ctx.answer(ctx.t.plain("adm.resolved_short"))
+    await _show_settled(ctx, "adm.resolved", dispute_id, split, milestone.currency)
 
 
 @command("disputes", admin=True)
@@ -438,7 +460,7 @@ async def stats_command(ctx: Context) -> None:
         join(lines),
         keyboard(
             [
-                button(t.plain("adm.btn.disputes"), encode(PREFIX, "dl", arg=1)),
+                _disputes_button(t),
                 button(t.plain("adm.btn.reports"), encode(PREFIX, "rl", arg=1)),
                 button(t.plain("adm.btn.audit"), encode(PREFIX, "al", arg=1)),
             ]
@@ -471,7 +493,7 @@ async def _show_audit(ctx: Context, page: int) -> None:
             )
         )
     pages = page + 1 if len(found) > page * PAGE else page
-    await ctx.edit(join(lines), keyboard(_nav(t, "al", page, pages) or None))
+    await ctx.edit(join(lines), keyboard(page_nav(t, PREFIX, "al", page, pages) or None))
 
 
 @command("audit", admin=True)
@@ -496,14 +518,14 @@ async def _show_reports(ctx: Context, page: int) -> None:
     if not found:
         await ctx.edit(t("adm.reports_none"))
         return
-    shown, page, pages = _page(found, page)
+    shown, page, pages = page_of(found, page, PAGE)
     rows_: list[list[Button] | None] = [
         [button(f"🚩 #{r.id} {await _target_label(ctx, r)}", encode(PREFIX, "rp", r.id))]
         for r in shown
     ]
     await ctx.edit(
         t("adm.reports_title", count=len(found)),
-        keyboard(*rows_, _nav(t, "rl", page, pages) or None),
+        keyboard(*rows_, page_nav(t, PREFIX, "rl", page, pages) or None),
     )
 
 
@@ -564,25 +586,11 @@ async def _frozen(ctx: Scope, milestone_id: int) -> tuple[Any, Any]:
 async def _show_frozen(ctx: Context, milestone_id: int) -> None:
     t = ctx.t
     m, c = await _frozen(ctx, milestone_id)
-    cur = m.currency
     escrow = await ctx.uow.ledger.balance(ledger.escrow_account(m.id))  # type: ignore[arg-type]
+    client, freelancer = await _name(ctx, c.client_id), await _name(ctx, c.freelancer_id)
     lines = [
         t("adm.frozen.title", id=m.id, status=t.plain(f"milestone.status.{m.status}")),
-        t("adm.ev.contract", id=c.id, title=c.title),
-        t(
-            "adm.ev.parties",
-            client=await _name(ctx, c.client_id),
-            client_id=c.client_id,
-            freelancer=await _name(ctx, c.freelancer_id),
-            freelancer_id=c.freelancer_id,
-        ),
-        t(
-            "adm.ev.milestone",
-            title=m.title,
-            amount=money(m.amount, cur),
-            status=t.plain(f"milestone.status.{m.status}"),
-            escrow=money(escrow, cur),
-        ),
+        *_case_lines(t, c, m, escrow, client, freelancer),
     ]
     for p in await ctx.uow.payments.find(order_by="id", milestone_id=m.id, status="succeeded"):
         lines.append(
@@ -598,73 +606,28 @@ async def _show_frozen(ctx: Context, milestone_id: int) -> None:
     rows_: list[list[Button] | Button | None] = []
     if m.status is MilestoneStatus.FROZEN:
         lines += [Html(""), t("adm.frozen.decide")]
-        rows_.append(
-            [
-                button(t.plain("adm.btn.all"), encode(PREFIX, "fzs", m.id, m.amount)),
-                button(t.plain("adm.btn.half"), encode(PREFIX, "fzs", m.id, m.amount // 2)),
-                button(t.plain("adm.btn.none"), encode(PREFIX, "fzs", m.id, 0)),
-            ]
-        )
+        rows_.append(_share_buttons(t, "fzs", m.id, m.amount))  # type: ignore[arg-type]
     else:
         lines += [Html(""), t("adm.frozen.settled")]
     rows_ += [button(t.plain("dsp.btn.evidence"), encode(PREFIX, "d", d.id)) for d in live]
-    rows_.append(
-        [
-            button(t.plain("adm.btn.client"), encode(PREFIX, "u", c.client_id)),
-            button(t.plain("adm.btn.freelancer"), encode(PREFIX, "u", c.freelancer_id)),
-        ]
-    )
-    rows_.append(button(t.plain("adm.btn.disputes"), encode(PREFIX, "dl", arg=1)))
+    rows_ += [_party_buttons(t, c), _disputes_button(t)]
     await ctx.edit(join(lines), keyboard(*rows_))
 
 
 async def _ask_frozen(ctx: Context, milestone_id: int, share: int) -> None:
-    t = ctx.t
     m, c = await _frozen(ctx, milestone_id)
     if m.status is not MilestoneStatus.FROZEN:
         raise NotAllowed("milestone_not_frozen", "This milestone is not frozen.")
-    if not 0 <= share <= m.amount:
-        raise StaleButton()
-    s = settlement(m.amount, share, c.client_fee_bp, c.freelancer_fee_bp)
-    cur = m.currency
-    await ctx.edit(
-        t(
-            "adm.frozen.confirm",
-            id=m.id,
-            share=money(share, cur),
-            amount=money(m.amount, cur),
-            freelancer=await _name(ctx, c.freelancer_id),
-            to_freelancer=money(s.to_freelancer, cur),
-            client=await _name(ctx, c.client_id),
-            to_client=money(s.to_client, cur),
-            fees=money(s.to_platform, cur),
-        ),
-        keyboard(
-            [
-                button(t.plain("adm.btn.resolve_sure"), encode(PREFIX, "fzok", m.id, share)),
-                button(t.plain("btn.cancel"), encode(PREFIX, "fz", m.id)),
-            ]
-        ),
-    )
+    ok, cancel = encode(PREFIX, "fzok", m.id, share), encode(PREFIX, "fz", m.id)
+    await _confirm_split(ctx, "adm.frozen.confirm", milestone_id, m, c, share, ok, cancel)
 
 
 async def _resolve_frozen(ctx: Context, milestone_id: int, share: int) -> None:
-    if ctx.gateway is None:
-        raise NotAllowed("payments_unavailable", "Payments are not available right now.")
     split = await disputes_uc.resolve_frozen(
-        ctx.uow, ctx.clock, ctx.config, ctx.gateway, ctx.user.id, milestone_id, share
+        ctx.uow, ctx.clock, ctx.config, gateway_of(ctx), ctx.user.id, milestone_id, share
     )
     m, _ = await _frozen(ctx, milestone_id)
-    await ctx.edit(
-        ctx.t(
-            "adm.frozen.resolved",
-            id=milestone_id,
-            to_freelancer=money(split.to_freelancer, m.currency),
-            to_client=money(split.to_client, m.currency),
-        ),
-        keyboard(button(ctx.t.plain("adm.btn.disputes"), encode(PREFIX, "dl", arg=1))),
-    )
-    ctx.answer(ctx.t.plain("adm.resolved_short"))
+    await _show_settled(ctx, "adm.frozen.resolved", milestone_id, split, m.currency)
 
 
 @renders("milestone_frozen")
@@ -677,11 +640,7 @@ async def tell_admins_frozen(scope: Scope, data: dict) -> None:
     def buttons(t: Translator) -> Any:
         return keyboard(
             button(t.plain("adm.btn.inspect"), encode(PREFIX, "fz", mid)),
-            [
-                button(t.plain("adm.btn.all"), encode(PREFIX, "fzs", mid, amount)),
-                button(t.plain("adm.btn.half"), encode(PREFIX, "fzs", mid, amount // 2)),
-                button(t.plain("adm.btn.none"), encode(PREFIX, "fzs", mid, 0)),
-            ],
+            _share_buttons(t, "fzs", mid, amount),
         )
 
     for admin_id in sorted(scope.config.admin_ids):
@@ -703,29 +662,17 @@ async def tell_admins_frozen(scope: Scope, data: dict) -> None:
 async def tell_admins_late_chargeback(scope: Scope, data: dict) -> None:
     """The money already left escrow: nothing to decide in the bot, but admins must know."""
     m, c = await _frozen(scope, data["milestone_id"])
-    cid, fid = c.client_id, c.freelancer_id
     for admin_id in sorted(scope.config.admin_ids):
         await scope.notify(
             admin_id,
             "adm.frozen.late",
-            buttons=lambda t: keyboard(
-                [
-                    button(t.plain("adm.btn.client"), encode(PREFIX, "u", cid)),
-                    button(t.plain("adm.btn.freelancer"), encode(PREFIX, "u", fid)),
-                ]
-            ),
+            buttons=lambda t: keyboard(_party_buttons(t, c)),
             id=m.id,
             title=m.title,
             amount=money(m.amount, m.currency),
             status=data.get("status", ""),
             payment_id=data.get("payment_id", "—"),
         )
-
-
-def _int_arg(arg: str | None) -> int:
-    if arg is None or not arg.isdigit():
-        raise StaleButton()
-    return int(arg)
 
 
 @on_button(PREFIX)
@@ -739,16 +686,16 @@ async def admin_buttons(ctx: Context) -> None:
     elif action == "ev":
         await _send_files(ctx, cb.require_id())
     elif action == "rs":
-        await _ask_resolve(ctx, cb.require_id(), _int_arg(cb.arg))
+        await _ask_resolve(ctx, cb.require_id(), int_arg(cb.arg))
     elif action == "rsok":
-        await _resolve(ctx, cb.require_id(), _int_arg(cb.arg))
+        await _resolve(ctx, cb.require_id(), int_arg(cb.arg))
         return
     elif action == "dl":
-        await _show_disputes(ctx, _int_arg(cb.arg))
+        await _show_disputes(ctx, int_arg(cb.arg))
     elif action == "al":
-        await _show_audit(ctx, _int_arg(cb.arg))
+        await _show_audit(ctx, int_arg(cb.arg))
     elif action == "rl":
-        await _show_reports(ctx, _int_arg(cb.arg))
+        await _show_reports(ctx, int_arg(cb.arg))
     elif action == "u":
         await _show_user(ctx, cb.require_id())
     elif action == "ban":
@@ -769,9 +716,9 @@ async def admin_buttons(ctx: Context) -> None:
     elif action == "fz":
         await _show_frozen(ctx, cb.require_id())
     elif action == "fzs":
-        await _ask_frozen(ctx, cb.require_id(), _int_arg(cb.arg))
+        await _ask_frozen(ctx, cb.require_id(), int_arg(cb.arg))
     elif action == "fzok":
-        await _resolve_frozen(ctx, cb.require_id(), _int_arg(cb.arg))
+        await _resolve_frozen(ctx, cb.require_id(), int_arg(cb.arg))
         return
     elif action == "rp":
         await _show_report(ctx, cb.require_id())

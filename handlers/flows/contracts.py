@@ -10,19 +10,25 @@ here so that every module of the area can build the others' buttons without
 circular imports: "of" offers.py, "fd" funding.py, "wk" work.py, "bal" balance.py,
 "msg" messaging.py ("msg:c:<contract>"), "dsp" disputes.py ("dsp:new:<milestone>",
 "dsp:v:<dispute>"). Which milestone buttons a viewer gets is `milestone_actions`,
-shared with the milestone notifications of work.py and funding.py.
+shared with the milestone notifications of work.py and funding.py. The small
+helpers every flow of the area needs (paging, a numeric button argument, the
+payment gateway, leaving a conversation, names) are written once here too.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from datetime import date
+from typing import TypeVar
 
 from domain import ledger
 from domain.entities import Contract, Milestone, User
 from domain.errors import NotAllowed
+from domain.ports import PaymentGateway
 from domain.states import HELD, ContractStatus, MilestoneStatus
 from domain.usecases import contracts as uc
-from domain.usecases.common import load, require_party
+from domain.usecases import queries
+from domain.usecases.common import load, other_party, require_party
 from domain.usecases.disputes import LIVE
 from domain.usecases.messaging_extra import WRITABLE
 from handlers.callbacks import StaleButton, encode
@@ -33,6 +39,8 @@ from handlers.notify import renders
 from handlers.render import Html, bold, button, esc, join, keyboard, money, pagination_row, rows
 from handlers.routing import button as on_button
 from handlers.routing import command
+
+T = TypeVar("T")
 
 CONTRACT, OFFER, FUND, WORK, BALANCE = "ct", "of", "fd", "wk", "bal"
 MESSAGE, DISPUTE, REVIEW = "msg", "dsp", "rv"
@@ -56,11 +64,67 @@ STATUS_ICON = {
 }
 
 
-# --- shared pieces for the money flows ----------------------------------------
+# --- shared pieces for the flows of the area ----------------------------------
+
+
+def page_of(items: Sequence[T], page: int, size: int) -> tuple[list[T], int, int]:
+    """Page `page` (1-based, clamped to the pages there are) of `items`: its items,
+    its number and how many pages there are (at least one)."""
+    pages = max(1, (len(items) + size - 1) // size)
+    page = min(max(page, 1), pages)
+    return list(items[(page - 1) * size : page * size]), page, pages
+
+
+def page_nav(t: Translator, prefix: str, action: str, page: int, pages: int) -> list[Button]:
+    """‹ Prev · n/N · Next › to "<prefix>:<action>::<page>" (none for a single page)."""
+    return pagination_row(
+        page,
+        pages,
+        lambda p: encode(prefix, action, arg=p),
+        prev=t.plain("btn.prev"),
+        next_=t.plain("btn.next"),
+    )
+
+
+def int_arg(arg: str | None) -> int:
+    """A button's numeric argument (a page, a share); anything else is a stale button."""
+    if arg is None or not arg.isdigit():
+        raise StaleButton()
+    return int(arg)
+
+
+def gateway_of(scope: Scope) -> PaymentGateway:
+    """The payment gateway, for a step that moves money; refused when there is none."""
+    if scope.gateway is None:
+        raise NotAllowed("payments_unavailable", "Payments are not available right now.")
+    return scope.gateway
+
+
+async def leave_flow(ctx: Context, flow: str, key: str) -> None:
+    """A Cancel/Done press: end the flow's conversation, if still in it, and say `key`."""
+    if ctx.in_step(flow):
+        await ctx.clear_state()
+    await ctx.edit(ctx.t(key))
 
 
 def open_contract_button(t: Translator, contract_id: int) -> Button:
     return button(t.plain("contracts.btn.open"), encode(CONTRACT, "v", contract_id))
+
+
+def card_keyboard(contract_id: int) -> Callable[[Translator], Keyboard | None]:
+    """A notification's buttons (scope.notify(buttons=…)): the contract card alone."""
+    return lambda t: keyboard(open_contract_button(t, contract_id))
+
+
+def confirm_keyboard(t: Translator, label: str, data: str, contract_id: int) -> Keyboard | None:
+    """A confirmation's buttons: do it (`data`), or back to the contract card."""
+    return keyboard(button(label, data), open_contract_button(t, contract_id))
+
+
+async def done_with_card(ctx: Context, text: Html, contract_id: int, short_key: str) -> None:
+    """What a confirmed step did, with the way back to the card, and its short answer."""
+    await ctx.edit(text, keyboard(open_contract_button(ctx.t, contract_id)))
+    ctx.answer(ctx.t.plain(short_key))
 
 
 def message_button(t: Translator, contract_id: int) -> Button:
@@ -260,11 +324,7 @@ async def show_contract(ctx: Context, contract_id: int, edit: bool = True) -> No
 
 async def my_contracts(scope: Scope, user_id: int) -> list[Contract]:
     """Everything the user is a party to, newest first."""
-    mine = await scope.uow.contracts.find(client_id=user_id) + await scope.uow.contracts.find(
-        freelancer_id=user_id
-    )
-    unique = {c.id: c for c in mine}
-    return sorted(unique.values(), key=lambda c: c.id or 0, reverse=True)
+    return await queries.my_contracts(scope.uow, user_id)
 
 
 async def show_list(ctx: Context, page: int) -> None:
@@ -273,9 +333,7 @@ async def show_list(ctx: Context, page: int) -> None:
     if not found:
         await ctx.edit(t("contracts.list.empty"))
         return
-    pages = (len(found) + PAGE_SIZE - 1) // PAGE_SIZE
-    page = min(max(page, 1), pages)
-    shown = found[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
+    shown, page, pages = page_of(found, page, PAGE_SIZE)
     lines = [t("contracts.list.title", count=len(found)), Html("")]
     buttons = []
     for c in shown:
@@ -291,13 +349,7 @@ async def show_list(ctx: Context, page: int) -> None:
             )
         )
         buttons.append(button(f"#{c.id} {c.title} · {status}", encode(CONTRACT, "v", c.id)))
-    nav = pagination_row(
-        page,
-        pages,
-        lambda p: encode(CONTRACT, "list", arg=p),
-        prev=t.plain("btn.prev"),
-        next_=t.plain("btn.next"),
-    )
+    nav = page_nav(t, CONTRACT, "list", page, pages)
     await ctx.edit(join(lines), keyboard(*[[b] for b in buttons], nav or None))
 
 
@@ -311,9 +363,7 @@ async def contract_button(ctx: Context) -> None:
     cb = ctx.callback
     assert cb is not None
     if cb.action == "list":
-        if cb.arg is None or not cb.arg.isdigit():
-            raise StaleButton()
-        await show_list(ctx, int(cb.arg))
+        await show_list(ctx, int_arg(cb.arg))
     elif cb.action == "v":
         await show_contract(ctx, cb.require_id())
     elif cb.action == "end":
@@ -355,11 +405,10 @@ async def _ask_end(ctx: Context, contract_id: int) -> None:
 
 async def _end(ctx: Context, contract_id: int) -> None:
     contract = await uc.end_contract(ctx.uow, ctx.clock, ctx.config, ctx.user.id, contract_id)
-    await ctx.edit(
-        join([ctx.t("contracts.end.done", title=contract.title), ctx.t("contracts.end.rate_hint")]),
-        keyboard(open_contract_button(ctx.t, contract_id)),
+    text = join(
+        [ctx.t("contracts.end.done", title=contract.title), ctx.t("contracts.end.rate_hint")]
     )
-    ctx.answer(ctx.t.plain("contracts.end.done_short"))
+    await done_with_card(ctx, text, contract_id, "contracts.end.done_short")
 
 
 @renders("contract_ended")
@@ -367,12 +416,12 @@ async def contract_ended(scope: Scope, data: dict) -> None:
     contract = await scope.uow.contracts.get(data["contract_id"])
     if contract is None:
         return
-    other = contract.freelancer_id if data["ended_by"] == contract.client_id else contract.client_id
+    other = other_party(contract, data["ended_by"])
     who = await name_of(scope, data["ended_by"])
     await scope.notify(
         other,
         "contracts.end.notify",
-        buttons=lambda t: keyboard(open_contract_button(t, contract.id)),  # type: ignore[arg-type]
+        buttons=card_keyboard(contract.id),  # type: ignore[arg-type]
         name=who,
         title=contract.title,
     )

@@ -19,21 +19,33 @@ side receives is computed by domain.fees.settlement, the one settlement rule.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from domain import validation
 from domain.entities import Contract, Dispute, Milestone
 from domain.errors import NotAllowed, ValidationError
 from domain.fees import Settlement, settlement
-from domain.states import ContractStatus, DisputeStatus, MilestoneStatus
+from domain.states import ContractStatus, DisputeStatus
 from domain.usecases import disputes as uc
-from domain.usecases.common import load, milestone_with_contract, require_party
+from domain.usecases import queries
+from domain.usecases.common import load, milestone_with_contract, other_party, require_party
 from handlers.callbacks import StaleButton, encode
 from handlers.context import Context, Scope
 from handlers.events import Button, Keyboard
+from handlers.flows.contracts import (
+    DISPUTABLE,
+    card_keyboard,
+    gateway_of,
+    int_arg,
+    leave_flow,
+    name_of,
+    page_nav,
+    page_of,
+)
 from handlers.i18n import Translator
 from handlers.notify import renders
-from handlers.render import Html, button, esc, join, keyboard, money, pagination_row, shorten
+from handlers.render import Html, button, esc, join, keyboard, money, shorten
 from handlers.routing import button as on_button
 from handlers.routing import command, step
 
@@ -41,7 +53,6 @@ PREFIX = "dsp"
 FLOW = "dispute"
 ADMIN_EVIDENCE = ("adm", "d")  # the admin flow's evidence view: "adm:d:<dispute_id>"
 MESSAGE = ("msg", "c")  # the messaging flow's compose: "msg:c:<contract_id>"
-DISPUTABLE = (MilestoneStatus.FUNDED, MilestoneStatus.SUBMITTED, MilestoneStatus.CHANGES_REQUESTED)
 REASON_MIN = 10
 PAGE = 6
 
@@ -56,11 +67,6 @@ def view_button(t: Translator, dispute_id: int) -> Button:
 
 def _cancel(t: Translator) -> Button:
     return button(t.plain("btn.cancel"), encode(PREFIX, "x"))
-
-
-async def _name(scope: Scope, user_id: int) -> str:
-    user = await scope.uow.users.get(user_id)
-    return (user.name if user else "") or f"#{user_id}"
 
 
 def split_of(contract: Contract, milestone: Milestone, share: int) -> Settlement:
@@ -115,7 +121,7 @@ async def dispute_text(
         t("dsp.card.milestone", title=milestone.title, amount=money(milestone.amount, cur)),
         t(
             "dsp.card.opened",
-            name=await _name(scope, dispute.opened_by),
+            name=await name_of(scope, dispute.opened_by),
             date=dispute.created_at.date().isoformat() if dispute.created_at else "",
         ),
         Html(""),
@@ -127,7 +133,7 @@ async def dispute_text(
     if dispute.status is DisputeStatus.SPLIT_PROPOSED and dispute.proposed_share is not None:
         lines += [
             Html(""),
-            t("dsp.card.proposal", name=await _name(scope, dispute.proposed_by or 0)),
+            t("dsp.card.proposal", name=await name_of(scope, dispute.proposed_by or 0)),
             split_lines(t, contract, milestone, dispute.proposed_share),
         ]
     if dispute.resolution_share is not None:
@@ -338,9 +344,7 @@ async def _accept(ctx: Context, dispute_id: int, share: int) -> None:
     # The button names the share it showed: a counter-proposal since makes it stale.
     if dispute.status is DisputeStatus.SPLIT_PROPOSED and dispute.proposed_share != share:
         raise StaleButton()
-    if ctx.gateway is None:
-        raise NotAllowed("payments_unavailable", "Payments are not available right now.")
-    await uc.accept_split(ctx.uow, ctx.clock, ctx.config, ctx.gateway, ctx.user.id, dispute_id)
+    await uc.accept_split(ctx.uow, ctx.clock, ctx.config, gateway_of(ctx), ctx.user.id, dispute_id)
     await show_dispute(ctx, dispute_id)
     ctx.answer(ctx.t.plain("dsp.settled_short"))
 
@@ -376,32 +380,9 @@ async def _withdraw(ctx: Context, dispute_id: int) -> None:
 # --- lists -------------------------------------------------------------------------------
 
 
-async def _my_contracts(ctx: Context, active_only: bool = False) -> list[Contract]:
-    where: dict[str, Any] = {"status": ContractStatus.ACTIVE} if active_only else {}
-    mine = await ctx.uow.contracts.find(client_id=ctx.user.id, **where)
-    mine += await ctx.uow.contracts.find(freelancer_id=ctx.user.id, **where)
-    return sorted({c.id: c for c in mine}.values(), key=lambda c: c.id or 0)
-
-
-def _page(items: list[Any], page: int) -> tuple[list[Any], int, int]:
-    pages = max(1, (len(items) + PAGE - 1) // PAGE)
-    page = min(max(page, 1), pages)
-    return items[(page - 1) * PAGE : page * PAGE], page, pages
-
-
-def _nav(t: Translator, action: str, page: int, pages: int) -> list[Button]:
-    return pagination_row(
-        page,
-        pages,
-        lambda p: encode(PREFIX, action, arg=p),
-        prev=t.plain("btn.prev"),
-        next_=t.plain("btn.next"),
-    )
-
-
 async def _show_mine(ctx: Context, page: int) -> None:
     t = ctx.t
-    contracts = {c.id: c for c in await _my_contracts(ctx)}
+    contracts = {c.id: c for c in await queries.my_contracts(ctx.uow, ctx.user.id)}
     found = (
         await ctx.uow.disputes.find(order_by="-id", contract_id__in=list(contracts))
         if contracts
@@ -412,7 +393,7 @@ async def _show_mine(ctx: Context, page: int) -> None:
     if not found:
         await ctx.edit(t("dsp.mine_empty"), keyboard(pick))
         return
-    shown, page, pages = _page(found, page)
+    shown, page, pages = page_of(found, page, PAGE)
     rows_: list[list[Button] | None] = []
     for d in shown:
         title = shorten(contracts[d.contract_id].title, 30)
@@ -420,14 +401,15 @@ async def _show_mine(ctx: Context, page: int) -> None:
         rows_.append([button(f"⚖️ #{d.id} {title} · {status}", encode(PREFIX, "v", d.id))])
     await ctx.edit(
         t("dsp.mine_title", count=len(found)),
-        keyboard(*rows_, _nav(t, "list", page, pages) or None, pick),
+        keyboard(*rows_, page_nav(t, PREFIX, "list", page, pages) or None, pick),
     )
 
 
 async def _show_pick(ctx: Context, page: int) -> None:
     t = ctx.t
     items: list[tuple[Milestone, Contract]] = []
-    for c in await _my_contracts(ctx, active_only=True):
+    active = await queries.my_contracts(ctx.uow, ctx.user.id, (ContractStatus.ACTIVE,))
+    for c in reversed(active):  # oldest first
         for m in await ctx.uow.milestones.find(
             order_by="position", contract_id=c.id, status__in=DISPUTABLE
         ):
@@ -435,7 +417,7 @@ async def _show_pick(ctx: Context, page: int) -> None:
     if not items:
         await ctx.edit(t("dsp.pick_empty"))
         return
-    shown, page, pages = _page(items, page)
+    shown, page, pages = page_of(items, page, PAGE)
     rows_: list[list[Button] | None] = [
         [
             button(
@@ -445,7 +427,9 @@ async def _show_pick(ctx: Context, page: int) -> None:
         ]
         for m, c in shown
     ]
-    await ctx.edit(t("dsp.pick_title"), keyboard(*rows_, _nav(t, "pick", page, pages) or None))
+    await ctx.edit(
+        t("dsp.pick_title"), keyboard(*rows_, page_nav(t, PREFIX, "pick", page, pages) or None)
+    )
 
 
 @command("mydisputes")
@@ -456,21 +440,13 @@ async def my_disputes(ctx: Context) -> None:
 # --- buttons -------------------------------------------------------------------------------
 
 
-def _int_arg(arg: str | None) -> int:
-    if arg is None or not arg.isdigit():
-        raise StaleButton()
-    return int(arg)
-
-
 @on_button(PREFIX)
 async def dispute_buttons_pressed(ctx: Context) -> None:
     cb = ctx.callback
     assert cb is not None
     action = cb.action
     if action == "x":
-        if ctx.in_step(FLOW):
-            await ctx.clear_state()
-        await ctx.edit(ctx.t("dsp.cancelled"))
+        await leave_flow(ctx, FLOW, "dsp.cancelled")
     elif action == "new":
         await _ask_reason(ctx, cb.require_id())
     elif action == "back":
@@ -487,12 +463,12 @@ async def dispute_buttons_pressed(ctx: Context) -> None:
     elif action == "sp":
         await _ask_share(ctx, cb.require_id())
     elif action == "spok":
-        await _propose(ctx, cb.require_id(), _int_arg(cb.arg))
+        await _propose(ctx, cb.require_id(), int_arg(cb.arg))
         return
     elif action == "acc":
         await _ask_accept(ctx, cb.require_id())
     elif action == "accok":
-        await _accept(ctx, cb.require_id(), _int_arg(cb.arg))
+        await _accept(ctx, cb.require_id(), int_arg(cb.arg))
         return
     elif action == "rej":
         await _reject(ctx, cb.require_id())
@@ -503,9 +479,9 @@ async def dispute_buttons_pressed(ctx: Context) -> None:
         await _withdraw(ctx, cb.require_id())
         return
     elif action == "list":
-        await _show_mine(ctx, _int_arg(cb.arg))
+        await _show_mine(ctx, int_arg(cb.arg))
     elif action == "pick":
-        await _show_pick(ctx, _int_arg(cb.arg))
+        await _show_pick(ctx, int_arg(cb.arg))
     else:
         raise StaleButton()
     ctx.answer()
@@ -514,35 +490,41 @@ async def dispute_buttons_pressed(ctx: Context) -> None:
 # --- notifications -----------------------------------------------------------------------------
 
 
-async def _context(scope: Scope, data: dict) -> tuple[Dispute, Milestone, Contract] | None:
-    dispute = await scope.uow.disputes.get(data["dispute_id"])
-    if dispute is None:
-        return None
-    milestone = await scope.uow.milestones.get(dispute.milestone_id)
-    contract = await scope.uow.contracts.get(dispute.contract_id)
-    if milestone is None or contract is None:
-        return None
-    return dispute, milestone, contract
+DisputeRenderer = Callable[[Scope, dict, Dispute, Milestone, Contract], Awaitable[None]]
 
 
-def _other(contract: Contract, user_id: int) -> int:
-    return contract.freelancer_id if user_id == contract.client_id else contract.client_id
+def renders_dispute(kind: str) -> Callable[[DisputeRenderer], DisputeRenderer]:
+    """Register a renderer of a dispute event that gets the dispute, its milestone
+    and its contract; an event whose rows are gone renders nothing."""
+
+    def register(fn: DisputeRenderer) -> DisputeRenderer:
+        @renders(kind)
+        async def render(scope: Scope, data: dict) -> None:
+            dispute = await scope.uow.disputes.get(data["dispute_id"])
+            if dispute is None:
+                return
+            milestone = await scope.uow.milestones.get(dispute.milestone_id)
+            contract = await scope.uow.contracts.get(dispute.contract_id)
+            if milestone is not None and contract is not None:
+                await fn(scope, data, dispute, milestone, contract)
+
+        return fn
+
+    return register
 
 
 def _card_buttons(dispute: Dispute, contract: Contract, recipient: int) -> Any:
     return lambda t: dispute_buttons(t, dispute, contract, recipient)
 
 
-@renders("dispute_opened")
-async def dispute_opened(scope: Scope, data: dict) -> None:
-    found = await _context(scope, data)
-    if found is None:
-        return
-    dispute, milestone, contract = found
-    other = _other(contract, dispute.opened_by)
+@renders_dispute("dispute_opened")
+async def dispute_opened(
+    scope: Scope, data: dict, dispute: Dispute, milestone: Milestone, contract: Contract
+) -> None:
+    other = other_party(contract, dispute.opened_by)
     common = {
         "id": dispute.id,
-        "name": await _name(scope, dispute.opened_by),
+        "name": await name_of(scope, dispute.opened_by),
         "title": milestone.title,
         "contract": contract.title,
         "amount": money(milestone.amount, milestone.currency),
@@ -564,14 +546,12 @@ async def dispute_opened(scope: Scope, data: dict) -> None:
         )
 
 
-@renders("dispute_answered")
-async def dispute_answered(scope: Scope, data: dict) -> None:
-    found = await _context(scope, data)
-    if found is None:
-        return
-    dispute, _, contract = found
+@renders_dispute("dispute_answered")
+async def dispute_answered(
+    scope: Scope, data: dict, dispute: Dispute, _milestone: Milestone, contract: Contract
+) -> None:
     sender = data["sender_id"]
-    other = _other(contract, sender)
+    other = other_party(contract, sender)
     latest = await scope.uow.messages.find(
         order_by="-id", limit=1, dispute_id=dispute.id, sender_id=sender
     )
@@ -582,91 +562,83 @@ async def dispute_answered(scope: Scope, data: dict) -> None:
         "dsp.notify_answered",
         buttons=_card_buttons(dispute, contract, other),
         id=dispute.id,
-        name=await _name(scope, sender),
+        name=await name_of(scope, sender),
         body=shorten(text, 3000) if text else "📎",
     )
     for file_id in files:
         await scope.send_file(other, file_id, None, None, priority=1)
 
 
-@renders("split_proposed")
-async def split_proposed(scope: Scope, data: dict) -> None:
-    found = await _context(scope, data)
-    if found is None:
-        return
-    dispute, milestone, contract = found
-    other = _other(contract, data["proposed_by"])
+@renders_dispute("split_proposed")
+async def split_proposed(
+    scope: Scope, data: dict, dispute: Dispute, milestone: Milestone, contract: Contract
+) -> None:
+    other = other_party(contract, data["proposed_by"])
     t = await scope.translator_for(other)
     text = join(
         [
-            t("dsp.notify_proposed", id=dispute.id, name=await _name(scope, data["proposed_by"])),
+            t("dsp.notify_proposed", id=dispute.id, name=await name_of(scope, data["proposed_by"])),
             split_lines(t, contract, milestone, data["share"]),
         ]
     )
     await scope.notify(other, text=text, buttons=_card_buttons(dispute, contract, other))
 
 
-@renders("split_rejected")
-async def split_rejected(scope: Scope, data: dict) -> None:
-    found = await _context(scope, data)
-    if found is None:
-        return
-    dispute, _, contract = found
-    other = _other(contract, data["rejected_by"])
+@renders_dispute("split_rejected")
+async def split_rejected(
+    scope: Scope, data: dict, dispute: Dispute, _milestone: Milestone, contract: Contract
+) -> None:
+    other = other_party(contract, data["rejected_by"])
     await scope.notify(
         other,
         "dsp.notify_rejected",
         buttons=_card_buttons(dispute, contract, other),
         id=dispute.id,
-        name=await _name(scope, data["rejected_by"]),
+        name=await name_of(scope, data["rejected_by"]),
     )
 
 
-@renders("dispute_withdrawn")
-async def dispute_withdrawn(scope: Scope, data: dict) -> None:
-    found = await _context(scope, data)
-    if found is None:
-        return
-    dispute, milestone, contract = found
-    other = _other(contract, data["withdrawn_by"])
+@renders_dispute("dispute_withdrawn")
+async def dispute_withdrawn(
+    scope: Scope, data: dict, dispute: Dispute, milestone: Milestone, contract: Contract
+) -> None:
+    other = other_party(contract, data["withdrawn_by"])
     await scope.notify(
         other,
         "dsp.notify_withdrawn",
         buttons=lambda t: keyboard(view_button(t, dispute.id)),  # type: ignore[arg-type]
         id=dispute.id,
-        name=await _name(scope, data["withdrawn_by"]),
+        name=await name_of(scope, data["withdrawn_by"]),
         title=milestone.title,
     )
 
 
-async def _tell_outcome(scope: Scope, data: dict, key: str) -> None:
-    found = await _context(scope, data)
-    if found is None:
-        return
-    dispute, milestone, contract = found
-    cur = milestone.currency
-    for user_id in (contract.client_id, contract.freelancer_id):
-        await scope.notify(
-            user_id,
-            key,
-            buttons=lambda t: keyboard(view_button(t, dispute.id)),  # type: ignore[arg-type]
-            id=dispute.id,
-            title=milestone.title,
-            to_freelancer=money(data["to_freelancer"], cur),
-            to_client=money(data["to_client"], cur),
-            freelancer=await _name(scope, contract.freelancer_id),
-            client=await _name(scope, contract.client_id),
-        )
+def _outcome(kind: str, key: str) -> DisputeRenderer:
+    """Both parties hear how a dispute ended: who gets what."""
+
+    @renders_dispute(kind)
+    async def tell(
+        scope: Scope, data: dict, dispute: Dispute, milestone: Milestone, contract: Contract
+    ) -> None:
+        cur = milestone.currency
+        for user_id in (contract.client_id, contract.freelancer_id):
+            await scope.notify(
+                user_id,
+                key,
+                buttons=lambda t: keyboard(view_button(t, dispute.id)),  # type: ignore[arg-type]
+                id=dispute.id,
+                title=milestone.title,
+                to_freelancer=money(data["to_freelancer"], cur),
+                to_client=money(data["to_client"], cur),
+                freelancer=await name_of(scope, contract.freelancer_id),
+                client=await name_of(scope, contract.client_id),
+            )
+
+    return tell
 
 
-@renders("dispute_settled")
-async def dispute_settled(scope: Scope, data: dict) -> None:
-    await _tell_outcome(scope, data, "dsp.notify_settled")
-
-
-@renders("dispute_resolved")
-async def dispute_resolved(scope: Scope, data: dict) -> None:
-    await _tell_outcome(scope, data, "dsp.notify_resolved")
+dispute_settled = _outcome("dispute_settled", "dsp.notify_settled")
+dispute_resolved = _outcome("dispute_resolved", "dsp.notify_resolved")
 
 
 # --- chargebacks: the parties' side (the admins' is admin.py) -------------------------------
@@ -677,14 +649,12 @@ async def _tell_parties(scope: Scope, data: dict, key: str, **params: object) ->
     contract = await scope.uow.contracts.get(data["contract_id"])
     if milestone is None or contract is None:
         return
-    cid, cur = contract.id, milestone.currency
+    cur = milestone.currency
     for user_id in (contract.client_id, contract.freelancer_id):
         await scope.notify(
             user_id,
             key,
-            buttons=lambda t: keyboard(
-                button(t.plain("contracts.btn.open"), encode("ct", "v", cid))  # type: ignore[arg-type]
-            ),
+            buttons=card_keyboard(contract.id),  # type: ignore[arg-type]
             title=milestone.title,
             contract=contract.title,
             amount=money(milestone.amount, cur),

@@ -11,14 +11,22 @@ Callback data (prefix "fd"):
 
 from __future__ import annotations
 
+from domain.entities import Contract, Milestone
 from domain.errors import IllegalTransition, NotAllowed
 from domain.states import ContractStatus, MilestoneStatus
 from domain.usecases import payments as uc
 from domain.usecases.common import milestone_with_contract, require_party
 from handlers.callbacks import StaleButton, encode
 from handlers.context import Context, Scope
-from handlers.flows.contracts import FUND, WORK, name_of, open_contract_button, percent
-from handlers.flows.work import milestone_keyboard
+from handlers.flows.contracts import (
+    FUND,
+    confirm_keyboard,
+    gateway_of,
+    name_of,
+    open_contract_button,
+    percent,
+)
+from handlers.flows.work import milestone_keyboard, renders_milestone, submit_keyboard
 from handlers.notify import renders
 from handlers.render import button, join, keyboard, money, url_button
 from handlers.routing import button as on_button
@@ -55,25 +63,18 @@ async def show_quote(ctx: Context, milestone_id: int) -> None:
             t("funding.quote.escrow_hint", name=await name_of(ctx, contract.freelancer_id)),
         ]
     )
+    pay_label = t.plain("funding.btn.pay", total=money(q.total, cur))
     await ctx.edit(
         text,
-        keyboard(
-            button(
-                t.plain("funding.btn.pay", total=money(q.total, cur)),
-                encode(FUND, "pay", milestone_id),
-            ),
-            open_contract_button(t, contract.id),  # type: ignore[arg-type]
-        ),
+        confirm_keyboard(t, pay_label, encode(FUND, "pay", milestone_id), contract.id),  # type: ignore[arg-type]
     )
 
 
 async def pay(ctx: Context, milestone_id: int) -> None:
     t = ctx.t
     await _fundable(ctx, milestone_id)
-    if ctx.gateway is None:
-        raise NotAllowed("payments_unavailable", "Payments are not available right now.")
     payment = await uc.start_funding(
-        ctx.uow, ctx.clock, ctx.config, ctx.gateway, ctx.user.id, milestone_id
+        ctx.uow, ctx.clock, ctx.config, gateway_of(ctx), ctx.user.id, milestone_id
     )
     milestone, contract = await milestone_with_contract(ctx.uow, milestone_id, lock=False)
     if not payment.checkout_url:
@@ -107,14 +108,12 @@ async def funding_button(ctx: Context) -> None:
 # --- notifications (from confirm_payment / payment_failed) ------------------------------
 
 
-@renders("milestone_funded")
-async def milestone_funded(scope: Scope, data: dict) -> None:
-    milestone = await scope.uow.milestones.get(data["milestone_id"])
-    contract = await scope.uow.contracts.get(data["contract_id"])
-    if milestone is None or contract is None:
-        return
+@renders_milestone("milestone_funded")
+async def milestone_funded(
+    scope: Scope, data: dict, milestone: Milestone, contract: Contract
+) -> None:
     amount = money(milestone.amount, milestone.currency)
-    mid, today = milestone.id, scope.clock.now().date()
+    today = scope.clock.now().date()
     await scope.notify(
         contract.client_id,
         "funding.notify.client",
@@ -127,14 +126,7 @@ async def milestone_funded(scope: Scope, data: dict) -> None:
     await scope.notify(
         contract.freelancer_id,
         "funding.notify.freelancer",
-        buttons=lambda t: milestone_keyboard(
-            t,
-            "freelancer",
-            milestone,
-            contract,
-            today,
-            [button(t.plain("funding.btn.submit"), encode(WORK, "sub", mid))],
-        ),
+        buttons=lambda t: submit_keyboard(t, "funding.btn.submit", milestone, contract, today),
         title=milestone.title,
         amount=amount,
         contract=contract.title,

@@ -19,11 +19,21 @@ from __future__ import annotations
 
 from typing import Any
 
-from domain.entities import Contract, ContractMessage
+from domain.entities import ContractMessage
 from domain.usecases import messaging_extra as uc
+from domain.usecases import queries
+from domain.usecases.common import other_party
 from handlers.callbacks import StaleButton, encode
 from handlers.context import Context, Scope
 from handlers.events import Button, Keyboard
+from handlers.flows.contracts import (
+    int_arg,
+    leave_flow,
+    message_button,
+    name_of,
+    page_nav,
+    page_of,
+)
 from handlers.i18n import Translator
 from handlers.notify import renders
 from handlers.render import Html, bold, button, esc, join, keyboard, pagination_row, shorten
@@ -41,10 +51,6 @@ PREVIEW = 600  # characters of one message in the record view
 # --- buttons other flows may reuse -------------------------------------------------
 
 
-def message_button(t: Translator, contract_id: int) -> Button:
-    return button(t.plain("msg.btn.write"), encode(PREFIX, "c", contract_id))
-
-
 def pitch_message_button(t: Translator, pitch_id: int) -> Button:
     return button(t.plain("msg.btn.write"), encode(PREFIX, "p", pitch_id))
 
@@ -53,20 +59,15 @@ def _cancel(t: Translator) -> Button:
     return button(t.plain("btn.cancel"), encode(PREFIX, "x"))
 
 
-async def _name(scope: Scope, user_id: int) -> str:
-    user = await scope.uow.users.get(user_id)
-    return (user.name if user else "") or f"#{user_id}"
-
-
 # --- opening a compose ---------------------------------------------------------------
 
 
 async def _compose_contract(ctx: Context, contract_id: int) -> None:
     contract = await uc.writable_contract(ctx.uow, ctx.user.id, contract_id)
-    other = contract.freelancer_id if ctx.user.id == contract.client_id else contract.client_id
+    other = other_party(contract, ctx.user.id)
     await ctx.set_state(FLOW, "compose", {"c": contract_id})
     await ctx.reply(
-        ctx.t("msg.ask_contract", name=await _name(ctx, other), title=contract.title),
+        ctx.t("msg.ask_contract", name=await name_of(ctx, other), title=contract.title),
         keyboard(_cancel(ctx.t)),
     )
 
@@ -78,7 +79,7 @@ async def _compose_pitch(ctx: Context, pitch_id: int) -> None:
     await ctx.reply(
         ctx.t(
             "msg.ask_pitch",
-            name=await _name(ctx, pitch.freelancer_id),
+            name=await name_of(ctx, pitch.freelancer_id),
             title=job.title if job else "",
         ),
         keyboard(_cancel(ctx.t)),
@@ -89,7 +90,9 @@ async def _compose_reply(ctx: Context, message_id: int) -> None:
     original = await uc.reply_target(ctx.uow, ctx.user.id, message_id)
     await ctx.set_state(FLOW, "compose", {"r": message_id})
     key = "msg.ask_reply" if original.contract_id is not None else "msg.ask_reply_text"
-    await ctx.reply(ctx.t(key, name=await _name(ctx, original.sender_id)), keyboard(_cancel(ctx.t)))
+    await ctx.reply(
+        ctx.t(key, name=await name_of(ctx, original.sender_id)), keyboard(_cancel(ctx.t))
+    )
 
 
 @step(FLOW, "compose")
@@ -106,7 +109,7 @@ async def compose(ctx: Context) -> None:
     else:
         await ctx.clear_state()
         raise StaleButton()
-    lines = [ctx.t("msg.sent", name=await _name(ctx, sent.recipient_id))]
+    lines = [ctx.t("msg.sent", name=await name_of(ctx, sent.recipient_id))]
     if sent.flagged_contact:
         lines.append(ctx.t("msg.contact_warning"))
     done = button(ctx.t.plain("msg.btn.done"), encode(PREFIX, "x"))
@@ -116,33 +119,18 @@ async def compose(ctx: Context) -> None:
 # --- /message: the contracts one can write on ---------------------------------------
 
 
-async def _writable_contracts(ctx: Context) -> list[Contract]:
-    mine = await ctx.uow.contracts.find(client_id=ctx.user.id, status__in=uc.WRITABLE)
-    mine += await ctx.uow.contracts.find(freelancer_id=ctx.user.id, status__in=uc.WRITABLE)
-    return sorted({c.id: c for c in mine}.values(), key=lambda c: c.id or 0, reverse=True)
-
-
 async def _show_list(ctx: Context, page: int) -> None:
     t = ctx.t
-    found = await _writable_contracts(ctx)
+    found = await queries.my_contracts(ctx.uow, ctx.user.id, tuple(uc.WRITABLE))
     if not found:
         await ctx.edit(t("msg.list_empty"))
         return
-    pages = (len(found) + LIST_PAGE - 1) // LIST_PAGE
-    page = min(max(page, 1), pages)
-    shown = found[(page - 1) * LIST_PAGE : page * LIST_PAGE]
+    shown, page, pages = page_of(found, page, LIST_PAGE)
     rows_: list[list[Button] | None] = []
     for c in shown:
-        other = c.freelancer_id if ctx.user.id == c.client_id else c.client_id
-        label = f"✉️ {await _name(ctx, other)} · {shorten(c.title, 30)}"
+        label = f"✉️ {await name_of(ctx, other_party(c, ctx.user.id))} · {shorten(c.title, 30)}"
         rows_.append([button(label, encode(PREFIX, "c", c.id))])
-    nav = pagination_row(
-        page,
-        pages,
-        lambda p: encode(PREFIX, "list", arg=p),
-        prev=t.plain("btn.prev"),
-        next_=t.plain("btn.next"),
-    )
+    nav = page_nav(t, PREFIX, "list", page, pages)
     await ctx.edit(t("msg.list_title"), keyboard(*rows_, nav or None))
 
 
@@ -182,7 +170,7 @@ async def _show_history(ctx: Context, contract_id: int, page: int) -> None:
     # Page 1 is the latest messages; within a page, oldest first.
     end = len(messages) - (page - 1) * HISTORY_PAGE
     shown = messages[max(0, end - HISTORY_PAGE) : end]
-    names = {uid: await _name(ctx, uid) for uid in {m.sender_id for m in shown}}
+    names = {uid: await name_of(ctx, uid) for uid in {m.sender_id for m in shown}}
     lines = [t("msg.history_title", title=contract.title, count=len(messages)), Html("")]
     for m in shown:
         lines += [_message_block(t, m, names), Html("")]
@@ -204,9 +192,7 @@ async def message_buttons(ctx: Context) -> None:
     cb = ctx.callback
     assert cb is not None
     if cb.action == "x":
-        if ctx.in_step(FLOW):
-            await ctx.clear_state()
-        await ctx.edit(ctx.t("msg.closed"))
+        await leave_flow(ctx, FLOW, "msg.closed")
     elif cb.action == "c":
         await _compose_contract(ctx, cb.require_id())
     elif cb.action == "p":
@@ -217,9 +203,7 @@ async def message_buttons(ctx: Context) -> None:
         page = int(cb.arg) if cb.arg and cb.arg.isdigit() else 1
         await _show_history(ctx, cb.require_id(), page)
     elif cb.action == "list":
-        if cb.arg is None or not cb.arg.isdigit():
-            raise StaleButton()
-        await _show_list(ctx, int(cb.arg))
+        await _show_list(ctx, int_arg(cb.arg))
     else:
         raise StaleButton()
     ctx.answer()
@@ -235,7 +219,7 @@ async def _deliver(
     if recipient is None or recipient.unreachable:
         return
     t = await scope.translator_for(recipient.id)
-    body = [t(intro_key, name=await _name(scope, message.sender_id), title=title)]
+    body = [t(intro_key, name=await name_of(scope, message.sender_id), title=title)]
     if message.text:
         body += [Html(""), esc(message.text)]
     if message.flagged_contact:
@@ -248,7 +232,7 @@ async def _deliver(
             await scope.send_file(
                 recipient.id,
                 file_id,
-                t("msg.file_caption", name=await _name(scope, message.sender_id)),
+                t("msg.file_caption", name=await name_of(scope, message.sender_id)),
                 kb if k == last else None,
                 priority=1,
             )

@@ -24,10 +24,11 @@ from domain.reputation import Reputation
 from domain.states import ContractStatus, ReviewStatus
 from domain.usecases import queries
 from domain.usecases import reviews as uc
-from domain.usecases.common import load, require_party
+from domain.usecases.common import load, other_party, require_party
 from handlers.callbacks import StaleButton, encode
 from handlers.context import Context, Scope
 from handlers.events import Button, Keyboard
+from handlers.flows.contracts import int_arg, leave_flow, name_of
 from handlers.i18n import Translator
 from handlers.notify import renders
 from handlers.render import Html, button, esc, join, keyboard, shorten
@@ -59,15 +60,6 @@ def star_keyboard(t: Translator, contract_id: int) -> Keyboard | None:
     )
 
 
-async def _name(scope: Scope, user_id: int) -> str:
-    user = await scope.uow.users.get(user_id)
-    return (user.name if user else "") or f"#{user_id}"
-
-
-def _other(contract: Contract, user_id: int) -> int:
-    return contract.freelancer_id if user_id == contract.client_id else contract.client_id
-
-
 async def _rateable(ctx: Context, contract_id: int) -> Contract:
     """Checks what leave_review will check, so the stars are not offered in vain."""
     contract = await load(ctx.uow.contracts, contract_id, "contract")
@@ -92,7 +84,7 @@ async def _ask_stars(ctx: Context, contract_id: int) -> None:
     await ctx.edit(
         ctx.t(
             "rv.ask_stars",
-            name=await _name(ctx, _other(contract, ctx.user.id)),
+            name=await name_of(ctx, other_party(contract, ctx.user.id)),
             title=contract.title,
         ),
         star_keyboard(ctx.t, contract_id),
@@ -160,7 +152,7 @@ async def _show_contract_reviews(ctx: Context, contract_id: int) -> None:
     found = await ctx.uow.reviews.find(order_by="id", contract_id=contract_id)
     lines = [ctx.t("rv.contract_title", title=contract.title), Html("")]
     for review in found:
-        who = await _name(ctx, review.reviewer_id)
+        who = await name_of(ctx, review.reviewer_id)
         if review.status is ReviewStatus.REVEALED:
             lines += [_review_block(ctx.t, review, who), Html("")]
         elif review.reviewer_id == ctx.user.id:
@@ -197,7 +189,7 @@ async def show_reputation(ctx: Context, user_id: int) -> None:
     if latest:
         lines += [Html(""), ctx.t("rv.rep.latest")]
         for review in latest:
-            block = _review_block(ctx.t, review, await _name(ctx, review.reviewer_id))
+            block = _review_block(ctx.t, review, await name_of(ctx, review.reviewer_id))
             lines += [block, Html("")]
     rule = button(ctx.t.plain("rv.btn.rule"), encode(PREFIX, "rule"))
     await ctx.edit(join(lines), keyboard(rule))
@@ -230,7 +222,7 @@ async def rate_command(ctx: Context) -> None:
     rows_ = [
         [
             button(
-                f"⭐ {await _name(ctx, _other(c, ctx.user.id))} · {shorten(c.title, 30)}",
+                f"⭐ {await name_of(ctx, other_party(c, ctx.user.id))} · {shorten(c.title, 30)}",
                 encode(PREFIX, "new", c.id),
             )
         ]
@@ -248,15 +240,11 @@ async def review_buttons(ctx: Context) -> None:
     assert cb is not None
     action = cb.action
     if action == "x":
-        if ctx.in_step(FLOW):
-            await ctx.clear_state()
-        await ctx.edit(ctx.t("rv.cancelled"))
+        await leave_flow(ctx, FLOW, "rv.cancelled")
     elif action == "new":
         await _ask_stars(ctx, cb.require_id())
     elif action == "st":
-        if cb.arg is None or not cb.arg.isdigit():
-            raise StaleButton()
-        await _stars_chosen(ctx, cb.require_id(), int(cb.arg))
+        await _stars_chosen(ctx, cb.require_id(), int_arg(cb.arg))
     elif action == "skip":
         if not ctx.in_step(FLOW, "text"):
             raise StaleButton()
@@ -289,7 +277,7 @@ async def ask_to_rate(scope: Scope, data: dict) -> None:
             user_id,
             "rv.notify_rate",
             buttons=lambda t: star_keyboard(t, cid),
-            name=await _name(scope, _other(contract, user_id)),
+            name=await name_of(scope, other_party(contract, user_id)),
             title=contract.title,
             date=deadline.date().isoformat() if deadline else "—",
         )
@@ -308,7 +296,7 @@ async def review_left(scope: Scope, data: dict) -> None:
         review.reviewee_id,
         "rv.notify_left",
         buttons=lambda t: keyboard(rate_button(t, cid)),
-        name=await _name(scope, review.reviewer_id),
+        name=await name_of(scope, review.reviewer_id),
         title=contract.title,
     )
 
@@ -327,13 +315,15 @@ async def reviews_revealed(scope: Scope, data: dict) -> None:
         for review in about_me:
             lines += [
                 t("rv.about_you"),
-                _review_block(t, review, await _name(scope, review.reviewer_id)),
+                _review_block(t, review, await name_of(scope, review.reviewer_id)),
                 Html(""),
             ]
         if not about_me:
-            lines += [t("rv.no_review_from", name=await _name(scope, _other(contract, user_id)))]
+            lines += [
+                t("rv.no_review_from", name=await name_of(scope, other_party(contract, user_id)))
+            ]
         for review in mine:
-            lines += [t("rv.from_you"), _review_block(t, review, await _name(scope, user_id))]
+            lines += [t("rv.from_you"), _review_block(t, review, await name_of(scope, user_id))]
         me = user_id
         await scope.notify(
             user_id, text=join(lines), buttons=lambda t, me=me: keyboard(reputation_button(t, me))

@@ -24,6 +24,7 @@ notifications here use the same rule). Every press is re-checked by the use case
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import date
 from typing import Any
 
@@ -40,6 +41,10 @@ from handlers.events import Keyboard
 from handlers.flows.contracts import (
     UNFUNDED,
     WORK,
+    card_keyboard,
+    confirm_keyboard,
+    done_with_card,
+    gateway_of,
     message_button,
     milestone_actions,
     name_of,
@@ -136,16 +141,13 @@ async def send_submission(ctx: Context) -> None:
     milestone, contract = await milestone_with_contract(
         ctx.uow, submission.milestone_id, lock=False
     )
-    await ctx.edit(
-        ctx.t(
-            "work.submitted_you",
-            title=milestone.title,
-            name=await name_of(ctx, contract.client_id),
-            date=_date(milestone),
-        ),
-        keyboard(open_contract_button(ctx.t, contract.id)),  # type: ignore[arg-type]
+    text = ctx.t(
+        "work.submitted_you",
+        title=milestone.title,
+        name=await name_of(ctx, contract.client_id),
+        date=_date(milestone),
     )
-    ctx.answer(ctx.t.plain("work.submitted_short"))
+    await done_with_card(ctx, text, contract.id, "work.submitted_short")  # type: ignore[arg-type]
 
 
 def _date(milestone: Milestone) -> str:
@@ -186,6 +188,14 @@ def milestone_keyboard(
         *rows([*actions, message_button(t, contract.id)], 2),  # type: ignore[arg-type]
         open_contract_button(t, contract.id),  # type: ignore[arg-type]
     )
+
+
+def submit_keyboard(
+    t: Translator, label_key: str, milestone: Milestone, contract: Contract, today: date
+) -> Keyboard | None:
+    """The freelancer's milestone notification: (re)submit first, then the rest."""
+    submit = button(t.plain(label_key), encode(WORK, "sub", milestone.id))
+    return milestone_keyboard(t, "freelancer", milestone, contract, today, [submit])
 
 
 async def _latest(scope: Scope, milestone_id: int) -> Submission | None:
@@ -236,9 +246,11 @@ async def ask_release(ctx: Context, milestone_id: int) -> None:
             net=money(split.to_freelancer, milestone.currency),
             percent=percent(contract.freelancer_fee_bp),
         ),
-        keyboard(
-            button(t.plain("work.btn.release_confirm"), encode(WORK, "rel", milestone_id)),
-            open_contract_button(t, contract.id),  # type: ignore[arg-type]
+        confirm_keyboard(
+            t,
+            t.plain("work.btn.release_confirm"),
+            encode(WORK, "rel", milestone_id),
+            contract.id,  # type: ignore[arg-type]
         ),
     )
 
@@ -246,16 +258,13 @@ async def ask_release(ctx: Context, milestone_id: int) -> None:
 async def do_release(ctx: Context, milestone_id: int) -> None:
     split = await uc.release(ctx.uow, ctx.clock, ctx.config, ctx.user.id, milestone_id)
     milestone, contract = await milestone_with_contract(ctx.uow, milestone_id, lock=False)
-    await ctx.edit(
-        ctx.t(
-            "work.release.done",
-            title=milestone.title,
-            name=await name_of(ctx, contract.freelancer_id),
-            net=money(split.to_freelancer, milestone.currency),
-        ),
-        keyboard(open_contract_button(ctx.t, contract.id)),  # type: ignore[arg-type]
+    text = ctx.t(
+        "work.release.done",
+        title=milestone.title,
+        name=await name_of(ctx, contract.freelancer_id),
+        net=money(split.to_freelancer, milestone.currency),
     )
-    ctx.answer(ctx.t.plain("work.release.done_short"))
+    await done_with_card(ctx, text, contract.id, "work.release.done_short")  # type: ignore[arg-type]
 
 
 async def ask_changes(ctx: Context, milestone_id: int) -> None:
@@ -320,28 +329,26 @@ async def ask_refund(ctx: Context, milestone_id: int) -> None:
         text = t("work.refund.ask_client", date=due, **params)
     await ctx.edit(
         text,
-        keyboard(
-            button(t.plain("work.btn.refund_confirm"), encode(WORK, "rfok", milestone_id)),
-            open_contract_button(t, contract.id),  # type: ignore[arg-type]
+        confirm_keyboard(
+            t,
+            t.plain("work.btn.refund_confirm"),
+            encode(WORK, "rfok", milestone_id),
+            contract.id,  # type: ignore[arg-type]
         ),
     )
 
 
 async def do_refund(ctx: Context, milestone_id: int) -> None:
-    if ctx.gateway is None:
-        raise NotAllowed("payments_unavailable", "Payments are not available right now.")
-    split = await uc.refund(ctx.uow, ctx.clock, ctx.config, ctx.gateway, ctx.user.id, milestone_id)
+    gateway = gateway_of(ctx)
+    split = await uc.refund(ctx.uow, ctx.clock, ctx.config, gateway, ctx.user.id, milestone_id)
     milestone, contract = await milestone_with_contract(ctx.uow, milestone_id, lock=False)
-    await ctx.edit(
-        ctx.t(
-            "work.refund.done",
-            title=milestone.title,
-            total=money(split.to_client, milestone.currency),
-            name=await name_of(ctx, contract.client_id),
-        ),
-        keyboard(open_contract_button(ctx.t, contract.id)),  # type: ignore[arg-type]
+    text = ctx.t(
+        "work.refund.done",
+        title=milestone.title,
+        total=money(split.to_client, milestone.currency),
+        name=await name_of(ctx, contract.client_id),
     )
-    ctx.answer(ctx.t.plain("work.refund.done_short"))
+    await done_with_card(ctx, text, contract.id, "work.refund.done_short")  # type: ignore[arg-type]
 
 
 async def ask_cancel(ctx: Context, milestone_id: int) -> None:
@@ -361,20 +368,19 @@ async def ask_cancel(ctx: Context, milestone_id: int) -> None:
         lines.append(t("work.cancel.pending_payment"))
     await ctx.edit(
         join(lines),
-        keyboard(
-            button(t.plain("work.btn.cancel_confirm"), encode(WORK, "cxok", milestone_id)),
-            open_contract_button(t, contract.id),  # type: ignore[arg-type]
+        confirm_keyboard(
+            t,
+            t.plain("work.btn.cancel_confirm"),
+            encode(WORK, "cxok", milestone_id),
+            contract.id,  # type: ignore[arg-type]
         ),
     )
 
 
 async def do_cancel(ctx: Context, milestone_id: int) -> None:
     milestone = await uc.cancel_milestone(ctx.uow, ctx.clock, ctx.user.id, milestone_id)
-    await ctx.edit(
-        ctx.t("work.cancel.done", title=milestone.title),
-        keyboard(open_contract_button(ctx.t, milestone.contract_id)),
-    )
-    ctx.answer(ctx.t.plain("work.cancel.done_short"))
+    text = ctx.t("work.cancel.done", title=milestone.title)
+    await done_with_card(ctx, text, milestone.contract_id, "work.cancel.done_short")
 
 
 @on_button(WORK)
@@ -410,20 +416,32 @@ async def work_button(ctx: Context) -> None:
 # --- notifications ----------------------------------------------------------------------
 
 
-async def _pair(scope: Scope, data: dict) -> tuple[Milestone, Contract] | None:
-    milestone = await scope.uow.milestones.get(data["milestone_id"])
-    if milestone is None:
-        return None
-    contract = await scope.uow.contracts.get(milestone.contract_id)
-    return (milestone, contract) if contract else None
+MilestoneRenderer = Callable[[Scope, dict, Milestone, Contract], Awaitable[None]]
 
 
-@renders("work_submitted")
-async def work_submitted(scope: Scope, data: dict) -> None:
-    pair = await _pair(scope, data)
-    if pair is None:
-        return
-    milestone, contract = pair
+def renders_milestone(kind: str) -> Callable[[MilestoneRenderer], MilestoneRenderer]:
+    """Register a renderer of a milestone event that gets the milestone and its
+    contract; an event whose milestone (or contract) is gone renders nothing."""
+
+    def register(fn: MilestoneRenderer) -> MilestoneRenderer:
+        @renders(kind)
+        async def render(scope: Scope, data: dict) -> None:
+            milestone = await scope.uow.milestones.get(data["milestone_id"])
+            if milestone is None:
+                return
+            contract = await scope.uow.contracts.get(milestone.contract_id)
+            if contract is not None:
+                await fn(scope, data, milestone, contract)
+
+        return fn
+
+    return register
+
+
+@renders_milestone("work_submitted")
+async def work_submitted(
+    scope: Scope, data: dict, milestone: Milestone, contract: Contract
+) -> None:
     client = await scope.uow.users.get(contract.client_id)
     if client is not None and client.unreachable:
         return
@@ -431,36 +449,25 @@ async def work_submitted(scope: Scope, data: dict) -> None:
     await _send_submission(scope, t, contract.client_id, milestone, contract)
 
 
-@renders("changes_requested")
-async def changes_requested(scope: Scope, data: dict) -> None:
-    pair = await _pair(scope, data)
-    if pair is None:
-        return
-    milestone, contract = pair
-    mid, today = milestone.id, scope.clock.now().date()
+@renders_milestone("changes_requested")
+async def changes_requested(
+    scope: Scope, data: dict, milestone: Milestone, contract: Contract
+) -> None:
+    today = scope.clock.now().date()
     await scope.notify(
         contract.freelancer_id,
         "work.notify.changes",
-        buttons=lambda t: milestone_keyboard(
-            t,
-            "freelancer",
-            milestone,
-            contract,
-            today,
-            [button(t.plain("work.btn.resubmit"), encode(WORK, "sub", mid))],
-        ),
+        buttons=lambda t: submit_keyboard(t, "work.btn.resubmit", milestone, contract, today),
         name=await name_of(scope, contract.client_id),
         title=milestone.title,
         note=data.get("note", ""),
     )
 
 
-@renders("milestone_released")
-async def milestone_released(scope: Scope, data: dict) -> None:
-    pair = await _pair(scope, data)
-    if pair is None:
-        return
-    milestone, contract = pair
+@renders_milestone("milestone_released")
+async def milestone_released(
+    scope: Scope, data: dict, milestone: Milestone, contract: Contract
+) -> None:
     cur = milestone.currency
     net = money(data.get("to_freelancer", 0), cur)
     auto = bool(data.get("auto"))
@@ -480,20 +487,18 @@ async def milestone_released(scope: Scope, data: dict) -> None:
         await scope.notify(
             contract.client_id,
             "work.notify.auto_released_client",
-            buttons=lambda t: keyboard(open_contract_button(t, cid)),  # type: ignore[arg-type]
+            buttons=card_keyboard(cid),  # type: ignore[arg-type]
             title=milestone.title,
             amount=money(milestone.amount, cur),
             name=await name_of(scope, contract.freelancer_id),
         )
 
 
-@renders("release_reminder")
-async def review_reminder(scope: Scope, data: dict) -> None:
+@renders_milestone("release_reminder")
+async def review_reminder(
+    scope: Scope, data: dict, milestone: Milestone, contract: Contract
+) -> None:
     """ "Auto-release in N hours": sent to the client with the review buttons."""
-    pair = await _pair(scope, data)
-    if pair is None:
-        return
-    milestone, contract = pair
     if milestone.status is not MilestoneStatus.SUBMITTED:
         return
     hours = data.get("hours_left", 0)
@@ -509,20 +514,17 @@ async def review_reminder(scope: Scope, data: dict) -> None:
     )
 
 
-@renders("milestone_refunded")
-async def milestone_refunded(scope: Scope, data: dict) -> None:
+@renders_milestone("milestone_refunded")
+async def milestone_refunded(
+    scope: Scope, data: dict, milestone: Milestone, contract: Contract
+) -> None:
     """The other party hears of a refund (the one who pressed saw the confirmation)."""
-    pair = await _pair(scope, data)
-    if pair is None:
-        return
-    milestone, contract = pair
     by_client = data.get("refunded_by") == contract.client_id
     to = contract.freelancer_id if by_client else contract.client_id
-    cid = contract.id
     await scope.notify(
         to,
         "work.notify.refunded_by_client" if by_client else "work.notify.refunded",
-        buttons=lambda t: keyboard(open_contract_button(t, cid)),  # type: ignore[arg-type]
+        buttons=card_keyboard(contract.id),  # type: ignore[arg-type]
         name=await name_of(scope, data.get("refunded_by", 0)),
         title=milestone.title,
         total=money(data.get("to_client", 0), milestone.currency),
@@ -530,12 +532,10 @@ async def milestone_refunded(scope: Scope, data: dict) -> None:
     )
 
 
-@renders("milestone_cancelled")
-async def milestone_cancelled(scope: Scope, data: dict) -> None:
-    pair = await _pair(scope, data)
-    if pair is None:
-        return
-    milestone, contract = pair
+@renders_milestone("milestone_cancelled")
+async def milestone_cancelled(
+    scope: Scope, data: dict, milestone: Milestone, contract: Contract
+) -> None:
     cid = contract.id
     await scope.notify(
         contract.freelancer_id,
