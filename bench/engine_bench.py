@@ -232,11 +232,10 @@ Script = Callable[[Phone, random.Random], Awaitable[None]]
 def cast(users: int, seed: int) -> list[tuple[int, Script]]:
     """Who plays what, in the order they arrive: the same for every database."""
     rng = random.Random(seed)
-    players: list[tuple[int, Script]] = [
+    return [
         (FIRST_PLAYER + i, client_script if rng.random() < CLIENT_SHARE else freelancer_script)
         for i in range(users)
     ]
-    return players
 
 
 async def play(run: Run, user_id: int, script: Script, seed: int) -> None:
@@ -252,10 +251,10 @@ async def play(run: Run, user_id: int, script: Script, seed: int) -> None:
 async def seed_market(db: Database, config: MarketConfig, args: argparse.Namespace) -> None:
     clock = WallClock()
     rng = random.Random(args.seed)
-    freelancers = list(range(SEED_FREELANCERS_FROM, SEED_FREELANCERS_FROM + args.subscribers))
+    freelancers = range(SEED_FREELANCERS_FROM, SEED_FREELANCERS_FROM + args.subscribers)
     await market.add_users(db, clock, SEED_CLIENTS, client=True)
-    await market.add_users(db, clock, range(freelancers[0], freelancers[-1] + 1), freelancer=True)
-    await market.subscribe(db, clock, freelancers, rng)
+    await market.add_users(db, clock, freelancers, freelancer=True)
+    await market.subscribe(db, clock, list(freelancers), rng)
     await market.publish_jobs(db, clock, config, list(SEED_CLIENTS), args.jobs, rng)
 
 
@@ -314,6 +313,7 @@ async def measure(backend: str, server: str | None, args: argparse.Namespace) ->
         "seed": seeded,
         "users": started_users,
         "events": run.events,
+        "reads": run.reads,
         "wall": wall,
         "rate": run.events / wall if wall else 0.0,
         **run.latencies.figures(),
@@ -347,13 +347,14 @@ def report(args: argparse.Namespace, results: dict[str, dict[str, float]]) -> in
     """Print the figures side by side; 1 if something went wrong on the way."""
     memory_label = "traced peak MB" if args.trace_memory else "peak RSS MB"
     print_table(
-        f"engine: {args.concurrency} people at once, {args.jobs} open jobs, "
+        f"engine: {args.concurrency} at once, {args.jobs} open jobs, "
         f"{args.subscribers} alert subscribers ({conditions(args)})",
         results,
         [
             Row("seed", "seeding s (not timed)", "{:.1f}"),
             Row("users", "people played", "{:,.0f}", ratio=False),
             Row("events", "events handled", "{:,.0f}", ratio=False),
+            Row("reads", "reply reads (SELECTs)", "{:,.0f}", ratio=False),
             Row("wall", "wall time s", "{:.2f}"),
             Row("rate", "events/s"),
             Row("p50", "handle p50 ms", "{:.1f}"),
@@ -361,6 +362,7 @@ def report(args: argparse.Namespace, results: dict[str, dict[str, float]]) -> in
             Row("p99", "handle p99 ms", "{:.1f}"),
             Row("max", "handle max ms", "{:.1f}"),
             Row("memory", memory_label, "{:.0f}"),
+            Row("broken", "broken scripts (want 0)", "{:,.0f}", ratio=False),
             Row("refused", "refusals (want 0)", "{:,.0f}", ratio=False),
             Row("errors", "unexpected errors (want 0)", "{:,.0f}", ratio=False),
         ],
