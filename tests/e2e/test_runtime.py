@@ -86,6 +86,9 @@ async def test_start_choose_role_reply_appears(runtime, emu):
     )
     assert "You're set up as a client" in edited["text"]
 
+    # The reply can arrive before the webhook's stored copy is forgotten: wait for
+    # every accepted update to finish, its after-handling step included.
+    await runtime.dispatcher.drain()
     db = Database(runtime.settings.database_url)
     try:
         async with db.uow() as uow:
