@@ -11,8 +11,7 @@ its notifications are one transaction. Refusals are DomainErrors with a stable
 Modules: accounts, profiles, jobs, alerts, pitches, contracts, payments,
 milestones, disputes, payouts, messaging, reviews, reports, deadlines (the
 scheduler's work), queries and admin (read models); settlement is the one path
-that empties an escrow; common holds the shared checks. (Files named *_extra.py
-belong to the handlers' engineers.)
+that empties an escrow; common holds the shared checks.
 
 Events (``uow.events``; kind: data) for the handlers to render. Wherever a
 milestone is concerned the data also carries contract_id, client_id,

@@ -1,9 +1,13 @@
 """Messages between the parties, relayed by the bot and kept as the record.
 
-Within a contract, its two parties write to each other. Before a contract, a
-client and a freelancer who pitched on (or was invited to) the client's job
-may write about that job. Contact details in a message before a contract is
-active are flagged and reported: deals must stay on the platform.
+Within a contract, its two parties write to each other while it is open for
+messages (offered, countered, active or ended — not declined, withdrawn or
+expired). Before a contract, a client and a freelancer who pitched on (or was
+invited to) the client's job may write about that job; the client may write to
+the freelancer of a pitch on the client's job. A message one received can be
+answered. Contact details in a message before a contract is active are flagged
+and reported: deals must stay on the platform. The parties see the record of a
+contract's messages.
 """
 
 from __future__ import annotations
@@ -12,7 +16,7 @@ from collections.abc import Sequence
 
 from domain import validation
 from domain.contact import find_contact_details
-from domain.entities import ContractMessage
+from domain.entities import Contract, ContractMessage, Pitch
 from domain.errors import NotAllowed, ValidationError
 from domain.ports import Clock, UnitOfWork
 from domain.states import ContractStatus
@@ -20,6 +24,10 @@ from domain.usecases.common import active_user, load, other_party, require_party
 
 MAX_FILES = 10
 CONTRACT_OPEN = (ContractStatus.ACTIVE, ContractStatus.ENDED)
+# A contract one can still write on; declined, withdrawn and expired offers are closed.
+WRITABLE = frozenset(
+    {ContractStatus.OFFERED, ContractStatus.COUNTERED, ContractStatus.ACTIVE, ContractStatus.ENDED}
+)
 
 
 async def _may_talk_about_job(uow: UnitOfWork, job_id: int, a: int, b: int) -> bool:
@@ -99,3 +107,93 @@ async def send_message(
             found=found,
         )
     return message
+
+
+async def writable_contract(uow: UnitOfWork, actor_id: int, contract_id: int) -> Contract:
+    """The contract, if the actor is a party and it is open for messages."""
+    await active_user(uow, actor_id)
+    contract = await load(uow.contracts, contract_id, "contract")
+    require_party(contract, actor_id)
+    if contract.status not in WRITABLE:
+        raise NotAllowed("contract_closed", "This contract is closed for messages.")
+    return contract
+
+
+async def pitch_for_message(uow: UnitOfWork, actor_id: int, pitch_id: int) -> Pitch:
+    """A pitch on the actor's own job (the client writes to its freelancer)."""
+    await active_user(uow, actor_id)
+    pitch = await load(uow.pitches, pitch_id, "pitch")
+    job = await load(uow.jobs, pitch.job_id, "job")
+    if job.client_id != actor_id:
+        raise NotAllowed("not_your_job", "This job is not yours.")
+    return pitch
+
+
+async def reply_target(uow: UnitOfWork, actor_id: int, message_id: int) -> ContractMessage:
+    """A message the actor received and may answer."""
+    await active_user(uow, actor_id)
+    original = await load(uow.messages, message_id, "message")
+    if original.recipient_id != actor_id:
+        raise NotAllowed("not_your_message", "This message was not sent to you.")
+    if original.contract_id is not None:
+        await writable_contract(uow, actor_id, original.contract_id)
+    elif original.job_id is None:
+        raise NotAllowed("not_your_message", "This message was not sent to you.")
+    return original
+
+
+async def reply(
+    uow: UnitOfWork,
+    clock: Clock,
+    actor_id: int,
+    message_id: int,
+    text: str,
+    files: Sequence[str] = (),
+) -> ContractMessage:
+    """Answer a received message: on its contract, or before a contract about its job."""
+    original = await reply_target(uow, actor_id, message_id)
+    if original.contract_id is not None:
+        return await send_message(
+            uow, clock, actor_id, text, files, contract_id=original.contract_id
+        )
+    return await send_message(
+        uow, clock, actor_id, text, files, job_id=original.job_id, recipient_id=original.sender_id
+    )
+
+
+async def to_contract(
+    uow: UnitOfWork,
+    clock: Clock,
+    actor_id: int,
+    contract_id: int,
+    text: str,
+    files: Sequence[str] = (),
+) -> ContractMessage:
+    """Write on a contract that is open for messages (not declined, withdrawn or expired)."""
+    await writable_contract(uow, actor_id, contract_id)
+    return await send_message(uow, clock, actor_id, text, files, contract_id=contract_id)
+
+
+async def to_pitch(
+    uow: UnitOfWork,
+    clock: Clock,
+    actor_id: int,
+    pitch_id: int,
+    text: str,
+    files: Sequence[str] = (),
+) -> ContractMessage:
+    """The client writes to the freelancer of a pitch on the client's job."""
+    pitch = await pitch_for_message(uow, actor_id, pitch_id)
+    return await send_message(
+        uow, clock, actor_id, text, files, job_id=pitch.job_id, recipient_id=pitch.freelancer_id
+    )
+
+
+async def contract_history(
+    uow: UnitOfWork, actor_id: int, contract_id: int
+) -> tuple[Contract, list[ContractMessage]]:
+    """The record of a contract's messages, oldest first (parties only)."""
+    await active_user(uow, actor_id)
+    contract = await load(uow.contracts, contract_id, "contract")
+    require_party(contract, actor_id)
+    return contract, await uow.messages.find(order_by="id", contract_id=contract_id)

@@ -30,7 +30,7 @@ from domain.usecases import contracts as uc
 from domain.usecases import queries
 from domain.usecases.common import load, other_party, require_party
 from domain.usecases.disputes import LIVE
-from domain.usecases.messaging_extra import WRITABLE
+from domain.usecases.messaging import WRITABLE
 from handlers.callbacks import StaleButton, encode
 from handlers.context import Context, Scope
 from handlers.events import Button, Keyboard

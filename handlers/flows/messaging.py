@@ -20,7 +20,7 @@ from __future__ import annotations
 from typing import Any
 
 from domain.entities import ContractMessage
-from domain.usecases import messaging_extra as uc
+from domain.usecases import messaging as uc
 from domain.usecases import queries
 from domain.usecases.common import other_party
 from handlers.callbacks import StaleButton, encode

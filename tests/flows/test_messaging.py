@@ -313,8 +313,7 @@ async def test_history_pages_and_empty_list(h: Harness) -> None:
 
 
 def test_contract_status_sets_are_consistent() -> None:
-    from domain.usecases.messaging import CONTRACT_OPEN
-    from domain.usecases.messaging_extra import WRITABLE
+    from domain.usecases.messaging import CONTRACT_OPEN, WRITABLE
 
     assert set(CONTRACT_OPEN) <= WRITABLE
     assert ContractStatus.DECLINED not in WRITABLE
