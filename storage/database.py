@@ -8,6 +8,7 @@ row locks taken by `get_for_update` (SELECT … FOR UPDATE).
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from datetime import UTC, datetime
 from types import TracebackType
@@ -79,13 +80,19 @@ class Database:
             self.engine, expire_on_commit=False, sync_session_class=IndexedSession
         )
         self.now = now
+        # SQLite has one writer at a time, and a connection that finds the lock taken
+        # sleeps in SQLite's busy handler for up to 100 ms a try, so late comers can
+        # overtake and some waiters wait for seconds. This process's own units of
+        # work therefore queue here, first come first served; other processes still
+        # meet at BEGIN IMMEDIATE with the busy timeout.
+        self.writers: asyncio.Lock | None = asyncio.Lock() if self.dialect == "sqlite" else None
 
     @property
     def dialect(self) -> str:
         return self.engine.dialect.name
 
     def uow(self) -> SqlUnitOfWork:
-        return SqlUnitOfWork(self.sessions, self.now)
+        return SqlUnitOfWork(self.sessions, self.now, self.writers)
 
     async def dispose(self) -> None:
         await self.engine.dispose()
@@ -95,15 +102,26 @@ class SqlUnitOfWork:
     """One database transaction. Commit explicitly; leaving without commit rolls back."""
 
     def __init__(
-        self, sessions: async_sessionmaker[AsyncSession], now: Callable[[], datetime]
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        now: Callable[[], datetime],
+        writers: asyncio.Lock | None = None,
     ) -> None:
         self._sessions = sessions
         self._now = now
+        self._writers = writers
         self.events: list[DomainEvent] = []
 
     async def __aenter__(self) -> SqlUnitOfWork:
-        self.session = self._sessions()
-        await self.session.begin()
+        if self._writers is not None:
+            await self._writers.acquire()
+        try:
+            self.session = self._sessions()
+            await self.session.begin()
+        except BaseException:
+            if self._writers is not None:
+                self._writers.release()
+            raise
         s = self.session
         self.users = SqlRepository(s, e.User)
         self.profiles = SqlRepository(s, e.FreelancerProfile)
@@ -149,4 +167,8 @@ class SqlUnitOfWork:
             if self.session.in_transaction():
                 await self.session.rollback()
         finally:
-            await self.session.close()
+            try:
+                await self.session.close()
+            finally:
+                if self._writers is not None:
+                    self._writers.release()

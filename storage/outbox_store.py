@@ -16,8 +16,6 @@ row; SQLite serialises writers with BEGIN IMMEDIATE (see storage.database).
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 from collections.abc import AsyncIterator, Collection, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
@@ -40,17 +38,12 @@ class OutboxStore:
     def __init__(self, database: Database, lease_s: float = DEFAULT_LEASE_S) -> None:
         self.db = database
         self.lease = timedelta(seconds=lease_s)
-        # SQLite has one writer at a time, and a connection that finds the lock taken
-        # backs off in SQLite's busy handler for up to 100 ms a try. Queueing this
-        # process's own writes here instead keeps them to one at a time, back to back.
-        self._serial = asyncio.Lock() if database.dialect == "sqlite" else None
 
     @asynccontextmanager
     async def _transaction(self) -> AsyncIterator[SqlUnitOfWork]:
-        async with contextlib.AsyncExitStack() as stack:
-            if self._serial is not None:
-                await stack.enter_async_context(self._serial)
-            yield await stack.enter_async_context(self.db.uow())
+        # On SQLite, Database.uow() queues this process's writers (see storage.database).
+        async with self.db.uow() as uow:
+            yield uow
 
     def _now(self) -> datetime:
         return self.db.now()
