@@ -53,7 +53,6 @@ from bench.support import (
     conditions,
     migrated_database,
     print_table,
-    units_of_work,
 )
 from bot.payments.sandbox import SandboxGateway
 from domain.config import MarketConfig
@@ -271,9 +270,7 @@ async def measure(backend: str, server: str | None, args: argparse.Namespace) ->
                 await seed_market(db, config, args)
                 seeded = time.perf_counter() - seeding
                 gateway = SandboxGateway("http://127.0.0.1:8080", "bench-secret")
-                engine = CountingEngine(
-                    units_of_work(db, args.sqlite_serial), WallClock(), config, gateway
-                )
+                engine = CountingEngine(db.uow, WallClock(), config, gateway)
                 warm = Run(engine, observer)
                 await play(warm, FIRST_PLAYER - 1, freelancer_script, args.seed)  # imports, caches
                 await play(warm, FIRST_PLAYER - 2, client_script, args.seed)

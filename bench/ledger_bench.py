@@ -51,7 +51,6 @@ from bench.support import (
     conditions,
     migrated_database,
     print_table,
-    units_of_work,
 )
 from bot.payments.sandbox import SandboxGateway
 from domain.config import MarketConfig
@@ -241,7 +240,7 @@ async def _measure(
 
     # 1. settlements
     cycles = Tally()
-    money = Money(units_of_work(db, args.sqlite_serial), clock, config, gateway, cycles)
+    money = Money(db.uow, clock, config, gateway, cycles)
     latencies = Latencies()
     queue = list(reversed(cycling))
     settled: list[int] = []
@@ -269,7 +268,7 @@ async def _measure(
 
     # 2. contention: funded, submitted milestones; many releases at once on each
     race = Tally()
-    racing_money = Money(units_of_work(db, args.sqlite_serial), clock, config, gateway, race)
+    racing_money = Money(db.uow, clock, config, gateway, race)
     for milestone_id, client_id, freelancer_id in racing:
         await racing_money.fund(milestone_id, client_id)
         await racing_money.submit(milestone_id, freelancer_id)

@@ -47,7 +47,6 @@ from bench.support import (
     conditions,
     migrated_database,
     print_table,
-    units_of_work,
 )
 from domain.ports import JobQuery
 from domain.states import JobStatus
@@ -167,7 +166,7 @@ async def measure(backend: str, server: str | None, args: argparse.Namespace) ->
                 for query in queries[:20]:  # warm caches and prepared statements
                     async with db.uow() as uow:
                         await uow.search.search(query)
-                uows = units_of_work(db, args.sqlite_serial)
+                uows = db.uow
                 with MemoryPeak(args.trace_memory) as memory:
                     one = await run_queries(uows, queries, 1, args.time_limit)
                     many = await run_queries(uows, queries, args.concurrency, args.time_limit)

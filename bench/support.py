@@ -24,16 +24,15 @@ import threading
 import time
 import tracemalloc
 import uuid
-from collections.abc import AsyncIterator, Callable, Iterable, Sequence
+from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Protocol
 
 from sqlalchemy.engine import make_url
 
-from storage.database import Database, SqlUnitOfWork
 from storage.migrate import upgrade
 
 POSTGRES_ENV = "GIGBOT_TEST_POSTGRES_URL"
@@ -49,9 +48,8 @@ def machine() -> str:
 
 
 def conditions(args: argparse.Namespace) -> str:
-    """The title's tail: seed, machine, and any what-if that changes the figures."""
-    serial = "; SQLite units of work serialised (--sqlite-serial)" if args.sqlite_serial else ""
-    return f"seed {args.seed}; {machine()}{serial}"
+    """The title's tail: seed and machine."""
+    return f"seed {args.seed}; {machine()}"
 
 
 class WallClock:
@@ -78,12 +76,6 @@ def add_database_options(parser: argparse.ArgumentParser) -> None:
         help="peak of Python allocations (tracemalloc) instead of process RSS; slower",
     )
     parser.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
-    parser.add_argument(
-        "--sqlite-serial",
-        action="store_true",
-        help="on SQLite, queue this process's units of work on an asyncio.Lock instead of "
-        "polling in SQLite's busy handler (a what-if: the application does not do this)",
-    )
     parser.add_argument(
         "--in-process",
         action="store_true",
@@ -182,40 +174,6 @@ async def migrated_database(backend: str, server: str | None, folder: Path) -> A
         yield url
     finally:
         await _admin_execute(server, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-class SerialUnitOfWork:
-    """db.uow() behind a process-wide asyncio.Lock: SQLite's writers queue in order
-    here instead of polling in its busy handler (what storage/outbox_store.py does
-    for the sender). Only with --sqlite-serial: a what-if, the application does not do this."""
-
-    def __init__(self, db: Database, lock: asyncio.Lock) -> None:
-        self.db, self.lock = db, lock
-        self.uow: SqlUnitOfWork | None = None
-
-    async def __aenter__(self) -> SqlUnitOfWork:
-        await self.lock.acquire()
-        try:
-            self.uow = self.db.uow()
-            return await self.uow.__aenter__()
-        except BaseException:
-            self.lock.release()
-            raise
-
-    async def __aexit__(self, *exc: Any) -> None:
-        try:
-            assert self.uow is not None
-            await self.uow.__aexit__(*exc)
-        finally:
-            self.lock.release()
-
-
-def units_of_work(db: Database, serial: bool) -> Callable[[], Any]:
-    """The uow factory the benchmark runs on: db.uow, or the serial variant."""
-    if serial and db.dialect == "sqlite":
-        lock = asyncio.Lock()
-        return lambda: SerialUnitOfWork(db, lock)
-    return db.uow
 
 
 # --- figures ---------------------------------------------------------------------------
