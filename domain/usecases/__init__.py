@@ -60,7 +60,8 @@ milestones (+ parties)
 - release_reminder: milestone_id, contract_id, client_id, hours_left, auto_release_at
 
 disputes (+ parties, + dispute_id)
-- dispute_opened: opened_by, reason
+- dispute_opened: opened_by, reason (as typed), notes (the opener's evidence
+  notes and captions, each {text, files: how many files it describes})
 - dispute_answered: sender_id
 - split_proposed: proposed_by, share
 - split_rejected: rejected_by

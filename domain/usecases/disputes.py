@@ -1,6 +1,10 @@
 """Disputes on a milestone holding money: open, answer, propose / accept /
 reject a split, withdraw, admin resolve, and freezing on a chargeback.
 
+The reason is kept as the opener typed it. What the opener wrote about the
+evidence (a file's caption, or a note of its own) is kept apart, as messages of
+the dispute with the files they describe, like the parties' later answers.
+
 Every settlement goes through domain.usecases.settlement.settle, the same code
 as a release or a refund.
 """
@@ -8,6 +12,7 @@ as a release or a refund.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from domain import validation
@@ -31,6 +36,15 @@ from domain.usecases.settlement import action_for, settle
 
 MAX_EVIDENCE = 20
 LIVE = (DisputeStatus.OPEN, DisputeStatus.SPLIT_PROPOSED)
+
+
+@dataclass(frozen=True, slots=True)
+class EvidenceNote:
+    """What the opener wrote about the evidence: a file's caption (with the files
+    it came with), or a note on its own (no files)."""
+
+    text: str
+    files: tuple[str, ...] = ()
 
 
 async def _locked(uow: UnitOfWork, dispute_id: int) -> tuple[Dispute, Milestone, Contract]:
@@ -120,14 +134,17 @@ async def open_dispute(
     milestone_id: int,
     reason: str,
     evidence: Sequence[str] = (),
+    notes: Sequence[EvidenceNote] = (),
 ) -> Dispute:
-    """Either party, on a milestone holding money; the auto-release clock stops."""
+    """Either party, on a milestone holding money; the auto-release clock stops.
+    `notes` describe the evidence (their files must be among `evidence`)."""
     await active_user(uow, actor_id)
     milestone, contract = await milestone_with_contract(uow, milestone_id)
     require_party(contract, actor_id)
     text = validation.clean_text(reason, "reason", 10, validation.DISPUTE_REASON_MAX)
     if len(evidence) > MAX_EVIDENCE:
         raise ValidationError("too_many_files", f"At most {MAX_EVIDENCE} files.")
+    kept_notes = _clean_notes(notes, evidence)
     milestone.apply("dispute")
     milestone.auto_release_at = None
     dispute = await uow.disputes.add(
@@ -140,10 +157,51 @@ async def open_dispute(
             created_at=clock.now(),
         )
     )
+    for note in kept_notes:
+        await _add_message(uow, clock, dispute, contract, actor_id, note.text, note.files)
     uow.emit(
-        "dispute_opened", opened_by=actor_id, reason=text, **_data(dispute, contract, milestone)
+        "dispute_opened",
+        opened_by=actor_id,
+        reason=text,
+        notes=[{"text": n.text, "files": len(n.files)} for n in kept_notes],
+        **_data(dispute, contract, milestone),
     )
     return dispute
+
+
+def _clean_notes(notes: Sequence[EvidenceNote], evidence: Sequence[str]) -> list[EvidenceNote]:
+    if len(notes) > MAX_EVIDENCE:
+        raise ValidationError("too_many_notes", f"At most {MAX_EVIDENCE} notes.", max=MAX_EVIDENCE)
+    return [
+        EvidenceNote(
+            validation.clean_text(n.text, "note", 1, validation.DISPUTE_REASON_MAX),
+            tuple(f for f in n.files if f in evidence),
+        )
+        for n in notes
+    ]
+
+
+async def _add_message(
+    uow: UnitOfWork,
+    clock: Clock,
+    dispute: Dispute,
+    contract: Contract,
+    sender_id: int,
+    text: str,
+    files: Sequence[str],
+) -> ContractMessage:
+    """A statement or evidence of a party, kept with the dispute (and the contract)."""
+    return await uow.messages.add(
+        ContractMessage(
+            contract_id=contract.id,
+            sender_id=sender_id,
+            recipient_id=other_party(contract, sender_id),
+            text=text,
+            files=list(files),
+            dispute_id=dispute.id,
+            created_at=clock.now(),
+        )
+    )
 
 
 async def answer_dispute(
@@ -161,17 +219,7 @@ async def answer_dispute(
         text = validation.clean_text(message, "message", 1, validation.MESSAGE_MAX)
     dispute.apply("answer")
     dispute.evidence = [*dispute.evidence, *files][: MAX_EVIDENCE * 5]
-    msg = await uow.messages.add(
-        ContractMessage(
-            contract_id=contract.id,
-            sender_id=actor_id,
-            recipient_id=other_party(contract, actor_id),
-            text=text,
-            files=list(files),
-            dispute_id=dispute.id,
-            created_at=clock.now(),
-        )
-    )
+    msg = await _add_message(uow, clock, dispute, contract, actor_id, text, files)
     uow.emit("dispute_answered", sender_id=actor_id, **_data(dispute, contract, milestone))
     return msg
 

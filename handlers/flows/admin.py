@@ -55,6 +55,7 @@ from handlers.routing import command
 PREFIX = "adm"
 PAGE = 8
 TIMELINE_TEXT = 300  # characters of one timeline entry
+FILE_NOTE = 800  # characters of a file's note in its caption (Telegram allows 1024)
 _ID = re.compile(r"[1-9][0-9]{0,17}")
 
 
@@ -279,6 +280,8 @@ async def _send_files(ctx: Context, dispute_id: int) -> None:
             kind=ctx.t.plain(f"adm.kind.{item.kind}"),
             name=await _name(ctx, item.actor_id),
         )
+        if item.kind == "message" and item.text:  # the caption or note it came with
+            caption = join([caption, esc(shorten(item.text, FILE_NOTE))])
         await ctx.reply_file(file_id, caption)
 
 

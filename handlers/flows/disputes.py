@@ -11,7 +11,9 @@ exactly that share, "dsp:rej:<id>" reject, "dsp:wd:<id>" / "dsp:wdok:<id>" withd
 "dsp:list::<page>" my disputes, "dsp:pick::<page>" milestones one may dispute.
 
 /mydisputes lists one's disputes and offers "Open a dispute". The draft (milestone,
-reason, evidence file ids) lives in the conversation state ("dispute", step).
+reason, evidence file ids, evidence notes) lives in the conversation state
+("dispute", step). The reason stays as typed: a caption sent with evidence files,
+or text sent after the reason, is an evidence note kept with those files.
 Shares are the freelancer's part of the milestone amount, typed as all, none, a
 percentage or an amount (domain.validation.parse_percent_or_amount); what each
 side receives is computed by domain.fees.settlement, the one settlement rule.
@@ -55,6 +57,7 @@ ADMIN_EVIDENCE = ("adm", "d")  # the admin flow's evidence view: "adm:d:<dispute
 MESSAGE = ("msg", "c")  # the messaging flow's compose: "msg:c:<contract_id>"
 REASON_MIN = 10
 PAGE = 6
+NOTE_PREVIEW = 500  # characters of one evidence note in a notification
 
 
 def open_dispute_button(t: Translator, milestone_id: int) -> Button:
@@ -189,7 +192,8 @@ async def _disputable(ctx: Context, milestone_id: int) -> tuple[Milestone, Contr
 
 async def _ask_reason(ctx: Context, milestone_id: int, reason: str = "") -> None:
     milestone, contract = await _disputable(ctx, milestone_id)
-    await ctx.set_state(FLOW, "reason", {"ms": milestone_id, "reason": reason, "files": []})
+    draft = {"ms": milestone_id, "reason": reason, "files": [], "notes": []}
+    await ctx.set_state(FLOW, "reason", draft)
     await ctx.reply(
         ctx.t(
             "dsp.ask_reason",
@@ -225,22 +229,25 @@ async def reason_step(ctx: Context) -> None:
 
 @step(FLOW, "evidence")
 async def evidence_step(ctx: Context) -> None:
+    """Files, each message's caption kept with its files, and notes as text."""
     data = ctx.data
     files = list(data.get("files", [])) + ctx.file_ids
     if len(files) > uc.MAX_EVIDENCE:
         raise ValidationError("too_many_files", f"At most {uc.MAX_EVIDENCE} files.")
-    reason = data.get("reason", "")
+    notes = list(data.get("notes", []))
     if ctx.text.strip():
-        note = validation.clean_text(ctx.text, "reason", 1, validation.DISPUTE_REASON_MAX)
-        reason = validation.clean_text(
-            f"{reason}\n\n{note}", "reason", REASON_MIN, validation.DISPUTE_REASON_MAX
-        )
-    data |= {"files": files, "reason": reason}
+        note = validation.clean_text(ctx.text, "note", 1, validation.DISPUTE_REASON_MAX)
+        notes.append({"text": note, "files": ctx.file_ids})
+        if len(notes) > uc.MAX_EVIDENCE:
+            raise ValidationError(
+                "too_many_notes", f"At most {uc.MAX_EVIDENCE} notes.", max=uc.MAX_EVIDENCE
+            )
+    data |= {"files": files, "notes": notes}
     await ctx.set_state(FLOW, "evidence", data)
-    await ctx.reply(
-        ctx.t("dsp.evidence_added", count=len(files), max=uc.MAX_EVIDENCE),
-        _evidence_keyboard(ctx.t),
-    )
+    added = ctx.t("dsp.evidence_added", count=len(files), max=uc.MAX_EVIDENCE)
+    if ctx.text.strip():
+        added = join([ctx.t("dsp.note_added"), added])
+    await ctx.reply(added, _evidence_keyboard(ctx.t))
 
 
 async def _submit(ctx: Context) -> None:
@@ -254,6 +261,7 @@ async def _submit(ctx: Context) -> None:
         int(data["ms"]),
         str(data.get("reason", "")),
         [str(f) for f in data.get("files", [])],
+        [uc.EvidenceNote(str(n["text"]), tuple(n["files"])) for n in data.get("notes", [])],
     )
     await ctx.clear_state()
     await ctx.edit(ctx.t("dsp.opened", id=dispute.id))
@@ -513,6 +521,20 @@ def renders_dispute(kind: str) -> Callable[[DisputeRenderer], DisputeRenderer]:
     return register
 
 
+def evidence_notes(t: Translator, notes: list[dict[str, Any]]) -> Html:
+    """The opener's evidence notes for under the reason: each caption or note with how
+    many files it describes; nothing when there are none."""
+    if not notes:
+        return Html("")
+    lines = [Html(""), Html(""), t("dsp.notes_title")]
+    for note in notes:
+        text, files = shorten(str(note["text"]), NOTE_PREVIEW), int(note.get("files") or 0)
+        lines.append(
+            t("dsp.note_files", text=text, count=files) if files else t("dsp.note", text=text)
+        )
+    return join(lines)
+
+
 def _card_buttons(dispute: Dispute, contract: Contract, recipient: int) -> Any:
     return lambda t: dispute_buttons(t, dispute, contract, recipient)
 
@@ -528,10 +550,19 @@ async def dispute_opened(
         "title": milestone.title,
         "contract": contract.title,
         "amount": money(milestone.amount, milestone.currency),
-        "reason": shorten(dispute.reason, 1500),
+        "reason": shorten(dispute.reason, 1500),  # as typed: the notes come apart
     }
+    notes = list(data.get("notes") or [])
+
+    async def notes_for(user_id: int) -> Html:
+        return evidence_notes(await scope.translator_for(user_id), notes)
+
     await scope.notify(
-        other, "dsp.notify_opened", buttons=_card_buttons(dispute, contract, other), **common
+        other,
+        "dsp.notify_opened",
+        buttons=_card_buttons(dispute, contract, other),
+        notes=await notes_for(other),
+        **common,
     )
     did = dispute.id
     for admin_id in sorted(scope.config.admin_ids):
@@ -542,6 +573,7 @@ async def dispute_opened(
                 button(t.plain("dsp.btn.evidence"), encode(*ADMIN_EVIDENCE, did))
             ),
             files=len(dispute.evidence),
+            notes=await notes_for(admin_id),
             **common,
         )
 

@@ -78,7 +78,7 @@ async def test_disputes_evidence_and_resolve_with_confirmation(h: Harness) -> No
     assert ev.index("funded") < ev.index("dispute opened") < ev.index("Where is my bot?")
     await h.press(ada, "📎 Evidence files (1)")
     assert (h.last(ada).file_id, h.last(ada).media) == ("fran-proof", "photo")
-    assert h.last(ada).text == "📎 message — Fran"
+    assert h.last(ada).text == "📎 message — Fran\nHere is the code"  # with its caption
 
     # /resolve with bad input first.
     await h.send(ada, "/resolve")

@@ -60,13 +60,77 @@ async def test_open_with_evidence_notifies_other_side_and_admins(h: Harness) -> 
 
     did, status, reason, evidence, _, m_status = await dispute_row(h, ms)
     assert (status, m_status) == (DisputeStatus.OPEN, MilestoneStatus.DISPUTED)
-    assert reason == REASON + "\n\nLogs attached" and evidence == ["shot-1", "shot-2"]
+    assert reason == REASON and evidence == ["shot-1", "shot-2"]  # the caption is a note
     note = h.last(fran)
     assert "Cleo открыл(а) спор №1" in note.text and REASON in note.text
+    assert "• Logs attached (📎 1)" in note.text
     assert "💬 Ответить" in note.labels() and "↩️ Отозвать" not in note.labels()
     admin_note = h.last(ADMIN_ID)
     assert "New dispute #1" in admin_note.text
     assert admin_note.button("🔎 Evidence")["data"] == f"adm:d:{did}"
+
+
+async def test_captions_and_notes_stay_apart_from_the_reason(h: Harness) -> None:
+    """The reason is kept and shown as typed; a caption goes with its files and a text
+    note stands on its own, in the notifications and in the admin's evidence."""
+    cleo = await person(h, "Cleo", "client")
+    fran = await person(h, "Fran", "freelancer", lang="ru")
+    ada = await admin(h)
+    d = await deal(h, cleo, fran, amounts=(10_000,))
+    await fund(h, cleo, d.milestones[0])
+    ms = d.milestones[0]
+    reason = "The delivered bot ignores the booking rules we agreed on."
+    await h.press_data(cleo, f"dsp:new:{ms}")
+    await h.send(cleo, reason)
+    await h.upload(cleo, IncomingFile("spec", "photo"), caption="The spec we agreed.")
+    assert "Evidence: 1 of 20 files" in h.last(cleo).text
+    await h.send(cleo, "Page 3 lists the rules.")
+    assert "Note kept with the evidence" in h.last(cleo).text
+    await h.upload(cleo, "log-1")  # no caption: a file without a note
+    await h.press(cleo, "⚖️ Open the dispute")
+
+    did, _, stored, evidence, _, _ = await dispute_row(h, ms)
+    assert stored == reason and evidence == ["photo:spec", "log-1"]
+    async with h.db.uow() as uow:
+        msgs = await uow.messages.find(order_by="id", dispute_id=did)
+        assert [(m.sender_id, m.recipient_id, m.text, list(m.files)) for m in msgs] == [
+            (cleo.id, fran.id, "The spec we agreed.", ["photo:spec"]),
+            (cleo.id, fran.id, "Page 3 lists the rules.", []),
+        ]
+
+    told = h.last(fran).text
+    assert f"Причина: {reason}\n" in told  # not "…we agreed on. The spec we agreed."
+    assert "we agreed on. The spec" not in told and "on.\n\nThe spec" not in told
+    notes = told[told.index("Пояснения к доказательствам") :]
+    assert "• The spec we agreed. (📎 1)" in notes and "• Page 3 lists the rules." in notes
+    admin_note = h.last(ada).text
+    assert f"Reason: {reason}\n" in admin_note and "evidence files: 2" in admin_note
+    assert "• The spec we agreed. (📎 1)\n• Page 3 lists the rules." in admin_note
+
+    # The admin gets each file with what was written about it.
+    await h.press_data(ada, f"adm:d:{did}")
+    await h.press(ada, "📎 Evidence files (2)")
+    sent = [(m.file_id, m.text) for m in h.chat(ada)[-2:]]
+    assert sent == [
+        ("spec", "📎 message — Cleo\nThe spec we agreed."),
+        ("log-1", "📎 dispute opened — Cleo"),
+    ]
+
+
+async def test_no_more_notes_than_evidence_files(h: Harness) -> None:
+    cleo, _fran, d = await funded_deal(h)
+    ms = d.milestones[0]
+    await h.press_data(cleo, f"dsp:new:{ms}")
+    await h.send(cleo, REASON)
+    for k in range(20):
+        await h.send(cleo, f"note {k}")
+    await h.send(cleo, "one too many")
+    assert "At most 20 notes" in h.last(cleo).text
+    await h.press(cleo, "⚖️ Open the dispute")
+    did, _, reason, _, _, _ = await dispute_row(h, ms)
+    async with h.db.uow() as uow:
+        notes = [m.text for m in await uow.messages.find(order_by="id", dispute_id=did)]
+    assert reason == REASON and notes == [f"note {k}" for k in range(20)]
 
 
 async def test_split_proposal_accepted_settles_once_and_tells_both(h: Harness) -> None:
