@@ -27,11 +27,21 @@ from handlers.flows.contracts import (
     percent,
 )
 from handlers.flows.work import milestone_keyboard, renders_milestone, submit_keyboard
+from handlers.i18n import Translator
 from handlers.notify import renders
 from handlers.render import button, join, keyboard, money, url_button
 from handlers.routing import button as on_button
 
 FUNDABLE = (MilestoneStatus.PENDING, MilestoneStatus.FUNDING)
+FAILED = "payment_failed"  # the words for a failure whose code the catalogs do not know
+
+
+def failure_reason(t: Translator, code: str | None) -> str:
+    """A payment's failure code (checkout_expired, card_declined, …) in the payer's
+    words: error.<code>, else the general error.payment_failed; without the final
+    full stop, as it stands in brackets."""
+    key = f"error.{code}" if code and t.has(f"error.{code}") else f"error.{FAILED}"
+    return t.plain(key).rstrip(".")
 
 
 async def _fundable(ctx: Context, milestone_id: int):  # type: ignore[no-untyped-def]
@@ -139,13 +149,14 @@ async def payment_failed(scope: Scope, data: dict) -> None:
     milestone = await scope.uow.milestones.get(data["milestone_id"])
     if milestone is None:
         return
-    mid = milestone.id
+    mid, client_id = milestone.id, data["client_id"]
+    payer = await scope.translator_for(client_id)
     await scope.notify(
-        data["client_id"],
+        client_id,
         "funding.notify.failed",
         buttons=lambda t: keyboard(button(t.plain("funding.btn.retry"), encode(FUND, "q", mid))),
         title=milestone.title,
-        reason=data.get("reason") or "—",
+        reason=failure_reason(payer, data.get("reason")),
     )
 
 

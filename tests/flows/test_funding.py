@@ -104,7 +104,9 @@ async def test_a_failed_payment_can_be_retried(h):
     [payment] = await all_of(h, "payments")
     assert await news(h).failed("sandbox", payment.external_id, "card_declined")
     await h.deliver()
-    assert "did not go through (card_declined)" in h.last(carla).text
+    told = h.last(carla).text
+    assert "did not go through (Your card was declined. Nothing was charged;" in told
+    assert "card_declined" not in told  # the words, not the code
     assert (await milestones(h, cid))[0].status is MilestoneStatus.PENDING
     await h.press(carla, label("funding.btn.retry"))
     assert "Total to pay: $105.00" in h.last(carla).text
@@ -112,6 +114,30 @@ async def test_a_failed_payment_can_be_retried(h):
     assert len(await all_of(h, "payments")) == 2
     assert await confirm_paid(h, mid)
     assert await escrow(h, mid) == 10_500
+
+
+@pytest.mark.parametrize(
+    ("code", "lang", "words"),
+    [
+        ("checkout_expired", "en", "(The checkout page expired before anything was paid."),
+        ("payment_failed", "en", "(The payment did not go through. Nothing was charged)."),
+        ("card_declined", "ru", "(Карта отклонена. Деньги не списаны;"),
+        ("checkout_expired", "ru", "(Страница оплаты истекла до оплаты. Деньги не списаны)."),
+        # A code the catalogs do not know, and none at all: the general words.
+        ("gateway_said_no_42", "en", "(The payment did not go through. Nothing was charged)."),
+        ("", "ru", "(Платёж не прошёл. Деньги не списаны)."),
+    ],
+)
+async def test_a_failed_payment_is_told_in_words(h, code, lang, words):
+    carla, _, _, [mid] = await deal(h, client_lang=lang)
+    await start_payment(h, carla, mid)
+    [payment] = await all_of(h, "payments")
+    assert await news(h).failed("sandbox", payment.external_id, code)
+    await h.deliver()
+    told = h.last(carla).text
+    assert words in told
+    assert not code or code not in told
+    assert "—" not in told
 
 
 async def test_quote_in_russian(h):
