@@ -158,8 +158,20 @@ async def _hire(uow: UnitOfWork, contract: Contract) -> None:
 
 
 async def _decide(
-    uow: UnitOfWork, clock: Clock, actor_id: int, contract_id: int, role: str, action: str
+    uow: UnitOfWork,
+    clock: Clock,
+    actor_id: int,
+    contract_id: int,
+    role: str,
+    action: str,
+    kind: str,
+    milestones: Sequence[MilestoneSpec] | None = None,
+    **data: object,
 ) -> Contract:
+    """A party's decision on an offer: `action` on the contract, new `milestones` for
+    a counter or a revision (their total joins the event), then the event `kind`
+    with the parties and `data`."""
+    specs = None if milestones is None else _clean_specs(milestones, clock.now().date())
     await active_user(uow, actor_id)
     contract = await load(uow.contracts, contract_id, "contract", lock=True)
     require_party(contract, actor_id, role)
@@ -171,43 +183,15 @@ async def _decide(
         contract.accepted_at = now
         contract.expires_at = None
         await _hire(uow, contract)
-    return contract
-
-
-async def _decided(
-    uow: UnitOfWork,
-    clock: Clock,
-    actor_id: int,
-    contract_id: int,
-    role: str,
-    action: str,
-    kind: str,
-    **data: object,
-) -> Contract:
-    """`_decide`, then the event `kind` with the parties and `data`."""
-    contract = await _decide(uow, clock, actor_id, contract_id, role, action)
+    if specs is not None:
+        await _replace_milestones(uow, contract, specs)
+        data["total"] = sum(s.amount for s in specs)
     uow.emit(kind, **parties(contract), **data)
     return contract
 
 
-async def _new_terms(
-    uow: UnitOfWork,
-    clock: Clock,
-    actor_id: int,
-    contract_id: int,
-    role: str,
-    action: str,
-    milestones: Sequence[MilestoneSpec],
-) -> tuple[Contract, int]:
-    """A counter or a revision: `_decide`, then the new milestones; their total."""
-    specs = _clean_specs(milestones, clock.now().date())
-    contract = await _decide(uow, clock, actor_id, contract_id, role, action)
-    await _replace_milestones(uow, contract, specs)
-    return contract, sum(s.amount for s in specs)
-
-
 async def accept_offer(uow: UnitOfWork, clock: Clock, actor_id: int, contract_id: int) -> Contract:
-    return await _decided(
+    return await _decide(
         uow, clock, actor_id, contract_id, "freelancer", "accept", "offer_accepted"
     )
 
@@ -215,7 +199,7 @@ async def accept_offer(uow: UnitOfWork, clock: Clock, actor_id: int, contract_id
 async def decline_offer(
     uow: UnitOfWork, clock: Clock, actor_id: int, contract_id: int, reason: str = ""
 ) -> Contract:
-    return await _decided(
+    return await _decide(
         uow,
         clock,
         actor_id,
@@ -235,17 +219,15 @@ async def counter_offer(
     milestones: Sequence[MilestoneSpec],
 ) -> Contract:
     """The freelancer proposes other milestones; the client accepts or revises."""
-    contract, total = await _new_terms(
-        uow, clock, actor_id, contract_id, "freelancer", "counter", milestones
+    return await _decide(
+        uow, clock, actor_id, contract_id, "freelancer", "counter", "offer_countered", milestones
     )
-    uow.emit("offer_countered", total=total, **parties(contract))
-    return contract
 
 
 async def accept_counter(
     uow: UnitOfWork, clock: Clock, actor_id: int, contract_id: int
 ) -> Contract:
-    return await _decided(
+    return await _decide(
         uow, clock, actor_id, contract_id, "client", "accept_counter", "counter_accepted"
     )
 
@@ -259,21 +241,18 @@ async def revise_offer(
     milestones: Sequence[MilestoneSpec],
 ) -> Contract:
     """The client answers a counter with new milestones: a fresh offer, a fresh expiry."""
-    contract, total = await _new_terms(
-        uow, clock, actor_id, contract_id, "client", "revise", milestones
+    contract = await _decide(
+        uow, clock, actor_id, contract_id, "client", "revise", "offer_revised", milestones
     )
     contract.offered_at = clock.now()
     contract.expires_at = clock.now() + timedelta(days=config.offer_expiry_days)
-    uow.emit("offer_revised", total=total, **parties(contract))
     return contract
 
 
 async def withdraw_offer(
     uow: UnitOfWork, clock: Clock, actor_id: int, contract_id: int
 ) -> Contract:
-    return await _decided(
-        uow, clock, actor_id, contract_id, "client", "withdraw", "offer_withdrawn"
-    )
+    return await _decide(uow, clock, actor_id, contract_id, "client", "withdraw", "offer_withdrawn")
 
 
 async def add_milestone(

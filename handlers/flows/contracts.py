@@ -17,9 +17,9 @@ payment gateway, leaving a conversation, names) are written once here too.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import date
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from domain import ledger
 from domain.entities import Contract, Milestone, User
@@ -98,6 +98,26 @@ def gateway_of(scope: Scope) -> PaymentGateway:
     if scope.gateway is None:
         raise NotAllowed("payments_unavailable", "Payments are not available right now.")
     return scope.gateway
+
+
+Loader = Callable[[Scope, dict], Awaitable[tuple[Any, ...] | None]]
+LoadedRenderer = Callable[..., Awaitable[None]]
+
+
+def renders_loaded(kind: str, load: Loader) -> Callable[[LoadedRenderer], LoadedRenderer]:
+    """Register a renderer of `kind` that gets, after (scope, data), the rows `load`
+    finds for the event; an event whose rows are gone renders nothing."""
+
+    def register(fn: LoadedRenderer) -> LoadedRenderer:
+        @renders(kind)
+        async def render(scope: Scope, data: dict) -> None:
+            found = await load(scope, data)
+            if found is not None:
+                await fn(scope, data, *found)
+
+        return fn
+
+    return register
 
 
 async def leave_flow(ctx: Context, flow: str, key: str) -> None:

@@ -21,7 +21,7 @@ side receives is computed by domain.fees.settlement, the one settlement rule.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from typing import Any
 
 from domain import validation
@@ -37,6 +37,7 @@ from handlers.context import Context, Scope
 from handlers.events import Button, Keyboard
 from handlers.flows.contracts import (
     DISPUTABLE,
+    LoadedRenderer,
     card_keyboard,
     gateway_of,
     int_arg,
@@ -44,6 +45,7 @@ from handlers.flows.contracts import (
     name_of,
     page_nav,
     page_of,
+    renders_loaded,
 )
 from handlers.i18n import Translator
 from handlers.notify import renders
@@ -498,27 +500,20 @@ async def dispute_buttons_pressed(ctx: Context) -> None:
 # --- notifications -----------------------------------------------------------------------------
 
 
-DisputeRenderer = Callable[[Scope, dict, Dispute, Milestone, Contract], Awaitable[None]]
+async def _dispute_rows(scope: Scope, data: dict) -> tuple[Dispute, Milestone, Contract] | None:
+    dispute = await scope.uow.disputes.get(data["dispute_id"])
+    if dispute is None:
+        return None
+    milestone = await scope.uow.milestones.get(dispute.milestone_id)
+    contract = await scope.uow.contracts.get(dispute.contract_id)
+    if milestone is None or contract is None:
+        return None
+    return dispute, milestone, contract
 
 
-def renders_dispute(kind: str) -> Callable[[DisputeRenderer], DisputeRenderer]:
-    """Register a renderer of a dispute event that gets the dispute, its milestone
-    and its contract; an event whose rows are gone renders nothing."""
-
-    def register(fn: DisputeRenderer) -> DisputeRenderer:
-        @renders(kind)
-        async def render(scope: Scope, data: dict) -> None:
-            dispute = await scope.uow.disputes.get(data["dispute_id"])
-            if dispute is None:
-                return
-            milestone = await scope.uow.milestones.get(dispute.milestone_id)
-            contract = await scope.uow.contracts.get(dispute.contract_id)
-            if milestone is not None and contract is not None:
-                await fn(scope, data, dispute, milestone, contract)
-
-        return fn
-
-    return register
+def renders_dispute(kind: str) -> Callable[[LoadedRenderer], LoadedRenderer]:
+    """A renderer of a dispute event gets (scope, data, dispute, milestone, contract)."""
+    return renders_loaded(kind, _dispute_rows)
 
 
 def evidence_notes(t: Translator, notes: list[dict[str, Any]]) -> Html:
@@ -645,7 +640,7 @@ async def dispute_withdrawn(
     )
 
 
-def _outcome(kind: str, key: str) -> DisputeRenderer:
+def _outcome(kind: str, key: str) -> LoadedRenderer:
     """Both parties hear how a dispute ended: who gets what."""
 
     @renders_dispute(kind)

@@ -24,7 +24,7 @@ notifications here use the same rule). Every press is re-checked by the use case
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
@@ -41,6 +41,7 @@ from handlers.events import Keyboard
 from handlers.flows.contracts import (
     UNFUNDED,
     WORK,
+    LoadedRenderer,
     card_keyboard,
     confirm_keyboard,
     done_with_card,
@@ -51,9 +52,9 @@ from handlers.flows.contracts import (
     open_contract_button,
     percent,
     refund_allowed,
+    renders_loaded,
 )
 from handlers.i18n import Translator
-from handlers.notify import renders
 from handlers.render import button, join, keyboard, money, rows
 from handlers.routing import button as on_button
 from handlers.routing import step
@@ -416,26 +417,17 @@ async def work_button(ctx: Context) -> None:
 # --- notifications ----------------------------------------------------------------------
 
 
-MilestoneRenderer = Callable[[Scope, dict, Milestone, Contract], Awaitable[None]]
+async def _milestone_rows(scope: Scope, data: dict) -> tuple[Milestone, Contract] | None:
+    milestone = await scope.uow.milestones.get(data["milestone_id"])
+    if milestone is None:
+        return None
+    contract = await scope.uow.contracts.get(milestone.contract_id)
+    return (milestone, contract) if contract else None
 
 
-def renders_milestone(kind: str) -> Callable[[MilestoneRenderer], MilestoneRenderer]:
-    """Register a renderer of a milestone event that gets the milestone and its
-    contract; an event whose milestone (or contract) is gone renders nothing."""
-
-    def register(fn: MilestoneRenderer) -> MilestoneRenderer:
-        @renders(kind)
-        async def render(scope: Scope, data: dict) -> None:
-            milestone = await scope.uow.milestones.get(data["milestone_id"])
-            if milestone is None:
-                return
-            contract = await scope.uow.contracts.get(milestone.contract_id)
-            if contract is not None:
-                await fn(scope, data, milestone, contract)
-
-        return fn
-
-    return register
+def renders_milestone(kind: str) -> Callable[[LoadedRenderer], LoadedRenderer]:
+    """A renderer of a milestone event gets (scope, data, milestone, contract)."""
+    return renders_loaded(kind, _milestone_rows)
 
 
 @renders_milestone("work_submitted")
