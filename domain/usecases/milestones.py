@@ -15,26 +15,16 @@ from datetime import timedelta
 
 from domain import validation
 from domain.config import MarketConfig
-from domain.entities import Contract, ContractMessage, Milestone, Submission
+from domain.entities import ContractMessage, Milestone, Submission
 from domain.errors import NotAllowed, ValidationError
 from domain.fees import Settlement
 from domain.ports import Clock, PaymentGateway, UnitOfWork
 from domain.states import ContractStatus, MilestoneStatus
 from domain.usecases.common import active_user, milestone_with_contract, require_party
+from domain.usecases.contracts import milestone_parties
 from domain.usecases.settlement import settle
 
 MAX_FILES = 10
-
-
-def _parties(contract: Contract, milestone: Milestone) -> dict[str, object]:
-    return {
-        "milestone_id": milestone.id,
-        "contract_id": contract.id,
-        "client_id": contract.client_id,
-        "freelancer_id": contract.freelancer_id,
-        "amount": milestone.amount,
-        "currency": milestone.currency,
-    }
 
 
 async def submit_work(
@@ -74,7 +64,7 @@ async def submit_work(
         "work_submitted",
         submission_id=submission.id,
         auto_release_at=milestone.auto_release_at.isoformat(),
-        **_parties(contract, milestone),
+        **milestone_parties(milestone, contract),
     )
     return submission
 
@@ -98,7 +88,7 @@ async def request_changes(
             created_at=clock.now(),
         )
     )
-    uow.emit("changes_requested", note=text, **_parties(contract, milestone))
+    uow.emit("changes_requested", note=text, **milestone_parties(milestone, contract))
     return milestone
 
 
@@ -115,7 +105,7 @@ async def release(
         to_freelancer=split.to_freelancer,
         fees=split.to_platform,
         auto=False,
-        **_parties(contract, milestone),
+        **milestone_parties(milestone, contract),
     )
     return split
 
@@ -144,7 +134,7 @@ async def refund(
         "milestone_refunded",
         refunded_by=actor_id,
         to_client=split.to_client,
-        **_parties(contract, milestone),
+        **milestone_parties(milestone, contract),
     )
     return split
 
@@ -167,5 +157,5 @@ async def cancel_milestone(
     now = clock.now()
     for payment in await uow.payments.find(milestone_id=milestone_id, status="pending"):
         payment.status, payment.updated_at = "expired", now
-    uow.emit("milestone_cancelled", **_parties(contract, milestone))
+    uow.emit("milestone_cancelled", **milestone_parties(milestone, contract))
     return milestone
