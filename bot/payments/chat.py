@@ -12,11 +12,11 @@ from __future__ import annotations
 from handlers.callbacks import encode
 from handlers.context import Scope
 from handlers.flows.contracts import FUND
-from handlers.i18n import translator
+from handlers.flows.funding import failure_reason
 from handlers.notify import renders
 from handlers.render import button, keyboard
 
-DECLINED = "card_declined"  # the catalog key for any decline code we have no words for
+DECLINED = "card_declined"  # the words for any decline code the catalogs do not know
 
 
 @renders("payment_declined")
@@ -24,15 +24,12 @@ async def payment_declined(scope: Scope, data: dict) -> None:
     milestone = await scope.uow.milestones.get(data["milestone_id"])
     if milestone is None:
         return
-    client = await scope.uow.users.get(data["client_id"])
-    t = translator(client.language if client else None)
-    code = data.get("code") or DECLINED
-    reason = t.plain(f"error.{code}" if t.has(f"error.{code}") else f"error.{DECLINED}")
+    payer = await scope.translator_for(data["client_id"])
     mid = milestone.id
     await scope.notify(
         data["client_id"],
         "funding.notify.failed",
         buttons=lambda t: keyboard(button(t.plain("funding.btn.retry"), encode(FUND, "q", mid))),
         title=milestone.title,
-        reason=reason.rstrip("."),
+        reason=failure_reason(payer, data.get("code"), default=DECLINED),
     )

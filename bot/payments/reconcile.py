@@ -7,6 +7,8 @@
   a no-op;
 - freelancers owed a transfer whose Connect account is not onboarded yet (as
   far as we know) are looked up at Stripe, in case account.updated was lost;
+- late payments (a milestone funded twice, or cancelled) whose refund failed
+  when they arrived are refunded again (same idempotency key: once at Stripe);
 - released milestones whose freelancer finished Connect onboarding and was not
   paid yet get their Transfer (retries what failed before).
 """
@@ -75,6 +77,8 @@ class StripeReconciler:
                     done += 1
             except DomainError as exc:  # Stripe unreachable, rate limited …: next tick
                 log.warning("stripe reconcile of %s failed: %s", session_id, exc.code)
+        # Late payments whose refund Stripe refused when they arrived.
+        done += await self.news.retry_refunds(self.batch)
         if self.connect is not None:
             await self.refresh_onboarding(self.connect)
             done += await pay_waiting(self.news.runner, self.connect, None)

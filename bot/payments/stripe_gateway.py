@@ -352,7 +352,11 @@ class StripeConnect:
 
     async def _source_charge(self, uow: UnitOfWork, milestone_id: int) -> str | None:
         paid = await uow.payments.find(
-            milestone_id=milestone_id, gateway=NAME, status="succeeded", limit=1
+            milestone_id=milestone_id,
+            gateway=NAME,
+            status="succeeded",
+            failure_reason=None,  # not a late payment waiting for its refund
+            limit=1,
         )
         ref = paid[0].charge_ref if paid else None
         if ref and ref.startswith("pi_"):

@@ -48,8 +48,11 @@ payments
 - milestone_funded: milestone_id, contract_id, client_id, freelancer_id, amount,
   total (charged, with the client fee), currency
 - payment_failed: payment_id, milestone_id, client_id, reason
-- payment_refund_due: payment_id, milestone_id, payer_id, amount, currency
-  (a payment arrived for a milestone that no longer needed it: for admins)
+- payment_refund_due: payment_id, milestone_id, payer_id, amount, currency, error
+  (a payment arrived for a milestone that no longer needed it and is not
+  refunded yet: no gateway, or the gateway's refusal code in `error`)
+- late_payment_refunded: payment_id, milestone_id, payer_id, amount, currency,
+  refund_id (such a payment, given back in full through its gateway)
 
 milestones (+ parties)
 - work_submitted: submission_id, auto_release_at (ISO)

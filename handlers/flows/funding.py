@@ -36,11 +36,12 @@ FUNDABLE = (MilestoneStatus.PENDING, MilestoneStatus.FUNDING)
 FAILED = "payment_failed"  # the words for a failure whose code the catalogs do not know
 
 
-def failure_reason(t: Translator, code: str | None) -> str:
-    """A payment's failure code (checkout_expired, card_declined, …) in the payer's
-    words: error.<code>, else the general error.payment_failed; without the final
-    full stop, as it stands in brackets."""
-    key = f"error.{code}" if code and t.has(f"error.{code}") else f"error.{FAILED}"
+def failure_reason(t: Translator, code: str | None, default: str = FAILED) -> str:
+    """A payment's failure code (checkout_expired, card_declined, gateway_busy …)
+    in the reader's words: error.<code>, else error.<default> (the general
+    error.payment_failed unless the caller knows better); without the final full
+    stop, as it stands in brackets. The one translation of a gateway's code."""
+    key = f"error.{code}" if code and t.has(f"error.{code}") else f"error.{default}"
     return t.plain(key).rstrip(".")
 
 
@@ -160,12 +161,42 @@ async def payment_failed(scope: Scope, data: dict) -> None:
     )
 
 
+# A payment that arrived when its milestone no longer needed it (confirm_payment):
+# refunded at once, or due while the gateway refuses (retried by reconciliation).
+
+
+async def _late_payment(scope: Scope, data: dict) -> dict[str, object]:
+    """The parameters every message about a late payment shows."""
+    milestone = await scope.uow.milestones.get(data["milestone_id"])
+    return {
+        "title": milestone.title if milestone else "—",
+        "amount": money(data["amount"], data["currency"]),
+        "payment_id": data["payment_id"],
+        "payer": await name_of(scope, data["payer_id"]),
+    }
+
+
 @renders("payment_refund_due")
 async def payment_refund_due(scope: Scope, data: dict) -> None:
-    milestone = await scope.uow.milestones.get(data["milestone_id"])
-    await scope.notify(
-        data["payer_id"],
-        "funding.notify.refund_due",
-        title=milestone.title if milestone else "—",
-        amount=money(data["amount"], data["currency"]),
-    )
+    params = await _late_payment(scope, data)
+    await scope.notify(data["payer_id"], "funding.notify.refund_due", **params)
+    error = data.get("error")
+    for admin_id in sorted(scope.config.admin_ids):
+        if error:
+            t = await scope.translator_for(admin_id)
+            reason = failure_reason(t, error, default="gateway_error")
+            await scope.notify(
+                admin_id, "funding.admin.refund_failed", reason=reason, code=error, **params
+            )
+        else:  # no gateway to refund through
+            await scope.notify(admin_id, "funding.admin.refund_manual", **params)
+
+
+@renders("late_payment_refunded")
+async def late_payment_refunded(scope: Scope, data: dict) -> None:
+    params = await _late_payment(scope, data)
+    await scope.notify(data["payer_id"], "funding.notify.refunded", **params)
+    for admin_id in sorted(scope.config.admin_ids):
+        await scope.notify(
+            admin_id, "funding.admin.refunded", refund_id=data["refund_id"], **params
+        )

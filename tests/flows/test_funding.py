@@ -5,9 +5,16 @@ from __future__ import annotations
 
 import pytest
 
+from bot.payments.confirm import PaymentNews
+from bot.payments.sandbox import SandboxGateway
 from domain import ledger
+from domain.entities import Payment
+from domain.errors import PaymentError
 from domain.states import MilestoneStatus
+from domain.usecases.payments import late_refund_id, late_refund_key
 from handlers.callbacks import encode
+from handlers.system import SystemRunner
+from tests.flows.conftest import ADMIN_ID
 from tests.flows.harness import Harness
 from tests.flows.test_offers import (
     all_of,
@@ -154,3 +161,100 @@ async def test_without_a_gateway_payments_are_unavailable(db, clock):
     await bare.press_data(carla, encode("fd", "pay", mid))
     assert "not available" in bare.last_answer(carla).text  # type: ignore[union-attr]
     assert await all_of(bare, "payments") == []
+
+
+# --- a payment that arrives too late (FLOWS 15: never in escrow, refunded) -----------
+
+
+class RefusingSandbox(SandboxGateway):
+    """The sandbox gateway whose refunds fail until `refusing` is cleared."""
+
+    refusing = True
+
+    async def refund(self, payment: Payment, amount: int, idempotency_key: str) -> str:
+        if self.refusing:
+            raise PaymentError("gateway_busy", "The payment service is busy.")
+        return await super().refund(payment, amount, idempotency_key)
+
+
+async def late_payment(h: Harness, client_lang: str = "en"):  # type: ignore[no-untyped-def]
+    """Carla's first checkout "expires", the second funds the milestone; returns
+    (carla, milestone id, the first payment), whose success is then reported."""
+    carla, _, _, [mid] = await deal(h, client_lang=client_lang)
+    await start_payment(h, carla, mid)
+    [first] = await all_of(h, "payments")
+    assert await news(h).failed("sandbox", first.external_id, "checkout_expired", status="expired")
+    await start_payment(h, carla, mid)
+    assert await confirm_paid(h, mid)
+    return carla, mid, first
+
+
+@pytest.mark.parametrize(
+    ("lang", "payer_words", "admin_words"),
+    [
+        ("en", "$105.00 for “Part 1” arrived after", "was refunded in full (refund sbx_re_"),
+        ("ru", "$105.00 за «Part 1» пришёл, когда", "возвращён полностью (возврат sbx_re_"),
+    ],
+)
+async def test_a_late_payment_is_refunded_and_both_payer_and_admins_are_told(
+    h, lang, payer_words, admin_words
+):
+    admin = h.person("Ada", lang=lang, id=ADMIN_ID)
+    await h.send(admin, "/start")
+    carla, mid, first = await late_payment(h, client_lang=lang)
+    assert await escrow(h, mid) == 10_500
+
+    assert await news(h).succeeded("sandbox", first.external_id, charge_ref="sbx_ch_late")
+    await h.deliver()
+    assert payer_words in h.last(carla).text
+    told = h.last(admin).text
+    assert admin_words in told and f"{first.id} " in told and "Carla <Client>" in told
+    [late] = await all_of(h, "payments", id=first.id)
+    assert late.status == "refunded"
+    assert late_refund_id(late) == await h.engine.gateway.refund(
+        late, late.amount, late_refund_key(late.id)
+    )
+    assert await escrow(h, mid) == 10_500  # the late money never entered it
+    # Told once: a replay of the confirmation changes nothing.
+    before = (len(h.chat(carla)), len(h.chat(admin)))
+    assert not await news(h).succeeded("sandbox", first.external_id)
+    await h.deliver()
+    assert (len(h.chat(carla)), len(h.chat(admin))) == before
+
+
+@pytest.mark.parametrize(
+    ("lang", "refused", "retried"),
+    [
+        ("en", "the gateway refused the refund (The payment service is busy", "refunded in full"),
+        ("ru", "платёжная система отказала в возврате (Платёжный сервис", "возвращён полностью"),
+    ],
+)
+async def test_a_refused_refund_stays_due_the_admins_are_told_and_a_retry_refunds(
+    h, lang, refused, retried
+):
+    admin = h.person("Ada", lang=lang, id=ADMIN_ID)
+    await h.send(admin, "/start")
+    carla, mid, first = await late_payment(h)
+    refusing = RefusingSandbox("http://127.0.0.1:8080", "test-secret")
+    late_news = PaymentNews(SystemRunner(h.db.uow, h.clock, h.config, gateway=refusing))
+
+    assert await late_news.succeeded("sandbox", first.external_id)
+    await h.deliver()
+    assert "It will be refunded" in h.last(carla).text
+    told = h.last(admin).text
+    assert refused in told and "gateway_busy" in told
+    [due] = await all_of(h, "payments", id=first.id)
+    assert (due.status, due.failure_reason) == ("succeeded", "not_needed_refund_due")
+
+    assert await late_news.retry_refunds() == 0  # still refused: nothing, nobody told
+    await h.deliver()
+    assert h.last(admin).text == told
+    refusing.refusing = False
+    assert await late_news.retry_refunds() == 1
+    assert await late_news.retry_refunds() == 0  # once
+    await h.deliver()
+    assert "was refunded in full" in h.last(carla).text
+    assert retried in h.last(admin).text
+    [refunded] = await all_of(h, "payments", id=first.id)
+    assert refunded.status == "refunded" and late_refund_id(refunded)
+    assert await escrow(h, mid) == 10_500
