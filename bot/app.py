@@ -123,6 +123,7 @@ def stripe_payments(
         settings.market_config(),
         secret_key=settings.stripe_secret_key,
         webhook_secret=settings.stripe_webhook_secret,
+        connect_webhook_secret=settings.stripe_connect_webhook_secret,
         public_url=public_url,
         chat_url=chat_url,
         api_base=settings.stripe_api_base,

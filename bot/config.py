@@ -45,6 +45,8 @@ class Settings(BaseSettings):
     payments: Literal["sandbox", "stripe"] = "sandbox"
     stripe_secret_key: str | None = None
     stripe_webhook_secret: str | None = None
+    # The Connect endpoint's own secret: connected accounts' events (account.updated).
+    stripe_connect_webhook_secret: str | None = None
     stripe_api_base: str | None = None  # None: Stripe's own
     currency: str = "USD"
     client_fee_percent: Decimal = Decimal(5)
@@ -68,6 +70,7 @@ class Settings(BaseSettings):
         "webhook_secret",
         "stripe_secret_key",
         "stripe_webhook_secret",
+        "stripe_connect_webhook_secret",
         "stripe_api_base",
         mode="before",
     )

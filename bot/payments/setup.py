@@ -1,9 +1,11 @@
 """Wiring of the Stripe pieces for the runtime (bot/app.py), from plain values
 (the settings GIGBOT_STRIPE_SECRET_KEY, GIGBOT_STRIPE_WEBHOOK_SECRET,
-GIGBOT_STRIPE_API_BASE, GIGBOT_PUBLIC_URL and the bot's t.me link):
+GIGBOT_STRIPE_CONNECT_WEBHOOK_SECRET, GIGBOT_STRIPE_API_BASE, GIGBOT_PUBLIC_URL
+and the bot's t.me link):
 
     stripe_setup = build_stripe(database.uow, clock, config, secret_key=…,
-                                webhook_secret=…, api_base=…, public_url=…,
+                                webhook_secret=…, connect_webhook_secret=…,
+                                api_base=…, public_url=…,
                                 chat_url="https://t.me/<bot username>")
     engine = Engine(…, gateway=stripe_setup.gateway, …)
     route_hooks.append(stripe_setup.install_routes)   # POST /stripe/webhook, /stripe/connect/*
@@ -71,6 +73,7 @@ def build_stripe(
     public_url: str,
     chat_url: str,
     api_base: str | None = None,
+    connect_webhook_secret: str | None = None,
 ) -> StripeSetup:
     client = stripe_client(secret_key, api_base)
     public = public_url.rstrip("/")
@@ -78,6 +81,8 @@ def build_stripe(
     gateway = StripeGateway(client, success_url=chat_url, connect=connect)
     runner = SystemRunner(uow_factory, clock, config, gateway=gateway, public_url=public)
     news = PaymentNews(runner)
-    webhook = StripeWebhook(news, gateway, webhook_secret, connect=connect)
+    webhook = StripeWebhook(
+        news, gateway, webhook_secret, connect=connect, connect_secret=connect_webhook_secret
+    )
     reconciler = StripeReconciler(news, gateway, connect)
     return StripeSetup(gateway, connect, news, webhook, reconciler, chat_url)

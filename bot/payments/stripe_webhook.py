@@ -1,7 +1,10 @@
 """POST /stripe/webhook: Stripe's signed events, applied once, in any order.
 
 - The signature is checked with stripe.Webhook.construct_event and
-  GIGBOT_STRIPE_WEBHOOK_SECRET; a bad one is 400 and has no effect.
+  GIGBOT_STRIPE_WEBHOOK_SECRET, or GIGBOT_STRIPE_CONNECT_WEBHOOK_SECRET: Stripe
+  sends connected accounts' events (account.updated) only to a Connect
+  endpoint, which has a secret of its own, and both endpoints may share this
+  URL. A signature good under neither is 400 and has no effect.
 - Each event id is recorded in `stripe_events` in the same transaction as its
   effect, so a replay does nothing; and every effect is idempotent on its own
   (confirm_payment, payment_failed, the freeze), so the order does not matter:
@@ -91,6 +94,7 @@ class StripeWebhook:
         secret: str,
         *,
         connect: StripeConnect | None = None,
+        connect_secret: str | None = None,
         tolerance: int = 300,
     ) -> None:
         if not secret:
@@ -99,6 +103,9 @@ class StripeWebhook:
         self.gateway = gateway
         self.connect = connect
         self.secret = secret
+        # Every secret an event may be signed with: the platform endpoint's, then
+        # the Connect endpoint's (optional).
+        self.secrets = tuple(dict.fromkeys(s for s in (secret, connect_secret) if s))
         self.tolerance = tolerance
         self.handlers: dict[str, Handler] = {
             "checkout.session.completed": self._session_paid,
@@ -115,10 +122,7 @@ class StripeWebhook:
     async def handle(self, request: web.Request) -> web.Response:
         payload = await request.read()
         try:
-            stripe.Webhook.construct_event(
-                payload, request.headers.get("Stripe-Signature"), self.secret, self.tolerance
-            )
-            event = json.loads(payload)
+            event = self.verified(payload, request.headers.get("Stripe-Signature"))
         except (ValueError, stripe.SignatureVerificationError) as exc:
             log.warning("stripe webhook refused: %s", exc)
             return web.json_response({"error": "bad signature or payload"}, status=400)
@@ -132,6 +136,20 @@ class StripeWebhook:
             # A refusal that a retry will not change (e.g. an illegal transition).
             log.warning("stripe %s %s refused: %s", event.get("type"), event.get("id"), exc.code)
         return web.json_response({"received": True})
+
+    def verified(self, payload: bytes, signature: str | None) -> dict[str, Any]:
+        """The event, if its signature is good under one of our secrets; raises
+        stripe.SignatureVerificationError (the last secret's), or ValueError for a
+        payload that is not JSON."""
+        *others, last = self.secrets
+        for secret in others:
+            try:
+                stripe.WebhookSignature.verify_header(payload, signature, secret, self.tolerance)
+            except stripe.SignatureVerificationError:
+                continue
+            return json.loads(payload)  # type: ignore[no-any-return]
+        stripe.WebhookSignature.verify_header(payload, signature, last, self.tolerance)
+        return json.loads(payload)  # type: ignore[no-any-return]
 
     async def apply(self, event: dict[str, Any]) -> None:
         kind, event_id = event.get("type", ""), event.get("id", "")

@@ -117,3 +117,14 @@ def test_stripe_with_keys_is_accepted(monkeypatch):
     monkeypatch.setenv("GIGBOT_STRIPE_SECRET_KEY", "sk_test_1")
     monkeypatch.setenv("GIGBOT_STRIPE_WEBHOOK_SECRET", "whsec_1")
     assert load_settings().market_config().payments == "stripe"
+
+
+def test_the_stripe_connect_webhook_secret_is_optional(monkeypatch):
+    monkeypatch.setenv("GIGBOT_PAYMENTS", "stripe")
+    monkeypatch.setenv("GIGBOT_STRIPE_SECRET_KEY", "sk_test_1")
+    monkeypatch.setenv("GIGBOT_STRIPE_WEBHOOK_SECRET", "whsec_1")
+    assert load_settings().stripe_connect_webhook_secret is None
+    monkeypatch.setenv("GIGBOT_STRIPE_CONNECT_WEBHOOK_SECRET", "  ")  # blank in .env: unset
+    assert load_settings().stripe_connect_webhook_secret is None
+    monkeypatch.setenv("GIGBOT_STRIPE_CONNECT_WEBHOOK_SECRET", " whsec_connect ")
+    assert load_settings().stripe_connect_webhook_secret == "whsec_connect"
