@@ -285,6 +285,7 @@ class Payment:
     external_id: str | None = None  # the gateway's id (Checkout Session, PaymentIntent …)
     checkout_url: str | None = None
     charge_ref: str | None = None  # the gateway's charge, for refunds and transfers
+    refund_ref: str | None = None  # the gateway's refund of a late payment
     failure_reason: str | None = None
     created_at: datetime | None = None
     updated_at: datetime | None = None

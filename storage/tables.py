@@ -322,6 +322,7 @@ payments = sa.Table(
     sa.Column("external_id", sa.String(255), unique=True),
     sa.Column("checkout_url", sa.Text),
     sa.Column("charge_ref", sa.String(255)),
+    sa.Column("refund_ref", sa.String(255)),
     sa.Column("failure_reason", sa.Text),
     _created(),
     sa.Column("updated_at", UTCDateTime),

@@ -94,8 +94,8 @@ async def _locked_payment(
 # A payment that arrived when its milestone no longer needed it (funded by another
 # attempt, or cancelled) is kept out of every escrow and goes back to the payer.
 # Its note (Payment.failure_reason) says where it stands: REFUND_DUE until the
-# gateway refunded it, then "<REFUNDED>:<the gateway's refund id>" with the
-# status "refunded" (the payments table has no column of its own for the id).
+# gateway refunded it, then REFUNDED with the status "refunded" and the gateway's
+# refund id in Payment.refund_ref.
 REFUND_DUE = "not_needed_refund_due"
 REFUNDED = "not_needed_refunded"
 SETTLED = ("succeeded", "refunded")  # a confirmation of these is a replay
@@ -108,9 +108,8 @@ def late_refund_key(payment_id: int) -> str:
 
 def late_refund_id(payment: Payment) -> str | None:
     """The gateway's id of the refund of a late payment, once it was made."""
-    note = payment.failure_reason or ""
-    if payment.status == "refunded" and note.startswith(REFUNDED + ":"):
-        return note.removeprefix(REFUNDED + ":")
+    if payment.status == "refunded" and payment.failure_reason == REFUNDED:
+        return payment.refund_ref
     return None
 
 
@@ -186,7 +185,8 @@ async def _refund_late(
     assert payment.id is not None
     refund_id = await gateway.refund(payment, payment.amount, late_refund_key(payment.id))
     payment.status = "refunded"
-    payment.failure_reason = f"{REFUNDED}:{refund_id}"
+    payment.failure_reason = REFUNDED
+    payment.refund_ref = refund_id
     payment.updated_at = clock.now()
     uow.emit(
         "late_payment_refunded",
