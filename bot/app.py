@@ -3,13 +3,14 @@
 Start-up order: settings → database → migrate → engine → HTTP server (with the
 sandbox emulator when there is no token) → framework adapter (getMe) → command
 menus (setMyCommands per language) → dispatcher → outbox sender and scheduler →
-update intake (webhook: stored updates of a crashed run first, then setWebhook;
-or long polling).
+update intake (bot/intake.py, durable in both modes): stored updates of a crashed
+run first, then setWebhook, or long polling.
 
 Shutdown (SIGINT/SIGTERM) runs it backwards: stop taking updates, finish those in
 flight, stop the scheduler, flush the sender for a bounded time, close the
-framework client, the HTTP server and the database. In webhook mode the webhook
-stays set, so Telegram keeps updates for the next process.
+framework client, the HTTP server and the database. Updates not finished in time
+stay stored for the next start. In webhook mode the webhook stays set, so Telegram
+keeps updates for the next process.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from bot.adapters import FrameworkAdapter, create_adapter
 from bot.config import Settings
 from bot.dispatch import UpdateDispatcher
 from bot.http import RouteHook, build_http_app
+from bot.intake import UpdateIntake
 from bot.metrics import Metrics
 from bot.webhook import WebhookIntake
 from domain.config import MarketConfig
@@ -177,7 +179,8 @@ class Runtime:
         self.engine: EventHandler | None = None
         self.adapter: FrameworkAdapter | None = None
         self.dispatcher: UpdateDispatcher | None = None
-        self.intake: WebhookIntake | None = None
+        self.intake: UpdateIntake | None = None
+        self.webhook: WebhookIntake | None = None  # webhook mode's HTTP side of the intake
         self.sender: Any = None
         self.scheduler: Any = None
         self.payments = Payments()
@@ -240,16 +243,15 @@ class Runtime:
             max_concurrent=settings.max_concurrent_updates,
             metrics=self.metrics,
         )
+        self.intake = intake = UpdateIntake(database, self._parse, dispatcher)
         if self.webhook_mode:
-            self.intake = WebhookIntake(
-                database, self._parse, dispatcher, settings.webhook_secret or ""
-            )
-            self.intake.accepting = False  # 503 until the adapter is ready: Telegram retries
+            self.webhook = WebhookIntake(intake, settings.webhook_secret or "")
+            self.webhook.accepting = False  # 503 until the adapter is ready: Telegram retries
 
         app = build_http_app(
             database=database,
             metrics=self.metrics,
-            webhook=self.intake,
+            webhook=self.webhook,
             webhook_path=settings.webhook_path,
             emulator=self.emulator if self.sandbox else None,
             route_hooks=payments.route_hooks,
@@ -267,14 +269,15 @@ class Runtime:
         if self.run_scheduler:
             self._start_scheduler()
 
+        await intake.recover()  # what a crashed run had stored goes before anything new
         if self.webhook_mode:
-            assert self.intake is not None and settings.webhook_url
-            await self.intake.recover()
-            self.intake.accepting = True
+            assert self.webhook is not None and settings.webhook_url
+            self.webhook.accepting = True
             await adapter.set_webhook(settings.webhook_url, settings.webhook_secret or "")
         else:
             await adapter.delete_webhook()  # getUpdates is refused while a webhook is set
-            await adapter.start_polling(dispatcher.submit, timeout_s=self.polling_timeout_s)
+            # Each polled update is stored before the framework confirms it to Telegram.
+            await adapter.start_polling_raw(intake.receive_polled, timeout_s=self.polling_timeout_s)
             self._polling = True
 
         if self.sandbox and self.demo:
@@ -418,8 +421,8 @@ class Runtime:
     async def stop(self) -> None:
         """Graceful shutdown; safe to call more than once and after a failed start."""
         timeout = self.shutdown_timeout_s
-        if self.intake is not None:
-            self.intake.accepting = False
+        if self.webhook is not None:
+            self.webhook.accepting = False
         if self._polling and self.adapter is not None:
             self._polling = False
             with contextlib.suppress(Exception):

@@ -25,7 +25,7 @@ from aiogram.types import Update
 from pydantic import BaseModel
 
 from bot import telegram_port as port
-from bot.adapters.base import ALLOWED_UPDATES, Submit
+from bot.adapters.base import ALLOWED_UPDATES, Receive, Submit
 from bot.adapters.bot_api import FrameworkApi
 from bot.adapters.events import to_event
 from handlers.events import Event
@@ -94,19 +94,27 @@ class AiogramAdapter:
         return to_event(update, self.username)
 
     async def start_polling(self, submit: Submit, timeout_s: int = 25) -> None:
+        parse = self.parse
+
+        async def receive(payload: dict[str, Any]) -> None:
+            event = parse(payload)
+            if event is not None:
+                await submit(event)
+
+        await self.start_polling_raw(receive, timeout_s)
+
+    async def start_polling_raw(self, receive: Receive, timeout_s: int = 25) -> None:
         dp = Dispatcher()
-        username = self.username
 
         async def feed(
             _handler: Callable[[Update, dict[str, Any]], Awaitable[Any]],
             update: Update,
             _data: dict[str, Any],
         ) -> None:
-            # Take over every update here: the runtime's dispatcher, not aiogram's
-            # routers, decides ordering and concurrency.
-            event = to_event(update, username)
-            if event is not None:
-                await submit(event)
+            # Take over every update here: the runtime, not aiogram's routers, decides
+            # what happens. aiogram asks for the next updates (which confirms this one
+            # to Telegram) only after this returned, as handle_as_tasks is off.
+            await receive(update.model_dump(mode="json", by_alias=True, exclude_none=True))
 
         dp.update.outer_middleware.register(feed)
         self._dispatcher = dp
@@ -116,7 +124,7 @@ class AiogramAdapter:
             dp.start_polling(
                 self.bot,
                 polling_timeout=timeout_s,
-                handle_as_tasks=False,  # one update after the other: submit only enqueues
+                handle_as_tasks=False,  # one update after the other, each received first
                 allowed_updates=ALLOWED_UPDATES,
                 handle_signals=False,  # the app handles SIGINT/SIGTERM for everything
                 close_bot_session=False,

@@ -12,6 +12,9 @@ from handlers.events import Event
 ALLOWED_UPDATES = ["message", "callback_query", "my_chat_member"]
 
 Submit = Callable[[Event], Awaitable[None]]
+# Takes one raw Bot API update (a dict); the framework confirms it to Telegram (the
+# next getUpdates offset) only after this returned, so it can be stored durably first.
+Receive = Callable[[dict[str, Any]], Awaitable[None]]
 
 
 class FrameworkAdapter(Protocol):
@@ -29,6 +32,11 @@ class FrameworkAdapter(Protocol):
 
     async def start_polling(self, submit: Submit, timeout_s: int = 25) -> None:
         """Start long polling in the background; every Event goes to `submit`, in order."""
+        ...
+
+    async def start_polling_raw(self, receive: Receive, timeout_s: int = 25) -> None:
+        """Start long polling in the background; every raw update goes to `receive`, in
+        order, and is confirmed to Telegram only once `receive` returned."""
         ...
 
     async def stop_polling(self) -> None: ...

@@ -4,7 +4,9 @@ the loop, the signals and the shutdown order)."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import json
 import logging
 import warnings
 from collections.abc import Iterator
@@ -13,11 +15,11 @@ from typing import Any
 import telegram
 from telegram import Update
 from telegram import error as tg_error
-from telegram.ext import Application, ApplicationBuilder, ContextTypes, TypeHandler
+from telegram.ext import Application, ApplicationBuilder, Updater
 from telegram.warnings import PTBUserWarning
 
 from bot import telegram_port as port
-from bot.adapters.base import ALLOWED_UPDATES, Submit
+from bot.adapters.base import ALLOWED_UPDATES, Receive, Submit
 from bot.adapters.bot_api import FrameworkApi
 from bot.adapters.events import to_event
 from handlers.events import Event
@@ -60,6 +62,21 @@ class PtbApi(FrameworkApi):
             return await self.bot.do_api_request(method, api_kwargs=params)
 
 
+class _ReceivingQueue(asyncio.Queue[object]):
+    """The Updater's update queue, replaced: `put` hands the update to `receive` and
+    returns once it has. The Updater advances its offset (confirming the update to
+    Telegram) only after every `put` of a batch returned, so nothing is confirmed
+    before `receive` kept it."""
+
+    def __init__(self, receive: Receive) -> None:
+        super().__init__()
+        self._receive = receive
+
+    async def put(self, item: object) -> None:
+        if isinstance(item, Update):
+            await self._receive(json.loads(item.to_json()))
+
+
 class PtbAdapter:
     framework = "ptb"
 
@@ -70,12 +87,13 @@ class PtbAdapter:
             .token(token)
             .base_url(f"{base}/bot")
             .base_file_url(f"{base}/file/bot")
+            .updater(None)  # polling has its own Updater, feeding a _ReceivingQueue
             .build()
         )
         self.bot = self.application.bot
         self.api = PtbApi(self.bot)
         self.username: str | None = None
-        self._handler: TypeHandler[Update, Any] | None = None
+        self._updater: Updater | None = None
         self._initialized = False
 
     async def start(self) -> None:
@@ -88,33 +106,30 @@ class PtbAdapter:
         return to_event(update, self.username)
 
     async def start_polling(self, submit: Submit, timeout_s: int = 25) -> None:
-        username = self.username
+        parse = self.parse
 
-        async def feed(update: object, _context: ContextTypes.DEFAULT_TYPE) -> None:
-            # The Application processes one update at a time (concurrent_updates off),
-            # and submit only enqueues: the runtime's dispatcher does the rest.
-            if isinstance(update, Update):
-                event = to_event(update, username)
-                if event is not None:
-                    await submit(event)
+        async def receive(payload: dict[str, Any]) -> None:
+            event = parse(payload)
+            if event is not None:
+                await submit(event)
 
-        self._handler = TypeHandler(Update, feed)
-        self.application.add_handler(self._handler)
-        await self.application.start()
-        assert self.application.updater is not None
-        await self.application.updater.start_polling(
+        await self.start_polling_raw(receive, timeout_s)
+
+    async def start_polling_raw(self, receive: Receive, timeout_s: int = 25) -> None:
+        # No Application.start(): its update queue would hold updates already confirmed.
+        updater = Updater(self.bot, _ReceivingQueue(receive))
+        await updater.initialize()  # the bot is initialised already: nothing to do
+        await updater.start_polling(
             poll_interval=0, timeout=timeout_s, allowed_updates=ALLOWED_UPDATES
         )
+        self._updater = updater
 
     async def stop_polling(self) -> None:
-        app = self.application
-        if app.updater is not None and app.updater.running:
-            await app.updater.stop()
-        if app.running:
-            await app.stop()  # processes what the updater already queued
-        if self._handler is not None:
-            app.remove_handler(self._handler)
-            self._handler = None
+        # Stopping cancels a `receive` in progress; its update is not confirmed then.
+        # (No updater.shutdown(): it would shut the shared bot down; close() does that.)
+        updater, self._updater = self._updater, None
+        if updater is not None and updater.running:
+            await updater.stop()
 
     async def set_webhook(self, url: str, secret: str) -> None:
         await self.api.set_webhook(url, secret)

@@ -1,5 +1,6 @@
-"""Webhook intake and the HTTP app on a real SQLite database: the secret, durable
-acceptance before the 200, idempotency, recovery after a crash; /healthz, /metrics."""
+"""Durable intake (bot/intake.py) and the webhook's HTTP app on a real database: the
+secret, durable acceptance before the 200, idempotency, recovery after a crash, a
+polled update kept through a database outage; /healthz, /metrics."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from bot.adapters import create_adapter
 from bot.dispatch import UpdateDispatcher
 from bot.http import build_http_app
 from bot.metrics import Metrics
+from bot.intake import UpdateIntake
 from bot.webhook import SECRET_HEADER, WebhookIntake
 from domain.entities import ProcessedUpdate
 from handlers.events import Event, Outcome
@@ -71,9 +73,10 @@ class Stack:
         self.metrics = Metrics()
         self.dispatcher = UpdateDispatcher(handler, max_concurrent=4, metrics=self.metrics)
         parse = create_adapter("aiogram", "123:abc", "http://127.0.0.1:9").parse
-        self.intake = WebhookIntake(db, parse, self.dispatcher, SECRET)
+        self.intake = UpdateIntake(db, parse, self.dispatcher)
+        self.webhook = WebhookIntake(self.intake, SECRET)
         self.app = build_http_app(
-            database=db, metrics=self.metrics, webhook=self.intake, webhook_path=PATH
+            database=db, metrics=self.metrics, webhook=self.webhook, webhook_path=PATH
         )
 
 
