@@ -28,7 +28,8 @@ class PageSigner:
         return hmac.new(self._key, f"pay:{payment_id}".encode(), hashlib.sha256).hexdigest()
 
     def verify(self, payment_id: int, sig: str) -> bool:
-        return hmac.compare_digest(self.sign(payment_id), sig or "")
+        # Bytes: compare_digest raises TypeError on a str with non-ASCII characters.
+        return hmac.compare_digest(self.sign(payment_id).encode(), (sig or "").encode())
 
 
 def _derived_id(prefix: str, idempotency_key: str) -> str:

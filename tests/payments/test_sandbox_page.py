@@ -137,6 +137,17 @@ async def test_bad_signature_is_refused_and_changes_nothing(client, gateway, db,
     assert await _milestone_status(db, deal.milestone_id) is MilestoneStatus.FUNDING
 
 
+async def test_a_non_ascii_signature_is_refused_not_a_server_error(
+    client, gateway, db, clock
+) -> None:
+    deal = await make_deal(db, clock)
+    path = await _start(db, clock, gateway, deal)
+    forged = path.split("?")[0] + "?sig=%C3%A9"  # "é": hmac.compare_digest raises on str
+    assert (await client.get(forged)).status == 403
+    assert (await client.post(forged, data={"action": "pay"})).status == 403
+    assert await _milestone_status(db, deal.milestone_id) is MilestoneStatus.FUNDING
+
+
 async def test_unknown_action_and_unknown_payment(client, gateway, db, clock) -> None:
     deal = await make_deal(db, clock)
     path = await _start(db, clock, gateway, deal)
