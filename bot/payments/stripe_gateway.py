@@ -375,6 +375,9 @@ class StripeConnect:
             return None
         contract = await uow.contracts.get(milestone.contract_id)
         assert contract is not None
+        # The freelancer's row, as request_payout locks it: a withdrawal of the same
+        # balance under way must commit first, or both would pay it out.
+        await uow.users.get_for_update(contract.freelancer_id)
         wallet = freelancer_account(contract.freelancer_id)
         owed = sum(
             p.amount
