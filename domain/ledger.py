@@ -50,6 +50,11 @@ def payout_key(payout_id: int) -> str:
     return f"payout:{payout_id}"
 
 
+def transfer_key(milestone_id: int) -> str:
+    """One gateway transfer per released milestone (Stripe Connect)."""
+    return f"transfer:milestone:{milestone_id}"
+
+
 @dataclass(frozen=True, slots=True)
 class Entry:
     account: str
@@ -130,4 +135,22 @@ def payout(
             Entry(freelancer_account(user_id), -amount),
             Entry(payouts_account(gateway), amount),
         ),
+    )
+
+
+def milestone_transfer(
+    milestone_id: int, user_id: int, amount: int, currency: str, gateway: str, memo: str = ""
+) -> TransactionDraft:
+    """A released milestone's freelancer share leaves as a transfer to their account."""
+    if amount <= 0:
+        raise ValueError("a transfer must be positive")
+    return TransactionDraft(
+        key=transfer_key(milestone_id),
+        kind="payout",
+        currency=currency,
+        entries=(
+            Entry(freelancer_account(user_id), -amount),
+            Entry(payouts_account(gateway), amount),
+        ),
+        memo=memo,
     )

@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_object_session
 
 from domain.entities import Payment, Payout
 from domain.errors import PaymentError
-from domain.ledger import Entry, TransactionDraft, freelancer_account, payouts_account, settle_key
+from domain.ledger import freelancer_account, milestone_transfer, settle_key, transfer_key
 from domain.ports import CheckoutStarted, Clock, UnitOfWork
 from domain.states import MilestoneStatus
 from storage.tables import stripe_accounts
@@ -244,10 +244,6 @@ class StripeGateway:
         return transfer.id
 
 
-def transfer_key(milestone_id: int) -> str:
-    return f"transfer:milestone:{milestone_id}"
-
-
 class StripeConnect:
     """Freelancers' Express accounts, onboarding links and per-release Transfers.
 
@@ -368,8 +364,6 @@ class StripeConnect:
     ) -> str | None:
         """Transfer a released milestone's freelancer share, once; None if nothing
         is owed or the freelancer's account cannot receive money yet."""
-        if await uow.ledger.has(transfer_key(milestone_id)):
-            return None
         milestone = await uow.milestones.get_for_update(milestone_id)
         if milestone is None or milestone.status not in PAID_OUT_STATES:
             return None
@@ -378,6 +372,9 @@ class StripeConnect:
         # The freelancer's row, as request_payout locks it: a withdrawal of the same
         # balance under way must commit first, or both would pay it out.
         await uow.users.get_for_update(contract.freelancer_id)
+        # Checked under the locks: a concurrent run for this milestone has committed.
+        if await uow.ledger.has(transfer_key(milestone_id)):
+            return None
         wallet = freelancer_account(contract.freelancer_id)
         owed = sum(
             p.amount
@@ -417,12 +414,8 @@ class StripeConnect:
             )
         )
         await uow.ledger.record(
-            TransactionDraft(
-                key=transfer_key(milestone_id),
-                kind="payout",
-                currency=milestone.currency,
-                entries=(Entry(wallet, -owed), Entry(payouts_account(NAME), owed)),
-                memo=transfer.id,
+            milestone_transfer(
+                milestone_id, contract.freelancer_id, owed, milestone.currency, NAME, transfer.id
             )
         )
         uow.emit(

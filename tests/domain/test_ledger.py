@@ -100,3 +100,16 @@ def test_unbalanced_or_single_entry_transactions_are_refused():
         TransactionDraft(key="k", kind="x", currency="USD", entries=(Entry("a", 1), Entry("b", 0)))
     with pytest.raises(ValueError, match="two or more"):
         TransactionDraft(key="k", kind="x", currency="USD", entries=(Entry("a", 0),))
+
+
+def test_milestone_transfer_is_balanced_keyed_once_and_refuses_nothing_to_send():
+    from domain.ledger import milestone_transfer
+
+    draft = milestone_transfer(7, 42, 9_000, "USD", "stripe", "tr_1")
+    assert draft.key == "transfer:milestone:7" and draft.kind == "payout"
+    assert {(e.account, e.amount) for e in draft.entries} == {
+        ("freelancer:42", -9_000),
+        ("payouts:stripe", 9_000),
+    }
+    with pytest.raises(ValueError):
+        milestone_transfer(7, 42, 0, "USD", "stripe")
