@@ -21,8 +21,12 @@ from domain.entities import Payment
 from domain.errors import DomainError, NotFound
 from domain.ledger import settle_key
 from domain.ports import UnitOfWork
+from domain.usecases.common import milestone_with_contract
+from domain.usecases.contracts import parties
 from domain.usecases.payments import REFUND_DUE
 from handlers.system import SystemRunner
+
+CHARGEBACK = "chargeback"  # the reason prefix of a payer's dispute of the charge
 
 log = logging.getLogger(__name__)
 
@@ -190,6 +194,16 @@ class PaymentNews:
                 log.warning(
                     "%s %s on late payment %s: no escrow to freeze", gateway, reason, payment.id
                 )
+                if reason.startswith(CHARGEBACK):
+                    # A real chargeback still needs a person at the payment provider.
+                    milestone, contract = await milestone_with_contract(uow, payment.milestone_id)
+                    uow.emit(
+                        "chargeback_after_settlement",
+                        status=f"late payment, {payment.status}",
+                        milestone_id=milestone.id,
+                        payment_id=payment.id,
+                        **parties(contract),
+                    )
                 return False
             log.warning("%s %s on payment %s: freezing", gateway, reason, payment.id)
             ref = payment.charge_ref or payment.external_id or ""

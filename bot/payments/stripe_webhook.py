@@ -36,7 +36,7 @@ from aiohttp import web
 from sqlalchemy.exc import IntegrityError
 
 from bot.payments import chat as _chat_notifications  # noqa: F401  (registers renderers)
-from bot.payments.confirm import Claim, PaymentNews
+from bot.payments.confirm import CHARGEBACK, Claim, PaymentNews
 from bot.payments.stripe_gateway import (
     NAME,
     StripeConnect,
@@ -226,7 +226,7 @@ class StripeWebhook:
             for r in (object_id(dispute.get("charge")), object_id(dispute.get("payment_intent")))
             if r
         ]
-        reason = f"chargeback:{dispute.get('reason') or 'unknown'}"
+        reason = f"{CHARGEBACK}:{dispute.get('reason') or 'unknown'}"
         await self.news.chargeback(NAME, refs, reason=reason, claim=claim)
 
     async def _account_updated(self, account: dict[str, Any], claim: Claim) -> None:

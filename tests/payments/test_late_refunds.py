@@ -79,6 +79,22 @@ async def test_a_late_checkout_is_refunded_once_at_stripe(chat_env, db, clock) -
     assert await env.standin.deliver(refunded) == 200
     assert await milestone_status(h, mid) is MilestoneStatus.FUNDED
     assert await balances(h) == books
+    before = len(h.chat(ADMIN))
+    await h.deliver()
+    assert len(h.chat(ADMIN)) == before  # our own refund echoed back tells nobody
+
+    # The payer disputes the (already refunded) late charge: nothing to freeze, but
+    # the admins must handle it with Stripe.
+    disputed = env.standin.event(
+        "charge.dispute.created",
+        {"id": "dp_late", "object": "dispute", "charge": late.charge_ref, "reason": "fraudulent"},
+    )
+    assert await env.standin.deliver(disputed) == 200
+    await h.deliver()
+    assert "Chargeback after settlement" in h.last(ADMIN).text
+    assert "late payment, refunded" in h.last(ADMIN).text
+    assert await milestone_status(h, mid) is MilestoneStatus.FUNDED
+    assert await balances(h) == books
     assert env.standin.violations == []
 
 
