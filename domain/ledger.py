@@ -122,30 +122,14 @@ def settling(
     )
 
 
-def payout(
-    payout_id: int, user_id: int, amount: int, currency: str, gateway: str
+def _paid_out(
+    key: str, user_id: int, amount: int, currency: str, gateway: str, memo: str = ""
 ) -> TransactionDraft:
+    """Money leaves a freelancer's balance through a gateway."""
     if amount <= 0:
         raise ValueError("a payout must be positive")
     return TransactionDraft(
-        key=payout_key(payout_id),
-        kind="payout",
-        currency=currency,
-        entries=(
-            Entry(freelancer_account(user_id), -amount),
-            Entry(payouts_account(gateway), amount),
-        ),
-    )
-
-
-def milestone_transfer(
-    milestone_id: int, user_id: int, amount: int, currency: str, gateway: str, memo: str = ""
-) -> TransactionDraft:
-    """A released milestone's freelancer share leaves as a transfer to their account."""
-    if amount <= 0:
-        raise ValueError("a transfer must be positive")
-    return TransactionDraft(
-        key=transfer_key(milestone_id),
+        key=key,
         kind="payout",
         currency=currency,
         entries=(
@@ -154,3 +138,17 @@ def milestone_transfer(
         ),
         memo=memo,
     )
+
+
+def payout(
+    payout_id: int, user_id: int, amount: int, currency: str, gateway: str
+) -> TransactionDraft:
+    """A withdrawal the freelancer asked for."""
+    return _paid_out(payout_key(payout_id), user_id, amount, currency, gateway)
+
+
+def milestone_transfer(
+    milestone_id: int, user_id: int, amount: int, currency: str, gateway: str, memo: str = ""
+) -> TransactionDraft:
+    """A released milestone's freelancer share leaves as a transfer to their account."""
+    return _paid_out(transfer_key(milestone_id), user_id, amount, currency, gateway, memo)
