@@ -421,22 +421,9 @@ class StandIn:
         payment_intent.* webhooks), then the session completes. Returns the
         checkout.session.completed event, not yet delivered."""
         session = self.sessions[session_id]
-        form = {
-            "amount": str(session["amount_total"]),
-            "currency": session["currency"],
-            "payment_method": card,
-            "confirm": "true",
-        }
-        for k, v in session["_intent_metadata"].items():
-            form[f"metadata[{k}]"] = v
-        async with self.http.post(
-            self.localstripe_url + "/v1/payment_intents",
-            data=form,
-            headers={"Authorization": "Bearer sk_test_standin"},
-        ) as r:
-            intent = await r.json()
-            if r.status != 200:
-                raise AssertionError(f"localstripe refused the payment: {intent}")
+        status, intent = await self._confirm_intent(session, card)
+        if status != 200:
+            raise AssertionError(f"localstripe refused the payment: {intent}")
         session.update(status="complete", payment_status="paid", payment_intent=intent["id"])
         return self.event("checkout.session.completed", session)
 
@@ -446,7 +433,14 @@ class StandIn:
         """The payer tries a card that is declined: localstripe refuses the
         PaymentIntent (402) and sends payment_intent.payment_failed itself; the
         session stays open for another card, as Checkout's does."""
-        session = self.sessions[session_id]
+        status, body = await self._confirm_intent(self.sessions[session_id], card)
+        assert status == 402 and body["error"]["code"] == "card_declined", body
+
+    async def _confirm_intent(
+        self, session: dict[str, Any], card: str
+    ) -> tuple[int, dict[str, Any]]:
+        """A confirmed PaymentIntent for the session's total at localstripe, as
+        Checkout makes when the payer submits a card: (HTTP status, body)."""
         form = {
             "amount": str(session["amount_total"]),
             "currency": session["currency"],
@@ -460,8 +454,7 @@ class StandIn:
             data=form,
             headers={"Authorization": "Bearer sk_test_standin"},
         ) as r:
-            body = await r.json()
-            assert r.status == 402 and body["error"]["code"] == "card_declined", body
+            return r.status, await r.json()
 
     def expire_session(self, session_id: str) -> dict[str, Any]:
         session = self.sessions[session_id]
