@@ -304,6 +304,30 @@ class Payout:
 
 
 @dataclass(kw_only=True, eq=False)
+class GatewayCall:
+    """A call that moves money outside (refund, payout, transfer), committed with
+    its fixed idempotency key before the gateway is called. `due` until the
+    gateway answered; then `done` (with the gateway's id) or `failed`."""
+
+    id: int | None = None
+    key: str
+    kind: str  # refund, payout, transfer
+    gateway: str
+    amount: int
+    currency: str
+    status: str = "due"  # due, done, failed
+    payment_id: int | None = None  # the funding payment a refund returns
+    payout_id: int | None = None
+    milestone_id: int | None = None
+    user_id: int | None = None  # who receives the money
+    external_id: str | None = None
+    error: str | None = None
+    attempts: int = 0
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+
+
+@dataclass(kw_only=True, eq=False)
 class LedgerTransaction:
     id: int | None = None
     key: str  # unique idempotency key, e.g. "fund:milestone:42"

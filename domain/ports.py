@@ -16,6 +16,7 @@ from domain.entities import (
     ConversationState,
     Dispute,
     FreelancerProfile,
+    GatewayCall,
     Invitation,
     Job,
     JobDismissal,
@@ -143,6 +144,7 @@ class UnitOfWork(Protocol):
     conversations: Repository[ConversationState]
     processed_updates: Repository[ProcessedUpdate]
     stored_updates: Repository[StoredUpdate]
+    gateway_calls: Repository[GatewayCall]
     ledger: Ledger
     search: JobSearch
     events: list[DomainEvent]

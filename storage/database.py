@@ -144,6 +144,7 @@ class SqlUnitOfWork:
         self.conversations = SqlRepository(s, e.ConversationState)
         self.processed_updates = SqlRepository(s, e.ProcessedUpdate)
         self.stored_updates = SqlRepository(s, e.StoredUpdate)
+        self.gateway_calls = SqlRepository(s, e.GatewayCall)
         self.ledger = SqlLedger(s, self._now)
         self.search = SqlJobSearch(s)
         return self

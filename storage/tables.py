@@ -403,7 +403,8 @@ processed_updates = sa.Table(
     "processed_updates",
     metadata,
     sa.Column("update_id", sa.BigInteger, primary_key=True, autoincrement=False),
-    sa.Column("processed_at", UTCDateTime),
+    # Ids older than the redelivery window are pruned (and may be reused by Telegram).
+    sa.Column("processed_at", UTCDateTime, index=True),
 )
 
 stored_updates = sa.Table(
@@ -434,6 +435,54 @@ stripe_accounts = sa.Table(
     sa.Column("updated_at", UTCDateTime),
 )
 
+# Every call that moves money outside (refund, payout, transfer) is committed here,
+# with its fixed idempotency key, before the gateway is called; completed or
+# reconciled from this row after any crash (domain/usecases/gateway_calls.py).
+gateway_calls = sa.Table(
+    "gateway_calls",
+    metadata,
+    _id(),
+    sa.Column("key", sa.String(200), nullable=False, unique=True),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("gateway", sa.String(16), nullable=False),
+    sa.Column("amount", sa.BigInteger, nullable=False),
+    sa.Column("currency", sa.String(3), nullable=False),
+    sa.Column("status", sa.String(12), nullable=False),
+    sa.Column("payment_id", sa.BigInteger),
+    sa.Column("payout_id", sa.BigInteger),
+    sa.Column("milestone_id", sa.BigInteger),
+    sa.Column("user_id", sa.BigInteger),
+    sa.Column("external_id", sa.String(255)),
+    sa.Column("error", sa.Text),
+    sa.Column("attempts", sa.Integer, nullable=False, default=0),
+    _created(),
+    sa.Column("updated_at", UTCDateTime),
+    sa.CheckConstraint("amount > 0", name="amount_positive"),
+    sa.Index("ix_gateway_calls_due", "status", "id"),
+)
+
+# The sandbox gateway's own books (bot/payments/sandbox.py): one row per movement
+# it made, by idempotency key, written in a transaction of its own like a bank's.
+sandbox_movements = sa.Table(
+    "sandbox_movements",
+    metadata,
+    sa.Column("key", sa.String(200), primary_key=True),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("amount", sa.BigInteger, nullable=False),
+    sa.Column("currency", sa.String(3), nullable=False),
+    sa.Column("external_id", sa.String(64), nullable=False),
+    _created(),
+)
+
+# Secrets made at random once per database (e.g. the sandbox pay page's signing key).
+app_secrets = sa.Table(
+    "app_secrets",
+    metadata,
+    sa.Column("name", sa.String(64), primary_key=True),
+    sa.Column("value", sa.Text, nullable=False),
+    _created(),
+)
+
 MAPPED: dict[type, sa.Table] = {
     e.User: users,
     e.FreelancerProfile: profiles,
@@ -458,6 +507,7 @@ MAPPED: dict[type, sa.Table] = {
     e.ConversationState: conversations,
     e.ProcessedUpdate: processed_updates,
     e.StoredUpdate: stored_updates,
+    e.GatewayCall: gateway_calls,
 }
 
 
