@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
 import logging
 import signal
 from collections.abc import Awaitable, Callable
@@ -37,6 +36,7 @@ from bot.webhook import WebhookIntake
 from domain.config import MarketConfig
 from domain.ports import Clock, PaymentGateway
 from handlers.events import EventHandler
+from storage.app_secrets import get_or_create_secret
 from storage.database import Database
 from storage.migrate import upgrade
 
@@ -85,10 +85,21 @@ class Payments:
     close: Callable[[], Awaitable[None]] | None = None
 
 
+SANDBOX_PAGE_KEY = "sandbox_page_key"  # app_secrets: what signs the /pay page links
+
+
 def sandbox_payments(
-    settings: Settings, database: Database, clock: Clock, public_url: str, chat_url: str
+    settings: Settings,
+    database: Database,
+    clock: Clock,
+    public_url: str,
+    chat_url: str,
+    *,
+    page_key: bytes,
 ) -> Payments:
-    """The sandbox gateway and its /pay pages (bot/payments)."""
+    """The sandbox gateway and its /pay pages (bot/payments). `page_key` signs the page
+    links: random per database (storage/app_secrets.py), never derived from anything a
+    payer could know."""
     try:
         from bot.payments.confirm import PaymentNews
         from bot.payments.sandbox import SandboxGateway
@@ -97,10 +108,7 @@ def sandbox_payments(
     except ImportError as error:  # the payments package is still being written
         log.warning("sandbox payments unavailable: %s", error)
         return Payments()
-    # The page links are signed; derive the key from a secret the operator already has.
-    seed = settings.webhook_secret or settings.bot_token or "gigbot-local-sandbox"
-    secret = hashlib.sha256(f"sandbox-pay:{seed}".encode()).digest()
-    gateway = SandboxGateway(public_url, secret)
+    gateway = SandboxGateway(public_url, page_key)
     runner = SystemRunner(
         database.uow, clock, settings.market_config(), gateway=gateway, public_url=public_url
     )
@@ -204,6 +212,9 @@ class Runtime:
 
     async def _start(self) -> None:
         settings = self.settings
+        problem = settings.fake_money_problem(sandbox=self.sandbox)
+        if problem:
+            raise StartupFailed(problem)
         try:
             await migrate_database(settings.database_url)
         except Exception as error:
@@ -228,10 +239,14 @@ class Runtime:
         else:
             chat_url = "/"  # the web chat
 
-        make_payments = stripe_payments if settings.payments == "stripe" else sandbox_payments
-        self.payments = payments = make_payments(
-            settings, database, self.clock, public_url, chat_url
-        )
+        if settings.payments == "stripe":
+            payments = stripe_payments(settings, database, self.clock, public_url, chat_url)
+        else:
+            page_key = await get_or_create_secret(database, SANDBOX_PAGE_KEY)
+            payments = sandbox_payments(
+                settings, database, self.clock, public_url, chat_url, page_key=page_key
+            )
+        self.payments = payments
         self.engine = engine = self.engine_factory(
             database, self.clock, config, payments.gateway, public_url
         )
@@ -405,7 +420,8 @@ class Runtime:
                 f"Open the web chat: {self.url}/\n"
                 "Press Ctrl+C to stop."
             )
-        elif self.webhook_mode:
+            return
+        if self.webhook_mode:
             self.announce(
                 f"Gigbot is serving @{self.adapter.username} by webhook at "
                 f"{self.settings.webhook_url} (framework {framework}; listening on {self.url})."
@@ -414,6 +430,12 @@ class Runtime:
             self.announce(
                 f"Gigbot is serving @{self.adapter.username} by long polling "
                 f"(framework {framework}; health and metrics on {self.url})."
+            )
+        if self.settings.payments == "sandbox":  # allowed on purpose (fake_money_problem)
+            log.warning("sandbox payments with a real bot token: no real money moves")
+            self.announce(
+                "Payments are the SANDBOX gateway (GIGBOT_ALLOW_SANDBOX_PAYMENTS=true): no real "
+                "money moves, and every payment page says TEST."
             )
 
     # -- stop --------------------------------------------------------------------

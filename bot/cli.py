@@ -10,7 +10,9 @@ Demo data for `sandbox --demo` comes from `bot/demo.py: async def seed(runtime)`
 when that module exists (bot.app.Runtime._seed_demo is the hook).
 
 Bad settings and start-up failures are reported in one or two lines, without a
-stack trace; exit status 2 for settings, 1 for other failures.
+stack trace; exit status 2 for settings, 1 for other failures. A real bot token
+with GIGBOT_PAYMENTS=sandbox (no real money) is bad settings unless
+GIGBOT_ALLOW_SANDBOX_PAYMENTS=true says it is meant.
 """
 
 from __future__ import annotations
@@ -53,13 +55,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"gigbot: {error}", file=sys.stderr)
         return EXIT_BAD_SETTINGS
 
+    sandbox = args.command == "sandbox" or settings.sandbox
+    problem = None if args.command == "migrate" else settings.fake_money_problem(sandbox=sandbox)
+    if problem:
+        print(f"gigbot: invalid settings: {problem}", file=sys.stderr)
+        return EXIT_BAD_SETTINGS
+
     from bot.logging import setup_logging
 
     setup_logging(settings.log_level, settings.log_json)
     try:
         if args.command == "migrate":
             return _migrate(settings)
-        sandbox = args.command == "sandbox" or settings.sandbox
         return _serve(settings, sandbox=sandbox, demo=getattr(args, "demo", False))
     except KeyboardInterrupt:
         return 0

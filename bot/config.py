@@ -43,6 +43,8 @@ class Settings(BaseSettings):
     public_url: str = "http://127.0.0.1:8080"
     admin_ids: Annotated[frozenset[int], NoDecode] = frozenset()
     payments: Literal["sandbox", "stripe"] = "sandbox"
+    # With a real bot token the sandbox gateway takes no real money: refused unless set.
+    allow_sandbox_payments: bool = False
     stripe_secret_key: str | None = None
     stripe_webhook_secret: str | None = None
     # The Connect endpoint's own secret: connected accounts' events (account.updated).
@@ -156,6 +158,17 @@ class Settings(BaseSettings):
             if missing:
                 raise ValueError(f"GIGBOT_PAYMENTS=stripe needs {' and '.join(missing)}")
         return self
+
+    def fake_money_problem(self, *, sandbox: bool) -> str | None:
+        """Why this process must not start, if it would serve real Telegram users with
+        the sandbox gateway (no real money) without the operator asking for it."""
+        if sandbox or self.sandbox or self.payments != "sandbox" or self.allow_sandbox_payments:
+            return None
+        return (
+            "GIGBOT_PAYMENTS=sandbox takes no real money, but GIGBOT_BOT_TOKEN serves real "
+            "Telegram users: set GIGBOT_PAYMENTS=stripe, or GIGBOT_ALLOW_SANDBOX_PAYMENTS=true "
+            "to run a test bot on purpose"
+        )
 
     # -- derived values -------------------------------------------------------
 

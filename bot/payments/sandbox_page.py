@@ -1,4 +1,5 @@
 """The sandbox payment page: plain server-rendered HTML, no JavaScript, works offline.
+Every page it serves, refusals included, carries a "TEST — no real money" banner.
 
 Routes (mount with `install_routes`):
 - GET  /pay/<payment id>?sig=<HMAC>  the milestone, amount, client fee and total,
@@ -35,9 +36,21 @@ def _template(name: str) -> Template:
 PAGE, CHECKOUT, RESULT = (_template(n) for n in ("page.html", "checkout.html", "result.html"))
 
 
+def _page(title: str, body: str) -> str:
+    """The whole page: every one, errors too, under the "TEST — no real money" banner."""
+    return PAGE.substitute(title=html.escape(title), body=body)
+
+
 def _render(title: str, body: str, status: int = 200) -> web.Response:
-    page = PAGE.substitute(title=html.escape(title), body=body)
-    return web.Response(text=page, status=status, content_type="text/html", charset="utf-8")
+    return web.Response(
+        text=_page(title, body), status=status, content_type="text/html", charset="utf-8"
+    )
+
+
+def _refusal(error: type[web.HTTPException], message: str) -> web.HTTPException:
+    """A 4xx as a page of its own (with the TEST banner), not a bare line of text."""
+    body = f'<h1 class="bad">{html.escape(message)}</h1>'
+    return error(text=_page(message, body), content_type="text/html")
 
 
 def _fill(template: Template, **values: str) -> str:
@@ -70,16 +83,16 @@ class SandboxPage:
         try:
             payment_id = int(request.match_info["payment_id"])
         except ValueError:
-            raise web.HTTPNotFound(text="No such payment.") from None
+            raise _refusal(web.HTTPNotFound, "No such payment.") from None
         if not self.gateway.signer.verify(payment_id, request.query.get("sig", "")):
-            raise web.HTTPForbidden(text="This payment link is not valid.")
+            raise _refusal(web.HTTPForbidden, "This payment link is not valid.")
         async with self.news.runner.uow_factory() as uow:
             payment = await uow.payments.get(payment_id)
             if payment is None or payment.gateway != NAME:
-                raise web.HTTPNotFound(text="No such payment.")
+                raise _refusal(web.HTTPNotFound, "No such payment.")
             milestone = await uow.milestones.get(payment.milestone_id)
             if milestone is None:
-                raise web.HTTPNotFound(text="No such milestone.")
+                raise _refusal(web.HTTPNotFound, "No such milestone.")
             contract = await uow.contracts.get(milestone.contract_id)
             # Read everything now: leaving the unit of work expires the rows.
             return PageView(
@@ -136,7 +149,7 @@ class SandboxPage:
         view = await self._load(request)
         action = (await request.post()).get("action")
         if action not in ("pay", "decline"):
-            raise web.HTTPBadRequest(text="Choose Pay or Decline.")
+            raise _refusal(web.HTTPBadRequest, "Choose Pay or Decline.")
         if view.status == "pending" and view.external_id:
             try:
                 if action == "pay":

@@ -39,6 +39,7 @@ def settings_for(framework: str, mode: str, api_base: str, token: str, db_path) 
         admin_ids=str(ADA),
         send_rate=200,
         private_chat_rate=50,
+        allow_sandbox_payments=True,  # a test bot with a token: sandbox payments on purpose
         **(webhook if mode == "webhook" else {}),
     )
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from urllib.parse import urlsplit
 
 import pytest
@@ -155,6 +156,28 @@ async def test_unknown_action_and_unknown_payment(client, gateway, db, clock) ->
     assert (await client.get(f"/pay/77?sig={gateway.signer.sign(77)}")).status == 404
     assert (await client.get("/pay/abc?sig=x")).status == 404
     assert await ledger_state(db) == {}
+
+
+async def test_every_page_says_test_no_real_money(client, gateway, db, clock) -> None:
+    """Checkout, outcome and refusal pages alike carry the banner: the sandbox gateway
+    never takes real money, and a payer must not think it did."""
+    banner = "TEST — no real money"
+    deal = await make_deal(db, clock, amounts=(10_000, 20_000))
+    pay = await _start(db, clock, gateway, deal)
+    pages = [await client.get(pay), await client.post(pay, data={"action": "pay"})]
+    decline = await _start(db, clock, gateway, replace(deal, milestone_ids=deal.milestone_ids[1:]))
+    pages.append(await client.post(decline, data={"action": "decline"}))
+    pages += [
+        await client.get(pay.split("?")[0] + "?sig=" + "0" * 64),  # 403
+        await client.get(f"/pay/77?sig={gateway.signer.sign(77)}"),  # 404
+        await client.get("/pay/abc?sig=x"),  # 404
+        await client.post(pay, data={"action": "steal"}),  # 400
+    ]
+    assert [r.status for r in pages] == [200, 200, 200, 403, 404, 404, 400]
+    for resp in pages:
+        text = await resp.text()
+        assert resp.content_type == "text/html"
+        assert banner in text and "<title>TEST · " in text, text
 
 
 async def test_refund_and_payout_succeed_locally(gateway: SandboxGateway) -> None:
