@@ -8,10 +8,18 @@
 
 Guarantees: a row is delivered at most once per lease (the store's 'sending' status
 guards it across processes), its outcome is recorded in its own transaction right after
-the call, and only the row in flight when a process dies may be sent twice. One chat's
+the call, and only the rows in flight when a process dies may be sent twice. One chat's
 rows go one at a time and in order; different chats are in flight concurrently. The
 global slot goes to the most urgent row first: replies to the person acting (priority
 0), then notifications (1), then bulk alerts (2).
+
+Leases: a claimed row is this sender's for a short lease (GIGBOT_OUTBOX_LEASE_SECONDS,
+6 s), which a heartbeat renews every third of it for every row still held — waiting for
+its rate-limit slot or in a slow call alike. So a killed process's rows are taken over
+by another sender (or the restarted one) within seconds, while a live sender keeps its
+rows however long it takes. A row whose lease was lost anyway (the process stalled
+longer than the lease and another sender took it) is not sent: the heartbeat, and a
+check right before each call, find that the row no longer holds this sender's lease.
 
 Reactions: 429 → wait retry_after (that chat, or everyone if the 429 looks global) and try
 the same row again; 403 → the user is marked unreachable and their queued rows dropped;
@@ -25,6 +33,7 @@ import asyncio
 import contextlib
 import logging
 import time
+from datetime import datetime, timedelta
 from typing import Any
 
 from bot.metrics import Metrics
@@ -66,8 +75,12 @@ class OutboxSender:
         max_in_flight: int = 32,
         poll_interval_s: float = 2.0,
         lease_s: float = DEFAULT_LEASE_S,
+        renew_every_s: float | None = None,  # default: a third of the lease
     ) -> None:
         self.store = OutboxStore(database, lease_s=lease_s)
+        self.renew_every_s = lease_s / 3 if renew_every_s is None else renew_every_s
+        # Less than this left on a row's lease right before its call: renew it first.
+        self._lease_margin = timedelta(seconds=lease_s / 3)
         self.api = api
         self.limiter = limits if isinstance(limits, RateLimiter) else RateLimiter(limits)
         self.metrics = metrics or Metrics()
@@ -81,6 +94,12 @@ class OutboxSender:
         self._stopped = asyncio.Event()
         self._tasks: dict[asyncio.Task[None], OutboxMessage] = {}
         self._calling: set[int] = set()  # row ids whose API call has started
+        self._settling: set[int] = set()  # row ids whose outcome is being recorded
+        # Renewing and starting to record an outcome exclude each other, so an outcome
+        # is always written with the lease token the database holds.
+        self._lease_lock = asyncio.Lock()
+        self._rounds_started = self._rounds_done = 0
+        self._round_done = asyncio.Condition()
         self._last_429: tuple[int, float] | None = None  # chat, monotonic end of its pause
 
     # -- control ---------------------------------------------------------------------
@@ -105,12 +124,16 @@ class OutboxSender:
             await self._stopped.wait()
         self._loop_active = self._running = True
         self._stopped.clear()
+        heartbeat = asyncio.create_task(self._keep_leases(), name="outbox-leases")
         try:
             await self._loop()
         finally:
             try:
                 await self._shutdown(graceful=self._stopping)
             finally:
+                heartbeat.cancel()  # after the shutdown: calls finishing keep their leases
+                with contextlib.suppress(asyncio.CancelledError):
+                    await heartbeat
                 self._loop_active = self._running = False
                 self._stopping = False  # a later run() may start again
                 self._stopped.set()
@@ -183,46 +206,158 @@ class OutboxSender:
             await asyncio.gather(*self._tasks, return_exceptions=True)
         await self.limiter.close()
 
+    # -- leases ----------------------------------------------------------------------
+
+    async def _keep_leases(self) -> None:
+        """The heartbeat: renew the lease of every row held, every renew_every_s."""
+        while True:
+            await asyncio.sleep(self.renew_every_s)
+            try:
+                await self.renew_leases()
+            except Exception:  # the heartbeat must outlive any one failed round
+                log.exception("outbox lease renewal failed")
+
+    async def renew_leases(self) -> None:
+        """One renewal round for the rows held (the heartbeat calls it)."""
+        self._rounds_started += 1
+        try:
+            async with self._lease_lock:
+                held = {
+                    row.id: row.not_before
+                    for row in self._tasks.values()
+                    if row.id is not None
+                    and row.not_before is not None
+                    and row.id not in self._settling
+                }
+                try:
+                    kept = await self.store.renew(held)
+                except Exception:
+                    # Retried next beat; a row running short is renewed before its call.
+                    log.warning("renewing outbox leases failed", exc_info=True)
+                    return
+                for task, row in list(self._tasks.items()):
+                    if row.id not in held:
+                        continue
+                    if row.id in kept:
+                        row.not_before = kept[row.id]
+                    elif not task.done():
+                        self._lost(row, task)
+        finally:
+            self._rounds_done += 1
+            async with self._round_done:
+                self._round_done.notify_all()
+
+    async def leases_renewed(self) -> None:
+        """Return once a renewal round that began after this call has finished."""
+        target = self._rounds_started + 1
+        async with self._round_done:
+            await self._round_done.wait_for(lambda: self._rounds_done >= target)
+
+    def _lost(self, row: OutboxMessage, task: asyncio.Task[None]) -> None:
+        if row.id in self._calling:
+            log.warning(
+                "outbox row %s: lease lost during its call; another sender may send it again",
+                row.id,
+            )
+            return
+        log.warning("outbox row %s: lease lost before its call; left to its new holder", row.id)
+        row.not_before = None  # nothing of ours to release or record
+        task.cancel()
+
+    async def _lease_holds(self, row: OutboxMessage) -> bool:
+        """Right before the call: is the row still ours, with time to spare? A lease
+        running short (the heartbeat fell behind) is renewed here first."""
+        async with self._lease_lock:
+            if row.not_before is None:
+                return False
+            if row.not_before - self.store.now() >= self._lease_margin:
+                return True
+            try:
+                kept = await self.store.renew({row.id: row.not_before})  # type: ignore[dict-item]
+            except Exception:
+                log.warning("outbox row %s: could not renew its lease", row.id, exc_info=True)
+                return False  # not sent by us; claimable again when the lease runs out
+            if row.id not in kept:
+                log.warning("outbox row %s: lease lost before its call", row.id)
+                row.not_before = None
+                return False
+            row.not_before = kept[row.id]  # type: ignore[index]
+            return True
+
+    async def _settle(self, row: OutboxMessage) -> datetime | None:
+        """From now on the row's lease is not renewed: its outcome is written with this
+        token (the one the database holds, as no renewal is under way)."""
+        async with self._lease_lock:
+            self._settling.add(row.id)  # type: ignore[arg-type]
+            return row.not_before
+
+    async def _give_back(self, row: OutboxMessage) -> None:
+        async with self._lease_lock:
+            if row.not_before is not None:
+                await self.store.release([row.id], row.not_before)  # type: ignore[list-item]
+
     # -- one row ---------------------------------------------------------------------
 
     async def _deliver(self, row: OutboxMessage) -> None:
         assert row.id is not None
         try:
             await self.limiter.acquire(row.chat_id, (row.priority, row.id))
+            if not await self._lease_holds(row):
+                return
         except asyncio.CancelledError:
-            await asyncio.shield(self.store.release([row.id]))
+            await asyncio.shield(self._give_back(row))
             raise
         self._calling.add(row.id)
         try:
-            await self._call(row)
-        except RetryAfter as exc:
-            await self._retry_after(row, exc)
-        except Forbidden as exc:
+            error: Exception | None = None
+            try:
+                await self._call(row)
+            except Exception as exc:  # judged below, once the lease is settled
+                error = exc
+            lease = await asyncio.shield(self._settle(row))
+            await self._record_outcome(row, lease, error)
+        finally:
+            self._calling.discard(row.id)
+            self._settling.discard(row.id)
+
+    async def _record_outcome(
+        self, row: OutboxMessage, lease: datetime | None, error: Exception | None
+    ) -> None:
+        """Write what the call did, with the row's lease token: an outcome never
+        overwrites a row another sender has taken over meanwhile."""
+        assert row.id is not None
+        if error is None:
+            self.metrics.messages_sent.inc(method=row.method)
+            if not await self._record(self.store.mark_sent, row.id, lease):
+                log.warning("outbox row %s was sent after its lease was lost", row.id)
+        elif isinstance(error, RetryAfter):
+            await self._retry_after(row, error, lease)
+        elif isinstance(error, Forbidden):
             self.metrics.forbidden.inc()
             self.limiter.forget_chat(row.chat_id)
-            dropped = await self._record(self.store.mark_unreachable, row.id, row.chat_id, str(exc))
+            dropped = await self._record(
+                self.store.mark_unreachable, row.id, row.chat_id, str(error)
+            )
             log.info("chat %s blocked the bot; %s queued row(s) dropped", row.chat_id, dropped)
-        except BadRequest as exc:
-            log.warning("outbox row %s (%s) refused: %s", row.id, row.method, exc)
-            await self._record(self.store.mark_failed, row.id, str(exc))
-        except MALFORMED as exc:
-            log.error("outbox row %s has a malformed %s payload: %r", row.id, row.method, exc)
-            await self._record(self.store.mark_failed, row.id, f"malformed payload: {exc!r}")
-        except Exception as exc:
+        elif isinstance(error, BadRequest):
+            log.warning("outbox row %s (%s) refused: %s", row.id, row.method, error)
+            await self._record(self.store.mark_failed, row.id, str(error), lease)
+        elif isinstance(error, MALFORMED):
+            log.error("outbox row %s has a malformed %s payload: %r", row.id, row.method, error)
+            await self._record(
+                self.store.mark_failed, row.id, f"malformed payload: {error!r}", lease
+            )
+        else:
             # Network errors, 5xx, timeouts, or a framework error the adapter does not map:
             # all transient as far as we can tell, so retry with backoff rather than drop.
             delay = backoff_s(row.attempts)
-            log.warning("outbox row %s: %r; retrying in %.1fs", row.id, exc, delay)
-            await self._record(self.store.reschedule, row.id, delay, repr(exc))
+            log.warning("outbox row %s: %r; retrying in %.1fs", row.id, error, delay)
+            await self._record(self.store.reschedule, row.id, delay, repr(error), lease)
             self._wake_later(delay)
-        else:
-            self.metrics.messages_sent.inc(method=row.method)
-            if not await self._record(self.store.mark_sent, row.id):
-                log.warning("outbox row %s was sent after its lease ran out", row.id)
-        finally:
-            self._calling.discard(row.id)
 
-    async def _retry_after(self, row: OutboxMessage, exc: RetryAfter) -> None:
+    async def _retry_after(
+        self, row: OutboxMessage, exc: RetryAfter, lease: datetime | None
+    ) -> None:
         self.metrics.rate_limited.inc()
         if self._is_global(row.chat_id, exc):
             log.warning("429 for several chats at once: pausing all sends %.1fs", exc.seconds)
@@ -231,7 +366,7 @@ class OutboxSender:
         # Back to pending, due after retry_after: the row stays its chat's head, so nothing
         # of that chat overtakes it, and any sender process may retry it.
         await self._record(
-            self.store.reschedule, row.id, exc.seconds, f"429 retry after {exc.seconds}"
+            self.store.reschedule, row.id, exc.seconds, f"429 retry after {exc.seconds}", lease
         )
         self._wake_later(exc.seconds)
 

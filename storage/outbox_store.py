@@ -3,9 +3,17 @@
 Rows move pending → sending → sent | failed | unreachable (or back to pending with a
 later `not_before` on 429 / network errors). 'sending' is a lease: `not_before` holds
 its expiry, so the rows of a process that died mid-delivery become claimable again
-once the lease runs out. Each outcome is written in its own short transaction right
-after the API call, so a restart neither loses nor repeats rows — at most the one in
-flight when the process died is sent again.
+once the lease runs out. The lease is short (a few seconds) and the holder renews it
+while it holds the row (`renew`), so a live sender keeps its rows however long a call
+or a rate-limit pause takes, and a dead one's rows are taken over within seconds.
+Each outcome is written in its own short transaction right after the API call, so a
+restart neither loses nor repeats rows — at most those in flight when the process died
+are sent again.
+
+The lease's expiry is also the holder's token: `claim` and `renew` return it, and
+`renew`, the outcomes and `release` given a `lease` change the row only if it still
+holds that expiry. A sender that stalled past its lease and lost the row to another
+sender therefore learns so, and cannot record over the new holder's outcome.
 
 Per chat, rows go strictly in id order: only a chat's earliest undelivered row (its
 "head") may be claimed, and never while another row of that chat is being sent.
@@ -16,7 +24,7 @@ row; SQLite serialises writers with BEGIN IMMEDIATE (see storage.database).
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Collection, Sequence
+from collections.abc import AsyncIterator, Collection, Mapping, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
 
@@ -29,7 +37,7 @@ from storage.tables import outbox, users
 
 PENDING, SENDING, SENT, FAILED, UNREACHABLE = "pending", "sending", "sent", "failed", "unreachable"
 UNDELIVERED = (PENDING, SENDING)
-DEFAULT_LEASE_S = 120.0  # far above any Bot API call's timeout, so a live send never loses it
+DEFAULT_LEASE_S = 6.0  # a crashed sender's rows wait this long; live senders renew theirs
 MAX_ERROR_CHARS = 1000
 CANDIDATE_FACTOR = 3
 
@@ -45,7 +53,8 @@ class OutboxStore:
         async with self.db.uow() as uow:
             yield uow
 
-    def _now(self) -> datetime:
+    def now(self) -> datetime:
+        """The database clock: lease ends and not_before are on it."""
         return self.db.now()
 
     # -- claiming ------------------------------------------------------------------------
@@ -86,7 +95,7 @@ class OutboxStore:
         """
         if limit <= 0:
             return []
-        now = self._now()
+        now = self.now()
         async with self._transaction() as uow:
             session = uow.session
             # Over-fetch candidates: rows another process is claiming right now are skipped
@@ -165,26 +174,61 @@ class OutboxStore:
         )
         return result.rowcount or 0
 
+    # -- keeping the lease -----------------------------------------------------------------
+
+    @staticmethod
+    def _held(row_id: int, lease: datetime | None) -> sa.ColumnElement[bool]:
+        """The row is being sent, and (given its lease token) still by its holder."""
+        held = sa.and_(outbox.c.id == row_id, outbox.c.status == SENDING)
+        return held if lease is None else sa.and_(held, outbox.c.not_before == lease)
+
+    async def renew(self, leases: Mapping[int, datetime]) -> dict[int, datetime]:
+        """Extend the leases of rows this sender holds ({row id: its current lease end}).
+
+        Returns {row id: new lease end} for the rows still held; a row missing from it
+        was lost (its lease ran out and another sender claimed it) or is no longer
+        'sending' (its outcome was recorded meanwhile)."""
+        if not leases:
+            return {}
+        until = self.now() + self.lease
+        kept: dict[int, datetime] = {}
+        async with self._transaction() as uow:
+            for row_id, lease in leases.items():
+                result = await uow.session.execute(
+                    sa.update(outbox).where(self._held(row_id, lease)).values(not_before=until)
+                )
+                if result.rowcount:
+                    kept[row_id] = until
+            await uow.commit()
+        return kept
+
     # -- outcomes (each its own short transaction) ---------------------------------------
 
-    async def _update_claimed(self, row_id: int, **values: object) -> bool:
-        """Update a row this process holds; False if it is no longer 'sending' (lease lost)."""
+    async def _update_claimed(
+        self, row_id: int, lease: datetime | None = None, **values: object
+    ) -> bool:
+        """Update a row this process holds; False if it is no longer 'sending' (or, given
+        its lease token, no longer held with that lease: it was lost to another sender)."""
         async with self._transaction() as uow:
             result = await uow.session.execute(
-                sa.update(outbox)
-                .where(outbox.c.id == row_id, outbox.c.status == SENDING)
-                .values(**values)
+                sa.update(outbox).where(self._held(row_id, lease)).values(**values)
             )
             await uow.commit()
         return bool(result.rowcount)
 
-    async def mark_sent(self, row_id: int) -> bool:
-        return await self._update_claimed(row_id, status=SENT, sent_at=self._now(), error=None)
+    async def mark_sent(self, row_id: int, lease: datetime | None = None) -> bool:
+        return await self._update_claimed(
+            row_id, lease, status=SENT, sent_at=self.now(), error=None
+        )
 
-    async def mark_failed(self, row_id: int, error: str) -> bool:
+    async def mark_failed(self, row_id: int, error: str, lease: datetime | None = None) -> bool:
         """For good: the request itself is wrong (400), retrying cannot help."""
         return await self._update_claimed(
-            row_id, status=FAILED, error=error[:MAX_ERROR_CHARS], attempts=outbox.c.attempts + 1
+            row_id,
+            lease,
+            status=FAILED,
+            error=error[:MAX_ERROR_CHARS],
+            attempts=outbox.c.attempts + 1,
         )
 
     async def mark_unreachable(self, row_id: int, chat_id: int, error: str) -> int:
@@ -206,25 +250,34 @@ class OutboxStore:
             await uow.commit()
         return dropped
 
-    async def reschedule(self, row_id: int, delay_s: float, error: str | None = None) -> bool:
+    async def reschedule(
+        self,
+        row_id: int,
+        delay_s: float,
+        error: str | None = None,
+        lease: datetime | None = None,
+    ) -> bool:
         """Back to pending, due again in delay_s (429's retry_after, or a backoff)."""
         return await self._update_claimed(
             row_id,
+            lease,
             status=PENDING,
-            not_before=self._now() + timedelta(seconds=delay_s),
+            not_before=self.now() + timedelta(seconds=delay_s),
             attempts=outbox.c.attempts + 1,
             error=error[:MAX_ERROR_CHARS] if error else None,
         )
 
-    async def release(self, row_ids: Sequence[int]) -> None:
-        """Give back rows claimed but not attempted (graceful stop): due again at once."""
+    async def release(self, row_ids: Sequence[int], lease: datetime | None = None) -> None:
+        """Give back rows claimed but not attempted (graceful stop): due again at once.
+        With `lease`, only rows still held with that lease end (not lost meanwhile)."""
         if not row_ids:
             return
+        held = sa.and_(outbox.c.id.in_(list(row_ids)), outbox.c.status == SENDING)
+        if lease is not None:
+            held = sa.and_(held, outbox.c.not_before == lease)
         async with self._transaction() as uow:
             await uow.session.execute(
-                sa.update(outbox)
-                .where(outbox.c.id.in_(list(row_ids)), outbox.c.status == SENDING)
-                .values(status=PENDING, not_before=None)
+                sa.update(outbox).where(held).values(status=PENDING, not_before=None)
             )
             await uow.commit()
 
@@ -243,5 +296,5 @@ class OutboxStore:
     async def has_due(self) -> bool:
         """Is there a row a sender could take right now? (flush waits for False)"""
         async with self._transaction() as uow:
-            found = await uow.session.execute(self._claimable_heads(self._now(), 1))
+            found = await uow.session.execute(self._claimable_heads(self.now(), 1))
             return found.first() is not None
