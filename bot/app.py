@@ -29,7 +29,7 @@ from aiohttp import web
 from bot.adapters import FrameworkAdapter, create_adapter
 from bot.config import Settings
 from bot.dispatch import UpdateDispatcher
-from bot.http import RouteHook, build_http_app
+from bot.http import HttpLimits, RouteHook, build_http_app, start_http
 from bot.intake import UpdateIntake
 from bot.metrics import Metrics
 from bot.webhook import WebhookIntake
@@ -263,6 +263,7 @@ class Runtime:
             self.webhook = WebhookIntake(intake, settings.webhook_secret or "")
             self.webhook.accepting = False  # 503 until the adapter is ready: Telegram retries
 
+        limits = HttpLimits.from_settings(settings)
         app = build_http_app(
             database=database,
             metrics=self.metrics,
@@ -270,8 +271,9 @@ class Runtime:
             webhook_path=settings.webhook_path,
             emulator=self.emulator if self.sandbox else None,
             route_hooks=payments.route_hooks,
+            limits=limits,
         )
-        await self._start_http(app)
+        await self._start_http(app, limits)
 
         if self.sandbox:
             assert self.url is not None
@@ -299,12 +301,11 @@ class Runtime:
             await self._seed_demo()
         self._announce_started()
 
-    async def _start_http(self, app: web.Application) -> None:
-        self._runner = web.AppRunner(app, shutdown_timeout=2, access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, self.settings.http_host, self.settings.http_port)
+    async def _start_http(self, app: web.Application, limits: HttpLimits) -> None:
         try:
-            await site.start()
+            self._runner = await start_http(
+                app, self.settings.http_host, self.settings.http_port, limits
+            )
         except OSError as error:
             raise StartupFailed(
                 f"cannot listen on {self.settings.http_host}:{self.settings.http_port}: "

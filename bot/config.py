@@ -62,6 +62,12 @@ class Settings(BaseSettings):
 
     # Runtime.
     max_concurrent_updates: int = Field(32, ge=1, le=10_000)
+    # The HTTP server (webhook, Stripe, pay pages, health): what one connection may take.
+    http_max_connections: int = Field(256, ge=1, le=100_000)  # one more gets a 503
+    http_header_timeout: float = Field(10, gt=0)  # seconds for a new connection's headers
+    http_keepalive_timeout: float = Field(30, gt=0)  # seconds an idle connection stays open
+    http_body_timeout: float = Field(30, gt=0)  # seconds for a request's body (408 after)
+
     tick_seconds: float = Field(30, gt=0)  # how often deadlines are checked
     log_level: str = "INFO"
     log_json: bool = False

@@ -42,10 +42,16 @@ Parse = Callable[[dict[str, Any]], Event | None]
 Pause = Callable[[float], Awaitable[None]]
 
 
+INT64 = range(-(2**63), 2**63)  # what the update_id columns (BIGINT) hold
+
+
 def update_id_of(payload: Any) -> int | None:
-    """The update_id of a raw update, or None when it has none (not an update)."""
+    """The update_id of a raw update, or None when it has none (not an update) or
+    one no database column can hold."""
     update_id = payload.get("update_id") if isinstance(payload, dict) else None
     if not isinstance(update_id, int) or isinstance(update_id, bool):
+        return None
+    if update_id not in INT64:
         return None
     return update_id
 

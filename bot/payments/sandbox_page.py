@@ -16,9 +16,11 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 from string import Template
+from urllib.parse import parse_qs
 
 from aiohttp import web
 
+from bot.http import KIB, read_body
 from bot.payments.confirm import PaymentNews
 from bot.payments.sandbox import NAME, SandboxGateway, sandbox_charge_ref
 from domain.errors import DomainError
@@ -27,6 +29,7 @@ from domain.money import Money
 log = logging.getLogger(__name__)
 
 TEMPLATES = Path(__file__).with_name("templates")
+MAX_FORM_BYTES = 4 * KIB  # the form sends action=pay or action=decline
 
 
 def _template(name: str) -> Template:
@@ -147,7 +150,8 @@ class SandboxPage:
 
     async def decide(self, request: web.Request) -> web.Response:
         view = await self._load(request)
-        action = (await request.post()).get("action")
+        form = parse_qs((await read_body(request, MAX_FORM_BYTES)).decode("utf-8", "replace"))
+        action = form.get("action", [None])[0]
         if action not in ("pay", "decline"):
             raise _refusal(web.HTTPBadRequest, "Choose Pay or Decline.")
         if view.status == "pending" and view.external_id:

@@ -25,7 +25,6 @@ account.updated (Connect onboarding finished → pay what was waiting).
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -35,6 +34,7 @@ import stripe
 from aiohttp import web
 from sqlalchemy.exc import IntegrityError
 
+from bot.http import MIB, parse_json, read_body
 from bot.payments import chat as _chat_notifications  # noqa: F401  (registers renderers)
 from bot.payments.confirm import CHARGEBACK, Claim, PaymentNews
 from bot.payments.stripe_gateway import (
@@ -51,6 +51,8 @@ from handlers.system import SystemRunner
 from storage.tables import stripe_events
 
 log = logging.getLogger(__name__)
+
+MAX_EVENT_BYTES = 1 * MIB  # Stripe's events are a few kilobytes
 
 Handler = Callable[[dict[str, Any], Claim], Awaitable[None]]
 
@@ -120,7 +122,8 @@ class StripeWebhook:
         }
 
     async def handle(self, request: web.Request) -> web.Response:
-        payload = await request.read()
+        # Capped before reading: the signature can only be checked on the whole body.
+        payload = await read_body(request, MAX_EVENT_BYTES)
         try:
             event = self.verified(payload, request.headers.get("Stripe-Signature"))
         except (ValueError, stripe.SignatureVerificationError) as exc:
@@ -141,15 +144,18 @@ class StripeWebhook:
         """The event, if its signature is good under one of our secrets; raises
         stripe.SignatureVerificationError (the last secret's), or ValueError for a
         payload that is not JSON."""
+        if signature is not None and not signature.isascii():
+            # hmac.compare_digest raises TypeError on such a string: refuse it here.
+            raise stripe.SignatureVerificationError("signature header is not ASCII", signature)
         *others, last = self.secrets
         for secret in others:
             try:
                 stripe.WebhookSignature.verify_header(payload, signature, secret, self.tolerance)
             except stripe.SignatureVerificationError:
                 continue
-            return json.loads(payload)  # type: ignore[no-any-return]
+            return parse_json(payload)  # type: ignore[no-any-return]
         stripe.WebhookSignature.verify_header(payload, signature, last, self.tolerance)
-        return json.loads(payload)  # type: ignore[no-any-return]
+        return parse_json(payload)  # type: ignore[no-any-return]
 
     async def apply(self, event: dict[str, Any]) -> None:
         kind, event_id = event.get("type", ""), event.get("id", "")

@@ -149,6 +149,17 @@ async def test_a_non_ascii_signature_is_refused_not_a_server_error(
     assert await _milestone_status(db, deal.milestone_id) is MilestoneStatus.FUNDING
 
 
+async def test_a_form_bigger_than_pay_or_decline_is_refused(client, gateway, db, clock) -> None:
+    """The form says "pay" or "decline": 64 KiB of it (well under aiohttp's own 1 MiB)
+    is a 413 once the link is checked, and pays nothing."""
+    deal = await make_deal(db, clock)
+    path = await _start(db, clock, gateway, deal)
+    huge = {"action": "pay", "padding": "x" * (64 * 1024)}
+    assert (await client.post(path, data=huge)).status == 413
+    assert await ledger_state(db) == {}
+    assert await _milestone_status(db, deal.milestone_id) is MilestoneStatus.FUNDING
+
+
 async def test_unknown_action_and_unknown_payment(client, gateway, db, clock) -> None:
     deal = await make_deal(db, clock)
     path = await _start(db, clock, gateway, deal)
