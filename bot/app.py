@@ -376,7 +376,11 @@ class Runtime:
             log.warning("outbox sender unavailable: %s", error)
             return
         self.sender = OutboxSender(
-            self.database, self.adapter.api, SendLimits.from_settings(self.settings), self.metrics
+            self.database,
+            self.adapter.api,
+            SendLimits.from_settings(self.settings),
+            self.metrics,
+            lease_s=self.settings.outbox_lease_seconds,
         )
         self.metrics.outbox_depth_source = self.sender.store.depth
         self._tasks.append(asyncio.create_task(self.sender.run(), name="outbox-sender"))

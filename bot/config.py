@@ -59,6 +59,10 @@ class Settings(BaseSettings):
     send_rate: float = Field(30, gt=0)  # messages a second, all chats together
     private_chat_rate: float = Field(1, gt=0)  # messages a second to one private chat
     group_chat_rate_per_min: float = Field(20, gt=0)  # messages a minute to one group
+    # How long a claimed outbox row stays its sender's without renewal: the sender renews
+    # it every third of this while it holds the row, and a crashed sender's rows are
+    # taken over this long after the crash.
+    outbox_lease_seconds: float = Field(6, ge=1, le=600)
 
     # Runtime.
     max_concurrent_updates: int = Field(32, ge=1, le=10_000)

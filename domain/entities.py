@@ -320,6 +320,9 @@ class GatewayCall:
     payout_id: int | None = None
     milestone_id: int | None = None
     user_id: int | None = None  # who receives the money
+    # What the gateway needs, fixed with the intent (e.g. Stripe's charge to refund,
+    # the destination account, source_transaction, transfer_group).
+    params: dict[str, Any] = field(default_factory=dict)
     external_id: str | None = None
     error: str | None = None
     attempts: int = 0

@@ -49,4 +49,25 @@ class QuotaExceeded(DomainError):
 
 
 class PaymentError(DomainError):
+    """The gateway refused or failed.
+
+    `nothing_moved`: the gateway guarantees the request had no effect (it rejected
+    it), so the movement may be given up and undone in the ledger. Any other
+    failure (busy, unreachable, a server error, an idempotency conflict) may hide a
+    movement that happened: the call stays due and is retried with the same key.
+    """
+
     code = "payment_failed"
+    NOTHING_MOVED = frozenset(
+        {
+            "card_declined",
+            "gateway_rejected",
+            "payment_not_captured",
+            "payouts_unavailable",
+            "stripe_onboarding_required",
+        }
+    )
+
+    @property
+    def nothing_moved(self) -> bool:
+        return self.code in self.NOTHING_MOVED

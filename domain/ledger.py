@@ -152,3 +152,21 @@ def milestone_transfer(
 ) -> TransactionDraft:
     """A released milestone's freelancer share leaves as a transfer to their account."""
     return _paid_out(transfer_key(milestone_id), user_id, amount, currency, gateway, memo)
+
+
+def payout_reversal(
+    key: str, user_id: int, amount: int, currency: str, gateway: str
+) -> TransactionDraft:
+    """A payout or transfer (its ledger key `key`) that the gateway rejected: the
+    money it took from the freelancer's balance goes back there."""
+    if amount <= 0:
+        raise ValueError("a reversal must be positive")
+    return TransactionDraft(
+        key=f"reversal:{key}",
+        kind="reversal",
+        currency=currency,
+        entries=(
+            Entry(payouts_account(gateway), -amount),
+            Entry(freelancer_account(user_id), amount),
+        ),
+    )

@@ -167,7 +167,11 @@ class CheckoutStarted:
 
 
 class PaymentGateway(Protocol):
-    """Moves real money; the ledger records what it confirmed."""
+    """Moves real money; the ledger records what it confirmed.
+
+    Money leaves only through `execute`, for a GatewayCall that was committed
+    before (domain/usecases/gateway_calls.py), with the call's fixed key: the
+    same key twice is one movement."""
 
     name: str
 
@@ -175,10 +179,12 @@ class PaymentGateway(Protocol):
         self, payment: Payment, description: str, idempotency_key: str
     ) -> CheckoutStarted: ...
 
-    async def refund(self, payment: Payment, amount: int, idempotency_key: str) -> str:
-        """Return the gateway's refund id."""
+    async def payout_params(self, uow: UnitOfWork, user_id: int) -> dict[str, Any]:
+        """What a payout to this user needs (e.g. the account it goes to), read
+        before the payout is committed; PaymentError when they cannot receive money."""
         ...
 
-    async def payout(self, payout: Payout, idempotency_key: str) -> str:
-        """Return the gateway's transfer id."""
+    async def execute(self, call: GatewayCall, payment: Payment | None = None) -> str:
+        """Make the refund, payout or transfer `call` describes (a refund returns
+        part of `payment`) with the call's idempotency key; the gateway's id."""
         ...

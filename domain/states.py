@@ -157,6 +157,11 @@ MILESTONE = Machine[MilestoneStatus](
         (M.FUNDED, "dispute"): M.DISPUTED,
         (M.SUBMITTED, "dispute"): M.DISPUTED,
         (M.CHANGES_REQUESTED, "dispute"): M.DISPUTED,
+        # The parties agree a split of a disputed milestone (never of a frozen one).
+        (M.DISPUTED, "agree_release"): M.RELEASED,
+        (M.DISPUTED, "agree_refund"): M.REFUNDED,
+        (M.DISPUTED, "agree_split"): M.SPLIT,
+        # An admin decides (ADMIN_ACTIONS: the only way out of FROZEN).
         (M.DISPUTED, "resolve_release"): M.RELEASED,
         (M.DISPUTED, "resolve_refund"): M.REFUNDED,
         (M.DISPUTED, "resolve_split"): M.SPLIT,
@@ -193,6 +198,10 @@ REVIEW = Machine[ReviewStatus](
         (R.HIDDEN, "reveal"): R.REVEALED,
     },
 )
+
+# Milestone actions only an admin's decision may take. A milestone frozen by a
+# chargeback leaves FROZEN by these alone (tests/domain/test_states.py checks it).
+ADMIN_ACTIONS = frozenset({"resolve_release", "resolve_refund", "resolve_split"})
 
 # Milestone states in which money sits in escrow.
 HELD = frozenset({M.FUNDED, M.SUBMITTED, M.CHANGES_REQUESTED, M.DISPUTED, M.FROZEN})

@@ -17,6 +17,7 @@ from typing import TypeVar
 
 from domain.config import MarketConfig
 from domain.ports import Clock, DomainEvent, PaymentGateway, UnitOfWork
+from handlers.gateway_calls import GatewayCallRunner
 
 T = TypeVar("T")
 
@@ -46,6 +47,8 @@ class SystemRunner:
         self.gateway = gateway
         self.public_url = public_url
         self._render = render
+        # Refunds, payouts and transfers an operation committed are made after it.
+        self.calls = GatewayCallRunner(uow_factory, clock, config, gateway, public_url)
 
     async def run(self, operation: Operation[T], *, what: str = "system") -> T:
         """Run `operation(uow)`, render its events, commit; roll back on any error."""
@@ -57,6 +60,7 @@ class SystemRunner:
             await uow.commit()
         if events:
             log.info("%s: committed with events %s", what, [e.kind for e in events])
+            await self.calls.after_commit(events)
         return result
 
     async def render(self, uow: UnitOfWork, events: Sequence[DomainEvent]) -> None:

@@ -452,6 +452,7 @@ gateway_calls = sa.Table(
     sa.Column("payout_id", sa.BigInteger),
     sa.Column("milestone_id", sa.BigInteger),
     sa.Column("user_id", sa.BigInteger),
+    sa.Column("params", json_dict(), nullable=False, default=dict),
     sa.Column("external_id", sa.String(255)),
     sa.Column("error", sa.Text),
     sa.Column("attempts", sa.Integer, nullable=False, default=0),

@@ -18,7 +18,7 @@ import logging
 from collections.abc import Awaitable, Callable, Sequence
 
 from domain.entities import Payment
-from domain.errors import DomainError, NotFound
+from domain.errors import NotFound
 from domain.ledger import settle_key
 from domain.ports import UnitOfWork
 from domain.usecases.common import milestone_with_contract
@@ -97,11 +97,9 @@ class PaymentNews:
                 if payment is None or not payment.external_id:
                     raise NotFound("payment_not_found", "Unknown payment.", id=payment_id)
                 ext = payment.external_id
-            # The runner's gateway refunds a payment that came too late, in this
-            # unit of work; confirm_payment ignores a gateway of another name.
-            return await confirm_payment(
-                uow, r.clock, r.config, gateway, ext, charge_ref, gateway=r.gateway
-            )
+            # A payment that came too late is refunded by a gateway call that the
+            # runner makes after this unit of work commits.
+            return await confirm_payment(uow, r.clock, r.config, gateway, ext, charge_ref)
 
         return await self._run(
             f"{gateway} payment {external_id or payment_id} succeeded", claim, body
@@ -211,31 +209,10 @@ class PaymentNews:
 
         return await self._run(f"{gateway} {reason} {list(refs)}", claim, body)
 
-    async def retry_refunds(self, limit: int = 100) -> int:
-        """Refund the runner's gateway's late payments still due (a refund that
-        failed when the payment arrived), each in its own unit of work; returns
-        how many were refunded. A refusal is logged and left for the next pass."""
-        from domain.usecases.payments import late_payments_due, refund_late_payment
-
-        r, gateway = self.runner, self.runner.gateway
-        if gateway is None:
-            return 0
-
-        async def due(uow: UnitOfWork) -> list[int]:
-            return await late_payments_due(uow, gateway.name, limit)
-
-        done = 0
-        for payment_id in await r.run(due, what=f"{gateway.name} late payments due"):
-
-            async def refund(uow: UnitOfWork, payment_id: int = payment_id) -> str | None:
-                return await refund_late_payment(uow, r.clock, gateway, payment_id)
-
-            try:
-                if await r.run(refund, what=f"{gateway.name} refund of late payment {payment_id}"):
-                    done += 1
-            except DomainError as exc:
-                log.warning("refund of late payment %s failed again: %s", payment_id, exc.code)
-        return done
+    async def retry_calls(self, limit: int = 100) -> int:
+        """Make the runner's gateway's calls still due (refunds, payouts, transfers
+        left by a crash or a failed try), each with its own key; how many were made."""
+        return await self.runner.calls.make_due(limit=limit)
 
     async def claim_only(self, claim: Claim, what: str) -> bool:
         """Record a gateway event that needs no domain change (so a replay is cheap)."""

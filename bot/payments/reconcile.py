@@ -22,7 +22,7 @@ from bot.payments.stripe_gateway import (
     NAME,
     StripeConnect,
     StripeGateway,
-    call,
+    call_stripe,
     field,
     object_id,
 )
@@ -56,7 +56,7 @@ class StripeReconciler:
 
     async def check_session(self, session_id: str) -> str:
         """Apply what Stripe says about one session: "paid", "expired" or "open"."""
-        session = await call(self.gateway.client.v1.checkout.sessions.retrieve_async(session_id))
+        session = await call_stripe(self.gateway.client.v1.checkout.sessions.retrieve_async(session_id))
         status, paid = field(session, "status"), field(session, "payment_status")
         if status == "complete" and paid in ("paid", "no_payment_required"):
             intent = object_id(field(session, "payment_intent"))
@@ -77,8 +77,8 @@ class StripeReconciler:
                     done += 1
             except DomainError as exc:  # Stripe unreachable, rate limited …: next tick
                 log.warning("stripe reconcile of %s failed: %s", session_id, exc.code)
-        # Late payments whose refund Stripe refused when they arrived.
-        done += await self.news.retry_refunds(self.batch)
+        # Refunds, payouts and transfers left due by a crash or a refusal.
+        done += await self.news.retry_calls(self.batch)
         if self.connect is not None:
             await self.refresh_onboarding(self.connect)
             done += await pay_waiting(self.news.runner, self.connect, None)

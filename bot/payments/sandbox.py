@@ -2,16 +2,25 @@
 
 start_checkout returns `<public url>/pay/<payment id>?sig=<HMAC>`; the page
 (sandbox_page.py) confirms or declines through confirm.py, the same path the
-Stripe webhook takes. Refunds and payouts succeed at once.
+Stripe webhook takes. Refunds, payouts and transfers succeed at once and are
+written in the sandbox's own books (SandboxBooks), one row per idempotency key,
+in a transaction of their own as a bank would: the same key asked twice (a
+retry after a crash) returns the same movement, never a second one.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+from dataclasses import dataclass
+from typing import Any, Protocol
 
-from domain.entities import Payment, Payout
-from domain.ports import CheckoutStarted
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+
+from domain.entities import GatewayCall, Payment
+from domain.errors import PaymentError
+from domain.ports import CheckoutStarted, UnitOfWork
 
 NAME = "sandbox"
 
@@ -37,12 +46,98 @@ def _derived_id(prefix: str, idempotency_key: str) -> str:
     return prefix + hashlib.sha256(idempotency_key.encode()).hexdigest()[:24]
 
 
+@dataclass(frozen=True, slots=True)
+class Movement:
+    key: str
+    kind: str
+    amount: int
+    currency: str
+    external_id: str
+
+
+class SandboxBooks(Protocol):
+    """Where the sandbox gateway keeps the movements it made, by idempotency key."""
+
+    async def record(self, movement: Movement) -> str:
+        """Keep the movement unless its key is known; the external id kept for the key."""
+        ...
+
+    async def movements(self) -> list[Movement]: ...
+
+
+class MemoryBooks:
+    """Books that live as long as the process (unit tests, benchmarks)."""
+
+    def __init__(self) -> None:
+        self._by_key: dict[str, Movement] = {}
+
+    async def record(self, movement: Movement) -> str:
+        return self._by_key.setdefault(movement.key, movement).external_id
+
+    async def movements(self) -> list[Movement]:
+        return list(self._by_key.values())
+
+
+class DatabaseBooks:
+    """The sandbox's books in its database (table sandbox_movements): they survive
+    a restart, so a crash-and-retry shows up as one movement, as at a real bank."""
+
+    def __init__(self, database: Any) -> None:
+        self.database = database  # storage.database.Database
+
+    async def record(self, movement: Movement) -> str:
+        from storage.tables import sandbox_movements as t
+
+        for _ in range(2):
+            async with self.database.uow() as uow:
+                session = uow.session
+                kept = await session.scalar(
+                    sa.select(t.c.external_id).where(t.c.key == movement.key)
+                )
+                if kept is not None:
+                    return str(kept)
+                try:
+                    await session.execute(
+                        sa.insert(t).values(
+                            key=movement.key,
+                            kind=movement.kind,
+                            amount=movement.amount,
+                            currency=movement.currency,
+                            external_id=movement.external_id,
+                            created_at=self.database.now(),
+                        )
+                    )
+                    await uow.commit()
+                    return movement.external_id
+                except IntegrityError:  # another process kept this key first: read it
+                    continue
+        raise PaymentError("gateway_error", "The sandbox books could not be written.")
+
+    async def movements(self) -> list[Movement]:
+        from storage.tables import sandbox_movements as t
+
+        async with self.database.uow() as uow:
+            rows = (await uow.session.execute(sa.select(t).order_by(t.c.created_at))).all()
+        return [Movement(r.key, r.kind, r.amount, r.currency, r.external_id) for r in rows]
+
+
+PREFIXES = {
+    "refund": "sbx_re_",
+    "late_refund": "sbx_re_",
+    "payout": "sbx_tr_",
+    "transfer": "sbx_tr_",
+}
+
+
 class SandboxGateway:
     name = NAME
 
-    def __init__(self, public_url: str, secret: str | bytes) -> None:
+    def __init__(
+        self, public_url: str, secret: str | bytes, books: SandboxBooks | None = None
+    ) -> None:
         self.public_url = public_url.rstrip("/")
         self.signer = PageSigner(secret)
+        self.books: SandboxBooks = books if books is not None else MemoryBooks()
 
     def page_url(self, payment_id: int) -> str:
         return f"{self.public_url}/pay/{payment_id}?sig={self.signer.sign(payment_id)}"
@@ -56,11 +151,19 @@ class SandboxGateway:
             external_id=_derived_id("sbx_cs_", idempotency_key), url=self.page_url(payment.id)
         )
 
-    async def refund(self, payment: Payment, amount: int, idempotency_key: str) -> str:
-        return _derived_id("sbx_re_", idempotency_key)
+    async def payout_params(self, uow: UnitOfWork, user_id: int) -> dict[str, Any]:
+        return {}  # every sandbox user can receive money
 
-    async def payout(self, payout: Payout, idempotency_key: str) -> str:
-        return _derived_id("sbx_tr_", idempotency_key)
+    async def execute(self, call: GatewayCall, payment: Payment | None = None) -> str:
+        """Make the movement the committed call describes, once per key."""
+        movement = Movement(
+            key=call.key,
+            kind=call.kind,
+            amount=call.amount,
+            currency=call.currency,
+            external_id=_derived_id(PREFIXES[call.kind], call.key),
+        )
+        return await self.books.record(movement)
 
 
 def sandbox_charge_ref(payment_id: int) -> str:

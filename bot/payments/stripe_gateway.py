@@ -19,13 +19,14 @@ from typing import Any, TypeVar
 import sqlalchemy as sa
 import stripe
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession, async_object_session
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from domain.entities import Payment, Payout
+from domain.entities import GatewayCall, Payment, Payout
 from domain.errors import PaymentError
 from domain.ledger import freelancer_account, milestone_transfer, settle_key, transfer_key
 from domain.ports import CheckoutStarted, Clock, UnitOfWork
 from domain.states import MilestoneStatus
+from domain.usecases import gateway_calls
 from storage.tables import stripe_accounts
 
 log = logging.getLogger(__name__)
@@ -77,7 +78,7 @@ def payment_error(exc: stripe.StripeError) -> PaymentError:
     return PaymentError(code, text, stripe_code=getattr(exc, "code", None) or "")
 
 
-async def call(request: Awaitable[T]) -> T:
+async def call_stripe(request: Awaitable[T]) -> T:
     try:
         return await request
     except stripe.StripeError as exc:
@@ -193,7 +194,7 @@ class StripeGateway:
             "success_url": self.success_url,
             "cancel_url": self.cancel_url,
         }
-        session = await call(
+        session = await call_stripe(
             self.client.v1.checkout.sessions.create_async(
                 params, {"idempotency_key": idempotency_key}
             )
@@ -202,46 +203,58 @@ class StripeGateway:
 
     async def charge_of(self, payment_intent_id: str) -> str | None:
         """The charge behind a PaymentIntent (what refunds and transfers refer to)."""
-        intent = await call(self.client.v1.payment_intents.retrieve_async(payment_intent_id))
+        intent = await call_stripe(self.client.v1.payment_intents.retrieve_async(payment_intent_id))
         return object_id(field(intent, "latest_charge"))
 
-    async def refund(self, payment: Payment, amount: int, idempotency_key: str) -> str:
-        """Refunds API on the funding charge (or its PaymentIntent)."""
+    async def payout_params(self, uow: UnitOfWork, user_id: int) -> dict[str, Any]:
+        """A withdrawal goes to the freelancer's Express account, which must have
+        finished onboarding (checked before the payout is committed)."""
+        account = await load_account(session_of(uow), user_id)
+        if account is None or not account.onboarded:
+            raise PaymentError(
+                "stripe_onboarding_required",
+                "Finish setting up payouts with Stripe first.",
+                user_id=user_id,
+            )
+        return {"destination": account.account_id}
+
+    async def execute(self, call: GatewayCall, payment: Payment | None = None) -> str:
+        """The committed call, made with its key: a refund through the Refunds API
+        on the funding charge; a payout or transfer as a Transfer to the account
+        fixed in the call's params."""
+        if call.kind in ("refund", "late_refund"):
+            assert payment is not None, "a refund returns part of a payment"
+            return await self._refund(payment, call)
+        params: Any = {
+            "amount": call.amount,
+            "currency": call.currency.lower(),
+            "destination": call.params["destination"],
+            "metadata": _meta(
+                payout_id=call.payout_id, user_id=call.user_id, milestone_id=call.milestone_id
+            ),
+        }
+        for name in ("transfer_group", "source_transaction"):
+            if call.params.get(name):
+                params[name] = call.params[name]
+        transfer = await call_stripe(
+            self.client.v1.transfers.create_async(params, {"idempotency_key": call.key})
+        )
+        return transfer.id
+
+    async def _refund(self, payment: Payment, call: GatewayCall) -> str:
         ref = payment.charge_ref
         if not ref:
             raise PaymentError("payment_not_captured", "This payment has no charge to refund.")
         target = {"charge": ref} if ref.startswith("ch_") else {"payment_intent": ref}
         params: Any = {
             **target,
-            "amount": amount,
+            "amount": call.amount,
             "metadata": _meta(milestone_id=payment.milestone_id, payment_id=payment.id),
         }
-        refund = await call(
-            self.client.v1.refunds.create_async(params, {"idempotency_key": idempotency_key})
+        refund = await call_stripe(
+            self.client.v1.refunds.create_async(params, {"idempotency_key": call.key})
         )
         return refund.id
-
-    async def payout(self, payout: Payout, idempotency_key: str) -> str:
-        """A withdrawal: a Transfer of the amount to the freelancer's Express
-        account, which must have finished onboarding."""
-        session = async_object_session(payout)
-        account = await load_account(session, payout.user_id) if session else None
-        if account is None or not account.onboarded:
-            raise PaymentError(
-                "stripe_onboarding_required",
-                "Finish setting up payouts with Stripe first.",
-                user_id=payout.user_id,
-            )
-        params: Any = {
-            "amount": payout.amount,
-            "currency": payout.currency.lower(),
-            "destination": account.account_id,
-            "metadata": _meta(payout_id=payout.id, user_id=payout.user_id),
-        }
-        transfer = await call(
-            self.client.v1.transfers.create_async(params, {"idempotency_key": idempotency_key})
-        )
-        return transfer.id
 
 
 class StripeConnect:
@@ -279,7 +292,7 @@ class StripeConnect:
         }
         if self.country:
             params["country"] = self.country
-        account = await call(
+        account = await call_stripe(
             self.client.v1.accounts.create_async(
                 params, {"idempotency_key": f"connect:account:{user_id}"}
             )
@@ -306,7 +319,7 @@ class StripeConnect:
         """The Account Link the freelancer opens from the chat (it expires in
         minutes, so a fresh one is made per request)."""
         account = await self.ensure_account(uow, clock, user_id)
-        link = await call(
+        link = await call_stripe(
             self.client.v1.account_links.create_async(
                 {
                     "account": account.account_id,
@@ -323,7 +336,7 @@ class StripeConnect:
         account = await load_account(session_of(uow), user_id)
         if account is None:
             return False
-        remote = await call(self.client.v1.accounts.retrieve_async(account.account_id))
+        remote = await call_stripe(self.client.v1.accounts.retrieve_async(account.account_id))
         return await self.store_status(uow, clock, account.account_id, is_onboarded(remote))
 
     async def store_status(
@@ -343,7 +356,7 @@ class StripeConnect:
         )
 
     async def charge_of(self, payment_intent_id: str) -> str | None:
-        intent = await call(self.client.v1.payment_intents.retrieve_async(payment_intent_id))
+        intent = await call_stripe(self.client.v1.payment_intents.retrieve_async(payment_intent_id))
         return object_id(field(intent, "latest_charge"))
 
     async def _source_charge(self, uow: UnitOfWork, milestone_id: int) -> str | None:
@@ -362,8 +375,9 @@ class StripeConnect:
     async def transfer_milestone(
         self, uow: UnitOfWork, clock: Clock, milestone_id: int
     ) -> str | None:
-        """Transfer a released milestone's freelancer share, once; None if nothing
-        is owed or the freelancer's account cannot receive money yet."""
+        """Commit the Transfer of a released milestone's freelancer share, once (the
+        runner makes it after the commit); its key, or None if nothing is owed or
+        the freelancer's account cannot receive money yet."""
         milestone = await uow.milestones.get_for_update(milestone_id)
         if milestone is None or milestone.status not in PAID_OUT_STATES:
             return None
@@ -386,48 +400,41 @@ class StripeConnect:
         account = await load_account(session_of(uow), contract.freelancer_id)
         if account is None or not account.onboarded:
             return None  # waits until onboarding is complete
-        params: Any = {
-            "amount": owed,
-            "currency": milestone.currency.lower(),
+        params: dict[str, Any] = {
             "destination": account.account_id,
             "transfer_group": f"contract_{contract.id}",
-            "metadata": _meta(milestone_id=milestone_id, contract_id=contract.id),
         }
         source = await self._source_charge(uow, milestone_id)
         if source:
             params["source_transaction"] = source
-        transfer = await call(
-            self.client.v1.transfers.create_async(
-                params, {"idempotency_key": transfer_key(milestone_id)}
-            )
-        )
-        now = clock.now()
+        # The payout, its ledger entry and the gateway call commit together; the
+        # Transfer is made after the commit with the key transfer:milestone:<id>.
         payout = await uow.payouts.add(
             Payout(
                 user_id=contract.freelancer_id,
                 amount=owed,
                 currency=milestone.currency,
                 gateway=NAME,
-                status="paid",
-                external_id=transfer.id,
-                created_at=now,
+                created_at=clock.now(),
             )
         )
         await uow.ledger.record(
-            milestone_transfer(
-                milestone_id, contract.freelancer_id, owed, milestone.currency, NAME, transfer.id
-            )
+            milestone_transfer(milestone_id, contract.freelancer_id, owed, milestone.currency, NAME)
         )
-        uow.emit(
-            "payout_sent",
-            user_id=contract.freelancer_id,
-            payout_id=payout.id,
-            milestone_id=milestone_id,
+        call = await gateway_calls.intend(
+            uow,
+            clock,
+            kind="transfer",
+            key=transfer_key(milestone_id),
+            gateway=NAME,
             amount=owed,
             currency=milestone.currency,
-            external_id=transfer.id,
+            payout_id=payout.id,
+            milestone_id=milestone_id,
+            user_id=contract.freelancer_id,
+            params=params,
         )
-        return transfer.id
+        return call.key
 
     async def waiting_for_onboarding(self, uow: UnitOfWork) -> list[int]:
         """Freelancers owed a transfer whose account has not finished onboarding

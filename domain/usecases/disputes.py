@@ -65,6 +65,13 @@ async def _as_party(
     return dispute, milestone, contract
 
 
+def _refuse_frozen(milestone: Milestone) -> None:
+    """A chargeback froze the milestone: only an admin's decision settles it now
+    (checked under the milestone's lock; the state machine refuses it as well)."""
+    if milestone.status is MilestoneStatus.FROZEN:
+        raise NotAllowed("milestone_frozen", "An admin decides on this milestone now.")
+
+
 def _data(dispute: Dispute, contract: Contract, milestone: Milestone) -> dict[str, object]:
     return {"dispute_id": dispute.id, **milestone_parties(milestone, contract)}
 
@@ -87,9 +94,11 @@ async def _split(
     contract: Contract,
     share: int,
     gateway: PaymentGateway,
+    by_admin: bool,
 ) -> Settlement:
-    """Settle the escrow at `share` for the freelancer (all, none or part of it)."""
-    action = action_for(share, milestone.amount)
+    """Settle the escrow at `share` for the freelancer (all, none or part of it):
+    by an admin's decision or by the parties' agreement (never of a frozen one)."""
+    action = action_for(share, milestone.amount, by_admin)
     return await settle(uow, clock, milestone, contract, share, action, "split", gateway)
 
 
@@ -105,7 +114,7 @@ async def _settle_dispute(
     by: int | None = None,
 ) -> Settlement:
     """The dispute ends in a split (agreed, or decided by admin `by`); `kind` tells both."""
-    split = await _split(uow, clock, milestone, contract, share, gateway)
+    split = await _split(uow, clock, milestone, contract, share, gateway, by_admin=by is not None)
     _close(dispute, share, clock.now(), by)
     uow.emit(
         kind,
@@ -229,6 +238,7 @@ async def propose_split(
 ) -> Dispute:
     """Either party proposes the freelancer's share of the amount (a counter replaces it)."""
     dispute, milestone, contract = await _as_party(uow, actor_id, dispute_id)
+    _refuse_frozen(milestone)
     _check_share(share, milestone)
     dispute.apply("propose_split")
     dispute.proposed_share, dispute.proposed_by = share, actor_id
@@ -248,12 +258,23 @@ async def accept_split(
     gateway: PaymentGateway,
     actor_id: int,
     dispute_id: int,
+    share: int,
 ) -> Settlement:
-    """The other party agrees: the escrow is settled at the proposed share."""
+    """The other party agrees to the proposal it was shown: `share` is the share
+    on the button it pressed, compared with the proposal under the lock, so a
+    counter-proposal made meanwhile is refused ("proposal_changed"), never
+    settled at a share the acceptor did not see."""
     dispute, milestone, contract = await _as_party(uow, actor_id, dispute_id)
+    _refuse_frozen(milestone)
     _refuse_own_proposal(dispute, actor_id)
-    dispute.apply("accept_split")
-    share = dispute.proposed_share or 0
+    if dispute.status is DisputeStatus.SPLIT_PROPOSED and dispute.proposed_share != share:
+        raise NotAllowed(
+            "proposal_changed",
+            "The proposal changed; here is the new one.",
+            dispute_id=dispute_id,
+            share=dispute.proposed_share,
+        )
+    dispute.apply("accept_split")  # IllegalTransition when nothing is proposed
     return await _settle_dispute(
         uow, clock, gateway, dispute, milestone, contract, share, "dispute_settled"
     )
@@ -261,6 +282,7 @@ async def accept_split(
 
 async def reject_split(uow: UnitOfWork, clock: Clock, actor_id: int, dispute_id: int) -> Dispute:
     dispute, milestone, contract = await _as_party(uow, actor_id, dispute_id)
+    _refuse_frozen(milestone)
     _refuse_own_proposal(dispute, actor_id)
     dispute.apply("reject_split")
     uow.emit("split_rejected", rejected_by=actor_id, **_data(dispute, contract, milestone))
@@ -276,8 +298,7 @@ async def withdraw_dispute(
     dispute, milestone, contract = await _as_party(uow, actor_id, dispute_id)
     if dispute.opened_by != actor_id:
         raise NotAllowed("not_dispute_opener", "Only who opened the dispute can withdraw it.")
-    if milestone.status is MilestoneStatus.FROZEN:
-        raise NotAllowed("milestone_frozen", "An admin decides on this milestone now.")
+    _refuse_frozen(milestone)
     dispute.apply("withdraw")
     dispute.resolved_at = clock.now()
     milestone.apply("withdraw_dispute")
@@ -333,7 +354,7 @@ async def resolve_frozen(
         dispute = await load(uow.disputes, live.id, "dispute", lock=True)
         dispute.apply("resolve")
         _close(dispute, share, clock.now(), actor_id)
-    split = await _split(uow, clock, milestone, contract, share, gateway)
+    split = await _split(uow, clock, milestone, contract, share, gateway, by_admin=True)
     await audit(uow, clock, actor_id, "resolve", f"milestone:{milestone_id}", share=share)
     uow.emit(
         "frozen_resolved",

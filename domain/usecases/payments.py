@@ -6,10 +6,11 @@ from __future__ import annotations
 from domain import ledger
 from domain.config import MarketConfig
 from domain.entities import Milestone, Payment
-from domain.errors import DomainError, NotAllowed, NotFound
+from domain.errors import NotAllowed, NotFound
 from domain.fees import FundingQuote, funding_quote
 from domain.ports import Clock, PaymentGateway, UnitOfWork
 from domain.states import ContractStatus, MilestoneStatus
+from domain.usecases import gateway_calls
 from domain.usecases.common import active_user, load, milestone_with_contract, require_party
 from domain.usecases.contracts import milestone_parties
 
@@ -95,9 +96,10 @@ async def _locked_payment(
 # attempt, or cancelled) is kept out of every escrow and goes back to the payer.
 # Its note (Payment.failure_reason) says where it stands: REFUND_DUE until the
 # gateway refunded it, then REFUNDED with the status "refunded" and the gateway's
-# refund id in Payment.refund_ref.
-REFUND_DUE = "not_needed_refund_due"
-REFUNDED = "not_needed_refunded"
+# refund id in Payment.refund_ref. The refund is a gateway call (gateway_calls.py,
+# kind "late_refund"), committed with the note and made after the commit.
+REFUND_DUE = gateway_calls.REFUND_DUE
+REFUNDED = gateway_calls.REFUNDED
 SETTLED = ("succeeded", "refunded")  # a confirmation of these is a replay
 
 
@@ -120,18 +122,14 @@ async def confirm_payment(
     gateway_name: str,
     external_id: str,
     charge_ref: str | None = None,
-    gateway: PaymentGateway | None = None,
 ) -> bool:
     """THE path for a confirmed payment (sandbox page, Stripe webhook, polling …).
 
     Marks the payment succeeded, funds the milestone, records the funding
     transaction. A replay returns False and changes nothing. A payment that
     arrives when its milestone no longer needs it (already funded by another
-    attempt, or cancelled) never enters an escrow: with `gateway` (the one named
-    `gateway_name`) it is refunded at once ("late_payment_refunded"); without
-    one, or when the gateway refuses, it stays succeeded with the REFUND_DUE note
-    for refund_late_payment to retry ("payment_refund_due", for the payer and
-    the admins, with the gateway's error code if it refused).
+    attempt, or cancelled) never enters an escrow: it is noted REFUND_DUE and its
+    refund committed as a gateway call (refund_not_needed).
     """
     payment, milestone = await _locked_payment(uow, gateway_name, external_id)
     if payment.status in SETTLED:
@@ -142,23 +140,7 @@ async def confirm_payment(
     payment.updated_at = now
     contract = await load(uow.contracts, milestone.contract_id, "contract")
     if milestone.status not in (MilestoneStatus.PENDING, MilestoneStatus.FUNDING):
-        payment.failure_reason = REFUND_DUE
-        error: str | None = None
-        if gateway is not None and gateway.name == gateway_name:
-            try:
-                await _refund_late(uow, clock, gateway, payment)
-                return True
-            except DomainError as exc:  # kept as due: retried by refund_late_payment
-                error = exc.code
-        uow.emit(
-            "payment_refund_due",
-            payment_id=payment.id,
-            milestone_id=milestone.id,
-            payer_id=payment.payer_id,
-            amount=payment.amount,
-            currency=payment.currency,
-            error=error,
-        )
+        await refund_not_needed(uow, clock, payment)
         return True
     payment.failure_reason = None
     milestone.apply("fund")
@@ -170,62 +152,32 @@ async def confirm_payment(
     return True
 
 
-async def _refund_late(
-    uow: UnitOfWork, clock: Clock, gateway: PaymentGateway, payment: Payment
-) -> str:
-    """Give a late payment back in full; the caller holds its lock.
+async def refund_not_needed(uow: UnitOfWork, clock: Clock, payment: Payment) -> None:
+    """Give a succeeded payment back in full without it entering any escrow; the
+    caller holds its lock.
 
     The ledger records nothing, on purpose: the money never entered an escrow
     (no `fund:` transaction was written for this payment) and it leaves the
     same way it came, through the gateway, so no account of ours ever held it
-    and every balance is already right. The gateway's idempotency key makes a
-    retry after a lost commit return the same refund instead of a second one.
-    Raises the gateway's PaymentError, changing nothing.
+    and every balance is already right. The refund is committed as a gateway
+    call keyed refund:payment:<id> and made after the commit; its completion
+    marks the payment refunded ("late_payment_refunded"), a failure tells the
+    payer and the admins ("payment_refund_due") and leaves it due.
     """
     assert payment.id is not None
-    refund_id = await gateway.refund(payment, payment.amount, late_refund_key(payment.id))
-    payment.status = "refunded"
-    payment.failure_reason = REFUNDED
-    payment.refund_ref = refund_id
-    payment.updated_at = clock.now()
-    uow.emit(
-        "late_payment_refunded",
-        payment_id=payment.id,
-        milestone_id=payment.milestone_id,
-        payer_id=payment.payer_id,
+    payment.failure_reason = REFUND_DUE
+    await gateway_calls.intend(
+        uow,
+        clock,
+        kind="late_refund",
+        key=late_refund_key(payment.id),
+        gateway=payment.gateway,
         amount=payment.amount,
         currency=payment.currency,
-        refund_id=refund_id,
+        payment_id=payment.id,
+        milestone_id=payment.milestone_id,
+        user_id=payment.payer_id,
     )
-    return refund_id
-
-
-async def late_payments_due(uow: UnitOfWork, gateway_name: str, limit: int = 100) -> list[int]:
-    """Ids of the gateway's late payments still waiting for their refund."""
-    due = await uow.payments.find(
-        gateway=gateway_name, status="succeeded", failure_reason=REFUND_DUE, limit=limit
-    )
-    return [p.id for p in due if p.id is not None]
-
-
-async def refund_late_payment(
-    uow: UnitOfWork, clock: Clock, gateway: PaymentGateway, payment_id: int
-) -> str | None:
-    """Retry the refund of a late payment (system: reconciliation).
-
-    Returns the refund id, or None when nothing is due (refunded meanwhile, by a
-    concurrent retry, or not a late payment). The gateway's PaymentError
-    propagates and nothing changes: the payment stays due for the next retry.
-    """
-    found = await uow.payments.get(payment_id)
-    if found is None or found.gateway != gateway.name:
-        return None
-    # Milestone first, then payment: the lock order of confirm_payment.
-    await load(uow.milestones, found.milestone_id, "milestone", lock=True)
-    payment = await load(uow.payments, payment_id, "payment", lock=True)
-    if payment.status != "succeeded" or payment.failure_reason != REFUND_DUE:
-        return None
-    return await _refund_late(uow, clock, gateway, payment)
 
 
 async def payment_failed(

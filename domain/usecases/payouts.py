@@ -7,6 +7,7 @@ from domain.config import MarketConfig
 from domain.entities import Payout
 from domain.errors import NotAllowed, ValidationError
 from domain.ports import Clock, PaymentGateway, UnitOfWork
+from domain.usecases import gateway_calls
 from domain.usecases.common import active_user, load
 
 
@@ -26,8 +27,10 @@ async def request_payout(
     """Withdraw `amount` (default: everything) of the balance through the gateway.
 
     The user's row is locked first, so two withdrawals at once cannot both see
-    the same balance. The gateway's transfer is keyed by the payout id; the
-    ledger records it in the same transaction.
+    the same balance. The payout, its ledger entry (the balance is taken now) and
+    the gateway call keyed `payout:<id>` commit together; the runner makes the
+    call after the commit and marks the payout paid (gateway_calls.py), so a crash
+    anywhere retries the same key instead of paying again.
     """
     await active_user(uow, actor_id)
     await load(uow.users, actor_id, "user", lock=True)
@@ -45,24 +48,34 @@ async def request_payout(
             balance=available,
             currency=config.currency,
         )
-    now = clock.now()
+    # Where the money goes (e.g. a Connect account); refuses before anything is written.
+    params = await gateway.payout_params(uow, actor_id)
     payout = await uow.payouts.add(
         Payout(
             user_id=actor_id,
             amount=amount,
             currency=config.currency,
             gateway=gateway.name,
-            created_at=now,
+            created_at=clock.now(),
         )
     )
-    key = ledger.payout_key(payout.id)  # type: ignore[arg-type]
-    payout.external_id = await gateway.payout(payout, key)
-    payout.status = "paid"
-    await uow.ledger.record(
-        ledger.payout(payout.id, actor_id, amount, config.currency, gateway.name)  # type: ignore[arg-type]
+    assert payout.id is not None
+    key = ledger.payout_key(payout.id)
+    await uow.ledger.record(ledger.payout(payout.id, actor_id, amount, config.currency, gateway.name))
+    await gateway_calls.intend(
+        uow,
+        clock,
+        kind="payout",
+        key=key,
+        gateway=gateway.name,
+        amount=amount,
+        currency=config.currency,
+        payout_id=payout.id,
+        user_id=actor_id,
+        params=params,
     )
     uow.emit(
-        "payout_sent",
+        "payout_requested",
         payout_id=payout.id,
         user_id=actor_id,
         amount=amount,

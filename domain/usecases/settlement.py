@@ -12,6 +12,7 @@ from domain.entities import Contract, Milestone, Payment
 from domain.errors import IllegalTransition
 from domain.fees import Settlement, settlement
 from domain.ports import Clock, PaymentGateway, UnitOfWork
+from domain.usecases import gateway_calls
 
 
 async def funding_payment(uow: UnitOfWork, milestone_id: int) -> Payment | None:
@@ -22,13 +23,15 @@ async def funding_payment(uow: UnitOfWork, milestone_id: int) -> Payment | None:
     return paid[0] if paid else None
 
 
-def action_for(share: int, amount: int) -> str:
-    """The milestone transition an admin's or the parties' decision means."""
+def action_for(share: int, amount: int, by_admin: bool) -> str:
+    """The milestone transition a decision means: an admin's (`resolve_*`, the only
+    actions that leave FROZEN) or the parties' agreement (`agree_*`)."""
+    verb = "resolve" if by_admin else "agree"
     if share == amount:
-        return "resolve_release"
+        return f"{verb}_release"
     if share == 0:
-        return "resolve_refund"
-    return "resolve_split"
+        return f"{verb}_refund"
+    return f"{verb}_split"
 
 
 async def settle(
@@ -43,7 +46,9 @@ async def settle(
 ) -> Settlement:
     """Move the milestone by `action` and split its escrow: `share` of the amount
     to the freelancer (less fees), the rest back to the client through the gateway
-    that brought the money in. `gateway` is needed whenever the client gets money back."""
+    that brought the money in: a refund committed as a gateway call with the
+    settlement and made after the commit. `gateway` names the gateway when no
+    payment does (a milestone funded before payments were recorded)."""
     milestone.apply(action)  # IllegalTransition before any money moves
     split = settlement(milestone.amount, share, contract.client_fee_bp, contract.freelancer_fee_bp)
     payment = await funding_payment(uow, milestone.id)  # type: ignore[arg-type]
@@ -62,8 +67,24 @@ async def settle(
     milestone.settled_at = clock.now()
     milestone.auto_release_at = None
     if split.to_client > 0:
-        if gateway is None or payment is None:
-            raise IllegalTransition("milestone", str(milestone.status), "refunded without gateway")
-        # The gateway's own idempotency key makes a retried transaction refund once.
-        await gateway.refund(payment, split.to_client, f"refund:milestone:{milestone.id}")
+        if payment is None:
+            raise IllegalTransition("milestone", str(milestone.status), "refunded without payment")
+        # Committed with the settlement, made after the commit (gateway_calls.py).
+        await gateway_calls.intend(
+            uow,
+            clock,
+            kind="refund",
+            key=refund_key(milestone.id),  # type: ignore[arg-type]
+            gateway=payment.gateway,
+            amount=split.to_client,
+            currency=milestone.currency,
+            payment_id=payment.id,
+            milestone_id=milestone.id,
+            user_id=contract.client_id,
+        )
     return split
+
+
+def refund_key(milestone_id: int) -> str:
+    """The gateway's idempotency key of a settled milestone's refund to the client."""
+    return f"refund:milestone:{milestone_id}"

@@ -350,11 +350,20 @@ async def _ask_accept(ctx: Context, dispute_id: int) -> None:
 
 
 async def _accept(ctx: Context, dispute_id: int, share: int) -> None:
-    dispute, _, _ = await _party_dispute(ctx, dispute_id)
-    # The button names the share it showed: a counter-proposal since makes it stale.
-    if dispute.status is DisputeStatus.SPLIT_PROPOSED and dispute.proposed_share != share:
-        raise StaleButton()
-    await uc.accept_split(ctx.uow, ctx.clock, ctx.config, gateway_of(ctx), ctx.user.id, dispute_id)
+    """The button names the share it showed; the use case compares it under the
+    lock, and a counter-proposal made since is shown instead of being accepted."""
+    await _party_dispute(ctx, dispute_id)
+    try:
+        await uc.accept_split(
+            ctx.uow, ctx.clock, ctx.config, gateway_of(ctx), ctx.user.id, dispute_id, share
+        )
+    except NotAllowed as err:
+        if err.code != "proposal_changed":
+            raise
+        # Refused before anything changed: show the proposal as it is now.
+        await show_dispute(ctx, dispute_id)
+        ctx.answer(ctx.t.plain("dsp.proposal_changed"), alert=True)
+        return
     await show_dispute(ctx, dispute_id)
     ctx.answer(ctx.t.plain("dsp.settled_short"))
 

@@ -128,3 +128,12 @@ def test_the_stripe_connect_webhook_secret_is_optional(monkeypatch):
     assert load_settings().stripe_connect_webhook_secret is None
     monkeypatch.setenv("GIGBOT_STRIPE_CONNECT_WEBHOOK_SECRET", " whsec_connect ")
     assert load_settings().stripe_connect_webhook_secret == "whsec_connect"
+
+
+def test_the_outbox_lease_is_a_few_seconds_and_can_be_set(monkeypatch):
+    assert Settings().outbox_lease_seconds == 6
+    monkeypatch.setenv("GIGBOT_OUTBOX_LEASE_SECONDS", "10")
+    assert load_settings().outbox_lease_seconds == 10
+    monkeypatch.setenv("GIGBOT_OUTBOX_LEASE_SECONDS", "0.2")
+    with pytest.raises(SettingsError, match="GIGBOT_OUTBOX_LEASE_SECONDS"):
+        load_settings()

@@ -291,3 +291,24 @@ async def test_a_stalled_sender_that_lost_its_lease_does_not_send_the_row(
     counts = delivered(emu, await by_text(any_db))
     assert counts == Counter({i: 1 for i in ids})
     assert set((await statuses(any_db)).values()) == {"sent"}
+
+
+async def test_the_runtime_sender_takes_its_lease_from_the_settings(tmp_path) -> None:
+    from datetime import timedelta
+
+    from bot.app import Runtime
+    from bot.config import Settings
+
+    settings = Settings(
+        _env_file=None,
+        database_url=f"sqlite+aiosqlite:///{tmp_path}/lease.db",
+        http_port=0,
+        outbox_lease_seconds=3,
+    )
+    rt = Runtime(settings, announce=lambda _: None, run_scheduler=False, shutdown_timeout_s=2)
+    await rt.start()
+    try:
+        assert rt.sender.store.lease == timedelta(seconds=3)
+        assert rt.sender.renew_every_s == 1
+    finally:
+        await rt.stop()

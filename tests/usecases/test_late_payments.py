@@ -7,13 +7,12 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass, replace
 
-import pytest
-
 from domain import ledger
-from domain.entities import Payment
+from domain.entities import GatewayCall, Payment
 from domain.errors import PaymentError
 from domain.usecases import milestones, payments
 from domain.usecases.payments import REFUND_DUE, late_refund_id, late_refund_key
+from handlers.gateway_calls import GatewayCallRunner
 from tests.usecases.conftest import CLIENT
 from tests.usecases.story import RecordingGateway, hired
 
@@ -25,11 +24,11 @@ class RefusingGateway(RecordingGateway):
     refusing: bool = True
     tried: int = 0
 
-    async def refund(self, payment: Payment, amount: int, idempotency_key: str) -> str:
+    async def execute(self, call: GatewayCall, payment: Payment | None = None) -> str:
         self.tried += 1
         if self.refusing:
             raise PaymentError("gateway_unreachable", "The payment service cannot be reached.")
-        return await super().refund(payment, amount, idempotency_key)
+        return await super().execute(call, payment)
 
 
 @dataclass(frozen=True)
@@ -61,13 +60,40 @@ async def two_attempts(db, clock, config, gw) -> tuple[int, Attempt]:
     return mid, first
 
 
+class Runner(GatewayCallRunner):
+    """The runner the engine and the system runner use, keeping what its
+    outcomes emitted for the test to read."""
+
+    def __init__(self, db, clock, config, gw) -> None:  # type: ignore[no-untyped-def]
+        super().__init__(db.uow, clock, config, gw)
+        self.emitted: list[str] = []
+
+    async def _record(self, step):  # type: ignore[no-untyped-def]
+        async def keeping(uow):  # type: ignore[no-untyped-def]
+            done = await step(uow)
+            self.emitted += [e.kind for e in uow.events]
+            return done
+
+        return await super()._record(keeping)
+
+
 async def confirm_late(db, clock, config, gw, external_id: str) -> tuple[bool, list[str]]:
+    """Confirm as the system runner does: commit, then make the calls it committed;
+    the kinds of what both steps emitted (the call itself left out)."""
+    runner = Runner(db, clock, config, gw)
     async with db.uow() as uow:
-        took = await payments.confirm_payment(
-            uow, clock, config, gw.name, external_id, "ch_late", gateway=gw
-        )
+        took = await payments.confirm_payment(uow, clock, config, gw.name, external_id, "ch_late")
         await uow.commit()
-        return took, [e.kind for e in uow.events]
+    await runner.after_commit(uow.events)
+    kinds = [e.kind for e in uow.events if e.kind != "gateway_call_due"]
+    return took, kinds + [k for k in runner.emitted if k != "gateway_call_failed"]
+
+
+async def retry(db, clock, config, gw) -> tuple[int, list[str]]:
+    """The tick's pass over calls left due; (how many were made, what was said)."""
+    runner = Runner(db, clock, config, gw)
+    made = await runner.make_due(idle_seconds=0)
+    return made, runner.emitted
 
 
 async def the_books(db, mid: int) -> tuple[dict[str, int], list[str]]:
@@ -104,9 +130,7 @@ async def test_a_late_payment_is_refunded_once_and_the_books_do_not_move(users, 
 
     # A replay (webhook again, reconciliation) neither refunds again nor tells anyone.
     assert await confirm_late(db, clock, config, gw, first.external_id) == (False, [])
-    async with db.uow() as uow:
-        assert await payments.late_payments_due(uow, gw.name) == []
-        assert await payments.refund_late_payment(uow, clock, gw, first.id) is None
+    assert await retry(db, clock, config, gw) == (0, [])
     assert len(gw.refunds) == 1
 
 
@@ -131,36 +155,26 @@ async def test_a_refused_refund_stays_due_until_a_retry_succeeds(users, clock, c
     mid, first = await two_attempts(db, clock, config, gw)
     books = await the_books(db, mid)
 
-    async with db.uow() as uow:
-        assert await payments.confirm_payment(
-            uow, clock, config, gw.name, first.external_id, gateway=gw
-        )
-        [event] = uow.events
-        await uow.commit()
-    assert event.kind == "payment_refund_due" and event.data["error"] == "gateway_unreachable"
+    took, said = await confirm_late(db, clock, config, gw, first.external_id)
+    assert took and said == ["payment_refund_due"]
     late = await payment(db, first.id)
     assert (late.status, late.failure_reason, gw.tried) == ("succeeded", REFUND_DUE, 1)
     # Still a confirmation seen before: a replay does not retry or tell again.
     assert await confirm_late(db, clock, config, gw, first.external_id) == (False, [])
+    assert gw.tried == 1
 
-    async with db.uow() as uow:  # the retry fails again: nothing changes
-        assert await payments.late_payments_due(uow, gw.name) == [first.id]
-        with pytest.raises(PaymentError):
-            await payments.refund_late_payment(uow, clock, gw, first.id)
-    assert (await payment(db, first.id)).failure_reason == REFUND_DUE
+    # The retry fails again: nothing changes, nobody is told twice.
+    assert await retry(db, clock, config, gw) == (0, ["gateway_call_failed"][:0])
+    assert gw.tried == 2 and (await payment(db, first.id)).failure_reason == REFUND_DUE
 
     gw.refusing = False
-    async with db.uow() as uow:
-        refund_id = await payments.refund_late_payment(uow, clock, gw, first.id)
-        assert [e.kind for e in uow.events] == ["late_payment_refunded"]
-        await uow.commit()
-    assert refund_id == f"re_{late_refund_key(first.id)}"
+    assert await retry(db, clock, config, gw) == (1, ["late_payment_refunded"])
+    refund_id = f"re_{late_refund_key(first.id)}"
     assert late_refund_id(await payment(db, first.id)) == refund_id
     assert await the_books(db, mid) == books
-    # A refund for another gateway's payment is not this gateway's to make.
-    async with db.uow() as uow:
-        other = RecordingGateway(name="stripe")
-        assert await payments.refund_late_payment(uow, clock, other, first.id) is None
+    # A call for another gateway's payment is not this gateway's to make.
+    other = RecordingGateway(name="stripe")
+    assert await retry(db, clock, config, other) == (0, [])
     assert other.refunds == []
 
 
@@ -172,14 +186,11 @@ async def test_concurrent_late_confirmations_and_retries_refund_once(users, cloc
     async def confirm() -> bool:
         return (await confirm_late(db, clock, config, gw, first.external_id))[0]
 
-    async def retry() -> bool:
-        async with db.uow() as uow:
-            done = await payments.refund_late_payment(uow, clock, gw, first.id)
-            await uow.commit()
-            return done is not None
+    async def again() -> bool:
+        return (await retry(db, clock, config, gw))[0] > 0
 
-    results = await asyncio.gather(*(confirm() for _ in range(8)), *(retry() for _ in range(4)))
-    assert results[:8].count(True) == 1 and not any(results[8:])
+    results = await asyncio.gather(*(confirm() for _ in range(8)), *(again() for _ in range(4)))
+    assert results[:8].count(True) == 1
     assert gw.refunds == [(10_500, late_refund_key(first.id))]
     assert (await payment(db, first.id)).status == "refunded"
     assert await the_books(db, mid) == books

@@ -2,12 +2,23 @@
 invalid — over two contracts, and checks the escrow ledger after every step,
 on SQLite and on PostgreSQL.
 
+Besides the parties' and the admins' actions it plays what goes wrong in the
+real world: chargebacks that race every party action, a counter-proposal made
+while the other party accepts, and the gateway calls (refunds, payouts) made by
+a runner that crashes before the call or after it, before recording it, and a
+gateway that rejects payouts.
+
 Invariants checked after every step, from the ledger itself:
 - all postings sum to zero; no escrow and no freelancer balance is negative;
 - each milestone has at most one settle transaction, and what left its escrow
   (released + refunded) is at most what was funded;
 - a milestone's escrow balance equals its funded total while HELD, and zero
   otherwise;
+- a milestone frozen by a chargeback is settled by an admin's decision only,
+  and an accepted split settles at the share the acceptor was shown;
+- the gateway's own books agree with the committed calls: each key moved once,
+  for the amount of its call; every call recorded done is in the books; what
+  the ledger paid out and refunded is what the calls say;
 and against a model that applies domain.fees to each successful action:
 - every freelancer balance, the platform's fees and every escrow match.
 """
@@ -19,6 +30,7 @@ import shutil
 import tempfile
 import uuid
 from collections import defaultdict
+from dataclasses import replace
 from pathlib import Path
 
 import hypothesis.strategies as st
@@ -34,10 +46,12 @@ from hypothesis.stateful import (
 
 from domain import ledger
 from domain.config import MarketConfig
-from domain.errors import DomainError
+from domain.entities import GatewayCall, Payment
+from domain.errors import DomainError, PaymentError
 from domain.fees import Settlement, funding_quote, settlement
 from domain.states import HELD, MilestoneStatus
 from domain.usecases import disputes, milestones, payments, payouts
+from handlers.gateway_calls import GatewayCallRunner
 from storage.database import Database
 from storage.tables import ledger_transactions, metadata, postings
 from tests.clock import ManualClock
@@ -46,6 +60,34 @@ from tests.usecases.conftest import ADMIN, CLIENT, FREELANCER, OTHER_FREELANCER,
 from tests.usecases.story import RecordingGateway, hired
 
 CONFIG = MarketConfig(admin_ids=frozenset({ADMIN}))
+CRASH_POINTS = st.sampled_from(["none", "none", "before_call", "after_call"])
+
+
+class Crash(BaseException):
+    """The process dies here: nothing after this line of ours runs (a BaseException,
+    so no `except Exception` of ours swallows it)."""
+
+
+class FlakyGateway:
+    """Wraps the recording gateway: dies at a chosen point, or rejects payouts."""
+
+    name = "sandbox"
+
+    def __init__(self, inner: RecordingGateway, point: str, reject_payouts: bool) -> None:
+        self.inner, self.point, self.reject_payouts = inner, point, reject_payouts
+
+    async def payout_params(self, uow, user_id: int) -> dict:  # type: ignore[no-untyped-def]
+        return {}
+
+    async def execute(self, call: GatewayCall, payment: Payment | None = None) -> str:
+        if self.point == "before_call":
+            raise Crash()
+        if self.reject_payouts and call.kind == "payout":
+            raise PaymentError("gateway_rejected", "The payment service refused the request.")
+        made = await self.inner.execute(call, payment)
+        if self.point == "after_call":
+            raise Crash()  # the gateway moved the money; we die before recording it
+        return made
 CONTRACTS = (((10_000, 3_333), FREELANCER), ((999, 25_001), OTHER_FREELANCER))
 ROLES = st.sampled_from(["client", "client", "freelancer", "freelancer", "stranger", "admin"])
 FUNDER = st.sampled_from(["client", "client", "client", "freelancer", "stranger"])
@@ -82,6 +124,7 @@ class LedgerMachine(RuleBasedStateMachine):
         self.escrow = {m: 0 for m, _, _ in self.ms}
         self.earned = {FREELANCER: 0, OTHER_FREELANCER: 0}
         self.platform = 0
+        self.frozen: set[int] = set()  # milestones a chargeback froze (an admin decides)
 
     # -- plumbing -------------------------------------------------------
     def run(self, coro):
@@ -110,9 +153,12 @@ class LedgerMachine(RuleBasedStateMachine):
 
         return self.run(go())
 
-    def settled(self, i: int, share: int, split: Settlement | None) -> None:
+    def settled(self, i: int, share: int, split: Settlement | None, by_admin: bool = False) -> None:
         if split is None:
             return
+        if not by_admin:
+            assert self.ms[i][0] not in self.frozen, "the parties settled a frozen milestone"
+        self.frozen.discard(self.ms[i][0])
         event(
             f"settled share {'all' if share == self.ms[i][1] else 'none' if share == 0 else 'part'}"
         )
@@ -246,8 +292,10 @@ class LedgerMachine(RuleBasedStateMachine):
 
         async def accept(uow):
             dispute_id = await self.live_dispute(uow, i)
+            found = await uow.disputes.get(dispute_id)
+            shown = found.proposed_share if found else 0
             split = await disputes.accept_split(
-                uow, self.clock, CONFIG, self.gateway, actor, dispute_id
+                uow, self.clock, CONFIG, self.gateway, actor, dispute_id, shown or 0
             )
             return split, (await uow.disputes.get(dispute_id)).resolution_share
 
@@ -279,21 +327,144 @@ class LedgerMachine(RuleBasedStateMachine):
                 uow, self.clock, CONFIG, self.gateway, actor, dispute_id, share
             )
 
-        self.settled(i, share, self.attempt(resolve))
+        self.settled(i, share, self.attempt(resolve), by_admin=actor == ADMIN)
 
-    @rule(i=INDEX, tenths=FRACTION)
-    def chargeback_then_admin(self, i, tenths):
+    @rule(i=INDEX)
+    def chargeback(self, i):
+        """The payer's bank takes the money back: the milestone freezes."""
         m = self.ms[i][0]
-        self.attempt(
+        froze = self.attempt(
             lambda uow: disputes.freeze_on_chargeback(uow, self.clock, "sandbox", f"ch_{m}")
         )
-        share = self.ms[i][1] * tenths // 10
+        if froze:
+            self.frozen.add(m)
+            event("frozen")
+
+    @rule(i=INDEX, role=ROLES, tenths=FRACTION)
+    def admin_settles_frozen(self, i, role, tenths):
+        m, share = self.ms[i][0], self.ms[i][1] * tenths // 10
+        actor = self.who(i, role)
         split = self.attempt(
             lambda uow: disputes.resolve_frozen(
-                uow, self.clock, CONFIG, self.gateway, ADMIN, m, share
+                uow, self.clock, CONFIG, self.gateway, actor, m, share
             )
         )
-        self.settled(i, share, split)
+        self.settled(i, share, split, by_admin=True)
+
+    @rule(
+        i=INDEX,
+        action=st.sampled_from(["release", "propose", "accept", "reject", "withdraw", "refund"]),
+        role=ROLES,
+        tenths=FRACTION,
+    )
+    def chargeback_races(self, i, action, role, tenths):
+        """A chargeback and a party's action on the same milestone at the same
+        moment: one of them goes first, and a frozen milestone is never settled
+        by the parties (nor both frozen and settled by them)."""
+        m, amount, _ = self.ms[i]
+        actor = self.who(i, role)
+        share = amount * tenths // 10
+
+        async def party(uow):
+            dispute_id = await self.live_dispute(uow, i)
+            if action == "release":
+                return await milestones.release(uow, self.clock, CONFIG, actor, m), amount
+            if action == "refund":
+                return await milestones.refund(uow, self.clock, CONFIG, self.gateway, actor, m), 0
+            if action == "propose":
+                await disputes.propose_split(uow, self.clock, actor, dispute_id, share)
+                return None
+            if action == "accept":
+                found = await uow.disputes.get(dispute_id)
+                shown = (found.proposed_share if found else 0) or 0
+                split = await disputes.accept_split(
+                    uow, self.clock, CONFIG, self.gateway, actor, dispute_id, shown
+                )
+                return split, shown
+            if action == "reject":
+                await disputes.reject_split(uow, self.clock, actor, dispute_id)
+                return None
+            await disputes.withdraw_dispute(uow, self.clock, CONFIG, actor, dispute_id)
+            return None
+
+        async def freeze(uow):
+            return await disputes.freeze_on_chargeback(uow, self.clock, "sandbox", f"ch_{m}")
+
+        froze, acted = self.run(self.concurrently(freeze, party))
+        if froze:
+            self.frozen.add(m)
+        if acted is not None:
+            split, settled_share = acted
+            assert not froze, "frozen and settled by the parties"
+            self.settled(i, settled_share, split)
+
+    @rule(i=INDEX, tenths=FRACTION, counter_tenths=FRACTION)
+    def counter_under_accept(self, i, tenths, counter_tenths):
+        """The proposer changes the proposal while the other party accepts the one
+        it was shown: the split settles at the shown share, or is refused."""
+        _, amount, freelancer_id = self.ms[i]
+        shown, counter = amount * tenths // 10, amount * counter_tenths // 10
+
+        async def propose_first(uow):
+            dispute_id = await self.live_dispute(uow, i)
+            return await disputes.propose_split(uow, self.clock, freelancer_id, dispute_id, shown)
+
+        if self.attempt(propose_first) is None:
+            return
+
+        async def counter_proposal(uow):
+            dispute_id = await self.live_dispute(uow, i)
+            await disputes.propose_split(uow, self.clock, freelancer_id, dispute_id, counter)
+            return True
+
+        async def accept(uow):
+            dispute_id = await self.live_dispute(uow, i)
+            split = await disputes.accept_split(
+                uow, self.clock, CONFIG, self.gateway, CLIENT, dispute_id, shown
+            )
+            return split, (await uow.disputes.get(dispute_id)).resolution_share
+
+        _, accepted = self.run(self.concurrently(counter_proposal, accept))
+        if accepted is not None:
+            split, settled_share = accepted
+            assert settled_share == shown, "settled at a share the acceptor never saw"
+            self.settled(i, shown, split)
+            event("accepted under a counter")
+
+    @rule(point=CRASH_POINTS, reject_payouts=st.booleans())
+    def gateway_runner(self, point, reject_payouts):
+        """The runner makes the calls left due; it may die before a call or after
+        the gateway moved the money but before recording it (then a later run
+        makes the same call again with the same key)."""
+        gateway = FlakyGateway(self.gateway, point, reject_payouts)
+        runner = GatewayCallRunner(self.db.uow, self.clock, CONFIG, gateway)  # type: ignore[arg-type]
+        before = self.run(self.failed_payouts())
+        try:
+            self.run(runner.make_due(idle_seconds=0))
+        except Crash:
+            event(f"runner died {point}")
+        for call in self.run(self.failed_payouts()):
+            if call.id not in {c.id for c in before}:
+                self.earned[call.user_id] += call.amount  # the reversal gave it back
+                event("payout rejected, balance restored")
+
+    async def failed_payouts(self) -> list[GatewayCall]:
+        async with self.db.uow() as uow:
+            return [replace(c) for c in await uow.gateway_calls.find(status="failed")]
+
+    async def concurrently(self, *operations):
+        """Each operation in its own unit of work, at once; None for a refusal."""
+
+        async def one(operation):
+            async with self.db.uow() as uow:
+                try:
+                    result = await operation(uow)
+                except DomainError:
+                    return None
+                await uow.commit()
+                return result
+
+        return await asyncio.gather(*(one(op) for op in operations))
 
     @rule(
         actor=st.sampled_from([FREELANCER, OTHER_FREELANCER, STRANGER]),
@@ -350,6 +521,29 @@ class LedgerMachine(RuleBasedStateMachine):
         for user_id, expected in self.earned.items():
             assert balances[ledger.freelancer_account(user_id)] == expected
         assert balances[ledger.PLATFORM_FEES] == self.platform
+        for m in self.frozen:
+            assert status[m] is MilestoneStatus.FROZEN
+        await self.check_gateway(rows)
+
+    async def check_gateway(self, rows) -> None:
+        """The gateway's books, the committed calls and the ledger tell one story."""
+        async with self.db.uow() as uow:
+            calls = {c.key: replace(c) for c in await uow.gateway_calls.find()}
+        books = self.gateway.refunds + self.gateway.payouts
+        assert len({key for _, key in books}) == len(books), "a key moved money twice"
+        for amount, key in books:
+            assert key in calls and calls[key].amount == amount and calls[key].status != "failed"
+        for call in calls.values():
+            if call.status == "done":
+                assert (call.amount, call.key) in books
+        paid_out = sum(
+            c.amount for c in calls.values() if c.kind == "payout" and c.status != "failed"
+        )
+        assert -sum(a for _, kind, acc, a in rows if acc == "payouts:sandbox") == -paid_out
+        refunded = sum(
+            a for _, kind, acc, a in rows if acc == "gateway:sandbox" and kind != "fund"
+        )
+        assert refunded == sum(c.amount for c in calls.values() if c.kind == "refund")
 
     @invariant()
     def ledger_is_consistent(self):

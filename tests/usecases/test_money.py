@@ -8,7 +8,7 @@ from domain.fees import fee
 from domain.states import MilestoneStatus
 from domain.usecases import disputes, milestones, payments, payouts
 from tests.usecases.conftest import ADMIN, CLIENT, FREELANCER, STRANGER
-from tests.usecases.story import RecordingGateway, fund, hired
+from tests.usecases.story import RecordingGateway, fund, hired, make_calls
 
 AMOUNT = 10_000  # $100.00: client fee 5 % = 500, freelancer fee 10 % = 1,000
 
@@ -76,8 +76,12 @@ async def test_funding_second_tap_replay_and_unknown_payment(sqlite_users, clock
             await payments.confirm_payment(uow, clock, config, gw.name, "cs_nope")
         # The failed attempt succeeding late never funds the milestone twice.
         assert await payments.confirm_payment(uow, clock, config, gw.name, first.external_id)
-        assert [e.kind for e in uow.events] == ["payment_refund_due"]
+        # Its refund is committed as a gateway call, made after the commit.
+        assert [e.kind for e in uow.events] == ["gateway_call_due"]
         await uow.commit()
+    assert gw.refunds == []
+    assert await make_calls(db, clock, config, gw) == 1
+    assert gw.refunds == [(10_500, f"refund:payment:{first.id}")]
     async with db.uow() as uow:
         assert await uow.ledger.balance(ledger.escrow_account(mid)) == 10_500
         assert len(await uow.ledger.transactions("escrow:")) == 1
@@ -97,6 +101,8 @@ async def test_refund_policy(sqlite_users, clock, config):
         split = await milestones.refund(uow, clock, config, gw, FREELANCER, m1)
         await uow.commit()
     assert (split.to_client, split.to_freelancer, split.to_platform) == (10_500, 0, 0)
+    assert gw.refunds == []  # committed first, made after the commit
+    await make_calls(db, clock, config, gw)
     assert gw.refunds == [(10_500, f"refund:milestone:{m1}")]
     async with db.uow() as uow:
         await milestones.submit_work(uow, clock, config, FREELANCER, m2, "", ["f"])
@@ -120,11 +126,11 @@ async def test_dispute_split_agreed_and_admin_resolution(users, clock, config):
     async with db.uow() as uow:
         await disputes.propose_split(uow, clock, CLIENT, d1.id, 4_000)
         with pytest.raises(NotAllowed) as err:
-            await disputes.accept_split(uow, clock, config, gw, CLIENT, d1.id)
+            await disputes.accept_split(uow, clock, config, gw, CLIENT, d1.id, 4_000)
         assert err.value.code == "own_proposal"
         await uow.commit()
     async with db.uow() as uow:
-        split = await disputes.accept_split(uow, clock, config, gw, FREELANCER, d1.id)
+        split = await disputes.accept_split(uow, clock, config, gw, FREELANCER, d1.id, 4_000)
         await uow.commit()
     # share 4,000: freelancer 4,000 − 400; platform 400 + 200; client 6,000 + (500 − 200)
     assert (split.to_freelancer, split.to_platform, split.to_client) == (3_600, 600, 6_300)
@@ -140,6 +146,7 @@ async def test_dispute_split_agreed_and_admin_resolution(users, clock, config):
         assert await uow.ledger.balance(ledger.freelancer_account(FREELANCER)) == 21_600
         assert await uow.ledger.total() == 0
         assert [a.action for a in await uow.audit.find()] == ["resolve"]
+    await make_calls(db, clock, config, gw)
     assert gw.refunds == [(6_300, f"refund:milestone:{m1}")]
 
 
@@ -185,12 +192,16 @@ async def test_payout_from_balance(users, clock, config):
             await payouts.request_payout(uow, clock, config, gw, FREELANCER, 9_001)
         assert err.value.code == "balance_insufficient"
         p = await payouts.request_payout(uow, clock, config, gw, FREELANCER, 5_000)
-        assert p.status == "paid"
+        assert p.status == "pending"  # the gateway is called after the commit
         await uow.commit()
+    assert gw.payouts == [] and await make_calls(db, clock, config, gw) == 1
+    async with db.uow() as uow:
+        assert (await uow.payouts.get(p.id)).status == "paid"
     async with db.uow() as uow:
         rest = await payouts.request_payout(uow, clock, config, gw, FREELANCER)
         assert rest.amount == 4_000
         await uow.commit()
+    await make_calls(db, clock, config, gw)
     async with db.uow() as uow:
         assert await payouts.balance(uow, FREELANCER) == 0
         assert await uow.ledger.balance(ledger.payouts_account("sandbox")) == 9_000

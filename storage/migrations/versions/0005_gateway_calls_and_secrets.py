@@ -36,6 +36,7 @@ def upgrade() -> None:
         sa.Column("payout_id", sa.BigInteger(), nullable=True),
         sa.Column("milestone_id", sa.BigInteger(), nullable=True),
         sa.Column("user_id", sa.BigInteger(), nullable=True),
+        sa.Column("params", sa.JSON(), nullable=False),
         sa.Column("external_id", sa.String(length=255), nullable=True),
         sa.Column("error", sa.Text(), nullable=True),
         sa.Column("attempts", sa.Integer(), nullable=False),

@@ -1,0 +1,110 @@
+"""Makes the gateway calls that use cases committed (domain/usecases/gateway_calls.py).
+
+A call is made in three steps, never inside a transaction:
+1. read the committed call (one unit of work, closed before step 2);
+2. ask the gateway, with the call's fixed idempotency key;
+3. record what it answered, and the notifications about it (another unit of work).
+
+The engine and the system runner hand over the calls their unit of work just
+committed (`after_commit`); the scheduler's tick makes every call left due by a
+crash or a failure (`make_due`). A process killed between any two steps leaves
+the call due, and the next try with the same key gets the movement the gateway
+already made, so each movement happens once.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Iterable
+
+from domain.config import MarketConfig
+from domain.errors import PaymentError
+from domain.ports import Clock, DomainEvent, PaymentGateway, UnitOfWork
+from domain.usecases import gateway_calls as uc
+
+log = logging.getLogger(__name__)
+
+DUE_EVENT = "gateway_call_due"
+# A call untouched this long is taken up again by the tick (a runner that is making
+# it right now is not raced for nothing; racing would still be one movement).
+IDLE_SECONDS = 30
+
+
+class GatewayCallRunner:
+    def __init__(
+        self,
+        uow_factory: Callable[[], UnitOfWork],
+        clock: Clock,
+        config: MarketConfig,
+        gateway: PaymentGateway | None,
+        public_url: str = "http://127.0.0.1:8080",
+    ) -> None:
+        self.uow_factory = uow_factory
+        self.clock = clock
+        self.config = config
+        self.gateway = gateway
+        self.public_url = public_url
+
+    async def after_commit(self, events: Iterable[DomainEvent]) -> int:
+        """Make the calls a committed unit of work asked for; how many were made."""
+        made = 0
+        for event in events:
+            if event.kind == DUE_EVENT and self._mine(event.data.get("gateway")):
+                made += await self.make(int(event.data["call_id"]))
+        return made
+
+    async def make_due(self, idle_seconds: float = IDLE_SECONDS, limit: int = 100) -> int:
+        """Make every call of this gateway still due (after a crash or a failure)."""
+        if self.gateway is None:
+            return 0
+        async with self.uow_factory() as uow:
+            ids = await uc.due(
+                uow, self.clock, self.gateway.name, idle_seconds=idle_seconds, limit=limit
+            )
+        made = 0
+        for call_id in ids:
+            made += await self.make(call_id)
+        return made
+
+    def _mine(self, gateway_name: object) -> bool:
+        return self.gateway is not None and gateway_name == self.gateway.name
+
+    async def make(self, call_id: int) -> bool:
+        """Make one call; True if this run recorded it as done."""
+        assert self.gateway is not None
+        async with self.uow_factory() as uow:
+            found = await uc.to_make(uow, call_id)
+        if found is None:
+            return False  # made (or given up) by another runner
+        call, payment = found
+        if call.gateway != self.gateway.name:
+            return False
+        error: PaymentError | None = None
+        try:
+            external_id = await self.gateway.execute(call, payment)
+        except PaymentError as exc:
+            log.warning("gateway call %s (%s) failed: %s", call.key, call.kind, exc.code)
+            error = exc
+        except Exception:
+            # Not the gateway's word: the movement may have happened. Same key next time.
+            log.exception("gateway call %s (%s) failed unexpectedly", call.key, call.kind)
+            error = PaymentError("gateway_error", "The payment service failed.")
+        if error is not None:
+            failed = error
+            await self._record(lambda uow: uc.fail(uow, self.clock, call_id, failed))
+            return False
+        log.info("gateway call %s (%s) made: %s", call.key, call.kind, external_id)
+        return await self._record(lambda uow: uc.complete(uow, self.clock, call_id, external_id))
+
+    async def _record(self, step: Callable[[UnitOfWork], Awaitable[bool]]) -> bool:
+        from handlers.context import Scope
+        from handlers.flows import load_flows
+        from handlers.notify import render_events
+
+        load_flows()  # the renderers register when the flows are imported
+        async with self.uow_factory() as uow:
+            done = await step(uow)
+            scope = Scope(uow, self.clock, self.config, self.gateway, self.public_url)
+            await render_events(scope, uow.events)
+            await uow.commit()
+        return bool(done)
