@@ -12,7 +12,8 @@ For each event, in one transaction:
 A DomainError rolls everything back; then, in a fresh unit of work, the update
 id is recorded and the user gets a short translated reason (an alert for a
 button press), so bad input changes nothing and is not retried. Any other
-exception is logged and answered with a generic apology the same way.
+exception is logged and answered with a generic apology the same way; should that
+fail too (the user's record cannot be written), the apology goes out without it.
 """
 
 from __future__ import annotations
@@ -69,9 +70,9 @@ class Engine:
         try:
             return await self._handle(event)
         except DomainError as err:
-            return await self._refuse(event, err)
+            return await self._answer_failure(event, err)
         except Exception:
-            outcome = await self._refuse(event, None)
+            outcome = await self._answer_failure(event, None)
             if outcome.duplicate:
                 # Another process committed this update first (its row blocked ours).
                 log.info("update %s was handled concurrently elsewhere", event.update_id)
@@ -167,7 +168,23 @@ class Engine:
         else:
             await ctx.reply(ctx.t("fallback"))
 
-    async def _refuse(self, event: Event, err: DomainError | None) -> Outcome:
+    async def _answer_failure(self, event: Event, err: DomainError | None) -> Outcome:
+        """`_refuse`; if that fails too (say, the user's record cannot be written), the
+        apology without the user's record, so a failed update never ends in silence.
+        Raises only if that fails as well (the database is away: the intake keeps
+        the update for a retry)."""
+        try:
+            return await self._refuse(event, err)
+        except Exception:
+            log.exception(
+                "answering update %s failed; apologising without the user's record",
+                event.update_id,
+            )
+            return await self._refuse(event, None, register=False)
+
+    async def _refuse(
+        self, event: Event, err: DomainError | None, *, register: bool = True
+    ) -> Outcome:
         """After a rollback: record the update and say why, in a fresh transaction."""
         async with self.uow_factory() as uow:
             if event.update_id is not None:
@@ -177,12 +194,15 @@ class Engine:
                     ProcessedUpdate(update_id=event.update_id, processed_at=self.clock.now())
                 )
             user: User | None = None
-            if event.kind not in ("blocked", "unblocked"):
+            if register and event.kind not in ("blocked", "unblocked"):
                 try:
                     user = await self._register(uow, event)
                 except DomainError:
                     user = None
-            t = translator(user.language if user else None)
+            if user is not None:
+                t = translator(user.language)
+            else:
+                t = translator(accounts.pick_language(event.language_code, LANGUAGES))
             scope = Scope(uow, self.clock, self.config, self.gateway, self.public_url)
             answer: CallbackAnswer | None = None
             if event.kind == "button":

@@ -8,13 +8,21 @@ with its own framework and then calls `to_event`.
 
 from __future__ import annotations
 
+import dataclasses
+import logging
 import re
 from typing import Any
 
 from handlers.events import Event, IncomingFile
 
+log = logging.getLogger(__name__)
+
 # "/cmd", "/cmd@botname", then optional arguments after whitespace.
 COMMAND_RE = re.compile(r"^/([A-Za-z0-9_]{1,64})(?:@([A-Za-z0-9_]{1,64}))?(?:\s+(.*))?$", re.S)
+# What no database text column takes: NUL (PostgreSQL refuses it) and lone UTF-16
+# surrogates (not encodable as UTF-8), which a JSON body can carry as \u escapes.
+UNSTORABLE_RE = re.compile("[\x00\ud800-\udfff]")
+INT64 = range(-(2**63), 2**63)  # the BIGINT id columns
 
 
 def _plain(value: Any) -> Any:
@@ -121,12 +129,38 @@ def _from_member(update_id: int, change: Any) -> Event | None:
 
 
 def to_event(update: Any, bot_username: str | None = None) -> Event | None:
-    """An aiogram or PTB Update → Event, or None if the marketplace ignores it."""
+    """An aiogram or PTB Update → Event, or None if the marketplace ignores it.
+    Every text in it (names, username, message, caption, button data, file names)
+    is storable; an id no database column can hold drops the update (logged)."""
     update_id = update.update_id
     if getattr(update, "message", None) is not None:
-        return _from_message(update_id, update.message, bot_username)
-    if getattr(update, "callback_query", None) is not None:
-        return _from_callback(update_id, update.callback_query)
-    if getattr(update, "my_chat_member", None) is not None:
-        return _from_member(update_id, update.my_chat_member)
-    return None
+        event = _from_message(update_id, update.message, bot_username)
+    elif getattr(update, "callback_query", None) is not None:
+        event = _from_callback(update_id, update.callback_query)
+    elif getattr(update, "my_chat_member", None) is not None:
+        event = _from_member(update_id, update.my_chat_member)
+    else:
+        return None
+    if event is None:
+        return None
+    if not all(i is None or i in INT64 for i in (event.user_id, event.chat_id, event.message_id)):
+        log.warning("update %s: an id out of range; ignored", update_id)
+        return None
+    return _storable(event)
+
+
+def storable_text(text: str) -> str:
+    """`text` without NUL characters, and with U+FFFD for lone surrogates."""
+    return UNSTORABLE_RE.sub(lambda m: "" if m.group() == "\x00" else "\ufffd", text)
+
+
+def _storable(record: Any) -> Any:
+    """The Event (or IncomingFile) with storable_text applied to each text field."""
+    changes: dict[str, Any] = {}
+    for field in dataclasses.fields(record):
+        value = getattr(record, field.name)
+        if isinstance(value, str) and UNSTORABLE_RE.search(value):
+            changes[field.name] = storable_text(value)
+        elif field.name == "files" and value:
+            changes[field.name] = tuple(_storable(f) for f in value)
+    return dataclasses.replace(record, **changes) if changes else record

@@ -172,3 +172,33 @@ def test_updates_without_meaning_are_ignored(adapter):
         )
         is None
     )
+
+
+def test_text_no_database_takes_is_made_storable(adapter):
+    """NUL (PostgreSQL refuses it in text) goes, a lone surrogate (not UTF-8) becomes
+    U+FFFD: in names, username, message, caption, file name and button data."""
+    sender = {**CLARA, "first_name": "Cla\x00ra", "last_name": "\ud800C", "username": "cla\x00ra"}
+    payload = message(text="hi\x00 there\udc00")
+    payload["message"]["from"] = sender
+    event = adapter.parse(payload)
+    assert (event.user_name, event.username, event.text) == (
+        "Clara \ufffdC",
+        "clara",
+        "hi there\ufffd",
+    )
+    document = {"file_id": "DOC1", "file_unique_id": "u1", "file_name": "cv\x00.pdf"}
+    event = adapter.parse(message(document=document, caption="my\x00 cv"))
+    assert event.text == "my cv" and event.files[0].file_name == "cv.pdf"
+    press = {
+        "update_id": 8,
+        "callback_query": {"id": "q1", "from": sender, "chat_instance": "c", "data": "t:\x00a"},
+    }
+    event = adapter.parse(press)
+    assert event.callback_data == "t:a" and event.user_name == "Clara \ufffdC"
+
+
+def test_ids_no_bigint_holds_are_ignored(adapter):
+    too_big = {**CLARA, "id": 2**63}
+    payload = message(text="hello", chat={**PRIVATE, "id": 2**63})
+    payload["message"]["from"] = too_big
+    assert adapter.parse(payload) is None

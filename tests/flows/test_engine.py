@@ -165,8 +165,36 @@ async def test_unexpected_error_is_logged_and_apologised_for(th, db, caplog):
         await th.send(alice, "/crash")
     assert await reports(db) == []
     text = th.last(alice).text
-    assert "something went wrong" in text and "secret" not in text
+    assert text == "Something went wrong, nothing was changed." and "secret" not in text
     assert "secret internals" in caplog.text
+
+
+async def _no_register(_self, _uow, _event):
+    raise RuntimeError("the users table refuses this user")
+
+
+async def test_apology_when_even_the_refusal_fails(th, db, caplog, monkeypatch):
+    """The user's record cannot be written (the refusal registers the user too): the
+    apology still goes out, in Telegram's language, and the update is recorded."""
+    boris = th.person("Boris", lang="ru")
+    monkeypatch.setattr(engine_module.Engine, "_register", _no_register)
+    with caplog.at_level(logging.ERROR, logger="handlers.engine"):
+        await th.send(boris, "/effect", update_id=4242)
+    assert th.texts(boris) == ["Что-то пошло не так, ничего не изменилось."]
+    assert await reports(db) == []
+    failures = [r for r in caplog.records if "4242" in r.getMessage()]
+    assert failures and all(r.exc_info for r in failures)  # each with its traceback
+    again = await th.send(boris, "/effect", update_id=4242)
+    assert again.duplicate and len(th.chat(boris)) == 1
+
+
+async def test_button_apology_when_even_the_refusal_fails(th, monkeypatch):
+    alice = th.person("Alice")
+    monkeypatch.setattr(engine_module.Engine, "_register", _no_register)
+    outcome = await th.press_data(alice, "t:again:1")
+    assert outcome.callback_answer is not None and outcome.callback_answer.show_alert
+    assert outcome.callback_answer.text == "Something went wrong, nothing was changed."
+    assert th.chat(alice) == []
 
 
 async def test_button_refusal_is_an_alert_without_a_message(th):
