@@ -15,6 +15,7 @@ from domain.errors import NotAllowed, ValidationError
 from domain.ports import Clock, UnitOfWork
 from domain.states import HELD, ContractStatus, JobStatus, MilestoneStatus, PitchStatus
 from domain.usecases.common import active_user, client, freelancer, load, require_party
+from domain.usecases.visibility import owned_job
 
 MAX_MILESTONES = 20
 LIVE_CONTRACT = (ContractStatus.OFFERED, ContractStatus.COUNTERED, ContractStatus.ACTIVE)
@@ -103,9 +104,7 @@ async def send_offer(
     an agreed deal. One live offer or contract per (job, freelancer).
     """
     await client(uow, actor_id)
-    job = await load(uow.jobs, job_id, "job", lock=True)
-    if job.client_id != actor_id:
-        raise NotAllowed("not_your_job", "This job is not yours.")
+    job = await owned_job(uow, actor_id, job_id, lock=True)
     if job.status not in (JobStatus.OPEN, JobStatus.PAUSED):
         raise NotAllowed("job_not_open", "Offers can be sent on open jobs only.")
     if freelancer_id == actor_id:

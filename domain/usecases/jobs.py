@@ -10,9 +10,10 @@ from datetime import date
 from domain import matching, taxonomy, validation
 from domain.config import MarketConfig
 from domain.entities import Job, JobDismissal
-from domain.errors import NotAllowed, ValidationError
+from domain.errors import ValidationError
 from domain.ports import Clock, UnitOfWork
-from domain.usecases.common import active_user, client, freelancer, load
+from domain.usecases.common import active_user, client, freelancer
+from domain.usecases.visibility import owned_job, visible_job
 
 MAX_SKILLS = 10
 BUDGET_TYPES = ("fixed", "hourly")
@@ -68,10 +69,7 @@ def _apply_fields(job: Job, fields: JobFields, today: date) -> None:
 
 async def _own_job(uow: UnitOfWork, actor_id: int, job_id: int) -> Job:
     await active_user(uow, actor_id)
-    job = await load(uow.jobs, job_id, "job", lock=True)
-    if job.client_id != actor_id:
-        raise NotAllowed("not_your_job", "This job is not yours.")
-    return job
+    return await owned_job(uow, actor_id, job_id, lock=True)
 
 
 async def post_job(
@@ -151,10 +149,12 @@ async def close_job(uow: UnitOfWork, clock: Clock, actor_id: int, job_id: int) -
     return job
 
 
-async def dismiss_job(uow: UnitOfWork, clock: Clock, actor_id: int, job_id: int) -> bool:
+async def dismiss_job(
+    uow: UnitOfWork, clock: Clock, config: MarketConfig, actor_id: int, job_id: int
+) -> bool:
     """ "Not interested": no more alerts or digest entries for this job. False if done before."""
     await freelancer(uow, actor_id)
-    await load(uow.jobs, job_id, "job")
+    await visible_job(uow, config, actor_id, job_id)
     if await uow.dismissals.count(user_id=actor_id, job_id=job_id):
         return False
     await uow.dismissals.add(JobDismissal(user_id=actor_id, job_id=job_id, created_at=clock.now()))

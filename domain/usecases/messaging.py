@@ -21,6 +21,7 @@ from domain.errors import NotAllowed, ValidationError
 from domain.ports import Clock, UnitOfWork
 from domain.states import ContractStatus
 from domain.usecases.common import active_user, load, other_party, require_party
+from domain.usecases.visibility import owned_job
 
 MAX_FILES = 10
 CONTRACT_OPEN = (ContractStatus.ACTIVE, ContractStatus.ENDED)
@@ -123,9 +124,7 @@ async def pitch_for_message(uow: UnitOfWork, actor_id: int, pitch_id: int) -> Pi
     """A pitch on the actor's own job (the client writes to its freelancer)."""
     await active_user(uow, actor_id)
     pitch = await load(uow.pitches, pitch_id, "pitch")
-    job = await load(uow.jobs, pitch.job_id, "job")
-    if job.client_id != actor_id:
-        raise NotAllowed("not_your_job", "This job is not yours.")
+    await owned_job(uow, actor_id, pitch.job_id)
     return pitch
 
 

@@ -20,6 +20,7 @@ from domain.money import Money
 from domain.ports import Clock, UnitOfWork
 from domain.states import JobStatus
 from domain.usecases.common import active_user, client, freelancer, load
+from domain.usecases.visibility import owned_job, visible_job
 
 QUOTA_WINDOW = timedelta(days=7)
 COVER_LETTER_MIN = 20
@@ -124,7 +125,7 @@ async def check_can_pitch(
     submit_pitch would give: one pitch per job, not on one's own job, the job open,
     within the quota unless invited."""
     await freelancer(uow, actor_id)
-    job = await load(uow.jobs, job_id, "job")
+    job = await visible_job(uow, config, actor_id, job_id)
     if job.client_id == actor_id:
         raise NotAllowed("own_job", "You cannot pitch on your own job.")
     if job.status is not JobStatus.OPEN:
@@ -211,10 +212,7 @@ async def withdraw_pitch(uow: UnitOfWork, clock: Clock, actor_id: int, pitch_id:
 async def _client_pitch(uow: UnitOfWork, actor_id: int, pitch_id: int) -> tuple[Pitch, Job]:
     await active_user(uow, actor_id)
     pitch = await load(uow.pitches, pitch_id, "pitch", lock=True)
-    job = await load(uow.jobs, pitch.job_id, "job")
-    if job.client_id != actor_id:
-        raise NotAllowed("not_your_job", "This job is not yours.")
-    return pitch, job
+    return pitch, await owned_job(uow, actor_id, pitch.job_id)
 
 
 async def shortlist_pitch(uow: UnitOfWork, clock: Clock, actor_id: int, pitch_id: int) -> Pitch:
@@ -238,9 +236,7 @@ async def invite_freelancer(
 ) -> Invitation:
     """The client invites a freelancer to pitch; the invited pitch is free of quota."""
     await client(uow, actor_id)
-    job = await load(uow.jobs, job_id, "job")
-    if job.client_id != actor_id:
-        raise NotAllowed("not_your_job", "This job is not yours.")
+    job = await owned_job(uow, actor_id, job_id)
     if job.status is not JobStatus.OPEN:
         raise NotAllowed("job_not_open", "Invite freelancers to open jobs.")
     if freelancer_id == actor_id:

@@ -22,6 +22,7 @@ from domain.states import (
     ReviewStatus,
 )
 from domain.usecases.common import client, load, require_party
+from domain.usecases.visibility import owned_job
 
 RESPONSE_SAMPLE = 50  # the latest messages a response time is measured on
 INVITE_SCAN = 500  # profiles looked at when suggesting freelancers to invite
@@ -37,10 +38,7 @@ class JobSummary:
 async def own_job(uow: UnitOfWork, actor_id: int, job_id: int) -> Job:
     """A job of the acting client, to read (clients only; someone else's job is refused)."""
     await client(uow, actor_id)
-    job = await load(uow.jobs, job_id, "job")
-    if job.client_id != actor_id:
-        raise NotAllowed("not_your_job", "This job is not yours.")
-    return job
+    return await owned_job(uow, actor_id, job_id)
 
 
 async def pitch_on_own_job(uow: UnitOfWork, actor_id: int, pitch_id: int) -> tuple[Pitch, Job]:
@@ -183,9 +181,7 @@ async def ranked_pitches(
     uow: UnitOfWork, clock: Clock, actor_id: int, job_id: int
 ) -> list[tuple[Pitch, Reputation, FreelancerProfile | None]]:
     """The job's pitches in the order the client should read them (domain.matching)."""
-    job = await load(uow.jobs, job_id, "job")
-    if job.client_id != actor_id:
-        raise NotAllowed("not_your_job", "This job is not yours.")
+    job = await owned_job(uow, actor_id, job_id)
     items = []
     for pitch in await uow.pitches.find(job_id=job_id):
         items.append(

@@ -4,31 +4,45 @@ from __future__ import annotations
 
 from domain import validation
 from domain.config import MarketConfig
-from domain.entities import Report
+from domain.entities import Job, Report, User
 from domain.errors import NotAllowed, ValidationError
 from domain.ports import Clock, UnitOfWork
 from domain.usecases.common import active_user, audit, load, require_admin
+from domain.usecases.visibility import visible_job
 
 TARGETS = ("job", "user")
+
+
+async def report_target(
+    uow: UnitOfWork, config: MarketConfig, actor_id: int, target_type: str, target_id: int
+) -> Job | User:
+    """What the actor may report: a job they may see (usecases.visibility) that is
+    not their own, or another user."""
+    await active_user(uow, actor_id)
+    if target_type not in TARGETS:
+        raise ValidationError("report_target_invalid", "Report a job or a user.")
+    target: Job | User
+    if target_type == "job":
+        target = await visible_job(uow, config, actor_id, target_id)
+        owner = target.client_id
+    else:
+        target = await load(uow.users, target_id, "user")
+        owner = target.id
+    if owner == actor_id:
+        raise NotAllowed("report_self", "You cannot report yourself or your own job.")
+    return target
 
 
 async def report(
     uow: UnitOfWork,
     clock: Clock,
+    config: MarketConfig,
     actor_id: int,
     target_type: str,
     target_id: int,
     reason: str,
 ) -> Report:
-    await active_user(uow, actor_id)
-    if target_type not in TARGETS:
-        raise ValidationError("report_target_invalid", "Report a job or a user.")
-    if target_type == "job":
-        await load(uow.jobs, target_id, "job")
-    else:
-        await load(uow.users, target_id, "user")
-        if target_id == actor_id:
-            raise NotAllowed("report_self", "You cannot report yourself.")
+    await report_target(uow, config, actor_id, target_type, target_id)
     text = validation.clean_text(reason, "reason", 5, validation.REPORT_REASON_MAX)
     if await uow.reports.count(
         reporter_id=actor_id, target_type=target_type, target_id=target_id, status="open"

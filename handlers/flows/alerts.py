@@ -332,7 +332,7 @@ async def alert_buttons(ctx: Context) -> None:
         await show_list(ctx)
     elif action == "no":
         job_id = cb.require_id()
-        await jobs.dismiss_job(ctx.uow, ctx.clock, ctx.user.id, job_id)
+        await jobs.dismiss_job(ctx.uow, ctx.clock, ctx.config, ctx.user.id, job_id)
         ctx.answer(ctx.t.plain("alerts.dismissed_short"))
         await ctx.edit(ctx.t("alerts.dismissed"))
     elif action == "cancel":

@@ -23,10 +23,11 @@ from typing import Any
 
 from domain import taxonomy
 from domain.entities import Job
+from domain.errors import NotFound
 from domain.money import parse_money
 from domain.ports import JobQuery
 from domain.states import JobStatus
-from domain.usecases import queries
+from domain.usecases import queries, visibility
 from handlers.callbacks import StaleButton, encode
 from handlers.context import Context
 from handlers.events import Button, Keyboard
@@ -226,9 +227,11 @@ async def browse_buttons(ctx: Context) -> None:
 
 
 async def open_job(ctx: Context, job_id: int) -> None:
-    """An open job's card with Pitch (a new message, so the results stay above)."""
-    job = await ctx.uow.jobs.get(job_id)
-    if job is None or (job.status != JobStatus.OPEN and job.client_id != ctx.user.id):
+    """A job's card with Pitch while it is open (a new message, so the results stay
+    above); a job the user may not see gets the answer an unknown id gets."""
+    try:
+        job = await visibility.visible_job(ctx.uow, ctx.config, ctx.user.id, job_id)
+    except NotFound:
         await ctx.reply(ctx.t("job.unavailable"))
         return
     t = ctx.t

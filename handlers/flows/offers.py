@@ -33,6 +33,7 @@ from domain.money import parse_money
 from domain.states import ContractStatus, JobStatus, MilestoneStatus, PitchStatus
 from domain.usecases import contracts as uc
 from domain.usecases.common import load, require_party
+from domain.usecases.visibility import owned_job
 from handlers.callbacks import StaleButton, encode
 from handlers.context import Context, Scope
 from handlers.events import Button, Keyboard
@@ -167,11 +168,7 @@ async def _start(ctx: Context, data: dict[str, Any], title: str) -> None:
 
 async def _hireable_job(ctx: Context, job_id: int, freelancer_id: int) -> Job:
     """Checks the client can offer now (send_offer checks again when sending)."""
-    job = await ctx.uow.jobs.get(job_id)
-    if job is None:
-        raise StaleButton()
-    if job.client_id != ctx.user.id:
-        raise NotAllowed("not_your_job", "This job is not yours.")
+    job = await owned_job(ctx.uow, ctx.user.id, job_id)
     if job.status not in (JobStatus.OPEN, JobStatus.PAUSED):
         raise NotAllowed("job_not_open", "Offers can be sent on open jobs only.")
     if await ctx.uow.contracts.count(

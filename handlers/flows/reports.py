@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import re
 
-from domain.entities import Report
-from domain.errors import NotAllowed, NotFound
+from domain.entities import Job, Report
+from domain.errors import NotAllowed
 from domain.usecases import reports as uc
 from domain.validation import REPORT_REASON_MAX, clean_text
 from handlers.callbacks import StaleButton, encode
@@ -32,25 +32,16 @@ TARGETS = ("job", "user")
 _ARGS = re.compile(r"(job|user)\s+([1-9][0-9]{0,17})", re.IGNORECASE)
 
 
-async def _check_target(ctx: Context, target_type: str, target_id: int) -> str:
-    """The target's name for the question; refuses missing targets and oneself."""
-    if target_type == "job":
-        job = await ctx.uow.jobs.get(target_id)
-        if job is None:
-            raise NotFound("job_not_found", "There is no such job.", id=target_id)
-        if job.client_id == ctx.user.id:
-            raise NotAllowed("report_self", "You cannot report yourself or your own job.")
-        return job.title
-    user = await ctx.uow.users.get(target_id)
-    if user is None:
-        raise NotFound("user_not_found", "There is no such user.", id=target_id)
-    if user.id == ctx.user.id:
-        raise NotAllowed("report_self", "You cannot report yourself or your own job.")
-    return user.name or f"#{user.id}"
+async def _reportable(ctx: Context, target_type: str, target_id: int) -> str:
+    """The target's name for the question; the use case refuses what may not be reported."""
+    target = await uc.report_target(ctx.uow, ctx.config, ctx.user.id, target_type, target_id)
+    if isinstance(target, Job):
+        return target.title
+    return target.name or f"#{target.id}"
 
 
 async def _begin(ctx: Context, target_type: str, target_id: int) -> None:
-    name = await _check_target(ctx, target_type, target_id)
+    name = await _reportable(ctx, target_type, target_id)
     await ctx.set_state(FLOW, "reason", {"type": target_type, "id": target_id})
     await ctx.reply(
         ctx.t(f"report.ask_{target_type}", name=shorten(name, 100)),
@@ -95,7 +86,6 @@ async def reason(ctx: Context) -> None:
     if target_type not in TARGETS or not isinstance(target_id, int):
         await ctx.clear_state()
         raise StaleButton()
-    await _check_target(ctx, target_type, target_id)
     text = clean_text(ctx.text, "reason", REASON_MIN, REPORT_REASON_MAX)
     await file_report(ctx, target_type, target_id, text)
     await ctx.clear_state()
@@ -104,7 +94,9 @@ async def reason(ctx: Context) -> None:
 
 async def file_report(ctx: Context, target_type: str, target_id: int, reason: str) -> Report:
     """One open report per reporter and target; the admins hear of it via "report_filed"."""
-    return await uc.report(ctx.uow, ctx.clock, ctx.user.id, target_type, target_id, reason)
+    return await uc.report(
+        ctx.uow, ctx.clock, ctx.config, ctx.user.id, target_type, target_id, reason
+    )
 
 
 async def _close(ctx: Context, report_id: int) -> None:

@@ -5,8 +5,9 @@ from __future__ import annotations
 import re
 
 from domain.entities import Job
+from domain.errors import NotFound
 from domain.states import JobStatus
-from domain.usecases import accounts
+from domain.usecases import accounts, visibility
 from handlers.callbacks import StaleButton, encode
 from handlers.context import Context
 from handlers.events import Keyboard
@@ -85,12 +86,11 @@ def job_buttons(ctx: Context, job: Job) -> Keyboard | None:
 
 
 async def show_job(ctx: Context, job_id: int) -> None:
-    """A job's card; only open jobs are shown to people other than its client and admins."""
-    job = await ctx.uow.jobs.get(job_id)
-    visible = job is not None and (
-        job.status == JobStatus.OPEN or job.client_id == ctx.user.id or ctx.is_admin
-    )
-    if job is None or not visible:
+    """A job's card, if the user may see it (domain.usecases.visibility); a hidden
+    job gets the answer an unknown id gets."""
+    try:
+        job = await visibility.visible_job(ctx.uow, ctx.config, ctx.user.id, job_id)
+    except NotFound:
         await ctx.reply(ctx.t("job.unavailable"), menu_keyboard(ctx))
         return
     await ctx.reply(job_card(job, ctx.t), job_buttons(ctx, job))

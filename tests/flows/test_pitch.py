@@ -228,16 +228,24 @@ async def test_who_may_pitch_where(h: Harness) -> None:
     await h.press(cleo, "Freelancer")
     await h.press_data(cleo, f"pitch:new:{job_id}")
     assert "own job" in h.last_answer(cleo).text
+    # A closed job she has nothing to do with is hidden: answered as an unknown id.
     await h.press_data(fran, f"pitch:new:{closed_id}")
-    assert "not open" in h.last_answer(fran).text
+    hidden = h.last_answer(fran)
     await h.press_data(fran, "pitch:new:987654")
-    assert h.last_answer(fran).show_alert
+    assert h.last_answer(fran) == hidden and hidden.show_alert
+    assert hidden.text == "This job no longer exists."
     await pitch_through(h, fran, job_id)
     await h.press(fran, "No milestones")
     await h.press(fran, "📤 Send pitch")
     await h.press_data(fran, f"pitch:new:{job_id}")
     assert "already pitched" in h.last_answer(fran).text.lower()
     assert len(await pitches_of(h, fran)) == 1
+    # The job she pitched on stays visible to her once paused: it is "not open".
+    async with h.db.uow() as uow:
+        (await uow.jobs.get(job_id)).status = JobStatus.PAUSED
+        await uow.commit()
+    await h.press_data(fran, f"pitch:new:{job_id}")
+    assert "not open" in h.last_answer(fran).text
 
 
 async def test_quota_is_shown_enforced_and_invitations_are_free(db, clock) -> None:

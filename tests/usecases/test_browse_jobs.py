@@ -17,7 +17,7 @@ async def test_dismissed_jobs_leave_pages_and_totals(users, clock, config):
     newest_first = ids[::-1]
     async with db.uow() as uow:
         for job_id in (ids[6], ids[3], ids[0]):
-            await jobs.dismiss_job(uow, clock, FREELANCER, job_id)
+            await jobs.dismiss_job(uow, clock, config, FREELANCER, job_id)
         closed = await uow.jobs.get(ids[5])
         closed.status = JobStatus.CLOSED  # dismissed or not, closed jobs are never found
         await uow.commit()
@@ -48,7 +48,7 @@ async def test_many_dismissals_keep_deep_pages_exact(users, clock, config):
         clock.advance(minutes=1)
     async with db.uow() as uow:
         for job_id in ids[:55]:  # the 55 oldest; the query's newest-first puts them last
-            await jobs.dismiss_job(uow, clock, FREELANCER, job_id)
+            await jobs.dismiss_job(uow, clock, config, FREELANCER, job_id)
         await uow.commit()
     async with db.uow() as uow:
         first, total = await queries.browse_jobs(uow, FREELANCER, JobQuery(limit=3))

@@ -1,7 +1,7 @@
 import pytest
 
-from domain.entities import User
-from domain.errors import IllegalTransition, NotAllowed, QuotaExceeded, ValidationError
+from domain.entities import JobDismissal, User
+from domain.errors import IllegalTransition, NotAllowed, NotFound, QuotaExceeded, ValidationError
 from domain.states import JobStatus, PitchStatus
 from domain.usecases import alerts, jobs, pitches
 from domain.usecases.alerts import SubscriptionFields
@@ -36,18 +36,23 @@ async def test_publish_alerts_matching_instant_subscribers_only(users, clock, co
         )
         job = await jobs.post_job(uow, clock, config, CLIENT, FIELDS)
         assert job.status is JobStatus.DRAFT and job.skills == ["python", "web-scraping"]
-        assert await jobs.dismiss_job(uow, clock, 202, job.id)
-        assert not await jobs.dismiss_job(uow, clock, 202, job.id)
+        with pytest.raises(NotFound):  # a draft is its client's alone
+            await jobs.dismiss_job(uow, clock, config, 202, job.id)
+        # 202 said "Not interested" to it (as if to an earlier publication).
+        await uow.dismissals.add(JobDismissal(user_id=202, job_id=job.id, created_at=clock.now()))
         await uow.commit()
     clock.advance(minutes=1)
     async with db.uow() as uow:
-        with pytest.raises(NotAllowed):
+        with pytest.raises(NotFound):  # someone else's draft: as if there were none
             await jobs.publish_job(uow, clock, FREELANCER, job.id)
         await jobs.publish_job(uow, clock, CLIENT, job.id)
         assert [(e.kind, e.data.get("user_id")) for e in uow.events] == [
             ("job_published", None),
             ("job_alert", FREELANCER),
         ]
+        assert await jobs.dismiss_job(uow, clock, config, FREELANCER, job.id)
+        assert not await jobs.dismiss_job(uow, clock, config, FREELANCER, job.id)
+        assert not await jobs.dismiss_job(uow, clock, config, 202, job.id)
         await uow.commit()
     async with db.uow() as uow:
         assert await alerts.daily_digest(uow, clock, config) == {}  # not a day yet

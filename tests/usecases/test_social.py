@@ -90,11 +90,13 @@ async def test_reports_and_admin_close(sqlite_users, clock, config):
     db = sqlite_users
     job_id = await open_job(db, clock)
     async with db.uow() as uow:
-        filed = await reports.report(uow, clock, FREELANCER, "job", job_id, "This is a scam job")
+        filed = await reports.report(
+            uow, clock, config, FREELANCER, "job", job_id, "This is a scam job"
+        )
         with pytest.raises(NotAllowed):
-            await reports.report(uow, clock, FREELANCER, "job", job_id, "Again, a scam")
+            await reports.report(uow, clock, config, FREELANCER, "job", job_id, "Again, a scam")
         with pytest.raises(NotAllowed):
-            await reports.report(uow, clock, FREELANCER, "user", FREELANCER, "Myself, oops")
+            await reports.report(uow, clock, config, FREELANCER, "user", FREELANCER, "Myself, oops")
         with pytest.raises(NotAllowed):
             await reports.close_report(uow, clock, config, CLIENT, filed.id)
         await reports.close_report(uow, clock, config, ADMIN, filed.id, "checked")
