@@ -61,17 +61,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"gigbot: invalid settings: {problem}", file=sys.stderr)
         return EXIT_BAD_SETTINGS
 
-    from bot.logging import setup_logging
+    from bot.logging import redact, setup_logging
 
-    setup_logging(settings.log_level, settings.log_json)
+    setup_logging(settings.log_level, settings.log_json, secrets=settings.secret_values)
     try:
         if args.command == "migrate":
             return _migrate(settings)
         return _serve(settings, sandbox=sandbox, demo=getattr(args, "demo", False))
     except KeyboardInterrupt:
         return 0
-    except StartupError as error:
-        print(f"gigbot: {error}", file=sys.stderr)
+    except StartupError as error:  # e.g. PTB's InvalidToken quotes the token
+        print(f"gigbot: {redact(str(error))}", file=sys.stderr)
         return EXIT_FAILURE
 
 

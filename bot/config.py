@@ -13,6 +13,8 @@ from urllib.parse import urlsplit
 
 from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 from domain.config import MarketConfig
 from domain.fees import percent_to_bp
@@ -191,6 +193,19 @@ class Settings(BaseSettings):
     def webhook_path(self) -> str | None:
         if not self.webhook_url:
             return None
+    @property
+    def secret_values(self) -> list[str]:
+        """What must never appear in a log (bot/logging.py redacts each)."""
+        values = [
+            self.bot_token,
+            self.webhook_secret,
+            self.stripe_secret_key,
+            self.stripe_webhook_secret,
+            self.stripe_connect_webhook_secret,
+            _password(self.database_url),
+        ]
+        return [v for v in values if v]
+
         return urlsplit(self.webhook_url).path or "/"
 
     def market_config(self) -> MarketConfig:
@@ -209,6 +224,13 @@ class SettingsError(Exception):
 
 
 def describe_errors(error: ValidationError) -> str:
+def _password(url: str) -> str | None:
+    try:
+        return make_url(url).password
+    except ArgumentError:  # not a URL; the database refuses it at start
+        return None
+
+
     lines = []
     for item in error.errors():
         field = ".".join(str(p) for p in item.get("loc", ()) if p != "__root__")

@@ -11,6 +11,7 @@ unique per run; it is dropped at the end).
 from __future__ import annotations
 
 import asyncio
+import io
 import os
 import shutil
 import uuid
@@ -129,3 +130,22 @@ async def any_db(request, tmp_path: Path, clock: ManualClock) -> AsyncIterator[D
     finally:
         await database.dispose()
         await admin_execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def log_output() -> Iterator[io.StringIO]:
+    """A buffer for bot.logging.setup_logging(stream=…); the root logger, the secret
+    filter and structlog are restored afterwards."""
+    import logging
+
+    import structlog
+
+    from bot.logging import SECRETS
+
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    yield io.StringIO()
+    root.handlers[:] = handlers
+    root.setLevel(level)
+    SECRETS.set_secrets(())
+    structlog.reset_defaults()
