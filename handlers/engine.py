@@ -25,15 +25,17 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from domain.config import MarketConfig
-from domain.entities import ProcessedUpdate, User
+from domain.entities import User
 from domain.errors import DomainError
 from domain.ports import Clock, PaymentGateway, UnitOfWork
-from domain.usecases import accounts
+from domain.usecases import accounts, updates
 from handlers.callbacks import StaleButton, decode
 from handlers.context import Context, Scope
 from handlers.events import CallbackAnswer, Event, Outcome
+from handlers.gateway_calls import GatewayCallRunner
 from handlers.i18n import LANGUAGES, translator
 from handlers.notify import render_events
+from handlers.retry import retrying
 from handlers.routing import ROUTER, Router
 
 log = logging.getLogger(__name__)
@@ -59,6 +61,8 @@ class Engine:
         self.gateway = gateway
         self.public_url = public_url
         self.router = router
+        # Makes the refunds, payouts and transfers a step committed, after the commit.
+        self.calls = GatewayCallRunner(uow_factory, clock, config, gateway, public_url)
         if router is ROUTER:
             from handlers.flows import load_flows
 
@@ -68,7 +72,8 @@ class Engine:
 
     async def handle(self, event: Event) -> Outcome:
         try:
-            return await self._handle(event)
+            # A deadlock or serialization failure is run again (handlers/retry.py).
+            return await retrying(lambda: self._handle(event), f"update {event.update_id}")
         except DomainError as err:
             return await self._answer_failure(event, err)
         except Exception:
@@ -96,20 +101,17 @@ class Engine:
             await self._dispatch(ctx)
             await render_events(ctx, uow.events)
             await uow.commit()
-            return ctx.outcome()
+        await self.calls.after_commit(uow.events)
+        return ctx.outcome()
 
     async def _seen(self, uow: UnitOfWork, event: Event) -> bool:
-        """True if the update was handled; otherwise claim it in this transaction."""
+        """True for a duplicate (its id was processed within the window, see
+        domain/usecases/updates.py); otherwise the update is claimed in this
+        transaction: a second process claiming it at once waits for this one
+        (PostgreSQL) and then sees a duplicate."""
         if event.update_id is None:
             return False
-        if await uow.processed_updates.get(event.update_id) is not None:
-            return True
-        # Inserted first: a second process handling the same update waits on
-        # this row (PostgreSQL) and then fails, and its retry sees it as done.
-        await uow.processed_updates.add(
-            ProcessedUpdate(update_id=event.update_id, processed_at=self.clock.now())
-        )
-        return False
+        return not await updates.claim_update(uow, self.clock, self.config, event.update_id)
 
     async def _register(self, uow: UnitOfWork, event: Event) -> User:
         user, _ = await accounts.register_user(
@@ -187,12 +189,8 @@ class Engine:
     ) -> Outcome:
         """After a rollback: record the update and say why, in a fresh transaction."""
         async with self.uow_factory() as uow:
-            if event.update_id is not None:
-                if await uow.processed_updates.get(event.update_id) is not None:
-                    return _duplicate(event)  # another process handled it meanwhile
-                await uow.processed_updates.add(
-                    ProcessedUpdate(update_id=event.update_id, processed_at=self.clock.now())
-                )
+            if await self._seen(uow, event):
+                return _duplicate(event)  # another process handled it meanwhile
             user: User | None = None
             if register and event.kind not in ("blocked", "unblocked"):
                 try:
@@ -226,8 +224,14 @@ class Engine:
                     await render_events(scope, uow.events)
                     await uow.commit()
                 done += result if isinstance(result, int) else len(uow.events)
+                await self.calls.after_commit(uow.events)
             except Exception:
                 log.exception("deadline job %s failed", getattr(job, "__name__", job))
+        try:
+            # Calls left due by a crash or a failed try are made again, same key.
+            done += await self.calls.make_due()
+        except Exception:
+            log.exception("gateway calls due failed")
         return done
 
 

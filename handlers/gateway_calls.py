@@ -21,6 +21,7 @@ from domain.config import MarketConfig
 from domain.errors import PaymentError
 from domain.ports import Clock, DomainEvent, PaymentGateway, UnitOfWork
 from domain.usecases import gateway_calls as uc
+from handlers.retry import retrying
 
 log = logging.getLogger(__name__)
 
@@ -102,9 +103,13 @@ class GatewayCallRunner:
         from handlers.notify import render_events
 
         load_flows()  # the renderers register when the flows are imported
-        async with self.uow_factory() as uow:
-            done = await step(uow)
-            scope = Scope(uow, self.clock, self.config, self.gateway, self.public_url)
-            await render_events(scope, uow.events)
-            await uow.commit()
-        return bool(done)
+
+        async def once() -> bool:
+            async with self.uow_factory() as uow:
+                done = await step(uow)
+                scope = Scope(uow, self.clock, self.config, self.gateway, self.public_url)
+                await render_events(scope, uow.events)
+                await uow.commit()
+            return bool(done)
+
+        return await retrying(once, "gateway call outcome")

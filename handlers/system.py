@@ -18,6 +18,7 @@ from typing import TypeVar
 from domain.config import MarketConfig
 from domain.ports import Clock, DomainEvent, PaymentGateway, UnitOfWork
 from handlers.gateway_calls import GatewayCallRunner
+from handlers.retry import retrying
 
 T = TypeVar("T")
 
@@ -51,13 +52,19 @@ class SystemRunner:
         self.calls = GatewayCallRunner(uow_factory, clock, config, gateway, public_url)
 
     async def run(self, operation: Operation[T], *, what: str = "system") -> T:
-        """Run `operation(uow)`, render its events, commit; roll back on any error."""
-        async with self.uow_factory() as uow:
-            result = await operation(uow)
-            events = list(uow.events)
-            if events:
-                await self.render(uow, events)
-            await uow.commit()
+        """Run `operation(uow)`, render its events, commit; roll back on any error.
+        A unit of work the database aborted to settle a race is run again."""
+
+        async def once() -> tuple[T, list[DomainEvent]]:
+            async with self.uow_factory() as uow:
+                result = await operation(uow)
+                events = list(uow.events)
+                if events:
+                    await self.render(uow, events)
+                await uow.commit()
+            return result, events
+
+        result, events = await retrying(once, what)
         if events:
             log.info("%s: committed with events %s", what, [e.kind for e in events])
             await self.calls.after_commit(events)

@@ -378,14 +378,19 @@ class StripeConnect:
         """Commit the Transfer of a released milestone's freelancer share, once (the
         runner makes it after the commit); its key, or None if nothing is owed or
         the freelancer's account cannot receive money yet."""
+        found = await uow.milestones.get(milestone_id)
+        if found is None or found.status not in PAID_OUT_STATES:
+            return None
+        contract = await uow.contracts.get(found.contract_id)
+        assert contract is not None
+        # The freelancer's row first, as every chat step and request_payout lock it
+        # (the global lock order: user, then milestone): a withdrawal of the same
+        # balance under way commits first, and a step of this freelancer that holds
+        # their row and waits for the milestone cannot deadlock with us.
+        await uow.users.get_for_update(contract.freelancer_id)
         milestone = await uow.milestones.get_for_update(milestone_id)
         if milestone is None or milestone.status not in PAID_OUT_STATES:
             return None
-        contract = await uow.contracts.get(milestone.contract_id)
-        assert contract is not None
-        # The freelancer's row, as request_payout locks it: a withdrawal of the same
-        # balance under way must commit first, or both would pay it out.
-        await uow.users.get_for_update(contract.freelancer_id)
         # Checked under the locks: a concurrent run for this milestone has committed.
         if await uow.ledger.has(transfer_key(milestone_id)):
             return None

@@ -21,6 +21,23 @@ async def load(repo: Repository[T], key: Any, what: str, *, lock: bool = False) 
     return obj
 
 
+# The one order in which every use case locks rows, so no two can deadlock: the
+# acting user first (the engine locks them when it registers the update), then
+# other users in ascending id, the job, the contract, milestones in ascending id,
+# the dispute, payments, payouts, and gateway calls last. A path that needs a row
+# earlier in this order than one it holds reads it without a lock or restarts.
+LOCK_ORDER = (
+    "user",
+    "job",
+    "contract",
+    "milestone",
+    "dispute",
+    "payment",
+    "payout",
+    "gateway call",
+)
+
+
 async def lock_all(repo: Repository[T], keys: Iterable[Any], what: str) -> list[T]:
     """Lock several rows in ascending key order, so two writers never deadlock."""
     return [await load(repo, key, what, lock=True) for key in sorted(set(keys))]

@@ -116,16 +116,17 @@ async def to_make(uow: UnitOfWork, call_id: int) -> tuple[GatewayCall, Payment |
 
 async def _locked(uow: UnitOfWork, call_id: int) -> GatewayCall | None:
     """The call, locked, if still due. The rows it completes are locked in the
-    order of every money path: milestone, then payment (or user, then payout)."""
+    global order (domain/usecases/common.py LOCK_ORDER): user, milestone, payment
+    or payout, then the call."""
     found = await uow.gateway_calls.get(call_id)
     if found is None or found.status != DUE:
         return None
-    if found.milestone_id is not None:
-        await load(uow.milestones, found.milestone_id, "milestone", lock=True)
     if found.user_id is not None and found.kind in ("payout", "transfer"):
         await load(uow.users, found.user_id, "user", lock=True)
-    call = await load(uow.gateway_calls, call_id, "gateway call", lock=True)
-    return call if call.status == DUE else None
+    if found.milestone_id is not None:
+        await load(uow.milestones, found.milestone_id, "milestone", lock=True)
+    call = await uow.gateway_calls.get_for_update(call_id)
+    return call if call is not None and call.status == DUE else None
 
 
 def _data(call: GatewayCall) -> dict[str, Any]:

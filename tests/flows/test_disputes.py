@@ -199,7 +199,10 @@ async def test_counter_proposal_makes_the_old_accept_button_stale(h: Harness) ->
     await h.send(fran, "80")
     await h.press(fran, "📤 Отправить предложение")
     await h.press_data(cleo, old_accept)
-    assert h.last_answer(cleo).text == "This button is no longer available."
+    # Refused under the lock, and Cleo sees the proposal as it is now.
+    answer = h.last_answer(cleo)
+    assert answer.show_alert and answer.text.startswith("The proposal changed")
+    assert "$80.00" in h.last(cleo).text
     assert (await dispute_row(h, ms))[1] is DisputeStatus.SPLIT_PROPOSED
     # Cleo rejects; Fran hears of it.
     await h.press_data(cleo, f"dsp:rej:{did}")

@@ -8,7 +8,7 @@ import pytest
 from bot.payments.confirm import PaymentNews
 from bot.payments.sandbox import SandboxGateway
 from domain import ledger
-from domain.entities import Payment
+from domain.entities import GatewayCall, Payment
 from domain.errors import PaymentError
 from domain.states import MilestoneStatus
 from domain.usecases.payments import late_refund_id, late_refund_key
@@ -171,10 +171,10 @@ class RefusingSandbox(SandboxGateway):
 
     refusing = True
 
-    async def refund(self, payment: Payment, amount: int, idempotency_key: str) -> str:
+    async def execute(self, call: GatewayCall, payment: Payment | None = None) -> str:
         if self.refusing:
             raise PaymentError("gateway_busy", "The payment service is busy.")
-        return await super().refund(payment, amount, idempotency_key)
+        return await super().execute(call, payment)
 
 
 async def late_payment(h: Harness, client_lang: str = "en"):  # type: ignore[no-untyped-def]
@@ -211,9 +211,10 @@ async def test_a_late_payment_is_refunded_and_both_payer_and_admins_are_told(
     assert admin_words in told and f"{first.id} " in told and "Carla <Client>" in told
     [late] = await all_of(h, "payments", id=first.id)
     assert late.status == "refunded"
-    assert late_refund_id(late) == await h.engine.gateway.refund(
-        late, late.amount, late_refund_key(late.id)
-    )
+    # The sandbox's own books hold one refund of it, under its key.
+    [moved] = [m for m in await h.engine.gateway.books.movements() if m.kind == "late_refund"]
+    assert (moved.key, moved.amount) == (late_refund_key(late.id), late.amount)
+    assert late_refund_id(late) == moved.external_id
     assert await escrow(h, mid) == 10_500  # the late money never entered it
     # Told once: a replay of the confirmation changes nothing.
     before = (len(h.chat(carla)), len(h.chat(admin)))
@@ -246,12 +247,14 @@ async def test_a_refused_refund_stays_due_the_admins_are_told_and_a_retry_refund
     [due] = await all_of(h, "payments", id=first.id)
     assert (due.status, due.failure_reason) == ("succeeded", "not_needed_refund_due")
 
-    assert await late_news.retry_refunds() == 0  # still refused: nothing, nobody told
+    h.clock.advance(minutes=1)  # the reconciliation's next pass
+    assert await late_news.retry_calls() == 0  # still refused: nothing, nobody told
     await h.deliver()
     assert h.last(admin).text == told
     refusing.refusing = False
-    assert await late_news.retry_refunds() == 1
-    assert await late_news.retry_refunds() == 0  # once
+    h.clock.advance(minutes=1)
+    assert await late_news.retry_calls() == 1
+    assert await late_news.retry_calls() == 0  # once
     await h.deliver()
     assert "was refunded in full" in h.last(carla).text
     assert retried in h.last(admin).text

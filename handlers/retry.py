@@ -1,0 +1,71 @@
+"""Races the database settles by aborting one side are run again, a few times.
+
+PostgreSQL ends one of two transactions that deadlock (SQLSTATE 40P01) and,
+at stricter isolation, a transaction that lost a race (40001). Neither is the
+person's mistake, and the aborted transaction changed nothing, so the runners
+(the engine, the system runner, the gateway-call runner) run the whole unit of
+work again, at most ATTEMPTS times, after a short random pause that lets the
+winner commit. Past that the person gets "busy, try again", never a generic error.
+
+Detected by the SQLSTATE the drivers put on their exceptions (asyncpg's
+`sqlstate`, psycopg's `pgcode`), anywhere in the chain SQLAlchemy wraps them
+in, so this layer needs no import of the storage layer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+from domain.errors import DomainError
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+RACE_STATES = frozenset({"40P01", "40001"})  # deadlock_detected, serialization_failure
+ATTEMPTS = 4
+PAUSE_S = 0.02  # times the attempt number, at random below that: the winner commits meanwhile
+
+
+class Busy(DomainError):
+    """Every attempt lost a race: the person is asked to try again."""
+
+    code = "busy"
+
+
+def is_race(exc: BaseException) -> bool:
+    """True when the database aborted this transaction to settle a race."""
+    seen: set[int] = set()
+    pending: list[BaseException | None] = [exc]
+    while pending:
+        current = pending.pop()
+        if current is None or id(current) in seen:
+            continue
+        seen.add(id(current))
+        state = getattr(current, "sqlstate", None) or getattr(current, "pgcode", None)
+        if state in RACE_STATES:
+            return True
+        orig = getattr(current, "orig", None)
+        pending += [orig if isinstance(orig, BaseException) else None]
+        pending += [current.__cause__, current.__context__]
+    return False
+
+
+async def retrying(operation: Callable[[], Awaitable[T]], what: str) -> T:
+    """Run `operation` (a whole unit of work), again when the database aborted it
+    to settle a race; Busy when every attempt did."""
+    for attempt in range(1, ATTEMPTS + 1):
+        try:
+            return await operation()
+        except Exception as exc:
+            if not is_race(exc):
+                raise
+            log.info("%s lost a race (attempt %d of %d): %s", what, attempt, ATTEMPTS, exc)
+            if attempt == ATTEMPTS:
+                raise Busy("busy", "Many people are acting on this at once; try again.") from exc
+            await asyncio.sleep(random.uniform(0, PAUSE_S * attempt))
+    raise AssertionError("unreachable")
