@@ -258,7 +258,9 @@ class Runtime:
             max_concurrent=settings.max_concurrent_updates,
             metrics=self.metrics,
         )
-        self.intake = intake = UpdateIntake(database, self._parse, dispatcher)
+        self.intake = intake = UpdateIntake(
+            database, self._parse, dispatcher, dedup_window=config.update_dedup_window
+        )
         if self.webhook_mode:
             self.webhook = WebhookIntake(intake, settings.webhook_secret or "")
             self.webhook.accepting = False  # 503 until the adapter is ready: Telegram retries

@@ -75,6 +75,10 @@ class Settings(BaseSettings):
     http_body_timeout: float = Field(30, gt=0)  # seconds for a request's body (408 after)
 
     tick_seconds: float = Field(30, gt=0)  # how often deadlines are checked
+    # An update id seen again within this many hours is a duplicate, after that a new
+    # update: Telegram redelivers for up to 24 hours, and picks ids at random after a
+    # quiet week (domain/usecases/updates.py). Older ids are pruned by the scheduler.
+    update_dedup_hours: int = Field(24, ge=24, le=168)
     log_level: str = "INFO"
     log_json: bool = False
 
@@ -216,6 +220,7 @@ class Settings(BaseSettings):
             auto_release_days=self.auto_release_days,
             admin_ids=self.admin_ids,
             payments=self.payments,
+            update_dedup_hours=self.update_dedup_hours,
         )
 
 

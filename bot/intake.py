@@ -7,8 +7,9 @@
    A crash in between leaves the row, and `recover()` at the next start handles it
    before any new update.
 3. A repeated update_id (a lost 200, or a poll whose offset never reached Telegram)
-   is ignored: it is still stored, or the engine already recorded it as processed
-   (the engine commits that record before the row is deleted, so one always exists).
+   is ignored: it is still stored, or the engine recorded it as processed within the
+   dedup window (the engine commits that record before the row is deleted, so one
+   always exists). An id processed before the window is a new update.
 
 The HTTP side of webhook mode is bot/webhook.py; polling feeds `receive_polled`
 from the framework adapters (bot/adapters).
@@ -19,12 +20,13 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
 
 from bot.dispatch import DispatcherClosed, UpdateDispatcher
+from domain.config import MarketConfig
 from domain.entities import StoredUpdate
 from handlers.events import Event, Outcome
 from storage.database import Database
@@ -37,6 +39,7 @@ TRANSIENT_ERRORS = (OperationalError, InterfaceError, OSError)
 # Polling: how long to wait before storing again while the database is away.
 STORE_RETRY_FIRST_S = 0.5
 STORE_RETRY_MAX_S = 10.0
+DEDUP_WINDOW = MarketConfig().update_dedup_window
 
 Parse = Callable[[dict[str, Any]], Event | None]
 Pause = Callable[[float], Awaitable[None]]
@@ -64,12 +67,15 @@ class UpdateIntake:
         dispatcher: UpdateDispatcher,
         now: Callable[[], datetime] | None = None,
         pause: Pause = asyncio.sleep,
+        dedup_window: timedelta = DEDUP_WINDOW,
     ) -> None:
         self.database = database
         self.parse = parse
         self.dispatcher = dispatcher
         self._now = now or database.now
         self._pause = pause  # between store attempts while the database is away
+        # An id processed within it is a repeat (MarketConfig.update_dedup_window).
+        self.dedup_window = dedup_window
 
     async def receive(self, payload: dict[str, Any]) -> bool:
         """Keep the update, then hand it to the dispatcher. False for a duplicate.
@@ -106,12 +112,14 @@ class UpdateIntake:
     # -- durable store -------------------------------------------------------------
 
     async def store(self, update_id: int, payload: dict[str, Any]) -> bool:
-        """Keep the update; False if it is already kept or was already processed."""
+        """Keep the update; False if it is already kept or was processed within the
+        window (an older id is a new update: domain/usecases/updates.py)."""
         try:
             async with self.database.uow() as uow:
                 if await uow.stored_updates.get(update_id) is not None:
                     return False
-                if await uow.processed_updates.get(update_id) is not None:
+                since = self._now() - self.dedup_window
+                if await uow.processed_updates.processed_since(update_id, since):
                     return False
                 await uow.stored_updates.add(
                     StoredUpdate(update_id=update_id, payload=payload, received_at=self._now())

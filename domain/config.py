@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 
 @dataclass(frozen=True, slots=True)
@@ -17,6 +18,13 @@ class MarketConfig:
     weekly_pitch_quota: int = 20
     admin_ids: frozenset[int] = field(default_factory=frozenset)
     payments: str = "sandbox"
+    # An update id seen again within this many hours is a duplicate; later, a new
+    # update (domain/usecases/updates.py).
+    update_dedup_hours: int = 24
 
     def is_admin(self, user_id: int) -> bool:
         return user_id in self.admin_ids
+
+    @property
+    def update_dedup_window(self) -> timedelta:
+        return timedelta(hours=self.update_dedup_hours)

@@ -76,6 +76,22 @@ class Repository(Protocol[T]):
     async def count(self, **equals: Any) -> int: ...
 
 
+class ProcessedUpdates(Repository[ProcessedUpdate], Protocol):
+    """The log of handled Telegram update ids (domain/usecases/updates.py has the rule)."""
+
+    async def claim(self, update_id: int, now: datetime, since: datetime) -> bool:
+        """Record the update as processed `now`, unless it was processed at or after
+        `since`; True if recorded. Atomic: of two transactions claiming one id at
+        once, one gets True and the other, once the first commits, False."""
+        ...
+
+    async def processed_since(self, update_id: int, since: datetime) -> bool: ...
+
+    async def prune(self, before: datetime, limit: int) -> int:
+        """Forget up to `limit` ids processed before `before`, oldest first; how many."""
+        ...
+
+
 class Ledger(Protocol):
     async def record(self, draft: TransactionDraft) -> bool:
         """Write the transaction; False (and nothing written) if its key exists."""
@@ -142,7 +158,7 @@ class UnitOfWork(Protocol):
     payouts: Repository[Payout]
     outbox: Repository[OutboxMessage]
     conversations: Repository[ConversationState]
-    processed_updates: Repository[ProcessedUpdate]
+    processed_updates: ProcessedUpdates
     stored_updates: Repository[StoredUpdate]
     gateway_calls: Repository[GatewayCall]
     ledger: Ledger

@@ -1,13 +1,14 @@
 """The engine: one incoming event → one unit of work → an Outcome.
 
 For each event, in one transaction:
-1. skip it if its update_id was handled before (Outcome.duplicate);
+1. skip it if its update_id was handled within the window (Outcome.duplicate),
+   else claim the id (domain/usecases/updates.py);
 2. register or refresh the user from the Telegram data;
 3. refuse a banned user briefly;
 4. route it (routing.py) — a command, a button's prefix, or the user's
    conversation state for text and files — and run that step;
 5. render the DomainEvents the use cases emitted into notifications (notify.py);
-6. record the update_id; commit replies, notifications and changes together.
+6. commit the id's claim, replies, notifications and changes together.
 
 A DomainError rolls everything back; then, in a fresh unit of work, the update
 id is recorded and the user gets a short translated reason (an alert for a

@@ -26,6 +26,7 @@ from sqlalchemy.ext.asyncio import (
 from domain import entities as e
 from domain.ports import DomainEvent
 from storage.ledger import SqlLedger
+from storage.processed_updates import SqlProcessedUpdates
 from storage.repository import SqlRepository
 from storage.search import SqlJobSearch
 from storage.skill_index import IndexedSession
@@ -142,7 +143,7 @@ class SqlUnitOfWork:
         self.payouts = SqlRepository(s, e.Payout)
         self.outbox = SqlRepository(s, e.OutboxMessage)
         self.conversations = SqlRepository(s, e.ConversationState)
-        self.processed_updates = SqlRepository(s, e.ProcessedUpdate)
+        self.processed_updates = SqlProcessedUpdates(s)
         self.stored_updates = SqlRepository(s, e.StoredUpdate)
         self.gateway_calls = SqlRepository(s, e.GatewayCall)
         self.ledger = SqlLedger(s, self._now)

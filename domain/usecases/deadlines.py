@@ -18,11 +18,13 @@ from domain.usecases.common import load
 from domain.usecases.contracts import milestone_parties, parties
 from domain.usecases.reviews import reveal
 from domain.usecases.settlement import settle
+from domain.usecases.updates import prune_processed_updates
 
 __all__ = [
     "auto_release_due",
     "daily_digest",
     "expire_offers",
+    "prune_processed_updates",
     "reveal_due_reviews",
     "send_release_reminders",
 ]
@@ -143,11 +145,12 @@ async def reveal_due_reviews(uow: UnitOfWork, clock: Clock, limit: int = BATCH) 
 
 
 # What the scheduler's tick runs, in this order, each in its own unit of work.
-# The daily digest is listed here because it is defined in alerts.py.
+# The daily digest and the pruning of old update ids are defined elsewhere.
 DEADLINES = (
     auto_release_due,
     send_release_reminders,
     expire_offers,
     reveal_due_reviews,
     daily_digest,
+    prune_processed_updates,
 )
