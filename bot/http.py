@@ -50,6 +50,10 @@ SANDBOX_MAX_BODY = 60 * MIB  # the sandbox accepts uploads like Telegram's 50 MB
 MAX_JSON_DEPTH = 64  # a Telegram update or a Stripe event nests about a dozen levels
 BODY_TIMEOUT = web.AppKey("gigbot_body_timeout_s", float)
 DEFAULT_BODY_TIMEOUT_S = 30.0
+# After a response to a request whose body was not read (a 413, a 408), aiohttp reads
+# and drops the rest for this long, so the client sees the answer rather than a reset;
+# aiohttp's 10 s would let a refused request hold its connection that long.
+LINGERING_S = 1.0
 # Descriptors the process needs besides its HTTP connections: the database pool,
 # the Bot API and Stripe clients, log files.
 RESERVED_DESCRIPTORS = 128
@@ -155,6 +159,9 @@ async def read_body(request: web.Request, max_bytes: int) -> bytes:
     length = request.content_length
     if length is not None and length > max_bytes:
         raise _closing(web.HTTPRequestEntityTooLarge(max_size=max_bytes, actual_size=length))
+    if request.content.at_eof():
+        # Read already (a middleware called request.read(), which keeps the bytes).
+        return await request.read()
     timeout = request.config_dict.get(BODY_TIMEOUT, DEFAULT_BODY_TIMEOUT_S)
     body = bytearray()
     try:
@@ -214,7 +221,11 @@ async def start_http(
     # aiohttp's keep-alive timer closes a connection that waits that long for the
     # complete headers of its next request (an idle or a trickling one).
     runner = web.AppRunner(
-        app, shutdown_timeout=2, access_log=None, keepalive_timeout=limits.keepalive_timeout_s
+        app,
+        shutdown_timeout=2,
+        access_log=None,
+        keepalive_timeout=limits.keepalive_timeout_s,
+        lingering_time=LINGERING_S,
     )
     await runner.setup()
     try:
@@ -228,13 +239,16 @@ async def start_http(
 
 class GuardedSite(web.BaseSite):
     """A TCP listener for the runner's server that keeps a flood of connections from
-    taking the process offline: at most `max_connections` are open (one more gets
-    an immediate 503 and is closed, so the descriptors the database, Telegram and
-    Stripe need are never used up), and a connection whose first request's headers
-    are not complete within `header_timeout_s` is closed. Later requests on a
-    kept-alive connection are timed by aiohttp's keep-alive timeout."""
+    taking the process offline. At most `max_connections` are open, so the
+    descriptors the database, Telegram and Stripe need are never used up. A
+    connection whose first request's headers are not complete within
+    `header_timeout_s` is closed; while all the slots are taken, a new connection
+    takes the slot of the oldest one still waiting for its headers (a trickling
+    client), and gets an immediate 503 only when every open connection has sent a
+    whole request. Later requests on a kept-alive connection are timed by aiohttp's
+    keep-alive timeout."""
 
-    __slots__ = ("_full", "_host", "_port", "limits", "open_connections")
+    __slots__ = ("_full", "_host", "_port", "_waiting", "limits", "open_connections")
 
     def __init__(self, runner: web.BaseRunner, host: str, port: int, limits: HttpLimits) -> None:
         super().__init__(runner)
@@ -242,6 +256,8 @@ class GuardedSite(web.BaseSite):
         self._port = port
         self.limits = limits
         self.open_connections = 0
+        # Connections still waiting for their first request's headers, oldest first.
+        self._waiting: dict[_Guarded, None] = {}
         self._full = False
 
     @property
@@ -256,12 +272,15 @@ class GuardedSite(web.BaseSite):
         )
 
     def _connection(self) -> asyncio.Protocol:
+        if self.open_connections >= self.limits.max_connections and self._waiting:
+            oldest = next(iter(self._waiting))
+            oldest.close("its slot was needed while it still had not sent its headers")
         if self.open_connections >= self.limits.max_connections:
             if not self._full:
                 self._full = True
                 log.warning(
-                    "HTTP: %d connections open, the limit (GIGBOT_HTTP_MAX_CONNECTIONS); "
-                    "refusing new ones until some close",
+                    "HTTP: %d connections open, the limit (GIGBOT_HTTP_MAX_CONNECTIONS), "
+                    "each with a request; refusing new ones until some close",
                     self.open_connections,
                 )
             return _Busy()
@@ -270,7 +289,7 @@ class GuardedSite(web.BaseSite):
         self.open_connections += 1
         return _Guarded(server(), self)
 
-    def _closed(self) -> None:
+    def _release(self) -> None:
         self.open_connections -= 1
         if self._full and self.open_connections < self.limits.max_connections:
             self._full = False
@@ -278,7 +297,7 @@ class GuardedSite(web.BaseSite):
 
 
 class _Guarded(asyncio.Protocol):
-    """aiohttp's protocol for one connection, counted while open and closed if the
+    """aiohttp's protocol for one connection, counted while open, and closed if the
     first request's headers (up to the empty line) do not arrive in time."""
 
     def __init__(self, inner: RequestHandler, site: GuardedSite) -> None:
@@ -287,11 +306,15 @@ class _Guarded(asyncio.Protocol):
         self._transport: asyncio.BaseTransport | None = None
         self._deadline: asyncio.TimerHandle | None = None
         self._tail = b""
+        self._counted = True
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self._transport = transport
         loop = asyncio.get_running_loop()
-        self._deadline = loop.call_later(self._site.limits.header_timeout_s, self._too_slow)
+        self._deadline = loop.call_later(
+            self._site.limits.header_timeout_s, self.close, "its request headers were too slow"
+        )
+        self._site._waiting[self] = None
         self._inner.connection_made(transport)
 
     def data_received(self, data: bytes) -> None:
@@ -299,9 +322,7 @@ class _Guarded(asyncio.Protocol):
             seen = self._tail + data
             # The headers end with an empty line: CRLF CRLF (or a bare LF LF).
             if b"\n\r\n" in seen or b"\n\n" in seen:
-                self._deadline.cancel()
-                self._deadline = None
-                self._tail = b""
+                self._headers_done()
             else:
                 self._tail = seen[-2:]
         self._inner.data_received(data)
@@ -316,17 +337,29 @@ class _Guarded(asyncio.Protocol):
         self._inner.resume_writing()
 
     def connection_lost(self, exc: Exception | None) -> None:
+        self._headers_done()
+        self._uncount()
+        self._inner.connection_lost(exc)
+
+    def close(self, why: str) -> None:
+        """Close the connection and give its slot back at once."""
+        log.debug("HTTP: closing a connection: %s", why)
+        self._headers_done()
+        self._uncount()
+        if self._transport is not None:
+            self._transport.close()
+
+    def _headers_done(self) -> None:
         if self._deadline is not None:
             self._deadline.cancel()
             self._deadline = None
-        self._site._closed()
-        self._inner.connection_lost(exc)
+            self._tail = b""
+        self._site._waiting.pop(self, None)
 
-    def _too_slow(self) -> None:
-        self._deadline = None
-        log.debug("HTTP: closing a connection whose request headers were too slow")
-        if self._transport is not None:
-            self._transport.close()
+    def _uncount(self) -> None:
+        if self._counted:
+            self._counted = False
+            self._site._release()
 
 
 class _Busy(asyncio.Protocol):
