@@ -56,7 +56,8 @@ class RecordingHandler:
         async with self.db.uow() as uow:
             if await uow.processed_updates.get(event.update_id) is not None:
                 return Outcome(duplicate=True)
-            await uow.processed_updates.add(ProcessedUpdate(update_id=event.update_id))
+            processed = ProcessedUpdate(update_id=event.update_id, processed_at=self.db.now())
+            await uow.processed_updates.add(processed)
             await uow.commit()
         self.handled.append(event.update_id)
         return Outcome()
