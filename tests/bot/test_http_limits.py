@@ -274,27 +274,58 @@ async def test_an_idle_keepalive_connection_is_closed(db):
     assert QUICK.keepalive_timeout_s - 0.05 <= idle < 3
 
 
-async def test_connections_beyond_the_limit_get_503_until_some_close(db, caplog):
-    limits = HttpLimits(max_connections=5, header_timeout_s=1.0, keepalive_timeout_s=1.0)
+async def test_at_the_limit_a_new_connection_takes_the_slot_of_the_oldest_trickler(db):
+    """Every slot held by a connection still sending its headers: /healthz is
+    answered at once, in the slot of the oldest of them, and no more are open."""
+    limits = HttpLimits(max_connections=5, header_timeout_s=30)  # no timeout meanwhile
     async with serving(db, limits) as server:
         site = server.site
         assert site is not None
-        idle = [await server.connect() for _ in range(5)]
-        for _ in range(100):  # bounded: until the server has accepted all five
-            if site.open_connections == 5:
-                break
-            await asyncio.sleep(0.01)
-        assert site.open_connections == 5
+        tricklers = []
+        for _ in range(5):
+            reader, writer = await server.connect()
+            writer.write(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n")  # never ends
+            tricklers.append((reader, writer))
+        await wait_until(lambda: site.open_connections == 5)
+        assert await healthz(server) == 200
+        oldest = tricklers[0][0]
+        assert await asyncio.wait_for(oldest.read(), 1) == b""  # closed for the newcomer
+        assert site.open_connections <= 5
+        for _, writer in tricklers:
+            await close(writer)
+
+
+async def test_connections_beyond_the_limit_with_whole_requests_get_503(db, caplog):
+    """Every slot held by a request in progress (bodies that do not come): one more
+    connection gets a 503 at once; when their body timeout frees them, all is well."""
+    limits = HttpLimits(max_connections=5, header_timeout_s=30, body_timeout_s=1.0)
+    async with serving(db, limits) as server:
+        site = server.site
+        assert site is not None
+        waiting = []
+        for _ in range(5):
+            reader, writer = await server.connect()
+            writer.write(head(PATH, {SECRET_HEADER: SECRET, "Content-Length": "100"}))
+            waiting.append((reader, writer))
+        await wait_until(lambda: site.open_connections == 5 and not site._waiting)
         with caplog.at_level(logging.INFO, logger="bot.http"):
-            # One more: 503 at once, before it sends anything.
             async with server.connection() as (reader, _writer):
                 assert await status_of(reader, within_s=1) == 503
-            # The idle five are closed at the header timeout; then all is well again.
-            for reader, _ in idle:
-                assert await asyncio.wait_for(reader.read(), 3) == b""
+            for reader, _ in waiting:  # their bodies never came: 408, then closed
+                assert await status_of(reader) == 408
+                await asyncio.wait_for(reader.read(), 3)
             assert await healthz(server) == 200
-        for _, writer in idle:
+        for _, writer in waiting:
             await close(writer)
     messages = [r.getMessage() for r in caplog.records if r.name == "bot.http"]
     assert any("refusing new ones" in m for m in messages)
     assert "HTTP: accepting connections again" in messages
+
+
+async def wait_until(condition, within_s: float = 2) -> None:
+    """Poll `condition` (bounded: at most `within_s`)."""
+    for _ in range(int(within_s / 0.01)):
+        if condition():
+            return
+        await asyncio.sleep(0.01)
+    assert condition()
