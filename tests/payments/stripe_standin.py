@@ -92,7 +92,7 @@ class StandIn:
     requests: list[Recorded] = field(default_factory=list)
     violations: list[str] = field(default_factory=list)
     _idempotent: dict[str, tuple[str, str, web.Response]] = field(default_factory=dict)
-    _fail_next: list[tuple[int, str, str]] = field(default_factory=list)
+    _fail_next: list[tuple[int, str, str, str | None]] = field(default_factory=list)
     _http: aiohttp.ClientSession | None = None
 
     # --- the contract ----------------------------------------------------
@@ -121,9 +121,10 @@ class StandIn:
         if needs_key and request.method == "POST" and not key:
             return self._violation(f"{request.path}: creation without an Idempotency-Key")
         self.requests.append(Recorded(request.method, request.path, params, key))
-        if self._fail_next:
-            status, kind, code = self._fail_next.pop(0)
-            return stripe_error(status, kind, f"injected {kind}", code)  # type: ignore[return-value]
+        for i, (status, kind, code, path) in enumerate(self._fail_next):
+            if path is None or path == request.path:
+                del self._fail_next[i]
+                return stripe_error(status, kind, f"injected {kind}", code)  # type: ignore[return-value]
         return params, key
 
     def _require(self, params: dict[str, Any], path: str, *names: str) -> str | None:
@@ -481,8 +482,17 @@ class StandIn:
             },
         )
 
-    def fail_next(self, status: int, kind: str, code: str | None = None, times: int = 1) -> None:
-        self._fail_next.extend([(status, kind, code or "")] * times)
+    def fail_next(
+        self,
+        status: int,
+        kind: str,
+        code: str | None = None,
+        times: int = 1,
+        *,
+        path: str | None = None,
+    ) -> None:
+        """The next `times` requests (to `path` only, if given) fail with this error."""
+        self._fail_next.extend([(status, kind, code or "", path)] * times)
 
     def app(self) -> web.Application:
         app = web.Application()

@@ -104,7 +104,7 @@ async def test_a_refused_refund_is_retried_by_reconciliation(chat_env, db, clock
     _carla, mid, first = await funded_twice(h, env)
     books = await balances(h)
 
-    env.standin.fail_next(503, "api_error")  # the refund's request
+    env.standin.fail_next(503, "api_error", path="/v1/refunds")
     completed = await env.standin.pay_session(first)
     await env.deliveries.wait_kind("payment_intent.succeeded", 2)
     assert await env.standin.deliver(completed) == 200
