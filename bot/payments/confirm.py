@@ -23,6 +23,7 @@ from domain.ledger import settle_key
 from domain.ports import UnitOfWork
 from domain.usecases.common import milestone_with_contract
 from domain.usecases.contracts import parties
+from domain.usecases.payment_checks import Received, confirm_checked
 from domain.usecases.payments import REFUND_DUE
 from handlers.system import SystemRunner
 
@@ -82,10 +83,16 @@ class PaymentNews:
         payment_id: int | None = None,
         charge_ref: str | None = None,
         claim: Claim | None = None,
+        received: Received | None = None,
     ) -> bool:
         """The payer paid. True if this call funded the milestone, False on a replay.
-        The payment is named by the gateway's checkout id, or by our payment id
-        (e.g. from a PaymentIntent's metadata). NotFound for an unknown payment."""
+        The payment is named by the gateway's checkout id, or by our payment id.
+        NotFound for an unknown payment.
+
+        `received`: what a gateway outside our own pages says it took; it must be
+        the payment's before anything is funded (domain.usecases.payment_checks:
+        a mismatch funds nothing and tells the admins, and money taken for the
+        payment is refunded)."""
         from domain.usecases.payments import confirm_payment
 
         r = self.runner
@@ -99,6 +106,10 @@ class PaymentNews:
                 ext = payment.external_id
             # A payment that came too late is refunded by a gateway call that the
             # runner makes after this unit of work commits.
+            if received is not None:
+                return await confirm_checked(
+                    uow, r.clock, r.config, gateway, ext, received, charge_ref
+                )
             return await confirm_payment(uow, r.clock, r.config, gateway, ext, charge_ref)
 
         return await self._run(

@@ -8,10 +8,11 @@ Use cases never commit: the caller commits the unit of work, so a change and
 its notifications are one transaction. Refusals are DomainErrors with a stable
 ``code`` (a translation key).
 
-Modules: accounts, profiles, jobs, alerts, pitches, contracts, payments,
-milestones, disputes, payouts, messaging, reviews, reports, deadlines (the
-scheduler's work), queries and admin (read models); settlement is the one path
-that empties an escrow; common holds the shared checks.
+Modules: accounts, profiles, jobs, alerts, pitches, contracts, payments
+(payment_checks: a gateway's news checked against the payment), milestones,
+disputes, payouts, messaging, reviews, reports, deadlines (the scheduler's
+work), queries and admin (read models); settlement is the one path that empties
+an escrow; common holds the shared checks.
 
 Events (``uow.events``; kind: data) for the handlers to render. Wherever a
 milestone is concerned the data also carries contract_id, client_id,
@@ -53,6 +54,12 @@ payments
   refunded yet: no gateway, or the gateway's refusal code in `error`)
 - late_payment_refunded: payment_id, milestone_id, payer_id, amount, currency,
   refund_id (such a payment, given back in full through its gateway)
+- payment_mismatch (payment_checks): payment_id, milestone_id, payer_id, gateway,
+  ref (the gateway's object), account, reasons (amount, currency,
+  connected_account, other_mode, not_this_payment), expected_amount,
+  expected_currency, amount, currency (what the gateway says it took),
+  refund_due (the payment can never fund and its money is being refunded;
+  False: refused news, nothing changed, nothing refunded by the platform)
 
 milestones (+ parties)
 - work_submitted: submission_id, auto_release_at (ISO)

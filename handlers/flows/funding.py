@@ -200,3 +200,48 @@ async def late_payment_refunded(scope: Scope, data: dict) -> None:
         await scope.notify(
             admin_id, "funding.admin.refunded", refund_id=data["refund_id"], **params
         )
+
+
+# News of a payment that is not the payment's (domain.usecases.payment_checks):
+# nothing was funded; money taken for the payment is refunded.
+
+
+def _paid(amount: int | None, currency: str | None) -> str:
+    """What a gateway said it took, which may not be a currency we know."""
+    try:
+        return money(amount, currency)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return f"{amount if amount is not None else '?'} {currency or '?'}"
+
+
+@renders("payment_mismatch")
+async def payment_mismatch(scope: Scope, data: dict) -> None:
+    params = await _late_payment(
+        scope, {**data, "amount": data["expected_amount"], "currency": data["expected_currency"]}
+    )
+    params.update(
+        received=_paid(data.get("amount"), data.get("currency")),
+        gateway=data["gateway"],
+        ref=data["ref"],
+    )
+    if data["refund_due"]:
+        mid = data["milestone_id"]
+        await scope.notify(
+            data["payer_id"],
+            "funding.notify.mismatch",
+            buttons=lambda t: keyboard(
+                button(t.plain("funding.btn.retry"), encode(FUND, "q", mid))
+            ),
+            **params,
+        )
+    outcome = (
+        "funding.admin.mismatch_refund" if data["refund_due"] else "funding.admin.mismatch_kept"
+    )
+    for admin_id in sorted(scope.config.admin_ids):
+        t = await scope.translator_for(admin_id)
+        reasons = "; ".join(
+            t.plain(f"funding.mismatch.{r}", account=data.get("account") or "?")
+            for r in data["reasons"]
+        )
+        text = join([t("funding.admin.mismatch", reasons=reasons, **params), t(outcome)])
+        await scope.notify(admin_id, text=text)
