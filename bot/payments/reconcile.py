@@ -3,8 +3,8 @@
 `StripeReconciler.run_once()` (the scheduler calls it every tick in Stripe mode):
 - every Checkout Session still pending in our database is retrieved; a paid one
   is confirmed and an expired one ends its attempt — through confirm.py, the
-  very path the webhook takes, so whichever comes first wins and the other is
-  a no-op;
+  very path the webhook takes, with the same checks (amount, currency, mode),
+  so whichever comes first wins and the other is a no-op;
 - freelancers owed a transfer whose Connect account is not onboarded yet (as
   far as we know) are looked up at Stripe, in case account.updated was lost;
 - late payments (a milestone funded twice, or cancelled) whose refund failed
@@ -18,6 +18,7 @@ from __future__ import annotations
 import logging
 
 from bot.payments.confirm import PaymentNews
+from bot.payments.stripe_checks import livemode_of, received, refusal
 from bot.payments.stripe_gateway import (
     NAME,
     StripeConnect,
@@ -44,6 +45,7 @@ class StripeReconciler:
     ) -> None:
         self.news = news
         self.gateway = gateway
+        self.livemode = livemode_of(gateway)
         self.connect = connect
         self.batch = batch
 
@@ -59,9 +61,13 @@ class StripeReconciler:
         session = await call_stripe(self.gateway.client.v1.checkout.sessions.retrieve_async(session_id))
         status, paid = field(session, "status"), field(session, "payment_status")
         if status == "complete" and paid in ("paid", "no_payment_required"):
+            # The webhook's checks: only the payment's amount and currency, in our mode, fund.
+            refused = refusal(session, self.livemode)
             intent = object_id(field(session, "payment_intent"))
-            charge = await self.gateway.charge_of(intent) if intent else None
-            await self.news.succeeded(NAME, session_id, charge_ref=charge or intent)
+            charge = await self.gateway.charge_of(intent) if intent and not refused else None
+            await self.news.succeeded(
+                NAME, session_id, charge_ref=charge or intent, received=received(session, refused)
+            )
             return "paid"
         if status == "expired":
             await self.news.failed(NAME, session_id, "checkout_expired", status="expired")

@@ -14,9 +14,18 @@
 - A failure on our side (database, Stripe unreachable while looking something
   up) is 500 with nothing committed, so Stripe delivers the event again.
 
+- News that a payment was made funds only what it proves: the payment is found
+  by the session's id (a PaymentIntent's metadata only says which payment's
+  session to ask Stripe about, and that session must name the intent); the
+  amount and currency must be the payment's; an event from a connected account
+  (`account`) or from the other mode (`livemode`, see live_key) never funds.
+  A mismatch funds nothing and tells the admins; money taken for the payment is
+  refunded (domain.usecases.payment_checks). Other events from a connected
+  account (but account.updated) or from the other mode are ignored.
+
 Handled: checkout.session.completed / async_payment_succeeded (fund),
 checkout.session.expired / async_payment_failed (the attempt ends, a new one is
-possible), payment_intent.succeeded (fund, via the payment id in metadata),
+possible), payment_intent.succeeded (fund, once its session names it),
 payment_intent.payment_failed (a declined card: the client is told in the
 chat and may retry in the same Checkout), charge.refunded (a refund made outside the bot freezes a held
 milestone), charge.dispute.created (freeze the milestone, tell the admins),
@@ -36,17 +45,21 @@ from sqlalchemy.exc import IntegrityError
 
 from bot.http import MIB, parse_json, read_body
 from bot.payments import chat as _chat_notifications  # noqa: F401  (registers renderers)
-from bot.payments.confirm import CHARGEBACK, Claim, PaymentNews
+from bot.payments.confirm import CHARGEBACK, Claim, PaymentNews, find_payment
+from bot.payments.stripe_checks import livemode_of, received, refusal
 from bot.payments.stripe_gateway import (
     NAME,
     StripeConnect,
     StripeGateway,
+    call_stripe,
+    field,
     is_onboarded,
     object_id,
     session_of,
 )
 from domain.errors import DomainError, NotFound
 from domain.ports import UnitOfWork
+from domain.usecases.payment_checks import CONNECTED_ACCOUNT, NOT_THIS_PAYMENT
 from handlers.system import SystemRunner
 from storage.tables import stripe_events
 
@@ -55,6 +68,9 @@ log = logging.getLogger(__name__)
 MAX_EVENT_BYTES = 1 * MIB  # Stripe's events are a few kilobytes
 
 Handler = Callable[[dict[str, Any], Claim], Awaitable[None]]
+# A payment's news: the object, the claim, why the event is refused (refusal) and
+# the connected account it came from.
+PaidHandler = Callable[[dict[str, Any], Claim, str | None, str | None], Awaitable[None]]
 
 
 def event_claim(event_id: str, event_type: str, news: PaymentNews) -> Claim:
@@ -103,18 +119,22 @@ class StripeWebhook:
             raise ValueError("the Stripe webhook needs GIGBOT_STRIPE_WEBHOOK_SECRET")
         self.news = news
         self.gateway = gateway
+        self.livemode = livemode_of(gateway)  # only news of this mode funds
         self.connect = connect
         self.secret = secret
         # Every secret an event may be signed with: the platform endpoint's, then
         # the Connect endpoint's (optional).
         self.secrets = tuple(dict.fromkeys(s for s in (secret, connect_secret) if s))
         self.tolerance = tolerance
-        self.handlers: dict[str, Handler] = {
+        # News that a payment was made: checked against the payment before it funds.
+        self.paid: dict[str, PaidHandler] = {
             "checkout.session.completed": self._session_paid,
             "checkout.session.async_payment_succeeded": self._session_paid,
+            "payment_intent.succeeded": self._intent_succeeded,
+        }
+        self.handlers: dict[str, Handler] = {
             "checkout.session.expired": self._session_ended,
             "checkout.session.async_payment_failed": self._session_ended,
-            "payment_intent.succeeded": self._intent_succeeded,
             "payment_intent.payment_failed": self._intent_failed,
             "charge.refunded": self._charge_refunded,
             "charge.dispute.created": self._dispute_created,
@@ -161,27 +181,47 @@ class StripeWebhook:
         kind, event_id = event.get("type", ""), event.get("id", "")
         obj = (event.get("data") or {}).get("object") or {}
         claim = event_claim(event_id, kind, self.news)
+        refused = refusal(event, self.livemode)
+        paid = self.paid.get(kind)
+        if paid is not None:
+            await paid(obj, claim, refused, event.get("account"))
+            return
         handler = self.handlers.get(kind)
         if handler is None:
             log.debug("stripe %s %s not handled", kind, event_id)
             return
+        # Connected accounts' events reach a Connect endpoint; only account.updated
+        # is about us. Nothing from the other mode is.
+        if refused is not None and (kind, refused) != ("account.updated", CONNECTED_ACCOUNT):
+            log.warning("stripe %s %s ignored: %s", kind, event_id, refused)
+            return
         await handler(obj, claim)
 
-    async def _session_paid(self, session: dict[str, Any], claim: Claim) -> None:
+    async def _session_paid(
+        self, session: dict[str, Any], claim: Claim, refused: str | None, account: str | None
+    ) -> None:
+        """Found by the session's id (never by its metadata), funded only if its
+        amount_total and currency are the payment's."""
         if session.get("payment_status") not in ("paid", "no_payment_required"):
             # A delayed method (e.g. a bank debit): async_payment_succeeded follows.
             await self.news.claim_only(claim, f"stripe session {session.get('id')} awaits payment")
             return
         intent = object_id(session.get("payment_intent"))
         charge_ref = intent
-        if intent:
+        if intent and refused is None:  # a foreign intent is not ours to look up
             try:
                 charge_ref = await self.gateway.charge_of(intent) or intent
             except DomainError:
                 # Funding must not wait for a lookup: refunds accept the
                 # PaymentIntent too, and transfers resolve it later.
                 log.warning("stripe: charge of %s not found now; keeping the intent", intent)
-        await self.news.succeeded(NAME, session["id"], charge_ref=charge_ref, claim=claim)
+        await self.news.succeeded(
+            NAME,
+            session["id"],
+            charge_ref=charge_ref,
+            claim=claim,
+            received=received(session, refused, account),
+        )
 
     async def _session_ended(self, session: dict[str, Any], claim: Claim) -> None:
         expired = session.get("status") == "expired"
@@ -193,17 +233,49 @@ class StripeWebhook:
             claim=claim,
         )
 
-    async def _intent_succeeded(self, intent: dict[str, Any], claim: Claim) -> None:
+    async def _intent_succeeded(
+        self, intent: dict[str, Any], claim: Claim, refused: str | None, account: str | None
+    ) -> None:
+        """The metadata's payment id only says which payment to ask about: the
+        payment's own Checkout Session, retrieved from Stripe, must name this
+        PaymentIntent, and its amount and currency must be the payment's."""
         payment_id = _int((intent.get("metadata") or {}).get("payment_id"))
         if payment_id is None:
             log.info("stripe payment_intent %s is not one of ours", intent.get("id"))
             return
+        session_id = await self._session_of(payment_id)
+        if refused is None:
+            session = await call_stripe(
+                self.gateway.client.v1.checkout.sessions.retrieve_async(session_id)
+            )
+            named = object_id(field(session, "payment_intent"))
+            if named is None:
+                # Not confirmed through the session (yet): the session's own event,
+                # or reconciliation, says whether it was paid.
+                await self.news.claim_only(
+                    claim, f"stripe intent {intent.get('id')}: {session_id} does not name it"
+                )
+                return
+            if named != intent.get("id"):
+                refused = NOT_THIS_PAYMENT
         await self.news.succeeded(
             NAME,
-            payment_id=payment_id,
+            session_id,
             charge_ref=object_id(intent.get("latest_charge")) or intent.get("id"),
             claim=claim,
+            received=received(intent, refused, account),
         )
+
+    async def _session_of(self, payment_id: int) -> str:
+        """The Checkout Session id we stored for one of our payments; NotFound if none."""
+
+        async def lookup(uow: UnitOfWork) -> str:
+            payment = await find_payment(uow, NAME, payment_id=payment_id)
+            if payment is None or not payment.external_id:
+                raise NotFound("payment_not_found", "Unknown payment.", id=payment_id)
+            return payment.external_id
+
+        return await self.news.runner.run(lookup, what=f"stripe payment {payment_id}")
 
     async def _intent_failed(self, intent: dict[str, Any], claim: Claim) -> None:
         # A declined card on the Checkout page: the session stays open for another

@@ -216,6 +216,10 @@ async def test_manual_capture_funds_only_when_captured(stripe_env, db, clock) ->
         }
     )
     assert intent.status == "requires_capture"
+    # Checkout names the authorised intent; the session is complete but not paid yet.
+    stripe_env.standin.sessions[started.session_id].update(
+        status="complete", payment_status="unpaid", payment_intent=intent.id
+    )
     assert await ledger_state(db) == {}
     await intents.capture_async(intent.id)
     await stripe_env.deliveries.wait_kind("payment_intent.succeeded")

@@ -41,8 +41,16 @@ async def test_concurrent_replays_of_one_event_fund_once(any_db, clock) -> None:
     event = {
         "id": "evt_same",
         "type": "checkout.session.completed",
+        "livemode": False,
         "data": {
-            "object": {"id": payment.external_id, "payment_status": "paid", "payment_intent": None}
+            "object": {
+                "id": payment.external_id,
+                "object": "checkout.session",
+                "payment_status": "paid",
+                "payment_intent": None,
+                "amount_total": 10_500,
+                "currency": "usd",
+            }
         },
     }
     await asyncio.gather(*(webhook.apply(event) for _ in range(6)))
