@@ -46,11 +46,9 @@ async def may_see(uow: UnitOfWork, job: Job, actor_id: int, *, admin: bool) -> b
     )
 
 
-async def visible_job(
-    uow: UnitOfWork, config: MarketConfig, actor_id: int, job_id: int, *, lock: bool = False
-) -> Job:
+async def visible_job(uow: UnitOfWork, config: MarketConfig, actor_id: int, job_id: int) -> Job:
     """The job, if the actor may see it; else NotFound, as for an unknown id."""
-    job = await (uow.jobs.get_for_update(job_id) if lock else uow.jobs.get(job_id))
+    job = await uow.jobs.get(job_id)
     if job is None or not await may_see(uow, job, actor_id, admin=config.is_admin(actor_id)):
         raise _not_found(job_id)
     return job
