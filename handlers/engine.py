@@ -62,12 +62,18 @@ class Engine:
         self.gateway = gateway
         self.public_url = public_url
         self.router = router
-        # Makes the refunds, payouts and transfers a step committed, after the commit.
-        self.calls = GatewayCallRunner(uow_factory, clock, config, gateway, public_url)
         if router is ROUTER:
             from handlers.flows import load_flows
 
             load_flows()
+
+    @property
+    def calls(self) -> GatewayCallRunner:
+        """Makes the refunds, payouts and transfers a unit of work committed, after
+        the commit (with the gateway as it is now: tests and wiring may set it late)."""
+        return GatewayCallRunner(
+            self.uow_factory, self.clock, self.config, self.gateway, self.public_url
+        )
 
     # --- events --------------------------------------------------------------
 

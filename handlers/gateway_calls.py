@@ -15,7 +15,7 @@ already made, so each movement happens once.
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 
 from domain.config import MarketConfig
 from domain.errors import PaymentError
@@ -39,7 +39,9 @@ class GatewayCallRunner:
         config: MarketConfig,
         gateway: PaymentGateway | None,
         public_url: str = "http://127.0.0.1:8080",
+        render: Callable[[UnitOfWork, Sequence[DomainEvent]], Awaitable[None]] | None = None,
     ) -> None:
+        self.render = render  # the caller's renderer; else the notification registry
         self.uow_factory = uow_factory
         self.clock = clock
         self.config = config
@@ -107,8 +109,11 @@ class GatewayCallRunner:
         async def once() -> bool:
             async with self.uow_factory() as uow:
                 done = await step(uow)
-                scope = Scope(uow, self.clock, self.config, self.gateway, self.public_url)
-                await render_events(scope, uow.events)
+                if self.render is not None:
+                    await self.render(uow, uow.events)
+                else:
+                    scope = Scope(uow, self.clock, self.config, self.gateway, self.public_url)
+                    await render_events(scope, uow.events)
                 await uow.commit()
             return bool(done)
 

@@ -48,8 +48,19 @@ class SystemRunner:
         self.gateway = gateway
         self.public_url = public_url
         self._render = render
-        # Refunds, payouts and transfers an operation committed are made after it.
-        self.calls = GatewayCallRunner(uow_factory, clock, config, gateway, public_url)
+
+    @property
+    def calls(self) -> GatewayCallRunner:
+        """Makes the refunds, payouts and transfers a unit of work committed, after
+        the commit (with the gateway as it is now: tests and wiring may set it late)."""
+        return GatewayCallRunner(
+            self.uow_factory,
+            self.clock,
+            self.config,
+            self.gateway,
+            self.public_url,
+            render=self.render,
+        )
 
     async def run(self, operation: Operation[T], *, what: str = "system") -> T:
         """Run `operation(uow)`, render its events, commit; roll back on any error.

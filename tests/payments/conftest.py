@@ -56,8 +56,10 @@ async def localstripe(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[str]:
 @pytest.fixture
 async def stripe_env(localstripe: str, runner: SystemRunner) -> AsyncIterator[StripeEnv]:
     """The stand-in in front of localstripe, our gateway pointed at it, and our
-    webhook endpoint registered with both (signed with the same secret)."""
+    webhook endpoint registered with both (signed with the same secret). The
+    runner makes the gateway calls its units of work commit, as in production."""
     env = await open_stripe_env(localstripe, PaymentNews(runner))
+    runner.gateway = env.gateway
     try:
         yield env
     finally:

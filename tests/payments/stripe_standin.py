@@ -373,10 +373,15 @@ class StandIn:
             return await r.json() if r.status == 200 else None
 
     async def proxy(self, request: web.Request) -> web.Response:
-        """Resources localstripe implements (PaymentIntents, charges, refunds …)."""
+        """Resources localstripe implements (PaymentIntents, charges, refunds …),
+        with Stripe's idempotency in front (localstripe ignores the key): the same
+        key replays the first successful answer instead of creating again."""
         parsed = await self._parse(request, needs_key=False)
         if isinstance(parsed, web.Response):
             return parsed
+        params, key = parsed
+        if request.method == "POST" and (replay := self._replay(key, request.path, params)):
+            return replay
         headers = {
             k: v
             for k, v in request.headers.items()
@@ -389,9 +394,10 @@ class StandIn:
             data=body or None,
             headers=headers,
         ) as r:
-            return web.Response(
-                body=await r.read(), status=r.status, content_type="application/json"
-            )
+            answer = await r.read()
+            if request.method == "POST" and r.status == 200:
+                self._remember(key, request.path, params, json.loads(answer or b"{}"))
+            return web.Response(body=answer, status=r.status, content_type="application/json")
 
     # --- the payer's and Stripe's side (test controls) ----------------------
 

@@ -116,6 +116,7 @@ async def test_a_refused_refund_is_retried_by_reconciliation(chat_env, db, clock
     assert "refused the refund" in told and "gateway_error" in told
 
     reconciler = StripeReconciler(env.news, env.gateway, env.connect)
+    h.clock.advance(minutes=1)  # the next pass, once the failed call has been idle
     assert await reconciler.run_once() == 1
     assert await reconciler.run_once() == 0
     await h.deliver()

@@ -14,7 +14,6 @@ from aiohttp.test_utils import TestClient, TestServer
 from bot.payments.confirm import PaymentNews
 from bot.payments.sandbox import SandboxGateway
 from bot.payments.sandbox_page import install_routes
-from domain.entities import Payout
 from domain.states import MilestoneStatus
 from domain.usecases.payments import start_funding
 from storage.database import Database
@@ -192,12 +191,17 @@ async def test_every_page_says_test_no_real_money(client, gateway, db, clock) ->
 
 
 async def test_refund_and_payout_succeed_locally(gateway: SandboxGateway) -> None:
-    from domain.entities import Payment
+    """The sandbox's books keep one movement per key: asked again (a retry after a
+    crash), the same id comes back and nothing more is recorded."""
+    from domain.entities import GatewayCall
 
-    payment = Payment(id=1, milestone_id=1, payer_id=1, gateway="sandbox", amount=100)
-    re1 = await gateway.refund(payment, 50, "refund:milestone:1")
-    assert re1.startswith("sbx_re_") and re1 == await gateway.refund(
-        payment, 50, "refund:milestone:1"
-    )
-    tr = await gateway.payout(Payout(id=3, user_id=2, amount=40), "payout:3")
+    def call(kind: str, key: str, amount: int) -> GatewayCall:
+        return GatewayCall(key=key, kind=kind, gateway="sandbox", amount=amount, currency="USD")
+
+    re1 = await gateway.execute(call("refund", "refund:milestone:1", 50))
+    assert re1.startswith("sbx_re_")
+    assert re1 == await gateway.execute(call("refund", "refund:milestone:1", 50))
+    tr = await gateway.execute(call("payout", "payout:3", 40))
     assert tr.startswith("sbx_tr_")
+    moved = await gateway.books.movements()
+    assert [(m.key, m.amount) for m in moved] == [("refund:milestone:1", 50), ("payout:3", 40)]

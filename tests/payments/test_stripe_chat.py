@@ -191,11 +191,12 @@ async def test_expired_checkout_is_told_in_chat_and_a_new_one_starts(chat_env, d
     assert (await balances(h))[f"escrow:milestone:{mid}"] == 10_500
 
 
-async def test_refund_while_stripe_is_down_moves_nothing_and_can_be_retried(
+async def test_refund_while_stripe_is_down_is_kept_due_and_made_once_later(
     chat_env, db, clock
 ) -> None:
-    """A split agreed in the dispute flow refunds the client's part through the
-    Refunds API; Stripe failing then rolls the whole settlement back."""
+    """A split agreed in the dispute flow settles the escrow and commits the
+    client's refund as a gateway call; Stripe failing then leaves the call due
+    (the admins are told), and the retry makes exactly one refund at Stripe."""
     env = chat_env
     h = stripe_harness(env, db, clock)
     carla, fred, _cid, [mid] = await deal(h)
@@ -205,19 +206,23 @@ async def test_refund_while_stripe_is_down_moves_nothing_and_can_be_retried(
     await h.press_data(carla, "dsp:go", h.last(carla).message_id)
     [dispute] = await all_of(h, "disputes")
     await h.press_data(fred, f"dsp:spok:{dispute.id}:6000")  # Fred proposes $60 of $100
-    before = await balances(h)
 
     env.standin.fail_next(503, "api_error")
     await h.press_data(carla, f"dsp:accok:{dispute.id}:6000")
-    answer = h.last_answer(carla)
-    assert answer is not None and answer.text == label("error.gateway_error")
-    assert await milestone_status(h, mid) is MilestoneStatus.DISPUTED
-    assert await balances(h) == before
-    assert any(r.path == "/v1/refunds" for r in env.standin.requests)  # it was tried
-
-    await h.press_data(carla, f"dsp:accok:{dispute.id}:6000")  # the retry
+    assert h.last_answer(carla).text == "Settled"  # type: ignore[union-attr]
     assert await milestone_status(h, mid) is MilestoneStatus.SPLIT
-    after = await balances(h)
-    assert after[f"freelancer:{fred.id}"] == 5_400
+    assert (await balances(h))[f"freelancer:{fred.id}"] == 5_400
+    assert any(r.path == "/v1/refunds" for r in env.standin.requests)  # it was tried
+    [call] = await all_of(h, "gateway_calls")
+    assert (call.key, call.status, call.error) == (
+        f"refund:milestone:{mid}",
+        "due",
+        "gateway_error",
+    )
+    assert not [o for k, o in ls_resources.store.items() if k.startswith("refund:")]
+
+    h.clock.advance(minutes=1)
+    assert await h.engine.calls.make_due() == 1  # the tick's retry, same key
+    assert await h.engine.calls.make_due() == 0
     refunds = [o for k, o in ls_resources.store.items() if k.startswith("refund:")]
     assert [r.amount for r in refunds] == [4_200]  # one refund at Stripe, not two

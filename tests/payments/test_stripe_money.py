@@ -10,7 +10,6 @@ from localstripe import webhooks as ls_webhooks
 
 from bot.payments.reconcile import StripeReconciler
 from bot.payments.stripe_webhook import pay_waiting
-from domain.entities import Payout
 from domain.errors import PaymentError
 from domain.states import MilestoneStatus
 from domain.usecases.milestones import refund, release, submit_work
@@ -80,11 +79,8 @@ async def test_dispute_on_an_unknown_charge_is_ignored(stripe_env, db, clock) ->
 async def test_withdrawal_needs_finished_onboarding(stripe_env, db, clock) -> None:
     deal = await make_deal(db, clock)
     async with db.uow() as uow:
-        payout = await uow.payouts.add(
-            Payout(user_id=deal.freelancer_id, amount=100, gateway="stripe")
-        )
         with pytest.raises(PaymentError) as err:
-            await stripe_env.gateway.payout(payout, "payout:1")
+            await stripe_env.gateway.payout_params(uow, deal.freelancer_id)
     assert err.value.code == "stripe_onboarding_required"
 
 
@@ -131,6 +127,9 @@ async def test_released_refunded_flow_matches_what_stripe_recorded(stripe_env, d
     async with db.uow() as uow:
         await refund(uow, clock, CONFIG, env.gateway, deal.freelancer_id, second)
         await uow.commit()
+    # The refund was committed with the settlement; the runner makes it after.
+    assert [r for r in env.standin.requests if r.path == "/v1/refunds"] == []
+    assert await env.news.runner.calls.make_due(idle_seconds=0) == 1
     assert await milestone_status(db, second) is MilestoneStatus.REFUNDED
     refunds = [r for r in env.standin.requests if r.path == "/v1/refunds"]
     assert refunds[0].idempotency_key == f"refund:milestone:{second}"

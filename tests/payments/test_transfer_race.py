@@ -11,6 +11,7 @@ from bot.payments.confirm import PaymentNews
 from bot.payments.stripe_gateway import session_of
 from domain.usecases.milestones import release, submit_work
 from domain.usecases.payouts import request_payout
+from handlers.gateway_calls import GatewayCallRunner
 from handlers.system import SystemRunner
 from tests.payments.market import CONFIG, ledger_state, make_deal, outbox_renderer
 from tests.payments.stripe_helpers import payment_row, start
@@ -51,12 +52,14 @@ async def test_a_transfer_waits_for_a_withdrawal_of_the_same_balance(
                 await session_of(transfer).execute(sa.text("SET LOCAL lock_timeout = '300ms'"))
                 with pytest.raises(DBAPIError, match="lock timeout"):
                     await env.connect.transfer_milestone(transfer, clock, deal.milestone_id)
-            # It waited before asking Stripe: only the withdrawal's transfer went out.
-            assert len(env.standin.transfers) == 1
+            # It waited; and nothing goes to Stripe before a commit.
+            assert len(env.standin.transfers) == 0
             await withdrawal.commit()
         async with any_db.uow() as transfer:
             assert await env.connect.transfer_milestone(transfer, clock, deal.milestone_id) is None
             await transfer.commit()
+        calls = GatewayCallRunner(any_db.uow, clock, CONFIG, env.gateway)
+        assert await calls.make_due(idle_seconds=0) == 1  # the withdrawal's transfer
         assert (await ledger_state(any_db))[wallet] == 0
         assert len(env.standin.transfers) == 1
     finally:
