@@ -66,14 +66,14 @@ class Settings(BaseSettings):
     # taken over this long after the crash.
     outbox_lease_seconds: float = Field(6, ge=1, le=600)
 
-    # Runtime.
-    max_concurrent_updates: int = Field(32, ge=1, le=10_000)
     # The HTTP server (webhook, Stripe, pay pages, health): what one connection may take.
     http_max_connections: int = Field(256, ge=1, le=100_000)  # one more gets a 503
     http_header_timeout: float = Field(10, gt=0)  # seconds for a new connection's headers
     http_keepalive_timeout: float = Field(30, gt=0)  # seconds an idle connection stays open
     http_body_timeout: float = Field(30, gt=0)  # seconds for a request's body (408 after)
 
+    # Runtime.
+    max_concurrent_updates: int = Field(32, ge=1, le=10_000)
     tick_seconds: float = Field(30, gt=0)  # how often deadlines are checked
     # An update id seen again within this many hours is a duplicate, after that a new
     # update: Telegram redelivers for up to 24 hours, and picks ids at random after a
@@ -194,10 +194,6 @@ class Settings(BaseSettings):
         return not self.bot_token
 
     @property
-    def webhook_path(self) -> str | None:
-        if not self.webhook_url:
-            return None
-    @property
     def secret_values(self) -> list[str]:
         """What must never appear in a log (bot/logging.py redacts each)."""
         values = [
@@ -210,6 +206,10 @@ class Settings(BaseSettings):
         ]
         return [v for v in values if v]
 
+    @property
+    def webhook_path(self) -> str | None:
+        if not self.webhook_url:
+            return None
         return urlsplit(self.webhook_url).path or "/"
 
     def market_config(self) -> MarketConfig:
@@ -224,11 +224,6 @@ class Settings(BaseSettings):
         )
 
 
-class SettingsError(Exception):
-    """Bad settings, phrased for an operator (no stack trace)."""
-
-
-def describe_errors(error: ValidationError) -> str:
 def _password(url: str) -> str | None:
     try:
         return make_url(url).password
@@ -236,6 +231,11 @@ def _password(url: str) -> str | None:
         return None
 
 
+class SettingsError(Exception):
+    """Bad settings, phrased for an operator (no stack trace)."""
+
+
+def describe_errors(error: ValidationError) -> str:
     lines = []
     for item in error.errors():
         field = ".".join(str(p) for p in item.get("loc", ()) if p != "__root__")
