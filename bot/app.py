@@ -102,13 +102,14 @@ def sandbox_payments(
     payer could know."""
     try:
         from bot.payments.confirm import PaymentNews
-        from bot.payments.sandbox import SandboxGateway
+        from bot.payments.sandbox import DatabaseBooks, SandboxGateway
         from bot.payments.sandbox_page import install_routes
         from handlers.system import SystemRunner
     except ImportError as error:  # the payments package is still being written
         log.warning("sandbox payments unavailable: %s", error)
         return Payments()
-    gateway = SandboxGateway(public_url, page_key)
+    # Its books live in the database, so a crash and a retry show as one movement.
+    gateway = SandboxGateway(public_url, page_key, DatabaseBooks(database))
     runner = SystemRunner(
         database.uow, clock, settings.market_config(), gateway=gateway, public_url=public_url
     )

@@ -151,6 +151,18 @@ class SandboxGateway:
             external_id=_derived_id("sbx_cs_", idempotency_key), url=self.page_url(payment.id)
         )
 
+    async def charge(self, payment_id: int, amount: int, currency: str) -> str:
+        """The payer paid on the sandbox page: the charge in the books (once per
+        payment, however often the page is posted); its id."""
+        movement = Movement(
+            key=f"charge:payment:{payment_id}",
+            kind="charge",
+            amount=amount,
+            currency=currency,
+            external_id=sandbox_charge_ref(payment_id),
+        )
+        return await self.books.record(movement)
+
     async def payout_params(self, uow: UnitOfWork, user_id: int) -> dict[str, Any]:
         return {}  # every sandbox user can receive money
 

@@ -20,6 +20,7 @@ from bot.dispatch import UpdateDispatcher
 from bot.http import MIB, GuardedSite, HttpLimits, build_http_app, start_http
 from bot.intake import UpdateIntake
 from bot.metrics import Metrics
+from bot.payments.stripe_gateway import StripeGateway, stripe_client
 from bot.payments.stripe_webhook import StripeWebhook
 from bot.payments.stripe_webhook import install_routes as install_stripe_webhook
 from bot.webhook import SECRET_HEADER, WebhookIntake
@@ -39,7 +40,11 @@ class Server:
         self.dispatcher = UpdateDispatcher(self.handler, max_concurrent=4)
         parse = create_adapter("aiogram", "123:abc", "http://127.0.0.1:9").parse
         intake = UpdateIntake(db, parse, self.dispatcher)
-        stripe = StripeWebhook(None, None, "whsec_test")  # type: ignore[arg-type]
+        # A gateway that is never called: nothing here gets past the signature.
+        gateway = StripeGateway(
+            stripe_client("sk_test_x", "http://127.0.0.1:9"), success_url="https://t.me/x"
+        )
+        stripe = StripeWebhook(None, gateway, "whsec_test")  # type: ignore[arg-type]
         self.app = build_http_app(
             database=db,
             metrics=Metrics(),
