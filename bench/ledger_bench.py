@@ -58,6 +58,7 @@ from domain.errors import DomainError
 from domain.states import MilestoneStatus
 from domain.usecases import contracts, jobs, milestones, payments, pitches
 from domain.usecases.contracts import MilestoneSpec
+from handlers.gateway_calls import GatewayCallRunner
 from storage.database import Database, SqlUnitOfWork
 
 T = TypeVar("T")
@@ -150,14 +151,24 @@ class Money:
     tally: Tally
 
     async def fund(self, milestone_id: int, client_id: int) -> None:
-        async def start(uow: SqlUnitOfWork) -> str:
+        async def start(uow: SqlUnitOfWork) -> int:
             payment = await payments.start_funding(
                 uow, self.clock, self.config, self.gateway, client_id, milestone_id
             )
-            assert payment.external_id is not None
+            assert payment.id is not None
+            return payment.id
+
+        payment_id = await transaction(self.uows, self.tally, start)
+        # The checkout opens after the payment commits, as the engine's runner does it.
+        runner = GatewayCallRunner(self.uows, self.clock, self.config, self.gateway)
+        await runner.open_checkout(payment_id)
+
+        async def opened(uow: SqlUnitOfWork) -> str:
+            payment = await uow.payments.get(payment_id)
+            assert payment is not None and payment.external_id is not None
             return payment.external_id
 
-        external_id = await transaction(self.uows, self.tally, start)
+        external_id = await transaction(self.uows, self.tally, opened)
 
         async def confirm(uow: SqlUnitOfWork) -> bool:
             return await payments.confirm_payment(

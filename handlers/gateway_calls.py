@@ -1,5 +1,10 @@
 """Makes the gateway calls that use cases committed (domain/usecases/gateway_calls.py).
 
+A checkout is opened the same way, for a payment committed first
+(payments.start_funding emits "checkout_due"): its key checkout:payment:<id>
+and every parameter are the same on a retry, so a crash after the gateway
+opened it but before we recorded it gives the same checkout on the next tap.
+
 A call is made in three steps, never inside a transaction:
 1. read the committed call (one unit of work, closed before step 2);
 2. ask the gateway, with the call's fixed idempotency key;
@@ -21,11 +26,13 @@ from domain.config import MarketConfig
 from domain.errors import PaymentError
 from domain.ports import Clock, DomainEvent, PaymentGateway, UnitOfWork
 from domain.usecases import gateway_calls as uc
+from domain.usecases import payments
 from handlers.retry import retrying
 
 log = logging.getLogger(__name__)
 
 DUE_EVENT = "gateway_call_due"
+CHECKOUT_EVENT = "checkout_due"  # a committed payment waits for its checkout
 # A call untouched this long is taken up again by the tick (a runner that is making
 # it right now is not raced for nothing; racing would still be one movement).
 IDLE_SECONDS = 30
@@ -52,9 +59,37 @@ class GatewayCallRunner:
         """Make the calls a committed unit of work asked for; how many were made."""
         made = 0
         for event in events:
-            if event.kind == DUE_EVENT and self._mine(event.data.get("gateway")):
+            if not self._mine(event.data.get("gateway")):
+                continue
+            if event.kind == DUE_EVENT:
                 made += await self.make(int(event.data["call_id"]))
+            elif event.kind == CHECKOUT_EVENT:
+                made += await self.open_checkout(int(event.data["payment_id"]))
         return made
+
+    async def open_checkout(self, payment_id: int) -> bool:
+        """Ask the gateway for the checkout of a committed payment (key
+        checkout:payment:<id>, so a retry gets the same one) and record it."""
+        assert self.gateway is not None
+        async with self.uow_factory() as uow:
+            found = await payments.checkout_to_open(uow, payment_id)
+        if found is None:
+            return False
+        payment, description = found
+        try:
+            started = await self.gateway.start_checkout(
+                payment, description, payments.checkout_key(payment_id)
+            )
+        except PaymentError as exc:
+            log.warning("checkout of payment %s failed: %s", payment_id, exc.code)
+            code = exc.code
+            await self._record(
+                lambda uow: payments.checkout_failed(uow, self.clock, payment_id, code)
+            )
+            return False
+        return await self._record(
+            lambda uow: payments.checkout_opened(uow, self.clock, payment_id, started)
+        )
 
     async def make_due(self, idle_seconds: float = IDLE_SECONDS, limit: int = 100) -> int:
         """Make every call of this gateway still due (after a crash or a failure)."""

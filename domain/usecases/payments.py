@@ -3,12 +3,14 @@ confirmed (or failed) payment from any gateway or webhook."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from domain import ledger
 from domain.config import MarketConfig
 from domain.entities import Milestone, Payment
 from domain.errors import NotAllowed, NotFound
 from domain.fees import FundingQuote, funding_quote
-from domain.ports import Clock, PaymentGateway, UnitOfWork
+from domain.ports import CheckoutStarted, Clock, PaymentGateway, UnitOfWork
 from domain.states import ContractStatus, MilestoneStatus
 from domain.usecases import gateway_calls
 from domain.usecases.common import active_user, load, milestone_with_contract, require_party
@@ -30,10 +32,14 @@ async def start_funding(
     actor_id: int,
     milestone_id: int,
 ) -> Payment:
-    """Start (or return the pending) checkout for a milestone: client only.
+    """Start (or return the pending) payment for a milestone: client only.
 
-    A second tap while a payment is pending returns that payment instead of
-    charging twice. The payment's amount is the quote's total.
+    The payment is committed before the gateway is asked for a checkout
+    ("checkout_due": the runner calls start_checkout after the commit with the
+    key checkout:payment:<id>, then checkout_opened records it). A second tap
+    while a payment is pending returns that payment instead of charging twice,
+    and asks again for its checkout if a crash lost it: the same key gives the
+    same checkout. The payment's amount is the quote's total.
     """
     await active_user(uow, actor_id)
     milestone, contract = await milestone_with_contract(uow, milestone_id)
@@ -43,11 +49,12 @@ async def start_funding(
     if milestone.status is MilestoneStatus.FUNDING:
         pending = await uow.payments.find(milestone_id=milestone_id, status="pending", limit=1)
         if pending:
+            if not pending[0].external_id:
+                uow.emit("checkout_due", payment_id=pending[0].id, gateway=pending[0].gateway)
             return pending[0]
     milestone.apply("start_funding")
     now = clock.now()
     q = funding_quote(milestone.amount, contract.client_fee_bp)
-    attempt = await uow.payments.count(milestone_id=milestone_id) + 1
     payment = await uow.payments.add(
         Payment(
             milestone_id=milestone_id,
@@ -59,25 +66,71 @@ async def start_funding(
             updated_at=now,
         )
     )
-    started = await gateway.start_checkout(
-        payment,
-        f"{contract.title} — {milestone.title}",
-        f"checkout:milestone:{milestone_id}:{attempt}",
-    )
+    uow.emit("checkout_due", payment_id=payment.id, gateway=gateway.name)
+    return payment
+
+
+def checkout_key(payment_id: int) -> str:
+    """The gateway's idempotency key of a payment's checkout: the payment row is
+    committed first, so the key (and every parameter) is the same on a retry."""
+    return f"checkout:payment:{payment_id}"
+
+
+async def checkout_to_open(uow: UnitOfWork, payment_id: int) -> tuple[Payment, str] | None:
+    """The payment whose checkout the gateway must open, with its description;
+    None once it has one or is no longer pending. Read only: the gateway is
+    called after this unit of work ends."""
+    payment = await uow.payments.get(payment_id)
+    if payment is None or payment.status != "pending" or payment.external_id:
+        return None
+    milestone, contract = await milestone_with_contract(uow, payment.milestone_id, lock=False)
+    return replace(payment), f"{contract.title} — {milestone.title}"
+
+
+async def checkout_opened(
+    uow: UnitOfWork, clock: Clock, payment_id: int, started: CheckoutStarted
+) -> bool:
+    """The gateway opened the checkout: record it and send the payer there
+    ("funding_started"). False when another runner recorded it first."""
+    found = await uow.payments.get(payment_id)
+    if found is None:
+        return False
+    milestone = await load(uow.milestones, found.milestone_id, "milestone", lock=True)
+    payment = await load(uow.payments, payment_id, "payment", lock=True)
+    if payment.status != "pending" or payment.external_id:
+        return False
     payment.external_id, payment.checkout_url = started.external_id, started.url
+    payment.updated_at = clock.now()
+    contract = await load(uow.contracts, milestone.contract_id, "contract")
+    q = funding_quote(milestone.amount, contract.client_fee_bp)
     uow.emit(
         "funding_started",
-        milestone_id=milestone_id,
+        milestone_id=milestone.id,
         contract_id=contract.id,
         payment_id=payment.id,
         client_id=contract.client_id,
         amount=q.amount,
         client_fee=q.client_fee,
-        total=q.total,
-        currency=milestone.currency,
+        total=payment.amount,
+        currency=payment.currency,
         url=started.url,
     )
-    return payment
+    return True
+
+
+async def checkout_failed(uow: UnitOfWork, clock: Clock, payment_id: int, code: str) -> bool:
+    """The gateway would not open the checkout: the attempt ends (the milestone
+    can be paid again) and the payer is told why ("payment_failed"). A checkout
+    the gateway may have opened anyway was never shown to anyone."""
+    found = await uow.payments.get(payment_id)
+    if found is None or found.status != "pending" or found.external_id:
+        return False
+    milestone = await load(uow.milestones, found.milestone_id, "milestone", lock=True)
+    payment = await load(uow.payments, payment_id, "payment", lock=True)
+    if payment.status != "pending" or payment.external_id:
+        return False
+    await _end_attempt(uow, clock, payment, milestone, code, "failed")
+    return True
 
 
 async def _locked_payment(
@@ -192,6 +245,15 @@ async def payment_failed(
     payment, milestone = await _locked_payment(uow, gateway_name, external_id)
     if payment.status != "pending":
         return False
+    await _end_attempt(uow, clock, payment, milestone, reason, status)
+    return True
+
+
+async def _end_attempt(
+    uow: UnitOfWork, clock: Clock, payment: Payment, milestone: Milestone, reason: str, status: str
+) -> None:
+    """A pending payment ends unpaid; the milestone is fundable again once no
+    other payment of it is pending. The client is told ("payment_failed")."""
     payment.status = status
     payment.failure_reason = reason[:500] or None
     payment.updated_at = clock.now()
@@ -206,4 +268,3 @@ async def payment_failed(
         client_id=contract.client_id,
         reason=payment.failure_reason,
     )
-    return True

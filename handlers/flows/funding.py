@@ -17,7 +17,8 @@ from domain.states import ContractStatus, MilestoneStatus
 from domain.usecases import payments as uc
 from domain.usecases.common import milestone_with_contract, require_party
 from handlers.callbacks import StaleButton, encode
-from handlers.context import Context, Scope
+from handlers.context import REPLY, Context, Scope
+from handlers.events import Keyboard
 from handlers.flows.contracts import (
     FUND,
     confirm_keyboard,
@@ -88,20 +89,36 @@ async def pay(ctx: Context, milestone_id: int) -> None:
         ctx.uow, ctx.clock, ctx.config, gateway_of(ctx), ctx.user.id, milestone_id
     )
     milestone, contract = await milestone_with_contract(ctx.uow, milestone_id, lock=False)
-    if not payment.checkout_url:
-        raise NotAllowed("payments_unavailable", "Payments are not available right now.")
-    await ctx.edit(
-        t(
-            "funding.checkout",
-            title=milestone.title,
-            total=money(payment.amount, payment.currency),
-        ),
+    if payment.checkout_url:  # a checkout already open: the same page again
+        await ctx.edit(*checkout_message(t, milestone, contract, payment.amount, payment.checkout_url))
+    else:  # opened right after this step commits; its link follows (funding_started)
+        await ctx.edit(
+            t("funding.preparing", title=milestone.title),
+            keyboard(open_contract_button(t, contract.id)),  # type: ignore[arg-type]
+        )
+    ctx.answer(t.plain("funding.checkout_short"))
+
+
+def checkout_message(
+    t: Translator, milestone: Milestone, contract: Contract, total: int, url: str
+) -> tuple[str, Keyboard]:
+    return (
+        t("funding.checkout", title=milestone.title, total=money(total, milestone.currency)),
         keyboard(
-            url_button(t.plain("funding.btn.open_checkout"), payment.checkout_url),
+            url_button(t.plain("funding.btn.open_checkout"), url),
             open_contract_button(t, contract.id),  # type: ignore[arg-type]
         ),
     )
-    ctx.answer(t.plain("funding.checkout_short"))
+
+
+@renders_milestone("funding_started")
+async def funding_started(
+    scope: Scope, data: dict, milestone: Milestone, contract: Contract
+) -> None:
+    """The checkout the client asked for is open: the link, in their chat."""
+    t = await scope.translator_for(data["client_id"])
+    text, buttons = checkout_message(t, milestone, contract, data["total"], data["url"])
+    await scope.notify(data["client_id"], text=text, buttons=buttons, priority=REPLY)
 
 
 @on_button(FUND)

@@ -26,6 +26,7 @@ from storage.database import Database
 from tests.e2e.harness import ADA, make_emulator, serve_emulator
 from tests.e2e.story_steps import Stage, labels, pay_on_page, running
 from tests.e2e.test_runtime import settings_for
+from tests.funding import open_checkout
 from tests.usecases.story import open_job
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
@@ -114,11 +115,9 @@ class World:
             return contract.id, [m.id for m in found]  # type: ignore[misc]
 
     async def funded(self, client: int, milestone_id: int) -> None:
-        async with self.db.uow() as uow:
-            payment = await payments.start_funding(
-                uow, self.clock, self.config, self.gateway, client, milestone_id
-            )
-            await uow.commit()
+        payment = await open_checkout(
+            self.db, self.clock, self.config, self.gateway, client, milestone_id
+        )
         async with self.db.uow() as uow:
             assert await payments.confirm_payment(
                 uow, self.clock, self.config, self.gateway.name, payment.external_id, "ch_test"

@@ -14,12 +14,12 @@ import pytest
 
 from bot.app import SANDBOX_PAGE_KEY, Runtime, StartupFailed
 from bot.config import Settings
-from domain.usecases.payments import start_funding
 from storage.app_secrets import get_or_create_secret
 from storage.database import Database
 from tests.clock import ManualClock
 from tests.e2e.harness import make_emulator, serve_emulator
 from tests.e2e.test_runtime import free_port, settings_for
+from tests.funding import open_checkout
 from tests.payments.market import make_deal
 
 BANNER = "TEST — no real money"
@@ -35,12 +35,10 @@ async def checkout_path(rt: Runtime, clock: ManualClock) -> tuple[int, str]:
     """A funding checkout through the runtime's own gateway: (payment id, page path)."""
     assert rt.database is not None and rt.payments.gateway is not None
     deal = await make_deal(rt.database, clock, rt.settings.market_config())
-    async with rt.database.uow() as uow:
-        payment = await start_funding(
-            uow, clock, rt.settings.market_config(), rt.payments.gateway,
-            deal.client_id, deal.milestone_id,
-        )  # fmt: skip
-        await uow.commit()
+    payment = await open_checkout(
+        rt.database, clock, rt.settings.market_config(), rt.payments.gateway,
+        deal.client_id, deal.milestone_id,
+    )  # fmt: skip
     assert payment.id is not None and payment.checkout_url
     url = urlsplit(payment.checkout_url)
     return payment.id, f"{url.path}?{url.query}"

@@ -18,6 +18,7 @@ from domain.usecases.contracts import MilestoneSpec
 from handlers.events import IncomingFile
 from tests.flows.conftest import ADMIN_ID
 from tests.flows.harness import Harness, Person
+from tests.funding import open_checkout
 from tests.usecases.story import RecordingGateway
 
 HOSTILE = '<b>bold</b> <script>alert(1)</script> a < b & c "q" 👩‍💻'
@@ -106,11 +107,7 @@ async def deal(
 async def fund(h: Harness, client: Person, milestone_id: int) -> None:
     """Pay a milestone into escrow as the payment page would."""
     gateway = h.engine.gateway
-    async with h.db.uow() as uow:
-        payment = await payments.start_funding(
-            uow, h.clock, h.config, gateway, client.id, milestone_id
-        )
-        await uow.commit()
+    payment = await open_checkout(h.db, h.clock, h.config, gateway, client.id, milestone_id)
     async with h.db.uow() as uow:
         await payments.confirm_payment(
             uow, h.clock, h.config, gateway.name, payment.external_id, f"ch_{payment.id}"

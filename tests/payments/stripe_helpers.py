@@ -7,10 +7,10 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 
 from domain.states import MilestoneStatus
-from domain.usecases.payments import start_funding
 from storage.database import Database
 from storage.tables import stripe_events
 from tests.clock import ManualClock
+from tests.funding import open_checkout
 from tests.payments.market import CONFIG, Deal
 from tests.payments.stripe_servers import StripeEnv
 
@@ -25,12 +25,10 @@ class Started:
 async def start(
     env: StripeEnv, db: Database, clock: ManualClock, deal: Deal, milestone_id: int | None = None
 ) -> Started:
-    async with db.uow() as uow:
-        payment = await start_funding(
-            uow, clock, CONFIG, env.gateway, deal.client_id, milestone_id or deal.milestone_id
-        )
-        await uow.commit()
-        return Started(payment.id, payment.external_id, payment.checkout_url)  # type: ignore[arg-type]
+    payment = await open_checkout(
+        db, clock, CONFIG, env.gateway, deal.client_id, milestone_id or deal.milestone_id
+    )
+    return Started(payment.id, payment.external_id, payment.checkout_url)  # type: ignore[arg-type]
 
 
 async def milestone_status(db: Database, milestone_id: int) -> MilestoneStatus:
@@ -59,4 +57,4 @@ async def recorded_events(db: Database) -> list[str]:
 
 async def outbox_kinds(db: Database) -> list[str]:
     async with db.uow() as uow:
-        return [m.payload["kind"] for m in await uow.outbox.find()]
+        return [m.payload.get("kind") for m in await uow.outbox.find()]

@@ -15,9 +15,9 @@ from bot.payments.confirm import PaymentNews
 from bot.payments.sandbox import SandboxGateway
 from bot.payments.sandbox_page import install_routes
 from domain.states import MilestoneStatus
-from domain.usecases.payments import start_funding
 from storage.database import Database
 from tests.clock import ManualClock
+from tests.funding import open_checkout
 from tests.payments.market import CONFIG, Deal, ledger_state, make_deal
 
 PUBLIC = "http://127.0.0.1:8080"
@@ -37,11 +37,7 @@ async def client(gateway: SandboxGateway, news: PaymentNews) -> AsyncIterator[Te
 
 
 async def _start(db: Database, clock: ManualClock, gateway: SandboxGateway, deal: Deal) -> str:
-    async with db.uow() as uow:
-        payment = await start_funding(
-            uow, clock, CONFIG, gateway, deal.client_id, deal.milestone_id
-        )
-        await uow.commit()
+    payment = await open_checkout(db, clock, CONFIG, gateway, deal.client_id, deal.milestone_id)
     assert payment.checkout_url
     url = urlsplit(payment.checkout_url)
     assert f"{url.scheme}://{url.netloc}" == PUBLIC
@@ -57,7 +53,7 @@ async def _milestone_status(db: Database, milestone_id: int) -> MilestoneStatus:
 
 async def _outbox_kinds(db: Database) -> list[str]:
     async with db.uow() as uow:
-        return [m.payload["kind"] for m in await uow.outbox.find()]
+        return [m.payload.get("kind") for m in await uow.outbox.find()]
 
 
 async def test_checkout_is_idempotent_per_key(gateway: SandboxGateway, db, clock) -> None:

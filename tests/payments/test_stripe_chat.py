@@ -119,12 +119,11 @@ async def test_rate_limited_then_retry(chat_env, db, clock) -> None:
     carla, _fred, _cid, [mid] = await deal(h)
     env.standin.fail_next(429, "rate_limit_error", "rate_limit")
     await press_pay(h, carla, mid)
-    answer = h.last_answer(carla)
-    assert answer is not None and answer.show_alert
-    assert answer.text == label("error.gateway_busy")
-    assert checkout_url(h, carla) is None  # the quote with its Pay button stays
+    # The payment committed first; Stripe's refusal ends it, and Carla hears why.
+    assert label("error.gateway_busy").rstrip(".") in h.last(carla).text
+    assert checkout_url(h, carla) is None
     await _nothing_moved(h, mid)
-    assert await all_of(h, "payments") == []
+    assert [p.status for p in await all_of(h, "payments")] == ["failed"]
     # The same Pay button, again: the checkout opens.
     await press_pay(h, carla, mid)
     assert checkout_url(h, carla) == env.standin.sessions[await pending_session(h, mid)]["url"]
@@ -139,8 +138,7 @@ async def test_stripe_unreachable_then_retry(chat_env, db, clock) -> None:
     h = Harness(db, clock, env.news.runner.config, down)
     carla, _fred, _cid, [mid] = await deal(h)
     await press_pay(h, carla, mid)
-    answer = h.last_answer(carla)
-    assert answer is not None and answer.text == label("error.gateway_unreachable")
+    assert label("error.gateway_unreachable").rstrip(".") in h.last(carla).text
     await _nothing_moved(h, mid)
     await down.client._requestor._client.close_async()  # type: ignore[attr-defined]
     # Stripe is back: the same button works.

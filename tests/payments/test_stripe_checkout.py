@@ -9,7 +9,7 @@ import stripe
 from bot.payments.stripe_gateway import StripeGateway, stripe_client
 from domain.errors import PaymentError
 from domain.states import MilestoneStatus
-from domain.usecases.payments import start_funding
+from tests.funding import open_checkout
 from tests.payments.market import CONFIG, ledger_state, make_deal
 from tests.payments.stripe_helpers import (
     fund_keys,
@@ -32,7 +32,7 @@ async def test_checkout_session_has_stripes_shape_and_a_double_tap_makes_one(
     assert first.url.startswith("https://checkout.stripe.com/")
 
     (created,) = [r for r in stripe_env.standin.requests if r.path == "/v1/checkout/sessions"]
-    assert created.idempotency_key == f"checkout:milestone:{deal.milestone_id}:1"
+    assert created.idempotency_key == f"checkout:payment:{first.payment_id}"
     params = created.params
     assert params["mode"] == "payment"
     assert params["line_items"][0]["price_data"]["unit_amount"] == "10500"  # amount + 5 % fee
@@ -171,8 +171,8 @@ async def test_expired_session_ends_the_attempt_and_a_new_one_works(stripe_env, 
         r.idempotency_key for r in stripe_env.standin.requests if r.path == "/v1/checkout/sessions"
     ]
     assert keys == [
-        f"checkout:milestone:{deal.milestone_id}:1",
-        f"checkout:milestone:{deal.milestone_id}:2",
+        f"checkout:payment:{first.payment_id}",
+        f"checkout:payment:{second.payment_id}",
     ]
     await stripe_env.standin.deliver(await stripe_env.standin.pay_session(second.session_id))
     assert await milestone_status(db, deal.milestone_id) is MilestoneStatus.FUNDED
@@ -242,12 +242,13 @@ async def test_stripe_errors_become_payment_errors_and_a_retry_works(
 ) -> None:
     deal = await make_deal(db, clock)
     stripe_env.standin.fail_next(status, kind)
-    with pytest.raises(PaymentError) as err:
-        await start(stripe_env, db, clock, deal)
-    assert err.value.code == code
-    assert await milestone_status(db, deal.milestone_id) is MilestoneStatus.PENDING
+    failed = await start(stripe_env, db, clock, deal)
+    # The attempt ends with Stripe's reason; the milestone can be paid again.
+    assert (failed.session_id, failed.url) == (None, None)
+    assert await payment_row(db, failed.payment_id) == ("failed", None)
     async with db.uow() as uow:
-        assert await uow.payments.find() == []
+        assert (await uow.payments.get(failed.payment_id)).failure_reason == code
+    assert await milestone_status(db, deal.milestone_id) is MilestoneStatus.PENDING
     assert await ledger_state(db) == {}
     retry = await start(stripe_env, db, clock, deal)
     assert retry.session_id.startswith("cs_test_")
@@ -265,8 +266,8 @@ async def test_stripe_unreachable_is_a_clear_payment_error(db, clock) -> None:
         stripe_client("sk_test_x", f"http://127.0.0.1:{port}", max_network_retries=0),
         success_url="https://t.me/x",
     )
-    with pytest.raises(PaymentError) as err:
-        async with db.uow() as uow:
-            await start_funding(uow, clock, CONFIG, gateway, deal.client_id, deal.milestone_id)
-    assert err.value.code == "gateway_unreachable"
+    payment = await open_checkout(db, clock, CONFIG, gateway, deal.client_id, deal.milestone_id)
+    # The attempt ends with the reason (the client is told), and can be made again.
+    assert (payment.status, payment.failure_reason) == ("failed", "gateway_unreachable")
+    assert await milestone_status(db, deal.milestone_id) is MilestoneStatus.PENDING
     assert await ledger_state(db) == {}

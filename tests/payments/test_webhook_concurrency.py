@@ -11,9 +11,9 @@ from bot.payments.stripe_gateway import StripeGateway, stripe_client
 from bot.payments.stripe_webhook import StripeWebhook
 from domain.entities import Payment
 from domain.ports import CheckoutStarted
-from domain.usecases.payments import start_funding
 from handlers.system import SystemRunner
 from storage.tables import stripe_events
+from tests.funding import open_checkout
 from tests.payments.market import CONFIG, make_deal, outbox_renderer
 
 
@@ -28,11 +28,9 @@ class CheckoutOnly:
 
 async def test_concurrent_replays_of_one_event_fund_once(any_db, clock) -> None:
     deal = await make_deal(any_db, clock)
-    async with any_db.uow() as uow:
-        payment = await start_funding(
-            uow, clock, CONFIG, CheckoutOnly(), deal.client_id, deal.milestone_id
-        )
-        await uow.commit()
+    payment = await open_checkout(
+        any_db, clock, CONFIG, CheckoutOnly(), deal.client_id, deal.milestone_id
+    )
     runner = SystemRunner(any_db.uow, clock, CONFIG, render=outbox_renderer)
     gateway = StripeGateway(
         stripe_client("sk_test_x", "http://127.0.0.1:9"), success_url="https://t.me/x"

@@ -14,11 +14,11 @@ from bot.payments.sandbox import SandboxGateway
 from bot.payments.setup import CONNECT_REFRESH_PATH, build_stripe
 from bot.payments.stripe_gateway import StripeGateway
 from domain.states import MilestoneStatus
-from domain.usecases.payments import start_funding
 from handlers.system import SystemRunner
 from tests.flows.harness import Harness
 from tests.flows.test_offers import deal, label
 from tests.flows.test_work import submit
+from tests.funding import open_checkout
 from tests.payments.market import CONFIG, make_deal
 from tests.payments.stripe_chat import milestone_status, pending_session, press_pay, wallet
 from tests.payments.stripe_servers import API_KEY, WEBHOOK_SECRET
@@ -28,11 +28,7 @@ async def test_a_sandbox_payment_notifies_through_the_registry(db, clock) -> Non
     gateway = SandboxGateway("http://127.0.0.1:8080", "k")
     runner = SystemRunner(db.uow, clock, CONFIG, gateway=gateway)  # the real renderers
     deal = await make_deal(db, clock)
-    async with db.uow() as uow:
-        payment = await start_funding(
-            uow, clock, CONFIG, gateway, deal.client_id, deal.milestone_id
-        )
-        await uow.commit()
+    payment = await open_checkout(db, clock, CONFIG, gateway, deal.client_id, deal.milestone_id)
     assert await PaymentNews(runner).succeeded(
         "sandbox", payment.external_id, charge_ref="sbx_ch_1"
     )

@@ -12,6 +12,7 @@ from domain.states import JobStatus
 from domain.usecases import contracts, payments
 from domain.usecases.contracts import MilestoneSpec
 from handlers.gateway_calls import GatewayCallRunner
+from tests.funding import open_checkout
 from tests.usecases.conftest import CLIENT, FREELANCER
 
 
@@ -104,9 +105,7 @@ async def hired(
 
 async def fund(db, clock, config, gateway, milestone_id: int, client_id: int = CLIENT) -> str:
     """Start the checkout and confirm it, as the payment page would: the external id."""
-    async with db.uow() as uow:
-        payment = await payments.start_funding(uow, clock, config, gateway, client_id, milestone_id)
-        await uow.commit()
+    payment = await open_checkout(db, clock, config, gateway, client_id, milestone_id)
     async with db.uow() as uow:
         assert await payments.confirm_payment(
             uow, clock, config, gateway.name, payment.external_id, f"ch_{payment.id}"

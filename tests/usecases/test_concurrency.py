@@ -7,6 +7,7 @@ from domain import ledger
 from domain.errors import DomainError
 from domain.states import MilestoneStatus
 from domain.usecases import deadlines, milestones, payments
+from tests.funding import open_checkout
 from tests.usecases.conftest import CLIENT, FREELANCER
 from tests.usecases.story import RecordingGateway, fund, hired
 
@@ -41,9 +42,7 @@ async def test_fifty_concurrent_releases_settle_once(users, clock, config):
 async def test_twenty_concurrent_confirmations_fund_once(users, clock, config):
     db, gw = users, RecordingGateway()
     _, (mid,) = await hired(db, clock, config, (10_000,))
-    async with db.uow() as uow:
-        payment = await payments.start_funding(uow, clock, config, gw, CLIENT, mid)
-        await uow.commit()
+    payment = await open_checkout(db, clock, config, gw, CLIENT, mid)
 
     async def confirm() -> tuple[bool, int]:
         async with db.uow() as uow:
@@ -93,14 +92,11 @@ async def test_two_schedulers_auto_release_once_and_double_tap_funding(users, cl
             return released
 
     async def tap() -> int:
-        async with db.uow() as uow:
-            payment = await payments.start_funding(uow, clock, config, gw, CLIENT, m2)
-            await uow.commit()
-            return payment.id
+        return (await open_checkout(db, clock, config, gw, CLIENT, m2)).id  # type: ignore[return-value]
 
     results = await asyncio.gather(scheduler(), scheduler(), tap(), tap(), tap())
     assert sorted(results[:2]) == [[], [m1]]
     assert len(set(results[2:])) == 1  # one checkout, however many taps
-    assert gw.checkouts.count(f"checkout:milestone:{m2}:1") == 1 and len(gw.checkouts) == 2
+    assert gw.checkouts.count(f"checkout:payment:{results[2]}") == 1 and len(gw.checkouts) == 2
     async with db.uow() as uow:
         assert await uow.ledger.balance(ledger.freelancer_account(FREELANCER)) == 9_000

@@ -13,6 +13,7 @@ from domain.errors import PaymentError
 from domain.usecases import milestones, payments
 from domain.usecases.payments import REFUND_DUE, late_refund_id, late_refund_key
 from handlers.gateway_calls import GatewayCallRunner
+from tests.funding import open_checkout
 from tests.usecases.conftest import CLIENT
 from tests.usecases.story import RecordingGateway, hired
 
@@ -38,11 +39,8 @@ class Attempt:
 
 
 async def checkout(db, clock, config, gw, mid: int) -> Attempt:
-    async with db.uow() as uow:
-        started = await payments.start_funding(uow, clock, config, gw, CLIENT, mid)
-        attempt = Attempt(started.id, started.external_id)  # type: ignore[arg-type]
-        await uow.commit()
-    return attempt
+    started = await open_checkout(db, clock, config, gw, CLIENT, mid)
+    return Attempt(started.id, started.external_id)  # type: ignore[arg-type]
 
 
 async def two_attempts(db, clock, config, gw) -> tuple[int, Attempt]:

@@ -88,6 +88,8 @@ class FlakyGateway:
         if self.point == "after_call":
             raise Crash()  # the gateway moved the money; we die before recording it
         return made
+
+
 CONTRACTS = (((10_000, 3_333), FREELANCER), ((999, 25_001), OTHER_FREELANCER))
 ROLES = st.sampled_from(["client", "client", "freelancer", "freelancer", "stranger", "admin"])
 FUNDER = st.sampled_from(["client", "client", "client", "freelancer", "stranger"])
@@ -198,12 +200,20 @@ class LedgerMachine(RuleBasedStateMachine):
 
         async def pay(uow):
             payment = await payments.start_funding(uow, self.clock, CONFIG, self.gateway, actor, m)
-            return payment.external_id, str((await uow.milestones.get(m)).status)
+            return payment.id
 
-        started = self.attempt(pay)
-        if started is None or outcome == "pending":
+        payment_id = self.attempt(pay)
+        if payment_id is None:
             return
-        external_id, _ = started
+        # The runner opens the checkout after the commit (once per payment).
+        self.run(
+            GatewayCallRunner(self.db.uow, self.clock, CONFIG, self.gateway).open_checkout(
+                payment_id
+            )
+        )
+        if outcome == "pending":
+            return
+        external_id = self.run(self.external_id(payment_id))
         if outcome == "failed":
             self.attempt(
                 lambda uow: payments.payment_failed(uow, self.clock, "sandbox", external_id, "no")
@@ -448,6 +458,10 @@ class LedgerMachine(RuleBasedStateMachine):
                 self.earned[call.user_id] += call.amount  # the reversal gave it back
                 event("payout rejected, balance restored")
 
+    async def external_id(self, payment_id: int) -> str:
+        async with self.db.uow() as uow:
+            return (await uow.payments.get(payment_id)).external_id
+
     async def failed_payouts(self) -> list[GatewayCall]:
         async with self.db.uow() as uow:
             return [replace(c) for c in await uow.gateway_calls.find(status="failed")]
@@ -540,9 +554,7 @@ class LedgerMachine(RuleBasedStateMachine):
             c.amount for c in calls.values() if c.kind == "payout" and c.status != "failed"
         )
         assert -sum(a for _, kind, acc, a in rows if acc == "payouts:sandbox") == -paid_out
-        refunded = sum(
-            a for _, kind, acc, a in rows if acc == "gateway:sandbox" and kind != "fund"
-        )
+        refunded = sum(a for _, kind, acc, a in rows if acc == "gateway:sandbox" and kind != "fund")
         assert refunded == sum(c.amount for c in calls.values() if c.kind == "refund")
 
     @invariant()

@@ -7,6 +7,7 @@ from domain.errors import IllegalTransition, NotAllowed, NotFound
 from domain.fees import fee
 from domain.states import MilestoneStatus
 from domain.usecases import disputes, milestones, payments, payouts
+from tests.funding import open_checkout
 from tests.usecases.conftest import ADMIN, CLIENT, FREELANCER, STRANGER
 from tests.usecases.story import RecordingGateway, fund, hired, make_calls
 
@@ -55,17 +56,18 @@ async def test_funding_second_tap_replay_and_unknown_payment(sqlite_users, clock
         first = await payments.start_funding(uow, clock, config, gw, CLIENT, mid)
         again = await payments.start_funding(uow, clock, config, gw, CLIENT, mid)
         assert again.id == first.id and first.amount == 10_500
-        assert gw.checkouts == [f"checkout:milestone:{mid}:1"]
+        assert gw.checkouts == []  # the payment commits before the gateway is asked
         await uow.commit()
+    first = await open_checkout(db, clock, config, gw, CLIENT, mid)  # a tap after a crash
+    assert gw.checkouts == [f"checkout:payment:{first.id}"]
     async with db.uow() as uow:
         assert await payments.payment_failed(uow, clock, gw.name, first.external_id, "declined")
         await uow.commit()
     async with db.uow() as uow:
         assert (await uow.milestones.get(mid)).status is MilestoneStatus.PENDING
-        second = await payments.start_funding(uow, clock, config, gw, CLIENT, mid)
-        assert second.id != first.id
-        assert gw.checkouts[-1] == f"checkout:milestone:{mid}:2"
-        await uow.commit()
+    second = await open_checkout(db, clock, config, gw, CLIENT, mid)
+    assert second.id != first.id
+    assert gw.checkouts[-1] == f"checkout:payment:{second.id}"
     async with db.uow() as uow:
         assert await payments.confirm_payment(uow, clock, config, gw.name, second.external_id)
         await uow.commit()
