@@ -161,7 +161,10 @@ async def read_body(request: web.Request, max_bytes: int) -> bytes:
         raise _closing(web.HTTPRequestEntityTooLarge(max_size=max_bytes, actual_size=length))
     if request.content.at_eof():
         # Read already (a middleware called request.read(), which keeps the bytes).
-        return await request.read()
+        body = await request.read()
+        if len(body) > max_bytes:
+            raise _closing(web.HTTPRequestEntityTooLarge(max_size=max_bytes, actual_size=len(body)))
+        return body
     timeout = request.config_dict.get(BODY_TIMEOUT, DEFAULT_BODY_TIMEOUT_S)
     body = bytearray()
     try:
