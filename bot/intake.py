@@ -28,7 +28,7 @@ from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
 from bot.dispatch import DispatcherClosed, UpdateDispatcher
 from domain.config import MarketConfig
 from domain.entities import StoredUpdate
-from handlers.events import Event, Outcome
+from handlers.events import ID_RANGE, Event, Outcome
 from storage.database import Database
 
 log = logging.getLogger(__name__)
@@ -45,16 +45,13 @@ Parse = Callable[[dict[str, Any]], Event | None]
 Pause = Callable[[float], Awaitable[None]]
 
 
-INT64 = range(-(2**63), 2**63)  # what the update_id columns (BIGINT) hold
-
-
 def update_id_of(payload: Any) -> int | None:
     """The update_id of a raw update, or None when it has none (not an update) or
     one no database column can hold."""
     update_id = payload.get("update_id") if isinstance(payload, dict) else None
     if not isinstance(update_id, int) or isinstance(update_id, bool):
         return None
-    if update_id not in INT64:
+    if update_id not in ID_RANGE:
         return None
     return update_id
 

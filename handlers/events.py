@@ -30,6 +30,10 @@ Button = dict[str, str]
 Keyboard = list[list[Button]]
 
 
+# The ids an Event may carry (update, user, chat, message): the database keeps them
+# as BIGINT; an update with any other is not one we can take.
+ID_RANGE = range(-(2**63), 2**63)
+
 FileKind = Literal["document", "photo"]
 PHOTO_PREFIX = "photo:"  # Telegram file ids never contain ":", so this cannot clash
 

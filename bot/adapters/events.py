@@ -13,7 +13,7 @@ import logging
 import re
 from typing import Any
 
-from handlers.events import Event, IncomingFile
+from handlers.events import ID_RANGE, Event, IncomingFile
 
 log = logging.getLogger(__name__)
 
@@ -22,7 +22,6 @@ COMMAND_RE = re.compile(r"^/([A-Za-z0-9_]{1,64})(?:@([A-Za-z0-9_]{1,64}))?(?:\s+
 # What no database text column takes: NUL (PostgreSQL refuses it) and lone UTF-16
 # surrogates (not encodable as UTF-8), which a JSON body can carry as \u escapes.
 UNSTORABLE_RE = re.compile("[\x00\ud800-\udfff]")
-INT64 = range(-(2**63), 2**63)  # the BIGINT id columns
 
 
 def _plain(value: Any) -> Any:
@@ -143,7 +142,8 @@ def to_event(update: Any, bot_username: str | None = None) -> Event | None:
         return None
     if event is None:
         return None
-    if not all(i is None or i in INT64 for i in (event.user_id, event.chat_id, event.message_id)):
+    ids = (event.user_id, event.chat_id, event.message_id)
+    if not all(i is None or i in ID_RANGE for i in ids):
         log.warning("update %s: an id out of range; ignored", update_id)
         return None
     return _storable(event)
