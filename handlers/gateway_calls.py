@@ -117,6 +117,14 @@ class GatewayCallRunner:
         call, payment = found
         if call.gateway != self.gateway.name:
             return False
+        window = getattr(self.gateway, "idempotency_window", None)
+        first_tried = call.created_at
+        if window is not None and call.attempts and first_tried is not None:
+            if self.clock.now() - first_tried >= window:
+                # The gateway may have forgotten the key: never risk a second movement.
+                log.error("gateway call %s is older than the gateway's keys: held", call.key)
+                await self._record(lambda uow: uc.hold(uow, self.clock, call_id))
+                return False
         error: PaymentError | None = None
         try:
             external_id = await self.gateway.execute(call, payment)

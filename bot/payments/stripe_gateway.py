@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
@@ -135,6 +136,9 @@ class StripeGateway:
     """domain.ports.PaymentGateway for Stripe."""
 
     name = NAME
+    # Stripe keeps idempotency keys for 24 hours; a call first tried earlier than
+    # this is held for an admin instead of retried (handlers/gateway_calls.py).
+    idempotency_window = timedelta(hours=23)
 
     def __init__(
         self,

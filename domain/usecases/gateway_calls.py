@@ -34,6 +34,9 @@ from domain.ports import Clock, UnitOfWork
 from domain.usecases.common import load
 
 DUE, DONE, FAILED = "due", "done", "failed"
+# A call whose key the gateway may have forgotten (tried first longer ago than the
+# gateway keeps idempotency keys): a person checks the gateway before anything more.
+HELD = "held"
 KINDS = ("refund", "late_refund", "payout", "transfer")
 
 # Late payments (payments.py): the note on a payment its milestone no longer needs.
@@ -216,5 +219,17 @@ async def fail(uow: UnitOfWork, clock: Clock, call_id: int, error: PaymentError)
         )
     if final or call.attempts == 1:
         uow.emit("gateway_call_failed", error=error.code, final=final, **_data(call))
+    return True
+
+
+async def hold(uow: UnitOfWork, clock: Clock, call_id: int) -> bool:
+    """Stop retrying a call first tried longer ago than its gateway keeps
+    idempotency keys: another try could be taken as a new movement. The admins
+    are told to check the gateway; the ledger stays as the intent wrote it."""
+    call = await _locked(uow, call_id)
+    if call is None:
+        return False
+    call.status, call.updated_at = HELD, clock.now()
+    uow.emit("gateway_call_held", **_data(call))
     return True
 

@@ -41,3 +41,18 @@ async def tell_admins(scope: Scope, data: dict) -> None:
             reason=failure_reason(t, data["error"], default="gateway_error"),
             code=data["error"],
         )
+
+
+@renders("gateway_call_held")
+async def tell_admins_held(scope: Scope, data: dict) -> None:
+    for admin_id in sorted(scope.config.admin_ids):
+        t = await scope.translator_for(admin_id)
+        await scope.notify(
+            admin_id,
+            "calls.admin.held",
+            what=t.plain(f"calls.kind.{data['call_kind']}"),
+            amount=money(data["amount"], data["currency"]),
+            id=data["call_id"],
+            user=data["user_id"] or "—",
+            milestone=data["milestone_id"] or "—",
+        )
