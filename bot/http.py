@@ -158,26 +158,28 @@ async def read_body(request: web.Request, max_bytes: int) -> bytes:
     timeout is a 408. Each closes the connection."""
     length = request.content_length
     if length is not None and length > max_bytes:
-        raise _closing(web.HTTPRequestEntityTooLarge(max_size=max_bytes, actual_size=length))
+        raise _too_large(max_bytes, length)
     if request.content.at_eof():
         # Read already (a middleware called request.read(), which keeps the bytes).
         body = await request.read()
         if len(body) > max_bytes:
-            raise _closing(web.HTTPRequestEntityTooLarge(max_size=max_bytes, actual_size=len(body)))
+            raise _too_large(max_bytes, len(body))
         return body
     timeout = request.config_dict.get(BODY_TIMEOUT, DEFAULT_BODY_TIMEOUT_S)
-    body = bytearray()
+    chunks = bytearray()
     try:
         async with asyncio.timeout(timeout):
             while chunk := await request.content.readany():
-                body += chunk
-                if len(body) > max_bytes:
-                    raise _closing(
-                        web.HTTPRequestEntityTooLarge(max_size=max_bytes, actual_size=len(body))
-                    )
+                chunks += chunk
+                if len(chunks) > max_bytes:
+                    raise _too_large(max_bytes, len(chunks))
     except TimeoutError:
         raise _closing(web.HTTPRequestTimeout(text="The request body was too slow.")) from None
-    return bytes(body)
+    return bytes(chunks)
+
+
+def _too_large(max_bytes: int, size: int) -> web.HTTPException:
+    return _closing(web.HTTPRequestEntityTooLarge(max_size=max_bytes, actual_size=size))
 
 
 def _closing(response: web.HTTPException) -> web.HTTPException:

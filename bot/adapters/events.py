@@ -149,18 +149,18 @@ def to_event(update: Any, bot_username: str | None = None) -> Event | None:
     return _storable(event)
 
 
-def storable_text(text: str) -> str:
+def _storable_text(text: str) -> str:
     """`text` without NUL characters, and with U+FFFD for lone surrogates."""
     return UNSTORABLE_RE.sub(lambda m: "" if m.group() == "\x00" else "\ufffd", text)
 
 
 def _storable(record: Any) -> Any:
-    """The Event (or IncomingFile) with storable_text applied to each text field."""
+    """The Event (or IncomingFile) with _storable_text applied to each text field."""
     changes: dict[str, Any] = {}
     for field in dataclasses.fields(record):
         value = getattr(record, field.name)
         if isinstance(value, str) and UNSTORABLE_RE.search(value):
-            changes[field.name] = storable_text(value)
+            changes[field.name] = _storable_text(value)
         elif field.name == "files" and value:
             changes[field.name] = tuple(_storable(f) for f in value)
     return dataclasses.replace(record, **changes) if changes else record
