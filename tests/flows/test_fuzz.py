@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from datetime import datetime
 from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
@@ -152,7 +153,8 @@ async def _scenario(data, template: Path, path: Path) -> None:
             Person(1003, "😀", None),
             Person(1004, "Zed", "es"),
         ]
-        used_updates: list[int] = []
+        # Each update id used, and when it was last processed.
+        used_updates: dict[int, datetime] = {}
         for _ in range(EVENTS_PER_EXAMPLE):
             who = data.draw(st.sampled_from(people))
             kind = data.draw(
@@ -189,15 +191,19 @@ async def _scenario(data, template: Path, path: Path) -> None:
                     who, data.draw(st.sampled_from(["f1", "AgAD<x>", "x" * 200])), caption
                 )
             elif kind == "dup" and used_updates:
-                update_id = data.draw(st.sampled_from(used_updates))
+                update_id = data.draw(st.sampled_from(sorted(used_updates)))
                 outcome = await h.send(who, "/menu", update_id=update_id)
-                assert outcome.duplicate
+                # A repeat within the window is a duplicate; after it, a new update.
+                fresh = clock.now() - used_updates[update_id] <= h.config.update_dedup_window
+                assert outcome.duplicate is fresh
+                if not fresh:
+                    used_updates[update_id] = clock.now()
                 continue
             else:
                 clock.advance(hours=data.draw(st.integers(0, 400)))
                 await h.tick()
                 continue
-            used_updates.append(max(used_updates, default=0) + 1)
+            used_updates[max(used_updates, default=0) + 1] = clock.now()
             assert not outcome.duplicate or kind == "dup"
             for message in h.chat(who):
                 assert "Traceback" not in message.html
