@@ -132,6 +132,17 @@ async def _locked(uow: UnitOfWork, call_id: int) -> GatewayCall | None:
     return call if call is not None and call.status == DUE else None
 
 
+def _late_payment(payment: Payment) -> dict[str, Any]:
+    """What every message about a late payment's refund names."""
+    return {
+        "payment_id": payment.id,
+        "milestone_id": payment.milestone_id,
+        "payer_id": payment.payer_id,
+        "amount": payment.amount,
+        "currency": payment.currency,
+    }
+
+
 def _data(call: GatewayCall) -> dict[str, Any]:
     return {
         "call_id": call.id,
@@ -160,15 +171,7 @@ async def complete(uow: UnitOfWork, clock: Clock, call_id: int, external_id: str
         payment = await load(uow.payments, call.payment_id, "payment", lock=True)
         payment.status, payment.failure_reason = "refunded", REFUNDED
         payment.refund_ref, payment.updated_at = external_id, now
-        uow.emit(
-            "late_payment_refunded",
-            payment_id=payment.id,
-            milestone_id=payment.milestone_id,
-            payer_id=payment.payer_id,
-            amount=payment.amount,
-            currency=payment.currency,
-            refund_id=external_id,
-        )
+        uow.emit("late_payment_refunded", refund_id=external_id, **_late_payment(payment))
     elif call.kind in ("payout", "transfer"):
         payout = await load(uow.payouts, call.payout_id, "payout", lock=True)
         payout.status, payout.external_id = "paid", external_id
@@ -208,15 +211,7 @@ async def fail(uow: UnitOfWork, clock: Clock, call_id: int, error: PaymentError)
         uow.emit("payout_failed", error=error.code, **_data(call))
     elif call.kind == "late_refund" and call.attempts == 1:
         payment = await load(uow.payments, call.payment_id, "payment")
-        uow.emit(
-            "payment_refund_due",
-            payment_id=payment.id,
-            milestone_id=payment.milestone_id,
-            payer_id=payment.payer_id,
-            amount=payment.amount,
-            currency=payment.currency,
-            error=error.code,
-        )
+        uow.emit("payment_refund_due", error=error.code, **_late_payment(payment))
     if final or call.attempts == 1:
         uow.emit("gateway_call_failed", error=error.code, final=final, **_data(call))
     return True
