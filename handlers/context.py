@@ -97,6 +97,14 @@ class Scope:
         }
         await self._add(chat_id, kind, payload, priority)
 
+    async def edit_message(
+        self, chat_id: int, message_id: int, text: str, buttons: Keyboard | None = None
+    ) -> None:
+        """Replace a message the bot sent earlier (e.g. "preparing…" with the result)."""
+        await self._add(
+            chat_id, "edit", {"message_id": message_id, "text": text, "buttons": buttons}, REPLY
+        )
+
     # The older name: every caller passes kept ids, so it chooses photo vs document too.
     send_document = send_file
 

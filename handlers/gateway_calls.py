@@ -64,10 +64,12 @@ class GatewayCallRunner:
             if event.kind == DUE_EVENT:
                 made += await self.make(int(event.data["call_id"]))
             elif event.kind == CHECKOUT_EVENT:
-                made += await self.open_checkout(int(event.data["payment_id"]))
+                made += await self.open_checkout(
+                    int(event.data["payment_id"]), event.data.get("shown_in")
+                )
         return made
 
-    async def open_checkout(self, payment_id: int) -> bool:
+    async def open_checkout(self, payment_id: int, shown_in: int | None = None) -> bool:
         """Ask the gateway for the checkout of a committed payment (key
         checkout:payment:<id>, so a retry gets the same one) and record it."""
         assert self.gateway is not None
@@ -88,7 +90,7 @@ class GatewayCallRunner:
             )
             return False
         return await self._record(
-            lambda uow: payments.checkout_opened(uow, self.clock, payment_id, started)
+            lambda uow: payments.checkout_opened(uow, self.clock, payment_id, started, shown_in)
         )
 
     async def make_due(self, idle_seconds: float = IDLE_SECONDS, limit: int = 100) -> int:

@@ -31,8 +31,12 @@ async def start_funding(
     gateway: PaymentGateway,
     actor_id: int,
     milestone_id: int,
+    shown_in: int | None = None,
 ) -> Payment:
     """Start (or return the pending) payment for a milestone: client only.
+
+    `shown_in` is passed through to "funding_started": where the payer waits
+    for the link (the chat's message), so it can be shown there.
 
     The payment is committed before the gateway is asked for a checkout
     ("checkout_due": the runner calls start_checkout after the commit with the
@@ -50,7 +54,12 @@ async def start_funding(
         pending = await uow.payments.find(milestone_id=milestone_id, status="pending", limit=1)
         if pending:
             if not pending[0].external_id:
-                uow.emit("checkout_due", payment_id=pending[0].id, gateway=pending[0].gateway)
+                uow.emit(
+                    "checkout_due",
+                    payment_id=pending[0].id,
+                    gateway=pending[0].gateway,
+                    shown_in=shown_in,
+                )
             return pending[0]
     milestone.apply("start_funding")
     now = clock.now()
@@ -66,7 +75,7 @@ async def start_funding(
             updated_at=now,
         )
     )
-    uow.emit("checkout_due", payment_id=payment.id, gateway=gateway.name)
+    uow.emit("checkout_due", payment_id=payment.id, gateway=gateway.name, shown_in=shown_in)
     return payment
 
 
@@ -88,7 +97,11 @@ async def checkout_to_open(uow: UnitOfWork, payment_id: int) -> tuple[Payment, s
 
 
 async def checkout_opened(
-    uow: UnitOfWork, clock: Clock, payment_id: int, started: CheckoutStarted
+    uow: UnitOfWork,
+    clock: Clock,
+    payment_id: int,
+    started: CheckoutStarted,
+    shown_in: int | None = None,
 ) -> bool:
     """The gateway opened the checkout: record it and send the payer there
     ("funding_started"). False when another runner recorded it first."""
@@ -114,6 +127,7 @@ async def checkout_opened(
         total=payment.amount,
         currency=payment.currency,
         url=started.url,
+        shown_in=shown_in,
     )
     return True
 

@@ -86,7 +86,13 @@ async def pay(ctx: Context, milestone_id: int) -> None:
     t = ctx.t
     await _fundable(ctx, milestone_id)
     payment = await uc.start_funding(
-        ctx.uow, ctx.clock, ctx.config, gateway_of(ctx), ctx.user.id, milestone_id
+        ctx.uow,
+        ctx.clock,
+        ctx.config,
+        gateway_of(ctx),
+        ctx.user.id,
+        milestone_id,
+        shown_in=ctx.event.message_id,
     )
     milestone, contract = await milestone_with_contract(ctx.uow, milestone_id, lock=False)
     if payment.checkout_url:  # a checkout already open: the same page again
@@ -115,10 +121,14 @@ def checkout_message(
 async def funding_started(
     scope: Scope, data: dict, milestone: Milestone, contract: Contract
 ) -> None:
-    """The checkout the client asked for is open: the link, in their chat."""
+    """The checkout the client asked for is open: the "preparing" message turns
+    into the link (or the link comes as a message of its own)."""
     t = await scope.translator_for(data["client_id"])
     text, buttons = checkout_message(t, milestone, contract, data["total"], data["url"])
-    await scope.notify(data["client_id"], text=text, buttons=buttons, priority=REPLY)
+    if data.get("shown_in"):
+        await scope.edit_message(data["client_id"], data["shown_in"], text, buttons)
+    else:
+        await scope.notify(data["client_id"], text=text, buttons=buttons, priority=REPLY)
 
 
 @on_button(FUND)
