@@ -97,6 +97,8 @@ async def test_two_schedulers_auto_release_once_and_double_tap_funding(users, cl
     results = await asyncio.gather(scheduler(), scheduler(), tap(), tap(), tap())
     assert sorted(results[:2]) == [[], [m1]]
     assert len(set(results[2:])) == 1  # one checkout, however many taps
-    assert gw.checkouts.count(f"checkout:payment:{results[2]}") == 1 and len(gw.checkouts) == 2
+    # Taps racing the checkout may each ask for it, always with the payment's one key
+    # (the gateway answers them with one checkout).
+    assert set(gw.checkouts) == {f"checkout:payment:{p}" for p in (1, results[2])}
     async with db.uow() as uow:
         assert await uow.ledger.balance(ledger.freelancer_account(FREELANCER)) == 9_000
