@@ -171,7 +171,12 @@ async def complete(uow: UnitOfWork, clock: Clock, call_id: int, external_id: str
         payment = await load(uow.payments, call.payment_id, "payment", lock=True)
         payment.status, payment.failure_reason = "refunded", REFUNDED
         payment.refund_ref, payment.updated_at = external_id, now
-        uow.emit("late_payment_refunded", refund_id=external_id, **_late_payment(payment))
+        uow.emit(
+            "late_payment_refunded",
+            refund_id=external_id,
+            why=call.params.get("why", "late"),
+            **_late_payment(payment),
+        )
     elif call.kind in ("payout", "transfer"):
         payout = await load(uow.payouts, call.payout_id, "payout", lock=True)
         payout.status, payout.external_id = "paid", external_id

@@ -107,7 +107,7 @@ async def confirm_checked(
         if milestone.status is MilestoneStatus.FUNDING and not others:
             milestone.apply("payment_failed")  # the client may pay again
         if refund:
-            await refund_not_needed(uow, clock, payment)  # noted REFUND_DUE, refund committed
+            await refund_not_needed(uow, clock, payment, why="mismatch")  # noted REFUND_DUE
         else:
             payment.failure_reason = NOTHING_TAKEN
     uow.emit(

@@ -219,7 +219,9 @@ async def confirm_payment(
     return True
 
 
-async def refund_not_needed(uow: UnitOfWork, clock: Clock, payment: Payment) -> None:
+async def refund_not_needed(
+    uow: UnitOfWork, clock: Clock, payment: Payment, why: str = "late"
+) -> None:
     """Give a succeeded payment back in full without it entering any escrow; the
     caller holds its lock.
 
@@ -244,6 +246,8 @@ async def refund_not_needed(uow: UnitOfWork, clock: Clock, payment: Payment) -> 
         payment_id=payment.id,
         milestone_id=payment.milestone_id,
         user_id=payment.payer_id,
+        # Why it goes back ("late", or "mismatch": not what was quoted): its messages say so.
+        params={"why": why},
     )
 
 

@@ -222,11 +222,13 @@ async def payment_refund_due(scope: Scope, data: dict) -> None:
 @renders("late_payment_refunded")
 async def late_payment_refunded(scope: Scope, data: dict) -> None:
     params = await _late_payment(scope, data)
-    await scope.notify(data["payer_id"], "funding.notify.refunded", **params)
+    # A payment that was not what was quoted is refunded in words of its own.
+    mismatch = data.get("why") == "mismatch"
+    payer_key = "funding.notify.mismatch_refunded" if mismatch else "funding.notify.refunded"
+    admin_key = "funding.admin.mismatch_refunded" if mismatch else "funding.admin.refunded"
+    await scope.notify(data["payer_id"], payer_key, **params)
     for admin_id in sorted(scope.config.admin_ids):
-        await scope.notify(
-            admin_id, "funding.admin.refunded", refund_id=data["refund_id"], **params
-        )
+        await scope.notify(admin_id, admin_key, refund_id=data["refund_id"], **params)
 
 
 # News of a payment that is not the payment's (domain.usecases.payment_checks):

@@ -79,6 +79,10 @@ async def test_a_session_paid_1_jpy_funds_nothing_and_is_refunded(chat_env, db, 
     assert "the amount is not the payment" in alert and "the currency is not the payment" in alert
     assert "refunded in full automatically" in alert
     assert any("did not match the $210.00 quoted" in m.text for m in h.chat(carla))
+    # The refund is told as what it is, not as a payment that came too late.
+    assert any("was not the amount that was asked for" in m.text for m in h.chat(carla))
+    assert not any("no longer needed it" in m.text for m in h.chat(carla))
+    assert any("did not match what was quoted" in t for t in told)
 
     # Paying the milestone properly afterwards funds it, once.
     await pay_in_checkout(h, env, carla, mid)
