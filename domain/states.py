@@ -79,6 +79,10 @@ class Machine(Generic[S]):
     def allows(self, state: S, action: str) -> bool:
         return (state, action) in self.table
 
+    def allowing(self, action: str) -> frozenset[S]:
+        """The states in which `action` is allowed (e.g. to find what may be disputed)."""
+        return frozenset(state for state, a in self.table if a == action)
+
     def actions(self) -> set[str]:
         return {a for _, a in self.table}
 

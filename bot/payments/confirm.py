@@ -146,7 +146,7 @@ class PaymentNews:
     ) -> bool:
         """The payer's card was declined on the gateway's page, which stays open for
         another card: nothing changes, the client is told ("payment_declined",
-        rendered by bot/payments/chat.py) while the payment is still pending.
+        rendered by handlers/flows/funding.py) while the payment is still pending.
         False for an unknown payment or one no longer pending."""
 
         async def body(uow: UnitOfWork) -> bool:

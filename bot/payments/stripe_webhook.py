@@ -44,7 +44,6 @@ from aiohttp import web
 from sqlalchemy.exc import IntegrityError
 
 from bot.http import MIB, parse_json, read_body
-from bot.payments import chat as _chat_notifications  # noqa: F401  (registers renderers)
 from bot.payments.confirm import CHARGEBACK, Claim, PaymentNews, find_payment
 from bot.payments.stripe_checks import livemode_of, received, refusal
 from bot.payments.stripe_gateway import (

@@ -11,7 +11,7 @@ Refund policy (a funded milestone cancelled before work was submitted):
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import timedelta
+from datetime import date, timedelta
 
 from domain import validation
 from domain.config import MarketConfig
@@ -19,12 +19,21 @@ from domain.entities import ContractMessage, Milestone, Submission
 from domain.errors import NotAllowed, ValidationError
 from domain.fees import Settlement
 from domain.ports import Clock, PaymentGateway, UnitOfWork
-from domain.states import ContractStatus, MilestoneStatus
+from domain.states import MILESTONE, ContractStatus
 from domain.usecases.common import active_user, milestone_with_contract, require_party
 from domain.usecases.contracts import milestone_parties
 from domain.usecases.settlement import settle
 
 MAX_FILES = 10
+
+
+def refund_allowed(side: str, milestone: Milestone, today: date) -> bool:
+    """The refund policy above: may `side` ("client" or "freelancer") refund the
+    milestone alone today? The freelancer while it is funded; the client only once
+    its due date has passed (`today` is after it) with nothing submitted."""
+    if not MILESTONE.allows(milestone.status, "refund"):
+        return False
+    return side == "freelancer" or (milestone.due_date is not None and today > milestone.due_date)
 
 
 async def submit_work(
@@ -122,13 +131,13 @@ async def refund(
     await active_user(uow, actor_id)
     milestone, contract = await milestone_with_contract(uow, milestone_id)
     side = require_party(contract, actor_id)
-    if side == "client" and milestone.status is MilestoneStatus.FUNDED:
-        overdue = milestone.due_date is not None and clock.now().date() > milestone.due_date
-        if not overdue:
-            raise NotAllowed(
-                "refund_needs_freelancer",
-                "Ask the freelancer to cancel, or open a dispute.",
-            )
+    if MILESTONE.allows(milestone.status, "refund") and not refund_allowed(
+        side, milestone, clock.now().date()
+    ):
+        raise NotAllowed(
+            "refund_needs_freelancer",
+            "Ask the freelancer to cancel, or open a dispute.",
+        )
     split = await settle(uow, clock, milestone, contract, 0, "refund", "refund", gateway)
     uow.emit(
         "milestone_refunded",

@@ -45,7 +45,7 @@ from domain.usecases.common import load, milestone_with_contract
 from handlers.callbacks import StaleButton, encode
 from handlers.context import Context, Scope
 from handlers.events import Button
-from handlers.flows.contracts import gateway_of, int_arg, name_of, page_nav, page_of
+from handlers.helpers import gateway_of, int_arg, name_of, page_nav, page_of
 from handlers.i18n import Translator
 from handlers.notify import renders
 from handlers.render import Html, bold, button, esc, join, keyboard, money, shorten

@@ -27,11 +27,13 @@ from domain.errors import NotAllowed, ValidationError
 from domain.money import parse_money
 from domain.states import HELD
 from domain.usecases import payouts as uc
+from domain.usecases import queries
 from handlers.callbacks import StaleButton, encode
 from handlers.context import Context, Scope
-from handlers.flows.contracts import BALANCE, my_contracts, open_contract_button
+from handlers.contract_views import open_contract_button
 from handlers.i18n import Translator
 from handlers.notify import renders
+from handlers.prefixes import BALANCE
 from handlers.render import Html, button, join, keyboard, money, pagination_row, url_button
 from handlers.routing import button as on_button
 from handlers.routing import command, step
@@ -45,7 +47,7 @@ SetupLink = Callable[[Any, Any, int], Awaitable[str | None]]
 async def _held(ctx: Context) -> tuple[int, int]:
     """Escrow held (amounts, fees excluded) for the user's work and for their own milestones."""
     for_work = for_own = 0
-    for contract in await my_contracts(ctx, ctx.user.id):
+    for contract in await queries.my_contracts(ctx.uow, ctx.user.id):
         for m in await ctx.uow.milestones.find(contract_id=contract.id):
             if m.status not in HELD or m.currency != ctx.config.currency:
                 continue

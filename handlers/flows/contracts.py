@@ -1,31 +1,22 @@
 """My contracts: the list (/contracts), each contract's card, and ending a contract.
 
-Callback data (prefix "ct"):
+Callback data (prefix "ct", handlers/prefixes.py):
 - "ct:list::<page>"   the viewer's contracts, page n (1-based)
 - "ct:v:<contract>"   a contract's card: parties, milestones, escrow, the viewer's buttons
 - "ct:end:<contract>" ask to end the contract; "ct:endok:<contract>" ends it
 
-The card's buttons belong to the other money flows; their prefixes are defined
-here so that every module of the area can build the others' buttons without
-circular imports: "of" offers.py, "fd" funding.py, "wk" work.py, "bal" balance.py,
-"msg" messaging.py ("msg:c:<contract>"), "dsp" disputes.py ("dsp:new:<milestone>",
-"dsp:v:<dispute>"). Which milestone buttons a viewer gets is `milestone_actions`,
-shared with the milestone notifications of work.py and funding.py. The small
-helpers every flow of the area needs (paging, a numeric button argument, the
-payment gateway, leaving a conversation, names) are written once here too.
+The card's buttons belong to the other money flows (their prefixes are in
+handlers/prefixes.py). Which milestone buttons a viewer gets is
+handlers/contract_views.py's `milestone_actions`, shared with the milestone
+notifications of work.py and funding.py.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
-from datetime import date
-from typing import Any, TypeVar
-
 from domain import ledger
-from domain.entities import Contract, Milestone, User
+from domain.entities import Contract, Milestone
 from domain.errors import NotAllowed
-from domain.ports import PaymentGateway
-from domain.states import HELD, ContractStatus, MilestoneStatus
+from domain.states import HELD, MILESTONE, ContractStatus, MilestoneStatus
 from domain.usecases import contracts as uc
 from domain.usecases import queries
 from domain.usecases.common import load, other_party, require_party
@@ -33,187 +24,24 @@ from domain.usecases.disputes import LIVE
 from domain.usecases.messaging import WRITABLE
 from handlers.callbacks import StaleButton, encode
 from handlers.context import Context, Scope
+from handlers.contract_views import (
+    card_keyboard,
+    done_with_card,
+    message_button,
+    milestone_actions,
+    milestone_line,
+    milestones_of,
+)
 from handlers.events import Button, Keyboard
+from handlers.helpers import int_arg, name_of, page_nav, page_of
 from handlers.i18n import Translator
 from handlers.notify import renders
-from handlers.render import Html, bold, button, esc, join, keyboard, money, pagination_row, rows
+from handlers.prefixes import CONTRACT, DISPUTE, FUND, OFFER, REVIEW, WORK
+from handlers.render import Html, bold, button, join, keyboard, money, rows
 from handlers.routing import button as on_button
 from handlers.routing import command
 
-T = TypeVar("T")
-
-CONTRACT, OFFER, FUND, WORK, BALANCE = "ct", "of", "fd", "wk", "bal"
-MESSAGE, DISPUTE, REVIEW = "msg", "dsp", "rv"
-# Milestone states in which either party may open a dispute (money held, none open).
-DISPUTABLE = (MilestoneStatus.FUNDED, MilestoneStatus.SUBMITTED, MilestoneStatus.CHANGES_REQUESTED)
-UNFUNDED = (MilestoneStatus.PENDING, MilestoneStatus.FUNDING)
 PAGE_SIZE = 6
-
-STATUS_ICON = {
-    MilestoneStatus.PENDING: "⏳",
-    MilestoneStatus.FUNDING: "💳",
-    MilestoneStatus.FUNDED: "🔒",
-    MilestoneStatus.SUBMITTED: "📦",
-    MilestoneStatus.CHANGES_REQUESTED: "✏️",
-    MilestoneStatus.DISPUTED: "⚖️",
-    MilestoneStatus.FROZEN: "🧊",
-    MilestoneStatus.RELEASED: "✅",
-    MilestoneStatus.REFUNDED: "↩️",
-    MilestoneStatus.SPLIT: "➗",
-    MilestoneStatus.CANCELLED: "✖️",
-}
-
-
-# --- shared pieces for the flows of the area ----------------------------------
-
-
-def page_of(items: Sequence[T], page: int, size: int) -> tuple[list[T], int, int]:
-    """Page `page` (1-based, clamped to the pages there are) of `items`: its items,
-    its number and how many pages there are (at least one)."""
-    pages = max(1, (len(items) + size - 1) // size)
-    page = min(max(page, 1), pages)
-    return list(items[(page - 1) * size : page * size]), page, pages
-
-
-def page_nav(t: Translator, prefix: str, action: str, page: int, pages: int) -> list[Button]:
-    """‹ Prev · n/N · Next › to "<prefix>:<action>::<page>" (none for a single page)."""
-    return pagination_row(
-        page,
-        pages,
-        lambda p: encode(prefix, action, arg=p),
-        prev=t.plain("btn.prev"),
-        next_=t.plain("btn.next"),
-    )
-
-
-def int_arg(arg: str | None) -> int:
-    """A button's numeric argument (a page, a share); anything else is a stale button."""
-    if arg is None or not arg.isdigit():
-        raise StaleButton()
-    return int(arg)
-
-
-def gateway_of(scope: Scope) -> PaymentGateway:
-    """The payment gateway, for a step that moves money; refused when there is none."""
-    if scope.gateway is None:
-        raise NotAllowed("payments_unavailable", "Payments are not available right now.")
-    return scope.gateway
-
-
-Loader = Callable[[Scope, dict], Awaitable[tuple[Any, ...] | None]]
-LoadedRenderer = Callable[..., Awaitable[None]]
-
-
-def renders_loaded(kind: str, load: Loader) -> Callable[[LoadedRenderer], LoadedRenderer]:
-    """Register a renderer of `kind` that gets, after (scope, data), the rows `load`
-    finds for the event; an event whose rows are gone renders nothing."""
-
-    def register(fn: LoadedRenderer) -> LoadedRenderer:
-        @renders(kind)
-        async def render(scope: Scope, data: dict) -> None:
-            found = await load(scope, data)
-            if found is not None:
-                await fn(scope, data, *found)
-
-        return fn
-
-    return register
-
-
-async def leave_flow(ctx: Context, flow: str, key: str) -> None:
-    """A Cancel/Done press: end the flow's conversation, if still in it, and say `key`."""
-    if ctx.in_step(flow):
-        await ctx.clear_state()
-    await ctx.edit(ctx.t(key))
-
-
-def open_contract_button(t: Translator, contract_id: int) -> Button:
-    return button(t.plain("contracts.btn.open"), encode(CONTRACT, "v", contract_id))
-
-
-def card_keyboard(contract_id: int) -> Callable[[Translator], Keyboard | None]:
-    """A notification's buttons (scope.notify(buttons=…)): the contract card alone."""
-    return lambda t: keyboard(open_contract_button(t, contract_id))
-
-
-def confirm_keyboard(t: Translator, label: str, data: str, contract_id: int) -> Keyboard | None:
-    """A confirmation's buttons: do it (`data`), or back to the contract card."""
-    return keyboard(button(label, data), open_contract_button(t, contract_id))
-
-
-async def done_with_card(ctx: Context, text: Html, contract_id: int, short_key: str) -> None:
-    """What a confirmed step did, with the way back to the card, and its short answer."""
-    await ctx.edit(text, keyboard(open_contract_button(ctx.t, contract_id)))
-    ctx.answer(ctx.t.plain(short_key))
-
-
-def message_button(t: Translator, contract_id: int) -> Button:
-    return button(t.plain("msg.btn.write"), encode(MESSAGE, "c", contract_id))
-
-
-def refund_allowed(side: str, milestone: Milestone, today: date) -> bool:
-    """Mirrors domain.usecases.milestones.refund's policy (which stays the authority):
-    the freelancer may refund a funded milestone any time; the client only once its
-    due date has passed with nothing submitted."""
-    if milestone.status is not MilestoneStatus.FUNDED:
-        return False
-    if side == "freelancer":
-        return True
-    return milestone.due_date is not None and today > milestone.due_date
-
-
-def milestone_actions(
-    t: Translator, side: str, m: Milestone, today: date, numbered: bool = True
-) -> list[Button]:
-    """Dispute, refund and cancel buttons the viewer's side and the milestone's state
-    allow (on an active contract). `numbered` labels them "#n" for the contract card;
-    a notification about one milestone uses the plain labels."""
-    assert m.id is not None
-    n = m.position
-
-    def label(key: str) -> str:
-        return (
-            t.plain(f"contracts.btn.{key}_n", n=n) if numbered else t.plain(f"contracts.btn.{key}")
-        )
-
-    found: list[Button] = []
-    if side == "client" and m.status in UNFUNDED:
-        found.append(button(label("cancel"), encode(WORK, "cx", m.id)))
-    if refund_allowed(side, m, today):
-        found.append(button(label("refund"), encode(WORK, "rf", m.id)))
-    if m.status in DISPUTABLE:
-        found.append(button(label("dispute"), encode(DISPUTE, "new", m.id)))
-    return found
-
-
-def user_name(user: User | None, user_id: int) -> str:
-    return (user.name if user else "") or f"#{user_id}"
-
-
-async def name_of(scope: Scope, user_id: int) -> str:
-    return user_name(await scope.uow.users.get(user_id), user_id)
-
-
-def percent(bp: int) -> str:
-    """Basis points as a percentage for people: 500 → "5", 250 → "2.5"."""
-    whole, rest = divmod(bp, 100)
-    return str(whole) if not rest else f"{whole}.{rest:02d}".rstrip("0")
-
-
-def milestone_line(t: Translator, m: Milestone, with_status: bool = True) -> Html:
-    """ "1. ⏳ Title — $100.00 — due 2026-02-01 (Awaiting funding)"; the title is escaped."""
-    parts = [esc(m.title), esc(money(m.amount, m.currency))]
-    if m.due_date is not None:
-        parts.append(t("contracts.due", date=m.due_date.isoformat()))
-    line = Html(f"{m.position}. " + (STATUS_ICON[m.status] + " " if with_status else ""))
-    line = line + join(parts, " — ")
-    if with_status:
-        line = line + f" ({t.plain(f'milestone.status.{m.status}')})"
-    return line
-
-
-async def milestones_of(scope: Scope, contract_id: int) -> list[Milestone]:
-    return await scope.uow.milestones.find(contract_id=contract_id, order_by="position")
 
 
 async def escrow_held(scope: Scope, milestones: list[Milestone]) -> int:
@@ -252,16 +80,17 @@ async def contract_text(scope: Scope, t: Translator, contract: Contract) -> Html
 
 
 def _milestone_buttons(t: Translator, side: str, m: Milestone) -> list[Button]:
+    """The viewer's main action on the milestone, as the state machine allows it."""
     n = m.position
     if side == "client":
-        if m.status in (MilestoneStatus.PENDING, MilestoneStatus.FUNDING):
+        if MILESTONE.allows(m.status, "start_funding"):
             return [button(t.plain("contracts.btn.fund", n=n), encode(FUND, "q", m.id))]
-        if m.status is MilestoneStatus.SUBMITTED:
+        if MILESTONE.allows(m.status, "request_changes"):  # submitted work to review
             return [button(t.plain("contracts.btn.review", n=n), encode(WORK, "view", m.id))]
-        if m.status in (MilestoneStatus.FUNDED, MilestoneStatus.CHANGES_REQUESTED):
+        if MILESTONE.allows(m.status, "release"):
             return [button(t.plain("contracts.btn.release", n=n), encode(WORK, "ap", m.id))]
         return []
-    if m.status in (MilestoneStatus.FUNDED, MilestoneStatus.CHANGES_REQUESTED):
+    if MILESTONE.allows(m.status, "submit"):
         return [button(t.plain("contracts.btn.submit", n=n), encode(WORK, "sub", m.id))]
     return []
 
@@ -342,14 +171,9 @@ async def show_contract(ctx: Context, contract_id: int, edit: bool = True) -> No
 # --- the list -----------------------------------------------------------------------
 
 
-async def my_contracts(scope: Scope, user_id: int) -> list[Contract]:
-    """Everything the user is a party to, newest first."""
-    return await queries.my_contracts(scope.uow, user_id)
-
-
 async def show_list(ctx: Context, page: int) -> None:
     t = ctx.t
-    found = await my_contracts(ctx, ctx.user.id)
+    found = await queries.my_contracts(ctx.uow, ctx.user.id)  # newest first
     if not found:
         await ctx.edit(t("contracts.list.empty"))
         return

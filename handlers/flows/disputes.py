@@ -21,34 +21,24 @@ side receives is computed by domain.fees.settlement, the one settlement rule.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from domain import validation
 from domain.entities import Contract, Dispute, Milestone
 from domain.errors import NotAllowed, ValidationError
 from domain.fees import Settlement, settlement
-from domain.states import ContractStatus, DisputeStatus
+from domain.states import MILESTONE, ContractStatus, DisputeStatus
 from domain.usecases import disputes as uc
 from domain.usecases import queries
 from domain.usecases.common import load, milestone_with_contract, other_party, require_party
 from handlers.callbacks import StaleButton, encode
 from handlers.context import Context, Scope
+from handlers.contract_views import card_keyboard
 from handlers.events import Button, Keyboard
-from handlers.flows.contracts import (
-    DISPUTABLE,
-    LoadedRenderer,
-    card_keyboard,
-    gateway_of,
-    int_arg,
-    leave_flow,
-    name_of,
-    page_nav,
-    page_of,
-    renders_loaded,
-)
+from handlers.helpers import gateway_of, int_arg, leave_flow, name_of, page_nav, page_of
 from handlers.i18n import Translator
-from handlers.notify import renders
+from handlers.notify import dispute_rows, renders
 from handlers.render import Html, button, esc, join, keyboard, money, shorten
 from handlers.routing import button as on_button
 from handlers.routing import command, step
@@ -185,7 +175,7 @@ async def show_dispute(ctx: Context, dispute_id: int, edit: bool = True) -> None
 async def _disputable(ctx: Context, milestone_id: int) -> tuple[Milestone, Contract]:
     milestone, contract = await milestone_with_contract(ctx.uow, milestone_id, lock=False)
     require_party(contract, ctx.user.id)
-    if milestone.status not in DISPUTABLE:
+    if not MILESTONE.allows(milestone.status, "dispute"):
         raise NotAllowed(
             "milestone_not_disputable", "Only a milestone holding money can be disputed."
         )
@@ -427,10 +417,11 @@ async def _show_mine(ctx: Context, page: int) -> None:
 async def _show_pick(ctx: Context, page: int) -> None:
     t = ctx.t
     items: list[tuple[Milestone, Contract]] = []
+    disputable = MILESTONE.allowing("dispute")
     active = await queries.my_contracts(ctx.uow, ctx.user.id, (ContractStatus.ACTIVE,))
     for c in reversed(active):  # oldest first
         for m in await ctx.uow.milestones.find(
-            order_by="position", contract_id=c.id, status__in=DISPUTABLE
+            order_by="position", contract_id=c.id, status__in=sorted(disputable)
         ):
             items.append((m, c))
     if not items:
@@ -509,22 +500,6 @@ async def dispute_buttons_pressed(ctx: Context) -> None:
 # --- notifications -----------------------------------------------------------------------------
 
 
-async def _dispute_rows(scope: Scope, data: dict) -> tuple[Dispute, Milestone, Contract] | None:
-    dispute = await scope.uow.disputes.get(data["dispute_id"])
-    if dispute is None:
-        return None
-    milestone = await scope.uow.milestones.get(dispute.milestone_id)
-    contract = await scope.uow.contracts.get(dispute.contract_id)
-    if milestone is None or contract is None:
-        return None
-    return dispute, milestone, contract
-
-
-def renders_dispute(kind: str) -> Callable[[LoadedRenderer], LoadedRenderer]:
-    """A renderer of a dispute event gets (scope, data, dispute, milestone, contract)."""
-    return renders_loaded(kind, _dispute_rows)
-
-
 def evidence_notes(t: Translator, notes: list[dict[str, Any]]) -> Html:
     """The opener's evidence notes for under the reason: each caption or note with how
     many files it describes; nothing when there are none."""
@@ -543,7 +518,7 @@ def _card_buttons(dispute: Dispute, contract: Contract, recipient: int) -> Any:
     return lambda t: dispute_buttons(t, dispute, contract, recipient)
 
 
-@renders_dispute("dispute_opened")
+@renders("dispute_opened", load=dispute_rows)
 async def dispute_opened(
     scope: Scope, data: dict, dispute: Dispute, milestone: Milestone, contract: Contract
 ) -> None:
@@ -582,7 +557,7 @@ async def dispute_opened(
         )
 
 
-@renders_dispute("dispute_answered")
+@renders("dispute_answered", load=dispute_rows)
 async def dispute_answered(
     scope: Scope, data: dict, dispute: Dispute, _milestone: Milestone, contract: Contract
 ) -> None:
@@ -605,7 +580,7 @@ async def dispute_answered(
         await scope.send_file(other, file_id, None, None, priority=1)
 
 
-@renders_dispute("split_proposed")
+@renders("split_proposed", load=dispute_rows)
 async def split_proposed(
     scope: Scope, data: dict, dispute: Dispute, milestone: Milestone, contract: Contract
 ) -> None:
@@ -620,7 +595,7 @@ async def split_proposed(
     await scope.notify(other, text=text, buttons=_card_buttons(dispute, contract, other))
 
 
-@renders_dispute("split_rejected")
+@renders("split_rejected", load=dispute_rows)
 async def split_rejected(
     scope: Scope, data: dict, dispute: Dispute, _milestone: Milestone, contract: Contract
 ) -> None:
@@ -634,7 +609,7 @@ async def split_rejected(
     )
 
 
-@renders_dispute("dispute_withdrawn")
+@renders("dispute_withdrawn", load=dispute_rows)
 async def dispute_withdrawn(
     scope: Scope, data: dict, dispute: Dispute, milestone: Milestone, contract: Contract
 ) -> None:
@@ -649,10 +624,10 @@ async def dispute_withdrawn(
     )
 
 
-def _outcome(kind: str, key: str) -> LoadedRenderer:
+def _outcome(kind: str, key: str) -> Callable[..., Awaitable[None]]:
     """Both parties hear how a dispute ended: who gets what."""
 
-    @renders_dispute(kind)
+    @renders(kind, load=dispute_rows)
     async def tell(
         scope: Scope, data: dict, dispute: Dispute, milestone: Milestone, contract: Contract
     ) -> None:

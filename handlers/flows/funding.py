@@ -7,34 +7,35 @@ Callback data (prefix "fd"):
 - "fd:q:<milestone>"    the quote, with the Pay button
 - "fd:pay:<milestone>"  start (or resume) the checkout: a URL button to the page;
                         a second tap returns the same payment and link
+
+What only a gateway knows is told here too: "payment_declined", the payer's card
+was declined on the checkout page (bot/payments/confirm.py). The payment stays
+open (Stripe lets the payer try another card in the same Checkout Session), so
+nothing changes in the domain; the client is told why, with a button back to
+the quote and the same checkout.
 """
 
 from __future__ import annotations
 
 from domain.entities import Contract, Milestone
 from domain.errors import IllegalTransition, NotAllowed
-from domain.states import ContractStatus, MilestoneStatus
+from domain.states import MILESTONE, ContractStatus
 from domain.usecases import payments as uc
 from domain.usecases.common import milestone_with_contract, require_party
 from handlers.callbacks import StaleButton, encode
 from handlers.context import REPLY, Context, Scope
+from handlers.contract_views import confirm_keyboard, open_contract_button
 from handlers.events import Keyboard
-from handlers.flows.contracts import (
-    FUND,
-    confirm_keyboard,
-    gateway_of,
-    name_of,
-    open_contract_button,
-    percent,
-)
-from handlers.flows.work import milestone_keyboard, renders_milestone, submit_keyboard
+from handlers.flows.work import milestone_keyboard, submit_keyboard
+from handlers.helpers import gateway_of, name_of, percent
 from handlers.i18n import Translator
-from handlers.notify import renders
+from handlers.notify import milestone_rows, renders
+from handlers.prefixes import FUND
 from handlers.render import button, join, keyboard, money, url_button
 from handlers.routing import button as on_button
 
-FUNDABLE = (MilestoneStatus.PENDING, MilestoneStatus.FUNDING)
 FAILED = "payment_failed"  # the words for a failure whose code the catalogs do not know
+DECLINED = "card_declined"  # the words for any decline code the catalogs do not know
 
 
 def failure_reason(t: Translator, code: str | None, default: str = FAILED) -> str:
@@ -51,7 +52,7 @@ async def _fundable(ctx: Context, milestone_id: int):  # type: ignore[no-untyped
     require_party(contract, ctx.user.id, "client")
     if contract.status is not ContractStatus.ACTIVE:
         raise NotAllowed("contract_not_active", "Only milestones of active contracts are funded.")
-    if milestone.status not in FUNDABLE:
+    if not MILESTONE.allows(milestone.status, "fund"):
         raise IllegalTransition("milestone", str(milestone.status), "fund")
     return milestone, contract
 
@@ -117,7 +118,7 @@ def checkout_message(
     )
 
 
-@renders_milestone("funding_started")
+@renders("funding_started", load=milestone_rows)
 async def funding_started(
     scope: Scope, data: dict, milestone: Milestone, contract: Contract
 ) -> None:
@@ -146,7 +147,7 @@ async def funding_button(ctx: Context) -> None:
 # --- notifications (from confirm_payment / payment_failed) ------------------------------
 
 
-@renders_milestone("milestone_funded")
+@renders("milestone_funded", load=milestone_rows)
 async def milestone_funded(
     scope: Scope, data: dict, milestone: Milestone, contract: Contract
 ) -> None:
@@ -185,6 +186,23 @@ async def payment_failed(scope: Scope, data: dict) -> None:
         buttons=lambda t: keyboard(button(t.plain("funding.btn.retry"), encode(FUND, "q", mid))),
         title=milestone.title,
         reason=failure_reason(payer, data.get("reason")),
+    )
+
+
+@renders("payment_declined")
+async def payment_declined(scope: Scope, data: dict) -> None:
+    """The card was declined; the payment stays open for another card."""
+    milestone = await scope.uow.milestones.get(data["milestone_id"])
+    if milestone is None:
+        return
+    payer = await scope.translator_for(data["client_id"])
+    mid = milestone.id
+    await scope.notify(
+        data["client_id"],
+        "funding.notify.failed",
+        buttons=lambda t: keyboard(button(t.plain("funding.btn.retry"), encode(FUND, "q", mid))),
+        title=milestone.title,
+        reason=failure_reason(payer, data.get("code"), default=DECLINED),
     )
 
 

@@ -25,15 +25,9 @@ from domain.usecases import queries
 from domain.usecases.common import other_party
 from handlers.callbacks import StaleButton, encode
 from handlers.context import Context, Scope
+from handlers.contract_views import message_button
 from handlers.events import Button, Keyboard
-from handlers.flows.contracts import (
-    int_arg,
-    leave_flow,
-    message_button,
-    name_of,
-    page_nav,
-    page_of,
-)
+from handlers.helpers import int_arg, leave_flow, name_of, page_nav, page_of
 from handlers.i18n import Translator
 from handlers.notify import renders
 from handlers.render import Html, bold, button, esc, join, keyboard, pagination_row, shorten

@@ -36,18 +36,12 @@ from domain.usecases.common import load, require_party
 from domain.usecases.visibility import owned_job
 from handlers.callbacks import StaleButton, encode
 from handlers.context import Context, Scope
+from handlers.contract_views import milestone_line, milestones_of, open_contract_button
 from handlers.events import Button, Keyboard
-from handlers.flows.contracts import (
-    FUND,
-    OFFER,
-    milestone_line,
-    milestones_of,
-    name_of,
-    open_contract_button,
-    percent,
-)
+from handlers.helpers import name_of, percent
 from handlers.i18n import Translator
 from handlers.notify import renders
+from handlers.prefixes import FUND, OFFER
 from handlers.render import Html, bold, button, join, keyboard, money, rows
 from handlers.routing import button as on_button
 from handlers.routing import step

@@ -28,7 +28,7 @@ from domain.usecases.common import load, other_party, require_party
 from handlers.callbacks import StaleButton, encode
 from handlers.context import Context, Scope
 from handlers.events import Button, Keyboard
-from handlers.flows.contracts import int_arg, leave_flow, name_of
+from handlers.helpers import int_arg, leave_flow, name_of
 from handlers.i18n import Translator
 from handlers.notify import renders
 from handlers.render import Html, button, esc, join, keyboard, shorten

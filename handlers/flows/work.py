@@ -18,13 +18,14 @@ Callback data (prefix "wk"):
                          domain.usecases.milestones.refund); "wk:rfok:<milestone>" refunds
 - "wk:cx:<milestone>"    client: cancel an unfunded milestone, confirmation first;
                          "wk:cxok:<milestone>" cancels it
-Which of these a milestone offers is contracts.milestone_actions (the card and the
-notifications here use the same rule). Every press is re-checked by the use case.
+Which of these a milestone offers is handlers/contract_views.py's milestone_actions
+(the card and the notifications here use the same rule); what a milestone allows
+is the domain's: the state machine (domain.states.MILESTONE) and the refund policy
+(domain.usecases.milestones.refund_allowed). Every press is re-checked by the use case.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import date
 from typing import Any
 
@@ -32,49 +33,47 @@ from domain import validation
 from domain.entities import Contract, Milestone, Submission
 from domain.errors import IllegalTransition, NotAllowed, ValidationError
 from domain.fees import settlement
-from domain.states import ContractStatus, MilestoneStatus
+from domain.states import MILESTONE, ContractStatus, MilestoneStatus
 from domain.usecases import milestones as uc
 from domain.usecases.common import milestone_with_contract, require_party
 from handlers.callbacks import StaleButton, encode
 from handlers.context import Context, Scope
-from handlers.events import Keyboard
-from handlers.flows.contracts import (
-    UNFUNDED,
-    WORK,
-    LoadedRenderer,
+from handlers.contract_views import (
     card_keyboard,
     confirm_keyboard,
     done_with_card,
-    gateway_of,
     message_button,
     milestone_actions,
-    name_of,
     open_contract_button,
-    percent,
-    refund_allowed,
-    renders_loaded,
 )
+from handlers.events import Keyboard
+from handlers.helpers import gateway_of, name_of, percent
 from handlers.i18n import Translator
+from handlers.notify import milestone_rows, renders
+from handlers.prefixes import WORK
 from handlers.render import button, join, keyboard, money, rows
 from handlers.routing import button as on_button
 from handlers.routing import step
 
 FLOW = "work"
-SUBMITTABLE = (MilestoneStatus.FUNDED, MilestoneStatus.CHANGES_REQUESTED)
-RELEASABLE = (MilestoneStatus.FUNDED, MilestoneStatus.SUBMITTED, MilestoneStatus.CHANGES_REQUESTED)
 
 
 async def _milestone(
-    ctx: Context, milestone_id: int, role: str, states: tuple[MilestoneStatus, ...], action: str
+    ctx: Context, milestone_id: int, role: str, action: str
 ) -> tuple[Milestone, Contract]:
-    """Re-authorise a press: the viewer's side, an active contract, a fitting state."""
+    """Re-authorise a press: the viewer's side, an active contract, a state in which
+    the milestone state machine allows `action`."""
     milestone, contract = await milestone_with_contract(ctx.uow, milestone_id, lock=False)
     require_party(contract, ctx.user.id, role)
     if contract.status is not ContractStatus.ACTIVE:
         raise NotAllowed("contract_not_active", "This contract is not active.")
-    if milestone.status not in states:
-        raise IllegalTransition("milestone", str(milestone.status), action)
+    _require(milestone, action)
     return milestone, contract
+
+
+def _require(milestone: Milestone, action: str) -> None:
+    if not MILESTONE.allows(milestone.status, action):
+        raise IllegalTransition("milestone", str(milestone.status), action)
 
 
 def _cancel_row(t: Translator) -> Keyboard | None:
@@ -85,7 +84,7 @@ def _cancel_row(t: Translator) -> Keyboard | None:
 
 
 async def start_submit(ctx: Context, milestone_id: int) -> None:
-    milestone, _ = await _milestone(ctx, milestone_id, "freelancer", SUBMITTABLE, "submit")
+    milestone, _ = await _milestone(ctx, milestone_id, "freelancer", "submit")
     await ctx.set_state(FLOW, "submit", {"ms": milestone_id, "msg": "", "files": []})
     await ctx.reply(
         ctx.t("work.ask_submission", title=milestone.title, max=uc.MAX_FILES),
@@ -225,16 +224,15 @@ async def _send_submission(
 
 
 async def view_submission(ctx: Context, milestone_id: int) -> None:
-    milestone, contract = await _milestone(
-        ctx, milestone_id, "client", (MilestoneStatus.SUBMITTED,), "review"
-    )
+    # Submitted work, the one state whose review may ask for changes.
+    milestone, contract = await _milestone(ctx, milestone_id, "client", "request_changes")
     await _send_submission(ctx, ctx.t, ctx.user.id, milestone, contract)
     ctx.answer()
 
 
 async def ask_release(ctx: Context, milestone_id: int) -> None:
     t = ctx.t
-    milestone, contract = await _milestone(ctx, milestone_id, "client", RELEASABLE, "release")
+    milestone, contract = await _milestone(ctx, milestone_id, "client", "release")
     split = settlement(
         milestone.amount, milestone.amount, contract.client_fee_bp, contract.freelancer_fee_bp
     )
@@ -269,9 +267,7 @@ async def do_release(ctx: Context, milestone_id: int) -> None:
 
 
 async def ask_changes(ctx: Context, milestone_id: int) -> None:
-    milestone, _ = await _milestone(
-        ctx, milestone_id, "client", (MilestoneStatus.SUBMITTED,), "request_changes"
-    )
+    milestone, _ = await _milestone(ctx, milestone_id, "client", "request_changes")
     await ctx.set_state(FLOW, "note", {"ms": milestone_id})
     await ctx.reply(ctx.t("work.ask_note", title=milestone.title), _cancel_row(ctx.t))
     ctx.answer()
@@ -307,9 +303,8 @@ async def ask_refund(ctx: Context, milestone_id: int) -> None:
     """What a refund moves, before it moves: the client gets the amount and the fee back."""
     t = ctx.t
     milestone, contract, side = await _owned(ctx, milestone_id)
-    if milestone.status is not MilestoneStatus.FUNDED:
-        raise IllegalTransition("milestone", str(milestone.status), "refund")
-    if not refund_allowed(side, milestone, ctx.clock.now().date()):
+    _require(milestone, "refund")
+    if not uc.refund_allowed(side, milestone, ctx.clock.now().date()):
         raise NotAllowed(
             "refund_needs_freelancer", "Ask the freelancer to cancel, or open a dispute."
         )
@@ -355,8 +350,7 @@ async def do_refund(ctx: Context, milestone_id: int) -> None:
 async def ask_cancel(ctx: Context, milestone_id: int) -> None:
     t = ctx.t
     milestone, contract, _ = await _owned(ctx, milestone_id, "client")
-    if milestone.status not in UNFUNDED:
-        raise IllegalTransition("milestone", str(milestone.status), "cancel")
+    _require(milestone, "cancel")
     lines = [
         t(
             "work.cancel.ask",
@@ -417,20 +411,7 @@ async def work_button(ctx: Context) -> None:
 # --- notifications ----------------------------------------------------------------------
 
 
-async def _milestone_rows(scope: Scope, data: dict) -> tuple[Milestone, Contract] | None:
-    milestone = await scope.uow.milestones.get(data["milestone_id"])
-    if milestone is None:
-        return None
-    contract = await scope.uow.contracts.get(milestone.contract_id)
-    return (milestone, contract) if contract else None
-
-
-def renders_milestone(kind: str) -> Callable[[LoadedRenderer], LoadedRenderer]:
-    """A renderer of a milestone event gets (scope, data, milestone, contract)."""
-    return renders_loaded(kind, _milestone_rows)
-
-
-@renders_milestone("work_submitted")
+@renders("work_submitted", load=milestone_rows)
 async def work_submitted(
     scope: Scope, data: dict, milestone: Milestone, contract: Contract
 ) -> None:
@@ -441,7 +422,7 @@ async def work_submitted(
     await _send_submission(scope, t, contract.client_id, milestone, contract)
 
 
-@renders_milestone("changes_requested")
+@renders("changes_requested", load=milestone_rows)
 async def changes_requested(
     scope: Scope, data: dict, milestone: Milestone, contract: Contract
 ) -> None:
@@ -456,7 +437,7 @@ async def changes_requested(
     )
 
 
-@renders_milestone("milestone_released")
+@renders("milestone_released", load=milestone_rows)
 async def milestone_released(
     scope: Scope, data: dict, milestone: Milestone, contract: Contract
 ) -> None:
@@ -486,7 +467,7 @@ async def milestone_released(
         )
 
 
-@renders_milestone("release_reminder")
+@renders("release_reminder", load=milestone_rows)
 async def review_reminder(
     scope: Scope, data: dict, milestone: Milestone, contract: Contract
 ) -> None:
@@ -506,7 +487,7 @@ async def review_reminder(
     )
 
 
-@renders_milestone("milestone_refunded")
+@renders("milestone_refunded", load=milestone_rows)
 async def milestone_refunded(
     scope: Scope, data: dict, milestone: Milestone, contract: Contract
 ) -> None:
@@ -524,7 +505,7 @@ async def milestone_refunded(
     )
 
 
-@renders_milestone("milestone_cancelled")
+@renders("milestone_cancelled", load=milestone_rows)
 async def milestone_cancelled(
     scope: Scope, data: dict, milestone: Milestone, contract: Contract
 ) -> None:

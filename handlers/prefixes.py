@@ -1,0 +1,19 @@
+"""The callback-data prefixes of the flows that link to each other's buttons
+(handlers/callbacks.py: "prefix:action[:id[:arg]]"), in one place, so that any
+flow can build another's button without importing it (and without circular
+imports). Each prefix belongs to one flow module, which handles its presses.
+
+- "ct"  flows/contracts.py  ("ct:v:<contract>" a contract's card)
+- "of"  flows/offers.py
+- "fd"  flows/funding.py    ("fd:q:<milestone>" the funding quote)
+- "wk"  flows/work.py
+- "bal" flows/balance.py
+- "msg" flows/messaging.py  ("msg:c:<contract>" write to the other party)
+- "dsp" flows/disputes.py   ("dsp:new:<milestone>" open one, "dsp:v:<dispute>" its card)
+- "rv"  flows/reviews.py    ("rv:new:<contract>" rate the other party)
+"""
+
+from __future__ import annotations
+
+CONTRACT, OFFER, FUND, WORK, BALANCE = "ct", "of", "fd", "wk", "bal"
+MESSAGE, DISPUTE, REVIEW = "msg", "dsp", "rv"
