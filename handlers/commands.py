@@ -1,58 +1,46 @@
-"""The command list shown in Telegram's menu button, per language.
+"""The command list shown in Telegram's menu button, per language, and in /help.
 
-The runtime registers it with setMyCommands for every language in
-handlers.i18n.LANGUAGES (and, with no language, in English as the default), and
-the admin list for each admin's chat. Descriptions are catalog keys "cmd.<name>",
-defined once, in messages.po (cmd.pitches lives in pitch.po). Every command a
-flow registers with @command belongs here (tests/flows/test_start_menu.py checks).
+Derived from the routing table (handlers.routing): every command a flow declares
+with @command is listed, in its declared `order`, everyone's first and then the
+admins' (admin=True). Descriptions are the catalog entries "cmd.<name>", in the
+flow's .po file or messages.po. The runtime registers the list with
+setMyCommands for every language in handlers.i18n.LANGUAGES (and, with no
+language, in English as the default), and the admin list for each admin's chat.
 """
 
 from __future__ import annotations
 
 from handlers.i18n import LANGUAGES, translator
+from handlers.routing import ROUTER, CommandRoute
 
-USER_COMMANDS: tuple[str, ...] = (
-    "start",
-    "menu",
-    "help",
-    "settings",
-    "jobs",
-    "post",
-    "myjobs",
-    "pitches",
-    "profile",
-    "alerts",
-    "contracts",
-    "message",
-    "balance",
-    "mydisputes",
-    "rate",
-    "reputation",
-    "report",
-)
-ADMIN_COMMANDS: tuple[str, ...] = (
-    "disputes",
-    "dispute",
-    "resolve",
-    "ban",
-    "unban",
-    "user",
-    "stats",
-    "audit",
-    "reports",
-)
+
+def _routes(admin: bool) -> list[CommandRoute]:
+    from handlers.flows import load_flows
+
+    load_flows()  # the flows declare the commands when imported (idempotent)
+    return ROUTER.listed(admin)
+
+
+def user_commands() -> tuple[str, ...]:
+    """Everyone's commands, in list order."""
+    return tuple(r.name for r in _routes(admin=False))
+
+
+def admin_commands() -> tuple[str, ...]:
+    """The admin-only commands, in list order."""
+    return tuple(r.name for r in _routes(admin=True))
 
 
 def command_menu(lang: str | None) -> list[tuple[str, str]]:
     """[(command, description)] for everyone, in `lang`."""
     t = translator(lang)
-    return [(name, t.plain(f"cmd.{name}")) for name in USER_COMMANDS]
+    return [(r.name, t.plain(r.description_key)) for r in _routes(admin=False)]
 
 
 def admin_command_menu(lang: str | None) -> list[tuple[str, str]]:
     """Everyone's commands plus the admin ones (for the admins' chats)."""
     t = translator(lang)
-    return command_menu(lang) + [(name, t.plain(f"cmd.{name}")) for name in ADMIN_COMMANDS]
+    return command_menu(lang) + [(r.name, t.plain(r.description_key)) for r in _routes(admin=True)]
 
 
 def all_command_menus() -> dict[str, list[tuple[str, str]]]:

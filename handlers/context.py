@@ -11,7 +11,7 @@ fails, nothing it "said" is sent.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 from domain.config import MarketConfig
 from domain.entities import ConversationState, OutboxMessage, User
@@ -20,6 +20,9 @@ from handlers.callbacks import Callback
 from handlers.events import CallbackAnswer, Event, Keyboard, Outcome, stored_file
 from handlers.i18n import Translator, translator
 from handlers.render import CAPTION_LIMIT, shorten, split_message, trim
+from handlers.routing import Steps, require_step
+
+S = TypeVar("S", bound=Steps)
 
 # Outbox priorities (the sender delivers lower numbers first).
 REPLY, NOTIFICATION, BULK = 0, 1, 2
@@ -239,20 +242,36 @@ class Context(Scope):
         """The current conversation's draft (a copy: change it through set_state)."""
         return dict(self.state.data) if self.state else {}
 
-    def in_step(self, flow: str, step: str | None = None) -> bool:
+    def in_step(self, where: type[Steps] | Steps) -> bool:
+        """Is the user in this flow (a Steps class: at any of its steps) or at this step?"""
         s = self.state
-        return s is not None and s.flow == flow and (step is None or s.step == step)
+        if isinstance(where, type) and issubclass(where, Steps):
+            return s is not None and s.flow == where.flow
+        step = require_step(where)
+        return s is not None and s.flow == step.flow and s.step == step.value
 
-    async def set_state(self, flow: str, step: str, data: dict[str, Any] | None = None) -> None:
-        """Enter (or move within) a conversation; `data` replaces the draft (None keeps it)."""
+    def step_of(self, flow: type[S]) -> S | None:
+        """The user's current step if they are in `flow` (a declared one), else None."""
+        s = self.state
+        if s is None or s.flow != flow.flow:
+            return None
+        try:
+            return flow(s.step)
+        except ValueError:
+            return None
+
+    async def set_state(self, step: Steps, data: dict[str, Any] | None = None) -> None:
+        """Enter (or move within) a conversation at `step` (a member of the flow's Steps
+        enum; a bare string is refused); `data` replaces the draft (None keeps it)."""
+        flow, name = require_step(step).flow, str(step.value)
         now = self.clock.now()
         row = await self.uow.conversations.get(self.user.id)
         if row is None:
             row = await self.uow.conversations.add(
-                ConversationState(user_id=self.user.id, flow=flow, step=step, data=data or {})
+                ConversationState(user_id=self.user.id, flow=flow, step=name, data=data or {})
             )
         else:
-            row.flow, row.step = flow, step
+            row.flow, row.step = flow, name
             if data is not None:
                 row.data = dict(data)  # a new dict, so the JSON column sees the change
         row.updated_at = now

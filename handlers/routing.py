@@ -1,10 +1,25 @@
-"""Where an event goes: decorators that register flow steps, and the lookup.
+"""Where an event goes, declared once, next to the handler.
 
-    @command("start")                  # "/start …"; ctx.args holds the rest
-    @command("ban", admin=True)        # admins only; others get "unknown command"
+    @command("post", order=60, menu=Menu.CLIENT, menu_order=10)
+                                       # "/post …"; ctx.args holds the rest
+    @command("ban", admin=True, order=40)  # admins only; others get "unknown command"
     @button("job")                     # presses whose data starts with "job:"; ctx.callback
-    @step("post_job", "title")         # text/files while the user's state is (post_job, title)
+    @step(PostJobStep.TITLE)           # text/files while the user is at that step
     @fallback                          # anything else (one per router)
+
+A command's declaration is all there is about it: `order` is its place in the
+command list (Telegram's command menu and /help; admin commands are listed after
+everyone's, in their own order), `menu` says who gets a main-menu button for it
+(Menu.CLIENT / FREELANCER / ANY / ADMIN) and `menu_order` where. Its words are
+the catalog entries "cmd.<name>" (the description) and "menu.<name>" (the
+button's label), in every language. handlers.commands and the main menu read
+them from here: there is no other list.
+
+A flow's steps are named once, by a `Steps` enum (`class PostJobStep(Steps,
+flow="post_job")`); the members' values are the strings kept in the
+conversation-state table, so renaming a member is free but changing a value
+strands the conversations in progress. `@step`, `Context.set_state` and
+`Context.in_step` take those members, never bare strings.
 
 Every handler is `async def handler(ctx: Context) -> None`. Registering the same
 route twice is a programming error and raises at import time.
@@ -14,7 +29,8 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from enum import Enum, StrEnum
+from typing import TYPE_CHECKING, Any, ClassVar
 
 if TYPE_CHECKING:
     from handlers.context import Context
@@ -22,10 +38,76 @@ if TYPE_CHECKING:
 Handler = Callable[["Context"], Awaitable[None]]
 
 
+class Menu(Enum):
+    """Who sees a command's button in the main menu."""
+
+    CLIENT = "client"
+    FREELANCER = "freelancer"
+    ANY = "any"
+    ADMIN = "admin"
+
+
+# flow name → its Steps class (a flow is declared once)
+_FLOWS: dict[str, type[Steps]] = {}
+
+
+class Steps(StrEnum):
+    """The named steps of one flow: subclass with the flow's name,
+
+        class PostJobStep(Steps, flow="post_job"):
+            TITLE = "title"
+            DESCRIPTION = "description"
+
+    Members are strings (the values stored in the database); `Cls.flow` is the
+    flow's name and `member.flow` the same. A flow name is declared by one class.
+    """
+
+    flow: ClassVar[str]
+
+    def __init_subclass__(cls, flow: str = "", **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if not flow:
+            raise TypeError(f"{cls.__name__}: declare the flow, class X(Steps, flow='name')")
+        if flow in _FLOWS:
+            raise ValueError(f"flow {flow!r} declared twice")
+        _FLOWS[flow] = cls
+        cls.flow = flow
+
+    @classmethod
+    def of(cls, flow: str, step: str) -> Steps | None:
+        """The declared member for a stored (flow, step), or None if there is none."""
+        steps = _FLOWS.get(flow)
+        if steps is None:
+            return None
+        try:
+            return steps(step)
+        except ValueError:
+            return None
+
+
+def require_step(step: object) -> Steps:
+    """`step` if it is a declared step; a bare string (or anything else) is refused."""
+    if not isinstance(step, Steps):
+        raise TypeError(f"a flow step must be a Steps member, not {step!r}")
+    return step
+
+
 @dataclass(frozen=True, slots=True)
 class CommandRoute:
+    name: str
     handler: Handler
     admin: bool = False
+    order: int | None = None  # place in the command list and /help
+    menu: Menu | None = None  # who gets a main-menu button for it
+    menu_order: int = 0  # the button's place in the main menu
+
+    @property
+    def description_key(self) -> str:
+        return f"cmd.{self.name}"
+
+    @property
+    def label_key(self) -> str:
+        return f"menu.{self.name}"
 
 
 @dataclass
@@ -35,12 +117,25 @@ class Router:
     steps: dict[tuple[str, str], Handler] = field(default_factory=dict)
     fallback_handler: Handler | None = None
 
-    def command(self, name: str, *, admin: bool = False) -> Callable[[Handler], Handler]:
+    def command(
+        self,
+        name: str,
+        *,
+        admin: bool = False,
+        order: int | None = None,
+        menu: Menu | None = None,
+        menu_order: int | None = None,
+    ) -> Callable[[Handler], Handler]:
+        key = name.lower()
+        if menu is not None and menu_order is None:
+            raise ValueError(f"command /{key}: a menu entry needs its menu_order")
+        if menu is not None and (menu is Menu.ADMIN) != admin:
+            raise ValueError(f"command /{key}: Menu.ADMIN is for admin commands, and only them")
+
         def register(fn: Handler) -> Handler:
-            key = name.lower()
             if key in self.commands:
                 raise ValueError(f"command /{key} registered twice")
-            self.commands[key] = CommandRoute(fn, admin)
+            self.commands[key] = CommandRoute(key, fn, admin, order, menu, menu_order or 0)
             return fn
 
         return register
@@ -54,11 +149,13 @@ class Router:
 
         return register
 
-    def step(self, flow: str, name: str) -> Callable[[Handler], Handler]:
+    def step(self, step: Steps) -> Callable[[Handler], Handler]:
+        key = (require_step(step).flow, str(step.value))
+
         def register(fn: Handler) -> Handler:
-            if (flow, name) in self.steps:
-                raise ValueError(f"step {flow}/{name} registered twice")
-            self.steps[(flow, name)] = fn
+            if key in self.steps:
+                raise ValueError(f"step {key[0]}/{key[1]} registered twice")
+            self.steps[key] = fn
             return fn
 
         return register
@@ -75,6 +172,19 @@ class Router:
 
     def admin_commands(self) -> set[str]:
         return {name for name, route in self.commands.items() if route.admin}
+
+    def listed(self, admin: bool) -> list[CommandRoute]:
+        """Everyone's commands (admin=False) or the admin ones, in their declared
+        order (undeclared ones last, as registered)."""
+        routes = [r for r in self.commands.values() if r.admin == admin]
+        last = max((r.order for r in routes if r.order is not None), default=0) + 1
+        return sorted(routes, key=lambda r: last if r.order is None else r.order)
+
+    def menu_entries(self) -> list[CommandRoute]:
+        """The commands with a main-menu button, in menu order."""
+        return sorted(
+            (r for r in self.commands.values() if r.menu is not None), key=lambda r: r.menu_order
+        )
 
 
 # The application's router; flow modules register on it through the functions below.

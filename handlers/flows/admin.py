@@ -49,8 +49,8 @@ from handlers.helpers import gateway_of, int_arg, name_of, page_nav, page_of
 from handlers.i18n import Translator
 from handlers.notify import renders
 from handlers.render import Html, bold, button, esc, join, keyboard, money, shorten
+from handlers.routing import Menu, command
 from handlers.routing import button as on_button
-from handlers.routing import command
 
 PREFIX = "adm"
 PAGE = 8
@@ -305,12 +305,12 @@ async def _resolve(ctx: Context, dispute_id: int, share: int) -> None:
     await _show_settled(ctx, "adm.resolved", dispute_id, split, milestone.currency)
 
 
-@command("disputes", admin=True)
+@command("disputes", admin=True, order=10, menu=Menu.ADMIN, menu_order=140)
 async def disputes_command(ctx: Context) -> None:
     await _show_disputes(ctx, 1)
 
 
-@command("dispute", admin=True)
+@command("dispute", admin=True, order=20)
 async def dispute_command(ctx: Context) -> None:
     dispute_id = _user_id(ctx.args.lstrip("#"))
     if dispute_id is None:
@@ -319,7 +319,7 @@ async def dispute_command(ctx: Context) -> None:
     await _show_evidence(ctx, dispute_id)
 
 
-@command("resolve", admin=True)
+@command("resolve", admin=True, order=30)
 async def resolve_command(ctx: Context) -> None:
     head, _, rest = ctx.args.partition(" ")
     dispute_id = _user_id(head.lstrip("#"))
@@ -386,7 +386,7 @@ async def _unban(ctx: Context, user_id: int) -> None:
     await ctx.edit(ctx.t("adm.unbanned", name=user.name or f"#{user.id}", id=user.id))
 
 
-@command("ban", admin=True)
+@command("ban", admin=True, order=40)
 async def ban_command(ctx: Context) -> None:
     head, _, reason = ctx.args.partition(" ")
     user_id = _user_id(head)
@@ -400,7 +400,7 @@ async def ban_command(ctx: Context) -> None:
     )
 
 
-@command("unban", admin=True)
+@command("unban", admin=True, order=50)
 async def unban_command(ctx: Context) -> None:
     user_id = _user_id(ctx.args)
     if user_id is None:
@@ -409,7 +409,7 @@ async def unban_command(ctx: Context) -> None:
     await _unban(ctx, user_id)
 
 
-@command("user", admin=True)
+@command("user", admin=True, order=60)
 async def user_command(ctx: Context) -> None:
     user_id = _user_id(ctx.args)
     if user_id is None:
@@ -431,7 +431,7 @@ async def tell_unbanned(scope: Scope, data: dict) -> None:
 # --- stats and the audit log -----------------------------------------------------------------
 
 
-@command("stats", admin=True)
+@command("stats", admin=True, order=70, menu=Menu.ADMIN, menu_order=160)
 async def stats_command(ctx: Context) -> None:
     t = ctx.t
     s = await uc.stats(ctx.uow, ctx.config, ctx.user.id)
@@ -499,7 +499,7 @@ async def _show_audit(ctx: Context, page: int) -> None:
     await ctx.edit(join(lines), keyboard(page_nav(t, PREFIX, "al", page, pages) or None))
 
 
-@command("audit", admin=True)
+@command("audit", admin=True, order=80, menu=Menu.ADMIN, menu_order=170)
 async def audit_command(ctx: Context) -> None:
     await _show_audit(ctx, 1)
 
@@ -571,7 +571,7 @@ async def _show_report(ctx: Context, report_id: int) -> None:
     )
 
 
-@command("reports", admin=True)
+@command("reports", admin=True, order=90, menu=Menu.ADMIN, menu_order=150)
 async def reports_command(ctx: Context) -> None:
     await _show_reports(ctx, 1)
 

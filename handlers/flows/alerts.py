@@ -35,12 +35,24 @@ from handlers.flows.pitch import new_pitch_data
 from handlers.i18n import Translator
 from handlers.notify import renders
 from handlers.render import Html, button, job_card, join, keyboard, money, rows, shorten
+from handlers.routing import Menu, Steps, command, step
 from handlers.routing import button as on_button
-from handlers.routing import command, step
 from handlers.taxonomy_names import category_name, skill_name, skill_names
 
 PREFIX = "al"
-FLOW = "alerts"
+
+
+class AlertsStep(Steps, flow="alerts"):
+    """Setting up job alerts, step by step (the values are stored: never change one)."""
+
+    CATS = "cats"
+    SKILLS = "skills"
+    SKILLS_CAT = "skills_cat"
+    KEYWORDS = "keywords"
+    BUDGET = "budget"
+    MODE = "mode"
+
+
 STEPS = ("cats", "skills", "keywords", "budget", "mode")
 
 
@@ -86,7 +98,7 @@ def label(t: Translator, sub: AlertSubscription) -> str:
 # --- list and one alert --------------------------------------------------------------
 
 
-@command("alerts")
+@command("alerts", order=100, menu=Menu.FREELANCER, menu_order=60)
 async def alerts_command(ctx: Context) -> None:
     await show_list(ctx)
 
@@ -152,7 +164,7 @@ def _cancel(t: Translator) -> dict[str, str]:
 async def ask(
     ctx: Context, step_name: str, data: dict[str, Any], new_message: bool = False
 ) -> None:
-    await ctx.set_state(FLOW, step_name, data)
+    await ctx.set_state(AlertsStep(step_name), data)
     t = ctx.t
     kb: Keyboard | None
     if step_name == "cats":
@@ -222,7 +234,7 @@ def _toggle(items: list[str], value: str) -> list[str]:
 
 async def wizard_button(ctx: Context, action: str, arg: str | None) -> None:
     state = ctx.state
-    if state is None or state.flow != FLOW:
+    if state is None or state.flow != AlertsStep.flow:
         raise StaleButton()
     d = ctx.data
     at = state.step
@@ -231,11 +243,11 @@ async def wizard_button(ctx: Context, action: str, arg: str | None) -> None:
         cats = _toggle(list(d.get("cats") or []), arg or "")
         await ask(ctx, "cats", d | {"cats": cats})
     elif action == "skc" and at == "skills" and taxonomy.is_known_category(arg or ""):
-        await ctx.set_state(FLOW, "skills_cat", d | {"_cat": arg})
+        await ctx.set_state(AlertsStep.SKILLS_CAT, d | {"_cat": arg})
         await skills_of_category(ctx, arg)
     elif action == "s" and at == "skills_cat" and taxonomy.category_of(arg or "") == d.get("_cat"):
         skills = jobs.clean_skills(_toggle(list(d.get("skills") or []), arg or ""))
-        await ctx.set_state(FLOW, "skills_cat", d | {"skills": skills})
+        await ctx.set_state(AlertsStep.SKILLS_CAT, d | {"skills": skills})
         await skills_of_category(ctx, d.get("_cat"))
     elif action == "back" and at == "skills_cat":
         await ask(ctx, "skills", d)
@@ -261,22 +273,22 @@ async def wizard_button(ctx: Context, action: str, arg: str | None) -> None:
         raise StaleButton()
 
 
-@step(FLOW, "keywords")
+@step(AlertsStep.KEYWORDS)
 async def keywords_step(ctx: Context) -> None:
     words = uc.parse_keywords(ctx.text)
     await ask(ctx, "budget", ctx.data | {"kw": words}, new_message=True)
 
 
-@step(FLOW, "budget")
+@step(AlertsStep.BUDGET)
 async def budget_step(ctx: Context) -> None:
     amount = parse_money(ctx.text, ctx.config.currency).amount
     await ask(ctx, "mode", ctx.data | {"min": amount}, new_message=True)
 
 
-@step(FLOW, "cats")
-@step(FLOW, "skills")
-@step(FLOW, "skills_cat")
-@step(FLOW, "mode")
+@step(AlertsStep.CATS)
+@step(AlertsStep.SKILLS)
+@step(AlertsStep.SKILLS_CAT)
+@step(AlertsStep.MODE)
 async def buttons_only(ctx: Context) -> None:
     await ctx.reply(ctx.t("alerts.use_buttons"))
     state = ctx.state
@@ -336,7 +348,7 @@ async def alert_buttons(ctx: Context) -> None:
         ctx.answer(ctx.t.plain("alerts.dismissed_short"))
         await ctx.edit(ctx.t("alerts.dismissed"))
     elif action == "cancel":
-        if ctx.in_step(FLOW):
+        if ctx.in_step(AlertsStep):
             await ctx.clear_state()
         await ctx.edit(ctx.t("alerts.cancelled"))
     else:

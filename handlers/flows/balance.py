@@ -35,10 +35,16 @@ from handlers.i18n import Translator
 from handlers.notify import renders
 from handlers.prefixes import BALANCE
 from handlers.render import Html, button, join, keyboard, money, pagination_row, url_button
+from handlers.routing import Menu, Steps, command, step
 from handlers.routing import button as on_button
-from handlers.routing import command, step
 
-FLOW = "balance"
+
+class BalanceStep(Steps, flow="balance"):
+    """Withdrawing, step by step (the values are stored: never change one)."""
+
+    AMOUNT = "amount"
+
+
 HISTORY_PAGE = 8
 
 SetupLink = Callable[[Any, Any, int], Awaitable[str | None]]
@@ -181,7 +187,7 @@ async def confirm_withdraw(ctx: Context, amount: int) -> None:
     payout = await uc.request_payout(
         ctx.uow, ctx.clock, ctx.config, ctx.gateway, ctx.user.id, amount
     )
-    if ctx.in_step(FLOW):
+    if ctx.in_step(BalanceStep):
         await ctx.clear_state()
     left = await uc.balance(ctx.uow, ctx.user.id)
     await ctx.edit(
@@ -200,14 +206,14 @@ async def ask_amount(ctx: Context) -> None:
     available = await uc.balance(ctx.uow, ctx.user.id)
     if available <= 0:
         raise NotAllowed("balance_empty", "There is nothing to withdraw yet.")
-    await ctx.set_state(FLOW, "amount", {})
+    await ctx.set_state(BalanceStep.AMOUNT, {})
     await ctx.edit(
         ctx.t("balance.withdraw.ask_amount", amount=money(available, ctx.config.currency)),
         keyboard(button(ctx.t.plain("btn.cancel"), encode(BALANCE, "x"))),
     )
 
 
-@step(FLOW, "amount")
+@step(BalanceStep.AMOUNT)
 async def amount_step(ctx: Context) -> None:
     t, cur = ctx.t, ctx.config.currency
     amount = parse_money(ctx.text, cur).amount
@@ -229,7 +235,7 @@ async def amount_step(ctx: Context) -> None:
     )
 
 
-@command("balance")
+@command("balance", order=130, menu=Menu.ANY, menu_order=90)
 async def balance_command(ctx: Context) -> None:
     await show_balance(ctx)
 
@@ -251,7 +257,7 @@ async def balance_button(ctx: Context) -> None:
     elif cb.action == "ok":
         await confirm_withdraw(ctx, cb.require_id())
     elif cb.action == "x":
-        if ctx.in_step(FLOW):
+        if ctx.in_step(BalanceStep):
             await ctx.clear_state()
         await ctx.edit(ctx.t("balance.cancelled"), keyboard(_back(ctx)))
     else:

@@ -44,12 +44,20 @@ from handlers.render import (
     rows,
     shorten,
 )
+from handlers.routing import Menu, Steps, command, step
 from handlers.routing import button as on_button
-from handlers.routing import command, step
 from handlers.taxonomy_names import category_name
 
 PREFIX = "br"
-FLOW = "browse"
+
+
+class BrowseStep(Steps, flow="browse"):
+    """Searching jobs, step by step (the values are stored: never change one)."""
+
+    QUERY = "query"
+    MIN = "min"
+
+
 PAGE_SIZE = 5
 QUERY_MAX = 200  # characters of search text kept; the rest is dropped, never refused
 PITCH_NEW = ("pitch", "new")  # handlers/flows/pitch.py: "pitch:new:<job id>"
@@ -65,7 +73,7 @@ def budget_text(t: Translator, job: Job) -> str:
 
 
 def _filters(ctx: Context) -> dict[str, Any]:
-    return ctx.data if ctx.in_step(FLOW) else {}
+    return ctx.data if ctx.in_step(BrowseStep) else {}
 
 
 def _query(filters: dict[str, Any], page: int) -> JobQuery:
@@ -95,7 +103,7 @@ def _summary(ctx: Context, filters: dict[str, Any]) -> Html:
 
 async def show_results(ctx: Context, filters: dict[str, Any], page: int = 1) -> None:
     """One page of open jobs for the filters; edits the pressed message in place."""
-    await ctx.set_state(FLOW, "query", filters)
+    await ctx.set_state(BrowseStep.QUERY, filters)
     jobs, total = await queries.browse_jobs(ctx.uow, ctx.user.id, _query(filters, max(1, page)))
     pages = max(1, -(-total // PAGE_SIZE))
     if page > pages:  # the results shrank since the button was made
@@ -155,14 +163,14 @@ def clean_query(text: str) -> str:
 # --- entry points -------------------------------------------------------------------------
 
 
-@command("jobs")
+@command("jobs", order=50, menu=Menu.FREELANCER, menu_order=30)
 async def jobs(ctx: Context) -> None:
     """/jobs [words]: open jobs, newest first (or matching the words)."""
     filters = {"q": clean_query(ctx.args)} if ctx.args.strip() else {}
     await show_results(ctx, filters)
 
 
-@step(FLOW, "query")
+@step(BrowseStep.QUERY)
 async def search_text(ctx: Context) -> None:
     q = clean_query(ctx.text)
     if not q:
@@ -172,7 +180,7 @@ async def search_text(ctx: Context) -> None:
     await show_results(ctx, filters)
 
 
-@step(FLOW, "min")
+@step(BrowseStep.MIN)
 async def min_budget(ctx: Context) -> None:
     amount = parse_money(ctx.text, ctx.config.currency).amount
     await show_results(ctx, _filters(ctx) | {"min": amount})
@@ -187,7 +195,7 @@ async def browse_buttons(ctx: Context) -> None:
         await open_job(ctx, cb.require_id())
         ctx.answer()
         return
-    if not ctx.in_step(FLOW):
+    if not ctx.in_step(BrowseStep):
         raise StaleButton()  # the search was ended by a command or another conversation
     filters = ctx.data
     if cb.action == "pg" and cb.arg and cb.arg.isdigit() and int(cb.arg) >= 1:
@@ -205,7 +213,7 @@ async def browse_buttons(ctx: Context) -> None:
         same = filters.get("type") == cb.arg
         await show_results(ctx, filters | {"type": None if same or cb.arg == "any" else cb.arg})
     elif cb.action == "min":
-        await ctx.set_state(FLOW, "min", filters)
+        await ctx.set_state(BrowseStep.MIN, filters)
         await ctx.edit(
             t("browse.ask_min", currency=ctx.config.currency),
             keyboard(

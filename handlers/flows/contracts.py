@@ -38,8 +38,8 @@ from handlers.i18n import Translator
 from handlers.notify import renders
 from handlers.prefixes import CONTRACT, DISPUTE, FUND, OFFER, REVIEW, WORK
 from handlers.render import Html, bold, button, join, keyboard, money, rows
+from handlers.routing import Menu, command
 from handlers.routing import button as on_button
-from handlers.routing import command
 
 PAGE_SIZE = 6
 
@@ -197,7 +197,7 @@ async def show_list(ctx: Context, page: int) -> None:
     await ctx.edit(join(lines), keyboard(*[[b] for b in buttons], nav or None))
 
 
-@command("contracts")
+@command("contracts", order=110, menu=Menu.ANY, menu_order=70)
 async def contracts_command(ctx: Context) -> None:
     await show_list(ctx, 1)
 

@@ -40,11 +40,21 @@ from handlers.helpers import gateway_of, int_arg, leave_flow, name_of, page_nav,
 from handlers.i18n import Translator
 from handlers.notify import dispute_rows, renders
 from handlers.render import Html, button, esc, join, keyboard, money, shorten
+from handlers.routing import Menu, Steps, command, step
 from handlers.routing import button as on_button
-from handlers.routing import command, step
 
 PREFIX = "dsp"
-FLOW = "dispute"
+
+
+class DisputeStep(Steps, flow="dispute"):
+    """A dispute, step by step (the values are stored: never change one)."""
+
+    REASON = "reason"
+    EVIDENCE = "evidence"
+    ANSWER = "answer"
+    SHARE = "share"
+
+
 ADMIN_EVIDENCE = ("adm", "d")  # the admin flow's evidence view: "adm:d:<dispute_id>"
 MESSAGE = ("msg", "c")  # the messaging flow's compose: "msg:c:<contract_id>"
 REASON_MIN = 10
@@ -185,7 +195,7 @@ async def _disputable(ctx: Context, milestone_id: int) -> tuple[Milestone, Contr
 async def _ask_reason(ctx: Context, milestone_id: int, reason: str = "") -> None:
     milestone, contract = await _disputable(ctx, milestone_id)
     draft = {"ms": milestone_id, "reason": reason, "files": [], "notes": []}
-    await ctx.set_state(FLOW, "reason", draft)
+    await ctx.set_state(DisputeStep.REASON, draft)
     await ctx.reply(
         ctx.t(
             "dsp.ask_reason",
@@ -205,7 +215,7 @@ def _evidence_keyboard(t: Translator) -> Keyboard | None:
     )
 
 
-@step(FLOW, "reason")
+@step(DisputeStep.REASON)
 async def reason_step(ctx: Context) -> None:
     data = ctx.data
     files = ctx.file_ids
@@ -215,11 +225,11 @@ async def reason_step(ctx: Context) -> None:
     reason = validation.clean_text(ctx.text, "reason", REASON_MIN, validation.DISPUTE_REASON_MAX)
     await _disputable(ctx, int(data["ms"]))
     data |= {"reason": reason, "files": files}
-    await ctx.set_state(FLOW, "evidence", data)
+    await ctx.set_state(DisputeStep.EVIDENCE, data)
     await ctx.reply(ctx.t("dsp.ask_evidence", max=uc.MAX_EVIDENCE), _evidence_keyboard(ctx.t))
 
 
-@step(FLOW, "evidence")
+@step(DisputeStep.EVIDENCE)
 async def evidence_step(ctx: Context) -> None:
     """Files, each message's caption kept with its files, and notes as text."""
     data = ctx.data
@@ -235,7 +245,7 @@ async def evidence_step(ctx: Context) -> None:
                 "too_many_notes", f"At most {uc.MAX_EVIDENCE} notes.", max=uc.MAX_EVIDENCE
             )
     data |= {"files": files, "notes": notes}
-    await ctx.set_state(FLOW, "evidence", data)
+    await ctx.set_state(DisputeStep.EVIDENCE, data)
     added = ctx.t("dsp.evidence_added", count=len(files), max=uc.MAX_EVIDENCE)
     if ctx.text.strip():
         added = join([ctx.t("dsp.note_added"), added])
@@ -243,7 +253,7 @@ async def evidence_step(ctx: Context) -> None:
 
 
 async def _submit(ctx: Context) -> None:
-    if not ctx.in_step(FLOW, "evidence"):
+    if not ctx.in_step(DisputeStep.EVIDENCE):
         raise StaleButton()
     data = ctx.data
     dispute = await uc.open_dispute(
@@ -267,11 +277,11 @@ async def _submit(ctx: Context) -> None:
 async def _ask_answer(ctx: Context, dispute_id: int) -> None:
     dispute, _, _ = await _party_dispute(ctx, dispute_id)
     _require_live(dispute)
-    await ctx.set_state(FLOW, "answer", {"d": dispute_id})
+    await ctx.set_state(DisputeStep.ANSWER, {"d": dispute_id})
     await ctx.reply(ctx.t("dsp.ask_answer", id=dispute_id), keyboard(_cancel(ctx.t)))
 
 
-@step(FLOW, "answer")
+@step(DisputeStep.ANSWER)
 async def answer_step(ctx: Context) -> None:
     dispute_id = int(ctx.data["d"])
     files = ctx.file_ids
@@ -284,14 +294,14 @@ async def answer_step(ctx: Context) -> None:
 async def _ask_share(ctx: Context, dispute_id: int) -> None:
     dispute, milestone, _ = await _party_dispute(ctx, dispute_id)
     _require_live(dispute)
-    await ctx.set_state(FLOW, "share", {"d": dispute_id})
+    await ctx.set_state(DisputeStep.SHARE, {"d": dispute_id})
     await ctx.reply(
         ctx.t("dsp.ask_share", amount=money(milestone.amount, milestone.currency)),
         keyboard(_cancel(ctx.t)),
     )
 
 
-@step(FLOW, "share")
+@step(DisputeStep.SHARE)
 async def share_step(ctx: Context) -> None:
     dispute_id = int(ctx.data["d"])
     dispute, milestone, contract = await _party_dispute(ctx, dispute_id)
@@ -312,7 +322,7 @@ async def share_step(ctx: Context) -> None:
 
 async def _propose(ctx: Context, dispute_id: int, share: int) -> None:
     await uc.propose_split(ctx.uow, ctx.clock, ctx.user.id, dispute_id, share)
-    if ctx.in_step(FLOW):
+    if ctx.in_step(DisputeStep):
         await ctx.clear_state()
     await ctx.edit(ctx.t("dsp.proposed"))
     await show_dispute(ctx, dispute_id, edit=False)
@@ -442,7 +452,7 @@ async def _show_pick(ctx: Context, page: int) -> None:
     )
 
 
-@command("mydisputes")
+@command("mydisputes", order=140, menu=Menu.ANY, menu_order=100)
 async def my_disputes(ctx: Context) -> None:
     await _show_mine(ctx, 1)
 
@@ -456,11 +466,11 @@ async def dispute_buttons_pressed(ctx: Context) -> None:
     assert cb is not None
     action = cb.action
     if action == "x":
-        await leave_flow(ctx, FLOW, "dsp.cancelled")
+        await leave_flow(ctx, DisputeStep, "dsp.cancelled")
     elif action == "new":
         await _ask_reason(ctx, cb.require_id())
     elif action == "back":
-        if not ctx.in_step(FLOW, "evidence"):
+        if not ctx.in_step(DisputeStep.EVIDENCE):
             raise StaleButton()
         await _ask_reason(ctx, int(ctx.data["ms"]))
     elif action == "go":

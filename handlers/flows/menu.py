@@ -1,41 +1,20 @@
 """/menu, /help, /settings (language and roles), and the fallback.
 
-Main-menu buttons run commands ("cmd:<name>"), so a flow only registers its
-command and its menu entry appears as soon as the command exists.
+Main-menu buttons run commands ("cmd:<name>"). The menu, like /help, is derived
+from the routing table: a flow declares its command with `menu=` and
+`menu_order=` (handlers.routing) and the button appears, labelled "menu.<name>".
 """
 
 from __future__ import annotations
 
 from domain.usecases import accounts
 from handlers.callbacks import StaleButton, encode
-from handlers.commands import ADMIN_COMMANDS, USER_COMMANDS
 from handlers.context import Context
 from handlers.events import Keyboard
 from handlers.i18n import LANGUAGES, Translator
 from handlers.render import Html, button, join, keyboard, rows
-from handlers.routing import ROUTER, command, fallback
+from handlers.routing import ROUTER, Menu, command, fallback
 from handlers.routing import button as on_button
-
-# (command, label key, who sees it: "client" / "freelancer" / "any" / "admin")
-MENU: tuple[tuple[str, str, str], ...] = (
-    ("post", "menu.post", "client"),
-    ("myjobs", "menu.myjobs", "client"),
-    ("jobs", "menu.jobs", "freelancer"),
-    ("pitches", "menu.pitches", "freelancer"),
-    ("profile", "menu.profile", "freelancer"),
-    ("alerts", "menu.alerts", "freelancer"),
-    ("contracts", "menu.contracts", "any"),
-    ("message", "menu.message", "any"),
-    ("balance", "menu.balance", "any"),
-    ("mydisputes", "menu.mydisputes", "any"),
-    ("reputation", "menu.reputation", "any"),
-    ("settings", "menu.settings", "any"),
-    ("help", "menu.help", "any"),
-    ("disputes", "menu.disputes", "admin"),
-    ("reports", "menu.reports", "admin"),
-    ("stats", "menu.stats", "admin"),
-    ("audit", "menu.audit", "admin"),
-)
 
 
 def cmd_data(name: str) -> str:
@@ -43,23 +22,24 @@ def cmd_data(name: str) -> str:
     return encode("cmd", name)
 
 
-def _visible(ctx: Context, who: str) -> bool:
+def _visible(ctx: Context, who: Menu) -> bool:
     user = ctx.user
     return {
-        "client": user.is_client,
-        "freelancer": user.is_freelancer,
-        "any": True,
-        "admin": ctx.is_admin,
+        Menu.CLIENT: user.is_client,
+        Menu.FREELANCER: user.is_freelancer,
+        Menu.ANY: True,
+        Menu.ADMIN: ctx.is_admin,
     }[who]
 
 
 def menu_keyboard(ctx: Context) -> Keyboard | None:
-    """The main menu: the entries the user's roles allow, whose command exists."""
+    """The main menu: the commands declared with a `menu=` entry that the user's
+    roles allow, in their `menu_order` (handlers.routing)."""
     t = ctx.t
     entries = [
-        button(t.plain(label), cmd_data(name))
-        for name, label, who in MENU
-        if _visible(ctx, who) and ROUTER.find_command(name, ctx.is_admin) is not None
+        button(t.plain(r.label_key), cmd_data(r.name))
+        for r in ROUTER.menu_entries()
+        if r.menu is not None and _visible(ctx, r.menu)
     ]
     if not (ctx.user.is_client or ctx.user.is_freelancer):
         entries.insert(0, button(t.plain("menu.choose_role"), cmd_data("start")))
@@ -75,22 +55,21 @@ async def show_menu(ctx: Context, edit: bool = False) -> None:
     await (ctx.edit(text, kb) if edit else ctx.reply(text, kb))
 
 
-@command("menu")
+@command("menu", order=20)
 async def menu(ctx: Context) -> None:
     await show_menu(ctx, edit=ctx.event.kind == "button")
 
 
-@command("help")
+@command("help", order=30, menu=Menu.ANY, menu_order=130)
 async def help_(ctx: Context) -> None:
     t = ctx.t
-    names = [n for n in USER_COMMANDS if ROUTER.find_command(n, False) is not None]
     lines = [t("help.title"), Html("")]
-    lines += [Html(f"/{n} — ") + t.plain(f"cmd.{n}") for n in names]
+    lines += [Html(f"/{r.name} — ") + t.plain(r.description_key) for r in ROUTER.listed(False)]
     if ctx.is_admin:
-        admin = [n for n in ADMIN_COMMANDS if ROUTER.find_command(n, True) is not None]
+        admin = ROUTER.listed(True)
         if admin:
             lines += [Html(""), t("help.admin")]
-            lines += [Html(f"/{n} — ") + t.plain(f"cmd.{n}") for n in admin]
+            lines += [Html(f"/{r.name} — ") + t.plain(r.description_key) for r in admin]
     lines += [Html(""), t("help.footer")]
     await ctx.reply(join(lines), menu_keyboard(ctx))
 
@@ -159,7 +138,7 @@ def settings_view(ctx: Context) -> tuple[Html, Keyboard | None]:
     return text, keyboard(languages, roles, button(t.plain("btn.menu"), cmd_data("menu")))
 
 
-@command("settings")
+@command("settings", order=40, menu=Menu.ANY, menu_order=120)
 async def settings(ctx: Context) -> None:
     text, kb = settings_view(ctx)
     await (ctx.edit(text, kb) if ctx.event.kind == "button" else ctx.reply(text, kb))

@@ -31,11 +31,18 @@ from handlers.helpers import int_arg, leave_flow, name_of, page_nav, page_of
 from handlers.i18n import Translator
 from handlers.notify import renders
 from handlers.render import Html, bold, button, esc, join, keyboard, pagination_row, shorten
+from handlers.routing import Menu, Steps, command, step
 from handlers.routing import button as on_button
-from handlers.routing import command, step
 
 PREFIX = "msg"
-FLOW = "messaging"
+
+
+class MessagingStep(Steps, flow="messaging"):
+    """Writing to the other side, step by step (the values are stored: never change one)."""
+
+    COMPOSE = "compose"
+
+
 CONTRACT_CARD = ("ct", "v")  # the contracts flow's card: "ct:v:<contract_id>"
 LIST_PAGE = 6
 HISTORY_PAGE = 8
@@ -59,7 +66,7 @@ def _cancel(t: Translator) -> Button:
 async def _compose_contract(ctx: Context, contract_id: int) -> None:
     contract = await uc.writable_contract(ctx.uow, ctx.user.id, contract_id)
     other = other_party(contract, ctx.user.id)
-    await ctx.set_state(FLOW, "compose", {"c": contract_id})
+    await ctx.set_state(MessagingStep.COMPOSE, {"c": contract_id})
     await ctx.reply(
         ctx.t("msg.ask_contract", name=await name_of(ctx, other), title=contract.title),
         keyboard(_cancel(ctx.t)),
@@ -69,7 +76,7 @@ async def _compose_contract(ctx: Context, contract_id: int) -> None:
 async def _compose_pitch(ctx: Context, pitch_id: int) -> None:
     pitch = await uc.pitch_for_message(ctx.uow, ctx.user.id, pitch_id)
     job = await ctx.uow.jobs.get(pitch.job_id)
-    await ctx.set_state(FLOW, "compose", {"p": pitch_id})
+    await ctx.set_state(MessagingStep.COMPOSE, {"p": pitch_id})
     await ctx.reply(
         ctx.t(
             "msg.ask_pitch",
@@ -82,14 +89,14 @@ async def _compose_pitch(ctx: Context, pitch_id: int) -> None:
 
 async def _compose_reply(ctx: Context, message_id: int) -> None:
     original = await uc.reply_target(ctx.uow, ctx.user.id, message_id)
-    await ctx.set_state(FLOW, "compose", {"r": message_id})
+    await ctx.set_state(MessagingStep.COMPOSE, {"r": message_id})
     key = "msg.ask_reply" if original.contract_id is not None else "msg.ask_reply_text"
     await ctx.reply(
         ctx.t(key, name=await name_of(ctx, original.sender_id)), keyboard(_cancel(ctx.t))
     )
 
 
-@step(FLOW, "compose")
+@step(MessagingStep.COMPOSE)
 async def compose(ctx: Context) -> None:
     data: dict[str, Any] = ctx.data
     files = ctx.file_ids
@@ -128,7 +135,7 @@ async def _show_list(ctx: Context, page: int) -> None:
     await ctx.edit(t("msg.list_title"), keyboard(*rows_, nav or None))
 
 
-@command("message")
+@command("message", order=120, menu=Menu.ANY, menu_order=80)
 async def message_command(ctx: Context) -> None:
     await _show_list(ctx, 1)
 
@@ -186,7 +193,7 @@ async def message_buttons(ctx: Context) -> None:
     cb = ctx.callback
     assert cb is not None
     if cb.action == "x":
-        await leave_flow(ctx, FLOW, "msg.closed")
+        await leave_flow(ctx, MessagingStep, "msg.closed")
     elif cb.action == "c":
         await _compose_contract(ctx, cb.require_id())
     elif cb.action == "p":

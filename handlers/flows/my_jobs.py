@@ -41,8 +41,8 @@ from handlers.render import (
     rows,
     shorten,
 )
+from handlers.routing import Menu, command
 from handlers.routing import button as on_button
-from handlers.routing import command
 from handlers.taxonomy_names import skill_names
 
 PREFIX = "mj"
@@ -69,7 +69,7 @@ def _name(user: User | None, fallback_id: int) -> str:
 # --- my jobs ------------------------------------------------------------------------------
 
 
-@command("myjobs")
+@command("myjobs", order=70, menu=Menu.CLIENT, menu_order=20)
 async def my_jobs(ctx: Context) -> None:
     await show_list(ctx, 1)
 

@@ -43,10 +43,19 @@ from handlers.i18n import Translator
 from handlers.notify import renders
 from handlers.prefixes import FUND, OFFER
 from handlers.render import Html, bold, button, join, keyboard, money, rows
+from handlers.routing import Steps, step
 from handlers.routing import button as on_button
-from handlers.routing import step
 
-FLOW = "offer"
+
+class OfferStep(Steps, flow="offer"):
+    """The offer wizard, step by step (the values are stored: never change one)."""
+
+    TITLE = "title"
+    AMOUNT = "amount"
+    DUE = "due"
+    REVIEW = "review"
+
+
 MODES = ("new", "counter", "revise", "add")
 
 
@@ -97,7 +106,7 @@ def _cancel(t: Translator) -> Button:
 
 
 async def _ask_title(ctx: Context, data: dict[str, Any], edit: bool = False) -> None:
-    await ctx.set_state(FLOW, "title", data)
+    await ctx.set_state(OfferStep.TITLE, data)
     t = ctx.t
     back = button(t.plain("offers.btn.back"), encode(OFFER, "back")) if data.get("ms") else None
     text = t("offers.ask_title", n=len(data.get("ms", [])) + 1)
@@ -106,7 +115,7 @@ async def _ask_title(ctx: Context, data: dict[str, Any], edit: bool = False) -> 
 
 
 async def _ask_amount(ctx: Context, data: dict[str, Any], edit: bool = False) -> None:
-    await ctx.set_state(FLOW, "amount", data)
+    await ctx.set_state(OfferStep.AMOUNT, data)
     t = ctx.t
     text = t("offers.ask_amount", title=data["cur_t"], currency=data["cur"])
     kb = keyboard([button(t.plain("offers.btn.back"), encode(OFFER, "back")), _cancel(t)])
@@ -114,7 +123,7 @@ async def _ask_amount(ctx: Context, data: dict[str, Any], edit: bool = False) ->
 
 
 async def _ask_due(ctx: Context, data: dict[str, Any]) -> None:
-    await ctx.set_state(FLOW, "due", data)
+    await ctx.set_state(OfferStep.DUE, data)
     t = ctx.t
     await ctx.reply(
         t("offers.ask_due", title=data["cur_t"]),
@@ -129,7 +138,7 @@ async def _review(ctx: Context, data: dict[str, Any], edit: bool = False) -> Non
     """The whole draft with the fees, and what can be done with it."""
     data.pop("cur_t", None)
     data.pop("cur_a", None)
-    await ctx.set_state(FLOW, "review", data)
+    await ctx.set_state(OfferStep.REVIEW, data)
     t, mode, ms = ctx.t, data["mode"], data.get("ms", [])
     subtotal = sum(amount for _, amount, _ in ms)
     lines = [t(f"offers.review.{mode}", title=data.get("title", "")), Html("")]
@@ -263,7 +272,7 @@ async def _text_only(ctx: Context) -> bool:
     return True
 
 
-@step(FLOW, "title")
+@step(OfferStep.TITLE)
 async def title_step(ctx: Context) -> None:
     if not await _text_only(ctx):
         return
@@ -274,7 +283,7 @@ async def title_step(ctx: Context) -> None:
     await _ask_amount(ctx, data)
 
 
-@step(FLOW, "amount")
+@step(OfferStep.AMOUNT)
 async def amount_step(ctx: Context) -> None:
     if not await _text_only(ctx):
         return
@@ -283,7 +292,7 @@ async def amount_step(ctx: Context) -> None:
     await _ask_due(ctx, data)
 
 
-@step(FLOW, "due")
+@step(OfferStep.DUE)
 async def due_step(ctx: Context) -> None:
     if not await _text_only(ctx):
         return
@@ -301,7 +310,7 @@ async def _add_current(
     await _review(ctx, data, edit)
 
 
-@step(FLOW, "review")
+@step(OfferStep.REVIEW)
 async def review_step(ctx: Context) -> None:
     await ctx.reply(ctx.t("offers.use_buttons"))
 
@@ -310,7 +319,7 @@ async def review_step(ctx: Context) -> None:
 
 
 async def _wizard_button(ctx: Context, action: str, arg: str | None) -> None:
-    if not ctx.in_step(FLOW):
+    if not ctx.in_step(OfferStep):
         raise StaleButton()
     data = ctx.data
     step_now = ctx.state.step  # type: ignore[union-attr]
@@ -435,7 +444,7 @@ async def offer_button(ctx: Context) -> None:
     if action in starts:
         await starts[action](ctx, cb.require_id())
     elif action in decisions:
-        if ctx.in_step(FLOW):
+        if ctx.in_step(OfferStep):
             await ctx.clear_state()  # a decision ends any half-written counter
         await decisions[action](ctx, cb.require_id())
     else:

@@ -34,14 +34,25 @@ from handlers.events import Keyboard
 from handlers.i18n import Translator
 from handlers.notify import renders
 from handlers.render import Html, button, esc, join, keyboard, money, pagination_row, shorten
-from handlers.routing import ROUTER, command, step
+from handlers.routing import ROUTER, Menu, Steps, command, step
 from handlers.routing import button as on_button
 
 PREFIX = "pitch"
 NEW = "new"  # encode(PREFIX, NEW, job_id) starts a pitch for the job
 MY_JOBS = "mj"  # the client-side flow (handlers/flows/my_jobs.py), when installed
 
-FLOW = "pitch"
+
+class PitchStep(Steps, flow="pitch"):
+    """The pitch wizard, step by step (the values are stored: never change one)."""
+
+    COVER = "cover"
+    PRICE = "price"
+    DAYS = "days"
+    MS_TITLE = "ms_title"
+    MS_AMOUNT = "ms_amount"
+    PREVIEW = "preview"
+
+
 PAGE_SIZE = 5
 LISTED_MAX = 200  # "My pitches" lists the newest this many
 FIELDS = ("cover", "price", "days", "ms")
@@ -142,7 +153,7 @@ async def _job_of_draft(ctx: Context) -> Job:
 
 async def ask(ctx: Context, step_name: str, data: dict[str, Any] | None = None) -> None:
     """Enter a wizard step and ask its question (edit mode has no Back)."""
-    await ctx.set_state(FLOW, step_name, data)
+    await ctx.set_state(PitchStep(step_name), data)
     d = ctx.data
     t = ctx.t
     job = await _job_of_draft(ctx)
@@ -184,7 +195,7 @@ async def show_preview(ctx: Context) -> None:
     _, invited, quota = await uc.check_can_pitch(
         ctx.uow, ctx.clock, ctx.config, ctx.user.id, job.id
     )
-    await ctx.set_state(FLOW, "preview", d | {"fixing": False})
+    await ctx.set_state(PitchStep.PREVIEW, d | {"fixing": False})
     lines = [t("pitch.preview_title")]
     lines += pitch_body(t, job, d["cover"], d["price"], d["days"], d.get("ms") or [])
     lines += [Html(""), quota_line(t, quota, invited)]
@@ -209,13 +220,13 @@ async def after_field(ctx: Context, data: dict[str, Any], field: str) -> None:
         await _save_edit(ctx, data, field)
         return
     if data.get("fixing"):
-        await ctx.set_state(FLOW, "preview", data)
+        await ctx.set_state(PitchStep.PREVIEW, data)
         await show_preview(ctx)
         return
     job = await _job_of_draft(ctx)
     following = {"cover": "price", "price": "days", "days": "ms_title"}[field]
     if following == "ms_title" and job.budget_type == "hourly":
-        await ctx.set_state(FLOW, "preview", data)
+        await ctx.set_state(PitchStep.PREVIEW, data)
         await show_preview(ctx)
         return
     await ask(ctx, following, data)
@@ -270,7 +281,7 @@ async def begin(ctx: Context, job_id: int) -> None:
 # --- steps ---------------------------------------------------------------------------
 
 
-@step(FLOW, "cover")
+@step(PitchStep.COVER)
 async def cover_step(ctx: Context) -> None:
     cover = validation.clean_text(
         ctx.text, "cover_letter", uc.COVER_LETTER_MIN, validation.COVER_LETTER_MAX
@@ -278,20 +289,20 @@ async def cover_step(ctx: Context) -> None:
     await after_field(ctx, ctx.data | {"cover": cover}, "cover")
 
 
-@step(FLOW, "price")
+@step(PitchStep.PRICE)
 async def price_step(ctx: Context) -> None:
     job = await _job_of_draft(ctx)
     price = parse_money(ctx.text, job.currency).amount
     await after_field(ctx, ctx.data | {"price": price}, "price")
 
 
-@step(FLOW, "days")
+@step(PitchStep.DAYS)
 async def days_step(ctx: Context) -> None:
     days = validation.parse_int(ctx.text, "duration", 1, uc.MAX_DURATION_DAYS)
     await after_field(ctx, ctx.data | {"days": days}, "days")
 
 
-@step(FLOW, "ms_title")
+@step(PitchStep.MS_TITLE)
 async def ms_title_step(ctx: Context) -> None:
     items = ctx.data.get("ms") or []
     if len(items) >= uc.MAX_PROPOSED_MILESTONES:
@@ -302,7 +313,7 @@ async def ms_title_step(ctx: Context) -> None:
     await ask(ctx, "ms_amount", ctx.data | {"ms_title": title})
 
 
-@step(FLOW, "ms_amount")
+@step(PitchStep.MS_AMOUNT)
 async def ms_amount_step(ctx: Context) -> None:
     job = await _job_of_draft(ctx)
     amount = parse_money(ctx.text, job.currency).amount
@@ -311,7 +322,7 @@ async def ms_amount_step(ctx: Context) -> None:
     await ask(ctx, "ms_title", {k: v for k, v in d.items() if k != "ms_title"} | {"ms": items})
 
 
-@step(FLOW, "preview")
+@step(PitchStep.PREVIEW)
 async def preview_text(ctx: Context) -> None:
     await ctx.reply(ctx.t("pitch.use_buttons"))
     await show_preview(ctx)
@@ -340,7 +351,7 @@ async def pitch_buttons(ctx: Context) -> None:
     elif action == "wdy":
         await withdraw(ctx, cb.require_id())
     elif action == "cancel":
-        if ctx.in_step(FLOW):
+        if ctx.in_step(PitchStep):
             await ctx.clear_state()
         await ctx.edit(ctx.t("pitch.cancelled"))
     else:
@@ -358,7 +369,7 @@ def _page(arg: str | None) -> int:
 async def wizard_button(ctx: Context, action: str, arg: str | None) -> None:
     """Buttons that only mean something inside the pitch conversation."""
     state = ctx.state
-    if state is None or state.flow != FLOW:
+    if state is None or state.flow != PitchStep.flow:
         raise StaleButton()
     d = ctx.data
     if action == "back" and state.step in PREVIOUS:
@@ -386,7 +397,7 @@ async def after_ms(ctx: Context, data: dict[str, Any]) -> None:
     if data.get("mode") == "edit":
         await _save_edit(ctx, data, "ms")
         return
-    await ctx.set_state(FLOW, "preview", data)
+    await ctx.set_state(PitchStep.PREVIEW, data)
     await show_preview(ctx)
 
 
@@ -456,7 +467,7 @@ def client_buttons(t: Translator, pitch: Pitch) -> Keyboard | None:
     )
 
 
-@command("pitches")
+@command("pitches", order=80, menu=Menu.FREELANCER, menu_order=40)
 async def pitches_command(ctx: Context) -> None:
     await list_pitches(ctx, 1)
 

@@ -34,12 +34,25 @@ from handlers.events import Button, Keyboard
 from handlers.flows.my_jobs import show_manage_card
 from handlers.i18n import Translator
 from handlers.render import Html, button, job_card, join, keyboard, money, rows
+from handlers.routing import Menu, Steps, command, step
 from handlers.routing import button as on_button
-from handlers.routing import command, step
 from handlers.taxonomy_names import category_name, skill_name, skill_names
 
 PREFIX = "pj"
-FLOW = "post_job"
+
+
+class PostJobStep(Steps, flow="post_job"):
+    """The job wizard, step by step (the values are stored: never change one)."""
+
+    TITLE = "title"
+    DESCRIPTION = "description"
+    CATEGORY = "category"
+    SKILLS = "skills"
+    BUDGET_TYPE = "budget_type"
+    AMOUNT = "amount"
+    DEADLINE = "deadline"
+    PREVIEW = "preview"
+
 
 # Steps in asking order; "amount" stores the draft's "budget".
 STEPS = ("title", "description", "category", "skills", "budget_type", "amount", "deadline")
@@ -72,7 +85,7 @@ async def ask(
 ) -> None:
     """Enter `step_name` and show its question (in place after a button press);
     `current` is the value being replaced, shown under the question."""
-    await ctx.set_state(FLOW, step_name, draft)
+    await ctx.set_state(PostJobStep(step_name), draft)
     t = ctx.t
     nav = _nav(ctx, step_name)
     if step_name == "title":
@@ -165,7 +178,7 @@ def preview_card(ctx: Context, draft: dict[str, Any]) -> Html:
 
 async def show_preview(ctx: Context, draft: dict[str, Any]) -> None:
     draft = dict(draft) | {"mode": "new"}
-    await ctx.set_state(FLOW, "preview", draft)
+    await ctx.set_state(PostJobStep.PREVIEW, draft)
     t = ctx.t
     text = join([t("post.preview_title"), Html(""), preview_card(ctx, draft)])
     kb = keyboard(
@@ -233,23 +246,23 @@ def _required_skills(skills: Any) -> list[str]:
 # --- entry points -------------------------------------------------------------------
 
 
-@command("post")
+@command("post", order=60, menu=Menu.CLIENT, menu_order=10)
 async def post(ctx: Context) -> None:
     await client(ctx.uow, ctx.user.id)  # clients only; others get a clear refusal
     await ask(ctx, "title", {"mode": "new", "skills": []})
 
 
-@step(FLOW, "title")
+@step(PostJobStep.TITLE)
 async def got_title(ctx: Context) -> None:
     await advance(ctx, ctx.data | {"title": _clean_title(ctx.text)}, "title")
 
 
-@step(FLOW, "description")
+@step(PostJobStep.DESCRIPTION)
 async def got_description(ctx: Context) -> None:
     await advance(ctx, ctx.data | {"description": _clean_description(ctx.text)}, "description")
 
 
-@step(FLOW, "skills")
+@step(PostJobStep.SKILLS)
 async def got_tag(ctx: Context) -> None:
     """A typed free tag: added (or removed when typed again)."""
     draft = ctx.data
@@ -266,18 +279,18 @@ async def got_tag(ctx: Context) -> None:
             skills.append(slug)
     jobs.clean_skills(skills)  # refuses more than MAX_SKILLS
     draft["skills"] = skills
-    await ctx.set_state(FLOW, "skills", draft)
+    await ctx.set_state(PostJobStep.SKILLS, draft)
     text, kb = _skills_view(ctx, draft)
     await ctx.reply(text, kb)
 
 
-@step(FLOW, "amount")
+@step(PostJobStep.AMOUNT)
 async def got_amount(ctx: Context) -> None:
     amount = parse_money(ctx.text, ctx.config.currency).amount
     await advance(ctx, ctx.data | {"budget": amount}, "amount")
 
 
-@step(FLOW, "deadline")
+@step(PostJobStep.DEADLINE)
 async def got_deadline(ctx: Context) -> None:
     day = validation.parse_date(ctx.text, ctx.clock.now().date())
     await advance(ctx, ctx.data | {"deadline": day.isoformat()}, "deadline")
@@ -288,7 +301,7 @@ async def _buttons_only(ctx: Context) -> None:
 
 
 for _name in ("category", "budget_type", "preview"):
-    step(FLOW, _name)(_buttons_only)
+    step(PostJobStep(_name))(_buttons_only)
 
 
 # --- buttons ---------------------------------------------------------------------------
@@ -304,7 +317,7 @@ async def post_buttons(ctx: Context) -> None:
     if cb.action == "jf":
         await _edit_job_field(ctx, cb.require_id(), cb.arg)
         return
-    if not ctx.in_step(FLOW):
+    if not ctx.in_step(PostJobStep):
         raise StaleButton()  # a wizard button from a finished or replaced conversation
     draft = ctx.data
     current = ctx.state.step if ctx.state else ""
@@ -368,7 +381,7 @@ async def _toggle_skill(ctx: Context, draft: dict[str, Any], slug: str | None) -
         skills.append(slug)
         jobs.clean_skills(skills)  # refuses more than MAX_SKILLS
     draft["skills"] = skills
-    await ctx.set_state(FLOW, "skills", draft)
+    await ctx.set_state(PostJobStep.SKILLS, draft)
     text, kb = _skills_view(ctx, draft)
     await ctx.edit(text, kb)
     ctx.answer()
@@ -408,7 +421,7 @@ async def _editable_job(ctx: Context, job_id: int) -> Job:
 
 async def _job_field_menu(ctx: Context, job_id: int) -> None:
     job = await _editable_job(ctx, job_id)
-    if ctx.in_step(FLOW):
+    if ctx.in_step(PostJobStep):
         await ctx.clear_state()
     t = ctx.t
     kb = [

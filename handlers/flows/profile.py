@@ -36,12 +36,25 @@ from handlers.context import Context, Scope
 from handlers.events import Keyboard
 from handlers.i18n import Translator, translator
 from handlers.render import Html, button, esc, join, keyboard, money, rows, shorten
+from handlers.routing import Menu, Steps, command, step
 from handlers.routing import button as on_button
-from handlers.routing import command, step
 from handlers.taxonomy_names import category_name, skill_name, skill_names
 
 PREFIX = "prof"
-FLOW = "profile"
+
+
+class ProfileStep(Steps, flow="profile"):
+    """Editing the profile, step by step (the values are stored: never change one)."""
+
+    HEADLINE = "headline"
+    BIO = "bio"
+    RATE = "rate"
+    YEARS = "years"
+    TAG = "tag"
+    LINK = "link"
+    CERT = "cert"
+
+
 TEXT_PROMPTS = ("headline", "bio", "rate", "years", "tag", "link", "cert")
 # The completeness meter's next step → what its button edits.
 NEXT_EDITS = {
@@ -181,7 +194,7 @@ async def show_own(ctx: Context, edit: bool = True) -> None:
     await (ctx.edit(text, kb) if edit else ctx.reply(text, kb))
 
 
-@command("profile")
+@command("profile", order=90, menu=Menu.FREELANCER, menu_order=50)
 async def profile_command(ctx: Context) -> None:
     if not ctx.user.is_freelancer:
         t = ctx.t
@@ -201,7 +214,7 @@ def _cancel_row(t: Translator) -> Keyboard | None:
 
 
 async def _ask(ctx: Context, what: str) -> None:
-    await ctx.set_state(FLOW, what, {})
+    await ctx.set_state(ProfileStep(what), {})
     params = {
         "headline": {"max": validation.HEADLINE_MAX},
         "bio": {"max": validation.BIO_MAX},
@@ -350,7 +363,7 @@ async def profile_buttons(ctx: Context) -> None:
     if cb.action == "me":
         await show_own(ctx)
     elif cb.action == "cancel":
-        if ctx.in_step(FLOW):
+        if ctx.in_step(ProfileStep):
             await ctx.clear_state()
         await show_own(ctx)
     elif cb.action == "edit":
@@ -391,44 +404,44 @@ async def _update(ctx: Context, fields: ProfileFields) -> None:
     await uc.update_profile(ctx.uow, ctx.clock, ctx.config, ctx.user.id, fields)
 
 
-@step(FLOW, "headline")
+@step(ProfileStep.HEADLINE)
 async def headline_step(ctx: Context) -> None:
     await _update(ctx, ProfileFields(headline=ctx.text))
     await _saved(ctx)
 
 
-@step(FLOW, "bio")
+@step(ProfileStep.BIO)
 async def bio_step(ctx: Context) -> None:
     await _update(ctx, ProfileFields(bio=ctx.text))
     await _saved(ctx)
 
 
-@step(FLOW, "rate")
+@step(ProfileStep.RATE)
 async def rate_step(ctx: Context) -> None:
     amount = parse_money(ctx.text, ctx.config.currency).amount
     await _update(ctx, ProfileFields(hourly_rate=amount))
     await _saved(ctx)
 
 
-@step(FLOW, "years")
+@step(ProfileStep.YEARS)
 async def years_step(ctx: Context) -> None:
     await _update(ctx, ProfileFields(years_experience=ctx.text))
     await _saved(ctx)
 
 
-@step(FLOW, "tag")
+@step(ProfileStep.TAG)
 async def tag_step(ctx: Context) -> None:
     await uc.add_skill(ctx.uow, ctx.clock, ctx.config, ctx.user.id, ctx.text)
     await _saved(ctx, "skills")
 
 
-@step(FLOW, "link")
+@step(ProfileStep.LINK)
 async def link_step(ctx: Context) -> None:
     await uc.add_portfolio_link(ctx.uow, ctx.clock, ctx.config, ctx.user.id, ctx.text)
     await _saved(ctx, "portfolio")
 
 
-@step(FLOW, "cert")
+@step(ProfileStep.CERT)
 async def cert_step(ctx: Context) -> None:
     await uc.add_certification(ctx.uow, ctx.clock, ctx.config, ctx.user.id, ctx.text)
     await _saved(ctx, "certifications")

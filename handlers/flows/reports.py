@@ -22,10 +22,16 @@ from handlers.context import Context, Scope
 from handlers.i18n import Translator
 from handlers.notify import renders
 from handlers.render import button, keyboard, shorten
+from handlers.routing import Steps, command, step
 from handlers.routing import button as on_button
-from handlers.routing import command, step
 
-FLOW = "report"
+
+class ReportStep(Steps, flow="report"):
+    """Reporting, step by step (the values are stored: never change one)."""
+
+    REASON = "reason"
+
+
 ADMIN = "adm"  # the admin flow's report view ("adm:rp:<id>") and close ("adm:rc:<id>")
 REASON_MIN = 5
 TARGETS = ("job", "user")
@@ -42,14 +48,14 @@ async def _reportable(ctx: Context, target_type: str, target_id: int) -> str:
 
 async def _begin(ctx: Context, target_type: str, target_id: int) -> None:
     name = await _reportable(ctx, target_type, target_id)
-    await ctx.set_state(FLOW, "reason", {"type": target_type, "id": target_id})
+    await ctx.set_state(ReportStep.REASON, {"type": target_type, "id": target_id})
     await ctx.reply(
         ctx.t(f"report.ask_{target_type}", name=shorten(name, 100)),
         keyboard(button(ctx.t.plain("btn.cancel"), encode("report", "cancel"))),
     )
 
 
-@command("report")
+@command("report", order=170)
 async def report_command(ctx: Context) -> None:
     m = _ARGS.fullmatch(ctx.args)
     if m is None:
@@ -63,7 +69,7 @@ async def report_button(ctx: Context) -> None:
     cb = ctx.callback
     assert cb is not None
     if cb.action == "cancel":
-        if ctx.in_step(FLOW):
+        if ctx.in_step(ReportStep):
             await ctx.clear_state()
         await ctx.edit(ctx.t("report.cancelled"))
         return
@@ -76,7 +82,7 @@ async def report_button(ctx: Context) -> None:
     ctx.answer()
 
 
-@step(FLOW, "reason")
+@step(ReportStep.REASON)
 async def reason(ctx: Context) -> None:
     if ctx.event.kind == "file" and not ctx.text.strip():
         await ctx.reply(ctx.t("report.text_only"))

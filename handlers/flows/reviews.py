@@ -32,11 +32,18 @@ from handlers.helpers import int_arg, leave_flow, name_of
 from handlers.i18n import Translator
 from handlers.notify import renders
 from handlers.render import Html, button, esc, join, keyboard, shorten
+from handlers.routing import Menu, Steps, command, step
 from handlers.routing import button as on_button
-from handlers.routing import command, step
 
 PREFIX = "rv"
-FLOW = "review"
+
+
+class ReviewStep(Steps, flow="review"):
+    """Leaving a review, step by step (the values are stored: never change one)."""
+
+    TEXT = "text"
+
+
 LATEST_REVIEWS = 5
 
 
@@ -79,7 +86,7 @@ async def _rateable(ctx: Context, contract_id: int) -> Contract:
 
 async def _ask_stars(ctx: Context, contract_id: int) -> None:
     contract = await _rateable(ctx, contract_id)
-    if ctx.in_step(FLOW):
+    if ctx.in_step(ReviewStep):
         await ctx.clear_state()
     await ctx.edit(
         ctx.t(
@@ -95,7 +102,7 @@ async def _stars_chosen(ctx: Context, contract_id: int, rating: int) -> None:
     if not 1 <= rating <= 5:
         raise StaleButton()
     await _rateable(ctx, contract_id)
-    await ctx.set_state(FLOW, "text", {"c": contract_id, "r": rating})
+    await ctx.set_state(ReviewStep.TEXT, {"c": contract_id, "r": rating})
     await ctx.edit(
         ctx.t("rv.ask_text", stars=stars(rating), max=1000),
         keyboard(
@@ -129,7 +136,7 @@ async def _save(ctx: Context, text: str) -> None:
     )
 
 
-@step(FLOW, "text")
+@step(ReviewStep.TEXT)
 async def text_step(ctx: Context) -> None:
     if ctx.event.files and not ctx.text.strip():
         raise ValidationError("text_empty", "The review cannot be empty.", field="review")
@@ -195,7 +202,7 @@ async def show_reputation(ctx: Context, user_id: int) -> None:
     await ctx.edit(join(lines), keyboard(rule))
 
 
-@command("reputation")
+@command("reputation", order=160, menu=Menu.ANY, menu_order=110)
 async def reputation_command(ctx: Context) -> None:
     arg = ctx.args
     if not arg:
@@ -206,7 +213,7 @@ async def reputation_command(ctx: Context) -> None:
         await ctx.reply(ctx.t("rv.rep.usage"))
 
 
-@command("rate")
+@command("rate", order=150)
 async def rate_command(ctx: Context) -> None:
     now = ctx.clock.now()
     ended = await queries.my_contracts(ctx.uow, ctx.user.id, (ContractStatus.ENDED,))
@@ -240,13 +247,13 @@ async def review_buttons(ctx: Context) -> None:
     assert cb is not None
     action = cb.action
     if action == "x":
-        await leave_flow(ctx, FLOW, "rv.cancelled")
+        await leave_flow(ctx, ReviewStep, "rv.cancelled")
     elif action == "new":
         await _ask_stars(ctx, cb.require_id())
     elif action == "st":
         await _stars_chosen(ctx, cb.require_id(), int_arg(cb.arg))
     elif action == "skip":
-        if not ctx.in_step(FLOW, "text"):
+        if not ctx.in_step(ReviewStep.TEXT):
             raise StaleButton()
         await _save(ctx, "")
     elif action == "show":

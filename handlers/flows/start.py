@@ -33,7 +33,7 @@ def role_keyboard(ctx: Context) -> Keyboard | None:
     )
 
 
-@command("start")
+@command("start", order=10)
 async def start(ctx: Context) -> None:
     if ctx.args:
         await _deep_link(ctx, ctx.args)

@@ -52,10 +52,15 @@ from handlers.i18n import Translator
 from handlers.notify import milestone_rows, renders
 from handlers.prefixes import WORK
 from handlers.render import button, join, keyboard, money, rows
+from handlers.routing import Steps, step
 from handlers.routing import button as on_button
-from handlers.routing import step
 
-FLOW = "work"
+
+class WorkStep(Steps, flow="work"):
+    """Submitting work, step by step (the values are stored: never change one)."""
+
+    SUBMIT = "submit"
+    NOTE = "note"
 
 
 async def _milestone(
@@ -85,7 +90,7 @@ def _cancel_row(t: Translator) -> Keyboard | None:
 
 async def start_submit(ctx: Context, milestone_id: int) -> None:
     milestone, _ = await _milestone(ctx, milestone_id, "freelancer", "submit")
-    await ctx.set_state(FLOW, "submit", {"ms": milestone_id, "msg": "", "files": []})
+    await ctx.set_state(WorkStep.SUBMIT, {"ms": milestone_id, "msg": "", "files": []})
     await ctx.reply(
         ctx.t("work.ask_submission", title=milestone.title, max=uc.MAX_FILES),
         _cancel_row(ctx.t),
@@ -93,7 +98,7 @@ async def start_submit(ctx: Context, milestone_id: int) -> None:
     ctx.answer()
 
 
-@step(FLOW, "submit")
+@step(WorkStep.SUBMIT)
 async def collect_submission(ctx: Context) -> None:
     data = ctx.data
     if ctx.event.files:
@@ -107,7 +112,7 @@ async def collect_submission(ctx: Context) -> None:
             data["msg"] = _more_text(data.get("msg", ""), ctx.text)
     else:
         data["msg"] = _more_text(data.get("msg", ""), ctx.text)
-    await ctx.set_state(FLOW, "submit", data)
+    await ctx.set_state(WorkStep.SUBMIT, data)
     t = ctx.t
     await ctx.reply(
         t(
@@ -131,7 +136,7 @@ def _more_text(message: str, text: str) -> str:
 
 
 async def send_submission(ctx: Context) -> None:
-    if not ctx.in_step(FLOW, "submit"):
+    if not ctx.in_step(WorkStep.SUBMIT):
         raise StaleButton()
     data: dict[str, Any] = ctx.data
     submission = await uc.submit_work(
@@ -268,12 +273,12 @@ async def do_release(ctx: Context, milestone_id: int) -> None:
 
 async def ask_changes(ctx: Context, milestone_id: int) -> None:
     milestone, _ = await _milestone(ctx, milestone_id, "client", "request_changes")
-    await ctx.set_state(FLOW, "note", {"ms": milestone_id})
+    await ctx.set_state(WorkStep.NOTE, {"ms": milestone_id})
     await ctx.reply(ctx.t("work.ask_note", title=milestone.title), _cancel_row(ctx.t))
     ctx.answer()
 
 
-@step(FLOW, "note")
+@step(WorkStep.NOTE)
 async def changes_note(ctx: Context) -> None:
     if ctx.event.kind == "file" and not ctx.text.strip():
         await ctx.reply(ctx.t("work.note_text_only"))
@@ -383,7 +388,7 @@ async def work_button(ctx: Context) -> None:
     cb = ctx.callback
     assert cb is not None
     if cb.action == "x":
-        if not ctx.in_step(FLOW):
+        if not ctx.in_step(WorkStep):
             raise StaleButton()
         await ctx.clear_state()
         await ctx.edit(ctx.t("work.cancelled"))

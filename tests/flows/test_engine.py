@@ -17,10 +17,14 @@ from handlers.context import Context, Scope
 from handlers.events import Event
 from handlers.notify import renders
 from handlers.render import bold, button, esc, keyboard
-from handlers.routing import Router
+from handlers.routing import Router, Steps
 from tests.flows.harness import Harness
 
 router = Router()
+
+
+class QuizStep(Steps, flow="quiz"):
+    ANSWER = "answer"
 
 
 async def _add_report(ctx: Context, reason: str) -> None:
@@ -55,11 +59,11 @@ async def echo(ctx: Context) -> None:
 
 @router.command("ask")
 async def ask(ctx: Context) -> None:
-    await ctx.set_state("quiz", "answer", {"asked": 1})
+    await ctx.set_state(QuizStep.ANSWER, {"asked": 1})
     await ctx.reply("What is your answer?")
 
 
-@router.step("quiz", "answer")
+@router.step(QuizStep.ANSWER)
 async def answer(ctx: Context) -> None:
     if ctx.event.files:
         await ctx.reply(f"file {esc(ctx.event.files[0].file_id)}")

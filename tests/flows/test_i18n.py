@@ -11,9 +11,9 @@ import pytest
 
 from domain.errors import DomainError, NotFound
 from domain.states import JobStatus
-from handlers.commands import ADMIN_COMMANDS, USER_COMMANDS, admin_command_menu, command_menu
-from handlers.flows.menu import MENU
+from handlers.commands import admin_command_menu, admin_commands, command_menu, user_commands
 from handlers.i18n import LANGUAGES, language_for, load_catalog, placeholders, translator
+from handlers.routing import ROUTER
 from tests.flows.codes import ROOT, raised_codes
 from tests.flows.telegram_html import visible_text
 
@@ -87,8 +87,8 @@ def test_every_key_used_in_code_is_translated():
 def test_dynamic_keys_are_translated():
     keys = [f"job.status.{s}" for s in JobStatus]
     keys += [f"lang.{lang}" for lang in LANGUAGES]
-    keys += [f"cmd.{c}" for c in USER_COMMANDS + ADMIN_COMMANDS]
-    keys += [label for _, label, _ in MENU]
+    keys += [f"cmd.{c}" for c in user_commands() + admin_commands()]
+    keys += [r.label_key for r in ROUTER.menu_entries()]
     keys += [f"start.role_set_{r}" for r in ("client", "freelancer", "both")]
     keys += [f"report.ask_{x}" for x in ("job", "user")] + [
         f"report.admin_{x}" for x in ("job", "user")
@@ -134,11 +134,12 @@ def test_language_from_telegram():
 @pytest.mark.parametrize("lang", LANGUAGES)
 def test_command_menu_per_language(lang):
     menu = command_menu(lang)
-    assert [c for c, _ in menu] == list(USER_COMMANDS)
+    assert [c for c, _ in menu] == list(user_commands())
     for name, description in menu + admin_command_menu(lang):
         assert re.fullmatch(r"[a-z0-9_]{1,32}", name)
         assert 1 <= len(description) <= 256 and description != f"cmd.{name}"
-    assert [c for c, _ in admin_command_menu(lang)][-len(ADMIN_COMMANDS) :] == list(ADMIN_COMMANDS)
+    admin = list(admin_commands())
+    assert [c for c, _ in admin_command_menu(lang)][-len(admin) :] == admin
     if lang == "ru":
         assert dict(menu)["settings"] == "Язык и роли"
 
