@@ -216,7 +216,7 @@ class Harness:
         payload = row.payload
         chat = self.chat_of(row.chat_id)
         buttons = payload.get("buttons")
-        check_keyboard(buttons)
+        check_keyboard(buttons, self.engine.router)
         if row.method == "send":
             check_text(payload["text"], MESSAGE_LIMIT)
             chat.messages.append(Message(next(self._messages), payload["text"], buttons))
@@ -249,13 +249,17 @@ def check_text(text: str, limit: int) -> str:
     return visible
 
 
-def check_keyboard(buttons: Keyboard | None) -> None:
+def check_keyboard(buttons: Keyboard | None, router: Router | None = None) -> None:
+    """Every button has a label; one with data fits Telegram's 64 bytes, decodes,
+    and (given the router) reaches a flow: no screen shows a dead button."""
     for row in buttons or []:
         assert row, "empty keyboard row"
         for b in row:
             assert b.get("text", "").strip(), f"button without text: {b}"
             if "data" in b:
                 assert len(b["data"].encode()) <= CALLBACK_LIMIT, b
-                decode(b["data"])  # we only send data we can read back
+                pressed = decode(b["data"])  # we only send data we can read back
+                if router is not None:
+                    assert pressed.prefix in router.buttons, f"no flow handles {b}"
             else:
                 assert b.get("url", "").startswith(("http://", "https://", "tg://")), b
