@@ -14,6 +14,7 @@ from handlers.context import Context, Scope
 from handlers.events import Button
 from handlers.i18n import Translator
 from handlers.render import pagination_row
+from handlers.routing import Steps
 
 T = TypeVar("T")
 
@@ -51,7 +52,7 @@ def gateway_of(scope: Scope) -> PaymentGateway:
     return scope.gateway
 
 
-async def leave_flow(ctx: Context, flow: str, key: str) -> None:
+async def leave_flow(ctx: Context, flow: type[Steps], key: str) -> None:
     """A Cancel/Done press: end the flow's conversation, if still in it, and say `key`."""
     if ctx.in_step(flow):
         await ctx.clear_state()
