@@ -8,8 +8,16 @@ from __future__ import annotations
 
 from handlers.context import Scope
 from handlers.flows.funding import failure_reason
+from handlers.helpers import name_of
+from handlers.i18n import Translator
 from handlers.notify import renders
 from handlers.render import money
+
+
+def _why(t: Translator, code: str) -> str:
+    """The gateway's reason in a few words: its first sentence (the rest of the
+    catalog's text speaks to a payer, e.g. "try again in a minute")."""
+    return failure_reason(t, code, default="gateway_error").split(". ")[0]
 
 
 @renders("payout_failed")
@@ -20,7 +28,7 @@ async def payout_failed(scope: Scope, data: dict) -> None:
         "calls.notify.payout_failed",
         amount=money(data["amount"], data["currency"]),
         id=data["payout_id"],
-        reason=failure_reason(t, data["error"], default="gateway_error"),
+        reason=_why(t, data["error"]),
     )
 
 
@@ -36,9 +44,9 @@ async def tell_admins(scope: Scope, data: dict) -> None:
             what=t.plain(f"calls.kind.{data['call_kind']}"),
             amount=money(data["amount"], data["currency"]),
             id=data["call_id"],
-            user=data["user_id"] or "—",
+            user=await name_of(scope, data["user_id"]) if data["user_id"] else "—",
             milestone=data["milestone_id"] or "—",
-            reason=failure_reason(t, data["error"], default="gateway_error"),
+            reason=_why(t, data["error"]),
             code=data["error"],
         )
 
@@ -53,6 +61,6 @@ async def tell_admins_held(scope: Scope, data: dict) -> None:
             what=t.plain(f"calls.kind.{data['call_kind']}"),
             amount=money(data["amount"], data["currency"]),
             id=data["call_id"],
-            user=data["user_id"] or "—",
+            user=await name_of(scope, data["user_id"]) if data["user_id"] else "—",
             milestone=data["milestone_id"] or "—",
         )
