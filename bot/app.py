@@ -28,14 +28,24 @@ from aiohttp import web
 
 from bot.adapters import FrameworkAdapter, create_adapter
 from bot.config import Settings
+from bot.demo import seed
 from bot.dispatch import UpdateDispatcher
 from bot.http import HttpLimits, RouteHook, build_http_app, start_http
 from bot.intake import UpdateIntake
 from bot.metrics import Metrics
+from bot.payments.confirm import PaymentNews
+from bot.payments.sandbox import DatabaseBooks, SandboxGateway
+from bot.payments.sandbox_page import install_routes
+from bot.ratelimit import SendLimits
+from bot.scheduler import Scheduler
+from bot.sender import OutboxSender
 from bot.webhook import WebhookIntake
 from domain.config import MarketConfig
 from domain.ports import Clock, PaymentGateway
+from handlers.commands import admin_command_menu, command_menu
 from handlers.events import EventHandler
+from handlers.i18n import LANGUAGES
+from handlers.system import SystemRunner
 from storage.app_secrets import get_or_create_secret
 from storage.database import Database
 from storage.migrate import upgrade
@@ -100,14 +110,6 @@ def sandbox_payments(
     """The sandbox gateway and its /pay pages (bot/payments). `page_key` signs the page
     links: random per database (storage/app_secrets.py), never derived from anything a
     payer could know."""
-    try:
-        from bot.payments.confirm import PaymentNews
-        from bot.payments.sandbox import DatabaseBooks, SandboxGateway
-        from bot.payments.sandbox_page import install_routes
-        from handlers.system import SystemRunner
-    except ImportError as error:  # the payments package is still being written
-        log.warning("sandbox payments unavailable: %s", error)
-        return Payments()
     # Its books live in the database, so a crash and a retry show as one movement.
     gateway = SandboxGateway(public_url, page_key, DatabaseBooks(database))
     runner = SystemRunner(
@@ -190,8 +192,8 @@ class Runtime:
         self.dispatcher: UpdateDispatcher | None = None
         self.intake: UpdateIntake | None = None
         self.webhook: WebhookIntake | None = None  # webhook mode's HTTP side of the intake
-        self.sender: Any = None
-        self.scheduler: Any = None
+        self.sender: OutboxSender | None = None
+        self.scheduler: Scheduler | None = None
         self.payments = Payments()
         self.url: str | None = None  # where the HTTP server listens
         self._runner: web.AppRunner | None = None
@@ -342,12 +344,6 @@ class Runtime:
         """The command menu in every supported language (and the default one); admins
         get theirs, with the admin commands, scoped to their own chats."""
         assert self.adapter is not None
-        try:
-            from handlers.commands import admin_command_menu, command_menu
-            from handlers.i18n import LANGUAGES
-        except ImportError as error:
-            log.warning("command menus not set: %s", error)
-            return
         api = self.adapter.api
         languages: list[str | None] = [None, *LANGUAGES]
         try:
@@ -372,12 +368,6 @@ class Runtime:
 
     def _start_sender(self) -> None:
         assert self.adapter is not None and self.database is not None
-        try:
-            from bot.ratelimit import SendLimits
-            from bot.sender import OutboxSender
-        except ImportError as error:
-            log.warning("outbox sender unavailable: %s", error)
-            return
         self.sender = OutboxSender(
             self.database,
             self.adapter.api,
@@ -390,11 +380,6 @@ class Runtime:
 
     def _start_scheduler(self) -> None:
         assert self.engine is not None
-        try:
-            from bot.scheduler import Scheduler
-        except ImportError as error:
-            log.warning("scheduler unavailable: %s", error)
-            return
         self.scheduler = Scheduler(self._tick, self.settings.tick_seconds)
         self._tasks.append(asyncio.create_task(self.scheduler.run(), name="scheduler"))
 
@@ -410,12 +395,7 @@ class Runtime:
         return done
 
     async def _seed_demo(self) -> None:
-        """Hook for demo data: bot/demo.py's `async def seed(runtime)` when it exists."""
-        try:
-            from bot.demo import seed  # type: ignore[import-not-found]
-        except ImportError:
-            self.announce("Demo data is not available yet (bot/demo.py has no seed()).")
-            return
+        """Demo people, jobs and alerts for the sandbox (bot/demo.py)."""
         await seed(self)
 
     def _announce_started(self) -> None:
@@ -502,6 +482,3 @@ class Runtime:
             self.announce("Stopping: finishing updates in flight and sending what is due …")
         finally:
             await self.stop()
-
-    def request_stop(self) -> None:
-        self._stop.set()

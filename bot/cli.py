@@ -6,8 +6,8 @@
     gigbot sandbox [--demo] the local sandbox explicitly (--demo seeds demo data)
     gigbot migrate          upgrade the database schema to the newest revision
 
-Demo data for `sandbox --demo` comes from `bot/demo.py: async def seed(runtime)`
-when that module exists (bot.app.Runtime._seed_demo is the hook).
+Demo data for `sandbox --demo` comes from `bot/demo.py: async def seed(runtime)`,
+called by bot.app.Runtime once the sandbox is up.
 
 Bad settings and start-up failures are reported in one or two lines, without a
 stack trace; exit status 2 for settings, 1 for other failures. A real bot token

@@ -65,11 +65,6 @@ class UpdateDispatcher:
         self._idle.set()
         self._closed = False
 
-    @property
-    def outstanding(self) -> int:
-        """Updates accepted and not yet finished."""
-        return self._outstanding
-
     async def submit(self, event: Event, after: AfterHandled | None = None) -> None:
         """Accept an update; returns once it is queued (waits while too many are pending)."""
         if self._closed:

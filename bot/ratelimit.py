@@ -106,10 +106,6 @@ class RateLimiter:
         """No send at all for `seconds` (a global 429)."""
         self._next_global = max(self._next_global, self._clock() + seconds)
 
-    def global_ready_in(self) -> float:
-        """Seconds until the next global slot (> 0 during a global pause)."""
-        return max(0.0, self._next_global - self._clock())
-
     def chat_ready_in(self, chat_id: int) -> float:
         return max(0.0, self._next_chat.get(chat_id, 0.0) - self._clock())
 

@@ -78,10 +78,6 @@ class Job:
     def apply(self, action: str) -> None:
         self.status = JOB.next(self.status, action)
 
-    @property
-    def budget_money(self) -> Money:
-        return Money(self.budget, self.currency)
-
 
 @dataclass(kw_only=True, eq=False)
 class Pitch:

@@ -57,8 +57,6 @@ FAST_RESPONDER_SECONDS = 3600
 ON_TIME_BADGE_SHARE = Fraction(9, 10)
 ON_TIME_BADGE_MIN_MILESTONES = 3
 
-BADGES = ("top_rated", "rising_talent", "fast_responder", "on_time")
-
 
 @dataclass(kw_only=True)
 class FreelancerRecord:

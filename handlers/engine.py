@@ -19,7 +19,6 @@ fail too (the user's record cannot be written), the apology goes out without it.
 
 from __future__ import annotations
 
-import importlib
 import inspect
 import logging
 from collections.abc import Awaitable, Callable
@@ -30,6 +29,7 @@ from domain.entities import User
 from domain.errors import DomainError
 from domain.ports import Clock, PaymentGateway, UnitOfWork
 from domain.usecases import accounts, updates
+from domain.usecases.deadlines import DEADLINES
 from handlers.callbacks import StaleButton, decode
 from handlers.context import Context, Scope
 from handlers.events import CallbackAnswer, Event, Outcome
@@ -42,8 +42,6 @@ from handlers.routing import ROUTER, Router
 log = logging.getLogger(__name__)
 
 UowFactory = Callable[[], UnitOfWork]
-DEADLINES_MODULE = "domain.usecases.deadlines"
-RESOURCES = ("uow", "clock", "config", "gateway")  # what tick() passes by name
 
 
 class Engine:
@@ -249,36 +247,12 @@ def _duplicate(event: Event) -> Outcome:
 
 
 def deadline_jobs() -> list[Callable[..., Awaitable[Any]]]:
-    """The deadline use cases: domain/usecases/deadlines.py's DEADLINES if it lists
-    them, else its public coroutine functions taking (uow, clock[, config][, gateway])."""
-    try:
-        module = importlib.import_module(DEADLINES_MODULE)
-    except ModuleNotFoundError as exc:
-        if exc.name != DEADLINES_MODULE:
-            raise
-        return []
-    listed = getattr(module, "DEADLINES", None)
-    if listed is not None:
-        return list(listed)
-    jobs = []
-    for name, fn in vars(module).items():
-        if name.startswith("_") or not inspect.iscoroutinefunction(fn):
-            continue
-        if fn.__module__ != module.__name__:
-            continue
-        params = inspect.signature(fn).parameters
-        names = list(params)
-        # Only what tick() can call: (uow, clock[, config][, gateway]) and defaults.
-        callable_here = all(
-            name in RESOURCES or p.default is not inspect.Parameter.empty
-            for name, p in params.items()
-        )
-        if names[:2] == ["uow", "clock"] and callable_here:
-            jobs.append(fn)
-    return jobs
+    """The deadline use cases, in order: domain/usecases/deadlines.py's DEADLINES."""
+    return list(DEADLINES)
 
 
 def _arguments(fn: Callable[..., Any], uow: UnitOfWork, engine: Engine) -> dict[str, Any]:
+    """What `fn` takes by name of (uow, clock, config, gateway)."""
     available = {
         "uow": uow,
         "clock": engine.clock,

@@ -1,4 +1,4 @@
-"""Every capability of /work/shared/FLOWS.md (1–23) reached through a real framework
+"""Every capability of docs/features.md (1–23) reached through a real framework
 (aiogram and python-telegram-bot, long polling) against the Bot API emulator, with the
 real Runtime — the whole module runs once per framework.
 

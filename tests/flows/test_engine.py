@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import sys
-import types
 
 import pytest
 
 from domain.entities import Report
 from domain.errors import ValidationError
+from domain.usecases.deadlines import DEADLINES
 from handlers import engine as engine_module
 from handlers.callbacks import encode
 from handlers.context import Context, Scope
@@ -379,19 +378,5 @@ async def test_refusal_rolls_back_on_both_databases(any_db, clock, config):
     assert (await h.send(alice, "/fail", update_id=1)).duplicate
 
 
-def test_deadline_discovery_takes_only_what_tick_can_call(monkeypatch):
-    module = types.ModuleType(engine_module.DEADLINES_MODULE)
-
-    async def auto_release(uow, clock, config, limit=100): ...
-
-    async def remind(uow, clock): ...
-
-    async def settle_one(uow, clock, milestone): ...  # a helper, not a deadline
-
-    for fn in (auto_release, remind, settle_one):
-        fn.__module__ = module.__name__
-        setattr(module, fn.__name__, fn)
-    monkeypatch.setitem(sys.modules, engine_module.DEADLINES_MODULE, module)
-    assert engine_module.deadline_jobs() == [auto_release, remind]
-    module.DEADLINES = (remind,)
-    assert engine_module.deadline_jobs() == [remind]
+def test_tick_runs_the_domains_deadlines_in_their_order():
+    assert engine_module.deadline_jobs() == list(DEADLINES)
