@@ -217,8 +217,6 @@ class Context(Scope):
         """A kept file (photo or document, see Scope.send_file) in the user's chat."""
         await self.send_file(self.event.chat_id, stored, caption, buttons, REPLY)
 
-    reply_document = reply_file
-
     @property
     def file_ids(self) -> list[str]:
         """The event's files as ids to keep (photos marked, see IncomingFile.stored)."""

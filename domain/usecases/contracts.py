@@ -13,12 +13,14 @@ from domain.config import MarketConfig
 from domain.entities import Contract, Milestone, Pitch
 from domain.errors import NotAllowed, ValidationError
 from domain.ports import Clock, UnitOfWork
-from domain.states import HELD, ContractStatus, JobStatus, MilestoneStatus, PitchStatus
+from domain.states import HELD, PITCH, ContractStatus, JobStatus, MilestoneStatus
 from domain.usecases.common import active_user, client, freelancer, load, require_party
 from domain.usecases.visibility import owned_job
 
 MAX_MILESTONES = 20
 LIVE_CONTRACT = (ContractStatus.OFFERED, ContractStatus.COUNTERED, ContractStatus.ACTIVE)
+# A job takes offers while open or paused (a pause stops new pitches, not hiring).
+HIRING = (JobStatus.OPEN, JobStatus.PAUSED)
 
 
 def parties(contract: Contract) -> dict[str, int | None]:
@@ -105,7 +107,7 @@ async def send_offer(
     """
     await client(uow, actor_id)
     job = await owned_job(uow, actor_id, job_id, lock=True)
-    if job.status not in (JobStatus.OPEN, JobStatus.PAUSED):
+    if job.status not in HIRING:
         raise NotAllowed("job_not_open", "Offers can be sent on open jobs only.")
     if freelancer_id == actor_id:
         raise NotAllowed("own_job", "You cannot hire yourself.")
@@ -117,7 +119,7 @@ async def send_offer(
     if pitch is None:
         if not await uow.invitations.count(job_id=job_id, freelancer_id=freelancer_id):
             raise NotAllowed("no_pitch", "Offers go to freelancers who pitched or were invited.")
-    elif pitch.status not in (PitchStatus.PENDING, PitchStatus.SHORTLISTED):
+    elif not PITCH.allows(pitch.status, "hire"):
         raise NotAllowed("pitch_not_pending", "This pitch was withdrawn or declined.")
     if await uow.contracts.count(
         job_id=job_id, freelancer_id=freelancer_id, status__in=LIVE_CONTRACT
@@ -152,7 +154,7 @@ async def _hire(uow: UnitOfWork, contract: Contract) -> None:
     if contract.pitch_id is None:
         return
     pitch = await uow.pitches.get_for_update(contract.pitch_id)
-    if pitch is not None and pitch.status in (PitchStatus.PENDING, PitchStatus.SHORTLISTED):
+    if pitch is not None and PITCH.allows(pitch.status, "hire"):
         pitch.apply("hire")
 
 

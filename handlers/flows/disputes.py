@@ -62,10 +62,6 @@ PAGE = 6
 NOTE_PREVIEW = 500  # characters of one evidence note in a notification
 
 
-def open_dispute_button(t: Translator, milestone_id: int) -> Button:
-    return button(t.plain("dsp.btn.open"), encode(PREFIX, "new", milestone_id))
-
-
 def view_button(t: Translator, dispute_id: int) -> Button:
     return button(t.plain("dsp.btn.view"), encode(PREFIX, "v", dispute_id))
 

@@ -49,13 +49,6 @@ HISTORY_PAGE = 8
 PREVIEW = 600  # characters of one message in the record view
 
 
-# --- buttons other flows may reuse -------------------------------------------------
-
-
-def pitch_message_button(t: Translator, pitch_id: int) -> Button:
-    return button(t.plain("msg.btn.write"), encode(PREFIX, "p", pitch_id))
-
-
 def _cancel(t: Translator) -> Button:
     return button(t.plain("btn.cancel"), encode(PREFIX, "x"))
 

@@ -21,8 +21,9 @@ from __future__ import annotations
 
 from domain.entities import FreelancerProfile, Job, Pitch, User
 from domain.reputation import Reputation
-from domain.states import JobStatus, PitchStatus
+from domain.states import PITCH, JobStatus, PitchStatus
 from domain.usecases import jobs, pitches, queries
+from domain.usecases.contracts import HIRING
 from handlers.callbacks import StaleButton, encode
 from handlers.context import Context, Scope
 from handlers.events import Button, Keyboard
@@ -59,7 +60,8 @@ STATUS_ICON = {
     JobStatus.PAUSED: "⏸",
     JobStatus.CLOSED: "⚫",
 }
-ANSWERABLE = (PitchStatus.PENDING, PitchStatus.SHORTLISTED)
+# Pitches waiting for the client's answer: those the domain lets the client hire.
+ANSWERABLE = PITCH.allowing("hire")
 
 
 def _name(user: User | None, fallback_id: int) -> str:
@@ -200,7 +202,7 @@ async def show_pitches(ctx: Context, job_id: int, page: int) -> None:
 
 async def _invited_without_pitch(ctx: Context, job: Job, lines: list[Html]) -> list[Button]:
     """Invited freelancers who have not pitched can be hired straight away (offers flow)."""
-    if job.status not in (JobStatus.OPEN, JobStatus.PAUSED):
+    if job.status not in HIRING:
         return []
     pitched = {p.freelancer_id for p in await ctx.uow.pitches.find(job_id=job.id)}
     hires: list[Button] = []
@@ -283,7 +285,7 @@ def pitch_keyboard(t: Translator, pitch: Pitch, job: Job) -> Keyboard:
     if answerable:
         first.append(button(t.plain("myjobs.btn.decline"), encode(PREFIX, "dec", pitch.id)))
     second = [button(t.plain("myjobs.btn.message"), encode(*MESSAGE, pitch.id))]
-    if answerable and job.status in (JobStatus.OPEN, JobStatus.PAUSED):
+    if answerable and job.status in HIRING:
         second.append(button(t.plain("myjobs.btn.hire"), encode(*HIRE, pitch.id)))
     profile = button(t.plain("myjobs.btn.profile"), encode(*PROFILE_CARD, pitch.freelancer_id))
     back = button(t.plain("myjobs.btn.back_pitches"), encode(PREFIX, "pitches", job.id, 1))
@@ -456,7 +458,7 @@ async def job_closed(scope: Scope, data: dict) -> None:
     job = await scope.uow.jobs.get(data["job_id"])
     if job is None:
         return
-    waiting = await scope.uow.pitches.find(job_id=job.id, status__in=tuple(ANSWERABLE))
+    waiting = await scope.uow.pitches.find(job_id=job.id, status__in=sorted(ANSWERABLE))
     for pitch in waiting:
         await scope.notify(
             pitch.freelancer_id,

@@ -30,7 +30,7 @@ from domain.entities import Contract, Job, Milestone
 from domain.errors import IllegalTransition, NotAllowed
 from domain.fees import fee
 from domain.money import parse_money
-from domain.states import ContractStatus, JobStatus, MilestoneStatus, PitchStatus
+from domain.states import MILESTONE, PITCH, ContractStatus
 from domain.usecases import contracts as uc
 from domain.usecases.common import load, require_party
 from domain.usecases.visibility import owned_job
@@ -172,7 +172,7 @@ async def _start(ctx: Context, data: dict[str, Any], title: str) -> None:
 async def _hireable_job(ctx: Context, job_id: int, freelancer_id: int) -> Job:
     """Checks the client can offer now (send_offer checks again when sending)."""
     job = await owned_job(ctx.uow, ctx.user.id, job_id)
-    if job.status not in (JobStatus.OPEN, JobStatus.PAUSED):
+    if job.status not in uc.HIRING:
         raise NotAllowed("job_not_open", "Offers can be sent on open jobs only.")
     if await ctx.uow.contracts.count(
         job_id=job_id, freelancer_id=freelancer_id, status__in=uc.LIVE_CONTRACT
@@ -210,7 +210,7 @@ async def hire_from_pitch(ctx: Context, pitch_id: int) -> None:
     if pitch is None:
         raise StaleButton()
     job = await _hireable_job(ctx, pitch.job_id, pitch.freelancer_id)
-    if pitch.status not in (PitchStatus.PENDING, PitchStatus.SHORTLISTED):
+    if not PITCH.allows(pitch.status, "hire"):
         raise NotAllowed("pitch_not_pending", "This pitch was withdrawn or declined.")
     data = _base(ctx, "new", job, pitch.freelancer_id)
     data["ms"] = _pitch_milestones(pitch.proposed_milestones)
@@ -485,7 +485,7 @@ async def _fund_first_keyboard(scope: Scope, t: Translator, contract: Contract) 
     pending = [
         m
         for m in await milestones_of(scope, contract.id)  # type: ignore[arg-type]
-        if m.status in (MilestoneStatus.PENDING, MilestoneStatus.FUNDING)
+        if MILESTONE.allows(m.status, "fund")
     ]
     fund = (
         button(
