@@ -16,6 +16,7 @@ from __future__ import annotations
 from domain import ledger
 from domain.entities import Contract, Milestone
 from domain.errors import NotAllowed
+from domain.states import CONTRACT as CONTRACT_MACHINE
 from domain.states import HELD, MILESTONE, ContractStatus, MilestoneStatus
 from domain.usecases import contracts as uc
 from domain.usecases import queries
@@ -72,7 +73,7 @@ async def contract_text(scope: Scope, t: Translator, contract: Contract) -> Html
     lines.append(t("contracts.card.total", total=money(total, contract.currency)))
     held = await escrow_held(scope, milestones)
     lines.append(t("contracts.card.escrow", amount=money(held, contract.currency)))
-    if contract.status in (ContractStatus.OFFERED, ContractStatus.COUNTERED):
+    if CONTRACT_MACHINE.allows(contract.status, "expire"):  # an offer still open
         if contract.expires_at is not None:
             lines.append(t("contracts.card.expires", date=contract.expires_at.date().isoformat()))
     lines.append(t("contracts.card.id", id=contract.id))
@@ -118,7 +119,7 @@ async def contract_buttons(
             button(t.plain("offers.btn.accept_counter"), encode(OFFER, "cacc", cid)),
             button(t.plain("offers.btn.revise"), encode(OFFER, "rev", cid)),
         ]
-    if status in (ContractStatus.OFFERED, ContractStatus.COUNTERED) and side == "client":
+    if CONTRACT_MACHINE.allows(status, "withdraw") and side == "client":
         top.append(button(t.plain("offers.btn.withdraw"), encode(OFFER, "wd", cid)))
     per_milestone: list[list[Button] | None] = []
     bottom: list[Button] = []
