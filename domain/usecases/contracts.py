@@ -289,6 +289,15 @@ async def add_milestone(
     return milestone
 
 
+def require_endable(milestones: Sequence[Milestone]) -> None:
+    """An active contract ends only once no money is held in escrow and no payment
+    is under way; raises NotAllowed saying which."""
+    if any(m.status in HELD for m in milestones):
+        raise NotAllowed("escrow_not_empty", "Release or refund the funded milestones first.")
+    if any(m.status is MilestoneStatus.FUNDING for m in milestones):
+        raise NotAllowed("payment_in_progress", "A payment for a milestone is under way.")
+
+
 async def end_contract(
     uow: UnitOfWork, clock: Clock, config: MarketConfig, actor_id: int, contract_id: int
 ) -> Contract:
@@ -303,10 +312,7 @@ async def end_contract(
         await load(uow.milestones, m.id, "milestone", lock=True)
         for m in await uow.milestones.find(contract_id=contract_id, order_by="id")
     ]
-    if any(m.status in HELD for m in milestones):
-        raise NotAllowed("escrow_not_empty", "Release or refund the funded milestones first.")
-    if any(m.status is MilestoneStatus.FUNDING for m in milestones):
-        raise NotAllowed("payment_in_progress", "A payment for a milestone is under way.")
+    require_endable(milestones)
     now = clock.now()
     for m in milestones:
         if m.status is MilestoneStatus.PENDING:

@@ -229,8 +229,7 @@ async def _ask_end(ctx: Context, contract_id: int) -> None:
     if contract.status is not ContractStatus.ACTIVE:
         raise NotAllowed("contract_not_active", "This contract is not active.")
     milestones = await milestones_of(ctx, contract_id)
-    if any(m.status in HELD for m in milestones):
-        raise NotAllowed("escrow_not_empty", "Release or refund the funded milestones first.")
+    uc.require_endable(milestones)
     pending = [m for m in milestones if m.status is MilestoneStatus.PENDING]
     text = t("contracts.end.ask", title=contract.title)
     if pending:

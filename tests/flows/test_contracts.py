@@ -158,3 +158,13 @@ async def test_end_only_when_nothing_is_held_and_the_other_side_is_told(h):
     h.clock.advance(days=h.config.review_window_days, seconds=1)
     await h.press_data(fred, encode("ct", "v", cid))  # too late to rate: no button
     assert h.last(fred).labels() == [label("msg.btn.write"), label("contracts.btn.list")]
+
+
+async def test_ending_with_a_payment_under_way_is_refused_before_the_confirmation(h):
+    """The ask and the end apply the same domain rule (contracts.require_endable)."""
+    carla, _fred, cid, [m1] = await deal(h, amounts=("100",))
+    await h.press_data(carla, encode("fd", "pay", m1))
+    assert [m.status for m in await milestones(h, cid)] == [MilestoneStatus.FUNDING]
+    await h.press_data(carla, encode("ct", "end", cid))
+    assert "payment for a milestone is under way" in h.last_answer(carla).text  # type: ignore[union-attr]
+    assert "End the contract" not in h.last(carla).text
