@@ -11,7 +11,7 @@ from datetime import datetime
 
 from domain import validation
 from domain.config import MarketConfig
-from domain.entities import Review
+from domain.entities import Contract, Review
 from domain.errors import NotAllowed
 from domain.ports import Clock, UnitOfWork
 from domain.states import ContractStatus, ReviewStatus
@@ -38,6 +38,19 @@ async def reveal(uow: UnitOfWork, contract_id: int, now: datetime) -> list[Revie
     return revealed
 
 
+async def require_reviewable(
+    uow: UnitOfWork, now: datetime, contract: Contract, reviewer_id: int
+) -> None:
+    """A party reviews a contract once, after it ended, within its review window;
+    raises NotAllowed saying why not."""
+    if contract.status is not ContractStatus.ENDED:
+        raise NotAllowed("contract_not_ended", "Reviews open when the contract ends.")
+    if contract.review_deadline is not None and now > contract.review_deadline:
+        raise NotAllowed("review_window_closed", "The time to leave a review has passed.")
+    if await uow.reviews.count(contract_id=contract.id, reviewer_id=reviewer_id):
+        raise NotAllowed("already_reviewed", "You have already reviewed this contract.")
+
+
 async def leave_review(
     uow: UnitOfWork,
     clock: Clock,
@@ -51,13 +64,8 @@ async def leave_review(
     # The contract row serialises the two parties' reviews, so "both rated" is seen once.
     contract = await load(uow.contracts, contract_id, "contract", lock=True)
     require_party(contract, actor_id)
-    if contract.status is not ContractStatus.ENDED:
-        raise NotAllowed("contract_not_ended", "Reviews open when the contract ends.")
     now = clock.now()
-    if contract.review_deadline is not None and now > contract.review_deadline:
-        raise NotAllowed("review_window_closed", "The time to leave a review has passed.")
-    if await uow.reviews.count(contract_id=contract_id, reviewer_id=actor_id):
-        raise NotAllowed("already_reviewed", "You have already reviewed this contract.")
+    await require_reviewable(uow, now, contract, actor_id)
     body = text.strip()
     if body:
         body = validation.clean_text(text, "review", 1, validation.REVIEW_TEXT_MAX)

@@ -19,7 +19,7 @@ from domain.errors import NotAllowed
 from domain.states import CONTRACT as CONTRACT_MACHINE
 from domain.states import HELD, MILESTONE, ContractStatus, MilestoneStatus
 from domain.usecases import contracts as uc
-from domain.usecases import queries
+from domain.usecases import queries, reviews
 from domain.usecases.common import load, other_party, require_party
 from domain.usecases.disputes import LIVE
 from domain.usecases.messaging import WRITABLE
@@ -143,11 +143,12 @@ async def contract_buttons(
 
 
 async def _may_rate(scope: Scope, contract: Contract, viewer_id: int) -> bool:
-    """Within the review window and not rated yet (reviews.py checks again on press)."""
-    deadline = contract.review_deadline
-    if deadline is not None and scope.clock.now() > deadline:
+    """What leave_review allows now (reviews.py checks again on press)."""
+    try:
+        await reviews.require_reviewable(scope.uow, scope.clock.now(), contract, viewer_id)
+    except NotAllowed:
         return False
-    return not await scope.uow.reviews.count(contract_id=contract.id, reviewer_id=viewer_id)
+    return True
 
 
 async def _dispute_view(scope: Scope, t: Translator, m: Milestone) -> list[Button]:

@@ -19,7 +19,7 @@ emit "reviews_revealed", rendered here.
 from __future__ import annotations
 
 from domain.entities import Contract, Review
-from domain.errors import NotAllowed, ValidationError
+from domain.errors import ValidationError
 from domain.reputation import Reputation
 from domain.states import ContractStatus, ReviewStatus
 from domain.usecases import queries
@@ -71,13 +71,7 @@ async def _rateable(ctx: Context, contract_id: int) -> Contract:
     """Checks what leave_review will check, so the stars are not offered in vain."""
     contract = await load(ctx.uow.contracts, contract_id, "contract")
     require_party(contract, ctx.user.id)
-    if contract.status is not ContractStatus.ENDED:
-        raise NotAllowed("contract_not_ended", "Reviews open when the contract ends.")
-    deadline = contract.review_deadline
-    if deadline is not None and ctx.clock.now() > deadline:
-        raise NotAllowed("review_window_closed", "The time to leave a review has passed.")
-    if await ctx.uow.reviews.count(contract_id=contract_id, reviewer_id=ctx.user.id):
-        raise NotAllowed("already_reviewed", "You have already reviewed this contract.")
+    await uc.require_reviewable(ctx.uow, ctx.clock.now(), contract, ctx.user.id)
     return contract
 
 
