@@ -65,10 +65,17 @@ async def _as_party(
     return dispute, milestone, contract
 
 
-def _refuse_frozen(milestone: Milestone) -> None:
-    """A chargeback froze the milestone: only an admin's decision settles it now
-    (checked under the milestone's lock; the state machine refuses it as well)."""
-    if milestone.status is MilestoneStatus.FROZEN:
+def parties_may_settle(milestone: Milestone) -> bool:
+    """May the parties still settle a dispute on the milestone between them (propose,
+    accept or reject a split, withdraw)? Not once a chargeback froze it: only an
+    admin's decision settles it then. Answering stays open."""
+    return milestone.status is not MilestoneStatus.FROZEN
+
+
+def refuse_frozen(milestone: Milestone) -> None:
+    """`parties_may_settle`, raised (checked under the milestone's lock in the use
+    cases; the state machine refuses it as well)."""
+    if not parties_may_settle(milestone):
         raise NotAllowed("milestone_frozen", "An admin decides on this milestone now.")
 
 
@@ -238,7 +245,7 @@ async def propose_split(
 ) -> Dispute:
     """Either party proposes the freelancer's share of the amount (a counter replaces it)."""
     dispute, milestone, contract = await _as_party(uow, actor_id, dispute_id)
-    _refuse_frozen(milestone)
+    refuse_frozen(milestone)
     _check_share(share, milestone)
     dispute.apply("propose_split")
     dispute.proposed_share, dispute.proposed_by = share, actor_id
@@ -265,7 +272,7 @@ async def accept_split(
     counter-proposal made meanwhile is refused ("proposal_changed"), never
     settled at a share the acceptor did not see."""
     dispute, milestone, contract = await _as_party(uow, actor_id, dispute_id)
-    _refuse_frozen(milestone)
+    refuse_frozen(milestone)
     _refuse_own_proposal(dispute, actor_id)
     if dispute.status is DisputeStatus.SPLIT_PROPOSED and dispute.proposed_share != share:
         raise NotAllowed(
@@ -282,7 +289,7 @@ async def accept_split(
 
 async def reject_split(uow: UnitOfWork, clock: Clock, actor_id: int, dispute_id: int) -> Dispute:
     dispute, milestone, contract = await _as_party(uow, actor_id, dispute_id)
-    _refuse_frozen(milestone)
+    refuse_frozen(milestone)
     _refuse_own_proposal(dispute, actor_id)
     dispute.apply("reject_split")
     uow.emit("split_rejected", rejected_by=actor_id, **_data(dispute, contract, milestone))
@@ -298,7 +305,7 @@ async def withdraw_dispute(
     dispute, milestone, contract = await _as_party(uow, actor_id, dispute_id)
     if dispute.opened_by != actor_id:
         raise NotAllowed("not_dispute_opener", "Only who opened the dispute can withdraw it.")
-    _refuse_frozen(milestone)
+    refuse_frozen(milestone)
     dispute.apply("withdraw")
     dispute.resolved_at = clock.now()
     milestone.apply("withdraw_dispute")

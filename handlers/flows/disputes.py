@@ -143,26 +143,32 @@ async def dispute_text(
 
 
 def dispute_buttons(
-    t: Translator, dispute: Dispute, contract: Contract, viewer_id: int
+    t: Translator, dispute: Dispute, milestone: Milestone, contract: Contract, viewer_id: int
 ) -> Keyboard | None:
+    """The viewer's buttons: what the domain lets them do now (a frozen milestone
+    leaves only answering: an admin decides)."""
     did = dispute.id
     assert did is not None
     message = button(t.plain("dsp.btn.message"), encode(*MESSAGE, contract.id))
     if not _live(dispute) or contract.party(viewer_id) is None:
         return keyboard(message)
+    settle = uc.parties_may_settle(milestone)
     first: list[Button] = []
-    if dispute.status is DisputeStatus.SPLIT_PROPOSED and dispute.proposed_by != viewer_id:
+    if (
+        settle
+        and dispute.status is DisputeStatus.SPLIT_PROPOSED
+        and dispute.proposed_by != viewer_id
+    ):
         first = [
             button(t.plain("dsp.btn.accept"), encode(PREFIX, "acc", did)),
             button(t.plain("dsp.btn.reject"), encode(PREFIX, "rej", did)),
         ]
-    second = [
-        button(t.plain("dsp.btn.answer"), encode(PREFIX, "ans", did)),
-        button(t.plain("dsp.btn.propose"), encode(PREFIX, "sp", did)),
-    ]
+    second = [button(t.plain("dsp.btn.answer"), encode(PREFIX, "ans", did))]
+    if settle:
+        second.append(button(t.plain("dsp.btn.propose"), encode(PREFIX, "sp", did)))
     withdraw = (
         button(t.plain("dsp.btn.withdraw"), encode(PREFIX, "wd", did))
-        if dispute.opened_by == viewer_id
+        if settle and dispute.opened_by == viewer_id
         else None
     )
     return keyboard(first or None, second, [message, withdraw] if withdraw else message)
@@ -171,7 +177,7 @@ def dispute_buttons(
 async def show_dispute(ctx: Context, dispute_id: int, edit: bool = True) -> None:
     dispute, milestone, contract = await _party_dispute(ctx, dispute_id)
     text = await dispute_text(ctx, ctx.t, dispute, milestone, contract)
-    kb = dispute_buttons(ctx.t, dispute, contract, ctx.user.id)
+    kb = dispute_buttons(ctx.t, dispute, milestone, contract, ctx.user.id)
     await (ctx.edit(text, kb) if edit else ctx.reply(text, kb))
 
 
@@ -290,6 +296,7 @@ async def answer_step(ctx: Context) -> None:
 async def _ask_share(ctx: Context, dispute_id: int) -> None:
     dispute, milestone, _ = await _party_dispute(ctx, dispute_id)
     _require_live(dispute)
+    uc.refuse_frozen(milestone)
     await ctx.set_state(DisputeStep.SHARE, {"d": dispute_id})
     await ctx.reply(
         ctx.t("dsp.ask_share", amount=money(milestone.amount, milestone.currency)),
@@ -327,6 +334,7 @@ async def _propose(ctx: Context, dispute_id: int, share: int) -> None:
 
 async def _ask_accept(ctx: Context, dispute_id: int) -> None:
     dispute, milestone, contract = await _party_dispute(ctx, dispute_id)
+    uc.refuse_frozen(milestone)
     if dispute.status is not DisputeStatus.SPLIT_PROPOSED or dispute.proposed_share is None:
         raise NotAllowed("no_proposal", "There is no proposal to accept.")
     if dispute.proposed_by == ctx.user.id:
@@ -371,8 +379,9 @@ async def _reject(ctx: Context, dispute_id: int) -> None:
 
 
 async def _ask_withdraw(ctx: Context, dispute_id: int) -> None:
-    dispute, _, _ = await _party_dispute(ctx, dispute_id)
+    dispute, milestone, _ = await _party_dispute(ctx, dispute_id)
     _require_live(dispute)
+    uc.refuse_frozen(milestone)
     if dispute.opened_by != ctx.user.id:
         raise NotAllowed("not_dispute_opener", "Only who opened the dispute can withdraw it.")
     await ctx.edit(
@@ -520,8 +529,10 @@ def evidence_notes(t: Translator, notes: list[dict[str, Any]]) -> Html:
     return join(lines)
 
 
-def _card_buttons(dispute: Dispute, contract: Contract, recipient: int) -> Any:
-    return lambda t: dispute_buttons(t, dispute, contract, recipient)
+def _card_buttons(
+    dispute: Dispute, milestone: Milestone, contract: Contract, recipient: int
+) -> Any:
+    return lambda t: dispute_buttons(t, dispute, milestone, contract, recipient)
 
 
 @renders("dispute_opened", load=dispute_rows)
@@ -545,7 +556,7 @@ async def dispute_opened(
     await scope.notify(
         other,
         "dsp.notify_opened",
-        buttons=_card_buttons(dispute, contract, other),
+        buttons=_card_buttons(dispute, milestone, contract, other),
         notes=await notes_for(other),
         **common,
     )
@@ -565,7 +576,7 @@ async def dispute_opened(
 
 @renders("dispute_answered", load=dispute_rows)
 async def dispute_answered(
-    scope: Scope, data: dict, dispute: Dispute, _milestone: Milestone, contract: Contract
+    scope: Scope, data: dict, dispute: Dispute, milestone: Milestone, contract: Contract
 ) -> None:
     sender = data["sender_id"]
     other = other_party(contract, sender)
@@ -577,7 +588,7 @@ async def dispute_answered(
     await scope.notify(
         other,
         "dsp.notify_answered",
-        buttons=_card_buttons(dispute, contract, other),
+        buttons=_card_buttons(dispute, milestone, contract, other),
         id=dispute.id,
         name=await name_of(scope, sender),
         body=shorten(text, 3000) if text else "📎",
@@ -598,18 +609,18 @@ async def split_proposed(
             split_lines(t, contract, milestone, data["share"]),
         ]
     )
-    await scope.notify(other, text=text, buttons=_card_buttons(dispute, contract, other))
+    await scope.notify(other, text=text, buttons=_card_buttons(dispute, milestone, contract, other))
 
 
 @renders("split_rejected", load=dispute_rows)
 async def split_rejected(
-    scope: Scope, data: dict, dispute: Dispute, _milestone: Milestone, contract: Contract
+    scope: Scope, data: dict, dispute: Dispute, milestone: Milestone, contract: Contract
 ) -> None:
     other = other_party(contract, data["rejected_by"])
     await scope.notify(
         other,
         "dsp.notify_rejected",
-        buttons=_card_buttons(dispute, contract, other),
+        buttons=_card_buttons(dispute, milestone, contract, other),
         id=dispute.id,
         name=await name_of(scope, data["rejected_by"]),
     )

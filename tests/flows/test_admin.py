@@ -288,3 +288,21 @@ async def test_chargeback_reaches_admins_and_parties_and_an_admin_settles_it(h: 
 async def milestone_status(h: Harness, milestone_id: int) -> MilestoneStatus:
     async with h.db.uow() as uow:
         return (await uow.milestones.get(milestone_id)).status  # type: ignore[union-attr]
+
+
+async def test_a_frozen_disputes_card_offers_only_what_the_parties_may_still_do(
+    h: Harness,
+) -> None:
+    """Once a chargeback froze the milestone, the dispute card shows Answer and
+    Message only (domain.usecases.disputes.parties_may_settle); a stale Propose or
+    Withdraw button is refused before it asks anything."""
+    _ada, cleo, _fran, d, did = await setting(h)
+    await h.press_data(cleo, f"dsp:v:{did}")
+    assert h.last(cleo).labels() == ["💬 Answer", "➗ Propose a split", "✉️ Message", "↩️ Withdraw"]
+    assert await chargeback(h, d.milestones[0])
+    await h.press_data(cleo, f"dsp:v:{did}")
+    assert h.last(cleo).labels() == ["💬 Answer", "✉️ Message"]
+    for action in ("sp", "wd", "acc"):
+        await h.press_data(cleo, f"dsp:{action}:{did}")
+        answer = h.last_answer(cleo)
+        assert answer is not None and answer.text == "An admin decides on this milestone now."
