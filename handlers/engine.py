@@ -36,8 +36,8 @@ from handlers.events import CallbackAnswer, Event, Outcome
 from handlers.gateway_calls import GatewayCallRunner
 from handlers.i18n import LANGUAGES, translator
 from handlers.notify import render_events
-from handlers.retry import retrying
 from handlers.routing import ROUTER, Router
+from handlers.unit import Unit, UnitRunner
 
 log = logging.getLogger(__name__)
 
@@ -75,10 +75,22 @@ class Engine:
 
     # --- events --------------------------------------------------------------
 
+    def units(self) -> UnitRunner:
+        """How each update and each deadline job runs (handlers/unit.py): one unit of
+        work with its notifications, raced ones run again, gateway calls after it."""
+        return UnitRunner(
+            self.uow_factory,
+            self.clock,
+            self.config,
+            self.gateway,
+            self.public_url,
+            render=render_events,
+            after=self.calls.after_commit,
+        )
+
     async def handle(self, event: Event) -> Outcome:
         try:
-            # A deadlock or serialization failure is run again (handlers/retry.py).
-            return await retrying(lambda: self._handle(event), f"update {event.update_id}")
+            return await self._handle(event)
         except DomainError as err:
             return await self._answer_failure(event, err)
         except Exception:
@@ -91,23 +103,25 @@ class Engine:
             return outcome
 
     async def _handle(self, event: Event) -> Outcome:
-        async with self.uow_factory() as uow:
+        async def work(unit: Unit) -> Outcome | Context:
+            uow = unit.uow
             if await self._seen(uow, event):
                 return _duplicate(event)
             if event.kind in ("blocked", "unblocked"):
                 await accounts.set_unreachable(uow, event.user_id, event.kind == "blocked")
-                await uow.commit()
                 return Outcome()
             user = await self._register(uow, event)
             state = await uow.conversations.get(user.id)
             ctx = Context(
                 event, user, uow, self.clock, self.config, self.gateway, self.public_url, state
             )
+            unit.scope = ctx  # the step's notifications are rendered with the actor's context
             await self._dispatch(ctx)
-            await render_events(ctx, uow.events)
-            await uow.commit()
-        await self.calls.after_commit(uow.events)
-        return ctx.outcome()
+            return ctx
+
+        done = await self.units().run(work, f"update {event.update_id}")
+        # Read after the commit: rendering may have added replies to the acting user.
+        return done.outcome() if isinstance(done, Context) else done
 
     async def _seen(self, uow: UnitOfWork, event: Event) -> bool:
         """True for a duplicate (its id was processed within the window, see
@@ -222,16 +236,16 @@ class Engine:
         """Run each deadline use case in its own unit of work; returns how much they did."""
         done = 0
         for job in deadline_jobs():
+            name = getattr(job, "__name__", str(job))
+
+            async def work(unit: Unit, job: Callable[..., Awaitable[Any]] = job) -> int:
+                result = await job(**_arguments(job, unit.uow, self))
+                return result if isinstance(result, int) else len(unit.uow.events)
+
             try:
-                async with self.uow_factory() as uow:
-                    scope = Scope(uow, self.clock, self.config, self.gateway, self.public_url)
-                    result = await job(**_arguments(job, uow, self))
-                    await render_events(scope, uow.events)
-                    await uow.commit()
-                done += result if isinstance(result, int) else len(uow.events)
-                await self.calls.after_commit(uow.events)
+                done += await self.units().run(work, f"deadline {name}")
             except Exception:
-                log.exception("deadline job %s failed", getattr(job, "__name__", job))
+                log.exception("deadline job %s failed", name)
         try:
             # Calls left due by a crash or a failed try are made again, same key.
             done += await self.calls.make_due()

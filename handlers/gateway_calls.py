@@ -27,7 +27,8 @@ from domain.errors import PaymentError
 from domain.ports import Clock, DomainEvent, PaymentGateway, UnitOfWork
 from domain.usecases import gateway_calls as uc
 from domain.usecases import payments
-from handlers.retry import retrying
+from handlers.context import Scope
+from handlers.unit import UnitRunner, render_registered
 
 log = logging.getLogger(__name__)
 
@@ -145,21 +146,16 @@ class GatewayCallRunner:
         return await self._record(lambda uow: uc.complete(uow, self.clock, call_id, external_id))
 
     async def _record(self, step: Callable[[UnitOfWork], Awaitable[bool]]) -> bool:
-        from handlers.context import Scope
-        from handlers.flows import load_flows
-        from handlers.notify import render_events
+        """Record an outcome as one unit of work (handlers/unit.py), with its messages."""
+        own = self.render
 
-        load_flows()  # the renderers register when the flows are imported
+        async def render(scope: Scope, events: Sequence[DomainEvent]) -> None:
+            if own is not None:
+                await own(scope.uow, events)
+            else:
+                await render_registered(scope, events)
 
-        async def once() -> bool:
-            async with self.uow_factory() as uow:
-                done = await step(uow)
-                if self.render is not None:
-                    await self.render(uow, uow.events)
-                else:
-                    scope = Scope(uow, self.clock, self.config, self.gateway, self.public_url)
-                    await render_events(scope, uow.events)
-                await uow.commit()
-            return bool(done)
-
-        return await retrying(once, "gateway call outcome")
+        units = UnitRunner(
+            self.uow_factory, self.clock, self.config, self.gateway, self.public_url, render=render
+        )
+        return bool(await units.run(lambda unit: step(unit.uow), "gateway call outcome"))

@@ -17,8 +17,9 @@ from typing import TypeVar
 
 from domain.config import MarketConfig
 from domain.ports import Clock, DomainEvent, PaymentGateway, UnitOfWork
+from handlers.context import Scope
 from handlers.gateway_calls import GatewayCallRunner
-from handlers.retry import retrying
+from handlers.unit import UnitRunner, render_registered
 
 T = TypeVar("T")
 
@@ -63,41 +64,32 @@ class SystemRunner:
         )
 
     async def run(self, operation: Operation[T], *, what: str = "system") -> T:
-        """Run `operation(uow)`, render its events, commit; roll back on any error.
-        A unit of work the database aborted to settle a race is run again."""
+        """Run `operation(uow)` as one unit of work (handlers/unit.py): its events
+        rendered and committed with it, the gateway calls it committed made after."""
 
-        async def once() -> tuple[T, list[DomainEvent]]:
-            async with self.uow_factory() as uow:
-                result = await operation(uow)
-                events = list(uow.events)
-                if events:
-                    await self.render(uow, events)
-                await uow.commit()
-            return result, events
-
-        result, events = await retrying(once, what)
-        if events:
+        async def after(events: Sequence[DomainEvent]) -> None:
             log.info("%s: committed with events %s", what, [e.kind for e in events])
             await self.calls.after_commit(events)
-        return result
+
+        async def render(scope: Scope, events: Sequence[DomainEvent]) -> None:
+            await self.render(scope.uow, events)
+
+        units = UnitRunner(
+            self.uow_factory,
+            self.clock,
+            self.config,
+            self.gateway,
+            self.public_url,
+            render=render,
+            after=after,
+        )
+        return await units.run(lambda unit: operation(unit.uow), what)
 
     async def render(self, uow: UnitOfWork, events: Sequence[DomainEvent]) -> None:
+        """The runner's renderer if it was given one, else the notification registry."""
         if self._render is not None:
             await self._render(uow, events)
             return
-        await render_with_registry(self, uow, events)
-
-
-async def render_with_registry(
-    runner: SystemRunner, uow: UnitOfWork, events: Sequence[DomainEvent]
-) -> None:
-    """Render through handlers/notify.py, the registry the engine uses: the flow
-    modules register their renderers when imported, so load them first
-    (idempotent). Imported late: the flows pull in the translation catalogs."""
-    from handlers.context import Scope
-    from handlers.flows import load_flows
-    from handlers.notify import render_events
-
-    load_flows()
-    scope = Scope(uow, runner.clock, runner.config, runner.gateway, runner.public_url)
-    await render_events(scope, events)
+        await render_registered(
+            Scope(uow, self.clock, self.config, self.gateway, self.public_url), events
+        )
