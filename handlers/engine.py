@@ -171,7 +171,7 @@ class Engine:
             return found or self._fallback
         if event.kind == "button":
             ctx.callback = decode(event.callback_data)
-            found = self.router.buttons.get(ctx.callback.prefix)
+            found = self.router.find_button(ctx.callback.prefix, ctx.callback.action)
             if found is None:
                 raise StaleButton()
             return found

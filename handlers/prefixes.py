@@ -15,5 +15,7 @@ imports). Each prefix belongs to one flow module, which handles its presses.
 
 from __future__ import annotations
 
-CONTRACT, OFFER, FUND, WORK, BALANCE = "ct", "of", "fd", "wk", "bal"
-MESSAGE, DISPUTE, REVIEW = "msg", "dsp", "rv"
+from handlers.routing import Buttons
+
+CONTRACT, OFFER, FUND, WORK = Buttons("ct"), Buttons("of"), Buttons("fd"), Buttons("wk")
+BALANCE, MESSAGE, DISPUTE, REVIEW = Buttons("bal"), Buttons("msg"), Buttons("dsp"), Buttons("rv")

@@ -114,6 +114,10 @@ class CommandRoute:
 class Router:
     commands: dict[str, CommandRoute] = field(default_factory=dict)
     buttons: dict[str, Handler] = field(default_factory=dict)
+    # (prefix, action) → handler: a flow's buttons routed by what they do (Buttons.on)
+    actions: dict[tuple[str, str], Handler] = field(default_factory=dict)
+    # (prefix, old action code) → its action word: buttons already sent in chats
+    old_actions: dict[tuple[str, str], str] = field(default_factory=dict)
     steps: dict[tuple[str, str], Handler] = field(default_factory=dict)
     fallback_handler: Handler | None = None
 
@@ -148,6 +152,26 @@ class Router:
             return fn
 
         return register
+
+    def action(
+        self, prefix: str, action: str, old: tuple[str, ...] = ()
+    ) -> Callable[[Handler], Handler]:
+        def register(fn: Handler) -> Handler:
+            for name in (action, *old):
+                if (prefix, name) in self.actions or (prefix, name) in self.old_actions:
+                    raise ValueError(f"button {prefix}:{name} registered twice")
+            self.actions[(prefix, action)] = fn
+            for code in old:
+                self.old_actions[(prefix, code)] = action
+            return fn
+
+        return register
+
+    def find_button(self, prefix: str, action: str) -> Handler | None:
+        """The handler of a press: by its action (or the old code it replaced), else
+        the flow's own dispatcher for its prefix; None for a button nobody handles."""
+        action = self.old_actions.get((prefix, action), action)
+        return self.actions.get((prefix, action)) or self.buttons.get(prefix)
 
     def step(self, step: Steps) -> Callable[[Handler], Handler]:
         key = (require_step(step).flow, str(step.value))
@@ -193,3 +217,34 @@ command = ROUTER.command
 button = ROUTER.button
 step = ROUTER.step
 fallback = ROUTER.fallback
+
+
+class Buttons(str):
+    """A flow's buttons: one callback prefix (the string itself, so it still works
+    wherever a prefix does), each action a word routed to a handler of its own,
+    in the spirit of aiogram's CallbackData:
+
+        BALANCE = Buttons("bal")
+
+        @BALANCE.on("confirm", old=("ok",))      # "bal:confirm:<amount>"
+        async def confirm(ctx: Context) -> None:
+            amount = ctx.callback.require_id()
+
+        BALANCE.data("confirm", 5000)            # the button's callback data
+
+    `old` lists the codes the action had before, so buttons already sent in chats
+    keep working. `data` refuses an action nobody handles, so every button a
+    screen shows reaches a handler.
+    """
+
+    __slots__ = ()
+
+    def on(self, action: str, *, old: tuple[str, ...] = ()) -> Callable[[Handler], Handler]:
+        return ROUTER.action(str(self), action, old)
+
+    def data(self, action: str, id: int | None = None, arg: str | int | None = None) -> str:
+        from handlers.callbacks import encode
+
+        if (str(self), action) not in ROUTER.actions:
+            raise ValueError(f"no handler for button {self}:{action}")
+        return encode(str(self), action, id, arg)

@@ -28,7 +28,7 @@ from domain.money import parse_money
 from domain.states import HELD
 from domain.usecases import payouts as uc
 from domain.usecases import queries
-from handlers.callbacks import StaleButton, encode
+from handlers.callbacks import StaleButton
 from handlers.context import Context, Scope
 from handlers.contract_views import open_contract_button
 from handlers.i18n import Translator
@@ -36,7 +36,6 @@ from handlers.notify import renders
 from handlers.prefixes import BALANCE
 from handlers.render import Html, button, join, keyboard, money, pagination_row, url_button
 from handlers.routing import Menu, Steps, command, step
-from handlers.routing import button as on_button
 
 
 class BalanceStep(Steps, flow="balance"):
@@ -93,10 +92,10 @@ async def show_balance(ctx: Context) -> None:
     if ctx.user.is_client or for_own:
         lines.append(t("balance.held_own", amount=money(for_own, cur)))
     withdraw = (
-        button(t.plain("balance.btn.withdraw"), encode(BALANCE, "wd")) if available > 0 else None
+        button(t.plain("balance.btn.withdraw"), BALANCE.data("withdraw")) if available > 0 else None
     )
     history = (
-        button(t.plain("balance.btn.history"), encode(BALANCE, "hist", arg=1)) if moves else None
+        button(t.plain("balance.btn.history"), BALANCE.data("history", arg=1)) if moves else None
     )
     await ctx.edit(join(lines), keyboard(withdraw, history))
 
@@ -120,7 +119,7 @@ async def show_history(ctx: Context, page: int) -> None:
     nav = pagination_row(
         page,
         pages,
-        lambda p: encode(BALANCE, "hist", arg=p),
+        lambda p: BALANCE.data("history", arg=p),
         prev=t.plain("btn.prev"),
         next_=t.plain("btn.next"),
     )
@@ -141,7 +140,7 @@ async def _describe(scope: Scope, t: Translator, key: str) -> str:
 
 
 def _back(ctx: Context) -> dict[str, str]:
-    return button(ctx.t.plain("balance.btn.back"), encode(BALANCE, "show"))
+    return button(ctx.t.plain("balance.btn.back"), BALANCE.data("show"))
 
 
 # --- withdrawing -------------------------------------------------------------------------
@@ -171,9 +170,9 @@ async def ask_withdraw(ctx: Context) -> None:
         keyboard(
             button(
                 t.plain("balance.btn.withdraw_all", amount=money(available, cur)),
-                encode(BALANCE, "ok", available),
+                BALANCE.data("confirm", available),
             ),
-            button(t.plain("balance.btn.other_amount"), encode(BALANCE, "amt")),
+            button(t.plain("balance.btn.other_amount"), BALANCE.data("other_amount")),
             _back(ctx),
         ),
     )
@@ -209,7 +208,7 @@ async def ask_amount(ctx: Context) -> None:
     await ctx.set_state(BalanceStep.AMOUNT, {})
     await ctx.edit(
         ctx.t("balance.withdraw.ask_amount", amount=money(available, ctx.config.currency)),
-        keyboard(button(ctx.t.plain("btn.cancel"), encode(BALANCE, "x"))),
+        keyboard(button(ctx.t.plain("btn.cancel"), BALANCE.data("cancel"))),
     )
 
 
@@ -228,9 +227,9 @@ async def amount_step(ctx: Context) -> None:
         keyboard(
             button(
                 t.plain("balance.btn.confirm", amount=money(amount, cur)),
-                encode(BALANCE, "ok", amount),
+                BALANCE.data("confirm", amount),
             ),
-            button(t.plain("btn.cancel"), encode(BALANCE, "x")),
+            button(t.plain("btn.cancel"), BALANCE.data("cancel")),
         ),
     )
 
@@ -240,28 +239,40 @@ async def balance_command(ctx: Context) -> None:
     await show_balance(ctx)
 
 
-@on_button(BALANCE)
-async def balance_button(ctx: Context) -> None:
-    cb = ctx.callback
-    assert cb is not None
-    if cb.action == "show":
-        await show_balance(ctx)
-    elif cb.action == "hist":
-        if cb.arg is None or not cb.arg.isdigit():
-            raise StaleButton()
-        await show_history(ctx, int(cb.arg))
-    elif cb.action == "wd":
-        await ask_withdraw(ctx)
-    elif cb.action == "amt":
-        await ask_amount(ctx)
-    elif cb.action == "ok":
-        await confirm_withdraw(ctx, cb.require_id())
-    elif cb.action == "x":
-        if ctx.in_step(BalanceStep):
-            await ctx.clear_state()
-        await ctx.edit(ctx.t("balance.cancelled"), keyboard(_back(ctx)))
-    else:
+@BALANCE.on("show")
+async def show_pressed(ctx: Context) -> None:
+    await show_balance(ctx)
+
+
+@BALANCE.on("history", old=("hist",))
+async def history_pressed(ctx: Context) -> None:
+    page = ctx.callback.arg if ctx.callback else None
+    if page is None or not page.isdigit():
         raise StaleButton()
+    await show_history(ctx, int(page))
+
+
+@BALANCE.on("withdraw", old=("wd",))
+async def withdraw_pressed(ctx: Context) -> None:
+    await ask_withdraw(ctx)
+
+
+@BALANCE.on("other_amount", old=("amt",))
+async def other_amount_pressed(ctx: Context) -> None:
+    await ask_amount(ctx)
+
+
+@BALANCE.on("confirm", old=("ok",))
+async def confirm_pressed(ctx: Context) -> None:
+    assert ctx.callback is not None
+    await confirm_withdraw(ctx, ctx.callback.require_id())
+
+
+@BALANCE.on("cancel", old=("x",))
+async def cancel_pressed(ctx: Context) -> None:
+    if ctx.in_step(BalanceStep):
+        await ctx.clear_state()
+    await ctx.edit(ctx.t("balance.cancelled"), keyboard(_back(ctx)))
 
 
 @renders("payout_sent")
