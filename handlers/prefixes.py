@@ -5,7 +5,7 @@ imports). Each prefix belongs to one flow module, which handles its presses.
 
 - "ct"  flows/contracts.py  ("ct:v:<contract>" a contract's card)
 - "of"  flows/offers.py
-- "fd"  flows/funding.py    ("fd:q:<milestone>" the funding quote)
+- "fd"  flows/funding.py    ("fd:quote:<milestone>" the funding quote)
 - "wk"  flows/work.py
 - "bal" flows/balance.py
 - "msg" flows/messaging.py  ("msg:c:<contract>" write to the other party)

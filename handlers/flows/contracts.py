@@ -85,7 +85,7 @@ def _milestone_buttons(t: Translator, side: str, m: Milestone) -> list[Button]:
     n = m.position
     if side == "client":
         if MILESTONE.allows(m.status, "start_funding"):
-            return [button(t.plain("contracts.btn.fund", n=n), encode(FUND, "q", m.id))]
+            return [button(t.plain("contracts.btn.fund", n=n), FUND.data("quote", m.id))]
         if MILESTONE.allows(m.status, "request_changes"):  # submitted work to review
             return [button(t.plain("contracts.btn.review", n=n), encode(WORK, "view", m.id))]
         if MILESTONE.allows(m.status, "release"):

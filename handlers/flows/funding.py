@@ -4,9 +4,9 @@ domain.fees), then a Pay button that opens the gateway's checkout page. The
 whichever way the payment was confirmed (sandbox page, Stripe webhook, poll).
 
 Callback data (prefix "fd"):
-- "fd:q:<milestone>"    the quote, with the Pay button
-- "fd:pay:<milestone>"  start (or resume) the checkout: a URL button to the page;
-                        a second tap returns the same payment and link
+- "fd:quote:<milestone>"     the quote, with the Pay button (old code "q")
+- "fd:checkout:<milestone>"  start (or resume) the checkout: a URL button to the page;
+                             a second tap returns the same payment and link (old "pay")
 
 What only a gateway knows is told here too: "payment_declined", the payer's card
 was declined on the checkout page (bot/payments/confirm.py). The payment stays
@@ -22,7 +22,6 @@ from domain.errors import IllegalTransition, NotAllowed
 from domain.states import MILESTONE, ContractStatus
 from domain.usecases import payments as uc
 from domain.usecases.common import milestone_with_contract, require_party
-from handlers.callbacks import StaleButton, encode
 from handlers.context import REPLY, Context, Scope
 from handlers.contract_views import confirm_keyboard, open_contract_button
 from handlers.events import Keyboard
@@ -32,7 +31,6 @@ from handlers.i18n import Translator
 from handlers.notify import milestone_rows, renders
 from handlers.prefixes import FUND
 from handlers.render import button, join, keyboard, money, url_button
-from handlers.routing import button as on_button
 
 FAILED = "payment_failed"  # the words for a failure whose code the catalogs do not know
 DECLINED = "card_declined"  # the words for any decline code the catalogs do not know
@@ -79,7 +77,7 @@ async def show_quote(ctx: Context, milestone_id: int) -> None:
     pay_label = t.plain("funding.btn.pay", total=money(q.total, cur))
     await ctx.edit(
         text,
-        confirm_keyboard(t, pay_label, encode(FUND, "pay", milestone_id), contract.id),  # type: ignore[arg-type]
+        confirm_keyboard(t, pay_label, FUND.data("checkout", milestone_id), contract.id),  # type: ignore[arg-type]
     )
 
 
@@ -132,16 +130,16 @@ async def funding_started(
         await scope.notify(data["client_id"], text=text, buttons=buttons, priority=REPLY)
 
 
-@on_button(FUND)
-async def funding_button(ctx: Context) -> None:
-    cb = ctx.callback
-    assert cb is not None
-    if cb.action == "q":
-        await show_quote(ctx, cb.require_id())
-    elif cb.action == "pay":
-        await pay(ctx, cb.require_id())
-    else:
-        raise StaleButton()
+@FUND.on("quote", old=("q",))
+async def quote_pressed(ctx: Context) -> None:
+    assert ctx.callback is not None
+    await show_quote(ctx, ctx.callback.require_id())
+
+
+@FUND.on("checkout", old=("pay",))
+async def checkout_pressed(ctx: Context) -> None:
+    assert ctx.callback is not None
+    await pay(ctx, ctx.callback.require_id())
 
 
 # --- notifications (from confirm_payment / payment_failed) ------------------------------
@@ -183,7 +181,7 @@ async def payment_failed(scope: Scope, data: dict) -> None:
     await scope.notify(
         client_id,
         "funding.notify.failed",
-        buttons=lambda t: keyboard(button(t.plain("funding.btn.retry"), encode(FUND, "q", mid))),
+        buttons=lambda t: keyboard(button(t.plain("funding.btn.retry"), FUND.data("quote", mid))),
         title=milestone.title,
         reason=failure_reason(payer, data.get("reason")),
     )
@@ -200,7 +198,7 @@ async def payment_declined(scope: Scope, data: dict) -> None:
     await scope.notify(
         data["client_id"],
         "funding.notify.failed",
-        buttons=lambda t: keyboard(button(t.plain("funding.btn.retry"), encode(FUND, "q", mid))),
+        buttons=lambda t: keyboard(button(t.plain("funding.btn.retry"), FUND.data("quote", mid))),
         title=milestone.title,
         reason=failure_reason(payer, data.get("code"), default=DECLINED),
     )
@@ -277,7 +275,7 @@ async def payment_mismatch(scope: Scope, data: dict) -> None:
             data["payer_id"],
             "funding.notify.mismatch",
             buttons=lambda t: keyboard(
-                button(t.plain("funding.btn.retry"), encode(FUND, "q", mid))
+                button(t.plain("funding.btn.retry"), FUND.data("quote", mid))
             ),
             **params,
         )

@@ -380,7 +380,7 @@ async def _send(ctx: Context, data: dict[str, Any]) -> None:
         await ctx.edit(
             t("offers.milestone_added", title=milestone.title),
             keyboard(
-                button(t.plain("offers.btn.fund_now"), encode(FUND, "q", milestone.id)),
+                button(t.plain("offers.btn.fund_now"), FUND.data("quote", milestone.id)),
                 open_contract_button(t, milestone.contract_id),
             ),
         )
@@ -490,7 +490,7 @@ async def _fund_first_keyboard(scope: Scope, t: Translator, contract: Contract) 
     fund = (
         button(
             t.plain("offers.btn.fund_first", n=pending[0].position),
-            encode(FUND, "q", pending[0].id),
+            FUND.data("quote", pending[0].id),
         )
         if pending
         else None

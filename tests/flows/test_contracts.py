@@ -52,7 +52,7 @@ async def test_contracts_from_the_menu_and_the_card_for_each_side(h):
         label("contracts.btn.list"),
     ]
     assert card.buttons[1] == [  # type: ignore[index]
-        {"text": label("contracts.btn.fund", n=2), "data": f"fd:q:{m2}"},
+        {"text": label("contracts.btn.fund", n=2), "data": f"fd:quote:{m2}"},
         {"text": label("contracts.btn.cancel_n", n=2), "data": f"wk:cx:{m2}"},
     ]
     assert card.button(label("contracts.btn.dispute_n", n=1))["data"] == f"dsp:new:{m1}"  # type: ignore[index]
@@ -163,7 +163,7 @@ async def test_end_only_when_nothing_is_held_and_the_other_side_is_told(h):
 async def test_ending_with_a_payment_under_way_is_refused_before_the_confirmation(h):
     """The ask and the end apply the same domain rule (contracts.require_endable)."""
     carla, _fred, cid, [m1] = await deal(h, amounts=("100",))
-    await h.press_data(carla, encode("fd", "pay", m1))
+    await h.press_data(carla, encode("fd", "checkout", m1))
     assert [m.status for m in await milestones(h, cid)] == [MilestoneStatus.FUNDING]
     await h.press_data(carla, encode("ct", "end", cid))
     assert "payment for a milestone is under way" in h.last_answer(carla).text  # type: ignore[union-attr]

@@ -83,12 +83,12 @@ async def test_only_the_client_of_the_contract_can_fund(h):
     carla, fred, _, [mid] = await deal(h)
     mallory = h.person("Mallory")
     await join_as(h, mallory, "client")
-    await h.press_data(fred, encode("fd", "q", mid))
+    await h.press_data(fred, encode("fd", "quote", mid))
     assert "client" in h.last_answer(fred).text.lower()  # type: ignore[union-attr]
-    await h.press_data(fred, encode("fd", "pay", mid))
-    await h.press_data(mallory, encode("fd", "pay", mid))
+    await h.press_data(fred, encode("fd", "checkout", mid))
+    await h.press_data(mallory, encode("fd", "checkout", mid))
     assert "not yours" in h.last_answer(mallory).text  # type: ignore[union-attr]
-    await h.press_data(carla, encode("fd", "pay", 424_242))  # no such milestone
+    await h.press_data(carla, encode("fd", "checkout", 424_242))  # no such milestone
     assert h.last_answer(carla).show_alert  # type: ignore[union-attr]
     await h.press_data(carla, encode("fd", "zz", mid))
     assert "no longer available" in h.last_answer(carla).text  # type: ignore[union-attr]
@@ -99,7 +99,7 @@ async def test_a_funded_milestone_cannot_be_paid_again(h):
     carla, _, _, [mid] = await deal(h)
     await start_payment(h, carla, mid)
     assert await confirm_paid(h, mid)
-    await h.press_data(carla, encode("fd", "pay", mid))
+    await h.press_data(carla, encode("fd", "checkout", mid))
     assert "current state" in h.last_answer(carla).text  # type: ignore[union-attr]
     assert len(await all_of(h, "payments")) == 1
     assert await escrow(h, mid) == 10_500
@@ -149,7 +149,7 @@ async def test_a_failed_payment_is_told_in_words(h, code, lang, words):
 
 async def test_quote_in_russian(h):
     carla, _, _, [mid] = await deal(h, amounts=("1,250.50",), client_lang="ru")
-    await h.press_data(carla, encode("fd", "q", mid))
+    await h.press_data(carla, encode("fd", "quote", mid))
     text = h.last(carla).text
     assert "Комиссия заказчика (5%): $62.53" in text
     assert "Итого к оплате: $1,313.03" in text
@@ -158,7 +158,7 @@ async def test_quote_in_russian(h):
 async def test_without_a_gateway_payments_are_unavailable(db, clock):
     bare = Harness(db, clock)
     carla, _, _, [mid] = await deal(bare)
-    await bare.press_data(carla, encode("fd", "pay", mid))
+    await bare.press_data(carla, encode("fd", "checkout", mid))
     assert "not available" in bare.last_answer(carla).text  # type: ignore[union-attr]
     assert await all_of(bare, "payments") == []
 

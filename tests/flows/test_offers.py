@@ -170,7 +170,7 @@ def news(h: Harness) -> PaymentNews:
 
 async def start_payment(h: Harness, client: Person, milestone_id: int) -> str:
     """Quote, then Pay: returns the checkout URL shown as a button."""
-    await h.press_data(client, encode("fd", "q", milestone_id))
+    await h.press_data(client, encode("fd", "quote", milestone_id))
     pay = next(b for b in h.last(client).buttons[0])  # type: ignore[index]
     await h.press_data(client, pay["data"], h.last(client).message_id)
     url_buttons = [b for row in h.last(client).buttons or [] for b in row if "url" in b]

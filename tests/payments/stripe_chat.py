@@ -19,9 +19,9 @@ def stripe_harness(env: StripeEnv, db, clock) -> Harness:  # type: ignore[no-unt
 
 async def press_pay(h: Harness, client: Person, milestone_id: int) -> None:
     """The quote, then its Pay button (as the client sees them)."""
-    await h.press_data(client, encode("fd", "q", milestone_id))
+    await h.press_data(client, encode("fd", "quote", milestone_id))
     quote = h.last(client)
-    pay = encode("fd", "pay", milestone_id)
+    pay = encode("fd", "checkout", milestone_id)
     assert any(b.get("data") == pay for row in quote.buttons or [] for b in row)
     await h.press_data(client, pay, quote.message_id)
 
