@@ -48,6 +48,7 @@ from handlers.events import Button
 from handlers.helpers import gateway_of, int_arg, name_of, page_nav, page_of
 from handlers.i18n import Translator
 from handlers.notify import renders
+from handlers.prefixes import OPEN
 from handlers.render import Html, bold, button, esc, join, keyboard, money, shorten
 from handlers.routing import Menu, command
 from handlers.routing import button as on_button
@@ -554,7 +555,7 @@ async def _show_report(ctx: Context, report_id: int) -> None:
     ]
     first: list[Button] = []
     if report.target_type == "job":
-        first.append(button(t.plain("btn.open_job"), encode("open", "job", report.target_id)))
+        first.append(button(t.plain("btn.open_job"), OPEN.data("show_job", report.target_id)))
     if target_owner is not None:
         first.append(button(t.plain("adm.btn.owner"), encode(PREFIX, "u", target_owner)))
         first.append(button(t.plain("adm.btn.ban"), encode(PREFIX, "ban", target_owner)))

@@ -1,8 +1,12 @@
 """/menu, /help, /settings (language and roles), and the fallback.
 
-Main-menu buttons run commands ("cmd:<name>"). The menu, like /help, is derived
-from the routing table: a flow declares its command with `menu=` and
-`menu_order=` (handlers.routing) and the button appears, labelled "menu.<name>".
+Main-menu buttons run commands ("cmd:<name>": the action is the command's name,
+looked up in the routing table). The menu, like /help, is derived from the
+routing table: a flow declares its command with `menu=` and `menu_order=`
+(handlers.routing) and the button appears, labelled "menu.<name>".
+
+Settings buttons: "set:language::<code>" picks the language, "set:toggle_role::<role>"
+adds or drops a role.
 """
 
 from __future__ import annotations
@@ -13,13 +17,18 @@ from handlers.context import Context
 from handlers.events import Keyboard
 from handlers.i18n import LANGUAGES, Translator
 from handlers.render import Html, button, join, keyboard, rows
-from handlers.routing import ROUTER, Menu, command, fallback
+from handlers.routing import ROUTER, Buttons, Menu, command, fallback
 from handlers.routing import button as on_button
+
+COMMAND = "cmd"  # "cmd:<command name>": its action is the command's own name
+SETTINGS = Buttons("set")
 
 
 def cmd_data(name: str) -> str:
-    """Callback data of a button that runs /name."""
-    return encode("cmd", name)
+    """Callback data of a button that runs /name; refuses a command nobody declares."""
+    if name not in ROUTER.commands:
+        raise ValueError(f"no command /{name} for a button")
+    return encode(COMMAND, name)
 
 
 def _visible(ctx: Context, who: Menu) -> bool:
@@ -74,7 +83,7 @@ async def help_(ctx: Context) -> None:
     await ctx.reply(join(lines), menu_keyboard(ctx))
 
 
-@on_button("cmd")
+@on_button(COMMAND)
 async def run_command(ctx: Context) -> None:
     """A menu button: run the command as if it had been typed (with no arguments)."""
     assert ctx.callback is not None
@@ -121,18 +130,18 @@ def settings_view(ctx: Context) -> tuple[Html, Keyboard | None]:
     languages = [
         button(
             (mark if lang == user.language else "") + t.plain(f"lang.{lang}"),
-            encode("set", "lang", arg=lang),
+            SETTINGS.data("language", arg=lang),
         )
         for lang in LANGUAGES
     ]
     roles = [
         button(
             (mark if user.is_client else "") + t.plain("role.client"),
-            encode("set", "role", arg="client"),
+            SETTINGS.data("toggle_role", arg="client"),
         ),
         button(
             (mark if user.is_freelancer else "") + t.plain("role.freelancer"),
-            encode("set", "role", arg="freelancer"),
+            SETTINGS.data("toggle_role", arg="freelancer"),
         ),
     ]
     return text, keyboard(languages, roles, button(t.plain("btn.menu"), cmd_data("menu")))
@@ -144,22 +153,26 @@ async def settings(ctx: Context) -> None:
     await (ctx.edit(text, kb) if ctx.event.kind == "button" else ctx.reply(text, kb))
 
 
-@on_button("set")
-async def change_setting(ctx: Context) -> None:
-    cb = ctx.callback
-    assert cb is not None
-    user = ctx.user
-    if cb.action == "lang" and cb.arg in LANGUAGES:
-        ctx.user = await accounts.set_language(
-            ctx.uow, ctx.clock, user.id, cb.arg, supported=LANGUAGES
-        )
-        ctx.answer(ctx.t.plain("settings.language_changed"))
-    elif cb.action == "role" and cb.arg in accounts.ROLES:
-        client = (not user.is_client) if cb.arg == "client" else user.is_client
-        freelancer = (not user.is_freelancer) if cb.arg == "freelancer" else user.is_freelancer
-        ctx.user = await accounts.set_roles(ctx.uow, ctx.clock, user.id, client, freelancer)
-        ctx.answer(ctx.t.plain("settings.roles_changed"))
-    else:
+@SETTINGS.on("language", old=("lang",))
+async def language_pressed(ctx: Context) -> None:
+    lang = ctx.callback.arg if ctx.callback else None
+    if lang not in LANGUAGES:
         raise StaleButton()
-    text, kb = settings_view(ctx)
-    await ctx.edit(text, kb)
+    ctx.user = await accounts.set_language(
+        ctx.uow, ctx.clock, ctx.user.id, lang, supported=LANGUAGES
+    )
+    ctx.answer(ctx.t.plain("settings.language_changed"))
+    await ctx.edit(*settings_view(ctx))
+
+
+@SETTINGS.on("toggle_role", old=("role",))
+async def toggle_role_pressed(ctx: Context) -> None:
+    role = ctx.callback.arg if ctx.callback else None
+    if role not in accounts.ROLES:
+        raise StaleButton()
+    user = ctx.user
+    client = (not user.is_client) if role == "client" else user.is_client
+    freelancer = (not user.is_freelancer) if role == "freelancer" else user.is_freelancer
+    ctx.user = await accounts.set_roles(ctx.uow, ctx.clock, user.id, client, freelancer)
+    ctx.answer(ctx.t.plain("settings.roles_changed"))
+    await ctx.edit(*settings_view(ctx))

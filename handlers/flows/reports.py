@@ -21,6 +21,7 @@ from handlers.callbacks import StaleButton, encode
 from handlers.context import Context, Scope
 from handlers.i18n import Translator
 from handlers.notify import renders
+from handlers.prefixes import OPEN
 from handlers.render import button, keyboard, shorten
 from handlers.routing import Steps, command, step
 from handlers.routing import button as on_button
@@ -123,7 +124,7 @@ async def notify_admins(scope: Scope, data: dict) -> None:
 
     def buttons(t: Translator) -> list[list[dict[str, str]]] | None:
         open_target = (
-            button(t.plain("btn.open_job"), encode("open", "job", report.target_id))
+            button(t.plain("btn.open_job"), OPEN.data("show_job", report.target_id))
             if report.target_type == "job"
             else None
         )

@@ -1,4 +1,7 @@
-"""/start: welcome, choose a role, and deep links ("/start job_42" opens job 42)."""
+"""/start: welcome, choose a role, and deep links ("/start job_42" opens job 42).
+
+Buttons: "role:pick::<client|freelancer|both>" the first role; "open:show_job:<job>"
+a job's card (notifications and lists link to it, handlers.prefixes.OPEN)."""
 
 from __future__ import annotations
 
@@ -12,24 +15,26 @@ from handlers.callbacks import StaleButton, encode
 from handlers.context import Context
 from handlers.events import Keyboard
 from handlers.flows.menu import menu_keyboard, menu_text
+from handlers.prefixes import OPEN
 from handlers.render import button, job_card, keyboard
-from handlers.routing import button as on_button
-from handlers.routing import command
+from handlers.routing import Buttons, command
 
 _JOB_LINK = re.compile(r"job_([1-9][0-9]{0,17})")
 
 # Callback data other flows handle: the pitch flow owns "pitch:new:<job id>".
 PITCH_NEW = "pitch"
 
+ROLE = Buttons("role")
+
 
 def role_keyboard(ctx: Context) -> Keyboard | None:
     t = ctx.t
     return keyboard(
         [
-            button(t.plain("role.pick_client"), encode("role", "pick", arg="client")),
-            button(t.plain("role.pick_freelancer"), encode("role", "pick", arg="freelancer")),
+            button(t.plain("role.pick_client"), ROLE.data("pick", arg="client")),
+            button(t.plain("role.pick_freelancer"), ROLE.data("pick", arg="freelancer")),
         ],
-        button(t.plain("role.pick_both"), encode("role", "pick", arg="both")),
+        button(t.plain("role.pick_both"), ROLE.data("pick", arg="both")),
     )
 
 
@@ -47,11 +52,11 @@ async def start(ctx: Context) -> None:
     )
 
 
-@on_button("role")
+@ROLE.on("pick")
 async def pick_role(ctx: Context) -> None:
     cb = ctx.callback
     assert cb is not None
-    if cb.action != "pick" or cb.arg not in ("client", "freelancer", "both"):
+    if cb.arg not in ("client", "freelancer", "both"):
         raise StaleButton()
     ctx.user = await accounts.set_roles(
         ctx.uow,
@@ -96,11 +101,8 @@ async def show_job(ctx: Context, job_id: int) -> None:
     await ctx.reply(job_card(job, ctx.t), job_buttons(ctx, job))
 
 
-@on_button("open")
-async def open_object(ctx: Context) -> None:
-    """ "open:job:<id>": show a job's card (used by notifications and lists)."""
-    cb = ctx.callback
-    assert cb is not None
-    if cb.action != "job":
-        raise StaleButton()
-    await show_job(ctx, cb.require_id())
+@OPEN.on("show_job", old=("job",))
+async def show_job_pressed(ctx: Context) -> None:
+    """ "open:show_job:<id>": show a job's card (used by notifications and lists)."""
+    assert ctx.callback is not None
+    await show_job(ctx, ctx.callback.require_id())
