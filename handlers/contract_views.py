@@ -78,9 +78,9 @@ def milestone_actions(
 
     found: list[Button] = []
     if side == "client" and MILESTONE.allows(m.status, "cancel"):
-        found.append(button(label("cancel"), encode(WORK, "cx", m.id)))
+        found.append(button(label("cancel"), WORK.data("cancel_milestone", m.id)))
     if refund_allowed(side, m, today):
-        found.append(button(label("refund"), encode(WORK, "rf", m.id)))
+        found.append(button(label("refund"), WORK.data("refund", m.id)))
     if MILESTONE.allows(m.status, "dispute"):
         found.append(button(label("dispute"), encode(DISPUTE, "new", m.id)))
     return found

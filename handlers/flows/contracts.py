@@ -87,12 +87,12 @@ def _milestone_buttons(t: Translator, side: str, m: Milestone) -> list[Button]:
         if MILESTONE.allows(m.status, "start_funding"):
             return [button(t.plain("contracts.btn.fund", n=n), FUND.data("quote", m.id))]
         if MILESTONE.allows(m.status, "request_changes"):  # submitted work to review
-            return [button(t.plain("contracts.btn.review", n=n), encode(WORK, "view", m.id))]
+            return [button(t.plain("contracts.btn.review", n=n), WORK.data("view", m.id))]
         if MILESTONE.allows(m.status, "release"):
-            return [button(t.plain("contracts.btn.release", n=n), encode(WORK, "ap", m.id))]
+            return [button(t.plain("contracts.btn.release", n=n), WORK.data("approve", m.id))]
         return []
     if MILESTONE.allows(m.status, "submit"):
-        return [button(t.plain("contracts.btn.submit", n=n), encode(WORK, "sub", m.id))]
+        return [button(t.plain("contracts.btn.submit", n=n), WORK.data("submit", m.id))]
     return []
 
 

@@ -6,18 +6,19 @@ confirmation that shows what the freelancer receives) or request changes with
 a note. Auto-release at the end of the review window and the reminders before
 it come from the deadline tick's events, rendered here.
 
-Callback data (prefix "wk"):
-- "wk:sub:<milestone>"   freelancer: start a (re)submission
-- "wk:send" / "wk:x"     freelancer: send the collected submission / cancel
-- "wk:view:<milestone>"  client: the latest submission with the review buttons
-- "wk:ap:<milestone>"    client: "approve & release?" confirmation
-- "wk:rel:<milestone>"   client: release now
-- "wk:chg:<milestone>"   client: request changes (asks for the note)
-- "wk:rf:<milestone>"    refund a funded milestone: the confirmation with the amounts
-                         (freelancer any time; client once it is overdue, see
-                         domain.usecases.milestones.refund); "wk:rfok:<milestone>" refunds
-- "wk:cx:<milestone>"    client: cancel an unfunded milestone, confirmation first;
-                         "wk:cxok:<milestone>" cancels it
+Callback data (prefix "wk"; the old codes of buttons already sent in brackets):
+- "wk:submit:<milestone>"   freelancer: start a (re)submission (sub)
+- "wk:send" / "wk:cancel"   freelancer: send the collected submission / cancel (x)
+- "wk:view:<milestone>"     client: the latest submission with the review buttons
+- "wk:approve:<milestone>"  client: "approve & release?" confirmation (ap)
+- "wk:release:<milestone>"  client: release now (rel)
+- "wk:request_changes:<milestone>"  client: request changes, asks for the note (chg)
+- "wk:refund:<milestone>"   refund a funded milestone: the confirmation with the amounts
+                            (freelancer any time; client once it is overdue, see
+                            domain.usecases.milestones.refund) (rf);
+                            "wk:confirm_refund:<milestone>" refunds (rfok)
+- "wk:cancel_milestone:<milestone>"  client: cancel an unfunded milestone, confirmation
+                            first (cx); "wk:confirm_cancel:<milestone>" cancels it (cxok)
 Which of these a milestone offers is handlers/contract_views.py's milestone_actions
 (the card and the notifications here use the same rule); what a milestone allows
 is the domain's: the state machine (domain.states.MILESTONE) and the refund policy
@@ -53,7 +54,6 @@ from handlers.notify import milestone_rows, renders
 from handlers.prefixes import WORK
 from handlers.render import button, join, keyboard, money, rows
 from handlers.routing import Steps, step
-from handlers.routing import button as on_button
 
 
 class WorkStep(Steps, flow="work"):
@@ -82,7 +82,7 @@ def _require(milestone: Milestone, action: str) -> None:
 
 
 def _cancel_row(t: Translator) -> Keyboard | None:
-    return keyboard(button(t.plain("btn.cancel"), encode(WORK, "x")))
+    return keyboard(button(t.plain("btn.cancel"), WORK.data("cancel")))
 
 
 # --- submitting (freelancer) --------------------------------------------------------
@@ -121,8 +121,8 @@ async def collect_submission(ctx: Context) -> None:
             message=t.plain("work.message_yes") if data["msg"] else t.plain("work.message_no"),
         ),
         keyboard(
-            button(t.plain("work.btn.send"), encode(WORK, "send")),
-            button(t.plain("btn.cancel"), encode(WORK, "x")),
+            button(t.plain("work.btn.send"), WORK.data("send")),
+            button(t.plain("btn.cancel"), WORK.data("cancel")),
         ),
     )
 
@@ -166,8 +166,8 @@ def review_keyboard(t: Translator, milestone_id: int, contract_id: int) -> Keybo
     """Approve / changes, then talk or dispute, then the contract card."""
     return keyboard(
         [
-            button(t.plain("work.btn.approve"), encode(WORK, "ap", milestone_id)),
-            button(t.plain("work.btn.changes"), encode(WORK, "chg", milestone_id)),
+            button(t.plain("work.btn.approve"), WORK.data("approve", milestone_id)),
+            button(t.plain("work.btn.changes"), WORK.data("request_changes", milestone_id)),
         ],
         [
             message_button(t, contract_id),
@@ -199,7 +199,7 @@ def submit_keyboard(
     t: Translator, label_key: str, milestone: Milestone, contract: Contract, today: date
 ) -> Keyboard | None:
     """The freelancer's milestone notification: (re)submit first, then the rest."""
-    submit = button(t.plain(label_key), encode(WORK, "sub", milestone.id))
+    submit = button(t.plain(label_key), WORK.data("submit", milestone.id))
     return milestone_keyboard(t, "freelancer", milestone, contract, today, [submit])
 
 
@@ -253,7 +253,7 @@ async def ask_release(ctx: Context, milestone_id: int) -> None:
         confirm_keyboard(
             t,
             t.plain("work.btn.release_confirm"),
-            encode(WORK, "rel", milestone_id),
+            WORK.data("release", milestone_id),
             contract.id,  # type: ignore[arg-type]
         ),
     )
@@ -333,7 +333,7 @@ async def ask_refund(ctx: Context, milestone_id: int) -> None:
         confirm_keyboard(
             t,
             t.plain("work.btn.refund_confirm"),
-            encode(WORK, "rfok", milestone_id),
+            WORK.data("confirm_refund", milestone_id),
             contract.id,  # type: ignore[arg-type]
         ),
     )
@@ -371,7 +371,7 @@ async def ask_cancel(ctx: Context, milestone_id: int) -> None:
         confirm_keyboard(
             t,
             t.plain("work.btn.cancel_confirm"),
-            encode(WORK, "cxok", milestone_id),
+            WORK.data("confirm_cancel", milestone_id),
             contract.id,  # type: ignore[arg-type]
         ),
     )
@@ -383,34 +383,68 @@ async def do_cancel(ctx: Context, milestone_id: int) -> None:
     await done_with_card(ctx, text, milestone.contract_id, "work.cancel.done_short")
 
 
-@on_button(WORK)
-async def work_button(ctx: Context) -> None:
-    cb = ctx.callback
-    assert cb is not None
-    if cb.action == "x":
-        if not ctx.in_step(WorkStep):
-            raise StaleButton()
-        await ctx.clear_state()
-        await ctx.edit(ctx.t("work.cancelled"))
-        return
-    if cb.action == "send":
-        await send_submission(ctx)
-        return
-    actions = {
-        "sub": start_submit,
-        "view": view_submission,
-        "ap": ask_release,
-        "rel": do_release,
-        "chg": ask_changes,
-        "rf": ask_refund,
-        "rfok": do_refund,
-        "cx": ask_cancel,
-        "cxok": do_cancel,
-    }
-    handler = actions.get(cb.action)
-    if handler is None:
+@WORK.on("cancel", old=("x",))
+async def cancel_pressed(ctx: Context) -> None:
+    if not ctx.in_step(WorkStep):
         raise StaleButton()
-    await handler(ctx, cb.require_id())
+    await ctx.clear_state()
+    await ctx.edit(ctx.t("work.cancelled"))
+
+
+@WORK.on("send")
+async def send_pressed(ctx: Context) -> None:
+    await send_submission(ctx)
+
+
+def _pressed_id(ctx: Context) -> int:
+    """The milestone a "wk:<action>:<milestone>" button is about."""
+    assert ctx.callback is not None
+    return ctx.callback.require_id()
+
+
+@WORK.on("submit", old=("sub",))
+async def submit_pressed(ctx: Context) -> None:
+    await start_submit(ctx, _pressed_id(ctx))
+
+
+@WORK.on("view")
+async def view_pressed(ctx: Context) -> None:
+    await view_submission(ctx, _pressed_id(ctx))
+
+
+@WORK.on("approve", old=("ap",))
+async def approve_pressed(ctx: Context) -> None:
+    await ask_release(ctx, _pressed_id(ctx))
+
+
+@WORK.on("release", old=("rel",))
+async def release_pressed(ctx: Context) -> None:
+    await do_release(ctx, _pressed_id(ctx))
+
+
+@WORK.on("request_changes", old=("chg",))
+async def request_changes_pressed(ctx: Context) -> None:
+    await ask_changes(ctx, _pressed_id(ctx))
+
+
+@WORK.on("refund", old=("rf",))
+async def refund_pressed(ctx: Context) -> None:
+    await ask_refund(ctx, _pressed_id(ctx))
+
+
+@WORK.on("confirm_refund", old=("rfok",))
+async def confirm_refund_pressed(ctx: Context) -> None:
+    await do_refund(ctx, _pressed_id(ctx))
+
+
+@WORK.on("cancel_milestone", old=("cx",))
+async def cancel_milestone_pressed(ctx: Context) -> None:
+    await ask_cancel(ctx, _pressed_id(ctx))
+
+
+@WORK.on("confirm_cancel", old=("cxok",))
+async def confirm_cancel_pressed(ctx: Context) -> None:
+    await do_cancel(ctx, _pressed_id(ctx))
 
 
 # --- notifications ----------------------------------------------------------------------

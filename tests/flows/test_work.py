@@ -34,7 +34,7 @@ async def funded_deal(h: Harness, **kw: object) -> tuple[Person, Person, int, in
 
 
 async def submit(h: Harness, fred: Person, mid: int, message: str, files: int = 0) -> None:
-    await h.press_data(fred, encode("wk", "sub", mid))
+    await h.press_data(fred, encode("wk", "submit", mid))
     await h.send(fred, message)
     for k in range(files):
         await h.upload(fred, f"file-{k}")
@@ -98,7 +98,7 @@ async def test_submit_review_changes_resubmit_approve_release(h):
 async def test_release_twice_and_duplicate_updates_pay_once(h):
     carla, fred, _, mid = await funded_deal(h)
     await submit(h, fred, mid, "Done")
-    await h.press_data(carla, encode("wk", "ap", mid))
+    await h.press_data(carla, encode("wk", "approve", mid))
     msg = h.last(carla)
     data = msg.button(label("work.btn.release_confirm"))["data"]  # type: ignore[index]
     await h.press_data(carla, data, msg.message_id, update_id=70_001)
@@ -114,18 +114,18 @@ async def test_wrong_people_and_states_are_refused(h):
     carla, fred, cid, mid = await funded_deal(h)
     mallory = h.person("Mallory")
     await join_as(h, mallory, "freelancer")
-    await h.press_data(carla, encode("wk", "sub", mid))  # the client cannot submit
+    await h.press_data(carla, encode("wk", "submit", mid))  # the client cannot submit
     assert "freelancer" in h.last_answer(carla).text.lower()  # type: ignore[union-attr]
-    await h.press_data(mallory, encode("wk", "sub", mid))
+    await h.press_data(mallory, encode("wk", "submit", mid))
     assert "not yours" in h.last_answer(mallory).text  # type: ignore[union-attr]
-    await h.press_data(fred, encode("wk", "rel", mid))  # the freelancer cannot release
-    await h.press_data(mallory, encode("wk", "rel", mid))
-    await h.press_data(fred, encode("wk", "chg", mid))
-    await h.press_data(carla, encode("wk", "chg", mid))  # nothing submitted yet
+    await h.press_data(fred, encode("wk", "release", mid))  # the freelancer cannot release
+    await h.press_data(mallory, encode("wk", "release", mid))
+    await h.press_data(fred, encode("wk", "request_changes", mid))
+    await h.press_data(carla, encode("wk", "request_changes", mid))  # nothing submitted yet
     assert "current state" in h.last_answer(carla).text  # type: ignore[union-attr]
     await h.press_data(carla, encode("wk", "send"))  # not in a submission: stale
     assert "no longer available" in h.last_answer(carla).text  # type: ignore[union-attr]
-    await h.press_data(carla, encode("wk", "rel", 999_999))
+    await h.press_data(carla, encode("wk", "release", 999_999))
     assert h.last_answer(carla).show_alert  # type: ignore[union-attr]
     assert await status(h, cid) is MilestoneStatus.FUNDED
     assert await wallet(h, fred) == 0
@@ -133,14 +133,14 @@ async def test_wrong_people_and_states_are_refused(h):
 
 async def test_no_submission_before_funding(h):
     _, fred, cid, [mid] = await deal(h)
-    await h.press_data(fred, encode("wk", "sub", mid))
+    await h.press_data(fred, encode("wk", "submit", mid))
     assert "current state" in h.last_answer(fred).text  # type: ignore[union-attr]
     assert await status(h, cid) is MilestoneStatus.PENDING
 
 
 async def test_bad_submissions_and_notes_are_refused(h):
     carla, fred, cid, mid = await funded_deal(h)
-    await h.press_data(fred, encode("wk", "sub", mid))
+    await h.press_data(fred, encode("wk", "submit", mid))
     await h.send(fred, "x" * 10_000)
     assert "at most 3000 characters" in h.last(fred).text
     await h.send(fred, " \t ")
@@ -209,7 +209,7 @@ async def test_reminders_48h_and_24h_then_automatic_release(h, clock):
     # The reminder's Approve button now finds nothing to release.
     await h.press(carla, label("work.btn.approve", "ru"))
     assert h.last_answer(carla).show_alert  # type: ignore[union-attr]
-    await h.press_data(carla, encode("wk", "rel", mid))
+    await h.press_data(carla, encode("wk", "release", mid))
     assert h.last_answer(carla).show_alert  # type: ignore[union-attr]
     assert await wallet(h, fred) == 9_000
 
@@ -264,16 +264,16 @@ async def test_freelancer_refunds_from_the_card_after_seeing_the_amounts(h):
     told = h.last(carla)
     assert "Fred 🦊 refunded “Part 1”: $105.00 is on its way back" in told.text
     # A second tap of the same confirmation moves nothing.
-    await h.press_data(fred, encode("wk", "rfok", mid), confirm.message_id)
+    await h.press_data(fred, encode("wk", "confirm_refund", mid), confirm.message_id)
     assert "current state" in h.last_answer(fred).text  # type: ignore[union-attr]
     assert sum("on its way back" in t for t in h.texts(carla)) == 1
 
 
 async def test_client_refunds_only_an_overdue_milestone(h):
     carla, fred, cid, mid = await funded_deal(h)
-    await h.press_data(carla, encode("wk", "rf", mid))
+    await h.press_data(carla, encode("wk", "refund", mid))
     assert h.last_answer(carla).text == label("error.refund_needs_freelancer")  # type: ignore[union-attr]
-    await h.press_data(carla, encode("wk", "rfok", mid))  # forged past the confirmation
+    await h.press_data(carla, encode("wk", "confirm_refund", mid))  # forged past the confirmation
     assert h.last_answer(carla).text == label("error.refund_needs_freelancer")  # type: ignore[union-attr]
     assert await status(h, cid) is MilestoneStatus.FUNDED
 
@@ -300,7 +300,7 @@ async def test_no_refund_once_work_is_submitted(h):
         label("contracts.btn.dispute"),
         label("contracts.btn.open"),
     ]
-    await h.press_data(fred, encode("wk", "rf", mid))
+    await h.press_data(fred, encode("wk", "refund", mid))
     assert "current state" in h.last_answer(fred).text  # type: ignore[union-attr]
     await h.press_data(fred, encode("ct", "v", cid))
     assert h.last(fred).labels()[:2] == [
@@ -311,7 +311,7 @@ async def test_no_refund_once_work_is_submitted(h):
 
 async def test_client_cancels_an_unfunded_milestone_after_a_confirmation(h):
     carla, fred, cid, [m1, m2] = await deal(h, amounts=("100", "50"))
-    await h.press_data(fred, encode("wk", "cx", m2))  # only the client cancels
+    await h.press_data(fred, encode("wk", "cancel_milestone", m2))  # only the client cancels
     assert "client" in h.last_answer(fred).text.lower()  # type: ignore[union-attr]
     await h.press_data(carla, encode("ct", "v", cid))
     await h.press(carla, label("contracts.btn.cancel_n", n=2))
@@ -322,11 +322,11 @@ async def test_client_cancels_an_unfunded_milestone_after_a_confirmation(h):
         MilestoneStatus.CANCELLED,
     ]
     assert "cancelled the unfunded milestone “Part 2” ($50.00)" in h.last(fred).text
-    await h.press_data(carla, encode("wk", "cxok", m2))
+    await h.press_data(carla, encode("wk", "confirm_cancel", m2))
     assert "current state" in h.last_answer(carla).text  # type: ignore[union-attr]
     # A funded milestone is not cancelled: that is a refund or a dispute.
     await fund(h, carla, m1)
-    await h.press_data(carla, encode("wk", "cx", m1))
+    await h.press_data(carla, encode("wk", "cancel_milestone", m1))
     assert "current state" in h.last_answer(carla).text  # type: ignore[union-attr]
 
 
