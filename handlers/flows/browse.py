@@ -8,13 +8,13 @@ The search lives in the conversation state ("browse", step): {"q", "cat",
 "min" waits for a minimum budget. A command ends the search, and its page
 buttons then answer "no longer available".
 
-Callback data (prefix "br"):
-- "br:job:<job id>"            open a job's card (stable: other flows may link here)
-- "br:pg::<page>"              a page of the current search (edits in place)
-- "br:cats" / "br:cat::<slug>|any"     choose a category
-- "br:type::fixed|hourly|any"  budget type
-- "br:min" / "br:minx"         ask for a minimum budget / drop it
-- "br:q"                       how to search by text;  "br:reset" all filters off
+Callback data (prefix "br"; the old codes in brackets still work):
+- "br:show_job:<job id>"        open a job's card [job]
+- "br:page::<page>"             a page of the current search, edited in place [pg]
+- "br:categories" / "br:category::<slug>|any"     choose a category [cats / cat]
+- "br:budget_type::fixed|hourly|any"              budget type [type]
+- "br:min_budget" / "br:no_min_budget"  ask for a minimum budget / drop it [min / minx]
+- "br:search_text"  how to search by text [q];  "br:reset" all filters off
 """
 
 from __future__ import annotations
@@ -44,11 +44,10 @@ from handlers.render import (
     rows,
     shorten,
 )
-from handlers.routing import Menu, Steps, command, step
-from handlers.routing import button as on_button
+from handlers.routing import Buttons, Menu, Steps, command, step
 from handlers.taxonomy_names import category_name
 
-PREFIX = "br"
+PREFIX = Buttons("br")
 
 
 class BrowseStep(Steps, flow="browse"):
@@ -124,7 +123,7 @@ async def show_results(ctx: Context, filters: dict[str, Any], page: int = 1) -> 
             + budget_text(t, job)
             + (Html(" · ") + category_name(t, job.category) if job.category else Html(""))
         )
-        picks.append(button(f"{n}. {shorten(job.title, 40)}", encode(PREFIX, "job", job.id)))
+        picks.append(button(f"{n}. {shorten(job.title, 40)}", PREFIX.data("show_job", job.id)))
     lines += [Html(""), t("browse.hint")]
     pager = _pager(t, page, pages)
     await ctx.edit(join(lines), rows(picks, 1) + ([pager] if pager else []) + _filter_rows(t))
@@ -134,7 +133,7 @@ def _pager(t: Translator, page: int, pages: int) -> list[Button]:
     return pagination_row(
         page,
         pages,
-        lambda p: encode(PREFIX, "pg", arg=p),
+        lambda p: PREFIX.data("page", arg=p),
         prev=t.plain("btn.prev"),
         next_=t.plain("btn.next"),
     )
@@ -143,15 +142,15 @@ def _pager(t: Translator, page: int, pages: int) -> list[Button]:
 def _filter_rows(t: Translator) -> Keyboard:
     return [
         [
-            button(t.plain("browse.btn.text"), encode(PREFIX, "q")),
-            button(t.plain("browse.btn.category"), encode(PREFIX, "cats")),
+            button(t.plain("browse.btn.text"), PREFIX.data("search_text")),
+            button(t.plain("browse.btn.category"), PREFIX.data("categories")),
         ],
         [
-            button(t.plain("browse.btn.min"), encode(PREFIX, "min")),
-            button(t.plain("browse.btn.fixed"), encode(PREFIX, "type", arg="fixed")),
-            button(t.plain("browse.btn.hourly"), encode(PREFIX, "type", arg="hourly")),
+            button(t.plain("browse.btn.min"), PREFIX.data("min_budget")),
+            button(t.plain("browse.btn.fixed"), PREFIX.data("budget_type", arg="fixed")),
+            button(t.plain("browse.btn.hourly"), PREFIX.data("budget_type", arg="hourly")),
         ],
-        [button(t.plain("browse.btn.reset"), encode(PREFIX, "reset"))],
+        [button(t.plain("browse.btn.reset"), PREFIX.data("reset"))],
     ]
 
 
@@ -186,51 +185,99 @@ async def min_budget(ctx: Context) -> None:
     await show_results(ctx, _filters(ctx) | {"min": amount})
 
 
-@on_button(PREFIX)
-async def browse_buttons(ctx: Context) -> None:
-    cb = ctx.callback
-    assert cb is not None
-    t = ctx.t
-    if cb.action == "job":
-        await open_job(ctx, cb.require_id())
-        ctx.answer()
-        return
+@PREFIX.on("show_job", old=("job",))
+async def show_job_pressed(ctx: Context) -> None:
+    assert ctx.callback is not None
+    await open_job(ctx, ctx.callback.require_id())
+    ctx.answer()
+
+
+def _searching(ctx: Context) -> dict[str, Any]:
+    """The filters of the search in progress; a search ended by a command or another
+    conversation leaves its buttons stale."""
     if not ctx.in_step(BrowseStep):
-        raise StaleButton()  # the search was ended by a command or another conversation
-    filters = ctx.data
-    if cb.action == "pg" and cb.arg and cb.arg.isdigit() and int(cb.arg) >= 1:
-        await show_results(ctx, filters, int(cb.arg))
-    elif cb.action == "cats":
-        cats = [
-            button(category_name(t, c.slug), encode(PREFIX, "cat", arg=c.slug))
-            for c in taxonomy.CATEGORIES
-        ]
-        any_ = button(t.plain("browse.btn.any_category"), encode(PREFIX, "cat", arg="any"))
-        await ctx.edit(t("browse.choose_category"), [*rows(cats, 2), [any_]])
-    elif cb.action == "cat" and (cb.arg == "any" or taxonomy.is_known_category(cb.arg or "")):
-        await show_results(ctx, filters | {"cat": None if cb.arg == "any" else cb.arg})
-    elif cb.action == "type" and cb.arg in (*BUDGET_TYPES, "any"):
-        same = filters.get("type") == cb.arg
-        await show_results(ctx, filters | {"type": None if same or cb.arg == "any" else cb.arg})
-    elif cb.action == "min":
-        await ctx.set_state(BrowseStep.MIN, filters)
-        await ctx.edit(
-            t("browse.ask_min", currency=ctx.config.currency),
-            keyboard(
-                [
-                    button(t.plain("browse.btn.no_min"), encode(PREFIX, "minx")),
-                    button(t.plain("btn.cancel"), encode(PREFIX, "pg", arg=1)),
-                ]
-            ),
-        )
-    elif cb.action == "minx":
-        await show_results(ctx, filters | {"min": 0})
-    elif cb.action == "q":
-        await ctx.reply(t("browse.ask_text"))
-    elif cb.action == "reset":
-        await show_results(ctx, {})
-    else:
         raise StaleButton()
+    return ctx.data
+
+
+@PREFIX.on("page", old=("pg",))
+async def page_pressed(ctx: Context) -> None:
+    filters = _searching(ctx)
+    page = ctx.callback.arg if ctx.callback else None
+    if not (page and page.isdigit() and int(page) >= 1):
+        raise StaleButton()
+    await show_results(ctx, filters, int(page))
+    ctx.answer()
+
+
+@PREFIX.on("categories", old=("cats",))
+async def categories_pressed(ctx: Context) -> None:
+    _searching(ctx)
+    t = ctx.t
+    cats = [
+        button(category_name(t, c.slug), PREFIX.data("category", arg=c.slug))
+        for c in taxonomy.CATEGORIES
+    ]
+    any_ = button(t.plain("browse.btn.any_category"), PREFIX.data("category", arg="any"))
+    await ctx.edit(t("browse.choose_category"), [*rows(cats, 2), [any_]])
+    ctx.answer()
+
+
+@PREFIX.on("category", old=("cat",))
+async def category_pressed(ctx: Context) -> None:
+    filters = _searching(ctx)
+    slug = ctx.callback.arg if ctx.callback else None
+    if not (slug == "any" or taxonomy.is_known_category(slug or "")):
+        raise StaleButton()
+    await show_results(ctx, filters | {"cat": None if slug == "any" else slug})
+    ctx.answer()
+
+
+@PREFIX.on("budget_type", old=("type",))
+async def budget_type_pressed(ctx: Context) -> None:
+    filters = _searching(ctx)
+    kind = ctx.callback.arg if ctx.callback else None
+    if kind not in (*BUDGET_TYPES, "any"):
+        raise StaleButton()
+    same = filters.get("type") == kind
+    await show_results(ctx, filters | {"type": None if same or kind == "any" else kind})
+    ctx.answer()
+
+
+@PREFIX.on("min_budget", old=("min",))
+async def min_budget_pressed(ctx: Context) -> None:
+    filters = _searching(ctx)
+    t = ctx.t
+    await ctx.set_state(BrowseStep.MIN, filters)
+    await ctx.edit(
+        t("browse.ask_min", currency=ctx.config.currency),
+        keyboard(
+            [
+                button(t.plain("browse.btn.no_min"), PREFIX.data("no_min_budget")),
+                button(t.plain("btn.cancel"), PREFIX.data("page", arg=1)),
+            ]
+        ),
+    )
+    ctx.answer()
+
+
+@PREFIX.on("no_min_budget", old=("minx",))
+async def no_min_budget_pressed(ctx: Context) -> None:
+    await show_results(ctx, _searching(ctx) | {"min": 0})
+    ctx.answer()
+
+
+@PREFIX.on("search_text", old=("q",))
+async def search_text_pressed(ctx: Context) -> None:
+    _searching(ctx)
+    await ctx.reply(ctx.t("browse.ask_text"))
+    ctx.answer()
+
+
+@PREFIX.on("reset")
+async def reset_pressed(ctx: Context) -> None:
+    _searching(ctx)
+    await show_results(ctx, {})
     ctx.answer()
 
 
