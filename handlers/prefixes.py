@@ -11,6 +11,7 @@ imports). Each prefix belongs to one flow module, which handles its presses.
 - "msg" flows/messaging.py  ("msg:c:<contract>" write to the other party)
 - "dsp" flows/disputes.py   ("dsp:new:<milestone>" open one, "dsp:v:<dispute>" its card)
 - "rv"  flows/reviews.py    ("rv:new:<contract>" rate the other party)
+- "report" flows/reports.py ("report:job_post:<job>" / "report:user:<user>" report it)
 - "open"  flows/start.py    ("open:show_job:<job>" a job's card)
 - "pitch" flows/pitch.py    (a freelancer's pitches for a job)
 """
@@ -22,3 +23,4 @@ from handlers.routing import Buttons
 CONTRACT, OFFER, FUND, WORK = Buttons("ct"), Buttons("of"), Buttons("fd"), Buttons("wk")
 BALANCE, MESSAGE, DISPUTE, REVIEW = Buttons("bal"), Buttons("msg"), Buttons("dsp"), Buttons("rv")
 OPEN, PITCH = Buttons("open"), Buttons("pitch")
+REPORT = Buttons("report")

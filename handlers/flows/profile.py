@@ -35,6 +35,7 @@ from handlers.callbacks import StaleButton, encode
 from handlers.context import Context, Scope
 from handlers.events import Keyboard
 from handlers.i18n import Translator, translator
+from handlers.prefixes import REPORT
 from handlers.render import Html, button, esc, join, keyboard, money, rows, shorten
 from handlers.routing import Menu, Steps, command, step
 from handlers.routing import button as on_button
@@ -164,7 +165,7 @@ async def profile_card(
     Report button. Raises NotFound ("user_not_found") for an unknown user."""
     t = translator(viewer_lang)
     view = await queries.profile_view(scope_or_ctx.uow, scope_or_ctx.clock, user_id)
-    buttons = keyboard(button(t.plain("btn.report_user"), encode("report", "user", user_id)))
+    buttons = keyboard(button(t.plain("btn.report_user"), REPORT.data("user", user_id)))
     return card_text(t, view), buttons
 
 

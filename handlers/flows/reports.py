@@ -1,12 +1,14 @@
 """Report a job or a user to the admins.
 
-"report:job:<id>" / "report:user:<id>" buttons (or "/report job 12") ask for the
+"report:job_post:<id>" / "report:user:<id>" buttons (or "/report job 12"; the old
+"report:job:<id>" buttons too) ask for the
 reason through the conversation state ("report", "reason"); the reason becomes a
 Report (domain.usecases.reports.report), and every admin in config.admin_ids is
 notified with buttons to open the job, see the report in the admin flow
 ("adm:rp:<id>") and close it ("adm:rc:<id>"): closing has one path, the admin
 flow's, through the audited use case close_report. "report:close:<id>" buttons on
-notifications sent before that are still honoured, by the same use case.
+notifications sent before that are still honoured, by the same use case;
+"report:cancel" stops reporting.
 """
 
 from __future__ import annotations
@@ -21,10 +23,9 @@ from handlers.callbacks import StaleButton, encode
 from handlers.context import Context, Scope
 from handlers.i18n import Translator
 from handlers.notify import renders
-from handlers.prefixes import OPEN
+from handlers.prefixes import OPEN, REPORT
 from handlers.render import button, keyboard, shorten
 from handlers.routing import Steps, command, step
-from handlers.routing import button as on_button
 
 
 class ReportStep(Steps, flow="report"):
@@ -52,7 +53,7 @@ async def _begin(ctx: Context, target_type: str, target_id: int) -> None:
     await ctx.set_state(ReportStep.REASON, {"type": target_type, "id": target_id})
     await ctx.reply(
         ctx.t(f"report.ask_{target_type}", name=shorten(name, 100)),
-        keyboard(button(ctx.t.plain("btn.cancel"), encode("report", "cancel"))),
+        keyboard(button(ctx.t.plain("btn.cancel"), REPORT.data("cancel"))),
     )
 
 
@@ -65,21 +66,30 @@ async def report_command(ctx: Context) -> None:
     await _begin(ctx, m.group(1).lower(), int(m.group(2)))
 
 
-@on_button("report")
-async def report_button(ctx: Context) -> None:
-    cb = ctx.callback
-    assert cb is not None
-    if cb.action == "cancel":
-        if ctx.in_step(ReportStep):
-            await ctx.clear_state()
-        await ctx.edit(ctx.t("report.cancelled"))
-        return
-    if cb.action == "close":
-        await _close(ctx, cb.require_id())
-        return
-    if cb.action not in TARGETS:
-        raise StaleButton()
-    await _begin(ctx, cb.action, cb.require_id())
+@REPORT.on("cancel")
+async def cancel_pressed(ctx: Context) -> None:
+    if ctx.in_step(ReportStep):
+        await ctx.clear_state()
+    await ctx.edit(ctx.t("report.cancelled"))
+
+
+@REPORT.on("close")
+async def close_pressed(ctx: Context) -> None:
+    assert ctx.callback is not None
+    await _close(ctx, ctx.callback.require_id())
+
+
+@REPORT.on("job_post", old=("job",))
+async def job_post_pressed(ctx: Context) -> None:
+    assert ctx.callback is not None
+    await _begin(ctx, "job", ctx.callback.require_id())
+    ctx.answer()
+
+
+@REPORT.on("user")
+async def user_pressed(ctx: Context) -> None:
+    assert ctx.callback is not None
+    await _begin(ctx, "user", ctx.callback.require_id())
     ctx.answer()
 
 

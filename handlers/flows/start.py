@@ -15,7 +15,7 @@ from handlers.callbacks import StaleButton, encode
 from handlers.context import Context
 from handlers.events import Keyboard
 from handlers.flows.menu import menu_keyboard, menu_text
-from handlers.prefixes import OPEN
+from handlers.prefixes import OPEN, REPORT
 from handlers.render import button, job_card, keyboard
 from handlers.routing import Buttons, command
 
@@ -87,7 +87,7 @@ def job_buttons(ctx: Context, job: Job) -> Keyboard | None:
         if job.status == JobStatus.OPEN
         else None
     )
-    return keyboard(pitch, button(t.plain("btn.report_job"), encode("report", "job", job.id)))
+    return keyboard(pitch, button(t.plain("btn.report_job"), REPORT.data("job_post", job.id)))
 
 
 async def show_job(ctx: Context, job_id: int) -> None:
