@@ -32,6 +32,7 @@ from handlers.callbacks import StaleButton, encode
 from handlers.context import Context
 from handlers.events import Button, Keyboard
 from handlers.i18n import Translator
+from handlers.prefixes import REPORT
 from handlers.render import (
     Html,
     bold,
@@ -297,6 +298,6 @@ async def open_job(ctx: Context, job_id: int) -> None:
         if not own and job.status == JobStatus.OPEN
         else None
     )
-    report = None if own else button(t.plain("btn.report_job"), encode("report", "job", job.id))
+    report = None if own else button(t.plain("btn.report_job"), REPORT.data("job_post", job.id))
     manage = button(t.plain("browse.btn.manage"), encode("mj", "job", job.id)) if own else None
     await ctx.reply(job_card(job, t), keyboard([b for b in (pitch, report, manage) if b]))
