@@ -1,17 +1,19 @@
 """The freelancer's profile: a card with the record and a completeness meter, and
 every field editable from it by a button (/profile, menu "Profile").
 
-Callback data (prefix "prof"):
+Callback data (prefix "prof"; the old codes in brackets still work):
 
-    prof:card:<user_id>       show anyone's profile card (read-only unless it is yours)
-    prof:me                   your own card with the edit buttons
-    prof:edit::<what>         edit: headline | bio | rate | years | category | skills |
-                              portfolio | certs, and the text prompts tag | link | cert
-    prof:cat::<slug>          set the category
-    prof:skc::<category>      the taxonomy skills of a category, as toggles
-    prof:sk::<skill>          toggle a taxonomy skill
-    prof:rm:<index>:<list>    remove entry <index> of tags | portfolio | certifications
-    prof:cancel               leave a text prompt, back to the card
+    prof:card:<user_id>              show anyone's profile card (read-only unless yours)
+    prof:my_card                     your own card with the edit buttons [me]
+    prof:edit::<what>                edit: headline | bio | rate | years | category |
+                                     skills | portfolio | certs, and the text prompts
+                                     tag | link | cert
+    prof:set_category::<slug>        set the category [cat]
+    prof:category_skills::<category> the taxonomy skills of a category, as toggles [skc]
+    prof:toggle_skill::<skill>       toggle a taxonomy skill [sk]
+    prof:remove:<index>:<list>       remove entry <index> of tags | portfolio |
+                                     certifications [rm]
+    prof:cancel                      leave a text prompt, back to the card
 
 For other flows (e.g. the client's pitch list):
 
@@ -31,17 +33,17 @@ from domain.reputation import Reputation
 from domain.usecases import profiles as uc
 from domain.usecases import queries
 from domain.usecases.profiles import ProfileFields
-from handlers.callbacks import StaleButton, encode
+from handlers.callbacks import StaleButton
 from handlers.context import Context, Scope
 from handlers.events import Keyboard
+from handlers.flows.menu import cmd_data
 from handlers.i18n import Translator, translator
 from handlers.prefixes import REPORT
 from handlers.render import Html, button, esc, join, keyboard, money, rows, shorten
-from handlers.routing import Menu, Steps, command, step
-from handlers.routing import button as on_button
+from handlers.routing import Buttons, Menu, Steps, command, step
 from handlers.taxonomy_names import category_name, skill_name, skill_names
 
-PREFIX = "prof"
+PREFIX = Buttons("prof")
 
 
 class ProfileStep(Steps, flow="profile"):
@@ -75,7 +77,7 @@ METER_CELLS = 10
 
 def card_data(user_id: int) -> str:
     """Callback data of a button that opens a user's profile card."""
-    return encode(PREFIX, "card", user_id)
+    return PREFIX.data("card", user_id)
 
 
 # --- the card ---------------------------------------------------------------------
@@ -174,19 +176,19 @@ async def own_card(ctx: Context) -> tuple[Html, Keyboard | None]:
     view = await queries.profile_view(ctx.uow, ctx.clock, ctx.user.id)
     text = card_text(t, view) + Html("\n\n") + meter(t, view.percent, view.next_step)
     edits = [
-        button(t.plain(f"profile.btn.{what}"), encode(PREFIX, "edit", arg=what))
+        button(t.plain(f"profile.btn.{what}"), PREFIX.data("edit", arg=what))
         for what in EDIT_BUTTONS
     ]
     next_button = (
         button(
             t.plain(f"profile.btn_next.{view.next_step}"),
-            encode(PREFIX, "edit", arg=NEXT_EDITS[view.next_step]),
+            PREFIX.data("edit", arg=NEXT_EDITS[view.next_step]),
         )
         if view.next_step
         else None
     )
     return text, keyboard(
-        next_button, *rows(edits, 2), button(t.plain("btn.menu"), encode("cmd", "menu"))
+        next_button, *rows(edits, 2), button(t.plain("btn.menu"), cmd_data("menu"))
     )
 
 
@@ -201,7 +203,7 @@ async def profile_command(ctx: Context) -> None:
         t = ctx.t
         await ctx.edit(
             t("profile.need_role"),
-            keyboard(button(t.plain("menu.settings"), encode("cmd", "settings"))),
+            keyboard(button(t.plain("menu.settings"), cmd_data("settings"))),
         )
         return
     await show_own(ctx, edit=ctx.event.kind == "button")
@@ -211,7 +213,7 @@ async def profile_command(ctx: Context) -> None:
 
 
 def _cancel_row(t: Translator) -> Keyboard | None:
-    return keyboard(button(t.plain("btn.cancel"), encode(PREFIX, "cancel")))
+    return keyboard(button(t.plain("btn.cancel"), PREFIX.data("cancel")))
 
 
 async def _ask(ctx: Context, what: str) -> None:
@@ -237,7 +239,7 @@ async def categories_screen(ctx: Context) -> None:
     buttons = [
         button(
             ("✓ " if c.slug == current else "") + category_name(t, c.slug),
-            encode(PREFIX, "cat", arg=c.slug),
+            PREFIX.data("set_category", arg=c.slug),
         )
         for c in taxonomy.CATEGORIES
     ]
@@ -245,7 +247,7 @@ async def categories_screen(ctx: Context) -> None:
 
 
 def _done(t: Translator) -> dict[str, str]:
-    return button(t.plain("profile.btn_done"), encode(PREFIX, "me"))
+    return button(t.plain("profile.btn_done"), PREFIX.data("my_card"))
 
 
 async def skills_screen(ctx: Context) -> None:
@@ -262,11 +264,11 @@ async def skills_screen(ctx: Context) -> None:
         ]
     )
     cats = [
-        button(category_name(t, c.slug), encode(PREFIX, "skc", arg=c.slug))
+        button(category_name(t, c.slug), PREFIX.data("category_skills", arg=c.slug))
         for c in taxonomy.CATEGORIES
     ]
     remove = [
-        button("✖ " + shorten(tag, 30), encode(PREFIX, "rm", i, "tags"))
+        button("✖ " + shorten(tag, 30), PREFIX.data("remove", i, "tags"))
         for i, tag in enumerate(tags)
     ]
     await ctx.edit(
@@ -274,7 +276,7 @@ async def skills_screen(ctx: Context) -> None:
         keyboard(
             *rows(cats, 2),
             *rows(remove, 2),
-            button(t.plain("profile.btn_add_tag"), encode(PREFIX, "edit", arg="tag")),
+            button(t.plain("profile.btn_add_tag"), PREFIX.data("edit", arg="tag")),
             _done(t),
         ),
     )
@@ -290,7 +292,7 @@ async def category_skills_screen(ctx: Context, slug: str | None) -> None:
     toggles = [
         button(
             ("✓ " if s.slug in mine else "") + skill_name(t, s.slug),
-            encode(PREFIX, "sk", arg=s.slug),
+            PREFIX.data("toggle_skill", arg=s.slug),
         )
         for s in category.skills
     ]
@@ -299,7 +301,7 @@ async def category_skills_screen(ctx: Context, slug: str | None) -> None:
         keyboard(
             *rows(toggles, 2),
             [
-                button(t.plain("profile.btn_back"), encode(PREFIX, "edit", arg="skills")),
+                button(t.plain("profile.btn_back"), PREFIX.data("edit", arg="skills")),
                 _done(t),
             ],
         ),
@@ -317,14 +319,14 @@ async def list_screen(ctx: Context, field: str) -> None:
     if not items:
         lines.append(t("profile.list_empty"))
     remove = [
-        button(f"✖ {k}. " + shorten(item, 28), encode(PREFIX, "rm", k - 1, field))
+        button(f"✖ {k}. " + shorten(item, 28), PREFIX.data("remove", k - 1, field))
         for k, item in enumerate(items, start=1)
     ]
     await ctx.edit(
         join(lines),
         keyboard(
             *rows(remove, 1),
-            button(t.plain(f"profile.btn_add_{add}"), encode(PREFIX, "edit", arg=add)),
+            button(t.plain(f"profile.btn_add_{add}"), PREFIX.data("edit", arg=add)),
             _done(t),
         ),
     )
@@ -345,45 +347,79 @@ async def edit(ctx: Context, what: str | None) -> None:
         raise StaleButton()
 
 
-@on_button(PREFIX)
-async def profile_buttons(ctx: Context) -> None:
-    cb = ctx.callback
-    assert cb is not None
-    args = (ctx.uow, ctx.clock, ctx.config, ctx.user.id)
-    if cb.action == "card":
-        user_id = cb.require_id()
-        if user_id == ctx.user.id and ctx.user.is_freelancer:
-            await show_own(ctx, edit=False)
-        else:
-            text, kb = await profile_card(ctx, user_id, ctx.user.language)
-            await ctx.reply(text, kb)
-        return
-    if not ctx.user.is_freelancer:
-        # Editing is for freelancers; the card stays readable for everyone.
-        raise NotAllowed("freelancer_only", "Only freelancers can do this.")
-    if cb.action == "me":
-        await show_own(ctx)
-    elif cb.action == "cancel":
-        if ctx.in_step(ProfileStep):
-            await ctx.clear_state()
-        await show_own(ctx)
-    elif cb.action == "edit":
-        await edit(ctx, cb.arg)
-    elif cb.action == "cat":
-        await uc.update_profile(*args, ProfileFields(category=cb.arg or ""))
-        ctx.answer(ctx.t.plain("profile.saved"))
-        await show_own(ctx)
-    elif cb.action == "skc":
-        await category_skills_screen(ctx, cb.arg)
-    elif cb.action == "sk":
-        await uc.toggle_skill(*args, cb.arg or "")
-        await category_skills_screen(ctx, taxonomy.category_of(cb.arg or ""))
-    elif cb.action == "rm" and cb.arg in LISTS:
-        await uc.remove_item(*args, cb.arg, cb.require_id())
-        ctx.answer(ctx.t.plain("profile.removed"))
-        await (skills_screen(ctx) if cb.arg == "tags" else list_screen(ctx, cb.arg))
+@PREFIX.on("card")
+async def card_pressed(ctx: Context) -> None:
+    assert ctx.callback is not None
+    user_id = ctx.callback.require_id()
+    if user_id == ctx.user.id and ctx.user.is_freelancer:
+        await show_own(ctx, edit=False)
     else:
+        text, kb = await profile_card(ctx, user_id, ctx.user.language)
+        await ctx.reply(text, kb)
+
+
+def _editor(ctx: Context) -> tuple:
+    """The use cases' common arguments, for a freelancer: editing is theirs, the card
+    stays readable for everyone."""
+    if not ctx.user.is_freelancer:
+        raise NotAllowed("freelancer_only", "Only freelancers can do this.")
+    return (ctx.uow, ctx.clock, ctx.config, ctx.user.id)
+
+
+def _arg(ctx: Context) -> str | None:
+    return ctx.callback.arg if ctx.callback else None
+
+
+@PREFIX.on("my_card", old=("me",))
+async def my_card_pressed(ctx: Context) -> None:
+    _editor(ctx)
+    await show_own(ctx)
+
+
+@PREFIX.on("cancel")
+async def cancel_pressed(ctx: Context) -> None:
+    _editor(ctx)
+    if ctx.in_step(ProfileStep):
+        await ctx.clear_state()
+    await show_own(ctx)
+
+
+@PREFIX.on("edit")
+async def edit_pressed(ctx: Context) -> None:
+    _editor(ctx)
+    await edit(ctx, _arg(ctx))
+
+
+@PREFIX.on("set_category", old=("cat",))
+async def set_category_pressed(ctx: Context) -> None:
+    await uc.update_profile(*_editor(ctx), ProfileFields(category=_arg(ctx) or ""))
+    ctx.answer(ctx.t.plain("profile.saved"))
+    await show_own(ctx)
+
+
+@PREFIX.on("category_skills", old=("skc",))
+async def category_skills_pressed(ctx: Context) -> None:
+    _editor(ctx)
+    await category_skills_screen(ctx, _arg(ctx))
+
+
+@PREFIX.on("toggle_skill", old=("sk",))
+async def toggle_skill_pressed(ctx: Context) -> None:
+    skill = _arg(ctx) or ""
+    await uc.toggle_skill(*_editor(ctx), skill)
+    await category_skills_screen(ctx, taxonomy.category_of(skill))
+
+
+@PREFIX.on("remove", old=("rm",))
+async def remove_pressed(ctx: Context) -> None:
+    args = _editor(ctx)
+    assert ctx.callback is not None
+    field = ctx.callback.arg
+    if field not in LISTS:
         raise StaleButton()
+    await uc.remove_item(*args, field, ctx.callback.require_id())
+    ctx.answer(ctx.t.plain("profile.removed"))
+    await (skills_screen(ctx) if field == "tags" else list_screen(ctx, field))
 
 
 # --- text prompts ---------------------------------------------------------------------
