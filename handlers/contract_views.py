@@ -39,7 +39,7 @@ STATUS_ICON = {
 
 
 def open_contract_button(t: Translator, contract_id: int) -> Button:
-    return button(t.plain("contracts.btn.open"), encode(CONTRACT, "v", contract_id))
+    return button(t.plain("contracts.btn.open"), CONTRACT.data("view", contract_id))
 
 
 def card_keyboard(contract_id: int) -> Callable[[Translator], Keyboard | None]:

@@ -3,7 +3,7 @@
 flow can build another's button without importing it (and without circular
 imports). Each prefix belongs to one flow module, which handles its presses.
 
-- "ct"  flows/contracts.py  ("ct:v:<contract>" a contract's card)
+- "ct"  flows/contracts.py  ("ct:view:<contract>" a contract's card)
 - "of"  flows/offers.py
 - "fd"  flows/funding.py    ("fd:quote:<milestone>" the funding quote)
 - "wk"  flows/work.py

@@ -1,9 +1,11 @@
 """My contracts: the list (/contracts), each contract's card, and ending a contract.
 
 Callback data (prefix "ct", handlers/prefixes.py):
-- "ct:list::<page>"   the viewer's contracts, page n (1-based)
-- "ct:v:<contract>"   a contract's card: parties, milestones, escrow, the viewer's buttons
-- "ct:end:<contract>" ask to end the contract; "ct:endok:<contract>" ends it
+- "ct:list::<page>"          the viewer's contracts, page n (1-based)
+- "ct:view:<contract>"       a contract's card: parties, milestones, escrow, the
+                             viewer's buttons (old code "v")
+- "ct:end_contract:<contract>"  ask to end the contract (old "end");
+                             "ct:confirm_end:<contract>" ends it (old "endok")
 
 The card's buttons belong to the other money flows (their prefixes are in
 handlers/prefixes.py). Which milestone buttons a viewer gets is
@@ -23,7 +25,7 @@ from domain.usecases import queries, reviews
 from domain.usecases.common import load, other_party, require_party
 from domain.usecases.disputes import LIVE
 from domain.usecases.messaging import WRITABLE
-from handlers.callbacks import StaleButton, encode
+from handlers.callbacks import encode
 from handlers.context import Context, Scope
 from handlers.contract_views import (
     card_keyboard,
@@ -40,7 +42,6 @@ from handlers.notify import renders
 from handlers.prefixes import CONTRACT, DISPUTE, FUND, OFFER, REVIEW, WORK
 from handlers.render import Html, bold, button, join, keyboard, money, rows
 from handlers.routing import Menu, command
-from handlers.routing import button as on_button
 
 PAGE_SIZE = 6
 
@@ -103,7 +104,7 @@ async def contract_buttons(
     side = contract.party(viewer_id)
     cid = contract.id
     assert cid is not None
-    back = button(t.plain("contracts.btn.list"), encode(CONTRACT, "list", arg=1))
+    back = button(t.plain("contracts.btn.list"), CONTRACT.data("list", arg=1))
     if side is None:
         return keyboard(back)
     status = contract.status
@@ -134,7 +135,7 @@ async def contract_buttons(
             bottom.append(
                 button(t.plain("contracts.btn.add_milestone"), encode(OFFER, "addms", cid))
             )
-        bottom.append(button(t.plain("contracts.btn.end"), encode(CONTRACT, "end", cid)))
+        bottom.append(button(t.plain("contracts.btn.end"), CONTRACT.data("end_contract", cid)))
     if status is ContractStatus.ENDED and await _may_rate(scope, contract, viewer_id):
         bottom.append(button(t.plain("rv.btn.rate"), encode(REVIEW, "new", cid)))
     if status in WRITABLE:
@@ -194,7 +195,7 @@ async def show_list(ctx: Context, page: int) -> None:
                 role=t.plain(f"role.{role}"),
             )
         )
-        buttons.append(button(f"#{c.id} {c.title} · {status}", encode(CONTRACT, "v", c.id)))
+        buttons.append(button(f"#{c.id} {c.title} · {status}", CONTRACT.data("view", c.id)))
     nav = page_nav(t, CONTRACT, "list", page, pages)
     await ctx.edit(join(lines), keyboard(*[[b] for b in buttons], nav or None))
 
@@ -204,20 +205,28 @@ async def contracts_command(ctx: Context) -> None:
     await show_list(ctx, 1)
 
 
-@on_button(CONTRACT)
-async def contract_button(ctx: Context) -> None:
-    cb = ctx.callback
-    assert cb is not None
-    if cb.action == "list":
-        await show_list(ctx, int_arg(cb.arg))
-    elif cb.action == "v":
-        await show_contract(ctx, cb.require_id())
-    elif cb.action == "end":
-        await _ask_end(ctx, cb.require_id())
-    elif cb.action == "endok":
-        await _end(ctx, cb.require_id())
-    else:
-        raise StaleButton()
+@CONTRACT.on("list")
+async def list_pressed(ctx: Context) -> None:
+    assert ctx.callback is not None
+    await show_list(ctx, int_arg(ctx.callback.arg))
+
+
+@CONTRACT.on("view", old=("v",))
+async def view_pressed(ctx: Context) -> None:
+    assert ctx.callback is not None
+    await show_contract(ctx, ctx.callback.require_id())
+
+
+@CONTRACT.on("end_contract", old=("end",))
+async def end_contract_pressed(ctx: Context) -> None:
+    assert ctx.callback is not None
+    await _ask_end(ctx, ctx.callback.require_id())
+
+
+@CONTRACT.on("confirm_end", old=("endok",))
+async def confirm_end_pressed(ctx: Context) -> None:
+    assert ctx.callback is not None
+    await _end(ctx, ctx.callback.require_id())
 
 
 # --- ending ---------------------------------------------------------------------------
@@ -240,9 +249,9 @@ async def _ask_end(ctx: Context, contract_id: int) -> None:
         keyboard(
             [
                 button(
-                    t.plain("contracts.btn.end_confirm"), encode(CONTRACT, "endok", contract_id)
+                    t.plain("contracts.btn.end_confirm"), CONTRACT.data("confirm_end", contract_id)
                 ),
-                button(t.plain("contracts.btn.back"), encode(CONTRACT, "v", contract_id)),
+                button(t.plain("contracts.btn.back"), CONTRACT.data("view", contract_id)),
             ]
         ),
     )

@@ -58,7 +58,7 @@ async def test_contracts_from_the_menu_and_the_card_for_each_side(h):
     assert card.button(label("contracts.btn.dispute_n", n=1))["data"] == f"dsp:new:{m1}"  # type: ignore[index]
     assert card.button(label("msg.btn.write"))["data"] == f"msg:c:{cid}"  # type: ignore[index]
     await h.send(fred, "/contracts")
-    await h.press_data(fred, encode("ct", "v", cid))
+    await h.press_data(fred, encode("ct", "view", cid))
     assert h.last(fred).labels() == [
         label("contracts.btn.submit", n=1),
         label("contracts.btn.refund_n", n=1),
@@ -81,13 +81,13 @@ async def test_offer_card_buttons_and_paging(h):
     assert f"#{ids[-1]} Job 7" in first.text and "Job 0" not in first.text
     await h.press(fred, label("btn.next"))
     assert "Job 0" in h.last(fred).text
-    await h.press_data(fred, encode("ct", "v", ids[0]))
+    await h.press_data(fred, encode("ct", "view", ids[0]))
     assert h.last(fred).labels()[:3] == [
         label("offers.btn.accept"),
         label("offers.btn.decline"),
         label("offers.btn.counter"),
     ]
-    await h.press_data(carla, encode("ct", "v", ids[0]))
+    await h.press_data(carla, encode("ct", "view", ids[0]))
     assert label("offers.btn.withdraw") in h.last(carla).labels()
     assert "The offer expires on 2026-01-12" in h.last(carla).text
 
@@ -104,9 +104,9 @@ async def test_strangers_and_forged_buttons_see_nothing(h):
     _, _, cid, _ = await deal(h)
     mallory = h.person("Mallory <b>")
     await join_as(h, mallory, "client")
-    await h.press_data(mallory, encode("ct", "v", cid))
+    await h.press_data(mallory, encode("ct", "view", cid))
     assert "not yours" in h.last_answer(mallory).text  # type: ignore[union-attr]
-    await h.press_data(mallory, encode("ct", "endok", cid))
+    await h.press_data(mallory, encode("ct", "confirm_end", cid))
     assert (await contract(h, cid)).status is ContractStatus.ACTIVE
     for forged in ("ct:list", "ct:list::x", "ct:v", "ct:nope:1"):
         await h.press_data(mallory, forged)
@@ -118,15 +118,15 @@ async def test_strangers_and_forged_buttons_see_nothing(h):
 async def test_end_only_when_nothing_is_held_and_the_other_side_is_told(h):
     carla, fred, cid, [m1, _] = await deal(h, amounts=("100", "50"))
     await fund(h, carla, m1)
-    await h.press_data(fred, encode("ct", "end", cid))
+    await h.press_data(fred, encode("ct", "end_contract", cid))
     assert "funded milestones first" in h.last_answer(fred).text  # type: ignore[union-attr]
-    await h.press_data(fred, encode("ct", "endok", cid))  # straight to the confirmation
+    await h.press_data(fred, encode("ct", "confirm_end", cid))  # straight to the confirmation
     assert (await contract(h, cid)).status is ContractStatus.ACTIVE
 
     await submit(h, fred, m1, "done")
     await h.press(carla, label("work.btn.approve"))
     await h.press(carla, label("work.btn.release_confirm"))
-    await h.press_data(carla, encode("ct", "end", cid))
+    await h.press_data(carla, encode("ct", "end_contract", cid))
     ask = h.last(carla).text
     assert "End the contract" in ask and "Unfunded milestones (1) will be cancelled" in ask
     await h.press(carla, label("contracts.btn.end_confirm"))
@@ -140,9 +140,9 @@ async def test_end_only_when_nothing_is_held_and_the_other_side_is_told(h):
     for who, other in ((fred, "Carla <Client> & Co"), (carla, "Fred 🦊")):
         assert f"Rate {other}" in h.last(who).text
         assert h.last(who).button("⭐⭐⭐⭐⭐")["data"] == f"rv:st:{cid}:5"  # type: ignore[index]
-    await h.press_data(carla, encode("ct", "endok", cid))  # the same button again
+    await h.press_data(carla, encode("ct", "confirm_end", cid))  # the same button again
     assert "current state" in h.last_answer(carla).text  # type: ignore[union-attr]
-    await h.press_data(carla, encode("ct", "v", cid))
+    await h.press_data(carla, encode("ct", "view", cid))
     # Nothing left to do with the money; they can still write and rate each other.
     card = h.last(carla)
     assert card.labels() == [
@@ -153,10 +153,10 @@ async def test_end_only_when_nothing_is_held_and_the_other_side_is_told(h):
     await h.press(carla, label("rv.btn.rate"))
     await h.press(carla, "⭐⭐⭐⭐")
     await h.press(carla, label("rv.btn.skip"))
-    await h.press_data(carla, encode("ct", "v", cid))
+    await h.press_data(carla, encode("ct", "view", cid))
     assert h.last(carla).labels() == [label("msg.btn.write"), label("contracts.btn.list")]
     h.clock.advance(days=h.config.review_window_days, seconds=1)
-    await h.press_data(fred, encode("ct", "v", cid))  # too late to rate: no button
+    await h.press_data(fred, encode("ct", "view", cid))  # too late to rate: no button
     assert h.last(fred).labels() == [label("msg.btn.write"), label("contracts.btn.list")]
 
 
@@ -165,6 +165,6 @@ async def test_ending_with_a_payment_under_way_is_refused_before_the_confirmatio
     carla, _fred, cid, [m1] = await deal(h, amounts=("100",))
     await h.press_data(carla, encode("fd", "checkout", m1))
     assert [m.status for m in await milestones(h, cid)] == [MilestoneStatus.FUNDING]
-    await h.press_data(carla, encode("ct", "end", cid))
+    await h.press_data(carla, encode("ct", "end_contract", cid))
     assert "payment for a milestone is under way" in h.last_answer(carla).text  # type: ignore[union-attr]
     assert "End the contract" not in h.last(carla).text

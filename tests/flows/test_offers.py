@@ -468,7 +468,7 @@ async def test_offer_expiry_notification_reaches_both_in_their_language(h, clock
 
 async def test_add_a_milestone_to_an_active_contract(h):
     carla, fred, cid, _ = await deal(h)
-    await h.press_data(carla, encode("ct", "v", cid))
+    await h.press_data(carla, encode("ct", "view", cid))
     await h.press(carla, label("contracts.btn.add_milestone"))
     await enter_milestone(h, carla, "Extra page", "40")
     review = h.last(carla)

@@ -165,7 +165,7 @@ async def test_bad_submissions_and_notes_are_refused(h):
 async def test_the_client_can_see_the_submission_again_from_the_contract(h):
     carla, fred, cid, mid = await funded_deal(h)
     await submit(h, fred, mid, "The <work>", files=1)
-    await h.press_data(carla, encode("ct", "v", cid))
+    await h.press_data(carla, encode("ct", "view", cid))
     await h.press(carla, label("contracts.btn.review", n=1))
     assert h.chat(carla)[-2].file_id == "file-0"
     assert "The <work>" in h.last(carla).text
@@ -174,7 +174,7 @@ async def test_the_client_can_see_the_submission_again_from_the_contract(h):
 
 async def test_early_release_of_a_funded_milestone_in_russian(h):
     carla, fred, cid, _ = await funded_deal(h, client_lang="ru", freelancer_lang="ru")
-    await h.press_data(carla, encode("ct", "v", cid))
+    await h.press_data(carla, encode("ct", "view", cid))
     await h.press(carla, label("contracts.btn.release", "ru", n=1))
     assert "получит $90.00 (после комиссии 10%)" in h.last(carla).text
     await h.press(carla, label("work.btn.release_confirm", "ru"))
@@ -250,7 +250,7 @@ async def test_freelancer_refunds_from_the_card_after_seeing_the_amounts(h):
         label("msg.btn.write"),
         label("contracts.btn.open"),
     ]
-    await h.press_data(fred, encode("ct", "v", cid))
+    await h.press_data(fred, encode("ct", "view", cid))
     await h.press(fred, label("contracts.btn.refund_n", n=1))
     ask = h.last(fred).text
     assert "Refund “Part 1” to Carla <Client> & Co" in ask
@@ -279,7 +279,7 @@ async def test_client_refunds_only_an_overdue_milestone(h):
 
     await set_due(h, mid, h.clock.now().date())
     h.clock.advance(days=1, seconds=1)
-    await h.press_data(carla, encode("ct", "v", cid))
+    await h.press_data(carla, encode("ct", "view", cid))
     assert label("contracts.btn.refund_n", n=1) in h.last(carla).labels()
     await h.press(carla, label("contracts.btn.refund_n", n=1))
     ask = h.last(carla).text
@@ -302,7 +302,7 @@ async def test_no_refund_once_work_is_submitted(h):
     ]
     await h.press_data(fred, encode("wk", "refund", mid))
     assert "current state" in h.last_answer(fred).text  # type: ignore[union-attr]
-    await h.press_data(fred, encode("ct", "v", cid))
+    await h.press_data(fred, encode("ct", "view", cid))
     assert h.last(fred).labels()[:2] == [
         label("contracts.btn.dispute_n", n=1),
         label("msg.btn.write"),
@@ -313,7 +313,7 @@ async def test_client_cancels_an_unfunded_milestone_after_a_confirmation(h):
     carla, fred, cid, [m1, m2] = await deal(h, amounts=("100", "50"))
     await h.press_data(fred, encode("wk", "cancel_milestone", m2))  # only the client cancels
     assert "client" in h.last_answer(fred).text.lower()  # type: ignore[union-attr]
-    await h.press_data(carla, encode("ct", "v", cid))
+    await h.press_data(carla, encode("ct", "view", cid))
     await h.press(carla, label("contracts.btn.cancel_n", n=2))
     assert "Cancel the milestone “Part 2” ($50.00)? It is not funded" in h.last(carla).text
     await h.press(carla, label("work.btn.cancel_confirm"))
@@ -332,18 +332,18 @@ async def test_client_cancels_an_unfunded_milestone_after_a_confirmation(h):
 
 async def test_card_buttons_open_the_dispute_and_the_message_flows(h):
     carla, fred, cid, _ = await funded_deal(h)
-    await h.press_data(carla, encode("ct", "v", cid))
+    await h.press_data(carla, encode("ct", "view", cid))
     await h.press(carla, label("msg.btn.write"))
     assert "Write to Fred 🦊" in h.last(carla).text
     await h.send(carla, "Any news?")
     assert "Any news?" in h.last(fred).text
     await h.press(carla, label("msg.btn.done"))
-    await h.press_data(fred, encode("ct", "v", cid))
+    await h.press_data(fred, encode("ct", "view", cid))
     await h.press(fred, label("contracts.btn.dispute_n", n=1))
     await h.send(fred, "The client disappeared after funding.")
     await h.press(fred, label("dsp.btn.submit"))
     assert await status(h, cid) is MilestoneStatus.DISPUTED
-    await h.press_data(fred, encode("ct", "v", cid))
+    await h.press_data(fred, encode("ct", "view", cid))
     card = h.last(fred)
     view = card.button(label("contracts.btn.dispute_view_n", n=1))
     assert view is not None and view["data"].startswith("dsp:v:")
