@@ -34,6 +34,7 @@ from domain.entities import (
     Submission,
     User,
 )
+from domain.events import Event
 from domain.ledger import TransactionDraft
 
 T = TypeVar("T")
@@ -163,9 +164,11 @@ class UnitOfWork(Protocol):
     gateway_calls: Repository[GatewayCall]
     ledger: Ledger
     search: JobSearch
-    events: list[DomainEvent]
+    events: list[Event]
 
-    def emit(self, kind: str, **data: Any) -> None: ...
+    def emit(self, event: Event, /) -> None:
+        """Record `event` for the handlers (rendered in this transaction)."""
+        ...
 
     async def commit(self) -> None: ...
 

@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from domain import entities as e
+from domain.events import EVENTS, Event
 from domain.ports import DomainEvent
 from storage.ledger import SqlLedger
 from storage.processed_updates import SqlProcessedUpdates
@@ -111,7 +112,7 @@ class SqlUnitOfWork:
         self._sessions = sessions
         self._now = now
         self._writers = writers
-        self.events: list[DomainEvent] = []
+        self.events: list[Event | DomainEvent] = []
 
     async def __aenter__(self) -> SqlUnitOfWork:
         if self._writers is not None:
@@ -150,8 +151,11 @@ class SqlUnitOfWork:
         self.search = SqlJobSearch(s)
         return self
 
-    def emit(self, kind: str, **data: Any) -> None:
-        self.events.append(DomainEvent(kind, data))
+    def emit(self, event: Event | str, /, **data: Any) -> None:
+        if isinstance(event, str):  # the old form, while use cases are converted
+            cls = EVENTS.get(event)
+            event = cls(**data) if cls is not None else DomainEvent(event, data)
+        self.events.append(event)
 
     async def commit(self) -> None:
         await self.session.commit()

@@ -19,6 +19,7 @@ from collections.abc import Awaitable, Callable, Sequence
 
 from domain.entities import Payment
 from domain.errors import NotFound
+from domain.events import ChargebackAfterSettlement, PaymentDeclined
 from domain.ledger import settle_key
 from domain.ports import UnitOfWork
 from domain.usecases.common import milestone_with_contract
@@ -157,11 +158,12 @@ class PaymentNews:
             if payment.status != "pending":
                 return False
             uow.emit(
-                "payment_declined",
-                payment_id=payment.id,
-                milestone_id=payment.milestone_id,
-                client_id=payment.payer_id,
-                code=code,
+                PaymentDeclined(
+                    payment_id=payment.id,
+                    milestone_id=payment.milestone_id,
+                    client_id=payment.payer_id,
+                    code=code,
+                )
             )
             return True
 
@@ -207,11 +209,12 @@ class PaymentNews:
                     # A real chargeback still needs a person at the payment provider.
                     milestone, contract = await milestone_with_contract(uow, payment.milestone_id)
                     uow.emit(
-                        "chargeback_after_settlement",
-                        status=f"late payment, {payment.status}",
-                        milestone_id=milestone.id,
-                        payment_id=payment.id,
-                        **parties(contract),
+                        ChargebackAfterSettlement(
+                            status=f"late payment, {payment.status}",
+                            milestone_id=milestone.id,
+                            payment_id=payment.id,
+                            **parties(contract),
+                        )
                     )
                 return False
             log.warning("%s %s on payment %s: freezing", gateway, reason, payment.id)

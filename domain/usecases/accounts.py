@@ -7,6 +7,7 @@ from collections.abc import Collection
 from domain.config import MarketConfig
 from domain.entities import User
 from domain.errors import NotAllowed, ValidationError
+from domain.events import UserBanned, UserRegistered, UserUnbanned
 from domain.ports import Clock, UnitOfWork
 from domain.usecases.common import audit, load, require_admin
 
@@ -57,7 +58,7 @@ async def register_user(
                 last_active_at=now,
             )
         )
-        uow.emit("user_registered", user_id=actor_id)
+        uow.emit(UserRegistered(user_id=actor_id))
         return user, True
     if name:
         user.name = name
@@ -141,7 +142,7 @@ async def ban_user(
     user.banned = True
     user.ban_reason = (reason or "").strip()[:MAX_REASON] or None
     await audit(uow, clock, actor_id, "ban", f"user:{user_id}", reason=user.ban_reason)
-    uow.emit("user_banned", user_id=user_id, reason=user.ban_reason)
+    uow.emit(UserBanned(user_id=user_id, reason=user.ban_reason))
     return user
 
 
@@ -155,5 +156,5 @@ async def unban_user(
     user.banned = False
     user.ban_reason = None
     await audit(uow, clock, actor_id, "unban", f"user:{user_id}")
-    uow.emit("user_unbanned", user_id=user_id)
+    uow.emit(UserUnbanned(user_id=user_id))
     return user

@@ -12,6 +12,7 @@ from domain import matching, validation
 from domain.config import MarketConfig
 from domain.entities import AlertSubscription, Job
 from domain.errors import NotAllowed, ValidationError
+from domain.events import JobDigest
 from domain.ports import Clock, UnitOfWork
 from domain.states import JobStatus
 from domain.usecases.common import freelancer, load
@@ -187,5 +188,5 @@ async def daily_digest(uow: UnitOfWork, clock: Clock, config: MarketConfig) -> d
         if not ids or user is None or user.banned:
             continue
         result[user_id] = ids
-        uow.emit("job_digest", user_id=user_id, job_ids=ids)
+        uow.emit(JobDigest(user_id=user_id, job_ids=ids))
     return result

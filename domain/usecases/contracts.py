@@ -12,6 +12,18 @@ from domain import validation
 from domain.config import MarketConfig
 from domain.entities import Contract, Milestone, Pitch
 from domain.errors import NotAllowed, ValidationError
+from domain.events import (
+    ContractEnded,
+    ContractEvent,
+    CounterAccepted,
+    MilestoneAdded,
+    OfferAccepted,
+    OfferCountered,
+    OfferDeclined,
+    OfferRevised,
+    OfferSent,
+    OfferWithdrawn,
+)
 from domain.ports import Clock, UnitOfWork
 from domain.states import HELD, PITCH, ContractStatus, JobStatus, MilestoneStatus
 from domain.usecases.common import active_user, client, freelancer, load, require_party
@@ -141,11 +153,12 @@ async def send_offer(
     )
     await _replace_milestones(uow, contract, specs)
     uow.emit(
-        "offer_sent",
-        job_id=job_id,
-        total=sum(s.amount for s in specs),
-        currency=contract.currency,
-        **parties(contract),
+        OfferSent(
+            job_id=job_id,
+            total=sum(s.amount for s in specs),
+            currency=contract.currency,
+            **parties(contract),
+        )
     )
     return contract
 
@@ -165,7 +178,7 @@ async def _decide(
     contract_id: int,
     role: str,
     action: str,
-    kind: str,
+    kind: type[ContractEvent],
     milestones: Sequence[MilestoneSpec] | None = None,
     **data: object,
 ) -> Contract:
@@ -187,13 +200,13 @@ async def _decide(
     if specs is not None:
         await _replace_milestones(uow, contract, specs)
         data["total"] = sum(s.amount for s in specs)
-    uow.emit(kind, **parties(contract), **data)
+    uow.emit(kind(**parties(contract), **data))
     return contract
 
 
 async def accept_offer(uow: UnitOfWork, clock: Clock, actor_id: int, contract_id: int) -> Contract:
     return await _decide(
-        uow, clock, actor_id, contract_id, "freelancer", "accept", "offer_accepted"
+        uow, clock, actor_id, contract_id, "freelancer", "accept", OfferAccepted
     )
 
 
@@ -207,7 +220,7 @@ async def decline_offer(
         contract_id,
         "freelancer",
         "decline",
-        "offer_declined",
+        OfferDeclined,
         reason=reason.strip()[:500],
     )
 
@@ -221,7 +234,7 @@ async def counter_offer(
 ) -> Contract:
     """The freelancer proposes other milestones; the client accepts or revises."""
     return await _decide(
-        uow, clock, actor_id, contract_id, "freelancer", "counter", "offer_countered", milestones
+        uow, clock, actor_id, contract_id, "freelancer", "counter", OfferCountered, milestones
     )
 
 
@@ -229,7 +242,7 @@ async def accept_counter(
     uow: UnitOfWork, clock: Clock, actor_id: int, contract_id: int
 ) -> Contract:
     return await _decide(
-        uow, clock, actor_id, contract_id, "client", "accept_counter", "counter_accepted"
+        uow, clock, actor_id, contract_id, "client", "accept_counter", CounterAccepted
     )
 
 
@@ -243,7 +256,7 @@ async def revise_offer(
 ) -> Contract:
     """The client answers a counter with new milestones: a fresh offer, a fresh expiry."""
     contract = await _decide(
-        uow, clock, actor_id, contract_id, "client", "revise", "offer_revised", milestones
+        uow, clock, actor_id, contract_id, "client", "revise", OfferRevised, milestones
     )
     contract.offered_at = clock.now()
     contract.expires_at = clock.now() + timedelta(days=config.offer_expiry_days)
@@ -253,7 +266,7 @@ async def revise_offer(
 async def withdraw_offer(
     uow: UnitOfWork, clock: Clock, actor_id: int, contract_id: int
 ) -> Contract:
-    return await _decide(uow, clock, actor_id, contract_id, "client", "withdraw", "offer_withdrawn")
+    return await _decide(uow, clock, actor_id, contract_id, "client", "withdraw", OfferWithdrawn)
 
 
 async def add_milestone(
@@ -285,7 +298,7 @@ async def add_milestone(
             due_date=clean.due_date,
         )
     )
-    uow.emit("milestone_added", **milestone_parties(milestone, contract))
+    uow.emit(MilestoneAdded(**milestone_parties(milestone, contract)))
     return milestone
 
 
@@ -321,5 +334,5 @@ async def end_contract(
     contract.apply("end")
     contract.ended_at = now
     contract.review_deadline = now + timedelta(days=config.review_window_days)
-    uow.emit("contract_ended", ended_by=actor_id, **parties(contract))
+    uow.emit(ContractEnded(ended_by=actor_id, **parties(contract)))
     return contract

@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 
 from domain.config import MarketConfig
 from domain.entities import Milestone
+from domain.events import MilestoneReleased, OfferExpired, ReleaseReminder
 from domain.ports import Clock, UnitOfWork
 from domain.states import ContractStatus, MilestoneStatus, ReviewStatus
 from domain.usecases.alerts import daily_digest
@@ -51,11 +52,12 @@ async def auto_release_due(
         )
         released.append(found.id)  # type: ignore[arg-type]
         uow.emit(
-            "milestone_released",
-            to_freelancer=split.to_freelancer,
-            fees=split.to_platform,
-            auto=True,
-            **milestone_parties(milestone, contract),
+            MilestoneReleased(
+                to_freelancer=split.to_freelancer,
+                fees=split.to_platform,
+                auto=True,
+                **milestone_parties(milestone, contract),
+            )
         )
     return released
 
@@ -99,12 +101,13 @@ async def send_release_reminders(
         contract = await load(uow.contracts, milestone.contract_id, "contract")
         reminded.append(found.id)  # type: ignore[arg-type]
         uow.emit(
-            "release_reminder",
-            milestone_id=milestone.id,
-            contract_id=contract.id,
-            client_id=contract.client_id,
-            hours_left=int(left.total_seconds() // 3600),
-            auto_release_at=milestone.auto_release_at.isoformat(),
+            ReleaseReminder(
+                milestone_id=milestone.id,
+                contract_id=contract.id,
+                client_id=contract.client_id,
+                hours_left=int(left.total_seconds() // 3600),
+                auto_release_at=milestone.auto_release_at.isoformat(),
+            )
         )
     return reminded
 
@@ -126,7 +129,7 @@ async def expire_offers(uow: UnitOfWork, clock: Clock, limit: int = BATCH) -> li
             continue
         contract.apply("expire")
         expired.append(found.id)  # type: ignore[arg-type]
-        uow.emit("offer_expired", **parties(contract))
+        uow.emit(OfferExpired(**parties(contract)))
     return expired
 
 

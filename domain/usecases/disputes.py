@@ -19,6 +19,18 @@ from domain import validation
 from domain.config import MarketConfig
 from domain.entities import Contract, ContractMessage, Dispute, Milestone
 from domain.errors import NotAllowed, ValidationError
+from domain.events import (
+    ChargebackAfterSettlement,
+    DisputeAnswered,
+    DisputeOpened,
+    DisputeResolved,
+    DisputeSettled,
+    DisputeWithdrawn,
+    FrozenResolved,
+    MilestoneFrozen,
+    SplitProposed,
+    SplitRejected,
+)
 from domain.fees import Settlement
 from domain.ports import Clock, PaymentGateway, UnitOfWork
 from domain.states import HELD, DisputeStatus, MilestoneStatus
@@ -117,18 +129,19 @@ async def _settle_dispute(
     milestone: Milestone,
     contract: Contract,
     share: int,
-    kind: str,
+    kind: type[DisputeSettled | DisputeResolved],
     by: int | None = None,
 ) -> Settlement:
     """The dispute ends in a split (agreed, or decided by admin `by`); `kind` tells both."""
     split = await _split(uow, clock, milestone, contract, share, gateway, by_admin=by is not None)
     _close(dispute, share, clock.now(), by)
     uow.emit(
-        kind,
-        share=share,
-        to_freelancer=split.to_freelancer,
-        to_client=split.to_client,
-        **_data(dispute, contract, milestone),
+        kind(
+            share=share,
+            to_freelancer=split.to_freelancer,
+            to_client=split.to_client,
+            **_data(dispute, contract, milestone),
+        )
     )
     return split
 
@@ -176,11 +189,12 @@ async def open_dispute(
     for note in kept_notes:
         await _add_message(uow, clock, dispute, contract, actor_id, note.text, note.files)
     uow.emit(
-        "dispute_opened",
-        opened_by=actor_id,
-        reason=text,
-        notes=[{"text": n.text, "files": len(n.files)} for n in kept_notes],
-        **_data(dispute, contract, milestone),
+        DisputeOpened(
+            opened_by=actor_id,
+            reason=text,
+            notes=[{"text": n.text, "files": len(n.files)} for n in kept_notes],
+            **_data(dispute, contract, milestone),
+        )
     )
     return dispute
 
@@ -236,7 +250,7 @@ async def answer_dispute(
     dispute.apply("answer")
     dispute.evidence = [*dispute.evidence, *files][: MAX_EVIDENCE * 5]
     msg = await _add_message(uow, clock, dispute, contract, actor_id, text, files)
-    uow.emit("dispute_answered", sender_id=actor_id, **_data(dispute, contract, milestone))
+    uow.emit(DisputeAnswered(sender_id=actor_id, **_data(dispute, contract, milestone)))
     return msg
 
 
@@ -250,10 +264,11 @@ async def propose_split(
     dispute.apply("propose_split")
     dispute.proposed_share, dispute.proposed_by = share, actor_id
     uow.emit(
-        "split_proposed",
-        proposed_by=actor_id,
-        share=share,
-        **_data(dispute, contract, milestone),
+        SplitProposed(
+            proposed_by=actor_id,
+            share=share,
+            **_data(dispute, contract, milestone),
+        )
     )
     return dispute
 
@@ -283,7 +298,7 @@ async def accept_split(
         )
     dispute.apply("accept_split")  # IllegalTransition when nothing is proposed
     return await _settle_dispute(
-        uow, clock, gateway, dispute, milestone, contract, share, "dispute_settled"
+        uow, clock, gateway, dispute, milestone, contract, share, DisputeSettled
     )
 
 
@@ -292,7 +307,7 @@ async def reject_split(uow: UnitOfWork, clock: Clock, actor_id: int, dispute_id:
     refuse_frozen(milestone)
     _refuse_own_proposal(dispute, actor_id)
     dispute.apply("reject_split")
-    uow.emit("split_rejected", rejected_by=actor_id, **_data(dispute, contract, milestone))
+    uow.emit(SplitRejected(rejected_by=actor_id, **_data(dispute, contract, milestone)))
     return dispute
 
 
@@ -314,7 +329,7 @@ async def withdraw_dispute(
         milestone.reminders_sent = 0
     else:
         milestone.apply("request_changes")
-    uow.emit("dispute_withdrawn", withdrawn_by=actor_id, **_data(dispute, contract, milestone))
+    uow.emit(DisputeWithdrawn(withdrawn_by=actor_id, **_data(dispute, contract, milestone)))
     return dispute
 
 
@@ -334,7 +349,7 @@ async def resolve_dispute(
     _check_share(share, milestone)
     dispute.apply("resolve")
     split = await _settle_dispute(
-        uow, clock, gateway, dispute, milestone, contract, share, "dispute_resolved", actor_id
+        uow, clock, gateway, dispute, milestone, contract, share, DisputeResolved, actor_id
     )
     await audit(
         uow, clock, actor_id, "resolve", f"dispute:{dispute.id}", share=share, note=note[:500]
@@ -364,12 +379,13 @@ async def resolve_frozen(
     split = await _split(uow, clock, milestone, contract, share, gateway, by_admin=True)
     await audit(uow, clock, actor_id, "resolve", f"milestone:{milestone_id}", share=share)
     uow.emit(
-        "frozen_resolved",
-        milestone_id=milestone_id,
-        share=share,
-        to_freelancer=split.to_freelancer,
-        to_client=split.to_client,
-        **parties(contract),
+        FrozenResolved(
+            milestone_id=milestone_id,
+            share=share,
+            to_freelancer=split.to_freelancer,
+            to_client=split.to_client,
+            **parties(contract),
+        )
     )
     return split
 
@@ -391,9 +407,9 @@ async def freeze_on_chargeback(
     data = {"milestone_id": milestone.id, **parties(contract), "payment_id": found[0].id}
     if milestone.status not in HELD or milestone.status is MilestoneStatus.FROZEN:
         if milestone.status is not MilestoneStatus.FROZEN:
-            uow.emit("chargeback_after_settlement", status=str(milestone.status), **data)
+            uow.emit(ChargebackAfterSettlement(status=str(milestone.status), **data))
         return False
     milestone.apply("freeze")
     milestone.auto_release_at = None
-    uow.emit("milestone_frozen", **data)
+    uow.emit(MilestoneFrozen(**data))
     return True

@@ -30,6 +30,16 @@ from typing import Any
 from domain import ledger
 from domain.entities import GatewayCall, Payment
 from domain.errors import PaymentError
+from domain.events import (
+    GatewayCallDue,
+    GatewayCallFailed,
+    GatewayCallHeld,
+    LatePaymentRefunded,
+    PaymentRefundDue,
+    PayoutFailed,
+    PayoutSent,
+    RefundSent,
+)
 from domain.ports import Clock, UnitOfWork
 from domain.usecases.common import load
 
@@ -85,7 +95,7 @@ async def intend(
             updated_at=now,
         )
     )
-    uow.emit("gateway_call_due", call_id=call.id, gateway=gateway)
+    uow.emit(GatewayCallDue(call_id=call.id, gateway=gateway))
     return call
 
 
@@ -172,25 +182,27 @@ async def complete(uow: UnitOfWork, clock: Clock, call_id: int, external_id: str
         payment.status, payment.failure_reason = "refunded", REFUNDED
         payment.refund_ref, payment.updated_at = external_id, now
         uow.emit(
-            "late_payment_refunded",
-            refund_id=external_id,
-            why=call.params.get("why", "late"),
-            **_late_payment(payment),
+            LatePaymentRefunded(
+                refund_id=external_id,
+                why=call.params.get("why", "late"),
+                **_late_payment(payment),
+            )
         )
     elif call.kind in ("payout", "transfer"):
         payout = await load(uow.payouts, call.payout_id, "payout", lock=True)
         payout.status, payout.external_id = "paid", external_id
         uow.emit(
-            "payout_sent",
-            payout_id=payout.id,
-            user_id=payout.user_id,
-            milestone_id=call.milestone_id if call.kind == "transfer" else None,
-            amount=payout.amount,
-            currency=payout.currency,
-            external_id=external_id,
+            PayoutSent(
+                payout_id=payout.id,
+                user_id=payout.user_id,
+                milestone_id=call.milestone_id if call.kind == "transfer" else None,
+                amount=payout.amount,
+                currency=payout.currency,
+                external_id=external_id,
+            )
         )
     else:
-        uow.emit("refund_sent", refund_id=external_id, **_data(call))
+        uow.emit(RefundSent(refund_id=external_id, **_data(call)))
     return True
 
 
@@ -213,12 +225,12 @@ async def fail(uow: UnitOfWork, clock: Clock, call_id: int, error: PaymentError)
         await uow.ledger.record(
             ledger.payout_reversal(call.key, call.user_id, call.amount, call.currency, call.gateway)
         )
-        uow.emit("payout_failed", error=error.code, **_data(call))
+        uow.emit(PayoutFailed(error=error.code, **_data(call)))
     elif call.kind == "late_refund" and call.attempts == 1:
         payment = await load(uow.payments, call.payment_id, "payment")
-        uow.emit("payment_refund_due", error=error.code, **_late_payment(payment))
+        uow.emit(PaymentRefundDue(error=error.code, **_late_payment(payment)))
     if final or call.attempts == 1:
-        uow.emit("gateway_call_failed", error=error.code, final=final, **_data(call))
+        uow.emit(GatewayCallFailed(error=error.code, final=final, **_data(call)))
     return True
 
 
@@ -230,6 +242,6 @@ async def hold(uow: UnitOfWork, clock: Clock, call_id: int) -> bool:
     if call is None:
         return False
     call.status, call.updated_at = HELD, clock.now()
-    uow.emit("gateway_call_held", **_data(call))
+    uow.emit(GatewayCallHeld(**_data(call)))
     return True
 

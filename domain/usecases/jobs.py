@@ -11,6 +11,7 @@ from domain import matching, taxonomy, validation
 from domain.config import MarketConfig
 from domain.entities import Job, JobDismissal
 from domain.errors import ValidationError
+from domain.events import JobAlert, JobClosed, JobPaused, JobPublished, JobResumed
 from domain.ports import Clock, UnitOfWork
 from domain.usecases.common import active_user, client, freelancer
 from domain.usecases.visibility import owned_job, visible_job
@@ -98,7 +99,7 @@ async def publish_job(uow: UnitOfWork, clock: Clock, actor_id: int, job_id: int)
     await client(uow, actor_id)
     job.apply("publish")
     job.published_at = clock.now()
-    uow.emit("job_published", job_id=job.id, client_id=actor_id)
+    uow.emit(JobPublished(job_id=job.id, client_id=actor_id))
     await fan_out_alerts(uow, job)
     return job
 
@@ -123,21 +124,21 @@ async def fan_out_alerts(uow: UnitOfWork, job: Job) -> list[int]:
     """One "job_alert" event per user with a matching instant subscription."""
     users = await interested_users(uow, job, "instant")
     for user_id in users:
-        uow.emit("job_alert", job_id=job.id, user_id=user_id)
+        uow.emit(JobAlert(job_id=job.id, user_id=user_id))
     return users
 
 
 async def pause_job(uow: UnitOfWork, clock: Clock, actor_id: int, job_id: int) -> Job:
     job = await _own_job(uow, actor_id, job_id)
     job.apply("pause")
-    uow.emit("job_paused", job_id=job.id, client_id=actor_id)
+    uow.emit(JobPaused(job_id=job.id, client_id=actor_id))
     return job
 
 
 async def resume_job(uow: UnitOfWork, clock: Clock, actor_id: int, job_id: int) -> Job:
     job = await _own_job(uow, actor_id, job_id)
     job.apply("resume")
-    uow.emit("job_resumed", job_id=job.id, client_id=actor_id)
+    uow.emit(JobResumed(job_id=job.id, client_id=actor_id))
     return job
 
 
@@ -145,7 +146,7 @@ async def close_job(uow: UnitOfWork, clock: Clock, actor_id: int, job_id: int) -
     """No more pitches or offers; contracts already made go on."""
     job = await _own_job(uow, actor_id, job_id)
     job.apply("close")
-    uow.emit("job_closed", job_id=job.id, client_id=actor_id)
+    uow.emit(JobClosed(job_id=job.id, client_id=actor_id))
     return job
 
 

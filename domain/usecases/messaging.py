@@ -18,6 +18,7 @@ from domain import validation
 from domain.contact import find_contact_details
 from domain.entities import Contract, ContractMessage, Pitch
 from domain.errors import NotAllowed, ValidationError
+from domain.events import ContactDetailsWarning, MessageSent
 from domain.ports import Clock, UnitOfWork
 from domain.states import ContractStatus
 from domain.usecases.common import active_user, load, other_party, require_party
@@ -92,20 +93,22 @@ async def send_message(
         )
     )
     uow.emit(
-        "message_sent",
-        message_id=message.id,
-        sender_id=actor_id,
-        recipient_id=recipient_id,
-        contract_id=contract_id,
-        job_id=job_id,
-    )
-    if found:
-        uow.emit(
-            "contact_details_warning",
+        MessageSent(
             message_id=message.id,
             sender_id=actor_id,
             recipient_id=recipient_id,
-            found=found,
+            contract_id=contract_id,
+            job_id=job_id,
+        )
+    )
+    if found:
+        uow.emit(
+            ContactDetailsWarning(
+                message_id=message.id,
+                sender_id=actor_id,
+                recipient_id=recipient_id,
+                found=found,
+            )
         )
     return message
 

@@ -17,6 +17,13 @@ from domain import validation
 from domain.config import MarketConfig
 from domain.entities import ContractMessage, Milestone, Submission
 from domain.errors import NotAllowed, ValidationError
+from domain.events import (
+    ChangesRequested,
+    MilestoneCancelled,
+    MilestoneRefunded,
+    MilestoneReleased,
+    WorkSubmitted,
+)
 from domain.fees import Settlement
 from domain.ports import Clock, PaymentGateway, UnitOfWork
 from domain.states import MILESTONE, ContractStatus
@@ -70,10 +77,11 @@ async def submit_work(
         )
     )
     uow.emit(
-        "work_submitted",
-        submission_id=submission.id,
-        auto_release_at=milestone.auto_release_at.isoformat(),
-        **milestone_parties(milestone, contract),
+        WorkSubmitted(
+            submission_id=submission.id,
+            auto_release_at=milestone.auto_release_at.isoformat(),
+            **milestone_parties(milestone, contract),
+        )
     )
     return submission
 
@@ -97,7 +105,7 @@ async def request_changes(
             created_at=clock.now(),
         )
     )
-    uow.emit("changes_requested", note=text, **milestone_parties(milestone, contract))
+    uow.emit(ChangesRequested(note=text, **milestone_parties(milestone, contract)))
     return milestone
 
 
@@ -110,11 +118,12 @@ async def release(
     require_party(contract, actor_id, "client")
     split = await settle(uow, clock, milestone, contract, milestone.amount, "release", "release")
     uow.emit(
-        "milestone_released",
-        to_freelancer=split.to_freelancer,
-        fees=split.to_platform,
-        auto=False,
-        **milestone_parties(milestone, contract),
+        MilestoneReleased(
+            to_freelancer=split.to_freelancer,
+            fees=split.to_platform,
+            auto=False,
+            **milestone_parties(milestone, contract),
+        )
     )
     return split
 
@@ -140,10 +149,11 @@ async def refund(
         )
     split = await settle(uow, clock, milestone, contract, 0, "refund", "refund", gateway)
     uow.emit(
-        "milestone_refunded",
-        refunded_by=actor_id,
-        to_client=split.to_client,
-        **milestone_parties(milestone, contract),
+        MilestoneRefunded(
+            refunded_by=actor_id,
+            to_client=split.to_client,
+            **milestone_parties(milestone, contract),
+        )
     )
     return split
 
@@ -166,5 +176,5 @@ async def cancel_milestone(
     now = clock.now()
     for payment in await uow.payments.find(milestone_id=milestone_id, status="pending"):
         payment.status, payment.updated_at = "expired", now
-    uow.emit("milestone_cancelled", **milestone_parties(milestone, contract))
+    uow.emit(MilestoneCancelled(**milestone_parties(milestone, contract)))
     return milestone

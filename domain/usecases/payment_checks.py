@@ -26,6 +26,7 @@ from dataclasses import dataclass
 
 from domain.config import MarketConfig
 from domain.entities import Payment
+from domain.events import PaymentMismatch
 from domain.ports import Clock, UnitOfWork
 from domain.states import MilestoneStatus
 from domain.usecases.payments import (
@@ -111,18 +112,19 @@ async def confirm_checked(
         else:
             payment.failure_reason = NOTHING_TAKEN
     uow.emit(
-        "payment_mismatch",
-        payment_id=payment.id,
-        milestone_id=milestone.id,
-        payer_id=payment.payer_id,
-        gateway=gateway_name,
-        ref=received.ref,
-        account=received.account,
-        reasons=reasons,
-        expected_amount=expected_amount,
-        expected_currency=expected_currency,
-        amount=received.amount,
-        currency=(received.currency or "").upper() or None,
-        refund_due=refund,
+        PaymentMismatch(
+            payment_id=payment.id,
+            milestone_id=milestone.id,
+            payer_id=payment.payer_id,
+            gateway=gateway_name,
+            ref=received.ref,
+            account=received.account,
+            reasons=reasons,
+            expected_amount=expected_amount,
+            expected_currency=expected_currency,
+            amount=received.amount,
+            currency=(received.currency or "").upper() or None,
+            refund_due=refund,
+        )
     )
     return False

@@ -9,6 +9,7 @@ from domain import ledger
 from domain.config import MarketConfig
 from domain.entities import Milestone, Payment
 from domain.errors import NotAllowed, NotFound
+from domain.events import CheckoutDue, FundingStarted, MilestoneFunded, PaymentFailed
 from domain.fees import FundingQuote, funding_quote
 from domain.ports import CheckoutStarted, Clock, PaymentGateway, UnitOfWork
 from domain.states import ContractStatus, MilestoneStatus
@@ -55,10 +56,11 @@ async def start_funding(
         if pending:
             if not pending[0].external_id:
                 uow.emit(
-                    "checkout_due",
-                    payment_id=pending[0].id,
-                    gateway=pending[0].gateway,
-                    shown_in=shown_in,
+                    CheckoutDue(
+                        payment_id=pending[0].id,
+                        gateway=pending[0].gateway,
+                        shown_in=shown_in,
+                    )
                 )
             return pending[0]
     milestone.apply("start_funding")
@@ -75,7 +77,7 @@ async def start_funding(
             updated_at=now,
         )
     )
-    uow.emit("checkout_due", payment_id=payment.id, gateway=gateway.name, shown_in=shown_in)
+    uow.emit(CheckoutDue(payment_id=payment.id, gateway=gateway.name, shown_in=shown_in))
     return payment
 
 
@@ -117,17 +119,18 @@ async def checkout_opened(
     contract = await load(uow.contracts, milestone.contract_id, "contract")
     q = funding_quote(milestone.amount, contract.client_fee_bp)
     uow.emit(
-        "funding_started",
-        milestone_id=milestone.id,
-        contract_id=contract.id,
-        payment_id=payment.id,
-        client_id=contract.client_id,
-        amount=q.amount,
-        client_fee=q.client_fee,
-        total=payment.amount,
-        currency=payment.currency,
-        url=started.url,
-        shown_in=shown_in,
+        FundingStarted(
+            milestone_id=milestone.id,
+            contract_id=contract.id,
+            payment_id=payment.id,
+            client_id=contract.client_id,
+            amount=q.amount,
+            client_fee=q.client_fee,
+            total=payment.amount,
+            currency=payment.currency,
+            url=started.url,
+            shown_in=shown_in,
+        )
     )
     return True
 
@@ -215,7 +218,7 @@ async def confirm_payment(
     await uow.ledger.record(
         ledger.funding(milestone.id, payment.amount, payment.currency, gateway_name)  # type: ignore[arg-type]
     )
-    uow.emit("milestone_funded", total=payment.amount, **milestone_parties(milestone, contract))
+    uow.emit(MilestoneFunded(total=payment.amount, **milestone_parties(milestone, contract)))
     return True
 
 
@@ -280,9 +283,10 @@ async def _end_attempt(
         milestone.apply("payment_failed")
     contract = await load(uow.contracts, milestone.contract_id, "contract")
     uow.emit(
-        "payment_failed",
-        payment_id=payment.id,
-        milestone_id=milestone.id,
-        client_id=contract.client_id,
-        reason=payment.failure_reason,
+        PaymentFailed(
+            payment_id=payment.id,
+            milestone_id=milestone.id,
+            client_id=contract.client_id,
+            reason=payment.failure_reason,
+        )
     )

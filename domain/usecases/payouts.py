@@ -6,6 +6,7 @@ from domain import ledger
 from domain.config import MarketConfig
 from domain.entities import Payout
 from domain.errors import NotAllowed, ValidationError
+from domain.events import PayoutRequested
 from domain.ports import Clock, PaymentGateway, UnitOfWork
 from domain.usecases import gateway_calls
 from domain.usecases.common import active_user, load
@@ -75,10 +76,11 @@ async def request_payout(
         params=params,
     )
     uow.emit(
-        "payout_requested",
-        payout_id=payout.id,
-        user_id=actor_id,
-        amount=amount,
-        currency=config.currency,
+        PayoutRequested(
+            payout_id=payout.id,
+            user_id=actor_id,
+            amount=amount,
+            currency=config.currency,
+        )
     )
     return payout

@@ -16,6 +16,14 @@ from domain import validation
 from domain.config import MarketConfig
 from domain.entities import Invitation, Job, Pitch
 from domain.errors import NotAllowed, QuotaExceeded, ValidationError
+from domain.events import (
+    FreelancerInvited,
+    PitchDeclined,
+    PitchEdited,
+    PitchReceived,
+    PitchShortlisted,
+    PitchWithdrawn,
+)
 from domain.money import Money
 from domain.ports import Clock, UnitOfWork
 from domain.states import JobStatus
@@ -167,7 +175,7 @@ async def submit_pitch(
     )
     _apply(pitch, fields, job)
     await uow.pitches.add(pitch)
-    uow.emit("pitch_received", price=pitch.price, currency=pitch.currency, **_event(pitch, job))
+    uow.emit(PitchReceived(price=pitch.price, currency=pitch.currency, **_event(pitch, job)))
     return pitch
 
 
@@ -196,7 +204,7 @@ async def edit_pitch(
         )
     _apply(pitch, fields, job)
     pitch.updated_at = clock.now()
-    uow.emit("pitch_edited", **_event(pitch, job))
+    uow.emit(PitchEdited(**_event(pitch, job)))
     return pitch
 
 
@@ -205,7 +213,7 @@ async def withdraw_pitch(uow: UnitOfWork, clock: Clock, actor_id: int, pitch_id:
     pitch.apply("withdraw")
     pitch.updated_at = clock.now()
     job = await load(uow.jobs, pitch.job_id, "job")
-    uow.emit("pitch_withdrawn", **_event(pitch, job))
+    uow.emit(PitchWithdrawn(**_event(pitch, job)))
     return pitch
 
 
@@ -219,7 +227,7 @@ async def shortlist_pitch(uow: UnitOfWork, clock: Clock, actor_id: int, pitch_id
     pitch, job = await _client_pitch(uow, actor_id, pitch_id)
     pitch.apply("shortlist")
     pitch.updated_at = clock.now()
-    uow.emit("pitch_shortlisted", **_event(pitch, job))
+    uow.emit(PitchShortlisted(**_event(pitch, job)))
     return pitch
 
 
@@ -227,7 +235,7 @@ async def decline_pitch(uow: UnitOfWork, clock: Clock, actor_id: int, pitch_id: 
     pitch, job = await _client_pitch(uow, actor_id, pitch_id)
     pitch.apply("decline")
     pitch.updated_at = clock.now()
-    uow.emit("pitch_declined", **_event(pitch, job))
+    uow.emit(PitchDeclined(**_event(pitch, job)))
     return pitch
 
 
@@ -255,10 +263,11 @@ async def invite_freelancer(
         )
     )
     uow.emit(
-        "freelancer_invited",
-        invitation_id=invitation.id,
-        job_id=job_id,
-        client_id=actor_id,
-        freelancer_id=freelancer_id,
+        FreelancerInvited(
+            invitation_id=invitation.id,
+            job_id=job_id,
+            client_id=actor_id,
+            freelancer_id=freelancer_id,
+        )
     )
     return invitation

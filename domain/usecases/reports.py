@@ -6,6 +6,7 @@ from domain import validation
 from domain.config import MarketConfig
 from domain.entities import Job, Report, User
 from domain.errors import NotAllowed, ValidationError
+from domain.events import ReportFiled
 from domain.ports import Clock, UnitOfWork
 from domain.usecases.common import active_user, audit, load, require_admin
 from domain.usecases.visibility import visible_job
@@ -58,11 +59,12 @@ async def report(
         )
     )
     uow.emit(
-        "report_filed",
-        report_id=filed.id,
-        reporter_id=actor_id,
-        target_type=target_type,
-        target_id=target_id,
+        ReportFiled(
+            report_id=filed.id,
+            reporter_id=actor_id,
+            target_type=target_type,
+            target_id=target_id,
+        )
     )
     return filed
 

@@ -13,6 +13,7 @@ from domain import validation
 from domain.config import MarketConfig
 from domain.entities import Contract, Review
 from domain.errors import NotAllowed
+from domain.events import ReviewLeft, ReviewsRevealed
 from domain.ports import Clock, UnitOfWork
 from domain.states import ContractStatus, ReviewStatus
 from domain.usecases.common import active_user, load, other_party, require_party
@@ -30,10 +31,11 @@ async def reveal(uow: UnitOfWork, contract_id: int, now: datetime) -> list[Revie
             revealed.append(review)
     if revealed:
         uow.emit(
-            "reviews_revealed",
-            contract_id=contract_id,
-            review_ids=[r.id for r in revealed],
-            user_ids=sorted({r.reviewer_id for r in revealed} | {r.reviewee_id for r in revealed}),
+            ReviewsRevealed(
+                contract_id=contract_id,
+                review_ids=[r.id for r in revealed],
+                user_ids=sorted({r.reviewer_id for r in revealed} | {r.reviewee_id for r in revealed}),
+            )
         )
     return revealed
 
@@ -80,11 +82,12 @@ async def leave_review(
         )
     )
     uow.emit(
-        "review_left",
-        contract_id=contract_id,
-        review_id=review.id,
-        reviewer_id=actor_id,
-        reviewee_id=review.reviewee_id,
+        ReviewLeft(
+            contract_id=contract_id,
+            review_id=review.id,
+            reviewer_id=actor_id,
+            reviewee_id=review.reviewee_id,
+        )
     )
     if await uow.reviews.count(contract_id=contract_id) >= 2:
         await reveal(uow, contract_id, now)

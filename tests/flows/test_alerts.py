@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
+from domain.events import Event, JobAlert
 from domain.usecases.deadlines import daily_digest
 from handlers.context import Scope
 from handlers.notify import render_events
@@ -30,10 +31,10 @@ async def subs_of(h: Harness, who: Person) -> list[SimpleNamespace]:
         ]
 
 
-async def emit(h: Harness, kind: str, **data) -> None:
+async def emit(h: Harness, event: Event) -> None:
     """Render an event the way the engine does after a use case emitted it."""
     async with h.db.uow() as uow:
-        uow.emit(kind, **data)
+        uow.emit(event)
         await render_events(Scope(uow, h.clock, h.config), uow.events)
         await uow.commit()
     await h.deliver()
@@ -81,7 +82,7 @@ async def test_wizard_creates_an_alert_and_alerts_arrive_with_pitch_and_dismiss(
     assert (sub.min_budget, sub.mode) == (20_000, "instant")
 
     job_id = await add_job(h, cleo, title="Telegram <bot> & shop 🛒")
-    await emit(h, "job_alert", job_id=job_id, user_id=fran.id, subscription_id=sub.id)
+    await emit(h, JobAlert(job_id=job_id, user_id=fran.id))
     alert = h.last(fran)
     assert "New job for you" in alert.text and "Telegram <bot> & shop 🛒" in alert.text
     assert alert.labels() == ["✋ Pitch", "🙈 Not interested"]
@@ -94,14 +95,14 @@ async def test_wizard_creates_an_alert_and_alerts_arrive_with_pitch_and_dismiss(
     async with h.db.uow() as uow:
         assert await uow.dismissals.count(user_id=fran.id, job_id=job_id) == 1
     before = len(h.chat(fran))
-    await emit(h, "job_alert", job_id=job_id, user_id=fran.id, subscription_id=sub.id)
+    await emit(h, JobAlert(job_id=job_id, user_id=fran.id))
     assert len(h.chat(fran)) == before  # a dismissed job is not alerted again
     await h.press_data(fran, f"al:no:{job_id}")  # twice: harmless
     async with h.db.uow() as uow:
         assert await uow.dismissals.count(user_id=fran.id, job_id=job_id) == 1
 
     other = await add_job(h, cleo, title="Another bot job")
-    await emit(h, "job_alert", job_id=other, user_id=fran.id, subscription_id=sub.id)
+    await emit(h, JobAlert(job_id=other, user_id=fran.id))
     await h.press(fran, "✋ Pitch")
     assert "Pitch on “Another bot job”" in h.texts(fran)[-2]
 

@@ -1,0 +1,593 @@
+"""Domain events: what happened, for the handlers to tell the people concerned.
+
+A use case records an event in its unit of work (``uow.emit(MilestoneFunded(...))``);
+the handlers render each event with the renderers registered for its class
+(``@renders(MilestoneFunded)`` in handlers/), in the same transaction. Each kind is
+a small frozen dataclass here, with keyword-only fields; ``kind`` is its stable
+name, used in logs and counts. Amounts are minor units of ``currency``.
+
+An event nobody is told about declares why in ``silent`` (read after the commit,
+or only logged and counted); tests/flows/test_events.py fails on an event that is
+neither rendered nor silent, and on a renderer of anything but an event class.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from typing import Any, ClassVar, TypeVar
+
+E = TypeVar("E", bound=type["Event"])
+
+#: kind → class, of every event (filled by ``@event``).
+EVENTS: dict[str, type[Event]] = {}
+
+
+@dataclass(frozen=True, kw_only=True)
+class Event:
+    """Base of every domain event."""
+
+    kind: ClassVar[str] = ""
+    #: Why nobody is told (None: the event is rendered).
+    silent: ClassVar[str | None] = None
+
+    @property
+    def data(self) -> dict[str, Any]:
+        """The fields as a dict (for logs)."""
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+
+def event(cls: E) -> E:
+    """Make `cls` a frozen, keyword-only dataclass and register its kind."""
+    made = dataclass(frozen=True, kw_only=True)(cls)
+    if not made.kind or made.kind in EVENTS:
+        raise ValueError(f"event {cls.__name__}: kind {made.kind!r} missing or taken")
+    EVENTS[made.kind] = made
+    return made
+
+
+# Shared fields (bases, not events themselves).
+
+
+@dataclass(frozen=True, kw_only=True)
+class ContractEvent(Event):
+    contract_id: int
+    client_id: int
+    freelancer_id: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class MilestoneEvent(ContractEvent):
+    milestone_id: int
+    amount: int
+    currency: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class DisputeEvent(MilestoneEvent):
+    dispute_id: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class JobEvent(Event):
+    job_id: int
+    client_id: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class PitchEvent(Event):
+    pitch_id: int
+    job_id: int
+    client_id: int
+    freelancer_id: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class GatewayCallEvent(Event):
+    """A gateway call's intent (domain.usecases.gateway_calls)."""
+
+    call_id: int
+    call_kind: str
+    gateway: str
+    amount: int
+    currency: str
+    milestone_id: int | None
+    payment_id: int | None
+    payout_id: int | None
+    user_id: int | None
+
+
+@dataclass(frozen=True, kw_only=True)
+class LatePaymentEvent(Event):
+    """A payment that arrived for a milestone that no longer needed it."""
+
+    payment_id: int
+    milestone_id: int
+    payer_id: int
+    amount: int
+    currency: str
+
+
+# accounts
+
+
+@event
+class UserRegistered(Event):
+    kind = "user_registered"
+    silent = "counted only"
+    user_id: int
+
+
+@event
+class UserBanned(Event):
+    kind = "user_banned"
+    user_id: int
+    reason: str | None
+
+
+@event
+class UserUnbanned(Event):
+    kind = "user_unbanned"
+    user_id: int
+
+
+# jobs / alerts
+
+
+@event
+class JobPublished(JobEvent):
+    kind = "job_published"
+
+
+@event
+class JobAlert(Event):
+    """One per matching instant subscription."""
+
+    kind = "job_alert"
+    job_id: int
+    user_id: int
+
+
+@event
+class JobDigest(Event):
+    """Daily subscriptions' new matches (deadlines.daily_digest)."""
+
+    kind = "job_digest"
+    user_id: int
+    job_ids: list[int]
+
+
+@event
+class JobPaused(JobEvent):
+    kind = "job_paused"
+
+
+@event
+class JobResumed(JobEvent):
+    kind = "job_resumed"
+
+
+@event
+class JobClosed(JobEvent):
+    kind = "job_closed"
+
+
+# pitches
+
+
+@event
+class PitchReceived(PitchEvent):
+    kind = "pitch_received"
+    price: int
+    currency: str
+
+
+@event
+class PitchEdited(PitchEvent):
+    kind = "pitch_edited"
+
+
+@event
+class PitchWithdrawn(PitchEvent):
+    kind = "pitch_withdrawn"
+
+
+@event
+class PitchShortlisted(PitchEvent):
+    kind = "pitch_shortlisted"
+
+
+@event
+class PitchDeclined(PitchEvent):
+    kind = "pitch_declined"
+
+
+@event
+class FreelancerInvited(Event):
+    kind = "freelancer_invited"
+    invitation_id: int
+    job_id: int
+    client_id: int
+    freelancer_id: int
+
+
+# contracts
+
+
+@event
+class OfferSent(ContractEvent):
+    kind = "offer_sent"
+    job_id: int
+    total: int
+    currency: str
+
+
+@event
+class OfferAccepted(ContractEvent):
+    kind = "offer_accepted"
+
+
+@event
+class CounterAccepted(ContractEvent):
+    kind = "counter_accepted"
+
+
+@event
+class OfferWithdrawn(ContractEvent):
+    kind = "offer_withdrawn"
+
+
+@event
+class OfferExpired(ContractEvent):
+    kind = "offer_expired"
+
+
+@event
+class OfferDeclined(ContractEvent):
+    kind = "offer_declined"
+    reason: str
+
+
+@event
+class OfferCountered(ContractEvent):
+    kind = "offer_countered"
+    total: int
+
+
+@event
+class OfferRevised(ContractEvent):
+    kind = "offer_revised"
+    total: int
+
+
+@event
+class MilestoneAdded(MilestoneEvent):
+    kind = "milestone_added"
+
+
+@event
+class ContractEnded(ContractEvent):
+    kind = "contract_ended"
+    ended_by: int
+
+
+# payments
+
+
+@event
+class FundingStarted(Event):
+    kind = "funding_started"
+    milestone_id: int
+    contract_id: int
+    payment_id: int
+    client_id: int
+    amount: int
+    client_fee: int
+    total: int
+    currency: str
+    url: str | None
+    shown_in: Any
+
+
+@event
+class CheckoutDue(Event):
+    kind = "checkout_due"
+    silent = "read after the commit (handlers/gateway_calls.py)"
+    payment_id: int
+    gateway: str
+    shown_in: Any
+
+
+@event
+class MilestoneFunded(MilestoneEvent):
+    kind = "milestone_funded"
+    total: int  # charged, with the client fee
+
+
+@event
+class PaymentFailed(Event):
+    kind = "payment_failed"
+    payment_id: int
+    milestone_id: int
+    client_id: int
+    reason: str | None
+
+
+@event
+class PaymentDeclined(Event):
+    """The payer's bank or card refused (bot/payments/confirm.py)."""
+
+    kind = "payment_declined"
+    payment_id: int
+    milestone_id: int
+    client_id: int
+    code: str | None
+
+
+@event
+class PaymentRefundDue(LatePaymentEvent):
+    """Not refunded yet: the gateway's refusal code in `error`."""
+
+    kind = "payment_refund_due"
+    error: str | None
+
+
+@event
+class LatePaymentRefunded(LatePaymentEvent):
+    """Given back in full through its gateway."""
+
+    kind = "late_payment_refunded"
+    refund_id: str
+    why: str
+
+
+@event
+class PaymentMismatch(Event):
+    """A gateway's news that does not match the payment (payment_checks)."""
+
+    kind = "payment_mismatch"
+    payment_id: int
+    milestone_id: int
+    payer_id: int
+    gateway: str
+    ref: str | None
+    account: str | None
+    reasons: list[str]  # amount, currency, connected_account, other_mode, not_this_payment
+    expected_amount: int
+    expected_currency: str
+    amount: int | None  # what the gateway says it took
+    currency: str | None
+    refund_due: bool  # the payment can never fund and its money is being refunded
+
+
+# milestones
+
+
+@event
+class WorkSubmitted(MilestoneEvent):
+    kind = "work_submitted"
+    submission_id: int
+    auto_release_at: str  # ISO
+
+
+@event
+class ChangesRequested(MilestoneEvent):
+    kind = "changes_requested"
+    note: str
+
+
+@event
+class MilestoneReleased(MilestoneEvent):
+    kind = "milestone_released"
+    to_freelancer: int
+    fees: int
+    auto: bool  # by the deadline
+
+
+@event
+class MilestoneRefunded(MilestoneEvent):
+    kind = "milestone_refunded"
+    refunded_by: int
+    to_client: int
+
+
+@event
+class MilestoneCancelled(MilestoneEvent):
+    kind = "milestone_cancelled"
+
+
+@event
+class ReleaseReminder(Event):
+    kind = "release_reminder"
+    milestone_id: int
+    contract_id: int
+    client_id: int
+    hours_left: int
+    auto_release_at: str  # ISO
+
+
+# disputes
+
+
+@event
+class DisputeOpened(DisputeEvent):
+    kind = "dispute_opened"
+    opened_by: int
+    reason: str  # as typed
+    notes: list[dict[str, Any]]  # the opener's evidence: {text, files: how many}
+
+
+@event
+class DisputeAnswered(DisputeEvent):
+    kind = "dispute_answered"
+    sender_id: int
+
+
+@event
+class SplitProposed(DisputeEvent):
+    kind = "split_proposed"
+    proposed_by: int
+    share: int
+
+
+@event
+class SplitRejected(DisputeEvent):
+    kind = "split_rejected"
+    rejected_by: int
+
+
+@event
+class DisputeSettled(DisputeEvent):
+    """The parties agreed."""
+
+    kind = "dispute_settled"
+    share: int
+    to_freelancer: int
+    to_client: int
+
+
+@event
+class DisputeResolved(DisputeEvent):
+    """An admin decided."""
+
+    kind = "dispute_resolved"
+    share: int
+    to_freelancer: int
+    to_client: int
+
+
+@event
+class DisputeWithdrawn(DisputeEvent):
+    kind = "dispute_withdrawn"
+    withdrawn_by: int
+
+
+@event
+class MilestoneFrozen(ContractEvent):
+    kind = "milestone_frozen"
+    milestone_id: int
+    payment_id: int
+
+
+@event
+class ChargebackAfterSettlement(ContractEvent):
+    kind = "chargeback_after_settlement"
+    milestone_id: int
+    payment_id: int
+    status: str
+
+
+@event
+class FrozenResolved(ContractEvent):
+    kind = "frozen_resolved"
+    milestone_id: int
+    share: int
+    to_freelancer: int
+    to_client: int
+
+
+# gateway calls and payouts
+
+
+@event
+class GatewayCallDue(Event):
+    kind = "gateway_call_due"
+    silent = "read after the commit (handlers/gateway_calls.py)"
+    call_id: int
+    gateway: str
+
+
+@event
+class RefundSent(GatewayCallEvent):
+    kind = "refund_sent"
+    silent = "logged only"
+    refund_id: str
+
+
+@event
+class PayoutFailed(GatewayCallEvent):
+    kind = "payout_failed"
+    error: str | None
+
+
+@event
+class GatewayCallFailed(GatewayCallEvent):
+    kind = "gateway_call_failed"
+    error: str | None
+    final: bool
+
+
+@event
+class GatewayCallHeld(GatewayCallEvent):
+    kind = "gateway_call_held"
+
+
+@event
+class PayoutRequested(Event):
+    kind = "payout_requested"
+    silent = "the requester is answered by the flow"
+    payout_id: int
+    user_id: int
+    amount: int
+    currency: str
+
+
+@event
+class PayoutSent(Event):
+    kind = "payout_sent"
+    payout_id: int
+    user_id: int
+    milestone_id: int | None  # a transfer for one milestone
+    amount: int
+    currency: str
+    external_id: str
+
+
+# messaging
+
+
+@event
+class MessageSent(Event):
+    kind = "message_sent"
+    message_id: int
+    sender_id: int
+    recipient_id: int
+    contract_id: int | None
+    job_id: int | None
+
+
+@event
+class ContactDetailsWarning(Event):
+    kind = "contact_details_warning"
+    message_id: int
+    sender_id: int
+    recipient_id: int
+    found: list[str]
+
+
+# reviews and reports
+
+
+@event
+class ReviewLeft(Event):
+    kind = "review_left"
+    contract_id: int
+    review_id: int
+    reviewer_id: int
+    reviewee_id: int
+
+
+@event
+class ReviewsRevealed(Event):
+    kind = "reviews_revealed"
+    contract_id: int
+    review_ids: list[int]
+    user_ids: list[int]
+
+
+@event
+class ReportFiled(Event):
+    kind = "report_filed"
+    report_id: int
+    reporter_id: int
+    target_type: str
+    target_id: int
