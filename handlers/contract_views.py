@@ -59,7 +59,7 @@ async def done_with_card(ctx: Context, text: Html, contract_id: int, short_key: 
 
 
 def message_button(t: Translator, contract_id: int) -> Button:
-    return button(t.plain("msg.btn.write"), encode(MESSAGE, "c", contract_id))
+    return button(t.plain("msg.btn.write"), MESSAGE.data("write", contract_id))
 
 
 def milestone_actions(

@@ -8,7 +8,7 @@ imports). Each prefix belongs to one flow module, which handles its presses.
 - "fd"  flows/funding.py    ("fd:quote:<milestone>" the funding quote)
 - "wk"  flows/work.py
 - "bal" flows/balance.py
-- "msg" flows/messaging.py  ("msg:c:<contract>" write to the other party)
+- "msg" flows/messaging.py  ("msg:write:<contract>" write to the other party)
 - "dsp" flows/disputes.py   ("dsp:new:<milestone>" open one, "dsp:v:<dispute>" its card)
 - "rv"  flows/reviews.py    ("rv:new:<contract>" rate the other party)
 - "report" flows/reports.py ("report:job_post:<job>" / "report:user:<user>" report it)

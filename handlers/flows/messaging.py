@@ -1,11 +1,14 @@
 """Messages between the parties, through the bot, kept with the contract as the record.
 
-Stable callback data (other flows link to these):
-- "msg:c:<contract_id>"   open a compose to the other party of a contract
-- "msg:p:<pitch_id>"      open a compose to a pitch's freelancer before a contract (the job's client)
-- "msg:r:<message_id>"    answer a message one received (the recipient only)
-- "msg:h:<contract_id>:<page>"  the contract's message record, page 1 = the latest
-Internal: "msg:list::<page>" (/message: contracts to write on), "msg:x" (leave the compose).
+Callback data (prefix "msg", handlers/prefixes.py MESSAGE; other flows link to the
+first ones; the old codes of buttons already sent, still honoured, in brackets):
+- "msg:write:<contract_id>"        open a compose to the other party of a contract (c)
+- "msg:write_pitch:<pitch_id>"     open a compose to a pitch's freelancer before a
+                                   contract (the job's client) (p)
+- "msg:reply:<message_id>"         answer a message one received (the recipient only) (r)
+- "msg:history:<contract_id>:<page>"  the contract's message record, page 1 = the latest (h)
+Internal: "msg:list::<page>" (/message: contracts to write on), "msg:close" (leave the
+compose: Cancel and Done) (x).
 
 /message lists the contracts one can write on as buttons. The compose step
 ("messaging", "compose") takes text and files and delivers each at once, with a
@@ -23,18 +26,16 @@ from domain.entities import ContractMessage
 from domain.usecases import messaging as uc
 from domain.usecases import queries
 from domain.usecases.common import other_party
-from handlers.callbacks import StaleButton, encode
+from handlers.callbacks import StaleButton
 from handlers.context import Context, Scope
 from handlers.contract_views import message_button
 from handlers.events import Button, Keyboard
 from handlers.helpers import int_arg, leave_flow, name_of, page_nav, page_of
 from handlers.i18n import Translator
 from handlers.notify import renders
+from handlers.prefixes import CONTRACT, MESSAGE
 from handlers.render import Html, bold, button, esc, join, keyboard, pagination_row, shorten
 from handlers.routing import Menu, Steps, command, step
-from handlers.routing import button as on_button
-
-PREFIX = "msg"
 
 
 class MessagingStep(Steps, flow="messaging"):
@@ -43,14 +44,13 @@ class MessagingStep(Steps, flow="messaging"):
     COMPOSE = "compose"
 
 
-CONTRACT_CARD = ("ct", "v")  # the contracts flow's card: "ct:v:<contract_id>"
 LIST_PAGE = 6
 HISTORY_PAGE = 8
 PREVIEW = 600  # characters of one message in the record view
 
 
 def _cancel(t: Translator) -> Button:
-    return button(t.plain("btn.cancel"), encode(PREFIX, "x"))
+    return button(t.plain("btn.cancel"), MESSAGE.data("close"))
 
 
 # --- opening a compose ---------------------------------------------------------------
@@ -106,7 +106,7 @@ async def compose(ctx: Context) -> None:
     lines = [ctx.t("msg.sent", name=await name_of(ctx, sent.recipient_id))]
     if sent.flagged_contact:
         lines.append(ctx.t("msg.contact_warning"))
-    done = button(ctx.t.plain("msg.btn.done"), encode(PREFIX, "x"))
+    done = button(ctx.t.plain("msg.btn.done"), MESSAGE.data("close"))
     await ctx.reply(join(lines), keyboard(done))
 
 
@@ -123,8 +123,8 @@ async def _show_list(ctx: Context, page: int) -> None:
     rows_: list[list[Button] | None] = []
     for c in shown:
         label = f"✉️ {await name_of(ctx, other_party(c, ctx.user.id))} · {shorten(c.title, 30)}"
-        rows_.append([button(label, encode(PREFIX, "c", c.id))])
-    nav = page_nav(t, PREFIX, "list", page, pages)
+        rows_.append([button(label, MESSAGE.data("write", c.id))])
+    nav = page_nav(t, MESSAGE, "list", page, pages)
     await ctx.edit(t("msg.list_title"), keyboard(*rows_, nav or None))
 
 
@@ -155,7 +155,7 @@ async def _show_history(ctx: Context, contract_id: int, page: int) -> None:
     t = ctx.t
     contract, messages = await uc.contract_history(ctx.uow, ctx.user.id, contract_id)
     write = message_button(t, contract_id) if contract.status in uc.WRITABLE else None
-    card = button(t.plain("msg.btn.contract"), encode(*CONTRACT_CARD, contract_id))
+    card = button(t.plain("msg.btn.contract"), CONTRACT.data("view", contract_id))
     if not messages:
         await ctx.edit(t("msg.history_empty", title=contract.title), keyboard([write, card]))
         return
@@ -171,7 +171,7 @@ async def _show_history(ctx: Context, contract_id: int, page: int) -> None:
     nav = pagination_row(
         page,
         pages,
-        lambda p: encode(PREFIX, "h", contract_id, p),
+        lambda p: MESSAGE.data("history", contract_id, p),
         prev=t.plain("msg.btn.newer"),  # page 1 is the latest: lower pages are newer
         next_=t.plain("msg.btn.older"),
     )
@@ -181,25 +181,46 @@ async def _show_history(ctx: Context, contract_id: int, page: int) -> None:
 # --- buttons -------------------------------------------------------------------------
 
 
-@on_button(PREFIX)
-async def message_buttons(ctx: Context) -> None:
+@MESSAGE.on("close", old=("x",))
+async def close_pressed(ctx: Context) -> None:
+    await leave_flow(ctx, MessagingStep, "msg.closed")
+    ctx.answer()
+
+
+@MESSAGE.on("write", old=("c",))
+async def write_pressed(ctx: Context) -> None:
+    assert ctx.callback is not None
+    await _compose_contract(ctx, ctx.callback.require_id())
+    ctx.answer()
+
+
+@MESSAGE.on("write_pitch", old=("p",))
+async def write_pitch_pressed(ctx: Context) -> None:
+    assert ctx.callback is not None
+    await _compose_pitch(ctx, ctx.callback.require_id())
+    ctx.answer()
+
+
+@MESSAGE.on("reply", old=("r",))
+async def reply_pressed(ctx: Context) -> None:
+    assert ctx.callback is not None
+    await _compose_reply(ctx, ctx.callback.require_id())
+    ctx.answer()
+
+
+@MESSAGE.on("history", old=("h",))
+async def history_pressed(ctx: Context) -> None:
     cb = ctx.callback
     assert cb is not None
-    if cb.action == "x":
-        await leave_flow(ctx, MessagingStep, "msg.closed")
-    elif cb.action == "c":
-        await _compose_contract(ctx, cb.require_id())
-    elif cb.action == "p":
-        await _compose_pitch(ctx, cb.require_id())
-    elif cb.action == "r":
-        await _compose_reply(ctx, cb.require_id())
-    elif cb.action == "h":
-        page = int(cb.arg) if cb.arg and cb.arg.isdigit() else 1
-        await _show_history(ctx, cb.require_id(), page)
-    elif cb.action == "list":
-        await _show_list(ctx, int_arg(cb.arg))
-    else:
-        raise StaleButton()
+    page = int(cb.arg) if cb.arg and cb.arg.isdigit() else 1
+    await _show_history(ctx, cb.require_id(), page)
+    ctx.answer()
+
+
+@MESSAGE.on("list")
+async def list_pressed(ctx: Context) -> None:
+    assert ctx.callback is not None
+    await _show_list(ctx, int_arg(ctx.callback.arg))
     ctx.answer()
 
 
@@ -248,12 +269,12 @@ async def message_sent(scope: Scope, data: dict) -> None:
         title, intro = (job.title if job else ""), "msg.notify_pitch"
 
     def buttons(t: Translator) -> Keyboard | None:
-        reply = button(t.plain("msg.btn.reply"), encode(PREFIX, "r", mid))
+        reply = button(t.plain("msg.btn.reply"), MESSAGE.data("reply", mid))
         if cid is None:
             return keyboard(reply)
         return keyboard(
-            [reply, button(t.plain("msg.btn.history"), encode(PREFIX, "h", cid, 1))],
-            button(t.plain("msg.btn.contract"), encode(*CONTRACT_CARD, cid)),
+            [reply, button(t.plain("msg.btn.history"), MESSAGE.data("history", cid, 1))],
+            button(t.plain("msg.btn.contract"), CONTRACT.data("view", cid)),
         )
 
     await _deliver(scope, message, intro, title, buttons)

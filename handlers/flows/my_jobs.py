@@ -53,7 +53,7 @@ HIRE = ("of", "new")  # handlers/flows/offers.py: "of:new:<pitch id>"
 HIRE_INVITED = ("of", "inv")  # offers.py: "of:inv:<job id>:<freelancer id>"
 PITCH_NEW = ("pitch", "new")  # handlers/flows/pitch.py: "pitch:new:<job id>"
 PROFILE_CARD = ("prof", "card")  # handlers/flows/profile.py: "prof:card:<user id>"
-MESSAGE = ("msg", "p")  # handlers/flows/messaging.py: "msg:p:<pitch id>" writes to the freelancer
+MESSAGE = ("msg", "write_pitch")  # flows/messaging.py: "msg:write_pitch:<pitch id>" to the freelancer
 STATUS_ICON = {
     JobStatus.DRAFT: "📝",
     JobStatus.OPEN: "🟢",

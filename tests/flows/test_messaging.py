@@ -163,7 +163,7 @@ async def test_compose_stays_open_for_files_until_done(h: Harness) -> None:
     cleo = await person(h, "Cleo", "client")
     fran = await person(h, "Fran", "freelancer")
     d = await deal(h, cleo, fran)
-    await h.press_data(fran, f"msg:c:{d.contract_id}")
+    await h.press_data(fran, f"msg:write:{d.contract_id}")
     await h.upload(fran, "file-1", caption="the draft")
     await h.upload(fran, IncomingFile("file-2", "photo"))
     docs = [m for m in h.chat(cleo) if m.file_id]
@@ -182,7 +182,7 @@ async def test_hostile_and_long_text_is_escaped_and_limited(h: Harness) -> None:
     cleo = await person(h, "Cleo <b>&", "client")
     fran = await person(h, "Fran", "freelancer")
     d = await deal(h, cleo, fran, title="Bot <i>x</i> & co")
-    await h.press_data(cleo, f"msg:c:{d.contract_id}")
+    await h.press_data(cleo, f"msg:write:{d.contract_id}")
     await h.send(cleo, HOSTILE)
     assert HOSTILE in h.last(fran).text  # shown as typed: the harness parsed valid HTML
     assert "Cleo <b>&" in h.last(fran).text
@@ -200,24 +200,24 @@ async def test_outsiders_stale_and_forged_buttons_change_nothing(h: Harness) -> 
     fran = await person(h, "Fran", "freelancer")
     eve = await person(h, "Eve", "freelancer")
     d = await deal(h, cleo, fran)
-    await h.press_data(eve, f"msg:c:{d.contract_id}")
+    await h.press_data(eve, f"msg:write:{d.contract_id}")
     assert h.last_answer(eve).text == "This contract is not yours."
-    await h.press_data(eve, f"msg:h:{d.contract_id}:1")
+    await h.press_data(eve, f"msg:history:{d.contract_id}:1")
     assert h.last_answer(eve).text == "This contract is not yours."
-    await h.press_data(eve, f"msg:p:{d.pitch_id}")
+    await h.press_data(eve, f"msg:write_pitch:{d.pitch_id}")
     assert h.last_answer(eve).text == "This job is not yours."
-    await h.press_data(eve, "msg:c:999999")
+    await h.press_data(eve, "msg:write:999999")
     assert h.last_answer(eve).text == "This contract no longer exists."
     await h.press_data(eve, "msg:zz:1")
     assert h.last_answer(eve).text == "This button is no longer available."
-    await h.press_data(eve, "msg:c")
+    await h.press_data(eve, "msg:write")
     assert h.last_answer(eve).text == "This button is no longer available."
     # Eve answers a message that was not sent to her.
-    await h.press_data(cleo, f"msg:c:{d.contract_id}")
+    await h.press_data(cleo, f"msg:write:{d.contract_id}")
     await h.send(cleo, "for Fran only")
     async with h.db.uow() as uow:
         [message_id] = [m.id for m in await uow.messages.find(contract_id=d.contract_id)]
-    await h.press_data(eve, f"msg:r:{message_id}")
+    await h.press_data(eve, f"msg:reply:{message_id}")
     assert h.last_answer(eve).text == "This message was not sent to you."
     await h.send(eve, "sneaky")
     assert len(await messages_of(h)) == 1
@@ -227,7 +227,7 @@ async def test_declined_offer_is_closed_for_messages(h: Harness) -> None:
     cleo = await person(h, "Cleo", "client")
     fran = await person(h, "Fran", "freelancer")
     d = await deal(h, cleo, fran, accept=False)
-    await h.press_data(cleo, f"msg:c:{d.contract_id}")
+    await h.press_data(cleo, f"msg:write:{d.contract_id}")
     async with h.db.uow() as uow:
         await contracts.decline_offer(uow, h.clock, fran.id, d.contract_id)
         await uow.commit()
@@ -240,7 +240,7 @@ async def test_contact_details_before_agreement_warn_and_flag(h: Harness) -> Non
     cleo = await person(h, "Cleo", "client")
     fran = await person(h, "Fran", "freelancer")
     d = await deal(h, cleo, fran, accept=False)  # an offer: not yet a contract
-    await h.press_data(fran, f"msg:c:{d.contract_id}")
+    await h.press_data(fran, f"msg:write:{d.contract_id}")
     await h.send(fran, "mail me at fran@example.com")
     assert "contains contact details" in h.last(fran).text
     assert "contact details" in h.last(cleo).text
@@ -259,7 +259,7 @@ async def test_pitch_message_before_a_contract(h: Harness) -> None:
     fran = await person(h, "Fran", "freelancer")
     eve = await person(h, "Eve", "client")
     d = await deal(h, cleo, fran, accept=False)
-    await h.press_data(cleo, f"msg:p:{d.pitch_id}")
+    await h.press_data(cleo, f"msg:write_pitch:{d.pitch_id}")
     assert "about their pitch" in h.last(cleo).text
     await h.send(cleo, "Call me: +1 415 555 0132 🙂")
     assert "contains contact details" in h.last(cleo).text
@@ -275,7 +275,7 @@ async def test_pitch_message_before_a_contract(h: Harness) -> None:
         (fran.id, "", False),
         (fran.id, "Sure <b>thing</b>", False),
     ]
-    await h.press_data(eve, f"msg:p:{d.pitch_id}")
+    await h.press_data(eve, f"msg:write_pitch:{d.pitch_id}")
     assert h.last_answer(eve).text == "This job is not yours."
 
 
@@ -283,7 +283,7 @@ async def test_duplicate_update_delivers_once(h: Harness) -> None:
     cleo = await person(h, "Cleo", "client")
     fran = await person(h, "Fran", "freelancer")
     d = await deal(h, cleo, fran)
-    await h.press_data(cleo, f"msg:c:{d.contract_id}")
+    await h.press_data(cleo, f"msg:write:{d.contract_id}")
     await h.send(cleo, "once", update_id=777_001)
     outcome = await h.send(cleo, "once", update_id=777_001)
     assert outcome.duplicate
@@ -297,12 +297,12 @@ async def test_history_pages_and_empty_list(h: Harness) -> None:
     await h.send(fran, "/message")
     assert "no contracts to write on" in h.last(fran).text
     d = await deal(h, cleo, fran)
-    await h.press_data(fran, f"msg:h:{d.contract_id}:1")
+    await h.press_data(fran, f"msg:history:{d.contract_id}:1")
     assert "No messages" in h.last(fran).text
-    await h.press_data(cleo, f"msg:c:{d.contract_id}")
+    await h.press_data(cleo, f"msg:write:{d.contract_id}")
     for k in range(10):
         await h.send(cleo, f"note {k}")
-    await h.press_data(fran, f"msg:h:{d.contract_id}:1")
+    await h.press_data(fran, f"msg:history:{d.contract_id}:1")
     latest = h.last(fran)
     assert "note 9" in latest.text and "note 1" not in latest.text
     await h.press(fran, "Older ›")

@@ -130,7 +130,7 @@ async def test_pitches_ranked_with_reputation_and_badges(h, db, clock):
         "‹ Pitches",
     ]
     assert view.button("🤝 Hire")["data"].startswith("of:new:")
-    assert view.button("💬 Message")["data"].startswith("msg:p:")
+    assert view.button("💬 Message")["data"].startswith("msg:write_pitch:")
 
 
 async def test_shortlist_and_decline_notify_the_freelancer(h, db):
