@@ -10,7 +10,7 @@ imports). Each prefix belongs to one flow module, which handles its presses.
 - "bal" flows/balance.py
 - "msg" flows/messaging.py  ("msg:write:<contract>" write to the other party)
 - "dsp" flows/disputes.py   ("dsp:new:<milestone>" open one, "dsp:v:<dispute>" its card)
-- "rv"  flows/reviews.py    ("rv:new:<contract>" rate the other party)
+- "rv"  flows/reviews.py    ("rv:rate:<contract>" rate the other party)
 - "report" flows/reports.py ("report:job_post:<job>" / "report:user:<user>" report it)
 - "open"  flows/start.py    ("open:show_job:<job>" a job's card)
 - "pitch" flows/pitch.py    (a freelancer's pitches for a job)

@@ -31,6 +31,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from domain.events import ChargebackAfterSettlement, MilestoneFrozen, UserBanned, UserUnbanned
 from domain import ledger, validation
 from domain.entities import Contract, Milestone, Report, User
 from domain.errors import NotAllowed
@@ -48,7 +49,7 @@ from handlers.events import Button
 from handlers.helpers import gateway_of, int_arg, name_of, page_nav, page_of
 from handlers.i18n import Translator
 from handlers.notify import renders
-from handlers.prefixes import OPEN
+from handlers.prefixes import OPEN, REVIEW
 from handlers.render import Html, bold, button, esc, join, keyboard, money, shorten
 from handlers.routing import Menu, command
 from handlers.routing import button as on_button
@@ -368,7 +369,7 @@ async def _show_user(ctx: Context, user_id: int) -> None:
         if user.banned
         else button(t.plain("adm.btn.ban"), encode(PREFIX, "ban", user.id))
     )
-    reputation = button(t.plain("rv.btn.reputation"), encode("rv", "rep", user.id))
+    reputation = button(t.plain("rv.btn.reputation"), REVIEW.data("reputation", user.id))
     await ctx.edit(join(lines), keyboard([ban, reputation]))
 
 
@@ -419,14 +420,14 @@ async def user_command(ctx: Context) -> None:
     await _show_user(ctx, user_id)
 
 
-@renders("user_banned")
-async def tell_banned(scope: Scope, data: dict) -> None:
-    await scope.notify(data["user_id"], "adm.notify_banned", reason=data.get("reason") or "—")
+@renders(UserBanned)
+async def tell_banned(scope: Scope, event: UserBanned) -> None:
+    await scope.notify(event.user_id, "adm.notify_banned", reason=event.reason or "—")
 
 
-@renders("user_unbanned")
-async def tell_unbanned(scope: Scope, data: dict) -> None:
-    await scope.notify(data["user_id"], "adm.notify_unbanned")
+@renders(UserUnbanned)
+async def tell_unbanned(scope: Scope, event: UserUnbanned) -> None:
+    await scope.notify(event.user_id, "adm.notify_unbanned")
 
 
 # --- stats and the audit log -----------------------------------------------------------------
@@ -634,10 +635,10 @@ async def _resolve_frozen(ctx: Context, milestone_id: int, share: int) -> None:
     await _show_settled(ctx, "adm.frozen.resolved", milestone_id, split, m.currency)
 
 
-@renders("milestone_frozen")
-async def tell_admins_frozen(scope: Scope, data: dict) -> None:
+@renders(MilestoneFrozen)
+async def tell_admins_frozen(scope: Scope, event: MilestoneFrozen) -> None:
     """Every admin: what was charged back, with Inspect and the quick decisions."""
-    m, c = await _frozen(scope, data["milestone_id"])
+    m, c = await _frozen(scope, event.milestone_id)
     mid, amount = m.id, m.amount
     assert mid is not None
 
@@ -662,10 +663,10 @@ async def tell_admins_frozen(scope: Scope, data: dict) -> None:
         )
 
 
-@renders("chargeback_after_settlement")
-async def tell_admins_late_chargeback(scope: Scope, data: dict) -> None:
+@renders(ChargebackAfterSettlement)
+async def tell_admins_late_chargeback(scope: Scope, event: ChargebackAfterSettlement) -> None:
     """The money already left escrow: nothing to decide in the bot, but admins must know."""
-    m, c = await _frozen(scope, data["milestone_id"])
+    m, c = await _frozen(scope, event.milestone_id)
     for admin_id in sorted(scope.config.admin_ids):
         await scope.notify(
             admin_id,
@@ -674,8 +675,8 @@ async def tell_admins_late_chargeback(scope: Scope, data: dict) -> None:
             id=m.id,
             title=m.title,
             amount=money(m.amount, m.currency),
-            status=data.get("status", ""),
-            payment_id=data.get("payment_id", "—"),
+            status=event.status,
+            payment_id=event.payment_id,
         )
 
 

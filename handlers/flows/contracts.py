@@ -15,6 +15,7 @@ notifications of work.py and funding.py.
 
 from __future__ import annotations
 
+from domain.events import ContractEnded
 from domain import ledger
 from domain.entities import Contract, Milestone
 from domain.errors import NotAllowed
@@ -137,7 +138,7 @@ async def contract_buttons(
             )
         bottom.append(button(t.plain("contracts.btn.end"), CONTRACT.data("end_contract", cid)))
     if status is ContractStatus.ENDED and await _may_rate(scope, contract, viewer_id):
-        bottom.append(button(t.plain("rv.btn.rate"), encode(REVIEW, "new", cid)))
+        bottom.append(button(t.plain("rv.btn.rate"), REVIEW.data("rate", cid)))
     if status in WRITABLE:
         bottom.insert(0, message_button(t, cid))
     return keyboard(*rows(top, 2), *per_milestone, *rows(bottom, 2), back)
@@ -265,13 +266,13 @@ async def _end(ctx: Context, contract_id: int) -> None:
     await done_with_card(ctx, text, contract_id, "contracts.end.done_short")
 
 
-@renders("contract_ended")
-async def contract_ended(scope: Scope, data: dict) -> None:
-    contract = await scope.uow.contracts.get(data["contract_id"])
+@renders(ContractEnded)
+async def contract_ended(scope: Scope, event: ContractEnded) -> None:
+    contract = await scope.uow.contracts.get(event.contract_id)
     if contract is None:
         return
-    other = other_party(contract, data["ended_by"])
-    who = await name_of(scope, data["ended_by"])
+    other = other_party(contract, event.ended_by)
+    who = await name_of(scope, event.ended_by)
     await scope.notify(
         other,
         "contracts.end.notify",

@@ -1,10 +1,13 @@
 """Rating each other when a contract ends (double-blind), and the reputation card.
 
-Stable callback data (other flows link to these):
-- "rv:new:<contract_id>"   rate the other party of an ended contract (stars first)
-- "rv:rep:<user_id>"       someone's reputation card (score, badges, revealed reviews)
-Internal: "rv:st:<contract_id>:<1-5>" the stars, "rv:skip" no text, "rv:x" cancel,
-"rv:show:<contract_id>" the contract's reviews once revealed, "rv:rule" the rule.
+Callback data (prefix "rv", handlers/prefixes.py REVIEW; other flows link to the first
+two; the old codes of buttons already sent, still honoured, in brackets):
+- "rv:rate:<contract_id>"       rate the other party of an ended contract, stars first (new)
+- "rv:reputation:<user_id>"     someone's reputation card (score, badges, revealed
+                                reviews) (rep)
+Internal: "rv:stars:<contract_id>:<1-5>" the stars (st), "rv:skip" no text,
+"rv:cancel" cancel (x), "rv:show:<contract_id>" the contract's reviews once revealed,
+"rv:rule" the rule.
 
 Commands: /rate (ended contracts still waiting for one's review), /reputation
 [user id] (one's own card, or another person's).
@@ -18,6 +21,7 @@ emit "reviews_revealed", rendered here.
 
 from __future__ import annotations
 
+from domain.events import ContractEnded, ReviewLeft, ReviewsRevealed
 from domain.entities import Contract, Review
 from domain.errors import ValidationError
 from domain.reputation import Reputation
@@ -25,17 +29,15 @@ from domain.states import ContractStatus, ReviewStatus
 from domain.usecases import queries
 from domain.usecases import reviews as uc
 from domain.usecases.common import load, other_party, require_party
-from handlers.callbacks import StaleButton, encode
+from handlers.callbacks import StaleButton
 from handlers.context import Context, Scope
 from handlers.events import Button, Keyboard
 from handlers.helpers import int_arg, leave_flow, name_of
 from handlers.i18n import Translator
 from handlers.notify import renders
+from handlers.prefixes import REVIEW
 from handlers.render import Html, button, esc, join, keyboard, shorten
 from handlers.routing import Menu, Steps, command, step
-from handlers.routing import button as on_button
-
-PREFIX = "rv"
 
 
 class ReviewStep(Steps, flow="review"):
@@ -52,18 +54,18 @@ def stars(rating: int) -> str:
 
 
 def rate_button(t: Translator, contract_id: int) -> Button:
-    return button(t.plain("rv.btn.rate"), encode(PREFIX, "new", contract_id))
+    return button(t.plain("rv.btn.rate"), REVIEW.data("rate", contract_id))
 
 
 def reputation_button(t: Translator, user_id: int) -> Button:
-    return button(t.plain("rv.btn.reputation"), encode(PREFIX, "rep", user_id))
+    return button(t.plain("rv.btn.reputation"), REVIEW.data("reputation", user_id))
 
 
 def star_keyboard(t: Translator, contract_id: int) -> Keyboard | None:
     return keyboard(
-        [button("⭐" * n, encode(PREFIX, "st", contract_id, n)) for n in (1, 2, 3)],
-        [button("⭐" * n, encode(PREFIX, "st", contract_id, n)) for n in (4, 5)],
-        button(t.plain("btn.cancel"), encode(PREFIX, "x")),
+        [button("⭐" * n, REVIEW.data("stars", contract_id, n)) for n in (1, 2, 3)],
+        [button("⭐" * n, REVIEW.data("stars", contract_id, n)) for n in (4, 5)],
+        button(t.plain("btn.cancel"), REVIEW.data("cancel")),
     )
 
 
@@ -100,10 +102,10 @@ async def _stars_chosen(ctx: Context, contract_id: int, rating: int) -> None:
     await ctx.edit(
         ctx.t("rv.ask_text", stars=stars(rating), max=1000),
         keyboard(
-            button(ctx.t.plain("rv.btn.skip"), encode(PREFIX, "skip")),
+            button(ctx.t.plain("rv.btn.skip"), REVIEW.data("skip")),
             [
-                button(ctx.t.plain("rv.btn.back"), encode(PREFIX, "new", contract_id)),
-                button(ctx.t.plain("btn.cancel"), encode(PREFIX, "x")),
+                button(ctx.t.plain("rv.btn.back"), REVIEW.data("rate", contract_id)),
+                button(ctx.t.plain("btn.cancel"), REVIEW.data("cancel")),
             ],
         ),
     )
@@ -192,7 +194,7 @@ async def show_reputation(ctx: Context, user_id: int) -> None:
         for review in latest:
             block = _review_block(ctx.t, review, await name_of(ctx, review.reviewer_id))
             lines += [block, Html("")]
-    rule = button(ctx.t.plain("rv.btn.rule"), encode(PREFIX, "rule"))
+    rule = button(ctx.t.plain("rv.btn.rule"), REVIEW.data("rule"))
     await ctx.edit(join(lines), keyboard(rule))
 
 
@@ -224,7 +226,7 @@ async def rate_command(ctx: Context) -> None:
         [
             button(
                 f"⭐ {await name_of(ctx, other_party(c, ctx.user.id))} · {shorten(c.title, 30)}",
-                encode(PREFIX, "new", c.id),
+                REVIEW.data("rate", c.id),
             )
         ]
         for c in waiting[:20]
@@ -235,40 +237,63 @@ async def rate_command(ctx: Context) -> None:
 # --- buttons ---------------------------------------------------------------------------------
 
 
-@on_button(PREFIX)
-async def review_buttons(ctx: Context) -> None:
+@REVIEW.on("cancel", old=("x",))
+async def cancel_pressed(ctx: Context) -> None:
+    await leave_flow(ctx, ReviewStep, "rv.cancelled")
+    ctx.answer()
+
+
+@REVIEW.on("rate", old=("new",))
+async def rate_pressed(ctx: Context) -> None:
+    assert ctx.callback is not None
+    await _ask_stars(ctx, ctx.callback.require_id())
+    ctx.answer()
+
+
+@REVIEW.on("stars", old=("st",))
+async def stars_pressed(ctx: Context) -> None:
     cb = ctx.callback
     assert cb is not None
-    action = cb.action
-    if action == "x":
-        await leave_flow(ctx, ReviewStep, "rv.cancelled")
-    elif action == "new":
-        await _ask_stars(ctx, cb.require_id())
-    elif action == "st":
-        await _stars_chosen(ctx, cb.require_id(), int_arg(cb.arg))
-    elif action == "skip":
-        if not ctx.in_step(ReviewStep.TEXT):
-            raise StaleButton()
-        await _save(ctx, "")
-    elif action == "show":
-        await _show_contract_reviews(ctx, cb.require_id())
-    elif action == "rep":
-        await show_reputation(ctx, cb.require_id())
-    elif action == "rule":
-        await ctx.reply(ctx.t("rv.rule"))
-    else:
+    await _stars_chosen(ctx, cb.require_id(), int_arg(cb.arg))
+    ctx.answer()
+
+
+@REVIEW.on("skip")
+async def skip_pressed(ctx: Context) -> None:
+    if not ctx.in_step(ReviewStep.TEXT):
         raise StaleButton()
+    await _save(ctx, "")
+    ctx.answer()
+
+
+@REVIEW.on("show")
+async def show_pressed(ctx: Context) -> None:
+    assert ctx.callback is not None
+    await _show_contract_reviews(ctx, ctx.callback.require_id())
+    ctx.answer()
+
+
+@REVIEW.on("reputation", old=("rep",))
+async def reputation_pressed(ctx: Context) -> None:
+    assert ctx.callback is not None
+    await show_reputation(ctx, ctx.callback.require_id())
+    ctx.answer()
+
+
+@REVIEW.on("rule")
+async def rule_pressed(ctx: Context) -> None:
+    await ctx.reply(ctx.t("rv.rule"))
     ctx.answer()
 
 
 # --- notifications ---------------------------------------------------------------------------
 
 
-@renders("contract_ended")
-async def ask_to_rate(scope: Scope, data: dict) -> None:
+@renders(ContractEnded)
+async def ask_to_rate(scope: Scope, event: ContractEnded) -> None:
     """Both parties get the stars when a contract ends, whoever ended it (the other
     party's "X ended the contract" notice comes from the contracts flow first)."""
-    contract = await scope.uow.contracts.get(data["contract_id"])
+    contract = await scope.uow.contracts.get(event.contract_id)
     if contract is None or contract.id is None:
         return
     cid = contract.id
@@ -284,9 +309,9 @@ async def ask_to_rate(scope: Scope, data: dict) -> None:
         )
 
 
-@renders("review_left")
-async def review_left(scope: Scope, data: dict) -> None:
-    review = await scope.uow.reviews.get(data["review_id"])
+@renders(ReviewLeft)
+async def review_left(scope: Scope, event: ReviewLeft) -> None:
+    review = await scope.uow.reviews.get(event.review_id)
     if review is None or review.status is ReviewStatus.REVEALED:
         return  # both have rated: "reviews_revealed" tells them
     contract = await scope.uow.contracts.get(review.contract_id)
@@ -302,9 +327,9 @@ async def review_left(scope: Scope, data: dict) -> None:
     )
 
 
-@renders("reviews_revealed")
-async def reviews_revealed(scope: Scope, data: dict) -> None:
-    contract = await scope.uow.contracts.get(data["contract_id"])
+@renders(ReviewsRevealed)
+async def reviews_revealed(scope: Scope, event: ReviewsRevealed) -> None:
+    contract = await scope.uow.contracts.get(event.contract_id)
     if contract is None:
         return
     found = await scope.uow.reviews.find(order_by="id", contract_id=contract.id)

@@ -139,7 +139,7 @@ async def test_end_only_when_nothing_is_held_and_the_other_side_is_told(h):
     assert "Carla <Client> & Co ended the contract" in h.texts(fred)[-2]
     for who, other in ((fred, "Carla <Client> & Co"), (carla, "Fred 🦊")):
         assert f"Rate {other}" in h.last(who).text
-        assert h.last(who).button("⭐⭐⭐⭐⭐")["data"] == f"rv:st:{cid}:5"  # type: ignore[index]
+        assert h.last(who).button("⭐⭐⭐⭐⭐")["data"] == f"rv:stars:{cid}:5"  # type: ignore[index]
     await h.press_data(carla, encode("ct", "confirm_end", cid))  # the same button again
     assert "current state" in h.last_answer(carla).text  # type: ignore[union-attr]
     await h.press_data(carla, encode("ct", "view", cid))

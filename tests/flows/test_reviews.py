@@ -26,8 +26,8 @@ async def reviews(h: Harness, contract_id: int):
 
 
 async def rate(h: Harness, who: Person, contract_id: int, n: int, text: str | None) -> None:
-    await h.press_data(who, f"rv:new:{contract_id}")
-    await h.press_data(who, f"rv:st:{contract_id}:{n}", h.last(who).message_id)
+    await h.press_data(who, f"rv:rate:{contract_id}")
+    await h.press_data(who, f"rv:stars:{contract_id}:{n}", h.last(who).message_id)
     if text is None:
         await h.press_data(who, "rv:skip", h.last(who).message_id)
     else:
@@ -86,32 +86,32 @@ async def test_window_closes_and_the_tick_reveals(h: Harness) -> None:
     assert "Fran не оставил(а) отзыв" not in shown
     assert "Fran left no review." in h.last(cleo).text
     # Too late to rate now.
-    await h.press_data(fran, f"rv:new:{cid}")
+    await h.press_data(fran, f"rv:rate:{cid}")
     assert h.last_answer(fran).text == "Срок для отзыва истёк."
 
 
 async def test_bad_input_wrong_people_and_stale_buttons(h: Harness) -> None:
     cleo, fran, cid = await ended(h)
     eve = await person(h, "Eve", "client")
-    await h.press_data(eve, f"rv:new:{cid}")
+    await h.press_data(eve, f"rv:rate:{cid}")
     assert h.last_answer(eve).text == "This contract is not yours."
-    await h.press_data(eve, f"rv:st:{cid}:5")
+    await h.press_data(eve, f"rv:stars:{cid}:5")
     assert h.last_answer(eve).text == "This contract is not yours."
-    for data in (f"rv:st:{cid}:9", f"rv:st:{cid}:x", "rv:skip", "rv:zz", "rv:new"):
+    for data in (f"rv:stars:{cid}:9", f"rv:stars:{cid}:x", "rv:skip", "rv:zz", "rv:rate"):
         await h.press_data(cleo, data)
         assert h.last_answer(cleo).text == "This button is no longer available.", data
-    await h.press_data(cleo, f"rv:st:{cid}:3")
+    await h.press_data(cleo, f"rv:stars:{cid}:3")
     await h.send(cleo, "y" * 10_000)
     assert "1000" in h.last(cleo).text
     await h.upload(cleo, "some-file")
     assert "can't be empty" in h.last(cleo).text
     await h.send(cleo, "Fine 👍")
-    await h.press_data(cleo, f"rv:new:{cid}")  # a second review of the same contract
+    await h.press_data(cleo, f"rv:rate:{cid}")  # a second review of the same contract
     assert h.last_answer(cleo).text == "You have already reviewed this contract."
     assert [r[:3] for r in await reviews(h, cid)] == [(cleo.id, 3, "Fine 👍")]
     # An active contract cannot be rated yet.
     d = await deal(h, cleo, fran, title="Second")
-    await h.press_data(cleo, f"rv:new:{d.contract_id}")
+    await h.press_data(cleo, f"rv:rate:{d.contract_id}")
     assert h.last_answer(cleo).text == "Reviews open when the contract ends."
 
 
