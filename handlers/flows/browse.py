@@ -32,7 +32,7 @@ from handlers.callbacks import StaleButton, encode
 from handlers.context import Context
 from handlers.events import Button, Keyboard
 from handlers.i18n import Translator
-from handlers.prefixes import REPORT
+from handlers.prefixes import PITCH, REPORT
 from handlers.render import (
     Html,
     bold,
@@ -60,7 +60,6 @@ class BrowseStep(Steps, flow="browse"):
 
 PAGE_SIZE = 5
 QUERY_MAX = 200  # characters of search text kept; the rest is dropped, never refused
-PITCH_NEW = ("pitch", "new")  # handlers/flows/pitch.py: "pitch:new:<job id>"
 BUDGET_TYPES = ("fixed", "hourly")
 
 
@@ -294,7 +293,7 @@ async def open_job(ctx: Context, job_id: int) -> None:
     own = job.client_id == ctx.user.id
     assert job.id is not None
     pitch = (
-        button(t.plain("btn.pitch"), encode(*PITCH_NEW, job.id))
+        button(t.plain("btn.pitch"), PITCH.data("start", job.id))
         if not own and job.status == JobStatus.OPEN
         else None
     )

@@ -1,19 +1,23 @@
 """Pitch on a job: cover letter, price, duration, optional milestones, preview, send;
 "My pitches" (/pitches) to view, edit or withdraw a pending pitch.
 
-Callback data (prefix "pitch"; STABLE — other flows link to these):
+Callback data (prefix "pitch", handlers.prefixes.PITCH; other flows link to the
+first three; the old codes in brackets still work):
 
-    pitch:new:<job_id>        start a pitch for a job (job cards, alerts, digests,
-                              invitations, the deep link /start job_<id> card)
+    pitch:start:<job_id>      start a pitch for a job (job cards, alerts, digests,
+                              invitations, the deep link /start job_<id> card) [new]
     pitch:show:<pitch_id>     show one pitch (its freelancer, or the job's client)
     pitch:list::<page>        "My pitches", page 1-based (pitch:list alone = page 1)
 
 Wizard-internal (only valid inside the pitch conversation):
-    pitch:cancel, pitch:back, pitch:skipms, pitch:donems, pitch:send,
-    pitch:fix::<field>        from the preview: cover | price | days | ms
+    pitch:cancel, pitch:back, pitch:send,
+    pitch:skip_milestones [skipms], pitch:done_milestones [donems],
+    pitch:fix_field::<field>  from the preview: cover | price | days | ms [fix]
 Pending-pitch actions (re-authorised by the use case on every press):
-    pitch:edit:<pitch_id>     edit menu;  pitch:ef:<pitch_id>:<field> edit a field
-    pitch:wd:<pitch_id>       ask to withdraw;  pitch:wdy:<pitch_id> confirm
+    pitch:edit:<pitch_id>     edit menu;  pitch:edit_field:<pitch_id>:<field> edit a
+                              field [ef]
+    pitch:withdraw:<pitch_id> ask to withdraw [wd];  pitch:confirm_withdraw:<pitch_id>
+                              confirm [wdy]
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from typing import Any
 from domain import validation
 from domain.entities import Job, Pitch
 from domain.errors import NotAllowed, ValidationError
+from domain.events import PitchEdited, PitchEvent, PitchReceived, PitchWithdrawn
 from domain.money import parse_money
 from domain.states import PITCH
 from domain.usecases import pitches as uc
@@ -31,14 +36,14 @@ from domain.usecases import queries
 from handlers.callbacks import StaleButton, encode
 from handlers.context import Context, Scope
 from handlers.events import Keyboard
+from handlers.flows.menu import cmd_data
 from handlers.i18n import Translator
 from handlers.notify import renders
+from handlers.prefixes import OPEN
+from handlers.prefixes import PITCH as PREFIX
 from handlers.render import Html, button, esc, join, keyboard, money, pagination_row, shorten
 from handlers.routing import ROUTER, Menu, Steps, command, step
-from handlers.routing import button as on_button
 
-PREFIX = "pitch"
-NEW = "new"  # encode(PREFIX, NEW, job_id) starts a pitch for the job
 MY_JOBS = "mj"  # the client-side flow (handlers/flows/my_jobs.py), when installed
 
 
@@ -62,7 +67,7 @@ PREVIOUS = {"price": "cover", "days": "price", "ms_title": "days", "ms_amount": 
 
 def new_pitch_data(job_id: int) -> str:
     """Callback data of a "Pitch" button for a job (for other flows)."""
-    return encode(PREFIX, NEW, job_id)
+    return PREFIX.data("start", job_id)
 
 
 # --- texts -----------------------------------------------------------------------
@@ -135,10 +140,10 @@ def pitch_view(t: Translator, pitch: Pitch, job: Job) -> Html:
 
 def nav(ctx: Context, back: bool = True, *extra: Any) -> Keyboard | None:
     t = ctx.t
-    back_button = button(t.plain("pitch.btn_back"), encode(PREFIX, "back")) if back else None
+    back_button = button(t.plain("pitch.btn_back"), PREFIX.data("back")) if back else None
     return keyboard(
         *extra,
-        [back_button, button(t.plain("btn.cancel"), encode(PREFIX, "cancel"))],
+        [back_button, button(t.plain("btn.cancel"), PREFIX.data("cancel"))],
     )
 
 
@@ -169,8 +174,8 @@ async def ask(ctx: Context, step_name: str, data: dict[str, Any] | None = None) 
     elif step_name == "ms_title":
         items = d.get("ms") or []
         done = [
-            button(t.plain("pitch.btn_ms_done"), encode(PREFIX, "donems")) if items else None,
-            button(t.plain("pitch.btn_ms_skip"), encode(PREFIX, "skipms")),
+            button(t.plain("pitch.btn_ms_done"), PREFIX.data("done_milestones")) if items else None,
+            button(t.plain("pitch.btn_ms_skip"), PREFIX.data("skip_milestones")),
         ]
         price = money(d["price"], job.currency) if isinstance(d.get("price"), int) else "—"
         total = money(sum(m["amount"] for m in items), job.currency)
@@ -200,15 +205,15 @@ async def show_preview(ctx: Context) -> None:
     lines += pitch_body(t, job, d["cover"], d["price"], d["days"], d.get("ms") or [])
     lines += [Html(""), quota_line(t, quota, invited)]
     fixes = [
-        button(t.plain(f"pitch.btn_fix_{f}"), encode(PREFIX, "fix", arg=f))
+        button(t.plain(f"pitch.btn_fix_{f}"), PREFIX.data("fix_field", arg=f))
         for f in FIELDS
         if f != "ms" or job.budget_type != "hourly"
     ]
     kb = keyboard(
-        button(t.plain("pitch.btn_send"), encode(PREFIX, "send")),
+        button(t.plain("pitch.btn_send"), PREFIX.data("send")),
         fixes[:2],
         fixes[2:],
-        button(t.plain("btn.cancel"), encode(PREFIX, "cancel")),
+        button(t.plain("btn.cancel"), PREFIX.data("cancel")),
     )
     await ctx.reply(join(lines), kb)
 
@@ -331,31 +336,51 @@ async def preview_text(ctx: Context) -> None:
 # --- buttons ---------------------------------------------------------------------------
 
 
-@on_button(PREFIX)
-async def pitch_buttons(ctx: Context) -> None:
-    cb = ctx.callback
-    assert cb is not None
-    action = cb.action
-    if action == NEW:
-        await begin(ctx, cb.require_id())
-    elif action == "show":
-        await show_pitch(ctx, cb.require_id())
-    elif action == "list":
-        await list_pitches(ctx, _page(cb.arg))
-    elif action == "edit":
-        await edit_menu(ctx, cb.require_id())
-    elif action == "ef":
-        await edit_field(ctx, cb.require_id(), cb.arg)
-    elif action == "wd":
-        await ask_withdraw(ctx, cb.require_id())
-    elif action == "wdy":
-        await withdraw(ctx, cb.require_id())
-    elif action == "cancel":
-        if ctx.in_step(PitchStep):
-            await ctx.clear_state()
-        await ctx.edit(ctx.t("pitch.cancelled"))
-    else:
-        await wizard_button(ctx, action, cb.arg)
+def _id(ctx: Context) -> int:
+    assert ctx.callback is not None
+    return ctx.callback.require_id()
+
+
+@PREFIX.on("start", old=("new",))
+async def start_pressed(ctx: Context) -> None:
+    await begin(ctx, _id(ctx))
+
+
+@PREFIX.on("show")
+async def show_pressed(ctx: Context) -> None:
+    await show_pitch(ctx, _id(ctx))
+
+
+@PREFIX.on("list")
+async def list_pressed(ctx: Context) -> None:
+    await list_pitches(ctx, _page(ctx.callback.arg if ctx.callback else None))
+
+
+@PREFIX.on("edit")
+async def edit_pressed(ctx: Context) -> None:
+    await edit_menu(ctx, _id(ctx))
+
+
+@PREFIX.on("edit_field", old=("ef",))
+async def edit_field_pressed(ctx: Context) -> None:
+    await edit_field(ctx, _id(ctx), ctx.callback.arg if ctx.callback else None)
+
+
+@PREFIX.on("withdraw", old=("wd",))
+async def withdraw_pressed(ctx: Context) -> None:
+    await ask_withdraw(ctx, _id(ctx))
+
+
+@PREFIX.on("confirm_withdraw", old=("wdy",))
+async def confirm_withdraw_pressed(ctx: Context) -> None:
+    await withdraw(ctx, _id(ctx))
+
+
+@PREFIX.on("cancel")
+async def cancel_pressed(ctx: Context) -> None:
+    if ctx.in_step(PitchStep):
+        await ctx.clear_state()
+    await ctx.edit(ctx.t("pitch.cancelled"))
 
 
 def _page(arg: str | None) -> int:
@@ -366,28 +391,53 @@ def _page(arg: str | None) -> int:
     return int(arg)
 
 
-async def wizard_button(ctx: Context, action: str, arg: str | None) -> None:
-    """Buttons that only mean something inside the pitch conversation."""
+# Buttons that only mean something inside the pitch conversation, at these steps.
+
+
+def _at(ctx: Context, *steps: str) -> dict[str, Any]:
+    """The draft, if the pitch conversation is at one of `steps`; else the button is stale."""
     state = ctx.state
-    if state is None or state.flow != PitchStep.flow:
+    if state is None or state.flow != PitchStep.flow or state.step not in steps:
         raise StaleButton()
-    d = ctx.data
-    if action == "back" and state.step in PREVIOUS:
-        await ask(ctx, PREVIOUS[state.step], d)
-    elif action == "skipms" and state.step == "ms_title":
-        await after_ms(ctx, d | {"ms": []})
-    elif action == "donems" and state.step in ("ms_title", "ms_amount") and d.get("ms"):
-        await after_ms(ctx, {k: v for k, v in d.items() if k != "ms_title"})
-    elif action == "fix" and state.step == "preview" and arg in FIELDS:
-        step_name = "ms_title" if arg == "ms" else arg
-        data = d | {"fixing": True}
-        if arg == "ms":
-            data["ms"] = []
-        await ask(ctx, step_name, data)
-    elif action == "send" and state.step == "preview":
-        await send(ctx, d)
-    else:
+    return ctx.data
+
+
+@PREFIX.on("back")
+async def back_pressed(ctx: Context) -> None:
+    d = _at(ctx, *PREVIOUS)
+    assert ctx.state is not None
+    await ask(ctx, PREVIOUS[ctx.state.step], d)
+
+
+@PREFIX.on("skip_milestones", old=("skipms",))
+async def skip_milestones_pressed(ctx: Context) -> None:
+    d = _at(ctx, "ms_title")
+    await after_ms(ctx, d | {"ms": []})
+
+
+@PREFIX.on("done_milestones", old=("donems",))
+async def done_milestones_pressed(ctx: Context) -> None:
+    d = _at(ctx, "ms_title", "ms_amount")
+    if not d.get("ms"):
         raise StaleButton()
+    await after_ms(ctx, {k: v for k, v in d.items() if k != "ms_title"})
+
+
+@PREFIX.on("fix_field", old=("fix",))
+async def fix_field_pressed(ctx: Context) -> None:
+    d = _at(ctx, "preview")
+    field = ctx.callback.arg if ctx.callback else None
+    if field not in FIELDS:
+        raise StaleButton()
+    data = d | {"fixing": True}
+    if field == "ms":
+        data["ms"] = []
+    await ask(ctx, "ms_title" if field == "ms" else field, data)
+
+
+@PREFIX.on("send")
+async def send_pressed(ctx: Context) -> None:
+    await send(ctx, _at(ctx, "preview"))
 
 
 async def after_ms(ctx: Context, data: dict[str, Any]) -> None:
@@ -412,8 +462,8 @@ async def send(ctx: Context, d: dict[str, Any]) -> None:
     await ctx.edit(
         text,
         keyboard(
-            button(t.plain("pitch.btn_view"), encode(PREFIX, "show", pitch.id)),
-            button(t.plain("pitch.btn_my"), encode(PREFIX, "list")),
+            button(t.plain("pitch.btn_view"), PREFIX.data("show", pitch.id)),
+            button(t.plain("pitch.btn_my"), PREFIX.data("list")),
         ),
     )
 
@@ -424,19 +474,19 @@ async def send(ctx: Context, d: dict[str, Any]) -> None:
 def own_buttons(ctx: Context, pitch: Pitch) -> Keyboard | None:
     t = ctx.t
     edit = (
-        button(t.plain("pitch.btn_edit"), encode(PREFIX, "edit", pitch.id))
+        button(t.plain("pitch.btn_edit"), PREFIX.data("edit", pitch.id))
         if editable(pitch)
         else None
     )
     withdraw_ = (
-        button(t.plain("pitch.btn_withdraw"), encode(PREFIX, "wd", pitch.id))
+        button(t.plain("pitch.btn_withdraw"), PREFIX.data("withdraw", pitch.id))
         if withdrawable(pitch)
         else None
     )
     return keyboard(
         [edit, withdraw_],
-        button(t.plain("pitch.btn_open_job"), encode("open", "job", pitch.job_id)),
-        button(t.plain("pitch.btn_my"), encode(PREFIX, "list")),
+        button(t.plain("pitch.btn_open_job"), OPEN.data("show_job", pitch.job_id)),
+        button(t.plain("pitch.btn_my"), PREFIX.data("list")),
     )
 
 
@@ -460,7 +510,7 @@ def client_buttons(t: Translator, pitch: Pitch) -> Keyboard | None:
         view = button(t.plain("pitch.btn_view"), encode(MY_JOBS, "pitch", pitch.id))
         ranked = button(t.plain("pitch.btn_all"), encode(MY_JOBS, "pitches", pitch.job_id, 1))
     else:
-        view, ranked = button(t.plain("pitch.btn_view"), encode(PREFIX, "show", pitch.id)), None
+        view, ranked = button(t.plain("pitch.btn_view"), PREFIX.data("show", pitch.id)), None
     return keyboard(
         view,
         [button(t.plain("pitch.btn_profile"), encode("prof", "card", pitch.freelancer_id)), ranked],
@@ -477,7 +527,7 @@ async def list_pitches(ctx: Context, page: int) -> None:
     t = ctx.t
     if not pitches:
         await ctx.edit(
-            t("pitch.none"), keyboard(button(t.plain("pitch.btn_browse"), encode("cmd", "jobs")))
+            t("pitch.none"), keyboard(button(t.plain("pitch.btn_browse"), cmd_data("jobs")))
         )
         return
     pages = math.ceil(len(pitches) / PAGE_SIZE)
@@ -488,13 +538,13 @@ async def list_pitches(ctx: Context, page: int) -> None:
         job = await ctx.uow.jobs.get(pitch.job_id)
         title = shorten(job.title if job else "?", 40)
         label = f"{t.plain(f'pitch.status.{pitch.status}')} · {title}"
-        entries.append([button(label, encode(PREFIX, "show", pitch.id))])
+        entries.append([button(label, PREFIX.data("show", pitch.id))])
     quota = await uc.pitch_quota(ctx.uow, ctx.clock, ctx.config, ctx.user.id)
     text = join([t("pitch.list_title", count=len(pitches)), quota_line(t, quota, False)])
     nav_row = pagination_row(
         page,
         pages,
-        lambda p: encode(PREFIX, "list", arg=p),
+        lambda p: PREFIX.data("list", arg=p),
         prev=t.plain("btn.prev"),
         next_=t.plain("btn.next"),
     )
@@ -509,7 +559,7 @@ async def edit_menu(ctx: Context, pitch_id: int) -> None:
     job = await ctx.uow.jobs.get(pitch.job_id)
     t = ctx.t
     fields = [
-        button(t.plain(f"pitch.btn_fix_{f}"), encode(PREFIX, "ef", pitch.id, f))
+        button(t.plain(f"pitch.btn_fix_{f}"), PREFIX.data("edit_field", pitch.id, f))
         for f in FIELDS
         if f != "ms" or (job is not None and job.budget_type != "hourly")
     ]
@@ -518,7 +568,7 @@ async def edit_menu(ctx: Context, pitch_id: int) -> None:
         keyboard(
             fields[:2],
             fields[2:],
-            button(t.plain("pitch.btn_back"), encode(PREFIX, "show", pitch.id)),
+            button(t.plain("pitch.btn_back"), PREFIX.data("show", pitch.id)),
         ),
     )
 
@@ -550,8 +600,10 @@ async def ask_withdraw(ctx: Context, pitch_id: int) -> None:
         t("pitch.withdraw_confirm"),
         keyboard(
             [
-                button(t.plain("pitch.btn_withdraw_yes"), encode(PREFIX, "wdy", pitch.id)),
-                button(t.plain("pitch.btn_keep"), encode(PREFIX, "show", pitch.id)),
+                button(
+                    t.plain("pitch.btn_withdraw_yes"), PREFIX.data("confirm_withdraw", pitch.id)
+                ),
+                button(t.plain("pitch.btn_keep"), PREFIX.data("show", pitch.id)),
             ]
         ),
     )
@@ -567,9 +619,9 @@ async def withdraw(ctx: Context, pitch_id: int) -> None:
 # --- notifications to the client ----------------------------------------------------------
 
 
-async def _notify_client(scope: Scope, data: dict, key: str, with_buttons: bool) -> None:
-    pitch = await scope.uow.pitches.get(data["pitch_id"])
-    job = await scope.uow.jobs.get(data["job_id"])
+async def _notify_client(scope: Scope, event: PitchEvent, key: str, with_buttons: bool) -> None:
+    pitch = await scope.uow.pitches.get(event.pitch_id)
+    job = await scope.uow.jobs.get(event.job_id)
     if pitch is None or job is None:
         return
     freelancer = await scope.uow.users.get(pitch.freelancer_id)
@@ -591,16 +643,16 @@ async def _notify_client(scope: Scope, data: dict, key: str, with_buttons: bool)
     )
 
 
-@renders("pitch_received")
-async def pitch_received(scope: Scope, data: dict) -> None:
-    await _notify_client(scope, data, "pitch.notify_new", True)
+@renders(PitchReceived)
+async def pitch_received(scope: Scope, event: PitchReceived) -> None:
+    await _notify_client(scope, event, "pitch.notify_new", True)
 
 
-@renders("pitch_edited")
-async def pitch_edited(scope: Scope, data: dict) -> None:
-    await _notify_client(scope, data, "pitch.notify_edited", True)
+@renders(PitchEdited)
+async def pitch_edited(scope: Scope, event: PitchEdited) -> None:
+    await _notify_client(scope, event, "pitch.notify_edited", True)
 
 
-@renders("pitch_withdrawn")
-async def pitch_withdrawn(scope: Scope, data: dict) -> None:
-    await _notify_client(scope, data, "pitch.notify_withdrawn", False)
+@renders(PitchWithdrawn)
+async def pitch_withdrawn(scope: Scope, event: PitchWithdrawn) -> None:
+    await _notify_client(scope, event, "pitch.notify_withdrawn", False)

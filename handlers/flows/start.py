@@ -11,18 +11,15 @@ from domain.entities import Job
 from domain.errors import NotFound
 from domain.states import JobStatus
 from domain.usecases import accounts, visibility
-from handlers.callbacks import StaleButton, encode
+from handlers.callbacks import StaleButton
 from handlers.context import Context
 from handlers.events import Keyboard
 from handlers.flows.menu import menu_keyboard, menu_text
-from handlers.prefixes import OPEN, REPORT
+from handlers.prefixes import OPEN, PITCH, REPORT
 from handlers.render import button, job_card, keyboard
 from handlers.routing import Buttons, command
 
 _JOB_LINK = re.compile(r"job_([1-9][0-9]{0,17})")
-
-# Callback data other flows handle: the pitch flow owns "pitch:new:<job id>".
-PITCH_NEW = "pitch"
 
 ROLE = Buttons("role")
 
@@ -83,7 +80,7 @@ def job_buttons(ctx: Context, job: Job) -> Keyboard | None:
     if job.id is None or job.client_id == ctx.user.id:
         return None
     pitch = (
-        button(t.plain("btn.pitch"), encode(PITCH_NEW, "new", job.id))
+        button(t.plain("btn.pitch"), PITCH.data("start", job.id))
         if job.status == JobStatus.OPEN
         else None
     )

@@ -72,7 +72,7 @@ async def test_browse_newest_first_and_open_a_card_with_pitch(h, db):
     await h.press(fred, "2. Telegram bot for bookings")
     card = h.last(fred)
     assert "Telegram bot for bookings" in card.text and "per hour" in card.text
-    assert card.button("✋ Pitch")["data"] == f"pitch:new:{ids['bot']}"
+    assert card.button("✋ Pitch")["data"] == f"pitch:start:{ids['bot']}"
     assert "🚩 Report" in card.labels()
 
 

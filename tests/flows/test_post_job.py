@@ -296,7 +296,7 @@ async def test_publishing_alerts_matching_freelancers(h, db, clock):
     [job] = await jobs_in(db)
     alert = h.last(fred)  # rendered by the alerts flow, from the outbox
     assert "Logo for a coffee shop" in alert.text
-    assert alert.button("✋ Pitch")["data"] == f"pitch:new:{job.id}"
+    assert alert.button("✋ Pitch")["data"] == f"pitch:start:{job.id}"
     assert len(alert.labels()) == 2  # Pitch and Not interested
     async with db.uow() as uow:
         alerts = await uow.outbox.find(chat_id=fred.id, priority=2)

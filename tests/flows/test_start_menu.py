@@ -87,7 +87,7 @@ async def test_deep_link_opens_an_open_job_with_pitch_and_report(h, db, clock):
     card = h.last(fred)
     assert "Logo <design> & more" in card.text and "$500.00" in card.text
     assert card.labels() == ["✋ Pitch", "🚩 Report"]
-    assert card.button("✋ Pitch")["data"] == f"pitch:new:{job_id}"
+    assert card.button("✋ Pitch")["data"] == f"pitch:start:{job_id}"
 
 
 async def test_deep_link_own_job_has_no_pitch_button(h, db, clock):
