@@ -13,7 +13,11 @@ imports). Each prefix belongs to one flow module, which handles its presses.
 - "rv"  flows/reviews.py    ("rv:rate:<contract>" rate the other party)
 - "report" flows/reports.py ("report:job_post:<job>" / "report:user:<user>" report it)
 - "open"  flows/start.py    ("open:show_job:<job>" a job's card)
-- "pitch" flows/pitch.py    (a freelancer's pitches for a job)
+- "pitch" flows/pitch.py    ("pitch:start:<job>" pitch on a job)
+- "br"  flows/browse.py     ("br:show_job:<job>" a job's card under the search)
+- "mj"  flows/my_jobs.py    ("mj:manage_job:<job>" the owner's card, "mj:view_pitch:<pitch>")
+- "pj"  flows/post_job.py   ("pj:edit:<job>" edit a posted job)
+- "prof" flows/profile.py   ("prof:card:<user>" a profile card)
 """
 
 from __future__ import annotations
@@ -23,4 +27,5 @@ from handlers.routing import Buttons
 CONTRACT, OFFER, FUND, WORK = Buttons("ct"), Buttons("of"), Buttons("fd"), Buttons("wk")
 BALANCE, MESSAGE, DISPUTE, REVIEW = Buttons("bal"), Buttons("msg"), Buttons("dsp"), Buttons("rv")
 OPEN, PITCH = Buttons("open"), Buttons("pitch")
+BROWSE, MY_JOBS, POST_JOB, PROFILE = Buttons("br"), Buttons("mj"), Buttons("pj"), Buttons("prof")
 REPORT = Buttons("report")

@@ -32,6 +32,7 @@ from handlers.callbacks import StaleButton, encode
 from handlers.context import Context
 from handlers.events import Button, Keyboard
 from handlers.i18n import Translator
+from handlers.prefixes import BROWSE as PREFIX
 from handlers.prefixes import PITCH, REPORT
 from handlers.render import (
     Html,
@@ -45,10 +46,8 @@ from handlers.render import (
     rows,
     shorten,
 )
-from handlers.routing import Buttons, Menu, Steps, command, step
+from handlers.routing import Menu, Steps, command, step
 from handlers.taxonomy_names import category_name
-
-PREFIX = Buttons("br")
 
 
 class BrowseStep(Steps, flow="browse"):

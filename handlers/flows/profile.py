@@ -38,12 +38,11 @@ from handlers.context import Context, Scope
 from handlers.events import Keyboard
 from handlers.flows.menu import cmd_data
 from handlers.i18n import Translator, translator
+from handlers.prefixes import PROFILE as PREFIX
 from handlers.prefixes import REPORT
 from handlers.render import Html, button, esc, join, keyboard, money, rows, shorten
-from handlers.routing import Buttons, Menu, Steps, command, step
+from handlers.routing import Menu, Steps, command, step
 from handlers.taxonomy_names import category_name, skill_name, skill_names
-
-PREFIX = Buttons("prof")
 
 
 class ProfileStep(Steps, flow="profile"):
