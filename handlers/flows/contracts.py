@@ -112,17 +112,17 @@ async def contract_buttons(
     top: list[Button] = []
     if status is ContractStatus.OFFERED and side == "freelancer":
         top = [
-            button(t.plain("offers.btn.accept"), encode(OFFER, "acc", cid)),
-            button(t.plain("offers.btn.decline"), encode(OFFER, "dec", cid)),
-            button(t.plain("offers.btn.counter"), encode(OFFER, "ctr", cid)),
+            button(t.plain("offers.btn.accept"), OFFER.data("accept", cid)),
+            button(t.plain("offers.btn.decline"), OFFER.data("decline", cid)),
+            button(t.plain("offers.btn.counter"), OFFER.data("counter", cid)),
         ]
     elif status is ContractStatus.COUNTERED and side == "client":
         top = [
-            button(t.plain("offers.btn.accept_counter"), encode(OFFER, "cacc", cid)),
-            button(t.plain("offers.btn.revise"), encode(OFFER, "rev", cid)),
+            button(t.plain("offers.btn.accept_counter"), OFFER.data("accept_counter", cid)),
+            button(t.plain("offers.btn.revise"), OFFER.data("revise", cid)),
         ]
     if CONTRACT_MACHINE.allows(status, "withdraw") and side == "client":
-        top.append(button(t.plain("offers.btn.withdraw"), encode(OFFER, "wd", cid)))
+        top.append(button(t.plain("offers.btn.withdraw"), OFFER.data("withdraw", cid)))
     per_milestone: list[list[Button] | None] = []
     bottom: list[Button] = []
     if status is ContractStatus.ACTIVE:
@@ -134,7 +134,7 @@ async def contract_buttons(
             per_milestone += rows(found, 2)
         if side == "client":
             bottom.append(
-                button(t.plain("contracts.btn.add_milestone"), encode(OFFER, "addms", cid))
+                button(t.plain("contracts.btn.add_milestone"), OFFER.data("add_milestone", cid))
             )
         bottom.append(button(t.plain("contracts.btn.end"), CONTRACT.data("end_contract", cid)))
     if status is ContractStatus.ENDED and await _may_rate(scope, contract, viewer_id):

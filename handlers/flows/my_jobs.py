@@ -49,8 +49,8 @@ from handlers.taxonomy_names import skill_names
 PREFIX = "mj"
 JOBS_PAGE = 6
 PITCHES_PAGE = 6
-HIRE = ("of", "new")  # handlers/flows/offers.py: "of:new:<pitch id>"
-HIRE_INVITED = ("of", "inv")  # offers.py: "of:inv:<job id>:<freelancer id>"
+HIRE = ("of", "hire")  # handlers/flows/offers.py: "of:hire:<pitch id>"
+HIRE_INVITED = ("of", "hire_invited")  # offers.py: "of:hire_invited:<job id>:<freelancer id>"
 PITCH_NEW = ("pitch", "new")  # handlers/flows/pitch.py: "pitch:new:<job id>"
 PROFILE_CARD = ("prof", "card")  # handlers/flows/profile.py: "prof:card:<user id>"
 MESSAGE = ("msg", "write_pitch")  # flows/messaging.py: "msg:write_pitch:<pitch id>" to the freelancer

@@ -2,18 +2,22 @@
 send), accept / decline / propose changes, accept a counter or revise, withdraw,
 and adding a milestone to an active contract (the same wizard).
 
-Callback data (prefix "of"); the first two are the entry points other flows use
-and are kept stable:
-- "of:new:<pitch id>"                 Hire from a pitch (client's pitch list)
-- "of:inv:<job id>:<freelancer id>"   Hire an invited freelancer who has not pitched
-- "of:acc:<contract>" / "of:dec:<contract>" / "of:ctr:<contract>"
+Callback data (prefix "of", handlers/prefixes.py OFFER; the first two are the entry
+points other flows use; the old codes of buttons already sent, still honoured, in
+brackets):
+- "of:hire:<pitch id>"                Hire from a pitch (client's pitch list) (new)
+- "of:hire_invited:<job id>:<freelancer id>"
+                                      Hire an invited freelancer who has not pitched (inv)
+- "of:accept:<contract>" / "of:decline:<contract>" / "of:counter:<contract>"
                                       freelancer: accept / decline / propose changes
-- "of:cacc:<contract>" / "of:rev:<contract>"
+                                      (acc, dec, ctr)
+- "of:accept_counter:<contract>" / "of:revise:<contract>"
                                       client: accept the proposed changes / revise
-- "of:wd:<contract>"                  client: withdraw a pending offer
-- "of:addms:<contract>"               client: add a milestone to an active contract
-- wizard: "of:more" (add a milestone), "of:rm::<index>" (remove one), "of:skip" (no
-  due date), "of:back", "of:send", "of:x" (cancel)
+                                      (cacc, rev)
+- "of:withdraw:<contract>"            client: withdraw a pending offer (wd)
+- "of:add_milestone:<contract>"       client: add a milestone to an active contract (addms)
+- wizard: "of:more" (add a milestone), "of:remove::<index>" (remove one) (rm), "of:skip"
+  (no due date), "of:back", "of:send", "of:cancel" (x)
 
 The wizard's draft lives in the conversation state ("offer", step), so a restart
 loses nothing: {"mode", "job", "fl", "contract", "cur", "cbp", "fbp", "ms": [[title,
@@ -34,7 +38,7 @@ from domain.states import MILESTONE, PITCH, ContractStatus
 from domain.usecases import contracts as uc
 from domain.usecases.common import load, require_party
 from domain.usecases.visibility import owned_job
-from handlers.callbacks import StaleButton, encode
+from handlers.callbacks import StaleButton
 from handlers.context import Context, Scope
 from handlers.contract_views import milestone_line, milestones_of, open_contract_button
 from handlers.events import Button, Keyboard
@@ -44,7 +48,6 @@ from handlers.notify import renders
 from handlers.prefixes import FUND, OFFER
 from handlers.render import Html, bold, button, join, keyboard, money, rows
 from handlers.routing import Steps, step
-from handlers.routing import button as on_button
 
 
 class OfferStep(Steps, flow="offer"):
@@ -102,13 +105,13 @@ def fee_lines(t: Translator, subtotal: int, currency: str, client_bp: int, free_
 
 
 def _cancel(t: Translator) -> Button:
-    return button(t.plain("btn.cancel"), encode(OFFER, "x"))
+    return button(t.plain("btn.cancel"), OFFER.data("cancel"))
 
 
 async def _ask_title(ctx: Context, data: dict[str, Any], edit: bool = False) -> None:
     await ctx.set_state(OfferStep.TITLE, data)
     t = ctx.t
-    back = button(t.plain("offers.btn.back"), encode(OFFER, "back")) if data.get("ms") else None
+    back = button(t.plain("offers.btn.back"), OFFER.data("back")) if data.get("ms") else None
     text = t("offers.ask_title", n=len(data.get("ms", [])) + 1)
     kb = keyboard([b for b in (back, _cancel(t)) if b])
     await (ctx.edit(text, kb) if edit else ctx.reply(text, kb))
@@ -118,7 +121,7 @@ async def _ask_amount(ctx: Context, data: dict[str, Any], edit: bool = False) ->
     await ctx.set_state(OfferStep.AMOUNT, data)
     t = ctx.t
     text = t("offers.ask_amount", title=data["cur_t"], currency=data["cur"])
-    kb = keyboard([button(t.plain("offers.btn.back"), encode(OFFER, "back")), _cancel(t)])
+    kb = keyboard([button(t.plain("offers.btn.back"), OFFER.data("back")), _cancel(t)])
     await (ctx.edit(text, kb) if edit else ctx.reply(text, kb))
 
 
@@ -128,8 +131,8 @@ async def _ask_due(ctx: Context, data: dict[str, Any]) -> None:
     await ctx.reply(
         t("offers.ask_due", title=data["cur_t"]),
         keyboard(
-            button(t.plain("offers.btn.skip_due"), encode(OFFER, "skip")),
-            [button(t.plain("offers.btn.back"), encode(OFFER, "back")), _cancel(t)],
+            button(t.plain("offers.btn.skip_due"), OFFER.data("skip")),
+            [button(t.plain("offers.btn.back"), OFFER.data("back")), _cancel(t)],
         ),
     )
 
@@ -146,12 +149,12 @@ async def _review(ctx: Context, data: dict[str, Any], edit: bool = False) -> Non
     if ms:
         lines += [Html(""), fee_lines(t, subtotal, data["cur"], data["cbp"], data["fbp"])]
     more_allowed = len(ms) < uc.MAX_MILESTONES and not (mode == "add" and ms)
-    more = button(t.plain("offers.btn.more"), encode(OFFER, "more")) if more_allowed else None
+    more = button(t.plain("offers.btn.more"), OFFER.data("more")) if more_allowed else None
     remove = [
-        button(t.plain("offers.btn.remove", n=i), encode(OFFER, "rm", arg=i))
+        button(t.plain("offers.btn.remove", n=i), OFFER.data("remove", arg=i))
         for i in range(1, len(ms) + 1)
     ]
-    send = button(t.plain(f"offers.btn.send_{mode}"), encode(OFFER, "send")) if ms else None
+    send = button(t.plain(f"offers.btn.send_{mode}"), OFFER.data("send")) if ms else None
     await (ctx.edit if edit else ctx.reply)(
         join(lines), keyboard(more, *rows(remove, 5), send, _cancel(t))
     )
@@ -318,37 +321,62 @@ async def review_step(ctx: Context) -> None:
 # --- wizard buttons ----------------------------------------------------------------
 
 
-async def _wizard_button(ctx: Context, action: str, arg: str | None) -> None:
-    if not ctx.in_step(OfferStep):
+def _wizard(ctx: Context, *steps: OfferStep) -> dict[str, Any]:
+    """The draft, for a wizard button pressed at one of `steps` (any step if none);
+    a press at another step, or outside the wizard, is stale."""
+    step_now = ctx.state.step if ctx.state else None
+    if not ctx.in_step(OfferStep) or (steps and step_now not in steps):
         raise StaleButton()
-    data = ctx.data
+    return ctx.data
+
+
+@OFFER.on("cancel", old=("x",))
+async def cancel_pressed(ctx: Context) -> None:
+    _wizard(ctx)
+    await ctx.clear_state()
+    await ctx.edit(ctx.t("offers.cancelled"))
+
+
+@OFFER.on("more")
+async def more_pressed(ctx: Context) -> None:
+    await _ask_title(ctx, _wizard(ctx, OfferStep.REVIEW), edit=True)
+
+
+@OFFER.on("remove", old=("rm",))
+async def remove_pressed(ctx: Context) -> None:
+    data = _wizard(ctx, OfferStep.REVIEW)
+    arg = ctx.callback.arg if ctx.callback else None
+    if not arg or not arg.isdigit():
+        raise StaleButton()
+    index = int(arg) - 1
+    if not 0 <= index < len(data.get("ms", [])):
+        raise StaleButton()
+    data["ms"] = [m for i, m in enumerate(data["ms"]) if i != index]
+    await _review(ctx, data, edit=True)
+
+
+@OFFER.on("skip")
+async def skip_pressed(ctx: Context) -> None:
+    await _add_current(ctx, _wizard(ctx, OfferStep.DUE), None, edit=True)
+
+
+@OFFER.on("back")
+async def back_pressed(ctx: Context) -> None:
+    data = _wizard(ctx)
     step_now = ctx.state.step  # type: ignore[union-attr]
-    if action == "x":
-        await ctx.clear_state()
-        await ctx.edit(ctx.t("offers.cancelled"))
-    elif action == "more" and step_now == "review":
+    if step_now == OfferStep.DUE:
+        await _ask_amount(ctx, data, edit=True)
+    elif step_now == OfferStep.AMOUNT:
         await _ask_title(ctx, data, edit=True)
-    elif action == "rm" and step_now == "review" and arg and arg.isdigit():
-        index = int(arg) - 1
-        if not 0 <= index < len(data.get("ms", [])):
-            raise StaleButton()
-        data["ms"] = [m for i, m in enumerate(data["ms"]) if i != index]
+    elif step_now == OfferStep.TITLE and data.get("ms"):
         await _review(ctx, data, edit=True)
-    elif action == "skip" and step_now == "due":
-        await _add_current(ctx, data, None, edit=True)
-    elif action == "back":
-        if step_now == "due":
-            await _ask_amount(ctx, data, edit=True)
-        elif step_now == "amount":
-            await _ask_title(ctx, data, edit=True)
-        elif step_now == "title" and data.get("ms"):
-            await _review(ctx, data, edit=True)
-        else:
-            raise StaleButton()
-    elif action == "send" and step_now == "review":
-        await _send(ctx, data)
     else:
         raise StaleButton()
+
+
+@OFFER.on("send")
+async def send_pressed(ctx: Context) -> None:
+    await _send(ctx, _wizard(ctx, OfferStep.REVIEW))
 
 
 async def _send(ctx: Context, data: dict[str, Any]) -> None:
@@ -426,29 +454,66 @@ async def _withdraw(ctx: Context, contract_id: int) -> None:
     await ctx.edit(ctx.t("offers.withdrawn_you", title=contract.title))
 
 
-@on_button(OFFER)
-async def offer_button(ctx: Context) -> None:
-    cb = ctx.callback
-    assert cb is not None
-    action = cb.action
-    if action == "new":
-        await hire_from_pitch(ctx, cb.require_id())
-        return
-    if action == "inv":
-        if cb.arg is None or not cb.arg.isdigit():
-            raise StaleButton()
-        await hire_invited(ctx, cb.require_id(), int(cb.arg))
-        return
-    starts = {"ctr": start_counter, "rev": start_revise, "addms": start_add}
-    decisions = {"acc": _accept, "dec": _decline, "cacc": _accept_counter, "wd": _withdraw}
-    if action in starts:
-        await starts[action](ctx, cb.require_id())
-    elif action in decisions:
-        if ctx.in_step(OfferStep):
-            await ctx.clear_state()  # a decision ends any half-written counter
-        await decisions[action](ctx, cb.require_id())
-    else:
-        await _wizard_button(ctx, action, cb.arg)
+def _pressed_id(ctx: Context) -> int:
+    """The id an "of:<action>:<id>" button carries."""
+    assert ctx.callback is not None
+    return ctx.callback.require_id()
+
+
+@OFFER.on("hire", old=("new",))
+async def hire_pressed(ctx: Context) -> None:
+    await hire_from_pitch(ctx, _pressed_id(ctx))
+
+
+@OFFER.on("hire_invited", old=("inv",))
+async def hire_invited_pressed(ctx: Context) -> None:
+    freelancer = ctx.callback.arg if ctx.callback else None
+    if freelancer is None or not freelancer.isdigit():
+        raise StaleButton()
+    await hire_invited(ctx, _pressed_id(ctx), int(freelancer))
+
+
+@OFFER.on("counter", old=("ctr",))
+async def counter_pressed(ctx: Context) -> None:
+    await start_counter(ctx, _pressed_id(ctx))
+
+
+@OFFER.on("revise", old=("rev",))
+async def revise_pressed(ctx: Context) -> None:
+    await start_revise(ctx, _pressed_id(ctx))
+
+
+@OFFER.on("add_milestone", old=("addms",))
+async def add_milestone_pressed(ctx: Context) -> None:
+    await start_add(ctx, _pressed_id(ctx))
+
+
+async def _decide(ctx: Context, decision: Any) -> None:
+    """A decision on an offer; it ends any half-written counter."""
+    contract_id = _pressed_id(ctx)
+    if ctx.in_step(OfferStep):
+        await ctx.clear_state()
+    await decision(ctx, contract_id)
+
+
+@OFFER.on("accept", old=("acc",))
+async def accept_pressed(ctx: Context) -> None:
+    await _decide(ctx, _accept)
+
+
+@OFFER.on("decline", old=("dec",))
+async def decline_pressed(ctx: Context) -> None:
+    await _decide(ctx, _decline)
+
+
+@OFFER.on("accept_counter", old=("cacc",))
+async def accept_counter_pressed(ctx: Context) -> None:
+    await _decide(ctx, _accept_counter)
+
+
+@OFFER.on("withdraw", old=("wd",))
+async def withdraw_pressed(ctx: Context) -> None:
+    await _decide(ctx, _withdraw)
 
 
 # --- notifications ---------------------------------------------------------------------
@@ -474,10 +539,10 @@ async def offer_text(scope: Scope, t: Translator, contract: Contract, key: str) 
 def _decision_keyboard(t: Translator, contract_id: int) -> Keyboard | None:
     return keyboard(
         [
-            button(t.plain("offers.btn.accept"), encode(OFFER, "acc", contract_id)),
-            button(t.plain("offers.btn.decline"), encode(OFFER, "dec", contract_id)),
+            button(t.plain("offers.btn.accept"), OFFER.data("accept", contract_id)),
+            button(t.plain("offers.btn.decline"), OFFER.data("decline", contract_id)),
         ],
-        button(t.plain("offers.btn.counter"), encode(OFFER, "ctr", contract_id)),
+        button(t.plain("offers.btn.counter"), OFFER.data("counter", contract_id)),
     )
 
 
@@ -553,10 +618,10 @@ async def offer_countered(scope: Scope, data: dict) -> None:
         text=text,
         buttons=keyboard(
             [
-                button(t.plain("offers.btn.accept_counter"), encode(OFFER, "cacc", cid)),
-                button(t.plain("offers.btn.revise"), encode(OFFER, "rev", cid)),
+                button(t.plain("offers.btn.accept_counter"), OFFER.data("accept_counter", cid)),
+                button(t.plain("offers.btn.revise"), OFFER.data("revise", cid)),
             ],
-            button(t.plain("offers.btn.withdraw"), encode(OFFER, "wd", cid)),
+            button(t.plain("offers.btn.withdraw"), OFFER.data("withdraw", cid)),
         ),
     )
 

@@ -129,7 +129,7 @@ async def test_pitches_ranked_with_reputation_and_badges(h, db, clock):
         "👤 Full profile",
         "‹ Pitches",
     ]
-    assert view.button("🤝 Hire")["data"].startswith("of:new:")
+    assert view.button("🤝 Hire")["data"].startswith("of:hire:")
     assert view.button("💬 Message")["data"].startswith("msg:write_pitch:")
 
 
@@ -226,7 +226,7 @@ async def test_invite_matching_freelancers(h, db):
     await h.press_data(carol, f"mj:pitches:{job_id}:1")
     page = h.last(carol)
     assert "Invited, no pitch yet" in page.text and "Fred <b>" in page.text
-    assert page.button("🤝 Hire Fred <b>")["data"] == f"of:inv:{job_id}:{fred.id}"
+    assert page.button("🤝 Hire Fred <b>")["data"] == f"of:hire_invited:{job_id}:{fred.id}"
 
 
 async def test_an_invited_pitch_is_free_and_marked(h, db, config):

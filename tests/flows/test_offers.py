@@ -111,7 +111,7 @@ async def send_offer(
     milestones: Sequence[tuple[str, str, str | None]] = (("Design", "100", None),),
 ) -> int:
     lang = client.language_code or "en"
-    await h.press_data(client, encode("of", "new", pitch_id))
+    await h.press_data(client, encode("of", "hire", pitch_id))
     for k, (title, amount, due) in enumerate(milestones):
         if k:
             await h.press(client, label("offers.btn.more", lang))
@@ -159,7 +159,7 @@ async def deal(
     cid = await send_offer(
         h, carla, pitch_id, [(t, a, None) for t, a in zip(titles, amounts, strict=True)]
     )
-    await h.press_data(fred, encode("of", "acc", cid))
+    await h.press_data(fred, encode("of", "accept", cid))
     assert (await contract(h, cid)).status is ContractStatus.ACTIVE
     return carla, fred, cid, [m.id for m in await milestones(h, cid)]  # type: ignore[misc]
 
@@ -201,7 +201,7 @@ async def test_offer_with_two_milestones_shows_fees_and_reaches_the_freelancer(h
     job_id = await open_job(h, carla)
     pitch_id = await add_pitch(h, job_id, fred)
 
-    await h.press_data(carla, encode("of", "new", pitch_id))
+    await h.press_data(carla, encode("of", "hire", pitch_id))
     assert "Milestone 1" in h.last(carla).text
     await enter_milestone(h, carla, "Design", "100", "in 10 days")
     await h.press(carla, label("offers.btn.more"))
@@ -241,7 +241,7 @@ async def test_pitch_milestones_prefill_the_draft_and_can_be_removed(h):
     job_id = await open_job(h, carla)
     proposed = [{"title": "Mockups", "amount": 6000}, {"title": "Code", "amount": 9000}]
     pitch_id = await add_pitch(h, job_id, fred, proposed)
-    await h.press_data(carla, encode("of", "new", pitch_id))
+    await h.press_data(carla, encode("of", "hire", pitch_id))
     assert "1. Mockups — $60.00" in h.last(carla).text
     await h.press(carla, label("offers.btn.remove", n=1))
     assert "Mockups" not in h.last(carla).text and "1. Code — $90.00" in h.last(carla).text
@@ -258,7 +258,7 @@ async def test_hire_an_invited_freelancer(h):
             Invitation(job_id=job_id, client_id=carla.id, freelancer_id=fred.id)
         )
         await uow.commit()
-    await h.press_data(carla, encode("of", "inv", job_id, fred.id))
+    await h.press_data(carla, encode("of", "hire_invited", job_id, fred.id))
     await enter_milestone(h, carla, "All of it", "300")
     await h.press(carla, label("offers.btn.send_new"))
     [c] = await all_of(h, "contracts")
@@ -268,7 +268,7 @@ async def test_hire_an_invited_freelancer(h):
 async def test_bad_inputs_are_refused_and_change_nothing(h):
     carla, fred = await people(h)
     pitch_id = await add_pitch(h, await open_job(h, carla), fred)
-    await h.press_data(carla, encode("of", "new", pitch_id))
+    await h.press_data(carla, encode("of", "hire", pitch_id))
     await h.send(carla, "   ")
     assert "can't be empty" in h.last(carla).text
     await h.send(carla, "x" * 10_000)
@@ -307,7 +307,7 @@ async def test_bad_inputs_are_refused_and_change_nothing(h):
 async def test_back_and_cancel_at_every_step(h):
     carla, fred = await people(h)
     pitch_id = await add_pitch(h, await open_job(h, carla), fred)
-    await h.press_data(carla, encode("of", "new", pitch_id))
+    await h.press_data(carla, encode("of", "hire", pitch_id))
     await h.send(carla, "Design")
     await h.send(carla, "100")
     await h.press(carla, label("offers.btn.back"))  # due → amount
@@ -328,7 +328,7 @@ async def test_back_and_cancel_at_every_step(h):
 async def test_a_restart_mid_wizard_loses_nothing(h, db, clock):
     carla, fred = await people(h)
     pitch_id = await add_pitch(h, await open_job(h, carla), fred)
-    await h.press_data(carla, encode("of", "new", pitch_id))
+    await h.press_data(carla, encode("of", "hire", pitch_id))
     await h.send(carla, "Design")
     await h.send(carla, "100")
     # A new engine on the same database, as after a restart.
@@ -345,7 +345,7 @@ async def test_a_restart_mid_wizard_loses_nothing(h, db, clock):
 async def test_a_duplicate_update_has_one_effect(h):
     carla, fred = await people(h)
     pitch_id = await add_pitch(h, await open_job(h, carla), fred)
-    await h.press_data(carla, encode("of", "new", pitch_id))
+    await h.press_data(carla, encode("of", "hire", pitch_id))
     await h.send(carla, "Design", update_id=50_001)
     await h.send(carla, "Design again", update_id=50_001)  # redelivered: ignored
     assert "Amount for “Design”" in h.last(carla).text
@@ -369,24 +369,25 @@ async def test_wrong_people_and_forged_buttons_are_refused(h):
     job_id = await open_job(h, carla)
     pitch_id = await add_pitch(h, job_id, fred)
 
-    await h.press_data(mallory, encode("of", "new", pitch_id))  # not her job
+    await h.press_data(mallory, encode("of", "hire", pitch_id))  # not her job
     assert "not yours" in h.last_answer(mallory).text  # type: ignore[union-attr]
     assert not h.chat(mallory)[-1].text.startswith("Milestone")
-    await h.press_data(carla, encode("of", "new", 987_654))  # no such pitch
+    await h.press_data(carla, encode("of", "hire", 987_654))  # no such pitch
     assert "no longer available" in h.last_answer(carla).text  # type: ignore[union-attr]
     for forged in ("of:acc", "of:zzz:1", "of:new:abc", "of"):
         await h.press_data(carla, forged)
         assert "no longer available" in h.last_answer(carla).text  # type: ignore[union-attr]
 
     cid = await send_offer(h, carla, pitch_id)
-    await h.press_data(carla, encode("of", "acc", cid))  # the client cannot accept
+    await h.press_data(carla, encode("of", "accept", cid))  # the client cannot accept
     assert "freelancer" in h.last_answer(carla).text.lower()  # type: ignore[union-attr]
-    await h.press_data(mallory, encode("of", "acc", cid))  # a stranger neither
+    await h.press_data(mallory, encode("of", "accept", cid))  # a stranger neither
     assert "not yours" in h.last_answer(mallory).text  # type: ignore[union-attr]
-    await h.press_data(fred, encode("of", "cacc", cid))  # only the client accepts a counter
+    # only the client accepts a counter
+    await h.press_data(fred, encode("of", "accept_counter", cid))
     assert (await contract(h, cid)).status is ContractStatus.OFFERED
 
-    await h.press_data(carla, encode("of", "new", pitch_id))  # an offer is already out
+    await h.press_data(carla, encode("of", "hire", pitch_id))  # an offer is already out
     assert "already an offer" in h.last_answer(carla).text  # type: ignore[union-attr]
 
 
@@ -430,7 +431,7 @@ async def test_decline_and_withdraw_tell_the_other_side_and_stale_buttons_fail(h
     await h.press(fred, label("offers.btn.decline"))
     assert (await contract(h, cid)).status is ContractStatus.DECLINED
     assert "declined your offer" in h.last(carla).text
-    await h.press_data(fred, encode("of", "acc", cid))  # the old Accept button
+    await h.press_data(fred, encode("of", "accept", cid))  # the old Accept button
     assert "current state" in h.last_answer(fred).text  # type: ignore[union-attr]
     assert (await contract(h, cid)).status is ContractStatus.DECLINED
 
@@ -438,7 +439,7 @@ async def test_decline_and_withdraw_tell_the_other_side_and_stale_buttons_fail(h
     gina = h.person("Gina")
     await join_as(h, gina, "freelancer")
     cid2 = await send_offer(h, carla, await add_pitch(h, job_id, gina))
-    await h.press_data(carla, encode("of", "wd", cid2))
+    await h.press_data(carla, encode("of", "withdraw", cid2))
     assert (await contract(h, cid2)).status is ContractStatus.WITHDRAWN
     assert "withdrew the offer" in h.last(gina).text
     await h.press(gina, label("offers.btn.accept"))
@@ -478,5 +479,5 @@ async def test_add_a_milestone_to_an_active_contract(h):
     assert [(m.title, m.status) for m in ms][-1] == ("Extra page", MilestoneStatus.PENDING)
     assert label("offers.btn.fund_now") in h.last(carla).labels()
     assert "added a milestone" in h.last(fred).text
-    await h.press_data(fred, encode("of", "addms", cid))  # the freelancer cannot
+    await h.press_data(fred, encode("of", "add_milestone", cid))  # the freelancer cannot
     assert len(await milestones(h, cid)) == 2
