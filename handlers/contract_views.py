@@ -16,7 +16,6 @@ from datetime import date
 from domain.entities import Milestone
 from domain.states import MILESTONE, MilestoneStatus
 from domain.usecases.milestones import refund_allowed
-from handlers.callbacks import encode
 from handlers.context import Context, Scope
 from handlers.events import Button, Keyboard
 from handlers.i18n import Translator
@@ -82,7 +81,7 @@ def milestone_actions(
     if refund_allowed(side, m, today):
         found.append(button(label("refund"), WORK.data("refund", m.id)))
     if MILESTONE.allows(m.status, "dispute"):
-        found.append(button(label("dispute"), encode(DISPUTE, "new", m.id)))
+        found.append(button(label("dispute"), DISPUTE.data("open", m.id)))
     return found
 
 

@@ -9,7 +9,7 @@ imports). Each prefix belongs to one flow module, which handles its presses.
 - "wk"  flows/work.py
 - "bal" flows/balance.py
 - "msg" flows/messaging.py  ("msg:write:<contract>" write to the other party)
-- "dsp" flows/disputes.py   ("dsp:new:<milestone>" open one, "dsp:v:<dispute>" its card)
+- "dsp" flows/disputes.py   ("dsp:open:<milestone>" open one, "dsp:view:<dispute>" its card)
 - "rv"  flows/reviews.py    ("rv:rate:<contract>" rate the other party)
 - "report" flows/reports.py ("report:job_post:<job>" / "report:user:<user>" report it)
 - "open"  flows/start.py    ("open:show_job:<job>" a job's card)

@@ -28,12 +28,12 @@ from domain.money import parse_money
 from domain.ports import JobQuery
 from domain.states import JobStatus
 from domain.usecases import queries, visibility
-from handlers.callbacks import StaleButton, encode
+from handlers.callbacks import StaleButton
 from handlers.context import Context
 from handlers.events import Button, Keyboard
 from handlers.i18n import Translator
 from handlers.prefixes import BROWSE as PREFIX
-from handlers.prefixes import PITCH, REPORT
+from handlers.prefixes import MY_JOBS, PITCH, REPORT
 from handlers.render import (
     Html,
     bold,
@@ -297,5 +297,7 @@ async def open_job(ctx: Context, job_id: int) -> None:
         else None
     )
     report = None if own else button(t.plain("btn.report_job"), REPORT.data("job_post", job.id))
-    manage = button(t.plain("browse.btn.manage"), encode("mj", "job", job.id)) if own else None
+    manage = (
+        button(t.plain("browse.btn.manage"), MY_JOBS.data("manage_job", job.id)) if own else None
+    )
     await ctx.reply(job_card(job, t), keyboard([b for b in (pitch, report, manage) if b]))

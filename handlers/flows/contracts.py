@@ -26,7 +26,6 @@ from domain.usecases import queries, reviews
 from domain.usecases.common import load, other_party, require_party
 from domain.usecases.disputes import LIVE
 from domain.usecases.messaging import WRITABLE
-from handlers.callbacks import encode
 from handlers.context import Context, Scope
 from handlers.contract_views import (
     card_keyboard,
@@ -161,7 +160,7 @@ async def _dispute_view(scope: Scope, t: Translator, m: Milestone) -> list[Butto
     if not live:
         return []
     label = t.plain("contracts.btn.dispute_view_n", n=m.position)
-    return [button(label, encode(DISPUTE, "v", live[0].id))]
+    return [button(label, DISPUTE.data("view", live[0].id))]
 
 
 async def show_contract(ctx: Context, contract_id: int, edit: bool = True) -> None:

@@ -1,14 +1,17 @@
 """Disputes between the parties: open one on a funded milestone (reason and
 evidence), answer, propose a split, accept or reject it, withdraw.
 
-Stable callback data (other flows link to these):
-- "dsp:new:<milestone_id>"  open a dispute on a milestone holding money (either party)
-- "dsp:v:<dispute_id>"      the dispute's card with the viewer's buttons
-Internal: "dsp:ans:<id>" answer, "dsp:sp:<id>" propose a split, "dsp:spok:<id>:<share>"
-confirm it, "dsp:acc:<id>" see what accepting means, "dsp:accok:<id>:<share>" accept
-exactly that share, "dsp:rej:<id>" reject, "dsp:wd:<id>" / "dsp:wdok:<id>" withdraw,
-"dsp:go" open the drafted dispute, "dsp:back" back to the reason, "dsp:x" cancel,
-"dsp:list::<page>" my disputes, "dsp:pick::<page>" milestones one may dispute.
+Callback data (prefix "dsp", handlers/prefixes.py DISPUTE; other flows link to the
+first two; the old codes of buttons already sent, still honoured, in brackets):
+- "dsp:open:<milestone_id>"  open a dispute on a milestone holding money (either party) (new)
+- "dsp:view:<dispute_id>"    the dispute's card with the viewer's buttons (v)
+Internal: "dsp:answer:<id>" answer (ans), "dsp:propose_split:<id>" propose a split (sp),
+"dsp:confirm_split:<id>:<share>" confirm it (spok), "dsp:accept:<id>" see what accepting
+means (acc), "dsp:confirm_accept:<id>:<share>" accept exactly that share (accok),
+"dsp:reject:<id>" reject (rej), "dsp:withdraw:<id>" / "dsp:confirm_withdraw:<id>"
+withdraw (wd, wdok), "dsp:submit" open the drafted dispute (go), "dsp:back" back to the
+reason, "dsp:cancel" cancel (x), "dsp:list::<page>" my disputes, "dsp:pick::<page>"
+milestones one may dispute.
 
 /mydisputes lists one's disputes and offers "Open a dispute". The draft (milestone,
 reason, evidence file ids, evidence notes) lives in the conversation state
@@ -39,11 +42,9 @@ from handlers.events import Button, Keyboard
 from handlers.helpers import gateway_of, int_arg, leave_flow, name_of, page_nav, page_of
 from handlers.i18n import Translator
 from handlers.notify import dispute_rows, renders
+from handlers.prefixes import DISPUTE, MESSAGE
 from handlers.render import Html, button, esc, join, keyboard, money, shorten
 from handlers.routing import Menu, Steps, command, step
-from handlers.routing import button as on_button
-
-PREFIX = "dsp"
 
 
 class DisputeStep(Steps, flow="dispute"):
@@ -56,18 +57,17 @@ class DisputeStep(Steps, flow="dispute"):
 
 
 ADMIN_EVIDENCE = ("adm", "d")  # the admin flow's evidence view: "adm:d:<dispute_id>"
-MESSAGE = ("msg", "c")  # the messaging flow's compose: "msg:c:<contract_id>"
 REASON_MIN = 10
 PAGE = 6
 NOTE_PREVIEW = 500  # characters of one evidence note in a notification
 
 
 def view_button(t: Translator, dispute_id: int) -> Button:
-    return button(t.plain("dsp.btn.view"), encode(PREFIX, "v", dispute_id))
+    return button(t.plain("dsp.btn.view"), DISPUTE.data("view", dispute_id))
 
 
 def _cancel(t: Translator) -> Button:
-    return button(t.plain("btn.cancel"), encode(PREFIX, "x"))
+    return button(t.plain("btn.cancel"), DISPUTE.data("cancel"))
 
 
 def split_of(contract: Contract, milestone: Milestone, share: int) -> Settlement:
@@ -149,7 +149,7 @@ def dispute_buttons(
     leaves only answering: an admin decides)."""
     did = dispute.id
     assert did is not None
-    message = button(t.plain("dsp.btn.message"), encode(*MESSAGE, contract.id))
+    message = button(t.plain("dsp.btn.message"), MESSAGE.data("write", contract.id))
     if not _live(dispute) or contract.party(viewer_id) is None:
         return keyboard(message)
     settle = uc.parties_may_settle(milestone)
@@ -160,14 +160,14 @@ def dispute_buttons(
         and dispute.proposed_by != viewer_id
     ):
         first = [
-            button(t.plain("dsp.btn.accept"), encode(PREFIX, "acc", did)),
-            button(t.plain("dsp.btn.reject"), encode(PREFIX, "rej", did)),
+            button(t.plain("dsp.btn.accept"), DISPUTE.data("accept", did)),
+            button(t.plain("dsp.btn.reject"), DISPUTE.data("reject", did)),
         ]
-    second = [button(t.plain("dsp.btn.answer"), encode(PREFIX, "ans", did))]
+    second = [button(t.plain("dsp.btn.answer"), DISPUTE.data("answer", did))]
     if settle:
-        second.append(button(t.plain("dsp.btn.propose"), encode(PREFIX, "sp", did)))
+        second.append(button(t.plain("dsp.btn.propose"), DISPUTE.data("propose_split", did)))
     withdraw = (
-        button(t.plain("dsp.btn.withdraw"), encode(PREFIX, "wd", did))
+        button(t.plain("dsp.btn.withdraw"), DISPUTE.data("withdraw", did))
         if settle and dispute.opened_by == viewer_id
         else None
     )
@@ -212,8 +212,8 @@ async def _ask_reason(ctx: Context, milestone_id: int, reason: str = "") -> None
 
 def _evidence_keyboard(t: Translator) -> Keyboard | None:
     return keyboard(
-        button(t.plain("dsp.btn.submit"), encode(PREFIX, "go")),
-        [button(t.plain("dsp.btn.back"), encode(PREFIX, "back")), _cancel(t)],
+        button(t.plain("dsp.btn.submit"), DISPUTE.data("submit")),
+        [button(t.plain("dsp.btn.back"), DISPUTE.data("back")), _cancel(t)],
     )
 
 
@@ -289,7 +289,7 @@ async def answer_step(ctx: Context) -> None:
     files = ctx.file_ids
     await uc.answer_dispute(ctx.uow, ctx.clock, ctx.user.id, dispute_id, ctx.text, files)
     await ctx.clear_state()
-    more = button(ctx.t.plain("dsp.btn.answer_more"), encode(PREFIX, "ans", dispute_id))
+    more = button(ctx.t.plain("dsp.btn.answer_more"), DISPUTE.data("answer", dispute_id))
     await ctx.reply(ctx.t("dsp.answered"), keyboard([more, view_button(ctx.t, dispute_id)]))
 
 
@@ -315,7 +315,8 @@ async def share_step(ctx: Context) -> None:
         keyboard(
             [
                 button(
-                    ctx.t.plain("dsp.btn.send_proposal"), encode(PREFIX, "spok", dispute_id, share)
+                    ctx.t.plain("dsp.btn.send_proposal"),
+                    DISPUTE.data("confirm_split", dispute_id, share),
                 ),
                 _cancel(ctx.t),
             ]
@@ -345,9 +346,10 @@ async def _ask_accept(ctx: Context, dispute_id: int) -> None:
         keyboard(
             [
                 button(
-                    ctx.t.plain("dsp.btn.accept_sure"), encode(PREFIX, "accok", dispute_id, share)
+                    ctx.t.plain("dsp.btn.accept_sure"),
+                    DISPUTE.data("confirm_accept", dispute_id, share),
                 ),
-                button(ctx.t.plain("dsp.btn.back"), encode(PREFIX, "v", dispute_id)),
+                button(ctx.t.plain("dsp.btn.back"), DISPUTE.data("view", dispute_id)),
             ]
         ),
     )
@@ -388,8 +390,11 @@ async def _ask_withdraw(ctx: Context, dispute_id: int) -> None:
         ctx.t("dsp.confirm_withdraw", id=dispute_id),
         keyboard(
             [
-                button(ctx.t.plain("dsp.btn.withdraw_sure"), encode(PREFIX, "wdok", dispute_id)),
-                button(ctx.t.plain("dsp.btn.back"), encode(PREFIX, "v", dispute_id)),
+                button(
+                    ctx.t.plain("dsp.btn.withdraw_sure"),
+                    DISPUTE.data("confirm_withdraw", dispute_id),
+                ),
+                button(ctx.t.plain("dsp.btn.back"), DISPUTE.data("view", dispute_id)),
             ]
         ),
     )
@@ -413,7 +418,7 @@ async def _show_mine(ctx: Context, page: int) -> None:
         else []
     )
     found.sort(key=lambda d: (not _live(d), -(d.id or 0)))  # live ones first
-    pick = button(t.plain("dsp.btn.open_new"), encode(PREFIX, "pick", arg=1))
+    pick = button(t.plain("dsp.btn.open_new"), DISPUTE.data("pick", arg=1))
     if not found:
         await ctx.edit(t("dsp.mine_empty"), keyboard(pick))
         return
@@ -422,10 +427,10 @@ async def _show_mine(ctx: Context, page: int) -> None:
     for d in shown:
         title = shorten(contracts[d.contract_id].title, 30)
         status = t.plain(f"dsp.status.{d.status}")
-        rows_.append([button(f"⚖️ #{d.id} {title} · {status}", encode(PREFIX, "v", d.id))])
+        rows_.append([button(f"⚖️ #{d.id} {title} · {status}", DISPUTE.data("view", d.id))])
     await ctx.edit(
         t("dsp.mine_title", count=len(found)),
-        keyboard(*rows_, page_nav(t, PREFIX, "list", page, pages) or None, pick),
+        keyboard(*rows_, page_nav(t, DISPUTE, "list", page, pages) or None, pick),
     )
 
 
@@ -447,13 +452,13 @@ async def _show_pick(ctx: Context, page: int) -> None:
         [
             button(
                 f"{shorten(c.title, 22)} · {shorten(m.title, 18)} · {money(m.amount, m.currency)}",
-                encode(PREFIX, "new", m.id),
+                DISPUTE.data("open", m.id),
             )
         ]
         for m, c in shown
     ]
     await ctx.edit(
-        t("dsp.pick_title"), keyboard(*rows_, page_nav(t, PREFIX, "pick", page, pages) or None)
+        t("dsp.pick_title"), keyboard(*rows_, page_nav(t, DISPUTE, "pick", page, pages) or None)
     )
 
 
@@ -465,50 +470,102 @@ async def my_disputes(ctx: Context) -> None:
 # --- buttons -------------------------------------------------------------------------------
 
 
-@on_button(PREFIX)
-async def dispute_buttons_pressed(ctx: Context) -> None:
-    cb = ctx.callback
-    assert cb is not None
-    action = cb.action
-    if action == "x":
-        await leave_flow(ctx, DisputeStep, "dsp.cancelled")
-    elif action == "new":
-        await _ask_reason(ctx, cb.require_id())
-    elif action == "back":
-        if not ctx.in_step(DisputeStep.EVIDENCE):
-            raise StaleButton()
-        await _ask_reason(ctx, int(ctx.data["ms"]))
-    elif action == "go":
-        await _submit(ctx)
-        return
-    elif action == "v":
-        await show_dispute(ctx, cb.require_id())
-    elif action == "ans":
-        await _ask_answer(ctx, cb.require_id())
-    elif action == "sp":
-        await _ask_share(ctx, cb.require_id())
-    elif action == "spok":
-        await _propose(ctx, cb.require_id(), int_arg(cb.arg))
-        return
-    elif action == "acc":
-        await _ask_accept(ctx, cb.require_id())
-    elif action == "accok":
-        await _accept(ctx, cb.require_id(), int_arg(cb.arg))
-        return
-    elif action == "rej":
-        await _reject(ctx, cb.require_id())
-        return
-    elif action == "wd":
-        await _ask_withdraw(ctx, cb.require_id())
-    elif action == "wdok":
-        await _withdraw(ctx, cb.require_id())
-        return
-    elif action == "list":
-        await _show_mine(ctx, int_arg(cb.arg))
-    elif action == "pick":
-        await _show_pick(ctx, int_arg(cb.arg))
-    else:
+def _pressed_id(ctx: Context) -> int:
+    """The id a "dsp:<action>:<id>" button carries."""
+    assert ctx.callback is not None
+    return ctx.callback.require_id()
+
+
+def _pressed_arg(ctx: Context) -> int:
+    """The number a button carries after its id (a share, a page)."""
+    assert ctx.callback is not None
+    return int_arg(ctx.callback.arg)
+
+
+@DISPUTE.on("cancel", old=("x",))
+async def cancel_pressed(ctx: Context) -> None:
+    await leave_flow(ctx, DisputeStep, "dsp.cancelled")
+    ctx.answer()
+
+
+@DISPUTE.on("open", old=("new",))
+async def open_pressed(ctx: Context) -> None:
+    await _ask_reason(ctx, _pressed_id(ctx))
+    ctx.answer()
+
+
+@DISPUTE.on("back")
+async def back_pressed(ctx: Context) -> None:
+    if not ctx.in_step(DisputeStep.EVIDENCE):
         raise StaleButton()
+    await _ask_reason(ctx, int(ctx.data["ms"]))
+    ctx.answer()
+
+
+@DISPUTE.on("submit", old=("go",))
+async def submit_pressed(ctx: Context) -> None:
+    await _submit(ctx)
+
+
+@DISPUTE.on("view", old=("v",))
+async def view_pressed(ctx: Context) -> None:
+    await show_dispute(ctx, _pressed_id(ctx))
+    ctx.answer()
+
+
+@DISPUTE.on("answer", old=("ans",))
+async def answer_pressed(ctx: Context) -> None:
+    await _ask_answer(ctx, _pressed_id(ctx))
+    ctx.answer()
+
+
+@DISPUTE.on("propose_split", old=("sp",))
+async def propose_split_pressed(ctx: Context) -> None:
+    await _ask_share(ctx, _pressed_id(ctx))
+    ctx.answer()
+
+
+@DISPUTE.on("confirm_split", old=("spok",))
+async def confirm_split_pressed(ctx: Context) -> None:
+    await _propose(ctx, _pressed_id(ctx), _pressed_arg(ctx))
+
+
+@DISPUTE.on("accept", old=("acc",))
+async def accept_pressed(ctx: Context) -> None:
+    await _ask_accept(ctx, _pressed_id(ctx))
+    ctx.answer()
+
+
+@DISPUTE.on("confirm_accept", old=("accok",))
+async def confirm_accept_pressed(ctx: Context) -> None:
+    await _accept(ctx, _pressed_id(ctx), _pressed_arg(ctx))
+
+
+@DISPUTE.on("reject", old=("rej",))
+async def reject_pressed(ctx: Context) -> None:
+    await _reject(ctx, _pressed_id(ctx))
+
+
+@DISPUTE.on("withdraw", old=("wd",))
+async def withdraw_pressed(ctx: Context) -> None:
+    await _ask_withdraw(ctx, _pressed_id(ctx))
+    ctx.answer()
+
+
+@DISPUTE.on("confirm_withdraw", old=("wdok",))
+async def confirm_withdraw_pressed(ctx: Context) -> None:
+    await _withdraw(ctx, _pressed_id(ctx))
+
+
+@DISPUTE.on("list")
+async def list_pressed(ctx: Context) -> None:
+    await _show_mine(ctx, _pressed_arg(ctx))
+    ctx.answer()
+
+
+@DISPUTE.on("pick")
+async def pick_pressed(ctx: Context) -> None:
+    await _show_pick(ctx, _pressed_arg(ctx))
     ctx.answer()
 
 

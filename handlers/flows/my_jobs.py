@@ -4,17 +4,20 @@ freelancer's reputation; per pitch: the full pitch and profile, Shortlist,
 Decline, Message, Hire; inviting matching freelancers. The Message button opens
 the messaging flow's compose ("msg:p:<pitch id>").
 
-Callback data (prefix "mj"); the first three are stable for other flows:
-- "mj:job:<job id>"                the job's manage card (the owner only)
-- "mj:pitch:<pitch id>"            one pitch with its actions (the job's client)
+Callback data (prefix "mj", handlers.prefixes.MY_JOBS; the first three are
+linked from other flows; the old codes in brackets still work):
+- "mj:manage_job:<job id>"         the job's manage card (the owner only) [job]
+- "mj:view_pitch:<pitch id>"       one pitch with its actions (the job's client) [pitch]
 - "mj:pitches:<job id>:<page>"     the ranked pitches on a job
 - "mj:list::<page>"                my jobs, page 1-based
-- "mj:pause:<job>" / "mj:resume:<job>" / "mj:close:<job>" (asks) / "mj:closey:<job>"
-- "mj:sl:<pitch>" shortlist, "mj:dec:<pitch>" decline
-- "mj:inv:<job>" candidates to invite, "mj:invy:<job>:<freelancer id>" invite one
+- "mj:pause:<job>" / "mj:resume:<job>" / "mj:close:<job>" (asks) /
+  "mj:confirm_close:<job>" [closey]
+- "mj:shortlist:<pitch>" [sl], "mj:decline:<pitch>" [dec]
+- "mj:candidates:<job>" whom to invite [inv], "mj:invite:<job>:<freelancer id>"
+  invite one [invy]
 Elsewhere: Hire is the offers flow's "of:new:<pitch id>" (an invited freelancer
 who has not pitched: "of:inv:<job id>:<freelancer id>", on the pitches page); editing fields is the
-post flow's "pj:edit:<job id>"; the invitation's Pitch is "pitch:new:<job id>".
+post flow's "pj:edit:<job id>"; the invitation's Pitch is "pitch:start:<job id>".
 """
 
 from __future__ import annotations
@@ -27,8 +30,12 @@ from domain.usecases.contracts import HIRING
 from handlers.callbacks import StaleButton, encode
 from handlers.context import Context, Scope
 from handlers.events import Button, Keyboard
+from handlers.flows.menu import cmd_data
 from handlers.i18n import Translator
 from handlers.notify import renders
+from handlers.prefixes import BROWSE, MESSAGE, PROFILE
+from handlers.prefixes import MY_JOBS as PREFIX
+from handlers.prefixes import PITCH as PITCHING
 from handlers.render import (
     Html,
     bold,
@@ -43,17 +50,12 @@ from handlers.render import (
     shorten,
 )
 from handlers.routing import Menu, command
-from handlers.routing import button as on_button
 from handlers.taxonomy_names import skill_names
 
-PREFIX = "mj"
 JOBS_PAGE = 6
 PITCHES_PAGE = 6
 HIRE = ("of", "hire")  # handlers/flows/offers.py: "of:hire:<pitch id>"
 HIRE_INVITED = ("of", "hire_invited")  # offers.py: "of:hire_invited:<job id>:<freelancer id>"
-PITCH_NEW = ("pitch", "new")  # handlers/flows/pitch.py: "pitch:new:<job id>"
-PROFILE_CARD = ("prof", "card")  # handlers/flows/profile.py: "prof:card:<user id>"
-MESSAGE = ("msg", "write_pitch")  # flows/messaging.py: "msg:write_pitch:<pitch id>" to the freelancer
 STATUS_ICON = {
     JobStatus.DRAFT: "📝",
     JobStatus.OPEN: "🟢",
@@ -81,7 +83,7 @@ async def show_list(ctx: Context, page: int) -> None:
     summaries = await queries.my_jobs(ctx.uow, ctx.user.id, JOBS_PAGE, (page - 1) * JOBS_PAGE)
     total = await ctx.uow.jobs.count(client_id=ctx.user.id)
     pages = max(1, -(-total // JOBS_PAGE))
-    new_job = button(t.plain("myjobs.btn.post"), encode("cmd", "post"))
+    new_job = button(t.plain("myjobs.btn.post"), cmd_data("post"))
     if not total:
         await ctx.edit(t("myjobs.empty"), keyboard(new_job))
         return
@@ -93,14 +95,14 @@ async def show_list(ctx: Context, page: int) -> None:
                 title=shorten(s.job.title, 36),
                 pitches=s.pitches,
             ),
-            encode(PREFIX, "job", s.job.id),
+            PREFIX.data("manage_job", s.job.id),
         )
         for s in summaries
     ]
     pager = pagination_row(
         page,
         pages,
-        lambda p: encode(PREFIX, "list", arg=p),
+        lambda p: PREFIX.data("list", arg=p),
         prev=t.plain("btn.prev"),
         next_=t.plain("btn.next"),
     )
@@ -113,21 +115,19 @@ async def show_list(ctx: Context, page: int) -> None:
 def manage_keyboard(t: Translator, job: Job, pitches: int) -> Keyboard:
     assert job.id is not None
     jid = job.id
-    first = [
-        button(t.plain("myjobs.btn.pitches", count=pitches), encode(PREFIX, "pitches", jid, 1))
-    ]
+    first = [button(t.plain("myjobs.btn.pitches", count=pitches), PREFIX.data("pitches", jid, 1))]
     if job.status == JobStatus.OPEN:
-        first.append(button(t.plain("myjobs.btn.invite"), encode(PREFIX, "inv", jid)))
+        first.append(button(t.plain("myjobs.btn.invite"), PREFIX.data("candidates", jid)))
     out: Keyboard = [first]
     if job.status != JobStatus.CLOSED:
         toggle = (
-            button(t.plain("myjobs.btn.pause"), encode(PREFIX, "pause", jid))
+            button(t.plain("myjobs.btn.pause"), PREFIX.data("pause", jid))
             if job.status == JobStatus.OPEN
-            else button(t.plain("myjobs.btn.resume"), encode(PREFIX, "resume", jid))
+            else button(t.plain("myjobs.btn.resume"), PREFIX.data("resume", jid))
         )
         out.append([button(t.plain("myjobs.btn.edit"), encode("pj", "edit", jid)), toggle])
-        out.append([button(t.plain("myjobs.btn.close"), encode(PREFIX, "close", jid))])
-    out.append([button(t.plain("myjobs.btn.list"), encode(PREFIX, "list", arg=1))])
+        out.append([button(t.plain("myjobs.btn.close"), PREFIX.data("close", jid))])
+    out.append([button(t.plain("myjobs.btn.list"), PREFIX.data("list", arg=1))])
     return out
 
 
@@ -186,16 +186,16 @@ async def show_pitches(ctx: Context, job_id: int, page: int) -> None:
             + Html("\n    ")
             + reputation_text(t, reputation)
         )
-        picks.append(button(f"{n}. {name}", encode(PREFIX, "pitch", p.id)))
+        picks.append(button(f"{n}. {name}", PREFIX.data("view_pitch", p.id)))
     pager = pagination_row(
         page,
         pages,
-        lambda p: encode(PREFIX, "pitches", job.id, p),
+        lambda p: PREFIX.data("pitches", job.id, p),
         prev=t.plain("btn.prev"),
         next_=t.plain("btn.next"),
     )
     hires = await _invited_without_pitch(ctx, job, lines) if page == 1 else []
-    back = button(t.plain("myjobs.btn.job"), encode(PREFIX, "job", job.id))
+    back = button(t.plain("myjobs.btn.job"), PREFIX.data("manage_job", job.id))
     keys = [*rows(picks, 2), *([pager] if pager else []), *rows(hires, 1), [back]]
     await ctx.edit(join(lines), keys)
 
@@ -281,14 +281,14 @@ def pitch_keyboard(t: Translator, pitch: Pitch, job: Job) -> Keyboard:
     answerable = pitch.status in ANSWERABLE
     first = []
     if pitch.status == PitchStatus.PENDING:
-        first.append(button(t.plain("myjobs.btn.shortlist"), encode(PREFIX, "sl", pitch.id)))
+        first.append(button(t.plain("myjobs.btn.shortlist"), PREFIX.data("shortlist", pitch.id)))
     if answerable:
-        first.append(button(t.plain("myjobs.btn.decline"), encode(PREFIX, "dec", pitch.id)))
-    second = [button(t.plain("myjobs.btn.message"), encode(*MESSAGE, pitch.id))]
+        first.append(button(t.plain("myjobs.btn.decline"), PREFIX.data("decline", pitch.id)))
+    second = [button(t.plain("myjobs.btn.message"), MESSAGE.data("write_pitch", pitch.id))]
     if answerable and job.status in HIRING:
         second.append(button(t.plain("myjobs.btn.hire"), encode(*HIRE, pitch.id)))
-    profile = button(t.plain("myjobs.btn.profile"), encode(*PROFILE_CARD, pitch.freelancer_id))
-    back = button(t.plain("myjobs.btn.back_pitches"), encode(PREFIX, "pitches", job.id, 1))
+    profile = button(t.plain("myjobs.btn.profile"), PROFILE.data("card", pitch.freelancer_id))
+    back = button(t.plain("myjobs.btn.back_pitches"), PREFIX.data("pitches", job.id, 1))
     return [row for row in (first, second, [profile, back]) if row]
 
 
@@ -315,77 +315,113 @@ async def show_candidates(ctx: Context, job_id: int) -> None:
         picks.append(
             button(
                 t.plain("myjobs.btn.invite_one", name=shorten(_name(user, user.id), 30)),
-                encode(PREFIX, "invy", job.id, str(user.id)),
+                PREFIX.data("invite", job.id, str(user.id)),
             )
         )
-    back = button(t.plain("myjobs.btn.job"), encode(PREFIX, "job", job.id))
+    back = button(t.plain("myjobs.btn.job"), PREFIX.data("manage_job", job.id))
     await ctx.edit(join(lines), [*rows(picks, 1), [back]])
 
 
 # --- buttons --------------------------------------------------------------------------------
 
 
-@on_button(PREFIX)
-async def my_jobs_buttons(ctx: Context) -> None:
-    cb = ctx.callback
-    assert cb is not None
+def _id(ctx: Context) -> int:
+    assert ctx.callback is not None
+    return ctx.callback.require_id()
+
+
+def _page(ctx: Context) -> int:
+    arg = ctx.callback.arg if ctx.callback else None
+    return max(1, int(arg)) if arg and arg.isdigit() else 1
+
+
+@PREFIX.on("list")
+async def list_pressed(ctx: Context) -> None:
+    await show_list(ctx, _page(ctx))
+
+
+@PREFIX.on("manage_job", old=("job",))
+async def manage_job_pressed(ctx: Context) -> None:
+    await show_manage_card(ctx, await queries.own_job(ctx.uow, ctx.user.id, _id(ctx)))
+
+
+@PREFIX.on("pause")
+async def pause_pressed(ctx: Context) -> None:
+    job = await jobs.pause_job(ctx.uow, ctx.clock, ctx.user.id, _id(ctx))
+    await show_manage_card(ctx, job)
+    ctx.answer(ctx.t.plain("myjobs.paused"))
+
+
+@PREFIX.on("resume")
+async def resume_pressed(ctx: Context) -> None:
+    job = await jobs.resume_job(ctx.uow, ctx.clock, ctx.user.id, _id(ctx))
+    await show_manage_card(ctx, job)
+    ctx.answer(ctx.t.plain("myjobs.resumed"))
+
+
+@PREFIX.on("close")
+async def close_pressed(ctx: Context) -> None:
     t = ctx.t
-    action = cb.action
-    if action == "list":
-        page = int(cb.arg) if cb.arg and cb.arg.isdigit() else 1
-        await show_list(ctx, max(1, page))
-    elif action == "job":
-        await show_manage_card(ctx, await queries.own_job(ctx.uow, ctx.user.id, cb.require_id()))
-    elif action == "pause":
-        job = await jobs.pause_job(ctx.uow, ctx.clock, ctx.user.id, cb.require_id())
-        await show_manage_card(ctx, job)
-        ctx.answer(t.plain("myjobs.paused"))
-    elif action == "resume":
-        job = await jobs.resume_job(ctx.uow, ctx.clock, ctx.user.id, cb.require_id())
-        await show_manage_card(ctx, job)
-        ctx.answer(t.plain("myjobs.resumed"))
-    elif action == "close":
-        job = await queries.own_job(ctx.uow, ctx.user.id, cb.require_id())
-        if job.status == JobStatus.CLOSED:
-            raise StaleButton()
-        await ctx.edit(
-            t("myjobs.close_confirm", title=job.title),
-            keyboard(
-                [
-                    button(t.plain("myjobs.btn.close_yes"), encode(PREFIX, "closey", job.id)),
-                    button(t.plain("myjobs.btn.job"), encode(PREFIX, "job", job.id)),
-                ]
-            ),
-        )
-    elif action == "closey":
-        job = await jobs.close_job(ctx.uow, ctx.clock, ctx.user.id, cb.require_id())
-        await show_manage_card(ctx, job, notice=t("myjobs.closed"))
-        ctx.answer(t.plain("myjobs.closed_short"))
-    elif action == "pitches":
-        page = int(cb.arg) if cb.arg and cb.arg.isdigit() else 1
-        await show_pitches(ctx, cb.require_id(), page)
-    elif action == "pitch":
-        await show_pitch(ctx, cb.require_id())
-    elif action == "sl":
-        await pitches.shortlist_pitch(ctx.uow, ctx.clock, ctx.user.id, cb.require_id())
-        await show_pitch(ctx, cb.require_id())
-        ctx.answer(t.plain("myjobs.shortlisted"))
-    elif action == "dec":
-        await pitches.decline_pitch(ctx.uow, ctx.clock, ctx.user.id, cb.require_id())
-        await show_pitch(ctx, cb.require_id())
-        ctx.answer(t.plain("myjobs.declined"))
-    elif action == "inv":
-        await show_candidates(ctx, cb.require_id())
-    elif action == "invy":
-        if not cb.arg or not cb.arg.isdigit():
-            raise StaleButton()
-        await pitches.invite_freelancer(
-            ctx.uow, ctx.clock, ctx.user.id, cb.require_id(), int(cb.arg)
-        )
-        await show_candidates(ctx, cb.require_id())
-        ctx.answer(t.plain("myjobs.invited_short"))
-    else:
+    job = await queries.own_job(ctx.uow, ctx.user.id, _id(ctx))
+    if job.status == JobStatus.CLOSED:
         raise StaleButton()
+    await ctx.edit(
+        t("myjobs.close_confirm", title=job.title),
+        keyboard(
+            [
+                button(t.plain("myjobs.btn.close_yes"), PREFIX.data("confirm_close", job.id)),
+                button(t.plain("myjobs.btn.job"), PREFIX.data("manage_job", job.id)),
+            ]
+        ),
+    )
+
+
+@PREFIX.on("confirm_close", old=("closey",))
+async def confirm_close_pressed(ctx: Context) -> None:
+    t = ctx.t
+    job = await jobs.close_job(ctx.uow, ctx.clock, ctx.user.id, _id(ctx))
+    await show_manage_card(ctx, job, notice=t("myjobs.closed"))
+    ctx.answer(t.plain("myjobs.closed_short"))
+
+
+@PREFIX.on("pitches")
+async def pitches_pressed(ctx: Context) -> None:
+    arg = ctx.callback.arg if ctx.callback else None
+    await show_pitches(ctx, _id(ctx), int(arg) if arg and arg.isdigit() else 1)
+
+
+@PREFIX.on("view_pitch", old=("pitch",))
+async def view_pitch_pressed(ctx: Context) -> None:
+    await show_pitch(ctx, _id(ctx))
+
+
+@PREFIX.on("shortlist", old=("sl",))
+async def shortlist_pressed(ctx: Context) -> None:
+    await pitches.shortlist_pitch(ctx.uow, ctx.clock, ctx.user.id, _id(ctx))
+    await show_pitch(ctx, _id(ctx))
+    ctx.answer(ctx.t.plain("myjobs.shortlisted"))
+
+
+@PREFIX.on("decline", old=("dec",))
+async def decline_pressed(ctx: Context) -> None:
+    await pitches.decline_pitch(ctx.uow, ctx.clock, ctx.user.id, _id(ctx))
+    await show_pitch(ctx, _id(ctx))
+    ctx.answer(ctx.t.plain("myjobs.declined"))
+
+
+@PREFIX.on("candidates", old=("inv",))
+async def candidates_pressed(ctx: Context) -> None:
+    await show_candidates(ctx, _id(ctx))
+
+
+@PREFIX.on("invite", old=("invy",))
+async def invite_pressed(ctx: Context) -> None:
+    freelancer = ctx.callback.arg if ctx.callback else None
+    if not freelancer or not freelancer.isdigit():
+        raise StaleButton()
+    await pitches.invite_freelancer(ctx.uow, ctx.clock, ctx.user.id, _id(ctx), int(freelancer))
+    await show_candidates(ctx, _id(ctx))
+    ctx.answer(ctx.t.plain("myjobs.invited_short"))
 
 
 # --- notifications ------------------------------------------------------------------------
@@ -398,11 +434,11 @@ async def _pitch_and_job(scope: Scope, pitch_id: int) -> tuple[Pitch, Job] | Non
 
 
 def _open_job(t: Translator, job_id: int) -> Button:
-    return button(t.plain("btn.open_job"), encode("br", "job", job_id))
+    return button(t.plain("btn.open_job"), BROWSE.data("show_job", job_id))
 
 
 def _browse(t: Translator) -> Button:
-    return button(t.plain("myjobs.btn.browse"), encode("cmd", "jobs"))
+    return button(t.plain("myjobs.btn.browse"), cmd_data("jobs"))
 
 
 @renders("pitch_declined")
@@ -447,7 +483,7 @@ async def freelancer_invited(scope: Scope, data: dict) -> None:
         name=_name(client_user, job.client_id),
         title=job.title,
         buttons=lambda t: keyboard(
-            [button(t.plain("btn.pitch"), encode(*PITCH_NEW, jid)), _open_job(t, jid)]
+            [button(t.plain("btn.pitch"), PITCHING.data("start", jid)), _open_job(t, jid)]
         ),
     )
 

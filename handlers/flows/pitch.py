@@ -33,18 +33,16 @@ from domain.money import parse_money
 from domain.states import PITCH
 from domain.usecases import pitches as uc
 from domain.usecases import queries
-from handlers.callbacks import StaleButton, encode
+from handlers.callbacks import StaleButton
 from handlers.context import Context, Scope
 from handlers.events import Keyboard
 from handlers.flows.menu import cmd_data
 from handlers.i18n import Translator
 from handlers.notify import renders
-from handlers.prefixes import OPEN
+from handlers.prefixes import MY_JOBS, OPEN, PROFILE
 from handlers.prefixes import PITCH as PREFIX
 from handlers.render import Html, button, esc, join, keyboard, money, pagination_row, shorten
 from handlers.routing import ROUTER, Menu, Steps, command, step
-
-MY_JOBS = "mj"  # the client-side flow (handlers/flows/my_jobs.py), when installed
 
 
 class PitchStep(Steps, flow="pitch"):
@@ -504,16 +502,16 @@ async def show_pitch(ctx: Context, pitch_id: int) -> None:
 
 def client_buttons(t: Translator, pitch: Pitch) -> Keyboard | None:
     """What the job's client gets under a pitch: the my-jobs flow's pitch screen
-    ("mj:pitch:<id>", with Shortlist / Decline / Hire) and the ranked list
+    ("mj:view_pitch:<id>", with Shortlist / Decline / Hire) and the ranked list
     ("mj:pitches:<job>:1") when that flow is installed; else this flow's read-only view."""
-    if MY_JOBS in ROUTER.buttons:
-        view = button(t.plain("pitch.btn_view"), encode(MY_JOBS, "pitch", pitch.id))
-        ranked = button(t.plain("pitch.btn_all"), encode(MY_JOBS, "pitches", pitch.job_id, 1))
+    if ROUTER.find_button(MY_JOBS, "view_pitch") is not None:
+        view = button(t.plain("pitch.btn_view"), MY_JOBS.data("view_pitch", pitch.id))
+        ranked = button(t.plain("pitch.btn_all"), MY_JOBS.data("pitches", pitch.job_id, 1))
     else:
         view, ranked = button(t.plain("pitch.btn_view"), PREFIX.data("show", pitch.id)), None
     return keyboard(
         view,
-        [button(t.plain("pitch.btn_profile"), encode("prof", "card", pitch.freelancer_id)), ranked],
+        [button(t.plain("pitch.btn_profile"), PROFILE.data("card", pitch.freelancer_id)), ranked],
     )
 
 

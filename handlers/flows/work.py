@@ -51,7 +51,7 @@ from handlers.events import Keyboard
 from handlers.helpers import gateway_of, name_of, percent
 from handlers.i18n import Translator
 from handlers.notify import milestone_rows, renders
-from handlers.prefixes import WORK
+from handlers.prefixes import DISPUTE, WORK
 from handlers.render import button, join, keyboard, money, rows
 from handlers.routing import Steps, step
 
@@ -171,7 +171,7 @@ def review_keyboard(t: Translator, milestone_id: int, contract_id: int) -> Keybo
         ],
         [
             message_button(t, contract_id),
-            button(t.plain("contracts.btn.dispute"), encode("dsp", "new", milestone_id)),
+            button(t.plain("contracts.btn.dispute"), DISPUTE.data("open", milestone_id)),
         ],
         open_contract_button(t, contract_id),
     )

@@ -182,7 +182,7 @@ async def test_closed_paused_and_missing_jobs_are_not_shown(h, db):
     await h.press_data(carol, f"br:job:{ids['logo']}")  # the owner still sees it
     own = h.last(carol)
     assert "Logo for a coffee shop" in own.text and "✋ Pitch" not in own.labels()
-    assert own.button("⚙️ Manage")["data"] == f"mj:job:{ids['logo']}"
+    assert own.button("⚙️ Manage")["data"] == f"mj:manage_job:{ids['logo']}"
 
 
 async def test_stale_and_forged_buttons(h, db):

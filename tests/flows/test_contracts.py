@@ -55,7 +55,7 @@ async def test_contracts_from_the_menu_and_the_card_for_each_side(h):
         {"text": label("contracts.btn.fund", n=2), "data": f"fd:quote:{m2}"},
         {"text": label("contracts.btn.cancel_n", n=2), "data": f"wk:cancel_milestone:{m2}"},
     ]
-    assert card.button(label("contracts.btn.dispute_n", n=1))["data"] == f"dsp:new:{m1}"  # type: ignore[index]
+    assert card.button(label("contracts.btn.dispute_n", n=1))["data"] == f"dsp:open:{m1}"  # type: ignore[index]
     assert card.button(label("msg.btn.write"))["data"] == f"msg:write:{cid}"  # type: ignore[index]
     await h.send(fred, "/contracts")
     await h.press_data(fred, encode("ct", "view", cid))

@@ -31,9 +31,9 @@ async def funded_deal(h: Harness, amount: int = 10_000):
 
 
 async def open_by(h: Harness, who: Person, milestone_id: int, reason: str = REASON) -> int:
-    await h.press_data(who, f"dsp:new:{milestone_id}")
+    await h.press_data(who, f"dsp:open:{milestone_id}")
     await h.send(who, reason)
-    await h.press_data(who, "dsp:go", h.last(who).message_id)
+    await h.press_data(who, "dsp:submit", h.last(who).message_id)
     return (await dispute_row(h, milestone_id))[0]
 
 
@@ -80,7 +80,7 @@ async def test_captions_and_notes_stay_apart_from_the_reason(h: Harness) -> None
     await fund(h, cleo, d.milestones[0])
     ms = d.milestones[0]
     reason = "The delivered bot ignores the booking rules we agreed on."
-    await h.press_data(cleo, f"dsp:new:{ms}")
+    await h.press_data(cleo, f"dsp:open:{ms}")
     await h.send(cleo, reason)
     await h.upload(cleo, IncomingFile("spec", "photo"), caption="The spec we agreed.")
     assert "Evidence: 1 of 20 files" in h.last(cleo).text
@@ -120,7 +120,7 @@ async def test_captions_and_notes_stay_apart_from_the_reason(h: Harness) -> None
 async def test_no_more_notes_than_evidence_files(h: Harness) -> None:
     cleo, _fran, d = await funded_deal(h)
     ms = d.milestones[0]
-    await h.press_data(cleo, f"dsp:new:{ms}")
+    await h.press_data(cleo, f"dsp:open:{ms}")
     await h.send(cleo, REASON)
     for k in range(20):
         await h.send(cleo, f"note {k}")
@@ -162,7 +162,7 @@ async def test_split_proposal_accepted_settles_once_and_tells_both(h: Harness) -
     assert "the freelancer receives $54.00" in proposal.text
     assert "the client gets back $42.00" in proposal.text
     # The proposer cannot accept their own proposal.
-    await h.press_data(fran, f"dsp:acc:{did}")
+    await h.press_data(fran, f"dsp:accept:{did}")
     assert h.last_answer(fran).show_alert
     await h.press(cleo, "✅ Accept split")
     assert "Accept this split?" in h.last(cleo).text
@@ -189,13 +189,13 @@ async def test_counter_proposal_makes_the_old_accept_button_stale(h: Harness) ->
     cleo, fran, d = await funded_deal(h)
     ms = d.milestones[0]
     did = await open_by(h, cleo, ms)
-    await h.press_data(fran, f"dsp:sp:{did}")
+    await h.press_data(fran, f"dsp:propose_split:{did}")
     await h.send(fran, "all")
     await h.press(fran, "📤 Отправить предложение")
     await h.press(cleo, "✅ Accept split")
     old_accept = h.last(cleo).button("✅ Yes, settle it")["data"]
     # Meanwhile Fran counters with less.
-    await h.press_data(fran, f"dsp:sp:{did}")
+    await h.press_data(fran, f"dsp:propose_split:{did}")
     await h.send(fran, "80")
     await h.press(fran, "📤 Отправить предложение")
     await h.press_data(cleo, old_accept)
@@ -205,7 +205,7 @@ async def test_counter_proposal_makes_the_old_accept_button_stale(h: Harness) ->
     assert "$80.00" in h.last(cleo).text
     assert (await dispute_row(h, ms))[1] is DisputeStatus.SPLIT_PROPOSED
     # Cleo rejects; Fran hears of it.
-    await h.press_data(cleo, f"dsp:rej:{did}")
+    await h.press_data(cleo, f"dsp:reject:{did}")
     assert (await dispute_row(h, ms))[1] is DisputeStatus.OPEN
     assert "отклонил(а) ваш раздел" in h.last(fran).text
 
@@ -214,12 +214,12 @@ async def test_answer_with_files_and_hostile_text(h: Harness) -> None:
     cleo, fran, d = await funded_deal(h)
     did = await open_by(h, cleo, d.milestones[0], reason=HOSTILE + " and more words")
     assert HOSTILE in h.last(fran).text
-    await h.press_data(fran, f"dsp:ans:{did}")
+    await h.press_data(fran, f"dsp:answer:{did}")
     await h.send(fran, "x" * 10_000)
     assert "3000" in h.last(fran).text
     await h.send(fran, HOSTILE)
     assert HOSTILE in h.last(cleo).text
-    await h.press_data(fran, f"dsp:ans:{did}")
+    await h.press_data(fran, f"dsp:answer:{did}")
     await h.upload(fran, IncomingFile("proof-1", "photo"))
     assert (h.last(cleo).file_id, h.last(cleo).media) == ("proof-1", "photo")
     async with h.db.uow() as uow:
@@ -231,11 +231,11 @@ async def test_withdraw_by_opener_only(h: Harness) -> None:
     cleo, fran, d = await funded_deal(h)
     ms = d.milestones[0]
     did = await open_by(h, cleo, ms)
-    await h.press_data(fran, f"dsp:wd:{did}")
+    await h.press_data(fran, f"dsp:withdraw:{did}")
     assert h.last_answer(fran).show_alert
-    await h.press_data(fran, f"dsp:wdok:{did}")
+    await h.press_data(fran, f"dsp:confirm_withdraw:{did}")
     assert (await dispute_row(h, ms))[1] is DisputeStatus.OPEN
-    await h.press_data(cleo, f"dsp:v:{did}")
+    await h.press_data(cleo, f"dsp:view:{did}")
     await h.press(cleo, "↩️ Withdraw")
     await h.press(cleo, "↩️ Yes, withdraw")
     _, status, _, _, _, m_status = await dispute_row(h, ms)
@@ -243,7 +243,7 @@ async def test_withdraw_by_opener_only(h: Harness) -> None:
     assert m_status is MilestoneStatus.CHANGES_REQUESTED  # nothing was ever submitted
     assert "отозвал(а) спор №1" in h.last(fran).text
     # A closed dispute takes no more answers.
-    await h.press_data(fran, f"dsp:ans:{did}")
+    await h.press_data(fran, f"dsp:answer:{did}")
     assert h.last_answer(fran).text == "Этот спор закрыт."
 
 
@@ -251,19 +251,24 @@ async def test_outsiders_wrong_state_and_forged_buttons(h: Harness) -> None:
     cleo, fran, d = await funded_deal(h)
     eve = await person(h, "Eve", "client")
     ms = d.milestones[0]
-    await h.press_data(eve, f"dsp:new:{ms}")
+    await h.press_data(eve, f"dsp:open:{ms}")
     assert h.last_answer(eve).text == "This contract is not yours."
     # An unfunded milestone cannot be disputed.
     d2 = await deal(h, cleo, fran, title="Second job")
-    await h.press_data(cleo, f"dsp:new:{d2.milestones[0]}")
+    await h.press_data(cleo, f"dsp:open:{d2.milestones[0]}")
     assert "holding money" in h.last_answer(cleo).text
     did = await open_by(h, cleo, ms)
-    for data in (f"dsp:v:{did}", f"dsp:ans:{did}", f"dsp:sp:{did}", f"dsp:accok:{did}:0"):
+    for data in (
+        f"dsp:view:{did}",
+        f"dsp:answer:{did}",
+        f"dsp:propose_split:{did}",
+        f"dsp:confirm_accept:{did}:0",
+    ):
         await h.press_data(eve, data)
         assert h.last_answer(eve).text == "This contract is not yours."
-    await h.press_data(cleo, f"dsp:new:{ms}")  # already disputed
+    await h.press_data(cleo, f"dsp:open:{ms}")  # already disputed
     assert "holding money" in h.last_answer(cleo).text
-    for data in ("dsp:v:99999", "dsp:zz", "dsp:accok:1:x", "dsp:go", "dsp:back"):
+    for data in ("dsp:view:99999", "dsp:zz", "dsp:confirm_accept:1:x", "dsp:submit", "dsp:back"):
         await h.press_data(cleo, data)
         assert h.last_answer(cleo).show_alert, data
     async with h.db.uow() as uow:
@@ -273,7 +278,7 @@ async def test_outsiders_wrong_state_and_forged_buttons(h: Harness) -> None:
 async def test_cancel_and_state_survive_a_restart(h: Harness) -> None:
     cleo, _fran, d = await funded_deal(h)
     ms = d.milestones[0]
-    await h.press_data(cleo, f"dsp:new:{ms}")
+    await h.press_data(cleo, f"dsp:open:{ms}")
     await h.send(cleo, REASON)
     # A new engine (a restart) continues the same draft from the database.
     h2 = Harness(h.db, h.clock, h.config, gateway=h.engine.gateway, first_update_id=10_000)

@@ -207,7 +207,7 @@ async def test_invite_matching_freelancers(h, db):
     note = h.last(fred)
     assert "Carol invites you to pitch on “Logo for a coffee shop”" in note.text
     assert note.labels() == ["✋ Pitch", "💼 Open job"]
-    assert note.button("✋ Pitch")["data"] == f"pitch:new:{job_id}"
+    assert note.button("✋ Pitch")["data"] == f"pitch:start:{job_id}"
     async with db.uow() as uow:
         assert await uow.invitations.count(job_id=job_id, freelancer_id=fred.id) == 1
     # Invited twice, a client, oneself: refused without a second row.

@@ -346,7 +346,7 @@ async def test_card_buttons_open_the_dispute_and_the_message_flows(h):
     await h.press_data(fred, encode("ct", "view", cid))
     card = h.last(fred)
     view = card.button(label("contracts.btn.dispute_view_n", n=1))
-    assert view is not None and view["data"].startswith("dsp:v:")
+    assert view is not None and view["data"].startswith("dsp:view:")
     assert label("contracts.btn.refund_n", n=1) not in card.labels()
 
 
