@@ -31,10 +31,10 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from domain.events import ChargebackAfterSettlement, MilestoneFrozen, UserBanned, UserUnbanned
 from domain import ledger, validation
 from domain.entities import Contract, Milestone, Report, User
 from domain.errors import NotAllowed
+from domain.events import ChargebackAfterSettlement, MilestoneFrozen, UserBanned, UserUnbanned
 from domain.fees import Settlement, settlement
 from domain.reputation import FreelancerRecord
 from domain.states import HELD, ContractStatus, JobStatus, MilestoneStatus

@@ -24,6 +24,7 @@ from typing import Any
 
 from domain import taxonomy
 from domain.entities import AlertSubscription
+from domain.events import JobAlert, JobDigest
 from domain.money import parse_money
 from domain.usecases import alerts as uc
 from domain.usecases import jobs
@@ -378,10 +379,10 @@ def alert_buttons_for(t: Translator, job_id: int) -> Keyboard | None:
     )
 
 
-@renders("job_alert")
-async def job_alert(scope: Scope, data: dict) -> None:
+@renders(JobAlert)
+async def job_alert(scope: Scope, event: JobAlert) -> None:
     """An instant alert: the job's card with Pitch and Not interested (bulk priority)."""
-    user_id, job_id = data["user_id"], data["job_id"]
+    user_id, job_id = event.user_id, event.job_id
     job = await scope.uow.jobs.get(job_id)
     if job is None or job.status != "open":
         return
@@ -392,14 +393,14 @@ async def job_alert(scope: Scope, data: dict) -> None:
     await scope.notify(user_id, text=text, buttons=alert_buttons_for(t, job_id), priority=BULK)
 
 
-@renders("job_digest")
-async def job_digest(scope: Scope, data: dict) -> None:
+@renders(JobDigest)
+async def job_digest(scope: Scope, event: JobDigest) -> None:
     """The daily digest: one message listing the jobs, a button for each."""
-    user_id = data["user_id"]
+    user_id = event.user_id
     t = await scope.translator_for(user_id)
     lines = [t("alerts.digest_title")]
     entries = []
-    for k, job_id in enumerate(data.get("job_ids") or [], start=1):
+    for k, job_id in enumerate(event.job_ids or [], start=1):
         job = await scope.uow.jobs.get(job_id)
         if job is None or job.status != "open":
             continue

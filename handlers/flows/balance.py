@@ -24,6 +24,7 @@ from typing import Any
 
 from domain import ledger
 from domain.errors import NotAllowed, ValidationError
+from domain.events import PayoutSent
 from domain.money import parse_money
 from domain.states import HELD
 from domain.usecases import payouts as uc
@@ -275,18 +276,18 @@ async def cancel_pressed(ctx: Context) -> None:
     await ctx.edit(ctx.t("balance.cancelled"), keyboard(_back(ctx)))
 
 
-@renders("payout_sent")
-async def payout_sent(scope: Scope, data: dict) -> None:
+@renders(PayoutSent)
+async def payout_sent(scope: Scope, event: PayoutSent) -> None:
     """Transfers nobody asked for in the chat (Stripe Connect, per released milestone);
     a withdrawal from the chat is answered by its own step."""
-    if data.get("milestone_id") is None:
+    if event.milestone_id is None:
         return
-    milestone = await scope.uow.milestones.get(data["milestone_id"])
+    milestone = await scope.uow.milestones.get(event.milestone_id)
     cid = milestone.contract_id if milestone else None
     await scope.notify(
-        data["user_id"],
+        event.user_id,
         "balance.notify.transfer",
         buttons=(lambda t: keyboard(open_contract_button(t, cid))) if cid else None,  # type: ignore[arg-type]
-        amount=money(data["amount"], data["currency"]),
+        amount=money(event.amount, event.currency),
         title=milestone.title if milestone else "—",
     )

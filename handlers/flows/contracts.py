@@ -15,10 +15,10 @@ notifications of work.py and funding.py.
 
 from __future__ import annotations
 
-from domain.events import ContractEnded
 from domain import ledger
 from domain.entities import Contract, Milestone
 from domain.errors import NotAllowed
+from domain.events import ContractEnded
 from domain.states import CONTRACT as CONTRACT_MACHINE
 from domain.states import HELD, MILESTONE, ContractStatus, MilestoneStatus
 from domain.usecases import contracts as uc

@@ -30,6 +30,17 @@ from typing import Any
 from domain import validation
 from domain.entities import Contract, Dispute, Milestone
 from domain.errors import NotAllowed, ValidationError
+from domain.events import (
+    DisputeAnswered,
+    DisputeOpened,
+    DisputeResolved,
+    DisputeSettled,
+    DisputeWithdrawn,
+    FrozenResolved,
+    MilestoneFrozen,
+    SplitProposed,
+    SplitRejected,
+)
 from domain.fees import Settlement, settlement
 from domain.states import MILESTONE, ContractStatus, DisputeStatus
 from domain.usecases import disputes as uc
@@ -592,9 +603,9 @@ def _card_buttons(
     return lambda t: dispute_buttons(t, dispute, milestone, contract, recipient)
 
 
-@renders("dispute_opened", load=dispute_rows)
+@renders(DisputeOpened, load=dispute_rows)
 async def dispute_opened(
-    scope: Scope, data: dict, dispute: Dispute, milestone: Milestone, contract: Contract
+    scope: Scope, event: DisputeOpened, dispute: Dispute, milestone: Milestone, contract: Contract
 ) -> None:
     other = other_party(contract, dispute.opened_by)
     common = {
@@ -605,7 +616,7 @@ async def dispute_opened(
         "amount": money(milestone.amount, milestone.currency),
         "reason": shorten(dispute.reason, 1500),  # as typed: the notes come apart
     }
-    notes = list(data.get("notes") or [])
+    notes = list(event.notes or [])
 
     async def notes_for(user_id: int) -> Html:
         return evidence_notes(await scope.translator_for(user_id), notes)
@@ -631,11 +642,11 @@ async def dispute_opened(
         )
 
 
-@renders("dispute_answered", load=dispute_rows)
+@renders(DisputeAnswered, load=dispute_rows)
 async def dispute_answered(
-    scope: Scope, data: dict, dispute: Dispute, milestone: Milestone, contract: Contract
+    scope: Scope, event: DisputeAnswered, dispute: Dispute, milestone: Milestone, contract: Contract
 ) -> None:
-    sender = data["sender_id"]
+    sender = event.sender_id
     other = other_party(contract, sender)
     latest = await scope.uow.messages.find(
         order_by="-id", limit=1, dispute_id=dispute.id, sender_id=sender
@@ -654,56 +665,66 @@ async def dispute_answered(
         await scope.send_file(other, file_id, None, None, priority=1)
 
 
-@renders("split_proposed", load=dispute_rows)
+@renders(SplitProposed, load=dispute_rows)
 async def split_proposed(
-    scope: Scope, data: dict, dispute: Dispute, milestone: Milestone, contract: Contract
+    scope: Scope, event: SplitProposed, dispute: Dispute, milestone: Milestone, contract: Contract
 ) -> None:
-    other = other_party(contract, data["proposed_by"])
+    other = other_party(contract, event.proposed_by)
     t = await scope.translator_for(other)
     text = join(
         [
-            t("dsp.notify_proposed", id=dispute.id, name=await name_of(scope, data["proposed_by"])),
-            split_lines(t, contract, milestone, data["share"]),
+            t("dsp.notify_proposed", id=dispute.id, name=await name_of(scope, event.proposed_by)),
+            split_lines(t, contract, milestone, event.share),
         ]
     )
     await scope.notify(other, text=text, buttons=_card_buttons(dispute, milestone, contract, other))
 
 
-@renders("split_rejected", load=dispute_rows)
+@renders(SplitRejected, load=dispute_rows)
 async def split_rejected(
-    scope: Scope, data: dict, dispute: Dispute, milestone: Milestone, contract: Contract
+    scope: Scope, event: SplitRejected, dispute: Dispute, milestone: Milestone, contract: Contract
 ) -> None:
-    other = other_party(contract, data["rejected_by"])
+    other = other_party(contract, event.rejected_by)
     await scope.notify(
         other,
         "dsp.notify_rejected",
         buttons=_card_buttons(dispute, milestone, contract, other),
         id=dispute.id,
-        name=await name_of(scope, data["rejected_by"]),
+        name=await name_of(scope, event.rejected_by),
     )
 
 
-@renders("dispute_withdrawn", load=dispute_rows)
+@renders(DisputeWithdrawn, load=dispute_rows)
 async def dispute_withdrawn(
-    scope: Scope, data: dict, dispute: Dispute, milestone: Milestone, contract: Contract
+    scope: Scope,
+    event: DisputeWithdrawn,
+    dispute: Dispute,
+    milestone: Milestone,
+    contract: Contract,
 ) -> None:
-    other = other_party(contract, data["withdrawn_by"])
+    other = other_party(contract, event.withdrawn_by)
     await scope.notify(
         other,
         "dsp.notify_withdrawn",
         buttons=lambda t: keyboard(view_button(t, dispute.id)),  # type: ignore[arg-type]
         id=dispute.id,
-        name=await name_of(scope, data["withdrawn_by"]),
+        name=await name_of(scope, event.withdrawn_by),
         title=milestone.title,
     )
 
 
-def _outcome(kind: str, key: str) -> Callable[..., Awaitable[None]]:
+def _outcome(
+    kind: type[DisputeSettled | DisputeResolved], key: str
+) -> Callable[..., Awaitable[None]]:
     """Both parties hear how a dispute ended: who gets what."""
 
     @renders(kind, load=dispute_rows)
     async def tell(
-        scope: Scope, data: dict, dispute: Dispute, milestone: Milestone, contract: Contract
+        scope: Scope,
+        event: DisputeSettled | DisputeResolved,
+        dispute: Dispute,
+        milestone: Milestone,
+        contract: Contract,
     ) -> None:
         cur = milestone.currency
         for user_id in (contract.client_id, contract.freelancer_id):
@@ -713,8 +734,8 @@ def _outcome(kind: str, key: str) -> Callable[..., Awaitable[None]]:
                 buttons=lambda t: keyboard(view_button(t, dispute.id)),  # type: ignore[arg-type]
                 id=dispute.id,
                 title=milestone.title,
-                to_freelancer=money(data["to_freelancer"], cur),
-                to_client=money(data["to_client"], cur),
+                to_freelancer=money(event.to_freelancer, cur),
+                to_client=money(event.to_client, cur),
                 freelancer=await name_of(scope, contract.freelancer_id),
                 client=await name_of(scope, contract.client_id),
             )
@@ -722,16 +743,18 @@ def _outcome(kind: str, key: str) -> Callable[..., Awaitable[None]]:
     return tell
 
 
-dispute_settled = _outcome("dispute_settled", "dsp.notify_settled")
-dispute_resolved = _outcome("dispute_resolved", "dsp.notify_resolved")
+dispute_settled = _outcome(DisputeSettled, "dsp.notify_settled")
+dispute_resolved = _outcome(DisputeResolved, "dsp.notify_resolved")
 
 
 # --- chargebacks: the parties' side (the admins' is admin.py) -------------------------------
 
 
-async def _tell_parties(scope: Scope, data: dict, key: str, **params: object) -> None:
-    milestone = await scope.uow.milestones.get(data["milestone_id"])
-    contract = await scope.uow.contracts.get(data["contract_id"])
+async def _tell_parties(
+    scope: Scope, event: MilestoneFrozen | FrozenResolved, key: str, **params: object
+) -> None:
+    milestone = await scope.uow.milestones.get(event.milestone_id)
+    contract = await scope.uow.contracts.get(event.contract_id)
     if milestone is None or contract is None:
         return
     cur = milestone.currency
@@ -747,18 +770,18 @@ async def _tell_parties(scope: Scope, data: dict, key: str, **params: object) ->
         )
 
 
-@renders("milestone_frozen")
-async def milestone_frozen(scope: Scope, data: dict) -> None:
+@renders(MilestoneFrozen)
+async def milestone_frozen(scope: Scope, event: MilestoneFrozen) -> None:
     """Both parties: the payment was disputed with the bank; an admin decides."""
-    await _tell_parties(scope, data, "dsp.notify_frozen")
+    await _tell_parties(scope, event, "dsp.notify_frozen")
 
 
-@renders("frozen_resolved")
-async def frozen_resolved(scope: Scope, data: dict) -> None:
+@renders(FrozenResolved)
+async def frozen_resolved(scope: Scope, event: FrozenResolved) -> None:
     await _tell_parties(
         scope,
-        data,
+        event,
         "dsp.notify_frozen_resolved",
-        to_freelancer=int(data["to_freelancer"]),
-        to_client=int(data["to_client"]),
+        to_freelancer=int(event.to_freelancer),
+        to_client=int(event.to_client),
     )

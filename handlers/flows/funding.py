@@ -17,8 +17,20 @@ the quote and the same checkout.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from domain.entities import Contract, Milestone
 from domain.errors import IllegalTransition, NotAllowed
+from domain.events import (
+    FundingStarted,
+    LatePaymentEvent,
+    LatePaymentRefunded,
+    MilestoneFunded,
+    PaymentDeclined,
+    PaymentFailed,
+    PaymentMismatch,
+    PaymentRefundDue,
+)
 from domain.states import MILESTONE, ContractStatus
 from domain.usecases import payments as uc
 from domain.usecases.common import milestone_with_contract, require_party
@@ -116,18 +128,18 @@ def checkout_message(
     )
 
 
-@renders("funding_started", load=milestone_rows)
+@renders(FundingStarted, load=milestone_rows)
 async def funding_started(
-    scope: Scope, data: dict, milestone: Milestone, contract: Contract
+    scope: Scope, event: FundingStarted, milestone: Milestone, contract: Contract
 ) -> None:
     """The checkout the client asked for is open: the "preparing" message turns
     into the link (or the link comes as a message of its own)."""
-    t = await scope.translator_for(data["client_id"])
-    text, buttons = checkout_message(t, milestone, contract, data["total"], data["url"])
-    if data.get("shown_in"):
-        await scope.edit_message(data["client_id"], data["shown_in"], text, buttons)
+    t = await scope.translator_for(event.client_id)
+    text, buttons = checkout_message(t, milestone, contract, event.total, event.url)
+    if event.shown_in:
+        await scope.edit_message(event.client_id, event.shown_in, text, buttons)
     else:
-        await scope.notify(data["client_id"], text=text, buttons=buttons, priority=REPLY)
+        await scope.notify(event.client_id, text=text, buttons=buttons, priority=REPLY)
 
 
 @FUND.on("quote", old=("q",))
@@ -145,9 +157,9 @@ async def checkout_pressed(ctx: Context) -> None:
 # --- notifications (from confirm_payment / payment_failed) ------------------------------
 
 
-@renders("milestone_funded", load=milestone_rows)
+@renders(MilestoneFunded, load=milestone_rows)
 async def milestone_funded(
-    scope: Scope, data: dict, milestone: Milestone, contract: Contract
+    scope: Scope, event: MilestoneFunded, milestone: Milestone, contract: Contract
 ) -> None:
     amount = money(milestone.amount, milestone.currency)
     today = scope.clock.now().date()
@@ -157,7 +169,7 @@ async def milestone_funded(
         buttons=lambda t: milestone_keyboard(t, "client", milestone, contract, today),
         title=milestone.title,
         amount=amount,
-        total=money(data.get("total", milestone.amount), milestone.currency),
+        total=money(event.total, milestone.currency),
         name=await name_of(scope, contract.freelancer_id),
     )
     await scope.notify(
@@ -171,36 +183,36 @@ async def milestone_funded(
     )
 
 
-@renders("payment_failed")
-async def payment_failed(scope: Scope, data: dict) -> None:
-    milestone = await scope.uow.milestones.get(data["milestone_id"])
+@renders(PaymentFailed)
+async def payment_failed(scope: Scope, event: PaymentFailed) -> None:
+    milestone = await scope.uow.milestones.get(event.milestone_id)
     if milestone is None:
         return
-    mid, client_id = milestone.id, data["client_id"]
+    mid, client_id = milestone.id, event.client_id
     payer = await scope.translator_for(client_id)
     await scope.notify(
         client_id,
         "funding.notify.failed",
         buttons=lambda t: keyboard(button(t.plain("funding.btn.retry"), FUND.data("quote", mid))),
         title=milestone.title,
-        reason=failure_reason(payer, data.get("reason")),
+        reason=failure_reason(payer, event.reason),
     )
 
 
-@renders("payment_declined")
-async def payment_declined(scope: Scope, data: dict) -> None:
+@renders(PaymentDeclined)
+async def payment_declined(scope: Scope, event: PaymentDeclined) -> None:
     """The card was declined; the payment stays open for another card."""
-    milestone = await scope.uow.milestones.get(data["milestone_id"])
+    milestone = await scope.uow.milestones.get(event.milestone_id)
     if milestone is None:
         return
-    payer = await scope.translator_for(data["client_id"])
+    payer = await scope.translator_for(event.client_id)
     mid = milestone.id
     await scope.notify(
-        data["client_id"],
+        event.client_id,
         "funding.notify.failed",
         buttons=lambda t: keyboard(button(t.plain("funding.btn.retry"), FUND.data("quote", mid))),
         title=milestone.title,
-        reason=failure_reason(payer, data.get("code"), default=DECLINED),
+        reason=failure_reason(payer, event.code, default=DECLINED),
     )
 
 
@@ -208,22 +220,24 @@ async def payment_declined(scope: Scope, data: dict) -> None:
 # refunded at once, or due while the gateway refuses (retried by reconciliation).
 
 
-async def _late_payment(scope: Scope, data: dict) -> dict[str, object]:
+async def _late_payment(
+    scope: Scope, event: LatePaymentEvent | PaymentMismatch
+) -> dict[str, object]:
     """The parameters every message about a late payment shows."""
-    milestone = await scope.uow.milestones.get(data["milestone_id"])
+    milestone = await scope.uow.milestones.get(event.milestone_id)
     return {
         "title": milestone.title if milestone else "—",
-        "amount": money(data["amount"], data["currency"]),
-        "payment_id": data["payment_id"],
-        "payer": await name_of(scope, data["payer_id"]),
+        "amount": money(event.amount, event.currency),
+        "payment_id": event.payment_id,
+        "payer": await name_of(scope, event.payer_id),
     }
 
 
-@renders("payment_refund_due")
-async def payment_refund_due(scope: Scope, data: dict) -> None:
-    params = await _late_payment(scope, data)
-    await scope.notify(data["payer_id"], "funding.notify.refund_due", **params)
-    error = data.get("error")
+@renders(PaymentRefundDue)
+async def payment_refund_due(scope: Scope, event: PaymentRefundDue) -> None:
+    params = await _late_payment(scope, event)
+    await scope.notify(event.payer_id, "funding.notify.refund_due", **params)
+    error = event.error
     for admin_id in sorted(scope.config.admin_ids):
         if error:
             t = await scope.translator_for(admin_id)
@@ -235,16 +249,16 @@ async def payment_refund_due(scope: Scope, data: dict) -> None:
             await scope.notify(admin_id, "funding.admin.refund_manual", **params)
 
 
-@renders("late_payment_refunded")
-async def late_payment_refunded(scope: Scope, data: dict) -> None:
-    params = await _late_payment(scope, data)
+@renders(LatePaymentRefunded)
+async def late_payment_refunded(scope: Scope, event: LatePaymentRefunded) -> None:
+    params = await _late_payment(scope, event)
     # A payment that was not what was quoted is refunded in words of its own.
-    mismatch = data.get("why") == "mismatch"
+    mismatch = event.why == "mismatch"
     payer_key = "funding.notify.mismatch_refunded" if mismatch else "funding.notify.refunded"
     admin_key = "funding.admin.mismatch_refunded" if mismatch else "funding.admin.refunded"
-    await scope.notify(data["payer_id"], payer_key, **params)
+    await scope.notify(event.payer_id, payer_key, **params)
     for admin_id in sorted(scope.config.admin_ids):
-        await scope.notify(admin_id, admin_key, refund_id=data["refund_id"], **params)
+        await scope.notify(admin_id, admin_key, refund_id=event.refund_id, **params)
 
 
 # News of a payment that is not the payment's (domain.usecases.payment_checks):
@@ -259,20 +273,20 @@ def _paid(amount: int | None, currency: str | None) -> str:
         return f"{amount if amount is not None else '?'} {currency or '?'}"
 
 
-@renders("payment_mismatch")
-async def payment_mismatch(scope: Scope, data: dict) -> None:
+@renders(PaymentMismatch)
+async def payment_mismatch(scope: Scope, event: PaymentMismatch) -> None:
     params = await _late_payment(
-        scope, {**data, "amount": data["expected_amount"], "currency": data["expected_currency"]}
+        scope, replace(event, amount=event.expected_amount, currency=event.expected_currency)
     )
     params.update(
-        received=_paid(data.get("amount"), data.get("currency")),
-        gateway=data["gateway"],
-        ref=data["ref"],
+        received=_paid(event.amount, event.currency),
+        gateway=event.gateway,
+        ref=event.ref,
     )
-    if data["refund_due"]:
-        mid = data["milestone_id"]
+    if event.refund_due:
+        mid = event.milestone_id
         await scope.notify(
-            data["payer_id"],
+            event.payer_id,
             "funding.notify.mismatch",
             buttons=lambda t: keyboard(
                 button(t.plain("funding.btn.retry"), FUND.data("quote", mid))
@@ -280,13 +294,13 @@ async def payment_mismatch(scope: Scope, data: dict) -> None:
             **params,
         )
     outcome = (
-        "funding.admin.mismatch_refund" if data["refund_due"] else "funding.admin.mismatch_kept"
+        "funding.admin.mismatch_refund" if event.refund_due else "funding.admin.mismatch_kept"
     )
     for admin_id in sorted(scope.config.admin_ids):
         t = await scope.translator_for(admin_id)
         reasons = "; ".join(
-            t.plain(f"funding.mismatch.{r}", account=data.get("account") or "?")
-            for r in data["reasons"]
+            t.plain(f"funding.mismatch.{r}", account=event.account or "?")
+            for r in event.reasons
         )
         text = join([t("funding.admin.mismatch", reasons=reasons, **params), t(outcome)])
         await scope.notify(admin_id, text=text)

@@ -6,6 +6,7 @@ that was given up. Late refunds have their own messages (funding.py)."""
 
 from __future__ import annotations
 
+from domain.events import GatewayCallFailed, GatewayCallHeld, PayoutFailed
 from handlers.context import Scope
 from handlers.flows.funding import failure_reason
 from handlers.helpers import name_of
@@ -20,47 +21,47 @@ def _why(t: Translator, code: str) -> str:
     return failure_reason(t, code, default="gateway_error").split(". ")[0]
 
 
-@renders("payout_failed")
-async def payout_failed(scope: Scope, data: dict) -> None:
-    t = await scope.translator_for(data["user_id"])
+@renders(PayoutFailed)
+async def payout_failed(scope: Scope, event: PayoutFailed) -> None:
+    t = await scope.translator_for(event.user_id)
     await scope.notify(
-        data["user_id"],
+        event.user_id,
         "calls.notify.payout_failed",
-        amount=money(data["amount"], data["currency"]),
-        id=data["payout_id"],
-        reason=_why(t, data["error"]),
+        amount=money(event.amount, event.currency),
+        id=event.payout_id,
+        reason=_why(t, event.error),
     )
 
 
-@renders("gateway_call_failed")
-async def tell_admins(scope: Scope, data: dict) -> None:
-    if data["call_kind"] == "late_refund":
+@renders(GatewayCallFailed)
+async def tell_admins(scope: Scope, event: GatewayCallFailed) -> None:
+    if event.call_kind == "late_refund":
         return  # payment_refund_due tells the admins of these
     for admin_id in sorted(scope.config.admin_ids):
         t = await scope.translator_for(admin_id)
         await scope.notify(
             admin_id,
-            "calls.admin.given_up" if data["final"] else "calls.admin.retrying",
-            what=t.plain(f"calls.kind.{data['call_kind']}"),
-            amount=money(data["amount"], data["currency"]),
-            id=data["call_id"],
-            user=await name_of(scope, data["user_id"]) if data["user_id"] else "—",
-            milestone=data["milestone_id"] or "—",
-            reason=_why(t, data["error"]),
-            code=data["error"],
+            "calls.admin.given_up" if event.final else "calls.admin.retrying",
+            what=t.plain(f"calls.kind.{event.call_kind}"),
+            amount=money(event.amount, event.currency),
+            id=event.call_id,
+            user=await name_of(scope, event.user_id) if event.user_id else "—",
+            milestone=event.milestone_id or "—",
+            reason=_why(t, event.error),
+            code=event.error,
         )
 
 
-@renders("gateway_call_held")
-async def tell_admins_held(scope: Scope, data: dict) -> None:
+@renders(GatewayCallHeld)
+async def tell_admins_held(scope: Scope, event: GatewayCallHeld) -> None:
     for admin_id in sorted(scope.config.admin_ids):
         t = await scope.translator_for(admin_id)
         await scope.notify(
             admin_id,
             "calls.admin.held",
-            what=t.plain(f"calls.kind.{data['call_kind']}"),
-            amount=money(data["amount"], data["currency"]),
-            id=data["call_id"],
-            user=await name_of(scope, data["user_id"]) if data["user_id"] else "—",
-            milestone=data["milestone_id"] or "—",
+            what=t.plain(f"calls.kind.{event.call_kind}"),
+            amount=money(event.amount, event.currency),
+            id=event.call_id,
+            user=await name_of(scope, event.user_id) if event.user_id else "—",
+            milestone=event.milestone_id or "—",
         )

@@ -23,6 +23,7 @@ from __future__ import annotations
 from typing import Any
 
 from domain.entities import ContractMessage
+from domain.events import MessageSent
 from domain.usecases import messaging as uc
 from domain.usecases import queries
 from domain.usecases.common import other_party
@@ -255,9 +256,9 @@ async def _deliver(
         await scope.notify(recipient.id, text=join(body), buttons=kb)
 
 
-@renders("message_sent")
-async def message_sent(scope: Scope, data: dict) -> None:
-    message = await scope.uow.messages.get(data["message_id"])
+@renders(MessageSent)
+async def message_sent(scope: Scope, event: MessageSent) -> None:
+    message = await scope.uow.messages.get(event.message_id)
     if message is None or message.id is None:
         return
     mid, cid = message.id, message.contract_id

@@ -23,6 +23,7 @@ post flow's "pj:edit:<job id>"; the invitation's Pitch is "pitch:start:<job id>"
 from __future__ import annotations
 
 from domain.entities import FreelancerProfile, Job, Pitch, User
+from domain.events import FreelancerInvited, JobClosed, PitchDeclined, PitchShortlisted
 from domain.reputation import Reputation
 from domain.states import PITCH, JobStatus, PitchStatus
 from domain.usecases import jobs, pitches, queries
@@ -441,9 +442,9 @@ def _browse(t: Translator) -> Button:
     return button(t.plain("myjobs.btn.browse"), cmd_data("jobs"))
 
 
-@renders("pitch_declined")
-async def pitch_declined(scope: Scope, data: dict) -> None:
-    found = await _pitch_and_job(scope, data["pitch_id"])
+@renders(PitchDeclined)
+async def pitch_declined(scope: Scope, event: PitchDeclined) -> None:
+    found = await _pitch_and_job(scope, event.pitch_id)
     if found is None:
         return
     pitch, job = found
@@ -455,9 +456,9 @@ async def pitch_declined(scope: Scope, data: dict) -> None:
     )
 
 
-@renders("pitch_shortlisted")
-async def pitch_shortlisted(scope: Scope, data: dict) -> None:
-    found = await _pitch_and_job(scope, data["pitch_id"])
+@renders(PitchShortlisted)
+async def pitch_shortlisted(scope: Scope, event: PitchShortlisted) -> None:
+    found = await _pitch_and_job(scope, event.pitch_id)
     if found is None:
         return
     pitch, job = found
@@ -470,15 +471,15 @@ async def pitch_shortlisted(scope: Scope, data: dict) -> None:
     )
 
 
-@renders("freelancer_invited")
-async def freelancer_invited(scope: Scope, data: dict) -> None:
-    job = await scope.uow.jobs.get(data["job_id"])
+@renders(FreelancerInvited)
+async def freelancer_invited(scope: Scope, event: FreelancerInvited) -> None:
+    job = await scope.uow.jobs.get(event.job_id)
     if job is None or job.id is None:
         return
     client_user = await scope.uow.users.get(job.client_id)
     jid = job.id
     await scope.notify(
-        data["freelancer_id"],
+        event.freelancer_id,
         "myjobs.notify_invited",
         name=_name(client_user, job.client_id),
         title=job.title,
@@ -488,10 +489,10 @@ async def freelancer_invited(scope: Scope, data: dict) -> None:
     )
 
 
-@renders("job_closed")
-async def job_closed(scope: Scope, data: dict) -> None:
+@renders(JobClosed)
+async def job_closed(scope: Scope, event: JobClosed) -> None:
     """Freelancers still waiting on a pitch hear that the job is closed."""
-    job = await scope.uow.jobs.get(data["job_id"])
+    job = await scope.uow.jobs.get(event.job_id)
     if job is None:
         return
     waiting = await scope.uow.pitches.find(job_id=job.id, status__in=sorted(ANSWERABLE))

@@ -32,6 +32,18 @@ from typing import Any
 from domain import validation
 from domain.entities import Contract, Job, Milestone
 from domain.errors import IllegalTransition, NotAllowed
+from domain.events import (
+    ContractEvent,
+    CounterAccepted,
+    MilestoneAdded,
+    OfferAccepted,
+    OfferCountered,
+    OfferDeclined,
+    OfferExpired,
+    OfferRevised,
+    OfferSent,
+    OfferWithdrawn,
+)
 from domain.fees import fee
 from domain.money import parse_money
 from domain.states import MILESTONE, PITCH, ContractStatus
@@ -563,12 +575,12 @@ async def _fund_first_keyboard(scope: Scope, t: Translator, contract: Contract) 
     return keyboard(fund, open_contract_button(t, contract.id))  # type: ignore[arg-type]
 
 
-async def _contract(scope: Scope, data: dict) -> Contract | None:
-    return await scope.uow.contracts.get(data["contract_id"])
+async def _contract(scope: Scope, event: ContractEvent) -> Contract | None:
+    return await scope.uow.contracts.get(event.contract_id)
 
 
-async def _offer_to_freelancer(scope: Scope, data: dict, key: str) -> None:
-    contract = await _contract(scope, data)
+async def _offer_to_freelancer(scope: Scope, event: ContractEvent, key: str) -> None:
+    contract = await _contract(scope, event)
     if contract is None:
         return
     t = await scope.translator_for(contract.freelancer_id)
@@ -579,19 +591,19 @@ async def _offer_to_freelancer(scope: Scope, data: dict, key: str) -> None:
     )
 
 
-@renders("offer_sent")
-async def offer_sent(scope: Scope, data: dict) -> None:
-    await _offer_to_freelancer(scope, data, "offers.notify.offer")
+@renders(OfferSent)
+async def offer_sent(scope: Scope, event: OfferSent) -> None:
+    await _offer_to_freelancer(scope, event, "offers.notify.offer")
 
 
-@renders("offer_revised")
-async def offer_revised(scope: Scope, data: dict) -> None:
-    await _offer_to_freelancer(scope, data, "offers.notify.revised")
+@renders(OfferRevised)
+async def offer_revised(scope: Scope, event: OfferRevised) -> None:
+    await _offer_to_freelancer(scope, event, "offers.notify.revised")
 
 
-@renders("offer_countered")
-async def offer_countered(scope: Scope, data: dict) -> None:
-    contract = await _contract(scope, data)
+@renders(OfferCountered)
+async def offer_countered(scope: Scope, event: OfferCountered) -> None:
+    contract = await _contract(scope, event)
     if contract is None:
         return
     t = await scope.translator_for(contract.client_id)
@@ -626,9 +638,9 @@ async def offer_countered(scope: Scope, data: dict) -> None:
     )
 
 
-@renders("offer_accepted")
-async def offer_accepted(scope: Scope, data: dict) -> None:
-    contract = await _contract(scope, data)
+@renders(OfferAccepted)
+async def offer_accepted(scope: Scope, event: OfferAccepted) -> None:
+    contract = await _contract(scope, event)
     if contract is None:
         return
     t = await scope.translator_for(contract.client_id)
@@ -643,8 +655,8 @@ async def offer_accepted(scope: Scope, data: dict) -> None:
     )
 
 
-async def _tell(scope: Scope, data: dict, to: str, key: str, buttons: bool) -> None:
-    contract = await _contract(scope, data)
+async def _tell(scope: Scope, event: ContractEvent, to: str, key: str, buttons: bool) -> None:
+    contract = await _contract(scope, event)
     if contract is None:
         return
     recipient = contract.client_id if to == "client" else contract.freelancer_id
@@ -659,35 +671,35 @@ async def _tell(scope: Scope, data: dict, to: str, key: str, buttons: bool) -> N
     )
 
 
-@renders("counter_accepted")
-async def counter_accepted(scope: Scope, data: dict) -> None:
-    await _tell(scope, data, "freelancer", "offers.notify.counter_accepted", True)
+@renders(CounterAccepted)
+async def counter_accepted(scope: Scope, event: CounterAccepted) -> None:
+    await _tell(scope, event, "freelancer", "offers.notify.counter_accepted", True)
 
 
-@renders("offer_declined")
-async def offer_declined(scope: Scope, data: dict) -> None:
-    await _tell(scope, data, "client", "offers.notify.declined", False)
+@renders(OfferDeclined)
+async def offer_declined(scope: Scope, event: OfferDeclined) -> None:
+    await _tell(scope, event, "client", "offers.notify.declined", False)
 
 
-@renders("offer_withdrawn")
-async def offer_withdrawn(scope: Scope, data: dict) -> None:
-    await _tell(scope, data, "freelancer", "offers.notify.withdrawn", False)
+@renders(OfferWithdrawn)
+async def offer_withdrawn(scope: Scope, event: OfferWithdrawn) -> None:
+    await _tell(scope, event, "freelancer", "offers.notify.withdrawn", False)
 
 
-@renders("offer_expired")
-async def offer_expired(scope: Scope, data: dict) -> None:
+@renders(OfferExpired)
+async def offer_expired(scope: Scope, event: OfferExpired) -> None:
     """From the deadline tick: both sides learn the offer lapsed."""
-    contract = await _contract(scope, data)
+    contract = await _contract(scope, event)
     if contract is None:
         return
     for user_id in (contract.client_id, contract.freelancer_id):
         await scope.notify(user_id, "offers.notify.expired", title=contract.title)
 
 
-@renders("milestone_added")
-async def milestone_added(scope: Scope, data: dict) -> None:
-    contract = await _contract(scope, data)
-    milestone = await scope.uow.milestones.get(data["milestone_id"])
+@renders(MilestoneAdded)
+async def milestone_added(scope: Scope, event: MilestoneAdded) -> None:
+    contract = await _contract(scope, event)
+    milestone = await scope.uow.milestones.get(event.milestone_id)
     if contract is None or milestone is None:
         return
     cid = contract.id

@@ -17,6 +17,7 @@ import re
 
 from domain.entities import Job, Report
 from domain.errors import NotAllowed
+from domain.events import ReportFiled
 from domain.usecases import reports as uc
 from domain.validation import REPORT_REASON_MAX, clean_text
 from handlers.callbacks import StaleButton, encode
@@ -124,9 +125,9 @@ async def _close(ctx: Context, report_id: int) -> None:
     ctx.answer(ctx.t.plain("report.closed"))
 
 
-@renders("report_filed")
-async def notify_admins(scope: Scope, data: dict) -> None:
-    report = await scope.uow.reports.get(data["report_id"])
+@renders(ReportFiled)
+async def notify_admins(scope: Scope, event: ReportFiled) -> None:
+    report = await scope.uow.reports.get(event.report_id)
     if report is None:
         return
     reporter = await scope.uow.users.get(report.reporter_id)

@@ -21,9 +21,9 @@ emit "reviews_revealed", rendered here.
 
 from __future__ import annotations
 
-from domain.events import ContractEnded, ReviewLeft, ReviewsRevealed
 from domain.entities import Contract, Review
 from domain.errors import ValidationError
+from domain.events import ContractEnded, ReviewLeft, ReviewsRevealed
 from domain.reputation import Reputation
 from domain.states import ContractStatus, ReviewStatus
 from domain.usecases import queries

@@ -33,6 +33,14 @@ from typing import Any
 from domain import validation
 from domain.entities import Contract, Milestone, Submission
 from domain.errors import IllegalTransition, NotAllowed, ValidationError
+from domain.events import (
+    ChangesRequested,
+    MilestoneCancelled,
+    MilestoneRefunded,
+    MilestoneReleased,
+    ReleaseReminder,
+    WorkSubmitted,
+)
 from domain.fees import settlement
 from domain.states import MILESTONE, ContractStatus, MilestoneStatus
 from domain.usecases import milestones as uc
@@ -450,9 +458,9 @@ async def confirm_cancel_pressed(ctx: Context) -> None:
 # --- notifications ----------------------------------------------------------------------
 
 
-@renders("work_submitted", load=milestone_rows)
+@renders(WorkSubmitted, load=milestone_rows)
 async def work_submitted(
-    scope: Scope, data: dict, milestone: Milestone, contract: Contract
+    scope: Scope, event: WorkSubmitted, milestone: Milestone, contract: Contract
 ) -> None:
     client = await scope.uow.users.get(contract.client_id)
     if client is not None and client.unreachable:
@@ -461,9 +469,9 @@ async def work_submitted(
     await _send_submission(scope, t, contract.client_id, milestone, contract)
 
 
-@renders("changes_requested", load=milestone_rows)
+@renders(ChangesRequested, load=milestone_rows)
 async def changes_requested(
-    scope: Scope, data: dict, milestone: Milestone, contract: Contract
+    scope: Scope, event: ChangesRequested, milestone: Milestone, contract: Contract
 ) -> None:
     today = scope.clock.now().date()
     await scope.notify(
@@ -472,17 +480,17 @@ async def changes_requested(
         buttons=lambda t: submit_keyboard(t, "work.btn.resubmit", milestone, contract, today),
         name=await name_of(scope, contract.client_id),
         title=milestone.title,
-        note=data.get("note", ""),
+        note=event.note,
     )
 
 
-@renders("milestone_released", load=milestone_rows)
+@renders(MilestoneReleased, load=milestone_rows)
 async def milestone_released(
-    scope: Scope, data: dict, milestone: Milestone, contract: Contract
+    scope: Scope, event: MilestoneReleased, milestone: Milestone, contract: Contract
 ) -> None:
     cur = milestone.currency
-    net = money(data.get("to_freelancer", 0), cur)
-    auto = bool(data.get("auto"))
+    net = money(event.to_freelancer, cur)
+    auto = bool(event.auto)
     cid = contract.id
     await scope.notify(
         contract.freelancer_id,
@@ -506,14 +514,14 @@ async def milestone_released(
         )
 
 
-@renders("release_reminder", load=milestone_rows)
+@renders(ReleaseReminder, load=milestone_rows)
 async def review_reminder(
-    scope: Scope, data: dict, milestone: Milestone, contract: Contract
+    scope: Scope, event: ReleaseReminder, milestone: Milestone, contract: Contract
 ) -> None:
     """ "Auto-release in N hours": sent to the client with the review buttons."""
     if milestone.status is not MilestoneStatus.SUBMITTED:
         return
-    hours = data.get("hours_left", 0)
+    hours = event.hours_left
     mid, cid = milestone.id, contract.id
     await scope.notify(
         contract.client_id,
@@ -526,27 +534,27 @@ async def review_reminder(
     )
 
 
-@renders("milestone_refunded", load=milestone_rows)
+@renders(MilestoneRefunded, load=milestone_rows)
 async def milestone_refunded(
-    scope: Scope, data: dict, milestone: Milestone, contract: Contract
+    scope: Scope, event: MilestoneRefunded, milestone: Milestone, contract: Contract
 ) -> None:
     """The other party hears of a refund (the one who pressed saw the confirmation)."""
-    by_client = data.get("refunded_by") == contract.client_id
+    by_client = event.refunded_by == contract.client_id
     to = contract.freelancer_id if by_client else contract.client_id
     await scope.notify(
         to,
         "work.notify.refunded_by_client" if by_client else "work.notify.refunded",
         buttons=card_keyboard(contract.id),  # type: ignore[arg-type]
-        name=await name_of(scope, data.get("refunded_by", 0)),
+        name=await name_of(scope, event.refunded_by),
         title=milestone.title,
-        total=money(data.get("to_client", 0), milestone.currency),
+        total=money(event.to_client, milestone.currency),
         amount=money(milestone.amount, milestone.currency),
     )
 
 
-@renders("milestone_cancelled", load=milestone_rows)
+@renders(MilestoneCancelled, load=milestone_rows)
 async def milestone_cancelled(
-    scope: Scope, data: dict, milestone: Milestone, contract: Contract
+    scope: Scope, event: MilestoneCancelled, milestone: Milestone, contract: Contract
 ) -> None:
     cid = contract.id
     await scope.notify(
