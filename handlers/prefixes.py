@@ -12,6 +12,7 @@ imports). Each prefix belongs to one flow module, which handles its presses.
 - "dsp" flows/disputes.py   ("dsp:open:<milestone>" open one, "dsp:view:<dispute>" its card)
 - "rv"  flows/reviews.py    ("rv:rate:<contract>" rate the other party)
 - "report" flows/reports.py ("report:job_post:<job>" / "report:user:<user>" report it)
+- "adm" flows/admin.py     ("adm:evidence:<dispute>" a dispute's evidence, "adm:report:<report>")
 - "open"  flows/start.py    ("open:show_job:<job>" a job's card)
 - "pitch" flows/pitch.py    ("pitch:start:<job>" pitch on a job)
 - "br"  flows/browse.py     ("br:show_job:<job>" a job's card under the search)
@@ -28,4 +29,4 @@ CONTRACT, OFFER, FUND, WORK = Buttons("ct"), Buttons("of"), Buttons("fd"), Butto
 BALANCE, MESSAGE, DISPUTE, REVIEW = Buttons("bal"), Buttons("msg"), Buttons("dsp"), Buttons("rv")
 OPEN, PITCH = Buttons("open"), Buttons("pitch")
 BROWSE, MY_JOBS, POST_JOB, PROFILE = Buttons("br"), Buttons("mj"), Buttons("pj"), Buttons("prof")
-REPORT = Buttons("report")
+REPORT, ADMIN = Buttons("report"), Buttons("adm")

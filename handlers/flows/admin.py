@@ -10,15 +10,21 @@ commands do not exist: "unknown command", no effect).
 /audit               the audit log, latest first, paged
 /reports             open reports: view the target, ban, close (audited)
 
-Callback data (prefix "adm"; every press is re-checked: admins only):
-- "adm:d:<dispute_id>" evidence, "adm:ev:<dispute_id>" the evidence files,
-  "adm:rs:<dispute_id>:<share>" confirm a resolution, "adm:rsok:<dispute_id>:<share>" resolve
-- "adm:dl::<page>" open disputes, "adm:al::<page>" audit log, "adm:rl::<page>" open reports
-- "adm:u:<user_id>" user card, "adm:ban:<user_id>" / "adm:banok:<user_id>" ban, "adm:unban:<user_id>"
-- "adm:rp:<report_id>" a report with its target, "adm:rc:<report_id>" close it
-- "adm:fz:<milestone_id>" a milestone frozen by a chargeback (payment, escrow, parties),
-  "adm:fzs:<milestone_id>:<share>" confirm a decision, "adm:fzok:<milestone_id>:<share>"
-  settle it (domain.usecases.disputes.resolve_frozen)
+Callback data (prefix "adm", handlers/prefixes.py ADMIN; every press is re-checked:
+admins only; the old codes of buttons already sent, still honoured, in brackets):
+- "adm:evidence:<dispute_id>" evidence (d), "adm:files:<dispute_id>" the evidence files (ev),
+  "adm:resolve:<dispute_id>:<share>" confirm a resolution (rs),
+  "adm:confirm_resolve:<dispute_id>:<share>" resolve (rsok)
+- "adm:disputes::<page>" open disputes (dl), "adm:audit::<page>" audit log (al),
+  "adm:reports::<page>" open reports (rl)
+- "adm:user:<user_id>" user card (u), "adm:ban:<user_id>" / "adm:confirm_ban:<user_id>"
+  ban (banok), "adm:unban:<user_id>"
+- "adm:report:<report_id>" a report with its target (rp), "adm:close_report:<report_id>"
+  close it (rc)
+- "adm:frozen:<milestone_id>" a milestone frozen by a chargeback (payment, escrow,
+  parties) (fz), "adm:decide_frozen:<milestone_id>:<share>" confirm a decision (fzs),
+  "adm:settle_frozen:<milestone_id>:<share>" settle it (fzok)
+  (domain.usecases.disputes.resolve_frozen)
 Ban, unban, resolve and closing a report are written to the audit log by the use cases.
 
 Chargebacks: "milestone_frozen" reaches every admin with Inspect and the quick
@@ -43,18 +49,16 @@ from domain.usecases import admin as uc
 from domain.usecases import disputes as disputes_uc
 from domain.usecases import reports as reports_uc
 from domain.usecases.common import load, milestone_with_contract
-from handlers.callbacks import StaleButton, encode
+from handlers.callbacks import StaleButton
 from handlers.context import Context, Scope
 from handlers.events import Button
 from handlers.helpers import gateway_of, int_arg, name_of, page_nav, page_of
 from handlers.i18n import Translator
 from handlers.notify import renders
-from handlers.prefixes import OPEN, REVIEW
+from handlers.prefixes import ADMIN, OPEN, REVIEW
 from handlers.render import Html, bold, button, esc, join, keyboard, money, shorten
 from handlers.routing import Menu, command
-from handlers.routing import button as on_button
 
-PREFIX = "adm"
 PAGE = 8
 TIMELINE_TEXT = 300  # characters of one timeline entry
 FILE_NOTE = 800  # characters of a file's note in its caption (Telegram allows 1024)
@@ -84,21 +88,21 @@ def _user_id(text: str) -> int | None:
 def _share_buttons(t: Translator, action: str, target_id: int, amount: int) -> list[Button]:
     """The quick decisions: all, half or none of `amount` to the freelancer."""
     return [
-        button(t.plain("adm.btn.all"), encode(PREFIX, action, target_id, amount)),
-        button(t.plain("adm.btn.half"), encode(PREFIX, action, target_id, amount // 2)),
-        button(t.plain("adm.btn.none"), encode(PREFIX, action, target_id, 0)),
+        button(t.plain("adm.btn.all"), ADMIN.data(action, target_id, amount)),
+        button(t.plain("adm.btn.half"), ADMIN.data(action, target_id, amount // 2)),
+        button(t.plain("adm.btn.none"), ADMIN.data(action, target_id, 0)),
     ]
 
 
 def _party_buttons(t: Translator, contract: Contract) -> list[Button]:
     return [
-        button(t.plain("adm.btn.client"), encode(PREFIX, "u", contract.client_id)),
-        button(t.plain("adm.btn.freelancer"), encode(PREFIX, "u", contract.freelancer_id)),
+        button(t.plain("adm.btn.client"), ADMIN.data("user", contract.client_id)),
+        button(t.plain("adm.btn.freelancer"), ADMIN.data("user", contract.freelancer_id)),
     ]
 
 
 def _disputes_button(t: Translator) -> Button:
-    return button(t.plain("adm.btn.disputes"), encode(PREFIX, "dl", arg=1))
+    return button(t.plain("adm.btn.disputes"), ADMIN.data("disputes", arg=1))
 
 
 def _case_lines(
@@ -188,7 +192,7 @@ async def _show_disputes(ctx: Context, page: int) -> None:
     items: list[Button] = [
         button(
             f"🧊 {t.plain('adm.frozen.item', id=m.id)} · {money(m.amount, m.currency)}",
-            encode(PREFIX, "fz", m.id),
+            ADMIN.data("frozen", m.id),
         )
         for m in frozen
     ]
@@ -196,13 +200,13 @@ async def _show_disputes(ctx: Context, page: int) -> None:
         milestone = await ctx.uow.milestones.get(d.milestone_id)
         amount = money(milestone.amount, milestone.currency) if milestone else "?"
         label = f"⚖️ #{d.id} · {amount} · {t.plain(f'dsp.status.{d.status}')}"
-        items.append(button(label, encode(PREFIX, "d", d.id)))
+        items.append(button(label, ADMIN.data("evidence", d.id)))
     shown, page, pages = page_of(items, page, PAGE)
     text = t("adm.disputes_title", count=len(found))
     if frozen:
         text = join([text, t("adm.frozen.count", count=len(frozen))])
     await ctx.edit(
-        text, keyboard(*[[b] for b in shown], page_nav(t, PREFIX, "dl", page, pages) or None)
+        text, keyboard(*[[b] for b in shown], page_nav(t, ADMIN, "disputes", page, pages) or None)
     )
 
 
@@ -256,9 +260,9 @@ async def _show_evidence(ctx: Context, dispute_id: int) -> None:
     files = len(_evidence_files(ev.timeline))
     rows_: list[list[Button] | Button | None] = []
     if d.status in disputes_uc.LIVE:
-        rows_.append(_share_buttons(t, "rs", d.id, m.amount))  # type: ignore[arg-type]
+        rows_.append(_share_buttons(t, "resolve", d.id, m.amount))  # type: ignore[arg-type]
     if files:
-        rows_.append(button(t.plain("adm.btn.files", count=files), encode(PREFIX, "ev", d.id)))
+        rows_.append(button(t.plain("adm.btn.files", count=files), ADMIN.data("files", d.id)))
     rows_ += [_party_buttons(t, c), _disputes_button(t)]
     await ctx.edit(join(lines), keyboard(*rows_))
 
@@ -292,7 +296,7 @@ async def _ask_resolve(ctx: Context, dispute_id: int, share: int) -> None:
     d = ev.dispute
     if d.status not in disputes_uc.LIVE:
         raise NotAllowed("dispute_closed", "This dispute is closed.")
-    ok, cancel = encode(PREFIX, "rsok", d.id, share), encode(PREFIX, "d", d.id)
+    ok, cancel = ADMIN.data("confirm_resolve", d.id, share), ADMIN.data("evidence", d.id)
     await _confirm_split(
         ctx, "adm.resolve_confirm", dispute_id, ev.milestone, ev.contract, share, ok, cancel
     )
@@ -365,9 +369,9 @@ async def _show_user(ctx: Context, user_id: int) -> None:
     if user.unreachable:
         lines.append(t("adm.user.unreachable"))
     ban = (
-        button(t.plain("adm.btn.unban"), encode(PREFIX, "unban", user.id))
+        button(t.plain("adm.btn.unban"), ADMIN.data("unban", user.id))
         if user.banned
-        else button(t.plain("adm.btn.ban"), encode(PREFIX, "ban", user.id))
+        else button(t.plain("adm.btn.ban"), ADMIN.data("ban", user.id))
     )
     reputation = button(t.plain("rv.btn.reputation"), REVIEW.data("reputation", user.id))
     await ctx.edit(join(lines), keyboard([ban, reputation]))
@@ -379,7 +383,7 @@ async def _ban(ctx: Context, user_id: int, reason: str = "") -> None:
         ctx.t(
             "adm.banned", name=user.name or f"#{user.id}", id=user.id, reason=user.ban_reason or "—"
         ),
-        keyboard(button(ctx.t.plain("adm.btn.unban"), encode(PREFIX, "unban", user.id))),
+        keyboard(button(ctx.t.plain("adm.btn.unban"), ADMIN.data("unban", user.id))),
     )
 
 
@@ -466,8 +470,8 @@ async def stats_command(ctx: Context) -> None:
         keyboard(
             [
                 _disputes_button(t),
-                button(t.plain("adm.btn.reports"), encode(PREFIX, "rl", arg=1)),
-                button(t.plain("adm.btn.audit"), encode(PREFIX, "al", arg=1)),
+                button(t.plain("adm.btn.reports"), ADMIN.data("reports", arg=1)),
+                button(t.plain("adm.btn.audit"), ADMIN.data("audit", arg=1)),
             ]
         ),
     )
@@ -498,7 +502,7 @@ async def _show_audit(ctx: Context, page: int) -> None:
             )
         )
     pages = page + 1 if len(found) > page * PAGE else page
-    await ctx.edit(join(lines), keyboard(page_nav(t, PREFIX, "al", page, pages) or None))
+    await ctx.edit(join(lines), keyboard(page_nav(t, ADMIN, "audit", page, pages) or None))
 
 
 @command("audit", admin=True, order=80, menu=Menu.ADMIN, menu_order=170)
@@ -525,12 +529,12 @@ async def _show_reports(ctx: Context, page: int) -> None:
         return
     shown, page, pages = page_of(found, page, PAGE)
     rows_: list[list[Button] | None] = [
-        [button(f"🚩 #{r.id} {await _target_label(ctx, r)}", encode(PREFIX, "rp", r.id))]
+        [button(f"🚩 #{r.id} {await _target_label(ctx, r)}", ADMIN.data("report", r.id))]
         for r in shown
     ]
     await ctx.edit(
         t("adm.reports_title", count=len(found)),
-        keyboard(*rows_, page_nav(t, PREFIX, "rl", page, pages) or None),
+        keyboard(*rows_, page_nav(t, ADMIN, "reports", page, pages) or None),
     )
 
 
@@ -558,17 +562,17 @@ async def _show_report(ctx: Context, report_id: int) -> None:
     if report.target_type == "job":
         first.append(button(t.plain("btn.open_job"), OPEN.data("show_job", report.target_id)))
     if target_owner is not None:
-        first.append(button(t.plain("adm.btn.owner"), encode(PREFIX, "u", target_owner)))
-        first.append(button(t.plain("adm.btn.ban"), encode(PREFIX, "ban", target_owner)))
+        first.append(button(t.plain("adm.btn.owner"), ADMIN.data("user", target_owner)))
+        first.append(button(t.plain("adm.btn.ban"), ADMIN.data("ban", target_owner)))
     close = (
-        button(t.plain("adm.btn.close_report"), encode(PREFIX, "rc", report.id))
+        button(t.plain("adm.btn.close_report"), ADMIN.data("close_report", report.id))
         if report.status == "open"
         else None
     )
     await ctx.edit(
         join(lines),
         keyboard(
-            first or None, close, button(t.plain("adm.btn.reports"), encode(PREFIX, "rl", arg=1))
+            first or None, close, button(t.plain("adm.btn.reports"), ADMIN.data("reports", arg=1))
         ),
     )
 
@@ -611,10 +615,10 @@ async def _show_frozen(ctx: Context, milestone_id: int) -> None:
     rows_: list[list[Button] | Button | None] = []
     if m.status is MilestoneStatus.FROZEN:
         lines += [Html(""), t("adm.frozen.decide")]
-        rows_.append(_share_buttons(t, "fzs", m.id, m.amount))  # type: ignore[arg-type]
+        rows_.append(_share_buttons(t, "decide_frozen", m.id, m.amount))  # type: ignore[arg-type]
     else:
         lines += [Html(""), t("adm.frozen.settled")]
-    rows_ += [button(t.plain("dsp.btn.evidence"), encode(PREFIX, "d", d.id)) for d in live]
+    rows_ += [button(t.plain("dsp.btn.evidence"), ADMIN.data("evidence", d.id)) for d in live]
     rows_ += [_party_buttons(t, c), _disputes_button(t)]
     await ctx.edit(join(lines), keyboard(*rows_))
 
@@ -623,7 +627,7 @@ async def _ask_frozen(ctx: Context, milestone_id: int, share: int) -> None:
     m, c = await _frozen(ctx, milestone_id)
     if m.status is not MilestoneStatus.FROZEN:
         raise NotAllowed("milestone_not_frozen", "This milestone is not frozen.")
-    ok, cancel = encode(PREFIX, "fzok", m.id, share), encode(PREFIX, "fz", m.id)
+    ok, cancel = ADMIN.data("settle_frozen", m.id, share), ADMIN.data("frozen", m.id)
     await _confirm_split(ctx, "adm.frozen.confirm", milestone_id, m, c, share, ok, cancel)
 
 
@@ -644,8 +648,8 @@ async def tell_admins_frozen(scope: Scope, event: MilestoneFrozen) -> None:
 
     def buttons(t: Translator) -> Any:
         return keyboard(
-            button(t.plain("adm.btn.inspect"), encode(PREFIX, "fz", mid)),
-            _share_buttons(t, "fzs", mid, amount),
+            button(t.plain("adm.btn.inspect"), ADMIN.data("frozen", mid)),
+            _share_buttons(t, "decide_frozen", mid, amount),
         )
 
     for admin_id in sorted(scope.config.admin_ids):
@@ -680,60 +684,121 @@ async def tell_admins_late_chargeback(scope: Scope, event: ChargebackAfterSettle
         )
 
 
-@on_button(PREFIX)
-async def admin_buttons(ctx: Context) -> None:
+def _pressed_id(ctx: Context) -> int:
+    """The id an "adm:<action>:<id>" button carries; only admins press these."""
     _require_admin(ctx)
-    cb = ctx.callback
-    assert cb is not None
-    action = cb.action
-    if action == "d":
-        await _show_evidence(ctx, cb.require_id())
-    elif action == "ev":
-        await _send_files(ctx, cb.require_id())
-    elif action == "rs":
-        await _ask_resolve(ctx, cb.require_id(), int_arg(cb.arg))
-    elif action == "rsok":
-        await _resolve(ctx, cb.require_id(), int_arg(cb.arg))
-        return
-    elif action == "dl":
-        await _show_disputes(ctx, int_arg(cb.arg))
-    elif action == "al":
-        await _show_audit(ctx, int_arg(cb.arg))
-    elif action == "rl":
-        await _show_reports(ctx, int_arg(cb.arg))
-    elif action == "u":
-        await _show_user(ctx, cb.require_id())
-    elif action == "ban":
-        user = await load(ctx.uow.users, cb.require_id(), "user")
-        await ctx.edit(
-            ctx.t("adm.ban_confirm", name=user.name or f"#{user.id}", id=user.id),
-            keyboard(
-                [
-                    button(ctx.t.plain("adm.btn.ban_sure"), encode(PREFIX, "banok", user.id)),
-                    button(ctx.t.plain("btn.cancel"), encode(PREFIX, "u", user.id)),
-                ]
-            ),
-        )
-    elif action == "banok":
-        await _ban(ctx, cb.require_id())
-    elif action == "unban":
-        await _unban(ctx, cb.require_id())
-    elif action == "fz":
-        await _show_frozen(ctx, cb.require_id())
-    elif action == "fzs":
-        await _ask_frozen(ctx, cb.require_id(), int_arg(cb.arg))
-    elif action == "fzok":
-        await _resolve_frozen(ctx, cb.require_id(), int_arg(cb.arg))
-        return
-    elif action == "rp":
-        await _show_report(ctx, cb.require_id())
-    elif action == "rc":
-        report = await reports_uc.close_report(
-            ctx.uow, ctx.clock, ctx.config, ctx.user.id, cb.require_id()
-        )
-        await _show_report(ctx, report.id)  # type: ignore[arg-type]
-        ctx.answer(ctx.t.plain("adm.report_closed"))
-        return
-    else:
-        raise StaleButton()
+    assert ctx.callback is not None
+    return ctx.callback.require_id()
+
+
+def _pressed_arg(ctx: Context) -> int:
+    """The number a button carries after its id (a share, a page); admins only."""
+    _require_admin(ctx)
+    assert ctx.callback is not None
+    return int_arg(ctx.callback.arg)
+
+
+@ADMIN.on("evidence", old=("d",))
+async def evidence_pressed(ctx: Context) -> None:
+    await _show_evidence(ctx, _pressed_id(ctx))
     ctx.answer()
+
+
+@ADMIN.on("files", old=("ev",))
+async def files_pressed(ctx: Context) -> None:
+    await _send_files(ctx, _pressed_id(ctx))
+    ctx.answer()
+
+
+@ADMIN.on("resolve", old=("rs",))
+async def resolve_pressed(ctx: Context) -> None:
+    await _ask_resolve(ctx, _pressed_id(ctx), _pressed_arg(ctx))
+    ctx.answer()
+
+
+@ADMIN.on("confirm_resolve", old=("rsok",))
+async def confirm_resolve_pressed(ctx: Context) -> None:
+    await _resolve(ctx, _pressed_id(ctx), _pressed_arg(ctx))
+
+
+@ADMIN.on("disputes", old=("dl",))
+async def disputes_pressed(ctx: Context) -> None:
+    await _show_disputes(ctx, _pressed_arg(ctx))
+    ctx.answer()
+
+
+@ADMIN.on("audit", old=("al",))
+async def audit_pressed(ctx: Context) -> None:
+    await _show_audit(ctx, _pressed_arg(ctx))
+    ctx.answer()
+
+
+@ADMIN.on("reports", old=("rl",))
+async def reports_pressed(ctx: Context) -> None:
+    await _show_reports(ctx, _pressed_arg(ctx))
+    ctx.answer()
+
+
+@ADMIN.on("user", old=("u",))
+async def user_pressed(ctx: Context) -> None:
+    await _show_user(ctx, _pressed_id(ctx))
+    ctx.answer()
+
+
+@ADMIN.on("ban")
+async def ban_pressed(ctx: Context) -> None:
+    user = await load(ctx.uow.users, _pressed_id(ctx), "user")
+    await ctx.edit(
+        ctx.t("adm.ban_confirm", name=user.name or f"#{user.id}", id=user.id),
+        keyboard(
+            [
+                button(ctx.t.plain("adm.btn.ban_sure"), ADMIN.data("confirm_ban", user.id)),
+                button(ctx.t.plain("btn.cancel"), ADMIN.data("user", user.id)),
+            ]
+        ),
+    )
+    ctx.answer()
+
+
+@ADMIN.on("confirm_ban", old=("banok",))
+async def confirm_ban_pressed(ctx: Context) -> None:
+    await _ban(ctx, _pressed_id(ctx))
+    ctx.answer()
+
+
+@ADMIN.on("unban")
+async def unban_pressed(ctx: Context) -> None:
+    await _unban(ctx, _pressed_id(ctx))
+    ctx.answer()
+
+
+@ADMIN.on("frozen", old=("fz",))
+async def frozen_pressed(ctx: Context) -> None:
+    await _show_frozen(ctx, _pressed_id(ctx))
+    ctx.answer()
+
+
+@ADMIN.on("decide_frozen", old=("fzs",))
+async def decide_frozen_pressed(ctx: Context) -> None:
+    await _ask_frozen(ctx, _pressed_id(ctx), _pressed_arg(ctx))
+    ctx.answer()
+
+
+@ADMIN.on("settle_frozen", old=("fzok",))
+async def settle_frozen_pressed(ctx: Context) -> None:
+    await _resolve_frozen(ctx, _pressed_id(ctx), _pressed_arg(ctx))
+
+
+@ADMIN.on("report", old=("rp",))
+async def report_pressed(ctx: Context) -> None:
+    await _show_report(ctx, _pressed_id(ctx))
+    ctx.answer()
+
+
+@ADMIN.on("close_report", old=("rc",))
+async def close_report_pressed(ctx: Context) -> None:
+    report = await reports_uc.close_report(
+        ctx.uow, ctx.clock, ctx.config, ctx.user.id, _pressed_id(ctx)
+    )
+    await _show_report(ctx, report.id)  # type: ignore[arg-type]
+    ctx.answer(ctx.t.plain("adm.report_closed"))

@@ -46,14 +46,14 @@ from domain.states import MILESTONE, ContractStatus, DisputeStatus
 from domain.usecases import disputes as uc
 from domain.usecases import queries
 from domain.usecases.common import load, milestone_with_contract, other_party, require_party
-from handlers.callbacks import StaleButton, encode
+from handlers.callbacks import StaleButton
 from handlers.context import Context, Scope
 from handlers.contract_views import card_keyboard
 from handlers.events import Button, Keyboard
 from handlers.helpers import gateway_of, int_arg, leave_flow, name_of, page_nav, page_of
 from handlers.i18n import Translator
 from handlers.notify import dispute_rows, renders
-from handlers.prefixes import DISPUTE, MESSAGE
+from handlers.prefixes import ADMIN, DISPUTE, MESSAGE
 from handlers.render import Html, button, esc, join, keyboard, money, shorten
 from handlers.routing import Menu, Steps, command, step
 
@@ -67,7 +67,6 @@ class DisputeStep(Steps, flow="dispute"):
     SHARE = "share"
 
 
-ADMIN_EVIDENCE = ("adm", "d")  # the admin flow's evidence view: "adm:d:<dispute_id>"
 REASON_MIN = 10
 PAGE = 6
 NOTE_PREVIEW = 500  # characters of one evidence note in a notification
@@ -634,7 +633,7 @@ async def dispute_opened(
             admin_id,
             "dsp.notify_admin_opened",
             buttons=lambda t: keyboard(
-                button(t.plain("dsp.btn.evidence"), encode(*ADMIN_EVIDENCE, did))
+                button(t.plain("dsp.btn.evidence"), ADMIN.data("evidence", did))
             ),
             files=len(dispute.evidence),
             notes=await notes_for(admin_id),

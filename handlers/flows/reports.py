@@ -5,7 +5,7 @@
 reason through the conversation state ("report", "reason"); the reason becomes a
 Report (domain.usecases.reports.report), and every admin in config.admin_ids is
 notified with buttons to open the job, see the report in the admin flow
-("adm:rp:<id>") and close it ("adm:rc:<id>"): closing has one path, the admin
+("adm:report:<id>") and close it ("adm:close_report:<id>"): closing has one path, the admin
 flow's, through the audited use case close_report. "report:close:<id>" buttons on
 notifications sent before that are still honoured, by the same use case;
 "report:cancel" stops reporting.
@@ -20,11 +20,11 @@ from domain.errors import NotAllowed
 from domain.events import ReportFiled
 from domain.usecases import reports as uc
 from domain.validation import REPORT_REASON_MAX, clean_text
-from handlers.callbacks import StaleButton, encode
+from handlers.callbacks import StaleButton
 from handlers.context import Context, Scope
 from handlers.i18n import Translator
 from handlers.notify import renders
-from handlers.prefixes import OPEN, REPORT
+from handlers.prefixes import ADMIN, OPEN, REPORT
 from handlers.render import button, keyboard, shorten
 from handlers.routing import Steps, command, step
 
@@ -35,7 +35,6 @@ class ReportStep(Steps, flow="report"):
     REASON = "reason"
 
 
-ADMIN = "adm"  # the admin flow's report view ("adm:rp:<id>") and close ("adm:rc:<id>")
 REASON_MIN = 5
 TARGETS = ("job", "user")
 _ARGS = re.compile(r"(job|user)\s+([1-9][0-9]{0,17})", re.IGNORECASE)
@@ -139,8 +138,8 @@ async def notify_admins(scope: Scope, event: ReportFiled) -> None:
             if report.target_type == "job"
             else None
         )
-        details = button(t.plain("report.btn.details"), encode(ADMIN, "rp", report.id))
-        close = button(t.plain("btn.close_report"), encode(ADMIN, "rc", report.id))
+        details = button(t.plain("report.btn.details"), ADMIN.data("report", report.id))
+        close = button(t.plain("btn.close_report"), ADMIN.data("close_report", report.id))
         return keyboard([open_target, details] if open_target else details, close)
 
     for admin_id in sorted(scope.config.admin_ids):

@@ -54,16 +54,16 @@ async def test_admin_commands_do_not_exist_for_others(h: Harness, text: str) -> 
     command = text.split()[0]
     assert f"I don't know the command /{command}." in h.last(eve).text
     assert len(h.chat(ADMIN_ID)) == before
-    await h.press_data(eve, "adm:u:1")
+    await h.press_data(eve, "adm:user:1")
     assert h.last_answer(eve).text == "Only an admin can do this."
 
 
 async def test_disputes_evidence_and_resolve_with_confirmation(h: Harness) -> None:
     ada, cleo, fran, d, did = await setting(h)
     ms = d.milestones[0]
-    await h.press_data(cleo, f"msg:c:{d.contract_id}")
+    await h.press_data(cleo, f"msg:write:{d.contract_id}")
     await h.send(cleo, "Where is my bot?")
-    await h.press_data(fran, f"dsp:ans:{did}")
+    await h.press_data(fran, f"dsp:answer:{did}")
     await h.upload(fran, IncomingFile("fran-proof", "photo"), caption="Here is the code")
 
     await h.send(ada, "/disputes")
@@ -118,12 +118,12 @@ async def test_disputes_evidence_and_resolve_with_confirmation(h: Harness) -> No
 
 async def test_quick_buttons_ask_before_moving(h: Harness) -> None:
     ada, _cleo, _fran, _d, did = await setting(h)
-    await h.press_data(ada, f"adm:d:{did}")
+    await h.press_data(ada, f"adm:evidence:{did}")
     await h.press(ada, "Refund client")
     assert "Freelancer's share: $0.00 of $100.00" in h.last(ada).text
     await h.press(ada, "✖️ Cancel")
     assert f"Dispute #{did} — open" in h.last(ada).text
-    await h.press_data(ada, f"adm:rs:{did}:99999")  # a forged share
+    await h.press_data(ada, f"adm:resolve:{did}:99999")  # a forged share
     assert h.last_answer(ada).text == "This button is no longer available."
     async with h.db.uow() as uow:
         assert (await uow.disputes.get(did)).status is DisputeStatus.OPEN
@@ -210,10 +210,10 @@ async def test_reports_admin_side(h: Harness) -> None:
     await h.press(ada, "🚫 Yes, ban")
     async with h.db.uow() as uow:
         assert (await uow.users.get(mal.id)).banned
-    await h.press_data(ada, "adm:rp:1")
+    await h.press_data(ada, "adm:report:1")
     await h.press(ada, "✔️ Close report")
     assert "(closed)" in h.last(ada).text
-    await h.press_data(ada, "adm:rc:1")
+    await h.press_data(ada, "adm:close_report:1")
     assert h.last_answer(ada).show_alert  # already closed
     assert [a[1] for a in await audit_rows(h)] == ["ban", "close_report"]
     await h.send(ada, "/reports")
@@ -247,11 +247,11 @@ async def test_chargeback_reaches_admins_and_parties_and_an_admin_settles_it(h: 
     assert "disputed with the bank" in h.last(cleo).text
     assert "оспорен через банк" in h.last(fran).text
     # Nothing else can move the money now; outsiders cannot even look.
-    await h.press_data(cleo, f"wk:rel:{ms}")
+    await h.press_data(cleo, f"wk:release:{ms}")
     assert "current state" in h.last_answer(cleo).text  # type: ignore[union-attr]
-    await h.press_data(eve, f"adm:fz:{ms}")
+    await h.press_data(eve, f"adm:frozen:{ms}")
     assert h.last_answer(eve).text == "Only an admin can do this."
-    await h.press_data(eve, f"adm:fzok:{ms}:0")
+    await h.press_data(eve, f"adm:settle_frozen:{ms}:0")
     assert await milestone_status(h, ms) is MilestoneStatus.FROZEN
 
     await h.send(ada, "/disputes")
@@ -260,9 +260,9 @@ async def test_chargeback_reaches_admins_and_parties_and_an_admin_settles_it(h: 
     [view] = [m for m in h.chat(ada) if m.message_id == alert.message_id]
     assert f"Milestone #{ms} frozen by a chargeback" in view.text
     assert "via sandbox: $105.00" in view.text
-    assert view.button("🔎 Evidence")["data"] == f"adm:d:{did}"  # type: ignore[index]
+    assert view.button("🔎 Evidence")["data"] == f"adm:evidence:{did}"  # type: ignore[index]
 
-    await h.press_data(ada, f"adm:fzs:{ms}:5000", view.message_id)
+    await h.press_data(ada, f"adm:decide_frozen:{ms}:5000", view.message_id)
     ask = view.text
     assert "Settle frozen milestone" in ask and "Fran receives $45.00" in ask
     assert "Cleo gets back $52.50" in ask
@@ -276,7 +276,7 @@ async def test_chargeback_reaches_admins_and_parties_and_an_admin_settles_it(h: 
     async with h.db.uow() as uow:
         assert (await uow.disputes.get(did)).status is DisputeStatus.RESOLVED  # type: ignore[union-attr]
         assert await uow.ledger.balance(ledger.escrow_account(ms)) == 0
-    await h.press_data(ada, f"adm:fzok:{ms}:5000")  # the same decision again
+    await h.press_data(ada, f"adm:settle_frozen:{ms}:5000")  # the same decision again
     assert h.last_answer(ada).text == "This milestone is not frozen."
 
     # A chargeback after the money left escrow: admins are told, nothing can move.
@@ -297,12 +297,12 @@ async def test_a_frozen_disputes_card_offers_only_what_the_parties_may_still_do(
     Message only (domain.usecases.disputes.parties_may_settle); a stale Propose or
     Withdraw button is refused before it asks anything."""
     _ada, cleo, _fran, d, did = await setting(h)
-    await h.press_data(cleo, f"dsp:v:{did}")
+    await h.press_data(cleo, f"dsp:view:{did}")
     assert h.last(cleo).labels() == ["💬 Answer", "➗ Propose a split", "✉️ Message", "↩️ Withdraw"]
     assert await chargeback(h, d.milestones[0])
-    await h.press_data(cleo, f"dsp:v:{did}")
+    await h.press_data(cleo, f"dsp:view:{did}")
     assert h.last(cleo).labels() == ["💬 Answer", "✉️ Message"]
-    for action in ("sp", "wd", "acc"):
+    for action in ("propose_split", "withdraw", "accept"):
         await h.press_data(cleo, f"dsp:{action}:{did}")
         answer = h.last_answer(cleo)
         assert answer is not None and answer.text == "An admin decides on this milestone now."

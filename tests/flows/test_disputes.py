@@ -67,7 +67,7 @@ async def test_open_with_evidence_notifies_other_side_and_admins(h: Harness) -> 
     assert "💬 Ответить" in note.labels() and "↩️ Отозвать" not in note.labels()
     admin_note = h.last(ADMIN_ID)
     assert "New dispute #1" in admin_note.text
-    assert admin_note.button("🔎 Evidence")["data"] == f"adm:d:{did}"
+    assert admin_note.button("🔎 Evidence")["data"] == f"adm:evidence:{did}"
 
 
 async def test_captions_and_notes_stay_apart_from_the_reason(h: Harness) -> None:
@@ -108,7 +108,7 @@ async def test_captions_and_notes_stay_apart_from_the_reason(h: Harness) -> None
     assert "• The spec we agreed. (📎 1)\n• Page 3 lists the rules." in admin_note
 
     # The admin gets each file with what was written about it.
-    await h.press_data(ada, f"adm:d:{did}")
+    await h.press_data(ada, f"adm:evidence:{did}")
     await h.press(ada, "📎 Evidence files (2)")
     sent = [(m.file_id, m.text) for m in h.chat(ada)[-2:]]
     assert sent == [

@@ -38,7 +38,7 @@ async def test_report_a_job_from_its_card(h, db, clock):
     assert (await open_reports(db))[0][4] == "closed"
     assert await audit_rows(db) == [(ADMIN_ID, "close_report", "report:1")]
     assert note.edits == 1  # the notice became the report's admin view
-    await h.press_data(admin, "adm:rc:1")  # closing twice is refused, not re-audited
+    await h.press_data(admin, "adm:close_report:1")  # closing twice is refused, not re-audited
     assert h.last_answer(admin).text == "Эта жалоба уже закрыта."
     assert len(await audit_rows(db)) == 1
 
@@ -59,7 +59,7 @@ async def test_report_a_user_by_command_and_every_admin_hears(h, db, config):
     for admin_id in admins:
         assert "Report #1" in h.last(admin_id).text and "Spams me" in h.last(admin_id).text
         assert h.last(admin_id).labels() == ["🔎 Details", "✅ Close report"]
-        assert h.last(admin_id).button("✅ Close report")["data"] == "adm:rc:1"  # type: ignore[index]
+        assert h.last(admin_id).button("✅ Close report")["data"] == "adm:close_report:1"  # type: ignore[index]
 
 
 async def test_a_second_open_report_on_the_same_target_is_refused(h, db):
@@ -107,7 +107,7 @@ async def test_only_admins_close_reports(h, db):
     await h.send(eve, "/start")
     await h.send(bob, f"/report user {eve.id}")
     await h.send(bob, "Spams me with links")
-    for data in ("report:close:1", "adm:rc:1"):
+    for data in ("report:close:1", "adm:close_report:1"):
         await h.press_data(eve, data)
         assert h.last_answer(eve).text == "Only an admin can do this."
     assert (await open_reports(db))[0][4] == "open"
