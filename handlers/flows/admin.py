@@ -17,7 +17,7 @@ admins only; the old codes of buttons already sent, still honoured, in brackets)
   "adm:confirm_resolve:<dispute_id>:<share>" resolve (rsok)
 - "adm:disputes::<page>" open disputes (dl), "adm:audit::<page>" audit log (al),
   "adm:reports::<page>" open reports (rl)
-- "adm:user:<user_id>" user card (u), "adm:ban:<user_id>" / "adm:confirm_ban:<user_id>"
+- "adm:user:<user_id>" user card (u), "adm:ban_user:<user_id>" (ban) / "adm:confirm_ban:<user_id>"
   ban (banok), "adm:unban:<user_id>"
 - "adm:report:<report_id>" a report with its target (rp), "adm:close_report:<report_id>"
   close it (rc)
@@ -371,7 +371,7 @@ async def _show_user(ctx: Context, user_id: int) -> None:
     ban = (
         button(t.plain("adm.btn.unban"), ADMIN.data("unban", user.id))
         if user.banned
-        else button(t.plain("adm.btn.ban"), ADMIN.data("ban", user.id))
+        else button(t.plain("adm.btn.ban"), ADMIN.data("ban_user", user.id))
     )
     reputation = button(t.plain("rv.btn.reputation"), REVIEW.data("reputation", user.id))
     await ctx.edit(join(lines), keyboard([ban, reputation]))
@@ -563,7 +563,7 @@ async def _show_report(ctx: Context, report_id: int) -> None:
         first.append(button(t.plain("btn.open_job"), OPEN.data("show_job", report.target_id)))
     if target_owner is not None:
         first.append(button(t.plain("adm.btn.owner"), ADMIN.data("user", target_owner)))
-        first.append(button(t.plain("adm.btn.ban"), ADMIN.data("ban", target_owner)))
+        first.append(button(t.plain("adm.btn.ban"), ADMIN.data("ban_user", target_owner)))
     close = (
         button(t.plain("adm.btn.close_report"), ADMIN.data("close_report", report.id))
         if report.status == "open"
@@ -745,8 +745,8 @@ async def user_pressed(ctx: Context) -> None:
     ctx.answer()
 
 
-@ADMIN.on("ban")
-async def ban_pressed(ctx: Context) -> None:
+@ADMIN.on("ban_user", old=("ban",))
+async def ban_user_pressed(ctx: Context) -> None:
     user = await load(ctx.uow.users, _pressed_id(ctx), "user")
     await ctx.edit(
         ctx.t("adm.ban_confirm", name=user.name or f"#{user.id}", id=user.id),
