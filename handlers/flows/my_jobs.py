@@ -34,7 +34,7 @@ from handlers.events import Button, Keyboard
 from handlers.flows.menu import cmd_data
 from handlers.i18n import Translator
 from handlers.notify import renders
-from handlers.prefixes import BROWSE, MESSAGE, PROFILE
+from handlers.prefixes import BROWSE, MESSAGE, POST_JOB, PROFILE
 from handlers.prefixes import MY_JOBS as PREFIX
 from handlers.prefixes import PITCH as PITCHING
 from handlers.render import (
@@ -126,7 +126,7 @@ def manage_keyboard(t: Translator, job: Job, pitches: int) -> Keyboard:
             if job.status == JobStatus.OPEN
             else button(t.plain("myjobs.btn.resume"), PREFIX.data("resume", jid))
         )
-        out.append([button(t.plain("myjobs.btn.edit"), encode("pj", "edit", jid)), toggle])
+        out.append([button(t.plain("myjobs.btn.edit"), POST_JOB.data("edit", jid)), toggle])
         out.append([button(t.plain("myjobs.btn.close"), PREFIX.data("close", jid))])
     out.append([button(t.plain("myjobs.btn.list"), PREFIX.data("list", arg=1))])
     return out

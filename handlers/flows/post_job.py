@@ -7,13 +7,16 @@ loses nothing: {"mode": "new" | "fix" | "job", "job_id", "title",
 units, "deadline": iso date | None, "changed": [fields]}. Mode "fix" edits one
 field of the draft from the preview; mode "job" edits a published job.
 
-Callback data (prefix "pj"):
-- "pj:edit:<job id>"            the field menu for editing a published job (job cards)
-- "pj:jf:<job id>:<field>"      start editing that field of the published job
+Callback data (prefix "pj", handlers.prefixes.POST_JOB; the old codes in brackets
+still work):
+- "pj:edit:<job id>"              the field menu for editing a published job (job cards)
+- "pj:edit_field:<job id>:<field>"  start editing that field of the published job [jf]
 - wizard (valid only inside it, else "no longer available"):
-  "pj:cancel", "pj:back", "pj:cat::<category slug>", "pj:sk::<skill slug>" (toggle),
-  "pj:skdone", "pj:bt::fixed|hourly", "pj:skip" (no deadline), "pj:pub" (publish),
-  "pj:fixm" (field menu from the preview), "pj:fix::<field>" (edit a draft field)
+  "pj:cancel", "pj:back", "pj:category::<category slug>" [cat],
+  "pj:toggle_skill::<skill slug>" [sk], "pj:skills_done" [skdone],
+  "pj:budget_type::fixed|hourly" [bt], "pj:no_deadline" [skip], "pj:publish" [pub],
+  "pj:draft_fields" (the field menu from the preview) [fixm],
+  "pj:fix_field::<field>" (edit a draft field) [fix]
 """
 
 from __future__ import annotations
@@ -28,17 +31,16 @@ from domain.money import parse_money
 from domain.states import JOB, JobStatus
 from domain.usecases import jobs, queries
 from domain.usecases.common import client
-from handlers.callbacks import StaleButton, encode
+from handlers.callbacks import StaleButton
 from handlers.context import Context
 from handlers.events import Button, Keyboard
 from handlers.flows.my_jobs import show_manage_card
 from handlers.i18n import Translator
+from handlers.prefixes import MY_JOBS
+from handlers.prefixes import POST_JOB as PREFIX
 from handlers.render import Html, button, job_card, join, keyboard, money, rows
 from handlers.routing import Menu, Steps, command, step
-from handlers.routing import button as on_button
 from handlers.taxonomy_names import category_name, skill_name, skill_names
-
-PREFIX = "pj"
 
 
 class PostJobStep(Steps, flow="post_job"):
@@ -63,11 +65,11 @@ CHAINED = {"category": "skills", "budget_type": "amount"}
 
 
 def _cancel(t: Translator) -> Button:
-    return button(t.plain("btn.cancel"), encode(PREFIX, "cancel"))
+    return button(t.plain("btn.cancel"), PREFIX.data("cancel"))
 
 
 def _back(t: Translator) -> Button:
-    return button(t.plain("post.btn.back"), encode(PREFIX, "back"))
+    return button(t.plain("post.btn.back"), PREFIX.data("back"))
 
 
 def _nav(ctx: Context, step_name: str) -> list[Button]:
@@ -103,7 +105,7 @@ async def ask(
         cats = [
             button(
                 ("✓ " if c.slug == draft.get("category") else "") + category_name(t, c.slug),
-                encode(PREFIX, "cat", arg=c.slug),
+                PREFIX.data("category", arg=c.slug),
             )
             for c in taxonomy.CATEGORIES
         ]
@@ -114,8 +116,8 @@ async def ask(
         text = t("post.ask_budget_type")
         kb = keyboard(
             [
-                button(t.plain("post.btn.fixed"), encode(PREFIX, "bt", arg="fixed")),
-                button(t.plain("post.btn.hourly"), encode(PREFIX, "bt", arg="hourly")),
+                button(t.plain("post.btn.fixed"), PREFIX.data("budget_type", arg="fixed")),
+                button(t.plain("post.btn.hourly"), PREFIX.data("budget_type", arg="hourly")),
             ],
             nav,
         )
@@ -125,7 +127,7 @@ async def ask(
         kb = keyboard(nav)
     elif step_name == "deadline":
         text = t("post.ask_deadline")
-        kb = keyboard(button(t.plain("post.btn.no_deadline"), encode(PREFIX, "skip")), nav)
+        kb = keyboard(button(t.plain("post.btn.no_deadline"), PREFIX.data("no_deadline")), nav)
     else:
         raise StaleButton()
     if current:
@@ -139,7 +141,7 @@ def _skills_view(ctx: Context, draft: dict[str, Any]) -> tuple[Html, Keyboard]:
     cat = taxonomy.category(draft.get("category") or "")
     offered = [s.slug for s in cat.skills] if cat else []
     toggles = [
-        button(("✓ " if s in chosen else "") + skill_name(t, s), encode(PREFIX, "sk", arg=s))
+        button(("✓ " if s in chosen else "") + skill_name(t, s), PREFIX.data("toggle_skill", arg=s))
         for s in offered
     ]
     shown = skill_names(t, chosen) or t.plain("post.none_yet")
@@ -149,7 +151,7 @@ def _skills_view(ctx: Context, draft: dict[str, Any]) -> tuple[Html, Keyboard]:
             t("post.skills_chosen", skills=shown),
         ]
     )
-    done = button(t.plain("post.btn.skills_done"), encode(PREFIX, "skdone"))
+    done = button(t.plain("post.btn.skills_done"), PREFIX.data("skills_done"))
     return text, [*rows(toggles, 2), [done], _nav(ctx, "skills")]
 
 
@@ -182,9 +184,9 @@ async def show_preview(ctx: Context, draft: dict[str, Any]) -> None:
     t = ctx.t
     text = join([t("post.preview_title"), Html(""), preview_card(ctx, draft)])
     kb = keyboard(
-        button(t.plain("post.btn.publish"), encode(PREFIX, "pub")),
+        button(t.plain("post.btn.publish"), PREFIX.data("publish")),
         [
-            button(t.plain("post.btn.edit"), encode(PREFIX, "fixm")),
+            button(t.plain("post.btn.edit"), PREFIX.data("draft_fields")),
             _back(t),
         ],
         _cancel(t),
@@ -307,53 +309,106 @@ for _name in ("category", "budget_type", "preview"):
 # --- buttons ---------------------------------------------------------------------------
 
 
-@on_button(PREFIX)
-async def post_buttons(ctx: Context) -> None:
-    cb = ctx.callback
-    assert cb is not None
-    if cb.action == "edit":
-        await _job_field_menu(ctx, cb.require_id())
-        return
-    if cb.action == "jf":
-        await _edit_job_field(ctx, cb.require_id(), cb.arg)
-        return
+@PREFIX.on("edit")
+async def edit_pressed(ctx: Context) -> None:
+    assert ctx.callback is not None
+    await _job_field_menu(ctx, ctx.callback.require_id())
+
+
+@PREFIX.on("edit_field", old=("jf",))
+async def edit_field_pressed(ctx: Context) -> None:
+    assert ctx.callback is not None
+    await _edit_job_field(ctx, ctx.callback.require_id(), ctx.callback.arg)
+
+
+# The wizard's buttons: a button from a finished or replaced conversation, or from
+# another step of it, is no longer available.
+
+
+def _draft(ctx: Context, *steps: str) -> dict[str, Any]:
+    """The draft, while the wizard is at one of `steps` (at any step when none given)."""
     if not ctx.in_step(PostJobStep):
-        raise StaleButton()  # a wizard button from a finished or replaced conversation
-    draft = ctx.data
-    current = ctx.state.step if ctx.state else ""
-    action = cb.action
-    if action == "cancel":
-        await ctx.clear_state()
-        if draft.get("mode") == "job":
-            job = await queries.own_job(ctx.uow, ctx.user.id, int(draft["job_id"]))
-            await show_manage_card(ctx, job)
-        else:
-            await ctx.edit(ctx.t("post.cancelled"))
-        ctx.answer(ctx.t.plain("post.cancelled_short"))
-    elif action == "back":
-        await _go_back(ctx, draft, current)
-    elif action == "cat" and current == "category":
-        await advance(ctx, draft | {"category": jobs.clean_category(cb.arg or "")}, "category")
-    elif action == "sk" and current == "skills":
-        await _toggle_skill(ctx, draft, cb.arg)
-    elif action == "skdone" and current == "skills":
-        skills = _required_skills(draft.get("skills") or [])
-        await advance(ctx, draft | {"skills": skills}, "skills")
-    elif action == "bt" and current == "budget_type" and cb.arg in jobs.BUDGET_TYPES:
-        await advance(ctx, draft | {"budget_type": cb.arg}, "budget_type")
-    elif action == "skip" and current == "deadline":
-        await advance(ctx, draft | {"deadline": None}, "deadline")
-    elif action == "pub" and current == "preview":
-        await _publish(ctx, draft)
-    elif action == "fixm" and current == "preview":
-        await ctx.edit(
-            ctx.t("post.which_field"),
-            [*_field_menu(ctx.t, lambda s: encode(PREFIX, "fix", arg=s)), [_back(ctx.t)]],
-        )
-    elif action == "fix" and current == "preview" and cb.arg in STEPS:
-        await ask(ctx, cb.arg, draft | {"mode": "fix"})
-    else:
         raise StaleButton()
+    if steps and (ctx.state is None or ctx.state.step not in steps):
+        raise StaleButton()
+    return ctx.data
+
+
+def _arg(ctx: Context) -> str | None:
+    return ctx.callback.arg if ctx.callback else None
+
+
+@PREFIX.on("cancel")
+async def cancel_pressed(ctx: Context) -> None:
+    draft = _draft(ctx)
+    await ctx.clear_state()
+    if draft.get("mode") == "job":
+        job = await queries.own_job(ctx.uow, ctx.user.id, int(draft["job_id"]))
+        await show_manage_card(ctx, job)
+    else:
+        await ctx.edit(ctx.t("post.cancelled"))
+    ctx.answer(ctx.t.plain("post.cancelled_short"))
+
+
+@PREFIX.on("back")
+async def back_pressed(ctx: Context) -> None:
+    draft = _draft(ctx)
+    await _go_back(ctx, draft, ctx.state.step if ctx.state else "")
+
+
+@PREFIX.on("category", old=("cat",))
+async def category_pressed(ctx: Context) -> None:
+    draft = _draft(ctx, "category")
+    await advance(ctx, draft | {"category": jobs.clean_category(_arg(ctx) or "")}, "category")
+
+
+@PREFIX.on("toggle_skill", old=("sk",))
+async def toggle_skill_pressed(ctx: Context) -> None:
+    await _toggle_skill(ctx, _draft(ctx, "skills"), _arg(ctx))
+
+
+@PREFIX.on("skills_done", old=("skdone",))
+async def skills_done_pressed(ctx: Context) -> None:
+    draft = _draft(ctx, "skills")
+    skills = _required_skills(draft.get("skills") or [])
+    await advance(ctx, draft | {"skills": skills}, "skills")
+
+
+@PREFIX.on("budget_type", old=("bt",))
+async def budget_type_pressed(ctx: Context) -> None:
+    draft = _draft(ctx, "budget_type")
+    kind = _arg(ctx)
+    if kind not in jobs.BUDGET_TYPES:
+        raise StaleButton()
+    await advance(ctx, draft | {"budget_type": kind}, "budget_type")
+
+
+@PREFIX.on("no_deadline", old=("skip",))
+async def no_deadline_pressed(ctx: Context) -> None:
+    await advance(ctx, _draft(ctx, "deadline") | {"deadline": None}, "deadline")
+
+
+@PREFIX.on("publish", old=("pub",))
+async def publish_pressed(ctx: Context) -> None:
+    await _publish(ctx, _draft(ctx, "preview"))
+
+
+@PREFIX.on("draft_fields", old=("fixm",))
+async def draft_fields_pressed(ctx: Context) -> None:
+    _draft(ctx, "preview")
+    await ctx.edit(
+        ctx.t("post.which_field"),
+        [*_field_menu(ctx.t, lambda s: PREFIX.data("fix_field", arg=s)), [_back(ctx.t)]],
+    )
+
+
+@PREFIX.on("fix_field", old=("fix",))
+async def fix_field_pressed(ctx: Context) -> None:
+    draft = _draft(ctx, "preview")
+    field = _arg(ctx)
+    if field not in STEPS:
+        raise StaleButton()
+    await ask(ctx, field, draft | {"mode": "fix"})
 
 
 async def _go_back(ctx: Context, draft: dict[str, Any], current: str) -> None:
@@ -425,8 +480,8 @@ async def _job_field_menu(ctx: Context, job_id: int) -> None:
         await ctx.clear_state()
     t = ctx.t
     kb = [
-        *_field_menu(t, lambda s: encode(PREFIX, "jf", job_id, s)),
-        [button(t.plain("post.btn.back"), encode("mj", "job", job_id))],
+        *_field_menu(t, lambda s: PREFIX.data("edit_field", job_id, s)),
+        [button(t.plain("post.btn.back"), MY_JOBS.data("manage_job", job_id))],
     ]
     await ctx.edit(join([t("post.edit_which", title=job.title)]), kb)
 
