@@ -2,20 +2,20 @@
 minimum budget (a wizard with buttons and Skip), instant or daily digest; pause,
 resume, switch mode, delete; alerts arrive as job cards with Pitch and Not interested.
 
-Callback data (prefix "al"):
+Callback data (prefix "al"; the old codes in brackets still work):
 
-    al:list                   my alerts
-    al:new                    start the wizard
-    al:view:<sub_id>          one alert with its actions
+    al:list                          my alerts
+    al:new_alert                     start the wizard [new]
+    al:view:<sub_id>                 one alert with its actions
     al:pause:<sub_id> / al:resume:<sub_id>
-    al:mode:<sub_id>:<instant|daily>
-    al:del:<sub_id> (asks) / al:dely:<sub_id>
-    al:no:<job_id>            "Not interested": dismiss the job (no more alerts or browse results)
+    al:switch_mode:<sub_id>:<instant|daily>   [mode]
+    al:delete:<sub_id> (asks) [del] / al:confirm_delete:<sub_id> [dely]
+    al:not_interested:<job_id>       dismiss the job (no more alerts or browse results) [no]
 
 Wizard-internal (only inside the alerts conversation):
-    al:c::<category>  toggle a category      al:skc::<category>  its skills
-    al:s::<skill>     toggle a skill         al:next / al:back / al:skip / al:cancel
-    al:m::<instant|daily>  choose the mode and create the alert
+    al:toggle_category::<category> [c]     al:category_skills::<category>  its skills [skc]
+    al:toggle_skill::<skill> [s]           al:next / al:back / al:skip / al:cancel
+    al:choose_mode::<instant|daily>  choose the mode and create the alert [m]
 """
 
 from __future__ import annotations
@@ -29,18 +29,17 @@ from domain.money import parse_money
 from domain.usecases import alerts as uc
 from domain.usecases import jobs
 from domain.usecases.alerts import SubscriptionFields
-from handlers.callbacks import StaleButton, encode
+from handlers.callbacks import StaleButton
 from handlers.context import BULK, Context, Scope
 from handlers.events import Keyboard
-from handlers.flows.pitch import new_pitch_data
 from handlers.i18n import Translator
 from handlers.notify import renders
+from handlers.prefixes import OPEN, PITCH
 from handlers.render import Html, button, job_card, join, keyboard, money, rows, shorten
-from handlers.routing import Menu, Steps, command, step
-from handlers.routing import button as on_button
+from handlers.routing import Buttons, Menu, Steps, command, step
 from handlers.taxonomy_names import category_name, skill_name, skill_names
 
-PREFIX = "al"
+PREFIX = Buttons("al")
 
 
 class AlertsStep(Steps, flow="alerts"):
@@ -107,9 +106,9 @@ async def alerts_command(ctx: Context) -> None:
 async def show_list(ctx: Context) -> None:
     subs = await uc.list_subscriptions(ctx.uow, ctx.user.id)
     t = ctx.t
-    entries = [button(label(t, s), encode(PREFIX, "view", s.id)) for s in subs]
+    entries = [button(label(t, s), PREFIX.data("view", s.id)) for s in subs]
     new = (
-        button(t.plain("alerts.btn_new"), encode(PREFIX, "new"))
+        button(t.plain("alerts.btn_new"), PREFIX.data("new_alert"))
         if len(subs) < uc.MAX_SUBSCRIPTIONS
         else None
     )
@@ -127,18 +126,18 @@ async def show_one(ctx: Context, sub: AlertSubscription, header: Html | None = N
     lines = [t("alerts.one_title"), status, describe(t, ctx.config.currency, as_draft(sub))]
     text = join([header, *lines] if header else lines)
     pause = (
-        button(t.plain("alerts.btn_resume"), encode(PREFIX, "resume", sub.id))
+        button(t.plain("alerts.btn_resume"), PREFIX.data("resume", sub.id))
         if sub.paused
-        else button(t.plain("alerts.btn_pause"), encode(PREFIX, "pause", sub.id))
+        else button(t.plain("alerts.btn_pause"), PREFIX.data("pause", sub.id))
     )
     other = "daily" if sub.mode == "instant" else "instant"
-    switch = button(t.plain(f"alerts.btn_to_{other}"), encode(PREFIX, "mode", sub.id, other))
+    switch = button(t.plain(f"alerts.btn_to_{other}"), PREFIX.data("switch_mode", sub.id, other))
     await ctx.edit(
         text,
         keyboard(
             [pause, switch],
-            button(t.plain("alerts.btn_delete"), encode(PREFIX, "del", sub.id)),
-            button(t.plain("alerts.btn_list"), encode(PREFIX, "list")),
+            button(t.plain("alerts.btn_delete"), PREFIX.data("delete", sub.id)),
+            button(t.plain("alerts.btn_list"), PREFIX.data("list")),
         ),
     )
 
@@ -150,16 +149,16 @@ def _nav(t: Translator, back: bool, skip: bool, next_: bool = False) -> list[dic
     return [
         b
         for b in (
-            button(t.plain("alerts.btn_back"), encode(PREFIX, "back")) if back else None,
-            button(t.plain("alerts.btn_skip"), encode(PREFIX, "skip")) if skip else None,
-            button(t.plain("alerts.btn_next"), encode(PREFIX, "next")) if next_ else None,
+            button(t.plain("alerts.btn_back"), PREFIX.data("back")) if back else None,
+            button(t.plain("alerts.btn_skip"), PREFIX.data("skip")) if skip else None,
+            button(t.plain("alerts.btn_next"), PREFIX.data("next")) if next_ else None,
         )
         if b
     ]
 
 
 def _cancel(t: Translator) -> dict[str, str]:
-    return button(t.plain("btn.cancel"), encode(PREFIX, "cancel"))
+    return button(t.plain("btn.cancel"), PREFIX.data("cancel"))
 
 
 async def ask(
@@ -173,7 +172,7 @@ async def ask(
         toggles = [
             button(
                 ("✓ " if c.slug in chosen else "") + category_name(t, c.slug),
-                encode(PREFIX, "c", arg=c.slug),
+                PREFIX.data("toggle_category", arg=c.slug),
             )
             for c in taxonomy.CATEGORIES
         ]
@@ -183,7 +182,7 @@ async def ask(
         chosen = data.get("skills") or []
         names = skill_names(t, chosen) or t.plain("alerts.any")
         cats = data.get("cats") or [c.slug for c in taxonomy.CATEGORIES]
-        browse = [button(category_name(t, c), encode(PREFIX, "skc", arg=c)) for c in cats]
+        browse = [button(category_name(t, c), PREFIX.data("category_skills", arg=c)) for c in cats]
         text = t("alerts.ask_skills", skills=names)
         kb = keyboard(*rows(browse, 2), _nav(t, True, not chosen, bool(chosen)), _cancel(t))
     elif step_name == "keywords":
@@ -196,8 +195,8 @@ async def ask(
         text = join([t("alerts.ask_mode"), describe(t, ctx.config.currency, data)])
         kb = keyboard(
             [
-                button(t.plain("alerts.mode.instant"), encode(PREFIX, "m", arg="instant")),
-                button(t.plain("alerts.mode.daily"), encode(PREFIX, "m", arg="daily")),
+                button(t.plain("alerts.mode.instant"), PREFIX.data("choose_mode", arg="instant")),
+                button(t.plain("alerts.mode.daily"), PREFIX.data("choose_mode", arg="daily")),
             ],
             _nav(t, True, False),
             _cancel(t),
@@ -216,7 +215,7 @@ async def skills_of_category(ctx: Context, slug: str | None) -> None:
     toggles = [
         button(
             ("✓ " if s.slug in chosen else "") + skill_name(t, s.slug),
-            encode(PREFIX, "s", arg=s.slug),
+            PREFIX.data("toggle_skill", arg=s.slug),
         )
         for s in category.skills
     ]
@@ -224,7 +223,7 @@ async def skills_of_category(ctx: Context, slug: str | None) -> None:
         t("alerts.pick_skills", category=category_name(t, category.slug)),
         keyboard(
             *rows(toggles, 2),
-            button(t.plain("alerts.btn_back"), encode(PREFIX, "back")),
+            button(t.plain("alerts.btn_back"), PREFIX.data("back")),
         ),
     )
 
@@ -233,45 +232,90 @@ def _toggle(items: list[str], value: str) -> list[str]:
     return [x for x in items if x != value] if value in items else [*items, value]
 
 
-async def wizard_button(ctx: Context, action: str, arg: str | None) -> None:
+def _wizard(ctx: Context, *steps: str) -> dict[str, Any]:
+    """The draft, while the alerts conversation is at one of `steps`; else the button
+    is no longer available."""
     state = ctx.state
-    if state is None or state.flow != AlertsStep.flow:
+    if state is None or state.flow != AlertsStep.flow or state.step not in steps:
         raise StaleButton()
-    d = ctx.data
-    at = state.step
-    index = STEPS.index(at) if at in STEPS else -1
-    if action == "c" and at == "cats" and taxonomy.is_known_category(arg or ""):
-        cats = _toggle(list(d.get("cats") or []), arg or "")
-        await ask(ctx, "cats", d | {"cats": cats})
-    elif action == "skc" and at == "skills" and taxonomy.is_known_category(arg or ""):
-        await ctx.set_state(AlertsStep.SKILLS_CAT, d | {"_cat": arg})
-        await skills_of_category(ctx, arg)
-    elif action == "s" and at == "skills_cat" and taxonomy.category_of(arg or "") == d.get("_cat"):
-        skills = jobs.clean_skills(_toggle(list(d.get("skills") or []), arg or ""))
-        await ctx.set_state(AlertsStep.SKILLS_CAT, d | {"skills": skills})
-        await skills_of_category(ctx, d.get("_cat"))
-    elif action == "back" and at == "skills_cat":
-        await ask(ctx, "skills", d)
-    elif action == "back" and index > 0:
-        await ask(ctx, STEPS[index - 1], d)
-    elif action in ("next", "skip") and at in ("cats", "skills", "keywords", "budget"):
-        cleared = {"cats": "cats", "skills": "skills", "keywords": "kw", "budget": "min"}[at]
-        data = d if action == "next" else d | {cleared: [] if cleared != "min" else 0}
-        await ask(ctx, STEPS[index + 1], data)
-    elif action == "m" and at == "mode" and arg in uc.MODES:
-        fields = SubscriptionFields(
-            categories=d.get("cats") or [],
-            skills=d.get("skills") or [],
-            keywords=d.get("kw") or [],
-            min_budget=int(d.get("min") or 0),
-            mode=arg,
-        )
-        sub = await uc.create_subscription(ctx.uow, ctx.clock, ctx.user.id, fields)
-        await ctx.clear_state()
-        ctx.answer(ctx.t.plain("alerts.created_short"))
-        await show_one(ctx, sub, ctx.t("alerts.created"))
-    else:
+    return ctx.data
+
+
+def _arg(ctx: Context) -> str:
+    return (ctx.callback.arg if ctx.callback else None) or ""
+
+
+@PREFIX.on("toggle_category", old=("c",))
+async def toggle_category_pressed(ctx: Context) -> None:
+    d, slug = _wizard(ctx, "cats"), _arg(ctx)
+    if not taxonomy.is_known_category(slug):
         raise StaleButton()
+    await ask(ctx, "cats", d | {"cats": _toggle(list(d.get("cats") or []), slug)})
+
+
+@PREFIX.on("category_skills", old=("skc",))
+async def category_skills_pressed(ctx: Context) -> None:
+    d, slug = _wizard(ctx, "skills"), _arg(ctx)
+    if not taxonomy.is_known_category(slug):
+        raise StaleButton()
+    await ctx.set_state(AlertsStep.SKILLS_CAT, d | {"_cat": slug})
+    await skills_of_category(ctx, slug)
+
+
+@PREFIX.on("toggle_skill", old=("s",))
+async def toggle_skill_pressed(ctx: Context) -> None:
+    d, slug = _wizard(ctx, "skills_cat"), _arg(ctx)
+    if taxonomy.category_of(slug) != d.get("_cat"):
+        raise StaleButton()
+    skills = jobs.clean_skills(_toggle(list(d.get("skills") or []), slug))
+    await ctx.set_state(AlertsStep.SKILLS_CAT, d | {"skills": skills})
+    await skills_of_category(ctx, d.get("_cat"))
+
+
+@PREFIX.on("back")
+async def back_pressed(ctx: Context) -> None:
+    d = _wizard(ctx, "skills_cat", *STEPS[1:])
+    assert ctx.state is not None
+    at = ctx.state.step
+    await ask(ctx, "skills" if at == "skills_cat" else STEPS[STEPS.index(at) - 1], d)
+
+
+async def _forward(ctx: Context, skip: bool) -> None:
+    """Next (keep what was chosen) or Skip (clear it) at a step before the mode."""
+    d = _wizard(ctx, "cats", "skills", "keywords", "budget")
+    assert ctx.state is not None
+    at = ctx.state.step
+    cleared = {"cats": "cats", "skills": "skills", "keywords": "kw", "budget": "min"}[at]
+    data = d | {cleared: [] if cleared != "min" else 0} if skip else d
+    await ask(ctx, STEPS[STEPS.index(at) + 1], data)
+
+
+@PREFIX.on("next")
+async def next_pressed(ctx: Context) -> None:
+    await _forward(ctx, skip=False)
+
+
+@PREFIX.on("skip")
+async def skip_pressed(ctx: Context) -> None:
+    await _forward(ctx, skip=True)
+
+
+@PREFIX.on("choose_mode", old=("m",))
+async def choose_mode_pressed(ctx: Context) -> None:
+    d, mode = _wizard(ctx, "mode"), _arg(ctx)
+    if mode not in uc.MODES:
+        raise StaleButton()
+    fields = SubscriptionFields(
+        categories=d.get("cats") or [],
+        skills=d.get("skills") or [],
+        keywords=d.get("kw") or [],
+        min_budget=int(d.get("min") or 0),
+        mode=mode,
+    )
+    sub = await uc.create_subscription(ctx.uow, ctx.clock, ctx.user.id, fields)
+    await ctx.clear_state()
+    ctx.answer(ctx.t.plain("alerts.created_short"))
+    await show_one(ctx, sub, ctx.t("alerts.created"))
 
 
 @step(AlertsStep.KEYWORDS)
@@ -301,59 +345,86 @@ async def buttons_only(ctx: Context) -> None:
 # --- buttons -----------------------------------------------------------------------------
 
 
-@on_button(PREFIX)
-async def alert_buttons(ctx: Context) -> None:
-    cb = ctx.callback
-    assert cb is not None
-    action = cb.action
-    args = (ctx.uow, ctx.clock)
-    if action == "list":
-        await show_list(ctx)
-    elif action == "new":
-        subs = await uc.list_subscriptions(ctx.uow, ctx.user.id)
-        if len(subs) >= uc.MAX_SUBSCRIPTIONS:
-            max_ = uc.MAX_SUBSCRIPTIONS
-            ctx.answer(ctx.t.plain("error.subscriptions_too_many", max=max_), alert=True)
-            return
-        await ask(ctx, "cats", {"cats": [], "skills": [], "kw": [], "min": 0})
-    elif action == "view":
-        await show_one(ctx, await uc.own_subscription(ctx.uow, ctx.user.id, cb.require_id()))
-    elif action in ("pause", "resume"):
-        await pause_or_resume(ctx, cb.require_id(), action == "pause")
-    elif action == "mode" and cb.arg in uc.MODES:
-        sub = await uc.own_subscription(ctx.uow, ctx.user.id, cb.require_id())
-        fields = SubscriptionFields(
-            sub.categories, sub.skills, sub.keywords, sub.min_budget, mode=cb.arg
-        )
-        sub = await uc.update_subscription(*args, ctx.user.id, cb.require_id(), fields)
-        await show_one(ctx, sub)
-    elif action == "del":
-        sub = await uc.own_subscription(ctx.uow, ctx.user.id, cb.require_id())
-        t = ctx.t
-        await ctx.edit(
-            t("alerts.delete_confirm") + "\n" + describe(t, ctx.config.currency, as_draft(sub)),
-            keyboard(
-                [
-                    button(t.plain("alerts.btn_delete_yes"), encode(PREFIX, "dely", sub.id)),
-                    button(t.plain("alerts.btn_keep"), encode(PREFIX, "view", sub.id)),
-                ]
-            ),
-        )
-    elif action == "dely":
-        await uc.delete_subscription(*args, ctx.user.id, cb.require_id())
-        ctx.answer(ctx.t.plain("alerts.deleted"))
-        await show_list(ctx)
-    elif action == "no":
-        job_id = cb.require_id()
-        await jobs.dismiss_job(ctx.uow, ctx.clock, ctx.config, ctx.user.id, job_id)
-        ctx.answer(ctx.t.plain("alerts.dismissed_short"))
-        await ctx.edit(ctx.t("alerts.dismissed"))
-    elif action == "cancel":
-        if ctx.in_step(AlertsStep):
-            await ctx.clear_state()
-        await ctx.edit(ctx.t("alerts.cancelled"))
-    else:
-        await wizard_button(ctx, action, cb.arg)
+def _id(ctx: Context) -> int:
+    assert ctx.callback is not None
+    return ctx.callback.require_id()
+
+
+@PREFIX.on("list")
+async def list_pressed(ctx: Context) -> None:
+    await show_list(ctx)
+
+
+@PREFIX.on("new_alert", old=("new",))
+async def new_alert_pressed(ctx: Context) -> None:
+    subs = await uc.list_subscriptions(ctx.uow, ctx.user.id)
+    if len(subs) >= uc.MAX_SUBSCRIPTIONS:
+        max_ = uc.MAX_SUBSCRIPTIONS
+        ctx.answer(ctx.t.plain("error.subscriptions_too_many", max=max_), alert=True)
+        return
+    await ask(ctx, "cats", {"cats": [], "skills": [], "kw": [], "min": 0})
+
+
+@PREFIX.on("view")
+async def view_pressed(ctx: Context) -> None:
+    await show_one(ctx, await uc.own_subscription(ctx.uow, ctx.user.id, _id(ctx)))
+
+
+@PREFIX.on("pause")
+async def pause_pressed(ctx: Context) -> None:
+    await pause_or_resume(ctx, _id(ctx), pause=True)
+
+
+@PREFIX.on("resume")
+async def resume_pressed(ctx: Context) -> None:
+    await pause_or_resume(ctx, _id(ctx), pause=False)
+
+
+@PREFIX.on("switch_mode", old=("mode",))
+async def switch_mode_pressed(ctx: Context) -> None:
+    mode = _arg(ctx)
+    if mode not in uc.MODES:
+        raise StaleButton()
+    sub = await uc.own_subscription(ctx.uow, ctx.user.id, _id(ctx))
+    fields = SubscriptionFields(sub.categories, sub.skills, sub.keywords, sub.min_budget, mode=mode)
+    sub = await uc.update_subscription(ctx.uow, ctx.clock, ctx.user.id, _id(ctx), fields)
+    await show_one(ctx, sub)
+
+
+@PREFIX.on("delete", old=("del",))
+async def delete_pressed(ctx: Context) -> None:
+    sub = await uc.own_subscription(ctx.uow, ctx.user.id, _id(ctx))
+    t = ctx.t
+    await ctx.edit(
+        t("alerts.delete_confirm") + "\n" + describe(t, ctx.config.currency, as_draft(sub)),
+        keyboard(
+            [
+                button(t.plain("alerts.btn_delete_yes"), PREFIX.data("confirm_delete", sub.id)),
+                button(t.plain("alerts.btn_keep"), PREFIX.data("view", sub.id)),
+            ]
+        ),
+    )
+
+
+@PREFIX.on("confirm_delete", old=("dely",))
+async def confirm_delete_pressed(ctx: Context) -> None:
+    await uc.delete_subscription(ctx.uow, ctx.clock, ctx.user.id, _id(ctx))
+    ctx.answer(ctx.t.plain("alerts.deleted"))
+    await show_list(ctx)
+
+
+@PREFIX.on("not_interested", old=("no",))
+async def not_interested_pressed(ctx: Context) -> None:
+    await jobs.dismiss_job(ctx.uow, ctx.clock, ctx.config, ctx.user.id, _id(ctx))
+    ctx.answer(ctx.t.plain("alerts.dismissed_short"))
+    await ctx.edit(ctx.t("alerts.dismissed"))
+
+
+@PREFIX.on("cancel")
+async def cancel_pressed(ctx: Context) -> None:
+    if ctx.in_step(AlertsStep):
+        await ctx.clear_state()
+    await ctx.edit(ctx.t("alerts.cancelled"))
 
 
 async def pause_or_resume(ctx: Context, subscription_id: int, pause: bool) -> None:
@@ -373,8 +444,8 @@ async def pause_or_resume(ctx: Context, subscription_id: int, pause: bool) -> No
 def alert_buttons_for(t: Translator, job_id: int) -> Keyboard | None:
     return keyboard(
         [
-            button(t.plain("btn.pitch"), new_pitch_data(job_id)),
-            button(t.plain("alerts.btn_not_interested"), encode(PREFIX, "no", job_id)),
+            button(t.plain("btn.pitch"), PITCH.data("start", job_id)),
+            button(t.plain("alerts.btn_not_interested"), PREFIX.data("not_interested", job_id)),
         ]
     )
 
@@ -408,10 +479,10 @@ async def job_digest(scope: Scope, event: JobDigest) -> None:
         if job.budget_type == "hourly":
             budget = t.plain("alerts.per_hour", amount=budget)
         lines.append(t("alerts.digest_line", n=k, title=shorten(job.title, 80), budget=budget))
-        entries.append(button(f"{k}. {shorten(job.title, 40)}", encode("open", "job", job_id)))
+        entries.append(button(f"{k}. {shorten(job.title, 40)}", OPEN.data("show_job", job_id)))
     if not entries:
         return
-    manage = button(t.plain("alerts.btn_manage"), encode(PREFIX, "list"))
+    manage = button(t.plain("alerts.btn_manage"), PREFIX.data("list"))
     await scope.notify(
         user_id, text=join(lines), buttons=keyboard(*rows(entries, 1), manage), priority=BULK
     )

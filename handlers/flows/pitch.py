@@ -63,11 +63,6 @@ FIELDS = ("cover", "price", "days", "ms")
 PREVIOUS = {"price": "cover", "days": "price", "ms_title": "days", "ms_amount": "ms_title"}
 
 
-def new_pitch_data(job_id: int) -> str:
-    """Callback data of a "Pitch" button for a job (for other flows)."""
-    return PREFIX.data("start", job_id)
-
-
 # --- texts -----------------------------------------------------------------------
 
 

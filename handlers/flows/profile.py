@@ -20,7 +20,8 @@ For other flows (e.g. the client's pitch list):
     html, buttons = await profile_card(scope_or_ctx, user_id, viewer_lang)
 
 is the card exactly as clients see it (buttons: Report user), in the viewer's
-language; `card_data(user_id)` is the callback data of a button that opens it.
+language; `PROFILE.data("card", user_id)` (handlers.prefixes) is the callback data
+of a button that opens it.
 """
 
 from __future__ import annotations
@@ -72,11 +73,6 @@ NEXT_EDITS = {
 EDIT_BUTTONS = ("headline", "bio", "skills", "category", "rate", "years", "portfolio", "certs")
 LISTS = ("tags", "portfolio", "certifications")
 METER_CELLS = 10
-
-
-def card_data(user_id: int) -> str:
-    """Callback data of a button that opens a user's profile card."""
-    return PREFIX.data("card", user_id)
 
 
 # --- the card ---------------------------------------------------------------------

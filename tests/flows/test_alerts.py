@@ -132,8 +132,8 @@ async def test_daily_digest_lists_new_matching_jobs_once(h: Harness) -> None:
     assert "Bot for a bakery — $500.00" in digest.text and "$30.00/час" in digest.text
     assert "Logo" not in digest.text
     assert [b["data"] for row in digest.buttons for b in row][:2] == [
-        f"open:job:{hourly}",
-        f"open:job:{first}",
+        f"open:show_job:{hourly}",
+        f"open:show_job:{first}",
     ]
     assert await digest_tick(h) == 0  # once a day
     h.clock.advance(hours=25)
