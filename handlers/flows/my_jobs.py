@@ -2,7 +2,7 @@
 Edit / Pause / Resume / Close / Pitches / Invite; its pitches ranked with each
 freelancer's reputation; per pitch: the full pitch and profile, Shortlist,
 Decline, Message, Hire; inviting matching freelancers. The Message button opens
-the messaging flow's compose ("msg:p:<pitch id>").
+the messaging flow's compose ("msg:write_pitch:<pitch id>").
 
 Callback data (prefix "mj", handlers.prefixes.MY_JOBS; the first three are
 linked from other flows; the old codes in brackets still work):
@@ -15,9 +15,10 @@ linked from other flows; the old codes in brackets still work):
 - "mj:shortlist:<pitch>" [sl], "mj:decline:<pitch>" [dec]
 - "mj:candidates:<job>" whom to invite [inv], "mj:invite:<job>:<freelancer id>"
   invite one [invy]
-Elsewhere: Hire is the offers flow's "of:new:<pitch id>" (an invited freelancer
-who has not pitched: "of:inv:<job id>:<freelancer id>", on the pitches page); editing fields is the
-post flow's "pj:edit:<job id>"; the invitation's Pitch is "pitch:start:<job id>".
+Elsewhere: Hire is the offers flow's "of:hire:<pitch id>" (an invited freelancer
+who has not pitched: "of:hire_invited:<job id>:<freelancer id>", on the pitches
+page); editing fields is the post flow's "pj:edit:<job id>"; the invitation's Pitch
+is "pitch:start:<job id>".
 """
 
 from __future__ import annotations
@@ -28,13 +29,13 @@ from domain.reputation import Reputation
 from domain.states import PITCH, JobStatus, PitchStatus
 from domain.usecases import jobs, pitches, queries
 from domain.usecases.contracts import HIRING
-from handlers.callbacks import StaleButton, encode
+from handlers.callbacks import StaleButton
 from handlers.context import Context, Scope
 from handlers.events import Button, Keyboard
 from handlers.flows.menu import cmd_data
 from handlers.i18n import Translator
 from handlers.notify import renders
-from handlers.prefixes import BROWSE, MESSAGE, POST_JOB, PROFILE
+from handlers.prefixes import BROWSE, MESSAGE, OFFER, POST_JOB, PROFILE
 from handlers.prefixes import MY_JOBS as PREFIX
 from handlers.prefixes import PITCH as PITCHING
 from handlers.render import (
@@ -55,8 +56,6 @@ from handlers.taxonomy_names import skill_names
 
 JOBS_PAGE = 6
 PITCHES_PAGE = 6
-HIRE = ("of", "hire")  # handlers/flows/offers.py: "of:hire:<pitch id>"
-HIRE_INVITED = ("of", "hire_invited")  # offers.py: "of:hire_invited:<job id>:<freelancer id>"
 STATUS_ICON = {
     JobStatus.DRAFT: "📝",
     JobStatus.OPEN: "🟢",
@@ -218,7 +217,7 @@ async def _invited_without_pitch(ctx: Context, job: Job, lines: list[Html]) -> l
         hires.append(
             button(
                 ctx.t.plain("myjobs.btn.hire_invited", name=name),
-                encode(*HIRE_INVITED, job.id, str(inv.freelancer_id)),
+                OFFER.data("hire_invited", job.id, str(inv.freelancer_id)),
             )
         )
     return hires
@@ -287,7 +286,7 @@ def pitch_keyboard(t: Translator, pitch: Pitch, job: Job) -> Keyboard:
         first.append(button(t.plain("myjobs.btn.decline"), PREFIX.data("decline", pitch.id)))
     second = [button(t.plain("myjobs.btn.message"), MESSAGE.data("write_pitch", pitch.id))]
     if answerable and job.status in HIRING:
-        second.append(button(t.plain("myjobs.btn.hire"), encode(*HIRE, pitch.id)))
+        second.append(button(t.plain("myjobs.btn.hire"), OFFER.data("hire", pitch.id)))
     profile = button(t.plain("myjobs.btn.profile"), PROFILE.data("card", pitch.freelancer_id))
     back = button(t.plain("myjobs.btn.back_pitches"), PREFIX.data("pitches", job.id, 1))
     return [row for row in (first, second, [profile, back]) if row]

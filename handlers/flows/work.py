@@ -45,7 +45,7 @@ from domain.fees import settlement
 from domain.states import MILESTONE, ContractStatus, MilestoneStatus
 from domain.usecases import milestones as uc
 from domain.usecases.common import milestone_with_contract, require_party
-from handlers.callbacks import StaleButton, encode
+from handlers.callbacks import StaleButton
 from handlers.context import Context, Scope
 from handlers.contract_views import (
     card_keyboard,
@@ -56,6 +56,7 @@ from handlers.contract_views import (
     open_contract_button,
 )
 from handlers.events import Keyboard
+from handlers.flows.menu import cmd_data
 from handlers.helpers import gateway_of, name_of, percent
 from handlers.i18n import Translator
 from handlers.notify import milestone_rows, renders
@@ -496,7 +497,7 @@ async def milestone_released(
         contract.freelancer_id,
         "work.notify.released_auto" if auto else "work.notify.released",
         buttons=lambda t: keyboard(
-            button(t.plain("work.btn.balance"), encode("cmd", "balance")),
+            button(t.plain("work.btn.balance"), cmd_data("balance")),
             open_contract_button(t, cid),  # type: ignore[arg-type]
         ),
         title=milestone.title,
