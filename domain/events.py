@@ -13,7 +13,7 @@ neither rendered nor silent, and on a renderer of anything but an event class.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from typing import Any, ClassVar, TypeVar
 
 E = TypeVar("E", bound=type["Event"])
@@ -29,11 +29,6 @@ class Event:
     kind: ClassVar[str] = ""
     #: Why nobody is told (None: the event is rendered).
     silent: ClassVar[str | None] = None
-
-    @property
-    def data(self) -> dict[str, Any]:
-        """The fields as a dict (for logs)."""
-        return {f.name: getattr(self, f.name) for f in fields(self)}
 
 
 def event(cls: E) -> E:
@@ -136,6 +131,7 @@ class UserUnbanned(Event):
 @event
 class JobPublished(JobEvent):
     kind = "job_published"
+    silent = "the client is answered by the flow; freelancers get JobAlert"
 
 
 @event
@@ -159,11 +155,13 @@ class JobDigest(Event):
 @event
 class JobPaused(JobEvent):
     kind = "job_paused"
+    silent = "the client is answered by the flow"
 
 
 @event
 class JobResumed(JobEvent):
     kind = "job_resumed"
+    silent = "the client is answered by the flow"
 
 
 @event
@@ -558,6 +556,7 @@ class MessageSent(Event):
 @event
 class ContactDetailsWarning(Event):
     kind = "contact_details_warning"
+    silent = "the sender is warned by the flow; the message is flagged"
     message_id: int
     sender_id: int
     recipient_id: int

@@ -4,7 +4,7 @@ repositories, and the payment gateway. Use cases depend on these only."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol, TypeVar
 
@@ -44,15 +44,6 @@ class Clock(Protocol):
     def now(self) -> datetime:
         """Timezone-aware UTC now."""
         ...
-
-
-@dataclass(frozen=True, slots=True)
-class DomainEvent:
-    """Something that happened, for the handlers to turn into notifications
-    inside the same transaction (e.g. "milestone_funded", {"milestone_id": 4})."""
-
-    kind: str
-    data: dict[str, Any] = field(default_factory=dict)
 
 
 class Repository(Protocol[T]):

@@ -7,7 +7,7 @@ For each event, in one transaction:
 3. refuse a banned user briefly;
 4. route it (routing.py) — a command, a button's prefix, or the user's
    conversation state for text and files — and run that step;
-5. render the DomainEvents the use cases emitted into notifications (notify.py);
+5. render the domain events the use cases emitted into notifications (notify.py);
 6. commit the id's claim, replies, notifications and changes together.
 
 A DomainError rolls everything back; then, in a fresh unit of work, the update

@@ -24,7 +24,9 @@ from collections.abc import Awaitable, Callable, Iterable, Sequence
 
 from domain.config import MarketConfig
 from domain.errors import PaymentError
-from domain.ports import Clock, DomainEvent, PaymentGateway, UnitOfWork
+from domain.events import CheckoutDue, GatewayCallDue
+from domain.events import Event as DomainEvent
+from domain.ports import Clock, PaymentGateway, UnitOfWork
 from domain.usecases import gateway_calls as uc
 from domain.usecases import payments
 from handlers.context import Scope
@@ -32,8 +34,6 @@ from handlers.unit import UnitRunner, render_registered
 
 log = logging.getLogger(__name__)
 
-DUE_EVENT = "gateway_call_due"
-CHECKOUT_EVENT = "checkout_due"  # a committed payment waits for its checkout
 # A call untouched this long is taken up again by the tick (a runner that is making
 # it right now is not raced for nothing; racing would still be one movement).
 IDLE_SECONDS = 30
@@ -60,14 +60,10 @@ class GatewayCallRunner:
         """Make the calls a committed unit of work asked for; how many were made."""
         made = 0
         for event in events:
-            if not self._mine(event.data.get("gateway")):
-                continue
-            if event.kind == DUE_EVENT:
-                made += await self.make(int(event.data["call_id"]))
-            elif event.kind == CHECKOUT_EVENT:
-                made += await self.open_checkout(
-                    int(event.data["payment_id"]), event.data.get("shown_in")
-                )
+            if isinstance(event, GatewayCallDue) and self._mine(event.gateway):
+                made += await self.make(event.call_id)
+            elif isinstance(event, CheckoutDue) and self._mine(event.gateway):
+                made += await self.open_checkout(event.payment_id, event.shown_in)
         return made
 
     async def open_checkout(self, payment_id: int, shown_in: int | None = None) -> bool:

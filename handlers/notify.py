@@ -1,25 +1,26 @@
 """Domain events → notifications for the people they concern.
 
-Use cases emit DomainEvents (uow.emit("milestone_funded", milestone_id=4)); after
-a step (or a deadline tick) ran, the engine renders each event with the function
-registered for its kind, in the same transaction:
+Use cases emit typed events (domain/events.py: uow.emit(MilestoneFunded(...))); after
+a step (or a deadline tick) ran, the engine renders each event with the functions
+registered for its class, in the same transaction:
 
-    @renders("milestone_funded")
-    async def milestone_funded(scope: Scope, data: dict) -> None:
-        milestone = await scope.uow.milestones.get(data["milestone_id"])
+    @renders(MilestoneFunded)
+    async def milestone_funded(scope: Scope, event: MilestoneFunded) -> None:
+        milestone = await scope.uow.milestones.get(event.milestone_id)
         ...
         await scope.notify(contract.freelancer_id, "notify.milestone_funded",
                            title=milestone.title,
                            buttons=lambda t: keyboard(button(t.plain("btn.submit"), …)))
 
 `scope.notify` writes the message in the recipient's language. Several
-renderers may handle one kind (e.g. the party and an admin feed). Kinds nobody
-renders are fine: not every event needs a message.
+renderers may handle one event class (e.g. the party and an admin feed). An event
+nobody is told about says why in its `silent` (domain/events.py);
+tests/flows/test_events.py fails on an event neither rendered nor silent.
 
-`load=` hands the renderer the rows the event names, after (scope, data):
+`load=` hands the renderer the rows the event names, after (scope, event):
 
-    @renders("work_submitted", load=milestone_rows)     # (…, milestone, contract)
-    @renders("dispute_opened", load=dispute_rows)       # (…, dispute, milestone, contract)
+    @renders(WorkSubmitted, load=milestone_rows)     # (…, milestone, contract)
+    @renders(DisputeOpened, load=dispute_rows)       # (…, dispute, milestone, contract)
 
 An event whose rows are gone renders nothing.
 """
@@ -31,8 +32,7 @@ from collections.abc import Awaitable, Callable, Iterable
 from typing import Any, TypeVar
 
 from domain.entities import Contract, Dispute, Milestone
-from domain.events import Event
-from domain.ports import DomainEvent
+from domain.events import Event as DomainEvent
 from handlers.context import Scope
 
 log = logging.getLogger(__name__)
@@ -41,58 +41,45 @@ Renderer = Callable[[Scope, Any], Awaitable[None]]
 Loader = Callable[[Scope, Any], Awaitable[tuple[Any, ...] | None]]
 F = TypeVar("F", bound=Callable[..., Awaitable[None]])
 
-#: kind → the renderers of that event class, each with whether it takes the event
-#: object (registered by class) or its data as a dict (the old form, by kind string).
-RENDERERS: dict[str, list[tuple[Renderer, bool]]] = {}
-#: The event classes renderers were registered for.
-RENDERED: set[type[Event]] = set()
+#: event class → its renderers, in the order they were registered.
+RENDERERS: dict[type[DomainEvent], list[Renderer]] = {}
 
 
-def renders(event: type[Event] | str, load: Loader | None = None) -> Callable[[F], F]:
+def renders(event: type[DomainEvent], load: Loader | None = None) -> Callable[[F], F]:
     """Register the decorated function as a renderer of the event class `event`; it
     gets (scope, event). With `load`, it gets, after those, the rows `load` finds for
     the event (nothing runs when they are gone). The function is returned unchanged."""
-    typed = not isinstance(event, str)
-    if typed:
-        if not (isinstance(event, type) and issubclass(event, Event) and event.kind):
-            raise TypeError(f"@renders needs an event class of domain.events, not {event!r}")
-        RENDERED.add(event)
-    kind = event.kind if typed else event
+    if not (isinstance(event, type) and issubclass(event, DomainEvent) and event.kind):
+        raise TypeError(f"@renders needs an event class of domain.events, not {event!r}")
 
     def register(fn: F) -> F:
         if load is None:
-            RENDERERS.setdefault(kind, []).append((fn, typed))
+            RENDERERS.setdefault(event, []).append(fn)
             return fn
 
-        async def render(scope: Scope, ev: Any) -> None:
+        async def render(scope: Scope, ev: DomainEvent) -> None:
             found = await load(scope, ev)
             if found is not None:
                 await fn(scope, ev, *found)
 
-        RENDERERS.setdefault(kind, []).append((render, typed))
+        RENDERERS.setdefault(event, []).append(render)
         return fn
 
     return register
 
 
-def _field(ev: Any, name: str) -> Any:
-    return ev[name] if isinstance(ev, dict) else getattr(ev, name)
-
-
 async def milestone_rows(scope: Scope, event: Any) -> tuple[Milestone, Contract] | None:
-    """The event's milestone ("milestone_id") and its contract."""
-    milestone = await scope.uow.milestones.get(_field(event, "milestone_id"))
+    """The milestone the event names (its `milestone_id`) and its contract."""
+    milestone = await scope.uow.milestones.get(event.milestone_id)
     if milestone is None:
         return None
     contract = await scope.uow.contracts.get(milestone.contract_id)
     return (milestone, contract) if contract else None
 
 
-async def dispute_rows(
-    scope: Scope, event: Any
-) -> tuple[Dispute, Milestone, Contract] | None:
-    """The event's dispute ("dispute_id"), its milestone and its contract."""
-    dispute = await scope.uow.disputes.get(_field(event, "dispute_id"))
+async def dispute_rows(scope: Scope, event: Any) -> tuple[Dispute, Milestone, Contract] | None:
+    """The dispute the event names (its `dispute_id`), its milestone and its contract."""
+    dispute = await scope.uow.disputes.get(event.dispute_id)
     if dispute is None:
         return None
     milestone = await scope.uow.milestones.get(dispute.milestone_id)
@@ -106,7 +93,7 @@ async def render_events(scope: Scope, events: Iterable[DomainEvent]) -> int:
     """Render the events in order; returns how many renderers ran."""
     ran = 0
     for event in list(events):
-        for fn, typed in RENDERERS.get(event.kind, ()):
-            await fn(scope, event if typed else dict(event.data))
+        for fn in RENDERERS.get(type(event), ()):
+            await fn(scope, event)
             ran += 1
     return ran

@@ -2,7 +2,7 @@
 gateway page, a Stripe webhook, a reconciliation poll.
 
 Each runs exactly like a chat step does in the engine: one unit of work, the
-use case, the DomainEvents it emitted rendered into outbox notifications
+use case, the domain events it emitted rendered into outbox notifications
 through the notification registry (handlers/notify.py), then one commit — so
 a money change and the messages about it are one transaction. A DomainError
 rolls everything back and is re-raised for the caller to answer (a web page
@@ -16,7 +16,8 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import TypeVar
 
 from domain.config import MarketConfig
-from domain.ports import Clock, DomainEvent, PaymentGateway, UnitOfWork
+from domain.events import Event as DomainEvent
+from domain.ports import Clock, PaymentGateway, UnitOfWork
 from handlers.context import Scope
 from handlers.gateway_calls import GatewayCallRunner
 from handlers.unit import UnitRunner, render_registered

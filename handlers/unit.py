@@ -16,7 +16,8 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 from domain.config import MarketConfig
-from domain.ports import Clock, DomainEvent, PaymentGateway, UnitOfWork
+from domain.events import Event as DomainEvent
+from domain.ports import Clock, PaymentGateway, UnitOfWork
 from handlers.context import Scope
 from handlers.retry import retrying
 

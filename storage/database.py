@@ -24,8 +24,7 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from domain import entities as e
-from domain.events import EVENTS, Event
-from domain.ports import DomainEvent
+from domain.events import Event
 from storage.ledger import SqlLedger
 from storage.processed_updates import SqlProcessedUpdates
 from storage.repository import SqlRepository
@@ -112,7 +111,7 @@ class SqlUnitOfWork:
         self._sessions = sessions
         self._now = now
         self._writers = writers
-        self.events: list[Event | DomainEvent] = []
+        self.events: list[Event] = []
 
     async def __aenter__(self) -> SqlUnitOfWork:
         if self._writers is not None:
@@ -151,10 +150,7 @@ class SqlUnitOfWork:
         self.search = SqlJobSearch(s)
         return self
 
-    def emit(self, event: Event | str, /, **data: Any) -> None:
-        if isinstance(event, str):  # the old form, while use cases are converted
-            cls = EVENTS.get(event)
-            event = cls(**data) if cls is not None else DomainEvent(event, data)
+    def emit(self, event: Event, /) -> None:
         self.events.append(event)
 
     async def commit(self) -> None:

@@ -101,11 +101,12 @@ async def give_felix_a_job_alert(runtime: Runtime) -> None:
 
 
 def job_alerts_rendered() -> bool:
+    from domain.events import JobAlert
     from handlers.flows import load_flows
     from handlers.notify import RENDERERS
 
     load_flows()
-    return bool(RENDERERS.get("job_alert"))
+    return bool(RENDERERS.get(JobAlert))
 
 
 def column(page: Any, name: str) -> Any:

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from dataclasses import dataclass
 
 import pytest
 
 from domain.entities import Report
 from domain.errors import ValidationError
+from domain.events import Event as DomainEvent
 from domain.usecases.deadlines import DEADLINES
 from handlers import engine as engine_module
 from handlers.callbacks import encode
@@ -79,16 +81,25 @@ async def ping(ctx: Context) -> None:
 
 @router.command("tell")
 async def tell(ctx: Context) -> None:
-    ctx.uow.emit("test_told", sender=ctx.user.id, recipient=int(ctx.args))
+    ctx.uow.emit(Told(sender=ctx.user.id, recipient=int(ctx.args)))
     await ctx.reply("told")
 
 
-@renders("test_told")
-async def render_told(scope: Scope, data: dict) -> None:
+@dataclass(frozen=True, kw_only=True)
+class Told(DomainEvent):
+    """An event of these tests only: `sender` told `recipient`."""
+
+    kind = "test_told"
+    sender: int
+    recipient: int
+
+
+@renders(Told)
+async def render_told(scope: Scope, event: Told) -> None:
     await scope.notify(
-        data["recipient"],
+        event.recipient,
         "menu.title",
-        name=f"<{data['sender']}>",
+        name=f"<{event.sender}>",
         buttons=lambda t: keyboard(button(t.plain("btn.menu"), encode("t", "again", 2))),
     )
 
@@ -333,14 +344,14 @@ async def test_tick_runs_each_deadline_in_its_own_transaction(th, db, monkeypatc
     await th.send(alice, "/echo hi")
 
     async def remind(uow, clock):
-        uow.emit("test_told", sender=0, recipient=alice.id)
+        uow.emit(Told(sender=0, recipient=alice.id))
         return 1
 
     async def broken(uow, clock, config):
         raise RuntimeError("deadline bug")
 
     async def another(uow, clock, config, gateway):
-        uow.emit("test_told", sender=1, recipient=alice.id)
+        uow.emit(Told(sender=1, recipient=alice.id))
         return 2
 
     monkeypatch.setattr(engine_module, "deadline_jobs", lambda: [remind, broken, another])

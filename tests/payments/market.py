@@ -4,11 +4,12 @@ use cases, on a real database."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 from domain.config import MarketConfig
 from domain.entities import Invitation, Job, OutboxMessage
-from domain.ports import Clock, DomainEvent, UnitOfWork
+from domain.events import Event
+from domain.ports import Clock, UnitOfWork
 from domain.states import JobStatus
 from domain.usecases.accounts import register_user, set_roles
 from domain.usecases.contracts import MilestoneSpec, accept_offer, send_offer
@@ -84,11 +85,11 @@ async def make_deal(
     return Deal(client_id, freelancer_id, job_id, contract.id, tuple(m.id for m in milestones))  # type: ignore[arg-type, misc]
 
 
-async def outbox_renderer(uow: UnitOfWork, events: Sequence[DomainEvent]) -> None:
+async def outbox_renderer(uow: UnitOfWork, events: Sequence[Event]) -> None:
     """A stand-in for handlers/notify.py: one outbox row per event, so tests can
     see that notifications commit (or roll back) with the money change."""
     for event in events:
-        await uow.outbox.add(OutboxMessage(chat_id=0, payload={"kind": event.kind, **event.data}))
+        await uow.outbox.add(OutboxMessage(chat_id=0, payload={"kind": event.kind, **asdict(event)}))
 
 
 async def ledger_state(db: Database) -> dict[str, int]:

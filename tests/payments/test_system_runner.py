@@ -2,13 +2,24 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import pytest
 
 from bot.payments.confirm import PaymentNews
 from domain.errors import NotFound
+from domain.events import Event
 from domain.ports import UnitOfWork
 from handlers.system import SystemRunner
 from tests.payments.market import ledger_state
+
+
+@dataclass(frozen=True, kw_only=True)
+class SomethingHappened(Event):
+    """An event of this test only (no renderer: the runner's stands in)."""
+
+    kind = "something_happened"
+    n: int
 
 
 async def _outbox(db) -> list[dict]:
@@ -18,7 +29,7 @@ async def _outbox(db) -> list[dict]:
 
 async def test_events_are_rendered_and_committed_with_the_change(runner: SystemRunner, db) -> None:
     async def operation(uow: UnitOfWork) -> str:
-        uow.emit("something_happened", n=1)
+        uow.emit(SomethingHappened(n=1))
         return "done"
 
     assert await runner.run(operation) == "done"
@@ -29,7 +40,7 @@ async def test_an_error_rolls_back_the_change_and_its_notifications(
     runner: SystemRunner, db
 ) -> None:
     async def operation(uow: UnitOfWork) -> None:
-        uow.emit("something_happened", n=1)
+        uow.emit(SomethingHappened(n=1))
         raise NotFound("payment_not_found", "Unknown payment.")
 
     with pytest.raises(NotFound):

@@ -123,7 +123,7 @@ async def test_auto_release_and_reminders(users, clock, config):
     async with db.uow() as uow:
         assert await deadlines.send_release_reminders(uow, clock, config) == [m1, m2]
         assert await deadlines.send_release_reminders(uow, clock, config) == []
-        assert uow.events[0].data["hours_left"] == 47
+        assert uow.events[0].hours_left == 47
         # The client asks for changes on m2: its clock stops.
         await milestones.request_changes(uow, clock, CLIENT, m2, "Bigger font please")
         await uow.commit()
@@ -135,7 +135,7 @@ async def test_auto_release_and_reminders(users, clock, config):
     clock.advance(hours=23)
     async with db.uow() as uow:
         assert await deadlines.auto_release_due(uow, clock, config) == [m1]
-        assert uow.events[-1].data["auto"] is True
+        assert uow.events[-1].auto is True
         await uow.commit()
     async with db.uow() as uow:
         assert await deadlines.auto_release_due(uow, clock, config) == []
