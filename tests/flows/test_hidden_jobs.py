@@ -5,11 +5,12 @@ and changes nothing.
 
 The routes are derived from the routing table, not listed from memory:
 `test_every_route_that_looks_up_a_job_id_is_walked` sends every command and
-presses every button prefix with every action its flow module names, carrying
+presses every button action the routing table declares (and, for a prefix still
+handled by one dispatcher, every action its flow module names), carrying
 an id that only a job could have, and watches which of them look a job up.
 Each one that does must be in JOB_ID_ROUTES, which the walk then covers.
 (Limits: an action that checks an argument before looking the job up, like
-"pj:jf:<job>:<field>", is found only through its listed form; conversation
+"pj:edit_field:<job>:<field>", is found only through its listed form; conversation
 steps take no ids from the user.)
 """
 
@@ -35,22 +36,22 @@ from tests.flows.harness import Harness, Person
 JOB_ID_ROUTES: dict[str, tuple[str, ...]] = {
     "/start": ("/start job_{id}",),
     "/report": ("/report job {id}",),
-    "open:job": ("open:job:{id}",),
-    "br:job": ("br:job:{id}",),
-    "report:job": ("report:job:{id}",),
-    "pitch:new": ("pitch:new:{id}",),
-    "al:no": ("al:no:{id}",),
-    "mj:job": ("mj:job:{id}",),
+    "open:show_job": ("open:show_job:{id}",),
+    "br:show_job": ("br:show_job:{id}",),
+    "report:job_post": ("report:job_post:{id}",),
+    "pitch:start": ("pitch:start:{id}",),
+    "al:not_interested": ("al:not_interested:{id}",),
+    "mj:manage_job": ("mj:manage_job:{id}",),
     "mj:pitches": ("mj:pitches:{id}:1",),
     "mj:pause": ("mj:pause:{id}",),
     "mj:resume": ("mj:resume:{id}",),
     "mj:close": ("mj:close:{id}",),
-    "mj:closey": ("mj:closey:{id}",),
-    "mj:inv": ("mj:inv:{id}",),
-    "mj:invy": ("mj:invy:{id}:{fred}",),
+    "mj:confirm_close": ("mj:confirm_close:{id}",),
+    "mj:candidates": ("mj:candidates:{id}",),
+    "mj:invite": ("mj:invite:{id}:{fred}",),
     "pj:edit": ("pj:edit:{id}",),
-    "pj:jf": ("pj:jf:{id}:title",),
-    "of:inv": ("of:inv:{id}:{fred}",),
+    "pj:edit_field": ("pj:edit_field:{id}:title",),
+    "of:hire_invited": ("of:hire_invited:{id}:{fred}",),
 }
 FORMS = [form for forms in JOB_ID_ROUTES.values() for form in forms]
 
@@ -297,10 +298,12 @@ def probes() -> list[tuple[str, str]]:
     for name in sorted(ROUTER.commands):
         for args in (f"{PROBE}", f"job {PROBE}", f"job_{PROBE}", f"#{PROBE}"):
             out.append((f"/{name}", f"/{name} {args}"))
-    for prefix, handler in sorted(ROUTER.buttons.items()):
-        for action in sorted(actions_of(handler)):
-            for tail in (f"{PROBE}", f"{PROBE}:1"):
-                out.append((f"{prefix}:{action}", f"{prefix}:{action}:{tail}"))
+    actions = set(ROUTER.actions)  # routed by action (Buttons.on)
+    for prefix, handler in ROUTER.buttons.items():
+        actions |= {(prefix, action) for action in actions_of(handler)}
+    for prefix, action in sorted(actions):
+        for tail in (f"{PROBE}", f"{PROBE}:1"):
+            out.append((f"{prefix}:{action}", f"{prefix}:{action}:{tail}"))
     return out
 
 
