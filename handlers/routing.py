@@ -73,6 +73,11 @@ class Steps(StrEnum):
         _FLOWS[flow] = cls
         cls.flow = flow
 
+    @staticmethod
+    def declared() -> dict[str, type[Steps]]:
+        """Every flow's Steps class, by flow name (for the tests every flow gets)."""
+        return dict(_FLOWS)
+
     @classmethod
     def of(cls, flow: str, step: str) -> Steps | None:
         """The declared member for a stored (flow, step), or None if there is none."""
