@@ -282,8 +282,8 @@ class FundingStarted(Event):
     client_fee: int
     total: int
     currency: str
-    url: str | None
-    shown_in: Any
+    url: str
+    shown_in: int | None  # the message the payer waits in, edited in place
 
 
 @event
@@ -292,7 +292,7 @@ class CheckoutDue(Event):
     silent = "read after the commit (handlers/gateway_calls.py)"
     payment_id: int
     gateway: str
-    shown_in: Any
+    shown_in: int | None  # the message the payer waits in, edited in place
 
 
 @event
@@ -347,8 +347,8 @@ class PaymentMismatch(Event):
     milestone_id: int
     payer_id: int
     gateway: str
-    ref: str | None
-    account: str | None
+    ref: str  # the gateway's object
+    account: str | None  # the connected account it came from, if any
     reasons: list[str]  # amount, currency, connected_account, other_mode, not_this_payment
     expected_amount: int
     expected_currency: str
