@@ -108,7 +108,7 @@ class LatePaymentEvent(Event):
 @event
 class UserRegistered(Event):
     kind = "user_registered"
-    silent = "counted only"
+    silent = "the new user is answered by /start itself"
     user_id: int
 
 
@@ -497,7 +497,7 @@ class GatewayCallDue(Event):
 @event
 class RefundSent(GatewayCallEvent):
     kind = "refund_sent"
-    silent = "logged only"
+    silent = "nobody waits for it: the payer was told when the refund was decided"
     refund_id: str
 
 
