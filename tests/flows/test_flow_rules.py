@@ -28,6 +28,7 @@ def test_every_declared_step_has_a_handler():
     missing = [
         f"{flow}/{member.value}"
         for flow, steps in Steps.declared().items()
+        if steps.__module__.startswith("handlers.flows.")  # not the tests' own flows
         for member in steps
         if (flow, member.value) not in ROUTER.steps
     ]
