@@ -196,6 +196,7 @@ class Runtime:
         self.scheduler: Scheduler | None = None
         self.payments = Payments()
         self.url: str | None = None  # where the HTTP server listens
+        self.public_url: str | None = None  # where people's browsers reach the payment pages
         self._runner: web.AppRunner | None = None
         self._tasks: list[asyncio.Task[Any]] = []
         self._polling = False
@@ -229,7 +230,12 @@ class Runtime:
             )
         self.database = database = Database(settings.database_url, now=self.clock.now)
         config = settings.market_config()
-        public_url = settings.public_url
+        # Payment links follow the server: without GIGBOT_PUBLIC_URL, the address served.
+        if "public_url" in settings.model_fields_set or not settings.http_port:
+            public_url = settings.public_url
+        else:
+            public_url = _local_url(settings.http_host, settings.http_port)
+        self.public_url = public_url
 
         if self.sandbox and self.emulator is None:
             from bot.sandbox import DEFAULT_TOKEN, Emulator
@@ -406,6 +412,7 @@ class Runtime:
                 "Gigbot is running in the local SANDBOX (no GIGBOT_BOT_TOKEN: nothing goes "
                 f"to real Telegram; framework {framework}).\n"
                 f"Open the web chat: {self.url}/\n"
+                f"Payment pages: {self.public_url}/pay/…\n"
                 "Press Ctrl+C to stop."
             )
             return
