@@ -20,7 +20,7 @@ already made, so each movement happens once.
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable
 
 from domain.config import MarketConfig
 from domain.errors import PaymentError
@@ -29,8 +29,7 @@ from domain.events import Event as DomainEvent
 from domain.ports import Clock, PaymentGateway, UnitOfWork
 from domain.usecases import gateway_calls as uc
 from domain.usecases import payments
-from handlers.context import Scope
-from handlers.unit import UnitRunner, render_registered
+from handlers.unit import Render, UnitRunner, render_registered
 
 log = logging.getLogger(__name__)
 
@@ -47,9 +46,9 @@ class GatewayCallRunner:
         config: MarketConfig,
         gateway: PaymentGateway | None,
         public_url: str = "http://127.0.0.1:8080",
-        render: Callable[[UnitOfWork, Sequence[DomainEvent]], Awaitable[None]] | None = None,
+        render: Render = render_registered,
     ) -> None:
-        self.render = render  # the caller's renderer; else the notification registry
+        self.render = render  # how an outcome's events become messages
         self.uow_factory = uow_factory
         self.clock = clock
         self.config = config
@@ -114,7 +113,7 @@ class GatewayCallRunner:
         if found is None:
             return False  # made (or given up) by another runner
         call, payment = found
-        if call.gateway != self.gateway.name:
+        if not self._mine(call.gateway):
             return False
         window = getattr(self.gateway, "idempotency_window", None)
         first_tried = call.created_at
@@ -124,34 +123,33 @@ class GatewayCallRunner:
                 log.error("gateway call %s is older than the gateway's keys: held", call.key)
                 await self._record(lambda uow: uc.hold(uow, self.clock, call_id))
                 return False
-        error: PaymentError | None = None
         try:
             external_id = await self.gateway.execute(call, payment)
         except PaymentError as exc:
             log.warning("gateway call %s (%s) failed: %s", call.key, call.kind, exc.code)
-            error = exc
+            return await self._failed(call_id, exc)
         except Exception:
             # Not the gateway's word: the movement may have happened. Same key next time.
             log.exception("gateway call %s (%s) failed unexpectedly", call.key, call.kind)
-            error = PaymentError("gateway_error", "The payment service failed.")
-        if error is not None:
-            failed = error
-            await self._record(lambda uow: uc.fail(uow, self.clock, call_id, failed))
-            return False
+            return await self._failed(
+                call_id, PaymentError("gateway_error", "The payment service failed.")
+            )
         log.info("gateway call %s (%s) made: %s", call.key, call.kind, external_id)
         return await self._record(lambda uow: uc.complete(uow, self.clock, call_id, external_id))
 
+    async def _failed(self, call_id: int, error: PaymentError) -> bool:
+        """Record a failed try (the call stays due unless nothing moved); False."""
+        await self._record(lambda uow: uc.fail(uow, self.clock, call_id, error))
+        return False
+
     async def _record(self, step: Callable[[UnitOfWork], Awaitable[bool]]) -> bool:
         """Record an outcome as one unit of work (handlers/unit.py), with its messages."""
-        own = self.render
-
-        async def render(scope: Scope, events: Sequence[DomainEvent]) -> None:
-            if own is not None:
-                await own(scope.uow, events)
-            else:
-                await render_registered(scope, events)
-
         units = UnitRunner(
-            self.uow_factory, self.clock, self.config, self.gateway, self.public_url, render=render
+            self.uow_factory,
+            self.clock,
+            self.config,
+            self.gateway,
+            self.public_url,
+            render=self.render,
         )
         return bool(await units.run(lambda unit: step(unit.uow), "gateway call outcome"))

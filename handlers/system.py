@@ -18,9 +18,8 @@ from typing import TypeVar
 from domain.config import MarketConfig
 from domain.events import Event as DomainEvent
 from domain.ports import Clock, PaymentGateway, UnitOfWork
-from handlers.context import Scope
 from handlers.gateway_calls import GatewayCallRunner
-from handlers.unit import UnitRunner, render_registered
+from handlers.unit import Render, UnitRunner, render_with
 
 T = TypeVar("T")
 
@@ -49,7 +48,7 @@ class SystemRunner:
         self.config = config
         self.gateway = gateway
         self.public_url = public_url
-        self._render = render
+        self.render: Render = render_with(render)
 
     @property
     def calls(self) -> GatewayCallRunner:
@@ -72,25 +71,13 @@ class SystemRunner:
             log.info("%s: committed with events %s", what, [e.kind for e in events])
             await self.calls.after_commit(events)
 
-        async def render(scope: Scope, events: Sequence[DomainEvent]) -> None:
-            await self.render(scope.uow, events)
-
         units = UnitRunner(
             self.uow_factory,
             self.clock,
             self.config,
             self.gateway,
             self.public_url,
-            render=render,
+            render=self.render,
             after=after,
         )
         return await units.run(lambda unit: operation(unit.uow), what)
-
-    async def render(self, uow: UnitOfWork, events: Sequence[DomainEvent]) -> None:
-        """The runner's renderer if it was given one, else the notification registry."""
-        if self._render is not None:
-            await self._render(uow, events)
-            return
-        await render_registered(
-            Scope(uow, self.clock, self.config, self.gateway, self.public_url), events
-        )

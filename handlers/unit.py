@@ -48,6 +48,20 @@ async def render_registered(scope: Scope, events: Sequence[DomainEvent]) -> None
     await render_events(scope, events)
 
 
+def render_with(
+    own: Callable[[UnitOfWork, Sequence[DomainEvent]], Awaitable[None]] | None,
+) -> Render:
+    """The runner's renderer from a caller's own one of (uow, events) — the tests
+    write plain outbox rows — or, given none, the notification registry."""
+    if own is None:
+        return render_registered
+
+    async def render(scope: Scope, events: Sequence[DomainEvent]) -> None:
+        await own(scope.uow, events)
+
+    return render
+
+
 class UnitRunner:
     def __init__(
         self,
