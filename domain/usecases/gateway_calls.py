@@ -25,6 +25,7 @@ are told once.
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import timedelta
 from typing import Any
 
 from domain import ledger
@@ -48,6 +49,7 @@ DUE, DONE, FAILED = "due", "done", "failed"
 # gateway keeps idempotency keys): a person checks the gateway before anything more.
 HELD = "held"
 KINDS = ("refund", "late_refund", "payout", "transfer")
+PAYOUTS = ("payout", "transfer")  # the kinds that take money from a freelancer's balance
 
 # Late payments (payments.py): the note on a payment its milestone no longer needs.
 REFUND_DUE = "not_needed_refund_due"
@@ -105,14 +107,13 @@ async def due(
     """Ids of the gateway's calls still due, untouched for `idle_seconds` (so a
     runner does not race one that is being made right now; racing is harmless,
     the key makes it one movement, but it costs a request)."""
-    calls = await uow.gateway_calls.find(gateway=gateway, status=DUE, limit=limit)
-    now = clock.now()
-    return [
-        c.id
-        for c in calls
-        if c.id is not None
-        and (c.updated_at is None or (now - c.updated_at).total_seconds() >= idle_seconds)
-    ]
+    # Filtered in the query: calls being retried right now must not fill the batch
+    # and keep idle ones behind them from ever being taken up.
+    idle_since = clock.now() - timedelta(seconds=idle_seconds)
+    calls = await uow.gateway_calls.find(
+        gateway=gateway, status=DUE, updated_at__lte=idle_since, limit=limit
+    )
+    return [c.id for c in calls if c.id is not None]
 
 
 async def to_make(uow: UnitOfWork, call_id: int) -> tuple[GatewayCall, Payment | None] | None:
@@ -134,7 +135,7 @@ async def _locked(uow: UnitOfWork, call_id: int) -> GatewayCall | None:
     found = await uow.gateway_calls.get(call_id)
     if found is None or found.status != DUE:
         return None
-    if found.user_id is not None and found.kind in ("payout", "transfer"):
+    if found.user_id is not None and found.kind in PAYOUTS:
         await load(uow.users, found.user_id, "user", lock=True)
     if found.milestone_id is not None:
         await load(uow.milestones, found.milestone_id, "milestone", lock=True)
@@ -188,7 +189,7 @@ async def complete(uow: UnitOfWork, clock: Clock, call_id: int, external_id: str
                 **_late_payment(payment),
             )
         )
-    elif call.kind in ("payout", "transfer"):
+    elif call.kind in PAYOUTS:
         payout = await load(uow.payouts, call.payout_id, "payout", lock=True)
         payout.status, payout.external_id = "paid", external_id
         uow.emit(
@@ -216,7 +217,7 @@ async def fail(uow: UnitOfWork, clock: Clock, call_id: int, error: PaymentError)
     call.attempts += 1
     call.error = error.code
     call.updated_at = clock.now()
-    final = error.nothing_moved and call.kind in ("payout", "transfer")
+    final = error.nothing_moved and call.kind in PAYOUTS
     if final:
         call.status = FAILED
         payout = await load(uow.payouts, call.payout_id, "payout", lock=True)
