@@ -22,12 +22,12 @@ import stripe
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from domain.entities import GatewayCall, Payment, Payout
+from domain.entities import GatewayCall, Payment
 from domain.errors import PaymentError
-from domain.ledger import freelancer_account, milestone_transfer, settle_key, transfer_key
+from domain.ledger import freelancer_account, settle_key, transfer_key
 from domain.ports import CheckoutStarted, Clock, UnitOfWork
 from domain.states import MilestoneStatus
-from domain.usecases import gateway_calls
+from domain.usecases.payouts import commit_payout
 from storage.tables import stripe_accounts
 
 log = logging.getLogger(__name__)
@@ -418,30 +418,16 @@ class StripeConnect:
             params["source_transaction"] = source
         # The payout, its ledger entry and the gateway call commit together; the
         # Transfer is made after the commit with the key transfer:milestone:<id>.
-        payout = await uow.payouts.add(
-            Payout(
-                user_id=contract.freelancer_id,
-                amount=owed,
-                currency=milestone.currency,
-                gateway=NAME,
-                created_at=clock.now(),
-            )
-        )
-        await uow.ledger.record(
-            milestone_transfer(milestone_id, contract.freelancer_id, owed, milestone.currency, NAME)
-        )
-        call = await gateway_calls.intend(
+        _, call = await commit_payout(
             uow,
             clock,
             kind="transfer",
-            key=transfer_key(milestone_id),
-            gateway=NAME,
+            user_id=contract.freelancer_id,
             amount=owed,
             currency=milestone.currency,
-            payout_id=payout.id,
-            milestone_id=milestone_id,
-            user_id=contract.freelancer_id,
+            gateway=NAME,
             params=params,
+            milestone_id=milestone_id,
         )
         return call.key
 

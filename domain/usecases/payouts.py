@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from domain import ledger
 from domain.config import MarketConfig
-from domain.entities import Payout
+from domain.entities import GatewayCall, Payout
 from domain.errors import NotAllowed, ValidationError
 from domain.events import PayoutRequested
 from domain.ports import Clock, PaymentGateway, UnitOfWork
@@ -51,28 +53,14 @@ async def request_payout(
         )
     # Where the money goes (e.g. a Connect account); refuses before anything is written.
     params = await gateway.payout_params(uow, actor_id)
-    payout = await uow.payouts.add(
-        Payout(
-            user_id=actor_id,
-            amount=amount,
-            currency=config.currency,
-            gateway=gateway.name,
-            created_at=clock.now(),
-        )
-    )
-    assert payout.id is not None
-    key = ledger.payout_key(payout.id)
-    await uow.ledger.record(ledger.payout(payout.id, actor_id, amount, config.currency, gateway.name))
-    await gateway_calls.intend(
+    payout, _ = await commit_payout(
         uow,
         clock,
         kind="payout",
-        key=key,
-        gateway=gateway.name,
+        user_id=actor_id,
         amount=amount,
         currency=config.currency,
-        payout_id=payout.id,
-        user_id=actor_id,
+        gateway=gateway.name,
         params=params,
     )
     uow.emit(
@@ -84,3 +72,52 @@ async def request_payout(
         )
     )
     return payout
+
+
+async def commit_payout(
+    uow: UnitOfWork,
+    clock: Clock,
+    *,
+    kind: str,
+    user_id: int,
+    amount: int,
+    currency: str,
+    gateway: str,
+    params: dict[str, Any],
+    milestone_id: int | None = None,
+) -> tuple[Payout, GatewayCall]:
+    """Money leaving a freelancer's balance, in the caller's transaction: the payout
+    row, its ledger entry (the balance is taken now, so it cannot be spent twice)
+    and the gateway call made after the commit, keyed like the ledger entry. A
+    withdrawal (kind "payout", key payout:<id>) or a released milestone's transfer
+    (kind "transfer", key transfer:milestone:<id>)."""
+    payout = await uow.payouts.add(
+        Payout(
+            user_id=user_id,
+            amount=amount,
+            currency=currency,
+            gateway=gateway,
+            created_at=clock.now(),
+        )
+    )
+    assert payout.id is not None
+    if kind == "payout":
+        draft = ledger.payout(payout.id, user_id, amount, currency, gateway)
+    else:
+        assert milestone_id is not None, "a transfer pays a released milestone"
+        draft = ledger.milestone_transfer(milestone_id, user_id, amount, currency, gateway)
+    await uow.ledger.record(draft)
+    call = await gateway_calls.intend(
+        uow,
+        clock,
+        kind=kind,
+        key=draft.key,
+        gateway=gateway,
+        amount=amount,
+        currency=currency,
+        payout_id=payout.id,
+        milestone_id=milestone_id,
+        user_id=user_id,
+        params=params,
+    )
+    return payout, call
