@@ -21,8 +21,8 @@ from tests.payments.stripe_servers import (
     NoDelayAsyncio,
     StripeEnv,
     localstripe_app,
-    open_stripe_env,
     reset_localstripe,
+    stripe_env_for,
 )
 
 
@@ -55,25 +55,14 @@ async def localstripe(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[str]:
 
 @pytest.fixture
 async def stripe_env(localstripe: str, runner: SystemRunner) -> AsyncIterator[StripeEnv]:
-    """The stand-in in front of localstripe, our gateway pointed at it, and our
-    webhook endpoint registered with both (signed with the same secret). The
-    runner makes the gateway calls its units of work commit, as in production."""
-    env = await open_stripe_env(localstripe, PaymentNews(runner))
-    runner.gateway = env.gateway
-    try:
+    """stripe_env_for, the notifications written as plain outbox rows."""
+    async with stripe_env_for(localstripe, runner) as env:
         yield env
-    finally:
-        await env.close()
 
 
 @pytest.fixture
 async def chat_env(localstripe: str, db: Database, clock: ManualClock) -> AsyncIterator[StripeEnv]:
     """As stripe_env, but the webhook's notifications go through the real
     renderers (handlers/notify.py), so they reach the chat harness."""
-    runner = SystemRunner(db.uow, clock, CONFIG)
-    env = await open_stripe_env(localstripe, PaymentNews(runner))
-    runner.gateway = env.gateway
-    try:
+    async with stripe_env_for(localstripe, SystemRunner(db.uow, clock, CONFIG)) as env:
         yield env
-    finally:
-        await env.close()

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,6 +22,7 @@ from localstripe import webhooks as ls_webhooks
 from bot.payments.confirm import PaymentNews
 from bot.payments.stripe_gateway import StripeConnect, StripeGateway, stripe_client
 from bot.payments.stripe_webhook import StripeWebhook
+from handlers.system import SystemRunner
 from tests.payments.stripe_standin import StandIn
 
 API_KEY = "sk_test_gigbot"
@@ -176,3 +178,16 @@ async def open_stripe_env(localstripe_url: str, news: PaymentNews) -> StripeEnv:
     return StripeEnv(
         standin, gateway, connect, webhook, news, deliveries, [standin_server, hook_server]
     )
+
+
+@asynccontextmanager
+async def stripe_env_for(localstripe: str, runner: SystemRunner) -> AsyncIterator[StripeEnv]:
+    """The stand-in in front of localstripe, our gateway pointed at it, and our
+    webhook endpoint registered with both (signed with the same secret). The
+    runner makes the gateway calls its units of work commit, as in production."""
+    env = await open_stripe_env(localstripe, PaymentNews(runner))
+    runner.gateway = env.gateway
+    try:
+        yield env
+    finally:
+        await env.close()

@@ -41,8 +41,9 @@ from handlers.system import SystemRunner
 from storage.database import Database
 from tests.clock import ManualClock
 from tests.funding import open_checkout
+from tests.payments.conftest import stripe_env_for
 from tests.payments.market import CONFIG, Deal, ledger_state, make_deal
-from tests.payments.stripe_servers import StripeEnv, open_stripe_env
+from tests.payments.stripe_servers import StripeEnv
 
 pytestmark = pytest.mark.crash
 
@@ -227,13 +228,8 @@ async def test_stripe_killed_at_each_point_moves_money_once(
 async def stripe_env_on(localstripe: str, any_db: Database, clock: ManualClock):  # type: ignore[no-untyped-def]
     """The Stripe servers, with a runner on the database under test (both kinds):
     sequence ids that a rollback loses are where keys used to change."""
-    runner = SystemRunner(any_db.uow, clock, CONFIG)
-    env = await open_stripe_env(localstripe, PaymentNews(runner))
-    runner.gateway = env.gateway
-    try:
+    async with stripe_env_for(localstripe, SystemRunner(any_db.uow, clock, CONFIG)) as env:
         yield env
-    finally:
-        await env.close()
 
 
 async def killed_and_restarted(world: World, op: str, point: str) -> None:
