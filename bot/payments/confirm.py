@@ -223,11 +223,6 @@ class PaymentNews:
 
         return await self._run(f"{gateway} {reason} {list(refs)}", claim, body)
 
-    async def retry_calls(self, limit: int = 100) -> int:
-        """Make the runner's gateway's calls still due (refunds, payouts, transfers
-        left by a crash or a failed try), each with its own key; how many were made."""
-        return await self.runner.calls.make_due(limit=limit)
-
     async def claim_only(self, claim: Claim, what: str) -> bool:
         """Record a gateway event that needs no domain change (so a replay is cheap)."""
 

@@ -83,8 +83,6 @@ class StripeReconciler:
                     done += 1
             except DomainError as exc:  # Stripe unreachable, rate limited …: next tick
                 log.warning("stripe reconcile of %s failed: %s", session_id, exc.code)
-        # Refunds, payouts and transfers left due by a crash or a refusal.
-        done += await self.news.retry_calls(self.batch)
         if self.connect is not None:
             await self.refresh_onboarding(self.connect)
             done += await pay_waiting(self.news.runner, self.connect, None)

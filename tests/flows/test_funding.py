@@ -248,13 +248,13 @@ async def test_a_refused_refund_stays_due_the_admins_are_told_and_a_retry_refund
     assert (due.status, due.failure_reason) == ("succeeded", "not_needed_refund_due")
 
     h.clock.advance(minutes=1)  # the reconciliation's next pass
-    assert await late_news.retry_calls() == 0  # still refused: nothing, nobody told
+    assert await late_news.runner.calls.make_due() == 0  # still refused: nothing, nobody told
     await h.deliver()
     assert h.last(admin).text == told
     refusing.refusing = False
     h.clock.advance(minutes=1)
-    assert await late_news.retry_calls() == 1
-    assert await late_news.retry_calls() == 0  # once
+    assert await late_news.runner.calls.make_due() == 1
+    assert await late_news.runner.calls.make_due() == 0  # once
     await h.deliver()
     assert "was refunded in full" in h.last(carla).text
     assert retried in h.last(admin).text

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from localstripe import resources as ls_resources
 
-from bot.payments.reconcile import StripeReconciler
 from bot.payments.stripe_gateway import NAME
 from domain.states import MilestoneStatus
 from domain.usecases.payments import REFUND_DUE, late_refund_id, late_refund_key
@@ -98,7 +97,7 @@ async def test_a_late_checkout_is_refunded_once_at_stripe(chat_env, db, clock) -
     assert env.standin.violations == []
 
 
-async def test_a_refused_refund_is_retried_by_reconciliation(chat_env, db, clock) -> None:
+async def test_a_refused_refund_is_retried_by_the_tick(chat_env, db, clock) -> None:
     env = chat_env
     h = stripe_harness(env, db, clock)
     _carla, mid, first = await funded_twice(h, env)
@@ -115,10 +114,9 @@ async def test_a_refused_refund_is_retried_by_reconciliation(chat_env, db, clock
     told = h.last(ADMIN).text
     assert "refused the refund" in told and "gateway_error" in told
 
-    reconciler = StripeReconciler(env.news, env.gateway, env.connect)
-    h.clock.advance(minutes=1)  # the next pass, once the failed call has been idle
-    assert await reconciler.run_once() == 1
-    assert await reconciler.run_once() == 0
+    h.clock.advance(minutes=1)  # the next tick, once the failed call has been idle
+    assert await h.engine.calls.make_due() == 1  # what Engine.tick makes again
+    assert await h.engine.calls.make_due() == 0
     await h.deliver()
     [late] = await all_of(h, "payments", external_id=first)
     assert late.status == "refunded"
