@@ -16,6 +16,7 @@ from datetime import date
 from domain.entities import Milestone
 from domain.states import MILESTONE, MilestoneStatus
 from domain.usecases.milestones import refund_allowed
+from domain.usecases.queries import Escrow
 from handlers.context import Context, Scope
 from handlers.events import Button, Keyboard
 from handlers.i18n import Translator
@@ -83,6 +84,19 @@ def milestone_actions(
     if MILESTONE.allows(m.status, "dispute"):
         found.append(button(label("dispute"), DISPUTE.data("open", m.id)))
     return found
+
+
+def escrow_line(t: Translator, escrow: Escrow, currency: str) -> Html:
+    """The one escrow figure (contract card, funded message, admin's case view):
+    "🔒 In escrow: $400.00 + $20.00 client fee" — the amount the freelancer works
+    for, and the client's fee apart from it."""
+    if escrow.fee:
+        return t(
+            "escrow.line_fee",
+            amount=money(escrow.amount, currency),
+            fee=money(escrow.fee, currency),
+        )
+    return t("escrow.line", amount=money(escrow.amount, currency))
 
 
 def milestone_line(t: Translator, m: Milestone, with_status: bool = True) -> Html:

@@ -231,6 +231,38 @@ async def browse_jobs(uow: UnitOfWork, actor_id: int, query: JobQuery) -> tuple[
 
 
 @dataclass(frozen=True, slots=True)
+class Escrow:
+    """What escrow holds, told apart: the milestone amounts and the client fees paid
+    with them (the ledger's escrow accounts hold both until settlement)."""
+
+    amount: int = 0
+    fee: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.amount + self.fee
+
+    @classmethod
+    def split(cls, held: int, milestone_amount: int) -> Escrow:
+        """One escrow account's balance: the milestone's amount first, the rest is fee."""
+        part = min(max(held, 0), milestone_amount)
+        return cls(part, max(held - part, 0))
+
+    def __add__(self, other: Escrow) -> Escrow:
+        return Escrow(self.amount + other.amount, self.fee + other.fee)
+
+
+async def escrow_of(uow: UnitOfWork, milestones: list[Milestone]) -> Escrow:
+    """What the ledger holds in escrow now for these milestones (held ones only)."""
+    found = Escrow()
+    for m in milestones:
+        if m.status in HELD and m.id is not None:
+            held = await uow.ledger.balance(ledger.escrow_account(m.id))
+            found = found + Escrow.split(held, m.amount)
+    return found
+
+
+@dataclass(frozen=True, slots=True)
 class MilestoneView:
     milestone: Milestone
     escrow: int  # minor units held for it now (amount + client fee while funded)

@@ -49,8 +49,10 @@ from domain.usecases import admin as uc
 from domain.usecases import disputes as disputes_uc
 from domain.usecases import reports as reports_uc
 from domain.usecases.common import load, milestone_with_contract
+from domain.usecases.queries import Escrow
 from handlers.callbacks import StaleButton
 from handlers.context import Context, Scope
+from handlers.contract_views import escrow_line
 from handlers.events import Button
 from handlers.helpers import gateway_of, int_arg, name_of, page_nav, page_of
 from handlers.i18n import Translator
@@ -123,8 +125,8 @@ def _case_lines(
             title=m.title,
             amount=money(m.amount, m.currency),
             status=t.plain(f"milestone.status.{m.status}"),
-            escrow=money(escrow, m.currency),
         ),
+        escrow_line(t, Escrow.split(escrow, m.amount), m.currency),
     ]
 
 

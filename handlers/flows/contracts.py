@@ -15,12 +15,11 @@ notifications of work.py and funding.py.
 
 from __future__ import annotations
 
-from domain import ledger
 from domain.entities import Contract, Milestone
 from domain.errors import NotAllowed
 from domain.events import ContractEnded
 from domain.states import CONTRACT as CONTRACT_MACHINE
-from domain.states import HELD, MILESTONE, ContractStatus, MilestoneStatus
+from domain.states import MILESTONE, ContractStatus, MilestoneStatus
 from domain.usecases import contracts as uc
 from domain.usecases import queries, reviews
 from domain.usecases.common import load, other_party, require_party
@@ -30,6 +29,7 @@ from handlers.context import Context, Scope
 from handlers.contract_views import (
     card_keyboard,
     done_with_card,
+    escrow_line,
     message_button,
     milestone_actions,
     milestone_line,
@@ -44,15 +44,6 @@ from handlers.render import Html, bold, button, join, keyboard, money, rows
 from handlers.routing import Menu, command
 
 PAGE_SIZE = 6
-
-
-async def escrow_held(scope: Scope, milestones: list[Milestone]) -> int:
-    """What the ledger holds in escrow for these milestones (amounts plus client fees)."""
-    total = 0
-    for m in milestones:
-        if m.status in HELD:
-            total += await scope.uow.ledger.balance(ledger.escrow_account(m.id))  # type: ignore[arg-type]
-    return total
 
 
 # --- the card -------------------------------------------------------------------
@@ -72,8 +63,8 @@ async def contract_text(scope: Scope, t: Translator, contract: Contract) -> Html
     ]
     total = sum(m.amount for m in milestones if m.status is not MilestoneStatus.CANCELLED)
     lines.append(t("contracts.card.total", total=money(total, contract.currency)))
-    held = await escrow_held(scope, milestones)
-    lines.append(t("contracts.card.escrow", amount=money(held, contract.currency)))
+    held = await queries.escrow_of(scope.uow, milestones)
+    lines.append(escrow_line(t, held, contract.currency))
     if CONTRACT_MACHINE.allows(contract.status, "expire"):  # an offer still open
         if contract.expires_at is not None:
             lines.append(t("contracts.card.expires", date=contract.expires_at.date().isoformat()))

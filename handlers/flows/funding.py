@@ -33,9 +33,10 @@ from domain.events import (
 )
 from domain.states import MILESTONE, ContractStatus
 from domain.usecases import payments as uc
+from domain.usecases import queries
 from domain.usecases.common import milestone_with_contract, require_party
 from handlers.context import REPLY, Context, Scope
-from handlers.contract_views import confirm_keyboard, open_contract_button
+from handlers.contract_views import confirm_keyboard, escrow_line, open_contract_button
 from handlers.events import Keyboard
 from handlers.flows.work import milestone_keyboard, submit_keyboard
 from handlers.helpers import gateway_of, name_of, percent
@@ -163,13 +164,14 @@ async def milestone_funded(
 ) -> None:
     amount = money(milestone.amount, milestone.currency)
     today = scope.clock.now().date()
+    held = await queries.escrow_of(scope.uow, [milestone])
+    client_t = await scope.translator_for(contract.client_id)
     await scope.notify(
         contract.client_id,
         "funding.notify.client",
         buttons=lambda t: milestone_keyboard(t, "client", milestone, contract, today),
         title=milestone.title,
-        amount=amount,
-        total=money(event.total, milestone.currency),
+        escrow=escrow_line(client_t, held, milestone.currency),
         name=await name_of(scope, contract.freelancer_id),
     )
     await scope.notify(

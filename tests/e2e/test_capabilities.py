@@ -462,7 +462,7 @@ async def test_15_fund_a_milestone_fees_first_on_the_payment_page(world: World) 
     await s.press(fia, "💳 Pay $105.00")
     page, done = await pay_on_page(await s.url_of(fia, "💳 Open payment page"))
     assert "$105.00" in page and "Paid" in done
-    await s.sees(fia, "is funded: $100.00 is in escrow (you paid $105.00)")
+    await s.sees(fia, "is funded.", "In escrow: $100.00 + $5.00 client fee")
     await s.sees(gus, "funded “Part 1” ($100.00)")
 
 

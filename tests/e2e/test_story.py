@@ -147,7 +147,7 @@ async def test_the_whole_story_through_the_real_framework(stage: Stage) -> None:
     await s.press(CLARA, "💳 Fund milestone 1")
     await s.sees(CLARA, "Client fee (5%): $15.00", "Total to pay: $315.00")
     await fund_on_the_page(s, "$315.00", "$300.00", "$15.00")
-    await s.sees(CLARA, "“Ordering bot” is funded: $300.00 is in escrow (you paid $315.00)")
+    await s.sees(CLARA, "“Ordering bot” is funded.", "In escrow: $300.00 + $15.00 client fee")
     await s.sees(FELIX, "funded “Ordering bot” ($300.00)")
 
     # --- Felix submits with a document; Clara approves and releases -------------------
@@ -210,7 +210,7 @@ async def test_the_whole_story_through_the_real_framework(stage: Stage) -> None:
     # --- the contract ends; both rate; the reviews are revealed -----------------------------
     await s.send(CLARA, "/contracts")
     await s.press(CLARA, "#1 Telegram bot for a bakery · active")
-    await s.sees(CLARA, "In escrow now: $0.00")
+    await s.sees(CLARA, "In escrow: $0.00")
     await s.press(CLARA, "🏁 End contract")
     await s.press(CLARA, "🏁 Yes, end it")
     await s.sees(CLARA, "has ended")

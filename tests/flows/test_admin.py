@@ -72,7 +72,7 @@ async def test_disputes_evidence_and_resolve_with_confirmation(h: Harness) -> No
     ev = h.last(ada).text
     assert f"Dispute #{did} — open" in ev
     assert "Client: Cleo" in ev and "Freelancer: Fran" in ev
-    assert "in escrow: $105.00" in ev
+    assert "🔒 In escrow: $100.00 + $5.00 client fee" in ev
     assert "Nothing was delivered " + HOSTILE in ev  # escaped, shown as typed
     assert "Where is my bot?" in ev and "Here is the code" in ev
     assert ev.index("funded") < ev.index("dispute opened") < ev.index("Where is my bot?")

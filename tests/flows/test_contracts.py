@@ -39,7 +39,7 @@ async def test_contracts_from_the_menu_and_the_card_for_each_side(h):
     assert "Client: Carla <Client> & Co · Freelancer: Fred 🦊" in card.text
     assert "1. 🔒 <Design> — $100.00 (funded, in escrow)" in card.text
     assert "2. ⏳ Build — $50.00 (awaiting funding)" in card.text
-    assert "In escrow now: $105.00" in card.text
+    assert "🔒 In escrow: $100.00 + $5.00 client fee" in card.text
     # The client: no refund of #1 before its due date (the policy), cancel only unfunded.
     assert card.labels() == [
         label("contracts.btn.release", n=1),

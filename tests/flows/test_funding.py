@@ -58,7 +58,8 @@ async def test_quote_first_then_pay_link_then_both_parties_told(h):
     assert await confirm_paid(h, mid)
     assert (await milestones(h, cid))[0].status is MilestoneStatus.FUNDED
     assert await escrow(h, mid) == 10_500
-    assert "is funded: $100.00 is in escrow (you paid $105.00)" in h.last(carla).text
+    assert "is funded." in h.last(carla).text
+    assert "🔒 In escrow: $100.00 + $5.00 client fee" in h.last(carla).text
     told = h.last(fred)
     assert "funded “Part 1” ($100.00)" in told.text
     assert label("funding.btn.submit") in told.labels()

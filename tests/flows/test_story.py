@@ -227,7 +227,8 @@ async def test_the_whole_story_from_start_to_withdrawal(h: Harness) -> None:
     await h.press(carla, "💳 Pay $315.00")
     carla_seen, fred_seen = len(h.chat(carla)), len(h.chat(fred))
     await pay_on_the_sandbox_page(h, checkout_url(h.last(carla)))
-    seen(h, carla, carla_seen, "“Ordering bot” is funded: $300.00 is in escrow (you paid $315.00)")
+    seen(h, carla, carla_seen, "“Ordering bot” is funded.")
+    assert "In escrow: $300.00 + $15.00 client fee" in h.last(carla).text
     funded = seen(h, fred, fred_seen, "funded “Ordering bot” ($300.00)")
     assert "📤 Submit work" in funded.labels()
 
@@ -303,7 +304,7 @@ async def test_the_whole_story_from_start_to_withdrawal(h: Harness) -> None:
         assert "⚖️ #1 · $150.00 · open" in h.last(ada).labels()
         await h.send(ada, f"/dispute {dispute.id}")
         evidence = h.last(ada).text
-        assert reason in evidence and "in escrow: $157.50" in evidence
+        assert reason in evidence and "🔒 In escrow: $150.00 + $7.50 client fee" in evidence
         assert "Timeline" in evidence and "work submitted — Fred" in evidence
         assert "Freelancer Fred: 0 completed, 1 disputed" in evidence  # both records
         await h.send(ada, f"/resolve {dispute.id} 40%")
@@ -331,7 +332,7 @@ async def test_the_whole_story_from_start_to_withdrawal(h: Harness) -> None:
     # --- the contract ends; both rate each other; the reviews are revealed --------------
     await h.send(carla, "/contracts")
     await h.press(carla, "#1 Telegram bot for a bakery · active")
-    assert "🔒 In escrow now: $0.00" in h.last(carla).text
+    assert "🔒 In escrow: $0.00" in h.last(carla).text
     await h.press(carla, "🏁 End contract")
     fred_seen = len(h.chat(fred))
     await h.press(carla, "🏁 Yes, end it")
