@@ -7,7 +7,7 @@ from typing import Any
 from domain import ledger
 from domain.config import MarketConfig
 from domain.entities import GatewayCall, Payout
-from domain.errors import NotAllowed, ValidationError
+from domain.errors import DomainError, NotAllowed, ValidationError
 from domain.events import PayoutRequested
 from domain.ports import Clock, PaymentGateway, UnitOfWork
 from domain.usecases import gateway_calls
@@ -17,6 +17,26 @@ from domain.usecases.common import active_user, load
 async def balance(uow: UnitOfWork, actor_id: int) -> int:
     """What the freelancer can withdraw, in minor units."""
     return await uow.ledger.balance(ledger.freelancer_account(actor_id))
+
+
+async def destination(uow: UnitOfWork, gateway: PaymentGateway, actor_id: int) -> str | None:
+    """Where the gateway would send the user's withdrawal now (e.g. a Connect account
+    id), None when it names no account (the sandbox) or cannot pay them yet."""
+    try:
+        params = await gateway.payout_params(uow, actor_id)
+    except DomainError:
+        return None
+    found = params.get("destination")
+    return str(found) if found else None
+
+
+async def paid_to(uow: UnitOfWork, payout_id: int) -> tuple[str, str | None]:
+    """The gateway a payout went through and the account it named (its gateway call's
+    `destination`, if any)."""
+    payout = await load(uow.payouts, payout_id, "payout")
+    calls = await uow.gateway_calls.find(payout_id=payout_id, limit=1)
+    found = calls[0].params.get("destination") if calls else None
+    return payout.gateway, str(found) if found else None
 
 
 async def request_payout(

@@ -140,6 +140,23 @@ async def _describe(scope: Scope, t: Translator, key: str) -> str:
     return key
 
 
+def where_to(t: Translator, gateway: str | None, destination: str | None) -> str:
+    """Where a withdrawal goes, in words: "your sandbox account", "your Stripe
+    account …1234" (the account's last characters when the gateway names one)."""
+    if destination and t.has(f"balance.to.{gateway}_account"):
+        return t.plain(f"balance.to.{gateway}_account", last4=destination[-4:])
+    if gateway and t.has(f"balance.to.{gateway}"):
+        return t.plain(f"balance.to.{gateway}")
+    return t.plain("balance.to.account")
+
+
+async def _where(ctx: Context) -> str:
+    if ctx.gateway is None:
+        return where_to(ctx.t, None, None)
+    found = await uc.destination(ctx.uow, ctx.gateway, ctx.user.id)
+    return where_to(ctx.t, ctx.gateway.name, found)
+
+
 def _back(ctx: Context) -> dict[str, str]:
     return button(ctx.t.plain("balance.btn.back"), BALANCE.data("show"))
 
@@ -167,7 +184,7 @@ async def ask_withdraw(ctx: Context) -> None:
         )
         return
     await ctx.edit(
-        t("balance.withdraw.ask", amount=money(available, cur)),
+        t("balance.withdraw.ask", amount=money(available, cur), where=await _where(ctx)),
         keyboard(
             button(
                 t.plain("balance.btn.withdraw_all", amount=money(available, cur)),
@@ -190,12 +207,15 @@ async def confirm_withdraw(ctx: Context, amount: int) -> None:
     if ctx.in_step(BalanceStep):
         await ctx.clear_state()
     left = await uc.balance(ctx.uow, ctx.user.id)
+    assert payout.id is not None
+    gateway, destination = await uc.paid_to(ctx.uow, payout.id)
     await ctx.edit(
         ctx.t(
             "balance.withdraw.done",
             amount=money(payout.amount, payout.currency),
             id=payout.id,
             left=money(left, payout.currency),
+            where=where_to(ctx.t, gateway, destination),
         ),
         keyboard(_back(ctx)),
     )
@@ -224,7 +244,7 @@ async def amount_step(ctx: Context) -> None:
         )
     await ctx.clear_state()
     await ctx.reply(
-        t("balance.withdraw.confirm", amount=money(amount, cur)),
+        t("balance.withdraw.confirm", amount=money(amount, cur), where=await _where(ctx)),
         keyboard(
             button(
                 t.plain("balance.btn.confirm", amount=money(amount, cur)),
@@ -278,9 +298,22 @@ async def cancel_pressed(ctx: Context) -> None:
 
 @renders(PayoutSent)
 async def payout_sent(scope: Scope, event: PayoutSent) -> None:
-    """Transfers nobody asked for in the chat (Stripe Connect, per released milestone);
-    a withdrawal from the chat is answered by its own step."""
+    """The gateway confirmed a payout (the runner recorded its answer): "Paid out $X
+    to <where>" — a withdrawal, or a released milestone's transfer (Stripe Connect).
+    The withdrawal step itself only says the money is on its way."""
+    gateway, destination = await uc.paid_to(scope.uow, event.payout_id)
+    t = await scope.translator_for(event.user_id)
+    where = where_to(t, gateway, destination)
+    amount = money(event.amount, event.currency)
     if event.milestone_id is None:
+        await scope.notify(
+            event.user_id,
+            "balance.notify.paid_out",
+            buttons=lambda t: keyboard(button(t.plain("balance.btn.back"), BALANCE.data("show"))),
+            amount=amount,
+            where=where,
+            id=event.payout_id,
+        )
         return
     milestone = await scope.uow.milestones.get(event.milestone_id)
     cid = milestone.contract_id if milestone else None
@@ -288,6 +321,7 @@ async def payout_sent(scope: Scope, event: PayoutSent) -> None:
         event.user_id,
         "balance.notify.transfer",
         buttons=(lambda t: keyboard(open_contract_button(t, cid))) if cid else None,  # type: ignore[arg-type]
-        amount=money(event.amount, event.currency),
+        amount=amount,
+        where=where,
         title=milestone.title if milestone else "—",
     )

@@ -394,7 +394,8 @@ async def test_11_balance_history_and_withdraw(world: World) -> None:
     await s.send(wes, "/balance")
     await s.press(wes, "💸 Withdraw")
     await s.press(wes, "💸 Withdraw all ($180.00)")
-    await s.sees(wes, "of $180.00 is on its way")
+    await s.sees(wes, "of $180.00 to your sandbox account is on its way")
+    await s.sees(wes, "✅ Paid out $180.00 to your sandbox account")
 
 
 # --- Client -------------------------------------------------------------------------------

@@ -254,7 +254,8 @@ async def test_the_whole_story_through_the_real_framework(stage: Stage) -> None:
     await s.sees(FELIX, "Available to withdraw: $324.00")
     await s.press(FELIX, "💸 Withdraw")
     await s.press(FELIX, "💸 Withdraw all ($324.00)")
-    await s.sees(FELIX, "Withdrawal #1 of $324.00 is on its way")
+    await s.sees(FELIX, "Withdrawal #1 of $324.00 to your sandbox account is on its way")
+    await s.sees(FELIX, "✅ Paid out $324.00 to your sandbox account")
     async with database_of(s.rt) as db:  # type: ignore[attr-defined]
         async with db.uow() as uow:
             assert await uow.ledger.balance(ledger.freelancer_account(FELIX)) == 0

@@ -47,7 +47,10 @@ async def test_balance_history_and_withdraw_everything(h):
     await h.press(fred, label("balance.btn.withdraw"))
     assert "withdraw up to $135.00" in h.last(fred).text
     await h.press(fred, label("balance.btn.withdraw_all", amount="$135.00"))
-    assert "Withdrawal #1 of $135.00 is on its way" in h.last(fred).text
+    # The step says where it goes; the gateway's confirmation follows as its own message.
+    on_its_way, paid = h.texts(fred)[-2:]
+    assert "Withdrawal #1 of $135.00 to your sandbox account is on its way" in on_its_way
+    assert "Paid out $135.00 to your sandbox account (withdrawal #1)" in paid
     assert await wallet(h, fred) == 0
     [payout] = await all_of(h, "payouts")
     assert payout.status == "paid" and payout.amount == 13_500
@@ -80,7 +83,7 @@ async def test_withdraw_another_amount_with_bad_input_refused(h):
         await h.send(fred, bad)
         assert says in h.last(fred).text, (bad, h.last(fred).text)
     await h.send(fred, "25.50")
-    assert "Withdraw $25.50?" in h.last(fred).text
+    assert "Withdraw $25.50 to your sandbox account?" in h.last(fred).text
     msg = h.last(fred)
     data = msg.button(label("balance.btn.confirm", amount="$25.50"))["data"]  # type: ignore[index]
     await h.press_data(fred, data, msg.message_id, update_id=90_001)

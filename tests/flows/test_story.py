@@ -378,7 +378,9 @@ async def test_the_whole_story_from_start_to_withdrawal(h: Harness) -> None:
     assert "Available to withdraw: $324.00" in h.last(fred).text
     await h.press(fred, "💸 Withdraw")
     await h.press(fred, "💸 Withdraw all ($324.00)")
-    assert "Withdrawal #1 of $324.00 is on its way" in h.last(fred).text
+    on_its_way, paid = h.texts(fred)[-2:]
+    assert "Withdrawal #1 of $324.00 to your sandbox account is on its way" in on_its_way
+    assert "✅ Paid out $324.00 to your sandbox account" in paid
     async with h.db.uow() as uow:
         assert await uow.ledger.balance(ledger.freelancer_account(fred.id)) == 0
         assert await uow.ledger.balance(ledger.payouts_account(SANDBOX)) == balance
