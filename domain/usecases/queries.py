@@ -328,3 +328,53 @@ async def earnings(uow: UnitOfWork, actor_id: int, limit: int = 50) -> Earnings:
         amount = sum(p.amount for p in await uow.ledger.postings_of(tx.key) if p.account == account)
         entries.append(EarningsEntry(tx.created_at, tx.kind, tx.key, amount))
     return Earnings(await uow.ledger.balance(account), entries)
+
+
+@dataclass(frozen=True, slots=True)
+class ClientPayment:
+    at: datetime | None
+    seq: int  # the ledger transaction's id: orders entries of the same moment
+    kind: str  # "paid" (into a milestone's escrow) or "refund" (back to the client)
+    milestone: Milestone
+    amount: int  # positive, minor units
+
+
+@dataclass(frozen=True, slots=True)
+class ClientMoney:
+    paid: int  # everything paid into escrow (amounts and client fees)
+    escrow: Escrow  # held now
+    refunded: int  # given back to the client by refunds and splits
+    entries: list[ClientPayment] = field(default_factory=list)  # newest first
+
+
+async def client_money(uow: UnitOfWork, actor_id: int, currency: str) -> ClientMoney:
+    """A client's money, from the ledger: each funding of one of their milestones (the
+    payment entering its escrow) and each settlement that sent part of it back."""
+    entries: list[ClientPayment] = []
+    held: list[Milestone] = []
+    for contract in await uow.contracts.find(client_id=actor_id):
+        for m in await uow.milestones.find(contract_id=contract.id):
+            if m.currency != currency or m.id is None:
+                continue
+            held.append(m)
+            account = ledger.escrow_account(m.id)
+            keys = {ledger.fund_key(m.id): "paid", ledger.settle_key(m.id): "refund"}
+            # The prefix also matches longer ids (escrow:milestone:12): kept by key.
+            for tx in await uow.ledger.transactions(account):
+                kind = keys.get(tx.key)
+                if kind is None:
+                    continue
+                postings = await uow.ledger.postings_of(tx.key)
+                if kind == "paid":
+                    amount = sum(p.amount for p in postings if p.account == account)
+                else:  # a settlement's part for the client flows back out through the gateway
+                    amount = sum(p.amount for p in postings if p.account.startswith("gateway:"))
+                if amount > 0:
+                    entries.append(ClientPayment(tx.created_at, tx.id or 0, kind, m, amount))
+    entries.sort(key=lambda e: e.seq, reverse=True)
+    return ClientMoney(
+        paid=sum(e.amount for e in entries if e.kind == "paid"),
+        escrow=await escrow_of(uow, held),
+        refunded=sum(e.amount for e in entries if e.kind == "refund"),
+        entries=entries,
+    )

@@ -1,8 +1,10 @@
 """Balance, earnings history (from the ledger) and withdrawals.
 
-/balance shows what can be withdrawn (the ledger account freelancer:<id>), what
-is held in escrow for the user's work and for the user's own milestones, and
-totals earned and paid out. Withdraw goes through the gateway's payout
+/balance shows a freelancer what can be withdrawn (the ledger account
+freelancer:<id>), what is held in escrow for their work, and totals earned and
+paid out; a client what they paid into escrow, what it holds now and the refunds
+they received (the escrow:milestone:<id> accounts of their milestones), with a
+payments history; someone who is both sees both parts. Withdraw goes through the gateway's payout
 (request_payout). A gateway whose payouts need the freelancer to set up an
 account first (Stripe Connect) may offer `payout_setup_link(uow, clock,
 user_id) -> str | None`: a link while setup is unfinished, None when payouts
@@ -11,6 +13,7 @@ work; then the chat shows that link as a button instead of Withdraw.
 Callback data (prefix "bal"):
 - "bal:show"             the balance card
 - "bal:hist::<page>"     earnings history, page n
+- "bal:payments::<page>" a client's payments history, page n
 - "bal:wd"               withdraw: choose all or another amount
 - "bal:amt"              type another amount
 - "bal:ok:<amount>"      confirm a withdrawal of <amount> minor units
@@ -31,7 +34,7 @@ from domain.usecases import payouts as uc
 from domain.usecases import queries
 from handlers.callbacks import StaleButton
 from handlers.context import Context, Scope
-from handlers.contract_views import open_contract_button
+from handlers.contract_views import escrow_line, open_contract_button
 from handlers.i18n import Translator
 from handlers.notify import renders
 from handlers.prefixes import BALANCE
@@ -50,18 +53,14 @@ HISTORY_PAGE = 8
 SetupLink = Callable[[Any, Any, int], Awaitable[str | None]]
 
 
-async def _held(ctx: Context) -> tuple[int, int]:
-    """Escrow held (amounts, fees excluded) for the user's work and for their own milestones."""
-    for_work = for_own = 0
-    for contract in await queries.my_contracts(ctx.uow, ctx.user.id):
+async def _held_for_work(ctx: Context) -> int:
+    """Escrow held (amounts, fees excluded) for the user's work as a freelancer."""
+    held = 0
+    for contract in await ctx.uow.contracts.find(freelancer_id=ctx.user.id):
         for m in await ctx.uow.milestones.find(contract_id=contract.id):
-            if m.status not in HELD or m.currency != ctx.config.currency:
-                continue
-            if contract.freelancer_id == ctx.user.id:
-                for_work += m.amount
-            else:
-                for_own += m.amount
-    return for_work, for_own
+            if m.status in HELD and m.currency == ctx.config.currency:
+                held += m.amount
+    return held
 
 
 async def _movements(scope: Scope, user_id: int) -> list[tuple[Any, int]]:
@@ -77,28 +76,81 @@ async def _movements(scope: Scope, user_id: int) -> list[tuple[Any, int]]:
 
 
 async def show_balance(ctx: Context) -> None:
+    """The freelancer's part (withdrawable, held for their work, earned, withdrawn)
+    and the client's part (paid, in escrow, refunds received): each to whoever has
+    that role or money in it; both to someone who is both."""
     t, cur = ctx.t, ctx.config.currency
     available = await uc.balance(ctx.uow, ctx.user.id)
     moves = await _movements(ctx, ctx.user.id)
-    earned = sum(a for _, a in moves if a > 0)
-    paid = -sum(a for _, a in moves if a < 0)
-    for_work, for_own = await _held(ctx)
-    lines = [
-        t("balance.title"),
-        t("balance.available", amount=money(available, cur)),
-        t("balance.held_work", amount=money(for_work, cur)),
-        t("balance.earned", amount=money(earned, cur)),
-        t("balance.paid_out", amount=money(paid, cur)),
-    ]
-    if ctx.user.is_client or for_own:
-        lines.append(t("balance.held_own", amount=money(for_own, cur)))
+    for_work = await _held_for_work(ctx)
+    client = await queries.client_money(ctx.uow, ctx.user.id, cur)
+    as_client = ctx.user.is_client or bool(client.entries)
+    as_freelancer = ctx.user.is_freelancer or bool(moves or for_work) or not as_client
+    both = as_client and as_freelancer
+    lines = [t("balance.title")]
+    if as_freelancer:
+        earned = sum(a for _, a in moves if a > 0)
+        paid = -sum(a for _, a in moves if a < 0)
+        if both:
+            lines += [Html(""), t("balance.as_freelancer")]
+        lines += [
+            t("balance.available", amount=money(available, cur)),
+            t("balance.held_work", amount=money(for_work, cur)),
+            t("balance.earned", amount=money(earned, cur)),
+            t("balance.paid_out", amount=money(paid, cur)),
+        ]
+    if as_client:
+        if both:
+            lines += [Html(""), t("balance.as_client")]
+        lines += [
+            t("balance.client.paid", amount=money(client.paid, cur)),
+            escrow_line(t, client.escrow, cur),
+            t("balance.client.refunded", amount=money(client.refunded, cur)),
+        ]
     withdraw = (
-        button(t.plain("balance.btn.withdraw"), BALANCE.data("withdraw")) if available > 0 else None
+        button(t.plain("balance.btn.withdraw"), BALANCE.data("withdraw"))
+        if as_freelancer and available > 0
+        else None
     )
     history = (
         button(t.plain("balance.btn.history"), BALANCE.data("history", arg=1)) if moves else None
     )
-    await ctx.edit(join(lines), keyboard(withdraw, history))
+    payments = (
+        button(t.plain("balance.btn.payments"), BALANCE.data("payments", arg=1))
+        if client.entries
+        else None
+    )
+    await ctx.edit(join(lines), keyboard(withdraw, history, payments))
+
+
+async def show_payments(ctx: Context, page: int) -> None:
+    """The client's payments history, newest first: paid into escrow, refunds."""
+    t, cur = ctx.t, ctx.config.currency
+    entries = (await queries.client_money(ctx.uow, ctx.user.id, cur)).entries
+    if not entries:
+        await ctx.edit(t("balance.payments.empty"), keyboard(_back(ctx)))
+        return
+    pages = (len(entries) + HISTORY_PAGE - 1) // HISTORY_PAGE
+    page = min(max(page, 1), pages)
+    lines = [t("balance.payments.title"), Html("")]
+    for e in entries[(page - 1) * HISTORY_PAGE : page * HISTORY_PAGE]:
+        sign = "−" if e.kind == "paid" else "+"
+        lines.append(
+            t(
+                "balance.history.item",
+                date=e.at.date().isoformat() if e.at else "",
+                amount=sign + money(e.amount, cur),
+                what=t.plain(f"balance.payments.{e.kind}", title=e.milestone.title),
+            )
+        )
+    nav = pagination_row(
+        page,
+        pages,
+        lambda p: BALANCE.data("payments", arg=p),
+        prev=t.plain("btn.prev"),
+        next_=t.plain("btn.next"),
+    )
+    await ctx.edit(join(lines), keyboard(nav or None, _back(ctx)))
 
 
 async def show_history(ctx: Context, page: int) -> None:
@@ -271,6 +323,14 @@ async def history_pressed(ctx: Context) -> None:
     if page is None or not page.isdigit():
         raise StaleButton()
     await show_history(ctx, int(page))
+
+
+@BALANCE.on("payments")
+async def payments_pressed(ctx: Context) -> None:
+    page = ctx.callback.arg if ctx.callback else None
+    if page is None or not page.isdigit():
+        raise StaleButton()
+    await show_payments(ctx, int(page))
 
 
 @BALANCE.on("withdraw", old=("wd",))

@@ -60,9 +60,10 @@ async def test_balance_history_and_withdraw_everything(h):
     await h.press(fred, label("balance.btn.history"))
     assert "−$135.00 · withdrawal #1" in h.last(fred).text
 
-    # The client sees what they hold in escrow, and cannot withdraw anything.
+    # The client sees what they paid and hold in escrow, and cannot withdraw anything.
     await h.send(carla, "/balance")
-    assert "In escrow for your milestones as a client: $0.00" in h.last(carla).text
+    assert "Paid into escrow in total: $157.50" in h.last(carla).text
+    assert "🔒 In escrow: $0.00" in h.last(carla).text
     await h.press_data(carla, encode("bal", "ok", 100))
     assert "more than your balance" in h.last_answer(carla).text  # type: ignore[union-attr]
 

