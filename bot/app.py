@@ -22,9 +22,11 @@ import signal
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from aiohttp import web
+from sqlalchemy.engine import make_url
 
 from bot.adapters import FrameworkAdapter, create_adapter
 from bot.config import Settings
@@ -149,6 +151,19 @@ def stripe_payments(
     )
 
 
+def sandbox_state_path(database_url: str) -> Path | None:
+    """Where the sandbox keeps its Telegram (users, chats, history, counters) between runs:
+    beside the SQLite database as `<name>-sandbox.db` (so each database, a test's too, has
+    its own), in the working directory for other databases; None for an in-memory one."""
+    url = make_url(database_url)
+    if not url.get_backend_name().startswith("sqlite"):
+        return Path("gigbot-sandbox.db")
+    if not url.database or url.database == ":memory:" or url.database.startswith("file:"):
+        return None
+    db_file = Path(url.database)
+    return db_file.with_name(f"{db_file.stem}-sandbox.db")
+
+
 def _local_url(host: str, port: int) -> str:
     if host in ("", "0.0.0.0", "::"):
         host = "127.0.0.1"
@@ -240,7 +255,11 @@ class Runtime:
         if self.sandbox and self.emulator is None:
             from bot.sandbox import DEFAULT_TOKEN, Emulator
 
-            self.emulator = Emulator(DEFAULT_TOKEN, admin_user_ids=sorted(config.admin_ids))
+            self.emulator = Emulator(
+                DEFAULT_TOKEN,
+                admin_user_ids=sorted(config.admin_ids),
+                state_path=sandbox_state_path(settings.database_url),
+            )
         if not self.sandbox:  # learn the bot's @username first: payment pages link back to it
             await self._start_adapter(settings.bot_token or "", settings.telegram_api_base)
             assert self.adapter is not None

@@ -16,7 +16,8 @@ Inside the gigbot HTTP server (one app, one port)::
 
 install() adds /bot{token}/{method}, /file/bot{token}/{path}, /sandbox/api/*, the page at
 "/" and its static files at /sandbox/static/, plus an on_shutdown hook that releases
-long-polls and stops webhook delivery. Pass page=False to skip "/" and the static files.
+long-polls, stops webhook delivery and closes the state file (an on_startup hook resumes
+delivery to a webhook kept from before a restart). Pass page=False to skip "/" and the static files.
 """
 
 from __future__ import annotations
@@ -46,9 +47,13 @@ def install(app: web.Application, emu: Emulator, *, page: bool = True) -> None:
         app.router.add_get("/", index)
         app.router.add_static("/sandbox/static/", WEBCHAT_DIR)
 
+    async def on_startup(app: web.Application) -> None:
+        emu.resume()
+
     async def on_shutdown(app: web.Application) -> None:
         await emu.close()
 
+    app.on_startup.append(on_startup)
     app.on_shutdown.append(on_shutdown)
 
 

@@ -81,6 +81,7 @@ class BotMethods:
             record.status, record.description = exc.code, exc.description
             return exc.code, exc.envelope()
         record.status = 200
+        self.emu.save()  # settings (commands, webhook …) change without a chat changing
         return 200, {"ok": True, "result": result}
 
     async def call(self, method: str, params: Params) -> Any:
@@ -244,7 +245,7 @@ class BotMethods:
             else:
                 msg.pop(key, None)
         msg["edit_date"] = int(time.time())
-        self.emu.touch(chat)
+        self.emu.touch(chat, msg["message_id"])
         return copy.deepcopy(msg)
 
     # -- identity and updates ----------------------------------------------------------------
@@ -434,7 +435,7 @@ class BotMethods:
         if message_id is None or message_id not in chat.messages:
             raise bad_request("message to delete not found")
         del chat.messages[message_id]
-        self.emu.touch(chat)
+        self.emu.touch(chat, message_id)
         return True
 
     async def m_answerCallbackQuery(self, params: Params) -> bool:
@@ -448,6 +449,7 @@ class BotMethods:
         press.text = text or None
         press.show_alert = params.flag("show_alert")
         press.url = params.text("url")
+        self.emu.dirty.callbacks.add(press.id)
         self.emu.touch(self.emu.chats[press.chat_id])
         return True
 

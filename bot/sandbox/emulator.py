@@ -3,18 +3,20 @@
 ``Emulator`` holds all state. The bot talks to it over HTTP (see ``bot_methods`` and
 ``http_bot``); people act through the Python methods here (tests) or the JSON routes in
 ``user_api`` (the web chat page). Every change bumps a version and wakes waiters, so tests
-and the page's long-poll wait for events instead of sleeping.
+and the page's long-poll wait for events instead of sleeping. With a ``state_path`` the
+state outlives the process (``persist.SandboxStore``), as Telegram's does.
 """
 
 from __future__ import annotations
 
 import copy
-import itertools
 import mimetypes
 import secrets
 import struct
 import time
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, TypeVar
 
 from bot.sandbox.bot_methods import BotMethods
@@ -22,6 +24,7 @@ from bot.sandbox.limits import Limits, RateLimiter
 from bot.sandbox.markup import iter_buttons
 from bot.sandbox.models import BotCall, CallbackPress, Chat, Message, SandboxUser, StoredFile
 from bot.sandbox.notify import Broadcast
+from bot.sandbox.persist import SandboxStore
 from bot.sandbox.textutil import detect_entities
 from bot.sandbox.webhook import WebhookDelivery
 
@@ -30,12 +33,33 @@ T = TypeVar("T")
 DEFAULT_TOKEN = "1000000001:SANDBOX-gigbot-local-token"
 
 
+@dataclass
+class Dirty:
+    """What changed since the state file was last written (see persist.SandboxStore)."""
+
+    users: set[int] = field(default_factory=set)
+    chats: dict[int, set[int]] = field(default_factory=dict)  # chat id -> message ids
+    callbacks: set[str] = field(default_factory=set)
+    files: list[StoredFile] = field(default_factory=list)
+
+    def chat(self, chat_id: int, *message_ids: int) -> None:
+        self.chats.setdefault(chat_id, set()).update(message_ids)
+
+    def clear(self) -> None:
+        self.users.clear()
+        self.chats.clear()
+        self.callbacks.clear()
+        self.files.clear()
+
+
 class Emulator:
     """A local Telegram for one bot.
 
     token: what the bot must use in /bot{token}/...; its numeric prefix is the bot's id.
     limits: flood limits (all off by default). admin_user_ids: only used to label the
     admin column of the web page; who is an admin is the application's decision.
+    state_path: a file that keeps the state across restarts (loaded here, written on every
+    change); None keeps it in memory only (tests).
     """
 
     def __init__(
@@ -47,6 +71,7 @@ class Emulator:
         limits: Limits | None = None,
         admin_user_ids: Iterable[int] = (),
         clock: Callable[[], float] = time.monotonic,
+        state_path: str | Path | None = None,
     ) -> None:
         self.token = token
         prefix = token.split(":", 1)[0]
@@ -80,12 +105,18 @@ class Emulator:
 
         self.changes = Broadcast()
         self.closing = False
-        self._update_ids = itertools.count(1)
-        self._file_ids = itertools.count(1)
-        self._group_ids = itertools.count(1)
+        self.next_update_id = 1
+        self.next_file_id = 1
+        self.next_group_id = 1
 
         self.api = BotMethods(self)
         self.webhook = WebhookDelivery(self)
+        self.dirty = Dirty()
+        self.store: SandboxStore | None = None
+        if state_path is not None:
+            self.store = SandboxStore(state_path)
+            self.store.load(self)
+            self.changes.listeners.append(self.save)
 
     # -- lifecycle ------------------------------------------------------------------
 
@@ -95,11 +126,25 @@ class Emulator:
 
         install(app, self, page=page)
 
+    def resume(self) -> None:
+        """Once serving: deliver to a webhook set before a restart (Telegram keeps it)."""
+        if self.webhook_url and not self.closing:
+            self.webhook.restart()
+
+    def save(self) -> None:
+        """Write what changed to the state file (run on every change; no-op in memory)."""
+        if self.store is not None:
+            self.store.save(self)
+
     async def close(self) -> None:
         """Release long-polls and stop webhook delivery (called on app shutdown)."""
         self.closing = True
         self.changes.notify()
         await self.webhook.stop()
+        if self.store is not None:
+            self.save()
+            self.store.close()
+            self.store = None
 
     # -- users and chats ---------------------------------------------------------------
 
@@ -120,6 +165,7 @@ class Emulator:
             user_id = max([*self.users, 100000]) + 1
         user = SandboxUser(user_id, first_name, username, language_code, last_name)
         self.users[user_id] = user
+        self.dirty.users.add(user_id)
         chat = self.chats.get(user_id)
         if chat is None:
             self.chats[user_id] = Chat(id=user_id, type="private", user=user)
@@ -127,7 +173,16 @@ class Emulator:
             chat.user = user
         chat = self.chats[user_id]
         chat.started = chat.started or started
-        self.changes.notify()
+        self.touch(chat)
+        return user
+
+    def set_language(self, user_id: int, language_code: str | None) -> SandboxUser:
+        """The user's app language (Telegram's language_code in updates and the command
+        menu's language), as when they switch their Telegram app's language."""
+        user = self.user(user_id)
+        user.language_code = language_code or None
+        self.dirty.users.add(user_id)
+        self.touch(self.chats[user_id])
         return user
 
     def user(self, user_id: int) -> SandboxUser:
@@ -138,13 +193,17 @@ class Emulator:
 
     def create_group(self, title: str) -> Chat:
         """A group the bot is in (for group rate limits); users do not post there."""
-        chat_id = -(100 + next(self._group_ids))
+        chat_id = -(100 + self.next_group_id)
+        self.next_group_id += 1
         chat = Chat(id=chat_id, type="group", title=title, started=True)
         self.chats[chat_id] = chat
+        self.touch(chat)
         return chat
 
-    def touch(self, chat: Chat) -> None:
+    def touch(self, chat: Chat, *message_ids: int) -> None:
+        """The chat changed (and these of its messages: added, edited or deleted)."""
         chat.version = self.changes.version + 1
+        self.dirty.chat(chat.id, *message_ids)
         self.changes.notify()
 
     # -- updates ----------------------------------------------------------------------
@@ -155,7 +214,8 @@ class Emulator:
         allowed = self.allowed_updates
         if (allowed and kind not in allowed) or (not allowed and kind in default_off):
             return None
-        update = {"update_id": next(self._update_ids), kind: copy.deepcopy(payload)}
+        update = {"update_id": self.next_update_id, kind: copy.deepcopy(payload)}
+        self.next_update_id += 1
         self.updates.append(update)
         self.changes.notify()
         return update
@@ -178,13 +238,14 @@ class Emulator:
         }
         chat.next_message_id += 1
         chat.messages[msg["message_id"]] = msg
-        self.touch(chat)
+        self.touch(chat, msg["message_id"])
         return msg
 
     def store_file(
         self, data: bytes, file_name: str | None, mime_type: str | None, folder: str
     ) -> StoredFile:
-        n = next(self._file_ids)
+        n = self.next_file_id
+        self.next_file_id += 1
         if not mime_type or mime_type == "application/octet-stream":
             mime_type = mimetypes.guess_type(file_name or "")[0] or mime_type
         ext = (file_name or "").rpartition(".")[2] if file_name and "." in file_name else "bin"
@@ -201,6 +262,7 @@ class Emulator:
         )
         self.files[stored.file_id] = stored
         self.files_by_path[stored.file_path] = stored
+        self.dirty.files.append(stored)
         return stored
 
     # -- acting as a user -----------------------------------------------------------------
@@ -282,6 +344,7 @@ class Emulator:
             data=match[0]["callback_data"],
         )
         self.callbacks[press.id] = press
+        self.dirty.callbacks.add(press.id)
         self.push_update(
             "callback_query",
             {
@@ -357,9 +420,11 @@ class Emulator:
     def file_data(self, file_id: str) -> bytes:
         return self.files[file_id].data
 
-    def commands_for(self, user_id: int) -> list[dict[str, str]]:
-        """The command menu a user would see (Telegram's scope and language fallback)."""
+    def commands_for(self, user_id: int, language_code: str | None = None) -> list[dict[str, str]]:
+        """The command menu a user would see (Telegram's scope and language fallback), in
+        their app's language unless another language_code is given."""
         user = self.user(user_id)
+        lang_code = (language_code or user.language_code or "").split("-")[0].lower()
         scopes = [
             {"type": "chat", "chat_id": user_id},
             {"type": "all_private_chats"},
@@ -368,7 +433,7 @@ class Emulator:
         from bot.sandbox.bot_methods import scope_key
 
         for scope in scopes:
-            for lang in (user.language_code or "", ""):
+            for lang in (lang_code, ""):
                 found = self.commands.get((scope_key(scope), lang))
                 if found:
                     return copy.deepcopy(found)

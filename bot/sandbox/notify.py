@@ -18,9 +18,12 @@ class Broadcast:
     def __init__(self) -> None:
         self.version = 0
         self._event = asyncio.Event()
+        self.listeners: list[Callable[[], None]] = []  # run on every change (persistence)
 
     def notify(self) -> None:
         self.version += 1
+        for listener in self.listeners:
+            listener()
         event, self._event = self._event, asyncio.Event()
         event.set()
 

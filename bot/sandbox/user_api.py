@@ -3,6 +3,7 @@
     GET  /sandbox/api/config                      bot, admin_user_ids
     GET  /sandbox/api/users                       list users
     POST /sandbox/api/users                       {id?, first_name, username?, language_code?}
+    POST /sandbox/api/users/{user_id}/language    {language_code}: the user's app language
     GET  /sandbox/api/updates?since=G&timeout=S&chats=ID,ID   {version, chats: [chat view]}:
                                                   the chats (default: every user's) whose
                                                   version is above G; long-polls while there
@@ -15,7 +16,8 @@
     POST /sandbox/api/chats/{user_id}/callbacks   {message_id, data}  -> the press
     GET  /sandbox/api/callbacks/{query_id}?timeout=S  the press, once answered (or as is)
     POST /sandbox/api/chats/{user_id}/block | /unblock
-    GET  /sandbox/api/chats/{user_id}/commands    the command menu this user sees
+    GET  /sandbox/api/chats/{user_id}/commands?language_code=L   the command menu this user
+                                                  sees (in L, default their app's language)
     GET  /sandbox/api/files/{file_id}             download any stored file
 
 Errors are {"error": "..."} with 400/404.
@@ -88,6 +90,13 @@ def user_routes(emu: Emulator) -> list[web.RouteDef]:
             language_code=body.get("language_code") or "en",
         )
         return web.json_response(user.to_telegram(), status=201)
+
+    async def set_language(request: web.Request) -> web.Response:
+        body = await _json(request)
+        code = str(body.get("language_code") or "").strip().lower()
+        if code and not code.replace("-", "").isalpha():
+            raise ValueError("language_code must be a language tag like 'en' or 'ru'")
+        return web.json_response(emu.set_language(user_id(request), code or None).to_telegram())
 
     async def chat(request: web.Request) -> web.Response:
         uid = user_id(request)
@@ -172,7 +181,8 @@ def user_routes(emu: Emulator) -> list[web.RouteDef]:
         return web.json_response(emu.chat_view(user_id(request)))
 
     async def commands(request: web.Request) -> web.Response:
-        return web.json_response(emu.commands_for(user_id(request)))
+        lang = request.query.get("language_code") or None
+        return web.json_response(emu.commands_for(user_id(request), lang))
 
     async def download(request: web.Request) -> web.Response:
         stored = emu.files[request.match_info["file_id"]]
@@ -190,6 +200,7 @@ def user_routes(emu: Emulator) -> list[web.RouteDef]:
         web.get(f"{p}/config", _guard(config)),
         web.get(f"{p}/users", _guard(list_users)),
         web.post(f"{p}/users", _guard(create_user)),
+        web.post(f"{p}/users/{{user_id}}/language", _guard(set_language)),
         web.get(f"{p}/updates", _guard(updates)),
         web.get(f"{p}/chats/{{user_id}}", _guard(chat)),
         web.post(f"{p}/chats/{{user_id}}/messages", _guard(send_message)),
