@@ -51,7 +51,7 @@ from bench.support import (
 from domain.ports import JobQuery
 from domain.states import JobStatus
 from storage.database import Database
-from storage.skill_index import index_values
+from storage.skill_index import skill_values
 from storage.tables import job_skills, jobs
 
 CLIENTS = range(4_000_000, 4_000_200)
@@ -87,7 +87,7 @@ async def seed_jobs(db: Database, count: int, rng: random.Random) -> None:
                     "published_at": None if status is JobStatus.DRAFT else created,
                 }
             )
-            skill_rows += [{"job_id": job_id, "skill": s} for s in index_values(text.skills)]
+            skill_rows += [{"job_id": job_id, "skill": s} for s in skill_values(text.skills)]
         async with db.uow() as uow:
             await uow.session.execute(sa.insert(jobs), rows)
             await uow.session.execute(sa.insert(job_skills), skill_rows)

@@ -4,7 +4,8 @@ client sees the pitches on a job.
 Alert rule (`job_matches`) — a job matches a subscription when all hold:
 - the subscription is not paused and the job is OPEN;
 - categories: if the subscription names any, the job's category is one of them;
-- skills: if it names any, the job shares at least one skill with it;
+- skills: if it names any, the job shares at least one skill with it (compared
+  by taxonomy.skill_key: "CSS" is "css");
 - keywords: if it names any, at least one keyword (or phrase) appears in the
   job's title, description or skills — case-insensitive, as a whole word, so
   "java" does not match "javascript" nor "c" match "C++". Keywords are alternatives because people
@@ -19,7 +20,7 @@ Pitch ranking (`rank_pitches`) — first by status (hired, shortlisted,
 pending, then declined and withdrawn), then by points, highest first:
 - reputation: the freelancer's 0–100 score;
 - skill fit, up to SKILL_POINTS: the share of the job's skills found among the
-  freelancer's skills and tags;
+  freelancer's skills and tags (by skill_key, as above);
 - price fit, up to PRICE_POINTS: full at or under the budget, falling linearly
   to none at twice the budget (asking less than the budget earns no extra, so
   underbidding is not rewarded); half when the job states no budget.
@@ -36,6 +37,7 @@ from functools import lru_cache
 from domain.entities import AlertSubscription, FreelancerProfile, Job, Pitch
 from domain.reputation import Reputation
 from domain.states import JobStatus, PitchStatus
+from domain.taxonomy import skill_key
 
 HOURLY_EQUIVALENT_HOURS = 40
 SKILL_POINTS = 30
@@ -71,6 +73,11 @@ def keyword_matches(keywords: Sequence[str], text: str) -> bool:
     return not wanted or any(_keyword_pattern(k).search(text) for k in wanted)
 
 
+def skill_keys(skills: Sequence[str]) -> set[str]:
+    """The skills as compared: case and spelling of separators do not matter."""
+    return {skill_key(s) for s in skills}
+
+
 def comparable_budget(job: Job) -> int:
     """The job's budget as a total, in minor units (see the module docstring)."""
     if job.budget_type == "hourly":
@@ -83,7 +90,7 @@ def job_matches(job: Job, sub: AlertSubscription) -> bool:
         return False
     if sub.categories and job.category not in sub.categories:
         return False
-    if sub.skills and not set(sub.skills) & set(job.skills):
+    if sub.skills and not skill_keys(sub.skills) & skill_keys(job.skills):
         return False
     if sub.keywords and not keyword_matches(sub.keywords, _job_text(job)):
         return False
@@ -92,10 +99,11 @@ def job_matches(job: Job, sub: AlertSubscription) -> bool:
 
 def skill_fit(job: Job, profile: FreelancerProfile | None) -> Fraction:
     """Share of the job's skills the freelancer lists (skills or free tags)."""
-    if not job.skills:
+    wanted = skill_keys(job.skills)
+    if not wanted:
         return Fraction(0)
-    mine = set(profile.skills) | set(profile.tags) if profile else set()
-    return Fraction(len(set(job.skills) & mine), len(set(job.skills)))
+    mine = skill_keys([*profile.skills, *profile.tags]) if profile else set()
+    return Fraction(len(wanted & mine), len(wanted))
 
 
 def price_fit(price: int, budget: int) -> Fraction:

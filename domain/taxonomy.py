@@ -2,13 +2,21 @@
 
 Slugs are stable identifiers stored on profiles, jobs and alert subscriptions;
 the English names are defaults — translating them is the handlers' job.
-Free tags (skills outside the taxonomy) are normalised to the same slug form.
+
+Skills people type go through one parser, `parse_skills` ("HTML, CSS, Figma" →
+three skills). A typed taxonomy skill ("python", "UI/UX design") is stored as its
+slug; any other is a free tag, stored as typed ("CSS", "Google Ads") so it is
+shown with its case. Two skills are the same when their `skill_key` is: the
+slug form, case-insensitive ("CSS", "css" → "css"; "Google Ads" → "google-ads").
+Free tags stored before typed case was kept are slugs already, and a slug is
+its own key, so they compare equal to the same tag typed today.
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from domain.errors import ValidationError
@@ -164,7 +172,8 @@ _SLUG_OF_NAME: dict[str, str] = {_slugify(name): slug for slug, name in _SKILL_N
 
 
 def normalize_skill(text: str) -> str:
-    """Slug form of a free tag: "  Google Ads " → "google-ads", "C++" → "c++".
+    """The key (slug form) of one typed skill, validated: "  Google Ads " →
+    "google-ads", "C++" → "c++", "UI/UX design" → "ui-ux".
 
     Letters of any script and digits are kept, plus "+", "#" and "." inside a
     word (C#, C++, node.js); every other run of characters becomes one hyphen.
@@ -174,9 +183,7 @@ def normalize_skill(text: str) -> str:
     raw = unicodedata.normalize("NFKC", text or "").strip().lower()
     if not raw:
         raise ValidationError("skill_empty", "Send a skill, e.g. python or logo design.")
-    slug = _slugify(raw)
-    # A taxonomy skill typed by its English name ("UI/UX design") becomes its slug.
-    slug = _SLUG_OF_NAME.get(slug, slug)
+    slug = skill_key(raw)
     if not re.search(r"[^\W_]", slug):
         raise ValidationError(
             "skill_invalid", "A skill needs letters or digits, e.g. python or logo design."
@@ -188,3 +195,51 @@ def normalize_skill(text: str) -> str:
             max=MAX_SKILL_LEN,
         )
     return slug
+
+
+def skill_key(value: str) -> str:
+    """What two skills are compared by (never refuses): the slug form, lower case;
+    a taxonomy skill's English name gives its slug. A slug is its own key."""
+    slug = _slugify(unicodedata.normalize("NFKC", value or "").strip().lower())
+    # A taxonomy skill typed by its English name ("UI/UX design") becomes its slug.
+    return _SLUG_OF_NAME.get(slug, slug)
+
+
+# A free tag is shown as typed when it is made of these (letters, digits and the
+# marks of names like "C++", "UI/UX", "R&D", "Node.js"); anything else ("<b>x</b>")
+# is shown in its slug form, as every tag was before case was kept.
+_TIDY = re.compile(r"[\w+#.][\w+#. '&/-]*")
+
+
+def clean_skill(text: str) -> str:
+    """One typed skill as stored: a taxonomy skill's slug, else the free tag as
+    typed with its case kept and its spacing tidied ("  CSS " → "CSS", "Google
+    Ads" → "Google Ads"). Refuses what normalize_skill refuses."""
+    key = normalize_skill(text)
+    if is_known_skill(key):
+        return key
+    shown = " ".join(unicodedata.normalize("NFKC", text).split()).rstrip(" .-'&/")
+    tidy = _TIDY.fullmatch(shown) and "_" not in shown and skill_key(shown) == key
+    return shown if tidy else key
+
+
+SKILL_SEPARATORS = re.compile(r"[,;\n]")
+
+
+def unique_skills(values: Iterable[str]) -> list[str]:
+    """Each skill once (the first of those with the same key), in order."""
+    seen: dict[str, str] = {}
+    for value in values:
+        seen.setdefault(skill_key(value), value)
+    return list(seen.values())
+
+
+def parse_skills(text: str) -> list[str]:
+    """The skills in what a person typed, the one parser for every place that takes
+    typed skills: separated by commas, semicolons or new lines, each cleaned by
+    clean_skill, each once. Empty pieces between separators are skipped; a text
+    with no skill at all is refused like an empty skill."""
+    parts = [p for p in SKILL_SEPARATORS.split(text or "") if p.strip()]
+    if not parts:
+        normalize_skill("")  # raises skill_empty
+    return unique_skills(clean_skill(p) for p in parts)

@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from domain.entities import AlertSubscription, Job
 from domain.ports import JobQuery
 from domain.states import JobStatus
-from storage.skill_index import index_values
+from storage.skill_index import index_values, skill_values
 from storage.tables import (
     dismissals,
     job_skills,
@@ -67,7 +67,7 @@ class SqlJobSearch:
         stmt = stmt.where(jobs.c.status == JobStatus.OPEN)
         if query.category:
             stmt = stmt.where(jobs.c.category == query.category)
-        skills = index_values(query.skills)
+        skills = skill_values(query.skills)
         if skills:
             stmt = stmt.where(
                 sa.exists().where(job_skills.c.job_id == jobs.c.id, job_skills.c.skill.in_(skills))
@@ -123,7 +123,7 @@ class SqlJobSearch:
         superset; domain.matching.job_matches decides."""
         names_no_skill = ~sa.exists().where(subscription_skills.c.subscription_id == subs.c.id)
         candidates: list[Any] = [names_no_skill]
-        skills = index_values(job.skills)
+        skills = skill_values(job.skills)
         if skills:
             candidates.append(
                 subs.c.id.in_(

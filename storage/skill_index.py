@@ -3,8 +3,11 @@ subscription_categories equal to the entities' `skills` / `categories` lists.
 
 The domain only ever edits the lists; an after_flush hook on the session
 rewrites the rows of every job or subscription whose list changed, in the same
-transaction. Values are indexed normalised (trimmed, lower case), so a lookup
-finds a superset of exact matches; domain.matching has the final word.
+transaction. Values are indexed normalised — skills by domain.taxonomy.skill_key
+(the key domain.matching compares them by: "CSS" and "css" are one row),
+categories trimmed and lower case — so a lookup finds a superset of matches;
+domain.matching has the final word. Rows written before skills kept their
+typed case hold slugs, and a slug is its own key: they need no rewrite.
 
 Bulk `UPDATE`/`DELETE` statements bypass the ORM and therefore this hook;
 rows of deleted jobs and subscriptions also go by ON DELETE CASCADE.
@@ -12,7 +15,7 @@ rows of deleted jobs and subscriptions also go by ON DELETE CASCADE.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,6 +24,7 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session, attributes
 
 from domain.entities import AlertSubscription, Job
+from domain.taxonomy import skill_key
 from storage.tables import job_skills, subscription_categories, subscription_skills
 
 MAX_VALUE_LEN = 64  # the lookup tables' column width
@@ -33,18 +37,24 @@ def index_values(values: Iterable[str] | None) -> list[str]:
     return sorted(seen)
 
 
+def skill_values(values: Iterable[str] | None) -> list[str]:
+    """The distinct keys a skills list is indexed (and looked up) under, sorted."""
+    return index_values(skill_key(str(v)) for v in values or ())
+
+
 @dataclass(frozen=True, slots=True)
 class ListIndex:
     attribute: str  # the entity's list attribute
     table: sa.Table
     owner_column: str  # refers to the entity's id
     value_column: str
+    values: Callable[[Iterable[str] | None], list[str]] = index_values
 
 
 INDEXES: dict[type, tuple[ListIndex, ...]] = {
-    Job: (ListIndex("skills", job_skills, "job_id", "skill"),),
+    Job: (ListIndex("skills", job_skills, "job_id", "skill", skill_values),),
     AlertSubscription: (
-        ListIndex("skills", subscription_skills, "subscription_id", "skill"),
+        ListIndex("skills", subscription_skills, "subscription_id", "skill", skill_values),
         ListIndex("categories", subscription_categories, "subscription_id", "category"),
     ),
 }
@@ -70,13 +80,13 @@ def sync_indexes(session: Session, _flush_context: Any) -> None:
     pending: list[tuple[ListIndex, int, list[str]]] = []
     for obj in session.new:
         for index in INDEXES.get(type(obj), ()):
-            values = index_values(getattr(obj, index.attribute))
+            values = index.values(getattr(obj, index.attribute))
             if values:
                 pending.append((index, obj.id, values))
     for obj in session.dirty:
         for index in INDEXES.get(type(obj), ()):
             if obj not in session.deleted and _changed(obj, index.attribute):
-                pending.append((index, obj.id, index_values(getattr(obj, index.attribute))))
+                pending.append((index, obj.id, index.values(getattr(obj, index.attribute))))
     for obj in session.deleted:
         for index in INDEXES.get(type(obj), ()):
             pending.append((index, obj.id, []))

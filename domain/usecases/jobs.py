@@ -34,8 +34,8 @@ class JobFields:
 
 
 def clean_skills(skills: Sequence[str]) -> list[str]:
-    """Taxonomy slugs or free tags, normalised, without duplicates, in order."""
-    cleaned = list(dict.fromkeys(taxonomy.normalize_skill(s) for s in skills))
+    """Taxonomy slugs or free tags (case kept), each once by its key, in order."""
+    cleaned = taxonomy.unique_skills(taxonomy.clean_skill(s) for s in skills)
     if len(cleaned) > MAX_SKILLS:
         raise ValidationError("skills_too_many", f"At most {MAX_SKILLS} skills.", max=MAX_SKILLS)
     return cleaned

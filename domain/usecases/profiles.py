@@ -38,8 +38,8 @@ class ProfileFields:
 
 
 def split_skills(values: Sequence[str]) -> tuple[list[str], list[str]]:
-    """(taxonomy skills, free tags), each normalised and without duplicates."""
-    slugs = list(dict.fromkeys(taxonomy.normalize_skill(v) for v in values))
+    """(taxonomy skills, free tags), each cleaned (taxonomy.clean_skill) and once."""
+    slugs = taxonomy.unique_skills(taxonomy.clean_skill(v) for v in values)
     skills = [s for s in slugs if taxonomy.is_known_skill(s)]
     tags = [s for s in slugs if not taxonomy.is_known_skill(s)]
     if len(skills) > MAX_SKILLS or len(tags) > MAX_TAGS:
@@ -115,15 +115,14 @@ async def toggle_skill(
     return await update_profile(uow, clock, config, actor_id, ProfileFields(skills=values))
 
 
-async def add_skill(
+async def add_skills(
     uow: UnitOfWork, clock: Clock, config: MarketConfig, actor_id: int, text: str
 ) -> FreelancerProfile:
-    """A typed skill: a taxonomy skill by its name, else a free tag; nothing if already there."""
-    slug = taxonomy.normalize_skill(text)
+    """Typed skills ("HTML, CSS, Figma", taxonomy.parse_skills): each a taxonomy skill
+    by its name, else a free tag as typed; those already there (by key) are skipped."""
+    typed = taxonomy.parse_skills(text)
     profile = await _current(uow, actor_id)
-    values = [*profile.skills, *profile.tags]
-    if slug not in values:
-        values.append(slug)
+    values = [*profile.skills, *profile.tags, *typed]  # split_skills keeps the first of a key
     return await update_profile(uow, clock, config, actor_id, ProfileFields(skills=values))
 
 

@@ -34,17 +34,19 @@ from domain.usecases.common import client
 from handlers.callbacks import StaleButton
 from handlers.context import Context
 from handlers.events import Button, Keyboard
+from handlers.flows.cancel import confirm_discard, offer_draft
 from handlers.flows.my_jobs import show_manage_card
 from handlers.i18n import Translator
 from handlers.prefixes import MY_JOBS
 from handlers.prefixes import POST_JOB as PREFIX
 from handlers.render import Html, button, job_card, join, keyboard, money, rows
-from handlers.routing import Menu, Steps, command, step
+from handlers.routing import Menu, Steps, command, resumes, step
 from handlers.taxonomy_names import category_name, skill_name, skill_names
 
 
-class PostJobStep(Steps, flow="post_job"):
-    """The job wizard, step by step (the values are stored: never change one)."""
+class PostJobStep(Steps, flow="post_job", drafts=True):
+    """The job wizard, step by step (the values are stored: never change one).
+    A new job's wizard left by another command is kept as a draft."""
 
     TITLE = "title"
     DESCRIPTION = "description"
@@ -54,6 +56,14 @@ class PostJobStep(Steps, flow="post_job"):
     AMOUNT = "amount"
     DEADLINE = "deadline"
     PREVIEW = "preview"
+
+    @classmethod
+    def draft_subject(cls, data: dict[str, Any]) -> str | None:
+        return None if data.get("mode") == "job" else ""  # a published job's edit: not kept
+
+    @classmethod
+    def answered(cls, data: dict[str, Any]) -> int:
+        return sum(1 for name in FIELDS.values() if name in data and data[name] != [])
 
 
 # Steps in asking order; "amount" stores the draft's "budget".
@@ -173,9 +183,7 @@ def _draft_job(ctx: Context, draft: dict[str, Any]) -> Job:
 
 def preview_card(ctx: Context, draft: dict[str, Any]) -> Html:
     """The job card exactly as freelancers will see it, without the id it has yet to get."""
-    card = job_card(_draft_job(ctx, draft), ctx.t)
-    body = card.rsplit("\n", 1)[0].rstrip("\n")  # drop "Job #…" (no id before publishing)
-    return Html(body)
+    return job_card(_draft_job(ctx, draft), ctx.t)  # no id yet: no status, no "Job #…"
 
 
 async def show_preview(ctx: Context, draft: dict[str, Any]) -> None:
@@ -251,7 +259,19 @@ def _required_skills(skills: Any) -> list[str]:
 @command("post", order=60, menu=Menu.CLIENT, menu_order=10)
 async def post(ctx: Context) -> None:
     await client(ctx.uow, ctx.user.id)  # clients only; others get a clear refusal
-    await ask(ctx, "title", {"mode": "new", "skills": []})
+    fresh: dict[str, Any] = {"mode": "new", "skills": []}
+    if not await offer_draft(ctx, PostJobStep, fresh):
+        await ask(ctx, "title", fresh)
+
+
+@resumes(PostJobStep)
+async def resume(ctx: Context) -> None:
+    """A continued draft: its step asked again (or its preview shown)."""
+    at = ctx.state.step if ctx.state else ""
+    if at == PostJobStep.PREVIEW:
+        await show_preview(ctx, ctx.data)
+    else:
+        await ask(ctx, at, ctx.data)
 
 
 @step(PostJobStep.TITLE)
@@ -266,19 +286,17 @@ async def got_description(ctx: Context) -> None:
 
 @step(PostJobStep.SKILLS)
 async def got_tag(ctx: Context) -> None:
-    """A typed free tag: added (or removed when typed again)."""
+    """Typed skills (taxonomy.parse_skills, as on the profile): each added, or
+    removed when typed again (in any case)."""
     draft = ctx.data
     skills: list[str] = list(draft.get("skills") or [])
-    added: list[str] = []
-    for part in ctx.text.split(","):
-        if not part.strip() and len(ctx.text.split(",")) > 1:
-            continue
-        added.append(taxonomy.normalize_skill(part))
-    for slug in added:
-        if slug in skills:
-            skills.remove(slug)
+    for typed in taxonomy.parse_skills(ctx.text):
+        key = taxonomy.skill_key(typed)
+        same = [s for s in skills if taxonomy.skill_key(s) == key]
+        if same:
+            skills.remove(same[0])
         else:
-            skills.append(slug)
+            skills.append(typed)
     jobs.clean_skills(skills)  # refuses more than MAX_SKILLS
     draft["skills"] = skills
     await ctx.set_state(PostJobStep.SKILLS, draft)
@@ -288,7 +306,8 @@ async def got_tag(ctx: Context) -> None:
 
 @step(PostJobStep.AMOUNT)
 async def got_amount(ctx: Context) -> None:
-    amount = parse_money(ctx.text, ctx.config.currency).amount
+    field = "rate" if ctx.data.get("budget_type") == "hourly" else "budget"
+    amount = parse_money(ctx.text, ctx.config.currency, field).amount
     await advance(ctx, ctx.data | {"budget": amount}, "amount")
 
 
@@ -338,9 +357,11 @@ def _arg(ctx: Context) -> str | None:
     return ctx.callback.arg if ctx.callback else None
 
 
-@PREFIX.on("cancel")
+@PREFIX.on("cancel", wizard=True)
 async def cancel_pressed(ctx: Context) -> None:
     draft = _draft(ctx)
+    if await confirm_discard(ctx, PostJobStep.PREVIEW):
+        return
     await ctx.clear_state()
     if draft.get("mode") == "job":
         job = await queries.own_job(ctx.uow, ctx.user.id, int(draft["job_id"]))
@@ -350,31 +371,31 @@ async def cancel_pressed(ctx: Context) -> None:
     ctx.answer(ctx.t.plain("post.cancelled_short"))
 
 
-@PREFIX.on("back")
+@PREFIX.on("back", wizard=True)
 async def back_pressed(ctx: Context) -> None:
     draft = _draft(ctx)
     await _go_back(ctx, draft, ctx.state.step if ctx.state else "")
 
 
-@PREFIX.on("category", old=("cat",))
+@PREFIX.on("category", old=("cat",), wizard=True)
 async def category_pressed(ctx: Context) -> None:
     draft = _draft(ctx, "category")
     await advance(ctx, draft | {"category": jobs.clean_category(_arg(ctx) or "")}, "category")
 
 
-@PREFIX.on("toggle_skill", old=("sk",))
+@PREFIX.on("toggle_skill", old=("sk",), wizard=True)
 async def toggle_skill_pressed(ctx: Context) -> None:
     await _toggle_skill(ctx, _draft(ctx, "skills"), _arg(ctx))
 
 
-@PREFIX.on("skills_done", old=("skdone",))
+@PREFIX.on("skills_done", old=("skdone",), wizard=True)
 async def skills_done_pressed(ctx: Context) -> None:
     draft = _draft(ctx, "skills")
     skills = _required_skills(draft.get("skills") or [])
     await advance(ctx, draft | {"skills": skills}, "skills")
 
 
-@PREFIX.on("budget_type", old=("bt",))
+@PREFIX.on("budget_type", old=("bt",), wizard=True)
 async def budget_type_pressed(ctx: Context) -> None:
     draft = _draft(ctx, "budget_type")
     kind = _arg(ctx)
@@ -383,17 +404,17 @@ async def budget_type_pressed(ctx: Context) -> None:
     await advance(ctx, draft | {"budget_type": kind}, "budget_type")
 
 
-@PREFIX.on("no_deadline", old=("skip",))
+@PREFIX.on("no_deadline", old=("skip",), wizard=True)
 async def no_deadline_pressed(ctx: Context) -> None:
     await advance(ctx, _draft(ctx, "deadline") | {"deadline": None}, "deadline")
 
 
-@PREFIX.on("publish", old=("pub",))
+@PREFIX.on("publish", old=("pub",), wizard=True)
 async def publish_pressed(ctx: Context) -> None:
     await _publish(ctx, _draft(ctx, "preview"))
 
 
-@PREFIX.on("draft_fields", old=("fixm",))
+@PREFIX.on("draft_fields", old=("fixm",), wizard=True)
 async def draft_fields_pressed(ctx: Context) -> None:
     _draft(ctx, "preview")
     await ctx.edit(
@@ -402,7 +423,7 @@ async def draft_fields_pressed(ctx: Context) -> None:
     )
 
 
-@PREFIX.on("fix_field", old=("fix",))
+@PREFIX.on("fix_field", old=("fix",), wizard=True)
 async def fix_field_pressed(ctx: Context) -> None:
     draft = _draft(ctx, "preview")
     field = _arg(ctx)
@@ -477,7 +498,7 @@ async def _editable_job(ctx: Context, job_id: int) -> Job:
 async def _job_field_menu(ctx: Context, job_id: int) -> None:
     job = await _editable_job(ctx, job_id)
     if ctx.in_step(PostJobStep):
-        await ctx.clear_state()
+        await ctx.leave()  # a new job's wizard is kept as a draft
     t = ctx.t
     kb = [
         *_field_menu(t, lambda s: PREFIX.data("edit_field", job_id, s)),

@@ -188,6 +188,7 @@ async def own_card(ctx: Context) -> tuple[Html, Keyboard | None]:
 
 
 async def show_own(ctx: Context, edit: bool = True) -> None:
+    await _leave_prompt(ctx)
     text, kb = await own_card(ctx)
     await (ctx.edit(text, kb) if edit else ctx.reply(text, kb))
 
@@ -227,7 +228,23 @@ async def _profile(ctx: Context) -> FreelancerProfile | None:
     return await ctx.uow.profiles.get(ctx.user.id)
 
 
+# A screen that invites typing sets the step that takes the text (skills, links and
+# certifications accept it right on their list); one that does not leaves the step,
+# so text sent later is not taken for a field the person has moved away from.
+
+
+async def _takes_text(ctx: Context, what: ProfileStep) -> None:
+    if ctx.state is None or ctx.state.flow != ProfileStep.flow or ctx.state.step != what:
+        await ctx.set_state(what, {})
+
+
+async def _leave_prompt(ctx: Context) -> None:
+    if ctx.in_step(ProfileStep):
+        await ctx.clear_state()
+
+
 async def categories_screen(ctx: Context) -> None:
+    await _leave_prompt(ctx)
     t = ctx.t
     profile = await _profile(ctx)
     current = profile.category if profile else None
@@ -246,6 +263,7 @@ def _done(t: Translator) -> dict[str, str]:
 
 
 async def skills_screen(ctx: Context) -> None:
+    await _takes_text(ctx, ProfileStep.TAG)
     t = ctx.t
     profile = await _profile(ctx)
     skills = profile.skills if profile else []
@@ -281,6 +299,7 @@ async def category_skills_screen(ctx: Context, slug: str | None) -> None:
     category = taxonomy.category(slug or "")
     if category is None:
         raise StaleButton()
+    await _takes_text(ctx, ProfileStep.TAG)
     t = ctx.t
     profile = await _profile(ctx)
     mine = set(profile.skills) if profile else set()
@@ -305,14 +324,16 @@ async def category_skills_screen(ctx: Context, slug: str | None) -> None:
 
 async def list_screen(ctx: Context, field: str) -> None:
     """Portfolio links or certifications: each with a remove button, and Add."""
+    add = "link" if field == "portfolio" else "cert"
+    await _takes_text(ctx, ProfileStep(add))
     t = ctx.t
     profile = await _profile(ctx)
     items: list[str] = list(getattr(profile, field)) if profile else []
-    add = "link" if field == "portfolio" else "cert"
     lines = [t(f"profile.list.{field}", count=len(items))]
     lines += [Html(f"{k}. ") + esc(item) for k, item in enumerate(items, start=1)]
     if not items:
         lines.append(t("profile.list_empty"))
+    lines.append(t(f"profile.list_hint.{field}"))
     remove = [
         button(f"✖ {k}. " + shorten(item, 28), PREFIX.data("remove", k - 1, field))
         for k, item in enumerate(items, start=1)
@@ -450,7 +471,7 @@ async def bio_step(ctx: Context) -> None:
 
 @step(ProfileStep.RATE)
 async def rate_step(ctx: Context) -> None:
-    amount = parse_money(ctx.text, ctx.config.currency).amount
+    amount = parse_money(ctx.text, ctx.config.currency, "rate").amount
     await _update(ctx, ProfileFields(hourly_rate=amount))
     await _saved(ctx)
 
@@ -463,7 +484,7 @@ async def years_step(ctx: Context) -> None:
 
 @step(ProfileStep.TAG)
 async def tag_step(ctx: Context) -> None:
-    await uc.add_skill(ctx.uow, ctx.clock, ctx.config, ctx.user.id, ctx.text)
+    await uc.add_skills(ctx.uow, ctx.clock, ctx.config, ctx.user.id, ctx.text)
     await _saved(ctx, "skills")
 
 

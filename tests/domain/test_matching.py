@@ -60,6 +60,13 @@ def test_skills_need_one_in_common():
     assert not job_matches(job(skills=[]), sub(skills=["python"]))
 
 
+def test_skills_match_in_any_case_and_old_slugs_match_typed_names():
+    # Free tags keep their typed case now; tags stored before are slugs.
+    assert job_matches(job(skills=["CSS", "Figma"]), sub(skills=["css"]))
+    assert job_matches(job(skills=["google-ads"]), sub(skills=["Google Ads"]))
+    assert not job_matches(job(skills=["CSS"]), sub(skills=["html"]))
+
+
 def test_categories_and_skills_both_apply():
     assert job_matches(job(), sub(categories=["development"], skills=["python"]))
     assert not job_matches(job(), sub(categories=["design"], skills=["python"]))
@@ -145,6 +152,15 @@ def test_skill_overlap_counts():
         (pitch(3), reputation(80), FreelancerProfile(user_id=0, tags=["python"])),
     ]
     assert order(items) == [2, 3, 1]
+
+
+def test_skill_fit_ignores_case():
+    typed = job(skills=["CSS", "Figma"])
+    items = [
+        (pitch(1), reputation(80), FreelancerProfile(user_id=0, tags=["html"])),
+        (pitch(2), reputation(80), FreelancerProfile(user_id=0, tags=["css", "figma"])),
+    ]
+    assert order(items, typed) == [2, 1]
 
 
 def test_price_over_budget_costs_points_and_underbidding_earns_none():

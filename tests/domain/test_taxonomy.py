@@ -6,10 +6,14 @@ from domain.taxonomy import (
     MAX_SKILL_LEN,
     category_name,
     category_of,
+    clean_skill,
     is_known_category,
     is_known_skill,
     normalize_skill,
+    parse_skills,
+    skill_key,
     skill_name,
+    unique_skills,
 )
 
 
@@ -90,3 +94,44 @@ def test_normalize_skill_refuses(text, code):
     with pytest.raises(ValidationError) as exc:
         normalize_skill(text)
     assert exc.value.code == code
+
+
+# --- typed skills: one parser, case kept for display, compared by key (issue 11) ---------
+
+
+@pytest.mark.parametrize(
+    ("text", "skills"),
+    [
+        ("HTML, CSS, Figma", ["HTML", "CSS", "Figma"]),  # was one skill "html-css-figma"
+        ("HTML; CSS\nFigma", ["HTML", "CSS", "Figma"]),
+        ("  Google   Ads , ,C++", ["Google Ads", "C++"]),
+        ("css, CSS, Css", ["css"]),  # the same skill once, as first typed
+        ("Python, UI/UX design, telegram bots", ["python", "ui-ux", "telegram-bots"]),
+        ("C#, .NET, Node.js, R&D, Objective-C", ["C#", ".NET", "Node.js", "R&D", "Objective-C"]),
+        ("Figma.", ["Figma"]),
+        ("Веб-дизайн, 1С", ["Веб-дизайн", "1С"]),
+        ("<b>Figma</b>", ["b-figma-b"]),  # markup is not a name: its slug form
+    ],
+)
+def test_parse_skills(text, skills):
+    assert parse_skills(text) == skills
+
+
+@pytest.mark.parametrize(
+    ("text", "code"), [("", "skill_empty"), (" , ,", "skill_empty"), ("HTML, !!!", "skill_invalid")]
+)
+def test_parse_skills_refuses(text, code):
+    with pytest.raises(ValidationError) as err:
+        parse_skills(text)
+    assert err.value.code == code
+
+
+def test_skill_key_is_case_insensitive_and_a_stored_slug_is_its_own_key():
+    assert skill_key("CSS") == skill_key("css") == "css"
+    assert skill_key("Google Ads") == skill_key("google-ads") == "google-ads"
+    assert skill_key("UI/UX design") == "ui-ux"
+    for value in ["CSS", "Google Ads", "C++", "Веб-дизайн", ".NET", "html-css-figma"]:
+        key = skill_key(value)
+        assert skill_key(key) == key  # old rows (slugs) need no rewrite
+        assert clean_skill(value) in (value, key)
+    assert unique_skills(["CSS", "python", "css", "Python"]) == ["CSS", "python"]

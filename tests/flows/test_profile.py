@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from domain.entities import Contract, ContractMessage, Milestone, Review
+import pytest
+
+from domain.entities import Contract, ContractMessage, FreelancerProfile, Milestone, Review
 from domain.states import ContractStatus, MilestoneStatus, ReviewStatus
+from domain.usecases.profiles import ProfileFields, update_profile
 from handlers.context import Scope
 from handlers.flows.profile import profile_card
 from tests.flows.harness import Harness, Person
@@ -64,15 +67,15 @@ async def test_meter_leads_field_by_field_to_a_complete_profile(h: Harness) -> N
     await h.press(fran, "‹ Back")
     await h.press(fran, "➕ Type a skill")
     await h.send(fran, "C++")
-    assert "Skills: Telegram bots, Python, c++" in h.last(fran).text
+    assert "Skills: Telegram bots, Python, C++" in h.last(fran).text
     await h.press(fran, "➕ Type a skill")
     await h.send(fran, "!!!")
     assert "letters or digits" in h.last(fran).text
     await h.send(fran, "x" * 50)
     assert "at most 32 characters" in h.last(fran).text
     await h.send(fran, "Google Ads")
-    await h.press(fran, "✖ google-ads")
-    assert (await profile_of(h, fran))["tags"] == ["c++"]
+    await h.press(fran, "✖ Google Ads")
+    assert (await profile_of(h, fran))["tags"] == ["C++"]
     await h.press(fran, "✅ Done")
     assert "Next: choose your category" in h.last(fran).text
 
@@ -230,3 +233,109 @@ async def test_clients_see_the_card_with_the_record(h: Harness) -> None:
         html, buttons = await profile_card(scope, fran.id, "ru")
     assert "Выполнено заказов: 1" in html and "Bot developer" in html
     assert buttons and buttons[0][0]["data"] == f"report:user:{fran.id}"
+
+
+# --- issue 11: typed skills, and text typed on a list screen -----------------------------
+
+FALLBACK = {"en": "I didn't get that", "ru": "Я не понял"}
+LABELS = {
+    "en": {
+        "skills": "✏️ Skills",
+        "type": "➕ Type a skill",
+        "portfolio": "➕ Add a portfolio link",
+        "certs": "✏️ Certifications",
+        "done": "✅ Done",
+    },
+    "ru": {
+        "skills": "✏️ Навыки",
+        "type": "➕ Ввести навык",
+        "portfolio": "➕ Добавить ссылку",
+        "certs": "✏️ Сертификаты",
+        "done": "✅ Готово",
+    },
+}
+
+
+@pytest.mark.parametrize("lang", ["en", "ru"])
+async def test_typed_skills_are_split_and_keep_their_case(h: Harness, lang: str) -> None:
+    """ "HTML, CSS, Figma" is three skills, shown as typed, as in the job wizard
+    (it was one skill "html-css-figma"); typing one again in another case adds nothing."""
+    fran = await freelancer(h, lang=lang)
+    words = LABELS[lang]
+    await h.send(fran, "/profile")
+    await h.press(fran, words["skills"])
+    await h.press(fran, words["type"])
+    await h.send(fran, "HTML, CSS, Figma")
+    screen = h.last(fran)
+    assert "HTML, CSS, Figma" in screen.text, screen.text
+    assert {"✖ HTML", "✖ CSS", "✖ Figma"} <= set(screen.labels())
+    assert (await profile_of(h, fran))["tags"] == ["HTML", "CSS", "Figma"]
+
+    await h.send(fran, "css, Python, Google Ads")  # typed right on the skills screen
+    saved = await profile_of(h, fran)
+    assert saved["tags"] == ["HTML", "CSS", "Figma", "Google Ads"] and saved["skills"] == ["python"]
+    assert FALLBACK[lang] not in h.last(fran).text
+    await h.press(fran, words["done"])
+    card = h.last(fran).text
+    assert "Python, HTML, CSS, Figma, Google Ads" in card, card
+
+
+@pytest.mark.parametrize("lang", ["en", "ru"])
+async def test_old_lowercase_tags_still_show_and_match_typed_case(h: Harness, lang: str) -> None:
+    fran = await freelancer(h, lang=lang)
+    async with h.db.uow() as uow:  # a tag stored before case was kept: a slug
+        await uow.profiles.add(FreelancerProfile(user_id=fran.id, tags=["google-ads", "css"]))
+        await uow.commit()
+    await h.send(fran, "/profile")
+    await h.press(fran, LABELS[lang]["skills"])
+    assert "google-ads, css" in h.last(fran).text
+    await h.send(fran, "Google Ads, CSS, Figma")
+    assert (await profile_of(h, fran))["tags"] == ["google-ads", "css", "Figma"]
+
+
+async def complete_up_to_portfolio(h: Harness, who: Person) -> None:
+    async with h.db.uow() as uow:
+        await update_profile(
+            uow,
+            h.clock,
+            h.config,
+            who.id,
+            ProfileFields(
+                headline="Bot developer",
+                skills=["python", "telegram-bots", "backend"],
+                category="development",
+                bio="I build Telegram bots for small shops: orders, payments, reminders. " * 2,
+                hourly_rate=4_000,
+            ),
+        )
+        await uow.commit()
+
+
+@pytest.mark.parametrize("lang", ["en", "ru"])
+async def test_a_link_typed_on_the_portfolio_screen_is_added(h: Harness, lang: str) -> None:
+    """Profile → "Add a portfolio link" → typing a URL right there adds it (it was
+    answered "I didn't get that": the screen asked for a link but set no step)."""
+    fran = await freelancer(h, lang=lang)
+    await complete_up_to_portfolio(h, fran)
+    words = LABELS[lang]
+    await h.send(fran, "/profile")
+    await h.press(fran, words["portfolio"])
+    assert "https://github.com/you" in h.last(fran).text  # it says what to send
+    await h.send(fran, "github.com/fran")
+    assert FALLBACK[lang] not in h.last(fran).text
+    assert "1. https://github.com/fran" in h.last(fran).text
+    await h.send(fran, "https://dribbble.com/fran")  # and another, still on the list
+    assert (await profile_of(h, fran))["portfolio"] == [
+        "https://github.com/fran",
+        "https://dribbble.com/fran",
+    ]
+    await h.press(fran, words["done"])
+    await h.send(fran, "https://example.com/later")  # after leaving: not a link for the list
+    assert FALLBACK[lang] in h.last(fran).text
+    assert len((await profile_of(h, fran))["portfolio"]) == 2
+
+    await h.send(fran, "/profile")  # the certifications list takes a name the same way
+    await h.press(fran, words["certs"])
+    await h.send(fran, "AWS Solutions Architect")
+    assert "1. AWS Solutions Architect" in h.last(fran).text
+    assert (await profile_of(h, fran))["certifications"] == ["AWS Solutions Architect"]

@@ -6,8 +6,9 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from domain.entities import AlertSubscription, Job, User
+from domain.ports import JobQuery
 from domain.states import JobStatus
-from storage.skill_index import index_values
+from storage.skill_index import index_values, skill_values
 from storage.tables import job_skills, subscription_categories, subscription_skills
 
 CLIENT, FELIX, GRETA = 1, 2, 3
@@ -135,3 +136,32 @@ async def test_subscriptions_for_returns_the_candidates(any_db):
         found = {sub.id for sub in await uow.search.subscriptions_for(bare)}
         await uow.commit()
     assert found == {subs["category only"].id, subs["anything"].id}
+
+
+async def test_typed_case_is_indexed_by_key_and_meets_old_slugs(any_db):
+    """Free tags keep their typed case ("CSS"); the index holds their key, the same
+    as the slug rows written before ("css", "google-ads"), so lookups still meet."""
+    assert skill_values(["CSS", "css", " Google Ads", "UI/UX design"]) == [
+        "css",
+        "google-ads",
+        "ui-ux",
+    ]
+    await _users(any_db)
+    async with any_db.uow() as uow:
+        old = await uow.subscriptions.add(AlertSubscription(user_id=FELIX, skills=["google-ads"]))
+        typed = await uow.subscriptions.add(AlertSubscription(user_id=GRETA, skills=["CSS"]))
+        await uow.subscriptions.add(AlertSubscription(user_id=GRETA, skills=["python"]))
+        job = await uow.jobs.add(
+            Job(client_id=CLIENT, title="Landing page", skills=["css", "Google Ads"])
+        )
+        job.status = JobStatus.OPEN
+        await uow.commit()
+        ids = (job.id, old.id, typed.id)
+    job_id, old_id, typed_id = ids
+    assert (job_id, "google-ads") in await _rows(any_db, job_skills)
+    async with any_db.uow() as uow:
+        stored = await uow.jobs.get(job_id)
+        found = {sub.id for sub in await uow.search.subscriptions_for(stored)}
+        page, total = await uow.search.search(JobQuery(skills=("Css",)))
+        assert [j.id for j in page] == [job_id] and total == 1
+    assert found == {old_id, typed_id}

@@ -15,13 +15,23 @@ async def test_skills_toggle_typed_tags_and_removal(users, clock, config):
     async with db.uow() as uow:
         await profiles.toggle_skill(uow, *args, "python")
         await profiles.toggle_skill(uow, *args, "telegram-bots")
-        await profiles.add_skill(uow, *args, "C++")
-        await profiles.add_skill(uow, *args, "UI/UX design")  # a taxonomy skill by its name
-        await profiles.add_skill(uow, *args, "c++")  # already there: no change
+        await profiles.add_skills(uow, *args, "C++")
+        await profiles.add_skills(uow, *args, "UI/UX design")  # a taxonomy skill by its name
+        await profiles.add_skills(uow, *args, "c++")  # already there (any case): no change
         profile = await profiles.toggle_skill(uow, *args, "python")  # a second toggle removes
-        assert (profile.skills, profile.tags) == (["telegram-bots", "ui-ux"], ["c++"])
+        assert (profile.skills, profile.tags) == (["telegram-bots", "ui-ux"], ["C++"])
         profile = await profiles.remove_item(uow, *args, "tags", 0)
         assert (profile.skills, profile.tags) == (["telegram-bots", "ui-ux"], [])
+        # Several at once, as in the job wizard; a taxonomy name among them is its slug.
+        profile = await profiles.add_skills(uow, *args, "HTML, CSS; Figma\npython, css")
+        assert (profile.skills, profile.tags) == (
+            ["telegram-bots", "ui-ux", "python"],
+            ["HTML", "CSS", "Figma"],
+        )
+        profile = await profiles.remove_item(uow, *args, "tags", 2)
+        profile = await profiles.remove_item(uow, *args, "tags", 1)
+        profile = await profiles.remove_item(uow, *args, "tags", 0)
+        profile = await profiles.toggle_skill(uow, *args, "python")
         with pytest.raises(ValidationError) as err:
             await profiles.remove_item(uow, *args, "tags", 0)  # a stale button
         assert err.value.code == "profile_item_gone"
@@ -29,9 +39,9 @@ async def test_skills_toggle_typed_tags_and_removal(users, clock, config):
             await profiles.toggle_skill(uow, *args, "not-a-skill")
         assert err.value.code == "profile_skill_unknown"
         for k in range(profiles.MAX_TAGS):
-            await profiles.add_skill(uow, *args, f"tag{k}")
+            await profiles.add_skills(uow, *args, f"tag{k}")
         with pytest.raises(ValidationError) as err:
-            await profiles.add_skill(uow, *args, "one-too-many")
+            await profiles.add_skills(uow, *args, "one-too-many")
         assert err.value.code == "skills_too_many"
         await uow.commit()
     async with db.uow() as uow:
