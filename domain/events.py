@@ -169,6 +169,15 @@ class JobClosed(JobEvent):
     kind = "job_closed"
 
 
+@event
+class JobHeldAfterHire(JobEvent):
+    """A hire took the open job off the market (paused: no new pitches, hiring goes
+    on); the client is asked to close it or keep it open (jobs.hold_after_hire)."""
+
+    kind = "job_held_after_hire"
+    contract_id: int
+
+
 # pitches
 
 
@@ -266,6 +275,18 @@ class MilestoneAdded(MilestoneEvent):
 class ContractEnded(ContractEvent):
     kind = "contract_ended"
     ended_by: int
+    #: The one who ended it was shown the stars in place ("End contract and rate"),
+    #: so only the other party is sent the rating prompt.
+    rating_shown: bool = False
+
+
+@event
+class ContractSettled(ContractEvent):
+    """The last milestone of an active contract was settled (released, refunded or
+    split) and none is left to fund or settle: both parties are offered to end the
+    contract and rate at once (contracts.offer_end_when_settled)."""
+
+    kind = "contract_settled"
 
 
 # payments
@@ -451,6 +472,62 @@ class DisputeResolved(DisputeEvent):
     share: int
     to_freelancer: int
     to_client: int
+    reason: str = ""  # the admin's words to both parties
+
+
+@event
+class DisputeNegotiating(DisputeEvent):
+    """The other party answered: the parties have until `due_at` to agree a split."""
+
+    kind = "dispute_negotiating"
+    silent = "said within the answer's notification and the answerer's reply (next_step)"
+    due_at: str  # ISO, UTC
+
+
+@event
+class DisputeReminder(DisputeEvent):
+    """The other party has not answered; the dispute settles for the opener at `due_at`."""
+
+    kind = "dispute_reminder"
+    opened_by: int
+    hours_left: int
+    due_at: str  # ISO, UTC
+
+
+@event
+class DisputeLapsed(DisputeEvent):
+    """Nobody answered in time: settled for the opener."""
+
+    kind = "dispute_lapsed"
+    opened_by: int
+    share: int
+    to_freelancer: int
+    to_client: int
+
+
+@event
+class DisputeEscalated(DisputeEvent):
+    """The parties did not agree in time: the dispute waits for an admin."""
+
+    kind = "dispute_escalated"
+
+
+@event
+class DisputeTaken(DisputeEvent):
+    """An admin handles the dispute from now (`previous`: the admin who had it)."""
+
+    kind = "dispute_taken"
+    admin_id: int
+    previous: int | None = None
+
+
+@event
+class DisputeAdminReminder(DisputeEvent):
+    """A dispute has waited for an admin for days: every admin is reminded."""
+
+    kind = "dispute_admin_reminder"
+    waiting_since: str  # ISO, UTC
+    handled_by: int | None = None
 
 
 @event

@@ -15,6 +15,7 @@ from domain.errors import NotAllowed, ValidationError
 from domain.events import (
     ContractEnded,
     ContractEvent,
+    ContractSettled,
     CounterAccepted,
     MilestoneAdded,
     OfferAccepted,
@@ -25,7 +26,15 @@ from domain.events import (
     OfferWithdrawn,
 )
 from domain.ports import Clock, UnitOfWork
-from domain.states import HELD, PITCH, ContractStatus, JobStatus, MilestoneStatus
+from domain.states import (
+    HELD,
+    PITCH,
+    SETTLED_MILESTONE,
+    ContractStatus,
+    JobStatus,
+    MilestoneStatus,
+)
+from domain.usecases import jobs
 from domain.usecases.common import active_user, client, freelancer, load, require_party
 from domain.usecases.visibility import owned_job
 
@@ -200,14 +209,16 @@ async def _decide(
     if specs is not None:
         await _replace_milestones(uow, contract, specs)
         data["total"] = sum(s.amount for s in specs)
+    if contract.status is ContractStatus.ACTIVE:
+        # Before the hire's event, so the client's "accepted" message with its Fund
+        # button comes last, under the question whether to close the job.
+        await jobs.hold_after_hire(uow, contract)
     uow.emit(kind(**parties(contract), **data))
     return contract
 
 
 async def accept_offer(uow: UnitOfWork, clock: Clock, actor_id: int, contract_id: int) -> Contract:
-    return await _decide(
-        uow, clock, actor_id, contract_id, "freelancer", "accept", OfferAccepted
-    )
+    return await _decide(uow, clock, actor_id, contract_id, "freelancer", "accept", OfferAccepted)
 
 
 async def decline_offer(
@@ -302,6 +313,23 @@ async def add_milestone(
     return milestone
 
 
+async def offer_end_when_settled(uow: UnitOfWork, contract: Contract) -> bool:
+    """After a milestone is settled: when it was the last one — every milestone of the
+    active contract released, refunded, split or cancelled, at least one paid out or
+    back — both parties are offered to end the contract and rate at once
+    (ContractSettled). Called after the settlement's own event, so the offer comes
+    after the news of the money. True if offered."""
+    if contract.status is not ContractStatus.ACTIVE:
+        return False
+    found = await uow.milestones.find(contract_id=contract.id)
+    if not found or any(m.status not in SETTLED_MILESTONE for m in found):
+        return False
+    if all(m.status is MilestoneStatus.CANCELLED for m in found):
+        return False  # nothing was settled: cancelling is not finishing the work
+    uow.emit(ContractSettled(**parties(contract)))
+    return True
+
+
 def require_endable(milestones: Sequence[Milestone]) -> None:
     """An active contract ends only once no money is held in escrow and no payment
     is under way; raises NotAllowed saying which."""
@@ -312,10 +340,16 @@ def require_endable(milestones: Sequence[Milestone]) -> None:
 
 
 async def end_contract(
-    uow: UnitOfWork, clock: Clock, config: MarketConfig, actor_id: int, contract_id: int
+    uow: UnitOfWork,
+    clock: Clock,
+    config: MarketConfig,
+    actor_id: int,
+    contract_id: int,
+    rating_shown: bool = False,
 ) -> Contract:
     """Either party ends an active contract once no money is held in escrow and no
-    payment is under way; unfunded milestones are cancelled; the review window opens."""
+    payment is under way; unfunded milestones are cancelled; the review window opens.
+    `rating_shown`: the flow shows the ender the stars itself (ContractEnded says so)."""
     await active_user(uow, actor_id)
     contract = await load(uow.contracts, contract_id, "contract", lock=True)
     require_party(contract, actor_id)
@@ -334,5 +368,5 @@ async def end_contract(
     contract.apply("end")
     contract.ended_at = now
     contract.review_deadline = now + timedelta(days=config.review_window_days)
-    uow.emit(ContractEnded(ended_by=actor_id, **parties(contract)))
+    uow.emit(ContractEnded(ended_by=actor_id, rating_shown=rating_shown, **parties(contract)))
     return contract

@@ -10,13 +10,20 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from domain.config import MarketConfig
-from domain.entities import Milestone
-from domain.events import MilestoneReleased, OfferExpired, ReleaseReminder
-from domain.ports import Clock, UnitOfWork
-from domain.states import ContractStatus, MilestoneStatus, ReviewStatus
+from domain.entities import Dispute, Milestone
+from domain.events import (
+    DisputeAdminReminder,
+    DisputeReminder,
+    MilestoneReleased,
+    OfferExpired,
+    ReleaseReminder,
+)
+from domain.ports import Clock, PaymentGateway, UnitOfWork
+from domain.states import ContractStatus, DisputeStage, MilestoneStatus, ReviewStatus
+from domain.usecases import disputes
 from domain.usecases.alerts import daily_digest
-from domain.usecases.common import load
-from domain.usecases.contracts import milestone_parties, parties
+from domain.usecases.common import load, milestone_with_contract
+from domain.usecases.contracts import milestone_parties, offer_end_when_settled, parties
 from domain.usecases.reviews import reveal
 from domain.usecases.settlement import settle
 from domain.usecases.updates import prune_processed_updates
@@ -24,9 +31,12 @@ from domain.usecases.updates import prune_processed_updates
 __all__ = [
     "auto_release_due",
     "daily_digest",
+    "dispute_deadlines_due",
     "expire_offers",
     "prune_processed_updates",
+    "remind_admins_of_disputes",
     "reveal_due_reviews",
+    "send_dispute_reminders",
     "send_release_reminders",
 ]
 
@@ -59,6 +69,7 @@ async def auto_release_due(
                 **milestone_parties(milestone, contract),
             )
         )
+        await offer_end_when_settled(uow, contract)
     return released
 
 
@@ -147,11 +158,129 @@ async def reveal_due_reviews(uow: UnitOfWork, clock: Clock, limit: int = BATCH) 
     return done
 
 
+# --- the dispute clock --------------------------------------------------------------------
+
+
+async def dispute_deadlines_due(
+    uow: UnitOfWork,
+    clock: Clock,
+    config: MarketConfig,
+    gateway: PaymentGateway | None = None,
+    limit: int = BATCH,
+) -> list[int]:
+    """Disputes whose stage ended: unanswered ones settle for the opener (a
+    chargeback-frozen milestone goes to the admins instead: only they settle it),
+    unagreed ones wait for an admin. Their ids."""
+    now = clock.now()
+    due = await uow.disputes.find(status__in=disputes.LIVE, due_at__lte=now, limit=limit)
+    done: list[int] = []
+    for found in due:
+        # Milestone before dispute: the order every money path locks in.
+        milestone, contract = await milestone_with_contract(uow, found.milestone_id)
+        dispute = await load(uow.disputes, found.id, "dispute", lock=True)
+        if dispute.status not in disputes.LIVE or not _dispute_due(dispute, now):
+            continue  # settled, answered or taken meanwhile
+        if dispute.stage is DisputeStage.RESPONSE and disputes.parties_may_settle(milestone):
+            await disputes.lapse_dispute(uow, clock, gateway, dispute, milestone, contract)
+        else:
+            disputes.await_admin(uow, now, dispute, milestone, contract)
+        done.append(found.id)  # type: ignore[arg-type]
+    return done
+
+
+def _dispute_due(dispute: Dispute, now: datetime) -> bool:
+    return dispute.due_at is not None and dispute.due_at <= now
+
+
+async def send_dispute_reminders(
+    uow: UnitOfWork, clock: Clock, config: MarketConfig, limit: int = BATCH
+) -> list[int]:
+    """Remind the parties config.dispute_reminder_hours (48 h, then 24 h) before an
+    unanswered dispute settles for its opener; missed reminders fold into one."""
+    now = clock.now()
+    hours = sorted(config.dispute_reminder_hours, reverse=True)
+    if not hours:
+        return []
+    candidates = await uow.disputes.find(
+        status__in=disputes.LIVE,
+        stage=DisputeStage.RESPONSE,
+        due_at__gt=now,
+        due_at__lte=now + timedelta(hours=hours[0]),
+        reminders_sent__lt=len(hours),
+        limit=limit,
+    )
+    reminded: list[int] = []
+    for found in candidates:
+        milestone, contract = await milestone_with_contract(uow, found.milestone_id, lock=False)
+        dispute = await load(uow.disputes, found.id, "dispute", lock=True)
+        if dispute.status not in disputes.LIVE or dispute.stage is not DisputeStage.RESPONSE:
+            continue
+        if dispute.due_at is None or dispute.due_at <= now:
+            continue
+        left = dispute.due_at - now
+        due_count = sum(1 for h in hours if left <= timedelta(hours=h))
+        if due_count <= dispute.reminders_sent:
+            continue
+        dispute.reminders_sent = due_count
+        reminded.append(found.id)  # type: ignore[arg-type]
+        uow.emit(
+            DisputeReminder(
+                dispute_id=dispute.id,  # type: ignore[arg-type]
+                opened_by=dispute.opened_by,
+                hours_left=int(left.total_seconds() // 3600),
+                due_at=dispute.due_at.isoformat(),
+                **milestone_parties(milestone, contract),
+            )
+        )
+    return reminded
+
+
+async def remind_admins_of_disputes(
+    uow: UnitOfWork, clock: Clock, config: MarketConfig, limit: int = BATCH
+) -> list[int]:
+    """Every admin hears of a dispute that has waited for an admin more than
+    config.dispute_admin_wait_days, at most once a day."""
+    now = clock.now()
+    waiting = await uow.disputes.find(
+        status__in=disputes.LIVE,
+        stage=DisputeStage.ADMIN,
+        escalated_at__lte=now - timedelta(days=config.dispute_admin_wait_days),
+        limit=limit * 4,
+    )
+    day_ago = now - timedelta(days=1)
+    reminded: list[int] = []
+    for found in waiting:
+        if found.admins_reminded_at is not None and found.admins_reminded_at > day_ago:
+            continue
+        milestone, contract = await milestone_with_contract(uow, found.milestone_id, lock=False)
+        dispute = await load(uow.disputes, found.id, "dispute", lock=True)
+        if dispute.status not in disputes.LIVE or dispute.escalated_at is None:
+            continue
+        if dispute.admins_reminded_at is not None and dispute.admins_reminded_at > day_ago:
+            continue  # another process reminded them meanwhile
+        dispute.admins_reminded_at = now
+        reminded.append(found.id)  # type: ignore[arg-type]
+        uow.emit(
+            DisputeAdminReminder(
+                dispute_id=dispute.id,  # type: ignore[arg-type]
+                waiting_since=dispute.escalated_at.isoformat(),
+                handled_by=dispute.handled_by,
+                **milestone_parties(milestone, contract),
+            )
+        )
+        if len(reminded) >= limit:
+            break
+    return reminded
+
+
 # What the scheduler's tick runs, in this order, each in its own unit of work.
 # The daily digest and the pruning of old update ids are defined elsewhere.
 DEADLINES = (
     auto_release_due,
     send_release_reminders,
+    dispute_deadlines_due,
+    send_dispute_reminders,
+    remind_admins_of_disputes,
     expire_offers,
     reveal_due_reviews,
     daily_digest,

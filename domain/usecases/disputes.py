@@ -7,6 +7,12 @@ the dispute with the files they describe, like the parties' later answers.
 
 Every settlement goes through domain.usecases.settlement.settle, the same code
 as a release or a refund.
+
+The clock (DisputeStage): the other party has config.dispute_response_days to
+answer — their first answer, proposal or rejection starts
+config.dispute_negotiation_days to agree a split — and then the dispute waits for
+an admin. The deadlines are the dispute's `due_at`, acted on by the tick
+(domain/usecases/deadlines.py); an admin may take a dispute at any stage.
 """
 
 from __future__ import annotations
@@ -22,9 +28,13 @@ from domain.errors import NotAllowed, ValidationError
 from domain.events import (
     ChargebackAfterSettlement,
     DisputeAnswered,
+    DisputeEscalated,
+    DisputeLapsed,
+    DisputeNegotiating,
     DisputeOpened,
     DisputeResolved,
     DisputeSettled,
+    DisputeTaken,
     DisputeWithdrawn,
     FrozenResolved,
     MilestoneFrozen,
@@ -33,7 +43,7 @@ from domain.events import (
 )
 from domain.fees import Settlement
 from domain.ports import Clock, PaymentGateway, UnitOfWork
-from domain.states import HELD, DisputeStatus, MilestoneStatus
+from domain.states import HELD, DisputeStage, DisputeStatus, MilestoneStatus
 from domain.usecases.common import (
     active_user,
     audit,
@@ -43,11 +53,13 @@ from domain.usecases.common import (
     require_admin,
     require_party,
 )
-from domain.usecases.contracts import milestone_parties, parties
+from domain.usecases.contracts import milestone_parties, offer_end_when_settled, parties
 from domain.usecases.settlement import action_for, settle
 
 MAX_EVIDENCE = 20
+REASON_MAX = 500  # an admin's reason for a decision
 LIVE = (DisputeStatus.OPEN, DisputeStatus.SPLIT_PROPOSED)
+DEFAULT_CONFIG = MarketConfig()
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,8 +114,50 @@ def _refuse_own_proposal(dispute: Dispute, actor_id: int) -> None:
 
 def _close(dispute: Dispute, share: int, now: datetime, by: int | None = None) -> None:
     dispute.resolution_share, dispute.resolved_at = share, now
+    dispute.due_at = None
     if by is not None:
         dispute.resolved_by = by
+
+
+def opener_share(dispute: Dispute, milestone: Milestone, contract: Contract) -> int:
+    """The freelancer's share when the dispute settles for its opener: all of the
+    amount for a freelancer who opened it, nothing for a client."""
+    return milestone.amount if dispute.opened_by == contract.freelancer_id else 0
+
+
+def _stage(dispute: Dispute, stage: DisputeStage, due_at: datetime | None) -> None:
+    dispute.stage, dispute.due_at, dispute.reminders_sent = stage, due_at, 0
+
+
+def _heard(
+    uow: UnitOfWork,
+    config: MarketConfig,
+    now: datetime,
+    dispute: Dispute,
+    milestone: Milestone,
+    contract: Contract,
+    actor_id: int,
+) -> None:
+    """The other party's first word (an answer, a proposal, a rejection) stops the
+    response clock: the parties now have the negotiation days to agree a split."""
+    if dispute.stage is not DisputeStage.RESPONSE or actor_id == dispute.opened_by:
+        return
+    _stage(dispute, DisputeStage.NEGOTIATION, now + timedelta(days=config.dispute_negotiation_days))
+    uow.emit(
+        DisputeNegotiating(
+            due_at=dispute.due_at.isoformat(),  # type: ignore[union-attr]
+            **_data(dispute, contract, milestone),
+        )
+    )
+
+
+def await_admin(
+    uow: UnitOfWork, now: datetime, dispute: Dispute, milestone: Milestone, contract: Contract
+) -> None:
+    """The parties' time is over: the dispute waits for an admin from now."""
+    _stage(dispute, DisputeStage.ADMIN, None)
+    dispute.escalated_at = now
+    uow.emit(DisputeEscalated(**_data(dispute, contract, milestone)))
 
 
 async def _split(
@@ -135,14 +189,17 @@ async def _settle_dispute(
     """The dispute ends in a split (agreed, or decided by admin `by`); `kind` tells both."""
     split = await _split(uow, clock, milestone, contract, share, gateway, by_admin=by is not None)
     _close(dispute, share, clock.now(), by)
+    said = {"reason": dispute.resolution_reason} if kind is DisputeResolved else {}
     uow.emit(
         kind(
             share=share,
             to_freelancer=split.to_freelancer,
             to_client=split.to_client,
+            **said,  # type: ignore[arg-type]
             **_data(dispute, contract, milestone),
         )
     )
+    await offer_end_when_settled(uow, contract)
     return split
 
 
@@ -164,8 +221,10 @@ async def open_dispute(
     reason: str,
     evidence: Sequence[str] = (),
     notes: Sequence[EvidenceNote] = (),
+    config: MarketConfig = DEFAULT_CONFIG,
 ) -> Dispute:
-    """Either party, on a milestone holding money; the auto-release clock stops.
+    """Either party, on a milestone holding money; the auto-release clock stops and
+    the dispute's starts: the other party has config.dispute_response_days to answer.
     `notes` describe the evidence (their files must be among `evidence`)."""
     await active_user(uow, actor_id)
     milestone, contract = await milestone_with_contract(uow, milestone_id)
@@ -184,6 +243,8 @@ async def open_dispute(
             reason=text,
             evidence=list(evidence),
             created_at=clock.now(),
+            stage=DisputeStage.RESPONSE,
+            due_at=clock.now() + timedelta(days=config.dispute_response_days),
         )
     )
     for note in kept_notes:
@@ -241,6 +302,7 @@ async def answer_dispute(
     dispute_id: int,
     message: str = "",
     files: Sequence[str] = (),
+    config: MarketConfig = DEFAULT_CONFIG,
 ) -> ContractMessage:
     """A statement or evidence from either party, kept with the dispute."""
     dispute, milestone, contract = await _as_party(uow, actor_id, dispute_id)
@@ -251,11 +313,17 @@ async def answer_dispute(
     dispute.evidence = [*dispute.evidence, *files][: MAX_EVIDENCE * 5]
     msg = await _add_message(uow, clock, dispute, contract, actor_id, text, files)
     uow.emit(DisputeAnswered(sender_id=actor_id, **_data(dispute, contract, milestone)))
+    _heard(uow, config, clock.now(), dispute, milestone, contract, actor_id)
     return msg
 
 
 async def propose_split(
-    uow: UnitOfWork, clock: Clock, actor_id: int, dispute_id: int, share: int
+    uow: UnitOfWork,
+    clock: Clock,
+    actor_id: int,
+    dispute_id: int,
+    share: int,
+    config: MarketConfig = DEFAULT_CONFIG,
 ) -> Dispute:
     """Either party proposes the freelancer's share of the amount (a counter replaces it)."""
     dispute, milestone, contract = await _as_party(uow, actor_id, dispute_id)
@@ -270,6 +338,7 @@ async def propose_split(
             **_data(dispute, contract, milestone),
         )
     )
+    _heard(uow, config, clock.now(), dispute, milestone, contract, actor_id)
     return dispute
 
 
@@ -302,12 +371,19 @@ async def accept_split(
     )
 
 
-async def reject_split(uow: UnitOfWork, clock: Clock, actor_id: int, dispute_id: int) -> Dispute:
+async def reject_split(
+    uow: UnitOfWork,
+    clock: Clock,
+    actor_id: int,
+    dispute_id: int,
+    config: MarketConfig = DEFAULT_CONFIG,
+) -> Dispute:
     dispute, milestone, contract = await _as_party(uow, actor_id, dispute_id)
     refuse_frozen(milestone)
     _refuse_own_proposal(dispute, actor_id)
     dispute.apply("reject_split")
     uow.emit(SplitRejected(rejected_by=actor_id, **_data(dispute, contract, milestone)))
+    _heard(uow, config, clock.now(), dispute, milestone, contract, actor_id)
     return dispute
 
 
@@ -322,7 +398,7 @@ async def withdraw_dispute(
         raise NotAllowed("not_dispute_opener", "Only who opened the dispute can withdraw it.")
     refuse_frozen(milestone)
     dispute.apply("withdraw")
-    dispute.resolved_at = clock.now()
+    dispute.resolved_at, dispute.due_at = clock.now(), None
     milestone.apply("withdraw_dispute")
     if await uow.submissions.count(milestone_id=milestone.id):
         milestone.auto_release_at = clock.now() + timedelta(days=config.auto_release_days)
@@ -341,18 +417,78 @@ async def resolve_dispute(
     actor_id: int,
     dispute_id: int,
     share: int,
-    note: str = "",
+    reason: str = "",
 ) -> Settlement:
-    """Admin: the freelancer gets `share` of the amount (all, none or part); audited."""
+    """Admin: the freelancer gets `share` of the amount (all, none or part), with an
+    optional short reason both parties receive; audited."""
     require_admin(config, actor_id)
+    reason = validation.clean_text(reason, "reason", 1, REASON_MAX) if reason.strip() else ""
     dispute, milestone, contract = await _locked(uow, dispute_id)
     _check_share(share, milestone)
     dispute.apply("resolve")
+    dispute.resolution_reason = reason
     split = await _settle_dispute(
         uow, clock, gateway, dispute, milestone, contract, share, DisputeResolved, actor_id
     )
     await audit(
-        uow, clock, actor_id, "resolve", f"dispute:{dispute.id}", share=share, note=note[:500]
+        uow,
+        clock,
+        actor_id,
+        "resolve",
+        f"dispute:{dispute.id}",
+        share=share,
+        currency=milestone.currency,
+        reason=reason,
+    )
+    return split
+
+
+async def take_dispute(
+    uow: UnitOfWork, clock: Clock, config: MarketConfig, actor_id: int, dispute_id: int
+) -> Dispute:
+    """Admin: handle a live dispute from now (taking over from another admin is
+    allowed and said). The parties' clock stops: the dispute is the admins' now."""
+    require_admin(config, actor_id)
+    dispute, milestone, contract = await _locked(uow, dispute_id)
+    if dispute.status not in LIVE:
+        raise NotAllowed("dispute_closed", "This dispute is closed.")
+    if dispute.handled_by == actor_id:
+        raise NotAllowed("dispute_yours", "You already handle this dispute.", id=dispute_id)
+    previous = dispute.handled_by
+    now = clock.now()
+    if dispute.stage is not DisputeStage.ADMIN:
+        _stage(dispute, DisputeStage.ADMIN, None)
+        dispute.escalated_at = now
+    dispute.handled_by, dispute.taken_at = actor_id, now
+    await audit(uow, clock, actor_id, "take", f"dispute:{dispute.id}", previous=previous)
+    uow.emit(
+        DisputeTaken(admin_id=actor_id, previous=previous, **_data(dispute, contract, milestone))
+    )
+    return dispute
+
+
+async def lapse_dispute(
+    uow: UnitOfWork,
+    clock: Clock,
+    gateway: PaymentGateway | None,
+    dispute: Dispute,
+    milestone: Milestone,
+    contract: Contract,
+) -> Settlement:
+    """System, on the locked rows: nobody answered in time, so the dispute settles
+    for its opener through the one settlement rule, as an agreement would."""
+    share = opener_share(dispute, milestone, contract)
+    dispute.apply("lapse")
+    split = await _split(uow, clock, milestone, contract, share, gateway, by_admin=False)  # type: ignore[arg-type]
+    _close(dispute, share, clock.now())
+    uow.emit(
+        DisputeLapsed(
+            opened_by=dispute.opened_by,
+            share=share,
+            to_freelancer=split.to_freelancer,
+            to_client=split.to_client,
+            **_data(dispute, contract, milestone),
+        )
     )
     return split
 
@@ -376,6 +512,7 @@ async def resolve_frozen(
         dispute = await load(uow.disputes, live.id, "dispute", lock=True)
         dispute.apply("resolve")
         _close(dispute, share, clock.now(), actor_id)
+        dispute.stage = DisputeStage.ADMIN
     split = await _split(uow, clock, milestone, contract, share, gateway, by_admin=True)
     await audit(uow, clock, actor_id, "resolve", f"milestone:{milestone_id}", share=share)
     uow.emit(
@@ -387,6 +524,7 @@ async def resolve_frozen(
             **parties(contract),
         )
     )
+    await offer_end_when_settled(uow, contract)
     return split
 
 

@@ -9,10 +9,18 @@ from datetime import date
 
 from domain import matching, taxonomy, validation
 from domain.config import MarketConfig
-from domain.entities import Job, JobDismissal
+from domain.entities import Contract, Job, JobDismissal
 from domain.errors import ValidationError
-from domain.events import JobAlert, JobClosed, JobPaused, JobPublished, JobResumed
+from domain.events import (
+    JobAlert,
+    JobClosed,
+    JobHeldAfterHire,
+    JobPaused,
+    JobPublished,
+    JobResumed,
+)
 from domain.ports import Clock, UnitOfWork
+from domain.states import ContractStatus, JobStatus
 from domain.usecases.common import active_user, client, freelancer
 from domain.usecases.visibility import owned_job, visible_job
 
@@ -147,6 +155,50 @@ async def close_job(uow: UnitOfWork, clock: Clock, actor_id: int, job_id: int) -
     job = await _own_job(uow, actor_id, job_id)
     job.apply("close")
     uow.emit(JobClosed(job_id=job.id, client_id=actor_id))
+    return job
+
+
+HIRED = (ContractStatus.ACTIVE, ContractStatus.ENDED)
+
+
+async def hold_after_hire(uow: UnitOfWork, contract: Contract) -> Job | None:
+    """A hire takes an open job off the market until its client answers "Close the
+    job to new pitches?" (`decide_after_hire`); the job, if this hire held it.
+
+    The default, when the client does not answer, is closed to new pitches, as
+    Upwork does for a single-hire job: most jobs here hire one freelancer, and a
+    job left on the market keeps drawing pitches (each costs a freelancer's
+    weekly quota) for work already given. It is a pause, not a close: offers
+    already sent to others can still be accepted, and the client can reopen it
+    ("Keep open", or Resume in My jobs). Only the first hire holds the job: a
+    client who kept it open after one hire has chosen for the later ones.
+    """
+    job = await uow.jobs.get_for_update(contract.job_id)
+    if job is None or job.status is not JobStatus.OPEN:
+        return None
+    if await uow.contracts.count(job_id=job.id, status__in=HIRED, id__ne=contract.id):
+        return None
+    job.apply("pause")
+    uow.emit(JobHeldAfterHire(job_id=job.id, client_id=job.client_id, contract_id=contract.id))
+    return job
+
+
+async def decide_after_hire(
+    uow: UnitOfWork, clock: Clock, actor_id: int, job_id: int, keep_open: bool
+) -> Job:
+    """The client's answer to "Close the job to new pitches?": close it for good, or
+    put it back on the market. Answering again, or after doing the same from My
+    jobs, changes nothing; a closed job is not reopened."""
+    job = await _own_job(uow, actor_id, job_id)
+    if keep_open:
+        if job.status is JobStatus.PAUSED:
+            job.apply("resume")
+            uow.emit(JobResumed(job_id=job.id, client_id=actor_id))
+        elif job.status is not JobStatus.OPEN:
+            job.apply("resume")  # raises IllegalTransition with the real state
+    elif job.status is not JobStatus.CLOSED:
+        job.apply("close")
+        uow.emit(JobClosed(job_id=job.id, client_id=actor_id))
     return job
 
 

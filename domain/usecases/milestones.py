@@ -28,7 +28,7 @@ from domain.fees import Settlement
 from domain.ports import Clock, PaymentGateway, UnitOfWork
 from domain.states import MILESTONE, ContractStatus
 from domain.usecases.common import active_user, milestone_with_contract, require_party
-from domain.usecases.contracts import milestone_parties
+from domain.usecases.contracts import milestone_parties, offer_end_when_settled
 from domain.usecases.settlement import settle
 
 MAX_FILES = 10
@@ -125,6 +125,7 @@ async def release(
             **milestone_parties(milestone, contract),
         )
     )
+    await offer_end_when_settled(uow, contract)
     return split
 
 
@@ -155,6 +156,7 @@ async def refund(
             **milestone_parties(milestone, contract),
         )
     )
+    await offer_end_when_settled(uow, contract)
     return split
 
 
@@ -177,4 +179,5 @@ async def cancel_milestone(
     for payment in await uow.payments.find(milestone_id=milestone_id, status="pending"):
         payment.status, payment.updated_at = "expired", now
     uow.emit(MilestoneCancelled(**milestone_parties(milestone, contract)))
+    await offer_end_when_settled(uow, contract)
     return milestone

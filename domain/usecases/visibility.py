@@ -3,7 +3,10 @@
 A job is visible to
 - its client, in every state (a draft is the client's alone);
 - an admin (config.admin_ids), in every state;
-- everyone, while it is open: it is on the market (search, alerts, links);
+- everyone, while it is open: it is on the market (search, alerts, links).
+  A hire takes an open job off the market (paused) unless its client keeps it
+  open (usecases.jobs.hold_after_hire), so a hired-for job is hidden like any
+  paused one;
 - a freelancer it concerns — who pitched on it (whatever became of the pitch),
   was invited to it, or is the freelancer of a contract on it — once it was
   published: a paused or closed job stays readable to the people whose pitch,

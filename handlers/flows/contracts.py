@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from domain.entities import Contract, Milestone
 from domain.errors import NotAllowed
-from domain.events import ContractEnded
+from domain.events import ContractEnded, ContractSettled
 from domain.states import CONTRACT as CONTRACT_MACHINE
 from domain.states import MILESTONE, ContractStatus, MilestoneStatus
 from domain.usecases import contracts as uc
@@ -34,6 +34,7 @@ from handlers.contract_views import (
     milestone_actions,
     milestone_line,
     milestones_of,
+    open_contract_button,
 )
 from handlers.events import Button, Keyboard
 from handlers.helpers import int_arg, name_of, page_nav, page_of
@@ -254,6 +255,27 @@ async def _end(ctx: Context, contract_id: int) -> None:
         [ctx.t("contracts.end.done", title=contract.title), ctx.t("contracts.end.rate_hint")]
     )
     await done_with_card(ctx, text, contract_id, "contracts.end.done_short")
+
+
+@renders(ContractSettled)
+async def contract_settled(scope: Scope, event: ContractSettled) -> None:
+    """The last milestone is settled: both parties may end and rate in one tap
+    ("rv:end_and_rate", flows/reviews.py)."""
+    contract = await scope.uow.contracts.get(event.contract_id)
+    if contract is None or contract.status is not ContractStatus.ACTIVE:
+        return
+    cid = event.contract_id
+    for user_id in (contract.client_id, contract.freelancer_id):
+        await scope.notify(
+            user_id,
+            "contracts.settled.offer_end",
+            buttons=lambda t: keyboard(
+                button(t.plain("contracts.btn.end_and_rate"), REVIEW.data("end_and_rate", cid)),
+                open_contract_button(t, cid),
+            ),
+            name=await name_of(scope, other_party(contract, user_id)),
+            title=contract.title,
+        )
 
 
 @renders(ContractEnded)

@@ -16,6 +16,9 @@ brackets):
                                       (cacc, rev)
 - "of:withdraw:<contract>"            client: withdraw a pending offer (wd)
 - "of:add_milestone:<contract>"       client: add a milestone to an active contract (addms)
+- "of:close_job:<job>" / "of:keep_open:<job>"
+                                      client, after a hire: close the job to new
+                                      pitches / put it back on the market
 - wizard: "of:more" (add a milestone), "of:remove::<index>" (remove one) (rm), "of:skip"
   (no due date), "of:back", "of:send", "of:cancel" (x)
 
@@ -35,6 +38,7 @@ from domain.errors import IllegalTransition, NotAllowed
 from domain.events import (
     ContractEvent,
     CounterAccepted,
+    JobHeldAfterHire,
     MilestoneAdded,
     OfferAccepted,
     OfferCountered,
@@ -48,27 +52,43 @@ from domain.fees import fee
 from domain.money import parse_money
 from domain.states import MILESTONE, PITCH, ContractStatus
 from domain.usecases import contracts as uc
+from domain.usecases import jobs as jobs_uc
 from domain.usecases.common import load, require_party
 from domain.usecases.visibility import owned_job
 from handlers.callbacks import StaleButton
 from handlers.context import Context, Scope
 from handlers.contract_views import milestone_line, milestones_of, open_contract_button
 from handlers.events import Button, Keyboard
+from handlers.flows.cancel import confirm_discard, offer_draft
 from handlers.helpers import name_of, percent
 from handlers.i18n import Translator
 from handlers.notify import renders
 from handlers.prefixes import FUND, OFFER
 from handlers.render import Html, bold, button, join, keyboard, money, rows
-from handlers.routing import Steps, step
+from handlers.routing import Steps, resumes, step
 
 
-class OfferStep(Steps, flow="offer"):
-    """The offer wizard, step by step (the values are stored: never change one)."""
+class OfferStep(Steps, flow="offer", drafts=True):
+    """The offer wizard, step by step (the values are stored: never change one).
+    Left by another command it is kept as a draft, one per offer (or contract)."""
 
     TITLE = "title"
     AMOUNT = "amount"
     DUE = "due"
     REVIEW = "review"
+
+    @classmethod
+    def draft_subject(cls, data: dict[str, Any]) -> str | None:
+        mode = data.get("mode")
+        if mode == "new":
+            return f"new:{data.get('job')}:{data.get('fl')}"
+        return f"{mode}:{data.get('contract')}" if mode in MODES else None
+
+    @classmethod
+    def answered(cls, data: dict[str, Any]) -> int:
+        """Each milestone's title, amount and due date; the one being written."""
+        writing = sum(1 for name in ("cur_t", "cur_a") if name in data)
+        return 3 * len(data.get("ms") or []) + writing
 
 
 MODES = ("new", "counter", "revise", "add")
@@ -95,20 +115,29 @@ def _draft_lines(t: Translator, data: dict[str, Any]) -> list[Html]:
     return lines
 
 
-def fee_lines(t: Translator, subtotal: int, currency: str, client_bp: int, free_bp: int) -> Html:
-    """The one fee rule (domain.fees), spelled out before anyone agrees or pays."""
+def fee_lines(
+    t: Translator,
+    subtotal: int,
+    currency: str,
+    client_bp: int,
+    free_bp: int,
+    reader: str | None = None,
+) -> Html:
+    """The one fee rule (domain.fees), spelled out before anyone agrees or pays;
+    worded for the `reader` ("client" or "freelancer": "You pay …", "You receive …")."""
     client_fee = fee(subtotal, client_bp)
+    you = {"client": "offers.fees.client_you", "freelancer": "offers.fees.freelancer_you"}
     return join(
         [
             t("offers.fees.subtotal", amount=money(subtotal, currency)),
             t(
-                "offers.fees.client",
+                you["client"] if reader == "client" else "offers.fees.client",
                 percent=percent(client_bp),
                 fee=money(client_fee, currency),
                 total=money(subtotal + client_fee, currency),
             ),
             t(
-                "offers.fees.freelancer",
+                you["freelancer"] if reader == "freelancer" else "offers.fees.freelancer",
                 percent=percent(free_bp),
                 net=money(subtotal - fee(subtotal, free_bp), currency),
             ),
@@ -159,7 +188,10 @@ async def _review(ctx: Context, data: dict[str, Any], edit: bool = False) -> Non
     lines = [t(f"offers.review.{mode}", title=data.get("title", "")), Html("")]
     lines += _draft_lines(t, data) or [t("offers.review.empty")]
     if ms:
-        lines += [Html(""), fee_lines(t, subtotal, data["cur"], data["cbp"], data["fbp"])]
+        lines += [
+            Html(""),
+            fee_lines(t, subtotal, data["cur"], data["cbp"], data["fbp"], reader="client"),
+        ]
     more_allowed = len(ms) < uc.MAX_MILESTONES and not (mode == "add" and ms)
     more = button(t.plain("offers.btn.more"), OFFER.data("more")) if more_allowed else None
     remove = [
@@ -174,6 +206,8 @@ async def _review(ctx: Context, data: dict[str, Any], edit: bool = False) -> Non
 
 async def _start(ctx: Context, data: dict[str, Any], title: str) -> None:
     data = {"title": title, "ms": [], **data}
+    if await offer_draft(ctx, OfferStep, data):
+        return
     if data["ms"]:
         await _review(ctx, data)
     else:
@@ -330,6 +364,20 @@ async def review_step(ctx: Context) -> None:
     await ctx.reply(ctx.t("offers.use_buttons"))
 
 
+@resumes(OfferStep)
+async def resume(ctx: Context) -> None:
+    """A continued draft: its step asked again (or the review shown)."""
+    data, at = ctx.data, ctx.state.step if ctx.state else ""
+    if at == OfferStep.TITLE:
+        await _ask_title(ctx, data, edit=True)
+    elif at == OfferStep.AMOUNT:
+        await _ask_amount(ctx, data, edit=True)
+    elif at == OfferStep.DUE:
+        await _ask_due(ctx, data)
+    else:
+        await _review(ctx, data, edit=True)
+
+
 # --- wizard buttons ----------------------------------------------------------------
 
 
@@ -342,19 +390,21 @@ def _wizard(ctx: Context, *steps: OfferStep) -> dict[str, Any]:
     return ctx.data
 
 
-@OFFER.on("cancel", old=("x",))
+@OFFER.on("cancel", old=("x",), wizard=True)
 async def cancel_pressed(ctx: Context) -> None:
     _wizard(ctx)
+    if await confirm_discard(ctx, OfferStep.REVIEW):
+        return
     await ctx.clear_state()
     await ctx.edit(ctx.t("offers.cancelled"))
 
 
-@OFFER.on("more")
+@OFFER.on("more", wizard=True)
 async def more_pressed(ctx: Context) -> None:
     await _ask_title(ctx, _wizard(ctx, OfferStep.REVIEW), edit=True)
 
 
-@OFFER.on("remove", old=("rm",))
+@OFFER.on("remove", old=("rm",), wizard=True)
 async def remove_pressed(ctx: Context) -> None:
     data = _wizard(ctx, OfferStep.REVIEW)
     arg = ctx.callback.arg if ctx.callback else None
@@ -367,12 +417,12 @@ async def remove_pressed(ctx: Context) -> None:
     await _review(ctx, data, edit=True)
 
 
-@OFFER.on("skip")
+@OFFER.on("skip", wizard=True)
 async def skip_pressed(ctx: Context) -> None:
     await _add_current(ctx, _wizard(ctx, OfferStep.DUE), None, edit=True)
 
 
-@OFFER.on("back")
+@OFFER.on("back", wizard=True)
 async def back_pressed(ctx: Context) -> None:
     data = _wizard(ctx)
     step_now = ctx.state.step  # type: ignore[union-attr]
@@ -386,7 +436,7 @@ async def back_pressed(ctx: Context) -> None:
         raise StaleButton()
 
 
-@OFFER.on("send")
+@OFFER.on("send", wizard=True)
 async def send_pressed(ctx: Context) -> None:
     await _send(ctx, _wizard(ctx, OfferStep.REVIEW))
 
@@ -541,7 +591,12 @@ async def offer_text(scope: Scope, t: Translator, contract: Contract, key: str) 
             *(milestone_line(t, m, with_status=False) for m in milestones),
             Html(""),
             fee_lines(
-                t, subtotal, contract.currency, contract.client_fee_bp, contract.freelancer_fee_bp
+                t,
+                subtotal,
+                contract.currency,
+                contract.client_fee_bp,
+                contract.freelancer_fee_bp,
+                reader="freelancer",
             ),
             t("offers.expires", date=_expiry(contract)),
         ]
@@ -620,7 +675,12 @@ async def offer_countered(scope: Scope, event: OfferCountered) -> None:
             *(milestone_line(t, m, with_status=False) for m in milestones),
             Html(""),
             fee_lines(
-                t, subtotal, contract.currency, contract.client_fee_bp, contract.freelancer_fee_bp
+                t,
+                subtotal,
+                contract.currency,
+                contract.client_fee_bp,
+                contract.freelancer_fee_bp,
+                reader="client",
             ),
         ]
     )
@@ -712,3 +772,48 @@ async def milestone_added(scope: Scope, event: MilestoneAdded) -> None:
         contract=contract.title,
         amount=money(milestone.amount, milestone.currency),
     )
+
+
+# --- after a hire: close the job to new pitches? ------------------------------------------
+
+
+@renders(JobHeldAfterHire)
+async def job_held_after_hire(scope: Scope, event: JobHeldAfterHire) -> None:
+    """The hire took the job off the market (domain.usecases.jobs.hold_after_hire says
+    why that is the default); the client closes it or keeps it open."""
+    job = await scope.uow.jobs.get(event.job_id)
+    contract = await scope.uow.contracts.get(event.contract_id)
+    if job is None or contract is None:
+        return
+    jid = event.job_id
+    await scope.notify(
+        event.client_id,
+        "offers.hired.ask_close",
+        buttons=lambda t: keyboard(
+            [
+                button(t.plain("offers.hired.btn.close"), OFFER.data("close_job", jid)),
+                button(t.plain("offers.hired.btn.keep_open"), OFFER.data("keep_open", jid)),
+            ]
+        ),
+        name=await name_of(scope, contract.freelancer_id),
+        title=job.title,
+    )
+
+
+async def _after_hire(ctx: Context, keep_open: bool) -> None:
+    job = await jobs_uc.decide_after_hire(
+        ctx.uow, ctx.clock, ctx.user.id, _pressed_id(ctx), keep_open
+    )
+    key = "offers.hired.kept_open" if keep_open else "offers.hired.closed"
+    await ctx.edit(ctx.t(key, title=job.title))
+    ctx.answer()
+
+
+@OFFER.on("close_job")
+async def close_job_pressed(ctx: Context) -> None:
+    await _after_hire(ctx, keep_open=False)
+
+
+@OFFER.on("keep_open")
+async def keep_open_pressed(ctx: Context) -> None:
+    await _after_hire(ctx, keep_open=True)

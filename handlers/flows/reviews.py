@@ -5,6 +5,8 @@ two; the old codes of buttons already sent, still honoured, in brackets):
 - "rv:rate:<contract_id>"       rate the other party of an ended contract, stars first (new)
 - "rv:reputation:<user_id>"     someone's reputation card (score, badges, revealed
                                 reviews) (rep)
+- "rv:end_and_rate:<contract_id>" once every milestone is settled: end the contract
+                                (if the other party has not) and the stars, in one tap
 Internal: "rv:stars:<contract_id>:<1-5>" the stars (st), "rv:skip" no text,
 "rv:cancel" cancel (x), "rv:show:<contract_id>" the contract's reviews once revealed,
 "rv:rule" the rule.
@@ -25,7 +27,8 @@ from domain.entities import Contract, Review
 from domain.errors import ValidationError
 from domain.events import ContractEnded, ReviewLeft, ReviewsRevealed
 from domain.reputation import Reputation
-from domain.states import ContractStatus, ReviewStatus
+from domain.states import ContractStatus, MilestoneStatus, ReviewStatus
+from domain.usecases import contracts as contracts_uc
 from domain.usecases import queries
 from domain.usecases import reviews as uc
 from domain.usecases.common import load, other_party, require_party
@@ -35,7 +38,7 @@ from handlers.events import Button, Keyboard
 from handlers.helpers import int_arg, leave_flow, name_of
 from handlers.i18n import Translator
 from handlers.notify import renders
-from handlers.prefixes import REVIEW
+from handlers.prefixes import CONTRACT, REVIEW
 from handlers.render import Html, button, esc, join, keyboard, shorten
 from handlers.routing import Menu, Steps, command, step
 
@@ -80,17 +83,18 @@ async def _rateable(ctx: Context, contract_id: int) -> Contract:
 # --- rating --------------------------------------------------------------------------------
 
 
-async def _ask_stars(ctx: Context, contract_id: int) -> None:
+async def ask_stars(ctx: Context, contract_id: int, header: Html | None = None) -> None:
+    """The stars in place of the pressed message (after `header`, e.g. "ended")."""
     contract = await _rateable(ctx, contract_id)
     if ctx.in_step(ReviewStep):
         await ctx.clear_state()
+    ask = ctx.t(
+        "rv.ask_stars",
+        name=await name_of(ctx, other_party(contract, ctx.user.id)),
+        title=contract.title,
+    )
     await ctx.edit(
-        ctx.t(
-            "rv.ask_stars",
-            name=await name_of(ctx, other_party(contract, ctx.user.id)),
-            title=contract.title,
-        ),
-        star_keyboard(ctx.t, contract_id),
+        join([header, Html(""), ask]) if header else ask, star_keyboard(ctx.t, contract_id)
     )
 
 
@@ -246,7 +250,49 @@ async def cancel_pressed(ctx: Context) -> None:
 @REVIEW.on("rate", old=("new",))
 async def rate_pressed(ctx: Context) -> None:
     assert ctx.callback is not None
-    await _ask_stars(ctx, ctx.callback.require_id())
+    await ask_stars(ctx, ctx.callback.require_id())
+    ctx.answer()
+
+
+@REVIEW.on("end_and_rate")
+async def end_and_rate_pressed(ctx: Context) -> None:
+    """One tap: end the contract (unless the other party has) and the stars in place."""
+    assert ctx.callback is not None
+    contract_id = ctx.callback.require_id()
+    contract = await load(ctx.uow.contracts, contract_id, "contract")
+    require_party(contract, ctx.user.id)
+    header = None
+    if contract.status is ContractStatus.ACTIVE:
+        pending = await ctx.uow.milestones.count(
+            contract_id=contract_id, status=MilestoneStatus.PENDING
+        )
+        if pending:  # a milestone was added since: ending would cancel it, so ask first
+            await ctx.edit(
+                join(
+                    [
+                        ctx.t("contracts.end.ask", title=contract.title),
+                        ctx.t("contracts.end.pending_cancelled", count=pending),
+                    ]
+                ),
+                keyboard(
+                    [
+                        button(
+                            ctx.t.plain("contracts.btn.end_confirm"),
+                            CONTRACT.data("confirm_end", contract_id),
+                        ),
+                        button(
+                            ctx.t.plain("contracts.btn.back"), CONTRACT.data("view", contract_id)
+                        ),
+                    ]
+                ),
+            )
+            ctx.answer()
+            return
+        contract = await contracts_uc.end_contract(
+            ctx.uow, ctx.clock, ctx.config, ctx.user.id, contract_id, rating_shown=True
+        )
+        header = ctx.t("contracts.end.done", title=contract.title)
+    await ask_stars(ctx, contract_id, header)
     ctx.answer()
 
 
@@ -299,6 +345,8 @@ async def ask_to_rate(scope: Scope, event: ContractEnded) -> None:
     cid = contract.id
     deadline = contract.review_deadline
     for user_id in (contract.client_id, contract.freelancer_id):
+        if event.rating_shown and user_id == event.ended_by:
+            continue  # "End contract and rate" showed them the stars in place
         await scope.notify(
             user_id,
             "rv.notify_rate",

@@ -53,6 +53,7 @@ from handlers.contract_views import (
     done_with_card,
     message_button,
     milestone_actions,
+    milestones_of,
     open_contract_button,
 )
 from handlers.events import Keyboard
@@ -60,7 +61,7 @@ from handlers.flows.menu import cmd_data
 from handlers.helpers import gateway_of, name_of, percent
 from handlers.i18n import Translator
 from handlers.notify import milestone_rows, renders
-from handlers.prefixes import DISPUTE, WORK
+from handlers.prefixes import DISPUTE, FUND, WORK
 from handlers.render import button, join, keyboard, money, rows
 from handlers.routing import Steps, step
 
@@ -231,7 +232,8 @@ async def _send_submission(
         name=await name_of(scope, contract.freelancer_id),
         title=milestone.title,
         message=submission.message or "—",
-        files=len(submission.files),
+        # "Files: 0." says nothing: the count only when there are files.
+        files=t("work.notify.files", count=len(submission.files)) + " " if submission.files else "",
         date=_date(milestone),
     )
     await scope.send(to, text, review_keyboard(t, milestone.id, contract.id))  # type: ignore[arg-type]
@@ -268,6 +270,22 @@ async def ask_release(ctx: Context, milestone_id: int) -> None:
     )
 
 
+async def next_to_fund(scope: Scope, contract_id: int) -> Milestone | None:
+    """The contract's first milestone still waiting for its money, if any."""
+    waiting = [
+        m for m in await milestones_of(scope, contract_id) if MILESTONE.allows(m.status, "fund")
+    ]
+    return min(waiting, key=lambda m: m.position) if waiting else None
+
+
+def fund_next_button(t: Translator, milestone: Milestone | None) -> Any:
+    """ "Fund the next milestone": straight into its funding quote (None: none left)."""
+    if milestone is None:
+        return None
+    label = t.plain("work.btn.fund_next", n=milestone.position, title=milestone.title)
+    return button(label, FUND.data("quote", milestone.id))
+
+
 async def do_release(ctx: Context, milestone_id: int) -> None:
     split = await uc.release(ctx.uow, ctx.clock, ctx.config, ctx.user.id, milestone_id)
     milestone, contract = await milestone_with_contract(ctx.uow, milestone_id, lock=False)
@@ -277,7 +295,15 @@ async def do_release(ctx: Context, milestone_id: int) -> None:
         name=await name_of(ctx, contract.freelancer_id),
         net=money(split.to_freelancer, milestone.currency),
     )
-    await done_with_card(ctx, text, contract.id, "work.release.done_short")  # type: ignore[arg-type]
+    following = await next_to_fund(ctx, contract.id)  # type: ignore[arg-type]
+    await ctx.edit(
+        text,
+        keyboard(
+            fund_next_button(ctx.t, following),
+            open_contract_button(ctx.t, contract.id),  # type: ignore[arg-type]
+        ),
+    )
+    ctx.answer(ctx.t.plain("work.release.done_short"))
 
 
 async def ask_changes(ctx: Context, milestone_id: int) -> None:
@@ -505,10 +531,14 @@ async def milestone_released(
         name=await name_of(scope, contract.client_id),
     )
     if auto:  # the client did not press anything: tell them what happened
+        following = await next_to_fund(scope, cid)  # type: ignore[arg-type]
         await scope.notify(
             contract.client_id,
             "work.notify.auto_released_client",
-            buttons=card_keyboard(cid),  # type: ignore[arg-type]
+            buttons=lambda t: keyboard(
+                fund_next_button(t, following),
+                open_contract_button(t, cid),  # type: ignore[arg-type]
+            ),
             title=milestone.title,
             amount=money(milestone.amount, cur),
             name=await name_of(scope, contract.freelancer_id),

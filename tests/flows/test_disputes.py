@@ -180,9 +180,11 @@ async def test_split_proposal_accepted_settles_once_and_tells_both(h: Harness) -
         assert await uow.ledger.balance(ledger.freelancer_account(fran.id)) == 5_400
         assert await uow.ledger.total() == 0
     assert h.engine.gateway.refunds == [(4_200, f"refund:milestone:{ms}")]
-    assert "Dispute #1 is settled" in h.last(cleo).text
-    assert "Fran receives $54.00" in h.last(cleo).text
-    assert "Спор №1 урегулирован" in h.last(fran).text
+    # The news of the split, then (its only milestone settled) the offer to end and rate.
+    assert "Dispute #1 is settled" in h.chat(cleo)[-2].text
+    assert "Fran receives $54.00" in h.chat(cleo)[-2].text
+    assert "Спор №1 урегулирован" in h.chat(fran)[-2].text
+    assert "Завершить контракт" in h.last(fran).text
 
 
 async def test_counter_proposal_makes_the_old_accept_button_stale(h: Harness) -> None:

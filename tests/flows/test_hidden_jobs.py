@@ -52,6 +52,8 @@ JOB_ID_ROUTES: dict[str, tuple[str, ...]] = {
     "pj:edit": ("pj:edit:{id}",),
     "pj:edit_field": ("pj:edit_field:{id}:title",),
     "of:hire_invited": ("of:hire_invited:{id}:{fred}",),
+    "of:close_job": ("of:close_job:{id}",),
+    "of:keep_open": ("of:keep_open:{id}",),
 }
 FORMS = [form for forms in JOB_ID_ROUTES.values() for form in forms]
 

@@ -205,7 +205,8 @@ async def test_outsiders_stale_and_forged_buttons_change_nothing(h: Harness) -> 
     await h.press_data(eve, f"msg:history:{d.contract_id}:1")
     assert h.last_answer(eve).text == "This contract is not yours."
     await h.press_data(eve, f"msg:write_pitch:{d.pitch_id}")
-    assert h.last_answer(eve).text == "This job is not yours."
+    # The hire took the job off the market: to Eve it does not exist (visibility.py).
+    assert h.last_answer(eve).text == "This job no longer exists."
     await h.press_data(eve, "msg:write:999999")
     assert h.last_answer(eve).text == "This contract no longer exists."
     await h.press_data(eve, "msg:zz:1")

@@ -41,6 +41,14 @@ async def submit(h: Harness, fred: Person, mid: int, message: str, files: int = 
     await h.press(fred, label("work.btn.send", fred.language_code or "en"))
 
 
+def before_settled(h: Harness, who: Person) -> str:
+    """The news of the money: the message just before the offer to end the contract
+    that follows once its only milestone is settled."""
+    *_, news, offer = h.chat(who)
+    assert offer.button(label("contracts.btn.end_and_rate", who.language_code or "en"))
+    return news.text
+
+
 async def wallet(h: Harness, user: Person) -> int:
     async with h.db.uow() as uow:
         return await uow.ledger.balance(ledger.freelancer_account(user.id))
@@ -91,8 +99,8 @@ async def test_submit_review_changes_resubmit_approve_release(h):
     await h.press(carla, label("work.btn.release_confirm"))
     assert await status(h, cid) is MilestoneStatus.RELEASED
     assert await wallet(h, fred) == 9_000
-    assert "approved “Part 1”: $90.00 is added to your balance" in h.last(fred).text
-    assert "Released “Part 1”" in h.last(carla).text
+    assert "approved “Part 1”: $90.00 is added to your balance" in before_settled(h, fred)
+    assert "Released “Part 1”" in before_settled(h, carla)
 
 
 async def test_release_twice_and_duplicate_updates_pay_once(h):
@@ -179,7 +187,7 @@ async def test_early_release_of_a_funded_milestone_in_russian(h):
     assert "получит $90.00 (после комиссии 10%)" in h.last(carla).text
     await h.press(carla, label("work.btn.release_confirm", "ru"))
     assert await wallet(h, fred) == 9_000
-    assert "зачислено на ваш баланс" in h.last(fred).text
+    assert "зачислено на ваш баланс" in before_settled(h, fred)
 
 
 async def test_reminders_48h_and_24h_then_automatic_release(h, clock):
@@ -204,8 +212,8 @@ async def test_reminders_48h_and_24h_then_automatic_release(h, clock):
     await h.tick()
     assert await status(h, cid) is MilestoneStatus.RELEASED
     assert await wallet(h, fred) == 9_000
-    assert "released to your balance automatically" in h.last(fred).text
-    assert "автоматически выплачено" in h.last(carla).text
+    assert "released to your balance automatically" in before_settled(h, fred)
+    assert "автоматически выплачено" in before_settled(h, carla)
     # The reminder's Approve button now finds nothing to release.
     await h.press(carla, label("work.btn.approve", "ru"))
     assert h.last_answer(carla).show_alert  # type: ignore[union-attr]
@@ -260,9 +268,8 @@ async def test_freelancer_refunds_from_the_card_after_seeing_the_amounts(h):
     await h.press(fred, label("work.btn.refund_confirm"))
     assert await status(h, cid) is MilestoneStatus.REFUNDED
     assert await escrow(h, mid) == 0 and await wallet(h, fred) == 0
-    assert "$105.00 goes back to Carla" in h.last(fred).text
-    told = h.last(carla)
-    assert "Fred 🦊 refunded “Part 1”: $105.00 is on its way back" in told.text
+    assert "$105.00 goes back to Carla" in before_settled(h, fred)
+    assert "Fred 🦊 refunded “Part 1”: $105.00 is on its way back" in before_settled(h, carla)
     # A second tap of the same confirmation moves nothing.
     await h.press_data(fred, encode("wk", "confirm_refund", mid), confirm.message_id)
     assert "current state" in h.last_answer(fred).text  # type: ignore[union-attr]
@@ -286,7 +293,7 @@ async def test_client_refunds_only_an_overdue_milestone(h):
     assert "Take back “Part 1”" in ask and "no work was submitted" in ask and "$105.00" in ask
     await h.press(carla, label("work.btn.refund_confirm"))
     assert await status(h, cid) is MilestoneStatus.REFUNDED
-    assert "Carla <Client> & Co took back “Part 1” ($100.00)" in h.last(fred).text
+    assert "Carla <Client> & Co took back “Part 1” ($100.00)" in before_settled(h, fred)
 
 
 async def test_no_refund_once_work_is_submitted(h):

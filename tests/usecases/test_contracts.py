@@ -4,7 +4,7 @@ import pytest
 
 from domain.entities import Pitch
 from domain.errors import IllegalTransition, NotAllowed, ValidationError
-from domain.states import ContractStatus, MilestoneStatus, PitchStatus
+from domain.states import ContractStatus, JobStatus, MilestoneStatus, PitchStatus
 from domain.usecases import contracts, deadlines, milestones
 from domain.usecases.contracts import MilestoneSpec
 from tests.usecases.conftest import CLIENT, FREELANCER, OTHER_FREELANCER, STRANGER
@@ -57,7 +57,15 @@ async def test_offer_counter_revise_accept(users, clock, config):
         ms = await uow.milestones.find(contract_id=offer.id)
         assert [(m.position, m.amount) for m in ms] == [(1, 10_000), (2, 20_000)]
         kinds = [e.kind for e in uow.events]
-        assert kinds == ["offer_sent", "offer_countered", "offer_revised", "offer_accepted"]
+        # The hire takes the open job off the market first (jobs.hold_after_hire).
+        assert kinds == [
+            "offer_sent",
+            "offer_countered",
+            "offer_revised",
+            "job_held_after_hire",
+            "offer_accepted",
+        ]
+        assert (await uow.jobs.get(job_id)).status is JobStatus.PAUSED
 
 
 async def test_decline_withdraw_and_expiry(sqlite_users, clock, config):
