@@ -104,17 +104,21 @@ class Money:
 _NUMBER = re.compile(r"^\d{1,3}(,\d{3})+(\.\d+)?$|^\d+(\.\d+)?$")
 
 
-def parse_money(text: str, currency: str) -> Money:
+def parse_money(text: str, currency: str, field: str = "amount") -> Money:
     """Parse what a person types: "1,250.50", "$40", "40 usd", "40.5".
 
     Refuses negatives, zero, too many decimals, absurd sizes, NaN, infinity,
     and a currency other than the marketplace's, each with a clear reason.
+    `field` (amount, budget, rate, price) goes with the refusals that show an
+    example, so the example fits what was asked; the limit is a parameter.
     """
     raw = (text or "").strip()
     if not raw:
-        raise ValidationError("amount_empty", "Please send an amount, e.g. 250 or 1,250.50.")
+        raise ValidationError(
+            "amount_empty", "Please send an amount, e.g. 250 or 1,250.50.", field=field
+        )
     if len(raw) > 40:
-        raise ValidationError("amount_invalid", "That is not an amount I can read.")
+        raise ValidationError("amount_invalid", "That is not an amount I can read.", field=field)
     s = raw.replace("\u00a0", " ").replace("_", "")
     if s.startswith("-") or s.startswith("−"):
         raise ValidationError("amount_negative", "The amount must be positive.")
@@ -134,14 +138,16 @@ def parse_money(text: str, currency: str) -> Money:
         )
     if not _NUMBER.fullmatch(s):
         raise ValidationError(
-            "amount_invalid", "That is not an amount I can read. Try 250 or 1,250.50."
+            "amount_invalid", "That is not an amount I can read. Try 250 or 1,250.50.", field=field
         )
     try:
         value = Decimal(s.replace(",", ""))
     except InvalidOperation as exc:  # pragma: no cover - the regex already guards this
-        raise ValidationError("amount_invalid", "That is not an amount I can read.") from exc
+        raise ValidationError(
+            "amount_invalid", "That is not an amount I can read.", field=field
+        ) from exc
     if not value.is_finite():
-        raise ValidationError("amount_invalid", "That is not an amount I can read.")
+        raise ValidationError("amount_invalid", "That is not an amount I can read.", field=field)
     if value <= 0:
         raise ValidationError("amount_zero", "The amount must be more than zero.")
     exp = exponent(currency)
@@ -151,7 +157,9 @@ def parse_money(text: str, currency: str) -> Money:
         raise ValidationError("amount_decimals", f"{currency} amounts take {allowed}.")
     if value > MAX_MAJOR_UNITS:
         raise ValidationError(
-            "amount_too_large", f"That is more than the limit of {MAX_MAJOR_UNITS:,} {currency}."
+            "amount_too_large",
+            f"That is more than the limit of {MAX_MAJOR_UNITS:,} {currency}.",
+            limit=Money(int(MAX_MAJOR_UNITS.scaleb(exp)), currency),
         )
     minor = int(value.scaleb(exp))
     return Money(minor, currency)

@@ -26,6 +26,7 @@ from babel.messages.pofile import read_po
 from babel.support import Translations
 
 from domain.errors import DomainError
+from domain.money import Money
 from handlers.render import Html, esc
 
 log = logging.getLogger(__name__)
@@ -132,8 +133,14 @@ class Translator:
     def _error_params(self, err: DomainError) -> dict[str, object]:
         params = dict(err.params)
         field = params.get("field")
+        # An amount's example fits its field ("e.g. 40" for a rate, "e.g. 1500" for a budget).
+        example = f"example.{field}" if isinstance(field, str) else "example.amount"
+        params.setdefault("example", self.plain(example if self.has(example) else "example.amount"))
         if isinstance(field, str) and self.has(f"field.{field}"):
             params["field"] = self.plain(f"field.{field}")
+        for name, value in params.items():
+            if isinstance(value, Money):  # limits and balances: "$95.00", never minor units
+                params[name] = value.format()
         return params
 
     def error(self, err: DomainError) -> Html:

@@ -232,6 +232,7 @@ def job_card(job: Job, t: CardTranslator, full: bool = True) -> Html:
 
     `t` is a translator (Context.t); categories and skills are shown by their
     translated names (free tags as typed); every field from the client is escaped.
+    A job without an id (the wizard's preview) shows neither status nor id.
     """
     budget = money(job.budget, job.currency)
     lines = [
@@ -247,13 +248,15 @@ def job_card(job: Job, t: CardTranslator, full: bool = True) -> Html:
         lines.append(t("job.card.skills", skills=skill_names(t, job.skills)))
     if job.deadline:
         lines.append(t("job.card.deadline", date=job.deadline.isoformat()))
-    lines.append(t("job.card.status", status=t(f"job.status.{job.status}")))
+    if job.id is not None:  # a job not yet published (a preview) has no status to show
+        lines.append(t("job.card.status", status=t(f"job.status.{job.status}")))
     if job.description:
         description = job.description if full else shorten(job.description, 300)
         if len(description) > DESCRIPTION_PREVIEW:
             description = description[:DESCRIPTION_PREVIEW].rstrip() + ELLIPSIS
         lines.append(Html(""))
         lines.append(esc(description))
-    lines.append(Html(""))
-    lines.append(t("job.card.id", id=job.id))
+    if job.id is not None:
+        lines.append(Html(""))
+        lines.append(t("job.card.id", id=job.id))
     return join(lines)

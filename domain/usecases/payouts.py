@@ -9,6 +9,7 @@ from domain.config import MarketConfig
 from domain.entities import GatewayCall, Payout
 from domain.errors import DomainError, NotAllowed, ValidationError
 from domain.events import PayoutRequested
+from domain.money import Money
 from domain.ports import Clock, PaymentGateway, UnitOfWork
 from domain.usecases import gateway_calls
 from domain.usecases.common import active_user, load
@@ -68,8 +69,7 @@ async def request_payout(
         raise NotAllowed(
             "balance_insufficient",
             "That is more than your balance.",
-            balance=available,
-            currency=config.currency,
+            balance=Money(available, config.currency),
         )
     # Where the money goes (e.g. a Connect account); refuses before anything is written.
     params = await gateway.payout_params(uow, actor_id)

@@ -28,7 +28,7 @@ from typing import Any
 from domain import ledger
 from domain.errors import NotAllowed, ValidationError
 from domain.events import PayoutSent
-from domain.money import parse_money
+from domain.money import Money, parse_money
 from domain.states import HELD
 from domain.usecases import payouts as uc
 from domain.usecases import queries
@@ -292,7 +292,9 @@ async def amount_step(ctx: Context) -> None:
     available = await uc.balance(ctx.uow, ctx.user.id)
     if amount > available:
         raise ValidationError(
-            "balance_insufficient", "That is more than your balance.", balance=available
+            "balance_insufficient",
+            "That is more than your balance.",
+            balance=Money(available, cur),
         )
     await ctx.clear_state()
     await ctx.reply(

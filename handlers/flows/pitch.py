@@ -13,6 +13,11 @@ Wizard-internal (only valid inside the pitch conversation):
     pitch:cancel, pitch:back, pitch:send,
     pitch:skip_milestones [skipms], pitch:done_milestones [donems],
     pitch:fix_field::<field>  from the preview: cover | price | days | ms [fix]
+    pitch:preview             while changing a part from the preview: back to it,
+                              the part as it was
+    pitch:edit_milestone:<k>  change proposed milestone k (0-based): its title, then
+                              its amount, each with a "keep" button (keep_milestone)
+    pitch:remove_milestone:<k> remove proposed milestone k
 Pending-pitch actions (re-authorised by the use case on every press):
     pitch:edit:<pitch_id>     edit menu;  pitch:edit_field:<pitch_id>:<field> edit a
                               field [ef]
@@ -36,17 +41,19 @@ from domain.usecases import queries
 from handlers.callbacks import StaleButton
 from handlers.context import Context, Scope
 from handlers.events import Keyboard
+from handlers.flows.cancel import confirm_discard, offer_draft
 from handlers.flows.menu import cmd_data
 from handlers.i18n import Translator
 from handlers.notify import renders
 from handlers.prefixes import MY_JOBS, OPEN, PROFILE
 from handlers.prefixes import PITCH as PREFIX
 from handlers.render import Html, button, esc, join, keyboard, money, pagination_row, shorten
-from handlers.routing import ROUTER, Menu, Steps, command, step
+from handlers.routing import ROUTER, Menu, Steps, command, resumes, step
 
 
-class PitchStep(Steps, flow="pitch"):
-    """The pitch wizard, step by step (the values are stored: never change one)."""
+class PitchStep(Steps, flow="pitch", drafts=True):
+    """The pitch wizard, step by step (the values are stored: never change one).
+    A new pitch left by another command is kept as a draft, one per job."""
 
     COVER = "cover"
     PRICE = "price"
@@ -55,12 +62,27 @@ class PitchStep(Steps, flow="pitch"):
     MS_AMOUNT = "ms_amount"
     PREVIEW = "preview"
 
+    @classmethod
+    def draft_subject(cls, data: dict[str, Any]) -> str | None:
+        return f"job:{data.get('job_id')}" if data.get("mode") == "new" else None
+
+    @classmethod
+    def answered(cls, data: dict[str, Any]) -> int:
+        """Cover, price and days; a milestone's title and amount."""
+        asked = sum(1 for name in ("cover", "price", "days") if name in data)
+        return asked + 2 * len(data.get("ms") or [])
+
 
 PAGE_SIZE = 5
 LISTED_MAX = 200  # "My pitches" lists the newest this many
 FIELDS = ("cover", "price", "days", "ms")
 # The question before each step, for Back.
 PREVIOUS = {"price": "cover", "days": "price", "ms_title": "days", "ms_amount": "ms_title"}
+# Draft keys of the milestone step: the index of the milestone being changed, the
+# title typed before its amount, and the milestones as they were when "✏️ Milestones"
+# was pressed on the preview (restored by "Back to preview").
+MS_EDIT, MS_TITLE, MS_BEFORE = "ms_edit", "ms_title", "ms_before"
+MS_WORK = (MS_EDIT, MS_TITLE, MS_BEFORE)
 
 
 # --- texts -----------------------------------------------------------------------
@@ -134,6 +156,9 @@ def pitch_view(t: Translator, pitch: Pitch, job: Job) -> Html:
 def nav(ctx: Context, back: bool = True, *extra: Any) -> Keyboard | None:
     t = ctx.t
     back_button = button(t.plain("pitch.btn_back"), PREFIX.data("back")) if back else None
+    if ctx.data.get("fixing") and not back:
+        # Changing a part from the preview: back to it, the part as it was.
+        back_button = button(t.plain("pitch.btn_to_preview"), PREFIX.data("preview"))
     return keyboard(
         *extra,
         [back_button, button(t.plain("btn.cancel"), PREFIX.data("cancel"))],
@@ -156,6 +181,7 @@ async def ask(ctx: Context, step_name: str, data: dict[str, Any] | None = None) 
     t = ctx.t
     job = await _job_of_draft(ctx)
     back = d.get("mode") == "new" and not d.get("fixing") and step_name in PREVIOUS
+    back = back or MS_EDIT in d  # changing one milestone: Back to the list
     if step_name == "cover":
         await ctx.reply(t("pitch.ask_cover", min=uc.COVER_LETTER_MIN), nav(ctx, back))
     elif step_name == "price":
@@ -164,26 +190,82 @@ async def ask(ctx: Context, step_name: str, data: dict[str, Any] | None = None) 
         await ctx.reply(t(key, budget=budget), nav(ctx, back))
     elif step_name == "days":
         await ctx.reply(t("pitch.ask_days", max=uc.MAX_DURATION_DAYS), nav(ctx, back))
-    elif step_name == "ms_title":
-        items = d.get("ms") or []
-        done = [
-            button(t.plain("pitch.btn_ms_done"), PREFIX.data("done_milestones")) if items else None,
-            button(t.plain("pitch.btn_ms_skip"), PREFIX.data("skip_milestones")),
-        ]
-        price = money(d["price"], job.currency) if isinstance(d.get("price"), int) else "—"
-        total = money(sum(m["amount"] for m in items), job.currency)
-        text = join(
-            [
-                t("pitch.ask_ms_title", price=price, total=total),
-                t("pitch.ms_so_far"),
-                milestones_text(t, items, job.currency),
-            ]
+    elif step_name == "ms_title" and MS_EDIT in d:
+        item = milestone_at(d, d[MS_EDIT])
+        keep = button(t.plain("pitch.btn_ms_keep_title"), PREFIX.data("keep_milestone"))
+        text = t(
+            "pitch.ask_ms_edit_title",
+            n=d[MS_EDIT] + 1,
+            title=item["title"],
+            amount=money(item["amount"], job.currency),
         )
-        await ctx.reply(text, nav(ctx, back, done))
+        await ctx.reply(text, nav(ctx, back, keep))
+    elif step_name == "ms_title":
+        await ctx.reply(*milestones_screen(ctx, job, back))
+    elif step_name == "ms_amount" and MS_EDIT in d:
+        shown = money(milestone_at(d, d[MS_EDIT])["amount"], job.currency)
+        keep = button(
+            t.plain("pitch.btn_ms_keep_amount", amount=shown), PREFIX.data("keep_milestone")
+        )
+        text = t("pitch.ask_ms_edit_amount", title=d.get("ms_title", ""), amount=shown)
+        await ctx.reply(text, nav(ctx, back, keep))
     elif step_name == "ms_amount":
         await ctx.reply(t("pitch.ask_ms_amount", title=d.get("ms_title", "")), nav(ctx, back))
     else:
         raise StaleButton()
+
+
+def milestones_screen(ctx: Context, job: Job, back: bool) -> tuple[Html, Keyboard | None]:
+    """The proposed milestones, how far they are from the price, and a ✏️ and a 🗑
+    for each; typing a title adds one."""
+    d, t = ctx.data, ctx.t
+    items: list[dict[str, Any]] = d.get("ms") or []
+    price = d.get("price") if isinstance(d.get("price"), int) else None
+    total = sum(m["amount"] for m in items)
+    lines = [
+        t(
+            "pitch.ask_ms_title",
+            price=money(price, job.currency) if price is not None else "—",
+            total=money(total, job.currency),
+        )
+    ]
+    if items and price is not None:
+        lines.append(sum_line(t, total, price, job.currency))
+    lines += [t("pitch.ms_so_far"), milestones_text(t, items, job.currency)]
+    if items:
+        lines.append(t("pitch.ms_hint"))
+    each = [
+        [
+            button(f"✏️ {k}. " + shorten(m["title"], 24), PREFIX.data("edit_milestone", k - 1)),
+            button(f"🗑 {k}", PREFIX.data("remove_milestone", k - 1)),
+        ]
+        for k, m in enumerate(items, start=1)
+    ]
+    done = [
+        button(t.plain("pitch.btn_ms_done"), PREFIX.data("done_milestones")) if items else None,
+        button(t.plain("pitch.btn_ms_skip"), PREFIX.data("skip_milestones")),
+    ]
+    return join(lines), nav(ctx, back, *each, done)
+
+
+def sum_line(t: Translator, total: int, price: int, currency: str) -> Html:
+    """ "$100.00 short of $1,000.00" / "$50.00 over $1,000.00" / adds up."""
+    if total == price:
+        return t("pitch.ms_adds_up")
+    key = "pitch.ms_short" if total < price else "pitch.ms_over"
+    return t(key, diff=money(abs(price - total), currency), price=money(price, currency))
+
+
+def milestone_at(d: dict[str, Any], index: Any) -> dict[str, Any]:
+    """Milestone `index` of the draft; a button for one no longer there is stale."""
+    items = d.get("ms") or []
+    if not isinstance(index, int) or not 0 <= index < len(items):
+        raise StaleButton()
+    return items[index]
+
+
+def _without(d: dict[str, Any], *keys: str) -> dict[str, Any]:
+    return {k: v for k, v in d.items() if k not in keys}
 
 
 async def show_preview(ctx: Context) -> None:
@@ -193,7 +275,7 @@ async def show_preview(ctx: Context) -> None:
     _, invited, quota = await uc.check_can_pitch(
         ctx.uow, ctx.clock, ctx.config, ctx.user.id, job.id
     )
-    await ctx.set_state(PitchStep.PREVIEW, d | {"fixing": False})
+    await ctx.set_state(PitchStep.PREVIEW, _without(d, *MS_WORK) | {"fixing": False})
     lines = [t("pitch.preview_title")]
     lines += pitch_body(t, job, d["cover"], d["price"], d["days"], d.get("ms") or [])
     lines += [Html(""), quota_line(t, quota, invited)]
@@ -270,10 +352,20 @@ async def begin(ctx: Context, job_id: int) -> None:
     job, invited, quota = await uc.check_can_pitch(
         ctx.uow, ctx.clock, ctx.config, ctx.user.id, job_id
     )
+    fresh: dict[str, Any] = {"mode": "new", "job_id": job.id, "ms": []}
+    if await offer_draft(ctx, PitchStep, fresh):
+        return
     t = ctx.t
     intro = join([t("pitch.start", title=job.title), quota_line(t, quota, invited)])
     await ctx.reply(intro)
-    await ask(ctx, "cover", {"mode": "new", "job_id": job.id, "ms": []})
+    await ask(ctx, "cover", fresh)
+
+
+@resumes(PitchStep)
+async def resume(ctx: Context) -> None:
+    """A continued draft: its step asked again (or its preview shown)."""
+    at = ctx.state.step if ctx.state else ""
+    await (show_preview(ctx) if at == PitchStep.PREVIEW else ask(ctx, at))
 
 
 # --- steps ---------------------------------------------------------------------------
@@ -290,7 +382,8 @@ async def cover_step(ctx: Context) -> None:
 @step(PitchStep.PRICE)
 async def price_step(ctx: Context) -> None:
     job = await _job_of_draft(ctx)
-    price = parse_money(ctx.text, job.currency).amount
+    field = "rate" if job.budget_type == "hourly" else "price"  # the example fits what is asked
+    price = parse_money(ctx.text, job.currency, field).amount
     await after_field(ctx, ctx.data | {"price": price}, "price")
 
 
@@ -302,22 +395,36 @@ async def days_step(ctx: Context) -> None:
 
 @step(PitchStep.MS_TITLE)
 async def ms_title_step(ctx: Context) -> None:
+    """A new milestone's title, or a new title for the one being changed."""
     items = ctx.data.get("ms") or []
-    if len(items) >= uc.MAX_PROPOSED_MILESTONES:
+    if MS_EDIT in ctx.data:
+        milestone_at(ctx.data, ctx.data[MS_EDIT])
+    elif len(items) >= uc.MAX_PROPOSED_MILESTONES:
         raise ValidationError(
             "milestones_too_many", "Too many milestones.", max=uc.MAX_PROPOSED_MILESTONES
         )
     title = validation.clean_text(ctx.text, "milestone_title", 1, validation.MILESTONE_TITLE_MAX)
-    await ask(ctx, "ms_amount", ctx.data | {"ms_title": title})
+    await ask(ctx, "ms_amount", ctx.data | {MS_TITLE: title})
 
 
 @step(PitchStep.MS_AMOUNT)
 async def ms_amount_step(ctx: Context) -> None:
     job = await _job_of_draft(ctx)
     amount = parse_money(ctx.text, job.currency).amount
-    d = ctx.data
-    items = [*(d.get("ms") or []), {"title": d.get("ms_title", ""), "amount": amount}]
-    await ask(ctx, "ms_title", {k: v for k, v in d.items() if k != "ms_title"} | {"ms": items})
+    await put_milestone(ctx, ctx.data, amount)
+
+
+async def put_milestone(ctx: Context, d: dict[str, Any], amount: int) -> None:
+    """The milestone titled d["ms_title"] added, or put in place of the one being
+    changed; back to the list."""
+    items = list(d.get("ms") or [])
+    item = {"title": d.get(MS_TITLE, ""), "amount": amount}
+    if MS_EDIT in d:
+        milestone_at(d, d[MS_EDIT])
+        items[d[MS_EDIT]] = item
+    else:
+        items.append(item)
+    await ask(ctx, "ms_title", _without(d, MS_EDIT, MS_TITLE) | {"ms": items})
 
 
 @step(PitchStep.PREVIEW)
@@ -369,8 +476,10 @@ async def confirm_withdraw_pressed(ctx: Context) -> None:
     await withdraw(ctx, _id(ctx))
 
 
-@PREFIX.on("cancel")
+@PREFIX.on("cancel", wizard=True)
 async def cancel_pressed(ctx: Context) -> None:
+    if await confirm_discard(ctx, PitchStep.PREVIEW):
+        return
     if ctx.in_step(PitchStep):
         await ctx.clear_state()
     await ctx.edit(ctx.t("pitch.cancelled"))
@@ -395,40 +504,87 @@ def _at(ctx: Context, *steps: str) -> dict[str, Any]:
     return ctx.data
 
 
-@PREFIX.on("back")
+@PREFIX.on("back", wizard=True)
 async def back_pressed(ctx: Context) -> None:
     d = _at(ctx, *PREVIOUS)
     assert ctx.state is not None
+    if MS_EDIT in d:  # changing one milestone: back to the list, unchanged
+        await ask(ctx, "ms_title", _without(d, MS_EDIT, MS_TITLE))
+        return
     await ask(ctx, PREVIOUS[ctx.state.step], d)
 
 
-@PREFIX.on("skip_milestones", old=("skipms",))
+@PREFIX.on("edit_milestone", wizard=True)
+async def edit_milestone_pressed(ctx: Context) -> None:
+    d = _at(ctx, "ms_title", "ms_amount")
+    index = _id(ctx)
+    milestone_at(d, index)
+    await ask(ctx, "ms_title", _without(d, MS_TITLE) | {MS_EDIT: index})
+
+
+@PREFIX.on("remove_milestone", wizard=True)
+async def remove_milestone_pressed(ctx: Context) -> None:
+    d = _at(ctx, "ms_title", "ms_amount")
+    index = _id(ctx)
+    milestone_at(d, index)
+    items = [m for k, m in enumerate(d.get("ms") or []) if k != index]
+    ctx.answer(ctx.t.plain("pitch.ms_removed"))
+    await ask(ctx, "ms_title", _without(d, MS_EDIT, MS_TITLE) | {"ms": items})
+
+
+@PREFIX.on("keep_milestone", wizard=True)
+async def keep_milestone_pressed(ctx: Context) -> None:
+    """Changing a milestone: keep its title (then asked the amount), or its amount."""
+    d = _at(ctx, "ms_title", "ms_amount")
+    if MS_EDIT not in d:
+        raise StaleButton()
+    item = milestone_at(d, d[MS_EDIT])
+    assert ctx.state is not None
+    if ctx.state.step == "ms_title":
+        await ask(ctx, "ms_amount", d | {MS_TITLE: item["title"]})
+    else:
+        await put_milestone(ctx, d, item["amount"])
+
+
+@PREFIX.on("preview", wizard=True)
+async def back_to_preview_pressed(ctx: Context) -> None:
+    """Changing a part from the preview: back to it with that part as it was."""
+    d = _at(ctx, "cover", "price", "days", "ms_title", "ms_amount")
+    if not d.get("fixing"):
+        raise StaleButton()
+    if MS_BEFORE in d:
+        d = d | {"ms": d[MS_BEFORE]}
+    await ctx.set_state(PitchStep.PREVIEW, d)
+    await show_preview(ctx)
+
+
+@PREFIX.on("skip_milestones", old=("skipms",), wizard=True)
 async def skip_milestones_pressed(ctx: Context) -> None:
     d = _at(ctx, "ms_title")
     await after_ms(ctx, d | {"ms": []})
 
 
-@PREFIX.on("done_milestones", old=("donems",))
+@PREFIX.on("done_milestones", old=("donems",), wizard=True)
 async def done_milestones_pressed(ctx: Context) -> None:
     d = _at(ctx, "ms_title", "ms_amount")
     if not d.get("ms"):
         raise StaleButton()
-    await after_ms(ctx, {k: v for k, v in d.items() if k != "ms_title"})
+    await after_ms(ctx, _without(d, MS_EDIT, MS_TITLE))
 
 
-@PREFIX.on("fix_field", old=("fix",))
+@PREFIX.on("fix_field", old=("fix",), wizard=True)
 async def fix_field_pressed(ctx: Context) -> None:
     d = _at(ctx, "preview")
     field = ctx.callback.arg if ctx.callback else None
     if field not in FIELDS:
         raise StaleButton()
     data = d | {"fixing": True}
-    if field == "ms":
-        data["ms"] = []
+    if field == "ms":  # the milestones as they are, to change one by one
+        data[MS_BEFORE] = list(d.get("ms") or [])
     await ask(ctx, "ms_title" if field == "ms" else field, data)
 
 
-@PREFIX.on("send")
+@PREFIX.on("send", wizard=True)
 async def send_pressed(ctx: Context) -> None:
     await send(ctx, _at(ctx, "preview"))
 
@@ -578,7 +734,8 @@ async def edit_field(ctx: Context, pitch_id: int, field: str | None) -> None:
         "pitch_id": pitch.id,
         "job_id": pitch.job_id,
         "price": pitch.price,
-        "ms": [],
+        # The proposed milestones, to change or remove one by one.
+        "ms": [dict(m) for m in pitch.proposed_milestones] if field == "ms" else [],
     }
     await ask(ctx, "ms_title" if field == "ms" else field, data)
 

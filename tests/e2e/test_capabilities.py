@@ -338,7 +338,7 @@ async def send_offer_via_chat(w: World, client: int, job_title: str, freelancer_
     await s.sees(client, "Amount for “Design”")
     await s.send(client, "200")
     await s.press(client, "No due date")
-    await s.sees(client, "The client pays $210.00")
+    await s.sees(client, "You pay $210.00")
     await s.press(client, "📨 Send offer")
     await s.sees(client, f"Offer sent to {freelancer_name}")
 
@@ -390,7 +390,7 @@ async def test_11_balance_history_and_withdraw(world: World) -> None:
     await s.press(wes, "✏️ Another amount")
     await s.sees(wes, "How much do you want to withdraw? Up to $180.00")
     await s.send(wes, "1000")
-    await s.sees(wes, "That is more than your balance.")
+    await s.sees(wes, "That is more than your balance of $180.00.")
     await s.send(wes, "/balance")
     await s.press(wes, "💸 Withdraw")
     await s.press(wes, "💸 Withdraw all ($180.00)")

@@ -133,7 +133,7 @@ async def test_the_whole_story_through_the_real_framework(stage: Stage) -> None:
     await s.send(CLARA, "150")
     await s.press(CLARA, "No due date")
     whole = funding_quote(M1 + M2, CLIENT_BP).total
-    await s.sees(CLARA, "2. Admin panel — $150.00", f"The client pays ${whole / 100:,.2f}")
+    await s.sees(CLARA, "2. Admin panel — $150.00", f"You pay ${whole / 100:,.2f}")
     await s.press(CLARA, "📨 Send offer")
     await s.sees(CLARA, "Offer sent to Felix")
 

@@ -14,7 +14,18 @@ from tests.flows.harness import Harness
 from tests.flows.test_balance import earn
 from tests.flows.test_disputes import open_by
 from tests.flows.test_funding import RefusingSandbox
-from tests.flows.test_offers import all_of, deal, fund, label, money_harness
+from tests.flows.test_offers import (
+    add_pitch,
+    all_of,
+    deal,
+    enter_milestone,
+    fund,
+    join_as,
+    label,
+    money_harness,
+    open_job,
+    people,
+)
 from tests.flows.test_work import submit
 
 ESCROW = {
@@ -176,3 +187,103 @@ async def test_payments_history_pages_and_someone_both_sees_both_parts(h):
     await h.send(dora, "/balance")
     assert "Paid into escrow" not in h.last(dora).text
     assert "Available to withdraw: $0.00" in h.last(dora).text
+
+
+# --- item 11: worded for the reader; examples fit the field; limits name the number --------
+
+WORDING = {
+    "en": {
+        "you_pay": "You pay $105.00",
+        "client_pays": "The client pays",
+        "you_receive": "You receive $90.00",
+        "rate": "e.g. 40.",
+        "budget": "e.g. 1500.",
+        "limit": "above the limit of $10,000,000.00",
+        "balance": "more than your balance of $90.00",
+        "files": "Files: ",
+        "status": "Status:",
+    },
+    "ru": {
+        "you_pay": "Вы платите $105.00",
+        "client_pays": "Заказчик платит",
+        "you_receive": "Вы получаете $90.00",
+        "rate": "например 40.",
+        "budget": "например 1500.",
+        "limit": "предел $10,000,000.00",
+        "balance": "больше вашего баланса: $90.00",
+        "files": "Файлов: ",
+        "status": "Статус:",
+    },
+}
+
+
+@pytest.mark.parametrize("lang", ["en", "ru"])
+async def test_fees_are_worded_for_the_reader(h, lang):
+    words = WORDING[lang]
+    carla, fred = await people(h, lang, lang)
+    pitch_id = await add_pitch(h, await open_job(h, carla), fred)
+    await h.press_data(carla, encode("of", "hire", pitch_id))
+    await enter_milestone(h, carla, "Design", "100")
+    review = h.last(carla).text  # the client's own offer, before sending it
+    assert words["you_pay"] in review and words["client_pays"] not in review
+    await h.press(carla, label("offers.btn.send_new", lang))
+    offer = next(t for t in h.texts(fred) if "$90.00" in t)  # the offer as Fred got it
+    assert words["you_receive"] in offer and words["you_pay"] not in offer
+
+
+async def job_wizard_to_budget(h: Harness, who, lang: str, hourly: bool) -> None:  # type: ignore[no-untyped-def]
+    """The job wizard up to the budget step (hourly: the rate)."""
+    await h.send(who, "/post")
+    restart = h.last(who).button(label("drafts.btn.restart", lang))
+    if restart is not None:  # the draft left by the previous walk (kept on leaving)
+        await h.press(who, label("drafts.btn.restart", lang))
+    await h.send(who, "Telegram bot for a bakery")
+    await h.send(who, "A bot that takes orders for pastries, with reminders.")
+    await h.press(who, "Development" if lang == "en" else "Разработка")
+    await h.send(who, "Python")
+    await h.press(who, label("post.btn.skills_done", lang))
+    await h.press(who, label("post.btn.hourly" if hourly else "post.btn.fixed", lang))
+
+
+@pytest.mark.parametrize("lang", ["en", "ru"])
+async def test_amount_examples_fit_the_field_and_limits_name_the_number(h, lang):
+    words = WORDING[lang]
+    carla = h.person("Carla", lang=lang)
+    await join_as(h, carla, "client")
+    # A rate asks with a rate's example, and says it again after a bad answer.
+    await job_wizard_to_budget(h, carla, lang, hourly=True)
+    assert words["rate"] in h.last(carla).text
+    await h.send(carla, "lots")
+    assert words["rate"] in h.last(carla).text and "1,250.50" not in h.last(carla).text
+    await h.send(carla, "99999999999")
+    assert words["limit"] in h.last(carla).text
+    # A budget gives a budget's example.
+    await job_wizard_to_budget(h, carla, lang, hourly=False)
+    assert words["budget"] in h.last(carla).text
+    await h.send(carla, "lots")
+    assert words["budget"] in h.last(carla).text and "1,250.50" not in h.last(carla).text
+    # Unpublished: the preview does not call the job open.
+    await h.send(carla, "1500")
+    await h.press(carla, label("post.btn.no_deadline", lang))
+    preview = h.last(carla).text
+    assert "$1,500.00" in preview and words["status"] not in preview
+
+    # Withdrawing more than the balance names the balance.
+    _, fred2 = await earn(h, freelancer_lang=lang)
+    await h.send(fred2, "/balance")
+    await h.press(fred2, label("balance.btn.withdraw", lang))
+    await h.press(fred2, label("balance.btn.other_amount", lang))
+    await h.send(fred2, "91")
+    assert words["balance"] in h.last(fred2).text
+    await h.press_data(fred2, encode("bal", "ok", 10**9))
+    assert words["balance"] in h.last_answer(fred2).text  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize("lang", ["en", "ru"])
+async def test_no_files_line_without_files(h, lang):
+    words = WORDING[lang]
+    carla, fred, _cid, [mid] = await deal(h, client_lang=lang, freelancer_lang=lang)
+    await fund(h, carla, mid)
+    await submit(h, fred, mid, "done")
+    submitted = next(t for t in reversed(h.texts(carla)) if "📦" in t)
+    assert words["files"] not in submitted  # not "Files: 0."

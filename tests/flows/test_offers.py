@@ -210,7 +210,7 @@ async def test_offer_with_two_milestones_shows_fees_and_reaches_the_freelancer(h
     assert "1. Design — $100.00 — due 2026-01-15" in review
     assert "2. Build — $50.00" in review
     assert "Milestones total: $150.00" in review
-    assert "pays $157.50" in review and "5% fee of $7.50" in review
+    assert "You pay $157.50" in review and "5% fee of $7.50" in review
     assert "receives $135.00" in review
     await h.press(carla, label("offers.btn.send_new"))
     assert "Offer sent to Fred 🦊" in h.last(carla).text

@@ -201,7 +201,7 @@ async def test_the_whole_story_from_start_to_withdrawal(h: Harness) -> None:
     await h.press(carla, "No due date")
     offer = h.last(carla).text
     whole = funding_quote(M1 + M2, CLIENT_BP)
-    assert f"The client pays ${whole.total / 100:,.2f}" in offer  # 472.50: fees first
+    assert f"You pay ${whole.total / 100:,.2f}" in offer  # 472.50: fees first, to the client
     fred_seen = len(h.chat(fred))
     await h.press(carla, "📨 Send offer")
     assert "Offer sent to Fred" in h.last(carla).text
