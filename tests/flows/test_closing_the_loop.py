@@ -7,12 +7,15 @@ from __future__ import annotations
 
 import pytest
 
-from domain.states import JobStatus
+from domain.states import ContractStatus, JobStatus
 from handlers.callbacks import encode
 from tests.flows.harness import Harness, Person
 from tests.flows.test_offers import (
     add_pitch,
     all_of,
+    contract,
+    deal,
+    fund,
     join_as,
     label,
     money_harness,
@@ -20,6 +23,7 @@ from tests.flows.test_offers import (
     people,
     send_offer,
 )
+from tests.flows.test_work import submit
 
 LANGS = ["en", "ru"]
 
@@ -120,3 +124,101 @@ async def test_a_job_kept_open_is_not_taken_off_by_the_next_hire(h):
     await h.press_data(vera, encode("of", "accept", cid))
     assert await job_status(h, job_id) is JobStatus.OPEN
     assert not any(label("offers.hired.btn.close") in m.labels() for m in h.chat(carla)[asked:])
+
+
+# --- item 13: the last settled milestone, the next one to fund ------------------------------
+
+
+async def contract_status(h: Harness, cid: int) -> ContractStatus:
+    return (await contract(h, cid)).status
+
+
+async def release(h: Harness, carla: Person, fred: Person, mid: int) -> None:
+    await submit(h, fred, mid, "Done")
+    await h.press_data(carla, encode("wk", "approve", mid))
+    await h.press(carla, label("work.btn.release_confirm", carla.language_code or "en"))
+
+
+def offers_to_end(h: Harness, who: Person) -> list:  # type: ignore[type-arg]
+    end = label("contracts.btn.end_and_rate", who.language_code or "en")
+    return [m for m in h.chat(who) if end in m.labels()]
+
+
+@pytest.mark.parametrize("lang", LANGS)
+async def test_release_offers_the_next_milestone_then_the_last_offers_end_and_rate(h, lang):
+    carla, fred, cid, [first, second] = await deal(
+        h, amounts=("100", "200"), client_lang=lang, freelancer_lang=lang
+    )
+    await fund(h, carla, first)
+    await release(h, carla, fred, first)
+    done = h.last(carla)
+    fund_next = label("work.btn.fund_next", lang, n=2, title="Part 2")
+    # Before the fix the release only linked back to the contract card.
+    assert done.labels() == [fund_next, label("contracts.btn.open", lang)]
+    assert offers_to_end(h, carla) == offers_to_end(h, fred) == []  # one is left
+    await h.press(carla, fund_next)
+    quote = h.last(carla)
+    assert quote.message_id == done.message_id  # straight into its quote, in place
+    assert ("Fund milestone" if lang == "en" else "Оплата этапа") in quote.text
+    assert "Part 2" in quote.text
+    await fund(h, carla, second)
+
+    await release(h, carla, fred, second)
+    assert await contract_status(h, cid) is ContractStatus.ACTIVE  # offered, not done for them
+    [to_carla], [to_fred] = offers_to_end(h, carla), offers_to_end(h, fred)
+    assert to_fred is h.last(fred) and to_carla is h.last(carla)
+    # Nothing is left to fund: the last release links to the card alone.
+    assert h.chat(carla)[-2].labels() == [label("contracts.btn.open", lang)]
+
+    # One tap ends the contract and shows the stars in place.
+    await h.press(fred, label("contracts.btn.end_and_rate", lang))
+    assert await contract_status(h, cid) is ContractStatus.ENDED
+    assert to_fred.labels()[0] == "⭐" and "⭐⭐⭐⭐⭐" in to_fred.labels()
+    assert to_fred is h.last(fred)  # no second rating prompt for the one who ended it
+    # Carla hears that Fred ended it and gets the stars; her offer's tap opens them too.
+    assert "⭐⭐⭐⭐⭐" in h.last(carla).labels()
+    end = to_carla.button(label("contracts.btn.end_and_rate", lang))
+    await h.press_data(carla, end["data"], to_carla.message_id)  # type: ignore[index]
+    assert "⭐⭐⭐⭐⭐" in to_carla.labels()
+    await h.press_data(fred, f"rv:stars:{cid}:5", to_fred.message_id)
+    await h.press_data(fred, "rv:skip", to_fred.message_id)
+    async with h.db.uow() as uow:
+        assert await uow.reviews.count(contract_id=cid, reviewer_id=fred.id) == 1
+
+
+async def test_a_refund_of_the_last_milestone_offers_end_and_rate_but_cancelling_all_does_not(h):
+    carla, fred, cid, [mid] = await deal(h)
+    await fund(h, carla, mid)
+    await h.press_data(fred, encode("wk", "refund", mid))
+    await h.press(fred, label("work.btn.refund_confirm"))
+    assert len(offers_to_end(h, carla)) == len(offers_to_end(h, fred)) == 1
+
+    assert await contract_status(h, cid) is ContractStatus.ACTIVE
+
+
+async def test_cancelling_every_unfunded_milestone_offers_nothing(h):
+    carla, fred, cid, [mid] = await deal(h)
+    await h.press_data(carla, encode("wk", "cancel_milestone", mid))
+    await h.press(carla, label("work.btn.cancel_confirm"))
+    assert offers_to_end(h, carla) == offers_to_end(h, fred) == []
+    assert await contract_status(h, cid) is ContractStatus.ACTIVE
+
+
+async def test_end_and_rate_from_strangers_and_after_a_new_milestone(h):
+    carla, fred, cid, [mid] = await deal(h)
+    vera = h.person("Vera")
+    await join_as(h, vera, "freelancer")
+    await fund(h, carla, mid)
+    await release(h, carla, fred, mid)
+    await h.press_data(vera, encode("rv", "end_and_rate", cid))
+    assert await contract_status(h, cid) is ContractStatus.ACTIVE
+    # Carla adds a milestone before Fred taps: ending would cancel it, so he is asked first.
+    await h.press_data(carla, encode("of", "add_milestone", cid))
+    await h.send(carla, "Extra")
+    await h.send(carla, "50")
+    await h.press(carla, label("offers.btn.skip_due"))
+    await h.press(carla, label("offers.btn.send_add"))
+    [offer] = offers_to_end(h, fred)
+    await h.press(fred, label("contracts.btn.end_and_rate"))
+    assert await contract_status(h, cid) is ContractStatus.ACTIVE
+    assert "Unfunded milestones (1) will be cancelled" in offer.text
