@@ -245,38 +245,57 @@ async def job_wizard_to_budget(h: Harness, who, lang: str, hourly: bool) -> None
     await h.press(who, label("post.btn.hourly" if hourly else "post.btn.fixed", lang))
 
 
-@pytest.mark.parametrize("lang", ["en", "ru"])
-async def test_amount_examples_fit_the_field_and_limits_name_the_number(h, lang):
-    words = WORDING[lang]
+async def a_client(h: Harness, lang: str):  # type: ignore[no-untyped-def]
     carla = h.person("Carla", lang=lang)
     await join_as(h, carla, "client")
+    return carla
+
+
+@pytest.mark.parametrize("lang", ["en", "ru"])
+async def test_amount_examples_fit_the_field(h, lang):
+    words = WORDING[lang]
+    carla = await a_client(h, lang)
     # A rate asks with a rate's example, and says it again after a bad answer.
     await job_wizard_to_budget(h, carla, lang, hourly=True)
     assert words["rate"] in h.last(carla).text
     await h.send(carla, "lots")
     assert words["rate"] in h.last(carla).text and "1,250.50" not in h.last(carla).text
-    await h.send(carla, "99999999999")
-    assert words["limit"] in h.last(carla).text
     # A budget gives a budget's example.
     await job_wizard_to_budget(h, carla, lang, hourly=False)
     assert words["budget"] in h.last(carla).text
     await h.send(carla, "lots")
     assert words["budget"] in h.last(carla).text and "1,250.50" not in h.last(carla).text
-    # Unpublished: the preview does not call the job open.
+
+
+@pytest.mark.parametrize("lang", ["en", "ru"])
+async def test_the_amount_limit_is_named(h, lang):
+    carla = await a_client(h, lang)
+    await job_wizard_to_budget(h, carla, lang, hourly=False)
+    await h.send(carla, "99999999999")
+    assert WORDING[lang]["limit"] in h.last(carla).text
+
+
+@pytest.mark.parametrize("lang", ["en", "ru"])
+async def test_an_unpublished_job_does_not_say_open(h, lang):
+    carla = await a_client(h, lang)
+    await job_wizard_to_budget(h, carla, lang, hourly=False)
     await h.send(carla, "1500")
     await h.press(carla, label("post.btn.no_deadline", lang))
     preview = h.last(carla).text
-    assert "$1,500.00" in preview and words["status"] not in preview
+    assert "$1,500.00" in preview and WORDING[lang]["status"] not in preview
+    assert "Telegram bot for a bakery" in preview and "pastries" in preview  # the whole card
 
-    # Withdrawing more than the balance names the balance.
-    _, fred2 = await earn(h, freelancer_lang=lang)
-    await h.send(fred2, "/balance")
-    await h.press(fred2, label("balance.btn.withdraw", lang))
-    await h.press(fred2, label("balance.btn.other_amount", lang))
-    await h.send(fred2, "91")
-    assert words["balance"] in h.last(fred2).text
-    await h.press_data(fred2, encode("bal", "ok", 10**9))
-    assert words["balance"] in h.last_answer(fred2).text  # type: ignore[union-attr]
+
+@pytest.mark.parametrize("lang", ["en", "ru"])
+async def test_more_than_the_balance_names_the_balance(h, lang):
+    _, fred = await earn(h, freelancer_lang=lang)
+    await h.send(fred, "/balance")
+    await h.press(fred, label("balance.btn.withdraw", lang))
+    await h.press(fred, label("balance.btn.other_amount", lang))
+    await h.send(fred, "91")
+    assert WORDING[lang]["balance"] in h.last(fred).text
+    await h.press_data(fred, encode("bal", "ok", 10**9))
+    assert WORDING[lang]["balance"] in h.last_answer(fred).text  # type: ignore[union-attr]
 
 
 @pytest.mark.parametrize("lang", ["en", "ru"])
