@@ -56,6 +56,10 @@ class Settings(BaseSettings):
     client_fee_percent: Decimal = Decimal(5)
     freelancer_fee_percent: Decimal = Decimal(10)
     auto_release_days: int = Field(14, ge=1, le=365)
+    # The dispute clock: days to answer a dispute (silence settles for the opener),
+    # then days to agree a split before it goes to the admins.
+    dispute_response_days: int = Field(4, ge=3, le=60)
+    dispute_negotiation_days: int = Field(7, ge=1, le=90)
 
     # Telegram's delivery limits (the sender's rate limiter).
     send_rate: float = Field(30, gt=0)  # messages a second, all chats together
@@ -218,6 +222,8 @@ class Settings(BaseSettings):
             client_fee_bp=percent_to_bp(self.client_fee_percent),
             freelancer_fee_bp=percent_to_bp(self.freelancer_fee_percent),
             auto_release_days=self.auto_release_days,
+            dispute_response_days=self.dispute_response_days,
+            dispute_negotiation_days=self.dispute_negotiation_days,
             admin_ids=self.admin_ids,
             payments=self.payments,
             update_dedup_hours=self.update_dedup_hours,

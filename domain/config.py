@@ -14,6 +14,13 @@ class MarketConfig:
     auto_release_days: int = 14
     reminder_hours: tuple[int, ...] = (48, 24)  # before auto-release
     offer_expiry_days: int = 7
+    # The dispute clock (domain/usecases/deadlines.py): days the other party has to
+    # answer (silence settles for the opener), reminders before that, days to agree
+    # a split after an answer; then admins decide, reminded after admin_wait_days.
+    dispute_response_days: int = 4
+    dispute_reminder_hours: tuple[int, ...] = (48, 24)
+    dispute_negotiation_days: int = 7
+    dispute_admin_wait_days: int = 2
     review_window_days: int = 14  # double-blind reviews are revealed by then
     weekly_pitch_quota: int = 20
     admin_ids: frozenset[int] = field(default_factory=frozenset)

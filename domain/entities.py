@@ -20,6 +20,7 @@ from domain.states import (
     PITCH,
     REVIEW,
     ContractStatus,
+    DisputeStage,
     DisputeStatus,
     JobStatus,
     MilestoneStatus,
@@ -186,6 +187,15 @@ class Dispute:
     resolved_by: int | None = None
     created_at: datetime | None = None
     resolved_at: datetime | None = None
+    resolution_reason: str = ""  # the admin's words to both parties
+    # The clock: the stage and its deadline (None once an admin is awaited).
+    stage: DisputeStage = DisputeStage.RESPONSE
+    due_at: datetime | None = None
+    reminders_sent: int = 0  # before due_at, in the response stage
+    escalated_at: datetime | None = None  # since when an admin is awaited
+    handled_by: int | None = None  # the admin who took it
+    taken_at: datetime | None = None
+    admins_reminded_at: datetime | None = None
 
     def apply(self, action: str) -> None:
         self.status = DISPUTE.next(self.status, action)

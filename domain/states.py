@@ -53,6 +53,17 @@ class DisputeStatus(StrEnum):
     SETTLED = "settled"  # both parties agreed a split
     RESOLVED = "resolved"  # an admin decided
     WITHDRAWN = "withdrawn"
+    LAPSED = "lapsed"  # unanswered in time: settled for the opener
+
+
+class DisputeStage(StrEnum):
+    """Where a live dispute is on its clock (domain/usecases/deadlines.py):
+    the other party has days to answer (silence settles for the opener), then the
+    parties have days to agree a split, then it waits for an admin."""
+
+    RESPONSE = "response"
+    NEGOTIATION = "negotiation"
+    ADMIN = "admin"
 
 
 class ReviewStatus(StrEnum):
@@ -193,6 +204,9 @@ DISPUTE = Machine[DisputeStatus](
         (D.SPLIT_PROPOSED, "resolve"): D.RESOLVED,
         (D.OPEN, "withdraw"): D.WITHDRAWN,
         (D.SPLIT_PROPOSED, "withdraw"): D.WITHDRAWN,
+        # Nobody answered in time: it settles for the opener (the dispute clock).
+        (D.OPEN, "lapse"): D.LAPSED,
+        (D.SPLIT_PROPOSED, "lapse"): D.LAPSED,
     },
 )
 

@@ -12,6 +12,7 @@ from sqlalchemy.orm import registry
 from domain import entities as e
 from domain.states import (
     ContractStatus,
+    DisputeStage,
     DisputeStatus,
     JobStatus,
     MilestoneStatus,
@@ -230,6 +231,15 @@ disputes = sa.Table(
     sa.Column("resolved_by", sa.BigInteger),
     _created(),
     sa.Column("resolved_at", UTCDateTime),
+    # The dispute clock (migration 0007): the stage, its deadline, reminders, the admin.
+    sa.Column("resolution_reason", sa.Text, nullable=False, default=""),
+    sa.Column("stage", enum_column(DisputeStage), nullable=False),
+    sa.Column("due_at", UTCDateTime, index=True),
+    sa.Column("reminders_sent", sa.Integer, nullable=False, default=0),
+    sa.Column("escalated_at", UTCDateTime),
+    sa.Column("handled_by", sa.BigInteger),
+    sa.Column("taken_at", UTCDateTime),
+    sa.Column("admins_reminded_at", UTCDateTime),
 )
 
 messages = sa.Table(

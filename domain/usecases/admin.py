@@ -13,6 +13,7 @@ from domain.ports import Clock, UnitOfWork
 from domain.reputation import FreelancerRecord
 from domain.states import ContractStatus, DisputeStatus, JobStatus
 from domain.usecases.common import load, require_admin
+from domain.usecases.disputes import LIVE
 from domain.usecases.queries import freelancer_record
 
 
@@ -62,7 +63,10 @@ async def open_disputes(
 @dataclass(frozen=True, slots=True)
 class TimelineItem:
     at: datetime | None
-    kind: str  # funded, submission, dispute_opened, message, split_proposed, resolved
+    # funded, submission, dispute_opened, message (in a dispute), chat (the contract's
+    # messages meanwhile), split_proposed, escalated, taken, and how it closed:
+    # resolved, settled, lapsed, withdrawn
+    kind: str
     actor_id: int | None
     text: str = ""
     files: tuple[str, ...] = ()
@@ -84,7 +88,9 @@ async def dispute_evidence(
     uow: UnitOfWork, clock: Clock, config: MarketConfig, actor_id: int, dispute_id: int
 ) -> DisputeEvidence:
     """Everything an admin needs to decide: the timeline of the milestone — funding,
-    submissions, the dispute, every message of the contract — amounts and both records."""
+    submissions, its disputes and their messages, the contract's messages while the
+    milestone was funded, the dispute's clock — amounts and both records. Nothing of
+    the contract's other milestones."""
     require_admin(config, actor_id)
     dispute = await load(uow.disputes, dispute_id, "dispute")
     milestone = await load(uow.milestones, dispute.milestone_id, "milestone")
@@ -98,29 +104,42 @@ async def dispute_evidence(
         items.append(
             TimelineItem(s.created_at, "submission", s.freelancer_id, s.message, tuple(s.files))
         )
-    items.append(
-        TimelineItem(
-            dispute.created_at,
-            "dispute_opened",
-            dispute.opened_by,
-            dispute.reason,
-            tuple(dispute.evidence),
-        )
-    )
-    for msg in await uow.messages.find(contract_id=contract.id):
+    here = await uow.disputes.find(milestone_id=milestone.id)
+    for each in here:  # this dispute, and any earlier one on the same milestone
         items.append(
-            TimelineItem(msg.created_at, "message", msg.sender_id, msg.text, tuple(msg.files))
+            TimelineItem(
+                each.created_at, "dispute_opened", each.opened_by, each.reason, tuple(each.evidence)
+            )
         )
-    if dispute.proposed_share is not None:
+    ids = {each.id for each in here}
+    start = milestone.funded_at or dispute.created_at
+    for msg in await uow.messages.find(contract_id=contract.id):
+        if msg.dispute_id is not None:
+            if msg.dispute_id in ids:
+                items.append(
+                    TimelineItem(
+                        msg.created_at, "message", msg.sender_id, msg.text, tuple(msg.files)
+                    )
+                )
+        elif _between(msg.created_at, start, dispute.resolved_at):
+            items.append(
+                TimelineItem(msg.created_at, "chat", msg.sender_id, msg.text, tuple(msg.files))
+            )
+    if dispute.proposed_share is not None and dispute.status in LIVE:
         items.append(
             TimelineItem(None, "split_proposed", dispute.proposed_by, amount=dispute.proposed_share)
         )
-    if dispute.resolved_at is not None:
+    if dispute.escalated_at is not None:
+        items.append(TimelineItem(dispute.escalated_at, "escalated", None))
+    if dispute.taken_at is not None:
+        items.append(TimelineItem(dispute.taken_at, "taken", dispute.handled_by))
+    if dispute.resolved_at is not None and dispute.status not in LIVE:
         items.append(
             TimelineItem(
                 dispute.resolved_at,
-                "resolved",
+                str(dispute.status),
                 dispute.resolved_by,
+                dispute.resolution_reason,
                 amount=dispute.resolution_share,
             )
         )
@@ -137,6 +156,13 @@ async def dispute_evidence(
         client_record=await freelancer_record(uow, clock, contract.client_id),
         freelancer_record=await freelancer_record(uow, clock, contract.freelancer_id),
     )
+
+
+def _between(at: datetime | None, start: datetime | None, end: datetime | None) -> bool:
+    """Was `at` within [start, end] (an open end: until now)?"""
+    if at is None or start is None:
+        return False
+    return start <= at and (end is None or at <= end)
 
 
 async def audit_log(

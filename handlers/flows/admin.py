@@ -1,10 +1,14 @@
 """The admins' commands (user ids in config.admin_ids; for everyone else these
 commands do not exist: "unknown command", no effect).
 
-/disputes            open disputes, oldest first, as buttons
-/dispute <id>        the evidence: timeline, messages, submissions, amounts, both records
-/resolve <id> <share>  the freelancer's share (all, none, 60%, 120.50); a confirmation shows
-                     who gets what (domain.fees.settlement) before anything moves
+/disputes            open disputes, oldest first, as buttons (where each is on its clock)
+/dispute <id>        the evidence: that milestone's timeline (funding, submissions, the
+                     dispute's messages and steps, labelled), amounts, both records
+/resolve <id> <share> [reason]  the freelancer's share (all, none, 60%, 120.50); a
+                     confirmation shows who gets what (domain.fees.settlement) before
+                     anything moves, and asks for an optional short reason both parties
+                     receive (typed, or given after the share; Skip resolves without one)
+/take <id>           handle a dispute: both parties are told who decides
 /ban <user id> [reason], /unban <user id>, /user <user id>
 /stats               users, jobs by status, contracts, escrow held, fees earned, disputes
 /audit               the audit log, latest first, paged
@@ -13,8 +17,10 @@ commands do not exist: "unknown command", no effect).
 Callback data (prefix "adm", handlers/prefixes.py ADMIN; every press is re-checked:
 admins only; the old codes of buttons already sent, still honoured, in brackets):
 - "adm:evidence:<dispute_id>" evidence (d), "adm:files:<dispute_id>" the evidence files (ev),
-  "adm:resolve:<dispute_id>:<share>" confirm a resolution (rs),
-  "adm:confirm_resolve:<dispute_id>:<share>" resolve (rsok)
+  "adm:resolve:<dispute_id>:<share>" confirm a resolution and ask for a reason (rs),
+  "adm:confirm_resolve:<dispute_id>:<share>" resolve with the reason typed (rsok),
+  "adm:skip_reason:<dispute_id>:<share>" resolve without a reason,
+  "adm:take:<dispute_id>" take the dispute
 - "adm:disputes::<page>" open disputes (dl), "adm:audit::<page>" audit log (al),
   "adm:reports::<page>" open reports (rl)
 - "adm:user:<user_id>" user card (u), "adm:ban_user:<user_id>" (ban) / "adm:confirm_ban:<user_id>"
@@ -39,11 +45,18 @@ from typing import Any
 
 from domain import ledger, validation
 from domain.entities import Contract, Milestone, Report, User
-from domain.errors import NotAllowed
-from domain.events import ChargebackAfterSettlement, MilestoneFrozen, UserBanned, UserUnbanned
+from domain.errors import NotAllowed, NotFound
+from domain.events import (
+    ChargebackAfterSettlement,
+    DisputeAdminReminder,
+    DisputeEscalated,
+    MilestoneFrozen,
+    UserBanned,
+    UserUnbanned,
+)
 from domain.fees import Settlement, settlement
 from domain.reputation import FreelancerRecord
-from domain.states import HELD, ContractStatus, JobStatus, MilestoneStatus
+from domain.states import HELD, ContractStatus, DisputeStage, JobStatus, MilestoneStatus
 from domain.usecases import accounts
 from domain.usecases import admin as uc
 from domain.usecases import disputes as disputes_uc
@@ -54,17 +67,25 @@ from handlers.callbacks import StaleButton
 from handlers.context import Context, Scope
 from handlers.contract_views import escrow_line
 from handlers.events import Button
+from handlers.flows.disputes import next_step, when
 from handlers.helpers import gateway_of, int_arg, name_of, page_nav, page_of
 from handlers.i18n import Translator
-from handlers.notify import renders
+from handlers.notify import dispute_rows, renders
 from handlers.prefixes import ADMIN, OPEN, REVIEW
-from handlers.render import Html, bold, button, esc, join, keyboard, money, shorten
-from handlers.routing import Menu, command
+from handlers.render import Html, button, esc, join, keyboard, money, shorten
+from handlers.routing import Menu, Steps, command, step
 
 PAGE = 8
 TIMELINE_TEXT = 300  # characters of one timeline entry
 FILE_NOTE = 800  # characters of a file's note in its caption (Telegram allows 1024)
 _ID = re.compile(r"[1-9][0-9]{0,17}")
+MONEY_DETAILS = ("share", "amount")  # audit details in minor units
+
+
+class AdminStep(Steps, flow="admin"):
+    """An admin's conversation (the values are stored: never change one)."""
+
+    REASON = "resolve_reason"  # the optional reason of a decision, typed
 
 
 def _require_admin(ctx: Context) -> None:
@@ -130,6 +151,27 @@ def _case_lines(
     ]
 
 
+async def _split_text(
+    ctx: Context, key: str, target_id: int, m: Milestone, contract: Contract, share: int
+) -> Html:
+    """Who gets what (domain.fees.settlement) if the freelancer's share is `share`."""
+    if not 0 <= share <= m.amount:
+        raise StaleButton()
+    s = settlement(m.amount, share, contract.client_fee_bp, contract.freelancer_fee_bp)
+    cur = m.currency
+    return ctx.t(
+        key,
+        id=target_id,
+        share=money(share, cur),
+        amount=money(m.amount, cur),
+        freelancer=await _name(ctx, contract.freelancer_id),
+        to_freelancer=money(s.to_freelancer, cur),
+        client=await _name(ctx, contract.client_id),
+        to_client=money(s.to_client, cur),
+        fees=money(s.to_platform, cur),
+    )
+
+
 async def _confirm_split(
     ctx: Context,
     key: str,
@@ -140,25 +182,11 @@ async def _confirm_split(
     ok: str,
     cancel: str,
 ) -> None:
-    """Who gets what (domain.fees.settlement) before anything moves; `ok` is the
-    confirming button's data, `cancel` the way back."""
-    if not 0 <= share <= m.amount:
-        raise StaleButton()
+    """Who gets what before anything moves; `ok` is the confirming button's data,
+    `cancel` the way back."""
     t = ctx.t
-    s = settlement(m.amount, share, contract.client_fee_bp, contract.freelancer_fee_bp)
-    cur = m.currency
     await ctx.edit(
-        t(
-            key,
-            id=target_id,
-            share=money(share, cur),
-            amount=money(m.amount, cur),
-            freelancer=await _name(ctx, contract.freelancer_id),
-            to_freelancer=money(s.to_freelancer, cur),
-            client=await _name(ctx, contract.client_id),
-            to_client=money(s.to_client, cur),
-            fees=money(s.to_platform, cur),
-        ),
+        await _split_text(ctx, key, target_id, m, contract, share),
         keyboard(
             [button(t.plain("adm.btn.resolve_sure"), ok), button(t.plain("btn.cancel"), cancel)]
         ),
@@ -183,6 +211,15 @@ async def _show_settled(
 # --- disputes --------------------------------------------------------------------------------
 
 
+def _stage_label(t: Translator, d: Any) -> str:
+    """Where a live dispute is on its clock, for the admins' list."""
+    if d.status not in disputes_uc.LIVE:
+        return t.plain(f"dsp.status.{d.status}")
+    if d.stage is DisputeStage.ADMIN:
+        return t.plain("adm.stage.taken" if d.handled_by else "adm.stage.admin")
+    return t.plain(f"adm.stage.{d.stage}")
+
+
 async def _show_disputes(ctx: Context, page: int) -> None:
     t = ctx.t
     found = await uc.open_disputes(ctx.uow, ctx.config, ctx.user.id, limit=500)
@@ -190,7 +227,7 @@ async def _show_disputes(ctx: Context, page: int) -> None:
     if not found and not frozen:
         await ctx.edit(t("adm.disputes_none"))
         return
-    # Chargebacks first: the bank is already involved.
+    # Chargebacks first: the bank is already involved; then those awaiting an admin.
     items: list[Button] = [
         button(
             f"🧊 {t.plain('adm.frozen.item', id=m.id)} · {money(m.amount, m.currency)}",
@@ -198,10 +235,11 @@ async def _show_disputes(ctx: Context, page: int) -> None:
         )
         for m in frozen
     ]
+    found.sort(key=lambda d: d.stage is not DisputeStage.ADMIN)
     for d in found:
         milestone = await ctx.uow.milestones.get(d.milestone_id)
         amount = money(milestone.amount, milestone.currency) if milestone else "?"
-        label = f"⚖️ #{d.id} · {amount} · {t.plain(f'dsp.status.{d.status}')}"
+        label = f"⚖️ #{d.id} · {amount} · {_stage_label(t, d)}"
         items.append(button(label, ADMIN.data("evidence", d.id)))
     shown, page, pages = page_of(items, page, PAGE)
     text = t("adm.disputes_title", count=len(found))
@@ -227,6 +265,20 @@ def _record_line(t: Translator, role: str, name: str, record: FreelancerRecord) 
     )
 
 
+async def _timeline_line(ctx: Context, item: uc.TimelineItem, currency: str) -> Html:
+    """One labelled event of the milestone: when, what (in words), who, how much."""
+    t = ctx.t
+    label = t(f"adm.tl.{item.kind}", name=await _name(ctx, item.actor_id))
+    line = Html(f"• {esc(_when(item.at))} — {label}")
+    if item.amount is not None:
+        line = join([line, esc(money(item.amount, currency))], " · ")
+    if item.text:
+        line = join([line, esc(shorten(item.text, TIMELINE_TEXT))])
+    if item.files:
+        line = join([line, t("adm.ev.files", count=len(item.files))])
+    return line
+
+
 async def _show_evidence(ctx: Context, dispute_id: int) -> None:
     t = ctx.t
     ev = await uc.dispute_evidence(ctx.uow, ctx.clock, ctx.config, ctx.user.id, dispute_id)
@@ -237,23 +289,12 @@ async def _show_evidence(ctx: Context, dispute_id: int) -> None:
         t("adm.ev.title", id=d.id, status=t.plain(f"dsp.status.{d.status}")),
         *_case_lines(t, c, m, ev.escrow, client, freelancer),
         t("adm.ev.opened", name=await _name(ctx, d.opened_by), date=_when(d.created_at)),
-        Html(""),
-        t("adm.ev.timeline"),
     ]
-    for item in ev.timeline:
-        parts = [
-            Html(
-                f"• {esc(_when(item.at))} — {t(f'adm.kind.{item.kind}')} — {bold(await _name(ctx, item.actor_id))}"
-            )
-        ]
-        if item.amount is not None:
-            parts.append(esc(money(item.amount, cur)))
-        line = join(parts, " · ")
-        if item.text:
-            line = join([line, esc(shorten(item.text, TIMELINE_TEXT))])
-        if item.files:
-            line = join([line, t("adm.ev.files", count=len(item.files))])
-        lines.append(line)
+    upcoming = await next_step(ctx, t, d, m, c, ctx.user.id)
+    if upcoming:
+        lines.append(upcoming)
+    lines += [Html(""), t("adm.ev.timeline")]
+    lines += [await _timeline_line(ctx, item, cur) for item in ev.timeline]
     lines += [
         Html(""),
         _record_line(t, "client", client, ev.client_record),
@@ -263,6 +304,8 @@ async def _show_evidence(ctx: Context, dispute_id: int) -> None:
     rows_: list[list[Button] | Button | None] = []
     if d.status in disputes_uc.LIVE:
         rows_.append(_share_buttons(t, "resolve", d.id, m.amount))  # type: ignore[arg-type]
+        if d.handled_by != ctx.user.id:
+            rows_.append(button(t.plain("adm.btn.take"), ADMIN.data("take", d.id)))
     if files:
         rows_.append(button(t.plain("adm.btn.files", count=files), ADMIN.data("files", d.id)))
     rows_ += [_party_buttons(t, c), _disputes_button(t)]
@@ -288,29 +331,102 @@ async def _send_files(ctx: Context, dispute_id: int) -> None:
             kind=ctx.t.plain(f"adm.kind.{item.kind}"),
             name=await _name(ctx, item.actor_id),
         )
-        if item.kind == "message" and item.text:  # the caption or note it came with
+        if item.kind in ("message", "chat") and item.text:  # the caption or note it came with
             caption = join([caption, esc(shorten(item.text, FILE_NOTE))])
         await ctx.reply_file(file_id, caption)
 
 
-async def _ask_resolve(ctx: Context, dispute_id: int, share: int) -> None:
+async def _existing(ctx: Context, dispute_id: int) -> Any:
+    """The dispute an admin named: "No dispute #9" when there never was one;
+    "no longer exists" is for one that existed and is closed."""
+    dispute = await ctx.uow.disputes.get(dispute_id)
+    if dispute is None:
+        raise NotFound("no_dispute", f"No dispute #{dispute_id}.", id=dispute_id)
+    return dispute
+
+
+def _require_open(dispute: Any) -> None:
+    if dispute.status not in disputes_uc.LIVE:
+        raise NotAllowed(
+            "dispute_gone", "This dispute no longer exists: it is closed.", id=dispute.id
+        )
+
+
+async def _ask_resolve(
+    ctx: Context, dispute_id: int, share: int, reason: str | None = None
+) -> None:
+    """Who gets what; then the optional reason: asked for (typed, or Skip), or shown
+    when already given. The reason waits in the conversation state, not in a button."""
+    d = await _existing(ctx, dispute_id)
     ev = await uc.dispute_evidence(ctx.uow, ctx.clock, ctx.config, ctx.user.id, dispute_id)
-    d = ev.dispute
-    if d.status not in disputes_uc.LIVE:
-        raise NotAllowed("dispute_closed", "This dispute is closed.")
-    ok, cancel = ADMIN.data("confirm_resolve", d.id, share), ADMIN.data("evidence", d.id)
-    await _confirm_split(
-        ctx, "adm.resolve_confirm", dispute_id, ev.milestone, ev.contract, share, ok, cancel
+    _require_open(ev.dispute)
+    if not 0 <= share <= ev.milestone.amount:
+        raise StaleButton()
+    t = ctx.t
+    await ctx.set_state(AdminStep.REASON, {"d": d.id, "share": share, "reason": reason or ""})
+    cancel = button(t.plain("btn.cancel"), ADMIN.data("evidence", d.id))
+    if reason:
+        extra = t("adm.resolve_reason_given", reason=reason)
+        buttons = [
+            [
+                button(t.plain("adm.btn.resolve_sure"), ADMIN.data("confirm_resolve", d.id, share)),
+                cancel,
+            ]
+        ]
+    else:
+        extra = t("adm.resolve_ask_reason")
+        buttons = [
+            [button(t.plain("adm.btn.skip_reason"), ADMIN.data("skip_reason", d.id, share))],
+            [cancel],
+        ]
+    await ctx.edit(
+        join(
+            [
+                await _split_text(
+                    ctx, "adm.resolve_confirm", d.id, ev.milestone, ev.contract, share
+                ),
+                Html(""),
+                extra,
+            ]
+        ),
+        keyboard(*buttons),
     )
 
 
-async def _resolve(ctx: Context, dispute_id: int, share: int) -> None:
+async def _resolve(ctx: Context, dispute_id: int, share: int, reason: str = "") -> None:
+    await _existing(ctx, dispute_id)
     split = await disputes_uc.resolve_dispute(
-        ctx.uow, ctx.clock, ctx.config, gateway_of(ctx), ctx.user.id, dispute_id, share
+        ctx.uow, ctx.clock, ctx.config, gateway_of(ctx), ctx.user.id, dispute_id, share, reason
     )
+    if ctx.in_step(AdminStep):
+        await ctx.clear_state()
     dispute = await load(ctx.uow.disputes, dispute_id, "dispute")
     milestone = await load(ctx.uow.milestones, dispute.milestone_id, "milestone")
     await _show_settled(ctx, "adm.resolved", dispute_id, split, milestone.currency)
+
+
+def _typed_reason(ctx: Context, dispute_id: int, share: int) -> str:
+    """The reason typed for exactly this decision (dispute and share), if any."""
+    if not ctx.in_step(AdminStep.REASON):
+        return ""
+    data = ctx.data
+    if int(data.get("d", 0)) != dispute_id or int(data.get("share", -1)) != share:
+        return ""
+    return str(data.get("reason") or "")
+
+
+@step(AdminStep.REASON)
+async def reason_step(ctx: Context) -> None:
+    """The admin typed the reason of the decision being confirmed."""
+    _require_admin(ctx)
+    reason = validation.clean_text(ctx.text, "reason", 1, disputes_uc.REASON_MAX)
+    await _ask_resolve(ctx, int(ctx.data["d"]), int(ctx.data["share"]), reason)
+
+
+async def _take(ctx: Context, dispute_id: int) -> None:
+    await _existing(ctx, dispute_id)
+    await disputes_uc.take_dispute(ctx.uow, ctx.clock, ctx.config, ctx.user.id, dispute_id)
+    await _show_evidence(ctx, dispute_id)
 
 
 @command("disputes", admin=True, order=10, menu=Menu.ADMIN, menu_order=140)
@@ -324,7 +440,16 @@ async def dispute_command(ctx: Context) -> None:
     if dispute_id is None:
         await ctx.reply(ctx.t("adm.usage_dispute"))
         return
+    await _existing(ctx, dispute_id)
     await _show_evidence(ctx, dispute_id)
+
+
+def _share_and_reason(text: str, amount: int, currency: str) -> tuple[int, str]:
+    """ "50% the reason" → the share and the reason ("50 %" is one share too)."""
+    words = text.split()
+    taken = 2 if len(words) > 1 and words[1] == "%" else 1
+    share = validation.parse_percent_or_amount(" ".join(words[:taken]), amount, currency)
+    return share, " ".join(words[taken:])
 
 
 @command("resolve", admin=True, order=30)
@@ -334,10 +459,72 @@ async def resolve_command(ctx: Context) -> None:
     if dispute_id is None or not rest.strip():
         await ctx.reply(ctx.t("adm.usage_resolve"))
         return
-    dispute = await load(ctx.uow.disputes, dispute_id, "dispute")
+    dispute = await _existing(ctx, dispute_id)
+    _require_open(dispute)
     milestone = await load(ctx.uow.milestones, dispute.milestone_id, "milestone")
-    share = validation.parse_percent_or_amount(rest, milestone.amount, milestone.currency)
-    await _ask_resolve(ctx, dispute_id, share)
+    share, reason = _share_and_reason(rest, milestone.amount, milestone.currency)
+    if reason:
+        reason = validation.clean_text(reason, "reason", 1, disputes_uc.REASON_MAX)
+    await _ask_resolve(ctx, dispute_id, share, reason or None)
+
+
+@command("take", admin=True, order=35)
+async def take_command(ctx: Context) -> None:
+    dispute_id = _user_id(ctx.args.strip().lstrip("#"))
+    if dispute_id is None:
+        await ctx.reply(ctx.t("adm.usage_take"))
+        return
+    await _take(ctx, dispute_id)
+
+
+@renders(DisputeEscalated, load=dispute_rows)
+async def tell_admins_escalated(
+    scope: Scope, event: DisputeEscalated, dispute: Any, milestone: Milestone, contract: Contract
+) -> None:
+    """Every admin: the parties' time is over, the dispute waits for one of them."""
+    await _tell_admins(scope, "adm.notify_escalated", dispute, milestone, contract)
+
+
+@renders(DisputeAdminReminder, load=dispute_rows)
+async def remind_admins(
+    scope: Scope,
+    event: DisputeAdminReminder,
+    dispute: Any,
+    milestone: Milestone,
+    contract: Contract,
+) -> None:
+    """Every admin, at most once a day: a dispute has waited for an admin for days."""
+    await _tell_admins(
+        scope,
+        "adm.notify_waiting_taken" if event.handled_by else "adm.notify_waiting",
+        dispute,
+        milestone,
+        contract,
+        admin=await _name(scope, event.handled_by),
+    )
+
+
+async def _tell_admins(
+    scope: Scope, key: str, dispute: Any, milestone: Milestone, contract: Contract, **params: object
+) -> None:
+    did = dispute.id
+    for admin_id in sorted(scope.config.admin_ids):
+        t = await scope.translator_for(admin_id)
+        await scope.notify(
+            admin_id,
+            key,
+            buttons=lambda t: keyboard(
+                [
+                    button(t.plain("dsp.btn.evidence"), ADMIN.data("evidence", did)),
+                    button(t.plain("adm.btn.take"), ADMIN.data("take", did)),
+                ]
+            ),
+            id=did,
+            title=milestone.title,
+            amount=money(milestone.amount, milestone.currency),
+            since=when(t, dispute.escalated_at),
+            **params,
+        )
 
 
 # --- users -------------------------------------------------------------------------------------
@@ -490,9 +677,7 @@ async def _show_audit(ctx: Context, page: int) -> None:
         return
     lines = [t("adm.audit_title"), Html("")]
     for entry in shown:
-        details = ", ".join(
-            f"{k}={v}" for k, v in sorted(entry.details.items()) if v not in (None, "")
-        )
+        details = _details(entry.details, ctx.config.currency)
         lines.append(
             t(
                 "adm.audit_line",
@@ -505,6 +690,20 @@ async def _show_audit(ctx: Context, page: int) -> None:
         )
     pages = page + 1 if len(found) > page * PAGE else page
     await ctx.edit(join(lines), keyboard(page_nav(t, ADMIN, "audit", page, pages) or None))
+
+
+def _details(details: dict[str, Any], currency: str) -> str:
+    """An audit entry's details for people: amounts as money ("share=$30.00"), not
+    minor units, in the currency recorded with them."""
+    cur = str(details.get("currency") or currency)
+    shown = []
+    for k, v in sorted(details.items()):
+        if v in (None, "") or k == "currency":
+            continue
+        if k in MONEY_DETAILS and isinstance(v, int) and not isinstance(v, bool):
+            v = money(v, cur)
+        shown.append(f"{k}={v}")
+    return ", ".join(shown)
 
 
 @command("audit", admin=True, order=80, menu=Menu.ADMIN, menu_order=170)
@@ -720,7 +919,19 @@ async def resolve_pressed(ctx: Context) -> None:
 
 @ADMIN.on("confirm_resolve", old=("rsok",))
 async def confirm_resolve_pressed(ctx: Context) -> None:
+    dispute_id, share = _pressed_id(ctx), _pressed_arg(ctx)
+    await _resolve(ctx, dispute_id, share, _typed_reason(ctx, dispute_id, share))
+
+
+@ADMIN.on("skip_reason")
+async def skip_reason_pressed(ctx: Context) -> None:
     await _resolve(ctx, _pressed_id(ctx), _pressed_arg(ctx))
+
+
+@ADMIN.on("take")
+async def take_pressed(ctx: Context) -> None:
+    await _take(ctx, _pressed_id(ctx))
+    ctx.answer(ctx.t.plain("adm.taken_short"))
 
 
 @ADMIN.on("disputes", old=("dl",))

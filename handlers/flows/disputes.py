@@ -25,6 +25,7 @@ side receives is computed by domain.fees.settlement, the one settlement rule.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 from typing import Any
 
 from domain import validation
@@ -32,9 +33,13 @@ from domain.entities import Contract, Dispute, Milestone
 from domain.errors import NotAllowed, ValidationError
 from domain.events import (
     DisputeAnswered,
+    DisputeEscalated,
+    DisputeLapsed,
     DisputeOpened,
+    DisputeReminder,
     DisputeResolved,
     DisputeSettled,
+    DisputeTaken,
     DisputeWithdrawn,
     FrozenResolved,
     MilestoneFrozen,
@@ -42,7 +47,7 @@ from domain.events import (
     SplitRejected,
 )
 from domain.fees import Settlement, settlement
-from domain.states import MILESTONE, ContractStatus, DisputeStatus
+from domain.states import MILESTONE, ContractStatus, DisputeStage, DisputeStatus
 from domain.usecases import disputes as uc
 from domain.usecases import queries
 from domain.usecases.common import load, milestone_with_contract, other_party, require_party
@@ -119,11 +124,88 @@ def _require_live(dispute: Dispute) -> None:
         raise NotAllowed("dispute_closed", "This dispute is closed.")
 
 
+# --- the clock: what happens next, and by when -------------------------------------------
+
+
+def when(t: Translator, moment: datetime | str | None) -> str:
+    """A deadline for people: in UTC, readable in their language."""
+    if moment is None:
+        return "—"
+    if isinstance(moment, str):
+        moment = datetime.fromisoformat(moment)
+    return moment.strftime(t.plain("dsp.date_format"))
+
+
+async def next_step(
+    scope: Scope,
+    t: Translator,
+    dispute: Dispute,
+    milestone: Milestone,
+    contract: Contract,
+    viewer: int,
+) -> Html:
+    """What happens next in a live dispute and by when, as `viewer` should read it
+    (nothing once it is closed)."""
+    if not _live(dispute):
+        return Html("")
+    if dispute.stage is DisputeStage.ADMIN:
+        if dispute.handled_by is not None:
+            return t("dsp.next.taken", admin=await name_of(scope, dispute.handled_by))
+        return t("dsp.next.admin", since=when(t, dispute.escalated_at))
+    due = when(t, dispute.due_at)
+    if dispute.stage is DisputeStage.NEGOTIATION:
+        return t("dsp.next.negotiation", due=due)
+    opener = await name_of(scope, dispute.opened_by)
+    outcome = _opener_outcome(t, dispute, milestone, contract)
+    if viewer == dispute.opened_by:
+        other = await name_of(scope, other_party(contract, dispute.opened_by))
+        return t("dsp.next.response_opener", other=other, due=due, outcome=outcome)
+    return t("dsp.next.response", due=due, opener=opener, outcome=outcome)
+
+
+def _opener_outcome(
+    t: Translator, dispute: Dispute, milestone: Milestone, contract: Contract
+) -> str:
+    """What settling for the opener means, in money (the one settlement rule)."""
+    share = uc.opener_share(dispute, milestone, contract)
+    s = split_of(contract, milestone, share)
+    cur = milestone.currency
+    if share:
+        return t.plain("dsp.outcome.release", amount=money(s.to_freelancer, cur))
+    return t.plain("dsp.outcome.refund", amount=money(s.to_client, cur))
+
+
+async def _tell_both(
+    scope: Scope,
+    dispute: Dispute,
+    milestone: Milestone,
+    contract: Contract,
+    head: Callable[[Translator, int], Awaitable[Html]],
+) -> None:
+    """Both parties: `head` (per reader), then what happens next, with the card's buttons."""
+    for user_id in (contract.client_id, contract.freelancer_id):
+        t = await scope.translator_for(user_id)
+        text = join(
+            [
+                await head(t, user_id),
+                await next_step(scope, t, dispute, milestone, contract, user_id),
+            ]
+        )
+        await scope.notify(
+            user_id, text=text, buttons=_card_buttons(dispute, milestone, contract, user_id)
+        )
+
+
 # --- the card --------------------------------------------------------------------------
 
 
 async def dispute_text(
-    scope: Scope, t: Translator, dispute: Dispute, milestone: Milestone, contract: Contract
+    scope: Scope,
+    t: Translator,
+    dispute: Dispute,
+    milestone: Milestone,
+    contract: Contract,
+    viewer: int = 0,
 ) -> Html:
     cur = milestone.currency
     lines = [
@@ -149,6 +231,11 @@ async def dispute_text(
         ]
     if dispute.resolution_share is not None:
         lines += [Html(""), split_lines(t, contract, milestone, dispute.resolution_share)]
+    if dispute.resolution_reason:
+        lines.append(t("dsp.decision_reason", reason=dispute.resolution_reason))
+    upcoming = await next_step(scope, t, dispute, milestone, contract, viewer)
+    if upcoming:
+        lines += [Html(""), upcoming]
     return join(lines)
 
 
@@ -186,7 +273,7 @@ def dispute_buttons(
 
 async def show_dispute(ctx: Context, dispute_id: int, edit: bool = True) -> None:
     dispute, milestone, contract = await _party_dispute(ctx, dispute_id)
-    text = await dispute_text(ctx, ctx.t, dispute, milestone, contract)
+    text = await dispute_text(ctx, ctx.t, dispute, milestone, contract, ctx.user.id)
     kb = dispute_buttons(ctx.t, dispute, milestone, contract, ctx.user.id)
     await (ctx.edit(text, kb) if edit else ctx.reply(text, kb))
 
@@ -276,6 +363,7 @@ async def _submit(ctx: Context) -> None:
         str(data.get("reason", "")),
         [str(f) for f in data.get("files", [])],
         [uc.EvidenceNote(str(n["text"]), tuple(n["files"])) for n in data.get("notes", [])],
+        ctx.config,
     )
     await ctx.clear_state()
     await ctx.edit(ctx.t("dsp.opened", id=dispute.id))
@@ -297,10 +385,16 @@ async def _ask_answer(ctx: Context, dispute_id: int) -> None:
 async def answer_step(ctx: Context) -> None:
     dispute_id = int(ctx.data["d"])
     files = ctx.file_ids
-    await uc.answer_dispute(ctx.uow, ctx.clock, ctx.user.id, dispute_id, ctx.text, files)
+    await uc.answer_dispute(
+        ctx.uow, ctx.clock, ctx.user.id, dispute_id, ctx.text, files, ctx.config
+    )
     await ctx.clear_state()
+    dispute, milestone, contract = await _party_dispute(ctx, dispute_id)
+    upcoming = await next_step(ctx, ctx.t, dispute, milestone, contract, ctx.user.id)
     more = button(ctx.t.plain("dsp.btn.answer_more"), DISPUTE.data("answer", dispute_id))
-    await ctx.reply(ctx.t("dsp.answered"), keyboard([more, view_button(ctx.t, dispute_id)]))
+    await ctx.reply(
+        join([ctx.t("dsp.answered"), upcoming]), keyboard([more, view_button(ctx.t, dispute_id)])
+    )
 
 
 async def _ask_share(ctx: Context, dispute_id: int) -> None:
@@ -335,7 +429,7 @@ async def share_step(ctx: Context) -> None:
 
 
 async def _propose(ctx: Context, dispute_id: int, share: int) -> None:
-    await uc.propose_split(ctx.uow, ctx.clock, ctx.user.id, dispute_id, share)
+    await uc.propose_split(ctx.uow, ctx.clock, ctx.user.id, dispute_id, share, ctx.config)
     if ctx.in_step(DisputeStep):
         await ctx.clear_state()
     await ctx.edit(ctx.t("dsp.proposed"))
@@ -385,7 +479,7 @@ async def _accept(ctx: Context, dispute_id: int, share: int) -> None:
 
 
 async def _reject(ctx: Context, dispute_id: int) -> None:
-    await uc.reject_split(ctx.uow, ctx.clock, ctx.user.id, dispute_id)
+    await uc.reject_split(ctx.uow, ctx.clock, ctx.user.id, dispute_id, ctx.config)
     await show_dispute(ctx, dispute_id)
     ctx.answer(ctx.t.plain("dsp.rejected_short"))
 
@@ -620,13 +714,15 @@ async def dispute_opened(
     async def notes_for(user_id: int) -> Html:
         return evidence_notes(await scope.translator_for(user_id), notes)
 
-    await scope.notify(
-        other,
-        "dsp.notify_opened",
-        buttons=_card_buttons(dispute, milestone, contract, other),
-        notes=await notes_for(other),
-        **common,
+    t = await scope.translator_for(other)
+    text = join(
+        [
+            t("dsp.notify_opened", notes=await notes_for(other), **common),
+            Html(""),
+            await next_step(scope, t, dispute, milestone, contract, other),
+        ]
     )
+    await scope.notify(other, text=text, buttons=_card_buttons(dispute, milestone, contract, other))
     did = dispute.id
     for admin_id in sorted(scope.config.admin_ids):
         await scope.notify(
@@ -652,13 +748,17 @@ async def dispute_answered(
     )
     text = latest[0].text if latest else ""
     files = list(latest[0].files) if latest else []
-    await scope.notify(
-        other,
+    t = await scope.translator_for(other)
+    said = t(
         "dsp.notify_answered",
-        buttons=_card_buttons(dispute, milestone, contract, other),
         id=dispute.id,
         name=await name_of(scope, sender),
         body=shorten(text, 3000) if text else "📎",
+    )
+    await scope.notify(
+        other,
+        text=join([said, Html(""), await next_step(scope, t, dispute, milestone, contract, other)]),
+        buttons=_card_buttons(dispute, milestone, contract, other),
     )
     for file_id in files:
         await scope.send_file(other, file_id, None, None, priority=1)
@@ -674,6 +774,8 @@ async def split_proposed(
         [
             t("dsp.notify_proposed", id=dispute.id, name=await name_of(scope, event.proposed_by)),
             split_lines(t, contract, milestone, event.share),
+            Html(""),
+            await next_step(scope, t, dispute, milestone, contract, other),
         ]
     )
     await scope.notify(other, text=text, buttons=_card_buttons(dispute, milestone, contract, other))
@@ -684,12 +786,12 @@ async def split_rejected(
     scope: Scope, event: SplitRejected, dispute: Dispute, milestone: Milestone, contract: Contract
 ) -> None:
     other = other_party(contract, event.rejected_by)
+    t = await scope.translator_for(other)
+    said = t("dsp.notify_rejected", id=dispute.id, name=await name_of(scope, event.rejected_by))
     await scope.notify(
         other,
-        "dsp.notify_rejected",
+        text=join([said, await next_step(scope, t, dispute, milestone, contract, other)]),
         buttons=_card_buttons(dispute, milestone, contract, other),
-        id=dispute.id,
-        name=await name_of(scope, event.rejected_by),
     )
 
 
@@ -726,11 +828,11 @@ def _outcome(
         contract: Contract,
     ) -> None:
         cur = milestone.currency
+        reason = getattr(event, "reason", "")
         for user_id in (contract.client_id, contract.freelancer_id):
-            await scope.notify(
-                user_id,
+            t = await scope.translator_for(user_id)
+            text = t(
                 key,
-                buttons=lambda t: keyboard(view_button(t, dispute.id)),  # type: ignore[arg-type]
                 id=dispute.id,
                 title=milestone.title,
                 to_freelancer=money(event.to_freelancer, cur),
@@ -738,12 +840,84 @@ def _outcome(
                 freelancer=await name_of(scope, contract.freelancer_id),
                 client=await name_of(scope, contract.client_id),
             )
+            if reason:
+                text = join([text, Html(""), t("dsp.decision_reason", reason=reason)])
+            await scope.notify(
+                user_id,
+                text=text,
+                buttons=lambda t: keyboard(view_button(t, dispute.id)),  # type: ignore[arg-type]
+            )
 
     return tell
 
 
 dispute_settled = _outcome(DisputeSettled, "dsp.notify_settled")
 dispute_resolved = _outcome(DisputeResolved, "dsp.notify_resolved")
+
+
+# --- the clock's steps, told to both parties ---------------------------------------------------
+
+
+@renders(DisputeReminder, load=dispute_rows)
+async def dispute_reminder(
+    scope: Scope, event: DisputeReminder, dispute: Dispute, milestone: Milestone, contract: Contract
+) -> None:
+    async def head(t: Translator, _: int) -> Html:
+        return t(
+            "dsp.notify_reminder", id=dispute.id, title=milestone.title, hours=event.hours_left
+        )
+
+    await _tell_both(scope, dispute, milestone, contract, head)
+
+
+@renders(DisputeLapsed, load=dispute_rows)
+async def dispute_lapsed(
+    scope: Scope, event: DisputeLapsed, dispute: Dispute, milestone: Milestone, contract: Contract
+) -> None:
+    cur = milestone.currency
+    params = {
+        "id": dispute.id,
+        "title": milestone.title,
+        "opener": await name_of(scope, event.opened_by),
+        "other": await name_of(scope, other_party(contract, event.opened_by)),
+        "freelancer": await name_of(scope, contract.freelancer_id),
+        "client": await name_of(scope, contract.client_id),
+        "to_freelancer": money(event.to_freelancer, cur),
+        "to_client": money(event.to_client, cur),
+    }
+    for user_id in (contract.client_id, contract.freelancer_id):
+        await scope.notify(
+            user_id,
+            "dsp.notify_lapsed",
+            buttons=lambda t: keyboard(view_button(t, dispute.id)),  # type: ignore[arg-type]
+            **params,
+        )
+
+
+@renders(DisputeEscalated, load=dispute_rows)
+async def dispute_escalated(
+    scope: Scope,
+    event: DisputeEscalated,
+    dispute: Dispute,
+    milestone: Milestone,
+    contract: Contract,
+) -> None:
+    async def head(t: Translator, _: int) -> Html:
+        return t("dsp.notify_escalated", id=dispute.id, title=milestone.title)
+
+    await _tell_both(scope, dispute, milestone, contract, head)
+
+
+@renders(DisputeTaken, load=dispute_rows)
+async def dispute_taken(
+    scope: Scope, event: DisputeTaken, dispute: Dispute, milestone: Milestone, contract: Contract
+) -> None:
+    admin = await name_of(scope, event.admin_id)
+
+    async def head(t: Translator, _: int) -> Html:
+        return t("dsp.notify_taken", id=dispute.id, title=milestone.title, admin=admin)
+
+    await _tell_both(scope, dispute, milestone, contract, head)
 
 
 # --- chargebacks: the parties' side (the admins' is admin.py) -------------------------------

@@ -39,6 +39,7 @@ MAIN_MENU = (
 # The (flow, step) strings stored in conversation_states: conversations in
 # progress survive an upgrade only while these stay as they are.
 STORED_STEPS = {
+    "admin": {"resolve_reason"},
     "alerts": {"cats", "skills", "skills_cat", "keywords", "budget", "mode"},
     "balance": {"amount"},
     "browse": {"query", "min"},

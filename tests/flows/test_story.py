@@ -301,18 +301,18 @@ async def test_the_whole_story_from_start_to_withdrawal(h: Harness) -> None:
         "through domain.usecases.disputes.resolve_dispute instead",
     ):
         assert "Open disputes (1)" in h.last(ada).text
-        assert "⚖️ #1 · $150.00 · open" in h.last(ada).labels()
+        assert "⚖️ #1 · $150.00 · waiting for an answer" in h.last(ada).labels()
         await h.send(ada, f"/dispute {dispute.id}")
         evidence = h.last(ada).text
         assert reason in evidence and "🔒 In escrow: $150.00 + $7.50 client fee" in evidence
-        assert "Timeline" in evidence and "work submitted — Fred" in evidence
+        assert "Timeline" in evidence and "Work submitted by Fred" in evidence
         assert "Freelancer Fred: 0 completed, 1 disputed" in evidence  # both records
         await h.send(ada, f"/resolve {dispute.id} 40%")
         confirm = h.last(ada)
         assert "Fred receives $54.00" in confirm.text and "Carla gets back $94.50" in confirm.text
-        assert confirm.labels() == ["✅ Resolve so", "✖️ Cancel"]
+        assert confirm.labels() == ["⏭ Skip — resolve without a reason", "✖️ Cancel"]
         assert [d.status for d in await rows(h, "disputes")] == [DisputeStatus.OPEN]
-        await h.press(ada, "✅ Resolve so")
+        await h.press(ada, "⏭ Skip — resolve without a reason")
     else:
 
         async def resolve(uow):  # type: ignore[no-untyped-def]
