@@ -64,11 +64,16 @@ def check_milestones(
         proposed.append({"title": title, "amount": amount})
     total = sum(m["amount"] for m in proposed)
     if proposed and job.budget_type == "fixed" and total != price:
+        # Say by how much, so the freelancer knows what to add or take off.
+        short = total < price
+        diff = Money(abs(price - total), job.currency).format()
+        shown = Money(price, job.currency).format()
         raise ValidationError(
-            "pitch_milestones_sum",
-            "The milestones must add up to the price.",
+            "pitch_milestones_short" if short else "pitch_milestones_over",
+            f"The milestones are {diff} {'short of' if short else 'over'} the price {shown}.",
             total=Money(total, job.currency).format(),
-            price=Money(price, job.currency).format(),
+            price=shown,
+            diff=diff,
         )
     return proposed
 

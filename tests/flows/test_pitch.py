@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import date
 from types import SimpleNamespace
 
+import pytest
+
 from domain.config import MarketConfig
 from domain.entities import Invitation, Job, Pitch
 from domain.states import JobStatus, PitchStatus
@@ -185,7 +187,7 @@ async def test_bad_input_is_refused_specifically_and_changes_nothing(h: Harness)
     await h.send(fran, "Only part")
     await h.send(fran, "100")
     await h.press(fran, "✅ Done")
-    assert "add up to $100.00, but your price is $450.00" in h.last_answer(fran).text
+    assert "add up to $100.00: $350.00 short of $450.00" in h.last_answer(fran).text
     await h.press(fran, "No milestones")
     assert "Preview" in h.last(fran).text
     assert await pitches_of(h, fran) == []
@@ -421,3 +423,144 @@ async def test_my_pitches_pages_and_russian(h: Harness) -> None:
     assert len([x for x in h.last(fran).labels() if "Job" in x]) == 2
     await h.press_data(fran, "pitch:list::abc")
     assert h.last_answer(fran).show_alert
+
+
+# --- issue 11, item 6: milestones changed one by one; back to the preview ---------------
+
+WORDS = {
+    "en": {
+        "pitch": "✋ Pitch",
+        "done": "✅ Done",
+        "fix": "✏️ Milestones",
+        "keep_title": "Keep the title",
+        "to_preview": "‹ Back to preview",
+        "send": "📤 Send pitch",
+        "preview": "Preview of your pitch",
+        "short": "$100.00 short of $1,000.00",
+        "over": "$50.00 over $1,000.00",
+        "even": "They add up to your price",
+    },
+    "ru": {
+        "pitch": "✋ Откликнуться",
+        "done": "✅ Готово",
+        "fix": "✏️ Этапы",
+        "keep_title": "Оставить название",
+        "to_preview": "‹ К предпросмотру",
+        "send": "📤 Отправить отклик",
+        "preview": "Предпросмотр отклика",
+        "short": "не хватает $100.00 до $1,000.00",
+        "over": "на $50.00 больше $1,000.00",
+        "even": "Сумма этапов равна вашей цене",
+    },
+}
+
+
+@pytest.mark.parametrize("lang", ["en", "ru"])
+async def test_milestones_are_changed_one_by_one_and_the_preview_comes_back(
+    h: Harness, lang: str
+) -> None:
+    w = WORDS[lang]
+    cleo = await client(h)
+    fran = await freelancer(h, lang=lang)
+    job_id = await add_job(h, cleo, budget=100_000)
+    await h.send(fran, f"/start job_{job_id}")
+    await h.press(fran, w["pitch"])
+    await h.send(fran, COVER)
+    await h.send(fran, "1000")
+    await h.send(fran, "7")
+    for title, amount in [("Design", "400"), ("Build", "500")]:
+        await h.send(fran, title)
+        await h.send(fran, amount)
+    assert w["short"] in h.last(fran).text.lower()  # the list says how far from the price
+    await h.press(fran, w["done"])
+    assert w["short"] in h.last_answer(fran).text.lower()  # and so does the refusal
+    await h.send(fran, "Deploy")
+    await h.send(fran, "150")
+    assert w["over"] in h.last(fran).text.lower()
+    await h.press(fran, w["done"])
+    assert w["over"] in h.last_answer(fran).text.lower()
+
+    # Change the third one's amount, keeping its title.
+    await h.press(fran, "✏️ 3. Deploy")
+    assert "“Deploy”, $150.00" in h.last(fran).text or "«Deploy», $150.00" in h.last(fran).text
+    await h.press(fran, w["keep_title"])
+    await h.send(fran, "100")
+    screen = h.last(fran).text
+    assert "3. Deploy — $100.00" in screen and w["even"] in screen
+    # Remove the second; add it again.
+    await h.press(fran, "🗑 2")
+    assert "Build" not in h.last(fran).text and "2. Deploy — $100.00" in h.last(fran).text
+    await h.send(fran, "Build")
+    await h.send(fran, "500")
+    await h.press(fran, w["done"])
+    assert w["preview"] in h.last(fran).text
+    assert "3. Build — $500.00" in h.last(fran).text
+
+    # "✏️ Milestones" on the preview: the milestones are there to change (they were
+    # wiped), and Done comes back to the preview.
+    await h.press(fran, w["fix"])
+    assert "1. Design — $400.00" in h.last(fran).text
+    await h.press(fran, "✏️ 1. Design")
+    await h.send(fran, "Design and specs")
+    await h.press(fran, "Keep $400.00" if lang == "en" else "Оставить $400.00")
+    await h.press(fran, w["done"])
+    preview = h.last(fran).text
+    assert w["preview"] in preview and "1. Design and specs — $400.00" in preview
+
+    # "Back to preview" leaves the milestones as they were.
+    await h.press(fran, w["fix"])
+    await h.press(fran, "🗑 1")
+    await h.press(fran, w["to_preview"])
+    preview = h.last(fran).text
+    assert w["preview"] in preview and "1. Design and specs — $400.00" in preview
+    await h.press(fran, w["send"])
+    [pitch] = await pitches_of(h, fran)
+    assert pitch.proposed_milestones == [
+        {"title": "Design and specs", "amount": 40_000},
+        {"title": "Deploy", "amount": 10_000},
+        {"title": "Build", "amount": 50_000},
+    ]
+
+
+async def test_a_sent_pitchs_milestones_are_changed_one_by_one(h: Harness) -> None:
+    cleo = await client(h)
+    fran = await freelancer(h)
+    job_id = await add_job(h, cleo)
+    await pitch_through(h, fran, job_id)
+    for title, amount in [("Design", "150"), ("Build", "300")]:
+        await h.send(fran, title)
+        await h.send(fran, amount)
+    await h.press(fran, "✅ Done")
+    await h.press(fran, "📤 Send pitch")
+    await h.send(fran, "/pitches")
+    await h.press(fran, "⏳ pending · Build a Telegram bot")
+    await h.press(fran, "✏️ Edit")
+    await h.press(fran, "✏️ Milestones")
+    assert "2. Build — $300.00" in h.last(fran).text  # the pitch's own, not none
+    await h.press(fran, "✏️ 2. Build")
+    await h.press(fran, "Keep the title")
+    await h.send(fran, "250")
+    await h.press(fran, "✅ Done")
+    assert "$50.00 short of $450.00" in h.last_answer(fran).text
+    await h.send(fran, "Deploy")
+    await h.send(fran, "50")
+    await h.press(fran, "✅ Done")
+    assert "Pitch updated" in h.last(fran).text
+    [pitch] = await pitches_of(h, fran)
+    assert [m["amount"] for m in pitch.proposed_milestones] == [15_000, 25_000, 5_000]
+
+
+async def test_stale_milestone_buttons_change_nothing(h: Harness) -> None:
+    cleo = await client(h)
+    fran = await freelancer(h)
+    job_id = await add_job(h, cleo)
+    await pitch_through(h, fran, job_id)
+    await h.send(fran, "Design")
+    await h.send(fran, "450")
+    for data in ("pitch:remove_milestone:5", "pitch:edit_milestone:1", "pitch:keep_milestone"):
+        await h.press_data(fran, data)
+        assert "no longer available" in h.last_answer(fran).text, data
+    await h.press(fran, "✅ Done")
+    assert "Preview" in h.last(fran).text
+    await h.press_data(fran, "pitch:preview")  # not changing a part: nothing to go back to
+    assert "no longer available" in h.last_answer(fran).text

@@ -72,8 +72,14 @@ async def test_milestones_add_up_to_a_fixed_price(sqlite_users, clock, config):
             await pitches.submit_pitch(
                 uow, clock, config, FREELANCER, job_id, PitchFields(LETTER, 450, 3, halves)
             )
-        assert err.value.code == "pitch_milestones_sum"
-        assert err.value.params == {"total": "$5.00", "price": "$4.50"}
+        assert err.value.code == "pitch_milestones_over"
+        assert err.value.params == {"total": "$5.00", "price": "$4.50", "diff": "$0.50"}
+        with pytest.raises(ValidationError) as err:
+            await pitches.submit_pitch(
+                uow, clock, config, FREELANCER, job_id, PitchFields(LETTER, 600, 3, halves)
+            )
+        assert err.value.code == "pitch_milestones_short"
+        assert err.value.params == {"total": "$5.00", "price": "$6.00", "diff": "$1.00"}
         pitch = await pitches.submit_pitch(
             uow, clock, config, FREELANCER, job_id, PitchFields(LETTER, 500, 3, halves)
         )
