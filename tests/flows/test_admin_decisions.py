@@ -31,8 +31,7 @@ async def setting(h: Harness, amounts: tuple[int, ...] = (10_000,)):
 async def test_audit_shows_amounts_as_money(h: Harness) -> None:
     ada, cleo, _fran, d = await setting(h)
     did = await open_by(h, cleo, d.milestones[0])
-    await h.send(ada, f"/resolve {did} 30%")
-    await h.press(ada, "⏭ Skip — resolve without a reason")
+    await h.press_data(ada, f"adm:confirm_resolve:{did}:3000")  # 30 %, confirmed
     await h.send(ada, "/audit")
     log = h.last(ada).text
     assert f"resolve dispute:{did} share=$30.00" in log
@@ -105,8 +104,7 @@ async def test_the_timeline_is_that_milestones_own_labelled(h: Harness) -> None:
     first = await open_by(h, cleo, d.milestones[0])
     await h.press_data(fran, f"dsp:answer:{first}")
     await h.send(fran, "About part one only")
-    await h.send(ada, f"/resolve {first} none")
-    await h.press(ada, "⏭ Skip — resolve without a reason")
+    await h.press_data(ada, f"adm:confirm_resolve:{first}:0")  # refund, confirmed
     await h.press_data(cleo, f"msg:write:{d.contract_id}")
     await h.send(cleo, "Let us talk about part two")
     second = await open_by(h, cleo, d.milestones[1], reason="Part two is missing its tests.")
