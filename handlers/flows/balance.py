@@ -4,8 +4,9 @@
 freelancer:<id>), what is held in escrow for their work, and totals earned and
 paid out; a client what they paid into escrow, what it holds now and the refunds
 they received (the escrow:milestone:<id> accounts of their milestones), with a
-payments history; someone who is both sees both parts. Withdraw goes through the gateway's payout
-(request_payout). A gateway whose payouts need the freelancer to set up an
+payments history; someone who is both sees both parts. Withdraw goes through
+the gateway's payout (request_payout); "Paid out" follows when the gateway
+confirms it (PayoutSent). A gateway whose payouts need the freelancer to set up an
 account first (Stripe Connect) may offer `payout_setup_link(uow, clock,
 user_id) -> str | None`: a link while setup is unfinished, None when payouts
 work; then the chat shows that link as a button instead of Withdraw.
