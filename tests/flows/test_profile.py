@@ -339,3 +339,32 @@ async def test_a_link_typed_on_the_portfolio_screen_is_added(h: Harness, lang: s
     await h.send(fran, "AWS Solutions Architect")
     assert "1. AWS Solutions Architect" in h.last(fran).text
     assert (await profile_of(h, fran))["certifications"] == ["AWS Solutions Architect"]
+
+
+async def test_every_profile_button_that_asks_for_text_takes_it(h: Harness) -> None:
+    """The class of the portfolio defect: walk every screen of the profile editor;
+    where a ➕ button leads (other than a list to choose from) or the screen asks to
+    send or type something, text sent next is taken, never "I didn't get that"."""
+    fran = await freelancer(h)
+    await complete_up_to_portfolio(h, fran)  # the meter's ➕ leads to the portfolio
+    await h.send(fran, "/profile")
+    todo = [(b["text"], b["data"]) for row in h.last(fran).buttons or [] for b in row]
+    seen: set[str] = set()
+    checked = 0
+    while todo:
+        label, data = todo.pop(0)
+        choice = any(f":{a}:" in data for a in ("remove", "toggle_skill", "set_category"))
+        if data in seen or not data.startswith("prof:") or choice:
+            continue
+        seen.add(data)
+        await h.send(fran, "/profile")  # from the card each time: no step left over
+        await h.press_data(fran, data)
+        screen = h.last(fran)
+        todo += [(b["text"], b["data"]) for row in screen.buttons or [] for b in row]
+        asks = label.startswith("➕") and not screen.text.startswith("Choose")
+        asks = asks or any(w in screen.text for w in ("Send", "send", "type"))
+        if asks:
+            await h.send(fran, "https://example.com/work")
+            assert "I didn't get that" not in h.last(fran).text, (label, screen.text)
+            checked += 1
+    assert checked >= 8 and "prof:edit::portfolio" in seen
