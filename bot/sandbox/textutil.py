@@ -17,7 +17,9 @@ def _utf16_offset(text: str, index: int) -> int:
     return utf16_len(text[:index])
 
 
-_COMMAND = re.compile(r"(?<![\w/])/[A-Za-z0-9_]{1,32}(?:@[A-Za-z0-9_]{3,32})?(?![\w/])")
+# As Telegram (tdlib's match_bot_commands): not right after or before a letter, digit, "/",
+# "<" or ">", so "</b>" or "a/b" is no command.
+_COMMAND = re.compile(r"(?<![\w/<>])/[A-Za-z0-9_]{1,32}(?:@[A-Za-z0-9_]{3,32})?(?![\w/<>])")
 _URL = re.compile(r"\bhttps?://[^\s<>\"]+", re.IGNORECASE)
 _MENTION = re.compile(r"(?<![\w@])@[A-Za-z][A-Za-z0-9_]{3,31}\b")
 _HASHTAG = re.compile(r"(?<![\w#])#\w*[^\W\d]\w*")

@@ -46,9 +46,12 @@ def free_port() -> int:
 
 
 @asynccontextmanager
-async def running_sandbox(db_path: Path, *, demo: bool = False) -> AsyncIterator[Runtime]:
-    """The whole app (bot.app.Runtime) in sandbox mode: no token, its own emulator."""
-    port = free_port()
+async def running_sandbox(
+    db_path: Path, *, demo: bool = False, port: int | None = None
+) -> AsyncIterator[Runtime]:
+    """The whole app (bot.app.Runtime) in sandbox mode: no token, its own emulator (kept
+    beside the database, so a second run on the same db_path and port is a restart)."""
+    port = port or free_port()
     settings = Settings(
         _env_file=None,
         bot_token=None,

@@ -161,3 +161,39 @@ async def test_install_into_an_existing_app() -> None:
                 assert (await resp.json())["result"] == []
     finally:
         await runner.cleanup()
+
+
+async def test_markup_typed_by_a_person_is_no_command(
+    emu: Emulator, http: aiohttp.ClientSession
+) -> None:
+    text = "I typed </b> and <i>/x</i>, see /help"
+    async with http.post(f"sandbox/api/chats/{CLARA}/messages", json={"text": text}) as resp:
+        sent = await resp.json()
+    commands = [text[e["offset"] : e["offset"] + e["length"]] for e in sent["entities"]]
+    assert commands == ["/help"]  # as Telegram: no command right after or before < or >
+
+
+async def test_a_person_s_app_language_picks_the_command_menu(
+    emu: Emulator, http: aiohttp.ClientSession, aio_bot: Bot
+) -> None:
+    from aiogram.types import BotCommand
+
+    await aio_bot.set_my_commands([BotCommand(command="alerts", description="Job alerts")])
+    await aio_bot.set_my_commands(
+        [BotCommand(command="alerts", description="Оповещения о заказах")], language_code="ru"
+    )
+    menu = f"sandbox/api/chats/{CLARA}/commands"
+    async with http.get(menu) as resp:
+        assert [c["description"] for c in await resp.json()] == ["Job alerts"]
+    async with http.get(menu, params={"language_code": "ru"}) as resp:
+        assert [c["description"] for c in await resp.json()] == ["Оповещения о заказах"]
+    lang = f"sandbox/api/users/{CLARA}/language"
+    async with http.post(lang, json={"language_code": "ru"}) as resp:
+        assert (await resp.json())["language_code"] == "ru"
+    assert emu.user(CLARA).language_code == "ru"
+    async with http.get(menu) as resp:
+        assert [c["description"] for c in await resp.json()] == ["Оповещения о заказах"]
+    emu.send_command(CLARA, "start")  # the bot sees her new language
+    assert emu.updates[-1]["message"]["from"]["language_code"] == "ru"
+    async with http.post(lang, json={"language_code": "<b>"}) as resp:
+        assert resp.status == 400

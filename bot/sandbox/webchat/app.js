@@ -11,8 +11,10 @@ const PERSONAS = [
 ];
 const SAFE_URL = /^(https?:|tg:|mailto:)/i;
 const COLORS = ["#e17076", "#7bc862", "#65aadd", "#a695e7", "#ee7aae", "#6ec9cb", "#faa774"];
+const LANGUAGES = ["en", "ru"]; // the app languages a column can switch between (Gigbot's)
 const POLL_SECONDS = 25;
-const RETRY_MS = 2000;
+const RETRY_MIN_MS = 300; // first retry when the sandbox is away (e.g. restarting) …
+const RETRY_MAX_MS = 5000; // … doubling up to this
 const ANSWER_MS = 15000; // how long a pressed button waits for the bot's answer
 const ACTION_MS = 5000; // a "typing…" shows this long, as the emulator reports it
 
@@ -22,7 +24,11 @@ const columns = new Map();
 async function request(path, options = {}) {
   const res = await fetch(API + path, options);
   const body = await res.json().catch(() => ({}));
-  if (!res.ok) throw new Error(body.error || res.statusText);
+  if (!res.ok) {
+    const error = new Error(body.error || res.statusText || "HTTP " + res.status);
+    error.status = res.status;
+    throw error;
+  }
   return body;
 }
 
@@ -172,6 +178,7 @@ class Column {
     this.input = this.root.querySelector(".text");
     this.fileInput = this.root.querySelector("input[type=file]");
     this.blockButton = this.root.querySelector(".block");
+    this.langButton = this.root.querySelector(".lang");
     this.renderHeader();
     this.root.querySelector("form").addEventListener("submit", (ev) => {
       ev.preventDefault();
@@ -183,6 +190,7 @@ class Column {
     this.fileInput.addEventListener("change", () => this.upload());
     this.blockButton.addEventListener("click", () => this.toggleBlock());
     this.root.querySelector(".menu").addEventListener("click", () => this.toggleCommands());
+    this.langButton.addEventListener("click", () => this.switchLanguage());
     document.getElementById("columns").append(this.root);
   }
 
@@ -204,6 +212,24 @@ class Column {
     const role = this.role();
     if (role) sub.append(el("span", "role", role));
     if (this.view && this.view.action) sub.append(el("span", "typing", " · " + this.view.action + "…"));
+    const lang = (this.user.language_code || "en").split("-")[0];
+    this.langButton.textContent = lang.toUpperCase();
+    this.langButton.title = "App language: " + lang + " (the command menu follows it)";
+  }
+
+  // The person's app language, as in Telegram's settings: what the bot sees as
+  // language_code, and the language of the "/" command menu (setMyCommands is per language).
+  async switchLanguage() {
+    const current = (this.user.language_code || "en").split("-")[0];
+    const next = LANGUAGES[(LANGUAGES.indexOf(current) + 1) % LANGUAGES.length];
+    try {
+      this.user = await postJson(`users/${this.user.id}/language`, { language_code: next });
+    } catch (err) {
+      toast(err.message);
+      return;
+    }
+    this.renderHeader();
+    if (!this.commands.hidden) await this.showCommands();
   }
 
   // The bot's answer to a button press arrives with the chat view (its "callbacks"), so
@@ -258,16 +284,26 @@ class Column {
     }
   }
 
+  closeCommands() {
+    this.commands.hidden = true;
+  }
+
   async toggleCommands() {
-    if (!this.commands.hidden) { this.commands.hidden = true; return; }
-    const list = await api(`chats/${this.user.id}/commands`).catch(() => []);
+    if (!this.commands.hidden) { this.closeCommands(); return; }
+    await this.showCommands();
+  }
+
+  // The menu in the person's language: commands are set per language_code.
+  async showCommands() {
+    const lang = encodeURIComponent(this.user.language_code || "");
+    const list = await api(`chats/${this.user.id}/commands?language_code=${lang}`).catch(() => []);
     this.commands.replaceChildren();
     if (!list.length) this.commands.append(el("div", "sub", "The bot has set no commands."));
     for (const cmd of list) {
       const b = el("button");
       b.type = "button";
       b.append(el("span", "cmd", "/" + cmd.command), document.createTextNode(cmd.description));
-      b.addEventListener("click", () => { this.commands.hidden = true; this.send("/" + cmd.command); });
+      b.addEventListener("click", () => { this.closeCommands(); this.send("/" + cmd.command); });
       this.commands.append(b);
     }
     this.commands.hidden = false;
@@ -420,7 +456,13 @@ const poller = {
   since: -1, // the sandbox's change counter up to which every column is current
   controller: null, // aborts the request in flight, or the pause before a retry
   running: false,
+  failures: 0, // requests failed in a row: the sandbox is away (stopped, restarting)
 };
+
+function setOffline(offline) {
+  document.getElementById("status").hidden = !offline;
+  document.body.classList.toggle("offline", offline);
+}
 
 // Called when a column is added: abort the running poll so the next one includes it.
 function restartPoll() {
@@ -437,14 +479,23 @@ async function pollLoop() {
     poller.controller = controller;
     const all = [...columns.keys()];
     const fresh = all.filter((id) => columns.get(id).version < 0);
-    // New columns get their chats at once; then one wait for a change in any chat.
-    const query = fresh.length
-      ? `updates?chats=${fresh.join(",")}`
-      : `updates?chats=${all.join(",")}&since=${poller.since}&timeout=${POLL_SECONDS}`;
+    // New columns get their chats at once; then one wait for a change in any chat. While
+    // the sandbox is away, a probe that does not wait, so a return shows at once.
+    const query = poller.failures
+      ? `updates?chats=${all.join(",")}`
+      : fresh.length
+        ? `updates?chats=${fresh.join(",")}`
+        : `updates?chats=${all.join(",")}&since=${poller.since}&timeout=${POLL_SECONDS}`;
     try {
       const body = await request(query, { signal: controller.signal });
       if (controller.signal.aborted) continue;
-      if (body.version < poller.since) { // a restarted sandbox counts from 0 again
+      if (poller.failures) { // back after a failure (a restart?): fetch everything again
+        await resync();
+        poller.failures = 0;
+        setOffline(false);
+        continue;
+      }
+      if (body.version < poller.since) { // a sandbox that lost its state counts from 0 again
         for (const column of columns.values()) column.version = -1;
         poller.since = -1;
         continue;
@@ -456,9 +507,53 @@ async function pollLoop() {
       // A snapshot of only the new columns says nothing about the others' changes.
       if (fresh.length === 0 || fresh.length === all.length) poller.since = body.version;
     } catch (err) {
-      if (!controller.signal.aborted) await pause(RETRY_MS, controller.signal); // server away
+      if (controller.signal.aborted) continue;
+      poller.failures += 1;
+      // 404: the sandbox does not know a column's person (it lost its state): it is
+      // told about them again at once. Anything else: the sandbox is away; retry, backing off.
+      if (err.status === 404) {
+        await resync().catch(() => {});
+        continue;
+      }
+      setOffline(true);
+      const wait = Math.min(RETRY_MIN_MS * 2 ** (poller.failures - 1), RETRY_MAX_MS);
+      await pause(wait, controller.signal);
     }
   }
+}
+
+// After the sandbox comes back: the config, every column's person (created again if the
+// sandbox lost them), new people's columns, and every chat in full on the next poll.
+async function resync() {
+  config = await request("config");
+  document.getElementById("botname").textContent = "@" + (config.bot.username || "");
+  for (const column of columns.values()) {
+    const { id, first_name, username, language_code } = column.user;
+    await request("users", {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ id, first_name, username, language_code }),
+    });
+  }
+  const users = await request("users");
+  for (const user of users) {
+    const column = columns.get(user.id);
+    if (column) {
+      column.user = user;
+      column.version = -1;
+      column.renderHeader();
+    }
+  }
+  users.filter((u) => !columns.has(u.id)).sort(byPersona).forEach(addColumn);
+  poller.since = -1;
+}
+
+function byPersona(a, b) {
+  const order = (u) => {
+    const i = PERSONAS.findIndex((p) => p.id === u.id);
+    return i < 0 ? PERSONAS.length + u.id : i;
+  };
+  return order(a) - order(b);
 }
 
 // ---- start-up -----------------------------------------------------------------------
@@ -480,23 +575,33 @@ async function addUser() {
   }
 }
 
+async function connect() {
+  config = await api("config");
+  document.getElementById("botname").textContent = "@" + (config.bot.username || "");
+  for (const persona of PERSONAS) {
+    const { role, ...fields } = persona;
+    await postJson("users", fields);
+  }
+  const users = await api("users");
+  users.sort(byPersona).forEach(addColumn);
+}
+
 async function main() {
   document.getElementById("add-user").addEventListener("click", addUser);
-  try {
-    config = await api("config");
-    document.getElementById("botname").textContent = "@" + (config.bot.username || "");
-    for (const persona of PERSONAS) {
-      const { role, ...fields } = persona;
-      await postJson("users", fields);
+  // Escape closes any open command menu, as the "/" button and choosing a command do.
+  document.addEventListener("keydown", (ev) => {
+    if (ev.key === "Escape") for (const column of columns.values()) column.closeCommands();
+  });
+  // A page opened while the sandbox is away waits for it.
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await connect();
+      setOffline(false);
+      return;
+    } catch (err) {
+      setOffline(true);
+      await pause(Math.min(RETRY_MIN_MS * 2 ** attempt, RETRY_MAX_MS), new AbortController().signal);
     }
-    const users = await api("users");
-    const order = (u) => {
-      const i = PERSONAS.findIndex((p) => p.id === u.id);
-      return i < 0 ? PERSONAS.length + u.id : i;
-    };
-    users.sort((a, b) => order(a) - order(b)).forEach(addColumn);
-  } catch (err) {
-    toast("Sandbox unavailable: " + err.message);
   }
 }
 
