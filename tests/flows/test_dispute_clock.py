@@ -249,3 +249,20 @@ async def test_a_frozen_milestone_is_never_settled_by_silence(h: Harness) -> Non
         assert (stored.status, stored.stage) == (DisputeStatus.OPEN, DisputeStage.ADMIN)
     assert h.engine.gateway.refunds == []
     assert any("awaits an admin" in t for t in h.texts(ada))
+
+
+def test_the_clock_is_set_from_the_environment(monkeypatch, tmp_path) -> None:
+    from bot.config import Settings
+
+    monkeypatch.chdir(tmp_path)  # no .env of the developer's
+    for name in ("GIGBOT_DISPUTE_RESPONSE_DAYS", "GIGBOT_DISPUTE_NEGOTIATION_DAYS"):
+        monkeypatch.delenv(name, raising=False)
+    market = Settings().market_config()
+    assert (market.dispute_response_days, market.dispute_negotiation_days) == (4, 7)
+    monkeypatch.setenv("GIGBOT_DISPUTE_RESPONSE_DAYS", "10")
+    monkeypatch.setenv("GIGBOT_DISPUTE_NEGOTIATION_DAYS", "14")
+    market = Settings().market_config()
+    assert (market.dispute_response_days, market.dispute_negotiation_days) == (10, 14)
+    monkeypatch.setenv("GIGBOT_DISPUTE_RESPONSE_DAYS", "1")  # reminders come 48 h before
+    with pytest.raises(ValueError, match="dispute_response_days"):
+        Settings()
