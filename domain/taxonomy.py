@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from domain.errors import ValidationError
@@ -211,11 +211,13 @@ def skill_key(value: str) -> str:
 _TIDY = re.compile(r"[\w+#.][\w+#. '&/-]*")
 
 
-def clean_skill(text: str) -> str:
+def clean_skill(text: str, names: Mapping[str, str] | None = None) -> str:
     """One typed skill as stored: a taxonomy skill's slug, else the free tag as
     typed with its case kept and its spacing tidied ("  CSS " → "CSS", "Google
-    Ads" → "Google Ads"). Refuses what normalize_skill refuses."""
+    Ads" → "Google Ads"). Refuses what normalize_skill refuses. `names`: more
+    names of taxonomy skills, by key → slug (their names in the person's language)."""
     key = normalize_skill(text)
+    key = names.get(key, key) if names else key
     if is_known_skill(key):
         return key
     shown = " ".join(unicodedata.normalize("NFKC", text).split()).rstrip(" .-'&/")
@@ -234,7 +236,7 @@ def unique_skills(values: Iterable[str]) -> list[str]:
     return list(seen.values())
 
 
-def parse_skills(text: str) -> list[str]:
+def parse_skills(text: str, names: Mapping[str, str] | None = None) -> list[str]:
     """The skills in what a person typed, the one parser for every place that takes
     typed skills: separated by commas, semicolons or new lines, each cleaned by
     clean_skill, each once. Empty pieces between separators are skipped; a text
@@ -242,4 +244,4 @@ def parse_skills(text: str) -> list[str]:
     parts = [p for p in SKILL_SEPARATORS.split(text or "") if p.strip()]
     if not parts:
         normalize_skill("")  # raises skill_empty
-    return unique_skills(clean_skill(p) for p in parts)
+    return unique_skills(clean_skill(p, names) for p in parts)

@@ -28,6 +28,16 @@ def skill_name(t: PlainTranslator, slug: str) -> str:
     return t.plain(f"skill.{slug}") if taxonomy.is_known_skill(slug) else slug
 
 
+def typed_names(t: PlainTranslator) -> dict[str, str]:
+    """The taxonomy skills by their names in the reader's language (skill_key →
+    slug), for taxonomy.parse_skills: "Веб-дизайн" typed is the skill web-design."""
+    return {
+        taxonomy.skill_key(t.plain(f"skill.{s.slug}")): s.slug
+        for c in taxonomy.CATEGORIES
+        for s in c.skills
+    }
+
+
 def skill_names(t: PlainTranslator, slugs: Iterable[str]) -> str:
     """ "Python, Telegram bots, c++" — taxonomy skills translated, free tags as stored."""
     return ", ".join(skill_name(t, s) for s in slugs)

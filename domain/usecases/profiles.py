@@ -4,7 +4,7 @@ a tag, a link or a certification), each re-validated by update_profile."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from domain import taxonomy, validation
@@ -116,11 +116,17 @@ async def toggle_skill(
 
 
 async def add_skills(
-    uow: UnitOfWork, clock: Clock, config: MarketConfig, actor_id: int, text: str
+    uow: UnitOfWork,
+    clock: Clock,
+    config: MarketConfig,
+    actor_id: int,
+    text: str,
+    names: Mapping[str, str] | None = None,
 ) -> FreelancerProfile:
     """Typed skills ("HTML, CSS, Figma", taxonomy.parse_skills): each a taxonomy skill
-    by its name, else a free tag as typed; those already there (by key) are skipped."""
-    typed = taxonomy.parse_skills(text)
+    by its name (English, or one of `names`), else a free tag as typed; those already
+    there (by key) are skipped."""
+    typed = taxonomy.parse_skills(text, names)
     profile = await _current(uow, actor_id)
     values = [*profile.skills, *profile.tags, *typed]  # split_skills keeps the first of a key
     return await update_profile(uow, clock, config, actor_id, ProfileFields(skills=values))

@@ -41,7 +41,7 @@ from handlers.prefixes import MY_JOBS
 from handlers.prefixes import POST_JOB as PREFIX
 from handlers.render import Html, button, job_card, join, keyboard, money, rows
 from handlers.routing import Menu, Steps, command, resumes, step
-from handlers.taxonomy_names import category_name, skill_name, skill_names
+from handlers.taxonomy_names import category_name, skill_name, skill_names, typed_names
 
 
 class PostJobStep(Steps, flow="post_job", drafts=True):
@@ -290,7 +290,7 @@ async def got_tag(ctx: Context) -> None:
     removed when typed again (in any case)."""
     draft = ctx.data
     skills: list[str] = list(draft.get("skills") or [])
-    for typed in taxonomy.parse_skills(ctx.text):
+    for typed in taxonomy.parse_skills(ctx.text, typed_names(ctx.t)):
         key = taxonomy.skill_key(typed)
         same = [s for s in skills if taxonomy.skill_key(s) == key]
         if same:

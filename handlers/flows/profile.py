@@ -43,7 +43,7 @@ from handlers.prefixes import PROFILE as PREFIX
 from handlers.prefixes import REPORT
 from handlers.render import Html, button, esc, join, keyboard, money, rows, shorten
 from handlers.routing import Menu, Steps, command, step
-from handlers.taxonomy_names import category_name, skill_name, skill_names
+from handlers.taxonomy_names import category_name, skill_name, skill_names, typed_names
 
 
 class ProfileStep(Steps, flow="profile"):
@@ -484,7 +484,8 @@ async def years_step(ctx: Context) -> None:
 
 @step(ProfileStep.TAG)
 async def tag_step(ctx: Context) -> None:
-    await uc.add_skills(ctx.uow, ctx.clock, ctx.config, ctx.user.id, ctx.text)
+    names = typed_names(ctx.t)  # a skill typed by its name in the person's language
+    await uc.add_skills(ctx.uow, ctx.clock, ctx.config, ctx.user.id, ctx.text, names)
     await _saved(ctx, "skills")
 
 

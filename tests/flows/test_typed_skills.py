@@ -72,3 +72,26 @@ async def test_the_job_wizard_and_the_profile_parse_typed_skills_alike(
     async with h.db.uow() as uow:
         profile = await uow.profiles.get(greta.id)
         assert profile is not None and profile.tags == ["HTML", "CSS", "Figma"]
+
+
+@pytest.mark.parametrize(
+    ("lang", "typed", "shown"),
+    [
+        ("en", "Web design, Figma", "Web design, Figma"),
+        ("ru", "веб-дизайн, Figma", "Веб-дизайн, Figma"),
+    ],
+)
+async def test_a_taxonomy_skill_typed_by_its_name_in_the_persons_language(
+    h: Harness, lang: str, typed: str, shown: str
+) -> None:
+    """Typed by its name in the person's language, a taxonomy skill is that skill
+    (ticked in its category, found by alerts on it), not a free tag of the same name."""
+    greta = await freelancer(h, "Greta", lang=lang)
+    await h.send(greta, "/profile")
+    await h.press(greta, WORDS[lang]["skills"])
+    await h.send(greta, typed)
+    assert shown in h.last(greta).text
+    async with h.db.uow() as uow:
+        profile = await uow.profiles.get(greta.id)
+        assert profile is not None
+        assert (profile.skills, profile.tags) == (["web-design"], ["Figma"])
