@@ -310,25 +310,31 @@ class OutboxSender:
         self._calling.add(row.id)
         try:
             error: Exception | None = None
+            sent_as: int | None = None
             try:
-                await self._call(row)
+                sent_as = await self._call(row)
             except Exception as exc:  # judged below, once the lease is settled
                 error = exc
             lease = await asyncio.shield(self._settle(row))
-            await self._record_outcome(row, lease, error)
+            await self._record_outcome(row, lease, error, sent_as)
         finally:
             self._calling.discard(row.id)
             self._settling.discard(row.id)
 
     async def _record_outcome(
-        self, row: OutboxMessage, lease: datetime | None, error: Exception | None
+        self,
+        row: OutboxMessage,
+        lease: datetime | None,
+        error: Exception | None,
+        sent_as: int | None = None,
     ) -> None:
         """Write what the call did, with the row's lease token: an outcome never
         overwrites a row another sender has taken over meanwhile."""
         assert row.id is not None
         if error is None:
             self.metrics.messages_sent.inc(method=row.method)
-            if not await self._record(self.store.mark_sent, row.id, lease):
+            message_id = sent_as if isinstance(sent_as, int) else None
+            if not await self._record(self.store.mark_sent, row.id, lease, message_id):
                 log.warning("outbox row %s was sent after its lease was lost", row.id)
         elif isinstance(error, RetryAfter):
             await self._retry_after(row, error, lease)
@@ -397,20 +403,33 @@ class OutboxSender:
                 await asyncio.sleep(backoff_s(attempt))
         return None
 
-    async def _call(self, row: OutboxMessage) -> None:
+    async def _call(self, row: OutboxMessage) -> int | None:
+        """Make the row's call; returns the message a send became."""
         p: dict[str, Any] = row.payload
         if row.method == "send":
-            await self.api.send_message(row.chat_id, p["text"], p.get("buttons"))
-        elif row.method == "edit":
+            return await self.api.send_message(row.chat_id, p["text"], p.get("buttons"))
+        if row.method == "edit":
             await self.api.edit_message(row.chat_id, p["message_id"], p["text"], p.get("buttons"))
+        elif row.method == "buttons":
+            # An earlier message's buttons (handlers.context: an old wizard screen's),
+            # named by its id or by the row that sent it (sent before this one: rows of
+            # a chat go in order). A message that never made it has none to take.
+            message_id = p.get("message_id")
+            if message_id is None and p.get("outbox_id") is not None:
+                message_id = await self.store.message_id_of(int(p["outbox_id"]))
+            if message_id is not None:
+                await self.api.edit_buttons(row.chat_id, int(message_id), p.get("buttons"))
         elif row.method == "document":
-            await self.api.send_document(
+            return await self.api.send_document(
                 row.chat_id, p["file_id"], p.get("caption"), p.get("buttons")
             )
         elif row.method == "photo":
-            await self.api.send_photo(row.chat_id, p["file_id"], p.get("caption"), p.get("buttons"))
+            return await self.api.send_photo(
+                row.chat_id, p["file_id"], p.get("caption"), p.get("buttons")
+            )
         elif row.method == "commands":
             commands = [(str(c), str(d)) for c, d in p.get("commands", [])]
             await self.api.set_commands(commands, p.get("language"))
         else:
             raise BadRequest(f"unknown outbox method {row.method!r}")
+        return None

@@ -40,6 +40,10 @@ class TelegramApi(Protocol):
         self, chat_id: int, message_id: int, text: str, buttons: Keyboard | None
     ) -> None: ...
 
+    async def edit_buttons(self, chat_id: int, message_id: int, buttons: Keyboard | None) -> None:
+        """editMessageReplyMarkup: replace (None: remove) a message's buttons only."""
+        ...
+
     async def send_document(
         self, chat_id: int, file_id: str, caption: str | None, buttons: Keyboard | None
     ) -> int: ...

@@ -151,7 +151,9 @@ class Milestone:
     funded_at: datetime | None = None
     submitted_at: datetime | None = None
     auto_release_at: datetime | None = None  # the end of the client's review window
-    reminders_sent: int = 0  # how many review reminders went out (48 h, then 24 h)
+    # Reminders of the current wait: review reminders once submitted (48 h, then
+    # 24 h before auto-release); stalled-escrow nudges while funded with no submission.
+    reminders_sent: int = 0
     settled_at: datetime | None = None
 
     def apply(self, action: str) -> None:
@@ -369,6 +371,7 @@ class OutboxMessage:
     created_at: datetime | None = None
     sent_at: datetime | None = None
     error: str | None = None
+    message_id: int | None = None  # the Telegram message it became, once sent
 
 
 @dataclass(kw_only=True, eq=False)
@@ -377,6 +380,24 @@ class ConversationState:
     flow: str = ""
     step: str = ""
     data: dict[str, Any] = field(default_factory=dict)
+    updated_at: datetime | None = None
+    # The conversation's current screen (the message with its live buttons): a
+    # message id when known, else the outbox row that sends it.
+    screen_message_id: int | None = None
+    screen_outbox_id: int | None = None
+
+
+@dataclass(kw_only=True, eq=False)
+class Draft:
+    """A wizard left half-way by another command, kept to be continued later."""
+
+    id: int | None = None
+    user_id: int
+    flow: str
+    subject: str = ""  # which one of the flow's drafts (e.g. the job pitched on)
+    step: str = ""
+    data: dict[str, Any] = field(default_factory=dict)
+    entry: str = ""  # the button data that started the wizard again ("Start over")
     updated_at: datetime | None = None
 
 

@@ -15,6 +15,7 @@ from domain.entities import (
     ContractMessage,
     ConversationState,
     Dispute,
+    Draft,
     FreelancerProfile,
     GatewayCall,
     Invitation,
@@ -150,6 +151,7 @@ class UnitOfWork(Protocol):
     payouts: Repository[Payout]
     outbox: Repository[OutboxMessage]
     conversations: Repository[ConversationState]
+    drafts: Repository[Draft]
     processed_updates: ProcessedUpdates
     stored_updates: Repository[StoredUpdate]
     gateway_calls: Repository[GatewayCall]

@@ -13,6 +13,9 @@ Outbox rows (domain.entities.OutboxMessage) carry, by `method`:
 - "document": payload {"file_id": str, "caption": html | None, "buttons": Keyboard | None}
 - "photo":    payload {"file_id": str, "caption": html | None, "buttons": Keyboard | None}
               (sendPhoto: Telegram refuses a photo's file_id in sendDocument)
+- "buttons":  payload {"message_id": int} or {"outbox_id": int}, "buttons": Keyboard | None
+              (editMessageReplyMarkup of an earlier message, named by its id or by
+              the row that sent it: an old wizard screen's buttons taken away)
 - "commands": payload {"language": str | None, "commands": [[command, description], …]}
 A Keyboard is a list of rows, each a list of {"text": str, "data": str} (callback
 button, data ≤ 64 bytes) or {"text": str, "url": str}. Text is always parse_mode

@@ -143,6 +143,7 @@ class SqlUnitOfWork:
         self.payouts = SqlRepository(s, e.Payout)
         self.outbox = SqlRepository(s, e.OutboxMessage)
         self.conversations = SqlRepository(s, e.ConversationState)
+        self.drafts = SqlRepository(s, e.Draft)
         self.processed_updates = SqlProcessedUpdates(s)
         self.stored_updates = SqlRepository(s, e.StoredUpdate)
         self.gateway_calls = SqlRepository(s, e.GatewayCall)

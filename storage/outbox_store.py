@@ -216,10 +216,23 @@ class OutboxStore:
             await uow.commit()
         return bool(result.rowcount)
 
-    async def mark_sent(self, row_id: int, lease: datetime | None = None) -> bool:
-        return await self._update_claimed(
-            row_id, lease, status=SENT, sent_at=self.now(), error=None
-        )
+    async def mark_sent(
+        self, row_id: int, lease: datetime | None = None, message_id: int | None = None
+    ) -> bool:
+        """Delivered; `message_id` is the message a send became (a later row may
+        refer to it, e.g. to take its buttons away)."""
+        values: dict[str, object] = {"status": SENT, "sent_at": self.now(), "error": None}
+        if message_id is not None:
+            values["message_id"] = message_id
+        return await self._update_claimed(row_id, lease, **values)
+
+    async def message_id_of(self, row_id: int) -> int | None:
+        """The message an earlier row became (None: not sent, or it was an edit)."""
+        async with self._transaction() as uow:
+            query = sa.select(outbox.c.message_id).where(
+                outbox.c.id == row_id, outbox.c.status == SENT
+            )
+            return (await uow.session.execute(query)).scalar_one_or_none()
 
     async def mark_failed(self, row_id: int, error: str, lease: datetime | None = None) -> bool:
         """For good: the request itself is wrong (400), retrying cannot help."""

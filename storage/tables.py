@@ -393,6 +393,7 @@ outbox = sa.Table(
     _created(),
     sa.Column("sent_at", UTCDateTime),
     sa.Column("error", sa.Text),
+    sa.Column("message_id", sa.BigInteger),  # the Telegram message it became
     # The sender's query: pending rows, most urgent first, in order.
     sa.Index("ix_outbox_pending", "status", "priority", "id"),
     # The sender claims each chat's earliest undelivered row.
@@ -407,6 +408,22 @@ conversations = sa.Table(
     sa.Column("step", sa.String(32), nullable=False, default=""),
     sa.Column("data", json_dict(), nullable=False, default=dict),
     sa.Column("updated_at", UTCDateTime),
+    sa.Column("screen_message_id", sa.BigInteger),
+    sa.Column("screen_outbox_id", sa.BigInteger),
+)
+
+drafts = sa.Table(
+    "drafts",
+    metadata,
+    _id(),
+    _user_fk("user_id"),
+    sa.Column("flow", sa.String(32), nullable=False),
+    sa.Column("subject", sa.String(64), nullable=False, default=""),
+    sa.Column("step", sa.String(32), nullable=False, default=""),
+    sa.Column("data", json_dict(), nullable=False, default=dict),
+    sa.Column("entry", sa.String(64), nullable=False, default=""),
+    sa.Column("updated_at", UTCDateTime),
+    sa.UniqueConstraint("user_id", "flow", "subject", name="uq_drafts_user_flow_subject"),
 )
 
 processed_updates = sa.Table(
@@ -516,6 +533,7 @@ MAPPED: dict[type, sa.Table] = {
     e.Posting: postings,
     e.OutboxMessage: outbox,
     e.ConversationState: conversations,
+    e.Draft: drafts,
     e.ProcessedUpdate: processed_updates,
     e.StoredUpdate: stored_updates,
     e.GatewayCall: gateway_calls,

@@ -78,6 +78,16 @@ class FrameworkApi:
             if "message is not modified" not in str(error).lower():
                 raise  # a repeated edit is already done; anything else is not
 
+    async def edit_buttons(self, chat_id: int, message_id: int, buttons: Keyboard | None) -> None:
+        try:
+            with self.mapped_errors():
+                await self.bot.edit_message_reply_markup(
+                    chat_id=chat_id, message_id=message_id, reply_markup=self.keyboard(buttons)
+                )
+        except port.BadRequest as error:
+            if "message is not modified" not in str(error).lower():
+                raise  # buttons already gone are what was asked for
+
     async def send_document(
         self, chat_id: int, file_id: str, caption: str | None, buttons: Keyboard | None
     ) -> int:
