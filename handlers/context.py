@@ -11,10 +11,11 @@ fails, nothing it "said" is sent.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from domain.config import MarketConfig
-from domain.entities import ConversationState, OutboxMessage, User
+from domain.entities import ConversationState, Draft, OutboxMessage, User
 from domain.ports import Clock, PaymentGateway, UnitOfWork
 from handlers.callbacks import Callback
 from handlers.events import CallbackAnswer, Event, Keyboard, Outcome, stored_file
@@ -32,6 +33,31 @@ ANSWER_LIMIT = 200  # characters of a callback answer
 # Buttons for someone else: a ready keyboard, or a function of their translator
 # so the labels come out in the recipient's language.
 Buttons = Keyboard | Callable[[Translator], Keyboard | None] | None
+
+
+@dataclass(frozen=True, slots=True)
+class Screen:
+    """A conversation's current screen: its message id, or (until the sender
+    records which message it became) the outbox row that sends it."""
+
+    message_id: int | None
+    outbox_id: int | None
+
+
+def _screen_of(state: ConversationState) -> Screen | None:
+    if state.screen_message_id is None and state.screen_outbox_id is None:
+        return None
+    return Screen(state.screen_message_id, state.screen_outbox_id)
+
+
+def _other_draft(current: ConversationState, flow: str, data: dict[str, Any] | None) -> bool:
+    """Does entering `flow` with `data` leave the current conversation behind?"""
+    if current.flow != flow:
+        return True
+    steps = Steps.declared().get(flow)
+    if data is None or steps is None or not steps.keeps_drafts:
+        return False
+    return steps.draft_subject(current.data) != steps.draft_subject(data)
 
 
 class Scope:
@@ -69,7 +95,11 @@ class Scope:
         assert row.id is not None
         if priority == REPLY:
             self.outbox_ids.append(row.id)
+        self._wrote(chat_id, method, payload, row.id)
         return row.id
+
+    def _wrote(self, chat_id: int, method: str, payload: dict[str, Any], row_id: int) -> None:
+        """A row was written (Context keeps track of the acting user's screens)."""
 
     async def send(
         self, chat_id: int, text: str, buttons: Keyboard | None = None, priority: int = REPLY
@@ -156,6 +186,12 @@ class Context(Scope):
         self.callback = callback  # the decoded data of the pressed button
         self._state = state
         self._answer: CallbackAnswer | None = None
+        # The screen (see settle_screen): as the event found it, and what this event did.
+        self._screen_before = _screen_of(state) if state is not None and state.flow else None
+        self._asked = False  # set_state ran: the wizard showed (or re-showed) a step
+        self._buttons_at: Screen | None = None  # the last message given buttons here
+        # messages of the user's chat edited here → whether the last edit gave buttons
+        self._edited: dict[int, bool] = {}
 
     # --- who, and in which language ---------------------------------------
 
@@ -263,6 +299,10 @@ class Context(Scope):
         enum; a bare string is refused); `data` replaces the draft (None keeps it)."""
         flow, name = require_step(step).flow, str(step.value)
         now = self.clock.now()
+        self._asked = True
+        current = self.state
+        if current is not None and _other_draft(current, flow, data):
+            await self._keep_draft(current)  # another wizard (or subject) takes over
         row = await self.uow.conversations.get(self.user.id)
         if row is None:
             row = await self.uow.conversations.add(
@@ -276,11 +316,102 @@ class Context(Scope):
         self._state = row
 
     async def clear_state(self) -> None:
+        """End the conversation (finished, or cancelled: nothing is kept)."""
         row = await self.uow.conversations.get(self.user.id)
         if row is not None:
             row.flow, row.step, row.data = "", "", {}
+            row.screen_message_id = row.screen_outbox_id = None
             row.updated_at = self.clock.now()
         self._state = None
+
+    async def leave(self) -> None:
+        """End the conversation because the person went elsewhere (another command):
+        a wizard that keeps drafts keeps this one, to be continued (Steps drafts=True)."""
+        if self.state is not None:
+            await self._keep_draft(self.state)
+        await self.clear_state()
+
+    async def _keep_draft(self, state: ConversationState) -> None:
+        steps = Steps.declared().get(state.flow)
+        if steps is None or not steps.keeps_drafts:
+            return
+        subject = steps.draft_subject(state.data)
+        if subject is None or steps.answered(state.data) < 1:
+            return  # not a draft, or nothing in it worth keeping
+        found = await self.uow.drafts.find(user_id=self.user.id, flow=state.flow, subject=subject)
+        draft = found[0] if found else None
+        if draft is None:
+            draft = await self.uow.drafts.add(
+                Draft(user_id=self.user.id, flow=state.flow, subject=subject)
+            )
+        draft.step, draft.data = state.step, dict(state.data)
+        draft.updated_at = self.clock.now()
+
+    # --- the screen: only the newest wizard message has live buttons -------------------
+
+    def _wrote(self, chat_id: int, method: str, payload: dict[str, Any], row_id: int) -> None:
+        if chat_id != self.event.chat_id or method == "buttons":
+            return
+        if method == "edit":
+            self._edited[int(payload["message_id"])] = bool(payload.get("buttons"))
+        if payload.get("buttons"):
+            edited = method == "edit"
+            self._buttons_at = (
+                Screen(int(payload["message_id"]), None) if edited else Screen(None, row_id)
+            )
+
+    @property
+    def edited(self) -> frozenset[int]:
+        """The messages of the user's chat this event edited (so far)."""
+        return frozenset(self._edited)
+
+    async def _resolve(self, screen: Screen | None) -> Screen | None:
+        """The screen by its message id where the sent row tells it."""
+        if screen is None or screen.message_id is not None or screen.outbox_id is None:
+            return screen
+        row = await self.uow.outbox.get(screen.outbox_id)
+        if row is not None and row.message_id is not None:
+            return Screen(row.message_id, None)
+        return screen
+
+    async def on_screen(self) -> bool:
+        """Was the pressed button on the conversation's current screen? (A wizard's
+        buttons count there only: an older message's, or one from before the
+        conversation, are stale.)"""
+        if self.state is None or self.event.message_id is None:
+            return False
+        screen = await self._resolve(self._screen_before)
+        return screen is not None and screen.message_id == self.event.message_id
+
+    async def settle_screen(self) -> None:
+        """After the step ran: the wizard message it showed becomes the screen and
+        the previous screen's buttons are taken away (editMessageReplyMarkup, through
+        the outbox), so two screens can never disagree. A conversation that ended
+        leaves its last screen's buttons to what the step made of it if it edited
+        that message, and takes them away otherwise."""
+        before = await self._resolve(self._screen_before)
+        now = self._buttons_at if self.state is not None and self._asked else None
+        if self.state is not None and now is None:
+            now = before  # the step showed nothing new: the screen stays
+        if before is not None and before != now:
+            # Left alone if this step already edited it: with no buttons (nothing
+            # to take), or — the conversation over — into its outcome.
+            edited = self._edited.get(before.message_id or 0)
+            if not (edited is False or (edited and self.state is None)):
+                await self._take_buttons(before)
+        if self.state is not None:
+            row = await self.uow.conversations.get(self.user.id)
+            if row is not None:
+                row.screen_message_id = now.message_id if now else None
+                row.screen_outbox_id = now.outbox_id if now else None
+
+    async def _take_buttons(self, screen: Screen) -> None:
+        payload: dict[str, Any] = {"buttons": None}
+        if screen.message_id is not None:
+            payload["message_id"] = screen.message_id
+        else:
+            payload["outbox_id"] = screen.outbox_id
+        await self._add(self.event.chat_id, "buttons", payload, REPLY)
 
     # --- for the engine ----------------------------------------------------------
 

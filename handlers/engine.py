@@ -6,7 +6,10 @@ For each event, in one transaction:
 2. register or refresh the user from the Telegram data;
 3. refuse a banned user briefly;
 4. route it (routing.py) — a command, a button's prefix, or the user's
-   conversation state for text and files — and run that step;
+   conversation state for text and files — and run that step; a command first
+   leaves the conversation in progress (a long wizard's kept as a draft), a
+   wizard's button counts only on its current screen, and the wizard message a
+   step showed becomes that screen (the previous one's buttons are removed);
 5. render the domain events the use cases emitted into notifications (notify.py);
 6. commit the id's claim, replies, notifications and changes together.
 
@@ -160,20 +163,25 @@ class Engine:
             return
         handler = await self._route(ctx)
         await handler(ctx)
+        await ctx.settle_screen()  # only the newest wizard message keeps live buttons
 
     async def _route(self, ctx: Context) -> Callable[[Context], Awaitable[None]]:
         event = ctx.event
         if event.kind == "command":
-            # A command changes the subject: any half-finished conversation ends.
-            if ctx.state is not None:
-                await ctx.clear_state()
-            found = self.router.find_command(event.command, ctx.is_admin)
-            return found or self._fallback
+            # A command changes the subject: any half-finished conversation ends (a
+            # long wizard's is kept as a draft), unless the command is about it (/cancel).
+            route = self.router.find_route(event.command, ctx.is_admin)
+            if ctx.state is not None and not (route and route.sees_conversation):
+                await ctx.leave()
+            return route.handler if route else self._fallback
         if event.kind == "button":
             ctx.callback = decode(event.callback_data)
-            found = self.router.find_button(ctx.callback.prefix, ctx.callback.action)
+            prefix, action = ctx.callback.prefix, ctx.callback.action
+            found = self.router.find_button(prefix, action)
             if found is None:
                 raise StaleButton()
+            if self.router.is_wizard(prefix, action) and not await ctx.on_screen():
+                raise StaleButton()  # an older wizard message: its screen was replaced
             return found
         state = ctx.state
         if state is not None:

@@ -21,6 +21,17 @@ conversation-state table, so renaming a member is free but changing a value
 strands the conversations in progress. `@step`, `Context.set_state` and
 `Context.in_step` take those members, never bare strings.
 
+A long wizard keeps drafts: `class PostJobStep(Steps, flow="post_job",
+drafts=True)`. Left by another command (or another wizard), its conversation is
+kept as a draft (`draft_subject` says which one, e.g. the job pitched on; None:
+not kept) and its start offers "Continue your draft" (handlers/flows/cancel.py);
+`@resumes(PostJobStep)` shows the step a continued draft is at.
+
+A wizard's own buttons are declared `@X.on("word", wizard=True)`: they work
+only on the conversation's current screen (the newest wizard message, the only
+one whose buttons are kept, see Context.settle_screen); anywhere else the press
+is stale.
+
 Every handler is `async def handler(ctx: Context) -> None`. Registering the same
 route twice is a programming error and raises at import time.
 """
@@ -63,8 +74,9 @@ class Steps(StrEnum):
     """
 
     flow: ClassVar[str]
+    keeps_drafts: ClassVar[bool]
 
-    def __init_subclass__(cls, flow: str = "", **kwargs: Any) -> None:
+    def __init_subclass__(cls, flow: str = "", drafts: bool = False, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         if not flow:
             raise TypeError(f"{cls.__name__}: declare the flow, class X(Steps, flow='name')")
@@ -72,6 +84,19 @@ class Steps(StrEnum):
             raise ValueError(f"flow {flow!r} declared twice")
         _FLOWS[flow] = cls
         cls.flow = flow
+        cls.keeps_drafts = drafts
+
+    @classmethod
+    def draft_subject(cls, data: dict[str, Any]) -> str | None:
+        """Which of the flow's drafts a conversation with `data` is (one per subject
+        and person); None: this one is not kept (say, editing something already sent)."""
+        return ""
+
+    @classmethod
+    def answered(cls, data: dict[str, Any]) -> int:
+        """How many questions the conversation's `data` holds answers to (a draft
+        with none is not kept; Cancel on a preview of many asks first)."""
+        return 0
 
     @staticmethod
     def declared() -> dict[str, type[Steps]]:
@@ -105,6 +130,9 @@ class CommandRoute:
     order: int | None = None  # place in the command list and /help
     menu: Menu | None = None  # who gets a main-menu button for it
     menu_order: int = 0  # the button's place in the main menu
+    # False: the conversation in progress is left (kept as a draft where the flow
+    # keeps them) before the handler runs; True: the handler deals with it (/cancel).
+    sees_conversation: bool = False
 
     @property
     def description_key(self) -> str:
@@ -125,6 +153,10 @@ class Router:
     old_actions: dict[tuple[str, str], str] = field(default_factory=dict)
     steps: dict[tuple[str, str], Handler] = field(default_factory=dict)
     fallback_handler: Handler | None = None
+    # (prefix, action) of the buttons on a wizard's screens (Buttons.on(wizard=True))
+    wizard_actions: set[tuple[str, str]] = field(default_factory=set)
+    # flow → what shows a continued draft's step (@resumes)
+    resumers: dict[str, Handler] = field(default_factory=dict)
 
     def command(
         self,
@@ -134,6 +166,7 @@ class Router:
         order: int | None = None,
         menu: Menu | None = None,
         menu_order: int | None = None,
+        sees_conversation: bool = False,
     ) -> Callable[[Handler], Handler]:
         key = name.lower()
         if menu is not None and menu_order is None:
@@ -144,7 +177,9 @@ class Router:
         def register(fn: Handler) -> Handler:
             if key in self.commands:
                 raise ValueError(f"command /{key} registered twice")
-            self.commands[key] = CommandRoute(key, fn, admin, order, menu, menu_order or 0)
+            self.commands[key] = CommandRoute(
+                key, fn, admin, order, menu, menu_order or 0, sees_conversation
+            )
             return fn
 
         return register
@@ -159,7 +194,7 @@ class Router:
         return register
 
     def action(
-        self, prefix: str, action: str, old: tuple[str, ...] = ()
+        self, prefix: str, action: str, old: tuple[str, ...] = (), wizard: bool = False
     ) -> Callable[[Handler], Handler]:
         def register(fn: Handler) -> Handler:
             for name in (action, *old):
@@ -168,6 +203,25 @@ class Router:
             self.actions[(prefix, action)] = fn
             for code in old:
                 self.old_actions[(prefix, code)] = action
+            if wizard:
+                self.wizard_actions.add((prefix, action))
+            return fn
+
+        return register
+
+    def is_wizard(self, prefix: str, action: str) -> bool:
+        """Is this press a wizard's screen button (valid on the current screen only)?"""
+        action = self.old_actions.get((prefix, action), action)
+        return (prefix, action) in self.wizard_actions
+
+    def resumes(self, flow: type[Steps]) -> Callable[[Handler], Handler]:
+        """The handler that shows the step a continued draft of `flow` is at (the
+        state is set when it runs)."""
+
+        def register(fn: Handler) -> Handler:
+            if flow.flow in self.resumers:
+                raise ValueError(f"flow {flow.flow!r} resumed twice")
+            self.resumers[flow.flow] = fn
             return fn
 
         return register
@@ -194,10 +248,14 @@ class Router:
         return fn
 
     def find_command(self, name: str | None, is_admin: bool) -> Handler | None:
+        route = self.find_route(name, is_admin)
+        return route.handler if route else None
+
+    def find_route(self, name: str | None, is_admin: bool) -> CommandRoute | None:
         route = self.commands.get((name or "").lower())
         if route is None or (route.admin and not is_admin):
             return None
-        return route.handler
+        return route
 
     def admin_commands(self) -> set[str]:
         return {name for name, route in self.commands.items() if route.admin}
@@ -222,6 +280,7 @@ command = ROUTER.command
 button = ROUTER.button
 step = ROUTER.step
 fallback = ROUTER.fallback
+resumes = ROUTER.resumes
 
 
 class Buttons(str):
@@ -244,8 +303,12 @@ class Buttons(str):
 
     __slots__ = ()
 
-    def on(self, action: str, *, old: tuple[str, ...] = ()) -> Callable[[Handler], Handler]:
-        return ROUTER.action(str(self), action, old)
+    def on(
+        self, action: str, *, old: tuple[str, ...] = (), wizard: bool = False
+    ) -> Callable[[Handler], Handler]:
+        """`wizard=True`: a button of a wizard's screens, taken only from the
+        conversation's current screen (a press on an older message is stale)."""
+        return ROUTER.action(str(self), action, old, wizard)
 
     def data(self, action: str, id: int | None = None, arg: str | int | None = None) -> str:
         from handlers.callbacks import encode

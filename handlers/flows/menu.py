@@ -87,12 +87,12 @@ async def help_(ctx: Context) -> None:
 async def run_command(ctx: Context) -> None:
     """A menu button: run the command as if it had been typed (with no arguments)."""
     assert ctx.callback is not None
-    handler = ROUTER.find_command(ctx.callback.action, ctx.is_admin)
-    if handler is None:
+    route = ROUTER.find_route(ctx.callback.action, ctx.is_admin)
+    if route is None:
         raise StaleButton()
-    if ctx.state is not None:
-        await ctx.clear_state()
-    await handler(ctx)
+    if ctx.state is not None and not route.sees_conversation:
+        await ctx.leave()  # as a typed command: a long wizard's draft is kept
+    await route.handler(ctx)
 
 
 @fallback

@@ -33,3 +33,7 @@ async def test_set_my_commands_registers_the_derived_lists():
     expected += [(admin_command_menu(lang), ("admin", lang)) for lang in (None, *LANGUAGES)]
     assert api.calls == expected
     assert [c for c, _ in command_menu("en")][:3] == ["start", "menu", "help"]
+    # /cancel is in everyone's menu, in every language (issue 11, item 3).
+    for commands, _ in api.calls:
+        assert "cancel" in dict(commands)
+    assert dict(command_menu("ru"))["cancel"] == "Отменить текущее действие"

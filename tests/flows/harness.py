@@ -93,6 +93,7 @@ class Harness:
         self._updates = itertools.count(first_update_id)
         self._messages = itertools.count(1)
         self._queries = itertools.count(1)
+        self._sent_as: dict[int | None, int] = {}  # outbox row id → the message it became
 
     # --- people ----------------------------------------------------------------
 
@@ -205,14 +206,17 @@ class Harness:
         async with self.db.uow() as uow:
             rows = await uow.outbox.find(order_by="id", status="pending")
             for row in rows:
-                self._apply(row)
+                row.message_id = self._apply(row)
+                if row.message_id is not None:
+                    self._sent_as[row.id] = row.message_id
                 row.status = "sent"
                 row.sent_at = self.clock.now()
                 row.attempts += 1
             await uow.commit()
         return rows
 
-    def _apply(self, row: OutboxMessage) -> None:
+    def _apply(self, row: OutboxMessage) -> int | None:
+        """Deliver one row; returns the id of the message a send became."""
         payload = row.payload
         chat = self.chat_of(row.chat_id)
         buttons = payload.get("buttons")
@@ -220,6 +224,13 @@ class Harness:
         if row.method == "send":
             check_text(payload["text"], MESSAGE_LIMIT)
             chat.messages.append(Message(next(self._messages), payload["text"], buttons))
+            return chat.messages[-1].message_id
+        if row.method == "buttons":  # editMessageReplyMarkup, of a message or a sent row's
+            message_id = payload.get("message_id") or self._sent_as.get(payload.get("outbox_id"))
+            target = next((m for m in chat.messages if m.message_id == message_id), None)
+            if target is not None:
+                target.buttons = buttons
+                target.edits += 1
         elif row.method == "edit":
             check_text(payload["text"], MESSAGE_LIMIT)
             target = next((m for m in chat.messages if m.message_id == payload["message_id"]), None)
@@ -235,10 +246,12 @@ class Harness:
             chat.messages.append(
                 Message(next(self._messages), caption, buttons, file_id=file_id, media=row.method)
             )
+            return chat.messages[-1].message_id
         elif row.method == "commands":
             self.commands.append(payload)
         else:
             raise AssertionError(f"unknown outbox method {row.method!r}")
+        return None
 
 
 def check_text(text: str, limit: int) -> str:

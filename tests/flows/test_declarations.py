@@ -135,7 +135,8 @@ async def test_a_command_declared_only_by_its_decorator_is_everywhere(h, monkeyp
     async def tips(ctx: Context) -> None:
         await ctx.reply("Tip: be kind.")
 
-    assert user_commands()[5:8] == ("post", "tips", "myjobs")
+    listed = user_commands()
+    assert listed[listed.index("post") :][:3] == ("post", "tips", "myjobs")
     assert ("tips", "Tips and tricks") in command_menu("en")
     assert "tips" not in admin_commands()
 
