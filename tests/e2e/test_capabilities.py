@@ -449,7 +449,7 @@ async def test_14_hire_with_milestones(world: World) -> None:
     ivy = await world.join("Ivy", "freelancer")
     await world.pitch(await world.job(hal, "Hiring job"), ivy)
     await send_offer_via_chat(world, hal, "Hiring job", "Ivy")
-    await s.sees(ivy, "offers you a contract", "Design — $200.00", "receives $180.00")
+    await s.sees(ivy, "offers you a contract", "Design — $200.00", "You receive $180.00")
 
 
 async def test_15_fund_a_milestone_fees_first_on_the_payment_page(world: World) -> None:
