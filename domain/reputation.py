@@ -18,6 +18,10 @@ computed with exact fractions and the total rounded half up):
   but saturates.
 
 Money earned or spent is shown on the profile but never buys score.
+
+Before a first completed contract there is nothing to score: the priors alone
+give a brand-new profile about 71, so `is_new` people are shown as "New — no
+score yet", never as a number (the number still ranks their pitches).
 The same rule serves clients: their record holds the ratings freelancers gave
 them and the disputes on their contracts.
 
@@ -83,10 +87,14 @@ class Reputation:
     rating_count: int
     on_time_percent: int | None  # None before any milestone was due
     badges: list[str]
+    contracts_completed: int = 0
 
     @property
     def is_new(self) -> bool:
-        return self.rating_count == 0
+        """No completed contract and no rating yet (a client's record counts ratings
+        only, and a rating comes from an ended contract): the score is not shown
+        ("New — no score yet")."""
+        return self.contracts_completed == 0 and self.rating_count == 0
 
 
 def _rating_part(ratings: list[int]) -> Fraction:
@@ -199,6 +207,7 @@ def compute_reputation(record: FreelancerRecord, now: datetime) -> Reputation:
         rating_count=len(record.ratings),
         on_time_percent=_round_half_up(on_time_share * 100) if on_time_share is not None else None,
         badges=badges,
+        contracts_completed=record.contracts_completed,
     )
 
 

@@ -6,6 +6,18 @@ is loaded and merged, so each flow may keep its strings in a file of its own
 "menu.title" or "error.job_not_found"; the English catalog holds the English
 text. Placeholders are str.format style: "Hello, {name}!".
 
+Plural forms (Babel's, so Russian gets its three): an entry with a
+`msgid_plural` is translated with ngettext, and its msgid_plural names the
+parameter whose number picks the form ("1 review", "2 reviews"; "1 отзыв",
+"2 отзыва", "5 отзывов"):
+
+    msgid "profile.rating"
+    msgid_plural "count"
+    msgstr[0] "⭐ {average} ({count} review)"
+    msgstr[1] "⭐ {average} ({count} reviews)"
+
+Callers pass the number as usual: `t("profile.rating", average=…, count=3)`.
+
 The .po files are compiled to .mo in memory (babel pofile.read_po →
 mofile.write_mo → babel.support.Translations) when this module is imported:
 there is no build step, and no compiled file can be stale.
@@ -75,6 +87,20 @@ def _translations(lang: str) -> Translations:
     return _compile(load_catalog(lang))
 
 
+@cache
+def plural_parameters(lang: str) -> dict[str, str]:
+    """Plural entries of a language: key → the parameter whose number picks the form."""
+    return {m.id[0]: m.id[1] for m in load_catalog(lang) if isinstance(m.id, tuple)}
+
+
+def _number(value: object) -> int:
+    """The count a plural form is chosen by (a non-number reads as "many")."""
+    try:
+        return abs(int(str(value).replace(",", "").split(".")[0]))
+    except ValueError:
+        return 5
+
+
 def language_for(language_code: str | None) -> str:
     """Telegram's language_code → a language we speak ("ru-RU" → "ru"), else English."""
     base = (language_code or "").strip().lower().replace("_", "-").split("-")[0]
@@ -104,9 +130,17 @@ class Translator:
 
     lang: str
 
-    def raw(self, key: str) -> str | None:
-        """The catalog text in this language, else in English, else None."""
+    def raw(self, key: str, params: dict[str, object] | None = None) -> str | None:
+        """The catalog text in this language, else in English, else None; a plural
+        entry in the form its count parameter in `params` calls for."""
         for lang in (self.lang, DEFAULT_LANGUAGE):
+            counted = plural_parameters(lang).get(key)
+            if counted is not None:
+                n = _number((params or {}).get(counted, 5))
+                text = _translations(lang).ngettext(key, counted, n)
+                if text not in (key, counted):
+                    return text
+                continue
             text = _translations(lang).gettext(key)
             if text != key:
                 return text
@@ -116,7 +150,7 @@ class Translator:
         return self.raw(key) is not None
 
     def __call__(self, key: str, **params: object) -> Html:
-        text = self.raw(key)
+        text = self.raw(key, params)
         if text is None:
             log.warning("missing translation %r", key)
             return esc(key)
@@ -124,7 +158,7 @@ class Translator:
         return Html(text.format_map(_Missing(safe)))
 
     def plain(self, key: str, **params: object) -> str:
-        text = self.raw(key)
+        text = self.raw(key, params)
         if text is None:
             log.warning("missing translation %r", key)
             return key

@@ -8,7 +8,7 @@ from datetime import datetime
 
 from domain import ledger, matching
 from domain.config import MarketConfig
-from domain.entities import Contract, FreelancerProfile, Job, Milestone, Pitch, User
+from domain.entities import Contract, FreelancerProfile, Job, Milestone, Pitch, Review, User
 from domain.errors import NotAllowed
 from domain.ports import Clock, JobQuery, UnitOfWork
 from domain.profile import completeness
@@ -155,6 +155,17 @@ async def median_response_seconds(uow: UnitOfWork, user_id: int) -> int | None:
 
 async def reputation_of(uow: UnitOfWork, clock: Clock, user_id: int) -> Reputation:
     return compute_reputation(await freelancer_record(uow, clock, user_id), clock.now())
+
+
+async def reviews_about(
+    uow: UnitOfWork, user_id: int, *, with_text: bool = False, limit: int | None = None
+) -> list[Review]:
+    """What others wrote about a person, newest first: revealed reviews only (a
+    hidden one waits for the double-blind), those with words if `with_text`."""
+    where: dict[str, object] = {"reviewee_id": user_id, "status": ReviewStatus.REVEALED}
+    if with_text:
+        where["text__ne"] = ""
+    return await uow.reviews.find(order_by="-id", limit=limit, **where)
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from domain.entities import Contract, Milestone
 from domain.errors import NotAllowed
-from domain.events import ContractEnded, ContractSettled
+from domain.events import ContractSettled
 from domain.states import CONTRACT as CONTRACT_MACHINE
 from domain.states import MILESTONE, ContractStatus, MilestoneStatus
 from domain.usecases import contracts as uc
@@ -27,7 +27,6 @@ from domain.usecases.disputes import LIVE
 from domain.usecases.messaging import WRITABLE
 from handlers.context import Context, Scope
 from handlers.contract_views import (
-    card_keyboard,
     done_with_card,
     escrow_line,
     message_button,
@@ -276,19 +275,3 @@ async def contract_settled(scope: Scope, event: ContractSettled) -> None:
             name=await name_of(scope, other_party(contract, user_id)),
             title=contract.title,
         )
-
-
-@renders(ContractEnded)
-async def contract_ended(scope: Scope, event: ContractEnded) -> None:
-    contract = await scope.uow.contracts.get(event.contract_id)
-    if contract is None:
-        return
-    other = other_party(contract, event.ended_by)
-    who = await name_of(scope, event.ended_by)
-    await scope.notify(
-        other,
-        "contracts.end.notify",
-        buttons=card_keyboard(contract.id),  # type: ignore[arg-type]
-        name=who,
-        title=contract.title,
-    )

@@ -144,12 +144,17 @@ async def show_manage_card(ctx: Context, job: Job, notice: Html | None = None) -
 
 def reputation_text(t: Translator, rep: Reputation) -> str:
     """Compact: "⭐ 4.7 (12) · 88/100 · Top Rated" (or "new")."""
-    parts = [
-        t.plain("myjobs.rep_rated", rating=str(rep.average_rating), count=rep.rating_count)
-        if rep.average_rating is not None
-        else t.plain("myjobs.rep_new"),
-        t.plain("myjobs.rep_score", score=rep.score),
-    ]
+    # No number before a completed contract: the priors alone are not a record.
+    parts = (
+        [t.plain("rv.no_score")]
+        if rep.is_new
+        else [
+            t.plain("myjobs.rep_rated", rating=str(rep.average_rating), count=rep.rating_count)
+            if rep.average_rating is not None
+            else t.plain("myjobs.rep_new"),
+            t.plain("myjobs.rep_score", score=rep.score),
+        ]
+    )
     parts += [t.plain(f"myjobs.badge.{b}") for b in rep.badges]
     return " · ".join(parts)
 

@@ -19,7 +19,8 @@ For other flows (e.g. the client's pitch list):
 
     html, buttons = await profile_card(scope_or_ctx, user_id, viewer_lang)
 
-is the card exactly as clients see it (buttons: Report user), in the viewer's
+is the card exactly as clients see it (the latest reviews with words; buttons: all
+reviews, Report user), in the viewer's
 language; `PROFILE.data("card", user_id)` (handlers.prefixes) is the callback data
 of a button that opens it.
 """
@@ -38,6 +39,7 @@ from handlers.callbacks import StaleButton
 from handlers.context import Context, Scope
 from handlers.events import Keyboard
 from handlers.flows.menu import cmd_data
+from handlers.flows.reviews import profile_reviews, score_line
 from handlers.i18n import Translator, translator
 from handlers.prefixes import PROFILE as PREFIX
 from handlers.prefixes import REPORT
@@ -101,7 +103,7 @@ def _record_lines(t: Translator, view: queries.ProfileView) -> list[Html]:
         rating,
         t("profile.jobs_done", count=record.contracts_completed, on_time=on_time),
         t("profile.response", time=_response(t, record.median_response_seconds)),
-        t("profile.score", score=rep.score),
+        score_line(t, rep, "profile.score"),
     ]
     if rep.badges:
         names = ", ".join(t.plain(f"profile.badge.{b}") for b in rep.badges)
@@ -158,12 +160,17 @@ def meter(t: Translator, percent: int, next_step: str | None) -> Html:
 async def profile_card(
     scope_or_ctx: Scope, user_id: int, viewer_lang: str | None
 ) -> tuple[Html, Keyboard | None]:
-    """The card as others (clients) see it, in the viewer's language, with a
-    Report button. Raises NotFound ("user_not_found") for an unknown user."""
+    """The card as others (clients) see it, in the viewer's language, with the
+    latest reviews, a button to all of them and a Report button. Raises NotFound
+    ("user_not_found") for an unknown user."""
     t = translator(viewer_lang)
     view = await queries.profile_view(scope_or_ctx.uow, scope_or_ctx.clock, user_id)
-    buttons = keyboard(button(t.plain("btn.report_user"), REPORT.data("user", user_id)))
-    return card_text(t, view), buttons
+    reviews, all_reviews = await profile_reviews(scope_or_ctx, t, user_id)
+    text = card_text(t, view)
+    if reviews:
+        text = join([text, Html(""), *reviews])
+    report = button(t.plain("btn.report_user"), REPORT.data("user", user_id))
+    return text, keyboard(all_reviews, report)
 
 
 async def own_card(ctx: Context) -> tuple[Html, Keyboard | None]:

@@ -5,6 +5,8 @@ two; the old codes of buttons already sent, still honoured, in brackets):
 - "rv:rate:<contract_id>"       rate the other party of an ended contract, stars first (new)
 - "rv:reputation:<user_id>"     someone's reputation card (score, badges, revealed
                                 reviews) (rep)
+- "rv:reviews:<user_id>:<page>" all the revealed reviews of someone, paged (linked
+                                from the profile card and the reputation card)
 - "rv:end_and_rate:<contract_id>" once every milestone is settled: end the contract
                                 (if the other party has not) and the stars, in one tap
 Internal: "rv:stars:<contract_id>:<1-5>" the stars (st), "rv:skip" no text,
@@ -34,12 +36,13 @@ from domain.usecases import reviews as uc
 from domain.usecases.common import load, other_party, require_party
 from handlers.callbacks import StaleButton
 from handlers.context import Context, Scope
+from handlers.contract_views import open_contract_button
 from handlers.events import Button, Keyboard
-from handlers.helpers import int_arg, leave_flow, name_of
+from handlers.helpers import int_arg, leave_flow, name_of, page_of
 from handlers.i18n import Translator
 from handlers.notify import renders
-from handlers.prefixes import CONTRACT, REVIEW
-from handlers.render import Html, button, esc, join, keyboard, shorten
+from handlers.prefixes import CONTRACT, PROFILE, REVIEW
+from handlers.render import Html, button, esc, join, keyboard, pagination_row, shorten
 from handlers.routing import Menu, Steps, command, step
 
 
@@ -50,6 +53,8 @@ class ReviewStep(Steps, flow="review"):
 
 
 LATEST_REVIEWS = 5
+ON_PROFILE = 3  # the latest reviews with words on the profile card
+REVIEWS_PAGE = 5
 
 
 def stars(rating: int) -> str:
@@ -146,11 +151,62 @@ async def text_step(ctx: Context) -> None:
 # --- showing -------------------------------------------------------------------------------
 
 
-def _review_block(t: Translator, review: Review, who: str) -> Html:
+def review_block(t: Translator, review: Review, who: str, cut: int | None = None) -> Html:
     lines = [t("rv.review_line", stars=stars(review.rating), name=who)]
     if review.text:
-        lines.append(esc(review.text))
+        lines.append(esc(shorten(review.text, cut) if cut else review.text))
     return join(lines)
+
+
+def score_line(t: Translator, rep: Reputation, key: str) -> Html:
+    """The score by `key` ({score}), or "New — no score yet" before a completed
+    contract (domain.reputation: the priors alone are not a record)."""
+    return t("rv.no_score") if rep.is_new else t(key, score=rep.score)
+
+
+def all_reviews_button(t: Translator, user_id: int, count: int) -> Button | None:
+    if not count:
+        return None
+    return button(t.plain("rv.btn.all_reviews", count=count), REVIEW.data("reviews", user_id, 1))
+
+
+async def profile_reviews(
+    scope: Scope, t: Translator, user_id: int
+) -> tuple[list[Html], Button | None]:
+    """For the profile card others open: the latest reviews with words, and the
+    button to all of them (None when there are none)."""
+    count = await scope.uow.reviews.count(reviewee_id=user_id, status=ReviewStatus.REVEALED)
+    latest = await queries.reviews_about(scope.uow, user_id, with_text=True, limit=ON_PROFILE)
+    lines: list[Html] = []
+    if latest:
+        lines = [t("rv.rep.latest")]
+        for review in latest:
+            who = await name_of(scope, review.reviewer_id)
+            lines += [review_block(t, review, who, cut=300), Html("")]
+        lines.pop()
+    return lines, all_reviews_button(t, user_id, count)
+
+
+async def show_reviews(ctx: Context, user_id: int, page: int) -> None:
+    """Every revealed review of someone, newest first, REVIEWS_PAGE a page."""
+    t = ctx.t
+    user = await load(ctx.uow.users, user_id, "user")
+    found = await queries.reviews_about(ctx.uow, user_id)
+    shown, page, pages = page_of(found, page, REVIEWS_PAGE)
+    lines = [t("rv.all.title", name=user.name or f"#{user.id}", count=len(found)), Html("")]
+    for review in shown:
+        lines += [review_block(t, review, await name_of(ctx, review.reviewer_id)), Html("")]
+    if not found:
+        lines.append(t("rv.rep.no_ratings"))
+    nav = pagination_row(
+        page,
+        pages,
+        lambda p: REVIEW.data("reviews", user_id, p),
+        prev=t.plain("btn.prev"),
+        next_=t.plain("btn.next"),
+    )
+    back = button(t.plain("rv.btn.profile"), PROFILE.data("card", user_id))
+    await ctx.edit(join(lines), keyboard(nav or None, back))
 
 
 async def _show_contract_reviews(ctx: Context, contract_id: int) -> None:
@@ -161,7 +217,7 @@ async def _show_contract_reviews(ctx: Context, contract_id: int) -> None:
     for review in found:
         who = await name_of(ctx, review.reviewer_id)
         if review.status is ReviewStatus.REVEALED:
-            lines += [_review_block(ctx.t, review, who), Html("")]
+            lines += [review_block(ctx.t, review, who), Html("")]
         elif review.reviewer_id == ctx.user.id:
             lines += [ctx.t("rv.yours_hidden", stars=stars(review.rating)), Html("")]
         else:
@@ -172,7 +228,7 @@ async def _show_contract_reviews(ctx: Context, contract_id: int) -> None:
 
 
 def reputation_lines(t: Translator, rep: Reputation) -> list[Html]:
-    lines = [t("rv.rep.score", score=rep.score)]
+    lines = [score_line(t, rep, "rv.rep.score")]
     if rep.average_rating is not None:
         lines.append(t("rv.rep.rating", average=str(rep.average_rating), count=rep.rating_count))
     else:
@@ -196,10 +252,15 @@ async def show_reputation(ctx: Context, user_id: int) -> None:
     if latest:
         lines += [Html(""), ctx.t("rv.rep.latest")]
         for review in latest:
-            block = _review_block(ctx.t, review, await name_of(ctx, review.reviewer_id))
+            block = review_block(ctx.t, review, await name_of(ctx, review.reviewer_id))
             lines += [block, Html("")]
     rule = button(ctx.t.plain("rv.btn.rule"), REVIEW.data("rule"))
-    await ctx.edit(join(lines), keyboard(rule))
+    more = (
+        all_reviews_button(ctx.t, user_id, rep.rating_count)
+        if len(latest) < rep.rating_count
+        else None
+    )
+    await ctx.edit(join(lines), keyboard(more, rule))
 
 
 @command("reputation", order=160, menu=Menu.ANY, menu_order=110)
@@ -326,6 +387,13 @@ async def reputation_pressed(ctx: Context) -> None:
     ctx.answer()
 
 
+@REVIEW.on("reviews")
+async def reviews_pressed(ctx: Context) -> None:
+    assert ctx.callback is not None
+    await show_reviews(ctx, ctx.callback.require_id(), int_arg(ctx.callback.arg))
+    ctx.answer()
+
+
 @REVIEW.on("rule")
 async def rule_pressed(ctx: Context) -> None:
     await ctx.reply(ctx.t("rv.rule"))
@@ -337,12 +405,19 @@ async def rule_pressed(ctx: Context) -> None:
 
 @renders(ContractEnded)
 async def ask_to_rate(scope: Scope, event: ContractEnded) -> None:
-    """Both parties get the stars when a contract ends, whoever ended it (the other
-    party's "X ended the contract" notice comes from the contracts flow first)."""
+    """The other party hears who ended the contract; then both get the stars, whoever
+    ended it (one renderer, so the order never depends on which flow loads first)."""
     contract = await scope.uow.contracts.get(event.contract_id)
     if contract is None or contract.id is None:
         return
     cid = contract.id
+    await scope.notify(
+        other_party(contract, event.ended_by),
+        "contracts.end.notify",
+        buttons=lambda t: keyboard(open_contract_button(t, cid)),
+        name=await name_of(scope, event.ended_by),
+        title=contract.title,
+    )
     deadline = contract.review_deadline
     for user_id in (contract.client_id, contract.freelancer_id):
         if event.rating_shown and user_id == event.ended_by:
@@ -389,7 +464,7 @@ async def reviews_revealed(scope: Scope, event: ReviewsRevealed) -> None:
         for review in about_me:
             lines += [
                 t("rv.about_you"),
-                _review_block(t, review, await name_of(scope, review.reviewer_id)),
+                review_block(t, review, await name_of(scope, review.reviewer_id)),
                 Html(""),
             ]
         if not about_me:
@@ -397,7 +472,7 @@ async def reviews_revealed(scope: Scope, event: ReviewsRevealed) -> None:
                 t("rv.no_review_from", name=await name_of(scope, other_party(contract, user_id)))
             ]
         for review in mine:
-            lines += [t("rv.from_you"), _review_block(t, review, await name_of(scope, user_id))]
+            lines += [t("rv.from_you"), review_block(t, review, await name_of(scope, user_id))]
         me = user_id
         await scope.notify(
             user_id, text=join(lines), buttons=lambda t, me=me: keyboard(reputation_button(t, me))

@@ -182,7 +182,7 @@ async def test_stats(h: Harness) -> None:
     assert "Users: 3 (clients 1, freelancers 1, banned 0)" in stats
     # The hire took the job off the market (paused) until its client answers.
     assert "Jobs: draft: 0 · open: 0 · paused: 1 · closed: 0" in stats
-    assert "In escrow: $105.00 (1 milestones)" in stats
+    assert "In escrow: $105.00 (1 milestone)" in stats
     assert "Fees earned: $0.00" in stats
     assert "Open disputes: 1" in stats
 

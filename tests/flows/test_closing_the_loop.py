@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import pytest
 
-from domain.states import ContractStatus, JobStatus
+from domain.entities import Contract, Review
+from domain.states import ContractStatus, JobStatus, ReviewStatus
 from handlers.callbacks import encode
+from handlers.i18n import translator
 from tests.flows.harness import Harness, Person
 from tests.flows.test_offers import (
     add_pitch,
@@ -222,3 +224,107 @@ async def test_end_and_rate_from_strangers_and_after_a_new_milestone(h):
     await h.press(fred, label("contracts.btn.end_and_rate"))
     assert await contract_status(h, cid) is ContractStatus.ACTIVE
     assert "Unfunded milestones (1) will be cancelled" in offer.text
+
+
+# --- item 14: reviews on the profile card, plural forms, no score before a record -----------
+
+
+async def more_reviews(h: Harness, about: Person, texts: list[str]) -> None:
+    """Revealed reviews of `about` from ended contracts of the same client, as rows."""
+    async with h.db.uow() as uow:
+        [first] = await uow.contracts.find(freelancer_id=about.id, limit=1)
+        for k, text in enumerate(texts):
+            other = await uow.contracts.add(
+                Contract(
+                    job_id=first.job_id,
+                    client_id=first.client_id,
+                    freelancer_id=about.id,
+                    title=f"Job {k}",
+                    status=ContractStatus.ENDED,
+                    ended_at=h.clock.now(),
+                )
+            )
+            await uow.reviews.add(
+                Review(
+                    contract_id=other.id,  # type: ignore[arg-type]
+                    reviewer_id=first.client_id,
+                    reviewee_id=about.id,
+                    rating=4,
+                    text=text,
+                    status=ReviewStatus.REVEALED,
+                    created_at=h.clock.now(),
+                )
+            )
+        await uow.commit()
+
+
+@pytest.mark.parametrize("lang", LANGS)
+async def test_profile_card_shows_reviews_counts_in_plural_and_no_score_when_new(h, lang):
+    carla, fred, cid, [mid] = await deal(h, client_lang=lang, freelancer_lang=lang)
+    vera = h.person("Vera", lang=lang)
+    await join_as(h, vera, "client")
+    no_score = label("rv.no_score", lang)
+
+    # A brand-new freelancer: no number (before the fix "Reputation score: 71/100").
+    await h.press_data(vera, f"prof:card:{fred.id}")
+    card = h.last(vera).text
+    assert no_score in card and "/100" not in card
+    await h.send(vera, f"/reputation {fred.id}")
+    assert no_score in h.last(vera).text and "/100" not in h.last(vera).text
+
+    await fund(h, carla, mid)
+    await release(h, carla, fred, mid)
+    await h.press(fred, label("contracts.btn.end_and_rate", lang))
+    await h.press_data(fred, f"rv:stars:{cid}:5", h.last(fred).message_id)
+    await h.press_data(fred, "rv:skip", h.last(fred).message_id)
+    await h.press_data(carla, f"rv:rate:{cid}")
+    await h.press_data(carla, f"rv:stars:{cid}:5", h.last(carla).message_id)
+    await h.send(carla, "Great <work> & fast 🚀")
+
+    await h.press_data(vera, f"prof:card:{fred.id}")
+    card = h.last(vera)
+    one = "(1 review)" if lang == "en" else "(1 отзыв)"
+    assert one in card.text and "1 reviews" not in card.text  # was "(1 reviews)"
+    assert "Great <work> & fast 🚀" in card.text and "&lt;work&gt;" in card.html
+    assert no_score not in card.text and "/100" in card.text  # a completed contract: a score
+    all_one = label("rv.btn.all_reviews", lang, count=1)
+    assert all_one in card.labels()
+
+    # Seven reviews in all: the card shows the latest three with words, the list pages them.
+    await more_reviews(h, fred, ["Review A", "", "Review C", "Review D", "", "Review F"])
+    await h.press_data(vera, f"prof:card:{fred.id}")
+    card = h.last(vera)
+    seven = "(7 reviews)" if lang == "en" else "(7 отзывов)"
+    assert seven in card.text
+    assert [w in card.text for w in ("Review F", "Review D", "Review C", "Review A")] == [
+        True,
+        True,
+        True,
+        False,
+    ]
+    await h.press(vera, label("rv.btn.all_reviews", lang, count=7))
+    page = h.last(vera)
+    assert page.message_id == card.message_id  # in place
+    assert ("7 reviews" if lang == "en" else "7 отзывов") in page.text
+    assert "Review F" in page.text and "Great <work>" not in page.text
+    assert "1/2" in page.labels()
+    await h.press(vera, label("btn.next", lang))
+    assert "Great <work> & fast 🚀" in h.last(vera).text and "Review F" not in h.last(vera).text
+    await h.press(vera, label("rv.btn.profile", lang))
+    assert seven in h.last(vera).text
+
+
+async def test_russian_plural_forms_for_counts(h):
+    ru = translator("ru")
+    forms = {n: ru.plain("profile.rating", average="4.5", count=n) for n in (1, 2, 5, 11, 21)}
+    assert forms == {
+        1: "⭐ 4.5 (1 отзыв)",
+        2: "⭐ 4.5 (2 отзыва)",
+        5: "⭐ 4.5 (5 отзывов)",
+        11: "⭐ 4.5 (11 отзывов)",
+        21: "⭐ 4.5 (21 отзыв)",
+    }
+    en = translator("en")
+    assert en.plain("myjobs.pitch_days", days=1) == "Duration: 1 day"
+    assert ru.plain("myjobs.pitch_days", days=3) == "Срок: 3 дня"
+    assert en.plain("adm.stats.escrow", amount="$5", milestones=1) == "In escrow: $5 (1 milestone)"

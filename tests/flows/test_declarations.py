@@ -119,8 +119,8 @@ async def test_every_command_is_in_help_in_every_language(h, lang):
 def _with_demo_words(monkeypatch: pytest.MonkeyPatch, words: dict[str, str]) -> None:
     raw = Translator.raw
 
-    def patched(self: Translator, key: str) -> str | None:
-        return words.get(key) or raw(self, key)
+    def patched(self: Translator, key: str, params: dict[str, object] | None = None) -> str | None:
+        return words.get(key) or raw(self, key, params)
 
     monkeypatch.setattr(Translator, "raw", patched)
 

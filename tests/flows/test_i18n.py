@@ -12,7 +12,14 @@ import pytest
 from domain.errors import DomainError, NotFound
 from domain.states import JobStatus
 from handlers.commands import admin_command_menu, admin_commands, command_menu, user_commands
-from handlers.i18n import LANGUAGES, language_for, load_catalog, placeholders, translator
+from handlers.i18n import (
+    LANGUAGES,
+    language_for,
+    load_catalog,
+    placeholders,
+    plural_parameters,
+    translator,
+)
 from handlers.routing import ROUTER
 from tests.flows.codes import ROOT, raised_codes
 from tests.flows.telegram_html import visible_text
@@ -21,7 +28,16 @@ _BARE_AMP = re.compile(r"&(?!(?:lt|gt|amp|quot|#[0-9]{1,7}|#x[0-9a-fA-F]{1,6});)
 
 
 def strings(lang: str) -> dict[str, str]:
-    return {m.id: m.string for m in load_catalog(lang) if m.id and m.string}
+    """key → text; a plural entry's forms joined by a newline (each is checked)."""
+    found = {}
+    for m in load_catalog(lang):
+        if not m.id or not m.string:
+            continue
+        if isinstance(m.id, tuple):
+            found[m.id[0]] = "\n".join(m.string)
+        else:
+            found[m.id] = m.string
+    return found
 
 
 EN, RU = strings("en"), strings("ru")
@@ -165,3 +181,30 @@ def test_no_key_is_defined_in_two_catalog_files(lang):
                 elif message.id:
                     seen[message.id] = path.name
     assert clashes == []
+
+
+@pytest.mark.parametrize("lang", ["en", "ru"])
+def test_plural_entries_have_every_form_with_the_same_placeholders(lang):
+    """Babel plural forms (handlers/i18n.py): as many forms as the language has
+    (Russian: 3), none empty, each with the same placeholders, the count among them,
+    and the same count parameter in both languages."""
+    catalog = load_catalog(lang)
+    plurals = [m for m in catalog if isinstance(m.id, tuple)]
+    assert len(plurals) >= 5
+    english = plural_parameters("en")
+    for m in plurals:
+        key, counted = m.id
+        assert len(m.string) == catalog.num_plurals and all(m.string), key
+        forms = {frozenset(placeholders(form)) for form in m.string}
+        assert len(forms) == 1 and counted in next(iter(forms)), key
+        assert english.get(key) == counted, key
+
+
+def test_plural_forms_follow_the_count():
+    en, ru = translator("en"), translator("ru")
+    assert en.plain("rv.rep.rating", average="5.0", count=1).endswith("1 review")
+    assert en.plain("rv.rep.rating", average="5.0", count=2).endswith("2 reviews")
+    assert "1 отзыв" in ru.plain("rv.rep.rating", average="5.0", count=1)
+    assert "3 отзыва" in ru.plain("rv.rep.rating", average="5.0", count=3)
+    assert "5 отзывов" in ru.plain("rv.rep.rating", average="5.0", count=5)
+    assert "21 отзыв" in ru.plain("rv.rep.rating", average="5.0", count=21)

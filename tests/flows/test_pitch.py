@@ -131,7 +131,8 @@ async def test_fixed_job_pitch_with_milestones_reaches_the_client(h: Harness) ->
     assert "New pitch on “Build a Telegram bot” from Fran: $450.00, 7 days." in note.text
     assert "👤 Freelancer profile" in note.labels()
     await h.press(cleo, "👤 Freelancer profile")
-    assert "Fran" in h.last(cleo).text and "Reputation score" in h.last(cleo).text
+    # A brand-new freelancer has no number yet (issue 11, item 14).
+    assert "Fran" in h.last(cleo).text and "New — no score yet" in h.last(cleo).text
     await h.press(cleo, "📨 View pitch")  # edits the notification into the pitch
     assert any(COVER in m.text for m in h.chat(cleo))
 

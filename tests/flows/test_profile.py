@@ -221,7 +221,7 @@ async def test_clients_see_the_card_with_the_record(h: Harness) -> None:
     await h.press_data(cleo, f"prof:card:{fran.id}")
     card = h.last(cleo)
     assert "Bot developer" in card.text
-    assert "⭐ 5.0 (1 reviews)" in card.text
+    assert "⭐ 5.0 (1 review)" in card.text  # one, not "1 reviews" (issue 11, item 14)
     assert "Jobs done: 1 · On time: 100%" in card.text
     assert "within an hour" in card.text and "Fast Responder" in card.text
     assert "Rising Talent" in card.text
@@ -232,7 +232,9 @@ async def test_clients_see_the_card_with_the_record(h: Harness) -> None:
         scope = Scope(uow, h.clock, h.config)
         html, buttons = await profile_card(scope, fran.id, "ru")
     assert "Выполнено заказов: 1" in html and "Bot developer" in html
-    assert buttons and buttons[0][0]["data"] == f"report:user:{fran.id}"
+    # All reviews (issue 11, item 14), then Report.
+    assert buttons and buttons[0][0]["data"] == f"rv:reviews:{fran.id}:1"
+    assert buttons[1][0]["data"] == f"report:user:{fran.id}"
 
 
 # --- issue 11: typed skills, and text typed on a list screen -----------------------------

@@ -67,9 +67,10 @@ async def test_double_blind_until_both_rate(h: Harness) -> None:
     # The reputation reflects the revealed rating.
     await h.press(cleo, "🏅 Reputation")
     card = h.last(cleo).text
-    assert "Reputation of Cleo" in card and "Rating: 4.0★ from 1 review(s)" in card
+    assert "Reputation of Cleo" in card and "Rating: 4.0★ from 1 review" in card
+    assert "1 reviews" not in card and "/100" in card  # rated: a score, in the singular
     await h.send(cleo, f"/reputation {fran.id}")
-    assert "Rating: 5.0★ from 1 review(s)" in h.last(cleo).text
+    assert "Rating: 5.0★ from 1 review" in h.last(cleo).text
     assert "🌱 Rising Talent" in h.last(cleo).text  # new member, 1 contract, 5★
     await h.press(cleo, "ℹ️ How the score works")
     assert "Rating, 45 points" in h.last(cleo).text
