@@ -21,6 +21,9 @@ class MarketConfig:
     dispute_reminder_hours: tuple[int, ...] = (48, 24)
     dispute_negotiation_days: int = 7
     dispute_admin_wait_days: int = 2
+    # A funded milestone with no submission this many days past its due date is
+    # stalled escrow: both parties are nudged then, and again every as many days.
+    stalled_after_days: int = 7
     review_window_days: int = 14  # double-blind reviews are revealed by then
     weekly_pitch_quota: int = 20
     admin_ids: frozenset[int] = field(default_factory=frozenset)

@@ -415,6 +415,17 @@ class MilestoneCancelled(MilestoneEvent):
 
 
 @event
+class EscrowStalled(MilestoneEvent):
+    """A funded milestone has no submission `days_overdue` days past its due date;
+    both parties are nudged (again at `next_nudge`)."""
+
+    kind = "escrow_stalled"
+    due_date: str  # ISO date
+    days_overdue: int
+    next_nudge: str  # ISO, UTC
+
+
+@event
 class ReleaseReminder(Event):
     kind = "release_reminder"
     milestone_id: int

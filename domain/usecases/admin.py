@@ -13,6 +13,7 @@ from domain.ports import Clock, UnitOfWork
 from domain.reputation import FreelancerRecord
 from domain.states import ContractStatus, DisputeStatus, JobStatus
 from domain.usecases.common import load, require_admin
+from domain.usecases.deadlines import stalled_milestones
 from domain.usecases.disputes import LIVE
 from domain.usecases.queries import freelancer_record
 
@@ -163,6 +164,36 @@ def _between(at: datetime | None, start: datetime | None, end: datetime | None) 
     if at is None or start is None:
         return False
     return start <= at and (end is None or at <= end)
+
+
+@dataclass(frozen=True, slots=True)
+class StalledEscrow:
+    """A funded milestone with no submission well past its due date."""
+
+    milestone: Milestone
+    contract: Contract
+    escrow: int  # what its escrow holds (minor units)
+    days_overdue: int
+
+
+async def stalled_escrow(
+    uow: UnitOfWork, clock: Clock, config: MarketConfig, actor_id: int
+) -> list[StalledEscrow]:
+    """Every stalled milestone (deadlines.stalled_milestones), the longest overdue first."""
+    require_admin(config, actor_id)
+    today = clock.now().date()
+    found: list[StalledEscrow] = []
+    for m in await stalled_milestones(uow, clock, config):
+        contract = await load(uow.contracts, m.contract_id, "contract")
+        found.append(
+            StalledEscrow(
+                milestone=m,
+                contract=contract,
+                escrow=await uow.ledger.balance(ledger.escrow_account(m.id)),  # type: ignore[arg-type]
+                days_overdue=(today - m.due_date).days,  # type: ignore[operator]
+            )
+        )
+    return found
 
 
 async def audit_log(

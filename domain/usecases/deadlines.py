@@ -7,13 +7,14 @@ Run each in its own unit of work and commit; the return value says what was done
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 
 from domain.config import MarketConfig
 from domain.entities import Dispute, Milestone
 from domain.events import (
     DisputeAdminReminder,
     DisputeReminder,
+    EscrowStalled,
     MilestoneReleased,
     OfferExpired,
     ReleaseReminder,
@@ -33,6 +34,7 @@ __all__ = [
     "daily_digest",
     "dispute_deadlines_due",
     "expire_offers",
+    "nudge_stalled_escrow",
     "prune_processed_updates",
     "remind_admins_of_disputes",
     "reveal_due_reviews",
@@ -273,6 +275,64 @@ async def remind_admins_of_disputes(
     return reminded
 
 
+# --- stalled escrow -----------------------------------------------------------------------
+
+
+def stalled_since(milestone: Milestone, config: MarketConfig) -> datetime | None:
+    """When a funded milestone without a submission counts as stalled escrow:
+    config.stalled_after_days after its due date (None without a due date)."""
+    if milestone.due_date is None:
+        return None
+    due = datetime.combine(milestone.due_date, time(0), tzinfo=UTC)
+    return due + timedelta(days=config.stalled_after_days)
+
+
+async def stalled_milestones(
+    uow: UnitOfWork, clock: Clock, config: MarketConfig, limit: int | None = None
+) -> list[Milestone]:
+    """Funded milestones with no submission past the stall threshold, oldest due first."""
+    latest_due = (clock.now() - timedelta(days=config.stalled_after_days)).date()
+    return await uow.milestones.find(
+        order_by="due_date", status=MilestoneStatus.FUNDED, due_date__lte=latest_due, limit=limit
+    )
+
+
+async def nudge_stalled_escrow(
+    uow: UnitOfWork, clock: Clock, config: MarketConfig, limit: int = BATCH
+) -> list[int]:
+    """Nudge both parties of each stalled milestone when it stalls, then every
+    config.stalled_after_days; nudges missed while the bot was down fold into one.
+    `reminders_sent` counts the nudges (a submission resets it for the review)."""
+    now = clock.now()
+    every = timedelta(days=config.stalled_after_days)
+    nudged: list[int] = []
+    for found in await stalled_milestones(uow, clock, config, limit=limit * 5):
+        since = stalled_since(found, config)
+        if since is None or since > now or (now - since) // every + 1 <= found.reminders_sent:
+            continue
+        milestone = await load(uow.milestones, found.id, "milestone", lock=True)
+        since = stalled_since(milestone, config)
+        if milestone.status is not MilestoneStatus.FUNDED or since is None or since > now:
+            continue  # submitted, disputed or settled meanwhile
+        due_count = (now - since) // every + 1
+        if due_count <= milestone.reminders_sent:
+            continue  # another process nudged them meanwhile
+        milestone.reminders_sent = due_count
+        contract = await load(uow.contracts, milestone.contract_id, "contract")
+        nudged.append(found.id)  # type: ignore[arg-type]
+        uow.emit(
+            EscrowStalled(
+                due_date=milestone.due_date.isoformat(),  # type: ignore[union-attr]
+                days_overdue=(now.date() - milestone.due_date).days,  # type: ignore[operator]
+                next_nudge=(since + every * due_count).isoformat(),
+                **milestone_parties(milestone, contract),
+            )
+        )
+        if len(nudged) >= limit:
+            break
+    return nudged
+
+
 # What the scheduler's tick runs, in this order, each in its own unit of work.
 # The daily digest and the pruning of old update ids are defined elsewhere.
 DEADLINES = (
@@ -281,6 +341,7 @@ DEADLINES = (
     dispute_deadlines_due,
     send_dispute_reminders,
     remind_admins_of_disputes,
+    nudge_stalled_escrow,
     expire_offers,
     reveal_due_reviews,
     daily_digest,

@@ -10,7 +10,9 @@ commands do not exist: "unknown command", no effect).
                      receive (typed, or given after the share; Skip resolves without one)
 /take <id>           handle a dispute: both parties are told who decides
 /ban <user id> [reason], /unban <user id>, /user <user id>
-/stats               users, jobs by status, contracts, escrow held, fees earned, disputes
+/stats               users, jobs by status, contracts, escrow held, stalled escrow, fees
+                     earned, disputes
+/stalled             stalled escrow: funded milestones with no submission well past due
 /audit               the audit log, latest first, paged
 /reports             open reports: view the target, ban, close (audited)
 
@@ -639,6 +641,7 @@ async def stats_command(ctx: Context) -> None:
         for st in ContractStatus
     ]
     held = await ctx.uow.milestones.count(status__in=list(HELD))
+    stalled = await uc.stalled_escrow(ctx.uow, ctx.clock, ctx.config, ctx.user.id)
     lines = [
         t("adm.stats.title"),
         t(
@@ -651,6 +654,11 @@ async def stats_command(ctx: Context) -> None:
         t("adm.stats.jobs", jobs=" · ".join(jobs)),
         t("adm.stats.contracts", contracts=" · ".join(contracts)),
         t("adm.stats.escrow", amount=money(s.escrow_held, cur), milestones=held),
+        t(
+            "adm.stats.stalled",
+            amount=money(sum(x.escrow for x in stalled), cur),
+            count=len(stalled),
+        ),
         t("adm.stats.fees", amount=money(s.platform_fees, cur)),
         t("adm.stats.disputes", disputes=s.open_disputes, reports=s.open_reports),
     ]
@@ -661,9 +669,62 @@ async def stats_command(ctx: Context) -> None:
                 _disputes_button(t),
                 button(t.plain("adm.btn.reports"), ADMIN.data("reports", arg=1)),
                 button(t.plain("adm.btn.audit"), ADMIN.data("audit", arg=1)),
-            ]
+            ],
+            button(t.plain("adm.btn.stalled"), ADMIN.data("stalled", arg=1)) if stalled else None,
         ),
     )
+
+
+async def _show_stalled(ctx: Context, page: int) -> None:
+    """Stalled escrow, the longest overdue first: each milestone with its parties."""
+    t = ctx.t
+    found = await uc.stalled_escrow(ctx.uow, ctx.clock, ctx.config, ctx.user.id)
+    if not found:
+        await ctx.edit(t("adm.stalled.none", days=ctx.config.stalled_after_days))
+        return
+    cur = ctx.config.currency
+    shown, page, pages = page_of(found, page, PAGE)
+    lines = [
+        t(
+            "adm.stalled.title",
+            count=len(found),
+            amount=money(sum(x.escrow for x in found), cur),
+            days=ctx.config.stalled_after_days,
+        )
+    ]
+    rows_: list[list[Button] | None] = []
+    for x in shown:
+        m, c = x.milestone, x.contract
+        client, freelancer = await _name(ctx, c.client_id), await _name(ctx, c.freelancer_id)
+        lines.append(
+            t(
+                "adm.stalled.item",
+                id=m.id,
+                title=m.title,
+                contract=c.title,
+                escrow=money(x.escrow, m.currency),
+                due=m.due_date.isoformat() if m.due_date else "—",
+                days=x.days_overdue,
+                client=client,
+                freelancer=freelancer,
+            )
+        )
+        rows_.append(
+            [
+                button(f"👤 #{m.id} {shorten(client, 20)}", ADMIN.data("user", c.client_id)),
+                button(
+                    f"👤 #{m.id} {shorten(freelancer, 20)}", ADMIN.data("user", c.freelancer_id)
+                ),
+            ]
+        )
+    await ctx.edit(
+        join(lines, "\n\n"), keyboard(*rows_, page_nav(t, ADMIN, "stalled", page, pages) or None)
+    )
+
+
+@command("stalled", admin=True, order=75, menu=Menu.ADMIN, menu_order=165)
+async def stalled_command(ctx: Context) -> None:
+    await _show_stalled(ctx, 1)
 
 
 async def _show_audit(ctx: Context, page: int) -> None:
@@ -937,6 +998,12 @@ async def take_pressed(ctx: Context) -> None:
 @ADMIN.on("disputes", old=("dl",))
 async def disputes_pressed(ctx: Context) -> None:
     await _show_disputes(ctx, _pressed_arg(ctx))
+    ctx.answer()
+
+
+@ADMIN.on("stalled")
+async def stalled_pressed(ctx: Context) -> None:
+    await _show_stalled(ctx, _pressed_arg(ctx))
     ctx.answer()
 
 

@@ -41,6 +41,7 @@ from domain.events import (
     DisputeSettled,
     DisputeTaken,
     DisputeWithdrawn,
+    EscrowStalled,
     FrozenResolved,
     MilestoneFrozen,
     SplitProposed,
@@ -53,12 +54,12 @@ from domain.usecases import queries
 from domain.usecases.common import load, milestone_with_contract, other_party, require_party
 from handlers.callbacks import StaleButton
 from handlers.context import Context, Scope
-from handlers.contract_views import card_keyboard
+from handlers.contract_views import card_keyboard, open_contract_button
 from handlers.events import Button, Keyboard
 from handlers.helpers import gateway_of, int_arg, leave_flow, name_of, page_nav, page_of
 from handlers.i18n import Translator
-from handlers.notify import dispute_rows, renders
-from handlers.prefixes import ADMIN, DISPUTE, MESSAGE
+from handlers.notify import dispute_rows, milestone_rows, renders
+from handlers.prefixes import ADMIN, DISPUTE, MESSAGE, WORK
 from handlers.render import Html, button, esc, join, keyboard, money, shorten
 from handlers.routing import Menu, Steps, command, step
 
@@ -918,6 +919,45 @@ async def dispute_taken(
         return t("dsp.notify_taken", id=dispute.id, title=milestone.title, admin=admin)
 
     await _tell_both(scope, dispute, milestone, contract, head)
+
+
+# --- stalled escrow: funded, due long ago, nothing submitted -----------------------------
+
+
+@renders(EscrowStalled, load=milestone_rows)
+async def escrow_stalled(
+    scope: Scope, event: EscrowStalled, milestone: Milestone, contract: Contract
+) -> None:
+    """Both parties: the money waits on work that has not come; what each can do,
+    and when they will hear again."""
+    mid, cid = milestone.id, contract.id
+    assert mid is not None and cid is not None
+    for user_id, key in (
+        (contract.client_id, "dsp.stalled.client"),
+        (contract.freelancer_id, "dsp.stalled.freelancer"),
+    ):
+        t = await scope.translator_for(user_id)
+        other = other_party(contract, user_id)
+        act = (
+            button(t.plain("dsp.btn.dispute_stalled"), DISPUTE.data("open", mid))
+            if user_id == contract.client_id
+            else button(t.plain("funding.btn.submit"), WORK.data("submit", mid))
+        )
+        await scope.notify(
+            user_id,
+            key,
+            buttons=lambda t, act=act: keyboard(  # type: ignore[misc]
+                [act, button(t.plain("dsp.btn.message"), MESSAGE.data("write", cid))],
+                open_contract_button(t, cid),
+            ),
+            title=milestone.title,
+            contract=contract.title,
+            amount=money(milestone.amount, milestone.currency),
+            due=event.due_date,
+            days=event.days_overdue,
+            name=await name_of(scope, other),
+            next=when(t, event.next_nudge),
+        )
 
 
 # --- chargebacks: the parties' side (the admins' is admin.py) -------------------------------
