@@ -12,6 +12,10 @@ not written since, instead of being dropped as "blocked".
 
 from __future__ import annotations
 
+import asyncio
+import os
+import signal
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -138,3 +142,112 @@ async def test_people_act_across_a_restart_and_queued_notifications_arrive(tmp_p
         await second.stop()
     state = sandbox_state_path(settings.database_url)  # beside the database: gigbot-sandbox.db
     assert state == tmp_path / "gigbot-sandbox.db" and state.exists()
+
+
+class GigbotProcess:
+    """`python -m bot.cli run` (what `make run` runs) in a child process, with no token:
+    the sandbox, on a given port and database. Stopped with SIGINT, as Ctrl+C does."""
+
+    def __init__(self, tmp_path: Path, port: int) -> None:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("GIGBOT_")}
+        env.update(
+            GIGBOT_DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'gigbot.db'}",
+            GIGBOT_HTTP_HOST="127.0.0.1",
+            GIGBOT_HTTP_PORT=str(port),
+            GIGBOT_LOG_LEVEL="INFO",  # the sender logs a chat found blocked
+        )
+        self.env, self.cwd = env, tmp_path  # no .env file there
+        self.url = f"http://127.0.0.1:{port}"
+        self.proc: asyncio.subprocess.Process | None = None
+        self.output: list[str] = []
+
+    async def start(self) -> None:
+        self.proc = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "bot.cli",
+            "run",
+            env=self.env,
+            cwd=self.cwd,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT,
+        )
+        assert self.proc.stdout is not None
+        said: list[str] = []
+        async with asyncio.timeout(60):  # the banner says it serves
+            while "Open the web chat" not in "".join(said):
+                line = await self.proc.stdout.readline()
+                assert line, "gigbot exited: " + "".join(said)
+                said.append(line.decode())
+        self.output += said
+        self._drain = asyncio.create_task(self._read_rest())
+
+    async def _read_rest(self) -> None:
+        assert self.proc is not None and self.proc.stdout is not None
+        while line := await self.proc.stdout.readline():
+            self.output.append(line.decode())
+
+    async def stop(self) -> int:
+        assert self.proc is not None
+        if self.proc.returncode is None:
+            self.proc.send_signal(signal.SIGINT)
+        async with asyncio.timeout(60):
+            code = await self.proc.wait()
+            await self._drain
+        return code
+
+    async def call(self, method: str, path: str, body: Any = None) -> Any:
+        async with aiohttp.ClientSession() as session:
+            url = f"{self.url}/sandbox/api/{path}"
+            async with session.request(method, url, json=body) as resp:
+                assert resp.status < 300, (resp.status, await resp.text())
+                return await resp.json()
+
+    async def reply(self, user_id: int, text: str) -> dict[str, Any]:
+        """Send text as the person and wait (long-polling as the page does) for the bot's
+        next message in their chat."""
+        sent = await self.call("POST", f"chats/{user_id}/messages", {"text": text})
+        return await self.message(user_id, lambda m: m["message_id"] > sent["message_id"])
+
+    async def message(self, user_id: int, match: Any) -> dict[str, Any]:
+        version = -1
+        async with asyncio.timeout(30):
+            while True:
+                view = await self.call("GET", f"chats/{user_id}?since={version}&timeout=10")
+                for msg in view["messages"]:
+                    if msg["from"].get("is_bot") and match(msg):
+                        return msg
+                version = view["version"]
+
+
+async def test_gigbot_run_stopped_with_ctrl_c_and_started_again(tmp_path):
+    """The same story with the real command in a child process, stopped by SIGINT."""
+    app = GigbotProcess(tmp_path, free_port())
+    await app.start()
+    try:
+        for uid, name in ((CLARA, "Clara (client)"), (FELIX, "Felix (freelancer)")):
+            await app.call("POST", "users", {"id": uid, "first_name": name})
+        assert "Welcome to Gigbot" in (await app.reply(CLARA, "/start"))["text"]
+        felix_welcome = await app.reply(FELIX, "/start")
+    finally:
+        assert await app.stop() == 0
+
+    database = Database(f"sqlite+aiosqlite:///{tmp_path / 'gigbot.db'}")
+    try:
+        async with database.uow() as uow:
+            await uow.outbox.add(OutboxMessage(chat_id=FELIX, payload={"text": QUEUED}))
+            await uow.commit()
+    finally:
+        await database.dispose()
+
+    await app.start()
+    try:
+        note = await app.message(FELIX, lambda m: m.get("text") == QUEUED)
+        assert note["message_id"] > felix_welcome["message_id"]
+        menu = await app.reply(CLARA, "/menu")
+        history = (await app.call("GET", f"chats/{CLARA}"))["messages"]
+        assert history[0]["text"] == "/start" and "Welcome to Gigbot" in history[1]["text"]
+        assert menu["message_id"] > history[1]["message_id"]
+    finally:
+        assert await app.stop() == 0
+    assert "blocked the bot" not in "".join(app.output)
