@@ -20,6 +20,9 @@ ADMIN_COMMANDS = (
     "disputes",
     "dispute 1",
     "resolve 1 all",
+    "resolve 1 50% a reason",
+    "take 1",
+    "stalled",
     "ban 1",
     "unban 1",
     "user 1",
@@ -54,8 +57,9 @@ async def test_admin_commands_do_not_exist_for_others(h: Harness, text: str) -> 
     command = text.split()[0]
     assert f"I don't know the command /{command}." in h.last(eve).text
     assert len(h.chat(ADMIN_ID)) == before
-    await h.press_data(eve, "adm:user:1")
-    assert h.last_answer(eve).text == "Only an admin can do this."
+    for data in ("adm:user:1", "adm:take:1", "adm:skip_reason:1:0", "adm:stalled::1"):
+        await h.press_data(eve, data)
+        assert h.last_answer(eve).text == "Only an admin can do this."
 
 
 async def test_disputes_evidence_and_resolve_with_confirmation(h: Harness) -> None:
