@@ -156,3 +156,32 @@ async def test_the_page_reconnects_after_the_app_restarts(browser: Any, tmp_path
         raise
     finally:
         await page.close()
+
+
+async def test_the_page_comes_back_to_a_sandbox_started_afresh(
+    browser: Any, tmp_path: Path
+) -> None:
+    """Even a sandbox that lost its state (another database) gets the page's people back:
+    no "no sandbox user" error, and they can start over."""
+    from playwright.async_api import expect
+
+    port = free_port()
+    page = await browser.new_page(viewport={"width": 1440, "height": 900})
+    page.set_default_timeout(TIMEOUT_MS)
+    expect.set_options(timeout=TIMEOUT_MS)
+    try:
+        async with running_sandbox(tmp_path / "one.db", port=port):
+            await page.goto(f"http://127.0.0.1:{port}/")
+            clara = column(page, "Clara")
+            await send(clara, "/start")
+            await expect(clara.locator(".msg.in").last).to_contain_text("Welcome to Gigbot")
+        await expect(page.locator("#status")).to_be_visible()
+        async with running_sandbox(tmp_path / "two.db", port=port) as runtime:
+            await expect(page.locator("#status")).to_be_hidden()
+            await expect(clara.locator(".empty")).to_be_visible()  # a new Telegram
+            assert {1001, 1002, 1003} <= set(runtime.emulator.users)
+            await send(clara, "/start")
+            await expect(clara.locator(".msg.in").last).to_contain_text("Welcome to Gigbot")
+            await expect(page.locator("#toast")).not_to_contain_text("no sandbox user")
+    finally:
+        await page.close()
