@@ -326,7 +326,7 @@ async def keywords_step(ctx: Context) -> None:
 
 @step(AlertsStep.BUDGET)
 async def budget_step(ctx: Context) -> None:
-    amount = parse_money(ctx.text, ctx.config.currency, "budget").amount
+    amount = parse_money(ctx.text, ctx.config.currency, "min_budget").amount
     await ask(ctx, "mode", ctx.data | {"min": amount}, new_message=True)
 
 

@@ -180,7 +180,7 @@ async def search_text(ctx: Context) -> None:
 
 @step(BrowseStep.MIN)
 async def min_budget(ctx: Context) -> None:
-    amount = parse_money(ctx.text, ctx.config.currency, "budget").amount
+    amount = parse_money(ctx.text, ctx.config.currency, "min_budget").amount
     await show_results(ctx, _filters(ctx) | {"min": amount})
 
 

@@ -306,3 +306,16 @@ async def test_no_files_line_without_files(h, lang):
     await submit(h, fred, mid, "done")
     submitted = next(t for t in reversed(h.texts(carla)) if "📦" in t)
     assert words["files"] not in submitted  # not "Files: 0."
+
+
+@pytest.mark.parametrize("lang", ["en", "ru"])
+async def test_a_minimum_budget_is_refused_with_its_own_example(h, lang):
+    fred = h.person("Fred", lang=lang)
+    await join_as(h, fred, "freelancer")
+    await h.send(fred, "/jobs")
+    await h.press_data(fred, "br:min_budget")
+    asked = h.last(fred).text
+    await h.send(fred, "lots")
+    example = "e.g. 200." if lang == "en" else "например 200."
+    assert example in asked and example in h.last(fred).text
+    assert "1,250.50" not in h.last(fred).text
