@@ -5,10 +5,13 @@ profile card, plural forms, and no score before a completed contract."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
-from domain.entities import Contract, Review
+from domain.entities import AlertSubscription, Contract, Review
 from domain.states import ContractStatus, JobStatus, ReviewStatus
+from domain.usecases import alerts
 from handlers.callbacks import encode
 from handlers.i18n import translator
 from tests.flows.harness import Harness, Person
@@ -84,6 +87,23 @@ NOWHERE = {"browse": False, "search": False, "link": False, "pitch": False}
 EVERYWHERE = {"browse": True, "search": True, "link": True, "pitch": True}
 
 
+async def in_digest(h: Harness, vera: Person, job_id: int) -> bool:
+    """Whether Vera's daily alert for "bakery", due now, would bring the job."""
+    async with h.db.uow() as uow:
+        await uow.subscriptions.add(
+            AlertSubscription(
+                user_id=vera.id,
+                keywords=["bakery"],
+                mode="daily",
+                last_digest_at=h.clock.now() - timedelta(days=2),
+                created_at=h.clock.now() - timedelta(days=2),
+            )
+        )
+        found = await alerts.daily_digest(uow, h.clock, h.config)
+        await uow.rollback()
+    return job_id in found.get(vera.id, [])
+
+
 @pytest.mark.parametrize("lang", LANGS)
 async def test_a_hire_takes_the_job_off_the_market_and_asks_the_client(h, lang):
     carla, fred, vera, job_id = await hired(h, lang)
@@ -94,6 +114,7 @@ async def test_a_hire_takes_the_job_off_the_market_and_asks_the_client(h, lang):
     assert label("offers.hired.btn.keep_open", lang) in ask.labels()
     assert ("Close “Landing page" if lang == "en" else "Закрыть «Landing page") in ask.text
     assert await on_market(h, vera, job_id) == NOWHERE
+    assert not await in_digest(h, vera, job_id)
     # Fred, who was hired, still reads his job.
     await h.send(fred, f"/start job_{job_id}")
     assert "Landing page for a bakery" in h.last(fred).text
@@ -101,6 +122,7 @@ async def test_a_hire_takes_the_job_off_the_market_and_asks_the_client(h, lang):
     await tap(h, carla, ask, label("offers.hired.btn.keep_open", lang))
     assert await job_status(h, job_id) is JobStatus.OPEN
     assert await on_market(h, vera, job_id) == EVERYWHERE
+    assert await in_digest(h, vera, job_id)
 
 
 @pytest.mark.parametrize("lang", LANGS)
