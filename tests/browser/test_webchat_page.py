@@ -141,6 +141,7 @@ async def test_the_page_reconnects_after_the_app_restarts(browser: Any, tmp_path
             await expect(page.locator("#status")).to_be_hidden()
         # The app is stopped: the page says so and keeps trying.
         await expect(page.locator("#status")).to_be_visible()
+        await page.screenshot(path=str(ARTIFACTS / "sandbox-offline.png"))
         async with running_sandbox(db, port=port):
             await expect(page.locator("#status")).to_be_hidden()
             # The history is still there, and the same person gets answers again.
