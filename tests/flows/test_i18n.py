@@ -208,3 +208,19 @@ def test_plural_forms_follow_the_count():
     assert "3 отзыва" in ru.plain("rv.rep.rating", average="5.0", count=3)
     assert "5 отзывов" in ru.plain("rv.rep.rating", average="5.0", count=5)
     assert "21 отзыв" in ru.plain("rv.rep.rating", average="5.0", count=21)
+
+
+# Parameters that carry a count a person sees next to a noun; limits from the config
+# ({max}, {min}, {limit}, {quota}) are never 1 and read as "at most 20 skills".
+_COUNTS = ("count", "days", "hours", "years", "milestones", "answered", "files", "n")
+_COUNTED_NOUN = re.compile(r"\{(" + "|".join(_COUNTS) + r")\}\+? [a-z]+s\b|\w\(s\)")
+
+
+def test_no_english_count_without_plural_forms():
+    """Issue 11, item 14: "1 reviews", "1 days", "milestone(s)" — a number before a
+    plural noun must be a plural entry (handlers/i18n.py), so "1 review" reads right."""
+    plural = plural_parameters("en")
+    wrong = {
+        key: text for key, text in EN.items() if key not in plural and _COUNTED_NOUN.search(text)
+    }
+    assert wrong == {}
