@@ -565,3 +565,21 @@ async def test_stale_milestone_buttons_change_nothing(h: Harness) -> None:
     assert "Preview" in h.last(fran).text
     await h.press_data(fran, "pitch:preview")  # not changing a part: nothing to go back to
     assert "no longer available" in h.last_answer(fran).text
+
+
+async def test_changing_a_part_from_the_preview_can_go_back_to_it_unchanged(h: Harness) -> None:
+    """Cancel there drops the whole pitch; "‹ Back to preview" keeps it as it was."""
+    cleo = await client(h)
+    fran = await freelancer(h)
+    job_id = await add_job(h, cleo)
+    await pitch_through(h, fran, job_id)
+    await h.press(fran, "No milestones")
+    for fix in ("✏️ Price", "✏️ Cover letter", "✏️ Duration", "✏️ Milestones"):
+        await h.press(fran, fix)
+        assert "‹ Back to preview" in h.last(fran).labels(), fix
+        await h.press(fran, "‹ Back to preview")
+        preview = h.last(fran).text
+        assert "Preview of your pitch" in preview and "Price: $450.00" in preview, fix
+    await h.press(fran, "📤 Send pitch")
+    [pitch] = await pitches_of(h, fran)
+    assert (pitch.price, pitch.duration_days, pitch.proposed_milestones) == (45_000, 7, [])
