@@ -10,8 +10,10 @@ state outlives the process (``persist.SandboxStore``), as Telegram's does.
 from __future__ import annotations
 
 import copy
+import logging
 import mimetypes
 import secrets
+import sqlite3
 import struct
 import time
 from collections.abc import Callable, Iterable
@@ -29,6 +31,7 @@ from bot.sandbox.textutil import detect_entities
 from bot.sandbox.webhook import WebhookDelivery
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 
 DEFAULT_TOKEN = "1000000001:SANDBOX-gigbot-local-token"
 
@@ -86,6 +89,17 @@ class Emulator:
         self.admin_user_ids = list(admin_user_ids)
         self.clock = clock
 
+        self._empty_state()
+        self.api = BotMethods(self)
+        self.webhook = WebhookDelivery(self)
+        self.dirty = Dirty()
+        self.store: SandboxStore | None = None
+        if state_path is not None:
+            self._open_store(Path(state_path))
+            self.changes.listeners.append(self.save)
+
+    def _empty_state(self) -> None:
+        """A Telegram with nobody in it yet."""
         self.users: dict[int, SandboxUser] = {}
         self.chats: dict[int, Chat] = {}
         self.files: dict[str, StoredFile] = {}
@@ -109,15 +123,6 @@ class Emulator:
         self.next_file_id = 1
         self.next_group_id = 1
 
-        self.api = BotMethods(self)
-        self.webhook = WebhookDelivery(self)
-        self.dirty = Dirty()
-        self.store: SandboxStore | None = None
-        if state_path is not None:
-            self.store = SandboxStore(state_path)
-            self.store.load(self)
-            self.changes.listeners.append(self.save)
-
     # -- lifecycle ------------------------------------------------------------------
 
     def install(self, app: Any, *, page: bool = True) -> None:
@@ -125,6 +130,24 @@ class Emulator:
         from bot.sandbox.app import install
 
         install(app, self, page=page)
+
+    def _open_store(self, path: Path) -> None:
+        try:
+            self.store = SandboxStore(path)
+            self.store.load(self)
+        except (sqlite3.DatabaseError, KeyError, TypeError, ValueError) as error:
+            # A sandbox is for trying things: an unreadable file is set aside, not fatal.
+            if self.store is not None:
+                self.store.close()
+            aside = path.with_name(path.name + ".unreadable")
+            for suffix in ("", "-wal", "-shm"):  # SQLite's journal goes with its file
+                part = path.with_name(path.name + suffix)
+                if part.exists():
+                    part.replace(aside.with_name(aside.name + suffix))
+            log.warning("sandbox state %s unreadable (%s); moved to %s", path, error, aside)
+            self._empty_state()
+            self.dirty.clear()
+            self.store = SandboxStore(path)
 
     def resume(self) -> None:
         """Once serving: deliver to a webhook set before a restart (Telegram keeps it)."""

@@ -44,6 +44,12 @@ def _dump(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
 
 
+def _known(cls: type, data: dict[str, Any]) -> dict[str, Any]:
+    """The fields a record still has (a file written by an older or newer sandbox loads)."""
+    names = {f.name for f in dataclasses.fields(cls)}
+    return {k: v for k, v in data.items() if k in names}
+
+
 class SandboxStore:
     """One emulator's state file. `load(emu)` once, then `save(emu)` after every change."""
 
@@ -67,12 +73,13 @@ class SandboxStore:
     def load(self, emu: Emulator) -> None:
         db = self.db
         for (data,) in db.execute("SELECT data FROM users ORDER BY id"):
-            user = SandboxUser(**json.loads(data))
+            user = SandboxUser(**_known(SandboxUser, json.loads(data)))
             emu.users[user.id] = user
         for (data,) in db.execute("SELECT data FROM chats ORDER BY id"):
             fields = json.loads(data)
             user_id = fields.pop("user_id", None)
-            chat = Chat(**fields, user=emu.users.get(user_id) if user_id is not None else None)
+            user = emu.users.get(user_id) if user_id is not None else None
+            chat = Chat(**_known(Chat, fields), user=user)
             emu.chats[chat.id] = chat
         for chat_id, data in db.execute(
             "SELECT chat_id, data FROM messages ORDER BY chat_id, message_id"
@@ -81,11 +88,11 @@ class SandboxStore:
             if chat_id in emu.chats:
                 emu.chats[chat_id].messages[msg["message_id"]] = msg
         for data, content in db.execute("SELECT data, content FROM files ORDER BY rowid"):
-            stored = StoredFile(**json.loads(data), data=bytes(content or b""))
+            stored = StoredFile(**_known(StoredFile, json.loads(data)), data=bytes(content or b""))
             emu.files[stored.file_id] = stored
             emu.files_by_path[stored.file_path] = stored
         for (data,) in db.execute("SELECT data FROM callbacks ORDER BY rowid"):
-            press = CallbackPress(**json.loads(data))
+            press = CallbackPress(**_known(CallbackPress, json.loads(data)))
             emu.callbacks[press.id] = press
         for update_id, data in db.execute("SELECT update_id, data FROM updates ORDER BY 1"):
             emu.updates.append(json.loads(data))

@@ -138,3 +138,14 @@ async def test_a_webhook_set_before_a_restart_is_delivered_to_after_it(tmp_path:
             assert received[0]["message"]["text"] == "/start"
     finally:
         await hook_runner.cleanup()
+
+
+async def test_an_unreadable_state_file_is_set_aside_not_fatal(tmp_path: Path) -> None:
+    state = tmp_path / "sandbox.db"
+    state.write_bytes(b"not a database at all")
+    async with running(state) as (emu, _bot):
+        assert emu.users == {} and emu.next_update_id == 1
+        emu.add_user("Clara", user_id=CLARA)
+    assert (tmp_path / "sandbox.db.unreadable").read_bytes() == b"not a database at all"
+    async with running(state) as (emu, _bot):
+        assert emu.user(CLARA).first_name == "Clara"  # the new file works
