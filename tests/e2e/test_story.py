@@ -200,12 +200,13 @@ async def test_the_whole_story_through_the_real_framework(stage: Stage) -> None:
         pytest.xfail(NO_ADMIN_FLOW)
     await s.send(ADA, "/dispute 1")
     await s.sees(ADA, "Dispute #1", reason, "Timeline")
-    await s.send(ADA, "/resolve 1 40%")
-    await s.sees(ADA, "Felix receives $54.00", "Clara C gets back $94.50")
+    await s.send(ADA, "/resolve 1 40% The order form works; the menu was never built.")
+    await s.sees(ADA, "Felix receives $54.00", "Clara C gets back $94.50", "Reason for both")
     await s.press(ADA, "✅ Resolve so")
     r2 = settlement(M2, SHARE_M2, CLIENT_BP, FREELANCER_BP)
     for who in (CLARA, FELIX):
         await s.sees(who, "resolved", "Felix receives $54.00", "Clara C gets back $94.50")
+        await s.sees(who, "The admin's reason: The order form works; the menu was never built.")
 
     # --- the contract ends; both rate; the reviews are revealed -----------------------------
     await s.send(CLARA, "/contracts")
