@@ -158,9 +158,11 @@ async def next_step(
         return t("dsp.next.negotiation", due=due)
     opener = await name_of(scope, dispute.opened_by)
     outcome = _opener_outcome(t, dispute, milestone, contract)
+    other = await name_of(scope, other_party(contract, dispute.opened_by))
     if viewer == dispute.opened_by:
-        other = await name_of(scope, other_party(contract, dispute.opened_by))
         return t("dsp.next.response_opener", other=other, due=due, outcome=outcome)
+    if contract.party(viewer) is None:  # an admin reads about the parties
+        return t("dsp.next.response_neutral", other=other, due=due, opener=opener, outcome=outcome)
     return t("dsp.next.response", due=due, opener=opener, outcome=outcome)
 
 
@@ -730,7 +732,10 @@ async def dispute_opened(
             admin_id,
             "dsp.notify_admin_opened",
             buttons=lambda t: keyboard(
-                button(t.plain("dsp.btn.evidence"), ADMIN.data("evidence", did))
+                [
+                    button(t.plain("dsp.btn.evidence"), ADMIN.data("evidence", did)),
+                    button(t.plain("adm.btn.take"), ADMIN.data("take", did)),
+                ]
             ),
             files=len(dispute.evidence),
             notes=await notes_for(admin_id),

@@ -68,6 +68,13 @@ async def test_an_unanswered_dispute_settles_for_its_opener(h: Harness) -> None:
     ) in h.last(fran).text
     stored = await dispute(h, did)
     assert (stored.stage, stored.due_at) == (DisputeStage.RESPONSE, opened.replace(day=9))
+    # The admins hear of it with Take, and read the clock about the parties.
+    assert h.last(ada).button("👤 Take")["data"] == f"adm:take:{did}"
+    await h.send(ada, f"/dispute {did}")
+    assert (
+        "⏳ Fran has until Fri 09 Jan 2026, 09:00 UTC to answer; without an answer the "
+        "dispute settles for Cleo: the client gets back $105.00."
+    ) in h.last(ada).text
 
     # Nothing before 48 h are left.
     h.clock.advance(days=1, hours=23)
