@@ -82,10 +82,13 @@ async def _locked(uow: UnitOfWork, dispute_id: int) -> tuple[Dispute, Milestone,
 async def _as_party(
     uow: UnitOfWork, actor_id: int, dispute_id: int
 ) -> tuple[Dispute, Milestone, Contract]:
-    """A party acting on the dispute: an active user, the rows locked."""
+    """A party acting on a live dispute: an active user, the rows locked. A closed one
+    (settled, lapsed, decided or withdrawn meanwhile, e.g. by the clock) is refused."""
     await active_user(uow, actor_id)
     dispute, milestone, contract = await _locked(uow, dispute_id)
     require_party(contract, actor_id)
+    if dispute.status not in LIVE:
+        raise NotAllowed("dispute_closed", "This dispute is closed.")
     return dispute, milestone, contract
 
 

@@ -7,6 +7,7 @@ fresh engine (a restart loses nothing)."""
 
 from __future__ import annotations
 
+import asyncio
 from types import SimpleNamespace
 
 import pytest
@@ -273,3 +274,33 @@ def test_the_clock_is_set_from_the_environment(monkeypatch, tmp_path) -> None:
     monkeypatch.setenv("GIGBOT_DISPUTE_RESPONSE_DAYS", "1")  # reminders come 48 h before
     with pytest.raises(ValueError, match="dispute_response_days"):
         Settings()
+
+
+async def test_two_schedulers_and_a_late_answer_at_the_deadline_act_once(h: Harness) -> None:
+    """Two processes tick as the answer window ends while the other party answers:
+    the dispute either lapsed (once: one refund) or was answered (no money moved)."""
+    cleo = await person(h, "Cleo", "client")
+    fran = await person(h, "Fran", "freelancer")
+    d = await deal(h, cleo, fran)
+    ms = d.milestones[0]
+    await fund(h, cleo, ms)
+    did = await open_by(h, cleo, ms)
+    await h.press_data(fran, f"dsp:answer:{did}")
+    h.clock.advance(days=4)
+    first, second = (Engine(h.db.uow, h.clock, h.config, h.engine.gateway) for _ in "12")
+    await asyncio.gather(first.tick(), second.tick(), h.send(fran, "My side, just in time."))
+    await h.deliver()
+    async with h.db.uow() as uow:
+        stored = await uow.disputes.get(did)
+        escrow = await uow.ledger.balance(ledger.escrow_account(ms))
+        assert await uow.ledger.total() == 0
+        status = stored.status
+    lapsed = [t for t in h.texts(cleo) if "settled for Cleo" in t]
+    if status is DisputeStatus.LAPSED:
+        assert escrow == 0 and len(lapsed) == 1
+        assert h.engine.gateway.refunds == [(10_500, f"refund:milestone:{ms}")]
+        assert h.last(fran).text == "This dispute is closed."  # the answer came too late
+    else:
+        assert status is DisputeStatus.OPEN and escrow == 10_500 and not lapsed
+        assert h.engine.gateway.refunds == []
+        assert "Agree a split by" in h.last(cleo).text
