@@ -150,6 +150,23 @@ async def test_a_job_kept_open_is_not_taken_off_by_the_next_hire(h):
     assert not any(label("offers.hired.btn.close") in m.labels() for m in h.chat(carla)[asked:])
 
 
+async def test_accepting_a_counter_is_a_hire_too(h):
+    """The client accepts the freelancer's milestones: the same question, to the client."""
+    carla, fred = await people(h, "ru", "en")
+    job_id = await open_job(h, carla, "Landing page for a bakery")
+    cid = await send_offer(h, carla, await add_pitch(h, job_id, fred))
+    await h.press(fred, label("offers.btn.counter"))
+    await h.press(fred, label("offers.btn.send_counter"))  # the same milestones back
+    await h.press(carla, label("offers.btn.accept_counter", "ru"))
+    assert await job_status(h, job_id) is JobStatus.PAUSED
+    ask = question(h, carla, "ru")
+    assert "Закрыть «Landing page for a bakery» для новых откликов?" in ask.text
+    await tap(h, carla, ask, label("offers.hired.btn.close", "ru"))
+    assert await job_status(h, job_id) is JobStatus.CLOSED
+    assert "закрыт для новых откликов" in ask.text
+    _ = cid
+
+
 # --- item 13: the last settled milestone, the next one to fund ------------------------------
 
 
