@@ -678,3 +678,24 @@ class ReportFiled(Event):
     reporter_id: int
     target_type: str
     target_id: int
+
+# verified badges (domain/usecases/verification.py)
+
+
+@event
+class IdentityVerificationChanged(Event):
+    """The gateway verified a user's identity (verified=True) or no longer does."""
+
+    kind = "identity_verification_changed"
+    user_id: int
+    verified: bool
+
+
+@event
+class PaymentVerificationChanged(Event):
+    """A client's first payment succeeded (verified=True), or the last one that
+    proved they can pay was charged back (verified=False)."""
+
+    kind = "payment_verification_changed"
+    user_id: int
+    verified: bool

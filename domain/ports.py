@@ -4,8 +4,8 @@ repositories, and the payment gateway. Use cases depend on these only."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import date, datetime
 from typing import Any, Protocol, TypeVar
 
 from domain.entities import (
@@ -21,6 +21,7 @@ from domain.entities import (
     Invitation,
     Job,
     JobDismissal,
+    IdentityVerification,
     LedgerTransaction,
     Milestone,
     OutboxMessage,
@@ -137,6 +138,50 @@ class UnitOfWork(Protocol):
     jobs: Repository[Job]
     pitches: Repository[Pitch]
     invitations: Repository[Invitation]
+@dataclass(frozen=True, slots=True)
+class ClientFacts:
+    """What the database knows of a client's record (domain/usecases/track_record.py
+    turns it into what a card shows)."""
+
+    user_id: int
+    member_since: datetime | None = None
+    jobs_posted: int = 0  # published, whatever became of them
+    hires: int = 0  # offers accepted (contracts active or ended)
+    spent: dict[str, int] = field(default_factory=dict)  # currency → paid to freelancers
+    rating_sum: int = 0  # revealed reviews of them as a client
+    rating_count: int = 0
+    payment_verified: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class DueMilestone:
+    """A milestone with a due date, for the on-time share."""
+
+    due_date: date
+    submitted_at: datetime | None
+    held: bool  # funded and not yet submitted or settled
+
+
+@dataclass(frozen=True, slots=True)
+class FreelancerFacts:
+    user_id: int
+    member_since: datetime | None = None
+    completed: int = 0  # contracts ended
+    rating_sum: int = 0  # revealed reviews of them as a freelancer
+    rating_count: int = 0
+    due: tuple[DueMilestone, ...] = ()
+    identity_verified: bool = False
+
+
+class TrackRecords(Protocol):
+    """Track records of many people at once: a constant number of queries for a
+    whole page of cards, however many people it names."""
+
+    async def clients(self, user_ids: Sequence[int]) -> dict[int, ClientFacts]: ...
+
+    async def freelancers(self, user_ids: Sequence[int]) -> dict[int, FreelancerFacts]: ...
+
+
     contracts: Repository[Contract]
     milestones: Repository[Milestone]
     submissions: Repository[Submission]
@@ -159,6 +204,8 @@ class UnitOfWork(Protocol):
     search: JobSearch
     events: list[Event]
 
+    verifications: Repository[IdentityVerification]
+    records: TrackRecords
     def emit(self, event: Event, /) -> None:
         """Record `event` for the handlers (rendered in this transaction)."""
         ...

@@ -19,6 +19,8 @@ imports). Each prefix belongs to one flow module, which handles its presses.
 - "mj"  flows/my_jobs.py    ("mj:manage_job:<job>" the owner's card, "mj:view_pitch:<pitch>")
 - "pj"  flows/post_job.py   ("pj:edit:<job>" edit a posted job)
 - "prof" flows/profile.py   ("prof:card:<user>" a profile card)
+- "blk" flows/blocking.py   ("blk:block:<user>" block someone, after a confirmation)
+- "vf"  flows/verification.py ("vf:start" the gateway's identity check)
 """
 
 from __future__ import annotations
@@ -30,3 +32,5 @@ BALANCE, MESSAGE, DISPUTE, REVIEW = Buttons("bal"), Buttons("msg"), Buttons("dsp
 OPEN, PITCH = Buttons("open"), Buttons("pitch")
 BROWSE, MY_JOBS, POST_JOB, PROFILE = Buttons("br"), Buttons("mj"), Buttons("pj"), Buttons("prof")
 REPORT, ADMIN = Buttons("report"), Buttons("adm")
+BLOCK = Buttons("blk")
+VERIFY = Buttons("vf")

@@ -18,6 +18,7 @@ from handlers.taxonomy_names import category_name, skill_names
 
 if TYPE_CHECKING:
     from domain.entities import Job
+    from domain.usecases.track_record import ClientRecord
 
 MESSAGE_LIMIT = 4096  # Telegram: characters of a message
 CAPTION_LIMIT = 1024
@@ -226,9 +227,14 @@ class CardTranslator(Protocol):
 
     def plain(self, key: str, **params: object) -> str: ...
 
+    lang: str
 
-def job_card(job: Job, t: CardTranslator, full: bool = True) -> Html:
-    """A job as a message: title, budget, category, skills, deadline, description.
+
+def job_card(
+    job: Job, t: CardTranslator, full: bool = True, client: ClientRecord | None = None
+) -> Html:
+    """A job as a message: title, budget, category, skills, deadline, the client's
+    track record (when given: handlers/track_record.py), description.
 
     `t` is a translator (Context.t); categories and skills are shown by their
     translated names (free tags as typed); every field from the client is escaped.
@@ -250,6 +256,10 @@ def job_card(job: Job, t: CardTranslator, full: bool = True) -> Html:
         lines.append(t("job.card.deadline", date=job.deadline.isoformat()))
     if job.id is not None:  # a job not yet published (a preview) has no status to show
         lines.append(t("job.card.status", status=t(f"job.status.{job.status}")))
+    if client is not None:
+        from handlers.track_record import client_record  # it builds on this module
+
+        lines.append(client_record(t, client))
     if job.description:
         description = job.description if full else shorten(job.description, 300)
         if len(description) > DESCRIPTION_PREVIEW:

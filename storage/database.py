@@ -31,6 +31,7 @@ from storage.repository import SqlRepository
 from storage.search import SqlJobSearch
 from storage.skill_index import IndexedSession
 from storage.tables import map_entities
+from storage.track_records import SqlTrackRecords
 
 SQLITE_BUSY_TIMEOUT_S = 30
 
@@ -145,6 +146,8 @@ class SqlUnitOfWork:
         self.conversations = SqlRepository(s, e.ConversationState)
         self.drafts = SqlRepository(s, e.Draft)
         self.processed_updates = SqlProcessedUpdates(s)
+        self.verifications = SqlRepository(s, e.IdentityVerification)
+        self.records = SqlTrackRecords(s)
         self.stored_updates = SqlRepository(s, e.StoredUpdate)
         self.gateway_calls = SqlRepository(s, e.GatewayCall)
         self.ledger = SqlLedger(s, self._now)

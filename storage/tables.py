@@ -383,6 +383,22 @@ outbox = sa.Table(
     "outbox",
     metadata,
     _id(),
+    # The payer disputed the charge with their bank (migration 0008): it no longer
+    # proves that they can pay ("💳 Payment verified").
+    sa.Column("charged_back_at", UTCDateTime),
+)
+
+# What the payment gateway says of a user's identity (migration 0008): Stripe's
+# account.updated or the sandbox's verification page write it, nobody else.
+identity_verifications = sa.Table(
+    "identity_verifications",
+    metadata,
+    sa.Column("user_id", sa.BigInteger, sa.ForeignKey("users.id"), primary_key=True, autoincrement=False),
+    sa.Column("gateway", sa.String(16), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("reference", sa.String(255)),
+    sa.Column("verified_at", UTCDateTime),
+    sa.Column("updated_at", UTCDateTime),
     sa.Column("chat_id", sa.BigInteger, nullable=False),
     sa.Column("method", sa.String(16), nullable=False),
     sa.Column("payload", json_dict(), nullable=False),
@@ -547,3 +563,4 @@ def map_entities() -> None:
     for cls, table in MAPPED.items():
         mapper_registry.map_imperatively(cls, table)
     map_entities.done = True  # type: ignore[attr-defined]
+    e.IdentityVerification: identity_verifications,

@@ -26,6 +26,7 @@ from domain.usecases.common import milestone_with_contract
 from domain.usecases.contracts import parties
 from domain.usecases.payment_checks import Received, confirm_checked
 from domain.usecases.payments import REFUND_DUE
+from domain.usecases.verification import payment_charged_back
 from handlers.system import SystemRunner
 
 CHARGEBACK = "chargeback"  # the reason prefix of a payer's dispute of the charge
@@ -197,6 +198,9 @@ class PaymentNews:
             if payment is None:
                 log.warning("%s %s for an unknown payment %s", gateway, reason, list(refs))
                 return False
+            if reason.startswith(CHARGEBACK):
+                # The bank took it back: it no longer proves the payer can pay.
+                await payment_charged_back(uow, r.clock, payment)
             if unless_settled and await uow.ledger.has(settle_key(payment.milestone_id)):
                 return False
             if payment.status == "refunded" or payment.failure_reason == REFUND_DUE:

@@ -40,6 +40,14 @@ class PageSigner:
         # Bytes: compare_digest raises TypeError on a str with non-ASCII characters.
         return hmac.compare_digest(self.sign(payment_id).encode(), (sig or "").encode())
 
+    def sign_identity(self, user_id: int) -> str:
+        """The identity page's signature: another purpose, so a payment link's
+        signature never opens someone's identity page."""
+        return hmac.new(self._key, f"identity:{user_id}".encode(), hashlib.sha256).hexdigest()
+
+    def verify_identity(self, user_id: int, sig: str) -> bool:
+        return hmac.compare_digest(self.sign_identity(user_id).encode(), (sig or "").encode())
+
 
 def _derived_id(prefix: str, idempotency_key: str) -> str:
     # Derived from the key, so the same key gives the same id even after a restart.
@@ -141,6 +149,14 @@ class SandboxGateway:
 
     def page_url(self, payment_id: int) -> str:
         return f"{self.public_url}/pay/{payment_id}?sig={self.signer.sign(payment_id)}"
+
+    def identity_url(self, user_id: int) -> str:
+        return f"{self.public_url}/verify/{user_id}?sig={self.signer.sign_identity(user_id)}"
+
+    async def identity_link(self, uow: UnitOfWork, clock: Any, user_id: int) -> str | None:
+        """The profile's "Verify identity": the sandbox's own verification page, where
+        a test "Verify" (or "Revoke") stands for the gateway's identity check."""
+        return self.identity_url(user_id)
 
     async def start_checkout(
         self, payment: Payment, description: str, idempotency_key: str

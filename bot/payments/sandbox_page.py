@@ -7,6 +7,12 @@ Routes (mount with `install_routes`):
 - POST /pay/<payment id>?sig=<HMAC>  action=pay|decline → confirm.py (the same
   path as a Stripe webhook), then 303 back to the GET, which says
   "Paid — return to the chat". A second POST is harmless; a bad sig is 403.
+- GET  /verify/<user id>?sig=<HMAC>  the sandbox's identity check, opened from the
+  freelancer's profile: the status the gateway holds, "Verify identity (test)" and
+  "Revoke verification (test)".
+- POST /verify/<user id>?sig=<HMAC>  action=verify|revoke → the same use case
+  Stripe's account.updated reaches (domain/usecases/verification.py), so the
+  🪪 badge comes and goes, and both parties are told, exactly as with Stripe.
 """
 
 from __future__ import annotations
@@ -25,6 +31,8 @@ from bot.payments.confirm import PaymentNews
 from bot.payments.sandbox import NAME, SandboxGateway, sandbox_charge_ref
 from domain.errors import DomainError
 from domain.money import Money
+from domain.ports import UnitOfWork
+from domain.usecases.verification import record_identity
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +44,10 @@ def _template(name: str) -> Template:
     return Template((TEMPLATES / name).read_text(encoding="utf-8"))
 
 
-PAGE, CHECKOUT, RESULT = (_template(n) for n in ("page.html", "checkout.html", "result.html"))
+PAGE, CHECKOUT, RESULT, IDENTITY = (
+    _template(n) for n in ("page.html", "checkout.html", "result.html", "identity.html")
+)
+IDENTITY_ACTIONS = {"verify": "verified", "revoke": "unverified"}
 
 
 def _page(title: str, body: str) -> str:
@@ -174,12 +185,68 @@ class SandboxPage:
         )
 
 
+class IdentityPage:
+    """The sandbox gateway's identity check (what Stripe's onboarding is for Stripe)."""
+
+    def __init__(self, gateway: SandboxGateway, news: PaymentNews, chat_url: str) -> None:
+        self.gateway = gateway
+        self.news = news
+        self.chat_url = chat_url
+
+    def _user_id(self, request: web.Request) -> int:
+        try:
+            user_id = int(request.match_info["user_id"])
+        except ValueError:
+            raise _refusal(web.HTTPNotFound, "No such person.") from None
+        if not self.gateway.signer.verify_identity(user_id, request.query.get("sig", "")):
+            raise _refusal(web.HTTPForbidden, "This verification link is not valid.")
+        return user_id
+
+    async def show(self, request: web.Request) -> web.Response:
+        user_id = self._user_id(request)
+        async with self.news.runner.uow_factory() as uow:
+            user = await uow.users.get(user_id)
+            if user is None:
+                raise _refusal(web.HTTPNotFound, "No such person.")
+            row = await uow.verifications.get(user_id)
+            name, status = user.name, row.status if row else "unverified"
+        body = _fill(
+            IDENTITY,
+            name=name,
+            status=status,
+            action=f"/verify/{user_id}?sig={self.gateway.signer.sign_identity(user_id)}",
+            chat_url=self.chat_url,
+        )
+        return _render("Identity verification", body)
+
+    async def decide(self, request: web.Request) -> web.Response:
+        user_id = self._user_id(request)
+        form = parse_qs((await read_body(request, MAX_FORM_BYTES)).decode("utf-8", "replace"))
+        status = IDENTITY_ACTIONS.get(form.get("action", [""])[0])
+        if status is None:
+            raise _refusal(web.HTTPBadRequest, "Choose Verify or Revoke.")
+        runner = self.news.runner
+
+        async def record(uow: UnitOfWork) -> bool:
+            return await record_identity(uow, runner.clock, user_id, gateway=NAME, status=status)
+
+        try:
+            await runner.run(record, what=f"sandbox identity of {user_id}: {status}")
+        except DomainError as exc:
+            log.info("sandbox identity %s refused: %s", user_id, exc.code)
+            raise _refusal(web.HTTPNotFound, "No such person.") from None
+        raise web.HTTPSeeOther(location=f"/verify/{user_id}?sig={request.query.get('sig', '')}")
+
+
 def install_routes(
     app: web.Application, *, gateway: SandboxGateway, news: PaymentNews, chat_url: str = "/"
 ) -> SandboxPage:
-    """Mount GET/POST /pay/{payment_id}. `chat_url`: t.me/<bot username> for a real
+    """Mount GET/POST /pay/{payment_id} and /verify/{user_id}. `chat_url`: t.me/<bot username> for a real
     bot, "/" (the web chat) for the local sandbox."""
     page = SandboxPage(gateway, news, chat_url)
     app.router.add_get("/pay/{payment_id}", page.show)
     app.router.add_post("/pay/{payment_id}", page.decide)
+    identity = IdentityPage(gateway, news, chat_url)
+    app.router.add_get("/verify/{user_id}", identity.show)
+    app.router.add_post("/verify/{user_id}", identity.decide)
     return page

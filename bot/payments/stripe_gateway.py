@@ -28,6 +28,7 @@ from domain.ledger import freelancer_account, settle_key, transfer_key
 from domain.ports import CheckoutStarted, Clock, UnitOfWork
 from domain.states import MilestoneStatus
 from domain.usecases.payouts import commit_payout
+from domain.usecases.verification import record_identity
 from storage.tables import stripe_accounts
 
 log = logging.getLogger(__name__)
@@ -132,6 +133,31 @@ def is_onboarded(account: Any) -> bool:
     return bool((get("charges_enabled") and get("payouts_enabled")) or get("details_submitted"))
 
 
+# Requirements that are about the person's identity: while Stripe still asks for
+# one of these (currently_due / past_due) or reports an error on it, the identity
+# is not verified, whatever the person's verification status said before.
+IDENTITY_FIELDS = ("individual.verification.", "individual.id_number", "individual.dob.")
+
+
+def identity_status(account: Any) -> str:
+    """What Stripe's Account object says of the person's identity: "verified" when
+    `individual.verification.status` is "verified" and no identity requirement is
+    due, past due or in error; "pending" while Stripe is checking; else
+    "unverified" (also when the object carries no `individual`: we never infer it)."""
+    individual = field(account, "individual") or {}
+    verification = field(individual, "verification") or {}
+    status = field(verification, "status")
+    requirements = field(account, "requirements") or {}
+    asked = [
+        *(field(requirements, "currently_due") or []),
+        *(field(requirements, "past_due") or []),
+        *(field(e, "requirement") or "" for e in field(requirements, "errors") or []),
+    ]
+    if any(str(r).startswith(IDENTITY_FIELDS) for r in asked):
+        return "pending" if status == "pending" else "unverified"
+    return status if status in ("verified", "pending") else "unverified"
+
+
 class StripeGateway:
     """domain.ports.PaymentGateway for Stripe."""
 
@@ -158,6 +184,13 @@ class StripeGateway:
         link to send the freelancer when a payout says "stripe_onboarding_required"."""
         if self.connect is None:
             raise PaymentError("payouts_unavailable", "Payouts are not set up on this marketplace.")
+        return await self.connect.onboarding_link(uow, clock, user_id)
+
+    async def identity_link(self, uow: UnitOfWork, clock: Clock, user_id: int) -> str | None:
+        """The profile's "Verify identity" (handlers/flows/verification.py): Stripe
+        checks identity in Connect onboarding, so its link; None without Connect."""
+        if self.connect is None:
+            return None
         return await self.connect.onboarding_link(uow, clock, user_id)
 
     async def payout_setup_link(self, uow: UnitOfWork, clock: Clock, user_id: int) -> str | None:
@@ -341,7 +374,20 @@ class StripeConnect:
         if account is None:
             return False
         remote = await call_stripe(self.client.v1.accounts.retrieve_async(account.account_id))
+        await self.store_identity(uow, clock, account.account_id, remote)
         return await self.store_status(uow, clock, account.account_id, is_onboarded(remote))
+
+    async def store_identity(
+        self, uow: UnitOfWork, clock: Clock, account_id: str, account: Any
+    ) -> bool:
+        """Record what the Account object says of its person's identity (the 🪪 badge
+        comes and goes with it); True if the badge changed."""
+        user_id = await self.user_of(uow, account_id)
+        if user_id is None:
+            return False
+        return await record_identity(
+            uow, clock, user_id, gateway=NAME, status=identity_status(account), reference=account_id
+        )
 
     async def store_status(
         self, uow: UnitOfWork, clock: Clock, account_id: str, onboarded: bool

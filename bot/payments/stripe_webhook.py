@@ -29,7 +29,8 @@ possible), payment_intent.succeeded (fund, once its session names it),
 payment_intent.payment_failed (a declined card: the client is told in the
 chat and may retry in the same Checkout), charge.refunded (a refund made outside the bot freezes a held
 milestone), charge.dispute.created (freeze the milestone, tell the admins),
-account.updated (Connect onboarding finished → pay what was waiting).
+account.updated (Connect onboarding finished → pay what was waiting; the person's
+identity verification → the 🪪 Identity verified badge, given or taken away).
 """
 
 from __future__ import annotations
@@ -315,6 +316,8 @@ class StripeWebhook:
         async def store(uow: UnitOfWork) -> tuple[bool, int | None]:
             if not await claim(uow):
                 return False, None
+            # The 🪪 badge follows what the account says of its person's identity.
+            await connect.store_identity(uow, runner.clock, account["id"], account)
             ready = await connect.store_status(
                 uow, runner.clock, account["id"], is_onboarded(account)
             )

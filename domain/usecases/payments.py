@@ -13,7 +13,7 @@ from domain.events import CheckoutDue, FundingStarted, MilestoneFunded, PaymentF
 from domain.fees import FundingQuote, funding_quote
 from domain.ports import CheckoutStarted, Clock, PaymentGateway, UnitOfWork
 from domain.states import ContractStatus, MilestoneStatus
-from domain.usecases import gateway_calls
+from domain.usecases import gateway_calls, verification
 from domain.usecases.common import active_user, load, milestone_with_contract, require_party
 from domain.usecases.contracts import milestone_parties
 
@@ -218,6 +218,9 @@ async def confirm_payment(
     await uow.ledger.record(
         ledger.funding(milestone.id, payment.amount, payment.currency, gateway_name)  # type: ignore[arg-type]
     )
+    # The first payment earns 💳 Payment verified; told before the funding, which
+    # stays the last word (its buttons are what the parties act on next).
+    await verification.payment_succeeded(uow, payment)
     uow.emit(MilestoneFunded(total=payment.amount, **milestone_parties(milestone, contract)))
     return True
 

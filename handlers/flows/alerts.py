@@ -29,6 +29,7 @@ from domain.money import parse_money
 from domain.usecases import alerts as uc
 from domain.usecases import jobs
 from domain.usecases.alerts import SubscriptionFields
+from handlers import track_record
 from handlers.callbacks import StaleButton
 from handlers.context import BULK, Context, Scope
 from handlers.events import Keyboard
@@ -460,7 +461,8 @@ async def job_alert(scope: Scope, event: JobAlert) -> None:
     if await scope.uow.dismissals.count(user_id=user_id, job_id=job_id):
         return
     t = await scope.translator_for(user_id)
-    text = t("alerts.new_job") + "\n\n" + job_card(job, t, full=False)
+    client = await track_record.client_of(scope.uow, scope.config, job.client_id)
+    text = t("alerts.new_job") + "\n\n" + job_card(job, t, full=False, client=client)
     await scope.notify(user_id, text=text, buttons=alert_buttons_for(t, job_id), priority=BULK)
 
 
@@ -471,14 +473,20 @@ async def job_digest(scope: Scope, event: JobDigest) -> None:
     t = await scope.translator_for(user_id)
     lines = [t("alerts.digest_title")]
     entries = []
-    for k, job_id in enumerate(event.job_ids or [], start=1):
-        job = await scope.uow.jobs.get(job_id)
+    jobs = [await scope.uow.jobs.get(job_id) for job_id in event.job_ids or []]
+    # Every client of the digest in one call (handlers/track_record.py).
+    clients = await track_record.clients_of(
+        scope.uow, scope.config, [j.client_id for j in jobs if j is not None]
+    )
+    for k, job in enumerate(jobs, start=1):
         if job is None or job.status != "open":
             continue
+        job_id = job.id
         budget = money(job.budget, job.currency)
         if job.budget_type == "hourly":
             budget = t.plain("alerts.per_hour", amount=budget)
         lines.append(t("alerts.digest_line", n=k, title=shorten(job.title, 80), budget=budget))
+        lines.append(Html("    ") + track_record.client_brief(t, clients.get(job.client_id)))
         entries.append(button(f"{k}. {shorten(job.title, 40)}", OPEN.data("show_job", job_id)))
     if not entries:
         return

@@ -28,6 +28,7 @@ from domain.money import parse_money
 from domain.ports import JobQuery
 from domain.states import JobStatus
 from domain.usecases import queries, visibility
+from handlers import track_record
 from handlers.callbacks import StaleButton
 from handlers.context import Context
 from handlers.events import Button, Keyboard
@@ -113,6 +114,8 @@ async def show_results(ctx: Context, filters: dict[str, Any], page: int = 1) -> 
         lines.append(t("browse.nothing"))
     start = (page - 1) * PAGE_SIZE
     picks: list[Button] = []
+    # The page's clients in one call, not one per job.
+    clients = await track_record.clients_of(ctx.uow, ctx.config, [j.client_id for j in jobs])
     for n, job in enumerate(jobs, start=start + 1):
         assert job.id is not None
         lines.append(
@@ -121,6 +124,8 @@ async def show_results(ctx: Context, filters: dict[str, Any], page: int = 1) -> 
             + Html(" — ")
             + budget_text(t, job)
             + (Html(" · ") + category_name(t, job.category) if job.category else Html(""))
+            + Html("\n    ")
+            + track_record.client_brief(t, clients.get(job.client_id))
         )
         picks.append(button(f"{n}. {shorten(job.title, 40)}", PREFIX.data("show_job", job.id)))
     lines += [Html(""), t("browse.hint")]
@@ -300,4 +305,6 @@ async def open_job(ctx: Context, job_id: int) -> None:
     manage = (
         button(t.plain("browse.btn.manage"), MY_JOBS.data("manage_job", job.id)) if own else None
     )
-    await ctx.reply(job_card(job, t), keyboard([b for b in (pitch, report, manage) if b]))
+    client = await track_record.client_of(ctx.uow, ctx.config, job.client_id)
+    card = job_card(job, t, client=client)
+    await ctx.reply(card, keyboard([b for b in (pitch, report, manage) if b]))

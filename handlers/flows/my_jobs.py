@@ -29,6 +29,7 @@ from domain.reputation import Reputation
 from domain.states import PITCH, JobStatus, PitchStatus
 from domain.usecases import jobs, pitches, queries
 from domain.usecases.contracts import HIRING
+from handlers import track_record
 from handlers.callbacks import StaleButton
 from handlers.context import Context, Scope
 from handlers.events import Button, Keyboard
@@ -176,7 +177,12 @@ async def show_pitches(ctx: Context, job_id: int, page: int) -> None:
     if not ranked:
         lines.append(t("myjobs.no_pitches"))
     picks: list[Button] = []
-    for n, (p, reputation, _) in enumerate(ranked[start : start + PITCHES_PAGE], start=start + 1):
+    shown = ranked[start : start + PITCHES_PAGE]
+    # The page's freelancers in one call (handlers/track_record.py), not one per pitch.
+    records = await track_record.freelancers_of(
+        ctx.uow, ctx.clock, [p.freelancer_id for p, _, _ in shown]
+    )
+    for n, (p, reputation, _) in enumerate(shown, start=start + 1):
         assert p.id is not None
         freelancer = await ctx.uow.users.get(p.freelancer_id)
         name = shorten(_name(freelancer, p.freelancer_id), 40)
@@ -190,6 +196,8 @@ async def show_pitches(ctx: Context, job_id: int, page: int) -> None:
             + (Html(" · ") + t.plain("myjobs.invited") if p.invited else Html(""))
             + Html("\n    ")
             + reputation_text(t, reputation)
+            + Html("\n    ")
+            + track_record.freelancer_brief(t, records.get(p.freelancer_id))
         )
         picks.append(button(f"{n}. {name}", PREFIX.data("view_pitch", p.id)))
     pager = pagination_row(
@@ -266,6 +274,8 @@ async def show_pitch(ctx: Context, pitch_id: int) -> None:
         lines.append(t("myjobs.pitch_days", days=pitch.duration_days))
     lines.append(t("myjobs.pitch_status", status=t.plain(f"myjobs.pstatus.{pitch.status}")))
     lines.append(t("myjobs.pitch_reputation", reputation=reputation_text(t, rep)))
+    record = await track_record.freelancer_of(ctx.uow, ctx.clock, pitch.freelancer_id)
+    lines.append(track_record.freelancer_record(t, record))
     for k, ms in enumerate(pitch.proposed_milestones or [], start=1):
         amount = ms.get("amount")
         lines.append(

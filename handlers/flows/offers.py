@@ -55,6 +55,7 @@ from domain.usecases import contracts as uc
 from domain.usecases import jobs as jobs_uc
 from domain.usecases.common import load, require_party
 from domain.usecases.visibility import owned_job
+from handlers import track_record
 from handlers.callbacks import StaleButton
 from handlers.context import Context, Scope
 from handlers.contract_views import milestone_line, milestones_of, open_contract_button
@@ -185,7 +186,11 @@ async def _review(ctx: Context, data: dict[str, Any], edit: bool = False) -> Non
     await ctx.set_state(OfferStep.REVIEW, data)
     t, mode, ms = ctx.t, data["mode"], data.get("ms", [])
     subtotal = sum(amount for _, amount, _ in ms)
-    lines = [t(f"offers.review.{mode}", title=data.get("title", "")), Html("")]
+    lines = [t(f"offers.review.{mode}", title=data.get("title", ""))]
+    if isinstance(data.get("fl"), int):  # whom the client is hiring, and their record
+        record = await track_record.freelancer_of(ctx.uow, ctx.clock, data["fl"])
+        lines.append(track_record.freelancer_record(t, record))
+    lines.append(Html(""))
     lines += _draft_lines(t, data) or [t("offers.review.empty")]
     if ms:
         lines += [
@@ -588,6 +593,9 @@ async def offer_text(scope: Scope, t: Translator, contract: Contract, key: str) 
         [
             t(key, name=await name_of(scope, contract.client_id), title=contract.title),
             Html(""),
+            track_record.client_record(
+                t, await track_record.client_of(scope.uow, scope.config, contract.client_id)
+            ),
             *(milestone_line(t, m, with_status=False) for m in milestones),
             Html(""),
             fee_lines(
@@ -675,6 +683,9 @@ async def offer_countered(scope: Scope, event: OfferCountered) -> None:
             *(milestone_line(t, m, with_status=False) for m in milestones),
             Html(""),
             fee_lines(
+            track_record.freelancer_record(
+                t, await track_record.freelancer_of(scope.uow, scope.clock, contract.freelancer_id)
+            ),
                 t,
                 subtotal,
                 contract.currency,

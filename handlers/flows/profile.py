@@ -31,10 +31,12 @@ from domain import taxonomy, validation
 from domain.entities import FreelancerProfile
 from domain.errors import NotAllowed
 from domain.money import parse_money
+from domain.ports import UnitOfWork
 from domain.reputation import Reputation
 from domain.usecases import profiles as uc
 from domain.usecases import queries
 from domain.usecases.profiles import ProfileFields
+from domain.usecases.verification import identity_verified
 from handlers.callbacks import StaleButton
 from handlers.context import Context, Scope
 from handlers.events import Keyboard
@@ -42,7 +44,7 @@ from handlers.flows.menu import cmd_data
 from handlers.flows.reviews import profile_reviews, score_line
 from handlers.i18n import Translator, translator
 from handlers.prefixes import PROFILE as PREFIX
-from handlers.prefixes import REPORT
+from handlers.prefixes import REPORT, VERIFY
 from handlers.render import Html, button, esc, join, keyboard, money, rows, shorten
 from handlers.routing import Menu, Steps, command, step
 from handlers.taxonomy_names import category_name, skill_name, skill_names, typed_names
@@ -158,6 +160,12 @@ def meter(t: Translator, percent: int, next_step: str | None) -> Html:
 
 
 async def profile_card(
+async def identity_line(uow: UnitOfWork, t: Translator, user_id: int) -> Html:
+    """🪪 Identity verified (or not): the gateway's word, never the profile's."""
+    verified = await identity_verified(uow, user_id)
+    return t("record.identity_verified" if verified else "record.identity_unverified")
+
+
     scope_or_ctx: Scope, user_id: int, viewer_lang: str | None
 ) -> tuple[Html, Keyboard | None]:
     """The card as others (clients) see it, in the viewer's language, with the
@@ -166,7 +174,7 @@ async def profile_card(
     t = translator(viewer_lang)
     view = await queries.profile_view(scope_or_ctx.uow, scope_or_ctx.clock, user_id)
     reviews, all_reviews = await profile_reviews(scope_or_ctx, t, user_id)
-    text = card_text(t, view)
+    text = card_text(t, view) + Html("\n") + await identity_line(scope_or_ctx.uow, t, user_id)
     if reviews:
         text = join([text, Html(""), *reviews])
     report = button(t.plain("btn.report_user"), REPORT.data("user", user_id))
@@ -176,7 +184,14 @@ async def profile_card(
 async def own_card(ctx: Context) -> tuple[Html, Keyboard | None]:
     t = ctx.t
     view = await queries.profile_view(ctx.uow, ctx.clock, ctx.user.id)
-    text = card_text(t, view) + Html("\n\n") + meter(t, view.percent, view.next_step)
+    text = join(
+        [
+            card_text(t, view),
+            await identity_line(ctx.uow, t, ctx.user.id),
+            Html(""),
+            meter(t, view.percent, view.next_step),
+        ]
+    )
     edits = [
         button(t.plain(f"profile.btn.{what}"), PREFIX.data("edit", arg=what))
         for what in EDIT_BUTTONS
@@ -190,7 +205,13 @@ async def own_card(ctx: Context) -> tuple[Html, Keyboard | None]:
         else None
     )
     return text, keyboard(
-        next_button, *rows(edits, 2), button(t.plain("btn.menu"), cmd_data("menu"))
+    # The 🪪 badge comes only from the payment gateway's identity check (flows/verification.py).
+    verify = (
+        None
+        if await identity_verified(ctx.uow, ctx.user.id)
+        else button(t.plain("verify.btn.open"), VERIFY.data("start"))
+    )
+        next_button, *rows(edits, 2), verify, button(t.plain("btn.menu"), cmd_data("menu"))
     )
 
 

@@ -11,6 +11,7 @@ from domain.entities import Job
 from domain.errors import NotFound
 from domain.states import JobStatus
 from domain.usecases import accounts, visibility
+from handlers import track_record
 from handlers.callbacks import StaleButton
 from handlers.context import Context
 from handlers.events import Keyboard
@@ -95,7 +96,8 @@ async def show_job(ctx: Context, job_id: int) -> None:
     except NotFound:
         await ctx.reply(ctx.t("job.unavailable"), menu_keyboard(ctx))
         return
-    await ctx.reply(job_card(job, ctx.t), job_buttons(ctx, job))
+    client = await track_record.client_of(ctx.uow, ctx.config, job.client_id)
+    await ctx.reply(job_card(job, ctx.t, client=client), job_buttons(ctx, job))
 
 
 @OPEN.on("show_job", old=("job",))

@@ -65,7 +65,7 @@ async def test_stalled_escrow_nudges_both_and_shows_to_admins(h: Harness) -> Non
     assert "again on Sat 24 Jan 2026, 00:00 UTC" in told.text
     assert told.button("⚖️ Open a dispute")["data"] == f"dsp:open:{late}"
     told = h.last(fran)
-    assert "«Part 1» просрочен на 7 дн." in told.text and "24.01.2026, 00:00 UTC" in told.text
+    assert "«Part 1» просрочен на 7 дней" in told.text and "24.01.2026, 00:00 UTC" in told.text
     assert told.button("📤 Сдать работу") or told.button("📤 Submit work")
     counts = (len(h.chat(cleo)), len(h.chat(fran)))
     await tick(h)  # once
@@ -91,7 +91,7 @@ async def test_stalled_escrow_nudges_both_and_shows_to_admins(h: Harness) -> Non
     assert any("“Part 2” is 18 days overdue" in t for t in news)
     await h.send(ada, "/stalled")
     listed = h.last(ada).text
-    assert "Stalled escrow: 2 funded milestone(s)" in listed and "$315.00 in escrow" in listed
+    assert "Stalled escrow: 2 funded milestones" in listed and "$315.00 in escrow" in listed
     assert listed.index("“Part 1”") < listed.index("“Part 2”")  # the longest overdue first
     assert "Part 3" not in listed  # no due date: never stalled
 
