@@ -297,6 +297,25 @@ class Payment:
     failure_reason: str | None = None
     created_at: datetime | None = None
     updated_at: datetime | None = None
+    charged_back_at: datetime | None = None  # the payer disputed the charge at their bank
+
+
+@dataclass(kw_only=True, eq=False)
+class IdentityVerification:
+    """What the payment gateway last said of a user's identity: "verified",
+    "pending" or "unverified". Written only from the gateway's word (Stripe's
+    account.updated, the sandbox's verification page), never by the user."""
+
+    user_id: int
+    gateway: str
+    status: str = "unverified"
+    reference: str | None = None  # the gateway's id (a Stripe account)
+    verified_at: datetime | None = None
+    updated_at: datetime | None = None
+
+    @property
+    def verified(self) -> bool:
+        return self.status == "verified"
 
 
 @dataclass(kw_only=True, eq=False)
@@ -350,25 +369,6 @@ class LedgerTransaction:
 @dataclass(kw_only=True, eq=False)
 class Posting:
     id: int | None = None
-    charged_back_at: datetime | None = None  # the payer disputed the charge at their bank
-
-
-@dataclass(kw_only=True, eq=False)
-class IdentityVerification:
-    """What the payment gateway last said of a user's identity: "verified",
-    "pending" or "unverified". Written only from the gateway's word (Stripe's
-    account.updated, the sandbox's verification page), never by the user."""
-
-    user_id: int
-    gateway: str
-    status: str = "unverified"
-    reference: str | None = None  # the gateway's id (a Stripe account)
-    verified_at: datetime | None = None
-    updated_at: datetime | None = None
-
-    @property
-    def verified(self) -> bool:
-        return self.status == "verified"
     transaction_id: int | None = None
     account: str
     amount: int  # minor units; the postings of one transaction sum to zero

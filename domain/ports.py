@@ -18,10 +18,10 @@ from domain.entities import (
     Draft,
     FreelancerProfile,
     GatewayCall,
+    IdentityVerification,
     Invitation,
     Job,
     JobDismissal,
-    IdentityVerification,
     LedgerTransaction,
     Milestone,
     OutboxMessage,
@@ -132,12 +132,6 @@ class JobSearch(Protocol):
         ...
 
 
-class UnitOfWork(Protocol):
-    users: Repository[User]
-    profiles: Repository[FreelancerProfile]
-    jobs: Repository[Job]
-    pitches: Repository[Pitch]
-    invitations: Repository[Invitation]
 @dataclass(frozen=True, slots=True)
 class ClientFacts:
     """What the database knows of a client's record (domain/usecases/track_record.py
@@ -182,6 +176,12 @@ class TrackRecords(Protocol):
     async def freelancers(self, user_ids: Sequence[int]) -> dict[int, FreelancerFacts]: ...
 
 
+class UnitOfWork(Protocol):
+    users: Repository[User]
+    profiles: Repository[FreelancerProfile]
+    jobs: Repository[Job]
+    pitches: Repository[Pitch]
+    invitations: Repository[Invitation]
     contracts: Repository[Contract]
     milestones: Repository[Milestone]
     submissions: Repository[Submission]
@@ -194,6 +194,8 @@ class TrackRecords(Protocol):
     audit: Repository[AuditEntry]
     payments: Repository[Payment]
     payouts: Repository[Payout]
+    verifications: Repository[IdentityVerification]
+    records: TrackRecords
     outbox: Repository[OutboxMessage]
     conversations: Repository[ConversationState]
     drafts: Repository[Draft]
@@ -204,8 +206,6 @@ class TrackRecords(Protocol):
     search: JobSearch
     events: list[Event]
 
-    verifications: Repository[IdentityVerification]
-    records: TrackRecords
     def emit(self, event: Event, /) -> None:
         """Record `event` for the handlers (rendered in this transaction)."""
         ...

@@ -336,6 +336,22 @@ payments = sa.Table(
     sa.Column("failure_reason", sa.Text),
     _created(),
     sa.Column("updated_at", UTCDateTime),
+    # The payer disputed the charge with their bank (migration 0008): it no longer
+    # proves that they can pay ("💳 Payment verified").
+    sa.Column("charged_back_at", UTCDateTime),
+)
+
+# What the payment gateway says of a user's identity (migration 0008): Stripe's
+# account.updated or the sandbox's verification page write it, nobody else.
+identity_verifications = sa.Table(
+    "identity_verifications",
+    metadata,
+    sa.Column("user_id", sa.BigInteger, sa.ForeignKey("users.id"), primary_key=True, autoincrement=False),
+    sa.Column("gateway", sa.String(16), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("reference", sa.String(255)),
+    sa.Column("verified_at", UTCDateTime),
+    sa.Column("updated_at", UTCDateTime),
 )
 
 payouts = sa.Table(
@@ -383,22 +399,6 @@ outbox = sa.Table(
     "outbox",
     metadata,
     _id(),
-    # The payer disputed the charge with their bank (migration 0008): it no longer
-    # proves that they can pay ("💳 Payment verified").
-    sa.Column("charged_back_at", UTCDateTime),
-)
-
-# What the payment gateway says of a user's identity (migration 0008): Stripe's
-# account.updated or the sandbox's verification page write it, nobody else.
-identity_verifications = sa.Table(
-    "identity_verifications",
-    metadata,
-    sa.Column("user_id", sa.BigInteger, sa.ForeignKey("users.id"), primary_key=True, autoincrement=False),
-    sa.Column("gateway", sa.String(16), nullable=False),
-    sa.Column("status", sa.String(16), nullable=False),
-    sa.Column("reference", sa.String(255)),
-    sa.Column("verified_at", UTCDateTime),
-    sa.Column("updated_at", UTCDateTime),
     sa.Column("chat_id", sa.BigInteger, nullable=False),
     sa.Column("method", sa.String(16), nullable=False),
     sa.Column("payload", json_dict(), nullable=False),
@@ -545,6 +545,7 @@ MAPPED: dict[type, sa.Table] = {
     e.AuditEntry: audit_log,
     e.Payment: payments,
     e.Payout: payouts,
+    e.IdentityVerification: identity_verifications,
     e.LedgerTransaction: ledger_transactions,
     e.Posting: postings,
     e.OutboxMessage: outbox,
@@ -563,4 +564,3 @@ def map_entities() -> None:
     for cls, table in MAPPED.items():
         mapper_registry.map_imperatively(cls, table)
     map_entities.done = True  # type: ignore[attr-defined]
-    e.IdentityVerification: identity_verifications,

@@ -592,10 +592,10 @@ async def offer_text(scope: Scope, t: Translator, contract: Contract, key: str) 
     return join(
         [
             t(key, name=await name_of(scope, contract.client_id), title=contract.title),
-            Html(""),
             track_record.client_record(
                 t, await track_record.client_of(scope.uow, scope.config, contract.client_id)
             ),
+            Html(""),
             *(milestone_line(t, m, with_status=False) for m in milestones),
             Html(""),
             fee_lines(
@@ -679,13 +679,13 @@ async def offer_countered(scope: Scope, event: OfferCountered) -> None:
                 name=await name_of(scope, contract.freelancer_id),
                 title=contract.title,
             ),
+            track_record.freelancer_record(
+                t, await track_record.freelancer_of(scope.uow, scope.clock, contract.freelancer_id)
+            ),
             Html(""),
             *(milestone_line(t, m, with_status=False) for m in milestones),
             Html(""),
             fee_lines(
-            track_record.freelancer_record(
-                t, await track_record.freelancer_of(scope.uow, scope.clock, contract.freelancer_id)
-            ),
                 t,
                 subtotal,
                 contract.currency,

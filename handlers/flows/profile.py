@@ -159,13 +159,13 @@ def meter(t: Translator, percent: int, next_step: str | None) -> Html:
     return line
 
 
-async def profile_card(
 async def identity_line(uow: UnitOfWork, t: Translator, user_id: int) -> Html:
     """🪪 Identity verified (or not): the gateway's word, never the profile's."""
     verified = await identity_verified(uow, user_id)
     return t("record.identity_verified" if verified else "record.identity_unverified")
 
 
+async def profile_card(
     scope_or_ctx: Scope, user_id: int, viewer_lang: str | None
 ) -> tuple[Html, Keyboard | None]:
     """The card as others (clients) see it, in the viewer's language, with the
@@ -204,13 +204,13 @@ async def own_card(ctx: Context) -> tuple[Html, Keyboard | None]:
         if view.next_step
         else None
     )
-    return text, keyboard(
     # The 🪪 badge comes only from the payment gateway's identity check (flows/verification.py).
     verify = (
         None
         if await identity_verified(ctx.uow, ctx.user.id)
         else button(t.plain("verify.btn.open"), VERIFY.data("start"))
     )
+    return text, keyboard(
         next_button, *rows(edits, 2), verify, button(t.plain("btn.menu"), cmd_data("menu"))
     )
 

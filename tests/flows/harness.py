@@ -229,6 +229,8 @@ class Harness:
             message_id = payload.get("message_id") or self._sent_as.get(payload.get("outbox_id"))
             target = next((m for m in chat.messages if m.message_id == message_id), None)
             if target is not None:
+                # Telegram refuses an edit that changes nothing ("message is not modified")
+                assert target.buttons != buttons, f"buttons row changes nothing: {payload}"
                 target.buttons = buttons
                 target.edits += 1
         elif row.method == "edit":
