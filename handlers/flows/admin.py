@@ -962,7 +962,10 @@ def _pressed_arg(ctx: Context) -> int:
 
 @ADMIN.on("evidence", old=("d",))
 async def evidence_pressed(ctx: Context) -> None:
-    await _show_evidence(ctx, _pressed_id(ctx))
+    dispute_id = _pressed_id(ctx)
+    if ctx.in_step(AdminStep):  # Cancel on the reason's screen: no reason is waited for
+        await ctx.clear_state()
+    await _show_evidence(ctx, dispute_id)
     ctx.answer()
 
 

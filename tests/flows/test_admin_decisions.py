@@ -122,3 +122,16 @@ async def test_the_timeline_is_that_milestones_own_labelled(h: Harness) -> None:
     assert "💬 Message from Cleo\nLet us talk about part two" in timeline
     for code in ("dispute_opened", "split_proposed", "funded —", "message —"):
         assert code not in timeline
+
+
+async def test_cancel_on_the_reason_screen_stops_waiting_for_a_reason(h: Harness) -> None:
+    ada, cleo, _fran, d = await setting(h)
+    did = await open_by(h, cleo, d.milestones[0])
+    await h.press_data(ada, f"adm:evidence:{did}")
+    await h.press(ada, "Refund client")
+    await h.press(ada, "✖️ Cancel")
+    assert f"Dispute #{did}" in h.last(ada).text
+    await h.send(ada, "just chatting")  # not taken as a reason
+    assert "Reason for both parties" not in h.last(ada).text
+    async with h.db.uow() as uow:
+        assert (await uow.disputes.get(did)).status is DisputeStatus.OPEN
