@@ -22,7 +22,7 @@ admins only; the old codes of buttons already sent, still honoured, in brackets)
   "adm:resolve:<dispute_id>:<share>" confirm a resolution and ask for a reason (rs),
   "adm:confirm_resolve:<dispute_id>:<share>" resolve with the reason typed (rsok),
   "adm:skip_reason:<dispute_id>:<share>" resolve without a reason,
-  "adm:take:<dispute_id>" take the dispute
+  "adm:take:<dispute_id>" take the dispute, "adm:stalled::<page>" stalled escrow
 - "adm:disputes::<page>" open disputes (dl), "adm:audit::<page>" audit log (al),
   "adm:reports::<page>" open reports (rl)
 - "adm:user:<user_id>" user card (u), "adm:ban_user:<user_id>" (ban) / "adm:confirm_ban:<user_id>"

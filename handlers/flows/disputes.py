@@ -20,6 +20,13 @@ or text sent after the reason, is an evidence note kept with those files.
 Shares are the freelancer's part of the milestone amount, typed as all, none, a
 percentage or an amount (domain.validation.parse_percent_or_amount); what each
 side receives is computed by domain.fees.settlement, the one settlement rule.
+
+The clock (domain.usecases.disputes, deadlines ticked by the engine): the card and
+every notice end with `next_step` — what happens next and by when, in UTC, as the
+reader should read it (answer by …, agree by …, waiting for an admin, who handles it).
+The clock's own events (reminders, lapsed, sent to the admins, taken) are told to
+both parties here; the admins' side is admin.py. Stalled escrow (a funded milestone
+with no submission long past due) nudges both parties from here too.
 """
 
 from __future__ import annotations
