@@ -376,9 +376,13 @@ class Runtime:
                 await api.set_commands(command_menu(lang), lang)
         except Exception as error:  # a menu is a nicety; serving users is not
             log.warning("setMyCommands failed: %s", error)
+        chosen = await self._chosen_languages(sorted(self.settings.admin_ids))
         for admin_id in sorted(self.settings.admin_ids):
             for lang in languages:
-                commands = [{"command": c, "description": d} for c, d in admin_command_menu(lang)]
+                # An admin who chose a bot language in /settings keeps that menu (see
+                # handlers.commands.chat_menus), whatever their app's language.
+                menu = admin_command_menu(chosen.get(admin_id) or lang)
+                commands = [{"command": c, "description": d} for c, d in menu]
                 extra = {"language_code": lang} if lang else {}
                 try:
                     await api.call(
@@ -390,6 +394,14 @@ class Runtime:
                 except Exception as error:  # e.g. the admin has not opened the bot yet
                     log.warning("admin menu for %s not set: %s", admin_id, error)
                     break
+
+    async def _chosen_languages(self, user_ids: list[int]) -> dict[int, str]:
+        """{user id: the bot language they use} for those who have used the bot."""
+        if self.database is None:
+            return {}
+        async with self.database.uow() as uow:
+            users = [await uow.users.get(user_id) for user_id in user_ids]
+        return {u.id: u.language for u in users if u is not None and u.language}
 
     def _start_sender(self) -> None:
         assert self.adapter is not None and self.database is not None

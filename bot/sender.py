@@ -429,7 +429,10 @@ class OutboxSender:
             )
         elif row.method == "commands":
             commands = [(str(c), str(d)) for c, d in p.get("commands", [])]
-            await self.api.set_commands(commands, p.get("language"))
+            chat = p.get("chat_id")
+            await self.api.set_commands(
+                commands, p.get("language"), int(chat) if chat is not None else None
+            )
         else:
             raise BadRequest(f"unknown outbox method {row.method!r}")
         return None

@@ -56,7 +56,11 @@ class TelegramApi(Protocol):
 
     async def answer_callback(self, query_id: str, text: str | None, show_alert: bool) -> None: ...
 
-    async def set_commands(self, commands: list[tuple[str, str]], language: str | None) -> None: ...
+    async def set_commands(
+        self, commands: list[tuple[str, str]], language: str | None, chat_id: int | None = None
+    ) -> None:
+        """setMyCommands for everyone, or for one private chat when `chat_id` is given."""
+        ...
 
     async def call(self, method: str, **params: Any) -> Any:
         """Any other Bot API method (setWebhook, getMe, …)."""

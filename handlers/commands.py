@@ -10,6 +10,8 @@ language, in English as the default), and the admin list for each admin's chat.
 
 from __future__ import annotations
 
+from typing import Any
+
 from handlers.i18n import LANGUAGES, translator
 from handlers.routing import ROUTER, CommandRoute
 
@@ -46,3 +48,13 @@ def admin_command_menu(lang: str | None) -> list[tuple[str, str]]:
 def all_command_menus() -> dict[str, list[tuple[str, str]]]:
     """{language: command list} for every supported language."""
     return {lang: command_menu(lang) for lang in LANGUAGES}
+
+
+def chat_menus(lang: str | None, admin: bool) -> list[dict[str, Any]]:
+    """The outbox payloads that make one chat's command menu follow the bot language the
+    person chose in /settings (Telegram would otherwise follow their app's language). A
+    chat-scoped menu wins over the global ones; it is set for every language code Telegram
+    may pick by, because the admins' chats already have per-language menus from start-up."""
+    commands = admin_command_menu(lang) if admin else command_menu(lang)
+    rows = [[c, d] for c, d in commands]
+    return [{"language": code, "commands": rows} for code in (None, *LANGUAGES)]

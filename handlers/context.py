@@ -164,6 +164,12 @@ class Scope:
         await self.send(user_id, body, keyboard, priority)
         return True
 
+    async def set_chat_menu(self, chat_id: int, commands_by_language: list[dict[str, Any]]) -> None:
+        """Pin one private chat's command menu (setMyCommands scoped to that chat), one row
+        per language code Telegram may choose it by; see handlers.commands.chat_menus."""
+        for payload in commands_by_language:
+            await self._add(chat_id, "commands", {**payload, "chat_id": chat_id}, REPLY)
+
 
 class Context(Scope):
     """The acting user's side of one event."""

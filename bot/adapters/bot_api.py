@@ -120,10 +120,14 @@ class FrameworkApi:
         with self.mapped_errors():
             await self.bot.answer_callback_query(query_id, text=text, show_alert=show_alert)
 
-    async def set_commands(self, commands: list[tuple[str, str]], language: str | None) -> None:
+    async def set_commands(
+        self, commands: list[tuple[str, str]], language: str | None, chat_id: int | None = None
+    ) -> None:
+        scope = self.types.BotCommandScopeChat(chat_id=chat_id) if chat_id is not None else None
         with self.mapped_errors():
             await self.bot.set_my_commands(
                 [self.types.BotCommand(command=c, description=d) for c, d in commands],
+                scope=scope,
                 language_code=language,
             )
 

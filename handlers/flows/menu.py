@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from domain.usecases import accounts
 from handlers.callbacks import StaleButton, encode
+from handlers.commands import chat_menus
 from handlers.context import Context
 from handlers.events import Keyboard
 from handlers.i18n import LANGUAGES, Translator
@@ -161,6 +162,7 @@ async def language_pressed(ctx: Context) -> None:
     ctx.user = await accounts.set_language(
         ctx.uow, ctx.clock, ctx.user.id, lang, supported=LANGUAGES
     )
+    await ctx.set_chat_menu(ctx.user.id, chat_menus(lang, ctx.is_admin))
     ctx.answer(ctx.t.plain("settings.language_changed"))
     await ctx.edit(*settings_view(ctx))
 

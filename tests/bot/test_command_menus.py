@@ -28,6 +28,7 @@ async def test_set_my_commands_registers_the_derived_lists():
     runtime = object.__new__(Runtime)
     runtime.adapter = type("Adapter", (), {"api": api})()
     runtime.settings = type("Settings", (), {"admin_ids": frozenset({ADMIN})})()
+    runtime.database = None  # no one has used the bot yet
     await runtime._set_commands()
     expected = [(command_menu(lang), lang) for lang in (None, *LANGUAGES)]
     expected += [(admin_command_menu(lang), ("admin", lang)) for lang in (None, *LANGUAGES)]
