@@ -384,10 +384,35 @@ class Context(Scope):
         """Was the pressed button on the conversation's current screen? (A wizard's
         buttons count there only: an older message's, or one from before the
         conversation, are stale.)"""
-        if self.state is None or self.event.message_id is None:
+        pressed = self.event.message_id
+        if self.state is None or pressed is None:
             return False
         screen = await self._resolve(self._screen_before)
-        return screen is not None and screen.message_id == self.event.message_id
+        if screen is None:
+            return False
+        if screen.message_id is not None:
+            return screen.message_id == pressed
+        if not await self._just_delivered(screen, pressed):
+            return False
+        self._screen_before = Screen(pressed, None)  # what settle_screen compares with
+        return True
+
+    async def _just_delivered(self, screen: Screen, pressed: int) -> bool:
+        """The screen's row was delivered but the sender has yet to record which
+        message it became (a fast tap). A chat's rows go out one at a time, in
+        order, so a message newer than every earlier row's can only be this one."""
+        assert screen.outbox_id is not None
+        row = await self.uow.outbox.get(screen.outbox_id)
+        if row is None or row.status not in ("sending", "sent"):
+            return False  # not sent yet, or never (failed): nothing to press
+        earlier = await self.uow.outbox.find(
+            order_by="-id",
+            limit=1,
+            chat_id=row.chat_id,
+            id__lt=row.id,
+            message_id__isnull=False,
+        )
+        return not earlier or pressed > (earlier[0].message_id or 0)
 
     async def settle_screen(self) -> None:
         """After the step ran: the wizard message it showed becomes the screen and

@@ -271,3 +271,24 @@ async def test_cancel_early_in_a_wizard_does_not_ask(h):
     await h.send(carol, TITLE)
     await h.press(carol, "✖️ Cancel")
     assert "not posted" in h.last(carol).text
+
+
+async def test_a_fast_tap_before_the_sender_recorded_the_message_still_counts(h, db):
+    """The screen's row went out but its message id is not recorded yet (the sender
+    is between the call and marking it sent): a tap on that newest message counts,
+    one on an older message does not."""
+    carol = await client(h)
+    older = await to_skills(h, carol)
+    python = older.button("Python")
+    assert python is not None
+    await h.send(carol, "Figma")
+    current = h.last(carol)
+    async with db.uow() as uow:
+        [screen] = await uow.outbox.find(message_id=current.message_id, chat_id=carol.id)
+        screen.status, screen.message_id = "sending", None
+        await uow.commit()
+    await h.press_data(carol, python["data"], older.message_id)
+    assert h.last_answer(carol).text == "This button is no longer available."
+    await h.press_data(carol, python["data"], current.message_id)
+    assert "Python" in h.last(carol).text and h.last(carol).message_id == current.message_id
+    assert h.last(carol).buttons  # still the screen, its buttons live
