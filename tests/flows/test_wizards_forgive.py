@@ -292,3 +292,20 @@ async def test_a_fast_tap_before_the_sender_recorded_the_message_still_counts(h,
     await h.press_data(carol, python["data"], current.message_id)
     assert "Python" in h.last(carol).text and h.last(carol).message_id == current.message_id
     assert h.last(carol).buttons  # still the screen, its buttons live
+
+
+async def test_screens_and_drafts_on_sqlite_and_postgresql(any_db, clock, config):
+    h = Harness(any_db, clock, config)
+    carol = await client(h)
+    older = await to_skills(h, carol)
+    python = older.button("Python")
+    assert python is not None
+    await h.send(carol, "Figma")
+    assert message(h, carol, older.message_id).buttons is None
+    await h.press_data(carol, python["data"], older.message_id)
+    assert h.last_answer(carol).text == "This button is no longer available."
+    await h.send(carol, "/menu")
+    again = restart(h)
+    await again.send(carol, "/post")
+    await again.press(carol, "▶️ Continue your draft")
+    assert "Figma" in again.last(carol).text and "Python" not in again.last(carol).text
