@@ -474,6 +474,28 @@ class StandIn:
         account["capabilities"] = {"transfers": "active"}
         return self.event("account.updated", account)
 
+    def verify_identity(
+        self, account_id: str, status: str = "verified", due: tuple[str, ...] = ()
+    ) -> dict[str, Any]:
+        """Stripe's identity check of the account's person: `individual.verification.status`
+        and the requirements still due, as an account.updated event (not yet delivered)."""
+        account = self.accounts[account_id]
+        account["business_type"] = "individual"
+        account["individual"] = {
+            "id": _new_id("person_"),
+            "object": "person",
+            "verification": {"status": status, "details": None, "details_code": None},
+        }
+        account["requirements"] = {
+            "currently_due": list(due),
+            "eventually_due": list(due),
+            "past_due": [],
+            "pending_verification": [],
+            "errors": [],
+            "disabled_reason": None,
+        }
+        return self.event("account.updated", account)
+
     def dispute(self, charge_id: str, payment_intent: str | None, amount: int) -> dict[str, Any]:
         return self.event(
             "charge.dispute.created",
