@@ -387,15 +387,25 @@ class Context(Scope):
         pressed = self.event.message_id
         if self.state is None or pressed is None:
             return False
+        screen = await self._screen()
+        return screen is not None and screen.message_id == pressed
+
+    async def _screen(self) -> Screen | None:
+        """The screen as the event found it, by message id where that is known:
+        recorded by the sender, or the pressed message when it is the screen's row
+        just delivered (`_just_delivered`)."""
         screen = await self._resolve(self._screen_before)
-        if screen is None:
-            return False
-        if screen.message_id is not None:
-            return screen.message_id == pressed
-        if not await self._just_delivered(screen, pressed):
-            return False
-        self._screen_before = Screen(pressed, None)  # what settle_screen compares with
-        return True
+        pressed = self.event.message_id
+        if (
+            screen is not None
+            and screen.message_id is None
+            and self.event.kind == "button"
+            and pressed is not None
+            and await self._just_delivered(screen, pressed)
+        ):
+            screen = Screen(pressed, None)
+        self._screen_before = screen
+        return screen
 
     async def _just_delivered(self, screen: Screen, pressed: int) -> bool:
         """The screen's row was delivered but the sender has yet to record which
@@ -420,7 +430,7 @@ class Context(Scope):
         the outbox), so two screens can never disagree. A conversation that ended
         leaves its last screen's buttons to what the step made of it if it edited
         that message, and takes them away otherwise."""
-        before = await self._resolve(self._screen_before)
+        before = await self._screen()
         now = self._buttons_at if self.state is not None and self._asked else None
         if self.state is not None and now is None:
             now = before  # the step showed nothing new: the screen stays

@@ -309,3 +309,17 @@ async def test_screens_and_drafts_on_sqlite_and_postgresql(any_db, clock, config
     await again.send(carol, "/post")
     await again.press(carol, "▶️ Continue your draft")
     assert "Figma" in again.last(carol).text and "Python" not in again.last(carol).text
+
+
+async def test_a_fast_tap_on_a_non_wizard_screen_keeps_its_buttons(h, db):
+    """The same race on a conversation's screen pressed by a button that is not a
+    wizard's (a search filter): edited in place, the screen keeps its buttons."""
+    fred = await freelancer(h)
+    await h.send(fred, "/jobs")
+    page = h.last(fred)
+    async with db.uow() as uow:
+        [row] = await uow.outbox.find(message_id=page.message_id, chat_id=fred.id)
+        row.status, row.message_id = "sending", None
+        await uow.commit()
+    await h.press(fred, "Hourly")
+    assert h.last(fred).message_id == page.message_id and page.buttons
