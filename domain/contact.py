@@ -17,8 +17,21 @@ _EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)*\.[^\W\d_]{2,}\b")
 _EMAIL_SPELLED = re.compile(
     r"(?i)\b[\w.+-]+\s*[\[(]\s*at\s*[\])]\s*[\w-]+(?:\s*(?:[\[(]\s*dot\s*[\])]|\.)\s*[\w-]+)+"
 )
+# "john at gmail dot com", "иван собака mail точка ru": unbracketed only with a known
+# top-level domain, so "meet at noon" is not an address.
+_EMAIL_WORDS = re.compile(
+    r"(?i)\b[\w.+-]+\s+(?:at|собака)\s+[\w-]+\s+(?:dot|точка)\s+"
+    r"(?:com|net|org|ru|io|me|de|uk|info|biz|рф|ua|by|kz)\b"
+)
 # Telegram usernames are 5–32 characters; most other networks' are similar.
-_HANDLE = re.compile(r"(?<![\w.@/])@[A-Za-z][A-Za-z0-9_]{3,31}\b")
+_HANDLE = re.compile(r"(?<![\w.@/])@([A-Za-z][A-Za-z0-9_]{3,31})\b")
+# Code, not people: CSS at-rules, decorators and doc tags ("@media", "@dataclass").
+_NOT_HANDLES = frozenset(
+    """media import keyframes font supports charset property layer container page
+    namespace apply tailwind include mixin extend override dataclass staticmethod
+    classmethod abstractmethod cached_property pytest param return returns throws
+    author since deprecated example component injectable input output todo""".split()
+)
 _MESSENGER_URL = re.compile(
     r"(?i)(?<![\w.-])(?:https?://)?(?:www\.)?"
     r"(?:t\.me|telegram\.me|telegram\.dog|wa\.me|api\.whatsapp\.com|chat\.whatsapp\.com"
@@ -35,7 +48,7 @@ _MESSENGER_WORD = re.compile(
 _TELEGRAM_CONTACT = re.compile(
     r"(?i)\b(?:(?:my|on|via|through|in|add\s+me\s+on|write\s+(?:me\s+)?(?:on|to))\s+(?:telegram|tg)\b"
     r"|(?:telegram|tg)\s*[:=]\s*\S+"
-    r"|(?:мой|в|через)\s+(?:телеграм\w*|телеге|тг)\b)"
+    r"|(?:мой|моя|в|через)\s+(?:телеграм\w*|телег[еуа]|тг)\b)"
 )
 # A phone number: an optional "+", then digits with single separators between them.
 _PHONE = re.compile(r"(?<![\w$€£¥₽₹#.,/-])\+?\(?\d(?:[ .\-()]{0,2}\d){6,16}(?![\w%$€£¥₽₹])")
@@ -88,13 +101,16 @@ def find_contact_details(text: str) -> list[str]:
     for pattern in (
         _EMAIL,
         _EMAIL_SPELLED,
+        _EMAIL_WORDS,
         _MESSENGER_URL,
         _MESSENGER_SCHEME,
-        _HANDLE,
         _TELEGRAM_CONTACT,
         _MESSENGER_WORD,
     ):
         spans.extend(m.span() for m in pattern.finditer(text))
+    spans.extend(
+        m.span() for m in _HANDLE.finditer(text) if m.group(1).lower() not in _NOT_HANDLES
+    )
     spans.extend(m.span() for m in _PHONE.finditer(text) if _phone_like(text, *m.span()))
     # Keep the earliest, then longest, of overlapping findings.
     spans.sort(key=lambda span: (span[0], -span[1]))

@@ -270,6 +270,59 @@ class Report:
 
 
 @dataclass(kw_only=True, eq=False)
+class Block:
+    """`blocker_id` blocked `blocked_id`: no contact between them either way
+    (domain/usecases/blocking.py has the rule)."""
+
+    blocker_id: int
+    blocked_id: int
+    created_at: datetime | None = None
+
+
+@dataclass(kw_only=True, eq=False)
+class ContactFlag:
+    """Contact details spotted in a text someone wrote before a contract
+    (domain/usecases/moderation.py). The text was saved; this is the record."""
+
+    id: int | None = None
+    user_id: int
+    source: str  # job, pitch, profile, message
+    ref_id: int | None = None  # the job, pitch or message; the profile is the user's
+    found: list[str] = field(default_factory=list)
+    case_id: int | None = None  # the moderation case it went into, if any
+    created_at: datetime | None = None
+
+
+@dataclass(kw_only=True, eq=False)
+class ModerationCase:
+    """Repeated contact details by one user, waiting for an admin: status "open",
+    then "dismissed", "warned" or "banned" with the admin's reason."""
+
+    id: int | None = None
+    user_id: int
+    status: str = "open"
+    reason: str | None = None
+    decided_by: int | None = None
+    decided_at: datetime | None = None
+    created_at: datetime | None = None
+
+
+@dataclass(kw_only=True, eq=False)
+class Appeal:
+    """A banned user's one appeal against a ban (`ban_ref`: the ban's audit entry)."""
+
+    id: int | None = None
+    user_id: int
+    text: str
+    ban_reason: str | None = None
+    ban_ref: int | None = None
+    status: str = "open"  # open, accepted (unbanned), rejected
+    decided_by: int | None = None
+    decided_at: datetime | None = None
+    created_at: datetime | None = None
+
+
+@dataclass(kw_only=True, eq=False)
 class AuditEntry:
     id: int | None = None
     admin_id: int

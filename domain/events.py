@@ -699,3 +699,67 @@ class PaymentVerificationChanged(Event):
     kind = "payment_verification_changed"
     user_id: int
     verified: bool
+
+
+# blocking and moderation (domain/usecases/blocking.py, moderation.py)
+
+
+@event
+class UserBlocked(Event):
+    kind = "user_blocked"
+    silent = "the blocked person is not told (as in Telegram); the blocker sees the flow's answer"
+    blocker_id: int
+    blocked_id: int
+
+
+@event
+class UserUnblocked(Event):
+    kind = "user_unblocked"
+    silent = "nobody else is told; the flow answers the one who unblocked"
+    blocker_id: int
+    blocked_id: int
+
+
+@event
+class ContactDetailsFlagged(Event):
+    """Contact details in a text saved before a contract: the author is warned."""
+
+    kind = "contact_details_flagged"
+    flag_id: int
+    user_id: int
+    source: str  # job, pitch, profile, message
+    found: list[str]
+
+
+@event
+class ModerationCaseOpened(Event):
+    kind = "moderation_case_opened"
+    case_id: int
+    user_id: int
+    flags: int
+
+
+@event
+class ModerationDecided(Event):
+    kind = "moderation_decided"
+    case_id: int
+    user_id: int
+    admin_id: int
+    decision: str  # dismissed, warned, banned
+    reason: str | None
+
+
+@event
+class AppealFiled(Event):
+    kind = "appeal_filed"
+    appeal_id: int
+    user_id: int
+
+
+@event
+class AppealDecided(Event):
+    kind = "appeal_decided"
+    appeal_id: int
+    user_id: int
+    admin_id: int
+    accepted: bool

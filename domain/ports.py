@@ -10,7 +10,10 @@ from typing import Any, Protocol, TypeVar
 
 from domain.entities import (
     AlertSubscription,
+    Appeal,
     AuditEntry,
+    Block,
+    ContactFlag,
     Contract,
     ContractMessage,
     ConversationState,
@@ -24,6 +27,7 @@ from domain.entities import (
     JobDismissal,
     LedgerTransaction,
     Milestone,
+    ModerationCase,
     OutboxMessage,
     Payment,
     Payout,
@@ -117,6 +121,8 @@ class JobQuery:
     budget_type: str | None = None  # "fixed" / "hourly"
     # Leave out the jobs this user marked "Not interested" (in the page and the total).
     exclude_dismissed_by: int | None = None
+    # Leave out these clients' jobs (blocks: usecases/visibility.off_market_clients).
+    exclude_clients: tuple[int, ...] = ()
     offset: int = 0
     limit: int = 5
 
@@ -192,6 +198,10 @@ class UnitOfWork(Protocol):
     dismissals: Repository[JobDismissal]
     reports: Repository[Report]
     audit: Repository[AuditEntry]
+    blocks: Repository[Block]
+    contact_flags: Repository[ContactFlag]
+    moderation_cases: Repository[ModerationCase]
+    appeals: Repository[Appeal]
     payments: Repository[Payment]
     payouts: Repository[Payout]
     verifications: Repository[IdentityVerification]

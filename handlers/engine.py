@@ -4,7 +4,7 @@ For each event, in one transaction:
 1. skip it if its update_id was handled within the window (Outcome.duplicate),
    else claim the id (domain/usecases/updates.py);
 2. register or refresh the user from the Telegram data;
-3. refuse a banned user briefly;
+3. refuse a banned user briefly (except /appeal: routing.open_to_banned);
 4. route it (routing.py) — a command, a button's prefix, or the user's
    conversation state for text and files — and run that step; a command first
    leaves the conversation in progress (a long wizard's kept as a draft), a
@@ -155,7 +155,7 @@ class Engine:
             elif event.kind == "command":
                 await ctx.reply(ctx.t("private_only"))
             return  # group chatter is not for us
-        if ctx.user.banned:
+        if ctx.user.banned and not self._banned_may(ctx):
             if event.kind == "button":
                 ctx.answer(ctx.t.plain("error.user_banned"), alert=True)
             else:
@@ -164,6 +164,14 @@ class Engine:
         handler = await self._route(ctx)
         await handler(ctx)
         await ctx.settle_screen()  # only the newest wizard message keeps live buttons
+
+    def _banned_may(self, ctx: Context) -> bool:
+        """A banned user may still appeal: the commands and conversation steps
+        declared with routing.open_to_banned (never a button)."""
+        event, allowed = ctx.event, self.router.for_banned
+        if event.kind == "command":
+            return (event.command or "").lower() in allowed
+        return event.kind != "button" and ctx.state is not None and ctx.state.flow in allowed
 
     async def _route(self, ctx: Context) -> Callable[[Context], Awaitable[None]]:
         event = ctx.event

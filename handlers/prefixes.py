@@ -21,6 +21,8 @@ imports). Each prefix belongs to one flow module, which handles its presses.
 - "prof" flows/profile.py   ("prof:card:<user>" a profile card)
 - "blk" flows/blocking.py   ("blk:block:<user>" block someone, after a confirmation)
 - "vf"  flows/verification.py ("vf:start" the gateway's identity check)
+- "bn"  flows/bonus.py      ("bn:start:<contract>" a bonus, "bn:partial:<milestone>" release part)
+- "jx"  flows/job_expiry.py ("jx:keep:<job>" / "jx:close:<job>": "Still hiring?")
 """
 
 from __future__ import annotations
@@ -34,3 +36,4 @@ BROWSE, MY_JOBS, POST_JOB, PROFILE = Buttons("br"), Buttons("mj"), Buttons("pj")
 REPORT, ADMIN = Buttons("report"), Buttons("adm")
 BLOCK = Buttons("blk")
 VERIFY = Buttons("vf")
+BONUS, JOB_END = Buttons("bn"), Buttons("jx")

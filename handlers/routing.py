@@ -157,6 +157,12 @@ class Router:
     wizard_actions: set[tuple[str, str]] = field(default_factory=set)
     # flow → what shows a continued draft's step (@resumes)
     resumers: dict[str, Handler] = field(default_factory=dict)
+    # commands and conversation flows a banned user may still use (/appeal)
+    for_banned: set[str] = field(default_factory=set)
+
+    def open_to_banned(self, *names: str) -> None:
+        """Let a banned user run these commands and steps of these flows."""
+        self.for_banned.update(n.lower() for n in names)
 
     def command(
         self,
@@ -281,6 +287,7 @@ button = ROUTER.button
 step = ROUTER.step
 fallback = ROUTER.fallback
 resumes = ROUTER.resumes
+open_to_banned = ROUTER.open_to_banned
 
 
 class Buttons(str):

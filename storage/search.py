@@ -76,6 +76,8 @@ class SqlJobSearch:
             stmt = stmt.where(jobs.c.budget >= query.min_budget)
         if query.budget_type:
             stmt = stmt.where(jobs.c.budget_type == query.budget_type)
+        if query.exclude_clients:
+            stmt = stmt.where(jobs.c.client_id.notin_(query.exclude_clients))
         if query.exclude_dismissed_by is not None:
             # A primary-key probe of job_dismissals (user_id, job_id) per candidate job.
             stmt = stmt.where(

@@ -308,6 +308,53 @@ reports = sa.Table(
     _created(),
 )
 
+# Blocking, contact-detail flags, moderation cases and ban appeals (migration 0009).
+blocks = sa.Table(
+    "blocks",
+    metadata,
+    sa.Column("blocker_id", sa.BigInteger, sa.ForeignKey("users.id"), primary_key=True),
+    sa.Column("blocked_id", sa.BigInteger, sa.ForeignKey("users.id"), primary_key=True, index=True),
+    _created(),
+)
+
+contact_flags = sa.Table(
+    "contact_flags",
+    metadata,
+    _id(),
+    _user_fk("user_id"),
+    sa.Column("source", sa.String(16), nullable=False),
+    sa.Column("ref_id", sa.BigInteger),
+    sa.Column("found", json_list(), nullable=False, default=list),
+    sa.Column("case_id", sa.BigInteger, index=True),
+    _created(),
+)
+
+moderation_cases = sa.Table(
+    "moderation_cases",
+    metadata,
+    _id(),
+    _user_fk("user_id"),
+    sa.Column("status", sa.String(12), nullable=False, default="open", index=True),
+    sa.Column("reason", sa.Text),
+    sa.Column("decided_by", sa.BigInteger),
+    sa.Column("decided_at", UTCDateTime),
+    _created(),
+)
+
+appeals = sa.Table(
+    "appeals",
+    metadata,
+    _id(),
+    _user_fk("user_id"),
+    sa.Column("text", sa.Text, nullable=False),
+    sa.Column("ban_reason", sa.Text),
+    sa.Column("ban_ref", sa.BigInteger),
+    sa.Column("status", sa.String(12), nullable=False, default="open"),
+    sa.Column("decided_by", sa.BigInteger),
+    sa.Column("decided_at", UTCDateTime),
+    _created(),
+)
+
 audit_log = sa.Table(
     "audit_log",
     metadata,
@@ -543,6 +590,10 @@ MAPPED: dict[type, sa.Table] = {
     e.JobDismissal: dismissals,
     e.Report: reports,
     e.AuditEntry: audit_log,
+    e.Block: blocks,
+    e.ContactFlag: contact_flags,
+    e.ModerationCase: moderation_cases,
+    e.Appeal: appeals,
     e.Payment: payments,
     e.Payout: payouts,
     e.IdentityVerification: identity_verifications,

@@ -17,6 +17,7 @@ from domain.ports import Clock, UnitOfWork
 from domain.states import JobStatus
 from domain.usecases.common import freelancer, load
 from domain.usecases.jobs import clean_category, clean_skills
+from domain.usecases.visibility import off_market_clients
 
 MAX_SUBSCRIPTIONS = 10
 MAX_KEYWORDS = 10
@@ -184,6 +185,9 @@ async def daily_digest(uow: UnitOfWork, clock: Clock, config: MarketConfig) -> d
             continue
         dismissed = {d.job_id for d in await uow.dismissals.find(order_by="", user_id=user_id)}
         user = await uow.users.get(user_id)
+        hidden = await off_market_clients(uow, user_id)  # blocks, either way
+        if hidden:
+            job_ids = {j.id for j in await uow.jobs.find(id__in=job_ids, client_id__notin=hidden)}
         ids = sorted(job_ids - dismissed, reverse=True)[:DIGEST_MAX_JOBS]
         if not ids or user is None or user.banned:
             continue

@@ -35,7 +35,15 @@ from domain.states import (
     MilestoneStatus,
 )
 from domain.usecases import jobs
-from domain.usecases.common import active_user, client, freelancer, load, require_party
+from domain.usecases.blocking import require_contact
+from domain.usecases.common import (
+    active_user,
+    client,
+    freelancer,
+    load,
+    other_party,
+    require_party,
+)
 from domain.usecases.visibility import owned_job
 
 MAX_MILESTONES = 20
@@ -133,6 +141,7 @@ async def send_offer(
     if freelancer_id == actor_id:
         raise NotAllowed("own_job", "You cannot hire yourself.")
     await freelancer(uow, freelancer_id)
+    await require_contact(uow, actor_id, freelancer_id)
     now = clock.now()
     specs = _clean_specs(milestones, now.date())
     pitches = await uow.pitches.find(job_id=job_id, freelancer_id=freelancer_id)
@@ -201,6 +210,8 @@ async def _decide(
     now = clock.now()
     if contract.expires_at is not None and now >= contract.expires_at and action != "withdraw":
         raise NotAllowed("offer_expired", "This offer has expired.")
+    if action not in ("decline", "withdraw"):  # an offer is contact until it is a contract
+        await require_contact(uow, actor_id, other_party(contract, actor_id))
     contract.apply(action)
     if contract.status is ContractStatus.ACTIVE:
         contract.accepted_at = now

@@ -21,8 +21,9 @@ from domain.events import (
 )
 from domain.ports import Clock, UnitOfWork
 from domain.states import ContractStatus, JobStatus
+from domain.usecases import moderation
 from domain.usecases.common import active_user, client, freelancer
-from domain.usecases.visibility import owned_job, visible_job
+from domain.usecases.visibility import off_market_clients, owned_job, visible_job
 
 MAX_SKILLS = 10
 BUDGET_TYPES = ("fixed", "hourly")
@@ -89,7 +90,9 @@ async def post_job(
     now = clock.now()
     job = Job(client_id=actor_id, title="", currency=config.currency, created_at=now)
     _apply_fields(job, fields, now.date())
-    return await uow.jobs.add(job)
+    await uow.jobs.add(job)
+    await moderation.screen(uow, clock, actor_id, "job", job.id, job.title, job.description)
+    return job
 
 
 async def edit_job(
@@ -98,6 +101,7 @@ async def edit_job(
     job = await _own_job(uow, actor_id, job_id)
     job.apply("edit")
     _apply_fields(job, fields, clock.now().date())
+    await moderation.screen(uow, clock, actor_id, "job", job.id, job.title, job.description)
     return job
 
 
@@ -118,6 +122,7 @@ async def interested_users(uow: UnitOfWork, job: Job, mode: str) -> list[int]:
     candidates = [s for s in await uow.search.subscriptions_for(job) if s.mode == mode]
     matched = {s.user_id for s in candidates if matching.job_matches(job, s)}
     matched.discard(job.client_id)
+    matched -= await off_market_clients(uow, job.client_id)  # blocks, either way
     if not matched:
         return []
     dismissed = {d.user_id for d in await uow.dismissals.find(order_by="", job_id=job.id)}

@@ -21,6 +21,8 @@ from domain.errors import NotAllowed, ValidationError
 from domain.events import ContactDetailsWarning, MessageSent
 from domain.ports import Clock, UnitOfWork
 from domain.states import ContractStatus
+from domain.usecases import moderation
+from domain.usecases.blocking import require_contact
 from domain.usecases.common import active_user, load, other_party, require_party
 from domain.usecases.visibility import owned_job
 
@@ -79,6 +81,7 @@ async def send_message(
     recipient = await uow.users.get(recipient_id)
     if recipient is None or recipient.banned:
         raise NotAllowed("recipient_unavailable", "This person cannot receive messages.")
+    await require_contact(uow, actor_id, recipient_id, running_contract=not before_contract)
     found = find_contact_details(body) if before_contract else []
     message = await uow.messages.add(
         ContractMessage(
@@ -102,6 +105,7 @@ async def send_message(
         )
     )
     if found:
+        await moderation.record(uow, clock, actor_id, "message", message.id, found)
         uow.emit(
             ContactDetailsWarning(
                 message_id=message.id,
@@ -120,6 +124,12 @@ async def writable_contract(uow: UnitOfWork, actor_id: int, contract_id: int) ->
     require_party(contract, actor_id)
     if contract.status not in WRITABLE:
         raise NotAllowed("contract_closed", "This contract is closed for messages.")
+    await require_contact(
+        uow,
+        actor_id,
+        other_party(contract, actor_id),
+        running_contract=contract.status in CONTRACT_OPEN,
+    )
     return contract
 
 
@@ -128,6 +138,7 @@ async def pitch_for_message(uow: UnitOfWork, actor_id: int, pitch_id: int) -> Pi
     await active_user(uow, actor_id)
     pitch = await load(uow.pitches, pitch_id, "pitch")
     await owned_job(uow, actor_id, pitch.job_id)
+    await require_contact(uow, actor_id, pitch.freelancer_id)
     return pitch
 
 
@@ -141,6 +152,8 @@ async def reply_target(uow: UnitOfWork, actor_id: int, message_id: int) -> Contr
         await writable_contract(uow, actor_id, original.contract_id)
     elif original.job_id is None:
         raise NotAllowed("not_your_message", "This message was not sent to you.")
+    else:
+        await require_contact(uow, actor_id, original.sender_id)
     return original
 
 

@@ -27,6 +27,8 @@ from domain.events import (
 from domain.money import Money
 from domain.ports import Clock, UnitOfWork
 from domain.states import JobStatus
+from domain.usecases import moderation
+from domain.usecases.blocking import require_contact
 from domain.usecases.common import active_user, client, freelancer, load
 from domain.usecases.visibility import owned_job, visible_job
 
@@ -141,6 +143,7 @@ async def check_can_pitch(
     job = await visible_job(uow, config, actor_id, job_id)
     if job.client_id == actor_id:
         raise NotAllowed("own_job", "You cannot pitch on your own job.")
+    await require_contact(uow, actor_id, job.client_id)  # an invitation from before a block
     if job.status is not JobStatus.OPEN:
         raise NotAllowed("job_not_open", "This job is not taking pitches.")
     if await uow.pitches.count(job_id=job_id, freelancer_id=actor_id):
@@ -180,6 +183,7 @@ async def submit_pitch(
     )
     _apply(pitch, fields, job)
     await uow.pitches.add(pitch)
+    await moderation.screen(uow, clock, actor_id, "pitch", pitch.id, pitch.cover_letter)
     uow.emit(PitchReceived(price=pitch.price, currency=pitch.currency, **_event(pitch, job)))
     return pitch
 
@@ -209,6 +213,7 @@ async def edit_pitch(
         )
     _apply(pitch, fields, job)
     pitch.updated_at = clock.now()
+    await moderation.screen(uow, clock, actor_id, "pitch", pitch.id, pitch.cover_letter)
     uow.emit(PitchEdited(**_event(pitch, job)))
     return pitch
 
@@ -255,6 +260,7 @@ async def invite_freelancer(
     if freelancer_id == actor_id:
         raise NotAllowed("own_job", "You cannot invite yourself.")
     await freelancer(uow, freelancer_id)
+    await require_contact(uow, actor_id, freelancer_id)
     if await uow.invitations.count(job_id=job_id, freelancer_id=freelancer_id):
         raise NotAllowed("already_invited", "This freelancer is already invited.")
     if await uow.pitches.count(job_id=job_id, freelancer_id=freelancer_id):

@@ -12,6 +12,7 @@ from domain.config import MarketConfig
 from domain.entities import FreelancerProfile
 from domain.errors import ValidationError
 from domain.ports import Clock, UnitOfWork
+from domain.usecases import moderation
 from domain.usecases.common import freelancer
 from domain.usecases.jobs import clean_category
 
@@ -94,6 +95,8 @@ async def update_profile(
     profile.updated_at = clock.now()
     if created:
         await uow.profiles.add(profile)
+    texts = [fields.headline, fields.bio, *(fields.portfolio or ()), *(fields.certifications or ())]
+    await moderation.screen(uow, clock, actor_id, "profile", None, *texts)
     return profile
 
 

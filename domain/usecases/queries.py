@@ -22,7 +22,7 @@ from domain.states import (
     ReviewStatus,
 )
 from domain.usecases.common import client, load, require_party
-from domain.usecases.visibility import owned_job
+from domain.usecases.visibility import off_market_clients, owned_job
 
 RESPONSE_SAMPLE = 50  # the latest messages a response time is measured on
 INVITE_SCAN = 500  # profiles looked at when suggesting freelancers to invite
@@ -238,7 +238,10 @@ async def browse_jobs(uow: UnitOfWork, actor_id: int, query: JobQuery) -> tuple[
     """A page of open jobs for the query, without those the user marked "Not
     interested", and how many there are: the search leaves them out, so pages
     and the total are exact however many jobs match."""
-    return await uow.search.search(replace(query, exclude_dismissed_by=actor_id))
+    hidden = tuple(sorted(await off_market_clients(uow, actor_id)))
+    return await uow.search.search(
+        replace(query, exclude_dismissed_by=actor_id, exclude_clients=hidden)
+    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,7 +6,9 @@ A job is visible to
 - everyone, while it is open: it is on the market (search, alerts, links).
   A hire takes an open job off the market (paused) unless its client keeps it
   open (usecases.jobs.hold_after_hire), so a hired-for job is hidden like any
-  paused one;
+  paused one; and an open job is off the market for anyone in a block with its
+  client, either way (usecases/blocking.py): to them it is like a paused job —
+  browse, search, alerts and digests leave it out (`hidden_clients`);
 - a freelancer it concerns — who pitched on it (whatever became of the pitch),
   was invited to it, or is the freelancer of a contract on it — once it was
   published: a paused or closed job stays readable to the people whose pitch,
@@ -29,6 +31,7 @@ from domain.entities import Job
 from domain.errors import NotAllowed, NotFound
 from domain.ports import UnitOfWork
 from domain.states import JobStatus
+from domain.usecases.blocking import hidden_clients, is_blocked
 
 
 def _not_found(job_id: int) -> NotFound:
@@ -38,7 +41,9 @@ def _not_found(job_id: int) -> NotFound:
 
 async def may_see(uow: UnitOfWork, job: Job, actor_id: int, *, admin: bool) -> bool:
     """The module's rule, for a job already loaded."""
-    if admin or job.client_id == actor_id or job.status is JobStatus.OPEN:
+    if admin or job.client_id == actor_id:
+        return True
+    if job.status is JobStatus.OPEN and not await is_blocked(uow, actor_id, job.client_id):
         return True
     if job.status is JobStatus.DRAFT:
         return False
@@ -68,3 +73,9 @@ async def owned_job(uow: UnitOfWork, actor_id: int, job_id: int, *, lock: bool =
             raise NotAllowed("not_your_job", "This job is not yours.")
         raise _not_found(job_id)
     return job
+
+
+async def off_market_clients(uow: UnitOfWork, viewer_id: int) -> set[int]:
+    """Clients whose open jobs the viewer is not shown (browse, search, alerts,
+    digests): anyone in a block with the viewer, either way."""
+    return await hidden_clients(uow, viewer_id)

@@ -31,6 +31,7 @@ from handlers.callbacks import StaleButton
 from handlers.context import Context, Scope
 from handlers.contract_views import message_button
 from handlers.events import Button, Keyboard
+from handlers.flows.blocking import block_button
 from handlers.helpers import int_arg, leave_flow, name_of, page_nav, page_of
 from handlers.i18n import Translator
 from handlers.notify import renders
@@ -269,13 +270,18 @@ async def message_sent(scope: Scope, event: MessageSent) -> None:
         job = await scope.uow.jobs.get(message.job_id) if message.job_id else None
         title, intro = (job.title if job else ""), "msg.notify_pitch"
 
+    sender = message.sender_id
+
     def buttons(t: Translator) -> Keyboard | None:
         reply = button(t.plain("msg.btn.reply"), MESSAGE.data("reply", mid))
         if cid is None:
-            return keyboard(reply)
+            return keyboard([reply, block_button(t, sender)])
         return keyboard(
             [reply, button(t.plain("msg.btn.history"), MESSAGE.data("history", cid, 1))],
-            button(t.plain("msg.btn.contract"), CONTRACT.data("view", cid)),
+            [
+                button(t.plain("msg.btn.contract"), CONTRACT.data("view", cid)),
+                block_button(t, sender),
+            ],
         )
 
     await _deliver(scope, message, intro, title, buttons)

@@ -60,6 +60,7 @@ from handlers.callbacks import StaleButton
 from handlers.context import Context, Scope
 from handlers.contract_views import milestone_line, milestones_of, open_contract_button
 from handlers.events import Button, Keyboard
+from handlers.flows.blocking import block_button
 from handlers.flows.cancel import confirm_discard, offer_draft
 from handlers.helpers import name_of, percent
 from handlers.i18n import Translator
@@ -611,13 +612,16 @@ async def offer_text(scope: Scope, t: Translator, contract: Contract, key: str) 
     )
 
 
-def _decision_keyboard(t: Translator, contract_id: int) -> Keyboard | None:
+def _decision_keyboard(
+    t: Translator, contract_id: int, client_id: int | None = None
+) -> Keyboard | None:
     return keyboard(
         [
             button(t.plain("offers.btn.accept"), OFFER.data("accept", contract_id)),
             button(t.plain("offers.btn.decline"), OFFER.data("decline", contract_id)),
         ],
         button(t.plain("offers.btn.counter"), OFFER.data("counter", contract_id)),
+        block_button(t, client_id) if client_id is not None else None,
     )
 
 
@@ -650,7 +654,7 @@ async def _offer_to_freelancer(scope: Scope, event: ContractEvent, key: str) -> 
     await scope.notify(
         contract.freelancer_id,
         text=await offer_text(scope, t, contract, key),
-        buttons=_decision_keyboard(t, contract.id),  # type: ignore[arg-type]
+        buttons=_decision_keyboard(t, contract.id, contract.client_id),  # type: ignore[arg-type]
     )
 
 

@@ -41,6 +41,7 @@ from domain.usecases import queries
 from handlers.callbacks import StaleButton
 from handlers.context import Context, Scope
 from handlers.events import Keyboard
+from handlers.flows.blocking import block_button
 from handlers.flows.cancel import confirm_discard, offer_draft
 from handlers.flows.menu import cmd_data
 from handlers.i18n import Translator
@@ -663,6 +664,7 @@ def client_buttons(t: Translator, pitch: Pitch) -> Keyboard | None:
     return keyboard(
         view,
         [button(t.plain("pitch.btn_profile"), PROFILE.data("card", pitch.freelancer_id)), ranked],
+        block_button(t, pitch.freelancer_id),
     )
 
 

@@ -40,6 +40,7 @@ from domain.usecases.verification import identity_verified
 from handlers.callbacks import StaleButton
 from handlers.context import Context, Scope
 from handlers.events import Keyboard
+from handlers.flows.blocking import block_button
 from handlers.flows.menu import cmd_data
 from handlers.flows.reviews import profile_reviews, score_line
 from handlers.i18n import Translator, translator
@@ -178,7 +179,7 @@ async def profile_card(
     if reviews:
         text = join([text, Html(""), *reviews])
     report = button(t.plain("btn.report_user"), REPORT.data("user", user_id))
-    return text, keyboard(all_reviews, report)
+    return text, keyboard(all_reviews, [report, block_button(t, user_id)])
 
 
 async def own_card(ctx: Context) -> tuple[Html, Keyboard | None]:

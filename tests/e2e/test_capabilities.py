@@ -350,7 +350,7 @@ async def test_09_accept_or_propose_changes_to_an_offer(world: World) -> None:
     await world.pitch(await world.job(cat, "Offer answer job"), fox)
     await send_offer_via_chat(world, cat, "Offer answer job", "Fox")
     offer = await s.sees(fox, "offers you a contract", "1. Design — $200.00")
-    assert labels(offer) == ["✅ Accept", "❌ Decline", "✏️ Propose changes"]
+    assert labels(offer) == ["✅ Accept", "❌ Decline", "✏️ Propose changes", "🚫 Block"]
     await s.press(fox, "✅ Accept")
     await s.sees(fox, "The contract is active")
     await s.sees(cat, "Fox accepted your offer")

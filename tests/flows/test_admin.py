@@ -149,7 +149,7 @@ async def test_ban_unban_user_card_and_audit(h: Harness) -> None:
     assert "Fran (id" in h.last(ada).text and "Scam <b>links</b>" in h.last(ada).text
     assert "заблокирован администратором" in h.last(fran).text
     await h.send(fran, "/menu")
-    assert h.last(fran).text == "Ваш аккаунт заблокирован."
+    assert h.last(fran).text == "Ваш аккаунт заблокирован. Обжаловать можно один раз: /appeal."
     await h.send(ada, f"/ban {fran.id}")
     assert "already banned" in h.last(ada).text
     await h.send(ada, f"/ban {ADMIN_ID}")

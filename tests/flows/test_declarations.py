@@ -41,10 +41,12 @@ MAIN_MENU = (
 STORED_STEPS = {
     "admin": {"resolve_reason"},
     "alerts": {"cats", "skills", "skills_cat", "keywords", "budget", "mode"},
+    "appeal": {"text"},
     "balance": {"amount"},
     "browse": {"query", "min"},
     "dispute": {"reason", "evidence", "answer", "share"},
     "messaging": {"compose"},
+    "moderation": {"reason"},
     "offer": {"title", "amount", "due", "review"},
     "pitch": {"cover", "price", "days", "ms_title", "ms_amount", "preview"},
     "post_job": {

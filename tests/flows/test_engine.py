@@ -251,7 +251,7 @@ async def test_banned_user_is_refused_briefly(th, db):
         (await uow.users.get(alice.id)).banned = True
         await uow.commit()
     await th.send(alice, "/effect")
-    assert th.last(alice).text == "Your account is suspended."
+    assert th.last(alice).text == "Your account is suspended. You can /appeal once."
     await th.press_data(alice, "t:again:1")
     assert th.last_answer(alice).show_alert
     assert await reports(db) == []

@@ -142,7 +142,7 @@ async def test_message_from_the_list_reaches_the_other_party_with_reply(h: Harne
     note = h.last(fran)
     assert "Cleo по контракту «Build a Telegram bot»" in note.text
     assert "Hi! When can you start?" in note.text
-    assert note.labels() == ["↩️ Ответить", "🗂 Переписка", "📄 Контракт"]
+    assert note.labels() == ["↩️ Ответить", "🗂 Переписка", "📄 Контракт", "🚫 Заблокировать"]
     await h.press(fran, "↩️ Ответить")
     await h.send(fran, "Tomorrow.")
     assert "Tomorrow." in h.last(cleo).text

@@ -224,6 +224,7 @@ async def test_offer_with_two_milestones_shows_fees_and_reaches_the_freelancer(h
         label("offers.btn.accept"),
         label("offers.btn.decline"),
         label("offers.btn.counter"),
+        label("block.btn.block"),
     ]
 
     await h.press(fred, label("offers.btn.accept"))

@@ -209,7 +209,7 @@ async def test_the_whole_story_from_start_to_withdrawal(h: Harness) -> None:
     # --- the freelancer accepts --------------------------------------------------------
     offered = seen(h, fred, fred_seen, "offers you a contract", "1. Ordering bot — $300.00")
     assert "2. Admin panel — $150.00" in offered.text
-    assert offered.labels() == ["✅ Accept", "❌ Decline", "✏️ Propose changes"]
+    assert offered.labels() == ["✅ Accept", "❌ Decline", "✏️ Propose changes", "🚫 Block"]
     carla_seen = len(h.chat(carla))
     await h.press(fred, "✅ Accept")
     assert "The contract is active" in h.last(fred).text

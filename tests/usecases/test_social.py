@@ -82,6 +82,7 @@ async def test_messages_before_and_within_a_contract(users, clock, config):
         assert [e.kind for e in uow.events] == [
             "message_sent",
             "message_sent",
+            "contact_details_flagged",  # the sender's first flag: warned, no case yet
             "contact_details_warning",
         ]
 
