@@ -38,6 +38,7 @@ from domain.money import parse_money
 from domain.states import PITCH
 from domain.usecases import pitches as uc
 from domain.usecases import queries
+from handlers import track_record
 from handlers.callbacks import StaleButton
 from handlers.context import Context, Scope
 from handlers.events import Keyboard
@@ -784,8 +785,7 @@ async def _notify_client(scope: Scope, event: PitchEvent, key: str, with_buttons
         return client_buttons(t, pitch) if with_buttons else None
 
     t_client = await scope.translator_for(job.client_id)
-    await scope.notify(
-        job.client_id,
+    text = t_client(
         key,
         buttons=buttons,
         name=name,
@@ -793,6 +793,10 @@ async def _notify_client(scope: Scope, event: PitchEvent, key: str, with_buttons
         price=price_text(t_client, pitch.price, pitch.currency, hourly),
         days=pitch.duration_days or "—",
     )
+    if with_buttons:  # a pitch to consider: whom it is from (handlers/track_record.py)
+        record = await track_record.freelancer_of(scope.uow, scope.clock, pitch.freelancer_id)
+        text = text + Html("\n") + track_record.freelancer_record(t_client, record)
+    await scope.notify(job.client_id, text=text, buttons=buttons)
 
 
 @renders(PitchReceived)
