@@ -787,7 +787,6 @@ async def _notify_client(scope: Scope, event: PitchEvent, key: str, with_buttons
     t_client = await scope.translator_for(job.client_id)
     text = t_client(
         key,
-        buttons=buttons,
         name=name,
         title=job.title,
         price=price_text(t_client, pitch.price, pitch.currency, hourly),
