@@ -18,6 +18,8 @@ from domain.states import JobStatus
 from domain.usecases import pitches
 from domain.usecases.track_record import client_records, freelancer_records, on_time_share
 from handlers.callbacks import encode
+from handlers.context import Scope
+from handlers.notify import render_events
 from handlers.track_record import rounded
 from storage.database import Database
 from tests.flows.harness import Harness, Person
@@ -198,8 +200,11 @@ async def test_the_card_alert_and_digest_show_what_the_database_says(h: Harness)
     async with h.db.uow() as uow:
         fields = pitches.PitchFields("The same style, for the menu cards too, gladly.", 30_000, 3)
         made = await pitches.submit_pitch(uow, h.clock, h.config, fred.id, second.id, fields)
+        await render_events(Scope(uow, h.clock, h.config), uow.events)  # as a step would
         await uow.commit()
+    await h.deliver()
     facts = "1 completed contract · ⭐ 4.0 (1 review) · ⏱ 100% on time"
+    assert "📊 " + facts in h.last(carla).text  # the notification of the pitch
     await h.press_data(carla, encode("mj", "pitches", second.id, "1"))
     assert facts in h.last(carla).text  # the list of pitches
     await h.press_data(carla, encode("mj", "view_pitch", made.id))
