@@ -33,6 +33,7 @@ from handlers import track_record
 from handlers.callbacks import StaleButton
 from handlers.context import Context, Scope
 from handlers.events import Button, Keyboard
+from handlers.flows.blocking import block_button
 from handlers.flows.menu import cmd_data
 from handlers.i18n import Translator
 from handlers.notify import renders
@@ -304,7 +305,8 @@ def pitch_keyboard(t: Translator, pitch: Pitch, job: Job) -> Keyboard:
         second.append(button(t.plain("myjobs.btn.hire"), OFFER.data("hire", pitch.id)))
     profile = button(t.plain("myjobs.btn.profile"), PROFILE.data("card", pitch.freelancer_id))
     back = button(t.plain("myjobs.btn.back_pitches"), PREFIX.data("pitches", job.id, 1))
-    return [row for row in (first, second, [profile, back]) if row]
+    block = [block_button(t, pitch.freelancer_id)]
+    return [row for row in (first, second, [profile, back], block) if row]
 
 
 # --- invitations --------------------------------------------------------------------------

@@ -128,6 +128,8 @@ async def test_block_buttons_under_messages_pitches_and_offers(h) -> None:
         kb = client_buttons(translator("en"), pitch)
     labels = [b["text"] for row in kb or [] for b in row]
     assert "🚫 Block" in labels  # under a pitch the client receives
+    await h.press_data(cleo, f"mj:view_pitch:{pitch_id}")
+    assert "🚫 Block" in h.last(cleo).labels()  # and on the pitch's screen in /myjobs
     d = await deal(h, cleo, fran, accept=False, title="Another job")
     async with h.db.uow() as uow:
         contract = await uow.contracts.get(d.contract_id)

@@ -129,6 +129,7 @@ async def test_pitches_ranked_with_reputation_and_badges(h, db, clock):
         "🤝 Hire",
         "👤 Full profile",
         "‹ Pitches",
+        "🚫 Block",
     ]
     assert view.button("🤝 Hire")["data"].startswith("of:hire:")
     assert view.button("💬 Message")["data"].startswith("msg:write_pitch:")
