@@ -21,6 +21,8 @@ the job did not exist. The blocker is reminded that they blocked ("you_blocked")
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from domain.config import MarketConfig
 from domain.entities import Block, User
 from domain.errors import NotAllowed, NotFound, ValidationError
@@ -75,10 +77,12 @@ async def recent_contacts(
 ) -> list[User]:
     """People the actor dealt with, most recent first: messages either way,
     contracts, pitches on their jobs or their pitches' clients, invitations."""
-    seen: dict[int, object] = {}
+    seen: dict[int, datetime | None] = {}
 
-    def note(user_id: int, when: object) -> None:
-        if user_id != actor_id and (user_id not in seen or str(when) > str(seen[user_id])):
+    def note(user_id: int, when: datetime | None) -> None:
+        if user_id == actor_id:
+            return
+        if user_id not in seen or (when is not None and (seen[user_id] or when) <= when):
             seen[user_id] = when
 
     for m in await uow.messages.find(order_by="-id", limit=100, sender_id=actor_id):
@@ -101,7 +105,9 @@ async def recent_contacts(
     for i in await uow.invitations.find(order_by="-id", limit=50, client_id=actor_id):
         note(i.freelancer_id, i.created_at)
     already = {b.blocked_id for b in await uow.blocks.find(blocker_id=actor_id, order_by="")}
-    ids = [u for u in sorted(seen, key=lambda u: str(seen[u]), reverse=True) if u not in already]
+    # Newest first; undated rows (older data) last.
+    order = sorted(seen, key=lambda u: (seen[u] is not None, seen[u] or 0), reverse=True)
+    ids = [u for u in order if u not in already]
     users = [await uow.users.get(u) for u in ids[:limit]]
     return [u for u in users if u is not None]
 
