@@ -217,6 +217,7 @@ async def invite_candidates(
     taken = {i.freelancer_id for i in await uow.invitations.find(job_id=job_id)}
     taken |= {p.freelancer_id for p in await uow.pitches.find(job_id=job_id)}
     taken.add(actor_id)
+    taken |= await off_market_clients(uow, actor_id)  # blocks, either way
     wanted = set(job.skills)
     scored: list[tuple[int, int, User, FreelancerProfile]] = []
     for profile in await uow.profiles.find(order_by="user_id", limit=INVITE_SCAN):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from domain.entities import AlertSubscription, Invitation, Job, Pitch
+from domain.entities import AlertSubscription, FreelancerProfile, Invitation, Job, Pitch
 from domain.errors import NotAllowed, NotFound
 from domain.events import JobAlert
 from domain.ports import JobQuery
@@ -203,6 +203,11 @@ async def test_no_pitches_offers_or_invitations_either_way(h, blocker) -> None:
             Invitation(job_id=invited_job, client_id=cleo.id, freelancer_id=fran.id)
         )
         await uow.commit()
+    async with h.db.uow() as uow:  # Fran would be a candidate to invite
+        await uow.profiles.add(FreelancerProfile(user_id=fran.id, skills=["python"]))
+        await uow.commit()
+        _, candidates = await queries.invite_candidates(uow, cleo.id, other_job)
+        assert fran.id in {u.id for u, _ in candidates}
     pending = await deal(h, cleo, fran, accept=False, title="Offered before the block")
     b, other = who_blocks(blocker, cleo, fran)
     await block(h, b, other)
@@ -229,8 +234,8 @@ async def test_no_pitches_offers_or_invitations_either_way(h, blocker) -> None:
         # Invitations.
         with pytest.raises(NotAllowed):
             await pitches.invite_freelancer(uow, h.clock, cleo.id, other_job, fran.id)
-        candidates = await queries.invite_candidates(uow, cleo.id, other_job)
-        assert fran.id not in {u.id for u, _ in candidates[1]}
+        _, candidates = await queries.invite_candidates(uow, cleo.id, other_job)
+        assert fran.id not in {u.id for u, _ in candidates}
     async with h.db.uow() as uow:  # declining the old offer is still possible
         declined = await contracts.decline_offer(uow, h.clock, fran.id, pending.contract_id)
         assert declined.status is ContractStatus.DECLINED
