@@ -20,8 +20,8 @@ from tests.flows.test_offers import all_of, deal, fund, label, money_harness, ne
 
 
 @pytest.fixture
-def h(db, clock) -> Harness:  # type: ignore[no-untyped-def]
-    return money_harness(db, clock)
+def h(any_db, clock) -> Harness:  # type: ignore[no-untyped-def]
+    return money_harness(any_db, clock)
 
 
 @pytest.fixture
