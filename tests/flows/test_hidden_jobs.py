@@ -22,9 +22,10 @@ import inspect
 import re
 from typing import Any
 
+import pytest
 import sqlalchemy as sa
 
-from domain.entities import Invitation, Job, Pitch
+from domain.entities import Block, Invitation, Job, Pitch
 from domain.states import JobStatus
 from handlers.routing import ROUTER
 from storage.tables import metadata
@@ -331,3 +332,31 @@ async def test_every_route_that_looks_up_a_job_id_is_walked(db, clock, config):
             spy.ids.clear()
             await act(h, ada, fill(form, PROBE, fred))
             assert PROBE in spy.ids, f"{form} ({route}) does not look the job up"
+
+
+@pytest.mark.parametrize("blocker", ["client", "stranger"])
+async def test_an_open_job_is_hidden_between_a_blocked_pair_on_every_route(h: Harness, blocker):
+    """A block either way (domain/usecases/blocking.py) takes the client's open job
+    off the market for the other one: every job-id route answers as for an unknown
+    id, shows no title and changes nothing — and Fred, who is in no block, still
+    reaches it."""
+    carla, fred, sam = await world(h)
+    pair = (carla.id, sam.id) if blocker == "client" else (sam.id, carla.id)
+    async with h.db.uow() as uow:
+        await uow.blocks.add(Block(blocker_id=pair[0], blocked_id=pair[1]))
+        await uow.commit()
+    wrong: list[str] = []
+    for form in FORMS:
+        unknown = repr(await act(h, sam, fill(form, UNKNOWN, fred)))
+        before = await snapshot(h)
+        data = fill(form, OPEN, fred)
+        got = await act(h, sam, data)
+        if TITLES[OPEN].split()[0] in repr(got):
+            wrong.append(f"{data}: the title shows: {got}")
+        if as_unknown(got, OPEN) != unknown:
+            wrong.append(f"{data}: {got} is not what an unknown id gets: {unknown}")
+        if await snapshot(h) != before:
+            wrong.append(f"{data}: something changed")
+    assert not wrong, "\n".join(wrong)
+    await h.press_data(fred, f"open:show_job:{OPEN}")
+    assert TITLES[OPEN] in h.last(fred).text
