@@ -14,7 +14,9 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from bot.payments.sandbox import SandboxGateway, sandbox_charge_ref
 from bot.payments.sandbox_page import install_routes
+from domain.states import MilestoneStatus
 from domain.usecases.track_record import client_records, freelancer_records
+from handlers.callbacks import encode
 from tests.flows.harness import Harness, Person
 from tests.flows.test_offers import all_of, deal, fund, label, money_harness, news
 
@@ -110,6 +112,14 @@ async def test_payment_verified_from_the_first_payment_until_no_payment_stands(
     assert said(h, fred, "Carla <Client> & Co's payment is now verified") == 1
     # The funding stays the last word, with its buttons.
     assert "is funded" in h.last(carla).text
+
+    # The marketplace refunds the first milestone in full: the card did pay, so the
+    # badge stays (only the bank taking a payment back counts against it).
+    await h.press_data(fred, encode("wk", "refund", first))
+    await h.press(fred, label("work.btn.refund_confirm"))
+    assert [m.status for m in await all_of(h, "milestones", id=first)] == [MilestoneStatus.REFUNDED]
+    assert await payment(h, carla)
+    assert said(h, carla, "was charged back") == 0
 
     await fund(h, carla, second)  # a second payment is no news
     assert said(h, carla, "Your first payment went through") == 1
