@@ -182,6 +182,13 @@ async def test_the_card_alert_and_digest_show_what_the_database_says(h: Harness)
     assert "Menu cards" in alert.text
     assert shown(alert.text) == await expected_client(h.db, carla.id) == want | {"jobs": "2"}
 
+    # The same card in Russian.
+    olga = await freelancer(h, "Olga", lang="ru")
+    await h.send(olga, f"/start job_{job_id}")
+    card = h.last(olga).text
+    assert "👤 Заказчик · регистрация: январь 2026 · 💳 Оплата подтверждена" in card
+    assert "📊 2 заказа опубликовано · 1 найм · потрачено $1.2k+ · ⭐ 5.0 (1 отзыв)" in card
+
     # The daily digest a day later: a line per job with the client's record.
     h.clock.advance(days=1, minutes=1)
     await h.tick()
