@@ -24,11 +24,13 @@ from handlers.track_record import rounded
 from storage.database import Database
 from tests.flows.harness import Harness, Person
 from tests.flows.test_offers import (
+    add_pitch,
     all_of,
     enter_milestone,
     fund,
     label,
     money_harness,
+    open_job,
     people,
 )
 from tests.flows.test_post_job import freelancer, post_job
@@ -292,3 +294,20 @@ def test_on_time_share_and_rounding_rules() -> None:
         "$1.2k+",
         "$2.5M",
     ]
+
+
+async def test_offers_show_the_other_partys_record(h: Harness) -> None:
+    """The client sees the freelancer's record on the offer they are about to send; the
+    freelancer sees the client's on the offer they receive."""
+    carla, fred = await people(h)
+    pitch_id = await add_pitch(h, await open_job(h, carla), fred)
+    await h.press_data(carla, encode("of", "hire", pitch_id))
+    await enter_milestone(h, carla, "Design", "100")
+    review = h.last(carla).text
+    assert "🧑‍💻 Freelancer · member since January 2026 · 🪪 Identity not verified" in review
+    assert "📊 0 completed contracts · no reviews yet" in review
+    await h.press(carla, label("offers.btn.send_new"))
+    offer = h.last(fred).text
+    assert "offers you a contract" in offer
+    assert "👤 Client · member since January 2026 · 💳 Payment not verified" in offer
+    assert "📊 1 job posted · 0 hires · $0 spent · no reviews yet" in offer
