@@ -108,9 +108,7 @@ def find_contact_details(text: str) -> list[str]:
         _MESSENGER_WORD,
     ):
         spans.extend(m.span() for m in pattern.finditer(text))
-    spans.extend(
-        m.span() for m in _HANDLE.finditer(text) if m.group(1).lower() not in _NOT_HANDLES
-    )
+    spans.extend(m.span() for m in _HANDLE.finditer(text) if m.group(1).lower() not in _NOT_HANDLES)
     spans.extend(m.span() for m in _PHONE.finditer(text) if _phone_like(text, *m.span()))
     # Keep the earliest, then longest, of overlapping findings.
     spans.sort(key=lambda span: (span[0], -span[1]))
