@@ -188,9 +188,16 @@ class StripeGateway:
 
     async def identity_link(self, uow: UnitOfWork, clock: Clock, user_id: int) -> str | None:
         """The profile's "Verify identity" (handlers/flows/verification.py): Stripe
-        checks identity in Connect onboarding, so its link; None without Connect."""
+        checks identity in Connect onboarding, so its link; None without Connect.
+        An existing account is asked first, so an account.updated that never
+        arrived cannot keep a verified person unbadged (the flow re-reads the badge)."""
         if self.connect is None:
             return None
+        if await load_account(session_of(uow), user_id) is not None:
+            try:
+                await self.connect.refresh(uow, clock, user_id)
+            except PaymentError as exc:  # Stripe away: the link still helps
+                log.warning("stripe: account of %s not refreshed: %s", user_id, exc.code)
         return await self.connect.onboarding_link(uow, clock, user_id)
 
     async def payout_setup_link(self, uow: UnitOfWork, clock: Clock, user_id: int) -> str | None:

@@ -37,6 +37,14 @@ async def start_pressed(ctx: Context) -> None:
         return
     hook: IdentityLink | None = getattr(ctx.gateway, "identity_link", None)
     link = await hook(ctx.uow, ctx.clock, ctx.user.id) if hook else None
+    if await identity_verified(ctx.uow, ctx.user.id):  # the gateway, asked just now, says so
+        came = any(
+            isinstance(e, IdentityVerificationChanged) and e.user_id == ctx.user.id
+            for e in ctx.uow.events
+        )
+        if not came:  # when it came just now, its notification says so
+            await ctx.reply(t("verify.already"))
+        return
     if not link:
         raise NotAllowed("verification_unavailable", "Identity checks are not available here.")
     await ctx.reply(t("verify.open"), keyboard(url_button(t.plain("verify.btn.go"), link)))

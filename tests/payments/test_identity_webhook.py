@@ -89,6 +89,16 @@ async def test_account_updated_gives_and_takes_the_identity_badge(chat_env, db, 
         assert not await verified(h, fred)
         assert said(h, fred, "no longer confirms your identity") == 1
         assert said(h, carla, "Fred 🦊's identity is no longer verified") == 1
+
+        # Verified again at Stripe, but the event is lost: the next press of Verify
+        # identity asks Stripe and gives the badge.
+        chat_env.standin.verify_identity(account_id, "verified")  # not delivered
+        assert not await verified(h, fred)
+        await h.send(fred, "/profile")
+        await h.press(fred, label("verify.btn.open"))
+        assert said(h, fred, "Our payment provider verified your identity") == 2
+        assert await verified(h, fred)
+        assert said(h, carla, "Fred 🦊's identity is now verified") == 2
         assert chat_env.standin.violations == []
     finally:
         await client.close()
