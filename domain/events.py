@@ -679,6 +679,7 @@ class ReportFiled(Event):
     target_type: str
     target_id: int
 
+
 # verified badges (domain/usecases/verification.py)
 
 
