@@ -60,6 +60,12 @@ class Settings(BaseSettings):
     # then days to agree a split before it goes to the admins.
     dispute_response_days: int = Field(4, ge=3, le=60)
     dispute_negotiation_days: int = Field(7, ge=1, le=90)
+    # A job with no activity this long asks its client "Still hiring?".
+    job_expiry_days: int = Field(30, ge=1, le=365)
+    # Hourly contracts: days a client has to review a weekly invoice (then it is
+    # paid automatically), and the weekday a week starts, 00:00 UTC (0 = Monday).
+    timesheet_review_days: int = Field(5, ge=1, le=30)
+    timesheet_week_start: int = Field(0, ge=0, le=6)
 
     # Telegram's delivery limits (the sender's rate limiter).
     send_rate: float = Field(30, gt=0)  # messages a second, all chats together
@@ -224,6 +230,9 @@ class Settings(BaseSettings):
             auto_release_days=self.auto_release_days,
             dispute_response_days=self.dispute_response_days,
             dispute_negotiation_days=self.dispute_negotiation_days,
+            job_expiry_days=self.job_expiry_days,
+            timesheet_review_days=self.timesheet_review_days,
+            timesheet_week_start=self.timesheet_week_start,
             admin_ids=self.admin_ids,
             payments=self.payments,
             update_dedup_hours=self.update_dedup_hours,

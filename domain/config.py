@@ -24,7 +24,15 @@ class MarketConfig:
     # A funded milestone with no submission this many days past its due date is
     # stalled escrow: both parties are nudged then, and again every as many days.
     stalled_after_days: int = 7
+    # Hourly contracts (domain/usecases/hourly.py): days to review a weekly invoice
+    # before it is paid automatically; the weekday (0 = Monday) weeks start, 00:00 UTC.
+    timesheet_review_days: int = 5
+    timesheet_week_start: int = 0
     review_window_days: int = 14  # double-blind reviews are revealed by then
+    # Jobs that end (domain/usecases/job_expiry.py): no activity this many days asks
+    # the client "Still hiring?"; unanswered, the job closes after the grace days.
+    job_expiry_days: int = 30
+    job_expiry_grace_days: int = 7
     weekly_pitch_quota: int = 20
     admin_ids: frozenset[int] = field(default_factory=frozenset)
     payments: str = "sandbox"

@@ -75,6 +75,10 @@ class Job:
     status: JobStatus = JobStatus.DRAFT
     created_at: datetime | None = None
     published_at: datetime | None = None
+    # Jobs that end (domain/usecases/job_expiry.py): the last activity, and when the
+    # client was asked "Still hiring?" (None: not asked since that activity).
+    active_at: datetime | None = None
+    expiry_asked_at: datetime | None = None
 
     def apply(self, action: str) -> None:
         self.status = JOB.next(self.status, action)
@@ -155,6 +159,12 @@ class Milestone:
     # 24 h before auto-release); stalled-escrow nudges while funded with no submission.
     reminders_sent: int = 0
     settled_at: datetime | None = None
+    # "work", or "bonus": a gift paid like a funding and released at once (bonus.py).
+    kind: str = "work"
+    proposed_by: int | None = None  # who proposed it on a running contract (PROPOSED)
+    # A partial release the client offered (PARTIAL): the freelancer's share and why.
+    partial_share: int | None = None
+    partial_reason: str = ""
 
     def apply(self, action: str) -> None:
         self.status = MILESTONE.next(self.status, action)

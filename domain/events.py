@@ -764,3 +764,115 @@ class AppealDecided(Event):
     user_id: int
     admin_id: int
     accepted: bool
+
+
+# bonuses, partial releases, milestones added later (domain/usecases/bonus.py,
+# domain/usecases/proposals.py) and jobs that end (domain/usecases/job_expiry.py)
+
+
+@event
+class BonusPaid(MilestoneEvent):
+    """A bonus payment was confirmed and released to the freelancer at once."""
+
+    kind = "bonus_paid"
+    to_freelancer: int
+    fees: int  # both fees the platform kept
+    total: int  # what the client paid: amount + client fee
+
+
+@event
+class PartialReleaseOffered(MilestoneEvent):
+    kind = "partial_release_offered"
+    share: int  # of the amount, before the freelancer fee
+    reason: str
+
+
+@event
+class PartialReleaseAccepted(MilestoneEvent):
+    kind = "partial_release_accepted"
+    share: int
+    to_freelancer: int
+    to_client: int  # refunded: the rest of the amount and its client fee
+    fees: int
+
+
+@event
+class MilestoneProposed(MilestoneEvent):
+    kind = "milestone_proposed"
+    proposed_by: int
+
+
+@event
+class MilestoneProposalDecided(MilestoneEvent):
+    kind = "milestone_proposal_decided"
+    proposed_by: int
+    accepted: bool
+
+
+@event
+class JobStillHiring(JobEvent):
+    """No activity for the expiry days: the client is asked "Still hiring?"."""
+
+    kind = "job_still_hiring"
+    closes_at: str  # ISO datetime: closed then without an answer
+
+
+@event
+class JobExpired(JobEvent):
+    """Unanswered, the job closed; freelancers with pending pitches are told."""
+
+    kind = "job_expired"
+    freelancer_ids: list[int]
+
+
+# hourly contracts (domain/usecases/hourly.py)
+
+
+@event
+class WeekOpened(MilestoneEvent):
+    """A week of an hourly contract started: its escrow (the milestone) awaits funding."""
+
+    kind = "week_opened"
+    week_id: int
+    week_start: str  # ISO date
+    rate: int
+    limit_hours: int
+
+
+@event
+class InvoiceIssued(MilestoneEvent):
+    """A week closed into an invoice the client reviews until `review_until`."""
+
+    kind = "invoice_issued"
+    week_id: int
+    week_start: str
+    logged_minutes: int
+    billed_minutes: int
+    invoice: int
+    review_until: str  # ISO moment, UTC
+
+
+@event
+class InvoicePaid(MilestoneEvent):
+    """A week's escrow settled: `paid` of the invoice to the freelancer (less fees),
+    the unused escrow back to the client."""
+
+    kind = "invoice_paid"
+    week_id: int
+    week_start: str
+    invoice: int
+    paid: int
+    to_freelancer: int
+    fees: int
+    refunded: int
+    reason: str | None
+    auto: bool
+
+
+@event
+class WeekUnfunded(MilestoneEvent):
+    """A week ended without its escrow funded: nothing was logged or billed."""
+
+    kind = "week_unfunded"
+    week_id: int
+    week_start: str

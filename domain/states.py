@@ -44,6 +44,11 @@ class MilestoneStatus(StrEnum):
     RELEASED = "released"
     REFUNDED = "refunded"
     SPLIT = "split"  # a dispute resolution released part and refunded the rest
+    # The client offered to release part of submitted work; the freelancer decides
+    # (accept: split settlement; decline: a dispute). Escrow still held.
+    PARTIAL = "partial_offered"
+    # A milestone proposed after the contract started; the other party decides.
+    PROPOSED = "proposed"
     CANCELLED = "cancelled"
 
 
@@ -155,6 +160,15 @@ CONTRACT = Machine[ContractStatus](
 MILESTONE = Machine[MilestoneStatus](
     "milestone",
     {
+        # A milestone added to a running contract waits for the other party.
+        (M.PROPOSED, "accept_proposal"): M.PENDING,
+        (M.PROPOSED, "decline_proposal"): M.CANCELLED,
+        (M.PROPOSED, "cancel"): M.CANCELLED,  # withdrawn, or the contract ended
+        # A partial release (domain/usecases/partial_release.py).
+        (M.SUBMITTED, "offer_partial"): M.PARTIAL,
+        (M.PARTIAL, "accept_partial"): M.SPLIT,
+        (M.PARTIAL, "dispute"): M.DISPUTED,  # declined (or either party disputes)
+        (M.PARTIAL, "freeze"): M.FROZEN,
         (M.PENDING, "start_funding"): M.FUNDING,
         (M.FUNDING, "start_funding"): M.FUNDING,  # a new payment attempt after a failure
         (M.PENDING, "fund"): M.FUNDED,
@@ -166,6 +180,9 @@ MILESTONE = Machine[MilestoneStatus](
         (M.CHANGES_REQUESTED, "submit"): M.SUBMITTED,
         (M.SUBMITTED, "request_changes"): M.CHANGES_REQUESTED,
         (M.SUBMITTED, "release"): M.RELEASED,
+        # A week's invoice of an hourly contract settled for less than its escrow.
+        (M.SUBMITTED, "invoice_split"): M.SPLIT,
+        (M.SUBMITTED, "invoice_refund"): M.REFUNDED,
         (M.FUNDED, "release"): M.RELEASED,  # a client may pay early
         (M.CHANGES_REQUESTED, "release"): M.RELEASED,
         (M.FUNDED, "refund"): M.REFUNDED,  # cancelled before work was submitted
@@ -222,6 +239,6 @@ REVIEW = Machine[ReviewStatus](
 ADMIN_ACTIONS = frozenset({"resolve_release", "resolve_refund", "resolve_split"})
 
 # Milestone states in which money sits in escrow.
-HELD = frozenset({M.FUNDED, M.SUBMITTED, M.CHANGES_REQUESTED, M.DISPUTED, M.FROZEN})
+HELD = frozenset({M.FUNDED, M.SUBMITTED, M.CHANGES_REQUESTED, M.PARTIAL, M.DISPUTED, M.FROZEN})
 # Terminal milestone states.
 SETTLED_MILESTONE = frozenset({M.RELEASED, M.REFUNDED, M.SPLIT, M.CANCELLED})

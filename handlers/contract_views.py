@@ -35,6 +35,8 @@ STATUS_ICON = {
     MilestoneStatus.REFUNDED: "↩️",
     MilestoneStatus.SPLIT: "➗",
     MilestoneStatus.CANCELLED: "✖️",
+    MilestoneStatus.PARTIAL: "✂️",
+    MilestoneStatus.PROPOSED: "📝",
 }
 
 
@@ -112,4 +114,6 @@ def milestone_line(t: Translator, m: Milestone, with_status: bool = True) -> Htm
 
 
 async def milestones_of(scope: Scope, contract_id: int) -> list[Milestone]:
-    return await scope.uow.milestones.find(contract_id=contract_id, order_by="position")
+    """The contract's milestones of work, in order (bonuses are not milestones to show)."""
+    found = await scope.uow.milestones.find(contract_id=contract_id, order_by="position")
+    return [m for m in found if m.kind != "bonus"]

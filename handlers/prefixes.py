@@ -22,6 +22,7 @@ imports). Each prefix belongs to one flow module, which handles its presses.
 - "blk" flows/blocking.py   ("blk:block:<user>" block someone, after a confirmation)
 - "vf"  flows/verification.py ("vf:start" the gateway's identity check)
 - "bn"  flows/bonus.py      ("bn:start:<contract>" a bonus, "bn:partial:<milestone>" release part)
+- "mp"  flows/proposals.py  ("mp:accept:<milestone>" / "mp:decline:<milestone>" a milestone proposed later)
 - "jx"  flows/job_expiry.py ("jx:keep:<job>" / "jx:close:<job>": "Still hiring?")
 """
 
@@ -36,4 +37,4 @@ BROWSE, MY_JOBS, POST_JOB, PROFILE = Buttons("br"), Buttons("mj"), Buttons("pj")
 REPORT, ADMIN = Buttons("report"), Buttons("adm")
 BLOCK = Buttons("blk")
 VERIFY = Buttons("vf")
-BONUS, JOB_END = Buttons("bn"), Buttons("jx")
+BONUS, JOB_END, PROPOSAL = Buttons("bn"), Buttons("jx"), Buttons("mp")

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import registry
 
 from domain import entities as e
+from domain import timesheet as ts
 from domain.states import (
     ContractStatus,
     DisputeStage,
@@ -95,6 +96,8 @@ jobs = sa.Table(
     sa.Column("status", enum_column(JobStatus), nullable=False, index=True),
     _created(),
     sa.Column("published_at", UTCDateTime),
+    sa.Column("active_at", UTCDateTime, index=True),
+    sa.Column("expiry_asked_at", UTCDateTime),
     sa.CheckConstraint("budget >= 0", name="budget_not_negative"),
 )
 
@@ -201,6 +204,10 @@ milestones = sa.Table(
     sa.Column("auto_release_at", UTCDateTime, index=True),
     sa.Column("reminders_sent", sa.Integer, nullable=False, default=0),
     sa.Column("settled_at", UTCDateTime),
+    sa.Column("kind", sa.String(8), nullable=False, default="work", server_default="work"),
+    sa.Column("proposed_by", sa.BigInteger),
+    sa.Column("partial_share", sa.BigInteger),
+    sa.Column("partial_reason", sa.Text, nullable=False, default="", server_default=""),
     sa.CheckConstraint("amount > 0", name="amount_positive"),
 )
 
@@ -576,6 +583,49 @@ app_secrets = sa.Table(
     _created(),
 )
 
+# Hourly contracts (domain/timesheet.py): the terms an hourly offer carried, each
+# week (its escrow is a milestone) and the time logged in it.
+hourly_terms = sa.Table(
+    "hourly_terms",
+    metadata,
+    sa.Column("contract_id", BigInt, sa.ForeignKey("contracts.id"), primary_key=True),
+    sa.Column("rate", sa.BigInteger, nullable=False),
+    sa.Column("weekly_limit_hours", sa.Integer, nullable=False),
+    sa.CheckConstraint("rate > 0", name="rate_positive"),
+)
+
+timesheet_weeks = sa.Table(
+    "timesheet_weeks",
+    metadata,
+    _id(),
+    sa.Column("contract_id", BigInt, sa.ForeignKey("contracts.id"), nullable=False, index=True),
+    sa.Column("milestone_id", BigInt, sa.ForeignKey("milestones.id"), nullable=False, unique=True),
+    sa.Column("week_start", UTCDateTime, nullable=False),
+    sa.Column("closed_at", UTCDateTime),
+    sa.Column("logged_minutes", sa.Integer, nullable=False, default=0),
+    sa.Column("billed_minutes", sa.Integer, nullable=False, default=0),
+    sa.Column("invoice", sa.BigInteger, nullable=False, default=0),
+    sa.Column("paid", sa.BigInteger),
+    sa.Column("reason", sa.Text),
+    sa.Column("review_until", UTCDateTime, index=True),
+    sa.Column("settled_at", UTCDateTime),
+    sa.UniqueConstraint("contract_id", "week_start", name="uq_timesheet_weeks_contract_week"),
+)
+
+time_entries = sa.Table(
+    "time_entries",
+    metadata,
+    _id(),
+    sa.Column("week_id", BigInt, sa.ForeignKey("timesheet_weeks.id"), nullable=False, index=True),
+    sa.Column("contract_id", BigInt, sa.ForeignKey("contracts.id"), nullable=False, index=True),
+    sa.Column("day", sa.Date, nullable=False),
+    sa.Column("minutes", sa.Integer, nullable=False),
+    sa.Column("memo", sa.Text, nullable=False, default=""),
+    _created(),
+    sa.Column("updated_at", UTCDateTime),
+    sa.CheckConstraint("minutes > 0", name="minutes_positive"),
+)
+
 MAPPED: dict[type, sa.Table] = {
     e.User: users,
     e.FreelancerProfile: profiles,
@@ -607,6 +657,9 @@ MAPPED: dict[type, sa.Table] = {
     e.ProcessedUpdate: processed_updates,
     e.StoredUpdate: stored_updates,
     e.GatewayCall: gateway_calls,
+    ts.HourlyTerms: hourly_terms,
+    ts.TimesheetWeek: timesheet_weeks,
+    ts.TimeEntry: time_entries,
 }
 
 

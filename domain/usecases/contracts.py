@@ -373,7 +373,7 @@ async def end_contract(
     require_endable(milestones)
     now = clock.now()
     for m in milestones:
-        if m.status is MilestoneStatus.PENDING:
+        if m.status in (MilestoneStatus.PENDING, MilestoneStatus.PROPOSED):
             m.apply("cancel")
             m.settled_at = now
     contract.apply("end")

@@ -21,16 +21,19 @@ from domain.events import (
 )
 from domain.ports import Clock, PaymentGateway, UnitOfWork
 from domain.states import ContractStatus, DisputeStage, MilestoneStatus, ReviewStatus
-from domain.usecases import disputes
+from domain.usecases import disputes, hourly
 from domain.usecases.alerts import daily_digest
 from domain.usecases.common import load, milestone_with_contract
 from domain.usecases.contracts import milestone_parties, offer_end_when_settled, parties
+from domain.usecases.job_expiry import ask_still_hiring, close_unanswered
 from domain.usecases.reviews import reveal
 from domain.usecases.settlement import settle
 from domain.usecases.updates import prune_processed_updates
 
 __all__ = [
+    "ask_still_hiring",
     "auto_release_due",
+    "close_unanswered",
     "daily_digest",
     "dispute_deadlines_due",
     "expire_offers",
@@ -337,12 +340,19 @@ async def nudge_stalled_escrow(
 # The daily digest and the pruning of old update ids are defined elsewhere.
 DEADLINES = (
     auto_release_due,
+    # Hourly contracts: weeks that ended become invoices, the new week's escrow is
+    # asked for, unanswered invoices are paid.
+    hourly.close_weeks_due,
+    hourly.open_weeks_due,
+    hourly.auto_pay_due,
     send_release_reminders,
     dispute_deadlines_due,
     send_dispute_reminders,
     remind_admins_of_disputes,
     nudge_stalled_escrow,
     expire_offers,
+    ask_still_hiring,
+    close_unanswered,
     reveal_due_reviews,
     daily_digest,
     prune_processed_updates,

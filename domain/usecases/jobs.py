@@ -101,6 +101,7 @@ async def edit_job(
     job = await _own_job(uow, actor_id, job_id)
     job.apply("edit")
     _apply_fields(job, fields, clock.now().date())
+    job.active_at, job.expiry_asked_at = clock.now(), None  # activity (job_expiry.py)
     await moderation.screen(uow, clock, actor_id, "job", job.id, job.title, job.description)
     return job
 
@@ -110,7 +111,7 @@ async def publish_job(uow: UnitOfWork, clock: Clock, actor_id: int, job_id: int)
     job = await _own_job(uow, actor_id, job_id)
     await client(uow, actor_id)
     job.apply("publish")
-    job.published_at = clock.now()
+    job.published_at = job.active_at = clock.now()
     uow.emit(JobPublished(job_id=job.id, client_id=actor_id))
     await fan_out_alerts(uow, job)
     return job
@@ -151,6 +152,7 @@ async def pause_job(uow: UnitOfWork, clock: Clock, actor_id: int, job_id: int) -
 async def resume_job(uow: UnitOfWork, clock: Clock, actor_id: int, job_id: int) -> Job:
     job = await _own_job(uow, actor_id, job_id)
     job.apply("resume")
+    job.active_at, job.expiry_asked_at = clock.now(), None  # activity (job_expiry.py)
     uow.emit(JobResumed(job_id=job.id, client_id=actor_id))
     return job
 

@@ -49,7 +49,9 @@ async def start_funding(
     await active_user(uow, actor_id)
     milestone, contract = await milestone_with_contract(uow, milestone_id)
     require_party(contract, actor_id, "client")
-    if contract.status is not ContractStatus.ACTIVE:
+    # A bonus (bonus.py) may also be paid on an ended contract.
+    fundable = (ContractStatus.ACTIVE, ContractStatus.ENDED) if milestone.kind == "bonus" else ()
+    if contract.status is not ContractStatus.ACTIVE and contract.status not in fundable:
         raise NotAllowed("contract_not_active", "Only milestones of active contracts are funded.")
     if milestone.status is MilestoneStatus.FUNDING:
         pending = await uow.payments.find(milestone_id=milestone_id, status="pending", limit=1)
@@ -221,6 +223,11 @@ async def confirm_payment(
     # The first payment earns 💳 Payment verified; told before the funding, which
     # stays the last word (its buttons are what the parties act on next).
     await verification.payment_succeeded(uow, payment)
+    if milestone.kind == "bonus":  # paid: straight to the freelancer's balance
+        from domain.usecases.bonus import bonus_paid  # bonus.py starts through this module
+
+        await bonus_paid(uow, clock, milestone, contract)
+        return True
     uow.emit(MilestoneFunded(total=payment.amount, **milestone_parties(milestone, contract)))
     return True
 

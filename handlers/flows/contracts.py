@@ -39,7 +39,7 @@ from handlers.events import Button, Keyboard
 from handlers.helpers import int_arg, name_of, page_nav, page_of
 from handlers.i18n import Translator
 from handlers.notify import renders
-from handlers.prefixes import CONTRACT, DISPUTE, FUND, OFFER, REVIEW, WORK
+from handlers.prefixes import BONUS, CONTRACT, DISPUTE, FUND, OFFER, REVIEW, WORK
 from handlers.render import Html, bold, button, join, keyboard, money, rows
 from handlers.routing import Menu, command
 
@@ -65,6 +65,13 @@ async def contract_text(scope: Scope, t: Translator, contract: Contract) -> Html
     lines.append(t("contracts.card.total", total=money(total, contract.currency)))
     held = await queries.escrow_of(scope.uow, milestones)
     lines.append(escrow_line(t, held, contract.currency))
+    bonuses = await scope.uow.milestones.find(
+        contract_id=contract.id, kind="bonus", status=MilestoneStatus.RELEASED
+    )
+    if bonuses:  # flows/bonus.py
+        lines.append(
+            t("bonus.card.paid", total=money(sum(b.amount for b in bonuses), contract.currency))
+        )
     if CONTRACT_MACHINE.allows(contract.status, "expire"):  # an offer still open
         if contract.expires_at is not None:
             lines.append(t("contracts.card.expires", date=contract.expires_at.date().isoformat()))
@@ -85,6 +92,8 @@ def _milestone_buttons(t: Translator, side: str, m: Milestone) -> list[Button]:
         return []
     if MILESTONE.allows(m.status, "submit"):
         return [button(t.plain("contracts.btn.submit", n=n), WORK.data("submit", m.id))]
+    if m.status is MilestoneStatus.PARTIAL:  # a partial release to answer (flows/bonus.py)
+        return [button(t.plain("partial.btn.show_n", n=n), BONUS.data("show", m.id))]
     return []
 
 
@@ -122,13 +131,15 @@ async def contract_buttons(
             if m.status is MilestoneStatus.DISPUTED:
                 found += await _dispute_view(scope, t, m)
             per_milestone += rows(found, 2)
-        if side == "client":
-            bottom.append(
-                button(t.plain("contracts.btn.add_milestone"), OFFER.data("add_milestone", cid))
-            )
+        # Either party proposes a milestone; the other accepts (flows/proposals.py).
+        bottom.append(
+            button(t.plain("contracts.btn.add_milestone"), OFFER.data("add_milestone", cid))
+        )
         bottom.append(button(t.plain("contracts.btn.end"), CONTRACT.data("end_contract", cid)))
     if status is ContractStatus.ENDED and await _may_rate(scope, contract, viewer_id):
         bottom.append(button(t.plain("rv.btn.rate"), REVIEW.data("rate", cid)))
+    if status in (ContractStatus.ACTIVE, ContractStatus.ENDED) and side == "client":
+        bottom.append(button(t.plain("bonus.btn.start"), BONUS.data("start", cid)))
     if status in WRITABLE:
         bottom.insert(0, message_button(t, cid))
     return keyboard(*rows(top, 2), *per_milestone, *rows(bottom, 2), back)
@@ -231,7 +242,9 @@ async def _ask_end(ctx: Context, contract_id: int) -> None:
         raise NotAllowed("contract_not_active", "This contract is not active.")
     milestones = await milestones_of(ctx, contract_id)
     uc.require_endable(milestones)
-    pending = [m for m in milestones if m.status is MilestoneStatus.PENDING]
+    pending = [
+        m for m in milestones if m.status in (MilestoneStatus.PENDING, MilestoneStatus.PROPOSED)
+    ]
     text = t("contracts.end.ask", title=contract.title)
     if pending:
         text = join([text, t("contracts.end.pending_cancelled", count=len(pending))])

@@ -53,7 +53,8 @@ from domain.money import parse_money
 from domain.states import MILESTONE, PITCH, ContractStatus
 from domain.usecases import contracts as uc
 from domain.usecases import jobs as jobs_uc
-from domain.usecases.common import load, require_party
+from domain.usecases import proposals
+from domain.usecases.common import load, other_party, require_party
 from domain.usecases.visibility import owned_job
 from handlers import track_record
 from handlers.callbacks import StaleButton
@@ -280,7 +281,7 @@ async def hire_invited(ctx: Context, job_id: int, freelancer_id: int) -> None:
 
 
 async def _live_contract(
-    ctx: Context, contract_id: int, role: str, *states: ContractStatus
+    ctx: Context, contract_id: int, role: str | None, *states: ContractStatus
 ) -> Contract:
     contract = await load(ctx.uow.contracts, contract_id, "contract")
     require_party(contract, ctx.user.id, role)
@@ -313,7 +314,8 @@ async def start_revise(ctx: Context, contract_id: int) -> None:
 
 
 async def start_add(ctx: Context, contract_id: int) -> None:
-    contract = await _live_contract(ctx, contract_id, "client", ContractStatus.ACTIVE)
+    # Either party proposes it; the other accepts (domain/usecases/proposals.py).
+    contract = await _live_contract(ctx, contract_id, None, ContractStatus.ACTIVE)
     await _start(ctx, _contract_data("add", contract, []), contract.title)
 
 
@@ -469,16 +471,15 @@ async def _send(ctx: Context, data: dict[str, Any]) -> None:
     elif mode == "add":
         if len(specs) != 1:
             raise StaleButton()
-        milestone = await uc.add_milestone(
+        milestone = await proposals.propose_milestone(
             ctx.uow, ctx.clock, ctx.user.id, data["contract"], specs[0]
         )
         await ctx.clear_state()
+        found = await load(ctx.uow.contracts, milestone.contract_id, "contract")
+        other = other_party(found, ctx.user.id)
         await ctx.edit(
-            t("offers.milestone_added", title=milestone.title),
-            keyboard(
-                button(t.plain("offers.btn.fund_now"), FUND.data("quote", milestone.id)),
-                open_contract_button(t, milestone.contract_id),
-            ),
+            t("proposal.sent", title=milestone.title, name=await name_of(ctx, other)),
+            keyboard(open_contract_button(t, milestone.contract_id)),
         )
         ctx.answer(t.plain("offers.done_short"))
         return

@@ -325,7 +325,8 @@ async def end_and_rate_pressed(ctx: Context) -> None:
     header = None
     if contract.status is ContractStatus.ACTIVE:
         pending = await ctx.uow.milestones.count(
-            contract_id=contract_id, status=MilestoneStatus.PENDING
+            contract_id=contract_id,
+            status__in=[MilestoneStatus.PENDING, MilestoneStatus.PROPOSED],
         )
         if pending:  # a milestone was added since: ending would cancel it, so ask first
             await ctx.edit(

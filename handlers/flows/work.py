@@ -61,7 +61,7 @@ from handlers.flows.menu import cmd_data
 from handlers.helpers import gateway_of, name_of, percent
 from handlers.i18n import Translator
 from handlers.notify import milestone_rows, renders
-from handlers.prefixes import DISPUTE, FUND, WORK
+from handlers.prefixes import BONUS, DISPUTE, FUND, WORK
 from handlers.render import button, join, keyboard, money, rows
 from handlers.routing import Steps, step
 
@@ -179,6 +179,7 @@ def review_keyboard(t: Translator, milestone_id: int, contract_id: int) -> Keybo
             button(t.plain("work.btn.approve"), WORK.data("approve", milestone_id)),
             button(t.plain("work.btn.changes"), WORK.data("request_changes", milestone_id)),
         ],
+        button(t.plain("partial.btn.start"), BONUS.data("partial", milestone_id)),
         [
             message_button(t, contract_id),
             button(t.plain("contracts.btn.dispute"), DISPUTE.data("open", milestone_id)),

@@ -49,6 +49,7 @@ async def test_contracts_from_the_menu_and_the_card_for_each_side(h):
         label("msg.btn.write"),
         label("contracts.btn.add_milestone"),
         label("contracts.btn.end"),
+        label("bonus.btn.start"),  # issue 13: the client's bonus
         label("contracts.btn.list"),
     ]
     assert card.buttons[1] == [  # type: ignore[index]
@@ -64,6 +65,7 @@ async def test_contracts_from_the_menu_and_the_card_for_each_side(h):
         label("contracts.btn.refund_n", n=1),
         label("contracts.btn.dispute_n", n=1),
         label("msg.btn.write"),
+        label("contracts.btn.add_milestone"),  # issue 13: either party proposes one
         label("contracts.btn.end"),
         label("contracts.btn.list"),
     ]
@@ -148,13 +150,18 @@ async def test_end_only_when_nothing_is_held_and_the_other_side_is_told(h):
     assert card.labels() == [
         label("msg.btn.write"),
         label("rv.btn.rate"),
+        label("bonus.btn.start"),  # a bonus is still possible once ended (issue 13)
         label("contracts.btn.list"),
     ]
     await h.press(carla, label("rv.btn.rate"))
     await h.press(carla, "⭐⭐⭐⭐")
     await h.press(carla, label("rv.btn.skip"))
     await h.press_data(carla, encode("ct", "view", cid))
-    assert h.last(carla).labels() == [label("msg.btn.write"), label("contracts.btn.list")]
+    assert h.last(carla).labels() == [
+        label("msg.btn.write"),
+        label("bonus.btn.start"),
+        label("contracts.btn.list"),
+    ]
     h.clock.advance(days=h.config.review_window_days, seconds=1)
     await h.press_data(fred, encode("ct", "view", cid))  # too late to rate: no button
     assert h.last(fred).labels() == [label("msg.btn.write"), label("contracts.btn.list")]

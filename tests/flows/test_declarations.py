@@ -43,6 +43,7 @@ STORED_STEPS = {
     "alerts": {"cats", "skills", "skills_cat", "keywords", "budget", "mode"},
     "appeal": {"text"},
     "balance": {"amount"},
+    "bonus": {"amount", "share", "reason", "decline"},
     "browse": {"query", "min"},
     "dispute": {"reason", "evidence", "answer", "share"},
     "messaging": {"compose"},

@@ -476,9 +476,11 @@ async def test_add_a_milestone_to_an_active_contract(h):
     review = h.last(carla)
     assert label("offers.btn.more") not in review.labels()  # one milestone at a time
     await h.press(carla, label("offers.btn.send_add"))
+    # Issue 13: a proposal the freelancer accepts (tests/flows/test_proposals.py).
+    ms = await milestones(h, cid)
+    assert [(m.title, m.status) for m in ms][-1] == ("Extra page", MilestoneStatus.PROPOSED)
+    assert "proposes a new milestone" in h.last(fred).text
+    await h.press(fred, label("proposal.btn.accept"))
     ms = await milestones(h, cid)
     assert [(m.title, m.status) for m in ms][-1] == ("Extra page", MilestoneStatus.PENDING)
     assert label("offers.btn.fund_now") in h.last(carla).labels()
-    assert "added a milestone" in h.last(fred).text
-    await h.press_data(fred, encode("of", "add_milestone", cid))  # the freelancer cannot
-    assert len(await milestones(h, cid)) == 2

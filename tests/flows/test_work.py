@@ -303,6 +303,7 @@ async def test_no_refund_once_work_is_submitted(h):
     assert review.labels() == [
         label("work.btn.approve"),
         label("work.btn.changes"),
+        label("partial.btn.start"),  # issue 13: release part (flows/bonus.py)
         label("msg.btn.write"),
         label("contracts.btn.dispute"),
         label("contracts.btn.open"),
