@@ -57,6 +57,7 @@ from storage.tables import ledger_transactions, metadata, postings
 from tests.clock import ManualClock
 from tests.conftest import admin_execute, postgres_url, sqlite_url
 from tests.usecases.conftest import ADMIN, CLIENT, FREELANCER, OTHER_FREELANCER, STRANGER, add_users
+from tests.usecases.ledger_bonus_rules import BonusPartialRules  # issue 13: bonus, partial
 from tests.usecases.story import RecordingGateway, hired
 
 CONFIG = MarketConfig(admin_ids=frozenset({ADMIN}))
@@ -105,8 +106,9 @@ STEPS = settings(
 PG_STEPS = settings(STEPS, max_examples=12)
 
 
-class LedgerMachine(RuleBasedStateMachine):
+class LedgerMachine(BonusPartialRules, RuleBasedStateMachine):
     url_for_example: str = ""  # set by the backend subclass
+    config = CONFIG  # the rules of tests/usecases/ledger_bonus_rules.py read it
 
     def __init__(self) -> None:
         super().__init__()
