@@ -33,13 +33,13 @@ from bot.config import Settings
 from bot.demo import seed
 from bot.dispatch import UpdateDispatcher
 from bot.http import HttpLimits, RouteHook, build_http_app, start_http
-from bot.intake import UpdateIntake
+from bot.intake import UpdateIntake, instance_name
 from bot.metrics import Metrics
 from bot.payments.confirm import PaymentNews
 from bot.payments.sandbox import DatabaseBooks, SandboxGateway
 from bot.payments.sandbox_page import install_routes
-from bot.ratelimit import SendLimits
-from bot.scheduler import Scheduler
+from bot.ratelimit import RateLimiter, RedisSendBudget, SendLimits, SharedRateLimiter
+from bot.scheduler import Leadership, Scheduler
 from bot.sender import OutboxSender
 from bot.webhook import WebhookIntake
 from domain.config import MarketConfig
@@ -49,6 +49,7 @@ from handlers.events import EventHandler
 from handlers.i18n import LANGUAGES
 from handlers.system import SystemRunner
 from storage.app_secrets import get_or_create_secret
+from storage.coordination import Leases, SqlSendBudget
 from storage.database import Database
 from storage.migrate import upgrade
 
@@ -216,6 +217,9 @@ class Runtime:
         self._tasks: list[asyncio.Task[Any]] = []
         self._polling = False
         self._stop = asyncio.Event()
+        self.draining = False  # stopping: /healthz says 503, the balancer looks elsewhere
+        self.holder = settings.instance_id or instance_name()  # this process's lease name
+        self._budget: RedisSendBudget | None = None
 
     # -- start -------------------------------------------------------------------
 
@@ -287,7 +291,14 @@ class Runtime:
             metrics=self.metrics,
         )
         self.intake = intake = UpdateIntake(
-            database, self._parse, dispatcher, dedup_window=config.update_dedup_window
+            database,
+            self._parse,
+            dispatcher,
+            dedup_window=config.update_dedup_window,
+            # PostgreSQL may have other processes: one person's updates under a claim.
+            shared=self.shared,
+            holder=self.holder,
+            claim_s=settings.intake_lease_seconds,
         )
         if self.webhook_mode:
             self.webhook = WebhookIntake(intake, settings.webhook_secret or "")
@@ -302,6 +313,7 @@ class Runtime:
             emulator=self.emulator if self.sandbox else None,
             route_hooks=payments.route_hooks,
             limits=limits,
+            draining=lambda: self.draining,
         )
         await self._start_http(app, limits)
 
@@ -408,16 +420,38 @@ class Runtime:
         self.sender = OutboxSender(
             self.database,
             self.adapter.api,
-            SendLimits.from_settings(self.settings),
+            self._rate_limiter(),
             self.metrics,
             lease_s=self.settings.outbox_lease_seconds,
         )
         self.metrics.outbox_depth_source = self.sender.store.depth
         self._tasks.append(asyncio.create_task(self.sender.run(), name="outbox-sender"))
 
+    @property
+    def shared(self) -> bool:
+        """Other processes may share this database (PostgreSQL): share what they must."""
+        return self.database is not None and self.database.dialect == "postgresql"
+
+    def _rate_limiter(self) -> RateLimiter:
+        """The bot's send budget: Redis (GIGBOT_REDIS_URL) or PostgreSQL when shared,
+        else this process's own (SQLite has one process)."""
+        assert self.database is not None
+        limits = SendLimits.from_settings(self.settings)
+        margin = self.settings.send_margin
+        if self.settings.redis_url:
+            self._budget = RedisSendBudget(self.settings.redis_url)
+            return SharedRateLimiter(self._budget, limits, margin=margin)
+        if self.shared:
+            return SharedRateLimiter(SqlSendBudget(self.database), limits, margin=margin)
+        return RateLimiter(limits)
+
     def _start_scheduler(self) -> None:
-        assert self.engine is not None
-        self.scheduler = Scheduler(self._tick, self.settings.tick_seconds)
+        assert self.engine is not None and self.database is not None
+        leadership = None
+        if self.shared:  # one leader ticks; a dead one is replaced within a lease
+            seconds = self.settings.leader_lease_seconds or self.settings.tick_seconds
+            leadership = Leadership(Leases(self.database), self.holder, seconds)
+        self.scheduler = Scheduler(self._tick, self.settings.tick_seconds, leadership=leadership)
         self._tasks.append(asyncio.create_task(self.scheduler.run(), name="scheduler"))
 
     async def _tick(self) -> int:
@@ -469,8 +503,13 @@ class Runtime:
     async def stop(self) -> None:
         """Graceful shutdown; safe to call more than once and after a failed start."""
         timeout = self.shutdown_timeout_s
+        self.draining = True
         if self.webhook is not None:
             self.webhook.accepting = False
+        if self.intake is not None and self.intake.shared and not self.intake.closing:
+            # Finish the update each claimed person is at, give the claims back.
+            with contextlib.suppress(Exception):
+                await self.intake.close(timeout)
         if self._polling and self.adapter is not None:
             self._polling = False
             with contextlib.suppress(Exception):
@@ -493,6 +532,10 @@ class Runtime:
                 await task
         self._tasks.clear()
         self.sender = self.scheduler = None
+        if self._budget is not None:
+            with contextlib.suppress(Exception):
+                await self._budget.close()
+            self._budget = None
         if self.payments.close is not None:
             with contextlib.suppress(Exception):
                 await self.payments.close()

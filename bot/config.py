@@ -82,6 +82,15 @@ class Settings(BaseSettings):
     http_keepalive_timeout: float = Field(30, gt=0)  # seconds an idle connection stays open
     http_body_timeout: float = Field(30, gt=0)  # seconds for a request's body (408 after)
 
+    # Scale-out (docs/scale-out.md). With several processes on one PostgreSQL the send
+    # budget, each person's update order and the scheduler's leadership are shared;
+    # with GIGBOT_REDIS_URL the send budget lives in Redis instead of PostgreSQL.
+    redis_url: str | None = None
+    send_margin: float = Field(0.05, ge=0, le=1)  # shared spacing widened by this share
+    instance_id: str | None = None  # a lease holder's name; default host-pid-random
+    intake_lease_seconds: float = Field(10, ge=1, le=600)  # a person's update claim
+    leader_lease_seconds: float | None = Field(None, gt=0)  # default: tick_seconds
+
     # Runtime.
     max_concurrent_updates: int = Field(32, ge=1, le=10_000)
     tick_seconds: float = Field(30, gt=0)  # how often deadlines are checked
@@ -100,6 +109,8 @@ class Settings(BaseSettings):
         "stripe_webhook_secret",
         "stripe_connect_webhook_secret",
         "stripe_api_base",
+        "redis_url",
+        "instance_id",
         mode="before",
     )
     @classmethod

@@ -17,6 +17,7 @@ Hardening, because the port faces the internet in webhook mode:
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import logging
 from collections.abc import Callable, Sequence
@@ -25,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from aiohttp import web
+from alembic.runtime.migration import MigrationContext
 from yarl import URL
 
 from bot.metrics import CONTENT_TYPE, Metrics
@@ -95,6 +97,7 @@ def build_http_app(
     emulator: Emulator | None = None,
     route_hooks: Sequence[RouteHook] = (),
     limits: HttpLimits | None = None,
+    draining: Callable[[], bool] | None = None,
 ) -> web.Application:
     app = web.Application(
         client_max_size=SANDBOX_MAX_BODY if emulator is not None else DEFAULT_MAX_BODY
@@ -102,14 +105,27 @@ def build_http_app(
     app[BODY_TIMEOUT] = (limits or HttpLimits()).body_timeout_s
 
     async def healthz(_request: web.Request) -> web.Response:
+        """Ready (200) only when this process takes work: not draining, the database
+        reachable and at the newest migration. A balancer sends nothing to a 503."""
+        if draining is not None and draining():
+            return web.json_response({"status": "draining", "reason": "shutting down"}, status=503)
         try:
             async with database.engine.connect() as conn:
                 await conn.execute(sa.text("SELECT 1"))
+                current = await conn.run_sync(
+                    lambda sync: MigrationContext.configure(sync).get_current_revision()
+                )
         except Exception as error:
             log.warning("health check: database unreachable: %s", error)
             return web.json_response(
                 {"status": "error", "database": f"unreachable: {type(error).__name__}"},
                 status=503,
+            )
+        head = _head_revision()
+        if current != head:
+            reason = f"database at migration {current or 'none'}, code expects {head}"
+            return web.json_response(
+                {"status": "error", "database": "ok", "migrations": reason}, status=503
             )
         return web.json_response({"status": "ok", "database": "ok"})
 
@@ -137,6 +153,13 @@ def build_http_app(
     if emulator is not None:
         emulator.install(app)  # Bot API at /bot<token>/…, the web chat at /
     return app
+
+
+@functools.cache
+def _head_revision() -> str:
+    from storage.migrate import head_revision
+
+    return head_revision()
 
 
 def _has_route(app: web.Application, method: str, path: str) -> bool:

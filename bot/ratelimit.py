@@ -16,8 +16,10 @@ bulk alerts. Clock and sleep are injectable so the arithmetic is tested without 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import heapq
 import itertools
+import logging
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -26,6 +28,7 @@ from typing import Any, Protocol
 Clock = Callable[[], float]
 Sleep = Callable[[float], Awaitable[Any]]
 PriorityKey = tuple[int, ...]
+log = logging.getLogger(__name__)
 
 
 class _LimitSettings(Protocol):
@@ -153,4 +156,193 @@ class RateLimiter:
                 continue
             future.set_result(None)
             self._next_global = self._clock() + self.limits.global_interval
+        self._dispatcher = None
+
+
+# -- one budget for the bot, shared by every process (docs/scale-out.md) ------------------
+
+
+class SendBudget(Protocol):
+    """The shared spacing behind SharedRateLimiter, on one clock (the store's).
+
+    reserve: hand out the next free moment of `key` and move it `interval` on; return
+    the seconds to wait for it. push: nothing for `key` for `seconds` from now. wait:
+    seconds until `key` is free."""
+
+    async def reserve(self, key: str, interval: float) -> float: ...
+
+    async def push(self, key: str, seconds: float) -> None: ...
+
+    async def wait(self, key: str) -> float: ...
+
+
+# One round trip, atomic on the server, on the server's clock (TIME): every process
+# reads and moves the same "next free moment". Keys expire a minute after they matter.
+_REDIS_RESERVE = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) + tonumber(t[2]) / 1e6
+local nxt = tonumber(redis.call('GET', KEYS[1]) or '0')
+local slot = math.max(now, nxt)
+local after = slot + tonumber(ARGV[1])
+redis.call('SET', KEYS[1], string.format('%.6f', after), 'PX', math.ceil((after - now + 60) * 1000))
+return string.format('%.6f', slot - now)
+"""
+_REDIS_PUSH = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) + tonumber(t[2]) / 1e6
+local nxt = tonumber(redis.call('GET', KEYS[1]) or '0')
+local after = math.max(nxt, now + tonumber(ARGV[1]))
+redis.call('SET', KEYS[1], string.format('%.6f', after), 'PX', math.ceil((after - now + 60) * 1000))
+return '0'
+"""
+_REDIS_WAIT = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) + tonumber(t[2]) / 1e6
+local nxt = tonumber(redis.call('GET', KEYS[1]) or '0')
+return string.format('%.6f', math.max(0, nxt - now))
+"""
+
+
+class RedisSendBudget:
+    """The shared spacing in Redis (GIGBOT_REDIS_URL): a Lua script per operation."""
+
+    def __init__(self, url: str, prefix: str = "gigbot:send:") -> None:
+        from redis import asyncio as aioredis  # optional until GIGBOT_REDIS_URL is set
+
+        self.redis = aioredis.from_url(url)
+        self.prefix = prefix
+        self._reserve = self.redis.register_script(_REDIS_RESERVE)
+        self._push = self.redis.register_script(_REDIS_PUSH)
+        self._wait = self.redis.register_script(_REDIS_WAIT)
+
+    async def reserve(self, key: str, interval: float) -> float:
+        return float(await self._reserve(keys=[self.prefix + key], args=[interval]))
+
+    async def push(self, key: str, seconds: float) -> None:
+        await self._push(keys=[self.prefix + key], args=[seconds])
+
+    async def wait(self, key: str) -> float:
+        return float(await self._wait(keys=[self.prefix + key], args=[]))
+
+    async def close(self) -> None:
+        await self.redis.aclose()
+
+
+class SharedRateLimiter(RateLimiter):
+    """RateLimiter whose spacing is the bot's, not this process's: every global slot
+    and every chat's next send come from a SendBudget all processes share.
+
+    Within a process the slot still goes to the most urgent waiter: the dispatcher
+    reserves ONE shared slot at a time, sleeps until it, and then hands it to the
+    best waiter of that moment. So a process never holds more than one future slot,
+    and one that dies wastes at most that one (1/rate seconds) — its share is back
+    at once. Across processes, slots are interleaved in the order they are reserved.
+    `margin` widens every interval a little: a send leaves a moment after its slot
+    and the network adds jitter, so two processes' sends must not land closer than
+    Telegram counts. A budget that cannot be reached stops sends (retried every
+    second) rather than letting them burst.
+    """
+
+    RETRY_S = 1.0
+
+    def __init__(
+        self,
+        budget: SendBudget,
+        limits: SendLimits | None = None,
+        *,
+        margin: float = 0.05,
+        clock: Clock = time.monotonic,
+        sleep: Sleep = asyncio.sleep,
+    ) -> None:
+        super().__init__(limits, clock=clock, sleep=sleep)
+        self.budget = budget
+        self.margin = margin
+        self._pushes: set[asyncio.Task[None]] = set()
+        self._own_next = 0.0  # this process's next grant, at the earliest
+
+    def _chat_interval(self, chat_id: int) -> float:
+        return self.limits.chat_interval(chat_id) * (1 + self.margin)
+
+    @staticmethod
+    def _chat_key(chat_id: int) -> str:
+        return f"chat:{chat_id}"
+
+    async def acquire(self, chat_id: int, key: PriorityKey = (0,)) -> None:
+        await self._wait_for_chat(chat_id)
+        await self._wait_for_global(key)
+        interval = self._chat_interval(chat_id)
+        self._next_chat[chat_id] = self._clock() + interval
+        if interval > 0:
+            await self._shared(self.budget.push(self._chat_key(chat_id), interval))
+        if len(self._next_chat) > self.MAX_TRACKED_CHATS:
+            self._forget_idle_chats()
+
+    def pause_chat(self, chat_id: int, seconds: float) -> None:
+        super().pause_chat(chat_id, seconds)
+        self._push_later(self._chat_key(chat_id), seconds)
+
+    def pause_all(self, seconds: float) -> None:
+        super().pause_all(seconds)
+        self._push_later("global", seconds)
+
+    async def close(self) -> None:
+        for task in list(self._pushes):
+            with contextlib.suppress(Exception):
+                await task
+        await super().close()
+
+    def _push_later(self, key: str, seconds: float) -> None:
+        task = asyncio.get_running_loop().create_task(self._shared(self.budget.push(key, seconds)))
+        self._pushes.add(task)
+        task.add_done_callback(self._pushes.discard)
+
+    async def _shared(self, operation: Awaitable[Any]) -> Any:
+        try:
+            return await operation
+        except Exception:
+            log.warning("shared send budget unreachable", exc_info=True)
+            return None
+
+    async def _wait_for_chat(self, chat_id: int) -> None:
+        while True:
+            await super()._wait_for_chat(chat_id)  # this process's own pauses
+            try:
+                wait = await self.budget.wait(self._chat_key(chat_id))
+            except Exception:
+                log.warning("shared send budget unreachable; retrying", exc_info=True)
+                wait = self.RETRY_S
+            if wait <= 0:
+                return
+            await self._sleep(wait)
+
+    async def _wait_for_global(self, key: PriorityKey) -> None:
+        if self.limits.global_interval == 0:
+            return
+        await super()._wait_for_global(key)
+
+    async def _dispatch(self) -> None:
+        interval = self.limits.global_interval * (1 + self.margin)
+        while self._waiters:
+            wait = self._next_global - self._clock()
+            if wait > 0:  # a 429 seen here: everyone waits, shared or not
+                await self._sleep(wait)
+                continue
+            try:
+                wait = await self.budget.reserve("global", interval)
+            except Exception:
+                log.warning("shared send budget unreachable; retrying", exc_info=True)
+                await self._sleep(self.RETRY_S)
+                continue
+            if wait > 0:
+                await self._sleep(wait)
+            # A slow reply (a new connection) may have made this slot late: never grant
+            # two of this process's own slots closer than the interval either.
+            while (wait := self._own_next - self._clock()) > 0:
+                await self._sleep(wait)
+            while self._waiters:
+                _, _, future = heapq.heappop(self._waiters)
+                if not future.done():
+                    future.set_result(None)
+                    self._own_next = self._clock() + interval
+                    break
         self._dispatcher = None

@@ -512,6 +512,27 @@ stored_updates = sa.Table(
     sa.Column("update_id", sa.BigInteger, primary_key=True, autoincrement=False),
     sa.Column("payload", json_dict(), nullable=False),
     sa.Column("received_at", UTCDateTime),
+    # Whose update it is: one person's updates are taken in update_id order (bot/intake.py).
+    sa.Column("user_id", sa.BigInteger),
+    sa.Index("ix_stored_updates_user_id", "user_id", "update_id"),
+)
+
+# Scale-out (docs/scale-out.md): a named lease with its holder and expiry — the
+# scheduler's leader and each user's intake claim ("user:<id>") — and the bot's shared
+# send spacing in epoch seconds on the database clock (bot/ratelimit.py).
+leases = sa.Table(
+    "leases",
+    metadata,
+    sa.Column("name", sa.String(64), primary_key=True),
+    sa.Column("holder", sa.String(64), nullable=False),
+    sa.Column("expires_at", UTCDateTime, nullable=False),
+)
+
+send_budget = sa.Table(
+    "send_budget",
+    metadata,
+    sa.Column("key", sa.String(64), primary_key=True),
+    sa.Column("next_at", sa.Float, nullable=False),
 )
 
 # Stripe (bot/payments): webhook event ids already applied, so a replay is a

@@ -1,0 +1,338 @@
+"""Several Gigbot processes on one PostgreSQL (issue 17, docs/scale-out.md), each
+"process" here being its own Database, dispatcher, intake, limiter or scheduler on the
+same real database (and real Redis): one send budget for the bot, one person's updates
+in order whichever process receives them, one scheduler leader, readiness and draining.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+import uuid
+
+import aiohttp
+import pytest
+import sqlalchemy as sa
+
+from bot.adapters import create_adapter
+from bot.dispatch import UpdateDispatcher
+from bot.http import build_http_app
+from bot.intake import UpdateIntake, user_of
+from bot.metrics import Metrics
+from bot.ratelimit import RateLimiter, RedisSendBudget, SendLimits, SharedRateLimiter
+from bot.scheduler import Leadership, Scheduler
+from storage.coordination import Leases, SqlSendBudget
+from storage.database import Database
+from storage.tables import leases
+from tests.bot.test_webhook import RecordingHandler, update
+from tests.conftest import NO_POSTGRES, POSTGRES_URL, admin_execute, postgres_database
+from tests.e2e.harness import serve
+
+REDIS_URL = os.environ.get("GIGBOT_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+
+
+@pytest.fixture
+async def pg(request, clock):
+    """A fresh migrated PostgreSQL database (skipped with a reason without one)."""
+    if not POSTGRES_URL:
+        pytest.skip(NO_POSTGRES)
+    database, name = await postgres_database(request.getfixturevalue("postgres_template"), clock)
+    try:
+        yield database
+    finally:
+        await database.dispose()
+        await admin_execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+async def other_process(pg, clock):
+    """A second process's own connection pool on the same database."""
+    database = Database(pg.url, now=clock.now)
+    yield database
+    await database.dispose()
+
+
+async def redis_budget() -> RedisSendBudget:
+    try:
+        budget = RedisSendBudget(REDIS_URL, prefix=f"gigbot-test:{uuid.uuid4().hex}:")
+        await budget.redis.ping()
+    except Exception as error:
+        pytest.skip(f"Redis not reachable at {REDIS_URL} (GIGBOT_TEST_REDIS_URL): {error}")
+    return budget
+
+
+@pytest.fixture(params=["postgres", "redis"])
+async def budgets(request, pg, other_process):
+    """The same shared budget as two processes see it: through PostgreSQL or Redis."""
+    if request.param == "postgres":
+        yield SqlSendBudget(pg), SqlSendBudget(other_process)
+        return
+    first = await redis_budget()
+    second = RedisSendBudget(REDIS_URL, prefix=first.prefix)
+    yield first, second
+    await first.close()
+    await second.close()
+
+
+def most_in_one_second(times: list[float]) -> int:
+    times = sorted(times)
+    return max(sum(1 for t in times[i:] if t < start + 1.0) for i, start in enumerate(times))
+
+
+# -- 1. one send budget ------------------------------------------------------------------
+
+
+RATE = 40.0
+LIMITS = SendLimits(global_per_second=RATE, private_per_second=4.0, group_per_minute=None)
+
+
+async def send_all(limiter: RateLimiter, chats: range, times: list[float]) -> None:
+    async def one(chat: int) -> None:
+        await limiter.acquire(chat, (1, chat))
+        times.append(time.monotonic())
+
+    await asyncio.gather(*(one(chat) for chat in chats))
+
+
+async def test_two_processes_share_one_global_rate(budgets):
+    """Two senders at the full rate each: together they stay at the bot's rate (before,
+    each kept 40/s for itself, and 80 sends went out in about a second)."""
+    a = SharedRateLimiter(budgets[0], LIMITS)
+    b = SharedRateLimiter(budgets[1], LIMITS)
+    times: list[float] = []
+    started = time.monotonic()
+    await asyncio.gather(
+        send_all(a, range(1, 41), times), send_all(b, range(1001, 1041), times)
+    )
+    elapsed = time.monotonic() - started
+    await a.close()
+    await b.close()
+    assert len(times) == 80
+    assert elapsed >= 79 / RATE * 0.95  # spaced as one sender: about two seconds
+    assert most_in_one_second(times) <= RATE + 1
+
+
+async def test_a_chats_spacing_is_shared_between_processes(budgets):
+    """One chat's next send waits for the chat's spacing whichever process sends it."""
+    a = SharedRateLimiter(budgets[0], LIMITS)
+    b = SharedRateLimiter(budgets[1], LIMITS)
+    started = time.monotonic()
+    await a.acquire(77)
+    await b.acquire(77)
+    await a.acquire(77)
+    assert time.monotonic() - started >= 2 / 4.0 * 0.95
+    await a.close()
+    await b.close()
+
+
+async def test_a_global_pause_reaches_the_other_process(budgets):
+    """A global 429 seen by one process pauses the other's sends too."""
+    a = SharedRateLimiter(budgets[0], LIMITS)
+    b = SharedRateLimiter(budgets[1], LIMITS)
+    a.pause_all(0.6)
+    await a.close()  # the shared pause is written before close returns
+    started = time.monotonic()
+    await b.acquire(5)
+    assert time.monotonic() - started >= 0.5
+    await b.close()
+
+
+async def test_a_dead_process_holds_at_most_one_slot(budgets):
+    """A process with many sends waiting is killed: the budget is at most one interval
+    ahead, so the others go on at once (its share is back)."""
+    a = SharedRateLimiter(budgets[0], LIMITS)
+    waiting = [asyncio.create_task(a.acquire(chat)) for chat in range(1, 50)]
+    await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
+    for task in waiting:
+        task.cancel()
+    await asyncio.gather(*waiting, return_exceptions=True)
+    await a.close()
+    assert await budgets[1].wait("global") <= 1 / RATE + 0.01
+
+
+async def test_the_app_shares_the_budget_on_postgres_and_redis(pg):
+    """Wiring: PostgreSQL → the budget in PostgreSQL; GIGBOT_REDIS_URL → in Redis."""
+    from bot.app import Runtime
+    from bot.config import Settings
+
+    runtime = Runtime(Settings(_env_file=None, database_url=pg.url), sandbox=True)
+    runtime.database = pg
+    limiter = runtime._rate_limiter()
+    assert isinstance(limiter, SharedRateLimiter)
+    assert isinstance(limiter.budget, SqlSendBudget)
+    await redis_budget()  # skips without Redis
+    runtime.settings = Settings(_env_file=None, database_url=pg.url, redis_url=REDIS_URL)
+    limiter = runtime._rate_limiter()
+    assert isinstance(limiter.budget, RedisSendBudget)  # type: ignore[attr-defined]
+    await limiter.budget.close()  # type: ignore[attr-defined]
+
+
+# -- 2. one person's updates in order, whichever process receives them ------------------
+
+
+def process(db: Database, handler, holder: str) -> tuple[UpdateIntake, UpdateDispatcher]:
+    dispatcher = UpdateDispatcher(handler, max_concurrent=4)
+    parse = create_adapter("aiogram", "123:abc", "http://127.0.0.1:9").parse
+    intake = UpdateIntake(db, parse, dispatcher, shared=True, holder=holder, sweep_s=3600)
+    return intake, dispatcher
+
+
+class Journal(RecordingHandler):
+    """RecordingHandler that also notes which user each update was of, in order."""
+
+    def __init__(self, db, journal: list[tuple[str, int]], name: str) -> None:
+        super().__init__(db)
+        self.journal = journal
+        self.name = name
+
+    async def handle(self, event):
+        outcome = await super().handle(event)
+        if not outcome.duplicate:
+            self.journal.append((self.name, event.update_id))
+        return outcome
+
+
+async def test_one_persons_updates_stay_in_order_across_processes(pg, other_process):
+    """Process A holds Clara's first update; her second arrives at process B, which
+    leaves it to A (before: B handled it at once, ahead of the first). Another
+    person's update at B goes on meanwhile."""
+    journal: list[tuple[str, int]] = []
+    handler_a = Journal(pg, journal, "A")
+    handler_b = Journal(other_process, journal, "B")
+    handler_a.gate = asyncio.Event()
+    intake_a, _ = process(pg, handler_a, "A")
+    intake_b, _ = process(other_process, handler_b, "B")
+
+    assert await intake_a.receive(update(101, user_id=7))
+    await handler_a.entered.wait()  # A is in the middle of update 101
+    assert await intake_b.receive(update(102, user_id=7))
+    assert await intake_b.receive(update(103, user_id=8))
+    await intake_b.settled()
+    assert journal == [("B", 103)]  # Clara's 102 waits for her 101
+    handler_a.gate.set()
+    await intake_a.settled()
+    await intake_b.settled()
+    assert journal == [("B", 103), ("A", 101), ("A", 102)]
+    async with pg.uow() as uow:
+        assert await uow.stored_updates.find(order_by="update_id") == []
+        assert (await uow.session.execute(sa.select(leases))).all() == []
+
+
+async def test_a_dead_holders_person_is_taken_over_once_the_claim_expires(
+    pg, other_process, clock
+):
+    journal: list[tuple[str, int]] = []
+    intake_b, _ = process(other_process, Journal(other_process, journal, "B"), "B")
+    assert await Leases(pg).acquire("user:9", "dead", 10)  # its holder was killed
+    assert await intake_b.receive(update(201, user_id=9))
+    assert await intake_b.receive(update(202, user_id=9))
+    await intake_b.settled()
+    assert journal == []
+    clock.advance(seconds=11)
+    await intake_b.sweep()
+    await intake_b.settled()
+    assert journal == [("B", 201), ("B", 202)]
+
+
+async def test_draining_finishes_the_update_held_and_gives_the_claims_back(pg, other_process):
+    """SIGTERM: the person's current update finishes, the next stays stored, the claim
+    is released, and the other process takes the rest at once."""
+    journal: list[tuple[str, int]] = []
+    handler_a = Journal(pg, journal, "A")
+    handler_a.gate = asyncio.Event()
+    intake_a, _ = process(pg, handler_a, "A")
+    intake_b, _ = process(other_process, Journal(other_process, journal, "B"), "B")
+    await intake_a.receive(update(301, user_id=5))
+    await handler_a.entered.wait()
+    await intake_a.store(302, update(302, user_id=5))
+    closing = asyncio.create_task(intake_a.close(timeout=30))
+    handler_a.gate.set()
+    await closing
+    assert journal == [("A", 301)]
+    assert await Leases(pg).holder("user:5") is None
+    await intake_b.sweep()
+    await intake_b.settled()
+    assert journal == [("A", 301), ("B", 302)]
+
+
+def test_user_of_reads_who_an_update_is_from():
+    assert user_of(update(1, user_id=42)) == 42
+    press = {"update_id": 2, "callback_query": {"id": "q", "from": {"id": 43}, "data": "x"}}
+    assert user_of(press) == 43
+    assert user_of({"update_id": 3, "poll": {"id": "p"}}) == 0
+
+
+# -- 3. one scheduler leader --------------------------------------------------------------
+
+
+async def test_only_the_leader_ticks_and_a_dead_leader_is_replaced(pg, other_process, clock):
+    ticked: list[str] = []
+
+    def ticker(name: str):
+        async def tick() -> int:
+            ticked.append(name)
+            return 0
+
+        return tick
+
+    a = Scheduler(ticker("A"), 30, leadership=Leadership(Leases(pg), "A", 30))
+    b = Scheduler(ticker("B"), 30, leadership=Leadership(Leases(other_process), "B", 30))
+    for _ in range(3):
+        await a.tick_once()
+        await b.tick_once()
+    assert ticked == ["A", "A", "A"]  # before: each process ticked, notices went twice
+    clock.advance(seconds=31)  # A died: its lease ran out
+    await b.tick_once()
+    await a.tick_once()
+    assert ticked[3:] == ["B"]
+    await b.stop()  # a graceful stop gives the lease back at once
+    await a.tick_once()
+    assert ticked[4:] == ["A"]
+
+
+async def test_the_led_loop_ticks_once_between_two_schedulers(pg, other_process):
+    ticks: list[str] = []
+    done = asyncio.Event()
+
+    def ticker(name: str):
+        async def tick() -> int:
+            ticks.append(name)
+            done.set()
+            return 0
+
+        return tick
+
+    a = Scheduler(ticker("A"), 3600, leadership=Leadership(Leases(pg), "A", 3600))
+    b = Scheduler(ticker("B"), 3600, leadership=Leadership(Leases(other_process), "B", 3600))
+    a.start()
+    await done.wait()
+    b.start()
+    await b.tick_once()  # a follower's tick does nothing
+    await a.stop()
+    await b.stop()
+    assert ticks == ["A"]
+
+
+# -- 4. readiness ---------------------------------------------------------------------
+
+
+async def test_healthz_is_ready_only_when_migrations_are_current_and_not_draining(pg):
+    draining = False
+    app = build_http_app(database=pg, metrics=Metrics(), draining=lambda: draining)
+    async with serve(app) as base, aiohttp.ClientSession() as session:
+        async with session.get(base + "/healthz") as response:
+            assert response.status == 200
+        async with pg.engine.begin() as conn:
+            await conn.execute(sa.text("UPDATE alembic_version SET version_num = '0009'"))
+        async with session.get(base + "/healthz") as response:
+            assert response.status == 503
+            assert "0009" in (await response.json())["migrations"]
+        async with pg.engine.begin() as conn:
+            await conn.execute(sa.text("DROP TABLE alembic_version"))
+        async with session.get(base + "/healthz") as response:
+            assert response.status == 503
+        draining = True
+        async with session.get(base + "/healthz") as response:
+            assert response.status == 503
+            assert (await response.json())["status"] == "draining"
