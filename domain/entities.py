@@ -58,6 +58,8 @@ class FreelancerProfile:
     portfolio: list[str] = field(default_factory=list)
     certifications: list[str] = field(default_factory=list)
     updated_at: datetime | None = None
+    availability: str = "available"  # domain.talent.Availability
+    away_until: date | None = None  # while "away": the last day away
 
 
 @dataclass(kw_only=True, eq=False)

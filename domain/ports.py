@@ -42,6 +42,7 @@ from domain.entities import (
 )
 from domain.events import Event
 from domain.ledger import TransactionDraft
+from domain.talent import TalentHit, TalentQuery
 
 T = TypeVar("T")
 
@@ -125,6 +126,18 @@ class JobQuery:
     exclude_clients: tuple[int, ...] = ()
     offset: int = 0
     limit: int = 5
+
+
+class TalentSearch(Protocol):
+    """Freelancers through the talent index (storage/talent_search.py)."""
+
+    async def search(self, query: TalentQuery) -> tuple[list[TalentHit], int]: ...
+
+    async def invite_candidates(
+        self, job: Job, viewer_id: int, today: date, limit: int = 8
+    ) -> list[TalentHit]: ...
+
+    async def away_users(self, user_ids: Sequence[int], today: date) -> set[int]: ...
 
 
 class JobSearch(Protocol):
@@ -214,6 +227,7 @@ class UnitOfWork(Protocol):
     gateway_calls: Repository[GatewayCall]
     ledger: Ledger
     search: JobSearch
+    talent: TalentSearch
     events: list[Event]
 
     def emit(self, event: Event, /) -> None:

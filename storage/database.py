@@ -31,6 +31,7 @@ from storage.repository import SqlRepository
 from storage.search import SqlJobSearch
 from storage.skill_index import IndexedSession
 from storage.tables import map_entities
+from storage.talent_search import SqlTalentSearch
 from storage.track_records import SqlTrackRecords
 
 SQLITE_BUSY_TIMEOUT_S = 30
@@ -156,6 +157,7 @@ class SqlUnitOfWork:
         self.gateway_calls = SqlRepository(s, e.GatewayCall)
         self.ledger = SqlLedger(s, self._now)
         self.search = SqlJobSearch(s)
+        self.talent = SqlTalentSearch(s)
         return self
 
     def emit(self, event: Event, /) -> None:

@@ -33,9 +33,9 @@ PG_MIGRATION_LOCK = 0x6769_6762_6F74
 
 # Full-text machinery created by the migrations but absent from storage.tables
 # (it is dialect-specific): autogenerate and the models-vs-migrations test skip it.
-FTS_TABLE_PREFIX = "jobs_fts"  # SQLite FTS5 virtual table and its shadow tables
-PG_SEARCH_COLUMN = "search_vector"  # generated tsvector column on jobs
-PG_SEARCH_INDEX = "ix_jobs_search_vector"
+FTS_TABLE_PREFIXES = ("jobs_fts", "talent_fts")  # SQLite FTS5 tables and their shadows
+PG_SEARCH_COLUMN = "search_vector"  # generated tsvector column on jobs and profiles
+PG_SEARCH_INDEXES = ("ix_jobs_search_vector", "ix_freelancer_profiles_search_vector")
 
 
 def database_url(url: str | None = None) -> str:
@@ -46,11 +46,11 @@ def include_object(
     obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any
 ) -> bool:
     """Alembic filter: leave the full-text objects (not in the models) alone."""
-    if type_ == "table" and name and name.startswith(FTS_TABLE_PREFIX):
+    if type_ == "table" and name and name.startswith(FTS_TABLE_PREFIXES):
         return False
     if type_ == "column" and name == PG_SEARCH_COLUMN:
         return False
-    return not (type_ == "index" and name == PG_SEARCH_INDEX)
+    return not (type_ == "index" and name in PG_SEARCH_INDEXES)
 
 
 def alembic_config(url: str | None = None) -> Config:

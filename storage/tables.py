@@ -78,6 +78,44 @@ profiles = sa.Table(
     sa.Column("portfolio", json_list(), nullable=False, default=list),
     sa.Column("certifications", json_list(), nullable=False, default=list),
     sa.Column("updated_at", UTCDateTime),
+    # domain/talent.py: available / busy / away until a date (inclusive).
+    sa.Column("availability", sa.String(10), nullable=False, default="available"),
+    sa.Column("away_until", sa.Date),
+)
+
+# Talent search (storage/talent_search.py keeps these in step with profile, review,
+# contract and verification writes): one row per freelancer profile with what the
+# filters and the ranking read, so a search never computes a record per row.
+talent_index = sa.Table(
+    "talent_index",
+    metadata,
+    sa.Column(
+        "user_id", BigInt, sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    ),
+    sa.Column("listed", sa.Boolean, nullable=False),  # a freelancer, not banned
+    sa.Column("category", sa.String(64)),
+    sa.Column("hourly_rate", sa.BigInteger),
+    sa.Column("availability", sa.String(10), nullable=False),
+    sa.Column("away_until", sa.Date),
+    sa.Column("rating_x10", sa.Integer, nullable=False),  # plain average × 10; 0: none
+    sa.Column("ratings", sa.Integer, nullable=False),
+    sa.Column("completed", sa.Integer, nullable=False),
+    sa.Column("completeness", sa.Integer, nullable=False),
+    sa.Column("verified", sa.Boolean, nullable=False),
+    sa.Column("rank", sa.Integer, nullable=False),  # domain.talent.record_rank
+    sa.Index("ix_talent_index_rank", "listed", "rank", "user_id"),
+    sa.Index("ix_talent_index_category", "category", "rank", "user_id"),
+)
+
+# One row per (freelancer, skill key) over skills and tags: skill filters and invite fit.
+profile_skills = sa.Table(
+    "profile_skills",
+    metadata,
+    sa.Column(
+        "user_id", BigInt, sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    ),
+    sa.Column("skill", sa.String(64), primary_key=True),
+    sa.Index("ix_profile_skills_skill", "skill", "user_id"),
 )
 
 jobs = sa.Table(

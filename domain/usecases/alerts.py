@@ -180,7 +180,11 @@ async def daily_digest(uow: UnitOfWork, clock: Clock, config: MarketConfig) -> d
         found.setdefault(sub.user_id, set()).update(matched)  # type: ignore[arg-type]
         sub.last_digest_at = now
     result: dict[int, list[int]] = {}
+    # Away freelancers get no digest; their subscriptions advance, so no backlog floods them.
+    away = await uow.talent.away_users(sorted(found), now.date())
     for user_id, job_ids in sorted(found.items()):
+        if user_id in away:
+            continue
         if not job_ids:
             continue
         dismissed = {d.job_id for d in await uow.dismissals.find(order_by="", user_id=user_id)}

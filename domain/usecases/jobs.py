@@ -131,6 +131,10 @@ async def interested_users(uow: UnitOfWork, job: Job, mode: str) -> list[int]:
         u.id
         for u in await uow.users.find(id__in=matched - dismissed, banned=False, is_freelancer=True)
     }
+    # Away freelancers' alerts wait (domain/talent.py); the job's publication is "today".
+    when = job.published_at or job.active_at
+    if when is not None and allowed:
+        allowed -= await uow.talent.away_users(sorted(allowed), when.date())
     return sorted(allowed)
 
 

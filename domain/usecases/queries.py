@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import statistics
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import date, datetime
 
 from domain import ledger, matching
 from domain.config import MarketConfig
@@ -25,7 +25,6 @@ from domain.usecases.common import client, load, require_party
 from domain.usecases.visibility import off_market_clients, owned_job
 
 RESPONSE_SAMPLE = 50  # the latest messages a response time is measured on
-INVITE_SCAN = 500  # profiles looked at when suggesting freelancers to invite
 
 
 @dataclass(frozen=True, slots=True)
@@ -208,31 +207,18 @@ async def ranked_pitches(
 async def invite_candidates(
     uow: UnitOfWork, actor_id: int, job_id: int, limit: int = 8
 ) -> tuple[Job, list[tuple[User, FreelancerProfile]]]:
-    """Freelancers to invite to one's open job: a profile sharing a skill or the
-    category, not yet invited or pitching; most shared skills first, then the
-    same category (ties by user id)."""
+    """Freelancers to invite to one's open job, through the talent index over every
+    profile (domain/usecases/talent.py has the ranking and the reasons)."""
     job = await own_job(uow, actor_id, job_id)
     if job.status is not JobStatus.OPEN:
         raise NotAllowed("job_not_open", "Invite freelancers to open jobs.")
-    taken = {i.freelancer_id for i in await uow.invitations.find(job_id=job_id)}
-    taken |= {p.freelancer_id for p in await uow.pitches.find(job_id=job_id)}
-    taken.add(actor_id)
-    taken |= await off_market_clients(uow, actor_id)  # blocks, either way
-    wanted = set(job.skills)
-    scored: list[tuple[int, int, User, FreelancerProfile]] = []
-    for profile in await uow.profiles.find(order_by="user_id", limit=INVITE_SCAN):
-        if profile.user_id in taken:
-            continue
-        shared = len(wanted & (set(profile.skills) | set(profile.tags)))
-        same_category = bool(job.category) and profile.category == job.category
-        if not shared and not same_category:
-            continue
-        user = await uow.users.get(profile.user_id)
-        if user is None or user.banned or not user.is_freelancer:
-            continue
-        scored.append((-shared, -int(same_category), user, profile))
-    scored.sort(key=lambda s: (s[0], s[1], s[2].id))
-    return job, [(u, p) for _, _, u, p in scored[:limit]]
+    hits = await uow.talent.invite_candidates(job, actor_id, date.today(), limit)
+    found = []
+    for hit in hits:
+        user, profile = await uow.users.get(hit.user_id), await uow.profiles.get(hit.user_id)
+        if user is not None and profile is not None:
+            found.append((user, profile))
+    return job, found
 
 
 async def browse_jobs(uow: UnitOfWork, actor_id: int, query: JobQuery) -> tuple[list[Job], int]:

@@ -102,6 +102,10 @@ async def compose(ctx: Context) -> None:
         sent = await uc.to_pitch(ctx.uow, ctx.clock, me, int(data["p"]), text, files)
     elif "r" in data:
         sent = await uc.reply(ctx.uow, ctx.clock, me, int(data["r"]), text, files)
+    elif "j" in data:  # about a job, to an invited freelancer (flows/talent.py "Message")
+        sent = await uc.send_message(
+            ctx.uow, ctx.clock, me, text, files, job_id=int(data["j"]), recipient_id=int(data["to"])
+        )
     else:
         await ctx.clear_state()
         raise StaleButton()

@@ -14,7 +14,8 @@ linked from other flows; the old codes in brackets still work):
   "mj:confirm_close:<job>" [closey]
 - "mj:shortlist:<pitch>" [sl], "mj:decline:<pitch>" [dec]
 - "mj:candidates:<job>" whom to invite [inv], "mj:invite:<job>:<freelancer id>"
-  invite one [invy]
+  invite one [invy] (an away freelancer: "mj:invite_anyway:<job>:<freelancer id>" after
+  saying so)
 Elsewhere: Hire is the offers flow's "of:hire:<pitch id>" (an invited freelancer
 who has not pitched: "of:hire_invited:<job id>:<freelancer id>", on the pitches
 page); editing fields is the post flow's "pj:edit:<job id>"; the invitation's Pitch
@@ -27,7 +28,7 @@ from domain.entities import FreelancerProfile, Job, Pitch, User
 from domain.events import FreelancerInvited, JobClosed, PitchDeclined, PitchShortlisted
 from domain.reputation import Reputation
 from domain.states import PITCH, JobStatus, PitchStatus
-from domain.usecases import jobs, pitches, queries
+from domain.usecases import jobs, pitches, queries, talent
 from domain.usecases.contracts import HIRING
 from handlers import track_record
 from handlers.callbacks import StaleButton
@@ -54,6 +55,7 @@ from handlers.render import (
     shorten,
 )
 from handlers.routing import Menu, command
+from handlers.talent_views import reason_text
 from handlers.taxonomy_names import skill_names
 
 JOBS_PAGE = 6
@@ -313,26 +315,27 @@ def pitch_keyboard(t: Translator, pitch: Pitch, job: Job) -> Keyboard:
 
 
 async def show_candidates(ctx: Context, job_id: int) -> None:
+    """Everyone who fits, through the talent index, with why each is suggested."""
     t = ctx.t
-    job, found = await queries.invite_candidates(ctx.uow, ctx.user.id, job_id)
+    job, found = await talent.invite_candidates(ctx.uow, ctx.clock, ctx.user.id, job_id)
     assert job.id is not None
     lines: list[Html] = [t("myjobs.invite_title", title=shorten(job.title, 80))]
     picks: list[Button] = []
     if not found:
         lines.append(t("myjobs.invite_none"))
-    wanted = set(job.skills)
-    for user, profile in found:
-        shared = sorted(wanted & (set(profile.skills) | set(profile.tags)))
+    for hit in found:
+        name = shorten(hit.name or f"#{hit.user_id}", 40)
         lines.append(
             Html("• ")
-            + bold(shorten(_name(user, user.id), 40))
-            + (Html(" — ") + shorten(profile.headline, 60) if profile.headline else Html(""))
-            + (Html(" · ") + skill_names(t, shared) if shared else Html(""))
+            + bold(name)
+            + (Html(" — ") + esc(shorten(hit.headline, 60)) if hit.headline else Html(""))
+            + Html("\n    ")
+            + reason_text(t, hit)
         )
         picks.append(
             button(
-                t.plain("myjobs.btn.invite_one", name=shorten(_name(user, user.id), 30)),
-                PREFIX.data("invite", job.id, str(user.id)),
+                t.plain("myjobs.btn.invite_one", name=shorten(name, 30)),
+                PREFIX.data("invite", job.id, str(hit.user_id)),
             )
         )
     back = button(t.plain("myjobs.btn.job"), PREFIX.data("manage_job", job.id))
@@ -436,7 +439,37 @@ async def invite_pressed(ctx: Context) -> None:
     freelancer = ctx.callback.arg if ctx.callback else None
     if not freelancer or not freelancer.isdigit():
         raise StaleButton()
-    await pitches.invite_freelancer(ctx.uow, ctx.clock, ctx.user.id, _id(ctx), int(freelancer))
+    until = await talent.away_until(ctx.uow, ctx.clock, int(freelancer))
+    if until is not None:  # say so before sending (domain/talent.py)
+        t = ctx.t
+        who = await ctx.uow.users.get(int(freelancer))
+        await ctx.edit(
+            t("talent.away_warning", name=_name(who, int(freelancer)), date=until.isoformat()),
+            keyboard(
+                [
+                    button(
+                        t.plain("talent.btn.invite_anyway"),
+                        PREFIX.data("invite_anyway", _id(ctx), freelancer),
+                    ),
+                    button(t.plain("btn.cancel"), PREFIX.data("candidates", _id(ctx))),
+                ]
+            ),
+        )
+        ctx.answer()
+        return
+    await _invite(ctx, int(freelancer))
+
+
+@PREFIX.on("invite_anyway")
+async def invite_anyway_pressed(ctx: Context) -> None:
+    freelancer = ctx.callback.arg if ctx.callback else None
+    if not freelancer or not freelancer.isdigit():
+        raise StaleButton()
+    await _invite(ctx, int(freelancer))
+
+
+async def _invite(ctx: Context, freelancer_id: int) -> None:
+    await pitches.invite_freelancer(ctx.uow, ctx.clock, ctx.user.id, _id(ctx), freelancer_id)
     await show_candidates(ctx, _id(ctx))
     ctx.answer(ctx.t.plain("myjobs.invited_short"))
 

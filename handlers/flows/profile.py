@@ -36,10 +36,12 @@ from domain.reputation import Reputation
 from domain.usecases import profiles as uc
 from domain.usecases import queries
 from domain.usecases.profiles import ProfileFields
+from domain.usecases.talent import availability_of
 from domain.usecases.verification import identity_verified
 from handlers.callbacks import StaleButton
 from handlers.context import Context, Scope
 from handlers.events import Keyboard
+from handlers.flows.availability import profile_button
 from handlers.flows.blocking import block_button
 from handlers.flows.menu import cmd_data
 from handlers.flows.reviews import profile_reviews, score_line
@@ -48,6 +50,7 @@ from handlers.prefixes import PROFILE as PREFIX
 from handlers.prefixes import REPORT, VERIFY
 from handlers.render import Html, button, esc, join, keyboard, money, rows, shorten
 from handlers.routing import Menu, Steps, command, step
+from handlers.talent_views import state_line
 from handlers.taxonomy_names import category_name, skill_name, skill_names, typed_names
 
 
@@ -211,8 +214,17 @@ async def own_card(ctx: Context) -> tuple[Html, Keyboard | None]:
         if await identity_verified(ctx.uow, ctx.user.id)
         else button(t.plain("verify.btn.open"), VERIFY.data("start"))
     )
+    # Available / busy / away (flows/availability.py); away ends by itself after its date.
+    state = availability_of(view.profile, ctx.clock.now().date())
+    text = (
+        text + Html("\n") + state_line(t, state, view.profile.away_until if view.profile else None)
+    )
     return text, keyboard(
-        next_button, *rows(edits, 2), verify, button(t.plain("btn.menu"), cmd_data("menu"))
+        next_button,
+        *rows(edits, 2),
+        profile_button(t, state),
+        verify,
+        button(t.plain("btn.menu"), cmd_data("menu")),
     )
 
 

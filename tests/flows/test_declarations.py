@@ -42,6 +42,7 @@ STORED_STEPS = {
     "admin": {"resolve_reason"},
     "alerts": {"cats", "skills", "skills_cat", "keywords", "budget", "mode"},
     "appeal": {"text"},
+    "availability": {"date"},
     "balance": {"amount"},
     "bonus": {"amount", "share", "reason", "decline"},
     "browse": {"query", "min"},
@@ -56,6 +57,7 @@ STORED_STEPS = {
     },
     "profile": {"headline", "bio", "rate", "years", "tag", "link", "cert"},
     "report": {"reason"},
+    "talent": {"query", "skills", "rate"},
     "review": {"text"},
     "work": {"submit", "note"},
 }  # fmt: skip

@@ -1,0 +1,383 @@
+"""Talent search and invite candidates: SqlTalentSearch implements domain.ports.TalentSearch.
+
+The index (migration 0013): `talent_index` holds one row per freelancer profile with
+what filters and ranking read (category, rate, availability, rating, contracts
+completed, completeness, identity verified, the record rank of domain/talent.py);
+`profile_skills` one row per (freelancer, skill key) over skills and tags; the
+full text is the FTS5 table `talent_fts` on SQLite (bm25) and the generated
+`freelancer_profiles.search_vector` on PostgreSQL (ts_rank), like the jobs'.
+
+An after_flush hook (as storage.skill_index does for jobs) recomputes the rows of
+every freelancer whose profile, user, reviews, contracts or identity verification
+changed in the flush, in the same transaction. Bulk UPDATE/DELETE statements
+bypass it; `refresh_talent(connection, ids)` re-indexes anyone explicitly.
+
+Every query walks an index: rank order by (listed, rank, user_id), a category by
+(category, rank, user_id), text through the full-text index, skills through
+(skill, user_id); blocks are NOT EXISTS probes of the blocks primary key.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session, attributes
+
+from domain import entities as e
+from domain.profile import completeness
+from domain.states import ContractStatus, ReviewStatus
+from domain.talent import TalentHit, TalentQuery, effective, record_rank
+from storage.search import MAX_PAGE, clean_text, fts5_query, search_terms
+from storage.skill_index import IndexedSession, skill_values
+from storage.tables import (
+    blocks,
+    contracts,
+    identity_verifications,
+    invitations,
+    pitches,
+    profile_skills,
+    profiles,
+    reviews,
+    talent_index,
+    users,
+)
+
+PG_TS_CONFIG = "'english'::regconfig"  # must equal migration 0013's generated column
+BM25_WEIGHTS = (10.0, 2.0, 5.0, 5.0)  # headline, bio, skills, tags (talent_fts order)
+ti = talent_index
+
+
+# --- keeping the index in step --------------------------------------------------------------
+
+
+def _row(connection: sa.Connection, user_id: int) -> dict[str, Any] | None:
+    prof = connection.execute(sa.select(profiles).where(profiles.c.user_id == user_id)).first()
+    user = connection.execute(sa.select(users).where(users.c.id == user_id)).first()
+    if prof is None or user is None:
+        return None
+    rating_sum, ratings = connection.execute(
+        sa.select(sa.func.coalesce(sa.func.sum(reviews.c.rating), 0), sa.func.count())
+        .join(contracts, contracts.c.id == reviews.c.contract_id)
+        .where(
+            reviews.c.reviewee_id == user_id,
+            contracts.c.freelancer_id == user_id,
+            reviews.c.status == ReviewStatus.REVEALED,
+        )
+    ).one()
+    completed = connection.scalar(
+        sa.select(sa.func.count()).where(
+            contracts.c.freelancer_id == user_id, contracts.c.status == ContractStatus.ENDED
+        )
+    )
+    verified = connection.scalar(
+        sa.select(sa.func.count()).where(
+            identity_verifications.c.user_id == user_id,
+            identity_verifications.c.status == "verified",
+        )
+    )
+    p = prof._mapping
+    entity = e.FreelancerProfile(
+        user_id=user_id,
+        headline=p["headline"] or "",
+        bio=p["bio"] or "",
+        category=p["category"],
+        skills=list(p["skills"] or []),
+        tags=list(p["tags"] or []),
+        hourly_rate=p["hourly_rate"],
+        years_experience=p["years_experience"],
+        portfolio=list(p["portfolio"] or []),
+        certifications=list(p["certifications"] or []),
+    )
+    percent, _ = completeness(entity)
+    rating_sum, ratings, completed = int(rating_sum or 0), int(ratings or 0), int(completed or 0)
+    rating_x10 = (
+        int((Decimal(rating_sum * 10) / ratings).to_integral_value(ROUND_HALF_UP)) if ratings else 0
+    )
+    u = user._mapping
+    return {
+        "user_id": user_id,
+        "listed": bool(u["is_freelancer"]) and not u["banned"],
+        "category": (p["category"] or None),
+        "hourly_rate": p["hourly_rate"],
+        "availability": p["availability"] or "available",
+        "away_until": p["away_until"],
+        "rating_x10": rating_x10,
+        "ratings": ratings,
+        "completed": completed,
+        "completeness": percent,
+        "verified": bool(verified),
+        "rank": record_rank(rating_sum, ratings, completed, percent),
+        "skills": skill_values([*entity.skills, *entity.tags]),
+    }
+
+
+def refresh_talent(connection: sa.Connection, user_ids: Iterable[int]) -> None:
+    """Rewrite these freelancers' talent_index and profile_skills rows from the truth."""
+    for user_id in sorted(set(user_ids)):
+        row = _row(connection, user_id)
+        connection.execute(sa.delete(ti).where(ti.c.user_id == user_id))
+        connection.execute(sa.delete(profile_skills).where(profile_skills.c.user_id == user_id))
+        if row is None:
+            continue
+        skills = row.pop("skills")
+        connection.execute(sa.insert(ti), [row])
+        if skills:
+            connection.execute(
+                sa.insert(profile_skills), [{"user_id": user_id, "skill": s} for s in skills]
+            )
+
+
+# What moves a freelancer's row; other writes (a user's last activity, a contract's
+# deadline) leave the index alone.
+WATCHED: dict[type, tuple[str, tuple[str, ...]]] = {
+    e.User: ("id", ("is_freelancer", "banned", "name")),
+    e.Review: ("reviewee_id", ("status",)),
+    e.Contract: ("freelancer_id", ("status",)),
+    e.IdentityVerification: ("user_id", ("status",)),
+}
+
+
+def _affected(obj: Any, new: bool) -> int | None:
+    """The freelancer whose index row this object's change may move."""
+    if isinstance(obj, e.FreelancerProfile):
+        return obj.user_id
+    watched = WATCHED.get(type(obj))
+    if watched is None:
+        return None
+    owner, fields = watched
+    if new and not isinstance(obj, e.IdentityVerification):
+        return None  # a new user has no profile yet; new reviews and contracts count later
+    if any(attributes.get_history(obj, f).has_changes() for f in fields) or new:
+        return getattr(obj, owner)
+    return None
+
+
+def sync_talent(session: Session, _flush_context: Any) -> None:
+    """after_flush: re-index the freelancers this flush touched."""
+    ids = {uid for obj in session.new if (uid := _affected(obj, True)) is not None}
+    ids |= {
+        uid
+        for obj in (*session.dirty, *session.deleted)
+        if (uid := _affected(obj, False)) is not None
+    }
+    if ids:
+        refresh_talent(session.connection(), ids)
+
+
+event.listen(IndexedSession, "after_flush", sync_talent)
+
+
+# --- the searches ---------------------------------------------------------------------------
+
+
+def _rating(x10: int, count: int) -> Decimal | None:
+    return (Decimal(x10) / 10).quantize(Decimal("0.1")) if count else None
+
+
+HIT_COLUMNS = (
+    ti.c.user_id,
+    users.c.name,
+    profiles.c.headline,
+    ti.c.category,
+    ti.c.hourly_rate,
+    profiles.c.currency,
+    ti.c.rating_x10,
+    ti.c.ratings,
+    ti.c.completed,
+    ti.c.completeness,
+    ti.c.verified,
+    ti.c.availability,
+    ti.c.away_until,
+    ti.c.rank,
+    profiles.c.skills,
+    profiles.c.tags,
+)
+
+
+def _hit(row: Any, today: date, shared: int = 0, wanted: int = 0) -> TalentHit:
+    m = row._mapping
+    return TalentHit(
+        user_id=m["user_id"],
+        name=m["name"] or "",
+        headline=m["headline"] or "",
+        category=m["category"],
+        hourly_rate=m["hourly_rate"],
+        currency=m["currency"],
+        rating=_rating(m["rating_x10"], m["ratings"]),
+        ratings=m["ratings"],
+        completed=m["completed"],
+        completeness=m["completeness"],
+        verified=m["verified"],
+        availability=effective(m["availability"], m["away_until"], today),
+        away_until=m["away_until"],
+        rank=m["rank"],
+        skills=tuple([*(m["skills"] or []), *(m["tags"] or [])]),
+        shared_skills=shared,
+        wanted_skills=wanted,
+    )
+
+
+def _not_blocked(viewer_id: int) -> list[Any]:
+    return [
+        ti.c.user_id != viewer_id,
+        ~sa.exists().where(blocks.c.blocker_id == viewer_id, blocks.c.blocked_id == ti.c.user_id),
+        ~sa.exists().where(blocks.c.blocker_id == ti.c.user_id, blocks.c.blocked_id == viewer_id),
+    ]
+
+
+def _available(today: date) -> Any:
+    return sa.or_(
+        ti.c.availability == "available",
+        sa.and_(ti.c.availability == "away", ti.c.away_until < today),
+    )
+
+
+class SqlTalentSearch:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    @property
+    def _dialect(self) -> str:
+        return self.session.get_bind().dialect.name
+
+    def _filtered(self, stmt: sa.Select[Any], query: TalentQuery) -> sa.Select[Any]:
+        stmt = stmt.where(ti.c.listed.is_(True))
+        if query.category:
+            stmt = stmt.where(ti.c.category == query.category)
+        for skill in skill_values(query.skills):
+            stmt = stmt.where(
+                sa.exists().where(
+                    profile_skills.c.user_id == ti.c.user_id, profile_skills.c.skill == skill
+                )
+            )
+        if query.min_rate is not None:
+            stmt = stmt.where(ti.c.hourly_rate >= query.min_rate)
+        if query.max_rate is not None:
+            stmt = stmt.where(ti.c.hourly_rate <= query.max_rate)
+        if query.min_rating is not None:
+            stmt = stmt.where(ti.c.ratings > 0, ti.c.rating_x10 >= int(query.min_rating * 10))
+        if query.verified:
+            stmt = stmt.where(ti.c.verified.is_(True))
+        if query.available:
+            stmt = stmt.where(_available(query.today or date.today()))
+        if query.viewer_id is not None:
+            stmt = stmt.where(*_not_blocked(query.viewer_id))
+        return stmt
+
+    def _text(self, stmt: sa.Select[Any], text: str) -> tuple[sa.Select[Any], Any]:
+        """The full-text condition and its rank expression (ascending = better), or None."""
+        terms = search_terms(text)
+        if not terms:
+            return stmt, None
+        boost = 1.0 + ti.c.rank / 100.0
+        if self._dialect == "sqlite":
+            fts = sa.table("talent_fts", sa.column("rowid"))
+            stmt = stmt.join(fts, fts.c.rowid == ti.c.user_id).where(
+                sa.literal_column("talent_fts").op("MATCH")(fts5_query(terms))
+            )
+            return stmt, sa.func.bm25(sa.literal_column("talent_fts"), *BM25_WEIGHTS) * boost
+        vector = sa.literal_column("freelancer_profiles.search_vector")
+        tsquery = sa.func.websearch_to_tsquery(sa.literal_column(PG_TS_CONFIG), clean_text(text))
+        stmt = stmt.where(vector.op("@@")(tsquery))
+        return stmt, -sa.func.ts_rank(vector, tsquery) * boost
+
+    async def search(self, query: TalentQuery) -> tuple[list[TalentHit], int]:
+        """A page of freelancers, best first, and the number of all matches."""
+        await self.session.flush()  # Core statements do not autoflush: index this unit's writes
+        base = sa.select(*HIT_COLUMNS).select_from(
+            ti.join(profiles, profiles.c.user_id == ti.c.user_id).join(
+                users, users.c.id == ti.c.user_id
+            )
+        )
+        stmt, relevance = self._text(self._filtered(base, query), query.text)
+        counted = self._text(
+            self._filtered(sa.select(sa.func.count()).select_from(ti), query), query.text
+        )[0]
+        if relevance is not None and self._dialect != "sqlite":
+            counted = counted.join(profiles, profiles.c.user_id == ti.c.user_id)
+        total = await self.session.scalar(counted)
+        order = (ti.c.rank.desc(), ti.c.user_id.desc())
+        stmt = stmt.order_by(
+            *((relevance, ti.c.user_id.desc()) if relevance is not None else order)
+        )
+        limit = max(0, min(query.limit, MAX_PAGE))
+        rows = await self.session.execute(stmt.offset(max(0, query.offset)).limit(limit))
+        today = query.today or date.today()
+        return [_hit(r, today) for r in rows], int(total or 0)
+
+    async def invite_candidates(
+        self, job: e.Job, viewer_id: int, today: date, limit: int = 8
+    ) -> list[TalentHit]:
+        """Freelancers for the job, not yet invited or pitching, not in a block with the
+        client: most of the job's skills first, then the job's category, then the record
+        rank, then newer. Those sharing no skill fill up from the job's category."""
+        await self.session.flush()
+        base = sa.select(*HIT_COLUMNS).select_from(
+            ti.join(profiles, profiles.c.user_id == ti.c.user_id).join(
+                users, users.c.id == ti.c.user_id
+            )
+        )
+        free = [
+            ti.c.listed.is_(True),
+            *_not_blocked(viewer_id),
+            ~sa.exists().where(
+                invitations.c.job_id == job.id, invitations.c.freelancer_id == ti.c.user_id
+            ),
+            ~sa.exists().where(pitches.c.job_id == job.id, pitches.c.freelancer_id == ti.c.user_id),
+        ]
+        wanted = skill_values(job.skills)
+        same_category = ti.c.category == job.category if job.category else sa.false()
+        found: list[TalentHit] = []
+        if wanted:
+            shared = (
+                sa.select(profile_skills.c.user_id, sa.func.count().label("shared"))
+                .where(profile_skills.c.skill.in_(wanted))
+                .group_by(profile_skills.c.user_id)
+                .subquery()
+            )
+            stmt = (
+                base.add_columns(shared.c.shared)
+                .join(shared, shared.c.user_id == ti.c.user_id)
+                .where(*free)
+                .order_by(
+                    shared.c.shared.desc(),
+                    sa.case((same_category, 1), else_=0).desc(),
+                    ti.c.rank.desc(),
+                    ti.c.user_id.desc(),
+                )
+                .limit(limit)
+            )
+            rows = await self.session.execute(stmt)
+            found = [_hit(r, today, int(r._mapping["shared"]), len(wanted)) for r in rows]
+        if len(found) < limit and job.category:
+            stmt = base.where(*free, ti.c.category == job.category)
+            if wanted:
+                stmt = stmt.where(
+                    ~sa.exists().where(
+                        profile_skills.c.user_id == ti.c.user_id,
+                        profile_skills.c.skill.in_(wanted),
+                    )
+                )
+            stmt = stmt.order_by(ti.c.rank.desc(), ti.c.user_id.desc()).limit(limit - len(found))
+            rows = await self.session.execute(stmt)
+            found += [_hit(r, today, 0, len(wanted)) for r in rows]
+        return found
+
+    async def away_users(self, user_ids: Sequence[int], today: date) -> set[int]:
+        """Those of these users who are away today (their alerts wait)."""
+        if not user_ids:
+            return set()
+        rows = await self.session.execute(
+            sa.select(profiles.c.user_id).where(
+                profiles.c.user_id.in_(sorted(set(user_ids))),
+                profiles.c.availability == "away",
+                sa.or_(profiles.c.away_until.is_(None), profiles.c.away_until >= today),
+            )
+        )
+        return {r[0] for r in rows}
