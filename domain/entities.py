@@ -242,6 +242,17 @@ class Review:
     status: ReviewStatus = ReviewStatus.HIDDEN
     created_at: datetime | None = None
     revealed_at: datetime | None = None
+    # Three sub-ratings 1–5 (a freelancer: quality, communication, deadlines; a
+    # client: clarity, communication, payment promptness); None on older reviews.
+    sub1: int | None = None
+    sub2: int | None = None
+    sub3: int | None = None
+    # Private feedback, never shown to the reviewee: would you recommend them
+    # (0–10), and why the contract ended (domain.usecases.reviews.END_REASONS).
+    recommend: int | None = None
+    end_reason: str = ""
+    reply: str = ""  # the reviewee's one public reply
+    replied_at: datetime | None = None
 
     def apply(self, action: str) -> None:
         self.status = REVIEW.next(self.status, action)

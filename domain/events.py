@@ -672,6 +672,29 @@ class ReviewsRevealed(Event):
 
 
 @event
+class ReviewReplied(Event):
+    kind = "review_replied"
+    contract_id: int
+    review_id: int
+    reviewer_id: int
+    reviewee_id: int  # who replied
+
+
+@event
+class BadgeEarned(Event):
+    kind = "badge_earned"
+    user_id: int
+    badge: str  # a domain.reputation.BADGES name
+
+
+@event
+class BadgeLost(Event):
+    kind = "badge_lost"
+    user_id: int
+    badge: str
+
+
+@event
 class ReportFiled(Event):
     kind = "report_filed"
     report_id: int

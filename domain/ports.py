@@ -42,6 +42,7 @@ from domain.entities import (
 )
 from domain.events import Event
 from domain.ledger import TransactionDraft
+from domain.saved import EarnedBadge, SavedItem
 from domain.talent import TalentHit, TalentQuery
 
 T = TypeVar("T")
@@ -207,6 +208,8 @@ class UnitOfWork(Protocol):
     disputes: Repository[Dispute]
     messages: Repository[ContractMessage]
     reviews: Repository[Review]
+    saved: Repository[SavedItem]
+    badges: Repository[EarnedBadge]
     subscriptions: Repository[AlertSubscription]
     dismissals: Repository[JobDismissal]
     reports: Repository[Report]

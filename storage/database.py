@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from domain import entities as e
+from domain import saved as sv
 from domain.events import Event
 from storage.ledger import SqlLedger
 from storage.processed_updates import SqlProcessedUpdates
@@ -137,6 +138,8 @@ class SqlUnitOfWork:
         self.disputes = SqlRepository(s, e.Dispute)
         self.messages = SqlRepository(s, e.ContractMessage)
         self.reviews = SqlRepository(s, e.Review)
+        self.saved = SqlRepository(s, sv.SavedItem)
+        self.badges = SqlRepository(s, sv.EarnedBadge)
         self.subscriptions = SqlRepository(s, e.AlertSubscription)
         self.dismissals = SqlRepository(s, e.JobDismissal)
         self.reports = SqlRepository(s, e.Report)

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import registry
 
 from domain import entities as e
+from domain import saved as sv
 from domain import timesheet as ts
 from domain.states import (
     ContractStatus,
@@ -314,8 +315,36 @@ reviews = sa.Table(
     sa.Column("status", enum_column(ReviewStatus), nullable=False),
     _created(),
     sa.Column("revealed_at", UTCDateTime),
+    sa.Column("sub1", sa.Integer),
+    sa.Column("sub2", sa.Integer),
+    sa.Column("sub3", sa.Integer),
+    sa.Column("recommend", sa.Integer),
+    sa.Column("end_reason", sa.String(16), nullable=False, default=""),
+    sa.Column("reply", sa.Text, nullable=False, default=""),
+    sa.Column("replied_at", UTCDateTime),
     sa.UniqueConstraint("contract_id", "reviewer_id", name="uq_reviews_contract_reviewer"),
     sa.CheckConstraint("rating BETWEEN 1 AND 5", name="rating_range"),
+)
+
+saved_items = sa.Table(
+    "saved_items",
+    metadata,
+    _id(),
+    _user_fk("user_id"),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("target_id", sa.BigInteger, nullable=False),
+    _created(),
+    sa.UniqueConstraint("user_id", "kind", "target_id", name="uq_saved_items_user_kind_target"),
+)
+
+earned_badges = sa.Table(
+    "earned_badges",
+    metadata,
+    _id(),
+    _user_fk("user_id"),
+    sa.Column("badge", sa.String(32), nullable=False),
+    sa.Column("earned_at", UTCDateTime),
+    sa.UniqueConstraint("user_id", "badge", name="uq_earned_badges_user_badge"),
 )
 
 subscriptions = sa.Table(
@@ -697,6 +726,8 @@ MAPPED: dict[type, sa.Table] = {
     e.Dispute: disputes,
     e.ContractMessage: messages,
     e.Review: reviews,
+    sv.SavedItem: saved_items,
+    sv.EarnedBadge: earned_badges,
     e.AlertSubscription: subscriptions,
     e.JobDismissal: dismissals,
     e.Report: reports,

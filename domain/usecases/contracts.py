@@ -34,7 +34,7 @@ from domain.states import (
     JobStatus,
     MilestoneStatus,
 )
-from domain.usecases import jobs
+from domain.usecases import badges, jobs
 from domain.usecases.blocking import require_contact
 from domain.usecases.common import (
     active_user,
@@ -379,5 +379,6 @@ async def end_contract(
     contract.apply("end")
     contract.ended_at = now
     contract.review_deadline = now + timedelta(days=config.review_window_days)
+    await badges.refresh(uow, now, contract.freelancer_id)  # told before the stars
     uow.emit(ContractEnded(ended_by=actor_id, rating_shown=rating_shown, **parties(contract)))
     return contract

@@ -12,7 +12,12 @@ from domain.entities import Contract, FreelancerProfile, Job, Milestone, Pitch, 
 from domain.errors import NotAllowed
 from domain.ports import Clock, JobQuery, UnitOfWork
 from domain.profile import completeness
-from domain.reputation import FreelancerRecord, Reputation, compute_reputation
+from domain.reputation import (
+    LONG_TERM_DAYS,
+    FreelancerRecord,
+    Reputation,
+    compute_reputation,
+)
 from domain.states import (
     HELD,
     ContractStatus,
@@ -98,9 +103,8 @@ async def freelancer_record(uow: UnitOfWork, clock: Clock, user_id: int) -> Free
     """The facts a reputation is computed from (domain.reputation states the rule)."""
     user = await load(uow.users, user_id, "user")
     now = clock.now()
-    ratings = [
-        r.rating for r in await uow.reviews.find(reviewee_id=user_id, status=ReviewStatus.REVEALED)
-    ]
+    about = await uow.reviews.find(reviewee_id=user_id, status=ReviewStatus.REVEALED)
+    ratings = [r.rating for r in about]
     contracts = await uow.contracts.find(
         freelancer_id=user_id, status__in=(ContractStatus.ACTIVE, ContractStatus.ENDED)
     )
@@ -117,8 +121,18 @@ async def freelancer_record(uow: UnitOfWork, clock: Clock, user_id: int) -> Free
             late += 1
     paid_out = sum(p.amount for p in await uow.payouts.find(user_id=user_id, status="paid"))
     earnings = await uow.ledger.balance(ledger.freelancer_account(user_id)) + paid_out
+    business = repeat_business(contracts, now)
     return FreelancerRecord(
         ratings=ratings,
+        rating_ages=[_age_days(now, r.created_at) for r in about],
+        recommendations=[r.recommend for r in about if r.recommend is not None],
+        recommendation_ages=[
+            _age_days(now, r.created_at) for r in about if r.recommend is not None
+        ],
+        contracts_no_work=await _ended_without_work(uow, contracts),
+        long_term_contracts=business.long_term,
+        clients=business.clients,
+        repeat_clients=business.repeat_clients,
         contracts_completed=sum(c.status is ContractStatus.ENDED for c in contracts),
         contracts_disputed=len(disputed),
         milestones_on_time=on_time,
@@ -127,6 +141,50 @@ async def freelancer_record(uow: UnitOfWork, clock: Clock, user_id: int) -> Free
         earnings_minor=earnings,
         member_since=user.created_at or now,
     )
+
+
+def _age_days(now: datetime, when: datetime | None) -> int:
+    return max(0, (now - when).days) if when is not None else 0
+
+
+@dataclass(frozen=True, slots=True)
+class RepeatBusiness:
+    clients: int  # distinct clients of active or ended contracts
+    repeat_clients: int  # of those, with two contracts or more
+    long_term: int  # ended contracts that ran LONG_TERM_DAYS or more
+
+
+def repeat_business(contracts: list[Contract], now: datetime) -> RepeatBusiness:
+    per_client: dict[int, int] = {}
+    for c in contracts:
+        per_client[c.client_id] = per_client.get(c.client_id, 0) + 1
+    long_term = sum(
+        1
+        for c in contracts
+        if c.status is ContractStatus.ENDED
+        and c.accepted_at is not None
+        and ((c.ended_at or now) - c.accepted_at).days >= LONG_TERM_DAYS
+    )
+    return RepeatBusiness(
+        clients=len(per_client),
+        repeat_clients=sum(1 for n in per_client.values() if n >= 2),
+        long_term=long_term,
+    )
+
+
+async def _ended_without_work(uow: UnitOfWork, contracts: list[Contract]) -> int:
+    """Ended contracts in which nothing was released (no work delivered and paid)."""
+    ended = [c.id for c in contracts if c.status is ContractStatus.ENDED]
+    if not ended:
+        return 0
+    paid = {
+        m.contract_id
+        for m in await uow.milestones.find(
+            contract_id__in=ended,
+            status__in=(MilestoneStatus.RELEASED, MilestoneStatus.SPLIT),
+        )
+    }
+    return sum(1 for cid in ended if cid not in paid)
 
 
 async def median_response_seconds(uow: UnitOfWork, user_id: int) -> int | None:

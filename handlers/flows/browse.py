@@ -34,7 +34,7 @@ from handlers.context import Context
 from handlers.events import Button, Keyboard
 from handlers.i18n import Translator
 from handlers.prefixes import BROWSE as PREFIX
-from handlers.prefixes import MY_JOBS, PITCH, REPORT
+from handlers.prefixes import MY_JOBS, PITCH, REPORT, SAVED
 from handlers.render import (
     Html,
     bold,
@@ -307,4 +307,9 @@ async def open_job(ctx: Context, job_id: int) -> None:
     )
     client = await track_record.client_of(ctx.uow, ctx.config, job.client_id)
     card = job_card(job, t, client=client)
-    await ctx.reply(card, keyboard([b for b in (pitch, report, manage) if b]))
+    save = (  # flows/saved.py
+        button(t.plain("sv.btn.save_job"), SAVED.data("save_job", job.id))
+        if not own and ctx.user.is_freelancer
+        else None
+    )
+    await ctx.reply(card, keyboard([b for b in (pitch, report, manage) if b], save))

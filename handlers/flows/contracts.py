@@ -39,7 +39,7 @@ from handlers.events import Button, Keyboard
 from handlers.helpers import int_arg, name_of, page_nav, page_of
 from handlers.i18n import Translator
 from handlers.notify import renders
-from handlers.prefixes import BONUS, CONTRACT, DISPUTE, FUND, OFFER, REVIEW, WORK
+from handlers.prefixes import BONUS, CONTRACT, DISPUTE, FUND, OFFER, REVIEW, SAVED, WORK
 from handlers.render import Html, bold, button, join, keyboard, money, rows
 from handlers.routing import Menu, command
 
@@ -140,6 +140,8 @@ async def contract_buttons(
         bottom.append(button(t.plain("rv.btn.rate"), REVIEW.data("rate", cid)))
     if status in (ContractStatus.ACTIVE, ContractStatus.ENDED) and side == "client":
         bottom.append(button(t.plain("bonus.btn.start"), BONUS.data("start", cid)))
+    if status is ContractStatus.ENDED and side == "client":  # flows/saved.py
+        bottom.append(button(t.plain("sv.btn.hire_again"), SAVED.data("rehire", cid)))
     if status in WRITABLE:
         bottom.insert(0, message_button(t, cid))
     return keyboard(*rows(top, 2), *per_milestone, *rows(bottom, 2), back)

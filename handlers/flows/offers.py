@@ -50,10 +50,11 @@ from domain.events import (
 )
 from domain.fees import fee
 from domain.money import parse_money
-from domain.states import MILESTONE, PITCH, ContractStatus
+from domain.states import MILESTONE, PITCH, ContractStatus, MilestoneStatus
 from domain.usecases import contracts as uc
 from domain.usecases import jobs as jobs_uc
 from domain.usecases import proposals
+from domain.usecases import saved as saved_uc
 from domain.usecases.common import load, other_party, require_party
 from domain.usecases.visibility import owned_job
 from handlers import track_record
@@ -94,7 +95,7 @@ class OfferStep(Steps, flow="offer", drafts=True):
         return 3 * len(data.get("ms") or []) + writing
 
 
-MODES = ("new", "counter", "revise", "add")
+MODES = ("new", "counter", "revise", "add", "rehire")  # rehire: flows/saved.py
 
 
 # --- the draft ----------------------------------------------------------------------
@@ -280,6 +281,29 @@ async def hire_invited(ctx: Context, job_id: int, freelancer_id: int) -> None:
     await _start(ctx, _base(ctx, "new", job, freelancer_id), job.title)
 
 
+async def hire_again(ctx: Context, contract_id: int) -> None:
+    """🔁 Hire again: the offer wizard at its review, prefilled from an ended
+    contract (its title and work milestones, no dates); sent as a direct offer
+    (domain.usecases.saved.send_rehire_offer)."""
+    old = await saved_uc.rehire_source(ctx.uow, ctx.user.id, contract_id)
+    found = await ctx.uow.milestones.find(contract_id=contract_id, order_by="position")
+    ms = [
+        [m.title, m.amount, None]
+        for m in found
+        if getattr(m, "kind", "work") == "work" and m.status is not MilestoneStatus.CANCELLED
+    ][: uc.MAX_MILESTONES]
+    data = {
+        "mode": "rehire",
+        "contract": contract_id,
+        "fl": old.freelancer_id,
+        "cur": old.currency,
+        "cbp": ctx.config.client_fee_bp,
+        "fbp": ctx.config.freelancer_fee_bp,
+        "ms": ms,
+    }
+    await _start(ctx, data, old.title)
+
+
 async def _live_contract(
     ctx: Context, contract_id: int, role: str | None, *states: ContractStatus
 ) -> Contract:
@@ -454,6 +478,15 @@ async def _send(ctx: Context, data: dict[str, Any]) -> None:
     if mode == "new":
         contract = await uc.send_offer(
             ctx.uow, ctx.clock, ctx.config, ctx.user.id, data["job"], data["fl"], specs
+        )
+        text = t(
+            "offers.sent",
+            name=await name_of(ctx, contract.freelancer_id),
+            date=_expiry(contract),
+        )
+    elif mode == "rehire":
+        contract = await saved_uc.send_rehire_offer(
+            ctx.uow, ctx.clock, ctx.config, ctx.user.id, data["contract"], specs
         )
         text = t(
             "offers.sent",

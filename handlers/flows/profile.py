@@ -47,7 +47,7 @@ from handlers.flows.menu import cmd_data
 from handlers.flows.reviews import profile_reviews, score_line
 from handlers.i18n import Translator, translator
 from handlers.prefixes import PROFILE as PREFIX
-from handlers.prefixes import REPORT, VERIFY
+from handlers.prefixes import REPORT, SAVED, VERIFY
 from handlers.render import Html, button, esc, join, keyboard, money, rows, shorten
 from handlers.routing import Menu, Steps, command, step
 from handlers.talent_views import state_line
@@ -182,7 +182,8 @@ async def profile_card(
     if reviews:
         text = join([text, Html(""), *reviews])
     report = button(t.plain("btn.report_user"), REPORT.data("user", user_id))
-    return text, keyboard(all_reviews, [report, block_button(t, user_id)])
+    save = button(t.plain("sv.btn.save_freelancer"), SAVED.data("save_freelancer", user_id))
+    return text, keyboard(all_reviews, [report, block_button(t, user_id)], save)
 
 
 async def own_card(ctx: Context) -> tuple[Html, Keyboard | None]:

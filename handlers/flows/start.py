@@ -16,7 +16,7 @@ from handlers.callbacks import StaleButton
 from handlers.context import Context
 from handlers.events import Keyboard
 from handlers.flows.menu import menu_keyboard, menu_text
-from handlers.prefixes import OPEN, PITCH, REPORT
+from handlers.prefixes import OPEN, PITCH, REPORT, SAVED
 from handlers.render import button, job_card, keyboard
 from handlers.routing import Buttons, command
 
@@ -85,7 +85,12 @@ def job_buttons(ctx: Context, job: Job) -> Keyboard | None:
         if job.status == JobStatus.OPEN
         else None
     )
-    return keyboard(pitch, button(t.plain("btn.report_job"), REPORT.data("job_post", job.id)))
+    save = (  # flows/saved.py
+        button(t.plain("sv.btn.save_job"), SAVED.data("save_job", job.id))
+        if ctx.user.is_freelancer
+        else None
+    )
+    return keyboard(pitch, save, button(t.plain("btn.report_job"), REPORT.data("job_post", job.id)))
 
 
 async def show_job(ctx: Context, job_id: int) -> None:

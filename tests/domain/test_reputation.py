@@ -27,6 +27,10 @@ def strong(**overrides):
         contracts_completed=10,
         milestones_on_time=10,
         median_response_seconds=1800,
+        recommendations=[10] * 10,
+        clients=5,
+        repeat_clients=3,
+        long_term_contracts=3,
     )
     base.update(overrides)
     return rep(**base)
@@ -74,12 +78,18 @@ def test_score_is_within_bounds_at_the_extremes():
         contracts_disputed=100,
         milestones_late=100,
         median_response_seconds=10**9,
+        recommendations=[0] * 100,
+        contracts_no_work=100,
     )
     best = rep(
         ratings=[5] * 1000,
         contracts_completed=1000,
         milestones_on_time=1000,
         median_response_seconds=1,
+        recommendations=[10] * 1000,
+        clients=100,
+        repeat_clients=100,
+        long_term_contracts=100,
     )
     assert worst.score <= 5
     assert 98 <= best.score <= 100

@@ -151,6 +151,7 @@ async def test_end_only_when_nothing_is_held_and_the_other_side_is_told(h):
         label("msg.btn.write"),
         label("rv.btn.rate"),
         label("bonus.btn.start"),  # a bonus is still possible once ended (issue 13)
+        label("sv.btn.hire_again"),  # issue 14
         label("contracts.btn.list"),
     ]
     await h.press(carla, label("rv.btn.rate"))
@@ -160,6 +161,7 @@ async def test_end_only_when_nothing_is_held_and_the_other_side_is_told(h):
     assert h.last(carla).labels() == [
         label("msg.btn.write"),
         label("bonus.btn.start"),
+        label("sv.btn.hire_again"),
         label("contracts.btn.list"),
     ]
     h.clock.advance(days=h.config.review_window_days, seconds=1)

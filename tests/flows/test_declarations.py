@@ -58,7 +58,7 @@ STORED_STEPS = {
     "profile": {"headline", "bio", "rate", "years", "tag", "link", "cert"},
     "report": {"reason"},
     "talent": {"query", "skills", "rate"},
-    "review": {"text"},
+    "review": {"text", "reply"},
     "work": {"submit", "note"},
 }  # fmt: skip
 

@@ -55,6 +55,7 @@ JOB_ID_ROUTES: dict[str, tuple[str, ...]] = {
     "of:hire_invited": ("of:hire_invited:{id}:{fred}",),
     "of:close_job": ("of:close_job:{id}",),
     "of:keep_open": ("of:keep_open:{id}",),
+    "sv:save_job": ("sv:save_job:{id}",),
 }
 FORMS = [form for forms in JOB_ID_ROUTES.values() for form in forms]
 

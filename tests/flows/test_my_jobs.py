@@ -113,7 +113,9 @@ async def test_pitches_ranked_with_reputation_and_badges(h, db, clock):
     ranked = h.last(carol)
     assert "Pitches on “Logo for a coffee shop”: 2" in ranked.text
     assert ranked.labels()[:2] == ["1. Gina 🎨", "2. Fred <b>"]
-    assert "⭐ 5.0 (3)" in ranked.text and "score 82/100" in ranked.text
+    # Issue 14's rule: her three synthetic contracts delivered nothing (no milestone
+    # released), which the score now counts against her.
+    assert "⭐ 5.0 (3)" in ranked.text and "score 71/100" in ranked.text
     # Fred has no completed contract: no number (issue 11, item 14).
     assert "New — no score yet" in ranked.text
 

@@ -54,7 +54,9 @@ async def test_double_blind_until_both_rate(h: Harness) -> None:
     await h.press(fran, "⭐ Оценить")  # on the "Cleo has rated you" notice
     await h.press(fran, "⭐⭐⭐⭐")
     await h.press(fran, "Пропустить ›")
-    assert "оба отзыва теперь видны" in h.texts(fran)[-2]
+    assert "оба отзыва теперь видны" in h.texts(fran)[-3]
+    # Issue 14: the badge the rule now gives her is told (before the reviews).
+    assert "Вы получили значок 🌱 Восходящий талант" in h.texts(fran)[-2]
     revealed_fran = h.last(fran).text
     assert "Отзывы по «Build a Telegram bot» открыты" in revealed_fran
     assert HOSTILE in revealed_fran and "★★★★★ — Cleo" in revealed_fran
@@ -73,7 +75,7 @@ async def test_double_blind_until_both_rate(h: Harness) -> None:
     assert "Rating: 5.0★ from 1 review" in h.last(cleo).text
     assert "🌱 Rising Talent" in h.last(cleo).text  # new member, 1 contract, 5★
     await h.press(cleo, "ℹ️ How the score works")
-    assert "Rating, 45 points" in h.last(cleo).text
+    assert "Rating, 35 points" in h.last(cleo).text
 
 
 async def test_window_closes_and_the_tick_reveals(h: Harness) -> None:
