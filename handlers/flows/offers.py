@@ -50,7 +50,7 @@ from domain.events import (
 )
 from domain.fees import fee
 from domain.money import parse_money
-from domain.states import MILESTONE, PITCH, ContractStatus, MilestoneStatus
+from domain.states import MILESTONE, PITCH, ContractStatus
 from domain.usecases import contracts as uc
 from domain.usecases import jobs as jobs_uc
 from domain.usecases import proposals
@@ -287,11 +287,9 @@ async def hire_again(ctx: Context, contract_id: int) -> None:
     (domain.usecases.saved.send_rehire_offer)."""
     old = await saved_uc.rehire_source(ctx.uow, ctx.user.id, contract_id)
     found = await ctx.uow.milestones.find(contract_id=contract_id, order_by="position")
-    ms = [
-        [m.title, m.amount, None]
-        for m in found
-        if getattr(m, "kind", "work") == "work" and m.status is not MilestoneStatus.CANCELLED
-    ][: uc.MAX_MILESTONES]
+    # The agreed terms, whatever became of each milestone (bonuses were not terms).
+    ms = [[m.title, m.amount, None] for m in found if getattr(m, "kind", "work") != "bonus"]
+    ms = ms[: uc.MAX_MILESTONES]
     data = {
         "mode": "rehire",
         "contract": contract_id,

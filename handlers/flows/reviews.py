@@ -704,7 +704,7 @@ async def review_replied(scope: Scope, event: ReviewReplied) -> None:
             button(t.plain("rv.btn.all_reviews_of"), REVIEW.data("reviews", rid, 1))
         ),
         name=await name_of(scope, event.reviewee_id),
-        text=shorten(review.reply, 300),
+        reply=shorten(review.reply, 300),
     )
 
 
