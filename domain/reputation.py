@@ -30,7 +30,7 @@ has it as a table):
 Money earned or spent is shown on the profile but never buys score.
 
 Before a first completed contract there is nothing to score: the priors alone
-give a brand-new profile about 71, so `is_new` people are shown as "New — no
+give a brand-new profile about 64, so `is_new` people are shown as "New — no
 score yet", never as a number (the number still ranks their pitches).
 The same rule serves clients: their record holds the ratings freelancers gave
 them and the disputes on their contracts.

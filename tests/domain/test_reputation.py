@@ -220,7 +220,7 @@ def test_earnings_never_buy_score(rec):
 
 
 def test_new_until_a_completed_contract_or_a_rating():
-    """Issue 11, item 14: the priors alone give a blank record about 71, which is not
+    """Issue 11, item 14: the priors alone give a blank record about 64 (71 before issue 14), which is not
     a record; such a person is shown as new, not as a number."""
     assert rep().is_new and rep().score > 0
     assert not rep(contracts_completed=1).is_new
