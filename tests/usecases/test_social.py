@@ -34,7 +34,8 @@ async def test_reviews_are_double_blind(users, clock, config):
         await uow.commit()
     async with db.uow() as uow:
         await reviews.leave_review(uow, clock, config, FREELANCER, contract_id, 4, "Clear brief")
-        assert [e.kind for e in uow.events] == ["review_left", "reviews_revealed"]
+        # Issue 14: the revealed 5★ earns the new freelancer Rising Talent, told first.
+        assert [e.kind for e in uow.events] == ["review_left", "badge_earned", "reviews_revealed"]
         await uow.commit()
     async with db.uow() as uow:
         found = await uow.reviews.find(contract_id=contract_id)
