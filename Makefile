@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run sandbox demo test lint migrate bench clean
+.PHONY: run sandbox demo test lint migrate bench scale-test scale-bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +36,15 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench
+
+# Three Gigbot processes behind HAProxy on PostgreSQL, one killed (docs/scale-out.md).
+# Needs GIGBOT_TEST_POSTGRES_URL and haproxy (apt-get install -y haproxy).
+scale-test: $(STAMP)
+	$(BIN)/python -m pytest -m scale -s tests/scale
+
+# Throughput and p99 with 1, 2 and 3 processes on PostgreSQL, side by side.
+scale-bench: $(STAMP)
+	$(BIN)/python -m bench scale
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis

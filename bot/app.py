@@ -247,7 +247,10 @@ class Runtime:
             settings = self.settings = settings.model_copy(
                 update={"admin_ids": frozenset({SANDBOX_ADMIN_ID})}
             )
-        self.database = database = Database(settings.database_url, now=self.clock.now)
+        pool: dict[str, int] = {}
+        if make_url(settings.database_url).get_backend_name() == "postgresql":
+            pool = {"pool_size": settings.db_pool_size, "max_overflow": settings.db_max_overflow}
+        self.database = database = Database(settings.database_url, now=self.clock.now, **pool)
         config = settings.market_config()
         # Payment links follow the server: without GIGBOT_PUBLIC_URL, the address served.
         if "public_url" in settings.model_fields_set or not settings.http_port:

@@ -86,10 +86,13 @@ class Settings(BaseSettings):
     # budget, each person's update order and the scheduler's leadership are shared;
     # with GIGBOT_REDIS_URL the send budget lives in Redis instead of PostgreSQL.
     redis_url: str | None = None
-    send_margin: float = Field(0.05, ge=0, le=1)  # shared spacing widened by this share
+    send_margin: float = Field(0.15, ge=0, le=1)  # shared spacing widened by this share
     instance_id: str | None = None  # a lease holder's name; default host-pid-random
     intake_lease_seconds: float = Field(10, ge=1, le=600)  # a person's update claim
     leader_lease_seconds: float | None = Field(None, gt=0)  # default: tick_seconds
+    # PostgreSQL connections per process: N processes use up to N × (size + overflow).
+    db_pool_size: int = Field(10, ge=1, le=1000)
+    db_max_overflow: int = Field(20, ge=0, le=1000)
 
     # Runtime.
     max_concurrent_updates: int = Field(32, ge=1, le=10_000)

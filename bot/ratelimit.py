@@ -115,6 +115,9 @@ class RateLimiter:
     def forget_chat(self, chat_id: int) -> None:
         self._next_chat.pop(chat_id, None)
 
+    async def sent(self, chat_id: int) -> None:
+        """A call to this chat has just ended (the shared limiter spaces from here)."""
+
     async def close(self) -> None:
         if self._dispatcher is not None:
             self._dispatcher.cancel()
@@ -250,7 +253,7 @@ class SharedRateLimiter(RateLimiter):
         budget: SendBudget,
         limits: SendLimits | None = None,
         *,
-        margin: float = 0.05,
+        margin: float = 0.15,
         clock: Clock = time.monotonic,
         sleep: Sleep = asyncio.sleep,
     ) -> None:
@@ -276,6 +279,15 @@ class SharedRateLimiter(RateLimiter):
             await self._shared(self.budget.push(self._chat_key(chat_id), interval))
         if len(self._next_chat) > self.MAX_TRACKED_CHATS:
             self._forget_idle_chats()
+
+    async def sent(self, chat_id: int) -> None:
+        """The chat's spacing counts again from the end of the call: a call that was
+        slow on its way must not let the chat's next send (perhaps from another
+        process, on a quick way) reach Telegram less than the interval after it."""
+        interval = self._chat_interval(chat_id)
+        if interval > 0:
+            self._next_chat[chat_id] = self._clock() + interval
+            await self._shared(self.budget.push(self._chat_key(chat_id), interval))
 
     def pause_chat(self, chat_id: int, seconds: float) -> None:
         super().pause_chat(chat_id, seconds)

@@ -315,6 +315,7 @@ class OutboxSender:
                 sent_as = await self._call(row)
             except Exception as exc:  # judged below, once the lease is settled
                 error = exc
+            await self.limiter.sent(row.chat_id)
             lease = await asyncio.shield(self._settle(row))
             await self._record_outcome(row, lease, error, sent_as)
         finally:
