@@ -3,15 +3,18 @@
 A freelancer's badges are recomputed whenever their record changes in a way the
 rule reads — their reviews revealed, a contract of theirs ended — and the
 badges they hold are kept in `earned_badges`, so each change emits exactly one
-BadgeEarned or BadgeLost.
+BadgeEarned or BadgeLost. Rising Talent also ends by the calendar (a member for
+90 days), which no record change marks: the scheduler's tick takes it away
+(expire_rising_talent).
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from domain.events import BadgeEarned, BadgeLost
-from domain.ports import UnitOfWork
+from domain.ports import Clock, UnitOfWork
+from domain.reputation import RISING_TALENT_DAYS
 from domain.saved import EarnedBadge
 
 
@@ -43,3 +46,21 @@ async def refresh(uow: UnitOfWork, now: datetime, user_id: int) -> tuple[list[st
         await uow.badges.delete(held[badge])
         uow.emit(BadgeLost(user_id=user_id, badge=badge))
     return earned, lost
+
+
+async def expire_rising_talent(uow: UnitOfWork, clock: Clock) -> list[int]:
+    """Holders of Rising Talent who have been members for RISING_TALENT_DAYS lose
+    it (and are told); the user ids. The holders are few: new members only."""
+    now = clock.now()
+    held = await uow.badges.find(badge="rising_talent", order_by="id")
+    if not held:
+        return []
+    cutoff = now - timedelta(days=RISING_TALENT_DAYS)
+    old = await uow.users.find(id__in=[b.user_id for b in held], created_at__lte=cutoff)
+    done = []
+    for user in sorted(old, key=lambda u: u.id or 0):
+        assert user.id is not None
+        _, lost = await refresh(uow, now, user.id)
+        if lost:
+            done.append(user.id)
+    return done

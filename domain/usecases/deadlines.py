@@ -21,7 +21,7 @@ from domain.events import (
 )
 from domain.ports import Clock, PaymentGateway, UnitOfWork
 from domain.states import ContractStatus, DisputeStage, MilestoneStatus, ReviewStatus
-from domain.usecases import disputes, hourly
+from domain.usecases import badges, disputes, hourly
 from domain.usecases.alerts import daily_digest
 from domain.usecases.common import load, milestone_with_contract
 from domain.usecases.contracts import milestone_parties, offer_end_when_settled, parties
@@ -354,6 +354,7 @@ DEADLINES = (
     ask_still_hiring,
     close_unanswered,
     reveal_due_reviews,
+    badges.expire_rising_talent,
     daily_digest,
     prune_processed_updates,
 )

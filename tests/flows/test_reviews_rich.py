@@ -240,3 +240,26 @@ async def test_hire_again_in_one_tap(h: Harness) -> None:
     async with h.db.uow() as uow:
         accepted = await uow.contracts.get(again_id)
         assert accepted is not None and accepted.status is ContractStatus.ACTIVE
+
+
+async def test_rising_talent_ends_by_the_calendar_on_the_tick(h: Harness) -> None:
+    """Nothing in her record changes, yet at 90 days Rising Talent goes — the tick
+    takes it away and tells her, once."""
+    cleo = await person(h, "Cleo", "client")
+    fred = await person(h, "Fred", "freelancer")
+    cid = await end(h, cleo, fred, "Only job")
+    await rich_review(h, cleo, cid, 5, (5, 5, 5), 10, "done")
+    await h.send(cleo, "Top.")
+    await h.press_data(fred, f"rv:rate:{cid}")
+    await h.press(fred, "⭐⭐⭐⭐⭐")
+    await h.press(fred, "Skip ›")
+    assert any("You earned the badge 🌱 Rising Talent" in t for t in h.texts(fred))
+    await h.tick()
+    assert not any("is gone" in t for t in h.texts(fred))  # still new: kept
+    h.clock.advance(days=91)
+    await h.tick()
+    await h.tick()
+    gone = [t for t in h.texts(fred) if "Your badge 🌱 Rising Talent is gone" in t]
+    assert len(gone) == 1 and "members under 90 days" in gone[0]
+    async with h.db.uow() as uow:
+        assert await uow.badges.count(user_id=fred.id) == 0
