@@ -44,7 +44,7 @@ scale-test: $(STAMP)
 
 # Throughput and p99 with 1, 2 and 3 processes on PostgreSQL, side by side.
 scale-bench: $(STAMP)
-	$(BIN)/python -m bench scale
+	$(BIN)/python -m bench.scale_bench
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis
