@@ -237,19 +237,21 @@ DATABASE_BENCHES = {
     "engine": "bench.engine_bench",
     "ledger": "bench.ledger_bench",
     "search": "bench.search_bench",
+    "talent": "bench.talent_bench",
 }
 SUMMARY = {
     "sender": "outbox sender → Bot API emulator: msg/s, 429s, memory",
     "engine": "simulated users through handlers.engine.Engine: events/s, latency, memory",
     "ledger": "fund→submit→release cycles: settlements/s; racing releases: refusals",
     "search": "uow.search.search over 20,000 jobs: FTS5 vs tsvector, queries/s, latency",
+    "talent": "talent search and invite ranking over 100,000 profiles: p50/p95, both databases",
 }
 SENDER_QUICK = ["--rows", "1000", "--chats", "200"]
 
 
 def usage() -> str:
     lines = [
-        "usage: python -m bench [sender|engine|ledger|search|all|quick] [options]",
+        "usage: python -m bench [sender|engine|ledger|search|talent|all|quick] [options]",
         "",
         "  (nothing)  quick: every benchmark at small sizes (make bench)",
         "  all        every benchmark at its default size",

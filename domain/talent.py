@@ -14,9 +14,11 @@ candidates" (written here so the bench, the tests and the docs agree):
 | track record  | 30     | 30 × completed / (completed + 2)                            |
 | completeness  | 20     | the profile meter (domain/profile.py) × 20 / 100           |
 
-With text, relevance and record multiply: relevance × (1 + rank / 100), so a
-strong record at most doubles a match's weight and never makes a non-match
-appear. Ties go to the newer freelancer (the higher user id... Telegram ids grow).
+With words, relevance comes first in two tiers: every word in the headline, skills
+or tags, then every word somewhere (the bio too); within a tier the record rank
+decides, then the newer freelancer (the higher user id: Telegram ids grow). Without
+words: the record rank, then newer. Tiers, not a per-row score, so the database
+sorts the matches by what its indexes hold and never scores text row by row.
 
 Invite candidates rank by skill fit first (how many of the job's skills the
 profile names), then a same-category profile, then the record rank, then newer.
@@ -24,7 +26,7 @@ profile names), then a same-category profile, then the record rank, then newer.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from enum import StrEnum
@@ -35,6 +37,7 @@ RATING_POINTS = 50
 TRACK_POINTS = 30
 TRACK_HALF = 2
 COMPLETENESS_POINTS = 20
+TALENT_COUNT_CAP = 1000  # matches counted; "1000+" beyond (no page needs more)
 
 
 class Availability(StrEnum):
@@ -104,4 +107,3 @@ class TalentHit:
     skills: tuple[str, ...] = ()
     shared_skills: int = 0  # invite candidates: how many of the job's skills
     wanted_skills: int = 0
-    extra: dict[str, str] = field(default_factory=dict)

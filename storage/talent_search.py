@@ -4,8 +4,10 @@ The index (migration 0013): `talent_index` holds one row per freelancer profile 
 what filters and ranking read (category, rate, availability, rating, contracts
 completed, completeness, identity verified, the record rank of domain/talent.py);
 `profile_skills` one row per (freelancer, skill key) over skills and tags; the
-full text is the FTS5 table `talent_fts` on SQLite (bm25) and the generated
-`freelancer_profiles.search_vector` on PostgreSQL (ts_rank), like the jobs'.
+full text is the FTS5 table `talent_fts` on SQLite and the generated
+`freelancer_profiles.search_vector` on PostgreSQL, like the jobs'. A search ranks the
+matches by tier (every word in the headline, skills or tags — an FTS5 column filter,
+a ts_filter on the A and B weights — above a match elsewhere), then record rank.
 
 An after_flush hook (as storage.skill_index does for jobs) recomputes the rows of
 every freelancer whose profile, user, reviews, contracts or identity verification
@@ -32,7 +34,7 @@ from sqlalchemy.orm import Session, attributes
 from domain import entities as e
 from domain.profile import completeness
 from domain.states import ContractStatus, ReviewStatus
-from domain.talent import TalentHit, TalentQuery, effective, record_rank
+from domain.talent import TALENT_COUNT_CAP, TalentHit, TalentQuery, effective, record_rank
 from storage.search import MAX_PAGE, clean_text, fts5_query, search_terms
 from storage.skill_index import IndexedSession, skill_values
 from storage.tables import (
@@ -49,7 +51,6 @@ from storage.tables import (
 )
 
 PG_TS_CONFIG = "'english'::regconfig"  # must equal migration 0013's generated column
-BM25_WEIGHTS = (10.0, 2.0, 5.0, 5.0)  # headline, bio, skills, tags (talent_fts order)
 ti = talent_index
 
 
@@ -247,7 +248,8 @@ class SqlTalentSearch:
         return self.session.get_bind().dialect.name
 
     def _filtered(self, stmt: sa.Select[Any], query: TalentQuery) -> sa.Select[Any]:
-        stmt = stmt.where(ti.c.listed.is_(True))
+        # "= 1", not "IS 1": SQLite walks ix_talent_index_rank only for an equality.
+        stmt = stmt.where(ti.c.listed == sa.true())
         if query.category:
             stmt = stmt.where(ti.c.category == query.category)
         for skill in skill_values(query.skills):
@@ -263,53 +265,64 @@ class SqlTalentSearch:
         if query.min_rating is not None:
             stmt = stmt.where(ti.c.ratings > 0, ti.c.rating_x10 >= int(query.min_rating * 10))
         if query.verified:
-            stmt = stmt.where(ti.c.verified.is_(True))
+            stmt = stmt.where(ti.c.verified == sa.true())
         if query.available:
             stmt = stmt.where(_available(query.today or date.today()))
         if query.viewer_id is not None:
             stmt = stmt.where(*_not_blocked(query.viewer_id))
         return stmt
 
-    def _text(self, stmt: sa.Select[Any], text: str) -> tuple[sa.Select[Any], Any]:
-        """The full-text condition and its rank expression (ascending = better), or None."""
-        terms = search_terms(text)
-        if not terms:
-            return stmt, None
-        boost = 1.0 + ti.c.rank / 100.0
+    def _matching(self, text: str, strong: bool) -> sa.Select[Any]:
+        """Ids of profiles with every word; `strong`: in the headline, skills or tags."""
         if self._dialect == "sqlite":
-            fts = sa.table("talent_fts", sa.column("rowid"))
-            stmt = stmt.join(fts, fts.c.rowid == ti.c.user_id).where(
-                sa.literal_column("talent_fts").op("MATCH")(fts5_query(terms))
+            query = fts5_query(search_terms(text))
+            if strong:
+                query = "{headline skills tags} : (" + query + ")"
+            return (
+                sa.select(sa.literal_column("talent_fts.rowid"))
+                .select_from(sa.table("talent_fts"))
+                .where(sa.literal_column("talent_fts").op("MATCH")(query))
             )
-            return stmt, sa.func.bm25(sa.literal_column("talent_fts"), *BM25_WEIGHTS) * boost
         vector = sa.literal_column("freelancer_profiles.search_vector")
+        if strong:  # the weights migration 0013 gave headline (A) and skills and tags (B)
+            vector = sa.func.ts_filter(vector, sa.literal_column("'{a,b}'::\"char\"[]"))
         tsquery = sa.func.websearch_to_tsquery(sa.literal_column(PG_TS_CONFIG), clean_text(text))
-        stmt = stmt.where(vector.op("@@")(tsquery))
-        return stmt, -sa.func.ts_rank(vector, tsquery) * boost
+        return sa.select(profiles.c.user_id).where(vector.op("@@")(tsquery))
+
+    async def _hits(
+        self, ids: list[int], today: date, shared: dict[int, int] | None = None, wanted: int = 0
+    ) -> list[TalentHit]:
+        """The hits for these ids, in their order (one query for the page)."""
+        if not ids:
+            return []
+        stmt = (
+            sa.select(*HIT_COLUMNS)
+            .select_from(
+                ti.join(profiles, profiles.c.user_id == ti.c.user_id).join(
+                    users, users.c.id == ti.c.user_id
+                )
+            )
+            .where(ti.c.user_id.in_(ids))
+        )
+        rows = {r._mapping["user_id"]: r for r in await self.session.execute(stmt)}
+        return [_hit(rows[i], today, (shared or {}).get(i, 0), wanted) for i in ids if i in rows]
 
     async def search(self, query: TalentQuery) -> tuple[list[TalentHit], int]:
-        """A page of freelancers, best first, and the number of all matches."""
+        """A page of freelancers, best first, and the number of all matches (counted up
+        to TALENT_COUNT_CAP: pages beyond it are not offered)."""
         await self.session.flush()  # Core statements do not autoflush: index this unit's writes
-        base = sa.select(*HIT_COLUMNS).select_from(
-            ti.join(profiles, profiles.c.user_id == ti.c.user_id).join(
-                users, users.c.id == ti.c.user_id
-            )
-        )
-        stmt, relevance = self._text(self._filtered(base, query), query.text)
-        counted = self._text(
-            self._filtered(sa.select(sa.func.count()).select_from(ti), query), query.text
-        )[0]
-        if relevance is not None and self._dialect != "sqlite":
-            counted = counted.join(profiles, profiles.c.user_id == ti.c.user_id)
-        total = await self.session.scalar(counted)
-        order = (ti.c.rank.desc(), ti.c.user_id.desc())
-        stmt = stmt.order_by(
-            *((relevance, ti.c.user_id.desc()) if relevance is not None else order)
-        )
+        ids = self._filtered(sa.select(ti.c.user_id), query)
+        order: list[Any] = [ti.c.rank.desc(), ti.c.user_id.desc()]
+        if search_terms(query.text):
+            ids = ids.where(ti.c.user_id.in_(self._matching(query.text, strong=False)))
+            strong = ti.c.user_id.in_(self._matching(query.text, strong=True))
+            order.insert(0, sa.case((strong, 1), else_=0).desc())
+        capped = ids.limit(TALENT_COUNT_CAP).subquery()
+        total = await self.session.scalar(sa.select(sa.func.count()).select_from(capped))
         limit = max(0, min(query.limit, MAX_PAGE))
-        rows = await self.session.execute(stmt.offset(max(0, query.offset)).limit(limit))
-        today = query.today or date.today()
-        return [_hit(r, today) for r in rows], int(total or 0)
+        page = ids.order_by(*order).offset(max(0, query.offset)).limit(limit)
+        found = [r[0] for r in await self.session.execute(page)]
+        return await self._hits(found, query.today or date.today()), int(total or 0)
 
     async def invite_candidates(
         self, job: e.Job, viewer_id: int, today: date, limit: int = 8
@@ -318,13 +331,8 @@ class SqlTalentSearch:
         client: most of the job's skills first, then the job's category, then the record
         rank, then newer. Those sharing no skill fill up from the job's category."""
         await self.session.flush()
-        base = sa.select(*HIT_COLUMNS).select_from(
-            ti.join(profiles, profiles.c.user_id == ti.c.user_id).join(
-                users, users.c.id == ti.c.user_id
-            )
-        )
         free = [
-            ti.c.listed.is_(True),
+            ti.c.listed == sa.true(),
             *_not_blocked(viewer_id),
             ~sa.exists().where(
                 invitations.c.job_id == job.id, invitations.c.freelancer_id == ti.c.user_id
@@ -333,16 +341,20 @@ class SqlTalentSearch:
         ]
         wanted = skill_values(job.skills)
         same_category = ti.c.category == job.category if job.category else sa.false()
-        found: list[TalentHit] = []
+        ids: list[int] = []
+        shared_by: dict[int, int] = {}
         if wanted:
+            # Grouped by "user_id + 0": SQLite would otherwise scan the whole primary key
+            # (user_id order) instead of looking the skills up in ix_profile_skills_skill.
+            owner = (profile_skills.c.user_id + 0).label("user_id")
             shared = (
-                sa.select(profile_skills.c.user_id, sa.func.count().label("shared"))
+                sa.select(owner, sa.func.count().label("shared"))
                 .where(profile_skills.c.skill.in_(wanted))
-                .group_by(profile_skills.c.user_id)
+                .group_by(owner)
                 .subquery()
             )
             stmt = (
-                base.add_columns(shared.c.shared)
+                sa.select(ti.c.user_id, shared.c.shared)
                 .join(shared, shared.c.user_id == ti.c.user_id)
                 .where(*free)
                 .order_by(
@@ -353,10 +365,11 @@ class SqlTalentSearch:
                 )
                 .limit(limit)
             )
-            rows = await self.session.execute(stmt)
-            found = [_hit(r, today, int(r._mapping["shared"]), len(wanted)) for r in rows]
-        if len(found) < limit and job.category:
-            stmt = base.where(*free, ti.c.category == job.category)
+            for user_id, count in await self.session.execute(stmt):
+                ids.append(user_id)
+                shared_by[user_id] = int(count)
+        if len(ids) < limit and job.category:
+            stmt = sa.select(ti.c.user_id).where(*free, ti.c.category == job.category)
             if wanted:
                 stmt = stmt.where(
                     ~sa.exists().where(
@@ -364,10 +377,9 @@ class SqlTalentSearch:
                         profile_skills.c.skill.in_(wanted),
                     )
                 )
-            stmt = stmt.order_by(ti.c.rank.desc(), ti.c.user_id.desc()).limit(limit - len(found))
-            rows = await self.session.execute(stmt)
-            found += [_hit(r, today, 0, len(wanted)) for r in rows]
-        return found
+            stmt = stmt.order_by(ti.c.rank.desc(), ti.c.user_id.desc()).limit(limit - len(ids))
+            ids += [r[0] for r in await self.session.execute(stmt)]
+        return await self._hits(ids, today, shared_by, len(wanted))
 
     async def away_users(self, user_ids: Sequence[int], today: date) -> set[int]:
         """Those of these users who are away today (their alerts wait)."""

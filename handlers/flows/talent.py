@@ -34,7 +34,7 @@ from typing import Any
 from domain import taxonomy
 from domain.errors import ValidationError
 from domain.money import parse_money
-from domain.talent import TalentHit, TalentQuery
+from domain.talent import TALENT_COUNT_CAP, TalentHit, TalentQuery
 from domain.usecases import pitches
 from domain.usecases import talent as uc
 from domain.usecases.common import client
@@ -138,7 +138,8 @@ async def show_results(ctx: Context, filters: dict[str, Any], page: int = 1) -> 
         page = pages
         hits, total = await uc.search_talent(ctx.uow, ctx.clock, ctx.user.id, _query(filters, page))
     t = ctx.t
-    lines: list[Html] = [t("talent.title", total=total), _summary(ctx, filters), Html("")]
+    shown = f"{total}+" if total >= TALENT_COUNT_CAP else str(total)
+    lines: list[Html] = [t("talent.title", total=shown), _summary(ctx, filters), Html("")]
     if not hits:
         lines.append(t("talent.nothing"))
     start = (page - 1) * PAGE_SIZE
@@ -463,7 +464,7 @@ async def _compose(ctx: Context, freelancer_id: int, job_id: int) -> None:
     t = ctx.t
     await ctx.reply(
         t(
-            "msg.ask_pitch",
+            "talent.ask_message",
             name=user.name if user else f"#{freelancer_id}",
             title=job.title if job else "",
         ),

@@ -241,3 +241,19 @@ async def test_invite_candidates_show_why_and_leave_out_blocked(h):
         await uow.commit()
     await h.press_data(carol, f"mj:candidates:{job_id}")
     assert "Olga" not in h.last(carol).text
+
+
+async def test_message_from_the_card_invites_first_then_delivers(h):
+    carol, olga, _ = await talent_pool(h, "en")
+    await publish(h, carol, "Booking bot", "development", ("python",))
+    await h.send(carol, "/talent python")
+    await h.press(carol, "1. Olga")
+    await h.press(carol, "💬 Message")
+    await h.press(carol, "Booking bot")
+    assert "Write to Olga about “Booking bot”" in h.last(carol).text
+    await h.send(carol, "Could you start next week?")
+    assert "Delivered to Olga" in h.last(carol).text
+    await h.deliver()
+    texts = h.texts(olga)
+    assert any("invites you to pitch" in t for t in texts)
+    assert "Could you start next week?" in texts[-1]
