@@ -45,7 +45,7 @@ from bot.webhook import WebhookIntake
 from domain.config import MarketConfig
 from domain.ports import Clock, PaymentGateway
 from handlers.commands import admin_command_menu, command_menu
-from handlers.events import EventHandler
+from handlers.events import EventHandler, InlineAnswer
 from handlers.i18n import LANGUAGES
 from handlers.system import SystemRunner
 from storage.app_secrets import get_or_create_secret
@@ -266,6 +266,7 @@ class Runtime:
                 DEFAULT_TOKEN,
                 admin_user_ids=sorted(config.admin_ids),
                 state_path=sandbox_state_path(settings.database_url),
+                inline_placeholder="Search jobs…",  # "@gigbot_sandbox_bot python" (inline.py)
             )
         if not self.sandbox:  # learn the bot's @username first: payment pages link back to it
             await self._start_adapter(settings.bot_token or "", settings.telegram_api_base)
@@ -289,6 +290,8 @@ class Runtime:
         self.dispatcher = dispatcher = UpdateDispatcher(
             engine,
             answer_callback=self._answer_callback,
+            answer_inline=self._answer_inline,
+            answer_pre_checkout=self._answer_pre_checkout,
             wake_sender=self._wake_sender,
             max_concurrent=settings.max_concurrent_updates,
             metrics=self.metrics,
@@ -375,6 +378,14 @@ class Runtime:
     async def _answer_callback(self, query_id: str, text: str | None, alert: bool) -> None:
         if self.adapter is not None:
             await self.adapter.api.answer_callback(query_id, text, alert)
+
+    async def _answer_inline(self, query_id: str, answer: InlineAnswer) -> None:
+        if self.adapter is not None:
+            await self.adapter.api.answer_inline(query_id, answer)
+
+    async def _answer_pre_checkout(self, query_id: str, ok: bool, error: str | None) -> None:
+        if self.adapter is not None:
+            await self.adapter.api.answer_pre_checkout(query_id, ok, error)
 
     def _wake_sender(self) -> None:
         if self.sender is not None:

@@ -22,11 +22,13 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from bot.metrics import Metrics
-from handlers.events import Event, EventHandler, Outcome
+from handlers.events import Event, EventHandler, InlineAnswer, Outcome
 
 log = logging.getLogger(__name__)
 
 AnswerCallback = Callable[[str, str | None, bool], Awaitable[None]]
+AnswerInline = Callable[[str, InlineAnswer], Awaitable[None]]
+AnswerPreCheckout = Callable[[str, bool, str | None], Awaitable[None]]
 # Called once an update is done: its outcome, or the error the engine raised.
 AfterHandled = Callable[[Event, Outcome | None, BaseException | None], Awaitable[None]]
 
@@ -47,6 +49,8 @@ class UpdateDispatcher:
         handler: EventHandler,
         *,
         answer_callback: AnswerCallback | None = None,
+        answer_inline: AnswerInline | None = None,
+        answer_pre_checkout: AnswerPreCheckout | None = None,
         wake_sender: Callable[[], None] | None = None,
         max_concurrent: int = 32,
         max_pending: int | None = None,
@@ -54,6 +58,8 @@ class UpdateDispatcher:
     ) -> None:
         self.handler = handler
         self.answer_callback = answer_callback
+        self.answer_inline = answer_inline
+        self.answer_pre_checkout = answer_pre_checkout
         self.wake_sender = wake_sender
         self.metrics = metrics
         self._running = asyncio.Semaphore(max_concurrent)
@@ -134,6 +140,7 @@ class UpdateDispatcher:
                 )
             except Exception as exc:  # a stale query (> 15 min) cannot be answered
                 log.warning("answering callback %s failed: %s", event.callback_query_id, exc)
+        await self._answer_queries(event, outcome)
         if self.wake_sender is not None and outcome is not None:
             self.wake_sender()
         if item.after is not None:
@@ -141,6 +148,24 @@ class UpdateDispatcher:
                 await item.after(event, outcome, error)
             except Exception:
                 log.exception("after-handling step of update %s failed", event.update_id)
+
+    async def _answer_queries(self, event: Event, outcome: Outcome | None) -> None:
+        """Inline and pre-checkout queries are answered like button presses: directly,
+        once handled (Telegram wants them within seconds; they are no chat message).
+        A pre-checkout query the engine failed on is refused, never left to time out."""
+        try:
+            if event.inline_query_id and self.answer_inline is not None:
+                if outcome is not None and outcome.inline_answer is not None:
+                    await self.answer_inline(event.inline_query_id, outcome.inline_answer)
+            query_id = event.payment.pre_checkout_query_id if event.payment else None
+            if query_id and self.answer_pre_checkout is not None:
+                answer = outcome.pre_checkout_answer if outcome else None
+                if answer is None:
+                    await self.answer_pre_checkout(query_id, False, "Please try again.")
+                else:
+                    await self.answer_pre_checkout(query_id, answer.ok, answer.error_message)
+        except Exception as exc:  # an old query cannot be answered any more
+            log.warning("answering %s of update %s failed: %s", event.kind, event.update_id, exc)
 
     async def drain(self) -> None:
         """Wait until every accepted update is finished."""

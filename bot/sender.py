@@ -36,6 +36,7 @@ import time
 from datetime import datetime, timedelta
 from typing import Any
 
+from bot.charts import ChartCache
 from bot.metrics import Metrics
 from bot.ratelimit import RateLimiter, SendLimits
 from bot.telegram_port import BadRequest, Forbidden, RetryAfter, TelegramApi
@@ -84,6 +85,7 @@ class OutboxSender:
         self.api = api
         self.limiter = limits if isinstance(limits, RateLimiter) else RateLimiter(limits)
         self.metrics = metrics or Metrics()
+        self.charts = ChartCache()  # "chart" rows' PNGs, per fingerprint
         self.max_in_flight = max_in_flight
         self.poll_interval_s = poll_interval_s
         self._wake = asyncio.Event()
@@ -427,6 +429,14 @@ class OutboxSender:
         elif row.method == "photo":
             return await self.api.send_photo(
                 row.chat_id, p["file_id"], p.get("caption"), p.get("buttons")
+            )
+        elif row.method == "invoice":  # Telegram Payments (bot/payments/telegram_pay.py)
+            return await self.api.send_invoice(row.chat_id, p)
+        elif row.method == "chart":
+            # Drawn now from the row's spec (a worker thread; cached per fingerprint).
+            image = await self.charts.png(p["chart"])
+            return await self.api.send_image(
+                row.chat_id, image, "chart.png", p.get("caption"), p.get("buttons")
             )
         elif row.method == "commands":
             commands = [(str(c), str(d)) for c, d in p.get("commands", [])]

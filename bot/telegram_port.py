@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
-from handlers.events import Keyboard
+from handlers.events import InlineAnswer, Keyboard
 
 
 class TelegramError(Exception):
@@ -54,7 +54,30 @@ class TelegramApi(Protocol):
         """sendPhoto: a photo's file_id (Telegram refuses it in sendDocument)."""
         ...
 
+    async def send_image(
+        self,
+        chat_id: int,
+        image: bytes,
+        filename: str,
+        caption: str | None,
+        buttons: Keyboard | None,
+    ) -> int:
+        """sendPhoto of a picture we made (a chart's PNG), uploaded as multipart."""
+        ...
+
     async def answer_callback(self, query_id: str, text: str | None, show_alert: bool) -> None: ...
+
+    async def answer_inline(self, query_id: str, answer: InlineAnswer) -> None:
+        """answerInlineQuery: articles that post an HTML card with URL buttons."""
+        ...
+
+    async def answer_pre_checkout(self, query_id: str, ok: bool, error: str | None) -> None:
+        """answerPreCheckoutQuery: ok, or refused with `error` shown to the payer."""
+        ...
+
+    async def send_invoice(self, chat_id: int, invoice: dict[str, Any]) -> int:
+        """sendInvoice of an outbox "invoice" row's payload; the new message_id."""
+        ...
 
     async def set_commands(
         self, commands: list[tuple[str, str]], language: str | None, chat_id: int | None = None

@@ -35,7 +35,7 @@ from domain.usecases import accounts, updates
 from domain.usecases.deadlines import DEADLINES
 from handlers.callbacks import StaleButton, decode
 from handlers.context import Context, Scope
-from handlers.events import CallbackAnswer, Event, Outcome
+from handlers.events import CallbackAnswer, Event, Outcome, PreCheckoutAnswer
 from handlers.gateway_calls import GatewayCallRunner
 from handlers.i18n import LANGUAGES, translator
 from handlers.notify import render_events
@@ -92,6 +92,12 @@ class Engine:
         )
 
     async def handle(self, event: Event) -> Outcome:
+        if event.kind in self.router.answerers:
+            try:
+                return await self._answer_query(event)
+            except Exception:  # unanswered: Telegram shows nothing (or refuses, dispatch.py)
+                log.exception("query failed: kind=%s update_id=%s", event.kind, event.update_id)
+                return Outcome()
         try:
             return await self._handle(event)
         except DomainError as err:
@@ -125,6 +131,25 @@ class Engine:
         done = await self.units().run(work, f"update {event.update_id}")
         # Read after the commit: rendering may have added replies to the acting user.
         return done.outcome() if isinstance(done, Context) else done
+
+    async def _answer_query(self, event: Event) -> Outcome:
+        """An inline or pre-checkout query: answered from one unit of work, without
+        claiming its update id or recording the asker. Both come by the keystroke or
+        at the payer's tap and change nothing but (pre-checkout) a check; answering a
+        repeated one again is harmless (Telegram refuses the second answer), whereas
+        a claim would write a row per keystroke."""
+        answerer = self.router.answerers[event.kind]
+        t = translator(accounts.pick_language(event.language_code, LANGUAGES))
+        async with self.uow_factory() as uow:
+            scope = Scope(uow, self.clock, self.config, self.gateway, self.public_url)
+            try:
+                outcome = await answerer(scope, event, t)
+            except DomainError as err:
+                if event.kind != "pre_checkout":
+                    raise
+                return Outcome(pre_checkout_answer=PreCheckoutAnswer(False, t.error_plain(err)))
+            await uow.commit()  # whatever the answerer wrote (nothing, usually)
+            return outcome
 
     async def _seen(self, uow: UnitOfWork, event: Event) -> bool:
         """True for a duplicate (its id was processed within the window, see
@@ -191,6 +216,8 @@ class Engine:
             if self.router.is_wizard(prefix, action) and not await ctx.on_screen():
                 raise StaleButton()  # an older wizard message: its screen was replaced
             return found
+        if event.kind in self.router.kinds:
+            return self.router.kinds[event.kind]
         state = ctx.state
         if state is not None:
             found = self.router.steps.get((state.flow, state.step))

@@ -4,8 +4,9 @@ conversations (handlers/).
 An adapter turns a framework update into an `Event` and gives it to
 `handlers.engine.Engine.handle`, which returns an `Outcome`. Everything the bot
 says goes through the outbox (see `OutboxPayload` below) so that it commits with
-the change it reports; only the answer to a button press is returned directly,
-because Telegram wants it within seconds and it changes nothing.
+the change it reports; only the answers to a button press, an inline query and a
+pre-checkout query are returned directly (Outcome), because Telegram wants them
+within seconds, they are not chat messages and they change nothing.
 
 Outbox rows (domain.entities.OutboxMessage) carry, by `method`:
 - "send":     payload {"text": html, "buttons": Keyboard | None}
@@ -13,6 +14,9 @@ Outbox rows (domain.entities.OutboxMessage) carry, by `method`:
 - "document": payload {"file_id": str, "caption": html | None, "buttons": Keyboard | None}
 - "photo":    payload {"file_id": str, "caption": html | None, "buttons": Keyboard | None}
               (sendPhoto: Telegram refuses a photo's file_id in sendDocument)
+- "chart":    payload {"chart": spec, "fingerprint": str, "caption": html | None,
+              "buttons": Keyboard | None} (handlers/charts.py; drawn as a PNG and
+              uploaded through sendPhoto by the sender, bot/charts.py)
 - "buttons":  payload {"message_id": int} or {"outbox_id": int}, "buttons": Keyboard | None
               (editMessageReplyMarkup of an earlier message, named by its id or by
               the row that sent it: an old wizard screen's buttons taken away)
@@ -27,7 +31,17 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
-EventKind = Literal["command", "text", "button", "file", "blocked", "unblocked"]
+EventKind = Literal[
+    "command",
+    "text",
+    "button",
+    "file",
+    "blocked",
+    "unblocked",
+    "inline_query",  # "@bot words" typed in any chat: answered, never a chat message
+    "pre_checkout",  # Telegram asks whether an invoice may still be paid
+    "payment",  # a successful_payment message: the invoice was paid
+]
 
 Button = dict[str, str]
 Keyboard = list[list[Button]]
@@ -81,6 +95,56 @@ class Event:
     callback_query_id: str | None = None
     message_id: int | None = None  # the message whose button was pressed
     files: tuple[IncomingFile, ...] = ()
+    # inline_query: its id, text (`text`), paging offset, and the bot's @username
+    # (the deep links of the results name it)
+    inline_query_id: str | None = None
+    inline_offset: str = ""
+    bot_username: str | None = None
+    # pre_checkout / payment: the invoice (bot/payments/telegram_pay.py)
+    payment: PaymentFacts | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentFacts:
+    """What Telegram says about an invoice being paid: for a pre_checkout_query its
+    id, for a successful_payment the charge ids; always the payload and the total."""
+
+    payload: str
+    currency: str
+    total_amount: int  # minor units
+    pre_checkout_query_id: str | None = None
+    telegram_charge_id: str | None = None
+    provider_charge_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class InlineResult:
+    """One InlineQueryResultArticle: posts `text` (HTML) with `buttons` (URL buttons
+    only: a message sent "via @bot" belongs to no conversation with the bot)."""
+
+    id: str  # ≤ 64 bytes
+    title: str
+    description: str
+    text: str
+    buttons: Keyboard | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class InlineAnswer:
+    """answerInlineQuery's arguments."""
+
+    results: tuple[InlineResult, ...]
+    next_offset: str = ""  # "" : no more results
+    cache_time: int = 30  # seconds
+    is_personal: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class PreCheckoutAnswer:
+    """answerPreCheckoutQuery's arguments: ok, or refused with a reason shown."""
+
+    ok: bool
+    error_message: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,6 +158,8 @@ class Outcome:
     """What the adapter must do itself once the event's transaction committed."""
 
     callback_answer: CallbackAnswer | None = None  # always set for a button press
+    inline_answer: InlineAnswer | None = None  # set for an inline query
+    pre_checkout_answer: PreCheckoutAnswer | None = None  # always set for a pre-checkout
     duplicate: bool = False  # the update had been handled before; nothing was done
     outbox_ids: list[int] = field(default_factory=list)  # rows to deliver first
 

@@ -44,9 +44,14 @@ from enum import Enum, StrEnum
 from typing import TYPE_CHECKING, Any, ClassVar
 
 if TYPE_CHECKING:
-    from handlers.context import Context
+    from handlers.context import Context, Scope
+    from handlers.events import Event, Outcome
+    from handlers.i18n import Translator
 
 Handler = Callable[["Context"], Awaitable[None]]
+# Answers a query that is no chat message (an inline query, a pre-checkout query):
+# (scope of a unit of work, the event, a translator in the asker's language) → Outcome.
+Answerer = Callable[["Scope", "Event", "Translator"], Awaitable["Outcome"]]
 
 
 class Menu(Enum):
@@ -153,6 +158,10 @@ class Router:
     old_actions: dict[tuple[str, str], str] = field(default_factory=dict)
     steps: dict[tuple[str, str], Handler] = field(default_factory=dict)
     fallback_handler: Handler | None = None
+    # event kind → its answerer ("inline_query", "pre_checkout": @answers) and
+    # event kind → its handler in a conversation ("payment": @on_kind)
+    answerers: dict[str, Answerer] = field(default_factory=dict)
+    kinds: dict[str, Handler] = field(default_factory=dict)
     # (prefix, action) of the buttons on a wizard's screens (Buttons.on(wizard=True))
     wizard_actions: set[tuple[str, str]] = field(default_factory=set)
     # flow → what shows a continued draft's step (@resumes)
@@ -253,6 +262,30 @@ class Router:
         self.fallback_handler = fn
         return fn
 
+    def answers(self, kind: str) -> Callable[[Answerer], Answerer]:
+        """The answerer of an event kind that is no chat message (engine: no update
+        claim, no user record written, its Outcome answers the query)."""
+
+        def register(fn: Answerer) -> Answerer:
+            if kind in self.answerers:
+                raise ValueError(f"answerer for {kind!r} registered twice")
+            self.answerers[kind] = fn
+            return fn
+
+        return register
+
+    def on_kind(self, kind: str) -> Callable[[Handler], Handler]:
+        """The handler of a message kind that is neither command, text nor file
+        ("payment": a successful_payment), run like any step."""
+
+        def register(fn: Handler) -> Handler:
+            if kind in self.kinds:
+                raise ValueError(f"handler for {kind!r} registered twice")
+            self.kinds[kind] = fn
+            return fn
+
+        return register
+
     def find_command(self, name: str | None, is_admin: bool) -> Handler | None:
         route = self.find_route(name, is_admin)
         return route.handler if route else None
@@ -288,6 +321,8 @@ step = ROUTER.step
 fallback = ROUTER.fallback
 resumes = ROUTER.resumes
 open_to_banned = ROUTER.open_to_banned
+answers = ROUTER.answers
+on_kind = ROUTER.on_kind
 
 
 class Buttons(str):

@@ -9,7 +9,13 @@ from bot.telegram_port import TelegramApi
 from handlers.events import Event
 
 # The update types the marketplace reacts to; everything else is not even fetched.
-ALLOWED_UPDATES = ["message", "callback_query", "my_chat_member"]
+ALLOWED_UPDATES = [
+    "message",
+    "callback_query",
+    "my_chat_member",
+    "inline_query",
+    "pre_checkout_query",
+]
 
 Submit = Callable[[Event], Awaitable[None]]
 # Takes one raw Bot API update (a dict); the framework confirms it to Telegram (the

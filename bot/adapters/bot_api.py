@@ -16,7 +16,7 @@ from typing import Any, ClassVar
 
 from bot import telegram_port as port
 from bot.adapters.base import ALLOWED_UPDATES
-from handlers.events import Keyboard
+from handlers.events import InlineAnswer, Keyboard
 
 HTML = "HTML"  # both frameworks' ParseMode.HTML is this string
 
@@ -29,6 +29,8 @@ class FrameworkApi:
 
     def __init__(self, bot: Any) -> None:
         self.bot = bot
+        # Telegram Payments' provider token (GIGBOT_TELEGRAM_PROVIDER_TOKEN), for sendInvoice.
+        self.provider_token: str | None = None
         self.no_preview = self.types.LinkPreviewOptions(is_disabled=True)
 
     def mapped_errors(self) -> contextlib.AbstractContextManager[None]:
@@ -98,11 +100,26 @@ class FrameworkApi:
     ) -> int:
         return await self._send_file(self.bot.send_photo, chat_id, file_id, caption, buttons)
 
+    def upload(self, image: bytes, filename: str) -> Any:
+        """The framework's in-memory upload (aiogram BufferedInputFile, PTB InputFile)."""
+        raise NotImplementedError
+
+    async def send_image(
+        self,
+        chat_id: int,
+        image: bytes,
+        filename: str,
+        caption: str | None,
+        buttons: Keyboard | None,
+    ) -> int:
+        upload = self.upload(image, filename)
+        return await self._send_file(self.bot.send_photo, chat_id, upload, caption, buttons)
+
     async def _send_file(
         self,
         send: Callable[..., Awaitable[Any]],
         chat_id: int,
-        file_id: str,
+        file_id: Any,  # a file_id, or the framework's upload
         caption: str | None,
         buttons: Keyboard | None,
     ) -> int:
@@ -119,6 +136,55 @@ class FrameworkApi:
     async def answer_callback(self, query_id: str, text: str | None, show_alert: bool) -> None:
         with self.mapped_errors():
             await self.bot.answer_callback_query(query_id, text=text, show_alert=show_alert)
+
+    async def answer_inline(self, query_id: str, answer: InlineAnswer) -> None:
+        types = self.types
+        results = [
+            types.InlineQueryResultArticle(
+                id=r.id,
+                title=r.title,
+                description=r.description or None,
+                input_message_content=types.InputTextMessageContent(
+                    message_text=r.text,
+                    parse_mode=HTML,
+                    link_preview_options=self.no_preview,
+                ),
+                reply_markup=self.keyboard(r.buttons),
+            )
+            for r in answer.results
+        ]
+        with self.mapped_errors():
+            await self.bot.answer_inline_query(
+                query_id,
+                results,
+                cache_time=answer.cache_time,
+                is_personal=answer.is_personal,
+                next_offset=answer.next_offset,
+            )
+
+    async def answer_pre_checkout(self, query_id: str, ok: bool, error: str | None) -> None:
+        with self.mapped_errors():
+            await self.bot.answer_pre_checkout_query(
+                query_id, ok=ok, error_message=None if ok else error
+            )
+
+    async def send_invoice(self, chat_id: int, invoice: dict[str, Any]) -> int:
+        prices = [
+            self.types.LabeledPrice(label=label, amount=amount)
+            for label, amount in invoice["prices"]
+        ]
+        with self.mapped_errors():
+            message = await self.bot.send_invoice(
+                chat_id,
+                title=invoice["title"],
+                description=invoice["description"],
+                payload=invoice["payload"],
+                # Kept out of the outbox row: set on the client at start-up (a secret).
+                provider_token=self.provider_token or "",
+                currency=invoice["currency"],
+                prices=prices,
+            )
+        return int(message.message_id)
 
     async def set_commands(
         self, commands: list[tuple[str, str]], language: str | None, chat_id: int | None = None

@@ -13,7 +13,7 @@ import logging
 import re
 from typing import Any
 
-from handlers.events import ID_RANGE, Event, IncomingFile
+from handlers.events import ID_RANGE, Event, IncomingFile, PaymentFacts
 
 log = logging.getLogger(__name__)
 
@@ -70,12 +70,28 @@ def _from_message(update_id: int, message: Any, bot_username: str | None) -> Eve
     user = getattr(message, "from_user", None)
     if user is None or getattr(user, "is_bot", False):
         return None  # channel posts, anonymous admins, other bots
+    via = getattr(message, "via_bot", None)
+    if via is not None and bot_username and (via.username or "").lower() == bot_username.lower():
+        return None  # our own inline card, posted by the user (handlers/flows/inline.py)
     base = {
         "update_id": update_id,
         "chat_id": message.chat.id,
         "chat_type": str(_plain(message.chat.type)),
         **_user_fields(user),
     }
+    paid = getattr(message, "successful_payment", None)
+    if paid is not None:
+        return Event(
+            kind="payment",
+            payment=PaymentFacts(
+                payload=paid.invoice_payload,
+                currency=str(paid.currency),
+                total_amount=int(paid.total_amount),
+                telegram_charge_id=paid.telegram_payment_charge_id,
+                provider_charge_id=paid.provider_payment_charge_id,
+            ),
+            **base,
+        )
     files = _files(message)
     if files:
         return Event(kind="file", files=files, text=getattr(message, "caption", None), **base)
@@ -104,6 +120,37 @@ def _from_callback(update_id: int, query: Any) -> Event:
         callback_data=query.data,
         callback_query_id=query.id,
         message_id=getattr(message, "message_id", None),
+        **_user_fields(query.from_user),
+    )
+
+
+def _from_inline(update_id: int, query: Any, bot_username: str | None) -> Event:
+    # chat_type is where it was typed ("sender": the user's chat with the bot itself).
+    chat_type = getattr(query, "chat_type", None)
+    return Event(
+        kind="inline_query",
+        update_id=update_id,
+        chat_id=query.from_user.id,
+        chat_type=str(_plain(chat_type)) if chat_type else "unknown",
+        text=query.query or "",
+        inline_query_id=query.id,
+        inline_offset=query.offset or "",
+        bot_username=bot_username,
+        **_user_fields(query.from_user),
+    )
+
+
+def _from_pre_checkout(update_id: int, query: Any) -> Event:
+    return Event(
+        kind="pre_checkout",
+        update_id=update_id,
+        chat_id=query.from_user.id,
+        payment=PaymentFacts(
+            payload=query.invoice_payload,
+            currency=str(query.currency),
+            total_amount=int(query.total_amount),
+            pre_checkout_query_id=query.id,
+        ),
         **_user_fields(query.from_user),
     )
 
@@ -138,6 +185,10 @@ def to_event(update: Any, bot_username: str | None = None) -> Event | None:
         event = _from_callback(update_id, update.callback_query)
     elif getattr(update, "my_chat_member", None) is not None:
         event = _from_member(update_id, update.my_chat_member)
+    elif getattr(update, "inline_query", None) is not None:
+        event = _from_inline(update_id, update.inline_query, bot_username)
+    elif getattr(update, "pre_checkout_query", None) is not None:
+        event = _from_pre_checkout(update_id, update.pre_checkout_query)
     else:
         return None
     if event is None:
@@ -163,4 +214,6 @@ def _storable(record: Any) -> Any:
             changes[field.name] = _storable_text(value)
         elif field.name == "files" and value:
             changes[field.name] = tuple(_storable(f) for f in value)
+        elif field.name == "payment" and value is not None:
+            changes[field.name] = _storable(value)
     return dataclasses.replace(record, **changes) if changes else record

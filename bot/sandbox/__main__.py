@@ -24,7 +24,12 @@ def main() -> None:
     parser.add_argument("--state", help="file keeping the sandbox's state across restarts")
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO)
-    emu = Emulator(args.token, admin_user_ids=args.admin or [1003], state_path=args.state)
+    emu = Emulator(
+        args.token,
+        admin_user_ids=args.admin or [1003],
+        state_path=args.state,
+        inline_placeholder="Search jobs…",
+    )
     print(f"Sandbox chat: http://{args.host}:{args.port}/  bot token: {args.token}")
     web.run_app(create_sandbox_app(emu), host=args.host, port=args.port, print=None)
 

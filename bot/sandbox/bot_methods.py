@@ -255,7 +255,7 @@ class BotMethods:
             **self.emu.bot_user,
             "can_join_groups": True,
             "can_read_all_group_messages": False,
-            "supports_inline_queries": False,
+            "supports_inline_queries": self.emu.inline.enabled,
             "can_connect_to_business": False,
             "has_main_web_app": False,
         }
@@ -452,6 +452,9 @@ class BotMethods:
         self.emu.dirty.callbacks.add(press.id)
         self.emu.touch(self.emu.chats[press.chat_id])
         return True
+
+    async def m_answerInlineQuery(self, params: Params) -> bool:
+        return self.emu.inline.answer(params)
 
     async def m_sendChatAction(self, params: Params) -> bool:
         chat = self._target(params)

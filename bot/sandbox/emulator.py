@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from bot.sandbox.bot_methods import BotMethods
+from bot.sandbox.inline import InlineMode, InlineQuery
 from bot.sandbox.limits import Limits, RateLimiter
 from bot.sandbox.markup import iter_buttons
 from bot.sandbox.models import BotCall, CallbackPress, Chat, Message, SandboxUser, StoredFile
@@ -75,6 +76,7 @@ class Emulator:
         admin_user_ids: Iterable[int] = (),
         clock: Callable[[], float] = time.monotonic,
         state_path: str | Path | None = None,
+        inline_placeholder: str | None = None,
     ) -> None:
         self.token = token
         prefix = token.split(":", 1)[0]
@@ -90,6 +92,8 @@ class Emulator:
         self.clock = clock
 
         self._empty_state()
+        self.inline = InlineMode(self)  # inline queries are not kept across restarts
+        self.inline.placeholder = inline_placeholder
         self.api = BotMethods(self)
         self.webhook = WebhookDelivery(self)
         self.dirty = Dirty()
@@ -413,6 +417,26 @@ class Emulator:
             chat.blocked = False
             self._member_update(user_id, "kicked", "member")
             self.touch(chat)
+
+    # -- inline mode (bot/sandbox/inline.py) ---------------------------------------------------
+
+    def set_inline_mode(self, placeholder: str | None) -> None:
+        """BotFather's /setinline: a placeholder turns inline mode on, None off."""
+        self.inline.placeholder = placeholder
+
+    def inline_query(
+        self, user_id: int, query: str, *, chat_id: int | None = None, offset: str = ""
+    ) -> InlineQuery:
+        """The user types "@bot query" in a chat (default: their chat with the bot)."""
+        return self.inline.ask(user_id, query, chat_id=chat_id, offset=offset)
+
+    def choose_inline_result(self, user_id: int, query_id: str, result_id: str) -> Message:
+        return self.inline.choose(user_id, query_id, result_id)
+
+    async def wait_for_inline_answer(self, query_id: str, timeout: float = 5.0) -> InlineQuery:  # noqa: ASYNC109
+        asked = self.inline.queries[query_id]
+        await self.wait_for(lambda: asked.answered, timeout)
+        return asked
 
     # -- reading --------------------------------------------------------------------------
 

@@ -1,4 +1,5 @@
-"""/start: welcome, choose a role, and deep links ("/start job_42" opens job 42).
+"""/start: welcome, choose a role, and deep links ("/start job_42" opens job 42,
+"/start pitch_42" starts a pitch on it).
 
 Buttons: "role:pick::<client|freelancer|both>" the first role; "open:show_job:<job>"
 a job's card (notifications and lists link to it, handlers.prefixes.OPEN)."""
@@ -20,7 +21,7 @@ from handlers.prefixes import OPEN, PITCH, REPORT, SAVED
 from handlers.render import button, job_card, keyboard
 from handlers.routing import Buttons, command
 
-_JOB_LINK = re.compile(r"job_([1-9][0-9]{0,17})")
+_JOB_LINK = re.compile(r"(job|pitch)_([1-9][0-9]{0,17})")
 
 ROLE = Buttons("role")
 
@@ -72,7 +73,12 @@ async def _deep_link(ctx: Context, payload: str) -> None:
     if m is None:
         await ctx.reply(ctx.t("start.link_unknown"), menu_keyboard(ctx))
         return
-    await show_job(ctx, int(m.group(1)))
+    if m.group(1) == "pitch":  # an inline card's "Pitch" (handlers/flows/inline.py)
+        from handlers.flows.pitch import begin
+
+        await begin(ctx, int(m.group(2)))
+        return
+    await show_job(ctx, int(m.group(2)))
 
 
 def job_buttons(ctx: Context, job: Job) -> Keyboard | None:
