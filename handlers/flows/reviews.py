@@ -176,7 +176,9 @@ async def _ask_next(ctx: Context) -> None:
             t("rv.ask_why", stars=stars(rating)),
             keyboard(
                 *[
-                    button(t.plain(f"rv.why.{reason}"), REVIEW.data("endreason", contract_id, reason))
+                    button(
+                        t.plain(f"rv.why.{reason}"), REVIEW.data("endreason", contract_id, reason)
+                    )
                     for reason in uc.END_REASONS
                 ],
                 skip,
@@ -455,7 +457,8 @@ async def rate_command(ctx: Context) -> None:
 
 @REVIEW.on("cancel", old=("x",))
 async def cancel_pressed(ctx: Context) -> None:
-    await leave_flow(ctx, ReviewStep, "rv.cancelled")
+    replying = ctx.in_step(ReviewStep.REPLY)
+    await leave_flow(ctx, ReviewStep, "rv.reply_cancelled" if replying else "rv.cancelled")
     ctx.answer()
 
 

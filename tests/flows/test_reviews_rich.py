@@ -87,6 +87,9 @@ async def test_sub_ratings_private_feedback_and_one_reply(h: Harness) -> None:
     assert "no longer available" in h.last_answer(cleo).text  # type: ignore[union-attr]
     await h.press(fran, "↩️ Ответить Cleo")
     assert "публичный ответ" in h.last(fran).text
+    await h.press(fran, "✖️ Отмена")
+    assert "ответ не опубликован" in h.last(fran).text
+    await h.press(fran, "↩️ Ответить Cleo")
     await h.send(fran, "Спасибо, <было> приятно!")
     assert "Ваш ответ опубликован" in h.last(fran).text
     assert "Fran replied to your review: Спасибо, <было> приятно!" in h.last(cleo).text
