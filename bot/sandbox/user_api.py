@@ -19,6 +19,10 @@
     GET  /sandbox/api/chats/{user_id}/commands?language_code=L   the command menu this user
                                                   sees (in L, default their app's language)
     GET  /sandbox/api/files/{file_id}             download any stored file
+    POST /sandbox/api/chats/{user_id}/inline      {query, offset?}: "@bot query" typed in the
+                                                  user's chat -> the inline query (inline.py)
+    GET  /sandbox/api/inline/{query_id}?timeout=S the query, once answered (or as is)
+    POST /sandbox/api/inline/{query_id}/choose    {result_id}: the result posted, "via @bot"
 
 Errors are {"error": "..."} with 400/404.
 """
@@ -70,7 +74,13 @@ def user_routes(emu: Emulator) -> list[web.RouteDef]:
         return uid
 
     async def config(request: web.Request) -> web.Response:
-        return web.json_response({"bot": emu.bot_user, "admin_user_ids": emu.admin_user_ids})
+        return web.json_response(
+            {
+                "bot": emu.bot_user,
+                "admin_user_ids": emu.admin_user_ids,
+                "inline_placeholder": emu.inline.placeholder,
+            }
+        )
 
     async def list_users(request: web.Request) -> web.Response:
         return web.json_response([u.to_telegram() for u in emu.users.values()])
@@ -172,6 +182,29 @@ def user_routes(emu: Emulator) -> list[web.RouteDef]:
                 pass
         return web.json_response(press.to_json())
 
+    async def inline_query(request: web.Request) -> web.Response:
+        body = await _json(request)
+        asked = emu.inline_query(
+            user_id(request), str(body.get("query", "")), offset=str(body.get("offset") or "")
+        )
+        return web.json_response(asked.to_json(), status=201)
+
+    async def inline_answer(request: web.Request) -> web.Response:
+        asked = emu.inline.queries[request.match_info["query_id"]]
+        wait = min(float(request.query.get("timeout", 0)), MAX_WAIT)
+        if wait > 0:
+            try:
+                await emu.wait_for(lambda: asked.answered or emu.closing, wait)
+            except TimeoutError:
+                pass
+        return web.json_response(asked.to_json())
+
+    async def inline_choose(request: web.Request) -> web.Response:
+        body = await _json(request)
+        asked = emu.inline.queries[request.match_info["query_id"]]
+        msg = emu.choose_inline_result(asked.user_id, asked.id, str(body.get("result_id", "")))
+        return web.json_response(msg, status=201)
+
     async def block(request: web.Request) -> web.Response:
         emu.block_bot(user_id(request))
         return web.json_response(emu.chat_view(user_id(request)))
@@ -211,4 +244,7 @@ def user_routes(emu: Emulator) -> list[web.RouteDef]:
         web.get(f"{p}/chats/{{user_id}}/commands", _guard(commands)),
         web.get(f"{p}/callbacks/{{query_id}}", _guard(callback)),
         web.get(f"{p}/files/{{file_id}}", _guard(download)),
+        web.post(f"{p}/chats/{{user_id}}/inline", _guard(inline_query)),
+        web.get(f"{p}/inline/{{query_id}}", _guard(inline_answer)),
+        web.post(f"{p}/inline/{{query_id}}/choose", _guard(inline_choose)),
     ]

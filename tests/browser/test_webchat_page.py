@@ -186,3 +186,52 @@ async def test_the_page_comes_back_to_a_sandbox_started_afresh(
             await expect(page.locator("#toast")).not_to_contain_text("no sandbox user")
     finally:
         await page.close()
+
+
+async def test_inline_results_list_above_the_input_and_the_chosen_card(
+    page: Any, sandbox: Any
+) -> None:
+    """Issue 18, part 1: "@gigbot_sandbox_bot python bot" typed in a column lists the
+    bot's inline results above the input, 20 and then "More results…"; the chosen one
+    is posted "via @bot", and its "Open in Gigbot" deep link opens the job."""
+    from playwright.async_api import expect
+
+    from tests.e2e.test_inline import _seed
+
+    ids = await _seed(sandbox)
+    felix = column(page, "Felix")
+    await felix.locator("input.text").fill("@gigbot_sandbox_bot python bot")
+    results = felix.locator(".inline-results .inline-result")
+    await expect(results).to_have_count(20)
+    await expect(results.first).to_contain_text("Python bot number 23")
+    await expect(results.first).to_contain_text("$500.00")
+    box = await felix.locator(".inline-results").bounding_box()
+    composer = await felix.locator(".composer").bounding_box()
+    assert box is not None and composer is not None
+    assert abs(box["y"] + box["height"] - composer["y"]) < 1  # right above the input
+    await page.screenshot(path=str(ARTIFACTS / "inline-results.png"))
+
+    await felix.locator(".inline-more").click()
+    await expect(results).to_have_count(23)
+    await expect(felix.locator(".inline-more")).to_have_count(0)
+
+    await results.filter(has_text="Python bot number 7").click()
+    await expect(felix.locator(".inline-results")).to_be_hidden()
+    await expect(felix.locator("input.text")).to_have_value("")
+    card = felix.locator(".msg.out", has_text="Python bot number 7")
+    await expect(card).to_have_count(1)
+    await expect(card.locator(".via")).to_have_text("via @gigbot_sandbox_bot")
+
+    await card.locator(".keyboard button", has_text="Open in Gigbot").click()
+    await expect(
+        felix.locator(".msg.out", has_text=f"/start job_{ids['Python bot number 7']}")
+    ).to_have_count(1)
+    reply = felix.locator(".msg.in", has_text="Python bot number 7")
+    await expect(reply).to_have_count(1)
+    await expect(reply).to_contain_text("A Telegram bot in Python")
+
+    # Other words, a new list; words no longer addressed to the bot close it.
+    await felix.locator("input.text").fill("@gigbot_sandbox_bot logo")
+    await expect(results).to_have_count(2)
+    await felix.locator("input.text").fill("logo")
+    await expect(felix.locator(".inline-results")).to_be_hidden()

@@ -17,6 +17,8 @@ const RETRY_MIN_MS = 300; // first retry when the sandbox is away (e.g. restarti
 const RETRY_MAX_MS = 5000; // … doubling up to this
 const ANSWER_MS = 15000; // how long a pressed button waits for the bot's answer
 const ACTION_MS = 5000; // a "typing…" shows this long, as the emulator reports it
+const INLINE_DEBOUNCE_MS = 250; // an inline query goes once typing pauses this long
+const INLINE_WAIT_S = 10; // how long the list waits for the bot's answer (its deadline)
 
 let config = { bot: {}, admin_user_ids: [] };
 const columns = new Map();
@@ -71,6 +73,14 @@ function toast(text) {
   box.hidden = false;
   clearTimeout(toastTimer);
   toastTimer = setTimeout(() => { box.hidden = true; }, 3500);
+}
+
+// The start payload of a deep link to this bot (https://t.me/<bot>?start=X), "" without
+// one, null for any other URL.
+function deepLinkStart(url) {
+  const m = /^https:\/\/t\.me\/(\w+)(?:\?start=([\w-]{0,64}))?$/.exec(url);
+  if (!m || m[1].toLowerCase() !== (config.bot.username || "").toLowerCase()) return null;
+  return m[2] || "";
 }
 
 // ---- entities -> DOM ----------------------------------------------------------------
@@ -187,6 +197,13 @@ class Column {
       this.input.value = "";
       this.send(text);
     });
+    // Inline mode: "@bot words" lists the bot's results above the input (inline.py).
+    this.inlineBox = el("div", "inline-results");
+    this.inlineBox.hidden = true;
+    this.root.insertBefore(this.inlineBox, this.root.querySelector("form"));
+    this.inlineSeq = 0;
+    this.inlineTimer = null;
+    this.input.addEventListener("input", () => this.inlineTyped());
     this.fileInput.addEventListener("change", () => this.upload());
     this.blockButton.addEventListener("click", () => this.toggleBlock());
     this.root.querySelector(".menu").addEventListener("click", () => this.toggleCommands());
@@ -284,6 +301,78 @@ class Column {
     }
   }
 
+  // "@<bot> words": after a short pause in typing, the words go to the bot as an inline
+  // query; its answer is listed above the input, newest typing wins.
+  inlineTyped() {
+    clearTimeout(this.inlineTimer);
+    const m = /^@(\w+) ([\s\S]*)$/.exec(this.input.value);
+    const bot = (config.bot.username || "").toLowerCase();
+    if (!m || m[1].toLowerCase() !== bot || config.inline_placeholder == null) {
+      this.closeInline();
+      return;
+    }
+    this.inlineTimer = setTimeout(() => this.inlineSearch(m[2], ""), INLINE_DEBOUNCE_MS);
+  }
+
+  closeInline() {
+    this.inlineSeq++;
+    this.inlineBox.hidden = true;
+    this.inlineBox.replaceChildren();
+  }
+
+  async inlineSearch(query, offset) {
+    const seq = ++this.inlineSeq;
+    let asked;
+    try {
+      asked = await postJson(`chats/${this.user.id}/inline`, { query, offset });
+      // The wait has a connection of its own: the page's queue must not stall behind it.
+      if (!asked.answered) asked = await request(`inline/${asked.id}?timeout=${INLINE_WAIT_S}`);
+    } catch (err) {
+      toast(err.message);
+      return;
+    }
+    if (seq !== this.inlineSeq) return; // typed on meanwhile
+    this.renderInline(asked, offset !== "");
+  }
+
+  renderInline(asked, append) {
+    if (!append) this.inlineBox.replaceChildren();
+    this.inlineBox.querySelector(".inline-more")?.remove();
+    this.inlineBox.hidden = false;
+    if (!asked.answered) {
+      this.inlineBox.append(el("div", "inline-empty", "The bot did not answer"));
+      return;
+    }
+    if (!asked.results.length && !append) {
+      this.inlineBox.append(el("div", "inline-empty", "No results"));
+    }
+    for (const result of asked.results) {
+      const item = el("button", "inline-result");
+      item.type = "button";
+      item.dataset.resultId = result.id;
+      item.append(el("div", "inline-title", result.title),
+        el("div", "inline-description", result.description || ""));
+      item.addEventListener("click", () => this.chooseInline(asked, result));
+      this.inlineBox.append(item);
+    }
+    if (asked.next_offset) {
+      const more = el("button", "inline-more", "More results…");
+      more.type = "button";
+      more.addEventListener("click", () => this.inlineSearch(asked.query, asked.next_offset));
+      this.inlineBox.append(more);
+    }
+  }
+
+  async chooseInline(asked, result) {
+    this.input.value = "";
+    this.closeInline();
+    try {
+      await postJson(`inline/${asked.id}/choose`, { result_id: result.id });
+    } catch (err) {
+      toast(err.message);
+    }
+  }
+
   closeCommands() {
     this.commands.hidden = true;
   }
@@ -367,6 +456,7 @@ class Column {
     const outgoing = !(msg.from && msg.from.is_bot);
     const wrap = el("div", "msg " + (outgoing ? "out" : "in"));
     const bubble = el("div", "bubble");
+    if (msg.via_bot) bubble.append(el("div", "via", "via @" + msg.via_bot.username));
     if (msg.reply_to_message) {
       const r = msg.reply_to_message;
       bubble.append(el("div", "reply-quote", r.text || r.caption || "(attachment)"));
@@ -407,7 +497,13 @@ class Column {
       const line = el("div", "kb-row");
       for (const button of row) {
         let node;
-        if (button.url) {
+        const start = deepLinkStart(button.url || "");
+        if (start !== null) {
+          // t.me/<this bot>?start=X opens the bot's chat with "/start X", as in Telegram.
+          node = el("button", "deep-link", button.text);
+          node.type = "button";
+          node.addEventListener("click", () => this.send(start ? "/start " + start : "/start"));
+        } else if (button.url) {
           node = safeLink(button.url, button.text); // e.g. the sandbox payment page
         } else {
           node = el("button", null, button.text);
