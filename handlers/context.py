@@ -18,6 +18,7 @@ from domain.config import MarketConfig
 from domain.entities import ConversationState, Draft, OutboxMessage, User
 from domain.ports import Clock, PaymentGateway, UnitOfWork
 from handlers.callbacks import Callback
+from handlers.charts import fingerprint
 from handlers.events import CallbackAnswer, Event, Keyboard, Outcome, stored_file
 from handlers.i18n import Translator, translator
 from handlers.render import CAPTION_LIMIT, shorten, split_message, trim
@@ -141,6 +142,24 @@ class Scope:
     # The older name: every caller passes kept ids, so it chooses photo vs document too.
     send_document = send_file
 
+    async def send_chart(
+        self,
+        chat_id: int,
+        spec: dict[str, Any],
+        caption: str | None = None,
+        buttons: Keyboard | None = None,
+        priority: int = REPLY,
+    ) -> None:
+        """A chart (handlers/charts.py's spec), drawn as a PNG when the row is sent:
+        the row keeps the spec and its fingerprint, never the image."""
+        payload = {
+            "chart": spec,
+            "fingerprint": fingerprint(spec),
+            "caption": trim(caption, CAPTION_LIMIT) if caption else None,
+            "buttons": buttons,
+        }
+        await self._add(chat_id, "chart", payload, priority)
+
     async def notify(
         self,
         user_id: int,
@@ -258,6 +277,12 @@ class Context(Scope):
     ) -> None:
         """A kept file (photo or document, see Scope.send_file) in the user's chat."""
         await self.send_file(self.event.chat_id, stored, caption, buttons, REPLY)
+
+    async def reply_chart(
+        self, spec: dict[str, Any], caption: str | None = None, buttons: Keyboard | None = None
+    ) -> None:
+        """A chart in the user's chat (see Scope.send_chart)."""
+        await self.send_chart(self.event.chat_id, spec, caption, buttons, REPLY)
 
     @property
     def file_ids(self) -> list[str]:

@@ -47,6 +47,9 @@ class AiogramApi(FrameworkApi):
     types = aiogram_types
     bot: Bot
 
+    def upload(self, image: bytes, filename: str) -> Any:
+        return aiogram_types.BufferedInputFile(image, filename=filename)
+
     @contextlib.contextmanager
     def mapped_errors(self) -> Iterator[None]:
         """aiogram's exceptions → the port's."""

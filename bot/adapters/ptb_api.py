@@ -41,6 +41,9 @@ class PtbApi(FrameworkApi):
     types = telegram
     bot: telegram.Bot
 
+    def upload(self, image: bytes, filename: str) -> Any:
+        return telegram.InputFile(image, filename=filename)
+
     @contextlib.contextmanager
     def mapped_errors(self) -> Iterator[None]:
         """PTB's exceptions → the port's. (PTB's BadRequest subclasses NetworkError, so

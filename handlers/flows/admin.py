@@ -69,6 +69,7 @@ from handlers.callbacks import StaleButton
 from handlers.context import Context, Scope
 from handlers.contract_views import escrow_line
 from handlers.events import Button
+from handlers.flows.charts import send_weekly_chart
 from handlers.flows.disputes import next_step, when
 from handlers.helpers import gateway_of, int_arg, name_of, page_nav, page_of
 from handlers.i18n import Translator
@@ -642,6 +643,7 @@ async def stats_command(ctx: Context) -> None:
     ]
     held = await ctx.uow.milestones.count(status__in=list(HELD))
     stalled = await uc.stalled_escrow(ctx.uow, ctx.clock, ctx.config, ctx.user.id)
+    await send_weekly_chart(ctx)  # the picture first; the numbers and buttons below it
     lines = [
         t("adm.stats.title"),
         t(

@@ -36,6 +36,7 @@ from domain.usecases import queries
 from handlers.callbacks import StaleButton
 from handlers.context import Context, Scope
 from handlers.contract_views import escrow_line, open_contract_button
+from handlers.flows.charts import earnings_button, spending_button
 from handlers.i18n import Translator
 from handlers.notify import renders
 from handlers.prefixes import BALANCE
@@ -121,7 +122,13 @@ async def show_balance(ctx: Context) -> None:
         if client.entries
         else None
     )
-    await ctx.edit(join(lines), keyboard(withdraw, history, payments))
+    charts = [
+        earnings_button(t) if as_freelancer and moves else None,
+        spending_button(t) if client.entries else None,
+    ]
+    await ctx.edit(
+        join(lines), keyboard(withdraw, history, payments, [b for b in charts if b] or None)
+    )
 
 
 async def show_payments(ctx: Context, page: int) -> None:

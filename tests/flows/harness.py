@@ -50,6 +50,7 @@ class Message:
     file_id: str | None = None
     edits: int = 0
     media: str | None = None  # "document" or "photo" (the outbox method) for a file
+    chart: dict[str, Any] | None = None  # a "chart" row's spec (media "chart"; see bot/charts.py)
 
     @property
     def text(self) -> str:
@@ -247,6 +248,17 @@ class Harness:
             assert ":" not in file_id, f"a kept id was sent as a Telegram file_id: {file_id}"
             chat.messages.append(
                 Message(next(self._messages), caption, buttons, file_id=file_id, media=row.method)
+            )
+            return chat.messages[-1].message_id
+        elif row.method == "chart":  # a picture drawn by the sender (bot/charts.py)
+            caption = payload.get("caption") or ""
+            if caption:
+                check_text(caption, CAPTION_LIMIT)
+            assert payload["chart"]["panels"], payload
+            chat.messages.append(
+                Message(
+                    next(self._messages), caption, buttons, media="chart", chart=payload["chart"]
+                )
             )
             return chat.messages[-1].message_id
         elif row.method == "commands":
