@@ -23,7 +23,7 @@ from handlers.helpers import name_of
 from handlers.i18n import Translator
 from handlers.prefixes import OPEN, PROFILE, SAVED
 from handlers.render import Html, button, join, keyboard, shorten
-from handlers.routing import command
+from handlers.routing import Menu, command
 
 SHOWN = 20  # entries of each kind listed at once, newest first
 
@@ -79,7 +79,7 @@ async def show_saved(ctx: Context, edit: bool = False) -> None:
     await (ctx.edit if edit else ctx.reply)(join(lines), keyboard(*rows) if rows else None)
 
 
-@command("saved", order=165)
+@command("saved", order=165, menu=Menu.ANY, menu_order=115)
 async def saved_command(ctx: Context) -> None:
     await show_saved(ctx)
 

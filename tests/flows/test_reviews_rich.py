@@ -177,7 +177,8 @@ async def test_badges_earned_and_lost_are_told(h: Harness) -> None:
 async def test_saved_freelancers_and_jobs(h: Harness) -> None:
     cleo = await person(h, "Cleo", "client")
     fran = await person(h, "Fran", "freelancer", lang="ru")
-    await h.send(cleo, "/saved")
+    await h.send(cleo, "/menu")
+    await h.press(cleo, "⭐ Saved")
     assert "None yet" in h.last(cleo).text
     await h.press_data(cleo, f"sv:save_freelancer:{fran.id}")
     assert "Saved" in h.last_answer(cleo).text  # type: ignore[union-attr]
