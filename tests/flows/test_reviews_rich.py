@@ -170,6 +170,10 @@ async def test_badges_earned_and_lost_are_told(h: Harness) -> None:
     h.clock.advance(days=91)
     await end(h, cleo, fran, "Second job")
     assert any("Значок 🌱 Восходящий талант снят" in t for t in h.texts(fran))
+    await h.send(fran, "/reputation")
+    own = h.last(fran).text
+    assert "Ваш рейтинг по частям" in own and "Повторные клиенты: 1 из 1 — +2 из 6" in own
+    assert "Оценки (отзывов: 1, недавние весят больше)" in own
     async with h.db.uow() as uow:
         assert await uow.badges.find(user_id=fran.id) == []
 
