@@ -78,14 +78,13 @@ async def close_unanswered(
     """Jobs asked job_expiry_grace_days ago without an answer: closed; their ids."""
     now = clock.now()
     cutoff = now - timedelta(days=config.job_expiry_grace_days)
-    due = await uow.jobs.find(
-        status__in=[JobStatus.OPEN, JobStatus.PAUSED], expiry_asked_at__lte=cutoff, limit=limit
-    )
+    # A job the client paused meanwhile is off the market already: left as it is.
+    due = await uow.jobs.find(status=JobStatus.OPEN, expiry_asked_at__lte=cutoff, limit=limit)
     closed: list[int] = []
     for found in due:
         job = await load(uow.jobs, found.id, "job", lock=True)
         asked = job.expiry_asked_at
-        if job.status is JobStatus.CLOSED or asked is None or asked > cutoff:
+        if job.status is not JobStatus.OPEN or asked is None or asked > cutoff:
             continue  # answered or closed meanwhile
         latest = await last_activity(uow, job)
         if latest is not None and latest > asked:  # a pitch or an offer since the question

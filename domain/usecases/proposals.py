@@ -32,8 +32,6 @@ async def propose_milestone(
     require_party(contract, actor_id)
     if contract.status is not ContractStatus.ACTIVE:
         raise NotAllowed("contract_not_active", "Milestones are added to active contracts.")
-    if getattr(contract, "kind", "fixed") == "hourly":  # hourly contracts bill by the week
-        raise NotAllowed("contract_hourly", "Hourly contracts are billed by the week.")
     existing = [m for m in await uow.milestones.find(contract_id=contract_id) if m.kind != "bonus"]
     if len(existing) >= MAX_MILESTONES:
         raise ValidationError(
