@@ -28,6 +28,8 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import event
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session, attributes
 
@@ -58,7 +60,11 @@ ti = talent_index
 
 
 def _row(connection: sa.Connection, user_id: int) -> dict[str, Any] | None:
-    prof = connection.execute(sa.select(profiles).where(profiles.c.user_id == user_id)).first()
+    # The profile row locked: two writers re-indexing one freelancer take turns, and the
+    # later one reads what the earlier committed (PostgreSQL; SQLite has one writer).
+    prof = connection.execute(
+        sa.select(profiles).where(profiles.c.user_id == user_id).with_for_update()
+    ).first()
     user = connection.execute(sa.select(users).where(users.c.id == user_id)).first()
     if prof is None or user is None:
         return None
@@ -122,15 +128,22 @@ def refresh_talent(connection: sa.Connection, user_ids: Iterable[int]) -> None:
     """Rewrite these freelancers' talent_index and profile_skills rows from the truth."""
     for user_id in sorted(set(user_ids)):
         row = _row(connection, user_id)
-        connection.execute(sa.delete(ti).where(ti.c.user_id == user_id))
         connection.execute(sa.delete(profile_skills).where(profile_skills.c.user_id == user_id))
         if row is None:
+            connection.execute(sa.delete(ti).where(ti.c.user_id == user_id))
             continue
         skills = row.pop("skills")
-        connection.execute(sa.insert(ti), [row])
+        # An upsert: a concurrent writer's row is overwritten, never a duplicate key.
+        insert = (pg_insert if connection.dialect.name == "postgresql" else sqlite_insert)(ti)
+        fields = {k: v for k, v in row.items() if k != "user_id"}
+        connection.execute(
+            insert.values(**row).on_conflict_do_update(index_elements=["user_id"], set_=fields)
+        )
         if skills:
+            add = pg_insert if connection.dialect.name == "postgresql" else sqlite_insert
             connection.execute(
-                sa.insert(profile_skills), [{"user_id": user_id, "skill": s} for s in skills]
+                add(profile_skills).on_conflict_do_nothing(),
+                [{"user_id": user_id, "skill": s} for s in skills],
             )
 
 

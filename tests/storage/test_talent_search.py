@@ -5,6 +5,7 @@ candidates over everyone (no scan cap)."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
@@ -243,3 +244,49 @@ async def test_away_users(any_db):
     )
     async with any_db.uow() as uow:
         assert await uow.talent.away_users([a, b, c, 999], TODAY) == {a}
+
+
+async def _until_someone_waits_for_a_lock(db) -> None:
+    """Returns once another session of this database waits for a row lock (a state
+    PostgreSQL reports, not a guess at how long that takes)."""
+    probe = sa.text(
+        "SELECT count(*) FROM pg_stat_activity"
+        " WHERE datname = current_database() AND wait_event_type = 'Lock'"
+    )
+    async with db.engine.connect() as conn:
+        while not (await conn.execute(probe)).scalar():  # noqa: ASYNC110 (a database state)
+            await asyncio.sleep(0.01)
+
+
+async def test_concurrent_writers_leave_the_row_whole(any_db):
+    """A profile edit and a review revealed at once, for one freelancer: whichever
+    re-indexes last reads what the other committed (PostgreSQL runs them at once;
+    SQLite has one writer at a time)."""
+    if any_db.engine.dialect.name != "postgresql":
+        return
+    (a,) = await _people(any_db, {"headline": "Tester", "category": "design"})
+    await _review(any_db, a, 3)  # a contract with a review, revealed
+    async with any_db.uow() as uow:
+        (review,) = await uow.reviews.find(reviewee_id=a)
+        review.status = ReviewStatus.HIDDEN
+        await uow.commit()
+    editing = any_db.uow()
+    uow_a = await editing.__aenter__()
+    profile = await uow_a.profiles.get_for_update(a)
+    profile.category = "writing"
+    await uow_a.session.flush()  # re-indexed, not committed: the profile row stays locked
+
+    async def reveal() -> None:
+        async with any_db.uow() as uow_b:
+            (review,) = await uow_b.reviews.find(reviewee_id=a)
+            review.status = ReviewStatus.REVEALED
+            await uow_b.commit()  # its re-index waits for the profile row
+
+    revealing = asyncio.create_task(reveal())
+    await _until_someone_waits_for_a_lock(any_db)
+    await uow_a.commit()
+    await editing.__aexit__(None, None, None)
+    await revealing
+    async with any_db.engine.connect() as conn:
+        row = (await conn.execute(sa.select(talent_index).where(talent_index.c.user_id == a))).one()
+    assert (row.category, row.ratings, row.rating_x10) == ("writing", 1, 30)
