@@ -44,7 +44,11 @@ class Settings(BaseSettings):
     http_port: int = Field(8080, ge=0, le=65535)
     public_url: str = "http://127.0.0.1:8080"
     admin_ids: Annotated[frozenset[int], NoDecode] = frozenset()
-    payments: Literal["sandbox", "stripe"] = "sandbox"
+    payments: Literal["sandbox", "stripe", "telegram"] = "sandbox"
+    # GIGBOT_PAYMENTS=telegram: invoices paid inside Telegram, Stripe as Telegram's
+    # payment provider (the token @BotFather gives for it; refunds and payouts use
+    # GIGBOT_STRIPE_SECRET_KEY on the provider's charge).
+    telegram_provider_token: str | None = None
     # With a real bot token the sandbox gateway takes no real money: refused unless set.
     allow_sandbox_payments: bool = False
     stripe_secret_key: str | None = None
@@ -112,6 +116,7 @@ class Settings(BaseSettings):
         "stripe_webhook_secret",
         "stripe_connect_webhook_secret",
         "stripe_api_base",
+        "telegram_provider_token",
         "redis_url",
         "instance_id",
         mode="before",
@@ -197,6 +202,17 @@ class Settings(BaseSettings):
             ]
             if missing:
                 raise ValueError(f"GIGBOT_PAYMENTS=stripe needs {' and '.join(missing)}")
+        if self.payments == "telegram":
+            missing = [
+                name
+                for name, v in (
+                    ("GIGBOT_TELEGRAM_PROVIDER_TOKEN", self.telegram_provider_token),
+                    ("GIGBOT_STRIPE_SECRET_KEY", self.stripe_secret_key),
+                )
+                if not v
+            ]
+            if missing:
+                raise ValueError(f"GIGBOT_PAYMENTS=telegram needs {' and '.join(missing)}")
         return self
 
     def fake_money_problem(self, *, sandbox: bool) -> str | None:
@@ -226,6 +242,7 @@ class Settings(BaseSettings):
             self.stripe_secret_key,
             self.stripe_webhook_secret,
             self.stripe_connect_webhook_secret,
+            self.telegram_provider_token,
             _password(self.database_url),
         ]
         return [v for v in values if v]

@@ -44,6 +44,7 @@ from domain.events import Event
 from domain.ledger import TransactionDraft
 from domain.saved import EarnedBadge, SavedItem
 from domain.talent import TalentHit, TalentQuery
+from domain.timesheet import HourlyTerms, TimeEntry, TimesheetWeek
 
 T = TypeVar("T")
 
@@ -228,6 +229,9 @@ class UnitOfWork(Protocol):
     processed_updates: ProcessedUpdates
     stored_updates: Repository[StoredUpdate]
     gateway_calls: Repository[GatewayCall]
+    hourly_terms: Repository[HourlyTerms]
+    weeks: Repository[TimesheetWeek]
+    time_entries: Repository[TimeEntry]
     ledger: Ledger
     search: JobSearch
     talent: TalentSearch

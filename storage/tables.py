@@ -460,6 +460,10 @@ payments = sa.Table(
     # The payer disputed the charge with their bank (migration 0008): it no longer
     # proves that they can pay ("💳 Payment verified").
     sa.Column("charged_back_at", UTCDateTime),
+    # Telegram Payments (migration 0015): Telegram's charge id of a successful_payment
+    # (the provider's, a Stripe charge, is charge_ref).
+    sa.Column("telegram_charge_id", sa.String(255)),
+    sa.UniqueConstraint("telegram_charge_id", name="uq_payments_telegram_charge_id"),
 )
 
 # What the payment gateway says of a user's identity (migration 0008): Stripe's

@@ -29,6 +29,7 @@ from domain.ports import Clock, PaymentGateway, UnitOfWork
 from domain.states import MILESTONE, ContractStatus
 from domain.usecases.common import active_user, milestone_with_contract, require_party
 from domain.usecases.contracts import milestone_parties, offer_end_when_settled
+from domain.usecases.hourly import refuse_week
 from domain.usecases.settlement import settle
 
 MAX_FILES = 10
@@ -57,6 +58,7 @@ async def submit_work(
     await active_user(uow, actor_id)
     milestone, contract = await milestone_with_contract(uow, milestone_id)
     require_party(contract, actor_id, "freelancer")
+    await refuse_week(uow, milestone_id, "submit")
     if len(files) > MAX_FILES:
         raise ValidationError("too_many_files", f"At most {MAX_FILES} files.", max=MAX_FILES)
     text = message.strip()
@@ -93,6 +95,7 @@ async def request_changes(
     await active_user(uow, actor_id)
     milestone, contract = await milestone_with_contract(uow, milestone_id)
     require_party(contract, actor_id, "client")
+    await refuse_week(uow, milestone_id, "request_changes")
     text = validation.clean_text(note, "note", 1, validation.MESSAGE_MAX)
     milestone.apply("request_changes")
     milestone.auto_release_at = None
@@ -116,6 +119,7 @@ async def release(
     await active_user(uow, actor_id)
     milestone, contract = await milestone_with_contract(uow, milestone_id)
     require_party(contract, actor_id, "client")
+    await refuse_week(uow, milestone_id, "release")
     split = await settle(uow, clock, milestone, contract, milestone.amount, "release", "release")
     uow.emit(
         MilestoneReleased(
