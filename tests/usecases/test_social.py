@@ -4,6 +4,7 @@ import pytest
 
 from domain.errors import NotAllowed, ValidationError
 from domain.states import ReviewStatus
+from domain.taxonomy import skill_key
 from domain.usecases import contracts, deadlines, messaging, profiles, reports, reviews
 from domain.usecases.profiles import ProfileFields
 from tests.usecases.conftest import ADMIN, CLIENT, FREELANCER, OTHER_FREELANCER, STRANGER
@@ -126,7 +127,9 @@ async def test_profile_upsert(sqlite_users, clock, config):
             ),
         )
         await uow.commit()
-    assert p.skills == ["python"] and p.tags == ["scrapy-wizardry"]
+    # A free tag keeps its typed case for display (issue 11, item 5); matching uses its key.
+    assert p.skills == ["python"] and p.tags == ["Scrapy wizardry"]
+    assert [skill_key(tag) for tag in p.tags] == ["scrapy-wizardry"]
     async with db.uow() as uow:
         await profiles.update_profile(
             uow, clock, config, FREELANCER, ProfileFields(bio="Ten years")
