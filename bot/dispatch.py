@@ -19,7 +19,7 @@ import logging
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from bot.metrics import Metrics
 from handlers.events import Event, EventHandler, InlineAnswer, Outcome
@@ -41,6 +41,7 @@ class DispatcherClosed(Exception):
 class _Item:
     event: Event
     after: AfterHandled | None
+    arrived: float = field(default_factory=time.monotonic)  # for the latency histogram
 
 
 class UpdateDispatcher:
@@ -130,6 +131,7 @@ class UpdateDispatcher:
                 result = "duplicate" if outcome and outcome.duplicate else "ok"
             self.metrics.updates_handled.inc(kind=event.kind, result=result)
             self.metrics.handling_seconds.observe(time.monotonic() - started)
+            self.metrics.update_latency.observe(time.monotonic() - item.arrived)
         if event.callback_query_id and self.answer_callback is not None:
             answer = outcome.callback_answer if outcome else None
             try:

@@ -33,7 +33,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bot.charts import ChartCache
@@ -336,6 +336,7 @@ class OutboxSender:
         assert row.id is not None
         if error is None:
             self.metrics.messages_sent.inc(method=row.method)
+            self._observe_lag(row)
             message_id = sent_as if isinstance(sent_as, int) else None
             if not await self._record(self.store.mark_sent, row.id, lease, message_id):
                 log.warning("outbox row %s was sent after its lease was lost", row.id)
@@ -363,6 +364,16 @@ class OutboxSender:
             log.warning("outbox row %s: %r; retrying in %.1fs", row.id, error, delay)
             await self._record(self.store.reschedule, row.id, delay, repr(error), lease)
             self._wake_later(delay)
+
+    def _observe_lag(self, row: OutboxMessage) -> None:
+        """Creation (the transaction that caused the row) to Telegram accepting it."""
+        if row.created_at is None:
+            return
+        created = row.created_at
+        if created.tzinfo is None:  # SQLite hands back naive UTC
+            created = created.replace(tzinfo=UTC)
+        lag = (self.store.now() - created).total_seconds()
+        self.metrics.outbox_lag.observe(max(lag, 0.0))
 
     async def _retry_after(
         self, row: OutboxMessage, exc: RetryAfter, lease: datetime | None

@@ -42,7 +42,7 @@ async def test_sandbox_without_token_serves_the_web_chat_and_the_bot(tmp_path):
             async with session.get(f"{rt.url}/healthz") as health:
                 assert (await health.json())["status"] == "ok"
             async with session.get(f"{rt.url}/metrics") as metrics:
-                assert 'gigbot_updates_handled_total{kind="command",result="ok"} 1' in (
+                assert 'gigbot_updates_handled_total{kind="command",result="ok"} 1.0' in (
                     await metrics.text()
                 )
     finally:

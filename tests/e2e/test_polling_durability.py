@@ -74,7 +74,7 @@ async def test_polled_update_killed_before_handling_is_applied_once_after_restar
             welcomes = [m for m in emu.messages(CLARA) if WELCOME in (m.get("text") or "")]
             assert len(welcomes) == 1
             # The repeat never reached the engine: the intake knew the update_id.
-            assert 'gigbot_updates_handled_total{kind="command",result="ok"} 1' in metrics
+            assert 'gigbot_updates_handled_total{kind="command",result="ok"} 1.0' in metrics
             assert 'result="duplicate"' not in metrics
             async with db.uow() as uow:
                 assert await uow.stored_updates.find(order_by="update_id") == []
