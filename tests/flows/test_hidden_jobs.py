@@ -50,6 +50,7 @@ JOB_ID_ROUTES: dict[str, tuple[str, ...]] = {
     "mj:confirm_close": ("mj:confirm_close:{id}",),
     "mj:candidates": ("mj:candidates:{id}",),
     "mj:invite": ("mj:invite:{id}:{fred}",),
+    "mj:invite_anyway": ("mj:invite_anyway:{id}:{fred}",),
     "pj:edit": ("pj:edit:{id}",),
     "pj:edit_field": ("pj:edit_field:{id}:title",),
     "of:hire_invited": ("of:hire_invited:{id}:{fred}",),
