@@ -20,6 +20,7 @@ from handlers.charts import fingerprint
 WIDTH_IN, PANEL_HEIGHT_IN, DPI = 9.0, 3.4, 100
 COLOURS = ("#2b7bba", "#f28e2b", "#59a14f", "#e15759", "#76b7b2", "#af7aa1")
 CACHE_SIZE = 64
+_DRAWING = threading.Lock()
 
 
 def render_png(spec: dict[str, Any]) -> bytes:
@@ -111,7 +112,17 @@ class ChartCache:
         key = fingerprint(spec)
         image = self.get(key)
         if image is None:
-            image = await asyncio.to_thread(render_png, spec)
-            self.drawn += 1
-            self.put(key, image)
+            image = await asyncio.to_thread(self._draw, key, spec)
         return image
+
+    def _draw(self, key: str, spec: dict[str, Any]) -> bytes:
+        # One drawing at a time per process: matplotlib's font and text caches are not
+        # thread-safe, and a chart costs a core for a moment. Rows of the same chart
+        # sent at once wait here and then find it drawn.
+        with _DRAWING:
+            image = self.get(key)
+            if image is None:
+                image = render_png(spec)
+                self.drawn += 1
+                self.put(key, image)
+            return image

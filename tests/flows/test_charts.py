@@ -5,6 +5,7 @@ PNG each draws (bot/charts.py, as the sender does)."""
 
 from __future__ import annotations
 
+import asyncio
 import io
 import os
 import struct
@@ -14,8 +15,11 @@ import pytest
 from PIL import Image
 
 from bot.charts import ChartCache, render_png
+from bot.ratelimit import RateLimiter
+from bot.sender import OutboxSender
 from handlers.callbacks import encode
 from handlers.charts import fingerprint
+from tests.bot.test_sender import FAST, api, emu, framework, limits, open_chats  # noqa: F401
 from tests.flows.conftest import ADMIN_ID
 from tests.flows.harness import Harness, Message, Person
 from tests.flows.test_disputes import open_by
@@ -178,7 +182,10 @@ async def test_a_chart_is_drawn_once_until_its_data_changes(h: Harness) -> None:
     assert fingerprint(first) == fingerprint(again)
 
     cache = ChartCache()
-    image = await cache.png(first)
+    # Three rows of the same chart sent at once: drawn once, in a worker thread.
+    images = await asyncio.gather(*(cache.png(first) for _ in range(3)))
+    assert cache.drawn == 1 and len(set(images)) == 1
+    image = images[0]
     assert await cache.png(again) is image and cache.drawn == 1
 
     from tests.flows.test_offers import open_job
@@ -189,3 +196,40 @@ async def test_a_chart_is_drawn_once_until_its_data_changes(h: Harness) -> None:
     assert series(changed, 0, "bars", 0)[-1] == 1
     assert fingerprint(changed) != fingerprint(first)
     assert await cache.png(changed) != image and cache.drawn == 2
+
+
+@pytest.mark.parametrize("framework", ["aiogram", "ptb"])
+async def test_the_history_charts_go_out_as_photos_through_a_real_framework(
+    h: Harness,
+    emu,  # noqa: F811
+    api,  # noqa: F811
+) -> None:
+    """The very rows the flows wrote for the three charts, delivered by the real sender
+    through aiogram / python-telegram-bot to the Bot API emulator: sendPhoto uploads
+    (multipart), each a valid PNG with its caption."""
+    carla, fred = await history(h)
+    ada = h.person("Ada", id=ADMIN_ID)
+    await h.send(ada, "/start")
+    await h.send(ada, "/stats")
+    await h.send(fred, "/balance")
+    await h.press(fred, label("chart.btn.earnings"))
+    await h.send(carla, "/balance")
+    await h.press(carla, label("chart.btn.spending"))
+    async with h.db.uow() as uow:
+        rows = await uow.outbox.find(method="chart", order_by="id")
+        assert [r.chat_id for r in rows] == [ada.id, fred.id, carla.id]
+        for row in rows:  # the harness played Telegram; now the real sender does
+            row.status, row.attempts, row.message_id = "pending", 0, None
+        await uow.commit()
+    open_chats(emu, [ada.id, fred.id, carla.id])
+
+    assert await OutboxSender(h.db, api, RateLimiter(FAST)).flush(20)
+
+    assert [c.status for c in emu.calls_to("sendPhoto")] == [200, 200, 200]
+    for who, row in zip((ada, fred, carla), rows, strict=True):
+        [shown] = emu.messages(who.id)
+        assert shown["caption"] == h.chat(who)[-1 if who != ada else -2].text
+        stored = emu.files[shown["photo"][-1]["file_id"]]
+        width, height = check_png(stored.data)
+        assert (shown["photo"][-1]["width"], shown["photo"][-1]["height"]) == (width, height)
+        assert row.payload["fingerprint"] == fingerprint(row.payload["chart"])
