@@ -297,10 +297,12 @@ class SqlTalentSearch:
                 .where(sa.literal_column("talent_fts").op("MATCH")(query))
             )
         vector = sa.literal_column("freelancer_profiles.search_vector")
-        if strong:  # the weights migration 0013 gave headline (A) and skills and tags (B)
-            vector = sa.func.ts_filter(vector, sa.literal_column("'{a,b}'::\"char\"[]"))
         tsquery = sa.func.websearch_to_tsquery(sa.literal_column(PG_TS_CONFIG), clean_text(text))
-        return sa.select(profiles.c.user_id).where(vector.op("@@")(tsquery))
+        found = sa.select(profiles.c.user_id).where(vector.op("@@")(tsquery))  # the GIN index
+        if strong:  # then only the weights migration 0013 gave headline (A), skills, tags (B)
+            strong_vector = sa.func.ts_filter(vector, sa.literal_column("'{a,b}'::\"char\"[]"))
+            found = found.where(strong_vector.op("@@")(tsquery))
+        return found
 
     async def _hits(
         self, ids: list[int], today: date, shared: dict[int, int] | None = None, wanted: int = 0
