@@ -233,3 +233,18 @@ async def test_the_history_charts_go_out_as_photos_through_a_real_framework(
         width, height = check_png(stored.data)
         assert (shown["photo"][-1]["width"], shown["photo"][-1]["height"]) == (width, height)
         assert row.payload["fingerprint"] == fingerprint(row.payload["chart"])
+
+
+async def test_the_weekly_numbers_on_both_databases(any_db, clock) -> None:
+    """The same history gives the same weekly series on SQLite and PostgreSQL (dates
+    compared as timestamps with a time zone, amounts from the ledger)."""
+    h = money_harness(any_db, clock)
+    await history(h)
+    ada = h.person("Ada", id=ADMIN_ID)
+    await h.send(ada, "/start")
+    await h.send(ada, "/stats")
+    spec = chart_of(h.chat(ada)[-2])
+    assert series(spec, 0, "bars", 0) == [1] + [0] * 11
+    assert series(spec, 0, "bars", 2) == [0] * 8 + [1, 0, 0, 0]
+    assert series(spec, 1, "bars", 0) == [105.0, 0, 0, 0, 52.5, 0, 0, 0, 210.0, 0, 0, 0]
+    assert series(spec, 1, "lines", 0) == [0.0] * 8 + [210.0] * 4
