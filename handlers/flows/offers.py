@@ -62,6 +62,7 @@ from handlers.callbacks import StaleButton
 from handlers.context import Context, Scope
 from handlers.contract_views import milestone_line, milestones_of, open_contract_button
 from handlers.events import Button, Keyboard
+from handlers.flows import timesheet
 from handlers.flows.blocking import block_button
 from handlers.flows.cancel import confirm_discard, offer_draft
 from handlers.helpers import name_of, percent
@@ -269,6 +270,9 @@ async def hire_from_pitch(ctx: Context, pitch_id: int) -> None:
     job = await _hireable_job(ctx, pitch.job_id, pitch.freelancer_id)
     if not PITCH.allows(pitch.status, "hire"):
         raise NotAllowed("pitch_not_pending", "This pitch was withdrawn or declined.")
+    if job.budget_type == "hourly":  # a rate and a weekly limit, not milestones
+        await timesheet.start_hourly_offer(ctx, job, pitch.freelancer_id, pitch.price)
+        return
     data = _base(ctx, "new", job, pitch.freelancer_id)
     data["ms"] = _pitch_milestones(pitch.proposed_milestones)
     await _start(ctx, data, job.title)
@@ -278,6 +282,9 @@ async def hire_invited(ctx: Context, job_id: int, freelancer_id: int) -> None:
     job = await _hireable_job(ctx, job_id, freelancer_id)
     if not await ctx.uow.invitations.count(job_id=job_id, freelancer_id=freelancer_id):
         raise NotAllowed("no_pitch", "Offers go to freelancers who pitched or were invited.")
+    if job.budget_type == "hourly":  # at the job's rate
+        await timesheet.start_hourly_offer(ctx, job, freelancer_id, job.budget)
+        return
     await _start(ctx, _base(ctx, "new", job, freelancer_id), job.title)
 
 
@@ -630,6 +637,8 @@ async def offer_text(scope: Scope, t: Translator, contract: Contract, key: str) 
             ),
             Html(""),
             *(milestone_line(t, m, with_status=False) for m in milestones),
+            # An hourly offer's rate and weekly limit.
+            *[x for x in [await timesheet.offer_terms(scope, t, contract)] if x],
             Html(""),
             fee_lines(
                 t,

@@ -58,6 +58,7 @@ STORED_STEPS = {
     "profile": {"headline", "bio", "rate", "years", "tag", "link", "cert"},
     "report": {"reason"},
     "talent": {"query", "skills", "rate"},
+    "timesheet": {"limit", "memo", "edit", "less", "reason"},
     "review": {"text", "reply"},
     "work": {"submit", "note"},
 }  # fmt: skip
