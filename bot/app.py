@@ -57,6 +57,7 @@ SANDBOX_ADMIN_ID = 1003  # Ada, the web chat's admin column (bot/sandbox/webchat
 
 log = logging.getLogger(__name__)
 
+SHARED_FLUSH_S = 2.0  # on PostgreSQL, other processes send what is left
 SHUTDOWN_TIMEOUT_S = 10.0  # finishing updates in flight, then again for the sender's flush
 POLLING_TIMEOUT_S = 25
 
@@ -87,7 +88,15 @@ def default_engine(
 ) -> EventHandler:
     from handlers.engine import Engine
 
-    return Engine(database.uow, clock, config, gateway=gateway, public_url=public_url)
+    return Engine(
+        database.uow,
+        clock,
+        config,
+        gateway=gateway,
+        public_url=public_url,
+        # SQLite: read-only routes read beside the writer (storage/reads.py)
+        reader_factory=database.read_uow if database.splits_reads else None,
+    )
 
 
 @dataclass
@@ -143,6 +152,35 @@ def stripe_payments(
         public_url=public_url,
         chat_url=chat_url,
         api_base=settings.stripe_api_base,
+    )
+    return Payments(
+        gateway=stripe.gateway,
+        route_hooks=[stripe.install_routes],
+        reconcile=stripe.reconciler.run_once,
+        close=stripe.close,
+    )
+
+
+def telegram_payments(
+    settings: Settings, database: Database, clock: Clock, public_url: str, chat_url: str
+) -> Payments:
+    """Invoices paid inside Telegram, Stripe as the provider: refunds and payouts
+    through the Stripe API on the provider's charge (bot/payments/telegram_pay.py)."""
+    from bot.payments.setup import build_stripe
+    from bot.payments.telegram_pay import TelegramPaymentsGateway
+
+    assert settings.stripe_secret_key and settings.stripe_webhook_secret  # validated
+    stripe = build_stripe(
+        database.uow,
+        clock,
+        settings.market_config(),
+        secret_key=settings.stripe_secret_key,
+        webhook_secret=settings.stripe_webhook_secret,
+        connect_webhook_secret=settings.stripe_connect_webhook_secret,
+        public_url=public_url,
+        chat_url=chat_url,
+        api_base=settings.stripe_api_base,
+        gateway_class=TelegramPaymentsGateway,
     )
     return Payments(
         gateway=stripe.gateway,
@@ -277,6 +315,8 @@ class Runtime:
 
         if settings.payments == "stripe":
             payments = stripe_payments(settings, database, self.clock, public_url, chat_url)
+        elif settings.payments == "telegram":
+            payments = telegram_payments(settings, database, self.clock, public_url, chat_url)
         else:
             page_key = await get_or_create_secret(database, SANDBOX_PAGE_KEY)
             payments = sandbox_payments(
@@ -364,6 +404,8 @@ class Runtime:
 
     async def _start_adapter(self, token: str, api_base: str) -> None:
         self.adapter = create_adapter(self.settings.framework, token, api_base)
+        # sendInvoice's provider token (GIGBOT_PAYMENTS=telegram), never in an outbox row.
+        self.adapter.api.provider_token = self.settings.telegram_provider_token  # type: ignore[attr-defined]
         try:
             await self.adapter.start()
         except Exception as error:
@@ -534,8 +576,10 @@ class Runtime:
             with contextlib.suppress(Exception):
                 await self.scheduler.stop()
         if self.sender is not None:
+            # Deliver what is due before going — briefly when other processes may share
+            # the database: they deliver the rest (the rows not started are given back).
             with contextlib.suppress(Exception):
-                await self.sender.flush(timeout)
+                await self.sender.flush(min(timeout, SHARED_FLUSH_S) if self.shared else timeout)
             with contextlib.suppress(Exception):
                 await self.sender.stop()
         for task in self._tasks:

@@ -208,6 +208,8 @@ class Settings(BaseSettings):
                 for name, v in (
                     ("GIGBOT_TELEGRAM_PROVIDER_TOKEN", self.telegram_provider_token),
                     ("GIGBOT_STRIPE_SECRET_KEY", self.stripe_secret_key),
+                    # the charges are in the Stripe account: disputes and Connect news
+                    ("GIGBOT_STRIPE_WEBHOOK_SECRET", self.stripe_webhook_secret),
                 )
                 if not v
             ]

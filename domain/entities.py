@@ -374,6 +374,7 @@ class Payment:
     created_at: datetime | None = None
     updated_at: datetime | None = None
     charged_back_at: datetime | None = None  # the payer disputed the charge at their bank
+    telegram_charge_id: str | None = None  # Telegram Payments' own id of the charge
 
 
 @dataclass(kw_only=True, eq=False)

@@ -160,6 +160,12 @@ class Scope:
         }
         await self._add(chat_id, "chart", payload, priority)
 
+    async def send_invoice(self, chat_id: int, invoice: dict[str, Any]) -> None:
+        """sendInvoice (Telegram Payments, handlers/flows/telegram_pay.py): title,
+        description, payload, currency, prices [[label, minor units], …]. The
+        provider token is the client's, never in the row."""
+        await self._add(chat_id, "invoice", invoice, REPLY)
+
     async def notify(
         self,
         user_id: int,

@@ -13,6 +13,14 @@ For each event, in one transaction:
 5. render the domain events the use cases emitted into notifications (notify.py);
 6. commit the id's claim, replies, notifications and changes together.
 
+An update whose route is declared read-only (routing.py: `read_only=True`) runs
+its step first on a reader unit of work when the engine has one (SQLite: a WAL
+snapshot outside the writer queue, storage/reads.py), its replies and conversation
+state kept aside; then one short writer transaction does 1., 2. and 6. with them.
+If the reader found what a read-only step cannot handle alone (a new or renamed
+user, a ban, a wizard keeping drafts), or the state moved between the two, the
+update runs the ordinary way. See docs/architecture.md ("Reads beside writes").
+
 A DomainError rolls everything back; then, in a fresh unit of work, the update
 id is recorded and the user gets a short translated reason (an alert for a
 button press), so bad input changes nothing and is not retried. Any other
@@ -22,15 +30,16 @@ fail too (the user's record cannot be written), the apology goes out without it.
 
 from __future__ import annotations
 
+import dataclasses
 import inspect
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from domain.config import MarketConfig
-from domain.entities import User
+from domain.entities import ConversationState, User
 from domain.errors import DomainError
-from domain.ports import Clock, PaymentGateway, UnitOfWork
+from domain.ports import Clock, PaymentGateway, ReadOnlyViolation, UnitOfWork
 from domain.usecases import accounts, updates
 from domain.usecases.deadlines import DEADLINES
 from handlers.callbacks import StaleButton, decode
@@ -39,7 +48,7 @@ from handlers.events import CallbackAnswer, Event, Outcome, PreCheckoutAnswer
 from handlers.gateway_calls import GatewayCallRunner
 from handlers.i18n import LANGUAGES, translator
 from handlers.notify import render_events
-from handlers.routing import ROUTER, Router
+from handlers.routing import ROUTER, Router, Steps
 from handlers.unit import Unit, UnitRunner
 
 log = logging.getLogger(__name__)
@@ -56,8 +65,16 @@ class Engine:
         gateway: PaymentGateway | None = None,
         public_url: str = "http://127.0.0.1:8080",
         router: Router = ROUTER,
+        *,
+        reader_factory: UowFactory | None = None,
+        strict_reads: bool = False,
     ) -> None:
         self.uow_factory = uow_factory
+        # Read-only units of work (storage.database.Database.read_uow); None: every
+        # update runs on the writer. strict_reads: a read-only route that writes
+        # raises (tests) instead of being logged and run again on the writer.
+        self.reader_factory = reader_factory
+        self.strict_reads = strict_reads
         self.clock = clock
         self.config = config
         self.gateway = gateway
@@ -112,6 +129,11 @@ class Engine:
             return outcome
 
     async def _handle(self, event: Event) -> Outcome:
+        if self.reader_factory is not None and self._may_read_first(event):
+            done = await self._read_first(event)
+            if done is not None:
+                return done
+
         async def work(unit: Unit) -> Outcome | Context:
             uow = unit.uow
             if await self._seen(uow, event):
@@ -130,6 +152,106 @@ class Engine:
 
         done = await self.units().run(work, f"update {event.update_id}")
         # Read after the commit: rendering may have added replies to the acting user.
+        return done.outcome() if isinstance(done, Context) else done
+
+    # --- read-only updates: the step on a reader, the bookkeeping on the writer ---
+
+    def _may_read_first(self, event: Event) -> bool:
+        """Is the update's route declared read-only, as far as the event tells?"""
+        if event.chat_type != "private" or event.user_id is None:
+            return False
+        if event.kind == "command":
+            route = self.router.find_route(event.command, self.config.is_admin(event.user_id))
+            return route is not None and route.read_only
+        if event.kind == "button":
+            try:
+                cb = decode(event.callback_data)
+            except StaleButton:
+                return False
+            return not self.router.is_wizard(
+                cb.prefix, cb.action
+            ) and self.router.button_reads_only(cb.prefix, cb.action)
+        return event.kind == "text" and bool(self.router.read_only_steps)
+
+    def _reads_only(self, event: Event, state: ConversationState | None) -> bool:
+        """With the state the reader found: does the update stay read-only? (A command
+        leaves the conversation, which must not be a wizard that keeps drafts.)"""
+        current = state if state is not None and state.flow else None
+        if event.kind == "text":
+            return current is not None and (current.flow, current.step) in (
+                self.router.read_only_steps
+            )
+        if current is None:
+            return True
+        steps = Steps.declared().get(current.flow)
+        return steps is None or not steps.keeps_drafts
+
+    async def _read_first(self, event: Event) -> Outcome | None:
+        """Run a read-only update's step on a reader, then write what it said and the
+        state it left in one writer transaction; None: run it the ordinary way."""
+        assert self.reader_factory is not None
+        try:
+            async with self.reader_factory() as reader:
+                user = await reader.users.get(event.user_id)
+                if user is None or user.banned or not _as_registered(user, event):
+                    return None  # registering, refusing or renaming writes: the writer's
+                state = await reader.conversations.get(user.id)
+                if not self._reads_only(event, state):
+                    return None
+                ctx = Context(
+                    event, user, reader, self.clock, self.config, self.gateway, self.public_url,
+                    state,
+                )  # fmt: skip
+                await self._dispatch(ctx)
+                await reader.commit()  # refuses what would still be written
+        except ReadOnlyViolation:
+            if self.strict_reads:
+                raise
+            log.exception("update %s: a read-only route wrote; run on the writer", event.update_id)
+            return None
+        # What the reader kept aside (storage/reads.py: BufferedOutbox, BufferedConversations)
+        kept_rows: list[Any] = reader.outbox.rows  # type: ignore[attr-defined]
+        conversations: Any = reader.conversations
+        found = _state_fields(conversations.read.get(event.user_id))
+
+        async def work(unit: Unit) -> Outcome | Context:
+            uow = unit.uow
+            if await self._seen(uow, event):
+                return _duplicate(event)
+            now_user = await self._register(uow, event)
+            row = await uow.conversations.get(now_user.id)
+            if now_user.banned or _state_fields(row) != found:
+                raise _Moved()  # since the snapshot: rolled back, run the ordinary way
+            ids: dict[int, int] = {}
+            for kept in kept_rows:
+                payload = dict(kept.payload)
+                if isinstance(payload.get("outbox_id"), int) and payload["outbox_id"] < 0:
+                    payload["outbox_id"] = ids[payload["outbox_id"]]
+                added = await uow.outbox.add(dataclasses.replace(kept, id=None, payload=payload))
+                assert kept.id is not None and added.id is not None
+                ids[kept.id] = added.id
+            for uid, changed in conversations.changed().items():
+                screen = changed.screen_outbox_id
+                screen = ids.get(screen, screen) if screen is not None else None
+                have = row if uid == now_user.id else await uow.conversations.get(uid)
+                if have is None:
+                    await uow.conversations.add(
+                        dataclasses.replace(changed, screen_outbox_id=screen)
+                    )
+                    continue
+                have.flow, have.step, have.data = changed.flow, changed.step, dict(changed.data)
+                have.updated_at, have.screen_message_id = (
+                    changed.updated_at,
+                    changed.screen_message_id,
+                )
+                have.screen_outbox_id = screen
+            ctx.outbox_ids[:] = [ids.get(i, i) for i in ctx.outbox_ids]
+            return ctx
+
+        try:
+            done = await self.units().run(work, f"update {event.update_id} (read first)")
+        except _Moved:
+            return None
         return done.outcome() if isinstance(done, Context) else done
 
     async def _answer_query(self, event: Event) -> Outcome:
@@ -268,7 +390,9 @@ class Engine:
             if event.kind == "button":
                 text = t.error_plain(err) if err else t.plain("error.unexpected")
                 answer = CallbackAnswer(text[:200], show_alert=True)
-            elif event.kind in ("command", "text", "file") and event.chat_type == "private":
+            elif event.kind in ("command", "text", "file", "payment") and (
+                event.chat_type == "private"
+            ):
                 await scope.send(event.chat_id, t.error(err) if err else t("error.unexpected"))
             await uow.commit()
             return Outcome(callback_answer=answer, outbox_ids=scope.outbox_ids)
@@ -295,6 +419,26 @@ class Engine:
         except Exception:
             log.exception("gateway calls due failed")
         return done
+
+
+class _Moved(Exception):
+    """The state a read-only update read changed before its writes: run it again."""
+
+
+def _state_fields(state: ConversationState | None) -> tuple[Any, ...] | None:
+    """A conversation as compared before and after (None: no conversation)."""
+    if state is None or not state.flow:
+        return None
+    return (state.flow, state.step, state.data, state.updated_at, state.screen_message_id,
+            state.screen_outbox_id)  # fmt: skip
+
+
+def _as_registered(user: User, event: Event) -> bool:
+    """Would registering (accounts.register_user) leave the user as the reader saw
+    it, bar the last-active time? Otherwise the step must see the refreshed row."""
+    name = (event.user_name or "").strip()[: accounts.MAX_NAME]
+    username = (event.username or "").strip().lstrip("@")[: accounts.MAX_USERNAME] or None
+    return (not name or name == user.name) and username == user.username and not user.unreachable
 
 
 def _duplicate(event: Event) -> Outcome:

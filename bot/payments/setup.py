@@ -74,11 +74,14 @@ def build_stripe(
     chat_url: str,
     api_base: str | None = None,
     connect_webhook_secret: str | None = None,
+    gateway_class: type[StripeGateway] = StripeGateway,
 ) -> StripeSetup:
+    """`gateway_class`: TelegramPaymentsGateway for GIGBOT_PAYMENTS=telegram (invoices
+    in Telegram, the rest Stripe's)."""
     client = stripe_client(secret_key, api_base)
     public = public_url.rstrip("/")
     connect = StripeConnect(client, refresh_url=public + CONNECT_REFRESH_PATH, return_url=chat_url)
-    gateway = StripeGateway(client, success_url=chat_url, connect=connect)
+    gateway = gateway_class(client, success_url=chat_url, connect=connect)
     runner = SystemRunner(uow_factory, clock, config, gateway=gateway, public_url=public)
     news = PaymentNews(runner)
     webhook = StripeWebhook(

@@ -419,7 +419,8 @@ class StripeConnect:
     async def _source_charge(self, uow: UnitOfWork, milestone_id: int) -> str | None:
         paid = await uow.payments.find(
             milestone_id=milestone_id,
-            gateway=NAME,
+            # Telegram Payments' charges are Stripe's too (bot/payments/telegram_pay.py).
+            gateway=(NAME, "telegram"),
             status="succeeded",
             failure_reason=None,  # not a late payment waiting for its refund
             limit=1,

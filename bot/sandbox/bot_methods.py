@@ -456,6 +456,12 @@ class BotMethods:
     async def m_answerInlineQuery(self, params: Params) -> bool:
         return self.emu.inline.answer(params)
 
+    async def m_sendInvoice(self, params: Params) -> Message:
+        return self.emu.payments.send_invoice(params)
+
+    async def m_answerPreCheckoutQuery(self, params: Params) -> bool:
+        return await self.emu.payments.answer(params)
+
     async def m_sendChatAction(self, params: Params) -> bool:
         chat = self._target(params)
         action = params.text("action") or ""

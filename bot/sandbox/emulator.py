@@ -27,6 +27,7 @@ from bot.sandbox.limits import Limits, RateLimiter
 from bot.sandbox.markup import iter_buttons
 from bot.sandbox.models import BotCall, CallbackPress, Chat, Message, SandboxUser, StoredFile
 from bot.sandbox.notify import Broadcast
+from bot.sandbox.payments import Payments, PreCheckout
 from bot.sandbox.persist import SandboxStore
 from bot.sandbox.textutil import detect_entities
 from bot.sandbox.webhook import WebhookDelivery
@@ -94,6 +95,7 @@ class Emulator:
         self._empty_state()
         self.inline = InlineMode(self)  # inline queries are not kept across restarts
         self.inline.placeholder = inline_placeholder
+        self.payments = Payments(self)  # invoices and pre-checkout queries (payments.py)
         self.api = BotMethods(self)
         self.webhook = WebhookDelivery(self)
         self.dirty = Dirty()
@@ -435,6 +437,21 @@ class Emulator:
 
     async def wait_for_inline_answer(self, query_id: str, timeout: float = 5.0) -> InlineQuery:  # noqa: ASYNC109
         asked = self.inline.queries[query_id]
+        await self.wait_for(lambda: asked.answered, timeout)
+        return asked
+
+    # -- Telegram Payments (bot/sandbox/payments.py) ------------------------------------------
+
+    def pay_invoice(self, user_id: int, message_id: int) -> PreCheckout:
+        """The user taps Pay under an invoice in their chat and confirms the sheet."""
+        return self.payments.pay(user_id, message_id)
+
+    async def wait_for_pre_checkout_answer(
+        self,
+        query_id: str,
+        timeout: float = 5.0,  # noqa: ASYNC109
+    ) -> PreCheckout:
+        asked = self.payments.pre_checkouts[query_id]
         await self.wait_for(lambda: asked.answered, timeout)
         return asked
 

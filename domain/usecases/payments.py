@@ -300,3 +300,41 @@ async def _end_attempt(
             reason=payment.failure_reason,
         )
     )
+
+
+async def check_before_charge(
+    uow: UnitOfWork,
+    gateway_name: str,
+    payment_id: int,
+    payer_id: int,
+    amount: int,
+    currency: str,
+) -> Payment:
+    """Whether an invoice may still be charged, asked by the gateway just before it
+    charges (Telegram's pre_checkout_query): the payment is this payer's and still
+    pending, its milestone still needs funding, and exactly this amount — the
+    quote now (milestone amount plus client fee) is the invoice's. Read only;
+    refused with the reason otherwise."""
+    payment = await uow.payments.get(payment_id)
+    if payment is None or payment.gateway != gateway_name or payment.payer_id != payer_id:
+        raise NotFound("payment_not_found", "Unknown payment.", id=payment_id)
+    milestone, contract = await milestone_with_contract(uow, payment.milestone_id, lock=False)
+    fundable = (ContractStatus.ACTIVE, ContractStatus.ENDED) if milestone.kind == "bonus" else ()
+    if contract.status is not ContractStatus.ACTIVE and contract.status not in fundable:
+        raise NotAllowed("contract_not_active", "Only milestones of active contracts are funded.")
+    if milestone.status is not MilestoneStatus.FUNDING or payment.status != "pending":
+        raise NotAllowed(
+            "invoice_not_needed", "This milestone no longer needs this payment.", id=milestone.id
+        )
+    q = funding_quote(milestone.amount, contract.client_fee_bp)
+    if (
+        q.total != payment.amount
+        or amount != payment.amount
+        or (currency.upper() != payment.currency.upper())
+    ):
+        raise NotAllowed(
+            "invoice_amount_changed",
+            "The milestone's amount changed since this invoice: fund it again.",
+            id=milestone.id,
+        )
+    return payment

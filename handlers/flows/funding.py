@@ -38,6 +38,8 @@ from domain.usecases.common import milestone_with_contract, require_party
 from handlers.context import REPLY, Context, Scope
 from handlers.contract_views import confirm_keyboard, escrow_line, open_contract_button
 from handlers.events import Keyboard
+from handlers.flows.telegram_pay import GATEWAY as TELEGRAM
+from handlers.flows.telegram_pay import send_invoice
 from handlers.flows.work import milestone_keyboard, submit_keyboard
 from handlers.helpers import gateway_of, name_of, percent
 from handlers.i18n import Translator
@@ -134,8 +136,13 @@ async def funding_started(
     scope: Scope, event: FundingStarted, milestone: Milestone, contract: Contract
 ) -> None:
     """The checkout the client asked for is open: the "preparing" message turns
-    into the link (or the link comes as a message of its own)."""
+    into the link (or the link comes as a message of its own). Paid inside Telegram
+    (GIGBOT_PAYMENTS=telegram): an invoice instead of the link."""
     t = await scope.translator_for(event.client_id)
+    payment = await scope.uow.payments.get(event.payment_id)
+    if payment is not None and payment.gateway == TELEGRAM:
+        await send_invoice(scope, t, event, milestone, contract)
+        return
     text, buttons = checkout_message(t, milestone, contract, event.total, event.url)
     if event.shown_in:
         await scope.edit_message(event.client_id, event.shown_in, text, buttons)
