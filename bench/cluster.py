@@ -241,9 +241,8 @@ class Cluster:
             self.processes = [
                 Process(i, self.env_for(i), port, self.log_dir) for i, port in enumerate(self.ports)
             ]
-            # One at a time: the first migrates, the others find the schema current.
-            for process in self.processes:
-                await process.start()
+            # At once: migrating is under a lock, the others then find the schema current.
+            await asyncio.gather(*(process.start() for process in self.processes))
         except BaseException:
             await self.__aexit__(None, None, None)
             raise

@@ -1,7 +1,8 @@
 """The scale-out test (issue 17, docs/scale-out.md): three PostgreSQL-backed Gigbot
 processes behind HAProxy, the Bot API emulator enforcing Telegram's limits and
 delivering its webhook through the balancer; 200 people act at once, one process is
-killed with SIGKILL in the middle and restarted.
+killed with SIGKILL in the middle and restarted, and later another one restarted
+gracefully (SIGTERM: a rolling restart).
 
 At the end: every update applied exactly once and each person's in update_id order,
 every reply delivered once (only those in flight at the kill may go twice: counted and
@@ -14,6 +15,8 @@ from __future__ import annotations
 
 import asyncio
 import random
+import signal
+import time
 from collections import defaultdict
 
 import pytest
@@ -39,7 +42,7 @@ async def act(cluster: Cluster, user_id: int, rng: random.Random) -> int:
     for command in ACTIONS:
         await asyncio.sleep(rng.uniform(0, 1))  # people think; not synchronisation
         sent = emu.send_command(user_id, command)
-        await emu.wait_for_message(user_id, after=sent["message_id"], timeout=120)
+        await emu.wait_for_message(user_id, after=sent["message_id"], timeout=300)
         answered += 1
     return answered
 
@@ -60,7 +63,14 @@ async def database(postgres_template):
 
 async def test_three_processes_behind_haproxy_with_one_killed(database, tmp_path):
     rng = random.Random(17)
+    began = time.monotonic()
+    phases: list[str] = []
+
+    def phase(name: str) -> None:
+        phases.append(f"{name} {time.monotonic() - began:.1f}s")
+
     async with Cluster(database, processes=3, log_dir=tmp_path) as cluster:
+        phase("started")
         people = [FIRST_ID + i for i in range(PEOPLE)]
         for user_id in people:
             cluster.emu.add_user(f"P{user_id}", user_id=user_id, language_code="en")
@@ -68,12 +78,23 @@ async def test_three_processes_behind_haproxy_with_one_killed(database, tmp_path
 
         # In the middle: SIGKILL one process, then start it again.
         half = PEOPLE * len(ACTIONS) // 2
-        await cluster.emu.wait_for(lambda: len(cluster.sent_at) >= half, timeout=120)
+        await cluster.emu.wait_for(lambda: len(cluster.sent_at) >= half, timeout=300)
         sent_before_kill = len(cluster.sent_at)
+        phase("kill")
         await cluster.kill(1)
         await cluster.restart(1)
+        phase("restarted")
+        # Later, a rolling restart of another: SIGTERM drains it, nothing is lost.
+        later = PEOPLE * len(ACTIONS) * 3 // 4
+        await cluster.emu.wait_for(lambda: len(cluster.sent_at) >= later, timeout=300)
+        phase("SIGTERM")
+        drain_started = time.monotonic()
+        drained = await cluster.processes[2].stop(signal.SIGTERM)
+        drain_s = time.monotonic() - drain_started
+        await cluster.restart(2)
 
         answered = await asyncio.gather(*acting)
+        phase("all answered")
         db = Database(database)
         try:
             # Every stored update handled (the killed process's claims were taken over).
@@ -119,8 +140,10 @@ async def test_three_processes_behind_haproxy_with_one_killed(database, tmp_path
         f"\nscale-out: {len(updates)} updates from {PEOPLE} people, {len(applied)} applied; "
         f"{len(cluster.sent_at)} sends accepted for {sent_rows} outbox rows "
         f"({repeats} sent twice, in flight at the kill after {sent_before_kill} sends); "
-        f"429s: {cluster.refused}; most sends in one second: {window}"
+        f"429s: {cluster.refused}; most sends in one second: {window}; "
+        f"SIGTERM drain took {drain_s:.1f}s; at: {', '.join(phases)}"
     )
+    assert drained == 0, "a SIGTERMed process exits cleanly after draining"
     assert all(n == len(ACTIONS) for n in answered)
     assert set(applied) == set(updates), "every update applied (exactly once: one row each)"
     by_person: dict[int, list[int]] = defaultdict(list)
