@@ -23,6 +23,10 @@
                                                   user's chat -> the inline query (inline.py)
     GET  /sandbox/api/inline/{query_id}?timeout=S the query, once answered (or as is)
     POST /sandbox/api/inline/{query_id}/choose    {result_id}: the result posted, "via @bot"
+    GET  /sandbox/api/chats/{user_id}/invoices/{message_id}   an invoice's price lines
+    POST /sandbox/api/chats/{user_id}/invoices/{message_id}/pay   Pay on the payment sheet:
+                                                  the pre-checkout query (payments.py)
+    GET  /sandbox/api/pre_checkouts/{query_id}?timeout=S  it, once answered (or as is)
 
 Errors are {"error": "..."} with 400/404.
 """
@@ -205,6 +209,28 @@ def user_routes(emu: Emulator) -> list[web.RouteDef]:
         msg = emu.choose_inline_result(asked.user_id, asked.id, str(body.get("result_id", "")))
         return web.json_response(msg, status=201)
 
+    async def invoice(request: web.Request) -> web.Response:
+        uid = user_id(request)
+        found = emu.payments.invoice(uid, int(request.match_info["message_id"]))
+        msg = emu.chats[uid].messages[found.message_id]
+        return web.json_response(
+            {**msg["invoice"], "prices": found.prices, "message_id": found.message_id}
+        )
+
+    async def pay_invoice(request: web.Request) -> web.Response:
+        asked = emu.pay_invoice(user_id(request), int(request.match_info["message_id"]))
+        return web.json_response(asked.to_json(), status=201)
+
+    async def pre_checkout(request: web.Request) -> web.Response:
+        asked = emu.payments.pre_checkouts[request.match_info["query_id"]]
+        wait = min(float(request.query.get("timeout", 0)), MAX_WAIT)
+        if wait > 0:
+            try:
+                await emu.wait_for(lambda: asked.answered or emu.closing, wait)
+            except TimeoutError:
+                pass
+        return web.json_response(asked.to_json())
+
     async def block(request: web.Request) -> web.Response:
         emu.block_bot(user_id(request))
         return web.json_response(emu.chat_view(user_id(request)))
@@ -247,4 +273,7 @@ def user_routes(emu: Emulator) -> list[web.RouteDef]:
         web.post(f"{p}/chats/{{user_id}}/inline", _guard(inline_query)),
         web.get(f"{p}/inline/{{query_id}}", _guard(inline_answer)),
         web.post(f"{p}/inline/{{query_id}}/choose", _guard(inline_choose)),
+        web.get(f"{p}/chats/{{user_id}}/invoices/{{message_id}}", _guard(invoice)),
+        web.post(f"{p}/chats/{{user_id}}/invoices/{{message_id}}/pay", _guard(pay_invoice)),
+        web.get(f"{p}/pre_checkouts/{{query_id}}", _guard(pre_checkout)),
     ]

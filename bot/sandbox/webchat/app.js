@@ -83,6 +83,16 @@ function deepLinkStart(url) {
   return m[2] || "";
 }
 
+// Minor units to text in the currency's own digits, e.g. (10500, "USD") -> "$105.00".
+function formatMoney(amount, currency) {
+  try {
+    const fmt = new Intl.NumberFormat("en-US", { style: "currency", currency });
+    return fmt.format(amount / 10 ** fmt.resolvedOptions().maximumFractionDigits);
+  } catch (err) {
+    return amount + " " + currency;
+  }
+}
+
 // ---- entities -> DOM ----------------------------------------------------------------
 
 function safeLink(url, label) {
@@ -478,6 +488,11 @@ class Column {
       a.append(el("div", "icon", "📄"), info);
       bubble.append(a);
     }
+    if (msg.invoice) bubble.append(this.renderInvoice(msg));
+    if (msg.successful_payment) {
+      const paid = msg.successful_payment;
+      bubble.append(el("div", "paid", "✅ Paid " + formatMoney(paid.total_amount, paid.currency)));
+    }
     if (msg.text !== undefined) bubble.append(renderText(msg.text, msg.entities, this));
     if (msg.caption) {
       const cap = el("div");
@@ -489,6 +504,67 @@ class Column {
     const keyboard = msg.reply_markup && msg.reply_markup.inline_keyboard;
     if (keyboard) wrap.append(this.renderInlineKeyboard(msg, keyboard));
     return wrap;
+  }
+
+  // An invoice (sendInvoice): its Pay button opens the payment sheet, as in Telegram.
+  renderInvoice(msg) {
+    const inv = msg.invoice;
+    const box = el("div", "invoice");
+    box.append(el("div", "invoice-title", inv.title), el("div", "invoice-description", inv.description));
+    const pay = el("button", "invoice-pay", "Pay " + formatMoney(inv.total_amount, inv.currency));
+    pay.type = "button";
+    pay.addEventListener("click", () => this.openSheet(msg.message_id));
+    box.append(pay);
+    return box;
+  }
+
+  // The payment sheet: the invoice's price lines and total, Pay / Decline. Pay sends the
+  // pre-checkout query; the bot's refusal shows on the sheet, its approval charges.
+  async openSheet(messageId) {
+    let inv;
+    try {
+      inv = await api(`chats/${this.user.id}/invoices/${messageId}`);
+    } catch (err) {
+      toast(err.message);
+      return;
+    }
+    this.root.querySelector(".payment-sheet")?.remove();
+    const sheet = el("div", "payment-sheet");
+    sheet.append(el("div", "sheet-title", inv.title), el("div", "sheet-description", inv.description));
+    for (const line of inv.prices) {
+      const row = el("div", "sheet-line");
+      row.append(el("span", null, line.label), el("span", null, formatMoney(line.amount, inv.currency)));
+      sheet.append(row);
+    }
+    const total = el("div", "sheet-line sheet-total");
+    total.append(el("span", null, "Total"), el("span", null, formatMoney(inv.total_amount, inv.currency)));
+    const error = el("div", "sheet-error");
+    error.hidden = true;
+    const actions = el("div", "sheet-actions");
+    const pay = el("button", "sheet-pay", "Pay " + formatMoney(inv.total_amount, inv.currency));
+    const decline = el("button", "sheet-decline", "Decline");
+    pay.type = decline.type = "button";
+    decline.addEventListener("click", () => sheet.remove());
+    pay.addEventListener("click", async () => {
+      pay.disabled = decline.disabled = true;
+      error.hidden = true;
+      try {
+        let asked = await postJson(`chats/${this.user.id}/invoices/${messageId}/pay`, {});
+        if (!asked.answered) asked = await request(`pre_checkouts/${asked.id}?timeout=${INLINE_WAIT_S}`);
+        if (asked.answered && asked.ok) {
+          sheet.remove();
+          return;
+        }
+        error.textContent = asked.answered ? asked.error_message : "The bot did not answer";
+        error.hidden = false;
+      } catch (err) {
+        toast(err.message);
+      }
+      pay.disabled = decline.disabled = false;
+    });
+    actions.append(decline, pay);
+    sheet.append(total, error, actions);
+    this.root.insertBefore(sheet, this.root.querySelector("form"));
   }
 
   renderInlineKeyboard(msg, rows) {
