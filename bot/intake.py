@@ -381,12 +381,13 @@ class UpdateIntake:
         done: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
 
         async def after(event: Event, outcome: Outcome | None, error: BaseException | None) -> None:
+            handled = False  # False: it stays stored (a transient error)
             try:
                 await self._after(event, outcome, error)
-                done.set_result(error is None or not isinstance(error, TRANSIENT_ERRORS))
-            except BaseException:
-                done.set_result(False)
-                raise
+                handled = error is None or not isinstance(error, TRANSIENT_ERRORS)
+            finally:
+                if not done.done():  # the drain may have been cancelled (shutdown)
+                    done.set_result(handled)
 
         heartbeat = asyncio.create_task(self._keep_claim(name))
         try:
