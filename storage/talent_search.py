@@ -7,7 +7,7 @@ completed, completeness, identity verified, the record rank of domain/talent.py)
 full text is the FTS5 table `talent_fts` on SQLite and the generated
 `freelancer_profiles.search_vector` on PostgreSQL, like the jobs'. A search ranks the
 matches by tier (every word in the headline, skills or tags — an FTS5 column filter,
-a ts_filter on the A and B weights — above a match elsewhere), then record rank.
+a tsquery restricted to the A and B weights — above a match elsewhere), then record rank.
 
 An after_flush hook (as storage.skill_index does for jobs) recomputes the rows of
 every freelancer whose profile, user, reviews, contracts or identity verification
@@ -37,7 +37,7 @@ from domain import entities as e
 from domain.profile import completeness
 from domain.states import ContractStatus, ReviewStatus
 from domain.talent import TALENT_COUNT_CAP, TalentHit, TalentQuery, effective, record_rank
-from storage.search import MAX_PAGE, clean_text, fts5_query, search_terms
+from storage.search import MAX_PAGE, fts5_query, search_terms
 from storage.skill_index import IndexedSession, skill_values
 from storage.tables import (
     blocks,
@@ -285,24 +285,29 @@ class SqlTalentSearch:
             stmt = stmt.where(*_not_blocked(query.viewer_id))
         return stmt
 
-    def _matching(self, text: str, strong: bool) -> sa.Select[Any]:
-        """Ids of profiles with every word; `strong`: in the headline, skills or tags."""
+    def _with_text(self, ids: sa.Select[Any], text: str) -> tuple[sa.Select[Any], Any]:
+        """Only profiles with every word, and the condition of the stronger tier: every
+        word in the headline, skills or tags."""
+        terms = search_terms(text)
         if self._dialect == "sqlite":
-            query = fts5_query(search_terms(text))
-            if strong:
-                query = "{headline skills tags} : (" + query + ")"
-            return (
-                sa.select(sa.literal_column("talent_fts.rowid"))
-                .select_from(sa.table("talent_fts"))
-                .where(sa.literal_column("talent_fts").op("MATCH")(query))
+            match = sa.literal_column("talent_fts").op("MATCH")
+            fts = sa.select(sa.literal_column("talent_fts.rowid")).select_from(
+                sa.table("talent_fts")
             )
+            anywhere = fts.where(match(fts5_query(terms)))
+            strong = fts.where(match("{headline skills tags} : (" + fts5_query(terms) + ")"))
+            return ids.where(ti.c.user_id.in_(anywhere)), ti.c.user_id.in_(strong)
+        # Every word required, as on SQLite; ":AB" keeps a word to the weights migration
+        # 0013 gave the headline (A) and skills and tags (B). Words are \w+ only, so
+        # nothing in them is tsquery syntax. One pass over the matches decides both.
         vector = sa.literal_column("freelancer_profiles.search_vector")
-        tsquery = sa.func.websearch_to_tsquery(sa.literal_column(PG_TS_CONFIG), clean_text(text))
-        found = sa.select(profiles.c.user_id).where(vector.op("@@")(tsquery))  # the GIN index
-        if strong:  # then only the weights migration 0013 gave headline (A), skills, tags (B)
-            strong_vector = sa.func.ts_filter(vector, sa.literal_column("'{a,b}'::\"char\"[]"))
-            found = found.where(strong_vector.op("@@")(tsquery))
-        return found
+
+        def tsquery(weight: str) -> Any:
+            words = " & ".join(f"{t}{weight}" for t in terms)
+            return sa.func.to_tsquery(sa.literal_column(PG_TS_CONFIG), words)
+
+        ids = ids.join(profiles, profiles.c.user_id == ti.c.user_id)
+        return ids.where(vector.op("@@")(tsquery(""))), vector.op("@@")(tsquery(":AB"))
 
     async def _hits(
         self, ids: list[int], today: date, shared: dict[int, int] | None = None, wanted: int = 0
@@ -329,8 +334,7 @@ class SqlTalentSearch:
         ids = self._filtered(sa.select(ti.c.user_id), query)
         order: list[Any] = [ti.c.rank.desc(), ti.c.user_id.desc()]
         if search_terms(query.text):
-            ids = ids.where(ti.c.user_id.in_(self._matching(query.text, strong=False)))
-            strong = ti.c.user_id.in_(self._matching(query.text, strong=True))
+            ids, strong = self._with_text(ids, query.text)
             order.insert(0, sa.case((strong, 1), else_=0).desc())
         capped = ids.limit(TALENT_COUNT_CAP).subquery()
         total = await self.session.scalar(sa.select(sa.func.count()).select_from(capped))
