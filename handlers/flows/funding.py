@@ -109,8 +109,25 @@ async def pay(ctx: Context, milestone_id: int) -> None:
         shown_in=ctx.event.message_id,
     )
     milestone, contract = await milestone_with_contract(ctx.uow, milestone_id, lock=False)
-    if payment.checkout_url:  # a checkout already open: the same page again
-        await ctx.edit(*checkout_message(t, milestone, contract, payment.amount, payment.checkout_url))
+    if payment.gateway == TELEGRAM and payment.external_id:  # its invoice, once more
+        q = await uc.quote(ctx.uow, ctx.user.id, milestone_id)
+        again = FundingStarted(
+            milestone_id=milestone_id,
+            contract_id=contract.id,  # type: ignore[arg-type]
+            payment_id=payment.id,  # type: ignore[arg-type]
+            client_id=ctx.user.id,
+            amount=q.amount,
+            client_fee=q.client_fee,
+            total=payment.amount,
+            currency=payment.currency,
+            url="",
+            shown_in=ctx.event.message_id,
+        )
+        await send_invoice(ctx, t, again, milestone, contract)
+    elif payment.checkout_url:  # a checkout already open: the same page again
+        await ctx.edit(
+            *checkout_message(t, milestone, contract, payment.amount, payment.checkout_url)
+        )
     else:  # opened right after this step commits; its link follows (funding_started)
         await ctx.edit(
             t("funding.preparing", title=milestone.title),
@@ -302,14 +319,11 @@ async def payment_mismatch(scope: Scope, event: PaymentMismatch) -> None:
             ),
             **params,
         )
-    outcome = (
-        "funding.admin.mismatch_refund" if event.refund_due else "funding.admin.mismatch_kept"
-    )
+    outcome = "funding.admin.mismatch_refund" if event.refund_due else "funding.admin.mismatch_kept"
     for admin_id in sorted(scope.config.admin_ids):
         t = await scope.translator_for(admin_id)
         reasons = "; ".join(
-            t.plain(f"funding.mismatch.{r}", account=event.account or "?")
-            for r in event.reasons
+            t.plain(f"funding.mismatch.{r}", account=event.account or "?") for r in event.reasons
         )
         text = join([t("funding.admin.mismatch", reasons=reasons, **params), t(outcome)])
         await scope.notify(admin_id, text=text)

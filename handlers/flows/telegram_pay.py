@@ -52,7 +52,9 @@ def payment_of(payload: str) -> int | None:
 async def send_invoice(
     scope: Scope, t: Translator, event: FundingStarted, milestone: Milestone, contract: Contract
 ) -> None:
-    """The invoice for a payment just opened (and the "preparing" message says so)."""
+    """The invoice for a payment just opened (and the "preparing" message says so).
+    Sent again for a second tap on Pay: whichever copy is paid first, the other's
+    pre-checkout is refused (the payment is no longer pending)."""
     q = funding_quote(milestone.amount, contract.client_fee_bp)
     await scope.send_invoice(
         event.client_id,

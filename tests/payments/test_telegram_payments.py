@@ -123,6 +123,14 @@ async def test_a_funding_paid_inside_telegram_refused_paid_once_and_refunded(wor
     assert sent.provider_token == PROVIDER_TOKEN
     await s.sees(fia, "The invoice for Part 1 is below")
 
+    # --- Pay tapped again: the same payment's invoice once more (one of them can be paid) -----
+    await open_contract(w, fia, "Telegram pay contract")
+    await s.press(fia, "💳 Fund #1")
+    before = last_id(w, fia)
+    await s.press(fia, "💳 Pay $105.00")
+    copy = await invoice_in(w, fia, before)
+    assert emu.payments.invoice(fia, copy["message_id"]).payload == sent.payload
+
     # --- invoice #2, then the milestone is cancelled in between: refused at pre-checkout ---
     await open_contract(w, fia, "Telegram pay contract")
     await s.press(fia, "💳 Fund #2")
@@ -156,6 +164,10 @@ async def test_a_funding_paid_inside_telegram_refused_paid_once_and_refunded(wor
     assert payment.charge_ref == facts["provider_payment_charge_id"]
     assert payment.charge_ref.startswith("ch_")
     assert payment.telegram_charge_id == facts["telegram_payment_charge_id"]
+
+    # The copy of invoice #1 can no longer be paid: its payment is settled.
+    late = await emu.wait_for_pre_checkout_answer(emu.pay_invoice(fia, copy["message_id"]).id)
+    assert late.ok is False and late.payment is None
 
     # --- Telegram delivers the successful_payment again: applied once -------------------------
     emu.payments.deliver_again(paid.id)
