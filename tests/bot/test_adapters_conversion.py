@@ -202,3 +202,60 @@ def test_ids_no_bigint_holds_are_ignored(adapter):
     payload = message(text="hello", chat={**PRIVATE, "id": 2**63})
     payload["message"]["from"] = too_big
     assert adapter.parse(payload) is None
+
+
+def test_inline_query(adapter):
+    event = adapter.parse(
+        {
+            "update_id": 11,
+            "inline_query": {
+                "id": "4411",
+                "from": CLARA,
+                "query": "python bot",
+                "offset": "20",
+                "chat_type": "sender",
+            },
+        }
+    )
+    assert event is not None and event.kind == "inline_query"
+    assert (event.inline_query_id, event.text, event.inline_offset) == ("4411", "python bot", "20")
+    assert event.chat_type == "sender" and event.bot_username == "gigbot_bot"
+    assert event.user_id == 1001 and event.language_code == "ru"
+
+
+def test_pre_checkout_query_and_successful_payment(adapter):
+    asked = adapter.parse(
+        {
+            "update_id": 12,
+            "pre_checkout_query": {
+                "id": "pc1",
+                "from": CLARA,
+                "currency": "USD",
+                "total_amount": 10500,
+                "invoice_payload": "gigbot:payment:3",
+            },
+        }
+    )
+    assert asked is not None and asked.kind == "pre_checkout" and asked.payment is not None
+    assert asked.payment.pre_checkout_query_id == "pc1"
+    assert (asked.payment.payload, asked.payment.total_amount) == ("gigbot:payment:3", 10500)
+    paid = adapter.parse(
+        message(
+            successful_payment={
+                "currency": "USD",
+                "total_amount": 10500,
+                "invoice_payload": "gigbot:payment:3",
+                "telegram_payment_charge_id": "tgch_1",
+                "provider_payment_charge_id": "ch_1",
+            }
+        )
+    )
+    assert paid is not None and paid.kind == "payment" and paid.payment is not None
+    assert (paid.payment.telegram_charge_id, paid.payment.provider_charge_id) == ("tgch_1", "ch_1")
+
+
+def test_our_own_inline_card_is_no_message_to_answer(adapter):
+    via = {"id": 123, "is_bot": True, "first_name": "Gigbot", "username": "gigbot_bot"}
+    assert adapter.parse(message(text="💼 Python bot", via_bot=via)) is None
+    other = {**via, "id": 9, "username": "other_bot"}
+    assert adapter.parse(message(text="a gif", via_bot=other)) is not None

@@ -119,6 +119,19 @@ def test_stripe_with_keys_is_accepted(monkeypatch):
     assert load_settings().market_config().payments == "stripe"
 
 
+def test_telegram_payments_need_the_provider_token_and_stripe(monkeypatch):
+    monkeypatch.setenv("GIGBOT_PAYMENTS", "telegram")
+    with pytest.raises(SettingsError) as info:
+        load_settings()
+    assert "GIGBOT_PAYMENTS=telegram needs GIGBOT_TELEGRAM_PROVIDER_TOKEN" in str(info.value)
+    monkeypatch.setenv("GIGBOT_TELEGRAM_PROVIDER_TOKEN", "284685063:TEST:abc")
+    monkeypatch.setenv("GIGBOT_STRIPE_SECRET_KEY", "sk_test_1")
+    monkeypatch.setenv("GIGBOT_STRIPE_WEBHOOK_SECRET", "whsec_1")
+    settings = load_settings()
+    assert settings.market_config().payments == "telegram"
+    assert "284685063:TEST:abc" in settings.secret_values  # never logged
+
+
 def test_the_stripe_connect_webhook_secret_is_optional(monkeypatch):
     monkeypatch.setenv("GIGBOT_PAYMENTS", "stripe")
     monkeypatch.setenv("GIGBOT_STRIPE_SECRET_KEY", "sk_test_1")
