@@ -119,6 +119,10 @@ class Engine:
             return await self._handle(event)
         except DomainError as err:
             return await self._answer_failure(event, err)
+        except ReadOnlyViolation:
+            if self.strict_reads:
+                raise  # a route declared read-only writes: loudly, in the tests
+            return await self._answer_failure(event, None)
         except Exception:
             outcome = await self._answer_failure(event, None)
             if outcome.duplicate:
@@ -256,10 +260,10 @@ class Engine:
 
     async def _answer_query(self, event: Event) -> Outcome:
         """An inline or pre-checkout query: answered from one unit of work, without
-        claiming its update id or recording the asker. Both come by the keystroke or
-        at the payer's tap and change nothing but (pre-checkout) a check; answering a
-        repeated one again is harmless (Telegram refuses the second answer), whereas
-        a claim would write a row per keystroke."""
+        claiming its update id or recording the asker: both change nothing (inline
+        queries come by the keystroke, from anyone, bot users or not), so there is
+        nothing to do only once; answering a redelivered one again is harmless
+        (Telegram keeps the first answer and refuses the second)."""
         answerer = self.router.answerers[event.kind]
         t = translator(accounts.pick_language(event.language_code, LANGUAGES))
         async with self.uow_factory() as uow:
