@@ -16,9 +16,15 @@ DUE = date(2026, 3, 1)
 
 
 def test_allowing_lists_the_states_of_an_action():
-    assert MILESTONE.allowing("dispute") == {M.FUNDED, M.SUBMITTED, M.CHANGES_REQUESTED}
+    # A partial release offered is disputed when the freelancer declines (issue 13).
+    assert MILESTONE.allowing("dispute") == {
+        M.FUNDED,
+        M.SUBMITTED,
+        M.CHANGES_REQUESTED,
+        M.PARTIAL,
+    }
     assert MILESTONE.allowing("release") == {M.FUNDED, M.SUBMITTED, M.CHANGES_REQUESTED}
-    assert MILESTONE.allowing("cancel") == {M.PENDING, M.FUNDING}
+    assert MILESTONE.allowing("cancel") == {M.PENDING, M.FUNDING, M.PROPOSED}
     assert MILESTONE.allowing("refund") == {M.FUNDED}
     assert MILESTONE.allowing("no_such_action") == frozenset()
     for action in MILESTONE.actions():
