@@ -102,9 +102,7 @@ async def test_two_processes_share_one_global_rate(budgets):
     b = SharedRateLimiter(budgets[1], LIMITS)
     times: list[float] = []
     started = time.monotonic()
-    await asyncio.gather(
-        send_all(a, range(1, 41), times), send_all(b, range(1001, 1041), times)
-    )
+    await asyncio.gather(send_all(a, range(1, 41), times), send_all(b, range(1001, 1041), times))
     elapsed = time.monotonic() - started
     await a.close()
     await b.close()
@@ -219,9 +217,7 @@ async def test_one_persons_updates_stay_in_order_across_processes(pg, other_proc
         assert (await uow.session.execute(sa.select(leases))).all() == []
 
 
-async def test_a_dead_holders_person_is_taken_over_once_the_claim_expires(
-    pg, other_process, clock
-):
+async def test_a_dead_holders_person_is_taken_over_once_the_claim_expires(pg, other_process, clock):
     journal: list[tuple[str, int]] = []
     intake_b, _ = process(other_process, Journal(other_process, journal, "B"), "B")
     assert await Leases(pg).acquire("user:9", "dead", 10)  # its holder was killed
