@@ -58,6 +58,7 @@ from tests.clock import ManualClock
 from tests.conftest import admin_execute, postgres_url, sqlite_url
 from tests.usecases.conftest import ADMIN, CLIENT, FREELANCER, OTHER_FREELANCER, STRANGER, add_users
 from tests.usecases.ledger_bonus_rules import BonusPartialRules  # issue 13: bonus, partial
+from tests.usecases.ledger_hourly_rules import HourlyRules  # issue 13: hourly weeks
 from tests.usecases.story import RecordingGateway, hired
 
 CONFIG = MarketConfig(admin_ids=frozenset({ADMIN}))
@@ -106,7 +107,7 @@ STEPS = settings(
 PG_STEPS = settings(STEPS, max_examples=12)
 
 
-class LedgerMachine(BonusPartialRules, RuleBasedStateMachine):
+class LedgerMachine(HourlyRules, BonusPartialRules, RuleBasedStateMachine):
     url_for_example: str = ""  # set by the backend subclass
     config = CONFIG  # the rules of tests/usecases/ledger_bonus_rules.py read it
 

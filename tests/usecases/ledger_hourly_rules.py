@@ -1,0 +1,232 @@
+"""Rules of the stateful ledger test (test_ledger_stateful.py) for hourly
+contracts (issue 13, part 1): each week's escrow funded through the checkout
+(paid, failed or left pending), time logged, the week closed into its invoice
+(capped at the weekly limit), and the invoice settled by approval, by paying
+less, by the automatic deadline, or by approval and the deadline at once — the
+unused escrow refunded through the gateway calls. A mixin, like
+ledger_bonus_rules.py: the machine's model (earned, platform) is moved here by
+domain.fees alone, and the weeks' escrows are checked by an invariant here."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import hypothesis.strategies as st
+from hypothesis import event
+from hypothesis.stateful import invariant, rule
+
+from domain import ledger
+from domain.fees import funding_quote, settlement
+from domain.states import HELD, MilestoneStatus
+from domain.timesheet import invoice_for, week_start_of
+from domain.usecases import hourly, payments
+from handlers.gateway_calls import GatewayCallRunner
+from tests.usecases.conftest import CLIENT, FREELANCER
+from tests.usecases.hourly_story import LIMIT, RATE, hourly_hired
+
+MINUTES = st.sampled_from([1, 45, 150, 360, 13 * 60])  # the last passes the limit in two
+OUTCOMES = st.sampled_from(["paid", "paid", "failed", "pending"])
+HOW = st.sampled_from(["approve", "less", "auto", "race"])
+ESCROW = RATE * LIMIT
+
+
+class HourlyRules:
+    """Mixed into LedgerMachine; uses its plumbing (attempt, run, concurrently …)."""
+
+    def hourly(self) -> dict:
+        """The hourly contract (set up on first use) and the model of its weeks."""
+        if not hasattr(self, "_hourly"):
+            contract_id, _ = self.run(hourly_hired(self.db, self.clock, self.config))
+            # week id → {"m": milestone, "escrow": model balance, "logged": minutes}
+            self._hourly = {"contract": contract_id, "weeks": {}}
+        return self._hourly
+
+    async def _current(self, uow):
+        week, _, _ = await hourly.current_week(
+            uow, self.clock, self.config, self.hourly()["contract"]
+        )
+        return week.id, week.milestone_id
+
+    def week(self) -> tuple[int, int] | None:
+        state = self.hourly()
+        found = self.attempt(self._current)
+        if found is None:
+            return None
+        state["weeks"].setdefault(found[0], {"m": found[1], "escrow": 0, "logged": 0})
+        return found
+
+    @rule(outcome=OUTCOMES, role=st.sampled_from(["client", "client", "freelancer"]))
+    def hourly_fund_week(self, outcome, role):
+        """The client pre-funds this week's limit (+ the client fee) by checkout."""
+        found = self.week()
+        if found is None:
+            return
+        week_id, m = found
+        actor = CLIENT if role == "client" else FREELANCER
+        payment = self.attempt(
+            lambda uow: payments.start_funding(uow, self.clock, self.config, self.gateway, actor, m)
+        )
+        if payment is None:
+            return
+        assert actor == CLIENT, "a week funded by someone other than the client"
+        self.run(
+            GatewayCallRunner(self.db.uow, self.clock, self.config, self.gateway).open_checkout(
+                payment.id
+            )
+        )
+        if outcome == "pending":
+            return
+        external_id = self.run(self.external_id(payment.id))
+        if outcome == "failed":
+            self.attempt(
+                lambda uow: payments.payment_failed(uow, self.clock, "sandbox", external_id, "no")
+            )
+            return
+        took = self.attempt(
+            lambda uow: payments.confirm_payment(
+                uow, self.clock, self.config, "sandbox", external_id, f"ch_w{payment.id}"
+            )
+        )
+        if took:
+            self.hourly()["weeks"][week_id]["escrow"] = funding_quote(
+                ESCROW, self.config.client_fee_bp
+            ).total
+            event("hourly week funded")
+
+    @rule(minutes=MINUTES)
+    def hourly_log(self, minutes):
+        """Logged only while the week's escrow is funded and the week open."""
+        found = self.week()
+        if found is None:
+            return
+        week_id, _ = found
+        logged = self.attempt(
+            lambda uow: hourly.log_time(
+                uow, self.clock, self.config, FREELANCER, self.hourly()["contract"], minutes, "x"
+            )
+        )
+        if logged is not None:
+            assert self.hourly()["weeks"][week_id]["escrow"] > 0, "logged on an unfunded week"
+            self.hourly()["weeks"][week_id]["logged"] += minutes
+
+    async def _tick(self, uow, fn):
+        return await fn(uow, self.clock, self.config)
+
+    @rule()
+    def hourly_week_ends(self):
+        """The clock reaches the next week start; the scheduler closes the week."""
+        self.hourly()
+        start = week_start_of(self.clock.now(), self.config.timesheet_week_start)
+        self.clock.advance(seconds=(start + timedelta(days=7) - self.clock.now()).total_seconds())
+        closed = self.attempt(lambda uow: self._tick(uow, hourly.close_weeks_due)) or []
+        for week_id in closed:
+            self.closed(week_id)
+        self.attempt(lambda uow: self._tick(uow, hourly.open_weeks_due))
+
+    def closed(self, week_id: int) -> None:
+        model = self.hourly()["weeks"].get(week_id)
+        week = self.run(self.week_row(week_id))
+        if model is None:
+            return
+        expected = invoice_for(model["logged"], RATE, LIMIT)
+        if model["escrow"] == 0:
+            assert week.invoice == 0
+            return
+        assert (week.billed_minutes, week.invoice) == expected
+        if week.invoice == 0:  # nothing logged: settled at once, all of it back
+            self.paid(week_id, 0)
+            event("hourly week closed empty")
+
+    async def week_row(self, week_id: int):
+        async with self.db.uow() as uow:
+            week = await uow.weeks.get(week_id)
+            uow.session.expunge(week)
+            return week
+
+    def paid(self, week_id: int, share: int) -> None:
+        model = self.hourly()["weeks"][week_id]
+        split = settlement(ESCROW, share, self.config.client_fee_bp, self.config.freelancer_fee_bp)
+        assert split.total == model["escrow"]
+        model["escrow"] = 0
+        self.earned[FREELANCER] += split.to_freelancer
+        self.platform += split.to_platform
+
+    def invoiced(self) -> list[int]:
+        return [
+            w
+            for w, model in self.hourly()["weeks"].items()
+            if model["escrow"] and self.run(self.week_row(w)).review_until is not None
+        ]
+
+    @rule(how=HOW, tenths=st.sampled_from([0, 3, 9, 10]))
+    def hourly_settle(self, how, tenths):
+        """The newest invoice: approved, paid less, paid by the deadline, or both at once."""
+        waiting = self.invoiced()
+        if not waiting:
+            return
+        week_id = waiting[-1]
+        invoice = self.run(self.week_row(week_id)).invoice
+        if how == "approve":
+            if self.attempt(lambda uow: hourly.approve_invoice(uow, self.clock, CLIENT, week_id)):
+                self.paid(week_id, invoice)
+                event("hourly invoice approved")
+        elif how == "less":
+            share = invoice * tenths // 10
+            done = self.attempt(
+                lambda uow: hourly.pay_less(uow, self.clock, CLIENT, week_id, share, "Too slow")
+            )
+            assert (done is not None) == (share < invoice)
+            if done is not None:
+                self.paid(week_id, share)
+                event("hourly invoice paid less")
+        else:
+            self.clock.advance(days=self.config.timesheet_review_days)
+            operations = [lambda uow: self._tick(uow, hourly.auto_pay_due)]
+            if how == "race":
+                operations.append(
+                    lambda uow: hourly.approve_invoice(uow, self.clock, CLIENT, week_id)
+                )
+            results = self.run(self.concurrently(*operations))
+            settled = [r for r in results if r]
+            assert len(settled) == 1, "an invoice settled twice, or not at all"
+            self.paid(week_id, invoice)
+            event(f"hourly invoice {how}")
+
+    @rule(minutes=MINUTES, how=HOW, tenths=st.sampled_from([0, 5]))
+    def hourly_week_story(self, minutes, how, tenths):
+        """The common path in one step, so it happens often."""
+        self.hourly_fund_week("paid", "client")
+        self.hourly_log(minutes)
+        self.hourly_week_ends()
+        self.hourly_settle(how, tenths)
+
+    @rule(first=MINUTES, second=st.sampled_from([0, 30, 600]), tenths=st.sampled_from([0, 5]))
+    def hourly_two_weeks(self, first, second, tenths):
+        """Two weeks: the first paid less, the second (maybe empty) raced by the
+        client's approval and the deadline."""
+        self.hourly_week_story(first, "less", tenths)
+        self.hourly_fund_week("paid", "client")
+        if second:
+            self.hourly_log(second)
+        self.hourly_week_ends()
+        self.hourly_settle("race", 10)
+
+    @invariant()
+    def hourly_escrows_match(self):
+        if not hasattr(self, "_hourly"):
+            return
+        self.run(self.check_hourly())
+
+    async def check_hourly(self) -> None:
+        async with self.db.uow() as uow:
+            for week_id, model in self._hourly["weeks"].items():
+                m = model["m"]
+                milestone = await uow.milestones.get(m)
+                balance = await uow.ledger.balance(ledger.escrow_account(m))
+                assert balance == model["escrow"]
+                assert (balance > 0) == (milestone.status in HELD)
+                keys = {t.key for t in await uow.ledger.transactions() if t.key.endswith(f":{m}")}
+                assert keys <= {ledger.fund_key(m), ledger.settle_key(m), ledger.transfer_key(m)}
+                if milestone.status is MilestoneStatus.SUBMITTED:
+                    week = await uow.weeks.get(week_id)
+                    assert week.invoice <= ESCROW
