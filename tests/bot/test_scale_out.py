@@ -332,3 +332,24 @@ async def test_healthz_is_ready_only_when_migrations_are_current_and_not_drainin
         async with session.get(base + "/healthz") as response:
             assert response.status == 503
             assert (await response.json())["status"] == "draining"
+
+
+async def test_a_stopping_runtime_gives_back_its_leases(pg):
+    """A whole process on PostgreSQL: it leads the scheduler while running; its stop
+    (SIGTERM) gives the lease back, so the next leader need not wait it out."""
+    from bot.app import Runtime
+    from bot.config import Settings
+
+    settings = Settings(_env_file=None, database_url=pg.url, http_port=0, tick_seconds=3600)
+    runtime = Runtime(settings, sandbox=True, announce=lambda _: None, shutdown_timeout_s=5)
+    await runtime.start()
+    try:
+        assert runtime.scheduler is not None and runtime.scheduler.leadership is not None
+        assert isinstance(runtime.sender.limiter, SharedRateLimiter)  # type: ignore[union-attr]
+        await runtime.scheduler.tick_once()
+        assert await Leases(pg).holder("scheduler") is not None
+        assert (await Leases(pg).holder("scheduler"))[0] == runtime.holder  # type: ignore[index]
+    finally:
+        await runtime.stop()
+    async with pg.engine.connect() as conn:
+        assert (await conn.execute(sa.select(leases))).all() == []
