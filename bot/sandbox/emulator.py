@@ -46,6 +46,7 @@ class Dirty:
     chats: dict[int, set[int]] = field(default_factory=dict)  # chat id -> message ids
     callbacks: set[str] = field(default_factory=set)
     files: list[StoredFile] = field(default_factory=list)
+    invoices: set[tuple[int, int]] = field(default_factory=set)  # (chat id, message id)
 
     def chat(self, chat_id: int, *message_ids: int) -> None:
         self.chats.setdefault(chat_id, set()).update(message_ids)
@@ -55,6 +56,7 @@ class Dirty:
         self.chats.clear()
         self.callbacks.clear()
         self.files.clear()
+        self.invoices.clear()
 
 
 class Emulator:

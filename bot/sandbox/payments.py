@@ -134,6 +134,7 @@ class Payments:
             currency,
             [{"label": p["label"], "amount": p["amount"]} for p in prices],
         )
+        self.emu.dirty.invoices.add((chat.id, msg["message_id"]))  # kept across restarts
         return msg
 
     async def answer(self, params: Params) -> bool:

@@ -1,5 +1,5 @@
 """The sandbox's memory across restarts, as Telegram keeps it: users, chats, their history
-(messages with their buttons, files), button presses, pending updates, the counters (update,
+(messages with their buttons, files), button presses, invoices, pending updates, the counters (update,
 file and group ids; a chat's next message id) and the bot's settings (commands, menu
 button, webhook).
 
@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bot.sandbox.models import CallbackPress, Chat, SandboxUser, StoredFile
+from bot.sandbox.payments import Invoice
 
 if TYPE_CHECKING:
     from bot.sandbox.emulator import Emulator
@@ -35,6 +36,10 @@ CREATE TABLE IF NOT EXISTS messages (
 CREATE TABLE IF NOT EXISTS files (file_id TEXT PRIMARY KEY, data TEXT NOT NULL, content BLOB);
 CREATE TABLE IF NOT EXISTS callbacks (id TEXT PRIMARY KEY, data TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS updates (update_id INTEGER PRIMARY KEY, data TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS invoices (
+    chat_id INTEGER NOT NULL, message_id INTEGER NOT NULL, data TEXT NOT NULL,
+    PRIMARY KEY (chat_id, message_id)
+);
 """
 # A chat's fields kept; last_action is a passing "typing…" and not kept.
 CHAT_FIELDS = ("id", "type", "title", "next_message_id", "version", "started", "blocked")
@@ -94,6 +99,9 @@ class SandboxStore:
         for (data,) in db.execute("SELECT data FROM callbacks ORDER BY rowid"):
             press = CallbackPress(**_known(CallbackPress, json.loads(data)))
             emu.callbacks[press.id] = press
+        for (data,) in db.execute("SELECT data FROM invoices ORDER BY chat_id, message_id"):
+            invoice = Invoice(**_known(Invoice, json.loads(data)))  # payable after a restart
+            emu.payments.invoices[(invoice.chat_id, invoice.message_id)] = invoice
         for update_id, data in db.execute("SELECT update_id, data FROM updates ORDER BY 1"):
             emu.updates.append(json.loads(data))
             self._saved_updates.add(update_id)
@@ -168,6 +176,13 @@ class SandboxStore:
                     db.execute(
                         "INSERT OR REPLACE INTO callbacks VALUES (?, ?)",
                         (press_id, _dump(dataclasses.asdict(press))),
+                    )
+            for key in emu.dirty.invoices:
+                invoice = emu.payments.invoices.get(key)
+                if invoice is not None:
+                    db.execute(
+                        "INSERT OR REPLACE INTO invoices VALUES (?, ?, ?)",
+                        (*key, _dump(dataclasses.asdict(invoice))),
                     )
             updates = self._save_updates(emu)
             meta = self._save_meta(emu)

@@ -89,3 +89,18 @@ async def test_an_old_pre_checkout_cannot_be_answered(emu: Emulator, aio_bot: Bo
     now[0] += PRE_CHECKOUT_TTL + 1
     with pytest.raises(TelegramBadRequest, match="QUERY_ID_INVALID"):
         await aio_bot.answer_pre_checkout_query(asked.id, ok=True)
+
+
+async def test_an_invoice_stays_payable_after_a_restart(tmp_path) -> None:
+    from tests.sandbox.test_persist import running
+
+    state = tmp_path / "sandbox.db"
+    async with running(state) as (emu, bot):
+        emu.add_user("Clara", user_id=CLARA, started=True)
+        sent = await invoice(bot)
+    async with running(state) as (emu, bot):
+        kept = emu.payments.invoice(CLARA, sent.message_id)
+        assert kept.payload == "gigbot:payment:1" and kept.total == 10_500
+        asked = emu.pay_invoice(CLARA, sent.message_id)
+        assert await bot.answer_pre_checkout_query(asked.id, ok=True)
+        assert asked.payment is not None
