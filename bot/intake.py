@@ -356,13 +356,15 @@ class UpdateIntake:
             log.exception("draining the updates of %s failed; the sweep retries", user_id)
 
     async def _drain_claimed(self, user_id: int, name: str) -> bool:
+        fresh = True  # just claimed: no need to renew before the first update
         while not self._closing:
             found = await self._next_of(user_id)
             if found is None:
                 return True
             # Renew before each update: a lost claim means another process took over.
-            if not await self.leases.acquire(name, self.holder, self.claim_s):
+            if not fresh and not await self.leases.acquire(name, self.holder, self.claim_s):
                 return False
+            fresh = False
             update_id, payload = found
             if not await self._handle_one(update_id, payload, name):
                 return False

@@ -305,8 +305,8 @@ async def test_the_led_loop_ticks_once_between_two_schedulers(pg, other_process)
     await done.wait()
     b.start()
     await b.tick_once()  # a follower's tick does nothing
+    await b.stop()  # before A gives the lease back: B's loop only ever follows
     await a.stop()
-    await b.stop()
     assert ticks == ["A"]
 
 
