@@ -1,10 +1,10 @@
-"""Benchmarks: `python -m bench [sender|engine|ledger|search|all|quick] [options]`.
+"""Benchmarks: `python -m bench [sender|engine|ledger|search|talent|all|quick] [options]`.
 
     .venv/bin/python -m bench                      # quick: every benchmark, small sizes
     .venv/bin/python -m bench engine --help        # one benchmark, its options
     .venv/bin/python -m bench all                  # every benchmark at its default size
 
-The database benchmarks (engine, ledger, search: bench/*_bench.py) compare SQLite with
+The database benchmarks (engine, ledger, search, talent: bench/*_bench.py) compare SQLite with
 PostgreSQL side by side when GIGBOT_TEST_POSTGRES_URL or --postgres names a server.
 The outbox sender benchmark follows; options given without a subcommand are its options,
 as before (`python -m bench --rows 5000 …`).
