@@ -82,6 +82,7 @@ def build_stripe(
     public = public_url.rstrip("/")
     connect = StripeConnect(client, refresh_url=public + CONNECT_REFRESH_PATH, return_url=chat_url)
     gateway = gateway_class(client, success_url=chat_url, connect=connect)
+    connect.gateway_name = gateway.name
     runner = SystemRunner(uow_factory, clock, config, gateway=gateway, public_url=public)
     news = PaymentNews(runner)
     webhook = StripeWebhook(

@@ -323,6 +323,9 @@ class StripeConnect:
         self.refresh_url = refresh_url
         self.return_url = return_url
         self.country = country
+        # The gateway whose calls make the Transfers (the runner makes only its own):
+        # "telegram" when Stripe is Telegram's payment provider (setup.py sets it).
+        self.gateway_name = NAME
 
     async def ensure_account(self, uow: UnitOfWork, clock: Clock, user_id: int) -> ConnectAccount:
         session = session_of(uow)
@@ -479,7 +482,7 @@ class StripeConnect:
             user_id=contract.freelancer_id,
             amount=owed,
             currency=milestone.currency,
-            gateway=NAME,
+            gateway=self.gateway_name,
             params=params,
             milestone_id=milestone_id,
         )

@@ -294,8 +294,9 @@ class StripeWebhook:
         # settled and does nothing; a refund made in Stripe's dashboard on a
         # milestone still held freezes it for an admin.
         refs = [r for r in (charge.get("id"), object_id(charge.get("payment_intent"))) if r]
+        # Charges are the gateway's own ("telegram": Telegram's provider charged them).
         await self.news.chargeback(
-            NAME, refs, reason="refunded_at_gateway", unless_settled=True, claim=claim
+            self.gateway.name, refs, reason="refunded_at_gateway", unless_settled=True, claim=claim
         )
 
     async def _dispute_created(self, dispute: dict[str, Any], claim: Claim) -> None:
@@ -305,7 +306,7 @@ class StripeWebhook:
             if r
         ]
         reason = f"{CHARGEBACK}:{dispute.get('reason') or 'unknown'}"
-        await self.news.chargeback(NAME, refs, reason=reason, claim=claim)
+        await self.news.chargeback(self.gateway.name, refs, reason=reason, claim=claim)
 
     async def _account_updated(self, account: dict[str, Any], claim: Claim) -> None:
         connect = self.connect
