@@ -24,6 +24,7 @@ from domain.usecases import contracts as uc
 from domain.usecases import queries, reviews
 from domain.usecases.common import load, other_party, require_party
 from domain.usecases.disputes import LIVE
+from domain.usecases.hourly import terms_of as hourly_terms
 from domain.usecases.messaging import WRITABLE
 from handlers.context import Context, Scope
 from handlers.contract_views import (
@@ -36,6 +37,7 @@ from handlers.contract_views import (
     open_contract_button,
 )
 from handlers.events import Button, Keyboard
+from handlers.flows import timesheet
 from handlers.helpers import int_arg, name_of, page_nav, page_of
 from handlers.i18n import Translator
 from handlers.notify import renders
@@ -126,15 +128,22 @@ async def contract_buttons(
     bottom: list[Button] = []
     if status is ContractStatus.ACTIVE:
         today = scope.clock.now().date()
+        weeks = await timesheet.week_milestones(scope, cid)  # an hourly contract's weeks
         for m in await milestones_of(scope, cid):
-            found = _milestone_buttons(t, side, m) + milestone_actions(t, side, m, today)
+            mine = _milestone_buttons(t, side, m)
+            if m.id in weeks and not MILESTONE.allows(m.status, "start_funding"):
+                mine = []  # a week is paid by its invoice (/timesheet), not released whole
+            found = mine + milestone_actions(t, side, m, today)
             if m.status is MilestoneStatus.DISPUTED:
                 found += await _dispute_view(scope, t, m)
             per_milestone += rows(found, 2)
-        # Either party proposes a milestone; the other accepts (flows/proposals.py).
-        bottom.append(
-            button(t.plain("contracts.btn.add_milestone"), OFFER.data("add_milestone", cid))
-        )
+        if await hourly_terms(scope.uow, cid):
+            bottom.append(button(t.plain("ts.btn.timesheet"), timesheet.TS.data("week", cid, 0)))
+        else:
+            # Either party proposes a milestone; the other accepts (flows/proposals.py).
+            bottom.append(
+                button(t.plain("contracts.btn.add_milestone"), OFFER.data("add_milestone", cid))
+            )
         bottom.append(button(t.plain("contracts.btn.end"), CONTRACT.data("end_contract", cid)))
     if status is ContractStatus.ENDED and await _may_rate(scope, contract, viewer_id):
         bottom.append(button(t.plain("rv.btn.rate"), REVIEW.data("rate", cid)))

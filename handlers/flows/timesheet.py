@@ -17,6 +17,7 @@ Callback data (prefix "ts"):
 - "ts:skip"                        no memo for the entry
 - "ts:edit:<entry>"                change an entry (asks "duration memo")
 - "ts:week:<contract>:<back>"      the timesheet <back> weeks ago
+- "ts:close:<week>"                either party: close this week now (to end the contract)
 - "ts:approve:<week>"              client: pay the invoice
 - "ts:less:<week>"                 client: pay less (asks the amount, then the reason)
 - "ts:cancel"                      leave any of the steps above
@@ -97,6 +98,11 @@ async def offer_terms(scope: Scope, t: Translator, contract: Contract) -> Html |
     """An hourly offer's terms, for the offer's message (flows/offers.py)."""
     terms = await hourly.terms_of(scope.uow, contract.id)
     return terms_line(t, terms, contract.currency) if terms else None
+
+
+async def week_milestones(scope: Scope, contract_id: int) -> set[int]:
+    """The milestones that are an hourly contract's weeks (flows/contracts.py)."""
+    return {w.milestone_id for w in await scope.uow.weeks.find(contract_id=contract_id)}
 
 
 # --- the hourly offer -------------------------------------------------------------------
@@ -391,6 +397,8 @@ async def timesheet_text(
                 )
             )
         is_freelancer = viewer == contract.freelancer_id
+        if week.closed_at is None and back == 0:  # to end the contract: invoice it now
+            rows.append([button(t.plain("ts.btn.close_now"), TS.data("close", week.id))])
         if is_freelancer and week.closed_at is None:
             rows += [
                 button(t.plain("ts.btn.edit_n", n=i), TS.data("edit", e.id))
@@ -453,6 +461,20 @@ async def week_pressed(ctx: Context) -> None:
 async def approve_pressed(ctx: Context) -> None:
     assert ctx.callback is not None
     await hourly.approve_invoice(ctx.uow, ctx.clock, ctx.user.id, ctx.callback.require_id())
+    ctx.answer()
+
+
+@TS.on("close")
+async def close_pressed(ctx: Context) -> None:
+    """Either party closes this week now: its time is invoiced at once, so the
+    contract can end once the invoice is settled."""
+    assert ctx.callback is not None
+    week = await hourly.close_week_now(
+        ctx.uow, ctx.clock, ctx.config, ctx.user.id, ctx.callback.require_id()
+    )
+    contract = await load(ctx.uow.contracts, week.contract_id, "contract")
+    text, buttons = await timesheet_text(ctx, ctx.t, contract, 0, ctx.user.id)
+    await ctx.edit(text, buttons)
     ctx.answer()
 
 

@@ -9,7 +9,8 @@ import pytest
 
 from domain import ledger
 from domain.entities import Job
-from domain.states import JobStatus
+from domain.states import ContractStatus, JobStatus
+from domain.usecases import contracts
 from handlers.callbacks import encode
 from handlers.render import money
 from tests.flows.harness import Harness
@@ -143,3 +144,29 @@ async def test_pay_less_with_a_reason_and_the_week_buttons_refuse_a_whole_releas
     assert any("One hour was a &lt;meeting&gt;" in m.html for m in h.chat(fred)[-3:])
     (refund,) = await all_of(h, "gateway_calls", kind="refund", milestone_id=mid)
     assert refund.amount == 30_000 + 1_500  # $300 unused + the fee on it
+
+
+async def test_closing_the_week_now_lets_an_hourly_contract_end(h):
+    carla, fred, cid = await hourly_deal(h, "en")
+    await h.tick()
+    mid = await week_escrow(h, cid, 0)
+    await fund(h, carla, mid)
+    await h.send(fred, "/log 2h Setup")
+    await h.press_data(carla, encode("ct", "view", cid))
+    card = h.last(carla)
+    assert label("ts.btn.timesheet") in card.labels()
+    assert label("contracts.btn.add_milestone") not in card.labels()
+    await h.send(fred, "/timesheet")
+    await h.press(fred, label("ts.btn.close_now"))
+    assert "$80.00" in h.texts(carla)[-1]  # the invoice, at once
+    await h.press_data(carla, encode("ct", "view", cid))
+    labels = h.last(carla).labels()
+    assert not any("Release" in x or "Review" in x for x in labels), labels
+    await h.press(carla, label("ts.btn.approve"))
+    async with h.db.uow() as uow:
+        contract = await contracts.end_contract(uow, h.clock, h.config, carla.id, cid)
+        await uow.commit()
+    assert contract.status is ContractStatus.ENDED
+    assert await balance(h, ledger.freelancer_account(fred.id)) == 7_200
+    await h.tick()  # an ended contract opens no more weeks
+    assert len(await all_of(h, "weeks", contract_id=cid)) == 1
