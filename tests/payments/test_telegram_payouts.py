@@ -1,6 +1,7 @@
 """A milestone paid inside Telegram (Stripe as Telegram's provider) is paid out like
 a Stripe Checkout one: the freelancer's Transfer names the provider's Stripe charge
-as its source_transaction (issue 18, part 2)."""
+as its source_transaction; a dispute of that charge freezes the milestone
+(issue 18, part 2)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import aiohttp
 from bot.payments.confirm import PaymentNews
 from bot.payments.setup import build_stripe
 from bot.payments.telegram_pay import TelegramPaymentsGateway
+from domain.states import MilestoneStatus
 from domain.usecases.milestones import release, submit_work
 from domain.usecases.payment_checks import Received, confirm_checked
 from handlers.gateway_calls import GatewayCallRunner
@@ -84,4 +86,43 @@ async def test_a_telegram_paid_milestone_is_transferred_from_its_charge(
         assert env.standin.violations == []
         await setup.close()
     finally:
+        await env.close()
+
+
+async def test_a_dispute_of_the_provider_charge_freezes_the_milestone(
+    db, clock, localstripe
+) -> None:
+    env = await open_stripe_env(
+        localstripe, PaymentNews(SystemRunner(db.uow, clock, CONFIG, render=outbox_renderer))
+    )
+    setup = build_stripe(
+        db.uow,
+        clock,
+        CONFIG,
+        secret_key=API_KEY,
+        webhook_secret=WEBHOOK_SECRET,
+        public_url="http://127.0.0.1:8080",
+        chat_url="https://t.me/gigbot_test_bot",
+        api_base=env.base_url,
+        gateway_class=TelegramPaymentsGateway,
+    )
+    try:
+        deal = await make_deal(db, clock)
+        payment = await open_checkout(
+            db, clock, CONFIG, setup.gateway, deal.client_id, deal.milestone_id
+        )
+        charge = await provider_charge(localstripe, payment.amount)
+        async with db.uow() as uow:
+            received = Received(ref="tgch_2", amount=payment.amount, currency="USD")
+            assert await confirm_checked(
+                uow, clock, CONFIG, "telegram", payment.external_id, received, charge
+            )
+            await uow.commit()
+        # The payer disputes the charge at their bank: Stripe's signed event reaches us.
+        await setup.webhook.apply(env.standin.dispute(charge, None, payment.amount))
+        async with db.uow() as uow:
+            milestone = await uow.milestones.get(deal.milestone_id)
+            assert milestone is not None and milestone.status is MilestoneStatus.FROZEN
+    finally:
+        await setup.close()
         await env.close()
