@@ -14,7 +14,19 @@ from domain.usecases import contracts
 from handlers.callbacks import encode
 from handlers.render import money
 from tests.flows.harness import Harness
-from tests.flows.test_offers import add_pitch, all_of, fund, label, money_harness, people
+from tests.flows.test_offers import (
+    add_pitch,
+    all_of,
+    confirm_paid,
+    fund,
+    label,
+    money_harness,
+    news,
+    people,
+    start_payment,
+)
+
+JOB_TITLE = "Backend <API> & ops"
 
 
 @pytest.fixture
@@ -27,7 +39,7 @@ async def hourly_job(h: Harness, client) -> int:  # type: ignore[no-untyped-def]
         job = await uow.jobs.add(
             Job(
                 client_id=client.id,
-                title="Backend <API> & ops",
+                title=JOB_TITLE,
                 description="Ongoing backend work, by the hour.",
                 budget_type="hourly",
                 budget=4_000,
@@ -170,3 +182,26 @@ async def test_closing_the_week_now_lets_an_hourly_contract_end(h):
     assert await balance(h, ledger.freelancer_account(fred.id)) == 7_200
     await h.tick()  # an ended contract opens no more weeks
     assert len(await all_of(h, "weeks", contract_id=cid)) == 1
+
+
+@pytest.mark.parametrize("lang", ["en", "ru"])
+async def test_a_failed_weekly_funding_keeps_logging_paused_and_both_are_told(h, lang):
+    carla, fred, cid = await hourly_deal(h, lang)
+    await h.tick()
+    mid = await week_escrow(h, cid, 0)
+    await start_payment(h, carla, mid)
+    (payment,) = await all_of(h, "payments")
+    assert await news(h).failed("sandbox", payment.external_id, "card_declined")
+    await h.deliver()
+    assert h.last(fred).text == label("ts.notify.payment_failed", lang).format(
+        title=JOB_TITLE, week="2026-01-05"
+    )
+    assert label("funding.btn.retry", lang) in h.last(carla).labels()
+    await h.send(fred, "/log 1h")
+    assert h.last(fred).text == label("error.week_not_funded", lang)
+    await h.press(carla, label("funding.btn.retry", lang))
+    total = usd(42_000)
+    await h.press(carla, label("funding.btn.pay", lang, total=total))
+    assert await confirm_paid(h, mid)
+    await h.send(fred, "/log 1h")
+    assert label("ts.hours", lang, h=1) in h.last(fred).text

@@ -178,3 +178,29 @@ async def test_approval_and_the_deadline_at_once_settle_the_week_once(users, clo
         assert await uow.ledger.balance(ledger.freelancer_account(FREELANCER)) == 18_000
         assert await uow.ledger.total() == 0
     assert gw.refunds == [(20_000 + 1_000, refund_key(mid))]
+
+
+async def test_the_week_start_is_a_setting(sqlite_users, clock):
+    """GIGBOT_TIMESHEET_WEEK_START=6: weeks run Sunday to Sunday, 00:00 UTC."""
+    from dataclasses import replace as with_
+
+    from bot.config import Settings
+    from domain.config import MarketConfig
+
+    settings = Settings(timesheet_week_start=6, timesheet_review_days=3)
+    assert settings.market_config().timesheet_week_start == 6
+    assert settings.market_config().timesheet_review_days == 3
+    config = with_(MarketConfig(), timesheet_week_start=6, timesheet_review_days=3)
+    db, gw = sqlite_users, RecordingGateway()
+    contract_id, week_id = await hourly_hired(db, clock, config)  # Monday 2026-01-05
+    async with db.uow() as uow:
+        assert (await uow.weeks.get(week_id)).week_start.isoformat() == "2026-01-04T00:00:00+00:00"
+    await fund(db, clock, config, gw, await week_milestone(db, week_id))
+    await log(db, clock, config, contract_id, 60)
+    clock.advance(days=5, hours=14, minutes=59)  # Saturday 23:59
+    assert (await tick_weeks(db, clock, config))[0] == []
+    clock.advance(minutes=1)  # Sunday 00:00
+    assert (await tick_weeks(db, clock, config))[0] == [week_id]
+    async with db.uow() as uow:
+        week = await uow.weeks.get(week_id)
+        assert week.review_until - week.closed_at == timedelta(days=3)
