@@ -38,8 +38,8 @@ def pre_checkout(payment_id: int, amount: int, user_id: int = CLIENT, lang: str 
     )
 
 
-async def test_pre_checkout_rechecks_the_milestone(sqlite_users, clock, config) -> None:
-    db = sqlite_users
+async def test_pre_checkout_rechecks_the_milestone(users, clock, config) -> None:
+    db = users
     tg = gateway()
     _, (mid,) = await hired(db, clock, config, (10_000,))
     payment = await open_checkout(db, clock, config, tg, CLIENT, mid)
