@@ -113,6 +113,11 @@ class Ledger(Protocol):
         ...
 
 
+# Job searches count matches up to this many; a total of it reads "1000+" and no
+# page beyond it is offered (an exact count of every match is the slow part).
+JOB_COUNT_CAP = 1000
+
+
 @dataclass(frozen=True, slots=True)
 class JobQuery:
     """Browse/search open jobs: full text plus filters, one page at a time."""
@@ -147,9 +152,9 @@ class JobSearch(Protocol):
         """A page of open jobs, best match first, and the total number of matches."""
         ...
 
-    async def subscriptions_for(self, job: Job) -> list[AlertSubscription]:
-        """Unpaused subscriptions that may match the job (by the skill/category
-        index); the final decision is domain.matching's."""
+    async def subscriptions_for(self, job: Job, mode: str | None = None) -> list[AlertSubscription]:
+        """Unpaused subscriptions (of `mode`, if given) that may match the job (by
+        the skill/category index); the final decision is domain.matching's."""
         ...
 
 
@@ -195,6 +200,11 @@ class TrackRecords(Protocol):
     async def clients(self, user_ids: Sequence[int]) -> dict[int, ClientFacts]: ...
 
     async def freelancers(self, user_ids: Sequence[int]) -> dict[int, FreelancerFacts]: ...
+
+
+class ReadOnlyViolation(RuntimeError):
+    """A unit of work opened to read only (a route declared read_only=True) tried to
+    write: a programming error (storage/reads.py, handlers/engine.py)."""
 
 
 class UnitOfWork(Protocol):

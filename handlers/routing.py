@@ -32,6 +32,11 @@ only on the conversation's current screen (the newest wizard message, the only
 one whose buttons are kept, see Context.settle_screen); anywhere else the press
 is stale.
 
+A route that only reads is declared so: `@command("menu", read_only=True)`,
+`@X.on("word", read_only=True)`, `@step(S.X, read_only=True)`. Besides its
+replies and the conversation state it may change nothing; the engine runs it on a
+reader outside the writer queue (handlers/engine.py), and a write refuses loudly.
+
 Every handler is `async def handler(ctx: Context) -> None`. Registering the same
 route twice is a programming error and raises at import time.
 """
@@ -138,6 +143,8 @@ class CommandRoute:
     # False: the conversation in progress is left (kept as a draft where the flow
     # keeps them) before the handler runs; True: the handler deals with it (/cancel).
     sees_conversation: bool = False
+    # True: it only reads (the engine runs it on a reader, handlers/engine.py)
+    read_only: bool = False
 
     @property
     def description_key(self) -> str:
@@ -168,6 +175,10 @@ class Router:
     resumers: dict[str, Handler] = field(default_factory=dict)
     # commands and conversation flows a banned user may still use (/appeal)
     for_banned: set[str] = field(default_factory=set)
+    # routes declared read_only=True: buttons by (prefix, action) or prefix, steps
+    read_only_actions: set[tuple[str, str]] = field(default_factory=set)
+    read_only_buttons: set[str] = field(default_factory=set)
+    read_only_steps: set[tuple[str, str]] = field(default_factory=set)
 
     def open_to_banned(self, *names: str) -> None:
         """Let a banned user run these commands and steps of these flows."""
@@ -182,6 +193,7 @@ class Router:
         menu: Menu | None = None,
         menu_order: int | None = None,
         sees_conversation: bool = False,
+        read_only: bool = False,
     ) -> Callable[[Handler], Handler]:
         key = name.lower()
         if menu is not None and menu_order is None:
@@ -193,24 +205,34 @@ class Router:
             if key in self.commands:
                 raise ValueError(f"command /{key} registered twice")
             self.commands[key] = CommandRoute(
-                key, fn, admin, order, menu, menu_order or 0, sees_conversation
+                key, fn, admin, order, menu, menu_order or 0, sees_conversation, read_only
             )
             return fn
 
         return register
 
-    def button(self, prefix: str) -> Callable[[Handler], Handler]:
+    def button(self, prefix: str, *, read_only: bool = False) -> Callable[[Handler], Handler]:
         def register(fn: Handler) -> Handler:
             if prefix in self.buttons:
                 raise ValueError(f"button prefix {prefix!r} registered twice")
             self.buttons[prefix] = fn
+            if read_only:
+                self.read_only_buttons.add(prefix)
             return fn
 
         return register
 
     def action(
-        self, prefix: str, action: str, old: tuple[str, ...] = (), wizard: bool = False
+        self,
+        prefix: str,
+        action: str,
+        old: tuple[str, ...] = (),
+        wizard: bool = False,
+        read_only: bool = False,
     ) -> Callable[[Handler], Handler]:
+        if wizard and read_only:
+            raise ValueError(f"button {prefix}:{action}: a wizard's button is not read-only")
+
         def register(fn: Handler) -> Handler:
             for name in (action, *old):
                 if (prefix, name) in self.actions or (prefix, name) in self.old_actions:
@@ -220,6 +242,8 @@ class Router:
                 self.old_actions[(prefix, code)] = action
             if wizard:
                 self.wizard_actions.add((prefix, action))
+            if read_only:
+                self.read_only_actions.add((prefix, action))
             return fn
 
         return register
@@ -247,13 +271,15 @@ class Router:
         action = self.old_actions.get((prefix, action), action)
         return self.actions.get((prefix, action)) or self.buttons.get(prefix)
 
-    def step(self, step: Steps) -> Callable[[Handler], Handler]:
+    def step(self, step: Steps, *, read_only: bool = False) -> Callable[[Handler], Handler]:
         key = (require_step(step).flow, str(step.value))
 
         def register(fn: Handler) -> Handler:
             if key in self.steps:
                 raise ValueError(f"step {key[0]}/{key[1]} registered twice")
             self.steps[key] = fn
+            if read_only:
+                self.read_only_steps.add(key)
             return fn
 
         return register
@@ -295,6 +321,13 @@ class Router:
         if route is None or (route.admin and not is_admin):
             return None
         return route
+
+    def button_reads_only(self, prefix: str, action: str) -> bool:
+        """Is this press declared read-only (by its action, or its prefix's dispatcher)?"""
+        action = self.old_actions.get((prefix, action), action)
+        if (prefix, action) in self.actions:
+            return (prefix, action) in self.read_only_actions
+        return prefix in self.read_only_buttons
 
     def admin_commands(self) -> set[str]:
         return {name for name, route in self.commands.items() if route.admin}
@@ -346,11 +379,17 @@ class Buttons(str):
     __slots__ = ()
 
     def on(
-        self, action: str, *, old: tuple[str, ...] = (), wizard: bool = False
+        self,
+        action: str,
+        *,
+        old: tuple[str, ...] = (),
+        wizard: bool = False,
+        read_only: bool = False,
     ) -> Callable[[Handler], Handler]:
         """`wizard=True`: a button of a wizard's screens, taken only from the
-        conversation's current screen (a press on an older message is stale)."""
-        return ROUTER.action(str(self), action, old, wizard)
+        conversation's current screen (a press on an older message is stale).
+        `read_only=True`: it only reads (handlers/engine.py runs it on a reader)."""
+        return ROUTER.action(str(self), action, old, wizard, read_only)
 
     def data(self, action: str, id: int | None = None, arg: str | int | None = None) -> str:
         from handlers.callbacks import encode

@@ -29,6 +29,13 @@ from domain import timesheet as ts
 from domain.events import Event
 from storage.ledger import SqlLedger
 from storage.processed_updates import SqlProcessedUpdates
+from storage.reads import (
+    BufferedConversations,
+    BufferedOutbox,
+    ReadOnlyViolation,
+    guard_session,
+    unflushed_writes,
+)
 from storage.repository import SqlRepository
 from storage.search import SqlJobSearch
 from storage.skill_index import IndexedSession
@@ -58,6 +65,40 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
     @event.listens_for(engine.sync_engine, "begin")
     def on_begin(connection: Any) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def _configure_sqlite_reader(engine: AsyncEngine) -> None:
+    """Reader connections: a deferred BEGIN takes a WAL snapshot at the first read
+    and no writer lock; query_only makes SQLite itself refuse any write."""
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_S * 1000}")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA query_only=ON")
+        cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def on_begin(connection: Any) -> None:
+        connection.exec_driver_sql("BEGIN")
+
+
+def _file_sqlite(url: str) -> bool:
+    parsed = make_url(url)
+    return parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:")
+
+
+def create_reader_engine(url: str, **kwargs: Any) -> AsyncEngine | None:
+    """SQLite on a file: an engine of reader connections (see above); otherwise None
+    (PostgreSQL reads on its one pool, MVCC already keeps readers off writers' locks)."""
+    if not _file_sqlite(url):
+        return None
+    kwargs.setdefault("connect_args", {"timeout": SQLITE_BUSY_TIMEOUT_S})
+    engine = create_async_engine(url, **kwargs)
+    _configure_sqlite_reader(engine)
+    return engine
 
 
 def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
@@ -91,6 +132,15 @@ class Database:
         # work therefore queue here, first come first served; other processes still
         # meet at BEGIN IMMEDIATE with the busy timeout.
         self.writers: asyncio.Lock | None = asyncio.Lock() if self.dialect == "sqlite" else None
+        # Reads (storage/reads.py): SQLite's reader connections, outside `writers`.
+        self.reader_engine = create_reader_engine(url, **engine_kwargs)
+        self.read_sessions = (
+            async_sessionmaker(
+                self.reader_engine, expire_on_commit=False, sync_session_class=IndexedSession
+            )
+            if self.reader_engine is not None
+            else self.sessions
+        )
 
     @property
     def dialect(self) -> str:
@@ -99,12 +149,27 @@ class Database:
     def uow(self) -> SqlUnitOfWork:
         return SqlUnitOfWork(self.sessions, self.now, self.writers)
 
+    @property
+    def splits_reads(self) -> bool:
+        """Do read-only units of work run beside the writer (SQLite on a file)?"""
+        return self.reader_engine is not None
+
+    def read_uow(self) -> ReadUnitOfWork:
+        """A unit of work that only reads (storage/reads.py): on SQLite a reader
+        connection, no writer lock; anywhere, a write raises ReadOnlyViolation."""
+        lock = None if self.reader_engine is not None else self.writers
+        return ReadUnitOfWork(self.read_sessions, self.now, lock)
+
     async def dispose(self) -> None:
+        if self.reader_engine is not None:
+            await self.reader_engine.dispose()
         await self.engine.dispose()
 
 
 class SqlUnitOfWork:
     """One database transaction. Commit explicitly; leaving without commit rolls back."""
+
+    read_only = False
 
     def __init__(
         self,
@@ -191,3 +256,41 @@ class SqlUnitOfWork:
             finally:
                 if self._writers is not None:
                     self._writers.release()
+
+
+class ReadUnitOfWork(SqlUnitOfWork):
+    """A unit of work that only reads; its replies and conversation states are kept
+    aside for the engine to write (storage/reads.py)."""
+
+    read_only = True
+
+    async def __aenter__(self) -> ReadUnitOfWork:
+        await super().__aenter__()
+        guard_session(self.session)
+        self.outbox = BufferedOutbox(self.session)
+        self.conversations = BufferedConversations(self.session)
+        return self
+
+    def emit(self, event: Event, /) -> None:
+        raise ReadOnlyViolation(f"a read-only unit of work emits {type(event).__name__}")
+
+    async def commit(self) -> None:
+        left = unflushed_writes(self.session)
+        if left:
+            raise ReadOnlyViolation(f"a read-only unit of work writes {', '.join(left)}")
+        await self._end()
+
+    async def _end(self) -> None:
+        """End the snapshot; what was read stays readable (detached, not expired)."""
+        self.session.expunge_all()
+        await self.session.rollback()
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self.session.in_transaction():
+            await self._end()
+        await super().__aexit__(exc_type, exc, tb)

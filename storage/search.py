@@ -16,9 +16,9 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.entities import AlertSubscription, Job
-from domain.ports import JobQuery
+from domain.ports import JOB_COUNT_CAP, JobQuery
 from domain.states import JobStatus
-from storage.skill_index import index_values, skill_values
+from storage.skill_index import ANY, index_values, skill_values
 from storage.tables import (
     dismissals,
     job_skills,
@@ -108,45 +108,53 @@ class SqlJobSearch:
 
     async def search(self, query: JobQuery) -> tuple[list[Job], int]:
         """A page of open jobs, best match first (newest first without text),
-        and the number of all matches."""
-        stmt, rank = self._text(self._filtered(sa.select(Job), query), query)
-        total = await self.session.scalar(
-            stmt.with_only_columns(sa.func.count(jobs.c.id)).order_by(None)
-        )
-        newest = (jobs.c.published_at.desc().nulls_last(), jobs.c.id.desc())
+        and the number of all matches up to JOB_COUNT_CAP."""
+        await self.session.flush()  # Core statements do not autoflush
+        stmt, rank = self._text(self._filtered(sa.select(jobs.c.id), query), query)
+        # Counted up to JOB_COUNT_CAP: past it nobody reads on, and counting every
+        # match of a common word at 100k jobs cost more than the page itself.
+        capped = stmt.order_by(None).limit(JOB_COUNT_CAP).subquery()
+        total = await self.session.scalar(sa.select(sa.func.count()).select_from(capped))
+        # Newest first walks ix_jobs_open_newest / ix_jobs_open_category backwards.
+        # (An open job always has published_at: publishing sets it. SQLite puts
+        # NULLs last in DESC order anyway; PostgreSQL would put them first.)
+        newest = (jobs.c.published_at.desc(), jobs.c.id.desc())
         stmt = stmt.order_by(*((rank, *newest) if rank is not None else newest))
         limit = max(0, min(query.limit, MAX_PAGE))
-        page = await self.session.scalars(stmt.offset(max(0, query.offset)).limit(limit))
-        return list(page.all()), int(total or 0)
+        # The page's ids first (the sort carries ids, not whole rows), then its jobs.
+        ids = list(await self.session.scalars(stmt.offset(max(0, query.offset)).limit(limit)))
+        if not ids:
+            return [], int(total or 0)
+        found = await self.session.scalars(sa.select(Job).where(jobs.c.id.in_(ids)))
+        by_id = {job.id: job for job in found}
+        return [by_id[i] for i in ids if i in by_id], int(total or 0)
 
-    async def subscriptions_for(self, job: Job) -> list[AlertSubscription]:
-        """Unpaused subscriptions of other users that may match the job: a
-        shared skill, the job's category, or no skills named at all. A
-        superset; domain.matching.job_matches decides."""
-        names_no_skill = ~sa.exists().where(subscription_skills.c.subscription_id == subs.c.id)
-        candidates: list[Any] = [names_no_skill]
-        skills = skill_values(job.skills)
-        if skills:
-            candidates.append(
+    async def subscriptions_for(self, job: Job, mode: str | None = None) -> list[AlertSubscription]:
+        """Unpaused subscriptions of other users (of `mode`, if given) that may match
+        the job: naming none of the skills or a skill of the job, and naming no
+        category or the job's. A superset; domain.matching.job_matches decides.
+        Found through the lookup tables' indexes alone: a subscription naming no
+        skills (categories) is indexed under skill_index.ANY."""
+        skills = [*skill_values(job.skills), ANY]
+        categories = [*index_values([job.category] if job.category else []), ANY]
+        stmt = (
+            sa.select(AlertSubscription)
+            .where(
                 subs.c.id.in_(
                     sa.select(subscription_skills.c.subscription_id).where(
                         subscription_skills.c.skill.in_(skills)
                     )
-                )
-            )
-        category = index_values([job.category] if job.category else [])
-        if category:
-            candidates.append(
+                ),
                 subs.c.id.in_(
                     sa.select(subscription_categories.c.subscription_id).where(
-                        subscription_categories.c.category == category[0]
+                        subscription_categories.c.category.in_(categories)
                     )
-                )
+                ),
+                subs.c.paused.is_(False),
+                subs.c.user_id != job.client_id,
             )
-        stmt = (
-            sa.select(AlertSubscription)
-            .where(subs.c.paused.is_(False), subs.c.user_id != job.client_id)
-            .where(sa.or_(*candidates))
             .order_by(subs.c.id)
         )
+        if mode is not None:
+            stmt = stmt.where(subs.c.mode == mode)
         return list((await self.session.scalars(stmt)).all())

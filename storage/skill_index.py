@@ -42,6 +42,19 @@ def skill_values(values: Iterable[str] | None) -> list[str]:
     return index_values(skill_key(str(v)) for v in values or ())
 
 
+# A subscription naming no skills (or no categories) is indexed under ANY, so the
+# subscriptions a job may match are found by index alone (storage/search.py),
+# never by scanning every subscription for the ones that name none.
+ANY = ""
+
+
+def _or_any(values: Callable[[Iterable[str] | None], list[str]]) -> Callable[..., list[str]]:
+    def indexed(given: Iterable[str] | None) -> list[str]:
+        return values(given) or [ANY]
+
+    return indexed
+
+
 @dataclass(frozen=True, slots=True)
 class ListIndex:
     attribute: str  # the entity's list attribute
@@ -54,8 +67,14 @@ class ListIndex:
 INDEXES: dict[type, tuple[ListIndex, ...]] = {
     Job: (ListIndex("skills", job_skills, "job_id", "skill", skill_values),),
     AlertSubscription: (
-        ListIndex("skills", subscription_skills, "subscription_id", "skill", skill_values),
-        ListIndex("categories", subscription_categories, "subscription_id", "category"),
+        ListIndex("skills", subscription_skills, "subscription_id", "skill", _or_any(skill_values)),
+        ListIndex(
+            "categories",
+            subscription_categories,
+            "subscription_id",
+            "category",
+            _or_any(index_values),
+        ),
     ),
 }
 
@@ -89,7 +108,7 @@ def sync_indexes(session: Session, _flush_context: Any) -> None:
                 pending.append((index, obj.id, index.values(getattr(obj, index.attribute))))
     for obj in session.deleted:
         for index in INDEXES.get(type(obj), ()):
-            pending.append((index, obj.id, []))
+            pending.append((index, obj.id, []))  # [] even for ANY: the owner is gone
     if pending:
         connection = session.connection()
         for index, owner_id, values in pending:

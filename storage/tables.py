@@ -138,6 +138,9 @@ jobs = sa.Table(
     sa.Column("active_at", UTCDateTime, index=True),
     sa.Column("expiry_asked_at", UTCDateTime),
     sa.CheckConstraint("budget >= 0", name="budget_not_negative"),
+    # Search newest first without words (storage/search.py; migration 0016).
+    sa.Index("ix_jobs_open_newest", "status", "published_at", "id"),
+    sa.Index("ix_jobs_open_category", "status", "category", "published_at", "id"),
 )
 
 # One row per (job, skill): indexed skill matching without scanning JSON.

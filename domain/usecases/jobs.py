@@ -120,7 +120,7 @@ async def publish_job(uow: UnitOfWork, clock: Clock, actor_id: int, job_id: int)
 async def interested_users(uow: UnitOfWork, job: Job, mode: str) -> list[int]:
     """Users with a matching subscription of `mode`, without the job's client,
     banned users, and those who said "Not interested" to it."""
-    candidates = [s for s in await uow.search.subscriptions_for(job) if s.mode == mode]
+    candidates = await uow.search.subscriptions_for(job, mode)
     matched = {s.user_id for s in candidates if matching.job_matches(job, s)}
     matched.discard(job.client_id)
     matched -= await off_market_clients(uow, job.client_id)  # blocks, either way

@@ -25,7 +25,7 @@ from domain import taxonomy
 from domain.entities import Job
 from domain.errors import NotFound
 from domain.money import parse_money
-from domain.ports import JobQuery
+from domain.ports import JOB_COUNT_CAP, JobQuery
 from domain.states import JobStatus
 from domain.usecases import queries, visibility
 from handlers import track_record
@@ -109,7 +109,8 @@ async def show_results(ctx: Context, filters: dict[str, Any], page: int = 1) -> 
         page = pages
         jobs, total = await queries.browse_jobs(ctx.uow, ctx.user.id, _query(filters, page))
     t = ctx.t
-    lines: list[Html] = [t("browse.title", total=total), _summary(ctx, filters), Html("")]
+    shown = _count_shown(total, ctx.user.language)
+    lines: list[Html] = [t("browse.title", total=shown), _summary(ctx, filters), Html("")]
     if not jobs:
         lines.append(t("browse.nothing"))
     start = (page - 1) * PAGE_SIZE
@@ -131,6 +132,15 @@ async def show_results(ctx: Context, filters: dict[str, Any], page: int = 1) -> 
     lines += [Html(""), t("browse.hint")]
     pager = _pager(t, page, pages)
     await ctx.edit(join(lines), rows(picks, 1) + ([pager] if pager else []) + _filter_rows(t))
+
+
+def _count_shown(total: int, language: str | None) -> str:
+    """Matches are counted up to JOB_COUNT_CAP (storage/search.py): "1,000+" past it
+    ("1 000+" in Russian)."""
+    if total < JOB_COUNT_CAP:
+        return str(total)
+    cap = f"{JOB_COUNT_CAP:,}"
+    return (cap.replace(",", "\u00a0") if language == "ru" else cap) + "+"
 
 
 def _pager(t: Translator, page: int, pages: int) -> list[Button]:
@@ -166,14 +176,14 @@ def clean_query(text: str) -> str:
 # --- entry points -------------------------------------------------------------------------
 
 
-@command("jobs", order=50, menu=Menu.FREELANCER, menu_order=30)
+@command("jobs", order=50, menu=Menu.FREELANCER, menu_order=30, read_only=True)
 async def jobs(ctx: Context) -> None:
     """/jobs [words]: open jobs, newest first (or matching the words)."""
     filters = {"q": clean_query(ctx.args)} if ctx.args.strip() else {}
     await show_results(ctx, filters)
 
 
-@step(BrowseStep.QUERY)
+@step(BrowseStep.QUERY, read_only=True)
 async def search_text(ctx: Context) -> None:
     q = clean_query(ctx.text)
     if not q:
@@ -189,7 +199,7 @@ async def min_budget(ctx: Context) -> None:
     await show_results(ctx, _filters(ctx) | {"min": amount})
 
 
-@PREFIX.on("show_job", old=("job",))
+@PREFIX.on("show_job", old=("job",), read_only=True)
 async def show_job_pressed(ctx: Context) -> None:
     assert ctx.callback is not None
     await open_job(ctx, ctx.callback.require_id())
@@ -204,7 +214,7 @@ def _searching(ctx: Context) -> dict[str, Any]:
     return ctx.data
 
 
-@PREFIX.on("page", old=("pg",))
+@PREFIX.on("page", old=("pg",), read_only=True)
 async def page_pressed(ctx: Context) -> None:
     filters = _searching(ctx)
     page = ctx.callback.arg if ctx.callback else None

@@ -65,12 +65,12 @@ async def show_menu(ctx: Context, edit: bool = False) -> None:
     await (ctx.edit(text, kb) if edit else ctx.reply(text, kb))
 
 
-@command("menu", order=20)
+@command("menu", order=20, read_only=True)
 async def menu(ctx: Context) -> None:
     await show_menu(ctx, edit=ctx.event.kind == "button")
 
 
-@command("help", order=30, menu=Menu.ANY, menu_order=130)
+@command("help", order=30, menu=Menu.ANY, menu_order=130, read_only=True)
 async def help_(ctx: Context) -> None:
     t = ctx.t
     lines = [t("help.title"), Html("")]

@@ -87,7 +87,16 @@ class Harness:
         self.db = db
         self.clock = clock
         self.config = config or MarketConfig()
-        self.engine = Engine(db.uow, clock, self.config, gateway, router=router)
+        # As the bot runs: read-only routes on SQLite's readers; one that writes fails.
+        self.engine = Engine(
+            db.uow,
+            clock,
+            self.config,
+            gateway,
+            router=router,
+            reader_factory=db.read_uow if getattr(db, "splits_reads", False) else None,
+            strict_reads=True,
+        )
         self.chats: dict[int, Chat] = {}
         self.commands: list[dict[str, Any]] = []
         self._ids = itertools.count(1001)

@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from domain.entities import AlertSubscription, Job, User
 from domain.ports import JobQuery
 from domain.states import JobStatus
-from storage.skill_index import index_values, skill_values
+from storage.skill_index import ANY, index_values, skill_values
 from storage.tables import job_skills, subscription_categories, subscription_skills
 
 CLIENT, FELIX, GRETA = 1, 2, 3
@@ -93,7 +93,8 @@ async def test_subscription_skills_and_categories_follow_the_lists(any_db):
         stored.skills.remove("python")
         stored.categories.append("design")
         await uow.commit()
-    assert await _rows(any_db, subscription_skills) == set()
+    # Naming no skills any more: indexed under ANY (found for every job's skills).
+    assert await _rows(any_db, subscription_skills) == {(sub.id, ANY)}
     assert await _rows(any_db, subscription_categories) == {
         (sub.id, "development"),
         (sub.id, "design"),
@@ -103,6 +104,7 @@ async def test_subscription_skills_and_categories_follow_the_lists(any_db):
         await uow.subscriptions.delete(await uow.subscriptions.get(sub.id))
         await uow.commit()
     assert await _rows(any_db, subscription_categories) == set()
+    assert await _rows(any_db, subscription_skills) == set()
 
 
 async def test_subscriptions_for_returns_the_candidates(any_db):
@@ -128,14 +130,16 @@ async def test_subscriptions_for_returns_the_candidates(any_db):
 
     async with any_db.uow() as uow:
         found = {sub.id for sub in await uow.search.subscriptions_for(job)}
-    expected = {"shared skill", "category only", "category with other skills", "anything"}
+    # Skills named and none shared, or categories named without the job's, can never
+    # match (domain.matching): not candidates.
+    expected = {"shared skill", "anything"}
     assert found == {subs[name].id for name in expected}
 
     async with any_db.uow() as uow:  # a job with no skills and no category
         bare = await uow.jobs.add(Job(client_id=CLIENT, title="Help"))
         found = {sub.id for sub in await uow.search.subscriptions_for(bare)}
         await uow.commit()
-    assert found == {subs["category only"].id, subs["anything"].id}
+    assert found == {subs["anything"].id}  # categories named: a job without one misses
 
 
 async def test_typed_case_is_indexed_by_key_and_meets_old_slugs(any_db):
@@ -165,3 +169,53 @@ async def test_typed_case_is_indexed_by_key_and_meets_old_slugs(any_db):
         page, total = await uow.search.search(JobQuery(skills=("Css",)))
         assert [j.id for j in page] == [job_id] and total == 1
     assert found == {old_id, typed_id}
+
+
+async def test_the_candidates_never_miss_a_match(any_db):
+    """Issue 16, part 4: the indexed candidate query is a superset of what
+    domain.matching.job_matches accepts, for many random subscriptions and jobs
+    (skills, categories, both, neither; old subscriptions indexed by the migration
+    look the same)."""
+    import random
+
+    from domain.matching import job_matches
+
+    rng = random.Random(16)
+    skills = ["python", "django", "logo-design", "seo", "CSS", "ui-ux"]
+    categories = ["development", "design", "marketing"]
+    await _users(any_db)
+    async with any_db.uow() as uow:
+        subs = []
+        for n in range(120):
+            subs.append(
+                await uow.subscriptions.add(
+                    AlertSubscription(
+                        user_id=(FELIX, GRETA)[n % 2],
+                        skills=rng.sample(skills, rng.choice([0, 0, 1, 2])),
+                        categories=rng.sample(categories, rng.choice([0, 1, 1, 2])),
+                        mode=rng.choice(["instant", "daily"]),
+                        paused=rng.random() < 0.1,
+                    )
+                )
+            )
+        jobs = []
+        for _ in range(25):
+            job = await uow.jobs.add(
+                Job(
+                    client_id=CLIENT,
+                    title="Work",
+                    category=rng.choice([None, *categories]),
+                    skills=rng.sample(skills, rng.choice([0, 1, 2, 3])),
+                )
+            )
+            job.status = JobStatus.OPEN
+            jobs.append(job)
+        await uow.commit()
+    async with any_db.uow() as uow:
+        for job in jobs:
+            for mode in ("instant", "daily"):
+                found = await uow.search.subscriptions_for(job, mode)
+                assert all(s.mode == mode and not s.paused for s in found)
+                wanted = {s.id for s in subs if s.mode == mode and job_matches(job, s)}
+                assert wanted <= {s.id for s in found}, (job.skills, job.category)
+                assert wanted == {s.id for s in found if job_matches(job, s)}

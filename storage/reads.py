@@ -1,0 +1,137 @@
+"""Read-only units of work: the reads of an update, outside the writer queue.
+
+On SQLite a unit of work that only reads runs on a reader connection of its own
+engine (`PRAGMA query_only`, a deferred `BEGIN`: a WAL snapshot, no writer lock),
+so a search never queues behind a write. What an update always writes — its
+replies (outbox rows) and the person's conversation state — is kept aside here
+(`BufferedOutbox`, `BufferedConversations`) and written afterwards by the engine
+in one short writer transaction (handlers/engine.py, docs/architecture.md).
+
+Anything else a read-only unit of work tries to change — a flush of a new, changed
+or deleted row, an emitted domain event — raises ReadOnlyViolation: the route was
+declared read-only but writes (the engine then runs it as a writing one, and in
+strict mode, the tests', refuses it loudly).
+"""
+
+from __future__ import annotations
+
+import copy
+from itertools import count
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
+
+from domain.entities import ConversationState, OutboxMessage
+from domain.ports import ReadOnlyViolation
+from storage.repository import SqlRepository
+
+__all__ = ["BufferedConversations", "BufferedOutbox", "ReadOnlyViolation", "guard_session"]
+
+
+def guard_session(session: AsyncSession) -> None:
+    """Refuse any flush that would write (new, changed or deleted rows)."""
+
+    @event.listens_for(session.sync_session, "before_flush")
+    def refuse(sync: Session, _context: Any, _instances: Any) -> None:
+        pending = [*sync.new, *sync.deleted, *(o for o in sync.dirty if sync.is_modified(o))]
+        if pending:
+            names = sorted({type(o).__name__ for o in pending})
+            raise ReadOnlyViolation(f"a read-only unit of work writes {', '.join(names)}")
+
+
+def unflushed_writes(session: AsyncSession) -> list[str]:
+    """What the session would still write (changed rows never flushed)."""
+    sync = session.sync_session
+    pending = [*sync.new, *sync.deleted, *(o for o in sync.dirty if sync.is_modified(o))]
+    return sorted({type(o).__name__ for o in pending})
+
+
+class BufferedOutbox(SqlRepository[OutboxMessage]):
+    """The outbox of a read-only unit of work: rows added are kept in memory with
+    a provisional (negative) id until the engine writes them for real."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        super().__init__(session, OutboxMessage)
+        self.rows: list[OutboxMessage] = []
+        self._ids = count(-1, -1)
+
+    async def add(self, obj: OutboxMessage) -> OutboxMessage:
+        obj.id = next(self._ids)
+        self.rows.append(obj)
+        return obj
+
+    async def get(self, key: Any) -> OutboxMessage | None:
+        if isinstance(key, int) and key < 0:
+            return next((r for r in self.rows if r.id == key), None)
+        return await super().get(key)
+
+    async def get_for_update(self, key: Any) -> OutboxMessage | None:
+        raise ReadOnlyViolation("a read-only unit of work locks an outbox row")
+
+    async def delete(self, obj: OutboxMessage) -> None:
+        raise ReadOnlyViolation("a read-only unit of work deletes an outbox row")
+
+
+class BufferedConversations(SqlRepository[ConversationState]):
+    """Conversation states as detached copies: the steps change them freely, and
+    the engine writes the final one (only if it differs from what was read)."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        super().__init__(session, ConversationState)
+        self.read: dict[int, ConversationState | None] = {}  # as found, per user
+        self.now: dict[int, ConversationState | None] = {}  # as the steps left it
+
+    async def get(self, key: Any) -> ConversationState | None:
+        user_id = int(key)
+        if user_id not in self.now:
+            row = await self.session.get(ConversationState, user_id)
+            found = _detached(row) if row is not None else None
+            self.read[user_id] = found
+            self.now[user_id] = _detached(found) if found is not None else None
+        return self.now[user_id]
+
+    async def add(self, obj: ConversationState) -> ConversationState:
+        self.read.setdefault(obj.user_id, None)
+        self.now[obj.user_id] = obj
+        return obj
+
+    async def get_for_update(self, key: Any) -> ConversationState | None:
+        raise ReadOnlyViolation("a read-only unit of work locks a conversation")
+
+    async def delete(self, obj: ConversationState) -> None:
+        raise ReadOnlyViolation("a read-only unit of work deletes a conversation")
+
+    def changed(self) -> dict[int, ConversationState]:
+        """The states the steps changed (or created), by user."""
+        return {
+            uid: now
+            for uid, now in self.now.items()
+            if now is not None and state_fields(now) != state_fields(self.read.get(uid))
+        }
+
+
+def state_fields(state: ConversationState | None) -> tuple[Any, ...] | None:
+    if state is None:
+        return None
+    return (
+        state.flow,
+        state.step,
+        state.data,
+        state.updated_at,
+        state.screen_message_id,
+        state.screen_outbox_id,
+    )
+
+
+def _detached(row: ConversationState) -> ConversationState:
+    return ConversationState(
+        user_id=row.user_id,
+        flow=row.flow,
+        step=row.step,
+        data=copy.deepcopy(row.data),
+        updated_at=row.updated_at,
+        screen_message_id=row.screen_message_id,
+        screen_outbox_id=row.screen_outbox_id,
+    )
