@@ -9,6 +9,7 @@ import re
 import pytest
 
 from domain import ledger
+from domain.fees import settlement
 from domain.states import DisputeStage, DisputeStatus, MilestoneStatus
 from handlers.callbacks import encode
 from tests.flows.harness import Harness, Person
@@ -196,7 +197,12 @@ async def test_partial_release_accepted_pays_part_and_refunds_the_rest(h, lang):
 @pytest.mark.parametrize("lang", ["en", "ru"])
 async def test_partial_release_declined_becomes_a_dispute_on_its_clock(h, lang):
     carla, fred, cid, mid = await submitted_deal(h, lang)
-    await offer_part(h, carla, mid, "30", "Half of the pages are missing")
+    confirm, _ = await offer_part(h, carla, mid, "30", "Half of the pages are missing")
+    # Nothing settles on a decline: the figures shown are the one settlement rule's.
+    split = settlement(10_000, 3_000, h.config.client_fee_bp, h.config.freelancer_fee_bp)
+    rest = 10_000 - 3_000
+    figures = {3_000, 10_000, split.to_freelancer, split.to_client, rest, split.to_client - rest}
+    assert amounts(confirm) == amounts(h.last(fred).text) == figures
     await h.press(fred, label("partial.btn.decline", lang))
     await h.send(fred, "too short")  # a dispute's reason has 10 characters or more
     assert (await milestones(h, cid))[0].status is MilestoneStatus.PARTIAL
