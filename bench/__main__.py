@@ -1,4 +1,4 @@
-"""Benchmarks: `python -m bench [sender|engine|ledger|search|talent|all|quick] [options]`.
+"""Benchmarks: `python -m bench [sender|engine|ledger|search|talent|alerts|all|quick] [options]`.
 
     .venv/bin/python -m bench                      # quick: every benchmark, small sizes
     .venv/bin/python -m bench engine --help        # one benchmark, its options
@@ -238,6 +238,7 @@ DATABASE_BENCHES = {
     "ledger": "bench.ledger_bench",
     "search": "bench.search_bench",
     "talent": "bench.talent_bench",
+    "alerts": "bench.alerts_bench",
 }
 SUMMARY = {
     "sender": "outbox sender → Bot API emulator: msg/s, 429s, memory",
@@ -245,13 +246,14 @@ SUMMARY = {
     "ledger": "fund→submit→release cycles: settlements/s; racing releases: refusals",
     "search": "uow.search.search over 20,000 jobs: FTS5 vs tsvector, queries/s, latency",
     "talent": "talent search and invite ranking over 100,000 profiles: p50/p95, both databases",
+    "alerts": "publishing a job against 100,000 alert subscriptions: p50/p95, alerts per job",
 }
 SENDER_QUICK = ["--rows", "1000", "--chats", "200"]
 
 
 def usage() -> str:
     lines = [
-        "usage: python -m bench [sender|engine|ledger|search|talent|all|quick] [options]",
+        "usage: python -m bench [sender|engine|ledger|search|talent|alerts|all|quick] [options]",
         "",
         "  (nothing)  quick: every benchmark at small sizes (make bench)",
         "  all        every benchmark at its default size",

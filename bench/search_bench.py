@@ -15,10 +15,17 @@ budget type; filters without text (newest first); first page mostly, page 2
 or 3 sometimes; 5 a page, as /jobs shows. Each query is one unit of work, as
 in the bot.
 
-Two measurements, each bounded by --time-limit seconds:
+Each query is a read-only unit of work (`db.read_uow`, as the bot runs /jobs and
+the search step: on SQLite a reader connection, outside the writer queue).
+Totals are counted up to JOB_COUNT_CAP (1,000): "1,000+".
+
+Measurements, each bounded by --time-limit seconds:
 1. one query at a time: queries/s and latency are the query's own cost;
-2. --concurrency queries at once: queries/s under load (latency includes waiting;
-   on SQLite every unit of work begins IMMEDIATE, so they queue).
+2. --concurrency queries at once: queries/s under load (latency includes waiting);
+3. beside a writer (issue 16, part 2): one query at a time while a writer loop
+   commits continuously (one outbox row a transaction) — the reader's p95, and
+   beside it the same queries through the writer queue (`db.uow`, BEGIN
+   IMMEDIATE: how every search ran before), with the writer's commits/s.
 """
 
 from __future__ import annotations
@@ -48,6 +55,7 @@ from bench.support import (
     migrated_database,
     print_table,
 )
+from domain.entities import OutboxMessage
 from domain.ports import JobQuery
 from domain.states import JobStatus
 from storage.database import Database
@@ -152,6 +160,35 @@ async def run_queries(
     return done, time.perf_counter() - started, latencies, matches
 
 
+async def beside_writer(
+    db: Database, uows: Callable[[], Any], queries: list[JobQuery], seconds: float
+) -> tuple[Latencies, float]:
+    """One query at a time while a writer commits continuously: (latencies, commits/s)."""
+    stop = asyncio.Event()
+    commits = 0
+
+    async def writer() -> None:
+        nonlocal commits
+        clock = WallClock()
+        while not stop.is_set():
+            async with db.uow() as uow:
+                await uow.outbox.add(
+                    OutboxMessage(chat_id=1, payload={"text": "x"}, created_at=clock.now())
+                )
+                await uow.commit()
+            commits += 1
+            await asyncio.sleep(0)  # let the readers' awaits run between commits
+
+    task = asyncio.create_task(writer())
+    started = time.perf_counter()
+    try:
+        _, _, latencies, _ = await run_queries(uows, queries, 1, seconds)
+    finally:
+        stop.set()
+        await task
+    return latencies, commits / (time.perf_counter() - started)
+
+
 async def measure(backend: str, server: str | None, args: argparse.Namespace) -> dict[str, float]:
     queries = query_mix(args.queries, args.seed)
     with tempfile.TemporaryDirectory() as tmp:
@@ -166,10 +203,14 @@ async def measure(backend: str, server: str | None, args: argparse.Namespace) ->
                 for query in queries[:20]:  # warm caches and prepared statements
                     async with db.uow() as uow:
                         await uow.search.search(query)
-                uows = db.uow
+                uows = db.read_uow  # as the bot runs searches (read_only=True routes)
                 with MemoryPeak(args.trace_memory) as memory:
                     one = await run_queries(uows, queries, 1, args.time_limit)
                     many = await run_queries(uows, queries, args.concurrency, args.time_limit)
+                    reader, commits = await beside_writer(db, uows, queries, args.time_limit)
+                    queued, queued_commits = await beside_writer(
+                        db, db.uow, queries, args.time_limit
+                    )
             finally:
                 await db.dispose()
     done, wall, latencies, matches = one
@@ -183,6 +224,10 @@ async def measure(backend: str, server: str | None, args: argparse.Namespace) ->
         "matches": matches / done if done else 0.0,
         "many_rate": many_done / many_wall if many_wall else 0.0,
         **many_latencies.figures("many_"),
+        **reader.figures("w_"),
+        "w_commits": commits,
+        **queued.figures("q_"),
+        "q_commits": queued_commits,
         "memory": memory.megabytes,
     }
 
@@ -228,6 +273,12 @@ def report(args: argparse.Namespace, results: dict[str, dict[str, float]]) -> in
             Row("many_p50", "  p50 ms", "{:.1f}"),
             Row("many_p95", "  p95 ms", "{:.1f}"),
             Row("many_p99", "  p99 ms", "{:.1f}"),
+            Row("w_p50", "beside writer: reader p50", "{:.1f}"),
+            Row("w_p95", "  p95 ms", "{:.1f}"),
+            Row("w_commits", "  writer commits/s", "{:.0f}"),
+            Row("q_p50", "  via writer queue: p50", "{:.1f}"),
+            Row("q_p95", "  p95 ms", "{:.1f}"),
+            Row("q_commits", "  writer commits/s", "{:.0f}"),
             Row("memory", memory_label, "{:.0f}"),
         ],
     )

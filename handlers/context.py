@@ -84,15 +84,20 @@ class Scope:
         return translator(user.language if user else None)
 
     async def _add(self, chat_id: int, method: str, payload: dict[str, Any], priority: int) -> int:
-        row = await self.uow.outbox.add(
-            OutboxMessage(
-                chat_id=chat_id,
-                method=method,
-                payload=payload,
-                priority=priority,
-                created_at=self.clock.now(),
-            )
+        row = OutboxMessage(
+            chat_id=chat_id,
+            method=method,
+            payload=payload,
+            priority=priority,
+            created_at=self.clock.now(),
         )
+        stage = getattr(self.uow.outbox, "stage", None)
+        if priority == BULK and stage is not None and self._stages(chat_id):
+            # A job's alerts (hundreds of rows) go in one batched INSERT at the next
+            # flush instead of one round trip each; nobody needs their ids here.
+            await stage(row)
+            return 0
+        row = await self.uow.outbox.add(row)
         assert row.id is not None
         if priority == REPLY:
             self.outbox_ids.append(row.id)
@@ -101,6 +106,10 @@ class Scope:
 
     def _wrote(self, chat_id: int, method: str, payload: dict[str, Any], row_id: int) -> None:
         """A row was written (Context keeps track of the acting user's screens)."""
+
+    def _stages(self, chat_id: int) -> bool:
+        """May a bulk row to this chat wait for the next flush (no id needed now)?"""
+        return True
 
     async def send(
         self, chat_id: int, text: str, buttons: Keyboard | None = None, priority: int = REPLY
@@ -385,6 +394,9 @@ class Context(Scope):
         draft.updated_at = self.clock.now()
 
     # --- the screen: only the newest wizard message has live buttons -------------------
+
+    def _stages(self, chat_id: int) -> bool:
+        return chat_id != self.event.chat_id  # the acting user's rows track screens by id
 
     def _wrote(self, chat_id: int, method: str, payload: dict[str, Any], row_id: int) -> None:
         if chat_id != self.event.chat_id or method == "buttons":

@@ -62,6 +62,9 @@ class BufferedOutbox(SqlRepository[OutboxMessage]):
         self.rows.append(obj)
         return obj
 
+    async def stage(self, obj: OutboxMessage) -> None:
+        await self.add(obj)
+
     async def get(self, key: Any) -> OutboxMessage | None:
         if isinstance(key, int) and key < 0:
             return next((r for r in self.rows if r.id == key), None)

@@ -47,6 +47,10 @@ class SqlRepository(Generic[T]):
         await self.session.flush()
         return obj
 
+    async def stage(self, obj: T) -> None:
+        """Add without flushing: written (batched with its kind) at the next flush."""
+        self.session.add(obj)
+
     async def delete(self, obj: T) -> None:
         await self.session.delete(obj)
         await self.session.flush()

@@ -21,11 +21,13 @@ Wizard-internal (only inside the alerts conversation):
 from __future__ import annotations
 
 from typing import Any
+from weakref import WeakKeyDictionary
 
 from domain import taxonomy
 from domain.entities import AlertSubscription
 from domain.events import JobAlert, JobDigest
 from domain.money import parse_money
+from domain.ports import UnitOfWork
 from domain.usecases import alerts as uc
 from domain.usecases import jobs
 from domain.usecases.alerts import SubscriptionFields
@@ -451,19 +453,47 @@ def alert_buttons_for(t: Translator, job_id: int) -> Keyboard | None:
     )
 
 
+_BATCH: WeakKeyDictionary[object, dict[int, tuple[Any, set[int], list[Any]]]] = WeakKeyDictionary()
+
+
+_CARDS: WeakKeyDictionary[object, dict[tuple[int, str], tuple[Any, Any]]] = WeakKeyDictionary()
+
+
+async def _alert_batch(uow: UnitOfWork, job_id: int) -> tuple[Any, set[int]]:
+    """A job's alerts are rendered together, after the fan-out: the job, who said
+    "Not interested" to it, and the users alerted are read once per unit of work
+    (and kept referenced, so each alert finds them in the session, with no query
+    that would flush the rows written so far one by one)."""
+    known = _BATCH.setdefault(uow, {})
+    if job_id not in known:
+        job = await uow.jobs.get(job_id)
+        dismissed = {d.user_id for d in await uow.dismissals.find(order_by="", job_id=job_id)}
+        alerted = sorted(
+            {e.user_id for e in uow.events if isinstance(e, JobAlert) and e.job_id == job_id}
+        )
+        people = await uow.users.find(order_by="", id__in=alerted) if alerted else []
+        known[job_id] = (job, dismissed, people)
+    job, dismissed, _ = known[job_id]
+    return job, dismissed
+
+
 @renders(JobAlert)
 async def job_alert(scope: Scope, event: JobAlert) -> None:
     """An instant alert: the job's card with Pitch and Not interested (bulk priority)."""
     user_id, job_id = event.user_id, event.job_id
-    job = await scope.uow.jobs.get(job_id)
+    job, dismissed = await _alert_batch(scope.uow, job_id)
     if job is None or job.status != "open":
         return
-    if await scope.uow.dismissals.count(user_id=user_id, job_id=job_id):
+    if user_id in dismissed:
         return
     t = await scope.translator_for(user_id)
-    client = await track_record.client_of(scope.uow, scope.config, job.client_id)
-    text = t("alerts.new_job") + "\n\n" + job_card(job, t, full=False, client=client)
-    await scope.notify(user_id, text=text, buttons=alert_buttons_for(t, job_id), priority=BULK)
+    cards = _CARDS.setdefault(scope.uow, {})
+    if (job_id, t.lang) not in cards:  # the same card for everyone of a language
+        client = await track_record.client_of(scope.uow, scope.config, job.client_id)
+        text = t("alerts.new_job") + "\n\n" + job_card(job, t, full=False, client=client)
+        cards[(job_id, t.lang)] = (text, alert_buttons_for(t, job_id))
+    text, buttons = cards[(job_id, t.lang)]
+    await scope.notify(user_id, text=text, buttons=buttons, priority=BULK)
 
 
 @renders(JobDigest)

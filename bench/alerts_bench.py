@@ -1,0 +1,179 @@
+"""Alert matching (issue 16, part 4): publishing a job matched against many alert
+subscriptions, its alerts written to the outbox in the same transaction — SQLite
+and PostgreSQL side by side.
+
+    .venv/bin/python -m bench alerts                        # 100,000 subscriptions
+    .venv/bin/python -m bench alerts --subscriptions 20000 --time-limit 3
+
+Per database: a fresh database built by the migrations; --subscriptions
+freelancers with one subscription each, inserted in bulk with their lookup rows
+(storage/skill_index.py; not timed). A subscription names one category of the
+taxonomy (90 %) and one to three of its skills (85 %), half are instant and half
+daily, 5 % paused — people subscribe to their trade, so a job reaches the few
+hundred freelancers of its own. Then, one at a time for --time-limit seconds, a
+client publishes a job (drawn from bench/market.py) through the use case
+(domain/usecases/jobs.publish_job: candidates through the lookup tables,
+domain/matching decides) in one unit of work with its notifications rendered
+into outbox rows by the registered renderers and committed, as the bot does.
+Reported: the publish's p50/p95/max (the target: p95 ≤ 20 ms) and the mean
+alerts (outbox rows) a job wrote.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import tempfile
+import time
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from bench import market
+from bench.support import (
+    Budget,
+    Latencies,
+    MemoryPeak,
+    Row,
+    WallClock,
+    add_database_options,
+    conditions,
+    migrated_database,
+    print_table,
+)
+from domain import taxonomy
+from domain.config import MarketConfig
+from domain.usecases import jobs
+from handlers.unit import UnitRunner
+from storage.database import Database
+from storage.skill_index import ANY
+from storage.tables import subscription_categories, subscription_skills, users
+from storage.tables import subscriptions as subs
+
+FIRST = 6_000_000
+CLIENTS = range(5_000_000, 5_000_050)
+BATCH = 5_000
+
+
+async def seed(db: Database, count: int, rng: random.Random) -> None:
+    now = WallClock().now()
+    await market.add_users(db, WallClock(), CLIENTS, client=True)
+    cats = list(taxonomy.CATEGORIES)
+    for first in range(FIRST, FIRST + count, BATCH):
+        people, rows, skill_rows, cat_rows = [], [], [], []
+        for n in range(first, min(first + BATCH, FIRST + count)):
+            category = rng.choice(cats)
+            named_cat = [category.slug] if rng.random() < 0.9 else []
+            pool = [s.slug for s in category.skills]
+            named = (
+                rng.sample(pool, min(len(pool), rng.randint(1, 3))) if rng.random() < 0.85 else []
+            )
+            people.append(
+                {"id": n, "name": f"f{n}", "is_freelancer": True, "created_at": now,
+                 "language": "en"}
+            )  # fmt: skip
+            rows.append(
+                {"id": n, "user_id": n, "categories": named_cat, "skills": named, "keywords": [],
+                 "min_budget": 0, "mode": rng.choice(["instant", "daily"]),
+                 "paused": rng.random() < 0.05, "created_at": now}
+            )  # fmt: skip
+            skill_rows += [{"subscription_id": n, "skill": s} for s in named or [ANY]]
+            cat_rows += [{"subscription_id": n, "category": c} for c in named_cat or [ANY]]
+        async with db.uow() as uow:
+            await uow.session.execute(sa.insert(users), people)
+            await uow.session.execute(sa.insert(subs), rows)
+            await uow.session.execute(sa.insert(subscription_skills), skill_rows)
+            await uow.session.execute(sa.insert(subscription_categories), cat_rows)
+            await uow.commit()
+    async with db.engine.connect() as conn:
+        await conn.execute(sa.text("ANALYZE"))
+        await conn.commit()
+
+
+async def measure(backend: str, server: str | None, args: argparse.Namespace) -> dict[str, float]:
+    rng = random.Random(args.seed)
+    clock, config = WallClock(), MarketConfig()
+    with tempfile.TemporaryDirectory() as tmp:
+        async with migrated_database(backend, server, Path(tmp)) as url:
+            db = Database(url)
+            try:
+                began = time.perf_counter()
+                await seed(db, args.subscriptions, rng)
+                seeded = time.perf_counter() - began
+                runner = UnitRunner(db.uow, clock, config)
+                latencies, alerts, done, warm_rows = Latencies(), 0, 0, 0
+                budget = Budget(args.time_limit)
+                warm = 3  # the first publishes load the flows and warm the caches: not counted
+                with MemoryPeak(args.trace_memory) as memory:
+                    while warm > 0 or not budget.over():
+                        text = market.job_text(rng)
+                        client = rng.choice(CLIENTS)
+                        fields = jobs.JobFields(
+                            title=text.title, description=text.description,
+                            category=text.category, skills=text.skills,
+                            budget_type=text.budget_type, budget=text.budget,
+                        )  # fmt: skip
+                        async with db.uow() as uow:  # the draft (not timed)
+                            draft = await jobs.post_job(uow, clock, config, client, fields)
+                            await uow.commit()
+                        assert draft.id is not None
+                        start = time.perf_counter()
+
+                        async def publish(
+                            unit, job_id: int = draft.id, client: int = client
+                        ) -> int:
+                            await jobs.publish_job(unit.uow, clock, client, job_id)
+                            return sum(1 for e in unit.uow.events if type(e).__name__ == "JobAlert")
+
+                        sent = await runner.run(publish, "publish")
+                        if warm > 0:
+                            warm -= 1
+                            warm_rows += sent
+                            continue
+                        alerts += sent
+                        latencies.add(time.perf_counter() - start)
+                        done += 1
+                async with db.uow() as uow:
+                    written = await uow.outbox.count() - warm_rows
+            finally:
+                await db.dispose()
+    return {
+        "seed": seeded,
+        "published": done,
+        **latencies.figures(),
+        "alerts": alerts / done if done else 0.0,
+        "rows": written / done if done else 0.0,
+        "memory": memory.megabytes,
+    }
+
+
+def add_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--subscriptions", type=int, default=100_000, help="subscriptions (default 100,000)"
+    )
+    parser.add_argument(
+        "--time-limit", type=float, default=5, help="seconds of publishing per database"
+    )
+    add_database_options(parser)
+
+
+QUICK = ["--subscriptions", "10000", "--time-limit", "1.5"]
+
+
+def report(args: argparse.Namespace, results: dict[str, dict[str, float]]) -> int:
+    print_table(
+        f"alerts: publishing a job against {args.subscriptions:,} subscriptions "
+        f"({conditions(args)}); target p95 ≤ 20 ms",
+        results,
+        [
+            Row("seed", "bulk insert s (not timed)", "{:.1f}"),
+            Row("published", "jobs published", "{:,.0f}", ratio=False),
+            Row("p50", "  publish p50 ms", "{:.1f}"),
+            Row("p95", "  publish p95 ms", "{:.1f}"),
+            Row("max", "  publish max ms", "{:.1f}"),
+            Row("alerts", "  alerts per job", "{:,.1f}", ratio=False),
+            Row("rows", "  outbox rows per job", "{:,.1f}", ratio=False),
+            Row("memory", "peak RSS MB", "{:.0f}"),
+        ],
+    )
+    return 0
