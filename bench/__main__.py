@@ -1,4 +1,4 @@
-"""Benchmarks: `python -m bench [sender|engine|ledger|search|talent|alerts|all|quick] [options]`.
+"""Benchmarks: `python -m bench [sender|engine|ledger|search|talent|alerts|floor|all|quick] [options]`.
 
     .venv/bin/python -m bench                      # quick: every benchmark, small sizes
     .venv/bin/python -m bench engine --help        # one benchmark, its options
@@ -247,13 +247,15 @@ SUMMARY = {
     "search": "uow.search.search over 20,000 jobs: FTS5 vs tsvector, queries/s, latency",
     "talent": "talent search and invite ranking over 100,000 profiles: p50/p95, both databases",
     "alerts": "publishing a job against 100,000 alert subscriptions: p50/p95, alerts per job",
+    "floor": "Gigbot's common updates against a minimal aiogram+SQLAlchemy bot: rate, SQL",
 }
+FLOOR_QUICK = ["--updates", "40"]
 SENDER_QUICK = ["--rows", "1000", "--chats", "200"]
 
 
 def usage() -> str:
     lines = [
-        "usage: python -m bench [sender|engine|ledger|search|talent|alerts|all|quick] [options]",
+        "usage: python -m bench [sender|engine|ledger|search|talent|alerts|floor|all|quick] [options]",
         "",
         "  (nothing)  quick: every benchmark at small sizes (make bench)",
         "  all        every benchmark at its default size",
@@ -285,7 +287,15 @@ def every_bench(quick: bool, argv: list[str]) -> int:
         print(f"\n== {name} ==", flush=True)
         module = importlib.import_module(DATABASE_BENCHES[name])
         status |= database_bench(name, (module.QUICK if quick else []) + extra)
+    print("\n== floor ==", flush=True)
+    status |= floor_main(FLOOR_QUICK if quick else [])
     return status
+
+
+def floor_main(argv: list[str]) -> int:
+    from bench.floor import main as floor
+
+    return floor(argv)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -300,6 +310,8 @@ def main(argv: list[str] | None = None) -> int:
         return every_bench(False, rest)
     if head == "sender":
         return sender_main(rest)
+    if head == "floor":
+        return floor_main(rest)
     if head in DATABASE_BENCHES:
         return database_bench(head, rest)
     if head.startswith("-"):
