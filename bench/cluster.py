@@ -37,7 +37,7 @@ TOKEN = "1000000001:SCALE-gigbot-token"
 SECRET = "scale-secret"
 HOOK_PATH = "/tg/hook"
 ROOT = Path(__file__).resolve().parent.parent
-START_TIMEOUT_S = 60
+START_TIMEOUT_S = 120  # a loaded 2-core machine starts three processes slowly
 
 
 def haproxy_path() -> str | None:
