@@ -96,6 +96,9 @@ def create_reader_engine(url: str, **kwargs: Any) -> AsyncEngine | None:
     if not _file_sqlite(url):
         return None
     kwargs.setdefault("connect_args", {"timeout": SQLITE_BUSY_TIMEOUT_S})
+    # A reader's transaction is always rolled back before its connection goes back
+    # (ReadUnitOfWork._end): no second rollback on return (a thread hop each).
+    kwargs.setdefault("pool_reset_on_return", None)
     engine = create_async_engine(url, **kwargs)
     _configure_sqlite_reader(engine)
     return engine

@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.entities import AlertSubscription, Job
+from domain.matching import comparable_budget
 from domain.ports import JOB_COUNT_CAP, JobQuery
 from domain.states import JobStatus
 from storage.skill_index import ANY, index_values, skill_values
@@ -157,4 +158,6 @@ class SqlJobSearch:
         )
         if mode is not None:
             stmt = stmt.where(subs.c.mode == mode)
+        if job.budget > 0:  # the budget rule of domain.matching, as a filter
+            stmt = stmt.where(subs.c.min_budget <= comparable_budget(job))
         return list((await self.session.scalars(stmt)).all())

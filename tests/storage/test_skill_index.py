@@ -174,8 +174,8 @@ async def test_typed_case_is_indexed_by_key_and_meets_old_slugs(any_db):
 async def test_the_candidates_never_miss_a_match(any_db):
     """Issue 16, part 4: the indexed candidate query is a superset of what
     domain.matching.job_matches accepts, for many random subscriptions and jobs
-    (skills, categories, both, neither; old subscriptions indexed by the migration
-    look the same)."""
+    (skills, categories, both, neither, budgets fixed and hourly; old subscriptions
+    indexed by the migration look the same)."""
     import random
 
     from domain.matching import job_matches
@@ -195,6 +195,7 @@ async def test_the_candidates_never_miss_a_match(any_db):
                         categories=rng.sample(categories, rng.choice([0, 1, 1, 2])),
                         mode=rng.choice(["instant", "daily"]),
                         paused=rng.random() < 0.1,
+                        min_budget=rng.choice([0, 1_000, 5_000, 20_000, 100_000]),
                     )
                 )
             )
@@ -206,6 +207,8 @@ async def test_the_candidates_never_miss_a_match(any_db):
                     title="Work",
                     category=rng.choice([None, *categories]),
                     skills=rng.sample(skills, rng.choice([0, 1, 2, 3])),
+                    budget_type=rng.choice(["fixed", "hourly"]),
+                    budget=rng.choice([0, 500, 3_000, 30_000]),
                 )
             )
             job.status = JobStatus.OPEN
