@@ -228,7 +228,8 @@ async def _back_to_title(db: Database) -> None:
     """Put the client back at the wizard's title step (between updates, not timed)."""
     async with db.engine.begin() as conn:
         await conn.execute(
-            sa.text("UPDATE conversation_states SET step = 'title' WHERE user_id = :id"), {"id": CARLA}
+            sa.text("UPDATE conversation_states SET step = 'title' WHERE user_id = :id"),
+            {"id": CARLA},
         )
 
 
