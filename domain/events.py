@@ -893,6 +893,17 @@ class InvoicePaid(MilestoneEvent):
 
 
 @event
+class InvoiceOverdue(MilestoneEvent):
+    """A no-limit week's invoice was not paid by `review_until`: time logging on
+    the contract pauses until it is paid."""
+
+    kind = "invoice_overdue"
+    week_id: int
+    week_start: str
+    invoice: int
+
+
+@event
 class WeekUnfunded(MilestoneEvent):
     """A week ended without its escrow funded: nothing was logged or billed."""
 

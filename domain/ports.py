@@ -207,6 +207,14 @@ class ReadOnlyViolation(RuntimeError):
     write: a programming error (storage/reads.py, handlers/engine.py)."""
 
 
+class HourlyTermsRepository(Repository[HourlyTerms], Protocol):
+    async def without_week(self, week_start: datetime, limit: int) -> list[HourlyTerms]:
+        """The terms of the active hourly contracts that have no week starting at
+        `week_start` (ended, offered or declined contracts never open one), by
+        contract id, in one query."""
+        ...
+
+
 class UnitOfWork(Protocol):
     users: Repository[User]
     profiles: Repository[FreelancerProfile]
@@ -239,7 +247,7 @@ class UnitOfWork(Protocol):
     processed_updates: ProcessedUpdates
     stored_updates: Repository[StoredUpdate]
     gateway_calls: Repository[GatewayCall]
-    hourly_terms: Repository[HourlyTerms]
+    hourly_terms: HourlyTermsRepository
     weeks: Repository[TimesheetWeek]
     time_entries: Repository[TimeEntry]
     ledger: Ledger

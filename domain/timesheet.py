@@ -7,6 +7,12 @@ When the week closes its logged time becomes an invoice, hours × rate capped at
 the limit, and the week's milestone is settled by the one fee rule
 (domain/fees.py) with the invoice as the freelancer's share: the unused escrow
 goes back to the client by the settlement's refund (`refund:milestone:<id>`).
+
+"No limit" (a weekly limit of NO_LIMIT, chosen by the client): nothing is
+pre-funded. The week has no milestone while it is open; at its close the
+invoice (hours × rate, uncapped) becomes a milestone of kind "invoice" that the
+client pays through the same checkout within the review window, and paying it
+releases it to the freelancer by the same settlement rule.
 """
 
 from __future__ import annotations
@@ -20,6 +26,8 @@ from domain.errors import ValidationError
 MAX_ENTRY_MINUTES = 24 * 60
 MAX_WEEKLY_LIMIT_HOURS = 168
 MEMO_MAX = 200
+NO_LIMIT = 0  # the client chose "no limit": nothing pre-funded, each invoice paid after
+INVOICE_KIND = "invoice"  # the milestone a no-limit week's invoice is paid through
 
 
 @dataclass(kw_only=True, eq=False)
@@ -28,14 +36,18 @@ class HourlyTerms:
 
     contract_id: int
     rate: int  # minor units per hour
-    weekly_limit_hours: int
+    weekly_limit_hours: int  # NO_LIMIT: billed after the week, nothing pre-funded
+
+    @property
+    def no_limit(self) -> bool:
+        return self.weekly_limit_hours == NO_LIMIT
 
 
 @dataclass(kw_only=True, eq=False)
 class TimesheetWeek:
     id: int | None = None
     contract_id: int
-    milestone_id: int  # the week's escrow
+    milestone_id: int | None  # the week's escrow; a no-limit week's invoice, once closed
     week_start: datetime  # UTC, the configured weekday at 00:00
     closed_at: datetime | None = None
     logged_minutes: int = 0  # at close, all that was logged
@@ -45,6 +57,7 @@ class TimesheetWeek:
     reason: str | None = None  # why the client paid less
     review_until: datetime | None = None  # then the invoice is paid automatically
     settled_at: datetime | None = None
+    overdue_at: datetime | None = None  # a no-limit invoice unpaid past review_until
 
     @property
     def week_end(self) -> datetime:
@@ -71,14 +84,18 @@ def week_start_of(moment: datetime, weekday: int = 0) -> datetime:
 
 
 def weekly_escrow(rate: int, limit_hours: int) -> int:
-    """What the client pre-funds for a week: the limit's worth of hours."""
+    """What the client pre-funds for a week: the limit's worth of hours (nothing
+    without a limit)."""
     return rate * limit_hours
 
 
 def invoice_for(minutes: int, rate: int, limit_hours: int) -> tuple[int, int]:
     """(billed minutes, amount): hours × rate, capped at the weekly limit, the
-    amount rounded half up to the minor unit (never above the weekly escrow)."""
-    billed = min(max(minutes, 0), limit_hours * 60)
+    amount rounded half up to the minor unit (never above the weekly escrow);
+    uncapped without a limit."""
+    billed = max(minutes, 0)
+    if limit_hours != NO_LIMIT:
+        billed = min(billed, limit_hours * 60)
     return billed, (billed * rate + 30) // 60
 
 

@@ -27,6 +27,7 @@ from domain import entities as e
 from domain import saved as sv
 from domain import timesheet as ts
 from domain.events import Event
+from storage.hourly_terms import SqlHourlyTerms
 from storage.ledger import SqlLedger
 from storage.processed_updates import SqlProcessedUpdates
 from storage.reads import (
@@ -227,7 +228,7 @@ class SqlUnitOfWork:
         self.processed_updates = SqlProcessedUpdates(s)
         self.stored_updates = SqlRepository(s, e.StoredUpdate)
         self.gateway_calls = SqlRepository(s, e.GatewayCall)
-        self.hourly_terms = SqlRepository(s, ts.HourlyTerms)
+        self.hourly_terms = SqlHourlyTerms(s, ts.HourlyTerms)
         self.weeks = SqlRepository(s, ts.TimesheetWeek)
         self.time_entries = SqlRepository(s, ts.TimeEntry)
         self.ledger = SqlLedger(s, self._now)

@@ -694,7 +694,8 @@ timesheet_weeks = sa.Table(
     metadata,
     _id(),
     sa.Column("contract_id", BigInt, sa.ForeignKey("contracts.id"), nullable=False, index=True),
-    sa.Column("milestone_id", BigInt, sa.ForeignKey("milestones.id"), nullable=False, unique=True),
+    # NULL while a no-limit week is open: its invoice becomes a milestone at the close.
+    sa.Column("milestone_id", BigInt, sa.ForeignKey("milestones.id"), nullable=True, unique=True),
     sa.Column("week_start", UTCDateTime, nullable=False),
     sa.Column("closed_at", UTCDateTime),
     sa.Column("logged_minutes", sa.Integer, nullable=False, default=0),
@@ -704,6 +705,7 @@ timesheet_weeks = sa.Table(
     sa.Column("reason", sa.Text),
     sa.Column("review_until", UTCDateTime, index=True),
     sa.Column("settled_at", UTCDateTime),
+    sa.Column("overdue_at", UTCDateTime),
     sa.UniqueConstraint("contract_id", "week_start", name="uq_timesheet_weeks_contract_week"),
 )
 

@@ -34,6 +34,7 @@ from domain.states import (
     JobStatus,
     MilestoneStatus,
 )
+from domain.timesheet import INVOICE_KIND
 from domain.usecases import badges, jobs
 from domain.usecases.blocking import require_contact
 from domain.usecases.common import (
@@ -78,8 +79,10 @@ class MilestoneSpec:
     due_date: date | None = None
 
 
-def _clean_specs(specs: Sequence[MilestoneSpec], today: date) -> list[MilestoneSpec]:
-    if not specs:
+def _clean_specs(
+    specs: Sequence[MilestoneSpec], today: date, empty_ok: bool = False
+) -> list[MilestoneSpec]:
+    if not specs and not empty_ok:
         raise ValidationError("milestones_empty", "An offer needs at least one milestone.")
     if len(specs) > MAX_MILESTONES:
         raise ValidationError(
@@ -128,8 +131,10 @@ async def send_offer(
     freelancer_id: int,
     milestones: Sequence[MilestoneSpec],
     title: str | None = None,
+    empty_ok: bool = False,
 ) -> Contract:
     """The client offers a contract to a freelancer who pitched or was invited.
+    `empty_ok`: an hourly offer with no limit has no milestone to pre-fund.
 
     Fees are snapshotted from the config, so a later fee change does not alter
     an agreed deal. One live offer or contract per (job, freelancer).
@@ -143,7 +148,7 @@ async def send_offer(
     await freelancer(uow, freelancer_id)
     await require_contact(uow, actor_id, freelancer_id)
     now = clock.now()
-    specs = _clean_specs(milestones, now.date())
+    specs = _clean_specs(milestones, now.date(), empty_ok)
     pitches = await uow.pitches.find(job_id=job_id, freelancer_id=freelancer_id)
     pitch: Pitch | None = pitches[0] if pitches else None
     if pitch is None:
@@ -366,6 +371,9 @@ async def end_contract(
     require_party(contract, actor_id)
     if contract.status is not ContractStatus.ACTIVE:
         contract.apply("end")  # raises IllegalTransition with the real state
+    from domain.usecases import hourly  # hourly.py builds on this module
+
+    await hourly.invoice_open_week(uow, clock, config, contract)  # logged time is billed
     milestones = [
         await load(uow.milestones, m.id, "milestone", lock=True)
         for m in await uow.milestones.find(contract_id=contract_id, order_by="id")
@@ -373,6 +381,8 @@ async def end_contract(
     require_endable(milestones)
     now = clock.now()
     for m in milestones:
+        if m.kind == INVOICE_KIND:
+            continue  # a week's invoice stays payable after the end
         if m.status in (MilestoneStatus.PENDING, MilestoneStatus.PROPOSED):
             m.apply("cancel")
             m.settled_at = now

@@ -13,6 +13,14 @@ through settlement.settle, the one settlement rule: the invoice (or what the
 client paid) is the freelancer's share, the unused escrow goes back to the
 client as the settlement's refund (`refund:milestone:<id>`), and the ledger key
 `settle:milestone:<id>` settles a week at most once, whoever comes first.
+
+With "no limit" (the client's choice) nothing is pre-funded: the open week has
+no milestone; its close bills hours × rate uncapped as a milestone of kind
+"invoice", which the client pays through the same checkout (start_funding,
+confirm_payment → invoice_funded: released whole by the same settlement rule)
+within the review window. Time is logged while no earlier invoice is unpaid past
+its window; such an invoice is marked overdue and both are told. Ending the
+contract invoices the open week first.
 """
 
 from __future__ import annotations
@@ -24,13 +32,15 @@ from domain import validation
 from domain.config import MarketConfig
 from domain.entities import Contract, Milestone
 from domain.errors import NotAllowed, NotFound, ValidationError
-from domain.events import InvoiceIssued, InvoicePaid, WeekOpened, WeekUnfunded
+from domain.events import InvoiceIssued, InvoiceOverdue, InvoicePaid, WeekOpened, WeekUnfunded
 from domain.fees import Settlement
 from domain.ports import Clock, UnitOfWork
 from domain.states import ContractStatus, MilestoneStatus
 from domain.timesheet import (
+    INVOICE_KIND,
     MAX_WEEKLY_LIMIT_HOURS,
     MEMO_MAX,
+    NO_LIMIT,
     HourlyTerms,
     TimeEntry,
     TimesheetWeek,
@@ -67,20 +77,19 @@ async def send_hourly_offer(
     title: str | None = None,
 ) -> Contract:
     """The client offers an hourly contract: `rate` per hour (minor units) and a
-    weekly limit of hours. Its one milestone is the first week's escrow."""
+    weekly limit of hours. Its one milestone is the first week's escrow; with
+    NO_LIMIT it has none (nothing is pre-funded: each week is invoiced after)."""
     job = await load(uow.jobs, job_id, "job")
     if job.budget_type != "hourly":
         raise NotAllowed("job_not_hourly", "Hourly offers are made on hourly jobs.")
     _check_terms(rate, weekly_limit_hours)
+    first = (
+        []
+        if weekly_limit_hours == NO_LIMIT
+        else [contracts.MilestoneSpec(FIRST_WEEK_TITLE, weekly_escrow(rate, weekly_limit_hours))]
+    )
     contract = await contracts.send_offer(
-        uow,
-        clock,
-        config,
-        actor_id,
-        job_id,
-        freelancer_id,
-        [contracts.MilestoneSpec(FIRST_WEEK_TITLE, weekly_escrow(rate, weekly_limit_hours))],
-        title,
+        uow, clock, config, actor_id, job_id, freelancer_id, first, title, empty_ok=not first
     )
     await uow.hourly_terms.add(
         HourlyTerms(
@@ -95,6 +104,8 @@ async def send_hourly_offer(
 def _check_terms(rate: int, limit: int) -> None:
     if not isinstance(rate, int) or isinstance(rate, bool) or rate <= 0:
         raise ValidationError("amount_zero", "A rate must be more than zero.")
+    if limit == NO_LIMIT and isinstance(limit, int) and not isinstance(limit, bool):
+        return  # the client's explicit choice: "no limit"
     if not isinstance(limit, int) or not 1 <= limit <= MAX_WEEKLY_LIMIT_HOURS:
         raise ValidationError(
             "weekly_limit_range",
@@ -127,13 +138,16 @@ async def refuse_week(uow: UnitOfWork, milestone_id: int, action: str) -> None:
 
 async def _open_week(
     uow: UnitOfWork, clock: Clock, config: MarketConfig, contract: Contract, terms: HourlyTerms
-) -> TimesheetWeek:
-    """The current week of an active hourly contract, opened if need be; the
-    caller holds the contract's lock, so two openers never race."""
+) -> tuple[TimesheetWeek, bool]:
+    """The current week of an active hourly contract, opened if need be (True
+    then); the caller holds the contract's lock, so two openers never race."""
     start = week_start_of(clock.now(), config.timesheet_week_start)
     found = await uow.weeks.find(contract_id=contract.id, week_start=start, limit=1)
     if found:
-        return found[0]
+        return found[0], False
+    if terms.no_limit:  # nothing to fund: its invoice becomes a milestone at the close
+        week = TimesheetWeek(contract_id=contract.id, milestone_id=None, week_start=start)  # type: ignore[arg-type]
+        return await uow.weeks.add(week), True
     milestone = None
     if not await uow.weeks.count(contract_id=contract.id):
         # The first week's escrow is the offer's milestone.
@@ -170,7 +184,7 @@ async def _open_week(
             **milestone_parties(milestone, contract),
         )
     )
-    return week
+    return week, True
 
 
 async def current_week(
@@ -183,28 +197,24 @@ async def current_week(
         raise NotAllowed("not_hourly", "This is not an hourly contract.")
     if contract.status is not ContractStatus.ACTIVE:
         raise NotAllowed("contract_not_active", "The contract is not active.")
-    return await _open_week(uow, clock, config, contract, terms), contract, terms
+    return (await _open_week(uow, clock, config, contract, terms))[0], contract, terms
 
 
 async def open_weeks_due(
     uow: UnitOfWork, clock: Clock, config: MarketConfig, limit: int = BATCH
 ) -> list[int]:
     """Open this week (its escrow to fund) on every active hourly contract that
-    has none yet: when the contract starts, and each week start. The week ids."""
+    has none yet: when the contract starts, and each week start. The week ids.
+    One query finds them (ended contracts are never read)."""
     start = week_start_of(clock.now(), config.timesheet_week_start)
     opened: list[int] = []
-    for terms in await uow.hourly_terms.find(order_by="contract_id"):
-        if await uow.weeks.count(contract_id=terms.contract_id, week_start=start):
-            continue
+    for terms in await uow.hourly_terms.without_week(start, limit):
         contract = await load(uow.contracts, terms.contract_id, "contract", lock=True)
         if contract.status is not ContractStatus.ACTIVE:
-            continue
-        before = len(uow.events)
-        week = await _open_week(uow, clock, config, contract, terms)
-        if len(uow.events) > before:
+            continue  # ended meanwhile
+        week, created = await _open_week(uow, clock, config, contract, terms)
+        if created:
             opened.append(week.id)  # type: ignore[arg-type]
-        if len(opened) >= limit:
-            break
     return opened
 
 
@@ -221,9 +231,10 @@ class Logged:
 
 async def _open_week_for_day(
     uow: UnitOfWork, clock: Clock, config: MarketConfig, contract_id: int, day: date
-) -> tuple[TimesheetWeek, Milestone, Contract, HourlyTerms]:
+) -> tuple[TimesheetWeek, Milestone | None, Contract, HourlyTerms]:
     """The week holding `day`, locked (milestone first, then week), still open and
-    funded: else refused with what to do."""
+    funded (without a limit: no earlier invoice overdue): else refused with what
+    to do."""
     week, contract, terms = await current_week(uow, clock, config, contract_id)
     start = week_start_of(datetime.combine(day, datetime.min.time()), config.timesheet_week_start)
     if start != week.week_start:
@@ -231,6 +242,12 @@ async def _open_week_for_day(
         if not found:
             raise NotAllowed("week_not_open", "That week has no timesheet.")
         week = found[0]
+    if terms.no_limit:
+        week = await load(uow.weeks, week.id, "week", lock=True)
+        if week.closed_at is not None:
+            raise NotAllowed("week_closed", "That week is closed: its time can no longer change.")
+        await _require_paid_up(uow, clock, contract_id)
+        return week, None, contract, terms
     milestone = await load(uow.milestones, week.milestone_id, "milestone", lock=True)
     week = await load(uow.weeks, week.id, "week", lock=True)
     if week.closed_at is not None:
@@ -240,6 +257,20 @@ async def _open_week_for_day(
             "week_not_funded", "Time logging is paused until the client funds this week."
         )
     return week, milestone, contract, terms
+
+
+async def _require_paid_up(uow: UnitOfWork, clock: Clock, contract_id: int) -> None:
+    """No-limit logging continues only while every earlier invoice is paid or
+    still within its review window."""
+    if await uow.weeks.count(
+        contract_id=contract_id,
+        closed_at__ne=None,
+        settled_at=None,
+        review_until__lte=clock.now(),
+    ):
+        raise NotAllowed(
+            "invoice_overdue", "Time logging is paused until the client pays the last invoice."
+        )
 
 
 def _memo(text: str) -> str:
@@ -334,7 +365,11 @@ async def delete_entry(
 
 
 async def _close(
-    uow: UnitOfWork, clock: Clock, config: MarketConfig, week: TimesheetWeek, milestone: Milestone
+    uow: UnitOfWork,
+    clock: Clock,
+    config: MarketConfig,
+    week: TimesheetWeek,
+    milestone: Milestone | None,
 ) -> bool:
     """Close a week (both rows locked): its time becomes the invoice the client
     reviews, or, with nothing logged, the escrow goes straight back. A week whose
@@ -344,6 +379,10 @@ async def _close(
     terms = await terms_of(uow, contract.id)
     assert terms is not None
     now = clock.now()
+    if terms.no_limit:
+        await _close_no_limit(uow, clock, config, week, contract, terms)
+        return True
+    assert milestone is not None
     if milestone.status is MilestoneStatus.FUNDING:
         return False
     week.closed_at = now
@@ -383,12 +422,58 @@ async def _close(
     return True
 
 
-async def _locked_week(uow: UnitOfWork, week_id: int) -> tuple[TimesheetWeek, Milestone]:
-    """Milestone first, then week: the order every use case here locks them in."""
+async def _close_no_limit(
+    uow: UnitOfWork,
+    clock: Clock,
+    config: MarketConfig,
+    week: TimesheetWeek,
+    contract: Contract,
+    terms: HourlyTerms,
+) -> None:
+    """A no-limit week's time becomes an invoice milestone the client pays within
+    the review window; nothing logged closes it with nothing to pay."""
+    now = clock.now()
+    week.closed_at = now
+    week.logged_minutes = await _minutes_in(uow, week.id)  # type: ignore[arg-type]
+    week.billed_minutes, week.invoice = invoice_for(week.logged_minutes, terms.rate, NO_LIMIT)
+    if week.invoice == 0:
+        week.paid, week.settled_at = 0, now
+        return
+    existing = await uow.milestones.find(contract_id=contract.id)
+    milestone = await uow.milestones.add(
+        Milestone(
+            contract_id=contract.id,  # type: ignore[arg-type]
+            position=max((m.position for m in existing), default=0) + 1,
+            title=week_title(week.week_start),
+            amount=week.invoice,
+            currency=contract.currency,
+            kind=INVOICE_KIND,
+        )
+    )
+    week.milestone_id = milestone.id
+    week.review_until = now + timedelta(days=config.timesheet_review_days)
+    uow.emit(
+        InvoiceIssued(
+            week_id=week.id,  # type: ignore[arg-type]
+            week_start=week.week_start.date().isoformat(),
+            logged_minutes=week.logged_minutes,
+            billed_minutes=week.billed_minutes,
+            invoice=week.invoice,
+            review_until=week.review_until.isoformat(),
+            **milestone_parties(milestone, contract),
+        )
+    )
+
+
+async def _locked_week(uow: UnitOfWork, week_id: int) -> tuple[TimesheetWeek, Milestone | None]:
+    """Milestone first, then week: the order every use case here locks them in
+    (an open no-limit week has no milestone)."""
     found = await uow.weeks.get(week_id)
     if found is None:
         raise NotFound("week_not_found", "No such week.")
-    milestone = await load(uow.milestones, found.milestone_id, "milestone", lock=True)
+    milestone = None
+    if found.milestone_id is not None:
+        milestone = await load(uow.milestones, found.milestone_id, "milestone", lock=True)
     return await load(uow.weeks, week_id, "week", lock=True), milestone
 
 
@@ -469,7 +554,11 @@ async def _invoice_to_pay(
     week, milestone = await _locked_week(uow, week_id)
     contract = await load(uow.contracts, week.contract_id, "contract")
     require_party(contract, actor_id, "client")
-    if week.settled_at is not None or milestone.status is not MilestoneStatus.SUBMITTED:
+    if (
+        week.settled_at is not None
+        or milestone is None
+        or milestone.status is not MilestoneStatus.SUBMITTED
+    ):
         raise NotAllowed("invoice_settled", "This invoice is already settled or disputed.")
     return week, milestone, contract
 
@@ -496,17 +585,62 @@ async def pay_less(
 async def auto_pay_due(
     uow: UnitOfWork, clock: Clock, config: MarketConfig, limit: int = BATCH
 ) -> list[int]:
-    """Pay every invoice whose review window ended unanswered, as if approved."""
+    """Pay every invoice whose review window ended unanswered, as if approved; a
+    no-limit invoice still unpaid then is marked overdue (logging pauses) and
+    both are told, once."""
     now = clock.now()
     paid: list[int] = []
-    for found in await uow.weeks.find(settled_at=None, review_until__lte=now, limit=limit):
+    for found in await uow.weeks.find(
+        settled_at=None, review_until__lte=now, overdue_at=None, limit=limit
+    ):
         week, milestone = await _locked_week(uow, found.id)  # type: ignore[arg-type]
-        if week.settled_at is not None or milestone.status is not MilestoneStatus.SUBMITTED:
-            continue  # paid, or disputed, meanwhile
+        if week.settled_at is not None or milestone is None or week.overdue_at is not None:
+            continue
         contract = await load(uow.contracts, week.contract_id, "contract")
+        if milestone.kind == INVOICE_KIND:
+            if milestone.status in (MilestoneStatus.PENDING, MilestoneStatus.FUNDING):
+                week.overdue_at = now
+                uow.emit(
+                    InvoiceOverdue(
+                        week_id=week.id,  # type: ignore[arg-type]
+                        week_start=week.week_start.date().isoformat(),
+                        invoice=week.invoice,
+                        **milestone_parties(milestone, contract),
+                    )
+                )
+            continue
+        if milestone.status is not MilestoneStatus.SUBMITTED:
+            continue  # paid, or disputed, meanwhile
         await _pay(uow, clock, week, milestone, contract, week.invoice, None, auto=True)
         paid.append(week.id)  # type: ignore[arg-type]
     return paid
+
+
+async def invoice_funded(
+    uow: UnitOfWork, clock: Clock, milestone: Milestone, contract: Contract
+) -> Settlement:
+    """confirm_payment funded a no-limit week's invoice (the caller holds the
+    milestone's lock and recorded the funding): the invoice is paid, released
+    whole to the freelancer by the one settlement rule."""
+    found = await week_of_milestone(uow, milestone.id)
+    if found is None:
+        raise NotFound("week_not_found", "No such week.")
+    week = await load(uow.weeks, found.id, "week", lock=True)
+    return await _pay(uow, clock, week, milestone, contract, milestone.amount, None, auto=False)
+
+
+async def invoice_open_week(
+    uow: UnitOfWork, clock: Clock, config: MarketConfig, contract: Contract
+) -> None:
+    """Before a no-limit contract ends (end_contract holds its lock): its open
+    week is invoiced now, so the time logged in it is billed, not lost."""
+    terms = await terms_of(uow, contract.id)
+    if terms is None or not terms.no_limit:
+        return
+    for found in await uow.weeks.find(contract_id=contract.id, closed_at=None):
+        week, milestone = await _locked_week(uow, found.id)  # type: ignore[arg-type]
+        if week.closed_at is None:
+            await _close(uow, clock, config, week, milestone)
 
 
 # --- reading ------------------------------------------------------------------------

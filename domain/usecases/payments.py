@@ -13,6 +13,7 @@ from domain.events import CheckoutDue, FundingStarted, MilestoneFunded, PaymentF
 from domain.fees import FundingQuote, funding_quote
 from domain.ports import CheckoutStarted, Clock, PaymentGateway, UnitOfWork
 from domain.states import ContractStatus, MilestoneStatus
+from domain.timesheet import INVOICE_KIND
 from domain.usecases import gateway_calls, verification
 from domain.usecases.common import active_user, load, milestone_with_contract, require_party
 from domain.usecases.contracts import milestone_parties
@@ -49,8 +50,10 @@ async def start_funding(
     await active_user(uow, actor_id)
     milestone, contract = await milestone_with_contract(uow, milestone_id)
     require_party(contract, actor_id, "client")
-    # A bonus (bonus.py) may also be paid on an ended contract.
-    fundable = (ContractStatus.ACTIVE, ContractStatus.ENDED) if milestone.kind == "bonus" else ()
+    # A bonus (bonus.py), and a no-limit week's invoice, may also be paid on an
+    # ended contract.
+    after_end = milestone.kind in ("bonus", INVOICE_KIND)
+    fundable = (ContractStatus.ACTIVE, ContractStatus.ENDED) if after_end else ()
     if contract.status is not ContractStatus.ACTIVE and contract.status not in fundable:
         raise NotAllowed("contract_not_active", "Only milestones of active contracts are funded.")
     if milestone.status is MilestoneStatus.FUNDING:
@@ -227,6 +230,11 @@ async def confirm_payment(
         from domain.usecases.bonus import bonus_paid  # bonus.py starts through this module
 
         await bonus_paid(uow, clock, milestone, contract)
+        return True
+    if milestone.kind == INVOICE_KIND:  # a no-limit week's invoice: paid to the freelancer
+        from domain.usecases.hourly import invoice_funded  # hourly.py builds on this module
+
+        await invoice_funded(uow, clock, milestone, contract)
         return True
     uow.emit(MilestoneFunded(total=payment.amount, **milestone_parties(milestone, contract)))
     return True

@@ -640,13 +640,20 @@ async def offer_text(scope: Scope, t: Translator, contract: Contract, key: str) 
             # An hourly offer's rate and weekly limit.
             *[x for x in [await timesheet.offer_terms(scope, t, contract)] if x],
             Html(""),
-            fee_lines(
-                t,
-                subtotal,
-                contract.currency,
-                contract.client_fee_bp,
-                contract.freelancer_fee_bp,
-                reader="freelancer",
+            # An hourly offer with no limit has nothing to fund yet (its warning says so).
+            *(
+                [
+                    fee_lines(
+                        t,
+                        subtotal,
+                        contract.currency,
+                        contract.client_fee_bp,
+                        contract.freelancer_fee_bp,
+                        reader="freelancer",
+                    )
+                ]
+                if milestones
+                else []
             ),
             t("offers.expires", date=_expiry(contract)),
         ]

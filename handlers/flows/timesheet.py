@@ -2,20 +2,24 @@
 time, the timesheet, and the weekly invoice.
 
 - Hire on an hourly job: the rate (the pitch's) and a weekly limit of hours
-  (presets or typed), a review with the weekly escrow and its fee, Send.
+  (presets or typed) or ♾ No limit (the client's explicit choice, warned that
+  nothing is pre-funded; the freelancer's offer says so too), a review with the
+  weekly escrow and its fee, Send.
 - `/log 2h30 memo` logs on the newest active hourly contract; `/log` alone offers
   today / yesterday × duration presets, then asks the memo (or Skip).
-- `/timesheet` shows this week's entries (✏️ to change one while the week is
-  open) and earlier weeks; the client sees the invoice's buttons there too.
+- `/timesheet` shows this week's entries (✏️ to change one, 🗑 to delete one while
+  the week is open) and earlier weeks; the client sees the invoice's buttons
+  there too (a no-limit week's invoice: 💳 Pay the invoice, the funding checkout).
 - A week's invoice reaches the client with ✅ Approve, ✂️ Pay less (amount, then
   the reason) and ⚖️ Dispute (the disputes flow's own button).
 
 Callback data (prefix "ts"):
-- "ts:limit::<hours>"              offer: a weekly limit preset
+- "ts:limit::<hours>"              offer: a weekly limit preset (0: no limit)
 - "ts:send"                        offer: send the hourly offer on screen
 - "ts:quick:<contract>:<d>_<min>"  log <min> minutes today (d=0) or yesterday (d=1)
 - "ts:skip"                        no memo for the entry
 - "ts:edit:<entry>"                change an entry (asks "duration memo")
+- "ts:delete:<entry>"              delete an entry (its week still open)
 - "ts:week:<contract>:<back>"      the timesheet <back> weeks ago
 - "ts:close:<week>"                either party: close this week now (to end the contract)
 - "ts:approve:<week>"              client: pay the invoice
@@ -25,17 +29,26 @@ Callback data (prefix "ts"):
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from domain.entities import Contract, Job, Milestone
 from domain.errors import NotAllowed
-from domain.events import InvoiceIssued, InvoicePaid, PaymentFailed, WeekOpened, WeekUnfunded
+from domain.events import (
+    InvoiceIssued,
+    InvoiceOverdue,
+    InvoicePaid,
+    PaymentFailed,
+    WeekOpened,
+    WeekUnfunded,
+)
 from domain.fees import funding_quote
 from domain.money import parse_money
 from domain.states import MilestoneStatus
 from domain.timesheet import (
+    INVOICE_KIND,
     MAX_WEEKLY_LIMIT_HOURS,
+    NO_LIMIT,
     HourlyTerms,
     TimesheetWeek,
     split_log_text,
@@ -86,6 +99,8 @@ def _cancel(t: Translator) -> Any:
 
 
 def terms_line(t: Translator, terms: HourlyTerms, currency: str) -> Html:
+    if terms.no_limit:
+        return t("ts.terms_nolimit", rate=money(terms.rate, currency))
     return t(
         "ts.terms",
         rate=money(terms.rate, currency),
@@ -97,12 +112,19 @@ def terms_line(t: Translator, terms: HourlyTerms, currency: str) -> Html:
 async def offer_terms(scope: Scope, t: Translator, contract: Contract) -> Html | None:
     """An hourly offer's terms, for the offer's message (flows/offers.py)."""
     terms = await hourly.terms_of(scope.uow, contract.id)
-    return terms_line(t, terms, contract.currency) if terms else None
+    if terms is None:
+        return None
+    line = terms_line(t, terms, contract.currency)
+    if terms.no_limit:  # the freelancer accepts knowingly
+        days = scope.config.timesheet_review_days
+        return join([line, t("ts.offer.nolimit_warning", days=days)])
+    return line
 
 
 async def week_milestones(scope: Scope, contract_id: int) -> set[int]:
     """The milestones that are an hourly contract's weeks (flows/contracts.py)."""
-    return {w.milestone_id for w in await scope.uow.weeks.find(contract_id=contract_id)}
+    weeks = await scope.uow.weeks.find(contract_id=contract_id)
+    return {w.milestone_id for w in weeks if w.milestone_id is not None}
 
 
 # --- the hourly offer -------------------------------------------------------------------
@@ -123,14 +145,16 @@ async def start_hourly_offer(ctx: Context, job: Job, freelancer_id: int, rate: i
                 button(ctx.t.plain("ts.btn.limit", h=h), TS.data("limit", arg=h))
                 for h in LIMIT_PRESETS
             ],
+            button(ctx.t.plain("ts.btn.no_limit"), TS.data("limit", arg=NO_LIMIT)),
             _cancel(ctx.t),
         ),
     )
 
 
 async def _offer_review(ctx: Context, limit: int) -> None:
+    """The offer to send; NO_LIMIT only from its own button (never typed)."""
     data = dict(ctx.data)
-    if not 1 <= limit <= MAX_WEEKLY_LIMIT_HOURS:
+    if limit != NO_LIMIT and not 1 <= limit <= MAX_WEEKLY_LIMIT_HOURS:
         raise NotAllowed("weekly_limit_range", "1 to 168 hours.", max=MAX_WEEKLY_LIMIT_HOURS)
     data["lim"] = limit
     await ctx.set_state(TimesheetStep.LIMIT, data)
@@ -138,18 +162,31 @@ async def _offer_review(ctx: Context, limit: int) -> None:
     cur, rate = job.currency, int(data["rate"])
     q = funding_quote(weekly_escrow(rate, limit), ctx.config.client_fee_bp)
     t = ctx.t
+    terms = HourlyTerms(contract_id=0, rate=rate, weekly_limit_hours=limit)
+    if terms.no_limit:  # nothing pre-funded: said plainly before sending
+        how = [
+            t(
+                "ts.offer.nolimit_client",
+                percent=percent(ctx.config.client_fee_bp),
+                days=ctx.config.timesheet_review_days,
+            )
+        ]
+    else:
+        how = [
+            t(
+                "ts.offer.fee",
+                percent=percent(ctx.config.client_fee_bp),
+                fee=money(q.client_fee, cur),
+                total=money(q.total, cur),
+            ),
+            t("ts.offer.how"),
+        ]
     await ctx.reply(
         join(
             [
                 t("ts.offer.review", name=await name_of(ctx, int(data["fl"])), title=job.title),
-                terms_line(t, HourlyTerms(contract_id=0, rate=rate, weekly_limit_hours=limit), cur),
-                t(
-                    "ts.offer.fee",
-                    percent=percent(ctx.config.client_fee_bp),
-                    fee=money(q.client_fee, cur),
-                    total=money(q.total, cur),
-                ),
-                t("ts.offer.how"),
+                terms_line(t, terms, cur),
+                *how,
             ]
         ),
         keyboard([button(t.plain("ts.btn.send"), TS.data("send")), _cancel(t)]),
@@ -214,13 +251,9 @@ async def _logged_reply(ctx: Context, logged: hourly.Logged, contract: Contract)
             memo=logged.entry.memo or "—",
             title=contract.title,
         ),
-        t(
-            "ts.week_total",
-            time=hm(t, logged.week_minutes),
-            limit=logged.limit_hours,
-        ),
+        _week_total(t, logged.week_minutes, logged.limit_hours),
     ]
-    if logged.week_minutes > logged.limit_hours * 60:
+    if logged.limit_hours != NO_LIMIT and logged.week_minutes > logged.limit_hours * 60:
         lines.append(t("ts.over_limit", limit=logged.limit_hours))
     await ctx.reply(
         join(lines),
@@ -229,6 +262,12 @@ async def _logged_reply(ctx: Context, logged: hourly.Logged, contract: Contract)
             button(t.plain("ts.btn.timesheet"), TS.data("week", contract.id, 0)),
         ),
     )
+
+
+def _week_total(t: Translator, minutes: int, limit: int) -> Html:
+    if limit == NO_LIMIT:
+        return t("ts.week_total_nolimit", time=hm(t, minutes))
+    return t("ts.week_total", time=hm(t, minutes), limit=limit)
 
 
 @command("log", order=135)
@@ -340,11 +379,41 @@ async def edit_step(ctx: Context) -> None:
     )
 
 
+@TS.on("delete")
+async def delete_pressed(ctx: Context) -> None:
+    """🗑 on /timesheet: the entry goes while its week is open; the timesheet is
+    shown again in place."""
+    assert ctx.callback is not None
+    entry = await ctx.uow.time_entries.get(ctx.callback.require_id())
+    if entry is None:
+        raise StaleButton()
+    await hourly.delete_entry(ctx.uow, ctx.clock, ctx.config, ctx.user.id, entry.id)  # type: ignore[arg-type]
+    contract = await load(ctx.uow.contracts, entry.contract_id, "contract")
+    start = week_start_of(ctx.clock.now(), ctx.config.timesheet_week_start)
+    entry_week = week_start_of(
+        datetime.combine(entry.day, datetime.min.time(), tzinfo=UTC),
+        ctx.config.timesheet_week_start,
+    )
+    back = max((start - entry_week).days // 7, 0)
+    text, buttons = await timesheet_text(ctx, ctx.t, contract, back, ctx.user.id)
+    await ctx.edit(text, buttons)
+    ctx.answer(ctx.t.plain("ts.deleted"))
+
+
 # --- the timesheet ----------------------------------------------------------------------
 
 
-def _status(t: Translator, week: TimesheetWeek, milestone: Milestone | None) -> Html:
+def _status(t: Translator, week: TimesheetWeek, milestone: Milestone | None, now: datetime) -> Html:
     status = milestone.status if milestone else None
+    if milestone is None:  # a no-limit week: open, or closed with nothing to pay
+        return t("ts.status.open_nolimit" if week.closed_at is None else "ts.status.closed")
+    if milestone.kind == INVOICE_KIND and status in (
+        MilestoneStatus.PENDING,
+        MilestoneStatus.FUNDING,
+    ):
+        overdue = week.review_until is not None and week.review_until <= now
+        key = "ts.status.overdue" if overdue else "ts.status.invoice_due"
+        return t(key, until=_moment(week.review_until))
     if week.settled_at is not None and week.paid is not None:
         return t("ts.status.paid", paid=money(week.paid, milestone.currency))  # type: ignore[union-attr]
     if status is MilestoneStatus.SUBMITTED:
@@ -379,15 +448,15 @@ async def timesheet_text(
     if week is None:
         lines.append(t("ts.no_week"))
     else:
-        milestone = await scope.uow.milestones.get(week.milestone_id)
-        lines.append(_status(t, week, milestone))
+        milestone = await scope.uow.milestones.get(week.milestone_id) if week.milestone_id else None
+        lines.append(_status(t, week, milestone, scope.clock.now()))
         entries = await hourly.entries_of(scope.uow, week.id)  # type: ignore[arg-type]
         for i, e in enumerate(entries, start=1):
             lines.append(
                 t("ts.entry", n=i, day=e.day.isoformat(), time=hm(t, e.minutes), memo=e.memo or "—")
             )
         total = sum(e.minutes for e in entries)
-        lines.append(t("ts.week_total", time=hm(t, total), limit=terms.weekly_limit_hours))
+        lines.append(_week_total(t, total, terms.weekly_limit_hours))
         if week.closed_at is not None and week.invoice:
             lines.append(
                 t(
@@ -401,13 +470,16 @@ async def timesheet_text(
             rows.append([button(t.plain("ts.btn.close_now"), TS.data("close", week.id))])
         if is_freelancer and week.closed_at is None:
             rows += [
-                button(t.plain("ts.btn.edit_n", n=i), TS.data("edit", e.id))
+                [
+                    button(t.plain("ts.btn.edit_n", n=i), TS.data("edit", e.id)),
+                    button(t.plain("ts.btn.delete_n", n=i), TS.data("delete", e.id)),
+                ]
                 for i, e in enumerate(entries[:MAX_EDIT_BUTTONS], start=1)
             ]
         if not is_freelancer and milestone is not None:
             rows.append(_invoice_buttons(t, week, milestone))
             if milestone.status is MilestoneStatus.PENDING:
-                rows.append([button(t.plain("ts.btn.fund"), FUND.data("quote", milestone.id))])
+                rows.append([_fund_button(t, milestone)])
     rows.append(
         [
             button(t.plain("ts.btn.earlier"), TS.data("week", contract.id, back + 1)),
@@ -419,6 +491,12 @@ async def timesheet_text(
         ]
     )
     return join(lines), keyboard(*[r for r in rows if r])
+
+
+def _fund_button(t: Translator, milestone: Milestone) -> Any:
+    """Fund a week's escrow, or pay a no-limit week's invoice: the same checkout."""
+    key = "ts.btn.pay_invoice" if milestone.kind == INVOICE_KIND else "ts.btn.fund"
+    return button(t.plain(key), FUND.data("quote", milestone.id))
 
 
 def _invoice_buttons(t: Translator, week: TimesheetWeek, milestone: Milestone) -> list[Any]:
@@ -586,6 +664,9 @@ async def invoice_issued(
     cur = event.currency
     week = await load(scope.uow.weeks, event.week_id, "week")
     until = event.review_until[:16].replace("T", " ") + " UTC"
+    if milestone.kind == INVOICE_KIND:  # no limit: nothing held, the client pays it now
+        await _no_limit_invoice_issued(scope, event, milestone, contract, until)
+        return
     t = await scope.translator_for(contract.client_id)
     await scope.notify(
         contract.client_id,
@@ -615,6 +696,57 @@ async def invoice_issued(
     )
 
 
+async def _no_limit_invoice_issued(
+    scope: Scope, event: InvoiceIssued, milestone: Milestone, contract: Contract, until: str
+) -> None:
+    cur = event.currency
+    q = funding_quote(event.invoice, contract.client_fee_bp)
+    t = await scope.translator_for(contract.client_id)
+    await scope.notify(
+        contract.client_id,
+        text=t(
+            "ts.notify.invoice_client_nolimit",
+            title=contract.title,
+            week=event.week_start,
+            billed=hm(t, event.billed_minutes),
+            invoice=money(event.invoice, cur),
+            total=money(q.total, cur),
+            until=until,
+        ),
+        buttons=keyboard(_fund_button(t, milestone)),
+    )
+    t = await scope.translator_for(contract.freelancer_id)
+    await scope.notify(
+        contract.freelancer_id,
+        text=t(
+            "ts.notify.invoice_freelancer_nolimit",
+            title=contract.title,
+            week=event.week_start,
+            billed=hm(t, event.billed_minutes),
+            invoice=money(event.invoice, cur),
+            until=until,
+        ),
+    )
+
+
+@renders(InvoiceOverdue, load=milestone_rows)
+async def invoice_overdue(
+    scope: Scope, event: InvoiceOverdue, milestone: Milestone, contract: Contract
+) -> None:
+    common = {
+        "title": contract.title,
+        "week": event.week_start,
+        "invoice": money(event.invoice, event.currency),
+    }
+    await scope.notify(
+        contract.client_id,
+        "ts.notify.overdue_client",
+        buttons=lambda t: keyboard(_fund_button(t, milestone)),
+        **common,
+    )
+    await scope.notify(contract.freelancer_id, "ts.notify.overdue_freelancer", **common)
+
+
 @renders(InvoicePaid, load=milestone_rows)
 async def invoice_paid(
     scope: Scope, event: InvoicePaid, milestone: Milestone, contract: Contract
@@ -632,6 +764,8 @@ async def invoice_paid(
         percent=percent(contract.freelancer_fee_bp),
         **common,
     )
+    if milestone.kind == INVOICE_KIND:  # no limit: nothing held, nothing comes back
+        why = "ts.notify.paid_invoice"
     await scope.notify(
         contract.client_id,
         why + "_client",

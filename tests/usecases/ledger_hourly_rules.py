@@ -5,7 +5,11 @@ contracts (issue 13, part 1): each week's escrow funded through the checkout
 less, by the automatic deadline, or by approval and the deadline at once — the
 unused escrow refunded through the gateway calls. A mixin, like
 ledger_bonus_rules.py: the machine's model (earned, platform) is moved here by
-domain.fees alone, and the weeks' escrows are checked by an invariant here."""
+domain.fees alone, and the weeks' escrows are checked by an invariant here.
+
+A second contract has no limit: time logged with nothing pre-funded, each
+closed week's uncapped invoice paid by checkout (or declined, or left pending)
+and released whole; logging is refused only while an invoice is overdue."""
 
 from __future__ import annotations
 
@@ -18,7 +22,7 @@ from hypothesis.stateful import invariant, rule
 from domain import ledger
 from domain.fees import funding_quote, settlement
 from domain.states import HELD, MilestoneStatus
-from domain.timesheet import invoice_for, week_start_of
+from domain.timesheet import INVOICE_KIND, NO_LIMIT, invoice_for, week_start_of
 from domain.usecases import hourly, payments
 from handlers.gateway_calls import GatewayCallRunner
 from tests.usecases.conftest import CLIENT, FREELANCER
@@ -210,6 +214,110 @@ class HourlyRules:
             self.hourly_log(second)
         self.hourly_week_ends()
         self.hourly_settle("race", 10)
+
+    # --- no limit -----------------------------------------------------------------
+
+    def no_limit(self) -> dict:
+        if not hasattr(self, "_no_limit"):
+            contract_id, _ = self.run(
+                hourly_hired(self.db, self.clock, self.config, limit=NO_LIMIT)
+            )
+            self._no_limit = {"contract": contract_id, "paid": set()}
+        return self._no_limit
+
+    async def no_limit_invoices(self, paid: bool | None = None) -> list:
+        async with self.db.uow() as uow:
+            found = await uow.milestones.find(
+                contract_id=self.no_limit()["contract"], kind=INVOICE_KIND
+            )
+            return [
+                (m.id, m.amount, m.status)
+                for m in found
+                if paid is None or (m.status is MilestoneStatus.RELEASED) == paid
+            ]
+
+    async def overdue(self, uow) -> int:
+        return await uow.weeks.count(
+            contract_id=self.no_limit()["contract"],
+            closed_at__ne=None,
+            settled_at=None,
+            review_until__lte=self.clock.now(),
+        )
+
+    @rule(minutes=MINUTES, outcome=OUTCOMES, late=st.booleans())
+    def hourly_no_limit_week(self, minutes, outcome, late):
+        """No limit: log (refused only while an invoice is overdue), the week ends,
+        and each unpaid invoice is paid by checkout — perhaps after its window."""
+        state = self.no_limit()
+        logged = self.attempt(
+            lambda uow: hourly.log_time(
+                uow, self.clock, self.config, FREELANCER, state["contract"], minutes, "x"
+            )
+        )
+        if logged is None:
+            assert self.attempt(self.overdue), "no-limit logging refused with nothing overdue"
+            event("hourly no-limit logging paused")
+        self.hourly_week_ends()
+        if late:
+            self.clock.advance(days=self.config.timesheet_review_days)
+            self.attempt(lambda uow: self._tick(uow, hourly.auto_pay_due))
+        for m, amount, _ in self.run(self.no_limit_invoices(paid=False)):
+            payment = self.attempt(
+                lambda uow, m=m: payments.start_funding(
+                    uow, self.clock, self.config, self.gateway, CLIENT, m
+                )
+            )
+            if payment is None:
+                continue
+            self.run(
+                GatewayCallRunner(self.db.uow, self.clock, self.config, self.gateway).open_checkout(
+                    payment.id
+                )
+            )
+            if outcome == "pending":
+                continue
+            external_id = self.run(self.external_id(payment.id))
+            if outcome == "failed":
+                self.attempt(
+                    lambda uow, x=external_id: payments.payment_failed(
+                        uow, self.clock, "sandbox", x, "no"
+                    )
+                )
+                continue
+            took = self.attempt(
+                lambda uow, x=external_id, pid=payment.id: payments.confirm_payment(
+                    uow, self.clock, self.config, "sandbox", x, f"ch_n{pid}"
+                )
+            )
+            if took:
+                split = settlement(
+                    amount, amount, self.config.client_fee_bp, self.config.freelancer_fee_bp
+                )
+                self.earned[FREELANCER] += split.to_freelancer
+                self.platform += split.to_platform
+                state["paid"].add(m)
+                event("hourly no-limit invoice paid" + (" late" if late else ""))
+
+    @invariant()
+    def hourly_no_limit_invoices_match(self):
+        if not hasattr(self, "_no_limit"):
+            return
+        self.run(self.check_no_limit())
+
+    async def check_no_limit(self) -> None:
+        async with self.db.uow() as uow:
+            for week in await uow.weeks.find(contract_id=self._no_limit["contract"]):
+                if week.milestone_id is None:  # open, or closed with nothing logged
+                    assert week.closed_at is None or week.invoice == 0
+                    continue
+                m = await uow.milestones.get(week.milestone_id)
+                assert (m.kind, m.amount) == (INVOICE_KIND, week.invoice)
+                assert week.invoice == invoice_for(week.logged_minutes, RATE, NO_LIMIT)[1]
+                # Nothing is ever held: paid means released whole at once.
+                assert await uow.ledger.balance(ledger.escrow_account(m.id)) == 0
+                paid = m.id in self._no_limit["paid"]
+                assert (m.status is MilestoneStatus.RELEASED) == paid
+                assert (week.settled_at is not None) == paid
 
     @invariant()
     def hourly_escrows_match(self):
