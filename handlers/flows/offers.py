@@ -537,8 +537,11 @@ def _expiry(contract: Contract) -> str:
 
 async def _accept(ctx: Context, contract_id: int) -> None:
     contract = await uc.accept_offer(ctx.uow, ctx.clock, ctx.user.id, contract_id)
+    no_limit = await timesheet.is_no_limit(ctx, contract_id)  # nothing will be funded
     await ctx.edit(
-        ctx.t("offers.accepted_you", title=contract.title),
+        ctx.t(
+            "ts.accepted_you_nolimit" if no_limit else "offers.accepted_you", title=contract.title
+        ),
         keyboard(open_contract_button(ctx.t, contract_id)),
     )
 
@@ -767,10 +770,11 @@ async def offer_accepted(scope: Scope, event: OfferAccepted) -> None:
     if contract is None:
         return
     t = await scope.translator_for(contract.client_id)
+    no_limit = await timesheet.is_no_limit(scope, contract.id)  # type: ignore[arg-type]
     await scope.notify(
         contract.client_id,
         text=t(
-            "offers.notify.accepted",
+            "ts.notify.accepted_nolimit" if no_limit else "offers.notify.accepted",
             name=await name_of(scope, contract.freelancer_id),
             title=contract.title,
         ),

@@ -121,6 +121,12 @@ async def offer_terms(scope: Scope, t: Translator, contract: Contract) -> Html |
     return line
 
 
+async def is_no_limit(scope: Scope, contract_id: int) -> bool:
+    """An hourly contract with no weekly limit (flows/offers.py words its news)."""
+    terms = await hourly.terms_of(scope.uow, contract_id)
+    return terms is not None and terms.no_limit
+
+
 async def week_milestones(scope: Scope, contract_id: int) -> set[int]:
     """The milestones that are an hourly contract's weeks (flows/contracts.py)."""
     weeks = await scope.uow.weeks.find(contract_id=contract_id)
@@ -646,6 +652,9 @@ async def week_payment_failed(scope: Scope, event: PaymentFailed) -> None:
     week = await hourly.week_of_milestone(scope.uow, event.milestone_id)
     if week is None:
         return
+    milestone = await scope.uow.milestones.get(event.milestone_id)
+    if milestone is not None and milestone.kind == INVOICE_KIND:
+        return  # a no-limit invoice: logging goes on until its window ends
     contract = await scope.uow.contracts.get(week.contract_id)
     if contract is None:
         return

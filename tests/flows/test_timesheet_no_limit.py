@@ -15,7 +15,16 @@ from domain.fees import settlement
 from handlers.callbacks import encode
 from handlers.helpers import percent
 from tests.flows.harness import Harness
-from tests.flows.test_offers import add_pitch, all_of, fund, label, money_harness, people
+from tests.flows.test_offers import (
+    add_pitch,
+    all_of,
+    fund,
+    label,
+    money_harness,
+    news,
+    people,
+    start_payment,
+)
 from tests.flows.test_timesheet import JOB_TITLE, balance, hourly_job, usd, week_escrow
 
 
@@ -55,6 +64,14 @@ async def no_limit_deal(h: Harness, lang: str):  # type: ignore[no-untyped-def]
     offer = h.last(fred).text
     assert shown("ts.offer.nolimit_warning", lang, days=days) in offer
     await h.press_data(fred, encode("of", "accept", contract.id))
+    # Neither is told to fund anything: nothing is pre-funded.
+    assert shown("ts.accepted_you_nolimit", lang, title=JOB_TITLE) in h.texts(fred)[-2:]
+    head, tail = shown("ts.notify.accepted_nolimit", lang, name="|", title=JOB_TITLE).split("|")
+    assert any(t.startswith(head) and t.endswith(tail) for t in h.texts(carla)[-3:])
+    assert not any(
+        label("ts.btn.fund", lang) in m.labels() or "💳" in " ".join(m.labels())
+        for m in h.chat(carla)[-3:]
+    )
     return carla, fred, contract.id
 
 
@@ -77,6 +94,12 @@ async def test_no_limit_invoices_are_paid_by_checkout_and_an_unpaid_one_pauses_l
     await h.send(fred, "/log 1h Review")  # within the invoice's window: logging goes on
     assert label("ts.hours", lang, h=1) in h.last(fred).text
 
+    await start_payment(h, carla, mid1)  # a declined card: the freelancer logs on
+    (declined,) = await all_of(h, "payments", milestone_id=mid1)
+    seen = len(h.chat(fred))
+    assert await news(h).failed("sandbox", declined.external_id, "card_declined")
+    await h.deliver()
+    assert len(h.chat(fred)) == seen  # no "logging is paused" for an invoice in its window
     await fund(h, carla, mid1)  # the client pays the invoice through the checkout
     net = settlement(48_000, 48_000, h.config.client_fee_bp, h.config.freelancer_fee_bp)
     assert await balance(h, ledger.freelancer_account(fred.id)) == net.to_freelancer == 43_200
