@@ -257,7 +257,7 @@ async def test_05_profile_card_with_completeness(world: World) -> None:
     assert "➕ Add a headline" in labels(card)
     await s.press(pia, "➕ Add a headline")
     await s.send(pia, "Illustrator for children's books")
-    await s.sees(pia, "Illustrator for children's books", "Profile 15% complete", "Reputation")
+    await s.sees(pia, "Illustrator for children's books", "Profile 15% complete", "Record")
 
 
 async def test_06_job_alerts_subscribe_alert_and_not_interested(world: World) -> None:

@@ -57,6 +57,8 @@ JOB_ID_ROUTES: dict[str, tuple[str, ...]] = {
     "of:close_job": ("of:close_job:{id}",),
     "of:keep_open": ("of:keep_open:{id}",),
     "sv:save_job": ("sv:save_job:{id}",),
+    "jx:keep": ("jx:keep:{id}",),
+    "jx:close": ("jx:close:{id}",),
 }
 FORMS = [form for forms in JOB_ID_ROUTES.values() for form in forms]
 

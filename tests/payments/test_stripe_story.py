@@ -190,7 +190,7 @@ async def test_the_whole_story_with_stripe(stripe: Stripe, db, clock) -> None:
     [dispute] = await all_of(h, "disputes")
     assert any(f"#{dispute.id}" in t for t in h.texts(ada))  # the admin is told
 
-    await h.send(ada, f"/resolve {dispute.id} 50%")
+    await h.send(ada, f"/resolve {dispute.id} 50% Half the guide was delivered.")
     split = settlement(GUIDE, GUIDE // 2, CLIENT_BP, FREELANCER_BP)
     assert "$90.00" in h.last(ada).text  # who gets what, before anything moves
     await h.press(ada, label("adm.btn.resolve_sure"))
