@@ -24,10 +24,10 @@ imports). Each prefix belongs to one flow module, which handles its presses.
 - "bn"  flows/bonus.py      ("bn:start:<contract>" a bonus, "bn:partial:<milestone>" release part)
 - "mp"  flows/proposals.py  ("mp:accept:<milestone>" / "mp:decline:<milestone>" a milestone proposed later)
 - "jx"  flows/job_expiry.py ("jx:keep:<job>" / "jx:close:<job>": "Still hiring?")
-- "sv"  flows/saved.py      ("sv:save_freelancer:<user>" / "sv:save_job:<job>" save for later,
-                            "sv:rehire:<contract>" 🔁 Hire again)
 - "tal" flows/talent.py     ("tal:show:<user>" a freelancer's card with Invite and Message)
 - "av"  flows/availability.py ("av:menu" set available / busy / away)
+- "sv"  flows/saved.py      ("sv:save_freelancer:<user>" / "sv:save_job:<job>" save for later,
+                            "sv:rehire:<contract>" 🔁 Hire again)
 """
 
 from __future__ import annotations
@@ -42,5 +42,5 @@ REPORT, ADMIN = Buttons("report"), Buttons("adm")
 BLOCK = Buttons("blk")
 VERIFY = Buttons("vf")
 BONUS, JOB_END, PROPOSAL = Buttons("bn"), Buttons("jx"), Buttons("mp")
-SAVED = Buttons("sv")
 TALENT, AVAILABILITY = Buttons("tal"), Buttons("av")
+SAVED = Buttons("sv")
