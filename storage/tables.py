@@ -280,7 +280,7 @@ disputes = sa.Table(
     sa.Column("resolved_by", sa.BigInteger),
     _created(),
     sa.Column("resolved_at", UTCDateTime),
-    # The dispute clock (migration 0007): the stage, its deadline, reminders, the admin.
+    # The dispute clock (migration 0006): the stage, its deadline, reminders, the admin.
     sa.Column("resolution_reason", sa.Text, nullable=False, default=""),
     sa.Column("stage", enum_column(DisputeStage), nullable=False),
     sa.Column("due_at", UTCDateTime, index=True),

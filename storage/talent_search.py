@@ -1,6 +1,6 @@
 """Talent search and invite candidates: SqlTalentSearch implements domain.ports.TalentSearch.
 
-The index (migration 0013): `talent_index` holds one row per freelancer profile with
+The index (migration 0014): `talent_index` holds one row per freelancer profile with
 what filters and ranking read (category, rate, availability, rating, contracts
 completed, completeness, identity verified, the record rank of domain/talent.py);
 `profile_skills` one row per (freelancer, skill key) over skills and tags; the
@@ -52,7 +52,7 @@ from storage.tables import (
     users,
 )
 
-PG_TS_CONFIG = "'english'::regconfig"  # must equal migration 0013's generated column
+PG_TS_CONFIG = "'english'::regconfig"  # must equal migration 0014's generated column
 ti = talent_index
 
 

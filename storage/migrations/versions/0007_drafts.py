@@ -2,8 +2,8 @@
 conversation's current screen (only its buttons are live), and the Telegram
 message id each outbox row became (to remove an old screen's buttons).
 
-Revision ID: 0006
-Revises: 0007 (the dispute clock, written at the same time)
+Revision ID: 0007
+Revises: 0006 (the dispute clock, written at the same time)
 Create Date: 2026-12-06
 """
 
@@ -14,8 +14,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0006"
-down_revision: str | None = "0007"
+revision: str = "0007"
+down_revision: str | None = "0006"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -4,8 +4,8 @@ full text over headlines, bios and skills (FTS5 on SQLite, tsvector on PostgreSQ
 Existing profiles are indexed here (their record computed once, by the same rule
 storage/talent_search.py applies on every later write).
 
-Revision ID: 0013
-Revises: 0012
+Revision ID: 0014
+Revises: 0013
 Create Date: 2026-12-06
 """
 
@@ -16,8 +16,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0013"
-down_revision: str | None = "0012"
+revision: str = "0014"
+down_revision: str | None = "0013"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

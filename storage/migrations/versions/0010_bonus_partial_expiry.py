@@ -5,7 +5,7 @@ contract, and a partial release's share and reason; jobs get their last activity
 and when the client was asked "Still hiring?". Jobs from before count their
 publication (or creation) as their last activity.
 
-Revision ID: 0011
+Revision ID: 0010
 Revises: 0009
 Create Date: 2026-12-06
 """
@@ -17,7 +17,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0011"
+revision: str = "0010"
 down_revision: str | None = "0009"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
