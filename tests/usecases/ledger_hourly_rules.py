@@ -190,11 +190,23 @@ class HourlyRules:
                 operations.append(
                     lambda uow: hourly.approve_invoice(uow, self.clock, CLIENT, week_id)
                 )
-            results = self.run(self.concurrently(*operations))
-            settled = [r for r in results if r]
-            assert len(settled) == 1, "an invoice settled twice, or not at all"
+            auto, *approved = self.run(self.concurrently(*operations))
+            auto = auto or []
+            # The tick pays every invoice past its window, not only this one: an older
+            # week whose window the clock passed unanswered is paid by it as well.
+            by_client = bool(approved and approved[0])
+            assert (week_id in auto) + by_client == 1, "an invoice settled twice, or not at all"
+            self.auto_paid([w for w in auto if w != week_id])
             self.paid(week_id, invoice)
             event(f"hourly invoice {how}")
+
+    def auto_paid(self, week_ids: list[int]) -> None:
+        """Weeks the deadline tick paid (as if approved): each a funded, invoiced week."""
+        for week_id in week_ids:
+            model = getattr(self, "_hourly", {"weeks": {}})["weeks"].get(week_id)
+            assert model is not None and model["escrow"], "the deadline paid an unfunded week"
+            self.paid(week_id, self.run(self.week_row(week_id)).invoice)
+            event("hourly invoice paid by an earlier deadline")
 
     @rule(minutes=MINUTES, how=HOW, tenths=st.sampled_from([0, 5]))
     def hourly_week_story(self, minutes, how, tenths):
@@ -260,7 +272,7 @@ class HourlyRules:
         self.hourly_week_ends()
         if late:
             self.clock.advance(days=self.config.timesheet_review_days)
-            self.attempt(lambda uow: self._tick(uow, hourly.auto_pay_due))
+            self.auto_paid(self.attempt(lambda uow: self._tick(uow, hourly.auto_pay_due)) or [])
         for m, amount, _ in self.run(self.no_limit_invoices(paid=False)):
             payment = self.attempt(
                 lambda uow, m=m: payments.start_funding(
