@@ -247,6 +247,7 @@ class SharedRateLimiter(RateLimiter):
     """
 
     RETRY_S = 1.0
+    LATE_RETRIES = 3
 
     def __init__(
         self,
@@ -334,6 +335,7 @@ class SharedRateLimiter(RateLimiter):
 
     async def _dispatch(self) -> None:
         interval = self.limits.global_interval * (1 + self.margin)
+        late = 0  # slots given up in a row for being used late
         while self._waiters:
             wait = self._next_global - self._clock()
             if wait > 0:  # a 429 seen here: everyone waits, shared or not
@@ -345,12 +347,20 @@ class SharedRateLimiter(RateLimiter):
                 log.warning("shared send budget unreachable; retrying", exc_info=True)
                 await self._sleep(self.RETRY_S)
                 continue
+            slot = self._clock() + max(wait, 0.0)
             if wait > 0:
                 await self._sleep(wait)
             # A slow reply (a new connection) may have made this slot late: never grant
             # two of this process's own slots closer than the interval either.
             while (wait := self._own_next - self._clock()) > 0:
                 await self._sleep(wait)
+            # A slot used late (a busy CPU, a long own wait) would land among other
+            # processes' later slots and crowd Telegram's one-second window: give it up
+            # and take a fresh one — a few times at most, so a busy process still sends.
+            if self._clock() - slot > interval / 2 and late < self.LATE_RETRIES:
+                late += 1
+                continue
+            late = 0
             while self._waiters:
                 _, _, future = heapq.heappop(self._waiters)
                 if not future.done():
