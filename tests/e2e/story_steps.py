@@ -200,3 +200,24 @@ async def database_of(rt: Runtime) -> AsyncIterator[Database]:
         yield db
     finally:
         await db.dispose()
+
+
+async def post_fixed_job(
+    s: Stage, client: int, title: str, description: str, category: str, skill: str, budget: str
+) -> None:
+    """The post-job wizard start to finish: a fixed-price job with no deadline, published."""
+    await s.send(client, "/post")
+    await s.sees(client, "step 1 of 7")
+    await s.send(client, title)
+    await s.sees(client, "Step 2 of 7")
+    await s.send(client, description)
+    await s.press(client, category)
+    await s.press(client, skill)
+    await s.press(client, "✅ Done")
+    await s.press(client, "💰 Fixed price")
+    await s.sees(client, "Step 6 of 7")
+    await s.send(client, budget)
+    await s.press(client, "⏭ No deadline")
+    await s.sees(client, "Preview", title, f"${int(budget):,}.00")
+    await s.press(client, "🚀 Publish")
+    await s.sees(client, "Published", title)

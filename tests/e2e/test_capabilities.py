@@ -24,7 +24,7 @@ from domain.usecases import contracts, disputes, milestones, payments
 from domain.usecases.contracts import MilestoneSpec
 from storage.database import Database
 from tests.e2e.harness import ADA, make_emulator, serve_emulator
-from tests.e2e.story_steps import Stage, labels, pay_on_page, running
+from tests.e2e.story_steps import Stage, labels, pay_on_page, post_fixed_job, running
 from tests.e2e.test_runtime import settings_for
 from tests.funding import open_checkout
 from tests.usecases.story import open_job
@@ -402,22 +402,8 @@ async def test_11_balance_history_and_withdraw(world: World) -> None:
 
 
 async def post_job(w: World, client: int, title: str, category: str, skill: str) -> None:
-    s = w.stage
-    await s.send(client, "/post")
-    await s.sees(client, "step 1 of 7")
-    await s.send(client, title)
-    await s.sees(client, "Step 2 of 7")
-    await s.send(client, f"{title}: the full description of what is needed, with details.")
-    await s.press(client, category)
-    await s.press(client, skill)
-    await s.press(client, "✅ Done")
-    await s.press(client, "💰 Fixed price")
-    await s.sees(client, "Step 6 of 7")
-    await s.send(client, "250")
-    await s.press(client, "⏭ No deadline")
-    await s.sees(client, "Preview", title, "$250.00")
-    await s.press(client, "🚀 Publish")
-    await s.sees(client, "Published", title)
+    description = f"{title}: the full description of what is needed, with details."
+    await post_fixed_job(w.stage, client, title, description, category, skill, "250")
 
 
 async def test_12_post_a_job_preview_and_publish(world: World) -> None:

@@ -14,7 +14,7 @@ from domain import ledger
 from domain.fees import funding_quote, settlement
 from domain.states import ContractStatus, DisputeStatus, MilestoneStatus
 from tests.e2e.harness import ADA, CLARA, FELIX, make_emulator, serve_emulator
-from tests.e2e.story_steps import Stage, database_of, labels, pay_on_page, running
+from tests.e2e.story_steps import Stage, database_of, labels, pay_on_page, post_fixed_job, running
 from tests.e2e.test_runtime import settings_for
 
 CLIENT_BP, FREELANCER_BP = 500, 1000  # the settings' defaults: 5 % and 10 %
@@ -84,21 +84,15 @@ async def test_the_whole_story_through_the_real_framework(stage: Stage) -> None:
     await s.sees(FELIX, "Alert created", "Minimum budget: $100.00")
 
     # --- Clara posts a job ----------------------------------------------------------------
-    await s.send(CLARA, "/post")
-    await s.sees(CLARA, "step 1 of 7")
-    await s.send(CLARA, "Telegram bot for a bakery")
-    await s.sees(CLARA, "Step 2 of 7")
-    await s.send(CLARA, "A Telegram bot that takes orders for a small bakery, with an admin panel.")
-    await s.press(CLARA, "Development")
-    await s.press(CLARA, "Python")
-    await s.press(CLARA, "✅ Done")
-    await s.press(CLARA, "💰 Fixed price")
-    await s.sees(CLARA, "Step 6 of 7")
-    await s.send(CLARA, "500")
-    await s.press(CLARA, "⏭ No deadline")
-    await s.sees(CLARA, "Preview", "$500.00")
-    await s.press(CLARA, "🚀 Publish")
-    await s.sees(CLARA, "Published")
+    await post_fixed_job(
+        s,
+        CLARA,
+        "Telegram bot for a bakery",
+        "A Telegram bot that takes orders for a small bakery, with an admin panel.",
+        "Development",
+        "Python",
+        "500",
+    )
 
     # --- Felix gets the alert and pitches -----------------------------------------------
     alert = await s.sees(FELIX, "New job for you", "Telegram bot for a bakery")

@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 from tests.e2e.harness import CLARA, FELIX, FRAMEWORKS, make_emulator, serve_emulator
-from tests.e2e.story_steps import Stage, labels, running
+from tests.e2e.story_steps import Stage, labels, post_fixed_job, running
 from tests.e2e.test_runtime import settings_for
 
 
@@ -45,20 +45,15 @@ async def test_client_finds_talent_invites_and_the_freelancer_pitches(stage: Sta
     await s.sees(FELIX, "Saved: 🌴 Away until", "Job alerts pause while you are away")
 
     # --- Clara posts a job --------------------------------------------------------------------
-    await s.send(CLARA, "/post")
-    await s.sees(CLARA, "step 1 of 7")
-    await s.send(CLARA, "Telegram bot for a bakery")
-    await s.sees(CLARA, "Step 2 of 7")
-    await s.send(CLARA, "A Telegram bot that takes orders for a small bakery, with an admin panel.")
-    await s.press(CLARA, "Development")
-    await s.press(CLARA, "Python")
-    await s.press(CLARA, "✅ Done")
-    await s.press(CLARA, "💰 Fixed price")
-    await s.sees(CLARA, "Step 6 of 7")
-    await s.send(CLARA, "500")
-    await s.press(CLARA, "⏭ No deadline")
-    await s.press(CLARA, "🚀 Publish")
-    await s.sees(CLARA, "Published")
+    await post_fixed_job(
+        s,
+        CLARA,
+        "Telegram bot for a bakery",
+        "A Telegram bot that takes orders for a small bakery, with an admin panel.",
+        "Development",
+        "Python",
+        "500",
+    )
 
     # --- Clara searches talent, opens Felix's card, invites him --------------------------------
     await s.send(CLARA, "/talent")
