@@ -28,6 +28,9 @@ imports). Each prefix belongs to one flow module, which handles its presses.
 - "av"  flows/availability.py ("av:menu" set available / busy / away)
 - "sv"  flows/saved.py      ("sv:save_freelancer:<user>" / "sv:save_job:<job>" save for later,
                             "sv:rehire:<contract>" 🔁 Hire again)
+- "svc" flows/services.py   ("svc:manage:<service>" the seller's own service card, /services)
+- "cat" flows/catalog.py    ("cat:show:<service>" a service card in the catalogue)
+- "ord" flows/service_orders.py ("ord:buy:<service>:<tier>" buy a package, "ord:view:<order>")
 """
 
 from __future__ import annotations
@@ -44,3 +47,4 @@ VERIFY = Buttons("vf")
 BONUS, JOB_END, PROPOSAL = Buttons("bn"), Buttons("jx"), Buttons("mp")
 TALENT, AVAILABILITY = Buttons("tal"), Buttons("av")
 SAVED = Buttons("sv")
+SERVICE, CATALOG, ORDER = Buttons("svc"), Buttons("cat"), Buttons("ord")
