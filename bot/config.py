@@ -70,6 +70,12 @@ class Settings(BaseSettings):
     # paid automatically), and the weekday a week starts, 00:00 UTC (0 = Monday).
     timesheet_review_days: int = Field(5, ge=1, le=30)
     timesheet_week_start: int = Field(0, ge=0, le=6)
+    # Service orders: hours a seller has to accept a paid order, days a delivery
+    # waits for the buyer before it completes, a paid extra revision's price (% of
+    # the package).
+    service_accept_hours: int = Field(24, ge=1, le=168)
+    service_auto_complete_days: int = Field(3, ge=1, le=60)
+    service_extra_revision_percent: int = Field(20, ge=1, le=100)
 
     # Telegram's delivery limits (the sender's rate limiter).
     send_rate: float = Field(30, gt=0)  # messages a second, all chats together
@@ -266,6 +272,9 @@ class Settings(BaseSettings):
             job_expiry_days=self.job_expiry_days,
             timesheet_review_days=self.timesheet_review_days,
             timesheet_week_start=self.timesheet_week_start,
+            service_accept_hours=self.service_accept_hours,
+            service_auto_complete_days=self.service_auto_complete_days,
+            service_extra_revision_percent=self.service_extra_revision_percent,
             admin_ids=self.admin_ids,
             payments=self.payments,
             update_dedup_hours=self.update_dedup_hours,

@@ -34,6 +34,13 @@ class MarketConfig:
     job_expiry_days: int = 30
     job_expiry_grace_days: int = 7
     weekly_pitch_quota: int = 20
+    # Service orders (domain/usecases/service_orders.py): hours a seller has to
+    # accept a paid order (silence refunds it), days a delivery waits for the buyer
+    # before it completes itself, and the price of a paid extra revision in percent
+    # of the package's price.
+    service_accept_hours: int = 24
+    service_auto_complete_days: int = 3
+    service_extra_revision_percent: int = 20
     admin_ids: frozenset[int] = field(default_factory=frozenset)
     payments: str = "sandbox"
     # An update id seen again within this many hours is a duplicate; later, a new
