@@ -43,6 +43,7 @@ from domain.entities import (
 from domain.events import Event
 from domain.ledger import TransactionDraft
 from domain.saved import EarnedBadge, SavedItem
+from domain.services import Service, ServiceExtra, ServiceOrder, ServicePackage
 from domain.talent import TalentHit, TalentQuery
 from domain.timesheet import HourlyTerms, TimeEntry, TimesheetWeek
 
@@ -215,6 +216,36 @@ class HourlyTermsRepository(Repository[HourlyTerms], Protocol):
         ...
 
 
+class ServiceRepository(Repository[Service], Protocol):
+    """Services (issue 15) with the queries of their own (storage/services_repo.py)."""
+
+    async def packages(self, service_id: int) -> list[ServicePackage]:
+        """The service's packages in tier order."""
+        ...
+
+    async def package(self, service_id: int, tier: str) -> ServicePackage | None: ...
+
+    async def extras(self, service_id: int) -> list[ServiceExtra]:
+        """The service's extras by position."""
+        ...
+
+    async def of_seller(self, seller_id: int, live_only: bool = True) -> list[Service]:
+        """The seller's services, newest first (not the deleted ones by default)."""
+        ...
+
+    async def live_count(self, seller_id: int) -> int:
+        """The seller's services that count against the limit (not deleted)."""
+        ...
+
+    async def queued_orders(self, service_ids: Sequence[int]) -> dict[int, int]:
+        """Orders awaiting acceptance, in progress or delivered, per service id."""
+        ...
+
+    async def remove_children(self, service_id: int) -> None:
+        """Delete the service's packages and extras."""
+        ...
+
+
 class UnitOfWork(Protocol):
     users: Repository[User]
     profiles: Repository[FreelancerProfile]
@@ -253,6 +284,10 @@ class UnitOfWork(Protocol):
     ledger: Ledger
     search: JobSearch
     talent: TalentSearch
+    services: ServiceRepository
+    service_packages: Repository[ServicePackage]
+    service_extras: Repository[ServiceExtra]
+    service_orders: Repository[ServiceOrder]
     events: list[Event]
 
     def emit(self, event: Event, /) -> None:

@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import (
 
 from domain import entities as e
 from domain import saved as sv
+from domain import services as svc
 from domain import timesheet as ts
 from domain.events import Event
 from storage.hourly_terms import SqlHourlyTerms
@@ -39,6 +40,7 @@ from storage.reads import (
 )
 from storage.repository import SqlRepository
 from storage.search import SqlJobSearch
+from storage.services_repo import SqlServices
 from storage.skill_index import IndexedSession
 from storage.tables import map_entities
 from storage.talent_search import SqlTalentSearch
@@ -234,6 +236,11 @@ class SqlUnitOfWork:
         self.ledger = SqlLedger(s, self._now)
         self.search = SqlJobSearch(s)
         self.talent = SqlTalentSearch(s)
+        # Services catalogue (issue 15).
+        self.services = SqlServices(s, svc.Service)
+        self.service_packages = SqlRepository(s, svc.ServicePackage)
+        self.service_extras = SqlRepository(s, svc.ServiceExtra)
+        self.service_orders = SqlRepository(s, svc.ServiceOrder)
         return self
 
     def emit(self, event: Event, /) -> None:

@@ -11,7 +11,9 @@ from sqlalchemy.orm import registry
 
 from domain import entities as e
 from domain import saved as sv
+from domain import services as svc
 from domain import timesheet as ts
+from domain.services import ServiceOrderStatus, ServiceStatus
 from domain.states import (
     ContractStatus,
     DisputeStage,
@@ -723,6 +725,106 @@ time_entries = sa.Table(
     sa.CheckConstraint("minutes > 0", name="minutes_positive"),
 )
 
+# ---- Services catalogue (issue 15; migration 0018): a seller's packaged services,
+# their packages and extras, and the orders bought from them (domain/services.py).
+services = sa.Table(
+    "services",
+    metadata,
+    _id(),
+    _user_fk("seller_id"),
+    sa.Column("title", sa.String(120), nullable=False, default=""),
+    sa.Column("description", sa.Text, nullable=False, default=""),
+    sa.Column("category", sa.String(64)),
+    sa.Column("skills", json_list(), nullable=False, default=list),
+    sa.Column("status", enum_column(ServiceStatus), nullable=False),
+    sa.Column("currency", sa.String(3), nullable=False),
+    sa.Column("questions", json_list(), nullable=False, default=list),
+    sa.Column("samples", json_list(), nullable=False, default=list),
+    _created(),
+    sa.Column("published_at", UTCDateTime),
+    sa.Column("updated_at", UTCDateTime),
+    sa.Index("ix_services_listing", "status", "category", "published_at", "id"),
+    sa.Index("ix_services_seller", "seller_id", "status"),
+)
+
+service_packages = sa.Table(
+    "service_packages",
+    metadata,
+    _id(),
+    sa.Column(
+        "service_id",
+        BigInt,
+        sa.ForeignKey("services.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    sa.Column("tier", sa.String(8), nullable=False),
+    sa.Column("name", sa.String(60), nullable=False),
+    sa.Column("included", sa.Text, nullable=False, default=""),
+    sa.Column("price", sa.BigInteger, nullable=False),
+    sa.Column("delivery_days", sa.Integer, nullable=False),
+    sa.Column("revisions", sa.Integer, nullable=False, default=0),
+    sa.UniqueConstraint("service_id", "tier", name="uq_service_packages_service_tier"),
+    sa.CheckConstraint("price > 0", name="price_positive"),
+    sa.CheckConstraint("delivery_days >= 1", name="delivery_days_positive"),
+    sa.CheckConstraint("revisions >= 0", name="revisions_not_negative"),
+)
+
+service_extras = sa.Table(
+    "service_extras",
+    metadata,
+    _id(),
+    sa.Column(
+        "service_id",
+        BigInt,
+        sa.ForeignKey("services.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    sa.Column("position", sa.Integer, nullable=False, default=1),
+    sa.Column("title", sa.String(80), nullable=False),
+    sa.Column("price", sa.BigInteger, nullable=False),
+    sa.Column("days_delta", sa.Integer, nullable=False, default=0),
+    sa.CheckConstraint("price > 0", name="price_positive"),
+)
+
+service_orders = sa.Table(
+    "service_orders",
+    metadata,
+    _id(),
+    sa.Column("service_id", BigInt, sa.ForeignKey("services.id"), nullable=False, index=True),
+    # Nullable until the contract is created (in the same unit of work).
+    sa.Column("contract_id", BigInt, sa.ForeignKey("contracts.id"), index=True),
+    _user_fk("buyer_id"),
+    sa.Column("seller_id", sa.BigInteger, sa.ForeignKey("users.id"), nullable=False),
+    sa.Column("tier", sa.String(8), nullable=False),
+    # The package as bought.
+    sa.Column("package_name", sa.String(60), nullable=False),
+    sa.Column("package_included", sa.Text, nullable=False, default=""),
+    sa.Column("package_price", sa.BigInteger, nullable=False),
+    sa.Column("package_delivery_days", sa.Integer, nullable=False),
+    sa.Column("package_revisions", sa.Integer, nullable=False, default=0),
+    sa.Column("extras", json_list(), nullable=False, default=list),
+    sa.Column("answers", json_list(), nullable=False, default=list),
+    sa.Column("total", sa.BigInteger, nullable=False),
+    sa.Column("currency", sa.String(3), nullable=False),
+    sa.Column("status", enum_column(ServiceOrderStatus), nullable=False),
+    sa.Column("accept_by", UTCDateTime),
+    sa.Column("due_at", UTCDateTime),
+    sa.Column("revisions_allowed", sa.Integer, nullable=False, default=0),
+    sa.Column("revisions_used", sa.Integer, nullable=False, default=0),
+    _created(),
+    sa.Column("paid_at", UTCDateTime),
+    sa.Column("accepted_at", UTCDateTime),
+    sa.Column("delivered_at", UTCDateTime),
+    sa.Column("ended_at", UTCDateTime),
+    sa.CheckConstraint("total > 0", name="total_positive"),
+    sa.Index("ix_service_orders_seller", "seller_id", "status"),
+    sa.Index("ix_service_orders_accept_by", "status", "accept_by"),
+    sa.Index("ix_service_orders_due_at", "status", "due_at"),
+)
+# ---- end of the services catalogue section
+
 MAPPED: dict[type, sa.Table] = {
     e.User: users,
     e.FreelancerProfile: profiles,
@@ -759,6 +861,10 @@ MAPPED: dict[type, sa.Table] = {
     ts.HourlyTerms: hourly_terms,
     ts.TimesheetWeek: timesheet_weeks,
     ts.TimeEntry: time_entries,
+    svc.Service: services,
+    svc.ServicePackage: service_packages,
+    svc.ServiceExtra: service_extras,
+    svc.ServiceOrder: service_orders,
 }
 
 
