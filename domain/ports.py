@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Protocol, TypeVar
 
+from domain.catalog import ServiceHit, ServiceQuery
 from domain.entities import (
     AlertSubscription,
     Appeal,
@@ -246,6 +247,23 @@ class ServiceRepository(Repository[Service], Protocol):
         ...
 
 
+class ServiceSearch(Protocol):
+    """The services catalogue through the service index (storage/service_search.py)."""
+
+    async def reindex(self, service_id: int) -> None:
+        """Bring the service's index row in step (a service not active loses it): the
+        services use cases call it after publish, edit, pause, resume and delete."""
+        ...
+
+    async def remove(self, service_id: int) -> None: ...
+
+    async def search(self, query: ServiceQuery) -> tuple[list[ServiceHit], int]:
+        """A page of services, best first, and the number of matches (capped)."""
+        ...
+
+    async def hit(self, service_id: int) -> ServiceHit | None: ...
+
+
 class UnitOfWork(Protocol):
     users: Repository[User]
     profiles: Repository[FreelancerProfile]
@@ -284,6 +302,7 @@ class UnitOfWork(Protocol):
     ledger: Ledger
     search: JobSearch
     talent: TalentSearch
+    service_search: ServiceSearch
     services: ServiceRepository
     service_packages: Repository[ServicePackage]
     service_extras: Repository[ServiceExtra]

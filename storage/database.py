@@ -40,6 +40,7 @@ from storage.reads import (
 )
 from storage.repository import SqlRepository
 from storage.search import SqlJobSearch
+from storage.service_search import SqlServiceSearch
 from storage.services_repo import SqlServices
 from storage.skill_index import IndexedSession
 from storage.tables import map_entities
@@ -236,6 +237,7 @@ class SqlUnitOfWork:
         self.ledger = SqlLedger(s, self._now)
         self.search = SqlJobSearch(s)
         self.talent = SqlTalentSearch(s)
+        self.service_search = SqlServiceSearch(s)
         # Services catalogue (issue 15).
         self.services = SqlServices(s, svc.Service)
         self.service_packages = SqlRepository(s, svc.ServicePackage)

@@ -33,9 +33,17 @@ PG_MIGRATION_LOCK = 0x6769_6762_6F74
 
 # Full-text machinery created by the migrations but absent from storage.tables
 # (it is dialect-specific): autogenerate and the models-vs-migrations test skip it.
-FTS_TABLE_PREFIXES = ("jobs_fts", "talent_fts")  # SQLite FTS5 tables and their shadows
-PG_SEARCH_COLUMN = "search_vector"  # generated tsvector column on jobs and profiles
-PG_SEARCH_INDEXES = ("ix_jobs_search_vector", "ix_freelancer_profiles_search_vector")
+FTS_TABLE_PREFIXES = (
+    "jobs_fts",
+    "talent_fts",
+    "service_fts",
+)  # SQLite FTS5 tables and their shadows
+PG_SEARCH_COLUMN = "search_vector"  # generated tsvector column on jobs, profiles, services
+PG_SEARCH_INDEXES = (
+    "ix_jobs_search_vector",
+    "ix_freelancer_profiles_search_vector",
+    "ix_service_index_search_vector",
+)
 
 
 def database_url(url: str | None = None) -> str:

@@ -825,6 +825,39 @@ service_orders = sa.Table(
 )
 # ---- end of the services catalogue section
 
+# The services catalogue's search index (migration 0019; storage/service_search.py keeps
+# it in step): one row per service in the catalogue with what filters and ranking read
+# and its searchable text (the full text itself is dialect-specific, not modelled here).
+service_index = sa.Table(
+    "service_index",
+    metadata,
+    sa.Column(
+        "service_id",
+        BigInt,
+        sa.ForeignKey("services.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    sa.Column(
+        "seller_id", sa.BigInteger, sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False
+    ),
+    sa.Column("category", sa.String(64)),
+    sa.Column("min_price", sa.BigInteger, nullable=False),  # the cheapest package
+    sa.Column("currency", sa.String(3), nullable=False),
+    sa.Column("min_days", sa.Integer, nullable=False),  # the fastest package
+    sa.Column("rating_x10", sa.Integer, nullable=False),  # the seller's; 0: none
+    sa.Column("ratings", sa.Integer, nullable=False),
+    sa.Column("completed", sa.Integer, nullable=False),
+    sa.Column("verified", sa.Boolean, nullable=False),
+    sa.Column("rank", sa.Integer, nullable=False),  # the seller's domain.talent.record_rank
+    sa.Column("published_at", UTCDateTime),
+    sa.Column("title", sa.String(120), nullable=False),
+    sa.Column("skills", sa.Text, nullable=False),
+    sa.Column("body", sa.Text, nullable=False),  # description, package names and contents
+    sa.Index("ix_service_index_rank", "rank", "published_at", "service_id"),
+    sa.Index("ix_service_index_category", "category", "rank", "published_at", "service_id"),
+    sa.Index("ix_service_index_seller", "seller_id"),
+)
+
 MAPPED: dict[type, sa.Table] = {
     e.User: users,
     e.FreelancerProfile: profiles,

@@ -1,0 +1,355 @@
+"""The services catalogue's search: SqlServiceSearch implements domain.ports.ServiceSearch.
+
+The index (migration 0019): `service_index` holds one row per service in the
+catalogue (active, its seller not banned) with what filters and ranking read — the
+category, the cheapest package's price, the fastest package's days, the seller's
+record (rating, contracts completed, identity verified, the record rank of
+domain/talent.py), published_at — and the searchable text: the title, the skills,
+and a body of the description with the packages' names and what they include. The
+full text is the FTS5 table `service_fts` (external content: service_index) on
+SQLite and the generated `service_index.search_vector` (title A, skills B, body C)
+with a GIN index on PostgreSQL. Ranking is domain/catalog.py's.
+
+Keeping it in step: the services use cases call `uow.service_search.reindex(id)`
+after publish, edit, pause, resume and delete (a service not active loses its row);
+an after_flush hook re-indexes a seller's services when their record moves (the
+writes storage/talent_search.py watches: reviews, contracts, identity verification,
+the profile, the user banned). `refresh_services(connection, ids)` re-indexes
+anything explicitly (the migration does it for the services there are).
+
+Every query walks an index: record order by (rank, published_at, service_id), a
+category by (category, rank, published_at, service_id), text through the full-text
+index, a seller's services by (seller_id); blocks are NOT EXISTS probes of the
+blocks primary key. Matches are counted up to SERVICE_COUNT_CAP.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
+
+from domain.catalog import SERVICE_COUNT_CAP, ServiceHit, ServiceQuery
+from domain.services import ServiceStatus
+from domain.states import ContractStatus, ReviewStatus
+from domain.talent import record_rank
+from storage.search import MAX_PAGE, fts5_query, search_terms
+from storage.skill_index import IndexedSession
+from storage.tables import (
+    blocks,
+    contracts,
+    identity_verifications,
+    reviews,
+    service_index,
+    service_packages,
+    services,
+    talent_index,
+    users,
+)
+from storage.talent_search import _affected as _seller_affected
+
+PG_TS_CONFIG = "'english'::regconfig"  # must equal migration 0019's generated column
+si = service_index
+
+
+# --- keeping the index in step --------------------------------------------------------------
+
+
+def seller_record(connection: sa.Connection, seller_id: int) -> dict[str, Any]:
+    """The seller's record as the talent index computes it (its completeness read there;
+    0 without a profile)."""
+    rating_sum, ratings = connection.execute(
+        sa.select(sa.func.coalesce(sa.func.sum(reviews.c.rating), 0), sa.func.count())
+        .join(contracts, contracts.c.id == reviews.c.contract_id)
+        .where(
+            reviews.c.reviewee_id == seller_id,
+            contracts.c.freelancer_id == seller_id,
+            reviews.c.status == ReviewStatus.REVEALED,
+        )
+    ).one()
+    completed = connection.scalar(
+        sa.select(sa.func.count()).where(
+            contracts.c.freelancer_id == seller_id, contracts.c.status == ContractStatus.ENDED
+        )
+    )
+    verified = connection.scalar(
+        sa.select(sa.func.count()).where(
+            identity_verifications.c.user_id == seller_id,
+            identity_verifications.c.status == "verified",
+        )
+    )
+    percent = connection.scalar(
+        sa.select(talent_index.c.completeness).where(talent_index.c.user_id == seller_id)
+    )
+    rating_sum, ratings, completed = int(rating_sum or 0), int(ratings or 0), int(completed or 0)
+    rating_x10 = (
+        int((Decimal(rating_sum * 10) / ratings).to_integral_value(ROUND_HALF_UP)) if ratings else 0
+    )
+    return {
+        "rating_x10": rating_x10,
+        "ratings": ratings,
+        "completed": completed,
+        "verified": bool(verified),
+        "rank": record_rank(rating_sum, ratings, completed, int(percent or 0)),
+    }
+
+
+def _document(service: Any, packages: list[Any]) -> dict[str, str]:
+    """The searchable text: title, skills, and a body of the description and packages."""
+    parts = [service["description"] or ""]
+    for p in packages:
+        parts += [p["name"] or "", p["included"] or ""]
+    return {
+        "title": service["title"] or "",
+        "skills": " ".join(str(s) for s in (service["skills"] or [])),
+        "body": "\n".join(x for x in parts if x),
+    }
+
+
+def refresh_services(connection: sa.Connection, service_ids: Iterable[int]) -> None:
+    """Rewrite these services' service_index rows from the truth (a service not in the
+    catalogue loses its row)."""
+    records: dict[int, dict[str, Any]] = {}
+    for service_id in sorted(set(service_ids)):
+        # The service row locked: two writers re-indexing one service take turns, and
+        # the later one reads what the earlier committed (PostgreSQL; SQLite has one writer).
+        row = connection.execute(
+            sa.select(services).where(services.c.id == service_id).with_for_update()
+        ).first()
+        service = row._mapping if row is not None else None
+        seller = (
+            connection.execute(
+                sa.select(users.c.banned).where(users.c.id == service["seller_id"])
+            ).first()
+            if service is not None
+            else None
+        )
+        packages = (
+            [
+                p._mapping
+                for p in connection.execute(
+                    sa.select(service_packages).where(service_packages.c.service_id == service_id)
+                )
+            ]
+            if service is not None
+            else []
+        )
+        listed = (
+            service is not None
+            and service["status"] == ServiceStatus.ACTIVE
+            and seller is not None
+            and not seller[0]
+            and bool(packages)
+        )
+        if not listed:
+            connection.execute(sa.delete(si).where(si.c.service_id == service_id))
+            continue
+        assert service is not None
+        seller_id = service["seller_id"]
+        if seller_id not in records:
+            records[seller_id] = seller_record(connection, seller_id)
+        values = {
+            "seller_id": seller_id,
+            "category": service["category"] or None,
+            "min_price": min(int(p["price"]) for p in packages),
+            "currency": service["currency"],
+            "min_days": min(int(p["delivery_days"]) for p in packages),
+            "published_at": service["published_at"] or service["created_at"],
+            **records[seller_id],
+            **_document(service, packages),
+        }
+        # An upsert: a concurrent writer's row is overwritten, never a duplicate key.
+        insert = (pg_insert if connection.dialect.name == "postgresql" else sqlite_insert)(si)
+        connection.execute(
+            insert.values(service_id=service_id, **values).on_conflict_do_update(
+                index_elements=["service_id"], set_=values
+            )
+        )
+
+
+def refresh_sellers(connection: sa.Connection, seller_ids: Iterable[int]) -> None:
+    """Re-index every service of these sellers that is or may be in the catalogue."""
+    sellers = sorted(set(seller_ids))
+    if not sellers:
+        return
+    ids = {
+        r[0]
+        for r in connection.execute(
+            sa.select(services.c.id).where(
+                services.c.seller_id.in_(sellers), services.c.status == ServiceStatus.ACTIVE
+            )
+        )
+    }
+    ids |= {
+        r[0]
+        for r in connection.execute(sa.select(si.c.service_id).where(si.c.seller_id.in_(sellers)))
+    }
+    if ids:
+        refresh_services(connection, ids)
+
+
+def sync_sellers(session: Session, _flush_context: Any) -> None:
+    """after_flush: re-index the services of the sellers whose record this flush moved."""
+    ids = {uid for obj in session.new if (uid := _seller_affected(obj, True)) is not None}
+    ids |= {
+        uid
+        for obj in (*session.dirty, *session.deleted)
+        if (uid := _seller_affected(obj, False)) is not None
+    }
+    if ids:
+        refresh_sellers(session.connection(), ids)
+
+
+event.listen(IndexedSession, "after_flush", sync_sellers)
+
+
+# --- the search -------------------------------------------------------------------------------
+
+
+def _rating(x10: int, count: int) -> Decimal | None:
+    return (Decimal(x10) / 10).quantize(Decimal("0.1")) if count else None
+
+
+HIT_COLUMNS = (
+    si.c.service_id,
+    si.c.seller_id,
+    users.c.name,
+    si.c.title,
+    si.c.category,
+    si.c.min_price,
+    si.c.currency,
+    si.c.min_days,
+    si.c.rating_x10,
+    si.c.ratings,
+    si.c.completed,
+    si.c.verified,
+    si.c.rank,
+    si.c.published_at,
+)
+
+
+def _hit(row: Any) -> ServiceHit:
+    m = row._mapping
+    return ServiceHit(
+        service_id=m["service_id"],
+        seller_id=m["seller_id"],
+        seller_name=m["name"] or "",
+        title=m["title"] or "",
+        category=m["category"],
+        min_price=int(m["min_price"]),
+        currency=m["currency"],
+        min_days=int(m["min_days"]),
+        rating=_rating(m["rating_x10"], m["ratings"]),
+        ratings=m["ratings"],
+        completed=m["completed"],
+        verified=m["verified"],
+        rank=m["rank"],
+        published_at=m["published_at"],
+    )
+
+
+class SqlServiceSearch:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    @property
+    def _dialect(self) -> str:
+        return self.session.get_bind().dialect.name
+
+    async def reindex(self, service_id: int) -> None:
+        """Bring the service's index row in step with it (this unit's writes flushed first)."""
+        await self.session.flush()
+        await self.session.run_sync(lambda s: refresh_services(s.connection(), [service_id]))
+
+    async def remove(self, service_id: int) -> None:
+        """Take the service out of the catalogue now (reindex would, for a service not active)."""
+        await self.session.execute(sa.delete(si).where(si.c.service_id == service_id))
+
+    def _filtered(self, stmt: sa.Select[Any], query: ServiceQuery) -> sa.Select[Any]:
+        if query.category:
+            stmt = stmt.where(si.c.category == query.category)
+        if query.seller_id is not None:
+            stmt = stmt.where(si.c.seller_id == query.seller_id)
+        if query.min_price is not None:
+            stmt = stmt.where(si.c.min_price >= query.min_price)
+        if query.max_price is not None:
+            stmt = stmt.where(si.c.min_price <= query.max_price)
+        if query.max_days is not None:
+            stmt = stmt.where(si.c.min_days <= query.max_days)
+        if query.min_rating is not None:
+            stmt = stmt.where(si.c.ratings > 0, si.c.rating_x10 >= int(query.min_rating * 10))
+        if query.verified:
+            stmt = stmt.where(si.c.verified == sa.true())
+        if query.viewer_id is not None:
+            viewer = query.viewer_id
+            stmt = stmt.where(
+                ~sa.exists().where(
+                    blocks.c.blocker_id == viewer, blocks.c.blocked_id == si.c.seller_id
+                ),
+                ~sa.exists().where(
+                    blocks.c.blocker_id == si.c.seller_id, blocks.c.blocked_id == viewer
+                ),
+            )
+        return stmt
+
+    def _with_text(self, ids: sa.Select[Any], text: str) -> tuple[sa.Select[Any], Any]:
+        """Only services with every word, and the condition of the stronger tier: every
+        word in the title or the skills."""
+        terms = search_terms(text)
+        if self._dialect == "sqlite":
+            match = sa.literal_column("service_fts").op("MATCH")
+            fts = sa.select(sa.literal_column("service_fts.rowid")).select_from(
+                sa.table("service_fts")
+            )
+            anywhere = fts.where(match(fts5_query(terms)))
+            strong = fts.where(match("{title skills} : (" + fts5_query(terms) + ")"))
+            return ids.where(si.c.service_id.in_(anywhere)), si.c.service_id.in_(strong)
+        # Every word required, as on SQLite; ":AB" keeps a word to the title (A) and the
+        # skills (B). Words are \w+ only, so nothing in them is tsquery syntax.
+        vector = sa.literal_column("service_index.search_vector")
+
+        def tsquery(weight: str) -> Any:
+            words = " & ".join(f"{t}{weight}" for t in terms)
+            return sa.func.to_tsquery(sa.literal_column(PG_TS_CONFIG), words)
+
+        return ids.where(vector.op("@@")(tsquery(""))), vector.op("@@")(tsquery(":AB"))
+
+    async def search(self, query: ServiceQuery) -> tuple[list[ServiceHit], int]:
+        """A page of services, best first, and the number of all matches (counted up to
+        SERVICE_COUNT_CAP: pages beyond it are not offered)."""
+        await self.session.flush()  # Core statements do not autoflush
+        ids = self._filtered(sa.select(si.c.service_id), query)
+        order: list[Any] = [si.c.rank.desc(), si.c.published_at.desc(), si.c.service_id.desc()]
+        if search_terms(query.text):
+            ids, strong = self._with_text(ids, query.text)
+            order.insert(0, sa.case((strong, 1), else_=0).desc())
+        capped = ids.limit(SERVICE_COUNT_CAP).subquery()
+        total = await self.session.scalar(sa.select(sa.func.count()).select_from(capped))
+        limit = max(0, min(query.limit, MAX_PAGE))
+        page = ids.order_by(*order).offset(max(0, query.offset)).limit(limit)
+        found = [r[0] for r in await self.session.execute(page)]
+        return await self._hits(found), int(total or 0)
+
+    async def _hits(self, ids: list[int]) -> list[ServiceHit]:
+        """The hits for these ids, in their order (one query for the page)."""
+        if not ids:
+            return []
+        stmt = (
+            sa.select(*HIT_COLUMNS)
+            .select_from(si.join(users, users.c.id == si.c.seller_id))
+            .where(si.c.service_id.in_(ids))
+        )
+        rows = {r._mapping["service_id"]: r for r in await self.session.execute(stmt)}
+        return [_hit(rows[i]) for i in ids if i in rows]
+
+    async def hit(self, service_id: int) -> ServiceHit | None:
+        """The service as the catalogue lists it; None when it is not in the catalogue."""
+        found = await self._hits([service_id])
+        return found[0] if found else None
