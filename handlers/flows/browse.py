@@ -48,6 +48,7 @@ from handlers.render import (
     shorten,
 )
 from handlers.routing import Menu, Steps, command, step
+from handlers.search_views import category_rows, count_shown
 from handlers.taxonomy_names import category_name
 
 
@@ -109,7 +110,7 @@ async def show_results(ctx: Context, filters: dict[str, Any], page: int = 1) -> 
         page = pages
         jobs, total = await queries.browse_jobs(ctx.uow, ctx.user.id, _query(filters, page))
     t = ctx.t
-    shown = _count_shown(total, ctx.user.language)
+    shown = count_shown(total, JOB_COUNT_CAP, ctx.user.language)
     lines: list[Html] = [t("browse.title", total=shown), _summary(ctx, filters), Html("")]
     if not jobs:
         lines.append(t("browse.nothing"))
@@ -132,15 +133,6 @@ async def show_results(ctx: Context, filters: dict[str, Any], page: int = 1) -> 
     lines += [Html(""), t("browse.hint")]
     pager = _pager(t, page, pages)
     await ctx.edit(join(lines), rows(picks, 1) + ([pager] if pager else []) + _filter_rows(t))
-
-
-def _count_shown(total: int, language: str | None) -> str:
-    """Matches are counted up to JOB_COUNT_CAP (storage/search.py): "1,000+" past it
-    ("1 000+" in Russian)."""
-    if total < JOB_COUNT_CAP:
-        return str(total)
-    cap = f"{JOB_COUNT_CAP:,}"
-    return (cap.replace(",", "\u00a0") if language == "ru" else cap) + "+"
 
 
 def _pager(t: Translator, page: int, pages: int) -> list[Button]:
@@ -228,12 +220,10 @@ async def page_pressed(ctx: Context) -> None:
 async def categories_pressed(ctx: Context) -> None:
     _searching(ctx)
     t = ctx.t
-    cats = [
-        button(category_name(t, c.slug), PREFIX.data("category", arg=c.slug))
-        for c in taxonomy.CATEGORIES
-    ]
-    any_ = button(t.plain("browse.btn.any_category"), PREFIX.data("category", arg="any"))
-    await ctx.edit(t("browse.choose_category"), [*rows(cats, 2), [any_]])
+    choices = category_rows(
+        t, lambda slug: PREFIX.data("category", arg=slug), t.plain("browse.btn.any_category")
+    )
+    await ctx.edit(t("browse.choose_category"), choices)
     ctx.answer()
 
 

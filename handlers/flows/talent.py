@@ -32,8 +32,6 @@ from decimal import Decimal
 from typing import Any
 
 from domain import taxonomy
-from domain.errors import ValidationError
-from domain.money import parse_money
 from domain.talent import TALENT_COUNT_CAP, TalentHit, TalentQuery
 from domain.usecases import pitches
 from domain.usecases import talent as uc
@@ -59,6 +57,7 @@ from handlers.render import (
     shorten,
 )
 from handlers.routing import Menu, Steps, command, step
+from handlers.search_views import category_rows, count_shown, mark, parse_money_range
 from handlers.talent_views import record_text, state_line
 from handlers.taxonomy_names import category_name, skill_names
 
@@ -138,7 +137,7 @@ async def show_results(ctx: Context, filters: dict[str, Any], page: int = 1) -> 
         page = pages
         hits, total = await uc.search_talent(ctx.uow, ctx.clock, ctx.user.id, _query(filters, page))
     t = ctx.t
-    shown = f"{total}+" if total >= TALENT_COUNT_CAP else str(total)
+    shown = count_shown(total, TALENT_COUNT_CAP, ctx.user.language)
     lines: list[Html] = [t("talent.title", total=shown), _summary(ctx, filters), Html("")]
     if not hits:
         lines.append(t("talent.nothing"))
@@ -165,10 +164,6 @@ async def show_results(ctx: Context, filters: dict[str, Any], page: int = 1) -> 
     )
 
 
-def _mark(on: bool, label: str) -> str:
-    return ("✅ " if on else "") + label
-
-
 def _filter_rows(t: Translator, filters: dict[str, Any]) -> Keyboard:
     rating = filters.get("rating")
     return [
@@ -181,7 +176,7 @@ def _filter_rows(t: Translator, filters: dict[str, Any]) -> Keyboard:
             button(t.plain("talent.btn.rate"), PREFIX.data("ask_rate")),
             *(
                 button(
-                    _mark(rating == r, t.plain("talent.btn.rating", rating=r)),
+                    mark(rating == r, t.plain("talent.btn.rating", rating=r)),
                     PREFIX.data("rating", arg=r),
                 )
                 for r in RATINGS
@@ -189,11 +184,11 @@ def _filter_rows(t: Translator, filters: dict[str, Any]) -> Keyboard:
         ],
         [
             button(
-                _mark(bool(filters.get("ver")), t.plain("talent.btn.verified")),
+                mark(bool(filters.get("ver")), t.plain("talent.btn.verified")),
                 PREFIX.data("verified"),
             ),
             button(
-                _mark(bool(filters.get("av")), t.plain("talent.btn.available")),
+                mark(bool(filters.get("av")), t.plain("talent.btn.available")),
                 PREFIX.data("available"),
             ),
         ],
@@ -238,21 +233,10 @@ async def skills_typed(ctx: Context) -> None:
     await show_results(ctx, dict(ctx.data) | {"skills": found})
 
 
-RATE_RANGE = re.compile(r"^\s*([^-–]*?)\s*(?:[-–]\s*(.*?))?\s*$")
-
-
 @step(TalentStep.RATE)
 async def rate_typed(ctx: Context) -> None:
     """ "20-50", "20" (from), "-50" (up to): the hourly rate range."""
-    match = RATE_RANGE.match(ctx.text)
-    low_text, high_text = (match.group(1), match.group(2)) if match else ("", "")
-    currency = ctx.config.currency
-    low = parse_money(low_text, currency, "min_rate").amount if low_text else None
-    high = parse_money(high_text, currency, "max_rate").amount if high_text else None
-    if low is None and high is None:
-        raise ValidationError("rate_range", "Type a range such as 20-50.")
-    if low is not None and high is not None and low > high:
-        low, high = high, low
+    low, high = parse_money_range(ctx.text, ctx.config.currency, "min_rate", "max_rate")
     await show_results(ctx, dict(ctx.data) | {"min": low, "max": high})
 
 
@@ -273,12 +257,10 @@ async def page_pressed(ctx: Context) -> None:
 async def categories_pressed(ctx: Context) -> None:
     _searching(ctx)
     t = ctx.t
-    cats = [
-        button(category_name(t, c.slug), PREFIX.data("category", arg=c.slug))
-        for c in taxonomy.CATEGORIES
-    ]
-    any_ = button(t.plain("talent.btn.any_category"), PREFIX.data("category", arg="any"))
-    await ctx.edit(t("talent.choose_category"), [*rows(cats, 2), [any_]])
+    choices = category_rows(
+        t, lambda slug: PREFIX.data("category", arg=slug), t.plain("talent.btn.any_category")
+    )
+    await ctx.edit(t("talent.choose_category"), choices)
     ctx.answer()
 
 
