@@ -29,12 +29,10 @@ import asyncio
 import shutil
 import tempfile
 import uuid
-from collections import defaultdict
 from dataclasses import replace
 from pathlib import Path
 
 import hypothesis.strategies as st
-import sqlalchemy as sa
 from hypothesis import HealthCheck, event, settings
 from hypothesis.stateful import (
     RuleBasedStateMachine,
@@ -49,15 +47,20 @@ from domain.config import MarketConfig
 from domain.entities import GatewayCall, Payment
 from domain.errors import DomainError, PaymentError
 from domain.fees import Settlement, funding_quote, settlement
-from domain.states import HELD, MilestoneStatus
+from domain.states import MilestoneStatus
 from domain.usecases import disputes, milestones, payments, payouts
 from handlers.gateway_calls import GatewayCallRunner
 from storage.database import Database
-from storage.tables import ledger_transactions, metadata, postings
+from storage.tables import metadata
 from tests.clock import ManualClock
 from tests.conftest import admin_execute, postgres_url, sqlite_url
 from tests.usecases.conftest import ADMIN, CLIENT, FREELANCER, OTHER_FREELANCER, STRANGER, add_users
 from tests.usecases.ledger_bonus_rules import BonusPartialRules  # issue 13: bonus, partial
+from tests.usecases.ledger_checks import (
+    assert_gateway_agrees,
+    assert_ledger_invariants,
+    ledger_rows,
+)
 from tests.usecases.ledger_hourly_rules import HourlyRules  # issue 13: hourly weeks
 from tests.usecases.story import RecordingGateway, hired
 
@@ -503,38 +506,13 @@ class LedgerMachine(HourlyRules, BonusPartialRules, RuleBasedStateMachine):
     async def check(self) -> None:
         """Two queries per step: every posting with its transaction, every milestone."""
         async with self.db.uow() as uow:
-            rows = (
-                await uow.session.execute(
-                    sa.select(
-                        ledger_transactions.c.key,
-                        ledger_transactions.c.kind,
-                        postings.c.account,
-                        postings.c.amount,
-                    ).join(
-                        ledger_transactions, ledger_transactions.c.id == postings.c.transaction_id
-                    )
-                )
-            ).all()
+            rows = await ledger_rows(uow)
             status = {
                 m.id: m.status for m in await uow.milestones.find(id__in=[m for m, _, _ in self.ms])
             }
-        balances: dict[str, int] = defaultdict(int)
-        for _, _, account, amount in rows:
-            balances[account] += amount
-        assert sum(balances.values()) == 0
-        assert all(v >= 0 for a, v in balances.items() if a.startswith(("escrow:", "freelancer:")))
+        balances = assert_ledger_invariants(rows, status)
         for m, _, _ in self.ms:
-            account = ledger.escrow_account(m)
-            mine = [(key, kind, amount) for key, kind, acc, amount in rows if acc == account]
-            funded = sum(amount for _, kind, amount in mine if kind == "fund")
-            moves = {key for key, kind, _ in mine if kind != "fund"}
-            assert moves <= {ledger.settle_key(m)}  # at most one settlement, by its key
-            out = -sum(amount for _, kind, amount in mine if kind != "fund")
-            assert 0 <= out <= funded
-            assert balances[account] == (funded if status[m] in HELD else 0)
-            assert balances[account] == self.escrow[m]
-            if status[m] in (MilestoneStatus.PENDING, MilestoneStatus.FUNDING):
-                assert funded == 0
+            assert balances[ledger.escrow_account(m)] == self.escrow[m]
         for user_id, expected in self.earned.items():
             assert balances[ledger.freelancer_account(user_id)] == expected
         assert balances[ledger.PLATFORM_FEES] == self.platform
@@ -546,19 +524,7 @@ class LedgerMachine(HourlyRules, BonusPartialRules, RuleBasedStateMachine):
         """The gateway's books, the committed calls and the ledger tell one story."""
         async with self.db.uow() as uow:
             calls = {c.key: replace(c) for c in await uow.gateway_calls.find()}
-        books = self.gateway.refunds + self.gateway.payouts
-        assert len({key for _, key in books}) == len(books), "a key moved money twice"
-        for amount, key in books:
-            assert key in calls and calls[key].amount == amount and calls[key].status != "failed"
-        for call in calls.values():
-            if call.status == "done":
-                assert (call.amount, call.key) in books
-        paid_out = sum(
-            c.amount for c in calls.values() if c.kind == "payout" and c.status != "failed"
-        )
-        assert -sum(a for _, kind, acc, a in rows if acc == "payouts:sandbox") == -paid_out
-        refunded = sum(a for _, kind, acc, a in rows if acc == "gateway:sandbox" and kind != "fund")
-        assert refunded == sum(c.amount for c in calls.values() if c.kind == "refund")
+        assert_gateway_agrees(rows, calls, self.gateway.refunds + self.gateway.payouts)
 
     @invariant()
     def ledger_is_consistent(self):
