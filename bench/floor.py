@@ -38,6 +38,7 @@ import sqlalchemy as sa
 from aiogram import Bot, Dispatcher
 from aiogram.types import CallbackQuery, Message, Update
 from sqlalchemy import event
+from sqlalchemy.dialects.sqlite.aiosqlite import SQLiteDialect_aiosqlite
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bench import market
@@ -155,7 +156,10 @@ def floor_bot(engine: AsyncEngine) -> Dispatcher:
 
 
 async def measure_floor(folder: Path, updates: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
-    engine = create_engine(f"sqlite+aiosqlite:///{folder / 'floor.db'}")
+    # Gigbot's SQLite settings on SQLAlchemy's own aiosqlite adapter (Gigbot's engines
+    # use storage/sqlite_driver.py's one-hop cursor; the floor is the stock stack).
+    stock = SQLiteDialect_aiosqlite.import_dbapi()
+    engine = create_engine(f"sqlite+aiosqlite:///{folder / 'floor.db'}", module=stock)
     async with engine.begin() as conn:
         for ddl in FLOOR_SCHEMA:
             await conn.execute(sa.text(ddl))

@@ -43,6 +43,7 @@ from storage.search import SqlJobSearch
 from storage.service_search import SqlServiceSearch
 from storage.services_repo import SqlServices
 from storage.skill_index import IndexedSession
+from storage.sqlite_driver import one_hop_dbapi
 from storage.tables import map_entities
 from storage.talent_search import SqlTalentSearch
 from storage.track_records import SqlTrackRecords
@@ -89,6 +90,14 @@ def _configure_sqlite_reader(engine: AsyncEngine) -> None:
         connection.exec_driver_sql("BEGIN")
 
 
+def _sqlite_kwargs(url: str, kwargs: dict[str, Any]) -> None:
+    """SQLite's engine options: the busy timeout, and on aiosqlite one thread hop a
+    statement (storage/sqlite_driver.py)."""
+    kwargs.setdefault("connect_args", {"timeout": SQLITE_BUSY_TIMEOUT_S})
+    if make_url(url).get_driver_name() == "aiosqlite":
+        kwargs.setdefault("module", one_hop_dbapi())
+
+
 def _file_sqlite(url: str) -> bool:
     parsed = make_url(url)
     return parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:")
@@ -99,7 +108,7 @@ def create_reader_engine(url: str, **kwargs: Any) -> AsyncEngine | None:
     (PostgreSQL reads on its one pool, MVCC already keeps readers off writers' locks)."""
     if not _file_sqlite(url):
         return None
-    kwargs.setdefault("connect_args", {"timeout": SQLITE_BUSY_TIMEOUT_S})
+    _sqlite_kwargs(url, kwargs)
     # A reader's transaction is always rolled back before its connection goes back
     # (ReadUnitOfWork._end): no second rollback on return (a thread hop each).
     kwargs.setdefault("pool_reset_on_return", None)
@@ -111,7 +120,7 @@ def create_reader_engine(url: str, **kwargs: Any) -> AsyncEngine | None:
 def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
-        kwargs.setdefault("connect_args", {"timeout": SQLITE_BUSY_TIMEOUT_S})
+        _sqlite_kwargs(url, kwargs)
         engine = create_async_engine(url, **kwargs)
         _configure_sqlite(engine)
         return engine

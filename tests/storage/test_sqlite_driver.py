@@ -1,0 +1,76 @@
+"""The one-hop SQLite cursor (storage/sqlite_driver.py) behaves as SQLAlchemy's
+aiosqlite adapter does: rows, rowcount, lastrowid, RETURNING, executemany,
+errors, transactions — each statement one call on aiosqlite's thread."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import aiosqlite
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+
+from storage.database import create_engine
+from storage.sqlite_driver import OneHopDbapi
+
+
+async def test_statements_rows_counts_and_errors(tmp_path: Path) -> None:
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'one.db'}")
+    assert isinstance(engine.sync_engine.dialect.dbapi, OneHopDbapi)
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(sa.text("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT UNIQUE)"))
+            inserted = await conn.execute(sa.text("INSERT INTO t (v) VALUES ('a')"))
+            assert inserted.lastrowid == 1 and inserted.rowcount == 1
+            many = await conn.execute(
+                sa.text("INSERT INTO t (v) VALUES (:v)"), [{"v": "b"}, {"v": "c"}, {"v": "d"}]
+            )
+            assert many.rowcount == 3
+            returned = await conn.execute(sa.text("INSERT INTO t (v) VALUES ('e') RETURNING id, v"))
+            assert returned.all() == [(5, "e")]
+            updated = await conn.execute(sa.text("UPDATE t SET v = v || '!' WHERE id > 3"))
+            assert updated.rowcount == 2
+            none = await conn.execute(sa.text("UPDATE t SET v = 'x' WHERE id = 99"))
+            assert none.rowcount == 0
+            rows = await conn.execute(sa.text("SELECT id, v FROM t ORDER BY id"))
+            assert list(rows.keys()) == ["id", "v"]
+            assert rows.all() == [(1, "a"), (2, "b"), (3, "c"), (4, "d!"), (5, "e!")]
+            empty = await conn.execute(sa.text("SELECT id FROM t WHERE id < 0"))
+            assert list(empty.keys()) == ["id"] and empty.all() == []
+        with pytest.raises(IntegrityError):
+            async with engine.begin() as conn:
+                await conn.execute(sa.text("INSERT INTO t (v) VALUES ('zz')"))
+                await conn.execute(sa.text("INSERT INTO t (v) VALUES ('a')"))  # not unique
+        async with engine.connect() as conn:  # the failed transaction left nothing
+            count = await conn.execute(sa.text("SELECT count(*) FROM t WHERE v = 'zz'"))
+            assert count.scalar_one() == 0
+    finally:
+        await engine.dispose()
+
+
+async def test_one_thread_call_per_statement(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'hops.db'}")
+    calls = 0
+    original = aiosqlite.Connection._execute
+
+    async def counted(
+        self: aiosqlite.Connection, fn: object, *args: object, **kw: object
+    ) -> object:
+        nonlocal calls
+        calls += 1
+        return await original(self, fn, *args, **kw)
+
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(sa.text("CREATE TABLE t (id INTEGER PRIMARY KEY)"))
+        async with engine.begin() as conn:
+            monkeypatch.setattr(aiosqlite.Connection, "_execute", counted)
+            for _ in range(5):
+                (await conn.execute(sa.text("SELECT id FROM t"))).all()
+            assert calls == 5  # SQLAlchemy's own adapter: 4 a statement
+    finally:
+        monkeypatch.undo()
+        await engine.dispose()
