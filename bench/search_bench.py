@@ -17,7 +17,12 @@ in the bot.
 
 Each query is a read-only unit of work (`db.read_uow`, as the bot runs /jobs and
 the search step: on SQLite a reader connection, outside the writer queue).
-Totals are counted up to JOB_COUNT_CAP (1,000): "1,000+".
+Totals are counted up to JOB_COUNT_CAP (1,000): "1,000+". Queries with words
+rank the RANK_WINDOW (1,000) newest matches only (storage/search.py); the
+"before" rows (skip them with --no-baseline) run the same mix with every match
+scored, as search ranked before issue 16 (SqlJobSearch(rank_window=None)), in
+the same run. The latency of queries with and without words is also printed
+apart (one at a time).
 
 Measurements, each bounded by --time-limit seconds:
 1. one query at a time: queries/s and latency are the query's own cost;
@@ -59,6 +64,7 @@ from domain.entities import OutboxMessage
 from domain.ports import JobQuery
 from domain.states import JobStatus
 from storage.database import Database
+from storage.search import SqlJobSearch, search_terms
 from storage.skill_index import skill_values
 from storage.tables import job_skills, jobs
 
@@ -133,10 +139,21 @@ def query_mix(count: int, seed: int) -> list[JobQuery]:
     return queries
 
 
+def every_match_scored(uow: Any) -> SqlJobSearch:
+    """The search as it ranked before issue 16: every match of the words scored."""
+    return SqlJobSearch(uow.session, rank_window=None)
+
+
 async def run_queries(
-    uows: Callable[[], Any], queries: list[JobQuery], concurrency: int, seconds: float
+    uows: Callable[[], Any],
+    queries: list[JobQuery],
+    concurrency: int,
+    seconds: float,
+    by_kind: dict[bool, Latencies] | None = None,
+    search: Callable[[Any], Any] = lambda uow: uow.search,
 ) -> tuple[int, float, Latencies, int]:
-    """(queries done, wall seconds, latencies, matches summed), cycling through the mix."""
+    """(queries done, wall seconds, latencies, matches summed), cycling through the mix;
+    `by_kind` collects the latencies of queries with words (True) and without apart."""
     latencies = Latencies()
     budget = Budget(seconds)
     position = 0
@@ -149,8 +166,11 @@ async def run_queries(
             position += 1
             began = time.perf_counter()
             async with uows() as uow:
-                page, total = await uow.search.search(query)
-            latencies.add(time.perf_counter() - began)
+                page, total = await search(uow).search(query)
+            took = time.perf_counter() - began
+            latencies.add(took)
+            if by_kind is not None:
+                by_kind[bool(search_terms(query.text))].add(took)
             assert len(page) <= PAGE
             done += 1
             matches += total
@@ -204,9 +224,25 @@ async def measure(backend: str, server: str | None, args: argparse.Namespace) ->
                     async with db.uow() as uow:
                         await uow.search.search(query)
                 uows = db.read_uow  # as the bot runs searches (read_only=True routes)
+                kinds = {True: Latencies(), False: Latencies()}
+                before: dict[str, float] = {}
                 with MemoryPeak(args.trace_memory) as memory:
-                    one = await run_queries(uows, queries, 1, args.time_limit)
+                    one = await run_queries(uows, queries, 1, args.time_limit, kinds)
                     many = await run_queries(uows, queries, args.concurrency, args.time_limit)
+                    if args.baseline:
+                        old_kinds = {True: Latencies(), False: Latencies()}
+                        _, _, old, _ = await run_queries(
+                            uows, queries, 1, args.time_limit, old_kinds, every_match_scored
+                        )
+                        _, _, old_many, _ = await run_queries(
+                            uows, queries, args.concurrency, args.time_limit,
+                            search=every_match_scored,
+                        )  # fmt: skip
+                        before = {
+                            **old.figures("b_"),
+                            **old_kinds[True].figures("bw_"),
+                            **old_many.figures("bm_"),
+                        }
                     reader, commits = await beside_writer(db, uows, queries, args.time_limit)
                     queued, queued_commits = await beside_writer(
                         db, db.uow, queries, args.time_limit
@@ -221,7 +257,10 @@ async def measure(backend: str, server: str | None, args: argparse.Namespace) ->
         "queries": done,
         "rate": done / wall if wall else 0.0,
         **latencies.figures(),
+        **kinds[True].figures("words_"),
+        **kinds[False].figures("bare_"),
         "matches": matches / done if done else 0.0,
+        **before,
         "many_rate": many_done / many_wall if many_wall else 0.0,
         **many_latencies.figures("many_"),
         **reader.figures("w_"),
@@ -246,10 +285,16 @@ def add_options(parser: argparse.ArgumentParser) -> None:
         default=4,
         help="seconds each part runs for, per database (default 4)",
     )
+    parser.add_argument(
+        "--no-baseline",
+        dest="baseline",
+        action="store_false",
+        help="skip the 'before' rows (every match scored, as before issue 16)",
+    )
     add_database_options(parser)
 
 
-QUICK = ["--jobs", "5000", "--time-limit", "1.5"]
+QUICK = ["--jobs", "5000", "--time-limit", "1.5", "--no-baseline"]
 
 
 def report(args: argparse.Namespace, results: dict[str, dict[str, float]]) -> int:
@@ -269,10 +314,26 @@ def report(args: argparse.Namespace, results: dict[str, dict[str, float]]) -> in
             Row("p99", "  p99 ms", "{:.1f}"),
             Row("max", "  max ms", "{:.1f}"),
             Row("matches", "  mean matches/query", "{:,.0f}", ratio=False),
+            Row("words_p50", "  with words p50 ms", "{:.1f}"),
+            Row("words_p95", "    p95 ms", "{:.1f}"),
+            Row("bare_p50", "  without words p50 ms", "{:.1f}"),
+            Row("bare_p95", "    p95 ms", "{:.1f}"),
             Row("many_rate", f"{args.concurrency} at once: queries/s", "{:.1f}"),
             Row("many_p50", "  p50 ms", "{:.1f}"),
             Row("many_p95", "  p95 ms", "{:.1f}"),
             Row("many_p99", "  p99 ms", "{:.1f}"),
+            *(
+                [
+                    Row("b_p50", "before (every match scored): p50", "{:.1f}"),
+                    Row("b_p95", "  p95 ms", "{:.1f}"),
+                    Row("bw_p50", "  with words p50 ms", "{:.1f}"),
+                    Row("bw_p95", "    p95 ms", "{:.1f}"),
+                    Row("bm_p50", f"  {args.concurrency} at once: p50", "{:.1f}"),
+                    Row("bm_p95", "    p95 ms", "{:.1f}"),
+                ]
+                if args.baseline
+                else []
+            ),
             Row("w_p50", "beside writer: reader p50", "{:.1f}"),
             Row("w_p95", "  p95 ms", "{:.1f}"),
             Row("w_commits", "  writer commits/s", "{:.0f}"),
