@@ -27,24 +27,38 @@ def _before(moment: datetime) -> Any:
     return sa.or_(table.c.processed_at < moment, table.c.processed_at.is_(None))
 
 
+_CLAIMS: dict[str, Any] = {}
+
+
+def _claim_statement(dialect: str) -> Any:
+    """The claim, built once per dialect (values bound at execution): building it
+    anew for every update cost more than running it."""
+    stmt = _CLAIMS.get(dialect)
+    if stmt is None:
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        now = sa.bindparam("now", type_=table.c.processed_at.type)
+        stmt = _CLAIMS[dialect] = (
+            insert(table)
+            .values(update_id=sa.bindparam("update_id"), processed_at=now)
+            .on_conflict_do_update(
+                index_elements=[table.c.update_id],
+                set_={"processed_at": now},
+                # an id seen before the window is a new update
+                where=_before(sa.bindparam("since", type_=table.c.processed_at.type)),
+            )
+            .returning(table.c.update_id)
+        )
+    return stmt
+
+
 class SqlProcessedUpdates(SqlRepository[ProcessedUpdate]):
     def __init__(self, session: AsyncSession) -> None:
         super().__init__(session, ProcessedUpdate)
 
     async def claim(self, update_id: int, now: datetime, since: datetime) -> bool:
-        dialect = self.session.get_bind().dialect.name
-        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-        stmt = (
-            insert(table)
-            .values(update_id=update_id, processed_at=now)
-            .on_conflict_do_update(
-                index_elements=[table.c.update_id],
-                set_={"processed_at": now},
-                where=_before(since),  # an id seen before the window is a new update
-            )
-            .returning(table.c.update_id)
-        )
-        return (await self.session.execute(stmt)).first() is not None
+        stmt = _claim_statement(self.session.get_bind().dialect.name)
+        params = {"update_id": update_id, "now": now, "since": since}
+        return (await self.session.execute(stmt, params)).first() is not None
 
     async def processed_since(self, update_id: int, since: datetime) -> bool:
         stmt = sa.select(table.c.update_id).where(
