@@ -122,10 +122,10 @@ async def my_services(uow: UnitOfWork, seller_id: int) -> list[Service]:
 
 
 async def _reindex(uow: UnitOfWork, service: Service) -> None:
-    """Tell the catalogue's index (CATALOG's storage/service_search.py)."""
-    index = getattr(uow, "service_search", None)
-    if index is not None and service.id is not None:
-        await index.reindex(service.id)
+    """Bring the catalogue's index in step (storage/service_search.py): an active
+    service is (re)indexed, any other leaves it."""
+    if service.id is not None:
+        await uow.service_search.reindex(service.id)
 
 
 def _touch(service: Service, clock: Clock, action: str = "edit") -> None:
