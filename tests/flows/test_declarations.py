@@ -57,6 +57,11 @@ STORED_STEPS = {
     },
     "profile": {"headline", "bio", "rate", "years", "tag", "link", "cert"},
     "report": {"reason"},
+    "services": {
+        "title", "description", "category", "skills", "pkg_name", "pkg_included", "pkg_price",
+        "pkg_days", "pkg_revisions", "packages", "extras", "extra_title", "extra_price",
+        "extra_days", "samples", "questions", "preview",
+    },
     "talent": {"query", "skills", "rate"},
     "timesheet": {"limit", "memo", "edit", "less", "reason"},
     "review": {"text", "reply"},
