@@ -1,4 +1,6 @@
-"""Inline mode: "@<bot> python bot" in any chat lists matching open jobs.
+"""Inline mode: "@<bot> python bot" in any chat lists matching open jobs;
+"@<bot> service logo" lists services of the catalogue (just "service": one's own
+services, personal; flows/catalog.py renders them with deep links service_<id>).
 
 Each result posts the job's card with "Open in Gigbot" and "Pitch" — deep links
 (t.me/<bot>?start=job_<id> / pitch_<id>, handlers/flows/start.py), as a message
@@ -59,6 +61,19 @@ def job_result(job: Job, t: Translator, bot_username: str | None) -> InlineResul
 @answers("inline_query")
 async def inline_jobs(scope: Scope, event: Event, t: Translator) -> Outcome:
     start = _offset(event.inline_offset)
+    from handlers.flows.catalog import inline_service_words, inline_services
+
+    words = inline_service_words(event.text or "")
+    if words is not None:  # "service <words>": service cards (flows/catalog.py)
+        found, more, personal = await inline_services(scope, event, t, words, start, PAGE)
+        return Outcome(
+            inline_answer=InlineAnswer(
+                results=found,
+                next_offset=str(start + PAGE) if more and start + PAGE <= MAX_OFFSET else "",
+                cache_time=CACHE_SECONDS,
+                is_personal=personal,
+            )
+        )
     jobs, total = await scope.uow.search.search(
         JobQuery(text=(event.text or "").strip(), offset=start, limit=PAGE)
     )

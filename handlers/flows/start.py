@@ -1,5 +1,5 @@
 """/start: welcome, choose a role, and deep links ("/start job_42" opens job 42,
-"/start pitch_42" starts a pitch on it).
+"/start pitch_42" starts a pitch on it, "/start service_7" opens service 7's card).
 
 Buttons: "role:pick::<client|freelancer|both>" the first role; "open:show_job:<job>"
 a job's card (notifications and lists link to it, handlers.prefixes.OPEN)."""
@@ -21,7 +21,7 @@ from handlers.prefixes import OPEN, PITCH, REPORT, SAVED
 from handlers.render import button, job_card, keyboard
 from handlers.routing import Buttons, command
 
-_JOB_LINK = re.compile(r"(job|pitch)_([1-9][0-9]{0,17})")
+_JOB_LINK = re.compile(r"(job|pitch|service)_([1-9][0-9]{0,17})")
 
 ROLE = Buttons("role")
 
@@ -77,6 +77,11 @@ async def _deep_link(ctx: Context, payload: str) -> None:
         from handlers.flows.pitch import begin
 
         await begin(ctx, int(m.group(2)))
+        return
+    if m.group(1) == "service":  # the services catalogue's card (flows/catalog.py)
+        from handlers.flows.catalog import open_service
+
+        await open_service(ctx, int(m.group(2)))
         return
     await show_job(ctx, int(m.group(2)))
 
