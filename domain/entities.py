@@ -117,7 +117,8 @@ class Invitation:
 @dataclass(kw_only=True, eq=False)
 class Contract:
     id: int | None = None
-    job_id: int
+    # None: a service order's contract (domain/usecases/service_orders.py), no job.
+    job_id: int | None = None
     pitch_id: int | None = None
     client_id: int
     freelancer_id: int
@@ -132,6 +133,9 @@ class Contract:
     accepted_at: datetime | None = None
     ended_at: datetime | None = None
     review_deadline: datetime | None = None  # double-blind reviews are revealed by then
+    # Days the client has to review submitted work, when not GIGBOT_AUTO_RELEASE_DAYS
+    # (a service order's GIGBOT_SERVICE_AUTO_COMPLETE_DAYS).
+    auto_release_days: int | None = None
 
     def apply(self, action: str) -> None:
         self.status = CONTRACT.next(self.status, action)

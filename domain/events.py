@@ -910,3 +910,54 @@ class WeekUnfunded(MilestoneEvent):
     kind = "week_unfunded"
     week_id: int
     week_start: str
+
+
+# Service orders (issue 15; domain/usecases/service_orders.py).
+
+
+@event
+class ServiceOrderPaid(MilestoneEvent):
+    """A service order's escrow was paid: the seller has until `accept_by` to accept."""
+
+    kind = "service_order_paid"
+    order_id: int
+    accept_by: str
+
+
+@event
+class ServiceOrderAccepted(MilestoneEvent):
+    """The seller accepted a paid order: the contract is active, delivery due `due_at`."""
+
+    kind = "service_order_accepted"
+    order_id: int
+    due_at: str
+
+
+@event
+class ServiceOrderRefunded(MilestoneEvent):
+    """A paid order ended refunded in full: `why` is "declined" (the seller),
+    "expired" (not accepted in time) or "late" (the buyer cancelled a late order)."""
+
+    kind = "service_order_refunded"
+    order_id: int
+    why: str
+    to_client: int
+
+
+@event
+class ServiceOrderLapsed(ContractEvent):
+    """An order never paid within the acceptance hours was dropped."""
+
+    kind = "service_order_lapsed"
+    order_id: int
+
+
+@event
+class ServiceRevisionPaid(MilestoneEvent):
+    """A paid extra revision was paid and released to the seller: one more revision."""
+
+    kind = "service_revision_paid"
+    order_id: int
+    to_freelancer: int
+    total: int  # what the buyer paid: price + client fee
+    revisions_left: int

@@ -394,6 +394,9 @@ class Buttons(str):
     def data(self, action: str, id: int | None = None, arg: str | int | None = None) -> str:
         from handlers.callbacks import encode
 
+        # An old code names its action: the button is made with the action's word
+        # (ORDER.data("buy", …) → "ord:purchase:…", flows/service_orders.py).
+        action = ROUTER.old_actions.get((str(self), action), action)
         if (str(self), action) not in ROUTER.actions:
             raise ValueError(f"no handler for button {self}:{action}")
         return encode(str(self), action, id, arg)

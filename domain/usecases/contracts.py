@@ -211,6 +211,8 @@ async def _decide(
     specs = None if milestones is None else _clean_specs(milestones, clock.now().date())
     await active_user(uow, actor_id)
     contract = await load(uow.contracts, contract_id, "contract", lock=True)
+    if contract.job_id is None:  # a service order is decided on the order (service_orders.py)
+        raise NotAllowed("order_answer_on_order", "Answer this order from the order itself.")
     require_party(contract, actor_id, role)
     now = clock.now()
     if contract.expires_at is not None and now >= contract.expires_at and action != "withdraw":
@@ -335,6 +337,10 @@ async def offer_end_when_settled(uow: UnitOfWork, contract: Contract) -> bool:
     back — both parties are offered to end the contract and rate at once
     (ContractSettled). Called after the settlement's own event, so the offer comes
     after the news of the money. True if offered."""
+    if contract.job_id is None:  # a service order's status follows its milestone
+        from domain.usecases import service_orders  # it builds on this module
+
+        await service_orders.settled(uow, contract)
     if contract.status is not ContractStatus.ACTIVE:
         return False
     found = await uow.milestones.find(contract_id=contract.id)

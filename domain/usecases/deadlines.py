@@ -21,7 +21,7 @@ from domain.events import (
 )
 from domain.ports import Clock, PaymentGateway, UnitOfWork
 from domain.states import ContractStatus, DisputeStage, MilestoneStatus, ReviewStatus
-from domain.usecases import badges, disputes, hourly
+from domain.usecases import badges, disputes, hourly, service_orders
 from domain.usecases.alerts import daily_digest
 from domain.usecases.common import load, milestone_with_contract
 from domain.usecases.contracts import milestone_parties, offer_end_when_settled, parties
@@ -350,6 +350,10 @@ DEADLINES = (
     send_dispute_reminders,
     remind_admins_of_disputes,
     nudge_stalled_escrow,
+    # Service orders: paid ones the seller left unanswered are refunded in full,
+    # unpaid ones are dropped (domain/usecases/service_orders.py).
+    service_orders.expire_unaccepted,
+    service_orders.expire_unpaid,
     expire_offers,
     ask_still_hiring,
     close_unanswered,

@@ -67,7 +67,8 @@ async def submit_work(
     milestone.apply("submit")
     now = clock.now()
     milestone.submitted_at = now
-    milestone.auto_release_at = now + timedelta(days=config.auto_release_days)
+    days = contract.auto_release_days or config.auto_release_days  # a service order's own
+    milestone.auto_release_at = now + timedelta(days=days)
     milestone.reminders_sent = 0
     submission = await uow.submissions.add(
         Submission(
@@ -78,6 +79,10 @@ async def submit_work(
             created_at=now,
         )
     )
+    if contract.job_id is None:  # a service order: delivered (service_orders.py)
+        from domain.usecases import service_orders
+
+        await service_orders.delivered(uow, clock, contract, milestone)
     uow.emit(
         WorkSubmitted(
             submission_id=submission.id,
@@ -98,6 +103,10 @@ async def request_changes(
     await refuse_week(uow, milestone_id, "request_changes")
     text = validation.clean_text(note, "note", 1, validation.MESSAGE_MAX)
     milestone.apply("request_changes")
+    if contract.job_id is None:  # a service order: counted against its revisions
+        from domain.usecases import service_orders
+
+        await service_orders.revision_requested(uow, clock, contract, milestone)
     milestone.auto_release_at = None
     await uow.messages.add(
         ContractMessage(

@@ -7,7 +7,7 @@ from dataclasses import replace
 
 from domain import ledger
 from domain.config import MarketConfig
-from domain.entities import Milestone, Payment
+from domain.entities import Contract, Milestone, Payment
 from domain.errors import NotAllowed, NotFound
 from domain.events import CheckoutDue, FundingStarted, MilestoneFunded, PaymentFailed
 from domain.fees import FundingQuote, funding_quote
@@ -24,6 +24,18 @@ async def quote(uow: UnitOfWork, actor_id: int, milestone_id: int) -> FundingQuo
     milestone, contract = await milestone_with_contract(uow, milestone_id, lock=False)
     require_party(contract, actor_id, "client")
     return funding_quote(milestone.amount, contract.client_fee_bp)
+
+
+def fundable_statuses(milestone: Milestone, contract: Contract) -> tuple[ContractStatus, ...]:
+    """The contract states in which the milestone may be paid: active contracts; a
+    bonus (bonus.py) and a no-limit week's invoice also after the end; a service
+    order's milestone also while the seller has not accepted yet (service_orders.py:
+    the buyer pays first)."""
+    if milestone.kind in ("bonus", INVOICE_KIND):
+        return (ContractStatus.ACTIVE, ContractStatus.ENDED)
+    if contract.job_id is None:
+        return (ContractStatus.ACTIVE, ContractStatus.OFFERED)
+    return (ContractStatus.ACTIVE,)
 
 
 async def start_funding(
@@ -51,10 +63,8 @@ async def start_funding(
     milestone, contract = await milestone_with_contract(uow, milestone_id)
     require_party(contract, actor_id, "client")
     # A bonus (bonus.py), and a no-limit week's invoice, may also be paid on an
-    # ended contract.
-    after_end = milestone.kind in ("bonus", INVOICE_KIND)
-    fundable = (ContractStatus.ACTIVE, ContractStatus.ENDED) if after_end else ()
-    if contract.status is not ContractStatus.ACTIVE and contract.status not in fundable:
+    # ended contract; a service order before the seller accepts.
+    if contract.status not in fundable_statuses(milestone, contract):
         raise NotAllowed("contract_not_active", "Only milestones of active contracts are funded.")
     if milestone.status is MilestoneStatus.FUNDING:
         pending = await uow.payments.find(milestone_id=milestone_id, status="pending", limit=1)
@@ -236,6 +246,15 @@ async def confirm_payment(
 
         await invoice_funded(uow, clock, milestone, contract)
         return True
+    if contract.job_id is None:  # a service order (service_orders.py builds on this module)
+        from domain.usecases import service_orders
+
+        if milestone.kind == service_orders.REVISION:  # a paid extra revision: to the seller
+            await service_orders.revision_paid(uow, clock, milestone, contract)
+            return True
+        if contract.status is ContractStatus.OFFERED:  # paid: the seller decides now
+            await service_orders.order_paid(uow, clock, config, milestone, contract)
+            return True
     uow.emit(MilestoneFunded(total=payment.amount, **milestone_parties(milestone, contract)))
     return True
 
@@ -327,8 +346,10 @@ async def check_before_charge(
     if payment is None or payment.gateway != gateway_name or payment.payer_id != payer_id:
         raise NotFound("payment_not_found", "Unknown payment.", id=payment_id)
     milestone, contract = await milestone_with_contract(uow, payment.milestone_id, lock=False)
-    fundable = (ContractStatus.ACTIVE, ContractStatus.ENDED) if milestone.kind == "bonus" else ()
-    if contract.status is not ContractStatus.ACTIVE and contract.status not in fundable:
+    fundable = fundable_statuses(milestone, contract)
+    if milestone.kind == INVOICE_KIND:  # as before: an invoice while the contract is active
+        fundable = (ContractStatus.ACTIVE,)
+    if contract.status not in fundable:
         raise NotAllowed("contract_not_active", "Only milestones of active contracts are funded.")
     if milestone.status is not MilestoneStatus.FUNDING or payment.status != "pending":
         raise NotAllowed(

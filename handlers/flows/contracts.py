@@ -111,7 +111,12 @@ async def contract_buttons(
         return keyboard(back)
     status = contract.status
     top: list[Button] = []
-    if status is ContractStatus.OFFERED and side == "freelancer":
+    if contract.job_id is None and status is ContractStatus.OFFERED:
+        # A service order before the seller accepted: answered on the order.
+        from handlers.flows.service_orders import contract_card_buttons
+
+        top = await contract_card_buttons(scope, t, contract, side)
+    elif status is ContractStatus.OFFERED and side == "freelancer":
         top = [
             button(t.plain("offers.btn.accept"), OFFER.data("accept", cid)),
             button(t.plain("offers.btn.decline"), OFFER.data("decline", cid)),
@@ -122,7 +127,7 @@ async def contract_buttons(
             button(t.plain("offers.btn.accept_counter"), OFFER.data("accept_counter", cid)),
             button(t.plain("offers.btn.revise"), OFFER.data("revise", cid)),
         ]
-    if CONTRACT_MACHINE.allows(status, "withdraw") and side == "client":
+    if CONTRACT_MACHINE.allows(status, "withdraw") and side == "client" and contract.job_id:
         top.append(button(t.plain("offers.btn.withdraw"), OFFER.data("withdraw", cid)))
     per_milestone: list[list[Button] | None] = []
     bottom: list[Button] = []

@@ -31,7 +31,7 @@ from domain.events import (
     PaymentMismatch,
     PaymentRefundDue,
 )
-from domain.states import MILESTONE, ContractStatus
+from domain.states import MILESTONE
 from domain.usecases import payments as uc
 from domain.usecases import queries
 from domain.usecases.common import milestone_with_contract, require_party
@@ -63,7 +63,7 @@ def failure_reason(t: Translator, code: str | None, default: str = FAILED) -> st
 async def _fundable(ctx: Context, milestone_id: int):  # type: ignore[no-untyped-def]
     milestone, contract = await milestone_with_contract(ctx.uow, milestone_id, lock=False)
     require_party(contract, ctx.user.id, "client")
-    if contract.status is not ContractStatus.ACTIVE:
+    if contract.status not in uc.fundable_statuses(milestone, contract):
         raise NotAllowed("contract_not_active", "Only milestones of active contracts are funded.")
     if not MILESTONE.allows(milestone.status, "fund"):
         raise IllegalTransition("milestone", str(milestone.status), "fund")

@@ -55,8 +55,10 @@ STORED_STEPS = {
         "title", "description", "category", "skills", "budget_type", "amount", "deadline",
         "preview",
     },
+    "catalog": {"query", "price"},
     "profile": {"headline", "bio", "rate", "years", "tag", "link", "cert"},
     "report": {"reason"},
+    "service_order": {"extras", "answer", "summary"},
     "services": {
         "title", "description", "category", "skills", "pkg_name", "pkg_included", "pkg_price",
         "pkg_days", "pkg_revisions", "packages", "extras", "extra_title", "extra_price",
