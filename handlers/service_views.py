@@ -6,7 +6,7 @@ catalogue (flows/catalog.py) and the orders (flows/service_orders.py).
 identity-verified mark, as on profile cards), description, each package with
 its price, delivery days, revisions and what it includes, the extras, the
 orders in the queue and the samples. `buy_buttons` are the packages as buttons
-(`ord:buy:<service>:<tier>`, handled by flows/service_orders.py) for buyers;
+(`ord:purchase:<service>:<tier>`, handled by flows/service_orders.py) for buyers;
 `manage_buttons` the seller's own (pause / resume, edit, delete).
 `show_service(ctx, service_id)` puts the right one on screen for whoever looks.
 
@@ -155,7 +155,7 @@ def buy_buttons(
                 tier=tier_label(t, p.tier),
                 price=money(p.price, service.currency),
             ),
-            ORDER.data("buy", service.id, p.tier),
+            ORDER.data("purchase", service.id, p.tier),
         )
         for p in packages
     ]

@@ -212,17 +212,16 @@ def preview_card(ctx: Context, draft: dict[str, Any]) -> Html:
 async def ask(ctx: Context, section: str, draft: dict[str, Any]) -> None:
     """Enter a section: its question, or its list screen."""
     t = ctx.t
-    if section == "title":
-        await ctx.set_state(ServiceStep.TITLE, draft)
-        await ctx.edit(
-            t("svc.ask_title", min=rules.TITLE_MIN, max=rules.TITLE_MAX), keyboard(_cancel(t))
-        )
-    elif section == "description":
-        await ctx.set_state(ServiceStep.DESCRIPTION, draft)
-        await ctx.edit(
-            t("svc.ask_description", min=rules.DESCRIPTION_MIN, max=rules.DESCRIPTION_MAX),
-            keyboard(_cancel(t)),
-        )
+    if section in ("title", "description"):
+        await ctx.set_state(ServiceStep(section), draft)
+        if section == "title":
+            text = t("svc.ask_title", min=rules.TITLE_MIN, max=rules.TITLE_MAX)
+        else:
+            text = t("svc.ask_description", min=rules.DESCRIPTION_MIN, max=rules.DESCRIPTION_MAX)
+        if _mode(draft) != "new" and draft.get(section):
+            current = shorten(str(draft[section]), 300)
+            text = join([text, Html(""), t("svc.current_value", value=current)])
+        await ctx.edit(text, keyboard(_cancel(t)))
     elif section == "category":
         await ctx.set_state(ServiceStep.CATEGORY, draft)
         cats = [

@@ -171,7 +171,7 @@ async def test_the_card_shows_buy_buttons_to_buyers_and_escapes_text(h, db):
     async with db.uow() as uow:
         (service,) = await uow.services.of_seller(felix.id)
         (buy,) = buy_buttons(translator("en"), service, await uow.services.packages(service.id))
-        assert buy["data"] == f"ord:buy:{service.id}:basic"
+        assert buy["data"] == f"ord:purchase:{service.id}:basic"
     assert HOSTILE not in h.last(felix).html  # the seller's name escaped on the card
     assert "&lt;script&gt;" in h.last(felix).html
 
@@ -262,6 +262,7 @@ async def test_pause_resume_edit_delete(h, lang):
     # Edit the title.
     await h.press(felix, w["edit"])
     await h.press(felix, w["title_section"])
+    assert "A minimalist logo for your brand" in h.last(felix).text  # the current title
     await h.send(felix, "A bold logo for your coffee shop")
     assert "A bold logo for your coffee shop" in h.last(felix).text
     # Remove the premium package (saved at once), then done.
