@@ -347,3 +347,16 @@ async def test_clients_have_no_services(h):
     await h.press(cleo, "💼 I hire (client)")
     await h.send(cleo, "/services")
     assert "Only freelancers" in h.last(cleo).text
+
+
+@pytest.mark.parametrize("lang", ["en", "ru"])
+async def test_freelancers_have_the_menu_button(h, lang):
+    felix = await seller(h, lang=lang)
+    await h.send(felix, "/menu")
+    label = "🧩 My services" if lang == "en" else "🧩 Мои услуги"
+    assert label in h.last(felix).labels()
+    await h.press(felix, label)
+    assert ("You have no services yet" if lang == "en" else "У вас пока нет услуг") in h.last(
+        felix
+    ).text
+    assert WORDS[lang]["new"] in h.last(felix).labels()
