@@ -7,10 +7,26 @@ a second overall, `private_per_second` to one private chat (chat_id > 0) and
 Why our own scheduler rather than aiolimiter: the limits must not burst. A token
 bucket (aiolimiter's AsyncLimiter) lets a full bucket out at once, and Telegram counts
 over short windows, so a burst of 30 in the first 50 ms earns a 429 just as well. Here
-successive sends are simply spaced at least 1/rate apart, on a monotonic clock. And the
-global slot goes to the most urgent waiter (lowest priority key), not to whoever asked
-first, which a plain limiter cannot do: a reply to the person acting overtakes queued
-bulk alerts. Clock and sleep are injectable so the arithmetic is tested without waiting.
+successive global slots are spaced 1/rate apart (widened by `margin`, 3 % by default),
+on a monotonic clock. And the global slot goes to the most urgent waiter (lowest
+priority key), not to whoever asked first, which a plain limiter cannot do: a reply to
+the person acting overtakes queued bulk alerts. Clock and sleep are injectable so the
+arithmetic is tested without waiting.
+
+Slots are kept on schedule: a slot granted a little late (the event loop was busy) does
+not push every later slot back by as much — the next one is due one spacing after the
+slot itself, never less than half a spacing after the late grant — so a busy process
+still sends at the rate instead of losing its lateness on every send (at 30/s, 3 ms
+late a slot cost 9 % of the rate). What keeps Telegram's window is counted on the
+grants themselves: never more than `round(rate)` grants within `round(rate)` spacings
+(one second, widened by the margin, at 30/s). The margin leaves room for the way to
+Telegram: two calls granted one second apart may arrive a few milliseconds closer.
+
+The per-chat limit is about messages: a call that makes a new message in the chat
+(`acquire(..., new_message=True)`, the default) waits for the chat's spacing and
+starts it; an edit of a message already there (its text or buttons) only takes a
+global slot. So a reply is not held back a second behind the previous screen's
+buttons being taken away.
 """
 
 from __future__ import annotations
@@ -21,6 +37,7 @@ import heapq
 import itertools
 import logging
 import time
+from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -74,6 +91,7 @@ class RateLimiter:
     """
 
     MAX_TRACKED_CHATS = 50_000  # forget chats whose spacing has long passed, beyond this
+    DEFAULT_MARGIN = 0.03  # global slots 3 % wider than 1/rate: room for the network
 
     def __init__(
         self,
@@ -81,10 +99,17 @@ class RateLimiter:
         *,
         clock: Clock = time.monotonic,
         sleep: Sleep = asyncio.sleep,
+        margin: float = DEFAULT_MARGIN,
     ) -> None:
         self.limits = limits or SendLimits()
         self._clock = clock
         self._sleep = sleep
+        self.spacing = self.limits.global_interval * (1 + margin)
+        # Telegram's window: at most `_window_count` grants within `_window_s`.
+        rate = self.limits.global_per_second or 0.0
+        self._window_count = max(1, round(rate)) if rate else 0
+        self._window_s = self._window_count * self.spacing
+        self._granted: deque[float] = deque(maxlen=self._window_count or 1)
         self._next_global = 0.0  # monotonic time of the next free global slot
         self._next_chat: dict[int, float] = {}
         self._waiters: list[tuple[PriorityKey, int, asyncio.Future[None]]] = []
@@ -93,10 +118,15 @@ class RateLimiter:
 
     # -- the public side -------------------------------------------------------------
 
-    async def acquire(self, chat_id: int, key: PriorityKey = (0,)) -> None:
-        await self._wait_for_chat(chat_id)
+    async def acquire(
+        self, chat_id: int, key: PriorityKey = (0,), *, new_message: bool = True
+    ) -> None:
+        """Wait for a slot; `new_message=False` for an edit (no per-chat spacing)."""
+        if new_message:
+            await self._wait_for_chat(chat_id)
         await self._wait_for_global(key)
-        self._next_chat[chat_id] = self._clock() + self.limits.chat_interval(chat_id)
+        if new_message:
+            self._next_chat[chat_id] = self._clock() + self.limits.chat_interval(chat_id)
         if len(self._next_chat) > self.MAX_TRACKED_CHATS:
             self._forget_idle_chats()
 
@@ -115,7 +145,7 @@ class RateLimiter:
     def forget_chat(self, chat_id: int) -> None:
         self._next_chat.pop(chat_id, None)
 
-    async def sent(self, chat_id: int) -> None:
+    async def sent(self, chat_id: int, *, new_message: bool = True) -> None:
         """A call to this chat has just ended (the shared limiter spaces from here)."""
 
     async def close(self) -> None:
@@ -148,9 +178,17 @@ class RateLimiter:
             self._dispatcher = asyncio.create_task(self._dispatch(), name="rate-limiter")
         await future  # cancelled waiters are skipped by the dispatcher
 
+    def _global_wait(self) -> float:
+        """Seconds until the next global slot may be granted (the slot, and the window)."""
+        now = self._clock()
+        wait = self._next_global - now
+        if self._window_count and len(self._granted) == self._window_count:
+            wait = max(wait, self._granted[0] + self._window_s - now)
+        return wait if wait > 1e-9 else 0.0
+
     async def _dispatch(self) -> None:
         while self._waiters:
-            wait = self._next_global - self._clock()
+            wait = self._global_wait()
             if wait > 0:
                 await self._sleep(wait)
                 continue  # re-check: a pause may have moved the slot, a better waiter come
@@ -158,8 +196,17 @@ class RateLimiter:
             if future.done():
                 continue
             future.set_result(None)
-            self._next_global = self._clock() + self.limits.global_interval
+            self._schedule_next(self._clock())
         self._dispatcher = None
+
+    def _schedule_next(self, now: float) -> None:
+        """A slot was granted at `now`: when the next one is due."""
+        slot, spacing = self._next_global, self.spacing
+        self._granted.append(now)
+        if 0 <= now - slot <= spacing:  # a little late: keep to the schedule
+            self._next_global = max(slot + spacing, now + spacing / 2)
+        else:  # idle before (or paused): start afresh from now
+            self._next_global = now + spacing
 
 
 # -- one budget for the bot, shared by every process (docs/scale-out.md) ------------------
@@ -271,22 +318,26 @@ class SharedRateLimiter(RateLimiter):
     def _chat_key(chat_id: int) -> str:
         return f"chat:{chat_id}"
 
-    async def acquire(self, chat_id: int, key: PriorityKey = (0,)) -> None:
-        await self._wait_for_chat(chat_id)
+    async def acquire(
+        self, chat_id: int, key: PriorityKey = (0,), *, new_message: bool = True
+    ) -> None:
+        if new_message:
+            await self._wait_for_chat(chat_id)
         await self._wait_for_global(key)
-        interval = self._chat_interval(chat_id)
-        self._next_chat[chat_id] = self._clock() + interval
-        if interval > 0:
-            await self._shared(self.budget.push(self._chat_key(chat_id), interval))
+        if new_message:
+            interval = self._chat_interval(chat_id)
+            self._next_chat[chat_id] = self._clock() + interval
+            if interval > 0:
+                await self._shared(self.budget.push(self._chat_key(chat_id), interval))
         if len(self._next_chat) > self.MAX_TRACKED_CHATS:
             self._forget_idle_chats()
 
-    async def sent(self, chat_id: int) -> None:
+    async def sent(self, chat_id: int, *, new_message: bool = True) -> None:
         """The chat's spacing counts again from the end of the call: a call that was
         slow on its way must not let the chat's next send (perhaps from another
         process, on a quick way) reach Telegram less than the interval after it."""
         interval = self._chat_interval(chat_id)
-        if interval > 0:
+        if interval > 0 and new_message:
             self._next_chat[chat_id] = self._clock() + interval
             await self._shared(self.budget.push(self._chat_key(chat_id), interval))
 

@@ -58,6 +58,13 @@ def backoff_s(attempts: int) -> float:
     return min(BACKOFF_CAP_S, BACKOFF_BASE_S * 2 ** max(0, attempts))
 
 
+# Methods whose call makes a new message in the chat: they keep Telegram's per-chat
+# spacing (1 a second to a private chat, 20 a minute to a group). Edits of a message
+# already there ("edit": its text, "buttons": its keyboard) and the command menu take
+# only a global slot.
+NEW_MESSAGE_METHODS = frozenset({"send", "document", "photo", "invoice", "chart"})
+
+
 def declared_scope(exc: RetryAfter) -> str | None:
     """'global' or 'chat' if the adapter says which limit the 429 is about (optional
     `scope` attribute on the port's RetryAfter), else None."""
@@ -303,7 +310,8 @@ class OutboxSender:
     async def _deliver(self, row: OutboxMessage) -> None:
         assert row.id is not None
         try:
-            await self.limiter.acquire(row.chat_id, (row.priority, row.id))
+            new_message = row.method in NEW_MESSAGE_METHODS
+            await self.limiter.acquire(row.chat_id, (row.priority, row.id), new_message=new_message)
             if not await self._lease_holds(row):
                 return
         except asyncio.CancelledError:
@@ -317,7 +325,7 @@ class OutboxSender:
                 sent_as = await self._call(row)
             except Exception as exc:  # judged below, once the lease is settled
                 error = exc
-            await self.limiter.sent(row.chat_id)
+            await self.limiter.sent(row.chat_id, new_message=row.method in NEW_MESSAGE_METHODS)
             lease = await asyncio.shield(self._settle(row))
             await self._record_outcome(row, lease, error, sent_as)
         finally:

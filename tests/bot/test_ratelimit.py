@@ -26,8 +26,9 @@ class FakeTime:
         await asyncio.sleep(0)
 
 
-def limiter(time: FakeTime, **limits: float | None) -> RateLimiter:
-    return RateLimiter(SendLimits(**limits), clock=time.clock, sleep=time.sleep)
+def limiter(time: FakeTime, margin: float = 0.0, **limits: float | None) -> RateLimiter:
+    """Without the network margin unless given: the arithmetic at the exact rate."""
+    return RateLimiter(SendLimits(**limits), clock=time.clock, sleep=time.sleep, margin=margin)
 
 
 async def grant_times(rl: RateLimiter, time: FakeTime, chats: list[int]) -> list[float]:
@@ -137,3 +138,57 @@ async def test_unlimited_goes_at_once_and_settings_map_onto_limits() -> None:
         0.05,
         0.1,
     )
+
+
+async def test_the_margin_widens_the_global_spacing() -> None:
+    time = FakeTime()
+    rl = limiter(time, margin=0.03, global_per_second=30, private_per_second=None)
+    times = await grant_times(rl, time, list(range(61)))
+    assert set(gaps(times)) == {round(1.03 / 30, 9)}
+    assert RateLimiter().spacing == pytest.approx(1.03 / 30)  # the default margin: 3 %
+
+
+class LateTime(FakeTime):
+    """Every sleep overshoots by `late` seconds, as on a busy event loop."""
+
+    def __init__(self, late: float) -> None:
+        super().__init__()
+        self.late = late
+
+    async def sleep(self, seconds: float) -> None:
+        await super().sleep(seconds + self.late)
+
+
+async def test_late_slots_keep_to_the_schedule_and_the_window_still_holds() -> None:
+    # 3 ms late on every wake-up used to cost 3 ms on every send (30/s became 27.5/s).
+    time = LateTime(0.003)
+    rl = limiter(time, global_per_second=30, private_per_second=None)
+    times = await grant_times(rl, time, list(range(301)))
+    rate = 300 / (times[-1] - times[0])
+    assert rate > 29.5
+    # Never more than 30 grants within any one second, however the lateness falls.
+    assert all(b - a >= 1.0 - 1e-9 for a, b in zip(times, times[30:], strict=False))
+    # And never a burst: no two grants closer than half the spacing.
+    assert min(gaps(times)) >= round(0.5 / 30, 9)
+
+
+async def test_after_idling_the_first_grant_does_not_buy_a_quick_second() -> None:
+    time = FakeTime()
+    rl = limiter(time, global_per_second=10, private_per_second=None)
+    await rl.acquire(1)
+    time.now += 60  # idle a minute: the next slot was long past
+    first = time.now
+    await rl.acquire(2)
+    await rl.acquire(3)
+    assert time.now - first == pytest.approx(0.1)
+
+
+async def test_an_edit_takes_no_per_chat_spacing() -> None:
+    time = FakeTime()
+    rl = limiter(time, global_per_second=100, private_per_second=1)
+    await rl.acquire(7)  # a reply: the chat's next message is a second away
+    start = time.now
+    await rl.acquire(7, new_message=False)  # the old screen's buttons taken away
+    assert time.now - start == pytest.approx(0.01)  # only the global slot
+    await rl.acquire(7)  # the next message still keeps the second after the reply
+    assert time.now - start == pytest.approx(1.0)
