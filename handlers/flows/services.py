@@ -633,7 +633,7 @@ async def got_package_revisions(ctx: Context) -> None:
 
 def _number(text: str) -> str:
     """ "3 days", "3 дня" → "3": the first word, when it is a number."""
-    head = (text or "").strip().split(" ")[0]
+    head = (text or "").strip().replace("−", "-").split(" ")[0]  # a typographic minus too
     return head if head.lstrip("+-").isdigit() else text
 
 

@@ -360,3 +360,32 @@ async def test_freelancers_have_the_menu_button(h, lang):
         felix
     ).text
     assert WORDS[lang]["new"] in h.last(felix).labels()
+
+
+async def test_typed_numbers_are_read_as_people_type_them(h, db):
+    felix = await seller(h)
+    await start_wizard(h, felix, "en")
+    await fill_to_packages(h, felix, "en", "A minimalist logo for your brand")
+    await h.send(felix, "Basic")
+    await h.send(felix, "Two concepts and vector files")
+    await h.send(felix, "$1,250.50")
+    await h.send(felix, "three days")
+    assert "whole number" in h.last(felix).text
+    await h.send(felix, "4 days")
+    await h.send(felix, "2")
+    await h.press(felix, "Continue ›")
+    await h.press(felix, "➕ Add an extra")
+    await h.send(felix, "Express delivery")
+    await h.send(felix, "15")
+    await h.send(felix, "−2")  # the typographic minus of the question's example
+    assert "2 days faster" in h.last(felix).text
+    await h.press(felix, "Continue ›")
+    await h.press(felix, "Skip ›")
+    await h.press(felix, "Skip ›")
+    await h.press(felix, "🚀 Publish")
+    async with db.uow() as uow:
+        (service,) = await uow.services.of_seller(felix.id)
+        (basic,) = await uow.services.packages(service.id)
+        (extra,) = await uow.services.extras(service.id)
+        assert (basic.price, basic.delivery_days, basic.revisions) == (125050, 4, 2)
+        assert (extra.title, extra.price, extra.days_delta) == ("Express delivery", 1500, -2)
