@@ -33,7 +33,7 @@ WORDS = {
         "delete_yes": "🗑 Yes, delete",
         "title_section": "📝 Title",
         "packages_section": "📦 Packages",
-        "design": "Design & Creative",
+        "design": "Design",
         "published": "Your service is live",
         "continue_draft": "▶️ Continue your draft",
     },
