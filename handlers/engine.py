@@ -34,6 +34,7 @@ import dataclasses
 import inspect
 import logging
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 from typing import Any
 
 from domain.config import MarketConfig
@@ -80,6 +81,11 @@ class Engine:
         self.gateway = gateway
         self.public_url = public_url
         self.router = router
+        # What the read-first decision learns (see _may_read_first): each user's step
+        # as this engine last left it, and read-only routes whose step read nothing
+        # more on the reader (run on the writer alone for a while).
+        self._steps: dict[int, tuple[str, str] | None] = {}
+        self._light: dict[tuple[str, ...], int] = {}
         if router is ROUTER:
             from handlers.flows import load_flows
 
@@ -133,8 +139,9 @@ class Engine:
             return outcome
 
     async def _handle(self, event: Event) -> Outcome:
-        if self.reader_factory is not None and self._may_read_first(event):
-            done = await self._read_first(event)
+        route = self._read_route(event) if self.reader_factory is not None else None
+        if route is not None:
+            done = await self._read_first(event, route)
             if done is not None:
                 return done
 
@@ -145,8 +152,7 @@ class Engine:
             if event.kind in ("blocked", "unblocked"):
                 await accounts.set_unreachable(uow, event.user_id, event.kind == "blocked")
                 return Outcome()
-            user = await self._register(uow, event)
-            state = await uow.conversations.get(user.id)
+            user, state = await self._actor(uow, event)
             ctx = Context(
                 event, user, uow, self.clock, self.config, self.gateway, self.public_url, state
             )
@@ -155,27 +161,67 @@ class Engine:
             return ctx
 
         done = await self.units().run(work, f"update {event.update_id}")
-        # Read after the commit: rendering may have added replies to the acting user.
-        return done.outcome() if isinstance(done, Context) else done
+        if isinstance(done, Context):
+            self._left_at(event.user_id, done.state)
+            # Read after the commit: rendering may have added replies to the acting user.
+            return done.outcome()
+        return done
 
     # --- read-only updates: the step on a reader, the bookkeeping on the writer ---
 
-    def _may_read_first(self, event: Event) -> bool:
-        """Is the update's route declared read-only, as far as the event tells?"""
+    def _read_route(self, event: Event) -> tuple[str, ...] | None:
+        """The route of an update to run read-first (a key naming it), or None: run it
+        the ordinary way. Read-first are routes declared read-only, as far as the
+        event tells — for text, the step this engine last left the user at (a hint:
+        the reader checks the state it finds, and without a hint it tries) — but for
+        one whose step last read nothing more on the reader than the user and their
+        conversation (a menu, the help): it runs on the writer alone, which reads
+        those anyway, for its next LIGHT_RUNS updates, then is checked again. In
+        strict mode (the tests') read-only routes and text always run read-first."""
+        route = self._declared_read_only(event)
+        if route is None or self.strict_reads:
+            return route
+        left = self._light.get(route, 0)
+        if left <= 0:
+            return route
+        self._light[route] = left - 1
+        return None
+
+    def _declared_read_only(self, event: Event) -> tuple[str, ...] | None:
         if event.chat_type != "private" or event.user_id is None:
-            return False
+            return None
         if event.kind == "command":
             route = self.router.find_route(event.command, self.config.is_admin(event.user_id))
-            return route is not None and route.read_only
+            return ("command", route.name) if route is not None and route.read_only else None
         if event.kind == "button":
             try:
                 cb = decode(event.callback_data)
             except StaleButton:
-                return False
-            return not self.router.is_wizard(
+                return None
+            if self.router.is_wizard(cb.prefix, cb.action) or not self.router.button_reads_only(
                 cb.prefix, cb.action
-            ) and self.router.button_reads_only(cb.prefix, cb.action)
-        return event.kind == "text" and bool(self.router.read_only_steps)
+            ):
+                return None
+            return ("button", cb.prefix, cb.action)
+        if event.kind != "text" or not self.router.read_only_steps:
+            return None
+        step = self._steps.get(event.user_id, _UNKNOWN)
+        if step is _UNKNOWN or self.strict_reads:
+            return ("text",)  # not known here: the reader finds out
+        if step not in self.router.read_only_steps:
+            return None
+        assert isinstance(step, tuple)
+        return ("step", *step)
+
+    def _left_at(self, user_id: int | None, state: ConversationState | None) -> None:
+        """Remember the step an update left the user at (see _read_route)."""
+        if user_id is None:
+            return
+        steps = self._steps
+        steps.pop(user_id, None)
+        if len(steps) >= STEPS_REMEMBERED:
+            del steps[next(iter(steps))]  # the least recently seen
+        steps[user_id] = (state.flow, state.step) if state is not None and state.flow else None
 
     def _reads_only(self, event: Event, state: ConversationState | None) -> bool:
         """With the state the reader found: does the update stay read-only? (A command
@@ -190,23 +236,27 @@ class Engine:
         steps = Steps.declared().get(current.flow)
         return steps is None or not steps.keeps_drafts
 
-    async def _read_first(self, event: Event) -> Outcome | None:
+    async def _read_first(self, event: Event, route: tuple[str, ...]) -> Outcome | None:
         """Run a read-only update's step on a reader, then write what it said and the
         state it left in one writer transaction; None: run it the ordinary way."""
         assert self.reader_factory is not None
         try:
             async with self.reader_factory() as reader:
-                user = await reader.users.get(event.user_id)
+                user, state = await _load_actor(reader, event.user_id)
                 if user is None or user.banned or not _as_registered(user, event):
                     return None  # registering, refusing or renaming writes: the writer's
-                state = await reader.conversations.get(user.id)
                 if not self._reads_only(event, state):
+                    self._left_at(event.user_id, state)
                     return None
                 ctx = Context(
                     event, user, reader, self.clock, self.config, self.gateway, self.public_url,
                     state,
                 )  # fmt: skip
+                read = _statements(reader)
                 await self._dispatch(ctx)
+                if route[0] != "text" and read is not None:
+                    light = _statements(reader) == read
+                    self._light[route] = LIGHT_RUNS if light else 0
                 await reader.commit()  # refuses what would still be written
         except ReadOnlyViolation:
             if self.strict_reads:
@@ -222,8 +272,7 @@ class Engine:
             uow = unit.uow
             if await self._seen(uow, event):
                 return _duplicate(event)
-            now_user = await self._register(uow, event)
-            row = await uow.conversations.get(now_user.id)
+            now_user, row = await self._actor(uow, event)
             if now_user.banned or _state_fields(row) != found:
                 raise _Moved()  # since the snapshot: rolled back, run the ordinary way
             ids: dict[int, int] = {}
@@ -256,7 +305,10 @@ class Engine:
             done = await self.units().run(work, f"update {event.update_id} (read first)")
         except _Moved:
             return None
-        return done.outcome() if isinstance(done, Context) else done
+        if isinstance(done, Context):
+            self._left_at(event.user_id, done.state)
+            return done.outcome()
+        return done
 
     async def _answer_query(self, event: Event) -> Outcome:
         """An inline or pre-checkout query: answered from one unit of work, without
@@ -285,6 +337,20 @@ class Engine:
         if event.update_id is None:
             return False
         return not await updates.claim_update(uow, self.clock, self.config, event.update_id)
+
+    async def _actor(self, uow: UnitOfWork, event: Event) -> tuple[User, ConversationState | None]:
+        """The acting user, registered or refreshed, and their conversation. Read in one
+        statement (SqlUnitOfWork.actor); the user's row is written only when
+        registering would change it: a new user, a new name or username, a user who
+        had blocked the bot (accounts.register_user), or the last-active time once a
+        minute (it is shown to the minute)."""
+        user, state = await _load_actor(uow, event.user_id)
+        if user is None or not _as_registered(user, event):
+            return await self._register(uow, event), state
+        now = self.clock.now()
+        if _minute(user.last_active_at) != _minute(now):
+            user.last_active_at = now
+        return user, state
 
     async def _register(self, uow: UnitOfWork, event: Event) -> User:
         user, _ = await accounts.register_user(
@@ -425,6 +491,19 @@ class Engine:
         return done
 
 
+# Read-first (see Engine._read_route): users whose step is remembered, and how many
+# updates of a route whose step read nothing on the reader run on the writer alone.
+STEPS_REMEMBERED = 10_000
+LIGHT_RUNS = 64
+_UNKNOWN = object()
+
+
+def _statements(uow: UnitOfWork) -> int | None:
+    """Statements a reader unit of work ran so far (storage/database.py), if it counts."""
+    count = getattr(uow, "statements", None)
+    return count if isinstance(count, int) else None
+
+
 class _Moved(Exception):
     """The state a read-only update read changed before its writes: run it again."""
 
@@ -435,6 +514,23 @@ def _state_fields(state: ConversationState | None) -> tuple[Any, ...] | None:
         return None
     return (state.flow, state.step, state.data, state.updated_at, state.screen_message_id,
             state.screen_outbox_id)  # fmt: skip
+
+
+async def _load_actor(
+    uow: UnitOfWork, user_id: int
+) -> tuple[User | None, ConversationState | None]:
+    """The user and their conversation: in one statement where the unit of work
+    offers it (storage/database.py: SqlUnitOfWork.actor), else one read each."""
+    load = getattr(uow, "actor", None)
+    if load is not None:
+        found: tuple[User | None, ConversationState | None] = await load(user_id)
+        return found
+    user = await uow.users.get(user_id)
+    return user, await uow.conversations.get(user_id) if user is not None else None
+
+
+def _minute(moment: datetime | None) -> datetime | None:
+    return moment.replace(second=0, microsecond=0) if moment is not None else None
 
 
 def _as_registered(user: User, event: Event) -> bool:

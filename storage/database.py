@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from types import TracebackType
 from typing import Any
 
+import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
@@ -22,6 +23,7 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.orm import ORMExecuteState
 
 from domain import entities as e
 from domain import saved as sv
@@ -150,12 +152,10 @@ class Database:
         self.writers: asyncio.Lock | None = asyncio.Lock() if self.dialect == "sqlite" else None
         # Reads (storage/reads.py): SQLite's reader connections, outside `writers`.
         self.reader_engine = create_reader_engine(url, **engine_kwargs)
-        self.read_sessions = (
-            async_sessionmaker(
-                self.reader_engine, expire_on_commit=False, sync_session_class=IndexedSession
-            )
-            if self.reader_engine is not None
-            else self.sessions
+        self.read_sessions = async_sessionmaker(
+            self.reader_engine or self.engine,
+            expire_on_commit=False,
+            sync_session_class=ReaderSession,
         )
 
     @property
@@ -180,6 +180,39 @@ class Database:
         if self.reader_engine is not None:
             await self.reader_engine.dispose()
         await self.engine.dispose()
+
+
+class ReaderSession(IndexedSession):
+    """The session of a read-only unit of work: it counts the statements it runs
+    (ReadUnitOfWork.statements; the engine learns which steps read nothing)."""
+
+
+@event.listens_for(ReaderSession, "do_orm_execute")
+def _counted(state: ORMExecuteState) -> None:
+    info = state.session.info
+    info["statements"] = info.get("statements", 0) + 1
+
+
+_ACTOR: dict[tuple[str, bool], Any] = {}
+
+
+def _actor_statement(dialect: str, lock: bool) -> Any:
+    """SqlUnitOfWork.actor's statement, built once per dialect (locking: PostgreSQL's
+    FOR UPDATE of the user's row)."""
+    lock = lock and dialect == "postgresql"
+    stmt = _ACTOR.get((dialect, lock))
+    if stmt is None:
+        user, state, row = e.User, e.ConversationState, e.OutboxMessage
+        stmt = (
+            sa.select(user, state, row)
+            .outerjoin(state, state.user_id == user.id)  # type: ignore[attr-defined]
+            .outerjoin(row, row.id == state.screen_outbox_id)  # type: ignore[attr-defined]
+            .where(user.id == sa.bindparam("user_id"))  # type: ignore[attr-defined]
+        )
+        if lock:
+            stmt = stmt.with_for_update(of=user)
+        _ACTOR[(dialect, lock)] = stmt
+    return stmt
 
 
 class SqlUnitOfWork:
@@ -254,6 +287,15 @@ class SqlUnitOfWork:
         self.service_orders = SqlRepository(s, svc.ServiceOrder)
         return self
 
+    async def actor(self, user_id: int) -> tuple[e.User | None, e.ConversationState | None]:
+        """The acting user and their conversation (with the outbox row its screen was
+        sent by) in one statement, into the session: the repositories' get() then
+        finds them without another. On PostgreSQL the user's row is locked, as
+        users.get_for_update does. The engine starts every update with it."""
+        stmt = _actor_statement(self.session.get_bind().dialect.name, not self.read_only)
+        row = (await self.session.execute(stmt, {"user_id": user_id})).first()
+        return (row[0], row[1]) if row is not None else (None, None)
+
     def emit(self, event: Event, /) -> None:
         self.events.append(event)
 
@@ -292,6 +334,15 @@ class ReadUnitOfWork(SqlUnitOfWork):
         self.outbox = BufferedOutbox(self.session)
         self.conversations = BufferedConversations(self.session)
         return self
+
+    @property
+    def statements(self) -> int:
+        """Statements run so far in this unit of work."""
+        return int(self.session.sync_session.info.get("statements", 0))
+
+    async def actor(self, user_id: int) -> tuple[e.User | None, e.ConversationState | None]:
+        user, state = await super().actor(user_id)
+        return user, self.conversations.found(user_id, state)
 
     def emit(self, event: Event, /) -> None:
         raise ReadOnlyViolation(f"a read-only unit of work emits {type(event).__name__}")

@@ -89,7 +89,13 @@ class BufferedConversations(SqlRepository[ConversationState]):
     async def get(self, key: Any) -> ConversationState | None:
         user_id = int(key)
         if user_id not in self.now:
-            row = await self.session.get(ConversationState, user_id)
+            self.found(user_id, await self.session.get(ConversationState, user_id))
+        return self.now[user_id]
+
+    def found(self, user_id: int, row: ConversationState | None) -> ConversationState | None:
+        """The user's conversation as read (None: none), unless already known; the
+        copy the steps change."""
+        if user_id not in self.now:
             found = _detached(row) if row is not None else None
             self.read[user_id] = found
             self.now[user_id] = _detached(found) if found is not None else None

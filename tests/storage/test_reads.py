@@ -95,8 +95,8 @@ async def test_every_declared_read_only_route_reads_only(any_db, clock):
     read_first = []
     original = h.engine._read_first
 
-    async def spied(event):
-        outcome = await original(event)
+    async def spied(event, *route):
+        outcome = await original(event, *route)
         read_first.append(outcome is not None)
         return outcome
 

@@ -1,0 +1,208 @@
+"""What an update costs the database (issue 16, part 3), and that the savings keep
+the engine's guarantees: the user's row is written only when something shown
+changed (the last-active time once a minute), a read-only step that reads nothing
+more runs on the writer alone, text goes to the reader only when the user's step
+may be read-only. Test steps on a router of their own."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import pytest
+from sqlalchemy import event
+
+from domain.usecases import accounts
+from handlers.context import Context
+from handlers.render import esc
+from handlers.routing import Router, Steps
+from tests.flows.harness import Harness
+
+router = Router()
+
+
+class NoteStep(Steps, flow="note"):
+    TEXT = "text"
+    PEEK = "peek"
+
+
+@router.command("hello", read_only=True)
+async def hello(ctx: Context) -> None:
+    await ctx.reply(f"Hello, {esc(ctx.user.name)}")
+
+
+@router.command("look", read_only=True)
+async def look(ctx: Context) -> None:
+    jobs = await ctx.uow.jobs.find(limit=1)
+    await ctx.reply(f"{len(jobs)} job(s)")
+
+
+@router.command("note")
+async def note(ctx: Context) -> None:
+    await ctx.set_state(NoteStep.TEXT, {})
+    await ctx.reply("Send the note")
+
+
+@router.command("peek")
+async def peek(ctx: Context) -> None:
+    await ctx.set_state(NoteStep.PEEK, {})
+    await ctx.reply("Send a word")
+
+
+@router.step(NoteStep.TEXT)
+async def note_text(ctx: Context) -> None:
+    await ctx.set_state(NoteStep.TEXT, {"note": ctx.text})
+    await ctx.reply(f"Noted: {esc(ctx.text)}")
+
+
+@router.step(NoteStep.PEEK, read_only=True)
+async def peek_text(ctx: Context) -> None:
+    await ctx.reply(f"Peeked: {esc(ctx.text)}")
+
+
+class Statements:
+    """SQL statements on the writer and on the readers, counted while `counting`."""
+
+    def __init__(self, db: Any) -> None:
+        self.writer = self.reader = 0
+        self._on = False
+        event.listen(db.engine.sync_engine, "before_cursor_execute", self._writer)
+        if db.reader_engine is not None:
+            event.listen(db.reader_engine.sync_engine, "before_cursor_execute", self._reader)
+
+    def _writer(self, *_: Any) -> None:
+        self.writer += self._on
+
+    def _reader(self, *_: Any) -> None:
+        self.reader += self._on
+
+    @contextmanager
+    def counting(self) -> Iterator[Statements]:
+        self.writer = self.reader = 0
+        self._on = True
+        try:
+            yield self
+        finally:
+            self._on = False
+
+
+async def _send(h: Harness, seen: Statements, who: Any, text: str) -> Statements:
+    """Send as Harness.send does, counting the engine's statements (not the delivery's)."""
+    original = h.engine.handle
+
+    async def counted(event: Any) -> Any:
+        with seen.counting():
+            return await original(event)
+
+    h.engine.handle = counted  # type: ignore[method-assign]
+    try:
+        await h.send(who, text)
+    finally:
+        del h.engine.handle
+    return seen
+
+
+async def _user(db: Any, user_id: int) -> Any:
+    async with db.uow() as uow:
+        user = await uow.users.get(user_id)
+        assert user is not None
+        await uow.commit()  # (a rollback would expire what was read)
+        return user
+
+
+async def test_the_users_row_is_written_only_when_something_shown_changed(any_db, clock, config):
+    h = Harness(any_db, clock, config, router=router)
+    alice = h.person("Alice", username="alice")
+    await h.send(alice, "/hello")
+    first = clock.now()
+    assert (await _user(any_db, alice.id)).last_active_at == first
+
+    clock.advance(seconds=40)  # the same minute (shown to the minute): not rewritten
+    await h.send(alice, "/note")
+    assert (await _user(any_db, alice.id)).last_active_at == first
+
+    clock.advance(seconds=30)  # the next minute
+    await h.send(alice, "some words")
+    assert (await _user(any_db, alice.id)).last_active_at == clock.now()
+    assert h.last(alice).text == "Noted: some words"
+
+    renamed = alice.__class__(alice.id, "Alicia", "en", "alicia")  # within the minute
+    clock.advance(seconds=1)
+    await h.send(renamed, "/hello")
+    user = await _user(any_db, alice.id)
+    assert (user.name, user.username, user.last_active_at) == ("Alicia", "alicia", clock.now())
+    assert h.last(alice).text == "Hello, Alicia"
+
+    async with any_db.uow() as uow:  # she blocked the bot, then writes again
+        await accounts.set_unreachable(uow, alice.id, True)
+        await uow.commit()
+    await h.send(renamed, "/hello")
+    assert not (await _user(any_db, alice.id)).unreachable
+
+
+async def test_a_read_only_step_that_reads_nothing_more_runs_on_the_writer(db, clock, config):
+    h = Harness(db, clock, config, router=router)
+    h.engine.strict_reads = False  # as the bot runs
+    seen = Statements(db)
+    bob = h.person("Bob")
+    await h.send(bob, "/hello")  # registers (the writer's)
+
+    # read first: the step read nothing more than Bob and his state
+    await _send(h, seen, bob, "/hello")
+    assert (seen.reader, seen.writer) == (2, 4)  # BEGIN, Bob; BEGIN, claim, Bob, reply
+    await _send(h, seen, bob, "/hello")  # then on the writer alone: as few as the floor's
+    assert (seen.reader, seen.writer) == (0, 4)
+    assert h.texts(bob)[-3:] == ["Hello, Bob"] * 3
+
+    for _ in range(2):  # a step that reads more stays on the reader
+        await _send(h, seen, bob, "/look")
+        assert seen.reader == 3 and seen.writer == 4
+    assert h.last(bob).text == "0 job(s)"
+
+
+async def test_strict_mode_always_reads_first(db, clock, config):
+    h = Harness(db, clock, config, router=router)
+    assert h.engine.strict_reads
+    seen = Statements(db)
+    bob = h.person("Bob")
+    await h.send(bob, "/hello")
+    for _ in range(3):
+        await _send(h, seen, bob, "/hello")
+        assert seen.reader == 2
+
+
+async def test_text_goes_to_the_reader_only_when_the_step_may_be_read_only(db, clock, config):
+    h = Harness(db, clock, config, router=router)
+    h.engine.strict_reads = False
+    seen = Statements(db)
+    carol = h.person("Carol")
+    await h.send(carol, "/note")
+    await _send(h, seen, carol, "first")  # left at a writing step: no reader pass
+    assert seen.reader == 0
+    assert h.last(carol).text == "Noted: first"
+
+    await h.send(carol, "/peek")
+    await _send(h, seen, carol, "word")  # a read-only step: read first
+    assert seen.reader > 0
+    assert h.last(carol).text == "Peeked: word"
+
+
+async def test_a_stale_step_hint_is_only_slower(db, clock, config):
+    """Another process moved the user to a read-only step: this engine's hint says
+    otherwise, so the text runs on the writer — the step found there answers."""
+    h = Harness(db, clock, config, router=router)
+    h.engine.strict_reads = False
+    dave = h.person("Dave")
+    await h.send(dave, "/note")
+    async with db.uow() as uow:
+        state = await uow.conversations.get(dave.id)
+        state.step = NoteStep.PEEK.value
+        await uow.commit()
+    await h.send(dave, "hi")
+    assert h.last(dave).text == "Peeked: hi"
+
+
+@pytest.fixture(autouse=True)
+def _router_steps() -> None:
+    assert ("note", "peek") in router.read_only_steps
