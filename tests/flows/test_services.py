@@ -389,3 +389,39 @@ async def test_typed_numbers_are_read_as_people_type_them(h, db):
         (extra,) = await uow.services.extras(service.id)
         assert (basic.price, basic.delivery_days, basic.revisions) == (125050, 4, 2)
         assert (extra.title, extra.price, extra.days_delta) == ("Express delivery", 1500, -2)
+
+
+async def test_the_largest_service_card_is_delivered_whole(h, db, clock, config):
+    """Every field at its longest (with HTML-like text): the card is split into
+    valid messages under Telegram's limit, the seller's buttons under the last."""
+    from domain.usecases import services as uc
+
+    felix = await seller(h, name="F" * 200)
+    long_package = uc.PackageFields(
+        name="N" * 60, included="<i>" + "i" * 995, price=10**9, delivery_days=365, revisions=50
+    )
+    fields = uc.ServiceFields(
+        title="T<b>" * 30,
+        description=("D & <x> " * 600)[:4000],
+        category="design",
+        skills=tuple(f"skill-{i}-" + "s" * 22 for i in range(10)),
+        packages=(long_package,) * 3,
+        extras=tuple(uc.ExtraFields(title="E" * 80, price=10**9, days_delta=-60) for _ in range(5)),
+        samples=tuple(
+            {"kind": "link", "value": f"https://example.com/{i}/" + "p" * 270} for i in range(5)
+        ),
+        questions=tuple("Q" * 300 for _ in range(5)),
+    )
+    async with db.uow() as uow:
+        service = await uc.create_service(uow, clock, config, felix.id, fields)
+        await uc.publish_service(uow, clock, felix.id, service.id)
+        await uow.commit()
+        service_id = service.id
+    await h.send(felix, "/services")
+    await h.press_data(felix, f"svc:manage:{service_id}")
+    assert "⏸ Pause" in h.last(felix).labels()
+    shown = "".join(m.text for m in h.chat(felix)[-2:])
+    assert (
+        f"Service #{service_id}" in shown
+        and "T&lt;b&gt;" in h.chat(felix)[-2].html + h.last(felix).html
+    )
