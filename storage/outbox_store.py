@@ -59,37 +59,54 @@ class OutboxStore:
 
     # -- claiming ------------------------------------------------------------------------
 
-    def _claimable_heads(self, now: datetime, limit: int) -> sa.Select[tuple[int]]:
-        """Ids of chat heads that are due: pending and past not_before, or an expired lease."""
-        ranked = (
-            sa.select(
-                outbox.c.id,
-                outbox.c.status,
-                outbox.c.not_before,
-                outbox.c.priority,
-                sa.func.row_number()
-                .over(partition_by=outbox.c.chat_id, order_by=outbox.c.id)
-                .label("position"),
+    def _claimable_heads(
+        self, now: datetime, limit: int, max_priority: int | None = None
+    ) -> list[sa.Select[tuple[int, int]]]:
+        """(id, priority) of due chat heads, most urgent first, in two bounded queries:
+        pending rows past their not_before, and rows whose lease ran out.
+
+        A row is its chat's head when no earlier row of the chat is undelivered. Each
+        query walks its index in (priority, id) order — `ix_outbox_pending` for the
+        pending rows — and checks that with one probe of `ix_outbox_chat`, so it stops
+        after `limit` heads however many rows are queued (a window function over every
+        undelivered row cost ~120 ms a claim with 100,000 queued)."""
+        row, earlier = outbox.alias("head"), outbox.alias("earlier")
+        is_head = ~sa.exists().where(
+            earlier.c.chat_id == row.c.chat_id,
+            earlier.c.status.in_(UNDELIVERED),
+            earlier.c.id < row.c.id,
+        )
+        urgent = [row.c.priority <= max_priority] if max_priority is not None else []
+        pending = (
+            sa.select(row.c.id, row.c.priority)
+            .where(
+                row.c.status == PENDING,
+                sa.or_(row.c.not_before.is_(None), row.c.not_before <= now),
+                *urgent,
+                is_head,
             )
-            .where(outbox.c.status.in_(UNDELIVERED))
-            .subquery()
-        )
-        due = sa.or_(
-            sa.and_(
-                ranked.c.status == PENDING,
-                sa.or_(ranked.c.not_before.is_(None), ranked.c.not_before <= now),
-            ),
-            sa.and_(ranked.c.status == SENDING, ranked.c.not_before <= now),
-        )
-        return (
-            sa.select(ranked.c.id)
-            .where(ranked.c.position == 1, due)
-            .order_by(ranked.c.priority, ranked.c.id)
+            .order_by(row.c.priority, row.c.id)
             .limit(limit)
         )
+        expired = (
+            sa.select(row.c.id, row.c.priority)
+            .where(row.c.status == SENDING, row.c.not_before <= now, *urgent, is_head)
+            .order_by(row.c.priority, row.c.id)
+            .limit(limit)
+        )
+        return [pending, expired]
 
-    async def claim(self, limit: int) -> list[OutboxMessage]:
-        """Lease up to `limit` due rows (at most one per chat), most urgent first.
+    async def _head_ids(
+        self, session: AsyncSession, now: datetime, limit: int, max_priority: int | None = None
+    ) -> list[int]:
+        found: list[tuple[int, int]] = []
+        for query in self._claimable_heads(now, limit, max_priority):
+            found.extend((priority, row_id) for row_id, priority in await session.execute(query))
+        return [row_id for _, row_id in sorted(found)[:limit]]
+
+    async def claim(self, limit: int, max_priority: int | None = None) -> list[OutboxMessage]:
+        """Lease up to `limit` due rows (at most one per chat), most urgent first; with
+        `max_priority`, only rows that urgent (e.g. 0: replies to the person acting).
 
         Rows for users already marked unreachable are dropped instead of claimed.
         """
@@ -100,8 +117,7 @@ class OutboxStore:
             session = uow.session
             # Over-fetch candidates: rows another process is claiming right now are skipped
             # below, and the ones behind them should not wait for the next poll.
-            candidates = self._claimable_heads(now, limit * CANDIDATE_FACTOR + 10)
-            ids = list((await session.execute(candidates)).scalars())
+            ids = await self._head_ids(session, now, limit * CANDIDATE_FACTOR + 10, max_priority)
             if not ids:
                 return []
             # Lock and re-check: another process may have claimed or finished a row since the
@@ -309,5 +325,4 @@ class OutboxStore:
     async def has_due(self) -> bool:
         """Is there a row a sender could take right now? (flush waits for False)"""
         async with self._transaction() as uow:
-            found = await uow.session.execute(self._claimable_heads(self.now(), 1))
-            return found.first() is not None
+            return bool(await self._head_ids(uow.session, self.now(), 1))
