@@ -17,8 +17,16 @@ client publishes a job (drawn from bench/market.py) through the use case
 domain/matching decides) in one unit of work with its notifications rendered
 into outbox rows by the registered renderers and committed, as the bot does.
 Reported: the publish's p50/p95/max (the target: p95 ≤ 20 ms), the matching
-alone (the same job's candidates and domain.matching again, on a reader, without
+alone (the same job's audience and domain.matching again, on a reader, without
 rendering) and the mean alerts (outbox rows) a job wrote.
+
+Since issue 16, part 4, the matching is one set-based query over subscription_keys
+(JobSearch.alert_audience) and the alerts are written by one INSERT … SELECT per
+language (JobSearch.write_alerts). The "before" rows (skip them with
+--no-baseline) publish --baseline-jobs more jobs in the same run the way it ran
+before: every candidate subscription loaded and put through domain.matching
+(jobs.interested_users_each), then one Scope.notify per recipient
+(handlers/flows/alerts.write_alerts_each), in one unit of work likewise.
 """
 
 from __future__ import annotations
@@ -45,10 +53,12 @@ from bench.support import (
 )
 from domain import taxonomy
 from domain.config import MarketConfig
+from domain.events import JobPublished
 from domain.usecases import jobs
+from handlers.flows.alerts import write_alerts_each
 from handlers.unit import UnitRunner
 from storage.database import Database
-from storage.skill_index import ANY
+from storage.skill_index import ANY, subscription_keys
 from storage.tables import subscription_categories, subscription_skills, users
 from storage.tables import subscriptions as subs
 
@@ -64,7 +74,7 @@ async def seed(db: Database, count: int, rng: random.Random) -> None:
     await market.add_users(db, WallClock(), CLIENTS, client=True)
     cats = list(taxonomy.CATEGORIES)
     for first in range(FIRST, FIRST + count, BATCH):
-        people, rows, skill_rows, cat_rows = [], [], [], []
+        people, rows, skill_rows, cat_rows, key_rows = [], [], [], [], []
         for n in range(first, min(first + BATCH, FIRST + count)):
             category = rng.choice(cats)
             named_cat = [category.slug] if rng.random() < 0.9 else []
@@ -83,11 +93,19 @@ async def seed(db: Database, count: int, rng: random.Random) -> None:
             )  # fmt: skip
             skill_rows += [{"subscription_id": n, "skill": s} for s in named or [ANY]]
             cat_rows += [{"subscription_id": n, "category": c} for c in named_cat or [ANY]]
+            sub = rows[-1]
+            if not sub["paused"]:  # as storage/skill_index.key_rows writes them
+                key_rows += [
+                    {"subscription_id": n, "category": c, "skill": s, "mode": sub["mode"],
+                     "min_budget": sub["min_budget"], "user_id": n, "keywords": False}
+                    for c in named_cat or [ANY] for s in named or [ANY]
+                ]  # fmt: skip
         async with db.uow() as uow:
             await uow.session.execute(sa.insert(users), people)
             await uow.session.execute(sa.insert(subs), rows)
             await uow.session.execute(sa.insert(subscription_skills), skill_rows)
             await uow.session.execute(sa.insert(subscription_categories), cat_rows)
+            await uow.session.execute(sa.insert(subscription_keys), key_rows)
             await uow.commit()
     async with db.engine.connect() as conn:
         await conn.execute(sa.text("ANALYZE"))
@@ -147,6 +165,35 @@ async def measure(backend: str, server: str | None, args: argparse.Namespace) ->
                         matching.add(time.perf_counter() - began)
                 async with db.uow() as uow:
                     written = await uow.outbox.count() - warm_rows
+                before = Latencies()
+                before_alerts = 0
+                for _ in range(args.baseline_jobs if args.baseline else 0):
+                    text = market.job_text(rng)
+                    client = rng.choice(CLIENTS)
+                    fields = jobs.JobFields(
+                        title=text.title, description=text.description,
+                        category=text.category, skills=text.skills,
+                        budget_type=text.budget_type, budget=text.budget,
+                    )  # fmt: skip
+                    async with db.uow() as uow:
+                        draft = await jobs.post_job(uow, clock, config, client, fields)
+                        await uow.commit()
+                    start = time.perf_counter()
+
+                    async def publish_each(
+                        unit, job_id: int = draft.id, client: int = client
+                    ) -> int:
+                        # publish_job's change, with the fan-out as it ran before.
+                        job = await unit.uow.jobs.get_for_update(job_id)
+                        job.apply("publish")
+                        job.published_at = job.active_at = clock.now()
+                        unit.uow.emit(JobPublished(job_id=job.id, client_id=client))
+                        users = await jobs.interested_users_each(unit.uow, job, "instant")
+                        await write_alerts_each(unit.scope, job, users)
+                        return len(users)
+
+                    before_alerts += await runner.run(publish_each, "publish (before)")
+                    before.add(time.perf_counter() - start)
             finally:
                 await db.dispose()
     return {
@@ -155,6 +202,8 @@ async def measure(backend: str, server: str | None, args: argparse.Namespace) ->
         **latencies.figures(),
         **matching.figures("m_"),
         "alerts": alerts / done if done else 0.0,
+        **before.figures("b_"),
+        "b_alerts": before_alerts / len(before.seconds) if before.seconds else float("nan"),
         "rows": written / done if done else 0.0,
         "memory": memory.megabytes,
     }
@@ -167,10 +216,19 @@ def add_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--time-limit", type=float, default=5, help="seconds of publishing per database"
     )
+    parser.add_argument(
+        "--baseline-jobs",
+        type=int,
+        default=3,
+        help="jobs published the way it ran before, for the 'before' rows (default 3)",
+    )
+    parser.add_argument(
+        "--no-baseline", dest="baseline", action="store_false", help="skip the 'before' rows"
+    )
     add_database_options(parser)
 
 
-QUICK = ["--subscriptions", "10000", "--time-limit", "1.5"]
+QUICK = ["--subscriptions", "10000", "--time-limit", "1.5", "--no-baseline"]
 
 
 def report(args: argparse.Namespace, results: dict[str, dict[str, float]]) -> int:
@@ -188,6 +246,15 @@ def report(args: argparse.Namespace, results: dict[str, dict[str, float]]) -> in
             Row("m_p95", "  matching alone p95 ms", "{:.1f}"),
             Row("alerts", "  alerts per job", "{:,.1f}", ratio=False),
             Row("rows", "  outbox rows per job", "{:,.1f}", ratio=False),
+            *(
+                [
+                    Row("b_p50", "before (one by one): p50 ms", "{:.1f}"),
+                    Row("b_max", "  max ms", "{:.1f}"),
+                    Row("b_alerts", "  alerts per job", "{:,.1f}", ratio=False),
+                ]
+                if args.baseline
+                else []
+            ),
             Row("memory", "peak RSS MB", "{:.0f}"),
         ],
     )

@@ -16,6 +16,11 @@ Alert rule (`job_matches`) — a job matches a subscription when all hold:
   `min_budget` is a job's total. A job that states no budget (0) is not
   hidden: the freelancer judges it.
 
+At scale (storage/search.py, JobSearch.alert_audience) the categories, skills
+and budget rules run in SQL over lookup tables that hold exactly the values
+compared here, and only subscriptions with keywords come back to
+`keyword_matches`; tests/storage/test_alert_fanout.py checks both ways agree.
+
 Pitch ranking (`rank_pitches`) — first by status (hired, shortlisted,
 pending, then declined and withdrawn), then by points, highest first:
 - reputation: the freelancer's 0–100 score;
@@ -59,7 +64,8 @@ def _keyword_pattern(keyword: str) -> re.Pattern[str]:
     return re.compile(r"(?<!\w)" + r"[\s\-]+".join(words) + r"(?![\w+#])", re.IGNORECASE)
 
 
-def _job_text(job: Job) -> str:
+def job_text(job: Job) -> str:
+    """What keywords are looked for in: the title, the description and the skills."""
     skills = " ".join(s.replace("-", " ") for s in job.skills)
     return f"{job.title}\n{job.description}\n{skills}"
 
@@ -92,7 +98,7 @@ def job_matches(job: Job, sub: AlertSubscription) -> bool:
         return False
     if sub.skills and not skill_keys(sub.skills) & skill_keys(job.skills):
         return False
-    if sub.keywords and not keyword_matches(sub.keywords, _job_text(job)):
+    if sub.keywords and not keyword_matches(sub.keywords, job_text(job)):
         return False
     return not (sub.min_budget > 0 and job.budget > 0 and comparable_budget(job) < sub.min_budget)
 

@@ -149,6 +149,17 @@ class TalentSearch(Protocol):
     async def away_users(self, user_ids: Sequence[int], today: date) -> set[int]: ...
 
 
+@dataclass(frozen=True, slots=True)
+class AlertAudience:
+    """Who a job's alerts may go to (JobSearch.alert_audience): `users` whose
+    subscription the lookup tables decide alone (it names no keywords), and
+    (user, keywords) of matching subscriptions with keywords, which
+    domain.matching.keywords_match decides."""
+
+    users: tuple[int, ...] = ()
+    keyword_subscriptions: tuple[tuple[int, tuple[str, ...]], ...] = ()
+
+
 class JobSearch(Protocol):
     async def search(self, query: JobQuery) -> tuple[list[Job], int]:
         """A page of open jobs, best match first, and the total number of matches."""
@@ -157,6 +168,31 @@ class JobSearch(Protocol):
     async def subscriptions_for(self, job: Job, mode: str | None = None) -> list[AlertSubscription]:
         """Unpaused subscriptions (of `mode`, if given) that may match the job (by
         the skill/category index); the final decision is domain.matching's."""
+        ...
+
+    async def alert_audience(
+        self, job: Job, mode: str, exclude: Sequence[int], today: date | None
+    ) -> AlertAudience:
+        """In one set-based query: the users with an unpaused subscription of `mode`
+        matching the job by categories, skills and budget (domain.matching's rules,
+        which the lookup tables hold exactly), who are freelancers, not banned, not
+        in `exclude` and not away on `today` (None: not checked)."""
+        ...
+
+    async def write_alerts(
+        self,
+        user_ids: Sequence[int],
+        messages: dict[str, list[dict[str, Any]]],
+        default_language: str,
+        *,
+        priority: int,
+        created_at: datetime,
+        method: str = "send",
+    ) -> int:
+        """The bulk write of a job's alerts: for each of these users who exists and
+        is reachable, one outbox row per payload of messages[their language] (or
+        of messages[default_language] for any other language), in set-based
+        INSERT … SELECT statements (one per language and part); rows written."""
         ...
 
 

@@ -18,24 +18,31 @@ long after it was written counts as old for this purpose.
 
 from __future__ import annotations
 
+import json
 import re
 import unicodedata
+from collections.abc import Sequence
+from datetime import date, datetime
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.entities import AlertSubscription, Job
 from domain.matching import comparable_budget
-from domain.ports import JOB_COUNT_CAP, JobQuery
+from domain.ports import JOB_COUNT_CAP, AlertAudience, JobQuery
 from domain.states import JobStatus
-from storage.skill_index import ANY, index_values, skill_values
+from storage.skill_index import ANY, index_values, skill_values, subscription_keys
 from storage.tables import (
     dismissals,
     job_skills,
     jobs,
+    outbox,
+    profiles,
     subscription_categories,
     subscription_skills,
+    users,
 )
 from storage.tables import subscriptions as subs
 
@@ -251,3 +258,123 @@ class SqlJobSearch:
         if job.budget > 0:  # the budget rule of domain.matching, as a filter
             stmt = stmt.where(subs.c.min_budget <= comparable_budget(job))
         return list((await self.session.scalars(stmt)).all())
+
+    async def alert_audience(
+        self, job: Job, mode: str, exclude: Sequence[int], today: date | None
+    ) -> AlertAudience:
+        """domain.ports.JobSearch.alert_audience, through subscription_keys
+        (storage/skill_index.py): range reads of (mode, the job's category or ANY,
+        one of its skills or ANY, min_budget up to the job's), joined to the users
+        and the profiles; only ids come back, and the keywords of the subscriptions
+        that name any. The keys hold exactly what domain.matching compares
+        (categories are taxonomy slugs; skills their skill_key, at most
+        MAX_SKILL_LEN = 32 characters, under the tables' 64), so a subscription
+        without keywords is decided here; keywords (whole words, synonyms,
+        exclusions) are domain.matching's."""
+        await self.session.flush()  # Core statements do not autoflush
+        keys = subscription_keys
+        stmt = (
+            sa.select(keys.c.user_id, keys.c.subscription_id, keys.c.keywords)
+            .join(users, users.c.id == keys.c.user_id)
+            .where(
+                keys.c.mode == mode,
+                keys.c.category.in_([*index_values([job.category] if job.category else []), ANY]),
+                keys.c.skill.in_([*skill_values(job.skills), ANY]),
+                keys.c.user_id != job.client_id,
+                users.c.banned.is_(False),
+                users.c.is_freelancer.is_(True),
+            )
+        )
+        if job.budget > 0:  # the budget rule of domain.matching, as a range
+            stmt = stmt.where(keys.c.min_budget <= comparable_budget(job))
+        if exclude:
+            stmt = stmt.where(keys.c.user_id.notin_(sorted(set(exclude))))
+        if today is not None:  # away freelancers' alerts wait (domain/talent.py)
+            stmt = stmt.where(
+                ~sa.exists().where(
+                    profiles.c.user_id == keys.c.user_id,
+                    profiles.c.availability == "away",
+                    sa.or_(profiles.c.away_until.is_(None), profiles.c.away_until >= today),
+                )
+            )
+        decided: set[int] = set()
+        keyworded: dict[int, int] = {}  # subscription → user
+        for user_id, subscription_id, has_keywords in (await self.session.execute(stmt)).all():
+            if has_keywords:
+                keyworded[subscription_id] = user_id
+            else:
+                decided.add(user_id)
+        checks: list[tuple[int, tuple[str, ...]]] = []
+        wanted = sorted(s for s, u in keyworded.items() if u not in decided)
+        for first in range(0, len(wanted), 500):
+            found = await self.session.execute(
+                sa.select(subs.c.user_id, subs.c.keywords)
+                .where(subs.c.id.in_(wanted[first : first + 500]))
+                .order_by(subs.c.id)
+            )
+            checks += [(user_id, tuple(words or ())) for user_id, words in found.all()]
+        return AlertAudience(users=tuple(sorted(decided)), keyword_subscriptions=tuple(checks))
+
+    async def write_alerts(
+        self,
+        user_ids: Sequence[int],
+        messages: dict[str, list[dict[str, Any]]],
+        default_language: str,
+        *,
+        priority: int,
+        created_at: datetime,
+        method: str = "send",
+    ) -> int:
+        """domain.ports.JobSearch.write_alerts: INSERT INTO outbox … SELECT FROM
+        users, one statement per language and message part, each payload bound
+        once (not one row, one statement and one JSON encoding per recipient).
+        The ids travel as one parameter (a JSON array on SQLite, an array on
+        PostgreSQL). Rows come in user id order; a user's parts in order."""
+        if not user_ids or not messages:
+            return 0
+        ids = sorted(set(user_ids))
+        if self._dialect == "postgresql":
+            wanted = users.c.id == sa.any_(
+                sa.bindparam("alert_ids", ids, type_=postgresql.ARRAY(sa.BigInteger))
+            )
+        else:
+            listed = sa.func.json_each(sa.bindparam("alert_ids", json.dumps(ids))).table_valued(
+                "value"
+            )
+            wanted = users.c.id.in_(sa.select(listed.c.value))
+        others = sorted(lang for lang in messages if lang != default_language)
+        written = 0
+        for language, parts in messages.items():
+            if language == default_language:
+                speaks = sa.or_(users.c.language.is_(None), users.c.language.notin_(others))
+            else:
+                speaks = users.c.language == language
+            for payload in parts:
+                rows = (
+                    sa.select(
+                        users.c.id,
+                        sa.literal(method, outbox.c.method.type),
+                        sa.literal(payload, outbox.c.payload.type),
+                        sa.literal(priority, outbox.c.priority.type),
+                        sa.literal("pending", outbox.c.status.type),
+                        sa.literal(0, outbox.c.attempts.type),
+                        sa.literal(created_at, outbox.c.created_at.type),
+                    )
+                    .where(wanted, users.c.unreachable.is_(False), speaks)
+                    .order_by(users.c.id)
+                )
+                insert = sa.insert(outbox).from_select(
+                    [
+                        "chat_id",
+                        "method",
+                        "payload",
+                        "priority",
+                        "status",
+                        "attempts",
+                        "created_at",
+                    ],
+                    rows,
+                )
+                result = await self.session.execute(insert)
+                written += result.rowcount or 0
+        return written

@@ -11,6 +11,14 @@ typed case hold slugs, and a slug is its own key: they need no rewrite.
 
 Bulk `UPDATE`/`DELETE` statements bypass the ORM and therefore this hook;
 rows of deleted jobs and subscriptions also go by ON DELETE CASCADE.
+
+`subscription_keys` (issue 16, part 4; migration 0021) is the alert matching
+index: one row per (category, skill) pair an unpaused subscription is indexed
+under (ANY standing for "names none"), with its mode, minimum budget, user and
+whether it names keywords. A job's audience is then a handful of index range
+scans — mode, the job's category or ANY, one of its skills or ANY, min_budget
+at most the job's — instead of intersecting two lookup tables over every
+subscription (storage/search.py, alert_audience). The same hook keeps it.
 """
 
 from __future__ import annotations
@@ -25,7 +33,13 @@ from sqlalchemy.orm import Session, attributes
 
 from domain.entities import AlertSubscription, Job
 from domain.taxonomy import skill_key
-from storage.tables import job_skills, subscription_categories, subscription_skills
+from storage.tables import (
+    BigInt,
+    job_skills,
+    metadata,
+    subscription_categories,
+    subscription_skills,
+)
 
 MAX_VALUE_LEN = 64  # the lookup tables' column width
 
@@ -115,8 +129,86 @@ def sync_indexes(session: Session, _flush_context: Any) -> None:
             _rewrite(connection, index, owner_id, values)
 
 
+subscription_keys = sa.Table(
+    "subscription_keys",
+    metadata,
+    sa.Column(
+        "subscription_id",
+        BigInt,
+        sa.ForeignKey("alert_subscriptions.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    sa.Column("category", sa.String(MAX_VALUE_LEN), primary_key=True),
+    sa.Column("skill", sa.String(MAX_VALUE_LEN), primary_key=True),
+    sa.Column("mode", sa.String(8), nullable=False),
+    sa.Column("min_budget", sa.BigInteger, nullable=False),
+    sa.Column("user_id", sa.BigInteger, nullable=False),
+    sa.Column("keywords", sa.Boolean, nullable=False),  # names any: domain.matching decides
+    # The audience query's ranges, covering: it reads no row of the table.
+    sa.Index(
+        "ix_subscription_keys_match",
+        "mode",
+        "category",
+        "skill",
+        "min_budget",
+        "user_id",
+        "keywords",
+        "subscription_id",
+    ),
+)
+
+# What a subscription's keys are made of: a change to any rewrites them.
+KEY_ATTRIBUTES = ("categories", "skills", "keywords", "mode", "paused", "min_budget", "user_id")
+
+
+def key_rows(sub: Any) -> list[dict[str, Any]]:
+    """The subscription_keys rows of a subscription (none while it is paused)."""
+    if sub.paused:
+        return []
+    common = {
+        "subscription_id": sub.id,
+        "mode": sub.mode,
+        "min_budget": sub.min_budget or 0,
+        "user_id": sub.user_id,
+        "keywords": bool(sub.keywords),
+    }
+    return [
+        {**common, "category": category, "skill": skill}
+        for category in index_values(sub.categories) or [ANY]
+        for skill in skill_values(sub.skills) or [ANY]
+    ]
+
+
+def sync_keys(session: Session, _flush_context: Any) -> None:
+    """after_flush: rewrite the keys of every subscription added, changed or deleted."""
+    changed: dict[int, list[dict[str, Any]]] = {}
+    for obj in session.new:
+        if isinstance(obj, AlertSubscription):
+            changed[obj.id] = key_rows(obj)
+    for obj in session.dirty:
+        if (
+            isinstance(obj, AlertSubscription)
+            and obj not in session.deleted
+            and any(_changed(obj, a) for a in KEY_ATTRIBUTES)
+        ):
+            changed[obj.id] = key_rows(obj)
+    for obj in session.deleted:
+        if isinstance(obj, AlertSubscription):
+            changed[obj.id] = []
+    if not changed:
+        return
+    connection = session.connection()
+    connection.execute(
+        sa.delete(subscription_keys).where(subscription_keys.c.subscription_id.in_(list(changed)))
+    )
+    rows = [row for owner_rows in changed.values() for row in owner_rows]
+    if rows:
+        connection.execute(sa.insert(subscription_keys), rows)
+
+
 class IndexedSession(Session):
     """The session class of storage.database: keeps the lookup tables in sync."""
 
 
 event.listen(IndexedSession, "after_flush", sync_indexes)
+event.listen(IndexedSession, "after_flush", sync_keys)

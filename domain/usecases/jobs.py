@@ -119,7 +119,32 @@ async def publish_job(uow: UnitOfWork, clock: Clock, actor_id: int, job_id: int)
 
 async def interested_users(uow: UnitOfWork, job: Job, mode: str) -> list[int]:
     """Users with a matching subscription of `mode`, without the job's client,
-    banned users, and those who said "Not interested" to it."""
+    banned users, those in a block with the client, those who said "Not
+    interested" to it, and away freelancers (their alerts wait, domain/talent.py).
+
+    Set-based (issue 16, part 4): one query finds them through the lookup tables,
+    the users and the profiles (JobSearch.alert_audience); only subscriptions with
+    keywords come back to domain.matching. `interested_users_each` is the same
+    rule one subscription at a time (how it ran before; kept as the baseline the
+    regression tests and `python -m bench alerts` compare against)."""
+    excluded = {job.client_id} | await off_market_clients(uow, job.client_id)  # blocks
+    excluded |= {d.user_id for d in await uow.dismissals.find(order_by="", job_id=job.id)}
+    # The job's publication is "today" for the away rule.
+    when = job.published_at or job.active_at
+    audience = await uow.search.alert_audience(
+        job, mode, sorted(excluded), when.date() if when is not None else None
+    )
+    chosen = set(audience.users)
+    text = matching.job_text(job)
+    for user_id, keywords in audience.keyword_subscriptions:
+        if user_id not in chosen and matching.keyword_matches(keywords, text):
+            chosen.add(user_id)
+    return sorted(chosen)
+
+
+async def interested_users_each(uow: UnitOfWork, job: Job, mode: str) -> list[int]:
+    """interested_users as it ran before issue 16: every candidate subscription
+    loaded and put through domain.matching.job_matches (the baseline)."""
     candidates = await uow.search.subscriptions_for(job, mode)
     matched = {s.user_id for s in candidates if matching.job_matches(job, s)}
     matched.discard(job.client_id)

@@ -35,10 +35,20 @@ from handlers import track_record
 from handlers.callbacks import StaleButton
 from handlers.context import BULK, Context, Scope
 from handlers.events import Keyboard
-from handlers.i18n import Translator
+from handlers.i18n import DEFAULT_LANGUAGE, LANGUAGES, Translator, translator
 from handlers.notify import renders
 from handlers.prefixes import OPEN, PITCH
-from handlers.render import Html, button, job_card, join, keyboard, money, rows, shorten
+from handlers.render import (
+    Html,
+    button,
+    job_card,
+    join,
+    keyboard,
+    money,
+    rows,
+    shorten,
+    split_message,
+)
 from handlers.routing import Buttons, Menu, Steps, command, step
 from handlers.taxonomy_names import category_name, skill_name, skill_names
 
@@ -453,47 +463,70 @@ def alert_buttons_for(t: Translator, job_id: int) -> Keyboard | None:
     )
 
 
-_BATCH: WeakKeyDictionary[object, dict[int, tuple[Any, set[int], list[Any]]]] = WeakKeyDictionary()
+# Per unit of work: the jobs whose alerts were written already (by their first event).
+_DONE: WeakKeyDictionary[object, set[int]] = WeakKeyDictionary()
 
 
-_CARDS: WeakKeyDictionary[object, dict[tuple[int, str], tuple[Any, Any]]] = WeakKeyDictionary()
+async def _alert_card(scope: Scope, job: Any, t: Translator) -> tuple[str, Keyboard | None]:
+    client = await track_record.client_of(scope.uow, scope.config, job.client_id)
+    text = t("alerts.new_job") + "\n\n" + job_card(job, t, full=False, client=client)
+    return text, alert_buttons_for(t, job.id)
 
 
-async def _alert_batch(uow: UnitOfWork, job_id: int) -> tuple[Any, set[int]]:
-    """A job's alerts are rendered together, after the fan-out: the job, who said
-    "Not interested" to it, and the users alerted are read once per unit of work
-    (and kept referenced, so each alert finds them in the session, with no query
-    that would flush the rows written so far one by one)."""
-    known = _BATCH.setdefault(uow, {})
-    if job_id not in known:
-        job = await uow.jobs.get(job_id)
-        dismissed = {d.user_id for d in await uow.dismissals.find(order_by="", job_id=job_id)}
-        alerted = sorted(
-            {e.user_id for e in uow.events if isinstance(e, JobAlert) and e.job_id == job_id}
-        )
-        people = await uow.users.find(order_by="", id__in=alerted) if alerted else []
-        known[job_id] = (job, dismissed, people)
-    job, dismissed, _ = known[job_id]
-    return job, dismissed
+async def _alerted(uow: UnitOfWork, job_id: int) -> tuple[Any, list[int]]:
+    """The job (if still open) and the users its JobAlert events name, without
+    those who said "Not interested" to it."""
+    job = await uow.jobs.get(job_id)
+    if job is None or job.status != "open":
+        return None, []
+    named = {e.user_id for e in uow.events if isinstance(e, JobAlert) and e.job_id == job_id}
+    dismissed = {d.user_id for d in await uow.dismissals.find(order_by="", job_id=job_id)}
+    return job, sorted(named - dismissed)
+
+
+async def write_alerts_bulk(scope: Scope, job: Any, user_ids: list[int]) -> None:
+    """A job's alerts in set-based statements (issue 16, part 4): the card is
+    rendered once per language, split as Scope.send splits it, and written for
+    every reachable recipient by JobSearch.write_alerts (INSERT … SELECT)."""
+    messages: dict[str, list[dict[str, Any]]] = {}
+    for lang in LANGUAGES:
+        text, buttons = await _alert_card(scope, job, translator(lang))
+        parts = split_message(text)
+        messages[lang] = [
+            {"text": part, "buttons": buttons if k == len(parts) - 1 else None}
+            for k, part in enumerate(parts)
+        ]
+    await scope.uow.search.write_alerts(
+        user_ids, messages, DEFAULT_LANGUAGE, priority=BULK, created_at=scope.clock.now()
+    )
+
+
+async def write_alerts_each(scope: Scope, job: Any, user_ids: list[int]) -> None:
+    """The same alerts one recipient at a time through Scope.notify (how they were
+    written before; the baseline tests/storage/test_alert_fanout.py and
+    `python -m bench alerts` compare against)."""
+    cards: dict[str, tuple[str, Keyboard | None]] = {}
+    for user_id in user_ids:
+        t = await scope.translator_for(user_id)
+        if t.lang not in cards:  # the same card for everyone of a language
+            cards[t.lang] = await _alert_card(scope, job, t)
+        text, buttons = cards[t.lang]
+        await scope.notify(user_id, text=text, buttons=buttons, priority=BULK)
 
 
 @renders(JobAlert)
 async def job_alert(scope: Scope, event: JobAlert) -> None:
-    """An instant alert: the job's card with Pitch and Not interested (bulk priority)."""
-    user_id, job_id = event.user_id, event.job_id
-    job, dismissed = await _alert_batch(scope.uow, job_id)
-    if job is None or job.status != "open":
+    """An instant alert: the job's card with Pitch and Not interested (bulk priority).
+    A job's alerts are written together, at its first JobAlert event of the unit of
+    work: one card per language, one INSERT … SELECT per language."""
+    done = _DONE.setdefault(scope.uow, set())
+    if event.job_id in done:
         return
-    if user_id in dismissed:
+    done.add(event.job_id)
+    job, user_ids = await _alerted(scope.uow, event.job_id)
+    if job is None or not user_ids:
         return
-    t = await scope.translator_for(user_id)
-    cards = _CARDS.setdefault(scope.uow, {})
-    if (job_id, t.lang) not in cards:  # the same card for everyone of a language
-        client = await track_record.client_of(scope.uow, scope.config, job.client_id)
-        text = t("alerts.new_job") + "\n\n" + job_card(job, t, full=False, client=client)
-        cards[(job_id, t.lang)] = (text, alert_buttons_for(t, job_id))
-    text, buttons = cards[(job_id, t.lang)]
-    await scope.notify(user_id, text=text, buttons=buttons, priority=BULK)
+    await write_alerts_bulk(scope, job, user_ids)
 
 
 @renders(JobDigest)
