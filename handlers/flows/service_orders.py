@@ -165,6 +165,7 @@ async def _show_extras(ctx: Context, data: dict[str, Any], new: bool = False) ->
 async def typed_at_extras(ctx: Context) -> None:
     """Text while choosing extras: the screen again, with its buttons."""
     _, _, _, data = await _draft(ctx)
+    await ctx.set_state(OrderStep.EXTRAS, data)  # the new message is the screen
     await _show_extras(ctx, data, new=True)
 
 

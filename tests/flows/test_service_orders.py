@@ -294,3 +294,32 @@ async def test_own_service_and_stale_buttons_are_refused(h):
     await h.press_data(clara, encode("ord", "view", 999))
     assert h.last_answer(clara).text == label("error.order_not_found")
     assert not await all_of(h, "service_orders")
+
+
+@pytest.mark.parametrize("lang", ["en", "ru"])
+async def test_the_purchase_forgives_and_cancels(h, lang):
+    clara, felix = await people(h, lang)
+    sid = await seed_service(h.db, h.clock, felix.id)
+    await h.press_data(clara, encode("ord", "purchase", sid, "basic"))
+    extras = h.last(clara).labels()
+    await h.send(clara, "hello?")  # typed on the extras screen: the screen again
+    assert h.last(clara).labels() == extras
+    await h.press(clara, label("ord.btn.next", lang))
+    await h.upload(clara, "file-1")  # a file for an answer: asked in words
+    assert h.last(clara).text == label("ord.answer_text_only", lang)
+    await h.send(clara, "x" * 1001)  # too long: refused, the question stays
+    await h.send(clara, "<b>Acme</b>")
+    total = h.last(clara)
+    assert "&lt;b&gt;Acme&lt;/b&gt;" in total.html and "$52.50" in total.text  # $50 + 5 %
+    await h.press(clara, label("btn.cancel", lang))
+    assert h.last(clara).text == label("ord.cancelled", lang)
+    await h.press_data(clara, encode("ord", "pay_order"), total.message_id)  # stale now
+    assert not await all_of(h, "service_orders")
+    # A paused service sells nothing, even from a purchase under way.
+    await h.press_data(clara, encode("ord", "purchase", sid, "basic"))
+    async with h.db.uow() as uow:
+        service = await uow.services.get(sid)
+        service.status = ServiceStatus.PAUSED
+        await uow.commit()
+    await h.press(clara, label("ord.btn.next", lang))
+    assert h.last_answer(clara).text == label("error.order_unavailable", lang)
