@@ -22,11 +22,15 @@ grants themselves: never more than `round(rate)` grants within `round(rate)` spa
 (one second, widened by the margin, at 30/s). The margin leaves room for the way to
 Telegram: two calls granted one second apart may arrive a few milliseconds closer.
 
-The per-chat limit is about messages: a call that makes a new message in the chat
+Telegram's limits are about messages (30 messages a second, one a second to a chat),
+and so are the sandbox emulator's. A call that makes a new message in the chat
 (`acquire(..., new_message=True)`, the default) waits for the chat's spacing and
-starts it; an edit of a message already there (its text or buttons) only takes a
-global slot. So a reply is not held back a second behind the previous screen's
-buttons being taken away.
+starts it, and takes a global slot. An edit of a message already there (its text or
+buttons) takes no per-chat spacing — so a reply is not held a second behind the
+previous screen's buttons being taken away — and its global slot comes from a lane
+of its own at the same rate (paused with everyone on a global 429), so the people's
+button presses do not eat into a fan-out's 30 messages a second. (SharedRateLimiter,
+across processes, keeps edits in the one shared lane.)
 """
 
 from __future__ import annotations
@@ -37,6 +41,7 @@ import heapq
 import itertools
 import logging
 import time
+import uuid
 from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -104,6 +109,7 @@ class RateLimiter:
         self.limits = limits or SendLimits()
         self._clock = clock
         self._sleep = sleep
+        self.spacing_margin = margin
         self.spacing = self.limits.global_interval * (1 + margin)
         # Telegram's window: at most `_window_count` grants within `_window_s`.
         rate = self.limits.global_per_second or 0.0
@@ -115,6 +121,8 @@ class RateLimiter:
         self._waiters: list[tuple[PriorityKey, int, asyncio.Future[None]]] = []
         self._order = itertools.count()
         self._dispatcher: asyncio.Task[None] | None = None
+        self._edits: RateLimiter | None = None  # edits' lane, made on the first edit
+        self._paused_until = 0.0  # the end of the last global pause
 
     # -- the public side -------------------------------------------------------------
 
@@ -122,13 +130,23 @@ class RateLimiter:
         self, chat_id: int, key: PriorityKey = (0,), *, new_message: bool = True
     ) -> None:
         """Wait for a slot; `new_message=False` for an edit (no per-chat spacing)."""
-        if new_message:
-            await self._wait_for_chat(chat_id)
+        if not new_message:
+            await self._edit_lane()._wait_for_global(key)
+            return
+        await self._wait_for_chat(chat_id)
         await self._wait_for_global(key)
-        if new_message:
-            self._next_chat[chat_id] = self._clock() + self.limits.chat_interval(chat_id)
+        self._next_chat[chat_id] = self._clock() + self.limits.chat_interval(chat_id)
         if len(self._next_chat) > self.MAX_TRACKED_CHATS:
             self._forget_idle_chats()
+
+    def _edit_lane(self) -> RateLimiter:
+        """Edits' own global slots, at the same rate (and paused with everyone)."""
+        if self._edits is None:
+            self._edits = RateLimiter(
+                self.limits, clock=self._clock, sleep=self._sleep, margin=self.spacing_margin
+            )
+            self._edits._next_global = self._paused_until  # a global 429's pause holds
+        return self._edits
 
     def pause_chat(self, chat_id: int, seconds: float) -> None:
         """No send to this chat for `seconds` (Telegram's retry_after for one chat)."""
@@ -138,6 +156,9 @@ class RateLimiter:
     def pause_all(self, seconds: float) -> None:
         """No send at all for `seconds` (a global 429)."""
         self._next_global = max(self._next_global, self._clock() + seconds)
+        self._paused_until = max(self._paused_until, self._clock() + seconds)
+        if self._edits is not None:
+            self._edits.pause_all(seconds)
 
     def chat_ready_in(self, chat_id: int) -> float:
         return max(0.0, self._next_chat.get(chat_id, 0.0) - self._clock())
@@ -149,6 +170,8 @@ class RateLimiter:
         """A call to this chat has just ended (the shared limiter spaces from here)."""
 
     async def close(self) -> None:
+        if self._edits is not None:
+            await self._edits.close()
         if self._dispatcher is not None:
             self._dispatcher.cancel()
             await asyncio.gather(self._dispatcher, return_exceptions=True)
@@ -225,6 +248,18 @@ class SendBudget(Protocol):
 
     async def wait(self, key: str) -> float: ...
 
+    async def take(self, interval: float, limit: int, hold: float) -> tuple[float, str | None]:
+        """The next global slot (as `reserve("global", interval)`), but only if fewer
+        than `limit` calls count in the second before it. A call counts from its slot
+        until one second after its end (`end`), or for `hold` seconds if never ended.
+        Returns (seconds to wait for the slot, its token), or (seconds to wait before
+        asking again, None) when the second is full."""
+        ...
+
+    async def end(self, token: str) -> None:
+        """The call of this slot has ended (or never started): it counts one more second."""
+        ...
+
 
 # One round trip, atomic on the server, on the server's clock (TIME): every process
 # reads and moves the same "next free moment". Keys expire a minute after they matter.
@@ -251,6 +286,34 @@ local now = tonumber(t[1]) + tonumber(t[2]) / 1e6
 local nxt = tonumber(redis.call('GET', KEYS[1]) or '0')
 return string.format('%.6f', math.max(0, nxt - now))
 """
+# KEYS: the global slot, the calls of the last second (a sorted set: token -> the
+# moment it stops counting). ARGV: interval, limit, hold, a new token.
+_REDIS_TAKE = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) + tonumber(t[2]) / 1e6
+local nxt = tonumber(redis.call('GET', KEYS[1]) or '0')
+local slot = math.max(now, nxt)
+redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', slot - 1)
+if redis.call('ZCARD', KEYS[2]) >= tonumber(ARGV[2]) then
+  local first = redis.call('ZRANGE', KEYS[2], 0, 0, 'WITHSCORES')
+  return {'', string.format('%.6f', tonumber(first[2]) + 1 - now)}
+end
+local after = slot + tonumber(ARGV[1])
+local hold = tonumber(ARGV[3])
+redis.call('SET', KEYS[1], string.format('%.6f', after), 'PX', math.ceil((after - now + 60) * 1000))
+redis.call('ZADD', KEYS[2], slot + hold, ARGV[4])
+redis.call('PEXPIRE', KEYS[2], math.ceil((slot - now + hold + 60) * 1000))
+return {ARGV[4], string.format('%.6f', slot - now)}
+"""
+_REDIS_END = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) + tonumber(t[2]) / 1e6
+local until_ = redis.call('ZSCORE', KEYS[1], ARGV[1])
+if until_ and tonumber(until_) > now then
+  redis.call('ZADD', KEYS[1], now, ARGV[1])
+end
+return '0'
+"""
 
 
 class RedisSendBudget:
@@ -264,6 +327,8 @@ class RedisSendBudget:
         self._reserve = self.redis.register_script(_REDIS_RESERVE)
         self._push = self.redis.register_script(_REDIS_PUSH)
         self._wait = self.redis.register_script(_REDIS_WAIT)
+        self._take = self.redis.register_script(_REDIS_TAKE)
+        self._end = self.redis.register_script(_REDIS_END)
 
     async def reserve(self, key: str, interval: float) -> float:
         return float(await self._reserve(keys=[self.prefix + key], args=[interval]))
@@ -274,6 +339,15 @@ class RedisSendBudget:
     async def wait(self, key: str) -> float:
         return float(await self._wait(keys=[self.prefix + key], args=[]))
 
+    async def take(self, interval: float, limit: int, hold: float) -> tuple[float, str | None]:
+        keys = [self.prefix + "global", self.prefix + "window"]
+        token, wait = await self._take(keys=keys, args=[interval, limit, hold, uuid.uuid4().hex])
+        token = token.decode() if isinstance(token, bytes) else str(token)
+        return float(wait), token or None
+
+    async def end(self, token: str) -> None:
+        await self._end(keys=[self.prefix + "window"], args=[token])
+
     async def close(self) -> None:
         await self.redis.aclose()
 
@@ -283,18 +357,27 @@ class SharedRateLimiter(RateLimiter):
     and every chat's next send come from a SendBudget all processes share.
 
     Within a process the slot still goes to the most urgent waiter: the dispatcher
-    reserves ONE shared slot at a time, sleeps until it, and then hands it to the
-    best waiter of that moment. So a process never holds more than one future slot,
-    and one that dies wastes at most that one (1/rate seconds) — its share is back
-    at once. Across processes, slots are interleaved in the order they are reserved.
-    `margin` widens every interval a little: a send leaves a moment after its slot
-    and the network adds jitter, so two processes' sends must not land closer than
-    Telegram counts. A budget that cannot be reached stops sends (retried every
-    second) rather than letting them burst.
+    takes ONE shared slot at a time, sleeps until it, and then hands it to the best
+    waiter of that moment. So a process never holds more than one future slot, and
+    one that dies wastes at most that one (1/rate seconds) of the spacing. Across
+    processes, slots are interleaved in the order they are taken. `margin` widens
+    every interval a little, so sends stay smooth below Telegram's rate.
+
+    Telegram's one-second window holds by construction, however late sends leave or
+    arrive (a busy CPU, a slow connection, a receiver that stalls and then takes a
+    pile of requests at once): a slot is only handed out while fewer than the limit
+    (30) calls *count* in the second before it, and a call counts from its slot until
+    one second after its end (`sent`). Telegram accepts a call somewhere between its
+    start (at or after the slot) and its end, so among any 31 calls it accepts within
+    one second, the one whose slot came last saw the other 30 counted — and would
+    not have been given a slot. A call that never ends (its process died) counts for
+    HOLD_S, longer than a call may take (the HTTP client's timeout). A budget that
+    cannot be reached stops sends (retried every second) rather than letting them
+    burst.
     """
 
     RETRY_S = 1.0
-    LATE_RETRIES = 3
+    HOLD_S = 60.0  # a call's longest life: the Bot API client's request timeout
 
     def __init__(
         self,
@@ -308,8 +391,11 @@ class SharedRateLimiter(RateLimiter):
         super().__init__(limits, clock=clock, sleep=sleep)
         self.budget = budget
         self.margin = margin
+        rate = self.limits.global_per_second or 0.0
+        self.window_limit = max(1, int(rate)) if rate else 0  # calls counted in a second
         self._pushes: set[asyncio.Task[None]] = set()
         self._own_next = 0.0  # this process's next grant, at the earliest
+        self._calls: dict[int, str] = {}  # chat -> the token of its call under way
 
     def _chat_interval(self, chat_id: int) -> float:
         return self.limits.chat_interval(chat_id) * (1 + self.margin)
@@ -323,7 +409,13 @@ class SharedRateLimiter(RateLimiter):
     ) -> None:
         if new_message:
             await self._wait_for_chat(chat_id)
-        await self._wait_for_global(key)
+        token = await self._take_global(key)
+        if token is not None:
+            # One call to a chat at a time (the outbox's rule): a token left over from
+            # a call that never reported its end (no `sent`) ends now.
+            if (old := self._calls.pop(chat_id, None)) is not None:
+                self._end_later(old)
+            self._calls[chat_id] = token
         if new_message:
             interval = self._chat_interval(chat_id)
             self._next_chat[chat_id] = self._clock() + interval
@@ -333,9 +425,12 @@ class SharedRateLimiter(RateLimiter):
             self._forget_idle_chats()
 
     async def sent(self, chat_id: int, *, new_message: bool = True) -> None:
-        """The chat's spacing counts again from the end of the call: a call that was
-        slow on its way must not let the chat's next send (perhaps from another
-        process, on a quick way) reach Telegram less than the interval after it."""
+        """The call has ended: it counts one more second in the bot's window, and the
+        chat's spacing counts again from here (a call that was slow on its way must
+        not let the chat's next send, perhaps from another process on a quick way,
+        reach Telegram less than the interval after it)."""
+        if (token := self._calls.pop(chat_id, None)) is not None:
+            await self._shared(self.budget.end(token))
         interval = self._chat_interval(chat_id)
         if interval > 0 and new_message:
             self._next_chat[chat_id] = self._clock() + interval
@@ -350,13 +445,22 @@ class SharedRateLimiter(RateLimiter):
         self._push_later("global", seconds)
 
     async def close(self) -> None:
+        for token in self._calls.values():
+            self._end_later(token)
+        self._calls.clear()
         for task in list(self._pushes):
             with contextlib.suppress(Exception):
                 await task
         await super().close()
 
     def _push_later(self, key: str, seconds: float) -> None:
-        task = asyncio.get_running_loop().create_task(self._shared(self.budget.push(key, seconds)))
+        self._later(self.budget.push(key, seconds))
+
+    def _end_later(self, token: str) -> None:
+        self._later(self.budget.end(token))
+
+    def _later(self, operation: Awaitable[Any]) -> None:
+        task = asyncio.get_running_loop().create_task(self._shared(operation))
         self._pushes.add(task)
         task.add_done_callback(self._pushes.discard)
 
@@ -379,43 +483,45 @@ class SharedRateLimiter(RateLimiter):
                 return
             await self._sleep(wait)
 
-    async def _wait_for_global(self, key: PriorityKey) -> None:
+    async def _take_global(self, key: PriorityKey) -> str | None:
+        """Wait for a global slot given to this waiter (most urgent first): its token."""
         if self.limits.global_interval == 0:
-            return
-        await super()._wait_for_global(key)
+            return None
+        future: asyncio.Future[str | None] = asyncio.get_running_loop().create_future()
+        heapq.heappush(self._waiters, (key, next(self._order), future))  # type: ignore[arg-type]
+        if self._dispatcher is None or self._dispatcher.done():
+            self._dispatcher = asyncio.create_task(self._dispatch(), name="rate-limiter")
+        return await future  # cancelled waiters are skipped by the dispatcher
 
     async def _dispatch(self) -> None:
         interval = self.limits.global_interval * (1 + self.margin)
-        late = 0  # slots given up in a row for being used late
         while self._waiters:
             wait = self._next_global - self._clock()
             if wait > 0:  # a 429 seen here: everyone waits, shared or not
                 await self._sleep(wait)
                 continue
             try:
-                wait = await self.budget.reserve("global", interval)
+                wait, token = await self.budget.take(interval, self.window_limit, self.HOLD_S)
             except Exception:
                 log.warning("shared send budget unreachable; retrying", exc_info=True)
                 await self._sleep(self.RETRY_S)
                 continue
-            slot = self._clock() + max(wait, 0.0)
+            if token is None:  # the second is full: ask again when a call drops out
+                await self._sleep(min(max(wait, 0.001), interval))
+                continue
             if wait > 0:
                 await self._sleep(wait)
             # A slow reply (a new connection) may have made this slot late: never grant
             # two of this process's own slots closer than the interval either.
             while (wait := self._own_next - self._clock()) > 0:
                 await self._sleep(wait)
-            # A slot used late (a busy CPU, a long own wait) would land among other
-            # processes' later slots and crowd Telegram's one-second window: give it up
-            # and take a fresh one — a few times at most, so a busy process still sends.
-            if self._clock() - slot > interval / 2 and late < self.LATE_RETRIES:
-                late += 1
-                continue
-            late = 0
-            while self._waiters:
+            given = False
+            while self._waiters and not given:
                 _, _, future = heapq.heappop(self._waiters)
                 if not future.done():
-                    future.set_result(None)
+                    future.set_result(token)  # type: ignore[arg-type]
                     self._own_next = self._clock() + interval
-                    break
+                    given = True
+            if not given:  # every waiter gave up: the slot's call never starts
+                self._end_later(token)
         self._dispatcher = None

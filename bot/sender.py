@@ -51,6 +51,8 @@ MALFORMED = (KeyError, TypeError, ValueError)
 BACKOFF_BASE_S = 0.5
 BACKOFF_CAP_S = 60.0
 MARK_RETRIES = 5  # recording an outcome is retried: a lost mark would mean a repeat
+URGENT = 0  # the priority of replies to the person acting (handlers.context.REPLY)
+URGENT_EXTRA = 8  # replies claimed beyond max_in_flight when it is full
 
 
 def backoff_s(attempts: int) -> float:
@@ -81,6 +83,7 @@ class OutboxSender:
         metrics: Metrics | None = None,
         *,
         max_in_flight: int = 32,
+        urgent_extra: int = URGENT_EXTRA,
         poll_interval_s: float = 2.0,
         lease_s: float = DEFAULT_LEASE_S,
         renew_every_s: float | None = None,  # default: a third of the lease
@@ -94,6 +97,7 @@ class OutboxSender:
         self.metrics = metrics or Metrics()
         self.charts = ChartCache()  # "chart" rows' PNGs, per fingerprint
         self.max_in_flight = max_in_flight
+        self.urgent_extra = urgent_extra
         self.poll_interval_s = poll_interval_s
         self._wake = asyncio.Event()
         self._idle = asyncio.Event()  # set while nothing is due and nothing is in flight
@@ -181,7 +185,14 @@ class OutboxSender:
         while not self._stopping:
             self._wake.clear()
             free = self.max_in_flight - len(self._tasks)
-            rows = await self.store.claim(free) if free > 0 else []
+            if free > 0:
+                rows = await self.store.claim(free)
+            else:
+                # Full of rows waiting for their slots (a fan-out of alerts, typically):
+                # a reply to the person acting still gets in, beyond the cap, so it waits
+                # for one global slot instead of a quarter of the in-flight rows first.
+                room = self.max_in_flight + self.urgent_extra - len(self._tasks)
+                rows = await self.store.claim(room, max_priority=URGENT) if room > 0 else []
             for row in rows:
                 task = asyncio.create_task(self._deliver(row), name=f"outbox-{row.id}")
                 self._tasks[task] = row

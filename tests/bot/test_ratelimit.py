@@ -183,12 +183,22 @@ async def test_after_idling_the_first_grant_does_not_buy_a_quick_second() -> Non
     assert time.now - first == pytest.approx(0.1)
 
 
-async def test_an_edit_takes_no_per_chat_spacing() -> None:
+async def test_an_edit_takes_no_per_chat_spacing_and_no_message_slot() -> None:
     time = FakeTime()
-    rl = limiter(time, global_per_second=100, private_per_second=1)
+    rl = limiter(time, global_per_second=10, private_per_second=1)
     await rl.acquire(7)  # a reply: the chat's next message is a second away
     start = time.now
-    await rl.acquire(7, new_message=False)  # the old screen's buttons taken away
-    assert time.now - start == pytest.approx(0.01)  # only the global slot
+    await rl.acquire(7, new_message=False)  # the old screen's buttons taken away: at once
+    assert time.now == start
+    await rl.acquire(8)  # the message lane's next slot was not used by the edit
+    assert time.now - start == pytest.approx(0.1)
+    await rl.acquire(8, new_message=False)  # edits are spaced among themselves
+    await rl.acquire(9, new_message=False)
+    assert time.now - start == pytest.approx(0.2)
     await rl.acquire(7)  # the next message still keeps the second after the reply
     assert time.now - start == pytest.approx(1.0)
+    rl.pause_all(5)  # a global 429 holds the edits too
+    paused = time.now
+    await rl.acquire(9, new_message=False)
+    assert time.now - paused == pytest.approx(5.0)
+    await rl.close()

@@ -425,6 +425,44 @@ async def test_network_errors_are_retried_with_backoff(
         assert (await uow.outbox.get(ids[0])).attempts == 1
 
 
+async def test_a_reply_gets_the_next_slot_while_the_sender_is_full_of_alerts(
+    sdb: Database, emu: Emulator, api: TelegramApi
+) -> None:
+    """Every in-flight place taken by alerts waiting for their slots: a reply is still
+    claimed at once (beyond the cap) and overtakes them, instead of waiting for a
+    quarter of them to go first (issue 16, part 5)."""
+    users = list(range(8001, 8061))
+    open_chats(emu, [*users, 8100])
+    await enqueue(sdb, [(u, 2) for u in users])
+    limits = SendLimits(global_per_second=5, private_per_second=None)  # a slot every 0.2 s
+    sender = OutboxSender(sdb, api, RateLimiter(limits, margin=0), max_in_flight=8)
+    refilled = asyncio.Event()
+    claim = sender.store.claim
+
+    async def claim_and_tell(limit: int, max_priority: int | None = None) -> list:
+        rows = await claim(limit, max_priority)
+        if len(accepted(emu)) >= 2 and sender.in_flight + len(rows) == 8:
+            refilled.set()  # once the loop has taken these rows, every place is taken
+        return rows
+
+    sender.store.claim = claim_and_tell  # type: ignore[method-assign]
+    task = sender.start()
+    try:
+        await asyncio.wait_for(refilled.wait(), 10)
+        assert sender.in_flight == 8  # full: the other rows wait for their slots
+        before = len(accepted(emu))
+        await enqueue(sdb, [(8100, 0)])
+        sender.wake()
+        await emu.wait_for_message(8100, timeout=10)
+        bulk_between = [c for c in accepted(emu)[before:] if c.chat_id != 8100]
+        # At most the alert whose slot had already come; before, two had to go first
+        # (8 in flight, claims resumed at 6) and then the reply waited for its slot.
+        assert len(bulk_between) <= 1
+    finally:
+        await sender.stop()
+        await task
+
+
 async def test_wake_sends_at_once_instead_of_waiting_for_the_poll(
     sdb: Database, emu: Emulator, api: TelegramApi
 ) -> None:

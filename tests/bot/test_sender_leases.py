@@ -241,11 +241,11 @@ class GatedLimiter(RateLimiter):
         self.waiting = asyncio.Event()
         self.grant = asyncio.Event()
 
-    async def acquire(self, chat_id: int, key=(0,)) -> None:  # type: ignore[no-untyped-def]
+    async def acquire(self, chat_id: int, key=(0,), **kwargs) -> None:  # type: ignore[no-untyped-def]
         if not self.grant.is_set():
             self.waiting.set()
             await self.grant.wait()
-        await super().acquire(chat_id, key)
+        await super().acquire(chat_id, key, **kwargs)
 
 
 @pytest.mark.parametrize("found_by", ["heartbeat", "check before the call"])
