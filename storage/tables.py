@@ -216,7 +216,8 @@ contracts = sa.Table(
     "contracts",
     metadata,
     _id(),
-    sa.Column("job_id", BigInt, sa.ForeignKey("jobs.id"), nullable=False, index=True),
+    # NULL: a service order's contract (migration 0020; service_orders.py).
+    sa.Column("job_id", BigInt, sa.ForeignKey("jobs.id"), nullable=True, index=True),
     sa.Column("pitch_id", BigInt, sa.ForeignKey("pitches.id")),
     _user_fk("client_id"),
     _user_fk("freelancer_id"),
@@ -230,6 +231,7 @@ contracts = sa.Table(
     sa.Column("accepted_at", UTCDateTime),
     sa.Column("ended_at", UTCDateTime),
     sa.Column("review_deadline", UTCDateTime, index=True),
+    sa.Column("auto_release_days", sa.Integer),  # migration 0020
 )
 
 milestones = sa.Table(
