@@ -1,6 +1,8 @@
-"""Track records of many people at once (domain.ports.TrackRecords): grouped
-queries over a page's ids, so a page of cards costs the same few queries
-whether it shows one person or twenty."""
+"""Track records of many people at once (domain.ports.TrackRecords): queries over
+a page's ids, so a page of cards costs the same few queries whether it shows one
+person or twenty — two a role: each person's counts in one row (a correlated
+subquery per figure), and the rows that are lists (money spent per currency,
+milestones due)."""
 
 from __future__ import annotations
 
@@ -32,44 +34,56 @@ class SqlTrackRecords:
     async def _rows(self, stmt: sa.Select[tuple[object, ...]]) -> list[sa.Row[tuple[object, ...]]]:
         return list((await self.session.execute(stmt)).all())
 
-    async def _members(self, ids: list[int]) -> dict[int, object]:
-        rows = await self._rows(
-            sa.select(users.c.id, users.c.created_at).where(users.c.id.in_(ids))
-        )
-        return {r[0]: r[1] for r in rows}
-
-    async def _ratings(self, ids: list[int], role: sa.Column[int]) -> dict[int, tuple[int, int]]:
-        """Revealed reviews of each person in one role (the contract's client or freelancer)."""
-        stmt = (
-            sa.select(reviews.c.reviewee_id, sa.func.sum(reviews.c.rating), sa.func.count())
-            .join(contracts, contracts.c.id == reviews.c.contract_id)
+    def _rating(self, role: sa.Column[int], figure: sa.ColumnElement[int]) -> sa.ScalarSelect[int]:
+        """Each person's revealed reviews in one role (the contract's client or
+        freelancer): the sum of their ratings, or how many."""
+        return (
+            sa.select(figure)
+            .select_from(reviews.join(contracts, contracts.c.id == reviews.c.contract_id))
             .where(
-                reviews.c.reviewee_id.in_(ids),
-                reviews.c.reviewee_id == role,
+                reviews.c.reviewee_id == users.c.id,
+                role == users.c.id,
                 reviews.c.status == ReviewStatus.REVEALED,
             )
-            .group_by(reviews.c.reviewee_id)
+            .scalar_subquery()
         )
-        return {r[0]: (int(r[1] or 0), int(r[2])) for r in await self._rows(stmt)}
+
+    async def _facts(
+        self, ids: list[int], *figures: sa.ColumnElement[object]
+    ) -> dict[int, sa.Row[tuple[object, ...]]]:
+        """One row a person (id, member since, the figures), for those who exist."""
+        stmt = sa.select(users.c.id, users.c.created_at, *figures).where(users.c.id.in_(ids))
+        return {r[0]: r for r in await self._rows(stmt)}  # type: ignore[misc]
 
     async def clients(self, user_ids: Sequence[int]) -> dict[int, ClientFacts]:
         ids = sorted(set(user_ids))
         if not ids:
             return {}
-        members = await self._members(ids)
-        posted = dict(
-            await self._rows(
-                sa.select(jobs.c.client_id, sa.func.count())
-                .where(jobs.c.client_id.in_(ids), jobs.c.published_at.is_not(None))
-                .group_by(jobs.c.client_id)
-            )
+        posted = (
+            sa.select(sa.func.count())
+            .where(jobs.c.client_id == users.c.id, jobs.c.published_at.is_not(None))
+            .scalar_subquery()
         )
-        hires = dict(
-            await self._rows(
-                sa.select(contracts.c.client_id, sa.func.count())
-                .where(contracts.c.client_id.in_(ids), contracts.c.status.in_(HIRED))
-                .group_by(contracts.c.client_id)
-            )
+        hires = (
+            sa.select(sa.func.count())
+            .where(contracts.c.client_id == users.c.id, contracts.c.status.in_(HIRED))
+            .scalar_subquery()
+        )
+        # A payment the gateway confirmed, that went into escrow (not a late one sent
+        # back) and that the payer's bank did not take back.
+        verified = sa.exists().where(
+            payments.c.payer_id == users.c.id,
+            payments.c.status == "succeeded",
+            payments.c.failure_reason.is_(None),
+            payments.c.charged_back_at.is_(None),
+        )
+        facts = await self._facts(
+            ids,
+            posted,
+            hires,
+            self._rating(contracts.c.client_id, sa.func.coalesce(sa.func.sum(reviews.c.rating), 0)),
+            self._rating(contracts.c.client_id, sa.func.count()),
+            verified,
         )
         # Paid to freelancers: released milestones in full, split ones by the share
         # the settlement gave the freelancer (one settled dispute per split milestone).
@@ -93,53 +107,45 @@ class SqlTrackRecords:
             .group_by(contracts.c.client_id, milestones.c.currency)
         ):
             spent.setdefault(client_id, {})[currency] = int(amount or 0)  # type: ignore[index]
-        ratings = await self._ratings(ids, contracts.c.client_id)
-        # A payment the gateway confirmed, that went into escrow (not a late one sent
-        # back) and that the payer's bank did not take back.
-        verified = {
-            r[0]
-            for r in await self._rows(
-                sa.select(payments.c.payer_id)
-                .where(
-                    payments.c.payer_id.in_(ids),
-                    payments.c.status == "succeeded",
-                    payments.c.failure_reason.is_(None),
-                    payments.c.charged_back_at.is_(None),
-                )
-                .distinct()
-            )
-        }
         return {
             i: ClientFacts(
                 user_id=i,
-                member_since=members.get(i),  # type: ignore[arg-type]
-                jobs_posted=int(posted.get(i, 0)),  # type: ignore[call-overload]
-                hires=int(hires.get(i, 0)),  # type: ignore[call-overload]
+                member_since=row[1],  # type: ignore[arg-type]
+                jobs_posted=int(row[2]),  # type: ignore[call-overload]
+                hires=int(row[3]),  # type: ignore[call-overload]
                 spent=spent.get(i, {}),
-                rating_sum=ratings.get(i, (0, 0))[0],
-                rating_count=ratings.get(i, (0, 0))[1],
-                payment_verified=i in verified,
+                rating_sum=int(row[4]),  # type: ignore[call-overload]
+                rating_count=int(row[5]),  # type: ignore[call-overload]
+                payment_verified=bool(row[6]),
             )
-            for i in ids
-            if i in members
+            for i, row in sorted(facts.items())
         }
 
     async def freelancers(self, user_ids: Sequence[int]) -> dict[int, FreelancerFacts]:
         ids = sorted(set(user_ids))
         if not ids:
             return {}
-        members = await self._members(ids)
-        completed = dict(
-            await self._rows(
-                sa.select(contracts.c.freelancer_id, sa.func.count())
-                .where(
-                    contracts.c.freelancer_id.in_(ids),
-                    contracts.c.status == ContractStatus.ENDED,
-                )
-                .group_by(contracts.c.freelancer_id)
+        completed = (
+            sa.select(sa.func.count())
+            .where(
+                contracts.c.freelancer_id == users.c.id,
+                contracts.c.status == ContractStatus.ENDED,
             )
+            .scalar_subquery()
         )
-        ratings = await self._ratings(ids, contracts.c.freelancer_id)
+        verified = sa.exists().where(
+            identity_verifications.c.user_id == users.c.id,
+            identity_verifications.c.status == "verified",
+        )
+        facts = await self._facts(
+            ids,
+            completed,
+            self._rating(
+                contracts.c.freelancer_id, sa.func.coalesce(sa.func.sum(reviews.c.rating), 0)
+            ),
+            self._rating(contracts.c.freelancer_id, sa.func.count()),
+            verified,
+        )
         held = sorted(HELD)
         due: dict[int, list[DueMilestone]] = {}
         for freelancer_id, due_date, submitted_at, status in await self._rows(
@@ -160,25 +166,15 @@ class SqlTrackRecords:
             due.setdefault(freelancer_id, []).append(  # type: ignore[arg-type]
                 DueMilestone(due_date, submitted_at, status in HELD)  # type: ignore[arg-type]
             )
-        verified = {
-            r[0]
-            for r in await self._rows(
-                sa.select(identity_verifications.c.user_id).where(
-                    identity_verifications.c.user_id.in_(ids),
-                    identity_verifications.c.status == "verified",
-                )
-            )
-        }
         return {
             i: FreelancerFacts(
                 user_id=i,
-                member_since=members.get(i),  # type: ignore[arg-type]
-                completed=int(completed.get(i, 0)),  # type: ignore[call-overload]
-                rating_sum=ratings.get(i, (0, 0))[0],
-                rating_count=ratings.get(i, (0, 0))[1],
+                member_since=row[1],  # type: ignore[arg-type]
+                completed=int(row[2]),  # type: ignore[call-overload]
+                rating_sum=int(row[3]),  # type: ignore[call-overload]
+                rating_count=int(row[4]),  # type: ignore[call-overload]
                 due=tuple(due.get(i, ())),
-                identity_verified=i in verified,
+                identity_verified=bool(row[5]),
             )
-            for i in ids
-            if i in members
+            for i, row in sorted(facts.items())
         }
