@@ -294,7 +294,12 @@ class SqlUnitOfWork:
         users.get_for_update does. The engine starts every update with it."""
         stmt = _actor_statement(self.session.get_bind().dialect.name, not self.read_only)
         row = (await self.session.execute(stmt, {"user_id": user_id})).first()
-        return (row[0], row[1]) if row is not None else (None, None)
+        if row is None:
+            return None, None
+        # Held for the unit of work's life: the session's identity map only keeps
+        # what something else references (the screen's row would be read again).
+        self._actor_rows = tuple(row)
+        return row[0], row[1]
 
     def emit(self, event: Event, /) -> None:
         self.events.append(event)
