@@ -80,6 +80,7 @@ class SqlSendBudget:
         if database.dialect != "postgresql":
             raise ValueError("a shared send budget needs PostgreSQL (or Redis)")
         self.db = database
+        self._rings: set[int] = set()  # ring sizes whose rows are known to exist
 
     async def _scalar(self, sql: str, **params: object) -> float:
         async with self.db.engine.begin() as conn:
@@ -118,14 +119,87 @@ class SqlSendBudget:
             key=key,
         )
 
+    async def take(self, interval: float, limit: int, hold: float) -> tuple[float, str | None]:
+        """The next global slot if fewer than `limit` calls count in the second before
+        it (bot.ratelimit.SendBudget.take). The calls of the last second are a ring of
+        `limit` rows, `window:<i>`, each holding the moment its call stops counting: a
+        slot needs a row whose moment is at least a second before it. Takers queue on
+        the `global` row's lock, so each reads the ring after the last one committed."""
+        ring = [f"window:{i}" for i in range(limit)]
+        for _ in range(2):
+            async with self.db.engine.begin() as conn:
+                now_sql = "extract(epoch FROM clock_timestamp())::float8"
+                row = (
+                    await conn.execute(
+                        sa.text(
+                            f"SELECT greatest(next_at, {now_sql}), {now_sql} "
+                            "FROM send_budget WHERE key = 'global' FOR UPDATE"
+                        )
+                    )
+                ).first()
+                place = (
+                    await conn.execute(
+                        sa.select(send_budget.c.key, send_budget.c.next_at)
+                        .where(send_budget.c.key.in_(ring))
+                        .order_by(send_budget.c.next_at)
+                        .limit(1)
+                    )
+                ).first()
+                if row is None or place is None or not self._ring_complete(limit):
+                    await self._make_ring(conn, ring)
+                    continue
+                slot, now = float(row[0]), float(row[1])
+                if float(place.next_at) > slot - 1:  # the second is full
+                    return float(place.next_at) + 1 - now, None
+                until = slot + hold
+                await conn.execute(
+                    sa.update(send_budget)
+                    .where(send_budget.c.key == place.key)
+                    .values(next_at=until)
+                )
+                await conn.execute(
+                    sa.update(send_budget)
+                    .where(send_budget.c.key == "global")
+                    .values(next_at=slot + interval)
+                )
+                return slot - now, f"{place.key}|{until!r}"
+        raise RuntimeError("the send budget's rows could not be made")
+
+    def _ring_complete(self, limit: int) -> bool:
+        return limit in self._rings
+
+    async def _make_ring(self, conn, ring: list[str]) -> None:  # type: ignore[no-untyped-def]
+        """The global row and the ring's rows, once (kept by `prune`)."""
+        insert = postgresql.insert(send_budget).values(
+            [{"key": key, "next_at": 0.0} for key in ("global", *ring)]
+        )
+        await conn.execute(insert.on_conflict_do_nothing(index_elements=[send_budget.c.key]))
+        self._rings.add(len(ring))
+
+    async def end(self, token: str) -> None:
+        """The call of this slot has ended: it counts one more second from now."""
+        key, _, until = token.partition("|")
+        await self._execute(
+            "UPDATE send_budget SET next_at = least(next_at, "
+            "extract(epoch FROM clock_timestamp())::float8) "
+            "WHERE key = :key AND next_at = :until",
+            key=key,
+            until=float(until),
+        )
+
+    async def _execute(self, sql: str, **params: object) -> None:
+        async with self.db.engine.begin() as conn:
+            await conn.execute(sa.text(sql), params)
+
     async def prune(self, older_than_s: float = 3600) -> None:
         """Forget chats whose spacing ended long ago (one row per chat otherwise stays)."""
         async with self.db.engine.begin() as conn:
             await conn.execute(
                 sa.delete(send_budget).where(
+                    send_budget.c.key.startswith("chat:"),
                     send_budget.c.next_at
                     < sa.text("extract(epoch FROM clock_timestamp())::float8 - :age").bindparams(
                         age=older_than_s
-                    )
+                    ),
                 )
             )

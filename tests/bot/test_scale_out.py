@@ -7,6 +7,8 @@ in order whichever process receives them, one scheduler leader, readiness and dr
 from __future__ import annotations
 
 import asyncio
+import heapq
+import itertools
 import os
 import time
 import uuid
@@ -147,6 +149,147 @@ async def test_a_dead_process_holds_at_most_one_slot(budgets):
     await asyncio.gather(*waiting, return_exceptions=True)
     await a.close()
     assert await budgets[1].wait("global") <= 1 / RATE + 0.01
+
+
+async def test_a_full_second_is_full_for_every_process(budgets):
+    """`limit` calls under way fill the bot's second: another process gets no slot
+    (it is told to ask again) until one of them drops out."""
+    first, second = budgets
+    tokens = [(await first.take(0.001, 5, 60.0))[1] for _ in range(5)]
+    assert all(tokens) and len(set(tokens)) == 5
+    wait, token = await second.take(0.001, 5, 60.0)
+    assert token is None and wait > 0
+    await first.end(tokens[0])  # ended: it still counts for a second after its end
+    assert (await second.take(0.001, 5, 60.0))[1] is None
+
+
+# -- the one-second window by construction, on a virtual clock ----------------------------
+
+
+class VirtualTime:
+    """A clock that only moves when every task here waits: `run` lets all ready
+    tasks go until each sleeps, then wakes the earliest sleeper at its moment. No
+    wall clock, no real sleeping (nothing here does I/O)."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+        self._sleepers: list[tuple[float, int, asyncio.Future[None]]] = []
+        self._order = itertools.count()
+
+    def clock(self) -> float:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        future = asyncio.get_running_loop().create_future()
+        heapq.heappush(self._sleepers, (self.now + max(seconds, 0.0), next(self._order), future))
+        await future
+
+    async def until(self, moment: float) -> None:
+        await self.sleep(moment - self.now)
+
+    async def run(self, *coroutines):  # type: ignore[no-untyped-def]
+        tasks = [asyncio.ensure_future(c) for c in coroutines]
+        while not all(task.done() for task in tasks):
+            for _ in range(50):  # every ready task runs until it sleeps (a few hops each)
+                await asyncio.sleep(0)
+            if all(task.done() for task in tasks):
+                break
+            assert self._sleepers, "every task waits for something that never comes"
+            moment, _, future = heapq.heappop(self._sleepers)
+            self.now = max(self.now, moment)
+            if not future.done():
+                future.set_result(None)
+        return await asyncio.gather(*tasks)
+
+
+class MemoryBudget:
+    """The SendBudget contract as the Redis scripts keep it, on the virtual clock."""
+
+    def __init__(self, clock) -> None:  # type: ignore[no-untyped-def]
+        self.clock = clock
+        self.next: dict[str, float] = {}
+        self.counting: dict[str, float] = {}  # token -> the moment it stops counting
+        self._ids = itertools.count()
+
+    async def reserve(self, key: str, interval: float) -> float:
+        slot = max(self.clock(), self.next.get(key, 0.0))
+        self.next[key] = slot + interval
+        return slot - self.clock()
+
+    async def push(self, key: str, seconds: float) -> None:
+        self.next[key] = max(self.next.get(key, 0.0), self.clock() + seconds)
+
+    async def wait(self, key: str) -> float:
+        return max(0.0, self.next.get(key, 0.0) - self.clock())
+
+    async def take(self, interval: float, limit: int, hold: float) -> tuple[float, str | None]:
+        now = self.clock()
+        slot = max(now, self.next.get("global", 0.0))
+        self.counting = {t: u for t, u in self.counting.items() if u > slot - 1}
+        if len(self.counting) >= limit:
+            return min(self.counting.values()) + 1 - now, None
+        self.next["global"] = slot + interval
+        token = str(next(self._ids))
+        self.counting[token] = slot + hold
+        return slot - now, token
+
+    async def end(self, token: str) -> None:
+        if self.counting.get(token, 0.0) > self.clock():
+            self.counting[token] = self.clock()
+
+
+def most_in_a_second(times: list[float]) -> int:
+    """The most moments within any one second (t - 1, t], as the emulator counts."""
+    times = sorted(times)
+    return max(sum(1 for u in times if t - 1.0 < u <= t) for t in times)
+
+
+async def test_a_stalled_receiver_never_sees_more_than_30_in_a_second():
+    """The flake of a loaded CI run (two 429s with 30 sends in one second): slots were
+    spaced, but Telegram counts what it accepts, and a stalled receiver (or a busy
+    CPU) takes a pile of late calls at once. Two processes send 120 messages; the
+    receiver stalls for a second and then accepts everything that waited at the same
+    instant. Before, the ~26 stalled calls and the next second's ~26 landed within one
+    second (52). Now a call counts until a second after its end, so the second after
+    the stall is given only what is left of 30 — on every process."""
+    vt = VirtualTime()
+    budget = MemoryBudget(vt.clock)
+    limits = SendLimits(global_per_second=30, private_per_second=None, group_per_minute=None)
+    processes = [
+        SharedRateLimiter(budget, limits, clock=vt.clock, sleep=vt.sleep) for _ in range(2)
+    ]
+    stall = (1001.0, 1002.0)  # the receiver takes nothing in between
+    accepted: list[float] = []
+
+    async def call(limiter: SharedRateLimiter, chat: int) -> None:
+        await limiter.acquire(chat, (1, chat))
+        if stall[0] <= vt.now < stall[1]:
+            await vt.until(stall[1])  # the call waits on the stalled receiver
+        accepted.append(vt.now)
+        await vt.sleep(0.005)  # the answer on its way back
+        await limiter.sent(chat)
+
+    await vt.run(*(call(processes[chat % 2], chat) for chat in range(1, 121)))
+    bunched = sum(1 for t in accepted if t == stall[1])
+    assert bunched >= 20, "the stall piled calls up (the case that earned 429s)"
+    assert len(accepted) == 120
+    assert most_in_a_second(accepted) <= 30
+    # And the spacing still holds the rate without bursts outside the stall.
+    assert max(accepted) - min(accepted) >= 120 / 30
+
+
+async def test_a_slot_nobody_takes_and_a_dead_processs_calls_drop_out():
+    """A slot whose waiter gave up counts one second only; a process that died with
+    calls under way holds their places for HOLD_S, then they count no more."""
+    vt = VirtualTime()
+    budget = MemoryBudget(vt.clock)
+    limits = SendLimits(global_per_second=30, private_per_second=None, group_per_minute=None)
+    dead = SharedRateLimiter(budget, limits, clock=vt.clock, sleep=vt.sleep)
+    await vt.run(*(dead.acquire(chat) for chat in range(1, 31)))  # 30 calls, never ended
+    alive = SharedRateLimiter(budget, limits, clock=vt.clock, sleep=vt.sleep)
+    started = vt.now
+    await vt.run(alive.acquire(99))
+    assert vt.now - started >= SharedRateLimiter.HOLD_S - 2  # only once they dropped out
 
 
 async def test_the_app_shares_the_budget_on_postgres_and_redis(pg):
