@@ -475,7 +475,8 @@ async def pay_again_pressed(ctx: Context) -> None:
             *checkout_message(ctx.t, milestone, contract, payment.amount, payment.checkout_url)
         )
     else:
-        await ctx.edit(ctx.t("ord.preparing", title=""))
+        order = await uc.view_order(ctx.uow, ctx.user.id, order_id)
+        await ctx.edit(ctx.t("ord.preparing", title=order.package_name))
     ctx.answer(ctx.t.plain("ord.preparing_short"))
 
 
