@@ -4,7 +4,12 @@ payment page: Felix publishes a service with three packages (the /services wizar
 Clara finds it by search (/catalog), buys Standard with an extra, answers the
 question, pays on the page; Felix accepts, delivers; Clara asks for a revision,
 Felix delivers again, Clara accepts; both review. The ledger and the messages agree
-on every amount.
+on every amount. Then, each from a card opened by its deep link (/start
+service_<id>) and paid on the page: the seller declines; the seller stays silent
+past the acceptance hours (the runtime's clock is the system's, so the deadline is
+brought forward in its row and the runtime's own tick acts); a late order is
+cancelled by the buyer from /orders — each refunded in full, ledger and messages
+agreeing.
 
 The Stripe variant (the same purchase paid through Stripe Checkout, the stand-in in
 front of localstripe, and declined by the seller: the refund through the Refunds
@@ -15,6 +20,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
+from datetime import timedelta
 
 import pytest
 
@@ -204,3 +210,97 @@ async def test_publish_find_buy_deliver_revise_accept_and_review(world: World) -
     # /orders: Felix's earnings from the service.
     await s.send(felix, "/orders")
     await s.sees(felix, "Earned per service", title, "$126.00")
+
+
+# --- decline, silence, a late order: each refunds in full --------------------------------
+
+
+async def bought(w: World, buyer: str, seller: str) -> tuple[int, int, int, int]:
+    """A seeded service opened by its deep link, Standard with Source files bought and
+    paid on the page: (buyer, seller, order id, milestone id)."""
+    from tests.flows.test_service_orders import seed_service
+
+    s = w.stage
+    felix = await w.join(seller, "freelancer")
+    clara = await w.join(buyer, "client")
+    sid = await seed_service(w.db, w.clock, felix)
+    await s.send(clara, f"/start service_{sid}")
+    await s.press(clara, label("svc.btn.buy", tier="🥈 Standard", price="$100.00"))
+    await s.press(clara, label("ord.btn.extra_off", title="Source files", price="$20.00"))
+    await s.sees(clara, "$120.00")
+    await s.press(clara, label("ord.btn.next"))
+    await s.sees(clara, "What is the brand's name?")
+    await s.send(clara, "Acme")
+    await s.sees(clara, "Total to pay", "$126.00")
+    await s.press(clara, label("ord.btn.pay", total="$126.00"))
+    await pay_on_page(await s.url_of(clara, label("funding.btn.open_checkout")))
+    await s.sees(clara, "Paid $126.00 into escrow")
+    await s.sees(felix, "New order", "Acme")
+    async with w.db.uow() as uow:
+        [order] = await uow.service_orders.find(buyer_id=clara, limit=1)
+        [m] = await uow.milestones.find(contract_id=order.contract_id, kind="work")
+        return clara, felix, order.id, m.id  # type: ignore[return-value]
+
+
+async def refunded_in_full(w: World, oid: int, mid: int, status: ServiceOrderStatus) -> None:
+    async with w.db.uow() as uow:
+        order = await uow.service_orders.get(oid)
+        settled = {
+            p.account: p.amount for p in await uow.ledger.postings_of(ledger.settle_key(mid))
+        }
+        [call] = await uow.gateway_calls.find(key=f"refund:milestone:{mid}")
+        assert order.status is status
+        assert settled == {
+            ledger.escrow_account(mid): -12_600,
+            ledger.gateway_account("sandbox"): 12_600,
+        }
+        assert (call.amount, call.status) == (12_600, "done")
+        assert await uow.ledger.total() == 0
+
+
+async def test_the_seller_declines_and_the_buyer_gets_everything_back(world: World) -> None:
+    s = world.stage
+    clara, felix, oid, mid = await bought(world, "Dora", "Egon")
+    await s.press(felix, label("ord.btn.decline"), fresh=False)
+    await s.sees(felix, "Decline the order", "$126.00")
+    await s.press(felix, label("ord.btn.confirm_decline"))
+    await s.sees(felix, "You declined the order")
+    told = visible(await s.sees(clara, "declined your order"))
+    assert amounts(told) == {12_600}
+    await refunded_in_full(world, oid, mid, ServiceOrderStatus.DECLINED)
+
+
+async def test_silence_refunds_when_the_acceptance_hours_end(world: World) -> None:
+    s = world.stage
+    clara, felix, oid, mid = await bought(world, "Fay", "Gus")
+    async with world.db.uow() as uow:  # the runtime's clock is the system's: 24 h are up
+        order = await uow.service_orders.get_for_update(oid)
+        order.accept_by = world.clock.now() - timedelta(seconds=1)
+        await uow.commit()
+    for who in (clara, felix):
+        s._mark(who)
+    assert await world.rt._tick() > 0
+    told = visible(await s.sees(clara, "did not accept your order", "in time"))
+    assert amounts(told) == {12_600}
+    await s.sees(felix, "You did not accept the order")
+    await refunded_in_full(world, oid, mid, ServiceOrderStatus.EXPIRED)
+
+
+async def test_a_late_order_is_cancelled_by_the_buyer(world: World) -> None:
+    s = world.stage
+    clara, felix, oid, mid = await bought(world, "Hana", "Ivo")
+    await s.press(felix, label("ord.btn.accept"), fresh=False)
+    await s.sees(clara, "accepted your order")
+    async with world.db.uow() as uow:  # the delivery time is up, nothing delivered
+        order = await uow.service_orders.get_for_update(oid)
+        order.due_at = world.clock.now() - timedelta(seconds=1)
+        await uow.commit()
+    await s.send(clara, "/orders")
+    listing = await s.sees(clara, "Buying")
+    await s.press(clara, next(b for b in labels(listing) if f"#{oid}" in b))
+    await s.sees(clara, "Late: delivery was due")
+    await s.press(clara, label("ord.btn.cancel_late"))
+    await s.press(clara, label("ord.btn.confirm_late"))
+    await s.sees(clara, "The order is cancelled")
+    await s.sees(felix, "cancelled the order", "$126.00")
+    await refunded_in_full(world, oid, mid, ServiceOrderStatus.CANCELLED)
