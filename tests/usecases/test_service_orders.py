@@ -317,3 +317,20 @@ async def test_double_accept_and_the_tick_at_the_deadline_act_once(users, clock,
     order, contract, _ = await get(db, oid)
     assert order.status is SO.IN_PROGRESS and contract.status is ContractStatus.ACTIVE
     await balanced(db, mid, escrow=PAID)
+
+
+async def test_ten_taps_on_pay_again_make_one_payment(users, clock, config):
+    db, gw = users, RecordingGateway()
+    oid, mid, _ = await place(db, clock, config, gw)
+
+    async def tap() -> int:
+        async with db.uow() as uow:
+            payment = await uc.pay_again(uow, clock, config, gw, CLIENT, oid)
+            await uow.commit()
+            return payment.id  # type: ignore[return-value]
+
+    assert len(set(await asyncio.gather(*(tap() for _ in range(10))))) == 1
+    async with db.uow() as uow:
+        assert await uow.payments.count(milestone_id=mid) == 1
+        with pytest.raises(DomainError):  # someone else's order: no such order
+            await uc.pay_again(uow, clock, config, gw, FREELANCER, oid)
