@@ -196,7 +196,8 @@ def profile_rows(
         "verified": best or rng.random() < 0.3,
         "rank": record_rank(rating_sum, ratings, completed, completeness),
     }
-    skill_rows = [{"user_id": user_id, "skill": s} for s in skill_values(skills)]
+    copied = {"category": category, "rank": index["rank"]}  # as refresh_talent writes them
+    skill_rows = [{"user_id": user_id, "skill": s, **copied} for s in skill_values(skills)]
     return user, profile, index, skill_rows
 
 

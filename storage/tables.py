@@ -111,6 +111,8 @@ talent_index = sa.Table(
 )
 
 # One row per (freelancer, skill key) over skills and tags: skill filters and invite fit.
+# The freelancer's category and record rank are copied in (migration 0022) so that the
+# best holders of a skill are an index range, not a sort of every holder.
 profile_skills = sa.Table(
     "profile_skills",
     metadata,
@@ -118,7 +120,11 @@ profile_skills = sa.Table(
         "user_id", BigInt, sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
     ),
     sa.Column("skill", sa.String(64), primary_key=True),
+    sa.Column("category", sa.String(64)),
+    sa.Column("rank", sa.Integer, nullable=False, default=0, server_default="0"),
     sa.Index("ix_profile_skills_skill", "skill", "user_id"),
+    sa.Index("ix_profile_skills_best", "skill", "category", "rank", "user_id"),
+    sa.Index("ix_profile_skills_rank", "skill", "rank", "user_id"),
 )
 
 jobs = sa.Table(

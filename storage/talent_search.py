@@ -22,6 +22,7 @@ Every query walks an index: rank order by (listed, rank, user_id), a category by
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
@@ -54,6 +55,10 @@ from storage.tables import (
 
 PG_TS_CONFIG = "'english'::regconfig"  # must equal migration 0014's generated column
 ti = talent_index
+# A text tier with at least this many full-text matches is read by walking the rank
+# index (SQLite); a smaller one is sorted. Tests set it to 0 and to a huge number to
+# check that both readings give the same pages.
+WALK_FROM = 2_000
 
 
 # --- keeping the index in step --------------------------------------------------------------
@@ -141,9 +146,10 @@ def refresh_talent(connection: sa.Connection, user_ids: Iterable[int]) -> None:
         )
         if skills:
             add = pg_insert if connection.dialect.name == "postgresql" else sqlite_insert
+            copied = {"category": row["category"], "rank": row["rank"]}
             connection.execute(
                 add(profile_skills).on_conflict_do_nothing(),
-                [{"user_id": user_id, "skill": s} for s in skills],
+                [{"user_id": user_id, "skill": s, **copied} for s in skills],
             )
 
 
@@ -252,6 +258,42 @@ def _available(today: date) -> Any:
     )
 
 
+FTS = sa.table("talent_fts", sa.column("rowid"))
+FTS_MATCH = sa.literal_column("talent_fts").op("MATCH")
+VECTOR = sa.literal_column("freelancer_profiles.search_vector")
+
+
+@dataclass(frozen=True)
+class TextSets:
+    """A search's words as the two match expressions of its tiers: FTS5 queries on
+    SQLite, tsquery texts on PostgreSQL."""
+
+    anywhere: str
+    strong: str
+    pg: bool = False
+
+    def _pg_match(self, expression: str) -> Any:
+        query = sa.func.to_tsquery(sa.literal_column(PG_TS_CONFIG), expression)
+        return VECTOR.op("@@")(query)
+
+    def members(self, expression: str) -> sa.Select[Any]:
+        """The ids matching the expression."""
+        if self.pg:
+            return sa.select(profiles.c.user_id).where(self._pg_match(expression))
+        return sa.select(FTS.c.rowid).where(FTS_MATCH(expression))
+
+    def size(self, expression: str, enough: int) -> Any:
+        """How many match, counted up to `enough` (SQLite)."""
+        capped = self.members(expression).limit(enough).subquery()
+        return sa.select(sa.func.count()).select_from(capped).scalar_subquery()
+
+    def join(self, ids: sa.Select[Any]) -> sa.Select[Any]:
+        """ids narrowed to the matches of every word."""
+        if self.pg:
+            return ids.where(ti.c.user_id.in_(self.members(self.anywhere)))
+        return ids.where(FTS.c.rowid == ti.c.user_id, FTS_MATCH(self.anywhere))
+
+
 class SqlTalentSearch:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
@@ -285,29 +327,83 @@ class SqlTalentSearch:
             stmt = stmt.where(*_not_blocked(query.viewer_id))
         return stmt
 
-    def _with_text(self, ids: sa.Select[Any], text: str) -> tuple[sa.Select[Any], Any]:
-        """Only profiles with every word, and the condition of the stronger tier: every
-        word in the headline, skills or tags."""
+    def _text_sets(self, text: str, category: str | None) -> TextSets:
+        """The profiles with every word, and those with every word in the headline,
+        skills or tags (the stronger tier). On SQLite the category is part of the
+        full-text match (migration 0022): FTS5 intersects it with the words in its index."""
         terms = search_terms(text)
         if self._dialect == "sqlite":
-            match = sa.literal_column("talent_fts").op("MATCH")
-            fts = sa.select(sa.literal_column("talent_fts.rowid")).select_from(
-                sa.table("talent_fts")
+            words = fts5_query(terms)
+            # A category is its own column; the words are looked for in the others.
+            quoted = (category or "").replace('"', '""')
+            scope = f' AND {{category}} : "{quoted}"' if category else ""
+            return TextSets(
+                anywhere="{headline bio skills tags} : (" + words + ")" + scope,
+                strong="{headline skills tags} : (" + words + ")" + scope,
             )
-            anywhere = fts.where(match(fts5_query(terms)))
-            strong = fts.where(match("{headline skills tags} : (" + fts5_query(terms) + ")"))
-            return ids.where(ti.c.user_id.in_(anywhere)), ti.c.user_id.in_(strong)
         # Every word required, as on SQLite; ":AB" keeps a word to the weights migration
         # 0013 gave the headline (A) and skills and tags (B). Words are \w+ only, so
-        # nothing in them is tsquery syntax. One pass over the matches decides both.
-        vector = sa.literal_column("freelancer_profiles.search_vector")
+        # nothing in them is tsquery syntax.
+        return TextSets(
+            anywhere=" & ".join(terms), strong=" & ".join(f"{t}:AB" for t in terms), pg=True
+        )
 
-        def tsquery(weight: str) -> Any:
-            words = " & ".join(f"{t}{weight}" for t in terms)
-            return sa.func.to_tsquery(sa.literal_column(PG_TS_CONFIG), words)
+    async def _tier(
+        self, ids: sa.Select[Any], members: Any, walk: bool, offset: int, limit: int
+    ) -> list[int]:
+        """A slice of one tier, in record-rank order. A tier with few members is read
+        from its set and sorted; a large one by walking the rank index and keeping the
+        members (SQLite: "user_id + 0" stops the planner driving from the set), so a
+        broad word costs the few index entries up to the page, not a sort of every
+        match."""
+        column = (ti.c.user_id + 0) if walk else ti.c.user_id
+        page = (
+            ids.where(column.in_(members))
+            .order_by(ti.c.rank.desc(), ti.c.user_id.desc())
+            .offset(offset)
+            .limit(limit)
+        )
+        return [r[0] for r in await self.session.execute(page)]
 
-        ids = ids.join(profiles, profiles.c.user_id == ti.c.user_id)
-        return ids.where(vector.op("@@")(tsquery(""))), vector.op("@@")(tsquery(":AB"))
+    async def _text_page(
+        self, ids: sa.Select[Any], sets: TextSets, offset: int, limit: int
+    ) -> list[int]:
+        """Strong matches by record, then the other matches by record: read tier by
+        tier, so that neither tier is sorted whole."""
+        anywhere, strong = sets.members(sets.anywhere), sets.members(sets.strong)
+        walk_strong = walk_rest = False
+        if not sets.pg:
+            # The sets' sizes in the full-text index alone, counted no further than
+            # decides anything: the rest tier is read only when the strong one is
+            # shorter than the page's end (at most TALENT_COUNT_CAP).
+            enough = WALK_FROM + TALENT_COUNT_CAP
+            n_any, n_strong = (
+                await self.session.execute(
+                    sa.select(sets.size(sets.anywhere, enough), sets.size(sets.strong, enough))
+                )
+            ).one()
+            walk_strong = n_strong >= WALK_FROM
+            walk_rest = n_any - n_strong >= WALK_FROM
+        # How many strong matches precede the page decides where the rest begins.
+        head = await self._tier(ids, strong, walk_strong, 0, offset + limit)
+        found = head[offset:]
+        if len(found) < limit:
+            rest = ids.where(~ti.c.user_id.in_(strong))
+            skip = max(0, offset - len(head))
+            found += await self._tier(rest, anywhere, walk_rest, skip, limit - len(found))
+        return found
+
+    async def _count(self, ids: sa.Select[Any], sets: TextSets | None, skills: list[str]) -> int:
+        """All matches, counted up to TALENT_COUNT_CAP. The full-text matches (SQLite) or
+        a skill's holders drive the count, streamed until the cap, rather than a walk of
+        the whole rank index or a set built whole."""
+        if sets is not None:
+            ids = sets.join(ids)
+        elif skills:
+            holder = profile_skills.alias("holder")
+            ids = ids.where(holder.c.user_id == ti.c.user_id, holder.c.skill == skills[0])
+        capped = ids.limit(TALENT_COUNT_CAP).subquery()
+        return int(await self.session.scalar(sa.select(sa.func.count()).select_from(capped)) or 0)
 
     async def _hits(
         self, ids: list[int], today: date, shared: dict[int, int] | None = None, wanted: int = 0
@@ -332,16 +428,15 @@ class SqlTalentSearch:
         to TALENT_COUNT_CAP: pages beyond it are not offered)."""
         await self.session.flush()  # Core statements do not autoflush: index this unit's writes
         ids = self._filtered(sa.select(ti.c.user_id), query)
-        order: list[Any] = [ti.c.rank.desc(), ti.c.user_id.desc()]
-        if search_terms(query.text):
-            ids, strong = self._with_text(ids, query.text)
-            order.insert(0, sa.case((strong, 1), else_=0).desc())
-        capped = ids.limit(TALENT_COUNT_CAP).subquery()
-        total = await self.session.scalar(sa.select(sa.func.count()).select_from(capped))
-        limit = max(0, min(query.limit, MAX_PAGE))
-        page = ids.order_by(*order).offset(max(0, query.offset)).limit(limit)
-        found = [r[0] for r in await self.session.execute(page)]
-        return await self._hits(found, query.today or date.today()), int(total or 0)
+        offset, limit = max(0, query.offset), max(0, min(query.limit, MAX_PAGE))
+        sets = self._text_sets(query.text, query.category) if search_terms(query.text) else None
+        if sets is not None:
+            found = await self._text_page(ids, sets, offset, limit)
+        else:
+            page = ids.order_by(ti.c.rank.desc(), ti.c.user_id.desc()).offset(offset).limit(limit)
+            found = [r[0] for r in await self.session.execute(page)]
+        total = await self._count(ids, sets, skill_values(query.skills))
+        return await self._hits(found, query.today or date.today()), total
 
     async def invite_candidates(
         self, job: e.Job, viewer_id: int, today: date, limit: int = 8
@@ -363,13 +458,43 @@ class SqlTalentSearch:
         ids: list[int] = []
         shared_by: dict[int, int] = {}
         if wanted:
-            # Grouped by "user_id + 0": SQLite would otherwise scan the whole primary key
-            # (user_id order) instead of looking the skills up in ix_profile_skills_skill.
+            # Those with every skill first: the holders of the first skill in record
+            # order, an index range (migration 0022), in the job's category and then
+            # outside it, each checked for the other skills.
+            lead = profile_skills.alias("lead")
+            others = [
+                sa.exists().where(
+                    profile_skills.c.user_id == lead.c.user_id, profile_skills.c.skill == s
+                )
+                for s in wanted[1:]
+            ]
+            best = (
+                sa.select(lead.c.user_id)
+                .join(ti, ti.c.user_id == lead.c.user_id)
+                .where(lead.c.skill == wanted[0], *others, *free)
+                .order_by(lead.c.rank.desc(), lead.c.user_id.desc())
+            )
+            tiers = [best.where(lead.c.category == job.category)] if job.category else []
+            tiers.append(
+                best.where(sa.or_(lead.c.category.is_(None), lead.c.category != job.category))
+                if job.category
+                else best
+            )
+            for tier in tiers:
+                if len(ids) < limit:
+                    found = await self.session.execute(tier.limit(limit - len(ids)))
+                    ids += [r[0] for r in found]
+            shared_by = dict.fromkeys(ids, len(wanted))
+        if len(wanted) > 1 and len(ids) < limit:
+            # Then those with some of them. Grouped by "user_id + 0": SQLite would
+            # otherwise scan the whole primary key (user_id order) instead of looking
+            # the skills up in ix_profile_skills_skill.
             owner = (profile_skills.c.user_id + 0).label("user_id")
             shared = (
                 sa.select(owner, sa.func.count().label("shared"))
                 .where(profile_skills.c.skill.in_(wanted))
                 .group_by(owner)
+                .having(sa.func.count() < len(wanted))
                 .subquery()
             )
             stmt = (
@@ -382,7 +507,7 @@ class SqlTalentSearch:
                     ti.c.rank.desc(),
                     ti.c.user_id.desc(),
                 )
-                .limit(limit)
+                .limit(limit - len(ids))
             )
             for user_id, count in await self.session.execute(stmt):
                 ids.append(user_id)

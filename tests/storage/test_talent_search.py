@@ -290,3 +290,132 @@ async def test_concurrent_writers_leave_the_row_whole(any_db):
     async with any_db.engine.connect() as conn:
         row = (await conn.execute(sa.select(talent_index).where(talent_index.c.user_id == a))).one()
     assert (row.category, row.ratings, row.rating_x10) == ("writing", 1, 30)
+
+
+# --- the two ways a text tier is read (storage/talent_search.py WALK_FROM) ---------------
+
+
+async def _pages(db, queries: list[dict]) -> list[tuple[list[int], int]]:
+    found = []
+    for query in queries:
+        for offset in (0, 3, 6, 9):
+            found.append(await _search(db, offset=offset, limit=3, **query))
+    return found
+
+
+async def test_walking_the_rank_index_gives_the_pages_sorting_does(any_db, monkeypatch):
+    # Strong matches (headline, skills) and weak ones (bio), over categories and
+    # records, some blocked: every page must be the same however a tier is read.
+    specs = []
+    for n in range(40):
+        specs.append(
+            {
+                "headline": "Python developer" if n % 3 == 0 else "Engineer",
+                "bio": "I write python scripts." if n % 2 == 0 else "Design work.",
+                "category": ("development", "design")[n % 2],
+                "skills": ["python"] if n % 5 == 0 else ["figma"],
+                "hourly_rate": 1_000 + 100 * n,
+            }
+        )
+    ids = await _people(any_db, *specs)
+    for n, uid in enumerate(ids[:12]):
+        await _review(any_db, uid, 3 + n % 3)
+    async with any_db.uow() as uow:
+        await uow.blocks.add(Block(blocker_id=CLIENT, blocked_id=ids[6]))
+        await uow.commit()
+    queries = [
+        {"text": "python", "viewer_id": CLIENT},
+        {"text": "python", "category": "design"},
+        {"text": "python developer", "category": "development"},
+        {"text": "python", "min_rate": 2_000, "max_rate": 4_000},
+        {"text": "python", "min_rating": Decimal("4")},
+        {"text": "design"},
+    ]
+    from storage import talent_search
+
+    monkeypatch.setattr(talent_search, "WALK_FROM", 10**9)
+    sorted_pages = await _pages(any_db, queries)
+    monkeypatch.setattr(talent_search, "WALK_FROM", 0)
+    walked_pages = await _pages(any_db, queries)
+    assert walked_pages == sorted_pages
+    # And the pages are the order the search promises: every word in the headline or
+    # skills first, then the rest, each by record rank, then newer; blocked left out.
+    async with any_db.engine.connect() as conn:
+        rank = dict(
+            (await conn.execute(sa.select(talent_index.c.user_id, talent_index.c.rank))).all()
+        )
+
+    def strong(n: int) -> bool:
+        return "Python" in specs[n]["headline"] or "python" in specs[n]["skills"]
+
+    def weak(n: int) -> bool:
+        return not strong(n) and "python" in specs[n]["bio"]
+
+    def by_record(ns: list[int]) -> list[int]:
+        return sorted((ids[n] for n in ns if n != 6), key=lambda u: (rank[u], u), reverse=True)
+
+    expected = by_record([n for n in range(40) if strong(n)])
+    expected += by_record([n for n in range(40) if weak(n)])
+    walked = [uid for found, _ in sorted_pages[:4] for uid in found]
+    assert walked == expected[:12] and sorted_pages[0][1] == len(expected)
+
+
+async def test_a_category_is_a_filter_not_a_word(any_db):
+    # The category is in the full-text index (migration 0022), in a column of its own:
+    # typing the word "design" finds design in the text, not everyone in the category.
+    plain, worded = await _people(
+        any_db,
+        {"category": "design", "headline": "Illustrator"},
+        {"category": "writing", "headline": "Writer", "bio": "Some design sense."},
+    )
+    assert await _search(any_db, text="design") == ([worded], 1)
+    assert await _search(any_db, text="illustrator", category="design") == ([plain], 1)
+    assert await _search(any_db, text="illustrator", category="writing") == ([], 0)
+    assert await _search(any_db, text="writer", category='wri"ting') == ([], 0)  # quoted
+
+
+async def test_skill_rows_carry_the_category_and_rank_they_are_ranked_by(any_db):
+    (a,) = await _people(any_db, {"category": "design", "skills": ["figma", "logo"]})
+    await _review(any_db, a, 5)
+    async with any_db.uow() as uow:
+        profile = await uow.profiles.get(a)
+        profile.category = "development"
+        await uow.commit()
+    async with any_db.engine.connect() as conn:
+        rows = (
+            await conn.execute(
+                sa.select(profile_skills.c.category, profile_skills.c.rank).where(
+                    profile_skills.c.user_id == a
+                )
+            )
+        ).all()
+        rank = (
+            await conn.execute(sa.select(talent_index.c.rank).where(talent_index.c.user_id == a))
+        ).scalar()
+    assert rank > 0 and set(rows) == {("development", rank)} and len(rows) == 2
+
+
+async def test_invite_tiers_every_skill_in_category_then_outside_then_some(any_db):
+    inside_low, inside_high, outside, some = await _people(
+        any_db,
+        {"category": "development", "skills": ["python", "django"]},
+        {"category": "development", "skills": ["python", "django"]},
+        {"category": "design", "skills": ["django", "python"]},
+        {"category": "development", "skills": ["python"]},
+    )
+    await _review(any_db, inside_low, 3)
+    await _review(any_db, inside_high, 5)
+    await _review(any_db, outside, 5)
+    await _review(any_db, outside, 5)
+    job = Job(
+        id=77,
+        client_id=CLIENT,
+        title="API",
+        category="development",
+        skills=["python", "django"],
+        status=JobStatus.OPEN,
+    )
+    async with any_db.uow() as uow:
+        hits = await uow.talent.invite_candidates(job, CLIENT, TODAY)
+    assert [h.user_id for h in hits] == [inside_high, inside_low, outside, some]
+    assert [h.shared_skills for h in hits] == [2, 2, 2, 1]
