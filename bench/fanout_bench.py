@@ -50,9 +50,11 @@ import argparse
 import asyncio
 import bisect
 import contextlib
+import itertools
 import json
 import logging
 import math
+import os
 import random
 import socket
 import subprocess
@@ -124,6 +126,7 @@ class Person:
     missing: int = 0
     lost_on_429: bool = False  # the bot drops a reply refused with a 429 (PTB's default)
     _seen: int = 0  # emu.calls already looked at
+    _action: str = ""
 
     def _reply_after(self, t0: float) -> float | None:
         """When the reply was received; -1.0 if it was refused and will not come again."""
@@ -149,6 +152,8 @@ class Person:
                 break
             if at is not None:
                 self.latencies.add(at - t0)
+                if os.environ.get("FANOUT_DEBUG"):
+                    print(f"    {self.user_id} {self._action!r}: {(at - t0) * 1000:.0f} ms")
                 return True
             await asyncio.sleep(0.02)
         self.missing += 1
@@ -173,6 +178,7 @@ class Person:
         return False
 
     async def act(self, action: str) -> None:
+        self._action = action
         self._seen = len(self.emu.calls)
         t0 = time.monotonic()
         if action.startswith("/"):
@@ -193,11 +199,13 @@ class Person:
     async def keep_acting(self, done: asyncio.Event) -> None:
         script = ["/menu", "🔎 Find jobs", "/help", "/jobs python"]
         step = 0
-        while not done.is_set():
+        while True:
+            with contextlib.suppress(TimeoutError):  # a pause first: reading the last reply
+                await asyncio.wait_for(done.wait(), self.rng.uniform(1.0, 3.0))
+            if done.is_set():
+                return
             await self.act(script[step % len(script)])
             step += 1
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(done.wait(), self.rng.uniform(1.0, 3.0))
 
 
 def make_emulator(sends: int, people: int) -> Emulator:
@@ -232,6 +240,13 @@ def figures_of(emu: Emulator, people: list[Person], started: float, sends: int) 
         figures["edit_rate"] = len([c for c in edits if begin <= c.received_at <= end]) / (
             end - begin
         )
+    if os.environ.get("FANOUT_DEBUG"):  # what the sends before each 429 looked like
+        times = sorted(c.received_at for c in sent)
+        for refused in (c for c in after if c.status == 429):
+            before = [t for t in times if t < refused.received_at][-30:]
+            gaps = [round((b - a) * 1000) for a, b in itertools.pairwise(before)]
+            span = refused.received_at - before[0] if before else math.nan
+            print(f"    429 to {refused.chat_id}: 30 sends in {span * 1000:.0f} ms, gaps {gaps}")
     all_lat = sorted(s for p in people for s in p.latencies.seconds)
     figures.update(
         {
@@ -700,6 +715,7 @@ async def sender_memory(args: argparse.Namespace) -> int:
     )
     print(f"  seeding s (not timed)          {seeded:8.1f}")
     print(f"  sent/s                         {untraced['rate']:8.1f}   (Telegram's 30/s)")
+    print(f"  429s (want 0)                  {untraced['429s'] + traced['429s']:8.0f}")
     print(f"  rows left queued               {untraced['left']:8,.0f}")
     print(f"  claim p50 ms                   {untraced['claim_p50']:8.1f}")
     print(f"  claim p95 ms                   {untraced['claim_p95']:8.1f}")
@@ -753,6 +769,7 @@ async def _sender_phase(db: Any, api: Any, seconds: float, traced: bool) -> dict
         "claim_p50": percentile(ordered, 50) * 1000,
         "claim_p95": percentile(ordered, 95) * 1000,
         "held": held,
+        "429s": sender.metrics.rate_limited.value(),
         "baseline": baseline,
         "peak": memory.peak,
         "traced": peak_traced,
