@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
-from sqlalchemy.orm import ORMExecuteState
+from sqlalchemy.orm import ORMExecuteState, make_transient_to_detached
 
 from domain import entities as e
 from domain import saved as sv
@@ -47,6 +47,7 @@ from storage.services_repo import SqlServices
 from storage.skill_index import IndexedSession
 from storage.sqlite_driver import one_hop_dbapi
 from storage.tables import map_entities
+from storage.tables import outbox as outbox_table
 from storage.talent_search import SqlTalentSearch
 from storage.track_records import SqlTrackRecords
 
@@ -182,6 +183,32 @@ class Database:
         await self.engine.dispose()
 
 
+class SqlOutbox(SqlRepository[e.OutboxMessage]):
+    """The outbox of a writing unit of work. A row added is one INSERT … RETURNING id
+    of its own, then joins the session as if it had been read (later changes to it
+    are written as usual): the ORM's flush, which add() would otherwise run for the
+    whole session, cost a reply several times the statement itself. Rows staged
+    for a batched insert (stage) are flushed first, so ids keep the order rows were
+    written in (the sender delivers a chat's rows in id order)."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        super().__init__(session, e.OutboxMessage)
+
+    async def add(self, obj: e.OutboxMessage) -> e.OutboxMessage:
+        if any(isinstance(o, e.OutboxMessage) for o in self.session.new):
+            await self.session.flush()
+        values = {name: getattr(obj, name) for name in _OUTBOX_FIELDS}
+        with self.session.no_autoflush:  # the rest waits for the next flush (no FKs here)
+            obj.id = (await self.session.execute(_OUTBOX_INSERT, values)).scalar_one()
+        make_transient_to_detached(obj)
+        self.session.add(obj)
+        return obj
+
+
+_OUTBOX_FIELDS = tuple(c.name for c in outbox_table.columns if c.name != "id")
+_OUTBOX_INSERT = sa.insert(outbox_table).returning(outbox_table.c.id)
+
+
 class ReaderSession(IndexedSession):
     """The session of a read-only unit of work: it counts the statements it runs
     (ReadUnitOfWork.statements; the engine learns which steps read nothing)."""
@@ -267,7 +294,7 @@ class SqlUnitOfWork:
         self.payouts = SqlRepository(s, e.Payout)
         self.verifications = SqlRepository(s, e.IdentityVerification)
         self.records = SqlTrackRecords(s)
-        self.outbox = SqlRepository(s, e.OutboxMessage)
+        self.outbox = SqlOutbox(s)
         self.conversations = SqlRepository(s, e.ConversationState)
         self.drafts = SqlRepository(s, e.Draft)
         self.processed_updates = SqlProcessedUpdates(s)
