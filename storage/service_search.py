@@ -17,15 +17,18 @@ writes storage/talent_search.py watches: reviews, contracts, identity verificati
 the profile, the user banned). `refresh_services(connection, ids)` re-indexes
 anything explicitly (the migration does it for the services there are).
 
-Every query walks an index: record order by (rank, published_at, service_id), a
-category by (category, rank, published_at, service_id), text through the full-text
-index, a seller's services by (seller_id); blocks are NOT EXISTS probes of the
-blocks primary key. Matches are counted up to SERVICE_COUNT_CAP.
+Every query reads an index: record order by (rank, published_at, service_id, then
+every filtered column, so a walk reads no rows), a category by (category, rank, …),
+words through the full-text index, a seller's services by (seller_id); the viewer's
+blocks are read once and become a NOT IN of their sellers. With words, a tier with
+many matches walks the record order, one with few sorts its matches (search()).
+Matches are counted up to SERVICE_COUNT_CAP.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -56,6 +59,9 @@ from storage.tables import (
 from storage.talent_search import _affected as _seller_affected
 
 PG_TS_CONFIG = "'english'::regconfig"  # must equal migration 0019's generated column
+TEXT_COLUMNS = "{title skills body}"  # service_fts's columns a word is looked for in
+STRONG_COLUMNS = "{title skills}"  # the first tier's
+DENSE_MATCHES = 2000  # words matching this many services: walk the record order (search)
 si = service_index
 
 
@@ -213,6 +219,15 @@ event.listen(IndexedSession, "after_flush", sync_sellers)
 # --- the search -------------------------------------------------------------------------------
 
 
+def fts_words(terms: list[str], category: str | None, columns: str = TEXT_COLUMNS) -> str:
+    """An FTS5 query: every word in these columns (quoted: whatever a person typed, FTS5
+    sees no syntax), and the category in its own column when one is asked for."""
+    words = f"{columns} : ({fts5_query(terms)})"
+    if not category:
+        return words
+    return words + ' AND category : "' + category.replace('"', '""') + '"'
+
+
 def _rating(x10: int, count: int) -> Decimal | None:
     return (Decimal(x10) / 10).quantize(Decimal("0.1")) if count else None
 
@@ -272,7 +287,21 @@ class SqlServiceSearch:
         """Take the service out of the catalogue now (reindex would, for a service not active)."""
         await self.session.execute(sa.delete(si).where(si.c.service_id == service_id))
 
-    def _filtered(self, stmt: sa.Select[Any], query: ServiceQuery) -> sa.Select[Any]:
+    async def _blocked(self, viewer_id: int) -> list[int]:
+        """The sellers in a block with the viewer, either way (usually none: one probe of
+        the blocks table, instead of two per row walked)."""
+        rows = await self.session.execute(
+            sa.union(
+                sa.select(blocks.c.blocked_id).where(blocks.c.blocker_id == viewer_id),
+                sa.select(blocks.c.blocker_id).where(blocks.c.blocked_id == viewer_id),
+            )
+        )
+        return sorted(r[0] for r in rows)
+
+    def _filtered(
+        self, stmt: sa.Select[Any], query: ServiceQuery, blocked: list[int]
+    ) -> sa.Select[Any]:
+        # Every column read here is in both ordering indexes, so a walk never reads rows.
         if query.category:
             stmt = stmt.where(si.c.category == query.category)
         if query.seller_id is not None:
@@ -287,55 +316,142 @@ class SqlServiceSearch:
             stmt = stmt.where(si.c.ratings > 0, si.c.rating_x10 >= int(query.min_rating * 10))
         if query.verified:
             stmt = stmt.where(si.c.verified == sa.true())
-        if query.viewer_id is not None:
-            viewer = query.viewer_id
-            stmt = stmt.where(
-                ~sa.exists().where(
-                    blocks.c.blocker_id == viewer, blocks.c.blocked_id == si.c.seller_id
-                ),
-                ~sa.exists().where(
-                    blocks.c.blocker_id == si.c.seller_id, blocks.c.blocked_id == viewer
-                ),
-            )
+        if blocked:
+            stmt = stmt.where(si.c.seller_id.notin_(blocked))
         return stmt
 
-    def _with_text(self, ids: sa.Select[Any], text: str) -> tuple[sa.Select[Any], Any]:
-        """Only services with every word, and the condition of the stronger tier: every
-        word in the title or the skills."""
-        terms = search_terms(text)
+    def _tiers(self, terms: list[str], category: str | None) -> dict[str, Any]:
+        """Per tier ("any": every word somewhere; "strong": every word in the title or
+        skills), the condition for walking the record order and the one for starting at
+        the matches. SQLite: membership in the FTS5 matches ("service_id + 0" keeps
+        SQLite from starting at them); PostgreSQL: the tsvector conditions (a page that
+        starts at the matches orders by "rank + 0", which no index serves)."""
         if self._dialect == "sqlite":
             match = sa.literal_column("service_fts").op("MATCH")
             fts = sa.select(sa.literal_column("service_fts.rowid")).select_from(
                 sa.table("service_fts")
             )
-            anywhere = fts.where(match(fts5_query(terms)))
-            strong = fts.where(match("{title skills} : (" + fts5_query(terms) + ")"))
-            return ids.where(si.c.service_id.in_(anywhere)), si.c.service_id.in_(strong)
-        # Every word required, as on SQLite; ":AB" keeps a word to the title (A) and the
-        # skills (B). Words are \w+ only, so nothing in them is tsquery syntax.
+            found = {
+                "any": fts.where(match(fts_words(terms, category))),
+                "strong": fts.where(match(fts_words(terms, category, STRONG_COLUMNS))),
+            }
+            return {
+                tier: {"walk": (si.c.service_id + 0).in_(f), "start": si.c.service_id.in_(f)}
+                for tier, f in found.items()
+            }
+        # ":AB" keeps a word to the title (A) and the skills (B). Words are \w+ only, so
+        # nothing in them is tsquery syntax. The strong tier names the plain words too:
+        # the GIN index knows no weights, and its estimate is then the words'.
         vector = sa.literal_column("service_index.search_vector")
 
         def tsquery(weight: str) -> Any:
             words = " & ".join(f"{t}{weight}" for t in terms)
-            return sa.func.to_tsquery(sa.literal_column(PG_TS_CONFIG), words)
+            return vector.op("@@")(sa.func.to_tsquery(sa.literal_column(PG_TS_CONFIG), words))
 
-        return ids.where(vector.op("@@")(tsquery(""))), vector.op("@@")(tsquery(":AB"))
+        anywhere = tsquery("")
+        strong = sa.and_(anywhere, tsquery(":AB"))
+        return {
+            tier: {"walk": c, "start": c} for tier, c in (("any", anywhere), ("strong", strong))
+        }
+
+    async def _count(self, ids: sa.Select[Any], cap: int) -> int:
+        capped = ids.limit(cap).subquery()
+        return int(await self.session.scalar(sa.select(sa.func.count()).select_from(capped)) or 0)
+
+    async def _page(
+        self, ids: sa.Select[Any], offset: int, limit: int, walk: bool = True
+    ) -> list[int]:
+        rank = si.c.rank if walk or self._dialect == "sqlite" else si.c.rank + 0
+        order = (rank.desc(), si.c.published_at.desc(), si.c.service_id.desc())
+        page = ids.order_by(*order).offset(max(0, offset)).limit(limit)
+        return [r[0] for r in await self.session.execute(page)]
+
+    def _streamed(
+        self,
+        query: ServiceQuery | None,
+        blocked: list[int],
+        terms: list[str],
+        columns: str,
+        category: str | None = None,
+    ) -> sa.Select[Any]:
+        """SQLite: the (filtered) matches in FTS5's order, each row looked up once — a
+        count stops at its cap without collecting every match first. Without a query:
+        the FTS5 matches alone (of the words, and the category given)."""
+        match = sa.literal_column("service_fts").op("MATCH")
+        if query is None:
+            stmt = sa.select(sa.literal_column("service_fts.rowid")).select_from(
+                sa.table("service_fts")
+            )
+            return stmt.where(match(fts_words(terms, category, columns)))
+        fts = sa.table("service_fts", sa.column("rowid"))
+        stmt = sa.select(si.c.service_id).select_from(fts.join(si, si.c.service_id == fts.c.rowid))
+        return self._filtered(stmt, query, blocked).where(
+            match(fts_words(terms, query.category, columns))
+        )
 
     async def search(self, query: ServiceQuery) -> tuple[list[ServiceHit], int]:
         """A page of services, best first, and the number of all matches (counted up to
-        SERVICE_COUNT_CAP: pages beyond it are not offered)."""
+        SERVICE_COUNT_CAP: pages beyond it are not offered).
+
+        With words, two tiers, each in record order: every word in the title or skills,
+        then the rest of the matches. A tier with many matches (DENSE_MATCHES) is paged by
+        walking the record order until the page is full, a tier with few by sorting its
+        matches: which one, the tier's count decides (the planners' estimates of a
+        word's share are no guide: PostgreSQL's ignore the weights, SQLite has none)."""
         await self.session.flush()  # Core statements do not autoflush
-        ids = self._filtered(sa.select(si.c.service_id), query)
-        order: list[Any] = [si.c.rank.desc(), si.c.published_at.desc(), si.c.service_id.desc()]
-        if search_terms(query.text):
-            ids, strong = self._with_text(ids, query.text)
-            order.insert(0, sa.case((strong, 1), else_=0).desc())
-        capped = ids.limit(SERVICE_COUNT_CAP).subquery()
-        total = await self.session.scalar(sa.select(sa.func.count()).select_from(capped))
+        blocked = await self._blocked(query.viewer_id) if query.viewer_id is not None else []
+        ids = self._filtered(sa.select(si.c.service_id), query, blocked)
         limit = max(0, min(query.limit, MAX_PAGE))
-        page = ids.order_by(*order).offset(max(0, query.offset)).limit(limit)
-        found = [r[0] for r in await self.session.execute(page)]
-        return await self._hits(found), int(total or 0)
+        offset = max(0, query.offset)
+        terms = search_terms(query.text)
+        if not terms:
+            total = await self._count(ids, SERVICE_COUNT_CAP)
+            found = await self._page(ids, offset, limit) if limit else []
+            return await self._hits(found), total
+        tiers = self._tiers(terms, query.category)
+        sqlite = self._dialect == "sqlite"
+        if sqlite:
+            # The words' matches in FTS5 alone (the category included) decide each tier's
+            # plan; the filtered count is streamed from them.
+            cap = max(DENSE_MATCHES, SERVICE_COUNT_CAP)
+            raw_any = await self._count(
+                self._streamed(None, [], terms, TEXT_COLUMNS, query.category), cap
+            )
+            raw_strong = await self._count(
+                self._streamed(None, [], terms, STRONG_COLUMNS, query.category), cap
+            )
+            filtered = self._filtered(
+                sa.select(si.c.service_id), replace(query, category=None), blocked
+            )
+            if filtered.whereclause is None:  # every FTS5 row is a row of the index
+                total = min(raw_any, SERVICE_COUNT_CAP)
+            else:
+                total = await self._count(
+                    self._streamed(query, blocked, terms, TEXT_COLUMNS), SERVICE_COUNT_CAP
+                )
+            walk_strong, walk_any = raw_strong >= DENSE_MATCHES, raw_any >= DENSE_MATCHES
+        else:
+            # Few matches: sort them ("rank + 0"); many: the planner may walk the record
+            # order, its estimate being the plain words' (the strong tier names them too).
+            total = await self._count(ids.where(tiers["any"]["start"]), SERVICE_COUNT_CAP)
+            walk_strong = walk_any = total >= min(DENSE_MATCHES, SERVICE_COUNT_CAP)
+        if not limit or not total:
+            return [], total
+        strong = tiers["strong"]["walk" if walk_strong else "start"]
+        found = await self._page(ids.where(strong), offset, limit, walk_strong)
+        if len(found) < limit:
+            strong_n = len(found) + offset  # the first tier ended on this page…
+            if offset and not found:  # …or before it: how far
+                first = (
+                    self._streamed(query, blocked, terms, STRONG_COLUMNS)
+                    if sqlite
+                    else ids.where(tiers["strong"]["start"])
+                )
+                strong_n = await self._count(first, offset)
+            plan = "walk" if walk_any else "start"
+            rest = ids.where(tiers["any"][plan], sa.not_(tiers["strong"][plan]))
+            found += await self._page(rest, max(0, offset - strong_n), limit - len(found), walk_any)
+        return await self._hits(found), total
 
     async def _hits(self, ids: list[int]) -> list[ServiceHit]:
         """The hits for these ids, in their order (one query for the page)."""

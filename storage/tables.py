@@ -861,8 +861,33 @@ service_index = sa.Table(
     sa.Column("title", sa.String(120), nullable=False),
     sa.Column("skills", sa.Text, nullable=False),
     sa.Column("body", sa.Text, nullable=False),  # description, package names and contents
-    sa.Index("ix_service_index_rank", "rank", "published_at", "service_id"),
-    sa.Index("ix_service_index_category", "category", "rank", "published_at", "service_id"),
+    # Record order, then the filters' columns (migration 0023): a walk never reads rows.
+    sa.Index(
+        "ix_service_index_rank",
+        "rank",
+        "published_at",
+        "service_id",
+        "category",
+        "min_price",
+        "min_days",
+        "rating_x10",
+        "ratings",
+        "verified",
+        "seller_id",
+    ),
+    sa.Index(
+        "ix_service_index_category",
+        "category",
+        "rank",
+        "published_at",
+        "service_id",
+        "min_price",
+        "min_days",
+        "rating_x10",
+        "ratings",
+        "verified",
+        "seller_id",
+    ),
     sa.Index("ix_service_index_seller", "seller_id"),
 )
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
+import pytest
 import sqlalchemy as sa
 
 from domain.catalog import SERVICE_COUNT_CAP, ServiceQuery
@@ -299,3 +300,43 @@ async def test_blocked_sellers_are_left_out_either_way(any_db):
         await uow.commit()
     assert await _search(any_db, text="qa", viewer_id=CLIENT) == ([c], 1)
     assert await _search(any_db, text="qa", viewer_id=402) == ([c, b, a], 3)
+
+
+@pytest.mark.parametrize("dense", [1, 10_000])
+async def test_walking_or_sorting_a_tier_gives_the_same_pages(any_db, monkeypatch, dense):
+    """A tier is walked in record order when its words match many services and sorted when
+    few (storage/service_search.DENSE_MATCHES): both ways give the same pages, across the
+    boundary between the tiers, with filters and a category."""
+    await _seller(any_db, 500)
+    await _review(any_db, 500, 5)
+    specs = []
+    for n in range(12):
+        specs.append(
+            {
+                "title": "Vector logo" if n % 3 == 0 else "Brand refresh",
+                "description": "A logo and colours." if n % 3 else "Files.",
+                "seller": 500 if n % 4 == 0 else 100,
+                "category": "design" if n % 5 else "writing",
+                "packages": [{"price": 1_000 * (n + 1), "days": 1 + n % 4}],
+            }
+        )
+    await _services(any_db, *specs)
+    expected = {}
+    queries = [
+        {"text": "logo"},
+        {"text": "logo", "category": "design"},
+        {"text": "logo", "max_days": 2},
+        {"text": "logo", "min_price": 3_000, "max_price": 9_000},
+    ]
+    monkeypatch.setattr("storage.service_search.DENSE_MATCHES", 10_000)
+    for n, q in enumerate(queries):
+        expected[n] = [await _search(any_db, **q, offset=o, limit=2) for o in range(0, 10, 2)]
+    monkeypatch.setattr("storage.service_search.DENSE_MATCHES", dense)
+    for n, q in enumerate(queries):
+        got = [await _search(any_db, **q, offset=o, limit=2) for o in range(0, 10, 2)]
+        assert got == expected[n], q
+    async with any_db.uow() as uow:
+        hits, total = await uow.service_search.search(ServiceQuery(text="logo", limit=6))
+    titles = [h.title for h in hits]
+    assert total == 12 and titles == ["Vector logo"] * 4 + ["Brand refresh"] * 2  # tiers
+    assert hits[0].seller_id == 500  # within a tier, the seller's record
