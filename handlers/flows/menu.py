@@ -42,9 +42,24 @@ def _visible(ctx: Context, who: Menu) -> bool:
     }[who]
 
 
+# Built menus by (language, client, freelancer, admin, commands registered): the
+# same for everyone alike, and built for every /menu and /help otherwise.
+_MENUS: dict[tuple[object, ...], Keyboard | None] = {}
+
+
 def menu_keyboard(ctx: Context) -> Keyboard | None:
     """The main menu: the commands declared with a `menu=` entry that the user's
-    roles allow, in their `menu_order` (handlers.routing)."""
+    roles allow, in their `menu_order` (handlers.routing). A copy of the one built
+    for people alike (a caller may change its copy)."""
+    user = ctx.user
+    key = (user.language, user.is_client, user.is_freelancer, ctx.is_admin, len(ROUTER.commands))
+    if key not in _MENUS:
+        _MENUS[key] = _menu_keyboard(ctx)
+    built = _MENUS[key]
+    return [[dict(b) for b in row] for row in built] if built is not None else None
+
+
+def _menu_keyboard(ctx: Context) -> Keyboard | None:
     t = ctx.t
     entries = [
         button(t.plain(r.label_key), cmd_data(r.name))

@@ -206,3 +206,27 @@ async def test_a_stale_step_hint_is_only_slower(db, clock, config):
 @pytest.fixture(autouse=True)
 def _router_steps() -> None:
     assert ("note", "peek") in router.read_only_steps
+
+
+async def test_the_main_menu_is_built_once_for_people_alike(db, clock, config):
+    """handlers/flows/menu.py keeps built menus: each person still gets the one for
+    their roles and language, and a caller's copy is theirs to change."""
+    from handlers.flows.menu import menu_keyboard
+
+    h = Harness(db, clock, config)  # the application's router
+    erin, fay = h.person("Erin"), h.person("Fay", lang="ru")
+    for who in (erin, fay):
+        await h.send(who, "/start")
+        await h.press(who, h.last(who).labels()[0])  # the first role offered
+    await h.send(erin, "/menu")
+    await h.send(fay, "/menu")
+    assert h.last(erin).labels() != h.last(fay).labels()  # English and Russian
+    async with db.uow() as uow:
+        user = await uow.users.get(erin.id)
+        ctx = Context(h._event(erin, "command", None, command="menu"), user, uow, clock, config)
+        mine = menu_keyboard(ctx)
+        assert mine is not None
+        mine[0][0]["text"] = "changed"
+        assert menu_keyboard(ctx)[0][0]["text"] != "changed"
+        user.is_client = user.is_freelancer = True  # both roles: more buttons
+        assert sum(map(len, menu_keyboard(ctx))) > sum(map(len, mine))
