@@ -16,8 +16,9 @@ person's events strictly in order (as the runtime guarantees):
   search, sometimes a filter or the next page, open a job card, the pitch
   wizard (cover letter, price, days, no milestones, send), /pitches.
 Buttons are pressed by their callback data, read back from the person's own
-outbox rows (one indexed SELECT before each press, as a sender would read them;
-it counts in the wall time, not in the handling latency).
+outbox rows (one indexed SELECT before each press, as a sender would read them,
+and the rows read marked sent, a sent message's id being its row's id, as the
+sender records them; both count in the wall time, not in the handling latency).
 
 Figures: events handled per second of wall time, handling latency
 (Engine.handle, p50/p95/p99/max), peak memory, and the refusals the engine
@@ -144,6 +145,22 @@ class Phone:
         async with self.run.observer.connect() as conn:
             rows = (await conn.execute(query)).all()
         self.run.reads += 1
+        if rows:  # delivered, as the sender records it (a wizard's buttons count on its screen)
+            sent = [r[0] for r in rows]
+            async with self.run.engine.uow_factory() as uow:
+                session = uow.session  # type: ignore[attr-defined]
+                await session.execute(
+                    sa.update(outbox)
+                    .where(outbox.c.id.in_(sent))
+                    .values(
+                        status="sent",
+                        message_id=sa.case(
+                            (outbox.c.method.in_(("send", "document")), outbox.c.id),
+                            else_=outbox.c.message_id,
+                        ),
+                    )
+                )
+                await uow.commit()
         for row_id, method, payload in rows:
             self.last_row = row_id
             data = [b["data"] for line in payload.get("buttons") or [] for b in line if "data" in b]
@@ -191,14 +208,14 @@ async def client_script(phone: Phone, rng: random.Random) -> None:
     job = market.job_text(rng)
     await phone.send(job.title)
     await phone.send(job.description)
-    await phone.press(f"pj:cat::{job.category}")
+    await phone.press(f"pj:category::{job.category}")
     for skill in job.skills:
-        await phone.press(f"pj:sk::{skill}")
-    await phone.press("pj:skdone")
-    await phone.press(f"pj:bt::{job.budget_type}")
+        await phone.press(f"pj:toggle_skill::{skill}")
+    await phone.press("pj:skills_done")
+    await phone.press(f"pj:budget_type::{job.budget_type}")
     await phone.send(f"{job.budget // 100}")
-    await phone.press("pj:skip")
-    await phone.press("pj:pub")
+    await phone.press("pj:no_deadline")
+    await phone.press("pj:publish")
     await phone.send("/myjobs")
 
 
@@ -209,18 +226,18 @@ async def freelancer_script(phone: Phone, rng: random.Random) -> None:
     await phone.press("cmd:jobs")
     await phone.send(rng.choice(market.QUERIES))
     if rng.random() < 0.3:
-        await phone.press("br:type::", rng.choice)
+        await phone.press("br:budget_type::", rng.choice)
     if rng.random() < 0.3:
-        await phone.press("br:pg::2", optional=True)
+        await phone.press("br:page::2", optional=True)
     await phone.refresh()
-    if phone.find("br:job:") is None:  # nothing matched: back to all open jobs
+    if phone.find("br:show_job:") is None:  # nothing matched: back to all open jobs
         await phone.press("br:reset")
-    await phone.press("br:job:", rng.choice)
-    await phone.press("pitch:new:")
+    await phone.press("br:show_job:", rng.choice)
+    await phone.press("pitch:start:")
     await phone.send(rng.choice(COVERS))
     await phone.send(str(rng.randrange(20, 900)))
     await phone.send(str(rng.randrange(2, 30)))
-    await phone.press("pitch:skipms", optional=True)  # hourly jobs have no milestones
+    await phone.press("pitch:skip_milestones", optional=True)  # hourly jobs have no milestones
     await phone.press("pitch:send")
     await phone.send("/pitches")
 

@@ -2,32 +2,42 @@
 the same libraries and SQLite settings, one update at a time.
 
     .venv/bin/python -m bench floor                  # 150 updates of each kind
-    .venv/bin/python -m bench floor --updates 400
+    .venv/bin/python -m bench floor --updates 400 --rounds 5
 
 The minimal bot: aiogram's Dispatcher (Update.model_validate + feed_update) with
 one handler per kind that runs one SQLAlchemy async transaction on aiosqlite
-(WAL, synchronous=NORMAL, BEGIN IMMEDIATE, as storage/database.py): upsert the
-user, store the conversation state, insert one outbox row. Nothing else — it
-reads nothing, renders nothing; it is what any bot that keeps its state and
-replies durably must at least do.
+(SQLAlchemy's own adapter; WAL, synchronous=NORMAL, BEGIN IMMEDIATE, as
+storage/database.py sets SQLite up): upsert the user, store the conversation
+state, insert one outbox row. Nothing else — it reads nothing, renders nothing;
+it is what any bot that keeps its state and replies durably must at least do.
 
 Gigbot: the same update JSON through the aiogram adapter (bot/adapters: the same
 Update.model_validate, then to_event) into handlers.engine.Engine.handle, wired
-as the bot runs (read-only routes on the reader). Seeded (not timed): 300 open
-jobs, a freelancer and a client (the client in the post-a-job wizard).
+as the bot runs (read-only routes on the reader, not strict). Seeded (not timed):
+300 open jobs, a freelancer and a client (the client in the post-a-job wizard).
+
+Each side runs in a process of its own (so each one's memory is its own), set up
+once; the parent hands them the same batches in turn — each kind's updates split
+into --rounds batches, floor and Gigbot alternating, one process idle while the
+other runs — so a machine whose load drifts (others' work) weighs on both alike.
 
 Kinds: /menu, /help, a button on a card (a result's "show job"), a wizard text
 step (the job title; the step is put back between updates, not timed), a search
 (/jobs python). Printed per kind: updates/s of each, Gigbot / floor (≥ 1.0× is
-the target), and the SQL statements an update costs in each (cursor executions,
-BEGIN and COMMIT included).
+the target), the SQL statements an update costs in each (cursor executions,
+BEGIN included; COMMIT and ROLLBACK are driver calls, not counted), and each
+process's peak RSS while it ran that kind's batches.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
+import os
 import random
+import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -38,15 +48,9 @@ import sqlalchemy as sa
 from aiogram import Bot, Dispatcher
 from aiogram.types import CallbackQuery, Message, Update
 from sqlalchemy import event
-from sqlalchemy.dialects.sqlite.aiosqlite import SQLiteDialect_aiosqlite
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
-from bench import market
-from bench.support import WallClock, machine, migrated_database
-from bot.adapters.events import to_event
-from domain.config import MarketConfig
-from handlers.engine import Engine
-from storage.database import Database, create_engine
+from bench.support import PROJECT, MemoryPeak, machine
 
 TOKEN = "123456789:AAfloor-bench_1"
 FRED, CARLA = 7_000_001, 7_000_002
@@ -155,80 +159,166 @@ def floor_bot(engine: AsyncEngine) -> Dispatcher:
     return dp
 
 
-async def measure_floor(folder: Path, updates: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
-    # Gigbot's SQLite settings on SQLAlchemy's own aiosqlite adapter (Gigbot's engines
-    # use storage/sqlite_driver.py's one-hop cursor; the floor is the stock stack).
-    stock = SQLiteDialect_aiosqlite.import_dbapi()
-    engine = create_engine(f"sqlite+aiosqlite:///{folder / 'floor.db'}", module=stock)
-    async with engine.begin() as conn:
-        for ddl in FLOOR_SCHEMA:
-            await conn.execute(sa.text(ddl))
-    bot = Bot(TOKEN)
-    dp = floor_bot(engine)
-    stmts = Statements(engine)
-    out: dict[str, Any] = {}
-    try:
+def floor_engine(path: Path) -> AsyncEngine:
+    """SQLAlchemy async on SQLAlchemy's stock aiosqlite adapter, with Gigbot's SQLite
+    settings (storage/database.py: WAL, busy timeout, synchronous=NORMAL, BEGIN
+    IMMEDIATE). Written out here so the floor's process loads nothing of Gigbot."""
+    engine = create_async_engine(f"sqlite+aiosqlite:///{path}", connect_args={"timeout": 30})
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        for pragma in ("journal_mode=WAL", "busy_timeout=30000", "foreign_keys=ON"):
+            cursor.execute(f"PRAGMA {pragma}")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def on_begin(connection: Any) -> None:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+    return engine
+
+
+# --- one side, in a process of its own ------------------------------------------------
+
+
+class Side:
+    """A bot fed updates: `handle(payload)` → seconds the update took."""
+
+    stmts: Statements
+
+    async def handle(self, kind: str, payload: dict[str, Any]) -> float:
+        raise NotImplementedError
+
+    async def close(self) -> None:
+        raise NotImplementedError
+
+
+class FloorSide(Side):
+    async def open(self, folder: Path) -> FloorSide:
+        self.engine = floor_engine(folder / "floor.db")
+        async with self.engine.begin() as conn:
+            for ddl in FLOOR_SCHEMA:
+                await conn.execute(sa.text(ddl))
+        self.bot = Bot(TOKEN)
+        self.dp = floor_bot(self.engine)
+        self.stmts = Statements(self.engine)
         for payload in [message(1, FRED, "/menu"), press(2, FRED, "br:show_job:1")]:  # warm up
-            await dp.feed_update(bot, Update.model_validate(payload, context={"bot": bot}))
-        for kind, payloads in updates.items():
-            stmts.count = 0
-            began = time.perf_counter()
-            for payload in payloads:
-                update = Update.model_validate(payload, context={"bot": bot})
-                await dp.feed_update(bot, update)
-            wall = time.perf_counter() - began
-            out[kind] = (len(payloads) / wall, stmts.count / len(payloads))
-    finally:
-        await bot.session.close()
-        await engine.dispose()
-    return out
+            await self.handle("", payload)
+        return self
+
+    async def handle(self, kind: str, payload: dict[str, Any]) -> float:
+        began = time.perf_counter()
+        update = Update.model_validate(payload, context={"bot": self.bot})
+        await self.dp.feed_update(self.bot, update)
+        return time.perf_counter() - began
+
+    async def close(self) -> None:
+        await self.bot.session.close()
+        await self.engine.dispose()
 
 
-async def measure_gigbot(folder: Path, updates: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
-    async with migrated_database("sqlite", None, folder) as url:
-        db = Database(url)
+class GigbotSide(Side):
+    async def open(self, folder: Path) -> GigbotSide:
+        from bench import market
+        from bench.support import WallClock, migrated_database
+        from bot.adapters.events import to_event
+        from domain.config import MarketConfig
+        from handlers.engine import Engine
+        from storage.database import Database
+
+        self._database = migrated_database("sqlite", None, folder)
+        url = await self._database.__aenter__()
+        self.db = db = Database(url)
         clock, config = WallClock(), MarketConfig()
-        try:
-            await market.add_users(db, clock, range(CARLA, CARLA + 1), client=True)
-            await market.add_users(db, clock, range(FRED, FRED + 1), freelancer=True)
-            job_ids = await market.publish_jobs(db, clock, config, [CARLA], 300, random.Random(1))
-            engine = Engine(
-                db.uow,
-                clock,
-                config,
-                reader_factory=db.read_uow if db.splits_reads else None,
-            )
-            bot = Bot(TOKEN)
-            stmts = Statements(db.engine, db.reader_engine)
+        await market.add_users(db, clock, range(CARLA, CARLA + 1), client=True)
+        await market.add_users(db, clock, range(FRED, FRED + 1), freelancer=True)
+        self.job_ids = await market.publish_jobs(db, clock, config, [CARLA], 300, random.Random(1))
+        self.engine = Engine(
+            db.uow, clock, config, reader_factory=db.read_uow if db.splits_reads else None
+        )
+        self.bot = Bot(TOKEN)
+        self.to_event = to_event
+        self.stmts = Statements(db.engine, db.reader_engine)
+        # Warm up and put the client in the wizard (not timed).
+        await self.handle("", message(1, FRED, "/menu"))
+        await self.handle("", message(2, CARLA, "/post"))
+        return self
 
-            def parse(payload: dict[str, Any]) -> Any:
-                return to_event(Update.model_validate(payload, context={"bot": bot}), "gigbot")
+    async def handle(self, kind: str, payload: dict[str, Any]) -> float:
+        if kind == "card button":
+            payload["callback_query"]["data"] = f"br:show_job:{self.job_ids[0]}"
+        if kind == "wizard text step":
+            counted = self.stmts.count
+            await _back_to_title(self.db)
+            self.stmts.count = counted  # the reset is not the update's
+        began = time.perf_counter()
+        update = Update.model_validate(payload, context={"bot": self.bot})
+        await self.engine.handle(self.to_event(update, "gigbot"))
+        return time.perf_counter() - began
 
-            # Warm up and put the client in the wizard (not timed).
-            await engine.handle(parse(message(1, FRED, "/menu")))
-            await engine.handle(parse(message(2, CARLA, "/post")))
-            out: dict[str, Any] = {}
-            for kind, payloads in updates.items():
-                stmts.count = 0
-                wall = 0.0
-                for payload in payloads:
-                    if kind == "card button":
-                        payload["callback_query"]["data"] = f"br:show_job:{job_ids[0]}"
-                    if kind == "wizard text step":
-                        counted = stmts.count
-                        await _back_to_title(db)
-                        stmts.count = counted  # the reset is not the update's
-                    began = time.perf_counter()
-                    await engine.handle(parse(payload))
-                    wall += time.perf_counter() - began
-                out[kind] = (len(payloads) / wall, stmts.count / len(payloads))
-            await bot.session.close()
-        finally:
-            await db.dispose()
-    return out
+    async def close(self) -> None:
+        await self.bot.session.close()
+        await self.db.dispose()
+        await self._database.__aexit__(None, None, None)
 
 
-async def _back_to_title(db: Database) -> None:
+async def serve(side_name: str, folder: Path) -> None:
+    """The child: set up, then run the batches the parent asks for (JSON lines)."""
+    side = await (FloorSide() if side_name == "floor" else GigbotSide()).open(folder)
+    ids = iter(range(1_000, 100_000_000))
+    loop = asyncio.get_running_loop()
+    print(json.dumps({"ready": True}), flush=True)
+    try:
+        while line := await loop.run_in_executor(None, sys.stdin.readline):
+            ask = json.loads(line)
+            kind, count = ask["kind"], ask["count"]
+            payloads = [UPDATES[kind](next(ids)) for _ in range(count)]
+            side.stmts.count = 0
+            with MemoryPeak(trace=False) as memory:
+                took = sum([await side.handle(kind, payload) for payload in payloads])
+            reply = {"seconds": took, "statements": side.stmts.count, "rss": memory.peak}
+            print(json.dumps(reply), flush=True)
+    finally:
+        await side.close()
+
+
+class Child:
+    def __init__(self, side: str, folder: Path) -> None:
+        env = {**os.environ, "PYTHONPATH": str(PROJECT)}
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "bench.floor", "--serve", side, "--folder", str(folder)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+            cwd=PROJECT,
+            env=env,
+        )
+        assert json.loads(self._line())["ready"]
+
+    def _line(self) -> str:
+        assert self.process.stdout is not None
+        line = self.process.stdout.readline()
+        if not line:
+            raise RuntimeError(f"the bench process exited ({self.process.wait()})")
+        return line
+
+    def run(self, kind: str, count: int) -> dict[str, Any]:
+        assert self.process.stdin is not None
+        self.process.stdin.write(json.dumps({"kind": kind, "count": count}) + "\n")
+        self.process.stdin.flush()
+        reply: dict[str, Any] = json.loads(self._line())
+        return reply
+
+    def close(self) -> None:
+        assert self.process.stdin is not None
+        self.process.stdin.close()
+        self.process.wait(timeout=60)
+
+
+async def _back_to_title(db: Any) -> None:
     """Put the client back at the wizard's title step (between updates, not timed)."""
     async with db.engine.begin() as conn:
         await conn.execute(
@@ -237,39 +327,77 @@ async def _back_to_title(db: Database) -> None:
         )
 
 
-def script(count: int) -> dict[str, list[dict[str, Any]]]:
-    ids = iter(range(1_000, 1_000_000))
-    kinds: dict[str, Callable[[int], dict[str, Any]]] = {
-        "/menu": lambda n: message(n, FRED, "/menu"),
-        "/help": lambda n: message(n, FRED, "/help"),
-        "card button": lambda n: press(n, FRED, "br:show_job:1"),
-        "wizard text step": lambda n: message(n, CARLA, f"A logo for a bakery no. {n}"),
-        "search /jobs python": lambda n: message(n, FRED, "/jobs python"),
+UPDATES: dict[str, Callable[[int], dict[str, Any]]] = {
+    "/menu": lambda n: message(n, FRED, "/menu"),
+    "/help": lambda n: message(n, FRED, "/help"),
+    "card button": lambda n: press(n, FRED, "br:show_job:1"),
+    "wizard text step": lambda n: message(n, CARLA, f"A logo for a bakery no. {n}"),
+    "search /jobs python": lambda n: message(n, FRED, "/jobs python"),
+}
+
+
+def run(args: argparse.Namespace) -> int:
+    rounds = max(1, min(args.rounds, args.updates))
+    figures: dict[str, dict[str, dict[str, float]]] = {
+        side: {kind: {"seconds": 0.0, "statements": 0, "rss": 0} for kind in KINDS}
+        for side in ("floor", "gigbot")
     }
-    return {kind: [make(next(ids)) for _ in range(count)] for kind, make in kinds.items()}
-
-
-async def run(args: argparse.Namespace) -> int:
     with tempfile.TemporaryDirectory() as tmp:
-        floor = await measure_floor(Path(tmp), script(args.updates))
-        gigbot = await measure_gigbot(Path(tmp), script(args.updates))
-    wizard_note = "(the wizard step's reset between updates is not counted)"
-    print(f"\nfloor: {args.updates} updates of each kind, one at a time, SQLite ({machine()})")
+        (Path(tmp) / "floor").mkdir()
+        (Path(tmp) / "gigbot").mkdir()
+        children = {side: Child(side, Path(tmp) / side) for side in ("floor", "gigbot")}
+        try:
+            for kind in KINDS:
+                for k in range(rounds):
+                    count = args.updates // rounds + (k < args.updates % rounds)
+                    order = ("floor", "gigbot") if k % 2 == 0 else ("gigbot", "floor")
+                    for side in order:
+                        got = children[side].run(kind, count)
+                        mine = figures[side][kind]
+                        mine["seconds"] += got["seconds"]
+                        mine["statements"] += got["statements"]
+                        mine["rss"] = max(mine["rss"], got["rss"])
+        finally:
+            for child in children.values():
+                child.close()
+    wizard_note = "the wizard step's reset between updates is not counted"
     print(
-        f"  {'':<22}{'gigbot/s':>10}{'floor/s':>10}{'ratio':>8}{'gigbot SQL':>12}{'floor SQL':>11}"
+        f"\nfloor: {args.updates} updates of each kind, one at a time, in {rounds} alternating "
+        f"batches, SQLite ({machine()})"
+    )
+    print(
+        f"  {'':<22}{'gigbot/s':>10}{'floor/s':>10}{'ratio':>8}{'gigbot SQL':>12}"
+        f"{'floor SQL':>11}{'gigbot MB':>11}{'floor MB':>10}"
     )
     for kind in KINDS:
-        g_rate, g_sql = gigbot[kind]
-        f_rate, f_sql = floor[kind]
+        g, f = figures["gigbot"][kind], figures["floor"][kind]
+        g_rate, f_rate = args.updates / g["seconds"], args.updates / f["seconds"]
         print(
             f"  {kind:<22}{g_rate:>10.0f}{f_rate:>10.0f}{g_rate / f_rate:>7.2f}×"
-            f"{g_sql:>12.1f}{f_sql:>11.1f}"
+            f"{g['statements'] / args.updates:>12.1f}{f['statements'] / args.updates:>11.1f}"
+            f"{g['rss'] / 1e6:>11.0f}{f['rss'] / 1e6:>10.0f}"
         )
-    print(f"  ratio = Gigbot's rate / the floor's (target ≥ 1.00×); SQL per update {wizard_note}")
+    print(
+        "  ratio = Gigbot's rate / the floor's (target ≥ 1.00×); SQL per update "
+        f"({wizard_note}); MB = each process's peak RSS while it ran that kind"
+    )
     return 0
 
 
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench floor", description=__doc__)
     parser.add_argument("--updates", type=int, default=150, help="updates of each kind")
-    return asyncio.run(run(parser.parse_args(argv)))
+    parser.add_argument(
+        "--rounds", type=int, default=5, help="batches each kind is split into (alternating)"
+    )
+    parser.add_argument("--serve", choices=["floor", "gigbot"], help=argparse.SUPPRESS)
+    parser.add_argument("--folder", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.serve:
+        asyncio.run(serve(args.serve, args.folder))
+        return 0
+    return run(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
