@@ -85,8 +85,19 @@ async def menu(ctx: Context) -> None:
     await show_menu(ctx, edit=ctx.event.kind == "button")
 
 
+# The help text by (language, admin, commands registered): the same for everyone alike.
+_HELPS: dict[tuple[object, ...], Html] = {}
+
+
 @command("help", order=30, menu=Menu.ANY, menu_order=130, read_only=True)
 async def help_(ctx: Context) -> None:
+    key = (ctx.user.language, ctx.is_admin, len(ROUTER.commands))
+    if key not in _HELPS:
+        _HELPS[key] = _help_text(ctx)
+    await ctx.reply(_HELPS[key], menu_keyboard(ctx))
+
+
+def _help_text(ctx: Context) -> Html:
     t = ctx.t
     lines = [t("help.title"), Html("")]
     lines += [Html(f"/{r.name} — ") + t.plain(r.description_key) for r in ROUTER.listed(False)]
@@ -96,7 +107,7 @@ async def help_(ctx: Context) -> None:
             lines += [Html(""), t("help.admin")]
             lines += [Html(f"/{r.name} — ") + t.plain(r.description_key) for r in admin]
     lines += [Html(""), t("help.footer")]
-    await ctx.reply(join(lines), menu_keyboard(ctx))
+    return join(lines)
 
 
 @on_button(COMMAND)

@@ -230,3 +230,18 @@ async def test_the_main_menu_is_built_once_for_people_alike(db, clock, config):
         assert menu_keyboard(ctx)[0][0]["text"] != "changed"
         user.is_client = user.is_freelancer = True  # both roles: more buttons
         assert sum(map(len, menu_keyboard(ctx))) > sum(map(len, mine))
+
+
+async def test_the_help_is_built_once_for_people_alike(db, clock, config):
+    """handlers/flows/menu.py keeps built help texts by language and admin."""
+    from tests.flows.conftest import ADMIN_ID
+
+    h = Harness(db, clock, config)
+    gus, hana = h.person("Gus"), h.person("Hana", lang="ru")
+    admin = h.person("Ada", id=ADMIN_ID)
+    for who in (gus, hana, admin, gus):
+        await h.send(who, "/help")
+    assert h.texts(gus)[0] == h.texts(gus)[1]
+    assert "Admin commands" not in h.last(gus).text
+    assert "Admin commands" in h.last(admin).text
+    assert h.last(hana).text != h.last(gus).text  # Russian
