@@ -41,7 +41,8 @@ async def is_blocked(uow: UnitOfWork, a: int, b: int) -> bool:
     """Either of the two blocked the other."""
     if a == b:
         return False
-    return await blocked_by(uow, a, b) or await blocked_by(uow, b, a)
+    # One read for both directions (no one blocks themselves: (a, a) never matches).
+    return bool(await uow.blocks.find("", 1, blocker_id=[a, b], blocked_id=[a, b]))
 
 
 async def require_contact(
