@@ -7,6 +7,8 @@ milestones due)."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import cache
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -27,95 +29,151 @@ from storage.tables import (
 HIRED = (ContractStatus.ACTIVE, ContractStatus.ENDED)
 
 
+IDS = sa.bindparam("ids", expanding=True)  # the page's people, bound at execution
+
+
+def _rating(role: sa.Column[int], figure: sa.ColumnElement[int]) -> sa.ScalarSelect[int]:
+    """Each person's revealed reviews in one role (the contract's client or
+    freelancer): the sum of their ratings, or how many."""
+    return (
+        sa.select(figure)
+        .select_from(reviews.join(contracts, contracts.c.id == reviews.c.contract_id))
+        .where(
+            reviews.c.reviewee_id == users.c.id,
+            role == users.c.id,
+            reviews.c.status == ReviewStatus.REVEALED,
+        )
+        .scalar_subquery()
+    )
+
+
+def _facts(*figures: sa.ColumnElement[Any]) -> sa.Select[Any]:
+    """One row a person (id, member since, the figures), for those who exist."""
+    return sa.select(users.c.id, users.c.created_at, *figures).where(users.c.id.in_(IDS))
+
+
+# The statements are built once (values bound at execution): building one of these
+# and its cache key cost more than running it.
+
+
+@cache
+def _client_facts() -> sa.Select[Any]:
+    posted = (
+        sa.select(sa.func.count())
+        .where(jobs.c.client_id == users.c.id, jobs.c.published_at.is_not(None))
+        .scalar_subquery()
+    )
+    hires = (
+        sa.select(sa.func.count())
+        .where(contracts.c.client_id == users.c.id, contracts.c.status.in_(HIRED))
+        .scalar_subquery()
+    )
+    # A payment the gateway confirmed, that went into escrow (not a late one sent
+    # back) and that the payer's bank did not take back.
+    verified = sa.exists().where(
+        payments.c.payer_id == users.c.id,
+        payments.c.status == "succeeded",
+        payments.c.failure_reason.is_(None),
+        payments.c.charged_back_at.is_(None),
+    )
+    return _facts(
+        posted,
+        hires,
+        _rating(contracts.c.client_id, sa.func.coalesce(sa.func.sum(reviews.c.rating), 0)),
+        _rating(contracts.c.client_id, sa.func.count()),
+        verified,
+    )
+
+
+@cache
+def _client_spent() -> sa.Select[Any]:
+    # Paid to freelancers: released milestones in full, split ones by the share
+    # the settlement gave the freelancer (one settled dispute per split milestone).
+    share = (
+        sa.select(sa.func.max(disputes.c.resolution_share))
+        .where(disputes.c.milestone_id == milestones.c.id)
+        .scalar_subquery()
+    )
+    paid = sa.case(
+        (milestones.c.status == MilestoneStatus.RELEASED, milestones.c.amount),
+        else_=sa.func.coalesce(share, 0),
+    )
+    return (
+        sa.select(contracts.c.client_id, milestones.c.currency, sa.func.sum(paid))
+        .join(contracts, contracts.c.id == milestones.c.contract_id)
+        .where(
+            contracts.c.client_id.in_(IDS),
+            milestones.c.status.in_((MilestoneStatus.RELEASED, MilestoneStatus.SPLIT)),
+        )
+        .group_by(contracts.c.client_id, milestones.c.currency)
+    )
+
+
+@cache
+def _freelancer_facts() -> sa.Select[Any]:
+    completed = (
+        sa.select(sa.func.count())
+        .where(
+            contracts.c.freelancer_id == users.c.id,
+            contracts.c.status == ContractStatus.ENDED,
+        )
+        .scalar_subquery()
+    )
+    verified = sa.exists().where(
+        identity_verifications.c.user_id == users.c.id,
+        identity_verifications.c.status == "verified",
+    )
+    return _facts(
+        completed,
+        _rating(contracts.c.freelancer_id, sa.func.coalesce(sa.func.sum(reviews.c.rating), 0)),
+        _rating(contracts.c.freelancer_id, sa.func.count()),
+        verified,
+    )
+
+
+@cache
+def _freelancer_due() -> sa.Select[Any]:
+    return (
+        sa.select(
+            contracts.c.freelancer_id,
+            milestones.c.due_date,
+            milestones.c.submitted_at,
+            milestones.c.status,
+        )
+        .join(contracts, contracts.c.id == milestones.c.contract_id)
+        .where(
+            contracts.c.freelancer_id.in_(IDS),
+            contracts.c.status.in_(HIRED),
+            milestones.c.due_date.is_not(None),
+            sa.or_(milestones.c.submitted_at.is_not(None), milestones.c.status.in_(sorted(HELD))),
+        )
+    )
+
+
 class SqlTrackRecords:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def _rows(self, stmt: sa.Select[tuple[object, ...]]) -> list[sa.Row[tuple[object, ...]]]:
-        return list((await self.session.execute(stmt)).all())
-
-    def _rating(self, role: sa.Column[int], figure: sa.ColumnElement[int]) -> sa.ScalarSelect[int]:
-        """Each person's revealed reviews in one role (the contract's client or
-        freelancer): the sum of their ratings, or how many."""
-        return (
-            sa.select(figure)
-            .select_from(reviews.join(contracts, contracts.c.id == reviews.c.contract_id))
-            .where(
-                reviews.c.reviewee_id == users.c.id,
-                role == users.c.id,
-                reviews.c.status == ReviewStatus.REVEALED,
-            )
-            .scalar_subquery()
-        )
-
-    async def _facts(
-        self, ids: list[int], *figures: sa.ColumnElement[object]
-    ) -> dict[int, sa.Row[tuple[object, ...]]]:
-        """One row a person (id, member since, the figures), for those who exist."""
-        stmt = sa.select(users.c.id, users.c.created_at, *figures).where(users.c.id.in_(ids))
-        return {r[0]: r for r in await self._rows(stmt)}  # type: ignore[misc]
+    async def _rows(self, stmt: sa.Select[Any], ids: list[int]) -> list[sa.Row[Any]]:
+        return list((await self.session.execute(stmt, {"ids": ids})).all())
 
     async def clients(self, user_ids: Sequence[int]) -> dict[int, ClientFacts]:
         ids = sorted(set(user_ids))
         if not ids:
             return {}
-        posted = (
-            sa.select(sa.func.count())
-            .where(jobs.c.client_id == users.c.id, jobs.c.published_at.is_not(None))
-            .scalar_subquery()
-        )
-        hires = (
-            sa.select(sa.func.count())
-            .where(contracts.c.client_id == users.c.id, contracts.c.status.in_(HIRED))
-            .scalar_subquery()
-        )
-        # A payment the gateway confirmed, that went into escrow (not a late one sent
-        # back) and that the payer's bank did not take back.
-        verified = sa.exists().where(
-            payments.c.payer_id == users.c.id,
-            payments.c.status == "succeeded",
-            payments.c.failure_reason.is_(None),
-            payments.c.charged_back_at.is_(None),
-        )
-        facts = await self._facts(
-            ids,
-            posted,
-            hires,
-            self._rating(contracts.c.client_id, sa.func.coalesce(sa.func.sum(reviews.c.rating), 0)),
-            self._rating(contracts.c.client_id, sa.func.count()),
-            verified,
-        )
-        # Paid to freelancers: released milestones in full, split ones by the share
-        # the settlement gave the freelancer (one settled dispute per split milestone).
-        share = (
-            sa.select(sa.func.max(disputes.c.resolution_share))
-            .where(disputes.c.milestone_id == milestones.c.id)
-            .scalar_subquery()
-        )
-        paid = sa.case(
-            (milestones.c.status == MilestoneStatus.RELEASED, milestones.c.amount),
-            else_=sa.func.coalesce(share, 0),
-        )
+        facts = {r[0]: r for r in await self._rows(_client_facts(), ids)}
         spent: dict[int, dict[str, int]] = {}
-        for client_id, currency, amount in await self._rows(
-            sa.select(contracts.c.client_id, milestones.c.currency, sa.func.sum(paid))
-            .join(contracts, contracts.c.id == milestones.c.contract_id)
-            .where(
-                contracts.c.client_id.in_(ids),
-                milestones.c.status.in_((MilestoneStatus.RELEASED, MilestoneStatus.SPLIT)),
-            )
-            .group_by(contracts.c.client_id, milestones.c.currency)
-        ):
-            spent.setdefault(client_id, {})[currency] = int(amount or 0)  # type: ignore[index]
+        for client_id, currency, amount in await self._rows(_client_spent(), ids):
+            spent.setdefault(client_id, {})[currency] = int(amount or 0)
         return {
             i: ClientFacts(
                 user_id=i,
-                member_since=row[1],  # type: ignore[arg-type]
-                jobs_posted=int(row[2]),  # type: ignore[call-overload]
-                hires=int(row[3]),  # type: ignore[call-overload]
+                member_since=row[1],
+                jobs_posted=int(row[2]),
+                hires=int(row[3]),
                 spent=spent.get(i, {}),
-                rating_sum=int(row[4]),  # type: ignore[call-overload]
-                rating_count=int(row[5]),  # type: ignore[call-overload]
+                rating_sum=int(row[4]),
+                rating_count=int(row[5]),
                 payment_verified=bool(row[6]),
             )
             for i, row in sorted(facts.items())
@@ -125,54 +183,21 @@ class SqlTrackRecords:
         ids = sorted(set(user_ids))
         if not ids:
             return {}
-        completed = (
-            sa.select(sa.func.count())
-            .where(
-                contracts.c.freelancer_id == users.c.id,
-                contracts.c.status == ContractStatus.ENDED,
-            )
-            .scalar_subquery()
-        )
-        verified = sa.exists().where(
-            identity_verifications.c.user_id == users.c.id,
-            identity_verifications.c.status == "verified",
-        )
-        facts = await self._facts(
-            ids,
-            completed,
-            self._rating(
-                contracts.c.freelancer_id, sa.func.coalesce(sa.func.sum(reviews.c.rating), 0)
-            ),
-            self._rating(contracts.c.freelancer_id, sa.func.count()),
-            verified,
-        )
-        held = sorted(HELD)
+        facts = {r[0]: r for r in await self._rows(_freelancer_facts(), ids)}
         due: dict[int, list[DueMilestone]] = {}
         for freelancer_id, due_date, submitted_at, status in await self._rows(
-            sa.select(
-                contracts.c.freelancer_id,
-                milestones.c.due_date,
-                milestones.c.submitted_at,
-                milestones.c.status,
-            )
-            .join(contracts, contracts.c.id == milestones.c.contract_id)
-            .where(
-                contracts.c.freelancer_id.in_(ids),
-                contracts.c.status.in_(HIRED),
-                milestones.c.due_date.is_not(None),
-                sa.or_(milestones.c.submitted_at.is_not(None), milestones.c.status.in_(held)),
-            )
+            _freelancer_due(), ids
         ):
-            due.setdefault(freelancer_id, []).append(  # type: ignore[arg-type]
-                DueMilestone(due_date, submitted_at, status in HELD)  # type: ignore[arg-type]
+            due.setdefault(freelancer_id, []).append(
+                DueMilestone(due_date, submitted_at, status in HELD)
             )
         return {
             i: FreelancerFacts(
                 user_id=i,
-                member_since=row[1],  # type: ignore[arg-type]
-                completed=int(row[2]),  # type: ignore[call-overload]
-                rating_sum=int(row[3]),  # type: ignore[call-overload]
-                rating_count=int(row[4]),  # type: ignore[call-overload]
+                member_since=row[1],
+                completed=int(row[2]),
+                rating_sum=int(row[3]),
+                rating_count=int(row[4]),
                 due=tuple(due.get(i, ())),
                 identity_verified=bool(row[5]),
             )
