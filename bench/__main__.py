@@ -1,10 +1,10 @@
-"""Benchmarks: `python -m bench [sender|engine|ledger|search|talent|alerts|floor|all|quick] [options]`.
+"""Benchmarks: `python -m bench [sender|engine|ledger|search|talent|services|alerts|floor|all|quick] [options]`.
 
     .venv/bin/python -m bench                      # quick: every benchmark, small sizes
     .venv/bin/python -m bench engine --help        # one benchmark, its options
     .venv/bin/python -m bench all                  # every benchmark at its default size
 
-The database benchmarks (engine, ledger, search, talent: bench/*_bench.py) compare SQLite with
+The database benchmarks (engine, ledger, search, talent, services: bench/*_bench.py) compare SQLite with
 PostgreSQL side by side when GIGBOT_TEST_POSTGRES_URL or --postgres names a server.
 The outbox sender benchmark follows; options given without a subcommand are its options,
 as before (`python -m bench --rows 5000 …`).
@@ -238,6 +238,7 @@ DATABASE_BENCHES = {
     "ledger": "bench.ledger_bench",
     "search": "bench.search_bench",
     "talent": "bench.talent_bench",
+    "services": "bench.services_bench",
     "alerts": "bench.alerts_bench",
 }
 SUMMARY = {
@@ -246,16 +247,21 @@ SUMMARY = {
     "ledger": "fund→submit→release cycles: settlements/s; racing releases: refusals",
     "search": "uow.search.search over 20,000 jobs: FTS5 vs tsvector, queries/s, latency",
     "talent": "talent search and invite ranking over 100,000 profiles: p50/p95, both databases",
+    "services": "services catalogue search over 100,000 services: p50/p95/p99, both databases",
     "alerts": "publishing a job against 100,000 alert subscriptions: p50/p95, alerts per job",
     "floor": "Gigbot's common updates against a minimal aiogram+SQLAlchemy bot: rate, SQL",
+    "fanout": "3,000 alerts under Telegram's limits while 5 people act: Gigbot vs PTB's limiter",
+    "sender-memory": "the outbox sender with 100,000 rows queued: claim time, peak RSS, tracemalloc",
 }
 FLOOR_QUICK = ["--updates", "40"]
 SENDER_QUICK = ["--rows", "1000", "--chats", "200"]
+FANOUT_QUICK = ["--sends", "300"]
+SENDER_MEMORY_QUICK = ["--rows", "20000", "--chats", "10000", "--seconds", "5"]
 
 
 def usage() -> str:
     lines = [
-        "usage: python -m bench [sender|engine|ledger|search|talent|alerts|floor|all|quick] [options]",
+        "usage: python -m bench [sender|engine|ledger|search|talent|services|alerts|floor|all|quick] [options]",
         "",
         "  (nothing)  quick: every benchmark at small sizes (make bench)",
         "  all        every benchmark at its default size",
@@ -289,6 +295,10 @@ def every_bench(quick: bool, argv: list[str]) -> int:
         status |= database_bench(name, (module.QUICK if quick else []) + extra)
     print("\n== floor ==", flush=True)
     status |= floor_main(FLOOR_QUICK if quick else [])
+    print("\n== fanout ==", flush=True)
+    status |= fanout_main(FANOUT_QUICK if quick else [])
+    print("\n== sender-memory ==", flush=True)
+    status |= sender_memory_main(SENDER_MEMORY_QUICK if quick else [])
     return status
 
 
@@ -296,6 +306,18 @@ def floor_main(argv: list[str]) -> int:
     from bench.floor import main as floor
 
     return floor(argv)
+
+
+def fanout_main(argv: list[str]) -> int:
+    from bench.fanout_bench import main as fanout
+
+    return fanout(argv)
+
+
+def sender_memory_main(argv: list[str]) -> int:
+    from bench.fanout_bench import memory_main
+
+    return memory_main(argv)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -312,6 +334,10 @@ def main(argv: list[str] | None = None) -> int:
         return sender_main(rest)
     if head == "floor":
         return floor_main(rest)
+    if head == "fanout":
+        return fanout_main(rest)
+    if head == "sender-memory":
+        return sender_memory_main(rest)
     if head in DATABASE_BENCHES:
         return database_bench(head, rest)
     if head.startswith("-"):
