@@ -263,3 +263,27 @@ async def test_inline_shares_service_cards(h: Harness):
     assert len(none_of_her_own.results) == 2 and not none_of_her_own.is_personal
     jobs = await _inline(h, clara, "logo")  # without "service": jobs, as before
     assert all(r.id.startswith("job_") for r in jobs.results)
+
+
+async def test_home_counts_in_words_and_a_price_range_is_forgiving(h: Harness):
+    felix = await freelancer(h, "Felix")
+    await seed(h, felix, "Logo for a bakery", packages=((5_000, 3),))
+    clara = await client(h, "Clara")
+    boris = await client(h, "Boris", lang="ru")
+    await h.send(clara, "/catalog")
+    assert "1 service ready to buy" in h.last(clara).text
+    await h.send(boris, "/catalog")
+    assert "1 услуга готова к покупке" in h.last(boris).text
+
+    await h.press(clara, "🛍 All services")
+    await h.press(clara, "💲 Price")
+    await h.send(clara, "cheap")  # not an amount: a reason, nothing changes
+    assert "Services found" not in h.last(clara).text
+    await h.send(clara, "100 - 20")  # the wrong way round: taken as 20–100
+    found = h.last(clara)
+    assert "$20.00–$100.00" in found.text and "Services found: 1" in found.text
+    await h.press(clara, "✅ 💲 Price")
+    await h.press(clara, "Any price")
+    assert (
+        "Services found: 1" in h.last(clara).text and "💲" not in h.last(clara).text.split("\n")[1]
+    )
