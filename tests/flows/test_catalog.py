@@ -287,3 +287,26 @@ async def test_home_counts_in_words_and_a_price_range_is_forgiving(h: Harness):
     assert (
         "Services found: 1" in h.last(clara).text and "💲" not in h.last(clara).text.split("\n")[1]
     )
+
+
+async def test_deep_link_to_a_paused_deleted_or_unknown_service(h: Harness):
+    felix = await freelancer(h, "Felix")
+    paused = await seed(h, felix, "Voice-over for a podcast intro")
+    deleted = await seed(h, felix, "Voice-over for an audiobook")
+    async with h.db.uow() as uow:
+        for sid, status in ((paused, ServiceStatus.PAUSED), (deleted, ServiceStatus.DELETED)):
+            service = await uow.services.get(sid)
+            service.status = status
+            await uow.service_search.reindex(sid)
+        await uow.commit()
+    clara = await client(h, "Clara")
+    await h.send(clara, f"/start service_{paused}")
+    card = h.last(clara)
+    assert "Voice-over for a podcast intro" in card.text and not _buys(card, paused)
+    await h.send(clara, f"/start service_{deleted}")
+    assert "This service is not available" in h.last(clara).text
+    await h.send(clara, "/start service_999999")
+    assert "This service is not available" in h.last(clara).text
+    await h.press_data(clara, f"cat:show:{deleted}")  # an old result's button
+    answer = h.last_answer(clara)
+    assert answer is not None and "not available" in answer.text
