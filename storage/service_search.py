@@ -38,8 +38,9 @@ from sqlalchemy import event
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, attributes
 
+from domain import entities as e
 from domain.catalog import SERVICE_COUNT_CAP, ServiceHit, ServiceQuery
 from domain.services import ServiceStatus
 from domain.states import ContractStatus, ReviewStatus
@@ -57,7 +58,6 @@ from storage.tables import (
     talent_index,
     users,
 )
-from storage.talent_search import _affected as _seller_affected
 
 PG_TS_CONFIG = "'english'::regconfig"  # must equal migration 0019's generated column
 TEXT_COLUMNS = "{title skills body}"  # service_fts's columns a word is looked for in
@@ -200,6 +200,30 @@ def refresh_sellers(connection: sa.Connection, seller_ids: Iterable[int]) -> Non
     }
     if ids:
         refresh_services(connection, ids)
+
+
+# What moves a seller's record (the same writes storage/talent_search.py watches): the
+# object's class → (the seller's attribute, the fields whose change moves it).
+WATCHED: dict[type, tuple[str, tuple[str, ...]]] = {
+    e.User: ("id", ("banned",)),
+    e.Review: ("reviewee_id", ("status",)),
+    e.Contract: ("freelancer_id", ("status",)),
+    e.IdentityVerification: ("user_id", ("status",)),
+    e.FreelancerProfile: ("user_id", ()),  # completeness: any edit
+}
+
+
+def _seller_affected(obj: Any, new: bool) -> int | None:
+    """The seller whose services' rows this object's change may move."""
+    watched = WATCHED.get(type(obj))
+    if watched is None:
+        return None
+    owner, fields = watched
+    if new and not isinstance(obj, e.IdentityVerification | e.FreelancerProfile):
+        return None  # a new user has no services yet; new reviews and contracts count later
+    if new or not fields or any(attributes.get_history(obj, f).has_changes() for f in fields):
+        return getattr(obj, owner)
+    return None
 
 
 def sync_sellers(session: Session, _flush_context: Any) -> None:
