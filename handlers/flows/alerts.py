@@ -526,6 +526,11 @@ async def job_alert(scope: Scope, event: JobAlert) -> None:
     job, user_ids = await _alerted(scope.uow, event.job_id)
     if job is None or not user_ids:
         return
+    if isinstance(scope, Context) and scope.event.chat_id in user_ids:
+        # The person acting (never a job's own client, so not from publishing):
+        # their rows keep ids, for the screen they become (Context._wrote).
+        user_ids.remove(scope.event.chat_id)
+        await write_alerts_each(scope, job, [scope.event.chat_id])
     await write_alerts_bulk(scope, job, user_ids)
 
 
