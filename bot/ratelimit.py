@@ -13,11 +13,11 @@ priority key), not to whoever asked first, which a plain limiter cannot do: a re
 the person acting overtakes queued bulk alerts. Clock and sleep are injectable so the
 arithmetic is tested without waiting.
 
-Slots are kept on schedule: a slot granted a little late (the event loop was busy) does
-not push every later slot back by as much — the next one is due one spacing after the
-slot itself, never less than half a spacing after the late grant — so a busy process
-still sends at the rate instead of losing its lateness on every send (at 30/s, 3 ms
-late a slot cost 9 % of the rate). What keeps Telegram's window is counted on the
+Slots are kept on schedule: a slot granted late (the event loop was busy, up to a
+second) does not push every later slot back by as much — the next one is due one
+spacing after the slot itself, never less than half a spacing after the late grant —
+so a busy process still sends at the rate instead of losing its lateness on every
+send (at 30/s, 3 ms late a slot cost 9 % of the rate). What keeps Telegram's window is counted on the
 grants themselves: never more than `round(rate)` grants within `round(rate)` spacings
 (one second, widened by the margin, at 30/s). The margin leaves room for the way to
 Telegram: two calls granted one second apart may arrive a few milliseconds closer.
@@ -97,6 +97,7 @@ class RateLimiter:
 
     MAX_TRACKED_CHATS = 50_000  # forget chats whose spacing has long passed, beyond this
     DEFAULT_MARGIN = 0.03  # global slots 3 % wider than 1/rate: room for the network
+    CATCH_UP_S = 1.0  # lateness of a slot waited for that later slots make up
 
     def __init__(
         self,
@@ -117,6 +118,7 @@ class RateLimiter:
         self._window_s = self._window_count * self.spacing
         self._granted: deque[float] = deque(maxlen=self._window_count or 1)
         self._next_global = 0.0  # monotonic time of the next free global slot
+        self._slot = 0.0  # when that slot was due on the schedule (<= _next_global)
         self._next_chat: dict[int, float] = {}
         self._waiters: list[tuple[PriorityKey, int, asyncio.Future[None]]] = []
         self._order = itertools.count()
@@ -145,7 +147,7 @@ class RateLimiter:
             self._edits = RateLimiter(
                 self.limits, clock=self._clock, sleep=self._sleep, margin=self.spacing_margin
             )
-            self._edits._next_global = self._paused_until  # a global 429's pause holds
+            self._edits._next_global = self._edits._slot = self._paused_until  # a pause holds
         return self._edits
 
     def pause_chat(self, chat_id: int, seconds: float) -> None:
@@ -156,6 +158,7 @@ class RateLimiter:
     def pause_all(self, seconds: float) -> None:
         """No send at all for `seconds` (a global 429)."""
         self._next_global = max(self._next_global, self._clock() + seconds)
+        self._slot = max(self._slot, self._next_global)  # a pause is not made up after
         self._paused_until = max(self._paused_until, self._clock() + seconds)
         if self._edits is not None:
             self._edits.pause_all(seconds)
@@ -210,26 +213,33 @@ class RateLimiter:
         return wait if wait > 1e-9 else 0.0
 
     async def _dispatch(self) -> None:
+        waited = False  # this slot was slept for (not one that had passed while idle)
         while self._waiters:
             wait = self._global_wait()
             if wait > 0:
                 await self._sleep(wait)
+                waited = True
                 continue  # re-check: a pause may have moved the slot, a better waiter come
             _, _, future = heapq.heappop(self._waiters)
             if future.done():
                 continue
             future.set_result(None)
-            self._schedule_next(self._clock())
+            self._schedule_next(self._clock(), on_schedule=waited)
+            waited = False
         self._dispatcher = None
 
-    def _schedule_next(self, now: float) -> None:
-        """A slot was granted at `now`: when the next one is due."""
-        slot, spacing = self._next_global, self.spacing
+    def _schedule_next(self, now: float, on_schedule: bool) -> None:
+        """A slot was granted at `now`: when the next one is due. A slot waited for and
+        granted late (a busy loop, a stall) keeps the schedule — later slots come half
+        a spacing apart until it is caught up, the window permitting; a slot that had
+        long passed when someone asked (idle) starts afresh."""
+        spacing = self.spacing
         self._granted.append(now)
-        if 0 <= now - slot <= spacing:  # a little late: keep to the schedule
-            self._next_global = max(slot + spacing, now + spacing / 2)
-        else:  # idle before (or paused): start afresh from now
-            self._next_global = now + spacing
+        if on_schedule and 0 <= now - self._slot <= self.CATCH_UP_S:
+            self._slot += spacing
+            self._next_global = max(self._slot, now + spacing / 2)
+        else:
+            self._slot = self._next_global = now + spacing
 
 
 # -- one budget for the bot, shared by every process (docs/scale-out.md) ------------------

@@ -202,3 +202,33 @@ async def test_an_edit_takes_no_per_chat_spacing_and_no_message_slot() -> None:
     await rl.acquire(9, new_message=False)
     assert time.now - paused == pytest.approx(5.0)
     await rl.close()
+
+
+class StallOnce(FakeTime):
+    """One sleep overshoots by `stall` seconds (a blocked event loop), the rest are on time."""
+
+    def __init__(self, stall: float, at: int) -> None:
+        super().__init__()
+        self.stall, self.at = stall, at
+
+    async def sleep(self, seconds: float) -> None:
+        await super().sleep(seconds + (self.stall if len(self.sleeps) == self.at else 0.0))
+
+
+async def test_a_stall_is_made_up_within_the_window_and_without_a_burst() -> None:
+    time = StallOnce(0.3, at=40)
+    rl = limiter(time, global_per_second=30, private_per_second=None)
+    times = await grant_times(rl, time, list(range(151)))
+    # 150 slots of 1/30 s: 5 s, and the 0.3 s stall made up on the way.
+    assert times[-1] - times[0] == pytest.approx(5.0, abs=0.05)
+    assert all(b - a >= 1.0 - 1e-9 for a, b in zip(times, times[30:], strict=False))
+    assert min(gaps(times)) >= round(0.5 / 30, 9)  # half a spacing at the closest
+
+
+async def test_a_pause_from_a_429_is_not_made_up_afterwards() -> None:
+    time = FakeTime()
+    rl = limiter(time, global_per_second=10, private_per_second=None)
+    await grant_times(rl, time, [1, 2])
+    rl.pause_all(3)
+    times = await grant_times(rl, time, [3, 4, 5, 6])
+    assert gaps(times) == [0.1, 0.1, 0.1]  # the full spacing again, no catching up
