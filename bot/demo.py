@@ -10,15 +10,17 @@ notifications they cause are rendered into the outbox like any other):
   rate, portfolio, certifications) and alert subscriptions;
 - two demo clients with open jobs, so browse and search have something to show;
 - pitches by demo freelancers, one of them on Clara's job, so Clara has a pitch
-  to look at as soon as the page opens.
+  to look at as soon as the page opens;
+- three published services by demo freelancers, so /catalog has something to show.
 
 Every person is also a user of the Bot API emulator, with the chat already
 open, so notifications reach them (instead of a 403 that would mark them
 unreachable) and each has a column on the web page.
 
 Idempotent: each item is looked up by its natural key (user id, a client's job
-title, one pitch per job and freelancer, one subscription per person) and only
-what is missing is added, so running it on every start adds nothing new.
+title, one pitch per job and freelancer, one subscription per person, a seller's
+service title) and only what is missing is added, so running it on every start adds
+nothing new.
 Ada (1003) is not seeded: who is an admin is the operator's setting
 (GIGBOT_ADMIN_IDS), not data.
 """
@@ -35,7 +37,7 @@ from domain.config import MarketConfig
 from domain.entities import Job
 from domain.money import exponent
 from domain.ports import Clock, PaymentGateway, UnitOfWork
-from domain.usecases import accounts, alerts, jobs, pitches, profiles
+from domain.usecases import accounts, alerts, jobs, pitches, profiles, services
 from domain.usecases.alerts import SubscriptionFields
 from handlers.system import SystemRunner
 from storage.database import Database
@@ -98,6 +100,19 @@ class DemoPitch:
     price: int  # whole units (the hourly rate on an hourly job)
     duration_days: int
     milestones: tuple[tuple[str, int], ...] = ()  # (title, whole units)
+
+
+@dataclass(frozen=True)
+class DemoService:
+    seller_id: int
+    title: str
+    description: str
+    category: str
+    skills: tuple[str, ...]
+    # (name, what is included, price in whole units, delivery days, revisions)
+    packages: tuple[tuple[str, str, int, int, int], ...]
+    extras: tuple[tuple[str, int, int], ...] = ()  # (title, whole units, days delta)
+    questions: tuple[str, ...] = ()
 
 
 # --- the data --------------------------------------------------------------------
@@ -303,6 +318,51 @@ PITCHES = (
     ),
 )
 
+# Services in the catalogue (/catalog), published by the demo freelancers.
+SERVICES = (
+    DemoService(
+        2001,
+        "A Telegram bot for orders, with payments",
+        "Your customers order and pay in Telegram; you get each order in a chat at once. "
+        "aiogram and PostgreSQL, tested, with a short guide to run it.",
+        "development",
+        ("telegram-bots", "python"),
+        (
+            ("Simple bot", "A menu, an order form and orders sent to your chat.", 150, 5, 1),
+            ("Shop bot", "The simple bot plus a catalogue and Stripe payments.", 400, 10, 2),
+            ("Shop and admin", "The shop bot plus an admin panel and reports.", 800, 14, 3),
+        ),
+        extras=(("Delivery 3 days sooner", 100, -3), ("Hosting set up for you", 60, 1)),
+        questions=("What should the bot sell, and to whom?",),
+    ),
+    DemoService(
+        2002,
+        "A logo for your cafe, shop or start-up",
+        "A simple, memorable logo that works on a cup, a sign and a phone screen. "
+        "Vector files and a one-page guide to its colours and fonts.",
+        "design",
+        ("logo-design", "branding"),
+        (
+            ("One concept", "One logo concept, PNG and SVG.", 50, 3, 1),
+            ("Three concepts", "Three concepts to choose from, all files.", 120, 5, 3),
+            ("Brand kit", "Logo, colours, fonts, business card and menu.", 300, 7, 5),
+        ),
+        extras=(("Source files (AI, Figma)", 20, 0),),
+        questions=("Your business's name, and what it sells?",),
+    ),
+    DemoService(
+        2003,
+        "Product descriptions that sell",
+        "Clear, friendly descriptions for your online shop, checked for SEO.",
+        "writing",
+        ("copywriting",),
+        (
+            ("10 products", "Ten descriptions of up to 120 words.", 40, 2, 1),
+            ("30 products", "Thirty descriptions and a style sheet.", 110, 5, 2),
+        ),
+    ),
+)
+
 
 # --- seeding ---------------------------------------------------------------------
 
@@ -355,6 +415,7 @@ async def seed_data(
             lambda uow, cj: _job(uow, clock, config, *cj),
         ),
         ("pitches", PITCHES, lambda uow, p: _pitch(uow, clock, config, p)),
+        ("services", SERVICES, lambda uow, sv: _service(uow, clock, config, sv)),
     ]
     added: dict[str, int] = {}
     for kind, items, step in steps:
@@ -478,4 +539,36 @@ async def _pitch(uow: UnitOfWork, clock: Clock, config: MarketConfig, pitch: Dem
         [{"title": t, "amount": _minor(a, config.currency)} for t, a in pitch.milestones],
     )
     await pitches.submit_pitch(uow, clock, config, pitch.freelancer_id, job.id, fields)
+    return 1
+
+
+async def _service(
+    uow: UnitOfWork, clock: Clock, config: MarketConfig, service: DemoService
+) -> int:
+    """A published service, unless the seller has one of that title (or is no
+    freelancer any more)."""
+    user = await uow.users.get(service.seller_id)
+    if user is None or not user.is_freelancer:
+        return 0
+    mine = await uow.services.of_seller(service.seller_id, live_only=False)
+    if any(s.title == service.title for s in mine):
+        return 0
+    fields = services.ServiceFields(
+        title=service.title,
+        description=service.description,
+        category=service.category,
+        skills=service.skills,
+        packages=tuple(
+            services.PackageFields(name, included, _minor(price, config.currency), days, revs)
+            for name, included, price, days, revs in service.packages
+        ),
+        extras=tuple(
+            services.ExtraFields(title, _minor(price, config.currency), delta)
+            for title, price, delta in service.extras
+        ),
+        questions=service.questions,
+    )
+    created = await services.create_service(uow, clock, config, service.seller_id, fields)
+    assert created.id is not None
+    await services.publish_service(uow, clock, service.seller_id, created.id)
     return 1

@@ -10,6 +10,7 @@ from bot.app import Runtime
 from bot.config import Settings
 from bot.sandbox import Emulator
 from domain import taxonomy
+from domain.catalog import ServiceQuery
 from domain.config import MarketConfig
 from domain.ports import JobQuery
 from domain.states import JobStatus, PitchStatus
@@ -28,6 +29,7 @@ async def counts(db: Database) -> dict[str, int]:
             "profiles": await uow.profiles.count(),
             "jobs": await uow.jobs.count(),
             "pitches": await uow.pitches.count(),
+            "services": await uow.services.count(),
             "subscriptions": await uow.subscriptions.count(),
             "outbox": await uow.outbox.count(),
         }
@@ -42,6 +44,7 @@ async def test_seed_gives_the_promised_data(db, clock):
         "alerts": len(demo.ALERTS),
         "jobs": JOB_COUNT,
         "pitches": len(demo.PITCHES),
+        "services": len(demo.SERVICES),
     }
 
     async with db.uow() as uow:
@@ -80,6 +83,12 @@ async def test_seed_gives_the_promised_data(db, clock):
         # The pitch notification went to the outbox in Clara's chat, as for a real pitch.
         to_clara = await uow.outbox.find(chat_id=demo.CLARA)
         assert any("New pitch" in m.payload.get("text", "") for m in to_clara)
+
+        # The demo services are in the catalogue, found by words.
+        _, listed = await uow.service_search.search(ServiceQuery())
+        assert listed == len(demo.SERVICES)
+        (logo,), _ = await uow.service_search.search(ServiceQuery(text="logo"))
+        assert logo.category == "design" and logo.min_price == 5_000
 
     # Everyone is an emulator user with an open chat (notifications reach them).
     for uid in [demo.CLARA, demo.FELIX, demo.ADA, *FREELANCER_IDS, *CLIENT_IDS]:
