@@ -206,3 +206,27 @@ async def test_sqlite_walks_fts5_newest_first_with_the_limit_inside(db):
             assert index & 0xC0 == 0xC0, plan
             assert not any("TEMP B-TREE" in line for line in plan), plan
             assert any("SEARCH jobs" in line for line in plan), plan
+
+
+async def test_postgresql_plans_each_search_for_its_words(any_db):
+    """A common word walks pk_jobs backwards and stops at the window; the plan is
+    made for the words (force_custom_plan), not a generic one that cannot know
+    how common they are."""
+    if any_db.dialect != "postgresql":
+        return
+    await _bulk(any_db)
+    async with any_db.engine.connect() as conn:
+        await conn.execute(sa.text("ANALYZE jobs"))
+        await conn.commit()
+    async with any_db.read_uow() as uow:
+        await SqlJobSearch(uow.session).search(JobQuery(text="python"))  # sets the mode
+        mode = await uow.session.scalar(sa.text("SHOW plan_cache_mode"))
+        assert mode == "force_custom_plan"
+        recent = SqlJobSearch(uow.session).window(JobQuery(text="python"), RANK_WINDOW)
+        sql = sa.select(recent.c.id).compile(
+            dialect=uow.session.get_bind().dialect, compile_kwargs={"literal_binds": True}
+        )
+        plan = "\n".join(
+            row[0] for row in (await uow.session.execute(sa.text(f"EXPLAIN {sql}"))).all()
+        )
+        assert "Index Scan Backward using pk_jobs" in plan and "Seq Scan" not in plan, plan
