@@ -1,4 +1,5 @@
-"""Job search and alert candidates: SqlJobSearch implements domain.ports.JobSearch.
+"""Job search, alert audiences and the alerts' bulk write: SqlJobSearch implements
+domain.ports.JobSearch.
 
 Full text runs on the machinery the first migration created: the FTS5 table
 `jobs_fts` on SQLite (ranked by bm25), the weighted tsvector column
@@ -14,6 +15,10 @@ which the full-text indexes walk backwards without sorting (FTS5's rowid is the
 job's id; PostgreSQL walks pk_jobs backwards for common words and uses the GIN
 index for rare ones); a job is numbered when drafted, so a draft published
 long after it was written counts as old for this purpose.
+
+A job's alerts (issue 16, part 4) are set-based: `alert_audience` reads the
+subscription_keys index (storage/skill_index.py) and the barred users by key,
+`write_alerts` writes every row with one INSERT … SELECT per language and part.
 """
 
 from __future__ import annotations
@@ -140,7 +145,8 @@ class SqlJobSearch:
                 # The statement is prepared once per connection (asyncpg); after five
                 # runs PostgreSQL may keep a generic plan, which cannot know how common
                 # the words are and picks the GIN index for every word: 18 ms instead
-                # of 2 for "design" at 100k jobs. Plan each search for its words.
+                # of 2 for "design" at 100k jobs. Plan each search for its words (for the
+                # rest of this transaction: its few other statements are planned afresh).
                 await self.session.execute(sa.text("SET LOCAL plan_cache_mode = force_custom_plan"))
             ids, total = await self._ranked_window(query, self.rank_window, offset, limit)
         else:
