@@ -272,14 +272,14 @@ class TextSets:
     strong: str
     pg: bool = False
 
-    def _pg_match(self, expression: str) -> Any:
+    def pg_match(self, expression: str) -> Any:
         query = sa.func.to_tsquery(sa.literal_column(PG_TS_CONFIG), expression)
         return VECTOR.op("@@")(query)
 
     def members(self, expression: str) -> sa.Select[Any]:
         """The ids matching the expression."""
         if self.pg:
-            return sa.select(profiles.c.user_id).where(self._pg_match(expression))
+            return sa.select(profiles.c.user_id).where(self.pg_match(expression))
         return sa.select(FTS.c.rowid).where(FTS_MATCH(expression))
 
     def size(self, expression: str, enough: int) -> Any:
@@ -290,7 +290,9 @@ class TextSets:
     def join(self, ids: sa.Select[Any]) -> sa.Select[Any]:
         """ids narrowed to the matches of every word."""
         if self.pg:
-            return ids.where(ti.c.user_id.in_(self.members(self.anywhere)))
+            return ids.join(profiles, profiles.c.user_id == ti.c.user_id).where(
+                self.pg_match(self.anywhere)
+            )
         return ids.where(FTS.c.rowid == ti.c.user_id, FTS_MATCH(self.anywhere))
 
 
@@ -368,22 +370,32 @@ class SqlTalentSearch:
     async def _text_page(
         self, ids: sa.Select[Any], sets: TextSets, offset: int, limit: int
     ) -> list[int]:
-        """Strong matches by record, then the other matches by record: read tier by
-        tier, so that neither tier is sorted whole."""
+        """Strong matches by record, then the other matches by record. On SQLite read
+        tier by tier, so that neither tier is sorted whole; PostgreSQL scores both
+        tiers in one pass over the matches (its per-row tsvector test makes a walk of
+        the rank index costly: planned one statement, it runs best)."""
+        if sets.pg:
+            strong_first = sa.case((sets.pg_match(sets.strong), 1), else_=0).desc()
+            page = (
+                ids.join(profiles, profiles.c.user_id == ti.c.user_id)
+                .where(sets.pg_match(sets.anywhere))
+                .order_by(strong_first, ti.c.rank.desc(), ti.c.user_id.desc())
+                .offset(offset)
+                .limit(limit)
+            )
+            return [r[0] for r in await self.session.execute(page)]
         anywhere, strong = sets.members(sets.anywhere), sets.members(sets.strong)
-        walk_strong = walk_rest = False
-        if not sets.pg:
-            # The sets' sizes in the full-text index alone, counted no further than
-            # decides anything: the rest tier is read only when the strong one is
-            # shorter than the page's end (at most TALENT_COUNT_CAP).
-            enough = WALK_FROM + TALENT_COUNT_CAP
-            n_any, n_strong = (
-                await self.session.execute(
-                    sa.select(sets.size(sets.anywhere, enough), sets.size(sets.strong, enough))
-                )
-            ).one()
-            walk_strong = n_strong >= WALK_FROM
-            walk_rest = n_any - n_strong >= WALK_FROM
+        # The sets' sizes in the full-text index alone, counted no further than decides
+        # anything: the rest tier is read only when the strong one is shorter than the
+        # page's end (at most TALENT_COUNT_CAP).
+        enough = WALK_FROM + TALENT_COUNT_CAP
+        n_any, n_strong = (
+            await self.session.execute(
+                sa.select(sets.size(sets.anywhere, enough), sets.size(sets.strong, enough))
+            )
+        ).one()
+        walk_strong = n_strong >= WALK_FROM
+        walk_rest = n_any - n_strong >= WALK_FROM
         # How many strong matches precede the page decides where the rest begins.
         head = await self._tier(ids, strong, walk_strong, 0, offset + limit)
         found = head[offset:]
@@ -431,6 +443,11 @@ class SqlTalentSearch:
         offset, limit = max(0, query.offset), max(0, min(query.limit, MAX_PAGE))
         sets = self._text_sets(query.text, query.category) if search_terms(query.text) else None
         if sets is not None:
+            if sets.pg:
+                # asyncpg prepares each statement once per connection; after five runs
+                # PostgreSQL may keep a generic plan, which cannot know how common the
+                # words are (storage/search.py does the same). Plan each for its words.
+                await self.session.execute(sa.text("SET LOCAL plan_cache_mode = force_custom_plan"))
             found = await self._text_page(ids, sets, offset, limit)
         else:
             page = ids.order_by(ti.c.rank.desc(), ti.c.user_id.desc()).offset(offset).limit(limit)
