@@ -30,6 +30,41 @@ def _condition(column: Any, op: str, value: Any) -> Any:
     raise ValueError(f"unknown filter operator: {op}")
 
 
+# find() and count() statements by their shape — the entity, the filters' names and
+# operators and which of them are None, a collection or a flag, the order and the
+# limit — with the values bound at execution: building a statement and its cache
+# key cost more than running a short one. Call sites give a bounded set of shapes.
+_STATEMENTS: dict[tuple[Any, ...], Any] = {}
+_STATEMENTS_MAX = 2_000
+_COLLECTIONS = (list, tuple, set, frozenset)
+
+
+def _shape(op: str, value: Any) -> Any:
+    """What of a filter's value the statement's text depends on."""
+    if op == "isnull":
+        return bool(value)
+    if value is None:
+        return None
+    return "many" if isinstance(value, _COLLECTIONS) else "one"
+
+
+def _bound(column: Any, op: str, key: str, value: Any) -> Any:
+    """_condition with the value as a bound parameter named `key` (None and the
+    isnull flag are in the statement's text, as _condition writes them)."""
+    if op == "isnull" or value is None:
+        return _condition(column, op, value)
+    if op == "" and isinstance(value, _COLLECTIONS):
+        op = "in"
+    if op in ("in", "notin"):
+        param = sa.bindparam(key, expanding=True)
+        return column.in_(param) if op == "in" else column.not_in(param)
+    return _condition(column, op, sa.bindparam(key))
+
+
+def _param(value: Any) -> Any:
+    return list(value) if isinstance(value, _COLLECTIONS) else value
+
+
 class SqlRepository(Generic[T]):
     def __init__(self, session: AsyncSession, cls: type[T]) -> None:
         self.session = session
@@ -62,18 +97,54 @@ class SqlRepository(Generic[T]):
             stmt = stmt.where(_condition(getattr(self.cls, name), op, value))
         return stmt
 
+    def _bound_where(self, equals: dict[str, Any]) -> sa.Select[Any]:
+        stmt = sa.select(self.cls)
+        for key, value in equals.items():
+            name, _, op = key.partition("__")
+            stmt = stmt.where(_bound(getattr(self.cls, name), op, key, value))
+        return stmt
+
+    def _statement(
+        self, what: str, order_by: str, limit: int | None, equals: dict[str, Any]
+    ) -> Any:
+        key = (
+            what,
+            self.cls,
+            order_by,
+            limit,
+            *((k, _shape(k.partition("__")[2], v)) for k, v in equals.items()),
+        )
+        stmt = _STATEMENTS.get(key)
+        if stmt is not None:
+            return stmt
+        stmt = self._bound_where(equals)
+        if what == "count":
+            # select_from keeps the table even when no filter names a column of it.
+            stmt = sa.select(sa.func.count()).select_from(stmt.subquery())
+        else:
+            if order_by:
+                descending = order_by.startswith("-")
+                column = getattr(self.cls, order_by.lstrip("-"))
+                stmt = stmt.order_by(column.desc() if descending else column)
+            if limit is not None:
+                stmt = stmt.limit(limit)
+        if len(_STATEMENTS) < _STATEMENTS_MAX:
+            _STATEMENTS[key] = stmt
+        return stmt
+
+    @staticmethod
+    def _params(equals: dict[str, Any]) -> dict[str, Any]:
+        return {
+            k: _param(v)
+            for k, v in equals.items()
+            if v is not None and k.partition("__")[2] != "isnull"
+        }
+
     async def find(self, order_by: str = "id", limit: int | None = None, **equals: Any) -> list[T]:
         """Rows matching the filters; `order_by="-created_at"` sorts descending."""
-        stmt = self._where(equals)
-        if order_by:
-            descending = order_by.startswith("-")
-            column = getattr(self.cls, order_by.lstrip("-"))
-            stmt = stmt.order_by(column.desc() if descending else column)
-        if limit is not None:
-            stmt = stmt.limit(limit)
-        return list((await self.session.scalars(stmt)).all())
+        stmt = self._statement("find", order_by, limit, equals)
+        return list((await self.session.scalars(stmt, self._params(equals))).all())
 
     async def count(self, **equals: Any) -> int:
-        # select_from keeps the table even when no filter names a column of it.
-        stmt = sa.select(sa.func.count()).select_from(self._where(equals).subquery())
-        return int((await self.session.execute(stmt)).scalar_one())
+        stmt = self._statement("count", "", None, equals)
+        return int((await self.session.execute(stmt, self._params(equals))).scalar_one())
