@@ -55,7 +55,9 @@ MAX_QUERY_CHARS = 256  # longer text is cut: nobody searches with an essay
 MAX_TERMS = 16
 MAX_PAGE = 100
 PG_TS_CONFIG = "'english'::regconfig"  # must equal the migration's generated column
-BM25_WEIGHTS = (10.0, 4.0, 2.0)  # title, description, skills (jobs_fts column order)
+# title, description, skills, category (jobs_fts column order, migration 0024): the
+# category is matched as a filter, never scored.
+BM25_WEIGHTS = (10.0, 4.0, 2.0, 0.0)
 # Searches with words rank the newest this many matches (module docstring).
 RANK_WINDOW = JOB_COUNT_CAP
 
@@ -74,10 +76,28 @@ def search_terms(text: str) -> list[str]:
     return [w.lower() for w in _WORD.findall(clean_text(text))][:MAX_TERMS]
 
 
+def fts5_string(text: str) -> str:
+    """`text` as one FTS5 string (a phrase): quoted, its quotes doubled."""
+    return '"' + text.replace('"', '""') + '"'
+
+
 def fts5_query(terms: list[str]) -> str:
     """Every term as a quoted FTS5 string, all required: whatever a person
     types, FTS5 sees no syntax (AND, OR, NEAR, *, ^, : or brackets)."""
-    return " ".join(f'"{t}"' for t in terms)
+    return " ".join(fts5_string(t) for t in terms)
+
+
+def fts5_match(terms: list[str], category: str | None = None) -> str:
+    """The MATCH expression of jobs_fts: every term in the job's text (title,
+    description, skills), and the category, if any, in its own column
+    (migration 0024) — so FTS5 intersects the two in its index, and a typed
+    word never matches a job's category. The category column holds the slug
+    alone; jobs.category = slug stays in the statement as the exact test (the
+    phrase "design" would also match a slug "web-design")."""
+    match = "{title description skills} : (" + fts5_query(terms) + ")"
+    if category and _WORD.search(category):
+        match += " AND {category} : " + fts5_string(category)
+    return match
 
 
 class SqlJobSearch:
@@ -123,7 +143,9 @@ class SqlJobSearch:
         if self._dialect == "sqlite":
             fts = sa.table("jobs_fts", sa.column("rowid"))
             stmt = stmt.join(fts, fts.c.rowid == jobs.c.id).where(
-                sa.literal_column("jobs_fts").op("MATCH")(fts5_query(search_terms(query.text)))
+                sa.literal_column("jobs_fts").op("MATCH")(
+                    fts5_match(search_terms(query.text), query.category)
+                )
             )
             return stmt, sa.func.bm25(sa.literal_column("jobs_fts"), *BM25_WEIGHTS)
         vector = sa.literal_column("jobs.search_vector")
@@ -191,7 +213,9 @@ class SqlJobSearch:
                 jobs.c.published_at,
             ).select_from(fts.join(jobs, jobs.c.id == fts.c.rowid))
             found = found.where(
-                sa.literal_column("jobs_fts").op("MATCH")(fts5_query(search_terms(query.text)))
+                sa.literal_column("jobs_fts").op("MATCH")(
+                    fts5_match(search_terms(query.text), query.category)
+                )
             )
             newest_first = fts.c.rowid.desc()
         else:

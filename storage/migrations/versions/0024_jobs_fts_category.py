@@ -1,0 +1,74 @@
+"""Job search (issue 16, part 1): the job's category in the jobs' full-text index.
+
+A search with words and a category walked the words' matches newest first and
+looked each one up in jobs to test its category: "python" in design read all
+~16,000 matches of "python" at 100,000 jobs to find the few in design. With the
+category in jobs_fts as a column of its own, FTS5 intersects the two in its index
+(`{category} : "design"`), and the walk reads only the rows it keeps. Words a
+person types are matched in the text columns only (storage/search.py), so a job
+in design is not found by the word "design" unless its text has it. The same was
+done for talent (0022) and services (0023). PostgreSQL keeps its tsvector: its
+planner combines the GIN index with the category index itself.
+
+Revision ID: 0024
+Revises: 0023
+Create Date: 2026-12-06
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from alembic import op
+
+revision: str = "0024"
+down_revision: str | None = "0023"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+TRIGGERS = ("jobs_fts_insert", "jobs_fts_delete", "jobs_fts_update")
+
+
+def _fts(columns: list[str]) -> list[str]:
+    """jobs_fts over these columns of jobs, its triggers, and a rebuild (as in 0001)."""
+    cols = ", ".join(columns)
+    new = ", ".join(f"new.{c}" for c in columns)
+    old = ", ".join(f"old.{c}" for c in columns)
+    return [
+        # External content: the index only; the text stays in jobs.
+        f"""CREATE VIRTUAL TABLE jobs_fts USING fts5(
+            {cols},
+            content='jobs', content_rowid='id',
+            tokenize='porter unicode61 remove_diacritics 2'
+        )""",
+        f"""CREATE TRIGGER jobs_fts_insert AFTER INSERT ON jobs BEGIN
+            INSERT INTO jobs_fts(rowid, {cols}) VALUES (new.id, {new});
+        END""",
+        f"""CREATE TRIGGER jobs_fts_delete AFTER DELETE ON jobs BEGIN
+            INSERT INTO jobs_fts(jobs_fts, rowid, {cols}) VALUES ('delete', old.id, {old});
+        END""",
+        # Only indexed columns re-index; status changes (the frequent ones) do not.
+        f"""CREATE TRIGGER jobs_fts_update AFTER UPDATE OF {cols} ON jobs BEGIN
+            INSERT INTO jobs_fts(jobs_fts, rowid, {cols}) VALUES ('delete', old.id, {old});
+            INSERT INTO jobs_fts(rowid, {cols}) VALUES (new.id, {new});
+        END""",
+        "INSERT INTO jobs_fts(jobs_fts) VALUES ('rebuild')",
+    ]
+
+
+def _replace(columns: list[str]) -> None:
+    if op.get_bind().dialect.name != "sqlite":
+        return
+    for trigger in TRIGGERS:
+        op.execute(f"DROP TRIGGER IF EXISTS {trigger}")
+    op.execute("DROP TABLE IF EXISTS jobs_fts")
+    for statement in _fts(columns):
+        op.execute(statement)
+
+
+def upgrade() -> None:
+    _replace(["title", "description", "skills", "category"])
+
+
+def downgrade() -> None:
+    _replace(["title", "description", "skills"])
