@@ -19,7 +19,10 @@ snapshot outside the writer queue, storage/reads.py), its replies and conversati
 state kept aside; then one short writer transaction does 1., 2. and 6. with them.
 If the reader found what a read-only step cannot handle alone (a new or renamed
 user, a ban, a wizard keeping drafts), or the state moved between the two, the
-update runs the ordinary way. See docs/architecture.md ("Reads beside writes").
+update runs the ordinary way. A read-only route whose step reads nothing but the
+user and their conversation runs on the writer alone (it reads those anyway), and
+text goes read-first only when the user's step may be read-only (Engine._read_route).
+See docs/architecture.md ("Reads beside writes", "What an update costs").
 
 A DomainError rolls everything back; then, in a fresh unit of work, the update
 id is recorded and the user gets a short translated reason (an alert for a
@@ -81,7 +84,7 @@ class Engine:
         self.gateway = gateway
         self.public_url = public_url
         self.router = router
-        # What the read-first decision learns (see _may_read_first): each user's step
+        # What the read-first decision learns (see _read_route): each user's step
         # as this engine last left it, and read-only routes whose step read nothing
         # more on the reader (run on the writer alone for a while).
         self._steps: dict[int, tuple[str, str] | None] = {}
