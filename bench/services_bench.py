@@ -24,26 +24,30 @@ from __future__ import annotations
 
 import argparse
 import random
-import tempfile
 import time
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
 
 from bench import market
 from bench.support import (
-    Budget,
-    Latencies,
+    BEST_FIRST_ROW,
+    SEED_ROW,
     MemoryPeak,
     Row,
     add_database_options,
+    add_mix_options,
+    best_first_everywhere,
     conditions,
-    migrated_database,
+    fresh_database,
+    latency_rows,
+    memory_row,
     print_table,
+    timed_loop,
+    warm_up,
 )
 from bench.talent_bench import SHARED_STRENGTHS, STRENGTHS
 from domain.catalog import ServiceQuery
@@ -240,19 +244,9 @@ def catalog_mix(count: int, seed: int) -> list[ServiceQuery]:
     return found
 
 
-async def timed(db: Database, items: list[ServiceQuery], seconds: float) -> Latencies:
-    latencies = Latencies()
-    budget = Budget(seconds)
-    position = 0
-    while not budget.over():
-        item = items[position % len(items)]
-        position += 1
-        began = time.perf_counter()
-        async with db.uow() as uow:
-            page, _ = await uow.service_search.search(item)
-            assert len(page) <= PAGE
-        latencies.add(time.perf_counter() - began)
-    return latencies
+async def search_step(uow: Any, query: ServiceQuery) -> None:
+    page, _ = await uow.service_search.search(query)
+    assert len(page) <= PAGE
 
 
 async def check_best_first(db: Database, best: int) -> int:
@@ -266,22 +260,16 @@ async def check_best_first(db: Database, best: int) -> int:
 
 async def measure(backend: str, server: str | None, args: argparse.Namespace) -> dict[str, float]:
     searches = catalog_mix(args.queries, args.seed)
-    with tempfile.TemporaryDirectory() as tmp:
-        async with migrated_database(backend, server, Path(tmp)) as url:
-            db = Database(url)
-            try:
-                seeding = time.perf_counter()
-                best = await seed(db, args.services, random.Random(args.seed))
-                seeded = time.perf_counter() - seeding
-                best_first = await check_best_first(db, best)
-                for query in searches[:20]:  # warm caches and prepared statements
-                    async with db.uow() as uow:
-                        await uow.service_search.search(query)
-                with MemoryPeak(args.trace_memory) as memory:
-                    search = await timed(db, searches, args.time_limit)
-                    words = await timed(db, [q for q in searches if q.text], args.time_limit / 2)
-            finally:
-                await db.dispose()
+    async with fresh_database(backend, server) as db:
+        seeding = time.perf_counter()
+        best = await seed(db, args.services, random.Random(args.seed))
+        seeded = time.perf_counter() - seeding
+        best_first = await check_best_first(db, best)
+        await warm_up(db.uow, searches, search_step)
+        with MemoryPeak(args.trace_memory) as memory:
+            search = await timed_loop(db.uow, searches, args.time_limit, search_step)
+            worded = [q for q in searches if q.text]
+            words = await timed_loop(db.uow, worded, args.time_limit / 2, search_step)
     return {
         "seed": seeded,
         "best_first": best_first,
@@ -297,15 +285,7 @@ def add_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--services", type=int, default=100_000, help="services seeded (default 100,000)"
     )
-    parser.add_argument(
-        "--queries", type=int, default=400, help="distinct queries in the mix (default 400)"
-    )
-    parser.add_argument(
-        "--time-limit",
-        type=float,
-        default=3,
-        help="seconds the mix runs for, per database (default 3)",
-    )
+    add_mix_options(parser, queries=400, seconds=3, mix="the mix", runs="the mix runs")
     add_database_options(parser)
 
 
@@ -313,23 +293,18 @@ QUICK = ["--services", "10000", "--time-limit", "1"]
 
 
 def report(args: argparse.Namespace, results: dict[str, dict[str, float]]) -> int:
-    memory_label = "traced peak MB" if args.trace_memory else "peak RSS MB"
     print_table(
         f"services: {args.services:,} services, {args.queries} distinct queries; "
         f"target p95 < 20 ms on SQLite ({conditions(args)})",
         results,
         [
-            Row("seed", "bulk insert s (not timed)", "{:.1f}"),
-            Row("best_first", "newest best match first (want 1)", "{:.0f}", ratio=False),
+            SEED_ROW,
+            BEST_FIRST_ROW,
             Row("searches", "/catalog mix: queries", "{:,.0f}", ratio=False),
-            Row("p50", "  p50 ms", "{:.1f}"),
-            Row("p95", "  p95 ms", "{:.1f}"),
-            Row("p99", "  p99 ms", "{:.1f}"),
+            *latency_rows(),
             Row("worded", "with words only: queries", "{:,.0f}", ratio=False),
-            Row("w_p50", "  p50 ms", "{:.1f}"),
-            Row("w_p95", "  p95 ms", "{:.1f}"),
-            Row("w_p99", "  p99 ms", "{:.1f}"),
-            Row("memory", memory_label, "{:.0f}"),
+            *latency_rows("w_"),
+            memory_row(args),
         ],
     )
-    return 0 if all(r.get("best_first") == 1 for r in results.values()) else 1
+    return best_first_everywhere(results)

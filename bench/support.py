@@ -24,15 +24,16 @@ import threading
 import time
 import tracemalloc
 import uuid
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from sqlalchemy.engine import make_url
 
+from storage.database import Database
 from storage.migrate import upgrade
 
 POSTGRES_ENV = "GIGBOT_TEST_POSTGRES_URL"
@@ -83,6 +84,24 @@ def add_database_options(parser: argparse.ArgumentParser) -> None:
         "runs in a fresh process, so that memory figures do not carry over",
     )
     parser.add_argument("--figures-to", help=argparse.SUPPRESS)  # a child's JSON output
+
+
+def add_mix_options(
+    parser: argparse.ArgumentParser, *, queries: int, seconds: float, mix: str, runs: str
+) -> None:
+    """--queries (distinct queries in `mix`) and --time-limit (seconds `runs` for)."""
+    parser.add_argument(
+        "--queries",
+        type=int,
+        default=queries,
+        help=f"distinct queries in {mix} (default {queries:,})",
+    )
+    parser.add_argument(
+        "--time-limit",
+        type=float,
+        default=seconds,
+        help=f"seconds {runs} for, per database (default {seconds:g})",
+    )
 
 
 class Bench(Protocol):
@@ -176,6 +195,19 @@ async def migrated_database(backend: str, server: str | None, folder: Path) -> A
         await _admin_execute(server, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+@asynccontextmanager
+async def fresh_database(backend: str, server: str | None) -> AsyncIterator[Database]:
+    """A Database on a fresh migrated database (in a temporary folder for SQLite),
+    disposed of and dropped afterwards."""
+    with tempfile.TemporaryDirectory() as tmp:
+        async with migrated_database(backend, server, Path(tmp)) as url:
+            db = Database(url)
+            try:
+                yield db
+            finally:
+                await db.dispose()
+
+
 # --- figures ---------------------------------------------------------------------------
 
 
@@ -213,6 +245,11 @@ def _rss_bytes() -> int:
         return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 
 
+def memory_label(trace: bool) -> str:
+    """What MemoryPeak(trace) measures, as a row of the table names it."""
+    return "traced peak MB" if trace else "peak RSS MB"
+
+
 class MemoryPeak:
     """The peak memory of one measured phase, in MB.
 
@@ -229,7 +266,7 @@ class MemoryPeak:
 
     @property
     def label(self) -> str:
-        return "traced peak MB" if self.trace else "peak RSS MB"
+        return memory_label(self.trace)
 
     def __enter__(self) -> MemoryPeak:
         if self.trace:
@@ -274,6 +311,35 @@ class Budget:
         return self.hit
 
 
+Step = Callable[[Any, Any], Awaitable[object]]  # (unit of work, item): one measured call
+WARM_UP = 20
+
+
+async def warm_up(uows: Callable[[], Any], items: Sequence[Any], step: Step) -> None:
+    """The first WARM_UP items once, untimed: caches and prepared statements warmed."""
+    for item in items[:WARM_UP]:
+        async with uows() as uow:
+            await step(uow, item)
+
+
+async def timed_loop(
+    uows: Callable[[], Any], items: Sequence[Any], seconds: float, step: Step
+) -> Latencies:
+    """One item at a time, each in a unit of work of its own, cycling through `items`
+    until `seconds` have passed: the latency of each."""
+    latencies = Latencies()
+    budget = Budget(seconds)
+    position = 0
+    while not budget.over():
+        item = items[position % len(items)]
+        position += 1
+        began = time.perf_counter()
+        async with uows() as uow:
+            await step(uow, item)
+        latencies.add(time.perf_counter() - began)
+    return latencies
+
+
 class ErrorCount(logging.Handler):
     """Counts the ERROR records a logger emits (the engine logs unexpected failures)."""
 
@@ -297,6 +363,25 @@ class Row:
     label: str
     fmt: str = "{:,.0f}"
     ratio: bool = True  # False for counts that only need to be read, not compared
+
+
+SEED_ROW = Row("seed", "bulk insert s (not timed)", "{:.1f}")
+BEST_FIRST_ROW = Row("best_first", "newest best match first (want 1)", "{:.0f}", ratio=False)
+
+
+def latency_rows(prefix: str = "") -> list[Row]:
+    """p50/p95/p99 of Latencies.figures(prefix), indented under the row naming them."""
+    return [Row(f"{prefix}p{q}", f"  p{q} ms", "{:.1f}") for q in (50, 95, 99)]
+
+
+def memory_row(args: argparse.Namespace) -> Row:
+    """The memory figure (MemoryPeak.megabytes under the key "memory")."""
+    return Row("memory", memory_label(args.trace_memory), "{:.0f}")
+
+
+def best_first_everywhere(results: dict[str, dict[str, float]]) -> int:
+    """The exit code: 0 when every database put the best match first."""
+    return 0 if all(r.get("best_first") == 1 for r in results.values()) else 1
 
 
 def print_table(title: str, results: dict[str, dict[str, float]], rows: Iterable[Row]) -> None:

@@ -24,26 +24,30 @@ from __future__ import annotations
 
 import argparse
 import random
-import tempfile
 import time
 from dataclasses import replace
 from datetime import date, timedelta
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
 
 from bench import market
 from bench.support import (
-    Budget,
-    Latencies,
+    BEST_FIRST_ROW,
+    SEED_ROW,
     MemoryPeak,
     Row,
     add_database_options,
+    add_mix_options,
+    best_first_everywhere,
     conditions,
-    migrated_database,
+    fresh_database,
+    latency_rows,
+    memory_row,
     print_table,
+    timed_loop,
+    warm_up,
 )
 from domain.entities import Job
 from domain.states import JobStatus
@@ -278,23 +282,14 @@ def job_mix(count: int, seed: int) -> list[Job]:
     return found
 
 
-async def timed(db: Database, items: list[Any], seconds: float, invite: bool) -> Latencies:
-    latencies = Latencies()
-    budget = Budget(seconds)
-    position = 0
-    while not budget.over():
-        item = items[position % len(items)]
-        position += 1
-        began = time.perf_counter()
-        async with db.uow() as uow:
-            if invite:
-                found = await uow.talent.invite_candidates(item, CLIENT, TODAY)
-                assert len(found) <= 8
-            else:
-                page, _ = await uow.talent.search(item)
-                assert len(page) <= PAGE
-        latencies.add(time.perf_counter() - began)
-    return latencies
+async def search_step(uow: Any, query: TalentQuery) -> None:
+    page, _ = await uow.talent.search(query)
+    assert len(page) <= PAGE
+
+
+async def invite_step(uow: Any, job: Job) -> None:
+    found = await uow.talent.invite_candidates(job, CLIENT, TODAY)
+    assert len(found) <= 8
 
 
 async def check_best_first(db: Database, best: int) -> int:
@@ -318,22 +313,15 @@ async def check_best_first(db: Database, best: int) -> int:
 async def measure(backend: str, server: str | None, args: argparse.Namespace) -> dict[str, float]:
     searches = talent_mix(args.queries, args.seed)
     jobs = job_mix(args.queries, args.seed)
-    with tempfile.TemporaryDirectory() as tmp:
-        async with migrated_database(backend, server, Path(tmp)) as url:
-            db = Database(url)
-            try:
-                seeding = time.perf_counter()
-                best = await seed(db, args.profiles, random.Random(args.seed))
-                seeded = time.perf_counter() - seeding
-                best_first = await check_best_first(db, best)
-                for query in searches[:20]:  # warm caches and prepared statements
-                    async with db.uow() as uow:
-                        await uow.talent.search(query)
-                with MemoryPeak(args.trace_memory) as memory:
-                    search = await timed(db, searches, args.time_limit, invite=False)
-                    invite = await timed(db, jobs, args.time_limit, invite=True)
-            finally:
-                await db.dispose()
+    async with fresh_database(backend, server) as db:
+        seeding = time.perf_counter()
+        best = await seed(db, args.profiles, random.Random(args.seed))
+        seeded = time.perf_counter() - seeding
+        best_first = await check_best_first(db, best)
+        await warm_up(db.uow, searches, search_step)
+        with MemoryPeak(args.trace_memory) as memory:
+            search = await timed_loop(db.uow, searches, args.time_limit, search_step)
+            invite = await timed_loop(db.uow, jobs, args.time_limit, invite_step)
     return {
         "seed": seeded,
         "best_first": best_first,
@@ -349,15 +337,7 @@ def add_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--profiles", type=int, default=100_000, help="freelancers seeded (default 100,000)"
     )
-    parser.add_argument(
-        "--queries", type=int, default=400, help="distinct queries in each mix (default 400)"
-    )
-    parser.add_argument(
-        "--time-limit",
-        type=float,
-        default=3,
-        help="seconds each mix runs for, per database (default 3)",
-    )
+    add_mix_options(parser, queries=400, seconds=3, mix="each mix", runs="each mix runs")
     add_database_options(parser)
 
 
@@ -365,23 +345,18 @@ QUICK = ["--profiles", "10000", "--time-limit", "1"]
 
 
 def report(args: argparse.Namespace, results: dict[str, dict[str, float]]) -> int:
-    memory_label = "traced peak MB" if args.trace_memory else "peak RSS MB"
     print_table(
         f"talent: {args.profiles:,} profiles, {args.queries} distinct queries each "
         f"({conditions(args)})",
         results,
         [
-            Row("seed", "bulk insert s (not timed)", "{:.1f}"),
-            Row("best_first", "newest best match first (want 1)", "{:.0f}", ratio=False),
+            SEED_ROW,
+            BEST_FIRST_ROW,
             Row("searches", "/talent: queries", "{:,.0f}", ratio=False),
-            Row("p50", "  p50 ms", "{:.1f}"),
-            Row("p95", "  p95 ms", "{:.1f}"),
-            Row("p99", "  p99 ms", "{:.1f}"),
+            *latency_rows(),
             Row("invites", "invite candidates: queries", "{:,.0f}", ratio=False),
-            Row("inv_p50", "  p50 ms", "{:.1f}"),
-            Row("inv_p95", "  p95 ms", "{:.1f}"),
-            Row("inv_p99", "  p99 ms", "{:.1f}"),
-            Row("memory", memory_label, "{:.0f}"),
+            *latency_rows("inv_"),
+            memory_row(args),
         ],
     )
-    return 0 if all(r.get("best_first") == 1 for r in results.values()) else 1
+    return best_first_everywhere(results)
