@@ -954,10 +954,25 @@ class ServiceOrderLapsed(ContractEvent):
 
 @event
 class ServiceRevisionPaid(MilestoneEvent):
-    """A paid extra revision was paid and released to the seller: one more revision."""
+    """A paid extra revision was paid into escrow (released or refunded with the
+    order's milestone): one more revision. `to_freelancer`: the seller's part once
+    released."""
 
     kind = "service_revision_paid"
     order_id: int
     to_freelancer: int
     total: int  # what the buyer paid: price + client fee
     revisions_left: int
+
+
+@event
+class ServiceRevisionsSettled(MilestoneEvent):
+    """The order's milestone (`milestone_id`) was settled and its paid extra revisions
+    followed it: `count` of them, `to_freelancer` to the seller (after the fee),
+    `to_client` back to the buyer (with the client fee)."""
+
+    kind = "service_revisions_settled"
+    order_id: int
+    count: int
+    to_freelancer: int
+    to_client: int

@@ -186,6 +186,9 @@ MILESTONE = Machine[MilestoneStatus](
         (M.FUNDED, "release"): M.RELEASED,  # a client may pay early
         (M.CHANGES_REQUESTED, "release"): M.RELEASED,
         (M.FUNDED, "refund"): M.REFUNDED,  # cancelled before work was submitted
+        # A service order's paid extra revision follows the order's milestone when a
+        # dispute split it (domain/usecases/service_orders.py, follow_order).
+        (M.FUNDED, "follow_split"): M.SPLIT,
         (M.FUNDED, "dispute"): M.DISPUTED,
         (M.SUBMITTED, "dispute"): M.DISPUTED,
         (M.CHANGES_REQUESTED, "dispute"): M.DISPUTED,

@@ -103,7 +103,9 @@ def escrow_line(t: Translator, escrow: Escrow, currency: str) -> Html:
 
 def milestone_line(t: Translator, m: Milestone, with_status: bool = True) -> Html:
     """ "1. ⏳ Title — $100.00 — due 2026-02-01 (Awaiting funding)"; the title is escaped."""
-    parts = [esc(m.title), esc(money(m.amount, m.currency))]
+    # A service order's paid extra revision (service_orders.REVISION): its own label.
+    title = t.plain("ord.milestone.revision") if m.kind == "revision" else m.title
+    parts = [esc(title), esc(money(m.amount, m.currency))]
     if m.due_date is not None:
         parts.append(t("contracts.due", date=m.due_date.isoformat()))
     line = Html(f"{m.position}. " + (STATUS_ICON[m.status] + " " if with_status else ""))

@@ -26,18 +26,24 @@ How an order maps onto the contract machinery:
   own `auto_release_days` (GIGBOT_SERVICE_AUTO_COMPLETE_DAYS), so the existing
   auto-release tick completes it. **Revisions** are milestones.request_changes,
   counted here against the package's number (`revision_requested`); past them,
-  a **paid extra revision** is a milestone of kind "revision" funded like a bonus
-  (the client fee on top) and released to the seller at once when paid; it adds
-  one revision. **Approval**, disputes, reviews and the ledger are unchanged;
-  `settled` keeps the order's status in step once the milestone is settled.
+  a **paid extra revision** is a milestone of kind "revision" funded through the
+  same path (the client fee on top); paid, it adds one revision and its money
+  stays in escrow like the order's: it follows the order's milestone when that is
+  settled (`follow_order`) — released with the acceptance (approval or
+  auto-completion), refunded with a refund (a dispute, a late order cancelled),
+  split in the same proportion when a dispute splits the order. A revision's
+  milestone takes no action of its own (no delivery). **Approval**, disputes,
+  reviews and the ledger are unchanged; `settled` keeps the order's status in step
+  once the milestone is settled.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from domain import validation
+from domain import ledger, validation
 from domain.config import MarketConfig
 from domain.entities import Contract, Milestone, Payment
 from domain.errors import NotAllowed, NotFound, ValidationError
@@ -47,8 +53,9 @@ from domain.events import (
     ServiceOrderPaid,
     ServiceOrderRefunded,
     ServiceRevisionPaid,
+    ServiceRevisionsSettled,
 )
-from domain.fees import Settlement
+from domain.fees import Settlement, settlement
 from domain.ports import Clock, PaymentGateway, UnitOfWork
 from domain.services import (
     Service,
@@ -68,6 +75,7 @@ from domain.usecases.contracts import milestone_parties
 from domain.usecases.settlement import settle
 
 REVISION = "revision"  # the milestone kind of a paid extra revision
+REVISION_TITLE = "Extra revision"  # its stored title; screens show it translated
 ANSWER_MAX = 1000
 BATCH = 100
 SO = ServiceOrderStatus
@@ -339,6 +347,7 @@ async def _refund(
     split = await settle(uow, clock, milestone, contract, 0, "refund", "refund", gateway)
     order.ended_at = clock.now()
     assert order.id is not None
+    await follow_order(uow, contract, milestone, order.id)
     uow.emit(
         ServiceOrderRefunded(
             order_id=order.id,
@@ -478,7 +487,10 @@ async def expire_unpaid(
 async def delivered(
     uow: UnitOfWork, clock: Clock, contract: Contract, milestone: Milestone
 ) -> None:
-    """milestones.submit_work on an order's milestone: the order is delivered."""
+    """milestones.submit_work on an order's milestone: the order is delivered. A paid
+    extra revision's milestone is delivered with the order's, never on its own."""
+    if milestone.kind == REVISION:
+        raise NotAllowed("order_revision_no_delivery", "Deliver on the order itself.")
     if milestone.kind != "work":
         return
     order = await order_of(uow, contract.id, lock=True)  # type: ignore[arg-type]
@@ -514,17 +526,105 @@ async def settled(uow: UnitOfWork, contract: Contract) -> None:
     """After a settlement on an order's contract (contracts.offer_end_when_settled):
     the order is completed once its milestone was paid out (released or split),
     cancelled once it was refunded whole (by a dispute)."""
+    found = await order_of(uow, contract.id)  # type: ignore[arg-type]
+    if found is None or found.status not in (SO.IN_PROGRESS, SO.DELIVERED):
+        return
+    milestone = await main_milestone(uow, contract.id, lock=False)  # type: ignore[arg-type]
+    if milestone.status not in (
+        MilestoneStatus.RELEASED,
+        MilestoneStatus.SPLIT,
+        MilestoneStatus.REFUNDED,
+    ):
+        return
+    # The revisions' milestones are locked before the order (milestones, then the order).
+    await follow_order(uow, contract, milestone, found.id)  # type: ignore[arg-type]
     order = await order_of(uow, contract.id, lock=True)  # type: ignore[arg-type]
     if order is None or order.status not in (SO.IN_PROGRESS, SO.DELIVERED):
         return
-    milestone = await main_milestone(uow, contract.id, lock=False)  # type: ignore[arg-type]
-    if milestone.status in (MilestoneStatus.RELEASED, MilestoneStatus.SPLIT):
-        order.apply("complete")
-    elif milestone.status is MilestoneStatus.REFUNDED:
-        order.apply("cancel")
-    else:
-        return
+    order.apply("cancel" if milestone.status is MilestoneStatus.REFUNDED else "complete")
     order.ended_at = milestone.settled_at
+
+
+@dataclass(frozen=True, slots=True)
+class _At:
+    """The clock of a settlement that follows another: the same moment."""
+
+    at: datetime
+
+    def now(self) -> datetime:
+        return self.at
+
+
+async def share_of(uow: UnitOfWork, milestone: Milestone, contract: Contract) -> int:
+    """The freelancer's share of a settled milestone's amount, read from its settle
+    transaction in the ledger (the one record of what was decided): what went back
+    to the client falls strictly as the share grows (fees.settlement), so one share
+    gives it."""
+    if milestone.status is MilestoneStatus.RELEASED:
+        return milestone.amount
+    if milestone.status is MilestoneStatus.REFUNDED:
+        return 0
+    back = sum(
+        p.amount
+        for p in await uow.ledger.postings_of(ledger.settle_key(milestone.id))  # type: ignore[arg-type]
+        if p.account.startswith("gateway:")
+    )
+    low, high = 0, milestone.amount
+    while low < high:  # the smallest share giving back no more than `back`
+        mid = (low + high) // 2
+        got = settlement(milestone.amount, mid, contract.client_fee_bp, contract.freelancer_fee_bp)
+        if got.to_client > back:
+            low = mid + 1
+        else:
+            high = mid
+    return low
+
+
+async def follow_order(uow: UnitOfWork, contract: Contract, main: Milestone, order_id: int) -> None:
+    """The order's milestone was settled (its lock held): its paid extra revisions
+    follow it, in the same transaction — released when it was released, refunded
+    when it was refunded, split in its proportion (rounded down for the seller)
+    when a dispute split it. One not paid yet is cancelled (a payment completing
+    later goes back as a late one, payments.confirm_payment); one disputed or frozen
+    on its own goes its own way. Every movement is the one settlement
+    (settlement.settle), keyed `settle:milestone:<id>`, so it happens once."""
+    revisions = await uow.milestones.find(contract_id=contract.id, kind=REVISION, order_by="id")
+    if not revisions or main.settled_at is None:
+        return
+    at = _At(main.settled_at)
+    main_share = await share_of(uow, main, contract)
+    count = to_freelancer = to_client = 0
+    for found in revisions:
+        m = await load(uow.milestones, found.id, "milestone", lock=True)
+        if m.status in (MilestoneStatus.PENDING, MilestoneStatus.FUNDING):
+            m.apply("cancel")
+            m.settled_at = at.now()
+            for payment in await uow.payments.find(milestone_id=m.id, status="pending"):
+                payment.status, payment.updated_at = "expired", at.now()
+            continue
+        if m.status is not MilestoneStatus.FUNDED:
+            continue
+        share = m.amount * main_share // main.amount
+        if share == m.amount:
+            action, kind = "release", "release"
+        elif share == 0:
+            action, kind = "refund", "refund"
+        else:
+            action, kind = "follow_split", "split"
+        split = await settle(uow, at, m, contract, share, action, kind)
+        count += 1
+        to_freelancer += split.to_freelancer
+        to_client += split.to_client
+    if count:
+        uow.emit(
+            ServiceRevisionsSettled(
+                order_id=order_id,
+                count=count,
+                to_freelancer=to_freelancer,
+                to_client=to_client,
+                **milestone_parties(main, contract),
+            )
+        )
 
 
 # --- paid extra revisions ----------------------------------------------------------------
@@ -547,8 +647,8 @@ async def start_extra_revision(
 ) -> Payment:
     """The buyer pays for one more revision once the package's are used: a milestone
     of kind "revision" through the funding path (the client fee on top); paid, it
-    goes to the seller at once and adds a revision (`revision_paid`). A second tap
-    returns the pending payment."""
+    waits in escrow with the order's and adds a revision (`revision_paid`). A second
+    tap returns the pending payment. Numbered after the contract's milestones."""
     await active_user(uow, actor_id)
     await _order(uow, order_id, actor_id, "buyer")
     order, contract, _ = await _locked(uow, order_id)
@@ -571,11 +671,12 @@ async def start_extra_revision(
     if waiting:
         milestone = waiting[0]
     else:
+        existing = await uow.milestones.find(contract_id=contract.id)
         milestone = await uow.milestones.add(
             Milestone(
                 contract_id=contract.id,  # type: ignore[arg-type]
-                position=0,
-                title="Extra revision",
+                position=max((m.position for m in existing), default=0) + 1,
+                title=REVISION_TITLE,
                 amount=price,
                 currency=contract.currency,
                 kind=REVISION,
@@ -596,8 +697,11 @@ async def revision_paid(
     uow: UnitOfWork, clock: Clock, milestone: Milestone, contract: Contract
 ) -> Settlement:
     """confirm_payment funded a paid extra revision (it holds the milestone's lock):
-    released to the seller at once, whole (like a bonus), one more revision."""
-    split = await settle(uow, clock, milestone, contract, milestone.amount, "release", REVISION)
+    the money stays in escrow — it follows the order's milestone (`follow_order`) —
+    and the order has one more revision. The split it will make once released."""
+    split = settlement(
+        milestone.amount, milestone.amount, contract.client_fee_bp, contract.freelancer_fee_bp
+    )
     order = await order_of(uow, contract.id, lock=True)  # type: ignore[arg-type]
     if order is None or order.id is None:
         raise ValidationError("order_not_found", "There is no such order.")
@@ -637,8 +741,6 @@ async def earnings_per_service(uow: UnitOfWork, actor_id: int) -> dict[int, tupl
     """For each of the seller's services: (completed orders, what they received) — the
     freelancer's share after the fee of every released milestone of its orders' contracts
     (the order's work and its paid extra revisions; the fee rule of domain/fees.py)."""
-    from domain.fees import settlement
-
     out: dict[int, tuple[int, int]] = {}
     done = await uow.service_orders.find(seller_id=actor_id, status=SO.COMPLETED)
     by_contract = {o.contract_id: o for o in done if o.contract_id is not None}

@@ -135,6 +135,8 @@ async def contract_buttons(
         today = scope.clock.now().date()
         weeks = await timesheet.week_milestones(scope, cid)  # an hourly contract's weeks
         for m in await milestones_of(scope, cid):
+            if m.kind == "revision" and not MILESTONE.allows(m.status, "start_funding"):
+                continue  # a paid extra revision follows its order (service_orders.follow_order)
             mine = _milestone_buttons(t, side, m)
             if m.id in weeks and not MILESTONE.allows(m.status, "start_funding"):
                 mine = []  # a week is paid by its invoice (/timesheet), not released whole

@@ -47,6 +47,7 @@ from domain.events import (
     ServiceOrderPaid,
     ServiceOrderRefunded,
     ServiceRevisionPaid,
+    ServiceRevisionsSettled,
     WorkSubmitted,
 )
 from domain.fees import funding_quote, settlement
@@ -878,6 +879,31 @@ async def revision_paid(
         name=await name_of(scope, contract.client_id),
         title=contract.title,
     )
+
+
+@renders(ServiceRevisionsSettled, load=milestone_rows)
+async def revisions_settled(
+    scope: Scope, event: ServiceRevisionsSettled, milestone: Milestone, contract: Contract
+) -> None:
+    """The order's paid extra revisions followed its milestone (service_orders.follow_order):
+    both are told where their money went."""
+    if event.to_client == 0:
+        how, name = "released", await name_of(scope, contract.freelancer_id)
+    elif event.to_freelancer == 0:
+        how, name = "refunded", await name_of(scope, contract.client_id)
+    else:
+        how, name = "split", ""
+    for user_id in (contract.client_id, contract.freelancer_id):
+        await scope.notify(
+            user_id,
+            f"ord.revisions_settled.{how}",
+            buttons=lambda t: keyboard(_order_button(t, event.order_id)),
+            count=event.count,
+            title=contract.title,
+            name=name,
+            net=money(event.to_freelancer, event.currency),
+            back=money(event.to_client, event.currency),
+        )
 
 
 @renders(WorkSubmitted, load=milestone_rows)

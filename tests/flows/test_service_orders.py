@@ -189,8 +189,15 @@ async def test_buy_accept_deliver_revise_approve(h, lang):
     assert await confirm_paid(h, extra.id)
     o = await order(h, oid)
     assert o.revisions_allowed == 2
-    async with h.db.uow() as uow:
-        assert await uow.ledger.balance(ledger.freelancer_account(felix.id)) == 1_800
+    async with h.db.uow() as uow:  # held in escrow with the order, not the seller's yet
+        assert await uow.ledger.balance(ledger.freelancer_account(felix.id)) == 0
+        assert await uow.ledger.balance(ledger.escrow_account(extra.id)) == 2_100
+    # The contract card numbers it after the order's milestone, with its own label,
+    # and gives it no buttons of its own (it follows the order).
+    await h.press_data(felix, encode("ct", "view", cid))
+    card = h.last(felix)
+    assert f"2. 🔒 {label('ord.milestone.revision', lang)} — $20.00" in card.text
+    assert "#0" not in card.text and not any("#2" in b for b in card.labels())
     await h.press(clara, label("ord.btn.request_changes", lang))
     await h.send(clara, "Green, please.")
     assert (await order(h, oid)).revisions_used == 2
@@ -202,6 +209,11 @@ async def test_buy_accept_deliver_revise_approve(h, lang):
     await h.press_data(clara, encode("wk", "release", mid))
     o = await order(h, oid)
     assert o.status is ServiceOrderStatus.COMPLETED
+    # The revision was released with the order; both are told.
+    for who in (clara, felix):
+        assert any(
+            "$18.00" in text and "🔁" in text and "Felix" in text for text in h.texts(who)[-5:]
+        )
     net = settlement(12_000, 12_000, 500, 1000).to_freelancer
     async with h.db.uow() as uow:
         assert await uow.ledger.balance(ledger.freelancer_account(felix.id)) == 1_800 + net

@@ -17,10 +17,11 @@ from domain.errors import DomainError, NotAllowed
 from domain.fees import funding_quote, settlement
 from domain.services import ServiceOrderStatus
 from domain.states import ContractStatus, MilestoneStatus
-from domain.usecases import deadlines, milestones, payments
+from domain.usecases import deadlines, disputes, milestones, payments
 from domain.usecases import service_orders as uc
 from tests.flows.test_service_orders import seed_service
-from tests.usecases.conftest import CLIENT, FREELANCER
+from tests.usecases.conftest import ADMIN, CLIENT, FREELANCER
+from tests.usecases.ledger_checks import assert_ledger_invariants, ledger_rows
 from tests.usecases.story import RecordingGateway, make_calls
 
 SO = ServiceOrderStatus
@@ -202,8 +203,10 @@ async def test_delivery_revisions_and_approval(users, clock, config):
     assert list(earned.values()) == [(1, 10_800)]
 
 
-async def test_a_paid_extra_revision_goes_to_the_seller_and_adds_one(users, clock, config):
-    db, gw = users, RecordingGateway()
+async def with_paid_revision(db, clock, config, gw):  # type: ignore[no-untyped-def]
+    """Accepted, delivered, the package's one revision used, delivered again, then an
+    extra revision paid (a second tap and a replayed confirmation change nothing):
+    (order id, order's milestone id, the revision's milestone id)."""
     oid, mid = await paid(db, clock, config, gw)
     async with db.uow() as uow:
         await uc.accept_order(uow, clock, config, FREELANCER, oid)
@@ -211,12 +214,11 @@ async def test_a_paid_extra_revision_goes_to_the_seller_and_adds_one(users, cloc
         await milestones.request_changes(uow, clock, CLIENT, mid, "Bluer")
         await milestones.submit_work(uow, clock, config, FREELANCER, mid, "Take 2")
         await uow.commit()
-    price = 2_000  # 20 % of the $100 package
     async with db.uow() as uow:
-        payment = await uc.start_extra_revision(uow, clock, config, gw, CLIENT, oid, price)
-        again = await uc.start_extra_revision(uow, clock, config, gw, CLIENT, oid, price)
+        payment = await uc.start_extra_revision(uow, clock, config, gw, CLIENT, oid, REV)
+        again = await uc.start_extra_revision(uow, clock, config, gw, CLIENT, oid, REV)
         await uow.commit()
-    assert again.id == payment.id and payment.amount == funding_quote(price, 500).total
+    assert again.id == payment.id and payment.amount == REV_PAID
     started = await gw.start_checkout(payment, "x", payments.checkout_key(payment.id))
     async with db.uow() as uow:
         await payments.checkout_opened(uow, clock, payment.id, started)
@@ -225,13 +227,139 @@ async def test_a_paid_extra_revision_goes_to_the_seller_and_adds_one(users, cloc
         async with db.uow() as uow:
             await payments.confirm_payment(uow, clock, config, gw.name, started.external_id)
             await uow.commit()
+    async with db.uow() as uow:
+        cid = (await uow.milestones.get(mid)).contract_id
+        [rev] = [replace(m) for m in await uow.milestones.find(contract_id=cid, kind="revision")]
+    assert rev.position == 2 and rev.status is MilestoneStatus.FUNDED
+    return oid, mid, rev.id
+
+
+REV = 2_000  # 20 % of the $100 package
+REV_PAID = funding_quote(REV, 500).total  # $21.00
+
+
+async def invariants(db, *mids: int) -> dict[str, int]:  # type: ignore[no-untyped-def]
+    """The ledger's invariants (tests/usecases/ledger_checks.py) for these milestones."""
+    async with db.uow() as uow:
+        status = {m: (await uow.milestones.get(m)).status for m in mids}
+        return assert_ledger_invariants(await ledger_rows(uow), status)
+
+
+async def test_a_paid_extra_revision_waits_in_escrow_and_adds_one(users, clock, config):
+    db, gw = users, RecordingGateway()
+    oid, mid, rid = await with_paid_revision(db, clock, config, gw)
     order, _, _ = await get(db, oid)
     assert order.revisions_allowed == 2
+    balances = await invariants(db, mid, rid)
+    assert balances[ledger.escrow_account(rid)] == REV_PAID  # held, not the seller's
+    assert balances.get(ledger.freelancer_account(FREELANCER), 0) == 0
+    async with db.uow() as uow:  # delivered with the order, never on its own
+        with pytest.raises(NotAllowed) as refused:
+            await milestones.submit_work(uow, clock, config, FREELANCER, rid, "Mine")
+    assert refused.value.code == "order_revision_no_delivery"
     async with db.uow() as uow:
-        assert await uow.ledger.balance(ledger.freelancer_account(FREELANCER)) == 1_800
         await milestones.request_changes(uow, clock, CLIENT, mid, "Greener")
+        await milestones.submit_work(uow, clock, config, FREELANCER, mid, "Take 3")
         await uow.commit()
-    await balanced(db, mid, escrow=PAID)
+    async with db.uow() as uow:  # the buyer accepts: the order and its revision, together
+        await milestones.release(uow, clock, config, CLIENT, mid)
+        await uow.commit()
+        kinds = [e.kind for e in uow.events]
+    assert "service_revisions_settled" in kinds
+    order, _, _ = await get(db, oid)
+    assert order.status is SO.COMPLETED and order.revisions_used == 2
+    balances = await invariants(db, mid, rid)
+    net = (
+        settlement(TOTAL, TOTAL, 500, 1000).to_freelancer
+        + settlement(REV, REV, 500, 1000).to_freelancer
+    )
+    assert balances[ledger.freelancer_account(FREELANCER)] == net == 10_800 + 1_800
+    async with db.uow() as uow:
+        assert list((await uc.earnings_per_service(uow, FREELANCER)).values()) == [(1, net)]
+
+
+async def test_auto_completion_releases_the_revision_too(users, clock, config):
+    db, gw = users, RecordingGateway()
+    oid, mid, rid = await with_paid_revision(db, clock, config, gw)
+    clock.advance(days=3)
+    async with db.uow() as uow:
+        assert await deadlines.auto_release_due(uow, clock, config) == [mid]
+        await uow.commit()
+    balances = await invariants(db, mid, rid)
+    assert balances[ledger.freelancer_account(FREELANCER)] == 10_800 + 1_800
+    assert (await get(db, oid))[0].status is SO.COMPLETED
+
+
+@pytest.mark.parametrize(
+    ("share", "rev_share"), [(0, 0), (TOTAL, REV), (TOTAL // 2, REV // 2), (7_777, 1_296)]
+)
+async def test_a_dispute_settles_the_revision_as_it_settles_the_order(
+    users, clock, config, share, rev_share
+):
+    """Refunded, released or split by an admin: the revision follows in proportion
+    (rounded down for the seller), refunds are gateway calls made once."""
+    db, gw = users, RecordingGateway()
+    oid, mid, rid = await with_paid_revision(db, clock, config, gw)
+    async with db.uow() as uow:
+        dispute = await disputes.open_dispute(uow, clock, CLIENT, mid, "Not what I asked for")
+        await uow.commit()
+    async with db.uow() as uow:
+        await disputes.resolve_dispute(uow, clock, config, gw, ADMIN, dispute.id, share)
+        await uow.commit()
+    await make_calls(db, clock, config, gw)
+    await make_calls(db, clock, config, gw)
+    main = settlement(TOTAL, share, 500, 1000)
+    rev = settlement(REV, rev_share, 500, 1000)
+    balances = await invariants(db, mid, rid)
+    assert balances.get(ledger.freelancer_account(FREELANCER), 0) == (
+        main.to_freelancer + rev.to_freelancer
+    )
+    refunds = dict((key, amount) for amount, key in gw.refunds)
+    assert len(refunds) == len(gw.refunds)  # each key once
+    if main.to_client:
+        assert refunds[f"refund:milestone:{mid}"] == main.to_client
+    if rev.to_client:
+        assert refunds[f"refund:milestone:{rid}"] == rev.to_client
+    else:
+        assert f"refund:milestone:{rid}" not in refunds
+    order, _, _ = await get(db, oid)
+    assert order.status is (SO.CANCELLED if share == 0 else SO.COMPLETED)
+    async with db.uow() as uow:
+        r = await uow.milestones.get(rid)
+        assert r.status is {
+            0: MilestoneStatus.REFUNDED,
+            TOTAL: MilestoneStatus.RELEASED,
+        }.get(share, MilestoneStatus.SPLIT)
+
+
+async def test_a_revision_not_paid_yet_is_dropped_when_the_order_settles(users, clock, config):
+    """A checkout still open when the buyer accepts: the revision is cancelled, and a
+    payment completing afterwards goes back whole (a late refund), never in escrow."""
+    db, gw = users, RecordingGateway()
+    oid, mid = await paid(db, clock, config, gw)
+    async with db.uow() as uow:
+        await uc.accept_order(uow, clock, config, FREELANCER, oid)
+        await milestones.submit_work(uow, clock, config, FREELANCER, mid, "Take 1")
+        await milestones.request_changes(uow, clock, CLIENT, mid, "Bluer")
+        await milestones.submit_work(uow, clock, config, FREELANCER, mid, "Take 2")
+        payment = await uc.start_extra_revision(uow, clock, config, gw, CLIENT, oid, REV)
+        await uow.commit()
+    started = await gw.start_checkout(payment, "x", payments.checkout_key(payment.id))
+    async with db.uow() as uow:
+        await payments.checkout_opened(uow, clock, payment.id, started)
+        await milestones.release(uow, clock, config, CLIENT, mid)
+        await uow.commit()
+    async with db.uow() as uow:
+        assert await payments.confirm_payment(uow, clock, config, gw.name, started.external_id)
+        await uow.commit()
+    await make_calls(db, clock, config, gw)
+    assert [key for _, key in gw.refunds] == [payments.late_refund_key(payment.id)]
+    async with db.uow() as uow:
+        [rev] = [replace(m) for m in await uow.milestones.find(kind="revision")]
+    assert rev.status is MilestoneStatus.CANCELLED
+    balances = await invariants(db, mid, rev.id)
+    assert balances[ledger.freelancer_account(FREELANCER)] == 10_800
+    assert (await get(db, oid))[0].revisions_allowed == 1
 
 
 async def test_auto_completion_after_the_service_days(users, clock, config):
