@@ -31,6 +31,7 @@ from domain.services import (
     ServicePackage,
     ServiceStatus,
 )
+from domain.usecases.blocking import is_blocked
 from domain.usecases.common import freelancer, load
 from domain.usecases.jobs import clean_category, clean_skills
 
@@ -94,11 +95,16 @@ async def own_service(
 
 async def visible_service(uow: UnitOfWork, viewer_id: int, service_id: int) -> Service:
     """A service the viewer may see: an active one, or any of their own but deleted
-    ones. A paused service is shown to others as paused (its card says so)."""
+    ones. A paused service is shown to others as paused (its card says so). A seller
+    in a block with the viewer, either way, is off the market for them, as their
+    jobs are (usecases/visibility.py asks the same rule, usecases/blocking.py): the
+    card answers as for an unknown id, by deep link, inline or an old button."""
     service = await uow.services.get(service_id)
     if service is None or service.status is ServiceStatus.DELETED:
         raise NotFound("service_not_found", "This service is not available.", id=service_id)
-    if service.status is ServiceStatus.DRAFT and service.seller_id != viewer_id:
+    if service.seller_id != viewer_id and (
+        service.status is ServiceStatus.DRAFT or await is_blocked(uow, viewer_id, service.seller_id)
+    ):
         raise NotFound("service_not_found", "This service is not available.", id=service_id)
     return service
 

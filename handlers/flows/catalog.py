@@ -27,32 +27,34 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from domain import taxonomy
 from domain.catalog import SERVICE_COUNT_CAP, ServiceHit, ServiceQuery
 from domain.usecases import catalog as uc
 from handlers.callbacks import StaleButton
 from handlers.context import Context, Scope
 from handlers.events import Button, Event, InlineResult, Keyboard
 from handlers.i18n import Translator
+from handlers.paging import fetch_page, page_row, picks_and_pager, pressed_page
 from handlers.prefixes import CATALOG as PREFIX
-from handlers.render import (
-    Html,
-    bold,
-    button,
-    join,
-    keyboard,
-    money,
-    pagination_row,
-    rows,
-    shorten,
-)
+from handlers.render import Html, bold, button, join, money, shorten
 from handlers.routing import Menu, Steps, command, step
-from handlers.search_views import category_rows, count_shown, mark, parse_money_range
+from handlers.search_views import (
+    ask_typed_filter,
+    category_rows,
+    clean_query,
+    count_shown,
+    mark,
+    money_range_shown,
+    parse_money_range,
+    pressed_category,
+    pressed_rating,
+    rating_buttons,
+    results_text,
+    searching,
+)
 from handlers.service_views import service_card, service_screen
 from handlers.taxonomy_names import category_name
 
 PAGE_SIZE = 5
-QUERY_MAX = 200  # characters of search text kept; the rest is dropped, never refused
 RATINGS = ("4", "4.5")
 DAYS = ("1", "3", "7")
 
@@ -85,11 +87,8 @@ def _summary(ctx: Context, filters: dict[str, Any]) -> Html:
         parts.append(t("catalog.f_text", text=shorten(filters["q"], 60)))
     if filters.get("cat"):
         parts.append(t("catalog.f_category", category=category_name(t, filters["cat"])))
-    if filters.get("min") is not None or filters.get("max") is not None:
-        currency = ctx.config.currency
-        low = money(filters["min"], currency) if filters.get("min") is not None else "…"
-        high = money(filters["max"], currency) if filters.get("max") is not None else "…"
-        parts.append(t("catalog.f_price", low=low, high=high))
+    if shown := money_range_shown(filters, ctx.config.currency):
+        parts.append(t("catalog.f_price", low=shown[0], high=shown[1]))
     if filters.get("days"):
         parts.append(t("catalog.f_days", count=int(filters["days"])))
     if filters.get("rating"):
@@ -125,33 +124,26 @@ def _line(t: Translator, n: int, hit: ServiceHit, category: bool = True) -> Html
 async def show_results(ctx: Context, filters: dict[str, Any], page: int = 1) -> None:
     """One page of services for the filters; edits the pressed message in place."""
     await ctx.set_state(CatalogStep.QUERY, filters)
-    page = max(1, page)
-    hits, total = await uc.search_services(ctx.uow, ctx.user.id, _query(filters, page))
-    pages = max(1, -(-total // PAGE_SIZE))
-    if page > pages:  # the results shrank since the button was made
-        page = pages
-        hits, total = await uc.search_services(ctx.uow, ctx.user.id, _query(filters, page))
+    hits, total, page, pages = await fetch_page(
+        lambda p: uc.search_services(ctx.uow, ctx.user.id, _query(filters, p)), page, PAGE_SIZE
+    )
     t = ctx.t
-    shown = count_shown(total, SERVICE_COUNT_CAP, ctx.user.language)
-    lines: list[Html] = [t("catalog.title", total=shown), _summary(ctx, filters), Html("")]
-    if not hits:
-        lines.append(t("catalog.nothing"))
     start = (page - 1) * PAGE_SIZE
+    lines: list[Html] = []
     picks: list[Button] = []
     for n, hit in enumerate(hits, start=start + 1):
         lines.append(_line(t, n, hit, category=not filters.get("cat")))
         picks.append(button(f"{n}. {shorten(hit.title, 40)}", PREFIX.data("show", hit.service_id)))
-    lines += [Html(""), t("catalog.hint")]
-    pager = pagination_row(
-        page,
-        pages,
-        lambda p: PREFIX.data("page", arg=p),
-        prev=t.plain("btn.prev"),
-        next_=t.plain("btn.next"),
+    shown = count_shown(total, SERVICE_COUNT_CAP, ctx.user.language)
+    text = results_text(
+        t("catalog.title", total=shown),
+        _summary(ctx, filters),
+        lines,
+        t("catalog.nothing"),
+        t("catalog.hint"),
     )
-    await ctx.edit(
-        join(lines), rows(picks, 1) + ([pager] if pager else []) + _filter_rows(t, filters)
-    )
+    pager = page_row(t, page, pages, lambda p: PREFIX.data("page", arg=p))
+    await ctx.edit(text, picks_and_pager(picks, pager, _filter_rows(t, filters)))
 
 
 def _filter_rows(t: Translator, filters: dict[str, Any]) -> Keyboard:
@@ -173,12 +165,11 @@ def _filter_rows(t: Translator, filters: dict[str, Any]) -> Keyboard:
             ),
         ],
         [
-            *(
-                button(
-                    mark(rating == r, t.plain("catalog.btn.rating", rating=r)),
-                    PREFIX.data("rating", arg=r),
-                )
-                for r in RATINGS
+            *rating_buttons(
+                RATINGS,
+                rating,
+                lambda r: t.plain("catalog.btn.rating", rating=r),
+                lambda r: PREFIX.data("rating", arg=r),
             ),
             button(
                 mark(bool(filters.get("ver")), t.plain("catalog.btn.verified")),
@@ -189,17 +180,8 @@ def _filter_rows(t: Translator, filters: dict[str, Any]) -> Keyboard:
     ]
 
 
-def clean_query(text: str) -> str:
-    """Search text as typed, cut to QUERY_MAX characters: hostile text is never an error."""
-    return " ".join(text.split())[:QUERY_MAX]
-
-
 def _searching(ctx: Context) -> dict[str, Any]:
-    """The filters of the search in progress; a search ended by a command or another
-    conversation leaves its buttons stale."""
-    if not ctx.in_step(CatalogStep):
-        raise StaleButton()
-    return dict(ctx.data)
+    return searching(ctx, CatalogStep)
 
 
 # --- entry points --------------------------------------------------------------------------
@@ -256,10 +238,7 @@ async def price_typed(ctx: Context) -> None:
 @PREFIX.on("page", read_only=True)
 async def page_pressed(ctx: Context) -> None:
     filters = _searching(ctx)
-    page = ctx.callback.arg if ctx.callback else None
-    if not (page and page.isdigit() and int(page) >= 1):
-        raise StaleButton()
-    await show_results(ctx, filters, int(page))
+    await show_results(ctx, filters, pressed_page(ctx))
     ctx.answer()
 
 
@@ -277,10 +256,7 @@ async def categories_pressed(ctx: Context) -> None:
 @PREFIX.on("category", read_only=True)
 async def category_pressed(ctx: Context) -> None:
     filters = _searching(ctx)
-    slug = ctx.callback.arg if ctx.callback else None
-    if not (slug == "any" or taxonomy.is_known_category(slug or "")):
-        raise StaleButton()
-    await show_results(ctx, filters | {"cat": None if slug == "any" else slug})
+    await show_results(ctx, filters | {"cat": pressed_category(ctx)})
     ctx.answer()
 
 
@@ -295,15 +271,15 @@ async def search_pressed(ctx: Context) -> None:
 async def price_pressed(ctx: Context) -> None:
     filters = _searching(ctx)
     t = ctx.t
-    await ctx.set_state(CatalogStep.PRICE, filters)
-    await ctx.edit(
+    await ask_typed_filter(
+        ctx,
+        CatalogStep.PRICE,
+        filters,
         t("catalog.ask_price", currency=ctx.config.currency),
-        keyboard(
-            [
-                button(t.plain("catalog.btn.any_price"), PREFIX.data("no_price")),
-                button(t.plain("btn.cancel"), PREFIX.data("page", arg=1)),
-            ]
-        ),
+        [
+            button(t.plain("catalog.btn.any_price"), PREFIX.data("no_price")),
+            button(t.plain("btn.cancel"), PREFIX.data("page", arg=1)),
+        ],
     )
     ctx.answer()
 
@@ -343,11 +319,7 @@ async def max_days_pressed(ctx: Context) -> None:
 @PREFIX.on("rating", read_only=True)
 async def rating_pressed(ctx: Context) -> None:
     filters = _searching(ctx)
-    rating = ctx.callback.arg if ctx.callback else None
-    if rating not in RATINGS:
-        raise StaleButton()
-    same = filters.get("rating") == rating
-    await show_results(ctx, filters | {"rating": None if same else rating})
+    await show_results(ctx, filters | {"rating": pressed_rating(ctx, filters, RATINGS)})
     ctx.answer()
 
 
@@ -436,6 +408,8 @@ async def inline_services(
         )
         personal = bool(total)
     if not personal:
-        hits, total = await search.search(ServiceQuery(text=words, offset=start, limit=page))
+        hits, total = await search.search(
+            ServiceQuery(text=words, viewer_id=event.user_id, offset=start, limit=page)
+        )
     results = tuple([await service_result(scope, t, hit, event.bot_username) for hit in hits])
     return results, start + len(hits) < total, personal
