@@ -21,7 +21,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from domain import taxonomy
 from domain.entities import Job
 from domain.errors import NotFound
 from domain.money import parse_money
@@ -33,22 +32,20 @@ from handlers.callbacks import StaleButton
 from handlers.context import Context
 from handlers.events import Button, Keyboard
 from handlers.i18n import Translator
+from handlers.paging import fetch_page, page_row, picks_and_pager, pressed_page
 from handlers.prefixes import BROWSE as PREFIX
 from handlers.prefixes import MY_JOBS, PITCH, REPORT, SAVED
-from handlers.render import (
-    Html,
-    bold,
-    button,
-    job_card,
-    join,
-    keyboard,
-    money,
-    pagination_row,
-    rows,
-    shorten,
-)
+from handlers.render import Html, bold, button, job_card, join, keyboard, money, shorten
 from handlers.routing import Menu, Steps, command, step
-from handlers.search_views import category_rows, count_shown
+from handlers.search_views import (
+    ask_typed_filter,
+    category_rows,
+    clean_query,
+    count_shown,
+    pressed_category,
+    results_text,
+    searching,
+)
 from handlers.taxonomy_names import category_name
 
 
@@ -60,7 +57,6 @@ class BrowseStep(Steps, flow="browse"):
 
 
 PAGE_SIZE = 5
-QUERY_MAX = 200  # characters of search text kept; the rest is dropped, never refused
 BUDGET_TYPES = ("fixed", "hourly")
 
 
@@ -104,17 +100,12 @@ def _summary(ctx: Context, filters: dict[str, Any]) -> Html:
 async def show_results(ctx: Context, filters: dict[str, Any], page: int = 1) -> None:
     """One page of open jobs for the filters; edits the pressed message in place."""
     await ctx.set_state(BrowseStep.QUERY, filters)
-    jobs, total = await queries.browse_jobs(ctx.uow, ctx.user.id, _query(filters, max(1, page)))
-    pages = max(1, -(-total // PAGE_SIZE))
-    if page > pages:  # the results shrank since the button was made
-        page = pages
-        jobs, total = await queries.browse_jobs(ctx.uow, ctx.user.id, _query(filters, page))
+    jobs, total, page, pages = await fetch_page(
+        lambda p: queries.browse_jobs(ctx.uow, ctx.user.id, _query(filters, p)), page, PAGE_SIZE
+    )
     t = ctx.t
-    shown = count_shown(total, JOB_COUNT_CAP, ctx.user.language)
-    lines: list[Html] = [t("browse.title", total=shown), _summary(ctx, filters), Html("")]
-    if not jobs:
-        lines.append(t("browse.nothing"))
     start = (page - 1) * PAGE_SIZE
+    lines: list[Html] = []
     picks: list[Button] = []
     # The page's clients in one call, not one per job.
     clients = await track_record.clients_of(ctx.uow, ctx.config, [j.client_id for j in jobs])
@@ -130,19 +121,16 @@ async def show_results(ctx: Context, filters: dict[str, Any], page: int = 1) -> 
             + track_record.client_brief(t, clients.get(job.client_id))
         )
         picks.append(button(f"{n}. {shorten(job.title, 40)}", PREFIX.data("show_job", job.id)))
-    lines += [Html(""), t("browse.hint")]
-    pager = _pager(t, page, pages)
-    await ctx.edit(join(lines), rows(picks, 1) + ([pager] if pager else []) + _filter_rows(t))
-
-
-def _pager(t: Translator, page: int, pages: int) -> list[Button]:
-    return pagination_row(
-        page,
-        pages,
-        lambda p: PREFIX.data("page", arg=p),
-        prev=t.plain("btn.prev"),
-        next_=t.plain("btn.next"),
+    shown = count_shown(total, JOB_COUNT_CAP, ctx.user.language)
+    text = results_text(
+        t("browse.title", total=shown),
+        _summary(ctx, filters),
+        lines,
+        t("browse.nothing"),
+        t("browse.hint"),
     )
+    pager = page_row(t, page, pages, lambda p: PREFIX.data("page", arg=p))
+    await ctx.edit(text, picks_and_pager(picks, pager, _filter_rows(t)))
 
 
 def _filter_rows(t: Translator) -> Keyboard:
@@ -158,11 +146,6 @@ def _filter_rows(t: Translator) -> Keyboard:
         ],
         [button(t.plain("browse.btn.reset"), PREFIX.data("reset"))],
     ]
-
-
-def clean_query(text: str) -> str:
-    """Search text as typed, cut to QUERY_MAX characters: hostile text is never an error."""
-    return " ".join(text.split())[:QUERY_MAX]
 
 
 # --- entry points -------------------------------------------------------------------------
@@ -199,20 +182,13 @@ async def show_job_pressed(ctx: Context) -> None:
 
 
 def _searching(ctx: Context) -> dict[str, Any]:
-    """The filters of the search in progress; a search ended by a command or another
-    conversation leaves its buttons stale."""
-    if not ctx.in_step(BrowseStep):
-        raise StaleButton()
-    return ctx.data
+    return searching(ctx, BrowseStep)
 
 
 @PREFIX.on("page", old=("pg",), read_only=True)
 async def page_pressed(ctx: Context) -> None:
     filters = _searching(ctx)
-    page = ctx.callback.arg if ctx.callback else None
-    if not (page and page.isdigit() and int(page) >= 1):
-        raise StaleButton()
-    await show_results(ctx, filters, int(page))
+    await show_results(ctx, filters, pressed_page(ctx))
     ctx.answer()
 
 
@@ -230,10 +206,7 @@ async def categories_pressed(ctx: Context) -> None:
 @PREFIX.on("category", old=("cat",))
 async def category_pressed(ctx: Context) -> None:
     filters = _searching(ctx)
-    slug = ctx.callback.arg if ctx.callback else None
-    if not (slug == "any" or taxonomy.is_known_category(slug or "")):
-        raise StaleButton()
-    await show_results(ctx, filters | {"cat": None if slug == "any" else slug})
+    await show_results(ctx, filters | {"cat": pressed_category(ctx)})
     ctx.answer()
 
 
@@ -252,15 +225,15 @@ async def budget_type_pressed(ctx: Context) -> None:
 async def min_budget_pressed(ctx: Context) -> None:
     filters = _searching(ctx)
     t = ctx.t
-    await ctx.set_state(BrowseStep.MIN, filters)
-    await ctx.edit(
+    await ask_typed_filter(
+        ctx,
+        BrowseStep.MIN,
+        filters,
         t("browse.ask_min", currency=ctx.config.currency),
-        keyboard(
-            [
-                button(t.plain("browse.btn.no_min"), PREFIX.data("no_min_budget")),
-                button(t.plain("btn.cancel"), PREFIX.data("page", arg=1)),
-            ]
-        ),
+        [
+            button(t.plain("browse.btn.no_min"), PREFIX.data("no_min_budget")),
+            button(t.plain("btn.cancel"), PREFIX.data("page", arg=1)),
+        ],
     )
     ctx.answer()
 

@@ -38,6 +38,7 @@ from handlers.flows.blocking import block_button
 from handlers.flows.menu import cmd_data
 from handlers.i18n import Translator
 from handlers.notify import renders
+from handlers.paging import page_count, page_row, picks_and_pager
 from handlers.prefixes import BROWSE, MESSAGE, OFFER, POST_JOB, PROFILE
 from handlers.prefixes import MY_JOBS as PREFIX
 from handlers.prefixes import PITCH as PITCHING
@@ -50,7 +51,6 @@ from handlers.render import (
     join,
     keyboard,
     money,
-    pagination_row,
     rows,
     shorten,
 )
@@ -86,7 +86,7 @@ async def show_list(ctx: Context, page: int) -> None:
     t = ctx.t
     summaries = await queries.my_jobs(ctx.uow, ctx.user.id, JOBS_PAGE, (page - 1) * JOBS_PAGE)
     total = await ctx.uow.jobs.count(client_id=ctx.user.id)
-    pages = max(1, -(-total // JOBS_PAGE))
+    pages = page_count(total, JOBS_PAGE)
     new_job = button(t.plain("myjobs.btn.post"), cmd_data("post"))
     if not total:
         await ctx.edit(t("myjobs.empty"), keyboard(new_job))
@@ -103,16 +103,10 @@ async def show_list(ctx: Context, page: int) -> None:
         )
         for s in summaries
     ]
-    pager = pagination_row(
-        page,
-        pages,
-        lambda p: PREFIX.data("list", arg=p),
-        prev=t.plain("btn.prev"),
-        next_=t.plain("btn.next"),
-    )
+    pager = page_row(t, page, pages, lambda p: PREFIX.data("list", arg=p))
     await ctx.edit(
         join([t("myjobs.title", total=total), t("myjobs.hint")]),
-        rows(picks, 1) + ([pager] if pager else []) + [[new_job]],
+        picks_and_pager(picks, pager, [[new_job]]),
     )
 
 
@@ -173,7 +167,7 @@ async def show_pitches(ctx: Context, job_id: int, page: int) -> None:
     job = await queries.own_job(ctx.uow, ctx.user.id, job_id)
     ranked = await queries.ranked_pitches(ctx.uow, ctx.clock, ctx.user.id, job_id)
     assert job.id is not None
-    pages = max(1, -(-len(ranked) // PITCHES_PAGE))
+    pages = page_count(len(ranked), PITCHES_PAGE)
     page = min(max(1, page), pages)
     start = (page - 1) * PITCHES_PAGE
     lines: list[Html] = [t("myjobs.pitches_title", title=shorten(job.title, 80), count=len(ranked))]
@@ -203,13 +197,7 @@ async def show_pitches(ctx: Context, job_id: int, page: int) -> None:
             + track_record.freelancer_brief(t, records.get(p.freelancer_id))
         )
         picks.append(button(f"{n}. {name}", PREFIX.data("view_pitch", p.id)))
-    pager = pagination_row(
-        page,
-        pages,
-        lambda p: PREFIX.data("pitches", job.id, p),
-        prev=t.plain("btn.prev"),
-        next_=t.plain("btn.next"),
-    )
+    pager = page_row(t, page, pages, lambda p: PREFIX.data("pitches", job.id, p))
     hires = await _invited_without_pitch(ctx, job, lines) if page == 1 else []
     back = button(t.plain("myjobs.btn.job"), PREFIX.data("manage_job", job.id))
     keys = [*rows(picks, 2), *([pager] if pager else []), *rows(hires, 1), [back]]

@@ -42,27 +42,28 @@ from handlers.events import Button, Keyboard
 from handlers.flows.messaging import MessagingStep
 from handlers.flows.profile import profile_card
 from handlers.i18n import Translator
+from handlers.paging import fetch_page, page_row, picks_and_pager, pressed_page
 from handlers.prefixes import MESSAGE
 from handlers.prefixes import TALENT as PREFIX
-from handlers.render import (
-    Html,
-    bold,
-    button,
-    esc,
-    join,
-    keyboard,
-    money,
-    pagination_row,
-    rows,
-    shorten,
-)
+from handlers.render import Html, bold, button, esc, join, keyboard, money, rows, shorten
 from handlers.routing import Menu, Steps, command, step
-from handlers.search_views import category_rows, count_shown, mark, parse_money_range
+from handlers.search_views import (
+    category_rows,
+    clean_query,
+    count_shown,
+    mark,
+    money_range_shown,
+    parse_money_range,
+    pressed_category,
+    pressed_rating,
+    rating_buttons,
+    results_text,
+    searching,
+)
 from handlers.talent_views import record_text, state_line
 from handlers.taxonomy_names import category_name, skill_names
 
 PAGE_SIZE = 5
-QUERY_MAX = 200
 MAX_SKILLS = 5
 RATINGS = ("4", "4.5")
 
@@ -99,10 +100,8 @@ def _summary(ctx: Context, filters: dict[str, Any]) -> Html:
         parts.append(t("talent.f_category", category=category_name(t, filters["cat"])))
     if filters.get("skills"):
         parts.append(t("talent.f_skills", skills=skill_names(t, filters["skills"])))
-    if filters.get("min") is not None or filters.get("max") is not None:
-        low = money(filters["min"], ctx.config.currency) if filters.get("min") is not None else "…"
-        high = money(filters["max"], ctx.config.currency) if filters.get("max") is not None else "…"
-        parts.append(t("talent.f_rate", low=low, high=high))
+    if shown := money_range_shown(filters, ctx.config.currency):
+        parts.append(t("talent.f_rate", low=shown[0], high=shown[1]))
     if filters.get("rating"):
         parts.append(t("talent.f_rating", rating=filters["rating"]))
     if filters.get("ver"):
@@ -130,18 +129,14 @@ def _line(ctx: Context, n: int, hit: TalentHit) -> Html:
 async def show_results(ctx: Context, filters: dict[str, Any], page: int = 1) -> None:
     """One page of freelancers for the filters; edits the pressed message in place."""
     await ctx.set_state(TalentStep.QUERY, filters)
-    page = max(1, page)
-    hits, total = await uc.search_talent(ctx.uow, ctx.clock, ctx.user.id, _query(filters, page))
-    pages = max(1, -(-total // PAGE_SIZE))
-    if page > pages:
-        page = pages
-        hits, total = await uc.search_talent(ctx.uow, ctx.clock, ctx.user.id, _query(filters, page))
+    hits, total, page, pages = await fetch_page(
+        lambda p: uc.search_talent(ctx.uow, ctx.clock, ctx.user.id, _query(filters, p)),
+        page,
+        PAGE_SIZE,
+    )
     t = ctx.t
-    shown = count_shown(total, TALENT_COUNT_CAP, ctx.user.language)
-    lines: list[Html] = [t("talent.title", total=shown), _summary(ctx, filters), Html("")]
-    if not hits:
-        lines.append(t("talent.nothing"))
     start = (page - 1) * PAGE_SIZE
+    lines: list[Html] = []
     picks: list[Button] = []
     for n, hit in enumerate(hits, start=start + 1):
         lines.append(_line(ctx, n, hit))
@@ -151,17 +146,16 @@ async def show_results(ctx: Context, filters: dict[str, Any], page: int = 1) -> 
                 PREFIX.data("show", hit.user_id),
             )
         )
-    lines += [Html(""), t("talent.hint")]
-    pager = pagination_row(
-        page,
-        pages,
-        lambda p: PREFIX.data("page", arg=p),
-        prev=t.plain("btn.prev"),
-        next_=t.plain("btn.next"),
+    shown = count_shown(total, TALENT_COUNT_CAP, ctx.user.language)
+    text = results_text(
+        t("talent.title", total=shown),
+        _summary(ctx, filters),
+        lines,
+        t("talent.nothing"),
+        t("talent.hint"),
     )
-    await ctx.edit(
-        join(lines), rows(picks, 1) + ([pager] if pager else []) + _filter_rows(t, filters)
-    )
+    pager = page_row(t, page, pages, lambda p: PREFIX.data("page", arg=p))
+    await ctx.edit(text, picks_and_pager(picks, pager, _filter_rows(t, filters)))
 
 
 def _filter_rows(t: Translator, filters: dict[str, Any]) -> Keyboard:
@@ -174,12 +168,11 @@ def _filter_rows(t: Translator, filters: dict[str, Any]) -> Keyboard:
         ],
         [
             button(t.plain("talent.btn.rate"), PREFIX.data("ask_rate")),
-            *(
-                button(
-                    mark(rating == r, t.plain("talent.btn.rating", rating=r)),
-                    PREFIX.data("rating", arg=r),
-                )
-                for r in RATINGS
+            *rating_buttons(
+                RATINGS,
+                rating,
+                lambda r: t.plain("talent.btn.rating", rating=r),
+                lambda r: PREFIX.data("rating", arg=r),
             ),
         ],
         [
@@ -196,14 +189,8 @@ def _filter_rows(t: Translator, filters: dict[str, Any]) -> Keyboard:
     ]
 
 
-def clean_query(text: str) -> str:
-    return " ".join(text.split())[:QUERY_MAX]
-
-
 def _searching(ctx: Context) -> dict[str, Any]:
-    if not ctx.in_step(TalentStep):
-        raise StaleButton()
-    return dict(ctx.data)
+    return searching(ctx, TalentStep)
 
 
 # --- entry points --------------------------------------------------------------------------
@@ -246,10 +233,7 @@ async def rate_typed(ctx: Context) -> None:
 @PREFIX.on("page")
 async def page_pressed(ctx: Context) -> None:
     filters = _searching(ctx)
-    page = ctx.callback.arg if ctx.callback else None
-    if not (page and page.isdigit() and int(page) >= 1):
-        raise StaleButton()
-    await show_results(ctx, filters, int(page))
+    await show_results(ctx, filters, pressed_page(ctx))
     ctx.answer()
 
 
@@ -267,10 +251,7 @@ async def categories_pressed(ctx: Context) -> None:
 @PREFIX.on("category")
 async def category_pressed(ctx: Context) -> None:
     filters = _searching(ctx)
-    slug = ctx.callback.arg if ctx.callback else None
-    if not (slug == "any" or taxonomy.is_known_category(slug or "")):
-        raise StaleButton()
-    await show_results(ctx, filters | {"cat": None if slug == "any" else slug})
+    await show_results(ctx, filters | {"cat": pressed_category(ctx)})
     ctx.answer()
 
 
@@ -305,11 +286,7 @@ async def ask_text_pressed(ctx: Context) -> None:
 @PREFIX.on("rating")
 async def rating_pressed(ctx: Context) -> None:
     filters = _searching(ctx)
-    rating = ctx.callback.arg if ctx.callback else None
-    if rating not in RATINGS:
-        raise StaleButton()
-    same = filters.get("rating") == rating
-    await show_results(ctx, filters | {"rating": None if same else rating})
+    await show_results(ctx, filters | {"rating": pressed_rating(ctx, filters, RATINGS)})
     ctx.answer()
 
 
