@@ -92,10 +92,16 @@ async def own_pitch(uow: UnitOfWork, actor_id: int, pitch_id: int) -> Pitch:
 async def my_contracts(
     uow: UnitOfWork, actor_id: int, statuses: tuple[ContractStatus, ...] = tuple(ContractStatus)
 ) -> list[Contract]:
-    """Contracts where the user is either party, newest first."""
-    mine = await uow.contracts.find(client_id=actor_id, status__in=statuses) + (
-        await uow.contracts.find(freelancer_id=actor_id, status__in=statuses)
-    )
+    """Contracts where the user is either party, newest first. A service order never
+    paid is the buyer's business alone: its contract is left out of the seller's
+    lists (waiting for the payment, or dropped unpaid; service_orders.py)."""
+    selling = await uow.contracts.find(freelancer_id=actor_id, status__in=statuses)
+    orders = [c.id for c in selling if c.job_id is None]
+    if orders:
+        unpaid = await uow.service_orders.find(contract_id__in=orders, paid_at__isnull=True)
+        hidden = {o.contract_id for o in unpaid}
+        selling = [c for c in selling if c.id not in hidden]
+    mine = await uow.contracts.find(client_id=actor_id, status__in=statuses) + selling
     return sorted({c.id: c for c in mine}.values(), key=lambda c: -(c.id or 0))
 
 

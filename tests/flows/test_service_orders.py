@@ -335,3 +335,36 @@ async def test_the_purchase_forgives_and_cancels(h, lang):
         await uow.commit()
     await h.press(clara, label("ord.btn.next", lang))
     assert h.last_answer(clara).text == label("error.order_unavailable", lang)
+
+
+@pytest.mark.parametrize("lang", ["en", "ru"])
+async def test_an_unpaid_order_is_not_in_the_sellers_lists(h, lang):
+    """Until it is paid an order is the buyer's business: the seller's /contracts does
+    not list it (nor once it is dropped unpaid); paid, it is there with Accept."""
+    clara, felix = await people(h, lang)
+    sid = await seed_service(h.db, h.clock, felix.id)
+    await buy(h, clara, sid)
+    await h.press(clara, label("ord.btn.pay", lang, total="$126.00"))
+    [o] = await all_of(h, "service_orders", buyer_id=clara.id)
+    await h.send(felix, "/contracts")
+    assert h.last(felix).text == label("contracts.list.empty", lang)
+    await h.send(clara, "/contracts")  # the buyer sees it
+    assert label("contracts.list.empty", lang) != h.last(clara).text
+    [m] = await all_of(h, "milestones", contract_id=o.contract_id)
+    assert await confirm_paid(h, m.id)
+    await h.send(felix, "/contracts")
+    assert label("contracts.list.empty", lang) != h.last(felix).text
+    await h.press(felix, h.last(felix).labels()[0])
+    assert label("ord.btn.accept", lang) in h.last(felix).labels()
+
+    # A second order, never paid and dropped: never in the seller's lists.
+    await buy(h, clara, sid)
+    await h.press(clara, label("ord.btn.pay", lang, total="$126.00"))
+    h.clock.advance(hours=24)
+    await h.tick()
+    async with h.db.uow() as uow:
+        from domain.usecases import queries
+
+        shown = [c.id for c in await queries.my_contracts(uow, felix.id)]
+        buyers = [c.id for c in await queries.my_contracts(uow, clara.id)]
+    assert shown == [o.contract_id] and len(buyers) == 2
