@@ -38,27 +38,30 @@ from __future__ import annotations
 import argparse
 import asyncio
 import random
-import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
 
 from bench import market
 from bench.support import (
+    SEED_ROW,
     Budget,
     Latencies,
     MemoryPeak,
     Row,
     WallClock,
     add_database_options,
+    add_mix_options,
     conditions,
-    migrated_database,
+    fresh_database,
+    latency_rows,
+    memory_row,
     print_table,
+    warm_up,
 )
 from domain.entities import OutboxMessage
 from domain.ports import JobQuery
@@ -211,44 +214,34 @@ async def beside_writer(
 
 async def measure(backend: str, server: str | None, args: argparse.Namespace) -> dict[str, float]:
     queries = query_mix(args.queries, args.seed)
-    with tempfile.TemporaryDirectory() as tmp:
-        async with migrated_database(backend, server, Path(tmp)) as url:
-            db = Database(url)
-            try:
-                seeding = time.perf_counter()
-                await seed_jobs(db, args.jobs, random.Random(args.seed))
-                seeded = time.perf_counter() - seeding
-                async with db.uow() as uow:
-                    open_jobs = await uow.jobs.count(status=JobStatus.OPEN)
-                for query in queries[:20]:  # warm caches and prepared statements
-                    async with db.uow() as uow:
-                        await uow.search.search(query)
-                uows = db.read_uow  # as the bot runs searches (read_only=True routes)
-                kinds = {True: Latencies(), False: Latencies()}
-                before: dict[str, float] = {}
-                with MemoryPeak(args.trace_memory) as memory:
-                    one = await run_queries(uows, queries, 1, args.time_limit, kinds)
-                    many = await run_queries(uows, queries, args.concurrency, args.time_limit)
-                    if args.baseline:
-                        old_kinds = {True: Latencies(), False: Latencies()}
-                        _, _, old, _ = await run_queries(
-                            uows, queries, 1, args.time_limit, old_kinds, every_match_scored
-                        )
-                        _, _, old_many, _ = await run_queries(
-                            uows, queries, args.concurrency, args.time_limit,
-                            search=every_match_scored,
-                        )  # fmt: skip
-                        before = {
-                            **old.figures("b_"),
-                            **old_kinds[True].figures("bw_"),
-                            **old_many.figures("bm_"),
-                        }
-                    reader, commits = await beside_writer(db, uows, queries, args.time_limit)
-                    queued, queued_commits = await beside_writer(
-                        db, db.uow, queries, args.time_limit
-                    )
-            finally:
-                await db.dispose()
+    async with fresh_database(backend, server) as db:
+        seeding = time.perf_counter()
+        await seed_jobs(db, args.jobs, random.Random(args.seed))
+        seeded = time.perf_counter() - seeding
+        async with db.uow() as uow:
+            open_jobs = await uow.jobs.count(status=JobStatus.OPEN)
+        await warm_up(db.uow, queries, lambda uow, query: uow.search.search(query))
+        uows = db.read_uow  # as the bot runs searches (read_only=True routes)
+        kinds = {True: Latencies(), False: Latencies()}
+        before: dict[str, float] = {}
+        with MemoryPeak(args.trace_memory) as memory:
+            one = await run_queries(uows, queries, 1, args.time_limit, kinds)
+            many = await run_queries(uows, queries, args.concurrency, args.time_limit)
+            if args.baseline:
+                old_kinds = {True: Latencies(), False: Latencies()}
+                _, _, old, _ = await run_queries(
+                    uows, queries, 1, args.time_limit, old_kinds, every_match_scored
+                )
+                _, _, old_many, _ = await run_queries(
+                    uows, queries, args.concurrency, args.time_limit, search=every_match_scored
+                )
+                before = {
+                    **old.figures("b_"),
+                    **old_kinds[True].figures("bw_"),
+                    **old_many.figures("bm_"),
+                }
+            reader, commits = await beside_writer(db, uows, queries, args.time_limit)
+            queued, queued_commits = await beside_writer(db, db.uow, queries, args.time_limit)
     done, wall, latencies, matches = one
     many_done, many_wall, many_latencies, _ = many
     return {
@@ -273,17 +266,9 @@ async def measure(backend: str, server: str | None, args: argparse.Namespace) ->
 
 def add_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--jobs", type=int, default=20_000, help="jobs seeded (default 20,000)")
-    parser.add_argument(
-        "--queries", type=int, default=500, help="distinct queries in the mix (default 500)"
-    )
+    add_mix_options(parser, queries=500, seconds=4, mix="the mix", runs="each part runs")
     parser.add_argument(
         "--concurrency", type=int, default=8, help="queries at once in part 2 (default 8)"
-    )
-    parser.add_argument(
-        "--time-limit",
-        type=float,
-        default=4,
-        help="seconds each part runs for, per database (default 4)",
     )
     parser.add_argument(
         "--no-baseline",
@@ -299,19 +284,16 @@ QUICK = ["--jobs", "5000", "--time-limit", "1.5", "--no-baseline"]
 
 def report(args: argparse.Namespace, results: dict[str, dict[str, float]]) -> int:
     """Print the figures side by side; 1 if something went wrong on the way."""
-    memory_label = "traced peak MB" if args.trace_memory else "peak RSS MB"
     print_table(
         f"search: {args.jobs:,} jobs, {args.queries} distinct queries, {PAGE} a page "
         f"({conditions(args)})",
         results,
         [
-            Row("seed", "bulk insert s (not timed)", "{:.1f}"),
+            SEED_ROW,
             Row("open", "open jobs", "{:,.0f}", ratio=False),
             Row("queries", "1 at a time: queries", "{:,.0f}", ratio=False),
             Row("rate", "  queries/s", "{:.1f}"),
-            Row("p50", "  p50 ms", "{:.1f}"),
-            Row("p95", "  p95 ms", "{:.1f}"),
-            Row("p99", "  p99 ms", "{:.1f}"),
+            *latency_rows(),
             Row("max", "  max ms", "{:.1f}"),
             Row("matches", "  mean matches/query", "{:,.0f}", ratio=False),
             Row("words_p50", "  with words p50 ms", "{:.1f}"),
@@ -319,9 +301,7 @@ def report(args: argparse.Namespace, results: dict[str, dict[str, float]]) -> in
             Row("bare_p50", "  without words p50 ms", "{:.1f}"),
             Row("bare_p95", "    p95 ms", "{:.1f}"),
             Row("many_rate", f"{args.concurrency} at once: queries/s", "{:.1f}"),
-            Row("many_p50", "  p50 ms", "{:.1f}"),
-            Row("many_p95", "  p95 ms", "{:.1f}"),
-            Row("many_p99", "  p99 ms", "{:.1f}"),
+            *latency_rows("many_"),
             *(
                 [
                     Row("b_p50", "before (every match scored): p50", "{:.1f}"),
@@ -340,7 +320,7 @@ def report(args: argparse.Namespace, results: dict[str, dict[str, float]]) -> in
             Row("q_p50", "  via writer queue: p50", "{:.1f}"),
             Row("q_p95", "  p95 ms", "{:.1f}"),
             Row("q_commits", "  writer commits/s", "{:.0f}"),
-            Row("memory", memory_label, "{:.0f}"),
+            memory_row(args),
         ],
     )
     return 0
