@@ -476,7 +476,7 @@ class SharedRateLimiter(RateLimiter):
 
     async def _shared(self, operation: Awaitable[Any]) -> Any:
         try:
-            return await operation
+            return await asyncio.shield(operation)
         except Exception:
             log.warning("shared send budget unreachable", exc_info=True)
             return None
@@ -485,7 +485,9 @@ class SharedRateLimiter(RateLimiter):
         while True:
             await super()._wait_for_chat(chat_id)  # this process's own pauses
             try:
-                wait = await self.budget.wait(self._chat_key(chat_id))
+                # Shielded: a waiter cancelled mid-call must not cut a store's command
+                # in half (a Redis connection would be left out of step).
+                wait = await asyncio.shield(self.budget.wait(self._chat_key(chat_id)))
             except Exception:
                 log.warning("shared send budget unreachable; retrying", exc_info=True)
                 wait = self.RETRY_S
