@@ -93,6 +93,7 @@ async def send_all(limiter: RateLimiter, chats: range, times: list[float]) -> No
     async def one(chat: int) -> None:
         await limiter.acquire(chat, (1, chat))
         times.append(time.monotonic())
+        await limiter.sent(chat)  # the call ended (as the sender reports it)
 
     await asyncio.gather(*(one(chat) for chat in chats))
 
@@ -118,9 +119,9 @@ async def test_a_chats_spacing_is_shared_between_processes(budgets):
     a = SharedRateLimiter(budgets[0], LIMITS)
     b = SharedRateLimiter(budgets[1], LIMITS)
     started = time.monotonic()
-    await a.acquire(77)
-    await b.acquire(77)
-    await a.acquire(77)
+    for limiter in (a, b, a):
+        await limiter.acquire(77)
+        await limiter.sent(77)
     assert time.monotonic() - started >= 2 / 4.0 * 0.95
     await a.close()
     await b.close()
@@ -134,6 +135,7 @@ async def test_a_global_pause_reaches_the_other_process(budgets):
     a.pause_all(0.6)
     await a.close()  # the shared pause is written before close returns
     await b.acquire(5)
+    await b.sent(5)
     assert time.monotonic() - started >= 0.55
     await b.close()
 
@@ -148,7 +150,8 @@ async def test_a_dead_process_holds_at_most_one_slot(budgets):
         task.cancel()
     await asyncio.gather(*waiting, return_exceptions=True)
     await a.close()
-    assert await budgets[1].wait("global") <= 1 / RATE + 0.01
+    # The slot in use and at most the one it had taken next (its waiter gone meanwhile).
+    assert await budgets[1].wait("global") <= 2 * 1.15 / RATE + 0.01
 
 
 async def test_a_full_second_is_full_for_every_process(budgets):
