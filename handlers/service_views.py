@@ -144,20 +144,25 @@ def service_card(
 
 
 def buy_buttons(
-    t: CardTranslator, service: Service, packages: Sequence[ServicePackage]
+    t: CardTranslator,
+    service: Service,
+    packages: Sequence[ServicePackage],
+    chosen: str | None = None,
 ) -> list[Button]:
-    """One button a package: the buyer's way in (flows/service_orders.py)."""
+    """One button a package: the buyer's way in (flows/service_orders.py). `chosen`:
+    the tier bought last time (🔁 Order again), first and marked."""
     assert service.id is not None
+    ordered = sorted(packages, key=lambda p: p.tier != chosen)
     return [
         button(
             t.plain(
-                "svc.btn.buy",
+                "ord.btn.buy_again" if p.tier == chosen else "svc.btn.buy",
                 tier=tier_label(t, p.tier),
                 price=money(p.price, service.currency),
             ),
             ORDER.data("purchase", service.id, p.tier),
         )
-        for p in packages
+        for p in ordered
     ]
 
 
@@ -197,11 +202,12 @@ def manage_buttons(t: CardTranslator, service: Service) -> Keyboard:
 
 
 async def service_screen(
-    ctx: Context, service_id: int, back: Button | None = None
+    ctx: Context, service_id: int, back: Button | None = None, chosen: str | None = None
 ) -> tuple[Html, Keyboard]:
     """The card and its buttons for whoever looks: the seller gets manage buttons,
-    anyone else the packages to buy (none while the service is paused). `back` is
-    added under them (e.g. the catalogue's page)."""
+    anyone else the packages to buy (none while the service is paused; `chosen`, the
+    package bought last time, first). `back` is added under them (e.g. the
+    catalogue's page)."""
     view = await uc.service_view(ctx.uow, ctx.user.id, service_id)
     service = view.service
     seller = await ctx.uow.users.get(service.seller_id)
@@ -220,7 +226,7 @@ async def service_screen(
         kb = manage_buttons(ctx.t, service)
     else:
         buys = (
-            buy_buttons(ctx.t, service, view.packages)
+            buy_buttons(ctx.t, service, view.packages, chosen)
             if service.status is ServiceStatus.ACTIVE
             else []
         )

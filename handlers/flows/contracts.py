@@ -156,7 +156,12 @@ async def contract_buttons(
         bottom.append(button(t.plain("rv.btn.rate"), REVIEW.data("rate", cid)))
     if status in (ContractStatus.ACTIVE, ContractStatus.ENDED) and side == "client":
         bottom.append(button(t.plain("bonus.btn.start"), BONUS.data("start", cid)))
-    if status is ContractStatus.ENDED and side == "client":  # flows/saved.py
+    if status is ContractStatus.ENDED and side == "client" and contract.job_id is None:
+        from handlers.flows.service_orders import order_again_for_contract
+
+        if (again := await order_again_for_contract(scope, t, contract)) is not None:
+            bottom.append(again)  # a service order: 🔁 Order again
+    elif status is ContractStatus.ENDED and side == "client":  # flows/saved.py
         bottom.append(button(t.plain("sv.btn.hire_again"), SAVED.data("rehire", cid)))
     if status in WRITABLE:
         bottom.insert(0, message_button(t, cid))

@@ -113,5 +113,15 @@ async def remove_pressed(ctx: Context) -> None:
 @SAVED.on("rehire")
 async def rehire_pressed(ctx: Context) -> None:
     assert ctx.callback is not None
+    contract = await ctx.uow.contracts.get(ctx.callback.require_id())
+    if contract is not None and contract.job_id is None and contract.client_id == ctx.user.id:
+        # A service order's contract (a button sent before 🔁 Order again): the service.
+        from domain.usecases.service_orders import order_of
+        from handlers.flows.service_orders import order_again
+
+        if (order := await order_of(ctx.uow, contract.id)) is not None:  # type: ignore[arg-type]
+            await order_again(ctx, order.id)  # type: ignore[arg-type]
+            ctx.answer()
+            return
     await offers.hire_again(ctx, ctx.callback.require_id())
     ctx.answer()

@@ -32,6 +32,8 @@ Callback data (prefix "ord", handlers/prefixes.py):
 - "ord:revision:<order>"       buyer: a paid extra revision's price, with Pay;
                                "ord:pay_revision:<order>:<price>" pays it
 - "ord:list::<page>"           /orders, page n
+- "ord:again:<order>"          buyer: 🔁 Order again — the service's card, the package
+                               bought last time first (an ended order or contract)
 """
 
 from __future__ import annotations
@@ -40,7 +42,7 @@ from datetime import datetime
 from typing import Any
 
 from domain.entities import Contract, Milestone
-from domain.errors import NotAllowed
+from domain.errors import NotAllowed, NotFound
 from domain.events import (
     ServiceOrderAccepted,
     ServiceOrderLapsed,
@@ -424,6 +426,8 @@ async def order_buttons(
         if milestone is not None and order.status is SO.IN_PROGRESS:
             if MILESTONE.allows(milestone.status, "submit"):
                 found.append(button(t.plain("ord.btn.deliver"), WORK.data("submit", milestone.id)))
+    if viewer_id == order.buyer_id and order.status in ENDED_ORDERS:
+        found.append(order_again_button(t, oid))
     bottom = [open_contract_button(t, order.contract_id)] if order.contract_id else []
     bottom.append(button(t.plain("ord.btn.list"), ORDER.data("list", arg=1)))
     return keyboard(*rows(found, 2), *rows(bottom, 2))
@@ -720,6 +724,53 @@ async def orders_command(ctx: Context) -> None:
 async def list_pressed(ctx: Context) -> None:
     assert ctx.callback is not None
     await show_list(ctx, int_arg(ctx.callback.arg))
+
+
+# --- 🔁 Order again ------------------------------------------------------------------------
+
+ENDED_ORDERS = (SO.COMPLETED, SO.CANCELLED, SO.DECLINED, SO.EXPIRED)
+
+
+def order_again_button(t: Translator, order_id: int) -> Button:
+    return button(t.plain("ord.btn.order_again"), ORDER.data("again", order_id))
+
+
+@ORDER.on("again", read_only=True)
+async def again_pressed(ctx: Context) -> None:
+    """The buyer orders the same service again: its card as a new message, the package
+    bought last time first; a service no longer on sale (paused, deleted, or its
+    seller in a block) is said to be gone."""
+    await order_again(ctx, _pressed_id(ctx))
+    ctx.answer()
+
+
+async def order_again(ctx: Context, order_id: int) -> None:
+    order = await uc.view_order(ctx.uow, ctx.user.id, order_id)
+    if ctx.user.id != order.buyer_id:
+        raise NotAllowed("order_not_found", "There is no such order.")
+    from domain.services import ServiceStatus
+    from handlers.service_views import service_screen
+
+    service = await ctx.uow.services.get(order.service_id)
+    try:
+        if service is None or service.status is not ServiceStatus.ACTIVE:
+            raise NotAllowed("service_not_found", "This service is not available.")
+        await uc.buyable(ctx.uow, ctx.user.id, order.service_id, order.tier)
+        text, kb = await service_screen(ctx, order.service_id, chosen=order.tier)
+    except (NotAllowed, NotFound):
+        title = service.title if service is not None else order.package_name
+        await ctx.reply(ctx.t("ord.again.gone", title=title))
+        return
+    await ctx.reply(text, kb or None)
+
+
+async def order_again_for_contract(
+    scope: Scope, t: Translator, contract: Contract
+) -> Button | None:
+    """An ended order's contract card (flows/contracts.py): 🔁 Order again instead of
+    a job's 🔁 Hire again."""
+    order = await uc.order_of(scope.uow, contract.id)  # type: ignore[arg-type]
+    return order_again_button(t, order.id) if order is not None and order.id else None
 
 
 # --- the contract card's part (flows/contracts.py) ------------------------------------------

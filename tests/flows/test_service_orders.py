@@ -368,3 +368,55 @@ async def test_an_unpaid_order_is_not_in_the_sellers_lists(h, lang):
         shown = [c.id for c in await queries.my_contracts(uow, felix.id)]
         buyers = [c.id for c in await queries.my_contracts(uow, clara.id)]
     assert shown == [o.contract_id] and len(buyers) == 2
+
+
+@pytest.mark.parametrize("lang", ["en", "ru"])
+async def test_order_again_opens_the_card_with_the_same_package_first(h, lang):
+    """An ended order's contract offers 🔁 Order again (not a job's Hire again): the
+    service's card, the package bought last time first; an old Hire again button does
+    the same; a service no longer on sale is said to be gone."""
+    clara, felix = await people(h, lang)
+    sid = await seed_service(h.db, h.clock, felix.id)
+    await buy(h, clara, sid)
+    oid, cid, mid = await pay(h, clara)
+    await h.press(felix, label("ord.btn.accept", lang))
+    await h.press_data(felix, encode("wk", "submit", mid))
+    await h.send(felix, "Done.")
+    await h.press(felix, label("work.btn.send", lang))
+    await h.press_data(clara, encode("wk", "approve", mid))
+    await h.press_data(clara, encode("wk", "release", mid))
+    await h.press_data(clara, encode("ct", "confirm_end", cid))
+    [c] = await all_of(h, "contracts", id=cid)
+    assert c.status is ContractStatus.ENDED
+
+    await h.press_data(clara, encode("ct", "view", cid))
+    card = h.last(clara)
+    assert label("ord.btn.order_again", lang) in card.labels()
+    assert label("sv.btn.hire_again", lang) not in card.labels()
+    await h.press(clara, label("ord.btn.order_again", lang))
+    again = h.last(clara)
+    assert "A logo &lt;for&gt; your brand" in again.html
+    tier = label("svc.tier.standard", lang)
+    assert again.labels()[0] == label("ord.btn.buy_again", lang, tier=f"🥈 {tier}", price="$100.00")
+    assert len([b for b in again.labels() if "$" in b]) == 3  # every package still there
+    await h.press(clara, again.labels()[0])  # one tap: the purchase of that package
+    assert label("ord.btn.next", lang) in h.last(clara).labels()
+    await h.press(clara, label("btn.cancel", lang))
+
+    await h.press_data(clara, encode("sv", "rehire", cid))  # an old Hire again: the same
+    assert h.last(clara).labels()[0] == again.labels()[0]
+    await h.press_data(clara, encode("ord", "view", oid))  # the order's card has it too
+    assert label("ord.btn.order_again", lang) in h.last(clara).labels()
+
+    async with h.db.uow() as uow:
+        service = await uow.services.get(sid)
+        service.status = ServiceStatus.PAUSED
+        await uow.commit()
+    await h.press(clara, label("ord.btn.order_again", lang))
+    gone = h.last(clara)
+    assert gone.html == label(
+        "ord.again.gone", lang, title="A logo &lt;for&gt; your brand &amp; more"
+    )
+    assert not gone.labels()
+    await h.press_data(felix, encode("ord", "again", oid))  # the seller: not theirs to buy
+    assert h.last_answer(felix).text == label("error.order_not_found", lang)
