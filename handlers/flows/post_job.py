@@ -24,9 +24,8 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from domain import taxonomy, validation
+from domain import validation
 from domain.entities import Job
-from domain.errors import ValidationError
 from domain.money import parse_money
 from domain.states import JOB, JobStatus
 from domain.usecases import jobs, queries
@@ -41,7 +40,15 @@ from handlers.prefixes import MY_JOBS
 from handlers.prefixes import POST_JOB as PREFIX
 from handlers.render import Html, button, job_card, join, keyboard, money, rows
 from handlers.routing import Menu, Steps, command, resumes, step
-from handlers.taxonomy_names import category_name, skill_name, skill_names, typed_names
+from handlers.taxonomy_names import skill_names
+from handlers.wizard_views import (
+    category_buttons,
+    pressed_skill,
+    required_skills,
+    skill_buttons,
+    typed_skills,
+    wizard_draft,
+)
 
 
 class PostJobStep(Steps, flow="post_job", drafts=True):
@@ -112,13 +119,7 @@ async def ask(
         kb = keyboard(nav)
     elif step_name == "category":
         text = t("post.ask_category")
-        cats = [
-            button(
-                ("✓ " if c.slug == draft.get("category") else "") + category_name(t, c.slug),
-                PREFIX.data("category", arg=c.slug),
-            )
-            for c in taxonomy.CATEGORIES
-        ]
+        cats = category_buttons(t, draft.get("category"), lambda c: PREFIX.data("category", arg=c))
         kb = [*rows(cats, 2), nav]
     elif step_name == "skills":
         text, kb = _skills_view(ctx, draft)
@@ -147,14 +148,8 @@ async def ask(
 
 def _skills_view(ctx: Context, draft: dict[str, Any]) -> tuple[Html, Keyboard]:
     t = ctx.t
-    chosen: list[str] = list(draft.get("skills") or [])
-    cat = taxonomy.category(draft.get("category") or "")
-    offered = [s.slug for s in cat.skills] if cat else []
-    toggles = [
-        button(("✓ " if s in chosen else "") + skill_name(t, s), PREFIX.data("toggle_skill", arg=s))
-        for s in offered
-    ]
-    shown = skill_names(t, chosen) or t.plain("post.none_yet")
+    toggles = skill_buttons(t, draft, lambda s: PREFIX.data("toggle_skill", arg=s))
+    shown = skill_names(t, draft.get("skills") or []) or t.plain("post.none_yet")
     text = join(
         [
             t("post.ask_skills", max=jobs.MAX_SKILLS),
@@ -245,14 +240,6 @@ def _clean_description(text: str) -> str:
     )
 
 
-def _required_skills(skills: Any) -> list[str]:
-    """The use case allows none; the wizard asks for one, so that alerts can match."""
-    cleaned = jobs.clean_skills(list(skills))
-    if not cleaned:
-        raise ValidationError("skills_empty", "Choose or type at least one skill.")
-    return cleaned
-
-
 # --- entry points -------------------------------------------------------------------
 
 
@@ -289,16 +276,7 @@ async def got_tag(ctx: Context) -> None:
     """Typed skills (taxonomy.parse_skills, as on the profile): each added, or
     removed when typed again (in any case)."""
     draft = ctx.data
-    skills: list[str] = list(draft.get("skills") or [])
-    for typed in taxonomy.parse_skills(ctx.text, typed_names(ctx.t)):
-        key = taxonomy.skill_key(typed)
-        same = [s for s in skills if taxonomy.skill_key(s) == key]
-        if same:
-            skills.remove(same[0])
-        else:
-            skills.append(typed)
-    jobs.clean_skills(skills)  # refuses more than MAX_SKILLS
-    draft["skills"] = skills
+    draft["skills"] = typed_skills(ctx.t, draft.get("skills") or [], ctx.text)
     await ctx.set_state(PostJobStep.SKILLS, draft)
     text, kb = _skills_view(ctx, draft)
     await ctx.reply(text, kb)
@@ -345,12 +323,7 @@ async def edit_field_pressed(ctx: Context) -> None:
 
 
 def _draft(ctx: Context, *steps: str) -> dict[str, Any]:
-    """The draft, while the wizard is at one of `steps` (at any step when none given)."""
-    if not ctx.in_step(PostJobStep):
-        raise StaleButton()
-    if steps and (ctx.state is None or ctx.state.step not in steps):
-        raise StaleButton()
-    return ctx.data
+    return wizard_draft(ctx, PostJobStep, *steps)
 
 
 def _arg(ctx: Context) -> str | None:
@@ -391,7 +364,7 @@ async def toggle_skill_pressed(ctx: Context) -> None:
 @PREFIX.on("skills_done", old=("skdone",), wizard=True)
 async def skills_done_pressed(ctx: Context) -> None:
     draft = _draft(ctx, "skills")
-    skills = _required_skills(draft.get("skills") or [])
+    skills = required_skills(draft.get("skills") or [])
     await advance(ctx, draft | {"skills": skills}, "skills")
 
 
@@ -447,16 +420,7 @@ async def _go_back(ctx: Context, draft: dict[str, Any], current: str) -> None:
 
 
 async def _toggle_skill(ctx: Context, draft: dict[str, Any], slug: str | None) -> None:
-    cat = taxonomy.category(draft.get("category") or "")
-    if cat is None or slug not in {s.slug for s in cat.skills}:
-        raise StaleButton()
-    skills: list[str] = list(draft.get("skills") or [])
-    if slug in skills:
-        skills.remove(slug)
-    else:
-        skills.append(slug)
-        jobs.clean_skills(skills)  # refuses more than MAX_SKILLS
-    draft["skills"] = skills
+    draft["skills"] = pressed_skill(draft, slug)
     await ctx.set_state(PostJobStep.SKILLS, draft)
     text, kb = _skills_view(ctx, draft)
     await ctx.edit(text, kb)
@@ -469,7 +433,7 @@ def _fields(draft: dict[str, Any]) -> jobs.JobFields:
         title=draft.get("title", ""),
         description=draft.get("description", ""),
         category=draft.get("category"),
-        skills=tuple(_required_skills(draft.get("skills") or ())),
+        skills=tuple(required_skills(draft.get("skills") or ())),
         budget_type=draft.get("budget_type", "fixed"),
         budget=int(draft.get("budget") or 0),
         deadline=date.fromisoformat(deadline) if deadline else None,

@@ -58,7 +58,15 @@ from handlers.prefixes import SERVICE as PREFIX
 from handlers.render import Html, button, join, keyboard, money, rows, shorten
 from handlers.routing import Menu, Steps, command, resumes, step
 from handlers.service_views import extra_line, service_card, show_service, tier_label
-from handlers.taxonomy_names import category_name, skill_name, skill_names, typed_names
+from handlers.taxonomy_names import skill_names
+from handlers.wizard_views import (
+    category_buttons,
+    pressed_skill,
+    required_skills,
+    skill_buttons,
+    typed_skills,
+    wizard_draft,
+)
 
 
 class ServiceStep(Steps, flow="services", drafts=True):
@@ -224,13 +232,7 @@ async def ask(ctx: Context, section: str, draft: dict[str, Any]) -> None:
         await ctx.edit(text, keyboard(_cancel(t)))
     elif section == "category":
         await ctx.set_state(ServiceStep.CATEGORY, draft)
-        cats = [
-            button(
-                ("✓ " if c.slug == draft.get("category") else "") + category_name(t, c.slug),
-                PREFIX.data("category", arg=c.slug),
-            )
-            for c in taxonomy.CATEGORIES
-        ]
+        cats = category_buttons(t, draft.get("category"), lambda c: PREFIX.data("category", arg=c))
         await ctx.edit(t("svc.ask_category"), [*rows(cats, 2), [_cancel(t)]])
     elif section == "skills":
         await ctx.set_state(ServiceStep.SKILLS, draft)
@@ -253,14 +255,8 @@ async def ask(ctx: Context, section: str, draft: dict[str, Any]) -> None:
 
 def _skills_view(ctx: Context, draft: dict[str, Any]) -> tuple[Html, Keyboard]:
     t = ctx.t
-    chosen: list[str] = list(draft.get("skills") or [])
-    cat = taxonomy.category(draft.get("category") or "")
-    offered = [s.slug for s in cat.skills] if cat else []
-    toggles = [
-        button(("✓ " if s in chosen else "") + skill_name(t, s), PREFIX.data("toggle_skill", arg=s))
-        for s in offered
-    ]
-    shown = skill_names(t, chosen) or t.plain("svc.none_yet")
+    toggles = skill_buttons(t, draft, lambda s: PREFIX.data("toggle_skill", arg=s))
+    shown = skill_names(t, draft.get("skills") or []) or t.plain("svc.none_yet")
     text = join([t("svc.ask_skills", max=jobs.MAX_SKILLS), t("svc.skills_chosen", skills=shown)])
     done = button(t.plain("svc.btn.skills_done"), PREFIX.data("skills_done"))
     return text, [*rows(toggles, 2), [done], [_cancel(t)]]
@@ -351,21 +347,16 @@ async def show_extras(ctx: Context, draft: dict[str, Any], notice: Html | None =
         join([Html(f"{i}. "), extra_line(t, x, ctx.config.currency)], "")
         for i, x in enumerate(extras, 1)
     ]
-    if notice is not None:
-        lines = [notice, Html(""), *lines]
-    kb: Keyboard = rows(
-        [
-            button(f"🗑 {i}", PREFIX.data("drop_extra", arg=str(i)))
-            for i in range(1, len(extras) + 1)
-        ],
-        5,
+    add = button(t.plain("svc.btn.add_extra"), PREFIX.data("add_extra"))
+    await _show_list_section(
+        ctx,
+        draft,
+        lines,
+        notice,
+        drop=[PREFIX.data("drop_extra", arg=str(i)) for i in range(1, len(extras) + 1)],
+        add=add if len(extras) < MAX_EXTRAS else None,
+        done=PREFIX.data("extras_done"),
     )
-    if len(extras) < MAX_EXTRAS:
-        kb.append([button(t.plain("svc.btn.add_extra"), PREFIX.data("add_extra"))])
-    kb.append([button(_done_label(t, draft, not extras), PREFIX.data("extras_done"))])
-    if _mode(draft) != "svc":
-        kb.append([_cancel(t)])
-    await ctx.edit(join(lines), kb)
 
 
 async def ask_extra(ctx: Context, draft: dict[str, Any]) -> None:
@@ -397,19 +388,14 @@ async def show_samples(ctx: Context, draft: dict[str, Any], notice: Html | None 
     for i, s in enumerate(samples, 1):
         what = t.plain("svc.sample_photo") if s.get("kind") == SAMPLE_PHOTO else s.get("value", "")
         lines.append(t("svc.list.item", n=i, text=shorten(what, 80)))
-    if notice is not None:
-        lines = [notice, Html(""), *lines]
-    kb: Keyboard = rows(
-        [
-            button(f"🗑 {i}", PREFIX.data("drop_sample", arg=str(i)))
-            for i in range(1, len(samples) + 1)
-        ],
-        5,
+    await _show_list_section(
+        ctx,
+        draft,
+        lines,
+        notice,
+        drop=[PREFIX.data("drop_sample", arg=str(i)) for i in range(1, len(samples) + 1)],
+        done=PREFIX.data("samples_done"),
     )
-    kb.append([button(_done_label(t, draft, not samples), PREFIX.data("samples_done"))])
-    if _mode(draft) != "svc":
-        kb.append([_cancel(t)])
-    await ctx.edit(join(lines), kb)
 
 
 async def show_questions(ctx: Context, draft: dict[str, Any], notice: Html | None = None) -> None:
@@ -418,16 +404,35 @@ async def show_questions(ctx: Context, draft: dict[str, Any], notice: Html | Non
     await ctx.set_state(ServiceStep.QUESTIONS, draft)
     lines: list[str] = [t("svc.questions_title", max=MAX_QUESTIONS, have=len(questions))]
     lines += [t("svc.list.item", n=i, text=q) for i, q in enumerate(questions, 1)]
+    await _show_list_section(
+        ctx,
+        draft,
+        lines,
+        notice,
+        drop=[PREFIX.data("drop_question", arg=str(i)) for i in range(1, len(questions) + 1)],
+        done=PREFIX.data("questions_done"),
+    )
+
+
+async def _show_list_section(
+    ctx: Context,
+    draft: dict[str, Any],
+    lines: list[str],
+    notice: Html | None,
+    drop: list[str],
+    done: str,
+    add: Button | None = None,
+) -> None:
+    """A list section's screen (extras, samples, questions): the notice, the lines, a 🗑
+    button an item (`drop`: their data), `add` (while there is room), Continue / Skip /
+    Done, and Cancel but when changing a saved service."""
+    t = ctx.t
     if notice is not None:
         lines = [notice, Html(""), *lines]
-    kb: Keyboard = rows(
-        [
-            button(f"🗑 {i}", PREFIX.data("drop_question", arg=str(i)))
-            for i in range(1, len(questions) + 1)
-        ],
-        5,
-    )
-    kb.append([button(_done_label(t, draft, not questions), PREFIX.data("questions_done"))])
+    kb: Keyboard = rows([button(f"🗑 {i}", data) for i, data in enumerate(drop, 1)], 5)
+    if add is not None:
+        kb.append([add])
+    kb.append([button(_done_label(t, draft, not drop), done)])
     if _mode(draft) != "svc":
         kb.append([_cancel(t)])
     await ctx.edit(join(lines), kb)
@@ -572,16 +577,7 @@ async def got_skill(ctx: Context) -> None:
     """Typed skills (taxonomy.parse_skills, as on the profile and the job wizard):
     each added, or removed when typed again."""
     draft = ctx.data
-    skills: list[str] = list(draft.get("skills") or [])
-    for typed in taxonomy.parse_skills(ctx.text, typed_names(ctx.t)):
-        key = taxonomy.skill_key(typed)
-        same = [s for s in skills if taxonomy.skill_key(s) == key]
-        if same:
-            skills.remove(same[0])
-        else:
-            skills.append(typed)
-    jobs.clean_skills(skills)  # refuses more than MAX_SKILLS
-    draft["skills"] = skills
+    draft["skills"] = typed_skills(ctx.t, draft.get("skills") or [], ctx.text)
     await ctx.set_state(ServiceStep.SKILLS, draft)
     text, kb = _skills_view(ctx, draft)
     await ctx.reply(text, kb)
@@ -703,12 +699,7 @@ for _name in ("category", "packages", "extras", "preview"):
 
 
 def _draft(ctx: Context, *steps: str) -> dict[str, Any]:
-    """The draft, while the wizard is at one of `steps` (at any step when none given)."""
-    if not ctx.in_step(ServiceStep):
-        raise StaleButton()
-    if steps and (ctx.state is None or ctx.state.step not in steps):
-        raise StaleButton()
-    return ctx.data
+    return wizard_draft(ctx, ServiceStep, *steps)
 
 
 def _arg(ctx: Context) -> str:
@@ -754,17 +745,7 @@ async def category_pressed(ctx: Context) -> None:
 @PREFIX.on("toggle_skill", wizard=True)
 async def toggle_skill_pressed(ctx: Context) -> None:
     draft = _draft(ctx, "skills")
-    slug = _arg(ctx)
-    cat = taxonomy.category(draft.get("category") or "")
-    if cat is None or slug not in {s.slug for s in cat.skills}:
-        raise StaleButton()
-    skills: list[str] = list(draft.get("skills") or [])
-    if slug in skills:
-        skills.remove(slug)
-    else:
-        skills.append(slug)
-        jobs.clean_skills(skills)
-    draft["skills"] = skills
+    draft["skills"] = pressed_skill(draft, _arg(ctx))
     await ctx.set_state(ServiceStep.SKILLS, draft)
     text, kb = _skills_view(ctx, draft)
     await ctx.edit(text, kb)
@@ -774,9 +755,7 @@ async def toggle_skill_pressed(ctx: Context) -> None:
 @PREFIX.on("skills_done", wizard=True)
 async def skills_done_pressed(ctx: Context) -> None:
     draft = _draft(ctx, "skills")
-    skills = jobs.clean_skills(list(draft.get("skills") or []))
-    if not skills:
-        raise ValidationError("skills_empty", "Choose or type at least one skill.")
+    skills = required_skills(draft.get("skills") or [])
     await advance(ctx, draft | {"skills": skills}, "skills")
     ctx.answer()
 
@@ -858,13 +837,18 @@ async def extra_days_pressed(ctx: Context) -> None:
     ctx.answer()
 
 
+async def _drop_item(ctx: Context, section: str) -> None:
+    """A 🗑 button of a list section (extras, samples, questions): that item removed."""
+    draft = _draft(ctx, section)
+    items = list(draft.get(section) or [])
+    items.pop(_index(ctx, items))
+    await _list_changed(ctx, draft | {section: items}, section)
+    ctx.answer()
+
+
 @PREFIX.on("drop_extra", wizard=True)
 async def drop_extra_pressed(ctx: Context) -> None:
-    draft = _draft(ctx, "extras")
-    extras = list(draft.get("extras") or [])
-    extras.pop(_index(ctx, extras))
-    await _list_changed(ctx, draft | {"extras": extras}, "extras")
-    ctx.answer()
+    await _drop_item(ctx, "extras")
 
 
 @PREFIX.on("extras_done", wizard=True)
@@ -874,11 +858,7 @@ async def extras_done_pressed(ctx: Context) -> None:
 
 @PREFIX.on("drop_sample", wizard=True)
 async def drop_sample_pressed(ctx: Context) -> None:
-    draft = _draft(ctx, "samples")
-    samples = list(draft.get("samples") or [])
-    samples.pop(_index(ctx, samples))
-    await _list_changed(ctx, draft | {"samples": samples}, "samples")
-    ctx.answer()
+    await _drop_item(ctx, "samples")
 
 
 @PREFIX.on("samples_done", wizard=True)
@@ -888,11 +868,7 @@ async def samples_done_pressed(ctx: Context) -> None:
 
 @PREFIX.on("drop_question", wizard=True)
 async def drop_question_pressed(ctx: Context) -> None:
-    draft = _draft(ctx, "questions")
-    questions = list(draft.get("questions") or [])
-    questions.pop(_index(ctx, questions))
-    await _list_changed(ctx, draft | {"questions": questions}, "questions")
-    ctx.answer()
+    await _drop_item(ctx, "questions")
 
 
 @PREFIX.on("questions_done", wizard=True)
