@@ -19,8 +19,10 @@ spacing after the slot itself, never less than half a spacing after the late gra
 so a busy process still sends at the rate instead of losing its lateness on every
 send (at 30/s, 3 ms late a slot cost 9 % of the rate). What keeps Telegram's window is counted on the
 grants themselves: never more than `round(rate)` grants within `round(rate)` spacings
-(one second, widened by the margin, at 30/s). The margin leaves room for the way to
-Telegram: two calls granted one second apart may arrive a few milliseconds closer.
+(one second, widened by the margin, at 30/s) — and the same is checked again when
+each call leaves (`depart`), since a stalled loop between a grant and its call would
+let calls granted apart leave together. The margin leaves room for the way to
+Telegram: two calls leaving one second apart may arrive a few milliseconds closer.
 
 Telegram's limits are about messages (30 messages a second, one a second to a chat),
 and so are the sandbox emulator's. A call that makes a new message in the chat
@@ -117,6 +119,7 @@ class RateLimiter:
         self._window_count = max(1, round(rate)) if rate else 0
         self._window_s = self._window_count * self.spacing
         self._granted: deque[float] = deque(maxlen=self._window_count or 1)
+        self._departed: deque[float] = deque(maxlen=self._window_count or 1)
         self._next_global = 0.0  # monotonic time of the next free global slot
         self._slot = 0.0  # when that slot was due on the schedule (<= _next_global)
         self._next_chat: dict[int, float] = {}
@@ -149,6 +152,23 @@ class RateLimiter:
             )
             self._edits._next_global = self._edits._slot = self._paused_until  # a pause holds
         return self._edits
+
+    async def depart(self, *, new_message: bool = True) -> None:
+        """Right before the call leaves: never more than `round(rate)` calls within the
+        window, counted when they leave. The slots were spaced when granted, but a
+        stalled event loop (a long garbage collection) between a grant and its call
+        lets calls granted before and after the stall leave together — closer than
+        Telegram's window allows. This gate holds the later ones back."""
+        lane = self if new_message else self._edit_lane()
+        if not lane._window_count:
+            return
+        departed = lane._departed
+        while len(departed) == lane._window_count:
+            wait = departed[0] + lane._window_s - lane._clock()
+            if wait <= 1e-9:
+                break
+            await lane._sleep(wait)
+        departed.append(lane._clock())
 
     def pause_chat(self, chat_id: int, seconds: float) -> None:
         """No send to this chat for `seconds` (Telegram's retry_after for one chat)."""
@@ -258,12 +278,24 @@ class SendBudget(Protocol):
 
     async def wait(self, key: str) -> float: ...
 
-    async def take(self, interval: float, limit: int, hold: float) -> tuple[float, str | None]:
+    async def take(
+        self,
+        interval: float,
+        limit: int,
+        hold: float,
+        *,
+        urgent: bool = True,
+        bulk_interval: float = 0.0,
+        linger: float = 0.0,
+    ) -> tuple[float, str | None]:
         """The next global slot (as `reserve("global", interval)`), but only if fewer
         than `limit` calls count in the second before it. A call counts from its slot
         until one second after its end (`end`), or for `hold` seconds if never ended.
+        Priorities across processes: an `urgent` slot (a reply or a notification)
+        announces urgent demand until `linger` seconds after it; while any is
+        announced, bulk slots (urgent=False) are at least `bulk_interval` apart.
         Returns (seconds to wait for the slot, its token), or (seconds to wait before
-        asking again, None) when the second is full."""
+        asking again, None) when the second is full or bulk must give way."""
         ...
 
     async def end(self, token: str) -> None:
@@ -297,7 +329,8 @@ local nxt = tonumber(redis.call('GET', KEYS[1]) or '0')
 return string.format('%.6f', math.max(0, nxt - now))
 """
 # KEYS: the global slot, the calls of the last second (a sorted set: token -> the
-# moment it stops counting). ARGV: interval, limit, hold, a new token.
+# moment it stops counting), urgent demand (until when), the bulk lane's next slot.
+# ARGV: interval, limit, hold, a new token, urgent (1/0), bulk interval, linger.
 _REDIS_TAKE = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) + tonumber(t[2]) / 1e6
@@ -307,6 +340,18 @@ redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', slot - 1)
 if redis.call('ZCARD', KEYS[2]) >= tonumber(ARGV[2]) then
   local first = redis.call('ZRANGE', KEYS[2], 0, 0, 'WITHSCORES')
   return {'', string.format('%.6f', tonumber(first[2]) + 1 - now)}
+end
+local keep = 'PX'
+if ARGV[5] == '1' then
+  local u = math.max(tonumber(redis.call('GET', KEYS[3]) or '0'), slot + tonumber(ARGV[7]))
+  redis.call('SET', KEYS[3], string.format('%.6f', u), keep, math.ceil((u - now + 60) * 1000))
+elseif tonumber(ARGV[6]) > 0 then
+  local bulk = tonumber(redis.call('GET', KEYS[4]) or '0')
+  if bulk > slot and tonumber(redis.call('GET', KEYS[3]) or '0') > now then
+    return {'', string.format('%.6f', bulk - now)}
+  end
+  local b = slot + tonumber(ARGV[6])
+  redis.call('SET', KEYS[4], string.format('%.6f', b), keep, math.ceil((b - now + 60) * 1000))
 end
 local after = slot + tonumber(ARGV[1])
 local hold = tonumber(ARGV[3])
@@ -349,9 +394,19 @@ class RedisSendBudget:
     async def wait(self, key: str) -> float:
         return float(await self._wait(keys=[self.prefix + key], args=[]))
 
-    async def take(self, interval: float, limit: int, hold: float) -> tuple[float, str | None]:
-        keys = [self.prefix + "global", self.prefix + "window"]
-        token, wait = await self._take(keys=keys, args=[interval, limit, hold, uuid.uuid4().hex])
+    async def take(
+        self,
+        interval: float,
+        limit: int,
+        hold: float,
+        *,
+        urgent: bool = True,
+        bulk_interval: float = 0.0,
+        linger: float = 0.0,
+    ) -> tuple[float, str | None]:
+        keys = [self.prefix + k for k in ("global", "window", "urgent", "bulk")]
+        args = [interval, limit, hold, uuid.uuid4().hex, int(urgent), bulk_interval, linger]
+        token, wait = await self._take(keys=keys, args=args)
         token = token.decode() if isinstance(token, bytes) else str(token)
         return float(wait), token or None
 
@@ -388,6 +443,8 @@ class SharedRateLimiter(RateLimiter):
 
     RETRY_S = 1.0
     HOLD_S = 60.0  # a call's longest life: the Bot API client's request timeout
+    URGENT = 1  # priorities up to this (replies 0, notifications 1) are urgent; alerts 2
+    LINGER_S = 0.25  # urgent demand is announced for this long after each urgent slot
 
     def __init__(
         self,
@@ -395,12 +452,14 @@ class SharedRateLimiter(RateLimiter):
         limits: SendLimits | None = None,
         *,
         margin: float = 0.15,
+        bulk_share: float = 0.25,
         clock: Clock = time.monotonic,
         sleep: Sleep = asyncio.sleep,
     ) -> None:
         super().__init__(limits, clock=clock, sleep=sleep)
         self.budget = budget
         self.margin = margin
+        self.bulk_share = bulk_share  # of the rate, for bulk while urgent sends wait
         rate = self.limits.global_per_second or 0.0
         self.window_limit = max(1, int(rate)) if rate else 0  # calls counted in a second
         self._pushes: set[asyncio.Task[None]] = set()
@@ -512,13 +571,23 @@ class SharedRateLimiter(RateLimiter):
             if wait > 0:  # a 429 seen here: everyone waits, shared or not
                 await self._sleep(wait)
                 continue
+            # Priorities across processes: the class of this process's best waiter.
+            urgent = self._waiters[0][0][:1] <= (self.URGENT,)
+            bulk_interval = interval / self.bulk_share if 0 < self.bulk_share < 1 else 0.0
             try:
-                wait, token = await self.budget.take(interval, self.window_limit, self.HOLD_S)
+                wait, token = await self.budget.take(
+                    interval,
+                    self.window_limit,
+                    self.HOLD_S,
+                    urgent=urgent,
+                    bulk_interval=bulk_interval,
+                    linger=self.LINGER_S,
+                )
             except Exception:
                 log.warning("shared send budget unreachable; retrying", exc_info=True)
                 await self._sleep(self.RETRY_S)
                 continue
-            if token is None:  # the second is full: ask again when a call drops out
+            if token is None:  # the second is full, or bulk gives way: ask again
                 await self._sleep(min(max(wait, 0.001), interval))
                 continue
             if wait > 0:

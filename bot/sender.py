@@ -333,6 +333,7 @@ class OutboxSender:
             await self.limiter.acquire(row.chat_id, (row.priority, row.id), new_message=new_message)
             if not await self._lease_holds(row):
                 return
+            await self.limiter.depart(new_message=new_message)
         except asyncio.CancelledError:
             await asyncio.shield(self._give_back(row))
             raise

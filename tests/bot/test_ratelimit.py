@@ -232,3 +232,18 @@ async def test_a_pause_from_a_429_is_not_made_up_afterwards() -> None:
     rl.pause_all(3)
     times = await grant_times(rl, time, [3, 4, 5, 6])
     assert gaps(times) == [0.1, 0.1, 0.1]  # the full spacing again, no catching up
+
+
+async def test_calls_leaving_together_after_a_stall_are_held_to_the_window() -> None:
+    # Granted apart, then held up together (a stalled loop): the 31st to leave within
+    # the second waits until the first of them is a second old.
+    time = FakeTime()
+    rl = limiter(time, global_per_second=30, private_per_second=None)
+    for _ in range(30):
+        await rl.depart()
+    assert time.now == 1000.0
+    await rl.depart()
+    assert time.now == pytest.approx(1001.0)
+    await rl.depart(new_message=False)  # edits have their own window
+    assert time.now == pytest.approx(1001.0)
+    await rl.close()
