@@ -30,7 +30,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from dataclasses import replace
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
@@ -43,15 +43,11 @@ from sqlalchemy.orm import Session, attributes
 from domain import entities as e
 from domain.catalog import SERVICE_COUNT_CAP, ServiceHit, ServiceQuery
 from domain.services import ServiceStatus
-from domain.states import ContractStatus, ReviewStatus
-from domain.talent import record_rank
+from storage.freelancer_record import record_columns
 from storage.search import MAX_PAGE, fts5_query, search_terms
 from storage.skill_index import IndexedSession
 from storage.tables import (
     blocks,
-    contracts,
-    identity_verifications,
-    reviews,
     service_index,
     service_packages,
     services,
@@ -72,40 +68,10 @@ si = service_index
 def seller_record(connection: sa.Connection, seller_id: int) -> dict[str, Any]:
     """The seller's record as the talent index computes it (its completeness read there;
     0 without a profile)."""
-    rating_sum, ratings = connection.execute(
-        sa.select(sa.func.coalesce(sa.func.sum(reviews.c.rating), 0), sa.func.count())
-        .join(contracts, contracts.c.id == reviews.c.contract_id)
-        .where(
-            reviews.c.reviewee_id == seller_id,
-            contracts.c.freelancer_id == seller_id,
-            reviews.c.status == ReviewStatus.REVEALED,
-        )
-    ).one()
-    completed = connection.scalar(
-        sa.select(sa.func.count()).where(
-            contracts.c.freelancer_id == seller_id, contracts.c.status == ContractStatus.ENDED
-        )
-    )
-    verified = connection.scalar(
-        sa.select(sa.func.count()).where(
-            identity_verifications.c.user_id == seller_id,
-            identity_verifications.c.status == "verified",
-        )
-    )
     percent = connection.scalar(
         sa.select(talent_index.c.completeness).where(talent_index.c.user_id == seller_id)
     )
-    rating_sum, ratings, completed = int(rating_sum or 0), int(ratings or 0), int(completed or 0)
-    rating_x10 = (
-        int((Decimal(rating_sum * 10) / ratings).to_integral_value(ROUND_HALF_UP)) if ratings else 0
-    )
-    return {
-        "rating_x10": rating_x10,
-        "ratings": ratings,
-        "completed": completed,
-        "verified": bool(verified),
-        "rank": record_rank(rating_sum, ratings, completed, int(percent or 0)),
-    }
+    return record_columns(connection, seller_id, int(percent or 0))
 
 
 def _document(service: Any, packages: list[Any]) -> dict[str, str]:

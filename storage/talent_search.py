@@ -24,7 +24,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
@@ -36,19 +36,16 @@ from sqlalchemy.orm import Session, attributes
 
 from domain import entities as e
 from domain.profile import completeness
-from domain.states import ContractStatus, ReviewStatus
-from domain.talent import TALENT_COUNT_CAP, TalentHit, TalentQuery, effective, record_rank
+from domain.talent import TALENT_COUNT_CAP, TalentHit, TalentQuery, effective
+from storage.freelancer_record import record_columns
 from storage.search import MAX_PAGE, fts5_query, search_terms
 from storage.skill_index import IndexedSession, skill_values
 from storage.tables import (
     blocks,
-    contracts,
-    identity_verifications,
     invitations,
     pitches,
     profile_skills,
     profiles,
-    reviews,
     talent_index,
     users,
 )
@@ -73,26 +70,6 @@ def _row(connection: sa.Connection, user_id: int) -> dict[str, Any] | None:
     user = connection.execute(sa.select(users).where(users.c.id == user_id)).first()
     if prof is None or user is None:
         return None
-    rating_sum, ratings = connection.execute(
-        sa.select(sa.func.coalesce(sa.func.sum(reviews.c.rating), 0), sa.func.count())
-        .join(contracts, contracts.c.id == reviews.c.contract_id)
-        .where(
-            reviews.c.reviewee_id == user_id,
-            contracts.c.freelancer_id == user_id,
-            reviews.c.status == ReviewStatus.REVEALED,
-        )
-    ).one()
-    completed = connection.scalar(
-        sa.select(sa.func.count()).where(
-            contracts.c.freelancer_id == user_id, contracts.c.status == ContractStatus.ENDED
-        )
-    )
-    verified = connection.scalar(
-        sa.select(sa.func.count()).where(
-            identity_verifications.c.user_id == user_id,
-            identity_verifications.c.status == "verified",
-        )
-    )
     p = prof._mapping
     entity = e.FreelancerProfile(
         user_id=user_id,
@@ -107,10 +84,7 @@ def _row(connection: sa.Connection, user_id: int) -> dict[str, Any] | None:
         certifications=list(p["certifications"] or []),
     )
     percent, _ = completeness(entity)
-    rating_sum, ratings, completed = int(rating_sum or 0), int(ratings or 0), int(completed or 0)
-    rating_x10 = (
-        int((Decimal(rating_sum * 10) / ratings).to_integral_value(ROUND_HALF_UP)) if ratings else 0
-    )
+    record = record_columns(connection, user_id, percent)
     u = user._mapping
     return {
         "user_id": user_id,
@@ -119,12 +93,8 @@ def _row(connection: sa.Connection, user_id: int) -> dict[str, Any] | None:
         "hourly_rate": p["hourly_rate"],
         "availability": p["availability"] or "available",
         "away_until": p["away_until"],
-        "rating_x10": rating_x10,
-        "ratings": ratings,
-        "completed": completed,
         "completeness": percent,
-        "verified": bool(verified),
-        "rank": record_rank(rating_sum, ratings, completed, percent),
+        **record,
         "skills": skill_values([*entity.skills, *entity.tags]),
     }
 
