@@ -976,3 +976,13 @@ class ServiceRevisionsSettled(MilestoneEvent):
     count: int
     to_freelancer: int
     to_client: int
+
+
+@event
+class ServiceOrderReminder(MilestoneEvent):
+    """A paid order still waits for its seller with a third of the acceptance window
+    left (`accept_by`): the seller is reminded, once."""
+
+    kind = "service_order_reminder"
+    order_id: int
+    accept_by: str

@@ -351,7 +351,9 @@ DEADLINES = (
     remind_admins_of_disputes,
     nudge_stalled_escrow,
     # Service orders: paid ones the seller left unanswered are refunded in full,
-    # unpaid ones are dropped (domain/usecases/service_orders.py).
+    # unpaid ones are dropped (domain/usecases/service_orders.py); the seller is
+    # reminded once two thirds into the acceptance window.
+    service_orders.remind_unaccepted,
     service_orders.expire_unaccepted,
     service_orders.expire_unpaid,
     expire_offers,

@@ -52,6 +52,7 @@ from domain.events import (
     ServiceOrderLapsed,
     ServiceOrderPaid,
     ServiceOrderRefunded,
+    ServiceOrderReminder,
     ServiceRevisionPaid,
     ServiceRevisionsSettled,
 )
@@ -319,6 +320,7 @@ async def accept_order(
         raise NotAllowed("order_lapsed", "The time to accept this order is over.")
     order.apply("accept")  # IllegalTransition on a second tap
     contract.apply("accept")
+    milestone.reminders_sent = 0  # the acceptance's wait is over (remind_unaccepted)
     contract.accepted_at = now
     order.accepted_at = now
     order.due_at = now + timedelta(days=order.package_delivery_days)
@@ -411,6 +413,46 @@ async def cancel_late(
 
 
 # --- the clock -------------------------------------------------------------------------
+
+REMIND_LEFT = 3  # the seller is reminded with 1/REMIND_LEFT of the acceptance window left
+
+
+async def remind_unaccepted(
+    uow: UnitOfWork, clock: Clock, config: MarketConfig, limit: int = BATCH
+) -> list[int]:
+    """Paid orders still waiting for the seller two thirds into the acceptance window
+    (a third of GIGBOT_SERVICE_ACCEPT_HOURS left before `accept_by`): the seller is
+    reminded, once. The order's milestone counts it in `reminders_sent` ("reminders
+    of the current wait", committed with the reminder's outbox row), so a second
+    tick, a second process or a restart never sends it again; accepting resets it
+    for the nudges of the work's own wait. A window already over is not reminded
+    (expire_unaccepted refunds it). Their ids."""
+    now = clock.now()
+    left = timedelta(hours=config.service_accept_hours) / REMIND_LEFT
+    due = await uow.service_orders.find(
+        status=SO.AWAITING_ACCEPTANCE,
+        accept_by__gt=now,
+        accept_by__lte=now + left,
+        order_by="id",
+        limit=limit,
+    )
+    done: list[int] = []
+    for found in due:
+        order, contract, milestone = await _locked(uow, found.id)  # type: ignore[arg-type]
+        if order.status is not SO.AWAITING_ACCEPTANCE or order.accept_by is None:
+            continue
+        if not now < order.accept_by <= now + left or milestone.reminders_sent:
+            continue  # accepted, declined or reminded meanwhile
+        milestone.reminders_sent = 1
+        uow.emit(
+            ServiceOrderReminder(
+                order_id=order.id,  # type: ignore[arg-type]
+                accept_by=order.accept_by.isoformat(),
+                **milestone_parties(milestone, contract),
+            )
+        )
+        done.append(found.id)  # type: ignore[arg-type]
+    return done
 
 
 async def expire_unaccepted(

@@ -48,6 +48,7 @@ from domain.events import (
     ServiceOrderLapsed,
     ServiceOrderPaid,
     ServiceOrderRefunded,
+    ServiceOrderReminder,
     ServiceRevisionPaid,
     ServiceRevisionsSettled,
     WorkSubmitted,
@@ -845,6 +846,26 @@ async def order_paid(
             _decision_buttons(t, order.id),  # type: ignore[arg-type]
             _order_button(t, order.id),  # type: ignore[arg-type]
         ),
+    )
+
+
+@renders(ServiceOrderReminder, load=milestone_rows)
+async def order_reminder(
+    scope: Scope, event: ServiceOrderReminder, milestone: Milestone, contract: Contract
+) -> None:
+    """The seller has a third of the acceptance window left (service_orders.remind_unaccepted)."""
+    accept_by = datetime.fromisoformat(event.accept_by)
+    hours = max(1, round((accept_by - scope.clock.now()).total_seconds() / 3600))
+    await scope.notify(
+        contract.freelancer_id,
+        "ord.reminder.seller",
+        buttons=lambda t: keyboard(
+            _decision_buttons(t, event.order_id), _order_button(t, event.order_id)
+        ),
+        name=await name_of(scope, contract.client_id),
+        title=contract.title,
+        date=_when(accept_by),
+        hours=hours,
     )
 
 

@@ -263,6 +263,23 @@ async def test_silence_refunds_after_the_acceptance_hours(h):
     await ledger_sums_to_zero(h)
 
 
+@pytest.mark.parametrize("lang", ["en", "ru"])
+async def test_the_seller_is_reminded_before_the_window_ends(h, lang):
+    clara, felix = await people(h, lang)
+    sid = await seed_service(h.db, h.clock, felix.id)
+    await buy(h, clara, sid)
+    oid, _, _ = await pay(h, clara)
+    seen = len(h.texts(felix))
+    h.clock.advance(hours=16)
+    await h.tick()
+    await h.tick()
+    news = h.texts(felix)[seen:]
+    assert len(news) == 1 and "⏰" in news[0] and "Clara" in news[0]
+    assert {"en": "8 hours left", "ru": "осталось 8 часов"}[lang] in news[0]
+    await h.press(felix, label("ord.btn.accept", lang))  # its own buttons work
+    assert (await order(h, oid)).status is ServiceOrderStatus.IN_PROGRESS
+
+
 async def test_late_delivery_lets_the_buyer_cancel(h):
     clara, felix = await people(h)
     sid = await seed_service(h.db, h.clock, felix.id)

@@ -144,6 +144,51 @@ async def test_the_tick_is_in_the_schedulers_deadlines():
     assert uc.expire_unpaid in deadlines.DEADLINES
 
 
+async def test_the_seller_is_reminded_once_two_thirds_into_the_window(users, clock, config):
+    """16 h into the 24 h window the seller is reminded; a second tick, another
+    process or a restart (a fresh unit of work) sends nothing more; accepting resets
+    the count for the work's own reminders."""
+    db, gw = users, RecordingGateway()
+    oid, mid = await paid(db, clock, config, gw)
+    assert uc.remind_unaccepted in deadlines.DEADLINES
+    clock.advance(hours=15, minutes=59)
+
+    async def tick() -> list[int]:
+        async with db.uow() as uow:
+            done = await uc.remind_unaccepted(uow, clock, config)
+            await uow.commit()
+            return done
+
+    assert await tick() == []
+    clock.advance(minutes=1)
+    results = await asyncio.gather(tick(), tick(), tick())  # processes at once
+    assert sorted(results) == [[], [], [oid]]
+    clock.advance(hours=7)
+    assert await tick() == []  # once, whatever the ticks
+    _, _, milestone = await get(db, oid)
+    assert milestone.reminders_sent == 1
+    async with db.uow() as uow:
+        await uc.accept_order(uow, clock, config, FREELANCER, oid)
+        await uow.commit()
+    _, _, milestone = await get(db, oid)
+    assert milestone.reminders_sent == 0
+    clock.advance(hours=2)  # past the window: nothing to remind, nothing expired
+    assert await tick() == []
+    await balanced(db, mid, escrow=PAID)
+
+
+async def test_no_reminder_once_the_window_is_over(users, clock, config):
+    """The scheduler was down through the reminder's time and the deadline: the order
+    is refunded, never reminded late."""
+    db, gw = users, RecordingGateway()
+    oid, _ = await paid(db, clock, config, gw)
+    clock.advance(hours=24)
+    async with db.uow() as uow:
+        assert await uc.remind_unaccepted(uow, clock, config) == []
+        assert await uc.expire_unaccepted(uow, clock, config, gw) == [oid]
+        await uow.commit()
+
+
 async def test_late_delivery_lets_the_buyer_cancel(users, clock, config):
     db, gw = users, RecordingGateway()
     oid, mid = await paid(db, clock, config, gw)
