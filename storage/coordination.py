@@ -119,12 +119,23 @@ class SqlSendBudget:
             key=key,
         )
 
-    async def take(self, interval: float, limit: int, hold: float) -> tuple[float, str | None]:
+    async def take(
+        self,
+        interval: float,
+        limit: int,
+        hold: float,
+        *,
+        urgent: bool = True,
+        bulk_interval: float = 0.0,
+        linger: float = 0.0,
+    ) -> tuple[float, str | None]:
         """The next global slot if fewer than `limit` calls count in the second before
         it (bot.ratelimit.SendBudget.take). The calls of the last second are a ring of
         `limit` rows, `window:<i>`, each holding the moment its call stops counting: a
-        slot needs a row whose moment is at least a second before it. Takers queue on
-        the `global` row's lock, so each reads the ring after the last one committed."""
+        slot needs a row whose moment is at least a second before it. `urgent` holds
+        until when urgent demand is announced, `bulk` the bulk lane's next slot. Takers
+        queue on the `global` row's lock, so each reads the rest after the last one
+        committed."""
         ring = [f"window:{i}" for i in range(limit)]
         for _ in range(2):
             async with self.db.engine.begin() as conn:
@@ -137,32 +148,41 @@ class SqlSendBudget:
                         )
                     )
                 ).first()
-                place = (
-                    await conn.execute(
-                        sa.select(send_budget.c.key, send_budget.c.next_at)
-                        .where(send_budget.c.key.in_(ring))
-                        .order_by(send_budget.c.next_at)
-                        .limit(1)
-                    )
-                ).first()
-                if row is None or place is None or not self._ring_complete(limit):
+                rows = dict(
+                    (
+                        await conn.execute(
+                            sa.select(send_budget.c.key, send_budget.c.next_at).where(
+                                send_budget.c.key.in_([*ring, "urgent", "bulk"])
+                            )
+                        )
+                    ).all()
+                )
+                if row is None or len(rows) < limit + 2 or not self._ring_complete(limit):
                     await self._make_ring(conn, ring)
                     continue
                 slot, now = float(row[0]), float(row[1])
-                if float(place.next_at) > slot - 1:  # the second is full
-                    return float(place.next_at) + 1 - now, None
-                until = slot + hold
+                place = min(ring, key=lambda key: rows[key])
+                if rows[place] > slot - 1:  # the second is full
+                    return rows[place] + 1 - now, None
+                moves = {place: slot + hold, "global": slot + interval}
+                if urgent:
+                    moves["urgent"] = max(rows["urgent"], slot + linger)
+                elif bulk_interval > 0:
+                    if rows["bulk"] > slot and rows["urgent"] > now:  # bulk gives way
+                        return rows["bulk"] - now, None
+                    moves["bulk"] = slot + bulk_interval
+                values = ", ".join(f"(:k{i}, CAST(:v{i} AS float8))" for i in range(len(moves)))
+                params: dict[str, object] = {}
+                for i, (key, at) in enumerate(moves.items()):
+                    params[f"k{i}"], params[f"v{i}"] = key, at
                 await conn.execute(
-                    sa.update(send_budget)
-                    .where(send_budget.c.key == place.key)
-                    .values(next_at=until)
+                    sa.text(
+                        "UPDATE send_budget AS b SET next_at = v.at FROM (VALUES "
+                        f"{values}) AS v(key, at) WHERE b.key = v.key"
+                    ),
+                    params,
                 )
-                await conn.execute(
-                    sa.update(send_budget)
-                    .where(send_budget.c.key == "global")
-                    .values(next_at=slot + interval)
-                )
-                return slot - now, f"{place.key}|{until!r}"
+                return slot - now, f"{place}|{moves[place]!r}"
         raise RuntimeError("the send budget's rows could not be made")
 
     def _ring_complete(self, limit: int) -> bool:
@@ -171,7 +191,7 @@ class SqlSendBudget:
     async def _make_ring(self, conn, ring: list[str]) -> None:  # type: ignore[no-untyped-def]
         """The global row and the ring's rows, once (kept by `prune`)."""
         insert = postgresql.insert(send_budget).values(
-            [{"key": key, "next_at": 0.0} for key in ("global", *ring)]
+            [{"key": key, "next_at": 0.0} for key in ("global", "urgent", "bulk", *ring)]
         )
         await conn.execute(insert.on_conflict_do_nothing(index_elements=[send_budget.c.key]))
         self._rings.add(len(ring))

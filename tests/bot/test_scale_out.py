@@ -225,12 +225,28 @@ class MemoryBudget:
     async def wait(self, key: str) -> float:
         return max(0.0, self.next.get(key, 0.0) - self.clock())
 
-    async def take(self, interval: float, limit: int, hold: float) -> tuple[float, str | None]:
+    async def take(
+        self,
+        interval: float,
+        limit: int,
+        hold: float,
+        *,
+        urgent: bool = True,
+        bulk_interval: float = 0.0,
+        linger: float = 0.0,
+    ) -> tuple[float, str | None]:
         now = self.clock()
         slot = max(now, self.next.get("global", 0.0))
         self.counting = {t: u for t, u in self.counting.items() if u > slot - 1}
         if len(self.counting) >= limit:
             return min(self.counting.values()) + 1 - now, None
+        if urgent:
+            self.next["urgent"] = max(self.next.get("urgent", 0.0), slot + linger)
+        elif bulk_interval > 0:
+            bulk = self.next.get("bulk", 0.0)
+            if bulk > slot and self.next.get("urgent", 0.0) > now:
+                return bulk - now, None
+            self.next["bulk"] = slot + bulk_interval
         self.next["global"] = slot + interval
         token = str(next(self._ids))
         self.counting[token] = slot + hold
@@ -293,6 +309,62 @@ async def test_a_slot_nobody_takes_and_a_dead_processs_calls_drop_out():
     started = vt.now
     await vt.run(alive.acquire(99))
     assert vt.now - started >= SharedRateLimiter.HOLD_S - 2  # only once they dropped out
+
+
+async def test_replies_anywhere_come_before_alerts_everywhere():
+    """Priorities across processes: three processes fan out alerts (priority 2) while
+    a fourth gets ten replies to people acting (priority 0). Each process serves its
+    own most urgent waiter first, but across processes slots went in turn, so the
+    replies got a quarter of the bot's rate. Now a process with urgent sends waiting
+    announces it in the shared budget, and while it is announced all bulk sends
+    together take at most a quarter of the slots: the replies get the rest."""
+
+    async def replies_done(bulk_share: float) -> tuple[float, int]:
+        vt = VirtualTime()
+        budget = MemoryBudget(vt.clock)
+        limits = SendLimits(global_per_second=30, private_per_second=None, group_per_minute=None)
+
+        def process() -> SharedRateLimiter:
+            return SharedRateLimiter(
+                budget, limits, bulk_share=bulk_share, clock=vt.clock, sleep=vt.sleep
+            )
+
+        fanning, replying = [process() for _ in range(3)], process()
+        finished: list[float] = []
+        alerts_meanwhile: list[float] = []
+
+        async def send(limiter: SharedRateLimiter, chat: int, priority: int) -> None:
+            await limiter.acquire(chat, (priority, chat))
+            (finished if priority == 0 else alerts_meanwhile).append(vt.now)
+            await vt.sleep(0.005)
+            await limiter.sent(chat)
+
+        async def replies() -> None:
+            await vt.until(1001.0)  # the alerts are under way by then
+            await asyncio.gather(*(send(replying, 500 + i, 0) for i in range(10)))
+
+        alerts = [send(fanning[i % 3], 1000 + i, 2) for i in range(150)]
+        await vt.run(replies(), *alerts)
+        last = max(finished) - 1001.0
+        during = sum(1 for t in alerts_meanwhile if 1001.0 <= t <= 1001.0 + last)
+        return last, during
+
+    shared_alone, _ = await replies_done(bulk_share=1.0)  # as before: slots in turn
+    with_priority, alerts_during = await replies_done(bulk_share=0.25)
+    assert shared_alone > 1.2  # a quarter of ~26/s: ten replies take 40 slots
+    assert with_priority < 0.7  # three quarters or more: ten replies in ~13 slots
+    assert alerts_during >= 1  # alerts go on meanwhile, at a quarter of the rate
+
+
+async def test_bulk_gives_way_while_urgent_demand_is_announced(budgets):
+    """The stores keep the announcement: after an urgent slot (lingering 60 s here),
+    a second bulk slot within the bulk interval is refused on either process."""
+    first, second = budgets
+    assert (await first.take(0.001, 30, 60.0, urgent=True, linger=60.0))[1]
+    assert (await second.take(0.001, 30, 60.0, urgent=False, bulk_interval=60.0))[1]
+    wait, token = await first.take(0.001, 30, 60.0, urgent=False, bulk_interval=60.0)
+    assert token is None and wait > 50
+    assert (await second.take(0.001, 30, 60.0, urgent=True, linger=60.0))[1]  # never urgent
 
 
 async def test_the_app_shares_the_budget_on_postgres_and_redis(pg):
