@@ -439,6 +439,12 @@ class SharedRateLimiter(RateLimiter):
     HOLD_S, longer than a call may take (the HTTP client's timeout). A budget that
     cannot be reached stops sends (retried every second) rather than letting them
     burst.
+
+    Priorities across processes: a process whose best waiter is urgent (a reply or a
+    notification, priority <= URGENT) says so with the slot it takes, for LINGER_S;
+    while that is said anywhere, bulk slots (alerts) of all processes together are
+    at most `bulk_share` of the rate — so replies do not wait for other processes'
+    fan-outs, and alerts never stop.
     """
 
     RETRY_S = 1.0
