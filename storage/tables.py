@@ -149,6 +149,8 @@ jobs = sa.Table(
     # Search newest first without words (storage/search.py; migration 0016).
     sa.Index("ix_jobs_open_newest", "status", "published_at", "id"),
     sa.Index("ix_jobs_open_category", "status", "category", "published_at", "id"),
+    # A budget filter's matches counted, and sorted when few (storage/search.py; 0024).
+    sa.Index("ix_jobs_open_budget", "status", "budget_type", "budget"),
 )
 
 # One row per (job, skill): indexed skill matching without scanning JSON.
