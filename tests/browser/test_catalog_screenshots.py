@@ -13,9 +13,9 @@ import shutil
 from pathlib import Path
 
 from bot.app import Runtime
-from domain.entities import Contract, IdentityVerification, Job, Review
+from domain.entities import IdentityVerification, Job
 from domain.ports import UnitOfWork
-from domain.states import ContractStatus, JobStatus, ReviewStatus
+from domain.states import JobStatus, ReviewStatus
 from domain.usecases import accounts
 from domain.usecases import services as svc
 from handlers.system import SystemRunner
@@ -29,6 +29,7 @@ from tests.browser.test_webchat import (
     running_sandbox,
     send,
 )
+from tests.records import add_reviewed_contract
 
 OLGA, DORA = 1_000_777, 1_000_778
 PICTURES = ("catalog.png", "catalog-results.png", "service-card.png")
@@ -123,28 +124,9 @@ async def give_felix_a_record(uow: UnitOfWork, runtime: Runtime) -> None:
     await accounts.register_user(uow, runtime.clock, DORA, "Dora")
     await accounts.add_role(uow, runtime.clock, DORA, "client")
     job = await uow.jobs.add(Job(client_id=DORA, title="Logos", status=JobStatus.CLOSED))
+    assert job.id is not None
     for _ in range(2):
-        contract = await uow.contracts.add(
-            Contract(
-                job_id=job.id,
-                client_id=DORA,
-                freelancer_id=FELIX,
-                title="Logos",
-                currency="USD",
-                client_fee_bp=0,
-                freelancer_fee_bp=0,
-                status=ContractStatus.ENDED,
-            )
-        )
-        await uow.reviews.add(
-            Review(
-                contract_id=contract.id,
-                reviewer_id=DORA,
-                reviewee_id=FELIX,
-                rating=5,
-                status=ReviewStatus.HIDDEN,
-            )
-        )
+        await add_reviewed_contract(uow, job.id, DORA, FELIX, 5, title="Logos")
     await uow.verifications.add(
         IdentityVerification(user_id=FELIX, gateway="sandbox", status="verified")
     )

@@ -12,11 +12,11 @@ import pytest
 import sqlalchemy as sa
 
 from domain.catalog import SERVICE_COUNT_CAP, ServiceQuery
-from domain.entities import Block, Contract, IdentityVerification, Job, Review, User
+from domain.entities import Block, IdentityVerification, User
 from domain.services import Service, ServicePackage, ServiceStatus
-from domain.states import ContractStatus, JobStatus, ReviewStatus
 from storage.service_search import refresh_services
 from storage.tables import service_index, services
+from tests.records import reviewed
 
 CLIENT = 1
 T0 = datetime(2026, 3, 1, tzinfo=UTC)
@@ -87,35 +87,8 @@ async def _set_status(db, service_id: int, status: ServiceStatus) -> None:
 
 
 async def _review(db, seller_id: int, stars: int) -> None:
-    async with db.uow() as uow:
-        if await uow.jobs.get(1) is None:
-            await uow.jobs.add(Job(id=1, client_id=CLIENT, title="t", status=JobStatus.CLOSED))
-        contract = await uow.contracts.add(
-            Contract(
-                job_id=1,
-                client_id=CLIENT,
-                freelancer_id=seller_id,
-                title="t",
-                currency="USD",
-                client_fee_bp=0,
-                freelancer_fee_bp=0,
-                status=ContractStatus.ENDED,
-            )
-        )
-        await uow.reviews.add(
-            Review(
-                contract_id=contract.id,
-                reviewer_id=CLIENT,
-                reviewee_id=seller_id,
-                rating=stars,
-                status=ReviewStatus.HIDDEN,
-            )
-        )
-        await uow.commit()
-    async with db.uow() as uow:  # revealed later, as reviews are
-        (review,) = await uow.reviews.find(contract_id=contract.id)
-        review.status = ReviewStatus.REVEALED
-        await uow.commit()
+    """An ended contract of the seller with a revealed review of them."""
+    await reviewed(db, CLIENT, seller_id, stars)
 
 
 async def test_text_finds_title_skills_description_and_packages(any_db):

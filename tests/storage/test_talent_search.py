@@ -13,17 +13,16 @@ import sqlalchemy as sa
 
 from domain.entities import (
     Block,
-    Contract,
     FreelancerProfile,
     IdentityVerification,
     Invitation,
     Job,
-    Review,
     User,
 )
-from domain.states import ContractStatus, JobStatus, ReviewStatus
+from domain.states import JobStatus, ReviewStatus
 from domain.talent import Availability, TalentQuery
 from storage.tables import profile_skills, talent_index
+from tests.records import reviewed
 
 CLIENT = 1
 TODAY = date(2026, 3, 10)
@@ -55,37 +54,9 @@ async def _search(db, **query) -> tuple[list[int], int]:
         return [h.user_id for h in hits], total
 
 
-async def _review(db, freelancer_id: int, stars: int, contract_id: int | None = None) -> None:
+async def _review(db, freelancer_id: int, stars: int) -> None:
     """An ended contract of the freelancer with a revealed review of them."""
-    async with db.uow() as uow:
-        if await uow.jobs.get(1) is None:
-            await uow.jobs.add(Job(id=1, client_id=CLIENT, title="t", status=JobStatus.CLOSED))
-        contract = await uow.contracts.add(
-            Contract(
-                job_id=1,
-                client_id=CLIENT,
-                freelancer_id=freelancer_id,
-                title="t",
-                currency="USD",
-                client_fee_bp=0,
-                freelancer_fee_bp=0,
-                status=ContractStatus.ENDED,
-            )
-        )
-        await uow.reviews.add(
-            Review(
-                contract_id=contract.id,
-                reviewer_id=CLIENT,
-                reviewee_id=freelancer_id,
-                rating=stars,
-                status=ReviewStatus.HIDDEN,
-            )
-        )
-        await uow.commit()
-    async with db.uow() as uow:
-        (review,) = await uow.reviews.find(contract_id=contract.id)
-        review.status = ReviewStatus.REVEALED
-        await uow.commit()
+    await reviewed(db, CLIENT, freelancer_id, stars)
 
 
 async def test_text_finds_headline_bio_and_skills(any_db):
