@@ -8,7 +8,9 @@ outbox sender's memory with 100,000 rows queued (part 6).
 fanout: --sends alerts to as many chats through the Bot API emulator enforcing
 Telegram's limits (Limits.telegram(): 30 sends a second overall, 1 a second to a
 private chat, 20 a minute to a group; a 429 with retry_after past them), while
---people people keep using the bot. Two variants, each in a fresh process (so the
+--people people keep using the bot. The emulator runs in a process of its own
+(RemoteTelegram), as Telegram is not in the bot's process: a stall of the bot's
+event loop must not stall Telegram's clock too. Two variants, each in a fresh process (so the
 peak RSS is its own), side by side:
 
 - gigbot: the whole bot (bot.app.Runtime with the aiogram adapter, long polling the
@@ -118,19 +120,151 @@ def peak_window(times: list[float]) -> int:
 
 
 @dataclass
+class Call:
+    """One Bot API call as the emulator recorded it (receive time: time.monotonic(),
+    the same clock in every process on the machine)."""
+
+    method: str
+    chat_id: int | str | None
+    received_at: float
+    status: int | None
+
+
+class RemoteTelegram:
+    """The emulator in a process of its own, as Telegram is not in the bot's process: a
+    stall of the bot's event loop (a long garbage collection) must not stall Telegram's
+    clock too. People act through it over HTTP; its record of calls is mirrored here
+    (every 20 ms, the calls already answered)."""
+
+    def __init__(self, sends: int, people: int) -> None:
+        self.sends, self.people = sends, people
+        self.calls: list[Call] = []
+        self.base = ""
+
+    async def __aenter__(self) -> RemoteTelegram:
+        import aiohttp
+
+        self._folder = tempfile.TemporaryDirectory()
+        url_file = Path(self._folder.name) / "url"
+        self._child = await asyncio.create_subprocess_exec(
+            *[sys.executable, "-m", "bench", "fanout", "--serve-emulator", str(url_file)],
+            *["--sends", str(self.sends), "--people", str(self.people)],
+            cwd=PROJECT,
+            stdin=asyncio.subprocess.PIPE,
+        )
+        while not url_file.exists() or not url_file.read_text():
+            if self._child.returncode is not None:
+                raise RuntimeError("the emulator process failed")
+            await asyncio.sleep(0.05)
+        self.base = url_file.read_text()
+        self._http = aiohttp.ClientSession()
+        self._poller = asyncio.create_task(self._poll())
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        self._poller.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._poller
+        await self._http.close()
+        if self._child.stdin is not None:
+            self._child.stdin.close()
+        await asyncio.wait_for(self._child.wait(), 30)
+        self._folder.cleanup()
+
+    async def sync(self) -> None:
+        """Fetch the calls answered since the last fetch."""
+        async with self._http.get(f"{self.base}/bench/calls?since={len(self.calls)}") as r:
+            self.calls.extend(Call(*c) for c in await r.json())
+
+    async def _poll(self) -> None:
+        while True:
+            with contextlib.suppress(Exception):
+                await self.sync()
+            await asyncio.sleep(0.02)
+
+    async def act(self, user_id: int, action: str) -> float | None:
+        """A person types a command or presses a button on the bot's last message; the
+        moment the update was created, or None if no such button is shown."""
+        async with self._http.post(
+            f"{self.base}/bench/act", json={"user": user_id, "action": action}
+        ) as r:
+            return (await r.json())["t0"]
+
+
+def serve_fanout_emulator(args: argparse.Namespace) -> int:
+    """The child: Telegram's stand-in for fanout, with the two routes RemoteTelegram uses."""
+
+    def last_bot_message(emu: Emulator, user_id: int) -> dict[str, Any] | None:
+        for message in reversed(emu.chats[user_id].messages.values()):
+            if message["from"].get("is_bot"):
+                return message
+        return None
+
+    async def serve_forever() -> None:
+        import gc
+
+        emu = make_emulator(args.sends, args.people)
+        app = create_sandbox_app(emu, page=False)
+
+        async def act(request: web.Request) -> web.Response:
+            data = await request.json()
+            user, action = int(data["user"]), str(data["action"])
+            if action.startswith("/"):
+                command, _, rest = action[1:].partition(" ")
+                t0 = time.monotonic()
+                emu.send_command(user, command, rest)
+                return web.json_response({"t0": t0})
+            message = last_bot_message(emu, user)
+            markup = (message or {}).get("reply_markup") or {}
+            for row in markup.get("inline_keyboard", []):
+                for b in row:
+                    if b["text"] == action and "callback_data" in b:
+                        assert message is not None
+                        t0 = time.monotonic()
+                        emu.press_button(user, message["message_id"], b["callback_data"])
+                        return web.json_response({"t0": t0})
+            return web.json_response({"t0": None})
+
+        async def calls(request: web.Request) -> web.Response:
+            answered = []
+            for call in emu.calls[int(request.query.get("since", 0)) :]:
+                if call.status is None:
+                    break  # answered later: fetched next time, in order
+                answered.append([call.method, call.chat_id, call.received_at, call.status])
+            return web.json_response(answered)
+
+        app.router.add_post("/bench/act", act)
+        app.router.add_get("/bench/calls", calls)
+        gc.freeze()  # the 3,000 chats set up: later collections leave them alone
+        runner = web.AppRunner(app, shutdown_timeout=1)
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        host, port = runner.addresses[0][:2]
+        Path(args.serve_emulator).write_text(f"http://{host}:{port}")  # noqa: ASYNC240
+        try:
+            await asyncio.get_running_loop().run_in_executor(None, sys.stdin.read)
+        finally:
+            await runner.cleanup()
+
+    asyncio.run(serve_forever())
+    return 0
+
+
+@dataclass
 class Person:
-    emu: Emulator
+    tg: RemoteTelegram
     user_id: int
     rng: random.Random
     latencies: Latencies = field(default_factory=Latencies)
     missing: int = 0
     lost_on_429: bool = False  # the bot drops a reply refused with a 429 (PTB's default)
-    _seen: int = 0  # emu.calls already looked at
+    _seen: int = 0  # calls already looked at
     _action: str = ""
 
     def _reply_after(self, t0: float) -> float | None:
         """When the reply was received; -1.0 if it was refused and will not come again."""
-        calls = self.emu.calls
+        calls = self.tg.calls
         for index in range(self._seen, len(calls)):
             call = calls[index]
             if call.received_at < t0 or call.chat_id != self.user_id:
@@ -142,9 +276,8 @@ class Person:
         return None
 
     async def _await_reply(self, t0: float) -> bool:
-        # Polled (every 20 ms), not awaited on the emulator's change signal: a call's
-        # status is set after the change it makes. The latency is the emulator's own
-        # receive time, so the polling does not enter it.
+        # The mirror of the emulator's calls is polled; the latency is the emulator's
+        # own receive time, so the polling does not enter it.
         deadline = t0 + REPLY_TIMEOUT_S
         while time.monotonic() < deadline:
             at = self._reply_after(t0)
@@ -159,32 +292,11 @@ class Person:
         self.missing += 1
         return False
 
-    def _last_bot_message(self) -> dict[str, Any] | None:
-        for message in reversed(self.emu.messages(self.user_id)):
-            if message["from"].get("is_bot"):
-                return message
-        return None
-
-    def _press(self, label: str) -> bool:
-        message = self._last_bot_message()
-        if message is None:
-            return False
-        markup = message.get("reply_markup") or {}
-        for row in markup.get("inline_keyboard", []):
-            for b in row:
-                if b["text"] == label and "callback_data" in b:
-                    self.emu.press_button(self.user_id, message["message_id"], b["callback_data"])
-                    return True
-        return False
-
     async def act(self, action: str) -> None:
         self._action = action
-        self._seen = len(self.emu.calls)
-        t0 = time.monotonic()
-        if action.startswith("/"):
-            command, _, rest = action[1:].partition(" ")
-            self.emu.send_command(self.user_id, command, rest)
-        elif not self._press(action):
+        self._seen = len(self.tg.calls)
+        t0 = await self.tg.act(self.user_id, action)
+        if t0 is None:
             return  # no such button shown (a reply went missing): nothing to time
         await self._await_reply(t0)
 
@@ -221,9 +333,11 @@ def alert_chats(sends: int) -> list[int]:
     return [FIRST_CHAT + i for i in range(sends)]
 
 
-def figures_of(emu: Emulator, people: list[Person], started: float, sends: int) -> dict[str, float]:
+def figures_of(
+    tg: RemoteTelegram, people: list[Person], started: float, sends: int
+) -> dict[str, float]:
     """What the emulator received after `started`, and the people's latencies."""
-    after = [c for c in emu.calls if c.received_at >= started]
+    after = [c for c in tg.calls if c.received_at >= started]
     sent = [c for c in after if c.method.lower().startswith("send") and c.status == 200]
     first, last = FIRST_CHAT, FIRST_CHAT + sends
     alerts = sorted(
@@ -271,13 +385,13 @@ async def wait_until(predicate: Callable[[], bool], timeout: float) -> bool:  # 
     return predicate()
 
 
-def delivered_alerts(emu: Emulator, sends: int) -> Callable[[], bool]:
+def delivered_alerts(tg: RemoteTelegram, sends: int) -> Callable[[], bool]:
     """A check: has the emulator accepted a sendMessage to every alert chat?"""
     first, last = FIRST_CHAT, FIRST_CHAT + sends
     state = {"next": 0, "count": 0}
 
     def check() -> bool:
-        calls = emu.calls
+        calls = tg.calls
         # Calls are recorded as received and answered later: stop at the first unanswered.
         while state["next"] < len(calls) and calls[state["next"]].status is not None:
             call = calls[state["next"]]
@@ -294,6 +408,30 @@ def delivered_alerts(emu: Emulator, sends: int) -> Callable[[], bool]:
     return check
 
 
+def watch_stalls() -> None:
+    """FANOUT_DEBUG: report event-loop stalls over 30 ms and slow garbage collections."""
+    import gc
+
+    began: list[float] = []
+
+    def on_gc(phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            began[:] = [time.perf_counter()]
+        elif began and (took := time.perf_counter() - began[0]) > 0.01:
+            print(f"    gc gen {info['generation']}: {took * 1000:.0f} ms")
+
+    gc.callbacks.append(on_gc)
+
+    async def lag() -> None:
+        while True:
+            before = time.perf_counter()
+            await asyncio.sleep(0.005)
+            if (late := time.perf_counter() - before - 0.005) > 0.03:
+                print(f"    loop stalled {late * 1000:.0f} ms at {time.monotonic():.3f}")
+
+    asyncio.get_running_loop().create_task(lag())
+
+
 # --- variant: Gigbot --------------------------------------------------------------------
 
 
@@ -301,10 +439,10 @@ async def run_gigbot(args: argparse.Namespace) -> dict[str, float]:
     from bot.app import Runtime
     from bot.config import Settings
 
-    emu = make_emulator(args.sends, args.people)
     rng = random.Random(args.seed)
     with tempfile.TemporaryDirectory() as tmp, MemoryPeak(False) as memory:
-        async with serve(emu) as base:
+        async with RemoteTelegram(args.sends, args.people) as tg:
+            base = tg.base
             port = free_port()
             settings = Settings(
                 _env_file=None,
@@ -327,7 +465,7 @@ async def run_gigbot(args: argparse.Namespace) -> dict[str, float]:
             await runtime.start()
             try:
                 people = [
-                    Person(emu, PEOPLE_FIRST + k, random.Random(rng.random()))
+                    Person(tg, PEOPLE_FIRST + k, random.Random(rng.random()))
                     for k in range(args.people)
                 ]
                 await asyncio.gather(*(p.start("🧑\u200d💻 I work (freelancer)") for p in people))
@@ -349,14 +487,17 @@ async def run_gigbot(args: argparse.Namespace) -> dict[str, float]:
                     await uow.commit()
                 del rows
                 runtime.sender.wake()
+                if os.environ.get("FANOUT_DEBUG"):
+                    watch_stalls()
                 done = asyncio.Event()
                 acting = [asyncio.create_task(p.keep_acting(done)) for p in people]
-                complete = await wait_until(delivered_alerts(emu, args.sends), args.timeout)
+                complete = await wait_until(delivered_alerts(tg, args.sends), args.timeout)
                 done.set()
                 await asyncio.gather(*acting)
             finally:
                 await runtime.stop()
-    figures = figures_of(emu, people, started, args.sends)
+            await tg.sync()
+    figures = figures_of(tg, people, started, args.sends)
     figures["complete"] = float(complete)
     figures["rss_mb"] = memory.megabytes
     return figures
@@ -422,7 +563,6 @@ async def run_ptb(args: argparse.Namespace) -> dict[str, float]:
         )
 
     logging.getLogger("telegram").setLevel(logging.CRITICAL)  # each 429 logs a traceback
-    emu = make_emulator(args.sends, args.people)
     rng = random.Random(args.seed)
     lost_replies = 0
 
@@ -453,7 +593,8 @@ async def run_ptb(args: argparse.Namespace) -> dict[str, float]:
                 )
 
     with MemoryPeak(False) as memory:
-        async with serve(emu) as base:
+        async with RemoteTelegram(args.sends, args.people) as tg:
+            base = tg.base
             app = (
                 Application.builder()
                 .token(TOKEN)
@@ -474,7 +615,7 @@ async def run_ptb(args: argparse.Namespace) -> dict[str, float]:
                 await app.updater.start_polling(poll_interval=0.0, timeout=10)
                 try:
                     people = [
-                        Person(emu, PEOPLE_FIRST + k, random.Random(rng.random()))
+                        Person(tg, PEOPLE_FIRST + k, random.Random(rng.random()))
                         for k in range(args.people)
                     ]
                     for person in people:
@@ -505,7 +646,8 @@ async def run_ptb(args: argparse.Namespace) -> dict[str, float]:
                 finally:
                     await app.updater.stop()
                     await app.stop()
-    figures = figures_of(emu, people, started, args.sends)
+            await tg.sync()
+    figures = figures_of(tg, people, started, args.sends)
     figures["complete"] = float(complete)
     figures["rss_mb"] = memory.megabytes
     figures["lost_replies"] = lost_replies
@@ -578,11 +720,14 @@ def options(prog: str) -> argparse.ArgumentParser:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--database", help="Gigbot variant: a migrated database URL")
     parser.add_argument("--figures-to", help=argparse.SUPPRESS)
+    parser.add_argument("--serve-emulator", help=argparse.SUPPRESS)  # child: URL file
     return parser
 
 
 def main(argv: list[str]) -> int:
     args = options("python -m bench fanout").parse_args(argv)
+    if args.serve_emulator:
+        return serve_fanout_emulator(args)
     if args.figures_to:  # a child: one variant, figures as JSON for the parent
         run = run_gigbot if args.only == "gigbot" else run_ptb
         Path(args.figures_to).write_text(json.dumps(asyncio.run(run(args))))
