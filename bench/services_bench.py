@@ -37,14 +37,14 @@ from bench.support import (
     BEST_FIRST_ROW,
     SEED_ROW,
     MemoryPeak,
-    Row,
     add_database_options,
     add_mix_options,
     best_first_everywhere,
     conditions,
     fresh_database,
-    latency_rows,
     memory_row,
+    mix_figures,
+    mix_rows,
     print_table,
     timed_loop,
     warm_up,
@@ -273,10 +273,8 @@ async def measure(backend: str, server: str | None, args: argparse.Namespace) ->
     return {
         "seed": seeded,
         "best_first": best_first,
-        "searches": len(search.seconds),
-        **search.figures(),
-        "worded": len(words.seconds),
-        **words.figures("w_"),
+        **mix_figures("searches", search),
+        **mix_figures("worded", words, "w_"),
         "memory": memory.megabytes,
     }
 
@@ -300,10 +298,8 @@ def report(args: argparse.Namespace, results: dict[str, dict[str, float]]) -> in
         [
             SEED_ROW,
             BEST_FIRST_ROW,
-            Row("searches", "/catalog mix: queries", "{:,.0f}", ratio=False),
-            *latency_rows(),
-            Row("worded", "with words only: queries", "{:,.0f}", ratio=False),
-            *latency_rows("w_"),
+            *mix_rows("searches", "/catalog mix: queries"),
+            *mix_rows("worded", "with words only: queries", "w_"),
             memory_row(args),
         ],
     )

@@ -340,6 +340,11 @@ async def timed_loop(
     return latencies
 
 
+def mix_figures(name: str, latencies: Latencies, prefix: str = "") -> dict[str, float]:
+    """A timed mix's figures: how many ran (under `name`) and Latencies.figures(prefix)."""
+    return {name: len(latencies.seconds), **latencies.figures(prefix)}
+
+
 class ErrorCount(logging.Handler):
     """Counts the ERROR records a logger emits (the engine logs unexpected failures)."""
 
@@ -372,6 +377,11 @@ BEST_FIRST_ROW = Row("best_first", "newest best match first (want 1)", "{:.0f}",
 def latency_rows(prefix: str = "") -> list[Row]:
     """p50/p95/p99 of Latencies.figures(prefix), indented under the row naming them."""
     return [Row(f"{prefix}p{q}", f"  p{q} ms", "{:.1f}") for q in (50, 95, 99)]
+
+
+def mix_rows(name: str, label: str, prefix: str = "") -> list[Row]:
+    """The rows of mix_figures(name, …, prefix): how many ran, then p50/p95/p99."""
+    return [Row(name, label, "{:,.0f}", ratio=False), *latency_rows(prefix)]
 
 
 def memory_row(args: argparse.Namespace) -> Row:

@@ -37,14 +37,14 @@ from bench.support import (
     BEST_FIRST_ROW,
     SEED_ROW,
     MemoryPeak,
-    Row,
     add_database_options,
     add_mix_options,
     best_first_everywhere,
     conditions,
     fresh_database,
-    latency_rows,
     memory_row,
+    mix_figures,
+    mix_rows,
     print_table,
     timed_loop,
     warm_up,
@@ -325,10 +325,8 @@ async def measure(backend: str, server: str | None, args: argparse.Namespace) ->
     return {
         "seed": seeded,
         "best_first": best_first,
-        "searches": len(search.seconds),
-        **search.figures(),
-        "invites": len(invite.seconds),
-        **invite.figures("inv_"),
+        **mix_figures("searches", search),
+        **mix_figures("invites", invite, "inv_"),
         "memory": memory.megabytes,
     }
 
@@ -352,10 +350,8 @@ def report(args: argparse.Namespace, results: dict[str, dict[str, float]]) -> in
         [
             SEED_ROW,
             BEST_FIRST_ROW,
-            Row("searches", "/talent: queries", "{:,.0f}", ratio=False),
-            *latency_rows(),
-            Row("invites", "invite candidates: queries", "{:,.0f}", ratio=False),
-            *latency_rows("inv_"),
+            *mix_rows("searches", "/talent: queries"),
+            *mix_rows("invites", "invite candidates: queries", "inv_"),
             memory_row(args),
         ],
     )
