@@ -61,6 +61,7 @@ from bench.support import (
     latency_rows,
     memory_row,
     print_table,
+    timed_seed,
     warm_up,
 )
 from domain.entities import OutboxMessage
@@ -215,9 +216,7 @@ async def beside_writer(
 async def measure(backend: str, server: str | None, args: argparse.Namespace) -> dict[str, float]:
     queries = query_mix(args.queries, args.seed)
     async with fresh_database(backend, server) as db:
-        seeding = time.perf_counter()
-        await seed_jobs(db, args.jobs, random.Random(args.seed))
-        seeded = time.perf_counter() - seeding
+        _, seeded = await timed_seed(seed_jobs(db, args.jobs, random.Random(args.seed)))
         async with db.uow() as uow:
             open_jobs = await uow.jobs.count(status=JobStatus.OPEN)
         await warm_up(db.uow, queries, lambda uow, query: uow.search.search(query))

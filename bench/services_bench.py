@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import argparse
 import random
-import time
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -47,6 +46,7 @@ from bench.support import (
     mix_rows,
     print_table,
     timed_loop,
+    timed_seed,
     warm_up,
 )
 from bench.talent_bench import SHARED_STRENGTHS, STRENGTHS
@@ -261,9 +261,7 @@ async def check_best_first(db: Database, best: int) -> int:
 async def measure(backend: str, server: str | None, args: argparse.Namespace) -> dict[str, float]:
     searches = catalog_mix(args.queries, args.seed)
     async with fresh_database(backend, server) as db:
-        seeding = time.perf_counter()
-        best = await seed(db, args.services, random.Random(args.seed))
-        seeded = time.perf_counter() - seeding
+        best, seeded = await timed_seed(seed(db, args.services, random.Random(args.seed)))
         best_first = await check_best_first(db, best)
         await warm_up(db.uow, searches, search_step)
         with MemoryPeak(args.trace_memory) as memory:

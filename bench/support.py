@@ -311,6 +311,13 @@ class Budget:
         return self.hit
 
 
+async def timed_seed(seeding: Awaitable[Any]) -> tuple[Any, float]:
+    """What the seeding returns, and the seconds it took (a figure, not part of a mix)."""
+    began = time.perf_counter()
+    found = await seeding
+    return found, time.perf_counter() - began
+
+
 Step = Callable[[Any, Any], Awaitable[object]]  # (unit of work, item): one measured call
 WARM_UP = 20
 

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import argparse
 import random
-import time
 from dataclasses import replace
 from datetime import date, timedelta
 from decimal import Decimal
@@ -47,6 +46,7 @@ from bench.support import (
     mix_rows,
     print_table,
     timed_loop,
+    timed_seed,
     warm_up,
 )
 from domain.entities import Job
@@ -314,9 +314,7 @@ async def measure(backend: str, server: str | None, args: argparse.Namespace) ->
     searches = talent_mix(args.queries, args.seed)
     jobs = job_mix(args.queries, args.seed)
     async with fresh_database(backend, server) as db:
-        seeding = time.perf_counter()
-        best = await seed(db, args.profiles, random.Random(args.seed))
-        seeded = time.perf_counter() - seeding
+        best, seeded = await timed_seed(seed(db, args.profiles, random.Random(args.seed)))
         best_first = await check_best_first(db, best)
         await warm_up(db.uow, searches, search_step)
         with MemoryPeak(args.trace_memory) as memory:
