@@ -833,7 +833,7 @@ async def order_paid(
                 days=_days(t, order.package_delivery_days),
                 revisions=t.plain("ord.revisions", count=order.revisions_allowed),
             ),
-            *extras_text(t, order),
+            *(["", *extras_text(t, order)] if order.extras else []),
             *(["", *answers_text(t, order)] if order.answers else []),
             "",
             t("ord.paid.accept_by", date=_when(accept_by)),
