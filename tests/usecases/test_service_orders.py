@@ -507,3 +507,94 @@ async def test_ten_taps_on_pay_again_make_one_payment(users, clock, config):
         assert await uow.payments.count(milestone_id=mid) == 1
         with pytest.raises(DomainError):  # someone else's order: no such order
             await uc.pay_again(uow, clock, config, gw, FREELANCER, oid)
+
+
+async def test_a_late_order_cancelled_refunds_its_paid_revision_too(users, clock, config):
+    """Basic has no revision: Clara pays an extra one before the delivery; Felix is
+    late, Clara cancels: the order and the revision come back whole, each once."""
+    db, gw = users, RecordingGateway()
+    sid = await seed_service(db, clock, FREELANCER)
+    async with db.uow() as uow:
+        order, payment = await uc.place_order(
+            uow, clock, config, gw, CLIENT, sid, "basic", [], ["Acme"], 5_000
+        )
+        oid, payment = order.id, replace(payment)
+        await uow.commit()
+    started = await gw.start_checkout(payment, "x", payments.checkout_key(payment.id))
+    async with db.uow() as uow:
+        await payments.checkout_opened(uow, clock, payment.id, started)
+        await payments.confirm_payment(uow, clock, config, gw.name, started.external_id)
+        await uow.commit()
+    async with db.uow() as uow:
+        await uc.accept_order(uow, clock, config, FREELANCER, oid)
+        extra = await uc.start_extra_revision(uow, clock, config, gw, CLIENT, oid, 1_000)
+        extra = replace(extra)
+        await uow.commit()
+    started = await gw.start_checkout(extra, "x", payments.checkout_key(extra.id))
+    async with db.uow() as uow:
+        await payments.checkout_opened(uow, clock, extra.id, started)
+        await payments.confirm_payment(uow, clock, config, gw.name, started.external_id)
+        await uow.commit()
+    clock.advance(days=5, seconds=1)
+    async with db.uow() as uow:
+        await uc.cancel_late(uow, clock, config, gw, CLIENT, oid)
+        await uow.commit()
+    await make_calls(db, clock, config, gw)
+    await make_calls(db, clock, config, gw)
+    order, _, main = await get(db, oid)
+    rid = extra.milestone_id
+    assert order.status is SO.CANCELLED
+    assert sorted(gw.refunds) == sorted(
+        [
+            (funding_quote(5_000, 500).total, f"refund:milestone:{main.id}"),
+            (funding_quote(1_000, 500).total, f"refund:milestone:{rid}"),
+        ]
+    )
+    balances = await invariants(db, main.id, rid)
+    assert balances.get(ledger.freelancer_account(FREELANCER), 0) == 0
+
+
+async def test_the_revisions_payment_racing_the_acceptance_moves_money_once(users, clock, config):
+    """Clara approves the work while her extra revision's payment is confirmed (several
+    times) at the same moment: either the revision was funded first and is released
+    with the order, or it was dropped first and the payment goes back whole."""
+    db, gw = users, RecordingGateway()
+    oid, mid = await paid(db, clock, config, gw)
+    async with db.uow() as uow:
+        await uc.accept_order(uow, clock, config, FREELANCER, oid)
+        await milestones.submit_work(uow, clock, config, FREELANCER, mid, "Take 1")
+        await milestones.request_changes(uow, clock, CLIENT, mid, "Bluer")
+        await milestones.submit_work(uow, clock, config, FREELANCER, mid, "Take 2")
+        payment = replace(await uc.start_extra_revision(uow, clock, config, gw, CLIENT, oid, REV))
+        await uow.commit()
+    started = await gw.start_checkout(payment, "x", payments.checkout_key(payment.id))
+    async with db.uow() as uow:
+        await payments.checkout_opened(uow, clock, payment.id, started)
+        await uow.commit()
+
+    async def confirm() -> None:
+        async with db.uow() as uow:
+            await payments.confirm_payment(uow, clock, config, gw.name, started.external_id)
+            await uow.commit()
+
+    async def release() -> None:
+        async with db.uow() as uow:
+            await milestones.release(uow, clock, config, CLIENT, mid)
+            await uow.commit()
+
+    await asyncio.gather(confirm(), release(), confirm(), confirm())
+    await make_calls(db, clock, config, gw)
+    rid = payment.milestone_id
+    balances = await invariants(db, mid, rid)
+    async with db.uow() as uow:
+        rev = replace(await uow.milestones.get(rid))
+        assert await uow.ledger.has(ledger.fund_key(rid)) is (
+            rev.status is MilestoneStatus.RELEASED
+        )
+    got = balances[ledger.freelancer_account(FREELANCER)]
+    if rev.status is MilestoneStatus.RELEASED:
+        assert got == 10_800 + 1_800 and gw.refunds == []
+    else:
+        assert rev.status is MilestoneStatus.CANCELLED and got == 10_800
+        assert gw.refunds == [(REV_PAID, payments.late_refund_key(payment.id))]
+    assert (await get(db, oid))[0].status is SO.COMPLETED
