@@ -72,7 +72,11 @@ backend gigbot
     balance roundrobin
     option httpchk GET /healthz
     http-check expect status 200
-    default-server inter 250ms fall 1 rise 1
+    # Two failed checks in a row take a process out: on a loaded machine one check of a
+    # live process may time out, and with another process being restarted that would
+    # leave none ("503 No server is available").
+    timeout check 2s
+    default-server inter 250ms fall 2 rise 1
 {servers}
 """
 

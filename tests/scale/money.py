@@ -132,21 +132,32 @@ async def tap(s: Stage, user: int, label: str, *, double: bool = False) -> None:
         await s.emu.wait_for_callback_answer(press.id, WAIT_S)
 
 
+NO_SERVER = "No server is available"  # the balancer's own 503: nothing was forwarded
+
+
 async def pay(url: str, *, double: bool) -> None:
-    """The sandbox page: GET it, POST its form (twice at once: a double click)."""
+    """The sandbox page: GET it, POST its form (twice at once: a double click). A
+    person who meets the balancer's "no server" page (every process busy restarting)
+    reloads it a moment later."""
     async with aiohttp.ClientSession() as session:
-        async with session.get(url) as page:
-            assert page.status == 200, await page.text()
-            form = await page.text()
+
+        async def load(method: str, target: str, **kw: object) -> str:
+            for _ in range(20):
+                async with session.request(method, target, **kw) as response:  # type: ignore[arg-type]
+                    text = await response.text()
+                    if response.status == 503 and NO_SERVER in text:
+                        await asyncio.sleep(0.5)  # a person reloads; not synchronisation
+                        continue
+                    assert response.status == 200, text
+                    return text
+            raise AssertionError(f"{target}: no server for ten seconds")
+
+        form = await load("GET", url)
         found = re.search(r'<form method="post" action="([^"]+)"', form)
         assert found, form
         target = urljoin(url, html.unescape(found.group(1)))
-
-        async def post() -> None:
-            async with session.post(target, data={"action": "pay"}) as done:
-                assert done.status == 200, await done.text()
-
-        await asyncio.gather(*(post() for _ in range(2 if double else 1)))
+        posts = [load("POST", target, data={"action": "pay"}) for _ in range(2 if double else 1)]
+        await asyncio.gather(*posts)
 
 
 async def submit(s: Stage, d: Deal, n: int, rng: random.Random, tally: Tally) -> None:
