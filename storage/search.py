@@ -63,6 +63,12 @@ RANK_WINDOW = JOB_COUNT_CAP
 
 _WORD = re.compile(r"\w+")
 
+# Search statements by their shape (the dialect, which filters are given, how the
+# page is read), the values bound at execution: building one and its cache key cost
+# ~0.3-1 ms a search, a third of a whole search with words (as SqlRepository keeps
+# find() and count(); storage/repository.py). A bounded set of shapes.
+_STATEMENTS: dict[tuple[Any, ...], Any] = {}
+
 
 def clean_text(text: str) -> str:
     """The person's text without what no database should see: control
@@ -120,35 +126,74 @@ class SqlJobSearch:
         (job_skills by skill, ix_jobs_open_budget), for a count or a sort of few
         matches; "walk" — as "probe", with the budget columns wrapped so that no
         index is used for them: ix_jobs_open_newest is walked in order."""
+        value = self._values(query)
         stmt = stmt.where(jobs.c.status == JobStatus.OPEN)
         if query.category:
-            stmt = stmt.where(jobs.c.category == query.category)
-        skills = skill_values(query.skills)
-        if skills and access == "select":
-            stmt = stmt.where(
-                jobs.c.id.in_(sa.select(job_skills.c.job_id).where(job_skills.c.skill.in_(skills)))
-            )
-        elif skills:
-            stmt = stmt.where(
-                sa.exists().where(job_skills.c.job_id == jobs.c.id, job_skills.c.skill.in_(skills))
-            )
+            stmt = stmt.where(jobs.c.category == sa.bindparam("category", value["category"]))
+        if value["skills"]:
+            wanted = job_skills.c.skill.in_(sa.bindparam("skills", value["skills"], expanding=True))
+            if access == "select":
+                stmt = stmt.where(jobs.c.id.in_(sa.select(job_skills.c.job_id).where(wanted)))
+            else:
+                stmt = stmt.where(sa.exists().where(job_skills.c.job_id == jobs.c.id, wanted))
         budget, budget_type = jobs.c.budget, jobs.c.budget_type
         if access == "walk":  # SQLite uses no index for an expression
             budget, budget_type = budget + 0, budget_type.concat("")
         if query.min_budget > 0:
-            stmt = stmt.where(budget >= query.min_budget)
+            stmt = stmt.where(budget >= sa.bindparam("min_budget", value["min_budget"]))
         if query.budget_type:
-            stmt = stmt.where(budget_type == query.budget_type)
+            stmt = stmt.where(budget_type == sa.bindparam("budget_type", value["budget_type"]))
         if query.exclude_clients:
-            stmt = stmt.where(jobs.c.client_id.notin_(query.exclude_clients))
+            stmt = stmt.where(
+                jobs.c.client_id.notin_(
+                    sa.bindparam("exclude_clients", value["exclude_clients"], expanding=True)
+                )
+            )
         if query.exclude_dismissed_by is not None:
             # A primary-key probe of job_dismissals (user_id, job_id) per candidate job.
             stmt = stmt.where(
                 ~sa.exists().where(
-                    dismissals.c.user_id == query.exclude_dismissed_by,
+                    dismissals.c.user_id == sa.bindparam("dismissed_by", value["dismissed_by"]),
                     dismissals.c.job_id == jobs.c.id,
                 )
             )
+        return stmt
+
+    def _values(self, query: JobQuery) -> dict[str, Any]:
+        """The values a search statement binds, by name (see _filtered, _words)."""
+        terms = search_terms(query.text)
+        words = None
+        if terms:
+            sqlite = self._dialect == "sqlite"
+            words = fts5_match(terms, query.category) if sqlite else clean_text(query.text)
+        return {
+            "words": words,
+            "category": query.category,
+            "skills": skill_values(query.skills),
+            "min_budget": query.min_budget,
+            "budget_type": query.budget_type,
+            "exclude_clients": list(query.exclude_clients),
+            "dismissed_by": query.exclude_dismissed_by,
+        }
+
+    def _shape(self, query: JobQuery, *how: Any) -> tuple[Any, ...]:
+        """What a search statement's text depends on (the values do not)."""
+        return (
+            self._dialect,
+            bool(search_terms(query.text)),
+            bool(query.category),
+            bool(skill_values(query.skills)),
+            query.min_budget > 0,
+            bool(query.budget_type),
+            bool(query.exclude_clients),
+            query.exclude_dismissed_by is not None,
+            *how,
+        )
+
+    def _kept(self, key: tuple[Any, ...], build: Any) -> Any:
+        stmt = _STATEMENTS.get(key)
+        if stmt is None:
+            stmt = _STATEMENTS[key] = build()
         return stmt
 
     def _text(self, stmt: sa.Select[Any], query: JobQuery) -> tuple[sa.Select[Any], Any]:
@@ -159,17 +204,18 @@ class SqlJobSearch:
         if self._dialect == "sqlite":
             fts = sa.table("jobs_fts", sa.column("rowid"))
             stmt = stmt.join(fts, fts.c.rowid == jobs.c.id).where(
-                sa.literal_column("jobs_fts").op("MATCH")(
-                    fts5_match(search_terms(query.text), query.category)
-                )
+                sa.literal_column("jobs_fts").op("MATCH")(self._words(query))
             )
             return stmt, sa.func.bm25(sa.literal_column("jobs_fts"), *BM25_WEIGHTS)
         vector = sa.literal_column("jobs.search_vector")
-        tsquery = sa.func.websearch_to_tsquery(
-            sa.literal_column(PG_TS_CONFIG), clean_text(query.text)
-        )
+        tsquery = sa.func.websearch_to_tsquery(sa.literal_column(PG_TS_CONFIG), self._words(query))
         stmt = stmt.where(vector.op("@@")(tsquery))
         return stmt, -sa.func.ts_rank(vector, tsquery)
+
+    def _words(self, query: JobQuery) -> Any:
+        """The words, bound: jobs_fts's MATCH expression on SQLite (fts5_match),
+        the cleaned text for websearch_to_tsquery on PostgreSQL."""
+        return sa.bindparam("words", self._values(query)["words"], type_=sa.String)
 
     async def search(self, query: JobQuery) -> tuple[list[Job], int]:
         """A page of open jobs, best match first (newest first without text),
@@ -191,7 +237,11 @@ class SqlJobSearch:
             ids, total = await self._ranked_all(query, offset, limit)
         if not ids:
             return [], total
-        found = await self.session.scalars(sa.select(Job).where(jobs.c.id.in_(ids)))
+        by_ids = self._kept(
+            ("jobs by id",),
+            lambda: sa.select(Job).where(jobs.c.id.in_(sa.bindparam("ids", expanding=True))),
+        )
+        found = await self.session.scalars(by_ids, {"ids": ids})
         by_id = {job.id: job for job in found}
         return [by_id[i] for i in ids if i in by_id], total
 
@@ -219,27 +269,34 @@ class SqlJobSearch:
         open job, twice with the count: ~200 ms at 85,000 for an hourly rate of
         $500+; a sort of thousands for a common one, as bad.)"""
         sqlite = self._dialect == "sqlite"
-        counted = self._filtered(
-            sa.select(jobs.c.id), query, "select" if sqlite else "probe"
-        ).limit(JOB_COUNT_CAP)
-        total = int(
-            await self.session.scalar(sa.select(sa.func.count()).select_from(counted.subquery()))
-            or 0
-        )
+        values = self._values(query)
+
+        def count(access: str) -> Any:
+            counted = self._filtered(sa.select(jobs.c.id), query, access).limit(JOB_COUNT_CAP)
+            return sa.select(sa.func.count()).select_from(counted.subquery())
+
+        counting = "select" if sqlite else "probe"
+        counted = self._kept(self._shape(query, "count", counting), lambda: count(counting))
+        total = int(await self.session.scalar(counted, values) or 0)
         if offset >= total and total < JOB_COUNT_CAP:  # past the end (pages go past the cap)
             return [], total
         access = "probe"
         if sqlite:
             access = "select" if total < JOB_COUNT_CAP else "walk"
-        # An open job always has published_at: publishing sets it. (SQLite puts
-        # NULLs last in DESC order anyway; PostgreSQL would put them first.)
-        page = (
-            self._filtered(sa.select(jobs.c.id), query, access)
-            .order_by(jobs.c.published_at.desc(), jobs.c.id.desc())
-            .offset(offset)
-            .limit(limit)
-        )
-        return list(await self.session.scalars(page)), total
+
+        def page() -> Any:
+            # An open job always has published_at: publishing sets it. (SQLite puts
+            # NULLs last in DESC order anyway; PostgreSQL would put them first.)
+            return (
+                self._filtered(sa.select(jobs.c.id), query, access)
+                .order_by(jobs.c.published_at.desc(), jobs.c.id.desc())
+                .offset(sa.bindparam("page_offset", type_=sa.Integer))
+                .limit(sa.bindparam("page_limit", type_=sa.Integer))
+            )
+
+        stmt = self._kept(self._shape(query, "newest", access), page)
+        values |= {"page_offset": offset, "page_limit": limit}
+        return list(await self.session.scalars(stmt, values)), total
 
     def window(self, query: JobQuery, window: int) -> Any:
         """The CTE of the `window` newest matches of the words that pass the
@@ -257,16 +314,12 @@ class SqlJobSearch:
                 sa.func.bm25(sa.literal_column("jobs_fts"), *BM25_WEIGHTS).label("rank"),
                 jobs.c.published_at,
             ).select_from(fts.join(jobs, jobs.c.id == fts.c.rowid))
-            found = found.where(
-                sa.literal_column("jobs_fts").op("MATCH")(
-                    fts5_match(search_terms(query.text), query.category)
-                )
-            )
+            found = found.where(sa.literal_column("jobs_fts").op("MATCH")(self._words(query)))
             newest_first = fts.c.rowid.desc()
         else:
             vector = sa.literal_column("jobs.search_vector")
             tsquery = sa.func.websearch_to_tsquery(
-                sa.literal_column(PG_TS_CONFIG), clean_text(query.text)
+                sa.literal_column(PG_TS_CONFIG), self._words(query)
             )
             # ORDER BY id DESC with the LIMIT inside: the planner walks pk_jobs
             # backwards testing @@ on each row when the words are common (it stops
@@ -278,29 +331,40 @@ class SqlJobSearch:
                 jobs.c.published_at,
             ).where(vector.op("@@")(tsquery))
             newest_first = jobs.c.id.desc()
-        return self._filtered(found, query).order_by(newest_first).limit(window).cte("recent")
+        size = sa.bindparam("window", window, type_=sa.Integer)
+        return self._filtered(found, query).order_by(newest_first).limit(size).cte("recent")
 
     async def _ranked_window(
         self, query: JobQuery, window: int, offset: int, limit: int
     ) -> tuple[list[int], int]:
         """With words: the window's jobs by rank, then newest (as before), paged,
         and counted in the same statement."""
-        recent = self.window(query, window)
-        counted = sa.select(sa.func.count()).select_from(recent).scalar_subquery()
-        page = (
-            sa.select(recent.c.id, counted)
-            .order_by(recent.c.rank, recent.c.published_at.desc(), recent.c.id.desc())
-            .offset(offset)
-            .limit(limit)
-        )
-        rows = (await self.session.execute(page)).all()
+        values = self._values(query) | {"window": window}
+
+        def page() -> Any:
+            recent = self.window(query, window)
+            counted = sa.select(sa.func.count()).select_from(recent).scalar_subquery()
+            return (
+                sa.select(recent.c.id, counted)
+                .order_by(recent.c.rank, recent.c.published_at.desc(), recent.c.id.desc())
+                .offset(sa.bindparam("page_offset", type_=sa.Integer))
+                .limit(sa.bindparam("page_limit", type_=sa.Integer))
+            )
+
+        stmt = self._kept(self._shape(query, "window"), page)
+        page_values = values | {"page_offset": offset, "page_limit": limit}
+        rows = (await self.session.execute(stmt, page_values)).all()
         if rows:
             return [row[0] for row in rows], int(rows[0][1])
         if offset == 0:
             return [], 0
+
+        def count() -> Any:
+            return sa.select(sa.func.count()).select_from(self.window(query, window))
+
         # A page past the end (a stale button): the count alone.
-        total = await self.session.scalar(sa.select(sa.func.count()).select_from(recent))
-        return [], int(total or 0)
+        counted = self._kept(self._shape(query, "window count"), count)
+        return [], int(await self.session.scalar(counted, values) or 0)
 
     async def subscriptions_for(self, job: Job, mode: str | None = None) -> list[AlertSubscription]:
         """Unpaused subscriptions of other users (of `mode`, if given) that may match
