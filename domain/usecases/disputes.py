@@ -232,6 +232,11 @@ async def open_dispute(
     await active_user(uow, actor_id)
     milestone, contract = await milestone_with_contract(uow, milestone_id)
     require_party(contract, actor_id)
+    if milestone.kind == "revision":  # a service order's paid extra revision follows
+        # the order's milestone (service_orders.follow_order): disputed with it.
+        raise NotAllowed(
+            "order_revision_dispute", "Open the dispute on the order: the revision follows it."
+        )
     text = validation.clean_text(reason, "reason", 10, validation.DISPUTE_REASON_MAX)
     if len(evidence) > MAX_EVIDENCE:
         raise ValidationError("too_many_files", f"At most {MAX_EVIDENCE} files.")

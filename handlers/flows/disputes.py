@@ -557,7 +557,8 @@ async def _show_pick(ctx: Context, page: int) -> None:
         for m in await ctx.uow.milestones.find(
             order_by="position", contract_id=c.id, status__in=sorted(disputable)
         ):
-            items.append((m, c))
+            if m.kind != "revision":  # a paid extra revision is disputed with its order
+                items.append((m, c))
     if not items:
         await ctx.edit(t("dsp.pick_empty"))
         return

@@ -302,6 +302,10 @@ async def test_a_paid_extra_revision_waits_in_escrow_and_adds_one(users, clock, 
         with pytest.raises(NotAllowed) as refused:
             await milestones.submit_work(uow, clock, config, FREELANCER, rid, "Mine")
     assert refused.value.code == "order_revision_no_delivery"
+    async with db.uow() as uow:  # nor disputed on its own: with the order
+        with pytest.raises(NotAllowed) as refused:
+            await disputes.open_dispute(uow, clock, CLIENT, rid, "Not the revision I paid for")
+    assert refused.value.code == "order_revision_dispute"
     async with db.uow() as uow:
         await milestones.request_changes(uow, clock, CLIENT, mid, "Greener")
         await milestones.submit_work(uow, clock, config, FREELANCER, mid, "Take 3")
