@@ -95,13 +95,15 @@ def main(argv: list[str] | None = None) -> int:
         print("needs haproxy (apt-get install -y haproxy)")
         return 2
     results = {}
+    loads = []
     for n in args.processes:
         print(f"… {n} process(es): {args.people} people × {args.actions} actions", flush=True)
         results[n] = asyncio.run(measure(args.postgres, n, args))
+        loads.append(os.getloadavg()[0])  # others load the machine: say how much
     columns = list(next(iter(results.values())))
-    print(f"\n{'processes':>10}" + "".join(f"{c:>12}" for c in columns))
-    for n, figures in results.items():
-        print(f"{n:>10}" + "".join(f"{figures[c]:>12.1f}" for c in columns))
+    print(f"\n{'processes':>10}" + "".join(f"{c:>12}" for c in columns) + f"{'load 1m':>10}")
+    for (n, figures), load in zip(results.items(), loads, strict=True):
+        print(f"{n:>10}" + "".join(f"{figures[c]:>12.1f}" for c in columns) + f"{load:>10.1f}")
     return 0
 
 
