@@ -165,7 +165,9 @@ class Milestone:
     # 24 h before auto-release); stalled-escrow nudges while funded with no submission.
     reminders_sent: int = 0
     settled_at: datetime | None = None
-    # "work", or "bonus": a gift paid like a funding and released at once (bonus.py).
+    # "work", or "bonus": a gift paid like a funding and released at once (bonus.py),
+    # or "revision": a service order's paid extra revision, held in escrow and settled
+    # with the order's milestone (service_orders.follow_order).
     kind: str = "work"
     proposed_by: int | None = None  # who proposed it on a running contract (PROPOSED)
     # A partial release the client offered (PARTIAL): the freelancer's share and why.
