@@ -781,8 +781,9 @@ async def orders_of(
 
 async def earnings_per_service(uow: UnitOfWork, actor_id: int) -> dict[int, tuple[int, int]]:
     """For each of the seller's services: (completed orders, what they received) — the
-    freelancer's share after the fee of every released milestone of its orders' contracts
-    (the order's work and its paid extra revisions; the fee rule of domain/fees.py)."""
+    freelancer's share after the fee of every milestone of its orders' contracts paid out
+    whole or in part (the order's work and its paid extra revisions; a dispute's split
+    read from the ledger, `share_of`; the fee rule of domain/fees.py)."""
     out: dict[int, tuple[int, int]] = {}
     done = await uow.service_orders.find(seller_id=actor_id, status=SO.COMPLETED)
     by_contract = {o.contract_id: o for o in done if o.contract_id is not None}
@@ -796,13 +797,15 @@ async def earnings_per_service(uow: UnitOfWork, actor_id: int) -> dict[int, tupl
         count, earned = out.get(o.service_id, (0, 0))
         out[o.service_id] = (count + 1, earned)
     for m in await uow.milestones.find(
-        contract_id__in=list(by_contract), status=MilestoneStatus.RELEASED
+        contract_id__in=list(by_contract),
+        status__in=(MilestoneStatus.RELEASED, MilestoneStatus.SPLIT),
     ):
         c = contracts.get(m.contract_id)
         order = by_contract.get(m.contract_id)
         if c is None or order is None:
             continue
-        got = settlement(m.amount, m.amount, c.client_fee_bp, c.freelancer_fee_bp).to_freelancer
+        share = await share_of(uow, m, c)
+        got = settlement(m.amount, share, c.client_fee_bp, c.freelancer_fee_bp).to_freelancer
         count, earned = out[order.service_id]
         out[order.service_id] = (count, earned + got)
     return out

@@ -373,6 +373,10 @@ async def test_a_dispute_settles_the_revision_as_it_settles_the_order(
         assert f"refund:milestone:{rid}" not in refunds
     order, _, _ = await get(db, oid)
     assert order.status is (SO.CANCELLED if share == 0 else SO.COMPLETED)
+    async with db.uow() as uow:  # /orders' earnings: what the ledger paid the seller
+        earned = await uc.earnings_per_service(uow, FREELANCER)
+    paid_out = main.to_freelancer + rev.to_freelancer
+    assert list(earned.values()) == ([(1, paid_out)] if share else [])
     async with db.uow() as uow:
         r = await uow.milestones.get(rid)
         assert r.status is {
