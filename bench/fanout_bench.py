@@ -236,6 +236,11 @@ def serve_fanout_emulator(args: argparse.Namespace) -> int:
         app.router.add_post("/bench/act", act)
         app.router.add_get("/bench/calls", calls)
         gc.freeze()  # the 3,000 chats set up: later collections leave them alone
+        # Telegram's clock does not stall with this machine's load: the stand-in runs
+        # ahead of the other processes (when allowed), so that its own scheduling delays
+        # between a call's receipt and its limit check do not count against the bot.
+        with contextlib.suppress(OSError):
+            os.setpriority(os.PRIO_PROCESS, 0, -10)
         runner = web.AppRunner(app, shutdown_timeout=1)
         await runner.setup()
         site = web.TCPSite(runner, "127.0.0.1", 0)
