@@ -14,6 +14,7 @@ printed), no 429, the ledger balanced, and no one-second window above Telegram's
 from __future__ import annotations
 
 import asyncio
+import os
 import random
 import signal
 import time
@@ -82,7 +83,9 @@ async def test_three_processes_behind_haproxy_with_one_killed(database, tmp_path
     ]
     await seed(database, deals)  # before the storm, through the use cases
     phase("seeded")
-    async with Cluster(database, processes=3, log_dir=tmp_path) as cluster:
+    # GIGBOT_SCALE_REDIS_URL: the same storm with the send budget in Redis.
+    redis_url = os.environ.get("GIGBOT_SCALE_REDIS_URL") or None
+    async with Cluster(database, processes=3, log_dir=tmp_path, redis_url=redis_url) as cluster:
         phase("started")
         for user_id in people:
             cluster.emu.add_user(f"P{user_id}", user_id=user_id, language_code="en")
@@ -164,7 +167,8 @@ async def test_three_processes_behind_haproxy_with_one_killed(database, tmp_path
         f"{len(cluster.sent_at)} sends accepted for {sent_rows} outbox rows "
         f"({repeats} sent twice, in flight at the kill after {sent_before_kill} sends); "
         f"429s: {cluster.refused}; most sends in one second: {window}; "
-        f"SIGTERM drain took {drain_s:.1f}s; at: {', '.join(phases)}"
+        f"SIGTERM drain took {drain_s:.1f}s; send budget in {'Redis' if redis_url else 'PostgreSQL'}; "
+        f"at: {', '.join(phases)}"
     )
     print(
         f"money: {DEALS} contracts, {money.milestones} milestones ({DEALS} funded before the "
