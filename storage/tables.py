@@ -92,9 +92,7 @@ profiles = sa.Table(
 talent_index = sa.Table(
     "talent_index",
     metadata,
-    sa.Column(
-        "user_id", BigInt, sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
-    ),
+    sa.Column("user_id", BigInt, sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
     sa.Column("listed", sa.Boolean, nullable=False),  # a freelancer, not banned
     sa.Column("category", sa.String(64)),
     sa.Column("hourly_rate", sa.BigInteger),
@@ -116,9 +114,7 @@ talent_index = sa.Table(
 profile_skills = sa.Table(
     "profile_skills",
     metadata,
-    sa.Column(
-        "user_id", BigInt, sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
-    ),
+    sa.Column("user_id", BigInt, sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
     sa.Column("skill", sa.String(64), primary_key=True),
     sa.Column("category", sa.String(64)),
     sa.Column("rank", sa.Integer, nullable=False, default=0, server_default="0"),
@@ -151,6 +147,8 @@ jobs = sa.Table(
     sa.Index("ix_jobs_open_category", "status", "category", "published_at", "id"),
     # A budget filter's matches counted, and sorted when few (storage/search.py; 0024).
     sa.Index("ix_jobs_open_budget", "status", "budget_type", "budget"),
+    # PostgreSQL: a category's jobs newest (by id) first, for words and a category.
+    sa.Index("ix_jobs_open_category_id", "status", "category", "id"),
 )
 
 # One row per (job, skill): indexed skill matching without scanning JSON.
@@ -634,7 +632,9 @@ stripe_events = sa.Table(
 stripe_accounts = sa.Table(
     "stripe_accounts",
     metadata,
-    sa.Column("user_id", sa.BigInteger, sa.ForeignKey("users.id"), primary_key=True, autoincrement=False),
+    sa.Column(
+        "user_id", sa.BigInteger, sa.ForeignKey("users.id"), primary_key=True, autoincrement=False
+    ),
     sa.Column("account_id", sa.String(255), nullable=False, unique=True),
     sa.Column("onboarded", sa.Boolean, nullable=False, default=False),
     _created(),

@@ -15,6 +15,12 @@ a budget filter counts its matches from this index, and sorts them when they are
 few, instead of walking every open job newest first (an hourly rate of $500+
 matched none of 85,000 open jobs: two walks of all of them, ~200 ms).
 
+ix_jobs_open_category_id (status, category, id): on PostgreSQL, words and a category
+walk the category's open jobs newest first testing the words on each, instead of
+every job (pk_jobs): "python" in design, which has almost none, read all 100,000
+jobs (~17-50 ms); now the ~13,000 in design (~6 ms), and a common pair stops at the
+window as before. SQLite's words meet the category inside jobs_fts (above).
+
 Revision ID: 0024
 Revises: 0023
 Create Date: 2026-12-06
@@ -74,8 +80,10 @@ def _replace(columns: list[str]) -> None:
 def upgrade() -> None:
     _replace(["title", "description", "skills", "category"])
     op.create_index("ix_jobs_open_budget", "jobs", ["status", "budget_type", "budget"])
+    op.create_index("ix_jobs_open_category_id", "jobs", ["status", "category", "id"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_jobs_open_category_id", table_name="jobs")
     op.drop_index("ix_jobs_open_budget", table_name="jobs")
     _replace(["title", "description", "skills"])
