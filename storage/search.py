@@ -243,9 +243,10 @@ class SqlJobSearch:
                 # the category walk (EXPLAIN ANALYZE: bench/README.md, search). Both
                 # set in one round trip, for this transaction only (SET LOCAL).
                 await self.session.execute(_PG_SEARCH_SETTINGS)
-            ids, total = await self._ranked_window(query, self.rank_window, offset, limit)
-        else:
-            ids, total = await self._ranked_all(query, offset, limit)
+            return await self._ranked_window(query, self.rank_window, offset, limit)
+        if not search_terms(query.text):
+            return await self._newest(query, offset, limit)
+        ids, total = await self._ranked_all(query, offset, limit)
         if not ids:
             return [], total
         by_ids = self._kept(
@@ -257,10 +258,8 @@ class SqlJobSearch:
         return [by_id[i] for i in ids if i in by_id], total
 
     async def _ranked_all(self, query: JobQuery, offset: int, limit: int) -> tuple[list[int], int]:
-        """Every match ordered: newest first without words, or, with words and no
-        window, every match scored (the ranking before issue 16)."""
-        if not search_terms(query.text):
-            return await self._newest(query, offset, limit)
+        """With words and no window: every match scored (the ranking before issue
+        16; the bench's baseline)."""
         stmt, rank = self._text(self._filtered(sa.select(jobs.c.id), query), query)
         capped = stmt.order_by(None).limit(JOB_COUNT_CAP).subquery()
         total = await self.session.scalar(sa.select(sa.func.count()).select_from(capped))
@@ -270,7 +269,7 @@ class SqlJobSearch:
         )
         return ids, int(total or 0)
 
-    async def _newest(self, query: JobQuery, offset: int, limit: int) -> tuple[list[int], int]:
+    async def _newest(self, query: JobQuery, offset: int, limit: int) -> tuple[list[Job], int]:
         """Without words: newest first. Counted first, up to JOB_COUNT_CAP (past it
         nobody reads on), with the filters free to use their own indexes; the count
         then says how to read the page (SQLite): none when it is past the end of fewer, the
@@ -298,12 +297,16 @@ class SqlJobSearch:
         def page() -> Any:
             # An open job always has published_at: publishing sets it. (SQLite puts
             # NULLs last in DESC order anyway; PostgreSQL would put them first.)
-            return (
+            newest = (jobs.c.published_at.desc(), jobs.c.id.desc())
+            ids = (
                 self._filtered(sa.select(jobs.c.id), query, access)
-                .order_by(jobs.c.published_at.desc(), jobs.c.id.desc())
+                .order_by(*newest)
                 .offset(sa.bindparam("page_offset", type_=sa.Integer))
                 .limit(sa.bindparam("page_limit", type_=sa.Integer))
+                .subquery("page")
             )
+            # The page's ids found, then their jobs, in one statement.
+            return sa.select(Job).join(ids, ids.c.id == jobs.c.id).order_by(*newest)
 
         stmt = self._kept(self._shape(query, "newest", access), page)
         values |= {"page_offset": offset, "page_limit": limit}
@@ -347,19 +350,26 @@ class SqlJobSearch:
 
     async def _ranked_window(
         self, query: JobQuery, window: int, offset: int, limit: int
-    ) -> tuple[list[int], int]:
+    ) -> tuple[list[Job], int]:
         """With words: the window's jobs by rank, then newest (as before), paged,
-        and counted in the same statement."""
+        and counted, with the page's jobs, in one statement."""
         values = self._values(query) | {"window": window}
 
         def page() -> Any:
             recent = self.window(query, window)
             counted = sa.select(sa.func.count()).select_from(recent).scalar_subquery()
-            return (
-                sa.select(recent.c.id, counted)
-                .order_by(recent.c.rank, recent.c.published_at.desc(), recent.c.id.desc())
+            order = (recent.c.rank, recent.c.published_at.desc(), recent.c.id.desc())
+            ids = (
+                sa.select(recent.c.id, recent.c.rank, recent.c.published_at)
+                .order_by(*order)
                 .offset(sa.bindparam("page_offset", type_=sa.Integer))
                 .limit(sa.bindparam("page_limit", type_=sa.Integer))
+                .subquery("page")
+            )
+            return (
+                sa.select(Job, counted)
+                .join(ids, ids.c.id == jobs.c.id)
+                .order_by(ids.c.rank, ids.c.published_at.desc(), ids.c.id.desc())
             )
 
         stmt = self._kept(self._shape(query, "window"), page)

@@ -148,7 +148,7 @@ async def test_sqlite_reads_few_matches_by_their_index_and_many_by_the_walk(db):
     seen: list[tuple[str, tuple]] = []
 
     def keep(conn, cursor, statement, params, context, executemany):
-        if statement.startswith("SELECT") and "jobs.client_id" not in statement.split("FROM")[0]:
+        if statement.startswith("SELECT"):  # the count, then the page with its jobs
             seen.append((statement, params))
 
     engine = (db.reader_engine or db.engine).sync_engine
@@ -168,6 +168,8 @@ async def test_sqlite_reads_few_matches_by_their_index_and_many_by_the_walk(db):
                 for sql, params in (count, page):
                     plan = await conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}", params)
                     plans.append(" / ".join(row[3] for row in plan.all()))
+            # The page's ids (before its jobs are read and their few rows ordered).
+            plans[1] = plans[1].split(" / SCAN page")[0]
             few = query.min_budget != 1_000
             if query.skills:
                 assert "job_skills USING COVERING INDEX ix_job_skills_skill" in plans[0], plans
