@@ -20,26 +20,83 @@ Per chat, rows go strictly in id order: only a chat's earliest undelivered row (
 Across chats, claims are ordered by priority, then id. On PostgreSQL the claim locks
 its rows with FOR UPDATE SKIP LOCKED, so several sender processes never take the same
 row; SQLite serialises writers with BEGIN IMMEDIATE (see storage.database).
+
+Shared payloads (issue 16, part 4): a job's alert card is stored once per language
+and part in outbox_payloads, and each of its ~2,000 rows names it (payload_id) with
+{} as its own payload. `claim` gives the sender the two merged, so a row looks as
+if it carried its payload itself (the ORM does the same: storage/tables.py). A
+shared payload is deleted in the transaction that delivers or drops its last
+undelivered row (`_forget_payloads`); PostgreSQL serialises those checks on the
+payload's row, so two senders finishing its last two rows at once cannot both
+leave it behind.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Collection, Mapping, Sequence
+from collections.abc import AsyncIterator, Collection, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.entities import OutboxMessage
-from storage.database import Database, SqlUnitOfWork
-from storage.tables import outbox, users
+from storage.tables import outbox, outbox_payloads, users
+
+if TYPE_CHECKING:  # storage.database imports storage.search, which imports this
+    from storage.database import Database, SqlUnitOfWork
 
 PENDING, SENDING, SENT, FAILED, UNREACHABLE = "pending", "sending", "sent", "failed", "unreachable"
 UNDELIVERED = (PENDING, SENDING)
 DEFAULT_LEASE_S = 6.0  # a crashed sender's rows wait this long; live senders renew theirs
 MAX_ERROR_CHARS = 1000
 CANDIDATE_FACTOR = 3
+
+
+async def add_shared_payload(
+    session: AsyncSession, payload: dict[str, Any], created_at: datetime | None
+) -> int:
+    """Store a payload many rows will name (their payload_id); its id."""
+    insert = sa.insert(outbox_payloads).returning(outbox_payloads.c.id)
+    found = await session.execute(insert, {"payload": payload, "created_at": created_at})
+    return int(found.scalar_one())
+
+
+async def drop_shared_payload(session: AsyncSession, payload_id: int) -> None:
+    """Delete a shared payload no row names (written for nobody)."""
+    await session.execute(sa.delete(outbox_payloads).where(outbox_payloads.c.id == payload_id))
+
+
+async def _forget_payloads(
+    session: AsyncSession, payload_ids: Iterable[int | None], dialect: str
+) -> int:
+    """Delete those of these shared payloads that no undelivered row names any more
+    (called after rows naming them were delivered or dropped, in that transaction).
+
+    On PostgreSQL the payloads' rows are locked first (in id order): two
+    transactions finishing a payload's last two rows take turns, and the later one's
+    check — a new statement, a new snapshot — sees the earlier one's rows done."""
+    ids = sorted({i for i in payload_ids if i is not None})
+    if not ids:
+        return 0
+    if dialect == "postgresql":
+        await session.execute(
+            sa.select(outbox_payloads.c.id)
+            .where(outbox_payloads.c.id.in_(ids))
+            .order_by(outbox_payloads.c.id)
+            .with_for_update()
+        )
+    named = outbox.alias("named")
+    wanted = sa.exists().where(
+        named.c.payload_id == outbox_payloads.c.id,
+        named.c.payload_id.is_not(None),  # ix_outbox_payload_id is partial
+        named.c.status.in_([sa.literal_column(f"'{s}'") for s in UNDELIVERED]),
+    )
+    result = await session.execute(
+        sa.delete(outbox_payloads).where(outbox_payloads.c.id.in_(ids), ~wanted)
+    )
+    return result.rowcount or 0
 
 
 class OutboxStore:
@@ -153,7 +210,8 @@ class OutboxStore:
                     .values(status=SENDING, not_before=now + self.lease)
                 )
             for chat_id in dropped_chats:
-                await self._drop_chat(session, chat_id, "user unreachable")
+                await self._drop_chat(session, chat_id, "user unreachable", self.db.dialect)
+            shared = await self._shared_payloads(session, {r["payload_id"] for r in claimed})
             await uow.commit()
         lease_end = now + self.lease
         messages = [
@@ -161,7 +219,7 @@ class OutboxStore:
                 id=r["id"],
                 chat_id=r["chat_id"],
                 method=r["method"],
-                payload=dict(r["payload"]),
+                payload={**shared.get(r["payload_id"], {}), **r["payload"]},
                 priority=r["priority"],
                 status=SENDING,
                 attempts=r["attempts"],
@@ -174,6 +232,21 @@ class OutboxStore:
         return messages
 
     @staticmethod
+    async def _shared_payloads(
+        session: AsyncSession, payload_ids: Collection[int | None]
+    ) -> dict[int, dict[str, Any]]:
+        """The shared payloads of claimed rows, by id (one read for the batch)."""
+        ids = sorted(i for i in payload_ids if i is not None)
+        if not ids:
+            return {}
+        found = await session.execute(
+            sa.select(outbox_payloads.c.id, outbox_payloads.c.payload).where(
+                outbox_payloads.c.id.in_(ids)
+            )
+        )
+        return {row_id: payload for row_id, payload in found.all()}
+
+    @staticmethod
     async def _unreachable_users(chat_ids: Collection[int], session: AsyncSession) -> set[int]:
         private = [c for c in chat_ids if c > 0]  # a private chat's id is its user's id
         if not private:
@@ -182,13 +255,16 @@ class OutboxStore:
         return set((await session.execute(query)).scalars())
 
     @staticmethod
-    async def _drop_chat(session: AsyncSession, chat_id: int, error: str) -> int:
+    async def _drop_chat(session: AsyncSession, chat_id: int, error: str, dialect: str) -> int:
         result = await session.execute(
             sa.update(outbox)
             .where(outbox.c.chat_id == chat_id, outbox.c.status.in_(UNDELIVERED))
             .values(status=UNREACHABLE, error=error)
+            .returning(outbox.c.payload_id)
         )
-        return result.rowcount or 0
+        payload_ids = list(result.scalars())
+        await _forget_payloads(session, payload_ids, dialect)
+        return len(payload_ids)
 
     # -- keeping the lease -----------------------------------------------------------------
 
@@ -227,10 +303,16 @@ class OutboxStore:
         its lease token, no longer held with that lease: it was lost to another sender)."""
         async with self._transaction() as uow:
             result = await uow.session.execute(
-                sa.update(outbox).where(self._held(row_id, lease)).values(**values)
+                sa.update(outbox)
+                .where(self._held(row_id, lease))
+                .values(**values)
+                .returning(outbox.c.payload_id)
             )
+            updated = result.all()
+            if updated and values.get("status") in (SENT, FAILED, UNREACHABLE):
+                await _forget_payloads(uow.session, [updated[0][0]], self.db.dialect)
             await uow.commit()
-        return bool(result.rowcount)
+        return bool(updated)
 
     async def mark_sent(
         self, row_id: int, lease: datetime | None = None, message_id: int | None = None
@@ -275,7 +357,9 @@ class OutboxStore:
                 await session.execute(
                     sa.update(users).where(users.c.id == chat_id).values(unreachable=True)
                 )
-            dropped = await self._drop_chat(session, chat_id, error[:MAX_ERROR_CHARS])
+            dropped = await self._drop_chat(
+                session, chat_id, error[:MAX_ERROR_CHARS], self.db.dialect
+            )
             await uow.commit()
         return dropped
 

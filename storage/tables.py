@@ -6,8 +6,12 @@ a test checks that the migrations and this metadata agree.
 
 from __future__ import annotations
 
+import json
+
 import sqlalchemy as sa
-from sqlalchemy.orm import registry
+from sqlalchemy import event
+from sqlalchemy.orm import column_property, registry
+from sqlalchemy.orm.attributes import set_committed_value
 
 from domain import entities as e
 from domain import saved as sv
@@ -550,10 +554,54 @@ outbox = sa.Table(
     sa.Column("sent_at", UTCDateTime),
     sa.Column("error", sa.Text),
     sa.Column("message_id", sa.BigInteger),  # the Telegram message it became
+    # A payload many rows share (a job's alert card, written once per language and
+    # part: outbox_payloads); the row's own `payload` is then {} and readers see the
+    # two merged (OutboxStore.claim, and the mapping below). Migration 0025.
+    sa.Column("payload_id", sa.BigInteger),
     # The sender's query: pending rows, most urgent first, in order.
     sa.Index("ix_outbox_pending", "status", "priority", "id"),
     # The sender claims each chat's earliest undelivered row.
     sa.Index("ix_outbox_chat", "chat_id", "status", "id"),
+    # Is a shared payload still wanted? (its undelivered rows; storage/outbox_store.py)
+    sa.Index(
+        "ix_outbox_payload_id",
+        "payload_id",
+        "status",
+        sqlite_where=sa.text("payload_id IS NOT NULL"),
+        postgresql_where=sa.text("payload_id IS NOT NULL"),
+    ),
+)
+
+
+class CompactJSON(sa.TypeDecorator[dict]):
+    """A JSON object stored as text without ASCII escapes (Cyrillic 2 bytes a letter,
+    not 6), or escaped when the text holds what UTF-8 cannot carry (a lone surrogate)."""
+
+    impl = sa.Text
+    cache_ok = True
+
+    def process_bind_param(self, value: dict | None, dialect: sa.Dialect) -> str | None:
+        if value is None:
+            return None
+        text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            text = json.dumps(value, separators=(",", ":"))
+        return text
+
+    def process_result_value(self, value: str | None, dialect: sa.Dialect) -> dict | None:
+        return None if value is None else json.loads(value)
+
+
+# One payload shared by many outbox rows (their payload_id), deleted when the last of
+# them is delivered or dropped (storage/outbox_store.py). Migration 0025.
+outbox_payloads = sa.Table(
+    "outbox_payloads",
+    metadata,
+    _id(),
+    sa.Column("payload", CompactJSON(), nullable=False),
+    _created(),
 )
 
 conversations = sa.Table(
@@ -941,5 +989,27 @@ def map_entities() -> None:
     if getattr(map_entities, "done", False):
         return
     for cls, table in MAPPED.items():
-        mapper_registry.map_imperatively(cls, table)
+        mapper_registry.map_imperatively(cls, table, properties=_PROPERTIES.get(cls))
+    event.listen(e.OutboxMessage, "load", _with_shared_payload)
+    event.listen(e.OutboxMessage, "refresh", _with_shared_payload)
     map_entities.done = True  # type: ignore[attr-defined]
+
+
+# An outbox row read through the ORM carries its shared payload (outbox_payloads)
+# merged into its own, as OutboxStore.claim gives it the sender: the same row shape
+# whether the payload was written per row or once for many.
+_PROPERTIES = {
+    e.OutboxMessage: {
+        "shared_payload": column_property(
+            sa.select(outbox_payloads.c.payload)
+            .where(outbox_payloads.c.id == outbox.c.payload_id)
+            .scalar_subquery()
+        )
+    }
+}
+
+
+def _with_shared_payload(row: e.OutboxMessage, *_: object) -> None:
+    shared = getattr(row, "shared_payload", None)
+    if shared:
+        set_committed_value(row, "payload", {**shared, **(row.payload or {})})

@@ -10,13 +10,22 @@ day), in a block with the client either way, "Not interested" to the job,
 keywords (wanted, excluded, phrases), budgets fixed and hourly, categories and
 skills named or not, a user with two subscriptions, the client's own
 subscription, and English, Russian and an unsupported language.
+
+The set-based rows share their payload (outbox_payloads, migration 0025): the
+card once per language and part, each row naming it with {} of its own. The
+rows are compared as their readers see them — through the ORM, and as the
+sender's claim (storage/outbox_store.py) hands them out, delivered to the end —
+and the shared payloads are checked to be written in the publish's transaction
+(a rollback leaves none) and deleted when their last row is delivered or dropped.
 """
 
 from __future__ import annotations
 
+import asyncio
 import random
 from datetime import timedelta
 
+import pytest
 import sqlalchemy as sa
 
 from domain.config import MarketConfig
@@ -35,8 +44,10 @@ from handlers.context import Scope
 from handlers.flows import load_flows
 from handlers.flows.alerts import write_alerts_bulk, write_alerts_each
 from handlers.i18n import translator
+from storage.database import Database
+from storage.outbox_store import OutboxStore
 from storage.skill_index import ANY, subscription_keys
-from storage.tables import outbox
+from storage.tables import outbox, outbox_payloads, users
 
 CLIENT = 1
 SKILLS = ["python", "django", "logo-design", "seo", "CSS", "ui-ux"]
@@ -115,29 +126,61 @@ async def _open_job(db, clock, rng: random.Random, n: int) -> Job:
     return job
 
 
+async def _last_id(session) -> int:
+    return await session.scalar(sa.select(sa.func.coalesce(sa.func.max(outbox.c.id), 0)))
+
+
+async def _count(db: Database, table: sa.Table) -> int:
+    async with db.engine.connect() as conn:
+        return int(await conn.scalar(sa.select(sa.func.count()).select_from(table)))
+
+
 async def _rows_written(db, clock, job: Job, users: list[int], write) -> list[tuple]:
-    """The outbox rows `write` adds for `users`, rolled back afterwards."""
+    """The outbox rows `write` adds for `users`, read back through the ORM (as the
+    flows' tests and the screen logic read rows), rolled back afterwards."""
     async with db.uow() as uow:
-        first = await uow.session.scalar(sa.select(sa.func.coalesce(sa.func.max(outbox.c.id), 0)))
+        first = await _last_id(uow.session)
         await write(Scope(uow, clock, MarketConfig()), await uow.jobs.get(job.id), users)
         await uow.session.flush()
-        found = await uow.session.execute(
-            sa.select(
-                outbox.c.chat_id,
-                outbox.c.method,
-                outbox.c.payload,
-                outbox.c.priority,
-                outbox.c.status,
-                outbox.c.attempts,
-                outbox.c.not_before,
-                outbox.c.created_at,
+        uow.session.expunge_all()  # read from the database, not the identity map
+        found = await uow.outbox.find(order_by="id", id__gt=first)
+        rows = sorted(
+            (
+                (r.chat_id, r.id - first),
+                (
+                    r.chat_id,
+                    r.method,
+                    dict(r.payload),
+                    r.priority,
+                    r.status,
+                    r.attempts,
+                    r.not_before,
+                    r.created_at,
+                ),
             )
-            .where(outbox.c.id > first)
-            .order_by(outbox.c.chat_id, outbox.c.id)  # a chat's rows in the order sent
+            for r in found
         )
-        rows = [tuple(row) for row in found.all()]
         await uow.rollback()
-    return rows
+    return [row for _, row in rows]  # a chat's rows in the order sent
+
+
+async def _delivered(db, clock, job: Job, users: list[int], write) -> list[tuple]:
+    """`write`'s rows committed, then delivered by the sender's store (claim, then
+    mark_sent) until none is left: (chat, method, payload, priority) in the order
+    each chat got them."""
+    async with db.uow() as uow:
+        first = await _last_id(uow.session)
+        await write(Scope(uow, clock, MarketConfig()), await uow.jobs.get(job.id), users)
+        await uow.commit()
+    store = OutboxStore(db)
+    got: list[tuple] = []
+    while batch := await store.claim(500):
+        for m in batch:
+            if m.id > first:
+                got.append((m.chat_id, m.id - first, m.method, m.payload, m.priority))
+            assert await store.mark_sent(m.id, m.not_before, message_id=m.id)
+    got.sort()  # by chat, then id: the order a chat receives them (the claim's rule)
+    return [(chat, method, payload, priority) for chat, _, method, payload, priority in got]
 
 
 async def test_set_based_fan_out_writes_what_the_one_by_one_path_did(any_db, clock):
@@ -160,6 +203,13 @@ async def test_set_based_fan_out_writes_what_the_one_by_one_path_did(any_db, clo
         each = await _rows_written(any_db, clock, job, users, write_alerts_each)
         assert bulk == each
         assert all(row[3] == 2 and row[4] == "pending" for row in bulk)  # bulk priority
+        assert all(row[2]["text"] for row in bulk)
+        if n % 3 == 0:  # and as the sender gets them, delivered to the end
+            sent_bulk = await _delivered(any_db, clock, job, users, write_alerts_bulk)
+            sent_each = await _delivered(any_db, clock, job, users, write_alerts_each)
+            assert sent_bulk == sent_each
+            assert len(sent_bulk) == len(bulk)
+            assert await _count(any_db, outbox_payloads) == 0  # every one's last row sent
         checked += 1
         alerted += len(bulk)
     assert checked == 12 and alerted > 20  # the population reaches people at all
@@ -203,6 +253,107 @@ async def test_publishing_writes_the_alerts_in_its_transaction(any_db, clock):
         ru = {u.id for u in await uow.users.find(id__in=list(reachable), language="ru")}
         heading = translator("ru").plain("alerts.new_job")
         assert ru and {r.chat_id for r in rows if heading in r.payload["text"]} == ru
+
+
+async def _bulk_rows(db: Database) -> list[tuple]:
+    async with db.engine.connect() as conn:
+        found = await conn.execute(
+            sa.select(outbox.c.id, outbox.c.chat_id, outbox.c.payload, outbox.c.payload_id)
+            .where(outbox.c.priority == 2)
+            .order_by(outbox.c.id)
+        )
+        return [tuple(row) for row in found]
+
+
+async def _draft(db: Database, clock) -> Job:
+    async with db.uow() as uow:
+        draft = await uow.jobs.add(
+            Job(
+                client_id=CLIENT,
+                title="Telegram bot for a shop",
+                description="Python scripts.",
+                category="development",
+                skills=["python"],
+                budget=30_000,
+                created_at=clock.now(),
+            )
+        )
+        await uow.commit()
+    return draft
+
+
+async def test_the_card_is_stored_once_per_language_and_part(any_db, clock):
+    """A publish's rows name a shared payload and hold none of their own; only the
+    languages someone reads are stored; a rolled-back publish stores nothing."""
+    from handlers.unit import UnitRunner, render_registered
+
+    await _population(any_db, clock, random.Random(9))
+    draft = await _draft(any_db, clock)
+
+    async def publish(unit) -> None:
+        await jobs.publish_job(unit.uow, clock, CLIENT, draft.id)
+
+    async def render_then_fail(scope, events) -> None:
+        await render_registered(scope, events)  # the alerts written, then a failure
+        assert await scope.uow.session.scalar(sa.select(sa.func.count(outbox_payloads.c.id)))
+        assert await scope.uow.session.scalar(
+            sa.select(sa.func.count(outbox.c.id)).where(outbox.c.payload_id.is_not(None))
+        )
+        raise RuntimeError("after the alerts were written")
+
+    failing = UnitRunner(any_db.uow, clock, MarketConfig(), render=render_then_fail)
+    with pytest.raises(RuntimeError):
+        await failing.run(publish, "publish")
+    assert await _count(any_db, outbox_payloads) == 0
+    assert await _bulk_rows(any_db) == []
+
+    await UnitRunner(any_db.uow, clock, MarketConfig()).run(publish, "publish")
+    rows = await _bulk_rows(any_db)
+    assert rows and all(payload == {} and shared is not None for _, _, payload, shared in rows)
+    async with any_db.engine.connect() as conn:
+        languages = dict((await conn.execute(sa.select(users.c.id, users.c.language))).all())
+        stored = dict(
+            (await conn.execute(sa.select(outbox_payloads.c.id, outbox_payloads.c.payload))).all()
+        )
+    by_payload: dict[int, set[str]] = {}
+    for _, chat, _, shared in rows:
+        by_payload.setdefault(shared, set()).add(
+            languages[chat] if languages[chat] in ("en", "ru") else "en"
+        )
+    # one payload per language read (a card this short is one part), no other kept
+    assert set(stored) == set(by_payload)
+    assert sorted(len(v) for v in by_payload.values()) == [1] * len(by_payload)
+    assert {next(iter(v)) for v in by_payload.values()} == {"en", "ru"}
+    ru = next(p for p, v in by_payload.items() if v == {"ru"})
+    assert translator("ru").plain("alerts.new_job") in stored[ru]["text"]
+
+
+async def test_shared_payloads_round_trip_unescaped(any_db):
+    """Stored as compact JSON without ASCII escapes (Cyrillic two bytes a letter),
+    and read back exactly — quotes, control characters, emoji, and a lone surrogate
+    (stored escaped: UTF-8 cannot carry it)."""
+    from storage.outbox_store import add_shared_payload
+
+    payloads = [
+        {"text": "Новый заказ: «дизайн» — 100 ₽", "buttons": [[{"text": "✋", "data": "p:1"}]]},
+        {"text": 'quotes " \\ and \n\t and \u0000 and 🙈', "buttons": None},
+        {"text": "a\x00b\x1fc\nd", "buttons": None},
+        {"text": "lone \ud800 surrogate", "buttons": None},
+    ]
+    async with any_db.uow() as uow:
+        ids = [await add_shared_payload(uow.session, p, None) for p in payloads]
+        await uow.commit()
+    async with any_db.engine.connect() as conn:
+        found = dict(
+            (await conn.execute(sa.select(outbox_payloads.c.id, outbox_payloads.c.payload))).all()
+        )
+        raw = await conn.scalar(
+            sa.select(sa.func.length(sa.cast(sa.literal_column("payload"), sa.Text)))
+            .select_from(outbox_payloads)
+            .where(outbox_payloads.c.id == ids[0])
+        )
+    assert [found[i] for i in ids] == payloads
+    assert raw < 100  # unescaped: 83 characters, not the ~190 of \\uXXXX escapes
 
 
 async def _keys(db) -> set[tuple]:
@@ -254,3 +405,131 @@ async def test_subscription_keys_follow_the_subscription(any_db, clock):
         await uow.subscriptions.delete(await uow.subscriptions.get(sub.id))
         await uow.commit()
     assert await _keys(any_db) == set()
+
+
+async def _shared_rows(db: Database, chats: list[int], payload: dict) -> tuple[int, list[int]]:
+    """A shared payload and one pending row naming it per chat (as write_alerts writes)."""
+    from storage.outbox_store import add_shared_payload
+
+    async with db.uow() as uow:
+        shared = await add_shared_payload(uow.session, payload, None)
+        ids = []
+        for chat in chats:
+            result = await uow.session.execute(
+                sa.insert(outbox).values(
+                    chat_id=chat, method="send", payload={}, payload_id=shared, priority=2,
+                    status="pending", attempts=0,
+                )
+            )  # fmt: skip
+            ids.append(result.inserted_primary_key[0])
+        await uow.commit()
+    return shared, ids
+
+
+async def _payload_ids(db: Database) -> set[int]:
+    async with db.engine.connect() as conn:
+        return set((await conn.execute(sa.select(outbox_payloads.c.id))).scalars())
+
+
+async def test_a_shared_payload_goes_with_its_last_undelivered_row(any_db, clock):
+    """Kept while any row naming it is pending or being sent, whatever became of the
+    others; deleted in the transaction that delivers or drops the last one — sent,
+    failed, dropped as unreachable (a 403, or found unreachable at the claim). A
+    rescheduled or released row still wants it."""
+    async with any_db.uow() as uow:
+        for user_id in (21, 22, 23, 24, 25):
+            await uow.users.add(User(id=user_id, is_freelancer=True, unreachable=user_id == 25))
+        await uow.commit()
+    card = {"text": "Новый заказ", "buttons": [[{"text": "✋", "data": "pitch:start:1"}]]}
+    shared, (a, b, c, d, e) = await _shared_rows(any_db, [21, 22, 23, 24, 25], card)
+    other, (f,) = await _shared_rows(any_db, [21], {"text": "another", "buttons": None})
+    store = OutboxStore(any_db)
+    claimed = {m.id: m for m in await store.claim(10)}
+    assert set(claimed) == {a, b, c, d}  # 25 is unreachable: its row dropped, not claimed
+    assert all(claimed[i].payload == card for i in (a, b, c, d))  # the sender's row shape
+    assert await _payload_ids(any_db) == {shared, other}
+    assert await store.mark_sent(a, claimed[a].not_before, message_id=1)
+    assert await store.mark_failed(b, "400 Bad Request", claimed[b].not_before)
+    assert await store.reschedule(c, 0.0, "429", claimed[c].not_before)
+    await store.release([d], claimed[d].not_before)
+    assert await _payload_ids(any_db) == {shared, other}  # c and d still to go
+    await store.mark_unreachable(c, 23, "403 Forbidden")  # c dropped; d still wants it
+    assert await _payload_ids(any_db) == {shared, other}
+    again, last = await store.claim(10)  # d, and f: chat 21's next now a was sent
+    assert (again.id, last.id) == (d, f)
+    assert again.payload == card and last.payload == {"text": "another", "buttons": None}
+    assert await store.mark_sent(d, again.not_before, message_id=2)
+    assert await _payload_ids(any_db) == {other}  # its last row delivered
+    await store.mark_unreachable(f, 21, "403 Forbidden")
+    assert await _payload_ids(any_db) == set()
+    async with any_db.engine.connect() as conn:
+        statuses = dict((await conn.execute(sa.select(outbox.c.id, outbox.c.status))).all())
+    assert statuses == {
+        a: "sent",
+        b: "failed",
+        c: "unreachable",
+        d: "sent",
+        e: "unreachable",
+        f: "unreachable",
+    }
+
+
+async def test_two_senders_finishing_the_last_rows_at_once_leave_no_payload(any_db, clock):
+    """Two senders delivering a payload's rows side by side: when they are done, no
+    payload is left (the exact interleaving of the last two rows is the next test's)."""
+    chats = list(range(31, 71))
+    async with any_db.uow() as uow:
+        for user_id in chats:
+            await uow.users.add(User(id=user_id, is_freelancer=True))
+        await uow.commit()
+    for _ in range(5):
+        await _shared_rows(any_db, chats, {"text": "card", "buttons": None})
+        first, second = OutboxStore(any_db), OutboxStore(any_db)
+        while True:
+            rows = await first.claim(100)
+            if not rows:
+                break
+            half = len(rows) // 2
+
+            async def finish(store: OutboxStore, batch) -> None:
+                for m in batch:
+                    assert await store.mark_sent(m.id, m.not_before, message_id=m.id)
+
+            await asyncio.gather(finish(first, rows[:half]), finish(second, rows[half:]))
+        assert await _payload_ids(any_db) == set()
+
+
+async def test_postgres_the_later_of_two_last_rows_deletes_the_payload(any_db, clock):
+    """PostgreSQL, step by step: two transactions each deliver one of a payload's
+    last two rows. The first checks while the second's row is still undelivered to
+    it and keeps the payload; the second's check waits on the payload's row lock
+    until the first commits, then sees both rows delivered and deletes it (without
+    the lock it would check at once, see the first's row undelivered and leave the
+    payload behind for good)."""
+    from storage.outbox_store import _forget_payloads
+
+    if any_db.dialect != "postgresql":
+        pytest.skip("SQLite runs one writer at a time")
+    shared, (a, b) = await _shared_rows(any_db, [41, 42], {"text": "card", "buttons": None})
+    sent = {"status": "sent"}
+    async with any_db.uow() as first, any_db.uow() as second:
+        await first.session.execute(sa.update(outbox).where(outbox.c.id == a).values(**sent))
+        await second.session.execute(sa.update(outbox).where(outbox.c.id == b).values(**sent))
+        assert await _forget_payloads(first.session, [shared], "postgresql") == 0
+        later = asyncio.create_task(_forget_payloads(second.session, [shared], "postgresql"))
+        async with any_db.engine.connect() as watcher:
+            while not later.done():  # until the second waits on the payload's lock
+                waiting = await watcher.scalar(
+                    sa.text(
+                        "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                        "AND datname = current_database()"
+                    )
+                )
+                if waiting:
+                    break
+                await asyncio.sleep(0.01)
+        assert not later.done()
+        await first.commit()
+        assert await later == 1
+        await second.commit()
+    assert await _payload_ids(any_db) == set()
