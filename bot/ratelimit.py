@@ -7,7 +7,7 @@ a second overall, `private_per_second` to one private chat (chat_id > 0) and
 Why our own scheduler rather than aiolimiter: the limits must not burst. A token
 bucket (aiolimiter's AsyncLimiter) lets a full bucket out at once, and Telegram counts
 over short windows, so a burst of 30 in the first 50 ms earns a 429 just as well. Here
-successive global slots are spaced 1/rate apart (widened by `margin`, 3 % by default),
+successive global slots are spaced 1/rate apart (widened by `margin`, 4 % by default),
 on a monotonic clock. And the global slot goes to the most urgent waiter (lowest
 priority key), not to whoever asked first, which a plain limiter cannot do: a reply to
 the person acting overtakes queued bulk alerts. Clock and sleep are injectable so the
@@ -98,7 +98,7 @@ class RateLimiter:
     """
 
     MAX_TRACKED_CHATS = 50_000  # forget chats whose spacing has long passed, beyond this
-    DEFAULT_MARGIN = 0.03  # global slots 3 % wider than 1/rate: room for the network
+    DEFAULT_MARGIN = 0.04  # global slots 4 % wider than 1/rate: room for the network
     CATCH_UP_S = 1.0  # lateness of a slot waited for that later slots make up
 
     def __init__(

@@ -145,7 +145,7 @@ async def test_the_margin_widens_the_global_spacing() -> None:
     rl = limiter(time, margin=0.03, global_per_second=30, private_per_second=None)
     times = await grant_times(rl, time, list(range(61)))
     assert set(gaps(times)) == {round(1.03 / 30, 9)}
-    assert RateLimiter().spacing == pytest.approx(1.03 / 30)  # the default margin: 3 %
+    assert RateLimiter().spacing == pytest.approx(1.04 / 30)  # the default margin: 4 %
 
 
 class LateTime(FakeTime):
