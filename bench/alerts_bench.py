@@ -22,7 +22,10 @@ rendering) and the mean alerts (outbox rows) a job wrote.
 
 Since issue 16, part 4, the matching is one set-based query over subscription_keys
 (JobSearch.alert_audience) and the alerts are written by one INSERT … SELECT per
-language (JobSearch.write_alerts). The "before" rows (skip them with
+language (JobSearch.write_alerts): the card is stored once per language and part
+(outbox_payloads) and each row names it (migration 0025). With the baseline, every
+other job is published with the card in every row instead, as before 0025 (the
+"card in every row" rows: same run, same growing queue). The "before" rows (skip them with
 --no-baseline) publish --baseline-jobs more jobs in the same run the way it ran
 before: every candidate subscription loaded and put through domain.matching
 (jobs.interested_users_each), then one Scope.notify per recipient
@@ -58,8 +61,9 @@ from domain.usecases import jobs
 from handlers.flows.alerts import write_alerts_each
 from handlers.unit import UnitRunner
 from storage.database import Database
+from storage.search import SqlJobSearch
 from storage.skill_index import ANY, subscription_keys
-from storage.tables import subscription_categories, subscription_skills, users
+from storage.tables import outbox_payloads, subscription_categories, subscription_skills, users
 from storage.tables import subscriptions as subs
 
 FIRST = 6_000_000
@@ -130,11 +134,16 @@ async def measure(backend: str, server: str | None, args: argparse.Namespace) ->
                 seeded = time.perf_counter() - began
                 runner = UnitRunner(db.uow, clock, config)
                 latencies, alerts, done, warm_rows = Latencies(), 0, 0, 0
-                matching = Latencies()
+                matching, per_row, turn = Latencies(), Latencies(), 0
                 budget = Budget(args.time_limit)
                 warm = 1  # the first publish loads the flows and warms the caches: not counted
                 with MemoryPeak(args.trace_memory) as memory:
                     while warm > 0 or not budget.over():
+                        # With the baseline, every other job is published with the card
+                        # in every outbox row, as before migration 0025 (not shared).
+                        turn += 1
+                        every_row = args.baseline and warm == 0 and turn % 2 == 0
+                        SqlJobSearch.share_payloads = not every_row
                         text = market.job_text(rng)
                         client = rng.choice(CLIENTS)
                         fields = jobs.JobFields(
@@ -154,7 +163,14 @@ async def measure(backend: str, server: str | None, args: argparse.Namespace) ->
                             await jobs.publish_job(unit.uow, clock, client, job_id)
                             return sum(1 for e in unit.uow.events if type(e).__name__ == "JobAlert")
 
-                        sent = await runner.run(publish, "publish")
+                        try:
+                            sent = await runner.run(publish, "publish")
+                        finally:
+                            SqlJobSearch.share_payloads = True
+                        if every_row:
+                            per_row.add(time.perf_counter() - start)
+                            warm_rows += sent  # not in the shared figures
+                            continue
                         if warm > 0:
                             warm -= 1
                             warm_rows += sent
@@ -171,6 +187,9 @@ async def measure(backend: str, server: str | None, args: argparse.Namespace) ->
                         matching.add(time.perf_counter() - began)
                 async with db.uow() as uow:
                     written = await uow.outbox.count() - warm_rows
+                    shared = await uow.session.scalar(
+                        sa.select(sa.func.count()).select_from(outbox_payloads)
+                    )
                 before = Latencies()
                 before_alerts = 0
                 for _ in range(args.baseline_jobs if args.baseline else 0):
@@ -209,8 +228,10 @@ async def measure(backend: str, server: str | None, args: argparse.Namespace) ->
         **matching.figures("m_"),
         "alerts": alerts / done if done else 0.0,
         **before.figures("b_"),
+        **per_row.figures("r_"),
         "b_alerts": before_alerts / len(before.seconds) if before.seconds else float("nan"),
         "rows": written / done if done else 0.0,
+        "shared": (shared or 0) / (done + 1),  # the warm-up publish's included
         "memory": memory.megabytes,
     }
 
@@ -252,8 +273,11 @@ def report(args: argparse.Namespace, results: dict[str, dict[str, float]]) -> in
             Row("m_p95", "  matching alone p95 ms", "{:.1f}"),
             Row("alerts", "  alerts per job", "{:,.1f}", ratio=False),
             Row("rows", "  outbox rows per job", "{:,.1f}", ratio=False),
+            Row("shared", "  shared payloads per job", "{:,.1f}", ratio=False),
             *(
                 [
+                    Row("r_p50", "card in every row: p50 ms", "{:.1f}"),
+                    Row("r_p95", "  p95 ms", "{:.1f}"),
                     Row("b_p50", "before (one by one): p50 ms", "{:.1f}"),
                     Row("b_max", "  max ms", "{:.1f}"),
                     Row("b_alerts", "  alerts per job", "{:,.1f}", ratio=False),

@@ -54,6 +54,13 @@ MAX_ERROR_CHARS = 1000
 CANDIDATE_FACTOR = 3
 
 
+def _undelivered(status: sa.ColumnElement[str]) -> sa.ColumnElement[bool]:
+    """status IN ('pending', 'sending') with the values in the SQL text, as the partial
+    indexes ix_outbox_chat_queued and ix_outbox_payload_id are found by (a bound
+    parameter proves nothing to SQLite's planner, nor to a generic plan)."""
+    return status.in_([sa.literal_column(f"'{s}'") for s in UNDELIVERED])
+
+
 async def add_shared_payload(
     session: AsyncSession, payload: dict[str, Any], created_at: datetime | None
 ) -> int:
@@ -91,7 +98,7 @@ async def _forget_payloads(
     wanted = sa.exists().where(
         named.c.payload_id == outbox_payloads.c.id,
         named.c.payload_id.is_not(None),  # ix_outbox_payload_id is partial
-        named.c.status.in_([sa.literal_column(f"'{s}'") for s in UNDELIVERED]),
+        _undelivered(named.c.status),
     )
     result = await session.execute(
         sa.delete(outbox_payloads).where(outbox_payloads.c.id.in_(ids), ~wanted)
@@ -124,13 +131,14 @@ class OutboxStore:
 
         A row is its chat's head when no earlier row of the chat is undelivered. Each
         query walks its index in (priority, id) order — `ix_outbox_pending` for the
-        pending rows — and checks that with one probe of `ix_outbox_chat`, so it stops
+        pending rows — and checks that with one probe of `ix_outbox_chat_queued` (the
+        undelivered rows by chat), so it stops
         after `limit` heads however many rows are queued (a window function over every
         undelivered row cost ~120 ms a claim with 100,000 queued)."""
         row, earlier = outbox.alias("head"), outbox.alias("earlier")
         is_head = ~sa.exists().where(
             earlier.c.chat_id == row.c.chat_id,
-            earlier.c.status.in_(UNDELIVERED),
+            _undelivered(earlier.c.status),
             earlier.c.id < row.c.id,
         )
         urgent = [row.c.priority <= max_priority] if max_priority is not None else []
@@ -258,7 +266,7 @@ class OutboxStore:
     async def _drop_chat(session: AsyncSession, chat_id: int, error: str, dialect: str) -> int:
         result = await session.execute(
             sa.update(outbox)
-            .where(outbox.c.chat_id == chat_id, outbox.c.status.in_(UNDELIVERED))
+            .where(outbox.c.chat_id == chat_id, _undelivered(outbox.c.status))
             .values(status=UNREACHABLE, error=error)
             .returning(outbox.c.payload_id)
         )

@@ -113,6 +113,11 @@ def fts5_match(terms: list[str], category: str | None = None) -> str:
 
 
 class SqlJobSearch:
+    # write_alerts stores the card once (outbox_payloads) and each row names it;
+    # False: the card in every row, as before migration 0025 (`python -m bench alerts`
+    # prints both side by side).
+    share_payloads = True
+
     def __init__(self, session: AsyncSession, rank_window: int | None = RANK_WINDOW) -> None:
         self.session = session
         # None scores every match (how search ranked before issue 16; bench baseline).
@@ -529,12 +534,14 @@ class SqlJobSearch:
             for payload in parts:
                 # The payload once (outbox_payloads), each row naming it with {} of its
                 # own: ~2,000 rows no longer carry ~700 bytes of card each.
-                shared = await add_shared_payload(self.session, payload, created_at)
+                shared = None
+                if self.share_payloads:
+                    shared = await add_shared_payload(self.session, payload, created_at)
                 rows = (
                     sa.select(
                         users.c.id,
                         sa.literal(method, outbox.c.method.type),
-                        sa.literal({}, outbox.c.payload.type),
+                        sa.literal(payload if shared is None else {}, outbox.c.payload.type),
                         sa.literal(shared, outbox.c.payload_id.type),
                         sa.literal(priority, outbox.c.priority.type),
                         sa.literal("pending", outbox.c.status.type),
@@ -558,7 +565,7 @@ class SqlJobSearch:
                     rows,
                 )
                 result = await self.session.execute(insert)
-                if not result.rowcount:  # nobody of this language: no payload kept
+                if shared is not None and not result.rowcount:  # nobody of this language
                     await drop_shared_payload(self.session, shared)
                 written += result.rowcount or 0
         return written

@@ -560,8 +560,24 @@ outbox = sa.Table(
     sa.Column("payload_id", sa.BigInteger),
     # The sender's query: pending rows, most urgent first, in order.
     sa.Index("ix_outbox_pending", "status", "priority", "id"),
-    # The sender claims each chat's earliest undelivered row.
-    sa.Index("ix_outbox_chat", "chat_id", "status", "id"),
+    # The sender claims each chat's earliest undelivered row: the undelivered rows
+    # by chat (partial: a fan-out's ~2,000 entries land on a different page each, and
+    # an index of every row ever sent made that most of a publish's commit; 0025).
+    sa.Index(
+        "ix_outbox_chat_queued",
+        "chat_id",
+        "id",
+        sqlite_where=sa.text("status IN ('pending', 'sending')"),
+        postgresql_where=sa.text("status IN ('pending', 'sending')"),
+    ),
+    # A chat's rows that became messages (handlers/context.py: the screen's message).
+    sa.Index(
+        "ix_outbox_chat_sent",
+        "chat_id",
+        "id",
+        sqlite_where=sa.text("message_id IS NOT NULL"),
+        postgresql_where=sa.text("message_id IS NOT NULL"),
+    ),
     # Is a shared payload still wanted? (its undelivered rows; storage/outbox_store.py)
     sa.Index(
         "ix_outbox_payload_id",
