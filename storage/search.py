@@ -99,17 +99,23 @@ def fts5_query(terms: list[str]) -> str:
     return " ".join(fts5_string(t) for t in terms)
 
 
-def fts5_match(terms: list[str], category: str | None = None) -> str:
-    """The MATCH expression of jobs_fts: every term in the job's text (title,
-    description, skills), and the category, if any, in its own column
-    (migration 0024) — so FTS5 intersects the two in its index, and a typed
-    word never matches a job's category. The category column holds the slug
-    alone; jobs.category = slug stays in the statement as the exact test (the
+def fts5_scoped(terms: list[str], columns: str, category: str | None = None) -> str:
+    """An FTS5 MATCH expression: every term in these columns ("{title skills}"), and
+    the category, if any, in a column of its own (jobs_fts, talent_fts and service_fts
+    have one: migrations 0022–0024) — so FTS5 intersects the two in its index, and a
+    typed word never matches a category. A category without a word in it is left to
+    the statement's exact test (table.category = slug), which every search keeps (the
     phrase "design" would also match a slug "web-design")."""
-    match = "{title description skills} : (" + fts5_query(terms) + ")"
+    match = f"{columns} : (" + fts5_query(terms) + ")"
     if category and _WORD.search(category):
         match += " AND {category} : " + fts5_string(category)
     return match
+
+
+def fts5_match(terms: list[str], category: str | None = None) -> str:
+    """The MATCH expression of jobs_fts: the terms in the job's text (title,
+    description, skills), and the category in its own column (migration 0024)."""
+    return fts5_scoped(terms, "{title description skills}", category)
 
 
 class SqlJobSearch:

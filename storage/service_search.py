@@ -44,7 +44,7 @@ from domain import entities as e
 from domain.catalog import SERVICE_COUNT_CAP, ServiceHit, ServiceQuery
 from domain.services import ServiceStatus
 from storage.freelancer_record import record_columns
-from storage.search import MAX_PAGE, fts5_query, search_terms
+from storage.search import MAX_PAGE, fts5_scoped, search_terms
 from storage.skill_index import IndexedSession
 from storage.tables import (
     blocks,
@@ -211,12 +211,9 @@ event.listen(IndexedSession, "after_flush", sync_sellers)
 
 
 def fts_words(terms: list[str], category: str | None, columns: str = TEXT_COLUMNS) -> str:
-    """An FTS5 query: every word in these columns (quoted: whatever a person typed, FTS5
-    sees no syntax), and the category in its own column when one is asked for."""
-    words = f"{columns} : ({fts5_query(terms)})"
-    if not category:
-        return words
-    return words + ' AND category : "' + category.replace('"', '""') + '"'
+    """service_fts's MATCH expression: every word in these columns, and the category in
+    its own column when one is asked for (storage.search.fts5_scoped)."""
+    return fts5_scoped(terms, columns, category)
 
 
 def _rating(x10: int, count: int) -> Decimal | None:

@@ -38,7 +38,7 @@ from domain import entities as e
 from domain.profile import completeness
 from domain.talent import TALENT_COUNT_CAP, TalentHit, TalentQuery, effective
 from storage.freelancer_record import record_columns
-from storage.search import MAX_PAGE, fts5_query, search_terms
+from storage.search import MAX_PAGE, fts5_scoped, search_terms
 from storage.skill_index import IndexedSession, skill_values
 from storage.tables import (
     blocks,
@@ -305,13 +305,10 @@ class SqlTalentSearch:
         full-text match (migration 0022): FTS5 intersects it with the words in its index."""
         terms = search_terms(text)
         if self._dialect == "sqlite":
-            words = fts5_query(terms)
             # A category is its own column; the words are looked for in the others.
-            quoted = (category or "").replace('"', '""')
-            scope = f' AND {{category}} : "{quoted}"' if category else ""
             return TextSets(
-                anywhere="{headline bio skills tags} : (" + words + ")" + scope,
-                strong="{headline skills tags} : (" + words + ")" + scope,
+                anywhere=fts5_scoped(terms, "{headline bio skills tags}", category),
+                strong=fts5_scoped(terms, "{headline skills tags}", category),
             )
         # Every word required, as on SQLite; ":AB" keeps a word to the weights migration
         # 0013 gave the headline (A) and skills and tags (B). Words are \w+ only, so
