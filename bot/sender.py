@@ -21,6 +21,11 @@ rows however long it takes. A row whose lease was lost anyway (the process stall
 longer than the lease and another sender took it) is not sent: the heartbeat, and a
 check right before each call, find that the row no longer holds this sender's lease.
 
+Alerts: a job's alerts arrive as one fan-out record (storage/outbox_store.py); when
+fewer rows are due than the sender has room for, it expands the oldest fan-out's
+next chunk into rows (one transaction each, with its cursor), so the outbox holds
+a chunk or two of alerts rather than every recipient of every job.
+
 Reactions: 429 → wait retry_after (that chat, or everyone if the 429 looks global) and try
 the same row again; 403 → the user is marked unreachable and their queued rows dropped;
 400 (or a malformed payload) → the row fails for good, logged; network errors and
@@ -42,7 +47,7 @@ from bot.ratelimit import RateLimiter, SendLimits
 from bot.telegram_port import BadRequest, Forbidden, RetryAfter, TelegramApi
 from domain.entities import OutboxMessage
 from storage.database import Database
-from storage.outbox_store import DEFAULT_LEASE_S, OutboxStore
+from storage.outbox_store import DEFAULT_LEASE_S, FANOUT_CHUNK, OutboxStore
 
 log = logging.getLogger(__name__)
 
@@ -87,8 +92,10 @@ class OutboxSender:
         poll_interval_s: float = 2.0,
         lease_s: float = DEFAULT_LEASE_S,
         renew_every_s: float | None = None,  # default: a third of the lease
+        fanout_chunk: int = FANOUT_CHUNK,
     ) -> None:
         self.store = OutboxStore(database, lease_s=lease_s)
+        self.fanout_chunk = fanout_chunk  # alerts expanded into rows at a time
         self.renew_every_s = lease_s / 3 if renew_every_s is None else renew_every_s
         # Less than this left on a row's lease right before its call: renew it first.
         self._lease_margin = timedelta(seconds=lease_s / 3)
@@ -199,12 +206,24 @@ class OutboxSender:
                 task.add_done_callback(self._delivered)
             if len(rows) == free and free > 0:
                 continue  # there may be more due: claim again as soon as slots free up
+            if free > len(rows) and await self._expand():
+                continue  # a fan-out's next chunk became rows: claim them
             if not rows and not self._tasks:
                 self.metrics.outbox_depth.set(await self.store.depth())
                 self._idle.set()
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(self.poll_interval_s):
                     await self._wake.wait()
+
+    async def _expand(self) -> bool:
+        """Few rows due: expand the oldest fan-out's next chunk of alerts into rows,
+        if few alert rows wait (storage/outbox_store.py). A failure is logged and
+        retried at the next round; replies and notifications go on meanwhile."""
+        try:
+            return bool(await self.store.expand(self.fanout_chunk))
+        except Exception:
+            log.exception("expanding an alert fan-out failed")
+            return False
 
     def _delivered(self, task: asyncio.Task[None]) -> None:
         self._tasks.pop(task, None)

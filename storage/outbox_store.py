@@ -29,20 +29,46 @@ shared payload is deleted in the transaction that delivers or drops its last
 undelivered row (`_forget_payloads`); PostgreSQL serialises those checks on the
 payload's row, so two senders finishing its last two rows at once cannot both
 leave it behind.
+
+Fan-outs (issue 16, part 4; migration 0026): a publish no longer writes a row per
+recipient. It writes one outbox_fanouts row — the recipients decided then, packed
+8 bytes a chat id in ascending order, and a cursor — and the card by language and
+part in outbox_payloads (`write_fanout`). The sender expands it (`expand`): each
+chunk of FANOUT_CHUNK recipients becomes ordinary outbox rows (one INSERT … SELECT
+per language and part, reachable users only, as the publish used to write them) in
+one transaction with advancing the cursor, the last chunk deleting the fan-out. A
+crash between chunks loses nothing and repeats nothing: a chunk's rows and its
+cursor commit together. Only the oldest fan-out is expanded, and on PostgreSQL only
+by the sender holding its row lock (FOR UPDATE SKIP LOCKED: another sender skips
+the round rather than expand the next fan-out ahead of it), so a chat gets a job's
+alerts in publishing order. A chunk is expanded when fewer than FANOUT_LOW_WATER
+alert rows wait: the outbox holds a chunk or two of alerts, not every job's
+recipients, while the sender delivers 30 a second. The fan-out's payloads are kept
+while it exists (`_forget_payloads`), and forgotten by its last chunk if no row
+names them (a language nobody of the recipients reads).
+
+Order: a chat's alerts keep their order among themselves (fan-outs are expanded
+oldest first, a chunk's rows per language and part in order). A message written
+for the chat after the publish but before its chunk was expanded (a reply, a
+notification) now goes before the alert, not after it: alerts are the lowest
+priority anyway.
 """
 
 from __future__ import annotations
 
+import json
+import struct
 from collections.abc import AsyncIterator, Collection, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.entities import OutboxMessage
-from storage.tables import outbox, outbox_payloads, users
+from storage.tables import outbox, outbox_fanouts, outbox_payloads, users
 
 if TYPE_CHECKING:  # storage.database imports storage.search, which imports this
     from storage.database import Database, SqlUnitOfWork
@@ -52,6 +78,9 @@ UNDELIVERED = (PENDING, SENDING)
 DEFAULT_LEASE_S = 6.0  # a crashed sender's rows wait this long; live senders renew theirs
 MAX_ERROR_CHARS = 1000
 CANDIDATE_FACTOR = 3
+FANOUT_CHUNK = 500  # recipients a fan-out is expanded by, in one transaction
+FANOUT_LOW_WATER = 500  # expand when fewer alert rows than this wait
+_CHAT = struct.Struct("<q")  # a packed recipient: a chat id, 8 bytes little-endian
 
 
 def _undelivered(status: sa.ColumnElement[str]) -> sa.ColumnElement[bool]:
@@ -73,6 +102,192 @@ async def add_shared_payload(
 async def drop_shared_payload(session: AsyncSession, payload_id: int) -> None:
     """Delete a shared payload no row names (written for nobody)."""
     await session.execute(sa.delete(outbox_payloads).where(outbox_payloads.c.id == payload_id))
+
+
+def pack_chat_ids(chat_ids: Iterable[int]) -> bytes:
+    """Recipients as outbox_fanouts.recipients holds them: distinct, ascending, 8
+    bytes each (a chunk is a byte range: the database hands back only it)."""
+    ids = sorted(set(chat_ids))
+    return struct.pack(f"<{len(ids)}q", *ids)
+
+
+def unpack_chat_ids(packed: bytes) -> list[int]:
+    return [chat for (chat,) in _CHAT.iter_unpack(packed)]
+
+
+def ids_param(column: sa.ColumnElement[int], name: str, ids: Sequence[int], dialect: str) -> Any:
+    """`column` is one of `ids`, the ids bound as one parameter: an array on
+    PostgreSQL, a JSON array read by json_each on SQLite."""
+    if dialect == "postgresql":
+        return column == sa.any_(
+            sa.bindparam(name, list(ids), type_=postgresql.ARRAY(sa.BigInteger))
+        )
+    listed = sa.func.json_each(sa.bindparam(name, json.dumps(list(ids)))).table_valued("value")
+    return column.in_(sa.select(listed.c.value))
+
+
+async def insert_alert_rows(
+    session: AsyncSession,
+    user_ids: Sequence[int],
+    parts: Mapping[str, Sequence[tuple[dict[str, Any], int | None]]],
+    default_language: str,
+    *,
+    method: str,
+    priority: int,
+    created_at: datetime | None,
+) -> dict[int | None, int]:
+    """One outbox row per part of the card in each of these users' language
+    (`parts[language]`: (own payload, shared payload id) in order; the default
+    language's for any other), for those who exist and are reachable: INSERT …
+    SELECT FROM users, one statement per language and part, rows in user id order.
+    Returns {shared payload id (None: none): rows written}."""
+    written: dict[int | None, int] = {}
+    if not user_ids or not parts:
+        return written
+    dialect = session.get_bind().dialect.name
+    wanted = ids_param(users.c.id, "alert_ids", sorted(set(user_ids)), dialect)
+    others = sorted(lang for lang in parts if lang != default_language)
+    for language, payloads in parts.items():
+        if language == default_language:
+            speaks = sa.or_(users.c.language.is_(None), users.c.language.notin_(others))
+        else:
+            speaks = users.c.language == language
+        for own, shared in payloads:
+            rows = (
+                sa.select(
+                    users.c.id,
+                    sa.literal(method, outbox.c.method.type),
+                    sa.literal(own, outbox.c.payload.type),
+                    sa.literal(shared, outbox.c.payload_id.type),
+                    sa.literal(priority, outbox.c.priority.type),
+                    sa.literal(PENDING, outbox.c.status.type),
+                    sa.literal(0, outbox.c.attempts.type),
+                    sa.literal(created_at, outbox.c.created_at.type),
+                )
+                .where(wanted, users.c.unreachable.is_(False), speaks)
+                .order_by(users.c.id)
+            )
+            columns = ["chat_id", "method", "payload", "payload_id", "priority", "status"]
+            insert = sa.insert(outbox).from_select([*columns, "attempts", "created_at"], rows)
+            result = await session.execute(insert)
+            written[shared] = written.get(shared, 0) + (result.rowcount or 0)
+    return written
+
+
+async def write_fanout(
+    session: AsyncSession,
+    user_ids: Sequence[int],
+    messages: Mapping[str, Sequence[dict[str, Any]]],
+    default_language: str,
+    *,
+    priority: int,
+    created_at: datetime | None,
+    method: str = "send",
+) -> int | None:
+    """A fan-out of these recipients (written in the caller's transaction): its row
+    and its payloads, `messages[language]` being the card's parts in order. Its id
+    (None: nobody to send to)."""
+    packed = pack_chat_ids(user_ids)
+    if not packed or not messages:
+        return None
+    fanout_id = (
+        await session.execute(
+            sa.insert(outbox_fanouts).returning(outbox_fanouts.c.id),
+            {
+                "method": method,
+                "priority": priority,
+                "default_language": default_language,
+                "recipients": packed,
+                "total": len(packed) // _CHAT.size,
+                "cursor": 0,
+                "created_at": created_at,
+            },
+        )
+    ).scalar_one()
+    await session.execute(
+        sa.insert(outbox_payloads),
+        [
+            {
+                "payload": payload,
+                "created_at": created_at,
+                "fanout_id": fanout_id,
+                "language": language,
+                "part": part,
+            }
+            for language, payloads in messages.items()
+            for part, payload in enumerate(payloads)
+        ],
+    )
+    return int(fanout_id)
+
+
+async def expand_fanout(session: AsyncSession, chunk: int = FANOUT_CHUNK) -> int:
+    """Expand the next FANOUT_CHUNK recipients of the oldest fan-out into outbox rows,
+    in the caller's transaction (which commits them with the cursor); the recipients
+    taken (0: no fan-out, or another sender is expanding it right now).
+
+    PostgreSQL: the oldest fan-out's row is locked with SKIP LOCKED, then read again
+    in a new statement (its cursor as the last expander committed it). SQLite: the
+    caller's BEGIN IMMEDIATE transaction is the only writer."""
+    dialect = session.get_bind().dialect.name
+    f = outbox_fanouts
+    head = await session.scalar(sa.select(f.c.id).order_by(f.c.id).limit(1))
+    if head is None:
+        return 0
+    if dialect == "postgresql":
+        lock = sa.select(f.c.id).where(f.c.id == head).with_for_update(skip_locked=True)
+        if await session.scalar(lock) is None:
+            return 0  # being expanded by another sender (or just finished)
+    size = _CHAT.size
+    found = (
+        await session.execute(
+            sa.select(
+                f.c.method,
+                f.c.priority,
+                f.c.default_language,
+                f.c.total,
+                f.c.cursor,
+                f.c.created_at,
+                sa.func.substr(
+                    f.c.recipients, f.c.cursor * size + 1, chunk * size, type_=sa.LargeBinary
+                ),
+            ).where(f.c.id == head)
+        )
+    ).one_or_none()
+    if found is None:
+        return 0
+    method, priority, default_language, total, cursor, created_at, packed = found
+    chat_ids = unpack_chat_ids(bytes(packed or b""))
+    stored = await session.execute(
+        sa.select(outbox_payloads.c.id, outbox_payloads.c.language)
+        .where(outbox_payloads.c.fanout_id == head)
+        .order_by(outbox_payloads.c.language, outbox_payloads.c.part)
+    )
+    parts: dict[str, list[tuple[dict[str, Any], int | None]]] = {}
+    payload_ids: list[int] = []
+    for payload_id, language in stored.all():
+        parts.setdefault(language or default_language, []).append(({}, payload_id))
+        payload_ids.append(payload_id)
+    # The default language's statement first, as the publish wrote them.
+    ordered = dict(sorted(parts.items(), key=lambda item: item[0] != default_language))
+    await insert_alert_rows(
+        session,
+        chat_ids,
+        ordered,
+        default_language,
+        method=method,
+        priority=priority,
+        created_at=created_at,
+    )
+    done = cursor + len(chat_ids)
+    if done >= total or not chat_ids:
+        await session.execute(sa.delete(f).where(f.c.id == head))
+        # A card in a language none of them reads (or whose rows were all delivered
+        # already) goes now; the others with their last row.
+        await _forget_payloads(session, payload_ids, dialect)
+    else:
+        await session.execute(sa.update(f).where(f.c.id == head).values(cursor=done))
+    return max(len(chat_ids), 1)
 
 
 async def _forget_payloads(
@@ -100,8 +315,10 @@ async def _forget_payloads(
         named.c.payload_id.is_not(None),  # ix_outbox_payload_id is partial
         _undelivered(named.c.status),
     )
+    # A fan-out's payloads wait for its rows still to be expanded.
+    expanding = sa.exists().where(outbox_fanouts.c.id == outbox_payloads.c.fanout_id)
     result = await session.execute(
-        sa.delete(outbox_payloads).where(outbox_payloads.c.id.in_(ids), ~wanted)
+        sa.delete(outbox_payloads).where(outbox_payloads.c.id.in_(ids), ~wanted, ~expanding)
     )
     return result.rowcount or 0
 
@@ -402,19 +619,62 @@ class OutboxStore:
             )
             await uow.commit()
 
+    # -- fan-outs ------------------------------------------------------------------------
+
+    @staticmethod
+    async def _expansion_wanted(session: AsyncSession, low_water: int) -> bool:
+        """Is there a fan-out to expand, and fewer than `low_water` rows of its
+        priority or lower waiting? (ix_outbox_pending, read up to low_water rows)"""
+        head = (
+            await session.execute(
+                sa.select(outbox_fanouts.c.priority).order_by(outbox_fanouts.c.id).limit(1)
+            )
+        ).first()
+        if head is None:
+            return False
+        waiting = (
+            sa.select(outbox.c.id)
+            .where(outbox.c.status == PENDING, outbox.c.priority >= head[0])
+            .limit(low_water)
+            .subquery()
+        )
+        queued = await session.scalar(sa.select(sa.func.count()).select_from(waiting))
+        return int(queued or 0) < low_water
+
+    async def expand(
+        self, chunk: int = FANOUT_CHUNK, low_water: int = FANOUT_LOW_WATER, *, force: bool = False
+    ) -> int:
+        """Expand the oldest fan-out's next chunk, if few alert rows wait (or `force`);
+        the recipients taken (0: nothing done). The check reads without the writer's
+        lock; the chunk is one transaction of its own."""
+        if not force:
+            async with self.db.read_uow() as reader:
+                if not await self._expansion_wanted(reader.session, low_water):
+                    return 0
+        async with self._transaction() as uow:
+            taken = await expand_fanout(uow.session, chunk)
+            await uow.commit()
+        return taken
+
     # -- inspection ----------------------------------------------------------------------
 
     async def depth(self) -> int:
-        """Rows waiting to be delivered (pending, or being sent right now)."""
+        """Messages waiting to be delivered: rows pending or being sent right now, and
+        fan-outs' recipients not yet expanded into rows."""
         async with self._transaction() as uow:
             query = sa.select(sa.func.count()).select_from(outbox)
-            return int(
-                (
-                    await uow.session.execute(query.where(outbox.c.status.in_(UNDELIVERED)))
-                ).scalar_one()
+            rows = (
+                await uow.session.execute(query.where(outbox.c.status.in_(UNDELIVERED)))
+            ).scalar_one()
+            left = await uow.session.scalar(
+                sa.select(sa.func.sum(outbox_fanouts.c.total - outbox_fanouts.c.cursor))
             )
+            return int(rows) + int(left or 0)
 
-    async def has_due(self) -> bool:
-        """Is there a row a sender could take right now? (flush waits for False)"""
+    async def has_due(self, low_water: int = FANOUT_LOW_WATER) -> bool:
+        """Is there a row a sender could take right now, or a fan-out it would expand?
+        (flush waits for False)"""
         async with self._transaction() as uow:
-            return bool(await self._head_ids(uow.session, self.now(), 1))
+            if await self._head_ids(uow.session, self.now(), 1):
+                return True
+            return await self._expansion_wanted(uow.session, low_water)

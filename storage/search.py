@@ -17,8 +17,10 @@ index for rare ones); a job is numbered when drafted, so a draft published
 long after it was written counts as old for this purpose.
 
 A job's alerts (issue 16, part 4) are set-based: `alert_audience` reads the
-subscription_keys index (storage/skill_index.py) and the barred users by key,
-`write_alerts` writes every row with one INSERT … SELECT per language and part.
+subscription_keys index (storage/skill_index.py), aggregated in the database, and
+the barred among them in two small partial indexes; `write_alerts` writes one
+fan-out record (the recipients packed, the card once per language and part) that
+the outbox sender expands into rows (storage/outbox_store.py).
 """
 
 from __future__ import annotations
@@ -31,20 +33,25 @@ from datetime import date, datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.entities import AlertSubscription, Job
 from domain.matching import comparable_budget
 from domain.ports import JOB_COUNT_CAP, AlertAudience, JobQuery
 from domain.states import JobStatus
-from storage.outbox_store import add_shared_payload, drop_shared_payload
+from storage.outbox_store import (
+    add_shared_payload,
+    drop_shared_payload,
+    ids_param,
+    insert_alert_rows,
+    write_fanout,
+)
+from storage.planner import search_settings
 from storage.skill_index import ANY, index_values, skill_values, subscription_keys
 from storage.tables import (
     dismissals,
     job_skills,
     jobs,
-    outbox,
     profiles,
     subscription_categories,
     subscription_skills,
@@ -69,11 +76,6 @@ _WORD = re.compile(r"\w+")
 # ~0.3-1 ms a search, a third of a whole search with words (as SqlRepository keeps
 # find() and count(); storage/repository.py). A bounded set of shapes.
 _STATEMENTS: dict[tuple[Any, ...], Any] = {}
-# PostgreSQL's planner settings for a search with words (SqlJobSearch.search).
-_PG_SEARCH_SETTINGS = sa.text(
-    "SELECT set_config('plan_cache_mode', 'force_custom_plan', true),"
-    " set_config('random_page_cost', '1.1', true)"
-)
 
 
 def clean_text(text: str) -> str:
@@ -118,11 +120,18 @@ def fts5_match(terms: list[str], category: str | None = None) -> str:
     return fts5_scoped(terms, "{title description skills}", category)
 
 
+# The barred among a job's alert candidates, as the partial indexes of migration 0026
+# are written (ix_users_no_alerts, ix_profiles_away): the same expressions in the
+# query, so both planners may read those indexes, not the tables.
+_NO_ALERTS = sa.text("users.banned OR NOT users.is_freelancer")
+_AWAY = sa.text("freelancer_profiles.availability = 'away'")
+
+
 class SqlJobSearch:
-    # write_alerts stores the card once (outbox_payloads) and each row names it;
-    # False: the card in every row, as before migration 0025 (`python -m bench alerts`
-    # prints both side by side).
-    share_payloads = True
+    # write_alerts writes one fan-out record the sender expands; False: every row at
+    # publish time, naming the card stored once (how it ran with migration 0025;
+    # `python -m bench alerts` prints both side by side).
+    fan_out = True
 
     def __init__(self, session: AsyncSession, rank_window: int | None = RANK_WINDOW) -> None:
         self.session = session
@@ -241,20 +250,9 @@ class SqlJobSearch:
         await self.session.flush()  # Core statements do not autoflush
         limit = max(0, min(query.limit, MAX_PAGE))
         offset = max(0, query.offset)
+        # PostgreSQL: plans for these values, index walks priced as in memory (planner.py)
+        await search_settings(self.session)
         if search_terms(query.text) and self.rank_window is not None:
-            if self._dialect == "postgresql":
-                # The statement is prepared once per connection (asyncpg); after five
-                # runs PostgreSQL may keep a generic plan, which cannot know how common
-                # the words are and picks the GIN index for every word: 18 ms instead
-                # of 2 for "design" at 100k jobs. Plan each search for its words (for the
-                # rest of this transaction: its few other statements are planned afresh).
-                # And price an index walk as what it is on a database in memory: at the
-                # default random_page_cost (4) the planner walked every job by pk_jobs
-                # for "python" in design (17-50 ms at 100k, none found) rather than the
-                # category's jobs by ix_jobs_open_category_id (~6 ms); at 1.1 it takes
-                # the category walk (EXPLAIN ANALYZE: bench/README.md, search). Both
-                # set in one round trip, for this transaction only (SET LOCAL).
-                await self.session.execute(_PG_SEARCH_SETTINGS)
             return await self._ranked_window(query, self.rank_window, offset, limit)
         if not search_terms(query.text):
             return await self._newest(query, offset, limit)
@@ -437,16 +435,29 @@ class SqlJobSearch:
         """domain.ports.JobSearch.alert_audience, through subscription_keys
         (storage/skill_index.py): range reads of its covering index (mode, the
         job's category or ANY, one of its skills or ANY, min_budget up to the
-        job's), then the barred among those users by primary key; only ids come
-        back, and the keywords of the subscriptions that name any. The keys hold exactly what domain.matching compares
-        (categories are taxonomy slugs; skills their skill_key, at most
-        MAX_SKILL_LEN = 32 characters, under the tables' 64), so a subscription
-        without keywords is decided here; keywords (whole words, synonyms,
-        exclusions) are domain.matching's."""
+        job's), the distinct users aggregated in the database (one value back, not
+        a row per key: json_group_array / array_agg), then the barred among them by
+        two small partial indexes; and the keywords of the subscriptions that name
+        any. The keys hold exactly what domain.matching compares (categories are
+        taxonomy slugs; skills their skill_key, at most MAX_SKILL_LEN = 32
+        characters, under the tables' 64), so a subscription without keywords is
+        decided here; keywords (whole words, synonyms, exclusions) are
+        domain.matching's."""
         await self.session.flush()  # Core statements do not autoflush
         keys = subscription_keys
-        # 1. The index alone (covering): who may match, by category, skill, budget.
-        stmt = sa.select(keys.c.user_id, keys.c.subscription_id, keys.c.keywords).where(
+        pg = self._dialect == "postgresql"
+
+        def gathered(column: Any, keyworded: bool) -> Any:
+            which = keys.c.keywords if keyworded else ~keys.c.keywords
+            if pg:
+                return sa.func.array_agg(sa.distinct(column)).filter(which)
+            return sa.func.json_group_array(sa.distinct(column)).filter(which)
+
+        # 1. The index alone (covering): who may match, by category, skill, budget —
+        # the users of subscriptions without keywords, and the subscriptions with.
+        stmt = sa.select(
+            gathered(keys.c.user_id, False), gathered(keys.c.subscription_id, True)
+        ).where(
             keys.c.mode == mode,
             keys.c.category.in_([*index_values([job.category] if job.category else []), ANY]),
             keys.c.skill.in_([*skill_values(job.skills), ANY]),
@@ -456,60 +467,46 @@ class SqlJobSearch:
             stmt = stmt.where(keys.c.min_budget <= comparable_budget(job))
         if exclude:
             stmt = stmt.where(keys.c.user_id.notin_(sorted(set(exclude))))
-        found = (await self.session.execute(stmt)).all()
-        # 2. Of those, who may not have alerts: banned, not a freelancer, away today —
-        # by primary key over the candidates only (a join let PostgreSQL's planner hash
-        # every user: 8 ms of the 10 at 100,000).
-        barred = await self._barred({row[0] for row in found}, today)
-        decided: set[int] = set()
-        keyworded: dict[int, int] = {}  # subscription → user
-        for user_id, subscription_id, has_keywords in found:
-            if user_id in barred:
-                continue
-            if has_keywords:
-                keyworded[subscription_id] = user_id
-            else:
-                decided.add(user_id)
+        plain, keyworded = (await self.session.execute(stmt)).one()
+        if not pg:
+            plain, keyworded = json.loads(plain or "[]"), json.loads(keyworded or "[]")
+        plain, keyworded = plain or [], keyworded or []
         checks: list[tuple[int, tuple[str, ...]]] = []
-        wanted = sorted(s for s, u in keyworded.items() if u not in decided)
-        for first in range(0, len(wanted), 500):
+        for first in range(0, len(keyworded), 500):
             keyed = await self.session.execute(
                 sa.select(subs.c.user_id, subs.c.keywords)
-                .where(subs.c.id.in_(wanted[first : first + 500]))
+                .where(subs.c.id.in_(sorted(keyworded)[first : first + 500]))
                 .order_by(subs.c.id)
             )
             checks += [(user_id, tuple(words or ())) for user_id, words in keyed.all()]
-        return AlertAudience(users=tuple(sorted(decided)), keyword_subscriptions=tuple(checks))
+        # 2. Of those, who may not have alerts: banned, not a freelancer, away today —
+        # probes of two small partial indexes over the candidates only (no table row
+        # read each; a join let PostgreSQL's planner hash every user).
+        barred = await self._barred({*plain, *(user for user, _ in checks)}, today)
+        decided = sorted(set(plain) - barred)
+        checks = [(user, words) for user, words in checks if user not in barred]
+        return AlertAudience(users=tuple(decided), keyword_subscriptions=tuple(checks))
 
     def _ids_param(self, name: str, ids: Sequence[int]) -> Any:
-        """A condition "users.id is one of `ids`", the ids bound as one parameter:
-        an array on PostgreSQL, a JSON array read by json_each on SQLite."""
-        if self._dialect == "postgresql":
-            return users.c.id == sa.any_(
-                sa.bindparam(name, list(ids), type_=postgresql.ARRAY(sa.BigInteger))
-            )
-        listed = sa.func.json_each(sa.bindparam(name, json.dumps(list(ids)))).table_valued("value")
-        return users.c.id.in_(sa.select(listed.c.value))
+        """A condition "users.id is one of `ids`", the ids bound as one parameter."""
+        return ids_param(users.c.id, name, ids, self._dialect)
 
     async def _barred(self, user_ids: set[int], today: date | None) -> set[int]:
         """Those of these users who get no alerts: banned, not freelancers, or away
-        on `today` (their alerts wait, domain/talent.py; None: not checked)."""
+        on `today` (their alerts wait, domain/talent.py; None: not checked). Each
+        condition reads its partial index (migration 0026) for the candidates."""
         if not user_ids:
             return set()
         ids = sorted(user_ids)
-        bad = sa.or_(users.c.banned.is_(True), users.c.is_freelancer.is_(False))
+        stmt: Any = sa.select(users.c.id).where(self._ids_param("barred_ids", ids), _NO_ALERTS)
         if today is not None:
-            bad = sa.or_(
-                bad,
-                sa.exists().where(
-                    profiles.c.user_id == users.c.id,
-                    profiles.c.availability == "away",
-                    sa.or_(profiles.c.away_until.is_(None), profiles.c.away_until >= today),
-                ),
+            away = sa.select(profiles.c.user_id).where(
+                ids_param(profiles.c.user_id, "away_ids", ids, self._dialect),
+                _AWAY,
+                sa.or_(profiles.c.away_until.is_(None), profiles.c.away_until >= today),
             )
-        found = await self.session.execute(
-            sa.select(users.c.id).where(self._ids_param("barred_ids", ids), bad)
-        )
+            stmt = sa.union_all(stmt, away)
+        found = await self.session.execute(stmt)
         return {row[0] for row in found}
 
     async def write_alerts(
@@ -522,56 +519,40 @@ class SqlJobSearch:
         created_at: datetime,
         method: str = "send",
     ) -> int:
-        """domain.ports.JobSearch.write_alerts: INSERT INTO outbox … SELECT FROM
-        users, one statement per language and message part, each payload bound
-        once (not one row, one statement and one JSON encoding per recipient).
-        The ids travel as one parameter (a JSON array on SQLite, an array on
-        PostgreSQL). Rows come in user id order; a user's parts in order."""
+        """domain.ports.JobSearch.write_alerts: one fan-out record (the recipients
+        packed, the card once per language and part) that the outbox sender expands
+        into rows a chunk at a time (storage/outbox_store.py); the recipients. The
+        rows it becomes are what this wrote at publish time before: for each
+        recipient who is reachable, one per part of the card in their language."""
         if not user_ids or not messages:
             return 0
-        wanted = self._ids_param("alert_ids", sorted(set(user_ids)))
-        others = sorted(lang for lang in messages if lang != default_language)
-        written = 0
-        for language, parts in messages.items():
-            if language == default_language:
-                speaks = sa.or_(users.c.language.is_(None), users.c.language.notin_(others))
-            else:
-                speaks = users.c.language == language
-            for payload in parts:
-                # The payload once (outbox_payloads), each row naming it with {} of its
-                # own: ~2,000 rows no longer carry ~700 bytes of card each.
-                shared = None
-                if self.share_payloads:
-                    shared = await add_shared_payload(self.session, payload, created_at)
-                rows = (
-                    sa.select(
-                        users.c.id,
-                        sa.literal(method, outbox.c.method.type),
-                        sa.literal(payload if shared is None else {}, outbox.c.payload.type),
-                        sa.literal(shared, outbox.c.payload_id.type),
-                        sa.literal(priority, outbox.c.priority.type),
-                        sa.literal("pending", outbox.c.status.type),
-                        sa.literal(0, outbox.c.attempts.type),
-                        sa.literal(created_at, outbox.c.created_at.type),
-                    )
-                    .where(wanted, users.c.unreachable.is_(False), speaks)
-                    .order_by(users.c.id)
-                )
-                insert = sa.insert(outbox).from_select(
-                    [
-                        "chat_id",
-                        "method",
-                        "payload",
-                        "payload_id",
-                        "priority",
-                        "status",
-                        "attempts",
-                        "created_at",
-                    ],
-                    rows,
-                )
-                result = await self.session.execute(insert)
-                if shared is not None and not result.rowcount:  # nobody of this language
-                    await drop_shared_payload(self.session, shared)
-                written += result.rowcount or 0
-        return written
+        if self.fan_out:
+            await write_fanout(
+                self.session,
+                user_ids,
+                messages,
+                default_language,
+                priority=priority,
+                created_at=created_at,
+                method=method,
+            )
+            return len(set(user_ids))
+        # As with migration 0025: every row now, each naming the card stored once.
+        parts: dict[str, list[tuple[dict[str, Any], int | None]]] = {}
+        for language, payloads in messages.items():
+            for payload in payloads:
+                shared = await add_shared_payload(self.session, payload, created_at)
+                parts.setdefault(language, []).append(({}, shared))
+        written = await insert_alert_rows(
+            self.session,
+            user_ids,
+            parts,
+            default_language,
+            method=method,
+            priority=priority,
+            created_at=created_at,
+        )
+        for shared, rows in written.items():
+            if shared is not None and not rows:  # nobody of this language
+                await drop_shared_payload(self.session, shared)
+        return sum(written.values())

@@ -68,6 +68,15 @@ users = sa.Table(
     sa.Column("unreachable", sa.Boolean, nullable=False, default=False),
     _created(),
     sa.Column("last_active_at", UTCDateTime),
+    # Who gets no job alerts whatever they subscribed to (storage/search.py,
+    # alert_audience): a publish probes its ~2,000 candidates here, a small index
+    # and no table row each (migration 0026). The query writes the same expression.
+    sa.Index(
+        "ix_users_no_alerts",
+        "id",
+        sqlite_where=sa.text("banned OR NOT is_freelancer"),
+        postgresql_where=sa.text("banned OR NOT is_freelancer"),
+    ),
 )
 
 profiles = sa.Table(
@@ -88,6 +97,14 @@ profiles = sa.Table(
     # domain/talent.py: available / busy / away until a date (inclusive).
     sa.Column("availability", sa.String(10), nullable=False, default="available"),
     sa.Column("away_until", sa.Date),
+    # The away freelancers, whose alerts wait (alert_audience; migration 0026).
+    sa.Index(
+        "ix_profiles_away",
+        "user_id",
+        "away_until",
+        sqlite_where=sa.text("availability = 'away'"),
+        postgresql_where=sa.text("availability = 'away'"),
+    ),
 )
 
 # Talent search (storage/talent_search.py keeps these in step with profile, review,
@@ -617,6 +634,37 @@ outbox_payloads = sa.Table(
     metadata,
     _id(),
     sa.Column("payload", CompactJSON(), nullable=False),
+    _created(),
+    # A job's alert card: the fan-out it belongs to, the language it is in and its
+    # part (a card longer than a message is several). Kept while the fan-out is not
+    # fully expanded, whatever became of the rows expanded so far. Migration 0026.
+    sa.Column("fanout_id", sa.BigInteger),
+    sa.Column("language", sa.String(8)),
+    sa.Column("part", sa.SmallInteger),
+    sa.Index(
+        "ix_outbox_payloads_fanout",
+        "fanout_id",
+        sqlite_where=sa.text("fanout_id IS NOT NULL"),
+        postgresql_where=sa.text("fanout_id IS NOT NULL"),
+    ),
+)
+
+# A job's alerts as one record (issue 16, part 4; migration 0026): the recipients
+# decided at publish time, packed (8 bytes a chat id, ascending), and the card by
+# language in outbox_payloads (their fanout_id). The publish writes this row and
+# its payloads; the outbox sender expands it into ordinary outbox rows `cursor`
+# recipients at a time, each chunk in its own transaction with the cursor, and
+# deletes it with its last chunk (storage/outbox_store.py).
+outbox_fanouts = sa.Table(
+    "outbox_fanouts",
+    metadata,
+    _id(),
+    sa.Column("method", sa.String(16), nullable=False),
+    sa.Column("priority", sa.SmallInteger, nullable=False),
+    sa.Column("default_language", sa.String(8), nullable=False),
+    sa.Column("recipients", sa.LargeBinary, nullable=False),
+    sa.Column("total", sa.Integer, nullable=False),
+    sa.Column("cursor", sa.Integer, nullable=False, default=0),
     _created(),
 )
 

@@ -28,6 +28,7 @@ from handlers.engine import Engine
 from handlers.events import CallbackAnswer, Event, IncomingFile, Keyboard, Outcome
 from handlers.routing import ROUTER, Router
 from storage.database import Database
+from storage.outbox_store import expand_fanout
 from tests.flows.telegram_html import utf16_len, visible_text
 
 MESSAGE_LIMIT = 4096
@@ -212,8 +213,11 @@ class Harness:
     # --- the sender's part -----------------------------------------------------
 
     async def deliver(self) -> list[OutboxMessage]:
-        """Deliver every pending outbox row in order, checking Telegram's rules."""
+        """Deliver every pending outbox row in order, checking Telegram's rules (a job's
+        alerts expanded into rows first, as the sender does: storage/outbox_store.py)."""
         async with self.db.uow() as uow:
+            while await expand_fanout(uow.session):
+                pass
             rows = await uow.outbox.find(order_by="id", status="pending")
             for row in rows:
                 row.message_id = self._apply(row)

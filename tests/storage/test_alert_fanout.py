@@ -12,11 +12,14 @@ skills named or not, a user with two subscriptions, the client's own
 subscription, and English, Russian and an unsupported language.
 
 The set-based rows share their payload (outbox_payloads, migration 0025): the
-card once per language and part, each row naming it with {} of its own. The
-rows are compared as their readers see them — through the ORM, and as the
-sender's claim (storage/outbox_store.py) hands them out, delivered to the end —
-and the shared payloads are checked to be written in the publish's transaction
-(a rollback leaves none) and deleted when their last row is delivered or dropped.
+card once per language and part, each row naming it with {} of its own. Since
+migration 0026 the publish writes one fan-out record (the recipients packed) and
+the sender expands it into those rows a chunk at a time (storage/outbox_store.py);
+here the chunks are small (7) so that every job takes several. The rows are
+compared as their readers see them — through the ORM, and as the sender's claim
+hands them out, delivered to the end — and the fan-out and its payloads are
+checked to be written in the publish's transaction (a rollback leaves none) and
+deleted when the last chunk is expanded and the last row delivered or dropped.
 """
 
 from __future__ import annotations
@@ -45,14 +48,15 @@ from handlers.flows import load_flows
 from handlers.flows.alerts import write_alerts_bulk, write_alerts_each
 from handlers.i18n import translator
 from storage.database import Database
-from storage.outbox_store import OutboxStore
+from storage.outbox_store import OutboxStore, expand_fanout
 from storage.skill_index import ANY, subscription_keys
-from storage.tables import outbox, outbox_payloads, users
+from storage.tables import outbox, outbox_fanouts, outbox_payloads, users
 
 CLIENT = 1
 SKILLS = ["python", "django", "logo-design", "seo", "CSS", "ui-ux"]
 CATEGORIES = ["development", "design", "marketing"]
 KEYWORDS = [[], [], [], ["bot"], ["shop", "logo"], ["-wordpress"], ["telegram bot"], ["java"]]
+CHUNK = 7  # recipients a fan-out is expanded by here: several chunks a job
 
 
 async def _population(db, clock, rng: random.Random, people: int = 60) -> list[AlertSubscription]:
@@ -142,6 +146,9 @@ async def _rows_written(db, clock, job: Job, users: list[int], write) -> list[tu
         first = await _last_id(uow.session)
         await write(Scope(uow, clock, MarketConfig()), await uow.jobs.get(job.id), users)
         await uow.session.flush()
+        while await expand_fanout(uow.session, CHUNK):  # as the sender would, chunk by chunk
+            pass
+        assert await uow.session.scalar(sa.select(sa.func.count(outbox_fanouts.c.id))) == 0
         uow.session.expunge_all()  # read from the database, not the identity map
         found = await uow.outbox.find(order_by="id", id__gt=first)
         rows = sorted(
@@ -174,7 +181,12 @@ async def _delivered(db, clock, job: Job, users: list[int], write) -> list[tuple
         await uow.commit()
     store = OutboxStore(db)
     got: list[tuple] = []
-    while batch := await store.claim(500):
+    while True:
+        batch = await store.claim(500)
+        if not batch:
+            if await store.expand(CHUNK):  # the sender's round when little is due
+                continue
+            break
         for m in batch:
             if m.id > first:
                 got.append((m.chat_id, m.id - first, m.method, m.payload, m.priority))
@@ -210,6 +222,7 @@ async def test_set_based_fan_out_writes_what_the_one_by_one_path_did(any_db, clo
             assert sent_bulk == sent_each
             assert len(sent_bulk) == len(bulk)
             assert await _count(any_db, outbox_payloads) == 0  # every one's last row sent
+            assert await _count(any_db, outbox_fanouts) == 0
         checked += 1
         alerted += len(bulk)
     assert checked == 12 and alerted > 20  # the population reaches people at all
@@ -245,6 +258,9 @@ async def test_publishing_writes_the_alerts_in_its_transaction(any_db, clock):
 
     alerted = await UnitRunner(any_db.uow, clock, MarketConfig()).run(publish, "publish")
     assert alerted
+    assert await _count(any_db, outbox_fanouts) == 1  # committed with the publish
+    assert await _bulk_rows(any_db) == []  # rows only as the sender expands it
+    await _expand_all(any_db)
     async with any_db.uow() as uow:
         rows = await uow.outbox.find(priority=2)
         reachable = {u.id for u in await uow.users.find(id__in=alerted, unreachable=False)}
@@ -253,6 +269,15 @@ async def test_publishing_writes_the_alerts_in_its_transaction(any_db, clock):
         ru = {u.id for u in await uow.users.find(id__in=list(reachable), language="ru")}
         heading = translator("ru").plain("alerts.new_job")
         assert ru and {r.chat_id for r in rows if heading in r.payload["text"]} == ru
+
+
+async def _expand_all(db: Database, chunk: int = CHUNK) -> int:
+    """Every fan-out expanded into rows, chunk by chunk (each its own transaction,
+    as the sender does); the chunks."""
+    store, chunks = OutboxStore(db), 0
+    while await store.expand(chunk, force=True):
+        chunks += 1
+    return chunks
 
 
 async def _bulk_rows(db: Database) -> list[tuple]:
@@ -283,8 +308,9 @@ async def _draft(db: Database, clock) -> Job:
 
 
 async def test_the_card_is_stored_once_per_language_and_part(any_db, clock):
-    """A publish's rows name a shared payload and hold none of their own; only the
-    languages someone reads are stored; a rolled-back publish stores nothing."""
+    """A publish's rows name a shared payload and hold none of their own; once its
+    fan-out is expanded only the languages someone reads are kept; a rolled-back
+    publish stores nothing."""
     from handlers.unit import UnitRunner, render_registered
 
     await _population(any_db, clock, random.Random(9))
@@ -296,18 +322,18 @@ async def test_the_card_is_stored_once_per_language_and_part(any_db, clock):
     async def render_then_fail(scope, events) -> None:
         await render_registered(scope, events)  # the alerts written, then a failure
         assert await scope.uow.session.scalar(sa.select(sa.func.count(outbox_payloads.c.id)))
-        assert await scope.uow.session.scalar(
-            sa.select(sa.func.count(outbox.c.id)).where(outbox.c.payload_id.is_not(None))
-        )
+        assert await scope.uow.session.scalar(sa.select(sa.func.count(outbox_fanouts.c.id)))
         raise RuntimeError("after the alerts were written")
 
     failing = UnitRunner(any_db.uow, clock, MarketConfig(), render=render_then_fail)
     with pytest.raises(RuntimeError):
         await failing.run(publish, "publish")
     assert await _count(any_db, outbox_payloads) == 0
+    assert await _count(any_db, outbox_fanouts) == 0
     assert await _bulk_rows(any_db) == []
 
     await UnitRunner(any_db.uow, clock, MarketConfig()).run(publish, "publish")
+    assert await _expand_all(any_db) > 1
     rows = await _bulk_rows(any_db)
     assert rows and all(payload == {} and shared is not None for _, _, payload, shared in rows)
     async with any_db.engine.connect() as conn:
