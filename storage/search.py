@@ -46,7 +46,6 @@ from storage.outbox_store import (
     insert_alert_rows,
     write_fanout,
 )
-from storage.planner import search_settings
 from storage.skill_index import ANY, index_values, skill_values, subscription_keys
 from storage.tables import (
     dismissals,
@@ -76,6 +75,11 @@ _WORD = re.compile(r"\w+")
 # ~0.3-1 ms a search, a third of a whole search with words (as SqlRepository keeps
 # find() and count(); storage/repository.py). A bounded set of shapes.
 _STATEMENTS: dict[tuple[Any, ...], Any] = {}
+# PostgreSQL's planner settings for a search with words (SqlJobSearch.search).
+_PG_SEARCH_SETTINGS = sa.text(
+    "SELECT set_config('plan_cache_mode', 'force_custom_plan', true),"
+    " set_config('random_page_cost', '1.1', true)"
+)
 
 
 def clean_text(text: str) -> str:
@@ -250,9 +254,20 @@ class SqlJobSearch:
         await self.session.flush()  # Core statements do not autoflush
         limit = max(0, min(query.limit, MAX_PAGE))
         offset = max(0, query.offset)
-        # PostgreSQL: plans for these values, index walks priced as in memory (planner.py)
-        await search_settings(self.session)
         if search_terms(query.text) and self.rank_window is not None:
+            if self._dialect == "postgresql":
+                # The statement is prepared once per connection (asyncpg); after five
+                # runs PostgreSQL may keep a generic plan, which cannot know how common
+                # the words are and picks the GIN index for every word: 18 ms instead
+                # of 2 for "design" at 100k jobs. Plan each search for its words (for the
+                # rest of this transaction: its few other statements are planned afresh).
+                # And price an index walk as what it is on a database in memory: at the
+                # default random_page_cost (4) the planner walked every job by pk_jobs
+                # for "python" in design (17-50 ms at 100k, none found) rather than the
+                # category's jobs by ix_jobs_open_category_id (~6 ms); at 1.1 it takes
+                # the category walk (EXPLAIN ANALYZE: bench/README.md, search). Both
+                # set in one round trip, for this transaction only (SET LOCAL).
+                await self.session.execute(_PG_SEARCH_SETTINGS)
             return await self._ranked_window(query, self.rank_window, offset, limit)
         if not search_terms(query.text):
             return await self._newest(query, offset, limit)
