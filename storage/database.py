@@ -120,12 +120,33 @@ def create_reader_engine(url: str, **kwargs: Any) -> AsyncEngine | None:
     return engine
 
 
+def _reset_only_open(engine: AsyncEngine) -> None:
+    """The pool rolls a returned connection back only if SQLite says a transaction
+    is still open. SQLAlchemy's own reset rolls back after every COMMIT too (a
+    committed Connection tells the pool nothing), and on aiosqlite that is a thread
+    hop more for every unit of work; an open one (a transaction begun outside
+    SQLAlchemy's knowledge) must still never reach the next user of the connection."""
+
+    @event.listens_for(engine.sync_engine, "reset")
+    def on_reset(dbapi_connection: Any, _record: Any, state: Any) -> None:
+        raw = getattr(getattr(dbapi_connection, "_connection", None), "_connection", None)
+        if not state.asyncio_safe or state.terminate_only:
+            return  # the pool terminates or drops it: nothing to reset
+        if raw is None or raw.in_transaction:  # in_transaction: no thread hop
+            dbapi_connection.rollback()
+
+
 def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         _sqlite_kwargs(url, kwargs)
+        aiosqlite = parsed.get_driver_name() == "aiosqlite"
+        if aiosqlite:
+            kwargs.setdefault("pool_reset_on_return", None)
         engine = create_async_engine(url, **kwargs)
         _configure_sqlite(engine)
+        if aiosqlite and kwargs["pool_reset_on_return"] is None:
+            _reset_only_open(engine)
         return engine
     kwargs.setdefault("pool_size", 10)
     kwargs.setdefault("max_overflow", 20)

@@ -74,3 +74,50 @@ async def test_one_thread_call_per_statement(
     finally:
         monkeypatch.undo()
         await engine.dispose()
+
+
+async def test_a_committed_unit_of_work_costs_no_rollback_on_return(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The pool does not roll back a connection whose transaction SQLAlchemy already
+    committed (SQLAlchemy's default reset did: a thread hop per unit of work)."""
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'reset.db'}")
+    calls: list[str] = []
+    original = aiosqlite.Connection._execute
+
+    async def named(self: aiosqlite.Connection, fn: object, *args: object, **kw: object) -> object:
+        calls.append(getattr(fn, "__name__", "?"))
+        return await original(self, fn, *args, **kw)
+
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(sa.text("CREATE TABLE t (id INTEGER PRIMARY KEY)"))
+        monkeypatch.setattr(aiosqlite.Connection, "_execute", named)
+        async with engine.begin() as conn:
+            await conn.execute(sa.text("INSERT INTO t DEFAULT VALUES"))
+        # BEGIN IMMEDIATE and the INSERT (one hop each), the commit: nothing after it.
+        assert calls == ["_run", "_run", "commit"]
+    finally:
+        monkeypatch.undo()
+        await engine.dispose()
+
+
+async def test_a_transaction_left_open_is_rolled_back_on_return(tmp_path: Path) -> None:
+    """What the pool's reset is for: a transaction SQLAlchemy does not know of (begun
+    on the driver's connection) must not reach the connection's next user."""
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'open.db'}", pool_size=1)
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(sa.text("CREATE TABLE t (id INTEGER PRIMARY KEY)"))
+        async with engine.connect() as conn:
+            raw = await conn.get_raw_connection()
+            cursor = raw.driver_connection
+            await cursor.execute("BEGIN IMMEDIATE")
+            await cursor.execute("INSERT INTO t DEFAULT VALUES")
+        async with engine.connect() as conn:
+            raw = await conn.get_raw_connection()
+            assert not raw.driver_connection._conn.in_transaction
+            count = await conn.execute(sa.text("SELECT count(*) FROM t"))
+            assert count.scalar_one() == 0  # the stray insert was rolled back
+    finally:
+        await engine.dispose()
