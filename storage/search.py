@@ -127,7 +127,7 @@ def fts5_match(terms: list[str], category: str | None = None) -> str:
 # The barred among a job's alert candidates, as the partial indexes of migration 0026
 # are written (ix_users_no_alerts, ix_profiles_away): the same expressions in the
 # query, so both planners may read those indexes, not the tables.
-_NO_ALERTS = sa.text("users.banned OR NOT users.is_freelancer")
+_NO_ALERTS = sa.text("(users.banned OR NOT users.is_freelancer)")
 _AWAY = sa.text("freelancer_profiles.availability = 'away'")
 
 
