@@ -67,16 +67,23 @@ FLOOR_SCHEMA = [
 
 
 class Statements:
-    """SQL statements executed on the engines it watches."""
+    """SQL statements executed on the engines it watches: each transaction's BEGIN
+    (counted when the transaction begins: Gigbot's runs in the same thread call as
+    the first statement, storage/sqlite_driver.py) and every other cursor execution."""
 
     def __init__(self, *engines: AsyncEngine | None) -> None:
         self.count = 0
         for engine in engines:
             if engine is not None:
+                event.listen(engine.sync_engine, "begin", self._began)
                 event.listen(engine.sync_engine, "before_cursor_execute", self._seen)
 
-    def _seen(self, *_: Any) -> None:
+    def _began(self, *_: Any) -> None:
         self.count += 1
+
+    def _seen(self, _conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        if not statement.startswith("BEGIN"):
+            self.count += 1
 
 
 def message(update_id: int, user: int, text: str) -> dict[str, Any]:

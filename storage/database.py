@@ -45,7 +45,7 @@ from storage.search import SqlJobSearch
 from storage.service_search import SqlServiceSearch
 from storage.services_repo import SqlServices
 from storage.skill_index import IndexedSession
-from storage.sqlite_driver import one_hop_dbapi
+from storage.sqlite_driver import OneHopConnection, one_hop_dbapi
 from storage.tables import map_entities
 from storage.tables import outbox as outbox_table
 from storage.talent_search import SqlTalentSearch
@@ -72,7 +72,7 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
 
     @event.listens_for(engine.sync_engine, "begin")
     def on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        _begin(connection, "BEGIN IMMEDIATE")
 
 
 def _configure_sqlite_reader(engine: AsyncEngine) -> None:
@@ -90,7 +90,17 @@ def _configure_sqlite_reader(engine: AsyncEngine) -> None:
 
     @event.listens_for(engine.sync_engine, "begin")
     def on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN")
+        _begin(connection, "BEGIN")
+
+
+def _begin(connection: Any, begin: str) -> None:
+    """Begin a SQLite transaction: on aiosqlite with the first statement, in its
+    thread hop (storage/sqlite_driver.py); otherwise at once."""
+    dbapi_connection = connection.connection.dbapi_connection
+    if isinstance(dbapi_connection, OneHopConnection):
+        dbapi_connection.begin_with_next(begin)
+    else:
+        connection.exec_driver_sql(begin)
 
 
 def _sqlite_kwargs(url: str, kwargs: dict[str, Any]) -> None:
@@ -130,6 +140,8 @@ def _reset_only_open(engine: AsyncEngine) -> None:
     @event.listens_for(engine.sync_engine, "reset")
     def on_reset(dbapi_connection: Any, _record: Any, state: Any) -> None:
         raw = getattr(getattr(dbapi_connection, "_connection", None), "_connection", None)
+        if isinstance(dbapi_connection, OneHopConnection):
+            dbapi_connection.take_begin()  # a BEGIN never run: the next user's is their own
         if not state.asyncio_safe or state.terminate_only:
             return  # the pool terminates or drops it: nothing to reset
         if raw is None or raw.in_transaction:  # in_transaction: no thread hop

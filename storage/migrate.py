@@ -93,6 +93,11 @@ def migration_engine(url: str) -> AsyncEngine:
 def _upgrade(connection: Connection, config: Config, revision: str) -> None:
     if connection.dialect.name == "postgresql":
         connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({PG_MIGRATION_LOCK})")
+    else:
+        # The BEGIN IMMEDIATE runs with the first statement (storage/sqlite_driver.py):
+        # take the lock before alembic's code runs, so two upgrades in one process
+        # queue here instead of interleaving in alembic's module-level context.
+        connection.exec_driver_sql("SELECT 1")
     config.attributes["connection"] = connection
     command.upgrade(config, revision)
     if connection.dialect.name == "sqlite":

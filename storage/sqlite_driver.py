@@ -15,6 +15,13 @@ lastrowid read at that moment. Server-side (streaming) cursors are the
 adapter's own, unchanged. storage/database.py passes it to SQLAlchemy as the
 engine's DBAPI module (`create_async_engine(..., module=...)`) for every
 `sqlite+aiosqlite` URL.
+
+A transaction's BEGIN rides along too: storage/database.py hands it to the
+connection (`begin_with_next`) instead of executing it, and it runs on the thread
+just before the transaction's first statement, in the same call. SQLite takes
+the lock of a BEGIN IMMEDIATE there as it would have a hop earlier; a transaction
+that ends before any statement began nothing, so its COMMIT or ROLLBACK is
+skipped too.
 """
 
 from __future__ import annotations
@@ -38,10 +45,15 @@ except ImportError:  # 2.0
 _Result = tuple[list[Any], Any, int, int | None]
 
 
-def _run(connection: aiosqlite.Connection, operation: str, parameters: Any) -> _Result:
-    """On the connection's thread: the whole statement, cursor closed."""
+def _run(
+    connection: aiosqlite.Connection, operation: str, parameters: Any, begin: str | None = None
+) -> _Result:
+    """On the connection's thread: the transaction's BEGIN if it is pending, then the
+    whole statement, cursor closed."""
     cursor = connection._conn.cursor()
     try:
+        if begin is not None:
+            cursor.execute(begin)
         if parameters is None:
             cursor.execute(operation)
         else:
@@ -53,9 +65,13 @@ def _run(connection: aiosqlite.Connection, operation: str, parameters: Any) -> _
         cursor.close()
 
 
-def _run_many(connection: aiosqlite.Connection, operation: str, parameters: Any) -> _Result:
+def _run_many(
+    connection: aiosqlite.Connection, operation: str, parameters: Any, begin: str | None = None
+) -> _Result:
     cursor = connection._conn.cursor()
     try:
+        if begin is not None:
+            cursor.execute(begin)
         cursor.executemany(operation, parameters)
         return [], cursor.description, cursor.rowcount, cursor.lastrowid
     finally:
@@ -120,7 +136,8 @@ class OneHopCursor(AsyncAdapt_aiosqlite_cursor):
     async def _execute_async(self, operation: Any, parameters: Any) -> Any:
         async with self._adapt_connection._execute_mutex:
             connection = self._connection
-            result = await connection._execute(_run, connection, operation, parameters)
+            begin = self._adapt_connection.take_begin()
+            result = await connection._execute(_run, connection, operation, parameters, begin)
         rows, self._description, self._rowcount, self._lastrowid = result
         self._rows = collections.deque(rows)
         return None
@@ -128,16 +145,45 @@ class OneHopCursor(AsyncAdapt_aiosqlite_cursor):
     async def _executemany_async(self, operation: Any, seq_of_parameters: Any) -> Any:
         async with self._adapt_connection._execute_mutex:
             connection = self._connection
-            result = await connection._execute(_run_many, connection, operation, seq_of_parameters)
+            begin = self._adapt_connection.take_begin()
+            result = await connection._execute(
+                _run_many, connection, operation, seq_of_parameters, begin
+            )
         _, self._description, self._rowcount, self._lastrowid = result
         self._rows = collections.deque()
         return None
 
 
 class OneHopConnection(AsyncAdapt_aiosqlite_connection):
-    __slots__ = ()
+    __slots__ = ("_begin",)
 
     _cursor_cls = OneHopCursor
+
+    def __init__(self, dbapi: Any, connection: aiosqlite.Connection) -> None:
+        super().__init__(dbapi, connection)
+        self._begin: str | None = None
+
+    def begin_with_next(self, begin: str) -> None:
+        """Run `begin` (BEGIN or BEGIN IMMEDIATE) with the next statement."""
+        self._begin = begin
+
+    def take_begin(self) -> str | None:
+        begin, self._begin = self._begin, None
+        return begin
+
+    def cursor(self, server_side: bool = False) -> Any:
+        if server_side and self._begin is not None:
+            # A streaming cursor is the adapter's own: the BEGIN goes first, alone.
+            super().cursor().execute(self.take_begin())
+        return super().cursor(server_side)
+
+    def commit(self) -> None:
+        if self.take_begin() is None:  # a BEGIN still pending: nothing began
+            super().commit()
+
+    def rollback(self) -> None:
+        if self.take_begin() is None:
+            super().rollback()
 
 
 class OneHopDbapi(AsyncAdapt_aiosqlite_dbapi):

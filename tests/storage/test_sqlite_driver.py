@@ -4,6 +4,7 @@ errors, transactions — each statement one call on aiosqlite's thread."""
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
 import aiosqlite
@@ -95,8 +96,8 @@ async def test_a_committed_unit_of_work_costs_no_rollback_on_return(
         monkeypatch.setattr(aiosqlite.Connection, "_execute", named)
         async with engine.begin() as conn:
             await conn.execute(sa.text("INSERT INTO t DEFAULT VALUES"))
-        # BEGIN IMMEDIATE and the INSERT (one hop each), the commit: nothing after it.
-        assert calls == ["_run", "_run", "commit"]
+        # BEGIN IMMEDIATE with the INSERT (one hop), the commit: nothing after it.
+        assert calls == ["_run", "commit"]
     finally:
         monkeypatch.undo()
         await engine.dispose()
@@ -120,4 +121,48 @@ async def test_a_transaction_left_open_is_rolled_back_on_return(tmp_path: Path) 
             count = await conn.execute(sa.text("SELECT count(*) FROM t"))
             assert count.scalar_one() == 0  # the stray insert was rolled back
     finally:
+        await engine.dispose()
+
+
+async def test_begin_runs_with_the_first_statement(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A transaction's BEGIN IMMEDIATE goes with its first statement, in the same
+    thread call, and still takes the write lock; a transaction that runs nothing
+    begins nothing and commits or rolls back without a call."""
+    path = tmp_path / "begin.db"
+    engine = create_engine(f"sqlite+aiosqlite:///{path}")
+    calls: list[str] = []
+    original = aiosqlite.Connection._execute
+
+    async def named(self: aiosqlite.Connection, fn: object, *args: object, **kw: object) -> object:
+        calls.append(getattr(fn, "__name__", "?"))
+        return await original(self, fn, *args, **kw)
+
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(sa.text("CREATE TABLE t (id INTEGER PRIMARY KEY)"))
+        monkeypatch.setattr(aiosqlite.Connection, "_execute", named)
+        async with engine.begin():
+            pass
+        async with engine.connect() as conn:
+            await conn.begin()
+            await conn.rollback()
+        assert calls == []
+        async with engine.begin() as conn:
+            await conn.execute(sa.text("SELECT 1"))
+            # The lock is held: another connection cannot write meanwhile.
+            other = sqlite3.connect(path, timeout=0)
+            with pytest.raises(sqlite3.OperationalError, match="locked"):
+                other.execute("BEGIN IMMEDIATE")
+            other.close()
+        assert calls == ["_run", "commit"]
+        async with engine.begin() as conn:  # and a failed first statement leaves none open
+            with pytest.raises(sa.exc.OperationalError):
+                await conn.execute(sa.text("SELECT * FROM no_such_table"))
+        async with engine.connect() as conn:
+            raw = await conn.get_raw_connection()
+            assert not raw.driver_connection._conn.in_transaction
+    finally:
+        monkeypatch.undo()
         await engine.dispose()
