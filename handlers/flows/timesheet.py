@@ -670,72 +670,39 @@ async def week_payment_failed(scope: Scope, event: PaymentFailed) -> None:
 async def invoice_issued(
     scope: Scope, event: InvoiceIssued, milestone: Milestone, contract: Contract
 ) -> None:
+    """Both parties hear of the week's invoice, each in their language. With a weekly
+    limit the escrow is held and the client may approve or dispute it; with none
+    (INVOICE_KIND) nothing is held and the client pays it now."""
     cur = event.currency
-    week = await load(scope.uow.weeks, event.week_id, "week")
     until = event.review_until[:16].replace("T", " ") + " UTC"
-    if milestone.kind == INVOICE_KIND:  # no limit: nothing held, the client pays it now
-        await _no_limit_invoice_issued(scope, event, milestone, contract, until)
-        return
-    t = await scope.translator_for(contract.client_id)
-    await scope.notify(
-        contract.client_id,
-        text=t(
-            "ts.notify.invoice_client",
+    if milestone.kind == INVOICE_KIND:
+        kind, total = "_nolimit", funding_quote(event.invoice, contract.client_fee_bp).total
+        buttons = _fund_button
+    else:
+        kind, total = "", event.amount
+        week = await load(scope.uow.weeks, event.week_id, "week")
+
+        def buttons(t: Translator, milestone: Milestone) -> Any:
+            return _invoice_buttons(t, week, milestone)
+
+    for who, key in (
+        (contract.client_id, "ts.notify.invoice_client"),
+        (contract.freelancer_id, "ts.notify.invoice_freelancer"),
+    ):
+        t = await scope.translator_for(who)
+        text = t(
+            key + kind,
             title=contract.title,
             week=event.week_start,
             logged=hm(t, event.logged_minutes),
             billed=hm(t, event.billed_minutes),
             invoice=money(event.invoice, cur),
-            escrow=money(event.amount, cur),
+            escrow=money(total, cur),
+            total=money(total, cur),
             until=until,
-        ),
-        buttons=keyboard(_invoice_buttons(t, week, milestone)),
-    )
-    t = await scope.translator_for(contract.freelancer_id)
-    await scope.notify(
-        contract.freelancer_id,
-        text=t(
-            "ts.notify.invoice_freelancer",
-            title=contract.title,
-            week=event.week_start,
-            billed=hm(t, event.billed_minutes),
-            invoice=money(event.invoice, cur),
-            until=until,
-        ),
-    )
-
-
-async def _no_limit_invoice_issued(
-    scope: Scope, event: InvoiceIssued, milestone: Milestone, contract: Contract, until: str
-) -> None:
-    cur = event.currency
-    q = funding_quote(event.invoice, contract.client_fee_bp)
-    t = await scope.translator_for(contract.client_id)
-    await scope.notify(
-        contract.client_id,
-        text=t(
-            "ts.notify.invoice_client_nolimit",
-            title=contract.title,
-            week=event.week_start,
-            billed=hm(t, event.billed_minutes),
-            invoice=money(event.invoice, cur),
-            total=money(q.total, cur),
-            until=until,
-        ),
-        buttons=keyboard(_fund_button(t, milestone)),
-    )
-    t = await scope.translator_for(contract.freelancer_id)
-    await scope.notify(
-        contract.freelancer_id,
-        text=t(
-            "ts.notify.invoice_freelancer_nolimit",
-            title=contract.title,
-            week=event.week_start,
-            billed=hm(t, event.billed_minutes),
-            invoice=money(event.invoice, cur),
-            until=until,
-        ),
-    )
+        )
+        shown = keyboard(buttons(t, milestone)) if who == contract.client_id else None
+        await scope.notify(who, text=text, buttons=shown)
 
 
 @renders(InvoiceOverdue, load=milestone_rows)
