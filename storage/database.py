@@ -32,6 +32,7 @@ from domain import timesheet as ts
 from domain.events import Event
 from storage.hourly_terms import SqlHourlyTerms
 from storage.ledger import SqlLedger
+from storage.planner import mark_search_connections, search_connect_args
 from storage.processed_updates import SqlProcessedUpdates
 from storage.reads import (
     BufferedConversations,
@@ -130,6 +131,21 @@ def create_reader_engine(url: str, **kwargs: Any) -> AsyncEngine | None:
     return engine
 
 
+def create_pg_reader_engine(url: str, **kwargs: Any) -> AsyncEngine | None:
+    """PostgreSQL: an engine for read-only units of work whose connections are opened
+    with the searches' planner settings (storage/planner.py), so a search there sets
+    none itself; otherwise None. Its pool opens connections only when reads use it."""
+    if make_url(url).get_backend_name() != "postgresql":
+        return None
+    kwargs.setdefault("pool_size", 5)
+    kwargs.setdefault("max_overflow", 10)
+    kwargs.setdefault("pool_pre_ping", True)
+    search_connect_args(kwargs)
+    engine = create_async_engine(url, **kwargs)
+    mark_search_connections(engine)
+    return engine
+
+
 def _reset_only_open(engine: AsyncEngine) -> None:
     """The pool rolls a returned connection back only if SQLite says a transaction
     is still open. SQLAlchemy's own reset rolls back after every COMMIT too (a
@@ -186,8 +202,10 @@ class Database:
         self.writers: asyncio.Lock | None = asyncio.Lock() if self.dialect == "sqlite" else None
         # Reads (storage/reads.py): SQLite's reader connections, outside `writers`.
         self.reader_engine = create_reader_engine(url, **engine_kwargs)
+        # PostgreSQL: reads on connections with the searches' planner settings.
+        self.pg_reader_engine = create_pg_reader_engine(url, **engine_kwargs)
         self.read_sessions = async_sessionmaker(
-            self.reader_engine or self.engine,
+            self.reader_engine or self.pg_reader_engine or self.engine,
             expire_on_commit=False,
             sync_session_class=ReaderSession,
         )
@@ -213,6 +231,8 @@ class Database:
     async def dispose(self) -> None:
         if self.reader_engine is not None:
             await self.reader_engine.dispose()
+        if self.pg_reader_engine is not None:
+            await self.pg_reader_engine.dispose()
         await self.engine.dispose()
 
 

@@ -46,6 +46,7 @@ from storage.outbox_store import (
     insert_alert_rows,
     write_fanout,
 )
+from storage.planner import search_settings
 from storage.skill_index import ANY, index_values, skill_values, subscription_keys
 from storage.tables import (
     dismissals,
@@ -57,6 +58,7 @@ from storage.tables import (
     users,
 )
 from storage.tables import subscriptions as subs
+from storage.tiers import capped, capped_count
 
 MAX_QUERY_CHARS = 256  # longer text is cut: nobody searches with an essay
 MAX_TERMS = 16
@@ -75,11 +77,6 @@ _WORD = re.compile(r"\w+")
 # ~0.3-1 ms a search, a third of a whole search with words (as SqlRepository keeps
 # find() and count(); storage/repository.py). A bounded set of shapes.
 _STATEMENTS: dict[tuple[Any, ...], Any] = {}
-# PostgreSQL's planner settings for a search with words (SqlJobSearch.search).
-_PG_SEARCH_SETTINGS = sa.text(
-    "SELECT set_config('plan_cache_mode', 'force_custom_plan', true),"
-    " set_config('random_page_cost', '1.1', true)"
-)
 
 
 def clean_text(text: str) -> str:
@@ -254,20 +251,9 @@ class SqlJobSearch:
         await self.session.flush()  # Core statements do not autoflush
         limit = max(0, min(query.limit, MAX_PAGE))
         offset = max(0, query.offset)
+        # PostgreSQL: plans for these values, index walks priced as in memory (planner.py)
+        await search_settings(self.session)
         if search_terms(query.text) and self.rank_window is not None:
-            if self._dialect == "postgresql":
-                # The statement is prepared once per connection (asyncpg); after five
-                # runs PostgreSQL may keep a generic plan, which cannot know how common
-                # the words are and picks the GIN index for every word: 18 ms instead
-                # of 2 for "design" at 100k jobs. Plan each search for its words (for the
-                # rest of this transaction: its few other statements are planned afresh).
-                # And price an index walk as what it is on a database in memory: at the
-                # default random_page_cost (4) the planner walked every job by pk_jobs
-                # for "python" in design (17-50 ms at 100k, none found) rather than the
-                # category's jobs by ix_jobs_open_category_id (~6 ms); at 1.1 it takes
-                # the category walk (EXPLAIN ANALYZE: bench/README.md, search). Both
-                # set in one round trip, for this transaction only (SET LOCAL).
-                await self.session.execute(_PG_SEARCH_SETTINGS)
             return await self._ranked_window(query, self.rank_window, offset, limit)
         if not search_terms(query.text):
             return await self._newest(query, offset, limit)
@@ -286,13 +272,12 @@ class SqlJobSearch:
         """With words and no window: every match scored (the ranking before issue
         16; the bench's baseline)."""
         stmt, rank = self._text(self._filtered(sa.select(jobs.c.id), query), query)
-        capped = stmt.order_by(None).limit(JOB_COUNT_CAP).subquery()
-        total = await self.session.scalar(sa.select(sa.func.count()).select_from(capped))
+        total = await capped_count(self.session, stmt.order_by(None), JOB_COUNT_CAP)
         newest = (jobs.c.published_at.desc(), jobs.c.id.desc())
         ids = list(
             await self.session.scalars(stmt.order_by(rank, *newest).offset(offset).limit(limit))
         )
-        return ids, int(total or 0)
+        return ids, total
 
     async def _newest(self, query: JobQuery, offset: int, limit: int) -> tuple[list[Job], int]:
         """Without words: newest first. Counted first, up to JOB_COUNT_CAP (past it
@@ -307,8 +292,7 @@ class SqlJobSearch:
         values = self._values(query)
 
         def count(access: str) -> Any:
-            counted = self._filtered(sa.select(jobs.c.id), query, access).limit(JOB_COUNT_CAP)
-            return sa.select(sa.func.count()).select_from(counted.subquery())
+            return capped(self._filtered(sa.select(jobs.c.id), query, access), JOB_COUNT_CAP)
 
         counting = "select" if sqlite else "probe"
         counted = self._kept(self._shape(query, "count", counting), lambda: count(counting))

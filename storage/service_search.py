@@ -21,14 +21,14 @@ Every query reads an index: record order by (rank, published_at, service_id, the
 every filtered column, so a walk reads no rows), a category by (category, rank, …),
 words through the full-text index, a seller's services by (seller_id); the viewer's
 blocks are read once and become a NOT IN of their sellers. With words, a tier with
-many matches walks the record order, one with few sorts its matches (search()).
-Matches are counted up to SERVICE_COUNT_CAP.
+many matches walks the record order, one with few sorts its matches (search(); the
+pager is storage/tiers.py's, shared with the talent search). Matches are counted up
+to SERVICE_COUNT_CAP.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterable
-from contextlib import asynccontextmanager
+from collections.abc import Iterable
 from dataclasses import replace
 from decimal import Decimal
 from typing import Any
@@ -43,7 +43,9 @@ from sqlalchemy.orm import Session, attributes
 from domain import entities as e
 from domain.catalog import SERVICE_COUNT_CAP, ServiceHit, ServiceQuery
 from domain.services import ServiceStatus
+from storage import tiers
 from storage.freelancer_record import record_columns
+from storage.planner import planner_off, search_settings
 from storage.search import MAX_PAGE, fts5_scoped, search_terms
 from storage.skill_index import IndexedSession
 from storage.tables import (
@@ -58,7 +60,6 @@ from storage.tables import (
 PG_TS_CONFIG = "'english'::regconfig"  # must equal migration 0019's generated column
 TEXT_COLUMNS = "{title skills body}"  # service_fts's columns a word is looked for in
 STRONG_COLUMNS = "{title skills}"  # the first tier's
-DENSE_MATCHES = 2000  # words matching this many services: walk the record order (search)
 si = service_index
 
 
@@ -324,7 +325,10 @@ class SqlServiceSearch:
                 "strong": fts.where(match(fts_words(terms, category, STRONG_COLUMNS))),
             }
             return {
-                tier: {"walk": (si.c.service_id + 0).in_(f), "start": si.c.service_id.in_(f)}
+                tier: {
+                    "walk": tiers.walk_or_start(si.c.service_id, f, True),
+                    "start": tiers.walk_or_start(si.c.service_id, f, False),
+                }
                 for tier, f in found.items()
             }
         # ":AB" keeps a word to the title (A) and the skills (B). Words are \w+ only, so
@@ -343,36 +347,24 @@ class SqlServiceSearch:
         }
 
     async def _count(self, ids: sa.Select[Any], cap: int) -> int:
-        capped = ids.limit(cap).subquery()
-        return int(await self.session.scalar(sa.select(sa.func.count()).select_from(capped)) or 0)
+        return await tiers.capped_count(self.session, ids, cap)
 
-    async def _page(
-        self, ids: sa.Select[Any], offset: int, limit: int, walk: bool = True
-    ) -> list[int]:
+    def _tier(self, ids: sa.Select[Any], walk: bool = True) -> tiers.Slice:
+        """One tier in record order, walked or its matches sorted (storage/tiers.py)."""
         postgres = self._dialect == "postgresql"
         rank = si.c.rank if walk or not postgres else si.c.rank + 0
         order = (rank.desc(), si.c.published_at.desc(), si.c.service_id.desc())
-        page = ids.order_by(*order).offset(max(0, offset)).limit(limit)
-        if not postgres:
-            return [r[0] for r in await self.session.execute(page)]
         # PostgreSQL's plan is chosen here, by the counts: its estimates multiply the two
         # tiers' selectivities and would sort every match of a common word (60 ms for
         # "telegram bot", where the walk reads a page's worth of rows).
-        off = ("enable_seqscan", "enable_bitmapscan") if walk else ("enable_seqscan",)
-        async with self._planner(*off):
-            return [r[0] for r in await self.session.execute(page)]
+        off = ("seqscan", "bitmapscan") if walk else ("seqscan",)
 
-    @asynccontextmanager
-    async def _planner(self, *off: str) -> AsyncIterator[None]:
-        """PostgreSQL: these plan kinds off for the statements inside (this transaction's
-        settings only, back to the defaults after)."""
-        for name in off:
-            await self.session.execute(sa.text(f"SET LOCAL {name} = off"))
-        try:
-            yield
-        finally:
-            for name in off:
-                await self.session.execute(sa.text(f"SET LOCAL {name} TO DEFAULT"))
+        async def read(offset: int, limit: int) -> list[int]:
+            page = ids.order_by(*order).offset(offset).limit(limit)
+            async with planner_off(self.session, *(off if postgres else ())):
+                return [r[0] for r in await self.session.execute(page)]
+
+        return read
 
     def _streamed(
         self,
@@ -402,11 +394,13 @@ class SqlServiceSearch:
         SERVICE_COUNT_CAP: pages beyond it are not offered).
 
         With words, two tiers, each in record order: every word in the title or skills,
-        then the rest of the matches. A tier with many matches (DENSE_MATCHES) is paged by
-        walking the record order until the page is full, a tier with few by sorting its
-        matches: which one, the tier's count decides (the planners' estimates of a
+        then the rest of the matches. A tier with many matches (storage/tiers.py WALK_FROM) is
+        paged by walking the record order until the page is full, a tier with few by sorting
+        its matches: which one, the tier's count decides (the planners' estimates of a
         word's share are no guide: PostgreSQL's ignore the weights, SQLite has none)."""
         await self.session.flush()  # Core statements do not autoflush
+        # PostgreSQL: plans for these values, index walks priced as in memory (planner.py)
+        await search_settings(self.session)
         blocked = await self._blocked(query.viewer_id) if query.viewer_id is not None else []
         ids = self._filtered(sa.select(si.c.service_id), query, blocked)
         limit = max(0, min(query.limit, MAX_PAGE))
@@ -414,14 +408,13 @@ class SqlServiceSearch:
         terms = search_terms(query.text)
         if not terms:
             total = await self._count(ids, SERVICE_COUNT_CAP)
-            found = await self._page(ids, offset, limit) if limit else []
+            found = await self._tier(ids)(offset, limit) if limit else []
             return await self._hits(found), total
-        tiers = self._tiers(terms, query.category)
-        sqlite = self._dialect == "sqlite"
-        if sqlite:
+        tier = self._tiers(terms, query.category)
+        if self._dialect == "sqlite":
             # The words' matches in FTS5 alone (the category included) decide each tier's
             # plan; the filtered count is streamed from them.
-            cap = max(DENSE_MATCHES, SERVICE_COUNT_CAP)
+            cap = max(tiers.WALK_FROM, SERVICE_COUNT_CAP)
             raw_any = await self._count(
                 self._streamed(None, [], terms, TEXT_COLUMNS, query.category), cap
             )
@@ -437,30 +430,25 @@ class SqlServiceSearch:
                 total = await self._count(
                     self._streamed(query, blocked, terms, TEXT_COLUMNS), SERVICE_COUNT_CAP
                 )
-            walk_strong, walk_any = raw_strong >= DENSE_MATCHES, raw_any >= DENSE_MATCHES
+            walk_strong, walk_any = tiers.walks(raw_strong), tiers.walks(raw_any)
         else:
-            # Few matches: sort them ("rank + 0"); many: walk the record order (_page). The
+            # Few matches: sort them ("rank + 0"); many: walk the record order (_tier). The
             # count reads the GIN index: with a LIMIT, the planner would rather scan the
             # table, hoping to stop early, and reads all of it when few rows match.
-            async with self._planner("enable_seqscan"):
-                total = await self._count(ids.where(tiers["any"]["start"]), SERVICE_COUNT_CAP)
-            walk_strong = walk_any = total >= min(DENSE_MATCHES, SERVICE_COUNT_CAP)
+            async with planner_off(self.session, "seqscan"):
+                total = await self._count(ids.where(tier["any"]["start"]), SERVICE_COUNT_CAP)
+            walk_strong = walk_any = total >= min(tiers.WALK_FROM, SERVICE_COUNT_CAP)
         if not limit or not total:
             return [], total
-        strong = tiers["strong"]["walk" if walk_strong else "start"]
-        found = await self._page(ids.where(strong), offset, limit, walk_strong)
-        if len(found) < limit:
-            strong_n = len(found) + offset  # the first tier ended on this page…
-            if offset and not found:  # …or before it: how far
-                first = (
-                    self._streamed(query, blocked, terms, STRONG_COLUMNS)
-                    if sqlite
-                    else ids.where(tiers["strong"]["start"])
-                )
-                strong_n = await self._count(first, offset)
-            plan = "walk" if walk_any else "start"
-            rest = ids.where(tiers["any"][plan], sa.not_(tiers["strong"][plan]))
-            found += await self._page(rest, max(0, offset - strong_n), limit - len(found), walk_any)
+        strong = tier["strong"]["walk" if walk_strong else "start"]
+        plan = "walk" if walk_any else "start"
+        rest = ids.where(tier["any"][plan], sa.not_(tier["strong"][plan]))
+        found = await tiers.two_tiers(
+            self._tier(ids.where(strong), walk_strong),
+            self._tier(rest, walk_any),
+            offset,
+            limit,
+        )
         return await self._hits(found), total
 
     async def _hits(self, ids: list[int]) -> list[ServiceHit]:

@@ -37,7 +37,9 @@ from sqlalchemy.orm import Session, attributes
 from domain import entities as e
 from domain.profile import completeness
 from domain.talent import TALENT_COUNT_CAP, TalentHit, TalentQuery, effective
+from storage import tiers
 from storage.freelancer_record import record_columns
+from storage.planner import search_settings
 from storage.search import MAX_PAGE, fts5_scoped, search_terms
 from storage.skill_index import IndexedSession, skill_values
 from storage.tables import (
@@ -52,10 +54,6 @@ from storage.tables import (
 
 PG_TS_CONFIG = "'english'::regconfig"  # must equal migration 0014's generated column
 ti = talent_index
-# A text tier with at least this many full-text matches is read by walking the rank
-# index (SQLite); a smaller one is sorted. Tests set it to 0 and to a huge number to
-# check that both readings give the same pages.
-WALK_FROM = 2_000
 
 
 # --- keeping the index in step --------------------------------------------------------------
@@ -317,22 +315,19 @@ class SqlTalentSearch:
             anywhere=" & ".join(terms), strong=" & ".join(f"{t}:AB" for t in terms), pg=True
         )
 
-    async def _tier(
-        self, ids: sa.Select[Any], members: Any, walk: bool, offset: int, limit: int
-    ) -> list[int]:
-        """A slice of one tier, in record-rank order. A tier with few members is read
-        from its set and sorted; a large one by walking the rank index and keeping the
-        members (SQLite: "user_id + 0" stops the planner driving from the set), so a
-        broad word costs the few index entries up to the page, not a sort of every
-        match."""
-        column = (ti.c.user_id + 0) if walk else ti.c.user_id
-        page = (
-            ids.where(column.in_(members))
-            .order_by(ti.c.rank.desc(), ti.c.user_id.desc())
-            .offset(offset)
-            .limit(limit)
-        )
-        return [r[0] for r in await self.session.execute(page)]
+    def _tier(self, ids: sa.Select[Any], members: Any, walk: bool) -> tiers.Slice:
+        """One tier, in record-rank order (SQLite): walked or sorted (storage/tiers.py)."""
+
+        async def read(offset: int, limit: int) -> list[int]:
+            page = (
+                ids.where(tiers.walk_or_start(ti.c.user_id, members, walk))
+                .order_by(ti.c.rank.desc(), ti.c.user_id.desc())
+                .offset(offset)
+                .limit(limit)
+            )
+            return [r[0] for r in await self.session.execute(page)]
+
+        return read
 
     async def _text_page(
         self, ids: sa.Select[Any], sets: TextSets, offset: int, limit: int
@@ -355,22 +350,17 @@ class SqlTalentSearch:
         # The sets' sizes in the full-text index alone, counted no further than decides
         # anything: the rest tier is read only when the strong one is shorter than the
         # page's end (at most TALENT_COUNT_CAP).
-        enough = WALK_FROM + TALENT_COUNT_CAP
+        enough = tiers.WALK_FROM + TALENT_COUNT_CAP
         n_any, n_strong = (
             await self.session.execute(
                 sa.select(sets.size(sets.anywhere, enough), sets.size(sets.strong, enough))
             )
         ).one()
-        walk_strong = n_strong >= WALK_FROM
-        walk_rest = n_any - n_strong >= WALK_FROM
-        # How many strong matches precede the page decides where the rest begins.
-        head = await self._tier(ids, strong, walk_strong, 0, offset + limit)
-        found = head[offset:]
-        if len(found) < limit:
-            rest = ids.where(~ti.c.user_id.in_(strong))
-            skip = max(0, offset - len(head))
-            found += await self._tier(rest, anywhere, walk_rest, skip, limit - len(found))
-        return found
+        first = self._tier(ids, strong, tiers.walks(n_strong))
+        rest = self._tier(
+            ids.where(~ti.c.user_id.in_(strong)), anywhere, tiers.walks(n_any - n_strong)
+        )
+        return await tiers.two_tiers(first, rest, offset, limit)
 
     async def _count(self, ids: sa.Select[Any], sets: TextSets | None, skills: list[str]) -> int:
         """All matches, counted up to TALENT_COUNT_CAP. The full-text matches (SQLite) or
@@ -381,8 +371,7 @@ class SqlTalentSearch:
         elif skills:
             holder = profile_skills.alias("holder")
             ids = ids.where(holder.c.user_id == ti.c.user_id, holder.c.skill == skills[0])
-        capped = ids.limit(TALENT_COUNT_CAP).subquery()
-        return int(await self.session.scalar(sa.select(sa.func.count()).select_from(capped)) or 0)
+        return await tiers.capped_count(self.session, ids, TALENT_COUNT_CAP)
 
     async def _hits(
         self, ids: list[int], today: date, shared: dict[int, int] | None = None, wanted: int = 0
@@ -409,12 +398,9 @@ class SqlTalentSearch:
         ids = self._filtered(sa.select(ti.c.user_id), query)
         offset, limit = max(0, query.offset), max(0, min(query.limit, MAX_PAGE))
         sets = self._text_sets(query.text, query.category) if search_terms(query.text) else None
+        # PostgreSQL: plans for these values, index walks priced as in memory (planner.py)
+        await search_settings(self.session)
         if sets is not None:
-            if sets.pg:
-                # asyncpg prepares each statement once per connection; after five runs
-                # PostgreSQL may keep a generic plan, which cannot know how common the
-                # words are (storage/search.py does the same). Plan each for its words.
-                await self.session.execute(sa.text("SET LOCAL plan_cache_mode = force_custom_plan"))
             found = await self._text_page(ids, sets, offset, limit)
         else:
             page = ids.order_by(ti.c.rank.desc(), ti.c.user_id.desc()).offset(offset).limit(limit)

@@ -218,12 +218,13 @@ async def test_postgresql_plans_each_search_for_its_words(any_db):
     async with any_db.engine.connect() as conn:
         await conn.execute(sa.text("ANALYZE jobs"))
         await conn.commit()
-    async with any_db.read_uow() as uow:
+    async with any_db.uow() as uow:  # a writer's connection: the search sets them
         await SqlJobSearch(uow.session).search(JobQuery(text="python"))  # sets the mode
         mode = await uow.session.scalar(sa.text("SHOW plan_cache_mode"))
         assert mode == "force_custom_plan"
         # An index walk priced for a database in memory (a category's walk by
-        # ix_jobs_open_category_id, not every job's by pk_jobs): this transaction only.
+        # ix_jobs_open_category_id, not every job's by pk_jobs): this transaction only
+        # (storage/planner.py).
         assert await uow.session.scalar(sa.text("SHOW random_page_cost")) == "1.1"
         recent = SqlJobSearch(uow.session).window(JobQuery(text="python"), RANK_WINDOW)
         sql = sa.select(recent.c.id).compile(
@@ -233,5 +234,5 @@ async def test_postgresql_plans_each_search_for_its_words(any_db):
             row[0] for row in (await uow.session.execute(sa.text(f"EXPLAIN {sql}"))).all()
         )
         assert "Index Scan Backward using pk_jobs" in plan and "Seq Scan" not in plan, plan
-    async with any_db.read_uow() as uow:  # the settings ended with the transaction
+    async with any_db.uow() as uow:  # the settings ended with the transaction
         assert await uow.session.scalar(sa.text("SHOW random_page_cost")) == "4"

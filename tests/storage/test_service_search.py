@@ -278,7 +278,7 @@ async def test_blocked_sellers_are_left_out_either_way(any_db):
 @pytest.mark.parametrize("dense", [1, 10_000])
 async def test_walking_or_sorting_a_tier_gives_the_same_pages(any_db, monkeypatch, dense):
     """A tier is walked in record order when its words match many services and sorted when
-    few (storage/service_search.DENSE_MATCHES): both ways give the same pages, across the
+    few (storage/tiers.py WALK_FROM): both ways give the same pages, across the
     boundary between the tiers, with filters and a category."""
     await _seller(any_db, 500)
     await _review(any_db, 500, 5)
@@ -301,10 +301,10 @@ async def test_walking_or_sorting_a_tier_gives_the_same_pages(any_db, monkeypatc
         {"text": "logo", "max_days": 2},
         {"text": "logo", "min_price": 3_000, "max_price": 9_000},
     ]
-    monkeypatch.setattr("storage.service_search.DENSE_MATCHES", 10_000)
+    monkeypatch.setattr("storage.tiers.WALK_FROM", 10_000)
     for n, q in enumerate(queries):
         expected[n] = [await _search(any_db, **q, offset=o, limit=2) for o in range(0, 10, 2)]
-    monkeypatch.setattr("storage.service_search.DENSE_MATCHES", dense)
+    monkeypatch.setattr("storage.tiers.WALK_FROM", dense)
     for n, q in enumerate(queries):
         got = [await _search(any_db, **q, offset=o, limit=2) for o in range(0, 10, 2)]
         assert got == expected[n], q

@@ -263,7 +263,7 @@ async def test_concurrent_writers_leave_the_row_whole(any_db):
     assert (row.category, row.ratings, row.rating_x10) == ("writing", 1, 30)
 
 
-# --- the two ways a text tier is read (storage/talent_search.py WALK_FROM) ---------------
+# --- the two ways a text tier is read (storage/tiers.py WALK_FROM) ----------------------
 
 
 async def _pages(db, queries: list[dict]) -> list[tuple[list[int], int]]:
@@ -302,11 +302,11 @@ async def test_walking_the_rank_index_gives_the_pages_sorting_does(any_db, monke
         {"text": "python", "min_rating": Decimal("4")},
         {"text": "design"},
     ]
-    from storage import talent_search
+    from storage import tiers
 
-    monkeypatch.setattr(talent_search, "WALK_FROM", 10**9)
+    monkeypatch.setattr(tiers, "WALK_FROM", 10**9)
     sorted_pages = await _pages(any_db, queries)
-    monkeypatch.setattr(talent_search, "WALK_FROM", 0)
+    monkeypatch.setattr(tiers, "WALK_FROM", 0)
     walked_pages = await _pages(any_db, queries)
     assert walked_pages == sorted_pages
     # And the pages are the order the search promises: every word in the headline or
