@@ -37,6 +37,7 @@ before: every candidate subscription loaded and put through domain.matching
 from __future__ import annotations
 
 import argparse
+import gc
 import random
 import tempfile
 import time
@@ -149,6 +150,56 @@ async def drain(db: Database) -> None:
         await uow.commit()
 
 
+class Pauses:
+    """Where a publish's tail may come from, measured per publish: the time in its
+    COMMIT (on SQLite, a WAL checkpoint runs inside the commit that takes the WAL past
+    1,000 pages), and the garbage collector's pauses inside it (a full, generation-2
+    collection walks every object the process holds)."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self.commit = Latencies()
+        self.gc_s = 0.0
+        self.gc_full: list[float] = []  # generation-2 pauses inside timed publishes
+        self.gc_max = 0.0
+        self._began = 0.0
+        self._timing = False
+
+    def uow(self) -> object:
+        """Database.uow, its COMMIT timed."""
+        uow = self.db.uow()
+        original = uow.commit
+
+        async def commit() -> None:
+            began = time.perf_counter()
+            await original()
+            if self._timing:
+                self.commit.add(time.perf_counter() - began)
+
+        uow.commit = commit  # type: ignore[method-assign]
+        return uow
+
+    def _on_gc(self, phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            self._began = time.perf_counter()
+        elif self._timing:
+            took = time.perf_counter() - self._began
+            self.gc_s += took
+            self.gc_max = max(self.gc_max, took)
+            if info["generation"] == 2:
+                self.gc_full.append(took)
+
+    def __enter__(self) -> Pauses:
+        gc.callbacks.append(self._on_gc)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        gc.callbacks.remove(self._on_gc)
+
+    def timing(self, on: bool) -> None:
+        self._timing = on
+
+
 async def newest_row(db: Database) -> int:
     """The newest outbox row's id (not timed): rows a publish wrote, by difference."""
     async with db.engine.connect() as conn:
@@ -165,12 +216,13 @@ async def measure(backend: str, server: str | None, args: argparse.Namespace) ->
                 began = time.perf_counter()
                 await seed(db, args.subscriptions, rng)
                 seeded = time.perf_counter() - began
-                runner = UnitRunner(db.uow, clock, config)
+                pauses = Pauses(db)
+                runner = UnitRunner(pauses.uow, clock, config)  # type: ignore[arg-type]
                 latencies, alerts, done, written = Latencies(), 0, 0, 0
                 matching, per_row, turn = Latencies(), Latencies(), 0
                 budget = Budget(args.time_limit)
                 warm = 1  # the first publish loads the flows and warms the caches: not counted
-                with MemoryPeak(args.trace_memory) as memory:
+                with MemoryPeak(args.trace_memory) as memory, pauses:
                     while warm > 0 or not budget.over():
                         # With the baseline, every other job writes every outbox row at
                         # publish time, as with migration 0025 (no fan-out record).
@@ -197,10 +249,12 @@ async def measure(backend: str, server: str | None, args: argparse.Namespace) ->
                             await jobs.publish_job(unit.uow, clock, client, job_id)
                             return sum(1 for e in unit.uow.events if type(e).__name__ == "JobAlert")
 
+                        pauses.timing(not every_row and warm == 0)
                         try:
                             sent = await runner.run(publish, "publish")
                         finally:
                             SqlJobSearch.fan_out = True
+                            pauses.timing(False)
                         if every_row:
                             per_row.add(time.perf_counter() - start)
                             if args.drain:
@@ -269,6 +323,10 @@ async def measure(backend: str, server: str | None, args: argparse.Namespace) ->
         "rows": written / done if done else 0.0,
         "shared": (shared or 0) / (done + 1),  # the warm-up publish's included
         "memory": memory.megabytes,
+        **pauses.commit.figures("c_"),
+        "gc_ms": pauses.gc_s * 1000 / done if done else 0.0,
+        "gc_max": pauses.gc_max * 1000,
+        "gc_full": float(len(pauses.gc_full)),
     }
 
 
@@ -312,11 +370,18 @@ def report(args: argparse.Namespace, results: dict[str, dict[str, float]]) -> in
             Row("published", "jobs published", "{:,.0f}", ratio=False),
             Row("p50", "  publish p50 ms", "{:.1f}"),
             Row("p95", "  publish p95 ms", "{:.1f}"),
+            Row("p99", "  publish p99 ms", "{:.1f}"),
             Row("max", "  publish max ms", "{:.1f}"),
             Row("m_p50", "  matching alone p50 ms", "{:.1f}"),
             Row("m_p95", "  matching alone p95 ms", "{:.1f}"),
+            Row("c_p50", "  its COMMIT p50 ms", "{:.1f}"),
+            Row("c_p95", "  its COMMIT p95 ms", "{:.1f}"),
+            Row("c_max", "  its COMMIT max ms", "{:.1f}"),
+            Row("gc_ms", "  GC pauses ms a publish", "{:.2f}"),
+            Row("gc_max", "  longest GC pause ms", "{:.1f}"),
+            Row("gc_full", "  full (gen 2) collections", "{:.0f}", ratio=False),
             Row("alerts", "  alerts per job", "{:,.1f}", ratio=False),
-            Row("rows", "  outbox rows at publish per job", "{:,.1f}", ratio=False),
+            Row("rows", "  outbox rows a publish wrote", "{:,.1f}", ratio=False),
             *(
                 []
                 if args.drain
