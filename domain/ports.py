@@ -191,8 +191,9 @@ class JobSearch(Protocol):
     ) -> int:
         """The bulk write of a job's alerts: for each of these users who exists and
         is reachable, one outbox row per payload of messages[their language] (or
-        of messages[default_language] for any other language), in set-based
-        INSERT … SELECT statements (one per language and part); rows written."""
+        of messages[default_language] for any other language) — recorded in this
+        transaction as one fan-out that the outbox sender expands into those rows
+        (storage/outbox_store.py); the recipients recorded."""
         ...
 
 

@@ -486,8 +486,9 @@ async def _alerted(uow: UnitOfWork, job_id: int) -> tuple[Any, list[int]]:
 
 async def write_alerts_bulk(scope: Scope, job: Any, user_ids: list[int]) -> None:
     """A job's alerts in set-based statements (issue 16, part 4): the card is
-    rendered once per language, split as Scope.send splits it, and written for
-    every reachable recipient by JobSearch.write_alerts (INSERT … SELECT)."""
+    rendered once per language, split as Scope.send splits it, and recorded with
+    the recipients as one fan-out by JobSearch.write_alerts; the outbox sender
+    expands it into a row per reachable recipient and part (storage/outbox_store.py)."""
     messages: dict[str, list[dict[str, Any]]] = {}
     for lang in LANGUAGES:
         text, buttons = await _alert_card(scope, job, translator(lang))
@@ -518,7 +519,7 @@ async def write_alerts_each(scope: Scope, job: Any, user_ids: list[int]) -> None
 async def job_alert(scope: Scope, event: JobAlert) -> None:
     """An instant alert: the job's card with Pitch and Not interested (bulk priority).
     A job's alerts are written together, at its first JobAlert event of the unit of
-    work: one card per language, one INSERT … SELECT per language."""
+    work: one card per language, one fan-out record for all of them."""
     done = _DONE.setdefault(scope.uow, set())
     if event.job_id in done:
         return
