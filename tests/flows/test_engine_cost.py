@@ -62,20 +62,26 @@ async def peek_text(ctx: Context) -> None:
 
 
 class Statements:
-    """SQL statements on the writer and on the readers, counted while `counting`."""
+    """SQL statements on the writer and on the readers, counted while `counting`.
+    SQLite's BEGIN counts as one, though it runs in the same thread call as the
+    transaction's first statement (storage/sqlite_driver.py)."""
 
     def __init__(self, db: Any) -> None:
         self.writer = self.reader = 0
         self._on = False
+        sqlite = db.dialect == "sqlite"
         event.listen(db.engine.sync_engine, "before_cursor_execute", self._writer)
+        if sqlite:
+            event.listen(db.engine.sync_engine, "begin", self._writer)
         if db.reader_engine is not None:
             event.listen(db.reader_engine.sync_engine, "before_cursor_execute", self._reader)
+            event.listen(db.reader_engine.sync_engine, "begin", self._reader)
 
-    def _writer(self, *_: Any) -> None:
-        self.writer += self._on
+    def _writer(self, *args: Any) -> None:
+        self.writer += self._on and not _begin_statement(args)
 
-    def _reader(self, *_: Any) -> None:
-        self.reader += self._on
+    def _reader(self, *args: Any) -> None:
+        self.reader += self._on and not _begin_statement(args)
 
     @contextmanager
     def counting(self) -> Iterator[Statements]:
@@ -85,6 +91,11 @@ class Statements:
             yield self
         finally:
             self._on = False
+
+
+def _begin_statement(args: tuple[Any, ...]) -> bool:
+    """A cursor's BEGIN (counted by the "begin" event instead)."""
+    return len(args) > 2 and str(args[2]).startswith("BEGIN")
 
 
 async def _send(h: Harness, seen: Statements, who: Any, text: str) -> Statements:
