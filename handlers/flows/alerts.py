@@ -21,7 +21,7 @@ Wizard-internal (only inside the alerts conversation):
 from __future__ import annotations
 
 from typing import Any
-from weakref import WeakKeyDictionary
+from weakref import WeakKeyDictionary, ref
 
 from domain import taxonomy
 from domain.entities import AlertSubscription
@@ -465,6 +465,18 @@ def alert_buttons_for(t: Translator, job_id: int) -> Keyboard | None:
 
 # Per unit of work: the jobs whose alerts were written already (by their first event).
 _DONE: WeakKeyDictionary[object, set[int]] = WeakKeyDictionary()
+# The last unit of work's entry: a publish renders ~2,000 JobAlert events in a row,
+# and a WeakKeyDictionary look-up makes a weak reference each time.
+_LAST_DONE: list[Any] = [None, None]
+
+
+def _done_for(uow: object) -> set[int]:
+    held, done = _LAST_DONE
+    if held is not None and held() is uow:
+        return done  # type: ignore[no-any-return]
+    done = _DONE.setdefault(uow, set())
+    _LAST_DONE[:] = [ref(uow), done]
+    return done
 
 
 async def _alert_card(scope: Scope, job: Any, t: Translator) -> tuple[str, Keyboard | None]:
@@ -520,7 +532,7 @@ async def job_alert(scope: Scope, event: JobAlert) -> None:
     """An instant alert: the job's card with Pitch and Not interested (bulk priority).
     A job's alerts are written together, at its first JobAlert event of the unit of
     work: one card per language, one fan-out record for all of them."""
-    done = _DONE.setdefault(scope.uow, set())
+    done = _done_for(scope.uow)
     if event.job_id in done:
         return
     done.add(event.job_id)
