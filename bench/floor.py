@@ -25,8 +25,9 @@ other runs — so a machine whose load drifts (others' work) weighs on both alik
 Kinds: /menu, /help, a button on a card (a result's "show job"), a wizard text
 step (the job title; the step is put back between updates, not timed), a search
 (/jobs python). Printed per kind: updates/s of each, Gigbot / floor (≥ 1.0× is
-the target), the SQL statements an update costs in each (cursor executions,
-BEGIN included; COMMIT and ROLLBACK are driver calls, not counted), and each
+the target), the SQL statements an update costs in each (each transaction's
+BEGIN and every other cursor execution; COMMIT and ROLLBACK are driver calls, not
+counted), and each
 process's peak RSS while it ran that kind's batches.
 """
 
