@@ -16,7 +16,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
-from domain.config import MarketConfig
+from domain.config import MIN_OUTBOX_KEEP_DAYS, MarketConfig
 from domain.fees import percent_to_bp
 
 # Telegram allows only these characters in a webhook secret_token, 1–256 of them.
@@ -111,6 +111,9 @@ class Settings(BaseSettings):
     # update: Telegram redelivers for up to 24 hours, and picks ids at random after a
     # quiet week (domain/usecases/updates.py). Older ids are pruned by the scheduler.
     update_dedup_hours: int = Field(24, ge=24, le=168)
+    # Delivered outbox rows (sent, failed, unreachable) older than this many days are
+    # deleted by the scheduler, a batch a tick (domain/usecases/outbox_retention.py).
+    outbox_keep_days: int = Field(30, ge=MIN_OUTBOX_KEEP_DAYS, le=3650)
     log_level: str = "INFO"
     log_json: bool = False
 
@@ -278,6 +281,7 @@ class Settings(BaseSettings):
             admin_ids=self.admin_ids,
             payments=self.payments,
             update_dedup_hours=self.update_dedup_hours,
+            outbox_keep_days=self.outbox_keep_days,
         )
 
 

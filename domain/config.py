@@ -5,6 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+# Delivered outbox rows are kept at least this long whatever the setting says: a day
+# of history to answer "did my message go out?" with.
+MIN_OUTBOX_KEEP_DAYS = 1
+
 
 @dataclass(frozen=True, slots=True)
 class MarketConfig:
@@ -46,6 +50,10 @@ class MarketConfig:
     # An update id seen again within this many hours is a duplicate; later, a new
     # update (domain/usecases/updates.py).
     update_dedup_hours: int = 24
+    # Delivered outbox rows (sent, failed, unreachable) older than this many days are
+    # forgotten by the scheduler (domain/usecases/outbox_retention.py); at least
+    # MIN_OUTBOX_KEEP_DAYS.
+    outbox_keep_days: int = 30
 
     def is_admin(self, user_id: int) -> bool:
         return user_id in self.admin_ids
@@ -53,3 +61,7 @@ class MarketConfig:
     @property
     def update_dedup_window(self) -> timedelta:
         return timedelta(hours=self.update_dedup_hours)
+
+    @property
+    def outbox_keep(self) -> timedelta:
+        return timedelta(days=max(self.outbox_keep_days, MIN_OUTBOX_KEEP_DAYS))

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any, Protocol, TypeVar
 
 from domain.catalog import ServiceHit, ServiceQuery
@@ -92,6 +92,20 @@ class ProcessedUpdates(Repository[ProcessedUpdate], Protocol):
 
     async def prune(self, before: datetime, limit: int) -> int:
         """Forget up to `limit` ids processed before `before`, oldest first; how many."""
+        ...
+
+
+class OutboxRepository(Repository[OutboxMessage], Protocol):
+    """The outbox (domain/usecases/outbox_retention.py has the retention rule)."""
+
+    async def prune_delivered(
+        self, before: datetime, limit: int, *, now: datetime, resweep: timedelta
+    ) -> int:
+        """Forget delivered rows (a final status) created before `before`, but never a
+        conversation's screen nor a chat's newest message: one bounded batch of a walk
+        in id order that resumes where the last batch stopped (at most `limit` rows
+        read), and starts again from the oldest row, once it has caught up, no sooner
+        than `resweep` after the last walk began. How many rows went."""
         ...
 
 
@@ -327,7 +341,7 @@ class UnitOfWork(Protocol):
     payouts: Repository[Payout]
     verifications: Repository[IdentityVerification]
     records: TrackRecords
-    outbox: Repository[OutboxMessage]
+    outbox: OutboxRepository
     conversations: Repository[ConversationState]
     drafts: Repository[Draft]
     processed_updates: ProcessedUpdates

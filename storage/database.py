@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from types import TracebackType
 from typing import Any
 
@@ -32,6 +32,7 @@ from domain import timesheet as ts
 from domain.events import Event
 from storage.hourly_terms import SqlHourlyTerms
 from storage.ledger import SqlLedger
+from storage.outbox_retention import prune_delivered
 from storage.planner import mark_search_connections, search_connect_args
 from storage.processed_updates import SqlProcessedUpdates
 from storage.reads import (
@@ -256,6 +257,12 @@ class SqlOutbox(SqlRepository[e.OutboxMessage]):
         make_transient_to_detached(obj)
         self.session.add(obj)
         return obj
+
+    async def prune_delivered(
+        self, before: datetime, limit: int, *, now: datetime, resweep: timedelta
+    ) -> int:
+        """domain.ports.OutboxRepository.prune_delivered (storage/outbox_retention.py)."""
+        return await prune_delivered(self.session, before, limit, now=now, resweep=resweep)
 
 
 _OUTBOX_FIELDS = tuple(c.name for c in outbox_table.columns if c.name != "id")

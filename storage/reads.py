@@ -16,6 +16,7 @@ strict mode, the tests', refuses it loudly).
 from __future__ import annotations
 
 import copy
+from datetime import datetime, timedelta
 from itertools import count
 from typing import Any
 
@@ -75,6 +76,11 @@ class BufferedOutbox(SqlRepository[OutboxMessage]):
 
     async def delete(self, obj: OutboxMessage) -> None:
         raise ReadOnlyViolation("a read-only unit of work deletes an outbox row")
+
+    async def prune_delivered(
+        self, before: datetime, limit: int, *, now: datetime, resweep: timedelta
+    ) -> int:
+        raise ReadOnlyViolation("a read-only unit of work deletes outbox rows")
 
 
 class BufferedConversations(SqlRepository[ConversationState]):

@@ -702,6 +702,18 @@ processed_updates = sa.Table(
     sa.Column("processed_at", UTCDateTime, index=True),
 )
 
+# Where a retention job's walk stopped, by job name ("outbox": delivered outbox rows
+# older than the retention are forgotten a bounded batch a tick, in id order from
+# here; storage/outbox_retention.py). Migration 0027.
+retention_cursors = sa.Table(
+    "retention_cursors",
+    metadata,
+    sa.Column("name", sa.String(32), primary_key=True),
+    sa.Column("after_id", sa.BigInteger, nullable=False, default=0),
+    sa.Column("pass_started_at", UTCDateTime),
+    sa.Column("caught_up", sa.Boolean, nullable=False, default=False),
+)
+
 stored_updates = sa.Table(
     "stored_updates",
     metadata,

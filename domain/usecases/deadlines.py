@@ -26,6 +26,7 @@ from domain.usecases.alerts import daily_digest
 from domain.usecases.common import load, milestone_with_contract
 from domain.usecases.contracts import milestone_parties, offer_end_when_settled, parties
 from domain.usecases.job_expiry import ask_still_hiring, close_unanswered
+from domain.usecases.outbox_retention import prune_delivered_outbox
 from domain.usecases.reviews import reveal
 from domain.usecases.settlement import settle
 from domain.usecases.updates import prune_processed_updates
@@ -38,6 +39,7 @@ __all__ = [
     "dispute_deadlines_due",
     "expire_offers",
     "nudge_stalled_escrow",
+    "prune_delivered_outbox",
     "prune_processed_updates",
     "remind_admins_of_disputes",
     "reveal_due_reviews",
@@ -337,7 +339,8 @@ async def nudge_stalled_escrow(
 
 
 # What the scheduler's tick runs, in this order, each in its own unit of work.
-# The daily digest and the pruning of old update ids are defined elsewhere.
+# The daily digest, the pruning of old update ids and of delivered outbox rows are
+# defined elsewhere.
 DEADLINES = (
     auto_release_due,
     # Hourly contracts: weeks that ended become invoices, the new week's escrow is
@@ -363,4 +366,5 @@ DEADLINES = (
     badges.expire_rising_talent,
     daily_digest,
     prune_processed_updates,
+    prune_delivered_outbox,
 )
