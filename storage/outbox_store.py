@@ -78,7 +78,8 @@ UNDELIVERED = (PENDING, SENDING)
 DEFAULT_LEASE_S = 6.0  # a crashed sender's rows wait this long; live senders renew theirs
 MAX_ERROR_CHARS = 1000
 CANDIDATE_FACTOR = 3
-FANOUT_CHUNK = 500  # recipients a fan-out is expanded by, in one transaction
+FANOUT_CHUNK = 250  # recipients a fan-out is expanded by, in one transaction (a few ms
+# of the writer lock on SQLite: a publish in the same process may queue behind it)
 FANOUT_LOW_WATER = 500  # expand when fewer alert rows than this wait
 _CHAT = struct.Struct("<q")  # a packed recipient: a chat id, 8 bytes little-endian
 
