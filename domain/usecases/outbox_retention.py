@@ -26,12 +26,15 @@ from datetime import timedelta
 from domain.config import MarketConfig
 from domain.ports import Clock, UnitOfWork
 
-# Rows read (and at most deleted) per scheduler tick (every 30 s by default):
-# up to ~5.8 million a day, while the writer lock is held for a short batch.
-PRUNE_BATCH = 2_000
+# Rows read (and at most deleted) per scheduler tick (every 30 s by default): up to
+# ~2.9 million a day, above what Telegram lets a bot send (30 a second), while a
+# full batch holds SQLite's writer lock ~30 ms (load 4).
+PRUNE_BATCH = 1_000
 # Once a walk has caught up, a new one from the oldest row starts at most this
-# often: rows kept then (a screen, a chat's newest message) may go by now.
-RESWEEP = timedelta(days=1)
+# often, to take the rows kept then that may go by now (a screen the conversation
+# left, a message a newer one followed): it re-reads every row kept (about one a
+# chat), so not daily.
+RESWEEP = timedelta(days=7)
 
 
 async def prune_delivered_outbox(

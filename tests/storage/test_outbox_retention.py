@@ -1,8 +1,8 @@
 """Forgetting delivered outbox rows (storage/outbox_retention.py,
 domain/usecases/outbox_retention.py), on SQLite and PostgreSQL: what goes and
 what stays, the batch bound, the walk resuming where it stopped and starting
-again once a day, the shared payloads and fan-outs left intact, and the plans
-(a primary-key range and index probes, not a scan of the outbox)."""
+again from the oldest row (RESWEEP), the shared payloads and fan-outs left
+intact, and the plans (a primary-key range and index probes, not a scan)."""
 
 from __future__ import annotations
 
@@ -94,12 +94,12 @@ async def test_old_final_rows_go_recent_undelivered_screens_and_newest_messages_
     assert await prune(any_db, clock) == 0  # nothing more, and nothing read twice
 
     # The conversation moves on; a newer message of b's chat follows its newest. Both
-    # rows kept may go now: the next walk from the oldest row, a day after the last,
-    # takes them (and the rows delivered since, once old enough).
+    # rows kept may go now: the next walk from the oldest row, RESWEEP after the last
+    # began, takes them (and the rows delivered since, once old enough).
     await screen(any_db, a, None)
     await insert(any_db, {"chat_id": b, "status": "sent", "message_id": 10, "created_at": old})
-    clock.advance(hours=23)
-    assert await prune(any_db, clock) == 0  # the walk waits for newer rows to age
+    clock.advance(seconds=RESWEEP.total_seconds() - 3600)
+    assert await prune(any_db, clock) == 0  # the walk keeps to rows it has not read
     async with any_db.uow() as uow:
         await uow.session.execute(
             sa.update(outbox).where(outbox.c.id.in_([ids[3], ids[4]])).values(status="sent")
@@ -135,7 +135,7 @@ async def test_a_batch_reads_at_most_its_limit_and_the_walk_resumes_where_it_sto
     assert len(doomed) == 9
 
 
-async def test_a_new_walk_starts_once_a_day_after_the_last_caught_up(
+async def test_a_new_walk_starts_a_resweep_after_the_last_began_once_caught_up(
     any_db: Database, clock: ManualClock
 ) -> None:
     old = clock.now() - OLD
