@@ -11,6 +11,7 @@ import pytest
 import sqlalchemy as sa
 
 from bot.config import SettingsError, load_settings
+from bot.scheduler import Scheduler
 from domain.config import MarketConfig
 from domain.usecases.deadlines import DEADLINES
 from domain.usecases.outbox_retention import prune_delivered_outbox
@@ -51,6 +52,21 @@ async def test_the_tick_forgets_delivered_rows_older_than_the_retention_only(any
     # The bot goes on as before.
     await h.send(carol, "/help")
     assert h.texts(carol)[-1] == h.texts(carol)[-2]
+
+
+async def test_the_bots_scheduler_runs_it(any_db, clock, config):
+    """bot/scheduler.py's tick (as `gigbot run` wires it: the engine's tick) prunes,
+    and counts the rows as things done."""
+    h = Harness(any_db, clock, config)
+    carol = await client(h)
+    await h.send(carol, "/help")
+    before = await rows(any_db)
+    clock.advance(days=31)
+    scheduler = Scheduler(h.engine.tick, interval_s=30)
+    done = await scheduler.tick_once()
+    left = await rows(any_db)
+    assert scheduler.failures == 0 and 0 < len(left) < len(before)
+    assert done >= len(before) - len(left)
 
 
 async def test_an_old_button_whose_rows_are_gone_is_stale_not_an_error(any_db, clock, config):
