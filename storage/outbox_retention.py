@@ -41,6 +41,7 @@ from storage.tables import conversations, outbox, retention_cursors
 
 NAME = "outbox"
 FINAL = (SENT, FAILED, UNREACHABLE)
+FUTURE_SLACK = timedelta(days=1)  # clocks of several processes may differ this much
 
 
 def _final(status: sa.ColumnElement[str]) -> sa.ColumnElement[bool]:
@@ -77,9 +78,13 @@ def deletable(row: sa.Table | sa.Alias, before: datetime) -> sa.ColumnElement[bo
     )
 
 
-def window_statement(after: int, limit: int, before: datetime) -> sa.Select:
+def window_statement(
+    after: int, limit: int, before: datetime, now: datetime | None = None
+) -> sa.Select:
     """The next `limit` rows after `after` in id order: how many, the last id, and
-    the first id not old enough (None: all are)."""
+    the first id not old enough (None: all are). A row dated more than FUTURE_SLACK
+    after `now` (a clock that was wrong) does not stop the walk — it would stall it
+    until that date — but is stepped over, kept, and read again by the next walk."""
     rows = (
         sa.select(outbox.c.id, outbox.c.created_at)
         .where(outbox.c.id > after)
@@ -87,7 +92,10 @@ def window_statement(after: int, limit: int, before: datetime) -> sa.Select:
         .limit(limit)
         .subquery("walk")
     )
-    recent = sa.case((rows.c.created_at >= before, rows.c.id))
+    young = rows.c.created_at >= before
+    if now is not None:
+        young = sa.and_(young, rows.c.created_at <= now + FUTURE_SLACK)
+    recent = sa.case((young, rows.c.id))
     return sa.select(sa.func.count(), sa.func.max(rows.c.id), sa.func.min(recent))
 
 
@@ -127,7 +135,7 @@ async def prune_delivered(
     if caught_up and (started is None or started <= now - resweep):
         after, started, caught_up = 0, now, False  # a new walk from the oldest row
     count, last, first_recent = (
-        await session.execute(window_statement(after, limit, before))
+        await session.execute(window_statement(after, limit, before, now))
     ).one()
     deleted = 0
     if first_recent is not None:  # the walk reached rows not old enough: it waits there

@@ -135,6 +135,23 @@ async def test_a_batch_reads_at_most_its_limit_and_the_walk_resumes_where_it_sto
     assert len(doomed) == 9
 
 
+async def test_a_row_dated_in_the_future_does_not_stall_the_walk(
+    any_db: Database, clock: ManualClock
+) -> None:
+    old = clock.now() - OLD
+    future = clock.now() + timedelta(days=400)  # written by a process with a wrong clock
+    ids = await insert(
+        any_db,
+        {"chat_id": 3, "status": "sent", "created_at": old},
+        {"chat_id": 3, "status": "sent", "created_at": future},
+        {"chat_id": 3, "status": "sent", "created_at": old},
+        {"chat_id": 3, "status": "sent", "created_at": clock.now()},
+        {"chat_id": 3, "status": "sent", "created_at": old},
+    )
+    assert await prune(any_db, clock) == 2  # stepped over the future row, stopped at now
+    assert await ids_left(any_db) == ids[1:2] + ids[3:]
+
+
 async def test_a_new_walk_starts_a_resweep_after_the_last_began_once_caught_up(
     any_db: Database, clock: ManualClock
 ) -> None:
@@ -254,7 +271,7 @@ async def test_the_batch_reads_a_key_range_and_probes_indexes(
     before = clock.now() - CONFIG.outbox_keep
     start: int = 2_000
     statements = [
-        window_statement(start, 100, before),
+        window_statement(start, 100, before, clock.now()),
         delete_statement(start, start + 100, before, any_db.dialect),
     ]
     async with any_db.uow() as uow:
