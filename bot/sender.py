@@ -58,6 +58,7 @@ BACKOFF_CAP_S = 60.0
 MARK_RETRIES = 5  # recording an outcome is retried: a lost mark would mean a repeat
 URGENT = 0  # the priority of replies to the person acting (handlers.context.REPLY)
 URGENT_EXTRA = 8  # replies claimed beyond max_in_flight when it is full
+EXPAND_IDLE_S = 0.25  # after a look found no fan-out to expand, the next waits this long
 
 
 def backoff_s(attempts: int) -> float:
@@ -96,6 +97,7 @@ class OutboxSender:
     ) -> None:
         self.store = OutboxStore(database, lease_s=lease_s)
         self.fanout_chunk = fanout_chunk  # alerts expanded into rows at a time
+        self._next_expand = 0.0  # monotonic time of the next look for a fan-out
         self.renew_every_s = lease_s / 3 if renew_every_s is None else renew_every_s
         # Less than this left on a row's lease right before its call: renew it first.
         self._lease_margin = timedelta(seconds=lease_s / 3)
@@ -125,7 +127,9 @@ class OutboxSender:
     # -- control ---------------------------------------------------------------------
 
     def wake(self) -> None:
-        """Look for new rows now (called after each committed update)."""
+        """Look for new rows now (called after each committed update), and for a new
+        fan-out too (deliveries wake the loop without this)."""
+        self._next_expand = 0.0
         self._idle.clear()
         self._wake.set()
 
@@ -218,12 +222,20 @@ class OutboxSender:
     async def _expand(self) -> bool:
         """Few rows due: expand the oldest fan-out's next chunk of alerts into rows,
         if few alert rows wait (storage/outbox_store.py). A failure is logged and
-        retried at the next round; replies and notifications go on meanwhile."""
+        retried at the next round; replies and notifications go on meanwhile.
+        After a round with nothing to expand the next look waits EXPAND_IDLE_S (or
+        a wake()): the loop comes by after every few deliveries, and a look is a
+        read transaction."""
+        now = time.monotonic()
+        if now < self._next_expand:
+            return False
         try:
-            return bool(await self.store.expand(self.fanout_chunk))
+            taken = await self.store.expand(self.fanout_chunk)
         except Exception:
             log.exception("expanding an alert fan-out failed")
-            return False
+            taken = 0
+        self._next_expand = 0.0 if taken else now + EXPAND_IDLE_S
+        return bool(taken)
 
     def _delivered(self, task: asyncio.Task[None]) -> None:
         self._tasks.pop(task, None)

@@ -102,3 +102,24 @@ async def test_two_senders_share_the_expansion_without_repeating_an_alert(any_db
         await second.dispose()
     assert Counter(telegram.received) == Counter((i, f"job {j}") for i in ids for j in range(2))
     assert await _empty(any_db)
+
+
+async def test_an_empty_look_for_fanouts_is_not_repeated_until_a_wake(db, clock):
+    """Deliveries wake the loop every few rows; after a look found no fan-out to
+    expand, the next waits EXPAND_IDLE_S — unless a commit wakes the sender."""
+    sender = OutboxSender(db, Telegram(), FAST)
+    looks = 0
+    expand = sender.store.expand
+
+    async def counted(*args: object, **kwargs: object) -> int:
+        nonlocal looks
+        looks += 1
+        return await expand(*args, **kwargs)  # type: ignore[arg-type]
+
+    sender.store.expand = counted  # type: ignore[method-assign]
+    assert not await sender._expand() and looks == 1
+    assert not await sender._expand() and looks == 1  # within EXPAND_IDLE_S: no look
+    await _world(db, [1, 2, 3])
+    sender.wake()  # the publish's commit
+    assert await sender._expand() and looks == 2
+    assert await sender._expand() and looks == 3  # found work: look again at once
