@@ -25,7 +25,11 @@ the same run. The latency of queries with and without words is also printed
 apart (one at a time).
 
 Measurements, each bounded by --time-limit seconds:
-1. one query at a time: queries/s and latency are the query's own cost;
+1. one query at a time: queries/s and latency are the query's own cost; then the
+   same on the writer's units of work (`db.uow`, no other writer), the way the bot
+   runs /jobs on PostgreSQL (Engine's reader_factory is SQLite's only): there a
+   search sets PostgreSQL's planner settings itself, one round trip more than on
+   the reader's connections, which are opened with them (storage/planner.py);
 2. --concurrency queries at once: queries/s under load (latency includes waiting);
 3. beside a writer (issue 16, part 2): one query at a time while a writer loop
    commits continuously (one outbox row a transaction) — the reader's p95, and
@@ -225,6 +229,7 @@ async def measure(backend: str, server: str | None, args: argparse.Namespace) ->
         before: dict[str, float] = {}
         with MemoryPeak(args.trace_memory) as memory:
             one = await run_queries(uows, queries, 1, args.time_limit, kinds)
+            _, _, on_writer, _ = await run_queries(db.uow, queries, 1, args.time_limit)
             many = await run_queries(uows, queries, args.concurrency, args.time_limit)
             if args.baseline:
                 old_kinds = {True: Latencies(), False: Latencies()}
@@ -252,6 +257,7 @@ async def measure(backend: str, server: str | None, args: argparse.Namespace) ->
         **kinds[True].figures("words_"),
         **kinds[False].figures("bare_"),
         "matches": matches / done if done else 0.0,
+        **on_writer.figures("u_"),
         **before,
         "many_rate": many_done / many_wall if many_wall else 0.0,
         **many_latencies.figures("many_"),
@@ -299,6 +305,8 @@ def report(args: argparse.Namespace, results: dict[str, dict[str, float]]) -> in
             Row("words_p95", "    p95 ms", "{:.1f}"),
             Row("bare_p50", "  without words p50 ms", "{:.1f}"),
             Row("bare_p95", "    p95 ms", "{:.1f}"),
+            Row("u_p50", "  on the writer's uow: p50", "{:.1f}"),
+            Row("u_p95", "    p95 ms", "{:.1f}"),
             Row("many_rate", f"{args.concurrency} at once: queries/s", "{:.1f}"),
             *latency_rows("many_"),
             *(

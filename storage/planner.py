@@ -10,18 +10,24 @@ common a word, a skill or a category is; PostgreSQL plans them well only with:
 - `random_page_cost = 1.1`: the tables are in memory, and at the default 4 an index
   walk is priced as a disk seek each row: the planner walked every job by pk_jobs for
   "python" in design (17-50 ms at 100k, none found) rather than the category's jobs
-  (~6 ms), and counted a skill's jobs by merging all of pk_jobs (~10 ms) rather than
-  probing jobs for the skill's rows (~2 ms).
+  (~6 ms), and counted a skill's jobs (up to 1,000) by merging pk_jobs rather than
+  probing jobs for the skill's rows: ~10 -> ~2 ms for a skill of ~5,000 jobs (the
+  commonest, ~10,000 jobs each, still merge at 1.1: ~7 ms).
 
 How they are applied (SEARCH_SETTINGS):
 
 - Connections opened for reading (`Database.read_uow` on PostgreSQL:
   storage/database.py) carry them from the start (asyncpg `server_settings`), so a
-  search there costs no statement for them. Every read there is planned with them;
-  for the other reads (a row by primary key, a user's rows by an index) they change no
-  plan, and re-planning such a statement costs tens of microseconds.
+  search there costs no statement for them. Every read there is planned with them:
+  random_page_cost changes no plan of a read by primary key or a short index range,
+  but each statement is planned for its values every time it runs — ~0.1 ms more for
+  the actor's three-table join by primary key (measured: 0.15-0.21 -> 0.26-0.31 ms a
+  run), and more for a statement with a large bound array (the alert audience binds
+  its candidates in a CTE instead: storage/search.py). The bot on PostgreSQL reads on
+  the writer's connections today (Engine's reader_factory is SQLite's only): only
+  what runs on read_uow there (the benchmarks, tests) pays it.
 - A search on any other connection (a writing unit of work) sets them for its own
-  transaction, in one round trip (`search_settings`), as before.
+  transaction, in one round trip (`search_settings`).
 
 A statement that needs a plan kind ruled out (the services' walk: planner_off) turns
 it off around that statement only, in one round trip each way.
