@@ -24,7 +24,8 @@ Callback data (prefix "svc", handlers.prefixes.SERVICE):
   "svc:drop_package::<tier>", "svc:packages_done", "svc:add_extra",
   "svc:drop_extra::<n>", "svc:extras_done", "svc:extra_days::<delta>",
   "svc:drop_sample::<n>", "svc:samples_done", "svc:drop_question::<n>",
-  "svc:questions_done", "svc:publish", "svc:sections", "svc:fix_section::<section>"
+  "svc:questions_done", "svc:publish", "svc:sections", "svc:fix_section::<section>",
+  "svc:back" (one screen back), "svc:back::preview" (from the sections to the preview)
 """
 
 from __future__ import annotations
@@ -120,6 +121,27 @@ EXTRA_DAY_CHOICES = ("0", "-1", "-2", "1")
 
 def _cancel(t: Translator) -> Button:
     return button(t.plain("btn.cancel"), PREFIX.data("cancel"))
+
+
+def _back(t: Translator, arg: str | None = None) -> Button:
+    return button(t.plain("svc.btn.back"), PREFIX.data("back", arg=arg))
+
+
+def _goes_back(draft: dict[str, Any], step: str) -> bool:
+    """Is there somewhere to go back to from `step`? Within a package or an extra
+    being typed, always (its previous question, or its list); in a new service's
+    wizard, from every section but the first; changing one section from the
+    preview, to the preview. Changing a saved service has Cancel for that."""
+    if step.startswith(("pkg_", "extra_")):
+        return True
+    mode = _mode(draft)
+    return mode == "fix" or (mode == "new" and step != SECTIONS[0])
+
+
+def _nav(t: Translator, draft: dict[str, Any], step: str, cancel: bool = True) -> list[Button]:
+    """The bottom row of a wizard screen: Back (where it goes somewhere) and Cancel."""
+    back = _back(t) if _goes_back(draft, step) else None
+    return [b for b in (back, _cancel(t) if cancel else None) if b is not None]
 
 
 def _mode(draft: dict[str, Any]) -> str:
@@ -229,11 +251,11 @@ async def ask(ctx: Context, section: str, draft: dict[str, Any]) -> None:
         if _mode(draft) != "new" and draft.get(section):
             current = shorten(str(draft[section]), 300)
             text = join([text, Html(""), t("svc.current_value", value=current)])
-        await ctx.edit(text, keyboard(_cancel(t)))
+        await ctx.edit(text, [_nav(t, draft, section)])
     elif section == "category":
         await ctx.set_state(ServiceStep.CATEGORY, draft)
         cats = category_buttons(t, draft.get("category"), lambda c: PREFIX.data("category", arg=c))
-        await ctx.edit(t("svc.ask_category"), [*rows(cats, 2), [_cancel(t)]])
+        await ctx.edit(t("svc.ask_category"), [*rows(cats, 2), _nav(t, draft, "category")])
     elif section == "skills":
         await ctx.set_state(ServiceStep.SKILLS, draft)
         text, kb = _skills_view(ctx, draft)
@@ -259,7 +281,7 @@ def _skills_view(ctx: Context, draft: dict[str, Any]) -> tuple[Html, Keyboard]:
     shown = skill_names(t, draft.get("skills") or []) or t.plain("svc.none_yet")
     text = join([t("svc.ask_skills", max=jobs.MAX_SKILLS), t("svc.skills_chosen", skills=shown)])
     done = button(t.plain("svc.btn.skills_done"), PREFIX.data("skills_done"))
-    return text, [*rows(toggles, 2), [done], [_cancel(t)]]
+    return text, [*rows(toggles, 2), [done], _nav(t, draft, "skills")]
 
 
 def _package_tier(draft: dict[str, Any]) -> str:
@@ -288,11 +310,11 @@ async def ask_package(ctx: Context, draft: dict[str, Any]) -> None:
     else:
         at, key, params = ServiceStep.PKG_REVISIONS, "svc.ask_pkg_revisions", {}
     await ctx.set_state(at, draft)
-    kb: Keyboard = [[_cancel(t)]]
+    kb: Keyboard = [_nav(t, draft, at)]
     if at is ServiceStep.PKG_REVISIONS:
         kb = [
             [button(n, PREFIX.data("revisions", arg=n)) for n in ("0", "1", "2", "3")],
-            [_cancel(t)],
+            _nav(t, draft, at),
         ]
     await ctx.edit(join([t("svc.pkg_header", tier=tier), t(key, **params)]), kb)
 
@@ -334,7 +356,7 @@ async def show_packages(ctx: Context, draft: dict[str, Any], notice: Html | None
     if packages:
         kb.append([button(_done_label(t, draft), PREFIX.data("packages_done"))])
     if _mode(draft) != "svc":
-        kb.append([_cancel(t)])
+        kb.append(_nav(t, draft, "packages"))
     await ctx.edit(join(lines), kb)
 
 
@@ -351,6 +373,7 @@ async def show_extras(ctx: Context, draft: dict[str, Any], notice: Html | None =
     await _show_list_section(
         ctx,
         draft,
+        "extras",
         lines,
         notice,
         drop=[PREFIX.data("drop_extra", arg=str(i)) for i in range(1, len(extras) + 1)],
@@ -364,12 +387,15 @@ async def ask_extra(ctx: Context, draft: dict[str, Any]) -> None:
     extra: dict[str, Any] = draft.get("extra") or {}
     if "title" not in extra:
         await ctx.set_state(ServiceStep.EXTRA_TITLE, draft)
-        await ctx.edit(t("svc.ask_extra_title", max=rules.EXTRA_TITLE_MAX), keyboard(_cancel(t)))
+        await ctx.edit(
+            t("svc.ask_extra_title", max=rules.EXTRA_TITLE_MAX),
+            [_nav(t, draft, ServiceStep.EXTRA_TITLE)],
+        )
     elif "price" not in extra:
         await ctx.set_state(ServiceStep.EXTRA_PRICE, draft)
         await ctx.edit(
             t("svc.ask_extra_price", title=extra["title"], currency=ctx.config.currency),
-            keyboard(_cancel(t)),
+            [_nav(t, draft, ServiceStep.EXTRA_PRICE)],
         )
     else:
         await ctx.set_state(ServiceStep.EXTRA_DAYS, draft)
@@ -377,7 +403,9 @@ async def ask_extra(ctx: Context, draft: dict[str, Any]) -> None:
             button(t.plain(f"svc.btn.extra_days.{d}"), PREFIX.data("extra_days", arg=d))
             for d in EXTRA_DAY_CHOICES
         ]
-        await ctx.edit(t("svc.ask_extra_days"), [*rows(choices, 2), [_cancel(t)]])
+        await ctx.edit(
+            t("svc.ask_extra_days"), [*rows(choices, 2), _nav(t, draft, ServiceStep.EXTRA_DAYS)]
+        )
 
 
 async def show_samples(ctx: Context, draft: dict[str, Any], notice: Html | None = None) -> None:
@@ -391,6 +419,7 @@ async def show_samples(ctx: Context, draft: dict[str, Any], notice: Html | None 
     await _show_list_section(
         ctx,
         draft,
+        "samples",
         lines,
         notice,
         drop=[PREFIX.data("drop_sample", arg=str(i)) for i in range(1, len(samples) + 1)],
@@ -407,6 +436,7 @@ async def show_questions(ctx: Context, draft: dict[str, Any], notice: Html | Non
     await _show_list_section(
         ctx,
         draft,
+        "questions",
         lines,
         notice,
         drop=[PREFIX.data("drop_question", arg=str(i)) for i in range(1, len(questions) + 1)],
@@ -417,6 +447,7 @@ async def show_questions(ctx: Context, draft: dict[str, Any], notice: Html | Non
 async def _show_list_section(
     ctx: Context,
     draft: dict[str, Any],
+    section: str,
     lines: list[str],
     notice: Html | None,
     drop: list[str],
@@ -425,7 +456,7 @@ async def _show_list_section(
 ) -> None:
     """A list section's screen (extras, samples, questions): the notice, the lines, a 🗑
     button an item (`drop`: their data), `add` (while there is room), Continue / Skip /
-    Done, and Cancel but when changing a saved service."""
+    Done, and Back and Cancel but when changing a saved service."""
     t = ctx.t
     if notice is not None:
         lines = [notice, Html(""), *lines]
@@ -434,7 +465,7 @@ async def _show_list_section(
         kb.append([add])
     kb.append([button(_done_label(t, draft, not drop), done)])
     if _mode(draft) != "svc":
-        kb.append([_cancel(t)])
+        kb.append(_nav(t, draft, section))
     await ctx.edit(join(lines), kb)
 
 
@@ -443,11 +474,11 @@ async def show_preview(ctx: Context, draft: dict[str, Any]) -> None:
     await ctx.set_state(ServiceStep.PREVIEW, draft)
     t = ctx.t
     text = join([t("svc.preview_title"), Html(""), preview_card(ctx, draft)])
-    kb = keyboard(
-        button(t.plain("svc.btn.publish"), PREFIX.data("publish")),
-        button(t.plain("svc.btn.edit"), PREFIX.data("sections")),
-        _cancel(t),
-    )
+    kb: Keyboard = [
+        [button(t.plain("svc.btn.publish"), PREFIX.data("publish"))],
+        [button(t.plain("svc.btn.edit"), PREFIX.data("sections"))],
+        _nav(t, draft, ServiceStep.PREVIEW),
+    ]
     await ctx.edit(text, kb)
 
 
@@ -892,9 +923,66 @@ async def sections_pressed(ctx: Context) -> None:
     _draft(ctx, "preview")
     await ctx.edit(
         ctx.t("svc.which_section"),
-        [*_section_menu(ctx.t, lambda s: PREFIX.data("fix_section", arg=s)), [_cancel(ctx.t)]],
+        [
+            *_section_menu(ctx.t, lambda s: PREFIX.data("fix_section", arg=s)),
+            [_back(ctx.t, PREVIEW_AGAIN), _cancel(ctx.t)],
+        ],
     )
     ctx.answer()
+
+
+# Back from the preview's list of sections: the preview again.
+PREVIEW_AGAIN = "preview"
+PACKAGE_QUESTIONS = ("name", "included", "price", "delivery_days")
+EXTRA_QUESTIONS = ("title", "price")
+
+
+@PREFIX.on("back", wizard=True)
+async def back_pressed(ctx: Context) -> None:
+    draft = _draft(ctx)
+    step = ctx.state.step if ctx.state else ""
+    if _arg(ctx) == PREVIEW_AGAIN and step == ServiceStep.PREVIEW:
+        await show_preview(ctx, draft)
+    else:
+        await _go_back(ctx, draft, step)
+    ctx.answer()
+
+
+async def _go_back(ctx: Context, draft: dict[str, Any], step: str) -> None:
+    """One screen back, nothing typed lost but the answer being taken back: within a
+    package or an extra its previous question (or, before its first, the list);
+    in a new service's wizard the previous section; changing one section of a new
+    service, its preview."""
+    if not _goes_back(draft, step):
+        raise StaleButton()
+    if step.startswith("pkg_"):
+        pkg = dict(draft.get("pkg") or {})
+        answered = [q for q in PACKAGE_QUESTIONS if q in pkg]
+        if answered:
+            pkg.pop(answered[-1])
+            await ask_package(ctx, draft | {"pkg": pkg})
+            return
+        if draft.get("packages") or _mode(draft) != "new":
+            await show_packages(ctx, draft)
+            return
+        step = "packages"  # the first package's first question: the section before
+    elif step.startswith("extra_"):
+        extra = dict(draft.get("extra") or {})
+        answered = [q for q in EXTRA_QUESTIONS if q in extra]
+        if answered:
+            extra.pop(answered[-1])
+            await ask_extra(ctx, draft | {"extra": extra})
+        else:
+            await show_extras(ctx, draft)
+        return
+    if _mode(draft) == "fix":
+        await show_preview(ctx, draft)
+    elif step == ServiceStep.PREVIEW:
+        await ask(ctx, SECTIONS[-1], draft)
+    elif step in SECTIONS and step != SECTIONS[0]:
+        await ask(ctx, SECTIONS[SECTIONS.index(step) - 1], draft)
+    else:
+        raise StaleButton()
 
 
 @PREFIX.on("fix_section", wizard=True)

@@ -7,7 +7,15 @@ from __future__ import annotations
 
 import pytest
 
-from domain.services import MAX_LIVE_SERVICES, Service, ServiceStatus
+from domain.services import (
+    DESCRIPTION_MAX,
+    DESCRIPTION_MIN,
+    MAX_LIVE_SERVICES,
+    TITLE_MAX,
+    TITLE_MIN,
+    Service,
+    ServiceStatus,
+)
 from handlers.events import IncomingFile
 from handlers.i18n import translator
 from handlers.service_views import buy_buttons
@@ -425,3 +433,85 @@ async def test_the_largest_service_card_is_delivered_whole(h, db, clock, config)
         f"Service #{service_id}" in shown
         and "T&lt;b&gt;" in h.chat(felix)[-2].html + h.last(felix).html
     )
+
+
+BACK = {"en": "‹ Back", "ru": "‹ Назад"}
+
+
+@pytest.mark.parametrize("lang", ["en", "ru"])
+async def test_back_goes_one_screen_back_and_keeps_what_was_typed(h, lang):
+    """The wizard's ‹ Back: the previous section in a new service (never from the
+    first), the previous question inside a package or an extra (an answer taken
+    back, the others kept), the list before a package's first question, the
+    preview from its sections; what was typed is asked again, not lost."""
+    w, back = WORDS[lang], BACK[lang]
+    t = translator(lang)
+    felix = await seller(h, lang=lang)
+    await start_wizard(h, felix, lang)
+    assert back not in h.last(felix).labels()  # the title: nothing before it
+    await h.send(felix, "A minimalist logo for your brand")
+    assert back in h.last(felix).labels()  # the description
+    await h.press(felix, back)
+    assert h.last(felix).html == t("svc.ask_title", min=TITLE_MIN, max=TITLE_MAX)
+    await h.send(felix, "A bolder logo for your brand")  # the title again, changed
+    await h.send(felix, "I draw clean, memorable logos for small brands, with vector files.")
+    await h.press(felix, back)  # the category → the description
+    assert h.last(felix).html.startswith(
+        t("svc.ask_description", min=DESCRIPTION_MIN, max=DESCRIPTION_MAX)
+    )
+    await h.send(felix, "I draw bold logos for small brands, with vector files and a PNG.")
+    await h.press(felix, category_label(h, felix))
+    await h.send(felix, "logo design, branding")
+    await h.press(felix, w["done"])  # the first package's name is asked
+    await h.press(felix, back)  # no package yet: back to the skills
+    assert w["done"] in h.last(felix).labels()
+    await h.press(felix, w["done"])
+    await h.send(felix, "Basic")
+    await h.send(felix, "Basic: two concepts, vector files and a PNG")
+    await h.send(felix, "50")  # the price; the delivery days are asked
+    await h.press(felix, back)  # the price again (the name and contents kept)
+    assert h.last(felix).html.endswith(t("svc.ask_pkg_price", currency="USD"))
+    await h.send(felix, "60")
+    await h.send(felix, "3")
+    await h.press(felix, "1")  # revisions: the package is in the list
+    assert "$60.00" in h.last(felix).text
+    await h.press(felix, w["add_package"])
+    await h.press(felix, back)  # before the second package's first question: the list
+    assert w["add_package"] in h.last(felix).labels() and "$60.00" in h.last(felix).text
+    await h.press(felix, w["continue"])  # the extras
+    await h.press(felix, w["add_extra"])
+    await h.send(felix, "Source files")
+    await h.press(felix, back)  # the extra's title again
+    await h.send(felix, "Source files (AI, SVG)")
+    await h.send(felix, "20")
+    await h.press(felix, w["faster"])
+    await h.press(felix, back)  # the extras' list → the packages
+    assert "$60.00" in h.last(felix).text and w["add_package"] in h.last(felix).labels()
+    await h.press(felix, w["continue"])
+    assert "Source files (AI, SVG)" in h.last(felix).text  # the extra was kept
+    for _ in range(3):  # extras → samples → questions → the preview
+        await h.press(felix, w["continue"] if "Source" in h.last(felix).text else w["skip"])
+    await h.press(felix, back)  # the preview → the questions
+    await h.press(felix, w["skip"])
+    await h.press(felix, w["edit"])  # the sections to change
+    await h.press(felix, back)  # → the preview, unchanged
+    assert w["publish"] in h.last(felix).labels()
+    await h.press(felix, w["edit"])
+    await h.press(felix, w["title_section"])
+    await h.press(felix, back)  # changing one section: back to the preview
+    await h.press(felix, w["publish"])
+    card = h.last(felix).text
+    assert w["published"] in card and "A bolder logo for your brand" in card
+    assert "$60.00" in card and "Source files (AI, SVG)" in card
+
+
+async def test_back_from_an_old_screen_is_stale(h):
+    felix = await seller(h)
+    await start_wizard(h, felix, "en")
+    await h.send(felix, "A minimalist logo for your brand")
+    old = h.last(felix)
+    await h.send(felix, "I draw clean, memorable logos for small brands, with vector files.")
+    # The description's screen, replaced by the category's (its buttons taken away):
+    await h.press_data(felix, "svc:back", old.message_id)
+    answer = h.last_answer(felix)
+    assert answer is not None and answer.text == translator("en").plain("error.stale_button")
