@@ -361,7 +361,7 @@ class SqlServiceSearch:
 
         async def read(offset: int, limit: int) -> list[int]:
             page = ids.order_by(*order).offset(offset).limit(limit)
-            async with planner_off(self.session, *(off if postgres else ())):
+            async with planner_off(self.session, *off):  # PostgreSQL only
                 return [r[0] for r in await self.session.execute(page)]
 
         return read
