@@ -107,3 +107,18 @@ async def audit(
             created_at=clock.now(),
         )
     )
+
+
+# A service order's paid extra revision (service_orders.REVISION): its milestone
+# follows the order's (service_orders.follow_order), so nothing settles it alone.
+FOLLOWER_KIND = "revision"
+
+
+def refuse_follower(milestone: Milestone) -> None:
+    """A milestone that follows another is never released or refunded on its own
+    (submitting and disputing one refuse it too, each with its own reason)."""
+    if milestone.kind == FOLLOWER_KIND:
+        raise NotAllowed(
+            "order_revision_follows",
+            "A paid extra revision is settled with the order: release or dispute the order.",
+        )

@@ -45,6 +45,7 @@ from domain.fees import Settlement
 from domain.ports import Clock, PaymentGateway, UnitOfWork
 from domain.states import HELD, DisputeStage, DisputeStatus, MilestoneStatus
 from domain.usecases.common import (
+    FOLLOWER_KIND,
     active_user,
     audit,
     load,
@@ -232,7 +233,7 @@ async def open_dispute(
     await active_user(uow, actor_id)
     milestone, contract = await milestone_with_contract(uow, milestone_id)
     require_party(contract, actor_id)
-    if milestone.kind == "revision":  # a service order's paid extra revision follows
+    if milestone.kind == FOLLOWER_KIND:  # a service order's paid extra revision follows
         # the order's milestone (service_orders.follow_order): disputed with it.
         raise NotAllowed(
             "order_revision_dispute", "Open the dispute on the order: the revision follows it."

@@ -27,7 +27,12 @@ from domain.events import (
 from domain.fees import Settlement
 from domain.ports import Clock, PaymentGateway, UnitOfWork
 from domain.states import MILESTONE, ContractStatus
-from domain.usecases.common import active_user, milestone_with_contract, require_party
+from domain.usecases.common import (
+    active_user,
+    milestone_with_contract,
+    refuse_follower,
+    require_party,
+)
 from domain.usecases.contracts import milestone_parties, offer_end_when_settled
 from domain.usecases.hourly import refuse_week
 from domain.usecases.settlement import settle
@@ -129,6 +134,7 @@ async def release(
     milestone, contract = await milestone_with_contract(uow, milestone_id)
     require_party(contract, actor_id, "client")
     await refuse_week(uow, milestone_id, "release")
+    refuse_follower(milestone)
     split = await settle(uow, clock, milestone, contract, milestone.amount, "release", "release")
     uow.emit(
         MilestoneReleased(
@@ -154,6 +160,7 @@ async def refund(
     await active_user(uow, actor_id)
     milestone, contract = await milestone_with_contract(uow, milestone_id)
     side = require_party(contract, actor_id)
+    refuse_follower(milestone)
     if MILESTONE.allows(milestone.status, "refund") and not refund_allowed(
         side, milestone, clock.now().date()
     ):

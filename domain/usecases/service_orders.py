@@ -71,11 +71,11 @@ from domain.services import (
 from domain.states import ContractStatus, MilestoneStatus
 from domain.usecases import payments
 from domain.usecases.blocking import require_contact
-from domain.usecases.common import active_user, load
+from domain.usecases.common import FOLLOWER_KIND, active_user, load
 from domain.usecases.contracts import milestone_parties
 from domain.usecases.settlement import settle
 
-REVISION = "revision"  # the milestone kind of a paid extra revision
+REVISION = FOLLOWER_KIND  # the milestone kind of a paid extra revision ("revision")
 REVISION_TITLE = "Extra revision"  # its stored title; screens show it translated
 ANSWER_MAX = 1000
 BATCH = 100

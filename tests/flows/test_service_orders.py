@@ -198,6 +198,15 @@ async def test_buy_accept_deliver_revise_approve(h, lang):
     card = h.last(felix)
     assert f"2. 🔒 {label('ord.milestone.revision', lang)} — $20.00" in card.text
     assert "#0" not in card.text and not any("#2" in b for b in card.labels())
+    # Forged buttons to settle it alone are refused, in the person's language.
+    await h.press_data(clara, encode("wk", "release", extra.id))
+    await h.press_data(felix, encode("wk", "confirm_refund", extra.id))
+    for who in (clara, felix):
+        answer = h.last_answer(who)
+        refused = label("error.order_revision_follows", lang)
+        assert refused in (h.last(who).text, answer.text if answer else None)
+    async with h.db.uow() as uow:
+        assert await uow.ledger.balance(ledger.escrow_account(extra.id)) == 2_100
     await h.press(clara, label("ord.btn.request_changes", lang))
     await h.send(clara, "Green, please.")
     assert (await order(h, oid)).revisions_used == 2

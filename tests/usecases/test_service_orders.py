@@ -306,6 +306,17 @@ async def test_a_paid_extra_revision_waits_in_escrow_and_adds_one(users, clock, 
         with pytest.raises(NotAllowed) as refused:
             await disputes.open_dispute(uow, clock, CLIENT, rid, "Not the revision I paid for")
     assert refused.value.code == "order_revision_dispute"
+    # Nor released early by the buyer, nor refunded by the seller, on its own.
+    for act in (
+        lambda uow: milestones.release(uow, clock, config, CLIENT, rid),
+        lambda uow: milestones.refund(uow, clock, config, gw, FREELANCER, rid),
+        lambda uow: milestones.refund(uow, clock, config, gw, CLIENT, rid),
+    ):
+        async with db.uow() as uow:
+            with pytest.raises(NotAllowed) as refused:
+                await act(uow)
+        assert refused.value.code == "order_revision_follows"
+    assert (await invariants(db, mid, rid))[ledger.escrow_account(rid)] == REV_PAID
     async with db.uow() as uow:
         await milestones.request_changes(uow, clock, CLIENT, mid, "Greener")
         await milestones.submit_work(uow, clock, config, FREELANCER, mid, "Take 3")
