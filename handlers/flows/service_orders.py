@@ -893,10 +893,16 @@ async def order_refunded(
     buyer = await name_of(scope, contract.client_id)
     seller = await name_of(scope, contract.freelancer_id)
     why = event.why
+    again = why in ("declined", "expired")  # the seller said no, or nothing: buy it later
+
+    def buyer_buttons(t: Translator) -> Keyboard:
+        shown = [_order_button(t, event.order_id)]
+        return keyboard([*shown, order_again_button(t, event.order_id)] if again else shown)
+
     await scope.notify(
         contract.client_id,
         f"ord.refunded.{why}.buyer",
-        buttons=lambda t: keyboard(_order_button(t, event.order_id)),
+        buttons=buyer_buttons,
         name=seller,
         title=contract.title,
         total=total,
@@ -919,6 +925,7 @@ async def order_lapsed(scope: Scope, event: ServiceOrderLapsed) -> None:
     await scope.notify(
         event.client_id,
         "ord.lapsed.buyer",
+        buttons=lambda t: keyboard(order_again_button(t, event.order_id)),
         title=contract.title if contract else "—",
         hours=scope.config.service_accept_hours,
     )

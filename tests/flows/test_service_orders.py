@@ -248,6 +248,9 @@ async def test_decline_refunds_everything(h, lang):
     [call] = await all_of(h, "gateway_calls", key=f"refund:milestone:{mid}")
     assert call.amount == 12_600
     assert "$126.00" in h.last(clara).text
+    # The buyer's notice offers to order it again: the card, this package first.
+    await h.press(clara, label("ord.btn.order_again", lang))
+    assert "A logo &lt;for&gt; your brand" in h.last(clara).html
     await ledger_sums_to_zero(h)
     # A second tap on Accept or Decline changes nothing.
     await h.press_data(felix, encode("ord", "accept", oid))
@@ -267,6 +270,7 @@ async def test_silence_refunds_after_the_acceptance_hours(h):
     await h.tick()
     assert (await order(h, oid)).status is ServiceOrderStatus.EXPIRED
     assert "$126.00" in h.last(clara).text
+    assert label("ord.btn.order_again", "en") in h.last(clara).labels()
     await h.press_data(felix, encode("ord", "accept", oid))  # too late: refused
     assert (await order(h, oid)).status is ServiceOrderStatus.EXPIRED
     await ledger_sums_to_zero(h)
@@ -394,6 +398,11 @@ async def test_an_unpaid_order_is_not_in_the_sellers_lists(h, lang):
         shown = [c.id for c in await queries.my_contracts(uow, felix.id)]
         buyers = [c.id for c in await queries.my_contracts(uow, clara.id)]
     assert shown == [o.contract_id] and len(buyers) == 2
+    # The buyer is told it was dropped, with the way to order it again.
+    dropped = h.last(clara)
+    assert dropped.labels() == [label("ord.btn.order_again", lang)]
+    await h.press(clara, label("ord.btn.order_again", lang))
+    assert "A logo &lt;for&gt; your brand" in h.last(clara).html
 
 
 @pytest.mark.parametrize("lang", ["en", "ru"])
