@@ -76,6 +76,8 @@ class Settings(BaseSettings):
     service_accept_hours: int = Field(24, ge=1, le=168)
     service_auto_complete_days: int = Field(3, ge=1, le=60)
     service_extra_revision_percent: int = Field(20, ge=1, le=100)
+    # Days a freelancer has to answer a partial release before it lapses.
+    partial_offer_days: int = Field(4, ge=1, le=30)
 
     # Telegram's delivery limits (the sender's rate limiter).
     send_rate: float = Field(30, gt=0)  # messages a second, all chats together
@@ -278,6 +280,7 @@ class Settings(BaseSettings):
             service_accept_hours=self.service_accept_hours,
             service_auto_complete_days=self.service_auto_complete_days,
             service_extra_revision_percent=self.service_extra_revision_percent,
+            partial_offer_days=self.partial_offer_days,
             admin_ids=self.admin_ids,
             payments=self.payments,
             update_dedup_hours=self.update_dedup_hours,

@@ -45,6 +45,9 @@ class MarketConfig:
     service_accept_hours: int = 24
     service_auto_complete_days: int = 3
     service_extra_revision_percent: int = 20
+    # Days the freelancer has to answer a partial release (domain/usecases/bonus.py):
+    # unanswered, the offer lapses and the work is under review again.
+    partial_offer_days: int = 4
     admin_ids: frozenset[int] = field(default_factory=frozenset)
     payments: str = "sandbox"
     # An update id seen again within this many hours is a duplicate; later, a new

@@ -811,6 +811,17 @@ class PartialReleaseOffered(MilestoneEvent):
 
 
 @event
+class PartialReleaseWithdrawn(MilestoneEvent):
+    """A partial release taken back by the client, or lapsed unanswered (`lapsed`):
+    the work is under review again, released by itself at `auto_release_at`."""
+
+    kind = "partial_release_withdrawn"
+    share: int
+    lapsed: bool
+    auto_release_at: str  # ISO
+
+
+@event
 class PartialReleaseAccepted(MilestoneEvent):
     kind = "partial_release_accepted"
     share: int

@@ -169,6 +169,10 @@ MILESTONE = Machine[MilestoneStatus](
         (M.PARTIAL, "accept_partial"): M.SPLIT,
         (M.PARTIAL, "dispute"): M.DISPUTED,  # declined (or either party disputes)
         (M.PARTIAL, "freeze"): M.FROZEN,
+        # The client takes the offer back, or nobody answered it in time: the work
+        # is under review again, with its clock.
+        (M.PARTIAL, "withdraw_partial"): M.SUBMITTED,
+        (M.PARTIAL, "lapse_partial"): M.SUBMITTED,
         (M.PENDING, "start_funding"): M.FUNDING,
         (M.FUNDING, "start_funding"): M.FUNDING,  # a new payment attempt after a failure
         (M.PENDING, "fund"): M.FUNDED,

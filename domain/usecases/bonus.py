@@ -15,16 +15,27 @@ than the amount) with a reason; the milestone waits (PARTIAL, the auto-release
 clock stopped). The freelancer accepts (split settlement through the one fee
 rule: the rest and its client fee go back to the client as a refund gateway
 call) or declines (the milestone is disputed through the dispute machinery,
-with its clock; the reason says what was offered).
+with its clock; the reason says what was offered). The offer stands
+config.partial_offer_days (kept in the milestone's `auto_release_at` while it
+waits: the one clock a milestone has); the client may take it back before, and
+unanswered it lapses (`lapse_partial_offers`, a deadline). Either way the work
+is under review again with a fresh review window, as after a submission.
 """
 
 from __future__ import annotations
+
+from datetime import timedelta
 
 from domain import validation
 from domain.config import MarketConfig
 from domain.entities import Contract, Milestone, Payment
 from domain.errors import NotAllowed, ValidationError
-from domain.events import BonusPaid, PartialReleaseAccepted, PartialReleaseOffered
+from domain.events import (
+    BonusPaid,
+    PartialReleaseAccepted,
+    PartialReleaseOffered,
+    PartialReleaseWithdrawn,
+)
 from domain.fees import Settlement
 from domain.ports import Clock, PaymentGateway, UnitOfWork
 from domain.states import ContractStatus, MilestoneStatus
@@ -115,9 +126,11 @@ async def offer_partial(
     milestone_id: int,
     share: int,
     reason: str,
+    config: MarketConfig | None = None,
 ) -> Milestone:
     """The client offers `share` (more than zero, less than the amount) of submitted
-    work, with a reason; the review clock stops until the freelancer decides."""
+    work, with a reason; the review clock stops until the freelancer decides, for
+    config.partial_offer_days at most."""
     await active_user(uow, actor_id)
     milestone, contract = await milestone_with_contract(uow, milestone_id)
     require_party(contract, actor_id, "client")
@@ -131,7 +144,8 @@ async def offer_partial(
     text = validation.clean_text(reason, "reason", REASON_MIN, validation.MESSAGE_MAX)
     milestone.apply("offer_partial")
     milestone.partial_share, milestone.partial_reason = share, text
-    milestone.auto_release_at = None
+    days = (config or MarketConfig()).partial_offer_days
+    milestone.auto_release_at = clock.now() + timedelta(days=days)  # the offer's deadline
     uow.emit(
         PartialReleaseOffered(share=share, reason=text, **milestone_parties(milestone, contract))
     )
@@ -144,7 +158,9 @@ async def _offered(
     await active_user(uow, actor_id)
     milestone, contract = await milestone_with_contract(uow, milestone_id)
     require_party(contract, actor_id, "freelancer")
-    if milestone.status is MilestoneStatus.PARTIAL and milestone.partial_share != shown_share:
+    if milestone.status is not MilestoneStatus.PARTIAL:  # answered, taken back or lapsed
+        raise NotAllowed("partial_gone", "This offer is no longer open.")
+    if milestone.partial_share != shown_share:
         raise NotAllowed("partial_changed", "The offer changed; look at it again.")
     return milestone, contract
 
@@ -186,8 +202,65 @@ async def decline_partial(
     reason: str,
 ) -> int:
     """The freelancer declines: a dispute on the milestone (its clock starts); the id."""
-    milestone, _ = await _offered(uow, actor_id, milestone_id, shown_share)
-    if milestone.status is not MilestoneStatus.PARTIAL:
-        milestone.apply("decline_partial")  # IllegalTransition with the real state
+    await _offered(uow, actor_id, milestone_id, shown_share)
     dispute = await disputes.open_dispute(uow, clock, actor_id, milestone_id, reason, config=config)
     return dispute.id  # type: ignore[return-value]
+
+
+async def withdraw_partial(
+    uow: UnitOfWork, clock: Clock, config: MarketConfig, actor_id: int, milestone_id: int
+) -> Milestone:
+    """The client takes a partial release back before the freelancer answered."""
+    await active_user(uow, actor_id)
+    milestone, contract = await milestone_with_contract(uow, milestone_id)
+    require_party(contract, actor_id, "client")
+    _back_to_review(uow, clock, config, milestone, contract, "withdraw_partial", lapsed=False)
+    return milestone
+
+
+async def lapse_partial_offers(
+    uow: UnitOfWork, clock: Clock, config: MarketConfig, limit: int = 100
+) -> list[int]:
+    """Partial releases nobody answered within config.partial_offer_days: the work
+    is under review again. Their milestone ids."""
+    now = clock.now()
+    due = await uow.milestones.find(
+        status=MilestoneStatus.PARTIAL, auto_release_at__lte=now, limit=limit
+    )
+    lapsed: list[int] = []
+    for found in due:
+        milestone = await load(uow.milestones, found.id, "milestone", lock=True)
+        at = milestone.auto_release_at
+        if milestone.status is not MilestoneStatus.PARTIAL or at is None or at > now:
+            continue  # answered or taken back meanwhile
+        contract = await load(uow.contracts, milestone.contract_id, "contract")
+        _back_to_review(uow, clock, config, milestone, contract, "lapse_partial", lapsed=True)
+        lapsed.append(found.id)  # type: ignore[arg-type]
+    return lapsed
+
+
+def _back_to_review(
+    uow: UnitOfWork,
+    clock: Clock,
+    config: MarketConfig,
+    milestone: Milestone,
+    contract: Contract,
+    action: str,
+    *,
+    lapsed: bool,
+) -> None:
+    """The offer is gone: the work under review again, its window from now (a service
+    order's own length, as at a submission)."""
+    share = milestone.partial_share or 0
+    milestone.apply(action)
+    milestone.partial_share, milestone.partial_reason = None, ""
+    days = contract.auto_release_days or config.auto_release_days
+    milestone.auto_release_at = clock.now() + timedelta(days=days)
+    uow.emit(
+        PartialReleaseWithdrawn(
+            share=share,
+            lapsed=lapsed,
+            auto_release_at=milestone.auto_release_at.isoformat(),
+            **milestone_parties(milestone, contract),
+        )
+    )

@@ -21,7 +21,7 @@ from domain.events import (
 )
 from domain.ports import Clock, PaymentGateway, UnitOfWork
 from domain.states import ContractStatus, DisputeStage, MilestoneStatus, ReviewStatus
-from domain.usecases import badges, disputes, hourly, service_orders
+from domain.usecases import badges, bonus, disputes, hourly, service_orders
 from domain.usecases.alerts import daily_digest
 from domain.usecases.common import load, milestone_with_contract
 from domain.usecases.contracts import milestone_parties, offer_end_when_settled, parties
@@ -343,6 +343,8 @@ async def nudge_stalled_escrow(
 # defined elsewhere.
 DEADLINES = (
     auto_release_due,
+    # Partial releases nobody answered in time: the work is under review again.
+    bonus.lapse_partial_offers,
     # Hourly contracts: weeks that ended become invoices, the new week's escrow is
     # asked for, unanswered invoices are paid.
     hourly.close_weeks_due,

@@ -23,12 +23,18 @@ Callback data (prefix "bn"):
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from domain import validation
 from domain.entities import Contract, Milestone
 from domain.errors import IllegalTransition, NotAllowed, ValidationError
-from domain.events import BonusPaid, PartialReleaseAccepted, PartialReleaseOffered
+from domain.events import (
+    BonusPaid,
+    PartialReleaseAccepted,
+    PartialReleaseOffered,
+    PartialReleaseWithdrawn,
+)
 from domain.fees import funding_quote, settlement
 from domain.money import parse_money
 from domain.states import MILESTONE, MilestoneStatus
@@ -39,6 +45,7 @@ from handlers.context import Context, Scope
 from handlers.contract_views import open_contract_button
 from handlers.events import Keyboard
 from handlers.flows.menu import cmd_data
+from handlers.flows.work import review_keyboard
 from handlers.helpers import gateway_of, int_arg, name_of, percent
 from handlers.i18n import Translator
 from handlers.notify import milestone_rows, renders
@@ -300,17 +307,75 @@ async def offer_pressed(ctx: Context) -> None:
         raise StaleButton()
     data: dict[str, Any] = ctx.data
     milestone = await uc.offer_partial(
-        ctx.uow, ctx.clock, ctx.user.id, int(data["ms"]), int(data["s"]), str(data["r"])
+        ctx.uow,
+        ctx.clock,
+        ctx.user.id,
+        int(data["ms"]),
+        int(data["s"]),
+        str(data["r"]),
+        ctx.config,
     )
     await ctx.clear_state()
     contract = await load(ctx.uow.contracts, milestone.contract_id, "contract")
     await ctx.edit(
         ctx.t(
-            "partial.sent", name=await name_of(ctx, contract.freelancer_id), title=milestone.title
+            "partial.sent",
+            name=await name_of(ctx, contract.freelancer_id),
+            title=milestone.title,
+            date=_day(milestone.auto_release_at),
         ),
-        keyboard(open_contract_button(ctx.t, milestone.contract_id)),
+        keyboard(
+            button(ctx.t.plain("partial.btn.withdraw"), BONUS.data("withdraw", milestone.id)),
+            open_contract_button(ctx.t, milestone.contract_id),
+        ),
     )
     ctx.answer(ctx.t.plain("partial.sent_short"))
+
+
+def _day(at: datetime | str | None) -> str:
+    """A deadline's day, as the cards show dates."""
+    if isinstance(at, str):
+        at = datetime.fromisoformat(at)
+    return at.date().isoformat() if at is not None else "—"
+
+
+@BONUS.on("withdraw")
+async def withdraw_pressed(ctx: Context) -> None:
+    """The client takes a partial release back (before the freelancer answered)."""
+    milestone = await uc.withdraw_partial(
+        ctx.uow, ctx.clock, ctx.config, ctx.user.id, _pressed_id(ctx)
+    )
+    await ctx.edit(
+        ctx.t("partial.withdrawn_you", title=milestone.title, date=_day(milestone.auto_release_at)),
+        review_keyboard(ctx.t, milestone.id, milestone.contract_id),  # type: ignore[arg-type]
+    )
+    ctx.answer(ctx.t.plain("partial.withdrawn_short"))
+
+
+@renders(PartialReleaseWithdrawn, load=milestone_rows)
+async def partial_withdrawn(
+    scope: Scope, event: PartialReleaseWithdrawn, milestone: Milestone, contract: Contract
+) -> None:
+    """Taken back: the freelancer hears it. Lapsed: both do, the client with the
+    work to review again."""
+    day, cid, mid = _day(event.auto_release_at), contract.id, milestone.id
+    if event.lapsed:
+        await scope.notify(
+            contract.client_id,
+            "partial.notify.lapsed.client",
+            buttons=lambda t: review_keyboard(t, mid, cid),  # type: ignore[arg-type]
+            name=await name_of(scope, contract.freelancer_id),
+            title=milestone.title,
+            date=day,
+        )
+    await scope.notify(
+        contract.freelancer_id,
+        "partial.notify.lapsed.freelancer" if event.lapsed else "partial.notify.withdrawn",
+        buttons=lambda t: keyboard(open_contract_button(t, cid)),  # type: ignore[arg-type]
+        name=await name_of(scope, contract.client_id),
+        title=milestone.title,
+        date=day,
+    )
 
 
 # --- partial release (freelancer) ------------------------------------------------------------
@@ -341,7 +406,7 @@ async def offer_text(scope: Scope, t: Translator, milestone: Milestone, contract
             ),
             t("partial.reason", reason=milestone.partial_reason),
             *partial_lines(t, milestone, contract, share),
-            t("partial.notify.decide"),
+            t("partial.notify.decide", date=_day(milestone.auto_release_at)),
         ]
     )
 
@@ -364,7 +429,7 @@ async def _offered(ctx: Context, milestone_id: int) -> tuple[Milestone, Contract
     milestone, contract = await milestone_with_contract(ctx.uow, milestone_id, lock=False)
     require_party(contract, ctx.user.id, "freelancer")
     if milestone.status is not MilestoneStatus.PARTIAL:
-        raise NotAllowed("partial_gone", "This offer was already answered.")
+        raise NotAllowed("partial_gone", "This offer is no longer open.")
     return milestone, contract
 
 

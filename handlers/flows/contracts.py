@@ -91,6 +91,8 @@ def _milestone_buttons(t: Translator, side: str, m: Milestone) -> list[Button]:
             return [button(t.plain("contracts.btn.review", n=n), WORK.data("view", m.id))]
         if MILESTONE.allows(m.status, "release"):
             return [button(t.plain("contracts.btn.release", n=n), WORK.data("approve", m.id))]
+        if m.status is MilestoneStatus.PARTIAL:  # their partial release, unanswered
+            return [button(t.plain("partial.btn.withdraw_n", n=n), BONUS.data("withdraw", m.id))]
         return []
     if MILESTONE.allows(m.status, "submit"):
         return [button(t.plain("contracts.btn.submit", n=n), WORK.data("submit", m.id))]

@@ -5,10 +5,12 @@ every amount in every message the parties get is checked against the ledger
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 import pytest
 
 from domain import ledger
+from domain.config import MarketConfig
 from domain.fees import settlement
 from domain.states import DisputeStage, DisputeStatus, MilestoneStatus
 from handlers.callbacks import encode
@@ -170,7 +172,8 @@ async def test_partial_release_accepted_pays_part_and_refunds_the_rest(h, lang):
     carla, fred, cid, mid = await submitted_deal(h, lang)
     confirm, _ = await offer_part(h, carla, mid, "60", "Only the logo was delivered")
     [m] = await milestones(h, cid)
-    assert m.status is MilestoneStatus.PARTIAL and m.auto_release_at is None
+    assert m.status is MilestoneStatus.PARTIAL  # its clock: the offer's deadline
+    assert m.auto_release_at == h.clock.now() + timedelta(days=MarketConfig().partial_offer_days)
     offer = h.last(fred)
     assert "Only the logo was delivered" in offer.text
     shown = amounts(offer.text)
@@ -237,3 +240,60 @@ async def test_partial_release_is_refused_for_the_whole_amount_or_the_wrong_pers
     assert (await milestones(h, cid))[0].status is MilestoneStatus.PARTIAL
     await h.press_data(fred, encode("bn", "accept", mid, 5_000))
     assert (await milestones(h, cid))[0].status is MilestoneStatus.SPLIT
+
+
+@pytest.mark.parametrize("lang", ["en", "ru"])
+async def test_a_partial_release_taken_back_puts_the_work_under_review_again(h, lang):
+    """The client takes the offer back before an answer: nothing moves, the review
+    window starts again, the freelancer hears it and their Accept is refused."""
+    carla, fred, cid, mid = await submitted_deal(h, lang)
+    await offer_part(h, carla, mid, "60", "Only the logo was delivered")
+    offer = h.last(fred)
+    await h.press(carla, label("partial.btn.withdraw", lang))
+    [m] = await milestones(h, cid)
+    assert m.status is MilestoneStatus.SUBMITTED and m.partial_share is None
+    assert m.auto_release_at == h.clock.now() + timedelta(days=MarketConfig().auto_release_days)
+    day = m.auto_release_at.date().isoformat()
+    assert day in h.last(carla).text
+    assert label("work.btn.approve", lang) in h.last(carla).labels()
+    told = label("partial.notify.withdrawn", lang, name=carla.name, title=m.title, date=day)
+    assert h.last(fred).text == told  # the name escaped in the HTML, whole in the text
+    accept = offer.button(label("partial.btn.accept", lang))
+    assert accept is not None
+    await h.press_data(fred, accept["data"], offer.message_id)  # too late
+    assert h.last_answer(fred).text == label("error.partial_gone", lang)
+    assert await postings(h, ledger.settle_key(mid)) == {}
+    await h.press_data(carla, encode("bn", "withdraw", mid))  # twice: refused, nothing moves
+    [m] = await milestones(h, cid)
+    assert m.status is MilestoneStatus.SUBMITTED
+
+
+@pytest.mark.parametrize("lang", ["en", "ru"])
+async def test_an_unanswered_partial_release_lapses_and_the_work_is_released_later(h, lang):
+    carla, fred, cid, mid = await submitted_deal(h, lang)
+    await offer_part(h, carla, mid, "60", "Only the logo was delivered")
+    days = MarketConfig().partial_offer_days
+    h.clock.advance(days=days, seconds=-1)
+    await h.tick()
+    assert (await milestones(h, cid))[0].status is MilestoneStatus.PARTIAL  # not yet
+    h.clock.advance(seconds=1)
+    await h.tick()
+    [m] = await milestones(h, cid)
+    assert m.status is MilestoneStatus.SUBMITTED and m.partial_share is None
+    day = m.auto_release_at.date().isoformat()
+    assert day in h.last(carla).text and day in h.last(fred).text
+    assert label("work.btn.approve", lang) in h.last(carla).labels()
+    h.clock.advance(days=MarketConfig().auto_release_days)
+    await h.tick()  # nobody acted: released in full, as any reviewed work
+    assert (await milestones(h, cid))[0].status is MilestoneStatus.RELEASED
+    assert await wallet(h, fred) == 9_000  # $100 less 10 %
+
+
+async def test_only_the_client_takes_a_partial_release_back(h):
+    carla, fred, cid, mid = await submitted_deal(h, "en")
+    await offer_part(h, carla, mid, "60", "Only the logo was delivered")
+    await h.press_data(fred, encode("bn", "withdraw", mid))
+    assert (await milestones(h, cid))[0].status is MilestoneStatus.PARTIAL
+    await h.press_data(carla, encode("ct", "view", cid))  # the card offers it too
+    await h.press(carla, label("partial.btn.withdraw_n", "en", n=1))
+    assert (await milestones(h, cid))[0].status is MilestoneStatus.SUBMITTED
