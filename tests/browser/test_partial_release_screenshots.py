@@ -22,11 +22,12 @@ from tests.browser.test_webchat import (
     ARTIFACTS,
     CLARA,
     FELIX,
-    TIMEOUT_MS,
     button,
+    chat_page,
     column,
     running_sandbox,
     send,
+    snap,
 )
 
 WORDS = {
@@ -108,12 +109,7 @@ async def test_clara_takes_a_partial_release_back(browser, tmp_path: Path, lang:
     tail = "" if lang == "en" else "-ru"
     async with running_sandbox(tmp_path / "partial.db") as runtime:
         await submitted_work(runtime, lang)
-        page = await browser.new_page(viewport={"width": 1440, "height": 1500})
-        page.set_default_timeout(TIMEOUT_MS)
-        expect.set_options(timeout=TIMEOUT_MS)
-        ARTIFACTS.mkdir(parents=True, exist_ok=True)
-        try:
-            await page.goto(f"{runtime.url}/")
+        async with chat_page(browser, runtime.url, f"partial-failure{tail}") as page:
             clara, felix = column(page, "Clara"), column(page, "Felix")
             last = clara.locator(".msg.in").last
             await send(clara, "/contracts")
@@ -128,19 +124,14 @@ async def test_clara_takes_a_partial_release_back(browser, tmp_path: Path, lang:
             await expect(button(clara, re.compile(w["send_offer"]))).to_be_visible()
             await button(clara, re.compile(w["send_offer"])).click()
             await expect(button(clara, re.compile(w["take_back"]))).to_be_visible()
-            await last.screenshot(path=str(ARTIFACTS / f"partial-sent{tail}.png"))
+            await snap(last, ARTIFACTS / f"partial-sent{tail}.png")
             offer = felix.locator(".msg.in", has_text=w["offered"]).last
             await expect(offer).to_contain_text("$54.00")  # $60 less 10 %
-            await offer.screenshot(path=str(ARTIFACTS / f"partial-offer{tail}.png"))
+            await snap(offer, ARTIFACTS / f"partial-offer{tail}.png")
 
             await button(clara, re.compile(w["take_back"])).click()
             await expect(last).to_contain_text(w["taken_back"])
-            await last.screenshot(path=str(ARTIFACTS / f"partial-taken-back{tail}.png"))
+            await snap(last, ARTIFACTS / f"partial-taken-back{tail}.png")
             told = felix.locator(".msg.in").last
             await expect(told).to_contain_text(w["told"])
-            await told.screenshot(path=str(ARTIFACTS / f"partial-taken-back-felix{tail}.png"))
-        except Exception:
-            await page.screenshot(path=str(ARTIFACTS / f"partial-failure{tail}.png"))
-            raise
-        finally:
-            await page.close()
+            await snap(told, ARTIFACTS / f"partial-taken-back-felix{tail}.png")

@@ -24,11 +24,12 @@ from tests.browser.test_webchat import (
     ARTIFACTS,
     FELIX,
     ROOT,
-    TIMEOUT_MS,
     button,
+    chat_page,
     column,
     running_sandbox,
     send,
+    snap,
 )
 
 LOGO = svc.ServiceFields(
@@ -116,12 +117,7 @@ async def test_clara_buys_a_package_and_felix_accepts(browser, tmp_path: Path, l
     names = pictures(lang)
     async with running_sandbox(tmp_path / "buying.db") as runtime:
         await publish_logo(runtime, lang)
-        page = await browser.new_page(viewport={"width": 1440, "height": 1500})
-        page.set_default_timeout(TIMEOUT_MS)
-        expect.set_options(timeout=TIMEOUT_MS)
-        ARTIFACTS.mkdir(parents=True, exist_ok=True)
-        try:
-            await page.goto(f"{runtime.url}/")
+        async with chat_page(browser, runtime.url, f"buying-failure-{lang}") as page:
             clara = column(page, "Clara")
             felix = column(page, "Felix")
             if lang == "ru":
@@ -142,13 +138,13 @@ async def test_clara_buys_a_package_and_felix_accepts(browser, tmp_path: Path, l
             extras = clara.locator(".msg.in", has_text="Delivery a day sooner").last
             await button(clara, w["extra"]).click()
             await expect(extras).to_contain_text("$140.00")
-            await extras.screenshot(path=str(ARTIFACTS / names[0]))
+            await snap(extras, ARTIFACTS / names[0])
             await button(clara, w["next"]).click()
             await expect(clara.locator(".msg.in").last).to_contain_text("colour you love")
             await send(clara, "Bean There — and a warm orange")
             total = clara.locator(".msg.in", has_text="$147.00").last
             await expect(total).to_contain_text("Bean There")
-            await total.screenshot(path=str(ARTIFACTS / names[1]))
+            await snap(total, ARTIFACTS / names[1])
 
             await button(clara, w["pay"]).click()
             link = clara.locator(".keyboard a").last
@@ -164,14 +160,9 @@ async def test_clara_buys_a_package_and_felix_accepts(browser, tmp_path: Path, l
             order = felix.locator(".msg.in", has_text=w["new_order"]).last
             await expect(order).to_contain_text("Bean There")
             await expect(order).to_contain_text("$126.00")  # what Felix gets: $140 less 10 %
-            await order.screenshot(path=str(ARTIFACTS / names[2]))
+            await snap(order, ARTIFACTS / names[2])
             await button(felix, w["accept"]).click()
             await expect(clara.locator(".msg.in").last).to_contain_text(w["accepted"])
-        except Exception:
-            await page.screenshot(path=str(ARTIFACTS / f"buying-failure-{lang}.png"))
-            raise
-        finally:
-            await page.close()
     if os.environ.get("GIGBOT_UPDATE_SCREENSHOT"):  # refresh the docs' pictures on purpose
         for name in names:
             shutil.copyfile(ARTIFACTS / name, ROOT / "docs" / name)

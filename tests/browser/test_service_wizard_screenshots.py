@@ -16,11 +16,12 @@ from handlers.system import SystemRunner
 from tests.browser.test_webchat import (
     ARTIFACTS,
     FELIX,
-    TIMEOUT_MS,
     button,
+    chat_page,
     column,
     running_sandbox,
     send,
+    snap,
 )
 
 WORDS = {
@@ -75,12 +76,7 @@ async def test_felix_goes_back_in_the_service_wizard(browser, tmp_path: Path, la
     tail = "" if lang == "en" else "-ru"
     async with running_sandbox(tmp_path / "wizard.db") as runtime:
         await make_felix_a_seller(runtime, lang)
-        page = await browser.new_page(viewport={"width": 1440, "height": 1500})
-        page.set_default_timeout(TIMEOUT_MS)
-        expect.set_options(timeout=TIMEOUT_MS)
-        ARTIFACTS.mkdir(parents=True, exist_ok=True)
-        try:
-            await page.goto(f"{runtime.url}/")
+        async with chat_page(browser, runtime.url, f"service-wizard-failure{tail}") as page:
             felix = column(page, "Felix")
             await expect(felix.locator(".lang")).to_have_text(lang.upper())
             last = felix.locator(".msg.in").last
@@ -112,7 +108,7 @@ async def test_felix_goes_back_in_the_service_wizard(browser, tmp_path: Path, la
                 await typed(answer)
             await expect(last).to_contain_text(w["days"])
             await pressed(w["back"], w["price"])  # the price again
-            await last.screenshot(path=str(ARTIFACTS / f"service-wizard-back{tail}.png"))
+            await snap(last, ARTIFACTS / f"service-wizard-back{tail}.png")
             await typed("60")
             await typed("3")
             await pressed(re.compile(r"^1$"), "$60.00")
@@ -126,9 +122,4 @@ async def test_felix_goes_back_in_the_service_wizard(browser, tmp_path: Path, la
             await button(felix, w["back"]).click()  # → the preview again
             await expect(button(felix, w["publish"])).to_be_visible()
             await expect(last).to_contain_text("$60.00")
-            await last.screenshot(path=str(ARTIFACTS / f"service-wizard-preview{tail}.png"))
-        except Exception:
-            await page.screenshot(path=str(ARTIFACTS / f"service-wizard-failure{tail}.png"))
-            raise
-        finally:
-            await page.close()
+            await snap(last, ARTIFACTS / f"service-wizard-preview{tail}.png")

@@ -112,6 +112,39 @@ def job_alerts_rendered() -> bool:
     return bool(RENDERERS.get(JobAlert))
 
 
+@asynccontextmanager
+async def chat_page(browser: Any, url: str, failure: str) -> AsyncIterator[Any]:
+    """The web chat at `url` in a tall page, Playwright's waits at TIMEOUT_MS; on a
+    failure the whole page goes to tests/artifacts/<failure>.png."""
+    from playwright.async_api import expect
+
+    page = await browser.new_page(viewport={"width": 1440, "height": 1500})
+    page.set_default_timeout(TIMEOUT_MS)
+    expect.set_options(timeout=TIMEOUT_MS)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    try:
+        await page.goto(f"{url}/")
+        yield page
+    except Exception:
+        await page.screenshot(path=str(ARTIFACTS / f"{failure}.png"))
+        raise
+    finally:
+        await page.close()
+
+
+async def snap(locator: Any, path: Path) -> None:
+    """A message's picture. The web chat redraws a message when a later update (an
+    edit of one before it) arrives, so a picture taken while it was redrawn is
+    taken again of the message as it is then."""
+    for attempt in range(3):
+        try:
+            await locator.screenshot(path=str(path))
+            return
+        except Exception as err:  # playwright's Error; its module loads lazily
+            if "not attached" not in str(err) or attempt == 2:
+                raise
+
+
 def column(page: Any, name: str) -> Any:
     return page.locator(".column").filter(has=page.locator(".name", has_text=name))
 

@@ -77,12 +77,8 @@ async def test_one_thread_call_per_statement(
         await engine.dispose()
 
 
-async def test_a_committed_unit_of_work_costs_no_rollback_on_return(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """The pool does not roll back a connection whose transaction SQLAlchemy already
-    committed (SQLAlchemy's default reset did: a thread hop per unit of work)."""
-    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'reset.db'}")
+def thread_calls(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """From now on, the name of every function aiosqlite runs on its thread."""
     calls: list[str] = []
     original = aiosqlite.Connection._execute
 
@@ -90,10 +86,20 @@ async def test_a_committed_unit_of_work_costs_no_rollback_on_return(
         calls.append(getattr(fn, "__name__", "?"))
         return await original(self, fn, *args, **kw)
 
+    monkeypatch.setattr(aiosqlite.Connection, "_execute", named)
+    return calls
+
+
+async def test_a_committed_unit_of_work_costs_no_rollback_on_return(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The pool does not roll back a connection whose transaction SQLAlchemy already
+    committed (SQLAlchemy's default reset did: a thread hop per unit of work)."""
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'reset.db'}")
     try:
         async with engine.begin() as conn:
             await conn.execute(sa.text("CREATE TABLE t (id INTEGER PRIMARY KEY)"))
-        monkeypatch.setattr(aiosqlite.Connection, "_execute", named)
+        calls = thread_calls(monkeypatch)
         async with engine.begin() as conn:
             await conn.execute(sa.text("INSERT INTO t DEFAULT VALUES"))
         # BEGIN IMMEDIATE with the INSERT (one hop), the commit: nothing after it.
@@ -132,17 +138,10 @@ async def test_begin_runs_with_the_first_statement(
     begins nothing and commits or rolls back without a call."""
     path = tmp_path / "begin.db"
     engine = create_engine(f"sqlite+aiosqlite:///{path}")
-    calls: list[str] = []
-    original = aiosqlite.Connection._execute
-
-    async def named(self: aiosqlite.Connection, fn: object, *args: object, **kw: object) -> object:
-        calls.append(getattr(fn, "__name__", "?"))
-        return await original(self, fn, *args, **kw)
-
     try:
         async with engine.begin() as conn:
             await conn.execute(sa.text("CREATE TABLE t (id INTEGER PRIMARY KEY)"))
-        monkeypatch.setattr(aiosqlite.Connection, "_execute", named)
+        calls = thread_calls(monkeypatch)
         async with engine.begin():
             pass
         async with engine.connect() as conn:
