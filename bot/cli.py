@@ -93,7 +93,7 @@ def _migrate(settings: Settings) -> int:
 def _serve(settings: Settings, *, sandbox: bool, demo: bool) -> int:
     from bot.app import Runtime, StartupFailed
 
-    runtime = Runtime(settings, sandbox=sandbox, demo=demo, announce=_say)
+    runtime = Runtime(settings, sandbox=sandbox, demo=demo, announce=_say, freeze_gc=True)
     try:
         asyncio.run(runtime.serve())
     except StartupFailed as error:
