@@ -247,7 +247,11 @@ async def measure(backend: str, server: str | None, args: argparse.Namespace) ->
                             unit, job_id: int = draft.id, client: int = client
                         ) -> int:
                             await jobs.publish_job(unit.uow, clock, client, job_id)
-                            return sum(1 for e in unit.uow.events if type(e).__name__ == "JobAlert")
+                            return sum(
+                                len(e.user_ids)
+                                for e in unit.uow.events
+                                if type(e).__name__ == "JobAlert"
+                            )
 
                         pauses.timing(not every_row and warm == 0)
                         try:

@@ -136,11 +136,13 @@ class JobPublished(JobEvent):
 
 @event
 class JobAlert(Event):
-    """One per matching instant subscription."""
+    """A published job's instant alerts: every user with a matching instant
+    subscription, in one event (a publish names ~2,000; an event each cost the
+    publish 3-4 ms to make and to route to the renderer)."""
 
     kind = "job_alert"
     job_id: int
-    user_id: int
+    user_ids: tuple[int, ...]
 
 
 @event

@@ -164,11 +164,10 @@ async def interested_users_each(uow: UnitOfWork, job: Job, mode: str) -> list[in
 
 
 async def fan_out_alerts(uow: UnitOfWork, job: Job) -> list[int]:
-    """One "job_alert" event per user with a matching instant subscription."""
+    """One "job_alert" event naming every user with a matching instant subscription."""
     users = await interested_users(uow, job, "instant")
-    emit, job_id = uow.emit, job.id  # ~2,000 of them: job.id is an ORM attribute read
-    for user_id in users:
-        emit(JobAlert(job_id=job_id, user_id=user_id))
+    if users:
+        uow.emit(JobAlert(job_id=job.id, user_ids=tuple(users)))  # type: ignore[arg-type]
     return users
 
 

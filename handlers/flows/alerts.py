@@ -21,7 +21,6 @@ Wizard-internal (only inside the alerts conversation):
 from __future__ import annotations
 
 from typing import Any
-from weakref import WeakKeyDictionary, ref
 
 from domain import taxonomy
 from domain.entities import AlertSubscription
@@ -463,37 +462,20 @@ def alert_buttons_for(t: Translator, job_id: int) -> Keyboard | None:
     )
 
 
-# Per unit of work: the jobs whose alerts were written already (by their first event).
-_DONE: WeakKeyDictionary[object, set[int]] = WeakKeyDictionary()
-# The last unit of work's entry: a publish renders ~2,000 JobAlert events in a row,
-# and a WeakKeyDictionary look-up makes a weak reference each time.
-_LAST_DONE: list[Any] = [None, None]
-
-
-def _done_for(uow: object) -> set[int]:
-    held, done = _LAST_DONE
-    if held is not None and held() is uow:
-        return done  # type: ignore[no-any-return]
-    done = _DONE.setdefault(uow, set())
-    _LAST_DONE[:] = [ref(uow), done]
-    return done
-
-
 async def _alert_card(scope: Scope, job: Any, t: Translator) -> tuple[str, Keyboard | None]:
     client = await track_record.client_of(scope.uow, scope.config, job.client_id)
     text = t("alerts.new_job") + "\n\n" + job_card(job, t, full=False, client=client)
     return text, alert_buttons_for(t, job.id)
 
 
-async def _alerted(uow: UnitOfWork, job_id: int) -> tuple[Any, list[int]]:
-    """The job (if still open) and the users its JobAlert events name, without
-    those who said "Not interested" to it."""
-    job = await uow.jobs.get(job_id)
+async def _alerted(uow: UnitOfWork, event: JobAlert) -> tuple[Any, list[int]]:
+    """The job (if still open) and the users the event names, without those who
+    said "Not interested" to it."""
+    job = await uow.jobs.get(event.job_id)
     if job is None or job.status != "open":
         return None, []
-    named = {e.user_id for e in uow.events if isinstance(e, JobAlert) and e.job_id == job_id}
-    dismissed = {d.user_id for d in await uow.dismissals.find(order_by="", job_id=job_id)}
-    return job, sorted(named - dismissed)
+    dismissed = {d.user_id for d in await uow.dismissals.find(order_by="", job_id=event.job_id)}
+    return job, sorted(set(event.user_ids) - dismissed)
 
 
 async def write_alerts_bulk(scope: Scope, job: Any, user_ids: list[int]) -> None:
@@ -529,14 +511,9 @@ async def write_alerts_each(scope: Scope, job: Any, user_ids: list[int]) -> None
 
 @renders(JobAlert)
 async def job_alert(scope: Scope, event: JobAlert) -> None:
-    """An instant alert: the job's card with Pitch and Not interested (bulk priority).
-    A job's alerts are written together, at its first JobAlert event of the unit of
-    work: one card per language, one fan-out record for all of them."""
-    done = _done_for(scope.uow)
-    if event.job_id in done:
-        return
-    done.add(event.job_id)
-    job, user_ids = await _alerted(scope.uow, event.job_id)
+    """A job's instant alerts: its card with Pitch and Not interested (bulk priority),
+    rendered once per language, one fan-out record for all its recipients."""
+    job, user_ids = await _alerted(scope.uow, event)
     if job is None or not user_ids:
         return
     if isinstance(scope, Context) and scope.event.chat_id in user_ids:

@@ -82,7 +82,7 @@ async def test_wizard_creates_an_alert_and_alerts_arrive_with_pitch_and_dismiss(
     assert (sub.min_budget, sub.mode) == (20_000, "instant")
 
     job_id = await add_job(h, cleo, title="Telegram <bot> & shop 🛒")
-    await emit(h, JobAlert(job_id=job_id, user_id=fran.id))
+    await emit(h, JobAlert(job_id=job_id, user_ids=(fran.id,)))
     alert = h.last(fran)
     assert "New job for you" in alert.text and "Telegram <bot> & shop 🛒" in alert.text
     assert alert.labels() == ["✋ Pitch", "🙈 Not interested"]
@@ -95,14 +95,14 @@ async def test_wizard_creates_an_alert_and_alerts_arrive_with_pitch_and_dismiss(
     async with h.db.uow() as uow:
         assert await uow.dismissals.count(user_id=fran.id, job_id=job_id) == 1
     before = len(h.chat(fran))
-    await emit(h, JobAlert(job_id=job_id, user_id=fran.id))
+    await emit(h, JobAlert(job_id=job_id, user_ids=(fran.id,)))
     assert len(h.chat(fran)) == before  # a dismissed job is not alerted again
     await h.press_data(fran, f"al:no:{job_id}")  # twice: harmless
     async with h.db.uow() as uow:
         assert await uow.dismissals.count(user_id=fran.id, job_id=job_id) == 1
 
     other = await add_job(h, cleo, title="Another bot job")
-    await emit(h, JobAlert(job_id=other, user_id=fran.id))
+    await emit(h, JobAlert(job_id=other, user_ids=(fran.id,)))
     await h.press(fran, "✋ Pitch")
     assert "Pitch on “Another bot job”" in h.texts(fran)[-2]
 

@@ -297,7 +297,7 @@ async def test_alerts_and_digests_skip_the_jobs_between_them(h, blocker) -> None
         )
         job = await jobs.post_job(uow, h.clock, h.config, cleo.id, fields)
         await jobs.publish_job(uow, h.clock, cleo.id, job.id)
-        alerted = [e.user_id for e in uow.events if isinstance(e, JobAlert)]
+        alerted = [u for e in uow.events if isinstance(e, JobAlert) for u in e.user_ids]
         assert alerted == [sven.id]  # the instant alert: none for Fran
         assert await jobs.interested_users(uow, job, "instant") == [sven.id]
         job_id = job.id

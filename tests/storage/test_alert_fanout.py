@@ -254,7 +254,7 @@ async def test_publishing_writes_the_alerts_in_its_transaction(any_db, clock):
 
     async def publish(unit) -> list[int]:
         await jobs.publish_job(unit.uow, clock, CLIENT, draft.id)
-        return [e.user_id for e in unit.uow.events if e.kind == "job_alert"]
+        return [u for e in unit.uow.events if e.kind == "job_alert" for u in e.user_ids]
 
     alerted = await UnitRunner(any_db.uow, clock, MarketConfig()).run(publish, "publish")
     assert alerted

@@ -46,9 +46,9 @@ async def test_publish_alerts_matching_instant_subscribers_only(users, clock, co
         with pytest.raises(NotFound):  # someone else's draft: as if there were none
             await jobs.publish_job(uow, clock, FREELANCER, job.id)
         await jobs.publish_job(uow, clock, CLIENT, job.id)
-        assert [(e.kind, getattr(e, "user_id", None)) for e in uow.events] == [
+        assert [(e.kind, getattr(e, "user_ids", None)) for e in uow.events] == [
             ("job_published", None),
-            ("job_alert", FREELANCER),
+            ("job_alert", (FREELANCER,)),
         ]
         assert await jobs.dismiss_job(uow, clock, config, FREELANCER, job.id)
         assert not await jobs.dismiss_job(uow, clock, config, FREELANCER, job.id)
