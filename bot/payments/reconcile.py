@@ -58,7 +58,9 @@ class StripeReconciler:
 
     async def check_session(self, session_id: str) -> str:
         """Apply what Stripe says about one session: "paid", "expired" or "open"."""
-        session = await call_stripe(self.gateway.client.v1.checkout.sessions.retrieve_async(session_id))
+        session = await call_stripe(
+            self.gateway.client.v1.checkout.sessions.retrieve_async(session_id)
+        )
         status, paid = field(session, "status"), field(session, "payment_status")
         if status == "complete" and paid in ("paid", "no_payment_required"):
             # The webhook's checks: only the payment's amount and currency, in our mode, fund.

@@ -245,4 +245,3 @@ async def hold(uow: UnitOfWork, clock: Clock, call_id: int) -> bool:
     call.status, call.updated_at = HELD, clock.now()
     uow.emit(GatewayCallHeld(**_data(call)))
     return True
-

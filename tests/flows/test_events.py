@@ -27,9 +27,7 @@ def _catalogue_renderers() -> dict[type[Event], list]:
 
 def test_every_event_is_rendered_or_declared_silent() -> None:
     rendered = _catalogue_renderers()
-    forgotten = [
-        cls.__name__ for cls in EVENTS.values() if cls not in rendered and not cls.silent
-    ]
+    forgotten = [cls.__name__ for cls in EVENTS.values() if cls not in rendered and not cls.silent]
     assert forgotten == [], f"events with no renderer and no `silent` reason: {forgotten}"
 
 

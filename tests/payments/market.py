@@ -89,7 +89,9 @@ async def outbox_renderer(uow: UnitOfWork, events: Sequence[Event]) -> None:
     """A stand-in for handlers/notify.py: one outbox row per event, so tests can
     see that notifications commit (or roll back) with the money change."""
     for event in events:
-        await uow.outbox.add(OutboxMessage(chat_id=0, payload={"kind": event.kind, **asdict(event)}))
+        await uow.outbox.add(
+            OutboxMessage(chat_id=0, payload={"kind": event.kind, **asdict(event)})
+        )
 
 
 async def ledger_state(db: Database) -> dict[str, int]:

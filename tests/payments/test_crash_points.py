@@ -140,7 +140,9 @@ async def released_and_onboarded(world: World) -> None:
     deal, clock = world.deal, world.clock
     await funded(world)
     async with world.db.uow() as uow:
-        await milestones.submit_work(uow, clock, CONFIG, deal.freelancer_id, deal.milestone_id, "ok")
+        await milestones.submit_work(
+            uow, clock, CONFIG, deal.freelancer_id, deal.milestone_id, "ok"
+        )
         await milestones.release(uow, clock, CONFIG, deal.client_id, deal.milestone_id)
         if world.env is not None:
             await world.env.connect.onboarding_link(uow, clock, deal.freelancer_id)
@@ -179,7 +181,9 @@ async def act_again(world: World, op: str) -> None:
                 uow, world.clock, CONFIG, world.gateway, deal.freelancer_id, deal.milestone_id
             )
         elif op == "payout":
-            await payouts.request_payout(uow, world.clock, CONFIG, world.gateway, deal.freelancer_id)
+            await payouts.request_payout(
+                uow, world.clock, CONFIG, world.gateway, deal.freelancer_id
+            )
         else:
             await world.env.connect.transfer_milestone(uow, world.clock, deal.milestone_id)  # type: ignore[union-attr]
         await uow.commit()

@@ -58,4 +58,6 @@ async def test_concurrent_replays_of_one_event_fund_once(any_db, clock) -> None:
         ]
         assert await uow.ledger.balance(f"escrow:milestone:{deal.milestone_id}") == 10_500
         assert list(await uow.session.scalars(sa.select(stripe_events.c.id))) == ["evt_same"]
-        assert [m.payload.get("kind") for m in await uow.outbox.find()].count("milestone_funded") == 1
+        assert [m.payload.get("kind") for m in await uow.outbox.find()].count(
+            "milestone_funded"
+        ) == 1
