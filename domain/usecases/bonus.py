@@ -40,7 +40,13 @@ from domain.fees import Settlement
 from domain.ports import Clock, PaymentGateway, UnitOfWork
 from domain.states import ContractStatus, MilestoneStatus
 from domain.usecases import disputes, payments
-from domain.usecases.common import active_user, load, milestone_with_contract, require_party
+from domain.usecases.common import (
+    active_user,
+    clock_ran_out,
+    load,
+    milestone_with_contract,
+    require_party,
+)
 from domain.usecases.contracts import milestone_parties, offer_end_when_settled
 from domain.usecases.settlement import settle
 
@@ -223,19 +229,12 @@ async def lapse_partial_offers(
 ) -> list[int]:
     """Partial releases nobody answered within config.partial_offer_days: the work
     is under review again. Their milestone ids."""
-    now = clock.now()
-    due = await uow.milestones.find(
-        status=MilestoneStatus.PARTIAL, auto_release_at__lte=now, limit=limit
-    )
     lapsed: list[int] = []
-    for found in due:
-        milestone = await load(uow.milestones, found.id, "milestone", lock=True)
-        at = milestone.auto_release_at
-        if milestone.status is not MilestoneStatus.PARTIAL or at is None or at > now:
-            continue  # answered or taken back meanwhile
-        contract = await load(uow.contracts, milestone.contract_id, "contract")
+    # One answered or taken back meanwhile is left out.
+    due = clock_ran_out(uow, MilestoneStatus.PARTIAL, clock.now(), limit)
+    async for milestone, contract in due:
         _back_to_review(uow, clock, config, milestone, contract, "lapse_partial", lapsed=True)
-        lapsed.append(found.id)  # type: ignore[arg-type]
+        lapsed.append(milestone.id)  # type: ignore[arg-type]
     return lapsed
 
 

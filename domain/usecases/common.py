@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import AsyncIterator, Iterable
+from datetime import datetime
 from typing import Any, TypeVar
 
 from domain.config import MarketConfig
 from domain.entities import AuditEntry, Contract, Milestone, User
 from domain.errors import NotAllowed, NotFound
 from domain.ports import Clock, Repository, UnitOfWork
+from domain.states import MilestoneStatus
 
 T = TypeVar("T")
 
@@ -122,3 +124,19 @@ def refuse_follower(milestone: Milestone) -> None:
             "order_revision_follows",
             "A paid extra revision is settled with the order: release or dispute the order.",
         )
+
+
+async def clock_ran_out(
+    uow: UnitOfWork, status: MilestoneStatus, now: datetime, limit: int
+) -> AsyncIterator[tuple[Milestone, Contract]]:
+    """Milestones in `status` whose clock (auto_release_at: the review window, or a
+    partial offer's deadline) ran out by `now`, at most `limit`, each locked and
+    looked at again (one answered or moved on meanwhile is left out), with its
+    contract; one at a time, so the caller acts on each before the next is locked."""
+    due = await uow.milestones.find(status=status, auto_release_at__lte=now, limit=limit)
+    for found in due:
+        milestone = await load(uow.milestones, found.id, "milestone", lock=True)
+        at = milestone.auto_release_at
+        if milestone.status is not status or at is None or at > now:
+            continue
+        yield milestone, await load(uow.contracts, milestone.contract_id, "contract")

@@ -23,7 +23,7 @@ from domain.ports import Clock, PaymentGateway, UnitOfWork
 from domain.states import ContractStatus, DisputeStage, MilestoneStatus, ReviewStatus
 from domain.usecases import badges, bonus, disputes, hourly, service_orders
 from domain.usecases.alerts import daily_digest
-from domain.usecases.common import load, milestone_with_contract
+from domain.usecases.common import clock_ran_out, load, milestone_with_contract
 from domain.usecases.contracts import milestone_parties, offer_end_when_settled, parties
 from domain.usecases.job_expiry import ask_still_hiring, close_unanswered
 from domain.usecases.outbox_retention import prune_delivered_outbox
@@ -54,20 +54,14 @@ async def auto_release_due(
     uow: UnitOfWork, clock: Clock, config: MarketConfig, limit: int = BATCH
 ) -> list[int]:
     """Release submitted milestones whose review window has ended; their ids."""
-    now = clock.now()
-    due = await uow.milestones.find(
-        status=MilestoneStatus.SUBMITTED, auto_release_at__lte=now, limit=limit
-    )
     released: list[int] = []
-    for found in due:
-        milestone = await load(uow.milestones, found.id, "milestone", lock=True)
-        if milestone.status is not MilestoneStatus.SUBMITTED or not _due(milestone, now):
-            continue  # released, disputed or resubmitted meanwhile
-        contract = await load(uow.contracts, milestone.contract_id, "contract")
+    # One released, disputed or resubmitted meanwhile is left out.
+    due = clock_ran_out(uow, MilestoneStatus.SUBMITTED, clock.now(), limit)
+    async for milestone, contract in due:
         split = await settle(
             uow, clock, milestone, contract, milestone.amount, "release", "release"
         )
-        released.append(found.id)  # type: ignore[arg-type]
+        released.append(milestone.id)  # type: ignore[arg-type]
         uow.emit(
             MilestoneReleased(
                 to_freelancer=split.to_freelancer,
@@ -78,10 +72,6 @@ async def auto_release_due(
         )
         await offer_end_when_settled(uow, contract)
     return released
-
-
-def _due(milestone: Milestone, now: datetime) -> bool:
-    return milestone.auto_release_at is not None and milestone.auto_release_at <= now
 
 
 async def send_release_reminders(
