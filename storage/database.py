@@ -105,12 +105,18 @@ def _begin(connection: Any, begin: str) -> None:
         connection.exec_driver_sql(begin)
 
 
-def _sqlite_kwargs(url: str, kwargs: dict[str, Any]) -> None:
-    """SQLite's engine options: the busy timeout, and on aiosqlite one thread hop a
-    statement (storage/sqlite_driver.py)."""
+def _sqlite_engine(url: str, kwargs: dict[str, Any]) -> AsyncEngine:
+    """A SQLite engine, writer's or readers': the busy timeout, on aiosqlite one
+    thread hop a statement (storage/sqlite_driver.py), and a connection rolled back
+    on its return only if a transaction is still open (_reset_only_open)."""
     kwargs.setdefault("connect_args", {"timeout": SQLITE_BUSY_TIMEOUT_S})
     if make_url(url).get_driver_name() == "aiosqlite":
         kwargs.setdefault("module", one_hop_dbapi())
+    kwargs.setdefault("pool_reset_on_return", None)
+    engine = create_async_engine(url, **kwargs)
+    if kwargs["pool_reset_on_return"] is None:
+        _reset_only_open(engine)
+    return engine
 
 
 def _file_sqlite(url: str) -> bool:
@@ -123,11 +129,7 @@ def create_reader_engine(url: str, **kwargs: Any) -> AsyncEngine | None:
     (PostgreSQL reads on its one pool, MVCC already keeps readers off writers' locks)."""
     if not _file_sqlite(url):
         return None
-    _sqlite_kwargs(url, kwargs)
-    # A reader's transaction is always rolled back before its connection goes back
-    # (ReadUnitOfWork._end): no second rollback on return (a thread hop each).
-    kwargs.setdefault("pool_reset_on_return", None)
-    engine = create_async_engine(url, **kwargs)
+    engine = _sqlite_engine(url, kwargs)
     _configure_sqlite_reader(engine)
     return engine
 
@@ -156,7 +158,9 @@ def _reset_only_open(engine: AsyncEngine) -> None:
 
     @event.listens_for(engine.sync_engine, "reset")
     def on_reset(dbapi_connection: Any, _record: Any, state: Any) -> None:
-        raw = getattr(getattr(dbapi_connection, "_connection", None), "_connection", None)
+        # The sqlite3 connection: aiosqlite's inside the adapter's, or the driver's own.
+        inner = getattr(dbapi_connection, "_connection", None)
+        raw = getattr(inner, "_connection", dbapi_connection) if inner else dbapi_connection
         if isinstance(dbapi_connection, OneHopConnection):
             dbapi_connection.take_begin()  # a BEGIN never run: the next user's is their own
         if not state.asyncio_safe or state.terminate_only:
@@ -168,14 +172,8 @@ def _reset_only_open(engine: AsyncEngine) -> None:
 def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
-        _sqlite_kwargs(url, kwargs)
-        aiosqlite = parsed.get_driver_name() == "aiosqlite"
-        if aiosqlite:
-            kwargs.setdefault("pool_reset_on_return", None)
-        engine = create_async_engine(url, **kwargs)
+        engine = _sqlite_engine(url, kwargs)
         _configure_sqlite(engine)
-        if aiosqlite and kwargs["pool_reset_on_return"] is None:
-            _reset_only_open(engine)
         return engine
     kwargs.setdefault("pool_size", 10)
     kwargs.setdefault("max_overflow", 20)
