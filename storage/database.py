@@ -9,6 +9,7 @@ row locks taken by `get_for_update` (SELECT … FOR UPDATE).
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from types import TracebackType
@@ -66,7 +67,16 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
         # Let SQLAlchemy, not the driver, emit BEGIN (so we can make it IMMEDIATE).
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+        except sqlite3.OperationalError as error:
+            # Another connection holds a new file's lock (two processes, or two
+            # migrations, starting on one file: its own switch to WAL, or its first
+            # write): a switch of journal mode fails at once, without the busy wait.
+            # WAL is the file's mode, not the connection's: it is in WAL once that
+            # switch is done, or else the next connection opened switches it.
+            if "locked" not in str(error):
+                raise
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_S * 1000}")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")

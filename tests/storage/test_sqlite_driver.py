@@ -165,3 +165,27 @@ async def test_begin_runs_with_the_first_statement(
     finally:
         monkeypatch.undo()
         await engine.dispose()
+
+
+async def test_a_connection_opened_while_a_new_database_is_first_written(tmp_path: Path) -> None:
+    """Another connection holds a new file's lock before it is in WAL mode (two
+    processes, or two migrations, starting on one file: the other's switch or first
+    write): switching to WAL fails at once ("database is locked", no busy wait). The
+    connection opens anyway; the next one opened once the lock is gone switches."""
+    path = tmp_path / "new.db"
+    first = sqlite3.connect(path, isolation_level=None)
+    first.execute("BEGIN IMMEDIATE")
+    first.execute("CREATE TABLE t (id INTEGER PRIMARY KEY)")
+    engine = create_engine(f"sqlite+aiosqlite:///{path}")
+    try:
+        async with engine.connect() as conn:  # opened while the lock is held
+            first.execute("COMMIT")
+            count = await conn.execute(sa.text("SELECT count(*) FROM t"))
+            assert count.scalar_one() == 0
+        await engine.dispose()
+        async with engine.connect() as conn:
+            mode = await conn.exec_driver_sql("PRAGMA journal_mode")
+            assert mode.scalar_one() == "wal"
+    finally:
+        first.close()
+        await engine.dispose()
