@@ -36,7 +36,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.outbox_store import FAILED, SENT, UNREACHABLE
+from storage.outbox_store import FAILED, SENT, UNREACHABLE, statuses_in
 from storage.tables import conversations, outbox, retention_cursors
 
 NAME = "outbox"
@@ -49,8 +49,7 @@ def _final(status: sa.ColumnElement[str]) -> sa.ColumnElement[bool]:
     expression no index covers, so SQLite's planner cannot take ix_outbox_pending
     (status, priority, id) for it — every sent row ever, instead of the batch's
     key range (the same trick as SQLite's unary +; PostgreSQL is not misled)."""
-    plain = status.op("||")(sa.literal_column("''"))
-    return plain.in_([sa.literal_column(f"'{s}'") for s in FINAL])
+    return statuses_in(status.op("||")(sa.literal_column("''")), FINAL)
 
 
 def _old(created_at: sa.ColumnElement[datetime], before: datetime) -> sa.ColumnElement[bool]:

@@ -69,6 +69,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.entities import OutboxMessage
 from storage.tables import outbox, outbox_fanouts, outbox_payloads, users
+from storage.tiers import capped_count
 
 if TYPE_CHECKING:  # storage.database imports storage.search, which imports this
     from storage.database import Database, SqlUnitOfWork
@@ -84,11 +85,16 @@ FANOUT_LOW_WATER = 500  # expand when fewer alert rows than this wait
 _CHAT = struct.Struct("<q")  # a packed recipient: a chat id, 8 bytes little-endian
 
 
+def statuses_in(status: sa.ColumnElement[str], values: Iterable[str]) -> sa.ColumnElement[bool]:
+    """status IN (…) with the values written into the SQL text, not bound: a bound
+    parameter proves nothing to SQLite's planner, nor to a generic plan."""
+    return status.in_([sa.literal_column(f"'{s}'") for s in values])
+
+
 def _undelivered(status: sa.ColumnElement[str]) -> sa.ColumnElement[bool]:
-    """status IN ('pending', 'sending') with the values in the SQL text, as the partial
-    indexes ix_outbox_chat_queued and ix_outbox_payload_id are found by (a bound
-    parameter proves nothing to SQLite's planner, nor to a generic plan)."""
-    return status.in_([sa.literal_column(f"'{s}'") for s in UNDELIVERED])
+    """status IN ('pending', 'sending'), as the partial indexes ix_outbox_chat_queued
+    and ix_outbox_payload_id are found by."""
+    return statuses_in(status, UNDELIVERED)
 
 
 async def add_shared_payload(
@@ -633,14 +639,10 @@ class OutboxStore:
         ).first()
         if head is None:
             return False
-        waiting = (
-            sa.select(outbox.c.id)
-            .where(outbox.c.status == PENDING, outbox.c.priority >= head[0])
-            .limit(low_water)
-            .subquery()
+        waiting = sa.select(outbox.c.id).where(
+            outbox.c.status == PENDING, outbox.c.priority >= head[0]
         )
-        queued = await session.scalar(sa.select(sa.func.count()).select_from(waiting))
-        return int(queued or 0) < low_water
+        return await capped_count(session, waiting, low_water) < low_water
 
     async def expand(
         self, chunk: int = FANOUT_CHUNK, low_water: int = FANOUT_LOW_WATER, *, force: bool = False

@@ -3,7 +3,7 @@ of the two-tier searches (talent, services).
 
 The capped count: a total is counted up to a cap ("1,000+": nobody pages past it),
 `SELECT count(*) FROM (… LIMIT cap)`, so a count stops at the cap instead of
-reading every match.
+reading every match (the outbox sender counts the alerts waiting so, too).
 
 The two-tier pager: with words, the talent and service searches list the strong
 matches (every word in the title, headline or skills) first and the other matches
