@@ -16,8 +16,6 @@ from bot.app import Runtime
 from domain.entities import Contract, Job, Milestone, Submission
 from domain.ports import UnitOfWork
 from domain.states import ContractStatus, JobStatus, MilestoneStatus
-from domain.usecases import accounts
-from handlers.system import SystemRunner
 from tests.browser.test_webchat import (
     ARTIFACTS,
     CLARA,
@@ -28,6 +26,7 @@ from tests.browser.test_webchat import (
     running_sandbox,
     send,
     snap,
+    with_people,
 )
 
 WORDS = {
@@ -55,16 +54,9 @@ WORDS = {
 async def submitted_work(runtime: Runtime, lang: str) -> None:
     """Clara's active contract with Felix, its milestone submitted for review (the
     state the screens start from; no money moves in what follows)."""
-    for name, uid in (("Clara (client)", CLARA), ("Felix (freelancer)", FELIX)):
-        runtime.emulator.add_user(name, user_id=uid, started=True, language_code=lang)
-    assert runtime.database is not None
-    runner = SystemRunner(runtime.database.uow, runtime.clock, runtime.settings.market_config())
 
     async def setup(uow: UnitOfWork) -> None:
         now = runtime.clock.now()
-        for uid, name, role in ((CLARA, "Clara", "client"), (FELIX, "Felix", "freelancer")):
-            await accounts.register_user(uow, runtime.clock, uid, name, language_code=lang)
-            await accounts.add_role(uow, runtime.clock, uid, role)
         job = await uow.jobs.add(Job(client_id=CLARA, title="Bakery logo", status=JobStatus.CLOSED))
         contract = await uow.contracts.add(
             Contract(
@@ -98,7 +90,8 @@ async def submitted_work(runtime: Runtime, lang: str) -> None:
             )
         )
 
-    await runner.run(setup, what="partial release screenshots setup")
+    people = ((CLARA, "Clara", "client"), (FELIX, "Felix", "freelancer"))
+    await with_people(runtime, lang, people, setup)
 
 
 @pytest.mark.parametrize("lang", ["en", "ru"])

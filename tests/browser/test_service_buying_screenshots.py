@@ -17,9 +17,7 @@ import pytest
 
 from bot.app import Runtime
 from domain.ports import UnitOfWork
-from domain.usecases import accounts
 from domain.usecases import services as svc
-from handlers.system import SystemRunner
 from tests.browser.test_webchat import (
     ARTIFACTS,
     FELIX,
@@ -30,6 +28,7 @@ from tests.browser.test_webchat import (
     running_sandbox,
     send,
     snap,
+    with_people,
 )
 
 LOGO = svc.ServiceFields(
@@ -94,19 +93,14 @@ def pictures(lang: str) -> tuple[str, str, str]:
 
 
 async def publish_logo(runtime: Runtime, lang: str) -> None:
-    runtime.emulator.add_user("Felix (freelancer)", user_id=FELIX, started=True, language_code=lang)
-    assert runtime.database is not None
     config = runtime.settings.market_config()
-    runner = SystemRunner(runtime.database.uow, runtime.clock, config)
 
-    async def setup(uow: UnitOfWork) -> None:
-        await accounts.register_user(uow, runtime.clock, FELIX, "Felix", language_code=lang)
-        await accounts.add_role(uow, runtime.clock, FELIX, "freelancer")
+    async def publish(uow: UnitOfWork) -> None:
         service = await svc.create_service(uow, runtime.clock, config, FELIX, LOGO)
         assert service.id is not None
         await svc.publish_service(uow, runtime.clock, FELIX, service.id)
 
-    await runner.run(setup, what="buying screenshots setup")
+    await with_people(runtime, lang, ((FELIX, "Felix", "freelancer"),), publish)
 
 
 @pytest.mark.parametrize("lang", ["en", "ru"])

@@ -10,9 +10,6 @@ from pathlib import Path
 
 import pytest
 
-from bot.app import Runtime
-from domain.usecases import accounts
-from handlers.system import SystemRunner
 from tests.browser.test_webchat import (
     ARTIFACTS,
     FELIX,
@@ -22,6 +19,7 @@ from tests.browser.test_webchat import (
     running_sandbox,
     send,
     snap,
+    with_people,
 )
 
 WORDS = {
@@ -56,18 +54,6 @@ WORDS = {
 }
 
 
-async def make_felix_a_seller(runtime: Runtime, lang: str) -> None:
-    runtime.emulator.add_user("Felix (freelancer)", user_id=FELIX, started=True, language_code=lang)
-    assert runtime.database is not None
-    runner = SystemRunner(runtime.database.uow, runtime.clock, runtime.settings.market_config())
-
-    async def setup(uow: object) -> None:
-        await accounts.register_user(uow, runtime.clock, FELIX, "Felix", language_code=lang)  # type: ignore[arg-type]
-        await accounts.add_role(uow, runtime.clock, FELIX, "freelancer")  # type: ignore[arg-type]
-
-    await runner.run(setup, what="wizard screenshots setup")
-
-
 @pytest.mark.parametrize("lang", ["en", "ru"])
 async def test_felix_goes_back_in_the_service_wizard(browser, tmp_path: Path, lang: str):
     from playwright.async_api import expect
@@ -75,7 +61,7 @@ async def test_felix_goes_back_in_the_service_wizard(browser, tmp_path: Path, la
     w = WORDS[lang]
     tail = "" if lang == "en" else "-ru"
     async with running_sandbox(tmp_path / "wizard.db") as runtime:
-        await make_felix_a_seller(runtime, lang)
+        await with_people(runtime, lang, ((FELIX, "Felix", "freelancer"),))
         async with chat_page(browser, runtime.url, f"service-wizard-failure{tail}") as page:
             felix = column(page, "Felix")
             await expect(felix.locator(".lang")).to_have_text(lang.upper())

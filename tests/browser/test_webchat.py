@@ -15,7 +15,7 @@ import os
 import re
 import shutil
 import socket
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -101,6 +101,29 @@ async def give_felix_a_job_alert(runtime: Runtime) -> None:
         )
 
     await runner.run(setup, what="browser test setup")
+
+
+async def with_people(
+    runtime: Runtime,
+    lang: str,
+    people: tuple[tuple[int, str, str], ...],
+    then: Callable[[UnitOfWork], Awaitable[None]] | None = None,
+) -> None:
+    """These (id, name, role) people in the web chat, their chats open, registered with
+    their role through the use cases in `lang`; then `then` in the same unit of work."""
+    for uid, name, role in people:
+        runtime.emulator.add_user(f"{name} ({role})", user_id=uid, started=True, language_code=lang)
+    assert runtime.database is not None
+    runner = SystemRunner(runtime.database.uow, runtime.clock, runtime.settings.market_config())
+
+    async def setup(uow: UnitOfWork) -> None:
+        for uid, name, role in people:
+            await accounts.register_user(uow, runtime.clock, uid, name, language_code=lang)
+            await accounts.add_role(uow, runtime.clock, uid, role)
+        if then is not None:
+            await then(uow)
+
+    await runner.run(setup, what="browser test people")
 
 
 def job_alerts_rendered() -> bool:
