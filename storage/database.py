@@ -48,7 +48,7 @@ from storage.search import SqlJobSearch
 from storage.service_search import SqlServiceSearch
 from storage.services_repo import SqlServices
 from storage.skill_index import IndexedSession
-from storage.sqlite_driver import OneHopConnection, one_hop_dbapi
+from storage.sqlite_driver import OneHopConnection, mark_threaded, one_hop_dbapi
 from storage.tables import map_entities
 from storage.tables import outbox as outbox_table
 from storage.talent_search import SqlTalentSearch
@@ -120,13 +120,23 @@ def _sqlite_engine(url: str, kwargs: dict[str, Any]) -> AsyncEngine:
     thread hop a statement (storage/sqlite_driver.py), and a connection rolled back
     on its return only if a transaction is still open (_reset_only_open)."""
     kwargs.setdefault("connect_args", {"timeout": SQLITE_BUSY_TIMEOUT_S})
-    if make_url(url).get_driver_name() == "aiosqlite":
+    aiosqlite = make_url(url).get_driver_name() == "aiosqlite"
+    if aiosqlite:
         kwargs.setdefault("module", one_hop_dbapi())
     kwargs.setdefault("pool_reset_on_return", None)
     engine = create_async_engine(url, **kwargs)
+    if aiosqlite:
+        # Statements run with THREADED go to aiosqlite's thread (sqlite_driver.py).
+        event.listen(engine.sync_engine, "before_cursor_execute", _threaded_listener)
     if kwargs["pool_reset_on_return"] is None:
         _reset_only_open(engine)
     return engine
+
+
+def _threaded_listener(
+    _conn: Any, cursor: Any, _stmt: Any, _params: Any, context: Any, _many: bool
+) -> None:
+    mark_threaded(cursor, context)
 
 
 def _file_sqlite(url: str) -> bool:
@@ -282,6 +292,9 @@ class ReaderSession(IndexedSession):
     (ReadUnitOfWork.statements; the engine learns which steps read nothing)."""
 
 
+guard_session(ReaderSession)  # a read-only unit of work writes nothing
+
+
 @event.listens_for(ReaderSession, "do_orm_execute")
 def _counted(state: ORMExecuteState) -> None:
     info = state.session.info
@@ -430,7 +443,6 @@ class ReadUnitOfWork(SqlUnitOfWork):
 
     async def __aenter__(self) -> ReadUnitOfWork:
         await super().__aenter__()
-        guard_session(self.session)
         self.outbox = BufferedOutbox(self.session)
         self.conversations = BufferedConversations(self.session)
         return self

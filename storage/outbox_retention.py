@@ -37,6 +37,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.outbox_store import FAILED, SENT, UNREACHABLE, statuses_in
+from storage.sqlite_driver import THREADED
 from storage.tables import conversations, outbox, retention_cursors
 
 NAME = "outbox"
@@ -134,7 +135,9 @@ async def prune_delivered(
     if caught_up and (started is None or started <= now - resweep):
         after, started, caught_up = 0, now, False  # a new walk from the oldest row
     count, last, first_recent = (
-        await session.execute(window_statement(after, limit, before, now))
+        await session.execute(
+            window_statement(after, limit, before, now), execution_options=THREADED
+        )
     ).one()
     deleted = 0
     if first_recent is not None:  # the walk reached rows not old enough: it waits there
@@ -144,7 +147,9 @@ async def prune_delivered(
     else:
         until, caught_up = after, True
     if until > after:
-        result = await session.execute(delete_statement(after, until, before, dialect))
+        result = await session.execute(
+            delete_statement(after, until, before, dialect), execution_options=THREADED
+        )
         deleted = int(result.rowcount or 0)  # type: ignore[attr-defined]
     await session.execute(
         sa.update(retention_cursors)

@@ -68,6 +68,7 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.entities import OutboxMessage
+from storage.sqlite_driver import THREADED
 from storage.tables import outbox, outbox_fanouts, outbox_payloads, users
 from storage.tiers import capped_count
 
@@ -176,7 +177,8 @@ async def insert_alert_rows(
             )
             columns = ["chat_id", "method", "payload", "payload_id", "priority", "status"]
             insert = sa.insert(outbox).from_select([*columns, "attempts", "created_at"], rows)
-            result = await session.execute(insert)
+            # Hundreds of rows: on aiosqlite's thread (sqlite_driver.py).
+            result = await session.execute(insert, execution_options=THREADED)
             written[shared] = written.get(shared, 0) + (result.rowcount or 0)
     return written
 

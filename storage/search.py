@@ -30,7 +30,7 @@ import re
 import unicodedata
 from collections.abc import Sequence
 from datetime import date, datetime
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -48,6 +48,7 @@ from storage.outbox_store import (
 )
 from storage.planner import search_settings
 from storage.skill_index import ANY, index_values, skill_values, subscription_keys
+from storage.sqlite_driver import ThreadedSession
 from storage.tables import (
     dismissals,
     job_skills,
@@ -135,7 +136,8 @@ class SqlJobSearch:
     fan_out = True
 
     def __init__(self, session: AsyncSession, rank_window: int | None = RANK_WINDOW) -> None:
-        self.session = session
+        # Searches scan: their statements run on aiosqlite's thread (sqlite_driver.py).
+        self.session = cast(AsyncSession, ThreadedSession(session))
         # None scores every match (how search ranked before issue 16; bench baseline).
         self.rank_window = rank_window
 

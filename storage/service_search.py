@@ -31,7 +31,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import replace
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy import event
@@ -48,6 +48,7 @@ from storage.freelancer_record import record_columns
 from storage.planner import planner_off, search_settings
 from storage.search import MAX_PAGE, fts5_scoped, search_terms
 from storage.skill_index import IndexedSession
+from storage.sqlite_driver import ThreadedSession
 from storage.tables import (
     blocks,
     service_index,
@@ -261,7 +262,8 @@ def _hit(row: Any) -> ServiceHit:
 
 class SqlServiceSearch:
     def __init__(self, session: AsyncSession) -> None:
-        self.session = session
+        # Searches scan: their statements run on aiosqlite's thread (sqlite_driver.py).
+        self.session = cast(AsyncSession, ThreadedSession(session))
 
     @property
     def _dialect(self) -> str:

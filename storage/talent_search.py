@@ -25,7 +25,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy import event
@@ -42,6 +42,7 @@ from storage.freelancer_record import record_columns
 from storage.planner import search_settings
 from storage.search import MAX_PAGE, fts5_scoped, search_terms
 from storage.skill_index import IndexedSession, skill_values
+from storage.sqlite_driver import ThreadedSession
 from storage.tables import (
     blocks,
     invitations,
@@ -266,7 +267,8 @@ class TextSets:
 
 class SqlTalentSearch:
     def __init__(self, session: AsyncSession) -> None:
-        self.session = session
+        # Searches scan: their statements run on aiosqlite's thread (sqlite_driver.py).
+        self.session = cast(AsyncSession, ThreadedSession(session))
 
     @property
     def _dialect(self) -> str:

@@ -1,10 +1,14 @@
 """The one-hop SQLite cursor (storage/sqlite_driver.py) behaves as SQLAlchemy's
 aiosqlite adapter does: rows, rowcount, lastrowid, RETURNING, executemany,
-errors, transactions — each statement one call on aiosqlite's thread."""
+errors, transactions — each statement one call on aiosqlite's thread, or none
+(inline, the default): short statements on the loop's thread, THREADED ones and
+a BEGIN IMMEDIATE that must wait for another's lock on aiosqlite's."""
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
+import time
 from pathlib import Path
 
 import aiosqlite
@@ -12,12 +16,19 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
-from storage.database import create_engine
-from storage.sqlite_driver import OneHopDbapi
+from storage.database import SQLITE_BUSY_TIMEOUT_S, create_engine
+from storage.sqlite_driver import THREADED, OneHopDbapi, one_hop_dbapi
 
 
-async def test_statements_rows_counts_and_errors(tmp_path: Path) -> None:
-    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'one.db'}")
+def hopping(url: str, **kwargs: object) -> sa.ext.asyncio.AsyncEngine:
+    """An engine whose every statement goes to aiosqlite's thread (inline off)."""
+    return create_engine(url, module=one_hop_dbapi(inline=False), **kwargs)
+
+
+@pytest.mark.parametrize("inline", [True, False])
+async def test_statements_rows_counts_and_errors(tmp_path: Path, inline: bool) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'one.db'}"
+    engine = create_engine(url) if inline else hopping(url)
     assert isinstance(engine.sync_engine.dialect.dbapi, OneHopDbapi)
     try:
         async with engine.begin() as conn:
@@ -53,7 +64,7 @@ async def test_statements_rows_counts_and_errors(tmp_path: Path) -> None:
 async def test_one_thread_call_per_statement(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'hops.db'}")
+    engine = hopping(f"sqlite+aiosqlite:///{tmp_path / 'hops.db'}")
     calls = 0
     original = aiosqlite.Connection._execute
 
@@ -95,7 +106,7 @@ async def test_a_committed_unit_of_work_costs_no_rollback_on_return(
 ) -> None:
     """The pool does not roll back a connection whose transaction SQLAlchemy already
     committed (SQLAlchemy's default reset did: a thread hop per unit of work)."""
-    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'reset.db'}")
+    engine = hopping(f"sqlite+aiosqlite:///{tmp_path / 'reset.db'}")
     try:
         async with engine.begin() as conn:
             await conn.execute(sa.text("CREATE TABLE t (id INTEGER PRIMARY KEY)"))
@@ -137,7 +148,7 @@ async def test_begin_runs_with_the_first_statement(
     thread call, and still takes the write lock; a transaction that runs nothing
     begins nothing and commits or rolls back without a call."""
     path = tmp_path / "begin.db"
-    engine = create_engine(f"sqlite+aiosqlite:///{path}")
+    engine = hopping(f"sqlite+aiosqlite:///{path}")
     try:
         async with engine.begin() as conn:
             await conn.execute(sa.text("CREATE TABLE t (id INTEGER PRIMARY KEY)"))
@@ -188,4 +199,77 @@ async def test_a_connection_opened_while_a_new_database_is_first_written(tmp_pat
             assert mode.scalar_one() == "wal"
     finally:
         first.close()
+        await engine.dispose()
+
+
+async def test_short_statements_run_on_the_loops_thread(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Inline (the default): a write transaction — BEGIN IMMEDIATE, statements,
+    COMMIT — and a read make no thread call at all, and still take the lock; a
+    statement run with THREADED makes exactly one."""
+    path = tmp_path / "inline.db"
+    engine = create_engine(f"sqlite+aiosqlite:///{path}")
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(sa.text("CREATE TABLE t (id INTEGER PRIMARY KEY)"))
+        calls = thread_calls(monkeypatch)
+        async with engine.begin() as conn:
+            await conn.execute(sa.text("INSERT INTO t DEFAULT VALUES"))
+            other = sqlite3.connect(path, timeout=0)
+            with pytest.raises(sqlite3.OperationalError, match="locked"):
+                other.execute("BEGIN IMMEDIATE")  # the lock is held
+            other.close()
+            (await conn.execute(sa.text("SELECT id FROM t"))).all()
+        async with engine.connect() as conn:
+            assert (await conn.execute(sa.text("SELECT count(*) FROM t"))).scalar_one() == 1
+        assert calls == []
+        async with engine.connect() as conn:
+            scan = sa.text("SELECT count(*) FROM t").execution_options(**THREADED)
+            assert (await conn.execute(scan)).scalar_one() == 1
+            assert (await conn.execute(sa.text("SELECT 1"))).scalar_one() == 1
+        assert calls == ["_run"]
+    finally:
+        monkeypatch.undo()
+        await engine.dispose()
+
+
+async def test_a_begin_that_must_wait_waits_on_the_thread(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another process holds the write lock: the inline BEGIN IMMEDIATE does not
+    sleep in SQLite's busy handler on the loop's thread (which would stop every
+    other coroutine for up to the busy timeout); it is tried without waiting, then
+    waits on aiosqlite's thread, and the loop runs on meanwhile. The connection's
+    busy timeout is as before afterwards."""
+    path = tmp_path / "wait.db"
+    engine = create_engine(f"sqlite+aiosqlite:///{path}")
+    holder = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(sa.text("CREATE TABLE t (id INTEGER PRIMARY KEY)"))
+        holder.execute("BEGIN IMMEDIATE")
+        holder.execute("INSERT INTO t DEFAULT VALUES")
+        calls = thread_calls(monkeypatch)
+
+        async def write() -> int:
+            async with engine.begin() as conn:
+                await conn.execute(sa.text("INSERT INTO t DEFAULT VALUES"))
+                return int((await conn.execute(sa.text("SELECT count(*) FROM t"))).scalar_one())
+
+        writer = asyncio.create_task(write())
+        began = time.monotonic()
+        # The loop is free while the writer waits: this returns (the writer cannot
+        # finish while the lock is held) long before the busy timeout.
+        done, _ = await asyncio.wait([writer], timeout=0.3)
+        assert not done and time.monotonic() - began < SQLITE_BUSY_TIMEOUT_S / 2
+        holder.execute("COMMIT")
+        assert await writer == 2  # it began after the other's commit, and saw it
+        assert calls[0] == "_run"  # the BEGIN IMMEDIATE with the INSERT, on the thread
+        async with engine.connect() as conn:
+            timeout = await conn.exec_driver_sql("PRAGMA busy_timeout")
+            assert timeout.scalar_one() == SQLITE_BUSY_TIMEOUT_S * 1000
+    finally:
+        monkeypatch.undo()
+        holder.close()
         await engine.dispose()
