@@ -56,7 +56,6 @@ priority anyway.
 
 from __future__ import annotations
 
-import json
 import struct
 from collections.abc import AsyncIterator, Collection, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager
@@ -128,10 +127,19 @@ def ids_param(column: sa.ColumnElement[int], name: str, ids: Sequence[int], dial
     PostgreSQL, a JSON array read by json_each on SQLite."""
     if dialect == "postgresql":
         return column == sa.any_(
-            sa.bindparam(name, list(ids), type_=postgresql.ARRAY(sa.BigInteger))
+            sa.bindparam(name, ids_value(ids, dialect), type_=postgresql.ARRAY(sa.BigInteger))
         )
-    listed = sa.func.json_each(sa.bindparam(name, json.dumps(list(ids)))).table_valued("value")
+    listed = sa.func.json_each(sa.bindparam(name, ids_value(ids, dialect))).table_valued("value")
     return column.in_(sa.select(listed.c.value))
+
+
+def ids_value(ids: Sequence[int], dialect: str) -> Any:
+    """What an ids_param binds: to run a statement kept with other ids."""
+    if dialect == "postgresql":
+        return list(ids)
+    # The JSON of a list of ints, written directly: json.dumps took ~0.5 ms for the
+    # ~2,000 candidates of a job's alerts.
+    return "[" + ",".join(map(str, map(int, ids))) + "]"
 
 
 async def insert_alert_rows(
