@@ -528,6 +528,7 @@ class SqlJobSearch:
         condition reads its partial index (migration 0026) for the candidates."""
         if not user_ids:
             return set()
+
         def build() -> Any:
             stmt: Any = sa.select(users.c.id).where(
                 ids_param(users.c.id, "barred_ids", [], self._dialect), _NO_ALERTS

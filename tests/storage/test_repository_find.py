@@ -67,3 +67,15 @@ async def test_every_operator_with_changing_values(any_db):
         assert await jobs.count(client_id=3) == 2
         assert await jobs.count(client_id__in=[1, 2], published_at__isnull=False) == 3
         assert await uow.users.count(id=[1, 2]) == 2
+        # Lists of every length around the one-parameter-a-value bound (FEW): each
+        # length its own statement, the values of each call its own.
+        every = [ids[k] for k in (5, 0, 3, 1, 4, 2)]
+        for size in range(0, 7):
+            wanted = every[:size]
+            found = await jobs.find(id__in=wanted)
+            assert sorted(j.id for j in found) == sorted(wanted)
+            left = await jobs.find(id__notin=set(wanted))
+            assert sorted(j.id for j in left) == sorted(set(ids) - set(wanted))
+            assert await jobs.count(id=tuple(reversed(wanted))) == size
+            shifted = every[1 : size + 1]  # the same length, other values
+            assert sorted(j.id for j in await jobs.find(id=shifted)) == sorted(shifted)
