@@ -76,8 +76,7 @@ async def test_one_thread_call_per_statement(
         return await original(self, fn, *args, **kw)
 
     try:
-        async with engine.begin() as conn:
-            await conn.execute(sa.text("CREATE TABLE t (id INTEGER PRIMARY KEY)"))
+        await create_table_t(engine)
         async with engine.begin() as conn:
             monkeypatch.setattr(aiosqlite.Connection, "_execute", counted)
             for _ in range(5):
@@ -86,6 +85,21 @@ async def test_one_thread_call_per_statement(
     finally:
         monkeypatch.undo()
         await engine.dispose()
+
+
+async def create_table_t(engine: sa.ext.asyncio.AsyncEngine) -> None:
+    async with engine.begin() as conn:
+        await conn.execute(sa.text("CREATE TABLE t (id INTEGER PRIMARY KEY)"))
+
+
+def assert_write_lock_held(path: Path) -> None:
+    """Another connection cannot begin writing the file meanwhile."""
+    other = sqlite3.connect(path, timeout=0)
+    try:
+        with pytest.raises(sqlite3.OperationalError, match="locked"):
+            other.execute("BEGIN IMMEDIATE")
+    finally:
+        other.close()
 
 
 def thread_calls(monkeypatch: pytest.MonkeyPatch) -> list[str]:
@@ -108,8 +122,7 @@ async def test_a_committed_unit_of_work_costs_no_rollback_on_return(
     committed (SQLAlchemy's default reset did: a thread hop per unit of work)."""
     engine = hopping(f"sqlite+aiosqlite:///{tmp_path / 'reset.db'}")
     try:
-        async with engine.begin() as conn:
-            await conn.execute(sa.text("CREATE TABLE t (id INTEGER PRIMARY KEY)"))
+        await create_table_t(engine)
         calls = thread_calls(monkeypatch)
         async with engine.begin() as conn:
             await conn.execute(sa.text("INSERT INTO t DEFAULT VALUES"))
@@ -125,8 +138,7 @@ async def test_a_transaction_left_open_is_rolled_back_on_return(tmp_path: Path) 
     on the driver's connection) must not reach the connection's next user."""
     engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'open.db'}", pool_size=1)
     try:
-        async with engine.begin() as conn:
-            await conn.execute(sa.text("CREATE TABLE t (id INTEGER PRIMARY KEY)"))
+        await create_table_t(engine)
         async with engine.connect() as conn:
             raw = await conn.get_raw_connection()
             cursor = raw.driver_connection
@@ -150,8 +162,7 @@ async def test_begin_runs_with_the_first_statement(
     path = tmp_path / "begin.db"
     engine = hopping(f"sqlite+aiosqlite:///{path}")
     try:
-        async with engine.begin() as conn:
-            await conn.execute(sa.text("CREATE TABLE t (id INTEGER PRIMARY KEY)"))
+        await create_table_t(engine)
         calls = thread_calls(monkeypatch)
         async with engine.begin():
             pass
@@ -161,11 +172,7 @@ async def test_begin_runs_with_the_first_statement(
         assert calls == []
         async with engine.begin() as conn:
             await conn.execute(sa.text("SELECT 1"))
-            # The lock is held: another connection cannot write meanwhile.
-            other = sqlite3.connect(path, timeout=0)
-            with pytest.raises(sqlite3.OperationalError, match="locked"):
-                other.execute("BEGIN IMMEDIATE")
-            other.close()
+            assert_write_lock_held(path)
         assert calls == ["_run", "commit"]
         async with engine.begin() as conn:  # and a failed first statement leaves none open
             with pytest.raises(sa.exc.OperationalError):
@@ -211,15 +218,11 @@ async def test_short_statements_run_on_the_loops_thread(
     path = tmp_path / "inline.db"
     engine = create_engine(f"sqlite+aiosqlite:///{path}")
     try:
-        async with engine.begin() as conn:
-            await conn.execute(sa.text("CREATE TABLE t (id INTEGER PRIMARY KEY)"))
+        await create_table_t(engine)
         calls = thread_calls(monkeypatch)
         async with engine.begin() as conn:
             await conn.execute(sa.text("INSERT INTO t DEFAULT VALUES"))
-            other = sqlite3.connect(path, timeout=0)
-            with pytest.raises(sqlite3.OperationalError, match="locked"):
-                other.execute("BEGIN IMMEDIATE")  # the lock is held
-            other.close()
+            assert_write_lock_held(path)
             (await conn.execute(sa.text("SELECT id FROM t"))).all()
         async with engine.connect() as conn:
             assert (await conn.execute(sa.text("SELECT count(*) FROM t"))).scalar_one() == 1
@@ -246,8 +249,7 @@ async def test_a_begin_that_must_wait_waits_on_the_thread(
     engine = create_engine(f"sqlite+aiosqlite:///{path}")
     holder = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
     try:
-        async with engine.begin() as conn:
-            await conn.execute(sa.text("CREATE TABLE t (id INTEGER PRIMARY KEY)"))
+        await create_table_t(engine)
         holder.execute("BEGIN IMMEDIATE")
         holder.execute("INSERT INTO t DEFAULT VALUES")
         calls = thread_calls(monkeypatch)
