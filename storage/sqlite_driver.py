@@ -330,7 +330,8 @@ class ThreadedSession:
 
     @staticmethod
     def _options(kw: dict[str, Any]) -> dict[str, Any]:
-        kw["execution_options"] = {**kw.get("execution_options", {}), **THREADED}
+        # A statement that says otherwise ({THREADED_OPTION: False}) runs inline.
+        kw["execution_options"] = {**THREADED, **kw.get("execution_options", {})}
         return kw
 
     async def execute(self, statement: Any, params: Any = None, **kw: Any) -> Any:

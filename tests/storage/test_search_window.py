@@ -236,3 +236,33 @@ async def test_postgresql_plans_each_search_for_its_words(any_db):
         assert "Index Scan Backward using pk_jobs" in plan and "Seq Scan" not in plan, plan
     async with any_db.uow() as uow:  # the settings ended with the transaction
         assert await uow.session.scalar(sa.text("SHOW random_page_cost")) == "4"
+
+
+async def test_a_budget_no_open_job_meets_finds_none_without_the_walk(any_db):
+    """Words with a budget filter no open job meets (the bulk's budgets stop at
+    6,000): none, total 0 — on SQLite told by one probe of the budget index, without
+    the FTS5 walk through every match of the words. A budget some job meets pages
+    as before, on both databases."""
+    await _bulk(any_db)
+    engine = (any_db.reader_engine or any_db.engine).sync_engine
+    ran: list[str] = []
+
+    def seen(_conn, _cursor, statement, *_args) -> None:  # type: ignore[no-untyped-def]
+        ran.append(statement)
+
+    sa.event.listen(engine, "before_cursor_execute", seen)
+    try:
+        for query in (
+            JobQuery(text="python", min_budget=7000),
+            JobQuery(text="python", min_budget=7000, budget_type="fixed"),
+            JobQuery(text="python developer", budget_type="weekly", category="design"),
+        ):
+            ran.clear()
+            assert await _page(any_db, query) == ([], 0), query
+            if any_db.dialect == "sqlite":
+                assert not any("jobs_fts" in s for s in ran), ran
+        ids, totals = await _all_pages(any_db, JobQuery(text="python", min_budget=6000))
+        wanted = _expected(lambda i: 1000 * (i % 7) >= 6000)
+        assert ids == wanted and totals == {len(wanted)}
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", seen)
