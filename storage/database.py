@@ -127,16 +127,10 @@ def _sqlite_engine(url: str, kwargs: dict[str, Any]) -> AsyncEngine:
     engine = create_async_engine(url, **kwargs)
     if aiosqlite:
         # Statements run with THREADED go to aiosqlite's thread (sqlite_driver.py).
-        event.listen(engine.sync_engine, "before_cursor_execute", _threaded_listener)
+        event.listen(engine.sync_engine, "before_cursor_execute", mark_threaded)
     if kwargs["pool_reset_on_return"] is None:
         _reset_only_open(engine)
     return engine
-
-
-def _threaded_listener(
-    _conn: Any, cursor: Any, _stmt: Any, _params: Any, context: Any, _many: bool
-) -> None:
-    mark_threaded(cursor, context)
 
 
 def _file_sqlite(url: str) -> bool:

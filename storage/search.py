@@ -410,15 +410,13 @@ class SqlJobSearch:
         if self._dialect != "sqlite" or not (query.min_budget > 0 or query.budget_type):
             return False
 
-        def probe() -> Any:
-            some = sa.select(jobs.c.id).where(jobs.c.status == JobStatus.OPEN)
-            if query.min_budget > 0:
-                some = some.where(jobs.c.budget >= sa.bindparam("min_budget"))
-            if query.budget_type:
-                some = some.where(jobs.c.budget_type == sa.bindparam("budget_type"))
-            return sa.select(sa.exists(some))
+        # The query's budget filters alone, as _filtered writes them.
+        budget = JobQuery(min_budget=query.min_budget, budget_type=query.budget_type)
 
-        shape = ("budget probe", query.min_budget > 0, bool(query.budget_type))
+        def probe() -> Any:
+            return sa.select(sa.exists(self._filtered(sa.select(jobs.c.id), budget, "select")))
+
+        shape = self._shape(budget, "budget probe")
         found = await self.session.scalar(
             self._kept(shape, probe),
             {"min_budget": query.min_budget, "budget_type": query.budget_type},

@@ -35,11 +35,10 @@ more on hops than on SQL. What could hold the loop stays on the thread:
 - a BEGIN IMMEDIATE that finds the write lock held by another process: it is
   tried inline without waiting (busy timeout 0 for that one statement), and on
   "database is locked" it waits on the thread with the usual busy timeout;
-- with `commit_threaded`, a COMMIT (off by default: a COMMIT in WAL writes the
-  transaction's pages to the log without a sync at synchronous=NORMAL; the one in
-  ~1,000 pages' worth that runs SQLite's automatic checkpoint copies and syncs
-  them, a few milliseconds of the loop's time now and then).
-Readers in WAL never wait for a lock, and a writer holding the lock never waits
+COMMIT runs inline too: in WAL at synchronous=NORMAL it appends the transaction's
+pages to the log without a sync; the one in ~1,000 pages' worth that runs SQLite's
+automatic checkpoint copies and syncs them, a few milliseconds of the loop's time
+now and then. Readers in WAL never wait for a lock, and a writer holding the lock never waits
 again until it commits, so nothing else inline can sleep in SQLite's busy
 handler. One connection is never used by two statements at once (a session runs
 them in turn; an inline statement waits for `_execute_mutex` to be free, else it
@@ -167,7 +166,7 @@ class OneHopCursor(AsyncAdapt_aiosqlite_cursor):
                 try:
                     # Through await_only all the same: SQLAlchemy's AsyncConnection
                     # checks that a statement awaited (the coroutine never suspends).
-                    result = await_only(_now(adapt.run_inline, _run, operation, parameters))
+                    result = await_only(_now(adapt.run_inline, operation, parameters))
                 except _WouldWait:
                     pass  # the BEGIN IMMEDIATE is pending again: the thread waits for it
                 else:
@@ -208,7 +207,7 @@ class OneHopCursor(AsyncAdapt_aiosqlite_cursor):
 
 
 class OneHopConnection(AsyncAdapt_aiosqlite_connection):
-    __slots__ = ("_begin", "_busy_ms", "commit_threaded", "inline")
+    __slots__ = ("_begin", "_busy_ms", "inline")
 
     _cursor_cls = OneHopCursor
 
@@ -218,26 +217,24 @@ class OneHopConnection(AsyncAdapt_aiosqlite_connection):
         connection: aiosqlite.Connection,
         *,
         inline: bool = False,
-        commit_threaded: bool = False,
     ) -> None:
         super().__init__(dbapi, connection)
         self._begin: str | None = None
         self.inline = inline
-        self.commit_threaded = commit_threaded
         self._busy_ms: int | None = None
 
     def may_run_inline(self) -> bool:
         return self.inline and not self._execute_mutex.locked()
 
-    def run_inline(self, run: Any, operation: str, parameters: Any) -> _Result:
-        """`run` on this (the loop's) thread; raises _WouldWait, the BEGIN put back,
-        if a BEGIN IMMEDIATE finds the lock taken."""
+    def run_inline(self, operation: str, parameters: Any) -> _Result:
+        """The statement on this (the loop's) thread; raises _WouldWait, the BEGIN put
+        back, if a BEGIN IMMEDIATE finds the lock taken."""
         raw = self._connection._conn
         begin = self.take_begin()
         if begin == IMMEDIATE:
             self._begin_now(raw)
             begin = None
-        return run(self._connection, operation, parameters, begin)  # type: ignore[no-any-return]
+        return _run(self._connection, operation, parameters, begin)
 
     def _begin_now(self, raw: sqlite3.Connection) -> None:
         """BEGIN IMMEDIATE without waiting: busy timeout 0 for that statement."""
@@ -274,7 +271,7 @@ class OneHopConnection(AsyncAdapt_aiosqlite_connection):
     def commit(self) -> None:
         if self.take_begin() is not None:  # a BEGIN still pending: nothing began
             return
-        if self.commit_threaded or not self.may_run_inline():
+        if not self.may_run_inline():
             super().commit()
             return
         try:
@@ -298,22 +295,19 @@ class OneHopDbapi(AsyncAdapt_aiosqlite_dbapi):
     """SQLAlchemy's aiosqlite DBAPI adapter, its connections' cursors OneHopCursor;
     `inline`: short statements on the loop's thread (see above)."""
 
-    def __init__(self, *args: Any, inline: bool, commit_threaded: bool) -> None:
+    def __init__(self, *args: Any, inline: bool) -> None:
         super().__init__(*args)
         self.inline = inline
-        self.commit_threaded = commit_threaded
 
     def connect(self, *arg: Any, **kw: Any) -> OneHopConnection:
         if self.inline:
             kw["check_same_thread"] = False  # used from the loop's thread too
         adapted = super().connect(*arg, **kw)
-        return OneHopConnection(
-            self, adapted._connection, inline=self.inline, commit_threaded=self.commit_threaded
-        )
+        return OneHopConnection(self, adapted._connection, inline=self.inline)
 
 
-def one_hop_dbapi(*, inline: bool = True, commit_threaded: bool = False) -> OneHopDbapi:
-    return OneHopDbapi(aiosqlite, sqlite3, inline=inline, commit_threaded=commit_threaded)
+def one_hop_dbapi(*, inline: bool = True) -> OneHopDbapi:
+    return OneHopDbapi(aiosqlite, sqlite3, inline=inline)
 
 
 class ThreadedSession:
@@ -344,9 +338,11 @@ class ThreadedSession:
         return await self._session.scalars(statement, params, **self._options(kw))
 
 
-def mark_threaded(dbapi_cursor: Any, context: Any) -> None:
-    """From a before_cursor_execute listener: send this statement to the thread if
-    it was run with THREADED (storage/database.py)."""
+def mark_threaded(
+    _conn: Any, dbapi_cursor: Any, _statement: Any, _params: Any, context: Any, _many: bool
+) -> None:
+    """The engines' before_cursor_execute listener (storage/database.py): send this
+    statement to the thread if it was run with THREADED."""
     if isinstance(dbapi_cursor, OneHopCursor):
         dbapi_cursor.threaded = bool(
             context is not None and context.execution_options.get(THREADED_OPTION)
