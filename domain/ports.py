@@ -79,6 +79,12 @@ class Repository(Protocol[T]):
     async def count(self, **equals: Any) -> int: ...
 
 
+class Blocks(Repository[Block], Protocol):
+    async def partners(self, user_id: int) -> set[int]:
+        """Everyone in a block with the user, either way (one query)."""
+        ...
+
+
 class ProcessedUpdates(Repository[ProcessedUpdate], Protocol):
     """The log of handled Telegram update ids (domain/usecases/updates.py has the rule)."""
 
@@ -333,7 +339,7 @@ class UnitOfWork(Protocol):
     dismissals: Repository[JobDismissal]
     reports: Repository[Report]
     audit: Repository[AuditEntry]
-    blocks: Repository[Block]
+    blocks: Blocks
     contact_flags: Repository[ContactFlag]
     moderation_cases: Repository[ModerationCase]
     appeals: Repository[Appeal]

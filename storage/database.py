@@ -31,6 +31,7 @@ from domain import saved as sv
 from domain import services as svc
 from domain import timesheet as ts
 from domain.events import Event
+from storage.blocks import SqlBlocks
 from storage.hourly_terms import SqlHourlyTerms
 from storage.ledger import SqlLedger
 from storage.outbox_retention import prune_delivered
@@ -337,7 +338,7 @@ _REPOSITORIES: dict[str, Callable[[AsyncSession, Callable[[], datetime]], Any]] 
     "dismissals": lambda s, now: SqlRepository(s, e.JobDismissal),
     "reports": lambda s, now: SqlRepository(s, e.Report),
     "audit": lambda s, now: SqlRepository(s, e.AuditEntry),
-    "blocks": lambda s, now: SqlRepository(s, e.Block),
+    "blocks": lambda s, now: SqlBlocks(s, e.Block),
     "contact_flags": lambda s, now: SqlRepository(s, e.ContactFlag),
     "moderation_cases": lambda s, now: SqlRepository(s, e.ModerationCase),
     "appeals": lambda s, now: SqlRepository(s, e.Appeal),

@@ -42,8 +42,6 @@ from domain.states import JobStatus
 from storage.outbox_store import (
     add_shared_payload,
     drop_shared_payload,
-    ids_param,
-    ids_value,
     insert_alert_rows,
     write_fanout,
 )
@@ -54,10 +52,8 @@ from storage.tables import (
     dismissals,
     job_skills,
     jobs,
-    profiles,
     subscription_categories,
     subscription_skills,
-    users,
 )
 from storage.tables import subscriptions as subs
 from storage.tiers import capped, capped_count
@@ -121,13 +117,6 @@ def fts5_match(terms: list[str], category: str | None = None) -> str:
     """The MATCH expression of jobs_fts: the terms in the job's text (title,
     description, skills), and the category in its own column (migration 0024)."""
     return fts5_scoped(terms, "{title description skills}", category)
-
-
-# The barred among a job's alert candidates, as the partial indexes of migration 0026
-# are written (ix_users_no_alerts, ix_profiles_away): the same expressions in the
-# query, so both planners may read those indexes, not the tables.
-_NO_ALERTS = sa.text("(users.banned OR NOT users.is_freelancer)")
-_AWAY = sa.text("freelancer_profiles.availability = 'away'")
 
 
 class SqlJobSearch:
@@ -460,16 +449,17 @@ class SqlJobSearch:
         self, job: Job, mode: str, exclude: Sequence[int], today: date | None
     ) -> AlertAudience:
         """domain.ports.JobSearch.alert_audience, through subscription_keys
-        (storage/skill_index.py): range reads of its covering index (mode, the
-        job's category or ANY, one of its skills or ANY, min_budget up to the
-        job's), the distinct users aggregated in the database (one value back, not
-        a row per key: json_group_array / array_agg), then the barred among them by
-        two small partial indexes; and the keywords of the subscriptions that name
-        any. The keys hold exactly what domain.matching compares (categories are
-        taxonomy slugs; skills their skill_key, at most MAX_SKILL_LEN = 32
-        characters, under the tables' 64), so a subscription without keywords is
-        decided here; keywords (whole words, synonyms, exclusions) are
-        domain.matching's."""
+        (storage/skill_index.py): range reads of its covering index (not barred,
+        mode, the job's category or ANY, one of its skills or ANY, min_budget up to
+        the job's; not away on `today`), the distinct users aggregated in the
+        database (one value back, not a row per key: json_group_array / array_agg);
+        and the keywords of the subscriptions that name any. The keys hold exactly
+        what domain.matching compares (categories are taxonomy slugs; skills their
+        skill_key, at most MAX_SKILL_LEN = 32 characters, under the tables' 64), so
+        a subscription without keywords is decided here; keywords (whole words,
+        synonyms, exclusions) are domain.matching's. Who may get alerts at all
+        (banned, not a freelancer, away) is in the keys too, kept by the database's
+        triggers (migration 0028): no table but the index is read."""
         await self.session.flush()  # Core statements do not autoflush
         pg = self._dialect == "postgresql"
         values: dict[str, Any] = {
@@ -497,28 +487,23 @@ class SqlJobSearch:
                 .order_by(subs.c.id)
             )
             checks += [(user_id, tuple(words or ())) for user_id, words in keyed.all()]
-        # 2. Of those, who may not have alerts: banned, not a freelancer, away today —
-        # probes of two small partial indexes over the candidates only (no table row
-        # read each). PostgreSQL left them out above already.
-        barred = set() if pg else await self._barred({*plain, *(u for u, _ in checks)}, today)
-        decided = sorted(set(plain) - barred)
-        checks = [(user, words) for user, words in checks if user not in barred]
-        return AlertAudience(users=tuple(decided), keyword_subscriptions=tuple(checks))
+        return AlertAudience(users=tuple(sorted(plain)), keyword_subscriptions=tuple(checks))
 
     def _audience_statement(self, pg: bool, budget: bool, exclude: bool, away: bool) -> Any:
         """alert_audience's statement of this shape; values bound by name (mode,
         categories, skills, client_id, budget, exclude, today)."""
         keys = subscription_keys
 
-        def gathered(column: Any, keywords: Any, keyworded: bool) -> Any:
-            which = keywords if keyworded else ~keywords
+        def gathered(column: Any, keyworded: bool) -> Any:
+            which = keys.c.keywords if keyworded else ~keys.c.keywords
             if pg:
                 return sa.func.array_agg(sa.distinct(column)).filter(which)
             return sa.func.json_group_array(sa.distinct(column)).filter(which)
 
-        # 1. The index alone (covering): who may match, by category, skill, budget —
+        # The index alone (covering): who may match, by category, skill, budget —
         # the users of subscriptions without keywords, and the subscriptions with.
         matching = [
+            keys.c.barred == sa.false(),  # the index's first column: an equality
             keys.c.mode == sa.bindparam("mode"),
             keys.c.category.in_(sa.bindparam("categories", expanding=True)),
             keys.c.skill.in_(sa.bindparam("skills", expanding=True)),
@@ -528,61 +513,12 @@ class SqlJobSearch:
             matching.append(keys.c.min_budget <= sa.bindparam("budget"))
         if exclude:
             matching.append(keys.c.user_id.notin_(sa.bindparam("exclude", expanding=True)))
-        if not pg:
-            return sa.select(
-                gathered(keys.c.user_id, keys.c.keywords, False),
-                gathered(keys.c.subscription_id, keys.c.keywords, True),
-            ).where(*matching)
-        # PostgreSQL: the barred (step 2) left out in the same statement, anti-joined
-        # through the partial indexes. Bound as an array of ~2,000 ids instead, the
-        # statement was planned for every element wherever plans are custom (the
-        # read connections: storage/planner.py) — ~10 ms of planning a publish.
-        found = sa.select(keys.c.user_id, keys.c.subscription_id, keys.c.keywords)
-        candidates = found.where(*matching).cte("candidates")
-        allowed = [~sa.exists().where(users.c.id == candidates.c.user_id, _NO_ALERTS)]
-        if away:
-            allowed.append(~self._away(candidates.c.user_id, sa.bindparam("today", type_=sa.Date)))
+        if away:  # away through `today` (inclusive): their alerts wait (domain/talent.py)
+            today = sa.bindparam("today", type_=sa.Date)
+            matching.append(sa.or_(keys.c.away_until.is_(None), keys.c.away_until < today))
         return sa.select(
-            gathered(candidates.c.user_id, candidates.c.keywords, False),
-            gathered(candidates.c.subscription_id, candidates.c.keywords, True),
-        ).where(*allowed)
-
-    async def _barred(self, user_ids: set[int], today: date | None) -> set[int]:
-        """Those of these users who get no alerts: banned, not freelancers, or away
-        on `today` (their alerts wait, domain/talent.py; None: not checked). Each
-        condition reads its partial index (migration 0026) for the candidates."""
-        if not user_ids:
-            return set()
-
-        def build() -> Any:
-            stmt: Any = sa.select(users.c.id).where(
-                ids_param(users.c.id, "barred_ids", [], self._dialect), _NO_ALERTS
-            )
-            if today is None:
-                return stmt
-            away = sa.select(profiles.c.user_id).where(
-                ids_param(profiles.c.user_id, "barred_ids", [], self._dialect),
-                _AWAY,
-                sa.or_(
-                    profiles.c.away_until.is_(None),
-                    profiles.c.away_until >= sa.bindparam("today", type_=sa.Date),
-                ),
-            )
-            return sa.union_all(stmt, away)
-
-        stmt = self._kept(("barred", self._dialect, today is not None), build)
-        bound = ids_value(list(user_ids), self._dialect)  # any order: a set to look in
-        found = await self.session.execute(stmt, {"barred_ids": bound, "today": today})
-        return {row[0] for row in found}
-
-    @staticmethod
-    def _away(user_id: Any, today: Any) -> Any:
-        """EXISTS: this user is away on `today` (ix_profiles_away)."""
-        return sa.exists().where(
-            profiles.c.user_id == user_id,
-            _AWAY,
-            sa.or_(profiles.c.away_until.is_(None), profiles.c.away_until >= today),
-        )
+            gathered(keys.c.user_id, False), gathered(keys.c.subscription_id, True)
+        ).where(*matching)
 
     async def write_alerts(
         self,

@@ -18,7 +18,10 @@ under (ANY standing for "names none"), with its mode, minimum budget, user and
 whether it names keywords. A job's audience is then a handful of index range
 scans — mode, the job's category or ANY, one of its skills or ANY, min_budget
 at most the job's — instead of intersecting two lookup tables over every
-subscription (storage/search.py, alert_audience). The same hook keeps it.
+subscription (storage/search.py, alert_audience). The same hook keeps it. Its
+`barred` and `away_until` columns (migration 0028) say whether the user may get
+alerts at all: the database's triggers keep them from users and
+freelancer_profiles, whatever writes those.
 """
 
 from __future__ import annotations
@@ -144,9 +147,14 @@ subscription_keys = sa.Table(
     sa.Column("min_budget", sa.BigInteger, nullable=False),
     sa.Column("user_id", sa.BigInteger, nullable=False),
     sa.Column("keywords", sa.Boolean, nullable=False),  # names any: domain.matching decides
+    # Who may get alerts (migration 0028; its triggers keep them from users and
+    # freelancer_profiles): banned or not a freelancer; the last day away (NULL: not).
+    sa.Column("barred", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("away_until", sa.Date, nullable=True),
     # The audience query's ranges, covering: it reads no row of the table.
     sa.Index(
         "ix_subscription_keys_match",
+        "barred",
         "mode",
         "category",
         "skill",
@@ -154,7 +162,9 @@ subscription_keys = sa.Table(
         "user_id",
         "keywords",
         "subscription_id",
+        "away_until",
     ),
+    sa.Index("ix_subscription_keys_user", "user_id"),  # the triggers' rewrites
 )
 
 # What a subscription's keys are made of: a change to any rewrites them.

@@ -68,15 +68,8 @@ users = sa.Table(
     sa.Column("unreachable", sa.Boolean, nullable=False, default=False),
     _created(),
     sa.Column("last_active_at", UTCDateTime),
-    # Who gets no job alerts whatever they subscribed to (storage/search.py,
-    # alert_audience): a publish probes its ~2,000 candidates here, a small index
-    # and no table row each (migration 0026). The query writes the same expression.
-    sa.Index(
-        "ix_users_no_alerts",
-        "id",
-        sqlite_where=sa.text("banned OR NOT is_freelancer"),
-        postgresql_where=sa.text("banned OR NOT is_freelancer"),
-    ),
+    # Who gets no job alerts (banned, not a freelancer) is copied into
+    # subscription_keys by the triggers of migration 0028 (storage/skill_index.py).
 )
 
 profiles = sa.Table(
@@ -97,7 +90,7 @@ profiles = sa.Table(
     # domain/talent.py: available / busy / away until a date (inclusive).
     sa.Column("availability", sa.String(10), nullable=False, default="available"),
     sa.Column("away_until", sa.Date),
-    # The away freelancers, whose alerts wait (alert_audience; migration 0026).
+    # The away freelancers, whose alerts wait (TalentSearch.away_users; migration 0026).
     sa.Index(
         "ix_profiles_away",
         "user_id",

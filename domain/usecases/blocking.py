@@ -68,9 +68,7 @@ async def require_contact(
 async def hidden_clients(uow: UnitOfWork, user_id: int) -> set[int]:
     """Everyone in a block with the user, either way: their open jobs are not
     shown to the user, and the user's are not shown to them."""
-    mine = await uow.blocks.find(order_by="blocked_id", blocker_id=user_id)
-    theirs = await uow.blocks.find(order_by="blocker_id", blocked_id=user_id)
-    return {b.blocked_id for b in mine} | {b.blocker_id for b in theirs}
+    return await uow.blocks.partners(user_id)
 
 
 async def recent_contacts(

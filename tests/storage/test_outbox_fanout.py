@@ -21,7 +21,7 @@ import sqlalchemy as sa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from domain.entities import FreelancerProfile, Job, User
+from domain.entities import AlertSubscription, FreelancerProfile, Job, User
 from storage.database import Database
 from storage.outbox_store import (
     OutboxStore,
@@ -30,7 +30,7 @@ from storage.outbox_store import (
     unpack_chat_ids,
     write_fanout,
 )
-from storage.tables import outbox, outbox_fanouts, outbox_payloads, users
+from storage.tables import outbox, outbox_fanouts, outbox_payloads, profiles, users
 
 CARDS = {
     "en": [{"text": "New job: part 1", "buttons": None}, {"text": "part 2", "buttons": [[]]}],
@@ -316,50 +316,85 @@ async def test_property_any_crashes_any_chunking_give_each_row_once(
     assert await _count(db, outbox_fanouts) == 0
 
 
-async def test_barred_are_only_the_candidates_who_get_no_alerts(any_db, clock):
-    """The matching's barred users (storage/search.py): banned, not freelancers,
-    away — among the candidates only. The barred condition is an OR: unbracketed,
-    `id IN (…) AND banned OR NOT is_freelancer` named every client there is (and,
-    on SQLite, read every user instead of the partial index)."""
+async def _audience(db: Database, today: date | None) -> tuple[int, ...]:
+    async with db.read_uow() as uow:
+        job = Job(id=99, client_id=1, title="t", description="d", budget=0)
+        return (await uow.search.alert_audience(job, "instant", [], today)).users
+
+
+async def test_who_gets_no_alerts_follows_every_write_of_users_and_profiles(any_db, clock):
+    """subscription_keys carries whether its user may get alerts (migration 0028):
+    banned or not a freelancer (`barred`), away through a day (`away_until`). The
+    database's triggers keep them, so the audience follows the users and profiles
+    however they are written: through the ORM, by a Core UPDATE that no Python hook
+    sees, by a profile's deletion, and for keys written after the user changed."""
     today = date(2026, 12, 6)
     async with any_db.uow() as uow:
-        await uow.users.add(User(id=1, name="client elsewhere", is_client=True))
-        await uow.users.add(User(id=2, name="banned elsewhere", is_freelancer=True, banned=True))
+        await uow.users.add(User(id=1, name="client", is_client=True))
         await uow.users.add(User(id=10, name="fine", is_freelancer=True))
         await uow.users.add(User(id=11, name="banned", is_freelancer=True, banned=True))
         await uow.users.add(User(id=12, name="client only", is_client=True))
         await uow.users.add(User(id=13, name="away", is_freelancer=True))
         await uow.users.add(User(id=14, name="back", is_freelancer=True))
+        await uow.users.add(User(id=15, name="away today", is_freelancer=True))
         await uow.profiles.add(FreelancerProfile(user_id=13, availability="away"))
         await uow.profiles.add(
             FreelancerProfile(user_id=14, availability="away", away_until=today - timedelta(days=1))
         )
+        await uow.profiles.add(FreelancerProfile(user_id=15, availability="away", away_until=today))
+        for user_id in (10, 11, 12, 13, 14, 15):
+            await uow.subscriptions.add(AlertSubscription(user_id=user_id))
         await uow.commit()
-    async with any_db.uow() as uow:
-        barred = await uow.search._barred({10, 11, 12, 13, 14}, today)
-        assert barred == {11, 12, 13}
-        assert await uow.search._barred({10, 11, 12, 13, 14}, None) == {11, 12}
-        job = Job(id=99, client_id=1, title="t", description="d", budget=0)
-        assert (await uow.search.alert_audience(job, "instant", [], today)).users == ()
+    assert await _audience(any_db, today) == (10, 14)
+    assert await _audience(any_db, None) == (10, 13, 14, 15)  # away not asked
+
+    async with any_db.uow() as uow:  # the ORM: a ban, and freelancing begun
+        (await uow.users.get(10)).banned = True
+        (await uow.users.get(12)).is_freelancer = True
+        (await uow.profiles.get(15)).availability = "available"
+        await uow.commit()
+    assert await _audience(any_db, today) == (12, 14, 15)
+
+    async with any_db.uow() as uow:  # Core statements and a deletion: no ORM hook
+        await uow.session.execute(sa.update(users).where(users.c.id == 11).values(banned=False))
+        await uow.session.execute(
+            sa.update(users).where(users.c.id == 12).values(is_freelancer=False)
+        )
+        await uow.session.execute(
+            sa.update(profiles).where(profiles.c.user_id == 14).values(away_until=today)
+        )
+        await uow.session.execute(sa.delete(profiles).where(profiles.c.user_id == 13))
+        await uow.commit()
+    assert await _audience(any_db, today) == (11, 13, 15)
+    assert await _audience(any_db, today + timedelta(days=1)) == (11, 13, 14, 15)
+
+    async with any_db.uow() as uow:  # keys written after the user changed
+        await uow.subscriptions.add(AlertSubscription(user_id=10, skills=["python"]))
+        await uow.users.add(User(id=16, name="new", is_freelancer=True))
+        await uow.profiles.add(FreelancerProfile(user_id=16, availability="away"))
+        await uow.subscriptions.add(AlertSubscription(user_id=16))
+        await uow.commit()
+    assert await _audience(any_db, today) == (11, 13, 15)
     if any_db.dialect == "sqlite":
-        plan = await _barred_plan(any_db)
-        assert "SCAN users" not in plan  # by an index (which one: the statistics')
+        plan = await _audience_plan(any_db)
+        assert "subscription_keys USING COVERING INDEX ix_subscription_keys_match" in plan
+        assert "users" not in plan and "profiles" not in plan
 
 
-async def _barred_plan(db: Database) -> str:
+async def _audience_plan(db: Database) -> str:
     captured: list[tuple[str, tuple]] = []
     from sqlalchemy import event
 
     def capture(conn, cursor, statement, params, context, executemany) -> None:
         captured.append((statement, params))
 
-    event.listen(db.engine.sync_engine, "before_cursor_execute", capture)
+    engine = (db.reader_engine or db.engine).sync_engine  # read_uow's
+    event.listen(engine, "before_cursor_execute", capture)
     try:
-        async with db.uow() as uow:
-            await uow.search._barred({10, 11}, date(2026, 12, 6))
+        await _audience(db, date(2026, 12, 6))
     finally:
-        event.remove(db.engine.sync_engine, "before_cursor_execute", capture)
-    statement, params = captured[-1]
+        event.remove(engine, "before_cursor_execute", capture)
+    statement, params = next(c for c in captured if "subscription_keys" in c[0])
     async with db.engine.connect() as conn:
         found = await conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", params)
         return " | ".join(str(row[-1]) for row in found)
