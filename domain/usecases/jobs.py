@@ -108,8 +108,11 @@ async def edit_job(
 
 async def publish_job(uow: UnitOfWork, clock: Clock, actor_id: int, job_id: int) -> Job:
     """Open the job and send instant alerts; daily subscribers get it in their digest."""
-    job = await _own_job(uow, actor_id, job_id)
-    await client(uow, actor_id)
+    # The actor is held while the job is checked, so client() finds them in the
+    # session (its identity map holds rows weakly) rather than reading them again.
+    actor = await active_user(uow, actor_id)
+    job = await owned_job(uow, actor_id, job_id, lock=True)
+    await client(uow, actor.id)
     job.apply("publish")
     job.published_at = job.active_at = clock.now()
     uow.emit(JobPublished(job_id=job.id, client_id=actor_id))

@@ -153,3 +153,27 @@ async def test_a_fanouts_recipients_are_stored_uncompressed_on_postgresql(empty_
         " AND attname = 'recipients'"
     )
     assert await _scalar(empty_url, sql) == "e"
+
+
+async def test_the_alert_keys_triggers_exist_at_head(empty_url):
+    """Migration 0028's triggers keep subscription_keys' barred / away_until. SQLite
+    drops a table's triggers when a migration rebuilds the table (batch_alter_table
+    copying it): a later migration rebuilding users, freelancer_profiles or
+    subscription_keys without creating them again fails here."""
+    await upgrade(empty_url)
+    if empty_url.startswith("sqlite"):
+        sql = (
+            "SELECT group_concat(name, ',') FROM (SELECT name FROM sqlite_master"
+            " WHERE type = 'trigger' AND name LIKE 'subscription_keys%' ORDER BY name)"
+        )
+        expected = (
+            "subscription_keys_profile_delete,subscription_keys_profile_insert,"
+            "subscription_keys_profile_update,subscription_keys_state,subscription_keys_user"
+        )
+    else:
+        sql = (
+            "SELECT string_agg(tgname, ',' ORDER BY tgname) FROM pg_trigger"
+            " WHERE tgname LIKE 'subscription_keys%' AND NOT tgisinternal"
+        )
+        expected = "subscription_keys_profile,subscription_keys_state,subscription_keys_user"
+    assert await _scalar(empty_url, sql) == expected
