@@ -48,6 +48,7 @@ import sqlalchemy as sa
 from bench import market
 from bench.support import (
     Budget,
+    CollectorPauses,
     Latencies,
     MemoryPeak,
     Row,
@@ -150,20 +151,17 @@ async def drain(db: Database) -> None:
         await uow.commit()
 
 
-class Pauses:
+class Pauses(CollectorPauses):
     """Where a publish's tail may come from, measured per publish: the time in its
     COMMIT (on SQLite, a WAL checkpoint runs inside the commit that takes the WAL past
     1,000 pages), and the garbage collector's pauses inside it (a full, generation-2
     collection walks every object the process holds)."""
 
     def __init__(self, db: Database) -> None:
+        super().__init__()
         self.db = db
         self.commit = Latencies()
-        self.gc_s = 0.0
-        self.gc_full: list[float] = []  # generation-2 pauses inside timed publishes
-        self.gc_max = 0.0
-        self._began = 0.0
-        self._timing = False
+        self.timing = False
 
     def uow(self) -> object:
         """Database.uow, its COMMIT timed."""
@@ -173,31 +171,11 @@ class Pauses:
         async def commit() -> None:
             began = time.perf_counter()
             await original()
-            if self._timing:
+            if self.timing:
                 self.commit.add(time.perf_counter() - began)
 
         uow.commit = commit  # type: ignore[method-assign]
         return uow
-
-    def _on_gc(self, phase: str, info: dict[str, int]) -> None:
-        if phase == "start":
-            self._began = time.perf_counter()
-        elif self._timing:
-            took = time.perf_counter() - self._began
-            self.gc_s += took
-            self.gc_max = max(self.gc_max, took)
-            if info["generation"] == 2:
-                self.gc_full.append(took)
-
-    def __enter__(self) -> Pauses:
-        gc.callbacks.append(self._on_gc)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        gc.callbacks.remove(self._on_gc)
-
-    def timing(self, on: bool) -> None:
-        self._timing = on
 
 
 async def newest_row(db: Database) -> int:
@@ -253,12 +231,12 @@ async def measure(backend: str, server: str | None, args: argparse.Namespace) ->
                                 if type(e).__name__ == "JobAlert"
                             )
 
-                        pauses.timing(not every_row and warm == 0)
+                        pauses.timing = not every_row and warm == 0
                         try:
                             sent = await runner.run(publish, "publish")
                         finally:
                             SqlJobSearch.fan_out = True
-                            pauses.timing(False)
+                            pauses.timing = False
                         if every_row:
                             per_row.add(time.perf_counter() - start)
                             if args.drain:
@@ -335,9 +313,9 @@ async def measure(backend: str, server: str | None, args: argparse.Namespace) ->
         "shared": (shared or 0) / (done + 1),  # the warm-up publish's included
         "memory": memory.megabytes,
         **pauses.commit.figures("c_"),
-        "gc_ms": pauses.gc_s * 1000 / done if done else 0.0,
-        "gc_max": pauses.gc_max * 1000,
-        "gc_full": float(len(pauses.gc_full)),
+        "gc_ms": pauses.total * 1000 / done if done else 0.0,
+        "gc_max": pauses.longest * 1000,
+        "gc_full": float(len(pauses.full)),
     }
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import json
 import logging
 import math
@@ -248,6 +249,36 @@ def _rss_bytes() -> int:
 def memory_label(trace: bool) -> str:
     """What MemoryPeak(trace) measures, as a row of the table names it."""
     return "traced peak MB" if trace else "peak RSS MB"
+
+
+class CollectorPauses:
+    """The garbage collector's pauses while `timing` (from entry): their total, the
+    longest, and the full (generation-2) ones — a full collection walks every object
+    the process holds that is not frozen, and stops the event loop meanwhile."""
+
+    def __init__(self) -> None:
+        self.timing = True
+        self.total = 0.0
+        self.longest = 0.0
+        self.full: list[float] = []
+        self._began = 0.0
+
+    def _on_gc(self, phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            self._began = time.perf_counter()
+        elif self.timing:
+            took = time.perf_counter() - self._began
+            self.total += took
+            self.longest = max(self.longest, took)
+            if info["generation"] == 2:
+                self.full.append(took)
+
+    def __enter__(self) -> CollectorPauses:
+        gc.callbacks.append(self._on_gc)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        gc.callbacks.remove(self._on_gc)
 
 
 class MemoryPeak:

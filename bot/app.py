@@ -391,7 +391,7 @@ class Runtime:
         if self.sandbox and self.demo:
             await self._seed_demo()
         if self.freeze_gc:
-            _freeze_what_is_loaded()
+            freeze_what_is_loaded()
         self._announce_started()
 
     async def _start_http(self, app: web.Application, limits: HttpLimits) -> None:
@@ -628,7 +628,7 @@ class Runtime:
             await self.stop()
 
 
-def _freeze_what_is_loaded() -> None:
+def freeze_what_is_loaded() -> None:
     """Everything loaded by start-up (modules, flows, translations, the ORM's mappers:
     some 100,000 objects) moves out of the collector's sight (gc.freeze), so a full
     collection no longer walks them all: 100-500 ms pauses in the middle of an

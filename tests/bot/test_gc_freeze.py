@@ -1,5 +1,5 @@
 """`gigbot run` freezes what start-up loaded out of the garbage collector's sight
-(bot/app.py, _freeze_what_is_loaded): a full collection then no longer walks the
+(bot/app.py, freeze_what_is_loaded): a full collection then no longer walks the
 ~100,000 objects of the modules, flows and translations. Runtimes started any other
 way (the tests') leave the collector alone."""
 
