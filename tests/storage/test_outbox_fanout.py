@@ -31,6 +31,7 @@ from storage.outbox_store import (
     write_fanout,
 )
 from storage.tables import outbox, outbox_fanouts, outbox_payloads, profiles, users
+from tests.storage.test_locking import _wait_until_blocked
 
 CARDS = {
     "en": [{"text": "New job: part 1", "buttons": None}, {"text": "part 2", "buttons": [[]]}],
@@ -379,6 +380,67 @@ async def test_who_gets_no_alerts_follows_every_write_of_users_and_profiles(any_
         plan = await _audience_plan(any_db)
         assert "subscription_keys USING COVERING INDEX ix_subscription_keys_match" in plan
         assert "users" not in plan and "profiles" not in plan
+
+
+@pytest.mark.parametrize(
+    ("first", "then"),
+    [
+        ("subscription", "ban"),
+        ("ban", "subscription"),
+        ("subscription", "away"),
+        ("away", "subscription"),
+        ("subscription", "profile away"),
+        ("profile away", "subscription"),
+    ],
+)
+async def test_postgres_a_ban_or_away_racing_a_new_subscription_still_bars_its_keys(
+    any_db, clock, first, then
+):
+    """PostgreSQL, two transactions at once: one adds a subscription (its keys take
+    the user's state in a trigger), the other bans the user, sets them away, or
+    creates their profile away (a trigger rewrites the user's keys). Under READ
+    COMMITTED neither sees the other's uncommitted rows, so without a lock the new
+    keys would keep the old state either way round; the keys' trigger reads the user
+    FOR SHARE and the others lock the user's row (migration 0028), so whichever came
+    second waits for the first to commit and then sees it."""
+    if any_db.dialect != "postgresql":
+        pytest.skip("SQLite runs one writer at a time")
+    async with any_db.uow() as uow:
+        await uow.users.add(User(id=1, name="client", is_client=True))
+        await uow.users.add(User(id=20, name="soon away or banned", is_freelancer=True))
+        if "profile" not in (first + then):
+            await uow.profiles.add(FreelancerProfile(user_id=20))
+        await uow.commit()
+
+    async def subscribe(uow) -> None:
+        await uow.subscriptions.add(AlertSubscription(user_id=20))
+
+    async def ban(uow) -> None:
+        await uow.session.execute(sa.update(users).where(users.c.id == 20).values(banned=True))
+
+    async def away(uow) -> None:
+        await uow.session.execute(
+            sa.update(profiles).where(profiles.c.user_id == 20).values(availability="away")
+        )
+
+    async def profile_away(uow) -> None:
+        await uow.profiles.add(FreelancerProfile(user_id=20, availability="away"))
+
+    steps = {"subscription": subscribe, "ban": ban, "away": away, "profile away": profile_away}
+
+    async def second() -> None:
+        async with any_db.uow() as uow:
+            await steps[then](uow)
+            await uow.commit()
+
+    async with any_db.uow() as uow:
+        await steps[first](uow)
+        task = asyncio.create_task(second())
+        await _wait_until_blocked(any_db)  # the second waits for this transaction
+        assert not task.done()
+        await uow.commit()
+    await asyncio.wait_for(task, 10)
+    assert await _audience(any_db, date(2026, 12, 6)) == ()
 
 
 async def _audience_plan(db: Database) -> str:

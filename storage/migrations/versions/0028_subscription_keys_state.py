@@ -17,8 +17,11 @@ users, an admin's ban, a profile edit, a deletion): a key row takes its user's
 state when inserted; an update of users.banned / is_freelancer, and any insert,
 update of availability / away_until, or delete of a freelancer profile, rewrites
 that user's keys (ix_subscription_keys_user). On PostgreSQL the key row's
-trigger reads the user FOR SHARE, so a ban committing at the same moment waits
-for the subscription's transaction and then rewrites its new keys too.
+trigger reads the user FOR SHARE, and a ban (an UPDATE of the user) or a profile's
+trigger (FOR NO KEY UPDATE) locks the same row, so of two such transactions at
+once the second waits for the first and then sees what it committed: a new
+subscription never keeps the state its user had before a ban or an away set at
+the same moment (under READ COMMITTED neither would see the other's rows).
 
 SQLite drops a table's triggers when a migration rebuilds the table
 (batch_alter_table with recreate): a later migration that rebuilds users,
@@ -112,9 +115,14 @@ POSTGRESQL = [
         EXECUTE FUNCTION subscription_keys_user()""",
     f"""CREATE FUNCTION subscription_keys_profile() RETURNS trigger LANGUAGE plpgsql AS $$
     BEGIN
+        -- The user's row locked as a ban would lock it: a subscription's keys being
+        -- written at the same moment (their trigger reads the user FOR SHARE) wait
+        -- for this transaction, or this one for theirs, and the second sees the first.
         IF TG_OP = 'DELETE' THEN
+            PERFORM 1 FROM users WHERE id = OLD.user_id FOR NO KEY UPDATE;
             UPDATE subscription_keys SET away_until = NULL WHERE user_id = OLD.user_id;
         ELSE
+            PERFORM 1 FROM users WHERE id = NEW.user_id FOR NO KEY UPDATE;
             UPDATE subscription_keys SET away_until = (
                 SELECT {AWAY.format(forever=f"DATE '{FOREVER}'")}
                 FROM (SELECT NEW.availability AS availability, NEW.away_until AS away_until) p
