@@ -22,8 +22,8 @@ How they are applied (SEARCH_SETTINGS):
   random_page_cost changes no plan of a read by primary key or a short index range,
   but each statement is planned for its values every time it runs — ~0.1 ms more for
   the actor's three-table join by primary key (measured: 0.15-0.21 -> 0.26-0.31 ms a
-  run), and more for a statement with a large bound array (the alert audience binds
-  its candidates in a CTE instead: storage/search.py). The bot on PostgreSQL reads on
+  run), and more for a statement with a large bound array (a reason the alert
+  audience binds no list of candidates: storage/search.py). The bot on PostgreSQL reads on
   the writer's connections today (Engine's reader_factory is SQLite's only): only
   what runs on read_uow there (the benchmarks, tests) pays it.
 - A search on any other connection (a writing unit of work) sets them for its own

@@ -17,8 +17,8 @@ index for rare ones); a job is numbered when drafted, so a draft published
 long after it was written counts as old for this purpose.
 
 A job's alerts (issue 16, part 4) are set-based: `alert_audience` reads the
-subscription_keys index (storage/skill_index.py), aggregated in the database, and
-the barred among them in two small partial indexes; `write_alerts` writes one
+subscription_keys index (storage/skill_index.py) alone — who may get alerts at all
+is in the keys (migration 0028) — aggregated in the database; `write_alerts` writes one
 fan-out record (the recipients packed, the card once per language and part) that
 the outbox sender expands into rows (storage/outbox_store.py).
 """
