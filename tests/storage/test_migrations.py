@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import AsyncIterator
+from datetime import date
 
 import pytest
 import sqlalchemy as sa
@@ -177,3 +178,73 @@ async def test_the_alert_keys_triggers_exist_at_head(empty_url):
         )
         expected = "subscription_keys_profile,subscription_keys_state,subscription_keys_user"
     assert await _scalar(empty_url, sql) == expected
+
+
+async def test_0028_gives_existing_keys_their_users_state(empty_url):
+    """Upgrading a database with subscriptions: their keys take their users' state
+    (banned, not a freelancer, away until a day or for good), as the triggers keep
+    it from then on."""
+    await upgrade(empty_url, "0027")
+    engine = create_async_engine(empty_url)
+    people = [  # id, banned, is_freelancer, profile (availability, away_until) or None
+        (1, False, True, None),
+        (2, True, True, None),
+        (3, False, False, None),
+        (4, False, True, ("away", None)),
+        (5, False, True, ("away", date(2026, 12, 20))),
+        (6, False, True, ("available", None)),
+    ]
+    async with engine.begin() as conn:
+        for user_id, banned, freelancer, profile in people:
+            await conn.execute(
+                sa.text(
+                    "INSERT INTO users (id, name, language, is_client, is_freelancer, banned,"
+                    " unreachable) VALUES (:id, 'u', 'en', false, :f, :b, false)"
+                ),
+                {"id": user_id, "f": freelancer, "b": banned},
+            )
+            if profile:
+                await conn.execute(
+                    sa.text(
+                        "INSERT INTO freelancer_profiles (user_id, headline, bio, skills, tags,"
+                        " currency, portfolio, certifications, availability, away_until)"
+                        " VALUES (:id, '', '', '[]', '[]', 'USD', '[]', '[]', :a, :until)"
+                    ).bindparams(sa.bindparam("until", type_=sa.Date)),
+                    {"id": user_id, "a": profile[0], "until": profile[1]},
+                )
+            await conn.execute(
+                sa.text(
+                    "INSERT INTO alert_subscriptions (id, user_id, categories, skills, keywords,"
+                    " mode, paused, min_budget) VALUES (:id, :id, '[]', '[]', '[]', 'instant',"
+                    " false, 0)"
+                ),
+                {"id": user_id},
+            )
+            await conn.execute(
+                sa.text(
+                    "INSERT INTO subscription_keys (subscription_id, category, skill, mode,"
+                    " min_budget, user_id, keywords) VALUES (:id, '', '', 'instant', 0, :id,"
+                    " false)"
+                ),
+                {"id": user_id},
+            )
+    await engine.dispose()
+    await upgrade(empty_url)
+    engine = create_async_engine(empty_url)
+    async with engine.connect() as conn:
+        rows = await conn.execute(
+            sa.text(
+                "SELECT user_id, barred, CAST(away_until AS VARCHAR(10)) FROM subscription_keys"
+                " ORDER BY user_id"
+            )
+        )
+        found = [(u, bool(b), a) for u, b, a in rows]
+    await engine.dispose()
+    assert found == [
+        (1, False, None),
+        (2, True, None),
+        (3, True, None),
+        (4, False, "9999-12-31"),
+        (5, False, "2026-12-20"),
+        (6, False, None),
+    ]
