@@ -480,10 +480,11 @@ class SqlJobSearch:
             plain, keyworded = json.loads(plain or "[]"), json.loads(keyworded or "[]")
         plain, keyworded = plain or [], keyworded or []
         checks: list[tuple[int, tuple[str, ...]]] = []
+        keyworded = sorted(keyworded)
         for first in range(0, len(keyworded), 500):
             keyed = await self.session.execute(
                 sa.select(subs.c.user_id, subs.c.keywords)
-                .where(subs.c.id.in_(sorted(keyworded)[first : first + 500]))
+                .where(subs.c.id.in_(keyworded[first : first + 500]))
                 .order_by(subs.c.id)
             )
             checks += [(user_id, tuple(words or ())) for user_id, words in keyed.all()]

@@ -53,6 +53,13 @@ MATCH = ["barred", *OLD_MATCH, "away_until"]
 BARRED = "(u.banned OR NOT u.is_freelancer)"
 AWAY = "CASE WHEN p.availability = 'away' THEN coalesce(p.away_until, {forever}) END"
 
+# A profile written (inserted or updated): its user's keys take its away state.
+_SQLITE_PROFILE_AWAY = f"""
+        UPDATE subscription_keys SET away_until =
+            (SELECT {AWAY.format(forever=f"'{FOREVER}'")} FROM (SELECT new.availability AS
+             availability, new.away_until AS away_until) p)
+        WHERE user_id = new.user_id;"""
+
 SQLITE = [
     f"""CREATE TRIGGER subscription_keys_state AFTER INSERT ON subscription_keys BEGIN
         UPDATE subscription_keys SET
@@ -67,19 +74,11 @@ SQLITE = [
         UPDATE subscription_keys SET barred = (new.banned OR NOT new.is_freelancer)
         WHERE user_id = new.id;
     END""",
-    f"""CREATE TRIGGER subscription_keys_profile_insert AFTER INSERT ON freelancer_profiles BEGIN
-        UPDATE subscription_keys SET away_until =
-            (SELECT {AWAY.format(forever=f"'{FOREVER}'")} FROM (SELECT new.availability AS
-             availability, new.away_until AS away_until) p)
-        WHERE user_id = new.user_id;
-    END""",
+    f"""CREATE TRIGGER subscription_keys_profile_insert AFTER INSERT ON freelancer_profiles
+        BEGIN {_SQLITE_PROFILE_AWAY} END""",
     f"""CREATE TRIGGER subscription_keys_profile_update
-        AFTER UPDATE OF availability, away_until ON freelancer_profiles BEGIN
-        UPDATE subscription_keys SET away_until =
-            (SELECT {AWAY.format(forever=f"'{FOREVER}'")} FROM (SELECT new.availability AS
-             availability, new.away_until AS away_until) p)
-        WHERE user_id = new.user_id;
-    END""",
+        AFTER UPDATE OF availability, away_until ON freelancer_profiles
+        BEGIN {_SQLITE_PROFILE_AWAY} END""",
     """CREATE TRIGGER subscription_keys_profile_delete AFTER DELETE ON freelancer_profiles BEGIN
         UPDATE subscription_keys SET away_until = NULL WHERE user_id = old.user_id;
     END""",
