@@ -15,8 +15,9 @@ which the full-text indexes walk backwards without sorting (FTS5's rowid is the
 job's id; PostgreSQL walks pk_jobs backwards for common words and uses the GIN
 index for rare ones); a job is numbered when drafted, so a draft published
 long after it was written counts as old for this purpose. On PostgreSQL, words
-with skills look for that window among the newest jobs with the skills first
-(SqlJobSearch._bounded), where the planner would read every match.
+with skills or a category look for that window among the newest jobs with the
+skills or of the category first (SqlJobSearch._bounded), where the planner would
+read every match.
 
 A job's alerts (issue 16, part 4) are set-based: `alert_audience` reads the
 subscription_keys index (storage/skill_index.py) alone — who may get alerts at all
@@ -28,6 +29,7 @@ the outbox sender expands into rows (storage/outbox_store.py).
 from __future__ import annotations
 
 import json
+import math
 import re
 import unicodedata
 from collections.abc import Sequence
@@ -70,11 +72,13 @@ PG_TS_CONFIG = "'english'::regconfig"  # must equal the migration's generated co
 BM25_WEIGHTS = (10.0, 4.0, 2.0, 0.0)
 # Searches with words rank the newest this many matches (module docstring).
 RANK_WINDOW = JOB_COUNT_CAP
-# PostgreSQL, words with skills: the window is looked for first among this many
-# newest jobs with the skills (SqlJobSearch._bounded).
+# PostgreSQL, words with skills or a category: the window is looked for first among
+# this many newest jobs with the skills or of the category (SqlJobSearch._bounded).
 CANDIDATES = 4 * RANK_WINDOW
-# Fewer matches than one in SPARSE candidates: too few for a walk to find the window.
-SPARSE = 100
+# A bounded try short of the window tries once more, further back, when at least one
+# in DENSE candidates matched (SqlJobSearch._after_short_try), up to MAX_CANDIDATES.
+DENSE = 10
+MAX_CANDIDATES = 4 * CANDIDATES
 
 _WORD = re.compile(r"\w+")
 
@@ -151,7 +155,7 @@ class SqlJobSearch:
         return self.session.get_bind().dialect.name
 
     def _filtered(
-        self, stmt: sa.Select[Any], query: JobQuery, access: str = "probe"
+        self, stmt: sa.Select[Any], query: JobQuery, access: str = "probe", source: Any = jobs
     ) -> sa.Select[Any]:
         """The filters. `access` (SQLite, searches without words) says how the
         planner may reach the matches: "probe" — each candidate's skills by
@@ -159,18 +163,19 @@ class SqlJobSearch:
         rows as a set, so the planner may drive from the most selective index
         (job_skills by skill, ix_jobs_open_budget), for a count or a sort of few
         matches; "walk" — as "probe", with the budget columns wrapped so that no
-        index is used for them: ix_jobs_open_newest is walked in order."""
+        index is used for them: ix_jobs_open_newest is walked in order. `source`: the
+        jobs table, or a subquery of its rows (_category_walk)."""
         value = self._values(query)
-        stmt = stmt.where(jobs.c.status == JobStatus.OPEN)
+        stmt = stmt.where(source.c.status == JobStatus.OPEN)
         if query.category:
-            stmt = stmt.where(jobs.c.category == sa.bindparam("category", value["category"]))
+            stmt = stmt.where(source.c.category == sa.bindparam("category", value["category"]))
         if value["skills"]:
             wanted = job_skills.c.skill.in_(sa.bindparam("skills", value["skills"], expanding=True))
             if access == "select":
-                stmt = stmt.where(jobs.c.id.in_(sa.select(job_skills.c.job_id).where(wanted)))
+                stmt = stmt.where(source.c.id.in_(sa.select(job_skills.c.job_id).where(wanted)))
             else:
-                stmt = stmt.where(sa.exists().where(job_skills.c.job_id == jobs.c.id, wanted))
-        budget, budget_type = jobs.c.budget, jobs.c.budget_type
+                stmt = stmt.where(sa.exists().where(job_skills.c.job_id == source.c.id, wanted))
+        budget, budget_type = source.c.budget, source.c.budget_type
         if access == "walk":  # SQLite uses no index for an expression
             budget, budget_type = budget + 0, budget_type.concat("")
         if query.min_budget > 0:
@@ -179,7 +184,7 @@ class SqlJobSearch:
             stmt = stmt.where(budget_type == sa.bindparam("budget_type", value["budget_type"]))
         if query.exclude_clients:
             stmt = stmt.where(
-                jobs.c.client_id.notin_(
+                source.c.client_id.notin_(
                     sa.bindparam("exclude_clients", value["exclude_clients"], expanding=True)
                 )
             )
@@ -188,7 +193,7 @@ class SqlJobSearch:
             stmt = stmt.where(
                 ~sa.exists().where(
                     dismissals.c.user_id == sa.bindparam("dismissed_by", value["dismissed_by"]),
-                    dismissals.c.job_id == jobs.c.id,
+                    dismissals.c.job_id == source.c.id,
                 )
             )
         return stmt
@@ -333,8 +338,9 @@ class SqlJobSearch:
         filters — (id, rank: ascending = better, published_at) — walked in
         descending id order from the full-text index with the LIMIT inside, and
         scored as they are found: only the rows kept are scored. `bounded`
-        (PostgreSQL, skills given): looked for among the newest `candidates` jobs
-        with the skills only (_bounded)."""
+        (PostgreSQL, a category or skills given): looked for among the newest
+        `candidates` jobs of the category or with the skills only (_bounded)."""
+        size = sa.bindparam("window", window, type_=sa.Integer)
         if self._dialect == "sqlite":
             fts = sa.table("jobs_fts", sa.column("rowid"))
             # EXPLAIN QUERY PLAN: "SCAN jobs_fts VIRTUAL TABLE INDEX 192:M…" (192:
@@ -348,36 +354,50 @@ class SqlJobSearch:
             ).select_from(fts.join(jobs, jobs.c.id == fts.c.rowid))
             found = found.where(sa.literal_column("jobs_fts").op("MATCH")(self._words(query)))
             newest_first = fts.c.rowid.desc()
+        elif bounded and skill_values(query.skills):
+            return self._skill_walk(query, size)
+        elif bounded:
+            return self._category_walk(query, size)
         else:
-            vector = sa.literal_column("jobs.search_vector")
-            tsquery = sa.func.websearch_to_tsquery(
-                sa.literal_column(PG_TS_CONFIG), self._words(query)
-            )
             # ORDER BY id DESC with the LIMIT inside: the planner walks pk_jobs
             # backwards testing @@ on each row when the words are common (it stops
             # at the window), and takes the GIN index then a top-N sort when they
             # are rare; either way no sequential scan of every job.
-            found = sa.select(
-                jobs.c.id,
-                (-sa.func.ts_rank(vector, tsquery)).label("rank"),
-                jobs.c.published_at,
-            ).where(vector.op("@@")(tsquery))
+            found = self._scored(jobs, query)
             newest_first = jobs.c.id.desc()
-        size = sa.bindparam("window", window, type_=sa.Integer)
-        if bounded:
-            return self._bounded_window(found, query, size)
         return self._filtered(found, query).order_by(newest_first).limit(size).cte("recent")
 
-    def _bounded_window(self, found: sa.Select[Any], query: JobQuery, size: Any) -> Any:
-        """PostgreSQL: the window CTE looked for among the candidates (_candidates), each
-        tested by primary key in turn, newest first, until the window is full. A LATERAL
-        subquery with LIMIT 1 is never flattened into a join, so the planner cannot
-        trade the walk for a hash join of every match (which it prices lower, not
-        knowing that words and skills go together)."""
-        candidates = self._candidates(query)
+    def _scored(self, source: Any, query: JobQuery) -> sa.Select[Any]:
+        """PostgreSQL: (id, rank, published_at) of the rows of `source` (jobs, or a
+        subquery of its rows with their search_vector) that match the words."""
+        if source is jobs:
+            vector: Any = sa.literal_column("jobs.search_vector")
+        else:
+            vector = source.c.search_vector
+        tsquery = sa.func.websearch_to_tsquery(sa.literal_column(PG_TS_CONFIG), self._words(query))
+        return sa.select(
+            source.c.id, (-sa.func.ts_rank(vector, tsquery)).label("rank"), source.c.published_at
+        ).where(vector.op("@@")(tsquery))
+
+    def _skill_walk(self, query: JobQuery, size: Any) -> Any:
+        """PostgreSQL: the window CTE looked for among the newest `candidates` jobs with
+        the query's skills (ix_job_skills_skill walked backwards, whatever the jobs'
+        state), each tested by primary key in turn, newest first, until the window is
+        full. A LATERAL subquery with LIMIT 1 is never flattened into a join, so the
+        planner cannot trade the walk for a hash join of every match (which it prices
+        lower, not knowing that words and skills go together)."""
+        skill = job_skills.c.skill.in_(sa.bindparam("skills", expanding=True))
+        candidates = (
+            sa.select(job_skills.c.job_id.label("id"))
+            .where(skill)
+            .distinct()
+            .order_by(job_skills.c.job_id.desc())
+            .limit(sa.bindparam("candidates", type_=sa.Integer))
+            .subquery("candidates")
+        )
         query = replace(query, skills=())  # the candidates have them
-        one = self._filtered(found.where(jobs.c.id == candidates.c.id), query).limit(1)
-        match = one.lateral("match")
+        one = self._filtered(self._scored(jobs, query).where(jobs.c.id == candidates.c.id), query)
+        match = one.limit(1).lateral("match")
         return (
             sa.select(match.c.id, match.c.rank, match.c.published_at)
             .select_from(candidates.join(match, sa.true()))
@@ -386,61 +406,99 @@ class SqlJobSearch:
             .cte("recent")
         )
 
-    def _candidates(self, query: JobQuery) -> Any:
-        """PostgreSQL: the newest `candidates` ids of jobs with the query's skills
-        (ix_job_skills_skill walked backwards), whatever their state: a superset, in id
-        order, of the matches' newest (_bounded_window tests the rest)."""
-        skill = job_skills.c.skill.in_(sa.bindparam("skills", expanding=True))
-        ids = sa.select(job_skills.c.job_id.label("id")).where(skill).distinct()
-        size = sa.bindparam("candidates", type_=sa.Integer)
-        return ids.order_by(job_skills.c.job_id.desc()).limit(size).subquery("candidates")
+    def _category_walk(self, query: JobQuery, size: Any) -> Any:
+        """PostgreSQL: the window CTE looked for among the newest `candidates` open jobs
+        of the category: ix_jobs_open_category_id walked backwards, at most that far
+        (the subquery's LIMIT), the words and the other filters tested on each row."""
+        walked = (
+            sa.select(jobs, sa.literal_column("jobs.search_vector").label("search_vector"))
+            .where(jobs.c.status == JobStatus.OPEN, jobs.c.category == sa.bindparam("category"))
+            .order_by(jobs.c.id.desc())
+            .limit(sa.bindparam("candidates", type_=sa.Integer))
+            .subquery("walked")
+        )
+        found = self._filtered(self._scored(walked, query), query, source=walked)
+        return found.order_by(walked.c.id.desc()).limit(size).cte("recent")
 
     def _bounded(self, query: JobQuery) -> bool:
-        """Whether a search first tries the window among the candidates (_candidates).
+        """Whether a search first looks for its window among the newest `candidates`
+        jobs with its skills (_skill_walk) or of its category (_category_walk).
 
-        PostgreSQL plans words with a skill as if the two were unrelated, and they
-        seldom are (a job needing branding says "brand"): for "brand" with branding it
-        expects ~950 matches of the 8,800 there are, hashes every job with the skill
-        against every match read from the heap, and keeps the newest 1,000 (16-17 ms
-        at 100,000 jobs). The newest 4,000 jobs with the skill hold the window whenever
-        a quarter of them match: 3-5 ms. When fewer match, the search runs as before,
-        and when almost none do, with the planner told to intersect indexes rather
-        than walk one. (Words with a category are left to the planner: in the bench's
-        mix most pairs are unrelated, a walk of 4,000 then finds too few, and the
-        planner's own choice was as fast as both statements together.)"""
+        PostgreSQL plans words with a skill or a category as if the two were
+        unrelated. Often they are not, and the plan reads thousands of rows it does
+        not need: for "brand" with branding it expects ~950 matches of the 8,800
+        there are, so it hashes every job with the skill against every match read
+        from the heap to keep the newest 1,000 (16-17 ms at 100,000 jobs); "logo" in
+        design, the same with a bitmap of both indexes (13 ms); and "logo" in
+        development, where it occurs in no job, it expects enough to walk the
+        category backwards and stop early, and walks all 31,000 of it (16 ms).
+        The first try reads at most 4,000 candidates (1.5-2 ms for a category, 3-5
+        ms for a skill, which probes each job) and holds the window whenever a
+        quarter of them match. When fewer do, the search runs as before — with the
+        planner told to intersect the indexes rather than walk one when almost none
+        matched (the development walk above: 3.5 ms instead of 16)."""
         return (
             self.candidates is not None
             and self._dialect == "postgresql"
-            and bool(skill_values(query.skills))
+            and bool(query.category or skill_values(query.skills))
         )
 
     async def _ranked_window(
         self, query: JobQuery, window: int, offset: int, limit: int
     ) -> tuple[list[Job], int]:
         """With words: the window's jobs by rank, then newest (as before), paged,
-        and counted, with the page's jobs, in one statement (two when a bounded
-        try finds the window short: _bounded)."""
+        and counted, with the page's jobs, in one statement (up to three when a
+        bounded try finds the window short: _bounded, _after_short_try)."""
         if await self._out_of_budget(query):
             return [], 0
-        if not self._bounded(query):
+        if not self._bounded(query) or self.candidates is None:
             return await self._window_page(query, window, offset, limit)
-        page, total = await self._window_page(query, window, offset, limit, bounded=True)
+        tried = self.candidates
+        page, total = await self._window_page(query, window, offset, limit, tried)
         if page and total >= window:  # the window is whole: it is exact
             return page, total
-        # Matches few among the candidates (none on a first page that is empty): the
-        # full-text index intersected with the filters'; else the planner's choice.
-        few = (self.candidates or 0) // SPARSE
-        if (page and total < few) or (not page and offset == 0):
-            async with planner_off(self.session, "indexscan"):
-                return await self._window_page(query, window, offset, limit)
-        return await self._window_page(query, window, offset, limit)
+        return await self._after_short_try(query, window, offset, limit, tried, page, total)
+
+    async def _after_short_try(
+        self,
+        query: JobQuery,
+        window: int,
+        offset: int,
+        limit: int,
+        tried: int,
+        page: list[Job],
+        total: int,
+    ) -> tuple[list[Job], int]:
+        """The newest `tried` candidates held fewer matches than the window. At least
+        one in DENSE of them matched: once more, as far back as that many matches a
+        candidate promise, with a quarter to spare (a category's walk of ~8,000 rows
+        costs ~3 ms; the planner's plan for the same search 6-7 ms). Fewer, or short
+        again: the full-text index intersected with the filters' (the planner's walk
+        of a category with none of the words read all of it). An empty page past the
+        first says only that no more than `offset` matched."""
+        found = total if page else offset
+        if page and found * DENSE >= tried:
+            wider = min(math.ceil(window * tried / found * 1.25), MAX_CANDIDATES)
+            page, total = await self._window_page(query, window, offset, limit, wider)
+            if page and total >= window:
+                return page, total
+        elif found * DENSE >= tried:  # an empty page, deep: how many matched is unknown
+            return await self._window_page(query, window, offset, limit)
+        async with planner_off(self.session, "indexscan"):
+            return await self._window_page(query, window, offset, limit)
 
     async def _window_page(
-        self, query: JobQuery, window: int, offset: int, limit: int, bounded: bool = False
+        self,
+        query: JobQuery,
+        window: int,
+        offset: int,
+        limit: int,
+        candidates: int | None = None,
     ) -> tuple[list[Job], int]:
         values = self._values(query) | {"window": window}
+        bounded = candidates is not None
         if bounded:
-            values["candidates"] = self.candidates
+            values["candidates"] = candidates
 
         def page() -> Any:
             recent = self.window(query, window, bounded)

@@ -1,0 +1,136 @@
+"""Issue 16, part 1: on PostgreSQL a search with words and skills or a category first
+looks for its window among the newest jobs with the skills or of the category
+(storage/search.py, SqlJobSearch._bounded): once, then further back if enough of them
+matched, and otherwise as before. Whichever way it goes, every page
+and total equal those of the search without that first try (candidates=None), on both
+databases; on PostgreSQL the test also checks which way each query went.
+
+Small sizes make every branch reachable with the window bulk's 1,500 jobs (all with
+the skill python, 1,350 open): a window of 50 among 200 candidates.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import timedelta
+
+import sqlalchemy as sa
+
+from domain.ports import JobQuery
+from domain.states import JobStatus
+from storage.search import SqlJobSearch
+from storage.tables import job_skills, jobs
+from tests.storage.test_search_window import CLIENT, T0, N, _bulk
+
+WINDOW, CANDIDATES = 50, 200
+RUST = 30
+
+
+async def _pages(db, query: JobQuery, candidates: int | None) -> list[tuple[list[int], int]]:
+    """Every page of 7 (and one past the end), as (ids, total)."""
+    pages = []
+    offset = 0
+    while True:
+        async with db.read_uow() as uow:
+            search = SqlJobSearch(uow.session, rank_window=WINDOW, candidates=candidates)
+            found, total = await search.search(replace(query, offset=offset, limit=7))
+        pages.append(([job.id for job in found], total))
+        if not found:
+            return pages
+        offset += 7
+
+
+async def _first_page_statements(db, query: JobQuery) -> list[str]:
+    """The statements the first page of `query` runs (with the first try)."""
+    engines = {e.sync_engine for e in (db.engine, db.reader_engine, db.pg_reader_engine) if e}
+    ran: list[str] = []
+
+    def seen(_conn, _cursor, statement, *_args) -> None:  # type: ignore[no-untyped-def]
+        ran.append(statement)
+
+    for engine in engines:
+        sa.event.listen(engine, "before_cursor_execute", seen)
+    try:
+        async with db.read_uow() as uow:
+            search = SqlJobSearch(uow.session, rank_window=WINDOW, candidates=CANDIDATES)
+            await search.search(replace(query, limit=7))
+    finally:
+        for engine in engines:
+            sa.event.remove(engine, "before_cursor_execute", seen)
+    return ran
+
+
+async def _newest_about_rust(db) -> None:
+    """RUST more jobs, newer than the bulk's, the only ones about Rust (design, python)."""
+    async with db.uow() as uow:
+        rows = [
+            {
+                "id": i,
+                "client_id": CLIENT,
+                "title": f"Rust developer {i}",
+                "description": "Work to do.",
+                "category": "design",
+                "skills": ["python"],
+                "budget_type": "fixed",
+                "budget": 1000,
+                "currency": "USD",
+                "status": JobStatus.OPEN,
+                "created_at": T0,
+                "published_at": T0 + timedelta(minutes=i),
+            }
+            for i in range(N + 1, N + RUST + 1)
+        ]
+        await uow.session.execute(sa.insert(jobs), rows)
+        await uow.session.execute(
+            sa.insert(job_skills), [{"job_id": r["id"], "skill": "python"} for r in rows]
+        )
+        await uow.commit()
+
+
+def _path(ran: list[str]) -> tuple[tuple[str, ...], bool]:
+    """The window statements a search ran ("bounded": among the candidates; "full":
+    as before), and whether the planner was told to intersect indexes."""
+    windows = tuple(
+        "bounded" if "LATERAL" in s or "walked" in s else "full"
+        for s in ran
+        if s.lstrip().startswith("WITH recent")
+    )
+    return windows, any("enable_indexscan" in s for s in ran)
+
+
+WHOLE = (("bounded",), False)
+FURTHER = (("bounded", "bounded"), False)
+SHORT_TWICE = (("bounded", "bounded", "full"), True)
+SPARSE = (("bounded", "full"), True)
+
+
+async def test_every_way_a_bounded_search_goes_pages_as_without_the_first_try(any_db):
+    await _bulk(any_db)
+    await _newest_about_rust(any_db)
+    skill = ("python",)
+    cases = [
+        # Every job with the skill matches: the window is whole among the candidates.
+        (JobQuery(text="python", skills=skill), WINDOW, WHOLE),
+        # Filters beside the skill apply to the candidates: ~90 of 200 in design.
+        (JobQuery(text="python", skills=skill, category="design"), WINDOW, WHOLE),
+        # One in five matches ("Backend developer …"), ~36 of 200: once more, further.
+        (JobQuery(text="backend", skills=skill), WINDOW, FURTHER),
+        # All 30 Rust jobs are among the newest: further back there are no more.
+        (JobQuery(text="rust", skills=skill), RUST, SHORT_TWICE),
+        # Only job 14 matches, far below the candidates: none among them.
+        (JobQuery(text="developer 14", skills=skill), 1, SPARSE),
+        (JobQuery(text="blockchain", skills=skill), 0, SPARSE),
+        # The same with a category (design: the even ids, 90 % open).
+        (JobQuery(text="python", category="design"), WINDOW, WHOLE),
+        (JobQuery(text="python", category="design", budget_type="fixed"), WINDOW, WHOLE),
+        (JobQuery(text="backend", category="design"), WINDOW, FURTHER),
+        (JobQuery(text="rust", category="design"), RUST, SHORT_TWICE),
+        (JobQuery(text="developer 14", category="design"), 1, SPARSE),
+        (JobQuery(text="blockchain", category="design"), 0, SPARSE),
+    ]
+    for query, total, path in cases:
+        expected = await _pages(any_db, query, candidates=None)
+        assert expected[0][1] == total, query
+        assert await _pages(any_db, query, CANDIDATES) == expected, query
+        if any_db.dialect == "postgresql":
+            assert _path(await _first_page_statements(any_db, query)) == path, query
