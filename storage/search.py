@@ -15,8 +15,9 @@ which the full-text indexes walk backwards without sorting (FTS5's rowid is the
 job's id; PostgreSQL walks pk_jobs backwards for common words and uses the GIN
 index for rare ones); a job is numbered when drafted, so a draft published
 long after it was written counts as old for this purpose. On PostgreSQL, words
-with skills look for that window among the newest jobs with the skills first
-(SqlJobSearch._bounded), where the planner would read every match.
+with skills or a category look for that window among the newest jobs with the
+skills or of the category first (SqlJobSearch._bounded), where the planner would
+read every match.
 
 A job's alerts (issue 16, part 4) are set-based: `alert_audience` reads the
 subscription_keys index (storage/skill_index.py) alone — who may get alerts at all
@@ -71,13 +72,15 @@ PG_TS_CONFIG = "'english'::regconfig"  # must equal the migration's generated co
 BM25_WEIGHTS = (10.0, 4.0, 2.0, 0.0)
 # Searches with words rank the newest this many matches (module docstring).
 RANK_WINDOW = JOB_COUNT_CAP
-# PostgreSQL, words with skills: the window is looked for first among this many
-# newest jobs with the skills (SqlJobSearch._bounded).
+# PostgreSQL, words with skills or a category: the window is looked for first among
+# this many newest jobs with the skills or of the category (SqlJobSearch._bounded).
 CANDIDATES = 4 * RANK_WINDOW
 # A bounded try short of the window tries once more, further back, when at least one
 # in DENSE candidates matched (SqlJobSearch._after_short_try), up to MAX_CANDIDATES.
 DENSE = 10
 MAX_CANDIDATES = 4 * CANDIDATES
+# A category's first try reads CANDIDATES / PROBE jobs (SqlJobSearch._bounded).
+PROBE = 8
 
 _WORD = re.compile(r"\w+")
 
@@ -154,7 +157,7 @@ class SqlJobSearch:
         return self.session.get_bind().dialect.name
 
     def _filtered(
-        self, stmt: sa.Select[Any], query: JobQuery, access: str = "probe"
+        self, stmt: sa.Select[Any], query: JobQuery, access: str = "probe", source: Any = jobs
     ) -> sa.Select[Any]:
         """The filters. `access` (SQLite, searches without words) says how the
         planner may reach the matches: "probe" — each candidate's skills by
@@ -162,18 +165,19 @@ class SqlJobSearch:
         rows as a set, so the planner may drive from the most selective index
         (job_skills by skill, ix_jobs_open_budget), for a count or a sort of few
         matches; "walk" — as "probe", with the budget columns wrapped so that no
-        index is used for them: ix_jobs_open_newest is walked in order."""
+        index is used for them: ix_jobs_open_newest is walked in order. `source`: the
+        jobs table, or a subquery of its rows (_category_walk)."""
         value = self._values(query)
-        stmt = stmt.where(jobs.c.status == JobStatus.OPEN)
+        stmt = stmt.where(source.c.status == JobStatus.OPEN)
         if query.category:
-            stmt = stmt.where(jobs.c.category == sa.bindparam("category", value["category"]))
+            stmt = stmt.where(source.c.category == sa.bindparam("category", value["category"]))
         if value["skills"]:
             wanted = job_skills.c.skill.in_(sa.bindparam("skills", value["skills"], expanding=True))
             if access == "select":
-                stmt = stmt.where(jobs.c.id.in_(sa.select(job_skills.c.job_id).where(wanted)))
+                stmt = stmt.where(source.c.id.in_(sa.select(job_skills.c.job_id).where(wanted)))
             else:
-                stmt = stmt.where(sa.exists().where(job_skills.c.job_id == jobs.c.id, wanted))
-        budget, budget_type = jobs.c.budget, jobs.c.budget_type
+                stmt = stmt.where(sa.exists().where(job_skills.c.job_id == source.c.id, wanted))
+        budget, budget_type = source.c.budget, source.c.budget_type
         if access == "walk":  # SQLite uses no index for an expression
             budget, budget_type = budget + 0, budget_type.concat("")
         if query.min_budget > 0:
@@ -182,7 +186,7 @@ class SqlJobSearch:
             stmt = stmt.where(budget_type == sa.bindparam("budget_type", value["budget_type"]))
         if query.exclude_clients:
             stmt = stmt.where(
-                jobs.c.client_id.notin_(
+                source.c.client_id.notin_(
                     sa.bindparam("exclude_clients", value["exclude_clients"], expanding=True)
                 )
             )
@@ -191,7 +195,7 @@ class SqlJobSearch:
             stmt = stmt.where(
                 ~sa.exists().where(
                     dismissals.c.user_id == sa.bindparam("dismissed_by", value["dismissed_by"]),
-                    dismissals.c.job_id == jobs.c.id,
+                    dismissals.c.job_id == source.c.id,
                 )
             )
         return stmt
@@ -336,8 +340,8 @@ class SqlJobSearch:
         filters — (id, rank: ascending = better, published_at) — walked in
         descending id order from the full-text index with the LIMIT inside, and
         scored as they are found: only the rows kept are scored. `bounded`
-        (PostgreSQL, skills given): looked for among the newest `candidates` jobs
-        with the skills only (_bounded)."""
+        (PostgreSQL, a category or skills given): looked for among the newest
+        `candidates` jobs of the category or with the skills only (_bounded)."""
         size = sa.bindparam("window", window, type_=sa.Integer)
         if self._dialect == "sqlite":
             fts = sa.table("jobs_fts", sa.column("rowid"))
@@ -352,23 +356,29 @@ class SqlJobSearch:
             ).select_from(fts.join(jobs, jobs.c.id == fts.c.rowid))
             found = found.where(sa.literal_column("jobs_fts").op("MATCH")(self._words(query)))
             newest_first = fts.c.rowid.desc()
-        elif bounded:
+        elif bounded and skill_values(query.skills):
             return self._skill_walk(query, size)
+        elif bounded:
+            return self._category_walk(query, size)
         else:
             # ORDER BY id DESC with the LIMIT inside: the planner walks pk_jobs
             # backwards testing @@ on each row when the words are common (it stops
             # at the window), and takes the GIN index then a top-N sort when they
             # are rare; either way no sequential scan of every job.
-            found = self._scored(query)
+            found = self._scored(jobs, query)
             newest_first = jobs.c.id.desc()
         return self._filtered(found, query).order_by(newest_first).limit(size).cte("recent")
 
-    def _scored(self, query: JobQuery) -> sa.Select[Any]:
-        """PostgreSQL: (id, rank, published_at) of the jobs that match the words."""
-        vector = sa.literal_column("jobs.search_vector")
+    def _scored(self, source: Any, query: JobQuery) -> sa.Select[Any]:
+        """PostgreSQL: (id, rank, published_at) of the rows of `source` (jobs, or a
+        subquery of its rows with their search_vector) that match the words."""
+        if source is jobs:
+            vector: Any = sa.literal_column("jobs.search_vector")
+        else:
+            vector = source.c.search_vector
         tsquery = sa.func.websearch_to_tsquery(sa.literal_column(PG_TS_CONFIG), self._words(query))
         return sa.select(
-            jobs.c.id, (-sa.func.ts_rank(vector, tsquery)).label("rank"), jobs.c.published_at
+            source.c.id, (-sa.func.ts_rank(vector, tsquery)).label("rank"), source.c.published_at
         ).where(vector.op("@@")(tsquery))
 
     def _skill_walk(self, query: JobQuery, size: Any) -> Any:
@@ -388,7 +398,7 @@ class SqlJobSearch:
             .subquery("candidates")
         )
         query = replace(query, skills=())  # the candidates have them
-        one = self._filtered(self._scored(query).where(jobs.c.id == candidates.c.id), query)
+        one = self._filtered(self._scored(jobs, query).where(jobs.c.id == candidates.c.id), query)
         match = one.limit(1).lateral("match")
         return (
             sa.select(match.c.id, match.c.rank, match.c.published_at)
@@ -398,25 +408,45 @@ class SqlJobSearch:
             .cte("recent")
         )
 
+    def _category_walk(self, query: JobQuery, size: Any) -> Any:
+        """PostgreSQL: the window CTE looked for among the newest `candidates` open jobs
+        of the category: ix_jobs_open_category_id walked backwards, at most that far
+        (the subquery's LIMIT), the words and the other filters tested on each row."""
+        walked = (
+            sa.select(jobs, sa.literal_column("jobs.search_vector").label("search_vector"))
+            .where(jobs.c.status == JobStatus.OPEN, jobs.c.category == sa.bindparam("category"))
+            .order_by(jobs.c.id.desc())
+            .limit(sa.bindparam("candidates", type_=sa.Integer))
+            .subquery("walked")
+        )
+        found = self._filtered(self._scored(walked, query), query, source=walked)
+        return found.order_by(walked.c.id.desc()).limit(size).cte("recent")
+
     def _bounded(self, query: JobQuery) -> bool:
         """Whether a search first looks for its window among the newest `candidates`
-        jobs with its skills (_skill_walk).
+        jobs with its skills (_skill_walk) or of its category (_category_walk).
 
-        PostgreSQL plans words with a skill as if the two were unrelated, and they
-        seldom are (a job needing branding says "brand"): for "brand" with branding it
-        expects ~950 matches of the 8,800 there are, so it hashes every job with the
-        skill against every match read from the heap to keep the newest 1,000 (16-17
-        ms at 100,000 jobs). The first try reads at most 4,000 jobs with the skill
-        (3-5 ms) and holds the window whenever a quarter of them match; when fewer
-        do, _after_short_try goes on. Words with a category are left to the planner:
-        the same walk of the category's newest jobs halved the slowest of them (words
-        a category never has; words that go with it), but most pairs in the bench's
-        mix are unrelated, found too few in the first try and paid for two, and the
-        mix's p50 rose from 6.2 to 10.6 ms with its p95 unchanged (bench/README.md)."""
+        PostgreSQL plans words with a skill or a category as if the two were
+        unrelated. Often they are not, and the plan reads thousands of rows it does
+        not need: for "brand" with branding it expects ~950 matches of the 8,800
+        there are, so it hashes every job with the skill against every match read
+        from the heap to keep the newest 1,000 (16-17 ms at 100,000 jobs); "logo" in
+        design, the same with a bitmap of both indexes (13 ms); and "logo" in
+        development, where it occurs in no job, it expects enough to walk the
+        category backwards and stop early, and walks all 31,000 of it (16 ms).
+        A skill's first try reads at most 4,000 jobs with it (3-5 ms: each probed by
+        primary key) and holds the window whenever a quarter of them match. A
+        category's reads its newest 500 open jobs only (~1 ms): it rarely fills the
+        window, but says how often the words occur there, and _after_short_try
+        sizes a second walk by that, or, when almost none matched, has the planner
+        intersect the indexes ("logo" in development: 3.5 ms instead of 16). Over the
+        bench's mix (same database, alternating rounds, bench/README.md) words with a
+        category went from p50 5.0-5.5 / p95 14.7-15.7 ms to 6.6-7.0 / 10.3-10.8 ms,
+        the whole mix's p99 from 17-18 to 12 ms."""
         return (
             self.candidates is not None
             and self._dialect == "postgresql"
-            and bool(skill_values(query.skills))
+            and bool(query.category or skill_values(query.skills))
         )
 
     async def _ranked_window(
@@ -429,7 +459,9 @@ class SqlJobSearch:
             return [], 0
         if not self._bounded(query) or self.candidates is None:
             return await self._window_page(query, window, offset, limit)
-        tried = self.candidates
+        # A category's first try only measures how often its jobs match: a walk
+        # sized by that follows (_after_short_try).
+        tried = self.candidates if skill_values(query.skills) else self.candidates // PROBE
         page, total = await self._window_page(query, window, offset, limit, tried)
         if page and total >= window:  # the window is whole: it is exact
             return page, total

@@ -1,12 +1,13 @@
-"""Issue 16, part 1: on PostgreSQL a search with words and skills first looks for its
-window among the newest jobs with the skills (storage/search.py,
-SqlJobSearch._bounded): once, then further back if enough of them matched, and
-otherwise as before. Whichever way it goes, every page
+"""Issue 16, part 1: on PostgreSQL a search with words and skills or a category first
+looks for its window among the newest jobs with the skills or of the category
+(storage/search.py, SqlJobSearch._bounded): once, then further back if enough of them
+matched, and otherwise as before. Whichever way it goes, every page
 and total equal those of the search without that first try (candidates=None), on both
 databases; on PostgreSQL the test also checks which way each query went.
 
 Small sizes make every branch reachable with the window bulk's 1,500 jobs (all with
-the skill python, 1,350 open): a window of 50 among 200 candidates.
+the skill python, 1,350 open) and 30 newer ones about Rust: a window of 50 among 200
+candidates (25 for a category's first try).
 """
 
 from __future__ import annotations
@@ -61,7 +62,8 @@ async def _first_page_statements(db, query: JobQuery) -> list[str]:
 
 
 async def _newest_about_rust(db) -> None:
-    """RUST more jobs, newer than the bulk's, the only ones about Rust (design, python)."""
+    """RUST more jobs, newer than the bulk's, the only ones about Rust and the only
+    ones in marketing (with the skill python)."""
     async with db.uow() as uow:
         rows = [
             {
@@ -69,7 +71,7 @@ async def _newest_about_rust(db) -> None:
                 "client_id": CLIENT,
                 "title": f"Rust developer {i}",
                 "description": "Work to do.",
-                "category": "design",
+                "category": "marketing",
                 "skills": ["python"],
                 "budget_type": "fixed",
                 "budget": 1000,
@@ -102,7 +104,6 @@ WHOLE = (("bounded",), False)
 FURTHER = (("bounded", "bounded"), False)
 SHORT_TWICE = (("bounded", "bounded", "full"), True)
 SPARSE = (("bounded", "full"), True)
-BEFORE = (("full",), False)
 
 
 async def test_every_way_a_bounded_search_goes_pages_as_without_the_first_try(any_db):
@@ -121,10 +122,16 @@ async def test_every_way_a_bounded_search_goes_pages_as_without_the_first_try(an
         # Only job 14 matches, far below the candidates: none among them.
         (JobQuery(text="developer 14", skills=skill), 1, SPARSE),
         (JobQuery(text="blockchain", skills=skill), 0, SPARSE),
-        # Words with a category (and no skill) run as before: the planner's plan.
-        (JobQuery(text="python", category="design"), WINDOW, BEFORE),
-        (JobQuery(text="rust", category="design"), RUST, BEFORE),
-        (JobQuery(text="blockchain", category="design"), 0, BEFORE),
+        # A category's first try is 25 of its newest jobs (CANDIDATES / PROBE): enough
+        # to measure, seldom to fill the window. Every open design job matches.
+        (JobQuery(text="python", category="design"), WINDOW, FURTHER),
+        (JobQuery(text="python", category="design", budget_type="fixed"), WINDOW, FURTHER),
+        # One in four open design jobs is about backends (ids ending in 6).
+        (JobQuery(text="backend", category="design"), WINDOW, FURTHER),
+        # Marketing has the 30 Rust jobs only: all of them, and no more further back.
+        (JobQuery(text="rust", category="marketing"), RUST, SHORT_TWICE),
+        (JobQuery(text="developer 14", category="design"), 1, SPARSE),
+        (JobQuery(text="blockchain", category="design"), 0, SPARSE),
     ]
     for query, total, path in cases:
         expected = await _pages(any_db, query, candidates=None)
