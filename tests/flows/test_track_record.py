@@ -11,7 +11,6 @@ from decimal import ROUND_HALF_UP, Decimal
 import pytest
 import sqlalchemy as sa
 from babel.dates import format_date
-from sqlalchemy import event
 
 from domain.entities import AlertSubscription, Job, User
 from domain.states import JobStatus
@@ -35,6 +34,7 @@ from tests.flows.test_offers import (
 )
 from tests.flows.test_post_job import freelancer, post_job
 from tests.flows.test_work import submit
+from tests.sql_log import SqlLog
 
 CLIENT_LINE = re.compile(r"👤 Client · member since (?P<since>[^·]+) · (?P<badge>💳 [^\n]+)")
 FACTS_LINE = re.compile(
@@ -244,26 +244,18 @@ async def test_a_page_of_records_costs_the_same_queries_for_one_or_many(db, cloc
             )
         await uow.commit()
 
-    statements: list[str] = []
-
-    def count(conn, cursor, statement, *args) -> None:  # type: ignore[no-untyped-def]
-        statements.append(statement)
-
-    event.listen(db.engine.sync_engine, "before_cursor_execute", count)
-    try:
-        sizes = {}
+    sizes = {}
+    with SqlLog(db.engine) as log:
         for ids in ([500], list(range(500, 512))):
             for kind in ("clients", "freelancers"):
-                statements.clear()
+                log.clear()
                 async with db.uow() as uow:
                     if kind == "clients":
                         got = await client_records(uow, type("C", (), {"currency": "USD"})(), ids)  # type: ignore[arg-type]
                     else:
                         got = await freelancer_records(uow, clock, ids)
                 assert sorted(got) == ids
-                sizes[(kind, len(ids))] = len(statements)
-    finally:
-        event.remove(db.engine.sync_engine, "before_cursor_execute", count)
+                sizes[(kind, len(ids))] = len(log.statements)
     assert sizes[("clients", 1)] == sizes[("clients", 12)]
     assert sizes[("freelancers", 1)] == sizes[("freelancers", 12)]
     async with db.uow() as uow:

@@ -3,9 +3,8 @@
 
 from __future__ import annotations
 
-import sqlalchemy as sa
-
 from domain.entities import Block, User
+from tests.sql_log import SqlLog, reader_engine
 
 
 async def test_partners_are_both_directions_in_one_statement(any_db):
@@ -16,19 +15,9 @@ async def test_partners_are_both_directions_in_one_statement(any_db):
         await uow.blocks.add(Block(blocker_id=3, blocked_id=1))  # 3 blocked 1
         await uow.blocks.add(Block(blocker_id=4, blocked_id=5))  # not 1's
         await uow.commit()
-    statements: list[str] = []
-    reader = any_db.reader_engine or any_db.pg_reader_engine or any_db.engine  # read_uow's
-    engine = reader.sync_engine
-
-    def count(conn, cursor, statement, *args) -> None:
-        statements.append(statement)
-
-    sa.event.listen(engine, "before_cursor_execute", count)
-    try:
+    with SqlLog(reader_engine(any_db)) as log:
         async with any_db.read_uow() as uow:
             assert await uow.blocks.partners(1) == {2, 3}
             assert await uow.blocks.partners(5) == {4}
             assert await uow.blocks.partners(9) == set()
-    finally:
-        sa.event.remove(engine, "before_cursor_execute", count)
-    assert len([s for s in statements if "blocks" in s]) == 3
+    assert len([s for s in log.statements if "blocks" in s]) == 3

@@ -6,9 +6,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import event
-
 from domain.entities import ConversationState, OutboxMessage, User
+from tests.sql_log import SqlLog
 
 NOW = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 
@@ -21,28 +20,24 @@ async def test_an_added_row_is_written_and_kept_in_the_session(any_db):
     async with any_db.uow() as uow:
         await uow.users.add(User(id=5, name="Clara"))
         await uow.commit()
-    statements: list[str] = []
 
-    def seen(_conn, _cursor, statement, *_rest) -> None:
-        statements.append(statement.split()[0])
+    def verbs() -> list[str]:
+        return [statement.split()[0] for statement in log.statements]
 
-    event.listen(any_db.engine.sync_engine, "before_cursor_execute", seen)
-    try:
+    with SqlLog(any_db.engine) as log:
         async with any_db.uow() as uow:
             await uow.conversations.add(ConversationState(user_id=5, flow="f", step="a"))
             state = await uow.conversations.get(5)
             state.step = "b"  # changed before the reply …
-            statements.clear()
+            log.clear()
             row = await uow.outbox.add(_row(5, "hello"))
             assert row.id is not None
-            assert statements == ["INSERT"]  # … and not flushed by it
+            assert verbs() == ["INSERT"]  # … and not flushed by it
             assert await uow.outbox.get(row.id) is row  # no second read
-            assert statements == ["INSERT"]
+            assert verbs() == ["INSERT"]
             row.status = "sent"  # a change to it is written like any other
             state.screen_outbox_id = row.id
             await uow.commit()
-    finally:
-        event.remove(any_db.engine.sync_engine, "before_cursor_execute", seen)
     async with any_db.uow() as uow:
         stored = await uow.outbox.get(row.id)
         assert (stored.payload, stored.status, stored.priority) == ({"text": "hello"}, "sent", 0)

@@ -31,6 +31,7 @@ from storage.outbox_store import (
     write_fanout,
 )
 from storage.tables import outbox, outbox_fanouts, outbox_payloads, profiles, users
+from tests.sql_log import SqlLog, reader_engine
 from tests.storage.test_locking import _wait_until_blocked
 
 CARDS = {
@@ -444,19 +445,9 @@ async def test_postgres_a_ban_or_away_racing_a_new_subscription_still_bars_its_k
 
 
 async def _audience_plan(db: Database) -> str:
-    captured: list[tuple[str, tuple]] = []
-    from sqlalchemy import event
-
-    def capture(conn, cursor, statement, params, context, executemany) -> None:
-        captured.append((statement, params))
-
-    engine = (db.reader_engine or db.engine).sync_engine  # read_uow's
-    event.listen(engine, "before_cursor_execute", capture)
-    try:
+    with SqlLog(reader_engine(db)) as log:
         await _audience(db, date(2026, 12, 6))
-    finally:
-        event.remove(engine, "before_cursor_execute", capture)
-    statement, params = next(c for c in captured if "subscription_keys" in c[0])
+    statement, params = next(c for c in log.executed if "subscription_keys" in c[0])
     async with db.engine.connect() as conn:
         found = await conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", params)
         return " | ".join(str(row[-1]) for row in found)

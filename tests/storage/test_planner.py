@@ -8,30 +8,17 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy import event
 
 from domain.catalog import ServiceQuery
 from domain.ports import JobQuery
 from domain.talent import TalentQuery
 from storage.planner import SEARCH_SETTINGS, planner_off, search_settings
+from tests.sql_log import SqlLog
 
 
-class Statements:
-    """The SQL statements an engine runs while counting."""
-
-    def __init__(self, engine: Any) -> None:
-        self.sql: list[str] = []
-        event.listen(engine.sync_engine, "before_cursor_execute", self._seen)
-        self.engine = engine
-
-    def _seen(self, _conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        self.sql.append(statement)
-
-    def settings(self) -> list[str]:
-        return [s for s in self.sql if "set_config" in s or s.lstrip().upper().startswith("SET")]
-
-    def close(self) -> None:
-        event.remove(self.engine.sync_engine, "before_cursor_execute", self._seen)
+def _settings(log: SqlLog) -> list[str]:
+    """The statements of `log` that set planner settings."""
+    return [s for s in log.statements if "set_config" in s or s.lstrip().upper().startswith("SET")]
 
 
 async def _show(session: Any, name: str) -> str:
@@ -46,8 +33,7 @@ async def test_reader_connections_carry_the_search_settings(any_db):
         return
     engine = any_db.read_sessions.kw["bind"]
     assert engine is not any_db.engine  # the writer's connections keep the defaults
-    seen = Statements(engine)
-    try:
+    with SqlLog(engine) as log:
         async with any_db.read_uow() as uow:
             for name, value in SEARCH_SETTINGS.items():
                 assert await _show(uow.session, name) == value
@@ -55,9 +41,7 @@ async def test_reader_connections_carry_the_search_settings(any_db):
             await uow.search.search(JobQuery(skills=("python",)))
             await uow.talent.search(TalentQuery(text="python"))
             await uow.service_search.search(ServiceQuery(text="python"))
-        assert not [s for s in seen.settings() if "plan_cache_mode" in s], seen.settings()
-    finally:
-        seen.close()
+    assert not [s for s in _settings(log) if "plan_cache_mode" in s], _settings(log)
     async with any_db.uow() as uow:
         assert await _show(uow.session, "random_page_cost") == "4"
         assert await _show(uow.session, "plan_cache_mode") == "auto"
@@ -70,15 +54,12 @@ async def test_writer_search_sets_them_for_its_transaction(any_db):
     if any_db.dialect != "postgresql":
         return
     for query in (JobQuery(text="python"), JobQuery(skills=("python",)), JobQuery()):
-        seen = Statements(any_db.engine)
-        try:
+        with SqlLog(any_db.engine) as log:
             async with any_db.uow() as uow:
                 await uow.search.search(query)
                 for name, value in SEARCH_SETTINGS.items():
                     assert await _show(uow.session, name) == value
-        finally:
-            seen.close()
-        assert len(seen.settings()) == 1, seen.settings()
+        assert len(_settings(log)) == 1, _settings(log)
         async with any_db.uow() as uow:
             assert await _show(uow.session, "random_page_cost") == "4"
 
@@ -87,29 +68,23 @@ async def test_planner_off_turns_kinds_off_and_on_again(any_db):
     if any_db.dialect != "postgresql":
         return
     async with any_db.uow() as uow:
-        seen = Statements(any_db.engine)
-        try:
+        with SqlLog(any_db.engine) as log:
             async with planner_off(uow.session, "seqscan", "bitmapscan"):
                 assert await _show(uow.session, "enable_seqscan") == "off"
                 assert await _show(uow.session, "enable_bitmapscan") == "off"
             assert await _show(uow.session, "enable_seqscan") == "on"
             assert await _show(uow.session, "enable_bitmapscan") == "on"
-        finally:
-            seen.close()
-        assert len(seen.settings()) == 2, seen.settings()  # one each way
+        assert len(_settings(log)) == 2, _settings(log)  # one each way
 
 
 async def test_sqlite_runs_no_settings(any_db):
     if any_db.dialect != "sqlite":
         return
     engine = any_db.read_sessions.kw["bind"]
-    seen = Statements(engine)
-    try:
+    with SqlLog(engine) as log:
         async with any_db.read_uow() as uow:
             await search_settings(uow.session)
             async with planner_off(uow.session, "seqscan"):
                 pass
             await uow.search.search(JobQuery(text="python"))
-        assert seen.settings() == []
-    finally:
-        seen.close()
+    assert _settings(log) == []

@@ -21,6 +21,7 @@ from domain.ports import JobQuery
 from domain.states import JobStatus
 from storage.search import SqlJobSearch
 from storage.tables import job_skills, jobs
+from tests.sql_log import SqlLog, every_engine
 from tests.storage.test_search_window import CLIENT, T0, N, _bulk
 
 WINDOW, CANDIDATES = 50, 200
@@ -43,22 +44,11 @@ async def _pages(db, query: JobQuery, candidates: int | None) -> list[tuple[list
 
 async def _first_page_statements(db, query: JobQuery) -> list[str]:
     """The statements the first page of `query` runs (with the first try)."""
-    engines = {e.sync_engine for e in (db.engine, db.reader_engine, db.pg_reader_engine) if e}
-    ran: list[str] = []
-
-    def seen(_conn, _cursor, statement, *_args) -> None:  # type: ignore[no-untyped-def]
-        ran.append(statement)
-
-    for engine in engines:
-        sa.event.listen(engine, "before_cursor_execute", seen)
-    try:
+    with SqlLog(*every_engine(db)) as log:
         async with db.read_uow() as uow:
             search = SqlJobSearch(uow.session, rank_window=WINDOW, candidates=CANDIDATES)
             await search.search(replace(query, limit=7))
-    finally:
-        for engine in engines:
-            sa.event.remove(engine, "before_cursor_execute", seen)
-    return ran
+    return log.statements
 
 
 async def _newest_about_rust(db) -> None:

@@ -16,12 +16,12 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
-from sqlalchemy import event
 
 from domain.entities import User
 from domain.ports import JOB_COUNT_CAP, JobQuery
 from domain.states import JobStatus
 from storage.tables import job_skills, jobs
+from tests.sql_log import SqlLog, reader_engine
 
 CLIENT, OTHER = 1, 2
 T0 = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
@@ -145,42 +145,30 @@ async def test_pages_are_newest_first_whether_sorted_or_walked(any_db):
 
 async def test_sqlite_reads_few_matches_by_their_index_and_many_by_the_walk(db):
     await _bulk(db)
-    seen: list[tuple[str, tuple]] = []
-
-    def keep(conn, cursor, statement, params, context, executemany):
-        if statement.startswith("SELECT"):  # the count, then the page with its jobs
-            seen.append((statement, params))
-
-    engine = (db.reader_engine or db.engine).sync_engine
-    event.listen(engine, "before_cursor_execute", keep)
-    try:
-        for query in (
-            JobQuery(budget_type="hourly", min_budget=9_000),
-            JobQuery(budget_type="fixed", min_budget=1_000),
-            JobQuery(skills=("rare-skill",)),
-        ):
-            seen.clear()
+    for query in (
+        JobQuery(budget_type="hourly", min_budget=9_000),
+        JobQuery(budget_type="fixed", min_budget=1_000),
+        JobQuery(skills=("rare-skill",)),
+    ):
+        with SqlLog(reader_engine(db)) as log:
             await _page(db, query)
-            count, page = seen
-            async with db.read_uow() as uow:
-                conn = await uow.session.connection()
-                plans = []
-                for sql, params in (count, page):
-                    plan = await conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}", params)
-                    plans.append(" / ".join(row[3] for row in plan.all()))
-            # The page's ids (before its jobs are read and their few rows ordered).
-            plans[1] = plans[1].split(" / SCAN page")[0]
-            few = query.min_budget != 1_000
-            if query.skills:
-                assert "job_skills USING COVERING INDEX ix_job_skills_skill" in plans[0], plans
-                assert "ix_job_skills_skill" in plans[1] and "TEMP B-TREE" in plans[1], plans
-            else:
-                assert "ix_jobs_open_budget" in plans[0], plans
-                if few:  # sorted: read from the budget index
-                    assert "ix_jobs_open_budget" in plans[1], plans
-                else:  # walked: newest first, no sort
-                    assert "ix_jobs_open_newest" in plans[1] and "TEMP B-TREE" not in plans[1], (
-                        plans
-                    )
-    finally:
-        event.remove(engine, "before_cursor_execute", keep)
+        # The count, then the page with its jobs.
+        count, page = [c for c in log.executed if c[0].startswith("SELECT")]
+        async with db.read_uow() as uow:
+            conn = await uow.session.connection()
+            plans = []
+            for sql, params in (count, page):
+                plan = await conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}", params)
+                plans.append(" / ".join(row[3] for row in plan.all()))
+        # The page's ids (before its jobs are read and their few rows ordered).
+        plans[1] = plans[1].split(" / SCAN page")[0]
+        few = query.min_budget != 1_000
+        if query.skills:
+            assert "job_skills USING COVERING INDEX ix_job_skills_skill" in plans[0], plans
+            assert "ix_job_skills_skill" in plans[1] and "TEMP B-TREE" in plans[1], plans
+        else:
+            assert "ix_jobs_open_budget" in plans[0], plans
+            if few:  # sorted: read from the budget index
+                assert "ix_jobs_open_budget" in plans[1], plans
+            else:  # walked: newest first, no sort
+                assert "ix_jobs_open_newest" in plans[1] and "TEMP B-TREE" not in plans[1], plans

@@ -22,6 +22,7 @@ from domain.ports import JOB_COUNT_CAP, JobQuery
 from domain.states import JobStatus
 from storage.search import RANK_WINDOW, SqlJobSearch
 from storage.tables import job_skills, jobs
+from tests.sql_log import SqlLog, reader_engine
 
 CLIENT, OTHER = 1, 2
 FRED = 3
@@ -244,25 +245,16 @@ async def test_a_budget_no_open_job_meets_finds_none_without_the_walk(any_db):
     the FTS5 walk through every match of the words. A budget some job meets pages
     as before, on both databases."""
     await _bulk(any_db)
-    engine = (any_db.reader_engine or any_db.engine).sync_engine
-    ran: list[str] = []
-
-    def seen(_conn, _cursor, statement, *_args) -> None:  # type: ignore[no-untyped-def]
-        ran.append(statement)
-
-    sa.event.listen(engine, "before_cursor_execute", seen)
-    try:
+    with SqlLog(reader_engine(any_db)) as log:
         for query in (
             JobQuery(text="python", min_budget=7000),
             JobQuery(text="python", min_budget=7000, budget_type="fixed"),
             JobQuery(text="python developer", budget_type="weekly", category="design"),
         ):
-            ran.clear()
+            log.clear()
             assert await _page(any_db, query) == ([], 0), query
             if any_db.dialect == "sqlite":
-                assert not any("jobs_fts" in s for s in ran), ran
-        ids, totals = await _all_pages(any_db, JobQuery(text="python", min_budget=6000))
-        wanted = _expected(lambda i: 1000 * (i % 7) >= 6000)
-        assert ids == wanted and totals == {len(wanted)}
-    finally:
-        sa.event.remove(engine, "before_cursor_execute", seen)
+                assert not any("jobs_fts" in s for s in log.statements), log.statements
+    ids, totals = await _all_pages(any_db, JobQuery(text="python", min_budget=6000))
+    wanted = _expected(lambda i: 1000 * (i % 7) >= 6000)
+    assert ids == wanted and totals == {len(wanted)}

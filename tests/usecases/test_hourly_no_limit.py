@@ -4,14 +4,13 @@ paid through the same checkout within the review window, logging paused while an
 invoice is overdue, ending the contract invoices the open week; and the weekly
 tick reads only the contracts that can open a week."""
 
-from sqlalchemy import event
-
 from domain import ledger
 from domain.errors import NotAllowed
 from domain.fees import settlement
 from domain.states import ContractStatus, MilestoneStatus
 from domain.timesheet import INVOICE_KIND, NO_LIMIT
 from domain.usecases import contracts, hourly
+from tests.sql_log import SqlLog
 from tests.usecases.conftest import CLIENT, FREELANCER
 from tests.usecases.hourly_story import RATE, hourly_hired, log, tick_weeks, week_milestone
 from tests.usecases.story import RecordingGateway, fund, make_calls
@@ -126,21 +125,12 @@ async def test_the_weekly_tick_reads_only_contracts_that_can_open_a_week(users, 
                 await uow.commit()
             ended.append(contract_id)
 
-    statements: list[str] = []
-
-    def count(conn, cursor, statement, *args) -> None:  # type: ignore[no-untyped-def]
-        statements.append(statement)
-
     sizes = []
     for n in (1, 5):
         await end_more(n)
         clock.advance(days=7)
-        event.listen(db.engine.sync_engine, "before_cursor_execute", count)
-        try:
-            statements.clear()
+        with SqlLog(db.engine) as log:
             async with db.uow() as uow:
                 assert await hourly.open_weeks_due(uow, clock, config) == []
-            sizes.append(len(statements))
-        finally:
-            event.remove(db.engine.sync_engine, "before_cursor_execute", count)
+        sizes.append(len(log.statements))
     assert len(ended) == 6 and sizes[0] == sizes[1]
