@@ -17,12 +17,13 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 
+from domain.entities import JobDismissal
 from domain.ports import JobQuery
 from domain.states import JobStatus
 from storage.search import SqlJobSearch
 from storage.tables import job_skills, jobs
 from tests.sql_log import SqlLog, every_engine
-from tests.storage.test_search_window import CLIENT, T0, N, _bulk
+from tests.storage.test_search_window import CLIENT, FRED, OTHER, T0, N, _bulk
 
 WINDOW, CANDIDATES = 50, 200
 RUST = 30
@@ -99,6 +100,10 @@ SPARSE = (("bounded", "full"), True)
 async def test_every_way_a_bounded_search_goes_pages_as_without_the_first_try(any_db):
     await _bulk(any_db)
     await _newest_about_rust(any_db)
+    async with any_db.uow() as uow:  # Fred dismissed the newest open design jobs
+        for job_id in (1498, 1496, 1494):
+            await uow.dismissals.add(JobDismissal(user_id=FRED, job_id=job_id, created_at=T0))
+        await uow.commit()
     skill = ("python",)
     cases = [
         # Every job with the skill matches: the window is whole among the candidates.
@@ -122,6 +127,9 @@ async def test_every_way_a_bounded_search_goes_pages_as_without_the_first_try(an
         (JobQuery(text="rust", category="marketing"), RUST, SHORT_TWICE),
         (JobQuery(text="developer 14", category="design"), 1, SPARSE),
         (JobQuery(text="blockchain", category="design"), 0, SPARSE),
+        # What /jobs adds for a freelancer: clients they block, jobs they dismissed.
+        (JobQuery(text="python", skills=skill, exclude_clients=(OTHER,)), WINDOW, WHOLE),
+        (JobQuery(text="python", category="design", exclude_dismissed_by=FRED), WINDOW, FURTHER),
     ]
     for query, total, path in cases:
         expected = await _pages(any_db, query, candidates=None)
