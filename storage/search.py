@@ -294,9 +294,9 @@ class SqlJobSearch:
         return ids, total
 
     async def _newest(self, query: JobQuery, offset: int, limit: int) -> tuple[list[Job], int]:
-        """Without words: newest first. Counted first, up to JOB_COUNT_CAP (past it
-        nobody reads on), with the filters free to use their own indexes; the count
-        then says how to read the page (SQLite): none when it is past the end of fewer, the
+        """Without words: newest first. Counted up to JOB_COUNT_CAP (past it nobody
+        reads on), with the filters free to use their own indexes. On SQLite the count
+        comes first and says how to read the page: none when it is past the end of fewer, the
         matches sorted when they are fewer than the cap, and otherwise a walk of
         ix_jobs_open_newest / ix_jobs_open_category backwards, which meets a page
         of them within a few hundred jobs. (A walk for a rare filter read every
@@ -304,36 +304,44 @@ class SqlJobSearch:
         $500+; a sort of thousands for a common one, as bad.)"""
         sqlite = self._dialect == "sqlite"
         values = self._values(query)
+        pages = {"page_offset": offset, "page_limit": limit}
 
         def count(access: str) -> Any:
             return capped(self._filtered(sa.select(jobs.c.id), query, access), JOB_COUNT_CAP)
 
+        if not sqlite:
+            # PostgreSQL plans the count and the page alike whatever the count: both in
+            # one statement (one round trip); the count alone for a page past the end.
+            def counted_page() -> Any:
+                return self._page(query, "probe", count("probe").scalar_subquery())
+
+            stmt = self._kept(self._shape(query, "newest counted"), counted_page)
+            rows = (await self.session.execute(stmt, values | pages)).all()
+            if rows or offset == 0:
+                return [row[0] for row in rows], int(rows[0][1]) if rows else 0
         counting = "select" if sqlite else "probe"
         counted = self._kept(self._shape(query, "count", counting), lambda: count(counting))
         total = int(await self.session.scalar(counted, values) or 0)
-        if offset >= total and total < JOB_COUNT_CAP:  # past the end (pages go past the cap)
+        if not sqlite or (offset >= total and total < JOB_COUNT_CAP):  # past the end
             return [], total
-        access = "probe"
-        if sqlite:
-            access = "select" if total < JOB_COUNT_CAP else "walk"
+        access = "select" if total < JOB_COUNT_CAP else "walk"
+        stmt = self._kept(self._shape(query, "newest", access), lambda: self._page(query, access))
+        return list(await self.session.scalars(stmt, values | pages)), total
 
-        def page() -> Any:
-            # An open job always has published_at: publishing sets it. (SQLite puts
-            # NULLs last in DESC order anyway; PostgreSQL would put them first.)
-            newest = (jobs.c.published_at.desc(), jobs.c.id.desc())
-            ids = (
-                self._filtered(sa.select(jobs.c.id), query, access)
-                .order_by(*newest)
-                .offset(sa.bindparam("page_offset", type_=sa.Integer))
-                .limit(sa.bindparam("page_limit", type_=sa.Integer))
-                .subquery("page")
-            )
-            # The page's ids found, then their jobs, in one statement.
-            return sa.select(Job).join(ids, ids.c.id == jobs.c.id).order_by(*newest)
-
-        stmt = self._kept(self._shape(query, "newest", access), page)
-        values |= {"page_offset": offset, "page_limit": limit}
-        return list(await self.session.scalars(stmt, values)), total
+    def _page(self, query: JobQuery, access: str, *columns: Any) -> Any:
+        """A page of the newest jobs that pass the filters (and `columns` on each row):
+        the page's ids found, then their jobs, in one statement."""
+        # An open job always has published_at: publishing sets it. (SQLite puts NULLs
+        # last in DESC order anyway; PostgreSQL would put them first.)
+        newest = (jobs.c.published_at.desc(), jobs.c.id.desc())
+        ids = (
+            self._filtered(sa.select(jobs.c.id), query, access)
+            .order_by(*newest)
+            .offset(sa.bindparam("page_offset", type_=sa.Integer))
+            .limit(sa.bindparam("page_limit", type_=sa.Integer))
+            .subquery("page")
+        )
+        return sa.select(Job, *columns).join(ids, ids.c.id == jobs.c.id).order_by(*newest)
 
     def window(self, query: JobQuery, window: int, bounded: bool = False) -> Any:
         """The CTE of the `window` newest matches of the words that pass the
