@@ -319,10 +319,11 @@ class SqlJobSearch:
             rows = (await self.session.execute(stmt, values | pages)).all()
             if rows or offset == 0:
                 return [row[0] for row in rows], int(rows[0][1]) if rows else 0
-        counting = "select" if sqlite else "probe"
-        counted = self._kept(self._shape(query, "count", counting), lambda: count(counting))
+            counted = self._kept(self._shape(query, "count", "probe"), lambda: count("probe"))
+            return [], int(await self.session.scalar(counted, values) or 0)
+        counted = self._kept(self._shape(query, "count", "select"), lambda: count("select"))
         total = int(await self.session.scalar(counted, values) or 0)
-        if not sqlite or (offset >= total and total < JOB_COUNT_CAP):  # past the end
+        if offset >= total and total < JOB_COUNT_CAP:  # past the end (pages go past the cap)
             return [], total
         access = "select" if total < JOB_COUNT_CAP else "walk"
         stmt = self._kept(self._shape(query, "newest", access), lambda: self._page(query, access))
