@@ -101,6 +101,41 @@ class ProcessedUpdates(Repository[ProcessedUpdate], Protocol):
         ...
 
 
+@dataclass(frozen=True)
+class ActorNow:
+    """The acting user as a read-first update's writer finds them (ReadBookkeeping):
+    what registering would refresh, the ban, the last-active time, and their
+    conversation's fields as the engine compares them (None: none in progress)."""
+
+    name: str
+    username: str | None
+    unreachable: bool
+    banned: bool
+    last_active_at: datetime | None
+    state: tuple[Any, ...] | None
+
+
+class ReadBookkeeping(Protocol):
+    """The writes of an update whose step ran on a reader (handlers/engine.py,
+    storage/read_bookkeeping.py): plain statements, nothing loaded as entities."""
+
+    async def actor(self, user_id: int) -> ActorNow | None:
+        """The user as they are now (locked for this transaction where rows lock)."""
+        ...
+
+    async def touch(self, user_id: int, now: datetime) -> None:
+        """Set the user's last-active time."""
+        ...
+
+    async def add_rows(self, rows: Sequence[OutboxMessage]) -> list[int]:
+        """Insert outbox rows (their ids ignored); the new ids, in order."""
+        ...
+
+    async def put_conversation(self, state: ConversationState) -> None:
+        """Write the conversation as it is, created if the user has none."""
+        ...
+
+
 class OutboxRepository(Repository[OutboxMessage], Protocol):
     """The outbox (domain/usecases/outbox_retention.py has the retention rule)."""
 
@@ -351,6 +386,7 @@ class UnitOfWork(Protocol):
     conversations: Repository[ConversationState]
     drafts: Repository[Draft]
     processed_updates: ProcessedUpdates
+    bookkeeping: ReadBookkeeping
     stored_updates: Repository[StoredUpdate]
     gateway_calls: Repository[GatewayCall]
     hourly_terms: HourlyTermsRepository

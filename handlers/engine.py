@@ -43,7 +43,7 @@ from typing import Any
 from domain.config import MarketConfig
 from domain.entities import ConversationState, User
 from domain.errors import DomainError
-from domain.ports import Clock, PaymentGateway, ReadOnlyViolation, UnitOfWork
+from domain.ports import ActorNow, Clock, PaymentGateway, ReadOnlyViolation, UnitOfWork
 from domain.usecases import accounts, updates
 from domain.usecases.deadlines import DEADLINES
 from handlers.callbacks import StaleButton, decode
@@ -275,32 +275,31 @@ class Engine:
             uow = unit.uow
             if await self._seen(uow, event):
                 return _duplicate(event)
-            now_user, row = await self._actor(uow, event)
-            if now_user.banned or _state_fields(row) != found:
+            books = uow.bookkeeping  # plain statements: nothing joins the session
+            assert event.user_id is not None  # a read-only route has a user (_read_route)
+            now_user = await books.actor(event.user_id)
+            if (
+                now_user is None
+                or now_user.banned
+                or not _as_registered(now_user, event)
+                or now_user.state != found
+            ):
                 raise _Moved()  # since the snapshot: rolled back, run the ordinary way
+            now = self.clock.now()
+            if _minute(now_user.last_active_at) != _minute(now):
+                await books.touch(event.user_id, now)
             ids: dict[int, int] = {}
             for kept in kept_rows:
                 payload = dict(kept.payload)
                 if isinstance(payload.get("outbox_id"), int) and payload["outbox_id"] < 0:
                     payload["outbox_id"] = ids[payload["outbox_id"]]
-                added = await uow.outbox.add(dataclasses.replace(kept, id=None, payload=payload))
-                assert kept.id is not None and added.id is not None
-                ids[kept.id] = added.id
-            for uid, changed in conversations.changed().items():
+                (added,) = await books.add_rows([dataclasses.replace(kept, payload=payload)])
+                assert kept.id is not None
+                ids[kept.id] = added
+            for changed in conversations.changed().values():
                 screen = changed.screen_outbox_id
                 screen = ids.get(screen, screen) if screen is not None else None
-                have = row if uid == now_user.id else await uow.conversations.get(uid)
-                if have is None:
-                    await uow.conversations.add(
-                        dataclasses.replace(changed, screen_outbox_id=screen)
-                    )
-                    continue
-                have.flow, have.step, have.data = changed.flow, changed.step, dict(changed.data)
-                have.updated_at, have.screen_message_id = (
-                    changed.updated_at,
-                    changed.screen_message_id,
-                )
-                have.screen_outbox_id = screen
+                await books.put_conversation(dataclasses.replace(changed, screen_outbox_id=screen))
             ctx.outbox_ids[:] = [ids.get(i, i) for i in ctx.outbox_ids]
             return ctx
 
@@ -536,7 +535,7 @@ def _minute(moment: datetime | None) -> datetime | None:
     return moment.replace(second=0, microsecond=0) if moment is not None else None
 
 
-def _as_registered(user: User, event: Event) -> bool:
+def _as_registered(user: User | ActorNow, event: Event) -> bool:
     """Would registering (accounts.register_user) leave the user as the reader saw
     it, bar the last-active time? Otherwise the step must see the refreshed row."""
     name = (event.user_name or "").strip()[: accounts.MAX_NAME]

@@ -37,6 +37,7 @@ from storage.ledger import SqlLedger
 from storage.outbox_retention import prune_delivered
 from storage.planner import mark_search_connections, search_connect_args
 from storage.processed_updates import SqlProcessedUpdates
+from storage.read_bookkeeping import SqlReadBookkeeping
 from storage.reads import (
     BufferedConversations,
     BufferedOutbox,
@@ -350,6 +351,7 @@ _REPOSITORIES: dict[str, Callable[[AsyncSession, Callable[[], datetime]], Any]] 
     "conversations": lambda s, now: SqlRepository(s, e.ConversationState),
     "drafts": lambda s, now: SqlRepository(s, e.Draft),
     "processed_updates": lambda s, now: SqlProcessedUpdates(s),
+    "bookkeeping": lambda s, now: SqlReadBookkeeping(s),
     "stored_updates": lambda s, now: SqlRepository(s, e.StoredUpdate),
     "gateway_calls": lambda s, now: SqlRepository(s, e.GatewayCall),
     "hourly_terms": lambda s, now: SqlHourlyTerms(s, ts.HourlyTerms),
