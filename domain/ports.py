@@ -84,6 +84,10 @@ class Blocks(Repository[Block], Protocol):
         """Everyone in a block with the user, either way (one query)."""
         ...
 
+    async def between(self, a: int, b: int) -> bool:
+        """Whether either of the two blocked the other (one query)."""
+        ...
+
 
 class ProcessedUpdates(Repository[ProcessedUpdate], Protocol):
     """The log of handled Telegram update ids (domain/usecases/updates.py has the rule)."""

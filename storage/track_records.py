@@ -1,8 +1,8 @@
 """Track records of many people at once (domain.ports.TrackRecords): queries over
-a page's ids, so a page of cards costs the same few queries whether it shows one
-person or twenty — two a role: each person's counts in one row (a correlated
+a page's ids, so a page of cards costs the same query whether it shows one
+person or twenty — one a role: each person's counts in one row (a correlated
 subquery per figure), and the rows that are lists (money spent per currency,
-milestones due)."""
+milestones due), sent together as one UNION ALL (`_together`)."""
 
 from __future__ import annotations
 
@@ -166,24 +166,67 @@ def _freelancer_due(one: bool) -> sa.Select[Any]:
     )
 
 
+@cache
+def _together(facts: Callable[[bool], sa.Select[Any]], lists: Callable[[bool], sa.Select[Any]],
+              one: bool) -> sa.CompoundSelect:  # fmt: skip
+    """A role's facts (one row a person) and list rows (the person's id first) in one
+    statement, one round trip where there were two: a UNION ALL of both, each padded
+    with typed NULLs where the other has columns, told apart by its first column
+    (FACTS or LIST). Layout: kind, person, the facts' other columns, the lists'."""
+    fact_columns = list(facts(one).selected_columns)
+    list_columns = list(lists(one).selected_columns)
+
+    def blank(columns: list[Any]) -> list[Any]:
+        return [sa.cast(sa.null(), c.type) for c in columns]
+
+    return sa.union_all(
+        facts(one).with_only_columns(
+            sa.literal(FACTS), *fact_columns, *blank(list_columns[1:]), maintain_column_froms=True
+        ),
+        lists(one).with_only_columns(
+            sa.literal(LIST),
+            list_columns[0],
+            *blank(fact_columns[1:]),
+            *list_columns[1:],
+            maintain_column_froms=True,
+        ),
+    )
+
+
+FACTS, LIST = 0, 1
+
+
 class SqlTrackRecords:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
     async def _rows(
-        self, statement: Callable[[bool], sa.Select[Any]], ids: list[int]
-    ) -> list[sa.Row[Any]]:
+        self,
+        facts: Callable[[bool], sa.Select[Any]],
+        lists: Callable[[bool], sa.Select[Any]],
+        ids: list[int],
+    ) -> tuple[dict[int, tuple[Any, ...]], list[tuple[Any, ...]]]:
+        """Each person's facts (id, member since, figures) and the list rows
+        (person, values), from one statement (_together)."""
         one = len(ids) == 1
         values = {"id": ids[0]} if one else {"ids": ids}
-        return list((await self.session.execute(statement(one), values)).all())
+        width = len(facts(one).selected_columns)
+        found: dict[int, tuple[Any, ...]] = {}
+        rows: list[tuple[Any, ...]] = []
+        for row in await self.session.execute(_together(facts, lists, one), values):
+            if row[0] == FACTS:
+                found[row[1]] = tuple(row[1 : 1 + width])
+            else:
+                rows.append((row[1], *row[1 + width :]))
+        return found, rows
 
     async def clients(self, user_ids: Sequence[int]) -> dict[int, ClientFacts]:
         ids = sorted(set(user_ids))
         if not ids:
             return {}
-        facts = {r[0]: r for r in await self._rows(_client_facts, ids)}
+        facts, rows = await self._rows(_client_facts, _client_spent, ids)
         spent: dict[int, dict[str, int]] = {}
-        for client_id, currency, amount in await self._rows(_client_spent, ids):
+        for client_id, currency, amount in rows:
             spent.setdefault(client_id, {})[currency] = int(amount or 0)
         return {
             i: ClientFacts(
@@ -203,9 +246,9 @@ class SqlTrackRecords:
         ids = sorted(set(user_ids))
         if not ids:
             return {}
-        facts = {r[0]: r for r in await self._rows(_freelancer_facts, ids)}
+        facts, rows = await self._rows(_freelancer_facts, _freelancer_due, ids)
         due: dict[int, list[DueMilestone]] = {}
-        for freelancer_id, due_date, submitted_at, status in await self._rows(_freelancer_due, ids):
+        for freelancer_id, due_date, submitted_at, status in rows:
             due.setdefault(freelancer_id, []).append(
                 DueMilestone(due_date, submitted_at, status in HELD)
             )

@@ -41,8 +41,7 @@ async def is_blocked(uow: UnitOfWork, a: int, b: int) -> bool:
     """Either of the two blocked the other."""
     if a == b:
         return False
-    # One read for both directions (no one blocks themselves: (a, a) never matches).
-    return bool(await uow.blocks.find("", 1, blocker_id=[a, b], blocked_id=[a, b]))
+    return await uow.blocks.between(a, b)
 
 
 async def require_contact(
