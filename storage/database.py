@@ -423,7 +423,24 @@ class SqlUnitOfWork:
         self.events.append(event)
 
     async def commit(self) -> None:
+        await self._write_conversations()
         await self.session.commit()
+
+    async def _write_conversations(self) -> None:
+        """Write the conversations this unit of work changed in plain statements
+        (storage/read_bookkeeping.py), then take them out of the session so its
+        flush skips them: nearly every step moves one, and its UPDATE through the
+        ORM's flush cost ~0.27 ms of CPU, a Core one ~0.12 ms (issue 16, part 3).
+        A conversation that is new or deleted is left to the flush (it may need
+        its user's row first); these are rows already there, the last thing
+        written, so nothing reads them again in this unit of work."""
+        sync = self.session.sync_session
+        changed = [
+            o for o in sync.dirty if isinstance(o, e.ConversationState) and sync.is_modified(o)
+        ]
+        for state in changed:
+            await self.bookkeeping.put_conversation(state)
+            self.session.expunge(state)
 
     async def rollback(self) -> None:
         await self.session.rollback()
