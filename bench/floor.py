@@ -14,7 +14,8 @@ it is what any bot that keeps its state and replies durably must at least do.
 
 Gigbot: the same update JSON through the aiogram adapter (bot/adapters: the same
 Update.model_validate, then to_event) into handlers.engine.Engine.handle, wired
-as the bot runs (read-only routes on the reader, not strict). Seeded (not timed):
+as the bot runs (read-only routes on the reader, or on a free writer when their
+reads are quick; not strict). Seeded (not timed):
 300 open jobs, a freelancer and a client (the client in the post-a-job wizard).
 
 Each side runs in a process of its own (so each one's memory is its own), set up
@@ -246,7 +247,11 @@ class GigbotSide(Side):
         await market.add_users(db, clock, range(FRED, FRED + 1), freelancer=True)
         self.job_ids = await market.publish_jobs(db, clock, config, [CARLA], 300, random.Random(1))
         self.engine = Engine(
-            db.uow, clock, config, reader_factory=db.read_uow if db.splits_reads else None
+            db.uow,
+            clock,
+            config,
+            reader_factory=db.read_uow if db.splits_reads else None,
+            writer_idle=db.writer_idle if db.splits_reads else None,
         )
         self.bot = Bot(TOKEN)
         self.to_event = to_event

@@ -95,8 +95,10 @@ def default_engine(
         config,
         gateway=gateway,
         public_url=public_url,
-        # SQLite: read-only routes read beside the writer (storage/reads.py)
+        # SQLite: read-only routes read beside the writer (storage/reads.py), or on
+        # it when it is free and their reads are quick (Engine._read_route)
         reader_factory=database.read_uow if database.splits_reads else None,
+        writer_idle=database.writer_idle if database.splits_reads else None,
     )
 
 

@@ -50,7 +50,12 @@ from storage.search import SqlJobSearch
 from storage.service_search import SqlServiceSearch
 from storage.services_repo import SqlServices
 from storage.skill_index import IndexedSession
-from storage.sqlite_driver import OneHopConnection, mark_threaded, one_hop_dbapi
+from storage.sqlite_driver import (
+    THREADED_OPTION,
+    OneHopConnection,
+    mark_threaded,
+    one_hop_dbapi,
+)
 from storage.tables import map_entities
 from storage.tables import outbox as outbox_table
 from storage.talent_search import SqlTalentSearch
@@ -232,6 +237,12 @@ class Database:
     def uow(self) -> SqlUnitOfWork:
         return SqlUnitOfWork(self.sessions, self.now, self.writers)
 
+    def writer_idle(self) -> bool:
+        """Is no unit of work of this process writing right now (SQLite's writers'
+        queue empty)? A read-only update may then take the writer without waiting
+        (handlers/engine.py, Engine._read_route)."""
+        return self.writers is None or not self.writers.locked()
+
     @property
     def splits_reads(self) -> bool:
         """Do read-only units of work run beside the writer (SQLite on a file)?"""
@@ -295,6 +306,8 @@ guard_session(ReaderSession)  # a read-only unit of work writes nothing
 def _counted(state: ORMExecuteState) -> None:
     info = state.session.info
     info["statements"] = info.get("statements", 0) + 1
+    if state.execution_options.get(THREADED_OPTION):
+        info["scans"] = info.get("scans", 0) + 1
 
 
 _ACTOR: dict[tuple[str, bool], Any] = {}
@@ -478,6 +491,12 @@ class ReadUnitOfWork(SqlUnitOfWork):
     def statements(self) -> int:
         """Statements run so far in this unit of work."""
         return int(self.session.sync_session.info.get("statements", 0))
+
+    @property
+    def scans(self) -> int:
+        """Of those, the ones run on the connection's thread (THREADED: searches and
+        other scans, storage/sqlite_driver.py)."""
+        return int(self.session.sync_session.info.get("scans", 0))
 
     async def actor(self, user_id: int) -> tuple[e.User | None, e.ConversationState | None]:
         user, state = await super().actor(user_id)

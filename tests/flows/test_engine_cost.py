@@ -6,6 +6,7 @@ may be read-only. Test steps on a router of their own."""
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -13,8 +14,10 @@ from typing import Any
 import pytest
 from sqlalchemy import event
 
+from domain.ports import JobQuery
 from domain.usecases import accounts
 from handlers.context import Context
+from handlers.engine import QUICK_READS
 from handlers.render import esc
 from handlers.routing import Router, Steps
 from tests.flows.harness import Harness
@@ -36,6 +39,12 @@ async def hello(ctx: Context) -> None:
 async def look(ctx: Context) -> None:
     jobs = await ctx.uow.jobs.find(limit=1)
     await ctx.reply(f"{len(jobs)} job(s)")
+
+
+@router.command("find", read_only=True)
+async def find(ctx: Context) -> None:
+    _, total = await ctx.uow.search.search(JobQuery(text="logo"))
+    await ctx.reply(f"{total} found")
 
 
 @router.command("note")
@@ -170,6 +179,56 @@ async def test_a_read_only_step_that_reads_nothing_more_runs_on_the_writer(db, c
         await _send(h, seen, bob, "/look")
         assert seen.reader == 3 and seen.writer == 4
     assert h.last(bob).text == "0 job(s)"
+
+
+def _quick_engine(h: Harness, step: float) -> list[bool]:
+    """As the bot runs (not strict, the writer's state known), with a timer that
+    says each step on the reader took `step` seconds; the list says if the writer is
+    free."""
+    idle = [True]
+    h.engine.strict_reads = False
+    h.engine.writer_idle = lambda: idle[0]
+    ticks = itertools.count(0.0, step)
+    h.engine.timer = lambda: next(ticks)
+    return idle
+
+
+async def test_a_quick_read_only_step_runs_on_a_free_writer_never_behind_a_write(db, clock, config):
+    h = Harness(db, clock, config, router=router)
+    idle = _quick_engine(h, QUICK_READS / 4)
+    seen = Statements(db)
+    bob = h.person("Bob")
+    await h.send(bob, "/hello")  # registers (the writer's)
+
+    await _send(h, seen, bob, "/look")  # read first: its reads were quick
+    assert (seen.reader, seen.writer) == (3, 4)  # BEGIN, Bob, jobs; BEGIN, claim, Bob, reply
+    await _send(h, seen, bob, "/look")  # then on the free writer alone
+    assert (seen.reader, seen.writer) == (0, 5)  # BEGIN, claim, Bob, jobs, reply
+    idle[0] = False  # a write is running: the reads go beside it, not behind it
+    await _send(h, seen, bob, "/look")
+    assert seen.reader == 3
+    idle[0] = True
+    await _send(h, seen, bob, "/look")
+    assert seen.reader == 0
+    assert h.texts(bob)[-4:] == ["0 job(s)"] * 4
+
+
+async def test_a_slow_or_scanning_read_only_step_stays_on_the_reader(db, clock, config):
+    h = Harness(db, clock, config, router=router)
+    _quick_engine(h, QUICK_READS * 2)  # slow
+    seen = Statements(db)
+    bob = h.person("Bob")
+    await h.send(bob, "/hello")
+    for _ in range(2):
+        await _send(h, seen, bob, "/look")
+        assert seen.reader == 3
+
+    h = Harness(db, clock, config, router=router, first_update_id=1_000)
+    _quick_engine(h, QUICK_READS / 4)  # quick, but a search scans
+    for _ in range(2):
+        await _send(h, seen, bob, "/find")
+        assert seen.reader > 0
+    assert h.last(bob).text == "0 found"
 
 
 async def test_strict_mode_always_reads_first(db, clock, config):

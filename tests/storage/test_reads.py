@@ -162,3 +162,14 @@ async def test_a_read_only_route_that_writes_is_refused_loudly(db, clock):
     await h.send(ada, "/sneaky")
     async with db.uow() as uow:
         assert (await uow.users.get(ada.id)).name == "Renamed"
+
+
+async def test_the_writer_is_idle_only_while_no_unit_of_work_writes(db):
+    """Database.writer_idle, which lets a quick read-only step take a free writer
+    (handlers/engine.py, Engine._read_route), never one in use."""
+    assert db.writer_idle()
+    async with db.read_uow():
+        assert db.writer_idle()  # a reader is not a writer
+    async with db.uow():
+        assert not db.writer_idle()
+    assert db.writer_idle()
