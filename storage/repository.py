@@ -83,7 +83,19 @@ class SqlRepository(Generic[T]):
         self.cls = cls
 
     async def get(self, key: Any) -> T | None:
-        return await self.session.get(self.cls, key)
+        """The row by primary key: the session's own if it holds it (session.get), else
+        one SELECT built once per entity with the key bound (session.get builds its
+        statement and that statement's cache key anew at every call)."""
+        by_key = _by_key(self.cls)
+        values = key if isinstance(key, tuple) else (key,)
+        if by_key is None or len(values) != by_key[1] or None in values:
+            return await self.session.get(self.cls, key)
+        mapper = by_key[2]
+        if mapper.identity_key_from_primary_key(list(values)) in self.session.identity_map:
+            return await self.session.get(self.cls, key)  # held: no SQL
+        params = {f"pk{k}": v for k, v in enumerate(values)}
+        found: T | None = (await self.session.scalars(by_key[0], params)).first()
+        return found
 
     async def get_for_update(self, key: Any) -> T | None:
         # populate_existing: a row already in the session is re-read under the lock.
@@ -165,3 +177,17 @@ class SqlRepository(Generic[T]):
     async def count(self, **equals: Any) -> int:
         stmt = self._statement("count", "", None, equals)
         return int((await self.session.execute(stmt, self._params(equals))).scalar_one())
+
+
+_BY_KEY: dict[type, tuple[Any, int, Any] | None] = {}
+
+
+def _by_key(cls: type) -> tuple[Any, int, Any] | None:
+    """(SELECT of the entity by its primary key, the key's width, its mapper), built
+    once per entity."""
+    if cls not in _BY_KEY:
+        mapper = sa.inspect(cls)
+        keys = list(mapper.primary_key)
+        stmt = sa.select(cls).where(*(c == sa.bindparam(f"pk{k}") for k, c in enumerate(keys)))
+        _BY_KEY[cls] = (stmt, len(keys), mapper)
+    return _BY_KEY[cls]
