@@ -123,6 +123,14 @@ async def _send(h: Harness, seen: Statements, who: Any, text: str) -> Statements
     return seen
 
 
+async def _registered_bob(h: Harness, db: Any) -> tuple[Statements, Any]:
+    """Bob, registered (the writer's), and a statement counter on the database."""
+    seen = Statements(db)
+    bob = h.person("Bob")
+    await h.send(bob, "/hello")
+    return seen, bob
+
+
 async def _user(db: Any, user_id: int) -> Any:
     async with db.uow() as uow:
         user = await uow.users.get(user_id)
@@ -164,9 +172,7 @@ async def test_the_users_row_is_written_only_when_something_shown_changed(any_db
 async def test_a_read_only_step_that_reads_nothing_more_runs_on_the_writer(db, clock, config):
     h = Harness(db, clock, config, router=router)
     h.engine.strict_reads = False  # as the bot runs
-    seen = Statements(db)
-    bob = h.person("Bob")
-    await h.send(bob, "/hello")  # registers (the writer's)
+    seen, bob = await _registered_bob(h, db)
 
     # read first: the step read nothing more than Bob and his state
     await _send(h, seen, bob, "/hello")
@@ -196,9 +202,7 @@ def _quick_engine(h: Harness, step: float) -> list[bool]:
 async def test_a_quick_read_only_step_runs_on_a_free_writer_never_behind_a_write(db, clock, config):
     h = Harness(db, clock, config, router=router)
     idle = _quick_engine(h, QUICK_READS / 4)
-    seen = Statements(db)
-    bob = h.person("Bob")
-    await h.send(bob, "/hello")  # registers (the writer's)
+    seen, bob = await _registered_bob(h, db)
 
     await _send(h, seen, bob, "/look")  # read first: its reads were quick
     assert (seen.reader, seen.writer) == (3, 4)  # BEGIN, Bob, jobs; BEGIN, claim, Bob, reply
@@ -216,9 +220,7 @@ async def test_a_quick_read_only_step_runs_on_a_free_writer_never_behind_a_write
 async def test_a_slow_or_scanning_read_only_step_stays_on_the_reader(db, clock, config):
     h = Harness(db, clock, config, router=router)
     _quick_engine(h, QUICK_READS * 2)  # slow
-    seen = Statements(db)
-    bob = h.person("Bob")
-    await h.send(bob, "/hello")
+    seen, bob = await _registered_bob(h, db)
     for _ in range(2):
         await _send(h, seen, bob, "/look")
         assert seen.reader == 3
@@ -234,9 +236,7 @@ async def test_a_slow_or_scanning_read_only_step_stays_on_the_reader(db, clock, 
 async def test_strict_mode_always_reads_first(db, clock, config):
     h = Harness(db, clock, config, router=router)
     assert h.engine.strict_reads
-    seen = Statements(db)
-    bob = h.person("Bob")
-    await h.send(bob, "/hello")
+    seen, bob = await _registered_bob(h, db)
     for _ in range(3):
         await _send(h, seen, bob, "/hello")
         assert seen.reader == 2
