@@ -131,8 +131,8 @@ class ReadBookkeeping(Protocol):
         """Set the user's last-active time."""
         ...
 
-    async def add_rows(self, rows: Sequence[OutboxMessage]) -> list[int]:
-        """Insert outbox rows (their ids ignored); the new ids, in order."""
+    async def add_row(self, row: OutboxMessage) -> int:
+        """Insert an outbox row (its id ignored); the new id."""
         ...
 
     async def put_conversation(self, state: ConversationState) -> None:

@@ -308,9 +308,8 @@ class Engine:
                 payload = dict(kept.payload)
                 if isinstance(payload.get("outbox_id"), int) and payload["outbox_id"] < 0:
                     payload["outbox_id"] = ids[payload["outbox_id"]]
-                (added,) = await books.add_rows([dataclasses.replace(kept, payload=payload)])
                 assert kept.id is not None
-                ids[kept.id] = added
+                ids[kept.id] = await books.add_row(dataclasses.replace(kept, payload=payload))
             for changed in conversations.changed().values():
                 screen = changed.screen_outbox_id
                 screen = ids.get(screen, screen) if screen is not None else None

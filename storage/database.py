@@ -37,7 +37,7 @@ from storage.ledger import SqlLedger
 from storage.outbox_retention import prune_delivered
 from storage.planner import mark_search_connections, search_connect_args
 from storage.processed_updates import SqlProcessedUpdates
-from storage.read_bookkeeping import SqlReadBookkeeping
+from storage.read_bookkeeping import OUTBOX_INSERT, SqlReadBookkeeping, outbox_values
 from storage.reads import (
     BufferedConversations,
     BufferedOutbox,
@@ -57,7 +57,6 @@ from storage.sqlite_driver import (
     one_hop_dbapi,
 )
 from storage.tables import map_entities
-from storage.tables import outbox as outbox_table
 from storage.talent_search import SqlTalentSearch
 from storage.track_records import SqlTrackRecords
 
@@ -276,9 +275,9 @@ class SqlOutbox(SqlRepository[e.OutboxMessage]):
     async def add(self, obj: e.OutboxMessage) -> e.OutboxMessage:
         if any(isinstance(o, e.OutboxMessage) for o in self.session.new):
             await self.session.flush()
-        values = {name: getattr(obj, name) for name in _OUTBOX_FIELDS}
+        values = outbox_values(obj)
         with self.session.no_autoflush:  # the rest waits for the next flush (no FKs here)
-            obj.id = (await self.session.execute(_OUTBOX_INSERT, values)).scalar_one()
+            obj.id = (await self.session.execute(OUTBOX_INSERT, values)).scalar_one()
         make_transient_to_detached(obj)
         self.session.add(obj)
         return obj
@@ -288,10 +287,6 @@ class SqlOutbox(SqlRepository[e.OutboxMessage]):
     ) -> int:
         """domain.ports.OutboxRepository.prune_delivered (storage/outbox_retention.py)."""
         return await prune_delivered(self.session, before, limit, now=now, resweep=resweep)
-
-
-_OUTBOX_FIELDS = tuple(c.name for c in outbox_table.columns if c.name != "id")
-_OUTBOX_INSERT = sa.insert(outbox_table).returning(outbox_table.c.id)
 
 
 class ReaderSession(IndexedSession):

@@ -15,7 +15,6 @@ The update id's claim stays where every update makes it (storage/processed_updat
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -36,6 +35,8 @@ _STATE_COLUMNS = (
     conversations.c.screen_outbox_id,
 )
 _OUTBOX_FIELDS = tuple(c.name for c in outbox.columns if c.name != "id")
+# One outbox row, its id returned: SqlOutbox.add (storage/database.py) writes replies so too.
+OUTBOX_INSERT = sa.insert(outbox).returning(outbox.c.id)
 _STATE_FIELDS = tuple(c.name for c in conversations.columns)
 
 
@@ -69,8 +70,6 @@ def _statement(dialect: str, name: str) -> Any:
             .where(users.c.id == sa.bindparam("user_id"))
             .values(last_active_at=sa.bindparam("now", type_=users.c.last_active_at.type))
         )
-    elif name == "outbox":
-        stmt = sa.insert(outbox).returning(outbox.c.id)
     else:
         insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
         put = insert(conversations)
@@ -110,14 +109,16 @@ class SqlReadBookkeeping:
         """Set the user's last-active time."""
         await self._run("touch", {"user_id": user_id, "now": now})
 
-    async def add_rows(self, rows: Sequence[OutboxMessage]) -> list[int]:
-        """Insert outbox rows (their ids ignored); the new ids, in order."""
-        ids = []
-        for row in rows:
-            values = {name: getattr(row, name) for name in _OUTBOX_FIELDS}
-            ids.append(int((await self._run("outbox", values)).scalar_one()))
-        return ids
+    async def add_row(self, row: OutboxMessage) -> int:
+        """Insert an outbox row (its id ignored); the new id."""
+        connection = await self.session.connection()
+        return int((await connection.execute(OUTBOX_INSERT, outbox_values(row))).scalar_one())
 
     async def put_conversation(self, state: ConversationState) -> None:
         """Write the conversation as it is, created if the user has none."""
         await self._run("conversation", {n: getattr(state, n) for n in _STATE_FIELDS})
+
+
+def outbox_values(row: OutboxMessage) -> dict[str, Any]:
+    """OUTBOX_INSERT's values for a row (every column but the id)."""
+    return {name: getattr(row, name) for name in _OUTBOX_FIELDS}

@@ -86,15 +86,14 @@ class SqlRepository(Generic[T]):
         """The row by primary key: the session's own if it holds it (session.get), else
         one SELECT built once per entity with the key bound (session.get builds its
         statement and that statement's cache key anew at every call)."""
-        by_key = _by_key(self.cls)
+        stmt, width, mapper = _by_key(self.cls)
         values = key if isinstance(key, tuple) else (key,)
-        if by_key is None or len(values) != by_key[1] or None in values:
+        if len(values) != width or None in values:
             return await self.session.get(self.cls, key)
-        mapper = by_key[2]
         if mapper.identity_key_from_primary_key(list(values)) in self.session.identity_map:
             return await self.session.get(self.cls, key)  # held: no SQL
         params = {f"pk{k}": v for k, v in enumerate(values)}
-        found: T | None = (await self.session.scalars(by_key[0], params)).first()
+        found: T | None = (await self.session.scalars(stmt, params)).first()
         return found
 
     async def get_for_update(self, key: Any) -> T | None:
@@ -179,10 +178,10 @@ class SqlRepository(Generic[T]):
         return int((await self.session.execute(stmt, self._params(equals))).scalar_one())
 
 
-_BY_KEY: dict[type, tuple[Any, int, Any] | None] = {}
+_BY_KEY: dict[type, tuple[Any, int, Any]] = {}
 
 
-def _by_key(cls: type) -> tuple[Any, int, Any] | None:
+def _by_key(cls: type) -> tuple[Any, int, Any]:
     """(SELECT of the entity by its primary key, the key's width, its mapper), built
     once per entity."""
     if cls not in _BY_KEY:

@@ -333,10 +333,12 @@ class SqlJobSearch:
             # ix_jobs_open_budget, as on SQLite: fewer than the cap are read by that
             # index and sorted (_few_page), more by the walk, which meets them soon.
             access = "few" if total < JOB_COUNT_CAP else "probe"
-        build = (lambda: self._few_page(query)) if access == "few" else None
-        stmt = self._kept(
-            self._shape(query, "newest", access), build or (lambda: self._page(query, access))
-        )
+        if access == "few":
+            stmt = self._kept(self._shape(query, "newest", access), lambda: self._few_page(query))
+        else:
+            stmt = self._kept(
+                self._shape(query, "newest", access), lambda: self._page(query, access)
+            )
         return list(await self.session.scalars(stmt, values | pages)), total
 
     def _few_page(self, query: JobQuery) -> Any:

@@ -48,7 +48,7 @@ async def test_what_it_writes_reads_back_through_the_repositories(any_db, clock)
     ]
     state = ConversationState(user_id=1, flow="browse", step="results", data={"q": "x"})
     async with any_db.uow() as uow:
-        ids = await uow.bookkeeping.add_rows(rows)
+        ids = [await uow.bookkeeping.add_row(row) for row in rows]
         await uow.bookkeeping.put_conversation(state)  # none yet: created
         await uow.bookkeeping.touch(1, now + timedelta(minutes=5))
         await uow.commit()
