@@ -488,6 +488,21 @@ class ConversationState:
     screen_message_id: int | None = None
     screen_outbox_id: int | None = None
 
+    def fields(self) -> tuple[Any, ...]:
+        """The fields a step may change, in STATE_FIELDS' order: what a read-first
+        update compares before and after (handlers/engine.py, storage/reads.py)."""
+        return (self.flow, self.step, self.data, self.updated_at, self.screen_message_id,
+                self.screen_outbox_id)  # fmt: skip
+
+
+# ConversationState.fields(), named (storage/read_bookkeeping.py reads them in this order).
+STATE_FIELDS = ("flow", "step", "data", "updated_at", "screen_message_id", "screen_outbox_id")
+
+
+def in_progress(fields: tuple[Any, ...] | None) -> tuple[Any, ...] | None:
+    """A conversation's fields if one is in progress (it names a flow), else None."""
+    return fields if fields is not None and fields[0] else None
+
 
 @dataclass(kw_only=True, eq=False)
 class Draft:

@@ -131,12 +131,15 @@ class ReadBookkeeping(Protocol):
         """Set the user's last-active time."""
         ...
 
-    async def add_row(self, row: OutboxMessage) -> int:
-        """Insert an outbox row (its id ignored); the new id."""
+    async def add_row(self, row: OutboxMessage, payload: dict[str, Any]) -> int:
+        """Insert an outbox row (its id ignored) with this payload; the new id."""
         ...
 
-    async def put_conversation(self, state: ConversationState) -> None:
-        """Write the conversation as it is, created if the user has none."""
+    async def put_conversation(
+        self, state: ConversationState, screen_outbox_id: int | None
+    ) -> None:
+        """Write the conversation as it is but for its screen's outbox row, created
+        if the user has none."""
         ...
 
 

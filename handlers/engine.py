@@ -35,7 +35,6 @@ fail too (the user's record cannot be written), the apology goes out without it.
 
 from __future__ import annotations
 
-import dataclasses
 import inspect
 import logging
 import time
@@ -44,7 +43,7 @@ from datetime import datetime
 from typing import Any
 
 from domain.config import MarketConfig
-from domain.entities import ConversationState, User
+from domain.entities import ConversationState, User, in_progress
 from domain.errors import DomainError
 from domain.ports import ActorNow, Clock, PaymentGateway, ReadOnlyViolation, UnitOfWork
 from domain.usecases import accounts, updates
@@ -284,7 +283,7 @@ class Engine:
         # What the reader kept aside (storage/reads.py: BufferedOutbox, BufferedConversations)
         kept_rows: list[Any] = reader.outbox.rows  # type: ignore[attr-defined]
         conversations: Any = reader.conversations
-        found = _state_fields(conversations.read.get(event.user_id))
+        found = in_progress(conversations.read.get(event.user_id))
 
         async def work(unit: Unit) -> Outcome | Context:
             uow = unit.uow
@@ -305,15 +304,15 @@ class Engine:
                 await books.touch(event.user_id, now)
             ids: dict[int, int] = {}
             for kept in kept_rows:
-                payload = dict(kept.payload)
+                payload = kept.payload
                 if isinstance(payload.get("outbox_id"), int) and payload["outbox_id"] < 0:
-                    payload["outbox_id"] = ids[payload["outbox_id"]]
+                    payload = payload | {"outbox_id": ids[payload["outbox_id"]]}
                 assert kept.id is not None
-                ids[kept.id] = await books.add_row(dataclasses.replace(kept, payload=payload))
+                ids[kept.id] = await books.add_row(kept, payload)
             for changed in conversations.changed().values():
                 screen = changed.screen_outbox_id
                 screen = ids.get(screen, screen) if screen is not None else None
-                await books.put_conversation(dataclasses.replace(changed, screen_outbox_id=screen))
+                await books.put_conversation(changed, screen)
             ctx.outbox_ids[:] = [ids.get(i, i) for i in ctx.outbox_ids]
             return ctx
 
@@ -542,14 +541,6 @@ def _statements(uow: UnitOfWork) -> int | None:
 
 class _Moved(Exception):
     """The state a read-only update read changed before its writes: run it again."""
-
-
-def _state_fields(state: ConversationState | None) -> tuple[Any, ...] | None:
-    """A conversation as compared before and after (None: no conversation)."""
-    if state is None or not state.flow:
-        return None
-    return (state.flow, state.step, state.data, state.updated_at, state.screen_message_id,
-            state.screen_outbox_id)  # fmt: skip
 
 
 async def _load_actor(

@@ -447,7 +447,7 @@ class SqlUnitOfWork:
             o for o in sync.dirty if isinstance(o, e.ConversationState) and sync.is_modified(o)
         ]
         for state in changed:
-            await self.bookkeeping.put_conversation(state)
+            await self.bookkeeping.put_conversation(state, state.screen_outbox_id)
             self.session.expunge(state)
 
     async def rollback(self) -> None:

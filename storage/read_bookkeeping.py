@@ -22,22 +22,15 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from domain.entities import ConversationState, OutboxMessage
+from domain.entities import STATE_FIELDS, ConversationState, OutboxMessage, in_progress
 from domain.ports import ActorNow
 from storage.tables import conversations, outbox, users
 
-_STATE_COLUMNS = (
-    conversations.c.flow,
-    conversations.c.step,
-    conversations.c.data,
-    conversations.c.updated_at,
-    conversations.c.screen_message_id,
-    conversations.c.screen_outbox_id,
-)
+_STATE_COLUMNS = tuple(conversations.c[name] for name in STATE_FIELDS)
 _OUTBOX_FIELDS = tuple(c.name for c in outbox.columns if c.name != "id")
 # One outbox row, its id returned: SqlOutbox.add (storage/database.py) writes replies so too.
 OUTBOX_INSERT = sa.insert(outbox).returning(outbox.c.id)
-_STATE_FIELDS = tuple(c.name for c in conversations.columns)
+_CONVERSATION_COLUMNS = tuple(c.name for c in conversations.columns)
 
 
 _STATEMENTS: dict[str, Any] = {}
@@ -75,7 +68,7 @@ def _statement(dialect: str, name: str) -> Any:
         put = insert(conversations)
         stmt = put.on_conflict_do_update(
             index_elements=[conversations.c.user_id],
-            set_={n: put.excluded[n] for n in _STATE_FIELDS if n != "user_id"},
+            set_={n: put.excluded[n] for n in _CONVERSATION_COLUMNS if n != "user_id"},
         )
     _STATEMENTS[key] = stmt
     return stmt
@@ -102,21 +95,26 @@ class SqlReadBookkeeping:
             unreachable=bool(unreachable),
             banned=bool(banned),
             last_active_at=last_active_at,
-            state=tuple(state) if state[0] else None,
+            state=in_progress(tuple(state)),
         )
 
     async def touch(self, user_id: int, now: datetime) -> None:
         """Set the user's last-active time."""
         await self._run("touch", {"user_id": user_id, "now": now})
 
-    async def add_row(self, row: OutboxMessage) -> int:
-        """Insert an outbox row (its id ignored); the new id."""
+    async def add_row(self, row: OutboxMessage, payload: dict[str, Any]) -> int:
+        """Insert an outbox row (its id ignored) with this payload; the new id."""
         connection = await self.session.connection()
-        return int((await connection.execute(OUTBOX_INSERT, outbox_values(row))).scalar_one())
+        values = outbox_values(row) | {"payload": payload}
+        return int((await connection.execute(OUTBOX_INSERT, values)).scalar_one())
 
-    async def put_conversation(self, state: ConversationState) -> None:
-        """Write the conversation as it is, created if the user has none."""
-        await self._run("conversation", {n: getattr(state, n) for n in _STATE_FIELDS})
+    async def put_conversation(
+        self, state: ConversationState, screen_outbox_id: int | None
+    ) -> None:
+        """Write the conversation as it is but for its screen's outbox row, created
+        if the user has none."""
+        values = {n: getattr(state, n) for n in _CONVERSATION_COLUMNS}
+        await self._run("conversation", values | {"screen_outbox_id": screen_outbox_id})
 
 
 def outbox_values(row: OutboxMessage) -> dict[str, Any]:

@@ -15,7 +15,6 @@ strict mode, the tests', refuses it loudly).
 
 from __future__ import annotations
 
-import copy
 from datetime import datetime, timedelta
 from itertools import count
 from typing import Any
@@ -91,7 +90,9 @@ class BufferedConversations(SqlRepository[ConversationState]):
 
     def __init__(self, session: AsyncSession) -> None:
         super().__init__(session, ConversationState)
-        self.read: dict[int, ConversationState | None] = {}  # as found, per user
+        # As found, per user: ConversationState.fields() (None: none). The row's own
+        # data, not a copy: the steps get `now`, and nothing writes the session's row.
+        self.read: dict[int, tuple[Any, ...] | None] = {}
         self.now: dict[int, ConversationState | None] = {}  # as the steps left it
 
     async def get(self, key: Any) -> ConversationState | None:
@@ -104,9 +105,8 @@ class BufferedConversations(SqlRepository[ConversationState]):
         """The user's conversation as read (None: none), unless already known; the
         copy the steps change."""
         if user_id not in self.now:
-            found = _detached(row) if row is not None else None
-            self.read[user_id] = found
-            self.now[user_id] = _detached(found) if found is not None else None
+            self.read[user_id] = row.fields() if row is not None else None
+            self.now[user_id] = _detached(row) if row is not None else None
         return self.now[user_id]
 
     async def add(self, obj: ConversationState) -> ConversationState:
@@ -125,21 +125,8 @@ class BufferedConversations(SqlRepository[ConversationState]):
         return {
             uid: now
             for uid, now in self.now.items()
-            if now is not None and state_fields(now) != state_fields(self.read.get(uid))
+            if now is not None and now.fields() != self.read.get(uid)
         }
-
-
-def state_fields(state: ConversationState | None) -> tuple[Any, ...] | None:
-    if state is None:
-        return None
-    return (
-        state.flow,
-        state.step,
-        state.data,
-        state.updated_at,
-        state.screen_message_id,
-        state.screen_outbox_id,
-    )
 
 
 def _detached(row: ConversationState) -> ConversationState:
@@ -147,8 +134,19 @@ def _detached(row: ConversationState) -> ConversationState:
         user_id=row.user_id,
         flow=row.flow,
         step=row.step,
-        data=copy.deepcopy(row.data),
+        data=json_copy(row.data),
         updated_at=row.updated_at,
         screen_message_id=row.screen_message_id,
         screen_outbox_id=row.screen_outbox_id,
     )
+
+
+def json_copy(value: Any) -> Any:
+    """A deep copy of JSON data (dicts, lists and scalars): what copy.deepcopy makes
+    of it, without its memo (a conversation's data is copied on every read-first
+    update)."""
+    if isinstance(value, dict):
+        return {k: json_copy(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [json_copy(v) for v in value]
+    return value

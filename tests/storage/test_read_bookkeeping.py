@@ -6,8 +6,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from domain.entities import ConversationState, OutboxMessage, User
-from handlers.engine import _state_fields
+from domain.entities import ConversationState, OutboxMessage, User, in_progress
 
 
 async def test_the_actor_as_the_writer_finds_them(any_db, clock):
@@ -33,7 +32,7 @@ async def test_the_actor_as_the_writer_finds_them(any_db, clock):
         _, state = await uow.actor(1)
         assert (ada.name, ada.username, ada.banned, ada.unreachable) == ("Ada", "ada", False, False)
         assert ada.last_active_at == now
-        assert ada.state == _state_fields(state) is not None  # compared as the engine does
+        assert ada.state == in_progress(state.fields()) is not None  # compared as the engine does
         assert (bob.banned, bob.unreachable, bob.state) == (True, True, None)
 
 
@@ -48,8 +47,8 @@ async def test_what_it_writes_reads_back_through_the_repositories(any_db, clock)
     ]
     state = ConversationState(user_id=1, flow="browse", step="results", data={"q": "x"})
     async with any_db.uow() as uow:
-        ids = [await uow.bookkeeping.add_row(row) for row in rows]
-        await uow.bookkeeping.put_conversation(state)  # none yet: created
+        ids = [await uow.bookkeeping.add_row(row, row.payload) for row in rows]
+        await uow.bookkeeping.put_conversation(state, None)  # none yet: created
         await uow.bookkeeping.touch(1, now + timedelta(minutes=5))
         await uow.commit()
     assert len(ids) == 2 and ids[0] < ids[1]
@@ -57,7 +56,7 @@ async def test_what_it_writes_reads_back_through_the_repositories(any_db, clock)
         user_id=1, flow="browse", step="job", data={"q": "x", "job": 4}, screen_outbox_id=ids[1]
     )
     async with any_db.uow() as uow:
-        await uow.bookkeeping.put_conversation(moved)  # there: replaced
+        await uow.bookkeeping.put_conversation(moved, moved.screen_outbox_id)  # there: replaced
         await uow.commit()
     async with any_db.uow() as uow:
         found = [await uow.outbox.get(i) for i in ids]

@@ -6,13 +6,17 @@ writes its replies and conversation state afterwards."""
 from __future__ import annotations
 
 import asyncio
+import copy
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from domain.entities import OutboxMessage, User
+from domain.entities import ConversationState, OutboxMessage, User
 from domain.events import UserRegistered
 from domain.ports import JobQuery, ReadOnlyViolation
 from handlers.routing import ROUTER, Router, Steps
+from storage.reads import json_copy
 from tests.flows.harness import Harness
 from tests.flows.test_browse import market
 
@@ -173,3 +177,54 @@ async def test_the_writer_is_idle_only_while_no_unit_of_work_writes(db):
     async with db.uow():
         assert not db.writer_idle()
     assert db.writer_idle()
+
+
+async def test_a_step_changing_the_data_in_place_is_seen_and_the_read_copy_kept(any_db):
+    """The reader keeps the conversation as found (its fields, the row's own data)
+    and hands the steps a copy: a change made deep inside the copy's data is a
+    change, and leaves what was found as it was."""
+    data = {"q": "logo", "filters": {"skills": ["design"]}, "seen": [1, 2]}
+    async with any_db.uow() as uow:
+        await uow.users.add(User(id=1, name="Ada"))
+        await uow.conversations.add(
+            ConversationState(user_id=1, flow="browse", step="results", data=data)
+        )
+        await uow.commit()
+    async with any_db.read_uow() as reader:
+        _, state = await reader.actor(1)
+        conversations = reader.conversations
+        assert conversations.changed() == {}
+        state.data["filters"]["skills"].append("logo")
+        state.data["seen"][0] = 9
+        assert list(conversations.changed()) == [1]
+        assert conversations.read[1][2] == data  # as found, untouched by the step
+        assert conversations.changed()[1].data == {
+            "q": "logo",
+            "filters": {"skills": ["design", "logo"]},
+            "seen": [9, 2],
+        }
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
+    lambda inner: st.lists(inner) | st.dictionaries(st.text(), inner),
+)
+
+
+@given(json_values)
+def test_json_copy_is_a_deep_copy(value):
+    copied = json_copy(value)
+    assert copied == copy.deepcopy(value)
+
+    def containers(v):
+        if isinstance(v, dict):
+            yield v
+            for item in v.values():
+                yield from containers(item)
+        elif isinstance(v, list):
+            yield v
+            for item in v:
+                yield from containers(item)
+
+    shared = {id(c) for c in containers(value)} & {id(c) for c in containers(copied)}
+    assert not shared
