@@ -249,7 +249,7 @@ class SqlJobSearch:
             )
             return stmt, sa.func.bm25(sa.literal_column("jobs_fts"), *BM25_WEIGHTS)
         vector = sa.literal_column("jobs.search_vector")
-        tsquery = sa.func.websearch_to_tsquery(sa.literal_column(PG_TS_CONFIG), self._words(query))
+        tsquery = self._tsquery(query)
         stmt = stmt.where(vector.op("@@")(tsquery))
         return stmt, -sa.func.ts_rank(vector, tsquery)
 
@@ -408,10 +408,24 @@ class SqlJobSearch:
             # ORDER BY id DESC with the LIMIT inside: the planner walks pk_jobs
             # backwards testing @@ on each row when the words are common (it stops
             # at the window), and takes the GIN index then a top-N sort when they
-            # are rare; either way no sequential scan of every job.
-            found = self._scored(jobs, query)
-            newest_first = jobs.c.id.desc()
+            # are rare; either way no sequential scan of every job. Scored once
+            # kept: under the sort, ts_rank ran for every match, not the window's
+            # (4,474 rows for "booking bot": 8.3 ms, 6.0 ms so).
+            vector = sa.literal_column("jobs.search_vector")
+            found = sa.select(jobs.c.id, jobs.c.published_at, vector.label("search_vector"))
+            found = found.where(vector.op("@@")(self._tsquery(query)))
+            kept = self._filtered(found, query).order_by(jobs.c.id.desc()).limit(size)
+            return self._ranked(kept.subquery("kept"), query).cte("recent")
         return self._filtered(found, query).order_by(newest_first).limit(size).cte("recent")
+
+    def _tsquery(self, query: JobQuery) -> Any:
+        return sa.func.websearch_to_tsquery(sa.literal_column(PG_TS_CONFIG), self._words(query))
+
+    def _ranked(self, kept: Any, query: JobQuery) -> sa.Select[Any]:
+        """PostgreSQL: (id, rank, published_at) of the rows `kept` (a subquery of
+        matches with their search_vector), scored."""
+        rank = -sa.func.ts_rank(kept.c.search_vector, self._tsquery(query))
+        return sa.select(kept.c.id, rank.label("rank"), kept.c.published_at)
 
     def _scored(self, source: Any, query: JobQuery) -> sa.Select[Any]:
         """PostgreSQL: (id, rank, published_at) of the rows of `source` (jobs, or a
@@ -420,7 +434,7 @@ class SqlJobSearch:
             vector: Any = sa.literal_column("jobs.search_vector")
         else:
             vector = source.c.search_vector
-        tsquery = sa.func.websearch_to_tsquery(sa.literal_column(PG_TS_CONFIG), self._words(query))
+        tsquery = self._tsquery(query)
         return sa.select(
             source.c.id, (-sa.func.ts_rank(vector, tsquery)).label("rank"), source.c.published_at
         ).where(vector.op("@@")(tsquery))
