@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from domain.entities import JobDismissal
 from domain.ports import JobQuery
 from domain.states import JobStatus
-from storage.search import SqlJobSearch
+from storage.search import RECENT_IDS, SqlJobSearch
 from storage.tables import job_skills, jobs
 from tests.sql_log import SqlLog, every_engine
 from tests.storage.test_search_window import CLIENT, FRED, OTHER, T0, N, _bulk
@@ -29,13 +29,17 @@ WINDOW, CANDIDATES = 50, 200
 RUST = 30
 
 
-async def _pages(db, query: JobQuery, candidates: int | None) -> list[tuple[list[int], int]]:
+async def _pages(
+    db, query: JobQuery, candidates: int | None, recent_ids: int = RECENT_IDS
+) -> list[tuple[list[int], int]]:
     """Every page of 7 (and one past the end), as (ids, total)."""
     pages = []
     offset = 0
     while True:
         async with db.read_uow() as uow:
-            search = SqlJobSearch(uow.session, rank_window=WINDOW, candidates=candidates)
+            search = SqlJobSearch(
+                uow.session, rank_window=WINDOW, candidates=candidates, recent_ids=recent_ids
+            )
             found, total = await search.search(replace(query, offset=offset, limit=7))
         pages.append(([job.id for job in found], total))
         if not found:
@@ -43,11 +47,13 @@ async def _pages(db, query: JobQuery, candidates: int | None) -> list[tuple[list
         offset += 7
 
 
-async def _first_page_statements(db, query: JobQuery) -> list[str]:
+async def _first_page_statements(db, query: JobQuery, recent_ids: int = RECENT_IDS) -> list[str]:
     """The statements the first page of `query` runs (with the first try)."""
     with SqlLog(*every_engine(db)) as log:
         async with db.read_uow() as uow:
-            search = SqlJobSearch(uow.session, rank_window=WINDOW, candidates=CANDIDATES)
+            search = SqlJobSearch(
+                uow.session, rank_window=WINDOW, candidates=CANDIDATES, recent_ids=recent_ids
+            )
             await search.search(replace(query, limit=7))
     return log.statements
 
@@ -84,7 +90,11 @@ def _path(ran: list[str]) -> tuple[tuple[str, ...], bool]:
     """The window statements a search ran ("bounded": among the candidates; "full":
     as before), and whether the planner was told to intersect indexes."""
     windows = tuple(
-        "bounded" if "LATERAL" in s or "walked" in s else "full"
+        "bounded"
+        if "LATERAL" in s or "walked" in s
+        else "recent"
+        if "max(jobs.id)" in s
+        else "full"
         for s in ran
         if s.lstrip().startswith("WITH recent")
     )
@@ -137,3 +147,39 @@ async def test_every_way_a_bounded_search_goes_pages_as_without_the_first_try(an
         assert await _pages(any_db, query, CANDIDATES) == expected, query
         if any_db.dialect == "postgresql":
             assert _path(await _first_page_statements(any_db, query)) == path, query
+
+
+async def test_words_alone_look_among_the_newest_ids_first_and_page_as_without(any_db):
+    """PostgreSQL, words without skills, category or budget: the window is looked for
+    among the jobs of the newest `recent_ids` ids first (SqlJobSearch._recent_first),
+    kept when whole there, else the search runs as before. Every page and total equal
+    those without the try, on both databases (SQLite never tries)."""
+    await _bulk(any_db)
+    await _newest_about_rust(any_db)
+    async with any_db.uow() as uow:  # Fred dismissed some of the newest open jobs
+        for job_id in (1498, 1496, 1494):
+            await uow.dismissals.add(JobDismissal(user_id=FRED, job_id=job_id, created_at=T0))
+        await uow.commit()
+    recent, full = (("recent",), False), (("recent", "full"), False)
+    cases = [
+        # Every bulk job is about Python: the newest 100 ids hold the window of 50.
+        (JobQuery(text="python"), 100, WINDOW, recent),
+        (JobQuery(text="python", exclude_dismissed_by=FRED), 100, WINDOW, recent),
+        (JobQuery(text="python", exclude_clients=(OTHER,)), 100, WINDOW, recent),
+        # One in five ("Backend developer …"): ~18 among the newest 100, ~70 among 400.
+        (JobQuery(text="backend"), 100, WINDOW, full),
+        (JobQuery(text="backend"), 400, WINDOW, recent),
+        # The 30 Rust jobs are the newest: the range holds them all, short of the window.
+        (JobQuery(text="rust"), 100, RUST, full),
+        (JobQuery(text="developer 14"), 100, 1, full),
+        (JobQuery(text="blockchain"), 100, 0, full),
+        # A budget filter: no try (few of the range's matches pass it).
+        (JobQuery(text="python", budget_type="fixed"), 100, WINDOW, (("full",), False)),
+    ]
+    for query, recent_ids, total, path in cases:
+        expected = await _pages(any_db, query, candidates=None)
+        assert expected[0][1] == total, query
+        assert await _pages(any_db, query, CANDIDATES, recent_ids) == expected, query
+        if any_db.dialect == "postgresql":
+            ran = await _first_page_statements(any_db, query, recent_ids)
+            assert _path(ran) == path, query
