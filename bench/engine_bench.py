@@ -297,7 +297,15 @@ async def measure(backend: str, server: str | None, args: argparse.Namespace) ->
                 await seed_market(db, config, args)
                 seeded = time.perf_counter() - seeding
                 gateway = SandboxGateway("http://127.0.0.1:8080", "bench-secret")
-                engine = CountingEngine(db.uow, WallClock(), config, gateway)
+                engine = CountingEngine(
+                    db.uow,
+                    WallClock(),
+                    config,
+                    gateway,
+                    # Wired as the bot runs (bot/app.py): read-only routes read first.
+                    reader_factory=db.read_uow if db.splits_reads else None,
+                    writer_idle=db.writer_idle if db.splits_reads else None,
+                )
                 warm = Run(engine, observer)
                 await play(warm, FIRST_PLAYER - 1, freelancer_script, args.seed)  # imports, caches
                 await play(warm, FIRST_PLAYER - 2, client_script, args.seed)
