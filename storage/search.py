@@ -519,7 +519,7 @@ class SqlJobSearch:
         )
 
     def _recent_first(self, query: JobQuery) -> bool:
-        """Whether a search with words alone (no skills, no category) looks for its
+        """Whether a search with words alone (no skills, category or budget) looks for its
         window first among the jobs of the newest RECENT_IDS ids (PostgreSQL).
 
         Without a bound the planner either walks pk_jobs backwards testing @@ on
@@ -547,7 +547,7 @@ class SqlJobSearch:
     ) -> tuple[list[Job], int]:
         """With words: the window's jobs by rank, then newest (as before), paged,
         and counted, with the page's jobs, in one statement (up to three when a
-        bounded try finds the window short: _bounded, _after_short_try)."""
+        bounded try finds the window short: _recent_first, _bounded, _after_short_try)."""
         if await self._out_of_budget(query):
             return [], 0
         if self._recent_first(query):
