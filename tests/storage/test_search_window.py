@@ -215,10 +215,7 @@ async def test_postgresql_plans_each_search_for_its_words(any_db):
     how common they are."""
     if any_db.dialect != "postgresql":
         return
-    await _bulk(any_db)
-    async with any_db.engine.connect() as conn:
-        await conn.execute(sa.text("ANALYZE jobs"))
-        await conn.commit()
+    await _bulk_analysed(any_db)
     async with any_db.uow() as uow:  # a writer's connection: the search sets them
         await SqlJobSearch(uow.session).search(JobQuery(text="python"))  # sets the mode
         mode = await uow.session.scalar(sa.text("SHOW plan_cache_mode"))
@@ -228,12 +225,8 @@ async def test_postgresql_plans_each_search_for_its_words(any_db):
         # (storage/planner.py).
         assert await uow.session.scalar(sa.text("SHOW random_page_cost")) == "1.1"
         recent = SqlJobSearch(uow.session).window(JobQuery(text="python"), RANK_WINDOW)
-        sql = sa.select(recent.c.id).compile(
-            dialect=uow.session.get_bind().dialect, compile_kwargs={"literal_binds": True}
-        )
-        plan = "\n".join(
-            row[0] for row in (await uow.session.execute(sa.text(f"EXPLAIN {sql}"))).all()
-        )
+        rows = await _explain(uow, sa.select(recent.c.id))
+        plan = "\n".join(row[0] for row in rows)
         assert "Index Scan Backward using pk_jobs" in plan and "Seq Scan" not in plan, plan
     async with any_db.uow() as uow:  # the settings ended with the transaction
         assert await uow.session.scalar(sa.text("SHOW random_page_cost")) == "4"
@@ -248,10 +241,7 @@ async def test_postgresql_scores_only_the_windows_rows(any_db):
     fed the window only."""
     if any_db.dialect != "postgresql":
         return
-    await _bulk(any_db)
-    async with any_db.engine.connect() as conn:
-        await conn.execute(sa.text("ANALYZE jobs"))
-        await conn.commit()
+    await _bulk_analysed(any_db)
     async with any_db.uow() as uow:
         search = SqlJobSearch(uow.session)
         await search.search(JobQuery(text="python"))  # the planner settings, as searches run
@@ -259,10 +249,8 @@ async def test_postgresql_scores_only_the_windows_rows(any_db):
             for scan in ("indexscan", "seqscan"):  # off: the GIN index, then a sort
                 await uow.session.execute(sa.text(f"SET LOCAL enable_{scan} = {planner}"))
             recent = search.window(JobQuery(text=words), RANK_WINDOW)
-            sql = sa.select(recent.c.id, recent.c.rank).compile(
-                dialect=uow.session.get_bind().dialect, compile_kwargs={"literal_binds": True}
-            )
-            explained = await uow.session.scalar(sa.text(f"EXPLAIN (VERBOSE, FORMAT JSON) {sql}"))
+            select = sa.select(recent.c.id, recent.c.rank)
+            explained = (await _explain(uow, select, "(VERBOSE, FORMAT JSON)"))[0][0]
             nodes = list(_plan_nodes(explained[0]["Plan"]))
             scans = [n for n in nodes if n.get("Relation Name") == "jobs"]
             assert scans and all("ts_rank" not in " ".join(n.get("Output", [])) for n in scans), (
@@ -271,6 +259,21 @@ async def test_postgresql_scores_only_the_windows_rows(any_db):
             sorted_ = planner == "off"
             assert any(n["Node Type"] == "Bitmap Heap Scan" for n in scans) == sorted_
             assert any("ts_rank" in " ".join(n.get("Output", [])) for n in nodes), explained
+
+
+async def _bulk_analysed(db) -> None:
+    await _bulk(db)
+    async with db.engine.connect() as conn:
+        await conn.execute(sa.text("ANALYZE jobs"))
+        await conn.commit()
+
+
+async def _explain(uow, select: sa.Select, options: str = "") -> list:
+    """PostgreSQL's plan of `select`, its values written in (planned for them)."""
+    sql = select.compile(
+        dialect=uow.session.get_bind().dialect, compile_kwargs={"literal_binds": True}
+    )
+    return (await uow.session.execute(sa.text(f"EXPLAIN {options} {sql}"))).all()
 
 
 def _plan_nodes(node: dict):
