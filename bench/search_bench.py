@@ -164,6 +164,34 @@ def query_mix(count: int, seed: int) -> list[JobQuery]:
     return queries
 
 
+# The mix's shapes (query_mix), for the per-shape rows: what a query filters by.
+SHAPES = (
+    ("words", "words alone"),
+    ("words+category", "words, category"),
+    ("words+budget", "words, budget"),
+    ("words+skill", "words, skill"),
+    ("category", "category"),
+    ("budget", "budget"),
+    ("skill", "skill"),
+    ("newest", "no filter"),
+)
+
+
+def shape(query: JobQuery) -> str:
+    """The query's shape: a key of SHAPES."""
+    if query.min_budget > 0 or query.budget_type:
+        what = "budget"
+    elif query.skills:
+        what = "skill"
+    elif query.category:
+        what = "category"
+    else:
+        what = ""
+    if search_terms(query.text):
+        return f"words+{what}" if what else "words"
+    return what or "newest"
+
+
 def every_match_scored(uow: Any) -> SqlJobSearch:
     """The search as it ranked before issue 16: every match of the words scored."""
     return SqlJobSearch(uow.session, rank_window=None)
@@ -176,9 +204,11 @@ async def run_queries(
     seconds: float,
     by_kind: dict[bool, Latencies] | None = None,
     search: Callable[[Any], Any] = lambda uow: uow.search,
+    by_shape: dict[str, Latencies] | None = None,
 ) -> tuple[int, float, Latencies, int]:
     """(queries done, wall seconds, latencies, matches summed), cycling through the mix;
-    `by_kind` collects the latencies of queries with words (True) and without apart."""
+    `by_kind` collects the latencies of queries with words (True) and without apart,
+    `by_shape` by the query's shape (SHAPES)."""
     latencies = Latencies()
     budget = Budget(seconds)
     position = 0
@@ -196,6 +226,8 @@ async def run_queries(
             latencies.add(took)
             if by_kind is not None:
                 by_kind[bool(search_terms(query.text))].add(took)
+            if by_shape is not None:
+                by_shape.setdefault(shape(query), Latencies()).add(took)
             assert len(page) <= PAGE
             done += 1
             matches += total
@@ -243,9 +275,10 @@ async def measure(backend: str, server: str | None, args: argparse.Namespace) ->
         await warm_up(db.uow, queries, lambda uow, query: uow.search.search(query))
         uows = db.read_uow  # as the bot runs searches (read_only=True routes)
         kinds = {True: Latencies(), False: Latencies()}
+        shapes: dict[str, Latencies] = {}
         before: dict[str, float] = {}
         with MemoryPeak(args.trace_memory) as memory:
-            one = await run_queries(uows, queries, 1, args.time_limit, kinds)
+            one = await run_queries(uows, queries, 1, args.time_limit, kinds, by_shape=shapes)
             _, _, on_writer, _ = await run_queries(db.uow, queries, 1, args.time_limit)
             many = await run_queries(uows, queries, args.concurrency, args.time_limit)
             if args.baseline:
@@ -273,6 +306,7 @@ async def measure(backend: str, server: str | None, args: argparse.Namespace) ->
         **latencies.figures(),
         **kinds[True].figures("words_"),
         **kinds[False].figures("bare_"),
+        **{f"shape_{key}_p95": found.figures()["p95"] for key, found in shapes.items()},
         "matches": matches / done if done else 0.0,
         **on_writer.figures("u_"),
         **before,
@@ -322,6 +356,7 @@ def report(args: argparse.Namespace, results: dict[str, dict[str, float]]) -> in
             Row("words_p95", "    p95 ms", "{:.1f}"),
             Row("bare_p50", "  without words p50 ms", "{:.1f}"),
             Row("bare_p95", "    p95 ms", "{:.1f}"),
+            *(Row(f"shape_{key}_p95", f"  p95 ms, {label}", "{:.1f}") for key, label in SHAPES),
             Row("u_p50", "  on the writer's uow: p50", "{:.1f}"),
             Row("u_p95", "    p95 ms", "{:.1f}"),
             Row("many_rate", f"{args.concurrency} at once: queries/s", "{:.1f}"),
