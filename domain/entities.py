@@ -8,6 +8,7 @@ the entity's `currency`. Times are timezone-aware UTC datetimes.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from dataclasses import fields as dataclass_fields
 from datetime import date, datetime
 from typing import Any
 
@@ -489,14 +490,14 @@ class ConversationState:
     screen_outbox_id: int | None = None
 
     def fields(self) -> tuple[Any, ...]:
-        """The fields a step may change, in STATE_FIELDS' order: what a read-first
-        update compares before and after (handlers/engine.py, storage/reads.py)."""
-        return (self.flow, self.step, self.data, self.updated_at, self.screen_message_id,
-                self.screen_outbox_id)  # fmt: skip
+        """The fields a step may change (STATE_FIELDS): what a read-first update
+        compares before and after (handlers/engine.py, storage/reads.py)."""
+        return tuple(getattr(self, name) for name in STATE_FIELDS)
 
 
-# ConversationState.fields(), named (storage/read_bookkeeping.py reads them in this order).
-STATE_FIELDS = ("flow", "step", "data", "updated_at", "screen_message_id", "screen_outbox_id")
+# What ConversationState.fields() holds, in its order (storage/read_bookkeeping.py reads
+# the columns so): every field but the user's id, so a field added is compared too.
+STATE_FIELDS = tuple(f.name for f in dataclass_fields(ConversationState) if f.name != "user_id")
 
 
 def in_progress(fields: tuple[Any, ...] | None) -> tuple[Any, ...] | None:

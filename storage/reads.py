@@ -23,7 +23,7 @@ from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
-from domain.entities import ConversationState, OutboxMessage
+from domain.entities import STATE_FIELDS, ConversationState, OutboxMessage
 from domain.ports import ReadOnlyViolation
 from storage.repository import SqlRepository
 
@@ -130,15 +130,9 @@ class BufferedConversations(SqlRepository[ConversationState]):
 
 
 def _detached(row: ConversationState) -> ConversationState:
-    return ConversationState(
-        user_id=row.user_id,
-        flow=row.flow,
-        step=row.step,
-        data=json_copy(row.data),
-        updated_at=row.updated_at,
-        screen_message_id=row.screen_message_id,
-        screen_outbox_id=row.screen_outbox_id,
-    )
+    fields = dict(zip(STATE_FIELDS, row.fields(), strict=True))
+    fields["data"] = json_copy(row.data)
+    return ConversationState(user_id=row.user_id, **fields)
 
 
 def json_copy(value: Any) -> Any:

@@ -86,6 +86,14 @@ PROBE = 8
 RECENT_IDS = 30 * RANK_WINDOW
 
 _WORD = re.compile(r"\w+")
+# PostgreSQL: the jobs' generated tsvector column (the migrations add it; tables.py does not map it).
+_VECTOR = sa.literal_column("jobs.search_vector")
+
+
+def _vector(source: Any) -> Any:
+    """The search_vector of `source`: the jobs table, or a subquery of its rows."""
+    return _VECTOR if source is jobs else source.c.search_vector
+
 
 # Search statements by their shape (the dialect, which filters are given, how the
 # page is read), the values bound at execution: building one and its cache key cost
@@ -253,10 +261,7 @@ class SqlJobSearch:
                 sa.literal_column("jobs_fts").op("MATCH")(self._words(query))
             )
             return stmt, sa.func.bm25(sa.literal_column("jobs_fts"), *BM25_WEIGHTS)
-        vector = sa.literal_column("jobs.search_vector")
-        tsquery = self._tsquery(query)
-        stmt = stmt.where(vector.op("@@")(tsquery))
-        return stmt, -sa.func.ts_rank(vector, tsquery)
+        return stmt.where(self._matches(jobs, query)), self._rank(jobs, query)
 
     def _words(self, query: JobQuery) -> Any:
         """The words, bound: jobs_fts's MATCH expression on SQLite (fts5_match),
@@ -417,9 +422,8 @@ class SqlJobSearch:
             # are rare; either way no sequential scan of every job. Scored once
             # kept: under the sort, ts_rank ran for every match, not the window's
             # (4,474 rows for "booking bot": 8.3 ms, 6.0 ms so).
-            vector = sa.literal_column("jobs.search_vector")
-            found = sa.select(jobs.c.id, jobs.c.published_at, vector.label("search_vector"))
-            found = found.where(vector.op("@@")(self._tsquery(query)))
+            found = sa.select(jobs.c.id, jobs.c.published_at, _VECTOR.label("search_vector"))
+            found = found.where(self._matches(jobs, query))
             if bounded:  # the newest `candidates` ids only (_recent_first)
                 newest = sa.select(sa.func.max(jobs.c.id)).scalar_subquery()
                 found = found.where(
@@ -432,23 +436,24 @@ class SqlJobSearch:
     def _tsquery(self, query: JobQuery) -> Any:
         return sa.func.websearch_to_tsquery(sa.literal_column(PG_TS_CONFIG), self._words(query))
 
-    def _ranked(self, kept: Any, query: JobQuery) -> sa.Select[Any]:
-        """PostgreSQL: (id, rank, published_at) of the rows `kept` (a subquery of
-        matches with their search_vector), scored."""
-        rank = -sa.func.ts_rank(kept.c.search_vector, self._tsquery(query))
-        return sa.select(kept.c.id, rank.label("rank"), kept.c.published_at)
+    def _matches(self, source: Any, query: JobQuery) -> Any:
+        """PostgreSQL: the condition that a row of `source` (jobs, or a subquery of
+        its rows with their search_vector) matches the words."""
+        return _vector(source).op("@@")(self._tsquery(query))
+
+    def _rank(self, source: Any, query: JobQuery) -> Any:
+        """PostgreSQL: a row's rank (ascending = better) for the words."""
+        return -sa.func.ts_rank(_vector(source), self._tsquery(query))
+
+    def _ranked(self, source: Any, query: JobQuery) -> sa.Select[Any]:
+        """PostgreSQL: (id, rank, published_at) of the rows of `source` (jobs, or a
+        subquery of its rows with their search_vector), scored."""
+        rank = self._rank(source, query).label("rank")
+        return sa.select(source.c.id, rank, source.c.published_at)
 
     def _scored(self, source: Any, query: JobQuery) -> sa.Select[Any]:
-        """PostgreSQL: (id, rank, published_at) of the rows of `source` (jobs, or a
-        subquery of its rows with their search_vector) that match the words."""
-        if source is jobs:
-            vector: Any = sa.literal_column("jobs.search_vector")
-        else:
-            vector = source.c.search_vector
-        tsquery = self._tsquery(query)
-        return sa.select(
-            source.c.id, (-sa.func.ts_rank(vector, tsquery)).label("rank"), source.c.published_at
-        ).where(vector.op("@@")(tsquery))
+        """_ranked, for the rows that match the words."""
+        return self._ranked(source, query).where(self._matches(source, query))
 
     def _skill_walk(self, query: JobQuery, size: Any) -> Any:
         """PostgreSQL: the window CTE looked for among the newest `candidates` jobs with
@@ -482,7 +487,7 @@ class SqlJobSearch:
         of the category: ix_jobs_open_category_id walked backwards, at most that far
         (the subquery's LIMIT), the words and the other filters tested on each row."""
         walked = (
-            sa.select(jobs, sa.literal_column("jobs.search_vector").label("search_vector"))
+            sa.select(jobs, _VECTOR.label("search_vector"))
             .where(jobs.c.status == JobStatus.OPEN, jobs.c.category == sa.bindparam("category"))
             .order_by(jobs.c.id.desc())
             .limit(sa.bindparam("candidates", type_=sa.Integer))
