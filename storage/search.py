@@ -411,27 +411,24 @@ class SqlJobSearch:
             ).select_from(fts.join(jobs, jobs.c.id == fts.c.rowid))
             found = found.where(sa.literal_column("jobs_fts").op("MATCH")(self._words(query)))
             newest_first = fts.c.rowid.desc()
-        elif bounded and skill_values(query.skills):
+            return self._filtered(found, query).order_by(newest_first).limit(size).cte("recent")
+        if bounded and skill_values(query.skills):
             return self._skill_walk(query, size)
-        elif bounded and query.category:
+        if bounded and query.category:
             return self._category_walk(query, size)
-        else:
-            # ORDER BY id DESC with the LIMIT inside: the planner walks pk_jobs
-            # backwards testing @@ on each row when the words are common (it stops
-            # at the window), and takes the GIN index then a top-N sort when they
-            # are rare; either way no sequential scan of every job. Scored once
-            # kept: under the sort, ts_rank ran for every match, not the window's
-            # (4,474 rows for "booking bot": 8.3 ms, 6.0 ms so).
-            found = sa.select(jobs.c.id, jobs.c.published_at, _VECTOR.label("search_vector"))
-            found = found.where(self._matches(jobs, query))
-            if bounded:  # the newest `candidates` ids only (_recent_first)
-                newest = sa.select(sa.func.max(jobs.c.id)).scalar_subquery()
-                found = found.where(
-                    jobs.c.id > newest - sa.bindparam("candidates", type_=sa.Integer)
-                )
-            kept = self._filtered(found, query).order_by(jobs.c.id.desc()).limit(size)
-            return self._ranked(kept.subquery("kept"), query).cte("recent")
-        return self._filtered(found, query).order_by(newest_first).limit(size).cte("recent")
+        # ORDER BY id DESC with the LIMIT inside: the planner walks pk_jobs
+        # backwards testing @@ on each row when the words are common (it stops
+        # at the window), and takes the GIN index then a top-N sort when they
+        # are rare; either way no sequential scan of every job. Scored once
+        # kept: under the sort, ts_rank ran for every match, not the window's
+        # (4,474 rows for "booking bot": 8.3 ms, 6.0 ms so).
+        found = sa.select(jobs.c.id, jobs.c.published_at, _VECTOR.label("search_vector"))
+        found = found.where(self._matches(jobs, query))
+        if bounded:  # the newest `candidates` ids only (_recent_first)
+            newest = sa.select(sa.func.max(jobs.c.id)).scalar_subquery()
+            found = found.where(jobs.c.id > newest - sa.bindparam("candidates", type_=sa.Integer))
+        kept = self._filtered(found, query).order_by(jobs.c.id.desc()).limit(size)
+        return self._ranked(kept.subquery("kept"), query).cte("recent")
 
     def _tsquery(self, query: JobQuery) -> Any:
         return sa.func.websearch_to_tsquery(sa.literal_column(PG_TS_CONFIG), self._words(query))
