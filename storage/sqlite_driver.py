@@ -48,8 +48,10 @@ takes the thread path), and sqlite3 serialises its connections' calls anyway
 
 from __future__ import annotations
 
+import asyncio
 import collections
 import sqlite3
+import threading
 from typing import Any
 
 import aiosqlite
@@ -302,8 +304,22 @@ class OneHopDbapi(AsyncAdapt_aiosqlite_dbapi):
     def connect(self, *arg: Any, **kw: Any) -> OneHopConnection:
         if self.inline:
             kw["check_same_thread"] = False  # used from the loop's thread too
-        adapted = super().connect(*arg, **kw)
-        return OneHopConnection(self, adapted._connection, inline=self.inline)
+        connection = self.aiosqlite.connect(*arg, **kw)
+        connection._thread.daemon = True  # as SQLAlchemy's adapter sets it
+        try:
+            await_only(connection)
+        except Exception:
+            # aiosqlite stops its thread when the file cannot be opened but does not
+            # wait for it: the thread then posts to a loop that may be closed by then
+            # (`gigbot migrate` on a missing folder printed a thread's traceback
+            # after its one-line error, now and then). Waited for here.
+            await_only(_ended(connection._thread))
+            raise
+        return OneHopConnection(self, connection, inline=self.inline)
+
+
+async def _ended(thread: threading.Thread) -> None:
+    await asyncio.get_running_loop().run_in_executor(None, thread.join)
 
 
 def one_hop_dbapi(*, inline: bool = True) -> OneHopDbapi:

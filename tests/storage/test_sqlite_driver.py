@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import threading
 import time
 from pathlib import Path
 
@@ -275,3 +276,23 @@ async def test_a_begin_that_must_wait_waits_on_the_thread(
         monkeypatch.undo()
         holder.close()
         await engine.dispose()
+
+
+async def test_a_database_that_cannot_be_opened_leaves_no_thread_behind(tmp_path: Path) -> None:
+    """aiosqlite stops a connection's thread when its file cannot be opened without
+    waiting for it; the thread then posts to the loop, which the caller may have
+    closed by then (`gigbot migrate` exiting on the error): "Event loop is closed"
+    in a thread, its traceback printed after the CLI's one-line error. The failed
+    connect returns only once that thread has ended."""
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'no' / 'such' / 'x.db'}")
+
+    def workers() -> list[threading.Thread]:
+        return [t for t in threading.enumerate() if "_connection_worker_thread" in t.name]
+
+    before = set(workers())
+    with pytest.raises(sa.exc.OperationalError, match="unable to open database file"):
+        async with engine.connect():
+            pass
+    # Checked at once, without yielding to the loop: the thread was waited for.
+    assert [t for t in workers() if t not in before and t.is_alive()] == []
+    await engine.dispose()
