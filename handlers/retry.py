@@ -10,6 +10,13 @@ winner commit. Past that the person gets "busy, try again", never a generic erro
 Detected by the SQLSTATE the drivers put on their exceptions (asyncpg's
 `sqlstate`, psycopg's `pgcode`), anywhere in the chain SQLAlchemy wraps them
 in, so this layer needs no import of the storage layer.
+
+A unit of work whose connection dropped before it committed (the server
+restarted, say: SQLAlchemy's `connection_invalidated` on the error) is run again
+too: the server rolled it back, and the pool opens a new connection. It matters
+since PostgreSQL's pool pings only connections that sat idle
+(storage/pool_ping.py). One that dropped while committing is not: whether that
+commit took effect is unknown (UnitRunner marks it, mark_commit_failed).
 """
 
 from __future__ import annotations
@@ -17,7 +24,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from typing import TypeVar
 
 from domain.errors import DomainError
@@ -37,8 +44,8 @@ class Busy(DomainError):
     code = "busy"
 
 
-def is_race(exc: BaseException) -> bool:
-    """True when the database aborted this transaction to settle a race."""
+def _chain(exc: BaseException) -> Iterator[BaseException]:
+    """The exception, the driver's error SQLAlchemy wraps (`orig`), their causes."""
     seen: set[int] = set()
     pending: list[BaseException | None] = [exc]
     while pending:
@@ -46,22 +53,46 @@ def is_race(exc: BaseException) -> bool:
         if current is None or id(current) in seen:
             continue
         seen.add(id(current))
-        state = getattr(current, "sqlstate", None) or getattr(current, "pgcode", None)
-        if state in RACE_STATES:
-            return True
+        yield current
         orig = getattr(current, "orig", None)
         pending += [orig if isinstance(orig, BaseException) else None]
         pending += [current.__cause__, current.__context__]
-    return False
+
+
+def is_race(exc: BaseException) -> bool:
+    """True when the database aborted this transaction to settle a race."""
+    return any(
+        (getattr(e, "sqlstate", None) or getattr(e, "pgcode", None)) in RACE_STATES
+        for e in _chain(exc)
+    )
+
+
+def lost_connection(exc: BaseException) -> bool:
+    """True when the transaction's connection dropped before it committed."""
+    chain = list(_chain(exc))
+    return not any(getattr(e, _AT_COMMIT, False) for e in chain) and any(
+        getattr(e, "connection_invalidated", False) for e in chain
+    )
+
+
+_AT_COMMIT = "gigbot_at_commit"
+
+
+def mark_commit_failed(exc: BaseException) -> None:
+    """Say that `exc` came from the commit: it may have taken effect, never rerun."""
+    setattr(exc, _AT_COMMIT, True)
 
 
 async def retrying(operation: Callable[[], Awaitable[T]], what: str) -> T:
     """Run `operation` (a whole unit of work), again when the database aborted it
-    to settle a race; Busy when every attempt did."""
+    to settle a race or its connection dropped; Busy when every attempt lost a race."""
     for attempt in range(1, ATTEMPTS + 1):
         try:
             return await operation()
         except Exception as exc:
+            if lost_connection(exc) and attempt < ATTEMPTS:
+                log.warning("%s lost its database connection; run again: %s", what, exc)
+                continue
             if not is_race(exc):
                 raise
             log.info("%s lost a race (attempt %d of %d): %s", what, attempt, ATTEMPTS, exc)

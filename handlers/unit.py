@@ -19,7 +19,7 @@ from domain.config import MarketConfig
 from domain.events import Event as DomainEvent
 from domain.ports import Clock, PaymentGateway, UnitOfWork
 from handlers.context import Scope
-from handlers.retry import retrying
+from handlers.retry import mark_commit_failed, retrying
 
 T = TypeVar("T")
 
@@ -92,7 +92,11 @@ class UnitRunner:
                 events = list(uow.events)
                 if events:
                     await self.render(unit.scope, events)
-                await uow.commit()
+                try:
+                    await uow.commit()
+                except Exception as exc:
+                    mark_commit_failed(exc)
+                    raise
             return result, events
 
         result, events = await retrying(once, what)

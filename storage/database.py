@@ -36,6 +36,7 @@ from storage.hourly_terms import SqlHourlyTerms
 from storage.ledger import SqlLedger
 from storage.outbox_retention import prune_delivered
 from storage.planner import mark_search_connections, search_connect_args
+from storage.pool_ping import ping_when_idle
 from storage.processed_updates import SqlProcessedUpdates
 from storage.read_bookkeeping import OUTBOX_INSERT, SqlReadBookkeeping, outbox_values
 from storage.reads import (
@@ -162,10 +163,19 @@ def create_pg_reader_engine(url: str, **kwargs: Any) -> AsyncEngine | None:
         return None
     kwargs.setdefault("pool_size", 5)
     kwargs.setdefault("max_overflow", 10)
-    kwargs.setdefault("pool_pre_ping", True)
     search_connect_args(kwargs)
-    engine = create_async_engine(url, **kwargs)
+    engine = _postgresql_engine(url, kwargs)
     mark_search_connections(engine)
+    return engine
+
+
+def _postgresql_engine(url: str, kwargs: dict[str, Any]) -> AsyncEngine:
+    """A PostgreSQL engine whose pool pings a connection only after it sat idle
+    (storage/pool_ping.py), unless the caller chose pool_pre_ping themselves."""
+    if "pool_pre_ping" in kwargs:
+        return create_async_engine(url, **kwargs)
+    engine = create_async_engine(url, pool_pre_ping=False, **kwargs)
+    ping_when_idle(engine)
     return engine
 
 
@@ -197,8 +207,7 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
         return engine
     kwargs.setdefault("pool_size", 10)
     kwargs.setdefault("max_overflow", 20)
-    kwargs.setdefault("pool_pre_ping", True)
-    return create_async_engine(url, **kwargs)
+    return _postgresql_engine(url, kwargs)
 
 
 class Database:

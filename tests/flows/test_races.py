@@ -9,10 +9,11 @@ import asyncio
 import logging
 
 import pytest
+import sqlalchemy as sa
 
 from domain.entities import User
 from handlers.context import Context
-from handlers.retry import Busy, is_race, retrying
+from handlers.retry import Busy, is_race, lost_connection, mark_commit_failed, retrying
 from handlers.routing import Router
 from tests.flows.harness import Harness
 
@@ -84,3 +85,53 @@ async def test_a_race_lost_every_time_is_busy_not_a_crash() -> None:
         await retrying(always_loses, "test")
     assert tries == 4
     assert is_race(RuntimeError("x")) is False
+
+
+def dropping_router(attempts: list[int]) -> Router:
+    """A command whose first attempt loses its connection half-way (the server
+    ends the session, as a restart does)."""
+    router = Router()
+
+    @router.command("drop")
+    async def drop(ctx: Context) -> None:
+        attempts.append(1)
+        if len(attempts) == 1:
+            await ctx.uow.session.execute(sa.text("SELECT pg_terminate_backend(pg_backend_pid())"))
+        await ctx.reply("done")
+
+    return router
+
+
+async def test_a_connection_lost_before_the_commit_is_run_again(any_db, clock, config) -> None:
+    """The server rolled the first attempt back; the person gets the normal answer
+    once, not "Something went wrong"."""
+    if any_db.dialect == "sqlite":
+        pytest.skip("an embedded database has no connection to lose")
+    attempts: list[int] = []
+    h = Harness(any_db, clock, config, router=dropping_router(attempts))
+    ann = h.person("Ann")
+    await h.send(ann, "/drop")
+    assert len(attempts) == 2
+    assert h.texts(ann) == ["done"]
+
+
+class Dropped(Exception):
+    connection_invalidated = True
+
+
+async def test_a_connection_lost_while_committing_is_not_run_again() -> None:
+    """Whether that commit took effect is unknown: never a second time."""
+    tries = 0
+
+    async def commit_drops() -> None:
+        nonlocal tries
+        tries += 1
+        error = RuntimeError("commit failed")
+        mark_commit_failed(error)
+        raise error from Dropped()
+
+    with pytest.raises(RuntimeError, match="commit failed"):
+        await retrying(commit_drops, "test")
+    assert tries == 1
+    assert lost_connection(Dropped()) is True
+    assert lost_connection(RuntimeError("x")) is False
