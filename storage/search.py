@@ -554,7 +554,7 @@ class SqlJobSearch:
             return [], 0
         if self._recent_first(query):
             page, total = await self._window_page(query, window, offset, limit, self.recent_ids)
-            if page and total >= window:  # the window is whole: it is exact
+            if total >= window:  # the window is whole: it is exact
                 return page, total
             return await self._window_page(query, window, offset, limit)
         if not self._bounded(query) or self.candidates is None:
@@ -563,9 +563,9 @@ class SqlJobSearch:
         # sized by that follows (_after_short_try).
         tried = self.candidates if skill_values(query.skills) else self.candidates // PROBE
         page, total = await self._window_page(query, window, offset, limit, tried)
-        if page and total >= window:  # the window is whole: it is exact
+        if total >= window:  # the window is whole: it is exact
             return page, total
-        return await self._after_short_try(query, window, offset, limit, tried, page, total)
+        return await self._after_short_try(query, window, offset, limit, tried, total)
 
     async def _after_short_try(
         self,
@@ -574,24 +574,20 @@ class SqlJobSearch:
         offset: int,
         limit: int,
         tried: int,
-        page: list[Job],
-        total: int,
+        found: int,
     ) -> tuple[list[Job], int]:
         """The newest `tried` candidates held fewer matches than the window. At least
         one in DENSE of them matched: once more, as far back as that many matches a
         candidate promise, with a quarter to spare (a category's walk of ~8,000 rows
         costs ~3 ms; the planner's plan for the same search 6-7 ms). Fewer, or short
         again: the full-text index intersected with the filters' (the planner's walk
-        of a category with none of the words read all of it). An empty page past the
-        first says only that no more than `offset` matched."""
-        found = total if page else offset
-        if page and found * DENSE >= tried:
+        of a category with none of the words read all of it). `found`: the first
+        try's matches (counted whatever page was asked for)."""
+        if found * DENSE >= tried:
             wider = min(math.ceil(window * tried / found * 1.25), MAX_CANDIDATES)
             page, total = await self._window_page(query, window, offset, limit, wider)
-            if page and total >= window:
+            if total >= window:
                 return page, total
-        elif found * DENSE >= tried:  # an empty page, deep: how many matched is unknown
-            return await self._window_page(query, window, offset, limit)
         async with planner_off(self.session, "indexscan"):
             return await self._window_page(query, window, offset, limit)
 
@@ -609,8 +605,10 @@ class SqlJobSearch:
             values["candidates"] = candidates
 
         def page() -> Any:
+            # The count LEFT JOIN the page's jobs: one row at least, so a page past the
+            # end (a stale button) is counted by the same statement; its job is None.
             recent = self.window(query, window, bounded)
-            counted = sa.select(sa.func.count()).select_from(recent).scalar_subquery()
+            counted = sa.select(sa.func.count().label("total")).select_from(recent).subquery()
             order = (recent.c.rank, recent.c.published_at.desc(), recent.c.id.desc())
             ids = (
                 sa.select(recent.c.id, recent.c.rank, recent.c.published_at)
@@ -619,26 +617,17 @@ class SqlJobSearch:
                 .limit(sa.bindparam("page_limit", type_=sa.Integer))
                 .subquery("page")
             )
+            shown = jobs.join(ids, ids.c.id == jobs.c.id)
             return (
-                sa.select(Job, counted)
-                .join(ids, ids.c.id == jobs.c.id)
+                sa.select(Job, counted.c.total)
+                .select_from(counted.outerjoin(shown, sa.true()))
                 .order_by(ids.c.rank, ids.c.published_at.desc(), ids.c.id.desc())
             )
 
         stmt = self._kept(self._shape(query, "window", bounded), page)
         page_values = values | {"page_offset": offset, "page_limit": limit}
         rows = (await self.session.execute(stmt, page_values)).all()
-        if rows:
-            return [row[0] for row in rows], int(rows[0][1])
-        if offset == 0 or bounded:  # bounded: the caller tries again unbounded
-            return [], 0
-
-        def count() -> Any:
-            return sa.select(sa.func.count()).select_from(self.window(query, window))
-
-        # A page past the end (a stale button): the count alone.
-        counted = self._kept(self._shape(query, "window count"), count)
-        return [], int(await self.session.scalar(counted, values) or 0)
+        return [row[0] for row in rows if row[0] is not None], int(rows[0][1])
 
     async def _out_of_budget(self, query: JobQuery) -> bool:
         """SQLite, words with a budget filter: does no open job at all meet the budget?
