@@ -102,6 +102,18 @@ def _vector(source: Any) -> Any:
 _STATEMENTS: dict[tuple[Any, ...], Any] = {}
 
 
+def with_count(counted: Any, shown: Any, order: Any) -> Any:
+    """The jobs of `shown` (a join of jobs and a page's ids) in `order`, each row with
+    the one count of `counted` (a subquery of one row): the count LEFT JOIN the page,
+    so a page past the end (a stale button) is one row, its job None, and costs no
+    second statement for the count."""
+    return (
+        sa.select(Job, counted.c[0])
+        .select_from(counted.outerjoin(shown, sa.true()))
+        .order_by(*order)
+    )
+
+
 def clean_text(text: str) -> str:
     """The person's text without what no database should see: control
     characters (PostgreSQL rejects NUL), lone surrogates, excess length."""
@@ -321,16 +333,13 @@ class SqlJobSearch:
 
         if not sqlite and not (query.min_budget > 0 or query.budget_type):
             # PostgreSQL plans the count and the page alike whatever the count: both in
-            # one statement (one round trip); the count alone for a page past the end.
+            # one statement (one round trip), a page past the end too.
             def counted_page() -> Any:
-                return self._page(query, "probe", count("probe").scalar_subquery())
+                return self._page(query, "probe", count("probe"))
 
             stmt = self._kept(self._shape(query, "newest counted"), counted_page)
             rows = (await self.session.execute(stmt, values | pages)).all()
-            if rows or offset == 0:
-                return [row[0] for row in rows], int(rows[0][1]) if rows else 0
-            counted = self._kept(self._shape(query, "count", "probe"), lambda: count("probe"))
-            return [], int(await self.session.scalar(counted, values) or 0)
+            return [row[0] for row in rows if row[0] is not None], int(rows[0][1])
         counted = self._kept(self._shape(query, "count", "select"), lambda: count("select"))
         total = int(await self.session.scalar(counted, values) or 0)
         if offset >= total and total < JOB_COUNT_CAP:  # past the end (pages go past the cap)
@@ -374,9 +383,10 @@ class SqlJobSearch:
             .order_by(ids.c.published_at.desc(), ids.c.id.desc())
         )
 
-    def _page(self, query: JobQuery, access: str, *columns: Any) -> Any:
-        """A page of the newest jobs that pass the filters (and `columns` on each row):
-        the page's ids found, then their jobs, in one statement."""
+    def _page(self, query: JobQuery, access: str, counted: Any = None) -> Any:
+        """A page of the newest jobs that pass the filters: the page's ids found, then
+        their jobs, in one statement. `counted`, a statement of one count: each row
+        has it too, and a page past the end is one row of it, its job None."""
         # An open job always has published_at: publishing sets it. (SQLite puts NULLs
         # last in DESC order anyway; PostgreSQL would put them first.)
         newest = (jobs.c.published_at.desc(), jobs.c.id.desc())
@@ -387,7 +397,10 @@ class SqlJobSearch:
             .limit(sa.bindparam("page_limit", type_=sa.Integer))
             .subquery("page")
         )
-        return sa.select(Job, *columns).join(ids, ids.c.id == jobs.c.id).order_by(*newest)
+        shown = jobs.join(ids, ids.c.id == jobs.c.id)
+        if counted is None:
+            return sa.select(Job).select_from(shown).order_by(*newest)
+        return with_count(counted.subquery("counted"), shown, newest)
 
     def window(self, query: JobQuery, window: int, bounded: bool = False) -> Any:
         """The CTE of the `window` newest matches of the words that pass the
@@ -608,7 +621,7 @@ class SqlJobSearch:
             # The count LEFT JOIN the page's jobs: one row at least, so a page past the
             # end (a stale button) is counted by the same statement; its job is None.
             recent = self.window(query, window, bounded)
-            counted = sa.select(sa.func.count().label("total")).select_from(recent).subquery()
+            counted = sa.select(sa.func.count()).select_from(recent).subquery("counted")
             order = (recent.c.rank, recent.c.published_at.desc(), recent.c.id.desc())
             ids = (
                 sa.select(recent.c.id, recent.c.rank, recent.c.published_at)
@@ -618,10 +631,8 @@ class SqlJobSearch:
                 .subquery("page")
             )
             shown = jobs.join(ids, ids.c.id == jobs.c.id)
-            return (
-                sa.select(Job, counted.c.total)
-                .select_from(counted.outerjoin(shown, sa.true()))
-                .order_by(ids.c.rank, ids.c.published_at.desc(), ids.c.id.desc())
+            return with_count(
+                counted, shown, (ids.c.rank, ids.c.published_at.desc(), ids.c.id.desc())
             )
 
         stmt = self._kept(self._shape(query, "window", bounded), page)
