@@ -104,13 +104,11 @@ _STATEMENTS: dict[tuple[Any, ...], Any] = {}
 
 def with_count(counted: Any, shown: Any, order: Any) -> Any:
     """The jobs of `shown` (a join of jobs and a page's ids) in `order`, each row with
-    the one count of `counted` (a subquery of one row): the count LEFT JOIN the page,
-    so a page past the end (a stale button) is one row, its job None, and costs no
+    the columns of `counted` (a subquery of one row, its count first) it is LEFT JOINed
+    to: a page past the end (a stale button) is one row, its job None, and costs no
     second statement for the count."""
     return (
-        sa.select(Job, counted.c[0])
-        .select_from(counted.outerjoin(shown, sa.true()))
-        .order_by(*order)
+        sa.select(Job, *counted.c).select_from(counted.outerjoin(shown, sa.true())).order_by(*order)
     )
 
 
@@ -566,8 +564,12 @@ class SqlJobSearch:
         if await self._out_of_budget(query):
             return [], 0
         if self._recent_first(query):
-            page, total = await self._window_page(query, window, offset, limit, self.recent_ids)
-            if total >= window:  # the window is whole: it is exact
+            page, total, everything = await self._window_rows(
+                query, window, offset, limit, self.recent_ids
+            )
+            # The window is whole, or the range held every job (fewer ids than it
+            # spans: a young marketplace): either way it is exact.
+            if total >= window or everything:
                 return page, total
             return await self._window_page(query, window, offset, limit)
         if not self._bounded(query) or self.candidates is None:
@@ -612,16 +614,34 @@ class SqlJobSearch:
         limit: int,
         candidates: int | None = None,
     ) -> tuple[list[Job], int]:
+        page, total, _ = await self._window_rows(query, window, offset, limit, candidates)
+        return page, total
+
+    async def _window_rows(
+        self,
+        query: JobQuery,
+        window: int,
+        offset: int,
+        limit: int,
+        candidates: int | None = None,
+    ) -> tuple[list[Job], int, bool]:
+        """The page, the count, and for _recent_first's try whether its range of ids
+        held every job (then a short window is exact too); one statement."""
         values = self._values(query) | {"window": window}
         bounded = candidates is not None
         if bounded:
             values["candidates"] = candidates
+        recent_ids = bounded and not (skill_values(query.skills) or query.category)
 
         def page() -> Any:
             # The count LEFT JOIN the page's jobs: one row at least, so a page past the
             # end (a stale button) is counted by the same statement; its job is None.
             recent = self.window(query, window, bounded)
-            counted = sa.select(sa.func.count()).select_from(recent).subquery("counted")
+            columns = [sa.func.count()]
+            if recent_ids:  # the newest id within the range's span: it held every job
+                newest = sa.select(sa.func.max(jobs.c.id)).scalar_subquery()
+                columns.append(newest <= sa.bindparam("candidates", type_=sa.Integer))
+            counted = sa.select(*columns).select_from(recent).subquery("counted")
             order = (recent.c.rank, recent.c.published_at.desc(), recent.c.id.desc())
             ids = (
                 sa.select(recent.c.id, recent.c.rank, recent.c.published_at)
@@ -638,7 +658,8 @@ class SqlJobSearch:
         stmt = self._kept(self._shape(query, "window", bounded), page)
         page_values = values | {"page_offset": offset, "page_limit": limit}
         rows = (await self.session.execute(stmt, page_values)).all()
-        return [row[0] for row in rows if row[0] is not None], int(rows[0][1])
+        everything = bool(rows[0][2]) if recent_ids else False
+        return [row[0] for row in rows if row[0] is not None], int(rows[0][1]), everything
 
     async def _out_of_budget(self, query: JobQuery) -> bool:
         """SQLite, words with a budget filter: does no open job at all meet the budget?

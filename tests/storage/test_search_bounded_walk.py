@@ -152,8 +152,9 @@ async def test_every_way_a_bounded_search_goes_pages_as_without_the_first_try(an
 async def test_words_alone_look_among_the_newest_ids_first_and_page_as_without(any_db):
     """PostgreSQL, words without skills, category or budget: the window is looked for
     among the jobs of the newest `recent_ids` ids first (SqlJobSearch._recent_first),
-    kept when whole there, else the search runs as before. Every page and total equal
-    those without the try, on both databases (SQLite never tries)."""
+    kept when whole there or when the range held every job, else the search runs as
+    before. Every page and total equal those without the try, on both databases
+    (SQLite never tries)."""
     await _bulk(any_db)
     await _newest_about_rust(any_db)
     async with any_db.uow() as uow:  # Fred dismissed some of the newest open jobs
@@ -173,6 +174,11 @@ async def test_words_alone_look_among_the_newest_ids_first_and_page_as_without(a
         (JobQuery(text="rust"), 100, RUST, full),
         (JobQuery(text="developer 14"), 100, 1, full),
         (JobQuery(text="blockchain"), 100, 0, full),
+        # A range as wide as every id there is (a young marketplace): the try held
+        # every job, so short or empty it is exact, and nothing runs after it.
+        (JobQuery(text="rust"), N + RUST, RUST, recent),
+        (JobQuery(text="developer 14"), 5_000, 1, recent),
+        (JobQuery(text="blockchain"), 5_000, 0, recent),
         # A budget filter: no try (few of the range's matches pass it).
         (JobQuery(text="python", budget_type="fixed"), 100, WINDOW, (("full",), False)),
     ]
