@@ -564,20 +564,20 @@ class SqlJobSearch:
         if await self._out_of_budget(query):
             return [], 0
         if self._recent_first(query):
-            page, total, everything = await self._window_rows(
+            page, total, everything = await self._window_page(
                 query, window, offset, limit, self.recent_ids
             )
             # The window is whole, or the range held every job (fewer ids than it
             # spans: a young marketplace): either way it is exact.
             if total >= window or everything:
                 return page, total
-            return await self._window_page(query, window, offset, limit)
+            return await self._unbounded(query, window, offset, limit)
         if not self._bounded(query) or self.candidates is None:
-            return await self._window_page(query, window, offset, limit)
+            return await self._unbounded(query, window, offset, limit)
         # A category's first try only measures how often its jobs match: a walk
         # sized by that follows (_after_short_try).
         tried = self.candidates if skill_values(query.skills) else self.candidates // PROBE
-        page, total = await self._window_page(query, window, offset, limit, tried)
+        page, total, _ = await self._window_page(query, window, offset, limit, tried)
         if total >= window:  # the window is whole: it is exact
             return page, total
         return await self._after_short_try(query, window, offset, limit, tried, total)
@@ -600,24 +600,20 @@ class SqlJobSearch:
         try's matches (counted whatever page was asked for)."""
         if found * DENSE >= tried:
             wider = min(math.ceil(window * tried / found * 1.25), MAX_CANDIDATES)
-            page, total = await self._window_page(query, window, offset, limit, wider)
+            page, total, _ = await self._window_page(query, window, offset, limit, wider)
             if total >= window:
                 return page, total
         async with planner_off(self.session, "indexscan"):
-            return await self._window_page(query, window, offset, limit)
+            return await self._unbounded(query, window, offset, limit)
 
-    async def _window_page(
-        self,
-        query: JobQuery,
-        window: int,
-        offset: int,
-        limit: int,
-        candidates: int | None = None,
+    async def _unbounded(
+        self, query: JobQuery, window: int, offset: int, limit: int
     ) -> tuple[list[Job], int]:
-        page, total, _ = await self._window_rows(query, window, offset, limit, candidates)
+        """The window's page and count, looked for among every job."""
+        page, total, _ = await self._window_page(query, window, offset, limit)
         return page, total
 
-    async def _window_rows(
+    async def _window_page(
         self,
         query: JobQuery,
         window: int,
