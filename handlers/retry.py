@@ -44,6 +44,10 @@ class Busy(DomainError):
     code = "busy"
 
 
+# Set on an error raised by a unit of work's commit (mark_commit_failed).
+_AT_COMMIT = "gigbot_at_commit"
+
+
 def _chain(exc: BaseException) -> Iterator[BaseException]:
     """The exception, the driver's error SQLAlchemy wraps (`orig`), their causes."""
     seen: set[int] = set()
@@ -73,9 +77,6 @@ def lost_connection(exc: BaseException) -> bool:
     return not any(getattr(e, _AT_COMMIT, False) for e in chain) and any(
         getattr(e, "connection_invalidated", False) for e in chain
     )
-
-
-_AT_COMMIT = "gigbot_at_commit"
 
 
 def mark_commit_failed(exc: BaseException) -> None:

@@ -627,14 +627,14 @@ class SqlJobSearch:
         bounded = candidates is not None
         if bounded:
             values["candidates"] = candidates
-        recent_ids = bounded and not (skill_values(query.skills) or query.category)
+        recent_try = bounded and self._recent_first(query)  # else a category's or skill's
 
         def page() -> Any:
             # The count LEFT JOIN the page's jobs: one row at least, so a page past the
             # end (a stale button) is counted by the same statement; its job is None.
             recent = self.window(query, window, bounded)
             columns = [sa.func.count()]
-            if recent_ids:  # the newest id within the range's span: it held every job
+            if recent_try:  # the newest id within the range's span: it held every job
                 newest = sa.select(sa.func.max(jobs.c.id)).scalar_subquery()
                 columns.append(newest <= sa.bindparam("candidates", type_=sa.Integer))
             counted = sa.select(*columns).select_from(recent).subquery("counted")
@@ -654,7 +654,7 @@ class SqlJobSearch:
         stmt = self._kept(self._shape(query, "window", bounded), page)
         page_values = values | {"page_offset": offset, "page_limit": limit}
         rows = (await self.session.execute(stmt, page_values)).all()
-        everything = bool(rows[0][2]) if recent_ids else False
+        everything = bool(rows[0][2]) if recent_try else False
         return [row[0] for row in rows if row[0] is not None], int(rows[0][1]), everything
 
     async def _out_of_budget(self, query: JobQuery) -> bool:
