@@ -38,7 +38,7 @@ from storage.outbox_retention import prune_delivered
 from storage.planner import mark_search_connections, search_connect_args
 from storage.pool_ping import ping_when_idle
 from storage.processed_updates import SqlProcessedUpdates
-from storage.read_bookkeeping import OUTBOX_INSERT, SqlReadBookkeeping, outbox_values
+from storage.read_bookkeeping import OUTBOX_ROW, SqlReadBookkeeping, outbox_values
 from storage.reads import (
     BufferedConversations,
     BufferedOutbox,
@@ -285,8 +285,8 @@ class SqlOutbox(SqlRepository[e.OutboxMessage]):
         if any(isinstance(o, e.OutboxMessage) for o in self.session.new):
             await self.session.flush()
         values = outbox_values(obj)
-        with self.session.no_autoflush:  # the rest waits for the next flush (no FKs here)
-            obj.id = (await self.session.execute(OUTBOX_INSERT, values)).scalar_one()
+        # The rest waits for the next flush (no FKs here): OUTBOX_ROW does not autoflush.
+        obj.id = await OUTBOX_ROW.scalar(self.session, values)
         make_transient_to_detached(obj)
         self.session.add(obj)
         return obj

@@ -18,6 +18,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.entities import ProcessedUpdate
+from storage.direct import Direct
 from storage.repository import SqlRepository
 from storage.tables import processed_updates as table
 
@@ -51,14 +52,17 @@ def _claim_statement(dialect: str) -> Any:
     return stmt
 
 
+# Every update runs it: straight on SQLite's driver (storage/direct.py).
+_CLAIM = Direct(_claim_statement)
+
+
 class SqlProcessedUpdates(SqlRepository[ProcessedUpdate]):
     def __init__(self, session: AsyncSession) -> None:
         super().__init__(session, ProcessedUpdate)
 
     async def claim(self, update_id: int, now: datetime, since: datetime) -> bool:
-        stmt = _claim_statement(self.session.get_bind().dialect.name)
         params = {"update_id": update_id, "now": now, "since": since}
-        return (await self.session.execute(stmt, params)).first() is not None
+        return await _CLAIM.first(self.session, params) is not None
 
     async def processed_since(self, update_id: int, since: datetime) -> bool:
         stmt = sa.select(table.c.update_id).where(

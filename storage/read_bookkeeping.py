@@ -24,12 +24,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.entities import STATE_FIELDS, ConversationState, OutboxMessage, in_progress
 from domain.ports import ActorNow
+from storage.direct import Direct
 from storage.tables import conversations, outbox, users
 
 _STATE_COLUMNS = tuple(conversations.c[name] for name in STATE_FIELDS)
 _OUTBOX_FIELDS = tuple(c.name for c in outbox.columns if c.name != "id")
 # One outbox row, its id returned: SqlOutbox.add (storage/database.py) writes replies so too.
-OUTBOX_INSERT = sa.insert(outbox).returning(outbox.c.id)
+OUTBOX_INSERT = (
+    sa.insert(outbox)
+    .values({name: sa.bindparam(name, type_=outbox.c[name].type) for name in _OUTBOX_FIELDS})
+    .returning(outbox.c.id)
+)
 _CONVERSATION_COLUMNS = tuple(c.name for c in conversations.columns)
 
 
@@ -65,7 +70,9 @@ def _statement(dialect: str, name: str) -> Any:
         )
     else:
         insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-        put = insert(conversations)
+        put = insert(conversations).values(
+            {n: sa.bindparam(n, type_=conversations.c[n].type) for n in _CONVERSATION_COLUMNS}
+        )
         stmt = put.on_conflict_do_update(
             index_elements=[conversations.c.user_id],
             set_={n: put.excluded[n] for n in _CONVERSATION_COLUMNS if n != "user_id"},
@@ -74,18 +81,22 @@ def _statement(dialect: str, name: str) -> Any:
     return stmt
 
 
+# Each straight on SQLite's driver (storage/direct.py): nothing joins the session,
+# so nothing of it waits to be flushed either.
+_ACTOR = Direct(lambda dialect: _statement(dialect, "actor"), autoflush=False)
+_TOUCH = Direct(lambda dialect: _statement(dialect, "touch"), autoflush=False)
+_CONVERSATION = Direct(lambda dialect: _statement(dialect, "conversation"), autoflush=False)
+OUTBOX_ROW = Direct(OUTBOX_INSERT, autoflush=False)
+
+
 class SqlReadBookkeeping:
     """The writes of a read-first update (see the module docstring)."""
 
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def _run(self, name: str, values: dict[str, Any]) -> Any:
-        connection = await self.session.connection()
-        return await connection.execute(_statement(connection.dialect.name, name), values)
-
     async def actor(self, user_id: int) -> ActorNow | None:
-        row = (await self._run("actor", {"user_id": user_id})).first()
+        row = await _ACTOR.first(self.session, {"user_id": user_id})
         if row is None:
             return None
         name, username, unreachable, banned, last_active_at, *state = row
@@ -100,13 +111,12 @@ class SqlReadBookkeeping:
 
     async def touch(self, user_id: int, now: datetime) -> None:
         """Set the user's last-active time."""
-        await self._run("touch", {"user_id": user_id, "now": now})
+        await _TOUCH.rows(self.session, {"user_id": user_id, "now": now})
 
     async def add_row(self, row: OutboxMessage, payload: dict[str, Any]) -> int:
         """Insert an outbox row (its id ignored) with this payload; the new id."""
-        connection = await self.session.connection()
         values = outbox_values(row) | {"payload": payload}
-        return int((await connection.execute(OUTBOX_INSERT, values)).scalar_one())
+        return int(await OUTBOX_ROW.scalar(self.session, values))
 
     async def put_conversation(
         self, state: ConversationState, screen_outbox_id: int | None
@@ -114,7 +124,7 @@ class SqlReadBookkeeping:
         """Write the conversation as it is but for its screen's outbox row, created
         if the user has none."""
         values = {n: getattr(state, n) for n in _CONVERSATION_COLUMNS}
-        await self._run("conversation", values | {"screen_outbox_id": screen_outbox_id})
+        await _CONVERSATION.rows(self.session, values | {"screen_outbox_id": screen_outbox_id})
 
 
 def outbox_values(row: OutboxMessage) -> dict[str, Any]:

@@ -75,7 +75,7 @@ THREADED = {THREADED_OPTION: True}
 IMMEDIATE = "BEGIN IMMEDIATE"
 
 
-class _WouldWait(Exception):
+class WouldWait(Exception):
     """An inline BEGIN IMMEDIATE found the write lock taken: wait on the thread."""
 
 
@@ -169,7 +169,7 @@ class OneHopCursor(AsyncAdapt_aiosqlite_cursor):
                     # Through await_only all the same: SQLAlchemy's AsyncConnection
                     # checks that a statement awaited (the coroutine never suspends).
                     result = await_only(_now(adapt.run_inline, operation, parameters))
-                except _WouldWait:
+                except WouldWait:
                     pass  # the BEGIN IMMEDIATE is pending again: the thread waits for it
                 else:
                     self._keep(result)
@@ -189,11 +189,7 @@ class OneHopCursor(AsyncAdapt_aiosqlite_cursor):
             self._adapt_connection._handle_exception(error)
 
     async def _execute_async(self, operation: Any, parameters: Any) -> Any:
-        async with self._adapt_connection._execute_mutex:
-            connection = self._connection
-            begin = self._adapt_connection.take_begin()
-            result = await connection._execute(_run, connection, operation, parameters, begin)
-        self._keep(result)
+        self._keep(await self._adapt_connection.run_on_thread(operation, parameters))
         return None
 
     async def _executemany_async(self, operation: Any, seq_of_parameters: Any) -> Any:
@@ -229,7 +225,7 @@ class OneHopConnection(AsyncAdapt_aiosqlite_connection):
         return self.inline and not self._execute_mutex.locked()
 
     def run_inline(self, operation: str, parameters: Any) -> _Result:
-        """The statement on this (the loop's) thread; raises _WouldWait, the BEGIN put
+        """The statement on this (the loop's) thread; raises WouldWait, the BEGIN put
         back, if a BEGIN IMMEDIATE finds the lock taken."""
         raw = self._connection._conn
         begin = self.take_begin()
@@ -237,6 +233,13 @@ class OneHopConnection(AsyncAdapt_aiosqlite_connection):
             self._begin_now(raw)
             begin = None
         return _run(self._connection, operation, parameters, begin)
+
+    async def run_on_thread(self, operation: str, parameters: Any) -> _Result:
+        """The statement (and a pending BEGIN) in one call on aiosqlite's thread."""
+        async with self._execute_mutex:
+            begin = self.take_begin()
+            connection = self._connection
+            return await connection._execute(_run, connection, operation, parameters, begin)
 
     def _begin_now(self, raw: sqlite3.Connection) -> None:
         """BEGIN IMMEDIATE without waiting: busy timeout 0 for that statement."""
@@ -249,7 +252,7 @@ class OneHopConnection(AsyncAdapt_aiosqlite_connection):
             if "locked" not in str(error) and "busy" not in str(error):
                 raise
             self._begin = IMMEDIATE
-            raise _WouldWait() from error
+            raise WouldWait() from error
         finally:
             raw.execute(f"PRAGMA busy_timeout={self._busy_ms}")
 

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.ports import ClientFacts, DueMilestone, FreelancerFacts
 from domain.states import HELD, ContractStatus, MilestoneStatus, ReviewStatus
+from storage.direct import Direct
 from storage.tables import (
     contracts,
     disputes,
@@ -168,18 +169,20 @@ def _freelancer_due(one: bool) -> sa.Select[Any]:
 
 @cache
 def _together(facts: Callable[[bool], sa.Select[Any]], lists: Callable[[bool], sa.Select[Any]],
-              one: bool) -> sa.CompoundSelect:  # fmt: skip
+              one: bool) -> Direct:  # fmt: skip
     """A role's facts (one row a person) and list rows (the person's id first) in one
     statement, one round trip where there were two: a UNION ALL of both, each padded
     with typed NULLs where the other has columns, told apart by its first column
-    (FACTS or LIST). Layout: kind, person, the facts' other columns, the lists'."""
+    (FACTS or LIST). Layout: kind, person, the facts' other columns, the lists'.
+    Every card and page reads it: straight on SQLite's driver (storage/direct.py),
+    flushing nothing first, as a Core statement through the session never did."""
     fact_columns = list(facts(one).selected_columns)
     list_columns = list(lists(one).selected_columns)
 
     def blank(columns: list[Any]) -> list[Any]:
         return [sa.cast(sa.null(), c.type) for c in columns]
 
-    return sa.union_all(
+    together = sa.union_all(
         facts(one).with_only_columns(
             sa.literal(FACTS), *fact_columns, *blank(list_columns[1:]), maintain_column_froms=True
         ),
@@ -191,6 +194,7 @@ def _together(facts: Callable[[bool], sa.Select[Any]], lists: Callable[[bool], s
             maintain_column_froms=True,
         ),
     )
+    return Direct(together, autoflush=False)
 
 
 FACTS, LIST = 0, 1
@@ -213,7 +217,7 @@ class SqlTrackRecords:
         width = len(facts(one).selected_columns)
         found: dict[int, tuple[Any, ...]] = {}
         rows: list[tuple[Any, ...]] = []
-        for row in await self.session.execute(_together(facts, lists, one), values):
+        for row in await _together(facts, lists, one).rows(self.session, values):
             if row[0] == FACTS:
                 found[row[1]] = tuple(row[1 : 1 + width])
             else:

@@ -315,3 +315,39 @@ async def test_the_help_is_built_once_for_people_alike(db, clock, config):
     assert "Admin commands" not in h.last(gus).text
     assert "Admin commands" in h.last(admin).text
     assert h.last(hana).text != h.last(gus).text  # Russian
+
+
+async def test_the_bookkeeping_of_every_update_runs_straight_on_sqlites_driver(db, clock, config):
+    """storage/direct.py: the claim, the writer's check of the person and the reply
+    reach SQLite without SQLAlchemy's execution machinery (no execution context),
+    read first and on the writer alone, and say what they would have said."""
+    h = Harness(db, clock, config, router=router)
+    h.engine.strict_reads = False
+    _, bob = await _registered_bob(h, db)
+    seen: list[tuple[str, bool]] = []
+    on = [False]
+
+    def record(_c: Any, _cur: Any, statement: str, _p: Any, context: Any, _m: Any) -> None:
+        if on[0] and not statement.startswith("BEGIN"):
+            seen.append((" ".join(statement.split()[:3]), context is None))
+
+    async def handled(event_: Any, original: Any = h.engine.handle) -> Any:
+        on[0] = True  # the engine's statements, not the delivery's
+        try:
+            return await original(event_)
+        finally:
+            on[0] = False
+
+    h.engine.handle = handled  # type: ignore[method-assign]
+    event.listen(db.engine.sync_engine, "before_cursor_execute", record)
+    try:
+        await h.send(bob, "/hello")  # read first (the second /hello: see above)
+        read_first, seen[:] = list(seen), []
+        await h.send(bob, "/hello")  # on the writer alone
+    finally:
+        event.remove(db.engine.sync_engine, "before_cursor_execute", record)
+        del h.engine.handle
+    claim, reply = ("INSERT INTO processed_updates", True), ("INSERT INTO outbox", True)
+    assert read_first == [claim, ("SELECT users.name, users.username,", True), reply]
+    assert seen == [claim, ("SELECT users.id, users.name,", False), reply]  # the ORM's actor
+    assert h.texts(bob)[-3:] == ["Hello, Bob"] * 3
