@@ -4,6 +4,7 @@ the same libraries and SQLite settings, one update at a time.
     .venv/bin/python -m bench floor                  # 150 updates of each kind
     .venv/bin/python -m bench floor --updates 400 --rounds 5
     .venv/bin/python -m bench floor --in-process     # both in one process: CPU per update
+    .venv/bin/python -m bench floor --against /tmp/before   # and Gigbot as another checkout has it
 
 The minimal bot: aiogram's Dispatcher (Update.model_validate + feed_update) with
 one handler per kind that runs one SQLAlchemy async transaction on aiosqlite
@@ -300,14 +301,14 @@ async def serve(side_name: str, folder: Path) -> None:
 
 
 class Child:
-    def __init__(self, side: str, folder: Path) -> None:
-        env = {**os.environ, "PYTHONPATH": str(PROJECT)}
+    def __init__(self, side: str, folder: Path, tree: Path = PROJECT) -> None:
+        env = {**os.environ, "PYTHONPATH": str(tree)}
         self.process = subprocess.Popen(
             [sys.executable, "-m", "bench.floor", "--serve", side, "--folder", str(folder)],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             text=True,
-            cwd=PROJECT,
+            cwd=tree,
             env=env,
         )
         assert json.loads(self._line())["ready"]
@@ -352,20 +353,26 @@ UPDATES: dict[str, Callable[[int], dict[str, Any]]] = {
 
 def run(args: argparse.Namespace) -> int:
     rounds = max(1, min(args.rounds, args.updates))
+    sides = ["floor", "gigbot"] + (["before"] if args.against else [])
     figures: dict[str, dict[str, dict[str, float]]] = {
         side: {kind: {"seconds": 0.0, "statements": 0, "rss": 0} for kind in KINDS}
-        for side in ("floor", "gigbot")
+        for side in sides
     }
     with tempfile.TemporaryDirectory() as tmp:
-        (Path(tmp) / "floor").mkdir()
-        (Path(tmp) / "gigbot").mkdir()
-        children = {side: Child(side, Path(tmp) / side) for side in ("floor", "gigbot")}
+        for side in sides:
+            (Path(tmp) / side).mkdir()
+        children = {
+            "floor": Child("floor", Path(tmp) / "floor"),
+            "gigbot": Child("gigbot", Path(tmp) / "gigbot"),
+        }
+        if args.against:
+            children["before"] = Child("gigbot", Path(tmp) / "before", args.against.resolve())
         try:
             for kind in KINDS:
                 for k in range(rounds):
                     count = args.updates // rounds + (k < args.updates % rounds)
-                    order = ("floor", "gigbot") if k % 2 == 0 else ("gigbot", "floor")
-                    for side in order:
+                    # Each side first in turn, so a drifting load weighs on all alike.
+                    for side in sides[k % len(sides) :] + sides[: k % len(sides)]:
                         got = children[side].run(kind, count)
                         mine = figures[side][kind]
                         mine["seconds"] += got["seconds"]
@@ -379,22 +386,29 @@ def run(args: argparse.Namespace) -> int:
         f"\nfloor: {args.updates} updates of each kind, one at a time, in {rounds} alternating "
         f"batches, SQLite ({machine()})"
     )
+    before_head = f"{'before/s':>10}{'vs before':>11}" if args.against else ""
     print(
         f"  {'':<22}{'gigbot/s':>10}{'floor/s':>10}{'ratio':>8}{'gigbot SQL':>12}"
-        f"{'floor SQL':>11}{'gigbot MB':>11}{'floor MB':>10}"
+        f"{'floor SQL':>11}{'gigbot MB':>11}{'floor MB':>10}{before_head}"
     )
     for kind in KINDS:
         g, f = figures["gigbot"][kind], figures["floor"][kind]
         g_rate, f_rate = args.updates / g["seconds"], args.updates / f["seconds"]
+        before = ""
+        if args.against:
+            b_rate = args.updates / figures["before"][kind]["seconds"]
+            before = f"{b_rate:>10.0f}{g_rate / b_rate:>10.2f}×"
         print(
             f"  {kind:<22}{g_rate:>10.0f}{f_rate:>10.0f}{g_rate / f_rate:>7.2f}×"
             f"{g['statements'] / args.updates:>12.1f}{f['statements'] / args.updates:>11.1f}"
-            f"{g['rss'] / 1e6:>11.0f}{f['rss'] / 1e6:>10.0f}"
+            f"{g['rss'] / 1e6:>11.0f}{f['rss'] / 1e6:>10.0f}{before}"
         )
     print(
         "  ratio = Gigbot's rate / the floor's (target ≥ 1.00×); SQL per update "
         f"({wizard_note}); MB = each process's peak RSS while it ran that kind"
     )
+    if args.against:
+        print(f"  before = Gigbot as checked out at {args.against}; vs before = this rate / that")
     return 0
 
 
@@ -455,6 +469,14 @@ def main(argv: list[str]) -> int:
         "--in-process",
         action="store_true",
         help="both sides in one process: wall and CPU time per update (what each computes)",
+    )
+    parser.add_argument(
+        "--against",
+        type=Path,
+        metavar="CHECKOUT",
+        help="also run Gigbot from another checkout (`git worktree add /tmp/before "
+        "COMMIT`) in a third process, in the same alternation: its rate and this one's "
+        "against it",
     )
     parser.add_argument("--serve", choices=["floor", "gigbot"], help=argparse.SUPPRESS)
     parser.add_argument("--folder", type=Path, help=argparse.SUPPRESS)
