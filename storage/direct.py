@@ -29,7 +29,8 @@ engines' `before_cursor_execute` listeners see every statement, with no cursor
 and no execution context (tests and the floor benchmark count statements so); a
 read-only unit of work counts it (ReadUnitOfWork.statements, which the engine
 learns from); a driver error is raised as the same `sqlalchemy.exc` class, so a
-unique violation is an IntegrityError and handlers/retry.py reads it as before.
+unique violation is an IntegrityError and handlers/retry.py reads it as before;
+and a connection found closed is invalidated, so the pool replaces it.
 A Core statement through the session never autoflushed; a Direct one flushes the
 session's pending changes first unless made with `autoflush=False` (for
 statements no pending change bears on).
@@ -135,7 +136,10 @@ class Direct:
             except WouldWait:  # the write lock is another process's: wait on the thread
                 raw, *_ = await driver.run_on_thread(compiled.sql, parameters)
         except Exception as error:
-            raise _wrapped(error, compiled.sql, parameters, sync.dialect) from error
+            lost = _lost(error, sync.dialect, driver)
+            if lost:  # as SQLAlchemy does: the pool replaces the connection
+                await connection.invalidate(error)
+            raise _wrapped(error, compiled.sql, parameters, sync.dialect, lost) from error
         return compiled.rows(raw)
 
     async def first(self, session: AsyncSession, values: Mapping[str, Any]) -> Row | None:
@@ -211,10 +215,24 @@ def _count(session: AsyncSession) -> None:
     info["statements"] = info.get("statements", 0) + 1
 
 
-def _wrapped(error: Exception, sql: str, parameters: Any, dialect: Dialect) -> Exception:
+def _lost(error: Exception, dialect: Dialect, driver: Any) -> bool:
+    """Is the connection gone (SQLite: closed under us)? Asked as SQLAlchemy asks."""
+    return isinstance(error, dialect.loaded_dbapi.Error) and dialect.is_disconnect(
+        error, driver, None
+    )
+
+
+def _wrapped(
+    error: Exception, sql: str, parameters: Any, dialect: Dialect, lost: bool
+) -> Exception:
     """The driver's error as SQLAlchemy raises it through execute()."""
     if isinstance(error, sa.exc.SQLAlchemyError):
         return error
     return sa.exc.DBAPIError.instance(
-        sql, parameters, error, dialect.loaded_dbapi.Error, dialect=dialect
+        sql,
+        parameters,
+        error,
+        dialect.loaded_dbapi.Error,
+        connection_invalidated=lost,
+        dialect=dialect,
     )

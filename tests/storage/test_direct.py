@@ -179,3 +179,18 @@ async def test_a_begin_waiting_for_another_writer_waits_on_the_thread(db, tmp_pa
         other.close()
     async with db.uow() as uow:
         assert not await uow.processed_updates.claim(77, since + timedelta(days=1), since)
+
+
+async def test_a_connection_closed_under_it_is_replaced_as_sqlalchemy_replaces_one(db):
+    """SQLite: the driver's connection closed beneath the pool. The statement fails
+    as SQLAlchemy's would (its error says the connection was invalidated), and the
+    next unit of work gets a new connection from the pool and runs."""
+    async with db.uow() as uow:
+        connection = await uow.session.connection()
+        driver = connection.sync_connection.connection.dbapi_connection
+        driver._connection._conn.close()
+        with pytest.raises(sa.exc.DBAPIError) as raised:
+            await Direct(_COUNT_USERS).scalar(uow.session, {})
+        assert raised.value.connection_invalidated
+    async with db.uow() as uow:
+        assert await Direct(_COUNT_USERS).scalar(uow.session, {}) == 0
