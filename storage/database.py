@@ -406,7 +406,9 @@ class SqlUnitOfWork:
             await self._writers.acquire()
         try:
             self.session = self._sessions()
-            await self.session.begin()
+            # Beginning connects nothing (that waits for the first statement): called
+            # as is, not through a greenlet (~25 µs of every unit of work).
+            self.session.sync_session.begin()
         except BaseException:
             if self._writers is not None:
                 self._writers.release()
@@ -473,10 +475,19 @@ class SqlUnitOfWork:
                 await self.session.rollback()
         finally:
             try:
-                await self.session.close()
+                await self._close()
             finally:
                 if self._writers is not None:
                     self._writers.release()
+
+
+    async def _close(self) -> None:
+        """Close the session; with no transaction left it holds no connection, and
+        closing is only forgetting its objects: called as is, not through a greenlet."""
+        if self.session.sync_session.get_transaction() is None:
+            self.session.sync_session.close()
+        else:
+            await self.session.close()
 
 
 class ReadUnitOfWork(SqlUnitOfWork):
