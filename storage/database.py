@@ -480,7 +480,6 @@ class SqlUnitOfWork:
                 if self._writers is not None:
                     self._writers.release()
 
-
     async def _close(self) -> None:
         """Close the session; with no transaction left it holds no connection, and
         closing is only forgetting its objects: called as is, not through a greenlet."""
