@@ -194,3 +194,33 @@ async def test_a_connection_closed_under_it_is_replaced_as_sqlalchemy_replaces_o
         assert raised.value.connection_invalidated
     async with db.uow() as uow:
         assert await Direct(_COUNT_USERS).scalar(uow.session, {}) == 0
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["claim", "outbox row", "actor now", "touch", "conversation", "partners", "between",
+     "client records", "freelancer records"],
+)  # fmt: skip
+async def test_every_hot_statement_compiles_for_the_driver(db, name):
+    """What every update runs stays on the driver: a change that gives one of these
+    an expanding IN or a default computed per row would send it back through
+    SQLAlchemy without a word (only slower), so each is named here."""
+    from storage import blocks, processed_updates, read_bookkeeping, track_records
+
+    hot = {
+        "claim": processed_updates._CLAIM,
+        "outbox row": read_bookkeeping.OUTBOX_ROW,
+        "actor now": read_bookkeeping._ACTOR,
+        "touch": read_bookkeeping._TOUCH,
+        "conversation": read_bookkeeping._CONVERSATION,
+        "partners": blocks._PARTNERS,
+        "between": blocks._BETWEEN,
+        "client records": track_records._together(
+            track_records._client_facts, track_records._client_spent, True
+        ),
+        "freelancer records": track_records._together(
+            track_records._freelancer_facts, track_records._freelancer_due, True
+        ),
+    }
+    _, compiled = hot[name].compiled(db.engine.sync_engine.dialect)
+    assert compiled is not None
