@@ -327,7 +327,16 @@ def _actor_statement(dialect: str, lock: bool) -> Any:
         stmt = (
             sa.select(user, state, row)
             .outerjoin(state, state.user_id == user.id)  # type: ignore[attr-defined]
-            .outerjoin(row, row.id == state.screen_outbox_id)  # type: ignore[attr-defined]
+            # The screen's row only while the sender has yet to record its message
+            # id: all handlers/context.py asks of it (a ~2 KB payload to decode
+            # otherwise, at nearly every update of a person in a conversation).
+            .outerjoin(
+                row,
+                sa.and_(
+                    row.id == state.screen_outbox_id,  # type: ignore[attr-defined]
+                    state.screen_message_id.is_(None),  # type: ignore[attr-defined]
+                ),
+            )
             .where(user.id == sa.bindparam("user_id"))  # type: ignore[attr-defined]
         )
         if lock:

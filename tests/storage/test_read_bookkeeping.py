@@ -69,3 +69,32 @@ async def test_what_it_writes_reads_back_through_the_repositories(any_db, clock)
             ids[1],
         )
         assert (await uow.users.get(1)).last_active_at == now + timedelta(minutes=5)
+
+
+async def test_the_actor_reads_the_screens_row_only_until_its_message_id_is_known(any_db, clock):
+    """SqlUnitOfWork.actor joins the screen's outbox row for handlers/context.py,
+    which asks it one thing: which message it became. Once the conversation has the
+    message id, the row (and its payload) is not read at all."""
+    async with any_db.uow() as uow:
+        await uow.users.add(User(id=1, name="Ada"))
+        row = await uow.outbox.add(
+            OutboxMessage(
+                chat_id=1, method="send", payload={"text": "x" * 2000}, created_at=clock.now()
+            )
+        )
+        await uow.conversations.add(
+            ConversationState(
+                user_id=1, flow="post", step="title", data={}, screen_outbox_id=row.id
+            )
+        )
+        await uow.commit()
+    for message_id, screen_row_read in ((None, True), (77, False)):
+        async with any_db.uow() as uow:
+            state = await uow.conversations.get(1)
+            state.screen_message_id = message_id
+            await uow.commit()
+        async with any_db.uow() as uow:
+            user, state = await uow.actor(1)
+            assert (user.name, state.screen_outbox_id) == ("Ada", row.id)
+            held = [o for o in uow.session.identity_map.values() if isinstance(o, OutboxMessage)]
+            assert bool(held) is screen_row_read
