@@ -28,28 +28,22 @@ def _before(moment: datetime) -> Any:
     return sa.or_(table.c.processed_at < moment, table.c.processed_at.is_(None))
 
 
-_CLAIMS: dict[str, Any] = {}
-
-
 def _claim_statement(dialect: str) -> Any:
-    """The claim, built once per dialect (values bound at execution): building it
-    anew for every update cost more than running it."""
-    stmt = _CLAIMS.get(dialect)
-    if stmt is None:
-        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-        now = sa.bindparam("now", type_=table.c.processed_at.type)
-        stmt = _CLAIMS[dialect] = (
-            insert(table)
-            .values(update_id=sa.bindparam("update_id"), processed_at=now)
-            .on_conflict_do_update(
-                index_elements=[table.c.update_id],
-                set_={"processed_at": now},
-                # an id seen before the window is a new update
-                where=_before(sa.bindparam("since", type_=table.c.processed_at.type)),
-            )
-            .returning(table.c.update_id)
+    """The claim for a dialect, values bound at execution (Direct builds it once per
+    dialect: building it anew for every update cost more than running it)."""
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    now = sa.bindparam("now", type_=table.c.processed_at.type)
+    return (
+        insert(table)
+        .values(update_id=sa.bindparam("update_id"), processed_at=now)
+        .on_conflict_do_update(
+            index_elements=[table.c.update_id],
+            set_={"processed_at": now},
+            # an id seen before the window is a new update
+            where=_before(sa.bindparam("since", type_=table.c.processed_at.type)),
         )
-    return stmt
+        .returning(table.c.update_id)
+    )
 
 
 # Every update runs it: straight on SQLite's driver (storage/direct.py).

@@ -38,54 +38,48 @@ OUTBOX_INSERT = (
 _CONVERSATION_COLUMNS = tuple(c.name for c in conversations.columns)
 
 
-_STATEMENTS: dict[str, Any] = {}
-
-
-def _statement(dialect: str, name: str) -> Any:
-    """The statements, built once per dialect (values bound at execution)."""
-    key = f"{dialect}:{name}"
-    stmt = _STATEMENTS.get(key)
-    if stmt is not None:
-        return stmt
-    if name == "actor":
-        stmt = (
-            sa.select(
-                users.c.name,
-                users.c.username,
-                users.c.unreachable,
-                users.c.banned,
-                users.c.last_active_at,
-                *_STATE_COLUMNS,
-            )
-            .select_from(users.outerjoin(conversations, conversations.c.user_id == users.c.id))
-            .where(users.c.id == sa.bindparam("user_id"))
+def _actor(dialect: str) -> Any:
+    """What the writer compares of the person, and their conversation."""
+    stmt = (
+        sa.select(
+            users.c.name,
+            users.c.username,
+            users.c.unreachable,
+            users.c.banned,
+            users.c.last_active_at,
+            *_STATE_COLUMNS,
         )
-        if dialect == "postgresql":  # as SqlUnitOfWork.actor locks it for the writer
-            stmt = stmt.with_for_update(of=users)
-    elif name == "touch":
-        stmt = (
-            sa.update(users)
-            .where(users.c.id == sa.bindparam("user_id"))
-            .values(last_active_at=sa.bindparam("now", type_=users.c.last_active_at.type))
-        )
-    else:
-        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-        put = insert(conversations).values(
-            {n: sa.bindparam(n, type_=conversations.c[n].type) for n in _CONVERSATION_COLUMNS}
-        )
-        stmt = put.on_conflict_do_update(
-            index_elements=[conversations.c.user_id],
-            set_={n: put.excluded[n] for n in _CONVERSATION_COLUMNS if n != "user_id"},
-        )
-    _STATEMENTS[key] = stmt
+        .select_from(users.outerjoin(conversations, conversations.c.user_id == users.c.id))
+        .where(users.c.id == sa.bindparam("user_id"))
+    )
+    if dialect == "postgresql":  # as SqlUnitOfWork.actor locks it for the writer
+        stmt = stmt.with_for_update(of=users)
     return stmt
 
 
-# Each straight on SQLite's driver (storage/direct.py): nothing joins the session,
-# so nothing of it waits to be flushed either.
-_ACTOR = Direct(lambda dialect: _statement(dialect, "actor"), autoflush=False)
-_TOUCH = Direct(lambda dialect: _statement(dialect, "touch"), autoflush=False)
-_CONVERSATION = Direct(lambda dialect: _statement(dialect, "conversation"), autoflush=False)
+def _conversation(dialect: str) -> Any:
+    """The conversation's upsert (each dialect's own ON CONFLICT)."""
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    put = insert(conversations).values(
+        {n: sa.bindparam(n, type_=conversations.c[n].type) for n in _CONVERSATION_COLUMNS}
+    )
+    return put.on_conflict_do_update(
+        index_elements=[conversations.c.user_id],
+        set_={n: put.excluded[n] for n in _CONVERSATION_COLUMNS if n != "user_id"},
+    )
+
+
+# Each built once per dialect, values bound at execution, and run straight on
+# SQLite's driver (storage/direct.py): nothing joins the session, so nothing of it
+# waits to be flushed either.
+_ACTOR = Direct(_actor, autoflush=False)
+_TOUCH = Direct(
+    sa.update(users)
+    .where(users.c.id == sa.bindparam("user_id"))
+    .values(last_active_at=sa.bindparam("now", type_=users.c.last_active_at.type)),
+    autoflush=False,
+)
+_CONVERSATION = Direct(_conversation, autoflush=False)
 OUTBOX_ROW = Direct(OUTBOX_INSERT, autoflush=False)
 
 
