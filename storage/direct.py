@@ -14,15 +14,14 @@ processors of every column, so values go in and come out exactly as through
 SQLAlchemy (aware UTC datetimes, JSON, enums) — and run on the unit of work's
 own connection, in its transaction:
 
-- SQLite through the one-hop adapter with `inline` (Gigbot's engines,
-  storage/sqlite_driver.py): the sqlite3 call on the loop's thread that the
-  adapter would have made, ~30 µs in all. A pending BEGIN IMMEDIATE goes with
-  it; if another process holds the write lock it waits on the connection's
-  thread, as any statement's does.
-- Everywhere else — PostgreSQL, another driver, a connection with a statement
-  on its thread, a statement whose SQL changes per call (an expanding IN) or
-  whose defaults are computed per row — SQLAlchemy's `execute` on the same
-  connection. Only the speed differs.
+- SQLite through the one-hop adapter (Gigbot's engines, storage/sqlite_driver.py):
+  the sqlite3 call the adapter would have made (`OneHopConnection.run`), on the
+  loop's thread, ~30 µs in all. A pending BEGIN IMMEDIATE goes with it; if
+  another process holds the write lock, or the connection is busy on its thread,
+  it waits on that thread, as any statement does.
+- Everywhere else — PostgreSQL, another driver, a statement whose SQL changes per
+  call (an expanding IN) or whose defaults are computed per row — SQLAlchemy's
+  `execute` on the same connection. Only the speed differs.
 
 What SQLAlchemy's path does around a statement is kept where it matters: the
 engines' `before_cursor_execute` listeners see every statement, with no cursor
@@ -53,7 +52,7 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.sql import Executable
 
-from storage.sqlite_driver import OneHopConnection, WouldWait
+from storage.sqlite_driver import OneHopConnection
 
 Row = tuple[Any, ...]
 _Processor = Callable[[Any], Any] | None
@@ -121,20 +120,13 @@ class Direct:
         driver = sync.connection.dbapi_connection
         statement, compiled = self.compiled(sync.dialect)
         _count(session)
-        if (
-            compiled is None
-            or not isinstance(driver, OneHopConnection)
-            or not driver.may_run_inline()
-        ):
+        if compiled is None or not isinstance(driver, OneHopConnection):
             result = await connection.execute(statement, dict(values))
             return [tuple(row) for row in result] if result.returns_rows else []
         parameters = compiled.parameters(values)
         sync.dispatch.before_cursor_execute(sync, None, compiled.sql, parameters, None, False)
         try:
-            try:
-                raw, *_ = driver.run_inline(compiled.sql, parameters)
-            except WouldWait:  # the write lock is another process's: wait on the thread
-                raw, *_ = await driver.run_on_thread(compiled.sql, parameters)
+            raw, *_ = await driver.run(compiled.sql, parameters)
         except Exception as error:
             lost = _lost(error, sync.dialect, driver)
             if lost:  # as SQLAlchemy does: the pool replaces the connection

@@ -75,7 +75,7 @@ THREADED = {THREADED_OPTION: True}
 IMMEDIATE = "BEGIN IMMEDIATE"
 
 
-class WouldWait(Exception):
+class _WouldWait(Exception):
     """An inline BEGIN IMMEDIATE found the write lock taken: wait on the thread."""
 
 
@@ -110,10 +110,6 @@ def _run_many(
         return [], cursor.description, cursor.rowcount, cursor.lastrowid
     finally:
         cursor.close()
-
-
-async def _now(fn: Any, *args: Any) -> Any:
-    return fn(*args)
 
 
 class OneHopCursor(AsyncAdapt_aiosqlite_cursor):
@@ -164,17 +160,9 @@ class OneHopCursor(AsyncAdapt_aiosqlite_cursor):
     def execute(self, operation: Any, parameters: Any = None) -> Any:
         adapt = self._adapt_connection
         try:
-            if not self.threaded and adapt.may_run_inline():
-                try:
-                    # Through await_only all the same: SQLAlchemy's AsyncConnection
-                    # checks that a statement awaited (the coroutine never suspends).
-                    result = await_only(_now(adapt.run_inline, operation, parameters))
-                except WouldWait:
-                    pass  # the BEGIN IMMEDIATE is pending again: the thread waits for it
-                else:
-                    self._keep(result)
-                    return None
-            return await_only(self._execute_async(operation, parameters))
+            # Through await_only even inline: SQLAlchemy's AsyncConnection checks that
+            # a statement awaited (the coroutine then never suspends).
+            self._keep(await_only(adapt.run(operation, parameters, self.threaded)))
         except Exception as error:
             adapt._handle_exception(error)
 
@@ -187,10 +175,6 @@ class OneHopCursor(AsyncAdapt_aiosqlite_cursor):
             return await_only(self._executemany_async(operation, seq_of_parameters))
         except Exception as error:
             self._adapt_connection._handle_exception(error)
-
-    async def _execute_async(self, operation: Any, parameters: Any) -> Any:
-        self._keep(await self._adapt_connection.run_on_thread(operation, parameters))
-        return None
 
     async def _executemany_async(self, operation: Any, seq_of_parameters: Any) -> Any:
         async with self._adapt_connection._execute_mutex:
@@ -224,8 +208,19 @@ class OneHopConnection(AsyncAdapt_aiosqlite_connection):
     def may_run_inline(self) -> bool:
         return self.inline and not self._execute_mutex.locked()
 
+    async def run(self, operation: str, parameters: Any, threaded: bool = False) -> _Result:
+        """The statement inline where it may run so (see above), else on aiosqlite's
+        thread: run with THREADED, the connection busy there, or a BEGIN IMMEDIATE
+        that must wait for another process's lock."""
+        if not threaded and self.may_run_inline():
+            try:
+                return self.run_inline(operation, parameters)
+            except _WouldWait:
+                pass  # the BEGIN IMMEDIATE is pending again: the thread waits for it
+        return await self.run_on_thread(operation, parameters)
+
     def run_inline(self, operation: str, parameters: Any) -> _Result:
-        """The statement on this (the loop's) thread; raises WouldWait, the BEGIN put
+        """The statement on this (the loop's) thread; raises _WouldWait, the BEGIN put
         back, if a BEGIN IMMEDIATE finds the lock taken."""
         raw = self._connection._conn
         begin = self.take_begin()
@@ -252,7 +247,7 @@ class OneHopConnection(AsyncAdapt_aiosqlite_connection):
             if "locked" not in str(error) and "busy" not in str(error):
                 raise
             self._begin = IMMEDIATE
-            raise WouldWait() from error
+            raise _WouldWait() from error
         finally:
             raw.execute(f"PRAGMA busy_timeout={self._busy_ms}")
 
