@@ -48,13 +48,11 @@ def ping_when_idle(
     sync_engine = engine.sync_engine
     dialect = sync_engine.dialect
 
-    @event.listens_for(sync_engine, "connect")
-    def opened(_dbapi_connection: Any, record: Any) -> None:
+    def idle_from_now(_dbapi_connection: Any, record: Any) -> None:
         record.info[IDLE_SINCE] = clock()
 
-    @event.listens_for(sync_engine, "checkin")
-    def given_back(_dbapi_connection: Any, record: Any) -> None:
-        record.info[IDLE_SINCE] = clock()
+    event.listen(sync_engine, "connect", idle_from_now)  # opened
+    event.listen(sync_engine, "checkin", idle_from_now)  # given back
 
     @event.listens_for(sync_engine, "checkout")
     def taken(dbapi_connection: Any, record: Any, _proxy: Any) -> None:

@@ -112,6 +112,11 @@ def with_count(counted: Any, shown: Any, order: Any) -> Any:
     )
 
 
+def counted_rows(rows: Sequence[Any]) -> tuple[list[Job], int]:
+    """The page and the count of a `with_count` statement's rows."""
+    return [row[0] for row in rows if row[0] is not None], int(rows[0][1])
+
+
 def clean_text(text: str) -> str:
     """The person's text without what no database should see: control
     characters (PostgreSQL rejects NUL), lone surrogates, excess length."""
@@ -337,7 +342,7 @@ class SqlJobSearch:
 
             stmt = self._kept(self._shape(query, "newest counted"), counted_page)
             rows = (await self.session.execute(stmt, values | pages)).all()
-            return [row[0] for row in rows if row[0] is not None], int(rows[0][1])
+            return counted_rows(rows)
         counted = self._kept(self._shape(query, "count", "select"), lambda: count("select"))
         total = int(await self.session.scalar(counted, values) or 0)
         if offset >= total and total < JOB_COUNT_CAP:  # past the end (pages go past the cap)
@@ -654,8 +659,8 @@ class SqlJobSearch:
         stmt = self._kept(self._shape(query, "window", bounded), page)
         page_values = values | {"page_offset": offset, "page_limit": limit}
         rows = (await self.session.execute(stmt, page_values)).all()
-        everything = bool(rows[0][2]) if recent_try else False
-        return [row[0] for row in rows if row[0] is not None], int(rows[0][1]), everything
+        page, total = counted_rows(rows)
+        return page, total, bool(rows[0][2]) if recent_try else False
 
     async def _out_of_budget(self, query: JobQuery) -> bool:
         """SQLite, words with a budget filter: does no open job at all meet the budget?
