@@ -31,7 +31,10 @@ against ~7 µs for a primary-key read in WAL — an update of ten statements spe
 more on hops than on SQL. What could hold the loop stays on the thread:
 - a statement run with the execution option `THREADED` (storage marks the
   searches, alert audiences and other scans: milliseconds of SQLite work that
-  another coroutine may overlap, sqlite3 releasing the GIL while it steps);
+  another coroutine may overlap, sqlite3 releasing the GIL while it steps) —
+  unless its engine's scans have lately all been short (`ScanTimes`: the last
+  16 each under 1 ms, as on a marketplace of a few hundred jobs), when the hop
+  would cost more than the scan holds the loop;
 - a BEGIN IMMEDIATE that finds the write lock held by another process: it is
   tried inline without waiting (busy timeout 0 for that one statement), and on
   "database is locked" it waits on the thread with the usual busy timeout;
@@ -52,6 +55,7 @@ import asyncio
 import collections
 import sqlite3
 import threading
+import time
 from typing import Any
 
 import aiosqlite
@@ -73,6 +77,10 @@ _Result = tuple[list[Any], Any, int, int | None]
 THREADED_OPTION = "gigbot_threaded"
 THREADED = {THREADED_OPTION: True}
 IMMEDIATE = "BEGIN IMMEDIATE"
+# A scan runs inline once the last SCANS_SEEN scans of its engine each took less
+# than SCAN_INLINE_BELOW (seconds) of SQLite's time (ScanTimes).
+SCAN_INLINE_BELOW = 0.001
+SCANS_SEEN = 16
 
 
 class _WouldWait(Exception):
@@ -97,6 +105,40 @@ def _run(
         return rows, description, cursor.rowcount, cursor.lastrowid
     finally:
         cursor.close()
+
+
+def _run_timed(
+    connection: aiosqlite.Connection, operation: str, parameters: Any, begin: str | None = None
+) -> tuple[_Result, float]:
+    """_run, and the seconds it took on the thread (a scan's, for ScanTimes)."""
+    began = time.perf_counter()
+    result = _run(connection, operation, parameters, begin)
+    return result, time.perf_counter() - began
+
+
+class ScanTimes:
+    """Whether an engine's scans are quick enough to run inline: each THREADED
+    statement's time in SQLite is seen here, and once the last SCANS_SEEN each took
+    under SCAN_INLINE_BELOW the next run on the loop's thread. A hop costs ~0.2-0.4
+    ms of an update's wall time (the search's on a 300-job marketplace was 0.5 ms
+    with its hop, 0.16 ms without), while a scan that short holds the loop no
+    longer than the hop would. One slow scan (a common word among 100,000 jobs)
+    sends the next SCANS_SEEN to the thread again, so a large marketplace's scans
+    keep overlapping other updates' Python, as THREADED is for."""
+
+    __slots__ = ("_slow_left",)
+
+    def __init__(self) -> None:
+        self._slow_left = SCANS_SEEN  # none seen yet: on the thread
+
+    def quick(self) -> bool:
+        return self._slow_left == 0
+
+    def saw(self, seconds: float) -> None:
+        if seconds >= SCAN_INLINE_BELOW:
+            self._slow_left = SCANS_SEEN
+        elif self._slow_left:
+            self._slow_left -= 1
 
 
 def _run_many(
@@ -189,7 +231,7 @@ class OneHopCursor(AsyncAdapt_aiosqlite_cursor):
 
 
 class OneHopConnection(AsyncAdapt_aiosqlite_connection):
-    __slots__ = ("_begin", "_busy_ms", "inline")
+    __slots__ = ("_begin", "_busy_ms", "inline", "scans")
 
     _cursor_cls = OneHopCursor
 
@@ -199,10 +241,12 @@ class OneHopConnection(AsyncAdapt_aiosqlite_connection):
         connection: aiosqlite.Connection,
         *,
         inline: bool = False,
+        scans: ScanTimes | None = None,
     ) -> None:
         super().__init__(dbapi, connection)
         self._begin: str | None = None
         self.inline = inline
+        self.scans = scans if scans is not None else ScanTimes()
         self._busy_ms: int | None = None
 
     def may_run_inline(self) -> bool:
@@ -210,14 +254,37 @@ class OneHopConnection(AsyncAdapt_aiosqlite_connection):
 
     async def run(self, operation: str, parameters: Any, threaded: bool = False) -> _Result:
         """The statement inline where it may run so (see above), else on aiosqlite's
-        thread: run with THREADED, the connection busy there, or a BEGIN IMMEDIATE
-        that must wait for another process's lock."""
-        if not threaded and self.may_run_inline():
+        thread: run with THREADED while this engine's scans are not all quick
+        (ScanTimes), the connection busy there, or a BEGIN IMMEDIATE that must wait
+        for another process's lock."""
+        if threaded:
+            return await self._scan(operation, parameters)
+        if self.may_run_inline():
             try:
                 return self.run_inline(operation, parameters)
             except _WouldWait:
                 pass  # the BEGIN IMMEDIATE is pending again: the thread waits for it
         return await self.run_on_thread(operation, parameters)
+
+    async def _scan(self, operation: str, parameters: Any) -> _Result:
+        """A THREADED statement, timed for ScanTimes: inline while scans are quick."""
+        if self.scans.quick() and self.may_run_inline():
+            began = time.perf_counter()
+            try:
+                result = self.run_inline(operation, parameters)
+            except _WouldWait:
+                pass  # as run(): the thread waits for the lock, and times the scan
+            else:
+                self.scans.saw(time.perf_counter() - began)
+                return result
+        async with self._execute_mutex:
+            begin = self.take_begin()
+            connection = self._connection
+            result, took = await connection._execute(
+                _run_timed, connection, operation, parameters, begin
+            )
+        self.scans.saw(took)
+        return result
 
     def run_inline(self, operation: str, parameters: Any) -> _Result:
         """The statement on this (the loop's) thread; raises _WouldWait, the BEGIN put
@@ -298,6 +365,7 @@ class OneHopDbapi(AsyncAdapt_aiosqlite_dbapi):
     def __init__(self, *args: Any, inline: bool) -> None:
         super().__init__(*args)
         self.inline = inline
+        self.scans = ScanTimes()  # this engine's (one dbapi an engine: database.py)
 
     def connect(self, *arg: Any, **kw: Any) -> OneHopConnection:
         if self.inline:
@@ -313,7 +381,7 @@ class OneHopDbapi(AsyncAdapt_aiosqlite_dbapi):
             # after its one-line error, now and then). Waited for here.
             await_only(_ended(connection._thread))
             raise
-        return OneHopConnection(self, connection, inline=self.inline)
+        return OneHopConnection(self, connection, inline=self.inline, scans=self.scans)
 
 
 async def _ended(thread: threading.Thread) -> None:

@@ -17,8 +17,9 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
+from storage import sqlite_driver
 from storage.database import SQLITE_BUSY_TIMEOUT_S, create_engine
-from storage.sqlite_driver import THREADED, OneHopDbapi, one_hop_dbapi
+from storage.sqlite_driver import SCANS_SEEN, THREADED, OneHopDbapi, ScanTimes, one_hop_dbapi
 
 
 def hopping(url: str, **kwargs: object) -> sa.ext.asyncio.AsyncEngine:
@@ -215,7 +216,8 @@ async def test_short_statements_run_on_the_loops_thread(
 ) -> None:
     """Inline (the default): a write transaction — BEGIN IMMEDIATE, statements,
     COMMIT — and a read make no thread call at all, and still take the lock; a
-    statement run with THREADED makes exactly one."""
+    statement run with THREADED makes exactly one (while scans are not known to be
+    quick: below)."""
     path = tmp_path / "inline.db"
     engine = create_engine(f"sqlite+aiosqlite:///{path}")
     try:
@@ -232,7 +234,57 @@ async def test_short_statements_run_on_the_loops_thread(
             scan = sa.text("SELECT count(*) FROM t").execution_options(**THREADED)
             assert (await conn.execute(scan)).scalar_one() == 1
             assert (await conn.execute(sa.text("SELECT 1"))).scalar_one() == 1
-        assert calls == ["_run"]
+        assert calls == ["_run_timed"]
+    finally:
+        monkeypatch.undo()
+        await engine.dispose()
+
+
+def test_scans_are_quick_after_enough_short_ones_and_slow_again_after_one_long() -> None:
+    short, long = sqlite_driver.SCAN_INLINE_BELOW / 10, sqlite_driver.SCAN_INLINE_BELOW
+    scans = ScanTimes()
+    assert not scans.quick()  # none seen: the thread
+    for _ in range(SCANS_SEEN - 1):
+        scans.saw(short)
+    assert not scans.quick()
+    scans.saw(short)
+    assert scans.quick()
+    scans.saw(long)  # one long scan: the next SCANS_SEEN on the thread again
+    for _ in range(SCANS_SEEN - 1):
+        scans.saw(short)
+        assert not scans.quick()
+    scans.saw(short)
+    assert scans.quick()
+
+
+async def test_a_scan_runs_inline_while_the_engines_scans_are_short(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """THREADED statements hop until SCANS_SEEN in a row took under
+    SCAN_INLINE_BELOW on the thread; then they run on the loop's thread (timed
+    there too), until one takes longer: the next SCANS_SEEN hop again. What the
+    scans took is the engine's, whichever of its connections ran them."""
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'scans.db'}")
+    scan = sa.text("SELECT count(*) FROM t").execution_options(**THREADED)
+    try:
+        await create_table_t(engine)
+        calls = thread_calls(monkeypatch)
+        async with engine.connect() as conn:
+            raw = (await conn.get_raw_connection()).dbapi_connection
+            assert raw.scans is engine.sync_engine.dialect.dbapi.scans
+            for _ in range(SCANS_SEEN):
+                assert (await conn.execute(scan)).scalar_one() == 0
+            assert calls == ["_run_timed"] * SCANS_SEEN
+            calls.clear()
+            for _ in range(3):
+                assert (await conn.execute(scan)).scalar_one() == 0
+            assert calls == []  # short: inline now
+            # Every scan counts as long from here: the one running inline now is
+            # timed there, and the next ones hop again.
+            monkeypatch.setattr(sqlite_driver, "SCAN_INLINE_BELOW", 0.0)
+            for _ in range(3):
+                assert (await conn.execute(scan)).scalar_one() == 0
+            assert calls == ["_run_timed"] * 2
     finally:
         monkeypatch.undo()
         await engine.dispose()
