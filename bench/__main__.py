@@ -29,7 +29,6 @@ import argparse
 import asyncio
 import bisect
 import importlib
-import resource
 import sys
 import tempfile
 import time
@@ -191,7 +190,9 @@ async def run(scenario: Scenario, framework: str, database: str | None, trace_me
         f"  throughput   {len(sent) / took:8.0f} msg/s (peak 1 s window {peak_window_rate([c.received_at for c in sent])})"
     )
     print(f"  delivered    {len(sent):8d}     429s {refused}")
-    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
+    from bench.support import process_peak_rss
+
+    rss = process_peak_rss() / 1e6
     traced = f"{peak / 1e6:.1f} MB traced peak (tracemalloc), " if peak is not None else ""
     print(f"  memory       {traced}{rss:.0f} MB process max RSS")
 
