@@ -14,6 +14,7 @@ from domain.states import JobStatus
 from handlers.commands import admin_command_menu, admin_commands, command_menu, user_commands
 from handlers.i18n import (
     LANGUAGES,
+    _Missing,
     language_for,
     load_catalog,
     placeholders,
@@ -131,6 +132,20 @@ def test_error_in_russian_with_translated_field_and_params():
     err = DomainError("text_too_long", "long", field="reason", max=10, length=12)
     assert translator("ru").error(err) == "Поле «причина»: не больше 10 символов, а у вас 12."
     assert translator("en").error(NotFound("job_not_found")) == "This job no longer exists."
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_a_text_without_parameters_reads_as_formatting_it_would(lang):
+    """t.plain and t return a text given no parameters as it is, unformatted, when
+    it has no braces (handlers/i18n.py): for every catalog entry that is what
+    formatting it would have given ("{{" is a brace, "{name}" stays visible)."""
+    t = translator(lang)
+    for key in strings(lang):
+        raw = t.raw(key)
+        assert raw is not None
+        formatted = raw.format_map(_Missing({}))
+        assert t.plain(key) == formatted, key
+        assert t(key) == formatted, key
 
 
 def test_parameters_are_escaped_but_plain_keeps_them():
