@@ -56,7 +56,8 @@ import collections
 import sqlite3
 import threading
 import time
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import aiosqlite
 from sqlalchemy.dialects.sqlite.aiosqlite import (
@@ -71,6 +72,7 @@ except ImportError:  # 2.0
     from sqlalchemy.util.concurrency import await_only  # type: ignore[attr-defined,no-redef]
 
 _Result = tuple[list[Any], Any, int, int | None]
+_T = TypeVar("_T")
 
 # The execution option that sends a statement to aiosqlite's thread (see above):
 # `stmt.execution_options(**THREADED)`.
@@ -277,12 +279,7 @@ class OneHopConnection(AsyncAdapt_aiosqlite_connection):
             else:
                 self.scans.saw(time.perf_counter() - began)
                 return result
-        async with self._execute_mutex:
-            begin = self.take_begin()
-            connection = self._connection
-            result, took = await connection._execute(
-                _run_timed, connection, operation, parameters, begin
-            )
+        result, took = await self.run_on_thread(operation, parameters, _run_timed)
         self.scans.saw(took)
         return result
 
@@ -296,12 +293,15 @@ class OneHopConnection(AsyncAdapt_aiosqlite_connection):
             begin = None
         return _run(self._connection, operation, parameters, begin)
 
-    async def run_on_thread(self, operation: str, parameters: Any) -> _Result:
-        """The statement (and a pending BEGIN) in one call on aiosqlite's thread."""
+    async def run_on_thread(
+        self, operation: str, parameters: Any, run: Callable[..., _T] = _run
+    ) -> _T:
+        """The statement (and a pending BEGIN) in one call on aiosqlite's thread, by
+        `run` (_run; _run_timed for a scan)."""
         async with self._execute_mutex:
             begin = self.take_begin()
             connection = self._connection
-            return await connection._execute(_run, connection, operation, parameters, begin)
+            return await connection._execute(run, connection, operation, parameters, begin)
 
     def _begin_now(self, raw: sqlite3.Connection) -> None:
         """BEGIN IMMEDIATE without waiting: busy timeout 0 for that statement."""
