@@ -242,13 +242,13 @@ class OneHopConnection(AsyncAdapt_aiosqlite_connection):
         dbapi: Any,
         connection: aiosqlite.Connection,
         *,
-        inline: bool = False,
-        scans: ScanTimes | None = None,
+        inline: bool,
+        scans: ScanTimes,
     ) -> None:
         super().__init__(dbapi, connection)
         self._begin: str | None = None
         self.inline = inline
-        self.scans = scans if scans is not None else ScanTimes()
+        self.scans = scans  # the engine's, shared by its connections
         self._busy_ms: int | None = None
 
     def may_run_inline(self) -> bool:
