@@ -114,6 +114,12 @@ class _Missing(dict):
         return "{" + key + "}"
 
 
+def _as_is(text: str, params: dict[str, object]) -> bool:
+    """Nothing to fill in (a label): formatting would give the text back as it is,
+    and cost 2 of the 2.7 µs of a lookup."""
+    return not params and "{" not in text and "}" not in text
+
+
 def placeholders(text: str) -> set[str]:
     """The {names} a message uses (for the catalog tests)."""
     return {name for _, name, _, _ in string.Formatter().parse(text) if name}
@@ -154,7 +160,7 @@ class Translator:
         if text is None:
             log.warning("missing translation %r", key)
             return esc(key)
-        if not params and "{" not in text and "}" not in text:
+        if _as_is(text, params):
             return Html(text)
         safe = {name: esc(value) for name, value in params.items()}
         return Html(text.format_map(_Missing(safe)))
@@ -164,8 +170,8 @@ class Translator:
         if text is None:
             log.warning("missing translation %r", key)
             return key
-        if not params and "{" not in text and "}" not in text:
-            return text  # a label: nothing to fill in (format_map cost 2 µs of 2.7)
+        if _as_is(text, params):
+            return text
         return text.format_map(_Missing({k: str(v) for k, v in params.items()}))
 
     def _error_params(self, err: DomainError) -> dict[str, object]:
