@@ -244,7 +244,12 @@ def _rss_bytes() -> int:
         with open("/proc/self/statm", "rb") as statm:
             return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
     except OSError:  # not Linux: the lifetime maximum is all there is
-        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+        return _max_rss_bytes()
+
+
+def _max_rss_bytes() -> int:
+    """The process's lifetime maximum RSS as getrusage tells it (Linux: in KiB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 
 
 def memory_label(trace: bool) -> str:
@@ -315,7 +320,7 @@ def process_peak_rss() -> int:
     try:
         return max(_lifetime_peak, _peak_rss_bytes())
     except OSError:
-        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # Linux: KiB
+        return _max_rss_bytes()
 
 
 class MemoryPeak:
